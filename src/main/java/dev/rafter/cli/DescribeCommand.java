@@ -1,0 +1,59 @@
+package dev.rafter.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rafter.hw.HardwareSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "describe", mixinStandardHelpOptions = true,
+    description = "Print a device's derived peaks: FLOP/s, memory bandwidth, ridge point, SRAM.")
+public final class DescribeCommand implements Callable<Integer> {
+    @Mixin
+    HardwareOptions hardware;
+
+    @Option(names = "--json", description = "print JSON for scripts")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        HardwareSpec hw = hardware.load();
+        Map<String, Object> d = facts(hw);
+        if (json) {
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(d));
+        } else {
+            System.out.printf("%s%n", hw.name());
+            System.out.printf("  PE arrays      %d cores x %d arrays of %dx%d %s at %.0f MHz%n", hw.cores(),
+                hw.core().peArrays(), hw.core().peArray().rows(), hw.core().peArray().cols(),
+                hw.core().peArray().dataflow().key(), hw.clockMhz());
+            System.out.printf("  peak           %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector units)%n",
+                hw.peakFlopsPerS() / 1e12, hw.vectorFlopsPerS() / 1e12);
+            System.out.printf("  memory         %.2f TB/s over %d channels, %.0f GiB%n", hw.memoryBytesPerS() / 1e12,
+                hw.memory().channels(), hw.memory().capacityGib());
+            System.out.printf("  ridge point    %.1f FLOP/byte%n", hw.ridgeFlopsPerByte());
+            System.out.printf("  SRAM           %.1f MiB (%d x %.0f KiB local + %.0f MiB global)%n",
+                hw.sramBytes() / 1048576.0, hw.cores(), hw.core().localBuffer().capacityKib(),
+                hw.globalBuffer().capacityMib());
+        }
+        return Main.OK;
+    }
+
+    static Map<String, Object> facts(HardwareSpec hw) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", hw.name());
+        d.put("clock_mhz", hw.clockMhz());
+        d.put("peak_flops_per_s", hw.peakFlopsPerS());
+        d.put("vector_flops_per_s", hw.vectorFlopsPerS());
+        d.put("memory_bytes_per_s", hw.memoryBytesPerS());
+        d.put("ridge_flops_per_byte", hw.ridgeFlopsPerByte());
+        d.put("sram_bytes", hw.sramBytes());
+        d.put("local_buffer_bytes_per_core", hw.core().localBuffer().capacityBytes());
+        d.put("global_buffer_bytes", hw.globalBuffer().capacityBytes());
+        d.put("device_link_bytes_per_s", hw.deviceLink().bytesPerSecond());
+        return d;
+    }
+}

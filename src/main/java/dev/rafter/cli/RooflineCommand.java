@@ -1,0 +1,32 @@
+package dev.rafter.cli;
+
+import dev.rafter.roofline.Roofline;
+import dev.rafter.roofline.RooflineReport;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "roofline", mixinStandardHelpOptions = true,
+    description = "Analytic roofline bound of every operator: roofline.csv, roofline.png and a summary table.")
+public final class RooflineCommand implements Callable<Integer> {
+    @Mixin
+    HardwareOptions hardware;
+
+    @Mixin
+    SourceOptions source;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "directory for roofline.csv and roofline.png")
+    Path out;
+
+    @Override
+    public Integer call() {
+        Roofline roofline = new Roofline(hardware.load());
+        RooflineReport.run(roofline, source.source(), out, System.out);
+        if (out != null) {
+            System.out.printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));
+        }
+        return Main.OK;
+    }
+}

@@ -1,0 +1,316 @@
+package dev.rafter.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Strict reader of one YAML model file. Every key a loader asks for is recorded; {@link #finish()} then rejects any
+ * key in the file (or in a {@code --set} override) that nobody asked for, naming the nearest valid key. Errors name
+ * the file (or the {@code --set} that caused them) and the dotted key path.
+ */
+public final class Section {
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private final Root root;
+    private final ObjectNode node;
+    private final String prefix;
+
+    private Section(Root root, ObjectNode node, String prefix) {
+        this.root = root;
+        this.node = node;
+        this.prefix = prefix;
+    }
+
+    /** Shared state of one file: its name, the keys asked for, and which paths came from {@code --set}. */
+    private static final class Root {
+        final String file;
+        final Set<String> known = new LinkedHashSet<>();
+        final Map<String, String> overridden = new LinkedHashMap<>();
+        final ObjectNode tree;
+
+        Root(String file, ObjectNode tree) {
+            this.file = file;
+            this.tree = tree;
+        }
+    }
+
+    /** Parses a YAML file into a section; a missing, unreadable or malformed file is bad input. */
+    public static Section load(Path file) {
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new InputException(name + ": file not found");
+        } catch (IOException e) {
+            throw new InputException(name + ": cannot read file (" + e.getMessage() + ")");
+        }
+        return parse(name, text);
+    }
+
+    public static Section parse(String name, String text) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(text);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String line = at == null ? "" : ":" + at.getLineNr();
+            throw new InputException(name + line + ": malformed YAML (" + e.getOriginalMessage().lines().findFirst()
+                .orElse("parse error") + ")");
+        }
+        if (tree == null || tree.isMissingNode() || tree.isNull()) {
+            throw new InputException(name + ": file is empty, expected a YAML mapping");
+        }
+        if (!tree.isObject()) {
+            throw new InputException(name + ": expected a YAML mapping at the top level");
+        }
+        Root root = new Root(name, (ObjectNode) tree);
+        return new Section(root, root.tree, "");
+    }
+
+    /**
+     * Applies {@code path=value} overrides (from {@code --set}) before any key is read. The value is parsed as a
+     * YAML scalar, so numbers stay numbers. Paths are checked against the valid keys in {@link #finish()}.
+     */
+    public Section override(List<String> assignments) {
+        for (String assignment : assignments) {
+            int eq = assignment.indexOf('=');
+            if (eq <= 0 || eq == assignment.length() - 1) {
+                throw new InputException("--set " + assignment + ": expected KEY=VALUE, e.g. clock_mhz=1200");
+            }
+            String path = assignment.substring(0, eq).trim();
+            String value = assignment.substring(eq + 1).trim();
+            if (path.isEmpty() || path.startsWith(".") || path.endsWith(".") || path.contains("..")) {
+                throw new InputException("--set " + assignment + ": '" + path + "' is not a dotted key path");
+            }
+            JsonNode scalar;
+            try {
+                scalar = YAML.readTree(value);
+            } catch (JsonProcessingException e) {
+                scalar = JsonNodeFactory.instance.textNode(value);
+            }
+            if (scalar == null || !scalar.isValueNode()) {
+                throw new InputException("--set " + assignment + ": expected a single value, got '" + value + "'");
+            }
+            String[] parts = path.split("\\.");
+            ObjectNode at = root.tree;
+            for (int i = 0; i < parts.length - 1; i++) {
+                JsonNode child = at.get(parts[i]);
+                if (child == null) {
+                    child = at.putObject(parts[i]);
+                } else if (!child.isObject()) {
+                    throw new InputException("--set " + assignment + ": '" + String.join(".",
+                        java.util.Arrays.copyOf(parts, i + 1)) + "' is a value, not a section");
+                }
+                at = (ObjectNode) child;
+            }
+            JsonNode old = at.get(parts[parts.length - 1]);
+            if (old != null && old.isObject()) {
+                throw new InputException("--set " + assignment + ": '" + path
+                    + "' is a section; set one of its keys, e.g. " + path + "." + old.fieldNames().next());
+            }
+            at.set(parts[parts.length - 1], scalar);
+            root.overridden.put(path, assignment);
+        }
+        return this;
+    }
+
+    public String file() {
+        return root.file;
+    }
+
+    private String path(String key) {
+        return prefix.isEmpty() ? key : prefix + "." + key;
+    }
+
+    /** Where a value came from: the {@code --set} that wrote it, or the file. */
+    private String origin(String path) {
+        String set = root.overridden.get(path);
+        return set != null ? root.file + " (--set " + set + ")" : root.file;
+    }
+
+    private InputException error(String key, String message) {
+        String p = path(key);
+        return new InputException(origin(p) + ": " + p + ": " + message);
+    }
+
+    private JsonNode value(String key, boolean required) {
+        root.known.add(path(key));
+        JsonNode v = node.get(key);
+        if ((v == null || v.isNull()) && required) {
+            List<String> siblings = new ArrayList<>();
+            node.fieldNames().forEachRemaining(siblings::add);
+            String near = Names.nearest(key, siblings);
+            String found = near != null && Names.distance(key, near) <= 2
+                ? " (found '" + path(near) + "': misspelt?)" : "";
+            throw error(key, "required key is missing" + found);
+        }
+        return v == null || v.isNull() ? null : v;
+    }
+
+    public boolean has(String key) {
+        root.known.add(path(key));
+        return node.hasNonNull(key);
+    }
+
+    public Section section(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isObject()) {
+            throw error(key, "expected a section (a YAML mapping), got '" + v.asText() + "'");
+        }
+        return new Section(root, (ObjectNode) v, path(key));
+    }
+
+    public String string(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isValueNode()) {
+            throw error(key, "expected a string");
+        }
+        return v.asText();
+    }
+
+    public String string(String key, String fallback) {
+        return has(key) ? string(key) : fallback;
+    }
+
+    public long integer(String key) {
+        JsonNode v = value(key, true);
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            return v.asLong();
+        }
+        if (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()) && Math.abs(v.asDouble()) < 9e15) {
+            return (long) v.asDouble();
+        }
+        throw error(key, "expected an integer, got '" + v.asText() + "'");
+    }
+
+    public long integer(String key, long fallback) {
+        return has(key) ? integer(key) : fallback;
+    }
+
+    /** An integer that fits a Java int; larger values are reported, not wrapped. */
+    public int int32(String key) {
+        long v = integer(key);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw error(key, "expected an integer below 2^31, got " + v);
+        }
+        return (int) v;
+    }
+
+    public int int32(String key, int fallback) {
+        return has(key) ? int32(key) : fallback;
+    }
+
+    public double number(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isNumber()) {
+            throw error(key, "expected a number, got '" + v.asText() + "'" + unitHint(v.asText()));
+        }
+        return v.asDouble();
+    }
+
+    public double number(String key, double fallback) {
+        return has(key) ? number(key) : fallback;
+    }
+
+    public boolean bool(String key, boolean fallback) {
+        if (!has(key)) {
+            return fallback;
+        }
+        JsonNode v = value(key, true);
+        if (!v.isBoolean()) {
+            throw error(key, "expected true or false, got '" + v.asText() + "'");
+        }
+        return v.asBoolean();
+    }
+
+    /** An enum value written in lower case (e.g. {@code output_stationary}). */
+    public <E extends Enum<E>> E choice(String key, Class<E> type) {
+        String text = string(key);
+        return parseChoice(text, type, m -> error(key, m));
+    }
+
+    public <E extends Enum<E>> E choice(String key, Class<E> type, E fallback) {
+        return has(key) ? choice(key, type) : fallback;
+    }
+
+    public static <E extends Enum<E>> E parseChoice(String text, Class<E> type,
+                                                    java.util.function.Function<String, InputException> error) {
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            String name = e.name().toLowerCase(Locale.ROOT);
+            if (name.equals(text)) {
+                return e;
+            }
+            names.add(name);
+        }
+        throw error.apply("expected one of " + String.join(", ", names) + ", got '" + text + "'"
+            + Names.hint(text, names));
+    }
+
+    /**
+     * Builds a record whose constructor validates itself; its complaints (which name keys relative to this
+     * section) get this section's path and the file.
+     */
+    public <T> T build(Supplier<T> constructor) {
+        try {
+            return constructor.get();
+        } catch (InputException e) {
+            String message = e.getMessage();
+            int colon = message.indexOf(':');
+            String key = colon > 0 ? message.substring(0, colon) : "";
+            String p = key.isEmpty() ? prefix : path(key);
+            String rest = colon > 0 ? message.substring(colon + 1).trim() : message;
+            throw new InputException(origin(p) + ": " + (p.isEmpty() ? "" : p + ": ") + rest);
+        }
+    }
+
+    /** Rejects every key present that no loader asked for, naming the nearest valid key. Call on the root. */
+    public void finish() {
+        List<String> present = new ArrayList<>();
+        collect(root.tree, "", present);
+        for (String p : present) {
+            if (!root.known.contains(p)) {
+                String set = root.overridden.entrySet().stream()
+                    .filter(e -> e.getKey().equals(p) || e.getKey().startsWith(p + "."))
+                    .map(Map.Entry::getValue).findFirst().orElse(null);
+                String where = set != null ? root.file + " (--set " + set + ")" : root.file;
+                throw new InputException(where + ": unknown key '" + p + "'" + Names.hint(p, root.known));
+            }
+        }
+    }
+
+    private static void collect(ObjectNode n, String prefix, List<String> out) {
+        Iterator<Map.Entry<String, JsonNode>> it = n.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String p = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            out.add(p);
+            if (e.getValue().isObject()) {
+                collect((ObjectNode) e.getValue(), p, out);
+            }
+        }
+    }
+
+    private static String unitHint(String text) {
+        return text.matches("\\s*[-+0-9.eE]+\\s*[A-Za-z/]+\\s*")
+            ? " (write the bare number; the unit is in the key name)" : "";
+    }
+}

@@ -1,0 +1,60 @@
+package dev.rafter.report;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes an output file through a temporary sibling that is moved into place only when complete, so a failed or
+ * interrupted run never leaves a partial file that looks finished.
+ */
+public final class AtomicFile {
+    private AtomicFile() {}
+
+    /** Something that writes text. */
+    @FunctionalInterface
+    public interface Body {
+        void write(Writer w) throws IOException;
+    }
+
+    /** Something that writes a whole file at the given (temporary) path. */
+    @FunctionalInterface
+    public interface FileBody {
+        void write(Path tmp) throws IOException;
+    }
+
+    public static void write(Path target, Body body) {
+        writeFile(target, tmp -> {
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {
+                body.write(w);
+            }
+        });
+    }
+
+    public static void writeFile(Path target, FileBody body) {
+        Path tmp = null;
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Thread.currentThread().getId() + ".part");
+            body.write(tmp);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the .part name already marks it as incomplete
+                }
+            }
+        }
+    }
+}

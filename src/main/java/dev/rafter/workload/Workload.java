@@ -1,0 +1,68 @@
+package dev.rafter.workload;
+
+import dev.rafter.config.Check;
+import dev.rafter.config.InputException;
+import dev.rafter.config.Section;
+import dev.rafter.hw.DataType;
+import java.nio.file.Path;
+
+/** A transformer and how it is run; loaded strictly from {@code models/workloads/*.yaml}. */
+public record Workload(TransformerSpec model, RunSpec run) {
+
+    public Workload {
+        int tp = run.tensorParallel();
+        if (model.heads() % tp != 0) {
+            throw new InputException("run.tensor_parallel: " + model.heads() + " heads cannot be split over " + tp
+                + " devices");
+        }
+        if (model.ffnDim() % tp != 0) {
+            throw new InputException("run.tensor_parallel: ffn_dim " + model.ffnDim() + " is not divisible by " + tp);
+        }
+        if (model.kvHeads() % tp != 0 && tp % model.kvHeads() != 0) {
+            throw new InputException("run.tensor_parallel: " + model.kvHeads() + " KV heads can be neither split nor"
+                + " replicated over " + tp + " devices");
+        }
+        if (run.layers() > model.layers()) {
+            throw new InputException("run.layers: " + run.layers() + " exceeds the model's " + model.layers()
+                + " layers");
+        }
+        if (run.promptTokens() + run.outputTokens() > model.contextLength()) {
+            throw new InputException("run.prompt_tokens: prompt " + run.promptTokens() + " + output "
+                + run.outputTokens() + " tokens exceed the context length " + model.contextLength());
+        }
+    }
+
+    public static Workload load(Path file) {
+        Section s = Section.load(file);
+        Section m = s.section("model");
+        TransformerSpec model = m.build(() -> new TransformerSpec(m.string("name"), m.int32("layers"),
+            m.int32("d_model"), m.int32("heads"), m.int32("kv_heads", m.int32("heads")),
+            m.int32("ffn_dim"), m.choice("ffn", TransformerSpec.FfnKind.class),
+            m.choice("norm", TransformerSpec.NormKind.class), m.int32("vocab"),
+            m.int32("experts", 1), m.int32("experts_per_token", 1), m.bool("bias", false),
+            m.bool("learned_positions", false), m.int32("context_length"),
+            m.bool("tied_embeddings", false)));
+        Section r = s.section("run");
+        RunSpec run = r.build(() -> new RunSpec(r.int32("batch"), r.int32("prompt_tokens"),
+            r.int32("output_tokens"), r.int32("tensor_parallel", 1),
+            r.choice("data_type", DataType.class, DataType.FP16), r.int32("layers", model.layers())));
+        Workload w = s.build(() -> new Workload(model, run));
+        s.finish();
+        return w;
+    }
+
+    /** Query heads per device. */
+    public int headsPerDevice() {
+        return model.heads() / run.tensorParallel();
+    }
+
+    /** KV heads per device: split when divisible, else each device keeps one replicated KV head. */
+    public int kvHeadsPerDevice() {
+        int tp = run.tensorParallel();
+        return model.kvHeads() % tp == 0 ? model.kvHeads() / tp : 1;
+    }
+
+    public String describe() {
+        return model.name() + " (" + Check.fmt(model.parameters() / 1e9) + " B params)";
+    }
+}

@@ -1,0 +1,88 @@
+package dev.rafter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end command lines: exit codes, one-line errors, files written. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String err) {}
+
+    static Result run(String... args) {
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+        return new Result(code, err.toString());
+    }
+
+    static void assertBadInput(Result r, String fragment) {
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace");
+    }
+
+    @Test
+    void rooflineWritesCsvAndPng() throws Exception {
+        Path out = tmp.resolve("r");
+        Result r = run("roofline", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/gpt3-175b.yaml", "--phase", "prefill", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        var lines = Files.readAllLines(out.resolve("roofline.csv"));
+        assertEquals("op_id,name,kind,phase,layer,step,flops,bytes,intensity,compute_s,memory_s,roofline_s,bound",
+            lines.get(0));
+        assertEquals(1 + 96 * 14 + 2, lines.size());
+        byte[] png = Files.readAllBytes(out.resolve("roofline.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+    }
+
+    @Test
+    void lowerThenRooflineOfTheTrace() throws Exception {
+        Path trace = tmp.resolve("tiny.csv");
+        assertEquals(0, run("lower", "--workload", "models/workloads/tiny.yaml", "--out", trace.toString()).code());
+        assertEquals(0, run("roofline", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
+            "--phase", "decode").code());
+    }
+
+    @Test
+    void badInputExitsTwoWithOneLine() throws Exception {
+        assertBadInput(run("describe", "--hardware", "models/hardware/nope.yaml"), "nope.yaml: file not found");
+        assertBadInput(run("describe", "--hardware", "models/hardware/a100.yaml", "--set", "clock_mhz=-1"),
+            "clock_mhz");
+        assertBadInput(run("describe", "--hardware", "models/hardware/a100.yaml", "--set", "clok_mhz=1"),
+            "did you mean 'clock_mhz'");
+        assertBadInput(run("describe", "--hardware", "models/hardware/a100.yaml", "--frobnicate"),
+            "Unknown option");
+        assertBadInput(run("roofline", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--phase", "warmup"), "--phase");
+        Path bad = tmp.resolve("bad.yaml");
+        Files.writeString(bad, "model: {name: x, layers: 2\n");
+        assertBadInput(run("lower", "--workload", bad.toString(), "--out", tmp.resolve("x.csv").toString()),
+            "malformed YAML");
+        assertFalse(Files.exists(tmp.resolve("x.csv")));
+    }
+
+    @Test
+    void aFailedRunLeavesNoOutputFile() throws Exception {
+        Path trace = tmp.resolve("t.csv");
+        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
+            + "0,g,gemm,prefill,0,0,1,8,8,8,0,fp16,\n1,g,gemm,prefill,0,0,1,8,8,oops,0,fp16,\n");
+        Path out = tmp.resolve("o");
+        assertBadInput(run("roofline", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
+            "--out", out.toString()), "t.csv:3: k: expected an integer");
+        assertFalse(Files.exists(out.resolve("roofline.csv")));
+        try (var s = Files.list(out)) {
+            assertEquals(0, s.count(), "no leftovers");
+        }
+    }
+}

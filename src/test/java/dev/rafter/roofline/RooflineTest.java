@@ -1,0 +1,70 @@
+package dev.rafter.roofline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rafter.hw.DataType;
+import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.Lowering;
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.Phase;
+import dev.rafter.workload.Workload;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RooflineTest {
+    final HardwareSpec a100 = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
+    final Roofline roofline = new Roofline(a100);
+
+    @Test
+    void gpt3QkvProjectionIsComputeBoundAt11Point9Ms() {
+        Operator qkv = Operator.gemm(1, "qkv_proj", Phase.PREFILL, 0, 0, 1, 16384, 9216, 12288, DataType.FP16);
+        Roofline.Bound b = roofline.of(qkv);
+        assertEquals(11.9e-3, b.computeS(), 0.05e-3);
+        double bytes = 2.0 * (16384.0 * 12288 + 12288.0 * 9216 + 16384.0 * 9216);
+        assertEquals(bytes, b.bytes(), 0);
+        assertEquals(bytes / 2048e9, b.memoryS(), 1e-12);
+        assertEquals("compute", b.bound());
+        assertEquals(b.computeS(), b.seconds(), 0);
+    }
+
+    @Test
+    void decodeGemmIsMemoryBound() {
+        Operator g = Operator.gemm(1, "ffn_up", Phase.DECODE, 0, 1, 1, 8, 12288, 12288, DataType.FP16);
+        Roofline.Bound b = roofline.of(g);
+        assertEquals("memory", b.bound());
+        assertTrue(b.intensity() < a100.ridgeFlopsPerByte());
+    }
+
+    @Test
+    void vectorOpsUseTheVectorPeak() {
+        Operator softmax = Operator.vector(1, "s", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, 1_000_000, DataType.FP16);
+        assertEquals(5e6 / a100.vectorFlopsPerS(), roofline.of(softmax).computeS(), 1e-18);
+    }
+
+    @Test
+    void allReduceCoversItsLinkTransfer() {
+        Operator ar = Operator.allReduce(1, "ar", Phase.PREFILL, 0, 0, 1L << 20, 4, DataType.FP16);
+        double link = 2.0 * 3 / 4 * (2.0 * (1 << 20)) / 300e9 + 2 * 1000e-9;
+        assertEquals(link, roofline.of(ar).memoryS(), 1e-15);
+    }
+
+    @Test
+    void phaseTotalsSumTheOperators() {
+        Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"));
+        PhaseTotals totals = new PhaseTotals();
+        double[] sum = {0};
+        Lowering.lower(w, EnumSet.allOf(Phase.class), op -> {
+            Roofline.Bound b = roofline.of(op);
+            sum[0] += b.seconds();
+            totals.add(op, b);
+        });
+        double phases = totals.phases().values().stream().mapToDouble(s -> s.rooflineS).sum();
+        assertEquals(sum[0], phases, sum[0] * 1e-12);
+        assertEquals(sum[0], totals.total().rooflineS, sum[0] * 1e-12);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.rafter.workload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class LoweringTest {
+    static Workload load(String name) {
+        return Workload.load(Path.of("models/workloads/" + name + ".yaml"));
+    }
+
+    static List<Operator> ops(Workload w, Phase phase, int step, int layer) {
+        List<Operator> out = new ArrayList<>();
+        Lowering.lower(w, EnumSet.of(phase), op -> {
+            if (op.step() == step && op.layer() == layer) {
+                out.add(op);
+            }
+        });
+        return out;
+    }
+
+    static double gemmFlops(List<Operator> ops) {
+        return ops.stream().filter(o -> o.kind() == OpKind.GEMM).mapToDouble(Operator::flops).sum();
+    }
+
+    static Operator named(List<Operator> ops, String name) {
+        return ops.stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void gpt3PrefillLayerFlopsMatchTheHandFormula() {
+        Workload w = load("gpt3-175b");
+        List<Operator> layer = ops(w, Phase.PREFILL, 0, 5);
+        double t = 8 * 2048;
+        double d = 12288;
+        double b = 8;
+        double s = 2048;
+        double headsPerDevice = 96 / 4.0;
+        // QKV 3d^2/4, out d^2/4, FFN 2 x 4d^2/4 weights per device: 3d^2 MACs per token; attention 2 x S^2 x d/4.
+        double expected = 2 * t * 3 * d * d + 2 * 2 * b * headsPerDevice * s * s * 128;
+        assertEquals(expected, gemmFlops(layer), 0);
+        Operator qkv = named(layer, "qkv_proj");
+        assertEquals(2.0 * 16384 * 12288 * 9216, qkv.flops(), 0);
+        assertEquals(14, layer.size(), "norm, qkv, scores, softmax, context, out, AR, add, norm, up, gelu, down, AR, add");
+        assertEquals(8L * 24 * 2048 * 2048, named(layer, "attn_softmax").elements());
+        assertEquals(16384L * 12288, named(layer, "attn_all_reduce").elements());
+    }
+
+    @Test
+    void llama3DecodeIsGqaAwareAndKvGrowsByOneEachStep() {
+        Workload w = load("llama3-8b");
+        for (int step : new int[] {1, 2, 100}) {
+            List<Operator> layer = ops(w, Phase.DECODE, step, 0);
+            Operator scores = named(layer, "attn_scores");
+            long kv = 1024 + step;
+            assertEquals(8 * 8, scores.batch(), "sequences x KV heads");
+            assertEquals(4, scores.m(), "one token x 4 query heads per KV head");
+            assertEquals(kv, scores.n());
+            assertEquals(128, scores.k());
+            // K is read once per KV head: 8 seqs x 8 KV heads x kv x 128 values.
+            double kvBytes = 2.0 * 64 * kv * 128;
+            assertEquals(2.0 * 64 * (4.0 * 128 + 4.0 * kv) + kvBytes, scores.minBytes(), 0);
+            double d = 4096;
+            double expected = 2 * 8 * (d * (d + 2 * 1024) + d * d + 3 * d * 14336) + 2 * 2 * 8 * 32 * kv * 128;
+            assertEquals(expected, gemmFlops(layer), 0);
+        }
+    }
+
+    @Test
+    void decodeHasOutputMinusOneStepsOfEveryLayer() {
+        Workload w = load("tiny");
+        Map<Integer, Integer> perStep = new TreeMap<>();
+        long n = Lowering.lower(w, EnumSet.of(Phase.DECODE), op -> perStep.merge(op.step(), 1, Integer::sum));
+        assertEquals(List.of(1, 2, 3), new ArrayList<>(perStep.keySet()));
+        // tiny: 2 layers x 16 ops (SwiGLU, two all-reduces under TP 2), then final norm and LM head.
+        int perPass = 2 * 16 + 2;
+        assertEquals(3L * perPass, n);
+        perStep.values().forEach(c -> assertEquals(perPass, c));
+    }
+
+    @Test
+    void parameterCountsMatchThePublishedOnes() {
+        assertEquals(175e9, load("gpt3-175b").model().parameters(), 175e9 * 0.01);
+        assertEquals(8.03e9, load("llama3-8b").model().parameters(), 8.03e9 * 0.005);
+        assertEquals(69.0e9, load("llama2-70b").model().parameters(), 69.0e9 * 0.005);
+        TransformerSpec mixtral = load("mixtral-8x7b").model();
+        assertEquals(46.7e9, mixtral.parameters(), 46.7e9 * 0.005);
+        assertEquals(12.9e9, mixtral.activeParameters(), 12.9e9 * 0.01);
+    }
+
+    @Test
+    void layerWeightsReadInDecodeEqualTheLayerParametersPerDevice() {
+        // A decode step streams each weight once: bytes of the weight GEMM operands = params / TP x 2 bytes.
+        Workload w = load("llama2-70b");
+        List<Operator> layer = ops(w, Phase.DECODE, 1, 3);
+        double weights = layer.stream().filter(o -> o.kind() == OpKind.GEMM && o.batch() == 1)
+            .mapToDouble(o -> (double) o.k() * o.n()).sum();
+        double d = 8192;
+        assertEquals((d * (d + 2 * 1024) + d * d + 3 * d * 28672) / 4, weights, 0);
+    }
+
+    @Test
+    void moeRoutesTokensUniformlyOverAllExperts() {
+        Workload w = load("mixtral-8x7b");
+        List<Operator> layer = ops(w, Phase.DECODE, 1, 0);
+        // batch 8, top-2 over 8 experts: ceil(16 / 8) = 2 tokens per expert, every expert's FFN is run.
+        for (int e = 0; e < 8; e++) {
+            Operator up = named(layer, "expert" + e + "_up");
+            assertEquals(2, up.m());
+            assertEquals(14336 / 2, up.n());
+        }
+        assertEquals(8 * 8, named(layer, "router").flops() / (2.0 * 4096), 0);
+        List<Operator> prefill = ops(w, Phase.PREFILL, 0, 0);
+        assertEquals(8 * 1024 * 2 / 8, named(prefill, "expert3_gate").m());
+    }
+
+    @Test
+    void fullGpt3RunStreamsOverAMillionOperators() {
+        long[] count = {0};
+        long n = Lowering.lower(load("gpt3-175b"), EnumSet.allOf(Phase.class), op -> count[0]++);
+        assertEquals(n, count[0]);
+        assertTrue(n > 1_000_000, "rows: " + n);
+        assertEquals(1024L * (96 * 14 + 2), n);
+    }
+}
