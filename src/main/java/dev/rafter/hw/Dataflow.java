@@ -45,6 +45,20 @@ public enum Dataflow {
         return folds * cyclesPerFold(rows, cols, temporal(m, n, k));
     }
 
+    /**
+     * Cycles when successive folds overlap (the next fold's operands stream in while the current one drains, as
+     * reference/accelerators.md notes a real array can do): every fold but the last costs max(T, R) cycles, the
+     * last pays the full fill and drain. One fold gives exactly the plain fold model.
+     */
+    public long overlappedCycles(int rows, int cols, long m, long n, long k) {
+        if (m <= 0 || n <= 0 || k <= 0) {
+            return 0;
+        }
+        long folds = ceilDiv(spatialRows(m, n, k), rows) * ceilDiv(spatialCols(m, n, k), cols);
+        long t = temporal(m, n, k);
+        return (folds - 1) * Math.max(t, rows) + cyclesPerFold(rows, cols, t);
+    }
+
     public String key() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

@@ -23,7 +23,7 @@ public final class HardwareLoader {
         Section pa = c.section("pe_array");
         HardwareSpec.PeArray peArray = pa.build(() -> new HardwareSpec.PeArray(
             pa.int32("rows"), pa.int32("cols"),
-            pa.choice("dataflow", Dataflow.class)));
+            pa.choice("dataflow", Dataflow.class), pa.bool("fold_overlap", false)));
         Section vu = c.section("vector_unit");
         HardwareSpec.VectorUnit vector = vu.build(() -> new HardwareSpec.VectorUnit(
             vu.int32("lanes"), vu.int32("flops_per_lane_per_cycle")));

@@ -34,10 +34,16 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public record PeArray(int rows, int cols, Dataflow dataflow) {
+    /** {@code fold_overlap}: successive folds overlap fill and drain (see Dataflow#overlappedCycles). */
+    public record PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap) {
         public PeArray {
             intIn("rows", rows, 1, 4096);
             intIn("cols", cols, 1, 4096);
+        }
+
+        /** Cycles of an m x n x k tile on this array. */
+        public long cycles(long m, long n, long k) {
+            return foldOverlap ? dataflow.overlappedCycles(rows, cols, m, n, k) : dataflow.cycles(rows, cols, m, n, k);
         }
     }
 

@@ -27,6 +27,56 @@ public final class AtomicFile {
         void write(Path tmp) throws IOException;
     }
 
+    /**
+     * An output written over a run: open it, write, then {@link #commit()} to move it into place; closing an
+     * uncommitted one deletes it.
+     */
+    public static final class Pending implements AutoCloseable {
+        private final Path target;
+        private final Path tmp;
+        private final BufferedWriter writer;
+        private boolean committed;
+
+        public Pending(Path target) {
+            this.target = target;
+            try {
+                Path dir = target.toAbsolutePath().getParent();
+                Files.createDirectories(dir);
+                this.tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".part");
+                this.writer = new BufferedWriter(new java.io.OutputStreamWriter(Files.newOutputStream(tmp),
+                    java.nio.charset.StandardCharsets.UTF_8), 1 << 16);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+            }
+        }
+
+        public Writer writer() {
+            return writer;
+        }
+
+        public void commit() {
+            try {
+                writer.close();
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                committed = true;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!committed) {
+                try {
+                    writer.close();
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the .part name already marks it as incomplete
+                }
+            }
+        }
+    }
+
     public static void write(Path target, Body body) {
         writeFile(target, tmp -> {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {

@@ -1,0 +1,94 @@
+package dev.rafter.cli;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.report.AtomicFile;
+import dev.rafter.report.SimulationReport;
+import dev.rafter.roofline.RooflineReport;
+import dev.rafter.sim.Device;
+import dev.rafter.sim.Simulation;
+import dev.rafter.sim.trace.CsvEventSink;
+import dev.rafter.sim.trace.PerfettoSink;
+import dev.rafter.sim.trace.TeeSink;
+import dev.rafter.sim.trace.TraceSink;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+    description = "Simulate operators tile by tile on the device: summary.json, ops.csv, optional event traces.")
+public final class SimulateCommand implements Callable<Integer> {
+    @Mixin
+    HardwareOptions hardware;
+
+    @Mixin
+    SourceOptions source;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/simulate",
+        description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--events", paramLabel = "csv|perfetto|both|none", defaultValue = "none",
+        description = "event traces to write: events.csv, trace.json (Perfetto), both or none")
+    String events;
+
+    @Override
+    public Integer call() {
+        boolean csv = events.equals("csv") || events.equals("both");
+        boolean perfetto = events.equals("perfetto") || events.equals("both");
+        if (!csv && !perfetto && !events.equals("none")) {
+            throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
+        }
+        HardwareSpec hw = hardware.load();
+        var operators = source.source();
+        try (AtomicFile.Pending ops = new AtomicFile.Pending(out.resolve("ops.csv"));
+             AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(out.resolve("events.csv")) : null;
+             AtomicFile.Pending trace = perfetto ? new AtomicFile.Pending(out.resolve("trace.json")) : null) {
+            List<TraceSink> sinks = new ArrayList<>();
+            if (eventsCsv != null) {
+                sinks.add(new CsvEventSink(eventsCsv.writer(), Device.coreClock(hw)));
+            }
+            if (trace != null) {
+                sinks.add(new PerfettoSink(trace.writer(), Device.tracks(hw)));
+            }
+            TraceSink eventSink = sinks.isEmpty() ? null : new TeeSink(sinks);
+            SimulationReport report = new SimulationReport(hw, ops.writer());
+            Simulation.Result result = new Simulation(hw).run(operators, eventSink, report);
+            if (eventSink != null) {
+                eventSink.close();
+            }
+            Map<String, Object> summary = report.summary(result);
+            ops.commit();
+            if (eventsCsv != null) {
+                eventsCsv.commit();
+            }
+            if (trace != null) {
+                trace.commit();
+            }
+            AtomicFile.write(out.resolve("summary.json"), w -> w.write(SimulationReport.json(summary)));
+            print(summary, result);
+        }
+        return Main.OK;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void print(Map<String, Object> s, Simulation.Result r) {
+        Map<String, Object> u = (Map<String, Object>) s.get("utilisation");
+        Map<String, Object> st = (Map<String, Object>) s.get("stall_cycles");
+        System.out.printf("%d operators on %s: latency %s (%s cycles), roofline %s (x%.2f)%n", r.operators(),
+            s.get("hardware"), RooflineReport.time((double) s.get("latency_s")), s.get("cycles"),
+            RooflineReport.time((double) s.get("roofline_s")), (double) s.get("latency_over_roofline"));
+        System.out.printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
+            u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
+        System.out.printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
+            + " idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"), st.get("buffer_full"),
+            st.get("dependency"), st.get("idle"));
+        System.out.printf("simulator: %d events in %.2f s (%.2f M events/s); wrote %s%n", r.events(), r.wallS(),
+            r.events() / Math.max(r.wallS(), 1e-9) / 1e6, out);
+    }
+}

@@ -1,0 +1,342 @@
+package dev.rafter.mapping;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.Operator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maps a (batched) GEMM onto the device in two tiling levels.
+ * <ol>
+ *   <li><b>Local tiles</b> (m x n x k) are searched, not fixed: every candidate whose double-buffered operands and
+ *       two accumulators fit the local buffer is scored by its estimated time (PE-array cycles from the fold model
+ *       over the lanes, local-load cycles at the port and at the core's share of the global buffer, and HBM time
+ *       for the compulsory bytes); the fastest wins, ties going to fewer, larger tiles.</li>
+ *   <li><b>Global-buffer blocks</b>: the output tiles run in blocks of at most one tile per core; a block's
+ *       operands stream through the global buffer in stages of depth {@code globalK}, two stages in flight
+ *       (double buffering). Block shape and loop order are searched for the least HBM traffic.</li>
+ * </ol>
+ * Operand reuse: a stage piece (rows of A or columns of B over one K range) that a later block uses again is
+ * pinned in the global buffer while space allows (half of it minus the two streaming stages), so a GEMM that
+ * fits on chip reads each operand from HBM once, and a big one re-fetches only what could not stay.
+ */
+public final class GemmMapper {
+    private static final int[] K_CANDIDATES = {16, 32, 64, 128, 256, 512, 1024, 2048};
+    private static final int[] MULTIPLES = {1, 2, 4, 8, 16, 32};
+
+    private GemmMapper() {}
+
+    public static GemmPlan plan(HardwareSpec hw, Operator op) {
+        int e = op.dataType().bytes();
+        long[] tile = searchLocalTile(hw, op.batch(), op.m(), op.n(), op.k(), e);
+        int ml = (int) tile[0];
+        int nl = (int) tile[1];
+        int kl = (int) tile[2];
+        Layout best = null;
+        for (Layout l : layouts(hw, op, ml, nl, kl, e)) {
+            if (best == null || l.hbmReadBytes < best.hbmReadBytes
+                || (l.hbmReadBytes == best.hbmReadBytes && l.stages.size() < best.stages.size())) {
+                best = l;
+            }
+        }
+        long write = 0;
+        for (List<GemmPlan.Tile> tiles : best.cores) {
+            for (GemmPlan.Tile t : tiles) {
+                write += (long) t.m() * t.n() * e;
+            }
+        }
+        String why = String.format("local tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
+                + "HBM read %.3g MB (compulsory %.3g MB)", ml, nl, kl, tile[3], best.describe, best.globalK,
+            best.stages.size(), best.hbmReadBytes / 1e6, compulsory(op, e) / 1e6);
+        return new GemmPlan(op, ml, nl, kl, best.globalK, best.stages, best.cores, best.hbmReadBytes, write, why);
+    }
+
+    static double compulsory(Operator op, int e) {
+        return (double) e * op.batch() * ((double) op.m() * op.k() + (double) op.k() * op.n());
+    }
+
+    /** Bytes of one local tile in the local buffer: double-buffered operands plus two accumulators. */
+    static long localBytes(long m, long n, long k, int e) {
+        return e * (2 * (m * k + k * n) + 2 * m * n);
+    }
+
+    /** Returns {m, n, k, estimated cycles} of the best local tile. */
+    static long[] searchLocalTile(HardwareSpec hw, long batch, long m, long n, long k, int e) {
+        HardwareSpec.Core core = hw.core();
+        long capacity = core.localBuffer().capacityBytes();
+        long[] best = null;
+        double bestCost = Double.MAX_VALUE;
+        long bestTiles = Long.MAX_VALUE;
+        for (long ml : sizes(m, core.peArray().rows())) {
+            for (long nl : sizes(n, core.peArray().cols())) {
+                for (long kl : kSizes(k)) {
+                    if (localBytes(ml, nl, kl, e) > capacity) {
+                        continue;
+                    }
+                    long tiles = batch * ceilDiv(m, ml) * ceilDiv(n, nl);
+                    long chunks = ceilDiv(k, kl);
+                    long activeCores = Math.min(tiles, hw.cores());
+                    long waves = ceilDiv(tiles, hw.cores());
+                    double compute = LaneSplit.cycles(core, Math.min(ml, m), Math.min(nl, n), Math.min(kl, k));
+                    double loadBytes = (double) e * (Math.min(ml, m) * Math.min(kl, k) + Math.min(kl, k) * Math.min(nl, n));
+                    double port = loadBytes / hw.interconnect().bytesPerCycle();
+                    double global = loadBytes * activeCores / hw.globalBuffer().bytesPerCycle();
+                    double perChunk = Math.max(compute, Math.max(port, global));
+                    double hbmCycles = (compulsory(batch, m, n, k, e) + (double) e * batch * m * n)
+                        / hw.memoryBytesPerS() * hw.clockHz();
+                    double cost = Math.max(waves * chunks * perChunk + port + hw.interconnect().latencyCycles(),
+                        hbmCycles);
+                    long events = tiles * chunks;
+                    if (cost < bestCost * (1 - 1e-9) || (cost <= bestCost * (1 + 1e-9) && events < bestTiles)) {
+                        bestCost = cost;
+                        bestTiles = events;
+                        best = new long[] {ml, nl, kl, (long) cost};
+                    }
+                }
+            }
+        }
+        if (best == null) {
+            throw new InputException("core.local_buffer.capacity_kib: no GEMM tile of the data type fits in "
+                + core.localBuffer().capacityKib() + " KiB");
+        }
+        return best;
+    }
+
+    private static double compulsory(long batch, long m, long n, long k, int e) {
+        return (double) e * batch * ((double) m * k + (double) k * n);
+    }
+
+    /** Tile sizes along one dimension: multiples of the array size, plus the whole dimension if smaller. */
+    private static List<Long> sizes(long dim, int unit) {
+        List<Long> out = new ArrayList<>();
+        for (int mult : MULTIPLES) {
+            long s = (long) unit * mult;
+            if (s >= dim) {
+                out.add(dim);
+                break;
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static List<Long> kSizes(long k) {
+        List<Long> out = new ArrayList<>();
+        for (int c : K_CANDIDATES) {
+            if (c >= k) {
+                out.add(k);
+                break;
+            }
+            out.add((long) c);
+        }
+        return out;
+    }
+
+    /** One candidate arrangement of blocks and stages with its HBM traffic. */
+    private record Layout(String describe, int globalK, List<GemmPlan.Stage> stages, List<List<GemmPlan.Tile>> cores,
+                          long hbmReadBytes) {}
+
+    /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
+    private record Block(long[] items, int[] rows, int[] cols) {}
+
+    private static List<Layout> layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e) {
+        int cores = hw.cores();
+        int mt = (int) ceilDiv(op.m(), ml);
+        int nt = (int) ceilDiv(op.n(), nl);
+        List<Layout> out = new ArrayList<>();
+        if ((long) mt * nt <= cores) {
+            out.add(layout(hw, op, ml, nl, kl, e, mt, true, "whole items per block"));
+            return out;
+        }
+        java.util.TreeSet<Integer> bands = new java.util.TreeSet<>();
+        for (int b = 1; b <= Math.min(Math.max(mt, nt), cores); b *= 2) {
+            bands.add(b);
+            bands.add(Math.max(1, cores / b));
+            bands.add(Math.max(1, (int) Math.round(Math.sqrt(cores) * b / 8.0)));
+        }
+        for (int band : bands) {
+            for (boolean nInner : new boolean[] {true, false}) {
+                int limit = nInner ? mt : nt;
+                if (band > limit || band > cores) {
+                    continue;
+                }
+                out.add(layout(hw, op, ml, nl, kl, e, band, nInner, "bands of " + band + " tile "
+                    + (nInner ? "rows" : "columns") + ", blocks of " + cores + " tiles"));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Orders the output tiles band by band (a band is {@code band} tile rows, walked column by column; or the
+     * transpose) and cuts the sequence into blocks of one tile per core, so every block but the last keeps every
+     * core busy and neighbouring tiles share operand rows and columns.
+     */
+    private static Layout layout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, int band,
+                                 boolean nInner, String describe) {
+        int cores = hw.cores();
+        int mt = (int) ceilDiv(op.m(), ml);
+        int nt = (int) ceilDiv(op.n(), nl);
+        long total = op.batch() * mt * nt;
+        long[] items = new long[(int) Math.min(total, cores)];
+        int[] rows = new int[items.length];
+        int[] cols = new int[items.length];
+        List<Block> blocks = new ArrayList<>();
+        int t = 0;
+        for (long item = 0; item < op.batch(); item++) {
+            int outerTiles = nInner ? mt : nt;
+            int innerTiles = nInner ? nt : mt;
+            for (int b0 = 0; b0 < outerTiles; b0 += band) {
+                int bh = Math.min(band, outerTiles - b0);
+                for (int in = 0; in < innerTiles; in++) {
+                    for (int o = b0; o < b0 + bh; o++) {
+                        items[t] = item;
+                        rows[t] = nInner ? o : in;
+                        cols[t] = nInner ? in : o;
+                        if (++t == items.length) {
+                            blocks.add(new Block(items.clone(), rows.clone(), cols.clone()));
+                            t = 0;
+                        }
+                    }
+                }
+            }
+        }
+        if (t > 0) {
+            blocks.add(new Block(java.util.Arrays.copyOf(items, t), java.util.Arrays.copyOf(rows, t),
+                java.util.Arrays.copyOf(cols, t)));
+        }
+        return stage(hw, op, ml, nl, kl, e, blocks, describe);
+    }
+
+    /** Chooses the stage depth, then walks the stages deciding which pieces load from HBM and which stay pinned. */
+    private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, List<Block> blocks,
+                                String describe) {
+        long capacity = hw.globalBuffer().capacityBytes();
+        long maxBlockRowsCols = 0;
+        for (Block b : blocks) {
+            maxBlockRowsCols = Math.max(maxBlockRowsCols, pieceElementsPerK(op, b, ml, nl));
+        }
+        // Stage depth: the deepest multiple of the local depth with a stage at most a quarter of the buffer, so
+        // two streaming stages take half and pinned pieces may use the rest.
+        long kChunks = ceilDiv(op.k(), kl);
+        long perStage = Math.max(1, Math.min(kChunks, capacity / 4 / Math.max(1, maxBlockRowsCols * e * kl)));
+        int globalK = (int) Math.min(op.k(), perStage * kl);
+        int stagesPerBlock = (int) ceilDiv(op.k(), globalK);
+        long maxStageBytes = maxBlockRowsCols * e * globalK;
+        if (2 * maxStageBytes > capacity) {
+            throw new InputException("global_buffer.capacity_mib: two stages of " + maxStageBytes
+                + " bytes (one local tile per core) do not fit in the global buffer");
+        }
+        long pinBudget = capacity - 2 * maxStageBytes;
+
+        // Pass 1: the last stage that uses each piece.
+        Map<Long, Integer> lastUse = new HashMap<>();
+        int s = 0;
+        for (Block b : blocks) {
+            for (int j = 0; j < stagesPerBlock; j++, s++) {
+                for (long key : pieces(b, j)) {
+                    lastUse.put(key, s);
+                }
+            }
+        }
+        // Pass 2: load, pin or stream each piece.
+        java.util.Set<Long> resident = new java.util.HashSet<>();
+        long[] unpinAt = new long[s];
+        List<List<Long>> unpinKeys = new ArrayList<>(s);
+        for (int i = 0; i < s; i++) {
+            unpinKeys.add(null);
+        }
+        List<GemmPlan.Stage> stages = new ArrayList<>(s);
+        long pinned = 0;
+        long read = 0;
+        long address = 0;
+        s = 0;
+        List<List<GemmPlan.Tile>> cores = new ArrayList<>();
+        for (int i = 0; i < hw.cores(); i++) {
+            cores.add(new ArrayList<>());
+        }
+        for (Block b : blocks) {
+            int firstStage = s;
+            for (int j = 0; j < stagesPerBlock; j++, s++) {
+                long kDepth = Math.min(globalK, op.k() - (long) j * globalK);
+                long load = 0;
+                long pin = 0;
+                for (long key : pieces(b, j)) {
+                    if (resident.contains(key)) {
+                        continue;
+                    }
+                    long bytes = pieceBytes(op, key, ml, nl, kDepth, e);
+                    load += bytes;
+                    int last = lastUse.get(key);
+                    if (last > s && pinned + bytes <= pinBudget) {
+                        pinned += bytes;
+                        pin += bytes;
+                        resident.add(key);
+                        unpinAt[last] += bytes;
+                        if (unpinKeys.get(last) == null) {
+                            unpinKeys.set(last, new ArrayList<>());
+                        }
+                        unpinKeys.get(last).add(key);
+                    }
+                }
+                stages.add(new GemmPlan.Stage(address, load, pin, unpinAt[s], b.items().length));
+                address += (load + 255) / 256 * 256;
+                read += load;
+                pinned -= unpinAt[s];
+                // Pinned pieces whose last use has passed are no longer resident.
+                if (unpinKeys.get(s) != null) {
+                    resident.removeAll(unpinKeys.get(s));
+                }
+            }
+            for (int t = 0; t < b.items().length; t++) {
+                int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
+                int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
+                cores.get(t).add(new GemmPlan.Tile(firstStage, m, n, op.k(), kl, globalK / kl));
+            }
+        }
+        return new Layout(describe, globalK, stages, cores, read);
+    }
+
+    /** Elements per unit of K that one stage of this block holds: its distinct A rows plus B columns. */
+    private static long pieceElementsPerK(Operator op, Block b, int ml, int nl) {
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        long elements = 0;
+        for (int t = 0; t < b.items().length; t++) {
+            if (seen.add(key(0, b.items()[t], b.rows()[t], 0))) {
+                elements += Math.min(ml, op.m() - (long) b.rows()[t] * ml);
+            }
+            if (seen.add(key(1, b.items()[t], b.cols()[t], 0))) {
+                elements += Math.min(nl, op.n() - (long) b.cols()[t] * nl);
+            }
+        }
+        return elements;
+    }
+
+    private static List<Long> pieces(Block b, int stage) {
+        java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
+        for (int t = 0; t < b.items().length; t++) {
+            keys.add(key(0, b.items()[t], b.rows()[t], stage));
+            keys.add(key(1, b.items()[t], b.cols()[t], stage));
+        }
+        return new ArrayList<>(keys);
+    }
+
+    /** operand (1 bit) | item (22 bits) | tile index (20 bits) | stage within block (20 bits). */
+    private static long key(int operand, long item, int index, int stage) {
+        return ((long) operand << 62) | (item << 40) | ((long) index << 20) | stage;
+    }
+
+    private static long pieceBytes(Operator op, long key, int ml, int nl, long kDepth, int e) {
+        boolean isB = (key >>> 62) == 1;
+        int index = (int) ((key >>> 20) & 0xFFFFF);
+        long extent = isB ? Math.min(nl, op.n() - (long) index * nl) : Math.min(ml, op.m() - (long) index * ml);
+        return extent * kDepth * e;
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}

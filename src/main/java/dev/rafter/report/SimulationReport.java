@@ -1,0 +1,171 @@
+package dev.rafter.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.roofline.RooflineReport;
+import dev.rafter.sim.ClockDomain;
+import dev.rafter.sim.Device;
+import dev.rafter.sim.Simulation;
+import dev.rafter.sim.trace.RunStats;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.workload.Phase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a run into ops.csv rows (as operators finish) and summary.json (at the end). Stall figures are cycles
+ * per PE array, averaged over the arrays, so busy + stalls + idle = elapsed cycles.
+ */
+public final class SimulationReport implements Simulation.OpListener {
+    public static final String OPS_HEADER = "op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
+        + "latency_s,roofline_s,bound,pe_util,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
+        + "stall_buffer_full_cycles,stall_dependency_cycles,idle_cycles";
+
+    /** Totals of one phase. */
+    static final class PhaseSum {
+        long ops;
+        long ps;
+        double rooflineS;
+        double flops;
+    }
+
+    private final HardwareSpec hw;
+    private final ClockDomain clock;
+    private final Writer ops;
+    private final int peArrays;
+    private final Map<Phase, PhaseSum> phases = new EnumMap<>(Phase.class);
+    private double rooflineS;
+    private final StringBuilder line = new StringBuilder(256);
+
+    public SimulationReport(HardwareSpec hw, Writer ops) {
+        this.hw = hw;
+        this.clock = Device.coreClock(hw);
+        this.ops = ops;
+        this.peArrays = hw.cores() * hw.core().peArrays();
+        if (ops != null) {
+            write(OPS_HEADER + "\n");
+        }
+    }
+
+    @Override
+    public void finished(Simulation.OpResult r) {
+        PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
+        p.ops++;
+        p.ps += r.endPs() - r.startPs();
+        p.rooflineS += r.bound().seconds();
+        p.flops += r.bound().flops();
+        rooflineS += r.bound().seconds();
+        if (ops == null) {
+            return;
+        }
+        RunStats.Sums s = r.sums();
+        long elapsedPs = r.endPs() - r.startPs();
+        double elapsedCycles = clock.cycles(elapsedPs);
+        double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols();
+        double util = elapsedCycles == 0 ? 0 : s.macs / (macsPerCycle * elapsedCycles);
+        double[] stalls = perArrayCycles(s, elapsedPs);
+        line.setLength(0);
+        line.append(r.op().id()).append(',').append(r.op().name()).append(',').append(r.op().kind().key()).append(',')
+            .append(r.op().phase().key()).append(',').append(r.op().layer()).append(',').append(r.op().step())
+            .append(',').append(RooflineReport.num(r.bound().flops())).append(',')
+            .append(s.hbmReadBytes + s.hbmWriteBytes).append(',').append(Math.round(clock.cycles(r.startPs())))
+            .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',')
+            .append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
+            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util));
+        for (double v : stalls) {
+            line.append(',').append(Math.round(v));
+        }
+        line.append('\n');
+        write(line);
+    }
+
+    /** busy, memory, interconnect, buffer_full, dependency, idle: cycles per PE array. */
+    private double[] perArrayCycles(RunStats.Sums s, long elapsedPs) {
+        double busy = s.peBusyPs;
+        double memory = s.stallPs(SliceKind.STALL_MEMORY);
+        double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
+        double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);
+        double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
+        double idle = (double) elapsedPs * peArrays - busy - memory - interconnect - buffer - dependency;
+        double[] ps = {busy, memory, interconnect, buffer, dependency, Math.max(0, idle)};
+        for (int i = 0; i < ps.length; i++) {
+            ps[i] = clock.cycles(Math.round(ps[i] / peArrays));
+        }
+        return ps;
+    }
+
+    private void write(CharSequence s) {
+        try {
+            ops.append(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Map<String, Object> summary(Simulation.Result result) {
+        RunStats.Sums t = result.stats().total();
+        long endPs = result.endPs();
+        double latency = endPs * 1e-12;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hardware", hw.name());
+        m.put("operators", result.operators());
+        m.put("latency_s", latency);
+        m.put("cycles", Math.round(clock.cycles(endPs)));
+        m.put("roofline_s", rooflineS);
+        m.put("latency_over_roofline", rooflineS == 0 ? 0 : latency / rooflineS);
+        Map<String, Object> ph = new LinkedHashMap<>();
+        for (Map.Entry<Phase, PhaseSum> e : phases.entrySet()) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("operators", e.getValue().ops);
+            p.put("latency_s", e.getValue().ps * 1e-12);
+            p.put("cycles", Math.round(clock.cycles(e.getValue().ps)));
+            p.put("roofline_s", e.getValue().rooflineS);
+            ph.put(e.getKey().key(), p);
+        }
+        m.put("phases", ph);
+        double seconds = latency == 0 ? 1 : latency;
+        double macsPerS = hw.peakFlopsPerS() / 2;
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("pe_array", t.macs / (macsPerS * seconds));
+        u.put("vector_unit", 0.0);
+        u.put("global_buffer", t.globalBytes / (hw.globalBuffer().bytesPerCycle() * hw.clockHz() * seconds));
+        u.put("interconnect", t.portBytes
+            / ((double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz() * seconds));
+        u.put("hbm", (t.hbmReadBytes + t.hbmWriteBytes) / (hw.memoryBytesPerS() * seconds));
+        m.put("utilisation", u);
+        double[] c = perArrayCycles(t, endPs);
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("memory", Math.round(c[1]));
+        st.put("interconnect", Math.round(c[2]));
+        st.put("buffer_full", Math.round(c[3]));
+        st.put("dependency", Math.round(c[4]));
+        st.put("idle", Math.round(c[5]));
+        st.put("busy", Math.round(c[0]));
+        m.put("stall_cycles", st);
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("hbm_read", t.hbmReadBytes);
+        b.put("hbm_write", t.hbmWriteBytes);
+        b.put("global_buffer", t.globalBytes);
+        b.put("interconnect", t.portBytes);
+        m.put("bytes", b);
+        Map<String, Object> sim = new LinkedHashMap<>();
+        sim.put("events", result.events());
+        sim.put("wall_s", result.wallS());
+        sim.put("events_per_s", result.wallS() == 0 ? 0 : result.events() / result.wallS());
+        m.put("simulator", sim);
+        return m;
+    }
+
+    public static String json(Map<String, Object> m) {
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

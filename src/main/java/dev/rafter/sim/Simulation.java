@@ -1,0 +1,164 @@
+package dev.rafter.sim;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.GemmMapper;
+import dev.rafter.mapping.GemmPlan;
+import dev.rafter.roofline.Roofline;
+import dev.rafter.sim.component.Core;
+import dev.rafter.sim.component.HbmChannel;
+import dev.rafter.sim.trace.RunStats;
+import dev.rafter.sim.trace.TeeSink;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.OperatorStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a stream of operators on one device, one operator after another (each starts when the previous one's
+ * results are in memory), on the discrete-event kernel. Checks on every run: no work left when the events drain
+ * (else a {@link DeadlockException} naming the waiting components), every operator at least its roofline bound,
+ * and bytes conserved on every link.
+ */
+public final class Simulation {
+    /** One finished operator. */
+    public record OpResult(Operator op, long startPs, long endPs, RunStats.Sums sums, Roofline.Bound bound,
+                           String mapping) {
+        public double latencyS() {
+            return (endPs - startPs) * 1e-12;
+        }
+    }
+
+    /** Receives each operator as it finishes (for ops.csv and phase totals). */
+    public interface OpListener {
+        void finished(OpResult result);
+    }
+
+    /** What a run produced. */
+    public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device) {}
+
+    private static final int PLAN_CACHE = 4096;
+
+    private final HardwareSpec hw;
+    private final Roofline roofline;
+    private final Map<String, GemmPlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, GemmPlan> eldest) {
+            return size() > PLAN_CACHE;
+        }
+    };
+    private long planHbmReadBytes;
+
+    public Simulation(HardwareSpec hw) {
+        this.hw = hw;
+        this.roofline = new Roofline(hw);
+    }
+
+    /** Plans a GEMM (cached by shape: decode repeats the same shapes many times). */
+    public GemmPlan plan(Operator op) {
+        String key = op.batch() + "x" + op.m() + "x" + op.n() + "x" + op.k() + ":" + op.dataType();
+        GemmPlan p = plans.get(key);
+        if (p == null) {
+            p = GemmMapper.plan(hw, op);
+            plans.put(key, p);
+        }
+        return p;
+    }
+
+    public Result run(OperatorSource source, TraceSink events, OpListener listener) {
+        List<Track> tracks = Device.tracks(hw);
+        RunStats stats = new RunStats(tracks);
+        TraceSink sink = events == null ? stats : new TeeSink(List.of(stats, events));
+        Kernel kernel = new Kernel();
+        Device[] device = new Device[1];
+        long[] count = {0};
+        long wallStart = System.nanoTime();
+        long end;
+        try (OperatorStream ops = new OperatorStream(source)) {
+            end = kernel.run(scheduler -> {
+                device[0] = new Device(hw, scheduler, sink, tracks);
+                next(ops, device[0], scheduler, stats, listener, count);
+            });
+            if (ops.hasNext() || !device[0].waiting().isEmpty()) {
+                List<String> waiting = new ArrayList<>(device[0].waiting());
+                if (ops.hasNext()) {
+                    waiting.add("operator stream: operators left to run");
+                }
+                throw new DeadlockException(end, waiting);
+            }
+        }
+        double wall = (System.nanoTime() - wallStart) * 1e-9;
+        if (count[0] == 0) {
+            throw new InputException("no operators to simulate (check --phase)");
+        }
+        checkConservation(device[0]);
+        return new Result(end, kernel.events(), wall, stats, count[0], device[0]);
+    }
+
+    private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, OpListener listener,
+                      long[] count) {
+        if (!ops.hasNext()) {
+            return;
+        }
+        Operator op = ops.next();
+        if (op.kind() != OpKind.GEMM) {
+            throw new InputException("op " + op.id() + " '" + op.name() + "': kind " + op.kind().key()
+                + " is not simulated yet (simulate supports gemm operators; see 'rafter roofline' for the rest)");
+        }
+        GemmPlan plan = plan(op);
+        GemmPlan forOp = plan.op() == op ? plan : new GemmPlan(op, plan.localM(), plan.localN(), plan.localK(),
+            plan.globalK(), plan.stages(), plan.cores(), plan.hbmReadBytes(), plan.hbmWriteBytes(), plan.explanation());
+        planHbmReadBytes += plan.hbmReadBytes();
+        long start = scheduler.now();
+        stats.beginOperator(op.id());
+        count[0]++;
+        device.runGemm(forOp, () -> {
+            RunStats.Sums sums = stats.current();
+            Roofline.Bound bound = roofline.of(op);
+            long end = scheduler.now();
+            if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
+                throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
+                    + "roofline bound " + bound.seconds() + " s: the model is wrong");
+            }
+            listener.finished(new OpResult(op, start, end, sums, bound, plan.explanation()));
+            next(ops, device, scheduler, stats, listener, count);
+        });
+    }
+
+    /** Bytes sent equal bytes received on every link and channel. */
+    private void checkConservation(Device d) {
+        long channelBytes = 0;
+        for (HbmChannel c : d.hbm().channels()) {
+            channelBytes += c.bytesMoved();
+        }
+        long loads = 0;
+        long stores = 0;
+        for (Core c : d.cores()) {
+            loads += c.loadBytes();
+            stores += c.storeBytes();
+        }
+        long hbmReads = d.globalBuffer().bytesLoaded();
+        check(channelBytes == hbmReads + stores, "HBM channels moved " + channelBytes + " bytes, requested "
+            + (hbmReads + stores));
+        check(hbmReads == planHbmReadBytes, "global buffer loaded " + hbmReads + " bytes, the plans say "
+            + planHbmReadBytes);
+        check(d.interconnect().portBytes() == loads + stores, "interconnect ports moved "
+            + d.interconnect().portBytes() + " bytes, cores sent and received " + (loads + stores));
+        check(d.interconnect().globalBytes() == loads + stores, "global buffer port moved "
+            + d.interconnect().globalBytes() + " bytes, cores sent and received " + (loads + stores));
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalStateException("bytes not conserved: " + message);
+        }
+    }
+}

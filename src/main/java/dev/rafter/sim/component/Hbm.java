@@ -1,0 +1,61 @@
+package dev.rafter.sim.component;
+
+/**
+ * The memory controller: splits a transfer over the channels by address interleaving (consecutive
+ * {@link #INTERLEAVE_BYTES} blocks go to consecutive channels) and reports completion when every part is done.
+ * Contention emerges from the channel queues that concurrent transfers share.
+ */
+public final class Hbm {
+    /** 256 B interleave: a common HBM controller granularity (several 32-64 B bursts per channel hop). */
+    public static final int INTERLEAVE_BYTES = 256;
+
+    private final HbmChannel[] channels;
+    private final long[] parts;
+    long bytesRequested;
+
+    public Hbm(HbmChannel[] channels) {
+        this.channels = channels;
+        this.parts = new long[channels.length];
+    }
+
+    /** Moves {@code bytes} starting at {@code address}; {@code done} runs once when all parts have completed. */
+    public void transfer(long opId, long address, long bytes, boolean write, Runnable done) {
+        bytesRequested += bytes;
+        int n = channels.length;
+        long blocks = bytes / INTERLEAVE_BYTES;
+        long rest = bytes % INTERLEAVE_BYTES;
+        int first = (int) ((address / INTERLEAVE_BYTES) % n);
+        int issued = 0;
+        for (int i = 0; i < n; i++) {
+            int c = (first + i) % n;
+            parts[c] = (blocks / n + (i < blocks % n ? 1 : 0)) * INTERLEAVE_BYTES;
+        }
+        if (rest > 0) {
+            parts[(int) ((first + blocks) % n)] += rest;
+        }
+        for (long p : parts) {
+            if (p > 0) {
+                issued++;
+            }
+        }
+        if (issued == 0) {
+            done.run();
+            return;
+        }
+        int[] remaining = {issued};
+        Runnable part = () -> {
+            if (--remaining[0] == 0) {
+                done.run();
+            }
+        };
+        for (int c = 0; c < n; c++) {
+            if (parts[c] > 0) {
+                channels[c].access(opId, parts[c], write, part);
+            }
+        }
+    }
+
+    public HbmChannel[] channels() {
+        return channels;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.rafter.sim.component;
+
+import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+
+/**
+ * One HBM channel. Parameters: bandwidth (bytes/s, independent of the core clock) and access latency.
+ * Port: {@link #access}. Statistics (via the trace): bytes read and written, busy time. Requests queue in arrival
+ * order; a request completes its access latency after its data has crossed the channel.
+ */
+public final class HbmChannel {
+    private final Scheduler scheduler;
+    private final TraceSink sink;
+    private final Track track;
+    private final Server server;
+    private final long latencyPs;
+    private final long[] start = new long[1];
+    long bytesRequested;
+
+    public HbmChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs) {
+        this.scheduler = scheduler;
+        this.sink = sink;
+        this.track = track;
+        this.server = new Server(1e12 / bytesPerSecond);
+        this.latencyPs = latencyPs;
+    }
+
+    public void access(long opId, long bytes, boolean write, Runnable done) {
+        bytesRequested += bytes;
+        long end = server.reserve(scheduler.now(), bytes, start);
+        sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, start[0], end, bytes);
+        scheduler.at(end + latencyPs, done);
+    }
+
+    public long bytesMoved() {
+        return server.bytes;
+    }
+
+    public long busyPs() {
+        return server.busyPs;
+    }
+
+    public long freeAt() {
+        return server.freeAt();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.rafter.sim.component;
+
+import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+
+/**
+ * The global buffer's core-side bandwidth (shared by all cores) and the interconnect's per-core ports. A transfer
+ * between the global buffer and a core holds the shared buffer port and the core's port at once (cut-through):
+ * it ends when the slower of the two has moved its bytes, then the link latency (which belongs to the wiring)
+ * elapses. Both queue first come, first served, so contention between cores emerges at the shared port.
+ * Statistics (via the trace): bytes and busy time per port and at the global buffer.
+ */
+public final class Interconnect {
+    private final Scheduler scheduler;
+    private final TraceSink sink;
+    private final Server global;
+    private final Track globalTrack;
+    private final Server[] ports;
+    private final Track[] portTracks;
+    private final long latencyPs;
+    private final long[] start = new long[1];
+
+    public Interconnect(Scheduler scheduler, TraceSink sink, double globalPsPerByte, Track globalTrack,
+                        double portPsPerByte, Track[] portTracks, long latencyPs) {
+        this.scheduler = scheduler;
+        this.sink = sink;
+        this.global = new Server(globalPsPerByte);
+        this.globalTrack = globalTrack;
+        this.portTracks = portTracks;
+        this.ports = new Server[portTracks.length];
+        for (int i = 0; i < ports.length; i++) {
+            ports[i] = new Server(portPsPerByte);
+        }
+        this.latencyPs = latencyPs;
+    }
+
+    /** Moves {@code bytes} between the global buffer and {@code core}; {@code done} runs on arrival. */
+    public void transfer(long opId, int core, long bytes, boolean store, Runnable done) {
+        long now = scheduler.now();
+        long globalEnd = global.reserve(now, bytes, start);
+        sink.slice(globalTrack, SliceKind.TRANSFER, opId, start[0], globalEnd, bytes);
+        Server port = ports[core];
+        long portEnd = port.reserve(now, bytes, start);
+        long end = Math.max(portEnd, globalEnd);
+        if (end > portEnd) {
+            port.busyPs += end - portEnd;
+            port.reserveUntil(end);
+        }
+        sink.slice(portTracks[core], store ? SliceKind.STORE : SliceKind.LOAD, opId, start[0], end, bytes);
+        scheduler.at(end + latencyPs, done);
+    }
+
+    public long globalBytes() {
+        return global.bytes;
+    }
+
+    public long globalBusyPs() {
+        return global.busyPs;
+    }
+
+    public long portBytes() {
+        long b = 0;
+        for (Server p : ports) {
+            b += p.bytes;
+        }
+        return b;
+    }
+
+    public long portBusyPs() {
+        long b = 0;
+        for (Server p : ports) {
+            b += p.busyPs;
+        }
+        return b;
+    }
+}

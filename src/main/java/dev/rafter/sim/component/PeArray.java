@@ -1,0 +1,48 @@
+package dev.rafter.sim.component;
+
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+
+/**
+ * One systolic PE array. Parameters: rows x cols, dataflow, fold overlap (from the hardware model). Port:
+ * {@link #compute}. Statistics (via the trace): busy cycles and MACs. Tile timing is the SCALE-Sim fold model
+ * (or its overlapped variant), exactly.
+ */
+public final class PeArray {
+    private final HardwareSpec.PeArray spec;
+    private final TraceSink sink;
+    private final Track track;
+    long busyCycles;
+    long macs;
+
+    public PeArray(HardwareSpec.PeArray spec, TraceSink sink, Track track) {
+        this.spec = spec;
+        this.sink = sink;
+        this.track = track;
+    }
+
+    /** Computes an m x n x k tile from {@code startPs}; returns its cycles (0 for an empty share). */
+    public long compute(long opId, long startPs, long m, long n, long k, dev.rafter.sim.ClockDomain clock) {
+        long cycles = spec.cycles(m, n, k);
+        if (cycles > 0) {
+            busyCycles += cycles;
+            macs += m * n * k;
+            sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + clock.ps(cycles), m * n * k);
+        }
+        return cycles;
+    }
+
+    public Track track() {
+        return track;
+    }
+
+    public long busyCycles() {
+        return busyCycles;
+    }
+
+    public long macs() {
+        return macs;
+    }
+}

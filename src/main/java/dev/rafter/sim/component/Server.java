@@ -1,0 +1,37 @@
+package dev.rafter.sim.component;
+
+/**
+ * A first-come-first-served bandwidth resource: each request occupies it for bytes / bandwidth after the requests
+ * before it. Reservation by "free at" gives exactly the schedule of an explicit FIFO queue with known service
+ * times, without an event per queue step. Counts the bytes it moves and the time it is busy.
+ */
+final class Server {
+    private final double psPerByte;
+    private long freeAt;
+    long bytes;
+    long busyPs;
+
+    Server(double psPerByte) {
+        this.psPerByte = psPerByte;
+    }
+
+    /** Reserves the server for {@code bytes} from {@code now} (or when free); returns {start, end}. */
+    long reserve(long now, long amount, long[] startOut) {
+        long start = Math.max(now, freeAt);
+        long end = start + Math.round(amount * psPerByte);
+        freeAt = end;
+        bytes += amount;
+        busyPs += end - start;
+        startOut[0] = start;
+        return end;
+    }
+
+    /** Keeps the server held until {@code time} (a cut-through partner was slower). */
+    void reserveUntil(long time) {
+        freeAt = Math.max(freeAt, time);
+    }
+
+    long freeAt() {
+        return freeAt;
+    }
+}

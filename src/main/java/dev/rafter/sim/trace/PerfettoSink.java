@@ -1,0 +1,85 @@
+package dev.rafter.sim.trace;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.List;
+
+/**
+ * Streams Chrome trace-event JSON (opens in ui.perfetto.dev): one process per core plus one for the memory
+ * system, one thread (track) per PE array, DMA slot, HBM channel, global buffer and interconnect port. Times are
+ * in microseconds with picosecond resolution.
+ */
+public final class PerfettoSink implements TraceSink {
+    private static final int MEMORY_PID = 100_000;
+
+    private final Writer out;
+    private final StringBuilder line = new StringBuilder(160);
+    private boolean first = true;
+
+    public PerfettoSink(Writer out, List<Track> tracks) {
+        this.out = out;
+        write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+        java.util.Set<Integer> named = new java.util.HashSet<>();
+        for (Track t : tracks) {
+            int pid = pid(t);
+            if (named.add(pid)) {
+                meta("process_name", pid, 0, pid == MEMORY_PID ? "memory system" : "core " + t.core());
+                meta("process_sort_index", pid, 0, Integer.toString(pid));
+            }
+            meta("thread_name", pid, t.id(), t.name());
+        }
+    }
+
+    private static int pid(Track t) {
+        return t.core() < 0 ? MEMORY_PID : t.core();
+    }
+
+    private void meta(String what, int pid, int tid, String value) {
+        String arg = what.equals("process_sort_index") ? "\"sort_index\":" + value : "\"name\":\"" + value + "\"";
+        event("{\"ph\":\"M\",\"name\":\"" + what + "\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{" + arg
+            + "}}");
+    }
+
+    private void event(CharSequence json) {
+        write(first ? "" : ",\n");
+        first = false;
+        write(json);
+    }
+
+    @Override
+    public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
+        line.setLength(0);
+        line.append("{\"ph\":\"X\",\"name\":\"").append(kind.label()).append("\",\"pid\":").append(pid(track))
+            .append(",\"tid\":").append(track.id()).append(",\"ts\":");
+        micros(line, startPs);
+        line.append(",\"dur\":");
+        micros(line, endPs - startPs);
+        line.append(",\"args\":{\"op\":").append(opId).append(",\"amount\":")
+            .append(amount).append("}}");
+        event(line);
+    }
+
+    /** Appends ps as microseconds with six decimals, without String.format on the hot path. */
+    private static void micros(StringBuilder sb, long ps) {
+        sb.append(ps / 1_000_000).append('.');
+        String frac = Long.toString(ps % 1_000_000);
+        for (int i = frac.length(); i < 6; i++) {
+            sb.append('0');
+        }
+        sb.append(frac);
+    }
+
+    @Override
+    public void close() {
+        write("\n]}\n");
+    }
+
+    private void write(CharSequence s) {
+        try {
+            out.append(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

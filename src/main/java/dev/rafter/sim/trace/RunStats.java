@@ -1,0 +1,94 @@
+package dev.rafter.sim.trace;
+
+import java.util.List;
+
+/**
+ * The counting sink: always attached, it derives every figure of summary.json and ops.csv from the slices, for
+ * the whole run and for the operator in progress.
+ */
+public final class RunStats implements TraceSink {
+    /** Sums over one interval of the run (the whole run, or one operator). */
+    public static final class Sums {
+        public long peBusyPs;
+        public final long[] peStallPs = new long[SliceKind.values().length];
+        public long macs;
+        public long hbmReadBytes;
+        public long hbmWriteBytes;
+        public long hbmBusyPs;
+        public long globalBytes;
+        public long globalBusyPs;
+        public long portBytes;
+        public long portBusyPs;
+
+        void add(Track track, SliceKind kind, long durationPs, long amount) {
+            switch (track.kind()) {
+                case PE_ARRAY -> {
+                    if (kind == SliceKind.COMPUTE) {
+                        peBusyPs += durationPs;
+                        macs += amount;
+                    } else {
+                        peStallPs[kind.ordinal()] += durationPs;
+                    }
+                }
+                case HBM_CHANNEL -> {
+                    hbmBusyPs += durationPs;
+                    if (kind == SliceKind.HBM_WRITE) {
+                        hbmWriteBytes += amount;
+                    } else {
+                        hbmReadBytes += amount;
+                    }
+                }
+                case GLOBAL_BUFFER -> {
+                    globalBytes += amount;
+                    globalBusyPs += durationPs;
+                }
+                case DMA, INTERCONNECT_PORT -> {
+                    portBytes += amount;
+                    portBusyPs += durationPs;
+                }
+            }
+        }
+
+        public long stallPs(SliceKind kind) {
+            return peStallPs[kind.ordinal()];
+        }
+    }
+
+    private final Sums total = new Sums();
+    private Sums current = new Sums();
+    private long currentOp = -1;
+    private final int peArrays;
+
+    public RunStats(List<Track> tracks) {
+        this.peArrays = (int) tracks.stream().filter(t -> t.kind() == Track.Kind.PE_ARRAY).count();
+    }
+
+    /** Starts attributing slices to {@code opId}; returns the sums of the operator before it. */
+    public Sums beginOperator(long opId) {
+        Sums previous = current;
+        current = new Sums();
+        currentOp = opId;
+        return previous;
+    }
+
+    @Override
+    public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
+        long d = endPs - startPs;
+        total.add(track, kind, d, amount);
+        if (opId == currentOp) {
+            current.add(track, kind, d, amount);
+        }
+    }
+
+    public Sums total() {
+        return total;
+    }
+
+    public Sums current() {
+        return current;
+    }
+
+    public int peArrays() {
+        return peArrays;
+    }
+}

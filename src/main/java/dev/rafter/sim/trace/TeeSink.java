@@ -1,0 +1,26 @@
+package dev.rafter.sim.trace;
+
+import java.util.List;
+
+/** Forwards each slice to several sinks, in order. */
+public final class TeeSink implements TraceSink {
+    private final TraceSink[] sinks;
+
+    public TeeSink(List<TraceSink> sinks) {
+        this.sinks = sinks.toArray(TraceSink[]::new);
+    }
+
+    @Override
+    public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
+        for (TraceSink s : sinks) {
+            s.slice(track, kind, opId, startPs, endPs, amount);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (TraceSink s : sinks) {
+            s.close();
+        }
+    }
+}
