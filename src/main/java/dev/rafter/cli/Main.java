@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code rafter} command line. Exit codes: 0 ok, 1 a check failed, 2 bad input. */
 @Command(name = "rafter", mixinStandardHelpOptions = true, version = "rafter 0.1.0",
     description = "Discrete-event simulator of LLM-inference accelerators.",
-    subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class})
+    subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class,
+        ValidateCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int CHECK_FAILED = 1;

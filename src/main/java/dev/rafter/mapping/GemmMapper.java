@@ -109,17 +109,20 @@ public final class GemmMapper {
         return (double) e * batch * ((double) m * k + (double) k * n);
     }
 
-    /** Tile sizes along one dimension: multiples of the array size, plus the whole dimension if smaller. */
+    /**
+     * Tile sizes along one dimension: multiples of the array size below it, and the whole dimension (which wins
+     * when the buffer can hold it: no extra fills and drains).
+     */
     private static List<Long> sizes(long dim, int unit) {
         List<Long> out = new ArrayList<>();
         for (int mult : MULTIPLES) {
             long s = (long) unit * mult;
             if (s >= dim) {
-                out.add(dim);
                 break;
             }
             out.add(s);
         }
+        out.add(dim);
         return out;
     }
 
@@ -127,11 +130,11 @@ public final class GemmMapper {
         List<Long> out = new ArrayList<>();
         for (int c : K_CANDIDATES) {
             if (c >= k) {
-                out.add(k);
                 break;
             }
             out.add((long) c);
         }
+        out.add(k);
         return out;
     }
 
@@ -222,9 +225,9 @@ public final class GemmMapper {
         // Stage depth: the deepest multiple of the local depth with a stage at most a quarter of the buffer, so
         // two streaming stages take half and pinned pieces may use the rest.
         long kChunks = ceilDiv(op.k(), kl);
-        long perStage = Math.max(1, Math.min(kChunks, capacity / 4 / Math.max(1, maxBlockRowsCols * e * kl)));
-        int globalK = (int) Math.min(op.k(), perStage * kl);
-        int stagesPerBlock = (int) ceilDiv(op.k(), globalK);
+        int perStage = (int) Math.max(1, Math.min(kChunks, capacity / 4 / Math.max(1, maxBlockRowsCols * e * kl)));
+        int globalK = (int) Math.min(op.k(), (long) perStage * kl);
+        int stagesPerBlock = (int) ceilDiv(kChunks, perStage);
         long maxStageBytes = maxBlockRowsCols * e * globalK;
         if (2 * maxStageBytes > capacity) {
             throw new InputException("global_buffer.capacity_mib: two stages of " + maxStageBytes
@@ -261,7 +264,7 @@ public final class GemmMapper {
         for (Block b : blocks) {
             int firstStage = s;
             for (int j = 0; j < stagesPerBlock; j++, s++) {
-                long kDepth = Math.min(globalK, op.k() - (long) j * globalK);
+                long kDepth = Math.min((long) perStage * kl, op.k() - (long) j * perStage * kl);
                 long load = 0;
                 long pin = 0;
                 for (long key : pieces(b, j)) {
@@ -294,7 +297,7 @@ public final class GemmMapper {
             for (int t = 0; t < b.items().length; t++) {
                 int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
                 int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-                cores.get(t).add(new GemmPlan.Tile(firstStage, m, n, op.k(), kl, globalK / kl));
+                cores.get(t).add(new GemmPlan.Tile(firstStage, m, n, op.k(), kl, perStage));
             }
         }
         return new Layout(describe, globalK, stages, cores, read);

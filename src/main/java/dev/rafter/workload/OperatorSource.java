@@ -14,6 +14,16 @@ public interface OperatorSource {
         return out -> Lowering.lower(workload, phases, out);
     }
 
+    /** A fixed list of operators (tests, validation, benchmarks). */
+    static OperatorSource of(Operator... ops) {
+        return out -> {
+            for (Operator op : ops) {
+                out.accept(op);
+            }
+            return ops.length;
+        };
+    }
+
     static OperatorSource ofTrace(Path trace, Set<Phase> phases) {
         return out -> {
             long[] kept = {0};

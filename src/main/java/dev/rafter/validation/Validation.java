@@ -1,0 +1,107 @@
+package dev.rafter.validation;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
+import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.roofline.Roofline;
+import dev.rafter.sim.Simulation;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Phase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the checks in {@code validation/}: data files of cases with expected values from their sources, and this
+ * code that simulates each case and compares.
+ * <ul>
+ *   <li>{@code single-array.csv}: one GEMM on one array of the given size and dataflow; the array's busy cycles
+ *       must equal the SCALE-Sim closed form exactly, and the latency must not be below it.</li>
+ *   <li>{@code roofline-shapes.csv}: GEMMs on the bundled devices; latency must be at least the roofline bound
+ *       and at most {@code max_ratio} times it.</li>
+ * </ul>
+ */
+public final class Validation {
+    /** One checked case. */
+    public record Check(String suite, String name, double expected, double simulated, String comparison,
+                        boolean passed) {}
+
+    private final Path dir;
+
+    public Validation(Path dir) {
+        this.dir = dir;
+    }
+
+    public List<Check> run() {
+        List<Check> out = new ArrayList<>();
+        singleArray(out);
+        rooflineShapes(out);
+        return out;
+    }
+
+    private void singleArray(List<Check> out) {
+        Path hwFile = dir.resolve("hardware/single-array.yaml");
+        for (String[] row : rows(dir.resolve("single-array.csv"), 9)) {
+            HardwareSpec hw = HardwareLoader.load(hwFile, List.of("core.pe_array.dataflow=" + row[1],
+                "core.pe_array.rows=" + row[2], "core.pe_array.cols=" + row[3]));
+            Operator op = Operator.gemm(0, row[0], Phase.PREFILL, 0, 0, 1, Long.parseLong(row[4]),
+                Long.parseLong(row[5]), Long.parseLong(row[6]), DataType.FP16);
+            long expected = Long.parseLong(row[7]);
+            Simulation.OpResult r = simulate(hw, op);
+            long busy = r.sums().peBusyPs / 1000; // 1000 MHz: 1000 ps per cycle exactly
+            long latency = (r.endPs() - r.startPs()) / 1000;
+            out.add(new Check("single-array", row[0], expected, busy, "busy cycles == closed form",
+                busy == expected && latency >= expected));
+        }
+    }
+
+    private void rooflineShapes(List<Check> out) {
+        for (String[] row : rows(dir.resolve("roofline-shapes.csv"), 8)) {
+            Path hwFile = dir.resolveSibling("models").resolve("hardware").resolve(row[1] + ".yaml");
+            HardwareSpec hw = HardwareLoader.load(hwFile, List.of());
+            Operator op = Operator.gemm(0, row[0], Phase.PREFILL, 0, 0, Long.parseLong(row[2]),
+                Long.parseLong(row[3]), Long.parseLong(row[4]), Long.parseLong(row[5]), DataType.FP16);
+            double bound = new Roofline(hw).of(op).seconds();
+            double maxRatio = Double.parseDouble(row[6]);
+            Simulation.OpResult r = simulate(hw, op);
+            double ratio = r.latencyS() / bound;
+            out.add(new Check("roofline", row[0] + "@" + row[1], bound, r.latencyS(),
+                String.format("1 <= latency/roofline = %.3f <= %s", ratio, row[6]), ratio >= 1 && ratio <= maxRatio));
+        }
+    }
+
+    private static Simulation.OpResult simulate(HardwareSpec hw, Operator op) {
+        Simulation.OpResult[] result = new Simulation.OpResult[1];
+        new Simulation(hw).run(OperatorSource.of(op), null, r -> result[0] = r);
+        return result[0];
+    }
+
+    private static List<String[]> rows(Path file, int columns) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            throw new InputException(file + ": file not found");
+        } catch (IOException e) {
+            throw new InputException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        List<String[]> out = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] f = line.split(",", columns);
+            if (f.length < columns) {
+                throw new InputException(file + ":" + (i + 1) + ": expected " + columns + " columns");
+            }
+            out.add(f);
+        }
+        return out;
+    }
+}
