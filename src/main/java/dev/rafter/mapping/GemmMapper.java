@@ -237,11 +237,14 @@ public final class GemmMapper {
 
         // Pass 1: the last stage that uses each piece.
         Map<Long, Integer> lastUse = new HashMap<>();
+        List<long[]> blockPieces = new ArrayList<>(blocks.size());
         int s = 0;
         for (Block b : blocks) {
+            long[] base = pieces(b);
+            blockPieces.add(base);
             for (int j = 0; j < stagesPerBlock; j++, s++) {
-                for (long key : pieces(b, j)) {
-                    lastUse.put(key, s);
+                for (long key : base) {
+                    lastUse.put(mix(key | j), s);
                 }
             }
         }
@@ -261,28 +264,32 @@ public final class GemmMapper {
         for (int i = 0; i < hw.cores(); i++) {
             cores.add(new ArrayList<>());
         }
-        for (Block b : blocks) {
+        for (int bi = 0; bi < blocks.size(); bi++) {
+            Block b = blocks.get(bi);
+            long[] base = blockPieces.get(bi);
             int firstStage = s;
             for (int j = 0; j < stagesPerBlock; j++, s++) {
                 long kDepth = Math.min((long) perStage * kl, op.k() - (long) j * perStage * kl);
                 long load = 0;
                 long pin = 0;
-                for (long key : pieces(b, j)) {
-                    if (resident.contains(key)) {
+                for (long piece : base) {
+                    long key = piece | j;
+                    long mixed = mix(key);
+                    if (resident.contains(mixed)) {
                         continue;
                     }
                     long bytes = pieceBytes(op, key, ml, nl, kDepth, e);
                     load += bytes;
-                    int last = lastUse.get(key);
+                    int last = lastUse.get(mixed);
                     if (last > s && pinned + bytes <= pinBudget) {
                         pinned += bytes;
                         pin += bytes;
-                        resident.add(key);
+                        resident.add(mixed);
                         unpinAt[last] += bytes;
                         if (unpinKeys.get(last) == null) {
                             unpinKeys.set(last, new ArrayList<>());
                         }
-                        unpinKeys.get(last).add(key);
+                        unpinKeys.get(last).add(mixed);
                     }
                 }
                 stages.add(new GemmPlan.Stage(address, load, pin, unpinAt[s], b.items().length));
@@ -318,18 +325,25 @@ public final class GemmMapper {
         return elements;
     }
 
-    private static List<Long> pieces(Block b, int stage) {
+    /** The distinct operand pieces of a block (stage 0); a later stage's keys add the stage index. */
+    private static long[] pieces(Block b) {
         java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
         for (int t = 0; t < b.items().length; t++) {
-            keys.add(key(0, b.items()[t], b.rows()[t], stage));
-            keys.add(key(1, b.items()[t], b.cols()[t], stage));
+            keys.add(key(0, b.items()[t], b.rows()[t], 0));
+            keys.add(key(1, b.items()[t], b.cols()[t], 0));
         }
-        return new ArrayList<>(keys);
+        return keys.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** operand (1 bit) | item (22 bits) | tile index (20 bits) | stage within block (20 bits). */
     private static long key(int operand, long item, int index, int stage) {
         return ((long) operand << 62) | (item << 40) | ((long) index << 20) | stage;
+    }
+
+    /** A bijective scramble of a piece key, so that Long's hash spreads the structured keys over the table. */
+    private static long mix(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return h ^ (h >>> 29);
     }
 
     private static long pieceBytes(Operator op, long key, int ml, int nl, long kDepth, int e) {

@@ -7,7 +7,6 @@ import java.util.function.Consumer;
 import nl.tudelft.simulation.dsol.SimRuntimeException;
 import nl.tudelft.simulation.dsol.eventlists.EventListInterface;
 import nl.tudelft.simulation.dsol.experiment.SingleReplication;
-import nl.tudelft.simulation.dsol.formalisms.eventscheduling.LambdaSimEvent;
 import nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEventInterface;
 import nl.tudelft.simulation.dsol.model.AbstractDsolModel;
 import nl.tudelft.simulation.dsol.simulators.DevsSimulator;
@@ -32,12 +31,13 @@ public final class Kernel implements Scheduler {
     }
 
     private final BatchSimulator simulator = new BatchSimulator();
-    private long pending;
+    private long now;
+    private long sequence;
     private long executed;
 
     @Override
     public long now() {
-        return simulator.now();
+        return now;
     }
 
     @Override
@@ -45,12 +45,44 @@ public final class Kernel implements Scheduler {
         if (delayPs < 0) {
             throw new IllegalStateException("cannot schedule " + delayPs + " ps in the past");
         }
-        pending++;
-        simulator.add(new LambdaSimEvent<>(simulator.now() + delayPs, PRIORITY, () -> {
-            pending--;
-            executed++;
+        simulator.add(new Event(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action));
+    }
+
+    /**
+     * A model event: a DSOL event with primitive time and key, whose id comes from this kernel's own counter (so
+     * two runs in one JVM order equal-time events identically) and whose execution is a plain call.
+     */
+    static final class Event implements SimEventInterface<Long> {
+        private static final long serialVersionUID = 1L;
+        final long time;
+        final long key;
+        final Runnable action;
+
+        Event(long time, long key, Runnable action) {
+            this.time = time;
+            this.key = key;
+            this.action = action;
+        }
+
+        @Override
+        public void execute() {
             action.run();
-        }));
+        }
+
+        @Override
+        public Long getAbsoluteExecutionTime() {
+            return time;
+        }
+
+        @Override
+        public short getPriority() {
+            return PRIORITY;
+        }
+
+        @Override
+        public long getId() {
+            return key & ((1L << 58) - 1);
+        }
     }
 
     /** Events executed by the last {@link #run}. */
@@ -63,18 +95,41 @@ public final class Kernel implements Scheduler {
      * pending. Returns the time of the last event in ps. A model exception is rethrown as it was thrown.
      */
     public long run(Consumer<Scheduler> build) {
-        pending = 0;
+        now = 0;
+        sequence = 0;
         executed = 0;
         SingleReplication<Long> replication = new SingleReplication<>("rafter", 0L, 0L, RUN_LENGTH_PS);
         Model model = new Model(simulator, () -> build.accept(this));
         try {
             simulator.setEventList(new HeapEventList());
             simulator.initialize(model, replication);
-            return simulator.drain(() -> pending > 0);
+            return drain();
         } finally {
             simulator.cleanUp();
             replication.removeFromContext();
         }
+    }
+
+    /** Runs model events until none is left; DSOL's own end-of-run event (far in the future) stays unrun. */
+    private long drain() {
+        EventListInterface<Long> events = simulator.events();
+        long last = now;
+        while (!events.isEmpty()) {
+            SimEventInterface<Long> first = events.first();
+            if (first instanceof Event e) {
+                events.removeFirst();
+                now = e.time;
+                last = now;
+                executed++;
+                e.action.run();
+            } else if (first.getAbsoluteExecutionTime() < RUN_LENGTH_PS) {
+                events.removeFirst(); // DSOL's own bookkeeping (e.g. the warm-up event at time 0)
+                first.execute();
+            } else {
+                break;
+            }
+        }
+        return last;
     }
 
     private static final class Model extends AbstractDsolModel<Long, DevsSimulator<Long>> {
@@ -104,6 +159,10 @@ public final class Kernel implements Scheduler {
             return simulatorTime == null ? 0L : simulatorTime;
         }
 
+        EventListInterface<Long> events() {
+            return eventList;
+        }
+
         void add(SimEventInterface<Long> event) {
             eventList.add(event);
         }
@@ -118,24 +177,6 @@ public final class Kernel implements Scheduler {
             return event;
         }
 
-        long drain(java.util.function.BooleanSupplier modelPending) {
-            long last = now();
-            while (modelPending.getAsBoolean() && !eventList.isEmpty()) {
-                SimEventInterface<Long> event = eventList.removeFirst();
-                simulatorTime = event.getAbsoluteExecutionTime();
-                last = simulatorTime;
-                try {
-                    event.execute();
-                } catch (SimRuntimeException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw e;
-                }
-            }
-            return last;
-        }
     }
 
     /**
@@ -160,8 +201,15 @@ public final class Kernel implements Scheduler {
                 times = Arrays.copyOf(times, size * 2);
                 keys = Arrays.copyOf(keys, size * 2);
             }
-            long t = event.getAbsoluteExecutionTime();
-            long k = ((long) (15 - event.getPriority()) << 58) | event.getId();
+            long t;
+            long k;
+            if (event instanceof Event e) {
+                t = e.time;
+                k = e.key;
+            } else {
+                t = event.getAbsoluteExecutionTime();
+                k = ((long) (15 - event.getPriority()) << 58) | event.getId();
+            }
             int i = size++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
