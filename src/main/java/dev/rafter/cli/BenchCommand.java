@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.PriorityQueue;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -23,6 +25,13 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmark: kernel events/s vs a bare priority-queue loop, and wall time of large GEMMs.")
 public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Mixin
     HardwareOptions hardware;
 
@@ -51,19 +60,19 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double q = median(queue);
         double k = median(kernel);
-        System.out.printf("event pattern: %d events, %d pending, each schedules one follow-up%n", events, PENDING);
-        System.out.printf("  bare PriorityQueue loop  %6.2f M events/s%n", q / 1e6);
-        System.out.printf("  Rafter kernel (DSOL)     %6.2f M events/s%n", k / 1e6);
-        System.out.printf("  kernel / bare loop       %6.2f%n", k / q);
+        out().printf("event pattern: %d events, %d pending, each schedules one follow-up%n", events, PENDING);
+        out().printf("  bare PriorityQueue loop  %6.2f M events/s%n", q / 1e6);
+        out().printf("  Rafter kernel (DSOL)     %6.2f M events/s%n", k / 1e6);
+        out().printf("  kernel / bare loop       %6.2f%n", k / q);
         if (!skipGemms) {
             long[][] shapes = {{8192, 8192, 8192}, {8, 12288, 12288}, {16384, 9216, 12288}};
-            System.out.printf("%nlarge GEMMs on %s:%n", hw.name());
+            out().printf("%nlarge GEMMs on %s:%n", hw.name());
             for (long[] s : shapes) {
                 Operator op = Operator.gemm(0, "bench", Phase.PREFILL, 0, 0, 1, s[0], s[1], s[2], DataType.FP16);
                 long t0 = System.nanoTime();
                 Simulation.Result r = new Simulation(hw).run(OperatorSource.of(op), null, x -> { });
                 double wall = (System.nanoTime() - t0) * 1e-9;
-                System.out.printf("  %5d x %5d x %5d: %9d events, wall %.2f s (%.2f M events/s), simulated %.3f ms%n",
+                out().printf("  %5d x %5d x %5d: %9d events, wall %.2f s (%.2f M events/s), simulated %.3f ms%n",
                     s[0], s[1], s[2], r.events(), wall, r.events() / wall / 1e6, r.endPs() * 1e-9);
             }
         }
@@ -97,7 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double s = (System.nanoTime() - t0) * 1e-9;
         if (checksum == 42) {
-            System.out.print("");
+            out().print("");
         }
         return n / s;
     }

@@ -7,12 +7,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "describe", mixinStandardHelpOptions = true,
     description = "Print a device's derived peaks: FLOP/s, memory bandwidth, ridge point, SRAM.")
 public final class DescribeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Mixin
     HardwareOptions hardware;
 
@@ -24,18 +33,18 @@ public final class DescribeCommand implements Callable<Integer> {
         HardwareSpec hw = hardware.load();
         Map<String, Object> d = facts(hw);
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(d));
+            out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(d));
         } else {
-            System.out.printf("%s%n", hw.name());
-            System.out.printf("  PE arrays      %d cores x %d arrays of %dx%d %s at %.0f MHz%n", hw.cores(),
+            out().printf("%s%n", hw.name());
+            out().printf("  PE arrays      %d cores x %d arrays of %dx%d %s at %.0f MHz%n", hw.cores(),
                 hw.core().peArrays(), hw.core().peArray().rows(), hw.core().peArray().cols(),
                 hw.core().peArray().dataflow().key(), hw.clockMhz());
-            System.out.printf("  peak           %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector units)%n",
+            out().printf("  peak           %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector units)%n",
                 hw.peakFlopsPerS() / 1e12, hw.vectorFlopsPerS() / 1e12);
-            System.out.printf("  memory         %.2f TB/s over %d channels, %.0f GiB%n", hw.memoryBytesPerS() / 1e12,
+            out().printf("  memory         %.2f TB/s over %d channels, %.0f GiB%n", hw.memoryBytesPerS() / 1e12,
                 hw.memory().channels(), hw.memory().capacityGib());
-            System.out.printf("  ridge point    %.1f FLOP/byte%n", hw.ridgeFlopsPerByte());
-            System.out.printf("  SRAM           %.1f MiB (%d x %.0f KiB local + %.0f MiB global)%n",
+            out().printf("  ridge point    %.1f FLOP/byte%n", hw.ridgeFlopsPerByte());
+            out().printf("  SRAM           %.1f MiB (%d x %.0f KiB local + %.0f MiB global)%n",
                 hw.sramBytes() / 1048576.0, hw.cores(), hw.core().localBuffer().capacityKib(),
                 hw.globalBuffer().capacityMib());
         }

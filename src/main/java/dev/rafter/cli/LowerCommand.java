@@ -10,11 +10,20 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "lower", mixinStandardHelpOptions = true,
     description = "Lower a workload into its operator trace CSV (streamed; per-device shapes).")
 public final class LowerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Option(names = "--workload", required = true, paramLabel = "W", description = "workload model YAML")
     Path workload;
 
@@ -39,7 +48,7 @@ public final class LowerCommand implements Callable<Integer> {
                 }
             });
         });
-        System.out.printf("wrote %s: %d operators of %s (%s)%n", out, count[0], w.describe(), phase);
+        out().printf("wrote %s: %d operators of %s (%s)%n", out, count[0], w.describe(), phase);
         return Main.OK;
     }
 }

@@ -5,12 +5,21 @@ import dev.rafter.roofline.RooflineReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "roofline", mixinStandardHelpOptions = true,
     description = "Analytic roofline bound of every operator: roofline.csv, roofline.png and a summary table.")
 public final class RooflineCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Mixin
     HardwareOptions hardware;
 
@@ -23,9 +32,9 @@ public final class RooflineCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Roofline roofline = new Roofline(hardware.load());
-        RooflineReport.run(roofline, source.source(), out, System.out);
+        RooflineReport.run(roofline, source.source(), out, out());
         if (out != null) {
-            System.out.printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));
+            out().printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));
         }
         return Main.OK;
     }

@@ -17,12 +17,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "simulate", mixinStandardHelpOptions = true,
     description = "Simulate operators tile by tile on the device: summary.json, ops.csv, optional event traces.")
 public final class SimulateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Mixin
     HardwareOptions hardware;
 
@@ -80,15 +89,15 @@ public final class SimulateCommand implements Callable<Integer> {
     private void print(Map<String, Object> s, Simulation.Result r) {
         Map<String, Object> u = (Map<String, Object>) s.get("utilisation");
         Map<String, Object> st = (Map<String, Object>) s.get("stall_cycles");
-        System.out.printf("%d operators on %s: latency %s (%s cycles), roofline %s (x%.2f)%n", r.operators(),
+        out().printf("%d operators on %s: latency %s (%s cycles), roofline %s (x%.2f)%n", r.operators(),
             s.get("hardware"), RooflineReport.time((double) s.get("latency_s")), s.get("cycles"),
             RooflineReport.time((double) s.get("roofline_s")), (double) s.get("latency_over_roofline"));
-        System.out.printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
+        out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
-        System.out.printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
+        out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"), st.get("buffer_full"),
             st.get("dependency"), st.get("idle"));
-        System.out.printf("simulator: %d events in %.2f s (%.2f M events/s); wrote %s%n", r.events(), r.wallS(),
+        out().printf("simulator: %d events in %.2f s (%.2f M events/s); wrote %s%n", r.events(), r.wallS(),
             r.events() / Math.max(r.wallS(), 1e-9) / 1e6, out);
     }
 }

@@ -6,11 +6,20 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Run the checks in validation/ (closed-form array timing, roofline bounds); exit 1 if one fails.")
 public final class ValidateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
     @Option(names = "--out", paramLabel = "DIR", description = "write validation.csv here")
     Path out;
 
@@ -26,7 +35,7 @@ public final class ValidateCommand implements Callable<Integer> {
             if (!c.passed()) {
                 failed++;
             }
-            System.out.printf("%-4s %-13s %-40s expected %-14.6g simulated %-14.6g %s%n", c.passed() ? "ok" : "FAIL",
+            out().printf("%-4s %-13s %-40s expected %-14.6g simulated %-14.6g %s%n", c.passed() ? "ok" : "FAIL",
                 c.suite(), c.name(), c.expected(), c.simulated(), c.comparison());
         }
         if (out != null) {
@@ -38,7 +47,7 @@ public final class ValidateCommand implements Callable<Integer> {
                 }
             });
         }
-        System.out.printf("%d passed, %d failed%n", checks.size() - failed, failed);
+        out().printf("%d passed, %d failed%n", checks.size() - failed, failed);
         return failed == 0 ? Main.OK : Main.CHECK_FAILED;
     }
 }

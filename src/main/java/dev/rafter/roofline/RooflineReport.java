@@ -5,7 +5,7 @@ import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.Path;
@@ -20,7 +20,7 @@ public final class RooflineReport {
 
     private RooflineReport() {}
 
-    public static PhaseTotals run(Roofline roofline, OperatorSource source, Path outDir, PrintStream table) {
+    public static PhaseTotals run(Roofline roofline, OperatorSource source, Path outDir, PrintWriter table) {
         PhaseTotals totals = new PhaseTotals();
         RooflineChart chart = new RooflineChart(roofline.hardware());
         if (outDir == null) {
@@ -63,7 +63,7 @@ public final class RooflineReport {
         return String.format("%.6g", v);
     }
 
-    static void printTable(Roofline roofline, PhaseTotals totals, PrintStream out) {
+    static void printTable(Roofline roofline, PhaseTotals totals, PrintWriter out) {
         out.printf("Roofline on %s: peak %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector), memory %.0f GB/s,"
                 + " ridge %.1f FLOP/B%n", roofline.hardware().name(), roofline.hardware().peakFlopsPerS() / 1e12,
             roofline.hardware().vectorFlopsPerS() / 1e12, roofline.hardware().memoryBytesPerS() / 1e9,

@@ -63,6 +63,6 @@ public record Workload(TransformerSpec model, RunSpec run) {
     }
 
     public String describe() {
-        return model.name() + " (" + Check.fmt(model.parameters() / 1e9) + " B params)";
+        return String.format("%s (%.2f B parameters)", model.name(), model.parameters() / 1e9);
     }
 }

@@ -1,0 +1,96 @@
+package dev.rafter.cli;
+
+import static dev.rafter.cli.CliTest.assertBadInput;
+import static dev.rafter.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SimulateCliTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void simulateWritesSummaryOpsEventsAndAPerfettoTraceWithoutOverlaps() throws Exception {
+        Path out = tmp.resolve("s");
+        CliTest.Result r = run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace",
+            "traces/gemm-small.csv", "--out", out.toString(), "--events", "both");
+        assertEquals(0, r.code(), r.err());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        for (String key : new String[] {"latency_s", "cycles", "roofline_s", "phases", "utilisation", "stall_cycles",
+            "simulator"}) {
+            assertTrue(summary.has(key), key);
+        }
+        assertTrue(summary.get("latency_s").asDouble() >= summary.get("roofline_s").asDouble());
+        assertTrue(summary.get("phases").has("prefill") && summary.get("phases").has("decode"));
+        for (String u : new String[] {"pe_array", "vector_unit", "global_buffer", "interconnect", "hbm"}) {
+            double v = summary.get("utilisation").get(u).asDouble();
+            assertTrue(v >= 0 && v <= 1, u + " = " + v);
+        }
+        var ops = Files.readAllLines(out.resolve("ops.csv"));
+        assertEquals(4, ops.size());
+        assertTrue(ops.get(0).startsWith("op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
+            + "latency_s,roofline_s,bound,pe_util"));
+        assertTrue(Files.readAllLines(out.resolve("events.csv")).size() > 100);
+
+        JsonNode trace = new ObjectMapper().readTree(out.resolve("trace.json").toFile());
+        Map<String, String> names = new HashMap<>();
+        Map<String, Double> lastEnd = new HashMap<>();
+        Set<String> kinds = new HashSet<>();
+        int slices = 0;
+        for (JsonNode e : trace.get("traceEvents")) {
+            String key = e.get("pid").asText() + "/" + e.get("tid").asText();
+            if (e.get("ph").asText().equals("M")) {
+                if (e.get("name").asText().equals("thread_name")) {
+                    names.put(key, e.get("args").get("name").asText());
+                }
+                continue;
+            }
+            slices++;
+            double ts = e.get("ts").asDouble();
+            double end = ts + e.get("dur").asDouble();
+            // Events on one track arrive in time order per producer; sort-free check: no slice starts before the
+            // previous one on its track has ended (within rounding of the microsecond text).
+            Double prev = lastEnd.get(key);
+            assertTrue(prev == null || ts >= prev - 1e-6, "overlap on " + names.get(key) + " at " + ts);
+            lastEnd.put(key, Math.max(end, prev == null ? end : prev));
+            kinds.add(names.get(key).replaceAll("[0-9]", ""));
+        }
+        assertTrue(slices > 100);
+        assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer")), kinds.toString());
+    }
+
+    @Test
+    void nonGemmOperatorsAreRejectedClearly() throws Exception {
+        Path trace = tmp.resolve("t.csv");
+        assertEquals(0, run("lower", "--workload", "models/workloads/tiny.yaml", "--out", trace.toString()).code());
+        Path out = tmp.resolve("o");
+        assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
+            "--out", out.toString()), "kind rmsnorm is not simulated yet");
+        assertFalse(Files.exists(out.resolve("summary.json")));
+        assertFalse(Files.exists(out.resolve("ops.csv")), "no partial ops.csv left behind");
+    }
+
+    @Test
+    void badEventsChoiceIsBadInput() {
+        assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+            "--events", "json"), "--events");
+    }
+
+    @Test
+    void validatePassesOnTheBundledCases() {
+        CliTest.Result r = run("validate", "--out", tmp.resolve("v").toString());
+        assertEquals(0, r.code(), r.err());
+    }
+}

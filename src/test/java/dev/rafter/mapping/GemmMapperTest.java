@@ -1,0 +1,83 @@
+package dev.rafter.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rafter.hw.DataType;
+import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.Phase;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class GemmMapperTest {
+    static final HardwareSpec A100 = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
+
+    static Operator gemm(long batch, long m, long n, long k) {
+        return Operator.gemm(0, "g", Phase.PREFILL, 0, 0, batch, m, n, k, DataType.FP16);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,8192,8192,8192", "1,8,12288,12288", "1,1000,333,777", "64,4,1025,128", "3,300,5000,64",
+        "1,1,1,1"})
+    void tilesCoverTheOutputOnceAndFitTheBuffers(long batch, long m, long n, long k) {
+        GemmPlan p = GemmMapper.plan(A100, gemm(batch, m, n, k));
+        long area = 0;
+        int tiles = 0;
+        for (List<GemmPlan.Tile> core : p.cores()) {
+            for (GemmPlan.Tile t : core) {
+                area += (long) t.m() * t.n();
+                tiles++;
+                assertEquals(k, t.k());
+                assertTrue(t.stage(t.chunks() - 1) < p.stages().size());
+            }
+        }
+        assertEquals(batch * m * n, area, "every output element computed exactly once");
+        assertEquals(p.hbmWriteBytes(), area * 2);
+        assertTrue(GemmMapper.localBytes(p.localM(), p.localN(), p.localK(), 2)
+            <= A100.core().localBuffer().capacityBytes());
+        int users = p.stages().stream().mapToInt(GemmPlan.Stage::users).sum();
+        int stagesPerBlock = (int) ((k + p.globalK() - 1) / p.globalK());
+        assertEquals((long) tiles * stagesPerBlock, users, "each tile uses each stage of its block once");
+        long pinned = p.stages().stream().mapToLong(GemmPlan.Stage::pinnedBytes).sum();
+        long unpinned = p.stages().stream().mapToLong(GemmPlan.Stage::unpinBytes).sum();
+        assertEquals(pinned, unpinned, "every pin is released");
+        assertTrue(p.hbmReadBytes() >= GemmMapper.compulsory(gemm(batch, m, n, k), 2));
+    }
+
+    @Test
+    void aGemmThatFitsOnChipReadsEachOperandOnce() {
+        // 2048^3 fp16: A and B are 8 MiB each, the global buffer 40 MiB.
+        Operator op = gemm(1, 2048, 2048, 2048);
+        GemmPlan p = GemmMapper.plan(A100, op);
+        assertEquals(GemmMapper.compulsory(op, 2), p.hbmReadBytes(), 0);
+    }
+
+    @Test
+    void tileSizesAreSearchedAndDependOnTheBuffer() {
+        GemmPlan big = GemmMapper.plan(A100, gemm(1, 8192, 8192, 8192));
+        HardwareSpec small = HardwareLoader.load(Path.of("models/hardware/a100.yaml"),
+            List.of("core.local_buffer.capacity_kib=32"));
+        GemmPlan tight = GemmMapper.plan(small, gemm(1, 8192, 8192, 8192));
+        assertTrue((long) tight.localM() * tight.localN() < (long) big.localM() * big.localN(), tight.explanation());
+        GemmPlan decode = GemmMapper.plan(A100, gemm(1, 8, 12288, 12288));
+        assertEquals(8, decode.localM(), "a decode GEMM is not padded to the array height");
+    }
+
+    @Test
+    void laneSplitGivesEveryLaneAShareAndCoversTheTile() {
+        long[][] shares = LaneSplit.shares(A100.core(), 128, 128);
+        long area = 0;
+        for (long[] s : shares) {
+            area += s[0] * s[1];
+            assertEquals(128 * 32, s[0] * s[1]);
+        }
+        assertEquals(128 * 128, area);
+        long[][] narrow = LaneSplit.shares(A100.core(), 64, 8);
+        assertEquals(64 * 8, java.util.Arrays.stream(narrow).mapToLong(s -> s[0] * s[1]).sum());
+    }
+}

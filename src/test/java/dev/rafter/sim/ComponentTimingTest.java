@@ -1,0 +1,84 @@
+package dev.rafter.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.HbmChannel;
+import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Components driven by injected requests; completion times asserted to the picosecond. */
+class ComponentTimingTest {
+    record Slice(String track, SliceKind kind, long start, long end, long amount) {}
+
+    final List<Slice> slices = new ArrayList<>();
+    final TraceSink sink = (track, kind, op, start, end, amount) ->
+        slices.add(new Slice(track.name(), kind, start, end, amount));
+
+    static Track track(String name) {
+        return new Track(0, Track.Kind.HBM_CHANNEL, -1, 0, name);
+    }
+
+    @Test
+    void hbmChannelQueuesRequestsAndAddsItsLatency() {
+        List<Long> done = new ArrayList<>();
+        // 1 byte per ns (1 GB/s), 40 ns latency: 1000 B take 1000 ns on the channel.
+        new Kernel().run(s -> {
+            HbmChannel ch = new HbmChannel(s, sink, track("ch0"), 1e9, 40_000);
+            ch.access(0, 1000, false, () -> done.add(s.now()));
+            ch.access(0, 500, false, () -> done.add(s.now()));
+            s.schedule(2_000_000, () -> ch.access(0, 100, true, () -> done.add(s.now())));
+        });
+        assertEquals(List.of(1_040_000L, 1_540_000L, 2_140_000L), done);
+        assertEquals(new Slice("ch0", SliceKind.HBM_READ, 1_000_000, 1_500_000, 500), slices.get(1));
+        assertEquals(SliceKind.HBM_WRITE, slices.get(2).kind());
+    }
+
+    @Test
+    void hbmInterleavesATransferOverChannelsAndCompletesWithTheLastPart() {
+        long[] done = {-1};
+        HbmChannel[] channels = new HbmChannel[4];
+        new Kernel().run(s -> {
+            for (int i = 0; i < 4; i++) {
+                channels[i] = new HbmChannel(s, sink, track("ch" + i), 1e9, 0);
+            }
+            // 9 blocks of 256 B + 10 B from channel 1: blocks go to 1,2,3,0,1,2,3,0,1, the tail to channel 2.
+            new Hbm(channels).transfer(0, 256, 9 * 256 + 10, false, () -> done[0] = s.now());
+        });
+        assertEquals(2 * 256, channels[0].bytesMoved());
+        assertEquals(3 * 256, channels[1].bytesMoved());
+        assertEquals(2 * 256 + 10, channels[2].bytesMoved());
+        assertEquals(2 * 256, channels[3].bytesMoved());
+        assertEquals(768_000, done[0], "the busiest channel (768 B at 1 B/ns) decides");
+    }
+
+    @Test
+    void interconnectIsCutThroughAndContendsAtTheSharedGlobalPort() {
+        List<Long> done = new ArrayList<>();
+        Track[] ports = {track("p0"), track("p1")};
+        new Kernel().run(s -> {
+            // global port 1000 ps/byte (shared), core ports 2000 ps/byte each, 5000 ps link latency.
+            Interconnect ic = new Interconnect(s, sink, 1000, track("gb"), 2000, ports, 5000);
+            ic.transfer(0, 0, 100, false, () -> done.add(s.now()));
+            ic.transfer(0, 1, 100, false, () -> done.add(s.now()));
+            ic.transfer(0, 1, 100, false, () -> done.add(s.now()));
+        });
+        // Core 0: its port needs 200 ns, the global port 100 ns: 200 ns + 5 ns latency.
+        // Core 1, first: global port busy until 100 ns, free again at 200 ns; its port needs 200 ns: ends at 200.
+        // Core 1, second: global port 200..300 ns; its own port 200..400 ns.
+        assertEquals(List.of(205_000L, 205_000L, 405_000L), done);
+    }
+
+    @Test
+    void clockDomainRoundsOnceFromTheCycleCount() {
+        ClockDomain c = new ClockDomain("core", 1410);
+        assertEquals(709, c.ps(1));
+        assertEquals(Math.round(1_000_000 * 1e6 / 1410), c.ps(1_000_000));
+        assertEquals(1000.0, new ClockDomain("x", 1000).cycles(1_000_000), 0);
+    }
+}

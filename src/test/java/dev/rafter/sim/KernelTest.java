@@ -1,0 +1,74 @@
+package dev.rafter.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KernelTest {
+    @Test
+    void eventsRunInTimeOrderThenFifoAndTheRunReturnsTheLastTime() {
+        Kernel k = new Kernel();
+        List<String> log = new ArrayList<>();
+        long end = k.run(s -> {
+            s.schedule(300, () -> log.add("c@" + s.now()));
+            s.schedule(100, () -> log.add("a@" + s.now()));
+            s.schedule(100, () -> {
+                log.add("b@" + s.now());
+                s.schedule(0, () -> log.add("d@" + s.now()));
+            });
+        });
+        assertEquals(List.of("a@100", "b@100", "d@100", "c@300"), log);
+        assertEquals(300, end);
+        assertEquals(4, k.events());
+    }
+
+    @Test
+    void aModelExceptionIsRethrownAsItWasThrownAndTheKernelCanRunAgain() {
+        Kernel k = new Kernel();
+        IllegalArgumentException boom = new IllegalArgumentException("boom");
+        RuntimeException thrown = assertThrows(IllegalArgumentException.class,
+            () -> k.run(s -> s.schedule(5, () -> {
+                throw boom;
+            })));
+        assertSame(boom, thrown);
+        long[] at = {-1};
+        assertEquals(7, k.run(s -> s.schedule(7, () -> at[0] = s.now())));
+        assertEquals(7, at[0]);
+    }
+
+    @Test
+    void schedulingInThePastIsRefused() {
+        Kernel k = new Kernel();
+        assertThrows(IllegalStateException.class, () -> k.run(s -> s.schedule(-1, () -> { })));
+    }
+
+    @Test
+    void aRunWithoutEventsEndsAtTimeZero() {
+        assertEquals(0, new Kernel().run(s -> { }));
+    }
+
+    @Test
+    void heapKeepsOrderOverManyEvents() {
+        Kernel k = new Kernel();
+        long[] last = {-1};
+        int[] count = {0};
+        k.run(s -> {
+            long seed = 1;
+            for (int i = 0; i < 50_000; i++) {
+                seed = seed * 6364136223846793005L + 1442695040888963407L;
+                s.schedule((seed >>> 40) % 10_000, () -> {
+                    if (s.now() < last[0]) {
+                        throw new AssertionError("time went backwards");
+                    }
+                    last[0] = s.now();
+                    count[0]++;
+                });
+            }
+        });
+        assertEquals(50_000, count[0]);
+    }
+}
