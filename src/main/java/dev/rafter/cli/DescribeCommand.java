@@ -7,21 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "describe", mixinStandardHelpOptions = true,
     description = "Print a device's derived peaks: FLOP/s, memory bandwidth, ridge point, SRAM.")
-public final class DescribeCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    private java.io.PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
+public final class DescribeCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
 

@@ -10,20 +10,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "lower", mixinStandardHelpOptions = true,
     description = "Lower a workload into its operator trace CSV (streamed; per-device shapes).")
-public final class LowerCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    private java.io.PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
+public final class LowerCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--workload", required = true, paramLabel = "W", description = "workload model YAML")
     Path workload;
 

@@ -5,21 +5,12 @@ import dev.rafter.roofline.RooflineReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "roofline", mixinStandardHelpOptions = true,
     description = "Analytic roofline bound of every operator: roofline.csv, roofline.png and a summary table.")
-public final class RooflineCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    private java.io.PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
+public final class RooflineCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
 

@@ -4,6 +4,7 @@ import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.SimulationReport;
+import dev.rafter.report.StallChart;
 import dev.rafter.roofline.RooflineReport;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Simulation;
@@ -17,21 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "simulate", mixinStandardHelpOptions = true,
     description = "Simulate operators tile by tile on the device: summary.json, ops.csv, optional event traces.")
-public final class SimulateCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    private java.io.PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
+public final class SimulateCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
 
@@ -67,7 +59,11 @@ public final class SimulateCommand implements Callable<Integer> {
             }
             TraceSink eventSink = sinks.isEmpty() ? null : new TeeSink(sinks);
             SimulationReport report = new SimulationReport(hw, ops.writer());
-            Simulation.Result result = new Simulation(hw).run(operators, eventSink, report);
+            StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
+            Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
+                report.finished(r);
+                stalls.finished(r);
+            });
             if (eventSink != null) {
                 eventSink.close();
             }
@@ -79,6 +75,7 @@ public final class SimulateCommand implements Callable<Integer> {
             if (trace != null) {
                 trace.commit();
             }
+            stalls.write(out.resolve("stalls.png"));
             AtomicFile.write(out.resolve("summary.json"), w -> w.write(SimulationReport.json(summary)));
             print(summary, result);
         }

@@ -6,20 +6,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Run the checks in validation/ (closed-form array timing, roofline bounds); exit 1 if one fails.")
-public final class ValidateCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    private java.io.PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
+public final class ValidateCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "write validation.csv here")
     Path out;
 

@@ -4,9 +4,7 @@ import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Maps a (batched) GEMM onto the device in two tiling levels.
@@ -214,13 +212,70 @@ public final class GemmMapper {
         return stage(hw, op, ml, nl, kl, e, blocks, describe);
     }
 
+    /**
+     * Dense numbering of operand pieces: A rows of tile row {@code index} of item {@code item}, or B columns of
+     * tile column {@code index}. A piece at stage j of its block is {@code id * stagesPerBlock + j}.
+     */
+    private record Pieces(long batch, int mt, int nt, int ml, int nl, Operator op) {
+        int count() {
+            return (int) (batch * (mt + nt));
+        }
+
+        int a(long item, int row) {
+            return (int) (item * mt + row);
+        }
+
+        int b(long item, int col) {
+            return (int) (batch * mt + item * nt + col);
+        }
+
+        /** Rows (A) or columns (B) of the piece. */
+        long extent(int id) {
+            if (id < batch * mt) {
+                int row = (int) (id % mt);
+                return Math.min(ml, op.m() - (long) row * ml);
+            }
+            int col = (int) ((id - batch * mt) % nt);
+            return Math.min(nl, op.n() - (long) col * nl);
+        }
+
+        /** The distinct pieces a block reads, in first-use order. */
+        int[] of(Block block, int[] stamp, int mark) {
+            int[] out = new int[2 * block.items().length];
+            int n = 0;
+            for (int t = 0; t < block.items().length; t++) {
+                int a = a(block.items()[t], block.rows()[t]);
+                int b = b(block.items()[t], block.cols()[t]);
+                if (stamp[a] != mark) {
+                    stamp[a] = mark;
+                    out[n++] = a;
+                }
+                if (stamp[b] != mark) {
+                    stamp[b] = mark;
+                    out[n++] = b;
+                }
+            }
+            return java.util.Arrays.copyOf(out, n);
+        }
+    }
+
     /** Chooses the stage depth, then walks the stages deciding which pieces load from HBM and which stay pinned. */
     private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, List<Block> blocks,
                                 String describe) {
         long capacity = hw.globalBuffer().capacityBytes();
+        Pieces pieces = new Pieces(op.batch(), (int) ceilDiv(op.m(), ml), (int) ceilDiv(op.n(), nl), ml, nl, op);
+        int[] stamp = new int[pieces.count()];
+        java.util.Arrays.fill(stamp, -1);
+        List<int[]> blockPieces = new ArrayList<>(blocks.size());
         long maxBlockRowsCols = 0;
-        for (Block b : blocks) {
-            maxBlockRowsCols = Math.max(maxBlockRowsCols, pieceElementsPerK(op, b, ml, nl));
+        for (int bi = 0; bi < blocks.size(); bi++) {
+            int[] ids = pieces.of(blocks.get(bi), stamp, bi);
+            blockPieces.add(ids);
+            long elements = 0;
+            for (int id : ids) {
+                elements += pieces.extent(id);
+            }
+            maxBlockRowsCols = Math.max(maxBlockRowsCols, elements);
         }
         // Stage depth: the deepest multiple of the local depth with a stage at most a quarter of the buffer, so
         // two streaming stages take half and pinned pieces may use the rest.
@@ -235,70 +290,63 @@ public final class GemmMapper {
         }
         long pinBudget = capacity - 2 * maxStageBytes;
 
-        // Pass 1: the last stage that uses each piece.
-        Map<Long, Integer> lastUse = new HashMap<>();
-        List<long[]> blockPieces = new ArrayList<>(blocks.size());
-        int s = 0;
-        for (Block b : blocks) {
-            long[] base = pieces(b);
-            blockPieces.add(base);
-            for (int j = 0; j < stagesPerBlock; j++, s++) {
-                for (long key : base) {
-                    lastUse.put(mix(key | j), s);
+        // Pass 1: the last stage that uses each (piece, stage-in-block).
+        int totalStages = blocks.size() * stagesPerBlock;
+        int[] lastUse = new int[pieces.count() * stagesPerBlock];
+        for (int bi = 0; bi < blocks.size(); bi++) {
+            for (int j = 0; j < stagesPerBlock; j++) {
+                for (int id : blockPieces.get(bi)) {
+                    lastUse[id * stagesPerBlock + j] = bi * stagesPerBlock + j;
                 }
             }
         }
         // Pass 2: load, pin or stream each piece.
-        java.util.Set<Long> resident = new java.util.HashSet<>();
-        long[] unpinAt = new long[s];
-        List<List<Long>> unpinKeys = new ArrayList<>(s);
-        for (int i = 0; i < s; i++) {
-            unpinKeys.add(null);
-        }
-        List<GemmPlan.Stage> stages = new ArrayList<>(s);
-        long pinned = 0;
-        long read = 0;
-        long address = 0;
-        s = 0;
+        boolean[] resident = new boolean[lastUse.length];
+        long[] unpinAt = new long[totalStages];
+        List<List<Integer>> unpinKeys = new ArrayList<>(java.util.Collections.nCopies(totalStages, null));
+        List<GemmPlan.Stage> stages = new ArrayList<>(totalStages);
         List<List<GemmPlan.Tile>> cores = new ArrayList<>();
         for (int i = 0; i < hw.cores(); i++) {
             cores.add(new ArrayList<>());
         }
+        long pinned = 0;
+        long read = 0;
+        long address = 0;
+        int s = 0;
         for (int bi = 0; bi < blocks.size(); bi++) {
             Block b = blocks.get(bi);
-            long[] base = blockPieces.get(bi);
             int firstStage = s;
             for (int j = 0; j < stagesPerBlock; j++, s++) {
                 long kDepth = Math.min((long) perStage * kl, op.k() - (long) j * perStage * kl);
                 long load = 0;
                 long pin = 0;
-                for (long piece : base) {
-                    long key = piece | j;
-                    long mixed = mix(key);
-                    if (resident.contains(mixed)) {
+                for (int id : blockPieces.get(bi)) {
+                    int key = id * stagesPerBlock + j;
+                    if (resident[key]) {
                         continue;
                     }
-                    long bytes = pieceBytes(op, key, ml, nl, kDepth, e);
+                    long bytes = pieces.extent(id) * kDepth * e;
                     load += bytes;
-                    int last = lastUse.get(mixed);
+                    int last = lastUse[key];
                     if (last > s && pinned + bytes <= pinBudget) {
                         pinned += bytes;
                         pin += bytes;
-                        resident.add(mixed);
+                        resident[key] = true;
                         unpinAt[last] += bytes;
                         if (unpinKeys.get(last) == null) {
                             unpinKeys.set(last, new ArrayList<>());
                         }
-                        unpinKeys.get(last).add(mixed);
+                        unpinKeys.get(last).add(key);
                     }
                 }
                 stages.add(new GemmPlan.Stage(address, load, pin, unpinAt[s], b.items().length));
                 address += (load + 255) / 256 * 256;
                 read += load;
                 pinned -= unpinAt[s];
-                // Pinned pieces whose last use has passed are no longer resident.
                 if (unpinKeys.get(s) != null) {
-                    resident.removeAll(unpinKeys.get(s));
+                    for (int key : unpinKeys.get(s)) {
+                        resident[key] = false;
+                    }
                 }
             }
             for (int t = 0; t < b.items().length; t++) {
@@ -308,49 +356,6 @@ public final class GemmMapper {
             }
         }
         return new Layout(describe, globalK, stages, cores, read);
-    }
-
-    /** Elements per unit of K that one stage of this block holds: its distinct A rows plus B columns. */
-    private static long pieceElementsPerK(Operator op, Block b, int ml, int nl) {
-        java.util.Set<Long> seen = new java.util.HashSet<>();
-        long elements = 0;
-        for (int t = 0; t < b.items().length; t++) {
-            if (seen.add(key(0, b.items()[t], b.rows()[t], 0))) {
-                elements += Math.min(ml, op.m() - (long) b.rows()[t] * ml);
-            }
-            if (seen.add(key(1, b.items()[t], b.cols()[t], 0))) {
-                elements += Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-            }
-        }
-        return elements;
-    }
-
-    /** The distinct operand pieces of a block (stage 0); a later stage's keys add the stage index. */
-    private static long[] pieces(Block b) {
-        java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
-        for (int t = 0; t < b.items().length; t++) {
-            keys.add(key(0, b.items()[t], b.rows()[t], 0));
-            keys.add(key(1, b.items()[t], b.cols()[t], 0));
-        }
-        return keys.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** operand (1 bit) | item (22 bits) | tile index (20 bits) | stage within block (20 bits). */
-    private static long key(int operand, long item, int index, int stage) {
-        return ((long) operand << 62) | (item << 40) | ((long) index << 20) | stage;
-    }
-
-    /** A bijective scramble of a piece key, so that Long's hash spreads the structured keys over the table. */
-    private static long mix(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return h ^ (h >>> 29);
-    }
-
-    private static long pieceBytes(Operator op, long key, int ml, int nl, long kDepth, int e) {
-        boolean isB = (key >>> 62) == 1;
-        int index = (int) ((key >>> 20) & 0xFFFFF);
-        long extent = isB ? Math.min(nl, op.n() - (long) index * nl) : Math.min(ml, op.m() - (long) index * ml);
-        return extent * kDepth * e;
     }
 
     static long ceilDiv(long a, long b) {
