@@ -16,8 +16,9 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
- * stalls.png: where the PE arrays' time went, per operator name (phase:name), as stacked bars of busy time and
- * each wait reason, in milliseconds summed over the operator's runs and averaged over the arrays.
+ * stalls.png: where the PE arrays' time went, per operator name (phase:name): stacked bars of the share of busy
+ * time and of each wait reason (averaged over the arrays), labelled with the operator's total time, so a decode
+ * operator of microseconds reads as clearly as a prefill one of milliseconds.
  */
 public final class StallChart implements Simulation.OpListener {
     private static final int MAX_BARS = 30;
@@ -56,22 +57,24 @@ public final class StallChart implements Simulation.OpListener {
         if (rows.size() > MAX_BARS) {
             rows = rows.subList(0, MAX_BARS);
         }
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(640, 120 + 60 * rows.size())).height(520)
-            .title("Where the PE arrays' time went").xAxisTitle("operator").yAxisTitle("ms per PE array").build();
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(720, 240 + 70 * rows.size())).height(640)
+            .title("Where the PE arrays' time went").xAxisTitle("operator (total time)")
+            .yAxisTitle("share of the operator's time (%)").build();
         var style = chart.getStyler();
         style.setStacked(true);
-        style.setXAxisLabelRotation(rows.size() > 4 ? 45 : 0);
+        style.setXAxisLabelRotation(45);
         style.setLegendPosition(Styler.LegendPosition.OutsideE);
         style.setChartBackgroundColor(Color.WHITE);
         style.setSeriesColors(COLOURS);
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, double[]> r : rows) {
-            names.add(r.getKey());
+            names.add(r.getKey() + " (" + dev.rafter.roofline.RooflineReport.time(total(r.getValue()) * 1e-3) + ")");
         }
         for (int i = 0; i < SERIES.length; i++) {
             List<Double> ys = new ArrayList<>();
             for (Map.Entry<String, double[]> r : rows) {
-                ys.add(r.getValue()[i]);
+                double t = total(r.getValue());
+                ys.add(t == 0 ? 0 : 100 * r.getValue()[i] / t);
             }
             chart.addSeries(SERIES[i], names, ys);
         }

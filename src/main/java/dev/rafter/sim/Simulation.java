@@ -43,18 +43,13 @@ public final class Simulation {
     /** What a run produced. */
     public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device) {}
 
-    private static final int PLAN_CACHE = 4096;
+    /** Plans kept for reuse, counted in tiles plus stages (about 50 bytes each), so memory stays bounded. */
+    private static final long PLAN_CACHE_ITEMS = 2_000_000;
 
     private final HardwareSpec hw;
     private final Roofline roofline;
-    private final Map<String, GemmPlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, GemmPlan> eldest) {
-            return size() > PLAN_CACHE;
-        }
-    };
+    private final Map<String, GemmPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private long cachedItems;
     private long planHbmReadBytes;
 
     public Simulation(HardwareSpec hw) {
@@ -69,8 +64,22 @@ public final class Simulation {
         if (p == null) {
             p = GemmMapper.plan(hw, op);
             plans.put(key, p);
+            cachedItems += size(p);
+            var eldest = plans.entrySet().iterator();
+            while (cachedItems > PLAN_CACHE_ITEMS && plans.size() > 1) {
+                cachedItems -= size(eldest.next().getValue());
+                eldest.remove();
+            }
         }
         return p;
+    }
+
+    private static long size(GemmPlan p) {
+        long tiles = 0;
+        for (List<GemmPlan.Tile> core : p.cores()) {
+            tiles += core.size();
+        }
+        return tiles + p.stages().size();
     }
 
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {

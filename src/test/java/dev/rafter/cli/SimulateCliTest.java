@@ -72,6 +72,24 @@ class SimulateCliTest {
     }
 
     @Test
+    void twoRunsWriteByteIdenticalFiles() throws Exception {
+        Path[] dirs = {tmp.resolve("a"), tmp.resolve("b")};
+        for (Path d : dirs) {
+            assertEquals(0, run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace",
+                "traces/gemm-small.csv", "--out", d.toString(), "--events", "both").code());
+        }
+        for (String f : new String[] {"ops.csv", "events.csv", "trace.json", "stalls.png"}) {
+            assertEquals(-1L, Files.mismatch(dirs[0].resolve(f), dirs[1].resolve(f)), f);
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(dirs[0].resolve("summary.json").toFile());
+        JsonNode b = json.readTree(dirs[1].resolve("summary.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) a).remove("simulator");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove("simulator");
+        assertEquals(a, b, "summary.json differs only in the simulator's own timing");
+    }
+
+    @Test
     void nonGemmOperatorsAreRejectedClearly() throws Exception {
         Path trace = tmp.resolve("t.csv");
         assertEquals(0, run("lower", "--workload", "models/workloads/tiny.yaml", "--out", trace.toString()).code());

@@ -122,6 +122,26 @@ class LoweringTest {
     }
 
     @Test
+    void badWorkloadFilesAreRejectedWithFileAndKey(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String text = java.nio.file.Files.readString(Path.of("models/workloads/llama3-8b.yaml"));
+        String[][] cases = {
+            {"kv_heads: 8", "kv_heads: 7", "model.kv_heads: 32 heads are not divisible into 7 KV groups"},
+            {"  ffn: swiglu", "  ffn: relu", "model.ffn: expected one of gelu, swiglu, got 'relu'"},
+            {"  batch: 8", "  bacth: 8", "run.batch: required key is missing (found 'run.bacth'"},
+            {"  tensor_parallel: 1", "  tensor_parallel: 3", "run.tensor_parallel: 32 heads cannot be split over 3"},
+            {"  prompt_tokens: 1024", "  prompt_tokens: 9000", "exceed the context length 8192"},
+            {"  data_type: bf16", "  data_type: bf16\n  temperature: 0.7", "unknown key 'run.temperature'"},
+        };
+        for (String[] c : cases) {
+            java.nio.file.Path f = tmp.resolve("w.yaml");
+            java.nio.file.Files.writeString(f, text.replace(c[0], c[1].replace("\\n", "\n")));
+            String m = org.junit.jupiter.api.Assertions.assertThrows(dev.rafter.config.InputException.class,
+                () -> Workload.load(f)).getMessage();
+            assertTrue(m.startsWith(f.toString()) && m.contains(c[2]), m);
+        }
+    }
+
+    @Test
     void fullGpt3RunStreamsOverAMillionOperators() {
         long[] count = {0};
         long n = Lowering.lower(load("gpt3-175b"), EnumSet.allOf(Phase.class), op -> count[0]++);
