@@ -40,16 +40,12 @@ public final class GemmMapper {
                 best = l;
             }
         }
-        long write = 0;
-        for (List<GemmPlan.Tile> tiles : best.cores) {
-            for (GemmPlan.Tile t : tiles) {
-                write += (long) t.m() * t.n() * e;
-            }
-        }
+        long write = e * op.batch() * op.m() * op.n();
         String why = String.format("local tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
                 + "HBM read %.3g MB (compulsory %.3g MB)", ml, nl, kl, tile[3], best.describe, best.globalK,
             best.stages.size(), best.hbmReadBytes / 1e6, compulsory(op, e) / 1e6);
-        return new GemmPlan(op, ml, nl, kl, best.globalK, best.stages, best.cores, best.hbmReadBytes, write, why);
+        return new GemmPlan(ml, nl, kl, best.globalK, new TileProgram(best.stages, best.cores, best.hbmReadBytes,
+            write, why));
     }
 
     static double compulsory(Operator op, int e) {
@@ -137,7 +133,7 @@ public final class GemmMapper {
     }
 
     /** One candidate arrangement of blocks and stages with its HBM traffic. */
-    private record Layout(String describe, int globalK, List<GemmPlan.Stage> stages, List<List<GemmPlan.Tile>> cores,
+    private record Layout(String describe, int globalK, List<Stage> stages, List<List<Work>> cores,
                           long hbmReadBytes) {}
 
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
@@ -304,8 +300,8 @@ public final class GemmMapper {
         boolean[] resident = new boolean[lastUse.length];
         long[] unpinAt = new long[totalStages];
         List<List<Integer>> unpinKeys = new ArrayList<>(java.util.Collections.nCopies(totalStages, null));
-        List<GemmPlan.Stage> stages = new ArrayList<>(totalStages);
-        List<List<GemmPlan.Tile>> cores = new ArrayList<>();
+        List<Stage> stages = new ArrayList<>(totalStages);
+        List<List<Work>> cores = new ArrayList<>();
         for (int i = 0; i < hw.cores(); i++) {
             cores.add(new ArrayList<>());
         }
@@ -339,7 +335,7 @@ public final class GemmMapper {
                         unpinKeys.get(last).add(key);
                     }
                 }
-                stages.add(new GemmPlan.Stage(address, load, pin, unpinAt[s], b.items().length));
+                stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length));
                 address += (load + 255) / 256 * 256;
                 read += load;
                 pinned -= unpinAt[s];
@@ -352,7 +348,7 @@ public final class GemmMapper {
             for (int t = 0; t < b.items().length; t++) {
                 int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
                 int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-                cores.get(t).add(new GemmPlan.Tile(firstStage, m, n, op.k(), kl, perStage));
+                cores.get(t).add(new MatrixTile(firstStage, m, n, op.k(), kl, perStage));
             }
         }
         return new Layout(describe, globalK, stages, cores, read);

@@ -132,7 +132,7 @@ public final class SimulationReport implements Simulation.OpListener {
         double macsPerS = hw.peakFlopsPerS() / 2;
         Map<String, Object> u = new LinkedHashMap<>();
         u.put("pe_array", t.macs / (macsPerS * seconds));
-        u.put("vector_unit", 0.0);
+        u.put("vector_unit", t.vectorFlops / (hw.vectorFlopsPerS() * seconds));
         u.put("global_buffer", t.globalBytes / (hw.globalBuffer().bytesPerCycle() * hw.clockHz() * seconds));
         u.put("interconnect", t.portBytes
             / ((double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz() * seconds));
@@ -152,6 +152,7 @@ public final class SimulationReport implements Simulation.OpListener {
         b.put("hbm_write", t.hbmWriteBytes);
         b.put("global_buffer", t.globalBytes);
         b.put("interconnect", t.portBytes);
+        b.put("device_link", t.linkBytes);
         m.put("bytes", b);
         Map<String, Object> sim = new LinkedHashMap<>();
         sim.put("events", result.events());

@@ -1,13 +1,17 @@
 package dev.rafter.sim;
 
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.mapping.GemmPlan;
+import dev.rafter.mapping.TileProgram;
+import dev.rafter.mapping.Work;
 import dev.rafter.sim.component.Core;
+import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.PeArray;
+import dev.rafter.sim.component.VectorUnit;
+import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 import java.util.ArrayList;
@@ -15,8 +19,9 @@ import java.util.List;
 
 /**
  * The wiring of one accelerator from its hardware model: the catalogue of its components (HBM channels and
- * controller, global buffer, interconnect, cores with PE arrays), their clock domains and the latencies that
- * belong to the links between them.
+ * controller, global buffer, interconnect, cores with PE arrays and a vector unit, device links), their clock
+ * domains and the latencies that belong to the links between them. A new component is one file plus its line
+ * here and its tracks in {@link #tracks}.
  */
 public final class Device {
     private final HardwareSpec hw;
@@ -26,7 +31,12 @@ public final class Device {
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Core[] cores;
+    private final DeviceLink deviceLink;
+    private final TraceSink sink;
+    private final Track[] peTracksFlat;
     private long hbmWritesPending;
+    private int linkStepsPending;
+    private long collectiveBytes;
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
         this.hw = hw;
@@ -34,15 +44,21 @@ public final class Device {
         this.coreClock = coreClock(hw);
         int t = 0;
         int lanes = hw.core().peArrays();
+        this.sink = sink;
         Track[][] peTracks = new Track[hw.cores()][lanes];
+        Track[] vectorTracks = new Track[hw.cores()];
         Track[] dmaTracks = new Track[hw.cores()];
+        this.peTracksFlat = new Track[hw.cores() * lanes];
         for (int c = 0; c < hw.cores(); c++) {
             for (int l = 0; l < lanes; l++) {
                 peTracks[c][l] = tracks.get(t++);
+                peTracksFlat[c * lanes + l] = peTracks[c][l];
             }
+            vectorTracks[c] = tracks.get(t++);
             dmaTracks[c] = tracks.get(t++);
         }
         Track globalTrack = tracks.get(t++);
+        this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink, tracks.get(t++));
         HbmChannel[] channels = new HbmChannel[hw.memory().channels()];
         double perChannel = hw.memoryBytesPerS() / channels.length;
         long latency = Math.round(hw.memory().latencyNs() * 1000);
@@ -52,16 +68,19 @@ public final class Device {
         this.hbm = new Hbm(channels);
         this.globalBuffer = new GlobalBuffer(scheduler, hbm, hw.globalBuffer().capacityBytes());
         double psPerCycle = 1e6 / hw.clockMhz();
+        // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
+        int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
         this.interconnect = new Interconnect(scheduler, sink, psPerCycle / hw.globalBuffer().bytesPerCycle(),
-            globalTrack, psPerCycle / hw.interconnect().bytesPerCycle(), dmaTracks,
-            coreClock.ps(hw.interconnect().latencyCycles()));
+            globalTrack, psPerCycle / coreSide, dmaTracks, coreClock.ps(hw.interconnect().latencyCycles()));
         this.cores = new Core[hw.cores()];
         for (int c = 0; c < cores.length; c++) {
             PeArray[] arrays = new PeArray[lanes];
             for (int l = 0; l < lanes; l++) {
                 arrays[l] = new PeArray(hw.core().peArray(), sink, peTracks[c][l]);
             }
-            cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, globalBuffer, interconnect, hbm);
+            VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks[c]);
+            cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
+                hbm);
         }
     }
 
@@ -76,19 +95,19 @@ public final class Device {
             for (int l = 0; l < hw.core().peArrays(); l++) {
                 out.add(new Track(out.size(), Track.Kind.PE_ARRAY, c, l, "core" + c + ".pe" + l));
             }
+            out.add(new Track(out.size(), Track.Kind.VECTOR_UNIT, c, 0, "core" + c + ".vector"));
             out.add(new Track(out.size(), Track.Kind.DMA, c, 0, "core" + c + ".dma"));
         }
         out.add(new Track(out.size(), Track.Kind.GLOBAL_BUFFER, -1, 0, "global_buffer"));
+        out.add(new Track(out.size(), Track.Kind.DEVICE_LINK, -1, 0, "device_link"));
         for (int ch = 0; ch < hw.memory().channels(); ch++) {
             out.add(new Track(out.size(), Track.Kind.HBM_CHANNEL, -1, ch, "hbm.ch" + ch));
         }
         return out;
     }
 
-    /** Runs one GEMM's tile program; {@code done} runs when every result is in HBM. */
-    public void runGemm(GemmPlan plan, Runnable done) {
-        long opId = plan.op().id();
-        int e = plan.op().dataType().bytes();
+    /** Runs one tile program; {@code done} runs when every result is in HBM. */
+    public void runProgram(long opId, int elementBytes, TileProgram program, Runnable done) {
         int[] coresLeft = {cores.length};
         Runnable finishIfDone = () -> {
             if (coresLeft[0] == 0 && hbmWritesPending == 0) {
@@ -99,15 +118,19 @@ public final class Device {
                 done.run();
             }
         };
-        for (List<GemmPlan.Tile> tiles : plan.cores()) {
-            for (GemmPlan.Tile tile : tiles) {
-                hbmWritesPending++;
+        for (List<Work> work : program.cores()) {
+            for (Work w : work) {
+                for (int j = 0; j < w.chunks(); j++) {
+                    if (w.storeBytes(j, elementBytes) > 0) {
+                        hbmWritesPending++;
+                    }
+                }
             }
         }
-        globalBuffer.begin(opId, plan.stages());
+        globalBuffer.begin(opId, program.stages());
         for (int c = 0; c < cores.length; c++) {
-            List<GemmPlan.Tile> tiles = c < plan.cores().size() ? plan.cores().get(c) : List.of();
-            cores[c].begin(opId, e, tiles, () -> {
+            List<Work> work = c < program.cores().size() ? program.cores().get(c) : List.of();
+            cores[c].begin(opId, elementBytes, work, () -> {
                 coresLeft[0]--;
                 finishIfDone.run();
             }, () -> {
@@ -115,6 +138,40 @@ public final class Device {
                 finishIfDone.run();
             });
         }
+    }
+
+    /**
+     * Runs an all-reduce of {@code tensorBytes} per device over {@code devices} devices: the tensor is read from
+     * HBM, the link steps run one after another (each waits for the previous one's data), and the result is
+     * written back. Not pipelined across steps or with the memory traffic (a conservative model). The cores wait
+     * meanwhile; their arrays record the time as an interconnect stall.
+     */
+    public void runAllReduce(long opId, long tensorBytes, int devices, Runnable done) {
+        long start = scheduler.now();
+        int steps = deviceLink.allReduceSteps(devices);
+        long stepBytes = deviceLink.allReduceStepBytes(tensorBytes, devices);
+        linkStepsPending = steps;
+        Runnable finish = () -> {
+            for (Track t : peTracksFlat) {
+                sink.slice(t, SliceKind.STALL_INTERCONNECT, opId, start, scheduler.now(), 0);
+            }
+            done.run();
+        };
+        Runnable[] step = new Runnable[1];
+        step[0] = () -> {
+            if (linkStepsPending == 0) {
+                hbmWritesPending++;
+                hbm.transfer(opId, 0, tensorBytes, true, () -> {
+                    hbmWritesPending--;
+                    finish.run();
+                });
+                return;
+            }
+            linkStepsPending--;
+            deviceLink.send(opId, stepBytes, step[0]);
+        };
+        collectiveBytes += tensorBytes;
+        hbm.transfer(opId, 0, tensorBytes, false, step[0]);
     }
 
     /** The components that still hold work, for a deadlock report. */
@@ -128,6 +185,9 @@ public final class Device {
         }
         if (globalBuffer.stagesInUse() > 0) {
             out.add(globalBuffer.waitingSummary());
+        }
+        if (linkStepsPending > 0) {
+            out.add("device link: " + linkStepsPending + " all-reduce steps pending");
         }
         if (hbmWritesPending > 0) {
             out.add("hbm: " + hbmWritesPending + " result writes pending");
@@ -145,6 +205,15 @@ public final class Device {
 
     public Interconnect interconnect() {
         return interconnect;
+    }
+
+    /** Bytes that collectives read from (and wrote back to) HBM, bypassing the global buffer's stages. */
+    public long collectiveBytes() {
+        return collectiveBytes;
+    }
+
+    public DeviceLink deviceLink() {
+        return deviceLink;
     }
 
     public GlobalBuffer globalBuffer() {

@@ -3,7 +3,8 @@ package dev.rafter.sim;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.GemmMapper;
-import dev.rafter.mapping.GemmPlan;
+import dev.rafter.mapping.TileProgram;
+import dev.rafter.mapping.VectorMapper;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.HbmChannel;
@@ -43,12 +44,12 @@ public final class Simulation {
     /** What a run produced. */
     public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device) {}
 
-    /** Plans kept for reuse, counted in tiles plus stages (about 50 bytes each), so memory stays bounded. */
+    /** Programs kept for reuse, counted in tiles plus stages (about 50 bytes each), so memory stays bounded. */
     private static final long PLAN_CACHE_ITEMS = 2_000_000;
 
     private final HardwareSpec hw;
     private final Roofline roofline;
-    private final Map<String, GemmPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
     private long cachedItems;
     private long planHbmReadBytes;
 
@@ -57,12 +58,28 @@ public final class Simulation {
         this.roofline = new Roofline(hw);
     }
 
-    /** Plans a GEMM (cached by shape: decode repeats the same shapes many times). */
-    public GemmPlan plan(Operator op) {
-        String key = op.batch() + "x" + op.m() + "x" + op.n() + "x" + op.k() + ":" + op.dataType();
-        GemmPlan p = plans.get(key);
+    /**
+     * The tile programs of an operator, run one after another: one for a GEMM or a vector operator, three for a
+     * fused attention (scores GEMM, softmax, context GEMM: run unfused, so the scores go through memory). Cached
+     * by shape, since decode repeats the same shapes many times.
+     */
+    public List<TileProgram> programs(Operator op) {
+        String key = op.kind() + ":" + op.batch() + "x" + op.m() + "x" + op.n() + "x" + op.k() + ":" + op.elements()
+            + ":" + op.dataType();
+        List<TileProgram> p = plans.get(key);
         if (p == null) {
-            p = GemmMapper.plan(hw, op);
+            p = switch (op.kind()) {
+                case GEMM -> List.of(GemmMapper.plan(hw, op).program());
+                case ATTENTION -> List.of(
+                    GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
+                        op.batch(), op.m(), op.n(), op.k(), op.dataType())).program(),
+                    VectorMapper.plan(hw, Operator.vector(op.id(), op.name(), OpKind.SOFTMAX, op.phase(), op.layer(),
+                        op.step(), op.batch() * op.m() * op.n(), op.dataType())),
+                    GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
+                        op.batch(), op.m(), op.k(), op.n(), op.dataType())).program());
+                case ALL_REDUCE -> throw new IllegalArgumentException("all-reduce runs on the device links");
+                default -> List.of(VectorMapper.plan(hw, op));
+            };
             plans.put(key, p);
             cachedItems += size(p);
             var eldest = plans.entrySet().iterator();
@@ -74,12 +91,12 @@ public final class Simulation {
         return p;
     }
 
-    private static long size(GemmPlan p) {
-        long tiles = 0;
-        for (List<GemmPlan.Tile> core : p.cores()) {
-            tiles += core.size();
+    private static long size(List<TileProgram> programs) {
+        long n = 0;
+        for (TileProgram p : programs) {
+            n += p.size();
         }
-        return tiles + p.stages().size();
+        return n;
     }
 
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
@@ -118,18 +135,11 @@ public final class Simulation {
             return;
         }
         Operator op = ops.next();
-        if (op.kind() != OpKind.GEMM) {
-            throw new InputException("op " + op.id() + " '" + op.name() + "': kind " + op.kind().key()
-                + " is not simulated yet (simulate supports gemm operators; see 'rafter roofline' for the rest)");
-        }
-        GemmPlan plan = plan(op);
-        GemmPlan forOp = plan.op() == op ? plan : new GemmPlan(op, plan.localM(), plan.localN(), plan.localK(),
-            plan.globalK(), plan.stages(), plan.cores(), plan.hbmReadBytes(), plan.hbmWriteBytes(), plan.explanation());
-        planHbmReadBytes += plan.hbmReadBytes();
         long start = scheduler.now();
         stats.beginOperator(op.id());
         count[0]++;
-        device.runGemm(forOp, () -> {
+        StringBuilder mapping = new StringBuilder();
+        Runnable finished = () -> {
             RunStats.Sums sums = stats.current();
             Roofline.Bound bound = roofline.of(op);
             long end = scheduler.now();
@@ -137,9 +147,32 @@ public final class Simulation {
                 throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                     + "roofline bound " + bound.seconds() + " s: the model is wrong");
             }
-            listener.finished(new OpResult(op, start, end, sums, bound, plan.explanation()));
+            listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
             next(ops, device, scheduler, stats, listener, count);
-        });
+        };
+        int e = op.dataType().bytes();
+        if (op.kind() == OpKind.ALL_REDUCE) {
+            long bytes = op.elements() * e;
+            planHbmReadBytes += bytes;
+            mapping.append("all-reduce over ").append(op.n()).append(" devices");
+            device.runAllReduce(op.id(), bytes, (int) op.n(), finished);
+            return;
+        }
+        List<TileProgram> programs = programs(op);
+        for (TileProgram p : programs) {
+            planHbmReadBytes += p.hbmReadBytes();
+            mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
+        }
+        runInOrder(device, op.id(), e, programs, 0, finished);
+    }
+
+    private static void runInOrder(Device device, long opId, int e, List<TileProgram> programs, int i,
+                                   Runnable done) {
+        if (i == programs.size()) {
+            done.run();
+            return;
+        }
+        device.runProgram(opId, e, programs.get(i), () -> runInOrder(device, opId, e, programs, i + 1, done));
     }
 
     /** Bytes sent equal bytes received on every link and channel. */
@@ -155,10 +188,11 @@ public final class Simulation {
             stores += c.storeBytes();
         }
         long hbmReads = d.globalBuffer().bytesLoaded();
-        check(channelBytes == hbmReads + stores, "HBM channels moved " + channelBytes + " bytes, requested "
-            + (hbmReads + stores));
-        check(hbmReads == planHbmReadBytes, "global buffer loaded " + hbmReads + " bytes, the plans say "
-            + planHbmReadBytes);
+        long collective = d.collectiveBytes();
+        check(channelBytes == hbmReads + stores + 2 * collective, "HBM channels moved " + channelBytes
+            + " bytes, requested " + (hbmReads + stores + 2 * collective));
+        check(hbmReads + collective == planHbmReadBytes, "memory reads were " + (hbmReads + collective)
+            + " bytes, the plans say " + planHbmReadBytes);
         check(d.interconnect().portBytes() == loads + stores, "interconnect ports moved "
             + d.interconnect().portBytes() + " bytes, cores sent and received " + (loads + stores));
         check(d.interconnect().globalBytes() == loads + stores, "global buffer port moved "

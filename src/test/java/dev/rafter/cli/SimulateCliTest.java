@@ -90,14 +90,36 @@ class SimulateCliTest {
     }
 
     @Test
-    void nonGemmOperatorsAreRejectedClearly() throws Exception {
+    void aWholeWorkloadSimulatesWithEveryOperatorKind() throws Exception {
+        Path out = tmp.resolve("w");
+        CliTest.Result r = run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        var ops = Files.readAllLines(out.resolve("ops.csv"));
+        Set<String> kinds = new HashSet<>();
+        for (String line : ops.subList(1, ops.size())) {
+            kinds.add(line.split(",")[2]);
+        }
+        assertEquals(Set.of("gemm", "rmsnorm", "softmax", "silu", "elementwise", "all_reduce"), kinds);
+        // tiny: 2 layers x 16 ops + final norm + LM head, prefill and 3 decode steps
+        assertEquals(1 + 4 * 34, ops.size());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertTrue(summary.get("utilisation").get("vector_unit").asDouble() > 0);
+        assertTrue(summary.get("bytes").get("device_link").asLong() > 0);
+        assertTrue(summary.get("latency_s").asDouble() >= summary.get("roofline_s").asDouble());
+    }
+
+    @Test
+    void aBadTraceLineMidRunLeavesNoOutputBehind() throws Exception {
         Path trace = tmp.resolve("t.csv");
-        assertEquals(0, run("lower", "--workload", "models/workloads/tiny.yaml", "--out", trace.toString()).code());
+        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
+            + "0,g,gemm,prefill,0,0,1,64,64,64,0,fp16,\n1,g,gemm,prefill,0,0,1,64,64,x,0,fp16,\n");
         Path out = tmp.resolve("o");
         assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
-            "--out", out.toString()), "kind rmsnorm is not simulated yet");
-        assertFalse(Files.exists(out.resolve("summary.json")));
-        assertFalse(Files.exists(out.resolve("ops.csv")), "no partial ops.csv left behind");
+            "--out", out.toString(), "--events", "both"), "t.csv:3: k: expected an integer, got 'x'");
+        try (var files = Files.list(out)) {
+            assertEquals(0, files.count(), "no partial ops.csv, events.csv or trace.json");
+        }
     }
 
     @Test

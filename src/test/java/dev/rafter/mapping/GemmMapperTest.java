@@ -28,25 +28,27 @@ class GemmMapperTest {
         GemmPlan p = GemmMapper.plan(A100, gemm(batch, m, n, k));
         long area = 0;
         int tiles = 0;
-        for (List<GemmPlan.Tile> core : p.cores()) {
-            for (GemmPlan.Tile t : core) {
+        TileProgram prog = p.program();
+        for (List<Work> core : prog.cores()) {
+            for (Work w : core) {
+                MatrixTile t = (MatrixTile) w;
                 area += (long) t.m() * t.n();
                 tiles++;
                 assertEquals(k, t.k());
-                assertTrue(t.stage(t.chunks() - 1) < p.stages().size());
+                assertTrue(t.stage(t.chunks() - 1) < prog.stages().size());
             }
         }
         assertEquals(batch * m * n, area, "every output element computed exactly once");
-        assertEquals(p.hbmWriteBytes(), area * 2);
+        assertEquals(prog.hbmWriteBytes(), area * 2);
         assertTrue(GemmMapper.localBytes(p.localM(), p.localN(), p.localK(), 2)
             <= A100.core().localBuffer().capacityBytes());
-        int users = p.stages().stream().mapToInt(GemmPlan.Stage::users).sum();
+        int users = prog.stages().stream().mapToInt(Stage::users).sum();
         int stagesPerBlock = (int) ((k + p.globalK() - 1) / p.globalK());
         assertEquals((long) tiles * stagesPerBlock, users, "each tile uses each stage of its block once");
-        long pinned = p.stages().stream().mapToLong(GemmPlan.Stage::pinnedBytes).sum();
-        long unpinned = p.stages().stream().mapToLong(GemmPlan.Stage::unpinBytes).sum();
+        long pinned = prog.stages().stream().mapToLong(Stage::pinnedBytes).sum();
+        long unpinned = prog.stages().stream().mapToLong(Stage::unpinBytes).sum();
         assertEquals(pinned, unpinned, "every pin is released");
-        assertTrue(p.hbmReadBytes() >= GemmMapper.compulsory(gemm(batch, m, n, k), 2));
+        assertTrue(prog.hbmReadBytes() >= GemmMapper.compulsory(gemm(batch, m, n, k), 2));
     }
 
     @Test
@@ -54,7 +56,7 @@ class GemmMapperTest {
         // 2048^3 fp16: A and B are 8 MiB each, the global buffer 40 MiB.
         Operator op = gemm(1, 2048, 2048, 2048);
         GemmPlan p = GemmMapper.plan(A100, op);
-        assertEquals(GemmMapper.compulsory(op, 2), p.hbmReadBytes(), 0);
+        assertEquals(GemmMapper.compulsory(op, 2), p.program().hbmReadBytes(), 0);
     }
 
     @Test
@@ -63,7 +65,7 @@ class GemmMapperTest {
         HardwareSpec small = HardwareLoader.load(Path.of("models/hardware/a100.yaml"),
             List.of("core.local_buffer.capacity_kib=32"));
         GemmPlan tight = GemmMapper.plan(small, gemm(1, 8192, 8192, 8192));
-        assertTrue((long) tight.localM() * tight.localN() < (long) big.localM() * big.localN(), tight.explanation());
+        assertTrue((long) tight.localM() * tight.localN() < (long) big.localM() * big.localN(), tight.program().explanation());
         GemmPlan decode = GemmMapper.plan(A100, gemm(1, 8, 12288, 12288));
         assertEquals(8, decode.localM(), "a decode GEMM is not padded to the array height");
     }

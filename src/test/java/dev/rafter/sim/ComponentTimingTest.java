@@ -2,9 +2,12 @@ package dev.rafter.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -72,6 +75,38 @@ class ComponentTimingTest {
         // Core 1, first: global port busy until 100 ns, free again at 200 ns; its port needs 200 ns: ends at 200.
         // Core 1, second: global port 200..300 ns; its own port 200..400 ns.
         assertEquals(List.of(205_000L, 205_000L, 405_000L), done);
+    }
+
+    @Test
+    void deviceLinkStepsQueueAndEachPaysTheLatency() {
+        List<Long> done = new ArrayList<>();
+        HardwareSpec.DeviceLink ring = new HardwareSpec.DeviceLink(1, 500, HardwareSpec.Topology.RING);
+        DeviceLink[] link = new DeviceLink[1];
+        new Kernel().run(s -> {
+            // 1 GB/s = 1 byte per ns; 500 ns latency
+            link[0] = new DeviceLink(ring, s, sink, track("link"));
+            link[0].send(0, 1000, () -> done.add(s.now()));
+            link[0].send(0, 1000, () -> done.add(s.now()));
+        });
+        assertEquals(List.of(1_500_000L, 2_500_000L), done);
+        assertEquals(6, link[0].allReduceSteps(4), "ring: reduce-scatter + all-gather, 2 (p - 1) steps");
+        assertEquals(250, link[0].allReduceStepBytes(1000, 4));
+        DeviceLink full = new DeviceLink(new HardwareSpec.DeviceLink(1, 500, HardwareSpec.Topology.FULLY_CONNECTED),
+            new Kernel(), sink, track("l"));
+        assertEquals(2, full.allReduceSteps(4));
+        assertEquals(750, full.allReduceStepBytes(1000, 4));
+    }
+
+    @Test
+    void vectorUnitTakesTheLongerOfItsFlopsAndItsBufferTraffic() {
+        HardwareSpec.Core core = new HardwareSpec.Core(1, new HardwareSpec.PeArray(16, 16,
+            dev.rafter.hw.Dataflow.OUTPUT_STATIONARY, false), new HardwareSpec.VectorUnit(32, 4),
+            new HardwareSpec.LocalBuffer(64, 128));
+        ClockDomain clock = new ClockDomain("core", 1000);
+        VectorUnit v = new VectorUnit(core, sink, track("v"));
+        assertEquals(10, v.compute(0, 0, 1280, 256, clock), "1280 flops at 128 per cycle");
+        assertEquals(20, v.compute(0, 0, 128, 2560, clock), "2560 bytes at 128 per cycle");
+        assertEquals(new Slice("v", SliceKind.COMPUTE, 0, 20_000, 128), slices.get(1));
     }
 
     @Test

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.mapping.GemmPlan;
+import dev.rafter.mapping.MatrixTile;
+import dev.rafter.mapping.Stage;
+import dev.rafter.mapping.TileProgram;
+import dev.rafter.mapping.Work;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.trace.RunStats;
@@ -139,22 +142,47 @@ class SimulationTest {
     }
 
     @Test
+    void allReduceTakesItsLinkStepsPlusReadingAndWritingTheTensor() {
+        HardwareSpec hw = a100();
+        long elements = 16384L * 12288;
+        Operator ar = Operator.allReduce(0, "ar", Phase.PREFILL, 0, 0, elements, 4, DataType.FP16);
+        Simulation.OpResult r = one(hw, ar);
+        double bytes = elements * 2.0;
+        double link = 2 * 3 / 4.0 * bytes / hw.deviceLink().bytesPerSecond() + 2 * hw.deviceLink().latencyNs() * 1e-9;
+        double memory = 2 * bytes / hw.memoryBytesPerS();
+        assertTrue(r.latencyS() >= link + memory, r.latencyS() + " < " + (link + memory));
+        assertTrue(r.latencyS() <= (link + memory) * 1.01, r.latencyS() + " vs " + (link + memory));
+        assertEquals((long) (1.5 * bytes), r.sums().linkBytes);
+    }
+
+    @Test
+    void fusedAttentionFromACapturedTraceRunsAsScoresSoftmaxContext() {
+        HardwareSpec hw = a100();
+        Operator att = new Operator(0, "attention", dev.rafter.workload.OpKind.ATTENTION, Phase.DECODE, 0, 1, 64, 4,
+            1025, 128, 0, DataType.FP16, Operator.NO_DEPS);
+        Simulation.OpResult r = one(hw, att);
+        assertEquals(2L * 64 * 4 * 1025 * 128, r.sums().macs);
+        assertEquals(5L * 64 * 4 * 1025, r.sums().vectorFlops);
+        assertTrue(r.latencyS() >= r.bound().seconds());
+    }
+
+    @Test
     void aStuckRunIsReportedAsADeadlockNamingTheWaitingComponents() {
         HardwareSpec hw = a100("cores=2");
         Operator op = gemm(16, 16, 16);
         // A stage that claims three users when only one tile uses it is never released: the second block waits.
-        GemmPlan.Tile first = new GemmPlan.Tile(0, 16, 16, 16, 16, 1);
-        GemmPlan.Tile second = new GemmPlan.Tile(2, 16, 16, 16, 16, 1);
-        List<GemmPlan.Stage> stages = List.of(new GemmPlan.Stage(0, 1024, 0, 0, 3),
-            new GemmPlan.Stage(1024, 1024, 0, 0, 1), new GemmPlan.Stage(2048, 1024, 0, 0, 1));
-        GemmPlan plan = new GemmPlan(op, 16, 16, 16, 16, stages, List.of(List.of(first, second), List.of()),
-            3072, 1024, "hand-made");
+        Work first = new MatrixTile(0, 16, 16, 16, 16, 1);
+        Work second = new MatrixTile(2, 16, 16, 16, 16, 1);
+        List<Stage> stages = List.of(new Stage(0, 1024, 0, 0, 3), new Stage(1024, 1024, 0, 0, 1),
+            new Stage(2048, 1024, 0, 0, 1));
+        TileProgram plan = new TileProgram(stages, List.of(List.of(first, second), List.of()), 3072, 1024,
+            "hand-made");
         List<Track> tracks = Device.tracks(hw);
         RunStats stats = new RunStats(tracks);
         Device[] d = new Device[1];
         long end = new Kernel().run(s -> {
             d[0] = new Device(hw, s, stats, tracks);
-            d[0].runGemm(plan, () -> { });
+            d[0].runProgram(op.id(), 2, plan, () -> { });
         });
         List<String> waiting = d[0].waiting();
         assertTrue(waiting.get(0).startsWith("core 0"), waiting.toString());

@@ -1,7 +1,9 @@
 package dev.rafter.sim.component;
 
-import dev.rafter.mapping.GemmPlan;
 import dev.rafter.mapping.LaneSplit;
+import dev.rafter.mapping.MatrixTile;
+import dev.rafter.mapping.VectorTile;
+import dev.rafter.mapping.Work;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.ClockDomain;
 import dev.rafter.sim.Scheduler;
@@ -10,14 +12,16 @@ import dev.rafter.sim.trace.TraceSink;
 import java.util.List;
 
 /**
- * One core: its controller runs the core's tile program over its local buffer and PE arrays. Parameters: local
- * buffer capacity, lanes (PE arrays). Statistics (via the trace): per-array compute and the reason the arrays wait.
+ * One core: its controller runs the core's tile program over its local buffer, PE arrays and vector unit.
+ * Parameters: local buffer capacity, lanes (PE arrays). Statistics (via the trace): per-array compute and the
+ * reason the arrays wait.
  *
- * <p>For each chunk of each tile it reserves local-buffer space (waiting if full: buffer_full), waits for the
- * chunk's global-buffer stage (memory), loads the operands over the interconnect (interconnect), and computes on
- * the arrays; at most {@link #PREFETCH} chunk loads run ahead of the computation (double buffering). After a
- * tile's last chunk its result is stored through the global buffer to HBM. A core whose tiles are done waits for
- * the rest of the operator (dependency); a core without tiles in the operator is idle.
+ * <p>For each chunk of each piece of work it reserves local-buffer space (waiting if full: buffer_full), waits
+ * for the chunk's global-buffer stage (memory), loads the operands over the interconnect (interconnect), and
+ * computes (matrix tiles on the arrays, vector tiles on the vector unit, during which the arrays are idle); at most
+ * {@link #PREFETCH} chunk loads run ahead of the computation (double buffering). Results are stored through the
+ * global buffer to HBM. A core whose work is done waits for the rest of the operator (dependency); a core without
+ * work in the operator is idle.
  */
 public final class Core {
     /** Chunk loads that may be in flight or waiting to compute: double buffering. */
@@ -29,6 +33,7 @@ public final class Core {
     private final TraceSink sink;
     private final ClockDomain clock;
     private final PeArray[] arrays;
+    private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Hbm hbm;
@@ -37,7 +42,7 @@ public final class Core {
     // Program of the current operator.
     private long opId;
     private int elementBytes;
-    private List<GemmPlan.Tile> tiles = List.of();
+    private List<Work> tiles = List.of();
     private Runnable onDone;
     private Runnable onStoreWritten;
     private int issueTile;
@@ -48,6 +53,7 @@ public final class Core {
     private int loaded;
     private boolean computing;
     private boolean waitingForStage;
+    private boolean announcedDone;
     private int storesPending;
     private long used;
 
@@ -58,13 +64,15 @@ public final class Core {
     long loadBytes;
 
     public Core(int index, HardwareSpec.Core spec, Scheduler scheduler, TraceSink sink, ClockDomain clock,
-                PeArray[] arrays, GlobalBuffer globalBuffer, Interconnect interconnect, Hbm hbm) {
+                PeArray[] arrays, VectorUnit vectorUnit, GlobalBuffer globalBuffer, Interconnect interconnect,
+                Hbm hbm) {
         this.index = index;
         this.spec = spec;
         this.scheduler = scheduler;
         this.sink = sink;
         this.clock = clock;
         this.arrays = arrays;
+        this.vectorUnit = vectorUnit;
         this.globalBuffer = globalBuffer;
         this.interconnect = interconnect;
         this.hbm = hbm;
@@ -75,7 +83,7 @@ public final class Core {
      * Starts the core's share of an operator. {@code onDone} runs when its last result has left the core;
      * {@code onStoreWritten} when each result has reached HBM.
      */
-    public void begin(long opId, int elementBytes, List<GemmPlan.Tile> tiles, Runnable onDone,
+    public void begin(long opId, int elementBytes, List<Work> tiles, Runnable onDone,
                       Runnable onStoreWritten) {
         this.opId = opId;
         this.elementBytes = elementBytes;
@@ -85,9 +93,11 @@ public final class Core {
         issueTile = issueChunk = computeTile = computeChunk = inFlight = loaded = storesPending = 0;
         computing = false;
         waitingForStage = false;
+        announcedDone = false;
         used = 0;
         enter(tiles.isEmpty() ? SliceKind.IDLE : SliceKind.STALL_MEMORY);
         if (tiles.isEmpty()) {
+            announcedDone = true;
             onDone.run();
             return;
         }
@@ -108,9 +118,10 @@ public final class Core {
 
     private void issueLoads() {
         while (!waitingForStage && issueTile < tiles.size() && inFlight + loaded < PREFETCH) {
-            GemmPlan.Tile t = tiles.get(issueTile);
+            Work t = tiles.get(issueTile);
             int j = issueChunk;
-            long bytes = operandBytes(t, j) + (j == 0 ? (long) t.m() * t.n() * elementBytes : 0);
+            long operands = t.loadBytes(j, elementBytes);
+            long bytes = operands + t.reserveBytes(j, elementBytes);
             if (used + bytes > capacity && used > 0) {
                 return; // buffer_full: retried when a compute or a store frees space
             }
@@ -126,7 +137,6 @@ public final class Core {
             used += bytes;
             inFlight++;
             boolean releasesStage = j == t.chunks() - 1 || t.stage(j + 1) != stage;
-            long operands = operandBytes(t, j);
             loadBytes += operands;
             if (++issueChunk == t.chunks()) {
                 issueChunk = 0;
@@ -143,29 +153,31 @@ public final class Core {
         }
     }
 
-    private long operandBytes(GemmPlan.Tile t, int j) {
-        long k = t.chunkK(j);
-        return ((long) t.m() * k + k * t.n()) * elementBytes;
-    }
-
     private void startCompute() {
         if (computing || loaded == 0) {
             return;
         }
-        GemmPlan.Tile t = tiles.get(computeTile);
+        Work t = tiles.get(computeTile);
         int j = computeChunk;
         loaded--;
         computing = true;
-        enter(SliceKind.COMPUTE);
         long now = scheduler.now();
-        long k = t.chunkK(j);
         long cycles = 0;
-        long[][] shares = LaneSplit.shares(spec, t.m(), t.n());
-        for (int lane = 0; lane < arrays.length; lane++) {
-            cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k, clock));
+        if (t instanceof MatrixTile tile) {
+            enter(SliceKind.COMPUTE);
+            long k = tile.chunkK(j);
+            long[][] shares = LaneSplit.shares(spec, tile.m(), tile.n());
+            for (int lane = 0; lane < arrays.length; lane++) {
+                cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k,
+                    clock));
+            }
+        } else if (t instanceof VectorTile tile) {
+            enter(SliceKind.IDLE); // the arrays have no part in a vector operator
+            cycles = vectorUnit.compute(opId, now, tile.flops(),
+                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
-        boolean lastChunk = j == t.chunks() - 1;
-        long freed = operandBytes(t, j);
+        long freed = t.loadBytes(j, elementBytes);
+        long stored = t.storeBytes(j, elementBytes);
         if (++computeChunk == t.chunks()) {
             computeChunk = 0;
             computeTile++;
@@ -173,15 +185,14 @@ public final class Core {
         scheduler.schedule(clock.ps(cycles), () -> {
             computing = false;
             used -= freed;
-            if (lastChunk) {
-                store(t);
+            if (stored > 0) {
+                store(stored);
             }
             advance();
         });
     }
 
-    private void store(GemmPlan.Tile t) {
-        long bytes = (long) t.m() * t.n() * elementBytes;
+    private void store(long bytes) {
         storesPending++;
         storeBytes += bytes;
         interconnect.transfer(opId, index, bytes, true, () -> {
@@ -201,13 +212,10 @@ public final class Core {
             return;
         }
         if (finished()) {
-            if (state != SliceKind.STALL_DEPENDENCY && state != SliceKind.IDLE) {
+            if (!announcedDone) {
+                announcedDone = true;
                 enter(SliceKind.STALL_DEPENDENCY);
-                Runnable done = onDone;
-                onDone = null;
-                if (done != null) {
-                    done.run();
-                }
+                onDone.run();
             }
             return;
         }

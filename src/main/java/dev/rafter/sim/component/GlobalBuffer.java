@@ -1,6 +1,6 @@
 package dev.rafter.sim.component;
 
-import dev.rafter.mapping.GemmPlan;
+import dev.rafter.mapping.Stage;
 import dev.rafter.sim.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +20,7 @@ public final class GlobalBuffer {
     private final long capacity;
 
     private long opId;
-    private List<GemmPlan.Stage> stages = List.of();
+    private List<Stage> stages = List.of();
     private boolean[] ready;
     private int[] releases;
     private List<List<Runnable>> waiters;
@@ -36,7 +36,7 @@ public final class GlobalBuffer {
         this.capacity = capacity;
     }
 
-    public void begin(long opId, List<GemmPlan.Stage> stages) {
+    public void begin(long opId, List<Stage> stages) {
         this.opId = opId;
         this.stages = stages;
         this.ready = new boolean[stages.size()];
@@ -53,7 +53,7 @@ public final class GlobalBuffer {
 
     private void loadMore() {
         while (nextLoad < stages.size() && nextLoad < oldestInUse + WINDOW) {
-            GemmPlan.Stage s = stages.get(nextLoad);
+            Stage s = stages.get(nextLoad);
             if (occupied + s.loadBytes() > capacity && occupied > 0) {
                 return;
             }
@@ -96,7 +96,7 @@ public final class GlobalBuffer {
 
     /** One user is done with the stage; the last frees its streamed bytes and the pins it ends. */
     public void release(int stage) {
-        GemmPlan.Stage s = stages.get(stage);
+        Stage s = stages.get(stage);
         if (++releases[stage] < s.users()) {
             return;
         }

@@ -19,6 +19,9 @@ public final class RunStats implements TraceSink {
         public long globalBusyPs;
         public long portBytes;
         public long portBusyPs;
+        public long vectorBusyPs;
+        public long vectorFlops;
+        public long linkBytes;
 
         void add(Track track, SliceKind kind, long durationPs, long amount) {
             switch (track.kind()) {
@@ -42,6 +45,11 @@ public final class RunStats implements TraceSink {
                     globalBytes += amount;
                     globalBusyPs += durationPs;
                 }
+                case VECTOR_UNIT -> {
+                    vectorBusyPs += durationPs;
+                    vectorFlops += amount;
+                }
+                case DEVICE_LINK -> linkBytes += amount;
                 case DMA, INTERCONNECT_PORT -> {
                     portBytes += amount;
                     portBusyPs += durationPs;

@@ -1,0 +1,22 @@
+package dev.rafter.mapping;
+
+/**
+ * One unit of a core's tile program: a sequence of chunks, each loaded from a global-buffer stage into the local
+ * buffer, computed, and (for some chunks) stored. The core controller runs any kind of work the same way; only
+ * the compute step differs (PE arrays for {@link MatrixTile}, the vector unit for {@link VectorTile}).
+ */
+public sealed interface Work permits MatrixTile, VectorTile {
+    int chunks();
+
+    /** The global-buffer stage chunk {@code j} reads. */
+    int stage(int j);
+
+    /** Operand bytes loaded into the local buffer for chunk {@code j}; freed when its compute ends. */
+    long loadBytes(int j, int elementBytes);
+
+    /** Result bytes reserved with chunk {@code j}'s load and freed once stored (0: nothing). */
+    long reserveBytes(int j, int elementBytes);
+
+    /** Result bytes stored after chunk {@code j} is computed (0: none). */
+    long storeBytes(int j, int elementBytes);
+}
