@@ -132,6 +132,12 @@ public final class Section {
         return this;
     }
 
+    /** The directory of the file, for paths written relative to it. */
+    public java.nio.file.Path directory() {
+        java.nio.file.Path parent = java.nio.file.Path.of(root.file).toAbsolutePath().getParent();
+        return parent == null ? java.nio.file.Path.of(".") : parent;
+    }
+
     public String file() {
         return root.file;
     }
@@ -176,6 +182,25 @@ public final class Section {
             throw error(key, "expected a section (a YAML mapping), got '" + v.asText() + "'");
         }
         return new Section(root, (ObjectNode) v, path(key));
+    }
+
+    /** A list of mappings, e.g. a table; each element is a section with path {@code key[i]}. */
+    public List<Section> list(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isArray() || v.isEmpty()) {
+            throw error(key, "expected a non-empty list of mappings");
+        }
+        List<Section> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode item = v.get(i);
+            String p = path(key) + "[" + i + "]";
+            if (!item.isObject()) {
+                throw new InputException(origin(path(key)) + ": " + p + ": expected a mapping");
+            }
+            root.known.add(p);
+            out.add(new Section(root, (ObjectNode) item, p));
+        }
+        return out;
     }
 
     public String string(String key) {
@@ -305,6 +330,13 @@ public final class Section {
             out.add(p);
             if (e.getValue().isObject()) {
                 collect((ObjectNode) e.getValue(), p, out);
+            } else if (e.getValue().isArray()) {
+                for (int i = 0; i < e.getValue().size(); i++) {
+                    JsonNode item = e.getValue().get(i);
+                    if (item.isObject()) {
+                        collect((ObjectNode) item, p + "[" + i + "]", out);
+                    }
+                }
             }
         }
     }

@@ -46,7 +46,12 @@ public final class HardwareLoader {
             dl.number("latency_ns"), dl.choice("topology", HardwareSpec.Topology.class)));
 
         HardwareSpec hw = s.build(() -> new HardwareSpec(name, clock, cores, core, global, memory,
-            interconnect, link, dataType));
+            interconnect, link, dataType, null));
+        if (s.has("energy")) {
+            // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
+            hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.directory().resolve(s.string("energy"))
+                .normalize()));
+        }
         s.finish();
         return hw;
     }

@@ -9,10 +9,12 @@ import dev.rafter.config.InputException;
 
 /**
  * One accelerator device, as read from {@code models/hardware/*.yaml}. Every record validates its own values;
- * the bounds reject typos and unit slips (e.g. a clock in Hz) rather than describe real limits.
+ * the bounds reject typos and unit slips (e.g. a clock in Hz) rather than describe real limits. {@code energy}
+ * (the technology's energy tables) may be null: then no energy is reported.
  */
 public record HardwareSpec(String name, double clockMhz, int cores, Core core, GlobalBuffer globalBuffer,
-                           Memory memory, Interconnect interconnect, DeviceLink deviceLink, DataType dataType) {
+                           Memory memory, Interconnect interconnect, DeviceLink deviceLink, DataType dataType,
+                           dev.rafter.energy.EnergyModel energy) {
 
     public HardwareSpec {
         Check.nonBlank("name", name);
@@ -107,6 +109,11 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         public double bytesPerSecond() {
             return bandwidthGbPerS * 1e9;
         }
+    }
+
+    public HardwareSpec withEnergy(dev.rafter.energy.EnergyModel model) {
+        return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dataType,
+            model);
     }
 
     public double clockHz() {

@@ -2,6 +2,8 @@ package dev.rafter.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rafter.energy.EnergyAccount;
+import dev.rafter.energy.EnergyBreakdown;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.roofline.RooflineReport;
 import dev.rafter.sim.ClockDomain;
@@ -23,7 +25,7 @@ import java.util.Map;
  */
 public final class SimulationReport implements Simulation.OpListener {
     public static final String OPS_HEADER = "op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
-        + "latency_s,roofline_s,bound,pe_util,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
+        + "latency_s,roofline_s,bound,pe_util,energy_j,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
         + "stall_buffer_full_cycles,stall_dependency_cycles,idle_cycles";
 
     /** Totals of one phase. */
@@ -32,11 +34,13 @@ public final class SimulationReport implements Simulation.OpListener {
         long ps;
         double rooflineS;
         double flops;
+        double energyJ;
     }
 
     private final HardwareSpec hw;
     private final ClockDomain clock;
     private final Writer ops;
+    private final EnergyAccount energy;
     private final int peArrays;
     private final Map<Phase, PhaseSum> phases = new EnumMap<>(Phase.class);
     private double rooflineS;
@@ -47,6 +51,7 @@ public final class SimulationReport implements Simulation.OpListener {
         this.clock = Device.coreClock(hw);
         this.ops = ops;
         this.peArrays = hw.cores() * hw.core().peArrays();
+        this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy());
         if (ops != null) {
             write(OPS_HEADER + "\n");
         }
@@ -60,6 +65,8 @@ public final class SimulationReport implements Simulation.OpListener {
         p.rooflineS += r.bound().seconds();
         p.flops += r.bound().flops();
         rooflineS += r.bound().seconds();
+        double opEnergy = energy == null ? Double.NaN : energy.of(r.sums().activity(r.latencyS())).total();
+        p.energyJ += opEnergy;
         if (ops == null) {
             return;
         }
@@ -76,7 +83,8 @@ public final class SimulationReport implements Simulation.OpListener {
             .append(s.hbmReadBytes + s.hbmWriteBytes).append(',').append(Math.round(clock.cycles(r.startPs())))
             .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',')
             .append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
-            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util));
+            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util)).append(',')
+            .append(energy == null ? "" : RooflineReport.num(opEnergy));
         for (double v : stalls) {
             line.append(',').append(Math.round(v));
         }
@@ -125,9 +133,24 @@ public final class SimulationReport implements Simulation.OpListener {
             p.put("latency_s", e.getValue().ps * 1e-12);
             p.put("cycles", Math.round(clock.cycles(e.getValue().ps)));
             p.put("roofline_s", e.getValue().rooflineS);
+            p.put("energy_j", energy == null ? null : e.getValue().energyJ);
             ph.put(e.getKey().key(), p);
         }
         m.put("phases", ph);
+        if (energy != null) {
+            EnergyBreakdown e = energy.of(t.activity(latency));
+            Map<String, Object> en = new LinkedHashMap<>();
+            en.put("total", e.total());
+            en.put("static", e.staticEnergy());
+            en.put("dynamic", e.dynamic());
+            en.put("by_component", e.byComponent());
+            m.put("energy_j", en);
+            m.put("edp_j_s", e.total() * latency);
+            m.put("energy_model", hw.energy().name());
+        } else {
+            m.put("energy_j", null);
+            m.put("edp_j_s", null);
+        }
         double seconds = latency == 0 ? 1 : latency;
         double macsPerS = hw.peakFlopsPerS() / 2;
         Map<String, Object> u = new LinkedHashMap<>();

@@ -19,6 +19,8 @@ public final class RunStats implements TraceSink {
         public long globalBusyPs;
         public long portBytes;
         public long portBusyPs;
+        public long coreLoadBytes;
+        public long coreStoreBytes;
         public long vectorBusyPs;
         public long vectorFlops;
         public long linkBytes;
@@ -53,8 +55,19 @@ public final class RunStats implements TraceSink {
                 case DMA, INTERCONNECT_PORT -> {
                     portBytes += amount;
                     portBusyPs += durationPs;
+                    if (kind == SliceKind.STORE) {
+                        coreStoreBytes += amount;
+                    } else {
+                        coreLoadBytes += amount;
+                    }
                 }
             }
+        }
+
+        /** The counters energy is charged for, over {@code seconds}. */
+        public dev.rafter.energy.EnergyAccount.Activity activity(double seconds) {
+            return new dev.rafter.energy.EnergyAccount.Activity(macs, vectorFlops, coreLoadBytes, coreStoreBytes,
+                hbmReadBytes, hbmWriteBytes, linkBytes, seconds);
         }
 
         public long stallPs(SliceKind kind) {

@@ -1,0 +1,127 @@
+package dev.rafter.energy;
+
+import static dev.rafter.config.Check.numberIn;
+
+import dev.rafter.config.InputException;
+import dev.rafter.config.Section;
+import dev.rafter.hw.DataType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Energy tables of one technology, from {@code models/energy/*.yaml}: per-action energies, SRAM access energy as
+ * a function of capacity, SRAM leakage, memory energy per bit, and an optional voltage-frequency curve that
+ * scales dynamic energy with V^2 and leakage with V.
+ */
+public record EnergyModel(String name, double nominalVoltage, Map<DataType, Double> macPj,
+                          Map<DataType, Double> vectorFlopPj, List<double[]> sramReadTable, double sramWriteToRead,
+                          double sramLeakageUwPerKib, SramCell sramCell, double lowStandbyLeakageFactor,
+                          double memoryPjPerBit, double linkPjPerBit, List<double[]> voltageCurve) {
+
+    /** SRAM cell type: high-performance cells, or low-standby-power cells that leak far less. */
+    public enum SramCell { HIGH_PERFORMANCE, LOW_STANDBY_POWER }
+
+    public EnergyModel {
+        numberIn("nominal_voltage_v", nominalVoltage, 0, 5, true);
+        numberIn("sram_write_to_read", sramWriteToRead, 0, 10, true);
+        numberIn("sram_leakage_uw_per_kib", sramLeakageUwPerKib, 0, 1e6, false);
+        numberIn("low_standby_leakage_factor", lowStandbyLeakageFactor, 0, 1, false);
+        numberIn("memory_pj_per_bit", memoryPjPerBit, 0, 1e4, false);
+        numberIn("link_pj_per_bit", linkPjPerBit, 0, 1e4, false);
+        for (int i = 1; i < sramReadTable.size(); i++) {
+            if (sramReadTable.get(i)[0] <= sramReadTable.get(i - 1)[0]) {
+                throw new InputException("sram_read_pj_per_64b: capacities must increase");
+            }
+        }
+        for (int i = 1; i < voltageCurve.size(); i++) {
+            if (voltageCurve.get(i)[0] <= voltageCurve.get(i - 1)[0]) {
+                throw new InputException("voltage_frequency: clocks must increase");
+            }
+        }
+    }
+
+    public static EnergyModel load(Path file) {
+        Section s = Section.load(file);
+        EnergyModel m = read(s);
+        s.finish();
+        return m;
+    }
+
+    static EnergyModel read(Section s) {
+        String name = s.string("name");
+        double volts = s.number("nominal_voltage_v");
+        Map<DataType, Double> mac = perType(s.section("mac_pj"));
+        Map<DataType, Double> flop = perType(s.section("vector_flop_pj"));
+        List<double[]> table = new ArrayList<>();
+        for (Section row : s.list("sram_read_pj_per_64b")) {
+            table.add(new double[] {row.build(() -> numberIn("capacity_kib", row.number("capacity_kib"), 0, 1e9, true)),
+                row.build(() -> numberIn("pj", row.number("pj"), 0, 1e6, true))});
+        }
+        List<double[]> curve = new ArrayList<>();
+        if (s.has("voltage_frequency")) {
+            for (Section row : s.list("voltage_frequency")) {
+                curve.add(new double[] {row.build(() -> numberIn("clock_mhz", row.number("clock_mhz"), 0, 1e5, true)),
+                    row.build(() -> numberIn("voltage_v", row.number("voltage_v"), 0, 5, true))});
+            }
+        }
+        return s.build(() -> new EnergyModel(name, volts, mac, flop, table, s.number("sram_write_to_read"),
+            s.number("sram_leakage_uw_per_kib"), s.choice("sram_cell", SramCell.class, SramCell.HIGH_PERFORMANCE),
+            s.number("low_standby_leakage_factor", 1), s.number("memory_pj_per_bit"), s.number("link_pj_per_bit", 0),
+            curve));
+    }
+
+    private static Map<DataType, Double> perType(Section s) {
+        Map<DataType, Double> out = new EnumMap<>(DataType.class);
+        for (DataType t : DataType.values()) {
+            out.put(t, s.build(() -> numberIn(t.key(), s.number(t.key()), 0, 1e6, false)));
+        }
+        return out;
+    }
+
+    /**
+     * Read energy of 64 bits from an SRAM of the given capacity: log-log interpolation of the table, extrapolated
+     * below its smallest entry. Above its largest entry an SRAM is taken to be built of banks of that size, and an
+     * access costs one bank's access (the wires to reach a bank are not modelled).
+     */
+    public double sramReadPjPer64b(double capacityKib) {
+        double[] largest = sramReadTable.get(sramReadTable.size() - 1);
+        if (sramReadTable.size() == 1 || capacityKib >= largest[0]) {
+            return largest[1];
+        }
+        int i = 1;
+        while (i < sramReadTable.size() - 1 && capacityKib > sramReadTable.get(i)[0]) {
+            i++;
+        }
+        double[] a = sramReadTable.get(i - 1);
+        double[] b = sramReadTable.get(i);
+        double slope = Math.log(b[1] / a[1]) / Math.log(b[0] / a[0]);
+        return a[1] * Math.pow(capacityKib / a[0], slope);
+    }
+
+    /** Leakage of an SRAM of the given capacity, in watts, at nominal voltage. */
+    public double sramLeakageW(double capacityKib) {
+        double factor = sramCell == SramCell.LOW_STANDBY_POWER ? lowStandbyLeakageFactor : 1;
+        return sramLeakageUwPerKib * 1e-6 * capacityKib * factor;
+    }
+
+    /** Supply voltage at a clock: linear between curve points, clamped at the ends; nominal without a curve. */
+    public double voltageAt(double clockMhz) {
+        if (voltageCurve.isEmpty()) {
+            return nominalVoltage;
+        }
+        if (clockMhz <= voltageCurve.get(0)[0]) {
+            return voltageCurve.get(0)[1];
+        }
+        for (int i = 1; i < voltageCurve.size(); i++) {
+            double[] a = voltageCurve.get(i - 1);
+            double[] b = voltageCurve.get(i);
+            if (clockMhz <= b[0]) {
+                return a[1] + (b[1] - a[1]) * (clockMhz - a[0]) / (b[0] - a[0]);
+            }
+        }
+        return voltageCurve.get(voltageCurve.size() - 1)[1];
+    }
+}
