@@ -30,6 +30,8 @@ public final class Kernel implements Scheduler {
         CategoryLogger.setLogLevel(CategoryLogger.CAT_ALWAYS, ch.qos.logback.classic.Level.WARN);
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong RUNS = new java.util.concurrent.atomic.AtomicLong();
+
     private final BatchSimulator simulator = new BatchSimulator();
     private long now;
     private long sequence;
@@ -98,7 +100,9 @@ public final class Kernel implements Scheduler {
         now = 0;
         sequence = 0;
         executed = 0;
-        SingleReplication<Long> replication = new SingleReplication<>("rafter", 0L, 0L, RUN_LENGTH_PS);
+        // Replication ids live in one JVM-wide naming context: parallel runs (sweeps) need distinct ones.
+        SingleReplication<Long> replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L,
+            RUN_LENGTH_PS);
         Model model = new Model(simulator, () -> build.accept(this));
         try {
             simulator.setEventList(new HeapEventList());

@@ -12,19 +12,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** End-to-end command lines: exit codes, one-line errors, files written. */
-class CliTest {
+public class CliTest {
     @TempDir
     Path tmp;
 
-    record Result(int code, String err) {}
+    public record Result(int code, String err) {}
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         StringWriter err = new StringWriter();
         int code = Main.execute(args, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
         return new Result(code, err.toString());
     }
 
-    static void assertBadInput(Result r, String fragment) {
+    public static void assertBadInput(Result r, String fragment) {
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertTrue(r.err().contains(fragment), r.err());

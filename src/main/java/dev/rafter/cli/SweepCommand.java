@@ -1,0 +1,48 @@
+package dev.rafter.cli;
+
+import dev.rafter.sweep.Sweep;
+import dev.rafter.sweep.SweepPlan;
+import dev.rafter.sweep.SweepReport;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+    description = "Simulate every combination of hardware values: sweep.csv, sweep.png, one summary per point.")
+public final class SweepCommand extends CommandBase implements Callable<Integer> {
+    @Option(names = "--hardware", required = true, paramLabel = "H", description = "hardware model YAML")
+    Path hardware;
+
+    @Mixin
+    SourceOptions source;
+
+    @Option(names = "--vary", required = true, paramLabel = "K=v1,v2,...",
+        description = "a hardware path and its values, e.g. core.local_buffer.capacity_kib=16,32,64 (repeatable)")
+    List<String> vary = new ArrayList<>();
+
+    @Option(names = "--jobs", defaultValue = "1", paramLabel = "N", description = "points run in parallel")
+    int jobs;
+
+    @Option(names = "--out", defaultValue = "out/sweep", paramLabel = "DIR", description = "output directory")
+    Path out;
+
+    @Option(names = "--resume", description = "reuse the points already in DIR/points")
+    boolean resume;
+
+    @Override
+    public Integer call() {
+        if (jobs < 1 || jobs > 256) {
+            throw new dev.rafter.config.InputException("--jobs: expected 1..256, got " + jobs);
+        }
+        SweepPlan plan = SweepPlan.parse(vary);
+        source.phases();
+        out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
+        List<Sweep.Point> points = new Sweep(hardware, plan, source::source, out, resume, out()).run(jobs);
+        SweepReport.write(plan, points, out, out());
+        return Main.OK;
+    }
+}
