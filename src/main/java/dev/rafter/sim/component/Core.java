@@ -56,6 +56,8 @@ public final class Core {
     private boolean announcedDone;
     private int storesPending;
     private long used;
+    /** Where this core's next result goes in memory: results of different cores start on different channels. */
+    private long storeAddress;
 
     // What the arrays are doing since when.
     private SliceKind state = SliceKind.IDLE;
@@ -95,6 +97,7 @@ public final class Core {
         waitingForStage = false;
         announcedDone = false;
         used = 0;
+        storeAddress = (long) index * Hbm.INTERLEAVE_BYTES;
         enter(tiles.isEmpty() ? SliceKind.IDLE : SliceKind.STALL_MEMORY);
         if (tiles.isEmpty()) {
             announcedDone = true;
@@ -195,10 +198,12 @@ public final class Core {
     private void store(long bytes) {
         storesPending++;
         storeBytes += bytes;
+        long address = storeAddress;
+        storeAddress += (bytes + Hbm.INTERLEAVE_BYTES - 1) / Hbm.INTERLEAVE_BYTES * Hbm.INTERLEAVE_BYTES;
         interconnect.transfer(opId, index, bytes, true, () -> {
             used -= bytes;
             storesPending--;
-            hbm.transfer(opId, 0, bytes, true, onStoreWritten);
+            hbm.transfer(opId, address, bytes, true, onStoreWritten);
             advance();
         });
     }
