@@ -49,8 +49,11 @@ public final class Core {
     private int issueChunk;
     private int computeTile;
     private int computeChunk;
-    private int inFlight;
-    private int loaded;
+    /** Arrival times of the loads issued and not yet computed, oldest first (a ring of PREFETCH). */
+    private final long[] arrivals = new long[PREFETCH];
+    private int arrivalHead;
+    private int queued;
+    private boolean wakePending;
     private boolean computing;
     private boolean waitingForStage;
     private boolean announcedDone;
@@ -92,7 +95,7 @@ public final class Core {
         this.tiles = tiles;
         this.onDone = onDone;
         this.onStoreWritten = onStoreWritten;
-        issueTile = issueChunk = computeTile = computeChunk = inFlight = loaded = storesPending = 0;
+        issueTile = issueChunk = computeTile = computeChunk = storesPending = arrivalHead = queued = 0;
         computing = false;
         waitingForStage = false;
         announcedDone = false;
@@ -120,7 +123,7 @@ public final class Core {
     }
 
     private void issueLoads() {
-        while (!waitingForStage && issueTile < tiles.size() && inFlight + loaded < PREFETCH) {
+        while (!waitingForStage && issueTile < tiles.size() && queued < PREFETCH) {
             Work t = tiles.get(issueTile);
             int j = issueChunk;
             long operands = t.loadBytes(j, elementBytes);
@@ -138,33 +141,43 @@ public final class Core {
                 return;
             }
             used += bytes;
-            inFlight++;
             boolean releasesStage = j == t.chunks() - 1 || t.stage(j + 1) != stage;
             loadBytes += operands;
             if (++issueChunk == t.chunks()) {
                 issueChunk = 0;
                 issueTile++;
             }
-            interconnect.transfer(opId, index, operands, false, () -> {
-                inFlight--;
-                loaded++;
-                if (releasesStage) {
-                    globalBuffer.release(stage);
-                }
-                advance();
-            });
+            // The arrival time is known now: no event per load, only one to release the stage once its data is
+            // here, and one to wake the core if it would otherwise wait for the data (startCompute).
+            long arrival = interconnect.reserve(opId, index, operands, false);
+            arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
+            if (releasesStage) {
+                scheduler.at(arrival, () -> globalBuffer.release(stage));
+            }
         }
     }
 
     private void startCompute() {
-        if (computing || loaded == 0) {
+        if (computing || queued == 0) {
             return;
         }
+        long now = scheduler.now();
+        long arrival = arrivals[arrivalHead];
+        if (arrival > now) {
+            if (!wakePending) {
+                wakePending = true;
+                scheduler.at(arrival, () -> {
+                    wakePending = false;
+                    advance();
+                });
+            }
+            return;
+        }
+        arrivalHead = (arrivalHead + 1) % PREFETCH;
+        queued--;
         Work t = tiles.get(computeTile);
         int j = computeChunk;
-        loaded--;
         computing = true;
-        long now = scheduler.now();
         long cycles = 0;
         if (t instanceof MatrixTile tile) {
             enter(SliceKind.COMPUTE);
@@ -224,7 +237,7 @@ public final class Core {
             }
             return;
         }
-        if (inFlight > 0 || (computeTile >= tiles.size() && storesPending > 0)) {
+        if (queued > 0 || (computeTile >= tiles.size() && storesPending > 0)) {
             enter(SliceKind.STALL_INTERCONNECT);
         } else if (waitingForStage) {
             enter(SliceKind.STALL_MEMORY);
@@ -257,9 +270,8 @@ public final class Core {
         if (finished()) {
             return null;
         }
-        return "core " + index + " (tile " + computeTile + "/" + tiles.size() + ", " + inFlight + " loads in flight, "
-            + loaded + " loaded, waiting for stage: " + waitingForStage + ", local buffer " + used + "/" + capacity
-            + " bytes)";
+        return "core " + index + " (tile " + computeTile + "/" + tiles.size() + ", " + queued + " loads queued, "
+            + "waiting for stage: " + waitingForStage + ", local buffer " + used + "/" + capacity + " bytes)";
     }
 
     public PeArray[] arrays() {

@@ -38,6 +38,14 @@ public final class Interconnect {
 
     /** Moves {@code bytes} between the global buffer and {@code core}; {@code done} runs on arrival. */
     public void transfer(long opId, int core, long bytes, boolean store, Runnable done) {
+        scheduler.at(reserve(opId, core, bytes, store), done);
+    }
+
+    /**
+     * Reserves a transfer and returns its arrival time, without an event: a caller that only needs the data by a
+     * known time (a core's prefetch) saves the event.
+     */
+    public long reserve(long opId, int core, long bytes, boolean store) {
         long now = scheduler.now();
         long globalEnd = global.reserve(now, bytes, start);
         sink.slice(globalTrack, SliceKind.TRANSFER, opId, start[0], globalEnd, bytes);
@@ -49,7 +57,7 @@ public final class Interconnect {
             port.reserveUntil(end);
         }
         sink.slice(portTracks[core], store ? SliceKind.STORE : SliceKind.LOAD, opId, start[0], end, bytes);
-        scheduler.at(end + latencyPs, done);
+        return end + latencyPs;
     }
 
     public long globalBytes() {
