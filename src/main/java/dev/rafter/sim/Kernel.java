@@ -32,7 +32,15 @@ public final class Kernel implements Scheduler {
 
     private static final java.util.concurrent.atomic.AtomicLong RUNS = new java.util.concurrent.atomic.AtomicLong();
 
-    private final BatchSimulator simulator = new BatchSimulator();
+    private static final Object LIFECYCLE = new Object();
+
+    private final BatchSimulator simulator;
+
+    public Kernel() {
+        synchronized (LIFECYCLE) {
+            simulator = new BatchSimulator();
+        }
+    }
     private long now;
     private long sequence;
     private long executed;
@@ -100,17 +108,24 @@ public final class Kernel implements Scheduler {
         now = 0;
         sequence = 0;
         executed = 0;
-        // Replication ids live in one JVM-wide naming context: parallel runs (sweeps) need distinct ones.
-        SingleReplication<Long> replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L,
-            RUN_LENGTH_PS);
-        Model model = new Model(simulator, () -> build.accept(this));
+        // DSOL keeps replications in one JVM-wide naming context that is not safe for concurrent use: parallel
+        // runs (sweeps) take distinct ids and set up and tear down one at a time; only the event loop runs in
+        // parallel.
+        SingleReplication<Long> replication;
+        synchronized (LIFECYCLE) {
+            replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, RUN_LENGTH_PS);
+        }
         try {
-            simulator.setEventList(new HeapEventList());
-            simulator.initialize(model, replication);
+            synchronized (LIFECYCLE) {
+                simulator.setEventList(new HeapEventList());
+                simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
+            }
             return drain();
         } finally {
-            simulator.cleanUp();
-            replication.removeFromContext();
+            synchronized (LIFECYCLE) {
+                simulator.cleanUp();
+                replication.removeFromContext();
+            }
         }
     }
 

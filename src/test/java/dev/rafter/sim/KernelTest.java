@@ -52,6 +52,33 @@ class KernelTest {
     }
 
     @Test
+    void kernelsRunInParallelThreadsWithIdenticalResults() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Long>> runs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                runs.add(pool.submit(() -> {
+                    Kernel k = new Kernel();
+                    long[] sum = {0};
+                    k.run(s -> {
+                        for (int e = 0; e < 200; e++) {
+                            long d = e * 7919L % 1000;
+                            s.schedule(d, () -> sum[0] = sum[0] * 31 + s.now());
+                        }
+                    });
+                    return sum[0];
+                }));
+            }
+            long first = runs.get(0).get();
+            for (var r : runs) {
+                assertEquals(first, r.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void heapKeepsOrderOverManyEvents() {
         Kernel k = new Kernel();
         long[] last = {-1};
