@@ -203,6 +203,22 @@ public final class Section {
         return out;
     }
 
+    /** A non-empty list of numbers, e.g. {@code [200, 600, 1000]}. */
+    public List<Double> numberList(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isArray() || v.isEmpty()) {
+            throw error(key, "expected a non-empty list of numbers, e.g. [16, 32, 64]");
+        }
+        List<Double> out = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isNumber()) {
+                throw error(key, "expected numbers only, got '" + item.asText() + "'");
+            }
+            out.add(item.asDouble());
+        }
+        return out;
+    }
+
     public String string(String key) {
         JsonNode v = value(key, true);
         if (!v.isValueNode()) {

@@ -24,6 +24,8 @@ import java.util.List;
  *       must equal the SCALE-Sim closed form exactly, and the latency must not be below it.</li>
  *   <li>{@code roofline-shapes.csv}: GEMMs on the bundled devices; latency must be at least the roofline bound
  *       and at most {@code max_ratio} times it.</li>
+ *   <li>{@code findings.yaml}: the published findings of the SRAM/frequency study on a grid of runs
+ *       ({@link Findings}).</li>
  * </ul>
  */
 public final class Validation {
@@ -41,6 +43,7 @@ public final class Validation {
         List<Check> out = new ArrayList<>();
         singleArray(out);
         rooflineShapes(out);
+        new Findings(dir).run(out);
         return out;
     }
 
