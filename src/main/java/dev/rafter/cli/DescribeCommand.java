@@ -38,6 +38,11 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
             out().printf("  SRAM           %.1f MiB (%d x %.0f KiB local + %.0f MiB global)%n",
                 hw.sramBytes() / 1048576.0, hw.cores(), hw.core().localBuffer().capacityKib(),
                 hw.globalBuffer().capacityMib());
+            if (hw.energy() != null) {
+                out().printf("  energy         %s tables: SRAM leakage %.2f W, MAC %.2f pJ, HBM %.1f pJ/bit%n",
+                    hw.energy().name(), d.get("sram_leakage_w"), hw.energy().macPj().get(hw.dataType()),
+                    hw.energy().memoryPjPerBit());
+            }
         }
         return Main.OK;
     }
@@ -54,6 +59,10 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
         d.put("local_buffer_bytes_per_core", hw.core().localBuffer().capacityBytes());
         d.put("global_buffer_bytes", hw.globalBuffer().capacityBytes());
         d.put("device_link_bytes_per_s", hw.deviceLink().bytesPerSecond());
+        if (hw.energy() != null) {
+            d.put("energy_model", hw.energy().name());
+            d.put("sram_leakage_w", new dev.rafter.energy.EnergyAccount(hw, hw.energy()).leakageW());
+        }
         return d;
     }
 }
