@@ -29,6 +29,11 @@ public final class SourceOptions {
         return OperatorSource.phases(phase);
     }
 
+    /** What the operators are, for records that must tell runs apart (e.g. sweep points). */
+    public String describe() {
+        return (from.workload != null ? "workload " + from.workload : "trace " + from.trace) + ", phase " + phase;
+    }
+
     public OperatorSource source() {
         Set<Phase> phases = phases();
         return from.workload != null ? OperatorSource.of(Workload.load(from.workload), phases)

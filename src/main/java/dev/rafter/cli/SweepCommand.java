@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
     description = "Simulate every combination of hardware values: sweep.csv, sweep.png, one summary per point.")
 public final class SweepCommand extends CommandBase implements Callable<Integer> {
-    @Option(names = "--hardware", required = true, paramLabel = "H", description = "hardware model YAML")
-    Path hardware;
+    @Mixin
+    HardwareOptions hardware;
 
     @Mixin
     SourceOptions source;
@@ -41,7 +41,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         SweepPlan plan = SweepPlan.parse(vary);
         source.phases();
         out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
-        List<Sweep.Point> points = new Sweep(hardware, plan, source::source, out, resume, out()).run(jobs);
+        List<Sweep.Point> points = new Sweep(hardware.hardware, hardware.overrides, plan, source::source,
+            source.describe(), out, resume, out()).run(jobs);
         SweepReport.write(plan, points, out, out());
         return Main.OK;
     }

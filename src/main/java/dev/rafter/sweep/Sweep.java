@@ -29,8 +29,10 @@ import java.util.function.Supplier;
  */
 public final class Sweep {
     private final Path hardware;
+    private final List<String> fixed;
     private final SweepPlan plan;
     private final Supplier<OperatorSource> source;
+    private final String settings;
     private final Path out;
     private final boolean resume;
     private final PrintWriter log;
@@ -38,9 +40,12 @@ public final class Sweep {
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
 
-    public Sweep(Path hardware, SweepPlan plan, Supplier<OperatorSource> source, Path out, boolean resume,
-                 PrintWriter log) {
+    /** {@code fixed}: {@code --set} overrides applied to every point before its own values. */
+    public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Supplier<OperatorSource> source,
+                 String sourceDescription, Path out, boolean resume, PrintWriter log) {
+        this.settings = "hardware " + hardware + " " + fixed + ", " + sourceDescription;
         this.hardware = hardware;
+        this.fixed = fixed;
         this.plan = plan;
         this.source = source;
         this.out = out;
@@ -51,7 +56,9 @@ public final class Sweep {
     public List<Point> run(int jobs) {
         List<HardwareSpec> specs = new ArrayList<>();
         for (int i = 0; i < plan.size(); i++) {
-            specs.add(HardwareLoader.load(hardware, plan.assignments(i)));
+            List<String> sets = new ArrayList<>(fixed);
+            sets.addAll(plan.assignments(i));
+            specs.add(HardwareLoader.load(hardware, sets));
         }
         ObjectMapper json = new ObjectMapper();
         long start = System.nanoTime();
@@ -102,17 +109,24 @@ public final class Sweep {
     private Point runPoint(int index, HardwareSpec hw, ObjectMapper json) {
         Path file = out.resolve("points").resolve(plan.name(index) + ".json");
         if (resume && Files.exists(file)) {
+            JsonNode saved;
             try {
-                return new Point(index, plan.point(index), json.readTree(file.toFile()), true);
+                saved = json.readTree(file.toFile());
             } catch (IOException e) {
                 throw new InputException(file + ": cannot read the saved point (" + e.getMessage()
                     + "); delete it to run the point again");
             }
+            if (!saved.path("sweep").asText().equals(settings)) {
+                throw new InputException(file + ": saved by a sweep of '" + saved.path("sweep").asText()
+                    + "', not '" + settings + "'; use another --out or drop --resume");
+            }
+            return new Point(index, plan.point(index), saved, true);
         }
         SimulationReport report = new SimulationReport(hw, null);
         Simulation.Result result = new Simulation(hw).run(source.get(), null, report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));
+        summary.put("sweep", settings);
         String text = SimulationReport.json(summary);
         AtomicFile.write(file, w -> w.write(text));
         try {

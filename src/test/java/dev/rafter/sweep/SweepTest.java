@@ -63,5 +63,9 @@ class SweepTest {
         var again = run(resume);
         assertEquals(0, again.code());
         assertEquals(csv, Files.readAllLines(out.resolve("sweep.csv")), "resumed points give the same table");
+        String[] changed = java.util.Arrays.copyOf(resume, resume.length + 2);
+        changed[resume.length] = "--set";
+        changed[resume.length + 1] = "cores=54";
+        assertBadInput(run(changed), "saved by a sweep of");
     }
 }
