@@ -89,6 +89,17 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         out().printf("%d operators on %s: latency %s (%s cycles), roofline %s (x%.2f)%n", r.operators(),
             s.get("hardware"), RooflineReport.time((double) s.get("latency_s")), s.get("cycles"),
             RooflineReport.time((double) s.get("roofline_s")), (double) s.get("latency_over_roofline"));
+        Map<String, Object> phases = (Map<String, Object>) s.get("phases");
+        for (Map.Entry<String, Object> e : phases.entrySet()) {
+            Map<String, Object> p = (Map<String, Object>) e.getValue();
+            out().printf("  %-8s %6d operators, latency %s, roofline %s%s%n", e.getKey(), p.get("operators"),
+                RooflineReport.time((double) p.get("latency_s")), RooflineReport.time((double) p.get("roofline_s")),
+                p.get("energy_j") == null ? "" : String.format(", energy %.4g J", (double) p.get("energy_j")));
+        }
+        if (s.get("energy_j") instanceof Map<?, ?> energy) {
+            out().printf("energy: %.4g J (static %.4g J, dynamic %.4g J), EDP %.4g J s%n", energy.get("total"),
+                energy.get("static"), energy.get("dynamic"), s.get("edp_j_s"));
+        }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"

@@ -26,7 +26,7 @@ import java.util.Map;
 public final class SimulationReport implements Simulation.OpListener {
     public static final String OPS_HEADER = "op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
         + "latency_s,roofline_s,bound,pe_util,energy_j,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
-        + "stall_buffer_full_cycles,stall_dependency_cycles,idle_cycles";
+        + "stall_buffer_full_cycles,stall_dependency_cycles,idle_cycles,mapping";
 
     /** Totals of one phase. */
     static final class PhaseSum {
@@ -88,7 +88,7 @@ public final class SimulationReport implements Simulation.OpListener {
         for (double v : stalls) {
             line.append(',').append(Math.round(v));
         }
-        line.append('\n');
+        line.append(",\"").append(r.mapping().replace("\"", "'")).append("\"\n");
         write(line);
     }
 
