@@ -2,9 +2,8 @@ package dev.rafter.sim;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.mapping.GemmMapper;
+import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TileProgram;
-import dev.rafter.mapping.VectorMapper;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.HbmChannel;
@@ -58,28 +57,13 @@ public final class Simulation {
         this.roofline = new Roofline(hw);
     }
 
-    /**
-     * The tile programs of an operator, run one after another: one for a GEMM or a vector operator, three for a
-     * fused attention (scores GEMM, softmax, context GEMM: run unfused, so the scores go through memory). Cached
-     * by shape, since decode repeats the same shapes many times.
-     */
+    /** The tile programs of an operator ({@link OperatorMapper}), cached by shape: decode repeats shapes. */
     public List<TileProgram> programs(Operator op) {
         String key = op.kind() + ":" + op.batch() + "x" + op.m() + "x" + op.n() + "x" + op.k() + ":" + op.elements()
             + ":" + op.dataType();
         List<TileProgram> p = plans.get(key);
         if (p == null) {
-            p = switch (op.kind()) {
-                case GEMM -> List.of(GemmMapper.plan(hw, op).program());
-                case ATTENTION -> List.of(
-                    GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
-                        op.batch(), op.m(), op.n(), op.k(), op.dataType())).program(),
-                    VectorMapper.plan(hw, Operator.vector(op.id(), op.name(), OpKind.SOFTMAX, op.phase(), op.layer(),
-                        op.step(), op.batch() * op.m() * op.n(), op.dataType())),
-                    GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
-                        op.batch(), op.m(), op.k(), op.n(), op.dataType())).program());
-                case ALL_REDUCE -> throw new IllegalArgumentException("all-reduce runs on the device links");
-                default -> List.of(VectorMapper.plan(hw, op));
-            };
+            p = OperatorMapper.programs(hw, op);
             plans.put(key, p);
             cachedItems += size(p);
             var eldest = plans.entrySet().iterator();
