@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,17 +73,23 @@ public class CliTest {
         assertFalse(Files.exists(tmp.resolve("x.csv")));
     }
 
+    /** Runs a command on a trace whose third line is bad, and checks it leaves no file in {@code out}. */
+    public static void assertBadTraceLeavesNothing(Path dir, String... command) throws Exception {
+        Path trace = dir.resolve("t.csv");
+        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
+            + "0,g,gemm,prefill,0,0,1,64,64,64,0,fp16,\n1,g,gemm,prefill,0,0,1,64,64,x,0,fp16,\n");
+        Path out = dir.resolve("o");
+        List<String> args = new java.util.ArrayList<>(List.of(command));
+        args.addAll(List.of("--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(), "--out",
+            out.toString()));
+        assertBadInput(run(args.toArray(String[]::new)), "t.csv:3: k: expected an integer, got 'x'");
+        try (var files = Files.list(out)) {
+            assertEquals(0, files.count(), "no partial output left behind");
+        }
+    }
+
     @Test
     void aFailedRunLeavesNoOutputFile() throws Exception {
-        Path trace = tmp.resolve("t.csv");
-        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
-            + "0,g,gemm,prefill,0,0,1,8,8,8,0,fp16,\n1,g,gemm,prefill,0,0,1,8,8,oops,0,fp16,\n");
-        Path out = tmp.resolve("o");
-        assertBadInput(run("roofline", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
-            "--out", out.toString()), "t.csv:3: k: expected an integer");
-        assertFalse(Files.exists(out.resolve("roofline.csv")));
-        try (var s = Files.list(out)) {
-            assertEquals(0, s.count(), "no leftovers");
-        }
+        assertBadTraceLeavesNothing(tmp, "roofline");
     }
 }

@@ -111,15 +111,7 @@ class SimulateCliTest {
 
     @Test
     void aBadTraceLineMidRunLeavesNoOutputBehind() throws Exception {
-        Path trace = tmp.resolve("t.csv");
-        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
-            + "0,g,gemm,prefill,0,0,1,64,64,64,0,fp16,\n1,g,gemm,prefill,0,0,1,64,64,x,0,fp16,\n");
-        Path out = tmp.resolve("o");
-        assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
-            "--out", out.toString(), "--events", "both"), "t.csv:3: k: expected an integer, got 'x'");
-        try (var files = Files.list(out)) {
-            assertEquals(0, files.count(), "no partial ops.csv, events.csv or trace.json");
-        }
+        CliTest.assertBadTraceLeavesNothing(tmp, "simulate", "--events", "both");
     }
 
     @Test
