@@ -139,8 +139,16 @@ public final class GemmMapper {
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
     private record Block(long[] items, int[] rows, int[] cols) {}
 
+    /** Output tiles beyond which a GEMM is too big to simulate tile by tile in reasonable memory and time. */
+    static final long MAX_TILES = 50_000_000;
+
     private static List<Layout> layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e) {
         int cores = hw.cores();
+        long tiles = op.batch() * ceilDiv(op.m(), ml) * ceilDiv(op.n(), nl);
+        if (tiles > MAX_TILES) {
+            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tiles + " output tiles of " + ml
+                + "x" + nl + " exceed the " + MAX_TILES + " a tile-level simulation handles; split the operator");
+        }
         int mt = (int) ceilDiv(op.m(), ml);
         int nt = (int) ceilDiv(op.n(), nl);
         List<Layout> out = new ArrayList<>();

@@ -111,6 +111,12 @@ public final class TraceCsv {
         long elements = nonNegative(f, 10);
         DataType dt = Section.parseChoice(f[11].strip(), DataType.class, e -> new InputException("data_type: " + e));
         long[] deps = deps(f[12], id);
+        // Bounds far beyond any real operator that keep every derived count inside Java's int range.
+        within("batch", batch, MAX_BATCH);
+        within("m", m, MAX_DIMENSION);
+        within("n", n, MAX_DIMENSION);
+        within("k", k, MAX_DIMENSION);
+        within("elements", elements, MAX_ELEMENTS);
         switch (kind) {
             case GEMM, ATTENTION -> {
                 for (int i = 6; i <= 9; i++) {
@@ -132,6 +138,16 @@ public final class TraceCsv {
         }
         return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch, m, n,
             k, elements, dt, deps);
+    }
+
+    static final long MAX_BATCH = 1L << 20;
+    static final long MAX_DIMENSION = 1L << 24;
+    static final long MAX_ELEMENTS = 1L << 44;
+
+    private static void within(String column, long value, long max) {
+        if (value > max) {
+            throw new InputException(column + ": " + value + " is beyond the supported " + max);
+        }
     }
 
     private static long integer(String[] f, int column) {

@@ -65,6 +65,8 @@ class TraceCsvTest {
         assertTrue(bad("1,s,softmax,prefill,0,0,0,0,0,0,0,fp16,").contains("elements: must be > 0"));
         assertTrue(bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,7").contains("deps: op 7 is not an earlier op"));
         assertTrue(bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp13,").contains("data_type: expected one of"));
+        assertTrue(bad("1,g,gemm,prefill,0,0,1,8,8,99999999999,0,fp16,").contains("k: 99999999999 is beyond"));
+        assertTrue(bad("1,g,gemm,prefill,0,0,1,8,8,-8,0,fp16,").contains("k: expected an integer >= 0, got -8"));
     }
 
     @Test
