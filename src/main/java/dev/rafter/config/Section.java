@@ -154,7 +154,7 @@ public final class Section {
 
     private InputException error(String key, String message) {
         String p = path(key);
-        return new InputException(origin(p) + ": " + p + ": " + message);
+        return InputException.located(origin(p) + ": " + p + ": " + message);
     }
 
     private JsonNode value(String key, boolean required) {
@@ -195,7 +195,7 @@ public final class Section {
             JsonNode item = v.get(i);
             String p = path(key) + "[" + i + "]";
             if (!item.isObject()) {
-                throw new InputException(origin(path(key)) + ": " + p + ": expected a mapping");
+                throw InputException.located(origin(path(key)) + ": " + p + ": expected a mapping");
             }
             root.known.add(p);
             out.add(new Section(root, (ObjectNode) item, p));
@@ -314,12 +314,15 @@ public final class Section {
         try {
             return constructor.get();
         } catch (InputException e) {
+            if (e.isLocated()) {
+                throw e;
+            }
             String message = e.getMessage();
             int colon = message.indexOf(':');
             String key = colon > 0 ? message.substring(0, colon) : "";
             String p = key.isEmpty() ? prefix : path(key);
             String rest = colon > 0 ? message.substring(colon + 1).trim() : message;
-            throw new InputException(origin(p) + ": " + (p.isEmpty() ? "" : p + ": ") + rest);
+            throw InputException.located(origin(p) + ": " + (p.isEmpty() ? "" : p + ": ") + rest);
         }
     }
 
@@ -333,7 +336,7 @@ public final class Section {
                     .filter(e -> e.getKey().equals(p) || e.getKey().startsWith(p + "."))
                     .map(Map.Entry::getValue).findFirst().orElse(null);
                 String where = set != null ? root.file + " (--set " + set + ")" : root.file;
-                throw new InputException(where + ": unknown key '" + p + "'" + Names.hint(p, root.known));
+                throw InputException.located(where + ": unknown key '" + p + "'" + Names.hint(p, root.known));
             }
         }
     }

@@ -46,7 +46,7 @@ public final class AtomicFile {
                 this.writer = new BufferedWriter(new java.io.OutputStreamWriter(Files.newOutputStream(tmp),
                     java.nio.charset.StandardCharsets.UTF_8), 1 << 16);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot write " + target + ": " + reason(e), e);
             }
         }
 
@@ -77,6 +77,23 @@ public final class AtomicFile {
         }
     }
 
+    /** What went wrong, in words: Java's file exceptions often carry only the path. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return n.getFile() + " does not exist";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return "permission denied on " + a.getFile();
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+            return f.getFile() + " exists and is not a directory";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
+    }
+
     public static void write(Path target, Body body) {
         writeFile(target, tmp -> {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {
@@ -96,7 +113,7 @@ public final class AtomicFile {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + target + ": " + reason(e), e);
         } finally {
             if (tmp != null) {
                 try {

@@ -100,6 +100,8 @@ class HardwareLoaderTest {
         assertTrue(error(() -> a100("core.pe_array.rows=99999")).contains("core.pe_array.rows"));
         assertTrue(error(() -> a100("memory.bandwidth_gb_per_s=fast")).contains("expected a number, got 'fast'"));
         assertTrue(error(() -> a100("memory.bandwidth_gb_per_s=2048GB/s")).contains("unit is in the key name"));
+        assertEquals("models/hardware/a100.yaml (--set core.pe_array.rows=16.5): core.pe_array.rows: expected an "
+            + "integer, got '16.5'", error(() -> a100("core.pe_array.rows=16.5")));
         assertTrue(error(() -> a100("core.pe_array.dataflow=diagonal"))
             .contains("expected one of output_stationary, weight_stationary, input_stationary"));
     }
