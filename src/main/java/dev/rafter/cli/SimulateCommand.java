@@ -38,8 +38,13 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         description = "event traces to write: events.csv, trace.json (Perfetto), both or none")
     String events;
 
+    @Option(names = "--events-ops", paramLabel = "FROM:TO",
+        description = "trace only operators with ids FROM..TO (inclusive), e.g. 0:20; default all")
+    String eventsOps;
+
     @Override
     public Integer call() {
+        long[] window = window();
         boolean csv = events.equals("csv") || events.equals("both");
         boolean perfetto = events.equals("perfetto") || events.equals("both");
         if (!csv && !perfetto && !events.equals("none")) {
@@ -58,6 +63,9 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
                 sinks.add(new PerfettoSink(trace.writer(), Device.tracks(hw)));
             }
             TraceSink eventSink = sinks.isEmpty() ? null : new TeeSink(sinks);
+            if (eventSink != null && window != null) {
+                eventSink = new OpWindowSink(eventSink, window[0], window[1]);
+            }
             SimulationReport report = new SimulationReport(hw, ops.writer());
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
@@ -80,6 +88,40 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
             print(summary, result);
         }
         return Main.OK;
+    }
+
+    private long[] window() {
+        if (eventsOps == null) {
+            return null;
+        }
+        String[] parts = eventsOps.split(":", -1);
+        try {
+            long from = Long.parseLong(parts[0].trim());
+            long to = parts.length == 2 ? Long.parseLong(parts[1].trim()) : -1;
+            if (parts.length != 2 || from < 0 || to < from) {
+                throw new NumberFormatException();
+            }
+            return new long[] {from, to};
+        } catch (NumberFormatException e) {
+            throw new InputException("--events-ops: expected FROM:TO with 0 <= FROM <= TO, e.g. 0:20, got '"
+                + eventsOps + "'");
+        }
+    }
+
+    /** Passes on only the slices of operators inside an id window, so a long run can be traced in part. */
+    private record OpWindowSink(TraceSink inner, long from, long to) implements TraceSink {
+        @Override
+        public void slice(dev.rafter.sim.trace.Track track, dev.rafter.sim.trace.SliceKind kind, long opId,
+                          long startPs, long endPs, long amount) {
+            if (opId >= from && opId <= to) {
+                inner.slice(track, kind, opId, startPs, endPs, amount);
+            }
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -115,6 +115,20 @@ class SimulateCliTest {
     }
 
     @Test
+    void eventsCanBeLimitedToAWindowOfOperators() throws Exception {
+        Path out = tmp.resolve("win");
+        assertEquals(0, run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+            "--out", out.toString(), "--events", "csv", "--events-ops", "1:1").code());
+        var lines = Files.readAllLines(out.resolve("events.csv"));
+        assertTrue(lines.size() > 10);
+        for (String line : lines.subList(1, lines.size())) {
+            assertEquals("1", line.split(",")[3], line);
+        }
+        assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+            "--events", "csv", "--events-ops", "5:2"), "--events-ops: expected FROM:TO");
+    }
+
+    @Test
     void badEventsChoiceIsBadInput() {
         assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
             "--events", "json"), "--events");
