@@ -32,8 +32,6 @@ public final class Device {
     private final Interconnect interconnect;
     private final Core[] cores;
     private final DeviceLink deviceLink;
-    private final TraceSink sink;
-    private final Track[] peTracksFlat;
     private long hbmWritesPending;
     private int linkStepsPending;
     private long collectiveBytes;
@@ -44,15 +42,12 @@ public final class Device {
         this.coreClock = coreClock(hw);
         int t = 0;
         int lanes = hw.core().peArrays();
-        this.sink = sink;
         Track[][] peTracks = new Track[hw.cores()][lanes];
         Track[] vectorTracks = new Track[hw.cores()];
         Track[] dmaTracks = new Track[hw.cores()];
-        this.peTracksFlat = new Track[hw.cores() * lanes];
         for (int c = 0; c < hw.cores(); c++) {
             for (int l = 0; l < lanes; l++) {
                 peTracks[c][l] = tracks.get(t++);
-                peTracksFlat[c * lanes + l] = peTracks[c][l];
             }
             vectorTracks[c] = tracks.get(t++);
             dmaTracks[c] = tracks.get(t++);
@@ -147,13 +142,15 @@ public final class Device {
      * meanwhile; their arrays record the time as an interconnect stall.
      */
     public void runAllReduce(long opId, long tensorBytes, int devices, Runnable done) {
-        long start = scheduler.now();
         int steps = deviceLink.allReduceSteps(devices);
         long stepBytes = deviceLink.allReduceStepBytes(tensorBytes, devices);
         linkStepsPending = steps;
+        for (Core c : cores) {
+            c.waitOutside(opId, SliceKind.STALL_INTERCONNECT);
+        }
         Runnable finish = () -> {
-            for (Track t : peTracksFlat) {
-                sink.slice(t, SliceKind.STALL_INTERCONNECT, opId, start, scheduler.now(), 0);
+            for (Core c : cores) {
+                c.endOperator();
             }
             done.run();
         };

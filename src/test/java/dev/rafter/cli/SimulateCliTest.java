@@ -44,11 +44,25 @@ class SimulateCliTest {
             + "latency_s,roofline_s,bound,pe_util"));
         assertTrue(Files.readAllLines(out.resolve("events.csv")).size() > 100);
 
-        JsonNode trace = new ObjectMapper().readTree(out.resolve("trace.json").toFile());
+        Set<String> kinds = assertNoOverlaps(out.resolve("trace.json"));
+        assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer")), kinds.toString());
+    }
+
+    @Test
+    void aWholeWorkloadTraceHasNoOverlappingSlicesEither() throws Exception {
+        Path out = tmp.resolve("tw");
+        assertEquals(0, run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--out", out.toString(), "--events", "perfetto").code());
+        Set<String> kinds = assertNoOverlaps(out.resolve("trace.json"));
+        assertTrue(kinds.containsAll(Set.of("core.vector", "device_link")), kinds.toString());
+    }
+
+    /** Parses a Perfetto trace and checks that no two slices on one track overlap; returns the track kinds. */
+    static Set<String> assertNoOverlaps(Path file) throws Exception {
+        JsonNode trace = new ObjectMapper().readTree(file.toFile());
         Map<String, String> names = new HashMap<>();
-        Map<String, Double> lastEnd = new HashMap<>();
+        Map<String, java.util.List<double[]>> byTrack = new HashMap<>();
         Set<String> kinds = new HashSet<>();
-        int slices = 0;
         for (JsonNode e : trace.get("traceEvents")) {
             String key = e.get("pid").asText() + "/" + e.get("tid").asText();
             if (e.get("ph").asText().equals("M")) {
@@ -57,18 +71,21 @@ class SimulateCliTest {
                 }
                 continue;
             }
-            slices++;
             double ts = e.get("ts").asDouble();
-            double end = ts + e.get("dur").asDouble();
-            // Events on one track arrive in time order per producer; sort-free check: no slice starts before the
-            // previous one on its track has ended (within rounding of the microsecond text).
-            Double prev = lastEnd.get(key);
-            assertTrue(prev == null || ts >= prev - 1e-6, "overlap on " + names.get(key) + " at " + ts);
-            lastEnd.put(key, Math.max(end, prev == null ? end : prev));
-            kinds.add(names.get(key).replaceAll("[0-9]", ""));
+            byTrack.computeIfAbsent(key, k -> new java.util.ArrayList<>())
+                .add(new double[] {ts, ts + e.get("dur").asDouble()});
         }
-        assertTrue(slices > 100);
-        assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer")), kinds.toString());
+        assertTrue(byTrack.size() > 10);
+        for (Map.Entry<String, java.util.List<double[]>> t : byTrack.entrySet()) {
+            java.util.List<double[]> slices = t.getValue();
+            slices.sort((a, b) -> Double.compare(a[0], b[0]));
+            for (int i = 1; i < slices.size(); i++) {
+                assertTrue(slices.get(i)[0] >= slices.get(i - 1)[1] - 1e-6, "overlap on " + names.get(t.getKey())
+                    + " at " + slices.get(i)[0] + " us");
+            }
+            kinds.add(names.get(t.getKey()).replaceAll("[0-9]", ""));
+        }
+        return kinds;
     }
 
     @Test

@@ -110,6 +110,16 @@ public final class Core {
         advance();
     }
 
+    /**
+     * Marks the core as waiting on something outside it for operator {@code opId} (e.g. a collective on the device
+     * links) until {@link #endOperator()}.
+     */
+    public void waitOutside(long opId, SliceKind reason) {
+        close();
+        this.opId = opId;
+        state = reason;
+    }
+
     /** Closes the current state at the operator's end (called by the device when every core is done). */
     public void endOperator() {
         close();
