@@ -192,7 +192,7 @@ public final class Core {
         if (t instanceof MatrixTile tile) {
             enter(SliceKind.COMPUTE);
             long k = tile.chunkK(j);
-            long[][] shares = LaneSplit.shares(spec, tile.m(), tile.n());
+            long[][] shares = shares(tile.m(), tile.n());
             for (int lane = 0; lane < arrays.length; lane++) {
                 cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k,
                     clock));
@@ -216,6 +216,20 @@ public final class Core {
             }
             advance();
         });
+    }
+
+    // Lane shares of the last tile shape: consecutive chunks (and most tiles) have the same shape.
+    private int sharesM = -1;
+    private int sharesN = -1;
+    private long[][] lastShares;
+
+    private long[][] shares(int m, int n) {
+        if (m != sharesM || n != sharesN) {
+            lastShares = LaneSplit.shares(spec, m, n);
+            sharesM = m;
+            sharesN = n;
+        }
+        return lastShares;
     }
 
     private void store(long bytes) {
