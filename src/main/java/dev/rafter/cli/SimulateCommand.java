@@ -5,6 +5,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.report.StallChart;
+import dev.rafter.report.TimelineChart;
 import dev.rafter.roofline.RooflineReport;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Simulation;
@@ -62,6 +63,10 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
             if (trace != null) {
                 sinks.add(new PerfettoSink(trace.writer(), Device.tracks(hw)));
             }
+            TimelineChart timeline = sinks.isEmpty() ? null : new TimelineChart(Device.tracks(hw));
+            if (timeline != null) {
+                sinks.add(timeline);
+            }
             TraceSink eventSink = sinks.isEmpty() ? null : new TeeSink(sinks);
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
@@ -84,6 +89,9 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
                 trace.commit();
             }
             stalls.write(out.resolve("stalls.png"));
+            if (timeline != null) {
+                timeline.write(out.resolve("timeline.png"));
+            }
             AtomicFile.write(out.resolve("summary.json"), w -> w.write(SimulationReport.json(summary)));
             print(summary, result);
         }

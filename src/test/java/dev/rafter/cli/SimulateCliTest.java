@@ -43,6 +43,7 @@ class SimulateCliTest {
         assertTrue(ops.get(0).startsWith("op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
             + "latency_s,roofline_s,bound,pe_util"));
         assertTrue(Files.readAllLines(out.resolve("events.csv")).size() > 100);
+        assertTrue(Files.size(out.resolve("timeline.png")) > 1000);
 
         Set<String> kinds = assertNoOverlaps(out.resolve("trace.json"));
         assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer")), kinds.toString());
