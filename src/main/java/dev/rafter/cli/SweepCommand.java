@@ -24,8 +24,9 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         description = "a hardware path and its values, e.g. core.local_buffer.capacity_kib=16,32,64 (repeatable)")
     List<String> vary = new ArrayList<>();
 
-    @Option(names = "--jobs", defaultValue = "1", paramLabel = "N", description = "points run in parallel")
-    int jobs;
+    @Option(names = "--jobs", paramLabel = "N",
+        description = "points run in parallel (default: the number of processors)")
+    int jobs = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--out", defaultValue = "out/sweep", paramLabel = "DIR", description = "output directory")
     Path out;

@@ -38,11 +38,19 @@ public final class RooflineReport {
                     chart.add(op.phase(), b);
                     writeRow(w, op, b);
                 });
+                requireOperators(totals);
             });
             chart.write(outDir.resolve("roofline.png"));
         }
+        requireOperators(totals);
         printTable(roofline, totals, table);
         return totals;
+    }
+
+    private static void requireOperators(PhaseTotals totals) {
+        if (totals.total().ops == 0) {
+            throw new dev.rafter.config.InputException("no operators in the selected phase (check --phase)");
+        }
     }
 
     private static void writeRow(Writer w, Operator op, Roofline.Bound b) {
