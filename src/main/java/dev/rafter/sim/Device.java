@@ -25,7 +25,6 @@ import java.util.List;
  */
 public final class Device {
     private final HardwareSpec hw;
-    private final Scheduler scheduler;
     private final ClockDomain coreClock;
     private final Hbm hbm;
     private final GlobalBuffer globalBuffer;
@@ -38,7 +37,6 @@ public final class Device {
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
         this.hw = hw;
-        this.scheduler = scheduler;
         this.coreClock = coreClock(hw);
         int t = 0;
         int lanes = hw.core().peArrays();
@@ -61,7 +59,7 @@ public final class Device {
             channels[c] = new HbmChannel(scheduler, sink, tracks.get(t++), perChannel, latency);
         }
         this.hbm = new Hbm(channels);
-        this.globalBuffer = new GlobalBuffer(scheduler, hbm, hw.globalBuffer().capacityBytes());
+        this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes());
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
         int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
@@ -215,17 +213,5 @@ public final class Device {
 
     public GlobalBuffer globalBuffer() {
         return globalBuffer;
-    }
-
-    public ClockDomain clock() {
-        return coreClock;
-    }
-
-    public HardwareSpec spec() {
-        return hw;
-    }
-
-    Scheduler scheduler() {
-        return scheduler;
     }
 }

@@ -298,10 +298,6 @@ public final class Core {
             + "waiting for stage: " + waitingForStage + ", local buffer " + used + "/" + capacity + " bytes)";
     }
 
-    public PeArray[] arrays() {
-        return arrays;
-    }
-
     public long loadBytes() {
         return loadBytes;
     }

@@ -1,7 +1,6 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.mapping.Stage;
-import dev.rafter.sim.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +14,6 @@ public final class GlobalBuffer {
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 
-    private final Scheduler scheduler;
     private final Hbm hbm;
     private final long capacity;
 
@@ -30,8 +28,7 @@ public final class GlobalBuffer {
     long peakOccupied;
     long bytesLoaded;
 
-    public GlobalBuffer(Scheduler scheduler, Hbm hbm, long capacity) {
-        this.scheduler = scheduler;
+    public GlobalBuffer(Hbm hbm, long capacity) {
         this.hbm = hbm;
         this.capacity = capacity;
     }
@@ -122,16 +119,8 @@ public final class GlobalBuffer {
         return bytesLoaded;
     }
 
-    public long occupiedBytes() {
-        return occupied;
-    }
-
     public String waitingSummary() {
         return "global buffer: " + stagesInUse() + " stage(s) in use, next to load " + nextLoad + " of "
             + stages.size() + ", " + occupied + " of " + capacity + " bytes occupied";
-    }
-
-    Scheduler scheduler() {
-        return scheduler;
     }
 }

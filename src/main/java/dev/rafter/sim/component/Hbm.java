@@ -11,7 +11,6 @@ public final class Hbm {
 
     private final HbmChannel[] channels;
     private final long[] parts;
-    long bytesRequested;
 
     public Hbm(HbmChannel[] channels) {
         this.channels = channels;
@@ -20,7 +19,6 @@ public final class Hbm {
 
     /** Moves {@code bytes} starting at {@code address}; {@code done} runs once when all parts have completed. */
     public void transfer(long opId, long address, long bytes, boolean write, Runnable done) {
-        bytesRequested += bytes;
         int n = channels.length;
         long blocks = bytes / INTERLEAVE_BYTES;
         long rest = bytes % INTERLEAVE_BYTES;

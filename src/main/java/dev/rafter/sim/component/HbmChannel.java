@@ -17,7 +17,6 @@ public final class HbmChannel {
     private final Server server;
     private final long latencyPs;
     private final long[] start = new long[1];
-    long bytesRequested;
 
     public HbmChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs) {
         this.scheduler = scheduler;
@@ -28,7 +27,6 @@ public final class HbmChannel {
     }
 
     public void access(long opId, long bytes, boolean write, Runnable done) {
-        bytesRequested += bytes;
         long end = server.reserve(scheduler.now(), bytes, start);
         sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, start[0], end, bytes);
         scheduler.at(end + latencyPs, done);
@@ -36,13 +34,5 @@ public final class HbmChannel {
 
     public long bytesMoved() {
         return server.bytes;
-    }
-
-    public long busyPs() {
-        return server.busyPs;
-    }
-
-    public long freeAt() {
-        return server.freeAt();
     }
 }

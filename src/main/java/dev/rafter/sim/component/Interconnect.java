@@ -53,7 +53,6 @@ public final class Interconnect {
         long portEnd = port.reserve(now, bytes, start);
         long end = Math.max(portEnd, globalEnd);
         if (end > portEnd) {
-            port.busyPs += end - portEnd;
             port.reserveUntil(end);
         }
         sink.slice(portTracks[core], store ? SliceKind.STORE : SliceKind.LOAD, opId, start[0], end, bytes);
@@ -64,22 +63,10 @@ public final class Interconnect {
         return global.bytes;
     }
 
-    public long globalBusyPs() {
-        return global.busyPs;
-    }
-
     public long portBytes() {
         long b = 0;
         for (Server p : ports) {
             b += p.bytes;
-        }
-        return b;
-    }
-
-    public long portBusyPs() {
-        long b = 0;
-        for (Server p : ports) {
-            b += p.busyPs;
         }
         return b;
     }

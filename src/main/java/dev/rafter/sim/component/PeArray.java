@@ -14,8 +14,6 @@ public final class PeArray {
     private final HardwareSpec.PeArray spec;
     private final TraceSink sink;
     private final Track track;
-    long busyCycles;
-    long macs;
 
     public PeArray(HardwareSpec.PeArray spec, TraceSink sink, Track track) {
         this.spec = spec;
@@ -27,8 +25,6 @@ public final class PeArray {
     public long compute(long opId, long startPs, long m, long n, long k, dev.rafter.sim.ClockDomain clock) {
         long cycles = spec.cycles(m, n, k);
         if (cycles > 0) {
-            busyCycles += cycles;
-            macs += m * n * k;
             sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + clock.ps(cycles), m * n * k);
         }
         return cycles;
@@ -36,13 +32,5 @@ public final class PeArray {
 
     public Track track() {
         return track;
-    }
-
-    public long busyCycles() {
-        return busyCycles;
-    }
-
-    public long macs() {
-        return macs;
     }
 }

@@ -3,13 +3,12 @@ package dev.rafter.sim.component;
 /**
  * A first-come-first-served bandwidth resource: each request occupies it for bytes / bandwidth after the requests
  * before it. Reservation by "free at" gives exactly the schedule of an explicit FIFO queue with known service
- * times, without an event per queue step. Counts the bytes it moves and the time it is busy.
+ * times, without an event per queue step. Counts the bytes it moves (for the conservation checks).
  */
 final class Server {
     private final double psPerByte;
     private long freeAt;
     long bytes;
-    long busyPs;
 
     Server(double psPerByte) {
         this.psPerByte = psPerByte;
@@ -21,7 +20,6 @@ final class Server {
         long end = start + Math.round(amount * psPerByte);
         freeAt = end;
         bytes += amount;
-        busyPs += end - start;
         startOut[0] = start;
         return end;
     }
@@ -29,9 +27,5 @@ final class Server {
     /** Keeps the server held until {@code time} (a cut-through partner was slower). */
     void reserveUntil(long time) {
         freeAt = Math.max(freeAt, time);
-    }
-
-    long freeAt() {
-        return freeAt;
     }
 }
