@@ -3,7 +3,9 @@ package dev.rafter.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Stage;
 import dev.rafter.sim.component.DeviceLink;
+import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
@@ -107,6 +109,34 @@ class ComponentTimingTest {
         assertEquals(10, v.compute(0, 0, 1280, 256, clock), "1280 flops at 128 per cycle");
         assertEquals(20, v.compute(0, 0, 128, 2560, clock), "2560 bytes at 128 per cycle");
         assertEquals(new Slice("v", SliceKind.COMPUTE, 0, 20_000, 128), slices.get(1));
+    }
+
+    @Test
+    void globalBufferLoadsTwoStagesAheadWithinItsCapacity() {
+        List<String> log = new ArrayList<>();
+        List<Stage> stages = List.of(new Stage(0, 1000, 0, 0, 1), new Stage(1024, 1000, 0, 0, 1),
+            new Stage(2048, 1000, 0, 0, 1));
+        for (long capacity : new long[] {10_000, 1_500}) {
+            log.clear();
+            new Kernel().run(s -> {
+                Hbm hbm = new Hbm(new HbmChannel[] {new HbmChannel(s, sink, track("ch"), 1e9, 0)});
+                GlobalBuffer gb = new GlobalBuffer(hbm, capacity);
+                gb.begin(0, stages);
+                for (int i = 0; i < 3; i++) {
+                    int stage = i;
+                    gb.whenReady(stage, () -> log.add(stage + "@" + s.now()));
+                }
+                s.schedule(5_000_000, () -> gb.release(0));
+                s.schedule(9_000_000, () -> gb.release(1));
+            });
+            if (capacity == 10_000) {
+                // Two stages in flight on one 1 B/ns channel; the third loads when the first is released.
+                assertEquals(List.of("0@1000000", "1@2000000", "2@6000000"), log);
+            } else {
+                // Room for one stage only: each loads when the one before is released.
+                assertEquals(List.of("0@1000000", "1@6000000", "2@10000000"), log);
+            }
+        }
     }
 
     @Test
