@@ -127,6 +127,13 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         }
 
         @Override
+        public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
+            if (op.id() >= from && op.id() <= to) {
+                inner.operator(op, startPs, endPs);
+            }
+        }
+
+        @Override
         public void close() {
             inner.close();
         }

@@ -95,7 +95,7 @@ public final class Simulation {
         try (OperatorStream ops = new OperatorStream(source)) {
             end = kernel.run(scheduler -> {
                 device[0] = new Device(hw, scheduler, sink, tracks);
-                next(ops, device[0], scheduler, stats, listener, count);
+                next(ops, device[0], scheduler, stats, sink, listener, count);
             });
             if (ops.hasNext() || !device[0].waiting().isEmpty()) {
                 List<String> waiting = new ArrayList<>(device[0].waiting());
@@ -113,8 +113,8 @@ public final class Simulation {
         return new Result(end, kernel.events(), wall, stats, count[0], device[0]);
     }
 
-    private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, OpListener listener,
-                      long[] count) {
+    private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
+                      OpListener listener, long[] count) {
         if (!ops.hasNext()) {
             return;
         }
@@ -131,8 +131,9 @@ public final class Simulation {
                 throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                     + "roofline bound " + bound.seconds() + " s: the model is wrong");
             }
+            sink.operator(op, start, end);
             listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
-            next(ops, device, scheduler, stats, listener, count);
+            next(ops, device, scheduler, stats, sink, listener, count);
         };
         int e = op.dataType().bytes();
         if (op.kind() == OpKind.ALL_REDUCE) {

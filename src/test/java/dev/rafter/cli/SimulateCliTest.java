@@ -46,7 +46,8 @@ class SimulateCliTest {
         assertTrue(Files.size(out.resolve("timeline.png")) > 1000);
 
         Set<String> kinds = assertNoOverlaps(out.resolve("trace.json"));
-        assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer")), kinds.toString());
+        assertTrue(kinds.containsAll(Set.of("core.pe", "core.dma", "hbm.ch", "global_buffer", "operators")),
+            kinds.toString());
     }
 
     @Test

@@ -29,6 +29,16 @@ public final class CsvEventSink implements TraceSink {
         write(line);
     }
 
+    /** One row per operator on the track {@code operators}, with the operator's name as the event. */
+    @Override
+    public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
+        line.setLength(0);
+        line.append("operators,operator,-1,").append(op.id()).append(',').append(op.name()).append(',')
+            .append(startPs).append(',').append(endPs).append(',').append((long) Math.floor(core.cycles(startPs)))
+            .append(',').append((long) Math.ceil(core.cycles(endPs))).append(",0\n");
+        write(line);
+    }
+
     private void write(CharSequence s) {
         try {
             out.append(s);

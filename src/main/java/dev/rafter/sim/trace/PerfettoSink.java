@@ -12,6 +12,8 @@ import java.util.List;
  */
 public final class PerfettoSink implements TraceSink {
     private static final int MEMORY_PID = 100_000;
+    /** The process holding the operators track, sorted first. */
+    private static final int OPERATORS_PID = 100_001;
 
     private final Writer out;
     private final StringBuilder line = new StringBuilder(160);
@@ -20,6 +22,9 @@ public final class PerfettoSink implements TraceSink {
     public PerfettoSink(Writer out, List<Track> tracks) {
         this.out = out;
         write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+        meta("process_name", OPERATORS_PID, 0, "operators");
+        meta("process_sort_index", OPERATORS_PID, 0, "-1");
+        meta("thread_name", OPERATORS_PID, 0, "operators");
         java.util.Set<Integer> named = new java.util.HashSet<>();
         for (Track t : tracks) {
             int pid = pid(t);
@@ -68,6 +73,20 @@ public final class PerfettoSink implements TraceSink {
             sb.append('0');
         }
         sb.append(frac);
+    }
+
+    @Override
+    public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
+        line.setLength(0);
+        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':')
+            .append(op.name().replace("\"", "'")).append("\",\"pid\":").append(OPERATORS_PID)
+            .append(",\"tid\":0,\"ts\":");
+        micros(line, startPs);
+        line.append(",\"dur\":");
+        micros(line, endPs - startPs);
+        line.append(",\"args\":{\"op\":").append(op.id()).append(",\"kind\":\"").append(op.kind().key())
+            .append("\",\"layer\":").append(op.layer()).append(",\"step\":").append(op.step()).append("}}");
+        event(line);
     }
 
     @Override

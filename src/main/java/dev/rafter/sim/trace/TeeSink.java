@@ -18,6 +18,13 @@ public final class TeeSink implements TraceSink {
     }
 
     @Override
+    public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
+        for (TraceSink s : sinks) {
+            s.operator(op, startPs, endPs);
+        }
+    }
+
+    @Override
     public void close() {
         for (TraceSink s : sinks) {
             s.close();
