@@ -71,6 +71,11 @@ public final class GemmMapper {
                         continue;
                     }
                     long tiles = batch * ceilDiv(m, ml) * ceilDiv(n, nl);
+                    // Two global-buffer stages of at least one chunk per tile of a block must fit too.
+                    if (2 * Math.min(tiles, hw.cores()) * (Math.min(ml, m) + Math.min(nl, n)) * Math.min(kl, k) * e
+                        > hw.globalBuffer().capacityBytes()) {
+                        continue;
+                    }
                     long chunks = ceilDiv(k, kl);
                     long activeCores = Math.min(tiles, hw.cores());
                     long waves = ceilDiv(tiles, hw.cores());
@@ -93,8 +98,8 @@ public final class GemmMapper {
             }
         }
         if (best == null) {
-            throw new InputException("core.local_buffer.capacity_kib: no GEMM tile of the data type fits in "
-                + core.localBuffer().capacityKib() + " KiB");
+            throw new InputException("core.local_buffer.capacity_kib: no GEMM tile fits both the "
+                + core.localBuffer().capacityKib() + " KiB local buffer and two stages of the global buffer");
         }
         return best;
     }
