@@ -11,6 +11,8 @@ import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
+import dev.rafter.sim.message.LinkTransfer;
+import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -156,17 +158,17 @@ public final class Device {
         step[0] = () -> {
             if (linkStepsPending == 0) {
                 hbmWritesPending++;
-                hbm.transfer(opId, 0, tensorBytes, true, () -> {
+                hbm.transfer(new MemoryAccess.CollectiveWrite(opId, 0, tensorBytes), () -> {
                     hbmWritesPending--;
                     finish.run();
                 });
                 return;
             }
             linkStepsPending--;
-            deviceLink.send(opId, stepBytes, step[0]);
+            deviceLink.send(new LinkTransfer(opId, stepBytes), step[0]);
         };
         collectiveBytes += tensorBytes;
-        hbm.transfer(opId, 0, tensorBytes, false, step[0]);
+        hbm.transfer(new MemoryAccess.CollectiveRead(opId, 0, tensorBytes), step[0]);
     }
 
     /** The components that still hold work, for a deadlock report. */

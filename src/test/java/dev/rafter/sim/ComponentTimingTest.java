@@ -10,6 +10,9 @@ import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.VectorUnit;
+import dev.rafter.sim.message.CoreTransfer;
+import dev.rafter.sim.message.LinkTransfer;
+import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -53,7 +56,7 @@ class ComponentTimingTest {
                 channels[i] = new HbmChannel(s, sink, track("ch" + i), 1e9, 0);
             }
             // 9 blocks of 256 B + 10 B from channel 1: blocks go to 1,2,3,0,1,2,3,0,1, the tail to channel 2.
-            new Hbm(channels).transfer(0, 256, 9 * 256 + 10, false, () -> done[0] = s.now());
+            new Hbm(channels).transfer(new MemoryAccess.StageFill(0, 256, 9 * 256 + 10), () -> done[0] = s.now());
         });
         assertEquals(2 * 256, channels[0].bytesMoved());
         assertEquals(3 * 256, channels[1].bytesMoved());
@@ -69,9 +72,9 @@ class ComponentTimingTest {
         new Kernel().run(s -> {
             // global port 1000 ps/byte (shared), core ports 2000 ps/byte each, 5000 ps link latency.
             Interconnect ic = new Interconnect(s, sink, 1000, track("gb"), 2000, ports, 5000);
-            ic.transfer(0, 0, 100, false, () -> done.add(s.now()));
-            ic.transfer(0, 1, 100, false, () -> done.add(s.now()));
-            ic.transfer(0, 1, 100, false, () -> done.add(s.now()));
+            ic.transfer(new CoreTransfer.TileLoad(0, 0, 100), () -> done.add(s.now()));
+            ic.transfer(new CoreTransfer.TileLoad(0, 1, 100), () -> done.add(s.now()));
+            ic.transfer(new CoreTransfer.TileLoad(0, 1, 100), () -> done.add(s.now()));
         });
         // Core 0: its port needs 200 ns, the global port 100 ns: 200 ns + 5 ns latency.
         // Core 1, first: global port busy until 100 ns, free again at 200 ns; its port needs 200 ns: ends at 200.
@@ -87,8 +90,8 @@ class ComponentTimingTest {
         new Kernel().run(s -> {
             // 1 GB/s = 1 byte per ns; 500 ns latency
             link[0] = new DeviceLink(ring, s, sink, track("link"));
-            link[0].send(0, 1000, () -> done.add(s.now()));
-            link[0].send(0, 1000, () -> done.add(s.now()));
+            link[0].send(new LinkTransfer(0, 1000), () -> done.add(s.now()));
+            link[0].send(new LinkTransfer(0, 1000), () -> done.add(s.now()));
         });
         assertEquals(List.of(1_500_000L, 2_500_000L), done);
         assertEquals(6, link[0].allReduceSteps(4), "ring: reduce-scatter + all-gather, 2 (p - 1) steps");

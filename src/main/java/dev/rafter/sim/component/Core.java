@@ -7,6 +7,8 @@ import dev.rafter.mapping.Work;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.ClockDomain;
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.message.CoreTransfer;
+import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import java.util.List;
@@ -159,7 +161,7 @@ public final class Core {
             }
             // The arrival time is known now: no event per load, only one to release the stage once its data is
             // here, and one to wake the core if it would otherwise wait for the data (startCompute).
-            long arrival = interconnect.reserve(opId, index, operands, false);
+            long arrival = interconnect.reserve(new CoreTransfer.TileLoad(opId, index, operands));
             arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
             if (releasesStage) {
                 scheduler.at(arrival, () -> globalBuffer.release(stage));
@@ -237,10 +239,10 @@ public final class Core {
         storeBytes += bytes;
         long address = storeAddress;
         storeAddress += (bytes + Hbm.INTERLEAVE_BYTES - 1) / Hbm.INTERLEAVE_BYTES * Hbm.INTERLEAVE_BYTES;
-        interconnect.transfer(opId, index, bytes, true, () -> {
+        interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), () -> {
             used -= bytes;
             storesPending--;
-            hbm.transfer(opId, address, bytes, true, onStoreWritten);
+            hbm.transfer(new MemoryAccess.ResultWrite(opId, address, bytes), onStoreWritten);
             advance();
         });
     }

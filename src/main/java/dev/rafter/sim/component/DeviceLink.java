@@ -2,6 +2,7 @@ package dev.rafter.sim.component;
 
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.message.LinkTransfer;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -31,9 +32,9 @@ public final class DeviceLink {
     }
 
     /** Sends {@code bytes} to the peers; {@code done} runs when they (and so this device's inbound data) arrive. */
-    public void send(long opId, long bytes, Runnable done) {
-        long end = server.reserve(scheduler.now(), bytes, start);
-        sink.slice(track, SliceKind.TRANSFER, opId, start[0], end, bytes);
+    public void send(LinkTransfer transfer, Runnable done) {
+        long end = server.reserve(scheduler.now(), transfer.bytes(), start);
+        sink.slice(track, SliceKind.TRANSFER, transfer.opId(), start[0], end, transfer.bytes());
         scheduler.at(end + latencyPs, done);
     }
 

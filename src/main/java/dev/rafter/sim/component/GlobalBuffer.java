@@ -1,6 +1,7 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.mapping.Stage;
+import dev.rafter.sim.message.MemoryAccess;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,7 +59,7 @@ public final class GlobalBuffer {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            hbm.transfer(opId, s.address(), s.loadBytes(), false, () -> arrived(index));
+            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), () -> arrived(index));
         }
     }
 

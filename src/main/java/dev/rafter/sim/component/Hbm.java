@@ -1,5 +1,7 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.message.MemoryAccess;
+
 /**
  * The memory controller: splits a transfer over the channels by address interleaving (consecutive
  * {@link #INTERLEAVE_BYTES} blocks go to consecutive channels) and reports completion when every part is done.
@@ -17,8 +19,10 @@ public final class Hbm {
         this.parts = new long[channels.length];
     }
 
-    /** Moves {@code bytes} starting at {@code address}; {@code done} runs once when all parts have completed. */
-    public void transfer(long opId, long address, long bytes, boolean write, Runnable done) {
+    /** Serves a memory access; {@code done} runs once every channel's part has completed. */
+    public void transfer(MemoryAccess access, Runnable done) {
+        long address = access.address();
+        long bytes = access.bytes();
         int n = channels.length;
         long blocks = bytes / INTERLEAVE_BYTES;
         long rest = bytes % INTERLEAVE_BYTES;
@@ -48,7 +52,7 @@ public final class Hbm {
         };
         for (int c = 0; c < n; c++) {
             if (parts[c] > 0) {
-                channels[c].access(opId, parts[c], write, part);
+                channels[c].access(access.opId(), parts[c], access.write(), part);
             }
         }
     }

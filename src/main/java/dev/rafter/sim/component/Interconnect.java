@@ -1,6 +1,7 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.message.CoreTransfer;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -36,16 +37,20 @@ public final class Interconnect {
         this.latencyPs = latencyPs;
     }
 
-    /** Moves {@code bytes} between the global buffer and {@code core}; {@code done} runs on arrival. */
-    public void transfer(long opId, int core, long bytes, boolean store, Runnable done) {
-        scheduler.at(reserve(opId, core, bytes, store), done);
+    /** Carries a transfer between the global buffer and a core; {@code done} runs on arrival. */
+    public void transfer(CoreTransfer transfer, Runnable done) {
+        scheduler.at(reserve(transfer), done);
     }
 
     /**
      * Reserves a transfer and returns its arrival time, without an event: a caller that only needs the data by a
      * known time (a core's prefetch) saves the event.
      */
-    public long reserve(long opId, int core, long bytes, boolean store) {
+    public long reserve(CoreTransfer transfer) {
+        long opId = transfer.opId();
+        int core = transfer.core();
+        long bytes = transfer.bytes();
+        boolean store = transfer instanceof CoreTransfer.ResultStore;
         long now = scheduler.now();
         long globalEnd = global.reserve(now, bytes, start);
         sink.slice(globalTrack, SliceKind.TRANSFER, opId, start[0], globalEnd, bytes);
