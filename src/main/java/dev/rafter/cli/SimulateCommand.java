@@ -73,10 +73,13 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
             }
             SimulationReport report = new SimulationReport(hw, ops.writer());
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
+            Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
+                progress.finished(r);
             });
+            progress.done();
             if (eventSink != null) {
                 eventSink.close();
             }
@@ -113,6 +116,40 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         } catch (NumberFormatException e) {
             throw new InputException("--events-ops: expected FROM:TO with 0 <= FROM <= TO, e.g. 0:20, got '"
                 + eventsOps + "'");
+        }
+    }
+
+    /**
+     * A status line on the terminal (only when there is one) every few seconds of a long run: operators done,
+     * where in the model, simulated time so far.
+     */
+    private static final class Progress {
+        private final boolean terminal = System.console() != null;
+        private final long start = System.nanoTime();
+        private long next = start + 3_000_000_000L;
+        private long ops;
+        private boolean printed;
+
+        void finished(Simulation.OpResult r) {
+            ops++;
+            if (!terminal) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now >= next) {
+                next = now + 1_000_000_000L;
+                printed = true;
+                System.err.printf("\r%d operators, now %s layer %d step %d, simulated %s, wall %.0f s   ", ops,
+                    r.op().phase().key(), r.op().layer(), r.op().step(), RooflineReport.time(r.endPs() * 1e-12),
+                    (now - start) * 1e-9);
+                System.err.flush();
+            }
+        }
+
+        void done() {
+            if (printed) {
+                System.err.println();
+            }
         }
     }
 
