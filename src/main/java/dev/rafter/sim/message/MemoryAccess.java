@@ -1,41 +1,37 @@
 package dev.rafter.sim.message;
 
-/** A request to the HBM controller. */
+/** A request to the HBM controller: a read or a write, by what it carries. */
 public sealed interface MemoryAccess extends Message {
     long address();
 
     /** True for traffic into memory. */
     boolean write();
 
-    /** A global-buffer stage fetched from memory. */
-    record StageFill(long opId, long address, long bytes) implements MemoryAccess {
+    /** Traffic out of memory. */
+    sealed interface Read extends MemoryAccess {
         @Override
-        public boolean write() {
+        default boolean write() {
             return false;
         }
     }
 
-    /** A core's result written back to memory. */
-    record ResultWrite(long opId, long address, long bytes) implements MemoryAccess {
+    /** Traffic into memory. */
+    sealed interface Write extends MemoryAccess {
         @Override
-        public boolean write() {
+        default boolean write() {
             return true;
         }
     }
+
+    /** A global-buffer stage fetched from memory. */
+    record StageFill(long opId, long address, long bytes) implements Read {}
 
     /** A collective's tensor read for sending over the device links. */
-    record CollectiveRead(long opId, long address, long bytes) implements MemoryAccess {
-        @Override
-        public boolean write() {
-            return false;
-        }
-    }
+    record CollectiveRead(long opId, long address, long bytes) implements Read {}
+
+    /** A core's result written back to memory. */
+    record ResultWrite(long opId, long address, long bytes) implements Write {}
 
     /** A collective's reduced tensor written back. */
-    record CollectiveWrite(long opId, long address, long bytes) implements MemoryAccess {
-        @Override
-        public boolean write() {
-            return true;
-        }
-    }
+    record CollectiveWrite(long opId, long address, long bytes) implements Write {}
 }
