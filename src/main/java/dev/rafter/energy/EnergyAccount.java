@@ -18,7 +18,6 @@ import dev.rafter.hw.HardwareSpec;
  * V / V_nominal at the device's clock.
  */
 public final class EnergyAccount {
-    private final HardwareSpec hw;
     private final EnergyModel model;
     private final double macPj;
     private final double flopPj;
@@ -29,7 +28,6 @@ public final class EnergyAccount {
     private final double localLeakageW;
 
     public EnergyAccount(HardwareSpec hw, EnergyModel model) {
-        this.hw = hw;
         this.model = model;
         DataType dt = hw.dataType();
         this.macPj = model.macPj().get(dt);

@@ -26,8 +26,6 @@ import java.util.List;
  * here and its tracks in {@link #tracks}.
  */
 public final class Device {
-    private final HardwareSpec hw;
-    private final ClockDomain coreClock;
     private final Hbm hbm;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
@@ -38,8 +36,7 @@ public final class Device {
     private long collectiveBytes;
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
-        this.hw = hw;
-        this.coreClock = coreClock(hw);
+        ClockDomain coreClock = coreClock(hw);
         int t = 0;
         int lanes = hw.core().peArrays();
         Track[][] peTracks = new Track[hw.cores()][lanes];
