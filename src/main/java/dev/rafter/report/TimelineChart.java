@@ -41,6 +41,8 @@ public final class TimelineChart implements TraceSink {
         COLOURS.put(SliceKind.HBM_READ, new Color(0x7f, 0x7f, 0x7f));
         COLOURS.put(SliceKind.HBM_WRITE, new Color(0xbc, 0xbd, 0x22));
         COLOURS.put(SliceKind.TRANSFER, new Color(0xe3, 0x77, 0xc2));
+        COLOURS.put(SliceKind.STALL_DISPATCH, new Color(0x55, 0x55, 0x55));
+        COLOURS.put(SliceKind.DRAM_REFRESH, new Color(0x40, 0x40, 0x90));
     }
 
     private final Map<Integer, Integer> rowOf = new LinkedHashMap<>();

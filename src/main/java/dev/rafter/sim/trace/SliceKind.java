@@ -7,12 +7,16 @@ public enum SliceKind {
     STALL_INTERCONNECT("wait: interconnect"),
     STALL_BUFFER_FULL("wait: buffer full"),
     STALL_DEPENDENCY("wait: dependency"),
+    /** The device between kernels: launch gap, kernel start and drain (hardware data: {@code dispatch}). */
+    STALL_DISPATCH("wait: dispatch"),
     IDLE("idle"),
     LOAD("load"),
     STORE("store"),
     HBM_READ("hbm read"),
     HBM_WRITE("hbm write"),
-    TRANSFER("transfer");
+    TRANSFER("transfer"),
+    /** A memory channel blocked by DRAM refresh. */
+    DRAM_REFRESH("dram refresh");
 
     private final String label;
 
@@ -26,6 +30,6 @@ public enum SliceKind {
 
     public boolean isStall() {
         return this == STALL_MEMORY || this == STALL_INTERCONNECT || this == STALL_BUFFER_FULL
-            || this == STALL_DEPENDENCY || this == IDLE;
+            || this == STALL_DEPENDENCY || this == STALL_DISPATCH || this == IDLE;
     }
 }
