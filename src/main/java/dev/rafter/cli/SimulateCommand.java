@@ -197,8 +197,8 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
-            + " idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"), st.get("buffer_full"),
-            st.get("dependency"), st.get("idle"));
+            + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
+            st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));
         out().printf("simulator: %d events in %.2f s (%.2f M events/s); wrote %s%n", r.events(), r.wallS(),
             r.events() / Math.max(r.wallS(), 1e-9) / 1e6, out);
     }

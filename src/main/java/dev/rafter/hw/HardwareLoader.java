@@ -41,12 +41,19 @@ public final class HardwareLoader {
         Section ic = s.section("interconnect");
         HardwareSpec.Interconnect interconnect = ic.build(() -> new HardwareSpec.Interconnect(
             ic.int32("bytes_per_cycle"), ic.int32("latency_cycles")));
-        Section dl = s.section("device_link");
-        HardwareSpec.DeviceLink link = dl.build(() -> new HardwareSpec.DeviceLink(dl.number("bandwidth_gb_per_s"),
-            dl.number("latency_ns"), dl.choice("topology", HardwareSpec.Topology.class)));
+        HardwareSpec.DeviceLink link = deviceLink(s.section("device_link"));
+        Dispatch dispatch = Dispatch.NONE;
+        if (s.has("dispatch")) {
+            Section d = s.section("dispatch");
+            double eager = d.number("eager_ns");
+            // Without a graph figure, graphs are assumed not to help (as measured on MI210).
+            dispatch = d.build(() -> new Dispatch(d.choice("mode", Dispatch.Mode.class, Dispatch.Mode.EAGER),
+                eager, d.number("graph_ns", eager)));
+        }
+        Dispatch kernelStart = dispatch;
 
         HardwareSpec hw = s.build(() -> new HardwareSpec(name, clock, cores, core, global, memory,
-            interconnect, link, dataType, null));
+            interconnect, link, kernelStart, dataType, null));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
             hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.directory().resolve(s.string("energy"))
@@ -54,6 +61,37 @@ public final class HardwareLoader {
         }
         s.finish();
         return hw;
+    }
+
+    /**
+     * Device links: with a {@code collective_costs} table (one row per algorithm and protocol) the library's
+     * model; without one, a per-hop {@code latency_ns} and the topology's natural algorithm.
+     */
+    private static HardwareSpec.DeviceLink deviceLink(Section dl) {
+        double bandwidth = dl.number("bandwidth_gb_per_s");
+        HardwareSpec.Topology topology = dl.choice("topology", HardwareSpec.Topology.class);
+        if (!dl.has("collective_costs")) {
+            return dl.build(() -> new HardwareSpec.DeviceLink(bandwidth, dl.number("latency_ns"), topology));
+        }
+        boolean inSwitch = dl.bool("in_switch_reduction", false);
+        CollectiveAlgorithm algorithm = dl.choice("algorithm", CollectiveAlgorithm.class, CollectiveAlgorithm.AUTO);
+        java.util.List<CollectiveCost> costs = new java.util.ArrayList<>();
+        for (Section row : dl.list("collective_costs")) {
+            costs.add(row.build(() -> new CollectiveCost(row.choice("algorithm", CollectiveAlgorithm.class),
+                row.string("protocol"), row.number("base_latency_ns"), row.number("hop_latency_ns"),
+                row.number("payload_fraction", 1.0))));
+        }
+        HardwareSpec.DeviceLink link = dl.build(() -> new HardwareSpec.DeviceLink(bandwidth, topology, inSwitch,
+            algorithm, costs));
+        if (link.collectiveCosts().stream().noneMatch(c -> c.algorithm().runsOn(topology, inSwitch)
+            && (algorithm == CollectiveAlgorithm.AUTO || algorithm == c.algorithm()))) {
+            dl.build(() -> {
+                throw new dev.rafter.config.InputException("algorithm: no row of collective_costs runs "
+                    + algorithm.name().toLowerCase(java.util.Locale.ROOT) + " on a "
+                    + topology.name().toLowerCase(java.util.Locale.ROOT) + " topology");
+            });
+        }
+        return link;
     }
 
 }

@@ -13,8 +13,8 @@ import dev.rafter.config.InputException;
  * (the technology's energy tables) may be null: then no energy is reported.
  */
 public record HardwareSpec(String name, double clockMhz, int cores, Core core, GlobalBuffer globalBuffer,
-                           Memory memory, Interconnect interconnect, DeviceLink deviceLink, DataType dataType,
-                           dev.rafter.energy.EnergyModel energy) {
+                           Memory memory, Interconnect interconnect, DeviceLink deviceLink, Dispatch dispatch,
+                           DataType dataType, dev.rafter.energy.EnergyModel energy) {
 
     public HardwareSpec {
         Check.nonBlank("name", name);
@@ -98,12 +98,32 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public enum Topology { RING, FULLY_CONNECTED }
+    /** How the device reaches its peers: a ring, direct links to every peer, or a switch (e.g. NVSwitch). */
+    public enum Topology { RING, FULLY_CONNECTED, SWITCH }
 
-    public record DeviceLink(double bandwidthGbPerS, double latencyNs, Topology topology) {
+    /**
+     * Links to the tensor-parallel peers. {@code bandwidth_gb_per_s} is what the links carry per direction for a
+     * collective (e.g. NCCL's achievable per-link figure x links); {@code collectiveCosts} is the collective
+     * library's cost table (see {@link CollectiveCost}, {@link AllReducePlan}).
+     */
+    public record DeviceLink(double bandwidthGbPerS, Topology topology, boolean inSwitchReduction,
+                             CollectiveAlgorithm algorithm, java.util.List<CollectiveCost> collectiveCosts) {
         public DeviceLink {
             positive("bandwidth_gb_per_s", bandwidthGbPerS, 1e6);
-            numberIn("latency_ns", latencyNs, 0, 1e9, false);
+            collectiveCosts = java.util.List.copyOf(collectiveCosts);
+            if (collectiveCosts.isEmpty()) {
+                throw new InputException("collective_costs: expected at least one row");
+            }
+        }
+
+        /**
+         * Links without a cost table: one row for the topology's natural algorithm (ring on a ring, direct
+         * otherwise) with no per-call latency, {@code latencyNs} per hop and no protocol overhead.
+         */
+        public DeviceLink(double bandwidthGbPerS, double latencyNs, Topology topology) {
+            this(bandwidthGbPerS, topology, false, CollectiveAlgorithm.AUTO, java.util.List.of(new CollectiveCost(
+                topology == Topology.RING ? CollectiveAlgorithm.RING : CollectiveAlgorithm.DIRECT, "simple", 0,
+                numberIn("latency_ns", latencyNs, 0, 1e9, false), 1.0)));
         }
 
         public double bytesPerSecond() {
@@ -112,8 +132,8 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     }
 
     public HardwareSpec withEnergy(dev.rafter.energy.EnergyModel model) {
-        return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dataType,
-            model);
+        return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch,
+            dataType, model);
     }
 
     public double clockHz() {

@@ -26,7 +26,7 @@ import java.util.Map;
 public final class SimulationReport implements Simulation.OpListener {
     public static final String OPS_HEADER = "op_id,name,kind,phase,layer,step,flops,bytes,start_cycle,end_cycle,"
         + "latency_s,roofline_s,bound,pe_util,energy_j,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
-        + "stall_buffer_full_cycles,stall_dependency_cycles,idle_cycles,mapping";
+        + "stall_buffer_full_cycles,stall_dependency_cycles,stall_dispatch_cycles,idle_cycles,mapping";
 
     /** Totals of one phase. */
     static final class PhaseSum {
@@ -92,15 +92,16 @@ public final class SimulationReport implements Simulation.OpListener {
         write(line);
     }
 
-    /** busy, memory, interconnect, buffer_full, dependency, idle: cycles per PE array. */
+    /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
     private double[] perArrayCycles(RunStats.Sums s, long elapsedPs) {
         double busy = s.peBusyPs;
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
         double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);
         double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
-        double idle = (double) elapsedPs * peArrays - busy - memory - interconnect - buffer - dependency;
-        double[] ps = {busy, memory, interconnect, buffer, dependency, Math.max(0, idle)};
+        double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
+        double idle = (double) elapsedPs * peArrays - busy - memory - interconnect - buffer - dependency - dispatch;
+        double[] ps = {busy, memory, interconnect, buffer, dependency, dispatch, Math.max(0, idle)};
         for (int i = 0; i < ps.length; i++) {
             ps[i] = clock.cycles(Math.round(ps[i] / peArrays));
         }
@@ -167,7 +168,8 @@ public final class SimulationReport implements Simulation.OpListener {
         st.put("interconnect", Math.round(c[2]));
         st.put("buffer_full", Math.round(c[3]));
         st.put("dependency", Math.round(c[4]));
-        st.put("idle", Math.round(c[5]));
+        st.put("dispatch", Math.round(c[5]));
+        st.put("idle", Math.round(c[6]));
         st.put("busy", Math.round(c[0]));
         m.put("stall_cycles", st);
         Map<String, Object> b = new LinkedHashMap<>();

@@ -22,10 +22,11 @@ import org.knowm.xchart.style.Styler;
  */
 public final class StallChart implements Simulation.OpListener {
     private static final int MAX_BARS = 30;
-    private static final String[] SERIES = {"busy", "memory", "interconnect", "buffer full", "dependency", "idle"};
+    private static final String[] SERIES = {"busy", "memory", "interconnect", "buffer full", "dependency", "dispatch",
+        "idle"};
     private static final Color[] COLOURS = {new Color(0x2c, 0xa0, 0x2c), new Color(0xd6, 0x27, 0x28),
         new Color(0xff, 0x7f, 0x0e), new Color(0x94, 0x67, 0xbd), new Color(0x1f, 0x77, 0xb4),
-        new Color(0xbb, 0xbb, 0xbb)};
+        new Color(0x55, 0x55, 0x55), new Color(0xbb, 0xbb, 0xbb)};
 
     private final int arrays;
     private final Map<String, double[]> byName = new LinkedHashMap<>();
@@ -38,15 +39,16 @@ public final class StallChart implements Simulation.OpListener {
     public void finished(Simulation.OpResult r) {
         RunStats.Sums s = r.sums();
         double elapsed = (double) (r.endPs() - r.startPs()) * arrays;
-        double[] v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[6]);
+        double[] v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[7]);
         double busy = s.peBusyPs;
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
         double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);
         double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
-        double idle = Math.max(0, elapsed - busy - memory - interconnect - buffer - dependency);
-        double[] add = {busy, memory, interconnect, buffer, dependency, idle};
-        for (int i = 0; i < 6; i++) {
+        double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
+        double idle = Math.max(0, elapsed - busy - memory - interconnect - buffer - dependency - dispatch);
+        double[] add = {busy, memory, interconnect, buffer, dependency, dispatch, idle};
+        for (int i = 0; i < add.length; i++) {
             v[i] += add[i] / arrays * 1e-9; // ps per array -> ms
         }
     }

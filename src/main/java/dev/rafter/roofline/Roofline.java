@@ -1,5 +1,6 @@
 package dev.rafter.roofline;
 
+import dev.rafter.hw.AllReducePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
@@ -8,8 +9,9 @@ import dev.rafter.workload.Operator;
  * The analytic roofline bound of an operator on a device (Williams, Waterman, Patterson 2009): compute time at
  * the peak of the unit that runs it (PE arrays for matrix kinds, vector unit otherwise), memory time for the
  * minimum bytes at memory bandwidth, and the larger of the two. An all-reduce's memory time also covers its
- * device-link transfer: 2 (p-1)/p of the tensor leaves each device (reduce-scatter then all-gather), at the
- * device's link bandwidth, plus one link latency per step (2 (p-1) steps on a ring, 2 when fully connected).
+ * device-link transfer: the cheapest algorithm's per-call latency plus its payload at the full link bandwidth
+ * ({@link AllReducePlan#lowerBoundS}); its additions are fused into the data movement (as NCCL's kernels reduce in
+ * registers while copying), so it has no compute bound of its own.
  */
 public final class Roofline {
     private final HardwareSpec hw;
@@ -26,7 +28,7 @@ public final class Roofline {
         double flops = op.flops();
         double bytes = op.minBytes();
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS() : hw.vectorFlopsPerS();
-        double compute = flops / peak;
+        double compute = op.kind() == OpKind.ALL_REDUCE ? 0 : flops / peak;
         double memory = bytes / hw.memoryBytesPerS();
         if (op.kind() == OpKind.ALL_REDUCE) {
             memory = Math.max(memory, allReduceSeconds(op));
@@ -35,11 +37,7 @@ public final class Roofline {
     }
 
     double allReduceSeconds(Operator op) {
-        int p = (int) op.n();
-        double tensorBytes = (double) op.elements() * op.dataType().bytes();
-        double transfer = 2.0 * (p - 1) / p * tensorBytes / hw.deviceLink().bytesPerSecond();
-        int steps = hw.deviceLink().topology() == HardwareSpec.Topology.RING ? 2 * (p - 1) : 2;
-        return transfer + steps * hw.deviceLink().latencyNs() * 1e-9;
+        return AllReducePlan.lowerBoundS(hw.deviceLink(), op.elements() * op.dataType().bytes(), (int) op.n());
     }
 
     /** One operator's bound. */

@@ -1,5 +1,6 @@
 package dev.rafter.sim;
 
+import dev.rafter.hw.AllReducePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
@@ -31,11 +32,16 @@ public final class Device {
     private final Interconnect interconnect;
     private final Core[] cores;
     private final DeviceLink deviceLink;
+    private final HardwareSpec.DeviceLink linkSpec;
+    private final Scheduler scheduler;
+    private final long dispatchPs;
     private long hbmWritesPending;
     private int linkStepsPending;
     private long collectiveBytes;
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
+        this.scheduler = scheduler;
+        this.dispatchPs = Math.round(hw.dispatch().perKernelNs() * 1000);
         ClockDomain coreClock = coreClock(hw);
         int t = 0;
         int lanes = hw.core().peArrays();
@@ -50,6 +56,7 @@ public final class Device {
             dmaTracks[c] = tracks.get(t++);
         }
         Track globalTrack = tracks.get(t++);
+        this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink, tracks.get(t++));
         HbmChannel[] channels = new HbmChannel[hw.memory().channels()];
         double perChannel = hw.memoryBytesPerS() / channels.length;
@@ -98,6 +105,21 @@ public final class Device {
         return out;
     }
 
+    /**
+     * Charges the start of a kernel ({@code dispatch} in the hardware model: launch gap, ramp and drain) on the
+     * timeline, then runs {@code then}. The arrays record the time as a dispatch wait.
+     */
+    public void dispatch(long opId, Runnable then) {
+        if (dispatchPs == 0) {
+            then.run();
+            return;
+        }
+        for (Core c : cores) {
+            c.waitOutside(opId, SliceKind.STALL_DISPATCH);
+        }
+        scheduler.schedule(dispatchPs, then);
+    }
+
     /** Runs one tile program; {@code done} runs when every result is in HBM. */
     public void runProgram(long opId, int elementBytes, TileProgram program, Runnable done) {
         int[] coresLeft = {cores.length};
@@ -133,39 +155,73 @@ public final class Device {
     }
 
     /**
-     * Runs an all-reduce of {@code tensorBytes} per device over {@code devices} devices: the tensor is read from
-     * HBM, the link steps run one after another (each waits for the previous one's data), and the result is
-     * written back. Not pipelined across steps or with the memory traffic (a conservative model). The cores wait
-     * meanwhile; their arrays record the time as an interconnect stall.
+     * NCCL's pipelining unit: its default 4 MiB buffer (NCCL_BUFFSIZE) in 8 slots (NCCL_STEPS), so a step moves
+     * 512 KiB at a time and the next slice follows right behind it.
+     */
+    static final long COLLECTIVE_SLICE_BYTES = 512 * 1024;
+    /** At most this many slices per all-reduce (bounds the events of a huge collective; its time barely moves). */
+    static final int MAX_COLLECTIVE_SLICES = 64;
+
+    /**
+     * Runs an all-reduce of {@code tensorBytes} per device over {@code devices} devices as its plan says
+     * ({@link AllReducePlan}: algorithm and protocol chosen from the cost table): the per-call latency, then the
+     * tensor in slices, pipelined as NCCL does: each slice is read from memory, crosses the algorithm's hops one
+     * after another (each hop sends the slice's share of the payload on the wire, at the protocol's payload
+     * fraction, and pays the hop latency), and is written back; slices follow each other through the links' queue.
+     * The cores wait meanwhile; their arrays record the time as an interconnect stall.
      */
     public void runAllReduce(long opId, long tensorBytes, int devices, Runnable done) {
-        int steps = deviceLink.allReduceSteps(devices);
-        long stepBytes = deviceLink.allReduceStepBytes(tensorBytes, devices);
-        linkStepsPending = steps;
+        AllReducePlan plan = AllReducePlan.choose(linkSpec, tensorBytes, devices);
         for (Core c : cores) {
             c.waitOutside(opId, SliceKind.STALL_INTERCONNECT);
         }
-        Runnable finish = () -> {
-            for (Core c : cores) {
-                c.endOperator();
-            }
-            done.run();
-        };
-        Runnable[] step = new Runnable[1];
-        step[0] = () -> {
-            if (linkStepsPending == 0) {
-                hbmWritesPending++;
-                hbm.transfer(new MemoryAccess.CollectiveWrite(opId, 0, tensorBytes), () -> {
-                    hbmWritesPending--;
-                    finish.run();
-                });
-                return;
-            }
-            linkStepsPending--;
-            deviceLink.send(new LinkTransfer(opId, stepBytes), step[0]);
-        };
+        int hops = plan.hops();
+        long perHop = (plan.egressBytes() + hops - 1) / hops;
+        int slices = (int) Math.max(1, Math.min(MAX_COLLECTIVE_SLICES,
+            (perHop + COLLECTIVE_SLICE_BYTES - 1) / COLLECTIVE_SLICE_BYTES));
+        long hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
+        double payload = plan.cost().payloadFraction();
+        int[] left = {slices};
         collectiveBytes += tensorBytes;
-        hbm.transfer(new MemoryAccess.CollectiveRead(opId, 0, tensorBytes), step[0]);
+        linkStepsPending += slices * hops;
+        hbmWritesPending += slices;
+        Runnable sliceDone = () -> {
+            hbmWritesPending--;
+            if (--left[0] == 0) {
+                for (Core c : cores) {
+                    c.endOperator();
+                }
+                done.run();
+            }
+        };
+        scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> {
+            long address = 0;
+            for (int i = 0; i < slices; i++) {
+                long part = share(tensorBytes, slices, i);
+                long wire = (long) Math.ceil(share(perHop, slices, i) / payload);
+                long at = address;
+                address += part;
+                hbm.transfer(new MemoryAccess.CollectiveRead(opId, at, part),
+                    () -> hop(opId, wire, hopPs, hops, () -> hbm.transfer(
+                        new MemoryAccess.CollectiveWrite(opId, at, part), sliceDone)));
+            }
+        });
+    }
+
+    /** Sends a slice over {@code hopsLeft} hops, one after another, then runs {@code then}. */
+    private void hop(long opId, long wireBytes, long hopPs, int hopsLeft, Runnable then) {
+        if (hopsLeft == 0) {
+            then.run();
+            return;
+        }
+        linkStepsPending--;
+        deviceLink.send(new LinkTransfer(opId, wireBytes), hopPs, () -> hop(opId, wireBytes, hopPs, hopsLeft - 1,
+            then));
+    }
+
+    /** Part {@code i} of {@code total} cut into {@code n} near-equal parts. */
+    private static long share(long total, int n, int i) {
+        return total / n + (i < total % n ? 1 : 0);
     }
 
     /** The components that still hold work, for a deadlock report. */
@@ -181,7 +237,7 @@ public final class Device {
             out.add(globalBuffer.waitingSummary());
         }
         if (linkStepsPending > 0) {
-            out.add("device link: " + linkStepsPending + " all-reduce steps pending");
+            out.add("device link: " + linkStepsPending + " all-reduce hops pending");
         }
         if (hbmWritesPending > 0) {
             out.add("hbm: " + hbmWritesPending + " result writes pending");

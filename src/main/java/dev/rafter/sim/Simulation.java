@@ -139,7 +139,7 @@ public final class Simulation {
         if (op.kind() == OpKind.ALL_REDUCE) {
             long bytes = op.elements() * e;
             planHbmReadBytes += bytes;
-            mapping.append("all-reduce over ").append(op.n()).append(" devices");
+            mapping.append(dev.rafter.hw.AllReducePlan.choose(hw.deviceLink(), bytes, (int) op.n()).describe());
             device.runAllReduce(op.id(), bytes, (int) op.n(), finished);
             return;
         }
@@ -157,7 +157,8 @@ public final class Simulation {
             done.run();
             return;
         }
-        device.runProgram(opId, e, programs.get(i), () -> runInOrder(device, opId, e, programs, i + 1, done));
+        device.dispatch(opId, () -> device.runProgram(opId, e, programs.get(i),
+            () -> runInOrder(device, opId, e, programs, i + 1, done)));
     }
 
     /** Bytes sent equal bytes received on every link and channel. */

@@ -142,20 +142,6 @@ class SimulationTest {
     }
 
     @Test
-    void allReduceTakesItsLinkStepsPlusReadingAndWritingTheTensor() {
-        HardwareSpec hw = a100();
-        long elements = 16384L * 12288;
-        Operator ar = Operator.allReduce(0, "ar", Phase.PREFILL, 0, 0, elements, 4, DataType.FP16);
-        Simulation.OpResult r = one(hw, ar);
-        double bytes = elements * 2.0;
-        double link = 2 * 3 / 4.0 * bytes / hw.deviceLink().bytesPerSecond() + 2 * hw.deviceLink().latencyNs() * 1e-9;
-        double memory = 2 * bytes / hw.memoryBytesPerS();
-        assertTrue(r.latencyS() >= link + memory, r.latencyS() + " < " + (link + memory));
-        assertTrue(r.latencyS() <= (link + memory) * 1.01, r.latencyS() + " vs " + (link + memory));
-        assertEquals((long) (1.5 * bytes), r.sums().linkBytes);
-    }
-
-    @Test
     void fusedAttentionFromACapturedTraceRunsAsScoresSoftmaxContext() {
         HardwareSpec hw = a100();
         Operator att = new Operator(0, "attention", dev.rafter.workload.OpKind.ATTENTION, Phase.DECODE, 0, 1, 64, 4,

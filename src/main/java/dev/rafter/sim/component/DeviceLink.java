@@ -8,18 +8,17 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 
 /**
- * The device's links to its tensor-parallel peers. Parameters: egress bandwidth (bytes/s, all links together),
- * per-message latency, topology. Port: {@link #send}. The peers run the same program at the same time, so the
+ * The device's links to its tensor-parallel peers. Parameters: egress bandwidth (bytes/s per direction, all links
+ * together). Port: {@link #send}, with the hop latency of the collective protocol in use (it belongs to the path
+ * the message takes, so the caller's plan supplies it). The peers run the same program at the same time, so the
  * device's own egress stands for the whole group: what it sends in a step it also receives. Statistics (via the
- * trace): bytes sent, busy time.
+ * trace): bytes on the wire, busy time.
  */
 public final class DeviceLink {
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;
     private final Server server;
-    private final long latencyPs;
-    private final HardwareSpec.Topology topology;
     private final long[] start = new long[1];
 
     public DeviceLink(HardwareSpec.DeviceLink spec, Scheduler scheduler, TraceSink sink, Track track) {
@@ -27,35 +26,19 @@ public final class DeviceLink {
         this.sink = sink;
         this.track = track;
         this.server = new Server(1e12 / spec.bytesPerSecond());
-        this.latencyPs = Math.round(spec.latencyNs() * 1000);
-        this.topology = spec.topology();
-    }
-
-    /** Sends {@code bytes} to the peers; {@code done} runs when they (and so this device's inbound data) arrive. */
-    public void send(LinkTransfer transfer, Runnable done) {
-        long end = server.reserve(scheduler.now(), transfer.bytes(), start);
-        sink.slice(track, SliceKind.TRANSFER, transfer.opId(), start[0], end, transfer.bytes());
-        scheduler.at(end + latencyPs, done);
     }
 
     /**
-     * Steps of an all-reduce over {@code devices}: a ring runs reduce-scatter then all-gather, 2 (p - 1) steps of
-     * 1/p of the tensor each; fully connected links send to all peers at once, 2 steps of (p - 1)/p.
+     * Sends {@code transfer.bytes()} on the wire (first come, first served); {@code done} runs {@code hopPs} after
+     * the last byte left, when the peers (and so this device's inbound data) have it.
      */
-    public int allReduceSteps(int devices) {
-        return topology == HardwareSpec.Topology.RING ? 2 * (devices - 1) : 2;
-    }
-
-    public long allReduceStepBytes(long tensorBytes, int devices) {
-        return topology == HardwareSpec.Topology.RING ? ceilDiv(tensorBytes, devices)
-            : ceilDiv(tensorBytes * (devices - 1), devices);
+    public void send(LinkTransfer transfer, long hopPs, Runnable done) {
+        long end = server.reserve(scheduler.now(), transfer.bytes(), start);
+        sink.slice(track, SliceKind.TRANSFER, transfer.opId(), start[0], end, transfer.bytes());
+        scheduler.at(end + hopPs, done);
     }
 
     public long bytesSent() {
         return server.bytes;
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
     }
 }
