@@ -5,8 +5,9 @@ package dev.rafter.hw;
  * critical path) for a tensor of S bytes:
  * <ul>
  *   <li>{@code ring}: reduce-scatter then all-gather around a ring, 2 (p-1) steps of S/p (NCCL ring);</li>
- *   <li>{@code tree}: reduce up and broadcast down a pair of binary trees, each carrying half the tensor
- *       (NCCL's double binary tree): about S per device, 2 ceil(log2 p) hops;</li>
+ *   <li>{@code tree}: NCCL's tree inside one node is a chain through the GPUs (the binary trees join nodes):
+ *       reduce down the chain and broadcast back, 2 (p-1) hops, and in NCCL's model the ring's bus bytes,
+ *       2 (p-1)/p S; it differs from the ring by its cost row (tuning.cc);</li>
  *   <li>{@code direct}: every device sends each peer its share at once (fully connected links): 2 steps of
  *       (p-1)/p S;</li>
  *   <li>{@code in_switch}: the switch reduces (NVLink SHARP / NVLS): each device's tensor is read once by the
@@ -20,8 +21,7 @@ public enum CollectiveAlgorithm {
     /** Hops on the critical path of an all-reduce over {@code p} devices. */
     public int hops(int p) {
         return switch (this) {
-            case RING -> 2 * (p - 1);
-            case TREE -> 2 * Math.max(1, 32 - Integer.numberOfLeadingZeros(p - 1));
+            case RING, TREE -> 2 * (p - 1);
             case DIRECT, IN_SWITCH -> 2;
             case AUTO -> throw new IllegalStateException("auto is resolved before use");
         };
@@ -30,8 +30,7 @@ public enum CollectiveAlgorithm {
     /** Payload bytes each device sends for an all-reduce of {@code tensorBytes} over {@code p} devices. */
     public long egressBytes(long tensorBytes, int p) {
         return switch (this) {
-            case RING, DIRECT -> ceilDiv(2 * tensorBytes * (p - 1), p);
-            case TREE -> tensorBytes;
+            case RING, TREE, DIRECT -> ceilDiv(2 * tensorBytes * (p - 1), p);
             case IN_SWITCH -> tensorBytes + ceilDiv(tensorBytes, p);
             case AUTO -> throw new IllegalStateException("auto is resolved before use");
         };
