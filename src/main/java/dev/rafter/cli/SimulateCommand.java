@@ -3,6 +3,8 @@ package dev.rafter.cli;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
+import dev.rafter.report.Comparison;
+import dev.rafter.report.MeasuredTimes;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.report.StallChart;
 import dev.rafter.report.TimelineChart;
@@ -24,7 +26,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "simulate", mixinStandardHelpOptions = true,
     description = "Simulate operators tile by tile on the device: summary.json, ops.csv, optional event traces.")
-public final class SimulateCommand extends CommandBase implements Callable<Integer> {
+public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
 
@@ -43,9 +45,15 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
         description = "trace only operators with ids FROM..TO (inclusive), e.g. 0:20; default all")
     String eventsOps;
 
+    @Option(names = "--measured", paramLabel = "M.csv",
+        description = "measured operator times (op_id or kind,batch,m,n,k,elements, plus measured_s): adds "
+            + "measured_s and error to ops.csv and prints the comparison")
+    Path measured;
+
     @Override
     public Integer call() {
         long[] window = window();
+        Comparison comparison = measured == null ? null : new Comparison(MeasuredTimes.read(measured));
         boolean csv = events.equals("csv") || events.equals("both");
         boolean perfetto = events.equals("perfetto") || events.equals("both");
         if (!csv && !perfetto && !events.equals("none")) {
@@ -71,12 +79,15 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer());
+            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
+                if (comparison != null) {
+                    comparison.finished(r);
+                }
                 progress.finished(r);
             });
             progress.done();
@@ -84,6 +95,16 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
                 eventSink.close();
             }
             Map<String, Object> summary = report.summary(result);
+            if (comparison != null) {
+                Map<String, Object> c = new java.util.LinkedHashMap<>();
+                c.put("operators_matched", comparison.matched());
+                c.put("mape", comparison.mape());
+                c.put("total_error", comparison.totalError());
+                Map<String, Object> kinds = new java.util.LinkedHashMap<>();
+                comparison.byKind().forEach((k, v) -> kinds.put(k, Map.of("operators", (long) v[0], "mape", v[1])));
+                c.put("by_kind", kinds);
+                summary.put("measured", c);
+            }
             ops.commit();
             if (eventsCsv != null) {
                 eventsCsv.commit();
@@ -97,6 +118,9 @@ public final class SimulateCommand extends CommandBase implements Callable<Integ
             }
             AtomicFile.write(out.resolve("summary.json"), w -> w.write(SimulationReport.json(summary)));
             print(summary, result);
+            if (comparison != null) {
+                comparison.lines().forEach(out()::println);
+            }
         }
         return Main.OK;
     }

@@ -45,15 +45,22 @@ public final class SimulationReport implements Simulation.OpListener {
     private final Map<Phase, PhaseSum> phases = new EnumMap<>(Phase.class);
     private double rooflineS;
     private final StringBuilder line = new StringBuilder(256);
+    private final Comparison comparison;
 
     public SimulationReport(HardwareSpec hw, Writer ops) {
+        this(hw, ops, null);
+    }
+
+    /** With {@code comparison}, ops.csv gains {@code measured_s} and {@code error} (empty where not measured). */
+    public SimulationReport(HardwareSpec hw, Writer ops, Comparison comparison) {
         this.hw = hw;
+        this.comparison = comparison;
         this.clock = Device.coreClock(hw);
         this.ops = ops;
         this.peArrays = hw.cores() * hw.core().peArrays();
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy());
         if (ops != null) {
-            write(OPS_HEADER + "\n");
+            write(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n");
         }
     }
 
@@ -88,7 +95,18 @@ public final class SimulationReport implements Simulation.OpListener {
         for (double v : stalls) {
             line.append(',').append(Math.round(v));
         }
-        line.append(",\"").append(r.mapping().replace("\"", "'")).append("\"\n");
+        line.append(",\"").append(r.mapping().replace("\"", "'")).append('"');
+        if (comparison != null) {
+            double error = comparison.error(r);
+            line.append(',');
+            if (!Double.isNaN(error)) {
+                line.append(RooflineReport.num(r.latencyS() / (1 + error))).append(',')
+                    .append(String.format("%.4f", error));
+            } else {
+                line.append(',');
+            }
+        }
+        line.append('\n');
         write(line);
     }
 

@@ -26,6 +26,8 @@ import java.util.List;
  *       and at most {@code max_ratio} times it.</li>
  *   <li>{@code findings.yaml}: the published findings of the SRAM/frequency study on a grid of runs
  *       ({@link Findings}).</li>
+ *   <li>{@code microbenchmarks.csv}: primitive microbenchmarks (memory streams, launch gap, L2 bandwidth, load
+ *       latency, tiny all-reduce) on the bundled devices against the reference sheet ({@link Microbenchmarks}).</li>
  * </ul>
  */
 public final class Validation {
@@ -44,6 +46,7 @@ public final class Validation {
         singleArray(out);
         rooflineShapes(out);
         new Findings(dir).run(out);
+        new Microbenchmarks(dir).run(out);
         return out;
     }
 
@@ -84,7 +87,7 @@ public final class Validation {
         return result[0];
     }
 
-    private static List<String[]> rows(Path file, int columns) {
+    static List<String[]> rows(Path file, int columns) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);

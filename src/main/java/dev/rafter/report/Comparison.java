@@ -1,0 +1,113 @@
+package dev.rafter.report;
+
+import dev.rafter.sim.Simulation;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+
+/**
+ * Simulated against measured operator times: the signed error of each operator ((simulated - measured) /
+ * measured), the mean absolute percentage error per kind and overall, and the operators that miss most. Keeps
+ * only the worst few operators, so memory stays flat on long traces.
+ */
+public final class Comparison implements Simulation.OpListener {
+    /** One compared operator. */
+    public record Miss(long opId, String name, String kind, double simulatedS, double measuredS, double error) {}
+
+    private static final int WORST = 10;
+
+    private final MeasuredTimes measured;
+    private final Map<String, double[]> byKind = new TreeMap<>();
+    private final PriorityQueue<Miss> worst = new PriorityQueue<>(Comparator.comparingDouble(m -> Math.abs(m.error())));
+    private long operators;
+    private double simulatedSum;
+    private double measuredSum;
+
+    public Comparison(MeasuredTimes measured) {
+        this.measured = measured;
+    }
+
+    /** The error of an operator, or NaN when it has no measurement. */
+    public double error(Simulation.OpResult r) {
+        double m = measured.of(r.op());
+        return Double.isNaN(m) ? Double.NaN : (r.latencyS() - m) / m;
+    }
+
+    @Override
+    public void finished(Simulation.OpResult r) {
+        operators++;
+        double m = measured.of(r.op());
+        if (Double.isNaN(m)) {
+            return;
+        }
+        double e = (r.latencyS() - m) / m;
+        double[] k = byKind.computeIfAbsent(r.op().kind().key(), x -> new double[2]);
+        k[0]++;
+        k[1] += Math.abs(e);
+        simulatedSum += r.latencyS();
+        measuredSum += m;
+        worst.add(new Miss(r.op().id(), r.op().name(), r.op().kind().key(), r.latencyS(), m, e));
+        if (worst.size() > WORST) {
+            worst.poll();
+        }
+    }
+
+    public long matched() {
+        long n = 0;
+        for (double[] k : byKind.values()) {
+            n += (long) k[0];
+        }
+        return n;
+    }
+
+    /** Mean absolute percentage error over the matched operators, as a fraction. */
+    public double mape() {
+        double sum = 0;
+        for (double[] k : byKind.values()) {
+            sum += k[1];
+        }
+        return matched() == 0 ? Double.NaN : sum / matched();
+    }
+
+    /** Kind -> {operators, MAPE}. */
+    public Map<String, double[]> byKind() {
+        Map<String, double[]> out = new TreeMap<>();
+        byKind.forEach((k, v) -> out.put(k, new double[] {v[0], v[1] / v[0]}));
+        return out;
+    }
+
+    /** The matched operators' total simulated time over their total measured time, minus one. */
+    public double totalError() {
+        return measuredSum == 0 ? Double.NaN : simulatedSum / measuredSum - 1;
+    }
+
+    public List<Miss> worst() {
+        List<Miss> out = new ArrayList<>(worst);
+        out.sort(Comparator.comparingDouble((Miss m) -> -Math.abs(m.error())).thenComparingLong(Miss::opId));
+        return out;
+    }
+
+    /** The printed comparison: coverage, MAPE per kind, total error, the worst operators. */
+    public List<String> lines() {
+        List<String> out = new ArrayList<>();
+        out.add(String.format("measured: %d of %d operators matched (%d rows of the measured file unused); MAPE "
+            + "%.1f%%, total time %+.1f%%", matched(), operators, measured.unmatchedRows(), 100 * mape(),
+            100 * totalError()));
+        for (Map.Entry<String, double[]> e : byKind().entrySet()) {
+            out.add(String.format("  %-12s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
+                100 * e.getValue()[1]));
+        }
+        if (!worst.isEmpty()) {
+            out.add("worst operators (error = simulated / measured - 1):");
+            for (Miss m : worst()) {
+                out.add(String.format("  op %-6d %-24s %-10s simulated %s, measured %s, error %+.1f%%", m.opId(),
+                    m.name(), m.kind(), dev.rafter.roofline.RooflineReport.time(m.simulatedS()),
+                    dev.rafter.roofline.RooflineReport.time(m.measuredS()), 100 * m.error()));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.rafter.report;
+
+import dev.rafter.config.InputException;
+import dev.rafter.workload.Operator;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measured operator times to set beside the simulation ({@code --measured M.csv}). A CSV with a header that names
+ * {@code measured_s} and either {@code op_id} (one row per operator of the trace) or the shape columns
+ * {@code kind,batch,m,n,k,elements} (one row per shape: every operator of that shape gets it, as for a GEMM sweep
+ * measured on a real device). Other columns (names, notes, dtypes) are ignored. Rows that match no operator are
+ * counted, not an error; two rows for the same key are.
+ */
+public final class MeasuredTimes {
+    private static final String[] SHAPE = {"kind", "batch", "m", "n", "k", "elements"};
+
+    private final Map<Long, Double> byId = new HashMap<>();
+    private final Map<String, Double> byShape = new HashMap<>();
+    private final java.util.Set<Object> used = new java.util.HashSet<>();
+    private final boolean shapes;
+
+    private MeasuredTimes(boolean shapes) {
+        this.shapes = shapes;
+    }
+
+    public static MeasuredTimes read(Path file) {
+        String name = file.toString();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String header = in.readLine();
+            if (header == null) {
+                throw new InputException(name + ": file is empty, expected a CSV header with measured_s");
+            }
+            List<String> cols = new ArrayList<>();
+            for (String c : header.replace("\uFEFF", "").split(",", -1)) {
+                cols.add(c.trim().toLowerCase(Locale.ROOT));
+            }
+            int measured = cols.indexOf("measured_s");
+            if (measured < 0) {
+                throw new InputException(name + ":1: no measured_s column (header: " + header.trim() + ")");
+            }
+            int id = cols.indexOf("op_id");
+            int[] shape = new int[SHAPE.length];
+            boolean hasShape = true;
+            for (int i = 0; i < SHAPE.length; i++) {
+                shape[i] = cols.indexOf(SHAPE[i]);
+                hasShape &= shape[i] >= 0;
+            }
+            if (id < 0 && !hasShape) {
+                throw new InputException(name + ":1: expected an op_id column or the shape columns "
+                    + String.join(",", SHAPE));
+            }
+            MeasuredTimes out = new MeasuredTimes(id < 0);
+            String line;
+            int n = 1;
+            while ((line = in.readLine()) != null) {
+                n++;
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] f = line.split(",", -1);
+                if (f.length != cols.size()) {
+                    throw new InputException(name + ":" + n + ": expected " + cols.size() + " columns, got "
+                        + f.length);
+                }
+                double t = number(name, n, "measured_s", f[measured]);
+                if (!(t > 0) || Double.isInfinite(t)) {
+                    throw new InputException(name + ":" + n + ": measured_s: expected a time > 0 in seconds, got "
+                        + f[measured].trim());
+                }
+                if (id >= 0) {
+                    long key = (long) number(name, n, "op_id", f[id]);
+                    if (out.byId.put(key, t) != null) {
+                        throw new InputException(name + ":" + n + ": op_id " + key + " measured twice");
+                    }
+                } else {
+                    StringBuilder key = new StringBuilder(f[shape[0]].trim().toLowerCase(Locale.ROOT));
+                    for (int i = 1; i < SHAPE.length; i++) {
+                        String cell = f[shape[i]].trim();
+                        key.append(':').append(cell.isEmpty() ? 0 : (long) number(name, n, SHAPE[i], cell));
+                    }
+                    if (out.byShape.put(key.toString(), t) != null) {
+                        throw new InputException(name + ":" + n + ": shape " + key + " measured twice");
+                    }
+                }
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new InputException(name + ": file not found");
+        } catch (IOException e) {
+            throw new InputException(name + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    private static double number(String file, int line, String column, String cell) {
+        try {
+            return Double.parseDouble(cell.trim());
+        } catch (NumberFormatException e) {
+            throw new InputException(file + ":" + line + ": " + column + ": expected a number, got '" + cell.trim()
+                + "'");
+        }
+    }
+
+    /** The measured time of an operator, or NaN when the file has none for it. */
+    public double of(Operator op) {
+        Object key = shapes ? op.kind().key() + ":" + op.batch() + ":" + op.m() + ":" + op.n() + ":" + op.k() + ":"
+            + op.elements() : (Object) op.id();
+        Double t = shapes ? byShape.get(key) : byId.get(op.id());
+        if (t == null) {
+            return Double.NaN;
+        }
+        used.add(key);
+        return t;
+    }
+
+    /** Rows of the file that matched no operator so far. */
+    public int unmatchedRows() {
+        return (shapes ? byShape.size() : byId.size()) - used.size();
+    }
+}
