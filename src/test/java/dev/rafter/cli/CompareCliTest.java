@@ -1,0 +1,87 @@
+package dev.rafter.cli;
+
+import static dev.rafter.cli.CliTest.assertBadInput;
+import static dev.rafter.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Measured-vs-simulated: by op id or by shape, errors in ops.csv and summary.json, bad measured files. */
+class CompareCliTest {
+    @TempDir
+    Path tmp;
+
+    private String[] compare(Path measured, Path out) {
+        return new String[] {"compare", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+            "--measured", measured.toString(), "--out", out.toString()};
+    }
+
+    @Test
+    void measuredTimesByIdGiveEachOperatorItsError() throws Exception {
+        Path m = tmp.resolve("m.csv");
+        Files.writeString(m, "op_id,name,measured_s\n0,proj,2e-5\n2,scores,1e-5\n");
+        Path out = tmp.resolve("c");
+        CliTest.Result r = run(compare(m, out));
+        assertEquals(0, r.code(), r.err());
+        List<String> ops = Files.readAllLines(out.resolve("ops.csv"));
+        assertTrue(ops.get(0).endsWith(",mapping,measured_s,error"), ops.get(0));
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        double[] latency = new double[3];
+        for (int i = 1; i <= 3; i++) {
+            String[] f = ops.get(i).split(",");
+            latency[i - 1] = Double.parseDouble(f[10]);
+        }
+        String[] first = ops.get(1).split(",");
+        assertEquals(2e-5, Double.parseDouble(first[first.length - 2]), 1e-12);
+        assertEquals(latency[0] / 2e-5 - 1, Double.parseDouble(first[first.length - 1]), 1e-4);
+        assertTrue(ops.get(2).endsWith(",,"), "op 1 was not measured: " + ops.get(2));
+        JsonNode c = s.get("measured");
+        assertEquals(2, c.get("operators_matched").asLong());
+        double mape = (Math.abs(latency[0] / 2e-5 - 1) + Math.abs(latency[2] / 1e-5 - 1)) / 2;
+        assertEquals(mape, c.get("mape").asDouble(), 1e-4);
+        assertEquals((latency[0] + latency[2]) / 3e-5 - 1, c.get("total_error").asDouble(), 1e-4);
+    }
+
+    @Test
+    void measuredTimesByShapeMatchEveryOperatorOfThatShape() throws Exception {
+        Path m = tmp.resolve("shape.csv");
+        Files.writeString(m, "kind,batch,m,n,k,elements,measured_s\ngemm,1,8,4096,4096,,2.1e-5\n"
+            + "gemm,1,99,99,99,,1e-6\n");
+        Path out = tmp.resolve("c");
+        assertEquals(0, run(compare(m, out)).code());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(1, s.get("measured").get("operators_matched").asLong());
+        assertTrue(s.get("measured").get("by_kind").has("gemm"));
+    }
+
+    @Test
+    void badMeasuredFilesAreBadInputAndLeaveNothing() throws Exception {
+        String[][] cases = {
+            {"op_id,time\n0,1e-5\n", ":1: no measured_s column"},
+            {"name,measured_s\nx,1e-5\n", "expected an op_id column or the shape columns"},
+            {"op_id,measured_s\n0,fast\n", ":2: measured_s: expected a number, got 'fast'"},
+            {"op_id,measured_s\n0,-1\n", ":2: measured_s: expected a time > 0"},
+            {"op_id,measured_s\n0,1e-5\n0,2e-5\n", ":3: op_id 0 measured twice"},
+            {"op_id,measured_s\n0\n", ":2: expected 2 columns, got 1"},
+            {"", "file is empty"},
+        };
+        int i = 0;
+        for (String[] c : cases) {
+            Path m = tmp.resolve("bad" + i + ".csv");
+            Files.writeString(m, c[0]);
+            Path out = tmp.resolve("o" + i++);
+            assertBadInput(run(compare(m, out)), c[1]);
+            assertFalse(Files.exists(out.resolve("summary.json")));
+        }
+        assertBadInput(run("compare", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+            "--out", tmp.resolve("x").toString()), "--measured M.csv is required");
+    }
+}
