@@ -26,7 +26,7 @@ public final class HardwareLoader {
             pa.choice("dataflow", Dataflow.class), pa.bool("fold_overlap", false)));
         Section vu = c.section("vector_unit");
         HardwareSpec.VectorUnit vector = vu.build(() -> new HardwareSpec.VectorUnit(
-            vu.int32("lanes"), vu.int32("flops_per_lane_per_cycle")));
+            vu.int32("lanes"), vu.int32("flops_per_lane_per_cycle"), vu.int32("special_functions_per_cycle", 0)));
         Section lb = c.section("local_buffer");
         HardwareSpec.LocalBuffer local = lb.build(() -> new HardwareSpec.LocalBuffer(
             lb.number("capacity_kib"), lb.int32("bytes_per_cycle")));

@@ -49,10 +49,20 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public record VectorUnit(int lanes, int flopsPerLanePerCycle) {
+    /**
+     * {@code special_functions_per_cycle}: special-function results (exp, tanh, reciprocal, rsqrt) per core per
+     * cycle; 0 means not modelled (they count as ordinary FLOPs on the lanes).
+     */
+    public record VectorUnit(int lanes, int flopsPerLanePerCycle, int specialFunctionsPerCycle) {
         public VectorUnit {
             intIn("lanes", lanes, 1, 65_536);
             intIn("flops_per_lane_per_cycle", flopsPerLanePerCycle, 1, 1024);
+            intIn("special_functions_per_cycle", specialFunctionsPerCycle, 0, 65_536);
+        }
+
+        /** A vector unit whose special functions are not modelled apart. */
+        public VectorUnit(int lanes, int flopsPerLanePerCycle) {
+            this(lanes, flopsPerLanePerCycle, 0);
         }
     }
 

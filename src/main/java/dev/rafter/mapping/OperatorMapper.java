@@ -19,8 +19,8 @@ public final class OperatorMapper {
             case ATTENTION -> List.of(
                 GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
                     op.batch(), op.m(), op.n(), op.k(), op.dataType())).program(),
-                VectorMapper.plan(hw, Operator.vector(op.id(), op.name(), OpKind.SOFTMAX, op.phase(), op.layer(),
-                    op.step(), op.batch() * op.m() * op.n(), op.dataType())),
+                VectorMapper.plan(hw, Operator.rows(op.id(), op.name(), OpKind.SOFTMAX, op.phase(), op.layer(),
+                    op.step(), op.batch() * op.m(), op.n(), op.dataType())),
                 GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
                     op.batch(), op.m(), op.k(), op.n(), op.dataType())).program());
             case ALL_REDUCE -> throw new IllegalArgumentException("all-reduce runs on the device links");

@@ -1,12 +1,13 @@
 package dev.rafter.mapping;
 
-import dev.rafter.workload.OpKind;
-
 /**
- * A run of {@code elements} of a vector operator in one chunk on the vector unit: its inputs are loaded from
- * stage {@code stage}, its outputs stored right after.
+ * A run of {@code elements} of a vector operator in one chunk on the vector unit, in one memory pass: its inputs
+ * ({@code inputsPerElement} operands) are loaded from stage {@code stage}; if the pass writes
+ * ({@code outputsPerElement} > 0) its outputs are stored right after. {@code flops} run on the vector lanes,
+ * {@code specialFunctions} (exp, tanh, reciprocal, rsqrt) on the special-function units.
  */
-public record VectorTile(int stage, long elements, OpKind kind) implements Work {
+public record VectorTile(int stage, long elements, int inputsPerElement, int outputsPerElement, long flops,
+                         long specialFunctions) implements Work {
     @Override
     public int chunks() {
         return 1;
@@ -19,7 +20,7 @@ public record VectorTile(int stage, long elements, OpKind kind) implements Work 
 
     @Override
     public long loadBytes(int j, int e) {
-        return elements * kind.inputsPerElement() * e;
+        return elements * inputsPerElement * e;
     }
 
     @Override
@@ -29,10 +30,6 @@ public record VectorTile(int stage, long elements, OpKind kind) implements Work 
 
     @Override
     public long storeBytes(int j, int e) {
-        return elements * kind.outputsPerElement() * e;
-    }
-
-    public long flops() {
-        return elements * kind.flopsPerElement();
+        return elements * outputsPerElement * e;
     }
 }

@@ -24,6 +24,9 @@ import java.util.function.Consumer;
  *
  * <p>Decode: prefill yields the first output token; decode step s (1 .. output_tokens - 1) feeds one token per
  * sequence with KV length prompt_tokens + s, so the KV length grows by one each step.
+ * Vector operators carry their row shape (m rows of n): norms tokens x d_model; softmax (sequences x heads x query
+ * tokens) rows of the KV length (the router's softmax: tokens x experts); activations, residual adds, gate multiply
+ * and expert combine the natural tokens x width (they run as one elementwise pass whatever the rows).
  * Left out (small against the rest): embedding lookup, bias adds (folded into their GEMMs), the LM head's gather.
  */
 public final class Lowering {
@@ -70,36 +73,36 @@ public final class Lowering {
         OpKind norm = m.norm() == TransformerSpec.NormKind.LAYERNORM ? OpKind.LAYERNORM : OpKind.RMSNORM;
 
         for (int layer = 0; layer < run.layers(); layer++) {
-            vector("attn_norm", norm, phase, layer, step, tokens * d, dt);
+            rows("attn_norm", norm, phase, layer, step, tokens, d, dt);
             gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt);
             gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt);
-            vector("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens * kvLength, dt);
+            rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
             gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt);
             gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt);
             allReduce("attn_all_reduce", phase, layer, step, tokens * d, tp, dt);
-            vector("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens * d, dt);
-            vector("ffn_norm", norm, phase, layer, step, tokens * d, dt);
+            rows("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
+            rows("ffn_norm", norm, phase, layer, step, tokens, d, dt);
             if (m.experts() > 1) {
                 gemm("router", phase, layer, step, 1, tokens, m.experts(), d, dt);
-                vector("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens * m.experts(), dt);
+                rows("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens, m.experts(), dt);
                 long perExpert = ceilDiv(tokens * m.expertsPerToken(), m.experts());
                 for (int e = 0; e < m.experts(); e++) {
                     swiglu("expert" + e + "_", phase, layer, step, perExpert, d, ffn, dt);
                 }
-                vector("expert_combine", OpKind.ELEMENTWISE, phase, layer, step,
-                    tokens * m.expertsPerToken() * d, dt);
+                rows("expert_combine", OpKind.ELEMENTWISE, phase, layer, step,
+                    tokens * m.expertsPerToken(), d, dt);
             } else if (m.ffn() == TransformerSpec.FfnKind.SWIGLU) {
                 swiglu("ffn_", phase, layer, step, tokens, d, ffn, dt);
             } else {
                 gemm("ffn_up", phase, layer, step, 1, tokens, ffn, d, dt);
-                vector("ffn_gelu", OpKind.GELU, phase, layer, step, tokens * ffn, dt);
+                rows("ffn_gelu", OpKind.GELU, phase, layer, step, tokens, ffn, dt);
                 gemm("ffn_down", phase, layer, step, 1, tokens, d, ffn, dt);
             }
             allReduce("ffn_all_reduce", phase, layer, step, tokens * d, tp, dt);
-            vector("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens * d, dt);
+            rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
         }
         if (run.layers() == m.layers()) {
-            vector("final_norm", norm, phase, NO_LAYER, step, b * d, dt);
+            rows("final_norm", norm, phase, NO_LAYER, step, b, d, dt);
             gemm("lm_head", phase, NO_LAYER, step, 1, b, ceilDiv(m.vocab(), tp), d, dt);
         }
     }
@@ -108,8 +111,8 @@ public final class Lowering {
                         DataType dt) {
         gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt);
         gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt);
-        vector(prefix + "silu", OpKind.SILU, phase, layer, step, tokens * ffn, dt);
-        vector(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens * ffn, dt);
+        rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt);
+        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt);
         gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt);
     }
 
@@ -118,8 +121,10 @@ public final class Lowering {
         out.accept(Operator.gemm(nextId++, name, phase, layer, step, batch, m, n, k, dt));
     }
 
-    private void vector(String name, OpKind kind, Phase phase, int layer, int step, long elements, DataType dt) {
-        out.accept(Operator.vector(nextId++, name, kind, phase, layer, step, elements, dt));
+    /** A vector operator of {@code rows} rows of {@code rowLength}. */
+    private void rows(String name, OpKind kind, Phase phase, int layer, int step, long rows, long rowLength,
+                      DataType dt) {
+        out.accept(Operator.rows(nextId++, name, kind, phase, layer, step, rows, rowLength, dt));
     }
 
     private void allReduce(String name, Phase phase, int layer, int step, long elements, int devices,

@@ -1,37 +1,67 @@
 package dev.rafter.workload;
 
+import java.util.List;
+
 /**
  * Operator kinds of the trace. Vector kinds carry the FLOPs per element and how many element-sized operands they
- * read and write; these are counting conventions (stated here once) used by the roofline and the simulator.
+ * read and write; these are counting conventions (stated here once) used by the roofline, which keeps them as the
+ * minimum work and traffic of an operator. How a kernel really runs a vector operator is stated by
+ * {@link #passes(boolean)}: the memory passes it makes over its rows, the FLOPs of each pass and the special-function
+ * evaluations (exp, tanh, reciprocal, rsqrt) that run on the special-function units rather than the FMA lanes.
+ *
+ * <h2>Memory passes (what GPU kernels do)</h2>
+ * A row-wise operator ({@link #isRowWise()}: softmax, layernorm, rmsnorm) reduces along each row before it can write
+ * it. When the row stays on chip (it fits in the core's local buffer, double-buffered with its output) one read and
+ * one write suffice; otherwise the kernel streams the row once per pass:
+ * <ul>
+ *   <li><b>softmax</b>: on chip 1 read + 1 write (PyTorch's persistent "warp softmax", PersistentSoftmax.cuh, keeps
+ *       rows of up to 1024 elements in registers; {@code cunn_SoftMaxForwardSmem} in SoftMax.cu keeps a row in
+ *       shared memory when it fits). Off chip 3 reads + 1 write: one CUDA block per row
+ *       ({@code cunn_SoftMaxForward}) reads the row for its max, again for the sum of exp(x - max), and again in
+ *       the epilogue, which recomputes exp(x - max) / sum and writes the output (so 2 exps per element).</li>
+ *   <li><b>layernorm</b>: on chip 1 read + 1 write (Apex's FastLayerNorm / persistent kernels keep the row in
+ *       registers). Off chip 2 reads + 1 write: PyTorch's {@code vectorized_layer_norm_kernel} (layer_norm_kernel.cu)
+ *       makes a Welford statistics pass, then a normalise pass that re-reads the row. 1 rsqrt per row.</li>
+ *   <li><b>rmsnorm</b>: as layernorm (sum-of-squares pass, then a scale pass), 1 rsqrt per row.</li>
+ *   <li><b>gelu, silu, elementwise</b>: 1 pass (read, compute, write: PyTorch's vectorized elementwise kernels).</li>
+ * </ul>
+ * FLOPs of the passes add up to {@link #flopsPerElement()}, except where a kernel recomputes (softmax off chip
+ * recomputes the subtract and exp in its last pass: 7 executed FLOPs against the 5 counted minimum).
  */
 public enum OpKind {
     /** Batched matrix multiply (batch x (m x k) * (k x n)); 2 FLOPs per MAC. */
-    GEMM(0, 0, 0),
-    /** max, subtract, exp, sum, divide: 5 FLOPs per element; reads and writes the scores once. */
-    SOFTMAX(5, 1, 1),
+    GEMM(0, 0, 0, 0, 0),
+    /** max, subtract, exp, sum, divide: 5 FLOPs per element, 1 exp; reads and writes the scores once. */
+    SOFTMAX(5, 1, 1, 1, 0),
     /** mean, variance (2 FLOPs), normalise (2), scale and shift (2) plus the reduction adds: 8 per element. */
-    LAYERNORM(8, 1, 1),
+    LAYERNORM(8, 1, 1, 0, 1),
     /** sum of squares (2), normalise (1), scale (1): 4 per element. */
-    RMSNORM(4, 1, 1),
-    /** tanh approximation: about 8 FLOPs per element. */
-    GELU(8, 1, 1),
-    /** x * sigmoid(x): negate, exp, add, divide, multiply: 4 FLOPs counted (exp as one). */
-    SILU(4, 1, 1),
+    RMSNORM(4, 1, 1, 0, 1),
+    /** tanh approximation 0.5 x (1 + tanh(c (x + 0.044715 x^3))): about 8 FLOPs and 1 tanh per element. */
+    GELU(8, 1, 1, 1, 0),
+    /** x * sigmoid(x) = x / (1 + exp(-x)): negate, exp, add, divide, multiply: 4 FLOPs counted (exp as one); on the
+     * special-function unit 1 exp and 1 reciprocal. */
+    SILU(4, 1, 1, 2, 0),
     /** Binary elementwise (residual add, gate multiply, expert combine): 1 FLOP, two inputs, one output. */
-    ELEMENTWISE(1, 2, 1),
+    ELEMENTWISE(1, 2, 1, 0, 0),
     /** Fused attention (QK^T, softmax, context) for traces captured elsewhere; see Operator#flops. */
-    ATTENTION(0, 0, 0),
+    ATTENTION(0, 0, 0, 0, 0),
     /** Sum of a tensor across the tensor-parallel group: 1 add per element per contribution. */
-    ALL_REDUCE(1, 1, 1);
+    ALL_REDUCE(1, 1, 1, 0, 0);
 
     private final int flopsPerElement;
     private final int inputsPerElement;
     private final int outputsPerElement;
+    private final int specialFunctionsPerElement;
+    private final int specialFunctionsPerRow;
 
-    OpKind(int flopsPerElement, int inputsPerElement, int outputsPerElement) {
+    OpKind(int flopsPerElement, int inputsPerElement, int outputsPerElement, int specialFunctionsPerElement,
+           int specialFunctionsPerRow) {
         this.flopsPerElement = flopsPerElement;
         this.inputsPerElement = inputsPerElement;
         this.outputsPerElement = outputsPerElement;
+        this.specialFunctionsPerElement = specialFunctionsPerElement;
+        this.specialFunctionsPerRow = specialFunctionsPerRow;
     }
 
     public int flopsPerElement() {
@@ -46,9 +76,70 @@ public enum OpKind {
         return outputsPerElement;
     }
 
+    /** Special-function evaluations (exp, tanh, reciprocal) per element when the row stays on chip. */
+    public int specialFunctionsPerElement() {
+        return specialFunctionsPerElement;
+    }
+
+    /** Special-function evaluations per row (the rsqrt of a norm's statistics). */
+    public int specialFunctionsPerRow() {
+        return specialFunctionsPerRow;
+    }
+
     /** Runs on the PE arrays (matrix work) rather than the vector unit. */
     public boolean isMatrix() {
         return this == GEMM || this == ATTENTION;
+    }
+
+    /** Runs on the vector units as a tile program (not matrix work, not a collective). */
+    public boolean isVector() {
+        return !isMatrix() && this != ALL_REDUCE;
+    }
+
+    /** Reduces along each row before writing it (softmax, norms): how it spreads and how many passes depend on rows. */
+    public boolean isRowWise() {
+        return this == SOFTMAX || this == LAYERNORM || this == RMSNORM;
+    }
+
+    /**
+     * One memory pass of a vector kernel over its data: each pass reads the inputs once; only the last writes the
+     * outputs.
+     *
+     * @param flopsPerElement FLOPs of this pass on the FMA lanes
+     * @param specialFunctionsPerElement special-function evaluations per element in this pass
+     * @param specialFunctionsPerRow special-function evaluations per row in this pass
+     * @param writes whether this pass writes the outputs
+     */
+    public record Pass(int flopsPerElement, int specialFunctionsPerElement, int specialFunctionsPerRow,
+                       boolean writes) {}
+
+    private static final List<Pass> SOFTMAX_OFF_CHIP = List.of(
+        new Pass(1, 0, 0, false),   // max
+        new Pass(3, 1, 0, false),   // subtract, exp, add to the sum
+        new Pass(3, 1, 0, true));   // subtract and exp again, divide by the sum, write
+    private static final List<Pass> LAYERNORM_OFF_CHIP = List.of(
+        new Pass(4, 0, 0, false),   // Welford mean and variance
+        new Pass(4, 0, 1, true));   // rsqrt once, subtract mean, scale by rstd, gamma, beta, write
+    private static final List<Pass> RMSNORM_OFF_CHIP = List.of(
+        new Pass(2, 0, 0, false),   // square, add
+        new Pass(2, 0, 1, true));   // rsqrt once, scale by rstd, gamma, write
+
+    /**
+     * The memory passes a kernel makes (see the class comment): one pass when the row stays on chip or the kind is
+     * not row-wise; 3 for softmax and 2 for the norms when it does not. Empty for matrix kinds and collectives.
+     */
+    public List<Pass> passes(boolean rowOnChip) {
+        if (!isVector()) {
+            return List.of();
+        }
+        if (rowOnChip || !isRowWise()) {
+            return List.of(new Pass(flopsPerElement, specialFunctionsPerElement, specialFunctionsPerRow, true));
+        }
+        return switch (this) {
+            case SOFTMAX -> SOFTMAX_OFF_CHIP;
+            case LAYERNORM -> LAYERNORM_OFF_CHIP;
+            default -> RMSNORM_OFF_CHIP;
+        };
     }
 
     public String key() {

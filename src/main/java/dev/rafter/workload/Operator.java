@@ -8,7 +8,10 @@ import dev.rafter.hw.DataType;
  *   <li>{@code gemm}: {@code batch} independent (m x k) * (k x n) products.</li>
  *   <li>{@code attention}: fused attention, {@code batch} = sequences x KV heads, {@code m} = query rows per KV head
  *       (query tokens x heads per KV group), {@code n} = KV length, {@code k} = head dimension.</li>
- *   <li>vector kinds: {@code elements} per operand.</li>
+ *   <li>vector kinds: {@code m} rows of {@code n} elements ({@code elements} = m x n per operand); row-wise kinds
+ *       (softmax, norms) reduce along each row. {@code m} and {@code n} are 0 when a trace gives {@code elements}
+ *       alone (pure elementwise ops, or traces written before row shapes): the row structure is then unknown and
+ *       the operator is run as one streaming pass over all cores.</li>
  *   <li>{@code all_reduce}: {@code elements} per device, {@code n} = devices in the group.</li>
  * </ul>
  * {@code deps} are earlier op ids this op waits for; empty means "after the previous op".
@@ -26,6 +29,18 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     public static Operator vector(long id, String name, OpKind kind, Phase phase, int layer, int step,
                                   long elements, DataType dt) {
         return new Operator(id, name, kind, phase, layer, step, 0, 0, 0, 0, elements, dt, NO_DEPS);
+    }
+
+    /** A vector operator of {@code rows} rows of {@code rowLength} elements. */
+    public static Operator rows(long id, String name, OpKind kind, Phase phase, int layer, int step, long rows,
+                                long rowLength, DataType dt) {
+        return new Operator(id, name, kind, phase, layer, step, 0, rows, rowLength, 0,
+            Math.multiplyExact(rows, rowLength), dt, NO_DEPS);
+    }
+
+    /** A vector operator whose row shape is known ({@code m} rows of {@code n}). */
+    public boolean hasRowShape() {
+        return kind.isVector() && m > 0 && n > 0;
     }
 
     public static Operator allReduce(long id, String name, Phase phase, int layer, int step, long elements,

@@ -5,17 +5,58 @@ import dev.rafter.config.Section;
 import dev.rafter.hw.DataType;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
-/** The operator-trace CSV of DESIGN.md: written by {@code lower}, read (streaming, strictly) by {@code --trace}. */
+/**
+ * The operator-trace CSV of DESIGN.md: written by {@code lower}, read (streaming, strictly) by {@code --trace}.
+ *
+ * <p>The reader is driven by the header: every {@link Column} is found by name (in any order), a required column
+ * that is missing or a column it does not know is an error naming it. It accepts what real files hold: a UTF-8
+ * byte-order mark, CRLF line ends, blank and {@code #} comment lines, and empty cells where a field does not apply to
+ * the kind ({@code elements} of a GEMM; {@code batch, m, n, k} of a vector op that gives {@code elements} alone). It
+ * rejects, naming the line and column: control characters (e.g. NUL bytes), lines over {@link #MAX_LINE_CHARS}
+ * characters, a vector row whose {@code m x n} disagrees with {@code elements}, and dependencies on op ids that are
+ * not earlier ops of the trace.
+ */
 public final class TraceCsv {
     public static final String HEADER = "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps";
-    private static final String[] COLUMNS = HEADER.split(",");
+
+    /** Longest line read (characters): far beyond any real row, small enough to fail fast on a binary file. */
+    public static final int MAX_LINE_CHARS = 1 << 20;
+
+    /**
+     * The columns the reader knows, by header name. An optional column (none yet; e.g. a later {@code measured_s})
+     * may be absent from a file; {@link Operator} fields come from the required ones.
+     */
+    public enum Column {
+        OP_ID(true), NAME(true), KIND(true), PHASE(true), LAYER(true), STEP(true), BATCH(true), M(true), N(true),
+        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true);
+
+        private final boolean required;
+
+        Column(boolean required) {
+            this.required = required;
+        }
+
+        public boolean required() {
+            return required;
+        }
+
+        public String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private static final Column[] COLUMNS = Column.values();
+    private static final Column[] MATRIX_SHAPE = {Column.BATCH, Column.M, Column.N, Column.K};
 
     private TraceCsv() {}
 
@@ -24,6 +65,7 @@ public final class TraceCsv {
         w.write('\n');
     }
 
+    /** Writes one row; vector operators give their row shape in {@code m, n} (0 when unknown). */
     public static void writeRow(Writer w, Operator op) throws IOException {
         StringBuilder sb = new StringBuilder(96);
         sb.append(op.id()).append(',').append(op.name()).append(',').append(op.kind().key()).append(',')
@@ -43,101 +85,360 @@ public final class TraceCsv {
     /** Streams the operators of a trace file to {@code out}, rejecting the first bad line with file:line. */
     public static long read(Path file, Consumer<Operator> out) {
         String name = file.toString();
+        Lines lines = null;
         try (BufferedReader r = Files.newBufferedReader(file)) {
-            String header = r.readLine();
+            lines = new Lines(r, name);
+            String header = lines.next();
             if (header == null) {
-                throw new InputException(name + ": empty trace, expected the header '" + HEADER + "'");
+                throw InputException.located(name + ": empty trace, expected the header '" + HEADER + "'");
             }
-            if (!header.strip().equals(HEADER)) {
-                throw new InputException(name + ":1: expected the header '" + HEADER + "'");
+            if (!header.isEmpty() && header.charAt(0) == '\uFEFF') {
+                header = header.substring(1); // UTF-8 byte-order mark (files saved by Excel or Windows tools)
             }
-            long lineNo = 1;
+            Rows rows;
+            try {
+                rows = new Rows(header);
+            } catch (InputException e) {
+                throw e.at(name + ":1");
+            }
             long count = 0;
-            long lastId = -1;
             String line;
-            while ((line = r.readLine()) != null) {
-                lineNo++;
+            while ((line = lines.next()) != null) {
                 if (line.isBlank() || line.startsWith("#")) {
                     continue;
                 }
                 Operator op;
                 try {
-                    op = parse(line, lastId);
+                    op = rows.parse(line);
                 } catch (InputException e) {
-                    throw e.at(name + ":" + lineNo);
+                    throw e.at(name + ":" + lines.lineNo());
                 }
-                lastId = op.id();
                 out.accept(op);
                 count++;
             }
             if (count == 0) {
-                throw new InputException(name + ": the trace has a header but no operators");
+                throw InputException.located(name + ": the trace has a header but no operators");
             }
             return count;
         } catch (NoSuchFileException e) {
-            throw new InputException(name + ": file not found");
+            throw InputException.located(name + ": file not found");
+        } catch (CharacterCodingException e) {
+            throw InputException.located(name + ":" + (lines == null ? 1 : lines.lineNo() + 1)
+                + ": not UTF-8 text");
         } catch (IOException e) {
-            throw new InputException(name + ": cannot read trace (" + e.getMessage() + ")");
+            throw InputException.located(name + ": cannot read trace (" + e.getMessage() + ")");
         } catch (UncheckedIOException e) {
-            throw new InputException(name + ": cannot read trace (" + e.getCause().getMessage() + ")");
+            throw InputException.located(name + ": cannot read trace (" + e.getCause().getMessage() + ")");
         }
     }
 
-    static Operator parse(String line, long lastId) {
-        String[] f = line.split(",", -1);
-        if (f.length != COLUMNS.length) {
-            throw new InputException("expected " + COLUMNS.length + " comma-separated columns (" + HEADER + "), got "
-                + f.length);
+    /** Lines of a reader, ended by LF, CRLF or CR, each at most {@link #MAX_LINE_CHARS} long. */
+    private static final class Lines {
+        private final Reader in;
+        private final String name;
+        private final char[] buf = new char[1 << 16];
+        private final StringBuilder line = new StringBuilder(256);
+        private int pos;
+        private int len;
+        private long lineNo;
+        private boolean skipLf;
+
+        Lines(Reader in, String name) {
+            this.in = in;
+            this.name = name;
         }
-        long id = integer(f, 0);
-        if (id <= lastId) {
-            throw new InputException("op_id: ids must increase, got " + id + " after " + lastId);
+
+        long lineNo() {
+            return lineNo;
         }
-        String name = f[1].strip();
-        if (name.isEmpty()) {
-            throw new InputException("name: expected a non-empty operator name");
-        }
-        OpKind kind = Section.parseChoice(f[2].strip(), OpKind.class, m -> new InputException("kind: " + m));
-        Phase phase = Section.parseChoice(f[3].strip(), Phase.class, m -> new InputException("phase: " + m));
-        long layer = integer(f, 4);
-        if (layer < Lowering.NO_LAYER || layer > Integer.MAX_VALUE) {
-            throw new InputException("layer: expected -1 (no layer) or a layer index, got " + layer);
-        }
-        long step = nonNegative(f, 5);
-        long batch = nonNegative(f, 6);
-        long m = nonNegative(f, 7);
-        long n = nonNegative(f, 8);
-        long k = nonNegative(f, 9);
-        long elements = nonNegative(f, 10);
-        DataType dt = Section.parseChoice(f[11].strip(), DataType.class, e -> new InputException("data_type: " + e));
-        long[] deps = deps(f[12], id);
-        // Bounds far beyond any real operator that keep every derived count inside Java's int range.
-        within("batch", batch, MAX_BATCH);
-        within("m", m, MAX_DIMENSION);
-        within("n", n, MAX_DIMENSION);
-        within("k", k, MAX_DIMENSION);
-        within("elements", elements, MAX_ELEMENTS);
-        switch (kind) {
-            case GEMM, ATTENTION -> {
-                for (int i = 6; i <= 9; i++) {
-                    if (Long.parseLong(f[i].strip()) <= 0) {
-                        throw new InputException(COLUMNS[i] + ": must be > 0 for kind " + kind.key());
+
+        /** The next line without its terminator, or null at the end. */
+        String next() throws IOException {
+            line.setLength(0);
+            boolean any = false;
+            while (true) {
+                if (pos == len) {
+                    len = in.read(buf, 0, buf.length);
+                    pos = 0;
+                    if (len <= 0) {
+                        len = 0;
+                        if (!any) {
+                            return null;
+                        }
+                        lineNo++;
+                        return line.toString();
                     }
                 }
-            }
-            case ALL_REDUCE -> {
-                if (elements <= 0 || n < 2) {
-                    throw new InputException("all_reduce needs elements > 0 and n (devices) >= 2");
+                if (skipLf) {
+                    skipLf = false;
+                    if (buf[pos] == '\n') {
+                        pos++;
+                        continue;
+                    }
                 }
-            }
-            default -> {
-                if (elements <= 0) {
-                    throw new InputException("elements: must be > 0 for kind " + kind.key());
+                any = true;
+                int start = pos;
+                while (pos < len && buf[pos] != '\n' && buf[pos] != '\r') {
+                    pos++;
+                }
+                if (line.length() + (pos - start) > MAX_LINE_CHARS) {
+                    throw InputException.located(name + ":" + (lineNo + 1) + ": line longer than " + MAX_LINE_CHARS
+                        + " characters (is this a trace CSV?)");
+                }
+                line.append(buf, start, pos - start);
+                if (pos < len) {
+                    skipLf = buf[pos] == '\r';
+                    pos++;
+                    lineNo++;
+                    return line.toString();
                 }
             }
         }
-        return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch, m, n,
-            k, elements, dt, deps);
+    }
+
+    /** Parses rows against the columns of one header; remembers the ids seen so far for {@code deps}. */
+    private static final class Rows {
+        private final int[] index = new int[COLUMNS.length];
+        private final String[] names;
+        private final SeenIds seen = new SeenIds();
+        private long lastId = -1;
+
+        Rows(String header) {
+            controlCharacters(header, null);
+            names = header.split(",", -1);
+            Arrays.fill(index, -1);
+            for (int i = 0; i < names.length; i++) {
+                String n = names[i].strip();
+                names[i] = n;
+                Column c = column(n);
+                if (c == null) {
+                    throw new InputException("expected the header '" + HEADER + "': unknown column '" + n + "'");
+                }
+                if (index[c.ordinal()] >= 0) {
+                    throw new InputException("expected the header '" + HEADER + "': column '" + n
+                        + "' appears twice");
+                }
+                index[c.ordinal()] = i;
+            }
+            for (Column c : COLUMNS) {
+                if (c.required() && index[c.ordinal()] < 0) {
+                    throw new InputException("expected the header '" + HEADER + "': column '" + c.key()
+                        + "' is missing");
+                }
+            }
+        }
+
+        private static Column column(String name) {
+            for (Column c : COLUMNS) {
+                if (c.key().equals(name)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        private void controlCharacters(String line, String[] columnNames) {
+            for (int i = 0; i < line.length(); i++) {
+                char ch = line.charAt(i);
+                if (ch < 0x20 && ch != '\t' || ch == 0x7f) {
+                    String what = ch == 0 ? "a NUL byte" : String.format("a control character (U+%04X)", (int) ch);
+                    if (columnNames == null) {
+                        throw new InputException("the header contains " + what);
+                    }
+                    int column = 0;
+                    for (int j = 0; j < i; j++) {
+                        if (line.charAt(j) == ',') {
+                            column++;
+                        }
+                    }
+                    String where = column < columnNames.length ? columnNames[column] : "column " + (column + 1);
+                    throw new InputException(where + ": contains " + what);
+                }
+            }
+        }
+
+        Operator parse(String line) {
+            controlCharacters(line, names);
+            String[] f = line.split(",", -1);
+            if (f.length != names.length) {
+                throw new InputException("expected " + names.length + " comma-separated columns ("
+                    + String.join(",", names) + "), got " + f.length);
+            }
+            long id = integer(f, Column.OP_ID);
+            if (id <= lastId) {
+                throw new InputException("op_id: ids must increase, got " + id + " after " + lastId);
+            }
+            String name = cell(f, Column.NAME);
+            if (name.isEmpty()) {
+                throw new InputException("name: expected a non-empty operator name");
+            }
+            OpKind kind = Section.parseChoice(cell(f, Column.KIND), OpKind.class,
+                m -> new InputException("kind: " + m));
+            Phase phase = Section.parseChoice(cell(f, Column.PHASE), Phase.class,
+                m -> new InputException("phase: " + m));
+            long layer = integer(f, Column.LAYER);
+            if (layer < Lowering.NO_LAYER || layer > Integer.MAX_VALUE) {
+                throw new InputException("layer: expected -1 (no layer) or a layer index, got " + layer);
+            }
+            long step = nonNegative(f, Column.STEP);
+            // Shape cells may be empty where they do not apply to the kind: empty reads as 0 ("not given").
+            long batch = shape(f, Column.BATCH);
+            long m = shape(f, Column.M);
+            long n = shape(f, Column.N);
+            long k = shape(f, Column.K);
+            long elements = shape(f, Column.ELEMENTS);
+            DataType dt = Section.parseChoice(cell(f, Column.DATA_TYPE), DataType.class,
+                e -> new InputException("data_type: " + e));
+            long[] deps = deps(cell(f, Column.DEPS), id);
+            // Bounds far beyond any real operator that keep every derived count inside Java's int range.
+            within("batch", batch, MAX_BATCH);
+            within("m", m, kind.isVector() ? MAX_ELEMENTS : MAX_DIMENSION);
+            within("n", n, MAX_DIMENSION);
+            within("k", k, MAX_DIMENSION);
+            within("elements", elements, MAX_ELEMENTS);
+            switch (kind) {
+                case GEMM, ATTENTION -> {
+                    long[] dims = {batch, m, n, k};
+                    for (int i = 0; i < dims.length; i++) {
+                        if (dims[i] <= 0) {
+                            throw new InputException(MATRIX_SHAPE[i].key() + ": must be > 0 for kind " + kind.key());
+                        }
+                    }
+                }
+                case ALL_REDUCE -> {
+                    if (elements <= 0 || n < 2) {
+                        throw new InputException("all_reduce needs elements > 0 and n (devices) >= 2");
+                    }
+                }
+                default -> elements = vectorElements(kind, m, n, elements);
+            }
+            lastId = id;
+            seen.add(id);
+            return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch,
+                m, n, k, elements, dt, deps);
+        }
+
+        /** A vector op's elements: m x n when it gives its row shape (and elements, if given, must agree). */
+        private static long vectorElements(OpKind kind, long m, long n, long elements) {
+            if (m == 0 && n == 0) {
+                if (elements <= 0) {
+                    throw new InputException("elements: must be > 0 for kind " + kind.key()
+                        + " (or give the row shape m rows of n)");
+                }
+                return elements;
+            }
+            if (m == 0 || n == 0) {
+                throw new InputException((m == 0 ? "m" : "n") + ": a vector op's row shape needs both m (rows) and"
+                    + " n (row length) > 0, or neither");
+            }
+            if (m > MAX_ELEMENTS / n) {
+                throw new InputException("m: " + m + " rows of " + n + " is beyond the supported " + MAX_ELEMENTS
+                    + " elements");
+            }
+            if (elements != 0 && elements != m * n) {
+                throw new InputException("elements: " + elements + " disagrees with m x n = " + m + " x " + n
+                    + " = " + m * n);
+            }
+            return m * n;
+        }
+
+        private String cell(String[] f, Column c) {
+            return f[index[c.ordinal()]].strip();
+        }
+
+        private long integer(String[] f, Column c) {
+            String text = cell(f, c);
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
+            }
+        }
+
+        private long nonNegative(String[] f, Column c) {
+            long v = integer(f, c);
+            if (v < 0) {
+                throw new InputException(c.key() + ": expected an integer >= 0, got " + v);
+            }
+            return v;
+        }
+
+        /** A shape cell: an integer >= 0, or empty (0) where it does not apply to the kind. */
+        private long shape(String[] f, Column c) {
+            String text = cell(f, c);
+            if (text.isEmpty()) {
+                return 0;
+            }
+            long v;
+            try {
+                v = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
+            }
+            if (v < 0) {
+                throw new InputException(c.key() + ": expected an integer >= 0, got " + v);
+            }
+            return v;
+        }
+
+        private long[] deps(String t, long id) {
+            if (t.isEmpty()) {
+                return Operator.NO_DEPS;
+            }
+            String[] parts = t.split(";");
+            long[] deps = new long[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    deps[i] = Long.parseLong(parts[i].strip());
+                } catch (NumberFormatException e) {
+                    throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
+                }
+                if (deps[i] < 0 || deps[i] >= id) {
+                    throw new InputException("deps: op " + deps[i] + " is not an earlier op of this trace");
+                }
+                if (!seen.contains(deps[i])) {
+                    throw new InputException("deps: op " + deps[i] + " is not an op of this trace");
+                }
+            }
+            return deps;
+        }
+    }
+
+    /** The op ids read so far (strictly increasing), kept as ranges of consecutive ids: one range for most traces. */
+    private static final class SeenIds {
+        private long[] starts = new long[8];
+        private long[] ends = new long[8];
+        private int ranges;
+
+        void add(long id) {
+            if (ranges > 0 && ends[ranges - 1] == id - 1) {
+                ends[ranges - 1] = id;
+                return;
+            }
+            if (ranges == starts.length) {
+                starts = Arrays.copyOf(starts, ranges * 2);
+                ends = Arrays.copyOf(ends, ranges * 2);
+            }
+            starts[ranges] = id;
+            ends[ranges] = id;
+            ranges++;
+        }
+
+        boolean contains(long id) {
+            int lo = 0;
+            int hi = ranges - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                if (ends[mid] < id) {
+                    lo = mid + 1;
+                } else if (starts[mid] > id) {
+                    hi = mid - 1;
+                } else {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     static final long MAX_BATCH = 1L << 20;
@@ -148,42 +449,5 @@ public final class TraceCsv {
         if (value > max) {
             throw new InputException(column + ": " + value + " is beyond the supported " + max);
         }
-    }
-
-    private static long integer(String[] f, int column) {
-        String text = f[column].strip();
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            throw new InputException(COLUMNS[column] + ": expected an integer, got '" + text + "'");
-        }
-    }
-
-    private static long nonNegative(String[] f, int column) {
-        long v = integer(f, column);
-        if (v < 0) {
-            throw new InputException(COLUMNS[column] + ": expected an integer >= 0, got " + v);
-        }
-        return v;
-    }
-
-    private static long[] deps(String text, long id) {
-        String t = text.strip();
-        if (t.isEmpty()) {
-            return Operator.NO_DEPS;
-        }
-        String[] parts = t.split(";");
-        long[] deps = new long[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                deps[i] = Long.parseLong(parts[i].strip());
-            } catch (NumberFormatException e) {
-                throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
-            }
-            if (deps[i] < 0 || deps[i] >= id) {
-                throw new InputException("deps: op " + deps[i] + " is not an earlier op of this trace");
-            }
-        }
-        return deps;
     }
 }

@@ -11,32 +11,150 @@ import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class VectorMapperTest {
     static final HardwareSpec A100 = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
+    /** fp16 elements of one chunk on the A100 model: 192 KiB / (2 chunks x (1 input + 1 output) x 2 bytes). */
+    static final long FIT = 192 * 1024 / 8;
+
+    static Operator rows(OpKind kind, long m, long n) {
+        return Operator.rows(0, "v", kind, Phase.PREFILL, 0, 0, m, n, DataType.FP16);
+    }
+
+    /** What a program does, summed over its tiles. */
+    record Totals(long elementsStored, long coreLoadBytes, long flops, long specialFunctions, int coresUsed,
+                  int tiles) {
+        static Totals of(TileProgram p) {
+            long stored = 0;
+            long loaded = 0;
+            long flops = 0;
+            long special = 0;
+            int used = 0;
+            int tiles = 0;
+            for (List<Work> core : p.cores()) {
+                used += core.isEmpty() ? 0 : 1;
+                for (Work w : core) {
+                    VectorTile t = (VectorTile) w;
+                    tiles++;
+                    stored += t.storeBytes(0, 2) / 2;
+                    loaded += t.loadBytes(0, 2);
+                    flops += t.flops();
+                    special += t.specialFunctions();
+                    long twoChunks = 2 * (t.loadBytes(0, 2) + t.reserveBytes(0, 2));
+                    assertTrue(twoChunks <= A100.core().localBuffer().capacityBytes());
+                }
+            }
+            assertEquals(tiles, p.stages().stream().mapToInt(Stage::users).sum(), "every tile uses its stage once");
+            assertEquals(p.hbmReadBytes(), p.stages().stream().mapToLong(Stage::loadBytes).sum());
+            return new Totals(stored, loaded, flops, special, used, tiles);
+        }
+    }
 
     @ParameterizedTest
     @CsvSource({"SOFTMAX,805306368", "ELEMENTWISE,1000", "RMSNORM,1", "GELU,12345677"})
-    void chunksCoverEveryElementOnceAndFitTheLocalBuffer(OpKind kind, long elements) {
+    void elementsAloneStreamOncePassOverAllCores(OpKind kind, long elements) {
         Operator op = Operator.vector(0, "v", kind, Phase.PREFILL, 0, 0, elements, DataType.FP16);
         TileProgram p = VectorMapper.plan(A100, op);
-        long covered = 0;
-        int users = 0;
-        for (List<Work> core : p.cores()) {
-            for (Work w : core) {
-                VectorTile t = (VectorTile) w;
-                covered += t.elements();
-                users++;
-                long twoChunks = 2 * (t.loadBytes(0, 2) + t.reserveBytes(0, 2));
-                assertTrue(twoChunks <= A100.core().localBuffer().capacityBytes());
-            }
-        }
-        assertEquals(elements, covered);
-        assertEquals(users, p.stages().stream().mapToInt(Stage::users).sum());
+        Totals t = Totals.of(p);
+        assertEquals(elements, t.elementsStored());
         assertEquals(elements * kind.inputsPerElement() * 2, p.hbmReadBytes());
         assertEquals(elements * kind.outputsPerElement() * 2, p.hbmWriteBytes());
-        assertEquals(p.hbmReadBytes(), p.stages().stream().mapToLong(Stage::loadBytes).sum());
+        assertEquals(p.hbmReadBytes(), t.coreLoadBytes());
+        assertEquals(elements * kind.flopsPerElement(), t.flops());
+        long perCore = (elements + 107) / 108;
+        assertEquals((elements + perCore - 1) / perCore, t.coresUsed(), "chunks of ceil(elements / 108)");
+    }
+
+    @Test
+    void aSoftmaxRowThatFitsIsReadOnceAndWrittenOnce() {
+        long m = 4096;
+        long n = 2048; // 4 KiB of fp16: stays in the 192 KiB local buffer
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.SOFTMAX, m, n));
+        Totals t = Totals.of(p);
+        assertEquals(m * n * 2, p.hbmReadBytes(), "one read");
+        assertEquals(m * n * 2, p.hbmWriteBytes(), "one write");
+        assertEquals(m * n * 2, t.coreLoadBytes());
+        assertEquals(m * n * 5, t.flops());
+        assertEquals(m * n, t.specialFunctions(), "one exp per element");
+        assertEquals(108, t.coresUsed(), "many short rows fill the device");
+        for (List<Work> core : p.cores()) {
+            for (Work w : core) {
+                assertEquals(0, ((VectorTile) w).elements() % n, "whole rows per chunk");
+            }
+        }
+    }
+
+    @Test
+    void aSoftmaxRowThatDoesNotFitIsReadThreeTimesFromHbmWhenTheRowsInFlightOverflowTheGlobalBuffer() {
+        long m = 216;
+        long n = 1 << 20; // 2 MiB per row; 108 rows in flight = 216 MiB > 20 MiB (half of the 40 MiB L2)
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.SOFTMAX, m, n));
+        Totals t = Totals.of(p);
+        assertEquals(3 * m * n * 2, p.hbmReadBytes(), "max, exp-sum and normalise passes each read from HBM");
+        assertEquals(m * n * 2, p.hbmWriteBytes(), "one write");
+        assertEquals(3 * m * n * 2, t.coreLoadBytes());
+        assertEquals(m * n, t.elementsStored());
+        assertEquals(m * n * (1 + 3 + 3), t.flops(), "max; subtract, exp, add; subtract, exp, divide");
+        assertEquals(2 * m * n, t.specialFunctions(), "the normalise pass recomputes exp");
+        assertEquals(108, t.coresUsed());
+        assertTrue(p.explanation().contains("re-reads from HBM"), p.explanation());
+    }
+
+    @Test
+    void reReadsHitTheGlobalBufferWhenTheRowsInFlightFitInHalfOfIt() {
+        long m = 4;
+        long n = 1 << 20; // 4 rows of 2 MiB = 8 MiB <= 20 MiB
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.SOFTMAX, m, n));
+        Totals t = Totals.of(p);
+        assertEquals(m * n * 2, p.hbmReadBytes(), "HBM is read once");
+        assertEquals(3 * m * n * 2, t.coreLoadBytes(), "the cores still read each row three times");
+        long pinned = p.stages().stream().mapToLong(Stage::pinnedBytes).sum();
+        long unpinned = p.stages().stream().mapToLong(Stage::unpinBytes).sum();
+        assertEquals(m * n * 2, pinned, "the first pass keeps the rows in the global buffer");
+        assertEquals(pinned, unpinned, "the last pass frees them");
+        assertEquals(4, t.coresUsed(), "a few long rows use few cores");
+    }
+
+    @Test
+    void aLayernormRowThatDoesNotFitIsReadTwiceWithOneRsqrtPerRow() {
+        long m = 1000;
+        long n = 3 * FIT; // does not fit
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.LAYERNORM, m, n));
+        Totals t = Totals.of(p);
+        assertEquals(2 * m * n * 2, t.coreLoadBytes(), "statistics pass + normalise pass");
+        assertEquals(m * n * 2, p.hbmReadBytes(), "108 rows in flight x 144 KiB = 15 MiB stay in the global buffer");
+        assertEquals(m * n * 2, p.hbmWriteBytes());
+        assertEquals(m * n * 8, t.flops());
+        assertEquals(m, t.specialFunctions(), "one rsqrt per row");
+        TileProgram fits = VectorMapper.plan(A100, rows(OpKind.RMSNORM, m, FIT));
+        Totals f = Totals.of(fits);
+        assertEquals(m * FIT * 2, f.coreLoadBytes(), "a row of exactly the chunk size stays on chip: one read");
+        assertEquals(m, f.specialFunctions());
+        assertEquals(m * FIT * 4, f.flops());
+    }
+
+    @Test
+    void oneLongRowRunsOnOneCore() {
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.SOFTMAX, 1, 1 << 20));
+        Totals t = Totals.of(p);
+        assertEquals(1, t.coresUsed());
+        assertTrue(!p.cores().get(0).isEmpty());
+        for (Stage s : p.stages()) {
+            assertEquals(1, s.users());
+        }
+        // 3 passes x ceil(2^20 / FIT) balanced chunks.
+        long chunks = (((1L << 20) + FIT - 1) / FIT);
+        assertEquals(3 * chunks, t.tiles());
+    }
+
+    @Test
+    void aFewShortRowsUseOneCoreEachAndManyFillTheDevice() {
+        assertEquals(4, Totals.of(VectorMapper.plan(A100, rows(OpKind.SOFTMAX, 4, 1000))).coresUsed());
+        assertEquals(108, Totals.of(VectorMapper.plan(A100, rows(OpKind.SOFTMAX, 10_000, 1000))).coresUsed());
+        // A pure elementwise op spreads over all cores whatever its rows.
+        assertEquals(108, Totals.of(VectorMapper.plan(A100, rows(OpKind.GELU, 4, 100_000))).coresUsed());
     }
 }

@@ -50,6 +50,20 @@ class LoweringTest {
         assertEquals(2.0 * 16384 * 12288 * 9216, qkv.flops(), 0);
         assertEquals(14, layer.size(), "norm, qkv, scores, softmax, context, out, AR, add, norm, up, gelu, down, AR, add");
         assertEquals(8L * 24 * 2048 * 2048, named(layer, "attn_softmax").elements());
+        // Row shapes: softmax rows are (sequences x heads x query tokens) of the KV length; norms tokens x d_model.
+        assertEquals(8L * 24 * 2048, named(layer, "attn_softmax").m());
+        assertEquals(2048, named(layer, "attn_softmax").n());
+        for (String norm : new String[] {"attn_norm", "ffn_norm"}) {
+            assertEquals(16384, named(layer, norm).m());
+            assertEquals(12288, named(layer, norm).n());
+        }
+        assertEquals(16384, named(layer, "ffn_gelu").m());
+        assertEquals(12288, named(layer, "ffn_gelu").n(), "the FFN width per device");
+        for (Operator op : layer) {
+            if (op.kind().isVector()) {
+                assertEquals(op.m() * op.n(), op.elements(), op.name());
+            }
+        }
         assertEquals(16384L * 12288, named(layer, "attn_all_reduce").elements());
     }
 
@@ -64,6 +78,10 @@ class LoweringTest {
             assertEquals(4, scores.m(), "one token x 4 query heads per KV head");
             assertEquals(kv, scores.n());
             assertEquals(128, scores.k());
+            Operator softmax = named(layer, "attn_softmax");
+            assertEquals(8 * 32, softmax.m(), "one query row per sequence and head in decode");
+            assertEquals(kv, softmax.n());
+            assertEquals(8, named(layer, "attn_norm").m(), "one token per sequence");
             // K is read once per KV head: 8 seqs x 8 KV heads x kv x 128 values.
             double kvBytes = 2.0 * 64 * kv * 128;
             assertEquals(2.0 * 64 * (4.0 * 128 + 4.0 * kv) + kvBytes, scores.minBytes(), 0);
@@ -117,6 +135,8 @@ class LoweringTest {
             assertEquals(14336 / 2, up.n());
         }
         assertEquals(8 * 8, named(layer, "router").flops() / (2.0 * 4096), 0);
+        assertEquals(8, named(layer, "router_softmax").m(), "a row of expert scores per token");
+        assertEquals(8, named(layer, "router_softmax").n());
         List<Operator> prefill = ops(w, Phase.PREFILL, 0, 0);
         assertEquals(8 * 1024 * 2 / 8, named(prefill, "expert3_gate").m());
     }

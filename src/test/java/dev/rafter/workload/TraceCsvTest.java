@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.config.InputException;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +46,119 @@ class TraceCsvTest {
             assertEquals(a.minBytes(), b.minBytes());
             assertEquals(a.name(), b.name());
             assertArrayEquals(a.deps(), b.deps());
+            assertEquals(a.m(), b.m());
+            assertEquals(a.n(), b.n());
+            assertEquals(a.elements(), b.elements());
         }
+        Operator norm = read.get(0);
+        assertEquals(OpKind.RMSNORM, norm.kind());
+        assertTrue(norm.hasRowShape() && norm.m() * norm.n() == norm.elements(), "lower writes the row shape");
+    }
+
+    private List<Operator> readText(String text) throws Exception {
+        Path f = tmp.resolve("ok.csv");
+        Files.write(f, text.getBytes(StandardCharsets.UTF_8));
+        List<Operator> ops = new ArrayList<>();
+        TraceCsv.read(f, ops::add);
+        return ops;
+    }
+
+    @Test
+    void byteOrderMarkAndCrlfAreAccepted() throws Exception {
+        String rows = "0,g,gemm,prefill,0,0,1,8,8,8,0,fp16,\n1,s,softmax,prefill,0,0,0,4,16,0,64,fp16,0\n";
+        for (String text : new String[] {
+            "\uFEFF" + TraceCsv.HEADER + "\r\n" + rows.replace("\n", "\r\n"),   // Excel on Windows
+            "\uFEFF" + TraceCsv.HEADER + "\n" + rows,                            // BOM, LF
+            TraceCsv.HEADER + "\r\n" + rows.replace("\n", "\r\n"),             // CRLF, no BOM
+            TraceCsv.HEADER + "\r\n" + rows.replace("\n", "\r\n").strip()}) {  // no final line end
+            List<Operator> ops = readText(text);
+            assertEquals(2, ops.size(), text);
+            assertEquals(64, ops.get(1).elements());
+            assertArrayEquals(new long[] {0}, ops.get(1).deps(), "no CR left in the last cell");
+        }
+    }
+
+    @Test
+    void cellsThatDoNotApplyToTheKindMayBeEmpty() throws Exception {
+        List<Operator> ops = readText(TraceCsv.HEADER + "\n"
+            + "0,g,gemm,prefill,0,0,1,8,16,32,,fp16,\n"
+            + "1,add,elementwise,prefill,0,0,,,,,1000,fp16,\n"
+            + "2,s,softmax,prefill,0,0,,4,16,,,fp16,\n"
+            + "3,ar,all_reduce,prefill,0,0,,,4,,1000,fp16,\n"
+            + "4,n,layernorm,prefill,0,0,0,8,16,0,128,fp16,\n");
+        assertEquals(2.0 * 8 * 16 * 32, ops.get(0).flops());
+        assertEquals(1000, ops.get(1).elements());
+        assertEquals(false, ops.get(1).hasRowShape(), "elements alone: a pure elementwise op");
+        assertEquals(64, ops.get(2).elements(), "m x n when elements is left empty");
+        assertEquals(4, ops.get(2).m());
+        assertEquals(4, ops.get(3).n());
+        assertEquals(128, ops.get(4).elements());
+    }
+
+    @Test
+    void oldTracesWithElementsAloneForVectorKindsStillLoad() throws Exception {
+        List<Operator> ops = readText(TraceCsv.HEADER + "\n0,attn_norm,rmsnorm,prefill,0,0,0,0,0,0,33554432,bf16,\n"
+            + "1,attn_softmax,softmax,prefill,0,0,0,0,0,0,1048576,bf16,\n");
+        assertEquals(33554432, ops.get(0).elements());
+        assertEquals(false, ops.get(1).hasRowShape());
+        assertEquals(5.0 * 1048576, ops.get(1).flops());
+    }
+
+    @Test
+    void theHeaderIsReadByNameInAnyOrderAndAnUnknownColumnIsNamed() throws Exception {
+        List<Operator> ops = readText("deps,op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type\n"
+            + ",0,g,gemm,prefill,0,0,1,8,16,32,,fp16\n");
+        assertEquals(16, ops.get(0).n());
+        Path f = tmp.resolve("h.csv");
+        Files.writeString(f, TraceCsv.HEADER + ",measured_x\n");
+        assertTrue(assertThrows(InputException.class, () -> TraceCsv.read(f, op -> { })).getMessage()
+            .endsWith(":1: expected the header '" + TraceCsv.HEADER + "': unknown column 'measured_x'"));
+        Files.writeString(f, TraceCsv.HEADER.replace(",deps", "") + "\n");
+        assertTrue(assertThrows(InputException.class, () -> TraceCsv.read(f, op -> { })).getMessage()
+            .endsWith("column 'deps' is missing"));
+        Files.writeString(f, TraceCsv.HEADER + ",m\n");
+        assertTrue(assertThrows(InputException.class, () -> TraceCsv.read(f, op -> { })).getMessage()
+            .endsWith("column 'm' appears twice"));
+    }
+
+    @Test
+    void vectorRowShapeMustAgreeWithElements() throws Exception {
+        String f = tmp.resolve("bad.csv").toString();
+        assertEquals(f + ":3: elements: 100 disagrees with m x n = 8 x 16 = 128",
+            bad("1,s,softmax,prefill,0,0,0,8,16,0,100,fp16,"));
+        assertTrue(bad("1,s,softmax,prefill,0,0,0,8,,0,128,fp16,").contains(":3: n: a vector op's row shape needs"));
+        assertTrue(bad("1,s,softmax,prefill,0,0,,,,,,fp16,").contains(":3: elements: must be > 0 for kind softmax"));
+        assertTrue(bad("1,s,softmax,prefill,0,0,0,17592186044416,16,0,,fp16,").contains(":3: m: 17592186044416 rows"));
+    }
+
+    @Test
+    void controlCharactersLongLinesAndBadDependenciesAreRejectedNamingLineAndColumn() throws Exception {
+        String f = tmp.resolve("bad.csv").toString();
+        assertEquals(f + ":3: name: contains a NUL byte", bad("1,g\0,gemm,prefill,0,0,1,8,8,8,0,fp16,"));
+        assertEquals(f + ":3: deps: contains a control character (U+0007)",
+            bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,0\u0007"));
+        assertEquals(f + ":3: line longer than " + TraceCsv.MAX_LINE_CHARS + " characters (is this a trace CSV?)",
+            bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16," + "0;".repeat(TraceCsv.MAX_LINE_CHARS)));
+        Path gap = tmp.resolve("gap.csv");
+        Files.writeString(gap, TraceCsv.HEADER + "\n0,g,gemm,prefill,0,0,1,8,8,8,0,fp16,\n"
+            + "5,g,gemm,prefill,0,0,1,8,8,8,0,fp16,0\n6,g,gemm,prefill,0,0,1,8,8,8,0,fp16,3\n");
+        assertEquals(gap + ":4: deps: op 3 is not an op of this trace",
+            assertThrows(InputException.class, () -> TraceCsv.read(gap, op -> { })).getMessage());
+        assertEquals(f + ":3: deps: op 1 is not an earlier op of this trace",
+            bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,1"));
+        Path zeros = tmp.resolve("zeros.csv");
+        Files.write(zeros, new byte[3 << 20]);
+        assertTrue(assertThrows(InputException.class, () -> TraceCsv.read(zeros, op -> { })).getMessage()
+            .startsWith(zeros + ":1: line longer than"), "a binary file fails fast");
+    }
+
+    @Test
+    void aRowShapeMismatchIsExitCodeTwoOnTheCommandLine() throws Exception {
+        Path trace = tmp.resolve("t.csv");
+        Files.writeString(trace, "\uFEFF" + TraceCsv.HEADER + "\r\n0,s,softmax,prefill,0,0,,8,16,,100,fp16,\r\n");
+        dev.rafter.cli.CliTest.assertBadInput(dev.rafter.cli.CliTest.run("roofline", "--hardware",
+            "models/hardware/a100.yaml", "--trace", trace.toString(), "--out", tmp.resolve("o").toString()),
+            "t.csv:2: elements: 100 disagrees with m x n = 8 x 16 = 128");
     }
 
     private String bad(String row) throws Exception {

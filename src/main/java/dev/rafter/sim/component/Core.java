@@ -201,7 +201,7 @@ public final class Core {
             }
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE); // the arrays have no part in a vector operator
-            cycles = vectorUnit.compute(opId, now, tile.flops(),
+            cycles = vectorUnit.compute(opId, now, tile.flops(), tile.specialFunctions(),
                 tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
         long freed = t.loadBytes(j, elementBytes);

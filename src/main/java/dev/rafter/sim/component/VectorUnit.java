@@ -7,18 +7,22 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 
 /**
- * A core's vector unit. Parameters: lanes x flops per lane per cycle; it reads and writes its operands in the
- * local buffer at the buffer's bytes per cycle. Port: {@link #compute}. Statistics (via the trace): busy cycles
- * and FLOPs. A chunk takes the longer of its FLOPs at full width and its local-buffer traffic.
+ * A core's vector unit. Parameters: lanes x flops per lane per cycle; special-function results per cycle (exp,
+ * tanh, reciprocal, rsqrt on separate units, as NVIDIA's SFUs; 0: not modelled apart); it reads and writes its
+ * operands in the local buffer at the buffer's bytes per cycle. Port: {@link #compute}. Statistics (via the trace):
+ * busy cycles and FLOPs. A chunk takes the longest of its FLOPs at full width, its special functions at their rate
+ * and its local-buffer traffic (the three pipelines overlap).
  */
 public final class VectorUnit {
     private final int flopsPerCycle;
+    private final int specialFunctionsPerCycle;
     private final int bufferBytesPerCycle;
     private final TraceSink sink;
     private final Track track;
 
     public VectorUnit(HardwareSpec.Core spec, TraceSink sink, Track track) {
         this.flopsPerCycle = spec.vectorUnit().lanes() * spec.vectorUnit().flopsPerLanePerCycle();
+        this.specialFunctionsPerCycle = spec.vectorUnit().specialFunctionsPerCycle();
         this.bufferBytesPerCycle = spec.localBuffer().bytesPerCycle();
         this.sink = sink;
         this.track = track;
@@ -26,7 +30,18 @@ public final class VectorUnit {
 
     /** Runs {@code flops} over {@code bytes} of local-buffer traffic from {@code startPs}; returns its cycles. */
     public long compute(long opId, long startPs, long flops, long bytes, ClockDomain clock) {
+        return compute(opId, startPs, flops, 0, bytes, clock);
+    }
+
+    /**
+     * Runs {@code flops} and {@code specialFunctions} over {@code bytes} of local-buffer traffic from
+     * {@code startPs}; returns its cycles.
+     */
+    public long compute(long opId, long startPs, long flops, long specialFunctions, long bytes, ClockDomain clock) {
         long cycles = Math.max(ceilDiv(flops, flopsPerCycle), ceilDiv(bytes, bufferBytesPerCycle));
+        if (specialFunctionsPerCycle > 0) {
+            cycles = Math.max(cycles, ceilDiv(specialFunctions, specialFunctionsPerCycle));
+        }
         if (cycles > 0) {
             sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + clock.ps(cycles), flops);
         }
