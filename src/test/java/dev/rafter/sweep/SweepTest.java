@@ -66,6 +66,19 @@ class SweepTest {
         String[] changed = java.util.Arrays.copyOf(resume, resume.length + 2);
         changed[resume.length] = "--set";
         changed[resume.length + 1] = "cores=54";
-        assertBadInput(run(changed), "saved by a sweep of");
+        var rerun = runWithOutput(changed);
+        assertEquals(0, rerun.code(), rerun.err());
+        assertTrue(rerun.out().contains("resume: reused 0 of 4 points; re-ran 4 hardware (file or --set/--vary values)"
+            + " changed"), rerun.out());
+    }
+
+    record Output(int code, String out, String err) {}
+
+    static Output runWithOutput(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.rafter.cli.Main.execute(args, new java.io.PrintWriter(out, true),
+            new java.io.PrintWriter(err, true));
+        return new Output(code, out.toString(), err.toString());
     }
 }
