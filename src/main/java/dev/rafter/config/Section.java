@@ -28,6 +28,9 @@ public final class Section {
     private static final YAMLMapper YAML = YAMLMapper.builder()
         .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
+    private static final java.util.regex.Pattern TRAILING_BLANKS = java.util.regex.Pattern.compile("[ \t]+(?=\r?$)",
+        java.util.regex.Pattern.MULTILINE);
+
     private final Root root;
     private final ObjectNode node;
     private final String prefix;
@@ -60,6 +63,8 @@ public final class Section {
     }
 
     public static Section parse(String name, String text) {
+        // Trailing blanks (tabs included, which the YAML scanner rejects after a value) mean nothing in a model file.
+        text = TRAILING_BLANKS.matcher(text).replaceAll("");
         JsonNode tree;
         try (JsonParser parser = YAML.getFactory().createParser(text)) {
             tree = YAML.readTree(parser);
