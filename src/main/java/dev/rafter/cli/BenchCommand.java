@@ -39,6 +39,13 @@ public final class BenchCommand extends CommandBase implements Callable<Integer>
 
     @Override
     public Integer call() {
+        if (repeats < 1 || repeats > 1000) {
+            throw new dev.rafter.config.InputException("--repeats: expected 1..1000, got " + repeats);
+        }
+        if (events < 10L * PENDING || events > 10_000_000_000L) {
+            throw new dev.rafter.config.InputException("--events: expected " + 10 * PENDING + "..10000000000, got "
+                + events);
+        }
         HardwareSpec hw = hardware.load();
         // Warm-up both loops once (JIT), then alternate timed runs so both see the same machine state.
         runQueue(events / 5);

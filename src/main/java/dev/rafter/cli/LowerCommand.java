@@ -26,8 +26,10 @@ public final class LowerCommand extends CommandBase implements Callable<Integer>
 
     @Override
     public Integer call() {
-        Workload w = Workload.load(workload);
+        AtomicFile.checkTarget(out);
         var phases = OperatorSource.phases(phase);
+        Workload w = Workload.load(workload);
+        dev.rafter.sim.RunLimits.check(w);
         long[] count = {0};
         AtomicFile.write(out, writer -> {
             TraceCsv.writeHeader(writer);

@@ -7,7 +7,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code rafter} command line. Exit codes: 0 ok, 1 a check failed, 2 bad input. */
-@Command(name = "rafter", mixinStandardHelpOptions = true, version = "rafter 0.1.0",
+@Command(name = "rafter", mixinStandardHelpOptions = true, version = Main.VERSION,
     description = "Discrete-event simulator of LLM-inference accelerators.",
     subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class, CompareCommand.class, SweepCommand.class,
         ValidateCommand.class, BenchCommand.class})
@@ -15,6 +15,24 @@ public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;
+    public static final String VERSION = "rafter 0.1.0";
+
+    /**
+     * The version and the build that runs: the hash of the jar (so a rebuilt Rafter counts as another version for
+     * sweep resume), or "classes" when run from compiled classes (tests).
+     */
+    public static String build() {
+        try {
+            java.nio.file.Path code = java.nio.file.Path.of(Main.class.getProtectionDomain().getCodeSource()
+                .getLocation().toURI());
+            if (java.nio.file.Files.isRegularFile(code)) {
+                return VERSION + " " + dev.rafter.sweep.SweepKey.sha256(code).substring(0, 16);
+            }
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // an unknown build: the version alone
+        }
+        return VERSION + " classes";
+    }
 
     @Override
     public void run() {
@@ -23,7 +41,30 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        int code;
+        try {
+            code = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        } catch (OutOfMemoryError e) {
+            System.err.println("rafter: out of memory (" + e.getMessage() + "); give the JVM more, e.g."
+                + " RAFTER_JAVA_OPTS=-Xmx16g, or run fewer or smaller operators");
+            code = INTERNAL_ERROR;
+        }
+        System.exit(code);
+    }
+
+    /** A broken invariant: a bug in Rafter, never the user's input. */
+    public static final int INTERNAL_ERROR = 1;
+
+    /** One line for a bug report; the stack trace only with RAFTER_DEBUG set. */
+    static int internalError(Throwable e, PrintWriter err) {
+        String what = e.getClass().getSimpleName() + (e.getMessage() == null ? ""
+            : ": " + e.getMessage().lines().findFirst().orElse(""));
+        err.println("rafter: internal error (a bug in Rafter, not in your input): " + what
+            + " -- please report it with the command line and input files (RAFTER_DEBUG=1 prints the stack trace)");
+        if (System.getenv("RAFTER_DEBUG") != null) {
+            e.printStackTrace(err);
+        }
+        return INTERNAL_ERROR;
     }
 
     /** Runs one command line; bad input becomes one line on {@code err} and exit code 2, never a stack trace. */
@@ -37,17 +78,34 @@ public final class Main implements Runnable {
                 return BAD_INPUT;
             }
             if (e instanceof UncheckedIOException) {
-                err.println("rafter: " + e.getMessage());
+                err.println("rafter: " + e.getMessage().lines().findFirst().orElse("cannot read or write a file"));
                 return BAD_INPUT;
             }
-            throw e;
+            return internalError(e, err);
         });
         cli.setParameterExceptionHandler((e, a) -> {
-            err.println("rafter: " + e.getMessage().lines().findFirst().orElse("bad arguments")
-                + " (see 'rafter " + commandName(e.getCommandLine()) + " --help')");
+            err.println("rafter: " + parameterMessage(e) + " (see 'rafter " + commandName(e.getCommandLine())
+                + " --help')");
             return BAD_INPUT;
         });
         return cli.execute(args);
+    }
+
+    /** picocli's message in one line; a missing option is named as the user types it. */
+    static String parameterMessage(CommandLine.ParameterException e) {
+        if (e instanceof CommandLine.MissingParameterException m && !m.getMissing().isEmpty()) {
+            java.util.List<String> names = new java.util.ArrayList<>();
+            for (CommandLine.Model.ArgSpec arg : m.getMissing()) {
+                if (arg instanceof CommandLine.Model.OptionSpec o) {
+                    names.add(o.longestName() + " " + o.paramLabel());
+                } else {
+                    names.add(arg.paramLabel());
+                }
+            }
+            boolean oneOf = m.getMessage().contains("specify one of these");
+            return "missing " + (oneOf ? "one of " + String.join(" or ", names) : String.join(", ", names));
+        }
+        return e.getMessage().lines().findFirst().orElse("bad arguments");
     }
 
     private static String commandName(CommandLine c) {

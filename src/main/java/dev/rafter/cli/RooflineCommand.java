@@ -2,7 +2,9 @@ package dev.rafter.cli;
 
 import dev.rafter.roofline.Roofline;
 import dev.rafter.roofline.RooflineReport;
+import dev.rafter.report.OutputFolder;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,11 +24,16 @@ public final class RooflineCommand extends CommandBase implements Callable<Integ
 
     @Override
     public Integer call() {
-        Roofline roofline = new Roofline(hardware.load());
-        RooflineReport.run(roofline, source.source(), out, out());
-        if (out != null) {
-            out().printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));
+        if (out == null) {
+            RooflineReport.run(new Roofline(hardware.load()), source.source(), null, out());
+            return Main.OK;
         }
+        try (OutputFolder folder = OutputFolder.open(out, "--out", List.of("roofline.png", "roofline.csv"))) {
+            Roofline roofline = new Roofline(hardware.load());
+            RooflineReport.run(roofline, source.source(), folder.staging(), out());
+            folder.commit();
+        }
+        out().printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));
         return Main.OK;
     }
 }

@@ -5,11 +5,13 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.Comparison;
 import dev.rafter.report.MeasuredTimes;
+import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.report.StallChart;
 import dev.rafter.report.TimelineChart;
 import dev.rafter.roofline.RooflineReport;
 import dev.rafter.sim.Device;
+import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.Simulation;
 import dev.rafter.sim.trace.CsvEventSink;
 import dev.rafter.sim.trace.PerfettoSink;
@@ -59,11 +61,24 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         if (!csv && !perfetto && !events.equals("none")) {
             throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
         }
-        HardwareSpec hw = hardware.load();
-        var operators = source.source();
-        try (AtomicFile.Pending ops = new AtomicFile.Pending(out.resolve("ops.csv"));
-             AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(out.resolve("events.csv")) : null;
-             AtomicFile.Pending trace = perfetto ? new AtomicFile.Pending(out.resolve("trace.json")) : null) {
+        try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
+            HardwareSpec hw = hardware.load();
+            var operators = source.source();
+            RunLimits.check(hw, operators);
+            run(hw, operators, folder, csv, perfetto, window, comparison);
+        }
+        return Main.OK;
+    }
+
+    /** Every file simulate may write, in the order they are moved into --out: the summary last. */
+    static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
+        "summary.json");
+
+    private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, OutputFolder folder, boolean csv,
+                     boolean perfetto, long[] window, Comparison comparison) {
+        try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
+             AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(folder.path("events.csv")) : null;
+             AtomicFile.Pending trace = perfetto ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
             List<TraceSink> sinks = new ArrayList<>();
             if (eventsCsv != null) {
                 sinks.add(new CsvEventSink(eventsCsv.writer(), Device.coreClock(hw)));
@@ -112,17 +127,17 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (trace != null) {
                 trace.commit();
             }
-            stalls.write(out.resolve("stalls.png"));
+            stalls.write(folder.path("stalls.png"));
             if (timeline != null) {
-                timeline.write(out.resolve("timeline.png"));
+                timeline.write(folder.path("timeline.png"));
             }
-            AtomicFile.write(out.resolve("summary.json"), w -> w.write(SimulationReport.json(summary)));
+            AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
+            folder.commit();
             print(summary, result);
             if (comparison != null) {
                 comparison.lines().forEach(out()::println);
             }
         }
-        return Main.OK;
     }
 
     private long[] window() {

@@ -34,9 +34,30 @@ public final class SourceOptions {
         return (from.workload != null ? "workload " + from.workload : "trace " + from.trace) + ", phase " + phase;
     }
 
+    /**
+     * The content hash of the operators: the trace file's bytes, or the workload as loaded (so comments do not
+     * count), with the phases; sweep points are keyed by it.
+     */
+    public String contentHash() {
+        String what = from.workload != null
+            ? "workload " + dev.rafter.sweep.SweepKey.sha256(Workload.load(from.workload).toString())
+            : "trace " + dev.rafter.sweep.SweepKey.sha256(checkedTrace());
+        return dev.rafter.sweep.SweepKey.sha256(what + ", phase " + phase);
+    }
+
+    /** The trace file, refused at once if it is not a regular file (a pipe or device would block the reader). */
+    private Path checkedTrace() {
+        dev.rafter.config.InputFiles.checkRegular(from.trace, Long.MAX_VALUE);
+        return from.trace;
+    }
+
     public OperatorSource source() {
         Set<Phase> phases = phases();
-        return from.workload != null ? OperatorSource.of(Workload.load(from.workload), phases)
-            : OperatorSource.ofTrace(from.trace, phases);
+        if (from.workload != null) {
+            Workload w = Workload.load(from.workload);
+            dev.rafter.sim.RunLimits.check(w);
+            return OperatorSource.of(w, phases);
+        }
+        return OperatorSource.ofTrace(checkedTrace(), phases);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rafter.cli;
 
+import dev.rafter.report.OutputFolder;
 import dev.rafter.sweep.Sweep;
 import dev.rafter.sweep.SweepPlan;
 import dev.rafter.sweep.SweepReport;
@@ -36,15 +37,23 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
     @Override
     public Integer call() {
-        if (jobs < 1 || jobs > 256) {
-            throw new dev.rafter.config.InputException("--jobs: expected 1..256, got " + jobs);
+        if (jobs < 1 || jobs > 1024) {
+            throw new dev.rafter.config.InputException("--jobs: expected 1..1024, got " + jobs);
         }
         SweepPlan plan = SweepPlan.parse(vary);
         source.phases();
-        out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
-        List<Sweep.Point> points = new Sweep(hardware.hardware, hardware.overrides, plan, source::source,
-            source.describe(), out, resume, out()).run(jobs);
-        SweepReport.write(plan, points, out, out());
+        try (OutputFolder folder = OutputFolder.open(out, "--out", List.of("sweep.png", "sweep.csv"))) {
+            String points = OutputFolder.kind(out.resolve("points"));
+            if (points != null && !points.equals("a directory")) {
+                throw new dev.rafter.config.InputException("--out " + out + ": " + out.resolve("points") + " is "
+                    + points + ", expected the directory of point summaries");
+            }
+            out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
+            List<Sweep.Point> done = new Sweep(hardware.hardware, hardware.overrides, plan, source::source,
+                source.describe(), source.contentHash(), Main.build(), out, resume, out()).run(jobs);
+            SweepReport.write(plan, done, folder.staging(), out, out());
+            folder.commit();
+        }
         return Main.OK;
     }
 }

@@ -1,7 +1,10 @@
 package dev.rafter.cli;
 
+import dev.rafter.config.InputException;
 import dev.rafter.report.AtomicFile;
+import dev.rafter.report.OutputFolder;
 import dev.rafter.validation.Validation;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,13 +17,28 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
     @Option(names = "--out", paramLabel = "DIR", description = "write validation.csv here")
     Path out;
 
-    @Option(names = "--cases", paramLabel = "DIR", defaultValue = "validation",
-        description = "directory of validation cases (default: ${DEFAULT-VALUE})")
+    @Option(names = "--cases", paramLabel = "DIR",
+        description = "directory of validation cases (default: validation/ of the Rafter checkout that runs)")
     Path cases;
 
     @Override
     public Integer call() {
-        List<Validation.Check> checks = new Validation(cases).run();
+        Path dir = cases != null ? cases : defaultCases();
+        if (!Files.isDirectory(dir)) {
+            throw new InputException("--cases " + dir + ": not a directory of validation cases");
+        }
+        OutputFolder folder = out == null ? null : OutputFolder.open(out, "--out", List.of("validation.csv"));
+        try {
+            return run(dir, folder);
+        } finally {
+            if (folder != null) {
+                folder.close();
+            }
+        }
+    }
+
+    private int run(Path dir, OutputFolder folder) {
+        List<Validation.Check> checks = new Validation(dir).run();
         long failed = 0;
         for (Validation.Check c : checks) {
             if (!c.passed()) {
@@ -29,16 +47,35 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
             out().printf("%-4s %-13s %-40s expected %-14.6g simulated %-14.6g %s%n", c.passed() ? "ok" : "FAIL",
                 c.suite(), c.name(), c.expected(), c.simulated(), c.comparison());
         }
-        if (out != null) {
-            AtomicFile.write(out.resolve("validation.csv"), w -> {
+        if (folder != null) {
+            AtomicFile.write(folder.path("validation.csv"), w -> {
                 w.write("suite,name,expected,simulated,comparison,passed\n");
                 for (Validation.Check c : checks) {
                     w.write(c.suite() + "," + c.name() + "," + c.expected() + "," + c.simulated() + ",\""
                         + c.comparison() + "\"," + c.passed() + "\n");
                 }
             });
+            folder.commit();
         }
         out().printf("%d passed, %d failed%n", checks.size() - failed, failed);
         return failed == 0 ? Main.OK : Main.CHECK_FAILED;
+    }
+
+    /**
+     * {@code validation/} of the checkout this Rafter runs from (the jar is {@code target/rafter.jar}, the classes
+     * {@code target/classes}), so validate works from any working directory; {@code ./validation} as a fallback.
+     */
+    static Path defaultCases() {
+        try {
+            Path code = Path.of(ValidateCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path checkout = code.toAbsolutePath().getParent() == null ? null : code.toAbsolutePath().getParent()
+                .getParent();
+            if (checkout != null && Files.isDirectory(checkout.resolve("validation"))) {
+                return checkout.resolve("validation");
+            }
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // fall back to the working directory
+        }
+        return Path.of("validation");
     }
 }

@@ -1,14 +1,13 @@
 package dev.rafter.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -26,7 +25,11 @@ import java.util.function.Supplier;
  * the file (or the {@code --set} that caused them) and the dotted key path.
  */
 public final class Section {
-    private static final YAMLMapper YAML = new YAMLMapper();
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+        .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private static final java.util.regex.Pattern TRAILING_BLANKS = java.util.regex.Pattern.compile("[ \t]+(?=\r?$)",
+        java.util.regex.Pattern.MULTILINE);
 
     private final Root root;
     private final ObjectNode node;
@@ -51,29 +54,35 @@ public final class Section {
         }
     }
 
-    /** Parses a YAML file into a section; a missing, unreadable or malformed file is bad input. */
+    /**
+     * Parses a YAML file into a section; a missing, unreadable, oversized, non-regular (pipe, device, directory) or
+     * malformed file is bad input, and so are duplicate keys and a second YAML document.
+     */
     public static Section load(Path file) {
-        String name = file.toString();
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new InputException(name + ": file not found");
-        } catch (IOException e) {
-            throw new InputException(name + ": cannot read file (" + e.getMessage() + ")");
-        }
-        return parse(name, text);
+        return parse(file.toString(), InputFiles.readText(file, InputFiles.MAX_MODEL_BYTES));
     }
 
     public static Section parse(String name, String text) {
+        // Trailing blanks (tabs included, which the YAML scanner rejects after a value) mean nothing in a model file.
+        text = TRAILING_BLANKS.matcher(text).replaceAll("");
         JsonNode tree;
-        try {
-            tree = YAML.readTree(text);
+        try (JsonParser parser = YAML.getFactory().createParser(text)) {
+            tree = YAML.readTree(parser);
+            if (tree != null && parser.nextToken() != null) {
+                throw new InputException(name + ":" + parser.currentLocation().getLineNr()
+                    + ": a second YAML document ('---'); expected one mapping per file");
+            }
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            String line = at == null ? "" : ":" + at.getLineNr();
-            throw new InputException(name + line + ": malformed YAML (" + e.getOriginalMessage().lines().findFirst()
-                .orElse("parse error") + ")");
+            String line = at == null || at.getLineNr() < 1 ? "" : ":" + at.getLineNr();
+            String why = e.getOriginalMessage().lines().findFirst().orElse("parse error");
+            if (why.startsWith("Duplicate field")) {
+                throw new InputException(name + line + ": duplicate key " + why.substring("Duplicate field".length())
+                    .trim() + " (a key may appear once per mapping)");
+            }
+            throw new InputException(name + line + ": malformed YAML (" + InputFiles.shorten(why) + ")");
+        } catch (IOException e) {
+            throw new InputException(name + ": cannot read file (" + e.getMessage() + ")");
         }
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new InputException(name + ": file is empty, expected a YAML mapping");
@@ -91,6 +100,10 @@ public final class Section {
      */
     public Section override(List<String> assignments) {
         for (String assignment : assignments) {
+            if (assignment.length() > 1000 || assignment.indexOf('\n') >= 0 || assignment.indexOf('\0') >= 0) {
+                throw new InputException("--set " + InputFiles.shorten(assignment)
+                    + ": expected one line KEY=VALUE of at most 1000 characters");
+            }
             int eq = assignment.indexOf('=');
             if (eq <= 0 || eq == assignment.length() - 1) {
                 throw new InputException("--set " + assignment + ": expected KEY=VALUE, e.g. clock_mhz=1200");
@@ -179,7 +192,7 @@ public final class Section {
     public Section section(String key) {
         JsonNode v = value(key, true);
         if (!v.isObject()) {
-            throw error(key, "expected a section (a YAML mapping), got '" + v.asText() + "'");
+            throw error(key, "expected a section (a YAML mapping), got '" + InputFiles.shorten(v.asText()) + "'");
         }
         return new Section(root, (ObjectNode) v, path(key));
     }
@@ -212,7 +225,7 @@ public final class Section {
         List<Double> out = new ArrayList<>();
         for (JsonNode item : v) {
             if (!item.isNumber()) {
-                throw error(key, "expected numbers only, got '" + item.asText() + "'");
+                throw error(key, "expected numbers only, got '" + InputFiles.shorten(item.asText()) + "'");
             }
             out.add(item.asDouble());
         }
@@ -227,6 +240,25 @@ public final class Section {
         return v.asText();
     }
 
+    /**
+     * A path to another file, written relative to this file's directory: it must be a string (not a number or a
+     * boolean) naming an existing regular file.
+     */
+    public Path file(String key) {
+        JsonNode v = value(key, true);
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw error(key, "expected a path to a file (relative to " + root.file + "), got '"
+                + InputFiles.shorten(v.asText()) + "'");
+        }
+        Path p = directory().resolve(v.asText()).normalize();
+        try {
+            InputFiles.checkRegular(p, InputFiles.MAX_MODEL_BYTES);
+        } catch (InputException e) {
+            throw error(key, e.getMessage());
+        }
+        return p;
+    }
+
     public String string(String key, String fallback) {
         return has(key) ? string(key) : fallback;
     }
@@ -239,7 +271,7 @@ public final class Section {
         if (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()) && Math.abs(v.asDouble()) < 9e15) {
             return (long) v.asDouble();
         }
-        throw error(key, "expected an integer, got '" + v.asText() + "'");
+        throw error(key, "expected an integer, got '" + InputFiles.shorten(v.asText()) + "'");
     }
 
     public long integer(String key, long fallback) {
@@ -262,7 +294,7 @@ public final class Section {
     public double number(String key) {
         JsonNode v = value(key, true);
         if (!v.isNumber()) {
-            throw error(key, "expected a number, got '" + v.asText() + "'" + unitHint(v.asText()));
+            throw error(key, "expected a number, got '" + InputFiles.shorten(v.asText()) + "'" + unitHint(v.asText()));
         }
         return v.asDouble();
     }
@@ -277,7 +309,7 @@ public final class Section {
         }
         JsonNode v = value(key, true);
         if (!v.isBoolean()) {
-            throw error(key, "expected true or false, got '" + v.asText() + "'");
+            throw error(key, "expected true or false, got '" + InputFiles.shorten(v.asText()) + "'");
         }
         return v.asBoolean();
     }
@@ -302,7 +334,7 @@ public final class Section {
             }
             names.add(name);
         }
-        throw error.apply("expected one of " + String.join(", ", names) + ", got '" + text + "'"
+        throw error.apply("expected one of " + String.join(", ", names) + ", got '" + InputFiles.shorten(text) + "'"
             + Names.hint(text, names));
     }
 

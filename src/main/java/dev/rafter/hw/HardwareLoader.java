@@ -56,8 +56,7 @@ public final class HardwareLoader {
             interconnect, link, kernelStart, dataType, null));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
-            hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.directory().resolve(s.string("energy"))
-                .normalize()));
+            hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.file("energy")));
         }
         s.finish();
         return hw;

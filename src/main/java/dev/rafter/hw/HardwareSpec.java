@@ -18,7 +18,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     public HardwareSpec {
         Check.nonBlank("name", name);
-        positive("clock_mhz", clockMhz, 100_000);
+        numberIn("clock_mhz", clockMhz, 1, 100_000, false); // 1 MHz .. 100 GHz
         intIn("cores", cores, 1, 1_000_000);
         // The smallest useful local tile: one array-sized output tile plus double-buffered array-sized operands.
         long tileBytes = (long) core.peArray().rows() * core.peArray().cols() * dataType.bytes();
@@ -68,7 +68,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     public record LocalBuffer(double capacityKib, int bytesPerCycle) {
         public LocalBuffer {
-            positive("capacity_kib", capacityKib, 1 << 24);
+            numberIn("capacity_kib", capacityKib, 1.0 / 1024, 1 << 24, false); // 1 byte .. 16 GiB
             intIn("bytes_per_cycle", bytesPerCycle, 1, 1 << 20);
         }
 
@@ -79,7 +79,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     public record GlobalBuffer(double capacityMib, int bytesPerCycle) {
         public GlobalBuffer {
-            positive("capacity_mib", capacityMib, 1 << 20);
+            numberIn("capacity_mib", capacityMib, 1.0 / 1024, 1 << 20, false); // 1 KiB .. 1 TiB
             intIn("bytes_per_cycle", bytesPerCycle, 1, 1 << 24);
         }
 
@@ -91,7 +91,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     public record Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib) {
         public Memory {
             intIn("channels", channels, 1, 4096);
-            positive("bandwidth_gb_per_s", bandwidthGbPerS, 1e6);
+            numberIn("bandwidth_gb_per_s", bandwidthGbPerS, 1e-3, 1e6, false); // 1 MB/s .. 1 PB/s
             numberIn("latency_ns", latencyNs, 0, 1e6, false);
             positive("capacity_gib", capacityGib, 1 << 20);
         }
@@ -119,7 +119,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     public record DeviceLink(double bandwidthGbPerS, Topology topology, boolean inSwitchReduction,
                              CollectiveAlgorithm algorithm, java.util.List<CollectiveCost> collectiveCosts) {
         public DeviceLink {
-            positive("bandwidth_gb_per_s", bandwidthGbPerS, 1e6);
+            numberIn("bandwidth_gb_per_s", bandwidthGbPerS, 1e-3, 1e6, false); // 1 MB/s .. 1 PB/s
             collectiveCosts = java.util.List.copyOf(collectiveCosts);
             if (collectiveCosts.isEmpty()) {
                 throw new InputException("collective_costs: expected at least one row");

@@ -15,6 +15,47 @@ import java.nio.file.StandardCopyOption;
 public final class AtomicFile {
     private AtomicFile() {}
 
+    /** Temporary files and staging folders in use; a shutdown hook (SIGTERM, Ctrl-C, exit) removes them. */
+    static final java.util.Set<Path> TEMPORARY = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.concurrent.atomic.AtomicLong SERIAL = new java.util.concurrent.atomic.AtomicLong();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : TEMPORARY) {
+                OutputFolder.deleteTree(p);
+            }
+        }, "rafter-remove-temporary-files"));
+    }
+
+    /** A fresh hidden temporary name beside {@code target}: {@code .NAME.PID-N.part}, registered for removal. */
+    static Path temporary(Path target) throws IOException {
+        checkTarget(target);
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "-"
+            + SERIAL.incrementAndGet() + ".part");
+        TEMPORARY.add(tmp);
+        return tmp;
+    }
+
+    /** An output replaces only a regular file: a link, pipe, device or directory there is refused, never replaced. */
+    public static void checkTarget(Path target) {
+        String kind = OutputFolder.kind(target);
+        if (kind != null && !kind.equals("file")) {
+            throw dev.rafter.config.InputException.located(target + ": is " + kind
+                + ", not a file Rafter wrote; it is not replaced (move it away or choose another output)");
+        }
+    }
+
+    private static void discard(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // best effort: the .part name already marks it as incomplete
+        }
+        TEMPORARY.remove(tmp);
+    }
+
     /** Something that writes text. */
     @FunctionalInterface
     public interface Body {
@@ -40,9 +81,7 @@ public final class AtomicFile {
         public Pending(Path target) {
             this.target = target;
             try {
-                Path dir = target.toAbsolutePath().getParent();
-                Files.createDirectories(dir);
-                this.tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".part");
+                this.tmp = temporary(target);
                 this.writer = new BufferedWriter(new java.io.OutputStreamWriter(Files.newOutputStream(tmp),
                     java.nio.charset.StandardCharsets.UTF_8), 1 << 16);
             } catch (IOException e) {
@@ -57,7 +96,9 @@ public final class AtomicFile {
         public void commit() {
             try {
                 writer.close();
+                checkTarget(target);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                TEMPORARY.remove(tmp);
                 committed = true;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
@@ -69,10 +110,10 @@ public final class AtomicFile {
             if (!committed) {
                 try {
                     writer.close();
-                    Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
-                    // best effort: the .part name already marks it as incomplete
+                    // best effort: the file is discarded anyway
                 }
+                discard(tmp);
             }
         }
     }
@@ -105,22 +146,17 @@ public final class AtomicFile {
     public static void writeFile(Path target, FileBody body) {
         Path tmp = null;
         try {
-            Path dir = target.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            tmp = dir.resolve("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + Thread.currentThread().getId() + ".part");
+            tmp = temporary(target);
             body.write(tmp);
+            checkTarget(target);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            TEMPORARY.remove(tmp);
             tmp = null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + reason(e), e);
         } finally {
             if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the .part name already marks it as incomplete
-                }
+                discard(tmp);
             }
         }
     }

@@ -35,6 +35,8 @@ public final class MeasuredTimes {
 
     public static MeasuredTimes read(Path file) {
         String name = file.toString();
+        // A measured file has a line per operator at most: a few hundred MB covers the longest traces.
+        dev.rafter.config.InputFiles.checkRegular(file, 1L << 30);
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String header = in.readLine();
             if (header == null) {

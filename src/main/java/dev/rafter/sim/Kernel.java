@@ -55,6 +55,12 @@ public final class Kernel implements Scheduler {
         if (delayPs < 0) {
             throw new IllegalStateException("cannot schedule " + delayPs + " ps in the past");
         }
+        if (delayPs > RUN_LENGTH_PS - now) {
+            // A backstop behind RunLimits: a duration too long for the clock fails here, before it could wrap.
+            throw dev.rafter.config.InputException.located("simulated time beyond " + RUN_LENGTH_PS + " ps (about "
+                + RUN_LENGTH_PS / 1_000_000_000_000_000L + " ks), the most the simulator represents: a clock_mhz or"
+                + " bandwidth far too low for the work");
+        }
         simulator.add(new Event(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action));
     }
 

@@ -2,11 +2,12 @@ package dev.rafter.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
+import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
+import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.Simulation;
 import dev.rafter.workload.OperatorSource;
 import java.io.IOException;
@@ -33,21 +34,30 @@ public final class Sweep {
     private final SweepPlan plan;
     private final Supplier<OperatorSource> source;
     private final String settings;
+    private final String sourceHash;
+    private final String rafterVersion;
     private final Path out;
     private final boolean resume;
     private final PrintWriter log;
+    private final Map<String, Integer> rerun = new java.util.TreeMap<>();
 
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
 
-    /** {@code fixed}: {@code --set} overrides applied to every point before its own values. */
+    /**
+     * {@code fixed}: {@code --set} overrides applied to every point before its own values; {@code sourceHash}: the
+     * content hash of the operators (trace bytes or workload, and phases); {@code rafterVersion}: version and build.
+     */
     public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Supplier<OperatorSource> source,
-                 String sourceDescription, Path out, boolean resume, PrintWriter log) {
+                 String sourceDescription, String sourceHash, String rafterVersion, Path out, boolean resume,
+                 PrintWriter log) {
         this.settings = "hardware " + hardware + " " + fixed + ", " + sourceDescription;
         this.hardware = hardware;
         this.fixed = fixed;
         this.plan = plan;
         this.source = source;
+        this.sourceHash = sourceHash;
+        this.rafterVersion = rafterVersion;
         this.out = out;
         this.resume = resume;
         this.log = log;
@@ -58,7 +68,15 @@ public final class Sweep {
         for (int i = 0; i < plan.size(); i++) {
             List<String> sets = new ArrayList<>(fixed);
             sets.addAll(plan.assignments(i));
-            specs.add(HardwareLoader.load(hardware, sets));
+            HardwareSpec spec = HardwareLoader.load(hardware, sets);
+            RunLimits.check(spec, source.get());
+            specs.add(spec);
+        }
+        Path pointsDir = out.resolve("points");
+        OutputFolder.requireDirectory(pointsDir, "--out");
+        OutputFolder.removeStale(pointsDir);
+        if (!resume) {
+            removePoints(pointsDir);
         }
         ObjectMapper json = new ObjectMapper();
         long start = System.nanoTime();
@@ -100,33 +118,67 @@ public final class Sweep {
                     throw new IllegalStateException("sweep interrupted", e);
                 }
             }
+            if (resume) {
+                long reused = points.stream().filter(Point::reused).count();
+                StringBuilder why = new StringBuilder();
+                rerun.forEach((k, v) -> why.append(why.length() == 0 ? "" : ", ").append(v).append(' ').append(k));
+                log.printf("resume: reused %d of %d points%s%n", reused, points.size(), why.length() == 0 ? ""
+                    : "; re-ran " + why);
+            }
             return points;
         } finally {
             pool.shutdownNow();
         }
     }
 
+    /** Without --resume, the previous sweep's point summaries go: they may belong to other inputs. */
+    private static void removePoints(Path points) {
+        try (var files = Files.newDirectoryStream(points, "*.json")) {
+            for (Path f : files) {
+                if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + points + ": " + e.getMessage(), e);
+        }
+    }
+
+    private synchronized void rerun(String reason) {
+        rerun.merge(reason, 1, Integer::sum);
+    }
+
     private Point runPoint(int index, HardwareSpec hw, ObjectMapper json) {
         Path file = out.resolve("points").resolve(plan.name(index) + ".json");
+        SweepKey key = SweepKey.of(rafterVersion, hw, sourceHash);
         if (resume && Files.exists(file)) {
-            JsonNode saved;
+            String why;
             try {
-                saved = json.readTree(file.toFile());
+                JsonNode saved = json.readTree(file.toFile());
+                Map<String, String> inputs = new java.util.HashMap<>();
+                saved.path("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(), e.getValue().asText()));
+                String changed = key.difference(inputs);
+                if (inputs.isEmpty()) {
+                    why = "saved without input hashes";
+                } else if (!changed.isEmpty()) {
+                    why = changed + " changed";
+                } else if (!saved.path("point").equals(json.valueToTree(plan.point(index)))
+                    || !saved.has("latency_s")) {
+                    why = "saved for other values";
+                } else {
+                    return new Point(index, plan.point(index), saved, true);
+                }
             } catch (IOException e) {
-                throw new InputException(file + ": cannot read the saved point (" + e.getMessage()
-                    + "); delete it to run the point again");
+                why = "unreadable";
             }
-            if (!saved.path("sweep").asText().equals(settings)) {
-                throw new InputException(file + ": saved by a sweep of '" + saved.path("sweep").asText()
-                    + "', not '" + settings + "'; use another --out or drop --resume");
-            }
-            return new Point(index, plan.point(index), saved, true);
+            rerun(why);
         }
         SimulationReport report = new SimulationReport(hw, null);
         Simulation.Result result = new Simulation(hw).run(source.get(), null, report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));
         summary.put("sweep", settings);
+        summary.put("inputs", key.toMap());
         String text = SimulationReport.json(summary);
         AtomicFile.write(file, w -> w.write(text));
         try {

@@ -1,6 +1,7 @@
 package dev.rafter.sweep;
 
 import dev.rafter.config.InputException;
+import dev.rafter.config.InputFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,31 +19,55 @@ public record SweepPlan(List<String> paths, List<List<String>> values) {
         for (String v : varies) {
             int eq = v.indexOf('=');
             if (eq <= 0 || eq == v.length() - 1) {
-                throw new InputException("--vary " + v + ": expected PATH=v1,v2,..., e.g. clock_mhz=600,1000");
+                throw new InputException("--vary " + InputFiles.shorten(v)
+                    + ": expected PATH=v1,v2,..., e.g. clock_mhz=600,1000");
             }
             String path = v.substring(0, eq).trim();
             if (paths.contains(path)) {
-                throw new InputException("--vary " + v + ": '" + path + "' is varied twice");
+                throw new InputException("--vary " + InputFiles.shorten(v) + ": '" + path + "' is varied twice");
             }
             List<String> vs = new ArrayList<>();
-            for (String x : v.substring(eq + 1).split(",")) {
+            for (String x : v.substring(eq + 1).split(",", -1)) {
                 if (x.isBlank()) {
-                    throw new InputException("--vary " + v + ": empty value in the list");
+                    throw new InputException("--vary " + InputFiles.shorten(v) + ": empty value in the list");
+                }
+                if (vs.contains(x.trim())) {
+                    throw new InputException("--vary " + InputFiles.shorten(v) + ": value '" + InputFiles.shorten(x.trim())
+                        + "' is given twice");
                 }
                 vs.add(x.trim());
             }
             paths.add(path);
             values.add(vs);
         }
-        return new SweepPlan(paths, values);
+        SweepPlan plan = new SweepPlan(paths, values);
+        long n = plan.count();
+        if (n > MAX_POINTS) {
+            throw new InputException("--vary: " + String.join(" x ", values.stream().map(x -> "" + x.size()).toList())
+                + " = " + n + " points, beyond the limit of " + MAX_POINTS + " per sweep");
+        }
+        return plan;
     }
 
-    public int size() {
-        int n = 1;
+    /** Points of one sweep: every point's device is loaded and checked before the first runs. */
+    public static final long MAX_POINTS = 100_000;
+
+    /** The number of points, with overflow checked (Long.MAX_VALUE stands for "beyond any count"). */
+    public long count() {
+        long n = 1;
         for (List<String> v : values) {
-            n *= v.size();
+            try {
+                n = Math.multiplyExact(n, (long) v.size());
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
         }
         return n;
+    }
+
+    /** The number of points of a parsed plan (at most {@link #MAX_POINTS}). */
+    public int size() {
+        return (int) Math.min(count(), Integer.MAX_VALUE);
     }
 
     /** Point {@code i}: path -> value, in axis order. */
@@ -67,11 +92,22 @@ public record SweepPlan(List<String> paths, List<List<String>> values) {
         return out;
     }
 
-    /** A file-name-safe name of the point, e.g. {@code clock_mhz-1000__core.local_buffer.capacity_kib-64}. */
+    /**
+     * A file-name-safe name of the point, e.g. {@code clock_mhz-1000__core.local_buffer.capacity_kib-64}. When a
+     * value had to be changed to be safe, or the name would be long, it is cut and ends with a hash of the exact
+     * point, so names stay unique and below file-system limits.
+     */
     public String name(int i) {
-        StringBuilder sb = new StringBuilder();
-        point(i).forEach((k, v) -> sb.append(sb.length() == 0 ? "" : "__").append(k).append('-')
-            .append(v.replaceAll("[^A-Za-z0-9._-]", "_")));
-        return sb.toString();
+        StringBuilder raw = new StringBuilder();
+        point(i).forEach((k, v) -> raw.append(raw.length() == 0 ? "" : "__").append(k).append('-').append(v));
+        String safe = raw.toString().replaceAll("[^A-Za-z0-9._-]", "_");
+        if (safe.equals(raw.toString()) && safe.length() <= MAX_NAME) {
+            return safe;
+        }
+        String hash = SweepKey.sha256(raw.toString()).substring(0, 16);
+        return safe.substring(0, Math.min(safe.length(), MAX_NAME - 17)) + "~" + hash;
     }
+
+    /** Longest point name: a file name is at most 255 bytes, and ".json" and temporary suffixes are added. */
+    static final int MAX_NAME = 160;
 }

@@ -45,8 +45,9 @@ public final class SweepReport {
         return p == null ? Double.NaN : p.get("latency_s").asDouble();
     }
 
-    public static void write(SweepPlan plan, List<Sweep.Point> points, Path out, PrintWriter log) {
-        AtomicFile.write(out.resolve("sweep.csv"), w -> {
+    /** Writes sweep.csv and sweep.png into {@code dir}; messages name {@code out}, where they end up. */
+    public static void write(SweepPlan plan, List<Sweep.Point> points, Path dir, Path out, PrintWriter log) {
+        AtomicFile.write(dir.resolve("sweep.csv"), w -> {
             w.write(String.join(",", plan.paths()) + "," + String.join(",", METRICS) + "\n");
             for (Sweep.Point p : points) {
                 StringBuilder sb = new StringBuilder(String.join(",", p.values().values()));
@@ -56,7 +57,7 @@ public final class SweepReport {
                 w.write(sb + "\n");
             }
         });
-        chart(plan, points, out.resolve("sweep.png"));
+        chart(plan, points, dir.resolve("sweep.png"));
         Sweep.Point best = null;
         for (Sweep.Point p : points) {
             double edp = metrics(p.summary())[7];

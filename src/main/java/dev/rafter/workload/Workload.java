@@ -30,6 +30,38 @@ public record Workload(TransformerSpec model, RunSpec run) {
             throw new InputException("run.prompt_tokens: prompt " + run.promptTokens() + " + output "
                 + run.outputTokens() + " tokens exceed the context length " + model.contextLength());
         }
+        // Derived shapes must stay within what a trace row may hold (TraceCsv's bounds), so no count overflows.
+        long tokens = (long) run.batch() * run.promptTokens();
+        long scoreRows = (long) run.promptTokens() * (model.heads() / model.kvHeads());
+        if (scoreRows > TraceCsv.MAX_DIMENSION) {
+            throw new InputException("run.prompt_tokens: prompt_tokens " + run.promptTokens() + " x "
+                + model.heads() / model.kvHeads() + " query heads per KV head = " + scoreRows
+                + " rows of the attention scores is beyond the supported " + TraceCsv.MAX_DIMENSION);
+        }
+        if (tokens > TraceCsv.MAX_DIMENSION) {
+            throw new InputException("run.batch: batch " + run.batch() + " x prompt_tokens " + run.promptTokens()
+                + " = " + tokens + " tokens is beyond the supported " + TraceCsv.MAX_DIMENSION
+                + " rows of one GEMM");
+        }
+        long kvLength = (long) run.promptTokens() + run.outputTokens();
+        long heads = model.heads() / tp;
+        long widest = Math.max(Math.max(model.dModel(), model.ffnDim() / tp),
+            Math.max((long) model.expertsPerToken() * model.dModel(), heads * kvLength));
+        if (widest > TraceCsv.MAX_ELEMENTS / tokens) {
+            throw new InputException("run.batch: " + tokens + " tokens x " + widest + " elements per token is beyond"
+                + " the supported " + TraceCsv.MAX_ELEMENTS + " elements of one operator");
+        }
+        if (kvLength > TraceCsv.MAX_DIMENSION) {
+            throw new InputException("run.output_tokens: a KV length of " + kvLength + " is beyond the supported "
+                + TraceCsv.MAX_DIMENSION);
+        }
+    }
+
+    /** Operators a full run lowers to (prefill and every decode step), for the limits checked before a run. */
+    public long operatorCount() {
+        long perLayer = 16L + (model.experts() > 1 ? 3L + 5L * model.experts() : 3L);
+        long perPass = perLayer * run.layers() + 2;
+        return perPass * (1L + run.decodeSteps());
     }
 
     public static Workload load(Path file) {

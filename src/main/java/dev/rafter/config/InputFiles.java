@@ -1,0 +1,105 @@
+package dev.rafter.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * The front door for every input file: it must be a regular file (a FIFO, device or directory is refused at once,
+ * before anything is opened, so nothing can hang or fill memory) of bounded size, and text is UTF-8 with an
+ * optional byte-order mark and any line ending.
+ */
+public final class InputFiles {
+    /** Model files (hardware, workload, energy tables) are a few KiB; 1 MiB is far beyond any real one. */
+    public static final long MAX_MODEL_BYTES = 1L << 20;
+    /** The longest line accepted in a model file. */
+    public static final int MAX_LINE_CHARS = 10_000;
+
+    private InputFiles() {}
+
+    /**
+     * Checks that {@code file} is a regular file (symbolic links are followed) of at most {@code maxBytes}; returns
+     * its size. Bad input names the file and what it is instead.
+     */
+    public static long checkRegular(Path file, long maxBytes) {
+        String name = file.toString();
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw InputException.located(name + ": file not found");
+        } catch (IOException e) {
+            throw InputException.located(name + ": cannot read file (" + e.getMessage() + ")");
+        }
+        if (a.isDirectory()) {
+            throw InputException.located(name + ": is a directory, expected a file");
+        }
+        if (!a.isRegularFile()) {
+            throw InputException.located(name + ": is not a regular file (a pipe, device or socket), expected a file");
+        }
+        if (a.size() > maxBytes) {
+            throw InputException.located(name + ": " + a.size() + " bytes is beyond the limit of " + maxBytes
+                + " bytes for this kind of file");
+        }
+        return a.size();
+    }
+
+    /**
+     * Reads a model file as text: a regular file of at most {@code maxBytes} (checked before and while reading),
+     * strict UTF-8, a leading byte-order mark dropped, no NUL and no line longer than {@link #MAX_LINE_CHARS}.
+     */
+    public static String readText(Path file, long maxBytes) {
+        String name = file.toString();
+        checkRegular(file, maxBytes);
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+        } catch (NoSuchFileException e) {
+            throw InputException.located(name + ": file not found");
+        } catch (IOException e) {
+            throw InputException.located(name + ": cannot read file (" + e.getMessage() + ")");
+        }
+        if (bytes.length > maxBytes) {
+            throw InputException.located(name + ": beyond the limit of " + maxBytes + " bytes for this kind of file");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw InputException.located(name + ": not UTF-8 text");
+        }
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\0') {
+                throw InputException.located(name + ":" + line + ": a NUL character; expected text");
+            }
+            if (c == '\n') {
+                line++;
+                lineStart = i + 1;
+            } else if (i - lineStart >= MAX_LINE_CHARS) {
+                throw InputException.located(name + ":" + line + ": line longer than " + MAX_LINE_CHARS
+                    + " characters");
+            }
+        }
+        return text;
+    }
+
+    /** A value quoted in a message, cut to a readable length. */
+    public static String shorten(String value) {
+        String oneLine = value.replaceAll("[\\r\\n\\t]", " ");
+        return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.rafter.sweep;
+
+import dev.rafter.energy.EnergyModel;
+import dev.rafter.hw.HardwareSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a sweep point's result depends on, as content hashes: the device as loaded (the hardware file with every
+ * {@code --set} and {@code --vary} value applied), its energy tables, the operators (the trace file's bytes or the
+ * workload as loaded, and the phases), and Rafter's version and build. {@code --resume} reuses a saved point only
+ * when all of them are equal, and says which differ otherwise.
+ */
+public record SweepKey(String rafter, String hardware, String energy, String source) {
+
+    public static SweepKey of(String rafterVersion, HardwareSpec hw, String sourceHash) {
+        return new SweepKey(rafterVersion, sha256(hw.withEnergy(null).toString()), sha256(energyText(hw.energy())),
+            sourceHash);
+    }
+
+    /** The energy tables as canonical text (records print their arrays by identity, so they are spelled out). */
+    static String energyText(EnergyModel e) {
+        if (e == null) {
+            return "none";
+        }
+        StringBuilder sb = new StringBuilder(e.name()).append('|').append(e.nominalVoltage()).append('|')
+            .append(e.macPj()).append('|').append(e.vectorFlopPj()).append('|');
+        e.sramReadTable().forEach(r -> sb.append(Arrays.toString(r)));
+        sb.append('|').append(e.sramWriteToRead()).append('|').append(e.sramLeakageUwPerKib()).append('|')
+            .append(e.sramCell()).append('|').append(e.lowStandbyLeakageFactor()).append('|')
+            .append(e.memoryPjPerBit()).append('|').append(e.linkPjPerBit()).append('|');
+        e.voltageCurve().forEach(r -> sb.append(Arrays.toString(r)));
+        return sb.toString();
+    }
+
+    public Map<String, String> toMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("rafter", rafter);
+        m.put("hardware", hardware);
+        m.put("energy", energy);
+        m.put("operators", source);
+        return m;
+    }
+
+    /** Why a saved point with key {@code saved} is not this one: "" when equal. */
+    public String difference(Map<String, String> saved) {
+        Map<String, String> now = toMap();
+        String[] words = {"Rafter version", "hardware (file or --set/--vary values)", "energy tables",
+            "trace or workload"};
+        int i = 0;
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            if (!e.getValue().equals(saved.get(e.getKey()))) {
+                return words[i];
+            }
+            i++;
+        }
+        return "";
+    }
+
+    public static String sha256(String text) {
+        return hex(digest().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The hash of a file's bytes, streamed. */
+    public static String sha256(Path file) {
+        MessageDigest d = digest();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                d.update(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return hex(d.digest());
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02x", x));
+        }
+        return sb.toString();
+    }
+}
