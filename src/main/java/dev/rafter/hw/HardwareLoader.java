@@ -1,6 +1,8 @@
 package dev.rafter.hw;
 
+import dev.rafter.config.InputException;
 import dev.rafter.config.Section;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -36,8 +38,11 @@ public final class HardwareLoader {
         HardwareSpec.GlobalBuffer global = gb.build(() -> new HardwareSpec.GlobalBuffer(
             gb.number("capacity_mib"), gb.int32("bytes_per_cycle")));
         Section m = s.section("memory");
+        HardwareSpec.MemoryModel memoryModel = m.choice("model", HardwareSpec.MemoryModel.class,
+            HardwareSpec.MemoryModel.SIMPLE);
+        MemoryTiming timing = m.has("timing") ? memoryTiming(s, m.string("timing")) : null;
         HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
-            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib")));
+            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
         Section ic = s.section("interconnect");
         HardwareSpec.Interconnect interconnect = ic.build(() -> new HardwareSpec.Interconnect(
             ic.int32("bytes_per_cycle"), ic.int32("latency_cycles")));
@@ -91,6 +96,15 @@ public final class HardwareLoader {
             });
         }
         return link;
+    }
+
+    /** A DRAM standard's table, relative to the hardware file (e.g. {@code ../memory/hbm3.yaml}). */
+    private static MemoryTiming memoryTiming(Section s, String relative) {
+        Path file = s.directory().resolve(relative).normalize();
+        if (!Files.isRegularFile(file)) {
+            throw InputException.located(s.file() + ": memory.timing: no such file " + file);
+        }
+        return MemoryTiming.load(file);
     }
 
 }

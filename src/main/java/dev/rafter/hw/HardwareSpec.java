@@ -88,12 +88,24 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public record Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib) {
+    /** How a memory channel is timed: a bandwidth-and-latency server, or banks and rows from a DRAM standard. */
+    public enum MemoryModel { SIMPLE, BANKED }
+
+    /**
+     * {@code latencyNs} is the fixed path (controller, NoC, L2 miss path) added to every access; the banked model
+     * adds the DRAM core timing of {@code timing} (a standard's table, null unless given) on top.
+     */
+    public record Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib,
+                         MemoryModel model, MemoryTiming timing) {
         public Memory {
             intIn("channels", channels, 1, 4096);
             numberIn("bandwidth_gb_per_s", bandwidthGbPerS, 1e-3, 1e6, false); // 1 MB/s .. 1 PB/s
             numberIn("latency_ns", latencyNs, 0, 1e6, false);
             positive("capacity_gib", capacityGib, 1 << 20);
+            if (model == MemoryModel.BANKED && timing == null) {
+                throw new InputException("timing: required when model is banked (a standard's table, e.g. "
+                    + "timing: ../memory/hbm3.yaml)");
+            }
         }
 
         public double bytesPerSecond() {

@@ -8,8 +8,8 @@ import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.Hbm;
-import dev.rafter.sim.component.HbmChannel;
 import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.component.MemoryModels;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.message.LinkTransfer;
@@ -58,13 +58,9 @@ public final class Device {
         Track globalTrack = tracks.get(t++);
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink, tracks.get(t++));
-        HbmChannel[] channels = new HbmChannel[hw.memory().channels()];
-        double perChannel = hw.memoryBytesPerS() / channels.length;
-        long latency = Math.round(hw.memory().latencyNs() * 1000);
-        for (int c = 0; c < channels.length; c++) {
-            channels[c] = new HbmChannel(scheduler, sink, tracks.get(t++), perChannel, latency);
-        }
-        this.hbm = new Hbm(channels);
+        this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink,
+            tracks.subList(t, t + hw.memory().channels())));
+        t += hw.memory().channels();
         this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes());
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.

@@ -6,7 +6,7 @@ import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Core;
-import dev.rafter.sim.component.HbmChannel;
+import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.TeeSink;
 import dev.rafter.sim.trace.TraceSink;
@@ -164,7 +164,7 @@ public final class Simulation {
     /** Bytes sent equal bytes received on every link and channel. */
     private void checkConservation(Device d) {
         long channelBytes = 0;
-        for (HbmChannel c : d.hbm().channels()) {
+        for (MemoryChannel c : d.hbm().channels()) {
             channelBytes += c.bytesMoved();
         }
         long loads = 0;

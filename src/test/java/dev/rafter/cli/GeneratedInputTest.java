@@ -79,6 +79,7 @@ class GeneratedInputTest {
         int cases = Integer.getInteger("rafter.generated.cases", 160);
         long seed = Long.getLong("rafter.generated.seed", 7);
         String energy = Path.of("models/energy/45nm.yaml").toAbsolutePath().toString();
+        String memory = Path.of("models/memory").toAbsolutePath() + "/";
         List<Kind> kinds = List.of(
             new Kind("hardware", Path.of("models/hardware/a100.yaml"),
                 List.of("roofline", "--hardware", "FILE", "--trace", "traces/gemm-small.csv", "--out", "OUT")),
@@ -94,14 +95,15 @@ class GeneratedInputTest {
         for (int i = 0; i < cases; i++) {
             Kind kind = kinds.get(i % kinds.size());
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
-            String text = Files.readString(kind.valid()).replace("../energy/45nm.yaml", energy);
+            String text = Files.readString(kind.valid()).replace("../energy/45nm.yaml", energy)
+                .replace("../memory/", memory);
             String mutated = m.apply().apply(text, random);
             Path file = tmp.resolve("case" + i + ".yaml");
             Files.write(file, m.name().equals("not-utf8") ? mutated.getBytes(StandardCharsets.ISO_8859_1)
                 : mutated.getBytes(StandardCharsets.UTF_8));
             Path hw = tmp.resolve("hw" + i + ".yaml");
             Files.writeString(hw, Files.readString(Path.of("models/hardware/a100.yaml"))
-                .replace("../energy/45nm.yaml", file.toString()));
+                .replace("../energy/45nm.yaml", file.toString()).replace("../memory/", memory));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);

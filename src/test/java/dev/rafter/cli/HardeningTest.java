@@ -30,7 +30,8 @@ class HardeningTest {
 
     static String a100Text() throws Exception {
         return Files.readString(Path.of(A100)).replace("../energy/45nm.yaml",
-            Path.of("models/energy/45nm.yaml").toAbsolutePath().toString());
+            Path.of("models/energy/45nm.yaml").toAbsolutePath().toString())
+            .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/");
     }
 
     private Path write(String name, String text) throws Exception {

@@ -27,7 +27,7 @@ class RooflineTest {
         assertEquals(11.9e-3, b.computeS(), 0.05e-3);
         double bytes = 2.0 * (16384.0 * 12288 + 12288.0 * 9216 + 16384.0 * 9216);
         assertEquals(bytes, b.bytes(), 0);
-        assertEquals(bytes / 2048e9, b.memoryS(), 1e-12);
+        assertEquals(bytes / 2039e9, b.memoryS(), 1e-12);
         assertEquals("compute", b.bound());
         assertEquals(b.computeS(), b.seconds(), 0);
     }

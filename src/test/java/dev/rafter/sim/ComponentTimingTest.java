@@ -38,9 +38,9 @@ class ComponentTimingTest {
         // 1 byte per ns (1 GB/s), 40 ns latency: 1000 B take 1000 ns on the channel.
         new Kernel().run(s -> {
             HbmChannel ch = new HbmChannel(s, sink, track("ch0"), 1e9, 40_000);
-            ch.access(0, 1000, false, () -> done.add(s.now()));
-            ch.access(0, 500, false, () -> done.add(s.now()));
-            s.schedule(2_000_000, () -> ch.access(0, 100, true, () -> done.add(s.now())));
+            ch.access(0, 0, 1000, false, () -> done.add(s.now()));
+            ch.access(0, 0, 500, false, () -> done.add(s.now()));
+            s.schedule(2_000_000, () -> ch.access(0, 0, 100, true, () -> done.add(s.now())));
         });
         assertEquals(List.of(1_040_000L, 1_540_000L, 2_140_000L), done);
         assertEquals(new Slice("ch0", SliceKind.HBM_READ, 1_000_000, 1_500_000, 500), slices.get(1));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** Kernel dispatch on the timeline, and all-reduces run as pipelined plans of the collective cost table. */
 class DispatchAndCollectiveTest {
-    private static final String SIMPLE = "name=a100-simple-memory";
+    private static final String SIMPLE = "memory.model=simple";
 
     static Operator norm() {
         return Operator.vector(0, "n", OpKind.RMSNORM, Phase.DECODE, 0, 1, 8 * 4096, DataType.FP16);

@@ -6,11 +6,11 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 
 /**
- * One HBM channel. Parameters: bandwidth (bytes/s, independent of the core clock) and access latency.
+ * One HBM channel, the {@code simple} memory model. Parameters: bandwidth (bytes/s, independent of the core clock) and access latency.
  * Port: {@link #access}. Statistics (via the trace): bytes read and written, busy time. Requests queue in arrival
- * order; a request completes its access latency after its data has crossed the channel.
+ * order; a request completes its access latency after its data has crossed the channel. The address is ignored.
  */
-public final class HbmChannel {
+public final class HbmChannel implements MemoryChannel {
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;
@@ -26,12 +26,14 @@ public final class HbmChannel {
         this.latencyPs = latencyPs;
     }
 
-    public void access(long opId, long bytes, boolean write, Runnable done) {
+    @Override
+    public void access(long opId, long address, long bytes, boolean write, Runnable done) {
         long end = server.reserve(scheduler.now(), bytes, start);
         sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, start[0], end, bytes);
         scheduler.at(end + latencyPs, done);
     }
 
+    @Override
     public long bytesMoved() {
         return server.bytes;
     }

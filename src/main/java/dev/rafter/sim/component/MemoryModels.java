@@ -1,0 +1,33 @@
+package dev.rafter.sim.component;
+
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+import java.util.List;
+
+/**
+ * The catalogue of memory-channel models, the one place that reads {@code memory.model}: {@code simple} is
+ * {@link HbmChannel} (bandwidth and a fixed latency), {@code banked} is {@link BankedChannel} (banks, rows and
+ * a DRAM standard's timing table). Each channel gets {@code memory.bandwidth_gb_per_s / channels}.
+ */
+public final class MemoryModels {
+    private MemoryModels() {}
+
+    /** The channels of {@code memory}, one per track. */
+    public static MemoryChannel[] channels(HardwareSpec.Memory memory, Scheduler scheduler, TraceSink sink,
+                                           List<Track> tracks) {
+        int n = memory.channels();
+        double perChannel = memory.bytesPerSecond() / n;
+        long latency = Math.round(memory.latencyNs() * 1000);
+        MemoryChannel[] out = new MemoryChannel[n];
+        for (int c = 0; c < n; c++) {
+            out[c] = switch (memory.model()) {
+                case SIMPLE -> new HbmChannel(scheduler, sink, tracks.get(c), perChannel, latency);
+                case BANKED -> new BankedChannel(scheduler, sink, tracks.get(c), perChannel, latency, memory.timing(),
+                    BankedChannel.firstRefreshPs(memory.timing(), c, n));
+            };
+        }
+        return out;
+    }
+}
