@@ -59,7 +59,7 @@ public final class Device {
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink, tracks.get(t++));
         this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink,
-            tracks.subList(t, t + hw.memory().channels())));
+            tracks.subList(t, t + hw.memory().channels())), scheduler);
         t += hw.memory().channels();
         this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes());
         double psPerCycle = 1e6 / hw.clockMhz();

@@ -56,7 +56,7 @@ class ComponentTimingTest {
                 channels[i] = new HbmChannel(s, sink, track("ch" + i), 1e9, 0);
             }
             // 9 blocks of 256 B + 10 B from channel 1: blocks go to 1,2,3,0,1,2,3,0,1, the tail to channel 2.
-            new Hbm(channels).transfer(new MemoryAccess.StageFill(0, 256, 9 * 256 + 10), () -> done[0] = s.now());
+            new Hbm(channels, s).transfer(new MemoryAccess.StageFill(0, 256, 9 * 256 + 10), () -> done[0] = s.now());
         });
         assertEquals(2 * 256, channels[0].bytesMoved());
         assertEquals(3 * 256, channels[1].bytesMoved());
@@ -115,7 +115,7 @@ class ComponentTimingTest {
         for (long capacity : new long[] {10_000, 1_500}) {
             log.clear();
             new Kernel().run(s -> {
-                Hbm hbm = new Hbm(new HbmChannel[] {new HbmChannel(s, sink, track("ch"), 1e9, 0)});
+                Hbm hbm = new Hbm(new HbmChannel[] {new HbmChannel(s, sink, track("ch"), 1e9, 0)}, s);
                 GlobalBuffer gb = new GlobalBuffer(hbm, capacity);
                 gb.begin(0, stages);
                 for (int i = 0; i < 3; i++) {

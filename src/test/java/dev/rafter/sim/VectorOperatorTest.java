@@ -22,9 +22,13 @@ import org.junit.jupiter.api.Test;
 
 /** Vector operators as kernels run them: special-function throughput, rows over cores, passes over memory. */
 class VectorOperatorTest {
-    /** The A100 model without kernel dispatch costs, so times are the operators' own. */
+    /**
+     * The A100 model without kernel dispatch costs and without its special-function limit, so times are the
+     * operators' own and each test adds the limit it studies.
+     */
     static HardwareSpec a100(String... sets) {
-        List<String> all = new java.util.ArrayList<>(List.of("dispatch.eager_ns=0"));
+        List<String> all = new java.util.ArrayList<>(List.of("dispatch.eager_ns=0",
+            "core.vector_unit.special_functions_per_cycle=0"));
         all.addAll(List.of(sets));
         return HardwareLoader.load(Path.of("models/hardware/a100.yaml"), all);
     }
@@ -46,7 +50,10 @@ class VectorOperatorTest {
 
     @Test
     void specialFunctionRateIsOptionalHardwareDataNamedOnBadInput() {
-        assertEquals(0, a100().core().vectorUnit().specialFunctionsPerCycle(), "default: not modelled");
+        assertEquals(0, HardwareLoader.load(Path.of("models/hardware/sram-study-45nm.yaml"), List.of()).core()
+            .vectorUnit().specialFunctionsPerCycle(), "default: not modelled");
+        assertEquals(16, HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of()).core().vectorUnit()
+            .specialFunctionsPerCycle(), "the A100 model's SFU rate");
         assertEquals(16, a100("core.vector_unit.special_functions_per_cycle=16").core().vectorUnit()
             .specialFunctionsPerCycle());
         String m = org.junit.jupiter.api.Assertions.assertThrows(dev.rafter.config.InputException.class,

@@ -185,6 +185,14 @@ public final class BankedChannel implements MemoryChannel {
 
     @Override
     public void access(long opId, long address, long amount, boolean write, Runnable done) {
+        long t = serve(opId, address, amount, write, done);
+        if (t != DEFERRED) {
+            scheduler.at(t, done);
+        }
+    }
+
+    @Override
+    public long serve(long opId, long address, long amount, boolean write, Runnable done) {
         if (write) {
             writes.add(new PendingWrite(opId, address, amount, done));
             queuedWriteBytes += amount;
@@ -194,9 +202,9 @@ public final class BankedChannel implements MemoryChannel {
             if (!writes.isEmpty()) {
                 scheduleIdleCheck();
             }
-            return;
+            return DEFERRED;
         }
-        scheduler.at(serve(opId, address, amount, false) + latencyPs, done);
+        return serve(opId, address, amount, false) + latencyPs;
     }
 
     @Override

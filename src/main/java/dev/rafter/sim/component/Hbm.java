@@ -14,11 +14,13 @@ public final class Hbm {
     public static final int INTERLEAVE_BYTES = 256;
 
     private final MemoryChannel[] channels;
+    private final dev.rafter.sim.Scheduler scheduler;
     private final long[] parts;
     private final long[] localAddresses;
 
-    public Hbm(MemoryChannel[] channels) {
+    public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler) {
         this.channels = channels;
+        this.scheduler = scheduler;
         this.parts = new long[channels.length];
         this.localAddresses = new long[channels.length];
     }
@@ -50,16 +52,31 @@ public final class Hbm {
             done.run();
             return;
         }
+        // One event for the parts whose completion the channels know at once (reads), plus the callbacks of the
+        // parts they complete later (posted writes): done runs when the last of them has.
         int[] remaining = {issued};
         Runnable part = () -> {
             if (--remaining[0] == 0) {
                 done.run();
             }
         };
+        long known = -1;
+        int knownParts = 0;
         for (int c = 0; c < n; c++) {
             if (parts[c] > 0) {
-                channels[c].access(access.opId(), localAddresses[c], parts[c], access.write(), part);
+                long t = channels[c].serve(access.opId(), localAddresses[c], parts[c], access.write(), part);
+                if (t != MemoryChannel.DEFERRED) {
+                    known = Math.max(known, t);
+                    knownParts++;
+                }
             }
+        }
+        if (knownParts > 0) {
+            int count = knownParts;
+            scheduler.at(known, () -> {
+                remaining[0] -= count - 1;
+                part.run();
+            });
         }
     }
 

@@ -28,9 +28,14 @@ public final class HbmChannel implements MemoryChannel {
 
     @Override
     public void access(long opId, long address, long bytes, boolean write, Runnable done) {
+        scheduler.at(serve(opId, address, bytes, write, done), done);
+    }
+
+    @Override
+    public long serve(long opId, long address, long bytes, boolean write, Runnable done) {
         long end = server.reserve(scheduler.now(), bytes, start);
         sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, start[0], end, bytes);
-        scheduler.at(end + latencyPs, done);
+        return end + latencyPs;
     }
 
     @Override

@@ -12,6 +12,16 @@ public interface MemoryChannel {
      */
     void access(long opId, long address, long bytes, boolean write, Runnable done);
 
+    /** What {@link #serve} returns when the channel will run {@code done} itself, later. */
+    long DEFERRED = -1;
+
+    /**
+     * As {@link #access}, but without an event where the completion time is known at once (a read planned on
+     * arrival): then it returns that time and leaves {@code done} to the caller, who may wait for several channels
+     * with one event. Returns {@link #DEFERRED} when the channel runs {@code done} itself (a posted write).
+     */
+    long serve(long opId, long address, long bytes, boolean write, Runnable done);
+
     /** Bytes moved so far (for the conservation checks). */
     long bytesMoved();
 }
