@@ -27,7 +27,8 @@ import java.util.Arrays;
  * hide tRP + tRCD in streams; ACTs stay in arrival order (tRRD_S/L, tFAW); column commands stay in arrival order
  * (tCCD_S/L, read-to-write tRTW, write-to-read tWTR_S/L, data-bus occupancy). Writes wait in a write queue and are
  * drained in arrival order in batches, when the queued bytes reach the high watermark (down to the low one) or
- * when the channel has run out of committed work, so a copy pays one turnaround per batch, not per request.
+ * when the work committed at the first queued write's arrival is done (a write-starvation bound), so a copy pays
+ * one turnaround per batch, not per request.
  * All-bank refresh every tREFI (staggered across channels by the first due time): the refresh is issued before
  * the next segment planned at or after its due time, once every bank can be precharged (tRAS, tRTP, tWR, tRP)
  * and the data bus is quiet; it blocks all banks for tRFC and closes every row.
@@ -37,8 +38,9 @@ import java.util.Arrays;
  * exact there and optimistic for DDR5/LPDDR5); no per-bank refresh, no refresh postponement beyond the segment in
  * flight; no read-after-write forwarding from the write queue; no power-down states; no tRAS maximum.
  *
- * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched), one completion event per request;
- * the only other events are the write queue's idle checks. Refreshes during idle periods are issued lazily, when
+ * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched); no event of its own for a read
+ * (the controller schedules one per transfer) and one per drained batch of writes; the only other events are the
+ * write queue's idle checks. Refreshes during idle periods are issued lazily, when
  * the next request is planned, with their true times.
  */
 public final class BankedChannel implements MemoryChannel {
@@ -212,13 +214,34 @@ public final class BankedChannel implements MemoryChannel {
         return bytes;
     }
 
-    /** Writes the oldest queued writes until at most {@code limit} bytes stay queued. */
+    /**
+     * Writes the oldest queued writes until at most {@code limit} bytes stay queued. The batch's writers hear of
+     * completion together, when its last burst has crossed (one event per batch instead of one per write; a
+     * writer learns at most one batch's transfer time late).
+     */
     private void drain(long limit) {
+        if (queuedWriteBytes <= limit) {
+            return;
+        }
+        long end = 0;
+        Runnable[] batch = new Runnable[writes.size()];
+        int n = 0;
         while (queuedWriteBytes > limit) {
             PendingWrite w = writes.poll();
             queuedWriteBytes -= w.bytes();
-            scheduler.at(serve(w.opId(), w.address(), w.bytes(), true) + latencyPs, w.done());
+            end = serve(w.opId(), w.address(), w.bytes(), true) + latencyPs;
+            batch[n++] = w.done();
         }
+        if (n == 1) {
+            scheduler.at(end, batch[0]);
+            return;
+        }
+        int count = n;
+        scheduler.at(end, () -> {
+            for (int i = 0; i < count; i++) {
+                batch[i].run();
+            }
+        });
     }
 
     private void scheduleIdleCheck() {
@@ -228,16 +251,13 @@ public final class BankedChannel implements MemoryChannel {
         }
     }
 
-    /** Drains the write queue once the channel has no committed work left; looks again later otherwise. */
+    /**
+     * Drains the write queue when the work committed at the first queued write's arrival is done: the channel is
+     * idle then, or reads arrived meanwhile and the writes have waited one busy period (a write-starvation bound,
+     * as controllers keep; waiting for a gap in a steady read stream would starve them).
+     */
     private void idleCheck() {
         idleCheckScheduled = false;
-        if (writes.isEmpty()) {
-            return;
-        }
-        if (dataEnd > scheduler.now()) {
-            scheduleIdleCheck();
-            return;
-        }
         drain(0);
     }
 

@@ -268,4 +268,27 @@ class BankedChannelTest {
         }
         slices.clear();
     }
+
+    @Test
+    void queuedWritesWaitOneBusyPeriodThenDrainAsOneBatchEvenIfReadsKeepComing() {
+        List<Long> done = new ArrayList<>();
+        new Kernel().run(s -> {
+            BankedChannel ch = channel(s, HBM3, PIN_RATE, NO_REFRESH);
+            ch.access(0, 0, 4096, false, () -> { });            // 128 bursts: data until well after 160 ns
+            s.schedule(10_000, () -> {
+                ch.access(0, 1 << 20, 32, true, () -> done.add(s.now()));
+                ch.access(0, (1 << 20) + 32, 32, true, () -> done.add(s.now()));
+            });
+            s.schedule(20_000, () -> ch.access(0, 8192, 4096, false, () -> { }));  // planned at once, before
+            s.schedule(400_000, () -> ch.access(0, 16384, 4096, false, () -> { })); // after the drain
+        });
+        assertEquals(2, done.size());
+        assertEquals(done.get(0), done.get(1), "the two writers hear of their batch together");
+        long firstReadEnd = slices.get(0).end();
+        Slice write = slices.stream().filter(x -> x.kind() == SliceKind.HBM_WRITE).findFirst().orElseThrow();
+        assertTrue(write.start() >= firstReadEnd, "the writes wait for the work committed when they came");
+        Slice lastRead = slices.stream().filter(x -> x.kind() == SliceKind.HBM_READ).reduce((a, b) -> b).orElseThrow();
+        assertTrue(write.end() <= lastRead.start(), "and go before reads that come after the drain");
+        assertTrue(write.start() < 400_000, "they did not wait for the channel to fall idle");
+    }
 }
