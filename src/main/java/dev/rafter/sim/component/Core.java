@@ -2,6 +2,7 @@ package dev.rafter.sim.component;
 
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
+import dev.rafter.mapping.ReductionTile;
 import dev.rafter.mapping.VectorTile;
 import dev.rafter.mapping.Work;
 import dev.rafter.hw.HardwareSpec;
@@ -193,14 +194,18 @@ public final class Core {
         long cycles = 0;
         if (t instanceof MatrixTile tile) {
             enter(SliceKind.COMPUTE);
-            long k = tile.chunkK(j);
-            long[][] shares = shares(tile.m(), tile.n());
+            long k = tile.arrayK(j);
+            long[][] shares = shares(tile.arrayM(), tile.arrayN());
             for (int lane = 0; lane < arrays.length; lane++) {
                 cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k,
                     clock));
             }
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE); // the arrays have no part in a vector operator
+            cycles = vectorUnit.compute(opId, now, tile.flops(),
+                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
+        } else if (t instanceof ReductionTile tile) {
+            enter(SliceKind.IDLE); // split-K partial sums are added on the vector unit
             cycles = vectorUnit.compute(opId, now, tile.flops(),
                 tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
