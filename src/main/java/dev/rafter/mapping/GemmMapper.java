@@ -144,8 +144,8 @@ public final class GemmMapper {
     /**
      * How tiles are formed. {@code padded}: the arrays compute whole tiles, every k-step at full depth (tile
      * quantisation); {@code resultBytes}: bytes per stored result element (0: the operator's data type);
-     * {@code stageBytes}: bytes a global-buffer stage may hold (see {@link LibraryTiles#FIRST_STAGE_SHARE}); a
-     * stage is at least one k-step deep and at least {@link LibraryTiles#streamingStageBytes} large.
+     * {@code stageBytes}: the bytes a global-buffer stage should reach (rounded up to whole k-steps, at least one;
+     * see {@link LibraryTiles#plan}), within the quarter of the buffer.
      */
     record Form(boolean padded, int resultBytes, long stageBytes) {
         /** Tiles as large as their data, results in the data type, stages as deep as the buffer allows. */
@@ -314,10 +314,8 @@ public final class GemmMapper {
         long kChunks = ceilDiv(op.k(), kl);
         int perStage = (int) Math.max(1, Math.min(kChunks, capacity / 4 / Math.max(1, maxBlockRowsCols * e * kl)));
         if (form != Form.EXACT) {
-            long stepBytes = Math.max(1, maxBlockRowsCols * e * kl);
-            long streaming = LibraryTiles.streamingStageBytes(hw, blocks.get(0).items().length);
-            long steps = Math.max(Math.max(1, form.stageBytes() / stepBytes), ceilDiv(streaming, stepBytes));
-            perStage = (int) Math.min(perStage, steps);
+            perStage = (int) Math.min(perStage, Math.max(1, ceilDiv(form.stageBytes(), Math.max(1,
+                maxBlockRowsCols * e * kl))));
         }
         int globalK = (int) Math.min(op.k(), (long) perStage * kl);
         int stagesPerBlock = (int) ceilDiv(kChunks, perStage);

@@ -23,18 +23,18 @@ import java.util.List;
  *       reduction pass, so split-K wins only where the spare cores repay them.</li>
  * </ul>
  * Ties go to fewer tile events, then to the earlier shape in the list and to no split. The chosen tiles are laid
- * out in global-buffer blocks and stages as in {@link GemmMapper} (stages no deeper than
- * {@link #FIRST_STAGE_SHARE} allows): a split-K GEMM is laid out as a batch of batch x S GEMMs of depth K/S, each
+ * out in global-buffer blocks and stages as in {@link GemmMapper}, with stage depths from {@link #FIRST_STAGE_SHARE}
+ * and {@link #streamingStageBytes}: a split-K GEMM is laid out as a batch of batch x S GEMMs of depth K/S, each
  * item reading its own K range of A and B.
  */
 final class LibraryTiles {
     /**
      * Staging granularity: a GPU streams operands through its L2 one main-loop k-step at a time, while the
-     * simulator moves them in global-buffer stages, and nothing computes until the first stage is in. Stages are
-     * therefore kept small enough that loading one from memory takes at most this share of the estimated time
-     * (but at least one k-step deep): fine for short, memory-bound GEMMs (decode), as deep as the buffer allows
-     * for long ones (fewer events), and never below {@link #streamingStageBytes}. A simulation-granularity choice,
-     * not a hardware constant.
+     * simulator moves them in global-buffer stages, and nothing computes until the first stage is in. A stage
+     * holds what memory delivers in this share of the estimated time, or {@link #streamingStageBytes} if that is
+     * more (whole k-steps, at least one, at most a quarter of the buffer): fine for short, memory-bound GEMMs
+     * (decode), as deep as the buffer allows for long ones (fewer events). A simulation-granularity choice, not a
+     * hardware constant; the old default (deepest stages) made the first fill about a third of a decode GEMM.
      */
     static final double FIRST_STAGE_SHARE = 0.01;
 
@@ -60,7 +60,8 @@ final class LibraryTiles {
         Operator parts = s == 1 ? op : Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
             op.batch() * s, op.m(), op.n(), op.k() / s, op.dataType());
         int resultBytes = s == 1 ? 0 : ReductionTile.PARTIAL_BYTES;
-        long stageBytes = (long) (FIRST_STAGE_SHARE * c.cycles() / hw.clockHz() * hw.memoryBytesPerS());
+        long stageBytes = Math.max((long) (FIRST_STAGE_SHARE * c.cycles() / hw.clockHz() * hw.memoryBytesPerS()),
+            streamingStageBytes(hw, Math.min(c.tiles(), hw.cores()), LaneSplit.cycles(hw.core(), t.m(), t.n(), t.k())));
         GemmMapper.Layout best = GemmMapper.bestLayout(hw, parts, t.m(), t.n(), t.k(), e,
             new GemmMapper.Form(true, resultBytes, stageBytes));
         long write = (long) (s == 1 ? e : resultBytes) * parts.batch() * op.m() * op.n();
@@ -79,22 +80,23 @@ final class LibraryTiles {
 
     /**
      * The smallest stage that keeps memory streaming. The global buffer loads a stage only when it has room among
-     * the {@link #STAGES_IN_FLIGHT} stages in flight, and frees it once every core has loaded its share; a stage so
-     * lives for the memory latency, its transfer, the interconnect latency and the cores' loads. Memory stays busy
-     * when the other stages' transfers cover the rest of that life: (W - 1) S / B >= L + S / P, where W is the
-     * stages in flight, B the memory bandwidth, P the ports of the {@code cores} sharing the stage and L the two
-     * latencies, so S >= L / ((W - 1)/B - 1/P). Zero when the ports, not memory, are the limit.
+     * the {@link #STAGES_IN_FLIGHT} stages in flight, and frees it once every core has loaded its share; a core
+     * loads its next share only when a compute slot frees (double buffering). A stage so lives for the memory and
+     * interconnect latencies L, its transfer S / B, the cores' loads S / P (P: the narrower of the {@code cores}'
+     * ports and the global buffer's port) and one k-step of compute C. Memory stays busy when the other stages'
+     * transfers cover the rest of that life: (W - 1) S / B >= L + C + S / P, with W the stages in flight, so
+     * S >= (L + C) / ((W - 1) / B - 1 / P). Zero when the ports, not memory, are the limit.
      */
-    static long streamingStageBytes(HardwareSpec hw, long cores) {
+    static long streamingStageBytes(HardwareSpec hw, long cores, long stepCycles) {
         double memory = hw.memoryBytesPerS();
-        double ports = (double) cores * Math.min(hw.interconnect().bytesPerCycle(),
-            hw.core().localBuffer().bytesPerCycle()) * hw.clockHz();
+        double ports = Math.min((double) cores * Math.min(hw.interconnect().bytesPerCycle(),
+            hw.core().localBuffer().bytesPerCycle()), hw.globalBuffer().bytesPerCycle()) * hw.clockHz();
         double spare = (STAGES_IN_FLIGHT - 1) / memory - 1 / ports;
         if (spare <= 1e-9 / memory) {
             return 0;
         }
-        double latency = hw.memory().latencyNs() * 1e-9 + hw.interconnect().latencyCycles() / hw.clockHz();
-        return (long) Math.ceil(latency / spare);
+        double life = hw.memory().latencyNs() * 1e-9 + (hw.interconnect().latencyCycles() + stepCycles) / hw.clockHz();
+        return (long) Math.ceil(life / spare);
     }
 
     /** The fastest candidate by its estimated cycles. */
