@@ -232,6 +232,30 @@ public final class Section {
         return out;
     }
 
+    /** A non-empty list of non-empty number lists, e.g. {@code [[128, 256, 64], [64, 64, 64]]}. */
+    public List<List<Double>> numberLists(String key) {
+        JsonNode v = value(key, true);
+        String example = "expected a non-empty list of number lists, e.g. [[128, 256, 64], [64, 64, 64]]";
+        if (!v.isArray() || v.isEmpty()) {
+            throw error(key, example);
+        }
+        List<List<Double>> out = new ArrayList<>();
+        for (JsonNode row : v) {
+            if (!row.isArray() || row.isEmpty()) {
+                throw error(key, example + ", got '" + row + "'");
+            }
+            List<Double> numbers = new ArrayList<>();
+            for (JsonNode item : row) {
+                if (!item.isNumber()) {
+                    throw error(key, "expected numbers only, got '" + item.asText() + "' in " + row);
+                }
+                numbers.add(item.asDouble());
+            }
+            out.add(numbers);
+        }
+        return out;
+    }
+
     public String string(String key) {
         JsonNode v = value(key, true);
         if (!v.isValueNode()) {

@@ -25,14 +25,17 @@ public final class HardwareLoader {
         Section pa = c.section("pe_array");
         HardwareSpec.PeArray peArray = pa.build(() -> new HardwareSpec.PeArray(
             pa.int32("rows"), pa.int32("cols"),
-            pa.choice("dataflow", Dataflow.class), pa.bool("fold_overlap", false)));
+            pa.choice("dataflow", Dataflow.class), pa.bool("fold_overlap", false),
+            pa.number("sustained_fraction", 1.0)));
         Section vu = c.section("vector_unit");
         HardwareSpec.VectorUnit vector = vu.build(() -> new HardwareSpec.VectorUnit(
             vu.int32("lanes"), vu.int32("flops_per_lane_per_cycle"), vu.int32("special_functions_per_cycle", 0)));
         Section lb = c.section("local_buffer");
         HardwareSpec.LocalBuffer local = lb.build(() -> new HardwareSpec.LocalBuffer(
             lb.number("capacity_kib"), lb.int32("bytes_per_cycle")));
-        HardwareSpec.Core core = c.build(() -> new HardwareSpec.Core(arrays, peArray, vector, local));
+        List<List<Double>> tileList = c.has("gemm_tiles") ? c.numberLists("gemm_tiles") : List.of();
+        HardwareSpec.Core core = c.build(() -> new HardwareSpec.Core(arrays, peArray, vector, local,
+            gemmTiles(tileList)));
 
         Section gb = s.section("global_buffer");
         HardwareSpec.GlobalBuffer global = gb.build(() -> new HardwareSpec.GlobalBuffer(
@@ -105,6 +108,19 @@ public final class HardwareLoader {
             throw InputException.located(s.file() + ": memory.timing: no such file " + file);
         }
         return MemoryTiming.load(file);
+    }
+
+    /** {@code core.gemm_tiles}: [m, n, k] triples of positive integers. */
+    private static List<HardwareSpec.GemmTile> gemmTiles(List<List<Double>> rows) {
+        List<HardwareSpec.GemmTile> out = new java.util.ArrayList<>();
+        for (List<Double> row : rows) {
+            if (row.size() != 3 || row.stream().anyMatch(v -> v != Math.rint(v))) {
+                throw new dev.rafter.config.InputException("gemm_tiles: expected [m, n, k] triples of integers, "
+                    + "e.g. [128, 256, 64], got " + row.stream().map(dev.rafter.config.Check::fmt).toList());
+            }
+            out.add(new HardwareSpec.GemmTile(row.get(0).intValue(), row.get(1).intValue(), row.get(2).intValue()));
+        }
+        return out;
     }
 
 }

@@ -30,22 +30,74 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public record Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer) {
+    /**
+     * {@code gemmTiles} ({@code gemm_tiles}): the core-level GEMM tile shapes a GPU library picks from (CTA tiles,
+     * m x n x k); when not empty the GEMM mapper searches exactly these, padding the output to the tile (and falls
+     * back to its own search on a device whose buffers hold none of them). Empty (the key absent): the mapper
+     * searches multiples of the array size as it always did.
+     */
+    public record Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer,
+                       java.util.List<GemmTile> gemmTiles) {
         public Core {
             intIn("pe_arrays", peArrays, 1, 1024);
+            gemmTiles = gemmTiles == null ? java.util.List.of() : java.util.List.copyOf(gemmTiles);
+        }
+
+        public Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer) {
+            this(peArrays, peArray, vectorUnit, localBuffer, java.util.List.of());
         }
     }
 
-    /** {@code fold_overlap}: successive folds overlap fill and drain (see Dataflow#overlappedCycles). */
-    public record PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap) {
+    /** One library GEMM tile shape (a CTA tile): m x n output, k deep per main-loop step. */
+    public record GemmTile(int m, int n, int k) {
+        public GemmTile {
+            intIn("gemm_tiles", m, 1, 65_536);
+            intIn("gemm_tiles", n, 1, 65_536);
+            intIn("gemm_tiles", k, 1, 65_536);
+        }
+
+        /**
+         * Local-buffer bytes the tile needs: its operands double-buffered plus one accumulator of
+         * {@code resultBytes} per element. One accumulator, not two: a core runs one such tile at a time, as a GPU
+         * SM holds one large CTA (CUTLASS 128x256x64 takes 144 KiB of shared memory on SM80), and the core waits
+         * (buffer_full) before starting the next tile's accumulator until the last one has left.
+         */
+        public long localBytes(int elementBytes, int resultBytes) {
+            return 2L * elementBytes * ((long) m * k + (long) k * n) + (long) m * n * resultBytes;
+        }
+
+        @Override
+        public String toString() {
+            return m + "x" + n + "x" + k;
+        }
+    }
+
+    /**
+     * {@code fold_overlap}: successive folds overlap fill and drain (see Dataflow#overlappedCycles).
+     * {@code sustainedFraction} ({@code sustained_fraction}, (0, 1], default 1): the fraction of peak MAC issue the
+     * array sustains at best (the max-achievable-matmul microbenchmark); a tile takes ceil(fold cycles / fraction)
+     * cycles. The roofline keeps the datasheet peak.
+     */
+    public record PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap, double sustainedFraction) {
         public PeArray {
             intIn("rows", rows, 1, 4096);
             intIn("cols", cols, 1, 4096);
+            numberIn("sustained_fraction", sustainedFraction, 0, 1, true);
         }
 
-        /** Cycles of an m x n x k tile on this array. */
+        public PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap) {
+            this(rows, cols, dataflow, foldOverlap, 1.0);
+        }
+
+        /** Cycles of an m x n x k tile on this array under the fold model, at full issue rate. */
         public long cycles(long m, long n, long k) {
             return foldOverlap ? dataflow.overlappedCycles(rows, cols, m, n, k) : dataflow.cycles(rows, cols, m, n, k);
+        }
+
+        /** Cycles the array takes for an m x n x k tile at its sustained issue rate: ceil(fold cycles / fraction). */
+        public long sustainedCycles(long m, long n, long k) {
+            long cycles = cycles(m, n, k);
+            return sustainedFraction == 1.0 ? cycles : (long) Math.ceil(cycles / sustainedFraction);
         }
     }
 

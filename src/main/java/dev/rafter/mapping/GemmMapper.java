@@ -20,6 +20,10 @@ import java.util.List;
  * Operand reuse: a stage piece (rows of A or columns of B over one K range) that a later block uses again is
  * pinned in the global buffer while space allows (half of it minus the two streaming stages), so a GEMM that
  * fits on chip reads each operand from HBM once, and a big one re-fetches only what could not stay.
+ *
+ * <p>When the hardware lists library tile shapes ({@code core.gemm_tiles}), the local tile is searched over those
+ * instead, with tile and wave quantisation and split-K ({@link LibraryTiles}); the blocks and stages are laid out
+ * the same way.
  */
 public final class GemmMapper {
     private static final int[] K_CANDIDATES = {16, 32, 64, 128, 256, 512, 1024, 2048};
@@ -28,22 +32,23 @@ public final class GemmMapper {
     private GemmMapper() {}
 
     public static GemmPlan plan(HardwareSpec hw, Operator op) {
+        // A library's tiles where one fits; on a device whose buffers hold none of them (e.g. a local-buffer sweep
+        // down to 16 KiB), the library would ship smaller tiles: the general search stands in for them.
+        boolean library = !hw.core().gemmTiles().isEmpty();
+        if (library && LibraryTiles.fits(hw, op)) {
+            return LibraryTiles.plan(hw, op);
+        }
         int e = op.dataType().bytes();
         long[] tile = searchLocalTile(hw, op.batch(), op.m(), op.n(), op.k(), e);
         int ml = (int) tile[0];
         int nl = (int) tile[1];
         int kl = (int) tile[2];
-        Layout best = null;
-        for (Layout l : layouts(hw, op, ml, nl, kl, e)) {
-            if (best == null || l.hbmReadBytes < best.hbmReadBytes
-                || (l.hbmReadBytes == best.hbmReadBytes && l.stages.size() < best.stages.size())) {
-                best = l;
-            }
-        }
+        Layout best = bestLayout(hw, op, ml, nl, kl, e, Form.EXACT);
         long write = e * op.batch() * op.m() * op.n();
-        String why = String.format("local tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
-                + "HBM read %.3g MB (compulsory %.3g MB)", ml, nl, kl, tile[3], best.describe, best.globalK,
-            best.stages.size(), best.hbmReadBytes / 1e6, compulsory(op, e) / 1e6);
+        String why = String.format("%slocal tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
+                + "HBM read %.3g MB (compulsory %.3g MB)", library ? "no library tile fits: searched " : "", ml, nl,
+            kl, tile[3], best.describe, best.globalK, best.stages.size(), best.hbmReadBytes / 1e6,
+            compulsory(op, e) / 1e6);
         return new GemmPlan(ml, nl, kl, best.globalK, new TileProgram(best.stages, best.cores, best.hbmReadBytes,
             write, why));
     }
@@ -138,8 +143,30 @@ public final class GemmMapper {
     }
 
     /** One candidate arrangement of blocks and stages with its HBM traffic. */
-    private record Layout(String describe, int globalK, List<Stage> stages, List<List<Work>> cores,
-                          long hbmReadBytes) {}
+    record Layout(String describe, int globalK, List<Stage> stages, List<List<Work>> cores, long hbmReadBytes) {}
+
+    /**
+     * How tiles are formed. {@code padded}: the arrays compute whole tiles, every k-step at full depth (tile
+     * quantisation); {@code resultBytes}: bytes per stored result element (0: the operator's data type);
+     * {@code stageBytes}: the bytes a global-buffer stage should reach (rounded up to whole k-steps, at least one;
+     * see {@link LibraryTiles#plan}), within the quarter of the buffer.
+     */
+    record Form(boolean padded, int resultBytes, long stageBytes) {
+        /** Tiles as large as their data, results in the data type, stages as deep as the buffer allows. */
+        static final Form EXACT = new Form(false, 0, Long.MAX_VALUE);
+    }
+
+    /** The arrangement of ml x nl x kl tiles with the least HBM traffic (then the fewest stages). */
+    static Layout bestLayout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
+        Layout best = null;
+        for (Layout l : layouts(hw, op, ml, nl, kl, e, form)) {
+            if (best == null || l.hbmReadBytes < best.hbmReadBytes
+                || (l.hbmReadBytes == best.hbmReadBytes && l.stages.size() < best.stages.size())) {
+                best = l;
+            }
+        }
+        return best;
+    }
 
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
     private record Block(long[] items, int[] rows, int[] cols) {}
@@ -147,7 +174,7 @@ public final class GemmMapper {
     /** Output tiles beyond which a GEMM is too big to simulate tile by tile in reasonable memory and time. */
     static final long MAX_TILES = 50_000_000;
 
-    private static List<Layout> layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e) {
+    private static List<Layout> layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
         int cores = hw.cores();
         long tiles = op.batch() * ceilDiv(op.m(), ml) * ceilDiv(op.n(), nl);
         if (tiles > MAX_TILES) {
@@ -158,7 +185,7 @@ public final class GemmMapper {
         int nt = (int) ceilDiv(op.n(), nl);
         List<Layout> out = new ArrayList<>();
         if ((long) mt * nt <= cores) {
-            out.add(layout(hw, op, ml, nl, kl, e, mt, true, "whole items per block"));
+            out.add(layout(hw, op, ml, nl, kl, e, form, mt, true, "whole items per block"));
             return out;
         }
         java.util.TreeSet<Integer> bands = new java.util.TreeSet<>();
@@ -173,7 +200,7 @@ public final class GemmMapper {
                 if (band > limit || band > cores) {
                     continue;
                 }
-                out.add(layout(hw, op, ml, nl, kl, e, band, nInner, "bands of " + band + " tile "
+                out.add(layout(hw, op, ml, nl, kl, e, form, band, nInner, "bands of " + band + " tile "
                     + (nInner ? "rows" : "columns") + ", blocks of " + cores + " tiles"));
             }
         }
@@ -185,8 +212,8 @@ public final class GemmMapper {
      * transpose) and cuts the sequence into blocks of one tile per core, so every block but the last keeps every
      * core busy and neighbouring tiles share operand rows and columns.
      */
-    private static Layout layout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, int band,
-                                 boolean nInner, String describe) {
+    private static Layout layout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
+                                 int band, boolean nInner, String describe) {
         int cores = hw.cores();
         int mt = (int) ceilDiv(op.m(), ml);
         int nt = (int) ceilDiv(op.n(), nl);
@@ -218,7 +245,7 @@ public final class GemmMapper {
             blocks.add(new Block(java.util.Arrays.copyOf(items, t), java.util.Arrays.copyOf(rows, t),
                 java.util.Arrays.copyOf(cols, t)));
         }
-        return stage(hw, op, ml, nl, kl, e, blocks, describe);
+        return stage(hw, op, ml, nl, kl, e, form, blocks, describe);
     }
 
     /**
@@ -269,8 +296,8 @@ public final class GemmMapper {
     }
 
     /** Chooses the stage depth, then walks the stages deciding which pieces load from HBM and which stay pinned. */
-    private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, List<Block> blocks,
-                                String describe) {
+    private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
+                                List<Block> blocks, String describe) {
         long capacity = hw.globalBuffer().capacityBytes();
         Pieces pieces = new Pieces(op.batch(), (int) ceilDiv(op.m(), ml), (int) ceilDiv(op.n(), nl), ml, nl, op);
         int[] stamp = new int[pieces.count()];
@@ -287,9 +314,13 @@ public final class GemmMapper {
             maxBlockRowsCols = Math.max(maxBlockRowsCols, elements);
         }
         // Stage depth: the deepest multiple of the local depth with a stage at most a quarter of the buffer, so
-        // two streaming stages take half and pinned pieces may use the rest.
+        // two streaming stages take half and pinned pieces may use the rest; and no more than the form allows.
         long kChunks = ceilDiv(op.k(), kl);
         int perStage = (int) Math.max(1, Math.min(kChunks, capacity / 4 / Math.max(1, maxBlockRowsCols * e * kl)));
+        if (form != Form.EXACT) {
+            perStage = (int) Math.min(perStage, Math.max(1, ceilDiv(form.stageBytes(), Math.max(1,
+                maxBlockRowsCols * e * kl))));
+        }
         int globalK = (int) Math.min(op.k(), (long) perStage * kl);
         int stagesPerBlock = (int) ceilDiv(kChunks, perStage);
         long maxStageBytes = maxBlockRowsCols * e * globalK;
@@ -361,7 +392,9 @@ public final class GemmMapper {
             for (int t = 0; t < b.items().length; t++) {
                 int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
                 int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-                cores.get(t).add(new MatrixTile(firstStage, m, n, op.k(), kl, perStage));
+                cores.get(t).add(form == Form.EXACT ? new MatrixTile(firstStage, m, n, op.k(), kl, perStage)
+                    : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
+                        form.padded() ? nl : n, form.padded(), form.resultBytes()));
             }
         }
         return new Layout(describe, globalK, stages, cores, read);

@@ -31,11 +31,11 @@ public final class LaneSplit {
         return out;
     }
 
-    /** Cycles of the tile on the core: the slowest lane. */
+    /** Cycles of the tile on the core at the arrays' sustained rate: the slowest lane. */
     public static long cycles(HardwareSpec.Core core, long m, long n, long k) {
         long worst = 0;
         for (long[] s : shares(core, m, n)) {
-            worst = Math.max(worst, core.peArray().cycles(s[0], s[1], k));
+            worst = Math.max(worst, core.peArray().sustainedCycles(s[0], s[1], k));
         }
         return worst;
     }

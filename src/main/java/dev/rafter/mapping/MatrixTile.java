@@ -4,15 +4,34 @@ package dev.rafter.mapping;
  * One output tile of m x n computed over K in local chunks on the PE arrays; chunk j (depth {@link #chunkK})
  * uses stage {@code firstStage + j / chunksPerStage}. Its accumulator is reserved with the first chunk and stored
  * after the last.
+ *
+ * <p>{@code m}, {@code n}, {@code k} are the real data: loads and stores move only these bytes. The arrays compute
+ * {@code arrayM x arrayN}, the tile padded to a library tile shape (tile quantisation), and with {@code fullDepth}
+ * every chunk at the full depth {@code localK} (a library kernel's main loop runs whole k-steps, the missing depth
+ * of the last one zero-filled). Results are stored with {@code resultBytes} per element, 0 meaning the operator's
+ * data type (split-K partial sums are fp32: 4).
  */
-public record MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage) implements Work {
+public record MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM,
+                         int arrayN, boolean fullDepth, int resultBytes) implements Work {
+
+    /** A tile computed exactly as large as its data, storing results in the operator's data type. */
+    public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage) {
+        this(firstStage, m, n, k, localK, chunksPerStage, m, n, false, 0);
+    }
+
     @Override
     public int chunks() {
         return (int) ((k + localK - 1) / localK);
     }
 
+    /** Real depth of chunk j (the K range its operands cover). */
     public int chunkK(int j) {
         return (int) Math.min(localK, k - (long) j * localK);
+    }
+
+    /** Depth the arrays compute for chunk j. */
+    public int arrayK(int j) {
+        return fullDepth ? localK : chunkK(j);
     }
 
     @Override
@@ -28,11 +47,11 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
 
     @Override
     public long reserveBytes(int j, int e) {
-        return j == 0 ? (long) m * n * e : 0;
+        return j == 0 ? (long) m * n * (resultBytes == 0 ? e : resultBytes) : 0;
     }
 
     @Override
     public long storeBytes(int j, int e) {
-        return j == chunks() - 1 ? (long) m * n * e : 0;
+        return j == chunks() - 1 ? (long) m * n * (resultBytes == 0 ? e : resultBytes) : 0;
     }
 }

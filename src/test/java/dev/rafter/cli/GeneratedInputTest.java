@@ -54,7 +54,9 @@ class GeneratedInputTest {
             List<String> lines = keyLines(t).stream().filter(l -> l.matches("\\s*[a-z_]+: [0-9].*")
                 && !l.contains("kv_heads") && !l.contains("tensor_parallel") && !l.contains("latency_ns")
                 && !l.contains("capacity_gib") && !l.contains("low_standby_leakage_factor")
-                && !l.contains("link_pj_per_bit")).toList();
+                && !l.contains("link_pj_per_bit")
+                && !l.contains("special_functions_per_cycle") && !l.contains("sustained_fraction")
+                && !l.contains("graph_ns")).toList();
             return t.replace(lines.get(r.nextInt(lines.size())) + "\n", "");
         }),
         new Mutation("truncated", false, (t, r) -> t.substring(0, t.indexOf('\n', t.length() / 3)) + "\n  x: [1,"),

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 class GemmMapperTest {
-    static final HardwareSpec A100 = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
+    /** The A100 model with the general tile search (its library tile list taken out). */
+    static final HardwareSpec A100 = dev.rafter.hw.TestModels.a100Generic();
 
     static Operator gemm(long batch, long m, long n, long k) {
         return Operator.gemm(0, "g", Phase.PREFILL, 0, 0, batch, m, n, k, DataType.FP16);
@@ -62,8 +63,7 @@ class GemmMapperTest {
     @Test
     void tileSizesAreSearchedAndDependOnTheBuffer() {
         GemmPlan big = GemmMapper.plan(A100, gemm(1, 8192, 8192, 8192));
-        HardwareSpec small = HardwareLoader.load(Path.of("models/hardware/a100.yaml"),
-            List.of("core.local_buffer.capacity_kib=32"));
+        HardwareSpec small = dev.rafter.hw.TestModels.a100Generic("core.local_buffer.capacity_kib=32");
         GemmPlan tight = GemmMapper.plan(small, gemm(1, 8192, 8192, 8192));
         assertTrue((long) tight.localM() * tight.localN() < (long) big.localM() * big.localN(), tight.program().explanation());
         GemmPlan decode = GemmMapper.plan(A100, gemm(1, 8, 12288, 12288));

@@ -71,11 +71,8 @@ class SimulationTest {
     void bandwidthMovesMemoryBoundLatencyAndClockMovesComputeBound() {
         Operator memoryBound = gemm(8, 12288, 12288);
         Operator computeBound = gemm(4096, 4096, 4096);
-        // The ideal memory of the plain channel (with the banked a100 memory, 405 ns to the SM caps this GEMM by the
-        // bytes in flight, Little's law, before bandwidth).
-        double m1 = one(a100("memory.model=simple", "memory.latency_ns=42"), memoryBound).latencyS();
-        double m2 = one(a100("memory.model=simple", "memory.latency_ns=42", "memory.bandwidth_gb_per_s=4096"),
-            memoryBound).latencyS();
+        double m1 = one(a100(), memoryBound).latencyS();
+        double m2 = one(a100("memory.bandwidth_gb_per_s=4078"), memoryBound).latencyS();
         double c1 = one(a100(), computeBound).latencyS();
         double c2 = one(a100("memory.bandwidth_gb_per_s=4096"), computeBound).latencyS();
         assertTrue(m2 < 0.6 * m1, "doubling bandwidth nearly halves decode: " + m1 + " -> " + m2);

@@ -151,15 +151,20 @@ public final class BankedChannel implements MemoryChannel {
         this.ras = t.ps(t.ras());
         this.rtp = t.ps(t.rtp());
         this.wr = t.ps(t.wr());
-        this.ccdS = t.ps(t.ccdS());
-        this.ccdL = t.ps(t.ccdL());
+        // A channel configured faster than the table's speed bin (a bandwidth sweep) runs its interface — burst,
+        // column-to-column and turnaround times, counted in tCK — at the higher data rate; the DRAM core timings
+        // (tRCD, tRP, CL, tRAS, tRFC, tFAW, ...) stay in ns, as they do across real speed bins.
+        double binBytesPerS = org.burstBytes() / (t.ps(t.bl()) * 1e-12);
+        double speedUp = Math.max(1, bytesPerSecond / binBytesPerS);
+        this.ccdS = Math.round(t.ps(t.ccdS()) / speedUp);
+        this.ccdL = Math.round(t.ps(t.ccdL()) / speedUp);
         this.rrdS = t.ps(t.rrdS());
         this.rrdL = t.ps(t.rrdL());
         this.faw = t.ps(t.faw());
-        this.rtw = t.ps(t.rtw());
-        this.rtwBusGap = Math.max(0, rtw + cwl - cl - t.ps(t.bl()));
-        this.wtrS = t.ps(t.wtrS());
-        this.wtrL = t.ps(t.wtrL());
+        this.rtw = Math.round(t.ps(t.rtw()) / speedUp);
+        this.rtwBusGap = Math.max(0, rtw + cwl - cl - Math.round(t.ps(t.bl()) / speedUp));
+        this.wtrS = Math.round(t.ps(t.wtrS()) / speedUp);
+        this.wtrL = Math.round(t.ps(t.wtrL()) / speedUp);
         this.rfc = t.ps(t.rfc());
         this.refi = t.ps(t.refi());
         this.spacingPs = Math.max(Math.max(burstPs, ccdS), groups > 1 ? (ccdL + groups - 1) / groups : ccdL);

@@ -2,6 +2,7 @@ package dev.rafter.sim.component;
 
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
+import dev.rafter.mapping.ReductionTile;
 import dev.rafter.mapping.VectorTile;
 import dev.rafter.mapping.Work;
 import dev.rafter.hw.HardwareSpec;
@@ -193,15 +194,28 @@ public final class Core {
         long cycles = 0;
         if (t instanceof MatrixTile tile) {
             enter(SliceKind.COMPUTE);
-            long k = tile.chunkK(j);
-            long[][] shares = shares(tile.m(), tile.n());
+            long k = tile.arrayK(j);
+            long[][] shares = shares(tile.arrayM(), tile.arrayN());
+            // A padded tile (tile quantisation) keeps the arrays busy for its padded shape; its useful MACs, the
+            // real ones, are what the trace counts (utilisation, energy), shared out in proportion.
+            long padded = (long) tile.arrayM() * tile.arrayN() * k;
+            long useful = (long) tile.m() * tile.n() * tile.chunkK(j);
+            long rest = useful;
+            for (int lane = 1; lane < arrays.length; lane++) {
+                rest -= useful * (shares[lane][0] * shares[lane][1] * k) / padded;
+            }
             for (int lane = 0; lane < arrays.length; lane++) {
-                cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k,
+                long macs = lane == 0 ? rest : useful * (shares[lane][0] * shares[lane][1] * k) / padded;
+                cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k, macs,
                     clock));
             }
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE); // the arrays have no part in a vector operator
             cycles = vectorUnit.compute(opId, now, tile.flops(), tile.specialFunctions(),
+                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
+        } else if (t instanceof ReductionTile tile) {
+            enter(SliceKind.IDLE); // split-K partial sums are added on the vector unit
+            cycles = vectorUnit.compute(opId, now, tile.flops(),
                 tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
         long freed = t.loadBytes(j, elementBytes);
