@@ -8,14 +8,15 @@ import picocli.CommandLine.Command;
  * per-operator error in ops.csv, the MAPE per kind and the operators that miss most.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = "Simulate a trace and compare with measured operator times (--measured M.csv): per-operator "
-        + "error, MAPE per kind, worst operators.")
+    description = "Simulate a trace and compare with measured operator times (--measured M.csv, or those the "
+        + "trace carries): per-operator error, MAPE per kind, worst operators.")
 public final class CompareCommand extends SimulateCommand {
     @Override
     public Integer call() {
-        if (measured == null) {
+        if (measured == null && !tracesMeasuredTimes()) {
             throw new InputException("compare: --measured M.csv is required (a CSV with measured_s and op_id or "
-                + "kind,batch,m,n,k,elements)");
+                + "kind,batch,m,n,k,elements) unless --trace carries measured times (an imported trace, or a CSV "
+                + "with a measured_s column)");
         }
         return super.call();
     }

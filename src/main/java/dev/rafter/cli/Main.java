@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code rafter} command line. Exit codes: 0 ok, 1 a check failed, 2 bad input. */
 @Command(name = "rafter", mixinStandardHelpOptions = true, version = Main.VERSION,
     description = "Discrete-event simulator of LLM-inference accelerators.",
-    subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class, CompareCommand.class, SweepCommand.class,
+    subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class,
         ValidateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

@@ -2,7 +2,11 @@ package dev.rafter.cli;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.importer.Coverage;
+import dev.rafter.importer.CoverageReport;
+import dev.rafter.importer.TraceFile;
 import dev.rafter.report.AtomicFile;
+import dev.rafter.report.CompareChart;
 import dev.rafter.report.Comparison;
 import dev.rafter.report.MeasuredTimes;
 import dev.rafter.report.OutputFolder;
@@ -52,10 +56,15 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "measured_s and error to ops.csv and prints the comparison")
     Path measured;
 
+    /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
+    boolean tracesMeasuredTimes() {
+        return source.traceCarriesMeasuredTimes();
+    }
+
     @Override
     public Integer call() {
         long[] window = window();
-        Comparison comparison = measured == null ? null : new Comparison(MeasuredTimes.read(measured));
+        Comparison.Measured fromFile = measured == null ? null : MeasuredTimes.read(measured);
         boolean csv = events.equals("csv") || events.equals("both");
         boolean perfetto = events.equals("perfetto") || events.equals("both");
         if (!csv && !perfetto && !events.equals("none")) {
@@ -65,17 +74,21 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             HardwareSpec hw = hardware.load();
             var operators = source.source();
             RunLimits.check(hw, operators);
-            run(hw, operators, folder, csv, perfetto, window, comparison);
+            TraceFile trace = operators instanceof TraceFile t ? t : null;
+            Comparison comparison = fromFile != null ? new Comparison(fromFile)
+                : trace != null && trace.carriesMeasuredTimes() ? new Comparison(op -> trace.measured().of(op.id()))
+                : null;
+            run(hw, operators, folder, csv, perfetto, window, comparison, trace);
         }
         return Main.OK;
     }
 
     /** Every file simulate may write, in the order they are moved into --out: the summary last. */
     static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
-        "summary.json");
+        "unmapped.csv", "compare.png", "summary.json");
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, OutputFolder folder, boolean csv,
-                     boolean perfetto, long[] window, Comparison comparison) {
+                     boolean perfetto, long[] window, Comparison comparison, TraceFile traceFile) {
         try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
              AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(folder.path("events.csv")) : null;
              AtomicFile.Pending trace = perfetto ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
@@ -131,11 +144,30 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (timeline != null) {
                 timeline.write(folder.path("timeline.png"));
             }
+            Coverage coverage = traceFile == null ? null : traceFile.coverage();
+            if (coverage != null) {
+                summary.put("coverage", CoverageReport.json(coverage));
+                CoverageReport.writeUnmapped(folder.path("unmapped.csv"), coverage);
+            }
+            if (comparison != null && comparison.matched() > 0) {
+                CompareChart.write(folder.path("compare.png"), comparison, "Simulated vs measured on " + hw.name());
+            }
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
             folder.commit();
             print(summary, result);
+            if (coverage != null) {
+                CoverageReport.lines(coverage).forEach(out()::println);
+            }
+            if (traceFile != null && !traceFile.format().equals("csv")) {
+                out().println("operators run one after another in trace order: dependencies are kept by that order, "
+                    + "independent streams do not overlap");
+            }
             if (comparison != null) {
-                comparison.lines().forEach(out()::println);
+                if (comparison.matched() > 0) {
+                    comparison.lines().forEach(out()::println);
+                } else {
+                    out().println("measured: no operator of this trace carries a measured time");
+                }
             }
         }
     }

@@ -14,7 +14,9 @@ public final class SourceOptions {
         @Option(names = "--workload", paramLabel = "W", description = "workload model YAML, lowered on the fly")
         Path workload;
 
-        @Option(names = "--trace", paramLabel = "T", description = "operator trace CSV (as written by 'lower')")
+        @Option(names = "--trace", paramLabel = "T", description = "operator trace: Rafter's CSV (as 'lower' and "
+            + "'import' write it), a PyTorch profiler (Kineto) JSON or a Chakra execution trace, gzipped or not, "
+            + "told apart by content")
         Path trace;
     }
 
@@ -51,6 +53,11 @@ public final class SourceOptions {
         return from.trace;
     }
 
+    /** Whether --trace names a trace with measured times (an imported format, or a CSV with measured_s). */
+    public boolean traceCarriesMeasuredTimes() {
+        return from.trace != null && new dev.rafter.importer.TraceFile(checkedTrace(), phases()).carriesMeasuredTimes();
+    }
+
     public OperatorSource source() {
         Set<Phase> phases = phases();
         if (from.workload != null) {
@@ -58,6 +65,6 @@ public final class SourceOptions {
             dev.rafter.sim.RunLimits.check(w);
             return OperatorSource.of(w, phases);
         }
-        return OperatorSource.ofTrace(checkedTrace(), phases);
+        return new dev.rafter.importer.TraceFile(checkedTrace(), phases);
     }
 }

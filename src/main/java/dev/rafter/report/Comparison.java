@@ -17,16 +17,30 @@ public final class Comparison implements Simulation.OpListener {
     /** One compared operator. */
     public record Miss(long opId, String name, String kind, double simulatedS, double measuredS, double error) {}
 
-    private static final int WORST = 10;
+    /** Where measured times come from: a measured-times file, or the trace itself. */
+    public interface Measured {
+        /** The measured time of an operator in seconds, or NaN. */
+        double of(dev.rafter.workload.Operator op);
 
-    private final MeasuredTimes measured;
+        /** Rows of a measured file that matched no operator (0 for a trace's own times). */
+        default int unmatchedRows() {
+            return 0;
+        }
+    }
+
+    private static final int WORST = 10;
+    /** Points kept for compare.png (the first ones; a longer trace plots a prefix). */
+    static final int MAX_POINTS = 200_000;
+
+    private final Measured measured;
+    private final List<Miss> points = new ArrayList<>();
     private final Map<String, double[]> byKind = new TreeMap<>();
     private final PriorityQueue<Miss> worst = new PriorityQueue<>(Comparator.comparingDouble(m -> Math.abs(m.error())));
     private long operators;
     private double simulatedSum;
     private double measuredSum;
 
-    public Comparison(MeasuredTimes measured) {
+    public Comparison(Measured measured) {
         this.measured = measured;
     }
 
@@ -49,7 +63,11 @@ public final class Comparison implements Simulation.OpListener {
         k[1] += Math.abs(e);
         simulatedSum += r.latencyS();
         measuredSum += m;
-        worst.add(new Miss(r.op().id(), r.op().name(), r.op().kind().key(), r.latencyS(), m, e));
+        Miss miss = new Miss(r.op().id(), r.op().name(), r.op().kind().key(), r.latencyS(), m, e);
+        worst.add(miss);
+        if (points.size() < MAX_POINTS) {
+            points.add(miss);
+        }
         if (worst.size() > WORST) {
             worst.poll();
         }
@@ -82,6 +100,11 @@ public final class Comparison implements Simulation.OpListener {
     /** The matched operators' total simulated time over their total measured time, minus one. */
     public double totalError() {
         return measuredSum == 0 ? Double.NaN : simulatedSum / measuredSum - 1;
+    }
+
+    /** The compared operators kept for the chart, in run order. */
+    public List<Miss> points() {
+        return points;
     }
 
     public List<Miss> worst() {

@@ -21,7 +21,7 @@ import java.util.Map;
  * measured on a real device). Other columns (names, notes, dtypes) are ignored. Rows that match no operator are
  * counted, not an error; two rows for the same key are.
  */
-public final class MeasuredTimes {
+public final class MeasuredTimes implements Comparison.Measured {
     private static final String[] SHAPE = {"kind", "batch", "m", "n", "k", "elements"};
 
     private final Map<Long, Double> byId = new HashMap<>();
@@ -113,6 +113,7 @@ public final class MeasuredTimes {
     }
 
     /** The measured time of an operator, or NaN when the file has none for it. */
+    @Override
     public double of(Operator op) {
         Object key = shapes ? op.kind().key() + ":" + op.batch() + ":" + op.m() + ":" + op.n() + ":" + op.k() + ":"
             + op.elements() : (Object) op.id();
@@ -125,6 +126,7 @@ public final class MeasuredTimes {
     }
 
     /** Rows of the file that matched no operator so far. */
+    @Override
     public int unmatchedRows() {
         return (shapes ? byShape.size() : byId.size()) - used.size();
     }

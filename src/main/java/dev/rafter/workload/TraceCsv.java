@@ -33,12 +33,13 @@ public final class TraceCsv {
     public static final int MAX_LINE_CHARS = 1 << 20;
 
     /**
-     * The columns the reader knows, by header name. An optional column (none yet; e.g. a later {@code measured_s})
-     * may be absent from a file; {@link Operator} fields come from the required ones.
+     * The columns the reader knows, by header name. An optional column may be absent from a file: {@code
+     * measured_s}, the operator's measured time on a real device in seconds (written by {@code rafter import},
+     * empty where not measured). {@link Operator} fields come from the required ones.
      */
     public enum Column {
         OP_ID(true), NAME(true), KIND(true), PHASE(true), LAYER(true), STEP(true), BATCH(true), M(true), N(true),
-        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true);
+        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true), MEASURED_S(false);
 
         private final boolean required;
 
@@ -65,9 +66,33 @@ public final class TraceCsv {
         w.write('\n');
     }
 
+    /** The header with a trailing {@code measured_s} column (an imported trace's measured times). */
+    public static void writeHeaderWithMeasured(Writer w) throws IOException {
+        w.write(HEADER);
+        w.write(",measured_s\n");
+    }
+
+    /** Writes one row with its measured time (an empty cell for NaN). */
+    public static void writeRow(Writer w, Operator op, double measuredS) throws IOException {
+        StringBuilder sb = new StringBuilder(128);
+        row(sb, op);
+        sb.append(',');
+        if (!Double.isNaN(measuredS)) {
+            sb.append(measuredS);
+        }
+        sb.append('\n');
+        w.write(sb.toString());
+    }
+
     /** Writes one row; vector operators give their row shape in {@code m, n} (0 when unknown). */
     public static void writeRow(Writer w, Operator op) throws IOException {
         StringBuilder sb = new StringBuilder(96);
+        row(sb, op);
+        sb.append('\n');
+        w.write(sb.toString());
+    }
+
+    private static void row(StringBuilder sb, Operator op) {
         sb.append(op.id()).append(',').append(op.name()).append(',').append(op.kind().key()).append(',')
             .append(op.phase().key()).append(',').append(op.layer()).append(',').append(op.step()).append(',')
             .append(op.batch()).append(',').append(op.m()).append(',').append(op.n()).append(',').append(op.k())
@@ -78,12 +103,36 @@ public final class TraceCsv {
             }
             sb.append(op.deps()[i]);
         }
-        sb.append('\n');
-        w.write(sb.toString());
+    }
+
+    /** Whether the trace's header has a {@code measured_s} column (false for a file that is not a trace CSV). */
+    public static boolean hasMeasuredColumn(Path file) {
+        try (BufferedReader r = Files.newBufferedReader(file)) {
+            String header = new Lines(r, file.toString()).next();
+            if (header == null) {
+                return false;
+            }
+            for (String c : header.replace("\uFEFF", "").split(",", -1)) {
+                if (c.strip().equals(Column.MEASURED_S.key())) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | UncheckedIOException | InputException e) {
+            return false; // the reader reports what is wrong with the file when it reads it
+        }
     }
 
     /** Streams the operators of a trace file to {@code out}, rejecting the first bad line with file:line. */
     public static long read(Path file, Consumer<Operator> out) {
+        return read(file, out, null);
+    }
+
+    /**
+     * As {@link #read(Path, Consumer)}; {@code measured}, when given, also receives each operator with its
+     * {@code measured_s} (NaN when the file has no such column or the cell is empty), before {@code out} does.
+     */
+    public static long read(Path file, Consumer<Operator> out, java.util.function.ObjDoubleConsumer<Operator> measured) {
         String name = file.toString();
         Lines lines = null;
         try (BufferedReader r = Files.newBufferedReader(file)) {
@@ -112,6 +161,9 @@ public final class TraceCsv {
                     op = rows.parse(line);
                 } catch (InputException e) {
                     throw e.at(name + ":" + lines.lineNo());
+                }
+                if (measured != null) {
+                    measured.accept(op, rows.measured);
                 }
                 out.accept(op);
                 count++;
@@ -202,6 +254,8 @@ public final class TraceCsv {
         private final String[] names;
         private final SeenIds seen = new SeenIds();
         private long lastId = -1;
+        /** The last row's measured_s (NaN when absent). */
+        double measured = Double.NaN;
 
         Rows(String header) {
             controlCharacters(header, null);
@@ -290,6 +344,7 @@ public final class TraceCsv {
             DataType dt = Section.parseChoice(cell(f, Column.DATA_TYPE), DataType.class,
                 e -> new InputException("data_type: " + e));
             long[] deps = deps(cell(f, Column.DEPS), id);
+            measured = measuredSeconds(f);
             // Bounds far beyond any real operator that keep every derived count inside Java's int range.
             within("batch", batch, MAX_BATCH);
             within("m", m, kind.isVector() ? MAX_ELEMENTS : MAX_DIMENSION);
@@ -316,6 +371,24 @@ public final class TraceCsv {
             seen.add(id);
             return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch,
                 m, n, k, elements, dt, deps);
+        }
+
+        /** The optional measured_s cell: NaN when the column is absent or the cell empty, else a time > 0. */
+        private double measuredSeconds(String[] f) {
+            int i = index[Column.MEASURED_S.ordinal()];
+            if (i < 0 || f[i].isBlank()) {
+                return Double.NaN;
+            }
+            double t;
+            try {
+                t = Double.parseDouble(f[i].strip());
+            } catch (NumberFormatException e) {
+                throw new InputException("measured_s: expected a time in seconds, got '" + f[i].strip() + "'");
+            }
+            if (!(t > 0) || Double.isInfinite(t)) {
+                throw new InputException("measured_s: expected a time > 0 in seconds, got '" + f[i].strip() + "'");
+            }
+            return t;
         }
 
         /** A vector op's elements: m x n when it gives its row shape (and elements, if given, must agree). */

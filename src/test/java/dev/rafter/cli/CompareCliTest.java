@@ -84,4 +84,34 @@ class CompareCliTest {
         assertBadInput(run("compare", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
             "--out", tmp.resolve("x").toString()), "--measured M.csv is required");
     }
+
+    @Test
+    void aTraceWithMeasuredTimesIsComparedWithoutAMeasuredFileAndDrawsCompareChart() throws Exception {
+        Path trace = tmp.resolve("t.csv");
+        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps,measured_s\n"
+            + "0,proj,gemm,prefill,0,0,1,1024,1024,1024,,fp16,,2.1e-5\n"
+            + "1,norm,rmsnorm,prefill,0,0,,8,4096,,,fp16,,\n");
+        Path out = tmp.resolve("c");
+        CliTest.Result r = run("compare", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
+            "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(1, s.get("measured").get("operators_matched").asLong());
+        assertTrue(Files.size(out.resolve("compare.png")) > 1000);
+        List<String> ops = Files.readAllLines(out.resolve("ops.csv"));
+        assertTrue(ops.get(1).contains(",2.1e-05,") || ops.get(1).contains(",2.10000e-05,"), ops.get(1));
+
+        Path bad = tmp.resolve("bad.csv");
+        Files.writeString(bad, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps,measured_s\n"
+            + "0,proj,gemm,prefill,0,0,1,64,64,64,,fp16,,soon\n");
+        assertBadInput(run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", bad.toString(), "--out",
+            tmp.resolve("b").toString()), "bad.csv:2: measured_s: expected a time in seconds, got 'soon'");
+    }
+
+    @Test
+    void importRefusesWhatIsNotAnImportedFormat() {
+        assertBadInput(run("import", "traces/gemm-small.csv", "--out", tmp.resolve("x.csv").toString()),
+            "not a PyTorch profiler (Kineto) JSON or Chakra execution trace");
+        assertFalse(Files.exists(tmp.resolve("x.csv")));
+    }
 }
