@@ -28,6 +28,9 @@ import java.util.List;
  * item reading its own K range of A and B.
  */
 final class LibraryTiles {
+    /** Bytes of one split-K partial sum: fp32 accumulators (a whole number of elements of any data type). */
+    static final int PARTIAL_BYTES = 4;
+
     /**
      * Staging granularity: a GPU streams operands through its L2 one main-loop k-step at a time, while the
      * simulator moves them in global-buffer stages, and nothing computes until the first stage is in. A stage
@@ -59,7 +62,7 @@ final class LibraryTiles {
         int s = c.splits();
         Operator parts = s == 1 ? op : Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
             op.batch() * s, op.m(), op.n(), op.k() / s, op.dataType());
-        int resultBytes = s == 1 ? 0 : ReductionTile.PARTIAL_BYTES;
+        int resultBytes = s == 1 ? 0 : PARTIAL_BYTES;
         long stageBytes = Math.max((long) (FIRST_STAGE_SHARE * c.cycles() / hw.clockHz() * hw.memoryBytesPerS()),
             streamingStageBytes(hw, Math.min(c.tiles(), hw.cores()), LaneSplit.cycles(hw.core(), t.m(), t.n(), t.k())));
         GemmMapper.Layout best = GemmMapper.bestLayout(hw, parts, t.m(), t.n(), t.k(), e,
@@ -151,7 +154,7 @@ final class LibraryTiles {
      */
     static Candidate score(HardwareSpec hw, GemmTile t, int splits, long batch, long m, long n, long k, int e) {
         HardwareSpec.Core core = hw.core();
-        int resultBytes = splits == 1 ? e : ReductionTile.PARTIAL_BYTES;
+        int resultBytes = splits == 1 ? e : PARTIAL_BYTES;
         if (t.localBytes(e, resultBytes) > core.localBuffer().capacityBytes()) {
             return null;
         }
@@ -189,7 +192,7 @@ final class LibraryTiles {
      * the global buffer's port, and the adds on the vector units.
      */
     static double reductionCycles(HardwareSpec hw, long outputs, int splits, int e) {
-        double bytes = (double) outputs * ((long) splits * ReductionTile.PARTIAL_BYTES + e);
+        double bytes = (double) outputs * ((long) splits * PARTIAL_BYTES + e);
         long cores = Math.min(outputs, hw.cores());
         HardwareSpec.VectorUnit v = hw.core().vectorUnit();
         double hbm = bytes / hw.memoryBytesPerS() * hw.clockHz();
@@ -210,7 +213,7 @@ final class LibraryTiles {
     static TileProgram reduction(HardwareSpec hw, Operator op, int splits) {
         int e = op.dataType().bytes();
         long outputs = op.batch() * op.m() * op.n();
-        long in = (long) splits * ReductionTile.PARTIAL_BYTES;
+        long in = (long) splits * PARTIAL_BYTES;
         long fitLocal = hw.core().localBuffer().capacityBytes() / (2 * (in + e));
         long fitGlobal = hw.globalBuffer().capacityBytes() / 4 / ((long) hw.cores() * in);
         long chunk = Math.min(Math.min(fitLocal, fitGlobal), GemmMapper.ceilDiv(outputs, hw.cores()));
@@ -233,7 +236,9 @@ final class LibraryTiles {
                 long elements = Math.min(chunk, outputs - done);
                 done += elements;
                 stageBytes += elements * in;
-                cores.get(u).add(new ReductionTile(stages.size(), elements, splits));
+                // S fp32 partials in per output, read as (S x 4 / e) operands of the op's element size.
+                cores.get(u).add(new VectorTile(stages.size(), elements, (int) (in / e), 1,
+                    elements * (splits - 1), 0));
             }
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;

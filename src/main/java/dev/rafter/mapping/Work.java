@@ -3,10 +3,10 @@ package dev.rafter.mapping;
 /**
  * One unit of a core's tile program: a sequence of chunks, each loaded from a global-buffer stage into the local
  * buffer, computed, and (for some chunks) stored. The core controller runs any kind of work the same way; only
- * the compute step differs (PE arrays for {@link MatrixTile}, the vector unit for {@link VectorTile} and
- * {@link ReductionTile}).
+ * the compute step differs (PE arrays for {@link MatrixTile}, the vector unit for {@link VectorTile}, which also
+ * adds split-K partial sums).
  */
-public sealed interface Work permits MatrixTile, VectorTile, ReductionTile {
+public sealed interface Work permits MatrixTile, VectorTile {
     int chunks();
 
     /** The global-buffer stage chunk {@code j} reads. */

@@ -173,8 +173,8 @@ class LibraryTilesTest {
         long outputs = 0;
         for (List<Work> core : red.cores()) {
             for (Work w : core) {
-                ReductionTile t = (ReductionTile) w;
-                assertEquals(4, t.partials());
+                VectorTile t = (VectorTile) w;
+                assertEquals(8, t.inputsPerElement(), "4 fp32 partials = 8 fp16-sized operands");
                 assertEquals(t.elements() * 16, t.loadBytes(0, 2));
                 assertEquals(t.elements() * 3, t.flops());
                 outputs += t.elements();

@@ -2,7 +2,6 @@ package dev.rafter.sim.component;
 
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
-import dev.rafter.mapping.ReductionTile;
 import dev.rafter.mapping.VectorTile;
 import dev.rafter.mapping.Work;
 import dev.rafter.hw.HardwareSpec;
@@ -212,10 +211,6 @@ public final class Core {
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE); // the arrays have no part in a vector operator
             cycles = vectorUnit.compute(opId, now, tile.flops(), tile.specialFunctions(),
-                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
-        } else if (t instanceof ReductionTile tile) {
-            enter(SliceKind.IDLE); // split-K partial sums are added on the vector unit
-            cycles = vectorUnit.compute(opId, now, tile.flops(),
                 tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
         long freed = t.loadBytes(j, elementBytes);
