@@ -32,8 +32,21 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
                 hw.core().peArray().dataflow().key(), hw.clockMhz());
             out().printf("  peak           %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector units)%n",
                 hw.peakFlopsPerS() / 1e12, hw.vectorFlopsPerS() / 1e12);
-            out().printf("  memory         %.2f TB/s over %d channels, %.0f GiB%n", hw.memoryBytesPerS() / 1e12,
-                hw.memory().channels(), hw.memory().capacityGib());
+            out().printf("  memory         %.2f TB/s over %d channels, %.0f GiB; %s, %.0f ns fixed path%n",
+                hw.memoryBytesPerS() / 1e12, hw.memory().channels(), hw.memory().capacityGib(),
+                hw.memory().timing() == null ? "simple channels"
+                    : "banked channels (" + hw.memory().timing().name() + ")", hw.memory().latencyNs());
+            out().printf("  GEMMs          %s, arrays sustain %.1f%% of peak%n", hw.core().gemmTiles().isEmpty()
+                ? "tiles searched" : hw.core().gemmTiles().size() + " library tiles " + hw.core().gemmTiles(),
+                100 * hw.core().peArray().sustainedFraction());
+            out().printf("  dispatch       %s per kernel (%s mode; eager %.0f ns, graph %.0f ns)%n",
+                dev.rafter.roofline.RooflineReport.time(hw.dispatch().perKernelNs() * 1e-9),
+                hw.dispatch().mode().name().toLowerCase(java.util.Locale.ROOT), hw.dispatch().eagerNs(),
+                hw.dispatch().graphNs());
+            out().printf("  device links   %.1f GB/s, %s, all-reduce %s over %d cost rows%n",
+                hw.deviceLink().bandwidthGbPerS(), hw.deviceLink().topology().name().toLowerCase(java.util.Locale.ROOT),
+                hw.deviceLink().algorithm().name().toLowerCase(java.util.Locale.ROOT),
+                hw.deviceLink().collectiveCosts().size());
             out().printf("  ridge point    %.1f FLOP/byte%n", hw.ridgeFlopsPerByte());
             out().printf("  SRAM           %.1f MiB (%d x %.0f KiB local + %.0f MiB global)%n",
                 hw.sramBytes() / 1048576.0, hw.cores(), hw.core().localBuffer().capacityKib(),
