@@ -157,15 +157,20 @@ public final class GemmMapper {
     }
 
     /** The arrangement of ml x nl x kl tiles with the least HBM traffic (then the fewest stages). */
+    /**
+     * The candidate layout with the least HBM traffic (ties: fewer stages; then the first tried). Candidates are
+     * compared as they are built and only the best is kept: each holds a whole tile program.
+     */
     static Layout bestLayout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
-        Layout best = null;
-        for (Layout l : layouts(hw, op, ml, nl, kl, e, form)) {
-            if (best == null || l.hbmReadBytes < best.hbmReadBytes
-                || (l.hbmReadBytes == best.hbmReadBytes && l.stages.size() < best.stages.size())) {
-                best = l;
+        Layout[] best = {null};
+        layouts(hw, op, ml, nl, kl, e, form, l -> {
+            Layout b = best[0];
+            if (b == null || l.hbmReadBytes < b.hbmReadBytes
+                || (l.hbmReadBytes == b.hbmReadBytes && l.stages.size() < b.stages.size())) {
+                best[0] = l;
             }
-        }
-        return best;
+        });
+        return best[0];
     }
 
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
@@ -174,7 +179,8 @@ public final class GemmMapper {
     /** Output tiles beyond which a GEMM is too big to simulate tile by tile in reasonable memory and time. */
     static final long MAX_TILES = 50_000_000;
 
-    private static List<Layout> layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
+    private static void layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
+                                java.util.function.Consumer<Layout> out) {
         int cores = hw.cores();
         long tiles = op.batch() * ceilDiv(op.m(), ml) * ceilDiv(op.n(), nl);
         if (tiles > MAX_TILES) {
@@ -183,10 +189,9 @@ public final class GemmMapper {
         }
         int mt = (int) ceilDiv(op.m(), ml);
         int nt = (int) ceilDiv(op.n(), nl);
-        List<Layout> out = new ArrayList<>();
         if ((long) mt * nt <= cores) {
-            out.add(layout(hw, op, ml, nl, kl, e, form, mt, true, "whole items per block"));
-            return out;
+            out.accept(layout(hw, op, ml, nl, kl, e, form, mt, true, "whole items per block"));
+            return;
         }
         java.util.TreeSet<Integer> bands = new java.util.TreeSet<>();
         for (int b = 1; b <= Math.min(Math.max(mt, nt), cores); b *= 2) {
@@ -200,11 +205,10 @@ public final class GemmMapper {
                 if (band > limit || band > cores) {
                     continue;
                 }
-                out.add(layout(hw, op, ml, nl, kl, e, form, band, nInner, "bands of " + band + " tile "
+                out.accept(layout(hw, op, ml, nl, kl, e, form, band, nInner, "bands of " + band + " tile "
                     + (nInner ? "rows" : "columns") + ", blocks of " + cores + " tiles"));
             }
         }
-        return out;
     }
 
     /**
