@@ -174,6 +174,48 @@ final class KinetoImporter implements TraceImporter {
         return s.isEmpty() ? "unnamed" : s;
     }
 
+    /** "[-]digits[.digits]" microseconds as nanoseconds (rounded half up), or MIN_VALUE for other forms. */
+    static long decimalNs(char[] c, int offset, int length) {
+        int i = offset;
+        int end = offset + length;
+        boolean negative = i < end && c[i] == '-';
+        if (negative) {
+            i++;
+        }
+        long us = 0;
+        int digits = 0;
+        while (i < end && c[i] >= '0' && c[i] <= '9') {
+            if (++digits > 16) {
+                return Long.MIN_VALUE;
+            }
+            us = us * 10 + (c[i++] - '0');
+        }
+        long frac = 0;
+        int scale = 0;
+        boolean roundUp = false;
+        if (i < end && c[i] == '.') {
+            i++;
+            while (i < end && c[i] >= '0' && c[i] <= '9') {
+                if (scale < 3) {
+                    frac = frac * 10 + (c[i] - '0');
+                    scale++;
+                } else if (scale == 3) {
+                    roundUp = c[i] >= '5';
+                    scale++;
+                }
+                i++;
+            }
+        }
+        if (i != end || digits == 0 || us >= Long.MAX_VALUE / 1000 - 1) {
+            return Long.MIN_VALUE;
+        }
+        for (int s = Math.min(scale, 3); s < 3; s++) {
+            frac *= 10;
+        }
+        long ns = us * 1000 + frac + (roundUp ? 1 : 0);
+        return negative ? -ns : ns;
+    }
+
     /** The state of one import: compact per-event arrays, filled by one pass, then linked and emitted. */
     private static final class Reading {
         private final Path file;
@@ -362,8 +404,8 @@ final class KinetoImporter implements TraceImporter {
             long tid = 0;
             String pidText = null;
             String tidText = null;
-            double ts = Double.NaN;
-            double dur = Double.NaN;
+            long startNs = Long.MIN_VALUE;
+            long durNs = Long.MIN_VALUE;
             args.clear();
             JsonToken t;
             while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
@@ -389,8 +431,8 @@ final class KinetoImporter implements TraceImporter {
                             parser.skipChildren();
                         }
                     }
-                    case "ts" -> ts = number(v, "ts");
-                    case "dur" -> dur = number(v, "dur");
+                    case "ts" -> startNs = nanoseconds(v, "ts");
+                    case "dur" -> durNs = nanoseconds(v, "dur");
                     case "args" -> {
                         if (v == JsonToken.START_OBJECT) {
                             args.read(parser);
@@ -408,14 +450,12 @@ final class KinetoImporter implements TraceImporter {
             if (category == CAT_OTHER || !"X".equals(ph)) {
                 return;
             }
-            if (Double.isNaN(ts)) {
+            if (startNs == Long.MIN_VALUE) {
                 throw new InputException("a '" + cat + "' event needs a numeric 'ts' (microseconds)");
             }
-            if (Double.isNaN(dur) || dur < 0) {
+            if (durNs == Long.MIN_VALUE || durNs < 0) {
                 throw new InputException("a '" + cat + "' event needs a non-negative numeric 'dur' (microseconds)");
             }
-            long startNs = Math.round(ts * 1000);
-            long durNs = Math.round(dur * 1000);
             String n = name == null ? "unnamed" : name;
             switch (category) {
                 case CAT_OP, CAT_ANNOTATION -> {
@@ -478,16 +518,30 @@ final class KinetoImporter implements TraceImporter {
             }
         }
 
-        private double number(JsonToken v, String key) throws IOException {
-            if (v == JsonToken.VALUE_NUMBER_INT || v == JsonToken.VALUE_NUMBER_FLOAT) {
-                double d = parser.getDoubleValue();
-                if (Double.isFinite(d)) {
-                    return d;
+        /**
+         * A time in microseconds as whole nanoseconds, read from the number's digits (not through a double, whose
+         * 53 bits cannot hold the nanoseconds of an epoch-based timestamp of 1.7e15 us).
+         */
+        private long nanoseconds(JsonToken v, String key) throws IOException {
+            if (v == JsonToken.VALUE_NUMBER_INT) {
+                long us = parser.getLongValue();
+                if (Math.abs(us) < Long.MAX_VALUE / 1000) {
+                    return us * 1000;
+                }
+            } else if (v == JsonToken.VALUE_NUMBER_FLOAT) {
+                long ns = decimalNs(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                if (ns != Long.MIN_VALUE) {
+                    return ns;
+                }
+                double d = parser.getDoubleValue() * 1000;
+                if (Double.isFinite(d) && Math.abs(d) < 9e18) {
+                    return Math.round(d);
                 }
             }
             parser.skipChildren();
             throw new InputException("'" + key + "' must be a finite number (microseconds)");
         }
+
 
         private int nameId(String n) {
             Integer id = nameIds.get(n);
@@ -503,7 +557,7 @@ final class KinetoImporter implements TraceImporter {
             shapeOutcome.add(r.outcome.ordinal());
             shapeKind.add(r.kind == null ? -1 : r.kind.ordinal());
             shapeDtype.add(r.dataType == null ? -1 : r.dataType.ordinal());
-            shapeFlags.add((r.rows ? 1 : 0) | (r.approximate ? 2 : 0));
+            shapeFlags.add((r.rows ? 1 : 0) | (r.approximate ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
             shapeBatch.add(r.batch);
             shapeM.add(r.m);
             shapeN.add(r.n);
@@ -687,6 +741,21 @@ final class KinetoImporter implements TraceImporter {
                 }
             }
 
+            // The most common dtype of the mapped operators, for ops whose dtype the trace does not record.
+            int[] dtypeCounts = new int[DataType.values().length];
+            for (int i : order) {
+                int s = opShape.get(i);
+                if (s >= 0 && shapeOutcome.get(s) == Outcome.MAPPED.ordinal() && shapeDtype.get(s) >= 0) {
+                    dtypeCounts[shapeDtype.get(s)]++;
+                }
+            }
+            int commonDtype = -1;
+            for (int d = 0; d < dtypeCounts.length; d++) {
+                if (dtypeCounts[d] > 0 && (commonDtype < 0 || dtypeCounts[d] > dtypeCounts[commonDtype])) {
+                    commonDtype = d;
+                }
+            }
+            long assumedDtype = 0;
             Map<String, long[]> unmapped = new LinkedHashMap<>();
             Map<String, Integer> dtypesNotModelled = new TreeMap<>();
             Map<String, Integer> collectivesNotModelled = new TreeMap<>();
@@ -717,6 +786,14 @@ final class KinetoImporter implements TraceImporter {
                     }
                 }
                 String detail = s >= 0 && shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null;
+                if (outcome == Outcome.MAPPED && shapeDtype.get(s) < 0) {
+                    if (commonDtype < 0) {
+                        outcome = Outcome.DTYPE_NOT_MODELLED;
+                        detail = "tensor list without a recorded dtype";
+                    } else {
+                        assumedDtype++;
+                    }
+                }
                 long ns = opNs[i];
                 if (outcome == Outcome.MAPPED) {
                     Phase phase = Phase.PREFILL;
@@ -746,7 +823,7 @@ final class KinetoImporter implements TraceImporter {
                     if (phase == Phase.DECODE) {
                         decodeOps++;
                     }
-                    Operator op = operator(nextId++, clean(text), phase, step, s);
+                    Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
                     if ((shapeFlags.get(s) & 2) != 0) {
                         approximate++;
                     }
@@ -832,15 +909,21 @@ final class KinetoImporter implements TraceImporter {
                 notes.add(orphanKernels + " kernels (" + share(orphanNs) + " of the measured GPU time) were launched"
                     + " outside any recorded op: unmapped under their kernel names");
             }
+            if (assumedDtype > 0) {
+                notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
+                    + " given its most common one, " + DataType.values()[commonDtype].key());
+            }
             if (approximate > 0) {
                 notes.add(approximate + " unary, copy, gather and reduction ops run as Rafter's binary elementwise"
                     + " kind (2 reads + 1 write per element): their memory traffic is overstated by up to 1.5x");
             }
-            if (gpuActivity && (idleOps > 0 || enclosingOps > 0)) {
-                notes.add(enclosingOps + " enclosing ops" + (enclosingExample == null ? "" : " (e.g. "
-                    + enclosingExample + ")") + " are counted once, through the innermost"
-                    + " ops that launched their kernels; " + idleOps + " ops launched no GPU work (views,"
-                    + " allocations, host-side ops) and are not device operators");
+            if (gpuActivity && enclosingOps > 0) {
+                notes.add(enclosingOps + " enclosing ops (e.g. " + enclosingExample + ") are counted once, through"
+                    + " the innermost ops that launched their kernels");
+            }
+            if (gpuActivity && idleOps > 0) {
+                notes.add(idleOps + " ops launched no GPU work (views, allocations, host-side ops) and are not device"
+                    + " operators");
             }
             if (decodeOps > 0) {
                 notes.add(decodeOps + " operators are DECODE (their enclosing annotation names decode); the rest"
@@ -884,9 +967,9 @@ final class KinetoImporter implements TraceImporter {
             return b.toString();
         }
 
-        private Operator operator(long id, String name, Phase phase, int step, int s) {
+        private Operator operator(long id, String name, Phase phase, int step, int s, int commonDtype) {
             OpKind kind = OpKind.values()[shapeKind.get(s)];
-            DataType dt = DataType.values()[shapeDtype.get(s)];
+            DataType dt = DataType.values()[shapeDtype.get(s) >= 0 ? shapeDtype.get(s) : commonDtype];
             long batch = shapeBatch.get(s);
             long m = shapeM.get(s);
             long n = shapeN.get(s);

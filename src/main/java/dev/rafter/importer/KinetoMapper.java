@@ -39,7 +39,9 @@ import java.util.Set;
  *   <li><b>Elementwise</b> (Rafter's one pointwise kind: two inputs and one output per element): binary and ternary
  *       arithmetic and comparisons (elements of the broadcast result); unary math, copies and casts
  *       ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_}), gathers ({@code index_select},
- *       {@code embedding}, {@code gather}: elements of the result) and reductions ({@code sum}, {@code mean},
+ *       {@code embedding}, {@code gather}: elements of the result), concatenation ({@code cat}, {@code stack}:
+ *       elements of the result; the trace records no dtype for a tensor list, so the importer gives these the
+ *       trace's most common dtype and says so) and reductions ({@code sum}, {@code mean},
  *       {@code max}, ...: elements of the input). Rafter has no unary, gather or reduction kind yet, so these run
  *       as the binary kind and their memory traffic is overstated by up to 1.5x: they are flagged
  *       {@link Result#approximate} and counted in a coverage note.</li>
@@ -86,6 +88,11 @@ final class KinetoMapper {
         String detail;
         /** Run as the binary elementwise kind although it is unary, a gather or a reduction. */
         boolean approximate;
+        /**
+         * The trace does not record the dtype (a tensor list's elements: {@code Input type} says only
+         * {@code TensorList}); {@link #dataType} is null and the importer gives the trace's most common one.
+         */
+        boolean dtypeAssumed;
 
         void reset() {
             outcome = Outcome.UNKNOWN_OP;
@@ -99,6 +106,7 @@ final class KinetoMapper {
             dataType = null;
             detail = null;
             approximate = false;
+            dtypeAssumed = false;
         }
     }
 
@@ -110,7 +118,7 @@ final class KinetoMapper {
     enum Family {
         NONE, MM, ADDMM, BMM, BADDBMM, MATMUL, LINEAR, MV, ADDMV, ATTENTION_BHSD, ATTENTION_BSHD, SOFTMAX, LAYERNORM,
         RMSNORM, LAYERNORM_LAST, RMSNORM_LAST, GELU, SILU, GELU_AND_MUL, SILU_AND_MUL, BINARY, POINTWISE, COPY,
-        INDEX_SELECT, EMBEDDING, GATHER, REDUCTION, COLLECTIVE
+        INDEX_SELECT, EMBEDDING, GATHER, CAT, REDUCTION, COLLECTIVE
     }
 
     private static final Map<String, Family> ATEN = new HashMap<>();
@@ -133,7 +141,7 @@ final class KinetoMapper {
         put(Family.ATTENTION_BHSD, "scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
             "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
             "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_attention_math",
-            "_scaled_dot_product_fused_attention_overrideable");
+            "_scaled_dot_product_fused_attention_overrideable", "_cudnn_attention_forward");
         put(Family.ATTENTION_BSHD, "_flash_attention_forward", "_efficient_attention_forward");
         put(Family.SOFTMAX, "softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax");
         put(Family.LAYERNORM, "layer_norm", "native_layer_norm");
@@ -155,6 +163,7 @@ final class KinetoMapper {
         put(Family.INDEX_SELECT, "index_select");
         put(Family.EMBEDDING, "embedding");
         put(Family.GATHER, "gather");
+        put(Family.CAT, "cat", "stack");
         put(Family.REDUCTION, "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any", "prod",
             "norm", "linalg_vector_norm", "var", "std", "var_mean", "std_mean", "cumsum", "cumprod", "logsumexp");
     }
@@ -305,6 +314,7 @@ final class KinetoMapper {
                 case INDEX_SELECT -> indexSelect(a);
                 case EMBEDDING -> embedding(a);
                 case GATHER -> gather(a);
+                case CAT -> cat(a);
                 default -> throw new IllegalStateException(f.name());
             }
         } catch (NotUnderstood e) {
@@ -778,6 +788,28 @@ final class KinetoMapper {
         required(a, 0, "input");
         setElements(numel(required(a, 2, "index")), OpKind.ELEMENTWISE, dtypeOf(a, 0));
         r.approximate = true;
+    }
+
+    /** cat / stack of a tensor list: the elements of the result, copied once. */
+    private void cat(KinetoArgs a) {
+        if (a.dims.isEmpty() || a.dims.get(0) != KinetoArgs.LIST) {
+            throw new NotUnderstood("expected a tensor list as argument 0");
+        }
+        long elements = 0;
+        for (long[] shape : a.lists.get(0)) {
+            elements = Math.addExact(elements, numel(shape));
+        }
+        String t = a.type(0);
+        DataType dt = null;
+        switch (classify(t)) {
+            case MODELLED -> dt = dataType(t);
+            case NOT_MODELLED -> throw new NotModelled(t);
+            case UNKNOWN -> throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument 0)");
+            default -> { }
+        }
+        setElements(elements, OpKind.ELEMENTWISE, dt);
+        r.approximate = true;
+        r.dtypeAssumed = dt == null;
     }
 
     private void setRows(long m, long n, OpKind kind, DataType dt) {

@@ -526,6 +526,37 @@ class KinetoImporterTest {
         assertTrue(c.notes().get(0).contains("record with torch.profiler(record_shapes=True)"), c.notes().get(0));
     }
 
+    @Test
+    void timesAreReadToTheNanosecondFromTheirDigits() throws IOException {
+        assertEquals(1_700_000_000_123_456_789L, ns("1700000000123456.789"));
+        assertEquals(3137, ns("3.1365"), "rounded half up at the nanosecond");
+        assertEquals(3136, ns("3.1364999"));
+        assertEquals(-2500, ns("-2.5"));
+        assertEquals(Long.MIN_VALUE, ns("1.5e3"), "other forms go through a double");
+        // Epoch-based microseconds (older Kineto): a double's 53 bits keep only quarter microseconds there, so the
+        // linear would start at .0 and end at .400 while the addmm inside it started at .25 and ended at .640: not
+        // nested. The digits keep the addmm inside.
+        String f32 = "\"float\"";
+        Path f = write("epoch.json", t -> {
+            t.raw("{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::linear\", \"pid\": 7, \"tid\": 7, \"ts\":"
+                + " 1700000000000000.124, \"dur\": 0.400, \"args\": {\"External id\": 1}}");
+            t.raw("{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::addmm\", \"pid\": 7, \"tid\": 7, \"ts\":"
+                + " 1700000000000000.126, \"dur\": 0.390, \"args\": {\"External id\": 2, \"Input type\": [" + f32
+                + ", " + f32 + ", " + f32 + "], \"Input Dims\": [[8], [4, 8], [8, 8]]}}");
+            t.launch("cudaLaunchKernel", 1700000000000000.2, 9, 2);
+            t.kernel("gemm", 1700000000000001.5, 2, 9, -1, 7);
+        });
+        Imported t = load(f);
+        assertEquals(1, t.ops().size());
+        assertGemm(t.op(0), "aten::addmm", 1, 4, 8, 8);
+        assertTrue(t.coverage().notes().stream().anyMatch(n -> n.startsWith("1 enclosing ops (e.g. aten::linear)")),
+            t.coverage().notes().toString());
+    }
+
+    private static long ns(String text) {
+        return KinetoImporter.decimalNs(text.toCharArray(), 0, text.length());
+    }
+
     // ------------------------------------------------------------------ bad input
 
     private static InputException bad(Path f) {
