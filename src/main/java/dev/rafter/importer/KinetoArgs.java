@@ -66,8 +66,8 @@ final class KinetoArgs {
             String key = p.currentName();
             JsonToken t = p.nextToken();
             switch (key) {
-                case "External id", "external id" -> externalId = id(p, t, key);
-                case "correlation" -> correlation = id(p, t, key);
+                case "External id", "external id" -> externalId = id(p, t);
+                case "correlation" -> correlation = id(p, t);
                 case "stream" -> stream = t.isNumeric() ? p.getLongValue() : -1;
                 case "Input Dims" -> readDims(p, t);
                 case "Input type" -> readStrings(p, t, types);
@@ -81,16 +81,14 @@ final class KinetoArgs {
         }
     }
 
-    private static long id(JsonParser p, JsonToken t, String key) throws IOException {
-        if (t == JsonToken.VALUE_NULL) {
-            return -1;
-        }
+    /** An id, or -1 when absent or not a non-negative integer (then nothing links through it). */
+    private static long id(JsonParser p, JsonToken t) throws IOException {
         if (t != JsonToken.VALUE_NUMBER_INT) {
             p.skipChildren();
-            throw new InputException("'" + key + "' must be an integer id");
+            return -1;
         }
         long v = p.getLongValue();
-        return v < 0 ? -1 : v;
+        return v < 0 || v == Long.MAX_VALUE ? -1 : v;
     }
 
     private static long count(JsonParser p, JsonToken t, String key) throws IOException {

@@ -8,13 +8,13 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
 import dev.rafter.importer.KinetoArrays.Bytes;
 import dev.rafter.importer.KinetoArrays.Ints;
 import dev.rafter.importer.KinetoArrays.LongLongMap;
 import dev.rafter.importer.KinetoArrays.Longs;
 import dev.rafter.importer.KinetoMapper.Outcome;
 import dev.rafter.importer.KinetoMapper.Result;
-import dev.rafter.hw.DataType;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
@@ -73,8 +73,12 @@ import java.util.zip.ZipException;
  * ({@code traceEvents[i]}, counted from 0) or the byte offset in the (decompressed) JSON.
  */
 final class KinetoImporter implements TraceImporter {
+    /** Lenient where Chrome's own trace viewer is (NaN, a trailing comma, raw control characters in names). */
     private static final JsonFactory JSON = JsonFactory.builder()
         .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+        .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+        .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+        .enable(JsonReadFeature.ALLOW_BACKSLASH_ESCAPING_ANY_CHARACTER)
         .build();
 
     @Override
@@ -265,6 +269,7 @@ final class KinetoImporter implements TraceImporter {
 
         private int eventIndex;
         private boolean sawEvents;
+        private boolean insideEvents;
         private JsonParser parser;
 
         Reading(Path file) {
@@ -312,6 +317,11 @@ final class KinetoImporter implements TraceImporter {
                 if (eventIndex == 0) {
                     throw InputException.located(where + ": 'traceEvents' is empty: no ops or kernels to import");
                 }
+                if (opStart.size() == 0 && kernelNs.size() == 0) {
+                    throw InputException.located(where + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among"
+                        + " its " + eventIndex + " events: not a PyTorch profiler trace (a Chrome trace from another"
+                        + " tool?)");
+                }
             } catch (JsonEOFException e) {
                 throw InputException.located(where + ": truncated: the JSON ends at byte " + byteOffset(e)
                     + inEvent() + "; the file is cut short");
@@ -341,7 +351,7 @@ final class KinetoImporter implements TraceImporter {
         }
 
         private String inEvent() {
-            return sawEvents ? " (in traceEvents[" + eventIndex + "])" : "";
+            return insideEvents ? " (in traceEvents[" + eventIndex + "])" : "";
         }
 
         private long byteOffset(JsonProcessingException e) {
@@ -379,6 +389,7 @@ final class KinetoImporter implements TraceImporter {
         }
 
         private void readEvents() throws IOException {
+            insideEvents = true;
             JsonToken t;
             while ((t = parser.nextToken()) != JsonToken.END_ARRAY) {
                 if (t == null) {
@@ -394,6 +405,7 @@ final class KinetoImporter implements TraceImporter {
                 }
                 eventIndex++;
             }
+            insideEvents = false;
         }
 
         private void readEvent() throws IOException {

@@ -23,8 +23,9 @@ import java.util.Set;
  *       [n, k], [n]: leading dimensions folded into m), {@code mv} / {@code addmv} (n = 1), {@code _scaled_mm} and
  *       {@code _int_mm} ([m,k] x [k,n]). The dtype is the left operand's (fp8 for {@code _scaled_mm}).</li>
  *   <li><b>Attention</b> (fused: batch = sequences x KV heads, m = query rows per KV head, n = KV length, k = head
- *       dimension): {@code scaled_dot_product_attention} and the {@code _scaled_dot_product_*} ops take
- *       [..., heads, seq, d] (grouped-query attention when the key has fewer heads than the query);
+ *       dimension): {@code scaled_dot_product_attention}, the {@code _scaled_dot_product_*} ops and
+ *       {@code _cudnn_attention_forward} take [..., heads, seq, d] (grouped-query attention when the key has fewer
+ *       heads than the query);
  *       {@code _flash_attention_forward}, {@code _efficient_attention_forward} and FlashAttention's
  *       {@code flash_attn::_flash_attn_forward} take [batch, seq, heads, d]; their variable-length forms
  *       ([tokens, heads, d] with cumulative sequence offsets) are read as that many sequences of the average

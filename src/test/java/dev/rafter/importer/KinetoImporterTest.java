@@ -654,6 +654,14 @@ class KinetoImporterTest {
     }
 
     @Test
+    void aChromeTraceWithoutPyTorchOpsIsBadInput() throws IOException {
+        Path f = write("other.json", t -> t.raw("{\"ph\": \"X\", \"cat\": \"pe_array\", \"name\": \"gemm tile\","
+            + " \"pid\": 1, \"tid\": 2, \"ts\": 0, \"dur\": 1.5}"));
+        assertEquals(f + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among its 1 events: not a PyTorch"
+            + " profiler trace (a Chrome trace from another tool?)", bad(f).getMessage());
+    }
+
+    @Test
     void anEmptyTraceIsBadInput() throws IOException {
         Path f = tmp.resolve("empty.json");
         Files.writeString(f, "{\"schemaVersion\": 1, \"traceEvents\": []}");
