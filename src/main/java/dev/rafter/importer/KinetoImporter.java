@@ -786,15 +786,20 @@ final class KinetoImporter implements TraceImporter {
                 String text = names.get(opName.get(i));
                 Outcome outcome = s < 0 ? Outcome.UNKNOWN_OP : Outcome.values()[shapeOutcome.get(s)];
                 if (outcome == Outcome.COLLECTIVE_UNRESOLVED) {
-                    for (int p = parent[i]; p >= 0; p = parent[p]) {
-                        int ps = opShape.get(p);
-                        if (ps >= 0 && opCategory.get(p) == CAT_OP
-                            && mapper.family(names.get(opName.get(p))) == KinetoMapper.Family.COLLECTIVE
-                            && shapeOutcome.get(ps) != Outcome.COLLECTIVE_UNRESOLVED.ordinal()) {
-                            s = ps;
-                            outcome = Outcome.values()[shapeOutcome.get(s)];
-                            break;
+                    // The sizes are on the enclosing record_param_comms (nccl:* inside it launched the kernel), or
+                    // on one inside (c10d::allreduce_ launched it around its record_param_comms).
+                    int found = -1;
+                    for (int p = parent[i]; p >= 0 && found < 0; p = parent[p]) {
+                        if (isResolvedCollective(p)) {
+                            found = opShape.get(p);
                         }
+                    }
+                    if (found < 0) {
+                        found = collectiveBelow(i, parent);
+                    }
+                    if (found >= 0) {
+                        s = found;
+                        outcome = Outcome.values()[shapeOutcome.get(s)];
                     }
                 }
                 String detail = s >= 0 && shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null;
@@ -951,6 +956,33 @@ final class KinetoImporter implements TraceImporter {
         private static String format() {
             return "kineto";
         }
+
+        /** Whether op {@code p} is a collective op with its own sizes (a record_param_comms). */
+        private boolean isResolvedCollective(int p) {
+            int ps = opShape.get(p);
+            return ps >= 0 && opCategory.get(p) == CAT_OP
+                && mapper.family(names.get(opName.get(p))) == KinetoMapper.Family.COLLECTIVE
+                && shapeOutcome.get(ps) != Outcome.COLLECTIVE_UNRESOLVED.ordinal();
+        }
+
+        /** The shape of a collective with sizes nested inside op {@code i}, or -1. */
+        private int collectiveBelow(int i, int[] parent) {
+            if (collectiveBelow == null) {
+                // Each collective with sizes marks its ancestors once: an ancestor already marked has its own
+                // ancestors marked too, so the walks stop there and the whole map costs one pass.
+                collectiveBelow = new LongLongMap();
+                for (int c = 0; c < opShape.size(); c++) {
+                    if (isResolvedCollective(c)) {
+                        for (int p = parent[c]; p >= 0 && !collectiveBelow.contains(p); p = parent[p]) {
+                            collectiveBelow.put(p, opShape.get(c));
+                        }
+                    }
+                }
+            }
+            return (int) collectiveBelow.get(i, -1);
+        }
+
+        private LongLongMap collectiveBelow;
 
         private static long[] add(long[] a, long[] b) {
             return new long[] {a[0] + b[0], a[1] + b[1]};

@@ -429,9 +429,19 @@ class KinetoImporterTest {
                 + " \"BFloat16\", \"In msg nelems\": 4096, \"Out msg nelems\": 32768, \"Group size\": 8");
             t.launch("cudaLaunchKernelExC", 310, 2003, 3);
             t.kernel("ncclDevKernel_AllGather_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 400, 20, 2003, 3, 20);
+            // c10d::allreduce_ launches the kernel around the record_param_comms that holds the sizes.
+            t.opWithArgs("c10d::allreduce_", 500, 60, 4, "");
+            t.opWithArgs("record_param_comms", 505, 20, 5, "\"Collective name\": \"allreduce\", \"dtype\": \"Float\","
+                + " \"In msg nelems\": 4096, \"Out msg nelems\": 4096, \"Group size\": 2");
+            t.launch("cudaLaunchKernelExC", 540, 2004, 4);
+            t.kernel("ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 600, 9, 2004, 4, 20);
         });
         Imported t = load(f);
-        assertEquals(1, t.ops().size());
+        assertEquals(2, t.ops().size());
+        Operator outer = t.op(1);
+        assertEquals("c10d::allreduce_", outer.name());
+        assertEquals(List.of(4096L, 2L), List.of(outer.elements(), outer.n()));
+        assertEquals(DataType.FP32, outer.dataType());
         Operator ar = t.op(0);
         assertEquals("nccl:all_reduce", ar.name());
         assertEquals(OpKind.ALL_REDUCE, ar.kind());
