@@ -1,22 +1,1057 @@
 package dev.rafter.importer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
+import dev.rafter.importer.KinetoArrays.Bytes;
+import dev.rafter.importer.KinetoArrays.Ints;
+import dev.rafter.importer.KinetoArrays.LongLongMap;
+import dev.rafter.importer.KinetoArrays.Longs;
+import dev.rafter.importer.KinetoMapper.Outcome;
+import dev.rafter.importer.KinetoMapper.Result;
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.Phase;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.zip.ZipException;
 
-/** Placeholder until the Kineto importer lands: recognises nothing. */
+/**
+ * Reads a PyTorch profiler trace (Kineto's Chrome trace-event JSON, as {@code torch.profiler}, vLLM and SGLang write
+ * it; plain or gzipped) into Rafter operators with the GPU time each one measured.
+ *
+ * <h2>How the trace is read</h2>
+ * One streaming pass (Jackson's {@link JsonParser}) over {@code traceEvents}, which may come in any order, keeps a
+ * few words per event that matters and nothing per other event, so memory is bounded by the number of ops and
+ * kernels, never by the file size:
+ * <ul>
+ *   <li>{@code cpu_op} events (PyTorch ops; {@code Operator} in early Kineto) and {@code user_annotation} ranges:
+ *       thread, start, end, {@code External id}, and for ops the importer knows the operator shape mapped at once
+ *       from {@code Input Dims}, {@code Input type} and {@code Concrete Inputs} ({@link KinetoMapper});</li>
+ *   <li>GPU activity ({@code kernel}, {@code gpu_memcpy}, {@code gpu_memset}): duration, {@code correlation},
+ *       {@code External id} when the kernel carries it;</li>
+ *   <li>runtime and driver calls ({@code cuda_runtime}, {@code cuda_driver}; ROCm writes its {@code hip*} calls
+ *       under the same categories): for launches, correlation -> External id; graph launches
+ *       ({@code cudaGraphLaunch}, {@code hipGraphLaunch}) by correlation.</li>
+ * </ul>
+ * Then a kernel is linked to the op that launched it: its own {@code External id}, else the one of the runtime launch
+ * with its {@code correlation}. Kernels of a graph launch, and kernels whose id names no op, stay unmapped under the
+ * graph launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
+ * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
+ * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
+ * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
+ * on the CPU alone) yields the innermost ops the importer can map, without measured times.
+ *
+ * <h2>What each operator gets</h2>
+ * Ids from 0 in CPU launch order (start time, then file order); no dependencies (run one after another);
+ * {@code layer} -1; {@code phase} DECODE when the nearest enclosing annotation's name holds "decode", PREFILL when it
+ * holds "prefill" or "extend", else PREFILL; {@code step} the number of the enclosing {@code ProfilerStep#N} less the
+ * trace's first (0 without one); the name is the op's with commas and quotes dropped; the measured time is the sum
+ * of its kernels' {@code dur} (microseconds in the trace), NaN when none was recorded.
+ *
+ * <h2>Bad input</h2>
+ * A truncated or corrupt file, a JSON document without {@code traceEvents}, an event of the wrong type, or a dtype
+ * text PyTorch never writes on an op the importer maps is an InputException naming the file and the event
+ * ({@code traceEvents[i]}, counted from 0) or the byte offset in the (decompressed) JSON.
+ */
 final class KinetoImporter implements TraceImporter {
+    /** Lenient where Chrome's own trace viewer is (NaN, a trailing comma, raw control characters in names). */
+    private static final JsonFactory JSON = JsonFactory.builder()
+        .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+        .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+        .enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+        .enable(JsonReadFeature.ALLOW_BACKSLASH_ESCAPING_ANY_CHARACTER)
+        .build();
+
     @Override
     public String format() {
         return "kineto";
     }
 
+    /**
+     * Any JSON document: an object whose first member has a name, or an array of objects (the Chrome trace-event
+     * format's two forms). Kineto's own files begin with {@code schemaVersion}, but tools that post-process them
+     * put their metadata first, so no member name is required; a JSON file that is no trace gets a message that
+     * says what was expected.
+     */
     @Override
     public boolean recognises(byte[] head, int length) {
-        return false;
+        int i = 0;
+        if (length >= 3 && (head[0] & 0xff) == 0xef && (head[1] & 0xff) == 0xbb && (head[2] & 0xff) == 0xbf) {
+            i = 3;
+        }
+        i = skipSpace(head, i, length);
+        if (i >= length || (head[i] != '{' && head[i] != '[')) {
+            return false;
+        }
+        byte open = head[i];
+        i = skipSpace(head, i + 1, length);
+        if (i >= length) {
+            return true;
+        }
+        return open == '{' ? head[i] == '"' || head[i] == '}' : head[i] == '{' || head[i] == ']';
+    }
+
+    private static int skipSpace(byte[] b, int i, int length) {
+        while (i < length && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) {
+            i++;
+        }
+        return i;
     }
 
     @Override
     public Coverage read(Path file, Consumer<ImportedOp> out) {
-        throw new UnsupportedOperationException("not built yet");
+        return new Reading(file).run(out);
+    }
+
+    private static final int CAT_OTHER = 0;
+    private static final int CAT_OP = 1;
+    private static final int CAT_ANNOTATION = 2;
+    private static final int CAT_KERNEL = 3;
+    private static final int CAT_RUNTIME = 4;
+
+    private static int category(String cat) {
+        if (cat == null) {
+            return CAT_OTHER;
+        }
+        return switch (cat.toLowerCase(Locale.ROOT)) {
+            case "cpu_op", "operator" -> CAT_OP;
+            case "user_annotation" -> CAT_ANNOTATION;
+            case "kernel", "gpu_memcpy", "gpu_memset", "memcpy", "memset" -> CAT_KERNEL;
+            case "cuda_runtime", "cuda_driver", "runtime", "driver", "hip_runtime", "hip_driver" -> CAT_RUNTIME;
+            default -> CAT_OTHER;
+        };
+    }
+
+    /** A kernel's function name without return type, namespaces, template and parameters. */
+    static String shortKernelName(String name) {
+        String s = name.replace("(anonymous namespace)::", "").trim();
+        if (s.startsWith("void ")) {
+            s = s.substring(5).trim();
+        }
+        int end = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '<' || c == '(') {
+                end = i;
+                break;
+            }
+        }
+        s = s.substring(0, end);
+        int colon = s.lastIndexOf("::");
+        if (colon >= 0) {
+            s = s.substring(colon + 2);
+        }
+        s = clean(s);
+        return s.isEmpty() ? "unnamed" : s.length() > 120 ? s.substring(0, 120) : s;
+    }
+
+    /** A name fit for a trace CSV cell: no commas, quotes or line breaks. */
+    static String clean(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+                continue;
+            }
+            b.append(c);
+        }
+        String s = b.toString().trim();
+        return s.isEmpty() ? "unnamed" : s;
+    }
+
+    /** "[-]digits[.digits]" microseconds as nanoseconds (rounded half up), or MIN_VALUE for other forms. */
+    static long decimalNs(char[] c, int offset, int length) {
+        int i = offset;
+        int end = offset + length;
+        boolean negative = i < end && c[i] == '-';
+        if (negative) {
+            i++;
+        }
+        long us = 0;
+        int digits = 0;
+        while (i < end && c[i] >= '0' && c[i] <= '9') {
+            if (++digits > 16) {
+                return Long.MIN_VALUE;
+            }
+            us = us * 10 + (c[i++] - '0');
+        }
+        long frac = 0;
+        int scale = 0;
+        boolean roundUp = false;
+        if (i < end && c[i] == '.') {
+            i++;
+            while (i < end && c[i] >= '0' && c[i] <= '9') {
+                if (scale < 3) {
+                    frac = frac * 10 + (c[i] - '0');
+                    scale++;
+                } else if (scale == 3) {
+                    roundUp = c[i] >= '5';
+                    scale++;
+                }
+                i++;
+            }
+        }
+        if (i != end || digits == 0 || us >= Long.MAX_VALUE / 1000 - 1) {
+            return Long.MIN_VALUE;
+        }
+        for (int s = Math.min(scale, 3); s < 3; s++) {
+            frac *= 10;
+        }
+        long ns = us * 1000 + frac + (roundUp ? 1 : 0);
+        return negative ? -ns : ns;
+    }
+
+    /** The state of one import: compact per-event arrays, filled by one pass, then linked and emitted. */
+    private static final class Reading {
+        private final Path file;
+        private final String where;
+        private final KinetoMapper mapper = new KinetoMapper();
+        private final KinetoArgs args = new KinetoArgs();
+
+        private final Map<String, Integer> nameIds = new HashMap<>();
+        private final List<String> names = new ArrayList<>();
+        private final Map<String, Integer> threadIds = new HashMap<>();
+
+        // Ops (cpu_op) and annotations (user_annotation), by record index.
+        private final Longs opStart = new Longs();
+        private final Longs opEnd = new Longs();
+        private final Longs opExt = new Longs();
+        private final Ints opThread = new Ints();
+        private final Ints opName = new Ints();
+        private final Ints opEvent = new Ints();
+        private final Ints opShape = new Ints();
+        private final Bytes opCategory = new Bytes();
+
+        // Shapes of ops the mapper knows, by shape index.
+        private final Bytes shapeOutcome = new Bytes();
+        private final Bytes shapeKind = new Bytes();
+        private final Bytes shapeDtype = new Bytes();
+        private final Bytes shapeFlags = new Bytes();
+        private final Longs shapeBatch = new Longs();
+        private final Longs shapeM = new Longs();
+        private final Longs shapeN = new Longs();
+        private final Longs shapeK = new Longs();
+        private final Longs shapeElements = new Longs();
+        private final Ints shapeDetail = new Ints();
+
+        // GPU activity.
+        private final Longs kernelExt = new Longs();
+        private final Longs kernelCorrelation = new Longs();
+        private final Longs kernelNs = new Longs();
+        private final Ints kernelName = new Ints();
+        private final Map<String, Integer> kernelShortNames = new HashMap<>();
+        private final Set<Long> streams = new HashSet<>();
+        private long totalNs;
+
+        // Runtime launches.
+        private final LongLongMap launchExtByCorrelation = new LongLongMap();
+        private final LongLongMap graphLaunchByCorrelation = new LongLongMap();
+        private final Longs launchExt = new Longs();
+
+        private int eventIndex;
+        private boolean sawEvents;
+        private boolean insideEvents;
+        private JsonParser parser;
+
+        Reading(Path file) {
+            this.file = file;
+            this.where = file.toString();
+        }
+
+        Coverage run(Consumer<ImportedOp> out) {
+            scan();
+            return emit(out);
+        }
+
+        // ------------------------------------------------------------ the pass over the file
+
+        private void scan() {
+            try (InputStream in = Importers.open(file)) {
+                parser = JSON.createParser(in);
+                JsonToken t = parser.nextToken();
+                if (t == JsonToken.START_ARRAY) {
+                    sawEvents = true;
+                    readEvents();
+                } else if (t == JsonToken.START_OBJECT) {
+                    while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                        String key = parser.currentName();
+                        JsonToken v = parser.nextToken();
+                        if (key.equals("traceEvents")) {
+                            if (v != JsonToken.START_ARRAY) {
+                                throw InputException.located(where + ": 'traceEvents' must be a list of events, not "
+                                    + describe(v));
+                            }
+                            sawEvents = true;
+                            readEvents();
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                    if (t != JsonToken.END_OBJECT) {
+                        throw new JsonEOFException(parser, t, "end of input inside the top-level object");
+                    }
+                }
+                if (!sawEvents) {
+                    throw InputException.located(where + ": not a PyTorch profiler trace: expected a JSON object with a"
+                        + " 'traceEvents' list (Chrome trace-event format, as torch.profiler writes it)");
+                }
+                if (eventIndex == 0) {
+                    throw InputException.located(where + ": 'traceEvents' is empty: no ops or kernels to import");
+                }
+                if (opStart.size() == 0 && kernelNs.size() == 0) {
+                    throw InputException.located(where + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among"
+                        + " its " + eventIndex + " events: not a PyTorch profiler trace (a Chrome trace from another"
+                        + " tool?)");
+                }
+            } catch (JsonEOFException e) {
+                throw InputException.located(where + ": truncated: the JSON ends at byte " + byteOffset(e)
+                    + inEvent() + "; the file is cut short");
+            } catch (StreamConstraintsException e) {
+                throw InputException.located(where + ": " + firstLine(e.getOriginalMessage()) + " at byte "
+                    + byteOffset(e) + inEvent());
+            } catch (JsonProcessingException e) {
+                throw InputException.located(where + ": corrupt JSON at byte " + byteOffset(e) + inEvent() + ": "
+                    + firstLine(e.getOriginalMessage()));
+            } catch (EOFException e) {
+                throw InputException.located(where + ": truncated: the gzip stream ends early, at byte "
+                    + parserOffset() + " of the JSON" + inEvent());
+            } catch (ZipException e) {
+                throw InputException.located(where + ": corrupt gzip data near byte " + parserOffset()
+                    + " of the JSON" + inEvent() + " (" + firstLine(e.getMessage()) + ")");
+            } catch (IOException e) {
+                throw InputException.located(where + ": cannot read (" + firstLine(e.getMessage()) + ")" + inEvent());
+            } finally {
+                if (parser != null) {
+                    try {
+                        parser.close();
+                    } catch (IOException ignored) {
+                        // the stream is closed by the try-with-resources
+                    }
+                }
+            }
+        }
+
+        private String inEvent() {
+            return insideEvents ? " (in traceEvents[" + eventIndex + "])" : "";
+        }
+
+        private long byteOffset(JsonProcessingException e) {
+            if (e.getLocation() != null && e.getLocation().getByteOffset() >= 0) {
+                return e.getLocation().getByteOffset();
+            }
+            return parserOffset();
+        }
+
+        private long parserOffset() {
+            return parser == null ? 0 : Math.max(0, parser.currentLocation().getByteOffset());
+        }
+
+        private static String firstLine(String s) {
+            if (s == null) {
+                return "unknown error";
+            }
+            int nl = s.indexOf('\n');
+            return (nl < 0 ? s : s.substring(0, nl)).trim();
+        }
+
+        private static String describe(JsonToken t) {
+            if (t == null) {
+                return "the end of the file";
+            }
+            return switch (t) {
+                case START_OBJECT -> "an object";
+                case START_ARRAY -> "a list";
+                case VALUE_STRING -> "a string";
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+                case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+                case VALUE_NULL -> "null";
+                default -> t.toString();
+            };
+        }
+
+        private void readEvents() throws IOException {
+            insideEvents = true;
+            JsonToken t;
+            while ((t = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (t == null) {
+                    throw new JsonEOFException(parser, null, "end of input inside traceEvents");
+                }
+                try {
+                    if (t != JsonToken.START_OBJECT) {
+                        throw new InputException("expected an event object, found " + describe(t));
+                    }
+                    readEvent();
+                } catch (InputException e) {
+                    throw e.isLocated() ? e : e.at(where + ": traceEvents[" + eventIndex + "]");
+                }
+                eventIndex++;
+            }
+            insideEvents = false;
+        }
+
+        private void readEvent() throws IOException {
+            String ph = null;
+            String cat = null;
+            String name = null;
+            long pid = 0;
+            long tid = 0;
+            String pidText = null;
+            String tidText = null;
+            long startNs = Long.MIN_VALUE;
+            long durNs = Long.MIN_VALUE;
+            args.clear();
+            JsonToken t;
+            while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                JsonToken v = parser.nextToken();
+                switch (key) {
+                    case "ph" -> ph = v == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "cat" -> cat = v == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "name" -> name = v == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "pid" -> {
+                        if (v == JsonToken.VALUE_NUMBER_INT) {
+                            pid = parser.getLongValue();
+                        } else {
+                            pidText = v.isScalarValue() ? parser.getText() : "";
+                            parser.skipChildren();
+                        }
+                    }
+                    case "tid" -> {
+                        if (v == JsonToken.VALUE_NUMBER_INT) {
+                            tid = parser.getLongValue();
+                        } else {
+                            tidText = v.isScalarValue() ? parser.getText() : "";
+                            parser.skipChildren();
+                        }
+                    }
+                    case "ts" -> startNs = nanoseconds(v, "ts");
+                    case "dur" -> durNs = nanoseconds(v, "dur");
+                    case "args" -> {
+                        if (v == JsonToken.START_OBJECT) {
+                            args.read(parser);
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw new JsonEOFException(parser, t, "end of input inside an event");
+            }
+            int category = category(cat);
+            if (category == CAT_OTHER || !"X".equals(ph)) {
+                return;
+            }
+            if (startNs == Long.MIN_VALUE) {
+                throw new InputException("a '" + cat + "' event needs a numeric 'ts' (microseconds)");
+            }
+            if (durNs == Long.MIN_VALUE || durNs < 0) {
+                throw new InputException("a '" + cat + "' event needs a non-negative numeric 'dur' (microseconds)");
+            }
+            String n = name == null ? "unnamed" : name;
+            switch (category) {
+                case CAT_OP, CAT_ANNOTATION -> {
+                    String thread = (pidText != null ? pidText : Long.toString(pid)) + "/"
+                        + (tidText != null ? tidText : Long.toString(tid));
+                    Integer th = threadIds.get(thread);
+                    if (th == null) {
+                        th = threadIds.size();
+                        threadIds.put(thread, th);
+                    }
+                    int shape = -1;
+                    if (category == CAT_OP) {
+                        Result r;
+                        try {
+                            r = mapper.map(n, args);
+                        } catch (InputException e) {
+                            throw new InputException(n + ": " + e.getMessage());
+                        }
+                        if (r.outcome != Outcome.UNKNOWN_OP) {
+                            shape = storeShape(r);
+                        }
+                    }
+                    opStart.add(startNs);
+                    opEnd.add(startNs + durNs);
+                    opExt.add(args.externalId);
+                    opThread.add(th);
+                    opName.add(nameId(n));
+                    opEvent.add(eventIndex);
+                    opShape.add(shape);
+                    opCategory.add(category);
+                }
+                case CAT_KERNEL -> {
+                    Integer shortName = kernelShortNames.get(n);
+                    if (shortName == null) {
+                        shortName = nameId("kernel " + shortKernelName(n));
+                        kernelShortNames.put(n, shortName);
+                    }
+                    kernelExt.add(args.externalId);
+                    kernelCorrelation.add(args.correlation);
+                    kernelNs.add(durNs);
+                    kernelName.add(shortName);
+                    totalNs += durNs;
+                    if (args.stream >= 0 && streams.size() < 1024) {
+                        streams.add(args.stream);
+                    }
+                }
+                case CAT_RUNTIME -> {
+                    if (args.correlation < 0) {
+                        return;
+                    }
+                    if (n.contains("GraphLaunch")) {
+                        graphLaunchByCorrelation.put(args.correlation, nameId(n));
+                    } else if ((n.contains("Launch") || n.contains("Memcpy") || n.contains("Memset"))
+                        && args.externalId >= 0) {
+                        launchExtByCorrelation.put(args.correlation, args.externalId);
+                        launchExt.add(args.externalId);
+                    }
+                }
+                default -> { }
+            }
+        }
+
+        /**
+         * A time in microseconds as whole nanoseconds, read from the number's digits (not through a double, whose
+         * 53 bits cannot hold the nanoseconds of an epoch-based timestamp of 1.7e15 us).
+         */
+        private long nanoseconds(JsonToken v, String key) throws IOException {
+            if (v == JsonToken.VALUE_NUMBER_INT) {
+                long us = parser.getLongValue();
+                if (Math.abs(us) < Long.MAX_VALUE / 1000) {
+                    return us * 1000;
+                }
+            } else if (v == JsonToken.VALUE_NUMBER_FLOAT) {
+                long ns = decimalNs(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                if (ns != Long.MIN_VALUE) {
+                    return ns;
+                }
+                double d = parser.getDoubleValue() * 1000;
+                if (Double.isFinite(d) && Math.abs(d) < 9e18) {
+                    return Math.round(d);
+                }
+            }
+            parser.skipChildren();
+            throw new InputException("'" + key + "' must be a finite number (microseconds)");
+        }
+
+
+        private int nameId(String n) {
+            Integer id = nameIds.get(n);
+            if (id == null) {
+                id = names.size();
+                nameIds.put(n, id);
+                names.add(n);
+            }
+            return id;
+        }
+
+        private int storeShape(Result r) {
+            shapeOutcome.add(r.outcome.ordinal());
+            shapeKind.add(r.kind == null ? -1 : r.kind.ordinal());
+            shapeDtype.add(r.dataType == null ? -1 : r.dataType.ordinal());
+            shapeFlags.add((r.rows ? 1 : 0) | (r.approximate ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
+            shapeBatch.add(r.batch);
+            shapeM.add(r.m);
+            shapeN.add(r.n);
+            shapeK.add(r.k);
+            shapeElements.add(r.elements);
+            shapeDetail.add(r.detail == null ? -1 : nameId(r.detail));
+            return shapeOutcome.size() - 1;
+        }
+
+        // ------------------------------------------------------------ linking, nesting and emission
+
+        private Coverage emit(Consumer<ImportedOp> out) {
+            int ops = opStart.size();
+            LongLongMap opByExt = new LongLongMap();
+            for (int i = 0; i < ops; i++) {
+                if (opExt.get(i) >= 0) {
+                    opByExt.put(opExt.get(i), i);
+                }
+            }
+            // Kernels to the ops that launched them; the rest to graph launches or to their own names.
+            long[] opNs = new long[ops];
+            int[] opKernels = new int[ops];
+            Map<String, long[]> graphs = new LinkedHashMap<>();
+            LongLongMap graphLaunchesSeen = new LongLongMap();
+            Map<String, long[]> orphans = new LinkedHashMap<>();
+            long graphKernels = 0;
+            long graphNs = 0;
+            long orphanKernels = 0;
+            long orphanNs = 0;
+            for (int j = 0; j < kernelNs.size(); j++) {
+                long corr = kernelCorrelation.get(j);
+                long ns = kernelNs.get(j);
+                if (corr >= 0 && graphLaunchByCorrelation.contains(corr)) {
+                    String g = names.get((int) graphLaunchByCorrelation.get(corr, 0));
+                    long[] v = graphs.computeIfAbsent(g, x -> new long[2]);
+                    if (!graphLaunchesSeen.contains(corr)) {
+                        graphLaunchesSeen.put(corr, 1);
+                        v[0]++;
+                    }
+                    v[1] += ns;
+                    graphKernels++;
+                    graphNs += ns;
+                    continue;
+                }
+                long ext = kernelExt.get(j) >= 0 ? kernelExt.get(j)
+                    : corr >= 0 ? launchExtByCorrelation.get(corr, -1) : -1;
+                int op = ext >= 0 ? (int) opByExt.get(ext, -1) : -1;
+                if (op >= 0 && opCategory.get(op) == CAT_OP) {
+                    opNs[op] += ns;
+                    opKernels[op]++;
+                } else {
+                    long[] v = orphans.computeIfAbsent(names.get(kernelName.get(j)), x -> new long[2]);
+                    v[0]++;
+                    v[1] += ns;
+                    orphanKernels++;
+                    orphanNs += ns;
+                }
+            }
+            boolean[] launched = new boolean[ops];
+            for (int j = 0; j < launchExt.size(); j++) {
+                int op = (int) opByExt.get(launchExt.get(j), -1);
+                if (op >= 0) {
+                    launched[op] = true;
+                }
+            }
+            boolean gpuActivity = kernelNs.size() > 0 || launchExt.size() > 0;
+
+            // Nesting by time on each thread: parents before children, a stack of open ops.
+            int[] byThread = new int[ops];
+            for (int i = 0; i < ops; i++) {
+                byThread[i] = i;
+            }
+            KinetoArrays.sort(byThread, (a, b) -> {
+                int c = Integer.compare(opThread.get(a), opThread.get(b));
+                if (c == 0) {
+                    c = Long.compare(opStart.get(a), opStart.get(b));
+                }
+                if (c == 0) {
+                    c = Long.compare(opEnd.get(b), opEnd.get(a));
+                }
+                return c != 0 ? c : Integer.compare(opEvent.get(a), opEvent.get(b));
+            });
+            int[] parent = new int[ops];
+            int[] stack = new int[Math.max(1, ops)];
+            int depth = 0;
+            int thread = -1;
+            for (int i : byThread) {
+                if (opThread.get(i) != thread) {
+                    thread = opThread.get(i);
+                    depth = 0;
+                }
+                while (depth > 0 && !(opStart.get(stack[depth - 1]) <= opStart.get(i)
+                    && opEnd.get(stack[depth - 1]) >= opEnd.get(i))) {
+                    depth--;
+                }
+                parent[i] = depth > 0 ? stack[depth - 1] : -1;
+                stack[depth++] = i;
+            }
+            stack = null;
+
+            // The operators: ops that launched GPU work themselves; on a CPU-only trace the innermost mapped ops.
+            boolean[] selected = new boolean[ops];
+            boolean[] below = new boolean[ops];
+            boolean[] hasChild = new boolean[ops];
+            for (int i = 0; i < ops; i++) {
+                if (parent[i] >= 0) {
+                    hasChild[parent[i]] = true;
+                }
+            }
+            long skippedLeaves = 0;
+            if (gpuActivity) {
+                for (int i = 0; i < ops; i++) {
+                    selected[i] = opCategory.get(i) == CAT_OP && (opKernels[i] > 0 || launched[i]);
+                }
+            } else {
+                for (int x = ops - 1; x >= 0; x--) {
+                    int i = byThread[x];
+                    if (opCategory.get(i) == CAT_OP && !below[i]) {
+                        int s = opShape.get(i);
+                        selected[i] = s >= 0 && (shapeOutcome.get(s) == Outcome.MAPPED.ordinal()
+                            || shapeOutcome.get(s) == Outcome.COLLECTIVE_UNRESOLVED.ordinal());
+                        if (!selected[i] && !hasChild[i]) {
+                            skippedLeaves++;
+                        }
+                    }
+                    if (parent[i] >= 0 && (selected[i] || below[i])) {
+                        below[parent[i]] = true;
+                    }
+                }
+            }
+            long idleOps = 0;
+            long enclosingOps = 0;
+            String enclosingExample = null;
+            if (gpuActivity) {
+                for (int x = ops - 1; x >= 0; x--) {
+                    int i = byThread[x];
+                    if (parent[i] >= 0 && (selected[i] || below[i])) {
+                        below[parent[i]] = true;
+                    }
+                }
+                for (int i = 0; i < ops; i++) {
+                    if (opCategory.get(i) == CAT_OP && !selected[i]) {
+                        if (below[i]) {
+                            enclosingOps++;
+                            if (enclosingExample == null) {
+                                enclosingExample = clean(names.get(opName.get(i)));
+                            }
+                        } else {
+                            idleOps++;
+                        }
+                    }
+                }
+            }
+            byThread = null;
+
+            int count = 0;
+            for (int i = 0; i < ops; i++) {
+                if (selected[i]) {
+                    count++;
+                }
+            }
+            int[] order = new int[count];
+            count = 0;
+            for (int i = 0; i < ops; i++) {
+                if (selected[i]) {
+                    order[count++] = i;
+                }
+            }
+            KinetoArrays.sort(order, (a, b) -> {
+                int c = Long.compare(opStart.get(a), opStart.get(b));
+                return c != 0 ? c : Integer.compare(opEvent.get(a), opEvent.get(b));
+            });
+
+            long firstStep = Long.MAX_VALUE;
+            for (int i = 0; i < ops; i++) {
+                if (opCategory.get(i) == CAT_ANNOTATION) {
+                    long s = profilerStep(names.get(opName.get(i)));
+                    if (s >= 0) {
+                        firstStep = Math.min(firstStep, s);
+                    }
+                }
+            }
+
+            // The most common dtype of the mapped operators, for ops whose dtype the trace does not record.
+            int[] dtypeCounts = new int[DataType.values().length];
+            for (int i : order) {
+                int s = opShape.get(i);
+                if (s >= 0 && shapeOutcome.get(s) == Outcome.MAPPED.ordinal() && shapeDtype.get(s) >= 0) {
+                    dtypeCounts[shapeDtype.get(s)]++;
+                }
+            }
+            int commonDtype = -1;
+            for (int d = 0; d < dtypeCounts.length; d++) {
+                if (dtypeCounts[d] > 0 && (commonDtype < 0 || dtypeCounts[d] > dtypeCounts[commonDtype])) {
+                    commonDtype = d;
+                }
+            }
+            long assumedDtype = 0;
+            Map<String, long[]> unmapped = new LinkedHashMap<>();
+            Map<String, Integer> dtypesNotModelled = new TreeMap<>();
+            Map<String, Integer> collectivesNotModelled = new TreeMap<>();
+            String firstShapeProblem = null;
+            long shapeProblems = 0;
+            long noShapes = 0;
+            long approximate = 0;
+            long unresolvedCollectives = 0;
+            long singleDevice = 0;
+            long decodeOps = 0;
+            long mapped = 0;
+            long mappedNs = 0;
+            long nextId = 0;
+            for (int i : order) {
+                int s = opShape.get(i);
+                String text = names.get(opName.get(i));
+                Outcome outcome = s < 0 ? Outcome.UNKNOWN_OP : Outcome.values()[shapeOutcome.get(s)];
+                if (outcome == Outcome.COLLECTIVE_UNRESOLVED) {
+                    // The sizes are on the enclosing record_param_comms (nccl:* inside it launched the kernel), or
+                    // on one inside (c10d::allreduce_ launched it around its record_param_comms).
+                    int found = -1;
+                    for (int p = parent[i]; p >= 0 && found < 0; p = parent[p]) {
+                        if (isResolvedCollective(p)) {
+                            found = opShape.get(p);
+                        }
+                    }
+                    if (found < 0) {
+                        found = collectiveBelow(i, parent);
+                    }
+                    if (found >= 0) {
+                        s = found;
+                        outcome = Outcome.values()[shapeOutcome.get(s)];
+                    }
+                }
+                String detail = s >= 0 && shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null;
+                if (outcome == Outcome.MAPPED && shapeDtype.get(s) < 0) {
+                    if (commonDtype < 0) {
+                        outcome = Outcome.DTYPE_NOT_MODELLED;
+                        detail = "tensor list without a recorded dtype";
+                    } else {
+                        assumedDtype++;
+                    }
+                }
+                long ns = opNs[i];
+                if (outcome == Outcome.MAPPED) {
+                    Phase phase = Phase.PREFILL;
+                    int step = 0;
+                    boolean phaseKnown = false;
+                    boolean stepKnown = false;
+                    for (int p = parent[i]; p >= 0 && !(phaseKnown && stepKnown); p = parent[p]) {
+                        if (opCategory.get(p) != CAT_ANNOTATION) {
+                            continue;
+                        }
+                        String a = names.get(opName.get(p));
+                        if (!phaseKnown) {
+                            Phase ph = phaseOf(a);
+                            if (ph != null) {
+                                phase = ph;
+                                phaseKnown = true;
+                            }
+                        }
+                        if (!stepKnown) {
+                            long n = profilerStep(a);
+                            if (n >= 0) {
+                                step = (int) Math.min(Integer.MAX_VALUE, n - firstStep);
+                                stepKnown = true;
+                            }
+                        }
+                    }
+                    if (phase == Phase.DECODE) {
+                        decodeOps++;
+                    }
+                    Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
+                    if ((shapeFlags.get(s) & 2) != 0) {
+                        approximate++;
+                    }
+                    out.accept(new ImportedOp(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN));
+                    mapped++;
+                    mappedNs += ns;
+                    continue;
+                }
+                String key = clean(text);
+                switch (outcome) {
+                    case NO_SHAPES -> noShapes++;
+                    case DTYPE_NOT_MODELLED -> dtypesNotModelled.merge(detail, 1, Integer::sum);
+                    case SHAPE_NOT_UNDERSTOOD -> {
+                        shapeProblems++;
+                        if (firstShapeProblem == null) {
+                            firstShapeProblem = key + " in traceEvents[" + opEvent.get(i) + "]: " + detail;
+                        }
+                    }
+                    case COLLECTIVE_UNRESOLVED -> unresolvedCollectives++;
+                    case COLLECTIVE_NOT_MODELLED -> {
+                        collectivesNotModelled.merge(detail, 1, Integer::sum);
+                        key = "collective " + detail;
+                    }
+                    case SINGLE_DEVICE -> {
+                        singleDevice++;
+                        key = "collective " + detail;
+                    }
+                    default -> { }
+                }
+                long[] v = unmapped.computeIfAbsent(key, x -> new long[2]);
+                v[0]++;
+                v[1] += ns;
+            }
+            for (Map.Entry<String, long[]> e : graphs.entrySet()) {
+                unmapped.merge(clean(e.getKey()), e.getValue(), Reading::add);
+            }
+            for (Map.Entry<String, long[]> e : orphans.entrySet()) {
+                unmapped.merge(clean(e.getKey()), e.getValue(), Reading::add);
+            }
+
+            List<String> notes = new ArrayList<>();
+            if (graphKernels > 0) {
+                long launches = 0;
+                for (long[] v : graphs.values()) {
+                    launches += v[0];
+                }
+                notes.add(graphKernels + " kernels (" + share(graphNs) + " of the measured GPU time) ran from "
+                    + launches + " CUDA/HIP graph launch" + (launches == 1 ? "" : "es") + " ("
+                    + String.join(", ", graphs.keySet()) + "): this trace was captured under CUDA graphs: per-op"
+                    + " shapes are lost; record in eager mode with torch.profiler(record_shapes=True) (e.g. SGLang"
+                    + " --disable-cuda-graph, vLLM enforce_eager=True)");
+            }
+            if (!gpuActivity) {
+                notes.add("the trace holds no GPU kernels or launches (profiled without ProfilerActivity.CUDA):"
+                    + " operators are the innermost CPU ops the importer maps, without measured times; "
+                    + skippedLeaves + " other innermost ops were skipped");
+            }
+            if (noShapes > 0) {
+                notes.add(noShapes + " ops carry no 'Input Dims' (recorded without shapes): record with"
+                    + " torch.profiler(record_shapes=True)");
+            }
+            if (!dtypesNotModelled.isEmpty()) {
+                notes.add(sum(dtypesNotModelled) + " ops on dtypes Rafter does not model (" + list(dtypesNotModelled)
+                    + ") are unmapped");
+            }
+            if (!collectivesNotModelled.isEmpty()) {
+                notes.add(sum(collectivesNotModelled) + " collectives without a Rafter kind ("
+                    + list(collectivesNotModelled) + "; only all_reduce is modelled) are unmapped under their"
+                    + " collective name");
+            }
+            if (singleDevice > 0) {
+                notes.add(singleDevice + " collectives over a single device (nothing to communicate) are unmapped");
+            }
+            if (unresolvedCollectives > 0) {
+                notes.add(unresolvedCollectives + " collective ops carry no 'Collective name' / 'In msg nelems' /"
+                    + " 'Group size' (nor does an enclosing record_param_comms): unmapped");
+            }
+            if (shapeProblems > 0) {
+                notes.add(shapeProblems + " ops have shapes the importer cannot read as their operator (first: "
+                    + firstShapeProblem + "): unmapped");
+            }
+            if (orphanKernels > 0) {
+                notes.add(orphanKernels + " kernels (" + share(orphanNs) + " of the measured GPU time) were launched"
+                    + " outside any recorded op: unmapped under their kernel names");
+            }
+            if (assumedDtype > 0) {
+                notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
+                    + " given its most common one, " + DataType.values()[commonDtype].key());
+            }
+            if (approximate > 0) {
+                notes.add(approximate + " unary, copy, gather and reduction ops run as Rafter's binary elementwise"
+                    + " kind (2 reads + 1 write per element): their memory traffic is overstated by up to 1.5x");
+            }
+            if (gpuActivity && enclosingOps > 0) {
+                notes.add(enclosingOps + " enclosing ops (e.g. " + enclosingExample + ") are counted once, through"
+                    + " the innermost ops that launched their kernels");
+            }
+            if (gpuActivity && idleOps > 0) {
+                notes.add(idleOps + " ops launched no GPU work (views, allocations, host-side ops) and are not device"
+                    + " operators");
+            }
+            if (decodeOps > 0) {
+                notes.add(decodeOps + " operators are DECODE (their enclosing annotation names decode); the rest"
+                    + " PREFILL");
+            }
+            if (streams.size() > 1) {
+                notes.add("kernels ran on " + streams.size() + " streams; the imported operators carry no"
+                    + " dependencies and run one after another in CPU launch order");
+            }
+            return new Coverage(format(), mapped, unmapped, mappedNs / 1e9, totalNs / 1e9, notes);
+        }
+
+        private static String format() {
+            return "kineto";
+        }
+
+        /** Whether op {@code p} is a collective op with its own sizes (a record_param_comms). */
+        private boolean isResolvedCollective(int p) {
+            int ps = opShape.get(p);
+            return ps >= 0 && opCategory.get(p) == CAT_OP
+                && mapper.family(names.get(opName.get(p))) == KinetoMapper.Family.COLLECTIVE
+                && shapeOutcome.get(ps) != Outcome.COLLECTIVE_UNRESOLVED.ordinal();
+        }
+
+        /** The shape of a collective with sizes nested inside op {@code i}, or -1. */
+        private int collectiveBelow(int i, int[] parent) {
+            if (collectiveBelow == null) {
+                // Each collective with sizes marks its ancestors once: an ancestor already marked has its own
+                // ancestors marked too, so the walks stop there and the whole map costs one pass.
+                collectiveBelow = new LongLongMap();
+                for (int c = 0; c < opShape.size(); c++) {
+                    if (isResolvedCollective(c)) {
+                        for (int p = parent[c]; p >= 0 && !collectiveBelow.contains(p); p = parent[p]) {
+                            collectiveBelow.put(p, opShape.get(c));
+                        }
+                    }
+                }
+            }
+            return (int) collectiveBelow.get(i, -1);
+        }
+
+        private LongLongMap collectiveBelow;
+
+        private static long[] add(long[] a, long[] b) {
+            return new long[] {a[0] + b[0], a[1] + b[1]};
+        }
+
+        private String share(long ns) {
+            return totalNs <= 0 ? "0%" : String.format(Locale.ROOT, "%.1f%%", 100.0 * ns / totalNs);
+        }
+
+        private static int sum(Map<String, Integer> m) {
+            int n = 0;
+            for (int v : m.values()) {
+                n += v;
+            }
+            return n;
+        }
+
+        private static String list(Map<String, Integer> m) {
+            StringBuilder b = new StringBuilder();
+            for (Map.Entry<String, Integer> e : m.entrySet()) {
+                if (b.length() > 0) {
+                    b.append(", ");
+                }
+                b.append(e.getKey()).append(" x").append(e.getValue());
+            }
+            return b.toString();
+        }
+
+        private Operator operator(long id, String name, Phase phase, int step, int s, int commonDtype) {
+            OpKind kind = OpKind.values()[shapeKind.get(s)];
+            DataType dt = DataType.values()[shapeDtype.get(s) >= 0 ? shapeDtype.get(s) : commonDtype];
+            long batch = shapeBatch.get(s);
+            long m = shapeM.get(s);
+            long n = shapeN.get(s);
+            long k = shapeK.get(s);
+            long elements = shapeElements.get(s);
+            return switch (kind) {
+                case GEMM -> Operator.gemm(id, name, phase, -1, step, batch, m, n, k, dt);
+                case ATTENTION -> new Operator(id, name, OpKind.ATTENTION, phase, -1, step, batch, m, n, k, 0, dt,
+                    Operator.NO_DEPS);
+                case ALL_REDUCE -> Operator.allReduce(id, name, phase, -1, step, elements, (int) n, dt);
+                default -> (shapeFlags.get(s) & 1) != 0
+                    ? Operator.rows(id, name, kind, phase, -1, step, m, n, dt)
+                    : Operator.vector(id, name, kind, phase, -1, step, elements, dt);
+            };
+        }
+
+        /** DECODE / PREFILL when an annotation's name says so, else null. */
+        private static Phase phaseOf(String annotation) {
+            String a = annotation.toLowerCase(Locale.ROOT);
+            if (a.contains("decode")) {
+                return Phase.DECODE;
+            }
+            if (a.contains("prefill") || a.contains("extend")) {
+                return Phase.PREFILL;
+            }
+            return null;
+        }
+
+        /** N of a "ProfilerStep#N" annotation, else -1. */
+        private static long profilerStep(String annotation) {
+            if (!annotation.startsWith("ProfilerStep#")) {
+                return -1;
+            }
+            try {
+                return Long.parseLong(annotation.substring("ProfilerStep#".length()).trim());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
     }
 }

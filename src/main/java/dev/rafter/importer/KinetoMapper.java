@@ -1,0 +1,859 @@
+package dev.rafter.importer;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
+import dev.rafter.workload.OpKind;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Maps one PyTorch op of a Kineto trace (its name and its {@code Input Dims}, {@code Input type} and
+ * {@code Concrete Inputs}) to a Rafter operator shape, or says why it cannot. Pure code; one instance per import
+ * (it caches the family of each op name).
+ *
+ * <h2>What maps to what</h2>
+ * <ul>
+ *   <li><b>GEMM</b>: {@code aten::mm} ([m,k] x [k,n]), {@code addmm} / {@code _addmm_activation} ([bias], [m,k],
+ *       [k,n]), {@code bmm} ([B,m,k] x [B,k,n]), {@code baddbmm} / {@code addbmm} (bias first), {@code matmul}
+ *       (PyTorch's rules: 1-D operands gain a unit dimension, a 2-D right operand folds the left one's leading
+ *       dimensions into m, otherwise the leading dimensions broadcast into the batch), {@code linear} ([..., k],
+ *       [n, k], [n]: leading dimensions folded into m), {@code mv} / {@code addmv} (n = 1), {@code _scaled_mm} and
+ *       {@code _int_mm} ([m,k] x [k,n]). The dtype is the left operand's (fp8 for {@code _scaled_mm}).</li>
+ *   <li><b>Attention</b> (fused: batch = sequences x KV heads, m = query rows per KV head, n = KV length, k = head
+ *       dimension): {@code scaled_dot_product_attention}, the {@code _scaled_dot_product_*} ops and
+ *       {@code _cudnn_attention_forward} take [..., heads, seq, d] (grouped-query attention when the key has fewer
+ *       heads than the query);
+ *       {@code _flash_attention_forward}, {@code _efficient_attention_forward} and FlashAttention's
+ *       {@code flash_attn::_flash_attn_forward} take [batch, seq, heads, d]; their variable-length forms
+ *       ([tokens, heads, d] with cumulative sequence offsets) are read as that many sequences of the average
+ *       length. Causal masking is not recorded in the shape: the full score matrix is counted.</li>
+ *   <li><b>Row-wise</b> (m rows of n): softmax / log-softmax (n = the size of the {@code dim} argument),
+ *       {@code layer_norm} / {@code native_layer_norm} and {@code rms_norm} / {@code _fused_rms_norm} (n = the
+ *       product of the normalised dimensions); custom ops whose name holds {@code rms_norm} / {@code rmsnorm} or
+ *       {@code layer_norm} / {@code layernorm} (vLLM's, SGLang's) normalise the last dimension of their largest
+ *       tensor.</li>
+ *   <li><b>Activations</b>: {@code gelu}, {@code silu} (elements of the input); custom {@code silu_and_mul} /
+ *       {@code gelu_and_mul} (half of the input's elements: the gate half).</li>
+ *   <li><b>Elementwise</b> (Rafter's one pointwise kind: two inputs and one output per element): binary and ternary
+ *       arithmetic and comparisons (elements of the broadcast result); unary math, copies and casts
+ *       ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_}), gathers ({@code index_select},
+ *       {@code embedding}, {@code gather}: elements of the result), concatenation ({@code cat}, {@code stack}:
+ *       elements of the result; the trace records no dtype for a tensor list, so the importer gives these the
+ *       trace's most common dtype and says so) and reductions ({@code sum}, {@code mean},
+ *       {@code max}, ...: elements of the input). Rafter has no unary, gather or reduction kind yet, so these run
+ *       as the binary kind and their memory traffic is overstated by up to 1.5x: they are flagged
+ *       {@link Result#approximate} and counted in a coverage note.</li>
+ *   <li><b>Collectives</b> ({@code record_param_comms}, {@code nccl:*}, {@code c10d::*}): {@code Collective name},
+ *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}; an all-reduce maps to
+ *       {@code all_reduce}; all-gather, reduce-scatter, all-to-all, broadcast and point-to-point have no Rafter
+ *       kind yet and stay unmapped under their collective name.</li>
+ * </ul>
+ * Ops on dtypes Rafter does not model (int64, int32, bool, fp64, complex, fp4) are unmapped; a dtype text PyTorch
+ * never writes is bad input.
+ */
+final class KinetoMapper {
+    /** Why an op did or did not map. */
+    enum Outcome {
+        MAPPED,
+        /** Not an op the importer knows. */
+        UNKNOWN_OP,
+        /** A known op recorded without {@code Input Dims} (the profiler ran without record_shapes). */
+        NO_SHAPES,
+        /** A dtype Rafter does not model; {@link Result#detail} names it. */
+        DTYPE_NOT_MODELLED,
+        /** Shapes that do not fit the op's signature, empty tensors, or sizes beyond Rafter's bounds. */
+        SHAPE_NOT_UNDERSTOOD,
+        /** A collective op without its own collective args: the enclosing op's tell. */
+        COLLECTIVE_UNRESOLVED,
+        /** A collective Rafter has no kind for; {@link Result#detail} is its canonical name. */
+        COLLECTIVE_NOT_MODELLED,
+        /** A collective over fewer than 2 devices (nothing to communicate). */
+        SINGLE_DEVICE
+    }
+
+    /** The outcome of one mapping (reused). */
+    static final class Result {
+        Outcome outcome;
+        OpKind kind;
+        long batch;
+        long m;
+        long n;
+        long k;
+        long elements;
+        /** Whether a vector op's row shape (m rows of n) is given; else elements alone. */
+        boolean rows;
+        DataType dataType;
+        String detail;
+        /** Run as the binary elementwise kind although it is unary, a gather or a reduction. */
+        boolean approximate;
+        /**
+         * The trace does not record the dtype (a tensor list's elements: {@code Input type} says only
+         * {@code TensorList}); {@link #dataType} is null and the importer gives the trace's most common one.
+         */
+        boolean dtypeAssumed;
+
+        void reset() {
+            outcome = Outcome.UNKNOWN_OP;
+            kind = null;
+            batch = 0;
+            m = 0;
+            n = 0;
+            k = 0;
+            elements = 0;
+            rows = false;
+            dataType = null;
+            detail = null;
+            approximate = false;
+            dtypeAssumed = false;
+        }
+    }
+
+    // Rafter's bounds on a trace row (as workload.TraceCsv checks them), so an imported trace reads back.
+    private static final long MAX_BATCH = 1L << 20;
+    private static final long MAX_DIMENSION = 1L << 24;
+    private static final long MAX_ELEMENTS = 1L << 44;
+
+    enum Family {
+        NONE, MM, ADDMM, BMM, BADDBMM, MATMUL, LINEAR, MV, ADDMV, ATTENTION_BHSD, ATTENTION_BSHD, SOFTMAX, LAYERNORM,
+        RMSNORM, LAYERNORM_LAST, RMSNORM_LAST, GELU, SILU, GELU_AND_MUL, SILU_AND_MUL, BINARY, POINTWISE, COPY,
+        INDEX_SELECT, EMBEDDING, GATHER, CAT, REDUCTION, COLLECTIVE
+    }
+
+    private static final Map<String, Family> ATEN = new HashMap<>();
+
+    private static void put(Family f, String... names) {
+        for (String n : names) {
+            ATEN.put(n, f);
+        }
+    }
+
+    static {
+        put(Family.MM, "mm", "_scaled_mm", "_int_mm");
+        put(Family.ADDMM, "addmm", "_addmm_activation");
+        put(Family.BMM, "bmm");
+        put(Family.BADDBMM, "baddbmm", "addbmm");
+        put(Family.MATMUL, "matmul");
+        put(Family.LINEAR, "linear");
+        put(Family.MV, "mv");
+        put(Family.ADDMV, "addmv");
+        put(Family.ATTENTION_BHSD, "scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
+            "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
+            "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_attention_math",
+            "_scaled_dot_product_fused_attention_overrideable", "_cudnn_attention_forward");
+        put(Family.ATTENTION_BSHD, "_flash_attention_forward", "_efficient_attention_forward");
+        put(Family.SOFTMAX, "softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax");
+        put(Family.LAYERNORM, "layer_norm", "native_layer_norm");
+        put(Family.RMSNORM, "rms_norm", "_fused_rms_norm");
+        put(Family.GELU, "gelu", "gelu_");
+        put(Family.SILU, "silu", "silu_");
+        put(Family.BINARY, "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "rsub", "true_divide",
+            "floor_divide", "remainder", "fmod", "pow", "pow_", "maximum", "minimum", "fmax", "fmin", "where",
+            "masked_fill", "masked_fill_", "addcmul", "addcmul_", "addcdiv", "addcdiv_", "lerp", "lerp_", "eq", "ne",
+            "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+            "bitwise_xor", "atan2", "hypot", "copysign", "clamp", "clamp_", "clamp_min", "clamp_max", "hardtanh",
+            "threshold", "xlogy");
+        put(Family.POINTWISE, "neg", "neg_", "exp", "exp_", "exp2", "expm1", "log", "log_", "log2", "log1p", "sqrt",
+            "sqrt_", "rsqrt", "rsqrt_", "reciprocal", "reciprocal_", "abs", "abs_", "sign", "sin", "cos", "tan",
+            "tanh", "tanh_", "sigmoid", "sigmoid_", "relu", "relu_", "leaky_relu", "elu", "selu", "softplus", "mish",
+            "hardswish", "hardsigmoid", "erf", "erfinv", "floor", "ceil", "round", "trunc", "frac", "logical_not",
+            "bitwise_not", "nan_to_num", "square", "tril", "triu", "tril_", "triu_", "flip", "roll");
+        put(Family.COPY, "copy_", "clone", "contiguous", "_to_copy", "to", "fill_", "zero_");
+        put(Family.INDEX_SELECT, "index_select");
+        put(Family.EMBEDDING, "embedding");
+        put(Family.GATHER, "gather");
+        put(Family.CAT, "cat", "stack");
+        put(Family.REDUCTION, "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any", "prod",
+            "norm", "linalg_vector_norm", "var", "std", "var_mean", "std_mean", "cumsum", "cumprod", "logsumexp");
+    }
+
+    private static final Map<String, DataType> MODELLED = new HashMap<>();
+    private static final Set<String> NOT_MODELLED = Set.of("double", "Double", "float64", "long int", "long",
+        "Long", "int64", "long long", "int", "Int", "int32", "short int", "short", "Short", "int16", "unsigned char",
+        "Byte", "uint8", "bool", "Bool", "c10::qint32", "c10::quint8", "c10::quint4x2", "c10::quint2x4",
+        "unsigned short", "unsigned int", "unsigned long", "uint16", "uint32", "uint64", "UInt16", "UInt32",
+        "UInt64", "ComplexHalf", "ComplexFloat", "ComplexDouble");
+    private static final Set<String> NOT_TENSOR = Set.of("", "Scalar", "ScalarList", "TensorList", "GenericList",
+        "Device", "Layout", "ScalarType", "MemoryFormat", "String", "None", "Stream", "Generator", "Storage");
+
+    static {
+        for (String s : List.of("float", "Float", "float32")) {
+            MODELLED.put(s, DataType.FP32);
+        }
+        for (String s : List.of("c10::Half", "Half", "half", "float16")) {
+            MODELLED.put(s, DataType.FP16);
+        }
+        for (String s : List.of("c10::BFloat16", "BFloat16", "bfloat16")) {
+            MODELLED.put(s, DataType.BF16);
+        }
+        for (String s : List.of("signed char", "Char", "int8", "c10::qint8", "QInt8")) {
+            MODELLED.put(s, DataType.INT8);
+        }
+    }
+
+    /** How a dtype text reads. */
+    enum DtypeClass { MODELLED, NOT_MODELLED, NOT_TENSOR, UNKNOWN }
+
+    static DtypeClass classify(String t) {
+        if (t == null) {
+            return DtypeClass.NOT_TENSOR;
+        }
+        if (dataType(t) != null) {
+            return DtypeClass.MODELLED;
+        }
+        if (NOT_MODELLED.contains(t) || t.startsWith("c10::complex") || t.startsWith("c10::Float4_")
+            || t.startsWith("Float4_") || t.startsWith("c10::bits") || t.startsWith("Bits")
+            || t.startsWith("c10::Float8_e8m0") || t.startsWith("Float8_e8m0")) {
+            return DtypeClass.NOT_MODELLED;
+        }
+        if (NOT_TENSOR.contains(t) || t.endsWith("List") || t.endsWith("[]") || t.endsWith("?")) {
+            return DtypeClass.NOT_TENSOR;
+        }
+        return DtypeClass.UNKNOWN;
+    }
+
+    /** The Rafter dtype of a PyTorch dtype text, or null. */
+    static DataType dataType(String t) {
+        DataType d = MODELLED.get(t);
+        if (d != null) {
+            return d;
+        }
+        if ((t.startsWith("c10::Float8_") || t.startsWith("Float8_") || t.startsWith("float8_"))
+            && !t.contains("e8m0")) {
+            return DataType.FP8;
+        }
+        return null;
+    }
+
+    private final Map<String, Family> families = new HashMap<>();
+    private final Result r = new Result();
+
+    /** The family of an op name (cached). */
+    Family family(String name) {
+        return families.computeIfAbsent(name, KinetoMapper::familyOf);
+    }
+
+    private static Family familyOf(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (name.equals("record_param_comms") || lower.startsWith("nccl:") || lower.startsWith("rccl:")
+            || lower.startsWith("gloo:") || lower.startsWith("c10d::")) {
+            return Family.COLLECTIVE;
+        }
+        if (name.startsWith("aten::")) {
+            return ATEN.getOrDefault(name.substring(6), Family.NONE);
+        }
+        int colon = name.lastIndexOf("::");
+        String base = colon < 0 ? lower : lower.substring(colon + 2);
+        if (colon < 0) {
+            return Family.NONE; // no namespace: a Python function, annotation or profiler range, not a device op
+        }
+        if (base.equals("_flash_attn_forward") || base.equals("_flash_attn_varlen_forward")) {
+            return Family.ATTENTION_BSHD;
+        }
+        if (base.contains("rms_norm") || base.contains("rmsnorm")) {
+            return Family.RMSNORM_LAST;
+        }
+        if (base.contains("layer_norm") || base.contains("layernorm")) {
+            return Family.LAYERNORM_LAST;
+        }
+        if (base.equals("silu_and_mul")) {
+            return Family.SILU_AND_MUL;
+        }
+        if (base.equals("gelu_and_mul") || base.equals("gelu_tanh_and_mul")) {
+            return Family.GELU_AND_MUL;
+        }
+        return Family.NONE;
+    }
+
+    /**
+     * Maps {@code name} with its {@code args}. The result is reused by the next call. Throws InputException (without
+     * a place: the caller adds the file and event) for a dtype text PyTorch never writes on a tensor the op uses.
+     */
+    Result map(String name, KinetoArgs a) {
+        r.reset();
+        Family f = family(name);
+        if (f == Family.NONE) {
+            return r;
+        }
+        if (f == Family.COLLECTIVE) {
+            if (a.collectiveName == null) {
+                r.outcome = Outcome.COLLECTIVE_UNRESOLVED;
+                return r;
+            }
+            return collective(a.collectiveName, a.inMsgElements, a.groupSize, a.collectiveDtype);
+        }
+        if (!a.hasDims) {
+            r.outcome = Outcome.NO_SHAPES;
+            return r;
+        }
+        try {
+            switch (f) {
+                case MM -> gemm(a, 0, 1, false);
+                case ADDMM -> gemm(a, 1, 2, false);
+                case BMM -> gemm(a, 0, 1, true);
+                case BADDBMM -> gemm(a, 1, 2, true);
+                case MATMUL -> matmul(a);
+                case LINEAR -> linear(a);
+                case MV -> mv(a, 0);
+                case ADDMV -> mv(a, 1);
+                case ATTENTION_BHSD -> attentionHeadsFirst(a);
+                case ATTENTION_BSHD -> attentionSequenceFirst(a);
+                case SOFTMAX -> softmax(a);
+                case LAYERNORM -> norm(a, OpKind.LAYERNORM);
+                case RMSNORM -> norm(a, OpKind.RMSNORM);
+                case LAYERNORM_LAST -> normLast(a, OpKind.LAYERNORM);
+                case RMSNORM_LAST -> normLast(a, OpKind.RMSNORM);
+                case GELU -> activation(a, OpKind.GELU, false);
+                case SILU -> activation(a, OpKind.SILU, false);
+                case GELU_AND_MUL -> activation(a, OpKind.GELU, true);
+                case SILU_AND_MUL -> activation(a, OpKind.SILU, true);
+                case BINARY -> pointwise(a, false);
+                case POINTWISE -> pointwise(a, true);
+                case COPY, REDUCTION -> firstTensor(a);
+                case INDEX_SELECT -> indexSelect(a);
+                case EMBEDDING -> embedding(a);
+                case GATHER -> gather(a);
+                case CAT -> cat(a);
+                default -> throw new IllegalStateException(f.name());
+            }
+        } catch (NotUnderstood e) {
+            r.reset();
+            r.outcome = Outcome.SHAPE_NOT_UNDERSTOOD;
+            r.detail = e.getMessage();
+        } catch (NotModelled e) {
+            r.reset();
+            r.outcome = Outcome.DTYPE_NOT_MODELLED;
+            r.detail = e.getMessage();
+        } catch (ArithmeticException e) {
+            r.reset();
+            r.outcome = Outcome.SHAPE_NOT_UNDERSTOOD;
+            r.detail = "sizes overflow";
+        }
+        return r;
+    }
+
+    /** Maps a collective by its args (as {@code record_param_comms} gives them). */
+    Result collective(String collectiveName, long elements, long groupSize, String dtype) {
+        r.reset();
+        String canonical = canonicalCollective(collectiveName);
+        if (!canonical.equals("all_reduce")) {
+            r.outcome = Outcome.COLLECTIVE_NOT_MODELLED;
+            r.detail = canonical;
+            return r;
+        }
+        if (groupSize < 2) {
+            r.outcome = Outcome.SINGLE_DEVICE;
+            r.detail = canonical;
+            return r;
+        }
+        if (elements <= 0 || elements > MAX_ELEMENTS || groupSize > Integer.MAX_VALUE) {
+            r.outcome = Outcome.SHAPE_NOT_UNDERSTOOD;
+            r.detail = "all_reduce of " + elements + " elements over " + groupSize + " devices";
+            return r;
+        }
+        String t = dtype == null ? "" : dtype;
+        DtypeClass c = classify(t);
+        if (c == DtypeClass.UNKNOWN) {
+            throw new InputException("unknown dtype '" + t + "' of " + collectiveName);
+        }
+        if (c != DtypeClass.MODELLED) {
+            r.outcome = Outcome.DTYPE_NOT_MODELLED;
+            r.detail = t.isEmpty() ? "no dtype" : t;
+            return r;
+        }
+        r.outcome = Outcome.MAPPED;
+        r.kind = OpKind.ALL_REDUCE;
+        r.elements = elements;
+        r.n = groupSize;
+        r.dataType = dataType(t);
+        return r;
+    }
+
+    /** all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, ... from PyTorch's collective names. */
+    static String canonicalCollective(String name) {
+        String s = name.toLowerCase(Locale.ROOT).replace("_", "");
+        if (s.contains("allreduce")) {
+            return "all_reduce";
+        }
+        if (s.contains("allgather")) {
+            return "all_gather";
+        }
+        if (s.contains("reducescatter")) {
+            return "reduce_scatter";
+        }
+        if (s.contains("alltoall")) {
+            return "all_to_all";
+        }
+        if (s.contains("broadcast")) {
+            return "broadcast";
+        }
+        String clean = name.replaceAll("[^A-Za-z0-9_:]", "");
+        return clean.isEmpty() ? "unnamed" : clean;
+    }
+
+    /** A shape the op's signature does not explain. */
+    private static final class NotUnderstood extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotUnderstood(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** A dtype Rafter does not model. */
+    private static final class NotModelled extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotModelled(String dtype) {
+            super(dtype, null, false, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- arguments
+
+    /** The shape of tensor argument {@code i}, or null when it is not a tensor. */
+    private static long[] tensor(KinetoArgs a, int i) {
+        if (i >= a.dims.size()) {
+            return null;
+        }
+        long[] d = a.dims.get(i);
+        if (d == null || d == KinetoArgs.LIST) {
+            return null;
+        }
+        DtypeClass c = classify(a.type(i));
+        if (c == DtypeClass.NOT_TENSOR && !(a.types.isEmpty() && d.length > 0)) {
+            return null;
+        }
+        return d;
+    }
+
+    private static long[] required(KinetoArgs a, int i, String what) {
+        long[] d = tensor(a, i);
+        if (d == null) {
+            throw new NotUnderstood("no " + what + " tensor at argument " + i);
+        }
+        return d;
+    }
+
+    /** The modelled dtype of tensor argument {@code i}; NotModelled or InputException otherwise. */
+    private static DataType dtypeOf(KinetoArgs a, int i) {
+        String t = a.type(i);
+        switch (classify(t)) {
+            case MODELLED -> {
+                return dataType(t);
+            }
+            case UNKNOWN -> throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument " + i + ")");
+            case NOT_MODELLED -> throw new NotModelled(t);
+            default -> throw new NotModelled(a.types.isEmpty() ? "dtype not recorded" : "no dtype");
+        }
+    }
+
+    /**
+     * The dtype of the first tensor argument whose dtype Rafter models (a comparison's bool mask or an index tensor
+     * does not decide); NotModelled names the first tensor's dtype when none is modelled.
+     */
+    private static DataType firstModelledDtype(KinetoArgs a) {
+        String first = null;
+        for (int i = 0; i < a.dims.size(); i++) {
+            if (tensor(a, i) == null) {
+                continue;
+            }
+            String t = a.type(i);
+            DtypeClass c = classify(t);
+            if (c == DtypeClass.UNKNOWN) {
+                throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument " + i + ")");
+            }
+            if (c == DtypeClass.MODELLED) {
+                return dataType(t);
+            }
+            if (first == null) {
+                first = t.isEmpty() ? "dtype not recorded" : t;
+            }
+        }
+        throw first == null ? new NotUnderstood("no tensor argument") : new NotModelled(first);
+    }
+
+    private static long numel(long[] d) {
+        long n = 1;
+        for (long v : d) {
+            n = Math.multiplyExact(n, v);
+        }
+        return n;
+    }
+
+    private static long product(long[] d, int from, int to) {
+        long n = 1;
+        for (int i = from; i < to; i++) {
+            n = Math.multiplyExact(n, d[i]);
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- matrix ops
+
+    private void gemm(KinetoArgs a, int left, int right, boolean batched) {
+        long[] x = required(a, left, "left matrix");
+        long[] w = required(a, right, "right matrix");
+        int rank = batched ? 3 : 2;
+        if (x.length != rank || w.length != rank) {
+            throw new NotUnderstood("expected " + rank + "-D operands, got " + x.length + "-D and " + w.length + "-D");
+        }
+        long batch = batched ? x[0] : 1;
+        if (batched && w[0] != batch) {
+            throw new NotUnderstood("batch " + x[0] + " vs " + w[0]);
+        }
+        if (x[rank - 1] != w[rank - 2]) {
+            throw new NotUnderstood("inner dimensions " + x[rank - 1] + " vs " + w[rank - 2]);
+        }
+        setGemm(batch, x[rank - 2], w[rank - 1], x[rank - 1], dtypeOf(a, left));
+    }
+
+    private void matmul(KinetoArgs a) {
+        long[] x = required(a, 0, "left");
+        long[] w = required(a, 1, "right");
+        if (x.length == 0 || w.length == 0) {
+            throw new NotUnderstood("0-D operand");
+        }
+        DataType dt = dtypeOf(a, 0);
+        long k = x[x.length - 1];
+        long kw = w.length == 1 ? w[0] : w[w.length - 2];
+        if (k != kw) {
+            throw new NotUnderstood("inner dimensions " + k + " vs " + kw);
+        }
+        long n = w.length == 1 ? 1 : w[w.length - 1];
+        if (w.length <= 2) {
+            // A 1-D or 2-D right operand: PyTorch folds the left operand's leading dimensions into one mm.
+            setGemm(1, product(x, 0, x.length - 1), n, k, dt);
+            return;
+        }
+        long m = x.length == 1 ? 1 : x[x.length - 2];
+        long[] lx = x.length <= 2 ? new long[0] : java.util.Arrays.copyOf(x, x.length - 2);
+        long[] lw = java.util.Arrays.copyOf(w, w.length - 2);
+        setGemm(numel(broadcast(lx, lw)), m, n, k, dt);
+    }
+
+    private void linear(KinetoArgs a) {
+        long[] x = required(a, 0, "input");
+        long[] w = required(a, 1, "weight");
+        if (x.length == 0 || w.length != 2 || x[x.length - 1] != w[1]) {
+            throw new NotUnderstood("linear expects [..., k] and [n, k]");
+        }
+        setGemm(1, product(x, 0, x.length - 1), w[0], w[1], dtypeOf(a, 0));
+    }
+
+    private void mv(KinetoArgs a, int matrix) {
+        long[] x = required(a, matrix, "matrix");
+        long[] v = required(a, matrix + 1, "vector");
+        if (x.length != 2 || v.length != 1 || x[1] != v[0]) {
+            throw new NotUnderstood("mv expects [m, k] and [k]");
+        }
+        setGemm(1, x[0], 1, x[1], dtypeOf(a, matrix));
+    }
+
+    private void setGemm(long batch, long m, long n, long k, DataType dt) {
+        if (batch <= 0 || m <= 0 || n <= 0 || k <= 0) {
+            throw new NotUnderstood("empty matrix");
+        }
+        if (batch > MAX_BATCH || m > MAX_DIMENSION || n > MAX_DIMENSION || k > MAX_DIMENSION) {
+            throw new NotUnderstood("sizes beyond Rafter's bounds");
+        }
+        r.outcome = Outcome.MAPPED;
+        r.kind = OpKind.GEMM;
+        r.batch = batch;
+        r.m = m;
+        r.n = n;
+        r.k = k;
+        r.dataType = dt;
+    }
+
+    /** [..., heads, seq, d] (the scaled_dot_product_* ops). */
+    private void attentionHeadsFirst(KinetoArgs a) {
+        long[] q = required(a, 0, "query");
+        long[] kv = required(a, 1, "key");
+        int rank = q.length;
+        if (rank < 2 || kv.length != rank || kv[rank - 1] != q[rank - 1]) {
+            throw new NotUnderstood("query and key shapes disagree");
+        }
+        long seqQ = q[rank - 2];
+        long seqK = kv[rank - 2];
+        long d = q[rank - 1];
+        if (rank < 4) {
+            setAttention(product(q, 0, rank - 2), 1, 1, seqQ, seqK, d, dtypeOf(a, 0));
+            return;
+        }
+        setAttention(product(q, 0, rank - 3), q[rank - 3], kv[rank - 3], seqQ, seqK, d, dtypeOf(a, 0));
+    }
+
+    /** [batch, seq, heads, d], or [tokens, heads, d] with cumulative sequence offsets (variable length). */
+    private void attentionSequenceFirst(KinetoArgs a) {
+        long[] q = required(a, 0, "query");
+        long[] kv = required(a, 1, "key");
+        if (q.length != kv.length || (q.length != 3 && q.length != 4) || q[q.length - 1] != kv[kv.length - 1]) {
+            throw new NotUnderstood("query and key shapes disagree");
+        }
+        // Variable length: the first 1-D integer tensor after q, k, v holds cumulative offsets (sequences + 1).
+        long sequences = 0;
+        for (int i = 3; i < a.dims.size(); i++) {
+            long[] t = tensor(a, i);
+            if (t != null && t.length == 1 && t[0] >= 2 && isIntegerType(a.type(i))) {
+                sequences = t[0] - 1;
+                break;
+            }
+        }
+        int r4 = q.length == 4 ? 1 : 0;
+        long batch;
+        long seqQ;
+        long seqK;
+        if (q.length == 3 || (sequences > 0 && q[0] == 1)) {
+            if (sequences <= 0) {
+                throw new NotUnderstood("variable-length attention without sequence offsets");
+            }
+            batch = sequences;
+            seqQ = ceilDiv(q[r4], sequences);
+            seqK = ceilDiv(kv[r4], sequences);
+        } else {
+            if (kv[0] != q[0]) {
+                throw new NotUnderstood("query and key batches disagree");
+            }
+            batch = q[0];
+            seqQ = q[1];
+            seqK = kv[1];
+        }
+        int h = q.length - 2;
+        setAttention(batch, q[h], kv[h], seqQ, seqK, q[q.length - 1], dtypeOf(a, 0));
+    }
+
+    private static boolean isIntegerType(String t) {
+        return t.equals("int") || t.equals("long int") || t.equals("Int") || t.equals("Long") || t.equals("int32")
+            || t.equals("int64");
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private void setAttention(long batch, long headsQ, long headsKv, long seqQ, long seqK, long d, DataType dt) {
+        if (headsKv <= 0 || headsQ % headsKv != 0) {
+            throw new NotUnderstood(headsQ + " query heads over " + headsKv + " key heads");
+        }
+        long group = headsQ / headsKv;
+        setGemm(Math.multiplyExact(batch, headsKv), Math.multiplyExact(seqQ, group), seqK, d, dt);
+        r.kind = OpKind.ATTENTION;
+    }
+
+    // ---------------------------------------------------------------- vector ops
+
+    private void softmax(KinetoArgs a) {
+        long[] x = required(a, 0, "input");
+        int dim = x.length - 1;
+        String c = a.concrete(1).trim();
+        if (!c.isEmpty()) {
+            try {
+                dim = (int) Long.parseLong(c);
+            } catch (NumberFormatException e) {
+                throw new NotUnderstood("softmax dim '" + c + "'");
+            }
+            if (dim < 0) {
+                dim += x.length;
+            }
+        }
+        if (x.length == 0) {
+            setRows(1, 1, OpKind.SOFTMAX, dtypeOf(a, 0));
+            return;
+        }
+        if (dim < 0 || dim >= x.length) {
+            throw new NotUnderstood("softmax dim " + c + " of a " + x.length + "-D tensor");
+        }
+        long n = x[dim];
+        setRows(n == 0 ? 0 : numel(x) / n, n, OpKind.SOFTMAX, dtypeOf(a, 0));
+    }
+
+    /** layer_norm / rms_norm: normalised over the dimensions of argument 1 (normalized_shape). */
+    private void norm(KinetoArgs a, OpKind kind) {
+        long[] x = required(a, 0, "input");
+        int normalised = listLength(a.concrete(1));
+        if (normalised <= 0) {
+            long[] w = tensor(a, 2);
+            normalised = w != null && w.length > 0 ? w.length : 1;
+        }
+        if (normalised > x.length) {
+            throw new NotUnderstood("normalised over " + normalised + " dimensions of a " + x.length + "-D tensor");
+        }
+        long n = product(x, x.length - normalised, x.length);
+        setRows(n == 0 ? 0 : numel(x) / n, n, kind, dtypeOf(a, 0));
+    }
+
+    /** Custom norm ops: the last dimension of the largest tensor. */
+    private void normLast(KinetoArgs a, OpKind kind) {
+        int best = largestTensor(a);
+        long[] x = a.dims.get(best);
+        long n = x[x.length - 1];
+        setRows(n == 0 ? 0 : numel(x) / n, n, kind, dtypeOf(a, best));
+    }
+
+    private static int largestTensor(KinetoArgs a) {
+        int best = -1;
+        long bestNumel = -1;
+        for (int i = 0; i < a.dims.size(); i++) {
+            long[] t = tensor(a, i);
+            if (t != null && t.length > 0 && numel(t) > bestNumel) {
+                best = i;
+                bestNumel = numel(t);
+            }
+        }
+        if (best < 0) {
+            throw new NotUnderstood("no tensor argument");
+        }
+        return best;
+    }
+
+    /** The number of entries of a list written as "[a, b, c]", or -1. */
+    private static int listLength(String s) {
+        String t = s.trim();
+        if (t.length() < 2 || t.charAt(0) != '[' || t.charAt(t.length() - 1) != ']') {
+            return -1;
+        }
+        String inner = t.substring(1, t.length() - 1).trim();
+        return inner.isEmpty() ? 0 : inner.split(",").length;
+    }
+
+    private void activation(KinetoArgs a, OpKind kind, boolean gated) {
+        if (gated) {
+            int best = largestTensor(a);
+            setElements(numel(a.dims.get(best)) / 2, kind, dtypeOf(a, best));
+        } else {
+            setElements(numel(required(a, 0, "input")), kind, dtypeOf(a, 0));
+        }
+    }
+
+    /** Elements of the broadcast result of all tensor arguments. */
+    private void pointwise(KinetoArgs a, boolean unary) {
+        long[] out = null;
+        for (int i = 0; i < a.dims.size(); i++) {
+            long[] t = tensor(a, i);
+            if (t != null) {
+                out = out == null ? t : broadcast(out, t);
+            }
+        }
+        if (out == null) {
+            throw new NotUnderstood("no tensor argument");
+        }
+        setElements(numel(out), OpKind.ELEMENTWISE, firstModelledDtype(a));
+        r.approximate = unary;
+    }
+
+    private void firstTensor(KinetoArgs a) {
+        for (int i = 0; i < a.dims.size(); i++) {
+            long[] t = tensor(a, i);
+            if (t != null) {
+                setElements(numel(t), OpKind.ELEMENTWISE, dtypeOf(a, i));
+                r.approximate = true;
+                return;
+            }
+        }
+        throw new NotUnderstood("no tensor argument");
+    }
+
+    private void indexSelect(KinetoArgs a) {
+        long[] x = required(a, 0, "input");
+        long[] index = required(a, 2, "index");
+        int dim = 0;
+        try {
+            dim = (int) Long.parseLong(a.concrete(1).trim());
+        } catch (NumberFormatException e) {
+            throw new NotUnderstood("index_select dim '" + a.concrete(1) + "'");
+        }
+        if (dim < 0) {
+            dim += x.length;
+        }
+        if (dim < 0 || dim >= x.length || x[dim] == 0) {
+            throw new NotUnderstood("index_select dim " + dim + " of a " + x.length + "-D tensor");
+        }
+        setElements(Math.multiplyExact(numel(x) / x[dim], numel(index)), OpKind.ELEMENTWISE, dtypeOf(a, 0));
+        r.approximate = true;
+    }
+
+    private void embedding(KinetoArgs a) {
+        long[] w = required(a, 0, "weight");
+        long[] index = required(a, 1, "indices");
+        if (w.length != 2) {
+            throw new NotUnderstood("embedding weight must be 2-D");
+        }
+        setElements(Math.multiplyExact(numel(index), w[1]), OpKind.ELEMENTWISE, dtypeOf(a, 0));
+        r.approximate = true;
+    }
+
+    private void gather(KinetoArgs a) {
+        required(a, 0, "input");
+        setElements(numel(required(a, 2, "index")), OpKind.ELEMENTWISE, dtypeOf(a, 0));
+        r.approximate = true;
+    }
+
+    /** cat / stack of a tensor list: the elements of the result, copied once. */
+    private void cat(KinetoArgs a) {
+        if (a.dims.isEmpty() || a.dims.get(0) != KinetoArgs.LIST) {
+            throw new NotUnderstood("expected a tensor list as argument 0");
+        }
+        long elements = 0;
+        for (long[] shape : a.lists.get(0)) {
+            elements = Math.addExact(elements, numel(shape));
+        }
+        String t = a.type(0);
+        DataType dt = null;
+        switch (classify(t)) {
+            case MODELLED -> dt = dataType(t);
+            case NOT_MODELLED -> throw new NotModelled(t);
+            case UNKNOWN -> throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument 0)");
+            default -> { }
+        }
+        setElements(elements, OpKind.ELEMENTWISE, dt);
+        r.approximate = true;
+        r.dtypeAssumed = dt == null;
+    }
+
+    private void setRows(long m, long n, OpKind kind, DataType dt) {
+        if (m <= 0 || n <= 0) {
+            throw new NotUnderstood("empty tensor");
+        }
+        if (n > MAX_DIMENSION || m > MAX_ELEMENTS / n) {
+            throw new NotUnderstood("sizes beyond Rafter's bounds");
+        }
+        r.outcome = Outcome.MAPPED;
+        r.kind = kind;
+        r.m = m;
+        r.n = n;
+        r.elements = m * n;
+        r.rows = true;
+        r.dataType = dt;
+    }
+
+    private void setElements(long elements, OpKind kind, DataType dt) {
+        if (elements <= 0) {
+            throw new NotUnderstood("empty tensor");
+        }
+        if (elements > MAX_ELEMENTS) {
+            throw new NotUnderstood("sizes beyond Rafter's bounds");
+        }
+        r.outcome = Outcome.MAPPED;
+        r.kind = kind;
+        r.elements = elements;
+        r.dataType = dt;
+    }
+
+    /** NumPy broadcasting of two shapes. */
+    private static long[] broadcast(long[] x, long[] y) {
+        int rank = Math.max(x.length, y.length);
+        long[] out = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            long a = i < rank - x.length ? 1 : x[i - (rank - x.length)];
+            long b = i < rank - y.length ? 1 : y[i - (rank - y.length)];
+            if (a != b && a != 1 && b != 1) {
+                throw new NotUnderstood("shapes do not broadcast");
+            }
+            out[i] = a == 1 ? b : a;
+        }
+        return out;
+    }
+}

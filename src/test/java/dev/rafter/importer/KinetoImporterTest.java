@@ -1,0 +1,680 @@
+package dev.rafter.importer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.Phase;
+import dev.rafter.workload.TraceCsv;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kineto importer on the two fixtures (shapes checked by hand against their {@code Input Dims}) and on small
+ * traces written here for what the fixtures do not hold (other GEMM and attention forms, collectives, graphs, CPU-only
+ * traces), plus each class of bad input.
+ */
+class KinetoImporterTest {
+    static final Path BERT = Path.of("../shared/fixtures/kineto/bert-small-uncased-h100.json.gz");
+    static final Path SGLANG = Path.of("../shared/fixtures/kineto/sglang-qwen3-8b-decode.json.gz");
+
+    @TempDir
+    Path tmp;
+
+    record Imported(List<ImportedOp> ops, Coverage coverage) {
+        Operator op(int i) {
+            return ops.get(i).op();
+        }
+
+        List<Operator> named(String name) {
+            List<Operator> out = new ArrayList<>();
+            for (ImportedOp o : ops) {
+                if (o.op().name().equals(name)) {
+                    out.add(o.op());
+                }
+            }
+            return out;
+        }
+    }
+
+    static Imported load(Path file) {
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(file, ops::add);
+        return new Imported(ops, c);
+    }
+
+    private static void assertGemm(Operator op, String name, long batch, long m, long n, long k) {
+        assertEquals(name, op.name());
+        assertEquals(OpKind.GEMM, op.kind(), name);
+        assertEquals(List.of(batch, m, n, k), List.of(op.batch(), op.m(), op.n(), op.k()), name + " batch, m, n, k");
+    }
+
+    // ------------------------------------------------------------------ the BERT fixture (H100, eager, shapes)
+
+    @Test
+    void bertShapesMatchTheirInputDims() {
+        Imported t = load(BERT);
+        assertEquals(58, t.ops().size());
+        // traceEvents[8]: aten::index_select [[30522, 512], [], [141]]: 141 rows of 512 gathered.
+        Operator wordEmbedding = t.op(0);
+        assertEquals("aten::index_select", wordEmbedding.name());
+        assertEquals(OpKind.ELEMENTWISE, wordEmbedding.kind());
+        assertEquals(141 * 512, wordEmbedding.elements());
+        assertEquals(DataType.BF16, wordEmbedding.dataType());
+        // traceEvents[19]: aten::add [[1, 141, 512], [1, 141, 512], []]
+        assertEquals("aten::add", t.op(2).name());
+        assertEquals(72192, t.op(2).elements());
+        // traceEvents[27]: aten::add_ (in place) of the same shape
+        assertEquals("aten::add_", t.op(4).name());
+        assertEquals(72192, t.op(4).elements());
+        // traceEvents[29]: aten::native_layer_norm [[1, 141, 512], [], [512], [512], []], normalized_shape [512]
+        Operator norm = t.op(5);
+        assertEquals(OpKind.LAYERNORM, norm.kind());
+        assertEquals(List.of(141L, 512L), List.of(norm.m(), norm.n()));
+        assertTrue(norm.hasRowShape());
+        // traceEvents[48]: aten::addmm [[512], [141, 512], [512, 512], [], []]: the query projection
+        assertGemm(t.op(6), "aten::addmm", 1, 141, 512, 512);
+        assertEquals(DataType.BF16, t.op(6).dataType());
+        assertGemm(t.op(7), "aten::addmm", 1, 141, 512, 512);
+        assertGemm(t.op(8), "aten::addmm", 1, 141, 512, 512);
+        // traceEvents[86]: aten::_flash_attention_forward q, k, v [1, 141, 8, 64] ([batch, seq, heads, d]):
+        // 1 sequence x 8 KV heads, 141 query rows per head, 141 keys, head dimension 64.
+        Operator attention = t.op(9);
+        assertEquals("aten::_flash_attention_forward", attention.name());
+        assertEquals(OpKind.ATTENTION, attention.kind());
+        assertEquals(List.of(8L, 141L, 141L, 64L), List.of(attention.batch(), attention.m(), attention.n(),
+            attention.k()));
+        // traceEvents[123]: aten::addmm [[2048], [141, 512], [512, 2048], [], []]: the FFN up-projection
+        assertGemm(t.op(13), "aten::addmm", 1, 141, 2048, 512);
+        // traceEvents[126]: aten::gelu [[1, 141, 2048], []]
+        assertEquals(OpKind.GELU, t.op(14).kind());
+        assertEquals(141 * 2048, t.op(14).elements());
+        // traceEvents[133]: aten::addmm [[512], [141, 2048], [2048, 512], [], []]: the FFN down-projection
+        assertGemm(t.op(15), "aten::addmm", 1, 141, 512, 2048);
+        // traceEvents[463]: the MLM head's aten::gelu [[1, 141, 512], []]
+        assertEquals(OpKind.GELU, t.op(55).kind());
+        assertEquals(72192, t.op(55).elements());
+        // traceEvents[477]: aten::addmm [[30522], [141, 512], [512, 30522], [], []]: the vocabulary projection
+        assertGemm(t.op(57), "aten::addmm", 1, 141, 30522, 512);
+        for (int i = 0; i < t.ops().size(); i++) {
+            Operator op = t.op(i);
+            assertEquals(i, op.id(), "ids from 0 in emission order");
+            assertEquals(0, op.deps().length);
+            assertEquals(Phase.PREFILL, op.phase());
+            assertEquals(-1, op.layer());
+            assertEquals(0, op.step());
+            assertEquals(DataType.BF16, op.dataType(), op.name());
+        }
+    }
+
+    @Test
+    void bertMeasuredTimesAreTheirKernelsDurations() {
+        Imported t = load(BERT);
+        // traceEvents[8]'s kernel indexSelectLargeIndex ran 3.136 us; the vocabulary GEMM's kernel 41.28 us.
+        assertEquals(3.136e-6, t.ops().get(0).measuredS(), 1e-15);
+        assertEquals(41.28e-6, t.ops().get(57).measuredS(), 1e-15);
+        assertEquals(5.824e-6, t.ops().get(6).measuredS(), 1e-15);
+    }
+
+    @Test
+    void bertNestedOpsAreCountedOnce() {
+        Imported t = load(BERT);
+        // 26 aten::linear ops each call one aten::addmm (the op that launches the kernel): 26 GEMMs, no linear.
+        assertEquals(26, t.named("aten::addmm").size());
+        assertTrue(t.named("aten::linear").isEmpty());
+        // scaled_dot_product_attention -> _scaled_dot_product_flash_attention -> _flash_attention_forward: one each.
+        assertEquals(4, t.named("aten::_flash_attention_forward").size());
+        assertTrue(t.named("aten::scaled_dot_product_attention").isEmpty());
+        assertTrue(t.named("aten::_scaled_dot_product_flash_attention").isEmpty());
+        // layer_norm -> native_layer_norm; embedding -> index_select.
+        assertEquals(10, t.named("aten::native_layer_norm").size());
+        assertTrue(t.named("aten::layer_norm").isEmpty());
+        assertEquals(3, t.named("aten::index_select").size());
+        assertTrue(t.named("aten::embedding").isEmpty());
+    }
+
+    @Test
+    void bertCoverageAccountsForEveryKernel() {
+        Coverage c = load(BERT).coverage();
+        assertEquals("kineto", c.format());
+        assertEquals(58, c.mapped());
+        // 60 kernels and 1 memcpy, 309.437 us in all; unmapped: a comparison on int64 token ids, an all() on its bool
+        // result, and the device-to-host copy of aten::item.
+        assertEquals(309.437e-6, c.totalMeasuredS(), 1e-12);
+        assertEquals(List.of("aten::eq", "aten::all", "aten::_local_scalar_dense"), List.copyOf(c.unmapped().keySet()));
+        assertEquals(List.of(1L, 1760L), List.of(c.unmapped().get("aten::eq")[0], c.unmapped().get("aten::eq")[1]));
+        assertEquals(3648L, c.unmapped().get("aten::all")[1]);
+        assertEquals(2240L, c.unmapped().get("aten::_local_scalar_dense")[1]);
+        assertEquals(3, c.unmappedCount());
+        long unmappedNs = 0;
+        for (long[] v : c.unmapped().values()) {
+            unmappedNs += v[1];
+        }
+        assertEquals(309437, Math.round(c.mappedMeasuredS() * 1e9) + unmappedNs, "mapped + unmapped = all kernels");
+        assertEquals(301.789e-6, c.mappedMeasuredS(), 1e-12);
+        assertTrue(c.measuredShare() >= 0.95, "share " + c.measuredShare());
+        assertTrue(c.notes().stream().anyMatch(n -> n.contains("bool x1, long int x1")), c.notes().toString());
+    }
+
+    @Test
+    void bertOperatorsRoundTripThroughRaftersTraceCsv() throws IOException {
+        Imported t = load(BERT);
+        StringWriter w = new StringWriter();
+        TraceCsv.writeHeader(w);
+        for (ImportedOp o : t.ops()) {
+            TraceCsv.writeRow(w, o.op());
+        }
+        Path csv = tmp.resolve("bert.csv");
+        Files.writeString(csv, w.toString());
+        List<Operator> back = new ArrayList<>();
+        TraceCsv.read(csv, back::add);
+        assertEquals(t.ops().size(), back.size());
+        for (int i = 0; i < back.size(); i++) {
+            assertEquals(t.op(i).flops(), back.get(i).flops());
+            assertEquals(t.op(i).minBytes(), back.get(i).minBytes());
+        }
+    }
+
+    @Test
+    void eventsInAnyOrderGiveTheSameOperators() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode root;
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(BERT))) {
+            root = json.readTree(in);
+        }
+        ArrayNode events = (ArrayNode) root.get("traceEvents");
+        List<JsonNode> list = new ArrayList<>();
+        events.forEach(list::add);
+        Collections.reverse(list); // kernels before their launches, children before their parents
+        ObjectNode reversed = json.createObjectNode();
+        reversed.set("traceEvents", json.createArrayNode().addAll(list));
+        Path f = tmp.resolve("reversed.json");
+        json.writeValue(f.toFile(), reversed);
+        Imported a = load(BERT);
+        Imported b = load(f);
+        assertEquals(a.ops().size(), b.ops().size());
+        for (int i = 0; i < a.ops().size(); i++) {
+            assertEquals(text(a.ops().get(i)), text(b.ops().get(i)));
+        }
+        assertEquals(a.coverage().mappedMeasuredS(), b.coverage().mappedMeasuredS(), 1e-15);
+    }
+
+    private static String text(ImportedOp o) {
+        Operator p = o.op();
+        return p.id() + " " + p.name() + " " + p.kind() + " " + p.batch() + " " + p.m() + " " + p.n() + " " + p.k()
+            + " " + p.elements() + " " + p.dataType() + " " + o.measuredS();
+    }
+
+    // ------------------------------------------------------------------ the SGLang fixture (MI300X, CUDA graphs)
+
+    /**
+     * The SGLang decode fixture holds one decode step of Qwen3-8B replayed from a HIP graph: 544 of its 555 kernels
+     * (98.8% of the GPU time: the GEMMs, paged attention, RMSNorm, rotary, SiLU-and-mul) come from one
+     * {@code hipGraphLaunch} and carry no op or shape; the eager ops around it are batch bookkeeping on int32/int64
+     * tensors and one argmax (greedy sampling) over [32, 151936] fp32 logits.
+     */
+    @Test
+    void sglangDecodeUnderHipGraphsSaysWhyShapesAreMissing() {
+        Imported t = load(SGLANG);
+        Coverage c = t.coverage();
+        assertEquals(1, c.mapped());
+        Operator argmax = t.op(0);
+        assertEquals("aten::argmax", argmax.name());
+        assertEquals(32L * 151936, argmax.elements());
+        assertEquals(DataType.FP32, argmax.dataType());
+        assertEquals(53.84e-6, t.ops().get(0).measuredS(), 1e-15);
+        long[] graph = c.unmapped().get("hipGraphLaunch");
+        assertEquals(1, graph[0], "one graph launch");
+        assertEquals(9656404, graph[1]);
+        assertTrue(c.measuredShare() < 0.01);
+        assertTrue(c.notes().get(0).startsWith("544 kernels (98.8% of the measured GPU time) ran from 1 CUDA/HIP"
+            + " graph launch (hipGraphLaunch): this trace was captured under CUDA graphs: per-op shapes are lost;"
+            + " record in eager mode with torch.profiler(record_shapes=True)"), c.notes().get(0));
+        // Kernels launched by no recorded op stay listed under their kernel names.
+        assertEquals(1, c.unmapped().get("kernel resolve_future_token_ids_kernel")[0]);
+        assertEquals(1, c.unmapped().get("kernel create_flashinfer_kv_indices_triton")[0]);
+        long unmappedNs = 0;
+        for (long[] v : c.unmapped().values()) {
+            unmappedNs += v[1];
+        }
+        assertEquals(Math.round(c.totalMeasuredS() * 1e9), Math.round(c.mappedMeasuredS() * 1e9) + unmappedNs);
+    }
+
+    // ------------------------------------------------------------------ detection
+
+    @Test
+    void detectionByContent() throws IOException {
+        assertSame(KinetoImporter.class, Importers.detect(BERT).getClass());
+        Path plain = tmp.resolve("trace.txt");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(BERT))) {
+            Files.write(plain, in.readAllBytes());
+        }
+        assertSame(KinetoImporter.class, Importers.detect(plain).getClass(), "plain JSON under any name");
+        Path csv = tmp.resolve("t.csv");
+        Files.writeString(csv, TraceCsv.HEADER + "\n0,mm,gemm,prefill,-1,0,1,2,2,2,,fp16,\n");
+        assertNull(Importers.detect(csv));
+        KinetoImporter k = new KinetoImporter();
+        byte[] array = "\n [ {\"ph\": \"X\"}]".getBytes(StandardCharsets.UTF_8);
+        assertTrue(k.recognises(array, array.length), "the Chrome trace array form");
+        byte[] proto = {0x7b, 0x0a, 0x05, '0', '.', '0', '.', '4'};
+        assertFalse(k.recognises(proto, proto.length), "a protobuf whose first length byte is '{'");
+    }
+
+    // ------------------------------------------------------------------ shapes of other ops (written here)
+
+    private Path write(String name, Body body) throws IOException {
+        Path f = tmp.resolve(name);
+        try (Writer w = Files.newBufferedWriter(f)) {
+            KinetoTraceWriter t = new KinetoTraceWriter(w, null);
+            body.write(t);
+            t.end();
+        }
+        return f;
+    }
+
+    interface Body {
+        void write(KinetoTraceWriter t) throws IOException;
+    }
+
+    /** One op launching one kernel of {@code us} microseconds, linked by the kernel's External id. */
+    private static void launched(KinetoTraceWriter t, String name, long ext, double ts, String dims, String types,
+                                 String concrete) throws IOException {
+        t.op(name, ts, 10, ext, dims, types, concrete);
+        t.launch("cudaLaunchKernel", ts + 5, 1000 + ext, ext);
+        t.kernel("void gemm_kernel<float>(float*)", ts + 20, 4, 1000 + ext, ext, 7);
+    }
+
+    @Test
+    void gemmForms() throws IOException {
+        String bf = "\"c10::BFloat16\"";
+        Path f = write("gemm.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[64, 32], [32, 16]]", "[\"c10::Half\", \"c10::Half\"]", null);
+            launched(t, "aten::bmm", 2, 200, "[[8, 64, 32], [8, 32, 16]]", "[" + bf + ", " + bf + "]", null);
+            launched(t, "aten::baddbmm", 3, 300, "[[8, 64, 16], [8, 64, 32], [8, 32, 16], [], []]",
+                "[" + bf + ", " + bf + ", " + bf + ", \"Scalar\", \"Scalar\"]", null);
+            // matmul: [2, 12, 128, 64] x [2, 12, 64, 128] broadcasts into a batch of 24.
+            launched(t, "aten::matmul", 4, 400, "[[2, 12, 128, 64], [2, 12, 64, 128]]", "[\"float\", \"float\"]", null);
+            // matmul with a 2-D right operand folds the left's leading dimensions into m.
+            launched(t, "aten::matmul", 5, 500, "[[4, 100, 256], [256, 512]]", "[" + bf + ", " + bf + "]", null);
+            // linear [..., k] x [n, k]: leading dimensions folded into m.
+            launched(t, "aten::linear", 6, 600, "[[2, 7, 4096], [11008, 4096], []]", "[" + bf + ", " + bf + ", \"\"]",
+                null);
+            launched(t, "aten::_scaled_mm", 7, 700, "[[128, 256], [256, 512], [], [], [], [], [], []]",
+                "[\"c10::Float8_e4m3fn\", \"c10::Float8_e4m3fn\", \"float\", \"float\", \"\", \"\", \"Scalar\","
+                    + " \"Scalar\"]", null);
+            launched(t, "aten::mv", 8, 800, "[[4096, 1024], [1024]]", "[" + bf + ", " + bf + "]", null);
+            launched(t, "aten::_int_mm", 9, 900, "[[32, 64], [64, 128]]", "[\"signed char\", \"signed char\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(9, t.ops().size());
+        assertGemm(t.op(0), "aten::mm", 1, 64, 16, 32);
+        assertEquals(DataType.FP16, t.op(0).dataType());
+        assertGemm(t.op(1), "aten::bmm", 8, 64, 16, 32);
+        assertGemm(t.op(2), "aten::baddbmm", 8, 64, 16, 32);
+        assertGemm(t.op(3), "aten::matmul", 24, 128, 128, 64);
+        assertEquals(DataType.FP32, t.op(3).dataType());
+        assertGemm(t.op(4), "aten::matmul", 1, 400, 512, 256);
+        assertGemm(t.op(5), "aten::linear", 1, 14, 11008, 4096);
+        assertGemm(t.op(6), "aten::_scaled_mm", 1, 128, 512, 256);
+        assertEquals(DataType.FP8, t.op(6).dataType());
+        assertGemm(t.op(7), "aten::mv", 1, 4096, 1, 1024);
+        assertEquals(DataType.INT8, t.op(8).dataType());
+        assertEquals(4e-6, t.ops().get(0).measuredS(), 1e-15);
+        assertEquals(1.0, t.coverage().measuredShare());
+    }
+
+    @Test
+    void attentionForms() throws IOException {
+        String bf = "\"c10::BFloat16\"";
+        String qkv = "[" + bf + ", " + bf + ", " + bf;
+        Path f = write("attention.json", t -> {
+            // sdpa [batch, heads, seq, d] with grouped-query attention: 32 query heads over 8 KV heads.
+            launched(t, "aten::_scaled_dot_product_flash_attention", 1, 100,
+                "[[2, 32, 512, 128], [2, 8, 512, 128], [2, 8, 512, 128], [], [], [], []]",
+                qkv + ", \"Scalar\", \"Scalar\", \"Scalar\", \"\"]", null);
+            // flash forward, variable length: 600 query tokens of 4 sequences (offsets [5]), 24 heads, d 64.
+            launched(t, "aten::_flash_attention_forward", 2, 200,
+                "[[600, 24, 64], [600, 24, 64], [600, 24, 64], [5], [5], [], []]",
+                qkv + ", \"int\", \"int\", \"Scalar\", \"Scalar\"]", null);
+            // flash forward [batch, seq, heads, d], decode: 1 query row, 1000 keys, 8 query heads over 2 KV heads.
+            launched(t, "aten::_flash_attention_forward", 3, 300,
+                "[[16, 1, 8, 128], [16, 1000, 2, 128], [16, 1000, 2, 128], [], [], [], []]",
+                qkv + ", \"\", \"\", \"Scalar\", \"Scalar\"]", null);
+        });
+        Imported t = load(f);
+        Operator sdpa = t.op(0);
+        assertEquals(OpKind.ATTENTION, sdpa.kind());
+        // batch = 2 sequences x 8 KV heads; m = 512 query rows x 4 query heads per KV head.
+        assertEquals(List.of(16L, 2048L, 512L, 128L), List.of(sdpa.batch(), sdpa.m(), sdpa.n(), sdpa.k()));
+        Operator varlen = t.op(1);
+        assertEquals(List.of(96L, 150L, 150L, 64L), List.of(varlen.batch(), varlen.m(), varlen.n(), varlen.k()));
+        Operator decode = t.op(2);
+        assertEquals(List.of(32L, 4L, 1000L, 128L), List.of(decode.batch(), decode.m(), decode.n(), decode.k()));
+    }
+
+    @Test
+    void rowWiseActivationsAndElementwise() throws IOException {
+        String bf = "\"c10::BFloat16\"";
+        Path f = write("vector.json", t -> {
+            launched(t, "aten::_softmax", 1, 100, "[[4, 12, 128, 128], [], []]", "[\"float\", \"Scalar\", \"Scalar\"]",
+                "[\"\", \"-1\", \"False\"]");
+            launched(t, "aten::_softmax", 2, 200, "[[6, 10, 4], [], []]", "[\"float\", \"Scalar\", \"Scalar\"]",
+                "[\"\", \"1\", \"False\"]");
+            launched(t, "aten::rms_norm", 3, 300, "[[3, 7, 4096], [], [4096], []]",
+                "[" + bf + ", \"ScalarList\", " + bf + ", \"Scalar\"]", "[\"\", \"[4096]\", \"\", \"1e-06\"]");
+            launched(t, "_C::fused_add_rms_norm", 4, 400, "[[21, 4096], [21, 4096], [4096], []]",
+                "[" + bf + ", " + bf + ", " + bf + ", \"Scalar\"]", null);
+            launched(t, "_C::silu_and_mul", 5, 500, "[[21, 11008], [21, 22016]]", "[" + bf + ", " + bf + "]", null);
+            launched(t, "aten::silu", 6, 600, "[[21, 11008]]", "[" + bf + "]", null);
+            // Broadcasting: [21, 1, 4096] * [7, 1] -> [21, 7, 4096].
+            launched(t, "aten::mul", 7, 700, "[[21, 1, 4096], [7, 1]]", "[" + bf + ", " + bf + "]", null);
+            launched(t, "aten::copy_", 8, 800, "[[1024, 64], [1024, 64], []]", "[" + bf + ", \"float\", \"Scalar\"]",
+                null);
+            launched(t, "aten::sum", 9, 900, "[[8, 1000], [], [], []]", "[\"float\", \"ScalarList\", \"Scalar\", \"\"]",
+                null);
+            launched(t, "aten::add", 10, 1000, "[[8], [8], []]", "[\"long int\", \"long int\", \"Scalar\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(9, t.ops().size());
+        assertEquals(List.of(4L * 12 * 128, 128L), List.of(t.op(0).m(), t.op(0).n()));
+        assertEquals(OpKind.SOFTMAX, t.op(0).kind());
+        assertEquals(List.of(24L, 10L), List.of(t.op(1).m(), t.op(1).n()), "softmax over dim 1 of [6, 10, 4]");
+        assertEquals(OpKind.RMSNORM, t.op(2).kind());
+        assertEquals(List.of(21L, 4096L), List.of(t.op(2).m(), t.op(2).n()));
+        assertEquals(List.of(21L, 4096L), List.of(t.op(3).m(), t.op(3).n()));
+        assertEquals(OpKind.SILU, t.op(4).kind());
+        assertEquals(21L * 11008, t.op(4).elements(), "silu_and_mul: the gate half");
+        assertEquals(21L * 11008, t.op(5).elements());
+        assertEquals(21L * 7 * 4096, t.op(6).elements());
+        assertEquals(65536, t.op(7).elements());
+        assertEquals(DataType.BF16, t.op(7).dataType(), "copy_ takes the destination's dtype");
+        assertEquals(8000, t.op(8).elements());
+        assertEquals(1, t.coverage().unmapped().get("aten::add")[0], "int64 add: a dtype Rafter does not model");
+    }
+
+    @Test
+    void collectives() throws IOException {
+        Path f = write("comms.json", t -> {
+            // record_param_comms with the sizes, enclosing nccl:all_reduce which launches the kernel.
+            t.opWithArgs("record_param_comms", 100, 50, 1, "\"Collective name\": \"allreduce\", \"dtype\": \"BFloat16\","
+                + " \"In msg nelems\": 1048576, \"Out msg nelems\": 1048576, \"Group size\": 8");
+            t.opWithArgs("nccl:all_reduce", 110, 30, 2, "");
+            t.launch("cudaLaunchKernelExC", 115, 2002, 2);
+            t.kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 200, 80, 2002, 2,
+                20);
+            t.opWithArgs("record_param_comms", 300, 50, 3, "\"Collective name\": \"_allgather_base\", \"dtype\":"
+                + " \"BFloat16\", \"In msg nelems\": 4096, \"Out msg nelems\": 32768, \"Group size\": 8");
+            t.launch("cudaLaunchKernelExC", 310, 2003, 3);
+            t.kernel("ncclDevKernel_AllGather_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 400, 20, 2003, 3, 20);
+            // c10d::allreduce_ launches the kernel around the record_param_comms that holds the sizes.
+            t.opWithArgs("c10d::allreduce_", 500, 60, 4, "");
+            t.opWithArgs("record_param_comms", 505, 20, 5, "\"Collective name\": \"allreduce\", \"dtype\": \"Float\","
+                + " \"In msg nelems\": 4096, \"Out msg nelems\": 4096, \"Group size\": 2");
+            t.launch("cudaLaunchKernelExC", 540, 2004, 4);
+            t.kernel("ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 600, 9, 2004, 4, 20);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        Operator outer = t.op(1);
+        assertEquals("c10d::allreduce_", outer.name());
+        assertEquals(List.of(4096L, 2L), List.of(outer.elements(), outer.n()));
+        assertEquals(DataType.FP32, outer.dataType());
+        Operator ar = t.op(0);
+        assertEquals("nccl:all_reduce", ar.name());
+        assertEquals(OpKind.ALL_REDUCE, ar.kind());
+        assertEquals(1048576, ar.elements());
+        assertEquals(8, ar.n());
+        assertEquals(DataType.BF16, ar.dataType());
+        assertEquals(80e-6, t.ops().get(0).measuredS(), 1e-15);
+        Coverage c = t.coverage();
+        assertEquals(List.of(1L, 20000L), List.of(c.unmapped().get("collective all_gather")[0],
+            c.unmapped().get("collective all_gather")[1]));
+        assertTrue(c.notes().stream().anyMatch(n -> n.startsWith("1 collectives without a Rafter kind (all_gather x1;"
+            + " only all_reduce is modelled)")), c.notes().toString());
+    }
+
+    @Test
+    void kernelsLinkThroughTheLaunchCorrelationAndAnnotationsGivePhaseAndStep() throws IOException {
+        String bf = "\"c10::BFloat16\"";
+        Path f = write("linked.json", t -> {
+            t.annotation("ProfilerStep#12", 0, 10_000, 1);
+            t.annotation("step[DECODE bs=4]", 10, 5_000, 2);
+            // aten::linear -> aten::t (no kernel) and aten::addmm, whose kernel carries no External id.
+            t.op("aten::linear", 100, 60, 3, "[[4, 1, 1024], [3072, 1024], [3072]]", "[" + bf + ", " + bf + ", " + bf
+                + "]", null);
+            t.op("aten::t", 105, 5, 4, "[[3072, 1024]]", "[" + bf + "]", null);
+            t.op("aten::addmm", 115, 40, 5, "[[3072], [4, 1024], [1024, 3072], [], []]", "[" + bf + ", " + bf + ", "
+                + bf + ", \"Scalar\", \"Scalar\"]", null);
+            t.launch("cudaLaunchKernel", 130, 77, 5);
+            t.kernel("sm90_xmma_gemm_bf16bf16_bf16f32", 300, 6.5, 77, -1, 7);
+            t.kernel("sm90_xmma_gemm_bf16bf16_bf16f32_splitk_reduce", 307, 1.25, 78, -1, 7);
+            t.launch("cudaLaunchKernel", 140, 78, 5);
+            t.annotation("ProfilerStep#13", 10_000, 10_000, 6);
+            launched(t, "aten::gelu", 7, 10_100, "[[4, 1, 3072], []]", "[" + bf + ", \"\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        assertGemm(t.op(0), "aten::addmm", 1, 4, 3072, 1024);
+        assertEquals(7.75e-6, t.ops().get(0).measuredS(), 1e-15, "both kernels of the addmm");
+        assertEquals(Phase.DECODE, t.op(0).phase());
+        assertEquals(0, t.op(0).step());
+        assertEquals(Phase.PREFILL, t.op(1).phase(), "outside the decode annotation");
+        assertEquals(1, t.op(1).step(), "ProfilerStep#13 is the trace's second step");
+        assertTrue(t.coverage().notes().stream().anyMatch(n -> n.startsWith("1 enclosing ops (e.g. aten::linear)")),
+            t.coverage().notes().toString());
+    }
+
+    @Test
+    void cudaGraphKernelsAndKernelsWithoutAnOpAreListedNotDropped() throws IOException {
+        Path f = write("graph.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaGraphLaunch", 200, 500, -1);
+            t.kernel("void flash_fwd_kernel<Flash_fwd_kernel_traits<128, 64, 128, 4> >(Flash_fwd_params)", 300, 30,
+                500, -1, 7);
+            t.kernel("void gemv2T_kernel_val<int, int, __nv_bfloat16>(float)", 340, 20, 500, -1, 7);
+            t.launch("cudaLaunchKernel", 400, 501, -1);
+            t.kernel("void (anonymous namespace)::my_custom_kernel<long>(long*)", 450, 6, 501, -1, 7);
+        });
+        Coverage c = load(f).coverage();
+        assertEquals(1, c.mapped());
+        assertEquals(List.of(1L, 50000L), List.of(c.unmapped().get("cudaGraphLaunch")[0],
+            c.unmapped().get("cudaGraphLaunch")[1]));
+        assertEquals(6000L, c.unmapped().get("kernel my_custom_kernel")[1]);
+        assertEquals(60e-6, c.totalMeasuredS(), 1e-15);
+        assertTrue(c.notes().get(0).contains("captured under CUDA graphs"), c.notes().get(0));
+    }
+
+    @Test
+    void aTraceWithoutGpuActivityYieldsTheInnermostMappedOps() throws IOException {
+        String f32 = "\"float\"";
+        Path f = write("cpu.json", t -> {
+            t.op("aten::linear", 100, 60, 1, "[[4, 1024], [3072, 1024], [3072]]", "[" + f32 + ", " + f32 + ", " + f32
+                + "]", null);
+            t.op("aten::t", 105, 5, 2, "[[3072, 1024]]", "[" + f32 + "]", null);
+            t.op("aten::addmm", 115, 40, 3, "[[3072], [4, 1024], [1024, 3072], [], []]", "[" + f32 + ", " + f32 + ", "
+                + f32 + ", \"Scalar\", \"Scalar\"]", null);
+            t.op("aten::relu", 200, 10, 4, "[[4, 3072]]", "[" + f32 + "]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        assertGemm(t.op(0), "aten::addmm", 1, 4, 3072, 1024);
+        assertTrue(Double.isNaN(t.ops().get(0).measuredS()));
+        assertEquals(OpKind.ELEMENTWISE, t.op(1).kind());
+        assertEquals(0, t.coverage().totalMeasuredS());
+        assertTrue(t.coverage().notes().get(0).startsWith("the trace holds no GPU kernels"));
+    }
+
+    @Test
+    void opsRecordedWithoutShapesAreUnmappedWithAHint() throws IOException {
+        Path f = write("noshapes.json", t -> launched(t, "aten::addmm", 1, 100, null, null, null));
+        Coverage c = load(f).coverage();
+        assertEquals(0, c.mapped());
+        assertEquals(1, c.unmapped().get("aten::addmm")[0]);
+        assertTrue(c.notes().get(0).contains("record with torch.profiler(record_shapes=True)"), c.notes().get(0));
+    }
+
+    @Test
+    void timesAreReadToTheNanosecondFromTheirDigits() throws IOException {
+        assertEquals(1_700_000_000_123_456_789L, ns("1700000000123456.789"));
+        assertEquals(3137, ns("3.1365"), "rounded half up at the nanosecond");
+        assertEquals(3136, ns("3.1364999"));
+        assertEquals(-2500, ns("-2.5"));
+        assertEquals(Long.MIN_VALUE, ns("1.5e3"), "other forms go through a double");
+        // Epoch-based microseconds (older Kineto): a double's 53 bits keep only quarter microseconds there, so the
+        // linear would start at .0 and end at .400 while the addmm inside it started at .25 and ended at .640: not
+        // nested. The digits keep the addmm inside.
+        String f32 = "\"float\"";
+        Path f = write("epoch.json", t -> {
+            t.raw("{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::linear\", \"pid\": 7, \"tid\": 7, \"ts\":"
+                + " 1700000000000000.124, \"dur\": 0.400, \"args\": {\"External id\": 1}}");
+            t.raw("{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::addmm\", \"pid\": 7, \"tid\": 7, \"ts\":"
+                + " 1700000000000000.126, \"dur\": 0.390, \"args\": {\"External id\": 2, \"Input type\": [" + f32
+                + ", " + f32 + ", " + f32 + "], \"Input Dims\": [[8], [4, 8], [8, 8]]}}");
+            t.launch("cudaLaunchKernel", 1700000000000000.2, 9, 2);
+            t.kernel("gemm", 1700000000000001.5, 2, 9, -1, 7);
+        });
+        Imported t = load(f);
+        assertEquals(1, t.ops().size());
+        assertGemm(t.op(0), "aten::addmm", 1, 4, 8, 8);
+        assertTrue(t.coverage().notes().stream().anyMatch(n -> n.startsWith("1 enclosing ops (e.g. aten::linear)")),
+            t.coverage().notes().toString());
+    }
+
+    private static long ns(String text) {
+        return KinetoImporter.decimalNs(text.toCharArray(), 0, text.length());
+    }
+
+    // ------------------------------------------------------------------ bad input
+
+    private static InputException bad(Path f) {
+        InputException e = assertThrows(InputException.class, () -> load(f));
+        assertTrue(e.getMessage().startsWith(f.toString() + ": "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertTrue(e.isLocated());
+        return e;
+    }
+
+    @Test
+    void truncatedGzipNamesTheFileAndEvent() throws IOException {
+        byte[] gz = Files.readAllBytes(BERT);
+        Path f = tmp.resolve("cut.json.gz");
+        Files.write(f, java.util.Arrays.copyOf(gz, gz.length / 2));
+        String m = bad(f).getMessage();
+        assertTrue(m.contains("truncated") && m.contains("(in traceEvents["), m);
+    }
+
+    @Test
+    void truncatedJsonNamesTheByteOffset() throws IOException {
+        byte[] json;
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(BERT))) {
+            json = in.readAllBytes();
+        }
+        Path f = tmp.resolve("cut.json");
+        Files.write(f, java.util.Arrays.copyOf(json, 700_000));
+        String m = bad(f).getMessage();
+        assertTrue(m.matches(".*: truncated: the JSON ends at byte \\d+ \\(in traceEvents\\[\\d+\\]\\); the file is cut"
+            + " short"), m);
+    }
+
+    @Test
+    void aJsonFileThatIsNoTraceSaysWhatWasExpected() throws IOException {
+        Path f = tmp.resolve("config.json");
+        Files.writeString(f, "{\"model\": \"bert\", \"layers\": [1, 2, 3]}");
+        assertSame(KinetoImporter.class, Importers.detect(f).getClass());
+        assertEquals(f + ": not a PyTorch profiler trace: expected a JSON object with a 'traceEvents' list (Chrome"
+            + " trace-event format, as torch.profiler writes it)", bad(f).getMessage());
+        Path g = tmp.resolve("events.json");
+        Files.writeString(g, "{\"traceEvents\": {\"ph\": \"X\"}}");
+        assertEquals(g + ": 'traceEvents' must be a list of events, not an object", bad(g).getMessage());
+        Path h = tmp.resolve("numbers.json");
+        Files.writeString(h, "{\"traceEvents\": [1, 2]}");
+        assertEquals(h + ": traceEvents[0]: expected an event object, found a number", bad(h).getMessage());
+    }
+
+    @Test
+    void corruptJsonNamesTheByteOffsetAndEvent() throws IOException {
+        Path f = tmp.resolve("corrupt.json");
+        Files.writeString(f, "{\"traceEvents\": [\n{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\", \"ts\":"
+            + " 1, \"dur\": 2},\n{\"ph\": \"X\" \"cat\": \"kernel\"}]}");
+        String m = bad(f).getMessage();
+        assertTrue(m.startsWith(f + ": corrupt JSON at byte 98 (in traceEvents[1]): Unexpected character"), m);
+    }
+
+    @Test
+    void corruptFieldsNameTheEvent() throws IOException {
+        Path f = write("badts.json", t -> t.raw("{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", \"ts\": \"soon\","
+            + " \"dur\": 3, \"args\": {}}"));
+        assertEquals(f + ": traceEvents[0]: 'ts' must be a finite number (microseconds)", bad(f).getMessage());
+        Path g = write("baddims.json", t -> t.op("aten::mm", 1, 2, 1, "[[4, \"x\"], [4, 4]]", null, null));
+        assertEquals(g + ": traceEvents[0]: 'Input Dims' holds a non-integer size 'x'", bad(g).getMessage());
+        Path h = write("baddur.json", t -> t.raw("{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\", \"ts\":"
+            + " 5, \"dur\": -3}"));
+        assertEquals(h + ": traceEvents[0]: a 'cpu_op' event needs a non-negative numeric 'dur' (microseconds)",
+            bad(h).getMessage());
+    }
+
+    @Test
+    void corruptGzipIsBadInput() throws IOException {
+        byte[] gz = Files.readAllBytes(BERT);
+        for (int i = gz.length / 3; i < gz.length / 3 + 64; i++) {
+            gz[i] ^= 0x5a;
+        }
+        Path f = tmp.resolve("flipped.json.gz");
+        Files.write(f, gz);
+        bad(f);
+    }
+
+    @Test
+    void anUnknownDtypeOnAMappedOpIsBadInput() throws IOException {
+        Path f = write("dtype.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]", "[\"float\", \"float\"]", null);
+            launched(t, "aten::addmm", 2, 200, "[[8], [8, 8], [8, 8], [], []]",
+                "[\"c10::Float7\", \"c10::Float7\", \"c10::Float7\", \"Scalar\", \"Scalar\"]", null);
+        });
+        assertEquals(f + ": traceEvents[3]: aten::addmm: unknown dtype 'c10::Float7' in 'Input type' (argument 1)",
+            bad(f).getMessage());
+        // A known dtype Rafter does not model is no error: the op is unmapped and counted.
+        Path g = write("double.json", t -> launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]",
+            "[\"double\", \"double\"]", null));
+        Map<String, long[]> unmapped = load(g).coverage().unmapped();
+        assertEquals(1, unmapped.get("aten::mm")[0]);
+    }
+
+    @Test
+    void aChromeTraceWithoutPyTorchOpsIsBadInput() throws IOException {
+        Path f = write("other.json", t -> t.raw("{\"ph\": \"X\", \"cat\": \"pe_array\", \"name\": \"gemm tile\","
+            + " \"pid\": 1, \"tid\": 2, \"ts\": 0, \"dur\": 1.5}"));
+        assertEquals(f + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among its 1 events: not a PyTorch"
+            + " profiler trace (a Chrome trace from another tool?)", bad(f).getMessage());
+    }
+
+    @Test
+    void anEmptyTraceIsBadInput() throws IOException {
+        Path f = tmp.resolve("empty.json");
+        Files.writeString(f, "{\"schemaVersion\": 1, \"traceEvents\": []}");
+        assertEquals(f + ": 'traceEvents' is empty: no ops or kernels to import", bad(f).getMessage());
+    }
+}
