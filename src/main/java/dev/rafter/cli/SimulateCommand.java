@@ -56,6 +56,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "measured_s and error to ops.csv and prints the comparison")
     Path measured;
 
+    @Option(names = "--allow-overcommit",
+        description = "run a workload even when it does not fit memory.capacity_gib per device")
+    boolean allowOvercommit;
+
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
     boolean tracesMeasuredTimes() {
         return source.traceCarriesMeasuredTimes();
@@ -71,14 +75,15 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
         }
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
-            HardwareSpec hw = hardware.load();
-            var operators = source.source();
+            HardwareSpec hw = hardware.loadBesideWorkload();
+            SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), allowOvercommit);
+            var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
             Comparison comparison = fromFile != null ? new Comparison(fromFile)
                 : trace != null && trace.carriesMeasuredTimes() ? new Comparison(op -> trace.measured().of(op.id()))
                 : null;
-            run(hw, operators, folder, csv, perfetto, window, comparison, trace);
+            run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace);
         }
         return Main.OK;
     }
@@ -87,7 +92,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
         "unmapped.csv", "compare.png", "summary.json");
 
-    private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, OutputFolder folder, boolean csv,
+    private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
+                     boolean csv,
                      boolean perfetto, long[] window, Comparison comparison, TraceFile traceFile) {
         try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
              AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(folder.path("events.csv")) : null;
@@ -107,7 +113,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison);
+            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
@@ -260,6 +266,32 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             out().printf("  %-8s %6d operators, latency %s, roofline %s%s%n", e.getKey(), p.get("operators"),
                 RooflineReport.time((double) p.get("latency_s")), RooflineReport.time((double) p.get("roofline_s")),
                 p.get("energy_j") == null ? "" : String.format(", energy %.4g J", (double) p.get("energy_j")));
+            Map<String, Object> pu = (Map<String, Object>) p.get("utilisation");
+            out().printf("           bound by %s; utilisation: PE arrays %.2f, vector %.2f, HBM %.2f, global buffer %.2f,"
+                + " interconnect %.2f, device links %.2f%n", p.get("binding"), pu.get("pe_array"), pu.get("vector_unit"),
+                pu.get("hbm"), pu.get("global_buffer"), pu.get("interconnect"), pu.get("device_link"));
+        }
+        if (s.get("serving") instanceof Map<?, ?> sv) {
+            StringBuilder line = new StringBuilder("serving:");
+            if (sv.get("ttft_s") instanceof Double ttft) {
+                line.append(" time to first token ").append(RooflineReport.time(ttft)).append(';');
+            }
+            if (sv.get("tpot_s") instanceof Map<?, ?> t) {
+                line.append(" time per output token ").append(RooflineReport.time((double) t.get("mean")))
+                    .append(" mean, ").append(RooflineReport.time((double) t.get("p50"))).append(" p50, ")
+                    .append(RooflineReport.time((double) t.get("p99"))).append(" p99 over ").append(t.get("steps"))
+                    .append(" steps;");
+            }
+            if (sv.get("tokens_per_s") instanceof Double tps) {
+                line.append(String.format(" %.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
+                    sv.get("output_tokens")));
+            } else {
+                line.append(" ").append(sv.get("output_tokens")).append(" output tokens per sequence");
+            }
+            if (sv.get("energy_per_output_token_j") instanceof Double ept) {
+                line.append(String.format(", %.4g J per output token", ept));
+            }
+            out().println(line);
         }
         if (s.get("energy_j") instanceof Map<?, ?> energy) {
             out().printf("energy: %.4g J (static %.4g J, dynamic %.4g J), EDP %.4g J s%n", energy.get("total"),

@@ -1,9 +1,13 @@
 package dev.rafter.cli;
 
+import dev.rafter.config.InputException;
+import dev.rafter.workload.Capacity;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Workload;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -27,22 +31,74 @@ public final class SourceOptions {
         description = "prefill, decode or all (default: ${DEFAULT-VALUE})")
     String phase;
 
+    @Option(names = "--layers", paramLabel = "N",
+        description = "run only the first N layers of the workload (sets run.layers; a quick look)")
+    Integer layers;
+
+    @Option(names = "--decode-steps", paramLabel = "N",
+        description = "run only the first N decode steps of the workload (a quick look; the KV lengths stay those "
+            + "of the full run)")
+    Integer decodeSteps;
+
     public Set<Phase> phases() {
         return OperatorSource.phases(phase);
     }
 
     /** What the operators are, for records that must tell runs apart (e.g. sweep points). */
     public String describe() {
-        return (from.workload != null ? "workload " + from.workload : "trace " + from.trace) + ", phase " + phase;
+        return (from.workload != null ? "workload " + from.workload : "trace " + from.trace) + ", phase " + phase
+            + (layers == null ? "" : ", --layers " + layers) + (decodeSteps == null ? "" : ", --decode-steps "
+            + decodeSteps);
+    }
+
+    /**
+     * The workload with the workload paths of {@code --set} (and a sweep point's {@code --vary} values) applied,
+     * then narrowed by {@code --layers} and {@code --decode-steps}; null for {@code --trace}, where those are
+     * refused.
+     */
+    public Workload workload(List<String> sets) {
+        if (from.workload == null) {
+            if (!sets.isEmpty()) {
+                throw new InputException("--set " + sets.get(0) + ": a workload path (run.*, model.*) needs "
+                    + "--workload; a trace runs as written");
+            }
+            if (layers != null || decodeSteps != null) {
+                throw new InputException((layers != null ? "--layers" : "--decode-steps") + ": narrows a --workload"
+                    + " run; a trace runs as written");
+            }
+            return null;
+        }
+        Workload w = Workload.load(from.workload, sets);
+        if (layers == null && decodeSteps == null) {
+            return w;
+        }
+        List<String> narrowed = new ArrayList<>(sets);
+        if (layers != null) {
+            if (layers < 1 || layers > w.model().layers()) {
+                throw new InputException("--layers: expected 1.." + w.model().layers() + " (the model's layers), got "
+                    + layers);
+            }
+            narrowed.add("run.layers=" + layers);
+        }
+        if (decodeSteps != null) {
+            if (decodeSteps < 0) {
+                throw new InputException("--decode-steps: expected 0 or more, got " + decodeSteps);
+            }
+            // Decode step s has KV length prompt_tokens + s whatever output_tokens is, so fewer output tokens run
+            // exactly the first steps of the full run.
+            narrowed.add("run.output_tokens=" + Math.min(w.run().outputTokens(), decodeSteps + 1L));
+        }
+        return Workload.load(from.workload, narrowed);
     }
 
     /**
      * The content hash of the operators: the trace file's bytes, or the workload as loaded (so comments do not
-     * count), with the phases; sweep points are keyed by it.
+     * count, and every --set/--vary value and narrowing does), with the phases; sweep points are keyed by it.
      */
-    public String contentHash() {
-        String what = from.workload != null
-            ? "workload " + dev.rafter.sweep.SweepKey.sha256(Workload.load(from.workload).toString())
+    public String contentHash(List<String> sets) {
+        Workload w = workload(sets);
+        String what = w != null
+            ? "workload " + dev.rafter.sweep.SweepKey.sha256(w.toString())
             : "trace " + dev.rafter.sweep.SweepKey.sha256(checkedTrace());
         return dev.rafter.sweep.SweepKey.sha256(what + ", phase " + phase);
     }
@@ -58,13 +114,37 @@ public final class SourceOptions {
         return from.trace != null && new dev.rafter.importer.TraceFile(checkedTrace(), phases()).carriesMeasuredTimes();
     }
 
-    public OperatorSource source() {
-        Set<Phase> phases = phases();
-        if (from.workload != null) {
-            Workload w = Workload.load(from.workload);
-            dev.rafter.sim.RunLimits.check(w);
-            return OperatorSource.of(w, phases);
+    /** The operators, with no capacity check (roofline). */
+    public OperatorSource source(List<String> sets) {
+        Workload w = workload(sets);
+        return w != null ? source(w) : new dev.rafter.importer.TraceFile(checkedTrace(), phases());
+    }
+
+    private OperatorSource source(Workload w) {
+        dev.rafter.sim.RunLimits.check(w);
+        return OperatorSource.of(w, phases());
+    }
+
+    /**
+     * The operators of a run on {@code hw}: a workload that does not fit {@code memory.capacity_gib} per device
+     * is refused unless {@code allowOvercommit}. {@code sequences} is the batch (0 for a trace: not known).
+     */
+    public Run run(dev.rafter.hw.HardwareSpec hw, List<String> sets, boolean allowOvercommit) {
+        Workload w = workload(sets);
+        if (w == null) {
+            return new Run(new dev.rafter.importer.TraceFile(checkedTrace(), phases()), null);
         }
-        return new dev.rafter.importer.TraceFile(checkedTrace(), phases);
+        if (!allowOvercommit) {
+            Capacity.check(w, phases(), hw.memory().capacityGib());
+        }
+        return new Run(source(w), w);
+    }
+
+    /** The operators of a run and the workload they come from (null for a trace). */
+    public record Run(OperatorSource operators, Workload workload) {
+        /** Sequences per batch, 0 when not known (a trace). */
+        public int sequences() {
+            return workload == null ? 0 : workload.run().batch();
+        }
     }
 }

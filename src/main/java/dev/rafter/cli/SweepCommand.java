@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = "Simulate every combination of hardware values: sweep.csv, sweep.png, one summary per point.")
+    description = "Simulate every combination of hardware and workload values: sweep.csv, sweep.png, one summary per point.")
 public final class SweepCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
@@ -22,7 +22,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     SourceOptions source;
 
     @Option(names = "--vary", required = true, paramLabel = "K=v1,v2,...",
-        description = "a hardware path and its values, e.g. core.local_buffer.capacity_kib=16,32,64 (repeatable)")
+        description = "a path and its values, e.g. core.local_buffer.capacity_kib=16,32,64 or run.batch=1,8,64;"
+            + " run.* and model.* vary the workload, the rest the hardware (repeatable)")
     List<String> vary = new ArrayList<>();
 
     @Option(names = "--jobs", paramLabel = "N",
@@ -34,6 +35,10 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
     @Option(names = "--resume", description = "reuse the points already in DIR/points")
     boolean resume;
+
+    @Option(names = "--allow-overcommit",
+        description = "run workload points even when they do not fit memory.capacity_gib per device")
+    boolean allowOvercommit;
 
     @Override
     public Integer call() {
@@ -49,8 +54,27 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     + points + ", expected the directory of point summaries");
             }
             out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
-            List<Sweep.Point> done = new Sweep(hardware.hardware, hardware.overrides, plan, source::source,
-                source.describe(), source.contentHash(), Main.build(), out, resume, out()).run(jobs);
+            Sweep.Operators operators = new Sweep.Operators() {
+                private final java.util.Map<List<String>, String> hashes = new java.util.HashMap<>();
+
+                @Override
+                public dev.rafter.workload.OperatorSource source(dev.rafter.hw.HardwareSpec hw, List<String> sets) {
+                    return SweepCommand.this.source.run(hw, sets, allowOvercommit).operators();
+                }
+
+                @Override
+                public synchronized String contentHash(List<String> sets) {
+                    return hashes.computeIfAbsent(sets, SweepCommand.this.source::contentHash);
+                }
+
+                @Override
+                public int sequences(List<String> sets) {
+                    var w = SweepCommand.this.source.workload(sets);
+                    return w == null ? 0 : w.run().batch();
+                }
+            };
+            List<Sweep.Point> done = new Sweep(hardware.hardware, hardware.overrides, plan, operators,
+                source.describe(), Main.build(), out, resume, out()).run(jobs);
             SweepReport.write(plan, done, folder.staging(), out, out());
             folder.commit();
         }

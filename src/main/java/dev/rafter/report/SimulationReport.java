@@ -28,13 +28,78 @@ public final class SimulationReport implements Simulation.OpListener {
         + "latency_s,roofline_s,bound,pe_util,energy_j,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
         + "stall_buffer_full_cycles,stall_dependency_cycles,stall_dispatch_cycles,idle_cycles,mapping";
 
-    /** Totals of one phase. */
+    /** Totals of one phase, with the activity its utilisation is computed from. */
     static final class PhaseSum {
         long ops;
         long ps;
         double rooflineS;
         double flops;
         double energyJ;
+        long macs;
+        long vectorFlops;
+        long hbmBytes;
+        long globalBytes;
+        long portBytes;
+        long linkBytes;
+    }
+
+    /**
+     * Latency of every step of a phase (all operators with that {@code step}), in ps, in the order the steps first
+     * appear: two parallel growable arrays, with a map only for a trace that returns to an earlier step.
+     */
+    static final class StepLatencies {
+        private int[] steps = new int[64];
+        private long[] ps = new long[64];
+        private int count;
+        private java.util.Map<Integer, Integer> index;
+
+        void add(int step, long latencyPs) {
+            int at = count > 0 && steps[count - 1] == step ? count - 1 : find(step);
+            if (at < 0) {
+                if (count == steps.length) {
+                    steps = java.util.Arrays.copyOf(steps, count * 2);
+                    ps = java.util.Arrays.copyOf(ps, count * 2);
+                }
+                at = count++;
+                steps[at] = step;
+                if (index != null || count > 1) {
+                    index().put(step, at);
+                }
+            }
+            ps[at] += latencyPs;
+        }
+
+        private int find(int step) {
+            if (count == 0) {
+                return -1;
+            }
+            Integer at = index().get(step);
+            return at == null ? -1 : at;
+        }
+
+        private java.util.Map<Integer, Integer> index() {
+            if (index == null) {
+                index = new java.util.HashMap<>();
+                for (int i = 0; i < count; i++) {
+                    index.put(steps[i], i);
+                }
+            }
+            return index;
+        }
+
+        int count() {
+            return count;
+        }
+
+        /** The step latencies in seconds, sorted. */
+        double[] sortedSeconds() {
+            double[] out = new double[count];
+            for (int i = 0; i < count; i++) {
+                out[i] = ps[i] * 1e-12;
+            }
+            java.util.Arrays.sort(out);
+            return out;
+        }
     }
 
     private final HardwareSpec hw;
@@ -46,6 +111,8 @@ public final class SimulationReport implements Simulation.OpListener {
     private double rooflineS;
     private final StringBuilder line = new StringBuilder(256);
     private final Comparison comparison;
+    private final StepLatencies decodeSteps = new StepLatencies();
+    private int sequences;
 
     public SimulationReport(HardwareSpec hw, Writer ops) {
         this(hw, ops, null);
@@ -74,6 +141,16 @@ public final class SimulationReport implements Simulation.OpListener {
         rooflineS += r.bound().seconds();
         double opEnergy = energy == null ? Double.NaN : energy.of(r.sums().activity(r.latencyS())).total();
         p.energyJ += opEnergy;
+        RunStats.Sums a = r.sums();
+        p.macs += a.macs;
+        p.vectorFlops += a.vectorFlops;
+        p.hbmBytes += a.hbmReadBytes + a.hbmWriteBytes;
+        p.globalBytes += a.globalBytes;
+        p.portBytes += a.portBytes;
+        p.linkBytes += a.linkBytes;
+        if (r.op().phase() == Phase.DECODE) {
+            decodeSteps.add(r.op().step(), r.endPs() - r.startPs());
+        }
         if (ops == null) {
             return;
         }
@@ -108,6 +185,15 @@ public final class SimulationReport implements Simulation.OpListener {
         }
         line.append('\n');
         write(line);
+    }
+
+    /**
+     * Sequences per batch of the run (a workload's {@code run.batch}), for tokens/s and energy per output token;
+     * left at 0 (a trace), those two are null.
+     */
+    public SimulationReport sequences(int batch) {
+        this.sequences = batch;
+        return this;
     }
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
@@ -153,9 +239,16 @@ public final class SimulationReport implements Simulation.OpListener {
             p.put("cycles", Math.round(clock.cycles(e.getValue().ps)));
             p.put("roofline_s", e.getValue().rooflineS);
             p.put("energy_j", energy == null ? null : e.getValue().energyJ);
+            Map<String, Object> pu = utilisation(e.getValue());
+            p.put("utilisation", pu);
+            p.put("binding", binding(pu));
             ph.put(e.getKey().key(), p);
         }
         m.put("phases", ph);
+        Map<String, Object> serving = serving(latency);
+        if (serving != null) {
+            m.put("serving", serving);
+        }
         if (energy != null) {
             EnergyBreakdown e = energy.of(t.activity(latency));
             Map<String, Object> en = new LinkedHashMap<>();
@@ -165,6 +258,9 @@ public final class SimulationReport implements Simulation.OpListener {
             en.put("by_component", e.byComponent());
             m.put("energy_j", en);
             m.put("edp_j_s", e.total() * latency);
+            if (serving != null && serving.get("output_tokens") instanceof Long tokens && sequences > 0) {
+                serving.put("energy_per_output_token_j", e.total() / ((double) tokens * sequences));
+            }
             m.put("energy_model", hw.energy().name());
         } else {
             m.put("energy_j", null);
@@ -203,6 +299,77 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("events_per_s", result.wallS() == 0 ? 0 : result.events() / result.wallS());
         m.put("simulator", sim);
         return m;
+    }
+
+    /** Utilisation (0..1) of each resource over one phase: the work it did over what it could do in that time. */
+    private Map<String, Object> utilisation(PhaseSum p) {
+        double seconds = p.ps == 0 ? 1 : p.ps * 1e-12;
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("pe_array", p.macs / (hw.peakFlopsPerS() / 2 * seconds));
+        u.put("vector_unit", p.vectorFlops / (hw.vectorFlopsPerS() * seconds));
+        u.put("hbm", p.hbmBytes / (hw.memoryBytesPerS() * seconds));
+        u.put("global_buffer", p.globalBytes / (hw.globalBuffer().bytesPerCycle() * hw.clockHz() * seconds));
+        u.put("interconnect", p.portBytes
+            / ((double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz() * seconds));
+        u.put("device_link", p.linkBytes / (hw.deviceLink().bytesPerSecond() * seconds));
+        return u;
+    }
+
+    /** The resource with the highest utilisation: what bounds the phase (the first one on a tie). */
+    static String binding(Map<String, Object> utilisation) {
+        String best = null;
+        double most = -1;
+        for (Map.Entry<String, Object> e : utilisation.entrySet()) {
+            double u = (double) e.getValue();
+            if (u > most) {
+                most = u;
+                best = e.getKey();
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Serving metrics of the phases that ran: time to first token (the prefill phase's latency), time per output
+     * token over the decode steps (mean, p50, p99; nearest rank), output tokens per sequence (1 from prefill plus
+     * one per decode step), tokens/s over the whole run for all sequences; null when neither phase ran.
+     */
+    private Map<String, Object> serving(double latencyS) {
+        PhaseSum prefill = phases.get(Phase.PREFILL);
+        if (prefill == null && decodeSteps.count() == 0) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ttft_s", prefill == null ? null : prefill.ps * 1e-12);
+        if (decodeSteps.count() > 0) {
+            double[] steps = decodeSteps.sortedSeconds();
+            double sum = 0;
+            for (double v : steps) {
+                sum += v;
+            }
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("mean", sum / steps.length);
+            t.put("p50", percentile(steps, 0.50));
+            t.put("p99", percentile(steps, 0.99));
+            t.put("min", steps[0]);
+            t.put("max", steps[steps.length - 1]);
+            t.put("steps", (long) steps.length);
+            m.put("tpot_s", t);
+        } else {
+            m.put("tpot_s", null);
+        }
+        long tokens = (prefill == null ? 0 : 1) + decodeSteps.count();
+        m.put("output_tokens", tokens);
+        m.put("sequences", sequences > 0 ? sequences : null);
+        m.put("tokens_per_s", sequences > 0 && latencyS > 0 ? tokens * (double) sequences / latencyS : null);
+        m.put("energy_per_output_token_j", null);
+        return m;
+    }
+
+    /** The nearest-rank percentile of sorted values. */
+    static double percentile(double[] sorted, double p) {
+        int rank = (int) Math.ceil(p * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
     }
 
     public static String json(Map<String, Object> m) {

@@ -10,6 +10,7 @@ import dev.rafter.report.SimulationReport;
 import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.Simulation;
 import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Workload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -21,7 +22,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Supplier;
 
 /**
  * Runs every point of a sweep (each a full simulation with its own kernel), in parallel when asked, and keeps one
@@ -32,31 +32,47 @@ public final class Sweep {
     private final Path hardware;
     private final List<String> fixed;
     private final SweepPlan plan;
-    private final Supplier<OperatorSource> source;
+    private final Operators source;
     private final String settings;
-    private final String sourceHash;
     private final String rafterVersion;
     private final Path out;
     private final boolean resume;
     private final PrintWriter log;
     private final Map<String, Integer> rerun = new java.util.TreeMap<>();
 
+    /**
+     * Where a point's operators come from, given the workload paths ({@code run.*}, {@code model.*}) of its
+     * {@code --set} and {@code --vary} values (a trace takes none).
+     */
+    public interface Operators {
+        /** The operators of a point on {@code hw}; a workload that does not fit the device is bad input here. */
+        OperatorSource source(HardwareSpec hw, List<String> workloadSets);
+
+        /** The content hash of the operators (trace bytes or workload as loaded with these values, and phases). */
+        String contentHash(List<String> workloadSets);
+
+        /** Sequences per batch for the serving metrics; 0 when not known (a trace). */
+        int sequences(List<String> workloadSets);
+    }
+
+    /** What one point runs: its device and the workload paths of its assignments. */
+    private record Prepared(HardwareSpec hw, List<String> workloadSets, String sourceHash, int sequences) {}
+
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
 
     /**
-     * {@code fixed}: {@code --set} overrides applied to every point before its own values; {@code sourceHash}: the
-     * content hash of the operators (trace bytes or workload, and phases); {@code rafterVersion}: version and build.
+     * {@code fixed}: {@code --set} overrides applied to every point before its own values, hardware and workload
+     * paths mixed (a path's first segment, {@code run} or {@code model}, sends it to the workload);
+     * {@code rafterVersion}: version and build.
      */
-    public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Supplier<OperatorSource> source,
-                 String sourceDescription, String sourceHash, String rafterVersion, Path out, boolean resume,
-                 PrintWriter log) {
+    public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Operators source, String sourceDescription,
+                 String rafterVersion, Path out, boolean resume, PrintWriter log) {
         this.settings = "hardware " + hardware + " " + fixed + ", " + sourceDescription;
         this.hardware = hardware;
         this.fixed = fixed;
         this.plan = plan;
         this.source = source;
-        this.sourceHash = sourceHash;
         this.rafterVersion = rafterVersion;
         this.out = out;
         this.resume = resume;
@@ -64,13 +80,16 @@ public final class Sweep {
     }
 
     public List<Point> run(int jobs) {
-        List<HardwareSpec> specs = new ArrayList<>();
+        List<Prepared> specs = new ArrayList<>();
         for (int i = 0; i < plan.size(); i++) {
             List<String> sets = new ArrayList<>(fixed);
             sets.addAll(plan.assignments(i));
-            HardwareSpec spec = HardwareLoader.load(hardware, sets);
-            RunLimits.check(spec, source.get());
-            specs.add(spec);
+            List<String> workloadSets = sets.stream().filter(Workload::isWorkloadPath).toList();
+            HardwareSpec spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x))
+                .toList());
+            RunLimits.check(spec, source.source(spec, workloadSets));
+            specs.add(new Prepared(spec, workloadSets, source.contentHash(workloadSets),
+                source.sequences(workloadSets)));
         }
         Path pointsDir = out.resolve("points");
         OutputFolder.requireDirectory(pointsDir, "--out");
@@ -148,9 +167,10 @@ public final class Sweep {
         rerun.merge(reason, 1, Integer::sum);
     }
 
-    private Point runPoint(int index, HardwareSpec hw, ObjectMapper json) {
+    private Point runPoint(int index, Prepared point, ObjectMapper json) {
+        HardwareSpec hw = point.hw();
         Path file = out.resolve("points").resolve(plan.name(index) + ".json");
-        SweepKey key = SweepKey.of(rafterVersion, hw, sourceHash);
+        SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
         if (resume && Files.exists(file)) {
             String why;
             try {
@@ -173,8 +193,8 @@ public final class Sweep {
             }
             rerun(why);
         }
-        SimulationReport report = new SimulationReport(hw, null);
-        Simulation.Result result = new Simulation(hw).run(source.get(), null, report);
+        SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences());
+        Simulation.Result result = new Simulation(hw).run(source.source(hw, point.workloadSets()), null, report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));
         summary.put("sweep", settings);

@@ -25,7 +25,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class SweepReport {
     static final String[] METRICS = {"latency_s", "prefill_latency_s", "decode_latency_s", "roofline_s", "energy_j",
-        "static_energy_j", "dynamic_energy_j", "edp_j_s", "pe_util", "hbm_util"};
+        "static_energy_j", "dynamic_energy_j", "edp_j_s", "pe_util", "hbm_util", "ttft_s", "tpot_mean_s", "tokens_per_s"};
 
     private SweepReport() {}
 
@@ -37,7 +37,18 @@ public final class SweepReport {
             s.get("roofline_s").asDouble(), hasEnergy ? e.get("total").asDouble() : Double.NaN,
             hasEnergy ? e.get("static").asDouble() : Double.NaN, hasEnergy ? e.get("dynamic").asDouble() : Double.NaN,
             hasEnergy ? s.get("edp_j_s").asDouble() : Double.NaN, s.get("utilisation").get("pe_array").asDouble(),
-            s.get("utilisation").get("hbm").asDouble()};
+            s.get("utilisation").get("hbm").asDouble(), serving(s, "ttft_s"), tpot(s), serving(s, "tokens_per_s")};
+    }
+
+    /** A serving figure of a point, NaN when the run had none (no such phase, or a trace without a batch). */
+    private static double serving(JsonNode s, String key) {
+        JsonNode v = s.path("serving").path(key);
+        return v.isNumber() ? v.asDouble() : Double.NaN;
+    }
+
+    private static double tpot(JsonNode s) {
+        JsonNode v = s.path("serving").path("tpot_s").path("mean");
+        return v.isNumber() ? v.asDouble() : Double.NaN;
     }
 
     private static double phase(JsonNode s, String phase) {

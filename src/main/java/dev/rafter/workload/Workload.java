@@ -65,7 +65,26 @@ public record Workload(TransformerSpec model, RunSpec run) {
     }
 
     public static Workload load(Path file) {
-        Section s = Section.load(file);
+        return load(file, java.util.List.of());
+    }
+
+    /** The top-level keys of a workload file; a {@code --set}/{@code --vary} path starting with one goes here. */
+    public static final java.util.List<String> SECTIONS = java.util.List.of("run", "model");
+
+    /**
+     * Whether an assignment {@code path=value} (or a bare path) names a workload field: its first segment is
+     * {@code run} or {@code model}; every other path belongs to the hardware file.
+     */
+    public static boolean isWorkloadPath(String assignment) {
+        int eq = assignment.indexOf('=');
+        String path = (eq < 0 ? assignment : assignment.substring(0, eq)).trim();
+        int dot = path.indexOf('.');
+        return SECTIONS.contains(dot < 0 ? path : path.substring(0, dot));
+    }
+
+    /** Loads a workload with {@code --set} overrides of its fields (e.g. {@code run.batch=16}) applied first. */
+    public static Workload load(Path file, java.util.List<String> overrides) {
+        Section s = Section.load(file).override(overrides);
         Section m = s.section("model");
         TransformerSpec model = m.build(() -> new TransformerSpec(m.string("name"), m.int32("layers"),
             m.int32("d_model"), m.int32("heads"), m.int32("kv_heads", m.int32("heads")),
