@@ -178,6 +178,10 @@ class LoweringTest {
             {"  tensor_parallel: 1", "  tensor_parallel: 3", "run.tensor_parallel: 32 heads cannot be split over 3"},
             {"  prompt_tokens: 1024", "  prompt_tokens: 9000", "exceed the context length 8192"},
             {"  data_type: bf16", "  data_type: bf16\n  temperature: 0.7", "unknown key 'run.temperature'"},
+            {"  data_type: bf16", "  data_type: bf16\n  attention: paged", "run.attention: expected one of flash, unfused"},
+            {"  data_type: bf16", "  data_type: bf16\n  kv_data_type: fp4", "run.kv_data_type: expected one of"},
+            {"  data_type: bf16", "  data_type: bf16\n  weight_data_type: int4", "run.weight_data_type: expected one"},
+            {"  norm: rmsnorm", "  norm: rmsnorm\n  routing: greedy", "model.routing: expected one of uniform, random"},
         };
         for (String[] c : cases) {
             java.nio.file.Path f = tmp.resolve("w.yaml");
