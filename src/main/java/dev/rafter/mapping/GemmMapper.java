@@ -307,15 +307,18 @@ public final class GemmMapper {
         int[] stamp = new int[pieces.count()];
         java.util.Arrays.fill(stamp, -1);
         List<int[]> blockPieces = new ArrayList<>(blocks.size());
+        // B pieces (weights, K, V) move in their own data type: bytes per element of a piece.
+        int eb = op.operandBType().bytes();
+        long aPieces = op.batch() * pieces.mt();
         long maxBlockRowsCols = 0;
         for (int bi = 0; bi < blocks.size(); bi++) {
             int[] ids = pieces.of(blocks.get(bi), stamp, bi);
             blockPieces.add(ids);
-            long elements = 0;
+            long bytesPerK = 0;
             for (int id : ids) {
-                elements += pieces.extent(id);
+                bytesPerK += pieces.extent(id) * (id < aPieces ? e : eb);
             }
-            maxBlockRowsCols = Math.max(maxBlockRowsCols, elements);
+            maxBlockRowsCols = Math.max(maxBlockRowsCols, ceilDiv(bytesPerK, e));
         }
         // Stage depth: the deepest multiple of the local depth with a stage at most a quarter of the buffer, so
         // two streaming stages take half and pinned pieces may use the rest; and no more than the form allows.
@@ -369,7 +372,7 @@ public final class GemmMapper {
                     if (resident[key]) {
                         continue;
                     }
-                    long bytes = pieces.extent(id) * kDepth * e;
+                    long bytes = pieces.extent(id) * kDepth * (id < aPieces ? e : eb);
                     load += bytes;
                     int last = lastUse[key];
                     if (last > s && pinned + bytes <= pinBudget) {
@@ -396,9 +399,10 @@ public final class GemmMapper {
             for (int t = 0; t < b.items().length; t++) {
                 int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
                 int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-                cores.get(t).add(form == Form.EXACT ? new MatrixTile(firstStage, m, n, op.k(), kl, perStage)
-                    : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
-                        form.padded() ? nl : n, form.padded(), form.resultBytes()));
+                int bBytes = eb == e ? 0 : eb;
+                cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,
+                    perStage) : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
+                        form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes));
             }
         }
         return new Layout(describe, globalK, stages, cores, read);

@@ -9,14 +9,20 @@ package dev.rafter.mapping;
  * {@code arrayM x arrayN}, the tile padded to a library tile shape (tile quantisation), and with {@code fullDepth}
  * every chunk at the full depth {@code localK} (a library kernel's main loop runs whole k-steps, the missing depth
  * of the last one zero-filled). Results are stored with {@code resultBytes} per element, 0 meaning the operator's
- * data type (split-K partial sums are fp32: 4).
+ * data type (split-K partial sums are fp32: 4). {@code bBytes}: bytes per element of the B operand (k x n: weights,
+ * K or V stored in their own data type), 0 meaning the operator's data type.
  */
 public record MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM,
-                         int arrayN, boolean fullDepth, int resultBytes) implements Work {
+                         int arrayN, boolean fullDepth, int resultBytes, int bBytes) implements Work {
+
+    public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM, int arrayN,
+                      boolean fullDepth, int resultBytes) {
+        this(firstStage, m, n, k, localK, chunksPerStage, arrayM, arrayN, fullDepth, resultBytes, 0);
+    }
 
     /** A tile computed exactly as large as its data, storing results in the operator's data type. */
     public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage) {
-        this(firstStage, m, n, k, localK, chunksPerStage, m, n, false, 0);
+        this(firstStage, m, n, k, localK, chunksPerStage, m, n, false, 0, 0);
     }
 
     @Override
@@ -42,7 +48,7 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
     @Override
     public long loadBytes(int j, int e) {
         long kc = chunkK(j);
-        return ((long) m * kc + kc * n) * e;
+        return (long) m * kc * e + kc * n * (bBytes == 0 ? e : bBytes);
     }
 
     @Override

@@ -15,12 +15,23 @@ import java.util.function.Consumer;
  * the last layer: final norm and the LM head (vocabulary split over devices; only the last position of each
  * sequence is projected).
  *
- * <p>Attention is GQA-aware: the query heads that share one KV head are stacked, so the scores GEMM has
+ * <p>Attention is GQA-aware: the query heads that share one KV head are stacked (token-major), so the scores have
  * batch = sequences x KV heads, m = query tokens x group size, n = KV length, k = head dim, and K and V are read once
- * per KV head. Prefill computes the full (non-causal-skipping) score matrix, as the roofline and LLMCompass do.
+ * per KV head. With {@code run.attention: flash} (the default) it is one {@code flash_attention} operator, causal
+ * (prefill counts and computes only the unmasked triangle; a decode token sees every key); with {@code unfused} it
+ * is the scores GEMM, the softmax and the context GEMM over the full score matrix, as eager PyTorch, LLMCompass and
+ * the SRAM study run it (the mask is applied to materialised scores, nothing is skipped).
  *
- * <p>MoE routing is uniform: each expert receives ceil(tokens x experts_per_token / experts) tokens, so in decode
- * with a small batch every expert's weights are still read, the cost the literature reports for MoE decode.
+ * <p>Data types: activations and arithmetic in {@code run.data_type}; the weights' bytes (B operand of every
+ * projection) in {@code run.weight_data_type}; K and V (B operand of the scores and context GEMMs, K/V of flash
+ * attention) in {@code run.kv_data_type}.
+ *
+ * <p>MoE routing (top-k of E experts, T tokens): {@code uniform} emits the expected number of distinct experts the
+ * batch touches, D = E (1 - (1 - k/E)^T) rounded (exact for uniform top-k: a token misses a given expert with
+ * probability 1 - k/E), each with ceil(T k / D) tokens: batch-1 decode reads k experts' weights, a large batch all
+ * of them. {@code random} draws each token's k distinct experts from a generator seeded by {@code routing_seed},
+ * the layer and the step, and emits each expert that got tokens with its own count (the imbalance a real router
+ * shows).
  *
  * <p>Decode: prefill yields the first output token; decode step s (1 .. output_tokens - 1) feeds one token per
  * sequence with KV length prompt_tokens + s, so the KV length grows by one each step.
@@ -70,55 +81,100 @@ public final class Lowering {
         long kvHeads = workload.kvHeadsPerDevice();
         long group = heads / kvHeads;
         long ffn = m.ffnDim() / tp;
+        DataType wt = run.weightDataType();
+        DataType kv = run.kvDataType();
+        boolean flash = run.attention() == RunSpec.Attention.FLASH;
         OpKind norm = m.norm() == TransformerSpec.NormKind.LAYERNORM ? OpKind.LAYERNORM : OpKind.RMSNORM;
 
         for (int layer = 0; layer < run.layers(); layer++) {
             rows("attn_norm", norm, phase, layer, step, tokens, d, dt);
-            gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt);
-            gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt);
-            rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
-            gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt);
-            gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt);
+            gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt, wt);
+            if (flash) {
+                out.accept(Operator.flashAttention(nextId++, "attention", phase, layer, step, b * kvHeads,
+                    queryTokens * group, kvLength, hd, queryTokens, true, dt, kv));
+            } else {
+                gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt, kv);
+                rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
+                gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt, kv);
+            }
+            gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt, wt);
             allReduce("attn_all_reduce", phase, layer, step, tokens * d, tp, dt);
             rows("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
             rows("ffn_norm", norm, phase, layer, step, tokens, d, dt);
             if (m.experts() > 1) {
-                gemm("router", phase, layer, step, 1, tokens, m.experts(), d, dt);
+                gemm("router", phase, layer, step, 1, tokens, m.experts(), d, dt, wt);
                 rows("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens, m.experts(), dt);
-                long perExpert = ceilDiv(tokens * m.expertsPerToken(), m.experts());
+                long[] perExpert = route(m, tokens, layer, step);
                 for (int e = 0; e < m.experts(); e++) {
-                    swiglu("expert" + e + "_", phase, layer, step, perExpert, d, ffn, dt);
+                    if (perExpert[e] > 0) {
+                        swiglu("expert" + e + "_", phase, layer, step, perExpert[e], d, ffn, dt, wt);
+                    }
                 }
                 rows("expert_combine", OpKind.ELEMENTWISE, phase, layer, step,
                     tokens * m.expertsPerToken(), d, dt);
             } else if (m.ffn() == TransformerSpec.FfnKind.SWIGLU) {
-                swiglu("ffn_", phase, layer, step, tokens, d, ffn, dt);
+                swiglu("ffn_", phase, layer, step, tokens, d, ffn, dt, wt);
             } else {
-                gemm("ffn_up", phase, layer, step, 1, tokens, ffn, d, dt);
+                gemm("ffn_up", phase, layer, step, 1, tokens, ffn, d, dt, wt);
                 rows("ffn_gelu", OpKind.GELU, phase, layer, step, tokens, ffn, dt);
-                gemm("ffn_down", phase, layer, step, 1, tokens, d, ffn, dt);
+                gemm("ffn_down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
             }
             allReduce("ffn_all_reduce", phase, layer, step, tokens * d, tp, dt);
             rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
         }
         if (run.layers() == m.layers()) {
             rows("final_norm", norm, phase, NO_LAYER, step, b, d, dt);
-            gemm("lm_head", phase, NO_LAYER, step, 1, b, ceilDiv(m.vocab(), tp), d, dt);
+            gemm("lm_head", phase, NO_LAYER, step, 1, b, ceilDiv(m.vocab(), tp), d, dt, wt);
         }
     }
 
-    private void swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
-                        DataType dt) {
-        gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt);
-        gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt);
-        rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt);
-        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt);
-        gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt);
+    /** Tokens each expert receives (0: not touched, its weights not read); see the class comment. */
+    static long[] route(TransformerSpec m, long tokens, int layer, int step) {
+        int experts = m.experts();
+        int k = m.expertsPerToken();
+        long[] perExpert = new long[experts];
+        if (m.routing() == TransformerSpec.Routing.UNIFORM) {
+            double expected = experts * (1 - Math.pow(1 - (double) k / experts, tokens));
+            long touched = Math.max(Math.min(k, tokens * k), Math.min(experts, Math.round(expected)));
+            touched = Math.min(touched, tokens * k);
+            long each = ceilDiv(tokens * k, touched);
+            for (int e = 0; e < touched; e++) {
+                perExpert[e] = each;
+            }
+            return perExpert;
+        }
+        long seed = m.routingSeed() * 0x9E3779B97F4A7C15L + (long) layer * 0xBF58476D1CE4E5B9L
+            + (long) step * 0x94D049BB133111EBL;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        int[] order = new int[experts];
+        for (long t = 0; t < tokens; t++) {
+            for (int e = 0; e < experts; e++) {
+                order[e] = e;
+            }
+            for (int j = 0; j < k; j++) { // partial Fisher-Yates: k distinct experts
+                int pick = j + random.nextInt(experts - j);
+                int chosen = order[pick];
+                order[pick] = order[j];
+                order[j] = chosen;
+                perExpert[chosen]++;
+            }
+        }
+        return perExpert;
     }
 
+    private void swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
+                        DataType dt, DataType wt) {
+        gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt, wt);
+        gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt, wt);
+        rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt);
+        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt);
+        gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
+    }
+
+    /** A GEMM whose B operand (weights, K or V) is stored as {@code bType}. */
     private void gemm(String name, Phase phase, int layer, int step, long batch, long m, long n, long k,
-                      DataType dt) {
-        out.accept(Operator.gemm(nextId++, name, phase, layer, step, batch, m, n, k, dt));
+                      DataType dt, DataType bType) {
+        out.accept(Operator.gemm(nextId++, name, phase, layer, step, batch, m, n, k, dt, bType));
     }
 
     /** A vector operator of {@code rows} rows of {@code rowLength}. */

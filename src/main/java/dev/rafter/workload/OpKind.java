@@ -44,8 +44,11 @@ public enum OpKind {
     SILU(4, 1, 1, 2, 0),
     /** Binary elementwise (residual add, gate multiply, expert combine): 1 FLOP, two inputs, one output. */
     ELEMENTWISE(1, 2, 1, 0, 0),
-    /** Fused attention (QK^T, softmax, context) for traces captured elsewhere; see Operator#flops. */
+    /** Attention (QK^T, softmax, context) in one trace row, run unfused: the scores go through memory (the
+     * traces captured elsewhere, and the study's model); see Operator#flops. */
     ATTENTION(0, 0, 0, 0, 0),
+    /** Attention run fused (FlashAttention): the scores stay on chip, online softmax on the vector unit. */
+    FLASH_ATTENTION(0, 0, 0, 0, 0),
     /** Sum of a tensor across the tensor-parallel group: 1 add per element per contribution. */
     ALL_REDUCE(1, 1, 1, 0, 0);
 
@@ -88,7 +91,12 @@ public enum OpKind {
 
     /** Runs on the PE arrays (matrix work) rather than the vector unit. */
     public boolean isMatrix() {
-        return this == GEMM || this == ATTENTION;
+        return this == GEMM || this == ATTENTION || this == FLASH_ATTENTION;
+    }
+
+    /** Attention in one operator (unfused or flash). */
+    public boolean isAttention() {
+        return this == ATTENTION || this == FLASH_ATTENTION;
     }
 
     /** Runs on the vector units as a tile program (not matrix work, not a collective). */

@@ -6,8 +6,12 @@ import dev.rafter.hw.DataType;
  * One row of an operator trace (DESIGN.md): per-device shapes. Shape fields by kind:
  * <ul>
  *   <li>{@code gemm}: {@code batch} independent (m x k) * (k x n) products.</li>
- *   <li>{@code attention}: fused attention, {@code batch} = sequences x KV heads, {@code m} = query rows per KV head
- *       (query tokens x heads per KV group), {@code n} = KV length, {@code k} = head dimension.</li>
+ *   <li>{@code attention} (run unfused: the scores go through memory) and {@code flash_attention} (run fused, the
+ *       scores stay on chip): {@code batch} = sequences x KV heads, {@code m} = query rows per KV head (query tokens
+ *       x heads per KV group, token-major: row r is query token r / group), {@code n} = KV length, {@code k} = head
+ *       dimension, {@code elements} = query tokens per sequence (0: unknown, taken as {@code m}, one head per KV
+ *       head). The query tokens are the last positions of the KV sequence; with {@link #causal} token t of q sees
+ *       keys 0 .. n - q + t only.</li>
  *   <li>vector kinds: {@code m} rows of {@code n} elements ({@code elements} = m x n per operand); row-wise kinds
  *       (softmax, norms) reduce along each row. {@code m} and {@code n} are 0 when a trace gives {@code elements}
  *       alone (pure elementwise ops, or traces written before row shapes): the row structure is then unknown and
@@ -15,11 +19,62 @@ import dev.rafter.hw.DataType;
  *   <li>{@code all_reduce}: {@code elements} per device, {@code n} = devices in the group.</li>
  * </ul>
  * {@code deps} are earlier op ids this op waits for; empty means "after the previous op".
+ *
+ * <p>{@code causal} (attention kinds only): the causal mask, whose masked scores are neither counted nor, where a
+ * whole tile is masked, computed. {@code operandBType}: the data type of the second operand, whose bytes it moves:
+ * a GEMM's B (the weights of a projection, K of the scores, V of the context) and an attention's K and V (the KV
+ * cache); the A operand, the results and the arithmetic stay in {@code dataType} (weight-only or KV-cache
+ * quantisation: the kernel dequantises on chip).
  */
 public record Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m,
-                       long n, long k, long elements, DataType dataType, long[] deps) {
+                       long n, long k, long elements, DataType dataType, long[] deps, boolean causal,
+                       DataType operandBType) {
 
     public static final long[] NO_DEPS = new long[0];
+
+    public Operator {
+        if (operandBType == null) {
+            operandBType = dataType;
+        }
+    }
+
+    /** An operator without a mask whose operands are all of {@code dataType}. */
+    public Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m, long n,
+                    long k, long elements, DataType dataType, long[] deps) {
+        this(id, name, kind, phase, layer, step, batch, m, n, k, elements, dataType, deps, false, dataType);
+    }
+
+    /** A GEMM whose B operand (weights or KV cache) is stored as {@code bType}. */
+    public static Operator gemm(long id, String name, Phase phase, int layer, int step, long batch, long m, long n,
+                                long k, DataType dt, DataType bType) {
+        return new Operator(id, name, OpKind.GEMM, phase, layer, step, batch, m, n, k, 0, dt, NO_DEPS, false, bType);
+    }
+
+    /** Fused (flash) attention of {@code queryTokens} per sequence; see the class comment for the shape. */
+    public static Operator flashAttention(long id, String name, Phase phase, int layer, int step, long batch, long m,
+                                          long n, long k, long queryTokens, boolean causal, DataType dt,
+                                          DataType kvType) {
+        return new Operator(id, name, OpKind.FLASH_ATTENTION, phase, layer, step, batch, m, n, k, queryTokens, dt,
+            NO_DEPS, causal, kvType);
+    }
+
+    /** Query tokens per sequence of an attention operator (m when not given). */
+    public long queryTokens() {
+        return elements > 0 ? elements : m;
+    }
+
+    /**
+     * Scores an attention operator computes per item (sequence x KV head): m x n without a mask; with the causal
+     * mask exactly the unmasked triangle, group x (q (n - q) + q (q + 1) / 2) for q query tokens at the end of n.
+     */
+    public double scoresPerItem() {
+        long q = queryTokens();
+        if (!causal || q > n || q <= 0 || m % q != 0) {
+            return (double) m * n;
+        }
+        double group = (double) (m / q);
+        return group * ((double) q * (n - q) + (double) q * (q + 1) / 2.0);
+    }
 
     public static Operator gemm(long id, String name, Phase phase, int layer, int step, long batch, long m, long n,
                                 long k, DataType dt) {
@@ -49,11 +104,14 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             NO_DEPS);
     }
 
-    /** FLOPs: 2 per MAC for matrix kinds; fused attention counts QK^T and context GEMMs plus 5 per score. */
+    /**
+     * FLOPs: 2 per MAC for matrix kinds; attention counts QK^T and context GEMMs plus 5 per score (the softmax), over
+     * the unmasked scores only ({@link #scoresPerItem}).
+     */
     public double flops() {
         return switch (kind) {
             case GEMM -> 2.0 * batch * m * n * k;
-            case ATTENTION -> 4.0 * batch * m * n * k + 5.0 * batch * m * n;
+            case ATTENTION, FLASH_ATTENTION -> (4.0 * k + 5.0) * batch * scoresPerItem();
             case ALL_REDUCE -> (double) elements * (n - 1) / n * kind.flopsPerElement();
             default -> (double) elements * kind.flopsPerElement();
         };
@@ -61,13 +119,15 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
 
     /**
      * Minimum bytes moved to and from memory: each operand read once, the result written once. Fused attention
-     * reads Q, K and V and writes the context (the scores never leave the chip).
+     * reads Q, K and V and writes the context (the scores never leave the chip). B operands (weights, K and V) in
+     * their own data type.
      */
     public double minBytes() {
         double b = dataType.bytes();
+        double bb = operandBType.bytes();
         return switch (kind) {
-            case GEMM -> b * batch * ((double) m * k + (double) k * n + (double) m * n);
-            case ATTENTION -> b * batch * (2.0 * m * k + 2.0 * n * k);
+            case GEMM -> batch * (b * ((double) m * k + (double) m * n) + bb * (double) k * n);
+            case ATTENTION, FLASH_ATTENTION -> batch * (b * 2.0 * m * k + bb * 2.0 * n * k);
             default -> b * elements * (kind.inputsPerElement() + kind.outputsPerElement());
         };
     }

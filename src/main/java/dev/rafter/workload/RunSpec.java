@@ -7,10 +7,27 @@ import dev.rafter.hw.DataType;
 /**
  * How the model is run, from key {@code run}: sequences per batch, prompt and output lengths, tensor-parallel
  * degree, data type, and how many layers to lower (the whole model by default; studies often take one layer).
+ * {@code attention}: how attention runs ({@code flash} by default: FlashAttention is what serving engines such as
+ * vLLM and TensorRT-LLM and PyTorch's scaled_dot_product_attention run today; {@code unfused} materialises the
+ * scores, as LLMCompass and the SRAM study model). {@code kvDataType} and {@code weightDataType}: storage types of
+ * the KV cache and of the weights (default: {@code data_type}).
  */
 public record RunSpec(int batch, int promptTokens, int outputTokens, int tensorParallel, DataType dataType,
-                      int layers) {
+                      int layers, Attention attention, DataType kvDataType, DataType weightDataType) {
+
+    /** How attention is run. */
+    public enum Attention { FLASH, UNFUSED }
+
+    /** A run with flash attention and the KV cache and weights stored in {@code dataType}. */
+    public RunSpec(int batch, int promptTokens, int outputTokens, int tensorParallel, DataType dataType, int layers) {
+        this(batch, promptTokens, outputTokens, tensorParallel, dataType, layers, Attention.FLASH, dataType,
+            dataType);
+    }
+
     public RunSpec {
+        if (attention == null || kvDataType == null || weightDataType == null) {
+            throw new IllegalArgumentException("attention, kv_data_type and weight_data_type are required");
+        }
         intIn("batch", batch, 1, 1 << 20);
         intIn("prompt_tokens", promptTokens, 1, 1 << 24);
         intIn("output_tokens", outputTokens, 1, 1 << 24);

@@ -29,17 +29,22 @@ import java.util.function.Consumer;
 public final class TraceCsv {
     public static final String HEADER = "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps";
 
+    /** What {@code lower} and {@code import} write: {@link #HEADER} and the optional mask and B-operand type. */
+    public static final String WRITTEN_HEADER = HEADER + ",mask,b_data_type";
+
     /** Longest line read (characters): far beyond any real row, small enough to fail fast on a binary file. */
     public static final int MAX_LINE_CHARS = 1 << 20;
 
     /**
      * The columns the reader knows, by header name. An optional column may be absent from a file: {@code
      * measured_s}, the operator's measured time on a real device in seconds (written by {@code rafter import},
-     * empty where not measured). {@link Operator} fields come from the required ones.
+     * empty where not measured); {@code mask}, {@code causal} for an attention operator with the causal mask (empty
+     * or {@code none}: no mask); {@code b_data_type}, the storage type of the B operand (weights, K and V; empty: the
+     * row's {@code data_type}). {@link Operator} fields come from these.
      */
     public enum Column {
         OP_ID(true), NAME(true), KIND(true), PHASE(true), LAYER(true), STEP(true), BATCH(true), M(true), N(true),
-        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true), MEASURED_S(false);
+        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true), MEASURED_S(false), MASK(false), B_DATA_TYPE(false);
 
         private final boolean required;
 
@@ -62,13 +67,13 @@ public final class TraceCsv {
     private TraceCsv() {}
 
     public static void writeHeader(Writer w) throws IOException {
-        w.write(HEADER);
+        w.write(WRITTEN_HEADER);
         w.write('\n');
     }
 
     /** The header with a trailing {@code measured_s} column (an imported trace's measured times). */
     public static void writeHeaderWithMeasured(Writer w) throws IOException {
-        w.write(HEADER);
+        w.write(WRITTEN_HEADER);
         w.write(",measured_s\n");
     }
 
@@ -102,6 +107,10 @@ public final class TraceCsv {
                 sb.append(';');
             }
             sb.append(op.deps()[i]);
+        }
+        sb.append(',').append(op.causal() ? "causal" : "").append(',');
+        if (op.operandBType() != op.dataType()) {
+            sb.append(op.operandBType().key());
         }
     }
 
@@ -352,12 +361,16 @@ public final class TraceCsv {
             within("k", k, MAX_DIMENSION);
             within("elements", elements, MAX_ELEMENTS);
             switch (kind) {
-                case GEMM, ATTENTION -> {
+                case GEMM, ATTENTION, FLASH_ATTENTION -> {
                     long[] dims = {batch, m, n, k};
                     for (int i = 0; i < dims.length; i++) {
                         if (dims[i] <= 0) {
                             throw new InputException(MATRIX_SHAPE[i].key() + ": must be > 0 for kind " + kind.key());
                         }
+                    }
+                    if (kind.isAttention() && elements > 0 && (m % elements != 0 || elements > n)) {
+                        throw new InputException("elements: the query tokens of an attention must divide m (" + m
+                            + ") and not exceed n (" + n + "), got " + elements);
                     }
                 }
                 case ALL_REDUCE -> {
@@ -369,8 +382,36 @@ public final class TraceCsv {
             }
             lastId = id;
             seen.add(id);
+            boolean causal = causal(f, kind);
+            DataType bType = optionalType(f, dt);
             return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch,
-                m, n, k, elements, dt, deps);
+                m, n, k, elements, dt, deps, causal, bType);
+        }
+
+        /** The optional mask cell: causal, or none / empty. Only attention kinds take a mask. */
+        private boolean causal(String[] f, OpKind kind) {
+            int i = index[Column.MASK.ordinal()];
+            String v = i < 0 ? "" : f[i].strip();
+            if (v.isEmpty() || v.equals("none")) {
+                return false;
+            }
+            if (!v.equals("causal")) {
+                throw new InputException("mask: expected causal, none or empty, got '" + v + "'");
+            }
+            if (!kind.isAttention()) {
+                throw new InputException("mask: causal applies to attention and flash_attention only, not "
+                    + kind.key());
+            }
+            return true;
+        }
+
+        /** The optional b_data_type cell: empty means the row's data type. */
+        private DataType optionalType(String[] f, DataType dt) {
+            int i = index[Column.B_DATA_TYPE.ordinal()];
+            if (i < 0 || f[i].isBlank()) {
+                return dt;
+            }
+            return Section.parseChoice(f[i].strip(), DataType.class, e -> new InputException("b_data_type: " + e));
         }
 
         /** The optional measured_s cell: NaN when the column is absent or the cell empty, else a time > 0. */

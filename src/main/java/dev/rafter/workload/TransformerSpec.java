@@ -5,17 +5,37 @@ import static dev.rafter.config.Check.intIn;
 import dev.rafter.config.Check;
 import dev.rafter.config.InputException;
 
-/** The architecture of a decoder-only transformer, from {@code models/workloads/*.yaml} key {@code model}. */
+/**
+ * The architecture of a decoder-only transformer, from {@code models/workloads/*.yaml} key {@code model}. For a
+ * mixture of experts, {@code routing} says how tokens are spread over the experts: {@code uniform} (the expected
+ * number of distinct experts a batch touches) or {@code random} (a seeded draw, {@code routingSeed}, that shows the
+ * imbalance); see {@link Lowering}.
+ */
 public record TransformerSpec(String name, int layers, int dModel, int heads, int kvHeads, int ffnDim,
                               FfnKind ffn, NormKind norm, int vocab, int experts, int expertsPerToken,
-                              boolean bias, boolean learnedPositions, int contextLength, boolean tiedEmbeddings) {
+                              boolean bias, boolean learnedPositions, int contextLength, boolean tiedEmbeddings,
+                              Routing routing, long routingSeed) {
 
     public enum FfnKind { GELU, SWIGLU }
+
+    /** How a mixture of experts routes its tokens. */
+    public enum Routing { UNIFORM, RANDOM }
+
+    /** A model with uniform routing. */
+    public TransformerSpec(String name, int layers, int dModel, int heads, int kvHeads, int ffnDim, FfnKind ffn,
+                           NormKind norm, int vocab, int experts, int expertsPerToken, boolean bias,
+                           boolean learnedPositions, int contextLength, boolean tiedEmbeddings) {
+        this(name, layers, dModel, heads, kvHeads, ffnDim, ffn, norm, vocab, experts, expertsPerToken, bias,
+            learnedPositions, contextLength, tiedEmbeddings, Routing.UNIFORM, 0);
+    }
 
     public enum NormKind { LAYERNORM, RMSNORM }
 
     public TransformerSpec {
         Check.nonBlank("name", name);
+        if (routing == null) {
+            throw new IllegalArgumentException("routing is required");
+        }
         intIn("layers", layers, 1, 100_000);
         intIn("d_model", dModel, 1, 1 << 20);
         intIn("heads", heads, 1, 1 << 16);

@@ -59,7 +59,8 @@ public record Workload(TransformerSpec model, RunSpec run) {
 
     /** Operators a full run lowers to (prefill and every decode step), for the limits checked before a run. */
     public long operatorCount() {
-        long perLayer = 16L + (model.experts() > 1 ? 3L + 5L * model.experts() : 3L);
+        long attention = run.attention() == RunSpec.Attention.FLASH ? 1 : 3;
+        long perLayer = 13L + attention + (model.experts() > 1 ? 3L + 5L * model.experts() : 3L);
         long perPass = perLayer * run.layers() + 2;
         return perPass * (1L + run.decodeSteps());
     }
@@ -92,11 +93,16 @@ public record Workload(TransformerSpec model, RunSpec run) {
             m.choice("norm", TransformerSpec.NormKind.class), m.int32("vocab"),
             m.int32("experts", 1), m.int32("experts_per_token", 1), m.bool("bias", false),
             m.bool("learned_positions", false), m.int32("context_length"),
-            m.bool("tied_embeddings", false)));
+            m.bool("tied_embeddings", false),
+            m.choice("routing", TransformerSpec.Routing.class, TransformerSpec.Routing.UNIFORM),
+            m.integer("routing_seed", 0)));
         Section r = s.section("run");
         RunSpec run = r.build(() -> new RunSpec(r.int32("batch"), r.int32("prompt_tokens"),
             r.int32("output_tokens"), r.int32("tensor_parallel", 1),
-            r.choice("data_type", DataType.class, DataType.FP16), r.int32("layers", model.layers())));
+            r.choice("data_type", DataType.class, DataType.FP16), r.int32("layers", model.layers()),
+            r.choice("attention", RunSpec.Attention.class, RunSpec.Attention.FLASH),
+            r.choice("kv_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16)),
+            r.choice("weight_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16))));
         Workload w = s.build(() -> new Workload(model, run));
         s.finish();
         return w;

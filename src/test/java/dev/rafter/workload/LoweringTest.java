@@ -69,7 +69,7 @@ class LoweringTest {
 
     @Test
     void llama3DecodeIsGqaAwareAndKvGrowsByOneEachStep() {
-        Workload w = load("llama3-8b");
+        Workload w = withRun(load("llama3-8b"), 8, RunSpec.Attention.UNFUSED);
         for (int step : new int[] {1, 2, 100}) {
             List<Operator> layer = ops(w, Phase.DECODE, step, 0);
             Operator scores = named(layer, "attn_scores");
@@ -97,8 +97,8 @@ class LoweringTest {
         Map<Integer, Integer> perStep = new TreeMap<>();
         long n = Lowering.lower(w, EnumSet.of(Phase.DECODE), op -> perStep.merge(op.step(), 1, Integer::sum));
         assertEquals(List.of(1, 2, 3), new ArrayList<>(perStep.keySet()));
-        // tiny: 2 layers x 16 ops (SwiGLU, two all-reduces under TP 2), then final norm and LM head.
-        int perPass = 2 * 16 + 2;
+        // tiny: 2 layers x 14 ops (flash attention as one, SwiGLU, two all-reduces under TP 2), final norm, LM head.
+        int perPass = 2 * 14 + 2;
         assertEquals(3L * perPass, n);
         perStep.values().forEach(c -> assertEquals(perPass, c));
     }
@@ -124,21 +124,48 @@ class LoweringTest {
         assertEquals((d * (d + 2 * 1024) + d * d + 3 * d * 28672) / 4, weights, 0);
     }
 
+    static Workload withRun(Workload w, int batch, RunSpec.Attention attention) {
+        RunSpec r = w.run();
+        return new Workload(w.model(), new RunSpec(batch, r.promptTokens(), r.outputTokens(), r.tensorParallel(),
+            r.dataType(), r.layers(), attention, r.kvDataType(), r.weightDataType()));
+    }
+
+    static long experts(List<Operator> layer) {
+        return layer.stream().filter(o -> o.name().endsWith("_up")).count();
+    }
+
     @Test
-    void moeRoutesTokensUniformlyOverAllExperts() {
+    void moeRoutesTokensToTheExpectedNumberOfDistinctExperts() {
         Workload w = load("mixtral-8x7b");
         List<Operator> layer = ops(w, Phase.DECODE, 1, 0);
-        // batch 8, top-2 over 8 experts: ceil(16 / 8) = 2 tokens per expert, every expert's FFN is run.
-        for (int e = 0; e < 8; e++) {
+        // batch 8, top-2 over 8 experts: 8 (1 - (3/4)^8) = 7.2 experts touched, 7 emitted, ceil(16 / 7) = 3 tokens.
+        assertEquals(7, experts(layer));
+        for (int e = 0; e < 7; e++) {
             Operator up = named(layer, "expert" + e + "_up");
-            assertEquals(2, up.m());
+            assertEquals(3, up.m());
             assertEquals(14336 / 2, up.n());
         }
+        assertEquals(2, experts(ops(withRun(w, 1, RunSpec.Attention.FLASH), Phase.DECODE, 1, 0)), "batch 1: k");
+        assertEquals(8, experts(ops(withRun(w, 64, RunSpec.Attention.FLASH), Phase.DECODE, 1, 0)), "batch 64: all");
         assertEquals(8 * 8, named(layer, "router").flops() / (2.0 * 4096), 0);
         assertEquals(8, named(layer, "router_softmax").m(), "a row of expert scores per token");
         assertEquals(8, named(layer, "router_softmax").n());
         List<Operator> prefill = ops(w, Phase.PREFILL, 0, 0);
         assertEquals(8 * 1024 * 2 / 8, named(prefill, "expert3_gate").m());
+    }
+
+    @Test
+    void randomRoutingIsSeededAndShowsImbalance() {
+        TransformerSpec m = load("mixtral-8x7b").model();
+        TransformerSpec random = new TransformerSpec(m.name(), m.layers(), m.dModel(), m.heads(), m.kvHeads(),
+            m.ffnDim(), m.ffn(), m.norm(), m.vocab(), m.experts(), m.expertsPerToken(), m.bias(),
+            m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), TransformerSpec.Routing.RANDOM, 7);
+        long[] a = Lowering.route(random, 8192, 0, 0);
+        assertEquals(8192L * 2, java.util.Arrays.stream(a).sum(), "every token goes to k experts");
+        assertTrue(java.util.Arrays.stream(a).min().getAsLong() < java.util.Arrays.stream(a).max().getAsLong());
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(Lowering.route(random, 8192, 0, 0)));
+        long[] batch1 = Lowering.route(random, 1, 3, 5);
+        assertEquals(2, java.util.Arrays.stream(batch1).filter(c -> c > 0).count());
     }
 
     @Test
@@ -151,6 +178,10 @@ class LoweringTest {
             {"  tensor_parallel: 1", "  tensor_parallel: 3", "run.tensor_parallel: 32 heads cannot be split over 3"},
             {"  prompt_tokens: 1024", "  prompt_tokens: 9000", "exceed the context length 8192"},
             {"  data_type: bf16", "  data_type: bf16\n  temperature: 0.7", "unknown key 'run.temperature'"},
+            {"  data_type: bf16", "  data_type: bf16\n  attention: paged", "run.attention: expected one of flash, unfused"},
+            {"  data_type: bf16", "  data_type: bf16\n  kv_data_type: fp4", "run.kv_data_type: expected one of"},
+            {"  data_type: bf16", "  data_type: bf16\n  weight_data_type: int4", "run.weight_data_type: expected one"},
+            {"  norm: rmsnorm", "  norm: rmsnorm\n  routing: greedy", "model.routing: expected one of uniform, random"},
         };
         for (String[] c : cases) {
             java.nio.file.Path f = tmp.resolve("w.yaml");
@@ -167,6 +198,6 @@ class LoweringTest {
         long n = Lowering.lower(load("gpt3-175b"), EnumSet.allOf(Phase.class), op -> count[0]++);
         assertEquals(n, count[0]);
         assertTrue(n > 1_000_000, "rows: " + n);
-        assertEquals(1024L * (96 * 14 + 2), n);
+        assertEquals(1024L * (96 * 14 + 2), n, "gpt3-175b.yaml runs attention unfused, as the study does");
     }
 }

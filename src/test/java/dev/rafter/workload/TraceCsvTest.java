@@ -55,6 +55,34 @@ class TraceCsvTest {
         assertTrue(norm.hasRowShape() && norm.m() * norm.n() == norm.elements(), "lower writes the row shape");
     }
 
+    @Test
+    void flashAttentionMaskAndOperandTypesRoundTripAndOldHeadersStillRead() throws Exception {
+        Operator flash = Operator.flashAttention(0, "attention", Phase.PREFILL, 0, 0, 64, 4096, 1024, 128, 1024, true,
+            dev.rafter.hw.DataType.BF16, dev.rafter.hw.DataType.FP8);
+        Operator gemm = Operator.gemm(1, "ffn_up", Phase.PREFILL, 0, 0, 1, 8, 4096, 4096,
+            dev.rafter.hw.DataType.BF16, dev.rafter.hw.DataType.INT8);
+        StringWriter sw = new StringWriter();
+        TraceCsv.writeHeader(sw);
+        TraceCsv.writeRow(sw, flash);
+        TraceCsv.writeRow(sw, gemm);
+        assertTrue(sw.toString().startsWith(TraceCsv.HEADER + ",mask,b_data_type\n"), sw.toString());
+        assertTrue(sw.toString().contains(",flash_attention,") && sw.toString().contains(",causal,fp8\n"));
+        List<Operator> read = readText(sw.toString());
+        assertEquals(OpKind.FLASH_ATTENTION, read.get(0).kind());
+        assertTrue(read.get(0).causal());
+        assertEquals(dev.rafter.hw.DataType.FP8, read.get(0).operandBType());
+        assertEquals(flash.flops(), read.get(0).flops());
+        assertEquals(flash.minBytes(), read.get(0).minBytes());
+        assertEquals(dev.rafter.hw.DataType.INT8, read.get(1).operandBType());
+        // A trace of the old header: no mask, B operands in data_type.
+        Operator old = readText(TraceCsv.HEADER + "\n0,att,attention,prefill,0,0,64,4096,1024,128,,bf16,\n").get(0);
+        assertTrue(!old.causal() && old.operandBType() == old.dataType());
+        String bad = TraceCsv.WRITTEN_HEADER + "\n0,g,gemm,prefill,0,0,1,8,8,8,,bf16,,causal,\n";
+        InputException e = assertThrows(InputException.class, () -> readText(bad));
+        assertTrue(e.getMessage().contains("mask: causal applies to attention and flash_attention only"),
+            e.getMessage());
+    }
+
     private List<Operator> readText(String text) throws Exception {
         Path f = tmp.resolve("ok.csv");
         Files.write(f, text.getBytes(StandardCharsets.UTF_8));

@@ -1,0 +1,189 @@
+package dev.rafter.mapping;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.Operator;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Maps a {@code flash_attention} operator as FlashAttention-2 runs it (Dao, "FlashAttention-2", 2023, Algorithm 1):
+ * each core takes a Q tile of {@code Br} query rows of one item (sequence x KV head), keeps it resident and streams
+ * that item's K and V in blocks of {@code Bc} keys; per block it computes S = Q K_j^T, the online softmax on the
+ * vector unit (max, rescale, one exp per score) and O += P V_j. The scores never leave the core, so the HBM traffic
+ * is Q, K, V read and O written: linear in the sequence length.
+ *
+ * <p>Tiles: a core's work per Q tile is one matrix tile of {@code Br x d} over depth {@code 2 x keys} in chunks of
+ * {@code 2 Bc} (the QK^T and PV products of a block together: Br x Bc x d MACs each), whose B operand is the K and
+ * V block (2 Bc x d, in the KV data type) and whose A operand stands for the on-chip Q and P (Br x 2 Bc through the
+ * local port, never HBM), then one vector tile of the online softmax over its scores (5 FLOPs and 1 exp per score,
+ * plus the rescale of O, 2 d FLOPs per row per block). Block sizes: the largest Br, then Bc, of 128, 64, 32, 16
+ * (FlashAttention-2's kernels use 64 and 128 for head dims up to 128) whose double-buffered tile fits the local
+ * buffer; capped by the rows and keys.
+ *
+ * <p>Causal: a Q tile streams only the blocks up to its last query position; fully masked blocks are skipped (not
+ * computed, not loaded), a block on the diagonal is computed whole, as FlashAttention does.
+ *
+ * <p>Reuse of K and V: Q tiles run in blocks of one per core; the stage of key block j loads K_j and V_j once per
+ * item for all the Q tiles of that item in the block (GQA/MQA: the query heads of a KV group are rows of the same
+ * item, so they share one read of K and V). A later block of Q tiles of the same item re-reads K_j and V_j from the
+ * global buffer when they could stay pinned (the budget beside the two streaming stages), else from HBM again.
+ */
+public final class FlashAttentionMapper {
+    private static final int[] BLOCKS = {128, 64, 32, 16};
+
+    private FlashAttentionMapper() {}
+
+    public static TileProgram plan(HardwareSpec hw, Operator op) {
+        int e = op.dataType().bytes();
+        int ekv = op.operandBType().bytes();
+        long d = op.k();
+        long n = op.n();
+        long m = op.m();
+        long q = op.queryTokens();
+        long group = m % q == 0 ? m / q : 1;
+        int cores = hw.cores();
+        long capacity = hw.core().localBuffer().capacityBytes();
+        long globalCapacity = hw.globalBuffer().capacityBytes();
+        long br = 0;
+        long bc = 0;
+        search:
+        for (int r : BLOCKS) {
+            for (int c : BLOCKS) {
+                long rr = Math.min(r, m);
+                long cc = Math.min(c, n);
+                long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
+                long stage = cores * (rr * d * e + 2 * cc * d * ekv);
+                if (local <= capacity && 2 * stage <= globalCapacity) {
+                    br = rr;
+                    bc = cc;
+                    break search;
+                }
+            }
+        }
+        if (br == 0) {
+            throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
+                + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
+        }
+        long qTiles = ceilDiv(m, br);
+        long kvBlocks = ceilDiv(n, bc);
+        long items = op.batch();
+        long tasks = items * qTiles;
+        if (tasks > GemmMapper.MAX_TILES) {
+            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
+                + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
+        }
+        // Visible key blocks of each Q tile (the same for every item).
+        int[] visible = new int[(int) qTiles];
+        for (int t = 0; t < qTiles; t++) {
+            long lastRow = Math.min(m, (t + 1) * br) - 1;
+            long keys = op.causal() ? Math.min(n, n - q + lastRow / group + 1) : n;
+            visible[t] = (int) ceilDiv(Math.max(1, keys), bc);
+        }
+        long blocks = ceilDiv(tasks, cores);
+        long[] base = new long[(int) blocks + 1];
+        for (int b = 0; b < blocks; b++) {
+            int most = 0;
+            for (long t = (long) b * cores; t < Math.min(tasks, (long) (b + 1) * cores); t++) {
+                most = Math.max(most, visible[(int) (t % qTiles)]);
+            }
+            base[b + 1] = base[b] + most;
+        }
+        long kvBlockBytes = 2 * bc * d * ekv;
+        long pinBudget = globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes));
+        java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V blocks per item
+        long pinned = 0;
+        List<Stage> stages = new ArrayList<>();
+        List<List<Work>> perCore = new ArrayList<>(cores);
+        for (int c = 0; c < cores; c++) {
+            perCore.add(new ArrayList<>());
+        }
+        long address = 0;
+        long read = 0;
+        for (int b = 0; b < blocks; b++) {
+            long t0 = (long) b * cores;
+            long t1 = Math.min(tasks, t0 + cores);
+            int stageCount = (int) (base[b + 1] - base[b]);
+            long[] users = new long[stageCount];
+            for (long t = t0; t < t1; t++) {
+                int v = visible[(int) (t % qTiles)];
+                for (int j = 0; j < v; j++) {
+                    users[j]++;
+                }
+                users[v - 1]++; // the online-softmax vector tile
+            }
+            long lastItemOfBlock = (t1 - 1) / qTiles;
+            for (int j = 0; j < stageCount; j++) {
+                long load = 0;
+                long pin = 0;
+                long unpin = 0;
+                if (j == 0) {
+                    for (long t = t0; t < t1; t++) {
+                        long rows = Math.min(br, m - (t % qTiles) * br);
+                        load += rows * d * e;
+                    }
+                }
+                long keys = Math.min(bc, n - (long) j * bc);
+                for (long item = t0 / qTiles; item <= lastItemOfBlock; item++) {
+                    boolean uses = false;
+                    boolean later = false;
+                    for (long t = Math.max(t0, item * qTiles); t < Math.min(t1, (item + 1) * qTiles); t++) {
+                        uses |= visible[(int) (t % qTiles)] > j;
+                    }
+                    if (!uses) {
+                        continue;
+                    }
+                    later = (item + 1) * qTiles > t1; // Q tiles of this item run in a later block
+                    long bytes = 2 * keys * d * ekv;
+                    boolean[] pins = resident.get(item);
+                    if (pins != null && pins[j]) {
+                        if (!later) {
+                            pins[j] = false;
+                            unpin += bytes;
+                        }
+                        continue;
+                    }
+                    load += bytes;
+                    if (later && pinned + bytes <= pinBudget) {
+                        resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
+                        pinned += bytes;
+                        pin += bytes;
+                    }
+                }
+                pinned -= unpin;
+                if (j == stageCount - 1) {
+                    for (long item = t0 / qTiles; item <= lastItemOfBlock; item++) {
+                        if ((item + 1) * qTiles <= t1) {
+                            resident.remove(item); // its last block
+                        }
+                    }
+                }
+                stages.add(new Stage(address, load, pin, unpin, (int) users[j]));
+                address += (load + 255) / 256 * 256;
+                read += load;
+            }
+            for (long t = t0; t < t1; t++) {
+                int qt = (int) (t % qTiles);
+                int rows = (int) Math.min(br, m - (long) qt * br);
+                int v = visible[qt];
+                long keys = Math.min(n, (long) v * bc);
+                int first = (int) base[b];
+                List<Work> core = perCore.get((int) (t - t0));
+                core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false, 0,
+                    ekv));
+                long scores = rows * keys;
+                core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
+            }
+        }
+        long write = items * m * d * e;
+        String why = String.format("flash: Q tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
+                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)", br, bc,
+            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, read / 1e6,
+            items * (m * d * e + 2.0 * n * d * ekv) / 1e6);
+        return new TileProgram(stages, perCore, read, write, why);
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
