@@ -14,8 +14,8 @@ import java.util.Set;
  * KV cache: K and V of every layer run, for every sequence, at prompt + output tokens when the run decodes (prompt
  * tokens when it only prefills), for the KV heads this device keeps. Activations: the input and output of the
  * largest operator of one pass (prefill when it runs, else one decode step), as a framework frees activations layer
- * by layer; the attention scores are counted materialised, as today's lowering runs them. All in the run's data
- * type.
+ * by layer; the attention scores count only where they are materialised ({@code attention: unfused}). Weights in
+ * {@code weight_data_type}, the KV cache in {@code kv_data_type}, activations in {@code data_type}.
  */
 public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, long activationBytes,
                        long finalLength) {
@@ -36,16 +36,18 @@ public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, 
         TransformerSpec m = w.model();
         RunSpec run = w.run();
         long bytes = run.dataType().bytes();
+        long weightBytes = run.weightDataType().bytes();
+        long kvBytes = run.kvDataType().bytes();
         boolean whole = run.layers() == m.layers();
         double layerParams = (double) run.layers() * m.parametersPerLayer();
         double outside = whole ? m.parameters() - (double) m.layers() * m.parametersPerLayer() : 0;
-        long weights = saturated(Math.ceil((layerParams + outside) * bytes / tp));
+        long weights = saturated(Math.ceil((layerParams + outside) * weightBytes / tp));
 
         boolean decode = phases.contains(Phase.DECODE);
         long finalLength = (long) run.promptTokens() + (decode ? run.outputTokens() : 0);
         long kvHeads = kvHeadsPerDevice(m, tp);
         long hd = m.headDim();
-        long kv = saturated(2.0 * run.layers() * run.batch() * finalLength * kvHeads * hd * bytes);
+        long kv = saturated(2.0 * run.layers() * run.batch() * finalLength * kvHeads * hd * kvBytes);
 
         boolean prefill = phases.contains(Phase.PREFILL);
         long query = prefill ? run.promptTokens() : 1;
@@ -54,7 +56,9 @@ public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, 
         double heads = m.heads() / tp;
         double ffn = m.ffnDim() / tp;
         double largest = Math.max(tokens * m.dModel(), tokens * (heads + 2 * kvHeads) * hd);
-        largest = Math.max(largest, run.batch() * heads * query * kvLength);
+        if (run.attention() == RunSpec.Attention.UNFUSED) {
+            largest = Math.max(largest, run.batch() * heads * query * kvLength); // the materialised scores
+        }
         double ffnWidth = ffn * (m.ffn() == TransformerSpec.FfnKind.SWIGLU ? 2 : 1) * m.expertsPerToken();
         largest = Math.max(largest, tokens * ffnWidth);
         if (whole) {
