@@ -80,9 +80,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
-            Comparison comparison = fromFile != null ? new Comparison(fromFile)
-                : trace != null && trace.carriesMeasuredTimes() ? new Comparison(op -> trace.measured().of(op.id()))
-                : null;
+            int arrays = hw.cores() * hw.core().peArrays();
+            Comparison comparison = fromFile != null ? new Comparison(fromFile, arrays)
+                : trace != null && trace.carriesMeasuredTimes()
+                ? new Comparison(op -> trace.measured().of(op.id()), arrays) : null;
             run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace);
         }
         return Main.OK;

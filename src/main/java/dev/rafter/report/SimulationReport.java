@@ -177,7 +177,7 @@ public final class SimulationReport implements Simulation.OpListener {
             double error = comparison.error(r);
             line.append(',');
             if (!Double.isNaN(error)) {
-                line.append(RooflineReport.num(r.latencyS() / (1 + error))).append(',')
+                line.append(RooflineReport.num(comparison.kernelS(r) / (1 + error))).append(',')
                     .append(String.format("%.4f", error));
             } else {
                 line.append(',');

@@ -20,8 +20,9 @@ class CompareCliTest {
     Path tmp;
 
     private String[] compare(Path measured, Path out) {
+        // Without dispatch costs, an operator's latency is its kernel time, which the errors compare.
         return new String[] {"compare", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
-            "--measured", measured.toString(), "--out", out.toString()};
+            "--measured", measured.toString(), "--out", out.toString(), "--set", "dispatch.eager_ns=0"};
     }
 
     @Test
@@ -95,6 +96,11 @@ class CompareCliTest {
         CliTest.Result r = run("compare", "--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(),
             "--out", out.toString());
         assertEquals(0, r.code(), r.err());
+        // The error compares kernel time: the latency without the 2555 ns dispatch wait before the GEMM's kernel.
+        List<String> rows = Files.readAllLines(out.resolve("ops.csv"));
+        String[] gemm = rows.get(1).split(",");
+        double latency = Double.parseDouble(gemm[10]);
+        assertEquals((latency - 2.555e-6) / 2.1e-5 - 1, Double.parseDouble(gemm[gemm.length - 1]), 1e-3);
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertEquals(1, s.get("measured").get("operators_matched").asLong());
         assertTrue(Files.size(out.resolve("compare.png")) > 1000);
