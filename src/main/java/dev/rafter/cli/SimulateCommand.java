@@ -80,10 +80,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
-            int arrays = hw.cores() * hw.core().peArrays();
-            Comparison comparison = fromFile != null ? new Comparison(fromFile, arrays)
+            Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
-                ? new Comparison(op -> trace.measured().of(op.id()), arrays) : null;
+                ? new Comparison(op -> trace.measured().of(op.id()), hw) : null;
             run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace);
         }
         return Main.OK;

@@ -41,20 +41,25 @@ public final class Comparison implements Simulation.OpListener {
     private double measuredSum;
 
     private final int peArrays;
+    private final double gapShare;
 
     /**
-     * {@code peArrays}: the device's PE arrays, over which the trace spreads each operator's dispatch wait. A
-     * profiler measures kernel durations, which do not hold the launch gap before a kernel, so an operator's
-     * simulated time is compared without its dispatch wait: its time on the device from its first kernel's start.
+     * A profiler measures kernel durations: they hold a kernel's start-up and drain on the GPU but not the launch
+     * gap before it, so an operator's simulated time is compared without the gap part of its dispatch waits. That
+     * part is what CUDA graphs remove (the device's eager cost minus its graph cost, as a share of the cost charged;
+     * none under graphs). {@code peArrays}: the arrays over which the trace spreads each dispatch wait.
      */
-    public Comparison(Measured measured, int peArrays) {
+    public Comparison(Measured measured, dev.rafter.hw.HardwareSpec hw) {
         this.measured = measured;
-        this.peArrays = peArrays;
+        this.peArrays = hw.cores() * hw.core().peArrays();
+        double charged = hw.dispatch().perKernelNs();
+        this.gapShare = charged <= 0 ? 0 : Math.max(0, charged - hw.dispatch().graphNs()) / charged;
     }
 
-    /** The operator's simulated time without its kernels' dispatch waits, in seconds. */
+    /** The operator's simulated time without the launch gaps before its kernels, in seconds. */
     public double kernelS(Simulation.OpResult r) {
-        return r.latencyS() - r.sums().stallPs(dev.rafter.sim.trace.SliceKind.STALL_DISPATCH) * 1e-12 / peArrays;
+        return r.latencyS()
+            - gapShare * r.sums().stallPs(dev.rafter.sim.trace.SliceKind.STALL_DISPATCH) * 1e-12 / peArrays;
     }
 
     /** The error of an operator, or NaN when it has no measurement. */
