@@ -205,8 +205,9 @@ final class ChakraOps {
         long batch = q[0] * kv[1];
         long m = q[2] * (q[1] / kv[1]);
         if (positive(batch, m, kv[2], q[3])) {
-            return new Operator(0, name, OpKind.ATTENTION, Phase.PREFILL, -1, 0, batch, m, kv[2], q[3], 0, dt,
-                Operator.NO_DEPS);
+            // A fused kernel (SDPA, flash, memory-efficient): the scores stay on chip. The mask is not read from the
+            // trace: run without one (an upper bound for a causal kernel).
+            return Operator.flashAttention(0, name, Phase.PREFILL, -1, 0, batch, m, kv[2], q[3], 0, false, dt, dt);
         }
         return NONE;
     }

@@ -1021,8 +1021,9 @@ final class KinetoImporter implements TraceImporter {
             long elements = shapeElements.get(s);
             return switch (kind) {
                 case GEMM -> Operator.gemm(id, name, phase, -1, step, batch, m, n, k, dt);
-                case ATTENTION -> new Operator(id, name, OpKind.ATTENTION, phase, -1, step, batch, m, n, k, 0, dt,
-                    Operator.NO_DEPS);
+                // A fused kernel (SDPA, flash, memory-efficient, cuDNN): the scores stay on chip. The mask is not
+                // read from the trace: run without one (an upper bound for a causal kernel).
+                case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, 0, false, dt, dt);
                 case ALL_REDUCE -> Operator.allReduce(id, name, phase, -1, step, elements, (int) n, dt);
                 default -> (shapeFlags.get(s) & 1) != 0
                     ? Operator.rows(id, name, kind, phase, -1, step, m, n, dt)

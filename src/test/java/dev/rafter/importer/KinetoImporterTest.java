@@ -104,7 +104,7 @@ class KinetoImporterTest {
         // 1 sequence x 8 KV heads, 141 query rows per head, 141 keys, head dimension 64.
         Operator attention = t.op(9);
         assertEquals("aten::_flash_attention_forward", attention.name());
-        assertEquals(OpKind.ATTENTION, attention.kind());
+        assertEquals(OpKind.FLASH_ATTENTION, attention.kind());
         assertEquals(List.of(8L, 141L, 141L, 64L), List.of(attention.batch(), attention.m(), attention.n(),
             attention.k()));
         // traceEvents[123]: aten::addmm [[2048], [141, 512], [512, 2048], [], []]: the FFN up-projection
@@ -366,7 +366,7 @@ class KinetoImporterTest {
         });
         Imported t = load(f);
         Operator sdpa = t.op(0);
-        assertEquals(OpKind.ATTENTION, sdpa.kind());
+        assertEquals(OpKind.FLASH_ATTENTION, sdpa.kind());
         // batch = 2 sequences x 8 KV heads; m = 512 query rows x 4 query heads per KV head.
         assertEquals(List.of(16L, 2048L, 512L, 128L), List.of(sdpa.batch(), sdpa.m(), sdpa.n(), sdpa.k()));
         Operator varlen = t.op(1);

@@ -46,7 +46,7 @@ class KinetoRecordedTracesTest {
 
         // 2 layers x (prefill + 3 decode steps); q [2, 16, S, 64] over k [2, 4, L, 64]: 2 sequences x 4 KV heads,
         // 4 query heads per KV head.
-        List<Operator> attention = ofKind(t, OpKind.ATTENTION);
+        List<Operator> attention = ofKind(t, OpKind.FLASH_ATTENTION);
         assertEquals(8, attention.size());
         assertEquals(List.of(8L, 1024L, 256L, 64L), shape(attention.get(0)), "prefill: 256 tokens x 4 heads");
         assertEquals(Phase.PREFILL, attention.get(0).phase());
