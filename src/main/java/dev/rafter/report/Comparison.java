@@ -139,7 +139,7 @@ public final class Comparison implements Simulation.OpListener {
             + "%.1f%%, total time %+.1f%%", matched(), operators, measured.unmatchedRows(), 100 * mape(),
             100 * totalError()));
         for (Map.Entry<String, double[]> e : byKind().entrySet()) {
-            out.add(String.format("  %-12s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
+            out.add(String.format("  %-16s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
                 100 * e.getValue()[1]));
         }
         if (!worst.isEmpty()) {
