@@ -90,7 +90,7 @@ public final class HardwareLoader {
         }
         HardwareSpec.DeviceLink link = dl.build(() -> new HardwareSpec.DeviceLink(bandwidth, topology, inSwitch,
             algorithm, costs));
-        if (link.collectiveCosts().stream().noneMatch(c -> c.algorithm().runsOn(topology, inSwitch)
+        if (link.collectiveCosts().stream().noneMatch(c -> c.algorithm().runsOn(Collective.ALL_REDUCE, topology, inSwitch)
             && (algorithm == CollectiveAlgorithm.AUTO || algorithm == c.algorithm()))) {
             dl.build(() -> {
                 throw new dev.rafter.config.InputException("algorithm: no row of collective_costs runs "

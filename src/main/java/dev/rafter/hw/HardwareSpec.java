@@ -178,7 +178,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     /**
      * Links to the tensor-parallel peers. {@code bandwidth_gb_per_s} is what the links carry per direction for a
      * collective (e.g. NCCL's achievable per-link figure x links); {@code collectiveCosts} is the collective
-     * library's cost table (see {@link CollectiveCost}, {@link AllReducePlan}).
+     * library's cost table (see {@link CollectiveCost}, {@link CollectivePlan}).
      */
     public record DeviceLink(double bandwidthGbPerS, Topology topology, boolean inSwitchReduction,
                              CollectiveAlgorithm algorithm, java.util.List<CollectiveCost> collectiveCosts) {

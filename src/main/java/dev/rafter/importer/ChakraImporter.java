@@ -35,11 +35,12 @@ import java.util.function.Consumer;
  *       for the op table. All kernels of one launching op (one PyTorch op instance: the host nodes' {@code rf_id},
  *       which the older converter's split nodes {@code op(0)}, {@code op(1)}, ... share) make one operator whose
  *       measured time is the sum of their {@code duration_micros}: nested work is counted once.</li>
- *   <li>Accelerator {@code COMM_COLL_NODE}s with {@code comm_type} ALL_REDUCE become all-reduces of
- *       {@code comm_size} bytes in the dtype of their input tensor. The schema records no group size: unless the node
- *       carries an integer attribute {@code comm_group_size} (or {@code group_size}), 2 devices are assumed (the
- *       fewest a collective spans) and a note says so. Other collectives (all_gather, reduce_scatter, all_to_all,
- *       broadcast, ...) have no Rafter kind yet: counted unmapped by name.</li>
+ *   <li>Accelerator {@code COMM_COLL_NODE}s with {@code comm_type} ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER or
+ *       ALL_TO_ALL become those collectives of {@code comm_size} bytes (nccl-tests' size: an all-gather's output, a
+ *       reduce-scatter's input) in the dtype of their input tensor. The schema records no group size: unless the
+ *       node carries an integer attribute {@code comm_group_size} (or {@code group_size}), 2 devices are assumed
+ *       (the fewest a collective spans) and a note says so. Other collectives (broadcast, gather, barrier, ...)
+ *       have no Rafter kind yet: counted unmapped by name.</li>
  *   <li>Every other node (memory, send/recv, metadata, unmapped kernels) is counted unmapped by name (a kernel by
  *       its launching op's name when known); its measured time is kept in the coverage.</li>
  * </ul>
@@ -663,7 +664,14 @@ final class ChakraImporter implements TraceImporter {
             String collective = n.hasCommType && n.commType >= 0 && n.commType < COLLECTIVES.length
                 ? COLLECTIVES[(int) n.commType] : null;
             String label = sanitize(baseName(n.name));
-            if (collective == null || !collective.equals("all_reduce")) {
+            OpKind kind = collective == null ? null : switch (collective) {
+                case "all_reduce" -> OpKind.ALL_REDUCE;
+                case "all_gather" -> OpKind.ALL_GATHER;
+                case "reduce_scatter", "reduce_scatter_block" -> OpKind.REDUCE_SCATTER;
+                case "all_to_all" -> OpKind.ALL_TO_ALL;
+                default -> null;
+            };
+            if (kind == null) {
                 if (collective != null && !otherCollectives.contains(collective)) {
                     otherCollectives.add(collective);
                 }
@@ -681,8 +689,9 @@ final class ChakraImporter implements TraceImporter {
                 devices = 2;
                 assumedGroupAllReduces++;
             }
-            Operator op = Operator.allReduce(nextId++, "all_reduce", Phase.PREFILL, -1, 0, n.commSize / dt.bytes(),
-                devices, dt);
+            // comm_size as nccl-tests' size (an all-gather's output, a reduce-scatter's input), as ASTRA-sim reads it.
+            Operator op = Operator.collective(nextId++, kind.key(), kind, Phase.PREFILL, -1, 0,
+                n.commSize / dt.bytes(), devices, dt);
             hold(op, depCount, n.id, n.hasDuration, n.durationMicros, Long.MIN_VALUE);
         }
 
@@ -889,7 +898,7 @@ final class ChakraImporter implements TraceImporter {
             }
             if (!otherCollectives.isEmpty()) {
                 notes.add("collectives " + String.join("/", otherCollectives) + " have no Rafter operator kind yet "
-                    + "(only all_reduce): listed unmapped by name");
+                    + "(all_reduce, all_gather, reduce_scatter and all_to_all map): listed unmapped by name");
             }
             if (assumedGroupAllReduces > 0) {
                 notes.add(assumedGroupAllReduces + " all_reduce nodes carry no group size (the schema has none): "

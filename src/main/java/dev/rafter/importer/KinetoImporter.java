@@ -908,7 +908,7 @@ final class KinetoImporter implements TraceImporter {
             }
             if (!collectivesNotModelled.isEmpty()) {
                 notes.add(sum(collectivesNotModelled) + " collectives without a Rafter kind ("
-                    + list(collectivesNotModelled) + "; only all_reduce is modelled) are unmapped under their"
+                    + list(collectivesNotModelled) + "; all_reduce, all_gather, reduce_scatter and all_to_all are modelled) are unmapped under their"
                     + " collective name");
             }
             if (singleDevice > 0) {
@@ -1024,7 +1024,8 @@ final class KinetoImporter implements TraceImporter {
                 // A fused kernel (SDPA, flash, memory-efficient, cuDNN): the scores stay on chip. The mask is not
                 // read from the trace: run without one (an upper bound for a causal kernel).
                 case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, 0, false, dt, dt);
-                case ALL_REDUCE -> Operator.allReduce(id, name, phase, -1, step, elements, (int) n, dt);
+                case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->
+                    Operator.collective(id, name, kind, phase, -1, step, elements, (int) n, dt);
                 default -> (shapeFlags.get(s) & 1) != 0
                     ? Operator.rows(id, name, kind, phase, -1, step, m, n, dt)
                     : Operator.vector(id, name, kind, phase, -1, step, elements, dt);

@@ -47,9 +47,9 @@ import java.util.Set;
  *       as the binary kind and their memory traffic is overstated by up to 1.5x: they are flagged
  *       {@link Result#approximate} and counted in a coverage note.</li>
  *   <li><b>Collectives</b> ({@code record_param_comms}, {@code nccl:*}, {@code c10d::*}): {@code Collective name},
- *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}; an all-reduce maps to
- *       {@code all_reduce}; all-gather, reduce-scatter, all-to-all, broadcast and point-to-point have no Rafter
- *       kind yet and stay unmapped under their collective name.</li>
+ *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}: all-reduce, all-gather (its
+ *       size: the gathered output, In msg nelems x group), reduce-scatter and all-to-all map to their kinds;
+ *       broadcast and point-to-point have no Rafter kind yet and stay unmapped under their collective name.</li>
  * </ul>
  * Ops on dtypes Rafter does not model (int64, int32, bool, fp64, complex, fp4) are unmapped; a dtype text PyTorch
  * never writes is bad input.
@@ -338,7 +338,14 @@ final class KinetoMapper {
     Result collective(String collectiveName, long elements, long groupSize, String dtype) {
         r.reset();
         String canonical = canonicalCollective(collectiveName);
-        if (!canonical.equals("all_reduce")) {
+        OpKind kind = switch (canonical) {
+            case "all_reduce" -> OpKind.ALL_REDUCE;
+            case "all_gather" -> OpKind.ALL_GATHER;
+            case "reduce_scatter" -> OpKind.REDUCE_SCATTER;
+            case "all_to_all" -> OpKind.ALL_TO_ALL;
+            default -> null;
+        };
+        if (kind == null) {
             r.outcome = Outcome.COLLECTIVE_NOT_MODELLED;
             r.detail = canonical;
             return r;
@@ -348,9 +355,12 @@ final class KinetoMapper {
             r.detail = canonical;
             return r;
         }
-        if (elements <= 0 || elements > MAX_ELEMENTS || groupSize > Integer.MAX_VALUE) {
+        // Rafter's size is nccl-tests': an all-gather's gathered output ("In msg nelems" is each rank's part).
+        long size = kind == OpKind.ALL_GATHER && groupSize <= MAX_ELEMENTS && elements <= MAX_ELEMENTS / groupSize
+            ? elements * groupSize : elements;
+        if (elements <= 0 || size > MAX_ELEMENTS || groupSize > Integer.MAX_VALUE) {
             r.outcome = Outcome.SHAPE_NOT_UNDERSTOOD;
-            r.detail = "all_reduce of " + elements + " elements over " + groupSize + " devices";
+            r.detail = canonical + " of " + elements + " elements over " + groupSize + " devices";
             return r;
         }
         String t = dtype == null ? "" : dtype;
@@ -364,8 +374,8 @@ final class KinetoMapper {
             return r;
         }
         r.outcome = Outcome.MAPPED;
-        r.kind = OpKind.ALL_REDUCE;
-        r.elements = elements;
+        r.kind = kind;
+        r.elements = size;
         r.n = groupSize;
         r.dataType = dataType(t);
         return r;

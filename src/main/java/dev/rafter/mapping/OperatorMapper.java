@@ -30,7 +30,8 @@ public final class OperatorMapper {
                     op.batch(), op.m(), op.k(), op.n(), op.dataType(), op.operandBType())).programs());
                 yield List.copyOf(out);
             }
-            case ALL_REDUCE -> throw new IllegalArgumentException("all-reduce runs on the device links");
+            case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->
+                throw new IllegalArgumentException("collectives run on the device links");
             default -> List.of(VectorMapper.plan(hw, op));
         };
     }

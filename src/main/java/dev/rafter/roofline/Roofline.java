@@ -1,6 +1,6 @@
 package dev.rafter.roofline;
 
-import dev.rafter.hw.AllReducePlan;
+import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
@@ -8,9 +8,9 @@ import dev.rafter.workload.Operator;
 /**
  * The analytic roofline bound of an operator on a device (Williams, Waterman, Patterson 2009): compute time at
  * the peak of the unit that runs it (PE arrays for matrix kinds, vector unit otherwise), memory time for the
- * minimum bytes at memory bandwidth, and the larger of the two. An all-reduce's memory time also covers its
+ * minimum bytes at memory bandwidth, and the larger of the two. A collective's memory time also covers its
  * device-link transfer: the cheapest algorithm's per-call latency plus its payload at the full link bandwidth
- * ({@link AllReducePlan#lowerBoundS}); its additions are fused into the data movement (as NCCL's kernels reduce in
+ * ({@link CollectivePlan#lowerBoundS}); its additions are fused into the data movement (as NCCL's kernels reduce in
  * registers while copying), so it has no compute bound of its own.
  */
 public final class Roofline {
@@ -28,16 +28,17 @@ public final class Roofline {
         double flops = op.flops();
         double bytes = op.minBytes();
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS() : hw.vectorFlopsPerS();
-        double compute = op.kind() == OpKind.ALL_REDUCE ? 0 : flops / peak;
+        double compute = op.kind().isCollective() ? 0 : flops / peak;
         double memory = bytes / hw.memoryBytesPerS();
-        if (op.kind() == OpKind.ALL_REDUCE) {
+        if (op.kind().isCollective()) {
             memory = Math.max(memory, allReduceSeconds(op));
         }
         return new Bound(flops, bytes, compute, memory);
     }
 
     double allReduceSeconds(Operator op) {
-        return AllReducePlan.lowerBoundS(hw.deviceLink(), op.elements() * op.dataType().bytes(), (int) op.n());
+        return CollectivePlan.lowerBoundS(hw.deviceLink(), op.kind().collective(),
+            op.elements() * op.dataType().bytes(), (int) op.n());
     }
 
     /** One operator's bound. */

@@ -1,6 +1,7 @@
 package dev.rafter.sim;
 
-import dev.rafter.hw.AllReducePlan;
+import dev.rafter.hw.Collective;
+import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
@@ -37,7 +38,8 @@ public final class Device {
     private final long dispatchPs;
     private long hbmWritesPending;
     private int linkStepsPending;
-    private long collectiveBytes;
+    private long collectiveReadBytes;
+    private long collectiveWriteBytes;
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
         this.scheduler = scheduler;
@@ -155,19 +157,22 @@ public final class Device {
      * 512 KiB at a time and the next slice follows right behind it.
      */
     static final long COLLECTIVE_SLICE_BYTES = 512 * 1024;
-    /** At most this many slices per all-reduce (bounds the events of a huge collective; its time barely moves). */
+    /** At most this many slices per collective (bounds the events of a huge collective; its time barely moves). */
     static final int MAX_COLLECTIVE_SLICES = 64;
 
     /**
-     * Runs an all-reduce of {@code tensorBytes} per device over {@code devices} devices as its plan says
-     * ({@link AllReducePlan}: algorithm and protocol chosen from the cost table): the per-call latency, then the
-     * tensor in slices, pipelined as NCCL does: each slice is read from memory, crosses the algorithm's hops one
-     * after another (each hop sends the slice's share of the payload on the wire, at the protocol's payload
-     * fraction, and pays the hop latency), and is written back; slices follow each other through the links' queue.
-     * The cores wait meanwhile; their arrays record the time as an interconnect stall.
+     * Runs a collective of {@code tensorBytes} per device ({@link Collective} says which bytes) over {@code devices}
+     * devices as its plan says ({@link CollectivePlan}: algorithm and protocol chosen from the cost table): the
+     * per-call latency, then the data in slices, pipelined as NCCL does: each slice reads its share of what the
+     * collective reads from memory, crosses the algorithm's hops one after another (each hop sends the slice's share
+     * of the payload on the wire, at the protocol's payload fraction, and pays the hop latency), and writes its
+     * share of the result; slices follow each other through the links' queue. The cores wait meanwhile; their
+     * arrays record the time as an interconnect stall.
      */
-    public void runAllReduce(long opId, long tensorBytes, int devices, Runnable done) {
-        AllReducePlan plan = AllReducePlan.choose(linkSpec, tensorBytes, devices);
+    public void runCollective(long opId, Collective collective, long tensorBytes, int devices, Runnable done) {
+        CollectivePlan plan = CollectivePlan.choose(linkSpec, collective, tensorBytes, devices);
+        long readBytes = collective.readBytes(tensorBytes, devices);
+        long writeBytes = collective.writeBytes(tensorBytes, devices);
         for (Core c : cores) {
             c.waitOutside(opId, SliceKind.STALL_INTERCONNECT);
         }
@@ -178,7 +183,8 @@ public final class Device {
         long hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
         double payload = plan.cost().payloadFraction();
         int[] left = {slices};
-        collectiveBytes += tensorBytes;
+        collectiveReadBytes += readBytes;
+        collectiveWriteBytes += writeBytes;
         linkStepsPending += slices * hops;
         hbmWritesPending += slices;
         Runnable sliceDone = () -> {
@@ -191,15 +197,19 @@ public final class Device {
             }
         };
         scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> {
-            long address = 0;
+            long readAt = 0;
+            long writeAt = 0;
             for (int i = 0; i < slices; i++) {
-                long part = share(tensorBytes, slices, i);
+                long read = share(readBytes, slices, i);
+                long write = share(writeBytes, slices, i);
                 long wire = (long) Math.ceil(share(perHop, slices, i) / payload);
-                long at = address;
-                address += part;
-                hbm.transfer(new MemoryAccess.CollectiveRead(opId, at, part),
+                long from = readAt;
+                long to = writeAt;
+                readAt += read;
+                writeAt += write;
+                hbm.transfer(new MemoryAccess.CollectiveRead(opId, from, read),
                     () -> hop(opId, wire, hopPs, hops, () -> hbm.transfer(
-                        new MemoryAccess.CollectiveWrite(opId, at, part), sliceDone)));
+                        new MemoryAccess.CollectiveWrite(opId, to, write), sliceDone)));
             }
         });
     }
@@ -233,7 +243,7 @@ public final class Device {
             out.add(globalBuffer.waitingSummary());
         }
         if (linkStepsPending > 0) {
-            out.add("device link: " + linkStepsPending + " all-reduce hops pending");
+            out.add("device link: " + linkStepsPending + " collective hops pending");
         }
         if (hbmWritesPending > 0) {
             out.add("hbm: " + hbmWritesPending + " result writes pending");
@@ -253,9 +263,14 @@ public final class Device {
         return interconnect;
     }
 
-    /** Bytes that collectives read from (and wrote back to) HBM, bypassing the global buffer's stages. */
-    public long collectiveBytes() {
-        return collectiveBytes;
+    /** Bytes that collectives read from memory, bypassing the global buffer's stages. */
+    public long collectiveReadBytes() {
+        return collectiveReadBytes;
+    }
+
+    /** Bytes that collectives wrote to memory. */
+    public long collectiveWriteBytes() {
+        return collectiveWriteBytes;
     }
 
     public DeviceLink deviceLink() {

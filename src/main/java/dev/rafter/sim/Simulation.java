@@ -136,11 +136,12 @@ public final class Simulation {
             next(ops, device, scheduler, stats, sink, listener, count);
         };
         int e = op.dataType().bytes();
-        if (op.kind() == OpKind.ALL_REDUCE) {
+        if (op.kind().isCollective()) {
             long bytes = op.elements() * e;
-            planHbmReadBytes += bytes;
-            mapping.append(dev.rafter.hw.AllReducePlan.choose(hw.deviceLink(), bytes, (int) op.n()).describe());
-            device.runAllReduce(op.id(), bytes, (int) op.n(), finished);
+            dev.rafter.hw.Collective c = op.kind().collective();
+            planHbmReadBytes += c.readBytes(bytes, (int) op.n());
+            mapping.append(dev.rafter.hw.CollectivePlan.choose(hw.deviceLink(), c, bytes, (int) op.n()).describe());
+            device.runCollective(op.id(), c, bytes, (int) op.n(), finished);
             return;
         }
         List<TileProgram> programs = programs(op);
@@ -174,10 +175,11 @@ public final class Simulation {
             stores += c.storeBytes();
         }
         long hbmReads = d.globalBuffer().bytesLoaded();
-        long collective = d.collectiveBytes();
-        check(channelBytes == hbmReads + stores + 2 * collective, "HBM channels moved " + channelBytes
-            + " bytes, requested " + (hbmReads + stores + 2 * collective));
-        check(hbmReads + collective == planHbmReadBytes, "memory reads were " + (hbmReads + collective)
+        long collectiveReads = d.collectiveReadBytes();
+        long collectiveWrites = d.collectiveWriteBytes();
+        check(channelBytes == hbmReads + stores + collectiveReads + collectiveWrites, "HBM channels moved "
+            + channelBytes + " bytes, requested " + (hbmReads + stores + collectiveReads + collectiveWrites));
+        check(hbmReads + collectiveReads == planHbmReadBytes, "memory reads were " + (hbmReads + collectiveReads)
             + " bytes, the plans say " + planHbmReadBytes);
         check(d.interconnect().portBytes() == loads + stores, "interconnect ports moved "
             + d.interconnect().portBytes() + " bytes, cores sent and received " + (loads + stores));

@@ -50,7 +50,13 @@ public enum OpKind {
     /** Attention run fused (FlashAttention): the scores stay on chip, online softmax on the vector unit. */
     FLASH_ATTENTION(0, 0, 0, 0, 0),
     /** Sum of a tensor across the tensor-parallel group: 1 add per element per contribution. */
-    ALL_REDUCE(1, 1, 1, 0, 0);
+    ALL_REDUCE(1, 1, 1, 0, 0),
+    /** Each device's share of a tensor gathered on every device ({@code elements}: the gathered tensor). */
+    ALL_GATHER(0, 1, 1, 0, 0),
+    /** A sum whose 1/p shares land on the p devices ({@code elements}: the input on each device). */
+    REDUCE_SCATTER(1, 1, 1, 0, 0),
+    /** Every device sends each peer its 1/p share ({@code elements}: the tensor on each device). */
+    ALL_TO_ALL(0, 1, 1, 0, 0);
 
     private final int flopsPerElement;
     private final int inputsPerElement;
@@ -101,7 +107,23 @@ public enum OpKind {
 
     /** Runs on the vector units as a tile program (not matrix work, not a collective). */
     public boolean isVector() {
-        return !isMatrix() && this != ALL_REDUCE;
+        return !isMatrix() && !isCollective();
+    }
+
+    /** A collective over the device links. */
+    public boolean isCollective() {
+        return collective() != null;
+    }
+
+    /** The collective this kind runs on the device links, or null. */
+    public dev.rafter.hw.Collective collective() {
+        return switch (this) {
+            case ALL_REDUCE -> dev.rafter.hw.Collective.ALL_REDUCE;
+            case ALL_GATHER -> dev.rafter.hw.Collective.ALL_GATHER;
+            case REDUCE_SCATTER -> dev.rafter.hw.Collective.REDUCE_SCATTER;
+            case ALL_TO_ALL -> dev.rafter.hw.Collective.ALL_TO_ALL;
+            default -> null;
+        };
     }
 
     /** Reduces along each row before writing it (softmax, norms): how it spreads and how many passes depend on rows. */

@@ -100,8 +100,16 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
 
     public static Operator allReduce(long id, String name, Phase phase, int layer, int step, long elements,
                                      int devices, DataType dt) {
-        return new Operator(id, name, OpKind.ALL_REDUCE, phase, layer, step, 0, 0, devices, 0, elements, dt,
-            NO_DEPS);
+        return collective(id, name, OpKind.ALL_REDUCE, phase, layer, step, elements, devices, dt);
+    }
+
+    /** A collective of {@code kind} over {@code devices} devices, {@code elements} per device (see OpKind). */
+    public static Operator collective(long id, String name, OpKind kind, Phase phase, int layer, int step,
+                                      long elements, int devices, DataType dt) {
+        if (!kind.isCollective()) {
+            throw new IllegalArgumentException(kind + " is not a collective");
+        }
+        return new Operator(id, name, kind, phase, layer, step, 0, 0, devices, 0, elements, dt, NO_DEPS);
     }
 
     /**
@@ -112,7 +120,8 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         return switch (kind) {
             case GEMM -> 2.0 * batch * m * n * k;
             case ATTENTION, FLASH_ATTENTION -> (4.0 * k + 5.0) * batch * scoresPerItem();
-            case ALL_REDUCE -> (double) elements * (n - 1) / n * kind.flopsPerElement();
+            case ALL_REDUCE, REDUCE_SCATTER -> (double) elements * (n - 1) / n * kind.flopsPerElement();
+            case ALL_GATHER, ALL_TO_ALL -> 0;
             default -> (double) elements * kind.flopsPerElement();
         };
     }
@@ -128,6 +137,10 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         return switch (kind) {
             case GEMM -> batch * (b * ((double) m * k + (double) m * n) + bb * (double) k * n);
             case ATTENTION, FLASH_ATTENTION -> batch * (b * 2.0 * m * k + bb * 2.0 * n * k);
+            case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL -> {
+                long bytes = elements * dataType.bytes();
+                yield (double) kind.collective().readBytes(bytes, (int) n) + kind.collective().writeBytes(bytes, (int) n);
+            }
             default -> b * elements * (kind.inputsPerElement() + kind.outputsPerElement());
         };
     }

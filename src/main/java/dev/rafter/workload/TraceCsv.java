@@ -373,9 +373,9 @@ public final class TraceCsv {
                             + ") and not exceed n (" + n + "), got " + elements);
                     }
                 }
-                case ALL_REDUCE -> {
+                case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL -> {
                     if (elements <= 0 || n < 2) {
-                        throw new InputException("all_reduce needs elements > 0 and n (devices) >= 2");
+                        throw new InputException(kind.key() + " needs elements > 0 and n (devices) >= 2");
                     }
                 }
                 default -> elements = vectorElements(kind, m, n, elements);

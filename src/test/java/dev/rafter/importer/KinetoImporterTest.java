@@ -435,10 +435,19 @@ class KinetoImporterTest {
                 + " \"In msg nelems\": 4096, \"Out msg nelems\": 4096, \"Group size\": 2");
             t.launch("cudaLaunchKernelExC", 540, 2004, 4);
             t.kernel("ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 600, 9, 2004, 4, 20);
+            t.opWithArgs("record_param_comms", 700, 50, 6, "\"Collective name\": \"broadcast\", \"dtype\":"
+                + " \"BFloat16\", \"In msg nelems\": 4096, \"Out msg nelems\": 4096, \"Group size\": 8");
+            t.launch("cudaLaunchKernelExC", 710, 2005, 6);
+            t.kernel("ncclDevKernel_Broadcast_RING_LL(ncclDevKernelArgsStorage<4096ul>)", 800, 20, 2005, 6, 20);
         });
         Imported t = load(f);
-        assertEquals(2, t.ops().size());
-        Operator outer = t.op(1);
+        assertEquals(3, t.ops().size());
+        Operator gather = t.op(1);
+        assertEquals(OpKind.ALL_GATHER, gather.kind());
+        assertEquals(List.of(32768L, 8L), List.of(gather.elements(), gather.n()),
+            "nccl-tests' size: the gathered output, each rank's 4096 x 8");
+        assertEquals(20e-6, t.ops().get(1).measuredS(), 1e-15);
+        Operator outer = t.op(2);
         assertEquals("c10d::allreduce_", outer.name());
         assertEquals(List.of(4096L, 2L), List.of(outer.elements(), outer.n()));
         assertEquals(DataType.FP32, outer.dataType());
@@ -450,10 +459,10 @@ class KinetoImporterTest {
         assertEquals(DataType.BF16, ar.dataType());
         assertEquals(80e-6, t.ops().get(0).measuredS(), 1e-15);
         Coverage c = t.coverage();
-        assertEquals(List.of(1L, 20000L), List.of(c.unmapped().get("collective all_gather")[0],
-            c.unmapped().get("collective all_gather")[1]));
-        assertTrue(c.notes().stream().anyMatch(n -> n.startsWith("1 collectives without a Rafter kind (all_gather x1;"
-            + " only all_reduce is modelled)")), c.notes().toString());
+        assertEquals(List.of(1L, 20000L), List.of(c.unmapped().get("collective broadcast")[0],
+            c.unmapped().get("collective broadcast")[1]));
+        assertTrue(c.notes().stream().anyMatch(n -> n.startsWith("1 collectives without a Rafter kind (broadcast x1;"
+            + " all_reduce, all_gather, reduce_scatter and all_to_all are modelled)")), c.notes().toString());
     }
 
     @Test

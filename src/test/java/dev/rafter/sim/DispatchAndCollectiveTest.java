@@ -3,7 +3,8 @@ package dev.rafter.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rafter.hw.AllReducePlan;
+import dev.rafter.hw.Collective;
+import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.trace.SliceKind;
@@ -54,7 +55,7 @@ class DispatchAndCollectiveTest {
         long elements = 64L << 20;
         Operator ar = Operator.allReduce(0, "ar", Phase.PREFILL, 0, 0, elements, 4, DataType.FP16);
         Simulation.OpResult r = SimulationTest.one(hw, ar);
-        AllReducePlan plan = AllReducePlan.choose(hw.deviceLink(), elements * 2, 4);
+        CollectivePlan plan = CollectivePlan.choose(hw.deviceLink(), Collective.ALL_REDUCE, elements * 2, 4);
         double ratio = r.latencyS() / plan.predictedS();
         // Pipelined slices hide all but one hop latency; the memory reads and writes overlap the links.
         assertTrue(ratio > 0.9 && ratio < 1.1, "simulated / alpha-beta = " + ratio);
@@ -69,9 +70,27 @@ class DispatchAndCollectiveTest {
         HardwareSpec hw = SimulationTest.a100(SIMPLE);
         Operator ar = Operator.allReduce(0, "ar", Phase.DECODE, 0, 1, 1024, 4, DataType.FP16);
         Simulation.OpResult r = SimulationTest.one(hw, ar);
-        AllReducePlan plan = AllReducePlan.choose(hw.deviceLink(), 2048, 4);
+        CollectivePlan plan = CollectivePlan.choose(hw.deviceLink(), Collective.ALL_REDUCE, 2048, 4);
         double latencies = (plan.cost().baseLatencyNs() + plan.hops() * plan.cost().hopLatencyNs()) * 1e-9;
         assertTrue(r.latencyS() >= latencies, r.latencyS() + " < " + latencies);
         assertTrue(r.latencyS() <= latencies + 2e-6, "latency-bound: " + r.latencyS() + " vs " + latencies);
+    }
+
+    @Test
+    void allGatherReadsItsShareAndWritesTheWholeReduceScatterTheReverse() {
+        HardwareSpec hw = SimulationTest.a100(SIMPLE);
+        long elements = 16L << 20;
+        for (OpKind kind : new OpKind[] {OpKind.ALL_GATHER, OpKind.REDUCE_SCATTER, OpKind.ALL_TO_ALL}) {
+            Operator op = Operator.collective(0, "c", kind, Phase.PREFILL, 0, 0, elements, 4, DataType.FP16);
+            Simulation.OpResult r = SimulationTest.one(hw, op);
+            long bytes = elements * 2;
+            Collective c = kind.collective();
+            assertEquals(c.readBytes(bytes, 4), r.sums().hbmReadBytes, kind.key());
+            assertEquals(c.writeBytes(bytes, 4), r.sums().hbmWriteBytes, kind.key());
+            CollectivePlan plan = CollectivePlan.choose(hw.deviceLink(), c, bytes, 4);
+            double ratio = r.latencyS() / plan.predictedS();
+            assertTrue(ratio > 0.9 && ratio < 1.15, kind.key() + ": simulated / alpha-beta = " + ratio);
+            assertTrue(r.latencyS() >= r.bound().seconds(), kind.key());
+        }
     }
 }
