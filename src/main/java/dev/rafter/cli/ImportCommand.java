@@ -48,8 +48,13 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
                 }
             });
         });
+        // Every op that did not map, beside the trace: T-unmapped.csv.
+        String stem = out.getFileName().toString().replaceFirst("\\.csv$", "");
+        Path unmapped = out.resolveSibling(stem + "-unmapped.csv");
+        AtomicFile.checkTarget(unmapped);
+        CoverageReport.writeUnmapped(unmapped, coverage[0]);
         out().printf("wrote %s: %d operators from %s (%s)%n", out, coverage[0].mapped(), in, importer.format());
-        CoverageReport.lines(coverage[0]).forEach(out()::println);
+        CoverageReport.lines(coverage[0], unmapped.toString()).forEach(out()::println);
         return Main.OK;
     }
 }

@@ -19,6 +19,11 @@ public final class CoverageReport {
     private CoverageReport() {}
 
     public static List<String> lines(Coverage c) {
+        return lines(c, "unmapped.csv");
+    }
+
+    /** The printed coverage, naming the file that lists every unmapped name. */
+    public static List<String> lines(Coverage c, String unmappedFile) {
         List<String> out = new ArrayList<>();
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("coverage (%s): %d operators mapped, %d ops unmapped", c.format(), c.mapped(),
@@ -33,7 +38,7 @@ public final class CoverageReport {
             List<Map.Entry<String, long[]>> names = new ArrayList<>(c.unmapped().entrySet());
             names.sort((a, b) -> a.getValue()[1] != b.getValue()[1] ? Long.compare(b.getValue()[1], a.getValue()[1])
                 : Long.compare(b.getValue()[0], a.getValue()[0]));
-            StringBuilder u = new StringBuilder("  unmapped (most measured time first; all in unmapped.csv):");
+            StringBuilder u = new StringBuilder("  unmapped (most measured time first; all in " + unmappedFile + "):");
             for (int i = 0; i < Math.min(NAMES_SHOWN, names.size()); i++) {
                 Map.Entry<String, long[]> e = names.get(i);
                 u.append(i == 0 ? " " : ", ").append(e.getKey()).append(" x").append(e.getValue()[0]);

@@ -121,4 +121,32 @@ class CompareCliTest {
             "not a PyTorch profiler (Kineto) JSON or Chakra execution trace");
         assertFalse(Files.exists(tmp.resolve("x.csv")));
     }
+
+    @Test
+    void anImportedProfilerTraceIsWrittenWithItsMeasuredTimesAndReplaysWithTheComparison() throws Exception {
+        Path csv = tmp.resolve("bert.csv");
+        CliTest.Result r = run("import", "../shared/fixtures/kineto/bert-small-uncased-h100.json.gz", "--out",
+            csv.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(csv);
+        assertTrue(rows.get(0).endsWith(",measured_s"), rows.get(0));
+        assertEquals(59, rows.size(), "58 operators");
+        List<String> unmapped = Files.readAllLines(tmp.resolve("bert-unmapped.csv"));
+        assertEquals("name,count,measured_s", unmapped.get(0));
+        assertEquals(4, unmapped.size(), "three op names did not map");
+        Path out = tmp.resolve("replay");
+        assertEquals(0, run("simulate", "--hardware", "models/hardware/h100.yaml", "--trace", csv.toString(),
+            "--out", out.toString()).code());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(58, s.get("measured").get("operators_matched").asLong());
+        assertTrue(Files.exists(out.resolve("compare.png")));
+        // The same trace straight from the profiler's file gives the same comparison, plus its coverage.
+        Path direct = tmp.resolve("direct");
+        assertEquals(0, run("simulate", "--hardware", "models/hardware/h100.yaml", "--trace",
+            "../shared/fixtures/kineto/bert-small-uncased-h100.json.gz", "--out", direct.toString()).code());
+        JsonNode d = new ObjectMapper().readTree(direct.resolve("summary.json").toFile());
+        assertEquals(s.get("measured").get("mape").asDouble(), d.get("measured").get("mape").asDouble(), 1e-9);
+        assertTrue(d.get("coverage").get("measured_share").asDouble() >= 0.95);
+        assertTrue(Files.exists(direct.resolve("unmapped.csv")));
+    }
 }
