@@ -285,9 +285,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (sv.get("tokens_per_s") instanceof Double tps) {
                 line.append(String.format(" %.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
                     sv.get("output_tokens")));
-            } else {
-                line.append(" ").append(sv.get("output_tokens")).append(" output tokens per sequence");
             }
+            // A trace does not say how many sequences it serves: no token rates for it.
             if (sv.get("energy_per_output_token_j") instanceof Double ept) {
                 line.append(String.format(", %.4g J per output token", ept));
             }
