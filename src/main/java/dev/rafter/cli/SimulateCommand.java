@@ -272,25 +272,25 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 pu.get("hbm"), pu.get("global_buffer"), pu.get("interconnect"), pu.get("device_link"));
         }
         if (s.get("serving") instanceof Map<?, ?> sv) {
-            StringBuilder line = new StringBuilder("serving:");
+            List<String> parts = new ArrayList<>();
             if (sv.get("ttft_s") instanceof Double ttft) {
-                line.append(" time to first token ").append(RooflineReport.time(ttft)).append(';');
+                parts.add("time to first token " + RooflineReport.time(ttft));
             }
             if (sv.get("tpot_s") instanceof Map<?, ?> t) {
-                line.append(" time per output token ").append(RooflineReport.time((double) t.get("mean")))
-                    .append(" mean, ").append(RooflineReport.time((double) t.get("p50"))).append(" p50, ")
-                    .append(RooflineReport.time((double) t.get("p99"))).append(" p99 over ").append(t.get("steps"))
-                    .append(" steps;");
-            }
-            if (sv.get("tokens_per_s") instanceof Double tps) {
-                line.append(String.format(" %.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
-                    sv.get("output_tokens")));
+                parts.add("time per output token " + RooflineReport.time((double) t.get("mean")) + " mean, "
+                    + RooflineReport.time((double) t.get("p50")) + " p50, " + RooflineReport.time((double) t.get("p99"))
+                    + " p99 over " + t.get("steps") + " steps");
             }
             // A trace does not say how many sequences it serves: no token rates for it.
-            if (sv.get("energy_per_output_token_j") instanceof Double ept) {
-                line.append(String.format(", %.4g J per output token", ept));
+            if (sv.get("tokens_per_s") instanceof Double tps) {
+                String rate = String.format("%.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
+                    sv.get("output_tokens"));
+                if (sv.get("energy_per_output_token_j") instanceof Double ept) {
+                    rate += String.format(", %.4g J per output token", ept);
+                }
+                parts.add(rate);
             }
-            out().println(line);
+            out().println("serving: " + String.join("; ", parts));
         }
         if (s.get("energy_j") instanceof Map<?, ?> energy) {
             out().printf("energy: %.4g J (static %.4g J, dynamic %.4g J), EDP %.4g J s%n", energy.get("total"),
