@@ -216,14 +216,12 @@ final class ChakraOps {
 
     /** softmax(self, dim, ...): rows along {@code dim} when it is the last dimension, else all elements. */
     private static Operator softmax(String name, Io io, String[] unsimulated) {
-        long[] x = shape(io, 0);
-        if (x == null || x.length == 0) {
+        Input in = firstInput(io, unsimulated);
+        if (in == null) {
             return NONE;
         }
-        DataType dt = dtype(io, 0, unsimulated);
-        if (dt == null) {
-            return NONE;
-        }
+        long[] x = in.shape();
+        DataType dt = in.dataType();
         Long dim = integer(value(io, 1));
         boolean last = dim == null || dim == -1 || dim == x.length - 1;
         return last ? rows(name, OpKind.SOFTMAX, product(x, 0, x.length - 1), x[x.length - 1], dt)
@@ -232,14 +230,12 @@ final class ChakraOps {
 
     /** layer_norm(input, normalized_shape, ...), rms_norm(input, normalized_shape, ...): rows of normalized_shape. */
     private static Operator norm(String name, OpKind kind, Io io, String[] unsimulated) {
-        long[] x = shape(io, 0);
-        if (x == null || x.length == 0) {
+        Input in = firstInput(io, unsimulated);
+        if (in == null) {
             return NONE;
         }
-        DataType dt = dtype(io, 0, unsimulated);
-        if (dt == null) {
-            return NONE;
-        }
+        long[] x = in.shape();
+        DataType dt = in.dataType();
         long total = product(x, 0, x.length);
         long rowLength = x[x.length - 1];
         String normalized = value(io, 1);
@@ -251,6 +247,19 @@ final class ChakraOps {
             return NONE;
         }
         return rows(name, kind, total / rowLength, rowLength, dt);
+    }
+
+    /** The first input's shape (at least one dimension) and simulated data type. */
+    private record Input(long[] shape, DataType dataType) {}
+
+    /** The first input, or null when it has no shape or a data type Rafter does not simulate (then noted). */
+    private static Input firstInput(Io io, String[] unsimulated) {
+        long[] x = shape(io, 0);
+        if (x == null || x.length == 0) {
+            return null;
+        }
+        DataType dt = dtype(io, 0, unsimulated);
+        return dt == null ? null : new Input(x, dt);
     }
 
     /**
@@ -274,14 +283,12 @@ final class ChakraOps {
     }
 
     private static Operator activation(String name, OpKind kind, Io io, String[] unsimulated) {
-        long[] x = shape(io, 0);
-        if (x == null || x.length == 0) {
+        Input in = firstInput(io, unsimulated);
+        if (in == null) {
             return NONE;
         }
-        DataType dt = dtype(io, 0, unsimulated);
-        if (dt == null) {
-            return NONE;
-        }
+        long[] x = in.shape();
+        DataType dt = in.dataType();
         return rows(name, kind, product(x, 0, x.length - 1), x[x.length - 1], dt);
     }
 
