@@ -58,6 +58,14 @@ public final class Section {
      * Parses a YAML file into a section; a missing, unreadable, oversized, non-regular (pipe, device, directory) or
      * malformed file is bad input, and so are duplicate keys and a second YAML document.
      */
+    /** Loads a file, builds a value from it with {@code reader}, then rejects any key the reader did not ask for. */
+    public static <T> T read(Path file, java.util.function.Function<Section, T> reader) {
+        Section s = load(file);
+        T value = reader.apply(s);
+        s.finish();
+        return value;
+    }
+
     public static Section load(Path file) {
         return parse(file.toString(), InputFiles.readText(file, InputFiles.MAX_MODEL_BYTES));
     }

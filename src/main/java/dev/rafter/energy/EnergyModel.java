@@ -44,10 +44,7 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
     }
 
     public static EnergyModel load(Path file) {
-        Section s = Section.load(file);
-        EnergyModel m = read(s);
-        s.finish();
-        return m;
+        return Section.read(file, EnergyModel::read);
     }
 
     static EnergyModel read(Section s) {

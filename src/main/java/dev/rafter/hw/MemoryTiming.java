@@ -96,10 +96,7 @@ public record MemoryTiming(String name, Organisation organisation, Timing timing
 
     /** Reads a standard's file strictly: every key required, unknown keys rejected, errors name file and key. */
     public static MemoryTiming load(Path file) {
-        Section s = Section.load(file);
-        MemoryTiming t = read(s);
-        s.finish();
-        return t;
+        return Section.read(file, MemoryTiming::read);
     }
 
     static MemoryTiming read(Section s) {

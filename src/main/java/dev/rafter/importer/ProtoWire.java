@@ -200,11 +200,16 @@ final class ProtoWire {
         }
 
         private long readVarint() throws Corrupt {
+            return readVarint(end, "truncated varint: the message ends inside it");
+        }
+
+        /** A varint at {@code pos} that must end before {@code limit}. */
+        private long readVarint(int limit, String truncated) throws Corrupt {
             int start = pos;
             long v = 0;
             for (int i = 0; ; i++) {
-                if (pos >= end) {
-                    throw new Corrupt(base + start, "truncated varint: the message ends inside it");
+                if (pos >= limit) {
+                    throw new Corrupt(base + start, truncated);
                 }
                 int b = buf[pos++] & 0xff;
                 if (i == 9 && (b & 0xfe) != 0) {
@@ -275,29 +280,10 @@ final class ProtoWire {
             pos = valueStart;
             try {
                 while (pos < savedEnd) {
-                    int start = pos;
-                    long v = readPackedVarint(savedEnd, start);
-                    sink.accept(v);
+                    sink.accept(readVarint(savedEnd, "truncated varint in a packed list"));
                 }
             } finally {
                 pos = savedPos;
-            }
-        }
-
-        private long readPackedVarint(int limit, int start) throws Corrupt {
-            long v = 0;
-            for (int i = 0; ; i++) {
-                if (pos >= limit) {
-                    throw new Corrupt(base + start, "truncated varint in a packed list");
-                }
-                int b = buf[pos++] & 0xff;
-                if (i == 9 && (b & 0xfe) != 0) {
-                    throw new Corrupt(base + start, "malformed varint (longer than 64 bits)");
-                }
-                v |= (long) (b & 0x7f) << (7 * i);
-                if (b < 0x80) {
-                    return v;
-                }
             }
         }
     }
