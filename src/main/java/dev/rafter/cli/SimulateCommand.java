@@ -56,6 +56,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "measured_s and error to ops.csv and prints the comparison")
     Path measured;
 
+    @Option(names = "--no-reuse", description = "simulate every operator, even one identical to an operator that "
+        + "already ran (by default its result is reused: exact, and the outputs are the same)")
+    boolean noReuse;
+
     @Option(names = "--allow-overcommit",
         description = "run a workload even when it does not fit memory.capacity_gib per device")
     boolean allowOvercommit;
@@ -116,7 +120,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).run(operators, eventSink, r -> {
+            Simulation.Result result = new Simulation(hw).reuse(!noReuse).run(operators, eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
                 if (comparison != null) {
@@ -301,7 +305,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));
-        out().printf("simulator: %d events in %.2f s (%.2f M events/s); wrote %s%n", r.events(), r.wallS(),
-            r.events() / Math.max(r.wallS(), 1e-9) / 1e6, out);
+        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused; wrote %s%n",
+            r.events(), r.wallS(), r.events() / Math.max(r.wallS(), 1e-9) / 1e6, r.reusedOperators(), r.operators(),
+            out);
     }
 }

@@ -297,6 +297,7 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("events", result.events());
         sim.put("wall_s", result.wallS());
         sim.put("events_per_s", result.wallS() == 0 ? 0 : result.events() / result.wallS());
+        sim.put("operators_reused", result.reusedOperators());
         m.put("simulator", sim);
         return m;
     }

@@ -10,6 +10,7 @@ import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.component.MemoryModels;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
@@ -116,6 +117,20 @@ public final class Device {
             c.waitOutside(opId, SliceKind.STALL_DISPATCH);
         }
         scheduler.schedule(dispatchPs, then);
+    }
+
+    /** Brings the device to the state every kernel finds (see {@link MemoryChannel#settle}). */
+    public void settle() {
+        for (MemoryChannel c : hbm.channels()) {
+            c.settle();
+        }
+    }
+
+    /** Leaves the device as operator {@code opId} would have, reused instead of simulated, ending now. */
+    public void skipTo(long opId) {
+        for (Core c : cores) {
+            c.skipTo(opId);
+        }
     }
 
     /** Runs one tile program; {@code done} runs when every result is in HBM. */

@@ -8,6 +8,7 @@ import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.trace.RunStats;
+import dev.rafter.sim.trace.SliceRecorder;
 import dev.rafter.sim.trace.TeeSink;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -40,27 +41,57 @@ public final class Simulation {
         void finished(OpResult result);
     }
 
-    /** What a run produced. */
-    public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device) {}
+    /**
+     * What a run produced; {@code events} counts the events simulated, {@code reusedOperators} the operators
+     * taken from an identical one instead of being simulated.
+     */
+    public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device,
+                         long reusedOperators) {}
+
+    /**
+     * What a simulated operator left for its twins: its duration, what it added to the run's sums, its own sums,
+     * its mapping and, when events are written, its slices (null when they were too many to keep).
+     */
+    private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, String mapping,
+                          SliceRecorder.Recording slices) {}
+
+    /** Operators kept for reuse (a few hundred bytes each without slices). */
+    private static final int REPLAY_ENTRIES = 100_000;
+    /** Slices one operator's recording may hold, and all recordings together (about 40 bytes each). */
+    private static final int RECORDING_SLICES = 1_000_000;
+    private static final long RECORDED_SLICES = 4_000_000;
 
     /** Programs kept for reuse, counted in tiles plus stages (about 50 bytes each), so memory stays bounded. */
     private static final long PLAN_CACHE_ITEMS = 2_000_000;
 
     private final HardwareSpec hw;
     private final Roofline roofline;
-    private final Map<String, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Operator.Shape, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
     private long cachedItems;
     private long planHbmReadBytes;
+    private boolean reuse = true;
+    private final Map<Operator.Shape, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
+    private long recordedSlices;
+    private long reused;
 
     public Simulation(HardwareSpec hw) {
         this.hw = hw;
         this.roofline = new Roofline(hw);
     }
 
+    /**
+     * Whether an operator whose shape ({@link Operator#shape}) already ran is taken from that run instead of
+     * being simulated again (default). Exact: every kernel finds the device in the same state ({@link
+     * Device#settle}), so its timing, sums and slices depend on its shape alone; slices are re-emitted shifted.
+     */
+    public Simulation reuse(boolean on) {
+        this.reuse = on;
+        return this;
+    }
+
     /** The tile programs of an operator ({@link OperatorMapper}), cached by shape: decode repeats shapes. */
     public List<TileProgram> programs(Operator op) {
-        String key = op.kind() + ":" + op.batch() + "x" + op.m() + "x" + op.n() + "x" + op.k() + ":" + op.elements()
-            + ":" + op.dataType();
+        Operator.Shape key = op.shape();
         List<TileProgram> p = plans.get(key);
         if (p == null) {
             p = OperatorMapper.programs(hw, op);
@@ -86,7 +117,8 @@ public final class Simulation {
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
         List<Track> tracks = Device.tracks(hw);
         RunStats stats = new RunStats(tracks);
-        TraceSink sink = events == null ? stats : new TeeSink(List.of(stats, events));
+        SliceRecorder recorder = events == null ? null : new SliceRecorder(events, RECORDING_SLICES);
+        TraceSink sink = events == null ? stats : new TeeSink(List.of(stats, recorder));
         Kernel kernel = new Kernel();
         Device[] device = new Device[1];
         long[] count = {0};
@@ -95,7 +127,7 @@ public final class Simulation {
         try (OperatorStream ops = new OperatorStream(source)) {
             end = kernel.run(scheduler -> {
                 device[0] = new Device(hw, scheduler, sink, tracks);
-                next(ops, device[0], scheduler, stats, sink, listener, count);
+                next(ops, device[0], scheduler, stats, sink, recorder, listener, count);
             });
             if (ops.hasNext() || !device[0].waiting().isEmpty()) {
                 List<String> waiting = new ArrayList<>(device[0].waiting());
@@ -110,18 +142,40 @@ public final class Simulation {
             throw new InputException("no operators to simulate (check --phase)");
         }
         checkConservation(device[0]);
-        return new Result(end, kernel.events(), wall, stats, count[0], device[0]);
+        return new Result(end, kernel.events(), wall, stats, count[0], device[0], reused);
     }
 
     private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
-                      OpListener listener, long[] count) {
+                      SliceRecorder recorder, OpListener listener, long[] count) {
         if (!ops.hasNext()) {
             return;
         }
         Operator op = ops.next();
         long start = scheduler.now();
-        stats.beginOperator(op.id());
         count[0]++;
+        device.settle();
+        Operator.Shape shape = op.shape();
+        Replay twin = reuse ? replays.get(shape) : null;
+        if (twin != null && (recorder == null || twin.slices() != null)) {
+            reused++;
+            stats.replay(op.id(), twin.totalDelta(), twin.own());
+            if (recorder != null) {
+                recorder.replay(twin.slices(), op.id(), start);
+            }
+            scheduler.schedule(twin.durationPs(), () -> {
+                device.skipTo(op.id());
+                long end = scheduler.now();
+                sink.operator(op, start, end);
+                listener.finished(new OpResult(op, start, end, stats.current(), roofline.of(op), twin.mapping()));
+                next(ops, device, scheduler, stats, sink, recorder, listener, count);
+            });
+            return;
+        }
+        stats.beginOperator(op.id());
+        RunStats.Sums before = reuse ? stats.total().copy() : null;
+        if (reuse && recorder != null) {
+            recorder.arm(op.id(), start);
+        }
         StringBuilder mapping = new StringBuilder();
         Runnable finished = () -> {
             RunStats.Sums sums = stats.current();
@@ -131,9 +185,13 @@ public final class Simulation {
                 throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                     + "roofline bound " + bound.seconds() + " s: the model is wrong");
             }
+            if (reuse) {
+                keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), mapping.toString(),
+                    recorder == null ? null : recorder.finish()));
+            }
             sink.operator(op, start, end);
             listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
-            next(ops, device, scheduler, stats, sink, listener, count);
+            next(ops, device, scheduler, stats, sink, recorder, listener, count);
         };
         int e = op.dataType().bytes();
         if (op.kind().isCollective()) {
@@ -150,6 +208,18 @@ public final class Simulation {
             mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
         }
         runInOrder(device, op.id(), e, programs, 0, finished);
+    }
+
+    /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
+    private void keep(Operator.Shape shape, Replay replay) {
+        replays.put(shape, replay);
+        recordedSlices += replay.slices() == null ? 0 : replay.slices().size();
+        var eldest = replays.entrySet().iterator();
+        while ((replays.size() > REPLAY_ENTRIES || recordedSlices > RECORDED_SLICES) && replays.size() > 1) {
+            Replay gone = eldest.next().getValue();
+            recordedSlices -= gone.slices() == null ? 0 : gone.slices().size();
+            eldest.remove();
+        }
     }
 
     private static void runInOrder(Device device, long opId, int e, List<TileProgram> programs, int i,

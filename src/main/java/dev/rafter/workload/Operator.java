@@ -58,6 +58,17 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             NO_DEPS, causal, kvType);
     }
 
+    /**
+     * Everything an operator's simulation depends on: its kind, shape, data types and mask; not its id, name,
+     * phase, layer, step or deps. Two operators with equal shapes run identically on a drained device.
+     */
+    public record Shape(OpKind kind, long batch, long m, long n, long k, long elements, DataType dataType,
+                        boolean causal, DataType operandBType) {}
+
+    public Shape shape() {
+        return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType);
+    }
+
     /** Query tokens per sequence of an attention operator (m when not given). */
     public long queryTokens() {
         return elements > 0 ? elements : m;

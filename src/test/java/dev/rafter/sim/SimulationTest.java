@@ -177,4 +177,26 @@ class SimulationTest {
         assertTrue(e.getMessage().startsWith("deadlock at "), e.getMessage());
         assertThrows(IllegalStateException.class, () -> new Kernel().run(s -> s.schedule(-5, () -> { })));
     }
+    @Test
+    void operatorsDifferingOnlyInMaskOrOperandTypeAreNotTakenForEachOther() {
+        HardwareSpec hw = a100();
+        Operator plain = Operator.flashAttention(1, "a", Phase.PREFILL, 0, 0, 16, 512, 512, 128, 512, false,
+            DataType.FP16, DataType.FP16);
+        Operator causal = Operator.flashAttention(2, "b", Phase.PREFILL, 0, 0, 16, 512, 512, 128, 512, true,
+            DataType.FP16, DataType.FP16);
+        Operator fp8Kv = Operator.flashAttention(3, "c", Phase.PREFILL, 0, 0, 16, 512, 512, 128, 512, true,
+            DataType.FP16, DataType.FP8);
+        List<Simulation.OpResult> together = new java.util.ArrayList<>();
+        new Simulation(hw).run(OperatorSource.of(plain, causal, fp8Kv), null, together::add);
+        assertEquals(3, together.size());
+        assertEquals(one(hw, plain).endPs() - one(hw, plain).startPs(), together.get(0).endPs() - together.get(0).startPs());
+        for (int i = 1; i < 3; i++) {
+            Simulation.OpResult alone = one(hw, together.get(i).op());
+            assertEquals(alone.endPs() - alone.startPs(), together.get(i).endPs() - together.get(i).startPs(),
+                together.get(i).op().name());
+            assertEquals(alone.sums().hbmReadBytes, together.get(i).sums().hbmReadBytes);
+        }
+        assertTrue(together.get(1).sums().macs < together.get(0).sums().macs, "causal skips masked blocks");
+        assertTrue(together.get(2).sums().hbmReadBytes < together.get(1).sums().hbmReadBytes, "fp8 K and V");
+    }
 }

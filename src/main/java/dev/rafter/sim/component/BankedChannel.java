@@ -105,6 +105,10 @@ public final class BankedChannel implements MemoryChannel {
     private int lastWriteGroup = -1;
     private long dataEnd;
     private long nextRefresh;
+    /** When the first refresh falls after a {@link #settle} (controllers stagger channels over one tREFI). */
+    private final long refreshOffsetPs;
+    /** Bumped by {@link #settle}: an idle check scheduled before it is stale. */
+    private int generation;
     /** After a refresh and before the next ACT, every bank is closed and may activate from {@link #quietFrom}. */
     private boolean quiet;
     private long quietFrom;
@@ -114,7 +118,6 @@ public final class BankedChannel implements MemoryChannel {
     private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
     private long queuedWriteBytes;
     private boolean idleCheckScheduled;
-    private final Runnable idleCheck = this::idleCheck;
 
     // The data slice of the request being planned.
     private long sliceStart = -1;
@@ -182,6 +185,43 @@ public final class BankedChannel implements MemoryChannel {
         this.lastColInGroup = new long[groups];
         Arrays.fill(lastColInGroup, NEVER);
         this.nextRefresh = firstRefreshPs;
+        this.refreshOffsetPs = firstRefreshPs;
+    }
+
+    /**
+     * The state a kernel finds: every bank precharged and no command timing pending (the launch gap between
+     * kernels is far longer than any of them), the write queue empty, and no refresh owed: controllers pull
+     * refreshes into idle time (JEDEC lets up to 8 be issued early; Stuecheli et al., "Elastic Refresh", MICRO
+     * 2010; the launch gap, over 1 us, holds several tRFC), so the next falls due one tREFI after the kernel's
+     * start plus this channel's stagger. A kernel's timing is then independent of when it starts, which exact
+     * reuse relies on.
+     */
+    @Override
+    public void settle() {
+        if (!writes.isEmpty()) {
+            throw new IllegalStateException("writes queued across a kernel boundary");
+        }
+        long now = scheduler.now();
+        Arrays.fill(openRow, -1);
+        Arrays.fill(actAt, NEVER);
+        Arrays.fill(preMin, NEVER);
+        Arrays.fill(actMin, NEVER);
+        Arrays.fill(lastColInGroup, NEVER);
+        Arrays.fill(fawWindow, NEVER);
+        fawNext = 0;
+        lastAct = NEVER;
+        lastActGroup = -1;
+        lastCol = NEVER;
+        lastColWrite = false;
+        lastReadCmd = NEVER;
+        lastWriteDataEnd = NEVER;
+        lastWriteGroup = -1;
+        dataEnd = now;
+        nextRefresh = now + refi + refreshOffsetPs;
+        quiet = false;
+        quietFrom = 0;
+        idleCheckScheduled = false;
+        generation++;
     }
 
     /** First refresh of channel {@code index} of {@code channels}: spread over one tREFI (controllers stagger). */
@@ -252,7 +292,12 @@ public final class BankedChannel implements MemoryChannel {
     private void scheduleIdleCheck() {
         if (!idleCheckScheduled) {
             idleCheckScheduled = true;
-            scheduler.at(Math.max(scheduler.now(), dataEnd), idleCheck);
+            int g = generation;
+            scheduler.at(Math.max(scheduler.now(), dataEnd), () -> {
+                if (g == generation) {
+                    idleCheck();
+                }
+            });
         }
     }
 

@@ -122,6 +122,16 @@ public final class Core {
         state = reason;
     }
 
+    /**
+     * Takes the state the core has after operator {@code opId} ran to now (idle since now, nothing emitted) when
+     * that operator was not simulated but reused.
+     */
+    public void skipTo(long opId) {
+        this.opId = opId;
+        state = SliceKind.IDLE;
+        stateSince = scheduler.now();
+    }
+
     /** Closes the current state at the operator's end (called by the device when every core is done). */
     public void endOperator() {
         close();

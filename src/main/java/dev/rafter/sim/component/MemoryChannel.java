@@ -22,6 +22,13 @@ public interface MemoryChannel {
      */
     long serve(long opId, long address, long bytes, boolean write, Runnable done);
 
+    /**
+     * Called at every kernel boundary, when no request is in flight: brings the channel to the state a kernel
+     * finds (see the implementations). A model whose kernels are independent of their start time has nothing
+     * to do.
+     */
+    default void settle() {}
+
     /** Bytes moved so far (for the conservation checks). */
     long bytesMoved();
 }

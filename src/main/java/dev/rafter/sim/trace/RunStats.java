@@ -64,6 +64,39 @@ public final class RunStats implements TraceSink {
             }
         }
 
+        /** {@code this + sign * other}, field by field (exact: integer sums). */
+        Sums combine(Sums other, int sign) {
+            Sums r = new Sums();
+            r.peBusyPs = peBusyPs + sign * other.peBusyPs;
+            for (int i = 0; i < peStallPs.length; i++) {
+                r.peStallPs[i] = peStallPs[i] + sign * other.peStallPs[i];
+            }
+            r.macs = macs + sign * other.macs;
+            r.hbmReadBytes = hbmReadBytes + sign * other.hbmReadBytes;
+            r.hbmWriteBytes = hbmWriteBytes + sign * other.hbmWriteBytes;
+            r.hbmBusyPs = hbmBusyPs + sign * other.hbmBusyPs;
+            r.globalBytes = globalBytes + sign * other.globalBytes;
+            r.globalBusyPs = globalBusyPs + sign * other.globalBusyPs;
+            r.portBytes = portBytes + sign * other.portBytes;
+            r.portBusyPs = portBusyPs + sign * other.portBusyPs;
+            r.coreLoadBytes = coreLoadBytes + sign * other.coreLoadBytes;
+            r.coreStoreBytes = coreStoreBytes + sign * other.coreStoreBytes;
+            r.vectorBusyPs = vectorBusyPs + sign * other.vectorBusyPs;
+            r.vectorFlops = vectorFlops + sign * other.vectorFlops;
+            r.linkBytes = linkBytes + sign * other.linkBytes;
+            return r;
+        }
+
+        /** A copy of these sums. */
+        public Sums copy() {
+            return combine(new Sums(), 1);
+        }
+
+        /** What was added to the run's sums since {@code earlier} (a copy taken then). */
+        public Sums since(Sums earlier) {
+            return combine(earlier, -1);
+        }
+
         /** The counters energy is charged for, over {@code seconds}. */
         public dev.rafter.energy.EnergyAccount.Activity activity(double seconds) {
             return new dev.rafter.energy.EnergyAccount.Activity(macs, vectorFlops, coreLoadBytes, coreStoreBytes,
@@ -75,7 +108,7 @@ public final class RunStats implements TraceSink {
         }
     }
 
-    private final Sums total = new Sums();
+    private Sums total = new Sums();
     private Sums current = new Sums();
     private long currentOp = -1;
     private final int peArrays;
@@ -99,6 +132,16 @@ public final class RunStats implements TraceSink {
         if (opId == currentOp) {
             current.add(track, kind, d, amount);
         }
+    }
+
+    /**
+     * Accounts operator {@code opId} without its slices, from a simulated twin's sums: {@code totalDelta} is what
+     * the twin added to the run's total, {@code own} its own sums. Exact, since every figure is a sum.
+     */
+    public void replay(long opId, Sums totalDelta, Sums own) {
+        currentOp = opId;
+        current = own.copy();
+        total = total.combine(totalDelta, 1);
     }
 
     public Sums total() {

@@ -109,6 +109,31 @@ class BankedChannelTest {
     }
 
     @Test
+    void aSettledChannelServesAKernelAsIfItStartedAfresh() {
+        // First kernel at 0: a row miss at 33125 ps (53 tCK) leaves row 0 open; a refresh would be due at 20 ns.
+        // At 5 us, after settle, the same read is a row miss again (rows closed, no refresh owed: the next refresh
+        // falls due tREFI 3.9 us + the 20 ns stagger after the settle), so it completes 33125 ps after it starts.
+        List<Long> done = new ArrayList<>();
+        new Kernel().run(s -> {
+            BankedChannel ch = channel(s, HBM3, PIN_RATE, 20_000);
+            ch.access(0, 0, 32, false, () -> done.add(s.now()));
+            s.schedule(5_000_000, () -> {
+                ch.settle();
+                ch.access(1, 0, 32, false, () -> done.add(s.now()));
+                // 3.9 us + 20 ns after the settle the refresh is due: a read then waits for it (PRE, REF, tRFC).
+                s.schedule(3_920_000, () -> ch.access(1, 0, 32, false, () -> done.add(s.now())));
+            });
+        });
+        assertEquals(33_125L, done.get(0));
+        assertEquals(5_000_000L + 33_125L, done.get(1));
+        assertTrue(slices.stream().noneMatch(x -> x.kind() == SliceKind.DRAM_REFRESH && x.start() < 8_920_000),
+            "no refresh owed before 3.9 us + 20 ns after the settle: " + slices);
+        assertEquals(1, slices.stream().filter(x -> x.kind() == SliceKind.DRAM_REFRESH).count(), slices.toString());
+        // The refresh closes the row kept open by the second read; the third read is a miss after tRFC.
+        assertTrue(done.get(2) > 8_920_000L + 350_000L, done.toString());
+    }
+
+    @Test
     void idleRefreshesAreAllIssuedAtTheirDueTimesAndTheTrackNeverOverlaps() {
         new Kernel().run(s -> {
             BankedChannel ch = channel(s, HBM3, PIN_RATE, 1_000_000);

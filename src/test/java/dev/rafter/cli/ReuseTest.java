@@ -1,0 +1,84 @@
+package dev.rafter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reusing identical operators is exact: a run with reuse and one with {@code --no-reuse} write the same bytes to
+ * every output (ops.csv, events.csv, trace.json, the charts, summary.json but for the simulator's own figures:
+ * events simulated, wall time, operators reused).
+ */
+class ReuseTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void reuseAndNoReuseWriteIdenticalOutputsOnBankedMemory() throws Exception {
+        // a100.yaml: banked HBM2E (open rows, write queue, refresh), dispatch costs, collectives at TP 2; tiny.yaml
+        // repeats its layers and decode GEMMs, and its decode attention changes shape each step.
+        Path reuse = simulate("reuse", "--hardware", "models/hardware/a100.yaml");
+        Path full = simulate("full", "--hardware", "models/hardware/a100.yaml", "--no-reuse");
+        assertSameOutputs(reuse, full);
+        ObjectMapper json = new ObjectMapper();
+        long reused = json.readTree(reuse.resolve("summary.json").toFile()).path("simulator")
+            .path("operators_reused").asLong();
+        long ops = Files.readAllLines(reuse.resolve("ops.csv")).size() - 1;
+        assertTrue(reused > ops / 2, reused + " of " + ops + " reused");
+        assertEquals(0, json.readTree(full.resolve("summary.json").toFile()).path("simulator")
+            .path("operators_reused").asLong());
+    }
+
+    @Test
+    void reuseIsExactOnSimpleMemoryAndWithAnEventWindow() throws Exception {
+        Path reuse = simulate("reuse", "--hardware", "models/hardware/a100.yaml", "--set", "memory.model=simple",
+            "--events-ops", "3:40");
+        Path full = simulate("full", "--hardware", "models/hardware/a100.yaml", "--set", "memory.model=simple",
+            "--events-ops", "3:40", "--no-reuse");
+        assertSameOutputs(reuse, full);
+    }
+
+    private Path simulate(String name, String... hardware) {
+        Path out = tmp.resolve(name);
+        List<String> args = new java.util.ArrayList<>(List.of("simulate", "--workload", "models/workloads/tiny.yaml",
+            "--events", "both", "--out", out.toString()));
+        args.addAll(List.of(hardware));
+        CliTest.Result r = CliTest.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        return out;
+    }
+
+    private static void assertSameOutputs(Path a, Path b) throws Exception {
+        List<String> names;
+        try (Stream<Path> files = Files.list(a)) {
+            names = files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        try (Stream<Path> files = Files.list(b)) {
+            assertEquals(names, files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertTrue(names.containsAll(List.of("ops.csv", "events.csv", "trace.json", "summary.json")), names.toString());
+        for (String n : names) {
+            if (n.equals("summary.json")) {
+                assertEquals(withoutSimulator(a.resolve(n)), withoutSimulator(b.resolve(n)));
+            } else {
+                assertArrayEquals(Files.readAllBytes(a.resolve(n)), Files.readAllBytes(b.resolve(n)), n);
+            }
+        }
+    }
+
+    private static String withoutSimulator(Path summary) throws Exception {
+        JsonNode s = new ObjectMapper().readTree(summary.toFile());
+        ((ObjectNode) s).remove("simulator");
+        return s.toPrettyString();
+    }
+}
