@@ -11,6 +11,7 @@ import dev.rafter.sim.Device;
 import dev.rafter.sim.Simulation;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -131,16 +132,32 @@ public final class SimulationReport implements Simulation.OpListener {
         }
     }
 
+    /**
+     * What an operator's row says that depends only on its shape and its simulated sums: formatting is costly
+     * beside a reused operator, so twins (which share their sums object) format it once.
+     */
+    private record RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums) {}
+
+    private record Row(double energyJ, String work, String figures) {}
+
+    private final Map<RowKey, Row> rows = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RowKey, Row> eldest) {
+            return size() > 4096;
+        }
+    };
+
     @Override
     public void finished(Simulation.OpResult r) {
+        long elapsedPs = r.endPs() - r.startPs();
+        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums()), k -> row(r));
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
-        p.ps += r.endPs() - r.startPs();
+        p.ps += elapsedPs;
         p.rooflineS += r.bound().seconds();
         p.flops += r.bound().flops();
         rooflineS += r.bound().seconds();
-        double opEnergy = energy == null ? Double.NaN : energy.of(r.sums().activity(r.latencyS())).total();
-        p.energyJ += opEnergy;
+        p.energyJ += row.energyJ();
         RunStats.Sums a = r.sums();
         p.macs += a.macs;
         p.vectorFlops += a.vectorFlops;
@@ -149,30 +166,16 @@ public final class SimulationReport implements Simulation.OpListener {
         p.portBytes += a.portBytes;
         p.linkBytes += a.linkBytes;
         if (r.op().phase() == Phase.DECODE) {
-            decodeSteps.add(r.op().step(), r.endPs() - r.startPs());
+            decodeSteps.add(r.op().step(), elapsedPs);
         }
         if (ops == null) {
             return;
         }
-        RunStats.Sums s = r.sums();
-        long elapsedPs = r.endPs() - r.startPs();
-        double elapsedCycles = clock.cycles(elapsedPs);
-        double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols();
-        double util = elapsedCycles == 0 ? 0 : s.macs / (macsPerCycle * elapsedCycles);
-        double[] stalls = perArrayCycles(s, elapsedPs);
         line.setLength(0);
         line.append(r.op().id()).append(',').append(r.op().name()).append(',').append(r.op().kind().key()).append(',')
             .append(r.op().phase().key()).append(',').append(r.op().layer()).append(',').append(r.op().step())
-            .append(',').append(RooflineReport.num(r.bound().flops())).append(',')
-            .append(s.hbmReadBytes + s.hbmWriteBytes).append(',').append(Math.round(clock.cycles(r.startPs())))
-            .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',')
-            .append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
-            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util)).append(',')
-            .append(energy == null ? "" : RooflineReport.num(opEnergy));
-        for (double v : stalls) {
-            line.append(',').append(Math.round(v));
-        }
-        line.append(",\"").append(r.mapping().replace("\"", "'")).append('"');
+            .append(',').append(row.work()).append(',').append(Math.round(clock.cycles(r.startPs())))
+            .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',').append(row.figures());
         if (comparison != null) {
             double error = comparison.error(r);
             line.append(',');
@@ -185,6 +188,25 @@ public final class SimulationReport implements Simulation.OpListener {
         }
         line.append('\n');
         write(line);
+    }
+
+    private Row row(Simulation.OpResult r) {
+        RunStats.Sums s = r.sums();
+        double opEnergy = energy == null ? Double.NaN : energy.of(s.activity(r.latencyS())).total();
+        long elapsedPs = r.endPs() - r.startPs();
+        double elapsedCycles = clock.cycles(elapsedPs);
+        double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols();
+        double util = elapsedCycles == 0 ? 0 : s.macs / (macsPerCycle * elapsedCycles);
+        StringBuilder f = new StringBuilder(128);
+        f.append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
+            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util)).append(',')
+            .append(energy == null ? "" : RooflineReport.num(opEnergy));
+        for (double v : perArrayCycles(s, elapsedPs)) {
+            f.append(',').append(Math.round(v));
+        }
+        f.append(",\"").append(r.mapping().replace("\"", "'")).append('"');
+        return new Row(opEnergy, RooflineReport.num(r.bound().flops()) + "," + (s.hbmReadBytes + s.hbmWriteBytes),
+            f.toString());
     }
 
     /**

@@ -52,8 +52,8 @@ public final class Simulation {
      * What a simulated operator left for its twins: its duration, what it added to the run's sums, its own sums,
      * its mapping and, when events are written, its slices (null when they were too many to keep).
      */
-    private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, String mapping,
-                          SliceRecorder.Recording slices) {}
+    private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
+                          String mapping, SliceRecorder.Recording slices) {}
 
     /** Operators kept for reuse (a few hundred bytes each without slices). */
     private static final int REPLAY_ENTRIES = 100_000;
@@ -166,7 +166,7 @@ public final class Simulation {
                 device.skipTo(op.id());
                 long end = scheduler.now();
                 sink.operator(op, start, end);
-                listener.finished(new OpResult(op, start, end, stats.current(), roofline.of(op), twin.mapping()));
+                listener.finished(new OpResult(op, start, end, twin.own(), twin.bound(), twin.mapping()));
                 next(ops, device, scheduler, stats, sink, recorder, listener, count);
             });
             return;
@@ -186,7 +186,7 @@ public final class Simulation {
                     + "roofline bound " + bound.seconds() + " s: the model is wrong");
             }
             if (reuse) {
-                keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), mapping.toString(),
+                keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound, mapping.toString(),
                     recorder == null ? null : recorder.finish()));
             }
             sink.operator(op, start, end);

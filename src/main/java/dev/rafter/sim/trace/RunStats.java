@@ -136,11 +136,12 @@ public final class RunStats implements TraceSink {
 
     /**
      * Accounts operator {@code opId} without its slices, from a simulated twin's sums: {@code totalDelta} is what
-     * the twin added to the run's total, {@code own} its own sums. Exact, since every figure is a sum.
+     * the twin added to the run's total, {@code own} its own sums, which become the operator's (shared by every
+     * twin: nothing adds to them, as no slice of a reused operator is counted). Exact, since every figure is a sum.
      */
     public void replay(long opId, Sums totalDelta, Sums own) {
         currentOp = opId;
-        current = own.copy();
+        current = own;
         total = total.combine(totalDelta, 1);
     }
 
