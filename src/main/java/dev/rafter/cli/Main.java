@@ -88,6 +88,13 @@ public final class Main implements Runnable {
                 + " --help')");
             return BAD_INPUT;
         });
+        if (args.length > 1 && args[0].equals("sweep") && args[1].equals("merge")) {
+            // Stands alone: picocli would ask for the sweep's own required options before its subcommand.
+            CommandLine merge = new CommandLine(new SweepCommand.Merge()).setCommandName("sweep merge").setOut(out)
+                .setErr(err).setExecutionExceptionHandler(cli.getExecutionExceptionHandler())
+                .setParameterExceptionHandler(cli.getParameterExceptionHandler());
+            return merge.execute(java.util.Arrays.copyOfRange(args, 2, args.length));
+        }
         return cli.execute(args);
     }
 

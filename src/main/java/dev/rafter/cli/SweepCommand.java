@@ -1,19 +1,37 @@
 package dev.rafter.cli;
 
+import dev.rafter.config.InputException;
+import dev.rafter.config.Section;
+import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.sweep.Sweep;
+import dev.rafter.sweep.SweepDescription;
+import dev.rafter.sweep.SweepEngine;
+import dev.rafter.sweep.SweepEngines;
+import dev.rafter.sweep.SweepManifest;
+import dev.rafter.sweep.SweepMerge;
 import dev.rafter.sweep.SweepPlan;
 import dev.rafter.sweep.SweepReport;
+import dev.rafter.sweep.SweepShard;
+import dev.rafter.workload.Workload;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = "Simulate every combination of hardware and workload values: sweep.csv, sweep.png, one summary per point.")
+    description = "Simulate every combination of hardware and workload values: sweep.csv, sweep.png, one summary per point.",
+    subcommands = SweepCommand.Merge.class)
 public final class SweepCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
@@ -27,8 +45,23 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     List<String> vary = new ArrayList<>();
 
     @Option(names = "--jobs", paramLabel = "N",
-        description = "points run in parallel (default: the number of processors)")
+        description = "points run in parallel by the local engine (default: the number of processors)")
     int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--engine", paramLabel = "E", defaultValue = "local",
+        description = "local (threads in this process, --jobs) or spark (Apache Spark, --master; needs the"
+            + " rafter-spark jar, which ./rafter adds) (default: ${DEFAULT-VALUE})")
+    String engine;
+
+    @Option(names = "--master", paramLabel = "URL",
+        description = "Spark master for --engine spark: local[*], local[N], spark://HOST:PORT, k8s://https://HOST:PORT"
+            + " or yarn (default: spark-submit's, else local[*])")
+    String master;
+
+    @Option(names = "--shard", paramLabel = "k/N",
+        description = "run only the points i with i % N == k-1 (one of N independent runs; join them with"
+            + " 'rafter sweep merge')")
+    String shard;
 
     @Option(names = "--out", defaultValue = "out/sweep", paramLabel = "DIR", description = "output directory")
     Path out;
@@ -40,44 +73,191 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         description = "run workload points even when they do not fit memory.capacity_gib per device")
     boolean allowOvercommit;
 
+    /** The outputs of a sweep folder besides points/, in the order they are moved in. */
+    static final List<String> OUTPUTS = List.of("sweep.png", "sweep.csv", SweepManifest.FILE);
+
     @Override
     public Integer call() {
         if (jobs < 1 || jobs > 1024) {
-            throw new dev.rafter.config.InputException("--jobs: expected 1..1024, got " + jobs);
+            throw new InputException("--jobs: expected 1..1024, got " + jobs);
         }
+        SweepShard part = shard == null ? SweepShard.ALL : SweepShard.parse(shard);
         SweepPlan plan = SweepPlan.parse(vary);
         source.phases();
-        try (OutputFolder folder = OutputFolder.open(out, "--out", List.of("sweep.png", "sweep.csv"))) {
+        try (SweepEngine runner = SweepEngines.open(engine, master, jobs);
+             OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             String points = OutputFolder.kind(out.resolve("points"));
             if (points != null && !points.equals("a directory")) {
-                throw new dev.rafter.config.InputException("--out " + out + ": " + out.resolve("points") + " is "
+                throw new InputException("--out " + out + ": " + out.resolve("points") + " is "
                     + points + ", expected the directory of point summaries");
             }
-            out().printf("sweep of %d points over %s%n", plan.size(), String.join(" x ", plan.paths()));
-            Sweep.Operators operators = new Sweep.Operators() {
-                private final java.util.Map<List<String>, String> hashes = new java.util.HashMap<>();
-
-                @Override
-                public dev.rafter.workload.OperatorSource source(dev.rafter.hw.HardwareSpec hw, List<String> sets) {
-                    return SweepCommand.this.source.run(hw, sets, allowOvercommit).operators();
-                }
-
-                @Override
-                public synchronized String contentHash(List<String> sets) {
-                    return hashes.computeIfAbsent(sets, SweepCommand.this.source::contentHash);
-                }
-
-                @Override
-                public int sequences(List<String> sets) {
-                    var w = SweepCommand.this.source.workload(sets);
-                    return w == null ? 0 : w.run().batch();
-                }
-            };
-            List<Sweep.Point> done = new Sweep(hardware.hardware, hardware.overrides, plan, operators,
-                source.describe(), Main.build(), out, resume, out()).run(jobs);
-            SweepReport.write(plan, done, folder.staging(), out, out());
+            {
+                out().printf("sweep of %d points over %s%s%n", plan.size(), String.join(" x ", plan.paths()),
+                    part.equals(SweepShard.ALL) ? "" : ", shard " + part + ": " + part.indices(plan.size()).length
+                        + " points");
+                Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe()),
+                    Main.build());
+                List<Sweep.Point> done = sweep.run(new Sweep.Run(out, resume, part, runner,
+                    () -> description(plan, sweep), out()));
+                SweepReport.write(plan, done, folder.staging(), out, out());
+                String manifest = SweepManifest.of(sweep, plan, part).json();
+                AtomicFile.write(folder.staging().resolve(SweepManifest.FILE), w -> w.write(manifest));
+            }
             folder.commit();
         }
         return Main.OK;
+    }
+
+    /** The sweep of these options; {@code settings} and {@code rafterVersion} as recorded in every point. */
+    Sweep sweep(SweepPlan plan, String settings, String rafterVersion) {
+        Sweep.Operators operators = new Sweep.Operators() {
+            private final java.util.Map<List<String>, String> hashes = new java.util.HashMap<>();
+
+            @Override
+            public dev.rafter.workload.OperatorSource source(dev.rafter.hw.HardwareSpec hw, List<String> sets) {
+                return SweepCommand.this.source.run(hw, sets, allowOvercommit).operators();
+            }
+
+            @Override
+            public synchronized String contentHash(List<String> sets) {
+                return hashes.computeIfAbsent(sets, SweepCommand.this.source::contentHash);
+            }
+
+            @Override
+            public int sequences(List<String> sets) {
+                var w = SweepCommand.this.source.workload(sets);
+                return w == null ? 0 : w.run().batch();
+            }
+        };
+        return new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion);
+    }
+
+    /**
+     * The sweep as another process rebuilds it ({@link #pointRunner}): the options that define the points and the
+     * bytes of the input files, with those the hardware file includes (energy and memory timing tables) for every
+     * value that {@code --set} and {@code --vary} give them.
+     */
+    private SweepDescription description(SweepPlan plan, Sweep sweep) {
+        List<String> args = new ArrayList<>(List.of("--hardware", hardware.hardware.toString()));
+        for (String s : hardware.overrides) {
+            args.addAll(List.of("--set", s));
+        }
+        for (String v : vary) {
+            args.addAll(List.of("--vary", v));
+        }
+        Path input = source.from.workload != null ? source.from.workload : source.from.trace;
+        args.addAll(List.of(source.from.workload != null ? "--workload" : "--trace", input.toString(),
+            "--phase", source.phase));
+        if (source.layers != null) {
+            args.addAll(List.of("--layers", source.layers.toString()));
+        }
+        if (source.decodeSteps != null) {
+            args.addAll(List.of("--decode-steps", source.decodeSteps.toString()));
+        }
+        if (allowOvercommit) {
+            args.add("--allow-overcommit");
+        }
+        return SweepDescription.of(args, List.of(hardware.hardware, input), includedFiles(plan), sweep.settings(),
+            sweep.rafterVersion());
+    }
+
+    /** The energy and memory timing tables the hardware file names, for each value the sweep gives those keys. */
+    private Set<Path> includedFiles(SweepPlan plan) {
+        List<String> fixedHardware = hardware.overrides.stream().filter(s -> !Workload.isWorkloadPath(s)).toList();
+        List<List<String>> combinations = new ArrayList<>();
+        combinations.add(List.of());
+        for (int a = 0; a < plan.paths().size(); a++) {
+            String path = plan.paths().get(a);
+            if (!path.equals("energy") && !path.equals("memory.timing")) {
+                continue;
+            }
+            List<List<String>> next = new ArrayList<>();
+            for (List<String> c : combinations) {
+                for (String v : plan.values().get(a)) {
+                    List<String> more = new ArrayList<>(c);
+                    more.add(path + "=" + v);
+                    next.add(more);
+                }
+            }
+            combinations = next;
+        }
+        Set<Path> files = new LinkedHashSet<>();
+        for (List<String> c : combinations) {
+            List<String> sets = new ArrayList<>(fixedHardware);
+            sets.addAll(c);
+            Section s = Section.load(hardware.hardware).override(sets);
+            if (s.has("energy")) {
+                files.add(s.file("energy"));
+            }
+            if (s.has("memory") && s.section("memory").has("timing")) {
+                files.add(s.directory().resolve(s.section("memory").string("timing")).normalize());
+            }
+        }
+        return files;
+    }
+
+    /**
+     * Runs points of the sweep that {@code d} describes, in this process: its input files are written to a
+     * temporary folder (removed when the JVM exits) and the sweep rebuilt from them. What a Spark executor calls.
+     */
+    public static IntFunction<String> pointRunner(SweepDescription d) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("rafter-sweep-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary folder: " + e.getMessage(), e);
+        }
+        List<String> args = d.materialise(dir);
+        deleteOnExit(dir);
+        SweepCommand c = new SweepCommand();
+        new CommandLine(c).parseArgs(args.toArray(String[]::new));
+        Sweep sweep = c.sweep(SweepPlan.parse(c.vary), d.settings(), d.rafterVersion());
+        return sweep::runPoint;
+    }
+
+    private static void deleteOnExit(Path dir) {
+        try (var all = Files.walk(dir)) {
+            all.forEach(p -> p.toFile().deleteOnExit()); // parents first: deleted last
+        } catch (IOException e) {
+            // a temporary folder left behind
+        }
+    }
+
+    @Command(name = "merge", mixinStandardHelpOptions = true,
+        description = "Join the outputs of sweep shards (--shard k/N) into one sweep: sweep.csv, sweep.png, sweep.json"
+            + " and points/, equal to the unsharded sweep's.")
+    public static final class Merge extends CommandBase implements Callable<Integer> {
+        @CommandLine.Parameters(arity = "1..*", paramLabel = "DIR", description = "the shards' output folders")
+        List<Path> dirs = new ArrayList<>();
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+        Path out;
+
+        @Override
+        public Integer call() {
+            SweepMerge.Merged merged = SweepMerge.merge(dirs);
+            try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
+                Path points = out.resolve("points");
+                OutputFolder.requireDirectory(points, "--out");
+                for (int i = 0; i < merged.points().size(); i++) {
+                    Path from = merged.files().get(i);
+                    Path to = points.resolve(from.getFileName());
+                    try {
+                        if (!Files.exists(to) || !Files.isSameFile(from, to)) {
+                            byte[] bytes = Files.readAllBytes(from);
+                            AtomicFile.writeFile(to, tmp -> Files.write(tmp, bytes));
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
+                    }
+                }
+                out().printf("merged %d points from %d folders%n", merged.points().size(), dirs.size());
+                SweepReport.write(merged.plan(), merged.points(), folder.staging(), out, out());
+                String manifest = merged.manifest().json();
+                AtomicFile.write(folder.staging().resolve(SweepManifest.FILE), w -> w.write(manifest));
+                folder.commit();
+            }
+            return Main.OK;
+        }
     }
 }

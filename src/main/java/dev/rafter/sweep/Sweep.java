@@ -19,14 +19,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
- * Runs every point of a sweep (each a full simulation with its own kernel), in parallel when asked, and keeps one
- * summary per point under {@code points/}: with {@code --resume}, points whose summary exists are not run again.
- * Every hardware point is loaded (and so validated) before any simulation starts.
+ * The points of a sweep (each a full simulation with its own kernel) and the bookkeeping around them: one summary per
+ * point under {@code points/}, written as soon as the point is back; with {@code --resume}, points whose summary
+ * exists (for the same inputs) are not run again. Every hardware point of the run is loaded (and so validated) before
+ * any simulation starts. Which process runs a point is the {@link SweepEngine}'s business.
  */
 public final class Sweep {
     private final Path hardware;
@@ -35,9 +34,6 @@ public final class Sweep {
     private final Operators source;
     private final String settings;
     private final String rafterVersion;
-    private final Path out;
-    private final boolean resume;
-    private final PrintWriter log;
     private final Map<String, Integer> rerun = new java.util.TreeMap<>();
 
     /**
@@ -61,92 +57,142 @@ public final class Sweep {
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
 
+    /** Where and how a sweep runs: its folder, resume, shard and engine. */
+    public record Run(Path out, boolean resume, SweepShard shard, SweepEngine engine,
+                      Supplier<SweepDescription> description, PrintWriter log) {}
+
     /**
      * {@code fixed}: {@code --set} overrides applied to every point before its own values, hardware and workload
      * paths mixed (a path's first segment, {@code run} or {@code model}, sends it to the workload);
+     * {@code settings}: what the sweep is, recorded in every point (see {@link #settings});
      * {@code rafterVersion}: version and build.
      */
-    public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Operators source, String sourceDescription,
-                 String rafterVersion, Path out, boolean resume, PrintWriter log) {
-        this.settings = "hardware " + hardware + " " + fixed + ", " + sourceDescription;
+    public Sweep(Path hardware, List<String> fixed, SweepPlan plan, Operators source, String settings,
+                 String rafterVersion) {
+        this.settings = settings;
         this.hardware = hardware;
-        this.fixed = fixed;
+        this.fixed = List.copyOf(fixed);
         this.plan = plan;
         this.source = source;
         this.rafterVersion = rafterVersion;
-        this.out = out;
-        this.resume = resume;
-        this.log = log;
     }
 
-    public List<Point> run(int jobs) {
-        List<Prepared> specs = new ArrayList<>();
-        for (int i = 0; i < plan.size(); i++) {
-            List<String> sets = new ArrayList<>(fixed);
-            sets.addAll(plan.assignments(i));
-            List<String> workloadSets = sets.stream().filter(Workload::isWorkloadPath).toList();
-            HardwareSpec spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x))
-                .toList());
-            RunLimits.check(spec, source.source(spec, workloadSets));
-            specs.add(new Prepared(spec, workloadSets, source.contentHash(workloadSets),
-                source.sequences(workloadSets)));
+    /** The sweep's settings as recorded in every point: hardware file, fixed {@code --set} values, operators. */
+    public static String settings(Path hardware, List<String> fixed, String sourceDescription) {
+        return "hardware " + hardware + " " + fixed + ", " + sourceDescription;
+    }
+
+    public String settings() {
+        return settings;
+    }
+
+    public String rafterVersion() {
+        return rafterVersion;
+    }
+
+    private Prepared prepare(int index) {
+        List<String> sets = new ArrayList<>(fixed);
+        sets.addAll(plan.assignments(index));
+        List<String> workloadSets = sets.stream().filter(Workload::isWorkloadPath).toList();
+        HardwareSpec spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x))
+            .toList());
+        RunLimits.check(spec, source.source(spec, workloadSets));
+        return new Prepared(spec, workloadSets, source.contentHash(workloadSets), source.sequences(workloadSets));
+    }
+
+    /** Point {@code index} from its inputs alone: the summary as saved under {@code points/} (what executors run). */
+    public String runPoint(int index) {
+        return simulate(index, prepare(index));
+    }
+
+    /** Runs the points of {@code how.shard()}, reusing saved ones with {@code how.resume()}; returns them by index. */
+    public List<Point> run(Run how) {
+        int[] indices = how.shard().indices(plan.size());
+        Prepared[] specs = new Prepared[plan.size()];
+        for (int i : indices) {
+            specs[i] = prepare(i);
         }
-        Path pointsDir = out.resolve("points");
+        Path pointsDir = how.out().resolve("points");
         OutputFolder.requireDirectory(pointsDir, "--out");
         OutputFolder.removeStale(pointsDir);
-        if (!resume) {
+        if (!how.resume()) {
             removePoints(pointsDir);
         }
         ObjectMapper json = new ObjectMapper();
-        long start = System.nanoTime();
-        int[] done = {0};
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, jobs), r -> {
-            Thread t = new Thread(r, "rafter-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<Point>> futures = new ArrayList<>();
-            for (int i = 0; i < plan.size(); i++) {
-                int index = i;
-                futures.add(pool.submit(() -> {
-                    Point p = runPoint(index, specs.get(index), json);
-                    synchronized (done) {
-                        done[0]++;
-                        double elapsed = (System.nanoTime() - start) * 1e-9;
-                        double eta = elapsed / done[0] * (plan.size() - done[0]);
-                        log.printf("[%d/%d] %s: latency %.6g s%s%s%n", done[0], plan.size(), plan.name(index),
-                            p.summary().get("latency_s").asDouble(), p.reused() ? " (resumed)" : "",
-                            done[0] < plan.size() ? String.format(", about %.0f s left", eta) : "");
-                        log.flush();
-                    }
-                    return p;
-                }));
+        Point[] done = new Point[plan.size()];
+        Progress progress = new Progress(indices.length, how.log());
+        List<Integer> toRun = new ArrayList<>();
+        for (int i : indices) {
+            Point saved = how.resume() ? reuse(i, specs[i], pointsDir, json) : null;
+            if (saved != null) {
+                done[i] = saved;
+                progress.finished(saved);
+            } else {
+                toRun.add(i);
             }
-            List<Point> points = new ArrayList<>();
-            for (Future<Point> f : futures) {
-                try {
-                    points.add(f.get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IllegalStateException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("sweep interrupted", e);
+        }
+        SweepEngine.Work work = new SweepEngine.Work() {
+            @Override
+            public String runPoint(int index) {
+                return simulate(index, specs[index]);
+            }
+
+            @Override
+            public SweepDescription description() {
+                return how.description().get();
+            }
+        };
+        if (!toRun.isEmpty()) {
+            how.engine().run(work, toRun.stream().mapToInt(Integer::intValue).toArray(), (index, summary) -> {
+                if (done[index] != null || !how.shard().contains(index)) {
+                    throw new IllegalStateException("the engine returned point " + index + " twice or unasked");
                 }
+                AtomicFile.write(pointsDir.resolve(plan.name(index) + ".json"), w -> w.write(summary));
+                try {
+                    done[index] = new Point(index, plan.point(index), json.readTree(summary), false);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                progress.finished(done[index]);
+            });
+        }
+        List<Point> points = new ArrayList<>();
+        for (int i : indices) {
+            if (done[i] == null) {
+                throw new IllegalStateException("the engine did not return point " + plan.name(i));
             }
-            if (resume) {
-                long reused = points.stream().filter(Point::reused).count();
-                StringBuilder why = new StringBuilder();
-                rerun.forEach((k, v) -> why.append(why.length() == 0 ? "" : ", ").append(v).append(' ').append(k));
-                log.printf("resume: reused %d of %d points%s%n", reused, points.size(), why.length() == 0 ? ""
-                    : "; re-ran " + why);
-            }
-            return points;
-        } finally {
-            pool.shutdownNow();
+            points.add(done[i]);
+        }
+        if (how.resume()) {
+            long reused = points.stream().filter(Point::reused).count();
+            StringBuilder why = new StringBuilder();
+            rerun.forEach((k, v) -> why.append(why.length() == 0 ? "" : ", ").append(v).append(' ').append(k));
+            how.log().printf("resume: reused %d of %d points%s%n", reused, points.size(), why.length() == 0 ? ""
+                : "; re-ran " + why);
+        }
+        return points;
+    }
+
+    /** Progress lines with an estimate of the time left, one per finished point. */
+    private final class Progress {
+        private final int total;
+        private final PrintWriter log;
+        private final long start = System.nanoTime();
+        private int count;
+
+        Progress(int total, PrintWriter log) {
+            this.total = total;
+            this.log = log;
+        }
+
+        synchronized void finished(Point p) {
+            count++;
+            double elapsed = (System.nanoTime() - start) * 1e-9;
+            double eta = elapsed / count * (total - count);
+            log.printf("[%d/%d] %s: latency %.6g s%s%s%n", count, total, plan.name(p.index()),
+                p.summary().get("latency_s").asDouble(), p.reused() ? " (resumed)" : "",
+                count < total ? String.format(", about %.0f s left", eta) : "");
+            log.flush();
         }
     }
 
@@ -163,48 +209,45 @@ public final class Sweep {
         }
     }
 
-    private synchronized void rerun(String reason) {
-        rerun.merge(reason, 1, Integer::sum);
+    /** The saved point {@code index} when it can be reused; null (and the reason counted) when it must run. */
+    private Point reuse(int index, Prepared point, Path pointsDir, ObjectMapper json) {
+        Path file = pointsDir.resolve(plan.name(index) + ".json");
+        if (!Files.exists(file)) {
+            return null;
+        }
+        SweepKey key = SweepKey.of(rafterVersion, point.hw(), point.sourceHash());
+        String why;
+        try {
+            JsonNode saved = json.readTree(file.toFile());
+            Map<String, String> inputs = new java.util.HashMap<>();
+            saved.path("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(), e.getValue().asText()));
+            String changed = key.difference(inputs);
+            if (inputs.isEmpty()) {
+                why = "saved without input hashes";
+            } else if (!changed.isEmpty()) {
+                why = changed + " changed";
+            } else if (!saved.path("point").equals(json.valueToTree(plan.point(index)))
+                || !saved.has("latency_s")) {
+                why = "saved for other values";
+            } else {
+                return new Point(index, plan.point(index), saved, true);
+            }
+        } catch (IOException e) {
+            why = "unreadable";
+        }
+        rerun.merge(why, 1, Integer::sum);
+        return null;
     }
 
-    private Point runPoint(int index, Prepared point, ObjectMapper json) {
+    private String simulate(int index, Prepared point) {
         HardwareSpec hw = point.hw();
-        Path file = out.resolve("points").resolve(plan.name(index) + ".json");
         SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
-        if (resume && Files.exists(file)) {
-            String why;
-            try {
-                JsonNode saved = json.readTree(file.toFile());
-                Map<String, String> inputs = new java.util.HashMap<>();
-                saved.path("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(), e.getValue().asText()));
-                String changed = key.difference(inputs);
-                if (inputs.isEmpty()) {
-                    why = "saved without input hashes";
-                } else if (!changed.isEmpty()) {
-                    why = changed + " changed";
-                } else if (!saved.path("point").equals(json.valueToTree(plan.point(index)))
-                    || !saved.has("latency_s")) {
-                    why = "saved for other values";
-                } else {
-                    return new Point(index, plan.point(index), saved, true);
-                }
-            } catch (IOException e) {
-                why = "unreadable";
-            }
-            rerun(why);
-        }
         SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences());
         Simulation.Result result = new Simulation(hw).run(source.source(hw, point.workloadSets()), null, report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));
         summary.put("sweep", settings);
         summary.put("inputs", key.toMap());
-        String text = SimulationReport.json(summary);
-        AtomicFile.write(file, w -> w.write(text));
-        try {
-            return new Point(index, plan.point(index), json.readTree(text), false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return SimulationReport.json(summary);
     }
 }
