@@ -153,7 +153,6 @@ public final class Simulation {
         Operator op = ops.next();
         long start = scheduler.now();
         count[0]++;
-        device.settle();
         Operator.Shape shape = op.shape();
         Replay twin = reuse ? replays.get(shape) : null;
         if (twin != null && (recorder == null || twin.slices() != null)) {
@@ -171,6 +170,7 @@ public final class Simulation {
             });
             return;
         }
+        device.settle();
         stats.beginOperator(op.id());
         RunStats.Sums before = reuse ? stats.total().copy() : null;
         if (reuse && recorder != null) {

@@ -109,6 +109,9 @@ public final class BankedChannel implements MemoryChannel {
     private final long refreshOffsetPs;
     /** Bumped by {@link #settle}: an idle check scheduled before it is stale. */
     private int generation;
+    /** A {@link #settle} at {@link #settledAt} not yet applied (no request since). */
+    private boolean settlePending;
+    private long settledAt;
     /** After a refresh and before the next ACT, every bank is closed and may activate from {@link #quietFrom}. */
     private boolean quiet;
     private long quietFrom;
@@ -201,7 +204,15 @@ public final class BankedChannel implements MemoryChannel {
         if (!writes.isEmpty()) {
             throw new IllegalStateException("writes queued across a kernel boundary");
         }
-        long now = scheduler.now();
+        settledAt = scheduler.now();
+        settlePending = true;
+        idleCheckScheduled = false;
+        generation++;
+    }
+
+    /** Applies a {@link #settle} before the first request after it (a kernel may not touch every channel). */
+    private void applySettle() {
+        settlePending = false;
         Arrays.fill(openRow, -1);
         Arrays.fill(actAt, NEVER);
         Arrays.fill(preMin, NEVER);
@@ -216,12 +227,10 @@ public final class BankedChannel implements MemoryChannel {
         lastReadCmd = NEVER;
         lastWriteDataEnd = NEVER;
         lastWriteGroup = -1;
-        dataEnd = now;
-        nextRefresh = now + refi + refreshOffsetPs;
+        dataEnd = settledAt;
+        nextRefresh = settledAt + refi + refreshOffsetPs;
         quiet = false;
         quietFrom = 0;
-        idleCheckScheduled = false;
-        generation++;
     }
 
     /** First refresh of channel {@code index} of {@code channels}: spread over one tREFI (controllers stagger). */
@@ -240,6 +249,9 @@ public final class BankedChannel implements MemoryChannel {
 
     @Override
     public long serve(long opId, long address, long amount, boolean write, Runnable done) {
+        if (settlePending) {
+            applySettle();
+        }
         if (write) {
             writes.add(new PendingWrite(opId, address, amount, done));
             queuedWriteBytes += amount;
