@@ -39,33 +39,42 @@ public final class Heatmap {
     private final List<String> rest;
     private final boolean bestOverRest;
     private final List<Panel> panels = new ArrayList<>();
+    private final Map<String, List<String>> axisValues = new HashMap<>();
 
     private Heatmap(StudyTable table, String xKey, String yKey, Measure measure) {
         this.table = table;
         this.xKey = xKey;
         this.yKey = yKey;
         this.measure = measure;
-        this.xs = table.values(xKey);
-        this.ys = table.values(yKey);
-        this.rest = table.axes().stream().filter(a -> !a.equals(xKey) && !a.equals(yKey)).toList();
-        Map<Map<String, String>, List<StudyTable.Row>> byFixed = new LinkedHashMap<>();
-        for (Map<String, String> combo : combinations()) {
-            byFixed.put(combo, new ArrayList<>());
+        for (String axis : table.axes()) {
+            axisValues.put(axis, table.values(axis));
         }
-        Map<Map<String, String>, StudyTable.Row> seen = new HashMap<>();
+        this.xs = axisValues.get(xKey);
+        this.ys = axisValues.get(yKey);
+        this.rest = table.axes().stream().filter(a -> !a.equals(xKey) && !a.equals(yKey)).toList();
+        this.bestOverRest = panelsWouldBe() > MAX_PANELS;
+        List<Map<String, String>> combos = bestOverRest ? List.of() : combinations();
+        Map<String, List<StudyTable.Row>> byFixed = new LinkedHashMap<>();
+        for (Map<String, String> combo : combos) {
+            byFixed.put(StudyTable.key(combo.values()), new ArrayList<>());
+        }
+        Map<String, StudyTable.Row> seen = new HashMap<>();
         for (StudyTable.Row r : table.rows()) {
-            StudyTable.Row before = seen.put(r.values(), r);
+            StudyTable.Row before = seen.put(StudyTable.key(r.values().values()), r);
             if (before != null) {
                 throw new InputException("line " + r.line() + " repeats the point of line " + before.line()
                     + " (the same value on every axis)");
             }
-            byFixed.get(restOf(r)).add(r);
+            if (!bestOverRest) {
+                byFixed.get(StudyTable.key(restOf(r).values())).add(r);
+            }
         }
-        this.bestOverRest = byFixed.size() > MAX_PANELS;
         if (bestOverRest) {
             panels.add(panel(Map.of(), table.rows()));
         } else {
-            byFixed.forEach((fixed, rows) -> panels.add(panel(fixed, rows)));
+            for (Map<String, String> combo : combos) {
+                panels.add(panel(combo, byFixed.get(StudyTable.key(combo.values()))));
+            }
         }
     }
 
@@ -97,7 +106,7 @@ public final class Heatmap {
         for (String axis : rest) {
             List<Map<String, String>> next = new ArrayList<>();
             for (Map<String, String> partial : out) {
-                for (String v : table.values(axis)) {
+                for (String v : axisValues.get(axis)) {
                     Map<String, String> m = new LinkedHashMap<>(partial);
                     m.put(axis, v);
                     next.add(m);
@@ -317,10 +326,11 @@ public final class Heatmap {
         }
     }
 
+    /** The number of combinations of the other axes' values (saturating: a huge product stays huge). */
     private long panelsWouldBe() {
         long n = 1;
         for (String axis : rest) {
-            n *= table.values(axis).size();
+            n = Math.min(Long.MAX_VALUE / 1_000_000, n * axisValues.get(axis).size());
         }
         return n;
     }

@@ -5,10 +5,12 @@ import java.util.List;
 
 /**
  * What a chart shows of each point: latency, energy or energy-delay product, of the whole run or of one phase.
- * A phase's latency is its own column; its energy is {@code PHASE_energy_j} where the table has it, or the whole
- * run's when the sweep ran that phase alone; its EDP is its energy times its latency. Lower is better for all three.
+ * When the sweep ran that phase alone, its figures are the run's ({@code latency_s}, {@code energy_j},
+ * {@code edp_j_s}); when it ran both, a phase's latency is its own column, its energy {@code PHASE_energy_j}
+ * (written by a sweep's own charts from the point summaries; sweep.csv does not have it) and its EDP their
+ * product. Lower is better for all three.
  */
-public record Measure(Metric metric, String phase, String energyColumn) {
+public record Measure(Metric metric, String phase, String latencyColumn, String energyColumn, String edpColumn) {
 
     /** The metrics a chart can show. */
     public enum Metric {
@@ -42,25 +44,23 @@ public record Measure(Metric metric, String phase, String energyColumn) {
                 : "only " + String.join(" and ", phases)) + "; expected " + (phases.isEmpty() ? "no --phase"
                 : String.join(" or ", phases) + " (or no --phase: the whole run)"));
         }
-        String energy = "energy_j";
-        if (phase != null && metric != Metric.LATENCY) {
-            if (table.has(phase + "_energy_j")) {
-                energy = phase + "_energy_j";
-            } else if (phases.size() != 1) {
-                throw new InputException("--phase " + phase + " --metric " + metric.key + ": the sweep ran "
-                    + String.join(" and ", phases) + " together and sweep.csv has no " + phase + "_energy_j column;"
-                    + " expected --metric latency, or a sweep of that phase alone (--phase " + phase + ")");
-            }
+        boolean whole = phase == null || phases.size() == 1;
+        String energy = whole ? "energy_j" : phase + "_energy_j";
+        if (!whole && metric != Metric.LATENCY && !table.has(energy)) {
+            throw new InputException("--phase " + phase + " --metric " + metric.key + ": the sweep ran "
+                + String.join(" and ", phases) + " together and sweep.csv has no " + energy + " column;"
+                + " expected --metric latency, or a sweep of that phase alone (--phase " + phase + ")");
         }
         if (metric != Metric.LATENCY && !table.has(energy)) {
             throw new InputException("--metric " + metric.key + ": no point has an energy figure (the hardware has"
                 + " no energy model); expected --metric latency");
         }
-        return new Measure(metric, phase, energy);
+        return new Measure(metric, phase, whole ? "latency_s" : phase + "_latency_s", energy,
+            whole ? "edp_j_s" : null);
     }
 
     public double latency(StudyTable.Row r) {
-        return r.figure(phase == null ? "latency_s" : phase + "_latency_s");
+        return r.figure(latencyColumn);
     }
 
     public double energy(StudyTable.Row r) {
@@ -72,7 +72,7 @@ public record Measure(Metric metric, String phase, String energyColumn) {
         return switch (metric) {
             case LATENCY -> latency(r);
             case ENERGY -> energy(r);
-            case EDP -> phase == null && !Double.isNaN(r.figure("edp_j_s")) ? r.figure("edp_j_s")
+            case EDP -> edpColumn != null && !Double.isNaN(r.figure(edpColumn)) ? r.figure(edpColumn)
                 : energy(r) * latency(r);
         };
     }

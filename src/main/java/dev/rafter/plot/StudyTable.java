@@ -70,7 +70,7 @@ public record StudyTable(List<String> axes, List<Row> rows) {
         }
         List<String> axes = List.of(header).subList(0, first);
         List<Row> rows = new ArrayList<>();
-        Map<Map<String, String>, Integer> lineOf = new java.util.HashMap<>();
+        Map<String, Integer> lineOf = new java.util.HashMap<>();
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.isBlank()) {
@@ -107,7 +107,7 @@ public record StudyTable(List<String> axes, List<Row> rows) {
                 }
                 figures.put(header[c], v);
             }
-            Integer before = lineOf.putIfAbsent(values, i + 1);
+            Integer before = lineOf.putIfAbsent(key(values.values()), i + 1);
             if (before != null) {
                 throw InputException.located(csv + " line " + (i + 1) + ": repeats the point of line " + before
                     + " (the same value on every axis)");
@@ -120,7 +120,10 @@ public record StudyTable(List<String> axes, List<Row> rows) {
         return new StudyTable(axes, rows);
     }
 
-    /** The table of points just run: the sweep.csv figures plus each phase's energy from the summaries. */
+    /**
+     * The table of points just run: the sweep.csv figures (to its six digits) plus each phase's energy from the
+     * summaries.
+     */
     public static StudyTable of(List<String> axes, List<Map<String, String>> values, List<JsonNode> summaries) {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < values.size(); i++) {
@@ -139,8 +142,17 @@ public record StudyTable(List<String> axes, List<Row> rows) {
         return new StudyTable(List.copyOf(axes), rows);
     }
 
+    /** A summary's figure as sweep.csv holds it (six digits), so a redraw from the CSV gives the same chart. */
     private static double number(JsonNode n) {
-        return n.isNumber() ? n.asDouble() : Double.NaN;
+        return n.isNumber() ? Double.parseDouble(dev.rafter.roofline.RooflineReport.num(n.asDouble())) : Double.NaN;
+    }
+
+    /**
+     * A point's values as one hash key (maps of maps hash poorly: small numbers on several axes collide, which
+     * made 100,000 points take a minute).
+     */
+    static String key(java.util.Collection<String> values) {
+        return String.join("\u0000", values);
     }
 
     /** The phases some point ran (a figure in its {@code PHASE_latency_s} column). */
@@ -163,13 +175,11 @@ public record StudyTable(List<String> axes, List<Row> rows) {
      * The values of an axis in drawing order: ascending when all are numbers, else as they first appear.
      */
     public List<String> values(String axis) {
-        List<String> out = new ArrayList<>();
+        java.util.LinkedHashSet<String> seen = new java.util.LinkedHashSet<>();
         for (Row r : rows) {
-            String v = r.values().get(axis);
-            if (!out.contains(v)) {
-                out.add(v);
-            }
+            seen.add(r.values().get(axis));
         }
+        List<String> out = new ArrayList<>(seen);
         boolean numeric = out.stream().allMatch(StudyTable::isNumber);
         if (numeric) {
             out.sort((a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
