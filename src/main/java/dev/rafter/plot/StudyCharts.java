@@ -65,11 +65,22 @@ public final class StudyCharts {
     /**
      * After a sweep: with two axes or more, heatmaps of latency, energy and EDP over the first two axes (x the
      * first) for each phase; with energy figures, the Pareto fronts. Previous charts in {@code dir} go first.
-     * Says on {@code log} what it wrote and where.
+     * Says on {@code log} what it wrote and where; when {@code dir} cannot be written (e.g. a file is there),
+     * says so and leaves the sweep's other outputs alone.
      */
     public static void afterSweep(List<String> axes, List<Map<String, String>> values, List<JsonNode> summaries,
                                   Path dir, PrintWriter log) {
-        StudyTable t = StudyTable.of(axes, values, summaries);
+        try {
+            drawAfterSweep(StudyTable.of(axes, values, summaries), dir, log);
+        } catch (dev.rafter.config.InputException | UncheckedIOException e) {
+            // the charts are a view of sweep.csv: a folder they cannot go into must not cost the sweep its table
+            log.printf("charts not written (%s); rafter plot redraws them from sweep.csv%n",
+                e.getMessage().lines().findFirst().orElse("cannot write them"));
+        }
+    }
+
+    private static void drawAfterSweep(StudyTable t, Path dir, PrintWriter log) {
+        List<String> axes = t.axes();
         OutputFolder.requireDirectory(dir, "--out");
         removeCharts(dir);
         List<String> wrote = new ArrayList<>();

@@ -113,5 +113,17 @@ class PlotCliTest {
         assertTrue(log.toString().contains(title), title + " in " + log);
         assertEquals(Files.readString(out.resolve("plots/heatmap-edp.svg")),
             Files.readString(tmp.resolve("again/heatmap-edp.svg")), "the redraw is the sweep's own chart");
+
+        // plots/ taken by a file: the sweep still writes its table, and says why the charts are missing
+        Path blocked = tmp.resolve("blocked");
+        Files.createDirectories(blocked);
+        Files.writeString(blocked.resolve("plots"), "not a folder");
+        StringWriter second = new StringWriter();
+        assertEquals(0, Main.execute(new String[] {"sweep", "--hardware", "models/hardware/sram-study-45nm.yaml",
+            "--trace", "traces/gemm-small.csv", "--phase", "decode", "--vary", "clock_mhz=500,1000", "--jobs", "1",
+            "--out", blocked.toString()}, new PrintWriter(second, true), new PrintWriter(second, true)));
+        assertTrue(Files.isRegularFile(blocked.resolve("sweep.csv")));
+        assertTrue(second.toString().contains("charts not written (--out " + blocked.resolve("plots")),
+            second.toString());
     }
 }
