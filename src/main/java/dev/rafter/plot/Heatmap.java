@@ -40,6 +40,8 @@ public final class Heatmap {
     private final boolean bestOverRest;
     private final List<Panel> panels = new ArrayList<>();
     private final Map<String, List<String>> axisValues = new HashMap<>();
+    private final Units.Prefix prefix;
+    private final double cellWidth;
 
     private Heatmap(StudyTable table, String xKey, String yKey, Measure measure) {
         this.table = table;
@@ -76,6 +78,8 @@ public final class Heatmap {
                 panels.add(panel(combo, byFixed.get(StudyTable.key(combo.values()))));
             }
         }
+        this.prefix = sharedPrefix();
+        this.cellWidth = widestCell(prefix);
     }
 
     /**
@@ -194,7 +198,7 @@ public final class Heatmap {
     private static final double MARGIN = 14;
     private static final double BAR_W = 18;
 
-    private Units.Prefix prefix() {
+    private Units.Prefix sharedPrefix() {
         double max = 0;
         for (Panel p : panels) {
             for (double[] row : p.values()) {
@@ -228,7 +232,7 @@ public final class Heatmap {
         return Double.isNaN(v) ? "-" : Units.plain(v / p.factor());
     }
 
-    private double cellWidth(Units.Prefix p) {
+    private double widestCell(Units.Prefix p) {
         double w = 48;
         for (String x : xs) {
             w = Math.max(w, Canvas.textWidth(x, 11, false) + 10);
@@ -252,7 +256,7 @@ public final class Heatmap {
     }
 
     private double panelWidth() {
-        return yLabelWidth() + xs.size() * cellWidth(prefix()) + MARGIN;
+        return yLabelWidth() + xs.size() * cellWidth + MARGIN;
     }
 
     private double panelHeight() {
@@ -264,7 +268,7 @@ public final class Heatmap {
     }
 
     private String barTitle() {
-        return measure.metric().title + " (" + prefix().unit(measure.metric().unit) + ")";
+        return measure.metric().title + " (" + prefix.unit(measure.metric().unit) + ")";
     }
 
     public int width() {
@@ -290,9 +294,8 @@ public final class Heatmap {
     }
 
     public void draw(Canvas c) {
-        Units.Prefix prefix = prefix();
         ColourScale scale = scale();
-        double cw = cellWidth(prefix);
+        double cw = cellWidth;
         c.text(width() / 2.0, 22, title(), 14, Canvas.Anchor.MIDDLE, true, INK, false);
         StudyTable.Row overall = optimum();
         for (int i = 0; i < panels.size(); i++) {
