@@ -33,15 +33,23 @@ public final class Units {
     /** Leading path segments that say where a key lives but not what it is. */
     private static final Set<String> SCOPES = Set.of("core", "run", "model");
 
-    /** The unit of a key from its suffix, or null when it has none. */
-    public static String unit(String key) {
-        String leaf = leaf(key);
+    /** Words that are a quantity already: "bytes_per_cycle" reads as words ("bytes per cycle"), not as a unit. */
+    private static final Set<String> QUANTITIES = Set.of("bytes", "bits", "flops", "flops_per_lane");
+
+    /** The suffix entry that gives a leaf its unit, or null. */
+    private static String[] suffix(String leaf) {
         for (String[] s : SUFFIXES) {
             if (leaf.endsWith(s[0]) && leaf.length() > s[0].length()) {
-                return s[1];
+                return QUANTITIES.contains(leaf.substring(0, leaf.length() - s[0].length())) ? null : s;
             }
         }
         return null;
+    }
+
+    /** The unit of a key from its suffix, or null when it has none. */
+    public static String unit(String key) {
+        String[] s = suffix(leaf(key));
+        return s == null ? null : s[1];
     }
 
     /** What the key measures, in words, without its unit: "local buffer capacity". */
@@ -76,12 +84,8 @@ public final class Units {
     }
 
     private static String stripUnit(String leaf) {
-        for (String[] s : SUFFIXES) {
-            if (leaf.endsWith(s[0]) && leaf.length() > s[0].length()) {
-                return leaf.substring(0, leaf.length() - s[0].length());
-            }
-        }
-        return leaf;
+        String[] s = suffix(leaf);
+        return s == null ? leaf : leaf.substring(0, leaf.length() - s[0].length());
     }
 
     private static final String[] PREFIXES = {"p", "n", "u", "m", "", "k", "M", "G", "T"};

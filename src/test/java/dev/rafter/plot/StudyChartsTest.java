@@ -265,6 +265,10 @@ class StudyChartsTest {
         assertEquals("global buffer capacity (MiB)", Units.axisTitle("global_buffer.capacity_mib"));
         assertEquals("memory latency (ns)", Units.axisTitle("memory.latency_ns"));
         assertEquals("batch", Units.axisTitle("run.batch"));
+        assertEquals("interconnect latency (cycles)", Units.axisTitle("interconnect.latency_cycles"));
+        assertEquals("local buffer bytes per cycle", Units.axisTitle("core.local_buffer.bytes_per_cycle"));
+        assertEquals("vector unit flops per lane per cycle",
+            Units.axisTitle("core.vector_unit.flops_per_lane_per_cycle"));
         assertEquals("64 KiB", Units.valueLabel("core.local_buffer.capacity_kib", "64"));
         assertEquals("batch 8", Units.valueLabel("run.batch", "8"));
         assertEquals("memory bandwidth 4096 GB/s", Units.namedValue("memory.bandwidth_gb_per_s", "4096"));
