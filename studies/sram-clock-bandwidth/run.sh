@@ -19,6 +19,6 @@ for phase in decode prefill; do
   trace="$root/traces/gemm-sram-study-layer.csv"
   if [ "$phase" = prefill ]; then trace="$prefill_trace"; fi
   "$root/rafter" sweep --hardware "$root/models/hardware/sram-study-45nm.yaml" --trace "$trace" --phase "$phase" \
-    "${grid[@]}" --jobs "$jobs" --out "$out/$phase" "${resume[@]}"
+    "${grid[@]}" --jobs "$jobs" --out "$out/$phase" ${resume[@]+"${resume[@]}"}
 done
 echo "study: heatmaps and Pareto fronts in $out/decode/plots and $out/prefill/plots"

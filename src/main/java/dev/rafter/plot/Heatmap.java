@@ -268,7 +268,7 @@ public final class Heatmap {
     }
 
     private String barTitle() {
-        return measure.metric().title + " (" + prefix.unit(measure.metric().unit) + ")";
+        return measure.metric().shortTitle + " (" + prefix.unit(measure.metric().unit) + ")";
     }
 
     public int width() {
@@ -279,7 +279,18 @@ public final class Heatmap {
 
     public int height() {
         int panelRows = (panels.size() + columns() - 1) / columns();
-        return (int) Math.ceil(TITLE_H + panelRows * panelHeight() + 8 + (bestOverRest ? 18 : 0));
+        double panelsH = panelRows * panelHeight();
+        double barH = PANEL_TITLE_H + barHeight() + 12;
+        return (int) Math.ceil(TITLE_H + Math.max(panelsH, barH) + 8 + (bestOverRest ? 18 : 0));
+    }
+
+    private String barLabel(ColourScale scale) {
+        return barTitle() + (scale.log() ? ", log scale" : "");
+    }
+
+    /** The colour bar: as tall as a panel's cells, or as its title where that is longer (a grid of few rows). */
+    private double barHeight() {
+        return Math.max(ys.size() * CELL_H, Canvas.textWidth(barLabel(scale()), 11, false) + 8);
     }
 
     /** The chart's title: the measure and where its optimum lies. */
@@ -303,7 +314,7 @@ public final class Heatmap {
             double top = TITLE_H + (i / columns()) * panelHeight();
             drawPanel(c, panels.get(i), left, top, cw, prefix, scale, overall);
         }
-        double gridH = ys.size() * CELL_H;
+        double gridH = barHeight();
         double barX = MARGIN + columns() * panelWidth() + 16;
         double barTop = TITLE_H + PANEL_TITLE_H;
         int steps = 64;
@@ -320,7 +331,7 @@ public final class Heatmap {
             c.text(barX + BAR_W + 6, y + 4, Units.plain(scale.value(t) / prefix.factor()), 10, Canvas.Anchor.START,
                 false, INK, false);
         }
-        c.text(barX + BAR_W + 62, barTop + gridH / 2, barTitle() + (scale.log() ? ", log scale" : ""), 11,
+        c.text(barX + BAR_W + 62, barTop + gridH / 2, barLabel(scale), 11,
             Canvas.Anchor.MIDDLE, false, INK, true);
         if (bestOverRest) {
             c.text(MARGIN, height() - 8, "each cell: the best over " + String.join(", ", rest.stream()

@@ -14,15 +14,19 @@ public record Measure(Metric metric, String phase, String latencyColumn, String 
 
     /** The metrics a chart can show. */
     public enum Metric {
-        LATENCY("latency", "latency", "s"), ENERGY("energy", "energy", "J"), EDP("edp", "energy-delay product", "J s");
+        LATENCY("latency", "latency", "latency", "s"), ENERGY("energy", "energy", "energy", "J"),
+        EDP("edp", "energy-delay product", "EDP", "J s");
 
         public final String key;
         public final String title;
+        /** The name on a colour bar, where space is short. */
+        public final String shortTitle;
         public final String unit;
 
-        Metric(String key, String title, String unit) {
+        Metric(String key, String title, String shortTitle, String unit) {
             this.key = key;
             this.title = title;
+            this.shortTitle = shortTitle;
             this.unit = unit;
         }
 

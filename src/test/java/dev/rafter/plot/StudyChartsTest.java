@@ -169,7 +169,7 @@ class StudyChartsTest {
         assertTrue(tx > fx && tx < fx + w && ty > fy && ty < fy + hgt, "the frame surrounds the 2.2 cell");
         assertNotNull(textElement(svg, "local buffer capacity (KiB)"));
         assertNotNull(textElement(svg, "clock (MHz)"));
-        assertNotNull(textElement(svg, "energy-delay product (mJ s), log scale"));
+        assertNotNull(textElement(svg, "EDP (mJ s), log scale"));
 
         ParetoFront p = ParetoFront.of(t, m);
         StudyCharts.write(tmp.resolve("plots"), p, m);
