@@ -81,6 +81,9 @@ public final class StudyCharts {
 
     private static void drawAfterSweep(StudyTable t, Path dir, PrintWriter log) {
         List<String> axes = t.axes();
+        if (axes.size() < 2 && !t.has("energy_j")) {
+            return; // one axis and no energy: sweep.png says it all
+        }
         OutputFolder.requireDirectory(dir, "--out");
         removeCharts(dir);
         List<String> wrote = new ArrayList<>();
