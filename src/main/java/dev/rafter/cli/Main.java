@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rafter", mixinStandardHelpOptions = true, version = Main.VERSION,
     description = "Discrete-event simulator of LLM-inference accelerators.",
     subcommands = {DescribeCommand.class, LowerCommand.class, RooflineCommand.class, SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class,
-        ValidateCommand.class, BenchCommand.class})
+        PlotCommand.class, ValidateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int CHECK_FAILED = 1;

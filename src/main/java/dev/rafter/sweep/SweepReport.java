@@ -84,6 +84,8 @@ public final class SweepReport {
         }
         log.printf("%nwrote %s, %s and %d point summaries in %s%n", out.resolve("sweep.csv"),
             out.resolve("sweep.png"), points.size(), out.resolve("points"));
+        dev.rafter.plot.StudyCharts.afterSweep(plan.paths(), points.stream().map(Sweep.Point::values).toList(),
+            points.stream().map(Sweep.Point::summary).toList(), out.resolve("plots"), log);
     }
 
     private static void chart(SweepPlan plan, List<Sweep.Point> points, Path png) {
