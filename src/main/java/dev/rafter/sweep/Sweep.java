@@ -173,10 +173,15 @@ public final class Sweep {
         return points;
     }
 
-    /** Progress lines with an estimate of the time left, one per finished point. */
+    /**
+     * Progress: on a terminal, one bar redrawn in place with the points done and the time left; otherwise (a log,
+     * a batch job) one line per finished point with the same estimate.
+     */
     private final class Progress {
+        private static final int BAR = 30;
         private final int total;
         private final PrintWriter log;
+        private final boolean terminal = System.console() != null;
         private final long start = System.nanoTime();
         private int count;
 
@@ -189,10 +194,24 @@ public final class Sweep {
             count++;
             double elapsed = (System.nanoTime() - start) * 1e-9;
             double eta = elapsed / count * (total - count);
+            if (terminal) {
+                int filled = (int) ((long) BAR * count / total);
+                System.err.printf("\r[%s%s] %d/%d points, %s%s   ", "#".repeat(filled), ".".repeat(BAR - filled),
+                    count, total, count < total ? "about " + duration(eta) + " left" : "done in "
+                        + duration(elapsed), count < total ? "" : "\n");
+                System.err.flush();
+                return;
+            }
             log.printf("[%d/%d] %s: latency %.6g s%s%s%n", count, total, plan.name(p.index()),
                 p.summary().get("latency_s").asDouble(), p.reused() ? " (resumed)" : "",
                 count < total ? String.format(", about %.0f s left", eta) : "");
             log.flush();
+        }
+
+        private static String duration(double s) {
+            long t = Math.round(s);
+            return t >= 3600 ? String.format("%d h %02d min", t / 3600, t / 60 % 60)
+                : t >= 60 ? String.format("%d min %02d s", t / 60, t % 60) : t + " s";
         }
     }
 
