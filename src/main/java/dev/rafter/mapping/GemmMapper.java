@@ -143,7 +143,12 @@ public final class GemmMapper {
     }
 
     /** One candidate arrangement of blocks and stages with its HBM traffic. */
-    record Layout(String describe, int globalK, List<Stage> stages, List<List<Work>> cores, long hbmReadBytes) {}
+    /**
+     * A candidate's program: {@code stages} and {@code cores} are null for a dry run, which only counts
+     * ({@code stageCount}, {@code hbmReadBytes}) so that candidates are compared without building their tiles.
+     */
+    record Layout(String describe, int globalK, List<Stage> stages, List<List<Work>> cores, long hbmReadBytes,
+                  int stageCount) {}
 
     /**
      * How tiles are formed. {@code padded}: the arrays compute whole tiles, every k-step at full depth (tile
@@ -156,21 +161,25 @@ public final class GemmMapper {
         static final Form EXACT = new Form(false, 0, Long.MAX_VALUE);
     }
 
-    /** The arrangement of ml x nl x kl tiles with the least HBM traffic (then the fewest stages). */
+    /** How to cut the output tiles into blocks: by bands of tile rows or columns, or whole items per block. */
+    private record Candidate(int band, boolean nInner, String describe) {}
+
     /**
      * The candidate layout with the least HBM traffic (ties: fewer stages; then the first tried). Candidates are
-     * compared as they are built and only the best is kept: each holds a whole tile program.
+     * scored by a dry run of the staging (traffic and stage count, no tiles built) and only the winner is built.
      */
     static Layout bestLayout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
-        Layout[] best = {null};
-        layouts(hw, op, ml, nl, kl, e, form, l -> {
-            Layout b = best[0];
-            if (b == null || l.hbmReadBytes < b.hbmReadBytes
-                || (l.hbmReadBytes == b.hbmReadBytes && l.stages.size() < b.stages.size())) {
-                best[0] = l;
+        Candidate bestCandidate = null;
+        Layout best = null;
+        for (Candidate c : candidates(hw, op, ml, nl)) {
+            Layout l = layout(hw, op, ml, nl, kl, e, form, c, true);
+            if (best == null || l.hbmReadBytes < best.hbmReadBytes
+                || (l.hbmReadBytes == best.hbmReadBytes && l.stageCount < best.stageCount)) {
+                best = l;
+                bestCandidate = c;
             }
-        });
-        return best[0];
+        }
+        return layout(hw, op, ml, nl, kl, e, form, bestCandidate, false);
     }
 
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
@@ -179,8 +188,7 @@ public final class GemmMapper {
     /** Output tiles beyond which a GEMM is too big to simulate tile by tile in reasonable memory and time. */
     static final long MAX_TILES = 50_000_000;
 
-    private static void layouts(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
-                                java.util.function.Consumer<Layout> out) {
+    private static List<Candidate> candidates(HardwareSpec hw, Operator op, int ml, int nl) {
         int cores = hw.cores();
         long tiles = op.batch() * ceilDiv(op.m(), ml) * ceilDiv(op.n(), nl);
         if (tiles > MAX_TILES) {
@@ -190,8 +198,7 @@ public final class GemmMapper {
         int mt = (int) ceilDiv(op.m(), ml);
         int nt = (int) ceilDiv(op.n(), nl);
         if ((long) mt * nt <= cores) {
-            out.accept(layout(hw, op, ml, nl, kl, e, form, mt, true, "whole items per block"));
-            return;
+            return List.of(new Candidate(mt, true, "whole items per block"));
         }
         java.util.TreeSet<Integer> bands = new java.util.TreeSet<>();
         for (int b = 1; b <= Math.min(Math.max(mt, nt), cores); b *= 2) {
@@ -199,16 +206,18 @@ public final class GemmMapper {
             bands.add(Math.max(1, cores / b));
             bands.add(Math.max(1, (int) Math.round(Math.sqrt(cores) * b / 8.0)));
         }
+        List<Candidate> out = new ArrayList<>();
         for (int band : bands) {
             for (boolean nInner : new boolean[] {true, false}) {
                 int limit = nInner ? mt : nt;
                 if (band > limit || band > cores) {
                     continue;
                 }
-                out.accept(layout(hw, op, ml, nl, kl, e, form, band, nInner, "bands of " + band + " tile "
-                    + (nInner ? "rows" : "columns") + ", blocks of " + cores + " tiles"));
+                out.add(new Candidate(band, nInner, "bands of " + band + " tile " + (nInner ? "rows" : "columns")
+                    + ", blocks of " + cores + " tiles"));
             }
         }
+        return out;
     }
 
     /**
@@ -217,7 +226,9 @@ public final class GemmMapper {
      * core busy and neighbouring tiles share operand rows and columns.
      */
     private static Layout layout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
-                                 int band, boolean nInner, String describe) {
+                                 Candidate candidate, boolean dry) {
+        int band = candidate.band();
+        boolean nInner = candidate.nInner();
         int cores = hw.cores();
         int mt = (int) ceilDiv(op.m(), ml);
         int nt = (int) ceilDiv(op.n(), nl);
@@ -249,7 +260,7 @@ public final class GemmMapper {
             blocks.add(new Block(java.util.Arrays.copyOf(items, t), java.util.Arrays.copyOf(rows, t),
                 java.util.Arrays.copyOf(cols, t)));
         }
-        return stage(hw, op, ml, nl, kl, e, form, blocks, describe);
+        return stage(hw, op, ml, nl, kl, e, form, blocks, candidate.describe(), dry);
     }
 
     /**
@@ -301,7 +312,7 @@ public final class GemmMapper {
 
     /** Chooses the stage depth, then walks the stages deciding which pieces load from HBM and which stay pinned. */
     private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
-                                List<Block> blocks, String describe) {
+                                List<Block> blocks, String describe, boolean dry) {
         long capacity = hw.globalBuffer().capacityBytes();
         Pieces pieces = new Pieces(op.batch(), (int) ceilDiv(op.m(), ml), (int) ceilDiv(op.n(), nl), ml, nl, op);
         int[] stamp = new int[pieces.count()];
@@ -351,10 +362,10 @@ public final class GemmMapper {
         boolean[] resident = new boolean[lastUse.length];
         long[] unpinAt = new long[totalStages];
         List<List<Integer>> unpinKeys = new ArrayList<>(java.util.Collections.nCopies(totalStages, null));
-        List<Stage> stages = new ArrayList<>(totalStages);
-        List<List<Work>> cores = new ArrayList<>();
-        for (int i = 0; i < hw.cores(); i++) {
-            cores.add(new ArrayList<>());
+        List<Stage> stages = dry ? null : new ArrayList<>(totalStages);
+        List<List<Work>> cores = dry ? null : new ArrayList<>();
+        for (int i = 0; !dry && i < hw.cores(); i++) {
+            cores.add(new ArrayList<>(blocks.size()));
         }
         long pinned = 0;
         long read = 0;
@@ -386,7 +397,9 @@ public final class GemmMapper {
                         unpinKeys.get(last).add(key);
                     }
                 }
-                stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length));
+                if (!dry) {
+                    stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length));
+                }
                 address += (load + 255) / 256 * 256;
                 read += load;
                 pinned -= unpinAt[s];
@@ -396,7 +409,7 @@ public final class GemmMapper {
                     }
                 }
             }
-            for (int t = 0; t < b.items().length; t++) {
+            for (int t = 0; !dry && t < b.items().length; t++) {
                 int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
                 int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
                 int bBytes = eb == e ? 0 : eb;
@@ -405,7 +418,7 @@ public final class GemmMapper {
                         form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes));
             }
         }
-        return new Layout(describe, globalK, stages, cores, read);
+        return new Layout(describe, globalK, stages, cores, read, totalStages);
     }
 
     static long ceilDiv(long a, long b) {
