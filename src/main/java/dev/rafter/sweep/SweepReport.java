@@ -25,7 +25,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class SweepReport {
     static final String[] METRICS = {"latency_s", "prefill_latency_s", "decode_latency_s", "roofline_s", "energy_j",
-        "static_energy_j", "dynamic_energy_j", "edp_j_s", "pe_util", "hbm_util", "ttft_s", "tpot_mean_s", "tokens_per_s"};
+        "static_energy_j", "dynamic_energy_j", "edp_j_s", "pe_util", "hbm_util", "ttft_s", "tpot_mean_s", "tokens_per_s",
+        "prefill_energy_j", "decode_energy_j"};
 
     private SweepReport() {}
 
@@ -37,7 +38,8 @@ public final class SweepReport {
             s.get("roofline_s").asDouble(), hasEnergy ? e.get("total").asDouble() : Double.NaN,
             hasEnergy ? e.get("static").asDouble() : Double.NaN, hasEnergy ? e.get("dynamic").asDouble() : Double.NaN,
             hasEnergy ? s.get("edp_j_s").asDouble() : Double.NaN, s.get("utilisation").get("pe_array").asDouble(),
-            s.get("utilisation").get("hbm").asDouble(), serving(s, "ttft_s"), tpot(s), serving(s, "tokens_per_s")};
+            s.get("utilisation").get("hbm").asDouble(), serving(s, "ttft_s"), tpot(s), serving(s, "tokens_per_s"),
+            phase(s, "prefill", "energy_j"), phase(s, "decode", "energy_j")};
     }
 
     /** A serving figure of a point, NaN when the run had none (no such phase, or a trace without a batch). */
@@ -52,8 +54,13 @@ public final class SweepReport {
     }
 
     private static double phase(JsonNode s, String phase) {
-        JsonNode p = s.get("phases").get(phase);
-        return p == null ? Double.NaN : p.get("latency_s").asDouble();
+        return phase(s, phase, "latency_s");
+    }
+
+    /** A figure of one phase of a point, NaN when the run had no such phase (or no energy model). */
+    private static double phase(JsonNode s, String phase, String key) {
+        JsonNode v = s.path("phases").path(phase).path(key);
+        return v.isNumber() ? v.asDouble() : Double.NaN;
     }
 
     /** Writes sweep.csv and sweep.png into {@code dir}; messages name {@code out}, where they end up. */

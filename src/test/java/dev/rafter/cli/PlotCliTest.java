@@ -113,6 +113,12 @@ class PlotCliTest {
         assertTrue(log.toString().contains(title), title + " in " + log);
         assertEquals(Files.readString(out.resolve("plots/heatmap-edp.svg")),
             Files.readString(tmp.resolve("again/heatmap-edp.svg")), "the redraw is the sweep's own chart");
+        // and one phase's energy and EDP, from sweep.csv's per-phase columns, as the sweep drew them
+        assertEquals(0, run("plot", out.resolve("sweep.csv").toString(), "--x", "core.local_buffer.capacity_kib",
+            "--y", "clock_mhz", "--metric", "edp", "--phase", "decode", "--out", tmp.resolve("again").toString())
+            .code());
+        assertEquals(Files.readString(out.resolve("plots/heatmap-edp-decode.svg")),
+            Files.readString(tmp.resolve("again/heatmap-edp-decode.svg")), "a phase's EDP redrawn from sweep.csv");
 
         // plots/ taken by a file: the sweep still writes its table, and says why the charts are missing
         Path blocked = tmp.resolve("blocked");
