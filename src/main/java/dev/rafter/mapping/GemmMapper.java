@@ -236,7 +236,7 @@ public final class GemmMapper {
         long[] items = new long[(int) Math.min(total, cores)];
         int[] rows = new int[items.length];
         int[] cols = new int[items.length];
-        List<Block> blocks = new ArrayList<>();
+        List<Block> blocks = new ArrayList<>((int) ceilDiv(total, items.length));
         int t = 0;
         for (long item = 0; item < op.batch(); item++) {
             int outerTiles = nInner ? mt : nt;
