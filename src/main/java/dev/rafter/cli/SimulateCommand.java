@@ -239,16 +239,21 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         @Override
         public void slice(dev.rafter.sim.trace.Track track, dev.rafter.sim.trace.SliceKind kind, long opId,
                           long startPs, long endPs, long amount) {
-            if (opId >= from && opId <= to) {
+            if (wants(opId)) {
                 inner.slice(track, kind, opId, startPs, endPs, amount);
             }
         }
 
         @Override
         public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
-            if (op.id() >= from && op.id() <= to) {
+            if (wants(op.id())) {
                 inner.operator(op, startPs, endPs);
             }
+        }
+
+        @Override
+        public boolean wants(long opId) {
+            return opId >= from && opId <= to;
         }
 
         @Override

@@ -59,6 +59,7 @@ public final class Simulation {
     private static final int REPLAY_ENTRIES = 100_000;
     /** Slices one operator's recording may hold, and all recordings together (about 40 bytes each). */
     private static final int RECORDING_SLICES = 1_000_000;
+    private int recordingSlices = RECORDING_SLICES;
     private static final long RECORDED_SLICES = 4_000_000;
 
     /** Programs kept for reuse, counted in tiles plus stages (about 50 bytes each), so memory stays bounded. */
@@ -86,6 +87,12 @@ public final class Simulation {
      */
     public Simulation reuse(boolean on) {
         this.reuse = on;
+        return this;
+    }
+
+    /** The most slices one operator's recording keeps (tests lower it). */
+    Simulation recordingLimit(int slices) {
+        this.recordingSlices = slices;
         return this;
     }
 
@@ -117,7 +124,7 @@ public final class Simulation {
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
         List<Track> tracks = Device.tracks(hw);
         RunStats stats = new RunStats(tracks);
-        SliceRecorder recorder = events == null ? null : new SliceRecorder(events, RECORDING_SLICES);
+        SliceRecorder recorder = events == null ? null : new SliceRecorder(events, recordingSlices);
         TraceSink sink = events == null ? stats : new TeeSink(List.of(stats, recorder));
         Kernel kernel = new Kernel();
         Device[] device = new Device[1];
@@ -155,10 +162,12 @@ public final class Simulation {
         count[0]++;
         Operator.Shape shape = op.shape();
         Replay twin = reuse ? replays.get(shape) : null;
-        if (twin != null && (recorder == null || twin.slices() != null)) {
+        // A twin whose slices were too many to keep serves only where no slice of this operator is wanted.
+        boolean slicesWanted = recorder != null && recorder.wants(op.id());
+        if (twin != null && (!slicesWanted || twin.slices() != null)) {
             reused++;
             stats.replay(op.id(), twin.totalDelta(), twin.own());
-            if (recorder != null) {
+            if (slicesWanted) {
                 recorder.replay(twin.slices(), op.id(), start);
             }
             scheduler.schedule(twin.durationPs(), () -> {

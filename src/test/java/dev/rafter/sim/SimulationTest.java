@@ -199,4 +199,41 @@ class SimulationTest {
         assertTrue(together.get(1).sums().macs < together.get(0).sums().macs, "causal skips masked blocks");
         assertTrue(together.get(2).sums().hbmReadBytes < together.get(1).sums().hbmReadBytes, "fp8 K and V");
     }
+    @Test
+    void anOperatorWithTooManySlicesToKeepIsReusedOnlyWhereItsSlicesAreNotWanted() {
+        HardwareSpec hw = a100();
+        Operator[] ops = new Operator[3];
+        for (int i = 0; i < 3; i++) {
+            ops[i] = Operator.gemm(i, "g" + i, Phase.PREFILL, 0, 0, 1, 512, 512, 512, DataType.FP16);
+        }
+        // Slices wanted for op 2 only (as --events-ops 2:2); recordings cut at 10 slices, so op 0's is dropped:
+        // op 1 is reused without slices, op 2 must be simulated again to have its own.
+        List<String> reusedRun = new ArrayList<>();
+        List<String> fullRun = new ArrayList<>();
+        Simulation.Result r = new Simulation(hw).recordingLimit(10).run(OperatorSource.of(ops), window(reusedRun, 2),
+            x -> { });
+        Simulation.Result full = new Simulation(hw).reuse(false).run(OperatorSource.of(ops), window(fullRun, 2),
+            x -> { });
+        assertEquals(1, r.reusedOperators());
+        assertEquals(full.endPs(), r.endPs());
+        assertTrue(fullRun.size() > 10, "op 2 has more slices than a recording keeps: " + fullRun.size());
+        assertEquals(fullRun, reusedRun);
+    }
+
+    /** A sink that keeps the slices of operator {@code only}, as text, and wants no others. */
+    private static dev.rafter.sim.trace.TraceSink window(List<String> out, long only) {
+        return new dev.rafter.sim.trace.TraceSink() {
+            @Override
+            public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
+                if (opId == only) {
+                    out.add(track.name() + " " + kind + " " + startPs + " " + endPs + " " + amount);
+                }
+            }
+
+            @Override
+            public boolean wants(long opId) {
+                return opId == only;
+            }
+        };
+    }
 }

@@ -109,6 +109,11 @@ public final class SliceRecorder implements TraceSink {
     }
 
     @Override
+    public boolean wants(long opId) {
+        return target.wants(opId);
+    }
+
+    @Override
     public void close() {
         target.close();
     }

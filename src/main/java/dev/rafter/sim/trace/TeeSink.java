@@ -25,6 +25,16 @@ public final class TeeSink implements TraceSink {
     }
 
     @Override
+    public boolean wants(long opId) {
+        for (TraceSink s : sinks) {
+            if (s.wants(opId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
     public void close() {
         for (TraceSink s : sinks) {
             s.close();

@@ -13,6 +13,14 @@ public interface TraceSink {
      */
     default void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {}
 
+    /**
+     * Whether the slices of operator {@code opId} are wanted at all (a sink tracing a window of operators wants
+     * only those): the simulation may then reuse an operator without having its slices to re-emit.
+     */
+    default boolean wants(long opId) {
+        return true;
+    }
+
     /** Flushes and closes; called once after the run. */
     default void close() {}
 }
