@@ -18,20 +18,39 @@ public final class Main implements Runnable {
     public static final String VERSION = "rafter 0.1.0";
 
     /**
-     * The version and the build that runs: the hash of the jar (so a rebuilt Rafter counts as another version for
-     * sweep resume), or "classes" when run from compiled classes (tests).
+     * The version and the build that runs: a hash of Rafter's own classes in the jar (names, CRCs and sizes of the
+     * entries under {@code dev/rafter/}, the Spark engine's excepted), so a rebuilt Rafter counts as another
+     * version for sweep resume while the core jar and the rafter-spark jar, which carry the same classes, count
+     * as one; "classes" when run from compiled classes (tests).
      */
     public static String build() {
         try {
             java.nio.file.Path code = java.nio.file.Path.of(Main.class.getProtectionDomain().getCodeSource()
                 .getLocation().toURI());
             if (java.nio.file.Files.isRegularFile(code)) {
-                return VERSION + " " + dev.rafter.sweep.SweepKey.sha256(code).substring(0, 16);
+                return buildOf(code);
             }
-        } catch (java.net.URISyntaxException | RuntimeException e) {
+        } catch (java.net.URISyntaxException | java.io.IOException | RuntimeException e) {
             // an unknown build: the version alone
         }
         return VERSION + " classes";
+    }
+
+    /** The build of the jar at {@code jar} (see {@link #build}). */
+    static String buildOf(java.nio.file.Path jar) throws java.io.IOException {
+        return VERSION + " " + dev.rafter.sweep.SweepKey.sha256(classes(jar)).substring(0, 16);
+    }
+
+    private static String classes(java.nio.file.Path jar) throws java.io.IOException {
+        java.util.TreeMap<String, String> entries = new java.util.TreeMap<>();
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            zip.stream().filter(e -> e.getName().startsWith("dev/rafter/") && !e.getName().startsWith(
+                "dev/rafter/spark/") && !e.isDirectory()).forEach(e -> entries.put(e.getName(), e.getCrc() + ":"
+                + e.getSize()));
+        }
+        StringBuilder b = new StringBuilder();
+        entries.forEach((name, crc) -> b.append(name).append(' ').append(crc).append('\n'));
+        return b.toString();
     }
 
     @Override
