@@ -931,7 +931,7 @@ final class KinetoImporter implements TraceImporter {
                     + " given its most common one, " + DataType.values()[commonDtype].key());
             }
             if (approximate > 0) {
-                notes.add(approximate + " unary, copy, gather and reduction ops run as Rafter's binary elementwise"
+                notes.add(approximate + " gather and reduction ops run as Rafter's binary elementwise"
                     + " kind (2 reads + 1 write per element): their memory traffic is overstated by up to 1.5x");
             }
             if (gpuActivity && enclosingOps > 0) {

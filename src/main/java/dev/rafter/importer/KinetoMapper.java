@@ -37,14 +37,14 @@ import java.util.Set;
  *       tensor.</li>
  *   <li><b>Activations</b>: {@code gelu}, {@code silu} (elements of the input); custom {@code silu_and_mul} /
  *       {@code gelu_and_mul} (half of the input's elements: the gate half).</li>
- *   <li><b>Elementwise</b> (Rafter's one pointwise kind: two inputs and one output per element): binary and ternary
- *       arithmetic and comparisons (elements of the broadcast result); unary math, copies and casts
- *       ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_}), gathers ({@code index_select},
- *       {@code embedding}, {@code gather}: elements of the result), concatenation ({@code cat}, {@code stack}:
- *       elements of the result; the trace records no dtype for a tensor list, so the importer gives these the
- *       trace's most common dtype and says so) and reductions ({@code sum}, {@code mean},
- *       {@code max}, ...: elements of the input). Rafter has no unary, gather or reduction kind yet, so these run
- *       as the binary kind and their memory traffic is overstated by up to 1.5x: they are flagged
+ *   <li><b>Elementwise</b>: binary and ternary arithmetic and comparisons as {@code elementwise} (two inputs, one
+ *       output per element of the broadcast result); unary math, and binary ops with one tensor operand (a scalar
+ *       other), as {@code unary}; copies and casts ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_})
+ *       as {@code copy}. Gathers ({@code index_select}, {@code embedding}, {@code gather}: elements of the
+ *       result), concatenation ({@code cat}, {@code stack}: elements of the result; the trace records no dtype for
+ *       a tensor list, so the importer gives these the trace's most common dtype and says so) and reductions
+ *       ({@code sum}, {@code mean}, {@code max}, ...: elements of the input) have no kind of their own yet and
+ *       run as {@code elementwise}, their memory traffic overstated by up to 1.5x: they are flagged
  *       {@link Result#approximate} and counted in a coverage note.</li>
  *   <li><b>Collectives</b> ({@code record_param_comms}, {@code nccl:*}, {@code c10d::*}): {@code Collective name},
  *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}: all-reduce, all-gather (its
@@ -87,7 +87,7 @@ final class KinetoMapper {
         boolean rows;
         DataType dataType;
         String detail;
-        /** Run as the binary elementwise kind although it is unary, a gather or a reduction. */
+        /** Run as the binary elementwise kind although it is a gather or a reduction. */
         boolean approximate;
         /**
          * The trace does not record the dtype (a tensor list's elements: {@code Input type} says only
@@ -309,9 +309,9 @@ final class KinetoMapper {
                 case SILU -> activation(a, OpKind.SILU, false);
                 case GELU_AND_MUL -> activation(a, OpKind.GELU, true);
                 case SILU_AND_MUL -> activation(a, OpKind.SILU, true);
-                case BINARY -> pointwise(a, false);
-                case POINTWISE -> pointwise(a, true);
-                case COPY, REDUCTION -> firstTensor(a);
+                case BINARY, POINTWISE -> pointwise(a);
+                case COPY -> firstTensor(a, OpKind.COPY, false);
+                case REDUCTION -> firstTensor(a, OpKind.ELEMENTWISE, true);
                 case INDEX_SELECT -> indexSelect(a);
                 case EMBEDDING -> embedding(a);
                 case GATHER -> gather(a);
@@ -738,28 +738,33 @@ final class KinetoMapper {
         }
     }
 
-    /** Elements of the broadcast result of all tensor arguments. */
-    private void pointwise(KinetoArgs a, boolean unary) {
+    /**
+     * Elements of the broadcast result of all tensor arguments: the unary kind when one tensor is read (unary math,
+     * or a binary op with a scalar operand), else the binary elementwise kind.
+     */
+    private void pointwise(KinetoArgs a) {
         long[] out = null;
+        int tensors = 0;
         for (int i = 0; i < a.dims.size(); i++) {
             long[] t = tensor(a, i);
             if (t != null) {
+                tensors++;
                 out = out == null ? t : broadcast(out, t);
             }
         }
         if (out == null) {
             throw new NotUnderstood("no tensor argument");
         }
-        setElements(numel(out), OpKind.ELEMENTWISE, firstModelledDtype(a));
-        r.approximate = unary;
+        setElements(numel(out), tensors == 1 ? OpKind.UNARY : OpKind.ELEMENTWISE, firstModelledDtype(a));
     }
 
-    private void firstTensor(KinetoArgs a) {
+    /** The elements of the first tensor argument, as {@code kind} ({@code approximate}: a kind that is not its own). */
+    private void firstTensor(KinetoArgs a, OpKind kind, boolean approximate) {
         for (int i = 0; i < a.dims.size(); i++) {
             long[] t = tensor(a, i);
             if (t != null) {
-                setElements(numel(t), OpKind.ELEMENTWISE, dtypeOf(a, i));
-                r.approximate = true;
+                setElements(numel(t), kind, dtypeOf(a, i));
+                r.approximate = approximate;
                 return;
             }
         }

@@ -23,7 +23,8 @@ import java.util.List;
  *       registers). Off chip 2 reads + 1 write: PyTorch's {@code vectorized_layer_norm_kernel} (layer_norm_kernel.cu)
  *       makes a Welford statistics pass, then a normalise pass that re-reads the row. 1 rsqrt per row.</li>
  *   <li><b>rmsnorm</b>: as layernorm (sum-of-squares pass, then a scale pass), 1 rsqrt per row.</li>
- *   <li><b>gelu, silu, elementwise</b>: 1 pass (read, compute, write: PyTorch's vectorized elementwise kernels).</li>
+ *   <li><b>gelu, silu, elementwise, unary, copy</b>: 1 pass (read, compute, write: PyTorch's vectorized
+ *       elementwise kernels).</li>
  * </ul>
  * FLOPs of the passes add up to {@link #flopsPerElement()}, except where a kernel recomputes (softmax off chip
  * recomputes the subtract and exp in its last pass: 7 executed FLOPs against the 5 counted minimum).
@@ -44,6 +45,11 @@ public enum OpKind {
     SILU(4, 1, 1, 2, 0),
     /** Binary elementwise (residual add, gate multiply, expert combine): 1 FLOP, two inputs, one output. */
     ELEMENTWISE(1, 2, 1, 0, 0),
+    /** Unary elementwise (neg, exp, rsqrt, relu, a scalar operand's add or multiply): 1 FLOP, one input, one output
+     * (transcendentals counted as one FLOP, as the roofline counts them elsewhere). */
+    UNARY(1, 1, 1, 0, 0),
+    /** A copy (clone, contiguous, a cast, a fill): no FLOPs, one input, one output. */
+    COPY(0, 1, 1, 0, 0),
     /** Attention (QK^T, softmax, context) in one trace row, run unfused: the scores go through memory (the
      * traces captured elsewhere, and the study's model); see Operator#flops. */
     ATTENTION(0, 0, 0, 0, 0),

@@ -16,6 +16,7 @@ import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
@@ -235,5 +236,17 @@ class SimulationTest {
                 return opId == only;
             }
         };
+    }
+    @Test
+    void unaryAndCopyOperatorsReadOneOperandAndWriteOne() {
+        HardwareSpec hw = a100();
+        long n = 1L << 22;
+        for (OpKind kind : new OpKind[] {OpKind.UNARY, OpKind.COPY, OpKind.ELEMENTWISE}) {
+            Simulation.OpResult r = one(hw, Operator.vector(0, "v", kind, Phase.DECODE, 0, 0, n, DataType.FP16));
+            long inputs = kind == OpKind.ELEMENTWISE ? 2 : 1;
+            assertEquals(inputs * n * 2, r.sums().hbmReadBytes, kind.key());
+            assertEquals(n * 2, r.sums().hbmWriteBytes, kind.key());
+            assertEquals(kind == OpKind.COPY ? 0 : n, r.sums().vectorFlops, kind.key());
+        }
     }
 }

@@ -193,11 +193,12 @@ public final class BankedChannel implements MemoryChannel {
 
     /**
      * The state a kernel finds: every bank precharged and no command timing pending (the launch gap between
-     * kernels is far longer than any of them), the write queue empty, and no refresh owed: controllers pull
-     * refreshes into idle time (JEDEC lets up to 8 be issued early; Stuecheli et al., "Elastic Refresh", MICRO
-     * 2010; the launch gap, over 1 us, holds several tRFC), so the next falls due one tREFI after the kernel's
-     * start plus this channel's stagger. A kernel's timing is then independent of when it starts, which exact
-     * reuse relies on.
+     * kernels is far longer than any of them), the write queue empty, and refresh in its steady state: the channels
+     * refresh every tREFI, staggered over one tREFI, so a kernel meets the same share of refreshes wherever it
+     * starts; each kernel is given the phase of one that starts at a staggered channel's tREFI boundary (the next
+     * refresh due this channel's stagger after the start, the previous one tREFI earlier and, when that was less
+     * than tRFC ago, still blocking the banks). A kernel's timing is then independent of when it starts, which
+     * exact reuse relies on, and on average it pays what an absolute refresh schedule would make it pay.
      */
     @Override
     public void settle() {
@@ -228,9 +229,12 @@ public final class BankedChannel implements MemoryChannel {
         lastWriteDataEnd = NEVER;
         lastWriteGroup = -1;
         dataEnd = settledAt;
-        nextRefresh = settledAt + refi + refreshOffsetPs;
-        quiet = false;
-        quietFrom = 0;
+        // The refresh phase of a channel that has refreshed every tREFI forever: due this channel's stagger after
+        // now, the previous one tREFI before that, possibly still blocking the banks.
+        nextRefresh = settledAt + refreshOffsetPs;
+        long previous = nextRefresh - refi;
+        quiet = previous + rfc > settledAt;
+        quietFrom = quiet ? previous + rfc : 0;
     }
 
     /** First refresh of channel {@code index} of {@code channels}: spread over one tREFI (controllers stagger). */
