@@ -294,31 +294,26 @@ final class ChakraOps {
 
     /**
      * Binary elementwise (add, mul, threshold_backward, ...) with two tensor operands: elements of the broadcast
-     * result. With a scalar operand (a Python number or a one-element tensor, which PyTorch passes to the kernel as
-     * a scalar) the op reads one tensor: Rafter has no unary elementwise kind (its elementwise kind reads two
-     * operands), so it is not mapped.
+     * result. With a scalar operand (a Python number, or a one-element tensor, which PyTorch passes to the kernel
+     * as a scalar) the op reads one tensor: the unary kind, over the tensor's elements.
      */
     private static Operator binary(String name, Io io, String[] unsimulated) {
         List<String> types = topLevel(io.inTypes());
-        if (types == null || types.size() < 2 || !isTensor(types.get(0)) || !isTensor(types.get(1))) {
+        if (types == null || types.isEmpty() || !isTensor(types.get(0))) {
             return NONE;
         }
         long[] a = shape(io, 0);
-        long[] b = shape(io, 1);
-        if (a == null || b == null) {
-            return NONE;
-        }
-        DataType dt = dtype(io, 0, unsimulated);
-        if (dt == null) {
+        if (a == null) {
             return NONE;
         }
         long na = product(a, 0, a.length);
-        long nb = product(b, 0, b.length);
-        if (Math.min(na, nb) <= 1) {
+        long[] b = types.size() >= 2 && isTensor(types.get(1)) ? shape(io, 1) : null;
+        long nb = b == null ? 1 : product(b, 0, b.length);
+        DataType dt = dtype(io, nb > na ? 1 : 0, unsimulated); // the larger operand's: the data that moves
+        if (dt == null || Math.max(na, nb) <= 1) {
             return NONE;
         }
-        long elements = Math.max(na, nb);
-        return elements(name, OpKind.ELEMENTWISE, elements, dt);
+        return elements(name, Math.min(na, nb) <= 1 ? OpKind.UNARY : OpKind.ELEMENTWISE, Math.max(na, nb), dt);
     }
 
     // ---------------------------------------------------------------- builders

@@ -70,17 +70,22 @@ class ChakraImporterTest {
         // its backward: mm grad_output [32, 1000] x W [1000, 2048]; mm grad^T [1000, 32] x x [32, 2048]
         assertGemm(OPS.get(123), "aten::mm", 1, 32, 2048, 1000);
         assertGemm(OPS.get(124), "aten::mm", 1, 1000, 2048, 32);
+        // DDP's gradient scaling: fc weight grad [1000, 2048] times a scalar, one tensor read: unary
+        Operator scale = OPS.get(126).op();
+        assertEquals("aten::mul", scale.name());
+        assertEquals(OpKind.UNARY, scale.kind());
+        assertEquals(1000L * 2048, scale.elements());
         // gradient all-reduce: comm_size 8196000 bytes of float
-        Operator ar = OPS.get(125).op();
+        Operator ar = OPS.get(127).op();
         assertEquals(OpKind.ALL_REDUCE, ar.kind());
         assertEquals(8196000 / 4, ar.elements());
         assertEquals(2, ar.n());
-        Operator tb = OPS.get(126).op();
+        Operator tb = OPS.get(128).op();
         assertEquals(OpKind.ELEMENTWISE, tb.kind());
         assertEquals(32L * 2048 * 7 * 7, tb.elements());
         // convolution_backward of the last 1x1 conv 512 -> 2048 on 7x7: grad input and grad weight (batch 2)
-        assertGemm(OPS.get(127), "aten::convolution_backward", 2, 32 * 49, 2048, 512);
-        assertEquals(1.705e-3, OPS.get(127).measuredS(), 1e-12);
+        assertGemm(OPS.get(131), "aten::convolution_backward", 2, 32 * 49, 2048, 512);
+        assertEquals(1.705e-3, OPS.get(131).measuredS(), 1e-12);
     }
 
     @Test
@@ -90,7 +95,9 @@ class ChakraImporterTest {
         long bn = OPS.stream().filter(o -> o.op().name().equals("aten::batch_norm")).count();
         // ResNet-50 has 53 convolutions; each conv2d is 2 to 4 host nodes (op(0), op(1), ...) and 1 to 6 kernels
         assertEquals(List.of(53L, 53L, 53L), List.of(conv, convBackward, bn));
-        assertEquals(248, coverage.mapped());
+        // 248 operators of their own kind, and 161 scalar multiplies (gradient scaling) as unary
+        assertEquals(248 + 161, coverage.mapped());
+        assertEquals(161, OPS.stream().filter(o -> o.op().kind() == OpKind.UNARY).count());
         assertEquals(OPS.size(), coverage.mapped());
         // every one of the 3,664 nodes: operators, kernels folded into them, or unmapped by name
         assertTrue(coverage.notes().get(1).startsWith("308 further kernels"), coverage.notes().get(1));
@@ -100,7 +107,8 @@ class ChakraImporterTest {
         assertArrayEquals(new long[] {53, 33_646_000}, coverage.unmapped().get("aten::cudnn_batch_norm_backward"));
         assertArrayEquals(new long[] {53, 86_000}, coverage.unmapped().get("aten::add_ (long int)"));
         assertEquals(0.329543, coverage.totalMeasuredS(), 1e-9);
-        assertEquals(0.270551, coverage.mappedMeasuredS(), 1e-9);
+        // the 161 scalar multiplies add their kernels: 1.109 ms
+        assertEquals(0.270551 + 0.001109, coverage.mappedMeasuredS(), 1e-9);
         double measured = OPS.stream().mapToDouble(o -> Double.isNaN(o.measuredS()) ? 0 : o.measuredS()).sum();
         assertEquals(coverage.mappedMeasuredS(), measured, 1e-9);
         // the stem conv: implicit-GEMM kernel plus its helper kernel, summed
