@@ -69,6 +69,10 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     @Option(names = "--resume", description = "reuse the points already in DIR/points")
     boolean resume;
 
+    @Option(names = "--no-reuse", description = "simulate every operator of every point, even one identical to an"
+        + " operator that already ran (by default its result is reused: exact, the outputs are the same)")
+    boolean noReuse;
+
     @Option(names = "--allow-overcommit",
         description = "run workload points even when they do not fit memory.capacity_gib per device")
     boolean allowOvercommit;
@@ -129,7 +133,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 return w == null ? 0 : w.run().batch();
             }
         };
-        return new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion);
+        return new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion)
+            .reuse(!noReuse);
     }
 
     /**
@@ -156,6 +161,9 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         }
         if (allowOvercommit) {
             args.add("--allow-overcommit");
+        }
+        if (noReuse) {
+            args.add("--no-reuse");
         }
         return SweepDescription.of(args, List.of(hardware.hardware, input), includedFiles(plan), sweep.settings(),
             sweep.rafterVersion());

@@ -34,6 +34,7 @@ public final class Sweep {
     private final Operators source;
     private final String settings;
     private final String rafterVersion;
+    private boolean reuse = true;
     private final Map<String, Integer> rerun = new java.util.TreeMap<>();
 
     /**
@@ -75,6 +76,12 @@ public final class Sweep {
         this.plan = plan;
         this.source = source;
         this.rafterVersion = rafterVersion;
+    }
+
+    /** Whether points reuse identical operators (default; {@code --no-reuse} turns it off: the same results). */
+    public Sweep reuse(boolean on) {
+        this.reuse = on;
+        return this;
     }
 
     /** The sweep's settings as recorded in every point: hardware file, fixed {@code --set} values, operators. */
@@ -262,7 +269,8 @@ public final class Sweep {
         HardwareSpec hw = point.hw();
         SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
         SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences());
-        Simulation.Result result = new Simulation(hw).run(source.source(hw, point.workloadSets()), null, report);
+        Simulation.Result result = new Simulation(hw).reuse(reuse).run(source.source(hw, point.workloadSets()), null,
+            report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));
         summary.put("sweep", settings);

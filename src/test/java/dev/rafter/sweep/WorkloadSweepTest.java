@@ -45,4 +45,17 @@ class WorkloadSweepTest {
         var rerun = SweepTest.runWithOutput(changed);
         assertTrue(rerun.out().contains("re-ran 4 trace or workload changed"), rerun.out());
     }
+    @Test
+    void aSweepWithoutReuseGivesTheSameTable() throws Exception {
+        String[] base = {"sweep", "--hardware", "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml",
+            "--vary", "clock_mhz=1000,1400", "--jobs", "2", "--out"};
+        String[] reuse = java.util.Arrays.copyOf(base, base.length + 1);
+        reuse[base.length] = tmp.resolve("reuse").toString();
+        String[] full = java.util.Arrays.copyOf(base, base.length + 2);
+        full[base.length] = tmp.resolve("full").toString();
+        full[base.length + 1] = "--no-reuse";
+        assertEquals(0, dev.rafter.cli.CliTest.run(reuse).code());
+        assertEquals(0, dev.rafter.cli.CliTest.run(full).code());
+        assertEquals(Files.readString(tmp.resolve("reuse/sweep.csv")), Files.readString(tmp.resolve("full/sweep.csv")));
+    }
 }
