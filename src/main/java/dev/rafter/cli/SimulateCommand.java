@@ -56,13 +56,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "measured_s and error to ops.csv and prints the comparison")
     Path measured;
 
-    @Option(names = "--no-reuse", description = "simulate every operator, even one identical to an operator that "
-        + "already ran (by default its result is reused: exact, and the outputs are the same)")
-    boolean noReuse;
-
-    @Option(names = "--allow-overcommit",
-        description = "run a workload even when it does not fit memory.capacity_gib per device")
-    boolean allowOvercommit;
+    @Mixin
+    RunOptions running;
 
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
     boolean tracesMeasuredTimes() {
@@ -80,7 +75,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         }
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
-            SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), allowOvercommit);
+            SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
@@ -120,7 +115,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(!noReuse).run(operators, eventSink, r -> {
+            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).run(operators, eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
                 if (comparison != null) {

@@ -69,13 +69,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     @Option(names = "--resume", description = "reuse the points already in DIR/points")
     boolean resume;
 
-    @Option(names = "--no-reuse", description = "simulate every operator of every point, even one identical to an"
-        + " operator that already ran (by default its result is reused: exact, the outputs are the same)")
-    boolean noReuse;
-
-    @Option(names = "--allow-overcommit",
-        description = "run workload points even when they do not fit memory.capacity_gib per device")
-    boolean allowOvercommit;
+    @Mixin
+    RunOptions running;
 
     /** The outputs of a sweep folder besides points/, in the order they are moved in. */
     static final List<String> OUTPUTS = List.of("sweep.png", "sweep.csv", SweepManifest.FILE);
@@ -119,7 +114,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
             @Override
             public dev.rafter.workload.OperatorSource source(dev.rafter.hw.HardwareSpec hw, List<String> sets) {
-                return SweepCommand.this.source.run(hw, sets, allowOvercommit).operators();
+                return SweepCommand.this.source.run(hw, sets, running.allowOvercommit).operators();
             }
 
             @Override
@@ -134,7 +129,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             }
         };
         return new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion)
-            .reuse(!noReuse);
+            .reuse(running.reuse());
     }
 
     /**
@@ -159,12 +154,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         if (source.decodeSteps != null) {
             args.addAll(List.of("--decode-steps", source.decodeSteps.toString()));
         }
-        if (allowOvercommit) {
-            args.add("--allow-overcommit");
-        }
-        if (noReuse) {
-            args.add("--no-reuse");
-        }
+        args.addAll(running.arguments());
         return SweepDescription.of(args, List.of(hardware.hardware, input), includedFiles(plan), sweep.settings(),
             sweep.rafterVersion());
     }
