@@ -305,8 +305,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));
-        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused; wrote %s%n",
+        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused%s; wrote %s%n",
             r.events(), r.wallS(), r.events() / Math.max(r.wallS(), 1e-9) / 1e6, r.reusedOperators(), r.operators(),
+            r.fastForwardedStages() == 0 ? "" : ", " + r.fastForwardedStages() + " repeating stages fast-forwarded",
             out);
     }
 }

@@ -60,4 +60,11 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
     public long storeBytes(int j, int e) {
         return j == chunks() - 1 ? (long) m * n * (resultBytes == 0 ? e : resultBytes) : 0;
     }
+
+    @Override
+    public boolean repeats(Work earlier, int stages) {
+        return earlier instanceof MatrixTile t && firstStage == t.firstStage + stages && m == t.m && n == t.n
+            && k == t.k && localK == t.localK && chunksPerStage == t.chunksPerStage && arrayM == t.arrayM
+            && arrayN == t.arrayN && fullDepth == t.fullDepth && resultBytes == t.resultBytes && bBytes == t.bBytes;
+    }
 }

@@ -32,4 +32,11 @@ public record VectorTile(int stage, long elements, int inputsPerElement, int out
     public long storeBytes(int j, int e) {
         return elements * outputsPerElement * e;
     }
+
+    @Override
+    public boolean repeats(Work earlier, int stages) {
+        return earlier instanceof VectorTile t && stage == t.stage + stages && elements == t.elements
+            && inputsPerElement == t.inputsPerElement && outputsPerElement == t.outputsPerElement && flops == t.flops
+            && specialFunctions == t.specialFunctions;
+    }
 }

@@ -20,4 +20,7 @@ public sealed interface Work permits MatrixTile, VectorTile {
 
     /** Result bytes stored after chunk {@code j} is computed (0: none). */
     long storeBytes(int j, int elementBytes);
+
+    /** Whether this work is {@code earlier} again, only {@code stages} global-buffer stages later. */
+    boolean repeats(Work earlier, int stages);
 }

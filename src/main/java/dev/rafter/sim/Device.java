@@ -16,6 +16,11 @@ import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.message.LinkTransfer;
 import dev.rafter.sim.message.MemoryAccess;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -135,16 +140,8 @@ public final class Device {
 
     /** Runs one tile program; {@code done} runs when every result is in HBM. */
     public void runProgram(long opId, int elementBytes, TileProgram program, Runnable done) {
-        int[] coresLeft = {cores.length};
-        Runnable finishIfDone = () -> {
-            if (coresLeft[0] == 0 && hbmWritesPending == 0) {
-                coresLeft[0] = -1;
-                for (Core c : cores) {
-                    c.endOperator();
-                }
-                done.run();
-            }
-        };
+        coresLeft = cores.length;
+        programDone = done;
         for (List<Work> work : program.cores()) {
             for (Work w : work) {
                 for (int j = 0; j < w.chunks(); j++) {
@@ -157,14 +154,55 @@ public final class Device {
         globalBuffer.begin(opId, program.stages());
         for (int c = 0; c < cores.length; c++) {
             List<Work> work = c < program.cores().size() ? program.cores().get(c) : List.of();
-            cores[c].begin(opId, elementBytes, work, () -> {
-                coresLeft[0]--;
-                finishIfDone.run();
-            }, () -> {
-                hbmWritesPending--;
-                finishIfDone.run();
-            });
+            cores[c].begin(opId, elementBytes, work, coreDone, writeDone);
         }
+    }
+
+    /** Cores of the running program still computing, and what runs once it is done. */
+    private int coresLeft;
+    private Runnable programDone;
+
+    private void finishIfDone() {
+        if (coresLeft == 0 && hbmWritesPending == 0) {
+            coresLeft = -1;
+            for (Core c : cores) {
+                c.endOperator();
+            }
+            programDone.run();
+        }
+    }
+
+    private final Runnable coreDone = () -> {
+        coresLeft--;
+        finishIfDone();
+    };
+
+    /** Event: a result has reached memory (kind 20 in digests). */
+    private final Runnable writeDone = new WriteDone();
+
+    private final class WriteDone implements Runnable, Periodic {
+        @Override
+        public void run() {
+            hbmWritesPending--;
+            finishIfDone();
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            out.add(20);
+        }
+
+        @Override
+        public void shift(Jump jump) {}
+    }
+
+    /**
+     * The program's remaining-work counters: they do not decide the next repetition (only reaching zero ends the
+     * program, which fast-forwarding never jumps to), so they are counters, advanced like totals.
+     */
+    void counters(Counters counters) {
+        hbmWritesPending = counters.next(hbmWritesPending);
+        coresLeft = (int) counters.next(coresLeft);
     }
 
     /**

@@ -70,7 +70,7 @@ public final class Kernel implements Scheduler {
      */
     static final class Event implements SimEventInterface<Long> {
         private static final long serialVersionUID = 1L;
-        final long time;
+        long time;
         final long key;
         final Runnable action;
 
@@ -99,6 +99,37 @@ public final class Kernel implements Scheduler {
         public long getId() {
             return key & ((1L << 58) - 1);
         }
+    }
+
+    /**
+     * Fast-forwarding: writes every pending event in the order they will run (time, then creation), with its time
+     * from now and its own digest; an event that cannot digest itself makes the digest incomplete.
+     */
+    public void digestPending(dev.rafter.sim.steady.Frame frame, dev.rafter.sim.steady.Digest out) {
+        HeapEventList list = (HeapEventList) simulator.events();
+        Event[] pending = list.modelEvents();
+        if (pending == null) {
+            out.opaque();
+            return;
+        }
+        Arrays.sort(pending, (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.key, b.key));
+        out.add(pending.length);
+        for (Event e : pending) {
+            out.add(e.time - now);
+            if (e.action instanceof dev.rafter.sim.steady.Periodic p) {
+                p.digest(frame, out);
+            } else {
+                out.opaque();
+                return;
+            }
+        }
+    }
+
+    /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
+    public void shift(dev.rafter.sim.steady.Jump jump) {
+        HeapEventList list = (HeapEventList) simulator.events();
+        now += jump.timePs();
+        list.shiftModelEvents(jump);
     }
 
     /** Events executed by the last {@link #run}. */
@@ -291,6 +322,31 @@ public final class Kernel implements Scheduler {
                 events[0] = null;
             }
             return first;
+        }
+
+        /** The model's pending events (DSOL's own far-future end event left out); null if anything else waits. */
+        Event[] modelEvents() {
+            Event[] out = new Event[size];
+            int n = 0;
+            for (int i = 0; i < size; i++) {
+                if (events[i] instanceof Event e) {
+                    out[n++] = e;
+                } else if (times[i] < RUN_LENGTH_PS) {
+                    return null;
+                }
+            }
+            return Arrays.copyOf(out, n);
+        }
+
+        /** Shifts every model event by the same time (the heap's order stays) and lets each move its state. */
+        void shiftModelEvents(dev.rafter.sim.steady.Jump jump) {
+            for (int i = 0; i < size; i++) {
+                if (events[i] instanceof Event e) {
+                    e.time += jump.timePs();
+                    times[i] += jump.timePs();
+                    ((dev.rafter.sim.steady.Periodic) e.action).shift(jump);
+                }
+            }
         }
 
         @Override

@@ -43,10 +43,11 @@ public final class Simulation {
 
     /**
      * What a run produced; {@code events} counts the events simulated, {@code reusedOperators} the operators
-     * taken from an identical one instead of being simulated.
+     * taken from an identical one instead of being simulated, {@code fastForwardedStages} the global-buffer stages
+     * advanced at once where a schedule repeated ({@link FastForward}).
      */
     public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device,
-                         long reusedOperators) {}
+                         long reusedOperators, long fastForwardedStages) {}
 
     /**
      * What a simulated operator left for its twins: its duration, what it added to the run's sums, its own sums,
@@ -71,6 +72,8 @@ public final class Simulation {
     private long cachedItems;
     private long planHbmReadBytes;
     private boolean reuse = true;
+    private boolean fastForward = true;
+    private FastForward forward;
     private final Map<Operator.Shape, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
     private long recordedSlices;
     private long reused;
@@ -87,6 +90,15 @@ public final class Simulation {
      */
     public Simulation reuse(boolean on) {
         this.reuse = on;
+        return this;
+    }
+
+    /**
+     * Whether repeating stretches inside an operator are advanced at once ({@link FastForward}; default on, and off
+     * with {@link #reuse reuse} off: {@code --no-reuse} simulates everything).
+     */
+    Simulation fastForward(boolean on) {
+        this.fastForward = on;
         return this;
     }
 
@@ -134,6 +146,7 @@ public final class Simulation {
         try (OperatorStream ops = new OperatorStream(source)) {
             end = kernel.run(scheduler -> {
                 device[0] = new Device(hw, scheduler, sink, tracks);
+                forward = new FastForward(kernel, device[0], stats);
                 next(ops, device[0], scheduler, stats, sink, recorder, listener, count);
             });
             if (ops.hasNext() || !device[0].waiting().isEmpty()) {
@@ -149,7 +162,7 @@ public final class Simulation {
             throw new InputException("no operators to simulate (check --phase)");
         }
         checkConservation(device[0]);
-        return new Result(end, kernel.events(), wall, stats, count[0], device[0], reused);
+        return new Result(end, kernel.events(), wall, stats, count[0], device[0], reused, forward.skippedStages());
     }
 
     private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
@@ -181,6 +194,9 @@ public final class Simulation {
         }
         device.settle();
         stats.beginOperator(op.id());
+        // Skipped repetitions leave no slices: only an operator none of whose slices are wanted is fast-forwarded.
+        forward.allow(reuse && fastForward && !slicesWanted);
+        long skippedBefore = forward.skippedStages();
         RunStats.Sums before = reuse ? stats.total().copy() : null;
         if (reuse && recorder != null) {
             recorder.arm(op.id(), start);
@@ -195,8 +211,9 @@ public final class Simulation {
                     + "roofline bound " + bound.seconds() + " s: the model is wrong");
             }
             if (reuse) {
+                SliceRecorder.Recording slices = recorder == null ? null : recorder.finish();
                 keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound, mapping.toString(),
-                    recorder == null ? null : recorder.finish()));
+                    forward.skippedStages() == skippedBefore ? slices : null));
             }
             sink.operator(op, start, end);
             listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
@@ -216,7 +233,7 @@ public final class Simulation {
             planHbmReadBytes += p.hbmReadBytes();
             mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
         }
-        runInOrder(device, op.id(), e, programs, 0, finished);
+        runInOrder(device, forward, op.id(), e, programs, 0, finished);
     }
 
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
@@ -231,14 +248,17 @@ public final class Simulation {
         }
     }
 
-    private static void runInOrder(Device device, long opId, int e, List<TileProgram> programs, int i,
-                                   Runnable done) {
+    private static void runInOrder(Device device, FastForward forward, long opId, int e, List<TileProgram> programs,
+                                   int i, Runnable done) {
         if (i == programs.size()) {
             done.run();
             return;
         }
-        device.dispatch(opId, () -> device.runProgram(opId, e, programs.get(i),
-            () -> runInOrder(device, opId, e, programs, i + 1, done)));
+        device.dispatch(opId, () -> {
+            forward.begin(programs.get(i));
+            device.runProgram(opId, e, programs.get(i), () -> runInOrder(device, forward, opId, e, programs, i + 1,
+                done));
+        });
     }
 
     /** Bytes sent equal bytes received on every link and channel. */

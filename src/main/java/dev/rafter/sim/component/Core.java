@@ -9,6 +9,11 @@ import dev.rafter.sim.ClockDomain;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.message.CoreTransfer;
 import dev.rafter.sim.message.MemoryAccess;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import java.util.List;
@@ -25,7 +30,7 @@ import java.util.List;
  * global buffer to HBM. A core whose work is done waits for the rest of the operator (dependency); a core without
  * work in the operator is idle.
  */
-public final class Core {
+public final class Core implements Periodic {
     /** Chunk loads that may be in flight or waiting to compute: double buffering. */
     public static final int PREFETCH = 2;
 
@@ -156,10 +161,7 @@ public final class Core {
             int stage = t.stage(j);
             if (!globalBuffer.isReady(stage)) {
                 waitingForStage = true;
-                globalBuffer.whenReady(stage, () -> {
-                    waitingForStage = false;
-                    advance();
-                });
+                globalBuffer.whenReady(stage, stageReady);
                 return;
             }
             used += bytes;
@@ -174,7 +176,7 @@ public final class Core {
             long arrival = interconnect.reserve(new CoreTransfer.TileLoad(opId, index, operands));
             arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
             if (releasesStage) {
-                scheduler.at(arrival, () -> globalBuffer.release(stage));
+                scheduler.at(arrival, globalBuffer.releaseEvent(stage));
             }
         }
     }
@@ -188,10 +190,7 @@ public final class Core {
         if (arrival > now) {
             if (!wakePending) {
                 wakePending = true;
-                scheduler.at(arrival, () -> {
-                    wakePending = false;
-                    advance();
-                });
+                scheduler.at(arrival, wake);
             }
             return;
         }
@@ -229,14 +228,7 @@ public final class Core {
             computeChunk = 0;
             computeTile++;
         }
-        scheduler.schedule(clock.ps(cycles), () -> {
-            computing = false;
-            used -= freed;
-            if (stored > 0) {
-                store(stored);
-            }
-            advance();
-        });
+        scheduler.schedule(clock.ps(cycles), new ComputeDone(freed, stored));
     }
 
     // Lane shares of the last tile shape: consecutive chunks (and most tiles) have the same shape.
@@ -258,12 +250,163 @@ public final class Core {
         storeBytes += bytes;
         long address = storeAddress;
         storeAddress += (bytes + Hbm.INTERLEAVE_BYTES - 1) / Hbm.INTERLEAVE_BYTES * Hbm.INTERLEAVE_BYTES;
-        interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), () -> {
+        interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), new StoreArrival(bytes, address));
+    }
+
+    // The core's events, as objects that fast-forwarding can read (see Periodic); kinds 10-13 in digests.
+
+    /** A stage this core waits for has arrived. */
+    private final Runnable stageReady = new Event(10) {
+        @Override
+        public void run() {
+            waitingForStage = false;
+            advance();
+        }
+    };
+
+    /** The operands the next computation waits for have arrived. */
+    private final Runnable wake = new Event(11) {
+        @Override
+        public void run() {
+            wakePending = false;
+            advance();
+        }
+    };
+
+    private abstract class Event implements Runnable, Periodic {
+        private final int kind;
+
+        Event(int kind) {
+            this.kind = kind;
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            out.add(kind);
+            out.add(index);
+        }
+
+        @Override
+        public void shift(Jump jump) {}
+    }
+
+    /** A computation has ended: its operands leave the buffer, its result (if any) is stored. */
+    private final class ComputeDone extends Event {
+        private final long freed;
+        private final long stored;
+
+        ComputeDone(long freed, long stored) {
+            super(12);
+            this.freed = freed;
+            this.stored = stored;
+        }
+
+        @Override
+        public void run() {
+            computing = false;
+            used -= freed;
+            if (stored > 0) {
+                store(stored);
+            }
+            advance();
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            super.digest(frame, out);
+            out.add(freed);
+            out.add(stored);
+        }
+    }
+
+    /** A result has crossed the interconnect: it leaves the buffer for memory. */
+    private final class StoreArrival extends Event {
+        private final long bytes;
+        private long address;
+
+        StoreArrival(long bytes, long address) {
+            super(13);
+            this.bytes = bytes;
+            this.address = address;
+        }
+
+        @Override
+        public void run() {
             used -= bytes;
             storesPending--;
             hbm.transfer(new MemoryAccess.ResultWrite(opId, address, bytes), onStoreWritten);
             advance();
-        });
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            super.digest(frame, out);
+            out.add(bytes);
+            out.add(Math.floorMod(address, frame.addressPeriod()));
+        }
+
+        @Override
+        public void shift(Jump jump) {
+            address += jump.storeAddresses()[index];
+        }
+    }
+
+    /**
+     * Everything that decides this core's future: its place in its work (relative to the frame's first work of
+     * the frame's stage), the loads in flight, its flags, buffer use, where its next result goes (modulo the
+     * interleave period) and its current state with how long it has lasted.
+     */
+    @Override
+    public void digest(Frame frame, Digest out) {
+        int base = frame.works()[index];
+        out.add(issueTile - base);
+        out.add(issueChunk);
+        out.add(computeTile - base);
+        out.add(computeChunk);
+        out.add(queued);
+        for (int i = 0; i < queued; i++) {
+            out.add(frame.untilPs(arrivals[(arrivalHead + i) % PREFETCH]));
+        }
+        out.add(wakePending);
+        out.add(computing);
+        out.add(waitingForStage);
+        out.add(announcedDone);
+        out.add(storesPending);
+        out.add(used);
+        out.add(Math.floorMod(storeAddress, frame.addressPeriod()));
+        out.add(state.ordinal());
+        out.add(frame.nowPs() - stateSince);
+    }
+
+    @Override
+    public void shift(Jump jump) {
+        issueTile += jump.works()[index];
+        computeTile += jump.works()[index];
+        for (int i = 0; i < PREFETCH; i++) {
+            arrivals[i] += jump.timePs();
+        }
+        stateSince += jump.timePs();
+        storeAddress += jump.storeAddresses()[index];
+    }
+
+    @Override
+    public void counters(Counters counters) {
+        loadBytes = counters.next(loadBytes);
+        storeBytes = counters.next(storeBytes);
+    }
+
+    /** The work the core computes now or next (fast-forwarding: nothing before it matters any more). */
+    public int computeTile() {
+        return computeTile;
+    }
+
+    /** Where the core's next result goes. */
+    public long storeAddress() {
+        return storeAddress;
+    }
+
+    public int index() {
+        return index;
     }
 
     private boolean finished() {

@@ -2,6 +2,11 @@ package dev.rafter.sim.component;
 
 import dev.rafter.mapping.Stage;
 import dev.rafter.sim.message.MemoryAccess;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,7 +16,7 @@ import java.util.List;
  * capacity, and tells waiting cores when a stage has arrived. Parameters: capacity. Statistics: bytes loaded,
  * peak occupancy.
  */
-public final class GlobalBuffer {
+public final class GlobalBuffer implements Periodic {
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 
@@ -24,10 +29,14 @@ public final class GlobalBuffer {
     private int[] releases;
     private List<List<Runnable>> waiters;
     private int nextLoad;
+    /** The newest stage anyone has waited for. */
+    private int maxWaited;
     private int oldestInUse;
     private long occupied;
     long peakOccupied;
     long bytesLoaded;
+    /** Told each time a stage starts loading (fast-forwarding takes its checkpoints then); null: nobody. */
+    private Runnable onLoad;
 
     public GlobalBuffer(Hbm hbm, long capacity) {
         this.hbm = hbm;
@@ -44,6 +53,7 @@ public final class GlobalBuffer {
             waiters.add(null);
         }
         this.nextLoad = 0;
+        this.maxWaited = -1;
         this.oldestInUse = 0;
         this.occupied = 0;
         loadMore();
@@ -59,8 +69,145 @@ public final class GlobalBuffer {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), () -> arrived(index));
+            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), new Arrival(index));
+            if (onLoad != null) {
+                onLoad.run();
+            }
         }
+    }
+
+    /** Runs {@code listener} each time a stage starts loading (null: none). */
+    public void onLoad(Runnable listener) {
+        this.onLoad = listener;
+    }
+
+    /** Event: a stage's data has arrived from memory. */
+    private final class Arrival implements Runnable, Periodic {
+        private int stage;
+
+        Arrival(int stage) {
+            this.stage = stage;
+        }
+
+        @Override
+        public void run() {
+            arrived(stage);
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            out.add(1);
+            out.add(stage - frame.stage());
+        }
+
+        @Override
+        public void shift(Jump jump) {
+            stage += jump.stages();
+        }
+    }
+
+    /** An event that releases one use of a stage (a core's load from it has arrived). */
+    public Runnable releaseEvent(int stage) {
+        return new Release(stage);
+    }
+
+    private final class Release implements Runnable, Periodic {
+        private int stage;
+
+        Release(int stage) {
+            this.stage = stage;
+        }
+
+        @Override
+        public void run() {
+            release(stage);
+        }
+
+        @Override
+        public void digest(Frame frame, Digest out) {
+            out.add(2);
+            out.add(stage - frame.stage());
+        }
+
+        @Override
+        public void shift(Jump jump) {
+            stage += jump.stages();
+        }
+    }
+
+    /**
+     * The stages from the oldest in use to the newest loaded or waited for: whether each has arrived, its releases
+     * and who waits for it; the occupancy. (The peak occupancy needs nothing: a repeating state repeats it.)
+     */
+    @Override
+    public void digest(Frame frame, Digest out) {
+        int end = windowEnd();
+        out.add(oldestInUse - frame.stage());
+        out.add(nextLoad - frame.stage());
+        out.add(end - frame.stage());
+        out.add(occupied);
+        for (int i = oldestInUse; i < end; i++) {
+            out.add(ready[i]);
+            out.add(releases[i]);
+            List<Runnable> w = waiters.get(i);
+            out.add(w == null ? -1 : w.size());
+            if (w != null) {
+                for (Runnable r : w) {
+                    if (r instanceof Periodic p) {
+                        p.digest(frame, out);
+                    } else {
+                        out.opaque();
+                    }
+                }
+            }
+        }
+    }
+
+    /** One past the newest stage that is loaded or has a waiter. */
+    private int windowEnd() {
+        int end = Math.max(nextLoad, maxWaited + 1);
+        while (end > nextLoad && waiters.get(end - 1) == null) {
+            end--;
+        }
+        return end;
+    }
+
+    /** The oldest stage in use, for fast-forwarding: nothing before it matters any more. */
+    public int oldestInUse() {
+        return oldestInUse;
+    }
+
+    /** The next stage to load. */
+    public int nextLoad() {
+        return nextLoad;
+    }
+
+    /**
+     * Moves the window {@code jump.stages()} stages ahead; the stages skipped count as loaded and released by all
+     * their users.
+     */
+    @Override
+    public void shift(Jump jump) {
+        int d = jump.stages();
+        int end = windowEnd();
+        for (int i = end - 1; i >= oldestInUse; i--) {
+            ready[i + d] = ready[i];
+            releases[i + d] = releases[i];
+            waiters.set(i + d, waiters.get(i));
+        }
+        for (int i = oldestInUse; i < oldestInUse + d; i++) {
+            ready[i] = true;
+            releases[i] = stages.get(i).users();
+            waiters.set(i, null);
+        }
+        oldestInUse += d;
+        nextLoad += d;
+        maxWaited += d;
+    }
+
+    @Override
+    public void counters(Counters counters) {
+        bytesLoaded = counters.next(bytesLoaded);
     }
 
     private void arrived(int stage) {
@@ -84,6 +231,7 @@ public final class GlobalBuffer {
             r.run();
             return;
         }
+        maxWaited = Math.max(maxWaited, stage);
         List<Runnable> w = waiters.get(stage);
         if (w == null) {
             w = new ArrayList<>(4);

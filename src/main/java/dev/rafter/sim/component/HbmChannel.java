@@ -1,6 +1,11 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -10,7 +15,7 @@ import dev.rafter.sim.trace.Track;
  * Port: {@link #access}. Statistics (via the trace): bytes read and written, busy time. Requests queue in arrival
  * order; a request completes its access latency after its data has crossed the channel. The address is ignored.
  */
-public final class HbmChannel implements MemoryChannel {
+public final class HbmChannel implements MemoryChannel, Periodic {
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;
@@ -41,5 +46,21 @@ public final class HbmChannel implements MemoryChannel {
     @Override
     public long bytesMoved() {
         return server.bytes;
+    }
+
+    /** Its whole state is when its queue frees: the address plays no part. */
+    @Override
+    public void digest(Frame frame, Digest out) {
+        server.digest(frame, out);
+    }
+
+    @Override
+    public void shift(Jump jump) {
+        server.shift(jump.timePs());
+    }
+
+    @Override
+    public void counters(Counters counters) {
+        server.counters(counters);
     }
 }

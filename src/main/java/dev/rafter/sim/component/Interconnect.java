@@ -1,6 +1,11 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 import dev.rafter.sim.message.CoreTransfer;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
@@ -13,7 +18,7 @@ import dev.rafter.sim.trace.Track;
  * elapses. Both queue first come, first served, so contention between cores emerges at the shared port.
  * Statistics (via the trace): bytes and busy time per port and at the global buffer.
  */
-public final class Interconnect {
+public final class Interconnect implements Periodic {
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Server global;
@@ -62,6 +67,30 @@ public final class Interconnect {
         }
         sink.slice(portTracks[core], store ? SliceKind.STORE : SliceKind.LOAD, opId, start[0], end, bytes);
         return end + latencyPs;
+    }
+
+    @Override
+    public void digest(Frame frame, Digest out) {
+        global.digest(frame, out);
+        for (Server p : ports) {
+            p.digest(frame, out);
+        }
+    }
+
+    @Override
+    public void shift(Jump jump) {
+        global.shift(jump.timePs());
+        for (Server p : ports) {
+            p.shift(jump.timePs());
+        }
+    }
+
+    @Override
+    public void counters(Counters counters) {
+        global.counters(counters);
+        for (Server p : ports) {
+            p.counters(counters);
+        }
     }
 
     public long globalBytes() {

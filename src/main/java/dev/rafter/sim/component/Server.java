@@ -24,6 +24,19 @@ final class Server {
         return end;
     }
 
+    /** Fast-forwarding: how long until it is free. */
+    void digest(dev.rafter.sim.steady.Frame frame, dev.rafter.sim.steady.Digest out) {
+        out.add(frame.untilPs(freeAt));
+    }
+
+    void shift(long timePs) {
+        freeAt += timePs;
+    }
+
+    void counters(dev.rafter.sim.steady.Counters counters) {
+        bytes = counters.next(bytes);
+    }
+
     /** Keeps the server held until {@code time} (a cut-through partner was slower). */
     void reserveUntil(long time) {
         freeAt = Math.max(freeAt, time);

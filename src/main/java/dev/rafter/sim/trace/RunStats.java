@@ -87,6 +87,27 @@ public final class RunStats implements TraceSink {
             return r;
         }
 
+        /** Visits every sum (fast-forwarding multiplies one repetition's growth). */
+        void counters(dev.rafter.sim.steady.Counters c) {
+            peBusyPs = c.next(peBusyPs);
+            for (int i = 0; i < peStallPs.length; i++) {
+                peStallPs[i] = c.next(peStallPs[i]);
+            }
+            macs = c.next(macs);
+            hbmReadBytes = c.next(hbmReadBytes);
+            hbmWriteBytes = c.next(hbmWriteBytes);
+            hbmBusyPs = c.next(hbmBusyPs);
+            globalBytes = c.next(globalBytes);
+            globalBusyPs = c.next(globalBusyPs);
+            portBytes = c.next(portBytes);
+            portBusyPs = c.next(portBusyPs);
+            coreLoadBytes = c.next(coreLoadBytes);
+            coreStoreBytes = c.next(coreStoreBytes);
+            vectorBusyPs = c.next(vectorBusyPs);
+            vectorFlops = c.next(vectorFlops);
+            linkBytes = c.next(linkBytes);
+        }
+
         /** A copy of these sums. */
         public Sums copy() {
             return combine(new Sums(), 1);
@@ -143,6 +164,12 @@ public final class RunStats implements TraceSink {
         currentOp = opId;
         current = own;
         total = total.combine(totalDelta, 1);
+    }
+
+    /** Visits the run's sums and the running operator's. */
+    public void counters(dev.rafter.sim.steady.Counters c) {
+        total.counters(c);
+        current.counters(c);
     }
 
     public Sums total() {
