@@ -169,6 +169,15 @@ public final class GemmMapper {
      * scored by a dry run of the staging (traffic and stage count, no tiles built) and only the winner is built.
      */
     static Layout bestLayout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
+        LayoutKey key = new LayoutKey(hw.cores(), hw.globalBuffer().capacityBytes(), op.batch(), op.m(), op.n(),
+            op.k(), e, op.operandBType().bytes(), ml, nl, kl, form);
+        Candidate known;
+        synchronized (WINNERS) {
+            known = WINNERS.get(key);
+        }
+        if (known != null) {
+            return layout(hw, op, ml, nl, kl, e, form, known, false);
+        }
         Candidate bestCandidate = null;
         Layout best = null;
         for (Candidate c : candidates(hw, op, ml, nl)) {
@@ -179,8 +188,28 @@ public final class GemmMapper {
                 bestCandidate = c;
             }
         }
+        synchronized (WINNERS) {
+            WINNERS.put(key, bestCandidate);
+        }
         return layout(hw, op, ml, nl, kl, e, form, bestCandidate, false);
     }
+
+    /**
+     * Everything the layout search reads: the device's cores and global buffer, the operator's shape and data
+     * types, the local tile and the form. Clock and bandwidths play no part, so the points of a sweep over them
+     * share one search (bounded: the least recently used winners go first).
+     */
+    private record LayoutKey(int cores, long globalBytes, long batch, long m, long n, long k, int e, int bBytes,
+                             int ml, int nl, int kl, Form form) {}
+
+    private static final int WINNERS_KEPT = 4096;
+    private static final java.util.Map<LayoutKey, Candidate> WINNERS = new java.util.LinkedHashMap<>(64, 0.75f,
+        true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<LayoutKey, Candidate> eldest) {
+            return size() > WINNERS_KEPT;
+        }
+    };
 
     /** A block: a group of output tiles, each (item, tile row, tile column), run together, one per core. */
     private record Block(long[] items, int[] rows, int[] cols) {}

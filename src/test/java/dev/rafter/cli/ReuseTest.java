@@ -48,6 +48,35 @@ class ReuseTest {
         assertSameOutputs(reuse, full);
     }
 
+    @Test
+    void fastForwardWritesTheSameOutputsAsStepByStep() throws Exception {
+        // Three GEMMs that repeat for hundreds of stages on a cut-down study device (simple memory); the event
+        // window asks for the slices of the middle one only, so the other two are fast-forwarded.
+        Path trace = tmp.resolve("gemms.csv");
+        Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
+            + "0,g,gemm,prefill,0,0,1,1024,2048,512,0,fp16,\n"
+            + "1,b,gemm,prefill,0,0,16,256,256,64,0,fp16,\n"
+            + "2,h,gemm,prefill,0,0,1,1000,1000,300,0,fp16,\n");
+        List<String> common = List.of("simulate", "--hardware", "models/hardware/sram-study-45nm.yaml", "--trace",
+            trace.toString(), "--set", "cores=8", "--set", "memory.channels=4", "--set",
+            "core.local_buffer.capacity_kib=16", "--set", "global_buffer.capacity_mib=1", "--events", "both",
+            "--events-ops", "1:1");
+        Path fast = tmp.resolve("fast");
+        Path step = tmp.resolve("step");
+        List<String> a = new java.util.ArrayList<>(common);
+        a.addAll(List.of("--out", fast.toString()));
+        List<String> b = new java.util.ArrayList<>(common);
+        b.addAll(List.of("--out", step.toString(), "--no-reuse"));
+        assertEquals(0, CliTest.run(a.toArray(String[]::new)).code());
+        assertEquals(0, CliTest.run(b.toArray(String[]::new)).code());
+        assertSameOutputs(fast, step);
+        ObjectMapper json = new ObjectMapper();
+        assertTrue(json.readTree(fast.resolve("summary.json").toFile()).path("simulator")
+            .path("stages_fast_forwarded").asLong() > 500);
+        assertEquals(0, json.readTree(step.resolve("summary.json").toFile()).path("simulator")
+            .path("stages_fast_forwarded").asLong());
+    }
+
     private Path simulate(String name, String... hardware) {
         Path out = tmp.resolve(name);
         List<String> args = new java.util.ArrayList<>(List.of("simulate", "--workload", "models/workloads/tiny.yaml",

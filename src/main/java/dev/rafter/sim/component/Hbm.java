@@ -15,14 +15,10 @@ public final class Hbm {
 
     private final MemoryChannel[] channels;
     private final dev.rafter.sim.Scheduler scheduler;
-    private final long[] parts;
-    private final long[] localAddresses;
 
     public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler) {
         this.channels = channels;
         this.scheduler = scheduler;
-        this.parts = new long[channels.length];
-        this.localAddresses = new long[channels.length];
     }
 
     /** Serves a memory access; {@code done} runs once every channel's part has completed. */
@@ -34,20 +30,8 @@ public final class Hbm {
         long rest = bytes % INTERLEAVE_BYTES;
         long firstBlock = address / INTERLEAVE_BYTES;
         int first = (int) (firstBlock % n);
-        int issued = 0;
-        for (int i = 0; i < n; i++) {
-            int c = (first + i) % n;
-            parts[c] = (blocks / n + (i < blocks % n ? 1 : 0)) * INTERLEAVE_BYTES;
-            localAddresses[c] = (firstBlock + i) / n * INTERLEAVE_BYTES + (i == 0 ? address % INTERLEAVE_BYTES : 0);
-        }
-        if (rest > 0) {
-            parts[(int) ((first + blocks) % n)] += rest;
-        }
-        for (long p : parts) {
-            if (p > 0) {
-                issued++;
-            }
-        }
+        // The channels first, first + 1, ... (cyclically) carry the transfer: all of them once it spans n blocks.
+        int issued = (int) Math.min(n, blocks + (rest > 0 ? 1 : 0));
         if (issued == 0) {
             done.run();
             return;
@@ -56,20 +40,24 @@ public final class Hbm {
         // parts they complete later (posted writes): done runs when the last of them has. Where every part's time
         // is known, that one event is done itself (the caller's event object, which fast-forwarding can read).
         int[] remaining = {issued};
-        Runnable part = () -> {
+        Runnable partDone = () -> {
             if (--remaining[0] == 0) {
                 done.run();
             }
         };
         long known = -1;
         int knownParts = 0;
-        for (int c = 0; c < n; c++) {
-            if (parts[c] > 0) {
-                long t = channels[c].serve(access.opId(), localAddresses[c], parts[c], access.write(), part);
-                if (t != MemoryChannel.DEFERRED) {
-                    known = Math.max(known, t);
-                    knownParts++;
-                }
+        // Served in channel order: channels [0, first + issued - n) when the range wraps, then [first, ...).
+        int wrapped = Math.max(0, first + issued - n);
+        for (int k = 0; k < issued; k++) {
+            int c = k < wrapped ? k : first + k - wrapped;
+            int i = c >= first ? c - first : c + n - first; // the channel's place in the transfer
+            long part = (blocks / n + (i < blocks % n ? 1 : 0)) * INTERLEAVE_BYTES + (i == blocks % n ? rest : 0);
+            long local = (firstBlock + i) / n * INTERLEAVE_BYTES + (i == 0 ? address % INTERLEAVE_BYTES : 0);
+            long t = channels[c].serve(access.opId(), local, part, access.write(), partDone);
+            if (t != MemoryChannel.DEFERRED) {
+                known = Math.max(known, t);
+                knownParts++;
             }
         }
         if (knownParts == issued) {
@@ -78,7 +66,7 @@ public final class Hbm {
             int count = knownParts;
             scheduler.at(known, () -> {
                 remaining[0] -= count - 1;
-                part.run();
+                partDone.run();
             });
         }
     }
