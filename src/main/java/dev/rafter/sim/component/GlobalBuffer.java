@@ -69,7 +69,7 @@ public final class GlobalBuffer implements Periodic {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), new Arrival(index));
+            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), new StageEvent(true, index));
             if (onLoad != null) {
                 onLoad.run();
             }
@@ -81,51 +81,33 @@ public final class GlobalBuffer implements Periodic {
         this.onLoad = listener;
     }
 
-    /** Event: a stage's data has arrived from memory. */
-    private final class Arrival implements Runnable, Periodic {
-        private int stage;
-
-        Arrival(int stage) {
-            this.stage = stage;
-        }
-
-        @Override
-        public void run() {
-            arrived(stage);
-        }
-
-        @Override
-        public void digest(Frame frame, Digest out) {
-            out.add(1);
-            out.add(stage - frame.stage());
-        }
-
-        @Override
-        public void shift(Jump jump) {
-            stage += jump.stages();
-        }
-    }
-
     /** An event that releases one use of a stage (a core's load from it has arrived). */
     public Runnable releaseEvent(int stage) {
-        return new Release(stage);
+        return new StageEvent(false, stage);
     }
 
-    private final class Release implements Runnable, Periodic {
+    /** Event: a stage's data has arrived from memory ({@code arrival}), or one of its users releases it. */
+    private final class StageEvent implements Runnable, Periodic {
+        private final boolean arrival;
         private int stage;
 
-        Release(int stage) {
+        StageEvent(boolean arrival, int stage) {
+            this.arrival = arrival;
             this.stage = stage;
         }
 
         @Override
         public void run() {
-            release(stage);
+            if (arrival) {
+                arrived(stage);
+            } else {
+                release(stage);
+            }
         }
 
         @Override
         public void digest(Frame frame, Digest out) {
-            out.add(2);
+            out.add(arrival ? 1 : 2);
             out.add(stage - frame.stage());
         }
 

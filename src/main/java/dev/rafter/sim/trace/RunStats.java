@@ -66,28 +66,29 @@ public final class RunStats implements TraceSink {
 
         /** {@code this + sign * other}, field by field (exact: integer sums). */
         Sums combine(Sums other, int sign) {
+            long[] mine = values();
+            long[] theirs = other.values();
             Sums r = new Sums();
-            r.peBusyPs = peBusyPs + sign * other.peBusyPs;
-            for (int i = 0; i < peStallPs.length; i++) {
-                r.peStallPs[i] = peStallPs[i] + sign * other.peStallPs[i];
-            }
-            r.macs = macs + sign * other.macs;
-            r.hbmReadBytes = hbmReadBytes + sign * other.hbmReadBytes;
-            r.hbmWriteBytes = hbmWriteBytes + sign * other.hbmWriteBytes;
-            r.hbmBusyPs = hbmBusyPs + sign * other.hbmBusyPs;
-            r.globalBytes = globalBytes + sign * other.globalBytes;
-            r.globalBusyPs = globalBusyPs + sign * other.globalBusyPs;
-            r.portBytes = portBytes + sign * other.portBytes;
-            r.portBusyPs = portBusyPs + sign * other.portBusyPs;
-            r.coreLoadBytes = coreLoadBytes + sign * other.coreLoadBytes;
-            r.coreStoreBytes = coreStoreBytes + sign * other.coreStoreBytes;
-            r.vectorBusyPs = vectorBusyPs + sign * other.vectorBusyPs;
-            r.vectorFlops = vectorFlops + sign * other.vectorFlops;
-            r.linkBytes = linkBytes + sign * other.linkBytes;
+            int[] i = {0};
+            r.counters(v -> mine[i[0]] + sign * theirs[i[0]++]);
             return r;
         }
 
-        /** Visits every sum (fast-forwarding multiplies one repetition's growth). */
+        /** The sums in {@link #counters} order. */
+        private long[] values() {
+            long[] out = new long[FIELDS];
+            int[] i = {0};
+            counters(v -> {
+                out[i[0]++] = v;
+                return v;
+            });
+            return out;
+        }
+
+        /** The number of sums: the scalar fields and the stall kinds. */
+        private static final int FIELDS = 14 + SliceKind.values().length;
+
+        /** Visits every sum, the one list of them (combining; fast-forwarding multiplies a repetition's growth). */
         void counters(dev.rafter.sim.steady.Counters c) {
             peBusyPs = c.next(peBusyPs);
             for (int i = 0; i < peStallPs.length; i++) {
