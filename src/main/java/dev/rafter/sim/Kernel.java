@@ -112,7 +112,7 @@ public final class Kernel implements Scheduler {
             out.opaque();
             return;
         }
-        Arrays.sort(pending, (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.key, b.key));
+        sortByTimeAndKey(pending);
         out.add(pending.length);
         for (Event e : pending) {
             out.add(e.time - now);
@@ -123,6 +123,42 @@ public final class Kernel implements Scheduler {
                 return;
             }
         }
+    }
+
+    /**
+     * Sorts events into the order they run: by time (a primitive sort of time and position packed in one long,
+     * where the times fit), then by creation within equal times.
+     */
+    private void sortByTimeAndKey(Event[] pending) {
+        int n = pending.length;
+        long span = 0;
+        for (Event e : pending) {
+            span = Math.max(span, e.time - now);
+        }
+        if (n >= (1 << 20) || span >= (1L << 42)) {
+            Arrays.sort(pending, (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.key, b.key));
+            return;
+        }
+        long[] packed = new long[n];
+        for (int i = 0; i < n; i++) {
+            packed[i] = (pending[i].time - now) << 20 | i;
+        }
+        Arrays.sort(packed);
+        Event[] sorted = new Event[n];
+        for (int i = 0; i < n; i++) {
+            sorted[i] = pending[(int) (packed[i] & ((1 << 20) - 1))];
+        }
+        // Equal times: by creation (insertion sort; such runs are short).
+        for (int i = 1; i < n; i++) {
+            Event e = sorted[i];
+            int j = i - 1;
+            while (j >= 0 && sorted[j].time == e.time && sorted[j].key > e.key) {
+                sorted[j + 1] = sorted[j];
+                j--;
+            }
+            sorted[j + 1] = e;
+        }
+        System.arraycopy(sorted, 0, pending, 0, n);
     }
 
     /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
