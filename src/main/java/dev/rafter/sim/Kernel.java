@@ -15,9 +15,10 @@ import org.djutils.logger.CategoryLogger;
 /**
  * The only class that touches DSOL (4.3.2, pinned in the pom). It runs one replication synchronously on the
  * caller's thread, rethrows the first model exception, and never hangs: the run ends when the model's own events
- * are drained. Two measured speed-ups from reference/dsol.md: a binary-heap event list with primitive keys (DSOL's
- * exact ordering: time, then priority, then creation id) and a {@code scheduleEvent} that skips the eager trace
- * string DSOL builds for every event.
+ * are drained. Speed-ups measured from reference/dsol.md: the model's events wait in a binary heap over primitive
+ * arrays (time, key, action: no event object per event) in DSOL's exact order (time, then priority, then creation
+ * id), beside DSOL's own list for its own events; and a {@code scheduleEvent} that skips the eager trace string
+ * DSOL builds for every event.
  */
 public final class Kernel implements Scheduler {
     /** DSOL's NORMAL_PRIORITY; 0 and 11 are reserved for end-of-run and warm-up. */
@@ -61,62 +62,25 @@ public final class Kernel implements Scheduler {
                 + RUN_LENGTH_PS / 1_000_000_000_000_000L + " ks), the most the simulator represents: a clock_mhz or"
                 + " bandwidth far too low for the work");
         }
-        simulator.add(new Event(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action));
+        model.add(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action);
     }
 
     /**
-     * A model event: a DSOL event with primitive time and key, whose id comes from this kernel's own counter (so
-     * two runs in one JVM order equal-time events identically) and whose execution is a plain call.
-     */
-    static final class Event implements SimEventInterface<Long> {
-        private static final long serialVersionUID = 1L;
-        long time;
-        final long key;
-        final Runnable action;
-
-        Event(long time, long key, Runnable action) {
-            this.time = time;
-            this.key = key;
-            this.action = action;
-        }
-
-        @Override
-        public void execute() {
-            action.run();
-        }
-
-        @Override
-        public Long getAbsoluteExecutionTime() {
-            return time;
-        }
-
-        @Override
-        public short getPriority() {
-            return PRIORITY;
-        }
-
-        @Override
-        public long getId() {
-            return key & ((1L << 58) - 1);
-        }
-    }
-
-    /**
-     * Fast-forwarding: writes every pending event in the order they will run (time, then creation), with its time
-     * from now and its own digest; an event that cannot digest itself makes the digest incomplete.
+     * Fast-forwarding: writes every pending model event in the order they will run (time, then creation), with its
+     * time from now and its own digest; an event that cannot digest itself, or a pending event of DSOL's own before
+     * the end of the run, makes the digest incomplete.
      */
     public void digestPending(dev.rafter.sim.steady.Frame frame, dev.rafter.sim.steady.Digest out) {
-        HeapEventList list = (HeapEventList) simulator.events();
-        Event[] pending = list.modelEvents();
-        if (pending == null) {
+        SimEventInterface<Long> foreign = simulator.events().isEmpty() ? null : simulator.events().first();
+        if (foreign != null && foreign.getAbsoluteExecutionTime() < RUN_LENGTH_PS) {
             out.opaque();
             return;
         }
-        sortByTimeAndKey(pending);
-        out.add(pending.length);
-        for (Event e : pending) {
-            out.add(e.time - now);
-            if (e.action instanceof dev.rafter.sim.steady.Periodic p) {
+        int[] order = model.inRunOrder(now);
+        out.add(order.length);
+        for (int i : order) {
+            out.add(model.times[i] - now);
+            if (model.actions[i] instanceof dev.rafter.sim.steady.Periodic p) {
                 p.digest(frame, out);
             } else {
                 out.opaque();
@@ -125,47 +89,13 @@ public final class Kernel implements Scheduler {
         }
     }
 
-    /**
-     * Sorts events into the order they run: by time (a primitive sort of time and position packed in one long,
-     * where the times fit), then by creation within equal times.
-     */
-    private void sortByTimeAndKey(Event[] pending) {
-        int n = pending.length;
-        long span = 0;
-        for (Event e : pending) {
-            span = Math.max(span, e.time - now);
-        }
-        if (n >= (1 << 20) || span >= (1L << 42)) {
-            Arrays.sort(pending, (a, b) -> a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.key, b.key));
-            return;
-        }
-        long[] packed = new long[n];
-        for (int i = 0; i < n; i++) {
-            packed[i] = (pending[i].time - now) << 20 | i;
-        }
-        Arrays.sort(packed);
-        Event[] sorted = new Event[n];
-        for (int i = 0; i < n; i++) {
-            sorted[i] = pending[(int) (packed[i] & ((1 << 20) - 1))];
-        }
-        // Equal times: by creation (insertion sort; such runs are short).
-        for (int i = 1; i < n; i++) {
-            Event e = sorted[i];
-            int j = i - 1;
-            while (j >= 0 && sorted[j].time == e.time && sorted[j].key > e.key) {
-                sorted[j + 1] = sorted[j];
-                j--;
-            }
-            sorted[j + 1] = e;
-        }
-        System.arraycopy(sorted, 0, pending, 0, n);
-    }
-
     /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
     public void shift(dev.rafter.sim.steady.Jump jump) {
-        HeapEventList list = (HeapEventList) simulator.events();
         now += jump.timePs();
-        list.shiftModelEvents(jump);
+        for (int i = 0; i < model.size; i++) {
+            model.times[i] += jump.timePs();
+            ((dev.rafter.sim.steady.Periodic) model.actions[i]).shift(jump);
+        }
     }
 
     /** Events executed by the last {@link #run}. */
@@ -181,6 +111,7 @@ public final class Kernel implements Scheduler {
         now = 0;
         sequence = 0;
         executed = 0;
+        model.clear();
         // DSOL keeps replications in one JVM-wide naming context that is not safe for concurrent use: parallel
         // runs (sweeps) take distinct ids and set up and tear down one at a time; only the event loop runs in
         // parallel.
@@ -202,26 +133,154 @@ public final class Kernel implements Scheduler {
         }
     }
 
-    /** Runs model events until none is left; DSOL's own end-of-run event (far in the future) stays unrun. */
+    /**
+     * Runs model events until none is left, and DSOL's own events (e.g. the warm-up at time 0) in their place;
+     * DSOL's end-of-run event (far in the future) stays unrun.
+     */
     private long drain() {
-        EventListInterface<Long> events = simulator.events();
+        EventListInterface<Long> foreign = simulator.events();
         long last = now;
-        while (!events.isEmpty()) {
-            SimEventInterface<Long> first = events.first();
-            if (first instanceof Event e) {
-                events.removeFirst();
-                now = e.time;
-                last = now;
-                executed++;
-                e.action.run();
-            } else if (first.getAbsoluteExecutionTime() < RUN_LENGTH_PS) {
-                events.removeFirst(); // DSOL's own bookkeeping (e.g. the warm-up event at time 0)
-                first.execute();
-            } else {
+        while (true) {
+            SimEventInterface<Long> f = foreign.isEmpty() ? null : foreign.first();
+            boolean foreignDue = f != null && f.getAbsoluteExecutionTime() < RUN_LENGTH_PS;
+            if (foreignDue && (model.size == 0 || HeapEventList.less(f.getAbsoluteExecutionTime(), foreignKey(f),
+                model.times[0], model.keys[0]))) {
+                foreign.removeFirst();
+                f.execute();
+                continue;
+            }
+            if (model.size == 0) {
                 break;
             }
+            now = model.times[0];
+            last = now;
+            executed++;
+            model.pollFirst().run();
         }
         return last;
+    }
+
+    private static long foreignKey(SimEventInterface<Long> e) {
+        return ((long) (15 - e.getPriority()) << 58) | e.getId();
+    }
+
+    private final ModelQueue model = new ModelQueue();
+
+    /**
+     * The model's pending events: a binary min-heap over primitive arrays keyed by (time, (15 - priority) << 58 |
+     * creation), DSOL's own order, with no event object per event.
+     */
+    static final class ModelQueue {
+        Runnable[] actions = new Runnable[1024];
+        long[] times = new long[1024];
+        long[] keys = new long[1024];
+        int size;
+
+        void add(long t, long k, Runnable action) {
+            if (size == actions.length) {
+                actions = Arrays.copyOf(actions, size * 2);
+                times = Arrays.copyOf(times, size * 2);
+                keys = Arrays.copyOf(keys, size * 2);
+            }
+            int i = size++;
+            while (i > 0) {
+                int parent = (i - 1) >>> 1;
+                if (HeapEventList.less(t, k, times[parent], keys[parent])) {
+                    actions[i] = actions[parent];
+                    times[i] = times[parent];
+                    keys[i] = keys[parent];
+                    i = parent;
+                } else {
+                    break;
+                }
+            }
+            actions[i] = action;
+            times[i] = t;
+            keys[i] = k;
+        }
+
+        Runnable pollFirst() {
+            Runnable first = actions[0];
+            size--;
+            if (size > 0) {
+                Runnable e = actions[size];
+                long t = times[size];
+                long k = keys[size];
+                actions[size] = null;
+                int i = 0;
+                int half = size >>> 1;
+                while (i < half) {
+                    int child = 2 * i + 1;
+                    int right = child + 1;
+                    if (right < size && HeapEventList.less(times[right], keys[right], times[child], keys[child])) {
+                        child = right;
+                    }
+                    if (!HeapEventList.less(times[child], keys[child], t, k)) {
+                        break;
+                    }
+                    actions[i] = actions[child];
+                    times[i] = times[child];
+                    keys[i] = keys[child];
+                    i = child;
+                }
+                actions[i] = e;
+                times[i] = t;
+                keys[i] = k;
+            } else {
+                actions[0] = null;
+            }
+            return first;
+        }
+
+        void clear() {
+            Arrays.fill(actions, 0, size, null);
+            size = 0;
+        }
+
+        /**
+         * Positions of the pending events in the order they run: by time (a primitive sort of time and position
+         * packed in one long where they fit), then by creation within equal times.
+         */
+        int[] inRunOrder(long now) {
+            int n = size;
+            long span = 0;
+            for (int i = 0; i < n; i++) {
+                span = Math.max(span, times[i] - now);
+            }
+            Integer[] boxed = null;
+            int[] order = new int[n];
+            if (n >= (1 << 20) || span >= (1L << 42)) {
+                boxed = new Integer[n];
+                for (int i = 0; i < n; i++) {
+                    boxed[i] = i;
+                }
+                Arrays.sort(boxed, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b])
+                    : Long.compare(keys[a], keys[b]));
+                for (int i = 0; i < n; i++) {
+                    order[i] = boxed[i];
+                }
+                return order;
+            }
+            long[] packed = new long[n];
+            for (int i = 0; i < n; i++) {
+                packed[i] = (times[i] - now) << 20 | i;
+            }
+            Arrays.sort(packed);
+            for (int i = 0; i < n; i++) {
+                order[i] = (int) (packed[i] & ((1 << 20) - 1));
+            }
+            // Equal times: by creation (insertion sort; such runs are short).
+            for (int i = 1; i < n; i++) {
+                int e = order[i];
+                int j = i - 1;
+                while (j >= 0 && times[order[j]] == times[e] && keys[order[j]] > keys[e]) {
+                    order[j + 1] = order[j];
+                    j--;
+                }
+                order[j + 1] = e;
+            }
+            return order;
+        }
     }
 
     private static final class Model extends AbstractDsolModel<Long, DevsSimulator<Long>> {
@@ -253,10 +312,6 @@ public final class Kernel implements Scheduler {
 
         EventListInterface<Long> events() {
             return eventList;
-        }
-
-        void add(SimEventInterface<Long> event) {
-            eventList.add(event);
         }
 
         /** Skips DSOL's per-event trace string; the time check is kept. */
@@ -293,15 +348,8 @@ public final class Kernel implements Scheduler {
                 times = Arrays.copyOf(times, size * 2);
                 keys = Arrays.copyOf(keys, size * 2);
             }
-            long t;
-            long k;
-            if (event instanceof Event e) {
-                t = e.time;
-                k = e.key;
-            } else {
-                t = event.getAbsoluteExecutionTime();
-                k = ((long) (15 - event.getPriority()) << 58) | event.getId();
-            }
+            long t = event.getAbsoluteExecutionTime();
+            long k = foreignKey(event);
             int i = size++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
@@ -319,7 +367,7 @@ public final class Kernel implements Scheduler {
             keys[i] = k;
         }
 
-        private static boolean less(long t1, long k1, long t2, long k2) {
+        static boolean less(long t1, long k1, long t2, long k2) {
             return t1 < t2 || (t1 == t2 && k1 < k2);
         }
 
@@ -358,31 +406,6 @@ public final class Kernel implements Scheduler {
                 events[0] = null;
             }
             return first;
-        }
-
-        /** The model's pending events (DSOL's own far-future end event left out); null if anything else waits. */
-        Event[] modelEvents() {
-            Event[] out = new Event[size];
-            int n = 0;
-            for (int i = 0; i < size; i++) {
-                if (events[i] instanceof Event e) {
-                    out[n++] = e;
-                } else if (times[i] < RUN_LENGTH_PS) {
-                    return null;
-                }
-            }
-            return Arrays.copyOf(out, n);
-        }
-
-        /** Shifts every model event by the same time (the heap's order stays) and lets each move its state. */
-        void shiftModelEvents(dev.rafter.sim.steady.Jump jump) {
-            for (int i = 0; i < size; i++) {
-                if (events[i] instanceof Event e) {
-                    e.time += jump.timePs();
-                    times[i] += jump.timePs();
-                    ((dev.rafter.sim.steady.Periodic) e.action).shift(jump);
-                }
-            }
         }
 
         @Override
