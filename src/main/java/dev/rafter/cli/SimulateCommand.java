@@ -59,6 +59,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     RunOptions running;
 
+    @Option(names = "--threads", paramLabel = "N",
+        description = "threads that simulate the operators ahead, each distinct shape once (exact: every operator"
+            + " runs on a drained device); default: one per processor; 1: none")
+    Integer threads;
+
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
     boolean tracesMeasuredTimes() {
         return source.traceCarriesMeasuredTimes();
@@ -115,7 +120,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).run(operators, eventSink, r -> {
+            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).run(operators,
+                eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
                 if (comparison != null) {
@@ -258,6 +264,16 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
+    private int threads() {
+        if (threads == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        if (threads < 1 || threads > 256) {
+            throw new dev.rafter.config.InputException("--threads: " + threads + " is not a thread count (1..256)");
+        }
+        return threads;
+    }
+
     private void print(Map<String, Object> s, Simulation.Result r) {
         Map<String, Object> u = (Map<String, Object>) s.get("utilisation");
         Map<String, Object> st = (Map<String, Object>) s.get("stall_cycles");
@@ -305,8 +321,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));
-        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused%s; wrote %s%n",
+        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused%s%s; wrote %s%n",
             r.events(), r.wallS(), r.events() / Math.max(r.wallS(), 1e-9) / 1e6, r.reusedOperators(), r.operators(),
+            r.aheadOperators() == 0 ? "" : ", " + r.aheadOperators() + " simulated ahead in parallel",
             r.fastForwardedStages() == 0 ? "" : ", " + r.fastForwardedStages() + " repeating stages fast-forwarded",
             out);
     }

@@ -320,6 +320,7 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("wall_s", result.wallS());
         sim.put("events_per_s", result.wallS() == 0 ? 0 : result.events() / result.wallS());
         sim.put("operators_reused", result.reusedOperators());
+        sim.put("operators_simulated_ahead", result.aheadOperators());
         sim.put("stages_fast_forwarded", result.fastForwardedStages());
         m.put("simulator", sim);
         return m;

@@ -17,6 +17,7 @@ import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.OperatorStream;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,16 +45,17 @@ public final class Simulation {
     /**
      * What a run produced; {@code events} counts the events simulated, {@code reusedOperators} the operators
      * taken from an identical one instead of being simulated, {@code fastForwardedStages} the global-buffer stages
-     * advanced at once where a schedule repeated ({@link FastForward}).
+     * advanced at once where a schedule repeated ({@link FastForward}), {@code aheadOperators} the operators whose
+     * shape was simulated ahead on another thread ({@link #threads}).
      */
     public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device,
-                         long reusedOperators, long fastForwardedStages) {}
+                         long reusedOperators, long fastForwardedStages, long aheadOperators) {}
 
     /**
      * What a simulated operator left for its twins: its duration, what it added to the run's sums, its own sums,
      * its mapping and, when events are written, its slices (null when they were too many to keep).
      */
-    private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
+    record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping, SliceRecorder.Recording slices) {}
 
     /** Operators kept for reuse (a few hundred bytes each without slices). */
@@ -73,6 +75,9 @@ public final class Simulation {
     private long planHbmReadBytes;
     private boolean reuse = true;
     private boolean fastForward = true;
+    private int threads = 1;
+    private Ahead ahead;
+    private long simulatedAhead;
     private FastForward forward;
     private final Map<Operator.Shape, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
     private long recordedSlices;
@@ -100,6 +105,20 @@ public final class Simulation {
     Simulation fastForward(boolean on) {
         this.fastForward = on;
         return this;
+    }
+
+    /**
+     * Threads that simulate the operators ahead of the running one, each distinct shape alone ({@link Ahead});
+     * 1 (default): none. Needs reuse; exact for the same reason.
+     */
+    public Simulation threads(int n) {
+        this.threads = Math.max(1, n);
+        return this;
+    }
+
+    /** The kept result of a shape that ran (null if none). */
+    Replay replayOf(Operator.Shape shape) {
+        return replays.get(shape);
     }
 
     /** The most slices one operator's recording keeps (tests lower it). */
@@ -143,11 +162,17 @@ public final class Simulation {
         long[] count = {0};
         long wallStart = System.nanoTime();
         long end;
-        try (OperatorStream ops = new OperatorStream(source)) {
+        try (OperatorStream stream = new OperatorStream(source);
+             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, stream, threads, replays::containsKey,
+                 opId -> recorder != null && recorder.wants(opId)) : null) {
+            ahead = lookahead;
+            Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(scheduler -> {
                 device[0] = new Device(hw, scheduler, sink, tracks);
                 forward = new FastForward(kernel, device[0], stats);
-                next(ops, device[0], scheduler, stats, sink, recorder, listener, count);
+                // The first operator starts from the event loop, not while the kernel is being set up (set-up holds
+                // a lock that the threads simulating ahead need for their own kernels).
+                scheduler.schedule(0, () -> next(ops, device[0], scheduler, stats, sink, recorder, listener, count));
             });
             if (ops.hasNext() || !device[0].waiting().isEmpty()) {
                 List<String> waiting = new ArrayList<>(device[0].waiting());
@@ -162,10 +187,12 @@ public final class Simulation {
             throw new InputException("no operators to simulate (check --phase)");
         }
         checkConservation(device[0]);
-        return new Result(end, kernel.events(), wall, stats, count[0], device[0], reused, forward.skippedStages());
+        long simulated = kernel.events() + (ahead == null ? 0 : ahead.events());
+        long skipped = forward.skippedStages() + (ahead == null ? 0 : ahead.skippedStages());
+        return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead);
     }
 
-    private void next(OperatorStream ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
+    private void next(Iterator<Operator> ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
                       SliceRecorder recorder, OpListener listener, long[] count) {
         if (!ops.hasNext()) {
             return;
@@ -174,11 +201,21 @@ public final class Simulation {
         long start = scheduler.now();
         count[0]++;
         Operator.Shape shape = op.shape();
-        Replay twin = reuse ? replays.get(shape) : null;
+        Replay kept = reuse ? replays.get(shape) : null;
+        Replay alone = kept == null && ahead != null ? ahead.take(shape) : null;
+        if (alone != null) {
+            keep(shape, alone);
+        }
+        boolean simulatedAlone = alone != null;
+        Replay twin = simulatedAlone ? alone : kept;
         // A twin whose slices were too many to keep serves only where no slice of this operator is wanted.
         boolean slicesWanted = recorder != null && recorder.wants(op.id());
         if (twin != null && (!slicesWanted || twin.slices() != null)) {
-            reused++;
+            if (simulatedAlone) {
+                simulatedAhead++;
+            } else {
+                reused++;
+            }
             stats.replay(op.id(), twin.totalDelta(), twin.own());
             if (slicesWanted) {
                 recorder.replay(twin.slices(), op.id(), start);
