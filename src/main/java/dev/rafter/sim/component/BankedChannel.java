@@ -37,10 +37,14 @@ import java.util.Arrays;
  * exact there and optimistic for DDR5/LPDDR5); no per-bank refresh, no refresh postponement beyond the segment in
  * flight; no read-after-write forwarding from the write queue; no power-down states; no tRAS maximum.
  *
- * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched); no event of its own for a read
- * (the controller schedules one per transfer) and one per drained batch of writes; the only other events are the
- * write queue's idle checks. Refreshes during idle periods are issued lazily, when
- * the next request is planned, with their true times.
+ * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched; none when a segment repeats the last
+ * one on its banks, as a store stream's do: then only tCCD_L can move its start, and its marks on the banks are
+ * written once, when another segment or a refresh needs them); no event of its own for a read (the controller
+ * schedules one per transfer) and one per drained batch of writes; the only other events are the write queue's
+ * idle checks. Refreshes during idle periods are issued lazily, when the next request is planned, with their true
+ * times. No allocation per request (the write queue is a ring of primitives; one array per drained batch), the
+ * derived timings are shared by the channels of a device and a channel's bank state is one array, so the state a
+ * request touches stays in few cache lines.
  */
 public final class BankedChannel implements MemoryChannel {
     private static final long NEVER = Long.MIN_VALUE / 4;
@@ -196,6 +200,7 @@ public final class BankedChannel implements MemoryChannel {
     private int lastWriteGroup = -1;
     private int repeatGroup0;
     private int repeatBursts;
+    private int repeatBankBase;
     private int writeHead;
     private int writeCount;
     /** Bumped by {@link #settle}: an idle check scheduled before it is stale. */
@@ -211,21 +216,22 @@ public final class BankedChannel implements MemoryChannel {
      */
     private boolean repeatable;
     private boolean repeatWrite;
+    /** Repeats of the last train have run whose column commands are not yet marked on the banks. */
+    private boolean repeatPending;
     /** A {@link #settle} at {@link #settledAt} not yet applied (no request since). */
     private boolean settlePending;
     private boolean idleCheckScheduled;
 
-    private final Timings p;
+    private final Timings dram;
     /** Per bank {@link #BANK_LONGS} longs, then the last column command per bank group, then the tFAW window. */
     private final long[] state;
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;
 
-    // The write queue: a ring of parallel arrays (capacity a power of two), oldest at writeHead.
-    private long[] writeOp = new long[16];
-    private long[] writeAddress = new long[16];
-    private long[] writeBytes = new long[16];
+    // The write queue: a ring (capacity a power of two), oldest at writeHead; write i is writes[3i .. 3i + 2]
+    // (operator, address, bytes) and writeDone[i].
+    private long[] writes = new long[3 * 16];
     private Runnable[] writeDone = new Runnable[16];
 
     public BankedChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs,
@@ -233,9 +239,9 @@ public final class BankedChannel implements MemoryChannel {
         this.scheduler = scheduler;
         this.sink = sink;
         this.track = track;
-        this.p = timings(standard, bytesPerSecond, latencyPs);
-        this.lastColAt = p.banks * BANK_LONGS;
-        this.fawAt = lastColAt + p.groups;
+        this.dram = timings(standard, bytesPerSecond, latencyPs);
+        this.lastColAt = dram.banks * BANK_LONGS;
+        this.fawAt = lastColAt + dram.groups;
         this.state = new long[fawAt + 4];
         resetBanks();
         this.nextRefresh = firstRefreshPs;
@@ -245,7 +251,7 @@ public final class BankedChannel implements MemoryChannel {
     /** Every bank precharged with no timing pending, no column command and no ACT in the tFAW window. */
     private void resetBanks() {
         Arrays.fill(state, NEVER);
-        for (int k = 0; k < p.banks; k++) {
+        for (int k = 0; k < dram.banks; k++) {
             state[k * BANK_LONGS + OPEN_ROW] = -1;
         }
     }
@@ -274,6 +280,7 @@ public final class BankedChannel implements MemoryChannel {
     private void applySettle() {
         settlePending = false;
         repeatable = false;
+        repeatPending = false;
         resetBanks();
         fawNext = 0;
         lastAct = NEVER;
@@ -287,9 +294,9 @@ public final class BankedChannel implements MemoryChannel {
         // The refresh phase of a channel that has refreshed every tREFI forever: due this channel's stagger after
         // now, the previous one tREFI before that, possibly still blocking the banks.
         nextRefresh = settledAt + refreshOffsetPs;
-        long previous = nextRefresh - p.refi;
-        quiet = previous + p.rfc > settledAt;
-        quietFrom = quiet ? previous + p.rfc : 0;
+        long previous = nextRefresh - dram.refi;
+        quiet = previous + dram.rfc > settledAt;
+        quietFrom = quiet ? previous + dram.rfc : 0;
     }
 
     /** First refresh of channel {@code index} of {@code channels}: spread over one tREFI (controllers stagger). */
@@ -313,15 +320,15 @@ public final class BankedChannel implements MemoryChannel {
         }
         if (write) {
             enqueue(opId, address, amount, done);
-            if (queuedWriteBytes >= p.highBytes) {
-                drain(p.lowBytes);
+            if (queuedWriteBytes >= dram.highBytes) {
+                drain(dram.lowBytes);
             }
             if (writeCount > 0) {
                 scheduleIdleCheck();
             }
             return DEFERRED;
         }
-        return serve(opId, address, amount, false) + p.latencyPs;
+        return serve(opId, address, amount, false) + dram.latencyPs;
     }
 
     @Override
@@ -330,29 +337,24 @@ public final class BankedChannel implements MemoryChannel {
     }
 
     private void enqueue(long opId, long address, long amount, Runnable done) {
-        if (writeCount == writeOp.length) {
-            int n = writeCount * 2;
-            long[] op = new long[n];
-            long[] address2 = new long[n];
-            long[] bytes2 = new long[n];
-            Runnable[] done2 = new Runnable[n];
+        int capacity = writeDone.length;
+        if (writeCount == capacity) {
+            long[] grown = new long[6 * capacity];
+            Runnable[] grownDone = new Runnable[2 * capacity];
             for (int i = 0; i < writeCount; i++) {
-                int q = (writeHead + i) & (writeCount - 1);
-                op[i] = writeOp[q];
-                address2[i] = writeAddress[q];
-                bytes2[i] = writeBytes[q];
-                done2[i] = writeDone[q];
+                int q = (writeHead + i) & (capacity - 1);
+                System.arraycopy(writes, 3 * q, grown, 3 * i, 3);
+                grownDone[i] = writeDone[q];
             }
-            writeOp = op;
-            writeAddress = address2;
-            writeBytes = bytes2;
-            writeDone = done2;
+            writes = grown;
+            writeDone = grownDone;
             writeHead = 0;
+            capacity *= 2;
         }
-        int q = (writeHead + writeCount) & (writeOp.length - 1);
-        writeOp[q] = opId;
-        writeAddress[q] = address;
-        writeBytes[q] = amount;
+        int q = (writeHead + writeCount) & (capacity - 1);
+        writes[3 * q] = opId;
+        writes[3 * q + 1] = address;
+        writes[3 * q + 2] = amount;
         writeDone[q] = done;
         writeCount++;
         queuedWriteBytes += amount;
@@ -367,10 +369,11 @@ public final class BankedChannel implements MemoryChannel {
         if (queuedWriteBytes <= limit) {
             return;
         }
-        int mask = writeOp.length - 1;
+        long[] writes = this.writes;
+        int mask = writeDone.length - 1;
         int n = 0;
         for (long left = queuedWriteBytes; left > limit; n++) {
-            left -= writeBytes[(writeHead + n) & mask];
+            left -= writes[3 * ((writeHead + n) & mask) + 2];
         }
         long end = 0;
         Runnable[] batch = n == 1 ? null : new Runnable[n];
@@ -379,8 +382,9 @@ public final class BankedChannel implements MemoryChannel {
             int q = writeHead;
             writeHead = (q + 1) & mask;
             writeCount--;
-            queuedWriteBytes -= writeBytes[q];
-            end = serve(writeOp[q], writeAddress[q], writeBytes[q], true) + p.latencyPs;
+            long amount = writes[3 * q + 2];
+            queuedWriteBytes -= amount;
+            end = serve(writes[3 * q], writes[3 * q + 1], amount, true) + dram.latencyPs;
             only = writeDone[q];
             writeDone[q] = null;
             if (batch != null) {
@@ -425,19 +429,19 @@ public final class BankedChannel implements MemoryChannel {
     /** Plans a request's commands segment by segment; returns the end of its last data burst. */
     private long serve(long opId, long address, long amount, boolean write) {
         long now = scheduler.now();
-        Timings p = this.p;
-        long b = address >>> p.burstShift;
-        long last = (address + amount - 1) >>> p.burstShift;
+        Timings dram = this.dram;
+        long b = address >>> dram.burstShift;
+        long last = (address + amount - 1) >>> dram.burstShift;
         long endAddress = address + amount;
         while (b <= last) {
-            long superRow = b >>> p.superRowShift;
-            long segEnd = Math.min(last + 1, (superRow + 1) << p.superRowShift);
+            long superRow = b >>> dram.superRowShift;
+            long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
             long t = Math.max(now, lastCol);
             while (t >= nextRefresh) {
                 refresh(opId, write);
             }
-            long segBytes = Math.min(endAddress, segEnd << p.burstShift) - Math.max(address, b << p.burstShift);
-            long start = planSegment(superRow, (int) (b & p.groupMask), (int) (segEnd - b), write, now);
+            long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
+            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now);
             if (sliceStart < 0) {
                 sliceStart = start;
             }
@@ -465,33 +469,30 @@ public final class BankedChannel implements MemoryChannel {
      * from the earliest legal start. Returns the start of its data.
      */
     private long planSegment(long superRow, int group0, int n, boolean write, long now) {
-        Timings p = this.p;
+        Timings dram = this.dram;
         long[] state = this.state;
-        int groupMask = p.groupMask;
-        long spacing = p.spacingPs;
-        long row = superRow >>> p.bankBits;
-        int bankBase = bank(superRow, row) << p.groupBits;
-        int touched = Math.min(n, p.groups);
-        long lat = write ? p.cwl : p.cl;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long row = superRow >>> dram.bankBits;
+        int bankBase = bank(superRow, row) << dram.groupBits;
+        int touched = Math.min(n, dram.groups);
+        long lat = write ? dram.cwl : dram.cl;
         if (quiet) {
-            for (int k = 0; k < p.banks; k++) {
+            for (int k = 0; k < dram.banks; k++) {
                 state[k * BANK_LONGS + ACT_MIN] = quietFrom;
             }
             quiet = false;
         }
         // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + p.ccdS));
+        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
         if (write) {
-            s = Math.max(s, lastReadCmd + p.rtw);
+            s = Math.max(s, lastReadCmd + dram.rtw);
             if (!lastColWrite) {
-                s = Math.max(s, dataEnd + p.rtwBusGap - p.cwl);
+                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
             }
         } else {
-            s = Math.max(s, lastWriteDataEnd + p.wtrS);
+            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
         }
-        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
-        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
-        // tWTR_L after a write to its group.
         if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
                 && write == repeatWrite) {
             // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
@@ -499,13 +500,20 @@ public final class BankedChannel implements MemoryChannel {
             // means no write in between), so s, at or after the last train's last column command, meets them
             // already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups) spacings
             // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
+            // Its column commands' marks on the banks (last column command per group, earliest precharge) are
+            // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
             rowHits += touched;
-            s = Math.max(s, lastCol + p.ccdL - ((n - 1) & groupMask) * spacing);
-            return issue(bankBase, group0, n, touched, write, s, lat);
+            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
+            repeatPending = true;
+            return issueTrain(group0, n, write, s, lat);
         }
+        writeBackRepeat();
+        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
+        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
+        // tWTR_L after a write to its group.
         int wtrGroup = write ? -1 : lastWriteGroup;
-        long wtrReady = lastWriteDataEnd + p.wtrL;
-        long rcd = write ? p.rcdWr : p.rcdRd;
+        long wtrReady = lastWriteDataEnd + dram.wtrL;
+        long rcd = write ? dram.rcdWr : dram.rcdRd;
         long act0 = lastAct;
         int actGroup = lastActGroup;
         int faw0 = fawNext;
@@ -522,13 +530,13 @@ public final class BankedChannel implements MemoryChannel {
                 long act = Math.max(now, state[k + ACT_MIN]);
                 if (open >= 0) {
                     rowConflicts++;
-                    act = Math.max(act, Math.max(now, Math.max(state[k + ACT_AT] + p.ras, state[k + PRE_MIN]))
-                        + p.rp);
+                    act = Math.max(act, Math.max(now, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]))
+                        + dram.rp);
                 } else {
                     rowMisses++;
                 }
-                act = Math.max(act, act0 + (g == actGroup ? p.rrdL : p.rrdS));
-                act = Math.max(act, state[fawAt + faw0] + p.faw);
+                act = Math.max(act, act0 + (g == actGroup ? dram.rrdL : dram.rrdS));
+                act = Math.max(act, state[fawAt + faw0] + dram.faw);
                 state[k + ACT_AT] = act;
                 state[k + OPEN_ROW] = row;
                 act0 = act;
@@ -537,7 +545,7 @@ public final class BankedChannel implements MemoryChannel {
                 faw0 = (faw0 + 1) & 3;
                 ready = act + rcd;
             }
-            ready = Math.max(ready, state[lastColAt + g] + p.ccdL);
+            ready = Math.max(ready, state[lastColAt + g] + dram.ccdL);
             if (g == wtrGroup) {
                 ready = Math.max(ready, wtrReady);
             }
@@ -553,31 +561,52 @@ public final class BankedChannel implements MemoryChannel {
         repeatGroup0 = group0;
         repeatBursts = n;
         repeatWrite = write;
-        return issue(bankBase, group0, n, touched, write, s, lat);
+        repeatBankBase = bankBase;
+        long start = issueTrain(group0, n, write, s, lat);
+        markBanks(bankBase, group0, n, touched, write, lastCol);
+        return start;
     }
 
-    /** Issues a train's column commands every spacing from {@code s}; returns the start of its data. */
-    private long issue(int bankBase, int group0, int n, int touched, boolean write, long s, long lat) {
-        Timings p = this.p;
+    /**
+     * Writes a train's column commands, the last at {@code lastCmd}, on its banks: bank j's last one is
+     * ((n - 1 - j) mod groups) spacings before the train's last; it is its group's last column command and sets
+     * the bank's earliest precharge (tRTP after a read, CWL + burst + tWR after a write).
+     */
+    private void markBanks(int bankBase, int group0, int n, int touched, boolean write, long lastCmd) {
         long[] state = this.state;
-        int groupMask = p.groupMask;
-        long spacing = p.spacingPs;
-        // Column commands every spacing from s; bank j's last one is ((n - 1 - j) mod groups) spacings before the
-        // train's last. They set the bank's earliest precharge (tRTP after a read, CWL + burst + tWR after a write).
-        long lastCmd = s + (n - 1) * spacing;
-        long toPrecharge = write ? p.writeToPre : p.rtp;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
         for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
             long c = lastCmd - ((n - 1 - j) & groupMask) * spacing;
             state[lastColAt + g] = c;
             int k = (bankBase | g) * BANK_LONGS + PRE_MIN;
             state[k] = Math.max(state[k], c + toPrecharge);
         }
+    }
+
+    /**
+     * Marks the banks for the repeats of the last train not yet marked. The last repeat's marks are all it takes:
+     * each repeat's column commands come later than the one before, so its group marks replace theirs and its
+     * earliest precharges are the largest.
+     */
+    private void writeBackRepeat() {
+        if (repeatPending) {
+            repeatPending = false;
+            markBanks(repeatBankBase, repeatGroup0, repeatBursts, Math.min(repeatBursts, dram.groups), repeatWrite,
+                lastCol);
+        }
+    }
+
+    /** Issues a train's column commands every spacing from {@code s}; returns the start of its data. */
+    private long issueTrain(int group0, int n, boolean write, long s, long lat) {
+        long lastCmd = s + (n - 1) * dram.spacingPs;
         lastCol = lastCmd;
         lastColWrite = write;
-        dataEnd = lastCmd + lat + p.burstPs;
+        dataEnd = lastCmd + lat + dram.burstPs;
         if (write) {
             lastWriteDataEnd = dataEnd;
-            lastWriteGroup = (group0 + n - 1) & groupMask;
+            lastWriteGroup = (group0 + n - 1) & dram.groupMask;
         } else {
             lastReadCmd = lastCmd;
         }
@@ -592,15 +621,15 @@ public final class BankedChannel implements MemoryChannel {
      * one bit, so a stream never uses one bank for two consecutive super-rows.
      */
     private int bank(long superRow, long row) {
-        if (p.bankBits == 0) {
+        if (dram.bankBits == 0) {
             return 0;
         }
-        long q = row >>> p.bankBits;
+        long q = row >>> dram.bankBits;
         if (q != foldOf) {
             foldOf = q;
-            fold = fold(q, p.bankBits, p.foldTopShift);
+            fold = fold(q, dram.bankBits, dram.foldTopShift);
         }
-        return (int) ((superRow ^ fold) & p.bankMask);
+        return (int) ((superRow ^ fold) & dram.bankMask);
     }
 
     /** The widest shift of {@link #fold} for {@code bankBits}: bankBits x the largest power of two below 64. */
@@ -627,6 +656,7 @@ public final class BankedChannel implements MemoryChannel {
 
     /** Issues the due all-bank refresh once every bank can be precharged; closes all rows for tRFC. */
     private void refresh(long opId, boolean write) {
+        writeBackRepeat();
         repeatable = false;
         long r = Math.max(nextRefresh, dataEnd);
         if (quiet) {
@@ -634,17 +664,17 @@ public final class BankedChannel implements MemoryChannel {
         } else {
             for (int k = 0; k < lastColAt; k += BANK_LONGS) {
                 if (state[k + OPEN_ROW] >= 0) {
-                    r = Math.max(r, Math.max(state[k + ACT_AT] + p.ras, state[k + PRE_MIN]) + p.rp);
+                    r = Math.max(r, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]) + dram.rp);
                     state[k + OPEN_ROW] = -1;
                 }
                 r = Math.max(r, state[k + ACT_MIN]);
             }
         }
         flushSlice(opId, write);
-        sink.slice(track, SliceKind.DRAM_REFRESH, opId, r, r + p.rfc, 0);
+        sink.slice(track, SliceKind.DRAM_REFRESH, opId, r, r + dram.rfc, 0);
         quiet = true;
-        quietFrom = r + p.rfc;
-        nextRefresh += p.refi;
+        quietFrom = r + dram.rfc;
+        nextRefresh += dram.refi;
         refreshes++;
     }
 

@@ -9,7 +9,11 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
- * One DRAM channel with banks, the {@code banked} memory model (an HBM pseudo-channel, an LPDDR5 channel, a DDR5
+ * The oracle of {@link BankedChannelEquivalenceTest}: {@link BankedChannel} as it was (commit cbb3235) before it
+ * was made faster, unchanged but for its name. The model it describes below is the one the fast channel must
+ * reproduce to the picosecond.
+ *
+ * <p>One DRAM channel with banks, the {@code banked} memory model (an HBM pseudo-channel, an LPDDR5 channel, a DDR5
  * sub-channel). Parameters: a standard's table ({@link MemoryTiming}: bank groups, banks, row and burst size,
  * command timings in tCK), the channel's data bandwidth (bytes/s: a burst occupies the data bus for
  * {@code burst_bytes / bandwidth}, so bandwidth sweeps still work) and the fixed path latency added to every
