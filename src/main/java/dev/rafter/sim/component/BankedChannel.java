@@ -5,7 +5,6 @@ import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
@@ -38,157 +37,223 @@ import java.util.Arrays;
  * exact there and optimistic for DDR5/LPDDR5); no per-bank refresh, no refresh postponement beyond the segment in
  * flight; no read-after-write forwarding from the write queue; no power-down states; no tRAS maximum.
  *
- * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched); no event of its own for a read
- * (the controller schedules one per transfer) and one per drained batch of writes; the only other events are the
- * write queue's idle checks. Refreshes during idle periods are issued lazily, when
- * the next request is planned, with their true times.
+ * <p>Cost: closed form per segment (at most {@code bank_groups} banks touched; none when a segment repeats the last
+ * one on its banks, as a store stream's do: then only tCCD_L can move its start, and its marks on the banks are
+ * written once, when another segment or a refresh needs them); no event of its own for a read (the controller
+ * schedules one per transfer) and one per drained batch of writes; the only other events are the write queue's
+ * idle checks. Refreshes during idle periods are issued lazily, when the next request is planned, with their true
+ * times. No allocation per request (the write queue is a ring of primitives; one array per drained batch), the
+ * derived timings are shared by the channels of a device and a channel's bank state is one array, so the state a
+ * request touches stays in few cache lines.
  */
 public final class BankedChannel implements MemoryChannel {
     private static final long NEVER = Long.MIN_VALUE / 4;
 
-    private final Scheduler scheduler;
-    private final TraceSink sink;
-    private final Track track;
-    private final long latencyPs;
-    // Address fields as bit fields (the table's counts are powers of two): burst, bank group, column, bank, row.
-    private final int groups;
-    private final int groupMask;
-    private final int groupBits;
-    private final int bankMask;
-    private final int bankBits;
-    private final int burstShift;
-    private final int superRowShift;
-    private final long burstPs;
-    /** Time between consecutive column commands of a train across bank groups. */
-    private final long spacingPs;
-    private final long cl;
-    private final long cwl;
-    private final long rcdRd;
-    private final long rcdWr;
-    private final long rp;
-    private final long ras;
-    private final long rtp;
-    private final long wr;
-    private final long ccdS;
-    private final long ccdL;
-    private final long rrdS;
-    private final long rrdL;
-    private final long faw;
-    private final long rtw;
-    /** Idle data-bus time a read-to-write switch needs between the read data and the write data. */
-    private final long rtwBusGap;
-    private final long wtrS;
-    private final long wtrL;
-    private final long rfc;
-    private final long refi;
-    private final long highBytes;
-    private final long lowBytes;
-
-    // Per bank (index bank * groups + group).
-    private final long[] openRow;
-    private final long[] actAt;
+    // The banks' state, four longs a bank (bank k = bank * groups + group), in one array so that a train's banks
+    // share cache lines; after the banks, the last column command per bank group and the tFAW window.
+    private static final int OPEN_ROW = 0;
+    private static final int ACT_AT = 1;
     /** Earliest precharge allowed by the column commands issued to the bank (tRTP, tWR). */
-    private final long[] preMin;
+    private static final int PRE_MIN = 2;
     /** Earliest activation (after a precharge's tRP or a refresh's tRFC). */
-    private final long[] actMin;
+    private static final int ACT_MIN = 3;
+    private static final int BANK_LONGS = 4;
 
-    // Channel.
-    private long lastAct = NEVER;
-    private int lastActGroup = -1;
-    private final long[] fawWindow = {NEVER, NEVER, NEVER, NEVER};
-    private int fawNext;
+    /**
+     * What every channel of one standard, bandwidth and latency derives alike: address fields (the table's counts
+     * are powers of two, so they are bit fields: burst, bank group, column, bank, row) and timings in ps. Immutable;
+     * the channels of a device share one (see {@link #timings}), which keeps them in cache.
+     */
+    private static final class Timings {
+        final MemoryTiming standard;
+        final double bytesPerSecond;
+        final long latencyPs;
+        final int groups;
+        final int groupMask;
+        final int groupBits;
+        final int banks;
+        final int bankMask;
+        final int bankBits;
+        /** The widest shift of {@link #fold}: bankBits x the largest power of two that stays below 64. */
+        final int foldTopShift;
+        final int burstShift;
+        final int superRowShift;
+        final long burstPs;
+        /** Time between consecutive column commands of a train across bank groups. */
+        final long spacingPs;
+        final long cl;
+        final long cwl;
+        final long rcdRd;
+        final long rcdWr;
+        final long rp;
+        final long ras;
+        final long rtp;
+        /** A write's last column command to the earliest precharge of its bank: CWL + burst + tWR. */
+        final long writeToPre;
+        final long ccdS;
+        final long ccdL;
+        final long rrdS;
+        final long rrdL;
+        final long faw;
+        final long rtw;
+        /** Idle data-bus time a read-to-write switch needs between the read data and the write data. */
+        final long rtwBusGap;
+        final long wtrS;
+        final long wtrL;
+        final long rfc;
+        final long refi;
+        final long highBytes;
+        final long lowBytes;
+
+        Timings(MemoryTiming standard, double bytesPerSecond, long latencyPs) {
+            this.standard = standard;
+            this.bytesPerSecond = bytesPerSecond;
+            this.latencyPs = latencyPs;
+            MemoryTiming.Organisation org = standard.organisation();
+            MemoryTiming.Timing t = standard.timing();
+            this.groups = org.bankGroups();
+            this.groupMask = groups - 1;
+            this.groupBits = Integer.numberOfTrailingZeros(groups);
+            this.banks = org.banks();
+            this.bankMask = org.banksPerGroup() - 1;
+            this.bankBits = Integer.numberOfTrailingZeros(org.banksPerGroup());
+            this.foldTopShift = foldTopShift(bankBits);
+            this.burstShift = Integer.numberOfTrailingZeros(org.burstBytes());
+            this.superRowShift = groupBits + Integer.numberOfTrailingZeros(org.rowBytes() / org.burstBytes());
+            this.burstPs = Math.max(1, (long) Math.ceil(org.burstBytes() * 1e12 / bytesPerSecond));
+            this.cl = t.ps(t.cl());
+            this.cwl = t.ps(t.cwl());
+            this.rcdRd = t.ps(t.rcdRd());
+            this.rcdWr = t.ps(t.rcdWr());
+            this.rp = t.ps(t.rp());
+            this.ras = t.ps(t.ras());
+            this.rtp = t.ps(t.rtp());
+            this.writeToPre = cwl + burstPs + t.ps(t.wr());
+            // A channel configured faster than the table's speed bin (a bandwidth sweep) runs its interface —
+            // burst, column-to-column and turnaround times, counted in tCK — at the higher data rate; the DRAM core
+            // timings (tRCD, tRP, CL, tRAS, tRFC, tFAW, ...) stay in ns, as they do across real speed bins.
+            double binBytesPerS = org.burstBytes() / (t.ps(t.bl()) * 1e-12);
+            double speedUp = Math.max(1, bytesPerSecond / binBytesPerS);
+            this.ccdS = Math.round(t.ps(t.ccdS()) / speedUp);
+            this.ccdL = Math.round(t.ps(t.ccdL()) / speedUp);
+            this.rrdS = t.ps(t.rrdS());
+            this.rrdL = t.ps(t.rrdL());
+            this.faw = t.ps(t.faw());
+            this.rtw = Math.round(t.ps(t.rtw()) / speedUp);
+            this.rtwBusGap = Math.max(0, rtw + cwl - cl - Math.round(t.ps(t.bl()) / speedUp));
+            this.wtrS = Math.round(t.ps(t.wtrS()) / speedUp);
+            this.wtrL = Math.round(t.ps(t.wtrL()) / speedUp);
+            this.rfc = t.ps(t.rfc());
+            this.refi = t.ps(t.refi());
+            this.spacingPs = Math.max(Math.max(burstPs, ccdS), groups > 1 ? (ccdL + groups - 1) / groups : ccdL);
+            this.highBytes = standard.controller().writeQueueHighBytes();
+            this.lowBytes = standard.controller().writeQueueLowBytes();
+        }
+
+        boolean describes(MemoryTiming standard, double bytesPerSecond, long latencyPs) {
+            return Double.compare(this.bytesPerSecond, bytesPerSecond) == 0 && this.latencyPs == latencyPs
+                && this.standard.equals(standard);
+        }
+    }
+
+    /** The timings built last: a device builds all its channels alike, one after another. */
+    private static volatile Timings lastTimings;
+
+    private static Timings timings(MemoryTiming standard, double bytesPerSecond, long latencyPs) {
+        Timings t = lastTimings;
+        if (t == null || !t.describes(standard, bytesPerSecond, latencyPs)) {
+            t = new Timings(standard, bytesPerSecond, latencyPs);
+            lastTimings = t;
+        }
+        return t;
+    }
+
+    // Hot channel state first (the JVM lays out fields by size, in declaration order).
+    private long dataEnd;
     private long lastCol = NEVER;
-    private boolean lastColWrite;
-    private final long[] lastColInGroup;
+    private long nextRefresh;
+    private long lastAct = NEVER;
     private long lastReadCmd = NEVER;
     private long lastWriteDataEnd = NEVER;
-    private int lastWriteGroup = -1;
-    private long dataEnd;
-    private long nextRefresh;
-    /** When the first refresh falls after a {@link #settle} (controllers stagger channels over one tREFI). */
-    private final long refreshOffsetPs;
-    /** Bumped by {@link #settle}: an idle check scheduled before it is stale. */
-    private int generation;
-    /** A {@link #settle} at {@link #settledAt} not yet applied (no request since). */
-    private boolean settlePending;
-    private long settledAt;
-    /** After a refresh and before the next ACT, every bank is closed and may activate from {@link #quietFrom}. */
-    private boolean quiet;
-    private long quietFrom;
-
-    private record PendingWrite(long opId, long address, long bytes, Runnable done) {}
-
-    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
-    private long queuedWriteBytes;
-    private boolean idleCheckScheduled;
-
     // The data slice of the request being planned.
     private long sliceStart = -1;
     private long sliceEnd;
     private long sliceBytes;
-
     private long bytes;
+    private long queuedWriteBytes;
     private long rowHits;
+    /** The last row group {@link #bank} folded (rows above the lowest log2(banks) bits) and its fold. */
+    private long foldOf = -1;
+    private long fold;
+    private long repeatSuperRow;
+    /** After a refresh and before the next ACT, every bank is closed and may activate from {@link #quietFrom}. */
+    private long quietFrom;
     private long rowMisses;
     private long rowConflicts;
     private long refreshes;
+    private long settledAt;
+    /** When the first refresh falls after a {@link #settle} (controllers stagger channels over one tREFI). */
+    private final long refreshOffsetPs;
+
+    private int lastActGroup = -1;
+    private int fawNext;
+    private int lastWriteGroup = -1;
+    private int repeatGroup0;
+    private int repeatBursts;
+    private int repeatBankBase;
+    private int writeHead;
+    private int writeCount;
+    /** Bumped by {@link #settle}: an idle check scheduled before it is stale. */
+    private int generation;
+    private final int lastColAt;
+    private final int fawAt;
+
+    private boolean lastColWrite;
+    private boolean quiet;
+    /**
+     * The last train planned, while nothing but trains has changed the banks since (a refresh or a settle ends
+     * it): a train that repeats it finds its rows open and its bank timings known, and skips the per-bank walk.
+     */
+    private boolean repeatable;
+    private boolean repeatWrite;
+    /** Repeats of the last train have run whose column commands are not yet marked on the banks. */
+    private boolean repeatPending;
+    /** A {@link #settle} at {@link #settledAt} not yet applied (no request since). */
+    private boolean settlePending;
+    private boolean idleCheckScheduled;
+
+    private final Timings dram;
+    /** Per bank {@link #BANK_LONGS} longs, then the last column command per bank group, then the tFAW window. */
+    private final long[] state;
+    private final Scheduler scheduler;
+    private final TraceSink sink;
+    private final Track track;
+
+    // The write queue: a ring (capacity a power of two), oldest at writeHead; write i is writes[3i .. 3i + 2]
+    // (operator, address, bytes) and writeDone[i].
+    private long[] writes = new long[3 * 16];
+    private Runnable[] writeDone = new Runnable[16];
 
     public BankedChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs,
                          MemoryTiming standard, long firstRefreshPs) {
         this.scheduler = scheduler;
         this.sink = sink;
         this.track = track;
-        this.latencyPs = latencyPs;
-        MemoryTiming.Organisation org = standard.organisation();
-        MemoryTiming.Timing t = standard.timing();
-        this.groups = org.bankGroups();
-        this.groupMask = groups - 1;
-        this.groupBits = Integer.numberOfTrailingZeros(groups);
-        this.bankMask = org.banksPerGroup() - 1;
-        this.bankBits = Integer.numberOfTrailingZeros(org.banksPerGroup());
-        this.burstShift = Integer.numberOfTrailingZeros(org.burstBytes());
-        this.superRowShift = groupBits + Integer.numberOfTrailingZeros(org.rowBytes() / org.burstBytes());
-        this.burstPs = Math.max(1, (long) Math.ceil(org.burstBytes() * 1e12 / bytesPerSecond));
-        this.cl = t.ps(t.cl());
-        this.cwl = t.ps(t.cwl());
-        this.rcdRd = t.ps(t.rcdRd());
-        this.rcdWr = t.ps(t.rcdWr());
-        this.rp = t.ps(t.rp());
-        this.ras = t.ps(t.ras());
-        this.rtp = t.ps(t.rtp());
-        this.wr = t.ps(t.wr());
-        // A channel configured faster than the table's speed bin (a bandwidth sweep) runs its interface — burst,
-        // column-to-column and turnaround times, counted in tCK — at the higher data rate; the DRAM core timings
-        // (tRCD, tRP, CL, tRAS, tRFC, tFAW, ...) stay in ns, as they do across real speed bins.
-        double binBytesPerS = org.burstBytes() / (t.ps(t.bl()) * 1e-12);
-        double speedUp = Math.max(1, bytesPerSecond / binBytesPerS);
-        this.ccdS = Math.round(t.ps(t.ccdS()) / speedUp);
-        this.ccdL = Math.round(t.ps(t.ccdL()) / speedUp);
-        this.rrdS = t.ps(t.rrdS());
-        this.rrdL = t.ps(t.rrdL());
-        this.faw = t.ps(t.faw());
-        this.rtw = Math.round(t.ps(t.rtw()) / speedUp);
-        this.rtwBusGap = Math.max(0, rtw + cwl - cl - Math.round(t.ps(t.bl()) / speedUp));
-        this.wtrS = Math.round(t.ps(t.wtrS()) / speedUp);
-        this.wtrL = Math.round(t.ps(t.wtrL()) / speedUp);
-        this.rfc = t.ps(t.rfc());
-        this.refi = t.ps(t.refi());
-        this.spacingPs = Math.max(Math.max(burstPs, ccdS), groups > 1 ? (ccdL + groups - 1) / groups : ccdL);
-        this.highBytes = standard.controller().writeQueueHighBytes();
-        this.lowBytes = standard.controller().writeQueueLowBytes();
-        int banks = org.banks();
-        this.openRow = new long[banks];
-        this.actAt = new long[banks];
-        this.preMin = new long[banks];
-        this.actMin = new long[banks];
-        Arrays.fill(openRow, -1);
-        Arrays.fill(actAt, NEVER);
-        Arrays.fill(preMin, NEVER);
-        Arrays.fill(actMin, NEVER);
-        this.lastColInGroup = new long[groups];
-        Arrays.fill(lastColInGroup, NEVER);
+        this.dram = timings(standard, bytesPerSecond, latencyPs);
+        this.lastColAt = dram.banks * BANK_LONGS;
+        this.fawAt = lastColAt + dram.groups;
+        this.state = new long[fawAt + 4];
+        resetBanks();
         this.nextRefresh = firstRefreshPs;
         this.refreshOffsetPs = firstRefreshPs;
+    }
+
+    /** Every bank precharged with no timing pending, no column command and no ACT in the tFAW window. */
+    private void resetBanks() {
+        Arrays.fill(state, NEVER);
+        for (int k = 0; k < dram.banks; k++) {
+            state[k * BANK_LONGS + OPEN_ROW] = -1;
+        }
     }
 
     /**
@@ -202,7 +267,7 @@ public final class BankedChannel implements MemoryChannel {
      */
     @Override
     public void settle() {
-        if (!writes.isEmpty()) {
+        if (writeCount > 0) {
             throw new IllegalStateException("writes queued across a kernel boundary");
         }
         settledAt = scheduler.now();
@@ -214,12 +279,9 @@ public final class BankedChannel implements MemoryChannel {
     /** Applies a {@link #settle} before the first request after it (a kernel may not touch every channel). */
     private void applySettle() {
         settlePending = false;
-        Arrays.fill(openRow, -1);
-        Arrays.fill(actAt, NEVER);
-        Arrays.fill(preMin, NEVER);
-        Arrays.fill(actMin, NEVER);
-        Arrays.fill(lastColInGroup, NEVER);
-        Arrays.fill(fawWindow, NEVER);
+        repeatable = false;
+        repeatPending = false;
+        resetBanks();
         fawNext = 0;
         lastAct = NEVER;
         lastActGroup = -1;
@@ -232,9 +294,9 @@ public final class BankedChannel implements MemoryChannel {
         // The refresh phase of a channel that has refreshed every tREFI forever: due this channel's stagger after
         // now, the previous one tREFI before that, possibly still blocking the banks.
         nextRefresh = settledAt + refreshOffsetPs;
-        long previous = nextRefresh - refi;
-        quiet = previous + rfc > settledAt;
-        quietFrom = quiet ? previous + rfc : 0;
+        long previous = nextRefresh - dram.refi;
+        quiet = previous + dram.rfc > settledAt;
+        quietFrom = quiet ? previous + dram.rfc : 0;
     }
 
     /** First refresh of channel {@code index} of {@code channels}: spread over one tREFI (controllers stagger). */
@@ -257,22 +319,45 @@ public final class BankedChannel implements MemoryChannel {
             applySettle();
         }
         if (write) {
-            writes.add(new PendingWrite(opId, address, amount, done));
-            queuedWriteBytes += amount;
-            if (queuedWriteBytes >= highBytes) {
-                drain(lowBytes);
+            enqueue(opId, address, amount, done);
+            if (queuedWriteBytes >= dram.highBytes) {
+                drain(dram.lowBytes);
             }
-            if (!writes.isEmpty()) {
+            if (writeCount > 0) {
                 scheduleIdleCheck();
             }
             return DEFERRED;
         }
-        return serve(opId, address, amount, false) + latencyPs;
+        return serve(opId, address, amount, false) + dram.latencyPs;
     }
 
     @Override
     public long bytesMoved() {
         return bytes;
+    }
+
+    private void enqueue(long opId, long address, long amount, Runnable done) {
+        int capacity = writeDone.length;
+        if (writeCount == capacity) {
+            long[] grown = new long[6 * capacity];
+            Runnable[] grownDone = new Runnable[2 * capacity];
+            for (int i = 0; i < writeCount; i++) {
+                int q = (writeHead + i) & (capacity - 1);
+                System.arraycopy(writes, 3 * q, grown, 3 * i, 3);
+                grownDone[i] = writeDone[q];
+            }
+            writes = grown;
+            writeDone = grownDone;
+            writeHead = 0;
+            capacity *= 2;
+        }
+        int q = (writeHead + writeCount) & (capacity - 1);
+        writes[3 * q] = opId;
+        writes[3 * q + 1] = address;
+        writes[3 * q + 2] = amount;
+        writeDone[q] = done;
+        writeCount++;
+        queuedWriteBytes += amount;
     }
 
     /**
@@ -284,25 +369,39 @@ public final class BankedChannel implements MemoryChannel {
         if (queuedWriteBytes <= limit) {
             return;
         }
-        long end = 0;
-        Runnable[] batch = new Runnable[writes.size()];
+        long[] writes = this.writes;
+        int mask = writeDone.length - 1;
         int n = 0;
-        while (queuedWriteBytes > limit) {
-            PendingWrite w = writes.poll();
-            queuedWriteBytes -= w.bytes();
-            end = serve(w.opId(), w.address(), w.bytes(), true) + latencyPs;
-            batch[n++] = w.done();
+        for (long left = queuedWriteBytes; left > limit; n++) {
+            left -= writes[3 * ((writeHead + n) & mask) + 2];
         }
-        if (n == 1) {
-            scheduler.at(end, batch[0]);
-            return;
-        }
-        int count = n;
-        scheduler.at(end, () -> {
-            for (int i = 0; i < count; i++) {
-                batch[i].run();
+        long end = 0;
+        Runnable[] batch = n == 1 ? null : new Runnable[n];
+        Runnable only = null;
+        for (int i = 0; i < n; i++) {
+            int q = writeHead;
+            writeHead = (q + 1) & mask;
+            writeCount--;
+            long amount = writes[3 * q + 2];
+            queuedWriteBytes -= amount;
+            end = serve(writes[3 * q], writes[3 * q + 1], amount, true) + dram.latencyPs;
+            only = writeDone[q];
+            writeDone[q] = null;
+            if (batch != null) {
+                batch[i] = only;
             }
-        });
+        }
+        scheduler.at(end, batch == null ? only : new Batch(batch));
+    }
+
+    /** The writers of one drained batch, told in arrival order. */
+    private record Batch(Runnable[] writers) implements Runnable {
+        @Override
+        public void run() {
+            for (Runnable w : writers) {
+                w.run();
+            }
+        }
     }
 
     private void scheduleIdleCheck() {
@@ -330,18 +429,19 @@ public final class BankedChannel implements MemoryChannel {
     /** Plans a request's commands segment by segment; returns the end of its last data burst. */
     private long serve(long opId, long address, long amount, boolean write) {
         long now = scheduler.now();
-        long b = address >>> burstShift;
-        long last = (address + amount - 1) >>> burstShift;
+        Timings dram = this.dram;
+        long b = address >>> dram.burstShift;
+        long last = (address + amount - 1) >>> dram.burstShift;
         long endAddress = address + amount;
         while (b <= last) {
-            long superRow = b >>> superRowShift;
-            long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
+            long superRow = b >>> dram.superRowShift;
+            long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
             long t = Math.max(now, lastCol);
             while (t >= nextRefresh) {
                 refresh(opId, write);
             }
-            long segBytes = Math.min(endAddress, segEnd << burstShift) - Math.max(address, b << burstShift);
-            long start = planSegment(superRow, (int) (b & groupMask), (int) (segEnd - b), write, now);
+            long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
+            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now);
             if (sliceStart < 0) {
                 sliceStart = start;
             }
@@ -365,76 +465,148 @@ public final class BankedChannel implements MemoryChannel {
 
     /**
      * Plans one train of {@code n} bursts in one super-row, starting at bank group {@code group0}: activates the
-     * banks it touches (if their row is not open) and issues its column commands every {@link #spacingPs} from
-     * the earliest legal start. Returns the start of its data.
+     * banks it touches (if their row is not open) and issues its column commands every {@link Timings#spacingPs}
+     * from the earliest legal start. Returns the start of its data.
      */
     private long planSegment(long superRow, int group0, int n, boolean write, long now) {
-        long row = superRow >>> bankBits;
-        int bank = bank(superRow, row);
-        int touched = Math.min(n, groups);
-        long rcd = write ? rcdWr : rcdRd;
-        long lat = write ? cwl : cl;
+        Timings dram = this.dram;
+        long[] state = this.state;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long row = superRow >>> dram.bankBits;
+        int bankBase = bank(superRow, row) << dram.groupBits;
+        int touched = Math.min(n, dram.groups);
+        long lat = write ? dram.cwl : dram.cl;
         if (quiet) {
-            Arrays.fill(actMin, quietFrom);
+            for (int k = 0; k < dram.banks; k++) {
+                state[k * BANK_LONGS + ACT_MIN] = quietFrom;
+            }
             quiet = false;
         }
         // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + ccdS));
+        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
         if (write) {
-            s = Math.max(s, lastReadCmd + rtw);
+            s = Math.max(s, lastReadCmd + dram.rtw);
             if (!lastColWrite) {
-                s = Math.max(s, dataEnd + rtwBusGap - cwl);
+                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
             }
         } else {
-            s = Math.max(s, lastWriteDataEnd + wtrS);
+            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
         }
-        for (int j = 0; j < touched; j++) {
-            int g = (group0 + j) & groupMask;
-            int k = (bank << groupBits) | g;
-            long offset = j * spacingPs;
+        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+                && write == repeatWrite) {
+            // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
+            // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
+            // means no write in between), so s, at or after the last train's last column command, meets them
+            // already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups) spacings
+            // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
+            // Its column commands' marks on the banks (last column command per group, earliest precharge) are
+            // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
+            rowHits += touched;
+            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
+            repeatPending = true;
+            return issueTrain(group0, n, write, s, lat);
+        }
+        writeBackRepeat();
+        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
+        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
+        // tWTR_L after a write to its group.
+        int wtrGroup = write ? -1 : lastWriteGroup;
+        long wtrReady = lastWriteDataEnd + dram.wtrL;
+        long rcd = write ? dram.rcdWr : dram.rcdRd;
+        long act0 = lastAct;
+        int actGroup = lastActGroup;
+        int faw0 = fawNext;
+        long hits = 0;
+        long offset = 0;
+        for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
+            int k = (bankBase | g) * BANK_LONGS;
             long ready;
-            if (openRow[k] == row) {
-                rowHits++;
-                ready = actAt[k] + rcd;
+            long open = state[k + OPEN_ROW];
+            if (open == row) {
+                hits++;
+                ready = state[k + ACT_AT] + rcd;
             } else {
-                long act = Math.max(now, actMin[k]);
-                if (openRow[k] >= 0) {
+                long act = Math.max(now, state[k + ACT_MIN]);
+                if (open >= 0) {
                     rowConflicts++;
-                    long pre = Math.max(now, Math.max(actAt[k] + ras, preMin[k]));
-                    act = Math.max(act, pre + rp);
+                    act = Math.max(act, Math.max(now, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]))
+                        + dram.rp);
                 } else {
                     rowMisses++;
                 }
-                act = Math.max(act, lastAct + (g == lastActGroup ? rrdL : rrdS));
-                act = Math.max(act, fawWindow[fawNext] + faw);
-                actAt[k] = act;
-                openRow[k] = row;
-                lastAct = act;
-                lastActGroup = g;
-                fawWindow[fawNext] = act;
-                fawNext = (fawNext + 1) & 3;
+                act = Math.max(act, act0 + (g == actGroup ? dram.rrdL : dram.rrdS));
+                act = Math.max(act, state[fawAt + faw0] + dram.faw);
+                state[k + ACT_AT] = act;
+                state[k + OPEN_ROW] = row;
+                act0 = act;
+                actGroup = g;
+                state[fawAt + faw0] = act;
+                faw0 = (faw0 + 1) & 3;
                 ready = act + rcd;
             }
-            s = Math.max(s, ready - offset);
-            s = Math.max(s, lastColInGroup[g] + ccdL - offset);
-            if (!write && g == lastWriteGroup) {
-                s = Math.max(s, lastWriteDataEnd + wtrL - offset);
+            ready = Math.max(ready, state[lastColAt + g] + dram.ccdL);
+            if (g == wtrGroup) {
+                ready = Math.max(ready, wtrReady);
             }
+            s = Math.max(s, ready - offset);
+            offset += spacing;
         }
-        long lastCmd = s + (n - 1) * spacingPs;
-        for (int j = 0; j < touched; j++) {
-            int g = (group0 + j) & groupMask;
-            int k = (bank << groupBits) | g;
-            long c = s + (j + ((long) (n - 1 - j) >>> groupBits << groupBits)) * spacingPs;
-            lastColInGroup[g] = c;
-            preMin[k] = Math.max(preMin[k], write ? c + cwl + burstPs + wr : c + rtp);
+        rowHits += hits;
+        lastAct = act0;
+        lastActGroup = actGroup;
+        fawNext = faw0;
+        repeatable = true;
+        repeatSuperRow = superRow;
+        repeatGroup0 = group0;
+        repeatBursts = n;
+        repeatWrite = write;
+        repeatBankBase = bankBase;
+        long start = issueTrain(group0, n, write, s, lat);
+        markBanks(bankBase, group0, n, touched, write, lastCol);
+        return start;
+    }
+
+    /**
+     * Writes a train's column commands, the last at {@code lastCmd}, on its banks: bank j's last one is
+     * ((n - 1 - j) mod groups) spacings before the train's last; it is its group's last column command and sets
+     * the bank's earliest precharge (tRTP after a read, CWL + burst + tWR after a write).
+     */
+    private void markBanks(int bankBase, int group0, int n, int touched, boolean write, long lastCmd) {
+        long[] state = this.state;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
+            long c = lastCmd - ((n - 1 - j) & groupMask) * spacing;
+            state[lastColAt + g] = c;
+            int k = (bankBase | g) * BANK_LONGS + PRE_MIN;
+            state[k] = Math.max(state[k], c + toPrecharge);
         }
+    }
+
+    /**
+     * Marks the banks for the repeats of the last train not yet marked. The last repeat's marks are all it takes:
+     * each repeat's column commands come later than the one before, so its group marks replace theirs and its
+     * earliest precharges are the largest.
+     */
+    private void writeBackRepeat() {
+        if (repeatPending) {
+            repeatPending = false;
+            markBanks(repeatBankBase, repeatGroup0, repeatBursts, Math.min(repeatBursts, dram.groups), repeatWrite,
+                lastCol);
+        }
+    }
+
+    /** Issues a train's column commands every spacing from {@code s}; returns the start of its data. */
+    private long issueTrain(int group0, int n, boolean write, long s, long lat) {
+        long lastCmd = s + (n - 1) * dram.spacingPs;
         lastCol = lastCmd;
         lastColWrite = write;
-        dataEnd = lastCmd + lat + burstPs;
+        dataEnd = lastCmd + lat + dram.burstPs;
         if (write) {
             lastWriteDataEnd = dataEnd;
-            lastWriteGroup = (group0 + n - 1) & groupMask;
+            lastWriteGroup = (group0 + n - 1) & dram.groupMask;
         } else {
             lastReadCmd = lastCmd;
         }
@@ -449,37 +621,60 @@ public final class BankedChannel implements MemoryChannel {
      * one bit, so a stream never uses one bank for two consecutive super-rows.
      */
     private int bank(long superRow, long row) {
-        if (bankBits == 0) {
+        if (dram.bankBits == 0) {
             return 0;
         }
-        long q = row >>> bankBits;
-        long gray = q ^ (q >>> 1);
-        long fold = 0;
-        for (; gray != 0; gray >>>= bankBits) {
-            fold ^= gray;
+        long q = row >>> dram.bankBits;
+        if (q != foldOf) {
+            foldOf = q;
+            fold = fold(q, dram.bankBits, dram.foldTopShift);
         }
-        return (int) ((superRow ^ fold) & bankMask);
+        return (int) ((superRow ^ fold) & dram.bankMask);
+    }
+
+    /** The widest shift of {@link #fold} for {@code bankBits}: bankBits x the largest power of two below 64. */
+    static int foldTopShift(int bankBits) {
+        int top = bankBits;
+        while (bankBits > 0 && top * 2 < Long.SIZE) {
+            top *= 2;
+        }
+        return top;
+    }
+
+    /**
+     * The XOR of every {@code bankBits}-wide field of the Gray code of {@code q}, in its low {@code bankBits} bits
+     * (bits above them are left over): folded in halves, by shifts of {@code bankBits} x 2^i from the widest
+     * ({@code topShift}, {@link #foldTopShift}) down, a fixed handful of steps whatever the row.
+     */
+    static long fold(long q, int bankBits, int topShift) {
+        long x = q ^ (q >>> 1);
+        for (int shift = topShift; shift >= bankBits; shift >>>= 1) {
+            x ^= x >>> shift;
+        }
+        return x;
     }
 
     /** Issues the due all-bank refresh once every bank can be precharged; closes all rows for tRFC. */
     private void refresh(long opId, boolean write) {
+        writeBackRepeat();
+        repeatable = false;
         long r = Math.max(nextRefresh, dataEnd);
         if (quiet) {
             r = Math.max(r, quietFrom);
         } else {
-            for (int k = 0; k < openRow.length; k++) {
-                if (openRow[k] >= 0) {
-                    r = Math.max(r, Math.max(actAt[k] + ras, preMin[k]) + rp);
+            for (int k = 0; k < lastColAt; k += BANK_LONGS) {
+                if (state[k + OPEN_ROW] >= 0) {
+                    r = Math.max(r, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]) + dram.rp);
+                    state[k + OPEN_ROW] = -1;
                 }
-                r = Math.max(r, actMin[k]);
+                r = Math.max(r, state[k + ACT_MIN]);
             }
-            Arrays.fill(openRow, -1);
         }
         flushSlice(opId, write);
-        sink.slice(track, SliceKind.DRAM_REFRESH, opId, r, r + rfc, 0);
+        sink.slice(track, SliceKind.DRAM_REFRESH, opId, r, r + dram.rfc, 0);
         quiet = true;
-        quietFrom = r + rfc;
-        nextRefresh += refi;
+        quietFrom = r + dram.rfc;
+        nextRefresh += dram.refi;
         refreshes++;
     }
 
