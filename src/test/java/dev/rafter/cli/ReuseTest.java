@@ -49,6 +49,17 @@ class ReuseTest {
     }
 
     @Test
+    void operatorsSimulatedAheadOnThreadsWriteTheSameOutputs() throws Exception {
+        // Three threads simulate the distinct shapes ahead (banked memory, dispatch, collectives, events): the
+        // outputs are those of one thread simulating every operator in turn.
+        Path ahead = simulate("ahead", "--hardware", "models/hardware/a100.yaml", "--threads", "3");
+        Path full = simulate("one", "--hardware", "models/hardware/a100.yaml", "--threads", "1", "--no-reuse");
+        assertSameOutputs(ahead, full);
+        assertTrue(new ObjectMapper().readTree(ahead.resolve("summary.json").toFile()).path("simulator")
+            .path("operators_simulated_ahead").asLong() >= 5);
+    }
+
+    @Test
     void fastForwardWritesTheSameOutputsAsStepByStep() throws Exception {
         // Three GEMMs that repeat for hundreds of stages on a cut-down study device (simple memory); the event
         // window asks for the slices of the middle one only, so the other two are fast-forwarded.
