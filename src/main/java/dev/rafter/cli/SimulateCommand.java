@@ -60,8 +60,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     RunOptions running;
 
     @Option(names = "--threads", paramLabel = "N",
-        description = "threads that simulate the operators ahead, each distinct shape once (exact: every operator"
-            + " runs on a drained device); default: one per processor; 1: none")
+        description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
+            + " operator runs on a drained device); default 1: none. Pays on many cores and a few long operators")
     Integer threads;
 
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
@@ -266,7 +266,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     private int threads() {
         if (threads == null) {
-            return Runtime.getRuntime().availableProcessors();
+            return 1;
         }
         if (threads < 1 || threads > 256) {
             throw new dev.rafter.config.InputException("--threads: " + threads + " is not a thread count (1..256)");

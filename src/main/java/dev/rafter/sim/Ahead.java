@@ -81,9 +81,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
             return null;
         }
         try {
-            Simulation.Replay r = f.get();
-            submit();
-            return r;
+            return f.get(); // more start at the next operator, once the stream has kept this one's result
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for an operator simulated ahead", e);
@@ -95,6 +93,14 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
                 throw err;
             }
             throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Forgets a simulation of {@code shape} the stream no longer needs (it holds a result already). */
+    void drop(Operator.Shape shape) {
+        Future<Simulation.Replay> f = inFlight.remove(shape);
+        if (f != null) {
+            f.cancel(false);
         }
     }
 

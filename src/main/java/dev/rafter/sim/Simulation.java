@@ -202,6 +202,9 @@ public final class Simulation {
         count[0]++;
         Operator.Shape shape = op.shape();
         Replay kept = reuse ? replays.get(shape) : null;
+        if (kept != null && ahead != null) {
+            ahead.drop(shape);
+        }
         Replay alone = kept == null && ahead != null ? ahead.take(shape) : null;
         if (alone != null) {
             keep(shape, alone);
