@@ -61,6 +61,12 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
         return j == chunks() - 1 ? (long) m * n * (resultBytes == 0 ? e : resultBytes) : 0;
     }
 
+    /** Only the last chunk stores (the accumulator). */
+    @Override
+    public int storingChunks(int e) {
+        return chunks() > 0 && storeBytes(chunks() - 1, e) > 0 ? 1 : 0;
+    }
+
     @Override
     public boolean repeats(Work earlier, int stages) {
         return earlier instanceof MatrixTile t && firstStage == t.firstStage + stages && m == t.m && n == t.n

@@ -21,6 +21,17 @@ public sealed interface Work permits MatrixTile, VectorTile {
     /** Result bytes stored after chunk {@code j} is computed (0: none). */
     long storeBytes(int j, int elementBytes);
 
+    /** How many of its chunks store a result. */
+    default int storingChunks(int elementBytes) {
+        int n = 0;
+        for (int j = 0; j < chunks(); j++) {
+            if (storeBytes(j, elementBytes) > 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Whether this work is {@code earlier} again, only {@code stages} global-buffer stages later. */
     boolean repeats(Work earlier, int stages);
 }

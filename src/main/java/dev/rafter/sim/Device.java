@@ -144,11 +144,7 @@ public final class Device {
         programDone = done;
         for (List<Work> work : program.cores()) {
             for (Work w : work) {
-                for (int j = 0; j < w.chunks(); j++) {
-                    if (w.storeBytes(j, elementBytes) > 0) {
-                        hbmWritesPending++;
-                    }
-                }
+                hbmWritesPending += w.storingChunks(elementBytes);
             }
         }
         globalBuffer.begin(opId, program.stages());

@@ -79,8 +79,8 @@ public final class Kernel implements Scheduler {
         int[] order = model.inRunOrder(now);
         out.add(order.length);
         for (int i : order) {
-            out.add(model.times[i] - now);
-            if (model.actions[i] instanceof dev.rafter.sim.steady.Periodic p) {
+            out.add(model.timeAt(i) - now);
+            if (model.actionAt(i) instanceof dev.rafter.sim.steady.Periodic p) {
                 p.digest(frame, out);
             } else {
                 out.opaque();
@@ -92,9 +92,9 @@ public final class Kernel implements Scheduler {
     /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
     public void shift(dev.rafter.sim.steady.Jump jump) {
         now += jump.timePs();
-        for (int i = 0; i < model.size; i++) {
-            model.times[i] += jump.timePs();
-            ((dev.rafter.sim.steady.Periodic) model.actions[i]).shift(jump);
+        model.shiftTimes(jump.timePs());
+        for (int i = 0; i < model.size(); i++) {
+            ((dev.rafter.sim.steady.Periodic) model.actionAt(i)).shift(jump);
         }
     }
 
@@ -143,16 +143,16 @@ public final class Kernel implements Scheduler {
         while (true) {
             SimEventInterface<Long> f = foreign.isEmpty() ? null : foreign.first();
             boolean foreignDue = f != null && f.getAbsoluteExecutionTime() < RUN_LENGTH_PS;
-            if (foreignDue && (model.size == 0 || HeapEventList.less(f.getAbsoluteExecutionTime(), foreignKey(f),
-                model.times[0], model.keys[0]))) {
+            if (foreignDue && (model.size() == 0 || HeapEventList.less(f.getAbsoluteExecutionTime(), foreignKey(f),
+                model.firstTime(), model.firstKey()))) {
                 foreign.removeFirst();
                 f.execute();
                 continue;
             }
-            if (model.size == 0) {
+            if (model.size() == 0) {
                 break;
             }
-            now = model.times[0];
+            now = model.firstTime();
             last = now;
             executed++;
             model.pollFirst().run();
@@ -167,22 +167,44 @@ public final class Kernel implements Scheduler {
     private final ModelQueue model = new ModelQueue();
 
     /**
-     * The model's pending events: a binary min-heap over primitive arrays keyed by (time, (15 - priority) << 58 |
-     * creation), DSOL's own order, with no event object per event.
+     * The model's pending events in DSOL's order (time, then (15 - priority) << 58 | creation), over primitive arrays
+     * with no event object per event: an event scheduled no earlier than the latest one queued in order joins a
+     * sorted ring at its end (most do: a computation's end lies a fixed time after its start), any other goes into a
+     * binary heap; the first event is the earlier of the two heads.
      */
     static final class ModelQueue {
-        Runnable[] actions = new Runnable[1024];
-        long[] times = new long[1024];
-        long[] keys = new long[1024];
-        int size;
+        private Runnable[] actions = new Runnable[1024];
+        private long[] times = new long[1024];
+        private long[] keys = new long[1024];
+        private int heapSize;
+        private Runnable[] ringActions = new Runnable[1024];
+        private long[] ringTimes = new long[1024];
+        private long[] ringKeys = new long[1024];
+        private int ringHead;
+        private int ringSize;
+
+        int size() {
+            return heapSize + ringSize;
+        }
 
         void add(long t, long k, Runnable action) {
-            if (size == actions.length) {
-                actions = Arrays.copyOf(actions, size * 2);
-                times = Arrays.copyOf(times, size * 2);
-                keys = Arrays.copyOf(keys, size * 2);
+            if (ringSize == 0 || t >= ringTimes[(ringHead + ringSize - 1) & (ringTimes.length - 1)]) {
+                // Keys grow with creation, so an equal time sorts after the ring's last event too.
+                if (ringSize == ringTimes.length) {
+                    growRing();
+                }
+                int at = (ringHead + ringSize++) & (ringTimes.length - 1);
+                ringActions[at] = action;
+                ringTimes[at] = t;
+                ringKeys[at] = k;
+                return;
             }
-            int i = size++;
+            if (heapSize == actions.length) {
+                actions = Arrays.copyOf(actions, heapSize * 2);
+                times = Arrays.copyOf(times, heapSize * 2);
+                keys = Arrays.copyOf(keys, heapSize * 2);
+            }
+            int i = heapSize++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
                 if (HeapEventList.less(t, k, times[parent], keys[parent])) {
@@ -199,20 +221,57 @@ public final class Kernel implements Scheduler {
             keys[i] = k;
         }
 
+        private void growRing() {
+            int n = ringTimes.length;
+            Runnable[] a = new Runnable[2 * n];
+            long[] t = new long[2 * n];
+            long[] k = new long[2 * n];
+            for (int i = 0; i < ringSize; i++) {
+                int from = (ringHead + i) & (n - 1);
+                a[i] = ringActions[from];
+                t[i] = ringTimes[from];
+                k[i] = ringKeys[from];
+            }
+            ringActions = a;
+            ringTimes = t;
+            ringKeys = k;
+            ringHead = 0;
+        }
+
+        private boolean ringFirst() {
+            return heapSize == 0 || (ringSize > 0 && HeapEventList.less(ringTimes[ringHead], ringKeys[ringHead],
+                times[0], keys[0]));
+        }
+
+        long firstTime() {
+            return ringFirst() ? ringTimes[ringHead] : times[0];
+        }
+
+        long firstKey() {
+            return ringFirst() ? ringKeys[ringHead] : keys[0];
+        }
+
         Runnable pollFirst() {
+            if (ringFirst()) {
+                Runnable r = ringActions[ringHead];
+                ringActions[ringHead] = null;
+                ringHead = (ringHead + 1) & (ringTimes.length - 1);
+                ringSize--;
+                return r;
+            }
             Runnable first = actions[0];
-            size--;
-            if (size > 0) {
-                Runnable e = actions[size];
-                long t = times[size];
-                long k = keys[size];
-                actions[size] = null;
+            int n = --heapSize;
+            if (n > 0) {
+                Runnable e = actions[n];
+                long t = times[n];
+                long k = keys[n];
+                actions[n] = null;
                 int i = 0;
-                int half = size >>> 1;
+                int half = n >>> 1;
                 while (i < half) {
                     int child = 2 * i + 1;
                     int right = child + 1;
-                    if (right < size && HeapEventList.less(times[right], keys[right], times[child], keys[child])) {
+                    if (right < n && HeapEventList.less(times[right], keys[right], times[child], keys[child])) {
                         child = right;
                     }
                     if (!HeapEventList.less(times[child], keys[child], t, k)) {
@@ -232,9 +291,35 @@ public final class Kernel implements Scheduler {
             return first;
         }
 
+        /** Entry {@code i} of {@link #size} in no particular order: the heap's, then the ring's. */
+        long timeAt(int i) {
+            return i < heapSize ? times[i] : ringTimes[(ringHead + i - heapSize) & (ringTimes.length - 1)];
+        }
+
+        long keyAt(int i) {
+            return i < heapSize ? keys[i] : ringKeys[(ringHead + i - heapSize) & (ringTimes.length - 1)];
+        }
+
+        Runnable actionAt(int i) {
+            return i < heapSize ? actions[i] : ringActions[(ringHead + i - heapSize) & (ringTimes.length - 1)];
+        }
+
+        /** Moves every entry {@code dt} later (both orders stay). */
+        void shiftTimes(long dt) {
+            for (int i = 0; i < heapSize; i++) {
+                times[i] += dt;
+            }
+            for (int i = 0; i < ringSize; i++) {
+                ringTimes[(ringHead + i) & (ringTimes.length - 1)] += dt;
+            }
+        }
+
         void clear() {
-            Arrays.fill(actions, 0, size, null);
-            size = 0;
+            Arrays.fill(actions, 0, heapSize, null);
+            Arrays.fill(ringActions, null);
+            heapSize = 0;
+            ringSize = 0;
+            ringHead = 0;
         }
 
         /**
@@ -242,10 +327,10 @@ public final class Kernel implements Scheduler {
          * packed in one long where they fit), then by creation within equal times.
          */
         int[] inRunOrder(long now) {
-            int n = size;
+            int n = size();
             long span = 0;
             for (int i = 0; i < n; i++) {
-                span = Math.max(span, times[i] - now);
+                span = Math.max(span, timeAt(i) - now);
             }
             Integer[] boxed = null;
             int[] order = new int[n];
@@ -254,8 +339,8 @@ public final class Kernel implements Scheduler {
                 for (int i = 0; i < n; i++) {
                     boxed[i] = i;
                 }
-                Arrays.sort(boxed, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b])
-                    : Long.compare(keys[a], keys[b]));
+                Arrays.sort(boxed, (a, b) -> timeAt(a) != timeAt(b) ? Long.compare(timeAt(a), timeAt(b))
+                    : Long.compare(keyAt(a), keyAt(b)));
                 for (int i = 0; i < n; i++) {
                     order[i] = boxed[i];
                 }
@@ -263,7 +348,7 @@ public final class Kernel implements Scheduler {
             }
             long[] packed = new long[n];
             for (int i = 0; i < n; i++) {
-                packed[i] = (times[i] - now) << 20 | i;
+                packed[i] = (timeAt(i) - now) << 20 | i;
             }
             Arrays.sort(packed);
             for (int i = 0; i < n; i++) {
@@ -273,7 +358,7 @@ public final class Kernel implements Scheduler {
             for (int i = 1; i < n; i++) {
                 int e = order[i];
                 int j = i - 1;
-                while (j >= 0 && times[order[j]] == times[e] && keys[order[j]] > keys[e]) {
+                while (j >= 0 && timeAt(order[j]) == timeAt(e) && keyAt(order[j]) > keyAt(e)) {
                     order[j + 1] = order[j];
                     j--;
                 }

@@ -27,6 +27,48 @@ class KernelTest {
     }
 
     @Test
+    void randomSchedulesRunInTimeThenCreationOrder() {
+        // Events in order of their time (mostly in order, as computations ending a fixed time after they start, some
+        // earlier than the latest, some at equal times) run by time, then by creation, whichever queue holds them.
+        java.util.Random random = new java.util.Random(42);
+        Kernel k = new Kernel();
+        List<long[]> ran = new ArrayList<>();
+        long[] created = {0};
+        k.run(s -> {
+            for (int i = 0; i < 20; i++) {
+                spawn(s, random, ran, created, 0);
+            }
+        });
+        assertEquals(created[0], ran.size());
+        for (int i = 1; i < ran.size(); i++) {
+            long[] a = ran.get(i - 1);
+            long[] b = ran.get(i);
+            boolean ordered = a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
+            org.junit.jupiter.api.Assertions.assertTrue(ordered, "event " + i + " ran out of order");
+        }
+    }
+
+    private static void spawn(Scheduler s, java.util.Random random, List<long[]> ran, long[] created, int depth) {
+        long id = created[0]++;
+        long delay = switch (random.nextInt(4)) {
+            case 0 -> 0;
+            case 1 -> 1000;
+            case 2 -> random.nextInt(50);
+            default -> random.nextInt(5000);
+        };
+        long at = s.now() + delay;
+        s.schedule(delay, () -> {
+            ran.add(new long[] {at, id});
+            if (depth < 12) {
+                int children = random.nextInt(3);
+                for (int c = 0; c < children; c++) {
+                    spawn(s, random, ran, created, depth + 1);
+                }
+            }
+        });
+    }
+
+    @Test
     void aModelExceptionIsRethrownAsItWasThrownAndTheKernelCanRunAgain() {
         Kernel k = new Kernel();
         IllegalArgumentException boom = new IllegalArgumentException("boom");
