@@ -108,8 +108,6 @@ final class FastForward {
     void begin(TileProgram program) {
         active = false;
         candidates.clear();
-        java.util.Arrays.fill(recent, null);
-        recentNext = 0;
         history.clear();
         historyOrder.clear();
         if (!allowed || !capable) {
@@ -180,15 +178,6 @@ final class FastForward {
         }
         long hash = digest.hash();
         int[] earlier = history.get(hash);
-        // A recent checkpoint kept whole that this one equals value for value: jump at once.
-        for (int i = earlier == null ? -1 : earlier.length - 1; i >= 0; i--) {
-            Snapshot r = recentAt(earlier[i]);
-            if (r != null && r.digest.sameAs(digest) && jump(new Candidate(r.stage, stage, r.timePs, r.digest,
-                r.counters, r.works, r.storeAddresses, r.lowStage, r.lowWorks), frame)) {
-                return;
-            }
-        }
-        keepRecent(stage, frame);
         if (earlier != null) {
             // The most recent earlier sighting whose program repeats over the next repetition at that period.
             for (int i = earlier.length - 1; i >= 0; i--) {
@@ -215,61 +204,11 @@ final class FastForward {
         }
     }
 
-    /** The last {@link #RECENT} checkpoints, kept whole: a repetition shorter than that is confirmed at once. */
-    private static final int RECENT = 96;
-    private final Snapshot[] recent = new Snapshot[RECENT];
-    private int recentNext;
-
-    private static final class Snapshot {
-        int stage;
-        long timePs;
-        final Digest digest = new Digest();
-        long[] counters;
-        int[] works;
-        long[] storeAddresses;
-        int lowStage;
-        int[] lowWorks;
-    }
-
-    private Snapshot recentAt(int stage) {
-        if (stage < 0) {
-            return null;
-        }
-        for (Snapshot r : recent) {
-            if (r != null && r.stage == stage) {
-                return r;
-            }
-        }
-        return null;
-    }
-
-    private void keepRecent(int stage, Frame frame) {
-        Snapshot r = recent[recentNext];
-        if (r == null) {
-            r = new Snapshot();
-            recent[recentNext] = r;
-        }
-        recentNext = (recentNext + 1) % RECENT;
-        r.stage = stage;
-        r.timePs = frame.nowPs();
-        r.digest.copyFrom(digest);
-        r.counters = counters();
-        r.works = frame.works();
-        r.storeAddresses = storeAddresses();
-        r.lowStage = device.globalBuffer().oldestInUse();
-        r.lowWorks = computeTiles();
-    }
-
-    private int[] computeTiles() {
-        int[] out = new int[device.cores().length];
-        for (int c = 0; c < out.length; c++) {
-            out[c] = device.cores()[c].computeTile();
-        }
-        return out;
-    }
-
     private void propose(int stage, int period, Frame frame) {
-        int[] lowWorks = computeTiles();
+        int[] lowWorks = new int[device.cores().length];
+        for (int c = 0; c < lowWorks.length; c++) {
+            lowWorks[c] = device.cores()[c].computeTile();
+        }
         if (candidates.size() == CANDIDATES) {
             candidates.remove(0);
         }
@@ -407,12 +346,16 @@ final class FastForward {
     }
 
     private long[] counters() {
-        Digest values = new Digest();
+        List<Long> values = new ArrayList<>();
         visitCounters(v -> {
             values.add(v);
             return v;
         });
-        return values.toArray();
+        long[] out = new long[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
     }
 
     private void visitCounters(Counters c) {

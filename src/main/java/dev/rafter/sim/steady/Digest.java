@@ -45,20 +45,6 @@ public final class Digest {
         return d;
     }
 
-    /** Becomes a copy of {@code other} (reusing its own storage). */
-    public void copyFrom(Digest other) {
-        if (values.length < other.size) {
-            values = new long[other.values.length];
-        }
-        System.arraycopy(other.values, 0, values, 0, other.size);
-        size = other.size;
-        opaque = other.opaque;
-    }
-
-    public long[] toArray() {
-        return Arrays.copyOf(values, size);
-    }
-
     public long hash() {
         long h = 0x9E3779B97F4A7C15L;
         for (int i = 0; i < size; i++) {
