@@ -8,7 +8,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -73,27 +72,15 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
 
     /**
      * The result of {@code shape} simulated ahead, waiting for it if it is still running; null when it was not
-     * simulated ahead. A model error of that simulation is thrown as it was thrown.
+     * simulated ahead. A model error of that simulation is thrown as it was thrown. More simulations start at the
+     * next operator, once the stream has kept this result (before, the shape would look unknown and start again).
      */
     Simulation.Replay take(Operator.Shape shape) {
         Future<Simulation.Replay> f = inFlight.remove(shape);
         if (f == null) {
             return null;
         }
-        try {
-            return f.get(); // more start at the next operator, once the stream has kept this one's result
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for an operator simulated ahead", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+        return Futures.join(f, "waiting for an operator simulated ahead");
     }
 
     /** Forgets a simulation of {@code shape} the stream no longer needs (it holds a result already). */

@@ -2,7 +2,6 @@ package dev.rafter.sweep;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -33,20 +32,7 @@ public final class LocalSweepEngine implements SweepEngine {
                 }));
             }
             for (Future<?> f : futures) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    if (e.getCause() instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IllegalStateException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("sweep interrupted", e);
-                }
+                dev.rafter.sim.Futures.join(f, "sweep");
             }
         } finally {
             pool.shutdownNow();
