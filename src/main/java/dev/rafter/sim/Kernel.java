@@ -121,7 +121,7 @@ public final class Kernel implements Scheduler {
         }
         try {
             synchronized (LIFECYCLE) {
-                simulator.setEventList(new HeapEventList());
+                simulator.setEventList(new DsolEventList());
                 simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
             }
             return drain();
@@ -143,7 +143,7 @@ public final class Kernel implements Scheduler {
         while (true) {
             SimEventInterface<Long> f = foreign.isEmpty() ? null : foreign.first();
             boolean foreignDue = f != null && f.getAbsoluteExecutionTime() < RUN_LENGTH_PS;
-            if (foreignDue && (model.size() == 0 || HeapEventList.less(f.getAbsoluteExecutionTime(), foreignKey(f),
+            if (foreignDue && (model.size() == 0 || less(f.getAbsoluteExecutionTime(), foreignKey(f),
                 model.firstTime(), model.firstKey()))) {
                 foreign.removeFirst();
                 f.execute();
@@ -207,7 +207,7 @@ public final class Kernel implements Scheduler {
             int i = heapSize++;
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
-                if (HeapEventList.less(t, k, times[parent], keys[parent])) {
+                if (less(t, k, times[parent], keys[parent])) {
                     actions[i] = actions[parent];
                     times[i] = times[parent];
                     keys[i] = keys[parent];
@@ -239,7 +239,7 @@ public final class Kernel implements Scheduler {
         }
 
         private boolean ringFirst() {
-            return heapSize == 0 || (ringSize > 0 && HeapEventList.less(ringTimes[ringHead], ringKeys[ringHead],
+            return heapSize == 0 || (ringSize > 0 && less(ringTimes[ringHead], ringKeys[ringHead],
                 times[0], keys[0]));
         }
 
@@ -271,10 +271,10 @@ public final class Kernel implements Scheduler {
                 while (i < half) {
                     int child = 2 * i + 1;
                     int right = child + 1;
-                    if (right < n && HeapEventList.less(times[right], keys[right], times[child], keys[child])) {
+                    if (right < n && less(times[right], keys[right], times[child], keys[child])) {
                         child = right;
                     }
-                    if (!HeapEventList.less(times[child], keys[child], t, k)) {
+                    if (!less(times[child], keys[child], t, k)) {
                         break;
                     }
                     actions[i] = actions[child];
@@ -411,140 +411,70 @@ public final class Kernel implements Scheduler {
 
     }
 
-    /**
-     * Binary min-heap keyed by (time, (15 - priority) << 58 | id): the same order as DSOL's own lists, without
-     * boxing or tree walks on the hot path.
-     */
-    static final class HeapEventList implements EventListInterface<Long> {
-        private SimEventInterface<Long>[] events = newArray(1024);
-        private long[] times = new long[1024];
-        private long[] keys = new long[1024];
-        private int size;
+    /** Whether (t1, k1) runs before (t2, k2): by time, then key. */
+    static boolean less(long t1, long k1, long t2, long k2) {
+        return t1 < t2 || (t1 == t2 && k1 < k2);
+    }
 
-        @SuppressWarnings("unchecked")
-        private static SimEventInterface<Long>[] newArray(int n) {
-            return (SimEventInterface<Long>[]) new SimEventInterface<?>[n];
-        }
+    /**
+     * DSOL's own events (its warm-up and end-of-run events: a handful), in DSOL's order by (time, (15 - priority)
+     * << 58 | id), in a sorted list; the model's events never come here ({@link ModelQueue}).
+     */
+    static final class DsolEventList implements EventListInterface<Long> {
+        private final java.util.ArrayList<SimEventInterface<Long>> events = new java.util.ArrayList<>();
 
         @Override
         public void add(SimEventInterface<Long> event) {
-            if (size == events.length) {
-                events = Arrays.copyOf(events, size * 2);
-                times = Arrays.copyOf(times, size * 2);
-                keys = Arrays.copyOf(keys, size * 2);
-            }
             long t = event.getAbsoluteExecutionTime();
             long k = foreignKey(event);
-            int i = size++;
-            while (i > 0) {
-                int parent = (i - 1) >>> 1;
-                if (less(t, k, times[parent], keys[parent])) {
-                    events[i] = events[parent];
-                    times[i] = times[parent];
-                    keys[i] = keys[parent];
-                    i = parent;
-                } else {
-                    break;
-                }
+            int i = events.size();
+            while (i > 0 && less(t, k, events.get(i - 1).getAbsoluteExecutionTime(), foreignKey(events.get(i - 1)))) {
+                i--;
             }
-            events[i] = event;
-            times[i] = t;
-            keys[i] = k;
-        }
-
-        static boolean less(long t1, long k1, long t2, long k2) {
-            return t1 < t2 || (t1 == t2 && k1 < k2);
+            events.add(i, event);
         }
 
         @Override
         public SimEventInterface<Long> removeFirst() {
-            if (size == 0) {
+            if (events.isEmpty()) {
                 throw new NoSuchElementException();
             }
-            SimEventInterface<Long> first = events[0];
-            size--;
-            if (size > 0) {
-                SimEventInterface<Long> e = events[size];
-                long t = times[size];
-                long k = keys[size];
-                events[size] = null;
-                int i = 0;
-                int half = size >>> 1;
-                while (i < half) {
-                    int child = 2 * i + 1;
-                    int right = child + 1;
-                    if (right < size && less(times[right], keys[right], times[child], keys[child])) {
-                        child = right;
-                    }
-                    if (!less(times[child], keys[child], t, k)) {
-                        break;
-                    }
-                    events[i] = events[child];
-                    times[i] = times[child];
-                    keys[i] = keys[child];
-                    i = child;
-                }
-                events[i] = e;
-                times[i] = t;
-                keys[i] = k;
-            } else {
-                events[0] = null;
-            }
-            return first;
+            return events.remove(0);
         }
 
         @Override
         public SimEventInterface<Long> first() {
-            return size == 0 ? null : events[0];
+            return events.isEmpty() ? null : events.get(0);
         }
 
         @Override
         public boolean contains(SimEventInterface<Long> event) {
-            for (int i = 0; i < size; i++) {
-                if (events[i] == event) {
-                    return true;
-                }
-            }
-            return false;
+            return events.contains(event);
         }
 
         @Override
         public boolean remove(SimEventInterface<Long> event) {
-            // Rafter never cancels events; DSOL only removes its own end event when a replication is cut short.
-            for (int i = 0; i < size; i++) {
-                if (events[i] == event) {
-                    SimEventInterface<Long>[] rest = Arrays.copyOf(events, size);
-                    clear();
-                    for (SimEventInterface<Long> r : rest) {
-                        if (r != event) {
-                            add(r);
-                        }
-                    }
-                    return true;
-                }
-            }
-            return false;
+            return events.remove(event);
         }
 
         @Override
         public void clear() {
-            Arrays.fill(events, 0, size, null);
-            size = 0;
+            events.clear();
         }
 
         @Override
         public boolean isEmpty() {
-            return size == 0;
+            return events.isEmpty();
         }
 
         @Override
         public int size() {
-            return size;
+            return events.size();
         }
 
         @Override
         public Iterator<SimEventInterface<Long>> iterator() {
-            return Arrays.asList(Arrays.copyOf(events, size)).iterator();
+            return java.util.List.copyOf(events).iterator();
         }
     }
 }
