@@ -183,7 +183,7 @@ final class FastForward {
             for (int i = earlier.length - 1; i >= 0; i--) {
                 int period = stage - earlier[i];
                 if (earlier[i] >= 0 && period > 0 && !pending(period) && stageBreak(
-                    device.globalBuffer().oldestInUse(), period) >= stage + period + MARGIN) {
+                    device.globalBuffer().oldestInUse(), period, stage + period + MARGIN) >= stage + period + MARGIN) {
                     propose(stage, period, frame);
                     break;
                 }
@@ -239,7 +239,7 @@ final class FastForward {
         int[] workPeriod = new int[cores];
         long[] addressStep = new long[cores];
         long[] addresses = storeAddresses();
-        long n = (stageBreak(a.lowStage(), period) - b.stage() - MARGIN + period) / period;
+        long n = (stageBreak(a.lowStage(), period, Integer.MAX_VALUE) - b.stage() - MARGIN + period) / period;
         for (int c = 0; c < cores && n >= 1; c++) {
             workPeriod[c] = b.works()[c] - a.works()[c];
             addressStep[c] = addresses[c] - a.storeAddresses()[c];
@@ -247,7 +247,9 @@ final class FastForward {
             if (wp < 0) {
                 return false;
             }
-            int end = workBreak(c, a.lowWorks()[c], wp, period);
+            // Looking past what the repetitions allowed so far would need cannot lower n: stop there.
+            int limit = (int) Math.min(Integer.MAX_VALUE, b.works()[c] + n * wp + MARGIN);
+            int end = workBreak(c, a.lowWorks()[c], wp, period, limit);
             if (wp == 0) {
                 if (b.works()[c] + MARGIN > end) {
                     return false;
@@ -285,10 +287,13 @@ final class FastForward {
         return true;
     }
 
-    /** The first stage from {@code low} on whose stage {@code period} later differs from it (or does not exist). */
-    private int stageBreak(int low, int period) {
+    /**
+     * The first stage from {@code low} on whose stage {@code period} later differs from it (or does not exist),
+     * looking no further than {@code limit}.
+     */
+    private int stageBreak(int low, int period, int limit) {
         int x = low;
-        while (x + period < stages.size() && repeats(stages.get(x), stages.get(x + period))) {
+        while (x < limit && x + period < stages.size() && repeats(stages.get(x), stages.get(x + period))) {
             x++;
         }
         return x;
@@ -304,14 +309,17 @@ final class FastForward {
         return a.loadBytes() % addressPeriod == 0 || Math.floorMod(b.address() - a.address(), addressPeriod) == 0;
     }
 
-    /** The first work of core {@code c} from {@code low} on that the work {@code step} later does not repeat. */
-    private int workBreak(int c, int low, int step, int period) {
+    /**
+     * The first work of core {@code c} from {@code low} on that the work {@code step} later does not repeat,
+     * looking no further than {@code limit}.
+     */
+    private int workBreak(int c, int low, int step, int period, int limit) {
         List<Work> w = c < works.size() ? works.get(c) : List.of();
         int x = low;
         if (step == 0) {
             return w.size();
         }
-        while (x + step < w.size() && w.get(x + step).repeats(w.get(x), period)) {
+        while (x < limit && x + step < w.size() && w.get(x + step).repeats(w.get(x), period)) {
             x++;
         }
         return x;
