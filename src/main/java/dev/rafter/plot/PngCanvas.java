@@ -32,15 +32,19 @@ final class PngCanvas implements Canvas {
 
     @Override
     public void rect(double x, double y, double w, double h, Color fill, Color stroke, double strokeWidth) {
-        Rectangle2D r = new Rectangle2D.Double(x, y, w, h);
+        paint(new Rectangle2D.Double(x, y, w, h), fill, stroke, strokeWidth);
+    }
+
+    /** Fills and then outlines a shape; a null colour leaves that part out. */
+    private void paint(java.awt.Shape shape, Color fill, Color stroke, double strokeWidth) {
         if (fill != null) {
             g.setColor(fill);
-            g.fill(r);
+            g.fill(shape);
         }
         if (stroke != null) {
             g.setColor(stroke);
             g.setStroke(new BasicStroke((float) strokeWidth));
-            g.draw(r);
+            g.draw(shape);
         }
     }
 
@@ -54,16 +58,7 @@ final class PngCanvas implements Canvas {
 
     @Override
     public void circle(double cx, double cy, double r, Color fill, Color stroke, double strokeWidth) {
-        Ellipse2D e = new Ellipse2D.Double(cx - r, cy - r, 2 * r, 2 * r);
-        if (fill != null) {
-            g.setColor(fill);
-            g.fill(e);
-        }
-        if (stroke != null) {
-            g.setColor(stroke);
-            g.setStroke(new BasicStroke((float) strokeWidth));
-            g.draw(e);
-        }
+        paint(new Ellipse2D.Double(cx - r, cy - r, 2 * r, 2 * r), fill, stroke, strokeWidth);
     }
 
     @Override

@@ -354,16 +354,12 @@ final class FastForward {
     }
 
     private long[] counters() {
-        List<Long> values = new ArrayList<>();
+        Digest values = new Digest();
         visitCounters(v -> {
             values.add(v);
             return v;
         });
-        long[] out = new long[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(i);
-        }
-        return out;
+        return values.toArray();
     }
 
     private void visitCounters(Counters c) {

@@ -405,10 +405,6 @@ public final class Core implements Periodic {
         return storeAddress;
     }
 
-    public int index() {
-        return index;
-    }
-
     private boolean finished() {
         return computeTile >= tiles.size() && storesPending == 0 && !computing;
     }

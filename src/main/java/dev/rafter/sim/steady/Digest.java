@@ -45,6 +45,10 @@ public final class Digest {
         return d;
     }
 
+    public long[] toArray() {
+        return Arrays.copyOf(values, size);
+    }
+
     public long hash() {
         long h = 0x9E3779B97F4A7C15L;
         for (int i = 0; i < size; i++) {
@@ -59,7 +63,4 @@ public final class Digest {
         return Arrays.equals(values, 0, size, other.values, 0, other.size);
     }
 
-    public long get(int i) {
-        return values[i];
-    }
 }
