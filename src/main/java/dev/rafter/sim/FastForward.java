@@ -46,6 +46,11 @@ final class FastForward {
     /** Stages and works beyond those a checkpoint refers to that must repeat too (safety margin). */
     private static final int MARGIN = 3;
 
+    /** Checkpoints without a sighting before they are looked at half as often. */
+    private static final int MISSES = 128;
+    /** At most every this many stages, however long nothing is seen twice. */
+    private static final int MAX_STRIDE = 16;
+
     private static final boolean DEBUG = Boolean.getBoolean("rafter.ff.debug");
     private final Kernel kernel;
     private final Device device;
@@ -60,6 +65,8 @@ final class FastForward {
     private List<List<Work>> works;
     private int[][] firstStages;
     private boolean checkpointPending;
+    private int stride = 1;
+    private int misses;
     private final Digest digest = new Digest();
     private final Map<Long, int[]> history = new HashMap<>();
     private final ArrayDeque<long[]> historyOrder = new ArrayDeque<>();
@@ -107,6 +114,8 @@ final class FastForward {
     /** Starts watching a program that is about to run. */
     void begin(TileProgram program) {
         active = false;
+        stride = 1;
+        misses = 0;
         candidates.clear();
         history.clear();
         historyOrder.clear();
@@ -144,6 +153,9 @@ final class FastForward {
             return;
         }
         int stage = device.globalBuffer().nextLoad();
+        if (stage % stride != 0) {
+            return;
+        }
         Frame frame = new Frame(kernel.now(), stage, workBases(stage), addressPeriod);
         digest.clear();
         kernel.digestPending(frame, digest);
@@ -178,6 +190,7 @@ final class FastForward {
         }
         long hash = digest.hash();
         int[] earlier = history.get(hash);
+        backOff(earlier != null || !candidates.isEmpty());
         if (earlier != null) {
             // The most recent earlier sighting whose program repeats over the next repetition at that period.
             for (int i = earlier.length - 1; i >= 0; i--) {
@@ -201,6 +214,25 @@ final class FastForward {
             if (seen != null && seen[seen.length - 1] == old[1]) {
                 history.remove(old[0]);
             }
+        }
+    }
+
+    /**
+     * Where no state is seen twice, checkpoints are looked at ever more sparsely (every 2nd stage, 4th, ... 16th
+     * after {@link #MISSES} misses each), since a digest costs about as much as simulating a stage; any sighting
+     * brings every stage back. A repetition of period P is still seen, at a multiple of P; skipping checkpoints
+     * only delays a jump, never changes one.
+     */
+    private void backOff(boolean seen) {
+        if (DEBUG) {
+            System.err.println("ff: checkpoint seen=" + seen + " stride=" + stride);
+        }
+        if (seen) {
+            misses = 0;
+            stride = 1;
+        } else if (++misses >= MISSES) {
+            misses = 0;
+            stride = Math.min(2 * stride, MAX_STRIDE);
         }
     }
 

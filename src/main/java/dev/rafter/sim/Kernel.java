@@ -121,7 +121,8 @@ public final class Kernel implements Scheduler {
         }
         try {
             synchronized (LIFECYCLE) {
-                simulator.setEventList(new DsolEventList());
+                foreign = new DsolEventList();
+                simulator.setEventList(foreign);
                 simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
             }
             return drain();
@@ -138,27 +139,33 @@ public final class Kernel implements Scheduler {
      * DSOL's end-of-run event (far in the future) stays unrun.
      */
     private long drain() {
-        EventListInterface<Long> foreign = simulator.events();
+        DsolEventList foreign = this.foreign;
         long last = now;
         while (true) {
-            SimEventInterface<Long> f = foreign.isEmpty() ? null : foreign.first();
-            boolean foreignDue = f != null && f.getAbsoluteExecutionTime() < RUN_LENGTH_PS;
-            if (foreignDue && (model.size() == 0 || less(f.getAbsoluteExecutionTime(), foreignKey(f),
-                model.firstTime(), model.firstKey()))) {
-                foreign.removeFirst();
-                f.execute();
-                continue;
+            // DSOL's own events are few (its end of run lies beyond every model event): one field read says none
+            // is due.
+            if (foreign.firstTime() < RUN_LENGTH_PS) {
+                SimEventInterface<Long> f = foreign.first();
+                if (model.size() == 0 || less(f.getAbsoluteExecutionTime(), foreignKey(f), model.firstTime(),
+                    model.firstKey())) {
+                    foreign.removeFirst();
+                    f.execute();
+                    continue;
+                }
             }
             if (model.size() == 0) {
                 break;
             }
-            now = model.firstTime();
+            Runnable next = model.pollFirst();
+            now = model.polledTime();
             last = now;
             executed++;
-            model.pollFirst().run();
+            next.run();
         }
         return last;
     }
+
+    private DsolEventList foreign = new DsolEventList();
 
     private static long foreignKey(SimEventInterface<Long> e) {
         return ((long) (15 - e.getPriority()) << 58) | e.getId();
@@ -251,8 +258,16 @@ public final class Kernel implements Scheduler {
             return ringFirst() ? ringKeys[ringHead] : keys[0];
         }
 
+        /** The time of the event {@link #pollFirst} returned last. */
+        long polledTime() {
+            return polledTime;
+        }
+
+        private long polledTime;
+
         Runnable pollFirst() {
             if (ringFirst()) {
+                polledTime = ringTimes[ringHead];
                 Runnable r = ringActions[ringHead];
                 ringActions[ringHead] = null;
                 ringHead = (ringHead + 1) & (ringTimes.length - 1);
@@ -260,6 +275,7 @@ public final class Kernel implements Scheduler {
                 return r;
             }
             Runnable first = actions[0];
+            polledTime = times[0];
             int n = --heapSize;
             if (n > 0) {
                 Runnable e = actions[n];
@@ -422,6 +438,17 @@ public final class Kernel implements Scheduler {
      */
     static final class DsolEventList implements EventListInterface<Long> {
         private final java.util.ArrayList<SimEventInterface<Long>> events = new java.util.ArrayList<>();
+        /** The first event's time, kept with every change (Long.MAX_VALUE: none). */
+        private long firstTime = Long.MAX_VALUE;
+
+        long firstTime() {
+            return firstTime;
+        }
+
+        private <T> T changed(T result) {
+            firstTime = events.isEmpty() ? Long.MAX_VALUE : events.get(0).getAbsoluteExecutionTime();
+            return result;
+        }
 
         @Override
         public void add(SimEventInterface<Long> event) {
@@ -432,6 +459,7 @@ public final class Kernel implements Scheduler {
                 i--;
             }
             events.add(i, event);
+            changed(null);
         }
 
         @Override
@@ -439,7 +467,7 @@ public final class Kernel implements Scheduler {
             if (events.isEmpty()) {
                 throw new NoSuchElementException();
             }
-            return events.remove(0);
+            return changed(events.remove(0));
         }
 
         @Override
@@ -454,12 +482,13 @@ public final class Kernel implements Scheduler {
 
         @Override
         public boolean remove(SimEventInterface<Long> event) {
-            return events.remove(event);
+            return changed(events.remove(event));
         }
 
         @Override
         public void clear() {
             events.clear();
+            changed(null);
         }
 
         @Override

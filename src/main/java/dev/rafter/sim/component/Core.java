@@ -60,8 +60,13 @@ public final class Core implements Periodic {
     private final long[] arrivals = new long[PREFETCH];
     private int arrivalHead;
     private int queued;
-    private boolean wakePending;
     private boolean computing;
+    /**
+     * When the computation in progress starts (it may lie ahead: operands still in flight). A computation whose
+     * operands are on their way is started when it is decided, not by an event on their arrival: nothing the core
+     * does in between depends on it, except that its load still counts against {@link #PREFETCH} until then.
+     */
+    private long computeStart;
     private boolean waitingForStage;
     private boolean announcedDone;
     private int storesPending;
@@ -150,7 +155,8 @@ public final class Core implements Periodic {
     }
 
     private void issueLoads() {
-        while (!waitingForStage && issueTile < tiles.size() && queued < PREFETCH) {
+        int startingLater = computing && computeStart > scheduler.now() ? 1 : 0;
+        while (!waitingForStage && issueTile < tiles.size() && queued + startingLater < PREFETCH) {
             Work t = tiles.get(issueTile);
             int j = issueChunk;
             long operands = t.loadBytes(j, elementBytes);
@@ -172,7 +178,7 @@ public final class Core implements Periodic {
                 issueTile++;
             }
             // The arrival time is known now: no event per load, only one to release the stage once its data is
-            // here, and one to wake the core if it would otherwise wait for the data (startCompute).
+            // here (the computation that needs the data starts at its arrival: startCompute).
             long arrival = interconnect.reserve(new CoreTransfer.TileLoad(opId, index, operands));
             arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
             if (releasesStage) {
@@ -188,12 +194,10 @@ public final class Core implements Periodic {
         long now = scheduler.now();
         long arrival = arrivals[arrivalHead];
         if (arrival > now) {
-            if (!wakePending) {
-                wakePending = true;
-                scheduler.at(arrival, wake);
-            }
-            return;
+            enter(SliceKind.STALL_INTERCONNECT); // until the operands are here
         }
+        long start = Math.max(now, arrival);
+        computeStart = start;
         arrivalHead = (arrivalHead + 1) % PREFETCH;
         queued--;
         Work t = tiles.get(computeTile);
@@ -201,25 +205,18 @@ public final class Core implements Periodic {
         computing = true;
         long cycles = 0;
         if (t instanceof MatrixTile tile) {
-            enter(SliceKind.COMPUTE);
+            enter(SliceKind.COMPUTE, start);
             long k = tile.arrayK(j);
             long[][] shares = shares(tile.arrayM(), tile.arrayN());
-            // A padded tile (tile quantisation) keeps the arrays busy for its padded shape; its useful MACs, the
-            // real ones, are what the trace counts (utilisation, energy), shared out in proportion.
-            long padded = (long) tile.arrayM() * tile.arrayN() * k;
-            long useful = (long) tile.m() * tile.n() * tile.chunkK(j);
-            long rest = useful;
-            for (int lane = 1; lane < arrays.length; lane++) {
-                rest -= useful * (shares[lane][0] * shares[lane][1] * k) / padded;
-            }
+            long[] macs = laneMacs(shares, (long) tile.arrayM() * tile.arrayN() * k, k,
+                (long) tile.m() * tile.n() * tile.chunkK(j));
             for (int lane = 0; lane < arrays.length; lane++) {
-                long macs = lane == 0 ? rest : useful * (shares[lane][0] * shares[lane][1] * k) / padded;
-                cycles = Math.max(cycles, arrays[lane].compute(opId, now, shares[lane][0], shares[lane][1], k, macs,
-                    clock));
+                cycles = Math.max(cycles, arrays[lane].compute(opId, start, shares[lane][0], shares[lane][1], k,
+                    macs[lane], clock));
             }
         } else if (t instanceof VectorTile tile) {
-            enter(SliceKind.IDLE); // the arrays have no part in a vector operator
-            cycles = vectorUnit.compute(opId, now, tile.flops(), tile.specialFunctions(),
+            enter(SliceKind.IDLE, start); // the arrays have no part in a vector operator
+            cycles = vectorUnit.compute(opId, start, tile.flops(), tile.specialFunctions(),
                 tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
         }
         long freed = t.loadBytes(j, elementBytes);
@@ -228,7 +225,47 @@ public final class Core implements Periodic {
             computeChunk = 0;
             computeTile++;
         }
-        scheduler.schedule(clock.ps(cycles), new ComputeDone(freed, stored));
+        if (cycles != lastCycles) {
+            lastCycles = cycles;
+            lastCyclesPs = clock.ps(cycles);
+        }
+        computeDone.freed = freed;
+        computeDone.stored = stored;
+        scheduler.at(start + lastCyclesPs, computeDone);
+    }
+
+    // The last computation's length in ps, for the next one (most have the same length).
+    private long lastCycles = -1;
+    private long lastCyclesPs;
+
+    // Each lane's useful MACs for the last chunk shape (padded MACs, k, useful MACs).
+    private long macsPadded = -1;
+    private long macsK;
+    private long macsUseful;
+    private long[] lastMacs;
+    private long[][] macsShares;
+
+    /**
+     * Each lane's share of a chunk's useful MACs: a padded tile (tile quantisation) keeps the arrays busy for its
+     * padded shape; its useful MACs, the real ones, are what the trace counts (utilisation, energy), shared out in
+     * proportion to the lanes' padded shares, lane 0 taking the remainder.
+     */
+    private long[] laneMacs(long[][] shares, long padded, long k, long useful) {
+        if (padded != macsPadded || k != macsK || useful != macsUseful || shares != macsShares) {
+            long[] out = new long[arrays.length];
+            long rest = useful;
+            for (int lane = 1; lane < arrays.length; lane++) {
+                out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
+                rest -= out[lane];
+            }
+            out[0] = rest;
+            lastMacs = out;
+            macsPadded = padded;
+            macsK = k;
+            macsUseful = useful;
+            macsShares = shares;
+        }
+        return lastMacs;
     }
 
     // Lane shares of the last tile shape: consecutive chunks (and most tiles) have the same shape.
@@ -264,15 +301,6 @@ public final class Core implements Periodic {
         }
     };
 
-    /** The operands the next computation waits for have arrived. */
-    private final Runnable wake = new Event(11) {
-        @Override
-        public void run() {
-            wakePending = false;
-            advance();
-        }
-    };
-
     private abstract class Event implements Runnable, Periodic {
         private final int kind;
 
@@ -290,15 +318,16 @@ public final class Core implements Periodic {
         public void shift(Jump jump) {}
     }
 
+    /** The computation in progress (at most one): its end is one event object, reused. */
+    private final ComputeDone computeDone = new ComputeDone();
+
     /** A computation has ended: its operands leave the buffer, its result (if any) is stored. */
     private final class ComputeDone extends Event {
-        private final long freed;
-        private final long stored;
+        private long freed;
+        private long stored;
 
-        ComputeDone(long freed, long stored) {
+        ComputeDone() {
             super(12);
-            this.freed = freed;
-            this.stored = stored;
         }
 
         @Override
@@ -367,8 +396,8 @@ public final class Core implements Periodic {
         for (int i = 0; i < queued; i++) {
             out.add(frame.untilPs(arrivals[(arrivalHead + i) % PREFETCH]));
         }
-        out.add(wakePending);
         out.add(computing);
+        out.add(computing ? frame.untilPs(computeStart) : 0);
         out.add(waitingForStage);
         out.add(announcedDone);
         out.add(storesPending);
@@ -386,6 +415,7 @@ public final class Core implements Periodic {
             arrivals[i] += jump.timePs();
         }
         stateSince += jump.timePs();
+        computeStart += jump.timePs();
         storeAddress += jump.storeAddresses()[index];
     }
 
@@ -432,21 +462,29 @@ public final class Core implements Periodic {
 
     /** Switches the arrays' state, emitting the stall interval that ends now on every array's track. */
     private void enter(SliceKind next) {
+        enter(next, scheduler.now());
+    }
+
+    /** Switches the arrays' state at {@code time} (now or later: a computation waiting for its operands). */
+    private void enter(SliceKind next, long time) {
         if (next != state) {
-            close();
+            close(time);
             state = next;
         }
     }
 
     /** Emits the current wait (if any) up to now on every array's track and restarts the interval. */
     private void close() {
-        long now = scheduler.now();
-        if (state != SliceKind.COMPUTE && now > stateSince) {
+        close(scheduler.now());
+    }
+
+    private void close(long time) {
+        if (state != SliceKind.COMPUTE && time > stateSince) {
             for (PeArray a : arrays) {
-                sink.slice(a.track(), state, opId, stateSince, now, 0);
+                sink.slice(a.track(), state, opId, stateSince, time, 0);
             }
         }
-        stateSince = now;
+        stateSince = time;
     }
 
     /** Why this core cannot finish, for deadlock reports; null when it has nothing left to do. */

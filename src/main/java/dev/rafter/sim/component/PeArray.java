@@ -33,12 +33,28 @@ public final class PeArray {
      */
     public long compute(long opId, long startPs, long m, long n, long k, long usefulMacs,
                         dev.rafter.sim.ClockDomain clock) {
-        long cycles = spec.sustainedCycles(m, n, k);
-        if (cycles > 0) {
-            sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + clock.ps(cycles), usefulMacs);
+        if (m != lastM || n != lastN || k != lastK || clock != lastClock) {
+            lastCycles = spec.sustainedCycles(m, n, k);
+            lastPs = clock.ps(lastCycles);
+            lastM = m;
+            lastN = n;
+            lastK = k;
+            lastClock = clock;
         }
-        return cycles;
+        if (lastCycles > 0) {
+            sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + lastPs, usefulMacs);
+        }
+        return lastCycles;
     }
+
+    // The last tile shape's timing: consecutive chunks nearly always have the same shape, and the fold model is
+    // dozens of divisions.
+    private long lastM = -1;
+    private long lastN;
+    private long lastK;
+    private dev.rafter.sim.ClockDomain lastClock;
+    private long lastCycles;
+    private long lastPs;
 
     public Track track() {
         return track;

@@ -8,6 +8,9 @@ package dev.rafter.sim.component;
 final class Server {
     private final double psPerByte;
     private long freeAt;
+    // The last request's size and service time: most requests are the size of the one before.
+    private long lastAmount = -1;
+    private long lastDurationPs;
     long bytes;
 
     Server(double psPerByte) {
@@ -17,7 +20,11 @@ final class Server {
     /** Reserves the server for {@code bytes} from {@code now} (or when free); returns {start, end}. */
     long reserve(long now, long amount, long[] startOut) {
         long start = Math.max(now, freeAt);
-        long end = start + Math.round(amount * psPerByte);
+        if (amount != lastAmount) {
+            lastAmount = amount;
+            lastDurationPs = Math.round(amount * psPerByte);
+        }
+        long end = start + lastDurationPs;
         freeAt = end;
         bytes += amount;
         startOut[0] = start;

@@ -130,8 +130,12 @@ public final class RunStats implements TraceSink {
         }
     }
 
-    private Sums total = new Sums();
+    // The run's sums are earlier + current while current is counted: each slice is added once, to the running
+    // operator's sums or (another operator's, e.g. a write that lands late) to earlier's.
+    private Sums earlier = new Sums();
     private Sums current = new Sums();
+    /** Whether current's slices are not in earlier (false for a reused operator's shared sums). */
+    private boolean currentCounted = true;
     private long currentOp = -1;
     private final int peArrays;
 
@@ -142,17 +146,28 @@ public final class RunStats implements TraceSink {
     /** Starts attributing slices to {@code opId}; returns the sums of the operator before it. */
     public Sums beginOperator(long opId) {
         Sums previous = current;
+        fold();
         current = new Sums();
+        currentCounted = true;
         currentOp = opId;
         return previous;
+    }
+
+    /** Moves the running operator's sums into earlier's (it is over). */
+    private void fold() {
+        if (currentCounted) {
+            earlier = earlier.combine(current, 1);
+            currentCounted = false;
+        }
     }
 
     @Override
     public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
         long d = endPs - startPs;
-        total.add(track, kind, d, amount);
-        if (opId == currentOp) {
+        if (opId == currentOp && currentCounted) {
             current.add(track, kind, d, amount);
+        } else {
+            earlier.add(track, kind, d, amount);
         }
     }
 
@@ -162,19 +177,21 @@ public final class RunStats implements TraceSink {
      * twin: nothing adds to them, as no slice of a reused operator is counted). Exact, since every figure is a sum.
      */
     public void replay(long opId, Sums totalDelta, Sums own) {
+        fold();
         currentOp = opId;
         current = own;
-        total = total.combine(totalDelta, 1);
+        earlier = earlier.combine(totalDelta, 1);
     }
 
     /** Visits the run's sums and the running operator's. */
     public void counters(dev.rafter.sim.steady.Counters c) {
-        total.counters(c);
+        earlier.counters(c);
         current.counters(c);
     }
 
+    /** The run's sums so far (a new object). */
     public Sums total() {
-        return total;
+        return currentCounted ? earlier.combine(current, 1) : earlier.copy();
     }
 
     public Sums current() {
