@@ -56,6 +56,12 @@ public final class Core implements Periodic {
     private int issueChunk;
     private int computeTile;
     private int computeChunk;
+    // The works at issueTile and computeTile (null past the end) and their chunk counts, kept in fields: the
+    // event loop reads them at every chunk.
+    private Work issueWork;
+    private int issueChunks;
+    private Work computeWork;
+    private int computeChunks;
     /** Arrival times of the loads issued and not yet computed, oldest first (a ring of PREFETCH). */
     private final long[] arrivals = new long[PREFETCH];
     private int arrivalHead;
@@ -108,6 +114,7 @@ public final class Core implements Periodic {
         this.onDone = onDone;
         this.onStoreWritten = onStoreWritten;
         issueTile = issueChunk = computeTile = computeChunk = storesPending = arrivalHead = queued = 0;
+        tilesMoved();
         computing = false;
         waitingForStage = false;
         announcedDone = false;
@@ -156,8 +163,8 @@ public final class Core implements Periodic {
 
     private void issueLoads() {
         int startingLater = computing && computeStart > scheduler.now() ? 1 : 0;
-        while (!waitingForStage && issueTile < tiles.size() && queued + startingLater < PREFETCH) {
-            Work t = tiles.get(issueTile);
+        while (!waitingForStage && issueWork != null && queued + startingLater < PREFETCH) {
+            Work t = issueWork;
             int j = issueChunk;
             long operands = t.loadBytes(j, elementBytes);
             long bytes = operands + t.reserveBytes(j, elementBytes);
@@ -171,11 +178,13 @@ public final class Core implements Periodic {
                 return;
             }
             used += bytes;
-            boolean releasesStage = j == t.chunks() - 1 || t.stage(j + 1) != stage;
+            boolean releasesStage = j == issueChunks - 1 || t.stage(j + 1) != stage;
             loadBytes += operands;
-            if (++issueChunk == t.chunks()) {
+            if (++issueChunk == issueChunks) {
                 issueChunk = 0;
                 issueTile++;
+                issueWork = issueTile < tiles.size() ? tiles.get(issueTile) : null;
+                issueChunks = issueWork == null ? 0 : issueWork.chunks();
             }
             // The arrival time is known now: no event per load, only one to release the stage once its data is
             // here (the computation that needs the data starts at its arrival: startCompute).
@@ -200,7 +209,7 @@ public final class Core implements Periodic {
         computeStart = start;
         arrivalHead = (arrivalHead + 1) % PREFETCH;
         queued--;
-        Work t = tiles.get(computeTile);
+        Work t = computeWork;
         int j = computeChunk;
         computing = true;
         long cycles = 0;
@@ -221,9 +230,11 @@ public final class Core implements Periodic {
         }
         long freed = t.loadBytes(j, elementBytes);
         long stored = t.storeBytes(j, elementBytes);
-        if (++computeChunk == t.chunks()) {
+        if (++computeChunk == computeChunks) {
             computeChunk = 0;
             computeTile++;
+            computeWork = computeTile < tiles.size() ? tiles.get(computeTile) : null;
+            computeChunks = computeWork == null ? 0 : computeWork.chunks();
         }
         if (cycles != lastCycles) {
             lastCycles = cycles;
@@ -411,6 +422,7 @@ public final class Core implements Periodic {
     public void shift(Jump jump) {
         issueTile += jump.works()[index];
         computeTile += jump.works()[index];
+        tilesMoved();
         for (int i = 0; i < PREFETCH; i++) {
             arrivals[i] += jump.timePs();
         }
@@ -423,6 +435,14 @@ public final class Core implements Periodic {
     public void counters(Counters counters) {
         loadBytes = counters.next(loadBytes);
         storeBytes = counters.next(storeBytes);
+    }
+
+    /** Refreshes the works at issueTile and computeTile after the indices moved. */
+    private void tilesMoved() {
+        issueWork = issueTile < tiles.size() ? tiles.get(issueTile) : null;
+        issueChunks = issueWork == null ? 0 : issueWork.chunks();
+        computeWork = computeTile < tiles.size() ? tiles.get(computeTile) : null;
+        computeChunks = computeWork == null ? 0 : computeWork.chunks();
     }
 
     /** The work the core computes now or next (fast-forwarding: nothing before it matters any more). */
