@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import javax.imageio.ImageIO;
 
 /**
  * The charts of a study, each as PNG and SVG: heatmaps ({@code heatmap-METRIC[-PHASE]}) of latency, energy and
@@ -27,16 +26,21 @@ public final class StudyCharts {
 
     /** Writes {@code NAME.png} and {@code NAME.svg} of one drawing into {@code dir}; returns the PNG's path. */
     public static Path write(Path dir, String name, int width, int height, Consumer<Canvas> drawing) {
-        PngCanvas png = new PngCanvas(width, height);
-        drawing.accept(png);
-        var image = png.finish();
+        byte[] image = png(width, height, drawing);
         SvgCanvas svg = new SvgCanvas(width, height);
         drawing.accept(svg);
         String text = svg.finish();
         Path pngPath = dir.resolve(name + ".png");
-        AtomicFile.writeFile(pngPath, tmp -> ImageIO.write(image, "png", tmp.toFile()));
+        AtomicFile.writeFile(pngPath, tmp -> Files.write(tmp, image));
         AtomicFile.write(dir.resolve(name + ".svg"), w -> w.write(text));
         return pngPath;
+    }
+
+    /** The PNG file of one drawing on a white canvas of {@code width} x {@code height} pixels. */
+    public static byte[] png(int width, int height, Consumer<Canvas> drawing) {
+        PngCanvas png = new PngCanvas(width, height);
+        drawing.accept(png);
+        return PngEncoder.encode(png.finish());
     }
 
     public static Path write(Path dir, Heatmap h, Measure m) {

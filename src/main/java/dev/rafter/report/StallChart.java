@@ -10,10 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.Styler;
+import dev.rafter.plot.StackedBars;
+import dev.rafter.plot.StudyCharts;
 
 /**
  * stalls.png: where the PE arrays' time went, per operator name (phase:name): stacked bars of the share of busy
@@ -59,29 +57,20 @@ public final class StallChart implements Simulation.OpListener {
         if (rows.size() > MAX_BARS) {
             rows = rows.subList(0, MAX_BARS);
         }
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(720, 240 + 70 * rows.size())).height(640)
-            .title("Where the PE arrays' time went").xAxisTitle("operator (total time)")
-            .yAxisTitle("share of the operator's time (%)").build();
-        var style = chart.getStyler();
-        style.setStacked(true);
-        style.setXAxisLabelRotation(45);
-        style.setLegendPosition(Styler.LegendPosition.OutsideE);
-        style.setChartBackgroundColor(Color.WHITE);
-        style.setSeriesColors(COLOURS);
-        List<String> names = new ArrayList<>();
+        List<StackedBars.Bar> bars = new ArrayList<>();
         for (Map.Entry<String, double[]> r : rows) {
-            names.add(r.getKey() + " (" + dev.rafter.roofline.RooflineReport.time(total(r.getValue()) * 1e-3) + ")");
-        }
-        for (int i = 0; i < SERIES.length; i++) {
-            List<Double> ys = new ArrayList<>();
-            for (Map.Entry<String, double[]> r : rows) {
-                double t = total(r.getValue());
-                ys.add(t == 0 ? 0 : 100 * r.getValue()[i] / t);
+            double t = total(r.getValue());
+            double[] shares = new double[SERIES.length];
+            for (int i = 0; i < shares.length; i++) {
+                shares[i] = t == 0 ? 0 : 100 * r.getValue()[i] / t;
             }
-            chart.addSeries(SERIES[i], names, ys);
+            bars.add(new StackedBars.Bar(r.getKey() + " (" + dev.rafter.roofline.RooflineReport.time(t * 1e-3) + ")",
+                shares));
         }
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp,
-            BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
+        StackedBars chart = new StackedBars("Where the PE arrays' time went", "operator (total time)",
+            "share of the operator's time (%)", List.of(SERIES), List.of(COLOURS), bars);
+        byte[] bytes = StudyCharts.png(chart.width(), chart.height(), chart::draw);
+        AtomicFile.writeFile(png, tmp -> Files.write(tmp, bytes));
     }
 
     private static double total(double[] v) {

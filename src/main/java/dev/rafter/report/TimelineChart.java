@@ -15,7 +15,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /**
  * timeline.png: a static overview of the event trace for a few representative tracks (the first cores' PE arrays,
@@ -126,6 +125,7 @@ public final class TimelineChart implements TraceSink {
             x += 20 + g.getFontMetrics().stringWidth(k.label()) + 14;
         }
         g.dispose();
-        AtomicFile.writeFile(png, tmp -> ImageIO.write(img, "png", tmp.toFile()));
+        byte[] bytes = dev.rafter.plot.PngEncoder.encode(img);
+        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp, bytes));
     }
 }

@@ -33,6 +33,21 @@ public class CliTest {
     }
 
     @Test
+    void everySubcommandIsKnownByItsOwnNameAndHelpListsThemAll() {
+        Main.COMMANDS.forEach((name, command) -> assertEquals(name,
+            command.get().getClass().getAnnotation(picocli.CommandLine.Command.class).name()));
+        StringWriter out = new StringWriter();
+        assertEquals(0, Main.execute(new String[] {"--help"}, new PrintWriter(out, true),
+            new PrintWriter(new StringWriter(), true)));
+        for (String name : Main.COMMANDS.keySet()) {
+            assertTrue(out.toString().contains("  " + name + " "), name + " in: " + out);
+        }
+        // A command line naming one subcommand gets that one only; an unknown one is still told what exists.
+        assertEquals(java.util.Set.of("simulate"), Main.commandLine("simulate").getSubcommands().keySet());
+        assertBadInput(run("simulat"), "'simulat' (see 'rafter --help')");
+    }
+
+    @Test
     void rooflineWritesCsvAndPng() throws Exception {
         Path out = tmp.resolve("r");
         Result r = run("roofline", "--hardware", "models/hardware/a100.yaml", "--workload",
