@@ -49,11 +49,15 @@ public final class Hbm {
         int knownParts = 0;
         // Served in channel order: channels [0, first + issued - n) when the range wraps, then [first, ...).
         int wrapped = Math.max(0, first + issued - n);
+        long perChannel = blocks / n;
+        long extra = blocks % n; // the first `extra` channels of the transfer carry one block more
+        long baseRow = firstBlock / n; // block firstBlock + i is block baseRow (+1 past the wrap) of its channel
         for (int k = 0; k < issued; k++) {
             int c = k < wrapped ? k : first + k - wrapped;
             int i = c >= first ? c - first : c + n - first; // the channel's place in the transfer
-            long part = (blocks / n + (i < blocks % n ? 1 : 0)) * INTERLEAVE_BYTES + (i == blocks % n ? rest : 0);
-            long local = (firstBlock + i) / n * INTERLEAVE_BYTES + (i == 0 ? address % INTERLEAVE_BYTES : 0);
+            long part = (perChannel + (i < extra ? 1 : 0)) * INTERLEAVE_BYTES + (i == extra ? rest : 0);
+            long local = (baseRow + (first + i >= n ? 1 : 0)) * INTERLEAVE_BYTES
+                + (i == 0 ? address % INTERLEAVE_BYTES : 0);
             long t = channels[c].serve(access.opId(), local, part, access.write(), partDone);
             if (t != MemoryChannel.DEFERRED) {
                 known = Math.max(known, t);
