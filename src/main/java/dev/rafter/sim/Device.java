@@ -69,7 +69,7 @@ public final class Device {
         this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink,
             tracks.subList(t, t + hw.memory().channels())), scheduler);
         t += hw.memory().channels();
-        this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes());
+        this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
         int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());

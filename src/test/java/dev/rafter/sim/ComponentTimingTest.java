@@ -116,7 +116,7 @@ class ComponentTimingTest {
             log.clear();
             new Kernel().run(s -> {
                 Hbm hbm = new Hbm(new HbmChannel[] {new HbmChannel(s, sink, track("ch"), 1e9, 0)}, s);
-                GlobalBuffer gb = new GlobalBuffer(hbm, capacity);
+                GlobalBuffer gb = new GlobalBuffer(hbm, capacity, s);
                 gb.begin(0, stages);
                 for (int i = 0; i < 3; i++) {
                     int stage = i;

@@ -232,7 +232,7 @@ public final class BankedChannel implements MemoryChannel {
     // The write queue: a ring (capacity a power of two), oldest at writeHead; write i is writes[3i .. 3i + 2]
     // (operator, address, bytes) and writeDone[i].
     private long[] writes = new long[3 * 16];
-    private Runnable[] writeDone = new Runnable[16];
+    private Completion[] writeDone = new Completion[16];
 
     public BankedChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs,
                          MemoryTiming standard, long firstRefreshPs) {
@@ -307,14 +307,14 @@ public final class BankedChannel implements MemoryChannel {
 
     @Override
     public void access(long opId, long address, long amount, boolean write, Runnable done) {
-        long t = serve(opId, address, amount, write, done);
+        long t = serve(opId, address, amount, write, time -> scheduler.at(time, done));
         if (t != DEFERRED) {
             scheduler.at(t, done);
         }
     }
 
     @Override
-    public long serve(long opId, long address, long amount, boolean write, Runnable done) {
+    public long serve(long opId, long address, long amount, boolean write, Completion done) {
         if (settlePending) {
             applySettle();
         }
@@ -336,11 +336,11 @@ public final class BankedChannel implements MemoryChannel {
         return bytes;
     }
 
-    private void enqueue(long opId, long address, long amount, Runnable done) {
+    private void enqueue(long opId, long address, long amount, Completion done) {
         int capacity = writeDone.length;
         if (writeCount == capacity) {
             long[] grown = new long[6 * capacity];
-            Runnable[] grownDone = new Runnable[2 * capacity];
+            Completion[] grownDone = new Completion[2 * capacity];
             for (int i = 0; i < writeCount; i++) {
                 int q = (writeHead + i) & (capacity - 1);
                 System.arraycopy(writes, 3 * q, grown, 3 * i, 3);
@@ -361,9 +361,9 @@ public final class BankedChannel implements MemoryChannel {
     }
 
     /**
-     * Writes the oldest queued writes until at most {@code limit} bytes stay queued. The batch's writers hear of
-     * completion together, when its last burst has crossed (one event per batch instead of one per write; a
-     * writer learns at most one batch's transfer time late).
+     * Writes the oldest queued writes until at most {@code limit} bytes stay queued. The batch's writers complete
+     * together, when its last burst has crossed (a writer learns at most one batch's transfer time late), and are
+     * told that time now, in arrival order: the channel spends no event on them.
      */
     private void drain(long limit) {
         if (queuedWriteBytes <= limit) {
@@ -376,8 +376,7 @@ public final class BankedChannel implements MemoryChannel {
             left -= writes[3 * ((writeHead + n) & mask) + 2];
         }
         long end = 0;
-        Runnable[] batch = n == 1 ? null : new Runnable[n];
-        Runnable only = null;
+        int first = writeHead;
         for (int i = 0; i < n; i++) {
             int q = writeHead;
             writeHead = (q + 1) & mask;
@@ -385,22 +384,12 @@ public final class BankedChannel implements MemoryChannel {
             long amount = writes[3 * q + 2];
             queuedWriteBytes -= amount;
             end = serve(writes[3 * q], writes[3 * q + 1], amount, true) + dram.latencyPs;
-            only = writeDone[q];
-            writeDone[q] = null;
-            if (batch != null) {
-                batch[i] = only;
-            }
         }
-        scheduler.at(end, batch == null ? only : new Batch(batch));
-    }
-
-    /** The writers of one drained batch, told in arrival order. */
-    private record Batch(Runnable[] writers) implements Runnable {
-        @Override
-        public void run() {
-            for (Runnable w : writers) {
-                w.run();
-            }
+        for (int i = 0; i < n; i++) {
+            int q = (first + i) & mask;
+            Completion w = writeDone[q];
+            writeDone[q] = null;
+            w.at(end);
         }
     }
 

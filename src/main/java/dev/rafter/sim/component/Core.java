@@ -186,12 +186,12 @@ public final class Core implements Periodic {
                 issueWork = issueTile < tiles.size() ? tiles.get(issueTile) : null;
                 issueChunks = issueWork == null ? 0 : issueWork.chunks();
             }
-            // The arrival time is known now: no event per load, only one to release the stage once its data is
-            // here (the computation that needs the data starts at its arrival: startCompute).
+            // The arrival time is known now: no event per load; the global buffer learns when this core is done
+            // with the stage (the computation that needs the data starts at its arrival: startCompute).
             long arrival = interconnect.reserve(new CoreTransfer.TileLoad(opId, index, operands));
             arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
             if (releasesStage) {
-                scheduler.at(arrival, globalBuffer.releaseEvent(stage));
+                globalBuffer.releaseAt(stage, arrival);
             }
         }
     }

@@ -27,6 +27,12 @@ public final class GlobalBuffer implements Periodic {
     private List<Stage> stages = List.of();
     private boolean[] ready;
     private int[] releases;
+    /**
+     * Per stage, the users that have said when they will be done with it ({@link #releaseAt}) and the latest of
+     * those times: the stage is released once, at that time, when the last user has said.
+     */
+    private int[] announced;
+    private long[] releaseTimes;
     private List<List<Runnable>> waiters;
     private int nextLoad;
     /** The newest stage anyone has waited for. */
@@ -38,9 +44,12 @@ public final class GlobalBuffer implements Periodic {
     /** Told each time a stage starts loading (fast-forwarding takes its checkpoints then); null: nobody. */
     private Runnable onLoad;
 
-    public GlobalBuffer(Hbm hbm, long capacity) {
+    private final dev.rafter.sim.Scheduler scheduler;
+
+    public GlobalBuffer(Hbm hbm, long capacity, dev.rafter.sim.Scheduler scheduler) {
         this.hbm = hbm;
         this.capacity = capacity;
+        this.scheduler = scheduler;
     }
 
     public void begin(long opId, List<Stage> stages) {
@@ -48,6 +57,8 @@ public final class GlobalBuffer implements Periodic {
         this.stages = stages;
         this.ready = new boolean[stages.size()];
         this.releases = new int[stages.size()];
+        this.announced = new int[stages.size()];
+        this.releaseTimes = new long[stages.size()];
         this.waiters = new ArrayList<>(stages.size());
         for (int i = 0; i < stages.size(); i++) {
             waiters.add(null);
@@ -81,12 +92,19 @@ public final class GlobalBuffer implements Periodic {
         this.onLoad = listener;
     }
 
-    /** An event that releases one use of a stage (a core's load from it has arrived). */
-    public Runnable releaseEvent(int stage) {
-        return new StageEvent(false, stage);
+    /**
+     * A user of {@code stage} is done with it at {@code timePs} (its last load from it arrives then; now or later).
+     * When every user has said so, one event releases the stage at the latest of their times: the same moment as
+     * an event per user would, with one event instead of one per core.
+     */
+    public void releaseAt(int stage, long timePs) {
+        releaseTimes[stage] = announced[stage] == 0 ? timePs : Math.max(releaseTimes[stage], timePs);
+        if (++announced[stage] == stages.get(stage).users()) {
+            scheduler.at(releaseTimes[stage], new StageEvent(false, stage));
+        }
     }
 
-    /** Event: a stage's data has arrived from memory ({@code arrival}), or one of its users releases it. */
+    /** Event: a stage's data has arrived from memory ({@code arrival}), or its users are all done with it. */
     private final class StageEvent implements Runnable, Periodic {
         private final boolean arrival;
         private int stage;
@@ -101,7 +119,7 @@ public final class GlobalBuffer implements Periodic {
             if (arrival) {
                 arrived(stage);
             } else {
-                release(stage);
+                releaseAll(stage);
             }
         }
 
@@ -131,6 +149,8 @@ public final class GlobalBuffer implements Periodic {
         for (int i = oldestInUse; i < end; i++) {
             out.add(ready[i]);
             out.add(releases[i]);
+            out.add(announced[i]);
+            out.add(announced[i] == 0 ? 0 : frame.untilPs(releaseTimes[i]));
             List<Runnable> w = waiters.get(i);
             out.add(w == null ? -1 : w.size());
             if (w != null) {
@@ -175,11 +195,14 @@ public final class GlobalBuffer implements Periodic {
         for (int i = end - 1; i >= oldestInUse; i--) {
             ready[i + d] = ready[i];
             releases[i + d] = releases[i];
+            announced[i + d] = announced[i];
+            releaseTimes[i + d] = releaseTimes[i] + jump.timePs();
             waiters.set(i + d, waiters.get(i));
         }
         for (int i = oldestInUse; i < oldestInUse + d; i++) {
             ready[i] = true;
             releases[i] = stages.get(i).users();
+            announced[i] = stages.get(i).users();
             waiters.set(i, null);
         }
         oldestInUse += d;
@@ -228,6 +251,16 @@ public final class GlobalBuffer implements Periodic {
         if (++releases[stage] < s.users()) {
             return;
         }
+        freed(s);
+    }
+
+    /** Every user is done with the stage (their times told through {@link #releaseAt}). */
+    private void releaseAll(int stage) {
+        releases[stage] = stages.get(stage).users();
+        freed(stages.get(stage));
+    }
+
+    private void freed(Stage s) {
         occupied -= s.heldBytes() + s.unpinBytes();
         while (oldestInUse < stages.size() && releases[oldestInUse] >= stages.get(oldestInUse).users()) {
             oldestInUse++;

@@ -36,15 +36,11 @@ public final class Hbm {
             done.run();
             return;
         }
-        // One event for the parts whose completion the channels know at once (reads), plus the callbacks of the
-        // parts they complete later (posted writes): done runs when the last of them has. Where every part's time
-        // is known, that one event is done itself (the caller's event object, which fast-forwarding can read).
-        int[] remaining = {issued};
-        Runnable partDone = () -> {
-            if (--remaining[0] == 0) {
-                done.run();
-            }
-        };
+        // One event for the whole transfer, at its last part's completion: the parts the channels plan at once
+        // (reads) return their times, the others (posted writes) are told later, when their channel plans them.
+        // Where every part's time is known at once, that event is done itself (the caller's event object, which
+        // fast-forwarding can read).
+        Parts parts = null;
         long known = -1;
         int knownParts = 0;
         // Served in channel order: channels [0, first + issued - n) when the range wraps, then [first, ...).
@@ -58,7 +54,10 @@ public final class Hbm {
             long part = (perChannel + (i < extra ? 1 : 0)) * INTERLEAVE_BYTES + (i == extra ? rest : 0);
             long local = (baseRow + (first + i >= n ? 1 : 0)) * INTERLEAVE_BYTES
                 + (i == 0 ? address % INTERLEAVE_BYTES : 0);
-            long t = channels[c].serve(access.opId(), local, part, access.write(), partDone);
+            if (parts == null) {
+                parts = new Parts(issued, done);
+            }
+            long t = channels[c].serve(access.opId(), local, part, access.write(), parts);
             if (t != MemoryChannel.DEFERRED) {
                 known = Math.max(known, t);
                 knownParts++;
@@ -67,11 +66,32 @@ public final class Hbm {
         if (knownParts == issued) {
             scheduler.at(known, done);
         } else if (knownParts > 0) {
-            int count = knownParts;
-            scheduler.at(known, () -> {
-                remaining[0] -= count - 1;
-                partDone.run();
-            });
+            parts.known(knownParts, known);
+        }
+    }
+
+    /** The parts of one transfer still to be planned, and the latest completion so far: done runs after it. */
+    private final class Parts implements MemoryChannel.Completion {
+        private int left;
+        private long end = -1;
+        private final Runnable done;
+
+        Parts(int parts, Runnable done) {
+            this.left = parts;
+            this.done = done;
+        }
+
+        void known(int count, long time) {
+            left -= count - 1;
+            at(time);
+        }
+
+        @Override
+        public void at(long timePs) {
+            end = Math.max(end, timePs);
+            if (--left == 0) {
+                scheduler.at(end, done);
+            }
         }
     }
 

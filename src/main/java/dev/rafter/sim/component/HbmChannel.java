@@ -33,11 +33,11 @@ public final class HbmChannel implements MemoryChannel, Periodic {
 
     @Override
     public void access(long opId, long address, long bytes, boolean write, Runnable done) {
-        scheduler.at(serve(opId, address, bytes, write, done), done);
+        scheduler.at(serve(opId, address, bytes, write, (Completion) null), done);
     }
 
     @Override
-    public long serve(long opId, long address, long bytes, boolean write, Runnable done) {
+    public long serve(long opId, long address, long bytes, boolean write, Completion done) {
         long end = server.reserve(scheduler.now(), bytes, start);
         sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, start[0], end, bytes);
         return end + latencyPs;

@@ -12,15 +12,22 @@ public interface MemoryChannel {
      */
     void access(long opId, long address, long bytes, boolean write, Runnable done);
 
-    /** What {@link #serve} returns when the channel will run {@code done} itself, later. */
+    /** What {@link #serve} returns when the completion time is not known yet: the channel tells it later. */
     long DEFERRED = -1;
 
+    /** Told the time a request completes, as soon as the channel has planned it (that time or earlier). */
+    @FunctionalInterface
+    interface Completion {
+        void at(long timePs);
+    }
+
     /**
-     * As {@link #access}, but without an event where the completion time is known at once (a read planned on
-     * arrival): then it returns that time and leaves {@code done} to the caller, who may wait for several channels
-     * with one event. Returns {@link #DEFERRED} when the channel runs {@code done} itself (a posted write).
+     * As {@link #access}, but without any event of the channel's: returns the completion time where it is known at
+     * once (a read planned on arrival), or {@link #DEFERRED} and tells {@code done} the time once it has planned the
+     * request (a posted write, when its batch is drained). The caller runs what waits on it, e.g. one event for the
+     * parts of a transfer on several channels.
      */
-    long serve(long opId, long address, long bytes, boolean write, Runnable done);
+    long serve(long opId, long address, long bytes, boolean write, Completion done);
 
     /**
      * Called at every kernel boundary, when no request is in flight: brings the channel to the state a kernel

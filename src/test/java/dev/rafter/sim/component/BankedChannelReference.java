@@ -255,8 +255,13 @@ final class BankedChannelReference implements MemoryChannel {
         }
     }
 
+    /** The interface's form (a completion told its time), over this copy's own (a callback run at that time). */
     @Override
-    public long serve(long opId, long address, long amount, boolean write, Runnable done) {
+    public long serve(long opId, long address, long amount, boolean write, Completion done) {
+        return serve(opId, address, amount, write, () -> done.at(scheduler.now()));
+    }
+
+    private long serve(long opId, long address, long amount, boolean write, Runnable done) {
         if (settlePending) {
             applySettle();
         }
