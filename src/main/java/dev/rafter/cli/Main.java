@@ -3,6 +3,7 @@ package dev.rafter.cli;
 import dev.rafter.config.InputException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,37 +12,33 @@ import picocli.CommandLine.Command;
     description = "Discrete-event simulator of LLM-inference accelerators.")
 public final class Main implements Runnable {
     /**
-     * The subcommands by the names their {@code @Command} annotations give, in the order help lists them. A
-     * command line that names one gets only that one: picocli reads every option of every command it is given,
-     * about 70 ms of a short run's start for the other nine.
+     * The subcommands, in the order help lists them. A command line that names one gets only that one: picocli
+     * reads every option of every command it is given, about 70 ms of a short run's start for the other nine.
      */
-    static final java.util.Map<String, java.util.function.Supplier<Object>> COMMANDS = commands();
+    static final List<Class<?>> COMMANDS = List.of(DescribeCommand.class, LowerCommand.class, RooflineCommand.class,
+        SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class, PlotCommand.class,
+        ValidateCommand.class, BenchCommand.class);
 
-    private static java.util.Map<String, java.util.function.Supplier<Object>> commands() {
-        java.util.Map<String, java.util.function.Supplier<Object>> m = new java.util.LinkedHashMap<>();
-        m.put("describe", DescribeCommand::new);
-        m.put("lower", LowerCommand::new);
-        m.put("roofline", RooflineCommand::new);
-        m.put("simulate", SimulateCommand::new);
-        m.put("compare", CompareCommand::new);
-        m.put("import", ImportCommand::new);
-        m.put("sweep", SweepCommand::new);
-        m.put("plot", PlotCommand::new);
-        m.put("validate", ValidateCommand::new);
-        m.put("bench", BenchCommand::new);
-        return java.util.Collections.unmodifiableMap(m);
+    /** A subcommand's name, as its {@code @Command} annotation gives it. */
+    static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
     }
 
-    /** The command line with every subcommand, or only {@code only}'s (a name in {@link #COMMANDS}). */
-    static CommandLine commandLine(String only) {
+    /**
+     * The command line with only the subcommand named {@code first} (the first argument), or with all of them when
+     * it names none (null, an option, a typo: help and the error message list them).
+     */
+    static CommandLine commandLine(String first) {
+        boolean one = COMMANDS.stream().anyMatch(c -> name(c).equals(first));
         CommandLine cli = new CommandLine(new Main());
-        COMMANDS.forEach((name, command) -> {
-            if (only == null || only.equals(name)) {
-                cli.addSubcommand(name, command.get());
+        for (Class<?> command : COMMANDS) {
+            if (!one || name(command).equals(first)) {
+                cli.addSubcommand(name(command), command);
             }
-        });
+        }
         return cli;
     }
+
     public static final int OK = 0;
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;
@@ -118,7 +115,7 @@ public final class Main implements Runnable {
 
     /** Runs one command line; bad input becomes one line on {@code err} and exit code 2, never a stack trace. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = commandLine(args.length > 0 && COMMANDS.containsKey(args[0]) ? args[0] : null);
+        CommandLine cli = commandLine(args.length > 0 ? args[0] : null);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

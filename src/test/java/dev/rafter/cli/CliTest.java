@@ -33,13 +33,13 @@ public class CliTest {
     }
 
     @Test
-    void everySubcommandIsKnownByItsOwnNameAndHelpListsThemAll() {
-        Main.COMMANDS.forEach((name, command) -> assertEquals(name,
-            command.get().getClass().getAnnotation(picocli.CommandLine.Command.class).name()));
+    void helpListsEverySubcommandAndACommandLineGetsOnlyTheOneItNames() {
         StringWriter out = new StringWriter();
         assertEquals(0, Main.execute(new String[] {"--help"}, new PrintWriter(out, true),
             new PrintWriter(new StringWriter(), true)));
-        for (String name : Main.COMMANDS.keySet()) {
+        assertEquals(10, Main.COMMANDS.size());
+        for (Class<?> command : Main.COMMANDS) {
+            String name = Main.name(command);
             assertTrue(out.toString().contains("  " + name + " "), name + " in: " + out);
         }
         // A command line naming one subcommand gets that one only; an unknown one is still told what exists.

@@ -122,8 +122,9 @@ class ComponentTimingTest {
                     int stage = i;
                     gb.whenReady(stage, () -> log.add(stage + "@" + s.now()));
                 }
-                s.schedule(5_000_000, () -> gb.release(0));
-                s.schedule(9_000_000, () -> gb.release(1));
+                // Each stage's one user says, once its data has arrived, when it will be done with it.
+                s.schedule(2_000_000, () -> gb.releaseAt(0, 5_000_000));
+                s.schedule(7_000_000, () -> gb.releaseAt(1, 9_000_000));
             });
             if (capacity == 10_000) {
                 // Two stages in flight on one 1 B/ns channel; the third loads when the first is released.

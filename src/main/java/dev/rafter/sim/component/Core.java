@@ -301,7 +301,7 @@ public final class Core implements Periodic {
         interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), new StoreArrival(bytes, address));
     }
 
-    // The core's events, as objects that fast-forwarding can read (see Periodic); kinds 10-13 in digests.
+    // The core's events, as objects that fast-forwarding can read (see Periodic); kinds 10, 12 and 13 in digests.
 
     /** A stage this core waits for has arrived. */
     private final Runnable stageReady = new Event(10) {

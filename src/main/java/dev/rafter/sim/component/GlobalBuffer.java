@@ -26,7 +26,7 @@ public final class GlobalBuffer implements Periodic {
     private long opId;
     private List<Stage> stages = List.of();
     private boolean[] ready;
-    private int[] releases;
+    private boolean[] released;
     /**
      * Per stage, the users that have said when they will be done with it ({@link #releaseAt}) and the latest of
      * those times: the stage is released once, at that time, when the last user has said.
@@ -56,7 +56,7 @@ public final class GlobalBuffer implements Periodic {
         this.opId = opId;
         this.stages = stages;
         this.ready = new boolean[stages.size()];
-        this.releases = new int[stages.size()];
+        this.released = new boolean[stages.size()];
         this.announced = new int[stages.size()];
         this.releaseTimes = new long[stages.size()];
         this.waiters = new ArrayList<>(stages.size());
@@ -98,7 +98,7 @@ public final class GlobalBuffer implements Periodic {
      * an event per user would, with one event instead of one per core.
      */
     public void releaseAt(int stage, long timePs) {
-        releaseTimes[stage] = announced[stage] == 0 ? timePs : Math.max(releaseTimes[stage], timePs);
+        releaseTimes[stage] = Math.max(releaseTimes[stage], timePs);
         if (++announced[stage] == stages.get(stage).users()) {
             scheduler.at(releaseTimes[stage], new StageEvent(false, stage));
         }
@@ -119,7 +119,7 @@ public final class GlobalBuffer implements Periodic {
             if (arrival) {
                 arrived(stage);
             } else {
-                releaseAll(stage);
+                release(stage);
             }
         }
 
@@ -136,8 +136,8 @@ public final class GlobalBuffer implements Periodic {
     }
 
     /**
-     * The stages from the oldest in use to the newest loaded or waited for: whether each has arrived, its releases
-     * and who waits for it; the occupancy. (The peak occupancy needs nothing: a repeating state repeats it.)
+     * The stages from the oldest in use to the newest loaded or waited for: whether each has arrived, the users
+     * that have said when they are done with it and the latest such time, and who waits for it; the occupancy. (The peak occupancy needs nothing: a repeating state repeats it.)
      */
     @Override
     public void digest(Frame frame, Digest out) {
@@ -148,9 +148,9 @@ public final class GlobalBuffer implements Periodic {
         out.add(occupied);
         for (int i = oldestInUse; i < end; i++) {
             out.add(ready[i]);
-            out.add(releases[i]);
+            out.add(released[i]);
             out.add(announced[i]);
-            out.add(announced[i] == 0 ? 0 : frame.untilPs(releaseTimes[i]));
+            out.add(frame.untilPs(releaseTimes[i]));
             List<Runnable> w = waiters.get(i);
             out.add(w == null ? -1 : w.size());
             if (w != null) {
@@ -194,14 +194,14 @@ public final class GlobalBuffer implements Periodic {
         int end = windowEnd();
         for (int i = end - 1; i >= oldestInUse; i--) {
             ready[i + d] = ready[i];
-            releases[i + d] = releases[i];
+            released[i + d] = released[i];
             announced[i + d] = announced[i];
             releaseTimes[i + d] = releaseTimes[i] + jump.timePs();
             waiters.set(i + d, waiters.get(i));
         }
         for (int i = oldestInUse; i < oldestInUse + d; i++) {
             ready[i] = true;
-            releases[i] = stages.get(i).users();
+            released[i] = true;
             announced[i] = stages.get(i).users();
             waiters.set(i, null);
         }
@@ -245,24 +245,15 @@ public final class GlobalBuffer implements Periodic {
         w.add(r);
     }
 
-    /** One user is done with the stage; the last frees its streamed bytes and the pins it ends. */
-    public void release(int stage) {
+    /**
+     * Every user is done with the stage (their times told through {@link #releaseAt}): frees its streamed bytes and
+     * the pins it ends.
+     */
+    private void release(int stage) {
+        released[stage] = true;
         Stage s = stages.get(stage);
-        if (++releases[stage] < s.users()) {
-            return;
-        }
-        freed(s);
-    }
-
-    /** Every user is done with the stage (their times told through {@link #releaseAt}). */
-    private void releaseAll(int stage) {
-        releases[stage] = stages.get(stage).users();
-        freed(stages.get(stage));
-    }
-
-    private void freed(Stage s) {
         occupied -= s.heldBytes() + s.unpinBytes();
-        while (oldestInUse < stages.size() && releases[oldestInUse] >= stages.get(oldestInUse).users()) {
+        while (oldestInUse < stages.size() && released[oldestInUse]) {
             oldestInUse++;
         }
         loadMore();
@@ -272,7 +263,7 @@ public final class GlobalBuffer implements Periodic {
     public int stagesInUse() {
         int n = 0;
         for (int i = 0; i < stages.size(); i++) {
-            if (releases[i] < stages.get(i).users()) {
+            if (!released[i]) {
                 n++;
             }
         }

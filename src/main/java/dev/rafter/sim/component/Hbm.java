@@ -40,7 +40,7 @@ public final class Hbm {
         // (reads) return their times, the others (posted writes) are told later, when their channel plans them.
         // Where every part's time is known at once, that event is done itself (the caller's event object, which
         // fast-forwarding can read).
-        Parts parts = null;
+        Parts parts = new Parts(issued, done);
         long known = -1;
         int knownParts = 0;
         // Served in channel order: channels [0, first + issued - n) when the range wraps, then [first, ...).
@@ -54,9 +54,6 @@ public final class Hbm {
             long part = (perChannel + (i < extra ? 1 : 0)) * INTERLEAVE_BYTES + (i == extra ? rest : 0);
             long local = (baseRow + (first + i >= n ? 1 : 0)) * INTERLEAVE_BYTES
                 + (i == 0 ? address % INTERLEAVE_BYTES : 0);
-            if (parts == null) {
-                parts = new Parts(issued, done);
-            }
             long t = channels[c].serve(access.opId(), local, part, access.write(), parts);
             if (t != MemoryChannel.DEFERRED) {
                 known = Math.max(known, t);
