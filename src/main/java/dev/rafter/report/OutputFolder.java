@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * new ones in, in the order given (the summary last); a run that ends otherwise ({@link #close()} without commit)
  * removes its staging folder and the previous run's outputs, so DIR holds one run's complete outputs or none.
  * Staging folders and temporary files are removed on SIGTERM and Ctrl-C too (a shutdown hook), and the ones a killed
- * run left behind (its process gone) are removed by the next run in the same folder.
+ * run left behind (its process gone) are removed by the next run in the same folder. One run writes into DIR at a
+ * time ({@link OutputLock}); a run that created DIR and ends without outputs removes it again when it is empty.
  */
 public final class OutputFolder implements AutoCloseable {
     private static final AtomicLong SERIAL = new AtomicLong();
@@ -33,12 +34,17 @@ public final class OutputFolder implements AutoCloseable {
     private final Path dir;
     private final Path staging;
     private final List<String> outputs;
+    private final OutputLock lock;
+    /** Whether this run created DIR: a run that ends without its outputs then removes it again if it is empty. */
+    private final boolean created;
     private boolean done;
 
-    private OutputFolder(Path dir, Path staging, List<String> outputs) {
+    private OutputFolder(Path dir, Path staging, List<String> outputs, OutputLock lock, boolean created) {
         this.dir = dir;
         this.staging = staging;
         this.outputs = outputs;
+        this.lock = lock;
+        this.created = created;
     }
 
     /**
@@ -46,7 +52,22 @@ public final class OutputFolder implements AutoCloseable {
      * summary last). {@code option} names the option in messages, e.g. {@code --out}.
      */
     public static OutputFolder open(Path dir, String option, List<String> outputs) {
+        boolean created = kind(dir) == null;
         requireDirectory(dir, option);
+        OutputLock lock = OutputLock.take(dir, option, command());
+        try {
+            return open(dir, option, outputs, lock, created);
+        } catch (RuntimeException e) {
+            lock.close();
+            if (created) {
+                removeIfEmpty(dir);
+            }
+            throw e;
+        }
+    }
+
+    private static OutputFolder open(Path dir, String option, List<String> outputs, OutputLock lock,
+                                     boolean created) {
         for (String name : outputs) {
             Path p = dir.resolve(name);
             String kind = kind(p);
@@ -64,7 +85,23 @@ public final class OutputFolder implements AutoCloseable {
             throw InputException.located(option + " " + dir + ": cannot write there (" + AtomicFile.reason(e) + ")");
         }
         AtomicFile.TEMPORARY.add(staging);
-        return new OutputFolder(dir, staging, outputs);
+        return new OutputFolder(dir, staging, outputs, lock, created);
+    }
+
+    /** The command line of this process, for the lock (the JVM's main class or jar and its arguments). */
+    private static String command() {
+        String c = System.getProperty("sun.java.command", "rafter");
+        return c.length() > 200 ? c.substring(0, 200) + "..." : c;
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            if (entries.findAny().isEmpty()) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: an empty folder is harmless
+        }
     }
 
     /**
@@ -149,6 +186,7 @@ public final class OutputFolder implements AutoCloseable {
         done = true;
         deleteTree(staging);
         AtomicFile.TEMPORARY.remove(staging);
+        lock.close();
     }
 
     /** Without a commit: removes this run's staging folder and the previous run's outputs. */
@@ -168,6 +206,10 @@ public final class OutputFolder implements AutoCloseable {
             } catch (IOException ignored) {
                 // best effort: the run fails anyway and says why
             }
+        }
+        lock.close();
+        if (created) {
+            removeIfEmpty(dir);
         }
     }
 
