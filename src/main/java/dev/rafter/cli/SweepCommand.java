@@ -1,6 +1,7 @@
 package dev.rafter.cli;
 
 import dev.rafter.config.InputException;
+import dev.rafter.config.InputFiles;
 import dev.rafter.config.Section;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
@@ -82,6 +83,14 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         }
         SweepShard part = shard == null ? SweepShard.ALL : SweepShard.parse(shard);
         SweepPlan plan = SweepPlan.parse(vary);
+        for (String set : hardware.overrides) {
+            int eq = set.indexOf('=');
+            String key = (eq < 0 ? set : set.substring(0, eq)).trim();
+            if (plan.paths().contains(key)) {
+                throw new InputException("--set " + InputFiles.shorten(set) + ": '" + key + "' is also varied by --vary;"
+                    + " give a key with one of the two");
+            }
+        }
         source.phases();
         try (SweepEngine runner = SweepEngines.open(engine, master, jobs);
              OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {

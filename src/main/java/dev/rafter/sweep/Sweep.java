@@ -124,6 +124,8 @@ public final class Sweep {
         OutputFolder.removeStale(pointsDir);
         if (!how.resume()) {
             removePoints(pointsDir);
+        } else {
+            setAsideOthers(pointsDir, how.out(), how.log());
         }
         ObjectMapper json = new ObjectMapper();
         Point[] done = new Point[plan.size()];
@@ -154,9 +156,10 @@ public final class Sweep {
                 if (done[index] != null || !how.shard().contains(index)) {
                     throw new IllegalStateException("the engine returned point " + index + " twice or unasked");
                 }
-                AtomicFile.write(pointsDir.resolve(plan.name(index) + ".json"), w -> w.write(summary));
+                String sealed = PointFile.seal(summary);
+                AtomicFile.write(pointsDir.resolve(plan.name(index) + ".json"), w -> w.write(sealed));
                 try {
-                    done[index] = new Point(index, plan.point(index), json.readTree(summary), false);
+                    done[index] = new Point(index, plan.point(index), json.readTree(sealed), false);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -235,6 +238,42 @@ public final class Sweep {
         }
     }
 
+    /**
+     * With --resume, point summaries in {@code points/} that are no point of this sweep (another sweep's values) are
+     * moved to {@code points-previous/}, and the log says so: {@code points/} then holds this sweep's points only.
+     */
+    private void setAsideOthers(Path points, Path out, PrintWriter log) {
+        java.util.Set<String> mine = new java.util.HashSet<>();
+        for (int i = 0; i < plan.size(); i++) {
+            mine.add(plan.name(i) + ".json");
+        }
+        List<Path> others = new ArrayList<>();
+        try (var files = Files.newDirectoryStream(points, "*.json")) {
+            for (Path f : files) {
+                if (!mine.contains(f.getFileName().toString())
+                    && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    others.add(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + points + ": " + e.getMessage(), e);
+        }
+        if (others.isEmpty()) {
+            return;
+        }
+        Path aside = out.resolve("points-previous");
+        OutputFolder.requireDirectory(aside, "--out");
+        try {
+            for (Path f : others) {
+                Files.move(f, aside.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move old points to " + aside + ": " + e.getMessage(), e);
+        }
+        log.printf("resume: moved %d point%s of other values from %s to %s%n", others.size(),
+            others.size() == 1 ? "" : "s", points, aside);
+    }
+
     /** The saved point {@code index} when it can be reused; null (and the reason counted) when it must run. */
     private Point reuse(int index, Prepared point, Path pointsDir, ObjectMapper json) {
         Path file = pointsDir.resolve(plan.name(index) + ".json");
@@ -248,7 +287,12 @@ public final class Sweep {
             Map<String, String> inputs = new java.util.HashMap<>();
             saved.path("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(), e.getValue().asText()));
             String changed = key.difference(inputs);
-            if (inputs.isEmpty()) {
+            PointFile.Verdict sealed = PointFile.check(saved);
+            if (sealed == PointFile.Verdict.EDITED) {
+                why = "edited since they were written";
+            } else if (sealed == PointFile.Verdict.UNSEALED) {
+                why = "saved without a digest";
+            } else if (inputs.isEmpty()) {
                 why = "saved without input hashes";
             } else if (!changed.isEmpty()) {
                 why = changed + " changed";

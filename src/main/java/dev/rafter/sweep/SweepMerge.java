@@ -64,6 +64,12 @@ public final class SweepMerge {
                     throw new InputException(f + ": unreadable point summary (" + e.getMessage().lines().findFirst()
                         .orElse("") + "); rerun that shard with --resume");
                 }
+                PointFile.Verdict sealed = PointFile.check(summary);
+                if (sealed != PointFile.Verdict.INTACT) {
+                    throw new InputException(f + ": " + (sealed == PointFile.Verdict.EDITED
+                        ? "its contents do not match its digest (edited since the sweep wrote it)"
+                        : "no digest (not written by this Rafter)") + "; rerun that shard with --resume");
+                }
                 if (!summary.path("sweep").asText().equals(m.settings())
                     || !summary.path("inputs").path("rafter").asText().equals(m.rafter())
                     || !summary.path("point").equals(json.valueToTree(plan.point(index)))) {

@@ -31,9 +31,12 @@ public record SweepPlan(List<String> paths, List<List<String>> values) {
                 if (x.isBlank()) {
                     throw new InputException("--vary " + InputFiles.shorten(v) + ": empty value in the list");
                 }
-                if (vs.contains(x.trim())) {
-                    throw new InputException("--vary " + InputFiles.shorten(v) + ": value '" + InputFiles.shorten(x.trim())
-                        + "' is given twice");
+                for (String earlier : vs) {
+                    if (sameValue(earlier, x.trim())) {
+                        throw new InputException("--vary " + InputFiles.shorten(v) + ": value '"
+                            + InputFiles.shorten(x.trim()) + "' is given twice" + (earlier.equals(x.trim()) ? ""
+                                : " (as '" + InputFiles.shorten(earlier) + "': the same number)"));
+                    }
                 }
                 vs.add(x.trim());
             }
@@ -47,6 +50,20 @@ public record SweepPlan(List<String> paths, List<List<String>> values) {
                 + " = " + n + " points, beyond the limit of " + MAX_POINTS + " per sweep");
         }
         return plan;
+    }
+
+    private static final java.util.regex.Pattern NUMBER =
+        java.util.regex.Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+
+    /** Whether two values of an axis name the same point: numbers by value (1000, 1000.0 and 1e3 are one). */
+    static boolean sameValue(String a, String b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        if (NUMBER.matcher(a).matches() && NUMBER.matcher(b).matches()) {
+            return new java.math.BigDecimal(a).compareTo(new java.math.BigDecimal(b)) == 0;
+        }
+        return false;
     }
 
     /** Points of one sweep: every point's device is loaded and checked before the first runs. */
