@@ -321,10 +321,18 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));
-        out().printf("simulator: %d events in %.2f s (%.2f M events/s), %d of %d operators reused%s%s; wrote %s%n",
-            r.events(), r.wallS(), r.events() / Math.max(r.wallS(), 1e-9) / 1e6, r.reusedOperators(), r.operators(),
+        out().printf("simulator: %d events in %.2f s (%s events/s), %d of %d operators reused%s%s; wrote %s%n",
+            r.events(), r.wallS(), perSecond(r.events() / Math.max(r.wallS(), 1e-9)), r.reusedOperators(),
+            r.operators(),
             r.aheadOperators() == 0 ? "" : ", " + r.aheadOperators() + " simulated ahead in parallel",
             r.fastForwardedStages() == 0 ? "" : ", " + r.fastForwardedStages() + " repeating stages fast-forwarded",
             out);
+    }
+
+    /** A rate with a unit prefix that leaves it readable: 850, 12.3 k, 4.56 M. */
+    static String perSecond(double rate) {
+        return rate >= 1e6 ? String.format(java.util.Locale.ROOT, "%.2f M", rate / 1e6)
+            : rate >= 1e3 ? String.format(java.util.Locale.ROOT, "%.1f k", rate / 1e3)
+            : String.format(java.util.Locale.ROOT, "%.0f", rate);
     }
 }

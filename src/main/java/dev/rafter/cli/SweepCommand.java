@@ -60,7 +60,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     String master;
 
     @Option(names = "--shard", paramLabel = "k/N",
-        description = "run only the points i with i % N == k-1 (one of N independent runs; join them with"
+        description = "run only the points i with i %% N == k-1 (one of N independent runs; join them with"
             + " 'rafter sweep merge')")
     String shard;
 
@@ -100,13 +100,13 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     + points + ", expected the directory of point summaries");
             }
             {
-                out().printf("sweep of %d points over %s%s%n", plan.size(), String.join(" x ", plan.paths()),
-                    part.equals(SweepShard.ALL) ? "" : ", shard " + part + ": " + part.indices(plan.size()).length
-                        + " points");
+                String announcement = String.format("sweep of %d point%s over %s%s", plan.size(),
+                    plan.size() == 1 ? "" : "s", String.join(" x ", plan.paths()), part.equals(SweepShard.ALL) ? ""
+                        : ", shard " + part + ": " + part.indices(plan.size()).length + " points");
                 Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe()),
                     Main.build());
                 List<Sweep.Point> done = sweep.run(new Sweep.Run(out, resume, part, runner,
-                    () -> description(plan, sweep), out()));
+                    () -> description(plan, sweep), out(), announcement));
                 SweepReport.write(plan, done, folder.staging(), out, out());
                 String manifest = SweepManifest.of(sweep, plan, part).json();
                 AtomicFile.write(folder.staging().resolve(SweepManifest.FILE), w -> w.write(manifest));

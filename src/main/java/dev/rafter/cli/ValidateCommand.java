@@ -68,10 +68,13 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
     static Path defaultCases() {
         try {
             Path code = Path.of(ValidateCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path checkout = code.toAbsolutePath().getParent() == null ? null : code.toAbsolutePath().getParent()
-                .getParent();
-            if (checkout != null && Files.isDirectory(checkout.resolve("validation"))) {
-                return checkout.resolve("validation");
+            // The launcher runs a copy of the jar (target/run/rafter-*.jar), tests the classes (target/classes): the
+            // checkout is the nearest folder above that holds the pom and validation/.
+            Path dir = code.toAbsolutePath().getParent();
+            for (int up = 0; dir != null && up < 4; up++, dir = dir.getParent()) {
+                if (Files.isDirectory(dir.resolve("validation")) && Files.isRegularFile(dir.resolve("pom.xml"))) {
+                    return dir.resolve("validation");
+                }
             }
         } catch (java.net.URISyntaxException | RuntimeException e) {
             // fall back to the working directory

@@ -2,6 +2,7 @@ package dev.rafter.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.report.AtomicFile;
@@ -60,7 +61,7 @@ public final class Sweep {
 
     /** Where and how a sweep runs: its folder, resume, shard and engine. */
     public record Run(Path out, boolean resume, SweepShard shard, SweepEngine engine,
-                      Supplier<SweepDescription> description, PrintWriter log) {}
+                      Supplier<SweepDescription> description, PrintWriter log, String announcement) {}
 
     /**
      * {@code fixed}: {@code --set} overrides applied to every point before its own values, hardware and workload
@@ -101,8 +102,18 @@ public final class Sweep {
         List<String> sets = new ArrayList<>(fixed);
         sets.addAll(plan.assignments(index));
         List<String> workloadSets = sets.stream().filter(Workload::isWorkloadPath).toList();
-        HardwareSpec spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x))
-            .toList());
+        HardwareSpec spec;
+        try {
+            spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x)).toList());
+        } catch (InputException e) {
+            // The loader names every override "--set"; a point's own values came from --vary.
+            for (String a : plan.assignments(index)) {
+                if (e.getMessage().contains("(--set " + a + ")")) {
+                    throw new InputException(e.getMessage().replace("(--set " + a + ")", "(--vary " + a + ")"));
+                }
+            }
+            throw e;
+        }
         RunLimits.check(spec, source.source(spec, workloadSets));
         return new Prepared(spec, workloadSets, source.contentHash(workloadSets), source.sequences(workloadSets));
     }
@@ -119,6 +130,8 @@ public final class Sweep {
         for (int i : indices) {
             specs[i] = prepare(i);
         }
+        // Announced once every point is known to load: a bad value is reported before any line of the sweep.
+        how.log().println(how.announcement());
         Path pointsDir = how.out().resolve("points");
         OutputFolder.requireDirectory(pointsDir, "--out");
         OutputFolder.removeStale(pointsDir);

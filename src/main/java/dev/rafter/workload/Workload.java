@@ -120,6 +120,8 @@ public record Workload(TransformerSpec model, RunSpec run) {
     }
 
     public String describe() {
-        return String.format("%s (%.2f B parameters)", model.name(), model.parameters() / 1e9);
+        double p = model.parameters();
+        return p >= 1e9 ? String.format(java.util.Locale.ROOT, "%s (%.2f B parameters)", model.name(), p / 1e9)
+            : String.format(java.util.Locale.ROOT, "%s (%.2f M parameters)", model.name(), p / 1e6);
     }
 }

@@ -98,6 +98,10 @@ public class CliTest {
         args.addAll(List.of("--hardware", "models/hardware/a100.yaml", "--trace", trace.toString(), "--out",
             out.toString()));
         assertBadInput(run(args.toArray(String[]::new)), "t.csv:3: k: expected an integer, got 'x'");
+        assertFalse(Files.exists(out), "no partial output left behind, nor the folder the run created");
+        // Into a folder that was there: it stays, empty.
+        Files.createDirectories(out);
+        assertBadInput(run(args.toArray(String[]::new)), "t.csv:3: k: expected an integer, got 'x'");
         try (var files = Files.list(out)) {
             assertEquals(0, files.count(), "no partial output left behind");
         }

@@ -36,7 +36,13 @@ class SweepTest {
         org.junit.jupiter.api.Assertions.assertThrows(InputException.class,
             () -> SweepPlan.parse(List.of("clock_mhz=1", "clock_mhz=2")));
         assertBadInput(run("sweep", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
-            "--vary", "clok_mhz=100,200", "--out", tmp.resolve("x").toString()), "did you mean 'clock_mhz'");
+            "--vary", "clok_mhz=100,200", "--out", tmp.resolve("x").toString()),
+            "(--vary clok_mhz=100): unknown key 'clok_mhz' (did you mean 'clock_mhz'?)");
+        java.io.StringWriter said = new java.io.StringWriter();
+        dev.rafter.cli.Main.execute(new String[] {"sweep", "--hardware", "models/hardware/a100.yaml", "--trace",
+            "traces/gemm-small.csv", "--vary", "clok_mhz=100", "--out", tmp.resolve("y").toString()},
+            new java.io.PrintWriter(said, true), new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertEquals("", said.toString(), "nothing announced before the bad key is reported");
         assertBadInput(run("sweep", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
             "--vary", "clock_mhz=100,-200", "--out", tmp.resolve("x").toString()), "clock_mhz");
     }
