@@ -312,7 +312,7 @@ public final class GemmMapper {
         /** Rows (A) or columns (B) of the piece. */
         long extent(int id) {
             if (id < batch * mt) {
-                int row = (int) (id % mt);
+                int row = id % mt;
                 return Math.min(ml, op.m() - (long) row * ml);
             }
             int col = (int) ((id - batch * mt) % nt);

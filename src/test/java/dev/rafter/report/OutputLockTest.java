@@ -46,7 +46,8 @@ class OutputLockTest {
         Files.writeString(dir.resolve(OutputLock.FILE), "pid=" + gone.pid() + "\nstarted=2026-01-01T00:00:00Z\n"
             + "command=rafter sweep\n");
         try (OutputFolder folder = OutputFolder.open(dir, "--out", List.of("a.csv"))) {
-            assertTrue(Files.readString(dir.resolve(OutputLock.FILE)).contains("pid=" + ProcessHandle.current().pid()));
+            assertTrue(Files.readString(folder.dir().resolve(OutputLock.FILE)).contains("pid="
+                + ProcessHandle.current().pid()));
         }
     }
 
@@ -66,7 +67,7 @@ class OutputLockTest {
     void aRunRefusedBeforeItsOutputsLeavesNoFolderItCreated() {
         Path dir = tmp.resolve("never");
         try (OutputFolder folder = OutputFolder.open(dir, "--out", List.of("a.csv"))) {
-            assertTrue(Files.isDirectory(dir));
+            assertTrue(Files.isDirectory(folder.dir()));
         }
         assertFalse(Files.exists(dir), "an empty folder the run created is removed");
         // A folder that was there stays.
@@ -75,7 +76,7 @@ class OutputLockTest {
             folder.commit();
         }
         try (OutputFolder folder = OutputFolder.open(there, "--out", List.of("a.csv"))) {
-            assertTrue(Files.isDirectory(there)); // this run ends without its outputs
+            assertTrue(Files.isDirectory(folder.dir())); // this run ends without its outputs
         }
         assertTrue(Files.isDirectory(there));
     }
@@ -84,6 +85,7 @@ class OutputLockTest {
     void theCommandLineRefusesAFolderInUseWithExitCodeTwo() {
         Path dir = tmp.resolve("busy");
         try (OutputFolder other = OutputFolder.open(dir, "--out", List.of("x"))) {
+            assertTrue(Files.exists(other.dir().resolve(OutputLock.FILE)));
             CliTest.Result r = CliTest.run("sweep", "--hardware", "models/hardware/a100.yaml", "--trace",
                 "traces/gemm-small.csv", "--vary", "clock_mhz=1000,1200", "--out", dir.toString());
             CliTest.assertBadInput(r, "--out " + dir + ": in use by another Rafter run");

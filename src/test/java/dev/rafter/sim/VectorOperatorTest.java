@@ -109,7 +109,7 @@ class VectorOperatorTest {
         assertTrue(longRow.latencyS() >= portBound, longRow.latencyS() + " < " + portBound);
         assertTrue(longRow.latencyS() <= 1.2 * portBound, longRow.latencyS() + " vs " + portBound);
         assertEquals(3L * n * 2, longRow.sums().coreLoadBytes, "max, exp-sum and normalise passes");
-        assertEquals((long) n * 2, longRow.sums().hbmReadBytes, "the row stays in the global buffer between passes");
+        assertEquals(n * 2, longRow.sums().hbmReadBytes, "the row stays in the global buffer between passes");
 
         TreeSet<Integer> shortCores = new TreeSet<>();
         Simulation.OpResult shortRows = run(hw, Operator.rows(0, "s", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, 1080,
