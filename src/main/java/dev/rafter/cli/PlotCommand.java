@@ -77,7 +77,7 @@ public final class PlotCommand extends CommandBase implements Callable<Integer> 
             Measure m = Measure.of(table, chosen, phase);
             Heatmap h = Heatmap.of(table, x, y, m);
             writes.add(() -> {
-                Path png = StudyCharts.write(dir, h, m);
+                Path png = StudyCharts.write(dir, StudyCharts.plotName(m, x, y), h.width(), h.height(), h::draw);
                 out().printf("%s%nwrote %s and .svg%n", h.title(), png);
             });
         }

@@ -25,13 +25,14 @@ public final class RooflineCommand extends CommandBase implements Callable<Integ
     @Override
     public Integer call() {
         if (out == null) {
-            RooflineReport.run(new Roofline(hardware.loadBesideWorkload()), source.source(hardware.workloadSets()), null,
-                out());
+            RooflineReport.run(new Roofline(hardware.loadBesideWorkload()), source.source(hardware.workloadSets()),
+                source.subject(hardware.workloadSets()), null, out());
             return Main.OK;
         }
         try (OutputFolder folder = OutputFolder.open(out, "--out", List.of("roofline.png", "roofline.csv"))) {
             Roofline roofline = new Roofline(hardware.loadBesideWorkload());
-            RooflineReport.run(roofline, source.source(hardware.workloadSets()), folder.staging(), out());
+            RooflineReport.run(roofline, source.source(hardware.workloadSets()),
+                source.subject(hardware.workloadSets()), folder.staging(), out());
             folder.commit();
         }
         out().printf("%nwrote %s and %s%n", out.resolve("roofline.csv"), out.resolve("roofline.png"));

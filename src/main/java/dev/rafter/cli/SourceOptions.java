@@ -114,6 +114,12 @@ public final class SourceOptions {
         return from.trace != null && new dev.rafter.importer.TraceFile(checkedTrace(), phases()).carriesMeasuredTimes();
     }
 
+    /** What runs, in a chart title: the workload's model name, or the trace's file name. */
+    public String subject(List<String> sets) {
+        Workload w = workload(sets);
+        return w != null ? w.model().name() : from.trace.getFileName().toString();
+    }
+
     /** The operators, with no capacity check (roofline). */
     public OperatorSource source(List<String> sets) {
         Workload w = workload(sets);

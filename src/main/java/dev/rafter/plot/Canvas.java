@@ -31,7 +31,43 @@ public interface Canvas {
     /** Ends the group {@link #begin} started. */
     default void end() {}
 
-    /** The font every chart uses (the look of the other charts: XChart's default sans serif). */
+    /** This canvas seen with its origin moved to ({@code dx}, {@code dy}): charts stacked on one image. */
+    static Canvas shifted(Canvas c, double dx, double dy) {
+        return new Canvas() {
+            @Override
+            public void rect(double x, double y, double w, double h, Color fill, Color stroke, double strokeWidth) {
+                c.rect(x + dx, y + dy, w, h, fill, stroke, strokeWidth);
+            }
+
+            @Override
+            public void line(double x1, double y1, double x2, double y2, Color colour, double width, boolean dashed) {
+                c.line(x1 + dx, y1 + dy, x2 + dx, y2 + dy, colour, width, dashed);
+            }
+
+            @Override
+            public void circle(double cx, double cy, double r, Color fill, Color stroke, double strokeWidth) {
+                c.circle(cx + dx, cy + dy, r, fill, stroke, strokeWidth);
+            }
+
+            @Override
+            public void text(double x, double y, String s, double size, Anchor anchor, boolean bold, Color colour,
+                             boolean vertical) {
+                c.text(x + dx, y + dy, s, size, anchor, bold, colour, vertical);
+            }
+
+            @Override
+            public void begin(String role) {
+                c.begin(role);
+            }
+
+            @Override
+            public void end() {
+                c.end();
+            }
+        };
+    }
+
+    /** The font every chart uses (a plain sans serif). */
     static Font font(double size, boolean bold) {
         return new Font(Font.SANS_SERIF, bold ? Font.BOLD : Font.PLAIN, 1).deriveFont((float) size);
     }

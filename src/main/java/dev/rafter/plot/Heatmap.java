@@ -42,6 +42,7 @@ public final class Heatmap {
     private final Map<String, List<String>> axisValues = new HashMap<>();
     private final Units.Prefix prefix;
     private final double cellWidth;
+    private final double cellHeight;
 
     private Heatmap(StudyTable table, String xKey, String yKey, Measure measure) {
         this.table = table;
@@ -79,7 +80,10 @@ public final class Heatmap {
             }
         }
         this.prefix = sharedPrefix();
-        this.cellWidth = widestCell(prefix);
+        this.cellWidth = Math.max(widestCell(prefix), Math.ceil((widestUnderOrOver() + 8) / xs.size()));
+        // a grid of few rows grows its rows, so that the y axis's title (written upwards beside it) fits
+        this.cellHeight = Math.max(CELL_H, Math.ceil((Canvas.textWidth(Units.axisTitle(yKey), 12, false) + 8)
+            / ys.size()));
     }
 
     /**
@@ -194,6 +198,7 @@ public final class Heatmap {
 
     private static final double TITLE_H = 34;
     private static final double PANEL_TITLE_H = 22;
+    private static final double PANEL_TITLE_LINE = 15;
     private static final double CELL_H = 28;
     private static final double MARGIN = 14;
     private static final double BAR_W = 18;
@@ -247,6 +252,33 @@ public final class Heatmap {
         return Math.ceil(w);
     }
 
+    /** A panel's title: the value of each other axis it holds fixed, one line each (none: no title). */
+    private static List<String> panelTitle(Panel p) {
+        List<String> lines = new ArrayList<>();
+        p.fixed().forEach((k, v) -> lines.add(Units.namedValue(k, v)));
+        return lines;
+    }
+
+    /** The widest text centred over or under a panel's grid: a line of its title, or the x axis's title. */
+    private double widestUnderOrOver() {
+        double w = Canvas.textWidth(Units.axisTitle(xKey), 12, false);
+        for (Panel p : panels) {
+            for (String line : panelTitle(p)) {
+                w = Math.max(w, Canvas.textWidth(line, 12, true));
+            }
+        }
+        return w;
+    }
+
+    /** The room above a panel's grid: one line of title, or as many as the panels' titles have. */
+    private double panelTitleHeight() {
+        int lines = 1;
+        for (Panel p : panels) {
+            lines = Math.max(lines, panelTitle(p).size());
+        }
+        return PANEL_TITLE_H + (lines - 1) * PANEL_TITLE_LINE;
+    }
+
     private double yLabelWidth() {
         double w = 0;
         for (String y : ys) {
@@ -260,7 +292,7 @@ public final class Heatmap {
     }
 
     private double panelHeight() {
-        return PANEL_TITLE_H + ys.size() * CELL_H + 44;
+        return panelTitleHeight() + ys.size() * cellHeight + 44;
     }
 
     private int columns() {
@@ -274,13 +306,14 @@ public final class Heatmap {
     public int width() {
         double bar = BAR_W + 16 + 60 + 24;
         double title = Canvas.textWidth(title(), 14, true) + 2 * MARGIN;
-        return (int) Math.ceil(Math.max(title, MARGIN + columns() * panelWidth() + bar));
+        double note = bestOverRest ? Canvas.textWidth(footnote(), 10, false) + 2 * MARGIN : 0;
+        return (int) Math.ceil(Math.max(Math.max(title, note), MARGIN + columns() * panelWidth() + bar));
     }
 
     public int height() {
         int panelRows = (panels.size() + columns() - 1) / columns();
         double panelsH = panelRows * panelHeight();
-        double barH = PANEL_TITLE_H + barHeight() + 12;
+        double barH = panelTitleHeight() + barHeight() + 12;
         return (int) Math.ceil(TITLE_H + Math.max(panelsH, barH) + 8 + (bestOverRest ? 18 : 0));
     }
 
@@ -290,7 +323,7 @@ public final class Heatmap {
 
     /** The colour bar: as tall as a panel's cells, or as its title where that is longer (a grid of few rows). */
     private double barHeight() {
-        return Math.max(ys.size() * CELL_H, Canvas.textWidth(barLabel(scale()), 11, false) + 8);
+        return Math.max(ys.size() * cellHeight, Canvas.textWidth(barLabel(scale()), 11, false) + 8);
     }
 
     /** The chart's title: the measure and where its optimum lies. */
@@ -316,7 +349,7 @@ public final class Heatmap {
         }
         double gridH = barHeight();
         double barX = MARGIN + columns() * panelWidth() + 16;
-        double barTop = TITLE_H + PANEL_TITLE_H;
+        double barTop = TITLE_H + panelTitleHeight();
         int steps = 64;
         for (int s = 0; s < steps; s++) {
             double t = (s + 0.5) / steps;
@@ -324,20 +357,32 @@ public final class Heatmap {
                 null, 0);
         }
         c.rect(barX, barTop, BAR_W, gridH, null, INK, 1);
+        String before = null;
         for (int k = 0; k <= 4; k++) {
+            if (scale.max() <= scale.min() && k != 2) {
+                continue; // one value: one tick, where its colour is
+            }
             double t = k / 4.0;
+            String label = Units.plain(scale.value(t) / prefix.factor());
+            if (label.equals(before)) {
+                continue; // values too close to tell apart (one value only: one tick)
+            }
+            before = label;
             double y = barTop + gridH * (1 - t);
             c.line(barX + BAR_W, y, barX + BAR_W + 4, y, INK, 1, false);
-            c.text(barX + BAR_W + 6, y + 4, Units.plain(scale.value(t) / prefix.factor()), 10, Canvas.Anchor.START,
-                false, INK, false);
+            c.text(barX + BAR_W + 6, y + 4, label, 10, Canvas.Anchor.START, false, INK, false);
         }
         c.text(barX + BAR_W + 62, barTop + gridH / 2, barLabel(scale), 11,
             Canvas.Anchor.MIDDLE, false, INK, true);
         if (bestOverRest) {
-            c.text(MARGIN, height() - 8, "each cell: the best over " + String.join(", ", rest.stream()
-                .map(Units::name).toList()) + " (" + panelsWouldBe() + " combinations, more than " + MAX_PANELS
-                + " panels)", 10, Canvas.Anchor.START, false, INK, false);
+            c.text(MARGIN, height() - 8, footnote(), 10, Canvas.Anchor.START, false, INK, false);
         }
+    }
+
+    /** Under a "best over the other axes" panel: what each cell holds. */
+    private String footnote() {
+        return "each cell: the best over " + String.join(", ", rest.stream().map(Units::name).toList()) + " ("
+            + panelsWouldBe() + " combinations, more than " + MAX_PANELS + " panels)";
     }
 
     /** The number of combinations of the other axes' values (saturating: a huge product stays huge). */
@@ -352,39 +397,38 @@ public final class Heatmap {
     private void drawPanel(Canvas c, Panel p, double left, double top, double cw, Units.Prefix prefix,
                            ColourScale scale, StudyTable.Row overall) {
         double gridX = left + yLabelWidth();
-        double gridY = top + PANEL_TITLE_H;
-        if (!p.fixed().isEmpty()) {
-            List<String> parts = new ArrayList<>();
-            p.fixed().forEach((k, v) -> parts.add(Units.namedValue(k, v)));
-            c.text(gridX + xs.size() * cw / 2, top + 15, String.join(", ", parts), 12, Canvas.Anchor.MIDDLE, true,
-                INK, false);
+        double gridY = top + panelTitleHeight();
+        List<String> title = panelTitle(p);
+        for (int i = 0; i < title.size(); i++) {
+            c.text(gridX + xs.size() * cw / 2, top + 15 + i * PANEL_TITLE_LINE, title.get(i), 12, Canvas.Anchor.MIDDLE,
+                true, INK, false);
         }
         for (int y = 0; y < ys.size(); y++) {
-            double cy = gridY + (ys.size() - 1 - y) * CELL_H;
+            double cy = gridY + (ys.size() - 1 - y) * cellHeight;
             for (int x = 0; x < xs.size(); x++) {
                 double v = p.values()[y][x];
                 Color fill = Double.isNaN(v) ? EMPTY : scale.colour(v);
-                c.rect(gridX + x * cw, cy, cw, CELL_H, fill, Color.WHITE, 1);
-                c.text(gridX + x * cw + cw / 2, cy + CELL_H / 2 + 4, cellText(v, prefix), 11,
+                c.rect(gridX + x * cw, cy, cw, cellHeight, fill, Color.WHITE, 1);
+                c.text(gridX + x * cw + cw / 2, cy + cellHeight / 2 + 4, cellText(v, prefix), 11,
                     Canvas.Anchor.MIDDLE, false, Double.isNaN(v) ? INK : ColourScale.textOn(fill), false);
             }
-            c.text(gridX - 6, cy + CELL_H / 2 + 4, ys.get(y), 11, Canvas.Anchor.END, false, INK, false);
+            c.text(gridX - 6, cy + cellHeight / 2 + 4, ys.get(y), 11, Canvas.Anchor.END, false, INK, false);
         }
-        double gridBottom = gridY + ys.size() * CELL_H;
+        double gridBottom = gridY + ys.size() * cellHeight;
         for (int x = 0; x < xs.size(); x++) {
             c.text(gridX + x * cw + cw / 2, gridBottom + 15, xs.get(x), 11, Canvas.Anchor.MIDDLE, false, INK, false);
         }
         c.text(gridX + xs.size() * cw / 2, gridBottom + 34, Units.axisTitle(xKey), 12, Canvas.Anchor.MIDDLE, false,
             INK, false);
-        c.text(left + 12, gridY + ys.size() * CELL_H / 2, Units.axisTitle(yKey), 12, Canvas.Anchor.MIDDLE, false,
+        c.text(left + 12, gridY + ys.size() * cellHeight / 2, Units.axisTitle(yKey), 12, Canvas.Anchor.MIDDLE, false,
             INK, true);
         if (p.hasOptimum()) {
             double ox = gridX + p.bestX() * cw;
-            double oy = gridY + (ys.size() - 1 - p.bestY()) * CELL_H;
+            double oy = gridY + (ys.size() - 1 - p.bestY()) * cellHeight;
             boolean best = p.rows()[p.bestY()][p.bestX()] == overall;
             c.begin(best ? "optimum overall" : "optimum");
-            c.rect(ox + 1.5, oy + 1.5, cw - 3, CELL_H - 3, null, Color.WHITE, 3);
-            c.rect(ox + 1.5, oy + 1.5, cw - 3, CELL_H - 3, null, OPTIMUM, best ? 2.5 : 1.5);
+            c.rect(ox + 1.5, oy + 1.5, cw - 3, cellHeight - 3, null, Color.WHITE, 3);
+            c.rect(ox + 1.5, oy + 1.5, cw - 3, cellHeight - 3, null, OPTIMUM, best ? 2.5 : 1.5);
             c.end();
         }
     }

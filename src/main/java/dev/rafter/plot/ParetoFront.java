@@ -86,56 +86,6 @@ public final class ParetoFront {
             + front.size() + " of " + points.size() + " points";
     }
 
-    /** An axis: its range, whether logarithmic, and where a value lands in pixels. */
-    private record Axis(double lo, double hi, boolean log, double from, double to) {
-        static Axis of(double min, double max, double from, double to) {
-            boolean log = min > 0 && max / min >= 10;
-            if (log) {
-                return new Axis(min / 1.25, max * 1.25, true, from, to);
-            }
-            double pad = max > min ? (max - min) * 0.08 : Math.max(Math.abs(max) * 0.1, 1e-30);
-            return new Axis(Math.max(min > 0 ? 0 : min - pad, min - pad), max + pad, false, from, to);
-        }
-
-        double at(double v) {
-            double t = log ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo);
-            return from + t * (to - from);
-        }
-
-        List<Double> ticks() {
-            List<Double> out = new ArrayList<>();
-            if (log) {
-                for (int e = (int) Math.floor(Math.log10(lo)); e <= (int) Math.ceil(Math.log10(hi)); e++) {
-                    for (int f : new int[] {1, 2, 5}) {
-                        double v = f * Math.pow(10, e);
-                        if (v >= lo && v <= hi) {
-                            out.add(v);
-                        }
-                    }
-                }
-                if (out.size() < 4) {
-                    out.clear();
-                    for (int e = (int) Math.floor(Math.log10(lo)); e <= (int) Math.ceil(Math.log10(hi)); e++) {
-                        for (int f = 1; f <= 9; f++) {
-                            double v = f * Math.pow(10, e);
-                            if (v >= lo && v <= hi) {
-                                out.add(v);
-                            }
-                        }
-                    }
-                }
-                return out;
-            }
-            double raw = (hi - lo) / 6;
-            double mag = Math.pow(10, Math.floor(Math.log10(raw)));
-            double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
-            for (double v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-                out.add(Math.abs(v) < step * 1e-9 ? 0 : v);
-            }
-            return out;
-        }
-    }
-
     public void draw(Canvas c) {
         c.text(WIDTH / 2.0, 26, title(), 14, Canvas.Anchor.MIDDLE, true, INK, false);
         double x0 = LEFT;
@@ -150,9 +100,9 @@ public final class ParetoFront {
         }
         double[] lat = points.stream().mapToDouble(measure::latency).toArray();
         double[] en = points.stream().mapToDouble(measure::energy).toArray();
-        Axis xa = Axis.of(java.util.Arrays.stream(lat).min().orElse(0), java.util.Arrays.stream(lat).max().orElse(1),
+        Axis xa = Axis.auto(java.util.Arrays.stream(lat).min().orElse(0), java.util.Arrays.stream(lat).max().orElse(1),
             x0, x1);
-        Axis ya = Axis.of(java.util.Arrays.stream(en).min().orElse(0), java.util.Arrays.stream(en).max().orElse(1),
+        Axis ya = Axis.auto(java.util.Arrays.stream(en).min().orElse(0), java.util.Arrays.stream(en).max().orElse(1),
             y0, y1);
         Units.Prefix px = Units.prefixFor(Math.max(Math.abs(xa.lo()), Math.abs(xa.hi())));
         Units.Prefix py = Units.prefixFor(Math.max(Math.abs(ya.lo()), Math.abs(ya.hi())));
@@ -186,55 +136,20 @@ public final class ParetoFront {
             c.line(ax, ay, bx, ay, FRONT, 1.5, true);
             c.line(bx, ay, bx, by, FRONT, 1.5, true);
         }
-        List<Rectangle2D> placed = new ArrayList<>();
-        List<Rectangle2D> others = new ArrayList<>();
+        Labels labels = new Labels(x0, x1, y1, y0);
         for (StudyTable.Row r : points) {
-            others.add(new Rectangle2D.Double(xa.at(measure.latency(r)) - 3.5, ya.at(measure.energy(r)) - 3.5, 7, 7));
+            labels.avoid(new Rectangle2D.Double(xa.at(measure.latency(r)) - 3.5, ya.at(measure.energy(r)) - 3.5, 7,
+                7));
         }
         for (StudyTable.Row r : front) {
             double x = xa.at(measure.latency(r));
             double y = ya.at(measure.energy(r));
             c.circle(x, y, 5, FRONT, Color.WHITE, 1);
-            placed.add(new Rectangle2D.Double(x - 5, y - 5, 10, 10));
+            labels.keepClear(new Rectangle2D.Double(x - 5, y - 5, 10, 10));
         }
         for (StudyTable.Row r : front) {
-            label(c, Heatmap.describe(table, r), xa.at(measure.latency(r)), ya.at(measure.energy(r)), placed,
-                others, x0, x1, y0, y1);
+            labels.label(c, Heatmap.describe(table, r), xa.at(measure.latency(r)), ya.at(measure.energy(r)));
         }
         c.end();
-    }
-
-    /**
-     * A front point's label beside it, on a white ground: at the first of eight places that overlaps no earlier
-     * label, front point or other point; else the first that overlaps no label or front point; else right above.
-     */
-    private static void label(Canvas c, String text, double x, double y, List<Rectangle2D> placed,
-                              List<Rectangle2D> others, double x0, double x1, double y0, double y1) {
-        double w = Canvas.textWidth(text, 10, false);
-        double h = 12;
-        double[][] offsets = {{8, -6}, {8, 14}, {-8 - w, -6}, {-8 - w, 14}, {8, -20}, {8, 28}, {-8 - w, -20},
-            {-8 - w, 28}};
-        Rectangle2D chosen = null;
-        for (int pass = 0; pass < 2 && chosen == null; pass++) {
-            for (double[] o : offsets) {
-                Rectangle2D r = new Rectangle2D.Double(x + o[0], y + o[1] - h + 2, w, h);
-                if (r.getMinX() < x0 + 2 || r.getMaxX() > x1 - 2 || r.getMinY() < y1 + 2 || r.getMaxY() > y0 - 2) {
-                    continue;
-                }
-                if (placed.stream().noneMatch(r::intersects) && (pass == 1 || others.stream()
-                    .noneMatch(r::intersects))) {
-                    chosen = r;
-                    break;
-                }
-            }
-        }
-        if (chosen == null) {
-            double lx = Math.min(Math.max(x + 8, x0 + 2), x1 - 2 - w);
-            chosen = new Rectangle2D.Double(lx, y - 6 - h + 2, w, h);
-        }
-        placed.add(chosen);
-        c.rect(chosen.getMinX() - 1, chosen.getMinY() - 1, chosen.getWidth() + 2, chosen.getHeight() + 2, Color.WHITE,
-            null, 0);
-        c.text(chosen.getMinX(), chosen.getMaxY() - 2, text, 10, Canvas.Anchor.START, false, INK, false);
     }
 }

@@ -43,8 +43,23 @@ public final class StudyCharts {
         return PngEncoder.encode(png.finish());
     }
 
+    /** A sweep's own heatmap over its first two axes: {@code heatmap-METRIC[-PHASE]}. */
     public static Path write(Path dir, Heatmap h, Measure m) {
         return write(dir, "heatmap-" + m.stem(), h.width(), h.height(), h::draw);
+    }
+
+    /**
+     * The file name (without extension) of a heatmap that {@code rafter plot} draws over {@code xKey} across and
+     * {@code yKey} up: {@code heatmap-edp-decode-x-clock_mhz-y-core.local_buffer.capacity_kib}. It names both axes
+     * in their roles, so no two choices of axes share a file, and never equals a sweep's own chart's name.
+     */
+    public static String plotName(Measure m, String xKey, String yKey) {
+        return "heatmap-" + m.stem() + "-x-" + fileSafe(xKey) + "-y-" + fileSafe(yKey);
+    }
+
+    /** A key as part of a file name: letters, digits, dot, dash and underscore kept, anything else '_'. */
+    static String fileSafe(String key) {
+        return key.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     public static Path write(Path dir, ParetoFront p, Measure m) {

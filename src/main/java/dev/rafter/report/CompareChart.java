@@ -1,6 +1,7 @@
 package dev.rafter.report;
 
-import java.awt.BasicStroke;
+import dev.rafter.plot.StudyCharts;
+import dev.rafter.plot.XyChart;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,67 +9,62 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * compare.png: simulated against measured time, log-log, one point per compared operator coloured by kind, with
  * the y = x line (on it: exact; above: Rafter is slower than the device; below: faster) and the +-20% band.
  */
 public final class CompareChart {
+    private static final Color EXACT = new Color(0x33, 0x33, 0x33);
+    private static final Color BAND = new Color(0xaa, 0xaa, 0xaa);
+
     private CompareChart() {}
 
-    public static void write(Path png, Comparison comparison, String title) {
+    /** The drawing, null when no operator has both times (positive and finite, as a log axis needs). */
+    public static XyChart chart(Comparison comparison, String title) {
         Map<String, List<double[]>> byKind = new LinkedHashMap<>();
         double lo = Double.MAX_VALUE;
         double hi = 0;
         for (Comparison.Miss m : comparison.points()) {
+            if (!(m.measuredS() > 0 && m.simulatedS() > 0 && Double.isFinite(m.measuredS())
+                && Double.isFinite(m.simulatedS()))) {
+                continue;
+            }
             byKind.computeIfAbsent(m.kind(), k -> new ArrayList<>()).add(new double[] {m.measuredS(), m.simulatedS()});
             lo = Math.min(lo, Math.min(m.measuredS(), m.simulatedS()));
             hi = Math.max(hi, Math.max(m.measuredS(), m.simulatedS()));
         }
         if (byKind.isEmpty()) {
-            return;
+            return null;
         }
-        XYChart chart = new XYChartBuilder().width(900).height(720).title(title)
-            .xAxisTitle("measured time (s)").yAxisTitle("simulated time (s)").build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setChartBackgroundColor(Color.WHITE)
-            .setLegendPosition(Styler.LegendPosition.InsideSE).setMarkerSize(6);
+        XyChart chart = new XyChart(900, 720, title, new XyChart.AxisSpec("measured time", "s", true, true),
+            new XyChart.AxisSpec("simulated time", "s", true, true));
+        // the diagonals span the points' range on both axes, so the square stays square and y = x is the diagonal
         double x0 = lo / 1.5;
-        double x1 = hi * 1.5;
-        line(chart, "y = x", x0, x1, 1, new Color(0x33, 0x33, 0x33), 2f);
-        line(chart, "+20%", x0, x1, 1.2, new Color(0xaa, 0xaa, 0xaa), 1f);
-        line(chart, "-20%", x0, x1, 0.8, new Color(0xaa, 0xaa, 0xaa), 1f);
-        Color[] colours = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e), new Color(0x2c, 0xa0, 0x2c),
-            new Color(0xd6, 0x27, 0x28), new Color(0x94, 0x67, 0xbd), new Color(0x8c, 0x56, 0x4b),
-            new Color(0xe3, 0x77, 0xc2), new Color(0x17, 0xbe, 0xcf), new Color(0xbc, 0xbd, 0x22)};
+        double x1 = Math.min(hi * 1.5, Double.MAX_VALUE / 1.25);
+        chart.add(line("y = x", x0, x1, 1, EXACT, 2f));
+        chart.add(line("+20%", x0, x1, 1.2, BAND, 1f));
+        chart.add(line("-20%", x0, x1, 0.8, BAND, 1f));
         int i = 0;
         for (Map.Entry<String, List<double[]>> e : byKind.entrySet()) {
-            double[] xs = new double[e.getValue().size()];
-            double[] ys = new double[xs.length];
-            for (int j = 0; j < xs.length; j++) {
-                xs[j] = e.getValue().get(j)[0];
-                ys[j] = e.getValue().get(j)[1];
-            }
-            XYSeries s = chart.addSeries(e.getKey() + " (" + xs.length + ")", xs, ys);
-            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            s.setMarker(SeriesMarkers.CIRCLE);
-            s.setMarkerColor(colours[i++ % colours.length]);
+            chart.add(new XyChart.Series(e.getKey() + " (" + e.getValue().size() + ")",
+                XyChart.PALETTE[i++ % XyChart.PALETTE.length], XyChart.Style.MARKERS, 1, false, e.getValue()));
         }
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp,
-            BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
+        return chart;
     }
 
-    private static void line(XYChart chart, String name, double x0, double x1, double factor, Color colour,
-                             float width) {
-        XYSeries s = chart.addSeries(name, new double[] {x0, x1}, new double[] {x0 * factor, x1 * factor});
-        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        s.setMarker(SeriesMarkers.NONE);
-        s.setLineColor(colour);
-        s.setLineStyle(new BasicStroke(width));
+    public static void write(Path png, Comparison comparison, String title) {
+        XyChart chart = chart(comparison, title);
+        if (chart == null) {
+            return;
+        }
+        byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
+        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+    }
+
+    private static XyChart.Series line(String name, double x0, double x1, double factor, Color colour, float width) {
+        return new XyChart.Series(name, colour, XyChart.Style.LINE, width, false,
+            List.of(new double[] {x0, Math.min(x0 * factor, Double.MAX_VALUE)},
+                new double[] {x1, Math.min(x1 * factor, Double.MAX_VALUE)}));
     }
 }

@@ -1,62 +1,118 @@
 package dev.rafter.roofline;
 
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.plot.StudyCharts;
+import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
+import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
-import java.awt.BasicStroke;
 import java.awt.Color;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * The log-log roofline chart of a device with operators as points (prefill and decode in two colours). Operators
- * with the same phase, intensity and attained FLOP/s (to three digits) are one point, so a million-row trace
- * stays a readable, bounded chart.
+ * The log-log roofline chart of a device with operators as points (prefill and decode in two colours), the
+ * operator names with the most bound time labelled at their costliest point. Operators with the same phase,
+ * intensity and attained FLOP/s (to three digits) are one point, so a million-row trace stays a readable, bounded
+ * chart.
  */
 public final class RooflineChart {
     private static final int MAX_POINTS_PER_PHASE = 20_000;
+    /** How many operator names get a label: the costliest by bound time. */
+    static final int LABELLED = 8;
+    private static final Color PE_ROOF = new Color(0x33, 0x33, 0x33);
+    private static final Color VECTOR_ROOF = new Color(0x99, 0x99, 0x99);
+    private static final Color[] PHASE_COLOURS = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e)};
 
-    private final HardwareSpec hw;
-    private final Map<Phase, List<double[]>> points = new EnumMap<>(Phase.class);
-    private final Set<String> seen = new HashSet<>();
-
-    public RooflineChart(HardwareSpec hw) {
-        this.hw = hw;
+    /** One operator name in one phase: its total bound time and its costliest operator's point. */
+    private static final class Named {
+        double seconds;
+        double worst = -1;
+        double x;
+        double y;
     }
 
-    public void add(Phase phase, Roofline.Bound b) {
+    private final HardwareSpec hw;
+    private final String workload;
+    private final Map<Phase, List<double[]>> points = new EnumMap<>(Phase.class);
+    private final Set<String> seen = new HashSet<>();
+    private final Map<String, Named> names = new LinkedHashMap<>();
+    private double totalSeconds;
+
+    /** The chart of {@code workload} (its name for the title, e.g. "Llama-3-8B" or a trace file) on {@code hw}. */
+    public RooflineChart(HardwareSpec hw, String workload) {
+        this.hw = hw;
+        this.workload = workload;
+    }
+
+    public void add(Operator op, Roofline.Bound b) {
         if (b.flops() <= 0 || b.bytes() <= 0) {
             return;
         }
         double x = b.intensity();
         double y = b.flops() / b.seconds();
-        List<double[]> list = points.computeIfAbsent(phase, p -> new ArrayList<>());
+        totalSeconds += b.seconds();
+        Named n = names.computeIfAbsent(op.phase().key() + " " + op.name(), k -> new Named());
+        n.seconds += b.seconds();
+        if (b.seconds() > n.worst) {
+            n.worst = b.seconds();
+            n.x = x;
+            n.y = y;
+        }
+        List<double[]> list = points.computeIfAbsent(op.phase(), p -> new ArrayList<>());
         if (list.size() >= MAX_POINTS_PER_PHASE) {
             return;
         }
-        String key = phase.ordinal() + ":" + String.format("%.3g:%.3g", x, y);
+        String key = op.phase().ordinal() + ":" + String.format(Locale.ROOT, "%.3g:%.3g", x, y);
         if (seen.add(key)) {
             list.add(new double[] {x, y});
         }
     }
 
-    public void write(Path png) {
-        XYChart chart = new XYChartBuilder().width(960).height(640)
-            .title("Roofline: " + hw.name()).xAxisTitle("arithmetic intensity (FLOP/byte)")
-            .yAxisTitle("attainable FLOP/s").build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setChartBackgroundColor(Color.WHITE)
-            .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE).setMarkerSize(5);
+    /** "prefill", "decode" or "prefill and decode": the phases that have points. */
+    private String phases() {
+        return String.join(" and ", points.keySet().stream().map(Phase::key).toList());
+    }
 
+    /** The chart's title: workload, phases and device. */
+    public String title() {
+        return "Roofline: " + workload + (points.isEmpty() ? "" : ", " + phases()) + ", on " + hw.name();
+    }
+
+    /** The labels: the {@value #LABELLED} names with the most bound time, with their share of it. */
+    List<XyChart.PointLabel> labels() {
+        List<Map.Entry<String, Named>> ranked = new ArrayList<>(names.entrySet());
+        ranked.sort(Comparator.comparingDouble((Map.Entry<String, Named> e) -> -e.getValue().seconds)
+            .thenComparing(Map.Entry::getKey));
+        boolean bothPhases = points.size() > 1;
+        List<XyChart.PointLabel> out = new ArrayList<>();
+        for (Map.Entry<String, Named> e : ranked.subList(0, Math.min(LABELLED, ranked.size()))) {
+            String name = bothPhases ? e.getKey() : e.getKey().substring(e.getKey().indexOf(' ') + 1);
+            long percent = Math.round(100 * e.getValue().seconds / totalSeconds);
+            out.add(new XyChart.PointLabel(e.getValue().x, e.getValue().y,
+                name + " " + (percent < 1 ? "<1" : Long.toString(percent)) + "%"));
+        }
+        return out;
+    }
+
+    /** The drawing, a pure function of what was added. */
+    public XyChart chart() {
+        XyChart chart = new XyChart(960, 640, title(),
+            new XyChart.AxisSpec("arithmetic intensity", "FLOP/byte", false, true),
+            new XyChart.AxisSpec("attainable performance", "FLOP/s", true, true));
+        if (!names.isEmpty()) {
+            chart.subtitle("labels: the " + Math.min(LABELLED, names.size()) + " operator names with the most bound"
+                + " time, at their costliest operator, with their share of the bound time");
+        }
         double minX = 0.1;
         double maxX = 1e5;
         for (List<double[]> l : points.values()) {
@@ -66,42 +122,32 @@ public final class RooflineChart {
             }
         }
         double bw = hw.memoryBytesPerS();
-        roof(chart, "PE-array roof " + tflops(hw.peakFlopsPerS()), minX, maxX, hw.peakFlopsPerS(), bw,
-            new Color(0x33, 0x33, 0x33));
-        roof(chart, "vector roof " + tflops(hw.vectorFlopsPerS()), minX, maxX, hw.vectorFlopsPerS(), bw,
-            new Color(0x99, 0x99, 0x99));
-        Color[] colours = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e)};
+        chart.add(roof("PE-array roof " + tflops(hw.peakFlopsPerS()), minX, maxX, hw.peakFlopsPerS(), bw, PE_ROOF));
+        chart.add(roof("vector roof " + tflops(hw.vectorFlopsPerS()), minX, maxX, hw.vectorFlopsPerS(), bw,
+            VECTOR_ROOF));
         for (Map.Entry<Phase, List<double[]>> e : points.entrySet()) {
-            List<double[]> l = e.getValue();
-            double[] xs = new double[l.size()];
-            double[] ys = new double[l.size()];
-            for (int i = 0; i < l.size(); i++) {
-                xs[i] = l.get(i)[0];
-                ys[i] = l.get(i)[1];
-            }
-            XYSeries s = chart.addSeries(e.getKey().key() + " operators", xs, ys);
-            s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            s.setMarker(SeriesMarkers.CIRCLE);
-            s.setMarkerColor(colours[e.getKey().ordinal() % colours.length]);
+            chart.add(new XyChart.Series(e.getKey().key() + " operators",
+                PHASE_COLOURS[e.getKey().ordinal() % PHASE_COLOURS.length], XyChart.Style.MARKERS, 1, false,
+                e.getValue()));
         }
-        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp,
-            BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
+        labels().forEach(chart::label);
+        return chart;
     }
 
-    private static void roof(XYChart chart, String name, double minX, double maxX, double peak, double bw,
-                             Color colour) {
+    public void write(Path png) {
+        XyChart chart = chart();
+        byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
+        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+    }
+
+    private static XyChart.Series roof(String name, double minX, double maxX, double peak, double bw, Color colour) {
         double ridge = peak / bw;
         double x0 = Math.min(minX, ridge / 10);
-        double[] xs = {x0, ridge, Math.max(maxX, ridge * 10)};
-        double[] ys = {x0 * bw, peak, peak};
-        XYSeries s = chart.addSeries(name, xs, ys);
-        s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        s.setMarker(SeriesMarkers.NONE);
-        s.setLineColor(colour);
-        s.setLineStyle(new BasicStroke(2f));
+        return new XyChart.Series(name, colour, XyChart.Style.LINE, 2, false, List.of(new double[] {x0, x0 * bw},
+            new double[] {ridge, peak}, new double[] {Math.max(maxX, ridge * 10), peak}));
     }
 
     private static String tflops(double f) {
-        return String.format("%.1f TFLOP/s", f / 1e12);
+        return String.format(Locale.ROOT, "%.1f TFLOP/s", f / 1e12);
     }
 }

@@ -20,9 +20,11 @@ public final class RooflineReport {
 
     private RooflineReport() {}
 
-    public static PhaseTotals run(Roofline roofline, OperatorSource source, Path outDir, PrintWriter table) {
+    /** {@code workload} names the operators in the chart's title (a model's name or a trace file's). */
+    public static PhaseTotals run(Roofline roofline, OperatorSource source, String workload, Path outDir,
+                                  PrintWriter table) {
         PhaseTotals totals = new PhaseTotals();
-        RooflineChart chart = new RooflineChart(roofline.hardware());
+        RooflineChart chart = new RooflineChart(roofline.hardware(), workload);
         if (outDir == null) {
             source.forEach(op -> {
                 Roofline.Bound b = roofline.of(op);
@@ -35,7 +37,7 @@ public final class RooflineReport {
                 source.forEach(op -> {
                     Roofline.Bound b = roofline.of(op);
                     totals.add(op, b);
-                    chart.add(op.phase(), b);
+                    chart.add(op, b);
                     writeRow(w, op, b);
                 });
                 requireOperators(totals);

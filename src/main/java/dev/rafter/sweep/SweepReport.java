@@ -1,23 +1,16 @@
 package dev.rafter.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rafter.plot.Canvas;
+import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.roofline.RooflineReport;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * sweep.csv (one row per point), sweep.png (latency, energy and energy-delay product against the first axis, one
@@ -95,62 +88,91 @@ public final class SweepReport {
             points.stream().map(Sweep.Point::summary).toList(), out.resolve("plots"), log);
     }
 
-    private static void chart(SweepPlan plan, List<Sweep.Point> points, Path png) {
-        String[] titles = {"latency (s)", "energy (J)", "energy-delay product (J s)"};
-        int[] metric = {0, 4, 7};
-        List<BufferedImage> images = new ArrayList<>();
-        for (int c = 0; c < titles.length; c++) {
-            XYChart chart = new XYChartBuilder().width(900).height(360).title(titles[c] + " vs " + plan.paths().get(0))
-                .xAxisTitle(plan.paths().get(0)).yAxisTitle(titles[c]).build();
-            chart.getStyler().setChartBackgroundColor(Color.WHITE)
-                .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+    /** sweep.png's three charts: latency, energy and EDP against the first axis, a line per other combination. */
+    private static final String[][] CHARTS = {{"latency", "s"}, {"energy", "J"}, {"energy-delay product", "J s"}};
+    private static final int[] CHART_METRICS = {0, 4, 7};
+    private static final int CHART_WIDTH = 900;
+    private static final int CHART_HEIGHT = 360;
+
+    /** The charts of sweep.png, one per metric that some point has; pure functions of the points. */
+    static List<XyChart> charts(List<String> axes, List<Map<String, String>> values, List<JsonNode> summaries) {
+        String xKey = axes.get(0);
+        List<String> xValues = new ArrayList<>();
+        for (Map<String, String> v : values) {
+            if (!xValues.contains(v.get(xKey))) {
+                xValues.add(v.get(xKey));
+            }
+        }
+        boolean numeric = xValues.stream().allMatch(SweepReport::isNumber);
+        double[] xs = new double[values.size()];
+        for (int i = 0; i < xs.length; i++) {
+            String v = values.get(i).get(xKey);
+            xs[i] = numeric ? Double.parseDouble(v) : xValues.indexOf(v);
+        }
+        double min = java.util.Arrays.stream(xs).min().orElse(0);
+        double max = java.util.Arrays.stream(xs).max().orElse(1);
+        boolean log = numeric && min > 0 && max / min >= 10;
+        List<XyChart> out = new ArrayList<>();
+        for (int c = 0; c < CHARTS.length; c++) {
             Map<String, List<double[]>> lines = new LinkedHashMap<>();
-            for (Sweep.Point p : points) {
-                double x = number(p.values().get(plan.paths().get(0)), p.index());
-                double y = metrics(p.summary())[metric[c]];
+            for (int i = 0; i < values.size(); i++) {
+                double y = metrics(summaries.get(i))[CHART_METRICS[c]];
                 if (Double.isNaN(y)) {
                     continue;
                 }
-                StringBuilder key = new StringBuilder();
-                p.values().forEach((k, v) -> {
-                    if (!k.equals(plan.paths().get(0))) {
-                        key.append(key.length() == 0 ? "" : ", ").append(k).append('=').append(v);
+                List<String> others = new ArrayList<>();
+                values.get(i).forEach((k, v) -> {
+                    if (!k.equals(xKey)) {
+                        others.add(dev.rafter.plot.Units.namedValue(k, v));
                     }
                 });
-                lines.computeIfAbsent(key.length() == 0 ? "all" : key.toString(), k -> new ArrayList<>())
-                    .add(new double[] {x, y});
+                lines.computeIfAbsent(others.isEmpty() ? "all points" : String.join(", ", others),
+                    k -> new ArrayList<>()).add(new double[] {xs[i], y});
             }
             if (lines.isEmpty()) {
                 continue;
             }
-            for (Map.Entry<String, List<double[]>> l : lines.entrySet()) {
-                double[] xs = l.getValue().stream().mapToDouble(v -> v[0]).toArray();
-                double[] ys = l.getValue().stream().mapToDouble(v -> v[1]).toArray();
-                XYSeries s = chart.addSeries(l.getKey(), xs, ys);
-                s.setMarker(SeriesMarkers.CIRCLE);
+            XyChart chart = new XyChart(CHART_WIDTH, CHART_HEIGHT, CHARTS[c][0] + " vs "
+                + dev.rafter.plot.Units.name(xKey), new XyChart.AxisSpec(dev.rafter.plot.Units.name(xKey),
+                dev.rafter.plot.Units.unit(xKey), false, log), new XyChart.AxisSpec(CHARTS[c][0], CHARTS[c][1],
+                true, false)).legend(XyChart.LegendPlace.OUTSIDE_RIGHT);
+            if (xValues.size() <= MAX_VALUE_TICKS || !numeric) {
+                chart.xTicks(xValues.stream().map(v -> numeric ? Double.parseDouble(v) : xValues.indexOf(v))
+                    .map(Number::doubleValue).toList(), xValues);
             }
-            images.add(BitmapEncoder.getBufferedImage(chart));
+            int k = 0;
+            for (Map.Entry<String, List<double[]>> l : lines.entrySet()) {
+                List<double[]> sorted = new ArrayList<>(l.getValue());
+                sorted.sort(java.util.Comparator.comparingDouble(p -> p[0]));
+                chart.add(new XyChart.Series(lines.size() == 1 && l.getKey().equals("all points") ? null : l.getKey(),
+                    XyChart.PALETTE[k++ % XyChart.PALETTE.length], XyChart.Style.LINE_AND_MARKERS, 1.5f, false,
+                    sorted));
+            }
+            out.add(chart);
         }
-        int height = images.stream().mapToInt(BufferedImage::getHeight).sum();
-        BufferedImage all = new BufferedImage(900, Math.max(1, height), BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = all.createGraphics();
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, all.getWidth(), all.getHeight());
-        int y = 0;
-        for (BufferedImage i : images) {
-            g.drawImage(i, 0, y, null);
-            y += i.getHeight();
-        }
-        g.dispose();
-        AtomicFile.writeFile(png, tmp -> ImageIO.write(all, "png", tmp.toFile()));
+        return out;
     }
 
-    /** The axis value as a number for the x axis; non-numeric values (e.g. a dataflow) use their position. */
-    private static double number(String v, int index) {
+    /** Most distinct values of the first axis that get a tick each; more get round-number ticks. */
+    private static final int MAX_VALUE_TICKS = 16;
+
+    private static void chart(SweepPlan plan, List<Sweep.Point> points, Path png) {
+        List<XyChart> charts = charts(plan.paths(), points.stream().map(Sweep.Point::values).toList(),
+            points.stream().map(Sweep.Point::summary).toList());
+        int height = Math.max(1, charts.size() * CHART_HEIGHT);
+        byte[] image = dev.rafter.plot.StudyCharts.png(CHART_WIDTH, height, canvas -> {
+            for (int i = 0; i < charts.size(); i++) {
+                charts.get(i).draw(Canvas.shifted(canvas, 0, i * CHART_HEIGHT));
+            }
+        });
+        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp, image));
+    }
+
+    private static boolean isNumber(String v) {
         try {
-            return Double.parseDouble(v);
+            return Double.isFinite(Double.parseDouble(v));
         } catch (NumberFormatException e) {
-            return index;
+            return false;
         }
     }
 }
