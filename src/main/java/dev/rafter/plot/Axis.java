@@ -39,13 +39,23 @@ public record Axis(double lo, double hi, boolean log, double from, double to) {
 
     /** The pixel where {@code v} lands. */
     public double at(double v) {
-        double t = log ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo);
+        if (!log) {
+            return from + (v - lo) / (hi - lo) * (to - from);
+        }
+        // hi / lo overflows on an axis from 1e-6 to 1e308: then logs are subtracted instead
+        double t = Double.isFinite(hi / lo) ? Math.log(v / lo) / Math.log(hi / lo)
+            : (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo));
         return from + t * (to - from);
     }
 
     /** Whether {@code v} can be drawn on this axis (a logarithmic one has no place for zero or less). */
     public boolean shows(double v) {
         return Double.isFinite(v) && (!log || v > 0);
+    }
+
+    /** How many powers of ten the axis spans (0 for a linear one). */
+    public double decades() {
+        return log ? Math.log10(hi) - Math.log10(lo) : 0;
     }
 
     /** The values that get a labelled tick, ascending. */
@@ -74,7 +84,7 @@ public record Axis(double lo, double hi, boolean log, double from, double to) {
 
     /** Unlabelled grid values of a logarithmic axis: every digit of every decade (none on a linear axis). */
     public List<Double> minorTicks() {
-        return log && Math.log10(hi / lo) < 40 ? mantissas(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}) : List.of();
+        return log && decades() < 40 ? mantissas(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}) : List.of();
     }
 
     /** {@code f x 10^e} for each {@code f} and every decade that lies within the axis. */

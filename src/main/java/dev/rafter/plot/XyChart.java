@@ -137,8 +137,10 @@ public final class XyChart {
         return Axis.of(r[0], r[1], ySpec.log(), from, to);
     }
 
+    /** One SI prefix for the axis; none where it spans so many decades that no prefix would help. */
     private static Units.Prefix prefix(AxisSpec spec, Axis a) {
-        return spec.siPrefix() ? Units.prefixFor(Math.max(Math.abs(a.lo()), Math.abs(a.hi()))) : new Units.Prefix(1, "");
+        return spec.siPrefix() && a.decades() <= 9 ? Units.prefixFor(Math.max(Math.abs(a.lo()), Math.abs(a.hi())))
+            : new Units.Prefix(1, "");
     }
 
     /** An axis title: "measured time (us), log scale". */

@@ -3,13 +3,16 @@ package dev.rafter.cli;
 import static dev.rafter.cli.CliTest.assertBadInput;
 import static dev.rafter.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,13 +48,14 @@ class PlotCliTest {
         assertTrue(out.toString().contains("energy-delay product, decode: optimum 64 KiB, 1400 MHz = 1 mJ s"),
             out.toString());
         assertTrue(out.toString().contains("Pareto front of 2 of 4 points"), out.toString());
-        for (String f : new String[] {"heatmap-edp-decode.png", "heatmap-edp-decode.svg", "pareto-decode.png",
-            "pareto-decode.svg"}) {
+        String heatmap = "heatmap-edp-decode-x-core.local_buffer.capacity_kib-y-clock_mhz";
+        for (String f : new String[] {heatmap + ".png", heatmap + ".svg", "pareto-decode.png", "pareto-decode.svg"}) {
             assertTrue(Files.size(tmp.resolve("plots").resolve(f)) > 1000, f);
         }
         assertEquals(0, run("plot", csv.toString(), "--x", "clock_mhz", "--y", "core.local_buffer.capacity_kib",
             "--metric", "latency", "--phase", "decode", "--out", tmp.resolve("elsewhere").toString()).code());
-        assertTrue(Files.exists(tmp.resolve("elsewhere/heatmap-latency-decode.svg")));
+        assertTrue(Files.exists(tmp.resolve("elsewhere/heatmap-latency-decode-x-clock_mhz-y-core.local_buffer"
+            + ".capacity_kib.svg")));
     }
 
     @Test
@@ -111,14 +115,32 @@ class PlotCliTest {
             tmp.resolve("again").toString()}, new PrintWriter(redraw, true), new PrintWriter(redraw, true)));
         String title = redraw.toString().lines().findFirst().orElse("");
         assertTrue(log.toString().contains(title), title + " in " + log);
+        String axes = "-x-core.local_buffer.capacity_kib-y-clock_mhz";
         assertEquals(Files.readString(out.resolve("plots/heatmap-edp.svg")),
-            Files.readString(tmp.resolve("again/heatmap-edp.svg")), "the redraw is the sweep's own chart");
+            Files.readString(tmp.resolve("again/heatmap-edp" + axes + ".svg")), "the redraw is the sweep's own chart");
         // and one phase's energy and EDP, from sweep.csv's per-phase columns, as the sweep drew them
         assertEquals(0, run("plot", out.resolve("sweep.csv").toString(), "--x", "core.local_buffer.capacity_kib",
             "--y", "clock_mhz", "--metric", "edp", "--phase", "decode", "--out", tmp.resolve("again").toString())
             .code());
         assertEquals(Files.readString(out.resolve("plots/heatmap-edp-decode.svg")),
-            Files.readString(tmp.resolve("again/heatmap-edp-decode.svg")), "a phase's EDP redrawn from sweep.csv");
+            Files.readString(tmp.resolve("again/heatmap-edp-decode" + axes + ".svg")),
+            "a phase's EDP redrawn from sweep.csv");
+        // axes swapped, into the sweep's own plots/: a file of its own, the sweep's chart left as it was
+        String own = Files.readString(out.resolve("plots/heatmap-edp.svg"));
+        assertEquals(0, run("plot", out.resolve("sweep.csv").toString(), "--x", "clock_mhz", "--y",
+            "core.local_buffer.capacity_kib", "--metric", "edp").code());
+        assertEquals(own, Files.readString(out.resolve("plots/heatmap-edp.svg")));
+        assertTrue(Files.isRegularFile(out.resolve("plots/heatmap-edp-x-clock_mhz-y-core.local_buffer.capacity_kib"
+            + ".svg")));
+        // every chart the sweep wrote is a PNG that decodes
+        try (var pngs = Files.list(out.resolve("plots"))) {
+            for (Path png : pngs.filter(f -> f.toString().endsWith(".png")).toList()) {
+                assertNotNull(ImageIO.read(png.toFile()), png.toString());
+            }
+        }
+        BufferedImage sweepPng = ImageIO.read(out.resolve("sweep.png").toFile());
+        assertEquals(900, sweepPng.getWidth());
+        assertEquals(3 * 360, sweepPng.getHeight(), "latency, energy and EDP");
 
         // plots/ taken by a file: the sweep still writes its table, and says why the charts are missing
         Path blocked = tmp.resolve("blocked");

@@ -138,6 +138,23 @@ class ChartLayoutTest {
         assertEquals(720, read.getHeight());
     }
 
+    @Test
+    void aMeasuredTimeOf1e308StillDrawsAReadableChart() {
+        XyChart chart = new XyChart(900, 720, "typo in the measured times",
+            new XyChart.AxisSpec("measured time", "s", true, true),
+            new XyChart.AxisSpec("simulated time", "s", true, true));
+        chart.add(new XyChart.Series("gemm (2)", XyChart.PALETTE[0], XyChart.Style.MARKERS, 1, false,
+            List.of(new double[] {2e-5, 2.04e-5}, new double[] {1e308, 2.04e-5})));
+        RecordingCanvas c = new RecordingCanvas();
+        chart.draw(c);
+        Axis x = chart.xAxis(0, 800);
+        assertTrue(x.at(1e308) > 700 && x.at(2e-5) < 100, x.at(1e308) + " " + x.at(2e-5));
+        assertTrue(c.strings().contains("measured time (s), log scale"), "no prefix over 300 decades");
+        assertTrue(c.strings().containsAll(List.of("1", "1e+32", "1e+288")), c.strings().toString());
+        assertEquals(List.of(), c.outside(chart.width(), chart.height()));
+        assertEquals(List.of(), c.overlaps());
+    }
+
     // ---- heatmaps ----
 
     /** A sweep.csv over the given axes and values, every combination, EDP growing with the position. */
