@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Labels beside points, placed so that they do not cover each other: each at the first of twelve places around its
+ * Labels beside points, placed so that they do not cover each other: each at the first of eight places near its
  * point that stays inside the plot and overlaps no earlier label, no kept-clear box (a marker, a legend) and no
- * other point; else the first that overlaps no label or kept-clear box; else right above. The boxes chosen are
+ * other point; else the first near place that overlaps no label or kept-clear box; else the first of four places
+ * farther up or down (a crowd of labels at one point); else right above. The boxes chosen are
  * kept, so a test can check them without pixels.
  */
 public final class Labels {
@@ -20,7 +21,7 @@ public final class Labels {
     private final double x1;
     private final double top;
     private final double bottom;
-    private final List<Rectangle2D> placed = new ArrayList<>();
+    private final List<Rectangle2D> clear = new ArrayList<>();
     private final List<Rectangle2D> labels = new ArrayList<>();
     private final List<Rectangle2D> others = new ArrayList<>();
 
@@ -34,7 +35,7 @@ public final class Labels {
 
     /** A box no label may cover (a highlighted marker, a legend). */
     public void keepClear(Rectangle2D box) {
-        placed.add(box);
+        clear.add(box);
     }
 
     /** A point a label should rather not cover (it may, where nothing else is free). */
@@ -55,19 +56,21 @@ public final class Labels {
     /** Places {@code text} beside the point at ({@code x}, {@code y}) and draws it on a white ground. */
     public Rectangle2D label(Canvas c, String text, double x, double y) {
         double w = Canvas.textWidth(text, SIZE, false);
-        double[][] offsets = {{8, -6}, {8, 14}, {-8 - w, -6}, {-8 - w, 14}, {8, -20}, {8, 28}, {-8 - w, -20},
-            {-8 - w, 28}, {8, -34}, {8, 42}, {-8 - w, -34}, {-8 - w, 42}};
+        double[][] near = {{8, -6}, {8, 14}, {-8 - w, -6}, {-8 - w, 14}, {8, -20}, {8, 28}, {-8 - w, -20},
+            {-8 - w, 28}};
+        double[][] far = {{8, -34}, {8, 42}, {-8 - w, -34}, {-8 - w, 42}};
         Rectangle2D chosen = null;
-        for (int pass = 0; pass < 2 && chosen == null; pass++) {
-            for (double[] o : offsets) {
+        for (int pass = 0; pass < 3 && chosen == null; pass++) {
+            for (double[] o : pass < 2 ? near : far) {
                 Rectangle2D r = new Rectangle2D.Double(x + o[0], y + o[1] - HEIGHT + 2, w, HEIGHT);
                 if (r.getMinX() < x0 + 2 || r.getMaxX() > x1 - 2 || r.getMinY() < top + 2
                     || r.getMaxY() > bottom - 2) {
                     continue;
                 }
                 Rectangle2D ground = ground(r);
-                if (placed.stream().noneMatch(ground::intersects) && (pass == 1 || others.stream()
-                    .noneMatch(r::intersects))) {
+                // grounds must not touch each other's text; a marker may touch a ground, not the text
+                if (labels.stream().noneMatch(ground::intersects) && clear.stream().noneMatch(r::intersects)
+                    && (pass > 0 || others.stream().noneMatch(r::intersects))) {
                     chosen = r;
                     break;
                 }
@@ -78,7 +81,6 @@ public final class Labels {
             chosen = new Rectangle2D.Double(lx, y - 6 - HEIGHT + 2, w, HEIGHT);
         }
         Rectangle2D ground = ground(chosen);
-        placed.add(ground);
         labels.add(ground);
         c.rect(ground.getX(), ground.getY(), ground.getWidth(), ground.getHeight(), Color.WHITE, null, 0);
         c.text(chosen.getMinX(), chosen.getMaxY() - 2, text, SIZE, Canvas.Anchor.START, false, INK, false);
