@@ -14,6 +14,8 @@ import java.util.Map;
  * compare at a glance, and each frames its own optimum; the title names the overall one); beyond
  * {@value #MAX_PANELS} combinations, one panel shows in each cell the best over the other axes (the title names
  * the point of the overall optimum on every axis). Values in cells and on the colour bar share one SI prefix, named in the bar's title.
+ * Cells grow where a grid is small, so that the axis titles and panel titles (one line per fixed axis) fit beside
+ * and above it: no text leaves the picture or covers another at any grid size.
  */
 public final class Heatmap {
     /** Most panels drawn side by side; more combinations of the other axes give one "best over them" panel. */
