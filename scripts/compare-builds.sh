@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares the outputs of two builds of Rafter byte for byte: builds each checkout (a git revision, or a folder
 # holding a checkout), runs the same cases with each, and says which files differ. summary.json is compared without
-# its "simulator" block (so are sweep.json and sweep points; wall time and event rates differ between any two runs).
+# its "simulator" block and the build hash (so are sweep.json and sweep points; wall time and event rates differ between any two runs).
 #
 # Usage: scripts/compare-builds.sh OLD NEW [--full] [--study]
 #   OLD, NEW   a git revision of this repository (e.g. main, HEAD~1) or a path to a checkout (e.g. a worktree)
@@ -89,11 +89,13 @@ run_cases new "$new_src" & pid_new=$!
 wait "$pid_old" || exit 2
 wait "$pid_new" || exit 2
 
-# summary.json, sweep.json and sweep points without their simulator blocks, everything else as written.
+# summary.json, sweep.json and sweep points without their simulator blocks and the build's own hash (a point's
+# "inputs.rafter", sweep.json's "rafter", and a point's digest, which covers that hash); everything else as written.
 normalise() {
   local f
   while IFS= read -r f; do
-    jq -S 'del(.simulator)' "$f" > "$f.cmp" && mv "$f.cmp" "$f"
+    jq -S 'del(.simulator, .digest, .rafter) | if (.inputs | type) == "object" then .inputs |= del(.rafter) else . end' \
+      "$f" > "$f.cmp" && mv "$f.cmp" "$f"
   done < <(find "$1" \( -name summary.json -o -name sweep.json -o -path '*/points/*.json' \))
 }
 normalise "$work/out-old"
