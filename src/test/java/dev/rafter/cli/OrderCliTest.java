@@ -67,6 +67,9 @@ class OrderCliTest {
             assertEquals(Files.readString(simulated.resolve(file)), Files.readString(reused.resolve(file)), file);
         }
         assertEquals(summaryWithoutSimulator(simulated), summaryWithoutSimulator(reused));
+        // Overlapping operators take separate operator tracks, so Perfetto draws them.
+        assertTrue(SimulateCliTest.assertNoOverlaps(reused.resolve("trace.json")).contains("operators"));
+        assertTrue(Files.readString(reused.resolve("trace.json")).contains("\"operators 2\""));
         assertTrue(new ObjectMapper().readTree(reused.resolve("summary.json").toFile()).path("simulator")
             .path("operators_reused").asLong() > 0, "some operators were reused");
         Path strict = simulate(trace, "strict");
@@ -91,6 +94,18 @@ class OrderCliTest {
         assertEquals(Files.readString(byKey.resolve("ops.csv")), Files.readString(byOption.resolve("ops.csv")));
         assertNotEquals(Files.readString(byKey.resolve("ops.csv")), Files.readString(strict.resolve("ops.csv")),
             "collectives leave the cores alone under dependencies: the stall columns differ");
+    }
+
+    @Test
+    void aSweepVariesTheOrder() throws Exception {
+        Path out = tmp.resolve("sweep");
+        CliTest.Result r = run("sweep", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--phase", "prefill", "--vary", "run.order=strict,dependencies", "--out",
+            out.toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals(3, rows.size(), rows.toString());
+        assertTrue(rows.get(1).startsWith("strict,") && rows.get(2).startsWith("dependencies,"), rows.toString());
     }
 
     private static String[] concat(String[] a, String... b) {
