@@ -37,6 +37,12 @@ class DependencyOrderTest {
             DataType.FP16, deps);
     }
 
+    /** A GEMM whose schedule repeats on {@link FastForwardTest#small}. */
+    private static Operator wide(long id, long... deps) {
+        return new Operator(id, "wide" + id, OpKind.GEMM, Phase.PREFILL, 0, 0, 1, 1024, 2048, 512, 0, DataType.FP16,
+            deps);
+    }
+
     private static List<Simulation.OpResult> run(OperatorOrder order, boolean reuse, Operator... ops) {
         List<Simulation.OpResult> out = new ArrayList<>();
         new Simulation(A100).order(order).reuse(reuse).run(OperatorSource.of(ops), null, out::add);
@@ -150,6 +156,27 @@ class DependencyOrderTest {
             assertEquals(first, fingerprint(run(OperatorOrder.DEPENDENCIES, false, ops)), "seed " + seed
                 + ": reuse changed the run");
         }
+    }
+
+    @Test
+    void fastForwardStaysExactForAnOperatorAloneAfterOthersOverlapped() {
+        // The cut-down study device, whose GEMM schedules repeat and are fast-forwarded (FastForwardTest);
+        // gemm2 overlaps all_reduce1, gemm3 and gemm4 start alone (gemm4 a twin of gemm3, reused).
+        HardwareSpec hw = FastForwardTest.small("memory.model=simple");
+        Operator[] ops = {wide(0), allReduce(1, 1L << 20, 0), wide(2, 0), wide(3, 1, 2), wide(4, 3)};
+        List<Simulation.OpResult> fast = new ArrayList<>();
+        Simulation.Result r = new Simulation(hw).order(OperatorOrder.DEPENDENCIES).run(OperatorSource.of(ops), null,
+            fast::add);
+        assertTrue(r.fastForwardedStages() > 0, "stages fast-forwarded");
+        assertTrue(r.reusedOperators() > 0, "operators reused");
+        List<Simulation.OpResult> full = new ArrayList<>();
+        new Simulation(hw).order(OperatorOrder.DEPENDENCIES).reuse(false).run(OperatorSource.of(ops), null,
+            full::add);
+        assertEquals(fingerprint(full), fingerprint(fast));
+        Map<Long, Simulation.OpResult> byId = new HashMap<>();
+        fast.forEach(x -> byId.put(x.op().id(), x));
+        assertTrue(byId.get(1L).startPs() < byId.get(2L).endPs() && byId.get(2L).startPs() < byId.get(1L).endPs(),
+            "all_reduce1 overlaps gemm2");
     }
 
     @Test
