@@ -78,9 +78,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         if (!csv && !perfetto && !events.equals("none")) {
             throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
         }
+        running.order(null);
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
+            order = running.order(prepared.workload());
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
@@ -95,6 +97,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     /** Every file simulate may write, in the order they are moved into --out: the summary last. */
     static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
         "unmapped.csv", "compare.png", "summary.json");
+
+    /** When operators start ({@code --order}, else the workload's {@code run.order}). */
+    private dev.rafter.workload.OperatorOrder order;
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
@@ -120,7 +125,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).run(operators,
+            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).run(operators,
                 eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);

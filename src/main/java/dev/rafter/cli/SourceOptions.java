@@ -1,5 +1,7 @@
 package dev.rafter.cli;
 
+import dev.rafter.workload.OperatorOrder;
+
 import dev.rafter.config.InputException;
 import dev.rafter.workload.Capacity;
 import dev.rafter.workload.OperatorSource;
@@ -97,8 +99,10 @@ public final class SourceOptions {
      */
     public String contentHash(List<String> sets) {
         Workload w = workload(sets);
+        // run.order came after saved points: a strict run keeps the text (and the key) it had before it.
         String what = w != null
-            ? "workload " + dev.rafter.sweep.SweepKey.sha256(w.toString())
+            ? "workload " + dev.rafter.sweep.SweepKey.sha256(w.run().order() == OperatorOrder.STRICT
+                ? w.toString().replace(", order=STRICT", "") : w.toString())
             : "trace " + dev.rafter.sweep.SweepKey.sha256(checkedTrace());
         return dev.rafter.sweep.SweepKey.sha256(what + ", phase " + phase);
     }

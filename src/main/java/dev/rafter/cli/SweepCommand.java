@@ -81,6 +81,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         if (jobs < 1 || jobs > 1024) {
             throw new InputException("--jobs: expected 1..1024, got " + jobs);
         }
+        running.order(null);
         SweepShard part = shard == null ? SweepShard.ALL : SweepShard.parse(shard);
         SweepPlan plan = SweepPlan.parse(vary);
         for (String set : hardware.overrides) {
@@ -128,7 +129,15 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
             @Override
             public synchronized String contentHash(List<String> sets) {
-                return hashes.computeIfAbsent(sets, SweepCommand.this.source::contentHash);
+                // --order is part of what runs (run.order is in the workload's hash already).
+                return hashes.computeIfAbsent(sets, s -> running.order == null ? SweepCommand.this.source.contentHash(s)
+                    : dev.rafter.sweep.SweepKey.sha256(SweepCommand.this.source.contentHash(s) + ", --order "
+                    + running.order(null).key()));
+            }
+
+            @Override
+            public dev.rafter.workload.OperatorOrder order(List<String> sets) {
+                return running.order(SweepCommand.this.source.workload(sets));
             }
 
             @Override

@@ -43,6 +43,10 @@ public final class Device {
     private final Scheduler scheduler;
     private final long dispatchPs;
     private long hbmWritesPending;
+    /** Collective slices not yet written back (apart from the programs' writes: the two may overlap). */
+    private long collectiveWritesPending;
+    /** Whether a collective marks the cores as waiting for it (operators one at a time); see {@link #overlapping}. */
+    private boolean collectivesHoldCores = true;
     private int linkStepsPending;
     private long collectiveReadBytes;
     private long collectiveWriteBytes;
@@ -85,6 +89,15 @@ public final class Device {
             cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
                 hbm);
         }
+    }
+
+    /**
+     * Whether operators may run beside each other (a collective on the links beside a program on the cores): a
+     * collective then leaves the cores alone, which go on with their program or stay idle.
+     */
+    public Device overlapping(boolean on) {
+        this.collectivesHoldCores = !on;
+        return this;
     }
 
     public static ClockDomain coreClock(HardwareSpec hw) {
@@ -215,15 +228,17 @@ public final class Device {
      * per-call latency, then the data in slices, pipelined as NCCL does: each slice reads its share of what the
      * collective reads from memory, crosses the algorithm's hops one after another (each hop sends the slice's share
      * of the payload on the wire, at the protocol's payload fraction, and pays the hop latency), and writes its
-     * share of the result; slices follow each other through the links' queue. The cores wait meanwhile; their
-     * arrays record the time as an interconnect stall.
+     * share of the result; slices follow each other through the links' queue. The cores wait meanwhile (their
+     * arrays record the time as an interconnect stall), unless operators overlap ({@link #overlapping}).
      */
     public void runCollective(long opId, Collective collective, long tensorBytes, int devices, Runnable done) {
         CollectivePlan plan = CollectivePlan.choose(linkSpec, collective, tensorBytes, devices);
         long readBytes = collective.readBytes(tensorBytes, devices);
         long writeBytes = collective.writeBytes(tensorBytes, devices);
-        for (Core c : cores) {
-            c.waitOutside(opId, SliceKind.STALL_INTERCONNECT);
+        if (collectivesHoldCores) {
+            for (Core c : cores) {
+                c.waitOutside(opId, SliceKind.STALL_INTERCONNECT);
+            }
         }
         int hops = plan.hops();
         long perHop = (plan.egressBytes() + hops - 1) / hops;
@@ -235,12 +250,14 @@ public final class Device {
         collectiveReadBytes += readBytes;
         collectiveWriteBytes += writeBytes;
         linkStepsPending += slices * hops;
-        hbmWritesPending += slices;
+        collectiveWritesPending += slices;
         Runnable sliceDone = () -> {
-            hbmWritesPending--;
+            collectiveWritesPending--;
             if (--left[0] == 0) {
-                for (Core c : cores) {
-                    c.endOperator();
+                if (collectivesHoldCores) {
+                    for (Core c : cores) {
+                        c.endOperator();
+                    }
                 }
                 done.run();
             }
@@ -294,8 +311,8 @@ public final class Device {
         if (linkStepsPending > 0) {
             out.add("device link: " + linkStepsPending + " collective hops pending");
         }
-        if (hbmWritesPending > 0) {
-            out.add("hbm: " + hbmWritesPending + " result writes pending");
+        if (hbmWritesPending + collectiveWritesPending > 0) {
+            out.add("hbm: " + (hbmWritesPending + collectiveWritesPending) + " result writes pending");
         }
         return out;
     }

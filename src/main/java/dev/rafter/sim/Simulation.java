@@ -7,6 +7,8 @@ import dev.rafter.mapping.TileProgram;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.MemoryChannel;
+import dev.rafter.sim.schedule.OperatorScheduler;
+import dev.rafter.sim.schedule.OperatorSchedulers;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceRecorder;
 import dev.rafter.sim.trace.TeeSink;
@@ -14,6 +16,7 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.OperatorStream;
 import java.util.ArrayList;
@@ -23,8 +26,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs a stream of operators on one device, one operator after another (each starts when the previous one's
- * results are in memory), on the discrete-event kernel. Checks on every run: no work left when the events drain
+ * Runs a stream of operators on one device, on the discrete-event kernel, in the order an {@link OperatorScheduler}
+ * gives: one after another (each starts when the previous one's results are in memory; {@code strict}, the
+ * default) or by their dependencies ({@link #order}). Checks on every run: no work left when the events drain
  * (else a {@link DeadlockException} naming the waiting components), every operator at least its roofline bound,
  * and bytes conserved on every link.
  */
@@ -76,6 +80,7 @@ public final class Simulation {
     private boolean reuse = true;
     private boolean fastForward = true;
     private int threads = 1;
+    private OperatorOrder order = OperatorOrder.STRICT;
     private Ahead ahead;
     private long simulatedAhead;
     private FastForward forward;
@@ -113,6 +118,16 @@ public final class Simulation {
      */
     public Simulation threads(int n) {
         this.threads = Math.max(1, n);
+        return this;
+    }
+
+    /**
+     * When operators start: {@code strict} (default) one after another, {@code dependencies} as their deps allow,
+     * overlapping where they use different engines. Reuse, fast-forward and simulation ahead then serve only an
+     * operator that starts alone on the device (see {@link OperatorScheduler.Launcher#launch}).
+     */
+    public Simulation order(OperatorOrder order) {
+        this.order = order;
         return this;
     }
 
@@ -158,6 +173,7 @@ public final class Simulation {
         SliceRecorder recorder = events == null ? null : new SliceRecorder(events, recordingSlices);
         TraceSink sink = events == null ? stats : new TeeSink(List.of(stats, recorder));
         Kernel kernel = new Kernel();
+        OperatorScheduler scheduler = OperatorSchedulers.of(order);
         Device[] device = new Device[1];
         long[] count = {0};
         long wallStart = System.nanoTime();
@@ -167,16 +183,18 @@ public final class Simulation {
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
-            end = kernel.run(scheduler -> {
-                device[0] = new Device(hw, scheduler, sink, tracks);
+            end = kernel.run(clock -> {
+                device[0] = new Device(hw, clock, sink, tracks).overlapping(scheduler.overlaps());
                 forward = new FastForward(kernel, device[0], stats);
+                Running running = new Running(device[0], clock, stats, sink, recorder, listener, count,
+                    scheduler.overlaps());
                 // The first operator starts from the event loop, not while the kernel is being set up (set-up holds
                 // a lock that the threads simulating ahead need for their own kernels).
-                scheduler.schedule(0, () -> next(ops, device[0], scheduler, stats, sink, recorder, listener, count));
+                clock.schedule(0, () -> scheduler.start(ops, running));
             });
-            if (ops.hasNext() || !device[0].waiting().isEmpty()) {
+            if (ops.hasNext() || scheduler.unfinished() > 0 || !device[0].waiting().isEmpty()) {
                 List<String> waiting = new ArrayList<>(device[0].waiting());
-                if (ops.hasNext()) {
+                if (ops.hasNext() || scheduler.unfinished() > 0) {
                     waiting.add("operator stream: operators left to run");
                 }
                 throw new DeadlockException(end, waiting);
@@ -192,88 +210,133 @@ public final class Simulation {
         return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead);
     }
 
-    private void next(Iterator<Operator> ops, Device device, Scheduler scheduler, RunStats stats, TraceSink sink,
-                      SliceRecorder recorder, OpListener listener, long[] count) {
-        if (!ops.hasNext()) {
-            return;
+    /**
+     * Runs the operators the scheduler starts: from a twin's result when the operator is alone on the device and its
+     * shape ran before (or ran ahead), else simulated on the device. With {@code overlapping} operators, each one's
+     * slices are counted apart ({@link RunStats#start}) and the cores' idle time between programs is not a stall.
+     */
+    private final class Running implements OperatorScheduler.Launcher {
+        private final Device device;
+        private final Scheduler clock;
+        private final RunStats stats;
+        private final TraceSink sink;
+        private final SliceRecorder recorder;
+        private final OpListener listener;
+        private final long[] count;
+        private final boolean overlapping;
+
+        Running(Device device, Scheduler clock, RunStats stats, TraceSink sink, SliceRecorder recorder,
+                OpListener listener, long[] count, boolean overlapping) {
+            this.device = device;
+            this.clock = clock;
+            this.stats = stats;
+            this.sink = sink;
+            this.recorder = recorder;
+            this.listener = listener;
+            this.count = count;
+            this.overlapping = overlapping;
         }
-        Operator op = ops.next();
-        long start = scheduler.now();
-        count[0]++;
-        Operator.Shape shape = op.shape();
-        Replay kept = reuse ? replays.get(shape) : null;
-        if (kept != null && ahead != null) {
-            ahead.drop(shape);
+
+        @Override
+        public void settle() {
+            device.settle();
         }
-        Replay alone = kept == null && ahead != null ? ahead.take(shape) : null;
-        if (alone != null) {
-            keep(shape, alone);
-        }
-        boolean simulatedAlone = alone != null;
-        Replay twin = simulatedAlone ? alone : kept;
-        // A twin whose slices were too many to keep serves only where no slice of this operator is wanted.
-        boolean slicesWanted = recorder != null && recorder.wants(op.id());
-        if (twin != null && (!slicesWanted || twin.slices() != null)) {
-            if (simulatedAlone) {
-                simulatedAhead++;
-            } else {
-                reused++;
-            }
-            stats.replay(op.id(), twin.totalDelta(), twin.own());
-            if (slicesWanted) {
-                recorder.replay(twin.slices(), op.id(), start);
-            }
-            scheduler.schedule(twin.durationPs(), () -> {
+
+        @Override
+        public void launch(Operator op, boolean alone, Runnable ended) {
+            long start = clock.now();
+            count[0]++;
+            Operator.Shape shape = op.shape();
+            // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
+            boolean reusable = reuse && alone;
+            boolean onCores = !op.kind().isCollective();
+            if (overlapping && onCores) {
+                // The cores idled since their last program (not a stall: nothing asked them to wait).
                 device.skipTo(op.id());
-                long end = scheduler.now();
+            }
+            Replay kept = reusable ? replays.get(shape) : null;
+            if (kept != null && ahead != null) {
+                ahead.drop(shape);
+            }
+            Replay fromAhead = reusable && kept == null && ahead != null ? ahead.take(shape) : null;
+            if (fromAhead != null) {
+                keep(shape, fromAhead);
+            }
+            boolean simulatedAlone = fromAhead != null;
+            Replay twin = simulatedAlone ? fromAhead : kept;
+            // A twin whose slices were too many to keep serves only where no slice of this operator is wanted.
+            boolean slicesWanted = recorder != null && recorder.wants(op.id());
+            if (twin != null && (!slicesWanted || twin.slices() != null)) {
+                if (simulatedAlone) {
+                    simulatedAhead++;
+                } else {
+                    reused++;
+                }
+                stats.replay(op.id(), twin.totalDelta(), twin.own());
+                if (slicesWanted) {
+                    recorder.replay(twin.slices(), op.id(), start);
+                }
+                clock.schedule(twin.durationPs(), () -> {
+                    if (!overlapping || onCores) {
+                        device.skipTo(op.id());
+                    }
+                    long end = clock.now();
+                    sink.operator(op, start, end);
+                    listener.finished(new OpResult(op, start, end, twin.own(), twin.bound(), twin.mapping()));
+                    ended.run();
+                });
+                return;
+            }
+            if (alone) {
+                device.settle();
+            }
+            if (overlapping) {
+                stats.start(op.id());
+            } else {
+                stats.beginOperator(op.id());
+            }
+            // Skipped repetitions leave no slices: only an operator none of whose slices are wanted is fast-forwarded.
+            forward.allow(reusable && fastForward && !slicesWanted);
+            long skippedBefore = forward.skippedStages();
+            RunStats.Sums before = reusable ? stats.total().copy() : null;
+            if (reusable && recorder != null) {
+                recorder.arm(op.id(), start);
+            }
+            StringBuilder mapping = new StringBuilder();
+            Runnable finished = () -> {
+                RunStats.Sums sums = overlapping ? stats.finish(op.id()) : stats.current();
+                Roofline.Bound bound = roofline.of(op);
+                long end = clock.now();
+                if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
+                    throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
+                        + "roofline bound " + bound.seconds() + " s: the model is wrong");
+                }
+                if (reusable) {
+                    SliceRecorder.Recording slices = recorder == null ? null : recorder.finish();
+                    keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound,
+                        mapping.toString(), forward.skippedStages() == skippedBefore ? slices : null));
+                }
                 sink.operator(op, start, end);
-                listener.finished(new OpResult(op, start, end, twin.own(), twin.bound(), twin.mapping()));
-                next(ops, device, scheduler, stats, sink, recorder, listener, count);
-            });
-            return;
-        }
-        device.settle();
-        stats.beginOperator(op.id());
-        // Skipped repetitions leave no slices: only an operator none of whose slices are wanted is fast-forwarded.
-        forward.allow(reuse && fastForward && !slicesWanted);
-        long skippedBefore = forward.skippedStages();
-        RunStats.Sums before = reuse ? stats.total().copy() : null;
-        if (reuse && recorder != null) {
-            recorder.arm(op.id(), start);
-        }
-        StringBuilder mapping = new StringBuilder();
-        Runnable finished = () -> {
-            RunStats.Sums sums = stats.current();
-            Roofline.Bound bound = roofline.of(op);
-            long end = scheduler.now();
-            if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
-                throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
-                    + "roofline bound " + bound.seconds() + " s: the model is wrong");
+                listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
+                ended.run();
+            };
+            int e = op.dataType().bytes();
+            if (op.kind().isCollective()) {
+                long bytes = op.elements() * e;
+                dev.rafter.hw.Collective c = op.kind().collective();
+                planHbmReadBytes += c.readBytes(bytes, (int) op.n());
+                mapping.append(dev.rafter.hw.CollectivePlan.choose(hw.deviceLink(), c, bytes, (int) op.n())
+                    .describe());
+                device.runCollective(op.id(), c, bytes, (int) op.n(), finished);
+                return;
             }
-            if (reuse) {
-                SliceRecorder.Recording slices = recorder == null ? null : recorder.finish();
-                keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound, mapping.toString(),
-                    forward.skippedStages() == skippedBefore ? slices : null));
+            List<TileProgram> programs = programs(op);
+            for (TileProgram p : programs) {
+                planHbmReadBytes += p.hbmReadBytes();
+                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
-            sink.operator(op, start, end);
-            listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
-            next(ops, device, scheduler, stats, sink, recorder, listener, count);
-        };
-        int e = op.dataType().bytes();
-        if (op.kind().isCollective()) {
-            long bytes = op.elements() * e;
-            dev.rafter.hw.Collective c = op.kind().collective();
-            planHbmReadBytes += c.readBytes(bytes, (int) op.n());
-            mapping.append(dev.rafter.hw.CollectivePlan.choose(hw.deviceLink(), c, bytes, (int) op.n()).describe());
-            device.runCollective(op.id(), c, bytes, (int) op.n(), finished);
-            return;
+            runInOrder(device, forward, op.id(), e, programs, 0, finished);
         }
-        List<TileProgram> programs = programs(op);
-        for (TileProgram p : programs) {
-            planHbmReadBytes += p.hbmReadBytes();
-            mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
-        }
-        runInOrder(device, forward, op.id(), e, programs, 0, finished);
     }
 
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */

@@ -10,6 +10,7 @@ import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.Simulation;
+import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
 import java.io.IOException;
@@ -51,6 +52,11 @@ public final class Sweep {
 
         /** Sequences per batch for the serving metrics; 0 when not known (a trace). */
         int sequences(List<String> workloadSets);
+
+        /** When the operators of a point start ({@code --order}, else the workload's {@code run.order}). */
+        default OperatorOrder order(List<String> workloadSets) {
+            return OperatorOrder.STRICT;
+        }
     }
 
     /** What one point runs: its device and the workload paths of its assignments. */
@@ -326,7 +332,8 @@ public final class Sweep {
         HardwareSpec hw = point.hw();
         SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
         SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences());
-        Simulation.Result result = new Simulation(hw).reuse(reuse).run(source.source(hw, point.workloadSets()), null,
+        Simulation.Result result = new Simulation(hw).reuse(reuse).order(source.order(point.workloadSets()))
+            .run(source.source(hw, point.workloadSets()), null,
             report);
         Map<String, Object> summary = report.summary(result);
         summary.put("point", plan.point(index));

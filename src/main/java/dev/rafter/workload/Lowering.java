@@ -39,6 +39,13 @@ import java.util.function.Consumer;
  * tokens) rows of the KV length (the router's softmax: tokens x experts); activations, residual adds, gate multiply
  * and expert combine the natural tokens x width (they run as one elementwise pass whatever the rows).
  * Left out (small against the rest): embedding lookup, bias adds (folded into their GEMMs), the LM head's gather.
+ *
+ * <p>Deps: each operator names its producers where they are not just the operator before it (an empty deps cell):
+ * a residual add the all-reduce (or projection) before it and the residual stream entering the layer, the
+ * attention context the softmax and the QKV projection (V), SwiGLU's gate and up the norm (so they need not wait
+ * for each other), the SiLU its gate, the gate multiply the SiLU and up, an expert the norm and the routing, the
+ * combine every expert and the routing. Everything else reads the operator before it; a pass starts after the
+ * previous one (its next token).
  */
 public final class Lowering {
     /** Layer index used for operators outside the transformer layers (final norm, LM head). */
@@ -86,41 +93,51 @@ public final class Lowering {
         boolean flash = run.attention() == RunSpec.Attention.FLASH;
         OpKind norm = m.norm() == TransformerSpec.NormKind.LAYERNORM ? OpKind.LAYERNORM : OpKind.RMSNORM;
 
+        // The residual stream entering the layer (none before the first layer of a pass: the embedding).
+        long residual = -1;
         for (int layer = 0; layer < run.layers(); layer++) {
             rows("attn_norm", norm, phase, layer, step, tokens, d, dt);
             gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt, wt);
             if (flash) {
-                out.accept(Operator.flashAttention(nextId++, "attention", phase, layer, step, b * kvHeads,
+                emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
                     queryTokens * group, kvLength, hd, queryTokens, true, dt, kv));
             } else {
+                long qkv = nextId - 1;
                 gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt, kv);
                 rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
-                gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt, kv);
+                gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt, kv,
+                    nextId - 1, qkv);
             }
             gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt, wt);
             allReduce("attn_all_reduce", phase, layer, step, tokens * d, tp, dt);
-            rows("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
-            rows("ffn_norm", norm, phase, layer, step, tokens, d, dt);
+            residual = rows("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt,
+                producers(nextId - 1, residual));
+            long ffnNorm = rows("ffn_norm", norm, phase, layer, step, tokens, d, dt);
             if (m.experts() > 1) {
                 gemm("router", phase, layer, step, 1, tokens, m.experts(), d, dt, wt);
-                rows("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens, m.experts(), dt);
+                long routing = rows("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens, m.experts(), dt);
                 long[] perExpert = route(m, tokens, layer, step);
+                long[] combined = {routing};
                 for (int e = 0; e < m.experts(); e++) {
                     if (perExpert[e] > 0) {
-                        swiglu("expert" + e + "_", phase, layer, step, perExpert[e], d, ffn, dt, wt);
+                        long down = swiglu("expert" + e + "_", phase, layer, step, perExpert[e], d, ffn, dt, wt,
+                            ffnNorm, routing);
+                        combined = java.util.Arrays.copyOf(combined, combined.length + 1);
+                        combined[combined.length - 1] = down;
                     }
                 }
                 rows("expert_combine", OpKind.ELEMENTWISE, phase, layer, step,
-                    tokens * m.expertsPerToken(), d, dt);
+                    tokens * m.expertsPerToken(), d, dt, combined);
             } else if (m.ffn() == TransformerSpec.FfnKind.SWIGLU) {
-                swiglu("ffn_", phase, layer, step, tokens, d, ffn, dt, wt);
+                swiglu("ffn_", phase, layer, step, tokens, d, ffn, dt, wt, ffnNorm);
             } else {
                 gemm("ffn_up", phase, layer, step, 1, tokens, ffn, d, dt, wt);
                 rows("ffn_gelu", OpKind.GELU, phase, layer, step, tokens, ffn, dt);
                 gemm("ffn_down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
             }
             allReduce("ffn_all_reduce", phase, layer, step, tokens * d, tp, dt);
-            rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt);
+            residual = rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt,
+                producers(nextId - 1, residual));
         }
         if (run.layers() == m.layers()) {
             rows("final_norm", norm, phase, NO_LAYER, step, b, d, dt);
@@ -162,31 +179,50 @@ public final class Lowering {
         return perExpert;
     }
 
-    private void swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
-                        DataType dt, DataType wt) {
-        gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt, wt);
-        gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt, wt);
-        rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt);
-        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt);
-        gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
+    /** SwiGLU on the output of {@code inputs}: gate and up both read it; returns the down projection's id. */
+    private long swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
+                        DataType dt, DataType wt, long... inputs) {
+        long gate = gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long up = gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long silu = rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt, gate);
+        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt, silu, up);
+        return gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
     }
 
-    /** A GEMM whose B operand (weights, K or V) is stored as {@code bType}. */
-    private void gemm(String name, Phase phase, int layer, int step, long batch, long m, long n, long k,
-                      DataType dt, DataType bType) {
-        out.accept(Operator.gemm(nextId++, name, phase, layer, step, batch, m, n, k, dt, bType));
+    /** The op {@code latest} and, when there is one ({@code >= 0}), the residual stream {@code residual}. */
+    private static long[] producers(long latest, long residual) {
+        return residual < 0 ? new long[] {latest} : new long[] {latest, residual};
     }
 
-    /** A vector operator of {@code rows} rows of {@code rowLength}. */
-    private void rows(String name, OpKind kind, Phase phase, int layer, int step, long rows, long rowLength,
-                      DataType dt) {
-        out.accept(Operator.rows(nextId++, name, kind, phase, layer, step, rows, rowLength, dt));
+    /**
+     * Emits an operator with its producers as deps; none given means the previous operator alone (written as an
+     * empty cell), as do producers that are just that operator. Returns its id.
+     */
+    private long emit(Operator op, long... producers) {
+        long[] deps = producers.length == 0 || producers.length == 1 && producers[0] == op.id() - 1
+            ? Operator.NO_DEPS : producers;
+        out.accept(deps.length == 0 ? op : new Operator(op.id(), op.name(), op.kind(), op.phase(), op.layer(),
+            op.step(), op.batch(), op.m(), op.n(), op.k(), op.elements(), op.dataType(), deps, op.causal(),
+            op.operandBType()));
+        return nextId++;
+    }
+
+    /** A GEMM whose B operand (weights, K or V) is stored as {@code bType}, on the output of {@code producers}. */
+    private long gemm(String name, Phase phase, int layer, int step, long batch, long m, long n, long k,
+                      DataType dt, DataType bType, long... producers) {
+        return emit(Operator.gemm(nextId, name, phase, layer, step, batch, m, n, k, dt, bType), producers);
+    }
+
+    /** A vector operator of {@code rows} rows of {@code rowLength}, on the output of {@code producers}. */
+    private long rows(String name, OpKind kind, Phase phase, int layer, int step, long rows, long rowLength,
+                      DataType dt, long... producers) {
+        return emit(Operator.rows(nextId, name, kind, phase, layer, step, rows, rowLength, dt), producers);
     }
 
     private void allReduce(String name, Phase phase, int layer, int step, long elements, int devices,
                            DataType dt) {
         if (devices > 1) {
-            out.accept(Operator.allReduce(nextId++, name, phase, layer, step, elements, devices, dt));
+            emit(Operator.allReduce(nextId, name, phase, layer, step, elements, devices, dt));
         }
     }
 

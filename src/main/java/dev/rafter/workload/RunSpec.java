@@ -10,10 +10,12 @@ import dev.rafter.hw.DataType;
  * {@code attention}: how attention runs ({@code flash} by default: FlashAttention is what serving engines such as
  * vLLM and TensorRT-LLM and PyTorch's scaled_dot_product_attention run today; {@code unfused} materialises the
  * scores, as LLMCompass and the SRAM study model). {@code kvDataType} and {@code weightDataType}: storage types of
- * the KV cache and of the weights (default: {@code data_type}).
+ * the KV cache and of the weights (default: {@code data_type}). {@code order}: which operators may overlap
+ * ({@link OperatorOrder}; {@code strict} by default).
  */
 public record RunSpec(int batch, int promptTokens, int outputTokens, int tensorParallel, DataType dataType,
-                      int layers, Attention attention, DataType kvDataType, DataType weightDataType) {
+                      int layers, Attention attention, DataType kvDataType, DataType weightDataType,
+                      OperatorOrder order) {
 
     /** How attention is run. */
     public enum Attention { FLASH, UNFUSED }
@@ -24,9 +26,16 @@ public record RunSpec(int batch, int promptTokens, int outputTokens, int tensorP
             dataType);
     }
 
+    /** A run in strict order. */
+    public RunSpec(int batch, int promptTokens, int outputTokens, int tensorParallel, DataType dataType, int layers,
+                   Attention attention, DataType kvDataType, DataType weightDataType) {
+        this(batch, promptTokens, outputTokens, tensorParallel, dataType, layers, attention, kvDataType,
+            weightDataType, OperatorOrder.STRICT);
+    }
+
     public RunSpec {
-        if (attention == null || kvDataType == null || weightDataType == null) {
-            throw new IllegalArgumentException("attention, kv_data_type and weight_data_type are required");
+        if (attention == null || kvDataType == null || weightDataType == null || order == null) {
+            throw new IllegalArgumentException("attention, kv_data_type, weight_data_type and order are required");
         }
         intIn("batch", batch, 1, 1 << 20);
         intIn("prompt_tokens", promptTokens, 1, 1 << 24);

@@ -102,7 +102,8 @@ public record Workload(TransformerSpec model, RunSpec run) {
             r.choice("data_type", DataType.class, DataType.FP16), r.int32("layers", model.layers()),
             r.choice("attention", RunSpec.Attention.class, RunSpec.Attention.FLASH),
             r.choice("kv_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16)),
-            r.choice("weight_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16))));
+            r.choice("weight_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16)),
+            r.choice("order", OperatorOrder.class, OperatorOrder.STRICT)));
         Workload w = s.build(() -> new Workload(model, run));
         s.finish();
         return w;

@@ -16,6 +16,11 @@ public final class PerfettoSink implements TraceSink {
     private static final int OPERATORS_PID = 100_001;
 
     private final Writer out;
+    /**
+     * The end of the last operator on each operators track: operators that overlap ({@code --order dependencies})
+     * go to the first track free at their start, as Perfetto draws overlapping slices on one track wrongly.
+     */
+    private long[] operatorTrackEnds = {Long.MIN_VALUE};
     private final StringBuilder line = new StringBuilder(160);
     private boolean first = true;
 
@@ -77,10 +82,20 @@ public final class PerfettoSink implements TraceSink {
 
     @Override
     public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
+        // Operators arrive in the order they end, so a track is free when its last operator ended by this start.
+        int tid = 0;
+        while (tid < operatorTrackEnds.length && operatorTrackEnds[tid] > startPs) {
+            tid++;
+        }
+        if (tid == operatorTrackEnds.length) {
+            operatorTrackEnds = java.util.Arrays.copyOf(operatorTrackEnds, tid + 1);
+            meta("thread_name", OPERATORS_PID, tid, "operators " + (tid + 1));
+        }
+        operatorTrackEnds[tid] = endPs;
         line.setLength(0);
         line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':')
             .append(op.name().replace("\"", "'")).append("\",\"pid\":").append(OPERATORS_PID)
-            .append(",\"tid\":0,\"ts\":");
+            .append(",\"tid\":").append(tid).append(",\"ts\":");
         micros(line, startPs);
         line.append(",\"dur\":");
         micros(line, endPs - startPs);

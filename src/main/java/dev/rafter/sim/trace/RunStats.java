@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * The counting sink: always attached, it derives every figure of summary.json and ops.csv from the slices, for
- * the whole run and for the operator in progress.
+ * the whole run and for the operators in progress. One operator at a time ({@link #beginOperator}) is the fast path;
+ * operators that overlap ({@link #start}/{@link #finish}) each get their own sums, found by the slice's op id.
  */
 public final class RunStats implements TraceSink {
     /** Sums over one interval of the run (the whole run, or one operator). */
@@ -137,6 +138,10 @@ public final class RunStats implements TraceSink {
     /** Whether current's slices are not in earlier (false for a reused operator's shared sums). */
     private boolean currentCounted = true;
     private long currentOp = -1;
+    /** Operators running beside each other ({@link #start}), their sums at the same index; few at a time. */
+    private long[] overlapping = new long[4];
+    private Sums[] overlappingSums = new Sums[4];
+    private int overlappingCount;
     private final int peArrays;
 
     public RunStats(List<Track> tracks) {
@@ -161,14 +166,49 @@ public final class RunStats implements TraceSink {
         }
     }
 
+    /**
+     * Starts attributing slices of {@code opId} to its own sums while other operators may be running; the sums of
+     * the operators already running are left as they are. {@link #finish} ends it.
+     */
+    public void start(long opId) {
+        if (overlappingCount == overlapping.length) {
+            overlapping = java.util.Arrays.copyOf(overlapping, overlappingCount * 2);
+            overlappingSums = java.util.Arrays.copyOf(overlappingSums, overlappingCount * 2);
+        }
+        overlapping[overlappingCount] = opId;
+        overlappingSums[overlappingCount++] = new Sums();
+    }
+
+    /** Ends an operator begun with {@link #start}: its sums join the run's, and are returned. */
+    public Sums finish(long opId) {
+        for (int i = 0; i < overlappingCount; i++) {
+            if (overlapping[i] == opId) {
+                Sums own = overlappingSums[i];
+                earlier = earlier.combine(own, 1);
+                overlappingCount--;
+                overlapping[i] = overlapping[overlappingCount];
+                overlappingSums[i] = overlappingSums[overlappingCount];
+                overlappingSums[overlappingCount] = null;
+                return own;
+            }
+        }
+        throw new IllegalStateException("operator " + opId + " was not started");
+    }
+
     @Override
     public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
         long d = endPs - startPs;
         if (opId == currentOp && currentCounted) {
             current.add(track, kind, d, amount);
-        } else {
-            earlier.add(track, kind, d, amount);
+            return;
         }
+        for (int i = 0; i < overlappingCount; i++) {
+            if (overlapping[i] == opId) {
+                overlappingSums[i].add(track, kind, d, amount);
+                return;
+            }
+        }
+        earlier.add(track, kind, d, amount);
     }
 
     /**
@@ -183,15 +223,22 @@ public final class RunStats implements TraceSink {
         earlier = earlier.combine(totalDelta, 1);
     }
 
-    /** Visits the run's sums and the running operator's. */
+    /** Visits the run's sums and the running operators'. */
     public void counters(dev.rafter.sim.steady.Counters c) {
         earlier.counters(c);
         current.counters(c);
+        for (int i = 0; i < overlappingCount; i++) {
+            overlappingSums[i].counters(c);
+        }
     }
 
     /** The run's sums so far (a new object). */
     public Sums total() {
-        return currentCounted ? earlier.combine(current, 1) : earlier.copy();
+        Sums t = currentCounted ? earlier.combine(current, 1) : earlier.copy();
+        for (int i = 0; i < overlappingCount; i++) {
+            t = t.combine(overlappingSums[i], 1);
+        }
+        return t;
     }
 
     public Sums current() {

@@ -1,0 +1,36 @@
+package dev.rafter.sim.schedule;
+
+import dev.rafter.workload.Operator;
+import java.util.Iterator;
+
+/** {@code --order strict}: each operator starts when the previous one has ended, whatever its deps say. */
+final class StrictOrder implements OperatorScheduler {
+    private Iterator<Operator> operators;
+    private Launcher launcher;
+    private int running;
+
+    @Override
+    public void start(Iterator<Operator> operators, Launcher launcher) {
+        this.operators = operators;
+        this.launcher = launcher;
+        next();
+    }
+
+    private void next() {
+        running = 0;
+        if (operators.hasNext()) {
+            running = 1;
+            launcher.launch(operators.next(), true, this::next);
+        }
+    }
+
+    @Override
+    public boolean overlaps() {
+        return false;
+    }
+
+    @Override
+    public int unfinished() {
+        return running;
+    }
+}
