@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Measures the simulator's speed in one run: the kernel against a bare {@link PriorityQueue} loop doing the same
- * event pattern (reference/dsol.md: ~1000 pending events, each schedules one follow-up), then wall time of large
+ * event pattern (~1000 pending events, each schedules one follow-up, as in the DSOL measurements), then wall time of large
  * GEMMs. Prints ratios measured side by side, not absolute claims.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,

@@ -1,7 +1,8 @@
 package dev.rafter.hw;
 
 /**
- * Systolic-array dataflows with the operand mapping of the SCALE-Sim fold model (reference/accelerators.md):
+ * Systolic-array dataflows with the operand mapping of the SCALE-Sim v2 fold model (scalesim-project/scale-sim-v2,
+ * compute/systolic_compute_*.py):
  * which GEMM dimension is laid over the array rows (Sr), over the columns (Sc), and streamed in time (T).
  */
 public enum Dataflow {
@@ -47,7 +48,7 @@ public enum Dataflow {
 
     /**
      * Cycles when successive folds overlap (the next fold's operands stream in while the current one drains, as
-     * reference/accelerators.md notes a real array can do): every fold but the last costs max(T, R) cycles, the
+     * a real array can, though SCALE-Sim fills and drains each fold): every fold but the last costs max(T, R) cycles, the
      * last pays the full fill and drain. One fold gives exactly the plain fold model.
      */
     public long overlappedCycles(int rows, int cols, long m, long n, long k) {

@@ -1,5 +1,7 @@
 package dev.rafter.importer;
 
+import static dev.rafter.importer.ChakraSchema.*;
+
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
 import dev.rafter.workload.OpKind;
@@ -64,15 +66,6 @@ final class ChakraImporter implements TraceImporter {
     static final int MAX_DEPS = 32;
     private static final int RING = 1 << 16;
 
-    // NodeType (et_def.proto)
-    static final int METADATA_NODE = 1;
-    static final int COMP_NODE = 4;
-    static final int COMM_COLL_NODE = 7;
-    private static final String[] NODE_TYPES = {"INVALID_NODE", "METADATA_NODE", "MEM_LOAD_NODE", "MEM_STORE_NODE",
-        "COMP_NODE", "COMM_SEND_NODE", "COMM_RECV_NODE", "COMM_COLL_NODE"};
-    private static final String[] COLLECTIVES = {"all_reduce", "reduce", "all_gather", "gather", "scatter",
-        "broadcast", "all_to_all", "reduce_scatter", "reduce_scatter_block", "barrier"};
-
     @Override
     public String format() {
         return "chakra";
@@ -103,7 +96,7 @@ final class ChakraImporter implements TraceImporter {
                     return fields > 0 && end > length;
                 }
                 int field = (int) (tag >>> 3);
-                if ((tag & 7) != ProtoWire.LENGTH_DELIMITED || (field != 1 && field != 2)) {
+                if ((tag & 7) != ProtoWire.LENGTH_DELIMITED || (field != METADATA_VERSION && field != METADATA_ATTR)) {
                     return false;
                 }
                 long l = varint(head, pos, limit);
@@ -115,9 +108,9 @@ final class ChakraImporter implements TraceImporter {
                     return false;
                 }
                 if (valueEnd > limit) {
-                    return fields > 0 || field == 2 && validAttribute(head, pos[0], limit, true);
+                    return fields > 0 || field == METADATA_ATTR && validAttribute(head, pos[0], limit, true);
                 }
-                if (field == 2 && !validAttribute(head, pos[0], (int) valueEnd, false)) {
+                if (field == METADATA_ATTR && !validAttribute(head, pos[0], (int) valueEnd, false)) {
                     return false;
                 }
                 pos[0] = (int) valueEnd;
@@ -146,9 +139,10 @@ final class ChakraImporter implements TraceImporter {
         int field = (int) (tag >>> 3);
         int wire = (int) (tag & 7);
         return switch (field) {
-            case 1, 3, 6, 7 -> wire == ProtoWire.VARINT;
-            case 2, 8, 9, 10 -> wire == ProtoWire.LENGTH_DELIMITED;
-            case 4, 5 -> wire == ProtoWire.VARINT || wire == ProtoWire.LENGTH_DELIMITED;
+            case NODE_ID, NODE_TYPE, NODE_START_TIME_MICROS, NODE_DURATION_MICROS -> wire == ProtoWire.VARINT;
+            case NODE_NAME, NODE_INPUTS, NODE_OUTPUTS, NODE_ATTR -> wire == ProtoWire.LENGTH_DELIMITED;
+            // repeated scalars: packed (length-delimited) or one varint each
+            case NODE_CTRL_DEPS, NODE_DATA_DEPS -> wire == ProtoWire.VARINT || wire == ProtoWire.LENGTH_DELIMITED;
             default -> false;
         };
     }
@@ -163,7 +157,7 @@ final class ChakraImporter implements TraceImporter {
             }
             int field = (int) (tag >>> 3);
             int wire = (int) (tag & 7);
-            if (field < 1 || field > 32 || wire != attributeWireType(field)) {
+            if (field < 1 || field > ATTR_LAST || wire != attributeWireType(field)) {
                 return false;
             }
             long skip = switch (wire) {
@@ -181,16 +175,6 @@ final class ChakraImporter implements TraceImporter {
             pos[0] += (int) skip;
         }
         return true;
-    }
-
-    /** AttributeProto's oneof: double 3, float 5, ints 7..17 odd, fixed 19..25 odd, bool 27; lists and strings LD. */
-    static int attributeWireType(int field) {
-        return switch (field) {
-            case 3, 21, 25 -> ProtoWire.FIXED64;
-            case 5, 19, 23 -> ProtoWire.FIXED32;
-            case 7, 9, 11, 13, 15, 17, 27 -> ProtoWire.VARINT;
-            default -> ProtoWire.LENGTH_DELIMITED;
-        };
     }
 
     /** A varint at pos[0] (advanced past it), or -1 when it runs past {@code limit} or is longer than 10 bytes. */
@@ -373,9 +357,9 @@ final class ChakraImporter implements TraceImporter {
             ProtoWire.Fields f = new ProtoWire.Fields(s.buffer(), 0, s.messageLength(), s.messageOffset());
             try {
                 while (f.next()) {
-                    if (f.field() == 1) {
+                    if (f.field() == METADATA_VERSION) {
                         f.expect(ProtoWire.LENGTH_DELIMITED, "GlobalMetadata.version");
-                    } else if (f.field() == 2) {
+                    } else if (f.field() == METADATA_ATTR) {
                         f.expect(ProtoWire.LENGTH_DELIMITED, "GlobalMetadata.attr");
                         attribute(f.embedded(), null);
                     } else {
@@ -396,20 +380,21 @@ final class ChakraImporter implements TraceImporter {
             boolean hasValue = false;
             while (f.next()) {
                 int field = f.field();
-                if (field > 32) {
+                if (field > ATTR_LAST) {
                     continue; // unknown field of a newer schema: skipped
                 }
                 f.expect(attributeWireType(field), "AttributeProto field");
                 switch (field) {
-                    case 1 -> attrName = f.string();
-                    case 7, 9, 11, 13, 19, 21, 23, 25, 27 -> {
+                    case ATTR_NAME -> attrName = f.string();
+                    case ATTR_INT32, ATTR_INT64, ATTR_UINT32, ATTR_UINT64, ATTR_FIXED32, ATTR_FIXED64, ATTR_SFIXED32,
+                         ATTR_SFIXED64, ATTR_BOOL -> {
                         value = switch (field) {
-                            case 7, 23 -> (int) f.scalar(); // int32 / sfixed32: sign-extended
+                            case ATTR_INT32, ATTR_SFIXED32 -> (int) f.scalar(); // sign-extended
                             default -> f.scalar();
                         };
                         hasValue = true;
                     }
-                    case 15, 17 -> {
+                    case ATTR_SINT32, ATTR_SINT64 -> { // zigzag
                         long z = f.scalar();
                         value = (z >>> 1) ^ -(z & 1);
                         hasValue = true;
@@ -447,31 +432,32 @@ final class ChakraImporter implements TraceImporter {
             ProtoWire.Fields f = new ProtoWire.Fields(s.buffer(), 0, s.messageLength(), s.messageOffset());
             while (f.next()) {
                 switch (f.field()) {
-                    case 1 -> {
+                    case NODE_ID -> {
                         f.expect(ProtoWire.VARINT, "Node.id");
                         n.id = f.scalar();
                     }
-                    case 2 -> {
+                    case NODE_NAME -> {
                         f.expect(ProtoWire.LENGTH_DELIMITED, "Node.name");
                         n.name = f.string();
                     }
-                    case 3 -> {
+                    case NODE_TYPE -> {
                         f.expect(ProtoWire.VARINT, "Node.type");
                         n.type = (int) f.scalar();
                     }
-                    case 4 -> f.repeatedVarint("Node.ctrl_deps", n::addCtrl);
-                    case 5 -> f.repeatedVarint("Node.data_deps", n::addData);
-                    case 6 -> f.expect(ProtoWire.VARINT, "Node.start_time_micros");
-                    case 7 -> {
+                    case NODE_CTRL_DEPS -> f.repeatedVarint("Node.ctrl_deps", n::addCtrl);
+                    case NODE_DATA_DEPS -> f.repeatedVarint("Node.data_deps", n::addData);
+                    case NODE_START_TIME_MICROS -> f.expect(ProtoWire.VARINT, "Node.start_time_micros");
+                    case NODE_DURATION_MICROS -> {
                         f.expect(ProtoWire.VARINT, "Node.duration_micros");
                         n.durationMicros = f.scalar();
                         n.hasDuration = true;
                     }
-                    case 8, 9 -> {
-                        f.expect(ProtoWire.LENGTH_DELIMITED, f.field() == 8 ? "Node.inputs" : "Node.outputs");
-                        ioInfo(f.embedded(), n, f.field() == 8);
+                    case NODE_INPUTS, NODE_OUTPUTS -> {
+                        boolean inputs = f.field() == NODE_INPUTS;
+                        f.expect(ProtoWire.LENGTH_DELIMITED, inputs ? "Node.inputs" : "Node.outputs");
+                        ioInfo(f.embedded(), n, inputs);
                     }
-                    case 10 -> {
+                    case NODE_ATTR -> {
                         f.expect(ProtoWire.LENGTH_DELIMITED, "Node.attr");
                         attribute(f.embedded(), n);
                     }
@@ -486,17 +472,17 @@ final class ChakraImporter implements TraceImporter {
         private static void ioInfo(ProtoWire.Fields f, Node n, boolean inputs) throws ProtoWire.Corrupt {
             while (f.next()) {
                 int field = f.field();
-                if (field < 1 || field > 3) {
-                    continue;
+                if (field != IO_VALUES && field != IO_SHAPES && field != IO_TYPES) {
+                    continue; // a newer schema's field: skipped
                 }
                 f.expect(ProtoWire.LENGTH_DELIMITED, "IOInfo field");
                 if (inputs) {
                     switch (field) {
-                        case 1 -> {
+                        case IO_VALUES -> {
                             n.inValuesStart = f.valueStart();
                             n.inValuesEnd = f.valueEnd();
                         }
-                        case 2 -> {
+                        case IO_SHAPES -> {
                             n.inShapesStart = f.valueStart();
                             n.inShapesEnd = f.valueEnd();
                         }
@@ -505,7 +491,7 @@ final class ChakraImporter implements TraceImporter {
                             n.inTypesEnd = f.valueEnd();
                         }
                     }
-                } else if (field == 2) {
+                } else if (field == IO_SHAPES) {
                     n.outShapesStart = f.valueStart();
                     n.outShapesEnd = f.valueEnd();
                 }

@@ -55,32 +55,24 @@ final class ChakraOps {
      * @throws IllegalArgumentException when the shapes text is not a nested list of integers (corrupt data)
      */
     static Operator map(String name, Io io, String[] unsimulated) {
-        String op = name.startsWith("aten::") ? name.substring(6) : null;
-        if (op == null) {
-            return NONE;
-        }
-        return switch (op) {
-            case "mm", "_scaled_mm" -> gemm(name, io, 0, 1, unsimulated);
-            case "addmm" -> gemm(name, io, 1, 2, unsimulated);
-            case "bmm" -> gemm(name, io, 0, 1, unsimulated);
-            case "baddbmm" -> gemm(name, io, 1, 2, unsimulated);
-            case "matmul" -> gemm(name, io, 0, 1, unsimulated);
-            case "linear" -> linear(name, io, unsimulated);
-            case "conv1d", "conv2d", "conv3d", "convolution", "_convolution", "cudnn_convolution" ->
-                convolution(name, op, io, unsimulated);
-            case "convolution_backward" -> convolutionBackward(name, io, unsimulated);
-            case "scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
-                 "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
-                 "_flash_attention_forward", "_efficient_attention_forward" -> attention(name, io, unsimulated);
-            case "softmax", "_softmax", "log_softmax", "_log_softmax" -> softmax(name, io, unsimulated);
-            case "layer_norm", "native_layer_norm" -> norm(name, OpKind.LAYERNORM, io, unsimulated);
-            case "rms_norm", "_fused_rms_norm" -> norm(name, OpKind.RMSNORM, io, unsimulated);
-            case "batch_norm", "native_batch_norm", "cudnn_batch_norm", "_batch_norm_impl_index" ->
-                batchNorm(name, io, unsimulated);
-            case "gelu", "gelu_" -> activation(name, OpKind.GELU, io, unsimulated);
-            case "silu", "silu_" -> activation(name, OpKind.SILU, io, unsimulated);
-            case "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "threshold_backward", "maximum",
-                 "minimum" -> binary(name, io, unsimulated);
+        // Copies, gathers, concatenations, reductions and unary math (AtenOps' COPY, INDEX_SELECT, EMBEDDING,
+        // GATHER, CAT, REDUCTION, POINTWISE) are not mapped from Chakra traces yet: they stay unmapped.
+        return switch (AtenOps.of(name)) {
+            case MM, BMM, MATMUL, MV -> gemm(name, io, 0, 1, unsimulated);
+            case ADDMM, BADDBMM, ADDMV -> gemm(name, io, 1, 2, unsimulated);
+            case LINEAR -> linear(name, io, unsimulated);
+            case CONVOLUTION -> convolution(name, false, io, unsimulated);
+            case CONVOLUTION_GENERAL -> convolution(name, true, io, unsimulated);
+            case CONVOLUTION_BACKWARD -> convolutionBackward(name, io, unsimulated);
+            case ATTENTION_BHSD -> attention(name, io, 1, 2, unsimulated);
+            case ATTENTION_BSHD -> attention(name, io, 2, 1, unsimulated);
+            case SOFTMAX -> softmax(name, io, unsimulated);
+            case LAYERNORM -> norm(name, OpKind.LAYERNORM, io, unsimulated);
+            case RMSNORM -> norm(name, OpKind.RMSNORM, io, unsimulated);
+            case BATCH_NORM -> batchNorm(name, io, unsimulated);
+            case GELU -> activation(name, OpKind.GELU, io, unsimulated);
+            case SILU -> activation(name, OpKind.SILU, io, unsimulated);
+            case BINARY -> binary(name, io, unsimulated);
             default -> NONE;
         };
     }
@@ -139,14 +131,12 @@ final class ChakraOps {
      * channels / groups, K = input channels / groups x kernel window. Input [N, C, spatial...], weight
      * [O, C/g, window...], output [N, O, spatial'...] (from {@code outputs}). Transposed convolutions are not mapped.
      */
-    private static Operator convolution(String name, String op, Io io, String[] unsimulated) {
+    private static Operator convolution(String name, boolean transposedArg, Io io, String[] unsimulated) {
         long[] x = shape(io, 0);
         long[] w = shape(io, 1);
         long[] y = outShape(io, 0);
-        if (op.equals("convolution") || op.equals("_convolution")) {
-            if (isTrue(value(io, 6))) {
-                return NONE; // transposed
-            }
+        if (transposedArg && isTrue(value(io, 6))) {
+            return NONE; // transposed
         }
         return convGemm(name, x, w, y, 1, dtype(io, 0, unsimulated));
     }
@@ -190,11 +180,15 @@ final class ChakraOps {
         return gemmOp(name, groups * gradients, m, n, k, dt);
     }
 
-    /** Fused attention q [B, H, L, E], k [B, Hkv, S, E]: batch = B x Hkv, m = L x H / Hkv, n = S, k = E. */
-    private static Operator attention(String name, Io io, String[] unsimulated) {
+    /**
+     * Fused attention, q [B, H, L, E] and k [B, Hkv, S, E] (heads at {@code h} = 1, sequence at {@code s} = 2), or
+     * [B, L, H, E] (h = 2, s = 1): batch = B x Hkv, m = L x H / Hkv, n = S, k = E. The variable-length 3-D form
+     * is not mapped.
+     */
+    private static Operator attention(String name, Io io, int h, int s, String[] unsimulated) {
         long[] q = shape(io, 0);
         long[] kv = shape(io, 1);
-        if (q == null || kv == null || q.length != 4 || kv.length != 4 || kv[1] <= 0 || q[1] % kv[1] != 0
+        if (q == null || kv == null || q.length != 4 || kv.length != 4 || kv[h] <= 0 || q[h] % kv[h] != 0
             || q[3] != kv[3]) {
             return NONE;
         }
@@ -202,12 +196,12 @@ final class ChakraOps {
         if (dt == null) {
             return NONE;
         }
-        long batch = q[0] * kv[1];
-        long m = q[2] * (q[1] / kv[1]);
-        if (positive(batch, m, kv[2], q[3])) {
+        long batch = q[0] * kv[h];
+        long m = q[s] * (q[h] / kv[h]);
+        if (positive(batch, m, kv[s], q[3])) {
             // A fused kernel (SDPA, flash, memory-efficient): the scores stay on chip. The mask is not read from the
             // trace: run without one (an upper bound for a causal kernel).
-            return Operator.flashAttention(0, name, Phase.PREFILL, -1, 0, batch, m, kv[2], q[3], 0, false, dt, dt);
+            return Operator.flashAttention(0, name, Phase.PREFILL, -1, 0, batch, m, kv[s], q[3], 0, false, dt, dt);
         }
         return NONE;
     }

@@ -961,7 +961,7 @@ final class KinetoImporter implements TraceImporter {
         private boolean isResolvedCollective(int p) {
             int ps = opShape.get(p);
             return ps >= 0 && opCategory.get(p) == CAT_OP
-                && mapper.family(names.get(opName.get(p))) == KinetoMapper.Family.COLLECTIVE
+                && mapper.family(names.get(opName.get(p))) == AtenOps.Family.COLLECTIVE
                 && shapeOutcome.get(ps) != Outcome.COLLECTIVE_UNRESOLVED.ordinal();
         }
 

@@ -2,7 +2,9 @@ package dev.rafter.importer;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
+import dev.rafter.importer.AtenOps.Family;
 import dev.rafter.workload.OpKind;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -116,58 +118,9 @@ final class KinetoMapper {
     private static final long MAX_DIMENSION = 1L << 24;
     private static final long MAX_ELEMENTS = 1L << 44;
 
-    enum Family {
-        NONE, MM, ADDMM, BMM, BADDBMM, MATMUL, LINEAR, MV, ADDMV, ATTENTION_BHSD, ATTENTION_BSHD, SOFTMAX, LAYERNORM,
-        RMSNORM, LAYERNORM_LAST, RMSNORM_LAST, GELU, SILU, GELU_AND_MUL, SILU_AND_MUL, BINARY, POINTWISE, COPY,
-        INDEX_SELECT, EMBEDDING, GATHER, CAT, REDUCTION, COLLECTIVE
-    }
-
-    private static final Map<String, Family> ATEN = new HashMap<>();
-
-    private static void put(Family f, String... names) {
-        for (String n : names) {
-            ATEN.put(n, f);
-        }
-    }
-
-    static {
-        put(Family.MM, "mm", "_scaled_mm", "_int_mm");
-        put(Family.ADDMM, "addmm", "_addmm_activation");
-        put(Family.BMM, "bmm");
-        put(Family.BADDBMM, "baddbmm", "addbmm");
-        put(Family.MATMUL, "matmul");
-        put(Family.LINEAR, "linear");
-        put(Family.MV, "mv");
-        put(Family.ADDMV, "addmv");
-        put(Family.ATTENTION_BHSD, "scaled_dot_product_attention", "_scaled_dot_product_flash_attention",
-            "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention",
-            "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_attention_math",
-            "_scaled_dot_product_fused_attention_overrideable", "_cudnn_attention_forward");
-        put(Family.ATTENTION_BSHD, "_flash_attention_forward", "_efficient_attention_forward");
-        put(Family.SOFTMAX, "softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax");
-        put(Family.LAYERNORM, "layer_norm", "native_layer_norm");
-        put(Family.RMSNORM, "rms_norm", "_fused_rms_norm");
-        put(Family.GELU, "gelu", "gelu_");
-        put(Family.SILU, "silu", "silu_");
-        put(Family.BINARY, "add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "rsub", "true_divide",
-            "floor_divide", "remainder", "fmod", "pow", "pow_", "maximum", "minimum", "fmax", "fmin", "where",
-            "masked_fill", "masked_fill_", "addcmul", "addcmul_", "addcdiv", "addcdiv_", "lerp", "lerp_", "eq", "ne",
-            "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-            "bitwise_xor", "atan2", "hypot", "copysign", "clamp", "clamp_", "clamp_min", "clamp_max", "hardtanh",
-            "threshold", "xlogy");
-        put(Family.POINTWISE, "neg", "neg_", "exp", "exp_", "exp2", "expm1", "log", "log_", "log2", "log1p", "sqrt",
-            "sqrt_", "rsqrt", "rsqrt_", "reciprocal", "reciprocal_", "abs", "abs_", "sign", "sin", "cos", "tan",
-            "tanh", "tanh_", "sigmoid", "sigmoid_", "relu", "relu_", "leaky_relu", "elu", "selu", "softplus", "mish",
-            "hardswish", "hardsigmoid", "erf", "erfinv", "floor", "ceil", "round", "trunc", "frac", "logical_not",
-            "bitwise_not", "nan_to_num", "square", "tril", "triu", "tril_", "triu_", "flip", "roll");
-        put(Family.COPY, "copy_", "clone", "contiguous", "_to_copy", "to", "fill_", "zero_");
-        put(Family.INDEX_SELECT, "index_select");
-        put(Family.EMBEDDING, "embedding");
-        put(Family.GATHER, "gather");
-        put(Family.CAT, "cat", "stack");
-        put(Family.REDUCTION, "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any", "prod",
-            "norm", "linalg_vector_norm", "var", "std", "var_mean", "std_mean", "cumsum", "cumprod", "logsumexp");
-    }
+    /** The families this importer maps: Kineto's {@code Input Dims} hold no output shape for a convolution. */
+    private static final Set<Family> MAPPED = EnumSet.complementOf(EnumSet.of(Family.CONVOLUTION,
+        Family.CONVOLUTION_GENERAL, Family.CONVOLUTION_BACKWARD, Family.BATCH_NORM));
 
     private static final Map<String, DataType> MODELLED = new HashMap<>();
     private static final Set<String> NOT_MODELLED = Set.of("double", "Double", "float64", "long int", "long",
@@ -242,7 +195,8 @@ final class KinetoMapper {
             return Family.COLLECTIVE;
         }
         if (name.startsWith("aten::")) {
-            return ATEN.getOrDefault(name.substring(6), Family.NONE);
+            Family f = AtenOps.of(name);
+            return MAPPED.contains(f) ? f : Family.NONE;
         }
         int colon = name.lastIndexOf("::");
         String base = colon < 0 ? lower : lower.substring(colon + 2);

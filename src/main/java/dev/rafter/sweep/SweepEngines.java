@@ -13,9 +13,9 @@ public final class SweepEngines {
     static final String SPARK = "dev.rafter.spark.SparkSweepEngine";
 
     /** How to get the Spark engine, for the message when it is not on the class path. */
-    public static final String HOW_TO_BUILD_SPARK = "build it with 'mvn -B install -DskipTests && mvn -B -f"
-        + " rafter-spark/pom.xml package -DskipTests', then run ./rafter (which adds it) or spark-submit"
-        + " rafter-spark/target/rafter-spark.jar";
+    public static final String HOW_TO_BUILD_SPARK = "run ./rafter sweep --engine spark (which builds and adds it),"
+        + " or build it with 'mvn -B install -DskipTests && mvn -B -f rafter-spark/pom.xml package -DskipTests'"
+        + " and spark-submit rafter-spark/target/rafter-spark.jar";
 
     private SweepEngines() {}
 

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The findings of the SRAM/frequency study (reference/findings.md) as checks on a grid of simulations set out in
+ * The findings of the SRAM/frequency study (Atmer et al., arXiv 2512.22066) as checks on a grid of simulations set out in
  * {@code validation/findings.yaml}. Each check states the finding and the threshold that makes it measurable.
  */
 final class Findings {

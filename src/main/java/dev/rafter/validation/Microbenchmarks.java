@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The primitive microbenchmarks of reference/gpu-microbenchmarks.md run on Rafter's device models
- * ({@code validation/microbenchmarks.csv}), so that the constants in models/ can never drift from their sources
+ * Published primitive microbenchmarks (gpu-benches, BabelStream, NCCL; each row names its source) run on Rafter's
+ * device models ({@code validation/microbenchmarks.csv}), so that the constants in models/ can never drift from their sources
  * unnoticed. Each probe drives the simulated device as the benchmark drives the real one:
  * <ul>
  *   <li>{@code stream_read}: 512 MiB read in 4 MiB requests, 8 in flight (gpu-stream read-only); the value is the

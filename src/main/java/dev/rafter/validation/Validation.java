@@ -27,7 +27,7 @@ import java.util.List;
  *   <li>{@code findings.yaml}: the published findings of the SRAM/frequency study on a grid of runs
  *       ({@link Findings}).</li>
  *   <li>{@code microbenchmarks.csv}: primitive microbenchmarks (memory streams, launch gap, L2 bandwidth, load
- *       latency, tiny all-reduce) on the bundled devices against the reference sheet ({@link Microbenchmarks}).</li>
+ *       latency, tiny all-reduce) on the bundled devices against their published values ({@link Microbenchmarks}).</li>
  * </ul>
  */
 public final class Validation {

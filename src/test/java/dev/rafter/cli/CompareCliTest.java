@@ -126,7 +126,7 @@ class CompareCliTest {
     @Test
     void anImportedProfilerTraceIsWrittenWithItsMeasuredTimesAndReplaysWithTheComparison() throws Exception {
         Path csv = tmp.resolve("bert.csv");
-        CliTest.Result r = run("import", "../shared/fixtures/kineto/bert-small-uncased-h100.json.gz", "--out",
+        CliTest.Result r = run("import", "traces/kineto/bert-small-uncased-h100.json.gz", "--out",
             csv.toString());
         assertEquals(0, r.code(), r.err());
         List<String> rows = Files.readAllLines(csv);
@@ -144,7 +144,7 @@ class CompareCliTest {
         // The same trace straight from the profiler's file gives the same comparison, plus its coverage.
         Path direct = tmp.resolve("direct");
         assertEquals(0, run("simulate", "--hardware", "models/hardware/h100.yaml", "--trace",
-            "../shared/fixtures/kineto/bert-small-uncased-h100.json.gz", "--out", direct.toString()).code());
+            "traces/kineto/bert-small-uncased-h100.json.gz", "--out", direct.toString()).code());
         JsonNode d = new ObjectMapper().readTree(direct.resolve("summary.json").toFile());
         assertEquals(s.get("measured").get("mape").asDouble(), d.get("measured").get("mape").asDouble(), 1e-9);
         assertTrue(d.get("coverage").get("measured_share").asDouble() >= 0.95);

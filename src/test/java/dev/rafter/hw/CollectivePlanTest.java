@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CollectivePlanTest {
-    /** NCCL's NVLink constants (reference/gpu-microbenchmarks.md 5b), 240 GB/s of links. */
+    /** NCCL's NVLink constants (NCCL src/graph/tuning.cc), 240 GB/s of links. */
     private static final List<CollectiveCost> NCCL = List.of(
         new CollectiveCost(CollectiveAlgorithm.RING, "ll", 6600, 600, 0.5),
         new CollectiveCost(CollectiveAlgorithm.RING, "simple", 8400, 3400, 1.0),
@@ -33,7 +33,7 @@ class CollectivePlanTest {
     void smallMessagesTakeTheLowLatencyProtocolAndLargeOnesTheFullBandwidthOne() {
         HardwareSpec.DeviceLink l = links(HardwareSpec.Topology.SWITCH, false, CollectiveAlgorithm.AUTO);
         CollectivePlan small = CollectivePlan.choose(l, Collective.ALL_REDUCE, 8 * 1024, 8);
-        // ring LL: 6.6 + 14 x 0.6 = 15.0 us (the sheet's derived 8-GPU alpha) + 14336 B / (120 GB/s)
+        // ring LL: 6.6 + 14 x 0.6 = 15.0 us (NCCL tuning.cc's 8-GPU alpha) + 14336 B / (120 GB/s)
         assertEquals(CollectiveAlgorithm.RING, small.cost().algorithm());
         assertEquals("ll", small.cost().protocol());
         assertEquals(15.0e-6 + 14336 / 120e9, small.predictedS(), 1e-12);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** The SCALE-Sim fold model against its published worked examples (reference/accelerators.md). */
+/** The SCALE-Sim fold model against its published worked examples (SCALE-Sim v2). */
 class DataflowTest {
     @Test
     void gemm1024CubedOn32x32MatchesScaleSim() {

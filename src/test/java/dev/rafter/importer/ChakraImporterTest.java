@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ChakraImporterTest {
-    static final Path FIXTURE = Path.of("../shared/fixtures/chakra/pytorch-feeder-test.0.et.gz");
+    static final Path FIXTURE = Path.of("src/test/resources/fixtures/chakra/pytorch-feeder-test.0.et.gz");
     static final List<ImportedOp> OPS = new ArrayList<>();
     static Coverage coverage;
 

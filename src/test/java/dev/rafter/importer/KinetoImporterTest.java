@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * traces), plus each class of bad input.
  */
 class KinetoImporterTest {
-    static final Path BERT = Path.of("../shared/fixtures/kineto/bert-small-uncased-h100.json.gz");
-    static final Path SGLANG = Path.of("../shared/fixtures/kineto/sglang-qwen3-8b-decode.json.gz");
+    static final Path BERT = Path.of("traces/kineto/bert-small-uncased-h100.json.gz");
+    static final Path SGLANG = Path.of("src/test/resources/fixtures/kineto/sglang-qwen3-8b-decode.json.gz");
 
     @TempDir
     Path tmp;

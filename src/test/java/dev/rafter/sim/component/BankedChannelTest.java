@@ -64,7 +64,7 @@ class BankedChannelTest {
             // Same bank (group 0, bank 0), next row: super-rows are 4 KB, 4 per row (rows 0-3 are not permuted),
             // so bank 0 of row 1 is super-row 4, address 16384. At 200 ns:
             // PRE at once (tRAS and tRTP long past), ACT + tRP 16250, RD + tRCD_RD 19375, data + CL 12500, + burst
-            // 1250 = 200000 + 49375 (77 tCK + one burst, reference sheet 2b: 48 ns).
+            // 1250 = 200000 + 49375 (77 tCK + one burst, Ramulator 2 HBM3: 48 ns).
             s.schedule(200_000, () -> ch[0].access(0, 4 * 4096, 32, false, () -> done.add(s.now())));
         });
         assertEquals(List.of(33_125L, 113_750L, 249_375L), done);
@@ -198,7 +198,7 @@ class BankedChannelTest {
     @Test
     void hbm3StreamingReadReachesNinetyPercentOfPeakACopyLessARandomStreamMuchLess() {
         // All-bank refresh caps a stream at 1 - (tRFC 560 + tRCD_RD 31 + CL 20 + the precharge wait before REF,
-        // about 12) / tREFI 6240 = 0.900 (the 95% of the sheet's H100 "dot" needs per-bank refresh).
+        // about 12) / tREFI 6240 = 0.900 (the 95% of BabelStream's H100 "dot" needs per-bank refresh).
         assertStreamFractions(HBM3, 3350e9 / 160); // H100 SXM: 3.35 TB/s over 160 pseudo-channels
     }
 
@@ -207,7 +207,7 @@ class BankedChannelTest {
         assertStreamFractions(HBM2E, 2039e9 / 80); // A100 80GB: 2039 GB/s over 80 pseudo-channels
     }
 
-    /** A read stream near 90% of peak, a copy below it (sheet 2a: 0.79-0.89), random 64-B reads far below. */
+    /** A read stream near 90% of peak, a copy below it (BabelStream and gpu-stream: 0.79-0.89), random 64-B reads far below. */
     private void assertStreamFractions(MemoryTiming t, double bw) {
         double read = streamRead(t, bw);
         double copy = copy(t, bw);
@@ -215,7 +215,7 @@ class BankedChannelTest {
         System.out.printf("%s at %.1f GB/s per pseudo-channel: read %.3f, copy %.3f, random 64 B %.3f%n", t.name(),
             bw / 1e9, read, copy, random);
         assertTrue(read >= 0.895 && read <= 0.97, "streaming read " + read);
-        assertTrue(copy < read && copy >= 0.79, "copy (reference sheet 2a: 0.79-0.89) " + copy);
+        assertTrue(copy < read && copy >= 0.79, "copy (BabelStream and gpu-stream: 0.79-0.89) " + copy);
         assertTrue(random < 0.5 * read, "random " + random);
     }
 
