@@ -56,7 +56,7 @@ run_cases() {
   local m=models t=traces
   (
     cd "$src"
-    "${r[@]}" simulate --hardware $m/hardware/a100.yaml --trace $t/gemm-a100-checks.csv --events both --out "$out/checks"
+    "${r[@]}" simulate --hardware $m/hardware/a100.yaml --trace $t/gemm-a100-checks.csv --out "$out/checks"
     "${r[@]}" simulate --hardware $m/hardware/a100.yaml --trace $t/gemm-small.csv --events both --out "$out/small"
     "${r[@]}" simulate --hardware $m/hardware/h100.yaml --workload $m/workloads/tiny.yaml --events both --out "$out/tiny"
     "${r[@]}" simulate --hardware $m/hardware/a100.yaml --workload $m/workloads/gpt3-175b.yaml --layers 1 \
