@@ -302,6 +302,10 @@ public final class TraceCsv {
             within("elements", elements, MAX_ELEMENTS);
             switch (kind) {
                 case GEMM, ATTENTION, FLASH_ATTENTION -> {
+                    if (kind == OpKind.GEMM && elements != 0) {
+                        throw new InputException("elements: does not apply to kind gemm (its size is batch, m, n, k);"
+                            + " expected it empty or 0, got " + elements);
+                    }
                     long[] dims = {batch, m, n, k};
                     for (int i = 0; i < dims.length; i++) {
                         if (dims[i] <= 0) {
@@ -403,7 +407,7 @@ public final class TraceCsv {
         private long integer(String[] f, Column c) {
             String text = cell(f, c);
             try {
-                return Long.parseLong(text);
+                return asciiLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -425,7 +429,7 @@ public final class TraceCsv {
             }
             long v;
             try {
-                v = Long.parseLong(text);
+                v = asciiLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -435,15 +439,25 @@ public final class TraceCsv {
             return v;
         }
 
+        /** Long.parseLong also reads fullwidth and Arabic-Indic digits; a trace's numbers are ASCII digits. */
+        private static long asciiLong(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                if (text.charAt(i) > 0x7f) {
+                    throw new NumberFormatException(text);
+                }
+            }
+            return Long.parseLong(text);
+        }
+
         private long[] deps(String t, long id) {
             if (t.isEmpty()) {
                 return Operator.NO_DEPS;
             }
-            String[] parts = t.split(";");
+            String[] parts = t.split(";", -1);
             long[] deps = new long[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 try {
-                    deps[i] = Long.parseLong(parts[i].strip());
+                    deps[i] = asciiLong(parts[i].strip());
                 } catch (NumberFormatException e) {
                     throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
                 }
