@@ -87,6 +87,9 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        // Numbers in files and on the console must not follow the user's locale (a decimal comma breaks every CSV
+        // column); file writers also name Locale.ROOT themselves, for callers that do not come through here.
+        java.util.Locale.setDefault(java.util.Locale.ROOT);
         int code;
         try {
             code = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));

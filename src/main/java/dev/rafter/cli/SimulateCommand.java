@@ -24,6 +24,7 @@ import dev.rafter.sim.trace.TraceSink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -290,7 +291,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             Map<String, Object> p = (Map<String, Object>) e.getValue();
             out().printf("  %-8s %6d operators, latency %s, roofline %s%s%n", e.getKey(), p.get("operators"),
                 RooflineReport.time((double) p.get("latency_s")), RooflineReport.time((double) p.get("roofline_s")),
-                p.get("energy_j") == null ? "" : String.format(", energy %.4g J", (double) p.get("energy_j")));
+                p.get("energy_j") == null ? "" : String.format(Locale.ROOT,
+                    ", energy %.4g J", (double) p.get("energy_j")));
             Map<String, Object> pu = (Map<String, Object>) p.get("utilisation");
             out().printf("           bound by %s; utilisation: PE arrays %.2f, vector %.2f, HBM %.2f, global buffer %.2f,"
                 + " interconnect %.2f, device links %.2f%n", p.get("binding"), pu.get("pe_array"), pu.get("vector_unit"),
@@ -308,10 +310,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             }
             // A trace does not say how many sequences it serves: no token rates for it.
             if (sv.get("tokens_per_s") instanceof Double tps) {
-                String rate = String.format("%.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
+                String rate = String.format(Locale.ROOT,
+                    "%.4g tokens/s (%s sequences x %s tokens)", tps, sv.get("sequences"),
                     sv.get("output_tokens"));
                 if (sv.get("energy_per_output_token_j") instanceof Double ept) {
-                    rate += String.format(", %.4g J per output token", ept);
+                    rate += String.format(Locale.ROOT, ", %.4g J per output token", ept);
                 }
                 parts.add(rate);
             }

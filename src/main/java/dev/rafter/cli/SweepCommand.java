@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
@@ -101,7 +102,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     + points + ", expected the directory of point summaries");
             }
             {
-                String announcement = String.format("sweep of %d point%s over %s%s", plan.size(),
+                String announcement = String.format(Locale.ROOT, "sweep of %d point%s over %s%s", plan.size(),
                     plan.size() == 1 ? "" : "s", String.join(" x ", plan.paths()), part.equals(SweepShard.ALL) ? ""
                         : ", shard " + part + ": " + part.indices(plan.size()).length + " points");
                 Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe()),

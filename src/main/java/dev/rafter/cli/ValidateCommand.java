@@ -1,5 +1,6 @@
 package dev.rafter.cli;
 
+import dev.rafter.config.CsvWriter;
 import dev.rafter.config.InputException;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
@@ -51,8 +52,9 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
             AtomicFile.write(folder.path("validation.csv"), w -> {
                 w.write("suite,name,expected,simulated,comparison,passed\n");
                 for (Validation.Check c : checks) {
-                    w.write(c.suite() + "," + c.name() + "," + c.expected() + "," + c.simulated() + ",\""
-                        + c.comparison() + "\"," + c.passed() + "\n");
+                    w.write(CsvWriter.cell(c.suite()) + "," + CsvWriter.cell(c.name()) + "," + c.expected() + ","
+                        + c.simulated() + "," + CsvWriter.quoted(new StringBuilder(), c.comparison()) + "," + c.passed()
+                        + "\n");
                 }
             });
             folder.commit();

@@ -1,6 +1,7 @@
 package dev.rafter.hw;
 
 import dev.rafter.config.InputException;
+import java.util.Locale;
 
 /**
  * How one collective runs on a device's links: the cost row (algorithm and protocol) chosen, the hops and payload
@@ -54,7 +55,8 @@ public record CollectivePlan(Collective collective, CollectiveCost cost, int dev
     }
 
     public String describe() {
-        return String.format("%s over %d devices: %s/%s, %d hops, %.4g MB sent per device, predicted %.4g us",
+        return String.format(Locale.ROOT,
+            "%s over %d devices: %s/%s, %d hops, %.4g MB sent per device, predicted %.4g us",
             collective.key().replace('_', '-'), devices, cost.algorithm().name().toLowerCase(java.util.Locale.ROOT),
             cost.protocol(), hops, egressBytes / 1e6, predictedS * 1e6);
     }

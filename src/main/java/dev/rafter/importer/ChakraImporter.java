@@ -524,7 +524,7 @@ final class ChakraImporter implements TraceImporter {
                 String base = baseName(n.name);
                 long instance = n.hasRfId ? n.rfId * 2 + 1 : n.id * 2;
                 table.put(n.id, storeNonOp(intern(base), instance, depCount));
-                count("[host] " + sanitize(base), 0);
+                count("[host] " + base, 0);
                 release(n.id);
                 return;
             }
@@ -532,7 +532,7 @@ final class ChakraImporter implements TraceImporter {
                 collectiveNode(s, n, depCount);
             } else {
                 String type = n.type >= 0 && n.type < NODE_TYPES.length ? NODE_TYPES[n.type] : "type " + n.type;
-                String label = n.name.isEmpty() ? type : sanitize(baseName(n.name));
+                String label = n.name.isEmpty() ? type : baseName(n.name);
                 unmappedNode(n.id, n.hasDuration, n.durationMicros, label, depCount);
             }
             release(n.id);
@@ -620,7 +620,7 @@ final class ChakraImporter implements TraceImporter {
                 }
             }
             if (op == null) {
-                String label = launcherName >= 0 ? names.get(launcherName) : sanitize(opName);
+                String label = launcherName >= 0 ? names.get(launcherName) : opName;
                 if (unsimulated[0] != null) {
                     unsimulatedDtype++;
                     label = label + " (" + unsimulated[0] + ")";
@@ -649,7 +649,7 @@ final class ChakraImporter implements TraceImporter {
         private void collectiveNode(ProtoWire.Stream s, Node n, int depCount) {
             String collective = n.hasCommType && n.commType >= 0 && n.commType < COLLECTIVES.length
                 ? COLLECTIVES[(int) n.commType] : null;
-            String label = sanitize(baseName(n.name));
+            String label = baseName(n.name);
             OpKind kind = collective == null ? null : switch (collective) {
                 case "all_reduce" -> OpKind.ALL_REDUCE;
                 case "all_gather" -> OpKind.ALL_GATHER;
@@ -924,11 +924,6 @@ final class ChakraImporter implements TraceImporter {
             }
         }
         return name;
-    }
-
-    /** Names go into CSV files: no commas, no line breaks. */
-    static String sanitize(String name) {
-        return name.replace(',', ';').replace('\n', ' ').replace('\r', ' ');
     }
 
     /**

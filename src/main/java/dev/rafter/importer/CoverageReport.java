@@ -1,10 +1,12 @@
 package dev.rafter.importer;
 
+import dev.rafter.config.CsvWriter;
 import dev.rafter.report.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -26,10 +28,11 @@ public final class CoverageReport {
     public static List<String> lines(Coverage c, String unmappedFile) {
         List<String> out = new ArrayList<>();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("coverage (%s): %d operators mapped, %d ops unmapped", c.format(), c.mapped(),
+        sb.append(String.format(Locale.ROOT,
+            "coverage (%s): %d operators mapped, %d ops unmapped", c.format(), c.mapped(),
             c.unmappedCount()));
         if (c.totalMeasuredS() > 0) {
-            sb.append(String.format("; mapped operators hold %.1f%% of the measured GPU time (%s of %s)",
+            sb.append(String.format(Locale.ROOT, "; mapped operators hold %.1f%% of the measured GPU time (%s of %s)",
                 100 * c.measuredShare(), dev.rafter.roofline.RooflineReport.time(c.mappedMeasuredS()),
                 dev.rafter.roofline.RooflineReport.time(c.totalMeasuredS())));
         }
@@ -73,8 +76,7 @@ public final class CoverageReport {
         AtomicFile.write(file, w -> {
             w.write("name,count,measured_s\n");
             for (Map.Entry<String, long[]> e : names) {
-                String name = e.getKey().replace("\"", "'");
-                w.write((name.contains(",") ? "\"" + name + "\"" : name) + "," + e.getValue()[0] + ","
+                w.write(CsvWriter.cell(e.getKey()) + "," + e.getValue()[0] + ","
                     + e.getValue()[1] * 1e-9 + "\n");
             }
         });

@@ -164,17 +164,9 @@ final class KinetoImporter implements TraceImporter {
         return s.isEmpty() ? "unnamed" : s.length() > 120 ? s.substring(0, 120) : s;
     }
 
-    /** A name fit for a trace CSV cell: no commas, quotes or line breaks. */
+    /** A name as the trace keeps it: trimmed, never empty (commas and quotes stay: the CSV writer quotes them). */
     static String clean(String name) {
-        StringBuilder b = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == ',' || c == '"' || c == '\n' || c == '\r') {
-                continue;
-            }
-            b.append(c);
-        }
-        String s = b.toString().trim();
+        String s = name.trim();
         return s.isEmpty() ? "unnamed" : s;
     }
 

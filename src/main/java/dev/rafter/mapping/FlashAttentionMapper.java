@@ -5,6 +5,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Maps a {@code flash_attention} operator as FlashAttention-2 runs it (Dao, "FlashAttention-2", 2023, Algorithm 1):
@@ -176,7 +177,8 @@ public final class FlashAttentionMapper {
             }
         }
         long write = items * m * d * e;
-        String why = String.format("flash: Q tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
+        String why = String.format(Locale.ROOT,
+            "flash: Q tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
                 + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)", br, bc,
             op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, read / 1e6,
             items * (m * d * e + 2.0 * n * d * ekv) / 1e6);

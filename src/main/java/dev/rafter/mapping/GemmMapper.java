@@ -5,6 +5,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Maps a (batched) GEMM onto the device in two tiling levels.
@@ -45,7 +46,8 @@ public final class GemmMapper {
         int kl = (int) tile[2];
         Layout best = bestLayout(hw, op, ml, nl, kl, e, Form.EXACT);
         long write = e * op.batch() * op.m() * op.n();
-        String why = String.format("%slocal tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
+        String why = String.format(Locale.ROOT,
+            "%slocal tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
                 + "HBM read %.3g MB (compulsory %.3g MB)", library ? "no library tile fits: searched " : "", ml, nl,
             kl, tile[3], best.describe, best.globalK, best.stages.size(), best.hbmReadBytes / 1e6,
             compulsory(op, e) / 1e6);

@@ -6,6 +6,7 @@ import dev.rafter.hw.HardwareSpec.GemmTile;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Maps a GEMM as a GPU library runs it, over the hardware's list of tile shapes ({@code core.gemm_tiles}, e.g.
@@ -70,7 +71,8 @@ final class LibraryTiles {
         long write = (long) (s == 1 ? e : resultBytes) * parts.batch() * op.m() * op.n();
         double usefulMacs = (double) op.batch() * op.m() * op.n() * op.k();
         double arrayMacs = (double) c.tiles() * t.m() * t.n() * GemmMapper.ceilDiv(parts.k(), t.k()) * t.k();
-        String why = String.format("library tile %s%s, %d tiles in %d waves on %d cores (waves %.1f%% full, "
+        String why = String.format(Locale.ROOT,
+            "library tile %s%s, %d tiles in %d waves on %d cores (waves %.1f%% full, "
                 + "%.1f%% of array MACs useful; est. %d cycles), %s, stage depth %d, %d stages, "
                 + "HBM read %.3g MB (compulsory %.3g MB)", t, s == 1 ? "" : ", split-K " + s, c.tiles(), c.waves(),
             hw.cores(), 100.0 * c.tiles() / ((double) c.waves() * hw.cores()),
@@ -243,7 +245,8 @@ final class LibraryTiles {
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;
         }
-        String why = String.format("split-K reduction of %d fp32 partials per output: %d chunks of %d outputs, "
+        String why = String.format(Locale.ROOT,
+            "split-K reduction of %d fp32 partials per output: %d chunks of %d outputs, "
             + "%d per block of %d cores", splits, chunks, chunk, Math.min(chunks, hw.cores()), hw.cores());
         return new TileProgram(stages, cores, outputs * in, outputs * e, why);
     }

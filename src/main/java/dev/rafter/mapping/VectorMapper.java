@@ -6,6 +6,7 @@ import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Maps a vector operator (softmax, norms, activations, elementwise) onto the cores' vector units as GPU kernels run
@@ -90,9 +91,10 @@ public final class VectorMapper {
         }
         long elements = op.elements();
         String why = unit > 1
-            ? String.format("1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores",
+            ? String.format(Locale.ROOT,
+                "1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores",
                 unit, chunks, chunk, Math.min(chunks, cores), cores)
-            : String.format("1 pass; %d chunks of %d elements, %d per block of %d cores", chunks, chunk,
+            : String.format(Locale.ROOT, "1 pass; %d chunks of %d elements, %d per block of %d cores", chunks, chunk,
                 Math.min(chunks, cores), cores);
         return new TileProgram(stages, perCore, elements * in * e, elements * out * e, why);
     }
@@ -145,7 +147,8 @@ public final class VectorMapper {
                 address = Math.max(address, at);
             }
         }
-        String why = String.format("%d passes, rows of %d do not fit the local buffer (%d elements); a row per core "
+        String why = String.format(Locale.ROOT,
+            "%d passes, rows of %d do not fit the local buffer (%d elements); a row per core "
                 + "on %d of %d cores, %d chunks of %d per pass, re-reads from %s", passes.size(), n, fit, busy,
             cores, chunksPerRow, chunk, reReadOnChip ? "the global buffer" : "HBM");
         return new TileProgram(stages, perCore, hbmRead, op.elements() * out * e, why);

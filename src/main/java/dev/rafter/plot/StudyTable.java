@@ -1,6 +1,7 @@
 package dev.rafter.plot;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rafter.config.CsvReader;
 import dev.rafter.config.InputException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,39 +33,46 @@ public record StudyTable(List<String> axes, List<Row> rows) {
     /** The phases a point's summary can have, as they name sweep.csv columns. */
     public static final List<String> PHASES = List.of("prefill", "decode");
 
+    /** Longest cell read: far beyond any value or figure, small enough to fail fast on a file of another kind. */
+    private static final int MAX_CELL_CHARS = 1 << 20;
+
     /** The first figure column of sweep.csv: the axes are the columns before it. */
     static final String FIRST_FIGURE = "latency_s";
 
     /** Reads a sweep.csv; anything malformed is bad input naming the line. */
     public static StudyTable read(Path csv) {
-        List<String> lines;
+        List<CsvReader.Row> lines = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
-            lines = r.lines().toList();
+            CsvReader in = new CsvReader(r, csv.toString(), MAX_CELL_CHARS, "a sweep.csv");
+            for (CsvReader.Row row = in.next(); row != null; row = in.next()) {
+                lines.add(row);
+            }
         } catch (NoSuchFileException e) {
             throw InputException.located(csv + ": file not found; expected a sweep.csv written by rafter sweep");
         } catch (IOException | UncheckedIOException e) {
             throw InputException.located(csv + ": cannot read it (" + e.getMessage() + ")");
         }
-        if (lines.isEmpty() || lines.get(0).isBlank()) {
+        if (lines.isEmpty()) {
             throw InputException.located(csv + ": empty; expected a sweep.csv written by rafter sweep (a header of"
                 + " the axes, then latency_s, ...)");
         }
-        String[] header = lines.get(0).split(",", -1);
+        String[] header = lines.get(0).cells();
+        long headerLine = lines.get(0).line();
         int first = List.of(header).indexOf(FIRST_FIGURE);
         if (first < 0) {
-            throw InputException.located(csv + " line 1: no latency_s column; expected a sweep.csv written by rafter"
+            throw InputException.located(csv + " line " + headerLine + ": no latency_s column; expected a sweep.csv written by rafter"
                 + " sweep (the axes, then latency_s, energy_j, edp_j_s, ...)");
         }
         if (first == 0) {
-            throw InputException.located(csv + " line 1: no axis columns before latency_s");
+            throw InputException.located(csv + " line " + headerLine + ": no axis columns before latency_s");
         }
         for (int c = 0; c < header.length; c++) {
             if (header[c].isBlank()) {
-                throw InputException.located(csv + " line 1: column " + (c + 1) + " has no name");
+                throw InputException.located(csv + " line " + headerLine + ": column " + (c + 1) + " has no name");
             }
             for (int d = 0; d < c; d++) {
                 if (header[d].equals(header[c])) {
-                    throw InputException.located(csv + " line 1: column '" + header[c] + "' appears twice");
+                    throw InputException.located(csv + " line " + headerLine + ": column '" + header[c] + "' appears twice");
                 }
             }
         }
@@ -72,19 +80,16 @@ public record StudyTable(List<String> axes, List<Row> rows) {
         List<Row> rows = new ArrayList<>();
         Map<String, Integer> lineOf = new java.util.HashMap<>();
         for (int i = 1; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] cells = line.split(",", -1);
+            int lineNo = (int) lines.get(i).line();
+            String[] cells = lines.get(i).cells();
             if (cells.length != header.length) {
-                throw InputException.located(csv + " line " + (i + 1) + ": " + cells.length + " cells, expected "
+                throw InputException.located(csv + " line " + lineNo + ": " + cells.length + " cells, expected "
                     + header.length + " as in the header");
             }
             Map<String, String> values = new LinkedHashMap<>();
             for (int c = 0; c < first; c++) {
                 if (cells[c].isBlank()) {
-                    throw InputException.located(csv + " line " + (i + 1) + ": no value for axis " + header[c]);
+                    throw InputException.located(csv + " line " + lineNo + ": no value for axis " + header[c]);
                 }
                 values.put(header[c], cells[c].trim());
             }
@@ -101,18 +106,18 @@ public record StudyTable(List<String> axes, List<Row> rows) {
                         v = Double.NaN;
                     }
                     if (Double.isNaN(v) || Double.isInfinite(v)) {
-                        throw InputException.located(csv + " line " + (i + 1) + ": " + header[c] + " '" + cell
+                        throw InputException.located(csv + " line " + lineNo + ": " + header[c] + " '" + cell
                             + "' is not a finite number");
                     }
                 }
                 figures.put(header[c], v);
             }
-            Integer before = lineOf.putIfAbsent(key(values.values()), i + 1);
+            Integer before = lineOf.putIfAbsent(key(values.values()), lineNo);
             if (before != null) {
-                throw InputException.located(csv + " line " + (i + 1) + ": repeats the point of line " + before
+                throw InputException.located(csv + " line " + lineNo + ": repeats the point of line " + before
                     + " (the same value on every axis)");
             }
-            rows.add(new Row(i + 1, values, figures));
+            rows.add(new Row(lineNo, values, figures));
         }
         if (rows.isEmpty()) {
             throw InputException.located(csv + ": a header and no points");

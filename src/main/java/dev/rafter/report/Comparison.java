@@ -4,6 +4,7 @@ import dev.rafter.sim.Simulation;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
@@ -135,17 +136,19 @@ public final class Comparison implements Simulation.OpListener {
     /** The printed comparison: coverage, MAPE per kind, total error, the worst operators. */
     public List<String> lines() {
         List<String> out = new ArrayList<>();
-        out.add(String.format("measured: %d of %d operators matched (%d rows of the measured file unused); MAPE "
+        out.add(String.format(Locale.ROOT,
+            "measured: %d of %d operators matched (%d rows of the measured file unused); MAPE "
             + "%.1f%%, total time %+.1f%%", matched(), operators, measured.unmatchedRows(), 100 * mape(),
             100 * totalError()));
         for (Map.Entry<String, double[]> e : byKind().entrySet()) {
-            out.add(String.format("  %-16s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
+            out.add(String.format(Locale.ROOT, "  %-16s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
                 100 * e.getValue()[1]));
         }
         if (!worst.isEmpty()) {
             out.add("worst operators (error = simulated / measured - 1):");
             for (Miss m : worst()) {
-                out.add(String.format("  op %-6d %-24s %-10s simulated %s, measured %s, error %+.1f%%", m.opId(),
+                out.add(String.format(Locale.ROOT,
+                    "  op %-6d %-24s %-10s simulated %s, measured %s, error %+.1f%%", m.opId(),
                     m.name(), m.kind(), dev.rafter.roofline.RooflineReport.time(m.simulatedS()),
                     dev.rafter.roofline.RooflineReport.time(m.measuredS()), 100 * m.error()));
             }

@@ -1,5 +1,6 @@
 package dev.rafter.report;
 
+import dev.rafter.config.CsvReader;
 import dev.rafter.config.InputException;
 import dev.rafter.workload.Operator;
 import java.io.BufferedReader;
@@ -24,6 +25,9 @@ import java.util.Map;
 public final class MeasuredTimes implements Comparison.Measured {
     private static final String[] SHAPE = {"kind", "batch", "m", "n", "k", "elements"};
 
+    /** Longest cell read: far beyond any name or number, small enough to fail fast on a binary file. */
+    private static final int MAX_CELL_CHARS = 1 << 20;
+
     private final Map<Long, Double> byId = new HashMap<>();
     private final Map<String, Double> byShape = new HashMap<>();
     private final java.util.Set<Object> used = new java.util.HashSet<>();
@@ -38,17 +42,19 @@ public final class MeasuredTimes implements Comparison.Measured {
         // A measured file has a line per operator at most: a few hundred MB covers the longest traces.
         dev.rafter.config.InputFiles.checkRegular(file, 1L << 30);
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String header = in.readLine();
-            if (header == null) {
+            CsvReader csv = new CsvReader(in, name, MAX_CELL_CHARS, "a CSV of measured times");
+            CsvReader.Row headerRow = csv.next();
+            if (headerRow == null) {
                 throw new InputException(name + ": file is empty, expected a CSV header with measured_s");
             }
             List<String> cols = new ArrayList<>();
-            for (String c : header.replace("\uFEFF", "").split(",", -1)) {
+            for (String c : headerRow.cells()) {
                 cols.add(c.trim().toLowerCase(Locale.ROOT));
             }
             int measured = cols.indexOf("measured_s");
             if (measured < 0) {
-                throw new InputException(name + ":1: no measured_s column (header: " + header.trim() + ")");
+                throw new InputException(name + ":" + headerRow.line() + ": no measured_s column (header: "
+                    + String.join(",", headerRow.cells()).trim() + ")");
             }
             int id = cols.indexOf("op_id");
             int[] shape = new int[SHAPE.length];
@@ -58,18 +64,14 @@ public final class MeasuredTimes implements Comparison.Measured {
                 hasShape &= shape[i] >= 0;
             }
             if (id < 0 && !hasShape) {
-                throw new InputException(name + ":1: expected an op_id column or the shape columns "
-                    + String.join(",", SHAPE));
+                throw new InputException(name + ":" + headerRow.line() + ": expected an op_id column or the shape"
+                    + " columns " + String.join(",", SHAPE));
             }
             MeasuredTimes out = new MeasuredTimes(id < 0);
-            String line;
-            int n = 1;
-            while ((line = in.readLine()) != null) {
-                n++;
-                if (line.isBlank() || line.startsWith("#")) {
-                    continue;
-                }
-                String[] f = line.split(",", -1);
+            CsvReader.Row row;
+            while ((row = csv.next()) != null) {
+                long n = row.line();
+                String[] f = row.cells();
                 if (f.length != cols.size()) {
                     throw new InputException(name + ":" + n + ": expected " + cols.size() + " columns, got "
                         + f.length);
@@ -100,10 +102,12 @@ public final class MeasuredTimes implements Comparison.Measured {
             throw new InputException(name + ": file not found");
         } catch (IOException e) {
             throw new InputException(name + ": cannot read (" + e.getMessage() + ")");
+        } catch (java.io.UncheckedIOException e) {
+            throw new InputException(name + ": cannot read (" + e.getCause().getMessage() + ")");
         }
     }
 
-    private static double number(String file, int line, String column, String cell) {
+    private static double number(String file, long line, String column, String cell) {
         try {
             return Double.parseDouble(cell.trim());
         } catch (NumberFormatException e) {

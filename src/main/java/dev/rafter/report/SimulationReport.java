@@ -1,5 +1,6 @@
 package dev.rafter.report;
 
+import dev.rafter.config.CsvWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rafter.energy.EnergyAccount;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -172,7 +174,8 @@ public final class SimulationReport implements Simulation.OpListener {
             return;
         }
         line.setLength(0);
-        line.append(r.op().id()).append(',').append(r.op().name()).append(',').append(r.op().kind().key()).append(',')
+        line.append(r.op().id()).append(',');
+        CsvWriter.cell(line, r.op().name()).append(',').append(r.op().kind().key()).append(',')
             .append(r.op().phase().key()).append(',').append(r.op().layer()).append(',').append(r.op().step())
             .append(',').append(row.work()).append(',').append(Math.round(clock.cycles(r.startPs())))
             .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',').append(row.figures());
@@ -181,7 +184,7 @@ public final class SimulationReport implements Simulation.OpListener {
             line.append(',');
             if (!Double.isNaN(error)) {
                 line.append(RooflineReport.num(comparison.kernelS(r) / (1 + error))).append(',')
-                    .append(String.format("%.4f", error));
+                    .append(String.format(Locale.ROOT, "%.4f", error));
             } else {
                 line.append(',');
             }
@@ -199,12 +202,13 @@ public final class SimulationReport implements Simulation.OpListener {
         double util = elapsedCycles == 0 ? 0 : s.macs / (macsPerCycle * elapsedCycles);
         StringBuilder f = new StringBuilder(128);
         f.append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
-            .append(',').append(r.bound().bound()).append(',').append(String.format("%.4f", util)).append(',')
+            .append(',').append(r.bound().bound()).append(',').append(String.format(Locale.ROOT,
+                "%.4f", util)).append(',')
             .append(energy == null ? "" : RooflineReport.num(opEnergy));
         for (double v : perArrayCycles(s, elapsedPs)) {
             f.append(',').append(Math.round(v));
         }
-        f.append(",\"").append(r.mapping().replace("\"", "'")).append('"');
+        CsvWriter.quoted(f.append(','), r.mapping());
         return new Row(opEnergy, RooflineReport.num(r.bound().flops()) + "," + (s.hbmReadBytes + s.hbmWriteBytes),
             f.toString());
     }

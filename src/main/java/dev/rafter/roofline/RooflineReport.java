@@ -1,5 +1,6 @@
 package dev.rafter.roofline;
 
+import dev.rafter.config.CsvWriter;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
@@ -11,6 +12,7 @@ import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** {@code rafter roofline}: streams operators, writes roofline.csv and roofline.png, prints a summary table. */
@@ -57,7 +59,8 @@ public final class RooflineReport {
 
     private static void writeRow(Writer w, Operator op, Roofline.Bound b) {
         try {
-            w.write(op.id() + "," + op.name() + "," + op.kind().key() + "," + op.phase().key() + "," + op.layer() + ","
+            w.write(op.id() + "," + CsvWriter.cell(op.name()) + "," + op.kind().key() + "," + op.phase().key() + ","
+                + op.layer() + ","
                 + op.step() + "," + num(b.flops()) + "," + num(b.bytes()) + "," + num(b.intensity()) + ","
                 + num(b.computeS()) + "," + num(b.memoryS()) + "," + num(b.seconds()) + "," + b.bound() + "\n");
         } catch (IOException e) {
@@ -70,7 +73,7 @@ public final class RooflineReport {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);
         }
-        return String.format("%.6g", v);
+        return String.format(Locale.ROOT, "%.6g", v);
     }
 
     static void printTable(Roofline roofline, PhaseTotals totals, PrintWriter out) {
@@ -98,11 +101,11 @@ public final class RooflineReport {
 
     public static String time(double s) {
         if (s >= 1) {
-            return String.format("%.3f s", s);
+            return String.format(Locale.ROOT, "%.3f s", s);
         }
         if (s >= 1e-3) {
-            return String.format("%.3f ms", s * 1e3);
+            return String.format(Locale.ROOT, "%.3f ms", s * 1e3);
         }
-        return String.format("%.3f us", s * 1e6);
+        return String.format(Locale.ROOT, "%.3f us", s * 1e6);
     }
 }

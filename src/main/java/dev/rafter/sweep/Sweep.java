@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -233,14 +234,14 @@ public final class Sweep {
             }
             log.printf("[%d/%d] %s: latency %.6g s%s%s%n", count, total, plan.name(p.index()),
                 p.summary().get("latency_s").asDouble(), p.reused() ? " (resumed)" : "",
-                count < total ? String.format(", about %.0f s left", eta) : "");
+                count < total ? String.format(Locale.ROOT, ", about %.0f s left", eta) : "");
             log.flush();
         }
 
         private static String duration(double s) {
             long t = Math.round(s);
-            return t >= 3600 ? String.format("%d h %02d min", t / 3600, t / 60 % 60)
-                : t >= 60 ? String.format("%d min %02d s", t / 60, t % 60) : t + " s";
+            return t >= 3600 ? String.format(Locale.ROOT, "%d h %02d min", t / 3600, t / 60 % 60)
+                : t >= 60 ? String.format(Locale.ROOT, "%d min %02d s", t / 60, t % 60) : t + " s";
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rafter.sweep;
 
+import dev.rafter.config.CsvWriter;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rafter.plot.Canvas;
 import dev.rafter.plot.XyChart;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -59,9 +61,9 @@ public final class SweepReport {
     /** Writes sweep.csv and sweep.png into {@code dir}; messages name {@code out}, where they end up. */
     public static void write(SweepPlan plan, List<Sweep.Point> points, Path dir, Path out, PrintWriter log) {
         AtomicFile.write(dir.resolve("sweep.csv"), w -> {
-            w.write(String.join(",", plan.paths()) + "," + String.join(",", METRICS) + "\n");
+            w.write(CsvWriter.row(plan.paths()) + "," + String.join(",", METRICS) + "\n");
             for (Sweep.Point p : points) {
-                StringBuilder sb = new StringBuilder(String.join(",", p.values().values()));
+                StringBuilder sb = new StringBuilder(CsvWriter.row(p.values().values()));
                 for (double m : metrics(p.summary())) {
                     sb.append(',').append(Double.isNaN(m) ? "" : RooflineReport.num(m));
                 }
@@ -80,7 +82,8 @@ public final class SweepReport {
         for (Sweep.Point p : points) {
             double[] m = metrics(p.summary());
             log.printf("%-60s %12s %12s %12.4g%s%n", plan.name(p.index()), RooflineReport.time(m[0]),
-                Double.isNaN(m[4]) ? "-" : String.format("%.4g J", m[4]), m[7], p == best ? "  <- best EDP" : "");
+                Double.isNaN(m[4]) ? "-" : String.format(Locale.ROOT,
+                    "%.4g J", m[4]), m[7], p == best ? "  <- best EDP" : "");
         }
         log.printf("%nwrote %s, %s and %d point summaries in %s%n", out.resolve("sweep.csv"),
             out.resolve("sweep.png"), points.size(), out.resolve("points"));

@@ -10,6 +10,7 @@ import dev.rafter.workload.Phase;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -65,14 +66,15 @@ final class Findings {
         double drop = 1 - p[kib32].latency() / p[kib16].latency();
         double beyond = 1 - p[buffers.size() - 1].latency() / p[kib64].latency();
         out.add(check("2: prefill 16->32 KB gain > 30%, 64 KB->largest gain < 15%", 0.30, drop,
-            String.format("gain 16->32 KB %.0f%%, 64 KB->%.0f KB %.0f%%", 100 * drop, buffers.get(buffers.size() - 1),
+            String.format(Locale.ROOT,
+                "gain 16->32 KB %.0f%%, 64 KB->%.0f KB %.0f%%", 100 * drop, buffers.get(buffers.size() - 1),
                 100 * beyond), drop > 0.30 && beyond < 0.15));
 
         // 3. Decode latency stops improving above roughly 400-600 MHz at the baseline bandwidth.
         double low = 1 - d[0][1][kib64].latency() / d[0][0][kib64].latency();
         double high = 1 - d[0][last][kib64].latency() / d[0][2][kib64].latency();
         out.add(check("3: decode 200->600 MHz gain > 40%, 1000->1400 MHz gain < 10% (64 KB)", 0.10, high,
-            String.format("gain 200->600 MHz %.0f%%, 1000->1400 MHz %.0f%%", 100 * low, 100 * high),
+            String.format(Locale.ROOT, "gain 200->600 MHz %.0f%%, 1000->1400 MHz %.0f%%", 100 * low, 100 * high),
             low > 0.40 && high < 0.10));
 
         // 4. A higher clock can lower total energy (less static energy).

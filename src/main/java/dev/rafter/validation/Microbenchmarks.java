@@ -17,6 +17,7 @@ import dev.rafter.workload.Phase;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Published primitive microbenchmarks (gpu-benches, BabelStream, NCCL; each row names its source) run on Rafter's
@@ -65,13 +66,13 @@ final class Microbenchmarks {
                     + ": unknown probe '" + probe + "'");
             };
             out.add(new Validation.Check("microbenchmark", row[0] + "@" + row[1], expected, value,
-                String.format("%s <= %s <= %s (%s)", fmt(min), fmt(value), fmt(max), row[7].trim()),
+                String.format(Locale.ROOT, "%s <= %s <= %s (%s)", fmt(min), fmt(value), fmt(max), row[7].trim()),
                 value >= min && value <= max));
         }
     }
 
     private static String fmt(double v) {
-        return String.format("%.4g", v);
+        return String.format(Locale.ROOT, "%.4g", v);
     }
 
     /** Runs {@code body} on a fresh device; returns the time the last event ran. */

@@ -1,5 +1,6 @@
 package dev.rafter.validation;
 
+import dev.rafter.config.CsvReader;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
@@ -15,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Runs the checks in {@code validation/}: data files of cases with expected values from their sources, and this
@@ -77,7 +79,8 @@ public final class Validation {
             Simulation.OpResult r = simulate(hw, op);
             double ratio = r.latencyS() / bound;
             out.add(new Check("roofline", row[0] + "@" + row[1], bound, r.latencyS(),
-                String.format("1 <= latency/roofline = %.3f <= %s", ratio, row[6]), ratio >= 1 && ratio <= maxRatio));
+                String.format(Locale.ROOT,
+                    "1 <= latency/roofline = %.3f <= %s", ratio, row[6]), ratio >= 1 && ratio <= maxRatio));
         }
     }
 
@@ -88,25 +91,24 @@ public final class Validation {
     }
 
     static List<String[]> rows(Path file, int columns) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
+        List<String[]> out = new ArrayList<>();
+        try (java.io.BufferedReader r = Files.newBufferedReader(file)) {
+            CsvReader csv = new CsvReader(r, file.toString(), 1 << 20, "a validation case table");
+            if (csv.next() == null) {
+                return out; // no header, no cases
+            }
+            for (CsvReader.Row row = csv.next(); row != null; row = csv.next()) {
+                if (row.cells().length != columns) {
+                    throw new InputException(file + ":" + row.line() + ": expected " + columns + " columns");
+                }
+                out.add(row.cells());
+            }
         } catch (NoSuchFileException e) {
             throw new InputException(file + ": file not found");
         } catch (IOException e) {
             throw new InputException(file + ": cannot read (" + e.getMessage() + ")");
-        }
-        List<String[]> out = new ArrayList<>();
-        for (int i = 1; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            String[] f = line.split(",", columns);
-            if (f.length < columns) {
-                throw new InputException(file + ":" + (i + 1) + ": expected " + columns + " columns");
-            }
-            out.add(f);
+        } catch (java.io.UncheckedIOException e) {
+            throw new InputException(file + ": cannot read (" + e.getCause().getMessage() + ")");
         }
         return out;
     }

@@ -1,11 +1,12 @@
 package dev.rafter.workload;
 
+import dev.rafter.config.CsvReader;
+import dev.rafter.config.CsvWriter;
 import dev.rafter.config.InputException;
 import dev.rafter.config.Section;
 import dev.rafter.hw.DataType;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.CharacterCodingException;
@@ -19,12 +20,13 @@ import java.util.function.Consumer;
  * The operator-trace CSV of DESIGN.md: written by {@code lower}, read (streaming, strictly) by {@code --trace}.
  *
  * <p>The reader is driven by the header: every {@link Column} is found by name (in any order), a required column
- * that is missing or a column it does not know is an error naming it. It accepts what real files hold: a UTF-8
- * byte-order mark, CRLF line ends, blank and {@code #} comment lines, and empty cells where a field does not apply to
- * the kind ({@code elements} of a GEMM; {@code batch, m, n, k} of a vector op that gives {@code elements} alone). It
- * rejects, naming the line and column: control characters (e.g. NUL bytes), lines over {@link #MAX_LINE_CHARS}
- * characters, a vector row whose {@code m x n} disagrees with {@code elements}, and dependencies on op ids that are
- * not earlier ops of the trace.
+ * that is missing or a column it does not know is an error naming it. Cells follow RFC 4180 ({@link CsvReader}): a
+ * name in double quotes may hold commas, doubled quotes and line breaks, and the writer quotes such names. It accepts
+ * what real files hold: a UTF-8 byte-order mark, CRLF line ends, blank and {@code #} comment lines, and empty cells
+ * where a field does not apply to the kind ({@code elements} of a GEMM; {@code batch, m, n, k} of a vector op that
+ * gives {@code elements} alone). It rejects, naming the line and column: control characters (e.g. NUL bytes), lines
+ * over {@link #MAX_LINE_CHARS} characters, a malformed quoted field, a vector row whose {@code m x n} disagrees with
+ * {@code elements}, and dependencies on op ids that are not earlier ops of the trace.
  */
 public final class TraceCsv {
     public static final String HEADER = "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps";
@@ -98,7 +100,8 @@ public final class TraceCsv {
     }
 
     private static void row(StringBuilder sb, Operator op) {
-        sb.append(op.id()).append(',').append(op.name()).append(',').append(op.kind().key()).append(',')
+        sb.append(op.id()).append(',');
+        CsvWriter.cell(sb, op.name()).append(',').append(op.kind().key()).append(',')
             .append(op.phase().key()).append(',').append(op.layer()).append(',').append(op.step()).append(',')
             .append(op.batch()).append(',').append(op.m()).append(',').append(op.n()).append(',').append(op.k())
             .append(',').append(op.elements()).append(',').append(op.dataType().key()).append(',');
@@ -117,11 +120,11 @@ public final class TraceCsv {
     /** Whether the trace's header has a {@code measured_s} column (false for a file that is not a trace CSV). */
     public static boolean hasMeasuredColumn(Path file) {
         try (BufferedReader r = Files.newBufferedReader(file)) {
-            String header = new Lines(r, file.toString()).next();
+            CsvReader.Row header = new CsvReader(r, file.toString(), MAX_LINE_CHARS, "a trace CSV").next();
             if (header == null) {
                 return false;
             }
-            for (String c : header.replace("\uFEFF", "").split(",", -1)) {
+            for (String c : header.cells()) {
                 if (c.strip().equals(Column.MEASURED_S.key())) {
                     return true;
                 }
@@ -143,33 +146,27 @@ public final class TraceCsv {
      */
     public static long read(Path file, Consumer<Operator> out, java.util.function.ObjDoubleConsumer<Operator> measured) {
         String name = file.toString();
-        Lines lines = null;
+        CsvReader csv = null;
         try (BufferedReader r = Files.newBufferedReader(file)) {
-            lines = new Lines(r, name);
-            String header = lines.next();
+            csv = new CsvReader(r, name, MAX_LINE_CHARS, "a trace CSV");
+            CsvReader.Row header = csv.next();
             if (header == null) {
                 throw InputException.located(name + ": empty trace, expected the header '" + HEADER + "'");
             }
-            if (!header.isEmpty() && header.charAt(0) == '\uFEFF') {
-                header = header.substring(1); // UTF-8 byte-order mark (files saved by Excel or Windows tools)
-            }
             Rows rows;
             try {
-                rows = new Rows(header);
+                rows = new Rows(header.cells());
             } catch (InputException e) {
-                throw e.at(name + ":1");
+                throw e.at(name + ":" + header.line());
             }
             long count = 0;
-            String line;
-            while ((line = lines.next()) != null) {
-                if (line.isBlank() || line.startsWith("#")) {
-                    continue;
-                }
+            CsvReader.Row row;
+            while ((row = csv.next()) != null) {
                 Operator op;
                 try {
-                    op = rows.parse(line);
+                    op = rows.parse(row.cells());
                 } catch (InputException e) {
-                    throw e.at(name + ":" + lines.lineNo());
+                    throw e.at(name + ":" + row.line());
                 }
                 if (measured != null) {
                     measured.accept(op, rows.measured);
@@ -184,77 +181,19 @@ public final class TraceCsv {
         } catch (NoSuchFileException e) {
             throw InputException.located(name + ": file not found");
         } catch (CharacterCodingException e) {
-            throw InputException.located(name + ":" + (lines == null ? 1 : lines.lineNo() + 1)
-                + ": not UTF-8 text");
+            throw notUtf8(name, csv);
         } catch (IOException e) {
             throw InputException.located(name + ": cannot read trace (" + e.getMessage() + ")");
         } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof CharacterCodingException) {
+                throw notUtf8(name, csv);
+            }
             throw InputException.located(name + ": cannot read trace (" + e.getCause().getMessage() + ")");
         }
     }
 
-    /** Lines of a reader, ended by LF, CRLF or CR, each at most {@link #MAX_LINE_CHARS} long. */
-    private static final class Lines {
-        private final Reader in;
-        private final String name;
-        private final char[] buf = new char[1 << 16];
-        private final StringBuilder line = new StringBuilder(256);
-        private int pos;
-        private int len;
-        private long lineNo;
-        private boolean skipLf;
-
-        Lines(Reader in, String name) {
-            this.in = in;
-            this.name = name;
-        }
-
-        long lineNo() {
-            return lineNo;
-        }
-
-        /** The next line without its terminator, or null at the end. */
-        String next() throws IOException {
-            line.setLength(0);
-            boolean any = false;
-            while (true) {
-                if (pos == len) {
-                    len = in.read(buf, 0, buf.length);
-                    pos = 0;
-                    if (len <= 0) {
-                        len = 0;
-                        if (!any) {
-                            return null;
-                        }
-                        lineNo++;
-                        return line.toString();
-                    }
-                }
-                if (skipLf) {
-                    skipLf = false;
-                    if (buf[pos] == '\n') {
-                        pos++;
-                        continue;
-                    }
-                }
-                any = true;
-                int start = pos;
-                while (pos < len && buf[pos] != '\n' && buf[pos] != '\r') {
-                    pos++;
-                }
-                if (line.length() + (pos - start) > MAX_LINE_CHARS) {
-                    throw InputException.located(name + ":" + (lineNo + 1) + ": line longer than " + MAX_LINE_CHARS
-                        + " characters (is this a trace CSV?)");
-                }
-                line.append(buf, start, pos - start);
-                if (pos < len) {
-                    skipLf = buf[pos] == '\r';
-                    pos++;
-                    lineNo++;
-                    return line.toString();
-                }
-            }
-        }
+    private static InputException notUtf8(String name, CsvReader csv) {
+        return InputException.located(name + ":" + (csv == null ? 1 : csv.line() + 1) + ": not UTF-8 text");
     }
 
     /** Parses rows against the columns of one header; remembers the ids seen so far for {@code deps}. */
@@ -266,9 +205,9 @@ public final class TraceCsv {
         /** The last row's measured_s (NaN when absent). */
         double measured = Double.NaN;
 
-        Rows(String header) {
-            controlCharacters(header, null);
-            names = header.split(",", -1);
+        Rows(String[] header) {
+            names = header.clone();
+            controlCharacters(names, null);
             Arrays.fill(index, -1);
             for (int i = 0; i < names.length; i++) {
                 String n = names[i].strip();
@@ -300,29 +239,30 @@ public final class TraceCsv {
             return null;
         }
 
-        private void controlCharacters(String line, String[] columnNames) {
-            for (int i = 0; i < line.length(); i++) {
-                char ch = line.charAt(i);
-                if (ch < 0x20 && ch != '\t' || ch == 0x7f) {
-                    String what = ch == 0 ? "a NUL byte" : String.format("a control character (U+%04X)", (int) ch);
-                    if (columnNames == null) {
-                        throw new InputException("the header contains " + what);
-                    }
-                    int column = 0;
-                    for (int j = 0; j < i; j++) {
-                        if (line.charAt(j) == ',') {
-                            column++;
+        /**
+         * Control characters (e.g. NUL bytes) are rejected naming the column; tab is kept, and so are line breaks,
+         * which a cell can only hold in quotes (an operator name read from a profile).
+         */
+        private static void controlCharacters(String[] cells, String[] columnNames) {
+            for (int column = 0; column < cells.length; column++) {
+                String cell = cells[column];
+                for (int i = 0; i < cell.length(); i++) {
+                    char ch = cell.charAt(i);
+                    if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' || ch == 0x7f) {
+                        String what = ch == 0 ? "a NUL byte"
+                            : String.format(java.util.Locale.ROOT, "a control character (U+%04X)", (int) ch);
+                        if (columnNames == null) {
+                            throw new InputException("the header contains " + what);
                         }
+                        String where = column < columnNames.length ? columnNames[column] : "column " + (column + 1);
+                        throw new InputException(where + ": contains " + what);
                     }
-                    String where = column < columnNames.length ? columnNames[column] : "column " + (column + 1);
-                    throw new InputException(where + ": contains " + what);
                 }
             }
         }
 
-        Operator parse(String line) {
-            controlCharacters(line, names);
-            String[] f = line.split(",", -1);
+        Operator parse(String[] f) {
+            controlCharacters(f, names);
             if (f.length != names.length) {
                 throw new InputException("expected " + names.length + " comma-separated columns ("
                     + String.join(",", names) + "), got " + f.length);
@@ -362,6 +302,10 @@ public final class TraceCsv {
             within("elements", elements, MAX_ELEMENTS);
             switch (kind) {
                 case GEMM, ATTENTION, FLASH_ATTENTION -> {
+                    if (kind == OpKind.GEMM && elements != 0) {
+                        throw new InputException("elements: does not apply to kind gemm (its size is batch, m, n, k);"
+                            + " expected it empty or 0, got " + elements);
+                    }
                     long[] dims = {batch, m, n, k};
                     for (int i = 0; i < dims.length; i++) {
                         if (dims[i] <= 0) {
@@ -463,7 +407,7 @@ public final class TraceCsv {
         private long integer(String[] f, Column c) {
             String text = cell(f, c);
             try {
-                return Long.parseLong(text);
+                return asciiLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -485,7 +429,7 @@ public final class TraceCsv {
             }
             long v;
             try {
-                v = Long.parseLong(text);
+                v = asciiLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -495,15 +439,25 @@ public final class TraceCsv {
             return v;
         }
 
+        /** Long.parseLong also reads fullwidth and Arabic-Indic digits; a trace's numbers are ASCII digits. */
+        private static long asciiLong(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                if (text.charAt(i) > 0x7f) {
+                    throw new NumberFormatException(text);
+                }
+            }
+            return Long.parseLong(text);
+        }
+
         private long[] deps(String t, long id) {
             if (t.isEmpty()) {
                 return Operator.NO_DEPS;
             }
-            String[] parts = t.split(";");
+            String[] parts = t.split(";", -1);
             long[] deps = new long[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 try {
-                    deps[i] = Long.parseLong(parts[i].strip());
+                    deps[i] = asciiLong(parts[i].strip());
                 } catch (NumberFormatException e) {
                     throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
                 }

@@ -308,6 +308,12 @@ class KinetoImporterTest {
     }
 
     @Test
+    void namesKeepTheirCommasAndQuotesForTheCsvWriterToQuote() {
+        assertEquals("aten::foo(a, \"b\")", KinetoImporter.clean("  aten::foo(a, \"b\") "));
+        assertEquals("unnamed", KinetoImporter.clean(" "));
+    }
+
+    @Test
     void gemmForms() throws IOException {
         String bf = "\"c10::BFloat16\"";
         Path f = write("gemm.json", t -> {

@@ -196,6 +196,33 @@ class TraceCsvTest {
     }
 
     @Test
+    void looseRowsAreRejectedNamingTheLine() throws Exception {
+        String f = tmp.resolve("bad.csv").toString();
+        assertEquals(f + ":3: deps: expected ';'-separated op ids, got '0;;'",
+            bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,0;;"));
+        assertEquals(f + ":3: elements: does not apply to kind gemm (its size is batch, m, n, k); expected it empty"
+            + " or 0, got 64", bad("1,g,gemm,prefill,0,0,1,8,8,8,64,fp16,"));
+        // U+FF18 FULLWIDTH DIGIT EIGHT and U+0668 ARABIC-INDIC DIGIT EIGHT: digits to Character.digit, not to a CSV.
+        assertEquals(f + ":3: m: expected an integer, got '\uFF18'", bad("1,g,gemm,prefill,0,0,1,\uFF18,8,8,0,fp16,"));
+        assertEquals(f + ":3: op_id: expected an integer, got '\u0661'",
+            bad("\u0661,g,gemm,prefill,0,0,1,8,8,8,0,fp16,"));
+        assertEquals(f + ":3: deps: expected ';'-separated op ids, got '\u0660'",
+            bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,\u0660"));
+    }
+
+    @Test
+    void quotedCellsAreReadAndAMalformedQuoteNamesTheLine() throws Exception {
+        Path f = tmp.resolve("quoted.csv");
+        Files.writeString(f, TraceCsv.HEADER + "\n0,\"a, \"\"b\"\"\nc\",gemm,prefill,0,0,1,8,8,8,0,fp16,\n"
+            + "1,\"plain\",gemm,prefill,0,0,1,8,8,8,0,fp16,0\n");
+        java.util.List<String> names = new java.util.ArrayList<>();
+        TraceCsv.read(f, op -> names.add(op.name()));
+        assertEquals(java.util.List.of("a, \"b\"\nc", "plain"), names);
+        assertTrue(bad("1,\"g\"x,gemm,prefill,0,0,1,8,8,8,0,fp16,").startsWith(tmp.resolve("bad.csv")
+            + ":3: malformed quoted field"));
+    }
+
+    @Test
     void badLinesNameFileLineAndColumn() throws Exception {
         String f = tmp.resolve("bad.csv").toString();
         assertEquals(f + ":3: m: expected an integer, got 'x'", bad("1,g,gemm,prefill,0,0,1,x,8,8,0,fp16,"));

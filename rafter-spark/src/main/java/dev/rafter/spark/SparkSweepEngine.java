@@ -140,6 +140,8 @@ public final class SparkSweepEngine implements SweepEngine {
 
         @Override
         public Results apply(Iterator<Integer> points) {
+            // An executor is a JVM of its own, started with the cluster's locale: as Main does for the CLI.
+            java.util.Locale.setDefault(java.util.Locale.ROOT);
             IntFunction<String> runner = RUNNERS.computeIfAbsent(description.id(),
                 id -> SweepCommand.pointRunner(description.value()));
             List<Integer> indices = new ArrayList<>();

@@ -33,7 +33,8 @@ public final class CsvEventSink implements TraceSink {
     @Override
     public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
         line.setLength(0);
-        line.append("operators,operator,-1,").append(op.id()).append(',').append(op.name()).append(',')
+        line.append("operators,operator,-1,").append(op.id()).append(',');
+        dev.rafter.config.CsvWriter.cell(line, op.name()).append(',')
             .append(startPs).append(',').append(endPs).append(',').append((long) Math.floor(core.cycles(startPs)))
             .append(',').append((long) Math.ceil(core.cycles(endPs))).append(",0\n");
         write(line);

@@ -1,5 +1,6 @@
 package dev.rafter.sim.trace;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -14,6 +15,12 @@ public final class PerfettoSink implements TraceSink {
     private static final int MEMORY_PID = 100_000;
     /** The process holding the operators track, sorted first. */
     private static final int OPERATORS_PID = 100_001;
+
+    /**
+     * Escapes names for JSON strings completely (quote, backslash, every control character), so a name read from a
+     * profile cannot break the file; plain names come out unchanged.
+     */
+    private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
 
     private final Writer out;
     /**
@@ -46,7 +53,13 @@ public final class PerfettoSink implements TraceSink {
     }
 
     private void meta(String what, int pid, int tid, String value) {
-        String arg = what.equals("process_sort_index") ? "\"sort_index\":" + value : "\"name\":\"" + value + "\"";
+        StringBuilder arg = new StringBuilder();
+        if (what.equals("process_sort_index")) {
+            arg.append("\"sort_index\":").append(value);
+        } else {
+            JSON.quoteAsString(value, arg.append("\"name\":\""));
+            arg.append('"');
+        }
         event("{\"ph\":\"M\",\"name\":\"" + what + "\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{" + arg
             + "}}");
     }
@@ -93,9 +106,9 @@ public final class PerfettoSink implements TraceSink {
         }
         operatorTrackEnds[tid] = endPs;
         line.setLength(0);
-        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':')
-            .append(op.name().replace("\"", "'")).append("\",\"pid\":").append(OPERATORS_PID)
-            .append(",\"tid\":").append(tid).append(",\"ts\":");
+        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':');
+        JSON.quoteAsString(op.name(), line);
+        line.append("\",\"pid\":").append(OPERATORS_PID).append(",\"tid\":").append(tid).append(",\"ts\":");
         micros(line, startPs);
         line.append(",\"dur\":");
         micros(line, endPs - startPs);
