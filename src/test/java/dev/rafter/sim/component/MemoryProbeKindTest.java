@@ -70,7 +70,7 @@ class MemoryProbeKindTest {
     }
 
     @Test
-    void itsParametersPortsAndStatisticsAreInTheCatalogue() {
+    void itsParametersPortsAndStatisticsAreInTheCatalogue() throws Exception {
         StringWriter out = new StringWriter();
         assertEquals(0, Main.execute(new String[] {"components"}, new PrintWriter(out, true),
             new PrintWriter(new StringWriter(), true)));
@@ -78,6 +78,19 @@ class MemoryProbeKindTest {
         assertTrue(text.contains("memory_probe: counts the bytes"), text);
         assertTrue(text.matches("(?s).*pj_per_byte +pJ/B +0\\.\\.1000 +default 0\\.5.*"), text);
         assertTrue(text.contains("MemoryAccess"), text);
+
+        StringWriter json = new StringWriter();
+        assertEquals(0, Main.execute(new String[] {"components", "--json"}, new PrintWriter(json, true),
+            new PrintWriter(new StringWriter(), true)));
+        JsonNode probe = null;
+        for (JsonNode k : new ObjectMapper().readTree(json.toString()).get("components")) {
+            probe = k.get("name").asText().equals("memory_probe") ? k : probe;
+        }
+        assertEquals("0..1000", probe.at("/parameters/0/range").asText());
+        assertEquals("0.5", probe.at("/parameters/0/default").asText());
+        assertEquals("MemoryAccess", probe.at("/ports/0/messages/0").asText());
+        assertEquals("sum", probe.at("/statistics/0/combine").asText());
+        assertEquals("memory_probe", probe.get("energy").asText());
     }
 
     @Test
