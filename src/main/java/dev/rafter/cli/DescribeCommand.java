@@ -3,6 +3,7 @@ package dev.rafter.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Catalogue;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -74,7 +75,8 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
         d.put("device_link_bytes_per_s", hw.deviceLink().bytesPerSecond());
         if (hw.energy() != null) {
             d.put("energy_model", hw.energy().name());
-            d.put("sram_leakage_w", new dev.rafter.energy.EnergyAccount(hw, hw.energy()).leakageW());
+            d.put("sram_leakage_w", new dev.rafter.energy.EnergyAccount(hw, hw.energy(),
+                Catalogue.energyUses(hw)).leakageW());
         }
         return d;
     }

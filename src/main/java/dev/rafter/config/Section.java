@@ -192,6 +192,21 @@ public final class Section {
         return v == null || v.isNull() ? null : v;
     }
 
+    /** The keys of this section, in file order (each counts as read). */
+    public List<String> keys() {
+        List<String> out = new ArrayList<>();
+        node.fieldNames().forEachRemaining(k -> {
+            root.known.add(path(k));
+            out.add(k);
+        });
+        return out;
+    }
+
+    /** Where a key is, for a message: the file (or the --set that wrote it) and the key's path. */
+    public String where(String key) {
+        return origin(path(key)) + ": " + path(key);
+    }
+
     public boolean has(String key) {
         root.known.add(path(key));
         return node.hasNonNull(key);

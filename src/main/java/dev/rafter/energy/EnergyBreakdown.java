@@ -1,33 +1,53 @@
 package dev.rafter.energy;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Energy of a run or an operator, in joules, split into static and dynamic and by component. */
-public record EnergyBreakdown(double peArray, double vectorUnit, double localBufferDynamic,
-                              double localBufferStatic, double globalBufferDynamic, double globalBufferStatic,
-                              double memory, double deviceLink) {
+public record EnergyBreakdown(List<Part> parts) {
+    /** One component kind's share. */
+    public record Part(String name, double dynamic, double staticEnergy) {}
+
+    public EnergyBreakdown {
+        parts = List.copyOf(parts);
+    }
 
     public double dynamic() {
-        return peArray + vectorUnit + localBufferDynamic + globalBufferDynamic + memory + deviceLink;
+        double sum = 0;
+        for (Part p : parts) {
+            sum += p.dynamic();
+        }
+        return sum;
     }
 
     public double staticEnergy() {
-        return localBufferStatic + globalBufferStatic;
+        double sum = 0;
+        for (Part p : parts) {
+            sum += p.staticEnergy();
+        }
+        return sum;
     }
 
     public double total() {
         return dynamic() + staticEnergy();
     }
 
+    /** Dynamic plus static energy of the component named {@code name}; 0 where there is none. */
+    public double of(String name) {
+        for (Part p : parts) {
+            if (p.name().equals(name)) {
+                return p.dynamic() + p.staticEnergy();
+            }
+        }
+        return 0;
+    }
+
     public Map<String, Object> byComponent() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("pe_array", peArray);
-        m.put("vector_unit", vectorUnit);
-        m.put("local_buffer", localBufferDynamic + localBufferStatic);
-        m.put("global_buffer", globalBufferDynamic + globalBufferStatic);
-        m.put("hbm", memory);
-        m.put("device_link", deviceLink);
+        for (Part p : parts) {
+            m.put(p.name(), p.dynamic() + p.staticEnergy());
+        }
         return m;
     }
 }

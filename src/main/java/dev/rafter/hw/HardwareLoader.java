@@ -60,8 +60,9 @@ public final class HardwareLoader {
         }
         Dispatch kernelStart = dispatch;
 
+        List<HardwareSpec.Component> components = s.has("components") ? components(s) : List.of();
         HardwareSpec hw = s.build(() -> new HardwareSpec(name, clock, cores, core, global, memory,
-            interconnect, link, kernelStart, dataType, null));
+            interconnect, link, kernelStart, dataType, null, components));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
             hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.file("energy")));
@@ -99,6 +100,24 @@ public final class HardwareLoader {
             });
         }
         return link;
+    }
+
+    /** {@code components:}: instances of registered component kinds, each {@code kind:} plus its parameters. */
+    private static List<HardwareSpec.Component> components(Section s) {
+        List<HardwareSpec.Component> out = new java.util.ArrayList<>();
+        for (Section entry : s.list("components")) {
+            java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+            java.util.Map<String, String> where = new java.util.LinkedHashMap<>();
+            for (String key : entry.keys()) {
+                values.put(key, entry.string(key));
+                where.put(key, entry.where(key));
+            }
+            if (!values.containsKey("kind")) {
+                entry.string("kind");
+            }
+            out.add(new HardwareSpec.Component(values.get("kind"), values, where));
+        }
+        return out;
     }
 
     /** A DRAM standard's table, relative to the hardware file (e.g. {@code ../memory/hbm3.yaml}). */

@@ -6,6 +6,7 @@ import static dev.rafter.config.Check.positive;
 
 import dev.rafter.config.Check;
 import dev.rafter.config.InputException;
+import java.util.List;
 
 /**
  * One accelerator device, as read from {@code models/hardware/*.yaml}. Every record validates its own values;
@@ -14,9 +15,10 @@ import dev.rafter.config.InputException;
  */
 public record HardwareSpec(String name, double clockMhz, int cores, Core core, GlobalBuffer globalBuffer,
                            Memory memory, Interconnect interconnect, DeviceLink deviceLink, Dispatch dispatch,
-                           DataType dataType, dev.rafter.energy.EnergyModel energy) {
+                           DataType dataType, dev.rafter.energy.EnergyModel energy, List<Component> components) {
 
     public HardwareSpec {
+        components = components == null ? List.of() : List.copyOf(components);
         Check.nonBlank("name", name);
         numberIn("clock_mhz", clockMhz, 1, 100_000, false); // 1 MHz .. 100 GHz
         intIn("cores", cores, 1, 1_000_000);
@@ -207,7 +209,31 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     public HardwareSpec withEnergy(dev.rafter.energy.EnergyModel model) {
         return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch,
-            dataType, model);
+            dataType, model, components);
+    }
+
+    /**
+     * As a record prints, without an empty {@code components} list: sweep keys hash this text, so a device without
+     * registered components keeps the key it had before the list existed.
+     */
+    @Override
+    public String toString() {
+        return "HardwareSpec[name=" + name + ", clockMhz=" + clockMhz + ", cores=" + cores + ", core=" + core
+            + ", globalBuffer=" + globalBuffer + ", memory=" + memory + ", interconnect=" + interconnect
+            + ", deviceLink=" + deviceLink + ", dispatch=" + dispatch + ", dataType=" + dataType + ", energy="
+            + energy + (components.isEmpty() ? "" : ", components=" + components) + "]";
+    }
+
+    /**
+     * An instance of a registered component kind, from the hardware file's {@code components:} list: its kind,
+     * its parameters as written (the catalogue checks them against the kind's declaration) and, per key, where it
+     * was written (for messages).
+     */
+    public record Component(String kind, java.util.Map<String, String> values, java.util.Map<String, String> where) {
+        public Component {
+            values = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(values));
+            where = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(where));
+        }
     }
 
     public double clockHz() {

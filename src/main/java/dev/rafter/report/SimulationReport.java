@@ -1,8 +1,8 @@
 package dev.rafter.report;
 
-import dev.rafter.config.CsvWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rafter.config.CsvWriter;
 import dev.rafter.energy.EnergyAccount;
 import dev.rafter.energy.EnergyBreakdown;
 import dev.rafter.hw.HardwareSpec;
@@ -10,6 +10,13 @@ import dev.rafter.roofline.RooflineReport;
 import dev.rafter.sim.ClockDomain;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
+import dev.rafter.sim.component.ComponentKind;
+import dev.rafter.sim.component.DeviceLink;
+import dev.rafter.sim.component.GlobalBuffer;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.Operator;
@@ -19,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -31,20 +39,32 @@ public final class SimulationReport implements Simulation.OpListener {
         + "latency_s,roofline_s,bound,pe_util,energy_j,busy_cycles,stall_memory_cycles,stall_interconnect_cycles,"
         + "stall_buffer_full_cycles,stall_dependency_cycles,stall_dispatch_cycles,idle_cycles,mapping";
 
-    /** Totals of one phase, with the activity its utilisation is computed from. */
+    /** Totals of one phase, with the statistics its utilisation is computed from (by registry slot). */
     static final class PhaseSum {
         long ops;
         long ps;
         double rooflineS;
         double flops;
         double energyJ;
-        long macs;
-        long vectorFlops;
-        long hbmBytes;
-        long globalBytes;
-        long portBytes;
-        long linkBytes;
+        final long[] sums = new long[Catalogue.slotCount()];
+
+        void add(RunStats.Sums s) {
+            for (int i = 0; i < sums.length; i++) {
+                sums[i] += s.at(i);
+            }
+        }
     }
+
+    /** utilisation's keys in the run summary, in their published order; other kinds' follow in catalogue order. */
+    private static final List<String> RUN_UTILISATION = List.of("pe_array", "vector_unit", "global_buffer",
+        "interconnect", "hbm");
+    /** The same for each phase. */
+    private static final List<String> PHASE_UTILISATION = List.of("pe_array", "vector_unit", "hbm",
+        "global_buffer", "interconnect", "device_link");
+    private static final int PE_BUSY = Catalogue.slot(PeArray.KIND, "busy_ps");
+    private static final int PE_MACS = Catalogue.slot(PeArray.KIND, "macs");
+    private static final int HBM_READ = Catalogue.slot(Hbm.KIND, "read_bytes");
+    private static final int HBM_WRITE = Catalogue.slot(Hbm.KIND, "write_bytes");
 
     /**
      * Latency of every step of a phase (all operators with that {@code step}), in ps, in the order the steps first
@@ -110,6 +130,8 @@ public final class SimulationReport implements Simulation.OpListener {
     private final Writer ops;
     private final EnergyAccount energy;
     private final int peArrays;
+    /** The component kinds the device has, in catalogue order. */
+    private final List<ComponentKind> present;
     private final Map<Phase, PhaseSum> phases = new EnumMap<>(Phase.class);
     private double rooflineS;
     private final StringBuilder line = new StringBuilder(256);
@@ -128,7 +150,8 @@ public final class SimulationReport implements Simulation.OpListener {
         this.clock = Device.coreClock(hw);
         this.ops = ops;
         this.peArrays = hw.cores() * hw.core().peArrays();
-        this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy());
+        this.present = Catalogue.present(hw);
+        this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         if (ops != null) {
             write(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n");
         }
@@ -160,13 +183,7 @@ public final class SimulationReport implements Simulation.OpListener {
         p.flops += r.bound().flops();
         rooflineS += r.bound().seconds();
         p.energyJ += row.energyJ();
-        RunStats.Sums a = r.sums();
-        p.macs += a.macs;
-        p.vectorFlops += a.vectorFlops;
-        p.hbmBytes += a.hbmReadBytes + a.hbmWriteBytes;
-        p.globalBytes += a.globalBytes;
-        p.portBytes += a.portBytes;
-        p.linkBytes += a.linkBytes;
+        p.add(r.sums());
         if (r.op().phase() == Phase.DECODE) {
             decodeSteps.add(r.op().step(), elapsedPs);
         }
@@ -199,7 +216,7 @@ public final class SimulationReport implements Simulation.OpListener {
         long elapsedPs = r.endPs() - r.startPs();
         double elapsedCycles = clock.cycles(elapsedPs);
         double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols();
-        double util = elapsedCycles == 0 ? 0 : s.macs / (macsPerCycle * elapsedCycles);
+        double util = elapsedCycles == 0 ? 0 : s.at(PE_MACS) / (macsPerCycle * elapsedCycles);
         StringBuilder f = new StringBuilder(128);
         f.append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))
             .append(',').append(r.bound().bound()).append(',').append(String.format(Locale.ROOT,
@@ -209,7 +226,7 @@ public final class SimulationReport implements Simulation.OpListener {
             f.append(',').append(Math.round(v));
         }
         CsvWriter.quoted(f.append(','), r.mapping());
-        return new Row(opEnergy, RooflineReport.num(r.bound().flops()) + "," + (s.hbmReadBytes + s.hbmWriteBytes),
+        return new Row(opEnergy, RooflineReport.num(r.bound().flops()) + "," + (s.at(HBM_READ) + s.at(HBM_WRITE)),
             f.toString());
     }
 
@@ -224,7 +241,7 @@ public final class SimulationReport implements Simulation.OpListener {
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
     private double[] perArrayCycles(RunStats.Sums s, long elapsedPs) {
-        double busy = s.peBusyPs;
+        double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
         double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);
@@ -293,15 +310,7 @@ public final class SimulationReport implements Simulation.OpListener {
             m.put("edp_j_s", null);
         }
         double seconds = latency == 0 ? 1 : latency;
-        double macsPerS = hw.peakFlopsPerS() / 2;
-        Map<String, Object> u = new LinkedHashMap<>();
-        u.put("pe_array", t.macs / (macsPerS * seconds));
-        u.put("vector_unit", t.vectorFlops / (hw.vectorFlopsPerS() * seconds));
-        u.put("global_buffer", t.globalBytes / (hw.globalBuffer().bytesPerCycle() * hw.clockHz() * seconds));
-        u.put("interconnect", t.portBytes
-            / ((double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz() * seconds));
-        u.put("hbm", (t.hbmReadBytes + t.hbmWriteBytes) / (hw.memoryBytesPerS() * seconds));
-        m.put("utilisation", u);
+        m.put("utilisation", utilisation(t::at, seconds, RUN_UTILISATION, true));
         double[] c = perArrayCycles(t, endPs);
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("memory", Math.round(c[1]));
@@ -313,12 +322,17 @@ public final class SimulationReport implements Simulation.OpListener {
         st.put("busy", Math.round(c[0]));
         m.put("stall_cycles", st);
         Map<String, Object> b = new LinkedHashMap<>();
-        b.put("hbm_read", t.hbmReadBytes);
-        b.put("hbm_write", t.hbmWriteBytes);
-        b.put("global_buffer", t.globalBytes);
-        b.put("interconnect", t.portBytes);
-        b.put("device_link", t.linkBytes);
+        b.put("hbm_read", t.get(Hbm.KIND, "read_bytes"));
+        b.put("hbm_write", t.get(Hbm.KIND, "write_bytes"));
+        b.put("global_buffer", t.get(GlobalBuffer.KIND, "bytes"));
+        b.put("interconnect", t.get(Interconnect.CORE_PORT, "load_bytes")
+            + t.get(Interconnect.CORE_PORT, "store_bytes"));
+        b.put("device_link", t.get(DeviceLink.KIND, "bytes"));
         m.put("bytes", b);
+        Map<String, Object> registered = registered(t, endPs);
+        if (!registered.isEmpty()) {
+            m.put("components", registered);
+        }
         Map<String, Object> sim = new LinkedHashMap<>();
         sim.put("events", result.events());
         sim.put("wall_s", result.wallS());
@@ -333,15 +347,63 @@ public final class SimulationReport implements Simulation.OpListener {
     /** Utilisation (0..1) of each resource over one phase: the work it did over what it could do in that time. */
     private Map<String, Object> utilisation(PhaseSum p) {
         double seconds = p.ps == 0 ? 1 : p.ps * 1e-12;
+        return utilisation(i -> p.sums[i], seconds, PHASE_UTILISATION, false);
+    }
+
+    /**
+     * Utilisation as the kinds declare it (their work statistics over their capacity in {@code seconds}), the
+     * published keys in {@code order} first, then other kinds' in catalogue order.
+     */
+    private Map<String, Object> utilisation(java.util.function.IntToLongFunction sum, double seconds,
+                                            List<String> order, boolean run) {
+        List<ComponentKind.Utilisation> declared = new java.util.ArrayList<>();
+        for (ComponentKind k : present) {
+            if (k.utilisation() != null && (!run || k.utilisation().inRunSummary())) {
+                declared.add(k.utilisation());
+            }
+        }
         Map<String, Object> u = new LinkedHashMap<>();
-        u.put("pe_array", p.macs / (hw.peakFlopsPerS() / 2 * seconds));
-        u.put("vector_unit", p.vectorFlops / (hw.vectorFlopsPerS() * seconds));
-        u.put("hbm", p.hbmBytes / (hw.memoryBytesPerS() * seconds));
-        u.put("global_buffer", p.globalBytes / (hw.globalBuffer().bytesPerCycle() * hw.clockHz() * seconds));
-        u.put("interconnect", p.portBytes
-            / ((double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz() * seconds));
-        u.put("device_link", p.linkBytes / (hw.deviceLink().bytesPerSecond() * seconds));
+        for (String key : order) {
+            declared.stream().filter(d -> d.key().equals(key)).findFirst()
+                .ifPresent(d -> u.put(key, work(sum, d) / (d.capacityPerSecond().applyAsDouble(hw) * seconds)));
+        }
+        for (ComponentKind.Utilisation d : declared) {
+            if (!u.containsKey(d.key())) {
+                u.put(d.key(), work(sum, d) / (d.capacityPerSecond().applyAsDouble(hw) * seconds));
+            }
+        }
         return u;
+    }
+
+    private long work(java.util.function.IntToLongFunction sum, ComponentKind.Utilisation d) {
+        ComponentKind kind = present.stream().filter(k -> k.utilisation() == d).findFirst().orElseThrow();
+        long w = 0;
+        for (String statistic : d.work()) {
+            w += sum.applyAsLong(Catalogue.slot(kind, statistic));
+        }
+        return w;
+    }
+
+    /**
+     * The statistics of the registered (not built-in) kinds the device has, by kind: sums as they are, busy
+     * times as a fraction of the instances' time.
+     */
+    private Map<String, Object> registered(RunStats.Sums t, long endPs) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (ComponentKind k : present) {
+            if (Catalogue.builtIn(k)) {
+                continue;
+            }
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("instances", Catalogue.instances(k, hw));
+            for (ComponentKind.Statistic st : k.statistics()) {
+                long v = t.get(k, st.name());
+                stats.put(st.name(), st.combine() == ComponentKind.Statistic.Combine.SUM ? (Object) v
+                    : endPs == 0 ? 0.0 : v / ((double) Catalogue.instances(k, hw) * endPs));
+            }
+            out.put(k.name(), stats);
+        }
+        return out;
     }
 
     /** The resource with the highest utilisation: what bounds the phase (the first one on a tie). */

@@ -1,6 +1,10 @@
 package dev.rafter.report;
 
+import dev.rafter.plot.StackedBars;
+import dev.rafter.plot.StudyCharts;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import java.awt.Color;
@@ -10,8 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import dev.rafter.plot.StackedBars;
-import dev.rafter.plot.StudyCharts;
 
 /**
  * stalls.png: where the PE arrays' time went, per operator name (phase:name): stacked bars of the share of busy
@@ -29,6 +31,9 @@ public final class StallChart implements Simulation.OpListener {
     private final int arrays;
     private final Map<String, double[]> byName = new LinkedHashMap<>();
 
+    private static final int PE_BUSY = Catalogue.slot(
+        PeArray.KIND, "busy_ps");
+
     public StallChart(int arrays) {
         this.arrays = arrays;
     }
@@ -38,7 +43,7 @@ public final class StallChart implements Simulation.OpListener {
         RunStats.Sums s = r.sums();
         double elapsed = (double) (r.endPs() - r.startPs()) * arrays;
         double[] v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[7]);
-        double busy = s.peBusyPs;
+        double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
         double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);

@@ -52,11 +52,8 @@ public final class TimelineChart implements TraceSink {
 
     public TimelineChart(List<Track> tracks) {
         for (Track t : tracks) {
-            boolean shown = switch (t.kind()) {
-                case PE_ARRAY, VECTOR_UNIT, DMA -> t.core() < CORES_SHOWN;
-                case HBM_CHANNEL -> t.index() < CHANNELS_SHOWN;
-                case GLOBAL_BUFFER, DEVICE_LINK, INTERCONNECT_PORT -> true;
-            };
+            // The first cores' tracks, and the first instances of each device-level kind (HBM channels).
+            boolean shown = t.core() >= 0 ? t.core() < CORES_SHOWN : t.index() < CHANNELS_SHOWN;
             if (shown) {
                 rowOf.put(t.id(), rowNames.size());
                 rowNames.add(t.name());

@@ -5,6 +5,7 @@ import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
@@ -28,10 +29,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The wiring of one accelerator from its hardware model: the catalogue of its components (HBM channels and
- * controller, global buffer, interconnect, cores with PE arrays and a vector unit, device links), their clock
- * domains and the latencies that belong to the links between them. A new component is one file plus its line
- * here and its tracks in {@link #tracks}.
+ * The wiring of one accelerator from its hardware model: its components (HBM channels and controller, global
+ * buffer, interconnect, cores with PE arrays and a vector unit, device links) on the tracks the {@link Catalogue}
+ * places, their clock domains and the latencies that belong to the links between them. Instances of registered
+ * kinds are built by the catalogue and hooked in by the messages their ports accept (memory accesses: a tap on the
+ * memory controller).
  */
 public final class Device {
     private final Hbm hbm;
@@ -55,24 +57,17 @@ public final class Device {
         this.scheduler = scheduler;
         this.dispatchPs = Math.round(hw.dispatch().perKernelNs() * 1000);
         ClockDomain coreClock = coreClock(hw);
-        int t = 0;
         int lanes = hw.core().peArrays();
-        Track[][] peTracks = new Track[hw.cores()][lanes];
-        Track[] vectorTracks = new Track[hw.cores()];
-        Track[] dmaTracks = new Track[hw.cores()];
-        for (int c = 0; c < hw.cores(); c++) {
-            for (int l = 0; l < lanes; l++) {
-                peTracks[c][l] = tracks.get(t++);
-            }
-            vectorTracks[c] = tracks.get(t++);
-            dmaTracks[c] = tracks.get(t++);
-        }
-        Track globalTrack = tracks.get(t++);
+        List<Track> peTracks = Catalogue.tracksOf(tracks, PeArray.KIND);
+        List<Track> vectorTracks = Catalogue.tracksOf(tracks, VectorUnit.KIND);
+        Track[] dmaTracks = Catalogue.tracksOf(tracks, Interconnect.CORE_PORT).toArray(new Track[0]);
+        Track globalTrack = Catalogue.tracksOf(tracks, GlobalBuffer.KIND).get(0);
         this.linkSpec = hw.deviceLink();
-        this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink, tracks.get(t++));
-        this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink,
-            tracks.subList(t, t + hw.memory().channels())), scheduler);
-        t += hw.memory().channels();
+        this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
+            Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
+        this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink, Catalogue.tracksOf(tracks, Hbm.KIND)),
+            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, Hbm.Tap.class)
+                .toArray(new Hbm.Tap[0]));
         this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
@@ -83,9 +78,9 @@ public final class Device {
         for (int c = 0; c < cores.length; c++) {
             PeArray[] arrays = new PeArray[lanes];
             for (int l = 0; l < lanes; l++) {
-                arrays[l] = new PeArray(hw.core().peArray(), sink, peTracks[c][l]);
+                arrays[l] = new PeArray(hw.core().peArray(), sink, peTracks.get(c * lanes + l));
             }
-            VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks[c]);
+            VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks.get(c));
             cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
                 hbm);
         }
@@ -104,22 +99,9 @@ public final class Device {
         return new ClockDomain("core", hw.clockMhz());
     }
 
-    /** The trace tracks of a device, in the order {@link Device} consumes them. */
+    /** The trace tracks of a device, as the catalogue places them. */
     public static List<Track> tracks(HardwareSpec hw) {
-        List<Track> out = new ArrayList<>();
-        for (int c = 0; c < hw.cores(); c++) {
-            for (int l = 0; l < hw.core().peArrays(); l++) {
-                out.add(new Track(out.size(), Track.Kind.PE_ARRAY, c, l, "core" + c + ".pe" + l));
-            }
-            out.add(new Track(out.size(), Track.Kind.VECTOR_UNIT, c, 0, "core" + c + ".vector"));
-            out.add(new Track(out.size(), Track.Kind.DMA, c, 0, "core" + c + ".dma"));
-        }
-        out.add(new Track(out.size(), Track.Kind.GLOBAL_BUFFER, -1, 0, "global_buffer"));
-        out.add(new Track(out.size(), Track.Kind.DEVICE_LINK, -1, 0, "device_link"));
-        for (int ch = 0; ch < hw.memory().channels(); ch++) {
-            out.add(new Track(out.size(), Track.Kind.HBM_CHANNEL, -1, ch, "hbm.ch" + ch));
-        }
-        return out;
+        return Catalogue.tracks(hw);
     }
 
     /**

@@ -112,7 +112,8 @@ final class Microbenchmarks {
      */
     private static double launchGap(HardwareSpec hw) {
         HardwareSpec ideal = new HardwareSpec(hw.name(), hw.clockMhz(), hw.cores(), hw.core(), hw.globalBuffer(),
-            hw.memory(), hw.interconnect(), hw.deviceLink(), dev.rafter.hw.Dispatch.NONE, hw.dataType(), null);
+            hw.memory(), hw.interconnect(), hw.deviceLink(), dev.rafter.hw.Dispatch.NONE, hw.dataType(), null,
+            hw.components());
         return (kernels(hw) - kernels(ideal)) / 100;
     }
 

@@ -7,6 +7,7 @@ import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
@@ -61,7 +62,7 @@ public final class Validation {
                 Long.parseLong(row[5]), Long.parseLong(row[6]), DataType.FP16);
             long expected = Long.parseLong(row[7]);
             Simulation.OpResult r = simulate(hw, op);
-            long busy = r.sums().peBusyPs / 1000; // 1000 MHz: 1000 ps per cycle exactly
+            long busy = r.sums().get(PeArray.KIND, "busy_ps") / 1000; // 1000 MHz: 1000 ps per cycle exactly
             long latency = (r.endPs() - r.startPs()) / 1000;
             out.add(new Check("single-array", row[0], expected, busy, "busy cycles == closed form",
                 busy == expected && latency >= expected));

@@ -8,9 +8,11 @@ import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Catalogue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,19 +36,29 @@ class EnergyModelTest {
         assertEquals(2 * m.sramLeakageW(64), m.sramLeakageW(128), 1e-15);
     }
 
+    /** An account charging what the catalogue's component kinds declare. */
+    static EnergyAccount account(HardwareSpec hw, EnergyModel model) {
+        return new EnergyAccount(hw, model, Catalogue.energyUses(hw));
+    }
+
+    /** Counts keyed "component.statistic"; others are 0. */
+    static EnergyAccount.Activity activity(Map<String, Long> counts, double seconds) {
+        return new EnergyAccount.Activity((c, s) -> counts.getOrDefault(c + "." + s, 0L), seconds);
+    }
+
     @Test
     void chargesEveryCountedAction() {
         HardwareSpec hw = HardwareLoader.load(Path.of("models/hardware/sram-study-45nm.yaml"), List.of());
-        EnergyAccount account = new EnergyAccount(hw, m);
-        EnergyBreakdown idle = account.of(new EnergyAccount.Activity(0, 0, 0, 0, 0, 0, 0, 1.0));
+        EnergyAccount account = account(hw, m);
+        EnergyBreakdown idle = account.of(activity(Map.of(), 1.0));
         double sramKib = hw.cores() * 64.0 + 40 * 1024;
         assertEquals(36.5e-6 * sramKib, idle.staticEnergy(), 1e-9, "one second of leakage");
         assertEquals(0, idle.dynamic(), 0);
-        EnergyBreakdown macs = account.of(new EnergyAccount.Activity(1_000_000, 0, 0, 0, 0, 0, 0, 0));
-        assertEquals(1e6 * 1.5e-12, macs.peArray(), 1e-18);
-        EnergyBreakdown hbm = account.of(new EnergyAccount.Activity(0, 0, 0, 0, 1000, 0, 0, 0));
-        assertEquals(8000 * 3.9e-12, hbm.memory(), 1e-18);
-        assertEquals(1000 * 0.81 * 100 / 8 * 1e-12, hbm.globalBufferDynamic(), 1e-18, "HBM fills write the buffer");
+        EnergyBreakdown macs = account.of(activity(Map.of("pe_array.macs", 1_000_000L), 0));
+        assertEquals(1e6 * 1.5e-12, macs.of("pe_array"), 1e-18);
+        EnergyBreakdown hbm = account.of(activity(Map.of("hbm_channel.read_bytes", 1000L), 0));
+        assertEquals(8000 * 3.9e-12, hbm.of("hbm"), 1e-18);
+        assertEquals(1000 * 0.81 * 100 / 8 * 1e-12, hbm.of("global_buffer"), 1e-18, "HBM fills write the buffer");
         assertEquals(DataType.FP16, hw.dataType());
     }
 
@@ -60,8 +72,8 @@ class EnergyModelTest {
         assertEquals(0.6, vf.voltageAt(100), 1e-12);
         HardwareSpec hw = HardwareLoader.load(Path.of("models/hardware/sram-study-45nm.yaml"),
             List.of("clock_mhz=1400"));
-        double base = new EnergyAccount(hw, m).of(new EnergyAccount.Activity(1000, 0, 0, 0, 0, 0, 0, 0)).peArray();
-        double high = new EnergyAccount(hw, vf).of(new EnergyAccount.Activity(1000, 0, 0, 0, 0, 0, 0, 0)).peArray();
+        double base = account(hw, m).of(activity(Map.of("pe_array.macs", 1000L), 0)).of("pe_array");
+        double high = account(hw, vf).of(activity(Map.of("pe_array.macs", 1000L), 0)).of("pe_array");
         assertEquals(base * (1.2 / 0.9) * (1.2 / 0.9), high, base * 1e-9);
     }
 

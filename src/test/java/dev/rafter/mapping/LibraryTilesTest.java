@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
-import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.HardwareSpec.GemmTile;
+import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.Track;
 import dev.rafter.workload.Operator;
@@ -142,11 +144,11 @@ class LibraryTilesTest {
 
         List<Simulation.OpResult> out = new ArrayList<>();
         Simulation.Result r = new Simulation(hw).run(OperatorSource.of(op), null, out::add);
-        assertEquals(100L * 333 * 100, out.get(0).sums().macs, "the trace counts the useful MACs");
+        assertEquals(100L * 333 * 100, out.get(0).sums().get(PeArray.KIND, "macs"), "the trace counts the useful MACs");
         long padded = hw.core().peArray().sustainedCycles(128, 32, 64) * 2; // a lane's share, two k-steps
-        assertTrue(out.get(0).sums().peBusyPs >= padded * 1e6 / hw.clockMhz() * 4 * 3 * 0.99,
+        assertTrue(out.get(0).sums().get(PeArray.KIND, "busy_ps") >= padded * 1e6 / hw.clockMhz() * 4 * 3 * 0.99,
             "while the arrays are busy for the padded tiles: 3 tiles x 4 lanes");
-        assertEquals(100 * 333 * 2, out.get(0).sums().hbmWriteBytes);
+        assertEquals(100 * 333 * 2, out.get(0).sums().get(Hbm.KIND, "write_bytes"));
         assertTrue(r.endPs() > 0);
     }
 

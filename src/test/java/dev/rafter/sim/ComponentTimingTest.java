@@ -29,7 +29,7 @@ class ComponentTimingTest {
         slices.add(new Slice(track.name(), kind, start, end, amount));
 
     static Track track(String name) {
-        return new Track(0, Track.Kind.HBM_CHANNEL, -1, 0, name);
+        return new Track(0, Hbm.KIND, -1, 0, name);
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.Operator;
@@ -35,12 +37,12 @@ class CoreTimelineTest {
         // Store 512 B: 0.5 cycle + 1 cycle latency -> 99.5 ns; HBM write on channels 0-1: 8 ns + 42 ns -> 149.5 ns.
         assertEquals(149_500, r.endPs() - r.startPs());
         RunStats.Sums s = r.sums();
-        assertEquals(46_000, s.peBusyPs);
+        assertEquals(46_000, s.get(PeArray.KIND, "busy_ps"));
         assertEquals(50_000, s.stallPs(SliceKind.STALL_MEMORY));
         assertEquals(2_000 + 1_500, s.stallPs(SliceKind.STALL_INTERCONNECT));
         assertEquals(50_000, s.stallPs(SliceKind.STALL_DEPENDENCY), "waiting for the result to reach HBM");
-        assertEquals(16 * 16 * 16, s.macs);
-        assertEquals(1024, s.hbmReadBytes);
-        assertEquals(512, s.hbmWriteBytes);
+        assertEquals(16 * 16 * 16, s.get(PeArray.KIND, "macs"));
+        assertEquals(1024, s.get(Hbm.KIND, "read_bytes"));
+        assertEquals(512, s.get(Hbm.KIND, "write_bytes"));
     }
 }

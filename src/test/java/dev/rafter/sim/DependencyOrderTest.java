@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.DeviceLink;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.PeArray;
+import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorOrder;
@@ -59,7 +63,7 @@ class DependencyOrderTest {
     }
 
     private static long memoryBytes(Simulation.OpResult r) {
-        return r.sums().hbmReadBytes + r.sums().hbmWriteBytes;
+        return r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes");
     }
 
     @Test
@@ -118,9 +122,12 @@ class DependencyOrderTest {
         StringBuilder s = new StringBuilder();
         for (Simulation.OpResult r : results) {
             s.append(r.op().id()).append(' ').append(r.startPs()).append(' ').append(r.endPs()).append(' ')
-                .append(r.sums().macs).append(' ').append(r.sums().hbmReadBytes).append(' ')
-                .append(r.sums().hbmWriteBytes).append(' ').append(r.sums().linkBytes).append(' ')
-                .append(r.sums().peBusyPs).append(' ').append(Arrays.toString(r.sums().peStallPs)).append('\n');
+                .append(r.sums().get(PeArray.KIND, "macs")).append(' ')
+                .append(r.sums().get(Hbm.KIND, "read_bytes")).append(' ')
+                .append(r.sums().get(Hbm.KIND, "write_bytes")).append(' ')
+                .append(r.sums().get(DeviceLink.KIND, "bytes")).append(' ')
+                .append(r.sums().get(PeArray.KIND, "busy_ps")).append(' ')
+                .append(Arrays.stream(SliceKind.values()).map(k -> r.sums().stallPs(k)).toList()).append('\n');
         }
         return s.toString();
     }

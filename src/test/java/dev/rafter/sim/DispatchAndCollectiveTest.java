@@ -7,6 +7,8 @@ import dev.rafter.hw.Collective;
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.DeviceLink;
+import dev.rafter.sim.component.Hbm;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
@@ -61,8 +63,8 @@ class DispatchAndCollectiveTest {
         assertTrue(ratio > 0.9 && ratio < 1.1, "simulated / alpha-beta = " + ratio);
         assertTrue(r.latencyS() >= r.bound().seconds());
         long wire = (long) Math.ceil(plan.egressBytes() / plan.cost().payloadFraction());
-        assertTrue(Math.abs(r.sums().linkBytes - wire) <= 64L * plan.hops(), r.sums().linkBytes + " vs " + wire);
-        assertEquals(2 * elements * 2, r.sums().hbmReadBytes + r.sums().hbmWriteBytes, "read once, written once");
+        assertTrue(Math.abs(r.sums().get(DeviceLink.KIND, "bytes") - wire) <= 64L * plan.hops(), r.sums().get(DeviceLink.KIND, "bytes") + " vs " + wire);
+        assertEquals(2 * elements * 2, r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes"), "read once, written once");
     }
 
     @Test
@@ -85,8 +87,8 @@ class DispatchAndCollectiveTest {
             Simulation.OpResult r = SimulationTest.one(hw, op);
             long bytes = elements * 2;
             Collective c = kind.collective();
-            assertEquals(c.readBytes(bytes, 4), r.sums().hbmReadBytes, kind.key());
-            assertEquals(c.writeBytes(bytes, 4), r.sums().hbmWriteBytes, kind.key());
+            assertEquals(c.readBytes(bytes, 4), r.sums().get(Hbm.KIND, "read_bytes"), kind.key());
+            assertEquals(c.writeBytes(bytes, 4), r.sums().get(Hbm.KIND, "write_bytes"), kind.key());
             CollectivePlan plan = CollectivePlan.choose(hw.deviceLink(), c, bytes, 4);
             double ratio = r.latencyS() / plan.predictedS();
             assertTrue(ratio > 0.9 && ratio < 1.15, kind.key() + ": simulated / alpha-beta = " + ratio);

@@ -22,7 +22,7 @@ class PeArrayTest {
 
     long cycles(double fraction, long m, long n, long k) {
         PeArray array = new PeArray(new HardwareSpec.PeArray(16, 16, Dataflow.OUTPUT_STATIONARY, false, fraction),
-            sink, new Track(0, Track.Kind.PE_ARRAY, 0, 0, "pe"));
+            sink, new Track(0, PeArray.KIND, 0, 0, "pe"));
         return array.compute(0, 1_000, m, n, k, clock);
     }
 

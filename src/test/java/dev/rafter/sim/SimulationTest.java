@@ -13,6 +13,9 @@ import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.roofline.Roofline;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.PeArray;
+import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.Track;
@@ -44,7 +47,7 @@ class SimulationTest {
     }
 
     static double peUtil(HardwareSpec hw, Simulation.OpResult r) {
-        return r.sums().macs / (hw.peakFlopsPerS() / 2 * r.latencyS());
+        return r.sums().get(PeArray.KIND, "macs") / (hw.peakFlopsPerS() / 2 * r.latencyS());
     }
 
     @Test
@@ -54,7 +57,7 @@ class SimulationTest {
         double ratio = r.latencyS() / r.bound().seconds();
         assertTrue(ratio >= 1 && ratio <= 1.2, "latency / roofline = " + ratio);
         assertTrue(peUtil(hw, r) >= 0.8, "PE utilisation " + peUtil(hw, r));
-        assertEquals(8192L * 8192 * 8192, r.sums().macs, "every MAC computed once");
+        assertEquals(8192L * 8192 * 8192, r.sums().get(PeArray.KIND, "macs"), "every MAC computed once");
     }
 
     @Test
@@ -64,7 +67,7 @@ class SimulationTest {
         assertEquals("memory", r.bound().bound());
         double bytesOverBandwidth = r.bound().bytes() / hw.memoryBytesPerS();
         assertTrue(r.latencyS() <= 1.3 * bytesOverBandwidth, r.latencyS() / bytesOverBandwidth + "x");
-        double hbmUtil = (r.sums().hbmReadBytes + r.sums().hbmWriteBytes) / (hw.memoryBytesPerS() * r.latencyS());
+        double hbmUtil = (r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes")) / (hw.memoryBytesPerS() * r.latencyS());
         assertTrue(hbmUtil >= 0.7, "HBM utilisation " + hbmUtil);
     }
 
@@ -93,7 +96,7 @@ class SimulationTest {
         Simulation.Result r = new Simulation(hw).run(OperatorSource.of(gemm(2048, 3000, 1000),
             Operator.gemm(1, "d", Phase.DECODE, 0, 1, 1, 8, 4096, 4096, DataType.FP16)), null, x -> { });
         sums[0] = r.stats().total();
-        long accounted = sums[0].peBusyPs;
+        long accounted = sums[0].get(PeArray.KIND, "busy_ps");
         for (SliceKind k : SliceKind.values()) {
             if (k.isStall() && k != SliceKind.IDLE) {
                 accounted += sums[0].stallPs(k);
@@ -148,8 +151,8 @@ class SimulationTest {
         Operator att = new Operator(0, "attention", dev.rafter.workload.OpKind.ATTENTION, Phase.DECODE, 0, 1, 64, 4,
             1025, 128, 0, DataType.FP16, Operator.NO_DEPS);
         Simulation.OpResult r = one(hw, att);
-        assertEquals(2L * 64 * 4 * 1025 * 128, r.sums().macs);
-        assertEquals(5L * 64 * 4 * 1025, r.sums().vectorFlops);
+        assertEquals(2L * 64 * 4 * 1025 * 128, r.sums().get(PeArray.KIND, "macs"));
+        assertEquals(5L * 64 * 4 * 1025, r.sums().get(VectorUnit.KIND, "flops"));
         assertTrue(r.latencyS() >= r.bound().seconds());
     }
 
@@ -195,10 +198,10 @@ class SimulationTest {
             Simulation.OpResult alone = one(hw, together.get(i).op());
             assertEquals(alone.endPs() - alone.startPs(), together.get(i).endPs() - together.get(i).startPs(),
                 together.get(i).op().name());
-            assertEquals(alone.sums().hbmReadBytes, together.get(i).sums().hbmReadBytes);
+            assertEquals(alone.sums().get(Hbm.KIND, "read_bytes"), together.get(i).sums().get(Hbm.KIND, "read_bytes"));
         }
-        assertTrue(together.get(1).sums().macs < together.get(0).sums().macs, "causal skips masked blocks");
-        assertTrue(together.get(2).sums().hbmReadBytes < together.get(1).sums().hbmReadBytes, "fp8 K and V");
+        assertTrue(together.get(1).sums().get(PeArray.KIND, "macs") < together.get(0).sums().get(PeArray.KIND, "macs"), "causal skips masked blocks");
+        assertTrue(together.get(2).sums().get(Hbm.KIND, "read_bytes") < together.get(1).sums().get(Hbm.KIND, "read_bytes"), "fp8 K and V");
     }
     @Test
     void anOperatorWithTooManySlicesToKeepIsReusedOnlyWhereItsSlicesAreNotWanted() {
@@ -244,9 +247,9 @@ class SimulationTest {
         for (OpKind kind : new OpKind[] {OpKind.UNARY, OpKind.COPY, OpKind.ELEMENTWISE}) {
             Simulation.OpResult r = one(hw, Operator.vector(0, "v", kind, Phase.DECODE, 0, 0, n, DataType.FP16));
             long inputs = kind == OpKind.ELEMENTWISE ? 2 : 1;
-            assertEquals(inputs * n * 2, r.sums().hbmReadBytes, kind.key());
-            assertEquals(n * 2, r.sums().hbmWriteBytes, kind.key());
-            assertEquals(kind == OpKind.COPY ? 0 : n, r.sums().vectorFlops, kind.key());
+            assertEquals(inputs * n * 2, r.sums().get(Hbm.KIND, "read_bytes"), kind.key());
+            assertEquals(n * 2, r.sums().get(Hbm.KIND, "write_bytes"), kind.key());
+            assertEquals(kind == OpKind.COPY ? 0 : n, r.sums().get(VectorUnit.KIND, "flops"), kind.key());
         }
     }
 }

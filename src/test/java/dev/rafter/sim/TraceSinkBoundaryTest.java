@@ -11,6 +11,11 @@ import static org.mockito.Mockito.verify;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.DeviceLink;
+import dev.rafter.sim.component.GlobalBuffer;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.Interconnect;
+import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
@@ -29,17 +34,17 @@ class TraceSinkBoundaryTest {
         TraceSink sink = mock(TraceSink.class);
         new Simulation(hw).run(OperatorSource.of(
             Operator.gemm(7, "g", Phase.PREFILL, 0, 0, 1, 256, 256, 256, DataType.FP16)), sink, r -> { });
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Track.Kind.PE_ARRAY), eq(SliceKind.COMPUTE),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == PeArray.KIND), eq(SliceKind.COMPUTE),
             eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Track.Kind.HBM_CHANNEL), eq(SliceKind.HBM_READ),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Hbm.KIND), eq(SliceKind.HBM_READ),
             eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Track.Kind.HBM_CHANNEL), eq(SliceKind.HBM_WRITE),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Hbm.KIND), eq(SliceKind.HBM_WRITE),
             eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Track.Kind.DMA), eq(SliceKind.LOAD), eq(7L),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Interconnect.CORE_PORT), eq(SliceKind.LOAD), eq(7L),
             anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Track.Kind.GLOBAL_BUFFER),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == GlobalBuffer.KIND),
             eq(SliceKind.TRANSFER), eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, never()).slice(argThat(t -> t.kind() == Track.Kind.DEVICE_LINK), eq(SliceKind.TRANSFER),
+        verify(sink, never()).slice(argThat(t -> t.kind() == DeviceLink.KIND), eq(SliceKind.TRANSFER),
             anyLong(), anyLong(), anyLong(), anyLong());
         // Closing the sink is the caller's job (it owns the files): the simulation must not close it.
         verify(sink, never()).close();

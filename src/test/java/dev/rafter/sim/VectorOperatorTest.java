@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
@@ -39,7 +41,7 @@ class VectorOperatorTest {
         TraceSink sink = new TraceSink() {
             @Override
             public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
-                if (track.kind() == Track.Kind.VECTOR_UNIT && kind == SliceKind.COMPUTE) {
+                if (track.kind() == VectorUnit.KIND && kind == SliceKind.COMPUTE) {
                     vectorCores.add(track.core());
                 }
             }
@@ -86,13 +88,13 @@ class VectorOperatorTest {
         Operator gelu = Operator.vector(0, "gelu", OpKind.GELU, Phase.PREFILL, 0, 0, elements, DataType.FP16);
         Simulation.OpResult sfu = run(a100("clock_mhz=1000", "core.vector_unit.special_functions_per_cycle=16"),
             gelu, new TreeSet<>());
-        assertEquals(108L * 64 * 1000, sfu.sums().vectorBusyPs, "64 cycles of 1000 ps on each core");
-        assertEquals(8 * elements, sfu.sums().vectorFlops);
+        assertEquals(108L * 64 * 1000, sfu.sums().get(VectorUnit.KIND, "busy_ps"), "64 cycles of 1000 ps on each core");
+        assertEquals(8 * elements, sfu.sums().get(VectorUnit.KIND, "flops"));
         Simulation.OpResult plain = run(a100("clock_mhz=1000"), gelu, new TreeSet<>());
-        assertEquals(108L * 32 * 1000, plain.sums().vectorBusyPs, "buffer-bound without the SFU limit");
+        assertEquals(108L * 32 * 1000, plain.sums().get(VectorUnit.KIND, "busy_ps"), "buffer-bound without the SFU limit");
         Operator silu = Operator.vector(0, "silu", OpKind.SILU, Phase.PREFILL, 0, 0, elements, DataType.FP16);
         assertEquals(108L * 128 * 1000, run(a100("clock_mhz=1000",
-            "core.vector_unit.special_functions_per_cycle=16"), silu, new TreeSet<>()).sums().vectorBusyPs,
+            "core.vector_unit.special_functions_per_cycle=16"), silu, new TreeSet<>()).sums().get(VectorUnit.KIND, "busy_ps"),
             "exp and reciprocal: 2048 per chunk at 16 per cycle");
     }
 
@@ -108,14 +110,16 @@ class VectorOperatorTest {
         double portBound = 4.0 * n * 2 / 64 / 1410e6;
         assertTrue(longRow.latencyS() >= portBound, longRow.latencyS() + " < " + portBound);
         assertTrue(longRow.latencyS() <= 1.2 * portBound, longRow.latencyS() + " vs " + portBound);
-        assertEquals(3L * n * 2, longRow.sums().coreLoadBytes, "max, exp-sum and normalise passes");
-        assertEquals(n * 2, longRow.sums().hbmReadBytes, "the row stays in the global buffer between passes");
+        assertEquals(3L * n * 2, longRow.sums().get(Interconnect.CORE_PORT, "load_bytes"),
+            "max, exp-sum and normalise passes");
+        assertEquals(n * 2, longRow.sums().get(Hbm.KIND, "read_bytes"),
+            "the row stays in the global buffer between passes");
 
         TreeSet<Integer> shortCores = new TreeSet<>();
         Simulation.OpResult shortRows = run(hw, Operator.rows(0, "s", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, 1080,
             1024, DataType.FP16), shortCores);
         assertEquals(108, shortCores.size(), "1080 rows fill the device, 10 per core");
-        assertEquals(1080L * 1024 * 2, shortRows.sums().coreLoadBytes, "rows on chip: one read");
+        assertEquals(1080L * 1024 * 2, shortRows.sums().get(Interconnect.CORE_PORT, "load_bytes"), "rows on chip: one read");
         assertTrue(shortRows.latencyS() < longRow.latencyS() / 20, shortRows.latencyS() + " vs "
             + longRow.latencyS());
     }
@@ -141,8 +145,8 @@ class VectorOperatorTest {
             Operator op = Operator.rows(0, "v", kind, Phase.PREFILL, 0, 0, m, n, DataType.FP16);
             Simulation.OpResult r = run(hw, op, new TreeSet<>());
             long passes = kind.passes(n <= hw.core().localBuffer().capacityBytes() / 8).size();
-            assertEquals(passes * m * n * 2, r.sums().coreLoadBytes, op + " on " + hw.cores() + " cores");
-            assertEquals(m * n * 2, r.sums().hbmWriteBytes);
+            assertEquals(passes * m * n * 2, r.sums().get(Interconnect.CORE_PORT, "load_bytes"), op + " on " + hw.cores() + " cores");
+            assertEquals(m * n * 2, r.sums().get(Hbm.KIND, "write_bytes"));
         }
     }
 
@@ -153,8 +157,8 @@ class VectorOperatorTest {
         long n = 1 << 20;
         Simulation.OpResult r = run(a100(), Operator.rows(0, "s", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, m, n,
             DataType.FP16), new TreeSet<>());
-        assertEquals(3 * m * n * 2, r.sums().hbmReadBytes);
-        assertEquals(m * n * 2, r.sums().hbmWriteBytes);
+        assertEquals(3 * m * n * 2, r.sums().get(Hbm.KIND, "read_bytes"));
+        assertEquals(m * n * 2, r.sums().get(Hbm.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= 4.0 * m * n * 2 / a100().memoryBytesPerS(), "4 passes over HBM");
     }
 }

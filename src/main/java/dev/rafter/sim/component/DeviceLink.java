@@ -1,5 +1,15 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.List;
+import java.util.Set;
+
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.message.LinkTransfer;
@@ -15,6 +25,22 @@ import dev.rafter.sim.trace.Track;
  * trace): bytes on the wire, busy time.
  */
 public final class DeviceLink {
+    /** The declaration the catalogue reads. */
+    public static final ComponentKind KIND = new ComponentKind("device_link",
+        "the links to the other devices of a tensor-parallel group",
+        new Placement(Scope.DEVICE, hw -> 1, (core, i) -> "device_link"),
+        List.of(Parameter.number("device_link.bandwidth_gb_per_s", "GB/s", 1e-3, 1e6, null, "per device"),
+            Parameter.number("device_link.latency_ns", "ns", 0, 1e9, null, "per hop, without a cost table"),
+            Parameter.choice("device_link.topology", List.of("ring", "fully_connected", "switch"), null,
+                "how the devices connect")),
+        List.of(new Port("send", Port.Direction.IN, List.of(LinkTransfer.class), "collective hops")),
+        List.of(Statistic.ofAll("bytes", "B", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
+            "bytes on the wire")),
+        new Utilisation("device_link", List.of("bytes"), hw -> hw.deviceLink().bytesPerSecond(), false),
+        new EnergyUse("device_link", (a, c) -> 8.0 * c.count("device_link", "bytes") * a.model().linkPjPerBit()
+            * 1e-12, EnergyUse.NO_LEAKAGE),
+        null);
+
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;

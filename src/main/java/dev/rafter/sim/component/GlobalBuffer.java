@@ -1,5 +1,16 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.Set;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.message.CoreTransfer;
+
 import dev.rafter.mapping.Stage;
 import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.steady.Counters;
@@ -17,6 +28,35 @@ import java.util.List;
  * peak occupancy.
  */
 public final class GlobalBuffer implements Periodic {
+    /** The declaration the catalogue reads; its track is the buffer's port towards the cores. */
+    public static final ComponentKind KIND = new ComponentKind("global_buffer",
+        "the on-chip SRAM shared by all cores, staged in from memory",
+        new Placement(Scope.DEVICE, hw -> 1, (core, i) -> "global_buffer"),
+        List.of(Parameter.number("global_buffer.capacity_mib", "MiB", 1.0 / 1024, 1 << 20, null, "capacity"),
+            Parameter.number("global_buffer.bytes_per_cycle", "B/cycle", 1, 1 << 24, null, "port to the cores")),
+        List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class),
+                "fills its stages from memory"),
+            new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
+                "tiles to the cores over the interconnect")),
+        List.of(Statistic.ofAll("bytes", "B", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
+                "bytes through its port"),
+            Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
+                "time its port is busy")),
+        new Utilisation("global_buffer", List.of("bytes"),
+            hw -> hw.globalBuffer().bytesPerCycle() * hw.clockHz(), true),
+        new EnergyUse("global_buffer", GlobalBuffer::energyJ, a -> a.model().sramLeakageW(
+            a.hardware().globalBuffer().capacityMib() * 1024) * a.voltageRatio()),
+        null);
+
+    /** Memory fills are written, core loads read, core stores written, drains to memory read; per byte. */
+    private static double energyJ(dev.rafter.energy.EnergyAccount a, EnergyUse.Counts c) {
+        double write = a.model().sramWriteToRead();
+        double readPjPerByte = a.model().sramReadPjPer64b(a.hardware().globalBuffer().capacityMib() * 1024) / 8;
+        return (c.count("hbm_channel", "read_bytes") * write + c.count("dma", "load_bytes")
+            + c.count("dma", "store_bytes") * write + c.count("hbm_channel", "write_bytes")) * readPjPerByte
+            * a.dynamicPj();
+    }
+
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 

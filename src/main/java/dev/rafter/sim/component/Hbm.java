@@ -1,5 +1,16 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.List;
+import java.util.Set;
+import dev.rafter.sim.trace.SliceKind;
+
 import dev.rafter.sim.message.MemoryAccess;
 
 /**
@@ -10,19 +21,62 @@ import dev.rafter.sim.message.MemoryAccess;
  * Contention emerges from the channel queues that concurrent transfers share.
  */
 public final class Hbm {
+    /** The declaration the catalogue reads: the controller and its channels, one track per channel. */
+    public static final ComponentKind KIND = new ComponentKind("hbm_channel",
+        "a main-memory channel, behind the controller that interleaves accesses (memory.model: simple | banked)",
+        new Placement(Scope.DEVICE, hw -> hw.memory().channels(), (core, i) -> "hbm.ch" + i),
+        List.of(Parameter.number("memory.channels", "channels", 1, 4096, null, "(pseudo-)channels"),
+            Parameter.number("memory.bandwidth_gb_per_s", "GB/s", 1e-3, 1e6, null, "all channels"),
+            Parameter.number("memory.latency_ns", "ns", 0, 1e6, null, "fixed path"),
+            Parameter.number("memory.capacity_gib", "GiB", 0, 1 << 20, null, "capacity"),
+            Parameter.choice("memory.model", List.of("simple", "banked"), "simple", "channel model"),
+            Parameter.file("memory.timing", "none", "the banked model's DRAM standard (timing table)")),
+        List.of(new Port("access", Port.Direction.IN, List.of(MemoryAccess.class),
+            "stage fills, result writes, collective reads and writes")),
+        List.of(Statistic.of("read_bytes", "B", Statistic.Measure.AMOUNT,
+                java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.HBM_WRITE)), Statistic.Combine.SUM,
+                "bytes read"),
+            Statistic.of("write_bytes", "B", Statistic.Measure.AMOUNT, Set.of(SliceKind.HBM_WRITE),
+                Statistic.Combine.SUM, "bytes written"),
+            Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
+                "time a channel is busy (transfers and refresh)")),
+        new Utilisation("hbm", List.of("read_bytes", "write_bytes"), hw -> hw.memoryBytesPerS(), true),
+        new EnergyUse("hbm", (a, c) -> 8.0 * (c.count("hbm_channel", "read_bytes")
+            + c.count("hbm_channel", "write_bytes")) * a.model().memoryPjPerBit() * 1e-12, EnergyUse.NO_LEAKAGE),
+        null);
+
     /** 256 B interleave: a common HBM controller granularity (several 32-64 B bursts per channel hop). */
     public static final int INTERLEAVE_BYTES = 256;
 
     private final MemoryChannel[] channels;
     private final dev.rafter.sim.Scheduler scheduler;
 
+    private final Tap[] taps;
+
     public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler) {
+        this(channels, scheduler, new Tap[0]);
+    }
+
+    public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler, Tap[] taps) {
         this.channels = channels;
         this.scheduler = scheduler;
+        this.taps = taps.clone();
+    }
+
+    /**
+     * A component that sees every access the controller receives, as it arrives (the hook for a registered kind
+     * whose port accepts {@link MemoryAccess}). It keeps no state across accesses that would need shifting when
+     * fast-forwarding skips repetitions: the skipped accesses' statistics are multiplied like every other sum.
+     */
+    public interface Tap {
+        void access(MemoryAccess access);
     }
 
     /** Serves a memory access; {@code done} runs once every channel's part has completed. */
     public void transfer(MemoryAccess access, Runnable done) {
+        for (Tap tap : taps) {
+            tap.access(access);
+        }
         long address = access.address();
         long bytes = access.bytes();
         int n = channels.length;

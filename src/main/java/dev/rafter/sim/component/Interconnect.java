@@ -1,5 +1,15 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.List;
+import java.util.Set;
+
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.steady.Counters;
 import dev.rafter.sim.steady.Digest;
@@ -19,6 +29,42 @@ import dev.rafter.sim.trace.Track;
  * Statistics (via the trace): bytes and busy time per port and at the global buffer.
  */
 public final class Interconnect implements Periodic {
+    /**
+     * A core's DMA slot: its port on the interconnect, through which tiles load into and results store from the
+     * core's local buffer (so the local buffer's energy is charged here).
+     */
+    public static final ComponentKind CORE_PORT = new ComponentKind("dma",
+        "a core's DMA slot: its interconnect port into the local buffer",
+        new Placement(Scope.CORE, hw -> 1, (core, i) -> "core" + core + ".dma"),
+        List.of(Parameter.number("interconnect.bytes_per_cycle", "B/cycle", 1, 1 << 20, null, "per core port"),
+            Parameter.number("interconnect.latency_cycles", "cycles", 0, 1_000_000, null,
+                "global buffer to core"),
+            Parameter.number("core.local_buffer.capacity_kib", "KiB", 1.0 / 1024, 1 << 24, null, "local SRAM"),
+            Parameter.number("core.local_buffer.bytes_per_cycle", "B/cycle", 1, 1 << 20, null,
+                "local SRAM port")),
+        List.of(new Port("transfer", Port.Direction.IN, List.of(CoreTransfer.class),
+            "tile loads and result stores of its core")),
+        List.of(Statistic.of("load_bytes", "B", Statistic.Measure.AMOUNT,
+                java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.STORE)), Statistic.Combine.SUM,
+                "bytes loaded into the core"),
+            Statistic.of("store_bytes", "B", Statistic.Measure.AMOUNT, Set.of(SliceKind.STORE),
+                Statistic.Combine.SUM, "result bytes stored from the core"),
+            Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
+                "time moving data")),
+        new Utilisation("interconnect", List.of("load_bytes", "store_bytes"),
+            hw -> (double) hw.cores() * hw.interconnect().bytesPerCycle() * hw.clockHz(), true),
+        new EnergyUse("local_buffer", Interconnect::localBufferJ, a -> a.hardware().cores()
+            * a.model().sramLeakageW(a.hardware().core().localBuffer().capacityKib()) * a.voltageRatio()),
+        null);
+
+    /** Loads are written into the local buffer and read into the arrays; results written, then read out. */
+    private static double localBufferJ(dev.rafter.energy.EnergyAccount a, EnergyUse.Counts c) {
+        double write = a.model().sramWriteToRead();
+        double readPjPerByte = a.model().sramReadPjPer64b(a.hardware().core().localBuffer().capacityKib()) / 8;
+        double bytes = c.count("dma", "load_bytes") + c.count("dma", "store_bytes");
+        return bytes * readPjPerByte * (1 + write) * a.dynamicPj();
+    }
+
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Server global;

@@ -1,5 +1,15 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.List;
+import java.util.Set;
+
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
@@ -12,6 +22,40 @@ import dev.rafter.sim.trace.Track;
  * takes ceil(F / sustained fraction) cycles (F itself at the default fraction 1).
  */
 public final class PeArray {
+    /** The declaration the catalogue reads. */
+    public static final ComponentKind KIND = new ComponentKind("pe_array",
+        "a systolic PE array of a core (SCALE-Sim fold timing)",
+        new Placement(Scope.CORE, hw -> hw.core().peArrays(), (core, i) -> "core" + core + ".pe" + i),
+        List.of(Parameter.number("core.pe_arrays", "arrays per core", 1, 1024, null, "lanes of a core"),
+            Parameter.number("core.pe_array.rows", "PEs", 1, 4096, null, "rows of the array"),
+            Parameter.number("core.pe_array.cols", "PEs", 1, 4096, null, "columns of the array"),
+            Parameter.choice("core.pe_array.dataflow",
+                List.of("output_stationary", "weight_stationary", "input_stationary"), null, "what stays in the PEs"),
+            Parameter.choice("core.pe_array.fold_overlap", List.of("true", "false"), "false",
+                "the next fold streams in while the last drains"),
+            Parameter.number("core.pe_array.sustained_fraction", "fraction", 0, 1, "1",
+                "the rate tiles issue at, of the peak")),
+        List.of(new Port("compute", Port.Direction.IN, List.of(), "matrix tiles from its core (a call)")),
+        List.of(Statistic.of("busy_ps", "ps", Statistic.Measure.DURATION, Set.of(SliceKind.COMPUTE),
+                Statistic.Combine.BUSY_FRACTION, "time computing"),
+            Statistic.of("macs", "MACs", Statistic.Measure.AMOUNT, Set.of(SliceKind.COMPUTE),
+                Statistic.Combine.SUM, "useful multiply-accumulates"),
+            stall("stall_memory_ps", SliceKind.STALL_MEMORY),
+            stall("stall_interconnect_ps", SliceKind.STALL_INTERCONNECT),
+            stall("stall_buffer_full_ps", SliceKind.STALL_BUFFER_FULL),
+            stall("stall_dependency_ps", SliceKind.STALL_DEPENDENCY),
+            stall("stall_dispatch_ps", SliceKind.STALL_DISPATCH),
+            stall("idle_ps", SliceKind.IDLE)),
+        new Utilisation("pe_array", List.of("macs"), hw -> hw.peakFlopsPerS() / 2, true),
+        new EnergyUse("pe_array", (a, c) -> c.count("pe_array", "macs")
+            * a.model().macPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
+        null);
+
+    private static Statistic stall(String name, SliceKind kind) {
+        return Statistic.of(name, "ps", Statistic.Measure.DURATION, Set.of(kind), Statistic.Combine.BUSY_FRACTION,
+            "time waiting: " + kind.label().replace("wait: ", ""));
+    }
+
     private final HardwareSpec.PeArray spec;
     private final TraceSink sink;
     private final Track track;

@@ -1,5 +1,15 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.sim.component.ComponentKind.Parameter;
+import dev.rafter.sim.component.ComponentKind.Placement;
+import dev.rafter.sim.component.ComponentKind.Port;
+import dev.rafter.sim.component.ComponentKind.Scope;
+import dev.rafter.sim.component.ComponentKind.Statistic;
+import dev.rafter.sim.component.ComponentKind.Utilisation;
+import dev.rafter.energy.EnergyUse;
+import java.util.List;
+import java.util.Set;
+
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.ClockDomain;
 import dev.rafter.sim.trace.SliceKind;
@@ -14,6 +24,25 @@ import dev.rafter.sim.trace.Track;
  * and its local-buffer traffic (the three pipelines overlap).
  */
 public final class VectorUnit {
+    /** The declaration the catalogue reads. */
+    public static final ComponentKind KIND = new ComponentKind("vector_unit",
+        "a core's vector unit: softmax, norms, activations, elementwise",
+        new Placement(Scope.CORE, hw -> 1, (core, i) -> "core" + core + ".vector"),
+        List.of(Parameter.number("core.vector_unit.lanes", "lanes", 1, 65_536, null, "SIMD lanes"),
+            Parameter.number("core.vector_unit.flops_per_lane_per_cycle", "FLOP/cycle", 1, 1024, null,
+                "per lane"),
+            Parameter.number("core.vector_unit.special_functions_per_cycle", "results/cycle", 0, 65_536, "0",
+                "exp, rsqrt...; 0: as FLOPs")),
+        List.of(new Port("compute", Port.Direction.IN, List.of(), "vector tiles from its core (a call)")),
+        List.of(Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
+                "time computing"),
+            Statistic.ofAll("flops", "FLOPs", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
+                "floating-point operations")),
+        new Utilisation("vector_unit", List.of("flops"), hw -> hw.vectorFlopsPerS(), true),
+        new EnergyUse("vector_unit", (a, c) -> c.count("vector_unit", "flops")
+            * a.model().vectorFlopPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
+        null);
+
     private final int flopsPerCycle;
     private final int specialFunctionsPerCycle;
     private final int bufferBytesPerCycle;

@@ -1,118 +1,75 @@
 package dev.rafter.sim.trace;
 
+import dev.rafter.energy.EnergyUse;
+import dev.rafter.sim.component.Catalogue;
+import dev.rafter.sim.component.ComponentKind;
+import dev.rafter.sim.component.PeArray;
 import java.util.List;
 
 /**
- * The counting sink: always attached, it derives every figure of summary.json and ops.csv from the slices, for
- * the whole run and for the operators in progress. One operator at a time ({@link #beginOperator}) is the fast path;
- * operators that overlap ({@link #start}/{@link #finish}) each get their own sums, found by the slice's op id.
+ * The counting sink and the statistics registry of one device: always attached, it adds every slice to the
+ * statistics its track's kind declares ({@link Catalogue}), for the whole run and for the operators in progress;
+ * summary.json, ops.csv and the energy account read them by name. One operator at a time ({@link #beginOperator})
+ * is the fast path; operators that overlap ({@link #start}/{@link #finish}) each get their own sums, found by the
+ * slice's op id.
  */
 public final class RunStats implements TraceSink {
-    /** Sums over one interval of the run (the whole run, or one operator). */
-    public static final class Sums {
-        public long peBusyPs;
-        public final long[] peStallPs = new long[SliceKind.values().length];
-        public long macs;
-        public long hbmReadBytes;
-        public long hbmWriteBytes;
-        public long hbmBusyPs;
-        public long globalBytes;
-        public long globalBusyPs;
-        public long portBytes;
-        public long portBusyPs;
-        public long coreLoadBytes;
-        public long coreStoreBytes;
-        public long vectorBusyPs;
-        public long vectorFlops;
-        public long linkBytes;
+    /**
+     * Sums over one interval of the run (the whole run, or one operator): one value per slot of the statistics
+     * registry ({@link Catalogue}), i.e. per (component kind, statistic), over all instances of the kind.
+     */
+    public static final class Sums implements EnergyUse.Counts {
+        private final long[] values;
+
+        Sums(int slots) {
+            this.values = new long[slots];
+        }
+
+        private Sums(long[] values) {
+            this.values = values;
+        }
 
         void add(Track track, SliceKind kind, long durationPs, long amount) {
-            switch (track.kind()) {
-                case PE_ARRAY -> {
-                    if (kind == SliceKind.COMPUTE) {
-                        peBusyPs += durationPs;
-                        macs += amount;
-                    } else {
-                        peStallPs[kind.ordinal()] += durationPs;
-                    }
-                }
-                case HBM_CHANNEL -> {
-                    hbmBusyPs += durationPs;
-                    if (kind == SliceKind.HBM_WRITE) {
-                        hbmWriteBytes += amount;
-                    } else {
-                        hbmReadBytes += amount;
-                    }
-                }
-                case GLOBAL_BUFFER -> {
-                    globalBytes += amount;
-                    globalBusyPs += durationPs;
-                }
-                case VECTOR_UNIT -> {
-                    vectorBusyPs += durationPs;
-                    vectorFlops += amount;
-                }
-                case DEVICE_LINK -> linkBytes += amount;
-                case DMA, INTERCONNECT_PORT -> {
-                    portBytes += amount;
-                    portBusyPs += durationPs;
-                    if (kind == SliceKind.STORE) {
-                        coreStoreBytes += amount;
-                    } else {
-                        coreLoadBytes += amount;
-                    }
-                }
-            }
+            int k = kind.ordinal();
+            values[track.durationSlot[k]] += durationPs;
+            values[track.amountSlot[k]] += amount;
         }
 
-        /** {@code this + sign * other}, field by field (exact: integer sums). */
+        /** {@code this + sign * other}, slot by slot (exact: integer sums). */
         Sums combine(Sums other, int sign) {
-            long[] mine = values();
-            long[] theirs = other.values();
-            Sums r = new Sums();
-            int[] i = {0};
-            r.counters(v -> mine[i[0]] + sign * theirs[i[0]++]);
-            return r;
-        }
-
-        /** The sums in {@link #counters} order. */
-        private long[] values() {
-            long[] out = new long[FIELDS];
-            int[] i = {0};
-            counters(v -> {
-                out[i[0]++] = v;
-                return v;
-            });
-            return out;
-        }
-
-        /** The number of sums: the scalar fields and the stall kinds. */
-        private static final int FIELDS = 14 + SliceKind.values().length;
-
-        /** Visits every sum, the one list of them (combining; fast-forwarding multiplies a repetition's growth). */
-        void counters(dev.rafter.sim.steady.Counters c) {
-            peBusyPs = c.next(peBusyPs);
-            for (int i = 0; i < peStallPs.length; i++) {
-                peStallPs[i] = c.next(peStallPs[i]);
+            long[] out = java.util.Arrays.copyOf(values, Math.max(values.length, other.values.length));
+            for (int i = 0; i < other.values.length; i++) {
+                out[i] += sign * other.values[i];
             }
-            macs = c.next(macs);
-            hbmReadBytes = c.next(hbmReadBytes);
-            hbmWriteBytes = c.next(hbmWriteBytes);
-            hbmBusyPs = c.next(hbmBusyPs);
-            globalBytes = c.next(globalBytes);
-            globalBusyPs = c.next(globalBusyPs);
-            portBytes = c.next(portBytes);
-            portBusyPs = c.next(portBusyPs);
-            coreLoadBytes = c.next(coreLoadBytes);
-            coreStoreBytes = c.next(coreStoreBytes);
-            vectorBusyPs = c.next(vectorBusyPs);
-            vectorFlops = c.next(vectorFlops);
-            linkBytes = c.next(linkBytes);
+            return new Sums(out);
+        }
+
+        /** Visits every sum (fast-forwarding multiplies a repetition's growth). */
+        void counters(dev.rafter.sim.steady.Counters c) {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = c.next(values[i]);
+            }
+        }
+
+        /** The sum in registry slot {@code slot} ({@link Catalogue#slot}); 0 for a kind registered since. */
+        public long at(int slot) {
+            return slot < values.length ? values[slot] : 0;
+        }
+
+        /** A kind's statistic, summed over its instances. */
+        public long get(ComponentKind kind, String statistic) {
+            return at(Catalogue.slot(kind, statistic));
+        }
+
+        @Override
+        public long count(String component, String statistic) {
+            ComponentKind kind = Catalogue.kind(component);
+            return kind == null ? 0 : get(kind, statistic);
         }
 
         /** A copy of these sums. */
         public Sums copy() {
-            return combine(new Sums(), 1);
+            return new Sums(values.clone());
         }
 
         /** What was added to the run's sums since {@code earlier} (a copy taken then). */
@@ -120,21 +77,25 @@ public final class RunStats implements TraceSink {
             return combine(earlier, -1);
         }
 
-        /** The counters energy is charged for, over {@code seconds}. */
+        /** The counts energy is charged for, over {@code seconds}. */
         public dev.rafter.energy.EnergyAccount.Activity activity(double seconds) {
-            return new dev.rafter.energy.EnergyAccount.Activity(macs, vectorFlops, coreLoadBytes, coreStoreBytes,
-                hbmReadBytes, hbmWriteBytes, linkBytes, seconds);
+            return new dev.rafter.energy.EnergyAccount.Activity(this, seconds);
         }
 
+        /** The PE arrays' time in a stall (or idle) slice kind, summed over the arrays. */
         public long stallPs(SliceKind kind) {
-            return peStallPs[kind.ordinal()];
+            return at(PE_ARRAY_DURATION[kind.ordinal()]);
         }
+
+        /** Where the PE arrays' slice durations count (built in: fixed once the catalogue is loaded). */
+        private static final int[] PE_ARRAY_DURATION = Catalogue.slots(PeArray.KIND).duration();
     }
 
     // The run's sums are earlier + current while current is counted: each slice is added once, to the running
     // operator's sums or (another operator's, e.g. a write that lands late) to earlier's.
-    private Sums earlier = new Sums();
-    private Sums current = new Sums();
+    private final int slots = Catalogue.slotCount();
+    private Sums earlier = new Sums(slots);
+    private Sums current = new Sums(slots);
     /** Whether current's slices are not in earlier (false for a reused operator's shared sums). */
     private boolean currentCounted = true;
     private long currentOp = -1;
@@ -145,14 +106,14 @@ public final class RunStats implements TraceSink {
     private final int peArrays;
 
     public RunStats(List<Track> tracks) {
-        this.peArrays = (int) tracks.stream().filter(t -> t.kind() == Track.Kind.PE_ARRAY).count();
+        this.peArrays = (int) tracks.stream().filter(t -> t.kind() == PeArray.KIND).count();
     }
 
     /** Starts attributing slices to {@code opId}; returns the sums of the operator before it. */
     public Sums beginOperator(long opId) {
         Sums previous = current;
         fold();
-        current = new Sums();
+        current = new Sums(slots);
         currentCounted = true;
         currentOp = opId;
         return previous;
@@ -176,7 +137,7 @@ public final class RunStats implements TraceSink {
             overlappingSums = java.util.Arrays.copyOf(overlappingSums, overlappingCount * 2);
         }
         overlapping[overlappingCount] = opId;
-        overlappingSums[overlappingCount++] = new Sums();
+        overlappingSums[overlappingCount++] = new Sums(slots);
     }
 
     /** Ends an operator begun with {@link #start}: its sums join the run's, and are returned. */

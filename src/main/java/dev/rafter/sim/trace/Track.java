@@ -1,7 +1,58 @@
 package dev.rafter.sim.trace;
 
-/** One timeline of the trace: a PE array, a DMA slot, an HBM channel... Overlapping slices never share a track. */
-public record Track(int id, Kind kind, int core, int index, String name) {
-    /** What a track shows. */
-    public enum Kind { PE_ARRAY, VECTOR_UNIT, DMA, HBM_CHANNEL, GLOBAL_BUFFER, INTERCONNECT_PORT, DEVICE_LINK }
+import dev.rafter.sim.component.Catalogue;
+import dev.rafter.sim.component.ComponentKind;
+import java.util.Objects;
+
+/**
+ * One timeline of the trace: an instance of a component kind (a PE array, a DMA slot, an HBM channel...).
+ * Overlapping slices never share a track. It carries where its slices count in the statistics registry, resolved
+ * once from its kind's declaration, so the counting sink adds a slice with two array stores.
+ */
+public final class Track {
+    private final int id;
+    private final ComponentKind kind;
+    private final int core;
+    private final int index;
+    private final String name;
+    /** Per {@link SliceKind} ordinal: the registry slot its duration and its amount add to (0: none). */
+    final int[] durationSlot;
+    final int[] amountSlot;
+
+    /** {@code core} is -1 for a track of the device (memory, global buffer, links). */
+    public Track(int id, ComponentKind kind, int core, int index, String name) {
+        this.id = id;
+        this.kind = Objects.requireNonNull(kind);
+        this.core = core;
+        this.index = index;
+        this.name = name;
+        Catalogue.Slots slots = Catalogue.slots(kind);
+        this.durationSlot = slots.duration();
+        this.amountSlot = slots.amount();
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public ComponentKind kind() {
+        return kind;
+    }
+
+    public int core() {
+        return core;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "Track[" + id + " " + kind.name() + " " + name + "]";
+    }
 }

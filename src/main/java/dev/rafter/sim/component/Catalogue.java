@@ -1,0 +1,262 @@
+package dev.rafter.sim.component;
+
+import dev.rafter.energy.EnergyUse;
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.Track;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The component kinds a device is made of, listed here (no classpath scanning), and the statistics registry
+ * their declarations define: every (component kind, statistic) has a slot in the counting sink's arrays,
+ * assigned when the kind is listed or {@link #register registered}. A run's {@code RunStats} is that registry for
+ * one device, filled from the trace slices. The order of the list is the order of the trace's tracks (per core,
+ * then the device's), and of the components block in summary.json.
+ */
+public final class Catalogue {
+    private Catalogue() {}
+
+    /** The kinds built in, in track order. */
+    private static final List<ComponentKind> BUILT_IN = List.of(PeArray.KIND, VectorUnit.KIND,
+        Interconnect.CORE_PORT, GlobalBuffer.KIND, DeviceLink.KIND, Hbm.KIND);
+
+    /**
+     * energy_j.by_component's order as published; the energy of kinds not named here follows in catalogue order.
+     */
+    private static final List<String> ENERGY_ORDER = List.of("pe_array", "vector_unit", "local_buffer",
+        "global_buffer", "hbm", "device_link");
+
+    /** Where a kind's statistics sit: per slice kind ordinal, the slot of its duration and of its amount. */
+    public record Slots(int base, int[] duration, int[] amount) {}
+
+    // Replaced whole on registration, read without locking (runs on several threads read them).
+    private static volatile List<ComponentKind> kinds = List.of();
+    private static volatile Map<ComponentKind, Slots> slots = new IdentityHashMap<>();
+    /** Slot 0 takes what no statistic counts (never read), so adding a slice needs no branch. */
+    private static int slotCount = 1;
+
+    static {
+        for (ComponentKind k : BUILT_IN) {
+            add(k);
+        }
+    }
+
+    /**
+     * Adds a kind to the catalogue: its parameters show in {@code rafter components}, and a hardware file's
+     * {@code components:} list may place instances of it (a kind with a {@link ComponentKind#builder}). Kinds stay
+     * registered for the life of the process.
+     */
+    public static synchronized void register(ComponentKind kind) {
+        if (kind.builder() == null || kind.placement().count() != null) {
+            throw new IllegalArgumentException(kind.name() + ": a registered kind has a builder and is placed by "
+                + "the hardware file's components list (count null)");
+        }
+        add(kind);
+    }
+
+    private static synchronized void add(ComponentKind kind) {
+        if (kinds.stream().anyMatch(k -> k.name().equals(kind.name()))) {
+            throw new IllegalArgumentException("component kind '" + kind.name() + "' is already in the catalogue");
+        }
+        int base = slotCount;
+        int[] duration = new int[SliceKind.values().length];
+        int[] amount = new int[SliceKind.values().length];
+        List<ComponentKind.Statistic> stats = kind.statistics();
+        for (int i = 0; i < stats.size(); i++) {
+            int[] target = stats.get(i).measure() == ComponentKind.Statistic.Measure.DURATION ? duration : amount;
+            for (SliceKind s : stats.get(i).slices()) {
+                target[s.ordinal()] = base + i;
+            }
+        }
+        Map<ComponentKind, Slots> next = new IdentityHashMap<>(slots);
+        next.put(kind, new Slots(base, duration, amount));
+        List<ComponentKind> all = new ArrayList<>(kinds);
+        all.add(kind);
+        slots = next;
+        kinds = List.copyOf(all);
+        slotCount = base + stats.size();
+    }
+
+    public static List<ComponentKind> kinds() {
+        return kinds;
+    }
+
+    public static boolean builtIn(ComponentKind kind) {
+        return BUILT_IN.contains(kind);
+    }
+
+    /** The kind called {@code name}, or null. */
+    public static ComponentKind kind(String name) {
+        for (ComponentKind k : kinds()) {
+            if (k.name().equals(name)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** The number of registry slots so far (sums arrays are this long). */
+    public static synchronized int slotCount() {
+        return slotCount;
+    }
+
+    public static Slots slots(ComponentKind kind) {
+        Slots s = slots.get(kind);
+        if (s == null) {
+            throw new IllegalArgumentException("component kind '" + kind.name() + "' is not in the catalogue");
+        }
+        return s;
+    }
+
+    /** The registry slot of a kind's statistic. */
+    public static int slot(ComponentKind kind, String statistic) {
+        return slots(kind).base() + kind.statisticIndex(statistic);
+    }
+
+    /** How many instances of {@code kind} a device of {@code hw} has (per core for a core's kind). */
+    public static int instances(ComponentKind kind, HardwareSpec hw) {
+        if (kind.placement().count() != null) {
+            return kind.placement().count().applyAsInt(hw);
+        }
+        return (int) hw.components().stream().filter(c -> c.kind().equals(kind.name())).count();
+    }
+
+    /** The kinds a device of {@code hw} has at least one instance of, in catalogue order. */
+    public static List<ComponentKind> present(HardwareSpec hw) {
+        return kinds().stream().filter(k -> instances(k, hw) > 0).toList();
+    }
+
+    /**
+     * The trace tracks of a device: each core's instances (its kinds in catalogue order), then the device's. A
+     * track's id is its place in this list.
+     */
+    public static List<Track> tracks(HardwareSpec hw) {
+        check(hw);
+        List<ComponentKind> present = present(hw);
+        List<Track> out = new ArrayList<>();
+        for (int c = 0; c < hw.cores(); c++) {
+            for (ComponentKind k : present) {
+                if (k.placement().scope() == ComponentKind.Scope.CORE) {
+                    for (int i = 0, n = instances(k, hw); i < n; i++) {
+                        out.add(new Track(out.size(), k, c, i, k.placement().trackName().of(c, i)));
+                    }
+                }
+            }
+        }
+        for (ComponentKind k : present) {
+            if (k.placement().scope() == ComponentKind.Scope.DEVICE) {
+                for (int i = 0, n = instances(k, hw); i < n; i++) {
+                    out.add(new Track(out.size(), k, -1, i, k.placement().trackName().of(-1, i)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The tracks of one kind, in order (for a core's kind: core by core). */
+    public static List<Track> tracksOf(List<Track> tracks, ComponentKind kind) {
+        return tracks.stream().filter(t -> t.kind() == kind).toList();
+    }
+
+    /** What a device of {@code hw} is charged energy for, in the published order. */
+    public static List<EnergyUse> energyUses(HardwareSpec hw) {
+        List<EnergyUse> uses = new ArrayList<>();
+        for (String name : ENERGY_ORDER) {
+            for (ComponentKind k : present(hw)) {
+                if (k.energy() != null && k.energy().name().equals(name)) {
+                    uses.add(k.energy());
+                }
+            }
+        }
+        for (ComponentKind k : present(hw)) {
+            if (k.energy() != null && !ENERGY_ORDER.contains(k.energy().name())) {
+                uses.add(k.energy());
+            }
+        }
+        return uses;
+    }
+
+    /**
+     * Builds the instances of registered kinds on {@code tracks} whose ports accept {@code message} (where they
+     * hook in), each with its parameters from the hardware file, checked against its declaration.
+     */
+    public static <T> List<T> build(HardwareSpec hw, List<Track> tracks, dev.rafter.sim.trace.TraceSink sink,
+                                    dev.rafter.sim.Scheduler scheduler,
+                                    Class<? extends dev.rafter.sim.message.Message> message, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        for (ComponentKind k : present(hw)) {
+            if (k.builder() == null || k.ports().stream().noneMatch(p -> p.accepts(message))) {
+                continue;
+            }
+            List<HardwareSpec.Component> entries = hw.components().stream()
+                .filter(c -> c.kind().equals(k.name())).toList();
+            List<Track> mine = tracksOf(tracks, k);
+            for (int i = 0; i < mine.size(); i++) {
+                Object built = k.builder().build(new ComponentKind.Instance(mine.get(i), sink, scheduler, hw,
+                    parameters(k, entries.get(i))));
+                if (!type.isInstance(built)) {
+                    throw new IllegalStateException(k.name() + ": accepts " + message.getSimpleName()
+                        + " but its builder made a " + built.getClass().getName() + ", not a " + type.getName());
+                }
+                out.add(type.cast(built));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The parameters of one {@code components:} entry: every key declared (defaults filled in), numbers within
+     * their range, choices among theirs; bad input names the file and key.
+     */
+    public static Map<String, String> parameters(ComponentKind kind, HardwareSpec.Component entry) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String key : entry.values().keySet()) {
+            if (!key.equals("kind") && kind.parameters().stream().noneMatch(p -> p.key().equals(key))) {
+                throw InputException.located(entry.where().get(key) + ": not a parameter of " + kind.name()
+                    + " (it has " + kind.parameters().stream().map(ComponentKind.Parameter::key).toList() + ")");
+            }
+        }
+        for (ComponentKind.Parameter p : kind.parameters()) {
+            String v = entry.values().getOrDefault(p.key(), p.byDefault());
+            String where = entry.where().getOrDefault(p.key(), entry.where().get("kind") + " (" + kind.name() + ")");
+            if (v == null) {
+                throw InputException.located(where + ": required parameter '" + p.key() + "' is missing");
+            }
+            if (!p.choices().isEmpty() && !p.choices().contains(v)) {
+                throw InputException.located(where + ": expected one of " + p.range() + ", got '" + v + "'");
+            }
+            if (p.choices().isEmpty() && !Double.isNaN(p.min())) {
+                double x;
+                try {
+                    x = Double.parseDouble(v);
+                } catch (NumberFormatException e) {
+                    throw InputException.located(where + ": expected a number in " + p.range() + " " + p.unit()
+                        + ", got '" + v + "'");
+                }
+                if (!(x >= p.min() && x <= p.max())) {
+                    throw InputException.located(where + ": expected a number in " + p.range() + " " + p.unit()
+                        + ", got " + v);
+                }
+            }
+            out.put(p.key(), v);
+        }
+        return out;
+    }
+
+    /** Every {@code components:} entry names a kind in the catalogue. */
+    public static void check(HardwareSpec hw) {
+        for (HardwareSpec.Component c : hw.components()) {
+            ComponentKind k = kind(c.kind());
+            if (k == null || k.builder() == null) {
+                throw InputException.located(c.where().get("kind") + ": unknown component kind '" + c.kind()
+                    + "' (registered kinds: " + kinds().stream().filter(x -> x.builder() != null)
+                    .map(ComponentKind::name).toList() + ")");
+            }
+            parameters(k, c);
+        }
+    }
+}
