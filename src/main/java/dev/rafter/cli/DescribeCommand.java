@@ -33,6 +33,12 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
                 hw.core().peArray().dataflow().key(), hw.clockMhz());
             out().printf("  peak           %.1f TFLOP/s (PE arrays), %.1f TFLOP/s (vector units)%n",
                 hw.peakFlopsPerS() / 1e12, hw.vectorFlopsPerS() / 1e12);
+            if (!hw.core().peArray().macsPerCycleByType().isEmpty()) {
+                StringBuilder byType = new StringBuilder();
+                peaksByType(hw).forEach((type, flops) -> byType.append(byType.length() == 0 ? "" : ", ")
+                    .append(String.format(java.util.Locale.ROOT, "%s %.1f", type, flops / 1e12)));
+                out().printf("  PE peaks       %s TFLOP/s (dense, by operand type)%n", byType);
+            }
             out().printf("  memory         %.2f TB/s over %d channels, %.0f GiB; %s, %.0f ns fixed path%n",
                 hw.memoryBytesPerS() / 1e12, hw.memory().channels(), hw.memory().capacityGib(),
                 hw.memory().timing() == null ? "simple channels"
@@ -66,6 +72,7 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
         d.put("name", hw.name());
         d.put("clock_mhz", hw.clockMhz());
         d.put("peak_flops_per_s", hw.peakFlopsPerS());
+        d.put("peak_flops_per_s_by_type", peaksByType(hw));
         d.put("vector_flops_per_s", hw.vectorFlopsPerS());
         d.put("memory_bytes_per_s", hw.memoryBytesPerS());
         d.put("ridge_flops_per_byte", hw.ridgeFlopsPerByte());
@@ -79,5 +86,16 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
                 Catalogue.energyUses(hw)).leakageW());
         }
         return d;
+    }
+
+    /** PE-array peaks for the device's data type and each type its arrays declare a rate for, in type order. */
+    static Map<String, Double> peaksByType(HardwareSpec hw) {
+        Map<String, Double> peaks = new LinkedHashMap<>();
+        for (dev.rafter.hw.DataType type : dev.rafter.hw.DataType.values()) {
+            if (type == hw.dataType() || hw.core().peArray().macsPerCycleByType().containsKey(type)) {
+                peaks.put(type.key(), hw.peakFlopsPerS(type));
+            }
+        }
+        return peaks;
     }
 }

@@ -26,7 +26,7 @@ public final class HardwareLoader {
         HardwareSpec.PeArray peArray = pa.build(() -> new HardwareSpec.PeArray(
             pa.int32("rows"), pa.int32("cols"),
             pa.choice("dataflow", Dataflow.class), pa.bool("fold_overlap", false),
-            pa.number("sustained_fraction", 1.0)));
+            pa.number("sustained_fraction", 1.0), macsPerCycleByType(pa)));
         Section vu = c.section("vector_unit");
         HardwareSpec.VectorUnit vector = vu.build(() -> new HardwareSpec.VectorUnit(
             vu.int32("lanes"), vu.int32("flops_per_lane_per_cycle"), vu.int32("special_functions_per_cycle", 0)));
@@ -127,6 +127,20 @@ public final class HardwareLoader {
             throw InputException.located(s.file() + ": memory.timing: no such file " + file);
         }
         return MemoryTiming.load(file);
+    }
+
+    /** {@code core.pe_array.macs_per_cycle_by_type}: a mapping from data type to MACs per PE per cycle. */
+    private static java.util.Map<DataType, Integer> macsPerCycleByType(Section pa) {
+        java.util.Map<DataType, Integer> rates = new java.util.EnumMap<>(DataType.class);
+        if (pa.has("macs_per_cycle_by_type")) {
+            Section byType = pa.section("macs_per_cycle_by_type");
+            for (String key : byType.keys()) {
+                DataType type = Section.parseChoice(key, DataType.class,
+                    m -> InputException.located(byType.where(key) + ": " + m));
+                rates.put(type, byType.int32(key));
+            }
+        }
+        return rates;
     }
 
     /** {@code core.gemm_tiles}: [m, n, k] triples of positive integers. */

@@ -79,19 +79,46 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * {@code sustainedFraction} ({@code sustained_fraction}, (0, 1], default 1): the fraction of peak MAC issue the
      * array sustains at best (the max-achievable-matmul microbenchmark); a tile takes ceil(fold cycles / fraction)
      * cycles. The roofline keeps the datasheet peak.
+     *
+     * <p>{@code macsPerCycleByType} ({@code macs_per_cycle_by_type}, e.g. {@code {fp8: 2, int8: 2}}): MACs each PE
+     * issues per cycle by operand type, 1 for a type not listed. A PE of rate r is an r-wide dot product along the
+     * reduction dimension, as a tensor core's MMA instruction doubles its K for 8-bit operands (Hopper wgmma: K = 16
+     * for fp16, 32 for fp8), so a tile of depth k takes the fold cycles of depth ceil(k / r).
      */
-    public record PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap, double sustainedFraction) {
+    public record PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap, double sustainedFraction,
+                          java.util.Map<DataType, Integer> macsPerCycleByType) {
         public PeArray {
             intIn("rows", rows, 1, 4096);
             intIn("cols", cols, 1, 4096);
             numberIn("sustained_fraction", sustainedFraction, 0, 1, true);
+            java.util.EnumMap<DataType, Integer> rates = new java.util.EnumMap<>(DataType.class);
+            if (macsPerCycleByType != null) {
+                for (var e : macsPerCycleByType.entrySet()) {
+                    rates.put(e.getKey(), intIn("macs_per_cycle_by_type." + e.getKey().key(), e.getValue(), 1, 64));
+                }
+            }
+            macsPerCycleByType = java.util.Collections.unmodifiableMap(rates);
+        }
+
+        public PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap, double sustainedFraction) {
+            this(rows, cols, dataflow, foldOverlap, sustainedFraction, java.util.Map.of());
         }
 
         public PeArray(int rows, int cols, Dataflow dataflow, boolean foldOverlap) {
             this(rows, cols, dataflow, foldOverlap, 1.0);
         }
 
-        /** Cycles of an m x n x k tile on this array under the fold model, at full issue rate. */
+        /** MACs each PE issues per cycle on operands of {@code type} (1 unless the file says otherwise). */
+        public int macsPerCycle(DataType type) {
+            return macsPerCycleByType.getOrDefault(type, 1);
+        }
+
+        /** The most MACs a PE issues per cycle, over the types it declares (1 when it declares none). */
+        public int fastestMacsPerCycle() {
+            return macsPerCycleByType.values().stream().mapToInt(Integer::intValue).max().orElse(1);
+        }
+
+        /** Cycles of an m x n x k tile on this array under the fold model, at full issue rate, one MAC per PE. */
         public long cycles(long m, long n, long k) {
             return foldOverlap ? dataflow.overlappedCycles(rows, cols, m, n, k) : dataflow.cycles(rows, cols, m, n, k);
         }
@@ -100,6 +127,20 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         public long sustainedCycles(long m, long n, long k) {
             long cycles = cycles(m, n, k);
             return sustainedFraction == 1.0 ? cycles : (long) Math.ceil(cycles / sustainedFraction);
+        }
+
+        /** As {@link #sustainedCycles(long, long, long)} for operands of {@code type}: depth ceil(k / rate). */
+        public long sustainedCycles(long m, long n, long k, DataType type) {
+            int rate = macsPerCycle(type);
+            return sustainedCycles(m, n, rate == 1 ? k : (k + rate - 1) / rate);
+        }
+
+        /** As a record prints, without an empty rate table: sweep keys hash this text (see HardwareSpec). */
+        @Override
+        public String toString() {
+            return "PeArray[rows=" + rows + ", cols=" + cols + ", dataflow=" + dataflow + ", foldOverlap="
+                + foldOverlap + ", sustainedFraction=" + sustainedFraction
+                + (macsPerCycleByType.isEmpty() ? "" : ", macsPerCycleByType=" + macsPerCycleByType) + "]";
         }
     }
 
@@ -240,9 +281,15 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         return clockMhz * 1e6;
     }
 
-    /** Peak dense MAC throughput of all PE arrays, counting a MAC as two FLOPs. */
+    /** Peak dense MAC throughput of all PE arrays at the device's {@code data_type}, counting a MAC as two FLOPs. */
     public double peakFlopsPerS() {
-        return 2.0 * cores * core.peArrays() * core.peArray().rows() * core.peArray().cols() * clockHz();
+        return peakFlopsPerS(dataType);
+    }
+
+    /** Peak dense throughput of all PE arrays on operands of {@code type} (its MACs per PE per cycle). */
+    public double peakFlopsPerS(DataType type) {
+        return 2.0 * cores * core.peArrays() * core.peArray().rows() * core.peArray().cols()
+            * core.peArray().macsPerCycle(type) * clockHz();
     }
 
     public double vectorFlopsPerS() {

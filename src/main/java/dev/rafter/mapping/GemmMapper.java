@@ -1,6 +1,7 @@
 package dev.rafter.mapping;
 
 import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ public final class GemmMapper {
             return LibraryTiles.plan(hw, op);
         }
         int e = op.dataType().bytes();
-        long[] tile = searchLocalTile(hw, op.batch(), op.m(), op.n(), op.k(), e);
+        long[] tile = searchLocalTile(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType());
         int ml = (int) tile[0];
         int nl = (int) tile[1];
         int kl = (int) tile[2];
@@ -65,8 +66,9 @@ public final class GemmMapper {
     }
 
     /** Returns {m, n, k, estimated cycles} of the best local tile. */
-    static long[] searchLocalTile(HardwareSpec hw, long batch, long m, long n, long k, int e) {
+    static long[] searchLocalTile(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
         HardwareSpec.Core core = hw.core();
+        int e = type.bytes();
         long capacity = core.localBuffer().capacityBytes();
         long[] best = null;
         double bestCost = Double.MAX_VALUE;
@@ -86,7 +88,7 @@ public final class GemmMapper {
                     long chunks = ceilDiv(k, kl);
                     long activeCores = Math.min(tiles, hw.cores());
                     long waves = ceilDiv(tiles, hw.cores());
-                    double compute = LaneSplit.cycles(core, Math.min(ml, m), Math.min(nl, n), Math.min(kl, k));
+                    double compute = LaneSplit.cycles(core, Math.min(ml, m), Math.min(nl, n), Math.min(kl, k), type);
                     double loadBytes = (double) e * (Math.min(ml, m) * Math.min(kl, k) + Math.min(kl, k) * Math.min(nl, n));
                     double port = loadBytes / hw.interconnect().bytesPerCycle();
                     double global = loadBytes * activeCores / hw.globalBuffer().bytesPerCycle();

@@ -1,5 +1,6 @@
 package dev.rafter.mapping;
 
+import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 
 /**
@@ -31,11 +32,11 @@ public final class LaneSplit {
         return out;
     }
 
-    /** Cycles of the tile on the core at the arrays' sustained rate: the slowest lane. */
-    public static long cycles(HardwareSpec.Core core, long m, long n, long k) {
+    /** Cycles of the tile on the core at the arrays' sustained rate for operands of {@code type}: the slowest lane. */
+    public static long cycles(HardwareSpec.Core core, long m, long n, long k, DataType type) {
         long worst = 0;
         for (long[] s : shares(core, m, n)) {
-            worst = Math.max(worst, core.peArray().sustainedCycles(s[0], s[1], k));
+            worst = Math.max(worst, core.peArray().sustainedCycles(s[0], s[1], k, type));
         }
         return worst;
     }

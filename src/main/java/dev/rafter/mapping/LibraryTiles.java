@@ -1,6 +1,7 @@
 package dev.rafter.mapping;
 
 import dev.rafter.config.InputException;
+import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.HardwareSpec.GemmTile;
 import dev.rafter.workload.Operator;
@@ -51,8 +52,7 @@ final class LibraryTiles {
     record Candidate(GemmTile tile, int splits, long tiles, long waves, double cycles, long events) {}
 
     static GemmPlan plan(HardwareSpec hw, Operator op) {
-        int e = op.dataType().bytes();
-        Candidate c = search(hw, op.batch(), op.m(), op.n(), op.k(), e);
+        Candidate c = search(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType());
         return plan(hw, op, c);
     }
 
@@ -65,7 +65,8 @@ final class LibraryTiles {
             op.batch() * s, op.m(), op.n(), op.k() / s, op.dataType());
         int resultBytes = s == 1 ? 0 : PARTIAL_BYTES;
         long stageBytes = Math.max((long) (FIRST_STAGE_SHARE * c.cycles() / hw.clockHz() * hw.memoryBytesPerS()),
-            streamingStageBytes(hw, Math.min(c.tiles(), hw.cores()), LaneSplit.cycles(hw.core(), t.m(), t.n(), t.k())));
+            streamingStageBytes(hw, Math.min(c.tiles(), hw.cores()), LaneSplit.cycles(hw.core(), t.m(), t.n(), t.k(),
+                op.dataType())));
         GemmMapper.Layout best = GemmMapper.bestLayout(hw, parts, t.m(), t.n(), t.k(), e,
             new GemmMapper.Form(true, resultBytes, stageBytes));
         long write = (long) (s == 1 ? e : resultBytes) * parts.batch() * op.m() * op.n();
@@ -105,8 +106,8 @@ final class LibraryTiles {
     }
 
     /** The fastest candidate by its estimated cycles. */
-    static Candidate search(HardwareSpec hw, long batch, long m, long n, long k, int e) {
-        Candidate best = searchOrNull(hw, batch, m, n, k, e);
+    static Candidate search(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
+        Candidate best = searchOrNull(hw, batch, m, n, k, type);
         if (best == null) {
             throw new InputException("core.gemm_tiles: no tile fits both the "
                 + hw.core().localBuffer().capacityKib() + " KiB local buffer and two stages of the global buffer");
@@ -116,21 +117,21 @@ final class LibraryTiles {
 
     /** Whether some library tile fits this device's buffers for the operator. */
     static boolean fits(HardwareSpec hw, Operator op) {
-        return searchOrNull(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType().bytes()) != null;
+        return searchOrNull(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType()) != null;
     }
 
-    private static Candidate searchOrNull(HardwareSpec hw, long batch, long m, long n, long k, int e) {
+    private static Candidate searchOrNull(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
         Candidate best = null;
         for (GemmTile t : hw.core().gemmTiles()) {
             long outputTiles = batch * GemmMapper.ceilDiv(m, t.m()) * GemmMapper.ceilDiv(n, t.n());
-            best = better(best, score(hw, t, 1, batch, m, n, k, e));
+            best = better(best, score(hw, t, 1, batch, m, n, k, type));
             if (outputTiles >= hw.cores() || k % t.k() != 0) {
                 continue;
             }
             long steps = k / t.k();
             for (int s = 2; s <= steps && outputTiles * s <= hw.cores(); s++) {
                 if (steps % s == 0) {
-                    best = better(best, score(hw, t, s, batch, m, n, k, e));
+                    best = better(best, score(hw, t, s, batch, m, n, k, type));
                 }
             }
         }
@@ -154,8 +155,10 @@ final class LibraryTiles {
      * result at the core's port, and its share of the global buffer's port; the waves run one after another,
      * HBM moving the compulsory operands and the results (or partials) meanwhile. Split-K adds its reduction.
      */
-    static Candidate score(HardwareSpec hw, GemmTile t, int splits, long batch, long m, long n, long k, int e) {
+    static Candidate score(HardwareSpec hw, GemmTile t, int splits, long batch, long m, long n, long k,
+                           DataType type) {
         HardwareSpec.Core core = hw.core();
+        int e = type.bytes();
         int resultBytes = splits == 1 ? e : PARTIAL_BYTES;
         if (t.localBytes(e, resultBytes) > core.localBuffer().capacityBytes()) {
             return null;
@@ -171,7 +174,7 @@ final class LibraryTiles {
         }
         long steps = GemmMapper.ceilDiv(depth, t.k());
         long waves = GemmMapper.ceilDiv(tiles, hw.cores());
-        double compute = steps * (double) LaneSplit.cycles(core, t.m(), t.n(), t.k());
+        double compute = steps * (double) LaneSplit.cycles(core, t.m(), t.n(), t.k(), type);
         double load = (double) e * (rows * stepK + stepK * cols);
         double tileBytes = steps * load + (double) rows * cols * resultBytes;
         double port = tileBytes / hw.interconnect().bytesPerCycle();

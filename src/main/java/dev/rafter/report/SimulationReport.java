@@ -215,7 +215,10 @@ public final class SimulationReport implements Simulation.OpListener {
         double opEnergy = energy == null ? Double.NaN : energy.of(s.activity(r.latencyS())).total();
         long elapsedPs = r.endPs() - r.startPs();
         double elapsedCycles = clock.cycles(elapsedPs);
-        double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols();
+        // Against the peak of the operator's own data type: an fp8 GEMM issues twice the MACs where the arrays
+        // declare fp8 at two per PE.
+        double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols()
+            * hw.core().peArray().macsPerCycle(r.op().dataType());
         double util = elapsedCycles == 0 ? 0 : s.at(PE_MACS) / (macsPerCycle * elapsedCycles);
         StringBuilder f = new StringBuilder(128);
         f.append(RooflineReport.num(r.latencyS())).append(',').append(RooflineReport.num(r.bound().seconds()))

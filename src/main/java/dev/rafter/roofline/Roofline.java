@@ -7,7 +7,8 @@ import dev.rafter.workload.Operator;
 
 /**
  * The analytic roofline bound of an operator on a device (Williams, Waterman, Patterson 2009): compute time at
- * the peak of the unit that runs it (PE arrays for matrix kinds, vector unit otherwise), memory time for the
+ * the peak of the unit that runs it (PE arrays for matrix kinds, at the rate of the operator's data type; vector
+ * unit otherwise), memory time for the
  * minimum bytes at memory bandwidth, and the larger of the two. A collective's memory time also covers its
  * device-link transfer: the cheapest algorithm's per-call latency plus its payload at the full link bandwidth
  * ({@link CollectivePlan#lowerBoundS}); its additions are fused into the data movement (as NCCL's kernels reduce in
@@ -27,7 +28,7 @@ public final class Roofline {
     public Bound of(Operator op) {
         double flops = op.flops();
         double bytes = op.minBytes();
-        double peak = op.kind().isMatrix() ? hw.peakFlopsPerS() : hw.vectorFlopsPerS();
+        double peak = op.kind().isMatrix() ? hw.peakFlopsPerS(op.dataType()) : hw.vectorFlopsPerS();
         double compute = op.kind().isCollective() ? 0 : flops / peak;
         double memory = bytes / hw.memoryBytesPerS();
         if (op.kind().isCollective()) {

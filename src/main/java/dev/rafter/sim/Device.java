@@ -133,8 +133,9 @@ public final class Device {
         }
     }
 
-    /** Runs one tile program; {@code done} runs when every result is in HBM. */
-    public void runProgram(long opId, int elementBytes, TileProgram program, Runnable done) {
+    /** Runs one tile program on operands of {@code type}; {@code done} runs when every result is in HBM. */
+    public void runProgram(long opId, dev.rafter.hw.DataType type, TileProgram program, Runnable done) {
+        int elementBytes = type.bytes();
         coresLeft = cores.length;
         programDone = done;
         for (List<Work> work : program.cores()) {
@@ -145,7 +146,7 @@ public final class Device {
         globalBuffer.begin(opId, program.stages());
         for (int c = 0; c < cores.length; c++) {
             List<Work> work = c < program.cores().size() ? program.cores().get(c) : List.of();
-            cores[c].begin(opId, elementBytes, work, coreDone, writeDone);
+            cores[c].begin(opId, type, work, coreDone, writeDone);
         }
     }
 

@@ -335,7 +335,7 @@ public final class Simulation {
                 planHbmReadBytes += p.hbmReadBytes();
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
-            runInOrder(device, forward, op.id(), e, programs, 0, finished);
+            runInOrder(device, forward, op.id(), op.dataType(), programs, 0, finished);
         }
     }
 
@@ -351,16 +351,16 @@ public final class Simulation {
         }
     }
 
-    private static void runInOrder(Device device, FastForward forward, long opId, int e, List<TileProgram> programs,
-                                   int i, Runnable done) {
+    private static void runInOrder(Device device, FastForward forward, long opId, dev.rafter.hw.DataType type,
+                                   List<TileProgram> programs, int i, Runnable done) {
         if (i == programs.size()) {
             done.run();
             return;
         }
         device.dispatch(opId, () -> {
             forward.begin(programs.get(i));
-            device.runProgram(opId, e, programs.get(i), () -> runInOrder(device, forward, opId, e, programs, i + 1,
-                done));
+            device.runProgram(opId, type, programs.get(i), () -> runInOrder(device, forward, opId, type, programs,
+                i + 1, done));
         });
     }
 

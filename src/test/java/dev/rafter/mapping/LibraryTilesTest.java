@@ -74,7 +74,7 @@ class LibraryTilesTest {
 
     private static void next(Device d, List<TileProgram> programs, int i) {
         if (i < programs.size()) {
-            d.runProgram(0, 2, programs.get(i), () -> next(d, programs, i + 1));
+            d.runProgram(0, DataType.FP16, programs.get(i), () -> next(d, programs, i + 1));
         }
     }
 
@@ -92,7 +92,7 @@ class LibraryTilesTest {
         // Per tile the port moves 64 x 49152 B of operands + 65536 B of results = 3211264 B: 50176 cycles at
         // 64 B/clk, and 108 cores share 3850 B/clk of L2: 90083 cycles. Compute (153088) wins; 5 waves, plus the
         // first load (768) and the L2 latency (200).
-        LibraryTiles.Candidate c = LibraryTiles.search(A100, 1, 4096, 4096, 4096, 2);
+        LibraryTiles.Candidate c = LibraryTiles.search(A100, 1, 4096, 4096, 4096, DataType.FP16);
         assertEquals(5, c.waves());
         assertEquals(5 * 64 * 2392 + 768 + 200, c.cycles(), 1e-6);
         assertTrue(p.program().explanation().startsWith("library tile 128x256x64, 512 tiles in 5 waves on 108 cores "
@@ -106,15 +106,16 @@ class LibraryTilesTest {
         // against 5 waves of 128x256 tiles that are only 94.8% full.
         HardwareSpec whitepaperL2 = a100(5120, TILES);
         LibraryTiles.Candidate small = LibraryTiles.score(whitepaperL2, new GemmTile(128, 64, 64), 1, 1, 4096, 4096,
-            4096, 2);
+            4096, DataType.FP16);
         assertEquals(List.of(2048L, 19L), List.of(small.tiles(), small.waves()));
         assertEquals(19 * 64 * 624 + 384 + 200, small.cycles(), 1e-6);
         LibraryTiles.Candidate large = LibraryTiles.score(whitepaperL2, new GemmTile(128, 256, 64), 1, 1, 4096, 4096,
-            4096, 2);
+            4096, DataType.FP16);
         assertEquals(5 * 64 * 2392 + 768 + 200, large.cycles(), 1e-6);
         assertEquals(64, GemmMapper.plan(whitepaperL2, gemm(1, 4096, 4096, 4096)).localN());
         // At the measured 3850 B/clk the 128x64 tiles wait for the L2: 108 x (64 x 24576 + 16384) B / 3850 per tile.
-        LibraryTiles.Candidate starved = LibraryTiles.score(A100, new GemmTile(128, 64, 64), 1, 1, 4096, 4096, 4096, 2);
+        LibraryTiles.Candidate starved = LibraryTiles.score(A100, new GemmTile(128, 64, 64), 1, 1, 4096, 4096, 4096,
+            DataType.FP16);
         assertEquals(19 * (108.0 * (64 * 24576 + 16384) / 3850) + 384 + 200, starved.cycles(), 1e-6);
         assertTrue(starved.cycles() > large.cycles());
     }
@@ -186,12 +187,13 @@ class LibraryTilesTest {
         // Estimate: 64 x 330 cycles of compute beats the ports; HBM (33947648 B at 2048 GB/s, 1.41 GHz) is longer,
         // then the reduction: a second kernel's dispatch 2555 ns, latency 42 ns + 200 cycles, and its 147456 B of
         // HBM traffic.
-        LibraryTiles.Candidate c = LibraryTiles.search(A100, 1, 8, 1024, 16384, 2);
+        LibraryTiles.Candidate c = LibraryTiles.search(A100, 1, 8, 1024, 16384, DataType.FP16);
         double hbm = 33947648 / 2048e9 * 1.41e9;
         double reduction = (2555 + 42) * 1.41 + 200 + 147456 / 2048e9 * 1.41e9;
         assertEquals(hbm + reduction, c.cycles(), 1e-6);
         // Unsplit, 16 cores would each run 256 k-steps: 84480 cycles of compute.
-        LibraryTiles.Candidate whole = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 1, 1, 8, 1024, 16384, 2);
+        LibraryTiles.Candidate whole = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 1, 1, 8, 1024, 16384,
+            DataType.FP16);
         assertEquals(256 * 330 + 144 + 200, whole.cycles(), 1e-6);
         // And the simulation agrees: split-K runs in well under half the time.
         long split = simulate(A100, p.programs());
@@ -206,8 +208,10 @@ class LibraryTilesTest {
         // weights; splitting adds partials and a reduction and cannot beat memory.
         GemmPlan decode = GemmMapper.plan(A100, gemm(1, 8, 4096, 4096));
         assertEquals(List.of(64, 64, 1), List.of(decode.localM(), decode.localN(), decode.splitK()));
-        LibraryTiles.Candidate split = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 2, 1, 8, 4096, 4096, 2);
-        LibraryTiles.Candidate whole = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 1, 1, 8, 4096, 4096, 2);
+        LibraryTiles.Candidate split = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 2, 1, 8, 4096, 4096,
+            DataType.FP16);
+        LibraryTiles.Candidate whole = LibraryTiles.score(A100, new GemmTile(64, 64, 64), 1, 1, 8, 4096, 4096,
+            DataType.FP16);
         assertTrue(split.cycles() > whole.cycles());
     }
 

@@ -172,7 +172,7 @@ class SimulationTest {
         Device[] d = new Device[1];
         long end = new Kernel().run(s -> {
             d[0] = new Device(hw, s, stats, tracks);
-            d[0].runProgram(op.id(), 2, plan, () -> { });
+            d[0].runProgram(op.id(), dev.rafter.hw.DataType.FP16, plan, () -> { });
         });
         List<String> waiting = d[0].waiting();
         assertTrue(waiting.get(0).startsWith("core 0"), waiting.toString());

@@ -49,6 +49,7 @@ public final class Core implements Periodic {
     // Program of the current operator.
     private long opId;
     private int elementBytes;
+    private dev.rafter.hw.DataType type; // the operands', which set the arrays' MACs per cycle
     private List<Work> tiles = List.of();
     private Runnable onDone;
     private Runnable onStoreWritten;
@@ -106,10 +107,11 @@ public final class Core implements Periodic {
      * Starts the core's share of an operator. {@code onDone} runs when its last result has left the core;
      * {@code onStoreWritten} when each result has reached HBM.
      */
-    public void begin(long opId, int elementBytes, List<Work> tiles, Runnable onDone,
+    public void begin(long opId, dev.rafter.hw.DataType type, List<Work> tiles, Runnable onDone,
                       Runnable onStoreWritten) {
         this.opId = opId;
-        this.elementBytes = elementBytes;
+        this.type = type;
+        this.elementBytes = type.bytes();
         this.tiles = tiles;
         this.onDone = onDone;
         this.onStoreWritten = onStoreWritten;
@@ -221,7 +223,7 @@ public final class Core implements Periodic {
                 (long) tile.m() * tile.n() * tile.chunkK(j));
             for (int lane = 0; lane < arrays.length; lane++) {
                 cycles = Math.max(cycles, arrays[lane].compute(opId, start, shares[lane][0], shares[lane][1], k,
-                    macs[lane], clock));
+                    macs[lane], type, clock));
             }
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE, start); // the arrays have no part in a vector operator

@@ -34,7 +34,9 @@ public final class PeArray {
             Parameter.choice("core.pe_array.fold_overlap", List.of("true", "false"), "false",
                 "the next fold streams in while the last drains"),
             Parameter.number("core.pe_array.sustained_fraction", "fraction", 0, 1, "1",
-                "the rate tiles issue at, of the peak")),
+                "the rate tiles issue at, of the peak"),
+            Parameter.number("core.pe_array.macs_per_cycle_by_type.<type>", "MACs", 1, 64, "1",
+                "MACs each PE issues per cycle on operands of the type (fp32, fp16, bf16, fp8, int8)")),
         List.of(new Port("compute", Port.Direction.IN, List.of(), "matrix tiles from its core (a call)")),
         List.of(Statistic.of("busy_ps", "ps", Statistic.Measure.DURATION, Set.of(SliceKind.COMPUTE),
                 Statistic.Combine.BUSY_FRACTION, "time computing"),
@@ -46,7 +48,8 @@ public final class PeArray {
             stall("stall_dependency_ps", SliceKind.STALL_DEPENDENCY),
             stall("stall_dispatch_ps", SliceKind.STALL_DISPATCH),
             stall("idle_ps", SliceKind.IDLE)),
-        new Utilisation("pe_array", List.of("macs"), hw -> hw.peakFlopsPerS() / 2, true),
+        new Utilisation("pe_array", List.of("macs"), hw -> hw.peakFlopsPerS() / 2
+            * hw.core().peArray().fastestMacsPerCycle() / hw.core().peArray().macsPerCycle(hw.dataType()), true),
         new EnergyUse("pe_array", (a, c) -> c.count("pe_array", "macs")
             * a.model().macPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
         null);
@@ -66,19 +69,21 @@ public final class PeArray {
         this.track = track;
     }
 
-    /** Computes an m x n x k tile from {@code startPs}; returns its cycles (0 for an empty share). */
+    /** Computes an m x n x k fp16 tile from {@code startPs}; returns its cycles (0 for an empty share). */
     public long compute(long opId, long startPs, long m, long n, long k, dev.rafter.sim.ClockDomain clock) {
-        return compute(opId, startPs, m, n, k, m * n * k, clock);
+        return compute(opId, startPs, m, n, k, m * n * k, dev.rafter.hw.DataType.FP16, clock);
     }
 
     /**
      * As above, counting {@code usefulMacs} in the trace: fewer than m x n x k where the tile is padded to a
-     * library shape (the padding occupies the array but computes nothing anyone reads).
+     * library shape (the padding occupies the array but computes nothing anyone reads). {@code type}, the
+     * operands' data type, sets the MACs each PE issues per cycle.
      */
     public long compute(long opId, long startPs, long m, long n, long k, long usefulMacs,
-                        dev.rafter.sim.ClockDomain clock) {
-        if (m != lastM || n != lastN || k != lastK || clock != lastClock) {
-            lastCycles = spec.sustainedCycles(m, n, k);
+                        dev.rafter.hw.DataType type, dev.rafter.sim.ClockDomain clock) {
+        if (m != lastM || n != lastN || k != lastK || type != lastType || clock != lastClock) {
+            lastCycles = spec.sustainedCycles(m, n, k, type);
+            lastType = type;
             lastPs = clock.ps(lastCycles);
             lastM = m;
             lastN = n;
@@ -96,6 +101,7 @@ public final class PeArray {
     private long lastM = -1;
     private long lastN;
     private long lastK;
+    private dev.rafter.hw.DataType lastType;
     private dev.rafter.sim.ClockDomain lastClock;
     private long lastCycles;
     private long lastPs;
