@@ -130,6 +130,48 @@ class ReadmeTest {
         Matcher v6 = find(validate, "findings\\s+6: .* simulated ([\\d.]+)\\s+KB at ([\\d.]+) MHz");
         assertNear(f6.group(1), Double.parseDouble(v6.group(1)), "finding 6 buffer");
         assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
+        checkPrimitiveTable(text, validate);
+    }
+
+    /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */
+    private static final Map<String, List<Map.Entry<String, Double>>> PRIMITIVE_ROWS = Map.of(
+        "read stream, share of peak|A100 80GB", List.of(Map.entry("stream_read@a100", 100.0)),
+        "copy stream|A100", List.of(Map.entry("stream_copy@a100", 100.0)),
+        "read stream|H100 SXM", List.of(Map.entry("stream_read@h100", 100.0)),
+        "copy stream|H100 SXM / MI300X", List.of(Map.entry("stream_copy@h100", 100.0),
+            Map.entry("stream_copy@mi300x", 100.0)),
+        "fixed cost per kernel, eager / CUDA graph|A100", List.of(Map.entry("launch_gap_eager@a100", 1e6),
+            Map.entry("launch_gap_graph@a100", 1e6)),
+        "same|H100 (H200 proxy)", List.of(Map.entry("launch_gap_eager@h100", 1e6),
+            Map.entry("launch_gap_graph@h100", 1e6)),
+        "L2 read bandwidth|A100 / H100", List.of(Map.entry("l2_bandwidth@a100", 1e-12),
+            Map.entry("l2_bandwidth@h100", 1e-12)),
+        "load latency from a core (pointer chase)|A100 / H100", List.of(Map.entry("memory_latency@a100", 1e9),
+            Map.entry("memory_latency@h100", 1e9)),
+        "8-byte all-reduce, 8 GPUs|A100", List.of(Map.entry("all_reduce_8B_8gpu@a100", 1e6)),
+        "8-byte all-reduce, 2 GPUs|A100", List.of(Map.entry("all_reduce_8B_2gpu@a100", 1e6)));
+
+    private static void checkPrimitiveTable(String text, String validate) {
+        String table = find(text, "\\*\\*Primitive checks\\*\\*[^|]+((?:\\|.*\\|\\n)+)").group(1);
+        int rows = 0;
+        for (String row : table.split("\n")) {
+            String[] cells = row.split("\\|");
+            if (cells.length < 5 || cells[1].strip().equals("check") || cells[1].strip().startsWith("---")) {
+                continue;
+            }
+            String key = cells[1].strip() + "|" + cells[2].strip();
+            List<Map.Entry<String, Double>> cases = PRIMITIVE_ROWS.get(key);
+            assertTrue(cases != null, "README's primitive-check row '" + key + "' names no validate case here");
+            Matcher shown = NUMBER.matcher(cells[cells.length - 1]);
+            for (Map.Entry<String, Double> c : cases) {
+                assertTrue(shown.find(), "README's primitive-check row '" + key + "': too few figures");
+                double simulated = Double.parseDouble(find(validate, "microbenchmark " + Pattern.quote(c.getKey())
+                    + "\\s+expected \\S+\\s+simulated (\\S+)").group(1));
+                assertNear(shown.group(), simulated * c.getValue(), "primitive check " + c.getKey());
+            }
+            rows++;
+        }
+        assertEquals(PRIMITIVE_ROWS.size(), rows, "rows of README's primitive-check table");
     }
 
     /** Figures the prose quotes from outputs of the fast blocks (and of two quick extra runs). */
