@@ -131,6 +131,14 @@ class ReadmeTest {
         assertNear(f6.group(1), Double.parseDouble(v6.group(1)), "finding 6 buffer");
         assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
         checkPrimitiveTable(text, validate);
+
+        String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
+            + "--out out/gpt3-175b.csv", 0, 0).output();
+        long rows = Long.parseLong(find(lowered, ": (\\d+) operators of gpt3-175b").group(1));
+        assertNear(find(text, "the full GPT-3 run\\s+\\(96 layers, 1023 decode steps\\) is ([\\d.]+) M rows").group(1),
+            rows / 1e6, "rows of the full GPT-3 run");
+        assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
+            .replace(",", "")), "README's operators of the full GPT-3 run");
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */
@@ -191,6 +199,16 @@ class ReadmeTest {
         assertEquals("clock_mhz,core.local_buffer.capacity_kib," + sweepColumns,
             firstLine(sandbox.resolve("out/sweep/sweep.csv")), "README's sweep.csv columns after the sweep's axes");
 
+        Matcher qkv = find(text, "is 2 x 16384 x 12288 x 9216 FLOPs at ([\\d.]+) TFLOP/s = ([\\d.]+) ms, (\\w+)-bound");
+        String roofline = runner.output("./rafter roofline --hardware models/hardware/a100.yaml "
+            + "--workload models/workloads/gpt3-175b.yaml --phase prefill --out out/r");
+        Matcher qkvRow = find(roofline,
+            "(?m)^  qkv_proj\\s+(\\d+)\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+\\s+([\\d.]+) s\\s+[\\d.]+% (\\w+)");
+        assertNear(qkv.group(1), described.get("peak_flops_per_s").asDouble() / 1e12, "roofline example's peak");
+        assertNear(qkv.group(2), Double.parseDouble(qkvRow.group(2)) * 1e3 / Integer.parseInt(qkvRow.group(1)),
+            "GPT-3 QKV projection's bound per layer");
+        assertEquals(qkvRow.group(3), qkv.group(3), "README's bound of the GPT-3 QKV projection");
+
         String sweep = runner.output("./rafter sweep --hardware models/hardware/sram-study-45nm.yaml --trace "
             + "traces/gemm-sram-study-layer.csv --phase decode --vary clock_mhz=200,400,600,800,1000,1200,1400 "
             + "--vary core.local_buffer.capacity_kib=16,32,64,128,256 --jobs 2 --out out/sweep");
@@ -215,8 +233,9 @@ class ReadmeTest {
 
         String bert = runner.output("./rafter simulate --hardware models/hardware/h100.yaml --out out/bert "
             + "--trace traces/kineto/bert-small-uncased-h100.json.gz");
-        Matcher coverage = find(text, "([\\d.]+)% of the measured GPU time\\s+maps to (\\d+) operators; the total kernel "
-            + "time is within (\\d+)% \\(simulated [\\d.]+ us of device work against (\\d+) us\\s+measured\\)");
+        Matcher coverage = find(text, "([\\d.]+)% of the measured GPU time\\s+maps to (\\d+) operators; "
+            + "the total kernel time is within (\\d+)% \\(simulated [\\d.]+ us of device work "
+            + "against (\\d+) us\\s+measured\\)");
         Matcher covered = find(bert, "(\\d+) operators mapped, .* hold ([\\d.]+)% of the measured GPU time "
             + "\\(([\\d.]+) us of");
         assertNear(coverage.group(1), Double.parseDouble(covered.group(2)), "BERT coverage");
@@ -224,8 +243,8 @@ class ReadmeTest {
         assertNear(coverage.group(3), Math.abs(Double.parseDouble(find(bert, "total time ([+-][\\d.]+)%").group(1))),
             "BERT total-time error");
         assertNear(coverage.group(4), Double.parseDouble(covered.group(3)), "BERT measured time of mapped operators");
-        Matcher mape = find(text, "per kind MAPE: GEMMs ([\\d.]+)%, layer norms ([\\d.]+)%, tiny elementwise and GELU\\s+"
-            + "kernels ([\\d.]+)%[^)]+\\), flash attention ([\\d.]+)%");
+        Matcher mape = find(text, "per kind MAPE: GEMMs ([\\d.]+)%, layer norms ([\\d.]+)%, "
+            + "tiny elementwise and GELU\\s+kernels ([\\d.]+)%[^)]+\\), flash attention ([\\d.]+)%");
         assertNear(mape.group(1), mapeOf(bert, "gemm"), "BERT GEMM MAPE");
         assertNear(mape.group(2), mapeOf(bert, "layernorm"), "BERT layer-norm MAPE");
         assertNear(mape.group(3), mapeOf(bert, "elementwise"), "BERT elementwise MAPE");
@@ -244,19 +263,18 @@ class ReadmeTest {
         }
 
         void runBlock(ShBlock block) {
-            List<String> joined = new ArrayList<>();
             StringBuilder current = new StringBuilder();
-            for (String raw : block.lines()) {
-                String line = raw.strip();
+            int first = -1;
+            for (int i = 0; i < block.lines().size(); i++) {
+                String line = block.lines().get(i).strip();
+                first = first < 0 ? block.line() + 1 + i : first;
                 if (line.endsWith("\\")) {
                     current.append(line, 0, line.length() - 1).append(' ');
                     continue;
                 }
-                joined.add(current.append(line).toString());
+                runLine(withoutComment(current.append(line).toString()), first);
                 current.setLength(0);
-            }
-            for (String line : joined) {
-                runLine(withoutComment(line), block.line());
+                first = -1;
             }
         }
 
