@@ -1,0 +1,563 @@
+package dev.rafter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rafter.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README as a test: every {@code ```sh} block's commands run (in-process, from the checkout root, with every
+ * {@code out/...} path moved into a temporary folder), every output the README shows is compared with the real
+ * output within its printed precision, and the figures the prose quotes from an output are checked against it.
+ *
+ * <p>Markers the README may put on the line before a block (HTML comments, invisible when rendered):
+ * {@code <!-- readme: slow -->} (the block runs only in the slow set, {@code mvn -B test -Pslow}),
+ * {@code <!-- readme: synopsis -->} (not run), and {@code <!-- readme: output of ./rafter ARGS [(exit N)] -->}
+ * before a plain block that shows what ARGS prints: its tokens must appear in order in the real output, numbers
+ * within the precision shown, a line {@code ...} standing for lines left out. Wall-clock figures are masked.
+ */
+class ReadmeTest {
+
+    private static final Path README = Path.of("README.md");
+
+    /** The suite's own command: this test runs inside it. */
+    private static final String TEST_COMMAND = "mvn -B install && mvn -B -f rafter-spark/pom.xml verify";
+
+    private static final Pattern MARKER = Pattern.compile(
+        "<!-- readme: (synopsis|slow|output of (\\./rafter .*?)(?: \\(exit (\\d+)\\))?) -->");
+    private static final Pattern LOOP = Pattern.compile("for (\\w+) in ([^;]+); do (.+); done");
+
+    /** Wall-clock time and rates depend on the machine, not on the model: never compared. */
+    private static final Pattern WALL_TIME = Pattern.compile(
+        "\\d+(?:\\.\\d+)? s \\(\\d+(?:\\.\\d+)? [kM]? ?events/s\\)");
+
+    private static final Pattern TOKEN = Pattern.compile(
+        "[+-]?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?|[^\\s\\d+-]+|[+-]");
+    private static final Pattern NUMBER = Pattern.compile("[+-]?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?");
+
+    record ShBlock(int line, List<String> lines, boolean slow) { }
+
+    record ShownOutput(int line, String command, int exit, String text) { }
+
+    record Readme(String text, List<ShBlock> blocks, List<ShownOutput> outputs) { }
+
+    record Result(int exit, String output) { }
+
+    @Test
+    void fastBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
+        Readme readme = parse();
+        Runner runner = new Runner(sandbox);
+        for (ShBlock block : readme.blocks()) {
+            if (!block.slow()) {
+                runner.runBlock(block);
+            }
+        }
+        for (ShownOutput shown : readme.outputs()) {
+            Result result = runner.rafter(shown.command(), shown.line(), shown.exit());
+            assertShown(shown, result.output());
+        }
+        checkProseFigures(readme.text(), runner, sandbox);
+    }
+
+    @Test
+    @Tag("slow")
+    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) {
+        Readme readme = parse();
+        Runner runner = new Runner(sandbox);
+        for (ShBlock block : readme.blocks()) {
+            if (block.slow()) {
+                runner.runBlock(block);
+            }
+        }
+        String text = readme.text();
+        String bench = runner.rafter("./rafter bench --hardware models/hardware/a100.yaml", 0, 0).output();
+        Matcher pattern = find(text, "same event pattern \\(([\\d.]+) M events, (\\d+) pending");
+        Matcher ran = find(bench, "event pattern: (\\d+) events, (\\d+) pending");
+        assertNear(pattern.group(1), Double.parseDouble(ran.group(1)) / 1e6, "bench's event count");
+        assertNear(pattern.group(2), Double.parseDouble(ran.group(2)), "bench's pending events");
+        // Wall times there are history (an earlier event loop); the event counts are today's.
+        Matcher gemms = find(text, ("GEMM 16384 x 9216 x 12288 on a100 took [\\d.]+ s \\([\\d.]+ M events then; "
+            + "([\\d.]+) M now\\) and 8192\\^3 [\\d.]+ s \\([\\d.]+ M events then; ([\\d.]+) M now\\)")
+            .replace(" ", "\\s+"));
+        assertNear(gemms.group(1), eventsOf(bench, "16384 x\\s+9216 x 12288") / 1e6, "bench 16384x9216x12288");
+        assertNear(gemms.group(2), eventsOf(bench, "8192 x\\s+8192 x\\s+8192") / 1e6, "bench 8192^3");
+
+        String validate = runner.rafter("./rafter validate --out out/v", 0, 0).output();
+        assertNear(find(text, "- `single-array.csv`: (\\d+) single-array GEMMs").group(1),
+            count(validate, "(?m)^ok\\s+single-array "), "single-array cases");
+        assertNear(find(text, "- `roofline-shapes.csv`: (\\d+) GEMMs").group(1),
+            count(validate, "(?m)^ok\\s+roofline "), "roofline-shape cases");
+        Matcher f1 = find(text, "\\| 1\\. [^|]+\\| decode energy rises [^(]+\\(([\\d.]+) J -> ([\\d.]+) J");
+        Matcher v1 = find(validate, "findings\\s+1: .* expected ([\\d.]+)\\s+simulated ([\\d.]+)");
+        assertNear(f1.group(1), Double.parseDouble(v1.group(1)), "finding 1, 32 KB");
+        assertNear(f1.group(2), Double.parseDouble(v1.group(2)), "finding 1, largest buffer");
+        Matcher f2 = find(text, "\\| 2\\. [^|]+\\| -(\\d+) % from 16 to 32 KB, -(\\d+) % from 64 to 256 KB");
+        Matcher v2 = find(validate, "gain 16->32 KB (\\d+)%, 64 KB->256 KB (\\d+)%");
+        assertEquals(v2.group(1) + " " + v2.group(2), f2.group(1) + " " + f2.group(2), "README finding 2");
+        Matcher f3 = find(text, "\\| 3\\. [^|]+\\| -(\\d+) % from 200 to 600 MHz, -(\\d+) % from 1000 to 1400 MHz");
+        Matcher v3 = find(validate, "gain 200->600 MHz (\\d+)%, 1000->1400 MHz (\\d+)%");
+        assertEquals(v3.group(1) + " " + v3.group(2), f3.group(1) + " " + f3.group(2), "README finding 3");
+        Matcher f4 = find(text, "\\| 4\\. [^|]+\\| ([\\d.]+) J at 1400 MHz vs ([\\d.]+) J at 200 MHz");
+        Matcher v4 = find(validate, "findings\\s+4: .* expected ([\\d.]+)\\s+simulated ([\\d.]+)");
+        assertNear(f4.group(1), Double.parseDouble(v4.group(2)), "finding 4 at 1400 MHz");
+        assertNear(f4.group(2), Double.parseDouble(v4.group(1)), "finding 4 at 200 MHz");
+        Matcher f5 = find(text, "\\| 5\\. [^|]+\\| (\\d+) KB at (\\d+) MHz \\|");
+        Matcher v5 = find(validate, "findings\\s+5: .* simulated ([\\d.]+)\\s+KB at ([\\d.]+) MHz");
+        assertNear(f5.group(1), Double.parseDouble(v5.group(1)), "finding 5 buffer");
+        assertNear(f5.group(2), Double.parseDouble(v5.group(2)), "finding 5 clock");
+        Matcher f6 = find(text, "\\| 6\\. [^|]+\\| (\\d+) KB at (\\d+) MHz with 8192 GB/s \\|");
+        Matcher v6 = find(validate, "findings\\s+6: .* simulated ([\\d.]+)\\s+KB at ([\\d.]+) MHz");
+        assertNear(f6.group(1), Double.parseDouble(v6.group(1)), "finding 6 buffer");
+        assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
+        checkPrimitiveTable(text, validate);
+
+        String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
+            + "--out out/gpt3-175b.csv", 0, 0).output();
+        long rows = Long.parseLong(find(lowered, ": (\\d+) operators of gpt3-175b").group(1));
+        assertNear(find(text, "the full GPT-3 run\\s+\\(96 layers, 1023 decode steps\\) is ([\\d.]+) M rows").group(1),
+            rows / 1e6, "rows of the full GPT-3 run");
+        assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
+            .replace(",", "")), "README's operators of the full GPT-3 run");
+    }
+
+    /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */
+    private static final Map<String, List<Map.Entry<String, Double>>> PRIMITIVE_ROWS = Map.of(
+        "read stream, share of peak|A100 80GB", List.of(Map.entry("stream_read@a100", 100.0)),
+        "copy stream|A100", List.of(Map.entry("stream_copy@a100", 100.0)),
+        "read stream|H100 SXM", List.of(Map.entry("stream_read@h100", 100.0)),
+        "copy stream|H100 SXM / MI300X", List.of(Map.entry("stream_copy@h100", 100.0),
+            Map.entry("stream_copy@mi300x", 100.0)),
+        "fixed cost per kernel, eager / CUDA graph|A100", List.of(Map.entry("launch_gap_eager@a100", 1e6),
+            Map.entry("launch_gap_graph@a100", 1e6)),
+        "same|H100 (H200 proxy)", List.of(Map.entry("launch_gap_eager@h100", 1e6),
+            Map.entry("launch_gap_graph@h100", 1e6)),
+        "L2 read bandwidth|A100 / H100", List.of(Map.entry("l2_bandwidth@a100", 1e-12),
+            Map.entry("l2_bandwidth@h100", 1e-12)),
+        "load latency from a core (pointer chase)|A100 / H100", List.of(Map.entry("memory_latency@a100", 1e9),
+            Map.entry("memory_latency@h100", 1e9)),
+        "8-byte all-reduce, 8 GPUs|A100", List.of(Map.entry("all_reduce_8B_8gpu@a100", 1e6)),
+        "8-byte all-reduce, 2 GPUs|A100", List.of(Map.entry("all_reduce_8B_2gpu@a100", 1e6)));
+
+    private static void checkPrimitiveTable(String text, String validate) {
+        String table = find(text, "\\*\\*Primitive checks\\*\\*[^|]+((?:\\|.*\\|\\n)+)").group(1);
+        int rows = 0;
+        for (String row : table.split("\n")) {
+            String[] cells = row.split("\\|");
+            if (cells.length < 5 || cells[1].strip().equals("check") || cells[1].strip().startsWith("---")) {
+                continue;
+            }
+            String key = cells[1].strip() + "|" + cells[2].strip();
+            List<Map.Entry<String, Double>> cases = PRIMITIVE_ROWS.get(key);
+            assertTrue(cases != null, "README's primitive-check row '" + key + "' names no validate case here");
+            Matcher shown = NUMBER.matcher(cells[cells.length - 1]);
+            for (Map.Entry<String, Double> c : cases) {
+                assertTrue(shown.find(), "README's primitive-check row '" + key + "': too few figures");
+                double simulated = Double.parseDouble(find(validate, "microbenchmark " + Pattern.quote(c.getKey())
+                    + "\\s+expected \\S+\\s+simulated (\\S+)").group(1));
+                assertNear(shown.group(), simulated * c.getValue(), "primitive check " + c.getKey());
+            }
+            rows++;
+        }
+        assertEquals(PRIMITIVE_ROWS.size(), rows, "rows of README's primitive-check table");
+    }
+
+    /** Figures the prose quotes from outputs of the fast blocks (and of two quick extra runs). */
+    private static void checkProseFigures(String text, Runner runner, Path sandbox) throws IOException {
+        Matcher peaks = find(text, "The A100-like\\s+model gives ([\\d.]+) TFLOP/s and ([\\d.]+) TB/s");
+        JsonNode described = new ObjectMapper().readTree(
+            runner.rafter("./rafter describe --hardware models/hardware/a100.yaml --json", 0, 0).output());
+        assertNear(peaks.group(1), described.get("peak_flops_per_s").asDouble() / 1e12, "describe's peak");
+        assertNear(peaks.group(2), described.get("memory_bytes_per_s").asDouble() / 1e12, "describe's bandwidth");
+
+        assertEquals(firstLine(sandbox.resolve("out/s/ops.csv")),
+            squeeze(find(text, "- `ops.csv`: one row per operator: `([^`]+)`").group(1)), "README's ops.csv columns");
+        assertEquals(firstLine(sandbox.resolve("out/s/events.csv")),
+            squeeze(find(text, "- `events.csv` \\(`--events csv\\|both`\\): `([^`]+)`").group(1)),
+            "README's events.csv columns");
+        String sweepColumns = squeeze(find(text, "one row per point: the axes, then\\s*`([^`]+)`").group(1));
+        assertEquals("clock_mhz,core.local_buffer.capacity_kib," + sweepColumns,
+            firstLine(sandbox.resolve("out/sweep/sweep.csv")), "README's sweep.csv columns after the sweep's axes");
+
+        Matcher qkv = find(text, "is 2 x 16384 x 12288 x 9216 FLOPs at ([\\d.]+) TFLOP/s = ([\\d.]+) ms, (\\w+)-bound");
+        String roofline = runner.output("./rafter roofline --hardware models/hardware/a100.yaml "
+            + "--workload models/workloads/gpt3-175b.yaml --phase prefill --out out/r");
+        Matcher qkvRow = find(roofline,
+            "(?m)^  qkv_proj\\s+(\\d+)\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+\\s+([\\d.]+) s\\s+[\\d.]+% (\\w+)");
+        assertNear(qkv.group(1), described.get("peak_flops_per_s").asDouble() / 1e12, "roofline example's peak");
+        assertNear(qkv.group(2), Double.parseDouble(qkvRow.group(2)) * 1e3 / Integer.parseInt(qkvRow.group(1)),
+            "GPT-3 QKV projection's bound per layer");
+        assertEquals(qkvRow.group(3), qkv.group(3), "README's bound of the GPT-3 QKV projection");
+
+        String sweep = runner.output("./rafter sweep --hardware models/hardware/sram-study-45nm.yaml --trace "
+            + "traces/gemm-sram-study-layer.csv --phase decode --vary clock_mhz=200,400,600,800,1000,1200,1400 "
+            + "--vary core.local_buffer.capacity_kib=16,32,64,128,256 --jobs 2 --out out/sweep");
+        Matcher optimum = find(text, "the EDP optimum at (\\d+) KiB and (\\d+) MHz");
+        Matcher swept = find(sweep, "decode: optimum (\\d+) MHz, (\\d+) KiB");
+        assertEquals(swept.group(2) + " KiB, " + swept.group(1) + " MHz",
+            optimum.group(1) + " KiB, " + optimum.group(2) + " MHz", "README's sweep optimum");
+        Matcher points = find(text, "one GPT-3 layer's decode step, (\\d+) points");
+        assertTrue(sweep.contains(" " + points.group(1) + " point summaries"), "README's sweep point count");
+
+        String gpt3 = runner.rafter("./rafter simulate --hardware models/hardware/a100.yaml "
+            + "--workload models/workloads/gpt3-175b.yaml --out out/gpt3", 0, 2).output();
+        Matcher held = find(text, "bundled GPT-3 run \\(TP 4: ([\\d.]+) GiB of weights \\+ ([\\d.]+) GiB of KV cache "
+            + "per device\\) needs `--set\\s+run.tensor_parallel=(\\d+)`");
+        Matcher needs = find(gpt3, "on 4 devices needs ([\\d.]+) GiB per device \\(weights ([\\d.]+) GiB \\+ KV cache "
+            + "([\\d.]+) GiB.*; (\\d+) devices");
+        assertNear(held.group(1), Double.parseDouble(needs.group(2)), "GPT-3 weights per device");
+        assertNear(held.group(2), Double.parseDouble(needs.group(3)), "GPT-3 KV cache per device");
+        assertEquals(needs.group(4), held.group(3), "README's smallest tensor-parallel split of GPT-3");
+        assertNear(find(text, "at TP 4 GPT-3 needs (\\d+) GiB per").group(1), Double.parseDouble(needs.group(1)),
+            "GPT-3 per device at TP 4");
+
+        String bert = runner.output("./rafter simulate --hardware models/hardware/h100.yaml --out out/bert "
+            + "--trace traces/kineto/bert-small-uncased-h100.json.gz");
+        Matcher coverage = find(text, "([\\d.]+)% of the measured GPU time\\s+maps to (\\d+) operators; "
+            + "the total kernel time is within (\\d+)% \\(simulated [\\d.]+ us of device work "
+            + "against (\\d+) us\\s+measured\\)");
+        Matcher covered = find(bert, "(\\d+) operators mapped, .* hold ([\\d.]+)% of the measured GPU time "
+            + "\\(([\\d.]+) us of");
+        assertNear(coverage.group(1), Double.parseDouble(covered.group(2)), "BERT coverage");
+        assertEquals(covered.group(1), coverage.group(2), "BERT operators mapped");
+        assertNear(coverage.group(3), Math.abs(Double.parseDouble(find(bert, "total time ([+-][\\d.]+)%").group(1))),
+            "BERT total-time error");
+        assertNear(coverage.group(4), Double.parseDouble(covered.group(3)), "BERT measured time of mapped operators");
+        Matcher mape = find(text, "per kind MAPE: GEMMs ([\\d.]+)%, layer norms ([\\d.]+)%, "
+            + "tiny elementwise and GELU\\s+kernels ([\\d.]+)%[^)]+\\), flash attention ([\\d.]+)%");
+        assertNear(mape.group(1), mapeOf(bert, "gemm"), "BERT GEMM MAPE");
+        assertNear(mape.group(2), mapeOf(bert, "layernorm"), "BERT layer-norm MAPE");
+        assertNear(mape.group(3), mapeOf(bert, "elementwise"), "BERT elementwise MAPE");
+        assertNear(mape.group(3), mapeOf(bert, "gelu"), "BERT GELU MAPE");
+        assertNear(mape.group(4), mapeOf(bert, "flash_attention"), "BERT flash-attention MAPE");
+    }
+
+    /** Runs README command lines in-process, {@code out/...} and files the README writes moved into the sandbox. */
+    private static final class Runner {
+        private final Path sandbox;
+        private final Set<String> written = new HashSet<>();
+        private final Map<String, Result> results = new HashMap<>();
+
+        Runner(Path sandbox) {
+            this.sandbox = sandbox;
+        }
+
+        void runBlock(ShBlock block) {
+            StringBuilder current = new StringBuilder();
+            int first = -1;
+            for (int i = 0; i < block.lines().size(); i++) {
+                String line = block.lines().get(i).strip();
+                first = first < 0 ? block.line() + 1 + i : first;
+                if (line.endsWith("\\")) {
+                    current.append(line, 0, line.length() - 1).append(' ');
+                    continue;
+                }
+                runLine(withoutComment(current.append(line).toString()), first);
+                current.setLength(0);
+                first = -1;
+            }
+        }
+
+        private void runLine(String line, int readmeLine) {
+            if (line.isBlank()) {
+                return;
+            }
+            Matcher loop = LOOP.matcher(line);
+            if (line.startsWith("./rafter ")) {
+                rafter(line, readmeLine, 0);
+            } else if (line.equals(TEST_COMMAND)) {
+                return; // the suite that runs this test
+            } else if (line.startsWith("printf ")) {
+                List<String> words = words(line);
+                assertTrue(words.size() == 4 && words.get(2).equals(">"),
+                    "README line " + readmeLine + ": expected printf 'TEXT' > FILE: " + line);
+                write(words.get(3), words.get(1).replace("\\n", "\n"));
+                written.add(words.get(3));
+            } else if (loop.matches()) {
+                for (String value : loop.group(2).trim().split("\\s+")) {
+                    runLine(loop.group(3).replace("$" + loop.group(1), value), readmeLine);
+                }
+            } else {
+                fail("README line " + readmeLine + ": a command this test does not know how to run: " + line);
+            }
+        }
+
+        private void write(String name, String contents) {
+            try {
+                Files.writeString(sandbox.resolve(name), contents);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** The output (stdout, then stderr) of a README command that ran before, else of a run now. */
+        String output(String command) {
+            Result result = results.get(squeezeSpaces(command));
+            assertTrue(result != null, "not run by the README: " + command);
+            return result.output();
+        }
+
+        Result rafter(String command, int readmeLine, int expectedExit) {
+            String key = squeezeSpaces(command);
+            Result cached = results.get(key);
+            if (cached != null) {
+                return cached;
+            }
+            List<String> args = new ArrayList<>();
+            List<String> words = words(key);
+            for (String word : words.subList(1, words.size())) {
+                args.add(word.startsWith("out/") || written.contains(word) ? sandbox.resolve(word).toString() : word);
+            }
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int exit;
+            try (PrintWriter o = new PrintWriter(out); PrintWriter e = new PrintWriter(err)) {
+                exit = Main.execute(args.toArray(String[]::new), o, e);
+            }
+            // Paths print as the README wrote them.
+            String output = (out + err.toString()).replace(sandbox + "/", "");
+            assertEquals(expectedExit, exit, "README line " + readmeLine + ": " + command + "\n" + output);
+            Result result = new Result(exit, output);
+            results.put(key, result);
+            return result;
+        }
+    }
+
+    static Readme parse() {
+        String text;
+        try {
+            text = Files.readString(README, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<String> lines = text.lines().toList();
+        List<ShBlock> blocks = new ArrayList<>();
+        List<ShownOutput> outputs = new ArrayList<>();
+        Matcher marker = null;
+        int markerLine = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            Matcher m = MARKER.matcher(line);
+            if (m.matches()) {
+                marker = m;
+                markerLine = i + 1;
+                continue;
+            }
+            if (!line.startsWith("```")) {
+                assertTrue(marker == null, "README line " + markerLine + ": a readme marker not followed by a block");
+                continue;
+            }
+            String language = line.substring(3).strip();
+            int start = i + 1;
+            List<String> body = new ArrayList<>();
+            for (i++; i < lines.size() && !lines.get(i).strip().equals("```"); i++) {
+                body.add(lines.get(i));
+            }
+            String kind = marker == null ? "" : marker.group(1);
+            if (language.equals("sh") && !kind.equals("synopsis")) {
+                assertTrue(marker == null || kind.equals("slow"), "README line " + markerLine + ": " + kind
+                    + " on a sh block");
+                blocks.add(new ShBlock(start, body, kind.equals("slow")));
+            } else if (marker != null && marker.group(2) != null) {
+                assertTrue(language.isEmpty(), "README line " + markerLine + ": 'output of' before a " + language
+                    + " block");
+                outputs.add(new ShownOutput(start, marker.group(2),
+                    marker.group(3) == null ? 0 : Integer.parseInt(marker.group(3)), String.join("\n", body)));
+            }
+            marker = null;
+        }
+        assertTrue(blocks.size() >= 10, "README: expected its command blocks, found " + blocks.size());
+        return new Readme(text, blocks, outputs);
+    }
+
+    /** Shell words of a line (single and double quotes; {@code >} stands alone as written in the README). */
+    static List<String> words(String line) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        char quote = 0;
+        boolean inWord = false;
+        for (char c : line.toCharArray()) {
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    word.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                inWord = true;
+            } else if (Character.isWhitespace(c)) {
+                if (inWord) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (inWord) {
+            words.add(word.toString());
+        }
+        return words;
+    }
+
+    /** The line up to an unquoted {@code #} that starts a word. */
+    static String withoutComment(String line) {
+        char quote = 0;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quote != 0) {
+                quote = c == quote ? 0 : quote;
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
+                return line.substring(0, i).strip();
+            }
+        }
+        return line.strip();
+    }
+
+    /** The shown block's tokens appear in order in the output; {@code ...} lines skip; numbers to shown precision. */
+    static void assertShown(ShownOutput shown, String output) {
+        List<List<String>> segments = new ArrayList<>();
+        segments.add(new ArrayList<>());
+        for (String line : shown.text().split("\n")) {
+            if (line.strip().equals("...")) {
+                segments.add(new ArrayList<>());
+            } else {
+                segments.get(segments.size() - 1).addAll(tokens(line));
+            }
+        }
+        List<String> actual = tokens(output);
+        int from = 0;
+        for (List<String> segment : segments) {
+            int at = indexOf(actual, segment, from);
+            if (at < 0) {
+                fail("README line " + shown.line() + ": the output shown differs from what "
+                    + shown.command() + " prints (" + firstMismatch(actual, segment, from) + ")\n" + output);
+            }
+            from = at + segment.size();
+        }
+    }
+
+    private static int indexOf(List<String> actual, List<String> segment, int from) {
+        for (int at = from; at + segment.size() <= actual.size(); at++) {
+            int i = 0;
+            while (i < segment.size() && same(segment.get(i), actual.get(at + i))) {
+                i++;
+            }
+            if (i == segment.size()) {
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /** Where the best partial match of a segment breaks off, for a readable failure. */
+    private static String firstMismatch(List<String> actual, List<String> segment, int from) {
+        int best = -1;
+        int bestAt = 0;
+        for (int at = from; at < actual.size(); at++) {
+            int i = 0;
+            while (i < segment.size() && at + i < actual.size() && same(segment.get(i), actual.get(at + i))) {
+                i++;
+            }
+            if (i > best) {
+                best = i;
+                bestAt = at;
+            }
+        }
+        if (best < 0 || best >= segment.size() || bestAt + best >= actual.size()) {
+            return "not found";
+        }
+        return "README shows '" + segment.get(best) + "' where the output has '" + actual.get(bestAt + best)
+            + "', after '" + String.join(" ", segment.subList(Math.max(0, best - 8), best)) + "'";
+    }
+
+    static List<String> tokens(String text) {
+        List<String> tokens = new ArrayList<>();
+        Matcher m = TOKEN.matcher(WALL_TIME.matcher(text).replaceAll("<wall-time>"));
+        while (m.find()) {
+            tokens.add(m.group());
+        }
+        return tokens;
+    }
+
+    /** Equal, or a number the shown one rounds: within half a unit of its last printed digit. */
+    static boolean same(String shown, String actual) {
+        if (shown.equals(actual)) {
+            return true;
+        }
+        if (!NUMBER.matcher(shown).matches() || !NUMBER.matcher(actual).matches()) {
+            return false;
+        }
+        return withinPrecision(shown, Double.parseDouble(actual));
+    }
+
+    static boolean withinPrecision(String shown, double actual) {
+        BigDecimal value = new BigDecimal(shown);
+        double halfUnit = 0.5 * Math.pow(10, -value.scale());
+        return Math.abs(actual - value.doubleValue()) <= halfUnit * (1 + 1e-9);
+    }
+
+    private static void assertNear(String shown, double actual, String what) {
+        assertTrue(withinPrecision(shown, actual), "README's " + what + ": shows " + shown + ", the output gives "
+            + actual);
+    }
+
+    private static Matcher find(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        if (!m.find()) {
+            fail("not found (README figure or output line changed?): " + regex);
+        }
+        return m;
+    }
+
+    private static double eventsOf(String bench, String shape) {
+        return Double.parseDouble(find(bench, shape + ":\\s+(\\d+) events").group(1));
+    }
+
+    private static double mapeOf(String output, String kind) {
+        return Double.parseDouble(find(output, "(?m)^  " + kind + "\\s+\\d+ operators, MAPE ([\\d.]+)%").group(1));
+    }
+
+    private static long count(String text, String regex) {
+        return Pattern.compile(regex).matcher(text).results().count();
+    }
+
+    private static String firstLine(Path file) throws IOException {
+        try (var lines = Files.lines(file)) {
+            return lines.findFirst().orElse("");
+        }
+    }
+
+    private static String squeeze(String text) {
+        return text.replaceAll("\\s+", "");
+    }
+
+    private static String squeezeSpaces(String text) {
+        return text.strip().replaceAll("\\s+", " ");
+    }
+}
