@@ -9,7 +9,7 @@ import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.component.MemoryModels;
@@ -36,7 +36,7 @@ import java.util.List;
  * memory controller).
  */
 public final class Device {
-    private final Hbm hbm;
+    private final MemoryController hbm;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Core[] cores;
@@ -65,9 +65,9 @@ public final class Device {
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
             Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
-        this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink, Catalogue.tracksOf(tracks, Hbm.KIND)),
-            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, Hbm.Tap.class)
-                .toArray(new Hbm.Tap[0]));
+        this.hbm = new MemoryController(MemoryModels.channels(hw.memory(), scheduler, sink, Catalogue.tracksOf(tracks, MemoryController.KIND)),
+            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, MemoryController.Tap.class)
+                .toArray(new MemoryController.Tap[0]));
         this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
@@ -303,7 +303,7 @@ public final class Device {
         return cores;
     }
 
-    public Hbm hbm() {
+    public MemoryController memory() {
         return hbm;
     }
 

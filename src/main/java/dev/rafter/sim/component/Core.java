@@ -43,7 +43,7 @@ public final class Core implements Periodic {
     private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
-    private final Hbm hbm;
+    private final MemoryController hbm;
     private final long capacity;
 
     // Program of the current operator.
@@ -88,7 +88,7 @@ public final class Core implements Periodic {
 
     public Core(int index, HardwareSpec.Core spec, Scheduler scheduler, TraceSink sink, ClockDomain clock,
                 PeArray[] arrays, VectorUnit vectorUnit, GlobalBuffer globalBuffer, Interconnect interconnect,
-                Hbm hbm) {
+                MemoryController hbm) {
         this.index = index;
         this.spec = spec;
         this.scheduler = scheduler;
@@ -119,7 +119,7 @@ public final class Core implements Periodic {
         waitingForStage = false;
         announcedDone = false;
         used = 0;
-        storeAddress = (long) index * Hbm.INTERLEAVE_BYTES;
+        storeAddress = hbm.firstResultAddress(index);
         enter(tiles.isEmpty() ? SliceKind.IDLE : SliceKind.STALL_MEMORY);
         if (tiles.isEmpty()) {
             announcedDone = true;
@@ -297,7 +297,7 @@ public final class Core implements Periodic {
         storesPending++;
         storeBytes += bytes;
         long address = storeAddress;
-        storeAddress += (bytes + Hbm.INTERLEAVE_BYTES - 1) / Hbm.INTERLEAVE_BYTES * Hbm.INTERLEAVE_BYTES;
+        storeAddress = hbm.afterResult(address, bytes);
         interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), new StoreArrival(bytes, address));
     }
 

@@ -60,7 +60,7 @@ public final class GlobalBuffer implements Periodic {
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 
-    private final Hbm hbm;
+    private final MemoryController hbm;
     private final long capacity;
 
     private long opId;
@@ -86,7 +86,7 @@ public final class GlobalBuffer implements Periodic {
 
     private final dev.rafter.sim.Scheduler scheduler;
 
-    public GlobalBuffer(Hbm hbm, long capacity, dev.rafter.sim.Scheduler scheduler) {
+    public GlobalBuffer(MemoryController hbm, long capacity, dev.rafter.sim.Scheduler scheduler) {
         this.hbm = hbm;
         this.capacity = capacity;
         this.scheduler = scheduler;
