@@ -3,6 +3,8 @@ package dev.rafter.sim;
 import dev.rafter.hw.Collective;
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.sim.component.Catalogue;
@@ -36,6 +38,8 @@ import java.util.List;
  * memory controller).
  */
 public final class Device {
+    /** What a collective reads and writes: the activations it reduces or gathers, on the first tier. */
+    private static final TensorRole COLLECTIVE_ROLE = TensorRole.ACTIVATIONS;
     private final MemoryController hbm;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
@@ -255,9 +259,9 @@ public final class Device {
                 long to = writeAt;
                 readAt += read;
                 writeAt += write;
-                hbm.transfer(new MemoryAccess.CollectiveRead(opId, from, read),
+                hbm.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, from, read),
                     () -> hop(opId, wire, hopPs, hops, () -> hbm.transfer(
-                        new MemoryAccess.CollectiveWrite(opId, to, write), sliceDone)));
+                        new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, to, write), sliceDone)));
             }
         });
     }

@@ -322,13 +322,14 @@ final class FastForward {
         return x;
     }
 
-    /** Same size, pins, users and split over the channels. */
+    /** Same size, pins, users, tensor and split over the channels. */
     private boolean repeats(Stage a, Stage b) {
         if (a.loadBytes() != b.loadBytes() || a.pinnedBytes() != b.pinnedBytes() || a.unpinBytes() != b.unpinBytes()
             || a.users() != b.users()) {
             return false;
         }
-        return memory.splitsAlike(a.address(), b.address(), a.loadBytes());
+        return a.role() == b.role() && a.region().equals(b.region())
+            && memory.splitsAlike(a.tierAddress(), b.tierAddress(), a.loadBytes());
     }
 
     /**

@@ -3,7 +3,9 @@ package dev.rafter.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Region;
 import dev.rafter.mapping.Stage;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.MemoryController;
@@ -56,7 +58,8 @@ class ComponentTimingTest {
                 channels[i] = new SimpleChannel(s, sink, track("ch" + i), 1e9, 0);
             }
             // 9 blocks of 256 B + 10 B from channel 1: blocks go to 1,2,3,0,1,2,3,0,1, the tail to channel 2.
-            new MemoryController(channels, s).transfer(new MemoryAccess.StageFill(0, 256, 9 * 256 + 10), () -> done[0] = s.now());
+            new MemoryController(channels, s).transfer(new MemoryAccess.StageFill(0, TensorRole.WEIGHTS,
+                Region.FIRST_TIER, 256, 9 * 256 + 10), () -> done[0] = s.now());
         });
         assertEquals(2 * 256, channels[0].bytesMoved());
         assertEquals(3 * 256, channels[1].bytesMoved());

@@ -1,5 +1,7 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
 import dev.rafter.mapping.VectorTile;
@@ -374,7 +376,7 @@ public final class Core implements Periodic {
         public void run() {
             used -= bytes;
             storesPending--;
-            hbm.transfer(new MemoryAccess.ResultWrite(opId, address, bytes), onStoreWritten);
+            hbm.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, Region.FIRST_TIER, address, bytes), onStoreWritten);
             advance();
         }
 

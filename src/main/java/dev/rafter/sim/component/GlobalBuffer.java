@@ -120,7 +120,8 @@ public final class GlobalBuffer implements Periodic {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), new StageEvent(true, index));
+            hbm.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
+                s.loadBytes()), new StageEvent(true, index));
             if (onLoad != null) {
                 onLoad.run();
             }
