@@ -16,9 +16,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Measures the simulator's speed in one run: the kernel against a bare {@link PriorityQueue} loop doing the same
- * event pattern (~1000 pending events, each schedules one follow-up, as in the DSOL measurements), then wall time of large
- * GEMMs. Prints ratios measured side by side, not absolute claims.
+ * Measures the simulator's speed in one run: the kernel (DSOL's simulator loop polling Rafter's event list) against a
+ * bare {@link PriorityQueue} loop doing the same event pattern (~1000 pending events, each schedules one follow-up,
+ * as in the DSOL measurements), then wall time of large GEMMs. Prints ratios measured side by side, not absolute
+ * claims.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmark: kernel events/s vs a bare priority-queue loop, and wall time of large GEMMs.")

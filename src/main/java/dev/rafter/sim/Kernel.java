@@ -10,21 +10,30 @@ import nl.tudelft.simulation.dsol.experiment.SingleReplication;
 import nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEventInterface;
 import nl.tudelft.simulation.dsol.model.AbstractDsolModel;
 import nl.tudelft.simulation.dsol.simulators.DevsSimulator;
+import nl.tudelft.simulation.dsol.simulators.ReplicationState;
+import nl.tudelft.simulation.dsol.simulators.RunState;
+import org.djutils.event.EventType;
 import org.djutils.logger.CategoryLogger;
 
 /**
- * The only class that touches DSOL (4.3.2, pinned in the pom). It runs one replication synchronously on the
- * caller's thread, rethrows the first model exception, and never hangs: the run ends when the model's own events
- * are drained. Speed-ups measured on DSOL 4.3.2 (a 2-core machine, JDK 17): the model's events wait in a binary heap over primitive
+ * The only class that touches DSOL (4.3.2, pinned in the pom). DSOL's own simulator loop ({@code DevsSimulator.run},
+ * started by {@code runUpTo}) executes every event, on the caller's thread; the run rethrows the first model
+ * exception and never hangs: it ends when the model's events are drained. Speed-ups measured on DSOL 4.3.2 (a
+ * 2-core machine, JDK 17): DSOL's event list is {@link EventList}, whose model events wait in a queue over primitive
  * arrays (time, key, action: no event object per event) in DSOL's exact order (time, then priority, then creation
- * id), beside DSOL's own list for its own events; and a {@code scheduleEvent} that skips the eager trace string
- * DSOL builds for every event.
+ * id), and which hands DSOL's loop one reused event view at a time; and a {@code scheduleEvent} that skips the eager
+ * trace string DSOL builds for every event.
  */
 public final class Kernel implements Scheduler {
     /** DSOL's NORMAL_PRIORITY; 0 and 11 are reserved for end-of-run and warm-up. */
     private static final short PRIORITY = 5;
-    /** Far beyond any run, so DSOL's own end-of-replication event never fires before the model's events. */
+    /** The latest time a model event may have: far beyond any run. */
     private static final long RUN_LENGTH_PS = Long.MAX_VALUE / 4;
+    /**
+     * The replication's end, 1 ps after the latest model event: DSOL's loop runs up to it, not including it, so every
+     * model event runs and DSOL's own end-of-replication event (which would jump the clock) never does.
+     */
+    private static final long END_PS = RUN_LENGTH_PS + 1;
 
     static {
         CategoryLogger.setLogLevelAll(ch.qos.logback.classic.Level.WARN);
@@ -36,10 +45,13 @@ public final class Kernel implements Scheduler {
     private static final Object LIFECYCLE = new Object();
 
     private final BatchSimulator simulator;
+    private final EventList events = new EventList(this);
+    private final ModelQueue model = events.model;
 
     public Kernel() {
         synchronized (LIFECYCLE) {
             simulator = new BatchSimulator();
+            simulator.setEventList(events);
         }
     }
     private long now;
@@ -57,12 +69,16 @@ public final class Kernel implements Scheduler {
             throw new IllegalStateException("cannot schedule " + delayPs + " ps in the past");
         }
         if (delayPs > RUN_LENGTH_PS - now) {
-            // A backstop behind RunLimits: a duration too long for the clock fails here, before it could wrap.
-            throw dev.rafter.config.InputException.located("simulated time beyond " + RUN_LENGTH_PS + " ps (about "
-                + RUN_LENGTH_PS / 1_000_000_000_000_000L + " ks), the most the simulator represents: a clock_mhz or"
-                + " bandwidth far too low for the work");
+            throw beyondTheClock();
         }
         model.add(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action);
+    }
+
+    /** A backstop behind RunLimits: a duration too long for the clock fails here, before it could wrap. */
+    private static RuntimeException beyondTheClock() {
+        return dev.rafter.config.InputException.located("simulated time beyond " + RUN_LENGTH_PS + " ps (about "
+            + RUN_LENGTH_PS / 1_000_000_000_000_000L + " ks), the most the simulator represents: a clock_mhz or"
+            + " bandwidth far too low for the work");
     }
 
     /**
@@ -71,8 +87,7 @@ public final class Kernel implements Scheduler {
      * the end of the run, makes the digest incomplete.
      */
     public void digestPending(dev.rafter.sim.steady.Frame frame, dev.rafter.sim.steady.Digest out) {
-        SimEventInterface<Long> foreign = simulator.events().isEmpty() ? null : simulator.events().first();
-        if (foreign != null && foreign.getAbsoluteExecutionTime() < RUN_LENGTH_PS) {
+        if (events.dsolFirstTime() < END_PS) {
             out.opaque();
             return;
         }
@@ -91,6 +106,14 @@ public final class Kernel implements Scheduler {
 
     /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
     public void shift(dev.rafter.sim.steady.Jump jump) {
+        long latest = now;
+        for (int i = 0; i < model.size(); i++) {
+            latest = Math.max(latest, model.timeAt(i));
+        }
+        // DSOL's loop stops at the end of the replication: no event may be moved past it.
+        if (jump.timePs() > RUN_LENGTH_PS - latest) {
+            throw beyondTheClock();
+        }
         now += jump.timePs();
         model.shiftTimes(jump.timePs());
         for (int i = 0; i < model.size(); i++) {
@@ -111,67 +134,40 @@ public final class Kernel implements Scheduler {
         now = 0;
         sequence = 0;
         executed = 0;
-        model.clear();
         // DSOL keeps replications in one JVM-wide naming context that is not safe for concurrent use: parallel
         // runs (sweeps) take distinct ids and set up and tear down one at a time; only the event loop runs in
         // parallel.
         SingleReplication<Long> replication;
         synchronized (LIFECYCLE) {
-            replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, RUN_LENGTH_PS);
+            replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, END_PS);
         }
         try {
             synchronized (LIFECYCLE) {
-                foreign = new DsolEventList();
-                simulator.setEventList(foreign);
+                // DSOL's initialize clears the event list, then builds the model, then queues its own warm-up and
+                // end-of-replication events.
                 simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
             }
-            return drain();
+            simulator.runUpTo(END_PS);
+            Exception failure = simulator.failure;
+            if (failure != null) {
+                throw Kernel.<RuntimeException>rethrow(failure);
+            }
+            return now;
         } finally {
+            simulator.failure = null;
             synchronized (LIFECYCLE) {
                 simulator.cleanUp();
                 replication.removeFromContext();
             }
+            model.clear();
         }
     }
 
-    /**
-     * Runs model events until none is left, and DSOL's own events (e.g. the warm-up at time 0) in their place;
-     * DSOL's end-of-run event (far in the future) stays unrun.
-     */
-    private long drain() {
-        DsolEventList foreign = this.foreign;
-        long last = now;
-        while (true) {
-            // DSOL's own events are few (its end of run lies beyond every model event): one field read says none
-            // is due.
-            if (foreign.firstTime() < RUN_LENGTH_PS) {
-                SimEventInterface<Long> f = foreign.first();
-                if (model.size() == 0 || less(f.getAbsoluteExecutionTime(), foreignKey(f), model.firstTime(),
-                    model.firstKey())) {
-                    foreign.removeFirst();
-                    f.execute();
-                    continue;
-                }
-            }
-            if (model.size() == 0) {
-                break;
-            }
-            Runnable next = model.pollFirst();
-            now = model.polledTime();
-            last = now;
-            executed++;
-            next.run();
-        }
-        return last;
+    /** Throws {@code t} as it is (a model's exception may be any, and reaches the caller unwrapped). */
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E rethrow(Throwable t) throws E {
+        throw (E) t;
     }
-
-    private DsolEventList foreign = new DsolEventList();
-
-    private static long foreignKey(SimEventInterface<Long> e) {
-        return ((long) (15 - e.getPriority()) << 58) | e.getId();
-    }
-
-    private final ModelQueue model = new ModelQueue();
 
     /**
      * The model's pending events in DSOL's order (time, then (15 - priority) << 58 | creation), over primitive arrays
@@ -258,16 +254,27 @@ public final class Kernel implements Scheduler {
             return ringFirst() ? ringKeys[ringHead] : keys[0];
         }
 
+        Runnable firstAction() {
+            return ringFirst() ? ringActions[ringHead] : actions[0];
+        }
+
         /** The time of the event {@link #pollFirst} returned last. */
         long polledTime() {
             return polledTime;
         }
 
+        /** The key of the event {@link #pollFirst} returned last. */
+        long polledKey() {
+            return polledKey;
+        }
+
         private long polledTime;
+        private long polledKey;
 
         Runnable pollFirst() {
             if (ringFirst()) {
                 polledTime = ringTimes[ringHead];
+                polledKey = ringKeys[ringHead];
                 Runnable r = ringActions[ringHead];
                 ringActions[ringHead] = null;
                 ringHead = (ringHead + 1) & (ringTimes.length - 1);
@@ -276,6 +283,7 @@ public final class Kernel implements Scheduler {
             }
             Runnable first = actions[0];
             polledTime = times[0];
+            polledKey = keys[0];
             int n = --heapSize;
             if (n > 0) {
                 Runnable e = actions[n];
@@ -399,32 +407,66 @@ public final class Kernel implements Scheduler {
         }
     }
 
-    /** DevsSimulator whose loop runs on the caller's thread. */
+    /**
+     * A DevsSimulator for batch runs: DSOL's own loop ({@code run}) runs on the caller's thread, and a model exception
+     * stops it and is kept for {@link Kernel#run} to rethrow.
+     */
     private static final class BatchSimulator extends DevsSimulator<Long> {
         private static final long serialVersionUID = 1L;
+        /** The first exception an event threw in the current run. */
+        transient Exception failure;
 
         BatchSimulator() {
             super("rafter");
         }
 
-        long now() {
-            return simulatorTime == null ? 0L : simulatorTime;
+        /**
+         * DSOL hands the loop to its worker thread here and returns at once; a batch run takes the worker's steps on
+         * the caller's thread instead, so the run is over when {@code runUpTo} returns and an Error reaches the caller.
+         */
+        @Override
+        public void startImpl() {
+            if (!isInitialized()) {
+                throw new SimRuntimeException("Cannot start an uninitialized simulator");
+            }
+            runState = RunState.STARTED;
+            replicationState = ReplicationState.STARTED;
+            try {
+                run();
+            } finally {
+                runState = RunState.STOPPED;
+            }
         }
 
-        EventListInterface<Long> events() {
-            return eventList;
+        /**
+         * DSOL's default logs the exception and pauses, which leaves a batch run waiting forever: stop the loop and
+         * keep the first exception as it was thrown.
+         */
+        @Override
+        protected void handleSimulationException(Exception e) {
+            if (failure == null) {
+                failure = e;
+            }
+            stopImpl();
+        }
+
+        /**
+         * DSOL's loop announces every change of its clock as a new event object, then looks (under a lock) for
+         * listeners. Nobody can listen here: this simulator is private to its kernel, which adds no listener.
+         */
+        @Override
+        public <C extends Comparable<C>> void fireUnverifiedTimedEvent(EventType eventType, Object value, C time) {
         }
 
         /** Skips DSOL's per-event trace string; the time check is kept. */
         @Override
         public SimEventInterface<Long> scheduleEvent(SimEventInterface<Long> event) {
-            if (event.getAbsoluteExecutionTime() < now()) {
+            if (event.getAbsoluteExecutionTime() < (simulatorTime == null ? 0L : simulatorTime)) {
                 throw new SimRuntimeException("event in the past");
             }
             eventList.add(event);
             return event;
         }
-
     }
 
     /** Whether (t1, k1) runs before (t2, k2): by time, then key. */
@@ -432,78 +474,183 @@ public final class Kernel implements Scheduler {
         return t1 < t2 || (t1 == t2 && k1 < k2);
     }
 
+    private static long dsolKey(SimEventInterface<Long> e) {
+        return ((long) (15 - e.getPriority()) << 58) | e.getId();
+    }
+
     /**
-     * DSOL's own events (its warm-up and end-of-run events: a handful), in DSOL's order by (time, (15 - priority)
-     * << 58 | id), in a sorted list; the model's events never come here ({@link ModelQueue}).
+     * DSOL's event list for one kernel. The model's events wait in a {@link ModelQueue} (Kernel.schedule adds them
+     * there directly, with no event object); DSOL's own events (its warm-up and end-of-replication events: a handful)
+     * in a sorted list; both in DSOL's order by (time, (15 - priority) << 58 | id). DSOL's loop is handed a model
+     * event as a reused view: one for {@link #first}, one for {@link #removeFirst}.
      */
-    static final class DsolEventList implements EventListInterface<Long> {
-        private final java.util.ArrayList<SimEventInterface<Long>> events = new java.util.ArrayList<>();
-        /** The first event's time, kept with every change (Long.MAX_VALUE: none). */
-        private long firstTime = Long.MAX_VALUE;
+    static final class EventList implements EventListInterface<Long> {
+        final ModelQueue model = new ModelQueue();
+        private final java.util.ArrayList<SimEventInterface<Long>> dsol = new java.util.ArrayList<>();
+        /** The first of DSOL's own events, kept with every change (time Long.MAX_VALUE: none). */
+        private long dsolFirstTime = Long.MAX_VALUE;
+        private long dsolFirstKey;
+        private final ModelEvent peeked;
+        private final ModelEvent polled;
+        /** DSOL's clock is a Long: the last time boxed is reused, one box per distinct time rather than per call. */
+        private long boxedTime;
+        private Long boxed = 0L;
 
-        long firstTime() {
-            return firstTime;
+        EventList(Kernel kernel) {
+            peeked = new ModelEvent(kernel, this);
+            polled = new ModelEvent(kernel, this);
         }
 
-        private <T> T changed(T result) {
-            firstTime = events.isEmpty() ? Long.MAX_VALUE : events.get(0).getAbsoluteExecutionTime();
-            return result;
+        long dsolFirstTime() {
+            return dsolFirstTime;
         }
 
-        @Override
-        public void add(SimEventInterface<Long> event) {
-            long t = event.getAbsoluteExecutionTime();
-            long k = foreignKey(event);
-            int i = events.size();
-            while (i > 0 && less(t, k, events.get(i - 1).getAbsoluteExecutionTime(), foreignKey(events.get(i - 1)))) {
-                i--;
+        Long box(long t) {
+            if (t != boxedTime) {
+                boxedTime = t;
+                boxed = t;
             }
-            events.add(i, event);
-            changed(null);
+            return boxed;
         }
 
-        @Override
-        public SimEventInterface<Long> removeFirst() {
-            if (events.isEmpty()) {
-                throw new NoSuchElementException();
+        private boolean dsolFirst() {
+            if (model.size() == 0) {
+                return !dsol.isEmpty();
             }
-            return changed(events.remove(0));
+            long t = model.firstTime();
+            return dsolFirstTime < t || (dsolFirstTime == t && dsolFirstKey < model.firstKey());
+        }
+
+        private void dsolChanged() {
+            dsolFirstTime = dsol.isEmpty() ? Long.MAX_VALUE : dsol.get(0).getAbsoluteExecutionTime();
+            dsolFirstKey = dsol.isEmpty() ? 0 : dsolKey(dsol.get(0));
         }
 
         @Override
         public SimEventInterface<Long> first() {
-            return events.isEmpty() ? null : events.get(0);
+            if (dsolFirst()) {
+                return dsol.get(0);
+            }
+            if (model.size() == 0) {
+                return null;
+            }
+            return peeked.at(model.firstTime(), model.firstKey(), model.firstAction());
         }
 
         @Override
+        public SimEventInterface<Long> removeFirst() {
+            if (dsolFirst()) {
+                SimEventInterface<Long> e = dsol.remove(0);
+                dsolChanged();
+                return e;
+            }
+            if (model.size() == 0) {
+                throw new NoSuchElementException();
+            }
+            Runnable action = model.pollFirst();
+            return polled.at(model.polledTime(), model.polledKey(), action);
+        }
+
+        /** DSOL schedules its own events here; a model event's view (if given back) rejoins the model's queue. */
+        @Override
+        public void add(SimEventInterface<Long> event) {
+            if (event instanceof ModelEvent m) {
+                model.add(m.time, m.key, m.action);
+                return;
+            }
+            long t = event.getAbsoluteExecutionTime();
+            long k = dsolKey(event);
+            int i = dsol.size();
+            while (i > 0 && less(t, k, dsol.get(i - 1).getAbsoluteExecutionTime(), dsolKey(dsol.get(i - 1)))) {
+                i--;
+            }
+            dsol.add(i, event);
+            dsolChanged();
+        }
+
+        /** Only DSOL's own events are objects that can be found or cancelled; Rafter never cancels its events. */
+        @Override
         public boolean contains(SimEventInterface<Long> event) {
-            return events.contains(event);
+            return dsol.contains(event);
         }
 
         @Override
         public boolean remove(SimEventInterface<Long> event) {
-            return changed(events.remove(event));
+            boolean removed = dsol.remove(event);
+            dsolChanged();
+            return removed;
         }
 
         @Override
         public void clear() {
-            events.clear();
-            changed(null);
+            model.clear();
+            dsol.clear();
+            dsolChanged();
         }
 
         @Override
         public boolean isEmpty() {
-            return events.isEmpty();
+            return model.size() == 0 && dsol.isEmpty();
         }
 
         @Override
         public int size() {
-            return events.size();
+            return model.size() + dsol.size();
+        }
+
+        /** A snapshot: DSOL's own events, then a view of each model event in the order they run. */
+        @Override
+        public Iterator<SimEventInterface<Long>> iterator() {
+            java.util.List<SimEventInterface<Long>> all = new java.util.ArrayList<>(dsol);
+            Kernel kernel = polled.kernel;
+            for (int i : model.inRunOrder(kernel.now)) {
+                all.add(new ModelEvent(kernel, this).at(model.timeAt(i), model.keyAt(i), model.actionAt(i)));
+            }
+            return java.util.Collections.unmodifiableList(all).iterator();
+        }
+    }
+
+    /** A model event as DSOL sees it: a view, reused for event after event, of one entry of the model's queue. */
+    static final class ModelEvent implements SimEventInterface<Long> {
+        private final Kernel kernel;
+        private final EventList list;
+        private long time;
+        private long key;
+        private Runnable action;
+
+        ModelEvent(Kernel kernel, EventList list) {
+            this.kernel = kernel;
+            this.list = list;
+        }
+
+        ModelEvent at(long t, long k, Runnable a) {
+            time = t;
+            key = k;
+            action = a;
+            return this;
         }
 
         @Override
-        public Iterator<SimEventInterface<Long>> iterator() {
-            return java.util.List.copyOf(events).iterator();
+        public void execute() {
+            Runnable run = action;
+            kernel.now = time;
+            kernel.executed++;
+            run.run();
+        }
+
+        @Override
+        public Long getAbsoluteExecutionTime() {
+            return list.box(time);
+        }
+
+        @Override
+        public short getPriority() {
+            return (short) (15 - (key >>> 58));
+        }
+
+        @Override
+        public long getId() {
+            return key & ((1L << 58) - 1);
         }
     }
 }

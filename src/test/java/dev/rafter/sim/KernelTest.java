@@ -83,6 +83,109 @@ class KernelTest {
     }
 
     @Test
+    void dsolsSimulatorLoopRunsEveryEventOnTheCallersThread() {
+        Kernel k = new Kernel();
+        Thread caller = Thread.currentThread();
+        List<String> loops = new ArrayList<>();
+        k.run(s -> {
+            for (int i = 0; i < 3; i++) {
+                s.schedule(10 * i, () -> {
+                    org.junit.jupiter.api.Assertions.assertSame(caller, Thread.currentThread());
+                    loops.add(java.util.Arrays.stream(new Throwable().getStackTrace())
+                        .filter(f -> f.getClassName().startsWith("nl.tudelft.simulation.dsol.simulators."))
+                        .map(f -> f.getClassName() + "." + f.getMethodName())
+                        .findFirst().orElse("not DSOL"));
+                });
+            }
+        });
+        assertEquals(List.of("nl.tudelft.simulation.dsol.simulators.DevsSimulator.run",
+            "nl.tudelft.simulation.dsol.simulators.DevsSimulator.run",
+            "nl.tudelft.simulation.dsol.simulators.DevsSimulator.run"), loops);
+    }
+
+    @Test
+    void theFirstModelExceptionEndsTheRunAndLaterEventsDoNotRun() {
+        Kernel k = new Kernel();
+        List<Long> ran = new ArrayList<>();
+        IllegalStateException first = new IllegalStateException("first");
+        RuntimeException thrown = assertThrows(IllegalStateException.class, () -> k.run(s -> {
+            s.schedule(5, () -> {
+                ran.add(s.now());
+                throw first;
+            });
+            s.schedule(6, () -> {
+                ran.add(s.now());
+                throw new IllegalArgumentException("second");
+            });
+        }));
+        assertSame(first, thrown);
+        assertEquals(List.of(5L), ran);
+    }
+
+    @Test
+    void anErrorInAnEventReachesTheCallerAndTheKernelCanRunAgain() {
+        // DSOL's worker thread would die silently on an Error and leave the run waiting; here it reaches the caller.
+        Kernel k = new Kernel();
+        AssertionError error = new AssertionError("broken invariant");
+        assertSame(error, assertThrows(AssertionError.class, () -> k.run(s -> s.schedule(3, () -> {
+            throw error;
+        }))));
+        assertEquals(4, k.run(s -> s.schedule(4, () -> { })));
+        assertEquals(1, k.events());
+    }
+
+    @Test
+    void theEventListGivesDsolItsOwnAndTheModelsEventsInDsolsOrder() {
+        // DSOL's order: time, then (15 - priority) << 58 | id. DSOL's warm-up priority 11 runs before a model event
+        // (priority 5) at the same time; its end-of-run priority 0 after it.
+        Kernel.EventList list = new Kernel.EventList(new Kernel());
+        List<String> ran = new ArrayList<>();
+        list.model.add(300, (10L << 58) | 2, () -> ran.add("model 2"));
+        list.model.add(100, (10L << 58) | 0, () -> ran.add("model 0"));
+        list.model.add(100, (10L << 58) | 1, () -> ran.add("model 1"));
+        list.add(dsolEvent(100, (short) 0, 7, ran));
+        list.add(dsolEvent(100, (short) 11, 9, ran));
+        assertEquals(5, list.size());
+        List<String> seen = new ArrayList<>();
+        while (!list.isEmpty()) {
+            var first = list.first();
+            var next = list.removeFirst();
+            assertEquals(first.getAbsoluteExecutionTime(), next.getAbsoluteExecutionTime());
+            assertEquals(first.getId(), next.getId());
+            seen.add(next.getAbsoluteExecutionTime() + "/" + next.getPriority() + "/" + next.getId());
+            next.execute();
+        }
+        assertEquals(List.of("100/11/9", "100/5/0", "100/5/1", "100/0/7", "300/5/2"), seen);
+        assertEquals(List.of("dsol 9", "model 0", "model 1", "dsol 7", "model 2"), ran);
+        assertEquals(null, list.first());
+    }
+
+    private static nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEventInterface<Long> dsolEvent(long time,
+            short priority, long id, List<String> ran) {
+        return new nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEventInterface<>() {
+            @Override
+            public void execute() {
+                ran.add("dsol " + id);
+            }
+
+            @Override
+            public Long getAbsoluteExecutionTime() {
+                return time;
+            }
+
+            @Override
+            public short getPriority() {
+                return priority;
+            }
+
+            @Override
+            public long getId() {
+                return id;
+            }
+        };
+    }
+
+    @Test
     void schedulingInThePastIsRefused() {
         Kernel k = new Kernel();
         assertThrows(IllegalStateException.class, () -> k.run(s -> s.schedule(-1, () -> { })));
