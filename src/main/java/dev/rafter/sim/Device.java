@@ -40,7 +40,7 @@ import java.util.List;
 public final class Device {
     /** What a collective reads and writes: the activations it reduces or gathers, on the first tier. */
     private static final TensorRole COLLECTIVE_ROLE = TensorRole.ACTIVATIONS;
-    private final MemoryController hbm;
+    private final MemoryController memory;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Core[] cores;
@@ -69,10 +69,11 @@ public final class Device {
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
             Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
-        this.hbm = new MemoryController(MemoryModels.channels(hw.memory(), scheduler, sink, Catalogue.tracksOf(tracks, MemoryController.KIND)),
+        this.memory = new MemoryController(MemoryModels.channels(hw.memory(), scheduler, sink,
+            Catalogue.tracksOf(tracks, MemoryController.KIND)),
             scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, MemoryController.Tap.class)
                 .toArray(new MemoryController.Tap[0]));
-        this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes(), scheduler);
+        this.globalBuffer = new GlobalBuffer(memory, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
         int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
@@ -86,7 +87,7 @@ public final class Device {
             }
             VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks.get(c));
             cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
-                hbm);
+                memory);
         }
     }
 
@@ -125,7 +126,7 @@ public final class Device {
 
     /** Brings the device to the state every kernel finds (see {@link MemoryChannel#settle}). */
     public void settle() {
-        for (MemoryChannel c : hbm.channels()) {
+        for (MemoryChannel c : memory.channels()) {
             c.settle();
         }
     }
@@ -259,8 +260,9 @@ public final class Device {
                 long to = writeAt;
                 readAt += read;
                 writeAt += write;
-                hbm.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, from, read),
-                    () -> hop(opId, wire, hopPs, hops, () -> hbm.transfer(
+                memory.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, from,
+                    read),
+                    () -> hop(opId, wire, hopPs, hops, () -> memory.transfer(
                         new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, to, write), sliceDone)));
             }
         });
@@ -308,7 +310,7 @@ public final class Device {
     }
 
     public MemoryController memory() {
-        return hbm;
+        return memory;
     }
 
     public Interconnect interconnect() {

@@ -45,7 +45,7 @@ public final class Core implements Periodic {
     private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
-    private final MemoryController hbm;
+    private final MemoryController memory;
     private final long capacity;
 
     // Program of the current operator.
@@ -90,7 +90,7 @@ public final class Core implements Periodic {
 
     public Core(int index, HardwareSpec.Core spec, Scheduler scheduler, TraceSink sink, ClockDomain clock,
                 PeArray[] arrays, VectorUnit vectorUnit, GlobalBuffer globalBuffer, Interconnect interconnect,
-                MemoryController hbm) {
+                MemoryController memory) {
         this.index = index;
         this.spec = spec;
         this.scheduler = scheduler;
@@ -100,7 +100,7 @@ public final class Core implements Periodic {
         this.vectorUnit = vectorUnit;
         this.globalBuffer = globalBuffer;
         this.interconnect = interconnect;
-        this.hbm = hbm;
+        this.memory = memory;
         this.capacity = spec.localBuffer().capacityBytes();
     }
 
@@ -121,7 +121,7 @@ public final class Core implements Periodic {
         waitingForStage = false;
         announcedDone = false;
         used = 0;
-        storeAddress = hbm.firstResultAddress(index);
+        storeAddress = memory.firstResultAddress(index);
         enter(tiles.isEmpty() ? SliceKind.IDLE : SliceKind.STALL_MEMORY);
         if (tiles.isEmpty()) {
             announcedDone = true;
@@ -299,7 +299,7 @@ public final class Core implements Periodic {
         storesPending++;
         storeBytes += bytes;
         long address = storeAddress;
-        storeAddress = hbm.afterResult(address, bytes);
+        storeAddress = memory.afterResult(address, bytes);
         interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), new StoreArrival(bytes, address));
     }
 
@@ -376,7 +376,8 @@ public final class Core implements Periodic {
         public void run() {
             used -= bytes;
             storesPending--;
-            hbm.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, Region.FIRST_TIER, address, bytes), onStoreWritten);
+            memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, Region.FIRST_TIER, address,
+                bytes), onStoreWritten);
             advance();
         }
 
