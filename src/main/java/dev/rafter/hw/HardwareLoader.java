@@ -46,6 +46,12 @@ public final class HardwareLoader {
         MemoryTiming timing = m.has("timing") ? memoryTiming(s, m.string("timing")) : null;
         HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
             m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
+        if (s.has("memory_tiers")) {
+            // The shape for several tiers: a list of sections like memory:, each named (name: hbm, name: hbf),
+            // the first being memory: itself; tensors go to tiers by TensorPlacement. Not simulated yet.
+            throw new InputException(s.where("memory_tiers") + ": a device has one memory tier today (its memory:"
+                + " section); several tiers are not simulated yet");
+        }
         Section ic = s.section("interconnect");
         HardwareSpec.Interconnect interconnect = ic.build(() -> new HardwareSpec.Interconnect(
             ic.int32("bytes_per_cycle"), ic.int32("latency_cycles")));

@@ -16,23 +16,37 @@ import java.util.List;
 public final class OperatorMapper {
     private OperatorMapper() {}
 
+    /** The programs of {@code op} with every tensor on the first tier (the only one of today's devices). */
     public static List<TileProgram> programs(HardwareSpec hw, Operator op) {
+        return programs(hw, op, TensorPlacement.FIRST_TIER);
+    }
+
+    /**
+     * The programs of {@code op}, each stage tagged with the tensor it reads (a GEMM's weights, an attention's KV
+     * cache, a vector operator's activations, an unfused attention's scores as scratch) and placed by
+     * {@code placement}.
+     */
+    public static List<TileProgram> programs(HardwareSpec hw, Operator op, TensorPlacement.Policy placement) {
         return switch (op.kind()) {
-            case GEMM -> GemmMapper.plan(hw, op).programs();
-            case FLASH_ATTENTION -> List.of(FlashAttentionMapper.plan(hw, op));
+            case GEMM -> TensorPlacement.placeGemm(GemmMapper.plan(hw, op).programs(), TensorRole.WEIGHTS,
+                placement);
+            case FLASH_ATTENTION -> List.of(TensorPlacement.place(FlashAttentionMapper.plan(hw, op),
+                TensorRole.KV_CACHE, placement));
             case ATTENTION -> {
-                List<TileProgram> out = new ArrayList<>(GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(),
-                    op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.n(), op.k(), op.dataType(),
-                    op.operandBType())).programs());
-                out.add(VectorMapper.plan(hw, Operator.rows(op.id(), op.name(), OpKind.SOFTMAX, op.phase(),
-                    op.layer(), op.step(), op.batch() * op.m(), op.n(), op.dataType())));
-                out.addAll(GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(),
-                    op.batch(), op.m(), op.k(), op.n(), op.dataType(), op.operandBType())).programs());
+                List<TileProgram> out = new ArrayList<>(TensorPlacement.placeGemm(GemmMapper.plan(hw,
+                    Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.n(),
+                        op.k(), op.dataType(), op.operandBType())).programs(), TensorRole.KV_CACHE, placement));
+                out.add(TensorPlacement.place(VectorMapper.plan(hw, Operator.rows(op.id(), op.name(), OpKind.SOFTMAX,
+                    op.phase(), op.layer(), op.step(), op.batch() * op.m(), op.n(), op.dataType())),
+                    TensorRole.SCRATCH, placement));
+                out.addAll(TensorPlacement.placeGemm(GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(),
+                    op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.k(), op.n(), op.dataType(),
+                    op.operandBType())).programs(), TensorRole.KV_CACHE, placement));
                 yield List.copyOf(out);
             }
             case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->
                 throw new IllegalArgumentException("collectives run on the device links");
-            default -> List.of(VectorMapper.plan(hw, op));
+            default -> List.of(TensorPlacement.place(VectorMapper.plan(hw, op), TensorRole.ACTIVATIONS, placement));
         };
     }
 }

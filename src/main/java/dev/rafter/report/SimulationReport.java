@@ -14,7 +14,7 @@ import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.ComponentKind;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
@@ -63,8 +63,8 @@ public final class SimulationReport implements Simulation.OpListener {
         "global_buffer", "interconnect", "device_link");
     private static final int PE_BUSY = Catalogue.slot(PeArray.KIND, "busy_ps");
     private static final int PE_MACS = Catalogue.slot(PeArray.KIND, "macs");
-    private static final int HBM_READ = Catalogue.slot(Hbm.KIND, "read_bytes");
-    private static final int HBM_WRITE = Catalogue.slot(Hbm.KIND, "write_bytes");
+    private static final int HBM_READ = Catalogue.slot(MemoryController.KIND, "read_bytes");
+    private static final int HBM_WRITE = Catalogue.slot(MemoryController.KIND, "write_bytes");
 
     /**
      * Latency of every step of a phase (all operators with that {@code step}), in ps, in the order the steps first
@@ -325,8 +325,8 @@ public final class SimulationReport implements Simulation.OpListener {
         st.put("busy", Math.round(c[0]));
         m.put("stall_cycles", st);
         Map<String, Object> b = new LinkedHashMap<>();
-        b.put("hbm_read", t.get(Hbm.KIND, "read_bytes"));
-        b.put("hbm_write", t.get(Hbm.KIND, "write_bytes"));
+        b.put("hbm_read", t.get(MemoryController.KIND, "read_bytes"));
+        b.put("hbm_write", t.get(MemoryController.KIND, "write_bytes"));
         b.put("global_buffer", t.get(GlobalBuffer.KIND, "bytes"));
         b.put("interconnect", t.get(Interconnect.CORE_PORT, "load_bytes")
             + t.get(Interconnect.CORE_PORT, "store_bytes"));

@@ -3,13 +3,15 @@ package dev.rafter.sim;
 import dev.rafter.hw.Collective;
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.component.MemoryModels;
@@ -36,7 +38,9 @@ import java.util.List;
  * memory controller).
  */
 public final class Device {
-    private final Hbm hbm;
+    /** What a collective reads and writes: the activations it reduces or gathers, on the first tier. */
+    private static final TensorRole COLLECTIVE_ROLE = TensorRole.ACTIVATIONS;
+    private final MemoryController memory;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Core[] cores;
@@ -65,10 +69,11 @@ public final class Device {
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
             Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
-        this.hbm = new Hbm(MemoryModels.channels(hw.memory(), scheduler, sink, Catalogue.tracksOf(tracks, Hbm.KIND)),
-            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, Hbm.Tap.class)
-                .toArray(new Hbm.Tap[0]));
-        this.globalBuffer = new GlobalBuffer(hbm, hw.globalBuffer().capacityBytes(), scheduler);
+        this.memory = new MemoryController(MemoryModels.channels(hw.memory(), scheduler, sink,
+            Catalogue.tracksOf(tracks, MemoryController.KIND)),
+            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, MemoryController.Tap.class)
+                .toArray(new MemoryController.Tap[0]));
+        this.globalBuffer = new GlobalBuffer(memory, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
         int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
@@ -82,7 +87,7 @@ public final class Device {
             }
             VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks.get(c));
             cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
-                hbm);
+                memory);
         }
     }
 
@@ -121,7 +126,7 @@ public final class Device {
 
     /** Brings the device to the state every kernel finds (see {@link MemoryChannel#settle}). */
     public void settle() {
-        for (MemoryChannel c : hbm.channels()) {
+        for (MemoryChannel c : memory.channels()) {
             c.settle();
         }
     }
@@ -256,9 +261,10 @@ public final class Device {
                 long to = writeAt;
                 readAt += read;
                 writeAt += write;
-                hbm.transfer(new MemoryAccess.CollectiveRead(opId, from, read),
-                    () -> hop(opId, wire, hopPs, hops, () -> hbm.transfer(
-                        new MemoryAccess.CollectiveWrite(opId, to, write), sliceDone)));
+                memory.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, from,
+                    read),
+                    () -> hop(opId, wire, hopPs, hops, () -> memory.transfer(
+                        new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, to, write), sliceDone)));
             }
         });
     }
@@ -304,8 +310,8 @@ public final class Device {
         return cores;
     }
 
-    public Hbm hbm() {
-        return hbm;
+    public MemoryController memory() {
+        return memory;
     }
 
     public Interconnect interconnect() {

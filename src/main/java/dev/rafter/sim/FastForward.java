@@ -4,8 +4,7 @@ import dev.rafter.mapping.Stage;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.sim.component.Core;
-import dev.rafter.sim.component.Hbm;
-import dev.rafter.sim.component.MemoryChannel;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.steady.Counters;
 import dev.rafter.sim.steady.Digest;
 import dev.rafter.sim.steady.Frame;
@@ -26,7 +25,7 @@ import java.util.Map;
  * decides the future (every pending event with its time from now, the global buffer's window, every port's and
  * channel's queue, every core's place in its work, loads in flight, buffer use and state), relative to a
  * {@link Frame}: stage and work indices from the stage about to load, times from now, result addresses modulo the
- * memory interleave. When a digest's hash equals that of a checkpoint P stages earlier, the digest is kept and
+ * memory controller's address period. When a digest's hash equals that of a checkpoint P stages earlier, the digest is kept and
  * compared value for value P stages later: equal means state X(b) is X(a) moved one repetition on. If the program
  * itself repeats with period P over the stages and works that the next N repetitions touch (same stage sizes,
  * users and channel split; same tiles, P stages later), the state after N more repetitions is X(b) moved N
@@ -55,7 +54,7 @@ final class FastForward {
     private final Kernel kernel;
     private final Device device;
     private final RunStats stats;
-    private final long addressPeriod;
+    private final MemoryController memory;
     private final List<Periodic> parts = new ArrayList<>();
     private final boolean capable;
 
@@ -82,22 +81,14 @@ final class FastForward {
         this.kernel = kernel;
         this.device = device;
         this.stats = stats;
-        MemoryChannel[] channels = device.hbm().channels();
-        this.addressPeriod = (long) Hbm.INTERLEAVE_BYTES * channels.length;
-        boolean all = true;
+        this.memory = device.memory();
         parts.add(device.globalBuffer());
         parts.add(device.interconnect());
-        for (MemoryChannel c : channels) {
-            if (c instanceof Periodic p) {
-                parts.add(p);
-            } else {
-                all = false;
-            }
-        }
+        parts.add(memory);
         for (Core c : device.cores()) {
             parts.add(c);
         }
-        this.capable = all;
+        this.capable = memory.periodic();
         device.globalBuffer().onLoad(this::stageLoading);
     }
 
@@ -156,7 +147,7 @@ final class FastForward {
         if (stage % stride != 0) {
             return;
         }
-        Frame frame = new Frame(kernel.now(), stage, workBases(stage), addressPeriod);
+        Frame frame = new Frame(kernel.now(), stage, workBases(stage), memory.addressPeriod());
         digest.clear();
         kernel.digestPending(frame, digest);
         for (Periodic p : parts) {
@@ -331,14 +322,14 @@ final class FastForward {
         return x;
     }
 
-    /** Same size, pins, users and split over the channels. */
+    /** Same size, pins, users, tensor and split over the channels. */
     private boolean repeats(Stage a, Stage b) {
         if (a.loadBytes() != b.loadBytes() || a.pinnedBytes() != b.pinnedBytes() || a.unpinBytes() != b.unpinBytes()
             || a.users() != b.users()) {
             return false;
         }
-        // A load of whole interleave rounds splits evenly over the channels wherever it starts.
-        return a.loadBytes() % addressPeriod == 0 || Math.floorMod(b.address() - a.address(), addressPeriod) == 0;
+        return a.role() == b.role() && a.region().equals(b.region())
+            && memory.splitsAlike(a.tierAddress(), b.tierAddress(), a.loadBytes());
     }
 
     /**

@@ -367,7 +367,7 @@ public final class Simulation {
     /** Bytes sent equal bytes received on every link and channel. */
     private void checkConservation(Device d) {
         long channelBytes = 0;
-        for (MemoryChannel c : d.hbm().channels()) {
+        for (MemoryChannel c : d.memory().channels()) {
             channelBytes += c.bytesMoved();
         }
         long loads = 0;

@@ -94,9 +94,9 @@ final class Microbenchmarks {
                 }
                 long i = issued[0]++;
                 MemoryAccess a = copy && i % 2 == 1
-                    ? new MemoryAccess.ResultWrite(0, (1L << 36) + i / 2 * request, request)
-                    : new MemoryAccess.StageFill(0, (copy ? i / 2 : i) * request, request);
-                d.hbm().transfer(a, next[0]);
+                    ? new MemoryAccess.ResultWrite(0, dev.rafter.mapping.TensorRole.SCRATCH, dev.rafter.mapping.Region.FIRST_TIER, (1L << 36) + i / 2 * request, request)
+                    : new MemoryAccess.StageFill(0, dev.rafter.mapping.TensorRole.SCRATCH, dev.rafter.mapping.Region.FIRST_TIER, (copy ? i / 2 : i) * request, request);
+                d.memory().transfer(a, next[0]);
             };
             for (int i = 0; i < inFlight; i++) {
                 next[0].run();
@@ -143,7 +143,7 @@ final class Microbenchmarks {
 
     private static double memoryLatency(HardwareSpec hw) {
         long[] arrival = {0};
-        onDevice(hw, d -> d.hbm().transfer(new MemoryAccess.StageFill(0, 0, 64),
+        onDevice(hw, d -> d.memory().transfer(new MemoryAccess.StageFill(0, dev.rafter.mapping.TensorRole.SCRATCH, dev.rafter.mapping.Region.FIRST_TIER, 0, 64),
             () -> arrival[0] = d.interconnect().reserve(new CoreTransfer.TileLoad(0, 0, 64))));
         return arrival[0] * 1e-12;
     }

@@ -80,6 +80,13 @@ class HardwareLoaderTest {
     }
 
     @Test
+    void aSecondMemoryTierIsRefusedByName() throws IOException {
+        Path f = write("tiers.yaml", a100Text() + "memory_tiers:\n  - name: hbf\n    channels: 16\n");
+        String m = error(() -> HardwareLoader.load(f, List.of()));
+        assertTrue(m.startsWith(f + ": memory_tiers: a device has one memory tier today"), m);
+    }
+
+    @Test
     void unknownSetPathNamesTheNearestValidOne() {
         String m = error(() -> a100("core.local_bufer.capacity_kib=64"));
         assertTrue(m.contains("--set core.local_bufer.capacity_kib=64"), m);

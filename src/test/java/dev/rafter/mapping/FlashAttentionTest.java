@@ -7,7 +7,7 @@ import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Simulation;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
@@ -109,8 +109,8 @@ class FlashAttentionTest {
         new Simulation(A100).run(OperatorSource.of(op), null, out::add);
         Simulation.OpResult r = out.get(0);
         TileProgram p = FlashAttentionMapper.plan(A100, op);
-        assertEquals(p.hbmReadBytes(), r.sums().get(Hbm.KIND, "read_bytes"));
-        assertEquals(p.hbmWriteBytes(), r.sums().get(Hbm.KIND, "write_bytes"));
+        assertEquals(p.hbmReadBytes(), r.sums().get(MemoryController.KIND, "read_bytes"));
+        assertEquals(p.hbmWriteBytes(), r.sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= new dev.rafter.roofline.Roofline(A100).of(op).seconds() * (1 - 1e-9));
     }
 

@@ -11,7 +11,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
 import dev.rafter.sim.Simulation;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.Track;
@@ -149,7 +149,7 @@ class LibraryTilesTest {
         long padded = hw.core().peArray().sustainedCycles(128, 32, 64) * 2; // a lane's share, two k-steps
         assertTrue(out.get(0).sums().get(PeArray.KIND, "busy_ps") >= padded * 1e6 / hw.clockMhz() * 4 * 3 * 0.99,
             "while the arrays are busy for the padded tiles: 3 tiles x 4 lanes");
-        assertEquals(100 * 333 * 2, out.get(0).sums().get(Hbm.KIND, "write_bytes"));
+        assertEquals(100 * 333 * 2, out.get(0).sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.endPs() > 0);
     }
 

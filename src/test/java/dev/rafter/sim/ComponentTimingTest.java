@@ -3,11 +3,13 @@ package dev.rafter.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Region;
 import dev.rafter.mapping.Stage;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
-import dev.rafter.sim.component.Hbm;
-import dev.rafter.sim.component.HbmChannel;
+import dev.rafter.sim.component.MemoryController;
+import dev.rafter.sim.component.SimpleChannel;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.message.CoreTransfer;
@@ -29,7 +31,7 @@ class ComponentTimingTest {
         slices.add(new Slice(track.name(), kind, start, end, amount));
 
     static Track track(String name) {
-        return new Track(0, Hbm.KIND, -1, 0, name);
+        return new Track(0, MemoryController.KIND, -1, 0, name);
     }
 
     @Test
@@ -37,7 +39,7 @@ class ComponentTimingTest {
         List<Long> done = new ArrayList<>();
         // 1 byte per ns (1 GB/s), 40 ns latency: 1000 B take 1000 ns on the channel.
         new Kernel().run(s -> {
-            HbmChannel ch = new HbmChannel(s, sink, track("ch0"), 1e9, 40_000);
+            SimpleChannel ch = new SimpleChannel(s, sink, track("ch0"), 1e9, 40_000);
             ch.access(0, 0, 1000, false, () -> done.add(s.now()));
             ch.access(0, 0, 500, false, () -> done.add(s.now()));
             s.schedule(2_000_000, () -> ch.access(0, 0, 100, true, () -> done.add(s.now())));
@@ -50,13 +52,14 @@ class ComponentTimingTest {
     @Test
     void hbmInterleavesATransferOverChannelsAndCompletesWithTheLastPart() {
         long[] done = {-1};
-        HbmChannel[] channels = new HbmChannel[4];
+        SimpleChannel[] channels = new SimpleChannel[4];
         new Kernel().run(s -> {
             for (int i = 0; i < 4; i++) {
-                channels[i] = new HbmChannel(s, sink, track("ch" + i), 1e9, 0);
+                channels[i] = new SimpleChannel(s, sink, track("ch" + i), 1e9, 0);
             }
             // 9 blocks of 256 B + 10 B from channel 1: blocks go to 1,2,3,0,1,2,3,0,1, the tail to channel 2.
-            new Hbm(channels, s).transfer(new MemoryAccess.StageFill(0, 256, 9 * 256 + 10), () -> done[0] = s.now());
+            new MemoryController(channels, s).transfer(new MemoryAccess.StageFill(0, TensorRole.WEIGHTS,
+                Region.FIRST_TIER, 256, 9 * 256 + 10), () -> done[0] = s.now());
         });
         assertEquals(2 * 256, channels[0].bytesMoved());
         assertEquals(3 * 256, channels[1].bytesMoved());
@@ -115,7 +118,7 @@ class ComponentTimingTest {
         for (long capacity : new long[] {10_000, 1_500}) {
             log.clear();
             new Kernel().run(s -> {
-                Hbm hbm = new Hbm(new HbmChannel[] {new HbmChannel(s, sink, track("ch"), 1e9, 0)}, s);
+                MemoryController hbm = new MemoryController(new SimpleChannel[] {new SimpleChannel(s, sink, track("ch"), 1e9, 0)}, s);
                 GlobalBuffer gb = new GlobalBuffer(hbm, capacity, s);
                 gb.begin(0, stages);
                 for (int i = 0; i < 3; i++) {

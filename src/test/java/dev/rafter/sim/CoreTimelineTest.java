@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
@@ -42,7 +42,7 @@ class CoreTimelineTest {
         assertEquals(2_000 + 1_500, s.stallPs(SliceKind.STALL_INTERCONNECT));
         assertEquals(50_000, s.stallPs(SliceKind.STALL_DEPENDENCY), "waiting for the result to reach HBM");
         assertEquals(16 * 16 * 16, s.get(PeArray.KIND, "macs"));
-        assertEquals(1024, s.get(Hbm.KIND, "read_bytes"));
-        assertEquals(512, s.get(Hbm.KIND, "write_bytes"));
+        assertEquals(1024, s.get(MemoryController.KIND, "read_bytes"));
+        assertEquals(512, s.get(MemoryController.KIND, "write_bytes"));
     }
 }

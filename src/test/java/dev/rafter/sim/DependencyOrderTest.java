@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.component.DeviceLink;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.OpKind;
@@ -63,7 +63,7 @@ class DependencyOrderTest {
     }
 
     private static long memoryBytes(Simulation.OpResult r) {
-        return r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes");
+        return r.sums().get(MemoryController.KIND, "read_bytes") + r.sums().get(MemoryController.KIND, "write_bytes");
     }
 
     @Test
@@ -123,8 +123,8 @@ class DependencyOrderTest {
         for (Simulation.OpResult r : results) {
             s.append(r.op().id()).append(' ').append(r.startPs()).append(' ').append(r.endPs()).append(' ')
                 .append(r.sums().get(PeArray.KIND, "macs")).append(' ')
-                .append(r.sums().get(Hbm.KIND, "read_bytes")).append(' ')
-                .append(r.sums().get(Hbm.KIND, "write_bytes")).append(' ')
+                .append(r.sums().get(MemoryController.KIND, "read_bytes")).append(' ')
+                .append(r.sums().get(MemoryController.KIND, "write_bytes")).append(' ')
                 .append(r.sums().get(DeviceLink.KIND, "bytes")).append(' ')
                 .append(r.sums().get(PeArray.KIND, "busy_ps")).append(' ')
                 .append(Arrays.stream(SliceKind.values()).map(k -> r.sums().stallPs(k)).toList()).append('\n');

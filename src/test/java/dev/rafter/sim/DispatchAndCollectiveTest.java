@@ -8,7 +8,7 @@ import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.component.DeviceLink;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
@@ -64,7 +64,7 @@ class DispatchAndCollectiveTest {
         assertTrue(r.latencyS() >= r.bound().seconds());
         long wire = (long) Math.ceil(plan.egressBytes() / plan.cost().payloadFraction());
         assertTrue(Math.abs(r.sums().get(DeviceLink.KIND, "bytes") - wire) <= 64L * plan.hops(), r.sums().get(DeviceLink.KIND, "bytes") + " vs " + wire);
-        assertEquals(2 * elements * 2, r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes"), "read once, written once");
+        assertEquals(2 * elements * 2, r.sums().get(MemoryController.KIND, "read_bytes") + r.sums().get(MemoryController.KIND, "write_bytes"), "read once, written once");
     }
 
     @Test
@@ -87,8 +87,8 @@ class DispatchAndCollectiveTest {
             Simulation.OpResult r = SimulationTest.one(hw, op);
             long bytes = elements * 2;
             Collective c = kind.collective();
-            assertEquals(c.readBytes(bytes, 4), r.sums().get(Hbm.KIND, "read_bytes"), kind.key());
-            assertEquals(c.writeBytes(bytes, 4), r.sums().get(Hbm.KIND, "write_bytes"), kind.key());
+            assertEquals(c.readBytes(bytes, 4), r.sums().get(MemoryController.KIND, "read_bytes"), kind.key());
+            assertEquals(c.writeBytes(bytes, 4), r.sums().get(MemoryController.KIND, "write_bytes"), kind.key());
             CollectivePlan plan = CollectivePlan.choose(hw.deviceLink(), c, bytes, 4);
             double ratio = r.latencyS() / plan.predictedS();
             assertTrue(ratio > 0.9 && ratio < 1.15, kind.key() + ": simulated / alpha-beta = " + ratio);

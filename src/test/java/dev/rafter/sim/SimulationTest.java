@@ -13,7 +13,7 @@ import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.roofline.Roofline;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.trace.RunStats;
@@ -67,7 +67,7 @@ class SimulationTest {
         assertEquals("memory", r.bound().bound());
         double bytesOverBandwidth = r.bound().bytes() / hw.memoryBytesPerS();
         assertTrue(r.latencyS() <= 1.3 * bytesOverBandwidth, r.latencyS() / bytesOverBandwidth + "x");
-        double hbmUtil = (r.sums().get(Hbm.KIND, "read_bytes") + r.sums().get(Hbm.KIND, "write_bytes")) / (hw.memoryBytesPerS() * r.latencyS());
+        double hbmUtil = (r.sums().get(MemoryController.KIND, "read_bytes") + r.sums().get(MemoryController.KIND, "write_bytes")) / (hw.memoryBytesPerS() * r.latencyS());
         assertTrue(hbmUtil >= 0.7, "HBM utilisation " + hbmUtil);
     }
 
@@ -198,10 +198,10 @@ class SimulationTest {
             Simulation.OpResult alone = one(hw, together.get(i).op());
             assertEquals(alone.endPs() - alone.startPs(), together.get(i).endPs() - together.get(i).startPs(),
                 together.get(i).op().name());
-            assertEquals(alone.sums().get(Hbm.KIND, "read_bytes"), together.get(i).sums().get(Hbm.KIND, "read_bytes"));
+            assertEquals(alone.sums().get(MemoryController.KIND, "read_bytes"), together.get(i).sums().get(MemoryController.KIND, "read_bytes"));
         }
         assertTrue(together.get(1).sums().get(PeArray.KIND, "macs") < together.get(0).sums().get(PeArray.KIND, "macs"), "causal skips masked blocks");
-        assertTrue(together.get(2).sums().get(Hbm.KIND, "read_bytes") < together.get(1).sums().get(Hbm.KIND, "read_bytes"), "fp8 K and V");
+        assertTrue(together.get(2).sums().get(MemoryController.KIND, "read_bytes") < together.get(1).sums().get(MemoryController.KIND, "read_bytes"), "fp8 K and V");
     }
     @Test
     void anOperatorWithTooManySlicesToKeepIsReusedOnlyWhereItsSlicesAreNotWanted() {
@@ -247,8 +247,8 @@ class SimulationTest {
         for (OpKind kind : new OpKind[] {OpKind.UNARY, OpKind.COPY, OpKind.ELEMENTWISE}) {
             Simulation.OpResult r = one(hw, Operator.vector(0, "v", kind, Phase.DECODE, 0, 0, n, DataType.FP16));
             long inputs = kind == OpKind.ELEMENTWISE ? 2 : 1;
-            assertEquals(inputs * n * 2, r.sums().get(Hbm.KIND, "read_bytes"), kind.key());
-            assertEquals(n * 2, r.sums().get(Hbm.KIND, "write_bytes"), kind.key());
+            assertEquals(inputs * n * 2, r.sums().get(MemoryController.KIND, "read_bytes"), kind.key());
+            assertEquals(n * 2, r.sums().get(MemoryController.KIND, "write_bytes"), kind.key());
             assertEquals(kind == OpKind.COPY ? 0 : n, r.sums().get(VectorUnit.KIND, "flops"), kind.key());
         }
     }

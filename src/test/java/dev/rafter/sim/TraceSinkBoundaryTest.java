@@ -13,7 +13,7 @@ import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.SliceKind;
@@ -36,9 +36,9 @@ class TraceSinkBoundaryTest {
             Operator.gemm(7, "g", Phase.PREFILL, 0, 0, 1, 256, 256, 256, DataType.FP16)), sink, r -> { });
         verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == PeArray.KIND), eq(SliceKind.COMPUTE),
             eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Hbm.KIND), eq(SliceKind.HBM_READ),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == MemoryController.KIND), eq(SliceKind.HBM_READ),
             eq(7L), anyLong(), anyLong(), anyLong());
-        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Hbm.KIND), eq(SliceKind.HBM_WRITE),
+        verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == MemoryController.KIND), eq(SliceKind.HBM_WRITE),
             eq(7L), anyLong(), anyLong(), anyLong());
         verify(sink, atLeastOnce()).slice(argThat(t -> t.kind() == Interconnect.CORE_PORT), eq(SliceKind.LOAD), eq(7L),
             anyLong(), anyLong(), anyLong());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.trace.SliceKind;
@@ -112,7 +112,7 @@ class VectorOperatorTest {
         assertTrue(longRow.latencyS() <= 1.2 * portBound, longRow.latencyS() + " vs " + portBound);
         assertEquals(3L * n * 2, longRow.sums().get(Interconnect.CORE_PORT, "load_bytes"),
             "max, exp-sum and normalise passes");
-        assertEquals(n * 2, longRow.sums().get(Hbm.KIND, "read_bytes"),
+        assertEquals(n * 2, longRow.sums().get(MemoryController.KIND, "read_bytes"),
             "the row stays in the global buffer between passes");
 
         TreeSet<Integer> shortCores = new TreeSet<>();
@@ -146,7 +146,7 @@ class VectorOperatorTest {
             Simulation.OpResult r = run(hw, op, new TreeSet<>());
             long passes = kind.passes(n <= hw.core().localBuffer().capacityBytes() / 8).size();
             assertEquals(passes * m * n * 2, r.sums().get(Interconnect.CORE_PORT, "load_bytes"), op + " on " + hw.cores() + " cores");
-            assertEquals(m * n * 2, r.sums().get(Hbm.KIND, "write_bytes"));
+            assertEquals(m * n * 2, r.sums().get(MemoryController.KIND, "write_bytes"));
         }
     }
 
@@ -157,8 +157,8 @@ class VectorOperatorTest {
         long n = 1 << 20;
         Simulation.OpResult r = run(a100(), Operator.rows(0, "s", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, m, n,
             DataType.FP16), new TreeSet<>());
-        assertEquals(3 * m * n * 2, r.sums().get(Hbm.KIND, "read_bytes"));
-        assertEquals(m * n * 2, r.sums().get(Hbm.KIND, "write_bytes"));
+        assertEquals(3 * m * n * 2, r.sums().get(MemoryController.KIND, "read_bytes"));
+        assertEquals(m * n * 2, r.sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= 4.0 * m * n * 2 / a100().memoryBytesPerS(), "4 passes over HBM");
     }
 }

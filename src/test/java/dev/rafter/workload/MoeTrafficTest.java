@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Simulation;
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -22,7 +22,7 @@ class MoeTrafficTest {
         double[] bytes = {0};
         new Simulation(hw).run(OperatorSource.of(one, EnumSet.of(Phase.DECODE)), null, res -> {
             if (res.op().name().startsWith("expert") && res.op().kind() == OpKind.GEMM) {
-                bytes[0] += res.sums().get(Hbm.KIND, "read_bytes");
+                bytes[0] += res.sums().get(MemoryController.KIND, "read_bytes");
             }
         });
         return bytes[0];

@@ -1,5 +1,7 @@
 package dev.rafter.sim.component;
 
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
 import dev.rafter.mapping.VectorTile;
@@ -43,7 +45,7 @@ public final class Core implements Periodic {
     private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
-    private final Hbm hbm;
+    private final MemoryController memory;
     private final long capacity;
 
     // Program of the current operator.
@@ -89,7 +91,7 @@ public final class Core implements Periodic {
 
     public Core(int index, HardwareSpec.Core spec, Scheduler scheduler, TraceSink sink, ClockDomain clock,
                 PeArray[] arrays, VectorUnit vectorUnit, GlobalBuffer globalBuffer, Interconnect interconnect,
-                Hbm hbm) {
+                MemoryController memory) {
         this.index = index;
         this.spec = spec;
         this.scheduler = scheduler;
@@ -99,7 +101,7 @@ public final class Core implements Periodic {
         this.vectorUnit = vectorUnit;
         this.globalBuffer = globalBuffer;
         this.interconnect = interconnect;
-        this.hbm = hbm;
+        this.memory = memory;
         this.capacity = spec.localBuffer().capacityBytes();
     }
 
@@ -121,7 +123,7 @@ public final class Core implements Periodic {
         waitingForStage = false;
         announcedDone = false;
         used = 0;
-        storeAddress = (long) index * Hbm.INTERLEAVE_BYTES;
+        storeAddress = memory.firstResultAddress(index);
         enter(tiles.isEmpty() ? SliceKind.IDLE : SliceKind.STALL_MEMORY);
         if (tiles.isEmpty()) {
             announcedDone = true;
@@ -299,7 +301,7 @@ public final class Core implements Periodic {
         storesPending++;
         storeBytes += bytes;
         long address = storeAddress;
-        storeAddress += (bytes + Hbm.INTERLEAVE_BYTES - 1) / Hbm.INTERLEAVE_BYTES * Hbm.INTERLEAVE_BYTES;
+        storeAddress = memory.afterResult(address, bytes);
         interconnect.transfer(new CoreTransfer.ResultStore(opId, index, bytes), new StoreArrival(bytes, address));
     }
 
@@ -376,7 +378,8 @@ public final class Core implements Periodic {
         public void run() {
             used -= bytes;
             storesPending--;
-            hbm.transfer(new MemoryAccess.ResultWrite(opId, address, bytes), onStoreWritten);
+            memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, Region.FIRST_TIER, address,
+                bytes), onStoreWritten);
             advance();
         }
 

@@ -60,7 +60,7 @@ public final class GlobalBuffer implements Periodic {
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 
-    private final Hbm hbm;
+    private final MemoryController memory;
     private final long capacity;
 
     private long opId;
@@ -86,8 +86,8 @@ public final class GlobalBuffer implements Periodic {
 
     private final dev.rafter.sim.Scheduler scheduler;
 
-    public GlobalBuffer(Hbm hbm, long capacity, dev.rafter.sim.Scheduler scheduler) {
-        this.hbm = hbm;
+    public GlobalBuffer(MemoryController memory, long capacity, dev.rafter.sim.Scheduler scheduler) {
+        this.memory = memory;
         this.capacity = capacity;
         this.scheduler = scheduler;
     }
@@ -120,7 +120,8 @@ public final class GlobalBuffer implements Periodic {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            hbm.transfer(new MemoryAccess.StageFill(opId, s.address(), s.loadBytes()), new StageEvent(true, index));
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
+                s.loadBytes()), new StageEvent(true, index));
             if (onLoad != null) {
                 onLoad.run();
             }

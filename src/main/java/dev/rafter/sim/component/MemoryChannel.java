@@ -1,8 +1,8 @@
 package dev.rafter.sim.component;
 
 /**
- * One memory channel as the controller ({@link Hbm}) sees it. Implementations are chosen by {@code memory.model}
- * in {@link MemoryModels}: {@link HbmChannel} ({@code simple}) and {@link BankedChannel} ({@code banked}).
+ * One memory channel as the controller ({@link MemoryController}) sees it. Implementations are chosen by {@code memory.model}
+ * in {@link MemoryModels}: {@link SimpleChannel} ({@code simple}) and {@link BankedChannel} ({@code banked}).
  */
 public interface MemoryChannel {
     /**

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * The catalogue of memory-channel models, the one place that reads {@code memory.model}: {@code simple} is
- * {@link HbmChannel} (bandwidth and a fixed latency), {@code banked} is {@link BankedChannel} (banks, rows and
+ * {@link SimpleChannel} (bandwidth and a fixed latency), {@code banked} is {@link BankedChannel} (banks, rows and
  * a DRAM standard's timing table). Each channel gets {@code memory.bandwidth_gb_per_s / channels}.
  */
 public final class MemoryModels {
@@ -23,7 +23,7 @@ public final class MemoryModels {
         MemoryChannel[] out = new MemoryChannel[n];
         for (int c = 0; c < n; c++) {
             out[c] = switch (memory.model()) {
-                case SIMPLE -> new HbmChannel(scheduler, sink, tracks.get(c), perChannel, latency);
+                case SIMPLE -> new SimpleChannel(scheduler, sink, tracks.get(c), perChannel, latency);
                 case BANKED -> new BankedChannel(scheduler, sink, tracks.get(c), perChannel, latency, memory.timing(),
                     BankedChannel.firstRefreshPs(memory.timing(), c, n));
             };

@@ -1,7 +1,17 @@
 package dev.rafter.sim.message;
 
-/** A request to the HBM controller: a read or a write, by what it carries. */
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
+
+/**
+ * A request to a memory tier's controller: a read or a write, by what it carries, of a tensor of a {@link #role}
+ * in a {@link #region} (the tier it goes to); {@link #address} is the address in that tier.
+ */
 public sealed interface MemoryAccess extends Message {
+    TensorRole role();
+
+    Region region();
+
     long address();
 
     /** True for traffic into memory. */
@@ -24,14 +34,14 @@ public sealed interface MemoryAccess extends Message {
     }
 
     /** A global-buffer stage fetched from memory. */
-    record StageFill(long opId, long address, long bytes) implements Read {}
+    record StageFill(long opId, TensorRole role, Region region, long address, long bytes) implements Read {}
 
     /** A collective's tensor read for sending over the device links. */
-    record CollectiveRead(long opId, long address, long bytes) implements Read {}
+    record CollectiveRead(long opId, TensorRole role, Region region, long address, long bytes) implements Read {}
 
     /** A core's result written back to memory. */
-    record ResultWrite(long opId, long address, long bytes) implements Write {}
+    record ResultWrite(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 
     /** A collective's reduced tensor written back. */
-    record CollectiveWrite(long opId, long address, long bytes) implements Write {}
+    record CollectiveWrite(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 }

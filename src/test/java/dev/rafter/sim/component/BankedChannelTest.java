@@ -32,7 +32,7 @@ class BankedChannelTest {
 
     final List<Slice> slices = new ArrayList<>();
     final TraceSink sink = (track, kind, op, start, end, amount) -> slices.add(new Slice(kind, start, end, amount));
-    static final Track TRACK = new Track(0, Hbm.KIND, -1, 0, "ch0");
+    static final Track TRACK = new Track(0, MemoryController.KIND, -1, 0, "ch0");
 
     BankedChannel channel(Scheduler s, MemoryTiming t, double bytesPerS, long firstRefresh) {
         return new BankedChannel(s, sink, TRACK, bytesPerS, 0, t, firstRefresh);
@@ -262,7 +262,7 @@ class BankedChannelTest {
     void bankedCostsLittleMoreThanSimpleOnAStream() {
         double bw = 3350e9 / 160;
         TraceSink none = (track, kind, op, start, end, amount) -> { };
-        java.util.function.Function<Scheduler, MemoryChannel> simple = s -> new HbmChannel(s, none, TRACK, bw, 0);
+        java.util.function.Function<Scheduler, MemoryChannel> simple = s -> new SimpleChannel(s, none, TRACK, bw, 0);
         java.util.function.Function<Scheduler, MemoryChannel> banked = s -> new BankedChannel(s, none, TRACK, bw, 0,
             HBM3, 1_000_000);
         int n = 300_000;

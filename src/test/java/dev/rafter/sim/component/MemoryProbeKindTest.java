@@ -43,7 +43,7 @@ class MemoryProbeKindTest {
         new EnergyUse("memory_probe", (account, counts) -> counts.count("memory_probe", "bytes")
             * Double.parseDouble(account.hardware().components().get(0).values().get("pj_per_byte")) * 1e-12,
             EnergyUse.NO_LEAKAGE),
-        instance -> (Hbm.Tap) access -> {
+        instance -> (MemoryController.Tap) access -> {
             long now = instance.scheduler().now();
             instance.sink().slice(instance.track(), SliceKind.TRANSFER, access.opId(), now, now, access.bytes());
         });

@@ -2,7 +2,7 @@ package dev.rafter.sim.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.rafter.sim.component.Hbm;
+import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The run's sums and each operator's, with every slice counted once. */
 class RunStatsTest {
     private final Track array = new Track(0, PeArray.KIND, 0, 0, "core 0 array 0");
-    private final Track channel = new Track(1, Hbm.KIND, -1, 0, "hbm 0");
+    private final Track channel = new Track(1, MemoryController.KIND, -1, 0, "hbm 0");
     private final RunStats stats = new RunStats(List.of(array, channel));
 
     @Test
@@ -26,19 +26,19 @@ class RunStatsTest {
 
         assertEquals(10, first.get(PeArray.KIND, "busy_ps"));
         assertEquals(100, first.get(PeArray.KIND, "macs"));
-        assertEquals(64, first.get(Hbm.KIND, "read_bytes"));
-        assertEquals(0, first.get(Hbm.KIND, "write_bytes"), "operator 1's sums were closed when operator 2 began");
+        assertEquals(64, first.get(MemoryController.KIND, "read_bytes"));
+        assertEquals(0, first.get(MemoryController.KIND, "write_bytes"), "operator 1's sums were closed when operator 2 began");
         assertEquals(5, stats.current().get(PeArray.KIND, "busy_ps"));
-        assertEquals(0, stats.current().get(Hbm.KIND, "write_bytes"));
+        assertEquals(0, stats.current().get(MemoryController.KIND, "write_bytes"));
         assertEquals(3, stats.current().stallPs(SliceKind.STALL_MEMORY));
 
         RunStats.Sums total = stats.total();
         assertEquals(15, total.get(PeArray.KIND, "busy_ps"));
         assertEquals(150, total.get(PeArray.KIND, "macs"));
-        assertEquals(64, total.get(Hbm.KIND, "read_bytes"));
-        assertEquals(32, total.get(Hbm.KIND, "write_bytes"));
+        assertEquals(64, total.get(MemoryController.KIND, "read_bytes"));
+        assertEquals(32, total.get(MemoryController.KIND, "write_bytes"));
         assertEquals(3, total.stallPs(SliceKind.STALL_MEMORY));
-        assertEquals(6, total.get(Hbm.KIND, "busy_ps"));
+        assertEquals(6, total.get(MemoryController.KIND, "busy_ps"));
         // total() is a snapshot: later slices do not change it.
         stats.slice(array, SliceKind.COMPUTE, 2, 18, 20, 7);
         assertEquals(15, total.get(PeArray.KIND, "busy_ps"));

@@ -12,6 +12,11 @@ import java.util.Set;
 import dev.rafter.sim.trace.SliceKind;
 
 import dev.rafter.sim.message.MemoryAccess;
+import dev.rafter.sim.steady.Counters;
+import dev.rafter.sim.steady.Digest;
+import dev.rafter.sim.steady.Frame;
+import dev.rafter.sim.steady.Jump;
+import dev.rafter.sim.steady.Periodic;
 
 /**
  * The memory controller: splits a transfer over the channels by address interleaving (consecutive
@@ -20,7 +25,7 @@ import dev.rafter.sim.message.MemoryAccess;
  * is block {@code b / channels} of channel {@code b % channels}.
  * Contention emerges from the channel queues that concurrent transfers share.
  */
-public final class Hbm {
+public final class MemoryController implements Periodic {
     /** The declaration the catalogue reads: the controller and its channels, one track per channel. */
     public static final ComponentKind KIND = new ComponentKind("hbm_channel",
         "a main-memory channel, behind the controller that interleaves accesses (memory.model: simple | banked)",
@@ -45,19 +50,23 @@ public final class Hbm {
             + c.count("hbm_channel", "write_bytes")) * a.model().memoryPjPerBit() * 1e-12, EnergyUse.NO_LEAKAGE),
         null);
 
-    /** 256 B interleave: a common HBM controller granularity (several 32-64 B bursts per channel hop). */
-    public static final int INTERLEAVE_BYTES = 256;
+    /**
+     * 256 B interleave: a common HBM controller granularity (several 32-64 B bursts per channel hop). Private:
+     * callers ask for addresses ({@link #firstResultAddress}, {@link #afterResult}) and for how accesses split
+     * ({@link #addressPeriod}, {@link #splitsAlike}), never for the interleave or the channel count.
+     */
+    private static final int INTERLEAVE_BYTES = 256;
 
     private final MemoryChannel[] channels;
     private final dev.rafter.sim.Scheduler scheduler;
 
     private final Tap[] taps;
 
-    public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler) {
+    public MemoryController(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler) {
         this(channels, scheduler, new Tap[0]);
     }
 
-    public Hbm(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler, Tap[] taps) {
+    public MemoryController(MemoryChannel[] channels, dev.rafter.sim.Scheduler scheduler, Tap[] taps) {
         this.channels = channels;
         this.scheduler = scheduler;
         this.taps = taps.clone();
@@ -148,5 +157,66 @@ public final class Hbm {
 
     public MemoryChannel[] channels() {
         return channels;
+    }
+
+    /**
+     * Where core {@code core}'s first result of an operator is written: each core starts on its own channel, so
+     * that the cores' first writes do not queue behind one another.
+     */
+    public long firstResultAddress(int core) {
+        return (long) core * INTERLEAVE_BYTES;
+    }
+
+    /** Where the result after one of {@code bytes} at {@code address} is written: the next interleave block. */
+    public long afterResult(long address, long bytes) {
+        return address + (bytes + INTERLEAVE_BYTES - 1) / INTERLEAVE_BYTES * INTERLEAVE_BYTES;
+    }
+
+    /** The period of the address-to-channel map: addresses congruent modulo it are served by the same channels. */
+    public long addressPeriod() {
+        return (long) INTERLEAVE_BYTES * channels.length;
+    }
+
+    /**
+     * Whether accesses of {@code bytes} at {@code a} and at {@code b} split over the channels alike: loads of
+     * whole interleave rounds do wherever they start, others where their addresses are one period apart.
+     */
+    public boolean splitsAlike(long a, long b, long bytes) {
+        long period = addressPeriod();
+        return bytes % period == 0 || Math.floorMod(b - a, period) == 0;
+    }
+
+    /**
+     * Whether every channel can digest itself (see {@link Periodic}): only then may a repetition be skipped. The
+     * {@code banked} model's refresh runs at absolute times and never repeats exactly.
+     */
+    public boolean periodic() {
+        for (MemoryChannel c : channels) {
+            if (!(c instanceof Periodic)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void digest(Frame frame, Digest out) {
+        for (MemoryChannel c : channels) {
+            ((Periodic) c).digest(frame, out);
+        }
+    }
+
+    @Override
+    public void shift(Jump jump) {
+        for (MemoryChannel c : channels) {
+            ((Periodic) c).shift(jump);
+        }
+    }
+
+    @Override
+    public void counters(Counters counters) {
+        for (MemoryChannel c : channels) {
+            ((Periodic) c).counters(counters);
+        }
     }
 }

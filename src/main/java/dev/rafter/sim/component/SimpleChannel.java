@@ -11,11 +11,11 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 
 /**
- * One HBM channel, the {@code simple} memory model. Parameters: bandwidth (bytes/s, independent of the core clock) and access latency.
+ * One memory channel, the {@code simple} memory model. Parameters: bandwidth (bytes/s, independent of the core clock) and access latency.
  * Port: {@link #access}. Statistics (via the trace): bytes read and written, busy time. Requests queue in arrival
  * order; a request completes its access latency after its data has crossed the channel. The address is ignored.
  */
-public final class HbmChannel implements MemoryChannel, Periodic {
+public final class SimpleChannel implements MemoryChannel, Periodic {
     private final Scheduler scheduler;
     private final TraceSink sink;
     private final Track track;
@@ -23,7 +23,7 @@ public final class HbmChannel implements MemoryChannel, Periodic {
     private final long latencyPs;
     private final long[] start = new long[1];
 
-    public HbmChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs) {
+    public SimpleChannel(Scheduler scheduler, TraceSink sink, Track track, double bytesPerSecond, long latencyPs) {
         this.scheduler = scheduler;
         this.sink = sink;
         this.track = track;
