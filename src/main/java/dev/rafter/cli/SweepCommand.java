@@ -261,7 +261,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     Path to = points.resolve(from.getFileName());
                     try {
                         if (!Files.exists(to) || !Files.isSameFile(from, to)) {
-                            byte[] bytes = Files.readAllBytes(from);
+                            byte[] bytes = InputFiles.readBytes(from, dev.rafter.sweep.PointFile.MAX_BYTES);
                             AtomicFile.writeFile(to, tmp -> Files.write(tmp, bytes));
                         }
                     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.rafter.config;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -52,23 +53,53 @@ public final class InputFiles {
     }
 
     /**
+     * Opens {@code file} for reading after {@link #checkRegular}: opening a FIFO would block until a writer came,
+     * and a device could be read for ever, so no input is opened any other way. Bad input names the file.
+     */
+    public static InputStream newInputStream(Path file, long maxBytes) {
+        checkRegular(file, maxBytes);
+        try {
+            return Files.newInputStream(file);
+        } catch (NoSuchFileException e) {
+            throw InputException.located(file + ": file not found");
+        } catch (IOException e) {
+            throw InputException.located(file + ": cannot read file (" + e.getMessage() + ")");
+        }
+    }
+
+    /** As {@link #newInputStream}, as strict UTF-8 text (malformed bytes fail the read, naming no line). */
+    public static BufferedReader newReader(Path file, long maxBytes) {
+        checkRegular(file, maxBytes);
+        try {
+            return Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw InputException.located(file + ": file not found");
+        } catch (IOException e) {
+            throw InputException.located(file + ": cannot read file (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The bytes of a regular file of at most {@code maxBytes} (checked before and while reading). */
+    public static byte[] readBytes(Path file, long maxBytes) {
+        byte[] bytes;
+        try (InputStream in = newInputStream(file, maxBytes)) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+        } catch (IOException e) {
+            throw InputException.located(file + ": cannot read file (" + e.getMessage() + ")");
+        }
+        if (bytes.length > maxBytes) {
+            throw InputException.located(file + ": beyond the limit of " + maxBytes + " bytes for this kind of file");
+        }
+        return bytes;
+    }
+
+    /**
      * Reads a model file as text: a regular file of at most {@code maxBytes} (checked before and while reading),
      * strict UTF-8, a leading byte-order mark dropped, no NUL and no line longer than {@link #MAX_LINE_CHARS}.
      */
     public static String readText(Path file, long maxBytes) {
         String name = file.toString();
-        checkRegular(file, maxBytes);
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file)) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-        } catch (NoSuchFileException e) {
-            throw InputException.located(name + ": file not found");
-        } catch (IOException e) {
-            throw InputException.located(name + ": cannot read file (" + e.getMessage() + ")");
-        }
-        if (bytes.length > maxBytes) {
-            throw InputException.located(name + ": beyond the limit of " + maxBytes + " bytes for this kind of file");
-        }
+        byte[] bytes = readBytes(file, maxBytes);
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

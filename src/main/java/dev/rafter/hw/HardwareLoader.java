@@ -129,8 +129,10 @@ public final class HardwareLoader {
     /** A DRAM standard's table, relative to the hardware file (e.g. {@code ../memory/hbm3.yaml}). */
     private static MemoryTiming memoryTiming(Section s, String relative) {
         Path file = s.directory().resolve(relative).normalize();
-        if (!Files.isRegularFile(file)) {
-            throw InputException.located(s.file() + ": memory.timing: no such file " + file);
+        try {
+            dev.rafter.config.InputFiles.checkRegular(file, dev.rafter.config.InputFiles.MAX_MODEL_BYTES);
+        } catch (InputException e) {
+            throw InputException.located(s.file() + ": memory.timing: " + e.getMessage());
         }
         return MemoryTiming.load(file);
     }

@@ -44,8 +44,8 @@ public final class Importers {
 
     /** Opens a trace for reading, gunzipping it when it starts with the gzip magic bytes. */
     public static InputStream open(Path file) throws IOException {
-        dev.rafter.config.InputFiles.checkRegular(file, Long.MAX_VALUE);
-        InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        InputStream raw = new BufferedInputStream(dev.rafter.config.InputFiles.newInputStream(file, Long.MAX_VALUE),
+            1 << 16);
         raw.mark(2);
         int b0 = raw.read();
         int b1 = raw.read();

@@ -36,13 +36,16 @@ public record StudyTable(List<String> axes, List<Row> rows) {
     /** Longest cell read: far beyond any value or figure, small enough to fail fast on a file of another kind. */
     private static final int MAX_CELL_CHARS = 1 << 20;
 
+    /** A sweep.csv is a line per point, a few hundred bytes each: 1 GiB is millions of points. */
+    private static final long MAX_CSV_BYTES = 1L << 30;
+
     /** The first figure column of sweep.csv: the axes are the columns before it. */
     static final String FIRST_FIGURE = "latency_s";
 
     /** Reads a sweep.csv; anything malformed is bad input naming the line. */
     public static StudyTable read(Path csv) {
         List<CsvReader.Row> lines = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+        try (BufferedReader r = dev.rafter.config.InputFiles.newReader(csv, MAX_CSV_BYTES)) {
             CsvReader in = new CsvReader(r, csv.toString(), MAX_CELL_CHARS, "a sweep.csv");
             for (CsvReader.Row row = in.next(); row != null; row = in.next()) {
                 lines.add(row);

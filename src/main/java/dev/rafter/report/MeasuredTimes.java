@@ -40,8 +40,7 @@ public final class MeasuredTimes implements Comparison.Measured {
     public static MeasuredTimes read(Path file) {
         String name = file.toString();
         // A measured file has a line per operator at most: a few hundred MB covers the longest traces.
-        dev.rafter.config.InputFiles.checkRegular(file, 1L << 30);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = dev.rafter.config.InputFiles.newReader(file, 1L << 30)) {
             CsvReader csv = new CsvReader(in, name, MAX_CELL_CHARS, "a CSV of measured times");
             CsvReader.Row headerRow = csv.next();
             if (headerRow == null) {

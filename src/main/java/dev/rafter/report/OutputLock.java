@@ -101,11 +101,11 @@ public final class OutputLock implements AutoCloseable {
         static Owner read(Path lock) {
             String text;
             try {
-                text = Files.readString(lock, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                return new Owner(-1, "", ""); // released meanwhile: not alive, and nothing to delete
-            } catch (IOException e) {
-                return null;
+                // the one checked opening path: a FIFO put in the lock's place must not block the run
+                text = new String(dev.rafter.config.InputFiles.readBytes(lock, 1 << 16), StandardCharsets.UTF_8);
+            } catch (dev.rafter.config.InputException e) {
+                return Files.exists(lock, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? null
+                    : new Owner(-1, "", ""); // released meanwhile: not alive, and nothing to delete
             }
             long pid = -1;
             String started = null;

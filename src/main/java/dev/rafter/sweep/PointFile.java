@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
  */
 public final class PointFile {
     static final String DIGEST = "digest";
+    /** A point summary is a few KiB; 64 MiB is far beyond one (and keeps a stray huge file from filling memory). */
+    public static final long MAX_BYTES = 1L << 26;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private PointFile() {}

@@ -303,7 +303,7 @@ public final class Sweep {
         SweepKey key = SweepKey.of(rafterVersion, point.hw(), point.sourceHash());
         String why;
         try {
-            JsonNode saved = json.readTree(file.toFile());
+            JsonNode saved = json.readTree(dev.rafter.config.InputFiles.readBytes(file, PointFile.MAX_BYTES));
             Map<String, String> inputs = new java.util.HashMap<>();
             saved.path("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(), e.getValue().asText()));
             String changed = key.difference(inputs);

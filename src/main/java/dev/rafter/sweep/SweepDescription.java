@@ -60,11 +60,7 @@ public record SweepDescription(List<String> arguments, Map<String, byte[]> files
         for (Path p : all) {
             String key = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
             keys.put(p, key);
-            try {
-                files.put(key, Files.readAllBytes(p));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
-            }
+            files.put(key, dev.rafter.config.InputFiles.readBytes(p, Integer.MAX_VALUE - 8));
         }
         List<String> args = new ArrayList<>();
         for (String a : arguments) {

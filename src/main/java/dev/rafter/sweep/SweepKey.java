@@ -74,7 +74,7 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
     /** The hash of a file's bytes, streamed. */
     public static String sha256(Path file) {
         MessageDigest d = digest();
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = dev.rafter.config.InputFiles.newInputStream(file, Long.MAX_VALUE)) {
             byte[] buffer = new byte[1 << 16];
             int n;
             while ((n = in.read(buffer)) > 0) {

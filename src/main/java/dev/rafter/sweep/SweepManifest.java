@@ -36,6 +36,9 @@ public record SweepManifest(String settings, List<String> vary, String rafter, S
         return SimulationReport.json(m);
     }
 
+    /** A manifest is a few lines; a megabyte is far beyond one. */
+    private static final long MAX_BYTES = 1L << 20;
+
     /** The manifest in {@code dir}; bad input naming the file when it is missing or not one. */
     public static SweepManifest read(Path dir) {
         Path file = dir.resolve(FILE);
@@ -44,7 +47,7 @@ public record SweepManifest(String settings, List<String> vary, String rafter, S
                 + " finishes with the same command and --resume)");
         }
         try {
-            JsonNode n = new ObjectMapper().readTree(file.toFile());
+            JsonNode n = new ObjectMapper().readTree(dev.rafter.config.InputFiles.readBytes(file, MAX_BYTES));
             List<String> vary = new ArrayList<>();
             n.path("vary").forEach(v -> vary.add(v.asText()));
             if (!n.path("sweep").isTextual() || vary.isEmpty() || !n.path("rafter").isTextual()

@@ -59,7 +59,7 @@ public final class SweepMerge {
                 }
                 JsonNode summary;
                 try {
-                    summary = json.readTree(f.toFile());
+                    summary = json.readTree(dev.rafter.config.InputFiles.readBytes(f, PointFile.MAX_BYTES));
                 } catch (IOException e) {
                     throw new InputException(f + ": unreadable point summary (" + e.getMessage().lines().findFirst()
                         .orElse("") + "); rerun that shard with --resume");

@@ -93,7 +93,7 @@ public final class Validation {
 
     static List<String[]> rows(Path file, int columns) {
         List<String[]> out = new ArrayList<>();
-        try (java.io.BufferedReader r = Files.newBufferedReader(file)) {
+        try (java.io.BufferedReader r = dev.rafter.config.InputFiles.newReader(file, 1L << 26)) {
             CsvReader csv = new CsvReader(r, file.toString(), 1 << 20, "a validation case table");
             if (csv.next() == null) {
                 return out; // no header, no cases

@@ -3,6 +3,7 @@ package dev.rafter.workload;
 import dev.rafter.config.CsvReader;
 import dev.rafter.config.CsvWriter;
 import dev.rafter.config.InputException;
+import dev.rafter.config.InputFiles;
 import dev.rafter.config.Section;
 import dev.rafter.hw.DataType;
 import java.io.BufferedReader;
@@ -119,7 +120,7 @@ public final class TraceCsv {
 
     /** Whether the trace's header has a {@code measured_s} column (false for a file that is not a trace CSV). */
     public static boolean hasMeasuredColumn(Path file) {
-        try (BufferedReader r = Files.newBufferedReader(file)) {
+        try (BufferedReader r = InputFiles.newReader(file, Long.MAX_VALUE)) {
             CsvReader.Row header = new CsvReader(r, file.toString(), MAX_LINE_CHARS, "a trace CSV").next();
             if (header == null) {
                 return false;
@@ -147,7 +148,7 @@ public final class TraceCsv {
     public static long read(Path file, Consumer<Operator> out, java.util.function.ObjDoubleConsumer<Operator> measured) {
         String name = file.toString();
         CsvReader csv = null;
-        try (BufferedReader r = Files.newBufferedReader(file)) {
+        try (BufferedReader r = InputFiles.newReader(file, Long.MAX_VALUE)) {
             csv = new CsvReader(r, name, MAX_LINE_CHARS, "a trace CSV");
             CsvReader.Row header = csv.next();
             if (header == null) {
