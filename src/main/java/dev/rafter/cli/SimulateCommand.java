@@ -136,6 +136,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 progress.finished(r);
             });
             progress.done();
+            if (comparison != null && comparison.noMatch() != null) {
+                throw InputException.located(comparison.noMatch()); // nothing written: --out left as it was
+            }
             if (eventSink != null) {
                 eventSink.close();
             }

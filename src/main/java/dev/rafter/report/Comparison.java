@@ -23,6 +23,14 @@ public final class Comparison implements Simulation.OpListener {
         /** The measured time of an operator in seconds, or NaN. */
         double of(dev.rafter.workload.Operator op);
 
+        /**
+         * Why no operator matched, for a measured file (bad input: most likely the file of another trace); null for
+         * a trace's own times, where none matching just means none was measured.
+         */
+        default String noMatch(long operators, long firstId, long lastId) {
+            return null;
+        }
+
         /** Rows of a measured file that matched no operator (0 for a trace's own times). */
         default int unmatchedRows() {
             return 0;
@@ -38,6 +46,8 @@ public final class Comparison implements Simulation.OpListener {
     private final Map<String, double[]> byKind = new TreeMap<>();
     private final PriorityQueue<Miss> worst = new PriorityQueue<>(Comparator.comparingDouble(m -> Math.abs(m.error())));
     private long operators;
+    private long firstId = Long.MAX_VALUE;
+    private long lastId = Long.MIN_VALUE;
     private double simulatedSum;
     private double measuredSum;
 
@@ -72,6 +82,8 @@ public final class Comparison implements Simulation.OpListener {
     @Override
     public void finished(Simulation.OpResult r) {
         operators++;
+        firstId = Math.min(firstId, r.op().id());
+        lastId = Math.max(lastId, r.op().id());
         double m = measured.of(r.op());
         if (Double.isNaN(m)) {
             return;
@@ -91,6 +103,11 @@ public final class Comparison implements Simulation.OpListener {
         if (worst.size() > WORST) {
             worst.poll();
         }
+    }
+
+    /** When no operator matched a measured file: the one-line message of that bad input; else null. */
+    public String noMatch() {
+        return matched() > 0 || operators == 0 ? null : measured.noMatch(operators, firstId, lastId);
     }
 
     public long matched() {

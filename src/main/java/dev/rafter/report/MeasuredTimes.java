@@ -33,7 +33,10 @@ public final class MeasuredTimes implements Comparison.Measured {
     private final java.util.Set<Object> used = new java.util.HashSet<>();
     private final boolean shapes;
 
-    private MeasuredTimes(boolean shapes) {
+    private final String name;
+
+    private MeasuredTimes(String name, boolean shapes) {
+        this.name = name;
         this.shapes = shapes;
     }
 
@@ -66,7 +69,7 @@ public final class MeasuredTimes implements Comparison.Measured {
                 throw new InputException(name + ":" + headerRow.line() + ": expected an op_id column or the shape"
                     + " columns " + String.join(",", SHAPE));
             }
-            MeasuredTimes out = new MeasuredTimes(id < 0);
+            MeasuredTimes out = new MeasuredTimes(name, id < 0);
             CsvReader.Row row;
             while ((row = csv.next()) != null) {
                 long n = row.line();
@@ -81,7 +84,7 @@ public final class MeasuredTimes implements Comparison.Measured {
                         + f[measured].trim());
                 }
                 if (id >= 0) {
-                    long key = (long) number(name, n, "op_id", f[id]);
+                    long key = whole(name, n, "op_id", f[id]);
                     if (out.byId.put(key, t) != null) {
                         throw new InputException(name + ":" + n + ": op_id " + key + " measured twice");
                     }
@@ -89,7 +92,7 @@ public final class MeasuredTimes implements Comparison.Measured {
                     StringBuilder key = new StringBuilder(f[shape[0]].trim().toLowerCase(Locale.ROOT));
                     for (int i = 1; i < SHAPE.length; i++) {
                         String cell = f[shape[i]].trim();
-                        key.append(':').append(cell.isEmpty() ? 0 : (long) number(name, n, SHAPE[i], cell));
+                        key.append(':').append(cell.isEmpty() ? 0 : whole(name, n, SHAPE[i], cell));
                     }
                     if (out.byShape.put(key.toString(), t) != null) {
                         throw new InputException(name + ":" + n + ": shape " + key + " measured twice");
@@ -104,6 +107,16 @@ public final class MeasuredTimes implements Comparison.Measured {
         } catch (java.io.UncheckedIOException e) {
             throw new InputException(name + ": cannot read (" + e.getCause().getMessage() + ")");
         }
+    }
+
+    /** An id or a dimension: a whole number >= 0 (op_id 0.5 must not silently match op 0). */
+    private static long whole(String file, long line, String column, String cell) {
+        double v = number(file, line, column, cell);
+        if (!(v >= 0) || v != Math.rint(v) || v >= 0x1p63) {
+            throw new InputException(file + ":" + line + ": " + column + ": expected a whole number >= 0, got '"
+                + cell.trim() + "'");
+        }
+        return (long) v;
     }
 
     private static double number(String file, long line, String column, String cell) {
@@ -126,6 +139,17 @@ public final class MeasuredTimes implements Comparison.Measured {
         }
         used.add(key);
         return t;
+    }
+
+    @Override
+    public String noMatch(long operators, long firstId, long lastId) {
+        int rows = shapes ? byShape.size() : byId.size();
+        String expected = shapes
+            ? "the kind,batch,m,n,k,elements of an operator of the run (as ops.csv lists them)"
+            : "op_id values of the run's " + operators + " operators (" + firstId + " to " + lastId
+                + ", as ops.csv lists them)";
+        return name + ": none of its " + rows + " row" + (rows == 1 ? "" : "s") + " matches an operator; expected "
+            + expected;
     }
 
     /** Rows of the file that matched no operator so far. */

@@ -150,4 +150,30 @@ class CompareCliTest {
         assertTrue(d.get("coverage").get("measured_share").asDouble() >= 0.95);
         assertTrue(Files.exists(direct.resolve("unmapped.csv")));
     }
+
+    @Test
+    void aFractionalOpIdIsRefusedNamingTheLine() throws Exception {
+        Path m = tmp.resolve("frac.csv");
+        Files.writeString(m, "op_id,measured_s\n1,2e-5\n0.5,1e-5\n");
+        Path out = tmp.resolve("c");
+        assertBadInput(run(compare(m, out)), "frac.csv:3: op_id: expected a whole number >= 0, got '0.5'");
+        assertFalse(Files.exists(out.resolve("ops.csv")));
+        Path shape = tmp.resolve("shape.csv");
+        Files.writeString(shape, "kind,batch,m,n,k,elements,measured_s\ngemm,1,8.5,4096,4096,,2.1e-5\n");
+        assertBadInput(run(compare(shape, out)), "shape.csv:2: m: expected a whole number >= 0, got '8.5'");
+    }
+
+    @Test
+    void aMeasuredFileThatMatchesNoOperatorIsBadInputNamingWhatWasExpected() throws Exception {
+        Path m = tmp.resolve("other.csv");
+        Files.writeString(m, "op_id,measured_s\n7,2e-5\n8,1e-5\n");
+        Path out = tmp.resolve("c");
+        assertBadInput(run(compare(m, out)), "other.csv: none of its 2 rows matches an operator; expected op_id"
+            + " values of the run's 3 operators (0 to 2, as ops.csv lists them)");
+        assertFalse(Files.exists(out.resolve("ops.csv")), "nothing written");
+        Path shape = tmp.resolve("shape.csv");
+        Files.writeString(shape, "kind,batch,m,n,k,elements,measured_s\ngemm,1,9,9,9,,2.1e-5\n");
+        assertBadInput(run(compare(shape, out)), "shape.csv: none of its 1 row matches an operator; expected the"
+            + " kind,batch,m,n,k,elements of an operator of the run");
+    }
 }
