@@ -162,7 +162,8 @@ public final class Main implements Runnable {
             boolean oneOf = m.getMessage().contains("specify one of these");
             return "missing " + (oneOf ? "one of " + String.join(" or ", names) : String.join(", ", names));
         }
-        return e.getMessage().lines().findFirst().orElse("bad arguments");
+        // picocli starts some messages (mutually exclusive options, ...) with "Error: ": already said by exit 2
+        return e.getMessage().lines().findFirst().orElse("bad arguments").replaceFirst("^Error: ", "");
     }
 
     private static String commandName(CommandLine c) {

@@ -71,7 +71,8 @@ public final class PlotCommand extends CommandBase implements Callable<Integer> 
         if (phase == null && table.phases().size() == 1) {
             phase = table.phases().get(0); // the sweep ran one phase: the whole run is that phase
         }
-        Path dir = out != null ? out : csv.toAbsolutePath().getParent().resolve("plots");
+        // as given, so messages name the path the user typed (as every other command does)
+        Path dir = out != null ? out : csv.getParent() == null ? Path.of("plots") : csv.getParent().resolve("plots");
         List<Runnable> writes = new ArrayList<>();
         if (heatmap) {
             Measure m = Measure.of(table, chosen, phase);

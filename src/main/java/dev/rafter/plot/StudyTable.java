@@ -112,6 +112,10 @@ public record StudyTable(List<String> axes, List<Row> rows) {
                         throw InputException.located(csv + " line " + lineNo + ": " + header[c] + " '" + cell
                             + "' is not a finite number");
                     }
+                    if (v < 0 && isTimeOrEnergy(header[c])) {
+                        throw InputException.located(csv + " line " + lineNo + ": " + header[c] + " '" + cell
+                            + "' is negative; expected a time, energy or energy-delay product >= 0");
+                    }
                 }
                 figures.put(header[c], v);
             }
@@ -126,6 +130,11 @@ public record StudyTable(List<String> axes, List<Row> rows) {
             throw InputException.located(csv + ": a header and no points");
         }
         return new StudyTable(axes, rows);
+    }
+
+    /** A latency ({@code _s}), an energy ({@code _j}) or an EDP ({@code _j_s}): negative is no real figure. */
+    private static boolean isTimeOrEnergy(String column) {
+        return column.endsWith("_s") || column.endsWith("_j");
     }
 
     /**

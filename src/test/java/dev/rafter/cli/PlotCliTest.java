@@ -91,6 +91,48 @@ class PlotCliTest {
     }
 
     @Test
+    void aNegativeLatencyEnergyOrEdpIsRefusedNamingTheLine() throws Exception {
+        String good = "16,200,0.004,,0.004,0.002,1,0.25,0.75,0.004,0.5,0.5,,0.004,2000";
+        String edp = "16,1400,0.002,,0.002,0.001,0.9,0.2,0.7,-0.0018,0.5,0.5,,0.002,4000";
+        assertBadInput(run("plot", csv(HEADER, good, edp).toString(), "--pareto"),
+            "sweep.csv line 3: edp_j_s '-0.0018' is negative; expected a time, energy or energy-delay product >= 0");
+        assertBadInput(run("plot", csv(HEADER, good.replace(",1,0.25", ",-1,0.25")).toString(), "--x",
+            "clock_mhz", "--y", "core.local_buffer.capacity_kib", "--metric", "energy"),
+            "sweep.csv line 2: energy_j '-1' is negative");
+        assertBadInput(run("plot", csv(HEADER, good.replace("16,200,0.004", "16,200,-4e-3")).toString(),
+            "--pareto"), "sweep.csv line 2: latency_s '-4e-3' is negative");
+    }
+
+    @Test
+    void plotNamesPathsAsGivenNotAbsolute() throws Exception {
+        // a relative path, as a user types one: the messages repeat it, not the absolute path
+        Path dir = Path.of("target", "plot-paths-test");
+        Files.createDirectories(dir);
+        Path csv = dir.resolve("sweep.csv");
+        Files.copy(good(), csv, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, Main.execute(new String[] {"plot", csv.toString(), "--pareto"}, new PrintWriter(out, true),
+            new PrintWriter(err, true)), err.toString());
+        assertTrue(out.toString().contains("wrote " + dir.resolve("plots").resolve("pareto")), out.toString());
+        assertTrue(!out.toString().contains(dir.toAbsolutePath().toString()), out.toString());
+        Path bad = dir.resolve("bad.csv");
+        Files.writeString(bad, HEADER + "\n");
+        CliTest.Result r = run("plot", bad.toString(), "--pareto");
+        assertBadInput(r, bad + ": a header and no points");
+        assertTrue(!r.err().contains(dir.toAbsolutePath().toString()), r.err());
+    }
+
+    @Test
+    void noMessageStartsWithPicocliErrorPrefix() {
+        CliTest.Result r = run("simulate", "--hardware", "models/hardware/a100.yaml", "--trace",
+            "traces/gemm-small.csv", "--workload", "models/workloads/tiny.yaml", "--out", tmp.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(!r.err().contains("Error:"), r.err());
+        assertTrue(r.err().contains("mutually exclusive"), r.err());
+    }
+
+    @Test
     void aSweepOfTwoAxesWritesHeatmapsAndParetoFrontsPerPhase() throws Exception {
         Path out = tmp.resolve("s");
         StringWriter log = new StringWriter();
