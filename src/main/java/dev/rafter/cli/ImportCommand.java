@@ -10,6 +10,7 @@ import dev.rafter.workload.TraceCsv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,6 +48,13 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
                     throw new UncheckedIOException(e);
                 }
             });
+            if (coverage[0].mapped() == 0) {
+                // a CSV of no operators would pass for an import (the Kineto reader names the first op itself)
+                List<String> lines = CoverageReport.lines(coverage[0], "the trace");
+                throw InputException.located(in + ": no op could be imported as an operator (" + lines.get(0)
+                    .replaceFirst("^coverage \\([a-z]+\\): ", "") + (lines.size() > 1 ? "; " + lines.get(1).strip()
+                    : "") + ")");
+            }
         });
         // Every op that did not map, beside the trace: T-unmapped.csv.
         String stem = out.getFileName().toString().replaceFirst("\\.csv$", "");

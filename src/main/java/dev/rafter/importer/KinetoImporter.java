@@ -362,7 +362,8 @@ final class KinetoImporter implements TraceImporter {
                 return "unknown error";
             }
             int nl = s.indexOf('\n');
-            return (nl < 0 ? s : s.substring(0, nl)).trim();
+            // Jackson names its own settings ("from `StreamReadConstraints.getMaxNestingDepth()`"): no use to a user
+            return (nl < 0 ? s : s.substring(0, nl)).replaceAll(", from `[^`]*`", "").trim();
         }
 
         private static String describe(JsonToken t) {
@@ -672,6 +673,7 @@ final class KinetoImporter implements TraceImporter {
                 }
             }
             long skippedLeaves = 0;
+            int firstSkipped = -1; // the op of the earliest event among them, named when nothing maps
             if (gpuActivity) {
                 for (int i = 0; i < ops; i++) {
                     selected[i] = opCategory.get(i) == CAT_OP && (opKernels[i] > 0 || launched[i]);
@@ -685,6 +687,9 @@ final class KinetoImporter implements TraceImporter {
                             || shapeOutcome.get(s) == Outcome.COLLECTIVE_UNRESOLVED.ordinal());
                         if (!selected[i] && !hasChild[i]) {
                             skippedLeaves++;
+                            if (firstSkipped < 0 || opEvent.get(i) < opEvent.get(firstSkipped)) {
+                                firstSkipped = i;
+                            }
                         }
                     }
                     if (parent[i] >= 0 && (selected[i] || below[i])) {
@@ -771,6 +776,7 @@ final class KinetoImporter implements TraceImporter {
             long singleDevice = 0;
             long decodeOps = 0;
             long mapped = 0;
+            String firstUnmapped = null;
             long mappedNs = 0;
             long nextId = 0;
             for (int i : order) {
@@ -842,6 +848,9 @@ final class KinetoImporter implements TraceImporter {
                     continue;
                 }
                 String key = clean(text);
+                if (firstUnmapped == null) {
+                    firstUnmapped = "traceEvents[" + opEvent.get(i) + "] (" + key + "): " + why(outcome, detail);
+                }
                 switch (outcome) {
                     case NO_SHAPES -> noShapes++;
                     case DTYPE_NOT_MODELLED -> dtypesNotModelled.merge(detail, 1, Integer::sum);
@@ -885,10 +894,23 @@ final class KinetoImporter implements TraceImporter {
                     + " shapes are lost; record in eager mode with torch.profiler(record_shapes=True) (e.g. SGLang"
                     + " --disable-cuda-graph, vLLM enforce_eager=True)");
             }
+            if (firstUnmapped == null && firstSkipped >= 0) {
+                int s = opShape.get(firstSkipped);
+                firstUnmapped = "traceEvents[" + opEvent.get(firstSkipped) + "] (" + clean(names.get(opName.get(
+                    firstSkipped))) + "): " + (s < 0 ? why(Outcome.UNKNOWN_OP, null) : why(Outcome.values()[
+                    shapeOutcome.get(s)], shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null));
+            }
+            if (mapped == 0 && firstUnmapped != null) {
+                // a CSV of no operators would pass for an import: the user's trace holds nothing Rafter can run
+                throw InputException.located(where + ": no op could be imported as an operator; the first, "
+                    + firstUnmapped + "; expected ops with 'Input Dims' and 'Input type' as"
+                    + " torch.profiler(record_shapes=True) records them");
+            }
             if (!gpuActivity) {
                 notes.add("the trace holds no GPU kernels or launches (profiled without ProfilerActivity.CUDA):"
                     + " operators are the innermost CPU ops the importer maps, without measured times; "
-                    + skippedLeaves + " other innermost ops were skipped");
+                    + skippedLeaves + " other innermost ops were skipped"
+                    + (firstUnmapped == null ? "" : " (first: " + firstUnmapped + ")"));
             }
             if (noShapes > 0) {
                 notes.add(noShapes + " ops carry no 'Input Dims' (recorded without shapes): record with"
@@ -947,6 +969,22 @@ final class KinetoImporter implements TraceImporter {
 
         private static String format() {
             return "kineto";
+        }
+
+        /** Why an op did not map, in words for the one-line message. */
+        private static String why(Outcome outcome, String detail) {
+            return switch (outcome) {
+                case MAPPED -> "mapped";
+                case UNKNOWN_OP -> "not an op the importer maps (or its args are not an object of the profiler's"
+                    + " fields)";
+                case NO_SHAPES -> "no 'Input Dims' (recorded without record_shapes=True)";
+                case DTYPE_NOT_MODELLED -> "a dtype Rafter does not model (" + detail + ")";
+                case SHAPE_NOT_UNDERSTOOD -> detail == null ? "shapes the importer cannot read" : detail;
+                case COLLECTIVE_UNRESOLVED -> "a collective without 'Collective name', 'In msg nelems' and"
+                    + " 'Group size'";
+                case COLLECTIVE_NOT_MODELLED -> "a collective without a Rafter kind (" + detail + ")";
+                case SINGLE_DEVICE -> "a collective over a single device";
+            };
         }
 
         /** Whether op {@code p} is a collective op with its own sizes (a record_param_comms). */

@@ -544,11 +544,19 @@ class KinetoImporterTest {
 
     @Test
     void opsRecordedWithoutShapesAreUnmappedWithAHint() throws IOException {
-        Path f = write("noshapes.json", t -> launched(t, "aten::addmm", 1, 100, null, null, null));
+        Path f = write("noshapes.json", t -> {
+            launched(t, "aten::addmm", 1, 100, null, null, null);
+            launched(t, "aten::mm", 2, 200, "[[8, 8], [8, 8]]", "[\"float\", \"float\"]", null);
+        });
         Coverage c = load(f).coverage();
-        assertEquals(0, c.mapped());
+        assertEquals(1, c.mapped());
         assertEquals(1, c.unmapped().get("aten::addmm")[0]);
         assertTrue(c.notes().get(0).contains("record with torch.profiler(record_shapes=True)"), c.notes().get(0));
+        // With no op that maps, the import is bad input naming the first op and why: not a CSV of no operators.
+        Path none = write("none.json", t -> launched(t, "aten::addmm", 1, 100, null, null, null));
+        assertEquals(none + ": no op could be imported as an operator; the first, traceEvents[0] (aten::addmm): no"
+            + " 'Input Dims' (recorded without record_shapes=True); expected ops with 'Input Dims' and 'Input type' as"
+            + " torch.profiler(record_shapes=True) records them", bad(none).getMessage());
     }
 
     @Test
@@ -672,10 +680,16 @@ class KinetoImporterTest {
         assertEquals(f + ": traceEvents[3]: aten::addmm: unknown dtype 'c10::Float7' in 'Input type' (argument 1)",
             bad(f).getMessage());
         // A known dtype Rafter does not model is no error: the op is unmapped and counted.
-        Path g = write("double.json", t -> launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]",
-            "[\"double\", \"double\"]", null));
+        Path g = write("double.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]", "[\"double\", \"double\"]", null);
+            launched(t, "aten::bmm", 2, 200, "[[2, 8, 8], [2, 8, 8]]", "[\"float\", \"float\"]", null);
+        });
         Map<String, long[]> unmapped = load(g).coverage().unmapped();
         assertEquals(1, unmapped.get("aten::mm")[0]);
+        Path alone = write("alone.json", t -> launched(t, "aten::mm", 1, 100, "[[8, 8], [8, 8]]",
+            "[\"double\", \"double\"]", null));
+        assertTrue(bad(alone).getMessage().contains("traceEvents[0] (aten::mm): a dtype Rafter does not model"
+            + " (double)"), bad(alone).getMessage());
     }
 
     @Test
