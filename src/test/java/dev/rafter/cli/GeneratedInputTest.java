@@ -3,7 +3,14 @@ package dev.rafter.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Generated inputs (seeded): valid hardware and workload files mutated by the fault classes of issue 7, each with
  * the outcome it must have — valid-but-unusual files (BOM, CRLF, comments, trailing spaces) must run (exit 0), bad
  * ones must be refused (exit 2) in one line naming the file, with no stack trace, no hang and nothing left in
- * {@code --out}. CI runs a small sample; {@code mvn test -Dtest=GeneratedInputTest -Drafter.generated.cases=2000}
- * runs a large one (another {@code -Drafter.generated.seed} gives a held-out corpus).
+ * {@code --out}. The same holds for traces and measured times ({@link #generatedTracesMeasuredTimesAndFifos}): Kineto
+ * and Chakra traces mutated (truncated, wrong types, missing fields, sizes out of range), measured-time files and
+ * FIFOs in place of any input. CI runs a small sample; {@code mvn -B -o test -Dtest=GeneratedInputTest
+ * -Drafter.generated.cases=2000 -Drafter.generated.trace-cases=2000} runs a large one (another
+ * {@code -Drafter.generated.seed} gives a held-out corpus).
  */
 class GeneratedInputTest {
     @TempDir
@@ -141,9 +151,274 @@ class GeneratedInputTest {
         assertEquals(cases, byClass.values().stream().mapToInt(v -> v[0]).sum());
     }
 
+    private static void removeAll(Path dir) throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
     private static List<String> listing(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).toList();
         }
+    }
+
+    /** What a generated case must do: run (exit 0), be refused (exit 2), or either, never anything else. */
+    enum Expect { RUNS, REFUSED, EITHER }
+
+    /** A generated case: its class, what it must do, the file its message must name, and the command line. */
+    record Case(String name, Expect expect, Path file, Path out, List<String> args) {}
+
+    /** A generator of one class of case: case number, random source, folder to write in. */
+    interface Generator {
+        Case make(int i, Random r, Path dir) throws Exception;
+    }
+
+    /** A small valid Kineto trace (CPU ops with shapes, as torch.profiler(record_shapes=True) writes them). */
+    static String kineto(Random r) {
+        int m = 1 + r.nextInt(512);
+        int k = 1 + r.nextInt(512);
+        int n = 1 + r.nextInt(512);
+        return "{\"traceEvents\": [\n"
+            + "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\", \"ts\": 0, \"dur\": 10, \"pid\": 1, \"tid\": 1,"
+            + " \"args\": {\"Input Dims\": [[" + m + ", " + k + "], [" + k + ", " + n + "]], \"Input type\": [\"float\","
+            + " \"float\"]}},\n"
+            + "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::bmm\", \"ts\": 20, \"dur\": 10, \"pid\": 1, \"tid\": 1,"
+            + " \"args\": {\"Input Dims\": [[2, " + m + ", " + k + "], [2, " + k + ", " + n + "]], \"Input type\":"
+            + " [\"c10::BFloat16\", \"c10::BFloat16\"]}}\n]}\n";
+    }
+
+    static Generator kinetoCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
+        return (i, r, dir) -> {
+            Path file = dir.resolve("case" + i + ".json");
+            String valid = kineto(r);
+            String mutated = mutate.apply(valid, r);
+            assertTrue(expect == Expect.RUNS || !mutated.equals(valid), "kineto/" + name + " changed nothing");
+            Files.writeString(file, mutated);
+            Path out = dir.resolve("out" + i + ".csv");
+            return new Case("kineto/" + name, expect, file, out, List.of("import", file.toString(), "--out",
+                out.toString()));
+        };
+    }
+
+    static String pick(Random r, String... choices) {
+        return choices[r.nextInt(choices.length)];
+    }
+
+    /** The Chakra fixture (a real PyTorch execution trace, see src/test/resources/fixtures/README.md), unzipped. */
+    static byte[] chakra() throws Exception {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(
+            Path.of("src/test/resources/fixtures/chakra/pytorch-feeder-test.0.et.gz")))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Where each length-prefixed message of a Chakra trace starts (cutting there leaves a shorter valid trace). */
+    static java.util.Set<Integer> messageStarts(byte[] et) {
+        java.util.Set<Integer> starts = new java.util.HashSet<>();
+        int at = 0;
+        while (at < et.length) {
+            starts.add(at);
+            long length = 0;
+            int shift = 0;
+            byte b;
+            do {
+                b = et[at++];
+                length |= (long) (b & 0x7f) << shift;
+                shift += 7;
+            } while ((b & 0x80) != 0);
+            at += (int) length;
+        }
+        starts.add(et.length);
+        return starts;
+    }
+
+    static Generator chakraCase(String name, Expect expect, java.util.function.BiFunction<byte[], Random, byte[]> mutate) {
+        return (i, r, dir) -> {
+            Path file = dir.resolve("case" + i + ".et");
+            byte[] valid = chakra();
+            byte[] mutated = mutate.apply(valid, r);
+            assertTrue(expect == Expect.RUNS || !java.util.Arrays.equals(mutated, valid), "chakra/" + name
+                + " changed nothing");
+            Files.write(file, mutated);
+            Path out = dir.resolve("out" + i + ".csv");
+            return new Case("chakra/" + name, expect, file, out, List.of("import", file.toString(), "--out",
+                out.toString()));
+        };
+    }
+
+    static byte[] gzip(byte[] bytes) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(b)) {
+            z.write(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    /** The operators of traces/gemm-small.csv: ids 0..2 and their shapes (kind,batch,m,n,k,elements). */
+    static final List<String> SMALL_SHAPES = List.of("gemm,1,1024,1024,1024,", "gemm,1,8,4096,4096,",
+        "gemm,64,4,1025,128,");
+
+    static Generator measuredCase(String name, Expect expect, java.util.function.Function<Random, String> text) {
+        return (i, r, dir) -> {
+            Path file = dir.resolve("case" + i + ".csv");
+            Files.writeString(file, text.apply(r));
+            Path out = dir.resolve("out" + i);
+            return new Case("measured/" + name, expect, file, out, List.of("compare", "--hardware",
+                "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv", "--measured", file.toString(),
+                "--out", out.toString()));
+        };
+    }
+
+    static String seconds(Random r) {
+        return String.format(java.util.Locale.ROOT, "%.3e", 1e-6 + r.nextDouble() * 1e-3);
+    }
+
+    static final List<Generator> TRACE_CASES = List.of(
+        kinetoCase("valid", Expect.RUNS, (t, r) -> t),
+        kinetoCase("valid-crlf", Expect.RUNS, (t, r) -> t.replace("\n", "\r\n")),
+        kinetoCase("truncated", Expect.REFUSED, (t, r) -> t.substring(0, 1 + r.nextInt(t.strip().length() - 1))),
+        kinetoCase("wrong-type-dims", Expect.REFUSED, (t, r) -> t.replaceAll("\"Input Dims\": \\[\\[[^\"]*\\]\\],",
+            "\"Input Dims\": " + pick(r, "\"8x16\"", "8", "{\"a\": 1}", "true", "[[\"a\", 2], [2, 2]]") + ",")),
+        kinetoCase("wrong-type-dtype", Expect.REFUSED, (t, r) -> t.replaceAll("\"Input type\": \\[[^]]*\\]",
+            "\"Input type\": " + pick(r, "[1, 2]", "[\"float7\", \"float7\"]", "[null, null]", "[[], []]"))),
+        kinetoCase("no-args", Expect.REFUSED, (t, r) -> t.replaceAll(", \"args\": \\{.*\\}\\}", "}")),
+        kinetoCase("args-not-an-object", Expect.REFUSED, (t, r) -> t.replaceAll("\"args\": \\{.*\\}\\}",
+            "\"args\": " + pick(r, "[1, 2]", "\"x\"", "7") + "}")),
+        kinetoCase("no-trace-events", Expect.REFUSED, (t, r) -> t.replace("traceEvents", pick(r, "traceEvent",
+            "events", "TraceEvents"))),
+        kinetoCase("sizes-out-of-range", Expect.REFUSED, (t, r) -> t.replaceAll("\\[\\[(2, )?[0-9]+, ([0-9]+)\\]",
+            "[[$1" + ((1L << 40) + r.nextInt(1000)) + ", $2]").replaceAll("\\], \\[(2, )?[0-9]+, ([0-9]+)\\]\\]",
+            "], [$1" + ((1L << 40) + r.nextInt(1000)) + ", $2]]")),
+        kinetoCase("negative-size", Expect.REFUSED, (t, r) -> t.replaceAll("\\[\\[(2, )?[0-9]+,",
+            "[[$1-" + (1 + r.nextInt(100)) + ",")),
+        chakraCase("valid", Expect.RUNS, (b, r) -> b),
+        chakraCase("truncated", Expect.REFUSED, (b, r) -> {
+            java.util.Set<Integer> starts = messageStarts(b);
+            int cut;
+            do {
+                cut = 1 + r.nextInt(b.length - 1);
+            } while (starts.contains(cut));
+            return java.util.Arrays.copyOf(b, cut);
+        }),
+        chakraCase("truncated-gzip", Expect.REFUSED, (b, r) -> {
+            byte[] z = gzip(b);
+            return java.util.Arrays.copyOf(z, 10 + r.nextInt(z.length - 18));
+        }),
+        chakraCase("no-metadata", Expect.REFUSED, (b, r) -> {
+            int second = messageStarts(b).stream().filter(s -> s > 0).min(Integer::compare).orElseThrow();
+            return java.util.Arrays.copyOfRange(b, second, b.length);
+        }),
+        chakraCase("metadata-only", Expect.REFUSED, (b, r) -> {
+            int second = messageStarts(b).stream().filter(s -> s > 0).min(Integer::compare).orElseThrow();
+            return java.util.Arrays.copyOf(b, second);
+        }),
+        chakraCase("length-out-of-range", Expect.REFUSED, (b, r) -> {
+            // a length prefix of 2^40 + x bytes on the first message: far beyond the file
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            long v = (1L << 40) + r.nextInt(1000);
+            while ((v & ~0x7fL) != 0) {
+                o.write((int) ((v & 0x7f) | 0x80));
+                v >>>= 7;
+            }
+            o.write((int) v);
+            o.writeBytes(b);
+            return o.toByteArray();
+        }),
+        chakraCase("corrupt-bytes", Expect.EITHER, (b, r) -> {
+            byte[] c = b.clone();
+            int at = r.nextInt(c.length - 8);
+            for (int k = 0; k < 1 + r.nextInt(8); k++) {
+                c[at + k] = (byte) r.nextInt(256);
+            }
+            return c;
+        }),
+        measuredCase("valid-by-id", Expect.RUNS, r -> "op_id,measured_s\n" + r.nextInt(3) + "," + seconds(r) + "\n"),
+        measuredCase("valid-by-shape", Expect.RUNS, r -> "kind,batch,m,n,k,elements,measured_s\n"
+            + SMALL_SHAPES.get(r.nextInt(3)) + "," + seconds(r) + "\n"),
+        measuredCase("fractional-id", Expect.REFUSED, r -> "op_id,measured_s\n" + r.nextInt(3) + "."
+            + (1 + r.nextInt(9)) + "," + seconds(r) + "\n"),
+        measuredCase("matches-no-operator", Expect.REFUSED, r -> "op_id,measured_s\n" + (3 + r.nextInt(1000)) + ","
+            + seconds(r) + "\n"),
+        measuredCase("bad-time", Expect.REFUSED, r -> "op_id,measured_s\n" + r.nextInt(3) + ","
+            + pick(r, "-" + seconds(r), "0", "NaN", "Infinity", "fast", "1e999", "") + "\n"),
+        measuredCase("no-measured-column", Expect.REFUSED, r -> "op_id,time_s\n0," + seconds(r) + "\n"),
+        measuredCase("twice", Expect.REFUSED, r -> {
+            int id = r.nextInt(3);
+            return "op_id,measured_s\n" + id + "," + seconds(r) + "\n" + id + "," + seconds(r) + "\n";
+        }),
+        measuredCase("ragged", Expect.REFUSED, r -> "op_id,measured_s\n0," + seconds(r) + ",extra\n"),
+        measuredCase("empty", Expect.REFUSED, r -> pick(r, "", "\n", "\uFEFF")),
+        (i, r, dir) -> {
+            // a FIFO (which blocks whoever opens it until a writer comes) where a command reads an input
+            Path fifo = dir.resolve("case" + i + ".fifo");
+            FifoInputTest.mkfifo(fifo);
+            Path out = dir.resolve("out" + i);
+            List<List<String>> commands = List.of(
+                List.of("describe", "--hardware", "FILE"),
+                List.of("simulate", "--hardware", "models/hardware/a100.yaml", "--trace", "FILE", "--out", "OUT"),
+                List.of("compare", "--hardware", "models/hardware/a100.yaml", "--trace", "traces/gemm-small.csv",
+                    "--measured", "FILE", "--out", "OUT"),
+                List.of("import", "FILE", "--out", "OUT"),
+                List.of("plot", "FILE", "--pareto"),
+                List.of("roofline", "--hardware", "models/hardware/a100.yaml", "--workload", "FILE", "--out", "OUT"));
+            List<String> args = commands.get(r.nextInt(commands.size())).stream().map(a -> a.equals("FILE")
+                ? fifo.toString() : a.equals("OUT") ? out.toString() : a).toList();
+            return new Case("fifo/" + args.get(0), Expect.REFUSED, fifo, out, args);
+        });
+
+    @Test
+    void generatedTracesMeasuredTimesAndFifos() throws Exception {
+        int cases = Integer.getInteger("rafter.generated.trace-cases", TRACE_CASES.size());
+        long seed = Long.getLong("rafter.generated.seed", 7);
+        Random random = new Random(seed);
+        Map<String, int[]> byClass = new TreeMap<>();
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < cases; i++) {
+            // every class once per round, in a seeded order within the round
+            Generator g = TRACE_CASES.get(i < TRACE_CASES.size() ? i : random.nextInt(TRACE_CASES.size()));
+            Case c = g.make(i, random, tmp);
+            long t0 = System.nanoTime();
+            CliTest.Result r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliTest.run(
+                c.args().toArray(String[]::new)), c.name() + " case " + i + " hangs");
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            String problem = null;
+            if (c.expect() == Expect.RUNS && r.code() != 0) {
+                problem = "valid input rejected";
+            } else if (c.expect() == Expect.REFUSED && r.code() != 2) {
+                problem = r.code() == 0 ? "bad input accepted" : "exit " + r.code();
+            } else if (r.code() != 0 && r.code() != 2) {
+                problem = "exit " + r.code();
+            } else if (r.code() == 2 && r.err().strip().lines().count() != 1) {
+                problem = "message of " + r.err().strip().lines().count() + " lines";
+            } else if (r.err().contains("\tat ") || r.err().contains("internal error")
+                || r.err().contains("Error:") || r.err().contains("StreamReadConstraints")) {
+                problem = "stack trace, internal error or library internals";
+            } else if (r.code() == 2 && !r.err().contains(c.file().getFileName().toString())) {
+                problem = "message does not name the file";
+            } else if (seconds > 20) {
+                problem = "took " + seconds + " s";
+            } else if (r.code() == 2 && (Files.isRegularFile(c.out())
+                || Files.isDirectory(c.out()) && !listing(c.out()).isEmpty())) {
+                problem = "left " + c.out().getFileName() + " behind";
+            }
+            byClass.computeIfAbsent(c.name(), k -> new int[2])[problem == null ? 0 : 1]++;
+            if (problem != null) {
+                failures.add(c.name() + " case " + i + ": " + problem + ": " + r.err().strip());
+            }
+            removeAll(tmp); // a few MB a case: a large run must not fill the disk
+        }
+        StringBuilder counts = new StringBuilder();
+        byClass.forEach((k, v) -> counts.append(String.format("%n  %-40s %4d ok %4d failed", k, v[0], v[1])));
+        System.out.println("generated traces, measured times and FIFOs, seed " + seed + ", " + cases + " cases:"
+            + counts);
+        assertTrue(failures.isEmpty(), failures.size() + " failures, e.g. " + failures.subList(0,
+            Math.min(5, failures.size())) + counts);
     }
 }
