@@ -50,10 +50,11 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
             });
             if (coverage[0].mapped() == 0) {
                 // a CSV of no operators would pass for an import (the Kineto reader names the first op itself)
-                List<String> lines = CoverageReport.lines(coverage[0], "the trace");
-                throw InputException.located(in + ": no op could be imported as an operator (" + lines.get(0)
-                    .replaceFirst("^coverage \\([a-z]+\\): ", "") + (lines.size() > 1 ? "; " + lines.get(1).strip()
-                    : "") + ")");
+                long ops = coverage[0].unmappedCount();
+                List<String> names = coverage[0].unmapped().keySet().stream().limit(3).toList();
+                throw InputException.located(in + ": no op could be imported as an operator: " + (ops == 0
+                    ? "the trace holds no ops" : ops + " ops, none of which maps (" + String.join(", ", names)
+                    + (coverage[0].unmapped().size() > names.size() ? ", ..." : "") + ")"));
             }
         });
         // Every op that did not map, beside the trace: T-unmapped.csv.

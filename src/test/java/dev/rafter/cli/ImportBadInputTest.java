@@ -52,4 +52,15 @@ class ImportBadInputTest {
         assertBadInput(r, "deep.json: Document nesting depth (1001) exceeds the maximum allowed (1000) at byte");
         assertFalse(r.err().contains("StreamReadConstraints"), r.err());
     }
+
+    @Test
+    void aChakraTraceWithNoOpsIsRefused() throws Exception {
+        byte[] et = GeneratedInputTest.chakra();
+        int second = GeneratedInputTest.messageStarts(et).stream().filter(s -> s > 0).min(Integer::compare)
+            .orElseThrow();
+        Path metadataOnly = tmp.resolve("metadata-only.et");
+        Files.write(metadataOnly, java.util.Arrays.copyOf(et, second));
+        assertRefused(metadataOnly, "metadata-only.et: no op could be imported as an operator: the trace holds no"
+            + " ops");
+    }
 }
