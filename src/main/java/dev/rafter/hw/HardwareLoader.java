@@ -2,7 +2,6 @@ package dev.rafter.hw;
 
 import dev.rafter.config.InputException;
 import dev.rafter.config.Section;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -5,8 +5,6 @@ import dev.rafter.config.InputException;
 import dev.rafter.workload.Operator;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;

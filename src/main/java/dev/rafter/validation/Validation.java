@@ -12,7 +12,6 @@ import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
