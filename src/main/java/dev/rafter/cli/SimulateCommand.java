@@ -283,20 +283,26 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         return threads;
     }
 
+    /** A section of the summary: the report builds every section as a {@code Map<String, Object>}. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> section(Object value) {
+        return (Map<String, Object>) value;
+    }
+
     private void print(Map<String, Object> s, Simulation.Result r) {
-        Map<String, Object> u = (Map<String, Object>) s.get("utilisation");
-        Map<String, Object> st = (Map<String, Object>) s.get("stall_cycles");
+        Map<String, Object> u = section(s.get("utilisation"));
+        Map<String, Object> st = section(s.get("stall_cycles"));
         out().printf("%d operators on %s: latency %s (%s cycles), roofline %s (x%.2f)%n", r.operators(),
             s.get("hardware"), RooflineReport.time((double) s.get("latency_s")), s.get("cycles"),
             RooflineReport.time((double) s.get("roofline_s")), (double) s.get("latency_over_roofline"));
-        Map<String, Object> phases = (Map<String, Object>) s.get("phases");
+        Map<String, Object> phases = section(s.get("phases"));
         for (Map.Entry<String, Object> e : phases.entrySet()) {
-            Map<String, Object> p = (Map<String, Object>) e.getValue();
+            Map<String, Object> p = section(e.getValue());
             out().printf("  %-8s %6d operators, latency %s, roofline %s%s%n", e.getKey(), p.get("operators"),
                 RooflineReport.time((double) p.get("latency_s")), RooflineReport.time((double) p.get("roofline_s")),
                 p.get("energy_j") == null ? "" : String.format(Locale.ROOT,
                     ", energy %.4g J", (double) p.get("energy_j")));
-            Map<String, Object> pu = (Map<String, Object>) p.get("utilisation");
+            Map<String, Object> pu = section(p.get("utilisation"));
             out().printf("           bound by %s; utilisation: PE arrays %.2f, vector %.2f, HBM %.2f, global buffer %.2f,"
                 + " interconnect %.2f, device links %.2f%n", p.get("binding"), pu.get("pe_array"), pu.get("vector_unit"),
                 pu.get("hbm"), pu.get("global_buffer"), pu.get("interconnect"), pu.get("device_link"));
