@@ -86,9 +86,27 @@ public final class SparkSweepEngine implements SweepEngine {
         return master;
     }
 
+    /**
+     * Spark's start-up warnings that a local run's user cannot act on: the host name resolving to a loopback address
+     * (a local master needs no other) and Hadoop's missing native library (a sweep reads nothing from HDFS). On a
+     * cluster they stay, where they may matter. Only where SLF4J logs through logback (./rafter; spark-submit may
+     * bring its own logging, which is left alone).
+     */
+    private static void quietLocalStartUp() {
+        for (String name : List.of("org.apache.spark.util.Utils", "org.apache.hadoop.util.NativeCodeLoader")) {
+            if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
+                logger.setLevel(ch.qos.logback.classic.Level.ERROR);
+            }
+        }
+    }
+
     @Override
     public void run(Work work, int[] indices, Finished finished) {
         SweepDescription description = work.description();
+        // Before the configuration: creating it already starts Spark's utilities, which log at start-up.
+        if ((master != null ? master : System.getProperty("spark.master", "local[*]")).startsWith("local")) {
+            quietLocalStartUp();
+        }
         SparkConf conf = new SparkConf().setAppName("rafter sweep");
         if (master != null) {
             conf.setMaster(master);
