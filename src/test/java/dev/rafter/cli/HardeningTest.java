@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -109,16 +108,7 @@ class HardeningTest {
     }
 
     private Path mkfifo(String name) throws Exception {
-        Path fifo = tmp.resolve(name);
-        Process p;
-        try {
-            p = new ProcessBuilder("mkfifo", fifo.toString()).start();
-        } catch (java.io.IOException e) {
-            assumeTrue(false, "no mkfifo here");
-            return null;
-        }
-        assumeTrue(p.waitFor() == 0, "mkfifo failed");
-        return fifo;
+        return FifoInputTest.mkfifo(tmp.resolve(name));
     }
 
     @Test
