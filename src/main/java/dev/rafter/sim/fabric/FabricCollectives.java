@@ -124,14 +124,7 @@ public final class FabricCollectives {
          * and forward through a switch costs one slice, not the whole step, again.
          */
         private long[] slices(long bytes) {
-            long n = Math.max((bytes + sliceBytes - 1) / sliceBytes,
-                Math.min(MIN_SLICES, (bytes + MIN_SLICE_BYTES - 1) / MIN_SLICE_BYTES));
-            int count = (int) Math.max(1, Math.min(MAX_SLICES, n));
-            long[] out = new long[count];
-            for (int j = 0; j < count; j++) {
-                out[j] = share(bytes, count, j);
-            }
-            return out;
+            return FabricCollectives.slices(bytes, sliceBytes);
         }
 
         /** Sends {@code bytes} of payload between endpoints; {@code arrived} runs on delivery. */
@@ -336,6 +329,53 @@ public final class FabricCollectives {
                 });
             }
         }
+    }
+
+    static long[] slices(long bytes, long sliceBytes) {
+        long n = Math.max((bytes + sliceBytes - 1) / sliceBytes,
+            Math.min(MIN_SLICES, (bytes + MIN_SLICE_BYTES - 1) / MIN_SLICE_BYTES));
+        int count = (int) Math.max(1, Math.min(MAX_SLICES, n));
+        long[] out = new long[count];
+        for (int j = 0; j < count; j++) {
+            out[j] = share(bytes, count, j);
+        }
+        return out;
+    }
+
+    /**
+     * How far past its closed form a lone run of {@code plan} may finish: the pipeline fill of its slices. The
+     * closed form moves each step's bytes as if its path were one wire; hop by hop, the last slice of a step still
+     * has to cross the links after the first (store and forward), and a switch's gather waits for the last slice's
+     * reduction. Bounded per phase by hops x path links x the largest slice's wire time on the slowest link.
+     */
+    public static double fillBoundS(FabricGraph graph, FabricPlan plan) {
+        long sliceBytes = Math.min(SLICE_BYTES, graph.largestMessageBytes());
+        double total = 0;
+        for (FabricPlan.Phase p : plan.phases()) {
+            long cut = switch (p.pattern()) {
+                case RING, DIRECT -> p.egressBytes() / p.hops();
+                case CHAIN -> p.egressBytes();
+                case SWITCH -> p.tensorBytes();
+            };
+            double wire = Math.ceil(slices(cut, sliceBytes)[0] / plan.cost().payloadFraction());
+            int links = 0;
+            double slowest = Double.MAX_VALUE;
+            for (List<Integer> g : p.groups()) {
+                for (int from : g) {
+                    for (int to : g) {
+                        if (from != to) {
+                            List<FabricGraph.DirectedLink> path = graph.path(from, to);
+                            links = Math.max(links, path.size());
+                            for (FabricGraph.DirectedLink l : path) {
+                                slowest = Math.min(slowest, l.parameters().bytesPerSecond());
+                            }
+                        }
+                    }
+                }
+            }
+            total += p.hops() * links * wire / slowest;
+        }
+        return total;
     }
 
     /** Part {@code i} of {@code total} cut into {@code n} near-equal parts. */

@@ -128,4 +128,17 @@ class FabricTest {
         assertEquals(List.of(List.of(0, 4), List.of(1, 5), List.of(2, 6), List.of(3, 7)),
             FabricPlan.groups(List.of(4, 2), 1));
     }
+
+    /** The validation's check, fast: a lone all-reduce takes its closed form plus at most its fill. */
+    @Test
+    void aLoneAllReduceMeetsItsClosedFormWithinItsFill() {
+        for (String system : List.of("dgx-h100-8", "two-node-h100", "pcie-4gpu")) {
+            FabricGraph graph = new FabricGraph(SystemLoader.load(Path.of("models/systems/" + system + ".yaml"),
+                List.of()));
+            FabricPlan plan = FabricPlan.choose(graph, FabricOp.ALL_REDUCE, 1 << 20, FabricAlgorithm.AUTO);
+            double sim = FabricCollectives.run(graph, plan).timeS();
+            assertTrue(sim >= plan.predictedS() && sim <= plan.predictedS()
+                + FabricCollectives.fillBoundS(graph, plan), system + ": " + sim + " vs " + plan.describe());
+        }
+    }
 }
