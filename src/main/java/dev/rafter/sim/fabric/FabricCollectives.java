@@ -111,6 +111,7 @@ public final class FabricCollectives {
                 switch (p.pattern()) {
                     case RING -> new Ring(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft).start();
                     case CHAIN -> chain(group, slices(p.egressBytes()), groupsLeft);
+                    case TREE -> tree(group, slices(p.tensorBytes()), groupsLeft);
                     case DIRECT -> new Direct(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft)
                         .start();
                     case SWITCH -> new InSwitch(group, p.part(), slices(p.tensorBytes()), groupsLeft).start();
@@ -201,6 +202,28 @@ public final class FabricCollectives {
                     forward(group, rank + 1, bytes, arrivals);
                 }
                 arrivals.tick();
+            });
+        }
+
+        /**
+         * A slice is reduced down the chain to the first device (each device adds its own and passes it on when the
+         * one after it has sent), then broadcast back up; slices follow one another, so the chain pipelines.
+         */
+        private void tree(List<Integer> group, long[] slices, Countdown done) {
+            int d = group.size();
+            Countdown arrivals = new Countdown((d - 1) * slices.length, done::tick);
+            for (long bytes : slices) {
+                reduceDown(group, d - 1, bytes, arrivals);
+            }
+        }
+
+        private void reduceDown(List<Integer> group, int rank, long bytes, Countdown arrivals) {
+            send(group.get(rank), group.get(rank - 1), bytes, true, () -> {
+                if (rank - 1 > 0) {
+                    reduceDown(group, rank - 1, bytes, arrivals);
+                } else {
+                    forward(group, 0, bytes, arrivals);
+                }
             });
         }
 
@@ -355,6 +378,7 @@ public final class FabricCollectives {
             long cut = switch (p.pattern()) {
                 case RING, DIRECT -> p.egressBytes() / p.hops();
                 case CHAIN -> p.egressBytes();
+                case TREE -> p.tensorBytes();
                 case SWITCH -> p.tensorBytes();
             };
             double wire = Math.ceil(slices(cut, sliceBytes)[0] / plan.cost().payloadFraction());

@@ -21,7 +21,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                          List<Phase> phases, double predictedS) {
 
     /** How the devices of a group exchange data in a phase. */
-    public enum Pattern { RING, CHAIN, DIRECT, SWITCH }
+    public enum Pattern { RING, CHAIN, TREE, DIRECT, SWITCH }
 
     /** What a phase does to the data. */
     public enum Part { REDUCE_SCATTER, ALL_GATHER, ALL_REDUCE, ALL_TO_ALL, BROADCAST, SHIFT }
@@ -51,7 +51,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         }
         HardwareSpec.DeviceLink library = graph.spec().library();
         List<FabricAlgorithm> algorithms = wanted == FabricAlgorithm.AUTO
-            ? List.of(FabricAlgorithm.RING, FabricAlgorithm.DIRECT, FabricAlgorithm.IN_SWITCH,
+            ? List.of(FabricAlgorithm.RING, FabricAlgorithm.TREE, FabricAlgorithm.DIRECT, FabricAlgorithm.IN_SWITCH,
                 FabricAlgorithm.HIERARCHICAL)
             : List.of(wanted);
         FabricPlan best = null;
@@ -77,7 +77,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                 }
             }
             if (!anyRow) {
-                why = "the devices' collective_costs have no " + rowAlgorithm(library, a) + " row";
+                why = "the devices' collective_costs have no " + rowAlgorithm(library, a).name().toLowerCase(Locale.ROOT) + " row";
             }
         }
         if (best == null) {
@@ -96,6 +96,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         boolean flat = graph.spec().dimensions().isEmpty();
         return switch (a) {
             case RING -> op == FabricOp.ALL_TO_ALL ? "all_to_all runs direct" : null;
+            case TREE -> op == FabricOp.ALL_REDUCE ? null : "a tree runs all_reduce";
             // Auto keeps direct to flat fabrics (one switch or full links), where its closed form holds; asked
             // for, it runs anywhere and contention shows what it costs.
             // Auto takes direct for all_to_all, and for the rest only where the cost table prices it (a direct
@@ -121,6 +122,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
     private static CollectiveAlgorithm rowAlgorithm(HardwareSpec.DeviceLink library, FabricAlgorithm a) {
         return switch (a) {
             case RING, HIERARCHICAL -> CollectiveAlgorithm.RING;
+            case TREE -> CollectiveAlgorithm.TREE;
             // NCCL prices point-to-point traffic (all-to-all, send/recv) with no row of its own; a table without
             // direct rows lends its ring rows (an assumption).
             case DIRECT -> library.collectiveCosts().stream().anyMatch(r -> r.algorithm() == CollectiveAlgorithm.DIRECT)
@@ -155,6 +157,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                 case BROADCAST -> throw new IllegalStateException("refused above");
             }, all, s));
             case IN_SWITCH -> List.of(inSwitch(graph, op, all, s));
+            case TREE -> List.of(tree(graph, all, s));
             case HIERARCHICAL -> hierarchical(graph, op, s);
             case AUTO -> throw new IllegalStateException("auto is resolved first");
         };
@@ -240,6 +243,25 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
             }
         }
         return load.phase(Pattern.RING, part, groups, s, hops, egress, chain);
+    }
+
+    /**
+     * NCCL's tree inside a node is a chain through the devices (its binary trees join nodes): reduce down the chain
+     * to the first device, then broadcast back up it, slice by slice. Every wire of the chain carries the tensor
+     * each way, so a middle device sends 2 S, where NCCL's own cost model charges the ring's 2 S (p-1)/p: the
+     * busiest link's real load is what the closed form here charges.
+     */
+    private static Phase tree(FabricGraph graph, List<List<Integer>> groups, long s) {
+        List<Integer> g = groups.get(0);
+        int d = g.size();
+        Load load = new Load(graph);
+        long chain = 0;
+        for (int i = 0; i + 1 < d; i++) {
+            load.add(g.get(i + 1), g.get(i), s);
+            load.add(g.get(i), g.get(i + 1), s);
+            chain += graph.latencyPs(g.get(i + 1), g.get(i)) + graph.latencyPs(g.get(i), g.get(i + 1));
+        }
+        return load.phase(Pattern.TREE, Part.ALL_REDUCE, groups, s, 2 * (d - 1), d > 2 ? 2 * s : s, chain);
     }
 
     private static Phase direct(FabricGraph graph, Part part, List<List<Integer>> groups, long s) {
