@@ -77,7 +77,8 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                 }
             }
             if (!anyRow) {
-                why = "the devices' collective_costs have no " + rowAlgorithm(library, a).name().toLowerCase(Locale.ROOT) + " row";
+                why = "the devices' collective_costs have no "
+                    + rowAlgorithm(library, a).name().toLowerCase(Locale.ROOT) + " row";
             }
         }
         if (best == null) {
