@@ -41,7 +41,8 @@ public final class CollectiveCommand extends CommandBase implements Callable<Int
     List<String> sizes;
 
     @Option(names = "--algorithm", defaultValue = "auto", paramLabel = "A",
-        description = "auto, ring, tree, direct, in_switch (or nvls) or hierarchical (default auto: least alpha-beta time)")
+        description = "auto, ring, tree, direct, in_switch (or nvls) or hierarchical (default auto: least "
+            + "alpha-beta time)")
     String algorithm;
 
     @Option(names = "--set", paramLabel = "K=V", description = "override a field of the system file, e.g. "

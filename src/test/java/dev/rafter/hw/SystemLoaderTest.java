@@ -104,7 +104,8 @@ class SystemLoaderTest {
         assertEquals("bad.yaml: fabric.link.bandwidth_gb_per_s: expected a number >= 0.001 and <= 1000000, got -1",
             error(torus.replace("dims: [4, 4]", "dims: [4, 2]").replace("bandwidth_gb_per_s: 1",
                 "bandwidth_gb_per_s: -1")));
-        assertEquals("bad.yaml: fabric.link.pj_per_bit: required key is missing (found 'fabric.link.pj_per_bitt': misspelt?)",
+        assertEquals("bad.yaml: fabric.link.pj_per_bit: required key is missing "
+            + "(found 'fabric.link.pj_per_bitt': misspelt?)",
             error(torus.replace("dims: [4, 4]", "dims: [4, 2]").replace("pj_per_bit", "pj_per_bitt")));
     }
 }

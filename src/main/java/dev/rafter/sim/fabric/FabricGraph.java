@@ -136,7 +136,8 @@ public final class FabricGraph {
     public int reducingSwitch() {
         for (SystemSpec.Switch s : spec.switches()) {
             int sw = byName.get(s.name());
-            if (s.inSwitchReduction() && outgoing.get(sw).stream().filter(l -> !isSwitch(l.to())).count() == devices()) {
+            long devicesWired = outgoing.get(sw).stream().filter(l -> !isSwitch(l.to())).count();
+            if (s.inSwitchReduction() && devicesWired == devices()) {
                 return sw;
             }
         }
