@@ -91,6 +91,16 @@ public final class FabricGraph {
     }
 
     private List<DirectedLink> search(int from, int to) {
+        List<DirectedLink> viaSwitches = search(from, to, true);
+        return viaSwitches != null ? viaSwitches : search(from, to, false);
+    }
+
+    /**
+     * Breadth-first search; {@code viaSwitchesOnly}: a path passes through switches, not other devices (devices
+     * are endpoints, not routers), unless the fabric has no switches (a torus chip forwards through its own
+     * router, which its wires stand for). A listed fabric whose only path runs through a device gets that path.
+     */
+    private List<DirectedLink> search(int from, int to, boolean viaSwitchesOnly) {
         DirectedLink[] via = new DirectedLink[endpoints.size()];
         boolean[] seen = new boolean[endpoints.size()];
         ArrayDeque<Integer> queue = new ArrayDeque<>(List.of(from));
@@ -98,9 +108,8 @@ public final class FabricGraph {
         while (!queue.isEmpty() && !seen[to]) {
             int at = queue.poll();
             for (DirectedLink l : outgoing.get(at)) {
-                // A path does not pass through another device: devices are endpoints, not routers (a torus chip
-                // forwards, but through its own router, which the wires stand for).
-                if (!seen[l.to()] && (l.to() == to || isSwitch(l.to()) || spec.switches().isEmpty())) {
+                if (!seen[l.to()] && (l.to() == to || isSwitch(l.to()) || spec.switches().isEmpty()
+                    || !viaSwitchesOnly)) {
                     seen[l.to()] = true;
                     via[l.to()] = l;
                     queue.add(l.to());
@@ -108,6 +117,9 @@ public final class FabricGraph {
             }
         }
         if (!seen[to]) {
+            if (viaSwitchesOnly) {
+                return null;
+            }
             throw new IllegalStateException("no path from " + name(from) + " to " + name(to));
         }
         List<DirectedLink> out = new ArrayList<>();

@@ -141,4 +141,23 @@ class FabricTest {
                 + FabricCollectives.fillBoundS(graph, plan), system + ": " + sim + " vs " + plan.describe());
         }
     }
+
+    /** A listed fabric where the only way on is through a device: the route takes it (after preferring switches). */
+    @Test
+    void aListedFabricRoutesThroughADeviceOnlyWhenItMust() throws IOException {
+        Path file = dir.resolve("listed.yaml");
+        String link = ", bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 1}\n";
+        Files.writeString(file, "name: listed\ndevices:\n  - {name: gpu, hardware: "
+            + Path.of("models/hardware/tpuv3.yaml").toAbsolutePath() + ", count: 3}\n"
+            + "fabric:\n  kind: point_to_point\n  switches:\n"
+            + "    - {name: sw, ports: 2, latency_ns: 0, buffer_bytes: 1024}\n"
+            + "  links:\n    - {from: gpu0, to: sw" + link + "    - {from: gpu1, to: sw" + link
+            + "    - {from: gpu1, to: gpu2" + link);
+        FabricGraph graph = new FabricGraph(SystemLoader.load(file, List.of()));
+        assertEquals(List.of("gpu0->sw", "sw->gpu1", "gpu1->gpu2"),
+            graph.path(0, 2).stream().map(FabricGraph.DirectedLink::name).toList());
+        assertEquals(List.of("gpu0->sw", "sw->gpu1"),
+            graph.path(0, 1).stream().map(FabricGraph.DirectedLink::name).toList());
+        assertEquals(1024, graph.largestMessageBytes());
+    }
 }
