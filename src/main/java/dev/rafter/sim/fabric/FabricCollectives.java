@@ -9,11 +9,12 @@ import java.util.List;
 /**
  * Runs a {@link FabricPlan} as traffic (ASTRA-sim's way): each phase's pattern becomes the messages its steps send
  * between peers, and the fabric moves them hop by hop, so contention and topology emerge. As
- * {@code Device.runCollective} does, the call waits the row's base latency, each phase is cut into up to 64 slices
- * of at most 512 KiB a step (NCCL's slices; smaller if a switch buffer is smaller), a message carries its payload
- * divided by the protocol's payload fraction, and each step adds the row's per-hop latency on arrival. A step of a
- * slice starts when the step before it has arrived (a ring forwards what it received); phases run one after
- * another.
+ * {@code Device.runCollective} does, the call waits the row's base latency, a step is cut into slices of at most
+ * 512 KiB (NCCL's; up to 64 of them, at least 8 of 4 KiB or more where the bytes allow; smaller if a switch buffer
+ * is), a message carries its payload divided by the protocol's payload fraction, and each step a device sends adds
+ * the row's per-hop latency on arrival. A ring or direct step starts when the whole step before it has reached the
+ * device (NCCL's model charges steps one after another); a chain or tree forwards each slice as it arrives; phases
+ * run one after another.
  */
 public final class FabricCollectives {
     static final long SLICE_BYTES = 512 * 1024;
