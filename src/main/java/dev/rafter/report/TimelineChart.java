@@ -42,6 +42,9 @@ public final class TimelineChart implements TraceSink {
         COLOURS.put(SliceKind.TRANSFER, new Color(0xe3, 0x77, 0xc2));
         COLOURS.put(SliceKind.STALL_DISPATCH, new Color(0x55, 0x55, 0x55));
         COLOURS.put(SliceKind.DRAM_REFRESH, new Color(0x40, 0x40, 0x90));
+        COLOURS.put(SliceKind.HOST_ISSUE, new Color(0x2c, 0x6e, 0x49));
+        COLOURS.put(SliceKind.HOST_SYNC, new Color(0xaa, 0x66, 0x00));
+        COLOURS.put(SliceKind.LAUNCH_WAIT, new Color(0xbb, 0xbb, 0xbb));
     }
 
     private final Map<Integer, Integer> rowOf = new LinkedHashMap<>();
