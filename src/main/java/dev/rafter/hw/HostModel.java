@@ -36,7 +36,7 @@ public record HostModel(Framework framework, int queueDepth, Costs costs) {
 
     /**
      * Launches that may be issued and not yet finished: 1024, assumed (the CUDA runtime's pending-launch queue is
-     * commonly described as about a thousand entries; no measurement in the reference sheets). It only matters when
+     * commonly described as about a thousand entries; no published measurement found). It only matters when
      * the host runs that far ahead of the device.
      */
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
