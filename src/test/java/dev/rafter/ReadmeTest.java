@@ -142,7 +142,7 @@ class ReadmeTest {
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */
-    private static final Map<String, List<Map.Entry<String, Double>>> PRIMITIVE_ROWS = Map.of(
+    private static final Map<String, List<Map.Entry<String, Double>>> DEVICE_ROWS = Map.of(
         "read stream, share of peak|A100 80GB", List.of(Map.entry("stream_read@a100", 100.0)),
         "copy stream|A100", List.of(Map.entry("stream_copy@a100", 100.0)),
         "read stream|H100 SXM", List.of(Map.entry("stream_read@h100", 100.0)),
@@ -158,6 +158,24 @@ class ReadmeTest {
             Map.entry("memory_latency@h100", 1e9)),
         "8-byte all-reduce, 8 GPUs|A100", List.of(Map.entry("all_reduce_8B_8gpu@a100", 1e6)),
         "8-byte all-reduce, 2 GPUs|A100", List.of(Map.entry("all_reduce_8B_2gpu@a100", 1e6)));
+
+    /** The host's rows of the same table. */
+    private static final Map<String, List<Map.Entry<String, Double>>> HOST_ROWS = Map.of(
+        "empty eager op timed from the host (op + synchronize)|H100", List.of(Map.entry("host_empty_op_wall@h100",
+            1e6)),
+        "host CPU per eager op / per compiled call (guards)|H100", List.of(Map.entry("host_issue_eager@h100", 1e6),
+            Map.entry("host_compiled_guards@h100", 1e6)),
+        "host CPU of a CUDA-graph replay, 8 / 117 nodes|H100", List.of(Map.entry("host_graph_replay_8@h100", 1e6),
+            Map.entry("host_graph_replay_117@h100", 1e6)),
+        "host busy share of the tiny model's eager decode|H100", List.of(Map.entry("host_decode_bound_eager@h100",
+            100.0)));
+
+    private static final Map<String, List<Map.Entry<String, Double>>> PRIMITIVE_ROWS = new java.util.HashMap<>();
+
+    static {
+        PRIMITIVE_ROWS.putAll(DEVICE_ROWS);
+        PRIMITIVE_ROWS.putAll(HOST_ROWS);
+    }
 
     private static void checkPrimitiveTable(String text, String validate) {
         String table = find(text, "\\*\\*Primitive checks\\*\\*[^|]+((?:\\|.*\\|\\n)+)").group(1);

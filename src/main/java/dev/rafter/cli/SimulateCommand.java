@@ -60,6 +60,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     RunOptions running;
 
+    @Option(names = "--timing", paramLabel = "kernel|wall", defaultValue = "kernel",
+        description = "what an operator's time means: kernel (default: device time from its first kernel's start to "
+            + "its last one's end, as profiler traces record) or wall (timed from the host around a synchronisation: "
+            + "framework work, launches, kernels and the round trip; needs host.framework other than none)")
+    String timing;
+
     @Option(names = "--threads", paramLabel = "N",
         description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
             + " operator runs on a drained device); default 1: none. Pays on many cores and a few long operators")
@@ -80,6 +86,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
         }
         running.order(null);
+        dev.rafter.workload.Timing timed = dev.rafter.workload.Timing.parse(timing, "--timing");
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
@@ -90,7 +97,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
                 ? new Comparison(op -> trace.measured().of(op.id()), hw) : null;
-            run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace);
+            run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace, timed);
         }
         return Main.OK;
     }
@@ -104,7 +111,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
-                     boolean perfetto, long[] window, Comparison comparison, TraceFile traceFile) {
+                     boolean perfetto, long[] window, Comparison comparison, TraceFile traceFile,
+                     dev.rafter.workload.Timing timed) {
         try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
              AtomicFile.Pending eventsCsv = csv ? new AtomicFile.Pending(folder.path("events.csv")) : null;
              AtomicFile.Pending trace = perfetto ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
@@ -123,10 +131,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
+            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
+                .timing(timed);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).run(operators,
+            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order)
+                .timing(timed).sequences(sequences).run(operators,
                 eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
@@ -332,6 +342,13 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         if (s.get("energy_j") instanceof Map<?, ?> energy) {
             out().printf("energy: %.4g J (static %.4g J, dynamic %.4g J), EDP %.4g J s%n", energy.get("total"),
                 energy.get("static"), energy.get("dynamic"), s.get("edp_j_s"));
+        }
+        if (s.get("host") instanceof Map<?, ?> h) {
+            out().printf("host (%s, %s timing): %d kernels launched, CPU busy %s (%.0f%% of the run), in "
+                + "synchronisations %s; device waited %s for launches%n", h.get("framework"), h.get("timing"),
+                h.get("kernels"), RooflineReport.time((double) h.get("busy_s")),
+                100 * (double) h.get("busy_fraction"), RooflineReport.time((double) h.get("sync_s")),
+                RooflineReport.time((double) h.get("device_launch_wait_s")));
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));

@@ -66,8 +66,9 @@ public final class HardwareLoader {
         Dispatch kernelStart = dispatch;
 
         List<HardwareSpec.Component> components = s.has("components") ? components(s) : List.of();
+        HostModel host = s.has("host") ? host(s.section("host")) : HostModel.NONE;
         HardwareSpec hw = s.build(() -> new HardwareSpec(name, clock, cores, core, global, memory,
-            interconnect, link, kernelStart, dataType, null, components));
+            interconnect, link, kernelStart, dataType, null, components, host));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
             hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.file("energy")));
@@ -105,6 +106,27 @@ public final class HardwareLoader {
             });
         }
         return link;
+    }
+
+    /**
+     * {@code host:}: the framework path that launches kernels (default none), the launch queue's depth and the cost
+     * table (relative to the hardware file; read, and checked, only when a host is modelled).
+     */
+    private static HostModel host(Section h) {
+        HostModel.Framework framework = h.choice("framework", HostModel.Framework.class, HostModel.Framework.NONE);
+        int depth = h.int32("queue_depth", HostModel.DEFAULT_QUEUE_DEPTH);
+        HostModel.Costs costs = null;
+        // The table is read only when a host is modelled, so a copy of a hardware file elsewhere still loads.
+        if (h.has("costs") && framework != HostModel.Framework.NONE) {
+            Path file = h.file("costs");
+            try {
+                costs = HostModel.Costs.load(file);
+            } catch (InputException e) {
+                throw e.isLocated() ? e : InputException.located(file + ": " + e.getMessage());
+            }
+        }
+        HostModel.Costs table = costs;
+        return h.build(() -> new HostModel(framework, depth, table));
     }
 
     /** {@code components:}: instances of registered component kinds, each {@code kind:} plus its parameters. */

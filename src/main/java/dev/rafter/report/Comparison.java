@@ -58,12 +58,12 @@ public final class Comparison implements Simulation.OpListener {
      * A profiler measures kernel durations: they hold a kernel's start-up and drain on the GPU but not the launch
      * gap before it, so an operator's simulated time is compared without the gap part of its dispatch waits. That
      * part is what CUDA graphs remove (the device's eager cost minus its graph cost, as a share of the cost charged;
-     * none under graphs). {@code peArrays}: the arrays over which the trace spreads each dispatch wait.
+     * none under graphs, or with a host modelled, when the device charges only its GPU-side part). {@code peArrays}: the arrays over which the trace spreads each dispatch wait.
      */
     public Comparison(Measured measured, dev.rafter.hw.HardwareSpec hw) {
         this.measured = measured;
         this.peArrays = hw.cores() * hw.core().peArrays();
-        double charged = hw.dispatch().perKernelNs();
+        double charged = hw.deviceDispatchNs();
         this.gapShare = charged <= 0 ? 0 : Math.max(0, charged - hw.dispatch().graphNs()) / charged;
     }
 

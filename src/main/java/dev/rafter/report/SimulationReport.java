@@ -138,6 +138,9 @@ public final class SimulationReport implements Simulation.OpListener {
     private final Comparison comparison;
     private final StepLatencies decodeSteps = new StepLatencies();
     private int sequences;
+    private dev.rafter.workload.Timing timing = dev.rafter.workload.Timing.KERNEL;
+    /** With a host modelled: where the last operator ended, so a phase counts the device's wait for a launch. */
+    private long lastEndPs;
 
     public SimulationReport(HardwareSpec hw, Writer ops) {
         this(hw, ops, null);
@@ -178,6 +181,11 @@ public final class SimulationReport implements Simulation.OpListener {
         Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums()), k -> row(r));
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
+        // A phase's (and a step's) time holds the device's waits for the host before its operators: with a host the
+        // operators run one after another, and the gap before one is its launch's delay.
+        long launchWaitPs = hw.host().on() ? Math.max(0, r.startPs() - lastEndPs) : 0;
+        lastEndPs = r.endPs();
+        elapsedPs += launchWaitPs;
         p.ps += elapsedPs;
         p.rooflineS += r.bound().seconds();
         p.flops += r.bound().flops();
@@ -239,6 +247,12 @@ public final class SimulationReport implements Simulation.OpListener {
      */
     public SimulationReport sequences(int batch) {
         this.sequences = batch;
+        return this;
+    }
+
+    /** What an operator's time means in ops.csv and the phases (reported in summary.json's host block). */
+    public SimulationReport timing(dev.rafter.workload.Timing timing) {
+        this.timing = timing;
         return this;
     }
 
@@ -332,6 +346,9 @@ public final class SimulationReport implements Simulation.OpListener {
             + t.get(Interconnect.CORE_PORT, "store_bytes"));
         b.put("device_link", t.get(DeviceLink.KIND, "bytes"));
         m.put("bytes", b);
+        if (hw.host().on()) {
+            m.put("host", host(t, latency));
+        }
         Map<String, Object> registered = registered(t, endPs);
         if (!registered.isEmpty()) {
             m.put("components", registered);
@@ -407,6 +424,26 @@ public final class SimulationReport implements Simulation.OpListener {
             out.put(k.name(), stats);
         }
         return out;
+    }
+
+    /**
+     * The host's block: its model, what an operator's time means, and its statistics (CPU time issuing and in
+     * synchronisations, the device's time waiting for launches, kernels launched).
+     */
+    private Map<String, Object> host(RunStats.Sums t, double latencyS) {
+        dev.rafter.hw.HostModel h = hw.host();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("framework", h.framework().key());
+        m.put("timing", timing.key());
+        m.put("costs", h.costs().name());
+        m.put("queue_depth", h.queueDepth());
+        m.put("kernels", t.get(dev.rafter.sim.component.Host.KIND, "kernels"));
+        double busy = t.get(dev.rafter.sim.component.Host.KIND, "busy_ps") * 1e-12;
+        m.put("busy_s", busy);
+        m.put("busy_fraction", latencyS == 0 ? 0.0 : busy / latencyS);
+        m.put("sync_s", t.get(dev.rafter.sim.component.Host.KIND, "sync_ps") * 1e-12);
+        m.put("device_launch_wait_s", t.get(dev.rafter.sim.component.Host.KIND, "launch_wait_ps") * 1e-12);
+        return m;
     }
 
     /** The resource with the highest utilisation: what bounds the phase (the first one on a tie). */

@@ -42,8 +42,16 @@ public final class TimelineChart implements TraceSink {
         COLOURS.put(SliceKind.TRANSFER, new Color(0xe3, 0x77, 0xc2));
         COLOURS.put(SliceKind.STALL_DISPATCH, new Color(0x55, 0x55, 0x55));
         COLOURS.put(SliceKind.DRAM_REFRESH, new Color(0x40, 0x40, 0x90));
+        COLOURS.put(SliceKind.HOST_ISSUE, new Color(0x2c, 0x6e, 0x49));
+        COLOURS.put(SliceKind.HOST_SYNC, new Color(0xaa, 0x66, 0x00));
+        COLOURS.put(SliceKind.LAUNCH_WAIT, new Color(0xbb, 0xbb, 0xbb));
     }
 
+    /** Kinds in the legend only when a slice of theirs is drawn (the host's: a run without a host shows none). */
+    private static final java.util.Set<SliceKind> LEGEND_WHEN_DRAWN = java.util.EnumSet.of(SliceKind.HOST_ISSUE,
+        SliceKind.HOST_SYNC, SliceKind.LAUNCH_WAIT);
+
+    private final java.util.Set<SliceKind> drawn = java.util.EnumSet.noneOf(SliceKind.class);
     private final Map<Integer, Integer> rowOf = new LinkedHashMap<>();
     private final List<String> rowNames = new ArrayList<>();
     private final List<long[]> slices = new ArrayList<>();
@@ -73,6 +81,7 @@ public final class TimelineChart implements TraceSink {
             return;
         }
         slices.add(new long[] {row, kind.ordinal(), startPs, endPs});
+        drawn.add(kind);
     }
 
     public void write(Path png) {
@@ -115,6 +124,9 @@ public final class TimelineChart implements TraceSink {
         int x = left;
         int y = height - legend + 22;
         for (SliceKind k : kinds) {
+            if (LEGEND_WHEN_DRAWN.contains(k) && !drawn.contains(k)) {
+                continue;
+            }
             g.setColor(COLOURS.get(k));
             g.fillRect(x, y - 10, 12, 12);
             g.setColor(Color.DARK_GRAY);

@@ -59,7 +59,7 @@ public final class Device {
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
         this.scheduler = scheduler;
-        this.dispatchPs = Math.round(hw.dispatch().perKernelNs() * 1000);
+        this.dispatchPs = Math.round(hw.deviceDispatchNs() * 1000);
         ClockDomain coreClock = coreClock(hw);
         int lanes = hw.core().peArrays();
         List<Track> peTracks = Catalogue.tracksOf(tracks, PeArray.KIND);

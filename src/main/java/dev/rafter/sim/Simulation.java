@@ -5,7 +5,9 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.roofline.Roofline;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
+import dev.rafter.sim.component.Host;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.schedule.OperatorScheduler;
 import dev.rafter.sim.schedule.OperatorSchedulers;
@@ -19,6 +21,7 @@ import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.OperatorStream;
+import dev.rafter.workload.Timing;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -81,6 +84,8 @@ public final class Simulation {
     private boolean fastForward = true;
     private int threads = 1;
     private OperatorOrder order = OperatorOrder.STRICT;
+    private Timing timing = Timing.KERNEL;
+    private int sequences;
     private Ahead ahead;
     private long simulatedAhead;
     private FastForward forward;
@@ -131,6 +136,21 @@ public final class Simulation {
         return this;
     }
 
+    /**
+     * What an operator's time means ({@link Timing}): {@code kernel} (default) or {@code wall}, which needs a host
+     * model ({@code host.framework}) and makes the host synchronise after each operator.
+     */
+    public Simulation timing(Timing timing) {
+        this.timing = timing;
+        return this;
+    }
+
+    /** Sequences per batch (a workload's {@code run.batch}; 0 for a trace), for the host's per-sequence cost. */
+    public Simulation sequences(int batch) {
+        this.sequences = batch;
+        return this;
+    }
+
     /** The kept result of a shape that ran (null if none). */
     Replay replayOf(Operator.Shape shape) {
         return replays.get(shape);
@@ -168,6 +188,14 @@ public final class Simulation {
     }
 
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
+        if (hw.host().on() && order != OperatorOrder.STRICT) {
+            throw new InputException("host.framework: " + hw.host().framework().key() + " runs operators in --order "
+                + "strict only (a host feeding overlapping streams is not modelled yet)");
+        }
+        if (timing == Timing.WALL && !hw.host().on()) {
+            throw new InputException("--timing wall: needs a host model (host.framework eager, compiled, graph or "
+                + "serving in the hardware file or by --set; it is none)");
+        }
         List<Track> tracks = Device.tracks(hw);
         RunStats stats = new RunStats(tracks);
         SliceRecorder recorder = events == null ? null : new SliceRecorder(events, recordingSlices);
@@ -186,8 +214,10 @@ public final class Simulation {
             end = kernel.run(clock -> {
                 device[0] = new Device(hw, clock, sink, tracks).overlapping(scheduler.overlaps());
                 forward = new FastForward(kernel, device[0], stats);
+                Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
+                    sequences) : null;
                 Running running = new Running(device[0], clock, stats, sink, recorder, listener, count,
-                    scheduler.overlaps());
+                    scheduler.overlaps(), host);
                 // The first operator starts from the event loop, not while the kernel is being set up (set-up holds
                 // a lock that the threads simulating ahead need for their own kernels).
                 clock.schedule(0, () -> scheduler.start(ops, running));
@@ -224,9 +254,12 @@ public final class Simulation {
         private final OpListener listener;
         private final long[] count;
         private final boolean overlapping;
+        /** The host that launches the kernels, or null (none modelled: a kernel starts when the device is free). */
+        private final Host host;
 
         Running(Device device, Scheduler clock, RunStats stats, TraceSink sink, SliceRecorder recorder,
-                OpListener listener, long[] count, boolean overlapping) {
+                OpListener listener, long[] count, boolean overlapping, Host host) {
+            this.host = host;
             this.device = device;
             this.clock = clock;
             this.stats = stats;
@@ -242,13 +275,58 @@ public final class Simulation {
             device.settle();
         }
 
+        /**
+         * Starts {@code op} once the host has launched its first kernel (at once without a host); the device idles
+         * until then.
+         */
         @Override
         public void launch(Operator op, boolean alone, Runnable ended) {
+            if (host == null) {
+                start(op, alone, ended, -1);
+                return;
+            }
+            long now = clock.now();
+            long launched = host.launch(op, true, now);
+            if (launched > now) {
+                host.deviceWaited(op.id(), now, launched);
+                clock.schedule(launched - now, () -> start(op, alone, ended, now));
+            } else {
+                start(op, alone, ended, now);
+            }
+        }
+
+        /**
+         * Reports an operator whose kernels ran from {@code start} to {@code end}: with wall timing, from when the host
+         * began the call ({@code called}) to when its synchronisation returned.
+         */
+        private void report(Operator op, long start, long end, long called, RunStats.Sums sums, Roofline.Bound bound,
+                            String mapping, Runnable ended) {
+            if (timing != Timing.WALL) {
+                sink.operator(op, start, end);
+                listener.finished(new OpResult(op, start, end, sums, bound, mapping));
+                ended.run();
+                return;
+            }
+            long back = host.synchronise(op.id(), host.freeAt(), end);
+            clock.at(back, () -> {
+                sink.operator(op, called, back);
+                listener.finished(new OpResult(op, called, back, sums, bound, mapping));
+                ended.run();
+            });
+        }
+
+        /** Kernels of an operator: one for a collective, else its tile programs. */
+        private int kernels(Operator op) {
+            return op.kind().isCollective() ? 1 : programs(op).size();
+        }
+
+        private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
             Operator.Shape shape = op.shape();
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
-            boolean reusable = reuse && alone;
+            // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
+            boolean reusable = reuse && alone && (host == null || kernels(op) == 1);
             boolean onCores = !op.kind().isCollective();
             if (overlapping && onCores) {
                 // The cores idled since their last program (not a stall: nothing asked them to wait).
@@ -281,9 +359,10 @@ public final class Simulation {
                         device.skipTo(op.id());
                     }
                     long end = clock.now();
-                    sink.operator(op, start, end);
-                    listener.finished(new OpResult(op, start, end, twin.own(), twin.bound(), twin.mapping()));
-                    ended.run();
+                    if (host != null) {
+                        host.finished(end);
+                    }
+                    report(op, start, end, called, twin.own(), twin.bound(), twin.mapping(), ended);
                 });
                 return;
             }
@@ -316,9 +395,7 @@ public final class Simulation {
                     keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound,
                         mapping.toString(), forward.skippedStages() == skippedBefore ? slices : null));
                 }
-                sink.operator(op, start, end);
-                listener.finished(new OpResult(op, start, end, sums, bound, mapping.toString()));
-                ended.run();
+                report(op, start, end, called, sums, bound, mapping.toString(), ended);
             };
             int e = op.dataType().bytes();
             if (op.kind().isCollective()) {
@@ -327,7 +404,10 @@ public final class Simulation {
                 planHbmReadBytes += c.readBytes(bytes, (int) op.n());
                 mapping.append(dev.rafter.hw.CollectivePlan.choose(hw.deviceLink(), c, bytes, (int) op.n())
                     .describe());
-                device.runCollective(op.id(), c, bytes, (int) op.n(), finished);
+                device.runCollective(op.id(), c, bytes, (int) op.n(), host == null ? finished : () -> {
+                    host.finished(clock.now());
+                    finished.run();
+                });
                 return;
             }
             List<TileProgram> programs = programs(op);
@@ -335,7 +415,37 @@ public final class Simulation {
                 planHbmReadBytes += p.hbmReadBytes();
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
-            runInOrder(device, forward, op.id(), op.dataType(), programs, 0, finished);
+            runInOrder(op, programs, 0, finished);
+        }
+
+        /**
+         * Runs the programs one after another, each a kernel: charged its dispatch on the device and, with a host,
+         * started no earlier than its launch.
+         */
+        private void runInOrder(Operator op, List<TileProgram> programs, int i, Runnable done) {
+            if (i == programs.size()) {
+                done.run();
+                return;
+            }
+            Runnable kernel = () -> device.dispatch(op.id(), () -> {
+                forward.begin(programs.get(i));
+                device.runProgram(op.id(), op.dataType(), programs.get(i), () -> {
+                    if (host != null) {
+                        host.finished(clock.now());
+                    }
+                    runInOrder(op, programs, i + 1, done);
+                });
+            });
+            if (host != null && i > 0) {
+                long now = clock.now();
+                long launched = host.launch(op, false, now);
+                if (launched > now) {
+                    host.deviceWaited(op.id(), now, launched);
+                    clock.schedule(launched - now, kernel);
+                    return;
+                }
+            }
+            kernel.run();
         }
     }
 
@@ -349,19 +459,6 @@ public final class Simulation {
             recordedSlices -= gone.slices() == null ? 0 : gone.slices().size();
             eldest.remove();
         }
-    }
-
-    private static void runInOrder(Device device, FastForward forward, long opId, dev.rafter.hw.DataType type,
-                                   List<TileProgram> programs, int i, Runnable done) {
-        if (i == programs.size()) {
-            done.run();
-            return;
-        }
-        device.dispatch(opId, () -> {
-            forward.begin(programs.get(i));
-            device.runProgram(opId, type, programs.get(i), () -> runInOrder(device, forward, opId, type, programs,
-                i + 1, done));
-        });
     }
 
     /** Bytes sent equal bytes received on every link and channel. */

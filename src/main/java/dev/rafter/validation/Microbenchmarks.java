@@ -34,6 +34,13 @@ import java.util.Locale;
  *   <li>{@code memory_latency}: one 64 B load that misses the global buffer: memory path, then global buffer to
  *       core; seconds (gpu-latency pointer chase);</li>
  *   <li>{@code all_reduce_latency}: an all-reduce of 8 B over {@code param} devices; seconds (nccl-tests).</li>
+ *   <li>{@code host_op_wall}: one empty (one-element) operator under host framework {@code param}, timed from the
+ *       host around a synchronisation ({@code --timing wall}); seconds;</li>
+ *   <li>{@code host_issue}: 100 empty operators under framework {@code param}; the host's CPU time per operator;</li>
+ *   <li>{@code host_step}: one forward step of N empty kernels under framework {@code param} ({@code graph:8}); the
+ *       host's CPU time for the step;</li>
+ *   <li>{@code host_decode_bound}: the bundled tiny model's decode steps under framework {@code param}; the share of
+ *       the run the host's CPU is busy (1: host-bound, the device waits for launches).</li>
  * </ul>
  */
 final class Microbenchmarks {
@@ -53,7 +60,9 @@ final class Microbenchmarks {
             double expected = Double.parseDouble(row[4]);
             double min = Double.parseDouble(row[5]);
             double max = Double.parseDouble(row[6]);
-            List<String> sets = probe.equals("launch_gap") ? List.of("dispatch.mode=" + param) : List.of();
+            String[] hostParam = param.split(":");
+            List<String> sets = probe.equals("launch_gap") ? List.of("dispatch.mode=" + param)
+                : probe.startsWith("host_") ? List.of("host.framework=" + hostParam[0]) : List.of();
             HardwareSpec hw = HardwareLoader.load(hwFile, sets);
             double value = switch (probe) {
                 case "stream_read" -> stream(hw, false);
@@ -62,6 +71,11 @@ final class Microbenchmarks {
                 case "l2_bandwidth" -> globalBufferBandwidth(hw);
                 case "memory_latency" -> memoryLatency(hw);
                 case "all_reduce_latency" -> allReduce(hw, Integer.parseInt(param));
+                case "host_op_wall" -> emptyOps(hw, 1, dev.rafter.workload.Timing.WALL).ops().get(0).latencyS();
+                case "host_issue" -> emptyOps(hw, 100, dev.rafter.workload.Timing.KERNEL).hostBusyS() / 100;
+                case "host_step" -> emptyOps(hw, Integer.parseInt(hostParam[1]), dev.rafter.workload.Timing.KERNEL)
+                    .hostBusyS();
+                case "host_decode_bound" -> decodeHostShare(hw);
                 default -> throw new dev.rafter.config.InputException(dir.resolve("microbenchmarks.csv")
                     + ": unknown probe '" + probe + "'");
             };
@@ -125,6 +139,34 @@ final class Microbenchmarks {
         long[] end = {0};
         new Simulation(hw).run(OperatorSource.of(ops.toArray(new Operator[0])), null, r -> end[0] = r.endPs());
         return end[0] * 1e-12;
+    }
+
+    private record HostRun(List<Simulation.OpResult> ops, Simulation.Result result) {
+        double hostBusyS() {
+            return result.stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps") * 1e-12;
+        }
+    }
+
+    /** {@code n} one-element elementwise operators in one forward step (an empty op: launch and framework only). */
+    private static HostRun emptyOps(HardwareSpec hw, int n, dev.rafter.workload.Timing timing) {
+        Operator[] ops = new Operator[n];
+        for (int i = 0; i < n; i++) {
+            ops[i] = Operator.vector(i, "empty", OpKind.ELEMENTWISE, Phase.DECODE, 0, 1, 1, DataType.FP16);
+        }
+        List<Simulation.OpResult> out = new ArrayList<>();
+        Simulation.Result r = new Simulation(hw).timing(timing).run(OperatorSource.of(ops), null, out::add);
+        return new HostRun(out, r);
+    }
+
+    /** The host's busy share of the tiny model's decode steps (models/workloads/tiny.yaml, one device's share). */
+    private double decodeHostShare(HardwareSpec hw) {
+        dev.rafter.workload.Workload w = dev.rafter.workload.Workload.load(dir.resolveSibling("models")
+            .resolve("workloads").resolve("tiny.yaml"));
+        List<Operator> ops = new ArrayList<>();
+        dev.rafter.workload.Lowering.lower(w, java.util.Set.of(Phase.DECODE), ops::add);
+        Simulation.Result r = new Simulation(hw).sequences(w.run().batch())
+            .run(OperatorSource.of(ops.toArray(new Operator[0])), null, x -> { });
+        return r.stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps") / (double) r.endPs();
     }
 
     private static double globalBufferBandwidth(HardwareSpec hw) {

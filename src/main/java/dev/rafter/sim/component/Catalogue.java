@@ -22,7 +22,7 @@ public final class Catalogue {
 
     /** The kinds built in, in track order. */
     private static final List<ComponentKind> BUILT_IN = List.of(PeArray.KIND, VectorUnit.KIND,
-        Interconnect.CORE_PORT, GlobalBuffer.KIND, DeviceLink.KIND, MemoryController.KIND);
+        Interconnect.CORE_PORT, GlobalBuffer.KIND, DeviceLink.KIND, MemoryController.KIND, Host.KIND);
 
     /**
      * energy_j.by_component's order as published; the energy of kinds not named here follows in catalogue order.

@@ -15,6 +15,8 @@ public final class PerfettoSink implements TraceSink {
     private static final int MEMORY_PID = 100_000;
     /** The process holding the operators track, sorted first. */
     private static final int OPERATORS_PID = 100_001;
+    /** The process of the host's tracks (its CPU, and the device's waits for launches). */
+    private static final int HOST_PID = 100_002;
 
     /**
      * Escapes names for JSON strings completely (quote, backslash, every control character), so a name read from a
@@ -41,7 +43,8 @@ public final class PerfettoSink implements TraceSink {
         for (Track t : tracks) {
             int pid = pid(t);
             if (named.add(pid)) {
-                meta("process_name", pid, 0, pid == MEMORY_PID ? "memory system" : "core " + t.core());
+                meta("process_name", pid, 0, pid == MEMORY_PID ? "memory system" : pid == HOST_PID ? "host"
+                    : "core " + t.core());
                 meta("process_sort_index", pid, 0, Integer.toString(pid));
             }
             meta("thread_name", pid, t.id(), t.name());
@@ -49,7 +52,10 @@ public final class PerfettoSink implements TraceSink {
     }
 
     private static int pid(Track t) {
-        return t.core() < 0 ? MEMORY_PID : t.core();
+        if (t.core() < 0) {
+            return t.kind().name().equals("host") ? HOST_PID : MEMORY_PID;
+        }
+        return t.core();
     }
 
     private void meta(String what, int pid, int tid, String value) {

@@ -16,7 +16,13 @@ public enum SliceKind {
     HBM_WRITE("hbm write"),
     TRANSFER("transfer"),
     /** A memory channel blocked by DRAM refresh. */
-    DRAM_REFRESH("dram refresh");
+    DRAM_REFRESH("dram refresh"),
+    /** The host's CPU issuing a kernel: framework work and the launch. */
+    HOST_ISSUE("host: issue"),
+    /** The host's CPU waiting in a synchronisation: the device's drain and the round trip. */
+    HOST_SYNC("host: sync"),
+    /** The device idle because the host has not launched its next kernel yet. */
+    LAUNCH_WAIT("wait: launch");
 
     private final String label;
 
