@@ -64,7 +64,8 @@ class GeneratedInputTest {
             List<String> lines = keyLines(t).stream().filter(l -> l.matches("\\s*[a-z_]+: [0-9].*")
                 && !l.contains("kv_heads") && !l.contains("tensor_parallel") && !l.contains("latency_ns")
                 && !l.contains("capacity_gib") && !l.contains("low_standby_leakage_factor")
-                && !l.contains("link_pj_per_bit")
+                && !l.contains("link_pj_per_bit") && !l.contains("operand_overhead") && !l.contains("idle_w")
+                && !l.contains("cap_w")
                 && !l.contains("special_functions_per_cycle") && !l.contains("sustained_fraction")
                 && !l.contains("graph_ns")).toList();
             return t.replace(lines.get(r.nextInt(lines.size())) + "\n", "");
@@ -90,7 +91,7 @@ class GeneratedInputTest {
     void generatedInputsRunOrAreRefusedInOneLineAndLeaveNothing() throws Exception {
         int cases = Integer.getInteger("rafter.generated.cases", 160);
         long seed = Long.getLong("rafter.generated.seed", 7);
-        String energy = Path.of("models/energy/45nm.yaml").toAbsolutePath().toString();
+        String energy = Path.of("models/energy").toAbsolutePath() + "/";
         String memory = Path.of("models/memory").toAbsolutePath() + "/";
         List<Kind> kinds = List.of(
             new Kind("hardware", Path.of("models/hardware/a100.yaml"),
@@ -100,22 +101,29 @@ class GeneratedInputTest {
             new Kind("workload", Path.of("models/workloads/tiny.yaml"),
                 List.of("roofline", "--hardware", "models/hardware/a100.yaml", "--workload", "FILE", "--out", "OUT")),
             new Kind("energy", Path.of("models/energy/45nm.yaml"),
+                List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("node-table", Path.of("models/energy/7nm.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")));
+        // The device each table kind is read through: the 45 nm study device, and the A100 on its 7 nm table.
+        Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
+            "node-table", new String[] {"a100", "7nm"});
         Random random = new Random(seed);
         Map<String, int[]> byClass = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < cases; i++) {
             Kind kind = kinds.get(i % kinds.size());
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
-            String text = Files.readString(kind.valid()).replace("../energy/45nm.yaml", energy)
-                .replace("../memory/", memory);
+            String text = Files.readString(kind.valid()).replace("../energy/", energy)
+                .replace("../memory/", memory).replace("off_chip: off-chip.yaml", "off_chip: " + energy
+                    + "off-chip.yaml");
             String mutated = m.apply().apply(text, random);
             Path file = tmp.resolve("case" + i + ".yaml");
             Files.write(file, m.name().equals("not-utf8") ? mutated.getBytes(StandardCharsets.ISO_8859_1)
                 : mutated.getBytes(StandardCharsets.UTF_8));
             Path hw = tmp.resolve("hw" + i + ".yaml");
-            Files.writeString(hw, Files.readString(Path.of("models/hardware/a100.yaml"))
-                .replace("../energy/45nm.yaml", file.toString()).replace("../memory/", memory));
+            String[] user = tableUsers.getOrDefault(kind.name(), tableUsers.get("energy"));
+            Files.writeString(hw, Files.readString(Path.of("models/hardware/" + user[0] + ".yaml"))
+                .replace("../energy/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);
