@@ -90,6 +90,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
                 ? new Comparison(op -> trace.measured().of(op.id()), hw) : null;
+            promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
             run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace);
         }
         return Main.OK;
@@ -97,10 +98,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** Every file simulate may write, in the order they are moved into --out: the summary last. */
     static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
-        "unmapped.csv", "compare.png", "summary.json");
+        "unmapped.csv", "compare.png", "power.png", "summary.json");
 
     /** When operators start ({@code --order}, else the workload's {@code run.order}). */
     private dev.rafter.workload.OperatorOrder order;
+    /** Prompt tokens per sequence of a workload run (0 for a trace). */
+    private long promptTokens;
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
@@ -112,8 +115,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventsCsv != null) {
                 sinks.add(new CsvEventSink(eventsCsv.writer(), Device.coreClock(hw)));
             }
-            if (trace != null) {
-                sinks.add(new PerfettoSink(trace.writer(), Device.tracks(hw)));
+            PerfettoSink perfettoSink = trace == null ? null : new PerfettoSink(trace.writer(), Device.tracks(hw));
+            if (perfettoSink != null) {
+                sinks.add(perfettoSink);
             }
             TimelineChart timeline = sinks.isEmpty() ? null : new TimelineChart(Device.tracks(hw));
             if (timeline != null) {
@@ -123,7 +127,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
+            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
+                .promptTokens(promptTokens);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).run(operators,
@@ -138,6 +143,13 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             progress.done();
             if (comparison != null && comparison.noMatch() != null) {
                 throw InputException.located(comparison.noMatch()); // nothing written: --out left as it was
+            }
+            List<dev.rafter.report.PowerProfile.Step> power = report.powerSteps(result.endPs());
+            if (perfettoSink != null && power != null) {
+                for (dev.rafter.report.PowerProfile.Step step : power) {
+                    perfettoSink.counter("power (W)", step.startPs(), step.watts());
+                }
+                perfettoSink.counter("power (W)", result.endPs(), power.get(power.size() - 1).watts());
             }
             if (eventSink != null) {
                 eventSink.close();
@@ -163,6 +175,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             stalls.write(folder.path("stalls.png"));
             if (timeline != null) {
                 timeline.write(folder.path("timeline.png"));
+            }
+            if (power != null) {
+                dev.rafter.energy.DevicePower board = hw.energy().device();
+                dev.rafter.report.PowerProfile.write(folder.path("power.png"), power, result.endPs(), board.tdpW(),
+                    board.capW(), "Power on " + hw.name());
             }
             Coverage coverage = traceFile == null ? null : traceFile.coverage();
             if (coverage != null) {
@@ -332,6 +349,25 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         if (s.get("energy_j") instanceof Map<?, ?> energy) {
             out().printf("energy: %.4g J (static %.4g J, dynamic %.4g J), EDP %.4g J s%n", energy.get("total"),
                 energy.get("static"), energy.get("dynamic"), s.get("edp_j_s"));
+        }
+        if (s.get("power") instanceof Map<?, ?> p) {
+            out().printf("power: average %.4g W, peak %.4g W (static %.4g W; TDP %.4g W, cap %.4g W)%s%n",
+                p.get("average_w"), p.get("peak_w"), p.get("static_w"), p.get("tdp_w"), p.get("cap_w"),
+                Boolean.TRUE.equals(p.get("above_cap")) ? "; ABOVE THE POWER CAP" : "");
+            List<String> parts = new ArrayList<>();
+            if (p.get("energy_per_token_j") instanceof Map<?, ?> ept) {
+                for (String phase : List.of("prefill", "decode", "run")) {
+                    if (ept.get(phase) instanceof Double j) {
+                        parts.add(String.format(Locale.ROOT, "%s %.4g J", phase, j));
+                    }
+                }
+            }
+            if (p.get("tokens_per_s_per_w") instanceof Double tpw) {
+                parts.add(String.format(Locale.ROOT, "%.4g tokens/s per W", tpw));
+            }
+            if (!parts.isEmpty()) {
+                out().println("per token: " + String.join(", ", parts));
+            }
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
