@@ -60,6 +60,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     RunOptions running;
 
+    @Option(names = "--cost", paramLabel = "FILE",
+        description = "cost and carbon model (models/cost/*.yaml): adds cost per million tokens and g CO2e per "
+            + "thousand tokens to the summary")
+    Path costFile;
+
     @Option(names = "--threads", paramLabel = "N",
         description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
             + " operator runs on a drained device); default 1: none. Pays on many cores and a few long operators")
@@ -80,8 +85,16 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             throw new InputException("--events: expected csv, perfetto, both or none, got '" + events + "'");
         }
         running.order(null);
+        cost = costFile == null ? null : dev.rafter.energy.CostModel.load(costFile);
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
+            if (cost != null) {
+                if (hw.energy() == null) {
+                    throw new InputException("--cost " + costFile + ": the hardware has no energy tables (energy:),"
+                        + " so a run has no energy to cost");
+                }
+                costDevice = cost.device(hw.name(), costFile.toString());
+            }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             order = running.order(prepared.workload());
             var operators = prepared.operators();
@@ -102,6 +115,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** When operators start ({@code --order}, else the workload's {@code run.order}). */
     private dev.rafter.workload.OperatorOrder order;
+    private dev.rafter.energy.CostModel cost;
+    private dev.rafter.energy.CostModel.Device costDevice;
+
     /** Prompt tokens per sequence of a workload run (0 for a trace). */
     private long promptTokens;
 
@@ -155,6 +171,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 eventSink.close();
             }
             Map<String, Object> summary = report.summary(result);
+            if (cost != null) {
+                double tokens = summary.get("serving") instanceof Map<?, ?> sv && sv.get("output_tokens") instanceof Long n
+                    ? (double) n * sequences : 0;
+                summary.put("cost", cost.of(costDevice, (double) summary.get("latency_s"),
+                    (double) section(summary.get("energy_j")).get("total"), report.flops(), tokens));
+            }
             if (comparison != null) {
                 Map<String, Object> c = new java.util.LinkedHashMap<>();
                 c.put("operators_matched", comparison.matched());
@@ -368,6 +390,16 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (!parts.isEmpty()) {
                 out().println("per token: " + String.join(", ", parts));
             }
+        }
+        if (s.get("cost") instanceof Map<?, ?> c) {
+            Map<?, ?> g = (Map<?, ?>) c.get("g_co2e");
+            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
+                ? String.format(Locale.ROOT, "; $%.4g per million tokens, %.4g g CO2e per thousand tokens", usd,
+                    (double) c.get("g_co2e_per_thousand_tokens")) : "";
+            out().printf("cost (%s, %s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n", c.get("model"),
+                c.get("date"), c.get("usd"), g.get("total"), g.get("operational"),
+                g.get("embodied") instanceof Double e ? String.format(Locale.ROOT, "%.4g g", e) : "not given",
+                perTokens);
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));

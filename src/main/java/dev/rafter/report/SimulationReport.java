@@ -251,6 +251,15 @@ public final class SimulationReport implements Simulation.OpListener {
         return this;
     }
 
+    /** The useful FLOPs of the operators so far (their roofline work). */
+    public double flops() {
+        double sum = 0;
+        for (PhaseSum p : phases.values()) {
+            sum += p.flops;
+        }
+        return sum;
+    }
+
     /** Prompt tokens per sequence (a workload's {@code run.prompt_tokens}), for prefill energy per token. */
     public SimulationReport promptTokens(long tokens) {
         this.promptTokens = tokens;

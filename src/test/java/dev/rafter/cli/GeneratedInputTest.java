@@ -284,6 +284,33 @@ class GeneratedInputTest {
         };
     }
 
+    /**
+     * A bad energy, power or cost input: {@code what} is "table" (a node table, read through an H100 file), "hardware"
+     * (the H100 file) or "cost" (a cost file, simulated with the bundled H100); {@code mutate} spoils the valid one.
+     */
+    static Generator energyCase(String name, String what, BiFunction<String, Random, String> mutate) {
+        return (i, r, dir) -> {
+            String energy = Path.of("models/energy").toAbsolutePath() + "/";
+            String memory = Path.of("models/memory").toAbsolutePath() + "/";
+            Path table = dir.resolve("table" + i + ".yaml");
+            String tableText = Files.readString(Path.of("models/energy/4nm.yaml")).replace("off_chip: off-chip.yaml",
+                "off_chip: " + energy + "off-chip.yaml");
+            Files.writeString(table, what.equals("table") ? mutate.apply(tableText, r) : tableText);
+            Path hw = dir.resolve("hw" + i + ".yaml");
+            String hwText = Files.readString(Path.of("models/hardware/h100.yaml")).replace("../energy/4nm.yaml",
+                table.toString()).replace("../memory/", memory);
+            Files.writeString(hw, what.equals("hardware") ? mutate.apply(hwText, r) : hwText);
+            Path cost = dir.resolve("cost" + i + ".yaml");
+            String costText = Files.readString(Path.of("models/cost/owned-datacentre.yaml"));
+            Files.writeString(cost, what.equals("cost") ? mutate.apply(costText, r) : costText);
+            Path out = dir.resolve("out" + i);
+            Path named = what.equals("table") ? table : what.equals("hardware") ? hw : cost;
+            return new Case("energy/" + name, Expect.REFUSED, named, out, List.of("simulate", "--hardware",
+                hw.toString(), "--trace", "traces/gemm-small.csv", "--cost", cost.toString(), "--out",
+                out.toString()));
+        };
+    }
+
     static String seconds(Random r) {
         return String.format(java.util.Locale.ROOT, "%.3e", 1e-6 + r.nextDouble() * 1e-3);
     }
@@ -347,6 +374,19 @@ class GeneratedInputTest {
             }
             return c;
         }),
+        energyCase("table-lacks-data-type", "table", (t, r) -> {
+            // the H100 computes in fp16: drop its MAC or its vector-FLOP energy
+            List<String> lines = new ArrayList<>(t.lines().toList());
+            List<String> fp16 = lines.stream().filter(l -> l.startsWith("  fp16: ")).toList();
+            lines.remove(fp16.get(r.nextInt(fp16.size())));
+            return String.join("\n", lines) + "\n";
+        }),
+        energyCase("voltage-curve-not-monotone", "hardware", (t, r) -> t.replace("  link_standard: nvlink4",
+            "  link_standard: nvlink4\n  operating_points:\n    - {clock_mhz: 1000, voltage_v: 0.8}\n"
+                + pick(r, "    - {clock_mhz: 1500, voltage_v: 0.7}\n", "    - {clock_mhz: 900, voltage_v: 0.9}\n",
+                "    - {clock_mhz: 1000, voltage_v: 0.9}\n"))),
+        energyCase("cost-without-units", "cost", (t, r) -> t.replaceFirst(pick(r, " USD/kWh", " gCO2e/kWh",
+            " USD ", " years", " kgCO2e", " gCO2e/EFLOP"), pick(r, " ", ""))),
         measuredCase("valid-by-id", Expect.RUNS, r -> "op_id,measured_s\n" + r.nextInt(3) + "," + seconds(r) + "\n"),
         measuredCase("valid-by-shape", Expect.RUNS, r -> "kind,batch,m,n,k,elements,measured_s\n"
             + SMALL_SHAPES.get(r.nextInt(3)) + "," + seconds(r) + "\n"),

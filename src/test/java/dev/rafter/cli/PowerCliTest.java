@@ -60,6 +60,29 @@ class PowerCliTest {
     }
 
     @Test
+    void costAddsMoneyAndCarbonPerToken() throws Exception {
+        Path out = tmp.resolve("cost");
+        CliTest.Result r = run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--cost", "models/cost/cloud-2026.yaml", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        JsonNode c = s.get("cost");
+        double seconds = s.get("latency_s").asDouble();
+        double tokens = s.get("serving").get("output_tokens").asDouble() * s.get("serving").get("sequences").asDouble();
+        // cloud-2026.yaml: A100 at $1.99 per hour; PUE 1.2 at 481 g/kWh; 318 kg over 5 years of hours
+        assertEquals(1.99 * seconds / 3600 / tokens * 1e6, c.get("usd_per_million_tokens").asDouble(), 1e-12);
+        double operational = s.get("energy_j").get("total").asDouble() * 1.2 / 3.6e6 * 481;
+        double embodied = 318e3 * seconds / 3600 / (5 * 8760);
+        assertEquals(operational, c.get("g_co2e").get("operational").asDouble(), 1e-12);
+        assertEquals((operational + embodied) / tokens * 1e3, c.get("g_co2e_per_thousand_tokens").asDouble(),
+            1e-12);
+        CliTest.Result missing = run("simulate", "--hardware", "models/hardware/orin-agx.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--cost", "models/cost/cloud-2026.yaml", "--out", out.toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("cloud-2026.yaml: devices: no entry for 'orin-agx-64gb'"), missing.err());
+    }
+
+    @Test
     void aDeviceWithoutBoardPowerKeepsItsOutputs() throws Exception {
         Path out = tmp.resolve("study");
         assertEquals(0, run("simulate", "--hardware", "models/hardware/sram-study-45nm.yaml", "--workload",
