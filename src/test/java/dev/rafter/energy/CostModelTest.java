@@ -27,7 +27,10 @@ class CostModelTest {
         return CostModel.load(f);
     }
 
-    /** The TCO and carbon formulas of energy-modern.md section 6, on round numbers. */
+    /**
+     * TCO (capex + energy x PUE x $/kWh, after aiinframap.com) and carbon (energy x PUE x grid intensity plus
+     * amortised embodied carbon), on round numbers.
+     */
     @Test
     void costAndCarbonFollowTheClosedForm() throws Exception {
         CostModel m = load(OWNED);
