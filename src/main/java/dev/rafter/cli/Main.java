@@ -17,7 +17,7 @@ public final class Main implements Runnable {
      */
     static final List<Class<?>> COMMANDS = List.of(DescribeCommand.class, LowerCommand.class, RooflineCommand.class,
         SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class, PlotCommand.class,
-        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class);
+        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class, CollectiveCommand.class);
 
     /** A subcommand's name, as its {@code @Command} annotation gives it. */
     static String name(Class<?> command) {
@@ -46,9 +46,9 @@ public final class Main implements Runnable {
 
     /**
      * The version and the build that runs: a hash of Rafter's own classes in the jar (names, CRCs and sizes of the
-     * entries under {@code dev/rafter/}, the Spark engine's excepted), so a rebuilt Rafter counts as another
-     * version for sweep resume while the core jar and the rafter-spark jar, which carry the same classes, count
-     * as one; "classes" when run from compiled classes (tests).
+     * entries under {@code dev/rafter/}, except the Spark engine's and the relocated logging libraries'), so a
+     * rebuilt Rafter counts as another version for sweep resume while the core jar and the rafter-spark jar, which
+     * carry the same classes, count as one; "classes" when run from compiled classes (tests).
      */
     public static String build() {
         try {
@@ -72,7 +72,7 @@ public final class Main implements Runnable {
         java.util.TreeMap<String, String> entries = new java.util.TreeMap<>();
         try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
             zip.stream().filter(e -> e.getName().startsWith("dev/rafter/") && !e.getName().startsWith(
-                "dev/rafter/spark/") && !e.isDirectory()).forEach(e -> entries.put(e.getName(), e.getCrc() + ":"
+                "dev/rafter/spark/") && !e.getName().startsWith("dev/rafter/shaded/") && !e.isDirectory()).forEach(e -> entries.put(e.getName(), e.getCrc() + ":"
                 + e.getSize()));
         }
         StringBuilder b = new StringBuilder();
@@ -103,6 +103,8 @@ public final class Main implements Runnable {
 
     /** A broken invariant: a bug in Rafter, never the user's input. */
     public static final int INTERNAL_ERROR = 1;
+    /** A sweep engine's cluster failed the job (neither Rafter's bug nor bad input). */
+    public static final int ENGINE_FAILED = 1;
 
     /** One line for a bug report; the stack trace only with RAFTER_DEBUG set. */
     static int internalError(Throwable e, PrintWriter err) {
@@ -129,6 +131,10 @@ public final class Main implements Runnable {
             if (e instanceof UncheckedIOException) {
                 err.println("rafter: " + e.getMessage().lines().findFirst().orElse("cannot read or write a file"));
                 return BAD_INPUT;
+            }
+            if (e instanceof dev.rafter.sweep.EngineFailure) {
+                err.println("rafter: " + e.getMessage());
+                return ENGINE_FAILED;
             }
             return internalError(e, err);
         });

@@ -30,6 +30,8 @@ import java.util.Locale;
  *       ({@link Findings}).</li>
  *   <li>{@code microbenchmarks.csv}: primitive microbenchmarks (memory streams, launch gap, L2 bandwidth, load
  *       latency, tiny all-reduce) on the bundled devices against their published values ({@link Microbenchmarks}).</li>
+ *   <li>{@code fabric.csv}: collectives on the bundled systems' fabrics against their closed form
+ *       ({@link FabricCases}).</li>
  *   <li>{@code power.csv}: board power on the bundled devices: energy per FLOP under TDP / peak, idle power drawn
  *       when idle ({@link Power}).</li>
  * </ul>
@@ -51,6 +53,7 @@ public final class Validation {
         rooflineShapes(out);
         new Findings(dir).run(out);
         new Microbenchmarks(dir).run(out);
+        new FabricCases(dir).run(out);
         new Power(dir).run(out);
         return out;
     }

@@ -89,11 +89,15 @@ public final class SparkSweepEngine implements SweepEngine {
     /**
      * Spark's start-up warnings that a local run's user cannot act on: the host name resolving to a loopback address
      * (a local master needs no other) and Hadoop's missing native library (a sweep reads nothing from HDFS). On a
-     * cluster they stay, where they may matter. Only where SLF4J logs through logback (./rafter; spark-submit may
-     * bring its own logging, which is left alone).
+     * cluster they stay, where they may matter. Spark logs through log4j under ./rafter and spark-submit (its own
+     * SLF4J provider; Rafter's logging is relocated in the shaded jar) and through logback in this module's tests.
      */
     private static void quietLocalStartUp() {
         for (String name : List.of("org.apache.spark.util.Utils", "org.apache.hadoop.util.NativeCodeLoader")) {
+            if (org.apache.logging.log4j.LogManager.getContext(false)
+                instanceof org.apache.logging.log4j.core.LoggerContext) {
+                org.apache.logging.log4j.core.config.Configurator.setLevel(name, org.apache.logging.log4j.Level.ERROR);
+            }
             if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
                 logger.setLevel(ch.qos.logback.classic.Level.ERROR);
             }
@@ -114,7 +118,13 @@ public final class SparkSweepEngine implements SweepEngine {
             conf.setMaster("local[*]");
         }
         conf.setIfMissing("spark.ui.enabled", "false").setIfMissing("spark.ui.showConsoleProgress", "false");
-        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+        JavaSparkContext sc;
+        try {
+            sc = new JavaSparkContext(conf);
+        } catch (RuntimeException e) {
+            throw unwrap(e, false);
+        }
+        try (sc) {
             sc.setLogLevel("WARN");
             Broadcast<SweepDescription> shared = sc.broadcast(description);
             List<Integer> list = new ArrayList<>(indices.length);
@@ -124,24 +134,28 @@ public final class SparkSweepEngine implements SweepEngine {
             int tasks = Math.max(1, Math.min(indices.length, Math.max(sc.defaultParallelism() * 4,
                 (indices.length + POINTS_PER_TASK - 1) / POINTS_PER_TASK)));
             JavaRDD<Integer> rdd = sc.parallelize(list, tasks);
-            try {
-                sc.sc().runJob(rdd.rdd(), new RunPoints(shared), new Collect(finished),
-                    scala.reflect.ClassTag$.MODULE$.apply(Results.class));
-            } catch (RuntimeException e) {
-                throw unwrap(e);
-            }
+            sc.sc().runJob(rdd.rdd(), new RunPoints(shared), new Collect(finished),
+                scala.reflect.ClassTag$.MODULE$.apply(Results.class));
+        } catch (Exception e) { // Spark's SparkException is checked, though Scala declares nothing
+            throw unwrap(e, sc.sc().isStopped());
         }
     }
 
-    /** The first of our own exceptions under Spark's wrappers (a failed point, a point file that cannot be written). */
-    private static RuntimeException unwrap(RuntimeException e) {
+    /**
+     * The first of our own exceptions under Spark's wrappers (a failed point, a point file that cannot be written);
+     * otherwise the cluster failed the job ({@code stopped}: the master or the scheduler stopped the application,
+     * and Spark's own messages above say why).
+     */
+    static RuntimeException unwrap(Exception e, boolean stopped) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof InputException || t instanceof java.io.UncheckedIOException) {
                 return (RuntimeException) t;
             }
         }
-        String what = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-        return new IllegalStateException("the Spark job failed: " + what, e);
+        String what = stopped ? "the cluster stopped the application (Spark's messages above say why)"
+            : e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        return new dev.rafter.sweep.EngineFailure("the Spark job failed: " + what + "; the points that finished are"
+            + " saved, --resume runs the rest", e);
     }
 
     /** One task's points: indices and their summaries. */

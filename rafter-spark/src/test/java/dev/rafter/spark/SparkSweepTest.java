@@ -3,6 +3,7 @@ package dev.rafter.spark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.cli.Main;
@@ -72,6 +73,23 @@ class SparkSweepTest {
         Result resumed = rafter(sweep(tmp.resolve("in"), spark, "--resume"));
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resume: reused 12 of 12 points"), resumed.out());
+    }
+
+    @Test
+    void aClusterThatStopsTheJobIsAnEngineFailureNotABug() {
+        RuntimeException stopped = SparkSweepEngine.unwrap(new IllegalStateException(
+            "Cannot call methods on a stopped SparkContext."), true);
+        assertTrue(stopped instanceof dev.rafter.sweep.EngineFailure, stopped.toString());
+        assertEquals("the Spark job failed: the cluster stopped the application (Spark's messages above say why); the"
+            + " points that finished are saved, --resume runs the rest", stopped.getMessage());
+        RuntimeException lost = SparkSweepEngine.unwrap(new org.apache.spark.SparkException(
+            "Job aborted due to stage failure: Task 3 failed 4 times\nmore"), false);
+        assertTrue(lost instanceof dev.rafter.sweep.EngineFailure
+            && lost.getMessage().startsWith("the Spark job failed: Job aborted due to stage failure: Task 3 failed 4"
+            + " times; "), lost.getMessage());
+        // A point's own bad input, under Spark's wrappers, stays bad input.
+        var input = new dev.rafter.config.InputException("hardware.yaml: clock_mhz: expected a number");
+        assertSame(input, SparkSweepEngine.unwrap(new org.apache.spark.SparkException("Job aborted", input), false));
     }
 
     @Test

@@ -1,0 +1,427 @@
+package dev.rafter.sim.fabric;
+
+import dev.rafter.sim.Kernel;
+import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.message.LinkTransfer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a {@link FabricPlan} as traffic (ASTRA-sim's way): each phase's pattern becomes the messages its steps send
+ * between peers, and the fabric moves them hop by hop, so contention and topology emerge. As
+ * {@code Device.runCollective} does, the call waits the row's base latency, a step is cut into slices of at most
+ * 512 KiB (NCCL's; up to 64 of them, at least 8 of 4 KiB or more where the bytes allow; smaller if a switch buffer
+ * is), a message carries its payload divided by the protocol's payload fraction, and each step a device sends adds
+ * the row's per-hop latency on arrival. A ring or direct step starts when the whole step before it has reached the
+ * device (NCCL's model charges steps one after another); a chain or tree forwards each slice as it arrives; phases
+ * run one after another.
+ */
+public final class FabricCollectives {
+    static final long SLICE_BYTES = 512 * 1024;
+    static final int MAX_SLICES = 64;
+    static final int MIN_SLICES = 8;
+    static final long MIN_SLICE_BYTES = 4096;
+    private static final long OP_ID = 0;
+
+    /** What a run did: its time, and per device and per link what crossed. */
+    public record Result(FabricPlan plan, long timePs, long[] payloadSent, long[] payloadReceived,
+                         List<LinkUse> links) {
+        public double timeS() {
+            return timePs * 1e-12;
+        }
+
+        /** The link that was busy longest. */
+        public LinkUse busiest() {
+            LinkUse best = links.get(0);
+            for (LinkUse l : links) {
+                if (l.busyPs() > best.busyPs()) {
+                    best = l;
+                }
+            }
+            return best;
+        }
+
+        public double energyJ() {
+            return links.stream().mapToDouble(l -> 8.0 * l.bytes() * l.pjPerBit() * 1e-12).sum();
+        }
+    }
+
+    /** One direction of a wire after the run. */
+    public record LinkUse(String name, long bytes, long busyPs, double pjPerBit) {}
+
+    private FabricCollectives() {}
+
+    /** Simulates {@code plan} alone on an idle fabric. */
+    public static Result run(FabricGraph graph, FabricPlan plan) {
+        long[] end = {-1};
+        Runner[] runner = new Runner[1];
+        Fabric[] fabric = new Fabric[1];
+        new Kernel().run(s -> {
+            fabric[0] = new Fabric(graph, s, (track, kind, op, start, stop, amount) -> { });
+            runner[0] = new Runner(fabric[0], plan, () -> end[0] = s.now());
+            runner[0].start();
+        });
+        if (end[0] < 0) {
+            throw new IllegalStateException("the collective did not finish: " + plan.describe());
+        }
+        List<LinkUse> links = new ArrayList<>();
+        for (FabricGraph.DirectedLink l : graph.links()) {
+            links.add(new LinkUse(l.name(), fabric[0].bytesMoved(l.index()), fabric[0].busyPs(l.index()),
+                l.parameters().pjPerBit()));
+        }
+        return new Result(plan, end[0], runner[0].sent, runner[0].received, List.copyOf(links));
+    }
+
+    /** One collective in flight. */
+    static final class Runner {
+        private final Fabric fabric;
+        private final Scheduler scheduler;
+        private final FabricPlan plan;
+        private final Runnable done;
+        private final long hopPs;
+        private final double payload;
+        private final long sliceBytes;
+        final long[] sent;
+        final long[] received;
+
+        Runner(Fabric fabric, FabricPlan plan, Runnable done) {
+            this.fabric = fabric;
+            this.scheduler = fabric.scheduler();
+            this.plan = plan;
+            this.done = done;
+            this.hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
+            this.payload = plan.cost().payloadFraction();
+            this.sliceBytes = Math.min(SLICE_BYTES, fabric.graph().largestMessageBytes());
+            int devices = fabric.graph().devices();
+            this.sent = new long[devices];
+            this.received = new long[devices];
+        }
+
+        void start() {
+            scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> phase(0));
+        }
+
+        private void phase(int index) {
+            if (index == plan.phases().size()) {
+                done.run();
+                return;
+            }
+            FabricPlan.Phase p = plan.phases().get(index);
+            Countdown groupsLeft = new Countdown(p.groups().size(), () -> phase(index + 1));
+            for (List<Integer> group : p.groups()) {
+                switch (p.pattern()) {
+                    case RING -> new Ring(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft).start();
+                    case CHAIN -> chain(group, slices(p.egressBytes()), groupsLeft);
+                    case TREE -> tree(group, slices(p.tensorBytes()), groupsLeft);
+                    case DIRECT -> new Direct(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft)
+                        .start();
+                    case SWITCH -> new InSwitch(group, p.part(), slices(p.tensorBytes()), groupsLeft).start();
+                }
+            }
+        }
+
+        /**
+         * {@code bytes} cut into slices: at most {@link #SLICE_BYTES} each (up to {@link #MAX_SLICES}), and at
+         * least {@link #MIN_SLICES} of {@link #MIN_SLICE_BYTES} or more where the bytes allow, so a step's store
+         * and forward through a switch costs one slice, not the whole step, again.
+         */
+        private long[] slices(long bytes) {
+            return FabricCollectives.slices(bytes, sliceBytes);
+        }
+
+        /** Sends {@code bytes} of payload between endpoints; {@code arrived} runs on delivery. */
+        private void send(int from, int to, long bytes, boolean step, Runnable arrived) {
+            int devices = fabric.graph().devices();
+            if (from < devices) {
+                sent[from] += bytes;
+            }
+            long wire = (long) Math.ceil(bytes / payload);
+            fabric.route(from, to).send(new LinkTransfer(OP_ID, wire), () -> {
+                if (to < devices) {
+                    received[to] += bytes;
+                }
+                // The protocol's per-step latency follows each step a device sends (not a switch's forwarding).
+                scheduler.schedule(step ? hopPs : 0, arrived);
+            });
+        }
+
+        /**
+         * Each device sends a step's slices to the next round the ring, and starts its next step when the whole
+         * step before has reached it (NCCL's cost model charges the steps one after another).
+         */
+        private final class Ring {
+            private final List<Integer> group;
+            private final int steps;
+            private final long[] slices;
+            private final int[] received;
+            private final Countdown devicesLeft;
+
+            Ring(List<Integer> group, int steps, long[] slices, Countdown done) {
+                this.group = group;
+                this.steps = steps;
+                this.slices = slices;
+                this.received = new int[group.size()];
+                this.devicesLeft = new Countdown(group.size(), done::tick);
+            }
+
+            void start() {
+                for (int r = 0; r < group.size(); r++) {
+                    step(r, 0);
+                }
+            }
+
+            private void step(int rank, int step) {
+                int next = (rank + 1) % group.size();
+                for (long bytes : slices) {
+                    send(group.get(rank), group.get(next), bytes, true, () -> arrived(next, step));
+                }
+            }
+
+            // A device receives its steps in order (one sender, one route, FIFO links), so a count tells them apart.
+            private void arrived(int rank, int step) {
+                if (++received[rank] % slices.length == 0) {
+                    if (step + 1 < steps) {
+                        step(rank, step + 1);
+                    } else {
+                        devicesLeft.tick();
+                    }
+                }
+            }
+        }
+
+        /** Down the chain from the first device, slice by slice: each device forwards a slice as it arrives. */
+        private void chain(List<Integer> group, long[] slices, Countdown done) {
+            Countdown arrivals = new Countdown((group.size() - 1) * slices.length, done::tick);
+            for (long bytes : slices) {
+                forward(group, 0, bytes, arrivals);
+            }
+        }
+
+        private void forward(List<Integer> group, int rank, long bytes, Countdown arrivals) {
+            send(group.get(rank), group.get(rank + 1), bytes, true, () -> {
+                if (rank + 2 < group.size()) {
+                    forward(group, rank + 1, bytes, arrivals);
+                }
+                arrivals.tick();
+            });
+        }
+
+        /**
+         * A slice is reduced down the chain to the first device (each device adds its own and passes it on when the
+         * one after it has sent), then broadcast back up; slices follow one another, so the chain pipelines.
+         */
+        private void tree(List<Integer> group, long[] slices, Countdown done) {
+            int d = group.size();
+            Countdown arrivals = new Countdown((d - 1) * slices.length, done::tick);
+            for (long bytes : slices) {
+                reduceDown(group, d - 1, bytes, arrivals);
+            }
+        }
+
+        private void reduceDown(List<Integer> group, int rank, long bytes, Countdown arrivals) {
+            send(group.get(rank), group.get(rank - 1), bytes, true, () -> {
+                if (rank - 1 > 0) {
+                    reduceDown(group, rank - 1, bytes, arrivals);
+                } else {
+                    forward(group, 0, bytes, arrivals);
+                }
+            });
+        }
+
+        /**
+         * Every device sends each peer its part of every slice at once, peers in turn from the next one on (so
+         * no device's port is everyone's first); with two steps (all-reduce) a device sends its reduced parts when
+         * every peer's first-step parts have reached it.
+         */
+        private final class Direct {
+            private final List<Integer> group;
+            private final int steps;
+            private final long[] slices;
+            private final int[][] received;
+            private final Countdown devicesLeft;
+
+            Direct(List<Integer> group, int steps, long[] slices, Countdown done) {
+                this.group = group;
+                this.steps = steps;
+                this.slices = slices;
+                this.received = new int[steps][group.size()];
+                this.devicesLeft = new Countdown(group.size(), done::tick);
+            }
+
+            void start() {
+                for (int r = 0; r < group.size(); r++) {
+                    step(r, 0);
+                }
+            }
+
+            private void step(int rank, int step) {
+                int d = group.size();
+                for (long bytes : slices) {
+                    for (int k = 1; k < d; k++) {
+                        int peer = (rank + k) % d;
+                        send(group.get(rank), group.get(peer), share(bytes, d - 1, k - 1), true,
+                            () -> arrived(peer, step));
+                    }
+                }
+            }
+
+            private void arrived(int rank, int step) {
+                if (++received[step][rank] == (group.size() - 1) * slices.length) {
+                    if (step + 1 < steps) {
+                        step(rank, step + 1);
+                    } else {
+                        devicesLeft.tick();
+                    }
+                }
+            }
+        }
+
+        /**
+         * NVLink SHARP, slice by slice. To reduce, each device sends its slices to the switch one after another
+         * (the next when the last has arrived, so its gather traffic interleaves rather than queueing behind the
+         * whole tensor); when every device's slice is in, the switch sends each device its reduced share. To
+         * gather, a device sends its share and the switch multicasts it to the others. An all-reduce gathers each
+         * share as soon as it is reduced.
+         */
+        private final class InSwitch {
+            private final List<Integer> group;
+            private final FabricPlan.Part part;
+            private final long[] slices;
+            private final int sw;
+            private final Countdown arrivals;
+
+            InSwitch(List<Integer> group, FabricPlan.Part part, long[] slices, Countdown done) {
+                this.group = group;
+                this.part = part;
+                this.slices = slices;
+                this.sw = fabric.graph().reducingSwitch();
+                int d = group.size();
+                this.arrivals = new Countdown(slices.length * d * (part == FabricPlan.Part.REDUCE_SCATTER ? 1 : d - 1),
+                    done::tick);
+            }
+
+            void start() {
+                int d = group.size();
+                if (part == FabricPlan.Part.ALL_GATHER) {
+                    for (long bytes : slices) {
+                        for (int r = 0; r < d; r++) {
+                            multicast(r, share(bytes, d, r));
+                        }
+                    }
+                    return;
+                }
+                List<Countdown> atSwitch = new ArrayList<>();
+                for (long bytes : slices) {
+                    atSwitch.add(new Countdown(d, () -> reduced(bytes)));
+                }
+                for (int r = 0; r < d; r++) {
+                    up(r, 0, atSwitch);
+                }
+            }
+
+            private void up(int rank, int slice, List<Countdown> atSwitch) {
+                send(group.get(rank), sw, slices[slice], true, () -> {
+                    atSwitch.get(slice).tick();
+                    if (slice + 1 < slices.length) {
+                        up(rank, slice + 1, atSwitch);
+                    }
+                });
+            }
+
+            private void reduced(long bytes) {
+                int d = group.size();
+                for (int r = 0; r < d; r++) {
+                    int rank = r;
+                    long mine = share(bytes, d, r);
+                    send(sw, group.get(r), mine, false, () -> {
+                        if (part == FabricPlan.Part.ALL_REDUCE) {
+                            multicast(rank, mine);
+                        } else {
+                            arrivals.tick();
+                        }
+                    });
+                }
+            }
+
+            private void multicast(int rank, long bytes) {
+                send(group.get(rank), sw, bytes, true, () -> {
+                    for (int peer = 0; peer < group.size(); peer++) {
+                        if (peer != rank) {
+                            send(sw, group.get(peer), bytes, false, arrivals::tick);
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    static long[] slices(long bytes, long sliceBytes) {
+        long n = Math.max((bytes + sliceBytes - 1) / sliceBytes,
+            Math.min(MIN_SLICES, (bytes + MIN_SLICE_BYTES - 1) / MIN_SLICE_BYTES));
+        int count = (int) Math.max(1, Math.min(MAX_SLICES, n));
+        long[] out = new long[count];
+        for (int j = 0; j < count; j++) {
+            out[j] = share(bytes, count, j);
+        }
+        return out;
+    }
+
+    /**
+     * How far past its closed form a lone run of {@code plan} may finish: the pipeline fill of its slices. The
+     * closed form moves each step's bytes as if its path were one wire; hop by hop, the last slice of a step still
+     * has to cross the links after the first (store and forward), and a switch's gather waits for the last slice's
+     * reduction. Bounded per phase by hops x path links x the largest slice's wire time on the slowest link.
+     */
+    public static double fillBoundS(FabricGraph graph, FabricPlan plan) {
+        long sliceBytes = Math.min(SLICE_BYTES, graph.largestMessageBytes());
+        double total = 0;
+        for (FabricPlan.Phase p : plan.phases()) {
+            long cut = switch (p.pattern()) {
+                case RING, DIRECT -> p.egressBytes() / p.hops();
+                case CHAIN -> p.egressBytes();
+                case TREE -> p.tensorBytes();
+                case SWITCH -> p.tensorBytes();
+            };
+            double wire = Math.ceil(slices(cut, sliceBytes)[0] / plan.cost().payloadFraction());
+            int links = 0;
+            double slowest = Double.MAX_VALUE;
+            for (List<Integer> g : p.groups()) {
+                for (int from : g) {
+                    for (int to : g) {
+                        if (from != to) {
+                            List<FabricGraph.DirectedLink> path = graph.path(from, to);
+                            links = Math.max(links, path.size());
+                            for (FabricGraph.DirectedLink l : path) {
+                                slowest = Math.min(slowest, l.parameters().bytesPerSecond());
+                            }
+                        }
+                    }
+                }
+            }
+            total += p.hops() * links * wire / slowest;
+        }
+        return total;
+    }
+
+    /** Part {@code i} of {@code total} cut into {@code n} near-equal parts. */
+    static long share(long total, int n, int i) {
+        return total / n + (i < total % n ? 1 : 0);
+    }
+
+    /** Runs an action when ticked a given number of times. */
+    static final class Countdown {
+        private int left;
+        private final Runnable then;
+
+        Countdown(int count, Runnable then) {
+            this.left = count;
+            this.then = then;
+        }
+
+        void tick() {
+            if (--left == 0) {
+                then.run();
+            }
+        }
+    }
+}
