@@ -62,6 +62,12 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
                 out().printf("  energy         %s tables: SRAM leakage %.2f W, MAC %.2f pJ, HBM %.1f pJ/bit%n",
                     hw.energy().name(), d.get("sram_leakage_w"), hw.energy().macPj().get(hw.dataType()),
                     hw.energy().memoryPjPerBit());
+                dev.rafter.energy.DevicePower p = hw.energy().device();
+                if (p != null) {
+                    out().printf("  board power    idle %s, TDP %.0f W, cap %.0f W%n",
+                        p.hasIdle() ? String.format(java.util.Locale.ROOT, "%.0f W", p.idleW()) : "not given",
+                        p.tdpW(), p.capW());
+                }
             }
         }
         return Main.OK;
@@ -84,6 +90,14 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
             d.put("energy_model", hw.energy().name());
             d.put("sram_leakage_w", new dev.rafter.energy.EnergyAccount(hw, hw.energy(),
                 Catalogue.energyUses(hw)).leakageW());
+            dev.rafter.energy.DevicePower p = hw.energy().device();
+            if (p != null) {
+                Map<String, Object> power = new LinkedHashMap<>();
+                power.put("idle_w", p.hasIdle() ? p.idleW() : null);
+                power.put("tdp_w", p.tdpW());
+                power.put("cap_w", p.capW());
+                d.put("power", power);
+            }
         }
         return d;
     }

@@ -65,6 +65,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "its last one's end, as profiler traces record) or wall (timed from the host around a synchronisation: "
             + "framework work, launches, kernels and the round trip; needs host.framework other than none)")
     String timing;
+    @Option(names = "--cost", paramLabel = "FILE",
+        description = "cost and carbon model (models/cost/*.yaml): adds cost per million tokens and g CO2e per "
+            + "thousand tokens to the summary")
+    Path costFile;
 
     @Option(names = "--threads", paramLabel = "N",
         description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
@@ -87,8 +91,16 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         }
         running.order(null);
         dev.rafter.workload.Timing timed = dev.rafter.workload.Timing.parse(timing, "--timing");
+        cost = costFile == null ? null : dev.rafter.energy.CostModel.load(costFile);
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
+            if (cost != null) {
+                if (hw.energy() == null) {
+                    throw new InputException("--cost " + costFile + ": the hardware has no energy tables (energy:),"
+                        + " so a run has no energy to cost");
+                }
+                costDevice = cost.device(hw.name(), costFile.toString());
+            }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             order = running.order(prepared.workload());
             var operators = prepared.operators();
@@ -97,6 +109,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
                 ? new Comparison(op -> trace.measured().of(op.id()), hw) : null;
+            promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
             run(hw, operators, prepared.sequences(), folder, csv, perfetto, window, comparison, trace, timed);
         }
         return Main.OK;
@@ -104,10 +117,15 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** Every file simulate may write, in the order they are moved into --out: the summary last. */
     static final List<String> OUTPUTS = List.of("ops.csv", "events.csv", "trace.json", "stalls.png", "timeline.png",
-        "unmapped.csv", "compare.png", "summary.json");
+        "unmapped.csv", "compare.png", "power.png", "summary.json");
 
     /** When operators start ({@code --order}, else the workload's {@code run.order}). */
     private dev.rafter.workload.OperatorOrder order;
+    private dev.rafter.energy.CostModel cost;
+    private dev.rafter.energy.CostModel.Device costDevice;
+
+    /** Prompt tokens per sequence of a workload run (0 for a trace). */
+    private long promptTokens;
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
@@ -120,8 +138,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventsCsv != null) {
                 sinks.add(new CsvEventSink(eventsCsv.writer(), Device.coreClock(hw)));
             }
-            if (trace != null) {
-                sinks.add(new PerfettoSink(trace.writer(), Device.tracks(hw)));
+            PerfettoSink perfettoSink = trace == null ? null : new PerfettoSink(trace.writer(), Device.tracks(hw));
+            if (perfettoSink != null) {
+                sinks.add(perfettoSink);
             }
             TimelineChart timeline = sinks.isEmpty() ? null : new TimelineChart(Device.tracks(hw));
             if (timeline != null) {
@@ -132,7 +151,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
-                .timing(timed);
+                .timing(timed).promptTokens(promptTokens);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order)
@@ -149,10 +168,23 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (comparison != null && comparison.noMatch() != null) {
                 throw InputException.located(comparison.noMatch()); // nothing written: --out left as it was
             }
+            List<dev.rafter.report.PowerProfile.Step> power = report.powerSteps(result.endPs());
+            if (perfettoSink != null && power != null) {
+                for (dev.rafter.report.PowerProfile.Step step : power) {
+                    perfettoSink.counter("power (W)", step.startPs(), step.watts());
+                }
+                perfettoSink.counter("power (W)", result.endPs(), power.get(power.size() - 1).watts());
+            }
             if (eventSink != null) {
                 eventSink.close();
             }
             Map<String, Object> summary = report.summary(result);
+            if (cost != null) {
+                double tokens = summary.get("serving") instanceof Map<?, ?> sv && sv.get("output_tokens") instanceof Long n
+                    ? (double) n * sequences : 0;
+                summary.put("cost", cost.of(costDevice, (double) summary.get("latency_s"),
+                    (double) section(summary.get("energy_j")).get("total"), report.flops(), tokens));
+            }
             if (comparison != null) {
                 Map<String, Object> c = new java.util.LinkedHashMap<>();
                 c.put("operators_matched", comparison.matched());
@@ -173,6 +205,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             stalls.write(folder.path("stalls.png"));
             if (timeline != null) {
                 timeline.write(folder.path("timeline.png"));
+            }
+            if (power != null) {
+                dev.rafter.energy.DevicePower board = hw.energy().device();
+                dev.rafter.report.PowerProfile.write(folder.path("power.png"), power, result.endPs(), board.tdpW(),
+                    board.capW(), "Power on " + hw.name());
             }
             Coverage coverage = traceFile == null ? null : traceFile.coverage();
             if (coverage != null) {
@@ -349,6 +386,35 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 h.get("kernels"), RooflineReport.time((double) h.get("busy_s")),
                 100 * (double) h.get("busy_fraction"), RooflineReport.time((double) h.get("sync_s")),
                 RooflineReport.time((double) h.get("device_launch_wait_s")));
+        }
+        if (s.get("power") instanceof Map<?, ?> p) {
+            out().printf("power: average %.4g W, peak %.4g W (static %.4g W; TDP %.4g W, cap %.4g W)%s%n",
+                p.get("average_w"), p.get("peak_w"), p.get("static_w"), p.get("tdp_w"), p.get("cap_w"),
+                Boolean.TRUE.equals(p.get("above_cap")) ? "; ABOVE THE POWER CAP" : "");
+            List<String> parts = new ArrayList<>();
+            if (p.get("energy_per_token_j") instanceof Map<?, ?> ept) {
+                for (String phase : List.of("prefill", "decode", "run")) {
+                    if (ept.get(phase) instanceof Double j) {
+                        parts.add(String.format(Locale.ROOT, "%s %.4g J", phase, j));
+                    }
+                }
+            }
+            if (p.get("tokens_per_s_per_w") instanceof Double tpw) {
+                parts.add(String.format(Locale.ROOT, "%.4g tokens/s per W", tpw));
+            }
+            if (!parts.isEmpty()) {
+                out().println("per token: " + String.join(", ", parts));
+            }
+        }
+        if (s.get("cost") instanceof Map<?, ?> c) {
+            Map<?, ?> g = (Map<?, ?>) c.get("g_co2e");
+            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
+                ? String.format(Locale.ROOT, "; $%.4g per million tokens, %.4g g CO2e per thousand tokens", usd,
+                    (double) c.get("g_co2e_per_thousand_tokens")) : "";
+            out().printf("cost (%s, %s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n", c.get("model"),
+                c.get("date"), c.get("usd"), g.get("total"), g.get("operational"),
+                g.get("embodied") instanceof Double e ? String.format(Locale.ROOT, "%.4g g", e) : "not given",
+                perTokens);
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));

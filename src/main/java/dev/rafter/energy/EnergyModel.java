@@ -14,12 +14,21 @@ import java.util.Map;
 /**
  * Energy tables of one technology, from {@code models/energy/*.yaml}: per-action energies, SRAM access energy as
  * a function of capacity, SRAM leakage, memory energy per bit, and an optional voltage-frequency curve that
- * scales dynamic energy with V^2 and leakage with V.
+ * scales dynamic energy with V^2 and leakage with V. A node table may add an operand-delivery overhead on MACs and
+ * name an {@code off_chip} file of DRAM and link energies per standard; {@link #forDevice} then applies a device's
+ * {@code power:} section (its standards, operating points and board power).
+ *
+ * @param operandOverhead fraction added to every MAC's energy for delivering its operands (0 at 45 nm)
+ * @param dramPjPerBit    energy per bit by DRAM standard (empty without an off-chip file)
+ * @param linkPjPerBitByStandard energy per bit by device-link standard (likewise)
+ * @param device          the device's board power, or null (static energy is SRAM leakage only)
  */
 public record EnergyModel(String name, double nominalVoltage, Map<DataType, Double> macPj,
                           Map<DataType, Double> vectorFlopPj, List<double[]> sramReadTable, double sramWriteToRead,
                           double sramLeakageUwPerKib, SramCell sramCell, double lowStandbyLeakageFactor,
-                          double memoryPjPerBit, double linkPjPerBit, List<double[]> voltageCurve) {
+                          double memoryPjPerBit, double linkPjPerBit, List<double[]> voltageCurve,
+                          double operandOverhead, Map<String, Double> dramPjPerBit,
+                          Map<String, Double> linkPjPerBitByStandard, DevicePower device) {
 
     /** SRAM cell type: high-performance cells, or low-standby-power cells that leak far less. */
     public enum SramCell { HIGH_PERFORMANCE, LOW_STANDBY_POWER }
@@ -31,6 +40,9 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         numberIn("low_standby_leakage_factor", lowStandbyLeakageFactor, 0, 1, false);
         numberIn("memory_pj_per_bit", memoryPjPerBit, 0, 1e4, false);
         numberIn("link_pj_per_bit", linkPjPerBit, 0, 1e4, false);
+        numberIn("operand_overhead", operandOverhead, 0, 100, false);
+        dramPjPerBit = Map.copyOf(dramPjPerBit);
+        linkPjPerBitByStandard = Map.copyOf(linkPjPerBitByStandard);
         for (int i = 1; i < sramReadTable.size(); i++) {
             if (sramReadTable.get(i)[0] <= sramReadTable.get(i - 1)[0]) {
                 throw new InputException("sram_read_pj_per_64b: capacities must increase");
@@ -64,18 +76,81 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
                     row.build(() -> numberIn("voltage_v", row.number("voltage_v"), 0, 5, true))});
             }
         }
+        Map<String, Double> dram = new java.util.TreeMap<>();
+        Map<String, Double> links = new java.util.TreeMap<>();
+        if (s.has("off_chip")) {
+            Section off = Section.load(s.file("off_chip"));
+            perStandard(off, "dram_pj_per_bit", dram);
+            perStandard(off, "link_pj_per_bit", links);
+            off.finish();
+        }
         return s.build(() -> new EnergyModel(name, volts, mac, flop, table, s.number("sram_write_to_read"),
             s.number("sram_leakage_uw_per_kib"), s.choice("sram_cell", SramCell.class, SramCell.HIGH_PERFORMANCE),
             s.number("low_standby_leakage_factor", 1), s.number("memory_pj_per_bit"), s.number("link_pj_per_bit", 0),
-            curve));
+            curve, s.number("operand_overhead", 0), dram, links, null));
     }
 
+    /** The data types a table gives (a hardware file checks its own against them: {@link #missing}). */
     private static Map<DataType, Double> perType(Section s) {
         Map<DataType, Double> out = new EnumMap<>(DataType.class);
         for (DataType t : DataType.values()) {
-            out.put(t, s.build(() -> numberIn(t.key(), s.number(t.key()), 0, 1e6, false)));
+            if (s.has(t.key())) {
+                out.put(t, s.build(() -> numberIn(t.key(), s.number(t.key()), 0, 1e6, false)));
+            }
         }
         return out;
+    }
+
+    private static void perStandard(Section off, String key, Map<String, Double> out) {
+        if (!off.has(key)) {
+            return;
+        }
+        Section rows = off.section(key);
+        for (String standard : rows.keys()) {
+            out.put(standard, rows.build(() -> numberIn(standard, rows.number(standard), 0, 1e4, false)));
+        }
+    }
+
+    /** The first per-type key this table lacks for {@code type} ({@code mac_pj.fp8}), or null. */
+    public String missing(DataType type) {
+        if (!macPj.containsKey(type)) {
+            return "mac_pj." + type.key();
+        }
+        return vectorFlopPj.containsKey(type) ? null : "vector_flop_pj." + type.key();
+    }
+
+    /**
+     * These tables as a device with {@code power:} uses them: its memory and link standards' energy per bit, its
+     * operating points instead of the table's curve, and its board power. Complaints name the power key.
+     */
+    public EnergyModel forDevice(DevicePower power) {
+        double memory = memoryPjPerBit;
+        if (power.memoryStandard() != null) {
+            memory = standard("memory_standard", power.memoryStandard(), dramPjPerBit, "dram_pj_per_bit");
+        }
+        double link = linkPjPerBit;
+        if (power.linkStandard() != null) {
+            link = standard("link_standard", power.linkStandard(), linkPjPerBitByStandard, "link_pj_per_bit");
+        }
+        List<double[]> curve = power.operatingPoints().isEmpty() ? voltageCurve : power.operatingPoints();
+        return new EnergyModel(name, nominalVoltage, macPj, vectorFlopPj, sramReadTable, sramWriteToRead,
+            sramLeakageUwPerKib, sramCell, lowStandbyLeakageFactor, memory, link, curve, operandOverhead,
+            dramPjPerBit, linkPjPerBitByStandard, power);
+    }
+
+    private double standard(String key, String standard, Map<String, Double> table, String tableKey) {
+        Double v = table.get(standard);
+        if (v == null) {
+            throw new InputException(key + ": the " + name + " table's " + tableKey + " has no '" + standard
+                + "' (it has " + (table.isEmpty() ? "none: no off_chip file" : String.join(", ", new java.util.TreeSet<>(table.keySet())))
+                + ")");
+        }
+        return v;
+    }
+
+    /** Energy of one MAC of {@code type} in pJ at nominal voltage, operand delivery included. */
+    public double macPjWithOperands(DataType type) {
+        return operandOverhead == 0 ? macPj.get(type) : macPj.get(type) * (1 + operandOverhead);
     }
 
     /**

@@ -71,7 +71,23 @@ public final class HardwareLoader {
             interconnect, link, kernelStart, dataType, null, components, host));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
-            hw = hw.withEnergy(dev.rafter.energy.EnergyModel.load(s.file("energy")));
+            Path table = s.file("energy");
+            dev.rafter.energy.EnergyModel tables = dev.rafter.energy.EnergyModel.load(table);
+            dev.rafter.energy.EnergyModel model = tables;
+            String missing = tables.missing(dataType);
+            if (missing != null) {
+                throw InputException.located(table + ": " + missing + ": missing: the hardware (" + s.file()
+                    + ") uses data_type " + dataType.key());
+            }
+            if (s.has("power")) {
+                Section p = s.section("power");
+                dev.rafter.energy.DevicePower power = dev.rafter.energy.DevicePower.read(p);
+                model = p.build(() -> tables.forDevice(power));
+            }
+            hw = hw.withEnergy(model);
+        } else if (s.has("power")) {
+            throw InputException.located(s.where("power") + ": needs energy: (the node table whose standards and"
+                + " curve it names)");
         }
         s.finish();
         return hw;

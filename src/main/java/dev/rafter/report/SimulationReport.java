@@ -141,6 +141,10 @@ public final class SimulationReport implements Simulation.OpListener {
     private dev.rafter.workload.Timing timing = dev.rafter.workload.Timing.KERNEL;
     /** With a host modelled: where the last operator ended, so a phase counts the device's wait for a launch. */
     private long lastEndPs;
+    private long promptTokens;
+    /** Power over the run, for a device with board power ({@code power:}); null otherwise. */
+    private final PowerProfile power;
+    private List<PowerProfile.Step> powerSteps;
 
     public SimulationReport(HardwareSpec hw, Writer ops) {
         this(hw, ops, null);
@@ -155,6 +159,7 @@ public final class SimulationReport implements Simulation.OpListener {
         this.peArrays = hw.cores() * hw.core().peArrays();
         this.present = Catalogue.present(hw);
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
+        this.power = energy == null || hw.energy().device() == null ? null : new PowerProfile(energy.staticW());
         if (ops != null) {
             write(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n");
         }
@@ -166,7 +171,7 @@ public final class SimulationReport implements Simulation.OpListener {
      */
     private record RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums) {}
 
-    private record Row(double energyJ, String work, String figures) {}
+    private record Row(double energyJ, double dynamicJ, String work, String figures) {}
 
     private final Map<RowKey, Row> rows = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -191,6 +196,9 @@ public final class SimulationReport implements Simulation.OpListener {
         p.flops += r.bound().flops();
         rooflineS += r.bound().seconds();
         p.energyJ += row.energyJ();
+        if (power != null) {
+            power.add(r.startPs(), r.endPs(), row.dynamicJ());
+        }
         p.add(r.sums());
         if (r.op().phase() == Phase.DECODE) {
             decodeSteps.add(r.op().step(), elapsedPs);
@@ -220,7 +228,8 @@ public final class SimulationReport implements Simulation.OpListener {
 
     private Row row(Simulation.OpResult r) {
         RunStats.Sums s = r.sums();
-        double opEnergy = energy == null ? Double.NaN : energy.of(s.activity(r.latencyS())).total();
+        EnergyBreakdown opBreakdown = energy == null ? null : energy.of(s.activity(r.latencyS()));
+        double opEnergy = opBreakdown == null ? Double.NaN : opBreakdown.total();
         long elapsedPs = r.endPs() - r.startPs();
         double elapsedCycles = clock.cycles(elapsedPs);
         // Against the peak of the operator's own data type: an fp8 GEMM issues twice the MACs where the arrays
@@ -237,7 +246,7 @@ public final class SimulationReport implements Simulation.OpListener {
             f.append(',').append(Math.round(v));
         }
         CsvWriter.quoted(f.append(','), r.mapping());
-        return new Row(opEnergy, RooflineReport.num(r.bound().flops()) + "," + (s.at(HBM_READ) + s.at(HBM_WRITE)),
+        return new Row(opEnergy, opBreakdown == null ? Double.NaN : opBreakdown.dynamic(), RooflineReport.num(r.bound().flops()) + "," + (s.at(HBM_READ) + s.at(HBM_WRITE)),
             f.toString());
     }
 
@@ -254,6 +263,29 @@ public final class SimulationReport implements Simulation.OpListener {
     public SimulationReport timing(dev.rafter.workload.Timing timing) {
         this.timing = timing;
         return this;
+    }
+
+    /** The useful FLOPs of the operators so far (their roofline work). */
+    public double flops() {
+        double sum = 0;
+        for (PhaseSum p : phases.values()) {
+            sum += p.flops;
+        }
+        return sum;
+    }
+
+    /** Prompt tokens per sequence (a workload's {@code run.prompt_tokens}), for prefill energy per token. */
+    public SimulationReport promptTokens(long tokens) {
+        this.promptTokens = tokens;
+        return this;
+    }
+
+    /** Power over the run to {@code endPs} (computed once); null without board power. */
+    public List<PowerProfile.Step> powerSteps(long endPs) {
+        if (power != null && powerSteps == null) {
+            powerSteps = power.steps(endPs);
+        }
+        return powerSteps;
     }
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
@@ -322,6 +354,9 @@ public final class SimulationReport implements Simulation.OpListener {
                 serving.put("energy_per_output_token_j", e.total() / ((double) tokens * sequences));
             }
             m.put("energy_model", hw.energy().name());
+            if (power != null) {
+                m.put("power", power(e, latency, endPs, serving));
+            }
         } else {
             m.put("energy_j", null);
             m.put("edp_j_s", null);
@@ -362,6 +397,37 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("stages_fast_forwarded", result.fastForwardedStages());
         m.put("simulator", sim);
         return m;
+    }
+
+    /**
+     * Average and peak power, the board's figures, energy per token (prefill: per prompt token; decode: per token a
+     * decode step makes; run: per output token) and tokens per second per watt.
+     */
+    private Map<String, Object> power(EnergyBreakdown e, double latency, long endPs, Map<String, Object> serving) {
+        dev.rafter.energy.DevicePower board = hw.energy().device();
+        double average = latency == 0 ? 0 : e.total() / latency;
+        double peak = PowerProfile.peak(powerSteps(endPs));
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("average_w", average);
+        p.put("peak_w", peak);
+        p.put("static_w", energy.staticW());
+        p.put("idle_w", board.hasIdle() ? board.idleW() : null);
+        p.put("tdp_w", board.tdpW());
+        p.put("cap_w", board.capW());
+        p.put("above_cap", peak > board.capW());
+        Map<String, Object> perToken = new LinkedHashMap<>();
+        PhaseSum prefill = phases.get(Phase.PREFILL);
+        PhaseSum decode = phases.get(Phase.DECODE);
+        perToken.put("prefill", prefill == null || promptTokens == 0 || sequences == 0 ? null
+            : prefill.energyJ / ((double) promptTokens * sequences));
+        perToken.put("decode", decode == null || decodeSteps.count() == 0 || sequences == 0 ? null
+            : decode.energyJ / ((double) decodeSteps.count() * sequences));
+        Object tokens = serving == null ? null : serving.get("output_tokens");
+        perToken.put("run", tokens instanceof Long n && sequences > 0 ? e.total() / ((double) n * sequences) : null);
+        p.put("energy_per_token_j", perToken);
+        Object rate = serving == null ? null : serving.get("tokens_per_s");
+        p.put("tokens_per_s_per_w", rate instanceof Double r && average > 0 ? r / average : null);
+        return p;
     }
 
     /** Utilisation (0..1) of each resource over one phase: the work it did over what it could do in that time. */

@@ -39,6 +39,16 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
             .append(e.sramCell()).append('|').append(e.lowStandbyLeakageFactor()).append('|')
             .append(e.memoryPjPerBit()).append('|').append(e.linkPjPerBit()).append('|');
         e.voltageCurve().forEach(r -> sb.append(Arrays.toString(r)));
+        // Only node tables and powered devices have these: a 45 nm table keeps the key it had before them.
+        if (e.operandOverhead() != 0 || !e.dramPjPerBit().isEmpty() || !e.linkPjPerBitByStandard().isEmpty()) {
+            sb.append('|').append(e.operandOverhead()).append('|').append(new java.util.TreeMap<>(e.dramPjPerBit()))
+                .append('|').append(new java.util.TreeMap<>(e.linkPjPerBitByStandard()));
+        }
+        if (e.device() != null) {
+            dev.rafter.energy.DevicePower p = e.device();
+            sb.append("|power|").append(p.idleW()).append('|').append(p.tdpW()).append('|').append(p.capW())
+                .append('|').append(p.memoryStandard()).append('|').append(p.linkStandard());
+        }
         return sb.toString();
     }
 

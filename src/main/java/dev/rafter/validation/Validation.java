@@ -32,6 +32,8 @@ import java.util.Locale;
  *       latency, tiny all-reduce) on the bundled devices against their published values ({@link Microbenchmarks}).</li>
  *   <li>{@code fabric.csv}: collectives on the bundled systems' fabrics against their closed form
  *       ({@link FabricCases}).</li>
+ *   <li>{@code power.csv}: board power on the bundled devices: energy per FLOP under TDP / peak, idle power drawn
+ *       when idle ({@link Power}).</li>
  * </ul>
  */
 public final class Validation {
@@ -52,6 +54,7 @@ public final class Validation {
         new Findings(dir).run(out);
         new Microbenchmarks(dir).run(out);
         new FabricCases(dir).run(out);
+        new Power(dir).run(out);
         return out;
     }
 

@@ -81,7 +81,7 @@ class FifoInputTest {
         Path fifo = mkfifo(tmp.resolve("timing.yaml"));
         Path hw = tmp.resolve("hw.yaml");
         Files.writeString(hw, Files.readString(Path.of("models/hardware/a100.yaml"))
-            .replace("../energy/45nm.yaml", Path.of("models/energy/45nm.yaml").toAbsolutePath().toString())
+            .replace("../energy/", Path.of("models/energy").toAbsolutePath() + "/")
             .replace("../memory/hbm2e.yaml", fifo.toString()));
         assertTimeoutPreemptively(QUICK, () -> {
             CliTest.Result r = run("describe", "--hardware", hw.toString());

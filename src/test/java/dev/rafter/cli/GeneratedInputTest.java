@@ -64,7 +64,8 @@ class GeneratedInputTest {
             List<String> lines = keyLines(t).stream().filter(l -> l.matches("\\s*[a-z_]+: [0-9].*")
                 && !l.contains("kv_heads") && !l.contains("tensor_parallel") && !l.contains("latency_ns")
                 && !l.contains("capacity_gib") && !l.contains("low_standby_leakage_factor")
-                && !l.contains("link_pj_per_bit")
+                && !l.contains("link_pj_per_bit") && !l.contains("operand_overhead") && !l.contains("idle_w")
+                && !l.contains("cap_w")
                 && !l.contains("special_functions_per_cycle") && !l.contains("sustained_fraction")
                 && !l.contains("graph_ns")).toList();
             return t.replace(lines.get(r.nextInt(lines.size())) + "\n", "");
@@ -90,7 +91,7 @@ class GeneratedInputTest {
     void generatedInputsRunOrAreRefusedInOneLineAndLeaveNothing() throws Exception {
         int cases = Integer.getInteger("rafter.generated.cases", 160);
         long seed = Long.getLong("rafter.generated.seed", 7);
-        String energy = Path.of("models/energy/45nm.yaml").toAbsolutePath().toString();
+        String energy = Path.of("models/energy").toAbsolutePath() + "/";
         String memory = Path.of("models/memory").toAbsolutePath() + "/";
         List<Kind> kinds = List.of(
             new Kind("hardware", Path.of("models/hardware/a100.yaml"),
@@ -100,22 +101,29 @@ class GeneratedInputTest {
             new Kind("workload", Path.of("models/workloads/tiny.yaml"),
                 List.of("roofline", "--hardware", "models/hardware/a100.yaml", "--workload", "FILE", "--out", "OUT")),
             new Kind("energy", Path.of("models/energy/45nm.yaml"),
+                List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("node-table", Path.of("models/energy/7nm.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")));
+        // The device each table kind is read through: the 45 nm study device, and the A100 on its 7 nm table.
+        Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
+            "node-table", new String[] {"a100", "7nm"});
         Random random = new Random(seed);
         Map<String, int[]> byClass = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < cases; i++) {
             Kind kind = kinds.get(i % kinds.size());
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
-            String text = Files.readString(kind.valid()).replace("../energy/45nm.yaml", energy)
-                .replace("../memory/", memory);
+            String text = Files.readString(kind.valid()).replace("../energy/", energy)
+                .replace("../memory/", memory).replace("off_chip: off-chip.yaml", "off_chip: " + energy
+                    + "off-chip.yaml");
             String mutated = m.apply().apply(text, random);
             Path file = tmp.resolve("case" + i + ".yaml");
             Files.write(file, m.name().equals("not-utf8") ? mutated.getBytes(StandardCharsets.ISO_8859_1)
                 : mutated.getBytes(StandardCharsets.UTF_8));
             Path hw = tmp.resolve("hw" + i + ".yaml");
-            Files.writeString(hw, Files.readString(Path.of("models/hardware/a100.yaml"))
-                .replace("../energy/45nm.yaml", file.toString()).replace("../memory/", memory));
+            String[] user = tableUsers.getOrDefault(kind.name(), tableUsers.get("energy"));
+            Files.writeString(hw, Files.readString(Path.of("models/hardware/" + user[0] + ".yaml"))
+                .replace("../energy/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);
@@ -276,6 +284,33 @@ class GeneratedInputTest {
         };
     }
 
+    /**
+     * A bad energy, power or cost input: {@code what} is "table" (a node table, read through an H100 file), "hardware"
+     * (the H100 file) or "cost" (a cost file, simulated with the bundled H100); {@code mutate} spoils the valid one.
+     */
+    static Generator energyCase(String name, String what, BiFunction<String, Random, String> mutate) {
+        return (i, r, dir) -> {
+            String energy = Path.of("models/energy").toAbsolutePath() + "/";
+            String memory = Path.of("models/memory").toAbsolutePath() + "/";
+            Path table = dir.resolve("table" + i + ".yaml");
+            String tableText = Files.readString(Path.of("models/energy/4nm.yaml")).replace("off_chip: off-chip.yaml",
+                "off_chip: " + energy + "off-chip.yaml");
+            Files.writeString(table, what.equals("table") ? mutate.apply(tableText, r) : tableText);
+            Path hw = dir.resolve("hw" + i + ".yaml");
+            String hwText = Files.readString(Path.of("models/hardware/h100.yaml")).replace("../energy/4nm.yaml",
+                table.toString()).replace("../memory/", memory);
+            Files.writeString(hw, what.equals("hardware") ? mutate.apply(hwText, r) : hwText);
+            Path cost = dir.resolve("cost" + i + ".yaml");
+            String costText = Files.readString(Path.of("models/cost/owned-datacentre.yaml"));
+            Files.writeString(cost, what.equals("cost") ? mutate.apply(costText, r) : costText);
+            Path out = dir.resolve("out" + i);
+            Path named = what.equals("table") ? table : what.equals("hardware") ? hw : cost;
+            return new Case("energy/" + name, Expect.REFUSED, named, out, List.of("simulate", "--hardware",
+                hw.toString(), "--trace", "traces/gemm-small.csv", "--cost", cost.toString(), "--out",
+                out.toString()));
+        };
+    }
+
     static String seconds(Random r) {
         return String.format(java.util.Locale.ROOT, "%.3e", 1e-6 + r.nextDouble() * 1e-3);
     }
@@ -339,6 +374,19 @@ class GeneratedInputTest {
             }
             return c;
         }),
+        energyCase("table-lacks-data-type", "table", (t, r) -> {
+            // the H100 computes in fp16: drop its MAC or its vector-FLOP energy
+            List<String> lines = new ArrayList<>(t.lines().toList());
+            List<String> fp16 = lines.stream().filter(l -> l.startsWith("  fp16: ")).toList();
+            lines.remove(fp16.get(r.nextInt(fp16.size())));
+            return String.join("\n", lines) + "\n";
+        }),
+        energyCase("voltage-curve-not-monotone", "hardware", (t, r) -> t.replace("  link_standard: nvlink4",
+            "  link_standard: nvlink4\n  operating_points:\n    - {clock_mhz: 1000, voltage_v: 0.8}\n"
+                + pick(r, "    - {clock_mhz: 1500, voltage_v: 0.7}\n", "    - {clock_mhz: 900, voltage_v: 0.9}\n",
+                "    - {clock_mhz: 1000, voltage_v: 0.9}\n"))),
+        energyCase("cost-without-units", "cost", (t, r) -> t.replaceFirst(pick(r, " USD/kWh", " gCO2e/kWh",
+            " USD ", " years", " kgCO2e", " gCO2e/EFLOP"), pick(r, " ", ""))),
         measuredCase("valid-by-id", Expect.RUNS, r -> "op_id,measured_s\n" + r.nextInt(3) + "," + seconds(r) + "\n"),
         measuredCase("valid-by-shape", Expect.RUNS, r -> "kind,batch,m,n,k,elements,measured_s\n"
             + SMALL_SHAPES.get(r.nextInt(3)) + "," + seconds(r) + "\n"),

@@ -29,8 +29,8 @@ class HardeningTest {
     Path tmp;
 
     static String a100Text() throws Exception {
-        return Files.readString(Path.of(A100)).replace("../energy/45nm.yaml",
-            Path.of("models/energy/45nm.yaml").toAbsolutePath().toString())
+        return Files.readString(Path.of(A100)).replace("../energy/",
+            Path.of("models/energy").toAbsolutePath() + "/")
             .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/");
     }
 
@@ -247,7 +247,7 @@ class HardeningTest {
         assertEquals(0, run(simulate(out, "--events", "both")).code());
         Files.writeString(out.resolve("notes.txt"), "mine");
         assertEquals(0, run(simulate(out)).code());
-        assertEquals(List.of("notes.txt", "ops.csv", "stalls.png", "summary.json"), listing(out));
+        assertEquals(List.of("notes.txt", "ops.csv", "power.png", "stalls.png", "summary.json"), listing(out));
         assertTrue(Files.getLastModifiedTime(out.resolve("summary.json")).compareTo(
             Files.getLastModifiedTime(out.resolve("ops.csv"))) >= 0);
     }
@@ -260,7 +260,7 @@ class HardeningTest {
         Files.writeString(out.resolve(".ops.csv.2147483646-3.part"), "partial");
         Files.writeString(out.resolve(".summary.json.2147483646.part"), "partial");
         assertEquals(0, run(simulate(out)).code());
-        assertEquals(List.of("ops.csv", "stalls.png", "summary.json"), listing(out));
+        assertEquals(List.of("ops.csv", "power.png", "stalls.png", "summary.json"), listing(out));
     }
 
     @Test

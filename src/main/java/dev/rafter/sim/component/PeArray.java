@@ -51,7 +51,7 @@ public final class PeArray {
         new Utilisation("pe_array", List.of("macs"), hw -> hw.peakFlopsPerS() / 2
             * hw.core().peArray().fastestMacsPerCycle() / hw.core().peArray().macsPerCycle(hw.dataType()), true),
         new EnergyUse("pe_array", (a, c) -> c.count("pe_array", "macs")
-            * a.model().macPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
+            * a.model().macPjWithOperands(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
         null);
 
     private static Statistic stall(String name, SliceKind kind) {

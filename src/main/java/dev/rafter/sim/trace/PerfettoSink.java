@@ -17,6 +17,9 @@ public final class PerfettoSink implements TraceSink {
     private static final int OPERATORS_PID = 100_001;
     /** The process of the host's tracks (its CPU, and the device's waits for launches). */
     private static final int HOST_PID = 100_002;
+    /** The process holding counter tracks (power), sorted after the operators. */
+    private static final int COUNTERS_PID = 100_003;
+    private boolean countersNamed;
 
     /**
      * Escapes names for JSON strings completely (quote, backslash, every control character), so a name read from a
@@ -120,6 +123,26 @@ public final class PerfettoSink implements TraceSink {
         micros(line, endPs - startPs);
         line.append(",\"args\":{\"op\":").append(op.id()).append(",\"kind\":\"").append(op.kind().key())
             .append("\",\"layer\":").append(op.layer()).append(",\"step\":").append(op.step()).append("}}");
+        event(line);
+    }
+
+    /**
+     * A point of a counter track (Perfetto draws it as a step graph): {@code value} from {@code ps} until the next
+     * point of the same name. Counters sit in a process of their own, after the operators.
+     */
+    public void counter(String name, long ps, double value) {
+        if (!countersNamed) {
+            countersNamed = true;
+            meta("process_name", COUNTERS_PID, 0, "counters");
+            meta("process_sort_index", COUNTERS_PID, 0, "0");
+        }
+        line.setLength(0);
+        line.append("{\"ph\":\"C\",\"name\":\"");
+        JSON.quoteAsString(name, line);
+        line.append("\",\"pid\":").append(COUNTERS_PID).append(",\"ts\":");
+        micros(line, ps);
+        line.append(",\"args\":{\"value\":").append(Double.isFinite(value) ? Double.toString(value) : "0")
+            .append("}}");
         event(line);
     }
 

@@ -1,0 +1,64 @@
+package dev.rafter.validation;
+
+import dev.rafter.energy.EnergyAccount;
+import dev.rafter.energy.EnergyBreakdown;
+import dev.rafter.hw.DataType;
+import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Phase;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Board-level power checks on the bundled devices ({@code validation/power.csv}), one GEMM each:
+ * <ul>
+ *   <li>{@code tdp_bound}: the run's energy per FLOP (static and dynamic) stays at or below the board's upper bound,
+ *       TDP over peak FLOP/s: a device cannot spend more than its TDP while it delivers at most its peak;</li>
+ *   <li>{@code idle}: a tiny GEMM, whose time is almost all fixed latency, draws the board's idle power (within
+ *       10%).</li>
+ * </ul>
+ */
+final class Power {
+    private final Path dir;
+
+    Power(Path dir) {
+        this.dir = dir;
+    }
+
+    void run(List<Validation.Check> out) {
+        for (String[] row : Validation.rows(dir.resolve("power.csv"), 7)) {
+            Path hwFile = dir.resolveSibling("models").resolve("hardware").resolve(row[1] + ".yaml");
+            HardwareSpec hw = HardwareLoader.load(hwFile, List.of());
+            Operator op = Operator.gemm(0, row[0], Phase.PREFILL, 0, 0, 1, Long.parseLong(row[3]),
+                Long.parseLong(row[4]), Long.parseLong(row[5]), DataType.FP16);
+            Simulation.OpResult[] result = new Simulation.OpResult[1];
+            new Simulation(hw).run(OperatorSource.of(op), null, r -> result[0] = r);
+            Simulation.OpResult r = result[0];
+            EnergyBreakdown e = new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw))
+                .of(r.sums().activity(r.latencyS()));
+            String name = row[0] + "@" + row[1];
+            switch (row[2]) {
+                case "tdp_bound" -> {
+                    double bound = hw.energy().device().tdpW() / hw.peakFlopsPerS();
+                    double perFlop = e.total() / (2.0 * Long.parseLong(row[3]) * Long.parseLong(row[4])
+                        * Long.parseLong(row[5]));
+                    out.add(new Validation.Check("power", name, bound, perFlop, String.format(Locale.ROOT,
+                        "%.3g pJ/FLOP <= TDP / peak = %.3g pJ/FLOP", perFlop * 1e12, bound * 1e12), perFlop <= bound));
+                }
+                case "idle" -> {
+                    double idle = hw.energy().device().idleW();
+                    double watts = e.total() / r.latencyS();
+                    out.add(new Validation.Check("power", name, idle, watts, String.format(Locale.ROOT,
+                        "average %.4g W within 10%% of idle %.4g W", watts, idle), Math.abs(watts / idle - 1) <= 0.1));
+                }
+                default -> throw new dev.rafter.config.InputException(dir.resolve("power.csv") + ": check '" + row[2]
+                    + "': expected tdp_bound or idle");
+            }
+        }
+    }
+}
