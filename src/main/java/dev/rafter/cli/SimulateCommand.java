@@ -84,6 +84,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             HardwareSpec hw = hardware.loadBesideWorkload();
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             order = running.order(prepared.workload());
+            placement = prepared.placement();
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
@@ -101,6 +102,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** When operators start ({@code --order}, else the workload's {@code run.order}). */
     private dev.rafter.workload.OperatorOrder order;
+
+    /** Where the workload's tensors lie (null for a trace: everything on the first tier). */
+    private dev.rafter.mapping.TierPlacement placement;
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
@@ -123,10 +127,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences);
+            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
+                .placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).run(operators,
+            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order)
+                .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement).run(operators,
                 eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);

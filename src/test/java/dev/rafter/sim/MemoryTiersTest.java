@@ -3,12 +3,17 @@ package dev.rafter.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TensorRole;
 import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Phase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,5 +65,41 @@ class MemoryTiersTest {
         assertEquals(List.of("hbm@228000", "hbf@10256000"), done);
         assertEquals(Map.of("hbf.ch0", 256L, "hbf.ch1", 256L, "hbf.ch2", 256L, "hbf.ch3", 256L,
             "hbm.ch0", 256L, "hbm.ch1", 256L, "hbm.ch2", 256L, "hbm.ch3", 256L), bytesByTrack);
+    }
+
+    /** The A100 model on simple memory, with a second tier "slow" like its first but at a quarter of its bandwidth. */
+    private HardwareSpec quarterBandwidthTier() throws IOException {
+        HardwareSpec one = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of("memory.model=simple"));
+        HardwareSpec.Memory m = one.memory();
+        return new HardwareSpec(one.name(), one.clockMhz(), one.cores(), one.core(), one.globalBuffer(), m,
+            one.interconnect(), one.deviceLink(), one.dispatch(), one.dataType(), null, List.of(),
+            List.of(one.memoryTiers().get(0), new HardwareSpec.MemoryTier("slow", new HardwareSpec.Memory(
+                m.channels(), m.bandwidthGbPerS() / 4, m.latencyNs(), m.capacityGib(), m.model(), null))));
+    }
+
+    @Test
+    void weightsOnATierOfAQuarterTheBandwidthSlowADecodeGemvByTheBandwidthRatio() throws IOException {
+        HardwareSpec hw = quarterBandwidthTier();
+        // A decode GEMV, 1 x 8192 x 8192 in fp16: 128 MiB of weights streamed once, 16 KiB of activations.
+        Operator gemv = Operator.gemm(1, "gemv", Phase.DECODE, 0, 1, 1, 1, 8192, 8192, DataType.FP16);
+        TensorPlacement.Policy weightsOnSlow = role -> role == TensorRole.WEIGHTS ? new Region(1, 0)
+            : Region.FIRST_TIER;
+        Simulation fast = new Simulation(hw);
+        Simulation slow = new Simulation(hw).placement(weightsOnSlow);
+        long weightBytes = 0;
+        for (var p : slow.programs(gemv)) {
+            for (var stage : p.stages()) {
+                weightBytes += stage.role() == TensorRole.WEIGHTS ? stage.loadBytes() : 0;
+            }
+        }
+        assertEquals(8192L * 8192 * 2, weightBytes, 0.01 * weightBytes, "the stages stream the weights once");
+        long fastPs = fast.run(OperatorSource.of(gemv), null, r -> { }).endPs();
+        long slowPs = slow.run(OperatorSource.of(gemv), null, r -> { }).endPs();
+        // Both stream at their tier's bandwidth behind the same fixed costs (latency, dispatch, the last tile's
+        // compute): the difference is the weights' bytes at 4/B - 1/B.
+        double bytesPerPs = hw.memory().bytesPerSecond() * 1e-12;
+        double expected = weightBytes * (4 / bytesPerPs - 1 / bytesPerPs);
+        assertEquals(expected, slowPs - fastPs, 0.01 * expected,
+            "fast " + fastPs + " ps, slow " + slowPs + " ps");
     }
 }
