@@ -341,6 +341,18 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
+        if (s.get("memory_tiers") instanceof Map<?, ?> tiers) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<?, ?> e : tiers.entrySet()) {
+                Map<String, Object> t = section(e.getValue());
+                String used = t.get("used_bytes") instanceof Long bytes ? String.format(Locale.ROOT,
+                    "%.1f of %.0f GiB %s", bytes / (1024.0 * 1024 * 1024), (double) t.get("capacity_gib"),
+                    t.get("tensors")) : String.format(Locale.ROOT, "%.0f GiB", (double) t.get("capacity_gib"));
+                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s", e.getKey(), (double) t.get("utilisation"),
+                    used));
+            }
+            out().println("memory tiers: " + String.join("; ", parts));
+        }
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));

@@ -49,8 +49,9 @@ public final class MemoryController implements Periodic {
     private static ComponentKind declare(String tier) {
         String kind = tier + "_channel";
         return new ComponentKind(kind,
-            "a channel of the memory tier '" + tier + "', behind the controller that interleaves accesses"
-                + " (memory.model: simple | banked)",
+            (tier.equals(dev.rafter.hw.HardwareSpec.FIRST_TIER_NAME) ? "a main-memory channel"
+                : "a channel of the memory tier '" + tier + "'")
+                + ", behind the controller that interleaves accesses (memory.model: simple | banked)",
             new Placement(Scope.DEVICE, hw -> hw.tier(tier) == null ? 0 : hw.tier(tier).memory().channels(),
                 (core, i) -> tier + ".ch" + i),
             List.of(Parameter.number("memory.channels", "channels", 1, 4096, null, "(pseudo-)channels"),
