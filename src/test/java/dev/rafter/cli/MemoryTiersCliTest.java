@@ -87,4 +87,15 @@ class MemoryTiersCliTest {
         assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; simple channels,"
             + " 10000 ns fixed path\n"), out.toString());
     }
+
+    @Test
+    void componentsPrintsTheMemoryKindOnceWhateverTiersRanBefore() {
+        // A device with an HBF tier instantiates the memory kind as hbf_channel in this process.
+        dev.rafter.sim.Device.tracks(HardwareLoader.load(Path.of(HBF), List.of()));
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertEquals(0, Main.execute(new String[] {"components"}, new java.io.PrintWriter(out, true),
+            new java.io.PrintWriter(new java.io.StringWriter(), true)));
+        assertTrue(out.toString().contains("\nhbm_channel: "), out.toString());
+        assertTrue(!out.toString().contains("hbf_channel"), out.toString());
+    }
 }

@@ -85,6 +85,14 @@ public final class Catalogue {
         return kinds;
     }
 
+    /**
+     * The kinds as declared, for {@code rafter components}: the memory kind once (as {@code hbm_channel}), not each
+     * tier it was instantiated for in this process.
+     */
+    public static List<ComponentKind> declarations() {
+        return kinds.stream().filter(k -> !MemoryController.isTierKind(k) || k == MemoryController.KIND).toList();
+    }
+
     /** Built in: listed here, or a memory tier's kind (declared once in {@link MemoryController}, per tier). */
     public static boolean builtIn(ComponentKind kind) {
         return BUILT_IN.contains(kind) || MemoryController.isTierKind(kind);
