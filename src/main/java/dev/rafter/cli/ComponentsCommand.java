@@ -24,7 +24,7 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
     @Override
     public Integer call() throws Exception {
         List<Map<String, Object>> kinds = new ArrayList<>();
-        for (ComponentKind k : Catalogue.kinds()) {
+        for (ComponentKind k : Catalogue.declarations()) {
             kinds.add(describe(k));
         }
         if (json) {
@@ -32,7 +32,7 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
                 Map.of("components", kinds)));
             return Main.OK;
         }
-        for (ComponentKind k : Catalogue.kinds()) {
+        for (ComponentKind k : Catalogue.declarations()) {
             out().printf("%s: %s%n", k.name(), k.description());
             out().printf("  instances   %s%n", instances(k));
             out().println("  parameters");

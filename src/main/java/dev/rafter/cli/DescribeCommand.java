@@ -43,6 +43,12 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
                 hw.memoryBytesPerS() / 1e12, hw.memory().channels(), hw.memory().capacityGib(),
                 hw.memory().timing() == null ? "simple channels"
                     : "banked channels (" + hw.memory().timing().name() + ")", hw.memory().latencyNs());
+            for (HardwareSpec.MemoryTier tier : hw.memoryTiers().subList(1, hw.memoryTiers().size())) {
+                HardwareSpec.Memory m = tier.memory();
+                out().printf("  tier %-9s %.2f TB/s over %d channels, %.0f GiB; %s, %.0f ns fixed path%n",
+                    tier.name(), m.bytesPerSecond() / 1e12, m.channels(), m.capacityGib(), m.timing() == null
+                        ? "simple channels" : "banked channels (" + m.timing().name() + ")", m.latencyNs());
+            }
             out().printf("  GEMMs          %s, arrays sustain %.1f%% of peak%n", hw.core().gemmTiles().isEmpty()
                 ? "tiles searched" : hw.core().gemmTiles().size() + " library tiles " + hw.core().gemmTiles(),
                 100 * hw.core().peArray().sustainedFraction());

@@ -103,6 +103,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             order = running.order(prepared.workload());
+            placement = prepared.placement();
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             TraceFile trace = operators instanceof TraceFile t ? t : null;
@@ -126,6 +127,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** Prompt tokens per sequence of a workload run (0 for a trace). */
     private long promptTokens;
+
+    /** Where the workload's tensors lie (null for a trace: everything on the first tier). */
+    private dev.rafter.mapping.TierPlacement placement;
 
     private void run(HardwareSpec hw, dev.rafter.workload.OperatorSource operators, int sequences, OutputFolder folder,
                      boolean csv,
@@ -151,11 +155,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
             SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
-                .timing(timed).promptTokens(promptTokens);
+                .timing(timed).promptTokens(promptTokens).placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
             Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order)
-                .timing(timed).sequences(sequences).run(operators,
+                .timing(timed).sequences(sequences)
+                .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement).run(operators,
                 eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
@@ -418,6 +423,18 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         }
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
+        if (s.get("memory_tiers") instanceof Map<?, ?> tiers) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<?, ?> e : tiers.entrySet()) {
+                Map<String, Object> t = section(e.getValue());
+                String used = t.get("used_bytes") instanceof Long bytes ? String.format(Locale.ROOT,
+                    "%.1f of %.0f GiB %s", bytes / (1024.0 * 1024 * 1024), (double) t.get("capacity_gib"),
+                    t.get("tensors")) : String.format(Locale.ROOT, "%.0f GiB", (double) t.get("capacity_gib"));
+                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s", e.getKey(), (double) t.get("utilisation"),
+                    used));
+            }
+            out().println("memory tiers: " + String.join("; ", parts));
+        }
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));

@@ -142,16 +142,27 @@ public final class SourceOptions {
     public Run run(dev.rafter.hw.HardwareSpec hw, List<String> sets, boolean allowOvercommit) {
         Workload w = workload(sets);
         if (w == null) {
-            return new Run(new dev.rafter.importer.TraceFile(checkedTrace(), phases()), null);
+            return new Run(new dev.rafter.importer.TraceFile(checkedTrace(), phases()), null, null);
         }
-        if (!allowOvercommit) {
+        if (!allowOvercommit && hw.memoryTiers().size() == 1) {
             Capacity.check(w, phases(), hw.memory().capacityGib());
         }
-        return new Run(source(w), w);
+        // One tier: checked above, as before tiers existed; several: per tier, by the placement.
+        dev.rafter.mapping.TierPlacement placement = dev.rafter.mapping.TierPlacement.of(hw, w.placement(),
+            Capacity.of(w, phases()), allowOvercommit || hw.memoryTiers().size() == 1);
+        return new Run(source(w), w, placement);
     }
 
-    /** The operators of a run and the workload they come from (null for a trace). */
-    public record Run(OperatorSource operators, Workload workload) {
+    /**
+     * The operators of a run, the workload they come from and where its tensors lie on the device (both null for
+     * a trace: everything on the first tier).
+     */
+    public record Run(OperatorSource operators, Workload workload, dev.rafter.mapping.TierPlacement placement) {
+        /** Where the tensors lie, for the simulation. */
+        public dev.rafter.mapping.TensorPlacement.Policy policy() {
+            return placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement;
+        }
+
         /** Sequences per batch, 0 when not known (a trace). */
         public int sequences() {
             return workload == null ? 0 : workload.run().batch();

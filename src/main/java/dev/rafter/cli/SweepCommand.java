@@ -142,6 +142,11 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             }
 
             @Override
+            public dev.rafter.mapping.TierPlacement placement(dev.rafter.hw.HardwareSpec hw, List<String> sets) {
+                return SweepCommand.this.source.run(hw, sets, running.allowOvercommit).placement();
+            }
+
+            @Override
             public int sequences(List<String> sets) {
                 var w = SweepCommand.this.source.workload(sets);
                 return w == null ? 0 : w.run().batch();

@@ -40,16 +40,19 @@ public final class HardwareLoader {
         HardwareSpec.GlobalBuffer global = gb.build(() -> new HardwareSpec.GlobalBuffer(
             gb.number("capacity_mib"), gb.int32("bytes_per_cycle")));
         Section m = s.section("memory");
-        HardwareSpec.MemoryModel memoryModel = m.choice("model", HardwareSpec.MemoryModel.class,
-            HardwareSpec.MemoryModel.SIMPLE);
-        MemoryTiming timing = m.has("timing") ? memoryTiming(s, m.string("timing")) : null;
-        HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
-            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
+        HardwareSpec.MemoryTier first = tier(s, m, HardwareSpec.FIRST_TIER_NAME);
+        HardwareSpec.Memory memory = first.memory();
+        List<HardwareSpec.MemoryTier> tiers = new java.util.ArrayList<>(List.of(first));
         if (s.has("memory_tiers")) {
-            // The shape for several tiers: a list of sections like memory:, each named (name: hbm, name: hbf),
-            // the first being memory: itself; tensors go to tiers by TensorPlacement. Not simulated yet.
-            throw new InputException(s.where("memory_tiers") + ": a device has one memory tier today (its memory:"
-                + " section); several tiers are not simulated yet");
+            // Further tiers, each shaped like memory: and named; tensors go to them by the workload's placement.
+            for (Section t : s.list("memory_tiers")) {
+                HardwareSpec.MemoryTier tier = tier(s, t, null);
+                if (tiers.stream().anyMatch(x -> x.name().equals(tier.name()))) {
+                    throw InputException.located(t.where("name") + ": a tier named '" + tier.name()
+                        + "' is already there (tier names must differ)");
+                }
+                tiers.add(tier);
+            }
         }
         Section ic = s.section("interconnect");
         HardwareSpec.Interconnect interconnect = ic.build(() -> new HardwareSpec.Interconnect(
@@ -68,7 +71,7 @@ public final class HardwareLoader {
         List<HardwareSpec.Component> components = s.has("components") ? components(s) : List.of();
         HostModel host = s.has("host") ? host(s.section("host")) : HostModel.NONE;
         HardwareSpec hw = s.build(() -> new HardwareSpec(name, clock, cores, core, global, memory,
-            interconnect, link, kernelStart, dataType, null, components, host));
+            interconnect, link, kernelStart, dataType, null, components, host, tiers));
         if (s.has("energy")) {
             // Relative to the hardware file, so models/hardware/x.yaml can say ../energy/45nm.yaml.
             Path table = s.file("energy");
@@ -91,6 +94,20 @@ public final class HardwareLoader {
         }
         s.finish();
         return hw;
+    }
+
+    /**
+     * One memory tier from a section shaped like {@code memory:}: its {@code name} ({@code defaultName} if it may be
+     * left out, else required) and its memory.
+     */
+    private static HardwareSpec.MemoryTier tier(Section root, Section m, String defaultName) {
+        String tierName = defaultName == null ? m.string("name") : m.string("name", defaultName);
+        HardwareSpec.MemoryModel memoryModel = m.choice("model", HardwareSpec.MemoryModel.class,
+            HardwareSpec.MemoryModel.SIMPLE);
+        MemoryTiming timing = m.has("timing") ? memoryTiming(root, m.string("timing")) : null;
+        HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
+            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
+        return m.build(() -> new HardwareSpec.MemoryTier(tierName, memory));
     }
 
     /**

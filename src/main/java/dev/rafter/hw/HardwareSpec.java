@@ -16,19 +16,36 @@ import java.util.List;
 public record HardwareSpec(String name, double clockMhz, int cores, Core core, GlobalBuffer globalBuffer,
                            Memory memory, Interconnect interconnect, DeviceLink deviceLink, Dispatch dispatch,
                            DataType dataType, dev.rafter.energy.EnergyModel energy, List<Component> components,
-                           HostModel host) {
+                           HostModel host, List<MemoryTier> memoryTiers) {
 
-    /** A device without a host model ({@code host.framework: none}). */
+    /** The name of the first tier (the {@code memory:} section) when the file gives none. */
+    public static final String FIRST_TIER_NAME = "hbm";
+
+    /**
+     * A device without a host model ({@code host.framework: none}) and with one memory tier, the {@code memory:}
+     * section named {@value #FIRST_TIER_NAME}.
+     */
     public HardwareSpec(String name, double clockMhz, int cores, Core core, GlobalBuffer globalBuffer, Memory memory,
                         Interconnect interconnect, DeviceLink deviceLink, Dispatch dispatch, DataType dataType,
                         dev.rafter.energy.EnergyModel energy, List<Component> components) {
         this(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch, dataType, energy,
-            components, HostModel.NONE);
+            components, HostModel.NONE, null);
     }
 
     public HardwareSpec {
         components = components == null ? List.of() : List.copyOf(components);
         host = host == null ? HostModel.NONE : host;
+        memoryTiers = memoryTiers == null || memoryTiers.isEmpty() ? List.of(new MemoryTier(FIRST_TIER_NAME, memory))
+            : List.copyOf(memoryTiers);
+        if (!memoryTiers.get(0).memory().equals(memory)) {
+            throw new IllegalArgumentException("the first memory tier must be the memory: section");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (MemoryTier t : memoryTiers) {
+            if (!names.add(t.name())) {
+                throw new InputException("memory_tiers: two tiers are named '" + t.name() + "' (names must differ)");
+            }
+        }
         Check.nonBlank("name", name);
         numberIn("clock_mhz", clockMhz, 1, 100_000, false); // 1 MHz .. 100 GHz
         intIn("cores", cores, 1, 1_000_000);
@@ -218,6 +235,48 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
+    /**
+     * One memory tier: its name (in statistics, tracks and summary keys: {@code hbm.ch0}, {@code utilisation.hbf},
+     * and in a workload's {@code placement:}) and its memory. Tier 0 is the {@code memory:} section; the others come
+     * from {@code memory_tiers:}, in order.
+     */
+    public record MemoryTier(String name, Memory memory) {
+        /** Names the reports already use for other things, which a tier's utilisation or energy key would hide. */
+        private static final java.util.Set<String> TAKEN = java.util.Set.of("pe_array", "vector_unit",
+            "local_buffer", "global_buffer", "interconnect", "device_link", "dma");
+
+        public MemoryTier {
+            if (name == null || !name.matches("[a-z][a-z0-9_]{0,31}")) {
+                throw new InputException("name: expected a tier name in snake_case (a-z, 0-9, _; at most 32"
+                    + " characters, starting with a letter), got '" + name + "'");
+            }
+            if (TAKEN.contains(name)) {
+                throw new InputException("name: '" + name + "' is the name of another component; name the tier "
+                    + "after its memory (e.g. hbm, hbf, lpddr)");
+            }
+        }
+    }
+
+    /** The memory tier called {@code name}, or null. */
+    public MemoryTier tier(String name) {
+        for (MemoryTier t : memoryTiers) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The index of the tier called {@code name}, or -1. */
+    public int tierIndex(String name) {
+        for (int i = 0; i < memoryTiers.size(); i++) {
+            if (memoryTiers.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     public record Interconnect(int bytesPerCycle, int latencyCycles) {
         public Interconnect {
             intIn("bytes_per_cycle", bytesPerCycle, 1, 1 << 20);
@@ -260,7 +319,7 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     public HardwareSpec withEnergy(dev.rafter.energy.EnergyModel model) {
         return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch,
-            dataType, model, components, host);
+            dataType, model, components, host, memoryTiers);
     }
 
     /**
@@ -273,8 +332,8 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     }
 
     /**
-     * As a record prints, without an empty {@code components} list: sweep keys hash this text, so a device without
-     * registered components keeps the key it had before the list existed.
+     * As a record prints, without an empty {@code components} list or a lone tier named hbm: sweep keys hash this
+     * text, so a device without registered components or further tiers keeps the key it had before they existed.
      */
     @Override
     public String toString() {
@@ -282,7 +341,9 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             + ", globalBuffer=" + globalBuffer + ", memory=" + memory + ", interconnect=" + interconnect
             + ", deviceLink=" + deviceLink + ", dispatch=" + dispatch + ", dataType=" + dataType + ", energy="
             + energy + (components.isEmpty() ? "" : ", components=" + components)
-            + (host.on() ? ", host=" + host : "") + "]";
+            + (host.on() ? ", host=" + host : "")
+            + (memoryTiers.size() == 1 && memoryTiers.get(0).name().equals(FIRST_TIER_NAME) ? ""
+                : ", memoryTiers=" + memoryTiers) + "]";
     }
 
     /**

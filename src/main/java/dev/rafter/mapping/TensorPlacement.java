@@ -6,9 +6,9 @@ import java.util.List;
 /**
  * The placement step: a pure function from a tile program whose stages read a tensor of one role to the same
  * program with each stage in its region (a memory tier and a base address), as a {@link Policy} decides by role.
- * Today every device has one memory and the policy is {@link #FIRST_TIER}: every tensor on the first tier at base
- * 0, so addresses and timing are those of the mappers. A policy per workload (weights on one tier, KV cache on
- * another, "first tier that fits") plugs in here without touching mappers or components.
+ * {@link #FIRST_TIER} puts every tensor on the first tier at base 0 (a trace's runs, a device with one memory); a
+ * workload's policy is a {@link TierPlacement} (its {@code placement:} section, else the first tier that fits).
+ * Addresses within a tier are the mappers' in either case.
  */
 public final class TensorPlacement {
     private TensorPlacement() {}

@@ -61,10 +61,11 @@ public final class SimulationReport implements Simulation.OpListener {
     /** The same for each phase. */
     private static final List<String> PHASE_UTILISATION = List.of("pe_array", "vector_unit", "hbm",
         "global_buffer", "interconnect", "device_link");
+    /** The registry slots of every memory tier's bytes read and written (ops.csv's bytes: all tiers). */
+    private final int[] memoryByteSlots;
+    private dev.rafter.mapping.TierPlacement placement;
     private static final int PE_BUSY = Catalogue.slot(PeArray.KIND, "busy_ps");
     private static final int PE_MACS = Catalogue.slot(PeArray.KIND, "macs");
-    private static final int HBM_READ = Catalogue.slot(MemoryController.KIND, "read_bytes");
-    private static final int HBM_WRITE = Catalogue.slot(MemoryController.KIND, "write_bytes");
 
     /**
      * Latency of every step of a phase (all operators with that {@code step}), in ps, in the order the steps first
@@ -158,6 +159,12 @@ public final class SimulationReport implements Simulation.OpListener {
         this.ops = ops;
         this.peArrays = hw.cores() * hw.core().peArrays();
         this.present = Catalogue.present(hw);
+        List<Integer> memorySlots = new java.util.ArrayList<>();
+        for (HardwareSpec.MemoryTier tier : hw.memoryTiers()) {
+            memorySlots.add(Catalogue.slot(MemoryController.kindOf(tier.name()), "read_bytes"));
+            memorySlots.add(Catalogue.slot(MemoryController.kindOf(tier.name()), "write_bytes"));
+        }
+        this.memoryByteSlots = memorySlots.stream().mapToInt(Integer::intValue).toArray();
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         this.power = energy == null || hw.energy().device() == null ? null : new PowerProfile(energy.staticW());
         if (ops != null) {
@@ -246,8 +253,12 @@ public final class SimulationReport implements Simulation.OpListener {
             f.append(',').append(Math.round(v));
         }
         CsvWriter.quoted(f.append(','), r.mapping());
-        return new Row(opEnergy, opBreakdown == null ? Double.NaN : opBreakdown.dynamic(), RooflineReport.num(r.bound().flops()) + "," + (s.at(HBM_READ) + s.at(HBM_WRITE)),
-            f.toString());
+        long memoryBytes = 0;
+        for (int slot : memoryByteSlots) {
+            memoryBytes += s.at(slot);
+        }
+        return new Row(opEnergy, opBreakdown == null ? Double.NaN : opBreakdown.dynamic(),
+            RooflineReport.num(r.bound().flops()) + "," + memoryBytes, f.toString());
     }
 
     /**
@@ -286,6 +297,15 @@ public final class SimulationReport implements Simulation.OpListener {
             powerSteps = power.steps(endPs);
         }
         return powerSteps;
+    }
+
+    /**
+     * Where the workload's tensors lie on the memory tiers (null: everything on the first tier, or a trace), for
+     * each tier's capacity used.
+     */
+    public SimulationReport placement(dev.rafter.mapping.TierPlacement placement) {
+        this.placement = placement;
+        return this;
     }
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
@@ -380,9 +400,19 @@ public final class SimulationReport implements Simulation.OpListener {
         b.put("interconnect", t.get(Interconnect.CORE_PORT, "load_bytes")
             + t.get(Interconnect.CORE_PORT, "store_bytes"));
         b.put("device_link", t.get(DeviceLink.KIND, "bytes"));
+        for (HardwareSpec.MemoryTier tier : hw.memoryTiers()) {
+            ComponentKind kind = MemoryController.kindOf(tier.name());
+            if (kind != MemoryController.KIND) {
+                b.put(tier.name() + "_read", t.get(kind, "read_bytes"));
+                b.put(tier.name() + "_write", t.get(kind, "write_bytes"));
+            }
+        }
         m.put("bytes", b);
         if (hw.host().on()) {
             m.put("host", host(t, latency));
+        }
+        if (hw.memoryTiers().size() > 1) {
+            m.put("memory_tiers", tiers(t, latency));
         }
         Map<String, Object> registered = registered(t, endPs);
         if (!registered.isEmpty()) {
@@ -428,6 +458,42 @@ public final class SimulationReport implements Simulation.OpListener {
         Object rate = serving == null ? null : serving.get("tokens_per_s");
         p.put("tokens_per_s_per_w", rate instanceof Double r && average > 0 ? r / average : null);
         return p;
+    }
+
+    /**
+     * Each memory tier (devices with several): its capacity, the bytes placed on it and which tensors, the bytes
+     * it read and wrote and its utilisation over the run.
+     */
+    private Map<String, Object> tiers(RunStats.Sums t, double latency) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int i = 0; i < hw.memoryTiers().size(); i++) {
+            HardwareSpec.MemoryTier tier = hw.memoryTiers().get(i);
+            ComponentKind kind = MemoryController.kindOf(tier.name());
+            Map<String, Object> one = new LinkedHashMap<>();
+            double capacity = tier.memory().capacityGib() * 1024 * 1024 * 1024;
+            one.put("capacity_gib", tier.memory().capacityGib());
+            one.put("bandwidth_gb_per_s", tier.memory().bandwidthGbPerS());
+            one.put("latency_ns", tier.memory().latencyNs());
+            List<String> tensors = new java.util.ArrayList<>();
+            if (placement != null) {
+                for (dev.rafter.mapping.TensorRole role : List.of(dev.rafter.mapping.TensorRole.WEIGHTS,
+                    dev.rafter.mapping.TensorRole.KV_CACHE, dev.rafter.mapping.TensorRole.ACTIVATIONS)) {
+                    if (placement.tierOf(role) == i) {
+                        tensors.add(role.key());
+                    }
+                }
+            }
+            one.put("tensors", placement == null ? null : tensors);
+            one.put("used_bytes", placement == null ? null : placement.bytesByTier()[i]);
+            one.put("used_fraction", placement == null ? null : placement.bytesByTier()[i] / capacity);
+            long read = t.get(kind, "read_bytes");
+            long write = t.get(kind, "write_bytes");
+            one.put("read_bytes", read);
+            one.put("write_bytes", write);
+            one.put("utilisation", (read + write) / (tier.memory().bytesPerSecond() * (latency == 0 ? 1 : latency)));
+            out.put(tier.name(), one);
+        }
+        return out;
     }
 
     /** Utilisation (0..1) of each resource over one phase: the work it did over what it could do in that time. */

@@ -27,6 +27,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     static final int WINDOW = 4096;
 
     private final HardwareSpec hw;
+    private final dev.rafter.mapping.TensorPlacement.Policy placement;
     private final Iterator<Operator> stream;
     private final ExecutorService pool;
     private final int maxInFlight;
@@ -40,9 +41,10 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong skippedStages = new AtomicLong();
 
-    Ahead(HardwareSpec hw, Iterator<Operator> stream, int threads, Predicate<Operator.Shape> known,
-          LongPredicate slicesWanted) {
+    Ahead(HardwareSpec hw, dev.rafter.mapping.TensorPlacement.Policy placement, Iterator<Operator> stream,
+          int threads, Predicate<Operator.Shape> known, LongPredicate slicesWanted) {
         this.hw = hw;
+        this.placement = placement;
         this.stream = stream;
         this.known = known;
         this.slicesWanted = slicesWanted;
@@ -124,7 +126,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
 
     /** Simulates {@code op} alone on a fresh device; its slices recorded when {@code record}. */
     private Simulation.Replay alone(Operator op, boolean record) {
-        Simulation solo = new Simulation(hw);
+        Simulation solo = new Simulation(hw).placement(placement);
         TraceSink sink = record ? (track, kind, opId, startPs, endPs, amount) -> { } : null;
         Simulation.Result r = solo.run(OperatorSource.of(op), sink, result -> { });
         events.addAndGet(r.events());

@@ -4,6 +4,7 @@ import dev.rafter.hw.Collective;
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
@@ -15,6 +16,7 @@ import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.component.MemoryModels;
+import dev.rafter.sim.component.MemorySystem;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.message.LinkTransfer;
@@ -38,9 +40,11 @@ import java.util.List;
  * memory controller).
  */
 public final class Device {
-    /** What a collective reads and writes: the activations it reduces or gathers, on the first tier. */
+    /** What a collective reads and writes: the activations it reduces or gathers. */
     private static final TensorRole COLLECTIVE_ROLE = TensorRole.ACTIVATIONS;
-    private final MemoryController memory;
+    private final MemorySystem memory;
+    /** Where collectives read and write: the activations' region. */
+    private final Region collectiveRegion;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
     private final Core[] cores;
@@ -58,6 +62,12 @@ public final class Device {
     private long collectiveWriteBytes;
 
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks) {
+        this(hw, scheduler, sink, tracks, TensorPlacement.FIRST_TIER);
+    }
+
+    /** A device whose tensors lie where {@code placement} puts them, one memory controller per tier. */
+    public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks,
+                  TensorPlacement.Policy placement) {
         this.scheduler = scheduler;
         this.dispatchPs = Math.round(hw.deviceDispatchNs() * 1000);
         ClockDomain coreClock = coreClock(hw);
@@ -69,10 +79,17 @@ public final class Device {
         this.linkSpec = hw.deviceLink();
         this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
             Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
-        this.memory = new MemoryController(MemoryModels.channels(hw.memory(), scheduler, sink,
-            Catalogue.tracksOf(tracks, MemoryController.KIND)),
-            scheduler, Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class, MemoryController.Tap.class)
-                .toArray(new MemoryController.Tap[0]));
+        MemoryController.Tap[] taps = Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class,
+            MemoryController.Tap.class).toArray(new MemoryController.Tap[0]);
+        MemoryController[] tiers = new MemoryController[hw.memoryTiers().size()];
+        for (int t = 0; t < tiers.length; t++) {
+            HardwareSpec.MemoryTier tier = hw.memoryTiers().get(t);
+            // Every tier's controller shows its accesses to the same taps: each access reaches one controller.
+            tiers[t] = new MemoryController(MemoryModels.channels(tier.memory(), scheduler, sink,
+                Catalogue.tracksOf(tracks, MemoryController.kindOf(tier.name()))), scheduler, taps);
+        }
+        this.collectiveRegion = placement.regionOf(COLLECTIVE_ROLE);
+        this.memory = new MemorySystem(tiers, placement.regionOf(TensorRole.ACTIVATIONS));
         this.globalBuffer = new GlobalBuffer(memory, hw.globalBuffer().capacityBytes(), scheduler);
         double psPerCycle = 1e6 / hw.clockMhz();
         // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
@@ -126,9 +143,7 @@ public final class Device {
 
     /** Brings the device to the state every kernel finds (see {@link MemoryChannel#settle}). */
     public void settle() {
-        for (MemoryChannel c : memory.channels()) {
-            c.settle();
-        }
+        memory.settle();
     }
 
     /** Leaves the device as operator {@code opId} would have, reused instead of simulated, ending now. */
@@ -261,10 +276,11 @@ public final class Device {
                 long to = writeAt;
                 readAt += read;
                 writeAt += write;
-                memory.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, from,
+                memory.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, collectiveRegion, from,
                     read),
                     () -> hop(opId, wire, hopPs, hops, () -> memory.transfer(
-                        new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, Region.FIRST_TIER, to, write), sliceDone)));
+                        new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, collectiveRegion, to, write),
+                        sliceDone)));
             }
         });
     }
@@ -310,7 +326,13 @@ public final class Device {
         return cores;
     }
 
+    /** The first tier's controller. */
     public MemoryController memory() {
+        return memory.tier(0);
+    }
+
+    /** Every tier's controller, by the accesses' regions. */
+    public MemorySystem memorySystem() {
         return memory;
     }
 

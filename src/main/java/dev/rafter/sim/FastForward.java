@@ -88,7 +88,9 @@ final class FastForward {
         for (Core c : device.cores()) {
             parts.add(c);
         }
-        this.capable = memory.periodic();
+        // One memory tier only: the frames compare addresses modulo one controller's period, and tiers' periods
+        // differ. A device with several tiers simulates every stage (reuse of whole operators stays).
+        this.capable = memory.periodic() && device.memorySystem().tierCount() == 1;
         device.globalBuffer().onLoad(this::stageLoading);
     }
 

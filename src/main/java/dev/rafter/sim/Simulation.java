@@ -3,12 +3,12 @@ package dev.rafter.sim;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.OperatorMapper;
+import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.Host;
-import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.schedule.OperatorScheduler;
 import dev.rafter.sim.schedule.OperatorSchedulers;
 import dev.rafter.sim.trace.RunStats;
@@ -86,6 +86,7 @@ public final class Simulation {
     private OperatorOrder order = OperatorOrder.STRICT;
     private Timing timing = Timing.KERNEL;
     private int sequences;
+    private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
     private Ahead ahead;
     private long simulatedAhead;
     private FastForward forward;
@@ -151,6 +152,12 @@ public final class Simulation {
         return this;
     }
 
+    /** Where tensors lie, by role (default: everything on the first tier). */
+    public Simulation placement(TensorPlacement.Policy placement) {
+        this.placement = placement;
+        return this;
+    }
+
     /** The kept result of a shape that ran (null if none). */
     Replay replayOf(Operator.Shape shape) {
         return replays.get(shape);
@@ -167,7 +174,7 @@ public final class Simulation {
         Operator.Shape key = op.shape();
         List<TileProgram> p = plans.get(key);
         if (p == null) {
-            p = OperatorMapper.programs(hw, op);
+            p = OperatorMapper.programs(hw, op, placement);
             plans.put(key, p);
             cachedItems += size(p);
             var eldest = plans.entrySet().iterator();
@@ -207,12 +214,12 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, stream, threads, replays::containsKey,
+             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads, replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
-                device[0] = new Device(hw, clock, sink, tracks).overlapping(scheduler.overlaps());
+                device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
@@ -463,10 +470,7 @@ public final class Simulation {
 
     /** Bytes sent equal bytes received on every link and channel. */
     private void checkConservation(Device d) {
-        long channelBytes = 0;
-        for (MemoryChannel c : d.memory().channels()) {
-            channelBytes += c.bytesMoved();
-        }
+        long channelBytes = d.memorySystem().bytesMoved();
         long loads = 0;
         long stores = 0;
         for (Core c : d.cores()) {

@@ -58,6 +58,11 @@ public final class Sweep {
         default OperatorOrder order(List<String> workloadSets) {
             return OperatorOrder.STRICT;
         }
+
+        /** Where a point's tensors lie on {@code hw}'s memory tiers; null: everything on the first tier. */
+        default dev.rafter.mapping.TierPlacement placement(HardwareSpec hw, List<String> workloadSets) {
+            return null;
+        }
     }
 
     /** What one point runs: its device and the workload paths of its assignments. */
@@ -332,8 +337,10 @@ public final class Sweep {
     private String simulate(int index, Prepared point) {
         HardwareSpec hw = point.hw();
         SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
-        SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences());
+        dev.rafter.mapping.TierPlacement placement = source.placement(hw, point.workloadSets());
+        SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences()).placement(placement);
         Simulation.Result result = new Simulation(hw).reuse(reuse).order(source.order(point.workloadSets()))
+            .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement)
             .run(source.source(hw, point.workloadSets()), null,
             report);
         Map<String, Object> summary = report.summary(result);

@@ -6,10 +6,35 @@ import dev.rafter.config.Section;
 import dev.rafter.hw.DataType;
 import java.nio.file.Path;
 
-/** A transformer and how it is run; loaded strictly from {@code models/workloads/*.yaml}. */
-public record Workload(TransformerSpec model, RunSpec run) {
+/**
+ * A transformer, how it is run and where its tensors lie ({@code placement:}); loaded strictly from
+ * {@code models/workloads/*.yaml}.
+ */
+public record Workload(TransformerSpec model, RunSpec run, Placement placement) {
+
+    /**
+     * The memory tier (by name) of the weights, the KV cache and the activations; null for a role the file leaves
+     * out, which goes to the first tier that has room for it.
+     */
+    public record Placement(String weights, String kvCache, String activations) {
+        /** Nothing named: every role on the first tier that fits. */
+        public static final Placement FIRST_FIT = new Placement(null, null, null);
+    }
+
+    /** A workload whose tensors go to the first tier that fits. */
+    public Workload(TransformerSpec model, RunSpec run) {
+        this(model, run, Placement.FIRST_FIT);
+    }
+
+    /** As a record prints, without a placement that names nothing: sweep keys hash this text. */
+    @Override
+    public String toString() {
+        return "Workload[model=" + model + ", run=" + run
+            + (placement.equals(Placement.FIRST_FIT) ? "" : ", placement=" + placement) + "]";
+    }
 
     public Workload {
+        placement = placement == null ? Placement.FIRST_FIT : placement;
         int tp = run.tensorParallel();
         if (model.heads() % tp != 0) {
             throw new InputException("run.tensor_parallel: " + model.heads() + " heads cannot be split over " + tp
@@ -70,11 +95,11 @@ public record Workload(TransformerSpec model, RunSpec run) {
     }
 
     /** The top-level keys of a workload file; a {@code --set}/{@code --vary} path starting with one goes here. */
-    public static final java.util.List<String> SECTIONS = java.util.List.of("run", "model");
+    public static final java.util.List<String> SECTIONS = java.util.List.of("run", "model", "placement");
 
     /**
      * Whether an assignment {@code path=value} (or a bare path) names a workload field: its first segment is
-     * {@code run} or {@code model}; every other path belongs to the hardware file.
+     * {@code run}, {@code model} or {@code placement}; every other path belongs to the hardware file.
      */
     public static boolean isWorkloadPath(String assignment) {
         int eq = assignment.indexOf('=');
@@ -104,7 +129,14 @@ public record Workload(TransformerSpec model, RunSpec run) {
             r.choice("kv_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16)),
             r.choice("weight_data_type", DataType.class, r.choice("data_type", DataType.class, DataType.FP16)),
             r.choice("order", OperatorOrder.class, OperatorOrder.STRICT)));
-        Workload w = s.build(() -> new Workload(model, run));
+        Placement placement = Placement.FIRST_FIT;
+        if (s.has("placement")) {
+            Section p = s.section("placement");
+            placement = new Placement(p.string("weights", null), p.string("kv_cache", null),
+                p.string("activations", null));
+        }
+        Placement where = placement;
+        Workload w = s.build(() -> new Workload(model, run, where));
         s.finish();
         return w;
     }

@@ -98,6 +98,8 @@ class GeneratedInputTest {
                 List.of("roofline", "--hardware", "FILE", "--trace", "traces/gemm-small.csv", "--out", "OUT")),
             new Kind("hardware-sram", Path.of("models/hardware/sram-study-45nm.yaml"),
                 List.of("describe", "--hardware", "FILE")),
+            new Kind("hardware-tiers", Path.of("models/hardware/h100-hbf.yaml"),
+                List.of("describe", "--hardware", "FILE")),
             new Kind("workload", Path.of("models/workloads/tiny.yaml"),
                 List.of("roofline", "--hardware", "models/hardware/a100.yaml", "--workload", "FILE", "--out", "OUT")),
             new Kind("energy", Path.of("models/energy/45nm.yaml"),

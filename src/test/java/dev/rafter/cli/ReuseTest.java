@@ -49,6 +49,26 @@ class ReuseTest {
     }
 
     @Test
+    void reuseIsExactOnTwoMemoryTiersWhereFastForwardIsOff() throws Exception {
+        // Weights in HBF, the rest in HBM, both on simple channels (which alone could fast-forward): a device with
+        // several tiers simulates every stage, and reusing operators (here, and simulated ahead) stays exact.
+        String[] tiers = {"--hardware", "models/hardware/h100-hbf.yaml", "--set", "memory.model=simple", "--set",
+            "placement.weights=hbf"};
+        Path reuse = simulate("reuse", tiers);
+        Path ahead = simulate("ahead", concat(tiers, "--threads", "3"));
+        Path full = simulate("full", concat(tiers, "--no-reuse"));
+        assertSameOutputs(reuse, full);
+        assertSameOutputs(ahead, full);
+        JsonNode s = new ObjectMapper().readTree(reuse.resolve("summary.json").toFile()).path("simulator");
+        assertTrue(s.path("operators_reused").asLong() > 0);
+        assertEquals(0, s.path("stages_fast_forwarded").asLong());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+    }
+
+    @Test
     void operatorsSimulatedAheadOnThreadsWriteTheSameOutputs() throws Exception {
         // Three threads simulate the distinct shapes ahead (banked memory, dispatch, collectives, events): the
         // outputs are those of one thread simulating every operator in turn.

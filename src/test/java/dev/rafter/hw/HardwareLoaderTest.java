@@ -1,6 +1,7 @@
 package dev.rafter.hw;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,11 +80,49 @@ class HardwareLoaderTest {
         assertTrue(m.contains("interconnect.latency_cycles"), m);
     }
 
+    private static final String HBF_TIER = "memory_tiers:\n  - name: hbf\n    channels: 16\n"
+        + "    bandwidth_gb_per_s: 1600\n    latency_ns: 10000\n    capacity_gib: 512\n";
+
     @Test
-    void aSecondMemoryTierIsRefusedByName() throws IOException {
-        Path f = write("tiers.yaml", a100Text() + "memory_tiers:\n  - name: hbf\n    channels: 16\n");
+    void furtherMemoryTiersLoadInOrderAfterTheFirstNamedHbm() throws IOException {
+        HardwareSpec hw = HardwareLoader.load(write("tiers.yaml", a100Text() + HBF_TIER), List.of());
+        assertEquals(List.of("hbm", "hbf"), hw.memoryTiers().stream().map(HardwareSpec.MemoryTier::name).toList());
+        assertEquals(hw.memory(), hw.memoryTiers().get(0).memory());
+        HardwareSpec.Memory hbf = hw.tier("hbf").memory();
+        assertEquals(16, hbf.channels());
+        assertEquals(1600, hbf.bandwidthGbPerS());
+        assertEquals(10000, hbf.latencyNs());
+        assertEquals(512, hbf.capacityGib());
+        assertEquals(HardwareSpec.MemoryModel.SIMPLE, hbf.model());
+        assertEquals(1, hw.tierIndex("hbf"));
+    }
+
+    @Test
+    void aSingleTierDeviceKeepsItsTextSoSweepKeysStay() throws IOException {
+        HardwareSpec hw = HardwareLoader.load(write("one.yaml", a100Text()), List.of());
+        assertFalse(hw.toString().contains("memoryTiers"), hw.toString());
+    }
+
+    @Test
+    void duplicateTierNamesAreRefusedNamingTheKey() throws IOException {
+        Path f = write("dup.yaml", a100Text() + HBF_TIER + HBF_TIER.substring("memory_tiers:\n".length()));
         String m = error(() -> HardwareLoader.load(f, List.of()));
-        assertTrue(m.startsWith(f + ": memory_tiers: a device has one memory tier today"), m);
+        assertEquals(f + ": memory_tiers[1].name: a tier named 'hbf' is already there (tier names must differ)", m);
+    }
+
+    @Test
+    void aTierWithoutBandwidthIsRefusedNamingTheKey() throws IOException {
+        Path f = write("nobw.yaml", a100Text() + HBF_TIER.replace("    bandwidth_gb_per_s: 1600\n", ""));
+        String m = error(() -> HardwareLoader.load(f, List.of()));
+        assertTrue(m.startsWith(f + ": memory_tiers[0].bandwidth_gb_per_s"), m);
+        assertFalse(m.contains("\n"), m);
+    }
+
+    @Test
+    void aTierWithoutNameIsRefused() throws IOException {
+        Path f = write("noname.yaml", a100Text() + HBF_TIER.replace("  - name: hbf\n    channels", "  - channels"));
+        String m = error(() -> HardwareLoader.load(f, List.of()));
+        assertTrue(m.startsWith(f + ": memory_tiers[0].name"), m);
     }
 
     @Test

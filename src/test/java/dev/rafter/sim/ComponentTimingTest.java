@@ -9,6 +9,7 @@ import dev.rafter.mapping.TensorRole;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.MemoryController;
+import dev.rafter.sim.component.MemorySystem;
 import dev.rafter.sim.component.SimpleChannel;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.VectorUnit;
@@ -119,7 +120,8 @@ class ComponentTimingTest {
             log.clear();
             new Kernel().run(s -> {
                 MemoryController hbm = new MemoryController(new SimpleChannel[] {new SimpleChannel(s, sink, track("ch"), 1e9, 0)}, s);
-                GlobalBuffer gb = new GlobalBuffer(hbm, capacity, s);
+                GlobalBuffer gb = new GlobalBuffer(new MemorySystem(new MemoryController[] {hbm},
+                    dev.rafter.mapping.Region.FIRST_TIER), capacity, s);
                 gb.begin(0, stages);
                 for (int i = 0; i < 3; i++) {
                     int stage = i;

@@ -85,8 +85,34 @@ public final class Catalogue {
         return kinds;
     }
 
+    /**
+     * The kinds as declared, for {@code rafter components}: the memory kind once (as {@code hbm_channel}), not each
+     * tier it was instantiated for in this process.
+     */
+    public static List<ComponentKind> declarations() {
+        return kinds.stream().filter(k -> !MemoryController.isTierKind(k) || k == MemoryController.KIND).toList();
+    }
+
+    /** Built in: listed here, or a memory tier's kind (declared once in {@link MemoryController}, per tier). */
     public static boolean builtIn(ComponentKind kind) {
-        return BUILT_IN.contains(kind);
+        return BUILT_IN.contains(kind) || MemoryController.isTierKind(kind);
+    }
+
+    /**
+     * Adds the kinds of {@code hw}'s memory tiers not in the catalogue yet (after the kinds there, so existing
+     * track ids and slots stay), before anything places tracks or sizes sums for a device of {@code hw}.
+     */
+    private static void addTierKinds(HardwareSpec hw) {
+        for (HardwareSpec.MemoryTier t : hw.memoryTiers()) {
+            ComponentKind k = MemoryController.kindOf(t.name());
+            if (!slots.containsKey(k)) {
+                synchronized (Catalogue.class) {
+                    if (!slots.containsKey(k)) {
+                        add(k);
+                    }
+                }
+            }
+        }
     }
 
     /** The kind called {@code name}, or null. */
@@ -127,6 +153,7 @@ public final class Catalogue {
 
     /** The kinds a device of {@code hw} has at least one instance of, in catalogue order. */
     public static List<ComponentKind> present(HardwareSpec hw) {
+        addTierKinds(hw);
         return kinds().stream().filter(k -> instances(k, hw) > 0).toList();
     }
 
@@ -136,6 +163,7 @@ public final class Catalogue {
      */
     public static List<Track> tracks(HardwareSpec hw) {
         check(hw);
+        addTierKinds(hw);
         List<ComponentKind> present = present(hw);
         List<Track> out = new ArrayList<>();
         for (int c = 0; c < hw.cores(); c++) {

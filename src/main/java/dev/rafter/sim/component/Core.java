@@ -1,6 +1,5 @@
 package dev.rafter.sim.component;
 
-import dev.rafter.mapping.Region;
 import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.LaneSplit;
 import dev.rafter.mapping.MatrixTile;
@@ -45,7 +44,7 @@ public final class Core implements Periodic {
     private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
     private final Interconnect interconnect;
-    private final MemoryController memory;
+    private final MemorySystem memory;
     private final long capacity;
 
     // Program of the current operator.
@@ -91,7 +90,7 @@ public final class Core implements Periodic {
 
     public Core(int index, HardwareSpec.Core spec, Scheduler scheduler, TraceSink sink, ClockDomain clock,
                 PeArray[] arrays, VectorUnit vectorUnit, GlobalBuffer globalBuffer, Interconnect interconnect,
-                MemoryController memory) {
+                MemorySystem memory) {
         this.index = index;
         this.spec = spec;
         this.scheduler = scheduler;
@@ -378,7 +377,7 @@ public final class Core implements Periodic {
         public void run() {
             used -= bytes;
             storesPending--;
-            memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, Region.FIRST_TIER, address,
+            memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, memory.results(), address,
                 bytes), onStoreWritten);
             advance();
         }

@@ -48,19 +48,23 @@ public final class GlobalBuffer implements Periodic {
             a.hardware().globalBuffer().capacityMib() * 1024) * a.voltageRatio()),
         null);
 
-    /** Memory fills are written, core loads read, core stores written, drains to memory read; per byte. */
+    /**
+     * Memory fills are written, core loads read, core stores written, drains to memory read; per byte, from and to
+     * every memory tier.
+     */
     private static double energyJ(dev.rafter.energy.EnergyAccount a, EnergyUse.Counts c) {
         double write = a.model().sramWriteToRead();
         double readPjPerByte = a.model().sramReadPjPer64b(a.hardware().globalBuffer().capacityMib() * 1024) / 8;
-        return (c.count("hbm_channel", "read_bytes") * write + c.count("dma", "load_bytes")
-            + c.count("dma", "store_bytes") * write + c.count("hbm_channel", "write_bytes")) * readPjPerByte
+        return (MemoryController.countAllTiers(c, "read_bytes") * write + c.count("dma", "load_bytes")
+            + c.count("dma", "store_bytes") * write + MemoryController.countAllTiers(c, "write_bytes"))
+            * readPjPerByte
             * a.dynamicPj();
     }
 
     /** Stages in flight: one being consumed while the next one loads. */
     public static final int WINDOW = 2;
 
-    private final MemoryController memory;
+    private final MemorySystem memory;
     private final long capacity;
 
     private long opId;
@@ -86,7 +90,7 @@ public final class GlobalBuffer implements Periodic {
 
     private final dev.rafter.sim.Scheduler scheduler;
 
-    public GlobalBuffer(MemoryController memory, long capacity, dev.rafter.sim.Scheduler scheduler) {
+    public GlobalBuffer(MemorySystem memory, long capacity, dev.rafter.sim.Scheduler scheduler) {
         this.memory = memory;
         this.capacity = capacity;
         this.scheduler = scheduler;

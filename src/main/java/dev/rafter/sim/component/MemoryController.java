@@ -26,29 +26,70 @@ import dev.rafter.sim.steady.Periodic;
  * Contention emerges from the channel queues that concurrent transfers share.
  */
 public final class MemoryController implements Periodic {
-    /** The declaration the catalogue reads: the controller and its channels, one track per channel. */
-    public static final ComponentKind KIND = new ComponentKind("hbm_channel",
-        "a main-memory channel, behind the controller that interleaves accesses (memory.model: simple | banked)",
-        new Placement(Scope.DEVICE, hw -> hw.memory().channels(), (core, i) -> "hbm.ch" + i),
-        List.of(Parameter.number("memory.channels", "channels", 1, 4096, null, "(pseudo-)channels"),
-            Parameter.number("memory.bandwidth_gb_per_s", "GB/s", 1e-3, 1e6, null, "all channels"),
-            Parameter.number("memory.latency_ns", "ns", 0, 1e6, null, "fixed path"),
-            Parameter.number("memory.capacity_gib", "GiB", 0, 1 << 20, null, "capacity"),
-            Parameter.choice("memory.model", List.of("simple", "banked"), "simple", "channel model"),
-            Parameter.file("memory.timing", "none", "the banked model's DRAM standard (timing table)")),
-        List.of(new Port("access", Port.Direction.IN, List.of(MemoryAccess.class),
-            "stage fills, result writes, collective reads and writes")),
-        List.of(Statistic.of("read_bytes", "B", Statistic.Measure.AMOUNT,
-                java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.HBM_WRITE)), Statistic.Combine.SUM,
-                "bytes read"),
-            Statistic.of("write_bytes", "B", Statistic.Measure.AMOUNT, Set.of(SliceKind.HBM_WRITE),
-                Statistic.Combine.SUM, "bytes written"),
-            Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
-                "time a channel is busy (transfers and refresh)")),
-        new Utilisation("hbm", List.of("read_bytes", "write_bytes"), hw -> hw.memoryBytesPerS(), true),
-        new EnergyUse("hbm", (a, c) -> 8.0 * (c.count("hbm_channel", "read_bytes")
-            + c.count("hbm_channel", "write_bytes")) * a.model().memoryPjPerBit() * 1e-12, EnergyUse.NO_LEAKAGE),
-        null);
+    /**
+     * The declaration of the tier named {@code hbm} (the first tier unless the hardware file names it otherwise):
+     * kind {@code hbm_channel}, tracks {@code hbm.ch0...}, {@code utilisation.hbm}, energy {@code hbm}.
+     */
+    public static final ComponentKind KIND = declare(dev.rafter.hw.HardwareSpec.FIRST_TIER_NAME);
+
+    /** The kinds declared so far, by tier name: one declaration, instantiated per tier name. */
+    private static final java.util.Map<String, ComponentKind> TIER_KINDS = new java.util.concurrent.ConcurrentHashMap<>(
+        java.util.Map.of(dev.rafter.hw.HardwareSpec.FIRST_TIER_NAME, KIND));
+
+    /** The kind of the memory tier called {@code tier}: {@code <tier>_channel}, its tracks {@code <tier>.ch<i>}. */
+    public static ComponentKind kindOf(String tier) {
+        return TIER_KINDS.computeIfAbsent(tier, MemoryController::declare);
+    }
+
+    /**
+     * The declaration of a tier's controller and channels, one track per channel, everything named by the tier: its
+     * statistics, its utilisation (its work over the tier's bandwidth) and its energy (the energy model's memory
+     * pJ/bit, the one memory figure the energy tables have so far).
+     */
+    private static ComponentKind declare(String tier) {
+        String kind = tier + "_channel";
+        return new ComponentKind(kind,
+            (tier.equals(dev.rafter.hw.HardwareSpec.FIRST_TIER_NAME) ? "a main-memory channel"
+                : "a channel of the memory tier '" + tier + "'")
+                + ", behind the controller that interleaves accesses (memory.model: simple | banked)",
+            new Placement(Scope.DEVICE, hw -> hw.tier(tier) == null ? 0 : hw.tier(tier).memory().channels(),
+                (core, i) -> tier + ".ch" + i),
+            List.of(Parameter.number("memory.channels", "channels", 1, 4096, null, "(pseudo-)channels"),
+                Parameter.number("memory.bandwidth_gb_per_s", "GB/s", 1e-3, 1e6, null, "all channels"),
+                Parameter.number("memory.latency_ns", "ns", 0, 1e6, null, "fixed path"),
+                Parameter.number("memory.capacity_gib", "GiB", 0, 1 << 20, null, "capacity"),
+                Parameter.choice("memory.model", List.of("simple", "banked"), "simple", "channel model"),
+                Parameter.file("memory.timing", "none", "the banked model's DRAM standard (timing table)")),
+            List.of(new Port("access", Port.Direction.IN, List.of(MemoryAccess.class),
+                "stage fills, result writes, collective reads and writes")),
+            List.of(Statistic.of("read_bytes", "B", Statistic.Measure.AMOUNT,
+                    java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.HBM_WRITE)), Statistic.Combine.SUM,
+                    "bytes read"),
+                Statistic.of("write_bytes", "B", Statistic.Measure.AMOUNT, Set.of(SliceKind.HBM_WRITE),
+                    Statistic.Combine.SUM, "bytes written"),
+                Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
+                    "time a channel is busy (transfers and refresh)")),
+            new Utilisation(tier, List.of("read_bytes", "write_bytes"),
+                hw -> hw.tier(tier).memory().bytesPerSecond(), true),
+            new EnergyUse(tier, (a, c) -> 8.0 * (c.count(kind, "read_bytes") + c.count(kind, "write_bytes"))
+                * a.model().memoryPjPerBit() * 1e-12, EnergyUse.NO_LEAKAGE),
+            null);
+    }
+
+    /** Whether {@code kind} is a memory tier's. */
+    public static boolean isTierKind(ComponentKind kind) {
+        return TIER_KINDS.get(kind.name().endsWith("_channel")
+            ? kind.name().substring(0, kind.name().length() - "_channel".length()) : "") == kind;
+    }
+
+    /** A statistic summed over every memory tier's kind (e.g. all bytes read from memory, whichever tier). */
+    public static long countAllTiers(EnergyUse.Counts counts, String statistic) {
+        long sum = 0;
+        for (ComponentKind k : TIER_KINDS.values()) {
+            sum += counts.count(k.name(), statistic);
+        }
+        return sum;
+    }
 
     /**
      * 256 B interleave: a common HBM controller granularity (several 32-64 B bursts per channel hop). Private:

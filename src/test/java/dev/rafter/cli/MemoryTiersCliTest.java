@@ -1,0 +1,101 @@
+package dev.rafter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rafter.hw.HardwareLoader;
+import dev.rafter.hw.HardwareSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Memory tiers from the command line: the bundled HBF device, placement by --set, and bad input in one line. */
+class MemoryTiersCliTest {
+    private static final String HBF = "models/hardware/h100-hbf.yaml";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theHbfDeviceIsTheH100PlusOneTier() {
+        HardwareSpec hbf = HardwareLoader.load(Path.of(HBF), List.of());
+        HardwareSpec h100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
+        assertEquals(List.of("hbm", "hbf"), hbf.memoryTiers().stream().map(HardwareSpec.MemoryTier::name).toList());
+        // The energy tables print arrays by identity: compared by name, the rest by text (as sweep keys are).
+        assertEquals(h100.energy().name(), hbf.energy().name());
+        String withoutTiers = hbf.withEnergy(null).toString().replace("h100-sxm-hbf", "h100-sxm")
+            .replaceFirst(", memoryTiers=\\[.*\\]\\]$", "]");
+        assertEquals(h100.withEnergy(null).toString(), withoutTiers, "h100-hbf.yaml drifted from h100.yaml");
+    }
+
+    @Test
+    void weightsPlacedOnHbfAreReadFromItAndReportedPerTier() throws Exception {
+        Path out = tmp.resolve("hbf");
+        CliTest.Result r = CliTest.run("simulate", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--events", "perfetto", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        JsonNode tiers = s.path("memory_tiers");
+        assertEquals("[\"weights\"]", tiers.path("hbf").path("tensors").toString());
+        assertEquals("[\"kv_cache\",\"activations\"]", tiers.path("hbm").path("tensors").toString());
+        assertTrue(tiers.path("hbf").path("read_bytes").asLong() > 0);
+        assertEquals(0, tiers.path("hbf").path("write_bytes").asLong(), "nothing writes the weights");
+        assertEquals(tiers.path("hbf").path("read_bytes").asLong(), s.path("bytes").path("hbf_read").asLong());
+        assertEquals(tiers.path("hbm").path("read_bytes").asLong(), s.path("bytes").path("hbm_read").asLong());
+        assertTrue(s.path("utilisation").path("hbf").asDouble() > 0);
+        assertTrue(Files.readString(out.resolve("trace.json")).contains("\"hbf.ch0\""), "a track per HBF channel");
+    }
+
+    @Test
+    void placementOnATierThatDoesNotExistIsOneLineExit2() {
+        CliTest.Result r = CliTest.run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "placement.kv_cache=hbf", "--out", tmp.resolve("x").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: placement.kv_cache: no memory tier named 'hbf' (the device has [hbm])", r.err().strip());
+    }
+
+    @Test
+    void duplicateTierNamesAndATierWithoutBandwidthAreOneLineExit2() throws Exception {
+        String h100 = Files.readString(Path.of(HBF)).replace("../energy/", Path.of("models/energy")
+            .toAbsolutePath() + "/").replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/");
+        String tier = h100.substring(h100.indexOf("  - name: hbf"));
+        Path twice = tmp.resolve("twice.yaml");
+        Files.writeString(twice, h100 + tier);
+        CliTest.Result r = CliTest.run("describe", "--hardware", twice.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: " + twice + ": memory_tiers[1].name: a tier named 'hbf' is already there (tier names"
+            + " must differ)", r.err().strip());
+        Path noBandwidth = tmp.resolve("nobw.yaml");
+        Files.writeString(noBandwidth, h100.replaceAll("(?m)^    bandwidth_gb_per_s: 3200.*\\n(^ {20,}#.*\\n)*",
+            ""));
+        r = CliTest.run("describe", "--hardware", noBandwidth.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().strip().startsWith("rafter: " + noBandwidth + ": memory_tiers[0].bandwidth_gb_per_s"),
+            r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test
+    void describeListsTheFurtherTiers() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertEquals(0, Main.execute(new String[] {"describe", "--hardware", HBF}, new java.io.PrintWriter(out, true),
+            new java.io.PrintWriter(new java.io.StringWriter(), true)));
+        assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; simple channels,"
+            + " 10000 ns fixed path\n"), out.toString());
+    }
+
+    @Test
+    void componentsPrintsTheMemoryKindOnceWhateverTiersRanBefore() {
+        // A device with an HBF tier instantiates the memory kind as hbf_channel in this process.
+        dev.rafter.sim.Device.tracks(HardwareLoader.load(Path.of(HBF), List.of()));
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertEquals(0, Main.execute(new String[] {"components"}, new java.io.PrintWriter(out, true),
+            new java.io.PrintWriter(new java.io.StringWriter(), true)));
+        assertTrue(out.toString().contains("\nhbm_channel: "), out.toString());
+        assertTrue(!out.toString().contains("hbf_channel"), out.toString());
+    }
+}
