@@ -48,7 +48,7 @@ final class AtenOps {
         SILU_AND_MUL,
         /** Two or more operands, data first (a scalar operand makes it unary). */
         BINARY,
-        /** Every tensor operand broadcast together (unary math, and ops whose first operand is not the data). */
+        /** Every tensor operand broadcast together (unary math, scans, and ops whose first operand is not the data). */
         POINTWISE,
         COPY,
         INDEX_SELECT,
@@ -108,14 +108,15 @@ final class AtenOps {
             "sqrt", "sqrt_", "rsqrt", "rsqrt_", "reciprocal", "reciprocal_", "abs", "abs_", "sign", "sin", "cos",
             "tan", "tanh", "tanh_", "sigmoid", "sigmoid_", "relu", "relu_", "leaky_relu", "elu", "selu", "softplus",
             "mish", "hardswish", "hardsigmoid", "erf", "erfinv", "floor", "ceil", "round", "trunc", "frac",
-            "logical_not", "bitwise_not", "nan_to_num", "square", "tril", "triu", "tril_", "triu_", "flip", "roll");
+            "logical_not", "bitwise_not", "nan_to_num", "square", "tril", "triu", "tril_", "triu_", "flip", "roll",
+            "cumsum", "cumprod");
         put(Family.COPY, "copy_", "clone", "contiguous", "_to_copy", "to", "fill_", "zero_");
         put(Family.INDEX_SELECT, "index_select");
         put(Family.EMBEDDING, "embedding");
         put(Family.GATHER, "gather");
         put(Family.CAT, "cat", "stack");
         put(Family.REDUCTION, "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any", "prod",
-            "norm", "linalg_vector_norm", "var", "std", "var_mean", "std_mean", "cumsum", "cumprod", "logsumexp");
+            "norm", "linalg_vector_norm", "var", "std", "var_mean", "std_mean", "logsumexp");
         put(Family.CONVOLUTION, "conv1d", "conv2d", "conv3d", "cudnn_convolution");
         put(Family.CONVOLUTION_GENERAL, "convolution", "_convolution");
         put(Family.CONVOLUTION_BACKWARD, "convolution_backward");

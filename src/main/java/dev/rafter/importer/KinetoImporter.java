@@ -562,7 +562,7 @@ final class KinetoImporter implements TraceImporter {
             shapeOutcome.add(r.outcome.ordinal());
             shapeKind.add(r.kind == null ? -1 : r.kind.ordinal());
             shapeDtype.add(r.dataType == null ? -1 : r.dataType.ordinal());
-            shapeFlags.add((r.rows ? 1 : 0) | (r.approximate ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
+            shapeFlags.add((r.rows ? 1 : 0) | (r.dtypeAssumed ? 4 : 0));
             shapeBatch.add(r.batch);
             shapeM.add(r.m);
             shapeN.add(r.n);
@@ -771,7 +771,6 @@ final class KinetoImporter implements TraceImporter {
             String firstShapeProblem = null;
             long shapeProblems = 0;
             long noShapes = 0;
-            long approximate = 0;
             long unresolvedCollectives = 0;
             long singleDevice = 0;
             long decodeOps = 0;
@@ -839,9 +838,6 @@ final class KinetoImporter implements TraceImporter {
                         decodeOps++;
                     }
                     Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
-                    if ((shapeFlags.get(s) & 2) != 0) {
-                        approximate++;
-                    }
                     out.accept(new ImportedOp(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN));
                     mapped++;
                     mappedNs += ns;
@@ -943,10 +939,6 @@ final class KinetoImporter implements TraceImporter {
             if (assumedDtype > 0) {
                 notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
                     + " given its most common one, " + DataType.values()[commonDtype].key());
-            }
-            if (approximate > 0) {
-                notes.add(approximate + " gather and reduction ops run as Rafter's binary elementwise"
-                    + " kind (2 reads + 1 write per element): their memory traffic is overstated by up to 1.5x");
             }
             if (gpuActivity && enclosingOps > 0) {
                 notes.add(enclosingOps + " enclosing ops (e.g. " + enclosingExample + ") are counted once, through"

@@ -40,14 +40,15 @@ import java.util.Set;
  *   <li><b>Activations</b>: {@code gelu}, {@code silu} (elements of the input); custom {@code silu_and_mul} /
  *       {@code gelu_and_mul} (half of the input's elements: the gate half).</li>
  *   <li><b>Elementwise</b>: binary and ternary arithmetic and comparisons as {@code elementwise} (two inputs, one
- *       output per element of the broadcast result); unary math, and binary ops with one tensor operand (a scalar
- *       other), as {@code unary}; copies and casts ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_})
- *       as {@code copy}. Gathers ({@code index_select}, {@code embedding}, {@code gather}: elements of the
- *       result), concatenation ({@code cat}, {@code stack}: elements of the result; the trace records no dtype for
- *       a tensor list, so the importer gives these the trace's most common dtype and says so) and reductions
- *       ({@code sum}, {@code mean}, {@code max}, ...: elements of the input) have no kind of their own yet and
- *       run as {@code elementwise}, their memory traffic overstated by up to 1.5x: they are flagged
- *       {@link Result#approximate} and counted in a coverage note.</li>
+ *       output per element of the broadcast result); unary math, scans ({@code cumsum}), and binary ops with one
+ *       tensor operand (a scalar other), as {@code unary}; copies and casts ({@code copy_}, {@code clone},
+ *       {@code _to_copy}, {@code fill_}) and concatenation ({@code cat}, {@code stack}: elements of the result; the
+ *       trace records no dtype for a tensor list, so the importer gives these the trace's most common dtype and
+ *       says so) as {@code copy}.</li>
+ *   <li><b>Reductions</b> ({@code sum}, {@code mean}, {@code amax}, {@code argmax}, {@code norm}, ...: elements of
+ *       the input; {@code max}/{@code min} of two tensors is elementwise) as {@code reduction}; <b>indexed
+ *       reads</b> ({@code embedding}, {@code index_select}, {@code gather}: elements of the result) as
+ *       {@code gather}.</li>
  *   <li><b>Collectives</b> ({@code record_param_comms}, {@code nccl:*}, {@code c10d::*}): {@code Collective name},
  *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}: all-reduce, all-gather (its
  *       size: the gathered output, In msg nelems x group), reduce-scatter and all-to-all map to their kinds;
@@ -89,8 +90,6 @@ final class KinetoMapper {
         boolean rows;
         DataType dataType;
         String detail;
-        /** Run as the binary elementwise kind although it is a gather or a reduction. */
-        boolean approximate;
         /**
          * The trace does not record the dtype (a tensor list's elements: {@code Input type} says only
          * {@code TensorList}); {@link #dataType} is null and the importer gives the trace's most common one.
@@ -108,7 +107,6 @@ final class KinetoMapper {
             rows = false;
             dataType = null;
             detail = null;
-            approximate = false;
             dtypeAssumed = false;
         }
     }
@@ -264,8 +262,8 @@ final class KinetoMapper {
                 case GELU_AND_MUL -> activation(a, OpKind.GELU, true);
                 case SILU_AND_MUL -> activation(a, OpKind.SILU, true);
                 case BINARY, POINTWISE -> pointwise(a);
-                case COPY -> firstTensor(a, OpKind.COPY, false);
-                case REDUCTION -> firstTensor(a, OpKind.ELEMENTWISE, true);
+                case COPY -> firstTensor(a, OpKind.COPY);
+                case REDUCTION -> reduction(a);
                 case INDEX_SELECT -> indexSelect(a);
                 case EMBEDDING -> embedding(a);
                 case GATHER -> gather(a);
@@ -712,17 +710,31 @@ final class KinetoMapper {
         setElements(numel(out), tensors == 1 ? OpKind.UNARY : OpKind.ELEMENTWISE, firstModelledDtype(a));
     }
 
-    /** The elements of the first tensor argument, as {@code kind} ({@code approximate}: a kind that is not its own). */
-    private void firstTensor(KinetoArgs a, OpKind kind, boolean approximate) {
+    /** The elements of the first tensor argument, as {@code kind}. */
+    private void firstTensor(KinetoArgs a, OpKind kind) {
         for (int i = 0; i < a.dims.size(); i++) {
             long[] t = tensor(a, i);
             if (t != null) {
                 setElements(numel(t), kind, dtypeOf(a, i));
-                r.approximate = approximate;
                 return;
             }
         }
         throw new NotUnderstood("no tensor argument");
+    }
+
+    /** A reduction over its first tensor; {@code max(self, other)} and {@code min(self, other)} are elementwise. */
+    private void reduction(KinetoArgs a) {
+        int tensors = 0;
+        for (int i = 0; i < a.dims.size(); i++) {
+            if (tensor(a, i) != null) {
+                tensors++;
+            }
+        }
+        if (tensors > 1) {
+            pointwise(a);
+        } else {
+            firstTensor(a, OpKind.REDUCTION);
+        }
     }
 
     private void indexSelect(KinetoArgs a) {
@@ -740,8 +752,7 @@ final class KinetoMapper {
         if (dim < 0 || dim >= x.length || x[dim] == 0) {
             throw new NotUnderstood("index_select dim " + dim + " of a " + x.length + "-D tensor");
         }
-        setElements(Math.multiplyExact(numel(x) / x[dim], numel(index)), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(Math.multiplyExact(numel(x) / x[dim], numel(index)), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     private void embedding(KinetoArgs a) {
@@ -750,14 +761,12 @@ final class KinetoMapper {
         if (w.length != 2) {
             throw new NotUnderstood("embedding weight must be 2-D");
         }
-        setElements(Math.multiplyExact(numel(index), w[1]), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(Math.multiplyExact(numel(index), w[1]), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     private void gather(KinetoArgs a) {
         required(a, 0, "input");
-        setElements(numel(required(a, 2, "index")), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(numel(required(a, 2, "index")), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     /** cat / stack of a tensor list: the elements of the result, copied once. */
@@ -777,8 +786,7 @@ final class KinetoMapper {
             case UNKNOWN -> throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument 0)");
             default -> { }
         }
-        setElements(elements, OpKind.ELEMENTWISE, dt);
-        r.approximate = true;
+        setElements(elements, OpKind.COPY, dt);
         r.dtypeAssumed = dt == null;
     }
 

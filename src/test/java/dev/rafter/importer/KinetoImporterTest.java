@@ -81,8 +81,9 @@ class KinetoImporterTest {
         // traceEvents[8]: aten::index_select [[30522, 512], [], [141]]: 141 rows of 512 gathered.
         Operator wordEmbedding = t.op(0);
         assertEquals("aten::index_select", wordEmbedding.name());
-        assertEquals(OpKind.ELEMENTWISE, wordEmbedding.kind());
+        assertEquals(OpKind.GATHER, wordEmbedding.kind());
         assertEquals(141 * 512, wordEmbedding.elements());
+        assertEquals(141 * 512 * 2 * 2, wordEmbedding.minBytes(), 0, "one read of each gathered row, one write");
         assertEquals(DataType.BF16, wordEmbedding.dataType());
         // traceEvents[19]: aten::add [[1, 141, 512], [1, 141, 512], []]
         assertEquals("aten::add", t.op(2).name());
@@ -418,6 +419,8 @@ class KinetoImporterTest {
         assertEquals(65536, t.op(7).elements());
         assertEquals(DataType.BF16, t.op(7).dataType(), "copy_ takes the destination's dtype");
         assertEquals(8000, t.op(8).elements());
+        assertEquals(OpKind.REDUCTION, t.op(8).kind());
+        assertEquals(8000 * 4, t.op(8).minBytes(), 0, "aten::sum: its fp32 input read once, the 8 sums not counted");
         assertEquals(1, t.coverage().unmapped().get("aten::add")[0], "int64 add: a dtype Rafter does not model");
     }
 
