@@ -562,7 +562,7 @@ final class KinetoImporter implements TraceImporter {
             shapeOutcome.add(r.outcome.ordinal());
             shapeKind.add(r.kind == null ? -1 : r.kind.ordinal());
             shapeDtype.add(r.dataType == null ? -1 : r.dataType.ordinal());
-            shapeFlags.add((r.rows ? 1 : 0) | (r.dtypeAssumed ? 4 : 0));
+            shapeFlags.add((r.rows ? 1 : 0) | (r.causal ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
             shapeBatch.add(r.batch);
             shapeM.add(r.m);
             shapeN.add(r.n);
@@ -1043,9 +1043,10 @@ final class KinetoImporter implements TraceImporter {
             long elements = shapeElements.get(s);
             return switch (kind) {
                 case GEMM -> Operator.gemm(id, name, phase, -1, step, batch, m, n, k, dt);
-                // A fused kernel (SDPA, flash, memory-efficient, cuDNN): the scores stay on chip. The mask is not
-                // read from the trace: run without one (an upper bound for a causal kernel).
-                case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, 0, false, dt, dt);
+                // A fused kernel (SDPA, flash, memory-efficient, cuDNN, paged): the scores stay on chip; causal when
+                // the op's arguments say so (KinetoMapper#mask).
+                case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, elements,
+                    (shapeFlags.get(s) & 2) != 0, dt, dt);
                 case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->
                     Operator.collective(id, name, kind, phase, -1, step, elements, (int) n, dt);
                 default -> (shapeFlags.get(s) & 1) != 0

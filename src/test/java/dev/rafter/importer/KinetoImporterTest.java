@@ -412,8 +412,9 @@ class KinetoImporterTest {
         assertEquals(OpKind.RMSNORM, t.op(2).kind());
         assertEquals(List.of(21L, 4096L), List.of(t.op(2).m(), t.op(2).n()));
         assertEquals(List.of(21L, 4096L), List.of(t.op(3).m(), t.op(3).n()));
-        assertEquals(OpKind.SILU, t.op(4).kind());
-        assertEquals(21L * 11008, t.op(4).elements(), "silu_and_mul: the gate half");
+        assertEquals(OpKind.ADD_RMSNORM, t.op(3).kind(), "fused_add_rms_norm");
+        assertEquals(OpKind.SILU_AND_MUL, t.op(4).kind());
+        assertEquals(21L * 11008, t.op(4).elements(), "silu_and_mul: the output, half the input");
         assertEquals(21L * 11008, t.op(5).elements());
         assertEquals(21L * 7 * 4096, t.op(6).elements());
         assertEquals(65536, t.op(7).elements());
