@@ -252,8 +252,9 @@ class KinetoImporterTest {
         assertEquals(9656404, graph[1]);
         assertTrue(c.measuredShare() < 0.01);
         assertTrue(c.notes().get(0).startsWith("544 kernels (98.8% of the measured GPU time) ran from 1 CUDA/HIP"
-            + " graph launch (hipGraphLaunch): this trace was captured under CUDA graphs: per-op shapes are lost;"
-            + " record in eager mode with torch.profiler(record_shapes=True)"), c.notes().get(0));
+            + " graph launch (hipGraphLaunch): this trace was captured under CUDA graphs: a graph replay records no"
+            + " op, so per-op shapes are lost; for a trace that maps fully, record in eager mode with"
+            + " torch.profiler(record_shapes=True)"), c.notes().get(0));
         // Kernels launched by no recorded op stay listed under their kernel names.
         assertEquals(1, c.unmapped().get("kernel resolve_future_token_ids_kernel")[0]);
         assertEquals(1, c.unmapped().get("kernel create_flashinfer_kv_indices_triton")[0]);
@@ -524,6 +525,69 @@ class KinetoImporterTest {
         assertEquals(6000L, c.unmapped().get("kernel my_custom_kernel")[1]);
         assertEquals(60e-6, c.totalMeasuredS(), 1e-15);
         assertTrue(c.notes().get(0).contains("captured under CUDA graphs"), c.notes().get(0));
+    }
+
+    private static final String GEMM_KERNEL = "void gemm_kernel<float>(float*)";
+
+    @Test
+    void kernelsLaunchedBeforeTheFirstRecordedOpTakeTheShapeOfAnOpThatLaunchedThemAlike() throws IOException {
+        Path f = write("early.json", t -> {
+            // The GPU side starts first: two kernels whose launches the CPU side did not record (correlations
+            // 900 and 901 name no launch); the first has the name, grid and block of aten::mm's kernel below.
+            t.kernel(GEMM_KERNEL, 50, 3, 900, -1, 7);
+            t.raw("{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"" + GEMM_KERNEL + "\", \"pid\": 0, \"tid\": 7,"
+                + " \"ts\": 60, \"dur\": 2, \"args\": {\"stream\": 7, \"correlation\": 901, \"grid\": [4, 1, 1],"
+                + " \"block\": [128, 1, 1]}}");
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        Operator inferred = t.op(0);
+        assertEquals("aten::mm (inferred from kernel)", inferred.name(), "placed by its GPU start: first");
+        assertGemm(inferred, "aten::mm (inferred from kernel)", 1, 8, 32, 16);
+        assertEquals(3e-6, t.ops().get(0).measuredS(), 1e-15);
+        assertEquals("aten::mm", t.op(1).name());
+        Coverage c = t.coverage();
+        assertEquals(7e-6, c.mappedMeasuredS(), 1e-15);
+        assertEquals(2000L, c.unmapped().get("kernel gemm_kernel")[1], "another grid: not the same launch");
+        assertTrue(c.notes().contains("1 operators (33.3% of the measured GPU time) were inferred from kernel names"
+            + " and launch grids, named '... (inferred from kernel)': their kernels had no recorded op (1 launched"
+            + " before the first recorded CPU op, 0 by a graph replay, 0 otherwise), and each takes the shape of the"
+            + " op that launched the same kernel with the same grid and block, alone, elsewhere in the trace"),
+            c.notes().toString());
+        assertTrue(c.notes().contains("2 kernels (55.6% of the measured GPU time) were launched before the first"
+            + " recorded CPU op (the profiler's GPU side started before its CPU side), so no op of theirs is in the"
+            + " trace; 1 no op elsewhere launched alike stay unmapped under their kernel names"), c.notes().toString());
+    }
+
+    @Test
+    void graphReplayKernelsTakeTheShapeOfAnEagerOpThatLaunchedThemAlike() throws IOException {
+        Path f = write("replay.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaGraphLaunch", 200, 500, -1);
+            t.kernel(GEMM_KERNEL, 300, 5, 500, -1, 7);
+            t.kernel("void my_fused_kernel<float>(float*)", 310, 7, 500, -1, 7);
+        });
+        Imported t = load(f);
+        assertEquals(List.of("aten::mm", "aten::mm (inferred from kernel)"),
+            t.ops().stream().map(o -> o.op().name()).toList());
+        assertGemm(t.op(1), "aten::mm (inferred from kernel)", 1, 8, 32, 16);
+        Coverage c = t.coverage();
+        assertEquals(List.of(1L, 7000L), List.of(c.unmapped().get("cudaGraphLaunch")[0],
+            c.unmapped().get("cudaGraphLaunch")[1]), "the graph's other kernel stays unmapped");
+        assertTrue(c.notes().get(0).contains("(1 of them inferred from kernel names, below)"), c.notes().get(0));
+    }
+
+    @Test
+    void aKernelThatOpsOfDifferentShapesLaunchedAlikeIsNotInferred() throws IOException {
+        Path f = write("ambiguous.json", t -> {
+            t.kernel(GEMM_KERNEL, 50, 3, 900, -1, 7);
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            launched(t, "aten::mm", 2, 200, "[[8, 16], [16, 64]]", "[\"float\", \"float\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        assertEquals(3000L, t.coverage().unmapped().get("kernel gemm_kernel")[1]);
     }
 
     @Test
