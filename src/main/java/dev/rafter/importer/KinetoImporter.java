@@ -264,6 +264,9 @@ final class KinetoImporter implements TraceImporter {
         // Runtime launches.
         private final LongLongMap launchExtByCorrelation = new LongLongMap();
         private final LongLongMap graphLaunchByCorrelation = new LongLongMap();
+        /** Each graph launch's correlation and event index, to name one whose kernels the trace lacks. */
+        private final Longs graphLaunchCorrelation = new Longs();
+        private final Ints graphLaunchEvent = new Ints();
         private final Longs launchExt = new Longs();
 
         private int eventIndex;
@@ -315,6 +318,13 @@ final class KinetoImporter implements TraceImporter {
                 }
                 if (eventIndex == 0) {
                     throw InputException.located(where + ": 'traceEvents' is empty: no ops or kernels to import");
+                }
+                if (opStart.size() == 0 && kernelNs.size() == 0 && graphLaunchEvent.size() > 0) {
+                    throw InputException.located(where + ": no op could be imported as an operator; the first,"
+                        + " traceEvents[" + graphLaunchEvent.get(0) + "] (" + clean(names.get((int)
+                        graphLaunchByCorrelation.get(graphLaunchCorrelation.get(0), 0))) + "): a graph replay without"
+                        + " kernels (the profiler recorded the launch but none of the graph's kernels) and no PyTorch"
+                        + " ops ('cpu_op' events)");
                 }
                 if (opStart.size() == 0 && kernelNs.size() == 0) {
                     throw InputException.located(where + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among"
@@ -528,6 +538,8 @@ final class KinetoImporter implements TraceImporter {
                     }
                     if (n.contains("GraphLaunch")) {
                         graphLaunchByCorrelation.put(args.correlation, nameId(n));
+                        graphLaunchCorrelation.add(args.correlation);
+                        graphLaunchEvent.add(eventIndex);
                     } else if ((n.contains("Launch") || n.contains("Memcpy") || n.contains("Memset"))
                         && args.externalId >= 0) {
                         launchExtByCorrelation.put(args.correlation, args.externalId);
@@ -984,6 +996,25 @@ final class KinetoImporter implements TraceImporter {
                 firstUnmapped = "traceEvents[" + opEvent.get(firstSkipped) + "] (" + clean(names.get(opName.get(
                     firstSkipped))) + "): " + (s < 0 ? why(Outcome.UNKNOWN_OP, null) : why(Outcome.values()[
                     shapeOutcome.get(s)], shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null));
+            }
+            long emptyGraphLaunches = 0;
+            String firstEmptyGraph = null;
+            for (int g = 0; g < graphLaunchCorrelation.size(); g++) {
+                if (!graphLaunchesSeen.contains(graphLaunchCorrelation.get(g))) {
+                    emptyGraphLaunches++;
+                    if (firstEmptyGraph == null) {
+                        firstEmptyGraph = "traceEvents[" + graphLaunchEvent.get(g) + "] (" + clean(names.get((int)
+                            graphLaunchByCorrelation.get(graphLaunchCorrelation.get(g), 0))) + ")";
+                    }
+                }
+            }
+            if (firstUnmapped == null && firstEmptyGraph != null) {
+                firstUnmapped = firstEmptyGraph + ": a graph replay without kernels (the profiler recorded the launch"
+                    + " but none of the graph's kernels)";
+            }
+            if (emptyGraphLaunches > 0) {
+                notes.add(emptyGraphLaunches + " CUDA/HIP graph launches ran no recorded kernel (first: "
+                    + firstEmptyGraph + "): the profiler recorded the launch but none of the graph's kernels");
             }
             if (mapped == 0 && firstUnmapped != null) {
                 // a CSV of no operators would pass for an import: the user's trace holds nothing Rafter can run

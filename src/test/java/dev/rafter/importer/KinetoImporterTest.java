@@ -591,6 +591,26 @@ class KinetoImporterTest {
     }
 
     @Test
+    void aReductionWithoutItsShapeOrAGraphReplayWithoutKernelsIsOneLineNamingTheEvent() throws IOException {
+        Path reduction = write("mean.json", t -> t.op("aten::mean", 100, 10, 1, null, null, null));
+        assertEquals(reduction + ": no op could be imported as an operator; the first, traceEvents[0] (aten::mean):"
+            + " no 'Input Dims' (recorded without record_shapes=True); expected ops with 'Input Dims' and 'Input type'"
+            + " as torch.profiler(record_shapes=True) records them", bad(reduction).getMessage());
+        Path graph = write("graph-only.json", t -> t.launch("cudaGraphLaunch", 100, 500, -1));
+        assertEquals(graph + ": no op could be imported as an operator; the first, traceEvents[0] (cudaGraphLaunch):"
+            + " a graph replay without kernels (the profiler recorded the launch but none of the graph's kernels) and"
+            + " no PyTorch ops ('cpu_op' events)", bad(graph).getMessage());
+        // beside ops that map, it is a note naming the event
+        Path mixed = write("graph-and-mm.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaGraphLaunch", 200, 500, -1);
+        });
+        assertTrue(load(mixed).coverage().notes().contains("1 CUDA/HIP graph launches ran no recorded kernel (first:"
+            + " traceEvents[3] (cudaGraphLaunch)): the profiler recorded the launch but none of the graph's kernels"),
+            load(mixed).coverage().notes().toString());
+    }
+
+    @Test
     void aTraceWithoutGpuActivityYieldsTheInnermostMappedOps() throws IOException {
         String f32 = "\"float\"";
         Path f = write("cpu.json", t -> {
