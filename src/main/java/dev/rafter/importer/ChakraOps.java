@@ -56,8 +56,9 @@ final class ChakraOps {
      */
     static Operator map(String name, Io io, String[] unsimulated) {
         // Copies, gathers, concatenations, reductions and unary math (AtenOps' COPY, INDEX_SELECT, EMBEDDING,
-        // GATHER, CAT, REDUCTION, POINTWISE) are not mapped from Chakra traces yet: they stay unmapped.
-        return switch (AtenOps.of(name)) {
+        // GATHER, CAT, REDUCTION, POINTWISE) are not mapped from Chakra traces yet: they stay unmapped; of the
+        // serving frameworks' kernels (AtenOps.serving) the row-wise and gated ones and the KV-cache write are.
+        return switch (AtenOps.family(name)) {
             case MM, BMM, MATMUL, MV -> gemm(name, io, 0, 1, unsimulated);
             case ADDMM, BADDBMM, ADDMV -> gemm(name, io, 1, 2, unsimulated);
             case LINEAR -> linear(name, io, unsimulated);
@@ -73,6 +74,12 @@ final class ChakraOps {
             case GELU -> activation(name, OpKind.GELU, io, unsimulated);
             case SILU -> activation(name, OpKind.SILU, io, unsimulated);
             case BINARY -> binary(name, io, unsimulated);
+            case SILU_AND_MUL -> lastDimension(name, OpKind.SILU_AND_MUL, 2, io, unsimulated);
+            case GELU_AND_MUL -> lastDimension(name, OpKind.GELU_AND_MUL, 2, io, unsimulated);
+            case RMSNORM_LAST -> lastDimension(name, OpKind.RMSNORM, 1, io, unsimulated);
+            case LAYERNORM_LAST -> lastDimension(name, OpKind.LAYERNORM, 1, io, unsimulated);
+            case ADD_RMSNORM_LAST -> lastDimension(name, OpKind.ADD_RMSNORM, 1, io, unsimulated);
+            case KV_CACHE_WRITE -> kvCacheWrite(name, io, unsimulated);
             default -> NONE;
         };
     }
@@ -245,6 +252,48 @@ final class ChakraOps {
 
     /** The first input's shape (at least one dimension) and simulated data type. */
     private record Input(long[] shape, DataType dataType) {}
+
+    /**
+     * A serving kernel over the last dimension of its largest input (vLLM's silu_and_mul(out [T, F], input
+     * [T, 2F]), fused_add_rms_norm(input, residual, weight)): its rows of that dimension / {@code split} (the gated
+     * activations' output is half the input).
+     */
+    private static Operator lastDimension(String name, OpKind kind, int split, Io io, String[] unsimulated) {
+        int best = -1;
+        long bestSize = 0;
+        for (int i = 0; ; i++) {
+            long[] x = shape(io, i);
+            if (x == null) {
+                break;
+            }
+            long size = x.length == 0 ? 0 : product(x, 0, x.length);
+            if (size > bestSize) {
+                best = i;
+                bestSize = size;
+            }
+        }
+        if (best < 0) {
+            return NONE;
+        }
+        long[] x = shape(io, best);
+        DataType dt = dtype(io, best, unsimulated);
+        if (dt == null || x[x.length - 1] % split != 0) {
+            return NONE;
+        }
+        return rows(name, kind, product(x, 0, x.length - 1), x[x.length - 1] / split, dt);
+    }
+
+    /** reshape_and_cache(key, value, key_cache, value_cache, slot_mapping, ...): the first two inputs' elements. */
+    private static Operator kvCacheWrite(String name, Io io, String[] unsimulated) {
+        long[] key = shape(io, 0);
+        long[] value = shape(io, 1);
+        DataType dt = dtype(io, 0, unsimulated);
+        if (key == null || value == null || key.length == 0 || value.length == 0 || dt == null) {
+            return NONE;
+        }
+        return elements(name, OpKind.KV_CACHE_WRITE, product(key, 0, key.length) + product(value, 0, value.length),
+            dt);
+    }
 
     /** The first input, or null when it has no shape or a data type Rafter does not simulate (then noted). */
     private static Input firstInput(Io io, String[] unsimulated) {

@@ -19,7 +19,8 @@ import java.util.List;
  *       {@code TensorList}, {@code ""}; {@code Concrete Inputs}: per argument, a scalar's value as text;</li>
  *   <li>collectives ({@code record_param_comms}, {@code nccl:*}): {@code Collective name},
  *       {@code In msg nelems}, {@code Group size}, {@code dtype};</li>
- *   <li>{@code stream} of a kernel.</li>
+ *   <li>{@code stream}, {@code grid} and {@code block} of a kernel (its launch configuration: with its name, what
+ *       tells one launch of a kernel from another when no op records its shapes).</li>
  * </ul>
  */
 final class KinetoArgs {
@@ -30,6 +31,8 @@ final class KinetoArgs {
     long externalId;
     long correlation;
     long stream;
+    /** A kernel's grid and block as written ("[132, 1, 1][128, 1, 1]"), or "" when absent. */
+    String launchConfig;
     /** Per argument: its shape, {@link #LIST} for a tensor list (shapes in {@link #lists}), null when absent. */
     final List<long[]> dims = new ArrayList<>();
     /** Per argument: the shapes of a tensor list argument, else null. */
@@ -46,6 +49,7 @@ final class KinetoArgs {
         externalId = -1;
         correlation = -1;
         stream = -1;
+        launchConfig = "";
         dims.clear();
         lists.clear();
         types.clear();
@@ -69,6 +73,7 @@ final class KinetoArgs {
                 case "External id", "external id" -> externalId = id(p, t);
                 case "correlation" -> correlation = id(p, t);
                 case "stream" -> stream = t.isNumeric() ? p.getLongValue() : -1;
+                case "grid", "block" -> launchConfig = launchConfig + dimensions(p, t);
                 case "Input Dims" -> readDims(p, t);
                 case "Input type" -> readStrings(p, t, types);
                 case "Concrete Inputs" -> readStrings(p, t, concrete);
@@ -79,6 +84,22 @@ final class KinetoArgs {
                 default -> p.skipChildren();
             }
         }
+    }
+
+    /** A launch dimension list as text ("[132, 1, 1]"); anything else as "?" (it only tells launches apart). */
+    private static String dimensions(JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.START_ARRAY) {
+            p.skipChildren();
+            return "?";
+        }
+        StringBuilder b = new StringBuilder("[");
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
+                p.skipChildren();
+            }
+            b.append(b.length() > 1 ? ", " : "").append(t.isScalarValue() ? p.getText() : "?");
+        }
+        return b.append(']').toString();
     }
 
     /** An id, or -1 when absent or not a non-negative integer (then nothing links through it). */

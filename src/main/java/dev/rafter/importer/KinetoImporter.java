@@ -53,8 +53,11 @@ import java.util.zip.ZipException;
  *       ({@code cudaGraphLaunch}, {@code hipGraphLaunch}) by correlation.</li>
  * </ul>
  * Then a kernel is linked to the op that launched it: its own {@code External id}, else the one of the runtime launch
- * with its {@code correlation}. Kernels of a graph launch, and kernels whose id names no op, stay unmapped under the
- * graph launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
+ * with its {@code correlation}. A kernel with no recorded op (one of a graph replay, one launched before the
+ * profiler's first recorded CPU op, or by a runtime call no op encloses) is inferred from its name and launch
+ * configuration: when ops elsewhere in the trace launched the same kernel (full name, grid and block) as their only
+ * kernel, all with one shape, it becomes an operator of that shape named "OP (inferred from kernel)", placed among
+ * the others by its GPU start; otherwise it stays unmapped under the graph launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
  * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
  * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
  * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
@@ -251,12 +254,19 @@ final class KinetoImporter implements TraceImporter {
         private final Longs kernelNs = new Longs();
         private final Ints kernelName = new Ints();
         private final Map<String, Integer> kernelShortNames = new HashMap<>();
+        private final Longs kernelStart = new Longs();
+        /** Per kernel: its full name and launch configuration (grid, block), as an index into signatureIds. */
+        private final Ints kernelSignature = new Ints();
+        private final Map<String, Integer> signatureIds = new HashMap<>();
         private final Set<Long> streams = new HashSet<>();
         private long totalNs;
 
         // Runtime launches.
         private final LongLongMap launchExtByCorrelation = new LongLongMap();
         private final LongLongMap graphLaunchByCorrelation = new LongLongMap();
+        /** Each graph launch's correlation and event index, to name one whose kernels the trace lacks. */
+        private final Longs graphLaunchCorrelation = new Longs();
+        private final Ints graphLaunchEvent = new Ints();
         private final Longs launchExt = new Longs();
 
         private int eventIndex;
@@ -308,6 +318,13 @@ final class KinetoImporter implements TraceImporter {
                 }
                 if (eventIndex == 0) {
                     throw InputException.located(where + ": 'traceEvents' is empty: no ops or kernels to import");
+                }
+                if (opStart.size() == 0 && kernelNs.size() == 0 && graphLaunchEvent.size() > 0) {
+                    throw InputException.located(where + ": no op could be imported as an operator; the first,"
+                        + " traceEvents[" + graphLaunchEvent.get(0) + "] (" + clean(names.get((int)
+                        graphLaunchByCorrelation.get(graphLaunchCorrelation.get(0), 0))) + "): a graph replay without"
+                        + " kernels (the profiler recorded the launch but none of the graph's kernels) and no PyTorch"
+                        + " ops ('cpu_op' events)");
                 }
                 if (opStart.size() == 0 && kernelNs.size() == 0) {
                     throw InputException.located(where + ": no PyTorch ops ('cpu_op' events) and no GPU kernels among"
@@ -498,6 +515,14 @@ final class KinetoImporter implements TraceImporter {
                         shortName = nameId("kernel " + shortKernelName(n));
                         kernelShortNames.put(n, shortName);
                     }
+                    String signature = n + '\n' + args.launchConfig;
+                    Integer sig = signatureIds.get(signature);
+                    if (sig == null) {
+                        sig = signatureIds.size();
+                        signatureIds.put(signature, sig);
+                    }
+                    kernelSignature.add(sig);
+                    kernelStart.add(startNs);
                     kernelExt.add(args.externalId);
                     kernelCorrelation.add(args.correlation);
                     kernelNs.add(durNs);
@@ -513,6 +538,8 @@ final class KinetoImporter implements TraceImporter {
                     }
                     if (n.contains("GraphLaunch")) {
                         graphLaunchByCorrelation.put(args.correlation, nameId(n));
+                        graphLaunchCorrelation.add(args.correlation);
+                        graphLaunchEvent.add(eventIndex);
                     } else if ((n.contains("Launch") || n.contains("Memcpy") || n.contains("Memset"))
                         && args.externalId >= 0) {
                         launchExtByCorrelation.put(args.correlation, args.externalId);
@@ -562,7 +589,7 @@ final class KinetoImporter implements TraceImporter {
             shapeOutcome.add(r.outcome.ordinal());
             shapeKind.add(r.kind == null ? -1 : r.kind.ordinal());
             shapeDtype.add(r.dataType == null ? -1 : r.dataType.ordinal());
-            shapeFlags.add((r.rows ? 1 : 0) | (r.approximate ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
+            shapeFlags.add((r.rows ? 1 : 0) | (r.causal ? 2 : 0) | (r.dtypeAssumed ? 4 : 0));
             shapeBatch.add(r.batch);
             shapeM.add(r.m);
             shapeN.add(r.n);
@@ -582,45 +609,111 @@ final class KinetoImporter implements TraceImporter {
                     opByExt.put(opExt.get(i), i);
                 }
             }
-            // Kernels to the ops that launched them; the rest to graph launches or to their own names.
+            // Kernels to the ops that launched them; the rest to graph launches or to their own names, unless an op
+            // elsewhere launched the same kernel with the same grid and block alone: then it takes that op's shape.
             long[] opNs = new long[ops];
             int[] opKernels = new int[ops];
-            Map<String, long[]> graphs = new LinkedHashMap<>();
-            LongLongMap graphLaunchesSeen = new LongLongMap();
-            Map<String, long[]> orphans = new LinkedHashMap<>();
-            long graphKernels = 0;
-            long graphNs = 0;
-            long orphanKernels = 0;
-            long orphanNs = 0;
-            for (int j = 0; j < kernelNs.size(); j++) {
+            long[] opGpuStart = new long[ops];
+            java.util.Arrays.fill(opGpuStart, Long.MAX_VALUE);
+            int kernels = kernelNs.size();
+            int[] kernelOp = new int[kernels];
+            for (int j = 0; j < kernels; j++) {
                 long corr = kernelCorrelation.get(j);
-                long ns = kernelNs.get(j);
+                kernelOp[j] = -1;
                 if (corr >= 0 && graphLaunchByCorrelation.contains(corr)) {
-                    String g = names.get((int) graphLaunchByCorrelation.get(corr, 0));
-                    long[] v = graphs.computeIfAbsent(g, x -> new long[2]);
-                    if (!graphLaunchesSeen.contains(corr)) {
-                        graphLaunchesSeen.put(corr, 1);
-                        v[0]++;
-                    }
-                    v[1] += ns;
-                    graphKernels++;
-                    graphNs += ns;
                     continue;
                 }
                 long ext = kernelExt.get(j) >= 0 ? kernelExt.get(j)
                     : corr >= 0 ? launchExtByCorrelation.get(corr, -1) : -1;
                 int op = ext >= 0 ? (int) opByExt.get(ext, -1) : -1;
                 if (op >= 0 && opCategory.get(op) == CAT_OP) {
-                    opNs[op] += ns;
+                    kernelOp[j] = op;
+                    opNs[op] += kernelNs.get(j);
                     opKernels[op]++;
+                    opGpuStart[op] = Math.min(opGpuStart[op], kernelStart.get(j));
+                }
+            }
+            // Per signature: the op whose shape it stands for (-1: none, or ops that disagree, or an op of several
+            // kernels or not mapped, so one kernel is not the whole operator).
+            int[] sourceOp = new int[signatureIds.size()];
+            java.util.Arrays.fill(sourceOp, -2);
+            for (int j = 0; j < kernels; j++) {
+                int op = kernelOp[j];
+                if (op < 0) {
+                    continue;
+                }
+                int sig = kernelSignature.get(j);
+                int sh = opShape.get(op);
+                boolean whole = opKernels[op] == 1 && sh >= 0 && shapeOutcome.get(sh) == Outcome.MAPPED.ordinal()
+                    && shapeDtype.get(sh) >= 0;
+                if (!whole) {
+                    sourceOp[sig] = -1;
+                } else if (sourceOp[sig] == -2) {
+                    sourceOp[sig] = op;
+                } else if (sourceOp[sig] >= 0 && !sameShape(opShape.get(sourceOp[sig]), sh)) {
+                    sourceOp[sig] = -1;
+                }
+            }
+            long firstOpNs = Long.MAX_VALUE;
+            for (int i = 0; i < ops; i++) {
+                if (opCategory.get(i) == CAT_OP) {
+                    firstOpNs = Math.min(firstOpNs, opStart.get(i));
+                }
+            }
+            Map<String, long[]> graphs = new LinkedHashMap<>();
+            LongLongMap graphLaunchesSeen = new LongLongMap();
+            Map<String, long[]> orphans = new LinkedHashMap<>();
+            Ints inferred = new Ints();
+            long graphKernels = 0;
+            long graphNs = 0;
+            long graphInferred = 0;
+            long orphanKernels = 0;
+            long orphanNs = 0;
+            long earlyKernels = 0;
+            long earlyNs = 0;
+            long earlyInferred = 0;
+            long inferredNs = 0;
+            for (int j = 0; j < kernels; j++) {
+                if (kernelOp[j] >= 0) {
+                    continue;
+                }
+                long corr = kernelCorrelation.get(j);
+                long ns = kernelNs.get(j);
+                boolean graph = corr >= 0 && graphLaunchByCorrelation.contains(corr);
+                boolean early = !graph && kernelStart.get(j) < firstOpNs;
+                if (graph) {
+                    String g = names.get((int) graphLaunchByCorrelation.get(corr, 0));
+                    long[] v = graphs.computeIfAbsent(g, x -> new long[3]);
+                    if (!graphLaunchesSeen.contains(corr)) {
+                        graphLaunchesSeen.put(corr, 1);
+                        v[0]++;
+                    }
+                    graphKernels++;
+                    graphNs += ns;
+                } else if (early) {
+                    earlyKernels++;
+                    earlyNs += ns;
                 } else {
-                    long[] v = orphans.computeIfAbsent(names.get(kernelName.get(j)), x -> new long[2]);
-                    v[0]++;
-                    v[1] += ns;
                     orphanKernels++;
                     orphanNs += ns;
                 }
+                if (sourceOp[kernelSignature.get(j)] >= 0) {
+                    inferred.add(j);
+                    inferredNs += ns;
+                    graphInferred += graph ? 1 : 0;
+                    earlyInferred += early ? 1 : 0;
+                    continue;
+                }
+                long[] v = graph ? graphs.get(names.get((int) graphLaunchByCorrelation.get(corr, 0)))
+                    : orphans.computeIfAbsent(names.get(kernelName.get(j)), x -> new long[2]);
+                v[graph ? 2 : 0]++; // a graph's count is of its launches; [2] its kernels left unmapped
+                v[1] += ns;
             }
+            int[] inferredOrder = new int[inferred.size()];
+            for (int x = 0; x < inferredOrder.length; x++) {
+                inferredOrder[x] = inferred.get(x);
+            }
+            KinetoArrays.sort(inferredOrder, (a, b) -> Long.compare(kernelStart.get(a), kernelStart.get(b)));
             boolean[] launched = new boolean[ops];
             for (int j = 0; j < launchExt.size(); j++) {
                 int op = (int) opByExt.get(launchExt.get(j), -1);
@@ -771,7 +864,6 @@ final class KinetoImporter implements TraceImporter {
             String firstShapeProblem = null;
             long shapeProblems = 0;
             long noShapes = 0;
-            long approximate = 0;
             long unresolvedCollectives = 0;
             long singleDevice = 0;
             long decodeOps = 0;
@@ -779,7 +871,31 @@ final class KinetoImporter implements TraceImporter {
             String firstUnmapped = null;
             long mappedNs = 0;
             long nextId = 0;
-            for (int i : order) {
+            int nextInferred = 0;
+            int lastStep = 0;
+            long gpuClock = Long.MIN_VALUE; // the GPU start of the ops emitted so far (they stay in CPU order)
+            for (int at = 0; at <= order.length; at++) {
+                int i = at < order.length ? order[at] : -1;
+                if (i >= 0 && opGpuStart[i] != Long.MAX_VALUE) {
+                    gpuClock = Math.max(gpuClock, opGpuStart[i]);
+                }
+                while (nextInferred < inferredOrder.length
+                    && (i < 0 || kernelStart.get(inferredOrder[nextInferred]) < gpuClock)) {
+                    int j = inferredOrder[nextInferred++];
+                    int src = sourceOp[kernelSignature.get(j)];
+                    Phase phase = phaseAndStep(src, parent, firstStep)[0] == 1 ? Phase.DECODE : Phase.PREFILL;
+                    if (phase == Phase.DECODE) {
+                        decodeOps++;
+                    }
+                    Operator op = operator(nextId++, clean(names.get(opName.get(src))) + " (inferred from kernel)",
+                        phase, lastStep, opShape.get(src), commonDtype);
+                    out.accept(new ImportedOp(op, kernelNs.get(j) / 1e9));
+                    mapped++;
+                    mappedNs += kernelNs.get(j);
+                }
+                if (i < 0) {
+                    break;
+                }
                 int s = opShape.get(i);
                 String text = names.get(opName.get(i));
                 Outcome outcome = s < 0 ? Outcome.UNKNOWN_OP : Outcome.values()[shapeOutcome.get(s)];
@@ -811,37 +927,14 @@ final class KinetoImporter implements TraceImporter {
                 }
                 long ns = opNs[i];
                 if (outcome == Outcome.MAPPED) {
-                    Phase phase = Phase.PREFILL;
-                    int step = 0;
-                    boolean phaseKnown = false;
-                    boolean stepKnown = false;
-                    for (int p = parent[i]; p >= 0 && !(phaseKnown && stepKnown); p = parent[p]) {
-                        if (opCategory.get(p) != CAT_ANNOTATION) {
-                            continue;
-                        }
-                        String a = names.get(opName.get(p));
-                        if (!phaseKnown) {
-                            Phase ph = phaseOf(a);
-                            if (ph != null) {
-                                phase = ph;
-                                phaseKnown = true;
-                            }
-                        }
-                        if (!stepKnown) {
-                            long n = profilerStep(a);
-                            if (n >= 0) {
-                                step = (int) Math.min(Integer.MAX_VALUE, n - firstStep);
-                                stepKnown = true;
-                            }
-                        }
-                    }
+                    int[] ps = phaseAndStep(i, parent, firstStep);
+                    Phase phase = ps[0] == 1 ? Phase.DECODE : Phase.PREFILL;
+                    int step = ps[1];
+                    lastStep = step;
                     if (phase == Phase.DECODE) {
                         decodeOps++;
                     }
                     Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
-                    if ((shapeFlags.get(s) & 2) != 0) {
-                        approximate++;
-                    }
                     out.accept(new ImportedOp(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN));
                     mapped++;
                     mappedNs += ns;
@@ -876,7 +969,9 @@ final class KinetoImporter implements TraceImporter {
                 v[1] += ns;
             }
             for (Map.Entry<String, long[]> e : graphs.entrySet()) {
-                unmapped.merge(clean(e.getKey()), e.getValue(), Reading::add);
+                if (e.getValue()[2] > 0) {
+                    unmapped.merge(clean(e.getKey()), new long[] {e.getValue()[0], e.getValue()[1]}, Reading::add);
+                }
             }
             for (Map.Entry<String, long[]> e : orphans.entrySet()) {
                 unmapped.merge(clean(e.getKey()), e.getValue(), Reading::add);
@@ -890,15 +985,36 @@ final class KinetoImporter implements TraceImporter {
                 }
                 notes.add(graphKernels + " kernels (" + share(graphNs) + " of the measured GPU time) ran from "
                     + launches + " CUDA/HIP graph launch" + (launches == 1 ? "" : "es") + " ("
-                    + String.join(", ", graphs.keySet()) + "): this trace was captured under CUDA graphs: per-op"
-                    + " shapes are lost; record in eager mode with torch.profiler(record_shapes=True) (e.g. SGLang"
-                    + " --disable-cuda-graph, vLLM enforce_eager=True)");
+                    + String.join(", ", graphs.keySet()) + "): this trace was captured under CUDA graphs: a graph"
+                    + " replay records no op, so per-op shapes are lost"
+                    + (graphInferred > 0 ? " (" + graphInferred + " of them inferred from kernel names, below)" : "")
+                    + "; for a trace that maps fully, record in eager mode with torch.profiler(record_shapes=True)"
+                    + " (e.g. SGLang --disable-cuda-graph, vLLM enforce_eager=True)");
             }
             if (firstUnmapped == null && firstSkipped >= 0) {
                 int s = opShape.get(firstSkipped);
                 firstUnmapped = "traceEvents[" + opEvent.get(firstSkipped) + "] (" + clean(names.get(opName.get(
                     firstSkipped))) + "): " + (s < 0 ? why(Outcome.UNKNOWN_OP, null) : why(Outcome.values()[
                     shapeOutcome.get(s)], shapeDetail.get(s) >= 0 ? names.get(shapeDetail.get(s)) : null));
+            }
+            long emptyGraphLaunches = 0;
+            String firstEmptyGraph = null;
+            for (int g = 0; g < graphLaunchCorrelation.size(); g++) {
+                if (!graphLaunchesSeen.contains(graphLaunchCorrelation.get(g))) {
+                    emptyGraphLaunches++;
+                    if (firstEmptyGraph == null) {
+                        firstEmptyGraph = "traceEvents[" + graphLaunchEvent.get(g) + "] (" + clean(names.get((int)
+                            graphLaunchByCorrelation.get(graphLaunchCorrelation.get(g), 0))) + ")";
+                    }
+                }
+            }
+            if (firstUnmapped == null && firstEmptyGraph != null) {
+                firstUnmapped = firstEmptyGraph + ": a graph replay without kernels (the profiler recorded the launch"
+                    + " but none of the graph's kernels)";
+            }
+            if (emptyGraphLaunches > 0) {
+                notes.add(emptyGraphLaunches + " CUDA/HIP graph launches ran no recorded kernel (first: "
+                    + firstEmptyGraph + "): the profiler recorded the launch but none of the graph's kernels");
             }
             if (mapped == 0 && firstUnmapped != null) {
                 // a CSV of no operators would pass for an import: the user's trace holds nothing Rafter can run
@@ -936,17 +1052,30 @@ final class KinetoImporter implements TraceImporter {
                 notes.add(shapeProblems + " ops have shapes the importer cannot read as their operator (first: "
                     + firstShapeProblem + "): unmapped");
             }
+            if (inferred.size() > 0) {
+                notes.add(inferred.size() + " operators (" + share(inferredNs) + " of the measured GPU time) were"
+                    + " inferred from kernel names and launch grids, named '... (inferred from kernel)': their kernels"
+                    + " had no recorded op (" + earlyInferred + " launched before the first recorded CPU op, "
+                    + graphInferred + " by a graph replay, " + (inferred.size() - earlyInferred - graphInferred)
+                    + " otherwise), and each takes the shape of the op that launched the same kernel with the same"
+                    + " grid and block, alone, elsewhere in the trace");
+            }
+            if (earlyKernels > 0) {
+                notes.add(earlyKernels + " kernels (" + share(earlyNs) + " of the measured GPU time) were launched"
+                    + " before the first recorded CPU op (the profiler's GPU side started before its CPU side), so"
+                    + " no op of theirs is in the trace" + (earlyInferred == earlyKernels ? ": all inferred from"
+                    + " kernel names" : "; " + (earlyKernels - earlyInferred) + " no op elsewhere launched alike"
+                    + " stay unmapped under their kernel names"));
+            }
             if (orphanKernels > 0) {
                 notes.add(orphanKernels + " kernels (" + share(orphanNs) + " of the measured GPU time) were launched"
-                    + " outside any recorded op: unmapped under their kernel names");
+                    + " by runtime calls outside any recorded op (not by a graph replay)"
+                    + (orphanKernels == inferred.size() - earlyInferred - graphInferred ? ": all inferred from kernel"
+                    + " names" : "; those no op elsewhere launched alike stay unmapped under their kernel names"));
             }
             if (assumedDtype > 0) {
                 notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
                     + " given its most common one, " + DataType.values()[commonDtype].key());
-            }
-            if (approximate > 0) {
-                notes.add(approximate + " gather and reduction ops run as Rafter's binary elementwise"
-                    + " kind (2 reads + 1 write per element): their memory traffic is overstated by up to 1.5x");
             }
             if (gpuActivity && enclosingOps > 0) {
                 notes.add(enclosingOps + " enclosing ops (e.g. " + enclosingExample + ") are counted once, through"
@@ -1051,15 +1180,56 @@ final class KinetoImporter implements TraceImporter {
             long elements = shapeElements.get(s);
             return switch (kind) {
                 case GEMM -> Operator.gemm(id, name, phase, -1, step, batch, m, n, k, dt);
-                // A fused kernel (SDPA, flash, memory-efficient, cuDNN): the scores stay on chip. The mask is not
-                // read from the trace: run without one (an upper bound for a causal kernel).
-                case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, 0, false, dt, dt);
+                // A fused kernel (SDPA, flash, memory-efficient, cuDNN, paged): the scores stay on chip; causal when
+                // the op's arguments say so (KinetoMapper#mask).
+                case ATTENTION -> Operator.flashAttention(id, name, phase, -1, step, batch, m, n, k, elements,
+                    (shapeFlags.get(s) & 2) != 0, dt, dt);
                 case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->
                     Operator.collective(id, name, kind, phase, -1, step, elements, (int) n, dt);
                 default -> (shapeFlags.get(s) & 1) != 0
                     ? Operator.rows(id, name, kind, phase, -1, step, m, n, dt)
                     : Operator.vector(id, name, kind, phase, -1, step, elements, dt);
             };
+        }
+
+        /**
+         * {phase, step} of op {@code i} from its enclosing annotations: phase 1 DECODE (else PREFILL), step the
+         * number of the nearest ProfilerStep#N less the trace's first (0 without one).
+         */
+        private int[] phaseAndStep(int i, int[] parent, long firstStep) {
+            Phase phase = Phase.PREFILL;
+            int step = 0;
+            boolean phaseKnown = false;
+            boolean stepKnown = false;
+            for (int p = parent[i]; p >= 0 && !(phaseKnown && stepKnown); p = parent[p]) {
+                if (opCategory.get(p) != CAT_ANNOTATION) {
+                    continue;
+                }
+                String a = names.get(opName.get(p));
+                if (!phaseKnown) {
+                    Phase ph = phaseOf(a);
+                    if (ph != null) {
+                        phase = ph;
+                        phaseKnown = true;
+                    }
+                }
+                if (!stepKnown) {
+                    long n = profilerStep(a);
+                    if (n >= 0) {
+                        step = (int) Math.min(Integer.MAX_VALUE, n - firstStep);
+                        stepKnown = true;
+                    }
+                }
+            }
+            return new int[] {phase == Phase.DECODE ? 1 : 0, step};
+        }
+
+        /** Whether two stored shapes run alike (kind, sizes, dtype, row shape and mask). */
+        private boolean sameShape(int a, int b) {
+            return shapeKind.get(a) == shapeKind.get(b) && shapeDtype.get(a) == shapeDtype.get(b)
+                && shapeFlags.get(a) == shapeFlags.get(b) && shapeBatch.get(a) == shapeBatch.get(b)
+                && shapeM.get(a) == shapeM.get(b) && shapeN.get(a) == shapeN.get(b) && shapeK.get(a) == shapeK.get(b)
+                && shapeElements.get(a) == shapeElements.get(b);
         }
 
         /** DECODE / PREFILL when an annotation's name says so, else null. */

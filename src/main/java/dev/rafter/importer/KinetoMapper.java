@@ -31,23 +31,26 @@ import java.util.Set;
  *       {@code _flash_attention_forward}, {@code _efficient_attention_forward} and FlashAttention's
  *       {@code flash_attn::_flash_attn_forward} take [batch, seq, heads, d]; their variable-length forms
  *       ([tokens, heads, d] with cumulative sequence offsets) are read as that many sequences of the average
- *       length. Causal masking is not recorded in the shape: the full score matrix is counted.</li>
+ *       length. The causal flag and a left window are read from the op's Concrete Inputs where its schema puts them
+ *       ({@link #MASK_ARGUMENTS}); without them the full score matrix is counted.</li>
  *   <li><b>Row-wise</b> (m rows of n): softmax / log-softmax (n = the size of the {@code dim} argument),
  *       {@code layer_norm} / {@code native_layer_norm} and {@code rms_norm} / {@code _fused_rms_norm} (n = the
  *       product of the normalised dimensions); custom ops whose name holds {@code rms_norm} / {@code rmsnorm} or
  *       {@code layer_norm} / {@code layernorm} (vLLM's, SGLang's) normalise the last dimension of their largest
  *       tensor.</li>
- *   <li><b>Activations</b>: {@code gelu}, {@code silu} (elements of the input); custom {@code silu_and_mul} /
- *       {@code gelu_and_mul} (half of the input's elements: the gate half).</li>
+ *   <li><b>Activations</b>: {@code gelu}, {@code silu} (elements of the input); serving frameworks' fused kernels
+ *       ({@code silu_and_mul}, fused residual-add + RMSNorm, rope, the KV-cache write, paged attention, fused MoE,
+ *       sampling) by the table and rules of {@link AtenOps} (the class comment there).</li>
  *   <li><b>Elementwise</b>: binary and ternary arithmetic and comparisons as {@code elementwise} (two inputs, one
- *       output per element of the broadcast result); unary math, and binary ops with one tensor operand (a scalar
- *       other), as {@code unary}; copies and casts ({@code copy_}, {@code clone}, {@code _to_copy}, {@code fill_})
- *       as {@code copy}. Gathers ({@code index_select}, {@code embedding}, {@code gather}: elements of the
- *       result), concatenation ({@code cat}, {@code stack}: elements of the result; the trace records no dtype for
- *       a tensor list, so the importer gives these the trace's most common dtype and says so) and reductions
- *       ({@code sum}, {@code mean}, {@code max}, ...: elements of the input) have no kind of their own yet and
- *       run as {@code elementwise}, their memory traffic overstated by up to 1.5x: they are flagged
- *       {@link Result#approximate} and counted in a coverage note.</li>
+ *       output per element of the broadcast result); unary math, scans ({@code cumsum}), and binary ops with one
+ *       tensor operand (a scalar other), as {@code unary}; copies and casts ({@code copy_}, {@code clone},
+ *       {@code _to_copy}, {@code fill_}) and concatenation ({@code cat}, {@code stack}: elements of the result; the
+ *       trace records no dtype for a tensor list, so the importer gives these the trace's most common dtype and
+ *       says so) as {@code copy}.</li>
+ *   <li><b>Reductions</b> ({@code sum}, {@code mean}, {@code amax}, {@code argmax}, {@code norm}, ...: elements of
+ *       the input; {@code max}/{@code min} of two tensors is elementwise) as {@code reduction}; <b>indexed
+ *       reads</b> ({@code embedding}, {@code index_select}, {@code gather}: elements of the result) as
+ *       {@code gather}.</li>
  *   <li><b>Collectives</b> ({@code record_param_comms}, {@code nccl:*}, {@code c10d::*}): {@code Collective name},
  *       {@code In msg nelems} (elements per device), {@code Group size}, {@code dtype}: all-reduce, all-gather (its
  *       size: the gathered output, In msg nelems x group), reduce-scatter and all-to-all map to their kinds;
@@ -89,8 +92,8 @@ final class KinetoMapper {
         boolean rows;
         DataType dataType;
         String detail;
-        /** Run as the binary elementwise kind although it is a gather or a reduction. */
-        boolean approximate;
+        /** Attention read with its causal mask (from the op's is_causal / causal argument). */
+        boolean causal;
         /**
          * The trace does not record the dtype (a tensor list's elements: {@code Input type} says only
          * {@code TensorList}); {@link #dataType} is null and the importer gives the trace's most common one.
@@ -108,7 +111,7 @@ final class KinetoMapper {
             rows = false;
             dataType = null;
             detail = null;
-            approximate = false;
+            causal = false;
             dtypeAssumed = false;
         }
     }
@@ -198,27 +201,7 @@ final class KinetoMapper {
             Family f = AtenOps.of(name);
             return MAPPED.contains(f) ? f : Family.NONE;
         }
-        int colon = name.lastIndexOf("::");
-        String base = colon < 0 ? lower : lower.substring(colon + 2);
-        if (colon < 0) {
-            return Family.NONE; // no namespace: a Python function, annotation or profiler range, not a device op
-        }
-        if (base.equals("_flash_attn_forward") || base.equals("_flash_attn_varlen_forward")) {
-            return Family.ATTENTION_BSHD;
-        }
-        if (base.contains("rms_norm") || base.contains("rmsnorm")) {
-            return Family.RMSNORM_LAST;
-        }
-        if (base.contains("layer_norm") || base.contains("layernorm")) {
-            return Family.LAYERNORM_LAST;
-        }
-        if (base.equals("silu_and_mul")) {
-            return Family.SILU_AND_MUL;
-        }
-        if (base.equals("gelu_and_mul") || base.equals("gelu_tanh_and_mul")) {
-            return Family.GELU_AND_MUL;
-        }
-        return Family.NONE;
+        return AtenOps.serving(name);
     }
 
     /**
@@ -261,16 +244,26 @@ final class KinetoMapper {
                 case RMSNORM_LAST -> normLast(a, OpKind.RMSNORM);
                 case GELU -> activation(a, OpKind.GELU, false);
                 case SILU -> activation(a, OpKind.SILU, false);
-                case GELU_AND_MUL -> activation(a, OpKind.GELU, true);
-                case SILU_AND_MUL -> activation(a, OpKind.SILU, true);
+                case GELU_AND_MUL -> activation(a, OpKind.GELU_AND_MUL, true);
+                case SILU_AND_MUL -> activation(a, OpKind.SILU_AND_MUL, true);
+                case ADD_RMSNORM_LAST -> normLast(a, OpKind.ADD_RMSNORM);
+                case ROPE -> rope(a);
+                case KV_CACHE_WRITE -> kvCacheWrite(a);
+                case PAGED_ATTENTION -> pagedAttention(a);
+                case ATTENTION_PAGED_PREFILL -> pagedPrefill(a);
+                case MOE -> moe(a);
+                case SAMPLING -> sampling(a);
                 case BINARY, POINTWISE -> pointwise(a);
-                case COPY -> firstTensor(a, OpKind.COPY, false);
-                case REDUCTION -> firstTensor(a, OpKind.ELEMENTWISE, true);
+                case COPY -> firstTensor(a, OpKind.COPY);
+                case REDUCTION -> reduction(a);
                 case INDEX_SELECT -> indexSelect(a);
                 case EMBEDDING -> embedding(a);
                 case GATHER -> gather(a);
                 case CAT -> cat(a);
                 default -> throw new IllegalStateException(f.name());
+            }
+            if (r.kind == OpKind.ATTENTION) {
+                mask(name, a);
             }
         } catch (NotUnderstood e) {
             r.reset();
@@ -605,6 +598,61 @@ final class KinetoMapper {
         long group = headsQ / headsKv;
         setGemm(Math.multiplyExact(batch, headsKv), Math.multiplyExact(seqQ, group), seqK, d, dt);
         r.kind = OpKind.ATTENTION;
+        r.elements = seqQ; // query tokens per sequence: where the causal mask and a window fall
+    }
+
+    /**
+     * Where an attention op's mask flags lie (Concrete Inputs, by the op's schema): the causal flag's argument and
+     * the left window's (-1: none). {@code _efficient_attention_forward} gives a mask type (0 none, 1 and 2 causal)
+     * instead of a flag.
+     */
+    private static final Map<String, int[]> MASK_ARGUMENTS = Map.ofEntries(
+        Map.entry("aten::scaled_dot_product_attention", new int[] {5, -1}),
+        Map.entry("aten::_scaled_dot_product_attention_math", new int[] {5, -1}),
+        Map.entry("aten::_scaled_dot_product_fused_attention_overrideable", new int[] {5, -1}),
+        Map.entry("aten::_scaled_dot_product_flash_attention", new int[] {4, -1}),
+        Map.entry("aten::_scaled_dot_product_flash_attention_for_cpu", new int[] {4, -1}),
+        Map.entry("aten::_scaled_dot_product_efficient_attention", new int[] {6, -1}),
+        Map.entry("aten::_scaled_dot_product_cudnn_attention", new int[] {6, -1}),
+        Map.entry("aten::_cudnn_attention_forward", new int[] {10, -1}),
+        Map.entry("aten::_flash_attention_forward", new int[] {8, 11}),
+        Map.entry("aten::_efficient_attention_forward", new int[] {9, -1}),
+        Map.entry("_flash_attn_forward", new int[] {5, 6}),
+        Map.entry("_flash_attn_varlen_forward", new int[] {9, 10}),
+        Map.entry("flash_attn_varlen_func", new int[] {9, 10}),
+        Map.entry("mha_batch_prefill", new int[] {12, 13}));
+
+    /**
+     * The causal flag and the sliding window of an attention op, from its Concrete Inputs. A value that is not a
+     * boolean (or, for the window, an integer) where the schema puts it leaves the op unmasked: the full score
+     * matrix is counted, as before the flag was read. A window is applied where it is exact, to one query token
+     * per sequence (decode: the token sees the last window + 1 keys); a prefill window is not (Rafter's mask is
+     * causal only), so prefill scores stay counted over the causal triangle.
+     */
+    private void mask(String name, KinetoArgs a) {
+        int[] at = MASK_ARGUMENTS.get(name);
+        if (at == null) {
+            at = MASK_ARGUMENTS.get(name.substring(name.lastIndexOf("::") + 2));
+        }
+        if (at == null) {
+            return;
+        }
+        String flag = a.concrete(at[0]).trim();
+        if (name.equals("aten::_efficient_attention_forward")) {
+            r.causal = flag.equals("1") || flag.equals("2");
+        } else {
+            r.causal = flag.equals("True") || flag.equals("true") || flag.equals("1");
+        }
+        if (at[1] >= 0 && r.elements == 1) {
+            try {
+                long window = Long.parseLong(a.concrete(at[1]).trim());
+                if (window >= 0 && window + 1 < r.n) {
+                    r.n = window + 1;
+                }
+            } catch (NumberFormatException e) {
+                // no window recorded: every key is seen
+            }
+        }
     }
 
     // ---------------------------------------------------------------- vector ops
@@ -712,17 +760,31 @@ final class KinetoMapper {
         setElements(numel(out), tensors == 1 ? OpKind.UNARY : OpKind.ELEMENTWISE, firstModelledDtype(a));
     }
 
-    /** The elements of the first tensor argument, as {@code kind} ({@code approximate}: a kind that is not its own). */
-    private void firstTensor(KinetoArgs a, OpKind kind, boolean approximate) {
+    /** The elements of the first tensor argument, as {@code kind}. */
+    private void firstTensor(KinetoArgs a, OpKind kind) {
         for (int i = 0; i < a.dims.size(); i++) {
             long[] t = tensor(a, i);
             if (t != null) {
                 setElements(numel(t), kind, dtypeOf(a, i));
-                r.approximate = approximate;
                 return;
             }
         }
         throw new NotUnderstood("no tensor argument");
+    }
+
+    /** A reduction over its first tensor; {@code max(self, other)} and {@code min(self, other)} are elementwise. */
+    private void reduction(KinetoArgs a) {
+        int tensors = 0;
+        for (int i = 0; i < a.dims.size(); i++) {
+            if (tensor(a, i) != null) {
+                tensors++;
+            }
+        }
+        if (tensors > 1) {
+            pointwise(a);
+        } else {
+            firstTensor(a, OpKind.REDUCTION);
+        }
     }
 
     private void indexSelect(KinetoArgs a) {
@@ -740,8 +802,7 @@ final class KinetoMapper {
         if (dim < 0 || dim >= x.length || x[dim] == 0) {
             throw new NotUnderstood("index_select dim " + dim + " of a " + x.length + "-D tensor");
         }
-        setElements(Math.multiplyExact(numel(x) / x[dim], numel(index)), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(Math.multiplyExact(numel(x) / x[dim], numel(index)), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     private void embedding(KinetoArgs a) {
@@ -750,14 +811,12 @@ final class KinetoMapper {
         if (w.length != 2) {
             throw new NotUnderstood("embedding weight must be 2-D");
         }
-        setElements(Math.multiplyExact(numel(index), w[1]), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(Math.multiplyExact(numel(index), w[1]), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     private void gather(KinetoArgs a) {
         required(a, 0, "input");
-        setElements(numel(required(a, 2, "index")), OpKind.ELEMENTWISE, dtypeOf(a, 0));
-        r.approximate = true;
+        setElements(numel(required(a, 2, "index")), OpKind.GATHER, dtypeOf(a, 0));
     }
 
     /** cat / stack of a tensor list: the elements of the result, copied once. */
@@ -777,9 +836,131 @@ final class KinetoMapper {
             case UNKNOWN -> throw new InputException("unknown dtype '" + t + "' in 'Input type' (argument 0)");
             default -> { }
         }
-        setElements(elements, OpKind.ELEMENTWISE, dt);
-        r.approximate = true;
+        setElements(elements, OpKind.COPY, dt);
         r.dtypeAssumed = dt == null;
+    }
+
+    /** positions, query, key, head_size, cos_sin_cache [P, R]: the rotary part (R of each head's D) of q and k. */
+    private void rope(KinetoArgs a) {
+        long[] q = required(a, 1, "query");
+        long[] k = tensor(a, 2);
+        long elements = Math.addExact(numel(q), k == null ? 0 : numel(k));
+        long headSize = 0;
+        try {
+            headSize = Long.parseLong(a.concrete(3).trim());
+        } catch (NumberFormatException e) {
+            // not recorded: the whole head rotates
+        }
+        long[] cache = tensor(a, 4);
+        if (headSize > 0 && cache != null && cache.length == 2 && cache[1] < headSize && elements % headSize == 0) {
+            elements = Math.multiplyExact(elements / headSize, cache[1]);
+        }
+        setElements(elements, OpKind.ROPE, dtypeOf(a, 1));
+    }
+
+    /** key and value (or an MLA latent's two parts) written into the cache: the first two tensors' elements. */
+    private void kvCacheWrite(KinetoArgs a) {
+        long[] key = required(a, 0, "key");
+        long[] value = required(a, 1, "value");
+        setElements(Math.addExact(numel(key), numel(value)), OpKind.KV_CACHE_WRITE, dtypeOf(a, 0));
+    }
+
+    /**
+     * vLLM's paged decode attention: query (or the output of its shape) [S, H, D] is the first 3-D tensor, the key
+     * cache [blocks, Hkv, D/x, block, x] the first 5-D one, the block tables [S, max blocks] the first 2-D integer
+     * tensor; one query token per sequence over max blocks x block keys.
+     */
+    private void pagedAttention(KinetoArgs a) {
+        int query = -1;
+        int keyCache = -1;
+        int blockTables = -1;
+        for (int i = 0; i < a.dims.size(); i++) {
+            long[] t = tensor(a, i);
+            if (t == null) {
+                continue;
+            }
+            if (isIntegerType(a.type(i))) {
+                blockTables = blockTables < 0 && t.length == 2 ? i : blockTables;
+            } else if (t.length == 3 && query < 0) {
+                query = i;
+            } else if (t.length == 5 && keyCache < 0) {
+                keyCache = i;
+            }
+        }
+        if (query < 0 || keyCache < 0 || blockTables < 0) {
+            throw new NotUnderstood("paged attention expects a [seqs, heads, d] query, a 5-D key cache and"
+                + " [seqs, blocks] block tables");
+        }
+        long[] q = a.dims.get(query);
+        long[] kc = a.dims.get(keyCache);
+        long[] bt = a.dims.get(blockTables);
+        if (bt[0] != q[0]) {
+            throw new NotUnderstood("block tables of " + bt[0] + " sequences for " + q[0] + " queries");
+        }
+        setAttention(q[0], q[1], kc[1], 1, Math.multiplyExact(bt[1], kc[3]), q[2], dtypeOf(a, query));
+    }
+
+    /**
+     * aiter's mha_batch_prefill: q [tokens, H, D], k [pages, Hkv, D] or [pages, page, Hkv, D], v, cu_seqlens_q
+     * [S + 1], kv_indptr [S + 1], kv_page_indices [pages used]: S sequences of the average query and KV length.
+     */
+    private void pagedPrefill(KinetoArgs a) {
+        long[] q = required(a, 0, "q");
+        long[] k = required(a, 1, "k");
+        long[] cuSeqlens = required(a, 3, "cu_seqlens_q");
+        long[] pages = required(a, 5, "kv_page_indices");
+        if (q.length != 3 || (k.length != 3 && k.length != 4) || cuSeqlens.length != 1 || cuSeqlens[0] < 2
+            || pages.length != 1 || q[2] != k[k.length - 1]) {
+            throw new NotUnderstood("mha_batch_prefill expects q [tokens, heads, d], paged k, cu_seqlens_q and"
+                + " kv_page_indices");
+        }
+        long sequences = cuSeqlens[0] - 1;
+        long kvTokens = Math.multiplyExact(pages[0], k.length == 4 ? k[1] : 1);
+        setAttention(sequences, q[1], k[k.length - 2], ceilDiv(q[0], sequences), ceilDiv(kvTokens, sequences),
+            q[2], dtypeOf(a, 0));
+    }
+
+    /**
+     * fused MoE (hidden [T, d], w1 [E, 2F, d], w2 [E, d, F], topk weights [T, k], or router logits [T, E] with k
+     * as the next argument): one GEMM over the experts a uniform router touches (see AtenOps).
+     */
+    private void moe(KinetoArgs a) {
+        long[] x = required(a, 0, "hidden_states");
+        long[] w1 = required(a, 1, "w1");
+        long[] w2 = required(a, 2, "w2");
+        long[] routing = required(a, 3, "topk_weights");
+        if (x.length != 2 || w1.length != 3 || w2.length != 3 || routing.length != 2 || w1[2] != x[1]
+            || w2[1] != x[1] || w1[0] != w2[0] || w1[1] != 2 * w2[2] || routing[0] != x[0]) {
+            throw new NotUnderstood("fused MoE expects hidden [T, d], w1 [E, 2F, d], w2 [E, d, F], topk [T, k]");
+        }
+        long tokens = x[0];
+        long experts = w1[0];
+        long k = routing[1];
+        if (k == experts) {
+            try {
+                k = Long.parseLong(a.concrete(4).trim()); // router logits [T, E], then topk
+            } catch (NumberFormatException e) {
+                throw new NotUnderstood("fused MoE over router logits without a topk argument");
+            }
+        }
+        if (tokens <= 0 || k <= 0 || k > experts) {
+            throw new NotUnderstood("top-" + k + " of " + experts + " experts");
+        }
+        double expected = experts * (1 - Math.pow(1 - (double) k / experts, tokens));
+        long touched = Math.min(Math.min(experts, Math.multiplyExact(tokens, k)),
+            Math.max(k, Math.round(expected)));
+        setGemm(touched, ceilDiv(Math.multiplyExact(tokens, k), touched), Math.multiplyExact(3, w2[2]), x[1],
+            dtypeOf(a, 0));
+    }
+
+    /** Sampling over the vocabulary: the largest tensor, [B, V] probabilities or logits, as B rows of V. */
+    private void sampling(KinetoArgs a) {
+        int best = largestTensor(a);
+        long[] p = a.dims.get(best);
+        if (p.length != 2) {
+            throw new NotUnderstood("sampling expects [batch, vocabulary] probabilities");
+        }
+        setRows(p[0], p[1], OpKind.SAMPLING, dtypeOf(a, best));
     }
 
     private void setRows(long m, long n, OpKind kind, DataType dt) {

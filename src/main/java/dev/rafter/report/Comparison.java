@@ -11,12 +11,35 @@ import java.util.TreeMap;
 
 /**
  * Simulated against measured operator times: the signed error of each operator ((simulated - measured) /
- * measured), the mean absolute percentage error per kind and overall, and the operators that miss most. Keeps
- * only the worst few operators, so memory stays flat on long traces.
+ * measured), the mean absolute percentage error per kind and overall, and the shapes that miss most: operators of
+ * one name and shape ({@link dev.rafter.workload.Operator#shape}) form a group, ranked by the time they miss in all
+ * (|simulated - measured| summed over the group), so one shape repeated over the layers is one line, with its count
+ * and the error of its total time. Keeps one record per group (up to {@value #MAX_GROUPS}; operators of shapes
+ * beyond them are ranked alone) and the points of the chart, so memory stays bounded on long traces.
  */
 public final class Comparison implements Simulation.OpListener {
     /** One compared operator. */
     public record Miss(long opId, String name, String kind, double simulatedS, double measuredS, double error) {}
+
+    /**
+     * Operators of one name and shape: how many, their summed simulated and measured times, and the first one's id.
+     */
+    public record Group(String name, String kind, String shape, long count, double simulatedS, double measuredS,
+                        long firstOpId) {
+        /** The error of the group's total time: simulated / measured - 1. */
+        public double error() {
+            return simulatedS / measuredS - 1;
+        }
+
+        /** The time the group misses in all, in seconds. */
+        public double missedS() {
+            return Math.abs(simulatedS - measuredS);
+        }
+    }
+
+    private record GroupKey(String name, dev.rafter.workload.Operator.Shape shape) {}
+
+    static final int MAX_GROUPS = 100_000;
 
     /** Where measured times come from: a measured-times file, or the trace itself. */
     public interface Measured {
@@ -44,7 +67,10 @@ public final class Comparison implements Simulation.OpListener {
     private final Measured measured;
     private final List<Miss> points = new ArrayList<>();
     private final Map<String, double[]> byKind = new TreeMap<>();
-    private final PriorityQueue<Miss> worst = new PriorityQueue<>(Comparator.comparingDouble(m -> Math.abs(m.error())));
+    private final Map<GroupKey, double[]> groups = new java.util.HashMap<>();
+    private final Map<GroupKey, Long> groupFirstId = new java.util.HashMap<>();
+    /** Operators whose shape came after {@link #MAX_GROUPS} groups: the worst of them, each alone. */
+    private final PriorityQueue<Group> ungrouped = new PriorityQueue<>(Comparator.comparingDouble(Group::missedS));
     private long operators;
     private long firstId = Long.MAX_VALUE;
     private long lastId = Long.MIN_VALUE;
@@ -96,13 +122,42 @@ public final class Comparison implements Simulation.OpListener {
         simulatedSum += kernel;
         measuredSum += m;
         Miss miss = new Miss(r.op().id(), r.op().name(), r.op().kind().key(), kernel, m, e);
-        worst.add(miss);
         if (points.size() < MAX_POINTS) {
             points.add(miss);
         }
-        if (worst.size() > WORST) {
-            worst.poll();
+        GroupKey key = new GroupKey(r.op().name(), r.op().shape());
+        double[] g = groups.get(key);
+        if (g == null && groups.size() >= MAX_GROUPS) {
+            ungrouped.add(new Group(key.name(), r.op().kind().key(), shapeText(key.shape()), 1, kernel, m,
+                r.op().id()));
+            if (ungrouped.size() > WORST) {
+                ungrouped.poll();
+            }
+            return;
         }
+        if (g == null) {
+            g = new double[3];
+            groups.put(key, g);
+            groupFirstId.put(key, r.op().id());
+        }
+        g[0]++;
+        g[1] += kernel;
+        g[2] += m;
+    }
+
+    /** A shape in a few words: batch x m x n x k for matrix kinds, rows x length or elements for vector ones. */
+    static String shapeText(dev.rafter.workload.Operator.Shape s) {
+        String dims;
+        if (s.kind().isMatrix()) {
+            dims = s.batch() + "x" + s.m() + "x" + s.n() + "x" + s.k() + (s.causal() ? " causal" : "");
+        } else if (s.kind().isCollective()) {
+            dims = s.elements() + " over " + s.n();
+        } else if (s.m() > 0 && s.n() > 0) {
+            dims = s.m() + "x" + s.n();
+        } else {
+            dims = Long.toString(s.elements());
+        }
+        return dims + " " + s.dataType().key();
     }
 
     /** When no operator matched a measured file: the one-line message of that bad input; else null. */
@@ -144,10 +199,17 @@ public final class Comparison implements Simulation.OpListener {
         return points;
     }
 
-    public List<Miss> worst() {
-        List<Miss> out = new ArrayList<>(worst);
-        out.sort(Comparator.comparingDouble((Miss m) -> -Math.abs(m.error())).thenComparingLong(Miss::opId));
-        return out;
+    /** The groups that miss the most time, worst first (at most ten). */
+    public List<Group> worst() {
+        List<Group> out = new ArrayList<>(ungrouped);
+        for (Map.Entry<GroupKey, double[]> e : groups.entrySet()) {
+            double[] g = e.getValue();
+            GroupKey k = e.getKey();
+            out.add(new Group(k.name(), k.shape().kind().key(), shapeText(k.shape()), (long) g[0], g[1], g[2],
+                groupFirstId.get(k)));
+        }
+        out.sort(Comparator.comparingDouble((Group g) -> -g.missedS()).thenComparingLong(Group::firstOpId));
+        return out.size() > WORST ? new ArrayList<>(out.subList(0, WORST)) : out;
     }
 
     /** The printed comparison: coverage, MAPE per kind, total error, the worst operators. */
@@ -161,13 +223,13 @@ public final class Comparison implements Simulation.OpListener {
             out.add(String.format(Locale.ROOT, "  %-16s %6d operators, MAPE %.1f%%", e.getKey(), (long) e.getValue()[0],
                 100 * e.getValue()[1]));
         }
-        if (!worst.isEmpty()) {
-            out.add("worst operators (error = simulated / measured - 1):");
-            for (Miss m : worst()) {
-                out.add(String.format(Locale.ROOT,
-                    "  op %-6d %-24s %-10s simulated %s, measured %s, error %+.1f%%", m.opId(),
-                    m.name(), m.kind(), dev.rafter.roofline.RooflineReport.time(m.simulatedS()),
-                    dev.rafter.roofline.RooflineReport.time(m.measuredS()), 100 * m.error()));
+        if (!groups.isEmpty() || !ungrouped.isEmpty()) {
+            out.add("worst operators by shape, most time missed first (count: simulated vs measured total time,"
+                + " error, first op):");
+            for (Group g : worst()) {
+                out.add(String.format(Locale.ROOT, "  %-24s %-10s %-22s %4d x: %s vs %s, %+.1f%% (op %d)", g.name(),
+                    g.kind(), g.shape(), g.count(), dev.rafter.roofline.RooflineReport.time(g.simulatedS()),
+                    dev.rafter.roofline.RooflineReport.time(g.measuredS()), 100 * g.error(), g.firstOpId()));
             }
         }
         return out;

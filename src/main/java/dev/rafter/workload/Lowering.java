@@ -9,7 +9,9 @@ import java.util.function.Consumer;
  * million rows). Shapes are per device under tensor parallelism (Megatron-LM split: QKV and FFN-up column-parallel,
  * output and FFN-down row-parallel, so each layer ends its attention and its FFN with an all-reduce).
  *
- * <p>Per layer: norm, QKV projection, attention scores, softmax, attention context, output projection,
+ * <p>Per layer: norm, QKV projection, rotary embedding of q and k (models without learned positions: Llama's RoPE),
+ * the KV-cache write (the new tokens' K and V stored into the cache, vLLM's reshape_and_cache), attention scores,
+ * softmax, attention context, output projection,
  * [all-reduce], residual add, norm, FFN (GELU: up, gelu, down; SwiGLU: gate, up, silu, gate multiply, down; MoE:
  * router, router softmax, then each expert's SwiGLU, then a weighted combine), [all-reduce], residual add. After
  * the last layer: final norm and the LM head (vocabulary split over devices; only the last position of each
@@ -36,9 +38,13 @@ import java.util.function.Consumer;
  * <p>Decode: prefill yields the first output token; decode step s (1 .. output_tokens - 1) feeds one token per
  * sequence with KV length prompt_tokens + s, so the KV length grows by one each step.
  * Vector operators carry their row shape (m rows of n): norms tokens x d_model; softmax (sequences x heads x query
- * tokens) rows of the KV length (the router's softmax: tokens x experts); activations, residual adds, gate multiply
- * and expert combine the natural tokens x width (they run as one elementwise pass whatever the rows).
- * Left out (small against the rest): embedding lookup, bias adds (folded into their GEMMs), the LM head's gather.
+ * tokens) rows of the KV length (the router's softmax: tokens x experts); activations, residual adds, gate multiply,
+ * expert combine, rope and the KV-cache write the natural tokens x width (they run as one elementwise pass whatever the rows).
+ * The rope rotates every element of the per-device q and k heads (tokens rows of (heads + KV heads) x head dim);
+ * the KV-cache write moves tokens rows of KV heads x head dim x 2 elements in the activations' data type (a quantised cache
+ * writes fewer bytes: counted at the activations' size).
+ * Left out (small against the rest): embedding lookup, bias adds (folded into their GEMMs), the LM head's gather,
+ * sampling.
  *
  * <p>Deps: each operator names its producers where they are not just the operator before it (an empty deps cell):
  * a residual add the all-reduce (or projection) before it and the residual stream entering the layer, the
@@ -98,6 +104,10 @@ public final class Lowering {
         for (int layer = 0; layer < run.layers(); layer++) {
             rows("attn_norm", norm, phase, layer, step, tokens, d, dt);
             gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt, wt);
+            if (!m.learnedPositions()) {
+                rows("rope", OpKind.ROPE, phase, layer, step, tokens, (heads + kvHeads) * hd, dt);
+            }
+            rows("kv_cache_write", OpKind.KV_CACHE_WRITE, phase, layer, step, tokens, kvHeads * hd * 2, dt);
             if (flash) {
                 emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
                     queryTokens * group, kvLength, hd, queryTokens, true, dt, kv));

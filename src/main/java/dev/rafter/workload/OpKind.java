@@ -10,9 +10,9 @@ import java.util.List;
  * evaluations (exp, tanh, reciprocal, rsqrt) that run on the special-function units rather than the FMA lanes.
  *
  * <h2>Memory passes (what GPU kernels do)</h2>
- * A row-wise operator ({@link #isRowWise()}: softmax, layernorm, rmsnorm) reduces along each row before it can write
- * it. When the row stays on chip (it fits in the core's local buffer, double-buffered with its output) one read and
- * one write suffice; otherwise the kernel streams the row once per pass:
+ * A row-wise operator ({@link #isRowWise()}: softmax, layernorm, rmsnorm, add_rmsnorm) reduces along each row
+ * before it can write it. When the row stays on chip (it fits in the core's local buffer, double-buffered with its
+ * output) one read and one write suffice; otherwise the kernel streams the row once per pass:
  * <ul>
  *   <li><b>softmax</b>: on chip 1 read + 1 write (PyTorch's persistent "warp softmax", PersistentSoftmax.cuh, keeps
  *       rows of up to 1024 elements in registers; {@code cunn_SoftMaxForwardSmem} in SoftMax.cu keeps a row in
@@ -23,8 +23,10 @@ import java.util.List;
  *       registers). Off chip 2 reads + 1 write: PyTorch's {@code vectorized_layer_norm_kernel} (layer_norm_kernel.cu)
  *       makes a Welford statistics pass, then a normalise pass that re-reads the row. 1 rsqrt per row.</li>
  *   <li><b>rmsnorm</b>: as layernorm (sum-of-squares pass, then a scale pass), 1 rsqrt per row.</li>
- *   <li><b>gelu, silu, elementwise, unary, copy</b>: 1 pass (read, compute, write: PyTorch's vectorized
- *       elementwise kernels).</li>
+ *   <li><b>add_rmsnorm</b>: as rmsnorm, its first pass adding the residual (vLLM's fused_add_rms_norm re-reads the
+ *       sum it wrote; here each pass reads both inputs).</li>
+ *   <li><b>gelu, silu, elementwise, unary, copy</b> and the other vector kinds: 1 pass (read, compute, write:
+ *       PyTorch's vectorized elementwise kernels).</li>
  * </ul>
  * FLOPs of the passes add up to {@link #flopsPerElement()}, except where a kernel recomputes (softmax off chip
  * recomputes the subtract and exp in its last pass: 7 executed FLOPs against the 5 counted minimum).
@@ -50,6 +52,36 @@ public enum OpKind {
     UNARY(1, 1, 1, 0, 0),
     /** A copy (clone, contiguous, a cast, a fill): no FLOPs, one input, one output. */
     COPY(0, 1, 1, 0, 0),
+    /** A reduction (sum, mean, amax, argmax, norm, ...; {@code elements}: the input): 1 FLOP per input element (an
+     * add or a compare), the input read once; the result (one value per reduced slice, 1/n of the input for
+     * slices of n) is small and counted as no traffic. */
+    REDUCTION(1, 1, 0, 0, 0),
+    /** An indexed read (embedding lookup, index_select, gather; {@code elements}: the result): no FLOPs, one source
+     * element read per result element, the result written; the indices (one per gathered row) are not counted. */
+    GATHER(0, 1, 1, 0, 0),
+    /** The KV-cache write of serving frameworks (vLLM's reshape_and_cache, SGLang's store_kvcache; {@code elements}:
+     * the new tokens' K and V, tokens x KV heads x head dim x 2): no FLOPs, each element read once and written once
+     * into its cache slot (the slot mapping, one index per token, is not counted). */
+    KV_CACHE_WRITE(0, 1, 1, 0, 0),
+    /** Rotary position embedding applied in place to the queries and keys ({@code elements}: tokens x (heads + KV
+     * heads) x rotary dim): x cos - y sin per element, 3 FLOPs; q and k read and written once; the cos/sin cache
+     * (tokens x rotary dim, shared by every head) is not counted. */
+    ROPE(3, 1, 1, 0, 0),
+    /** Sampling of the next token over the vocabulary (softmax, then top-k/top-p; {@code m} sequences of
+     * {@code n} = vocabulary logits): softmax's 5 FLOPs and 1 exp plus the top-p cumulative sum and threshold
+     * compare (2): 7 FLOPs per logit; the logits read once (the minimum: rejection-sampling kernels re-read them
+     * per round), one token id per sequence written (counted as no traffic). */
+    SAMPLING(7, 1, 0, 1, 0),
+    /** vLLM/SGLang silu_and_mul ({@code elements}: the output, tokens x F, of an input of tokens x 2F): silu of the
+     * gate half times the up half, 4 + 1 FLOPs, 1 exp and 1 reciprocal; reads 2 elements, writes 1. */
+    SILU_AND_MUL(5, 2, 1, 2, 0),
+    /** gelu_and_mul / gelu_tanh_and_mul ({@code elements}: the output): gelu (8 FLOPs, 1 tanh) times the up half
+     * (1); reads 2 elements, writes 1. */
+    GELU_AND_MUL(9, 2, 1, 1, 0),
+    /** Residual add fused with RMSNorm (vLLM fused_add_rms_norm, aiter/SGLang add_rmsnorm; {@code m} tokens of
+     * {@code n} = hidden): the add (1 FLOP) and rmsnorm (4), 1 rsqrt per row; reads x and the residual, writes the
+     * new residual and the normalised output (2 reads + 2 writes per element). */
+    ADD_RMSNORM(5, 2, 2, 0, 1),
     /** Attention (QK^T, softmax, context) in one trace row, run unfused: the scores go through memory (the
      * traces captured elsewhere, and the study's model); see Operator#flops. */
     ATTENTION(0, 0, 0, 0, 0),
@@ -134,7 +166,7 @@ public enum OpKind {
 
     /** Reduces along each row before writing it (softmax, norms): how it spreads and how many passes depend on rows. */
     public boolean isRowWise() {
-        return this == SOFTMAX || this == LAYERNORM || this == RMSNORM;
+        return this == SOFTMAX || this == LAYERNORM || this == RMSNORM || this == ADD_RMSNORM;
     }
 
     /**
@@ -159,6 +191,9 @@ public enum OpKind {
     private static final List<Pass> RMSNORM_OFF_CHIP = List.of(
         new Pass(2, 0, 0, false),   // square, add
         new Pass(2, 0, 1, true));   // rsqrt once, scale by rstd, gamma, write
+    private static final List<Pass> ADD_RMSNORM_OFF_CHIP = List.of(
+        new Pass(3, 0, 0, false),   // add the residual, square, add
+        new Pass(2, 0, 1, true));   // rsqrt once, scale by rstd, gamma, write the residual and the output
 
     /**
      * The memory passes a kernel makes (see the class comment): one pass when the row stays on chip or the kind is
@@ -174,6 +209,7 @@ public enum OpKind {
         return switch (this) {
             case SOFTMAX -> SOFTMAX_OFF_CHIP;
             case LAYERNORM -> LAYERNORM_OFF_CHIP;
+            case ADD_RMSNORM -> ADD_RMSNORM_OFF_CHIP;
             default -> RMSNORM_OFF_CHIP;
         };
     }

@@ -335,6 +335,15 @@ class GeneratedInputTest {
             "], [$1" + ((1L << 40) + r.nextInt(1000)) + ", $2]]")),
         kinetoCase("negative-size", Expect.REFUSED, (t, r) -> t.replaceAll("\\[\\[(2, )?[0-9]+,",
             "[[$1-" + (1 + r.nextInt(100)) + ",")),
+        kinetoCase("reduction-without-shape", Expect.REFUSED, (t, r) -> {
+            String reduction = pick(r, "aten::mean", "aten::sum", "aten::amax", "aten::argmax");
+            return t.replace("aten::mm", reduction).replace("aten::bmm", reduction)
+                .replaceAll("\"Input Dims\": \\[\\[[^\"]*\\]\\], ", "");
+        }),
+        kinetoCase("graph-replay-without-kernels", Expect.REFUSED, (t, r) -> "{\"traceEvents\": [\n{\"ph\": \"X\","
+            + " \"cat\": \"cuda_runtime\", \"name\": \"" + pick(r, "cudaGraphLaunch", "hipGraphLaunch") + "\","
+            + " \"ts\": 5, \"dur\": 3, \"pid\": 1, \"tid\": 1, \"args\": {\"correlation\": " + r.nextInt(1000)
+            + "}}\n]}\n"),
         chakraCase("valid", Expect.RUNS, (b, r) -> b),
         chakraCase("truncated", Expect.REFUSED, (b, r) -> {
             java.util.Set<Integer> starts = messageStarts(b);

@@ -123,8 +123,8 @@ class ServingCliTest {
         assertEquals(full.subList(0, first.size()), first, "the same operators, the same times");
         JsonNode layer = simulate("layer", "--hardware", A100, "--workload", TINY, "--layers", "1",
             "--phase", "prefill");
-        assertEquals(14, layer.get("operators").asInt(),
-            "one SwiGLU layer with flash attention and two all-reduces, no final norm and LM head");
+        assertEquals(16, layer.get("operators").asInt(), "one SwiGLU layer with rope, the KV-cache write, flash"
+            + " attention and two all-reduces, no final norm and LM head");
         assertBadInput(run("simulate", "--hardware", A100, "--workload", TINY, "--layers", "3", "--out",
             tmp.resolve("z").toString()), "--layers: expected 1..2");
     }

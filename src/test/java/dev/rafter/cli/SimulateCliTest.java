@@ -122,9 +122,11 @@ class SimulateCliTest {
         for (String line : ops.subList(1, ops.size())) {
             kinds.add(line.split(",")[2]);
         }
-        assertEquals(Set.of("gemm", "rmsnorm", "flash_attention", "silu", "elementwise", "all_reduce"), kinds);
-        // tiny: 2 layers x 14 ops (attention as one flash_attention) + final norm + LM head, prefill and 3 decode steps
-        assertEquals(1 + 4 * 30, ops.size());
+        assertEquals(Set.of("gemm", "rmsnorm", "rope", "kv_cache_write", "flash_attention", "silu", "elementwise",
+            "all_reduce"), kinds);
+        // tiny: 2 layers x 16 ops (rope, KV-cache write, attention as one flash_attention) + final norm + LM head,
+        // prefill and 3 decode steps
+        assertEquals(1 + 4 * 34, ops.size());
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertTrue(summary.get("utilisation").get("vector_unit").asDouble() > 0);
         assertTrue(summary.get("bytes").get("device_link").asLong() > 0);

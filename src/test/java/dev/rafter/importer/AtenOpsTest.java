@@ -62,4 +62,24 @@ class AtenOpsTest {
             "[[8, 8]]"));
         assertNull(chakra("aten::relu_", "[[8, 8]]", "['Tensor(float)']", "['']", "[[8, 8]]"));
     }
+
+    @Test
+    void chakraReadsTheServingTableToo() {
+        // vLLM's silu_and_mul(out [4, 1024], input [4, 2048]): 4 rows of 1024 outputs, 2 reads + 1 write each
+        Operator silu = chakra("_C::silu_and_mul", "[[4, 1024], [4, 2048]]",
+            "['Tensor(c10::BFloat16)', 'Tensor(c10::BFloat16)']", "['', '']", "[]");
+        assertEquals(OpKind.SILU_AND_MUL, silu.kind());
+        assertEquals(List.of(4L, 1024L), List.of(silu.m(), silu.n()));
+        assertEquals(4096 * 3 * 2, silu.minBytes(), 0);
+        Operator norm = chakra("_C::fused_add_rms_norm", "[[4, 1024], [4, 1024], [1024], []]",
+            "['Tensor(c10::BFloat16)', 'Tensor(c10::BFloat16)', 'Tensor(c10::BFloat16)', 'Double']",
+            "['', '', '', '1e-06']", "[]");
+        assertEquals(OpKind.ADD_RMSNORM, norm.kind());
+        assertEquals(List.of(4L, 1024L), List.of(norm.m(), norm.n()));
+        Operator kv = chakra("_C_cache_ops::reshape_and_cache", "[[4, 8, 128], [4, 8, 128], [9, 8, 16, 16, 8], [4]]",
+            "['Tensor(c10::BFloat16)', 'Tensor(c10::BFloat16)', 'Tensor(c10::BFloat16)', 'Tensor(long int)']",
+            "['', '', '', '']", "[]");
+        assertEquals(OpKind.KV_CACHE_WRITE, kv.kind());
+        assertEquals(8192, kv.elements());
+    }
 }

@@ -81,8 +81,9 @@ class KinetoImporterTest {
         // traceEvents[8]: aten::index_select [[30522, 512], [], [141]]: 141 rows of 512 gathered.
         Operator wordEmbedding = t.op(0);
         assertEquals("aten::index_select", wordEmbedding.name());
-        assertEquals(OpKind.ELEMENTWISE, wordEmbedding.kind());
+        assertEquals(OpKind.GATHER, wordEmbedding.kind());
         assertEquals(141 * 512, wordEmbedding.elements());
+        assertEquals(141 * 512 * 2 * 2, wordEmbedding.minBytes(), 0, "one read of each gathered row, one write");
         assertEquals(DataType.BF16, wordEmbedding.dataType());
         // traceEvents[19]: aten::add [[1, 141, 512], [1, 141, 512], []]
         assertEquals("aten::add", t.op(2).name());
@@ -251,8 +252,9 @@ class KinetoImporterTest {
         assertEquals(9656404, graph[1]);
         assertTrue(c.measuredShare() < 0.01);
         assertTrue(c.notes().get(0).startsWith("544 kernels (98.8% of the measured GPU time) ran from 1 CUDA/HIP"
-            + " graph launch (hipGraphLaunch): this trace was captured under CUDA graphs: per-op shapes are lost;"
-            + " record in eager mode with torch.profiler(record_shapes=True)"), c.notes().get(0));
+            + " graph launch (hipGraphLaunch): this trace was captured under CUDA graphs: a graph replay records no"
+            + " op, so per-op shapes are lost; for a trace that maps fully, record in eager mode with"
+            + " torch.profiler(record_shapes=True)"), c.notes().get(0));
         // Kernels launched by no recorded op stay listed under their kernel names.
         assertEquals(1, c.unmapped().get("kernel resolve_future_token_ids_kernel")[0]);
         assertEquals(1, c.unmapped().get("kernel create_flashinfer_kv_indices_triton")[0]);
@@ -411,13 +413,16 @@ class KinetoImporterTest {
         assertEquals(OpKind.RMSNORM, t.op(2).kind());
         assertEquals(List.of(21L, 4096L), List.of(t.op(2).m(), t.op(2).n()));
         assertEquals(List.of(21L, 4096L), List.of(t.op(3).m(), t.op(3).n()));
-        assertEquals(OpKind.SILU, t.op(4).kind());
-        assertEquals(21L * 11008, t.op(4).elements(), "silu_and_mul: the gate half");
+        assertEquals(OpKind.ADD_RMSNORM, t.op(3).kind(), "fused_add_rms_norm");
+        assertEquals(OpKind.SILU_AND_MUL, t.op(4).kind());
+        assertEquals(21L * 11008, t.op(4).elements(), "silu_and_mul: the output, half the input");
         assertEquals(21L * 11008, t.op(5).elements());
         assertEquals(21L * 7 * 4096, t.op(6).elements());
         assertEquals(65536, t.op(7).elements());
         assertEquals(DataType.BF16, t.op(7).dataType(), "copy_ takes the destination's dtype");
         assertEquals(8000, t.op(8).elements());
+        assertEquals(OpKind.REDUCTION, t.op(8).kind());
+        assertEquals(8000 * 4, t.op(8).minBytes(), 0, "aten::sum: its fp32 input read once, the 8 sums not counted");
         assertEquals(1, t.coverage().unmapped().get("aten::add")[0], "int64 add: a dtype Rafter does not model");
     }
 
@@ -520,6 +525,89 @@ class KinetoImporterTest {
         assertEquals(6000L, c.unmapped().get("kernel my_custom_kernel")[1]);
         assertEquals(60e-6, c.totalMeasuredS(), 1e-15);
         assertTrue(c.notes().get(0).contains("captured under CUDA graphs"), c.notes().get(0));
+    }
+
+    private static final String GEMM_KERNEL = "void gemm_kernel<float>(float*)";
+
+    @Test
+    void kernelsLaunchedBeforeTheFirstRecordedOpTakeTheShapeOfAnOpThatLaunchedThemAlike() throws IOException {
+        Path f = write("early.json", t -> {
+            // The GPU side starts first: two kernels whose launches the CPU side did not record (correlations
+            // 900 and 901 name no launch); the first has the name, grid and block of aten::mm's kernel below.
+            t.kernel(GEMM_KERNEL, 50, 3, 900, -1, 7);
+            t.raw("{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"" + GEMM_KERNEL + "\", \"pid\": 0, \"tid\": 7,"
+                + " \"ts\": 60, \"dur\": 2, \"args\": {\"stream\": 7, \"correlation\": 901, \"grid\": [4, 1, 1],"
+                + " \"block\": [128, 1, 1]}}");
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        Operator inferred = t.op(0);
+        assertEquals("aten::mm (inferred from kernel)", inferred.name(), "placed by its GPU start: first");
+        assertGemm(inferred, "aten::mm (inferred from kernel)", 1, 8, 32, 16);
+        assertEquals(3e-6, t.ops().get(0).measuredS(), 1e-15);
+        assertEquals("aten::mm", t.op(1).name());
+        Coverage c = t.coverage();
+        assertEquals(7e-6, c.mappedMeasuredS(), 1e-15);
+        assertEquals(2000L, c.unmapped().get("kernel gemm_kernel")[1], "another grid: not the same launch");
+        assertTrue(c.notes().contains("1 operators (33.3% of the measured GPU time) were inferred from kernel names"
+            + " and launch grids, named '... (inferred from kernel)': their kernels had no recorded op (1 launched"
+            + " before the first recorded CPU op, 0 by a graph replay, 0 otherwise), and each takes the shape of the"
+            + " op that launched the same kernel with the same grid and block, alone, elsewhere in the trace"),
+            c.notes().toString());
+        assertTrue(c.notes().contains("2 kernels (55.6% of the measured GPU time) were launched before the first"
+            + " recorded CPU op (the profiler's GPU side started before its CPU side), so no op of theirs is in the"
+            + " trace; 1 no op elsewhere launched alike stay unmapped under their kernel names"), c.notes().toString());
+    }
+
+    @Test
+    void graphReplayKernelsTakeTheShapeOfAnEagerOpThatLaunchedThemAlike() throws IOException {
+        Path f = write("replay.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaGraphLaunch", 200, 500, -1);
+            t.kernel(GEMM_KERNEL, 300, 5, 500, -1, 7);
+            t.kernel("void my_fused_kernel<float>(float*)", 310, 7, 500, -1, 7);
+        });
+        Imported t = load(f);
+        assertEquals(List.of("aten::mm", "aten::mm (inferred from kernel)"),
+            t.ops().stream().map(o -> o.op().name()).toList());
+        assertGemm(t.op(1), "aten::mm (inferred from kernel)", 1, 8, 32, 16);
+        Coverage c = t.coverage();
+        assertEquals(List.of(1L, 7000L), List.of(c.unmapped().get("cudaGraphLaunch")[0],
+            c.unmapped().get("cudaGraphLaunch")[1]), "the graph's other kernel stays unmapped");
+        assertTrue(c.notes().get(0).contains("(1 of them inferred from kernel names, below)"), c.notes().get(0));
+    }
+
+    @Test
+    void aKernelThatOpsOfDifferentShapesLaunchedAlikeIsNotInferred() throws IOException {
+        Path f = write("ambiguous.json", t -> {
+            t.kernel(GEMM_KERNEL, 50, 3, 900, -1, 7);
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            launched(t, "aten::mm", 2, 200, "[[8, 16], [16, 64]]", "[\"float\", \"float\"]", null);
+        });
+        Imported t = load(f);
+        assertEquals(2, t.ops().size());
+        assertEquals(3000L, t.coverage().unmapped().get("kernel gemm_kernel")[1]);
+    }
+
+    @Test
+    void aReductionWithoutItsShapeOrAGraphReplayWithoutKernelsIsOneLineNamingTheEvent() throws IOException {
+        Path reduction = write("mean.json", t -> t.op("aten::mean", 100, 10, 1, null, null, null));
+        assertEquals(reduction + ": no op could be imported as an operator; the first, traceEvents[0] (aten::mean):"
+            + " no 'Input Dims' (recorded without record_shapes=True); expected ops with 'Input Dims' and 'Input type'"
+            + " as torch.profiler(record_shapes=True) records them", bad(reduction).getMessage());
+        Path graph = write("graph-only.json", t -> t.launch("cudaGraphLaunch", 100, 500, -1));
+        assertEquals(graph + ": no op could be imported as an operator; the first, traceEvents[0] (cudaGraphLaunch):"
+            + " a graph replay without kernels (the profiler recorded the launch but none of the graph's kernels) and"
+            + " no PyTorch ops ('cpu_op' events)", bad(graph).getMessage());
+        // beside ops that map, it is a note naming the event
+        Path mixed = write("graph-and-mm.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaGraphLaunch", 200, 500, -1);
+        });
+        assertTrue(load(mixed).coverage().notes().contains("1 CUDA/HIP graph launches ran no recorded kernel (first:"
+            + " traceEvents[3] (cudaGraphLaunch)): the profiler recorded the launch but none of the graph's kernels"),
+            load(mixed).coverage().notes().toString());
     }
 
     @Test

@@ -68,6 +68,38 @@ class VectorMapperTest {
         assertEquals((elements + perCore - 1) / perCore, t.coresUsed(), "chunks of ceil(elements / 108)");
     }
 
+    /**
+     * The kinds of traced serving kernels, 1000 fp16 elements in one pass: bytes read, bytes written and FLOPs as
+     * OpKind documents them (reduction: 1 read, no write per element, 1 FLOP; gather and KV-cache write: 1 read,
+     * 1 write; rope: 1 + 1, 3 FLOPs; sampling: 1 read, 7 FLOPs; silu_and_mul: 2 reads, 1 write, 5 FLOPs;
+     * gelu_and_mul: 2 + 1, 9 FLOPs), and the roofline's minimum bytes the same.
+     */
+    @ParameterizedTest
+    @CsvSource({"REDUCTION,2000,0,1000", "GATHER,2000,2000,0", "KV_CACHE_WRITE,2000,2000,0", "ROPE,2000,2000,3000",
+        "SAMPLING,2000,0,7000", "SILU_AND_MUL,4000,2000,5000", "GELU_AND_MUL,4000,2000,9000"})
+    void servingKindsMoveTheirDocumentedBytes(OpKind kind, long read, long written, long flops) {
+        Operator op = Operator.vector(0, "v", kind, Phase.DECODE, 0, 0, 1000, DataType.FP16);
+        TileProgram p = VectorMapper.plan(A100, op);
+        Totals t = Totals.of(p);
+        assertEquals(read, p.hbmReadBytes());
+        assertEquals(written, p.hbmWriteBytes());
+        assertEquals(flops, t.flops());
+        assertEquals(read + written, op.minBytes(), 0);
+        assertEquals(flops, op.flops(), 0);
+    }
+
+    @Test
+    void addRmsnormReadsAndWritesTwoTensorsOfItsRows() {
+        // 8 tokens of 128 fp16: x and the residual read (4096 B), the new residual and the output written (4096 B);
+        // 5 FLOPs per element (add, square, sum, scale, gamma) and one rsqrt per row
+        TileProgram p = VectorMapper.plan(A100, rows(OpKind.ADD_RMSNORM, 8, 128));
+        Totals t = Totals.of(p);
+        assertEquals(4096, p.hbmReadBytes());
+        assertEquals(4096, p.hbmWriteBytes());
+        assertEquals(5 * 1024, t.flops());
+        assertEquals(8, t.specialFunctions());
+    }
+
     @Test
     void aSoftmaxRowThatFitsIsReadOnceAndWrittenOnce() {
         long m = 4096;

@@ -48,7 +48,15 @@ class LoweringTest {
         assertEquals(expected, gemmFlops(layer), 0);
         Operator qkv = named(layer, "qkv_proj");
         assertEquals(2.0 * 16384 * 12288 * 9216, qkv.flops(), 0);
-        assertEquals(14, layer.size(), "norm, qkv, scores, softmax, context, out, AR, add, norm, up, gelu, down, AR, add");
+        assertEquals(15, layer.size(),
+            "norm, qkv, KV-cache write, scores, softmax, context, out, AR, add, norm, up, gelu, down, AR, add");
+        // GPT-3 has learned positions (no rope); the new K and V, 16384 tokens x 24 KV heads x 128 x 2, are stored
+        // in the cache once: read and written in fp16
+        Operator kvWrite = named(layer, "kv_cache_write");
+        assertEquals(OpKind.KV_CACHE_WRITE, kvWrite.kind());
+        assertEquals(16384L * 24 * 128 * 2, kvWrite.elements());
+        assertEquals(2.0 * 2 * 16384 * 24 * 128 * 2, kvWrite.minBytes(), 0);
+        assertTrue(layer.stream().noneMatch(op -> op.kind() == OpKind.ROPE), "learned positions");
         assertEquals(8L * 24 * 2048 * 2048, named(layer, "attn_softmax").elements());
         // Row shapes: softmax rows are (sequences x heads x query tokens) of the KV length; norms tokens x d_model.
         assertEquals(8L * 24 * 2048, named(layer, "attn_softmax").m());
@@ -82,6 +90,9 @@ class LoweringTest {
             assertEquals(8 * 32, softmax.m(), "one query row per sequence and head in decode");
             assertEquals(kv, softmax.n());
             assertEquals(8, named(layer, "attn_norm").m(), "one token per sequence");
+            // RoPE on 8 tokens of 32 query and 8 KV heads of 128: 3 FLOPs per element
+            assertEquals(3.0 * 8 * 40 * 128, named(layer, "rope").flops(), 0);
+            assertEquals(8L * 8 * 128 * 2, named(layer, "kv_cache_write").elements());
             // K is read once per KV head: 8 seqs x 8 KV heads x kv x 128 values.
             double kvBytes = 2.0 * 64 * kv * 128;
             assertEquals(2.0 * 64 * (4.0 * 128 + 4.0 * kv) + kvBytes, scores.minBytes(), 0);
@@ -97,8 +108,9 @@ class LoweringTest {
         Map<Integer, Integer> perStep = new TreeMap<>();
         long n = Lowering.lower(w, EnumSet.of(Phase.DECODE), op -> perStep.merge(op.step(), 1, Integer::sum));
         assertEquals(List.of(1, 2, 3), new ArrayList<>(perStep.keySet()));
-        // tiny: 2 layers x 14 ops (flash attention as one, SwiGLU, two all-reduces under TP 2), final norm, LM head.
-        int perPass = 2 * 14 + 2;
+        // tiny: 2 layers x 16 ops (rope, KV-cache write, flash attention as one, SwiGLU, two all-reduces under TP
+        // 2), final norm, LM head.
+        int perPass = 2 * 16 + 2;
         assertEquals(3L * perPass, n);
         perStep.values().forEach(c -> assertEquals(perPass, c));
     }
@@ -198,6 +210,6 @@ class LoweringTest {
         long n = Lowering.lower(load("gpt3-175b"), EnumSet.allOf(Phase.class), op -> count[0]++);
         assertEquals(n, count[0]);
         assertTrue(n > 1_000_000, "rows: " + n);
-        assertEquals(1024L * (96 * 14 + 2), n, "gpt3-175b.yaml runs attention unfused, as the study does");
+        assertEquals(1024L * (96 * 15 + 2), n, "gpt3-175b.yaml runs attention unfused, as the study does");
     }
 }
