@@ -93,6 +93,7 @@ class GeneratedInputTest {
         long seed = Long.getLong("rafter.generated.seed", 7);
         String energy = Path.of("models/energy").toAbsolutePath() + "/";
         String memory = Path.of("models/memory").toAbsolutePath() + "/";
+        String hardware = Path.of("models/hardware").toAbsolutePath() + "/";
         List<Kind> kinds = List.of(
             new Kind("hardware", Path.of("models/hardware/a100.yaml"),
                 List.of("roofline", "--hardware", "FILE", "--trace", "traces/gemm-small.csv", "--out", "OUT")),
@@ -105,7 +106,9 @@ class GeneratedInputTest {
             new Kind("energy", Path.of("models/energy/45nm.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")),
             new Kind("node-table", Path.of("models/energy/7nm.yaml"),
-                List.of("describe", "--hardware", "HW", "--json")));
+                List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("system", Path.of("models/systems/two-node-h100.yaml"),
+                List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")));
         // The device each table kind is read through: the 45 nm study device, and the A100 on its 7 nm table.
         Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
             "node-table", new String[] {"a100", "7nm"});
@@ -116,7 +119,8 @@ class GeneratedInputTest {
             Kind kind = kinds.get(i % kinds.size());
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
             String text = Files.readString(kind.valid()).replace("../energy/", energy)
-                .replace("../memory/", memory).replace("off_chip: off-chip.yaml", "off_chip: " + energy
+                .replace("../memory/", memory).replace("../hardware/", hardware)
+                .replace("off_chip: off-chip.yaml", "off_chip: " + energy
                     + "off-chip.yaml");
             String mutated = m.apply().apply(text, random);
             Path file = tmp.resolve("case" + i + ".yaml");
@@ -294,6 +298,7 @@ class GeneratedInputTest {
         return (i, r, dir) -> {
             String energy = Path.of("models/energy").toAbsolutePath() + "/";
             String memory = Path.of("models/memory").toAbsolutePath() + "/";
+        String hardware = Path.of("models/hardware").toAbsolutePath() + "/";
             Path table = dir.resolve("table" + i + ".yaml");
             String tableText = Files.readString(Path.of("models/energy/4nm.yaml")).replace("off_chip: off-chip.yaml",
                 "off_chip: " + energy + "off-chip.yaml");
