@@ -66,8 +66,8 @@ import java.util.zip.ZipException;
  * <h2>What each operator gets</h2>
  * Ids from 0 in CPU launch order (start time, then file order); no dependencies (run one after another);
  * {@code layer} -1; {@code phase} DECODE when the nearest enclosing annotation's name holds "decode", PREFILL when it
- * holds "prefill" or "extend", else PREFILL; {@code step} the number of the enclosing {@code ProfilerStep#N} less the
- * trace's first (0 without one); the name is the op's with commas and quotes dropped; the measured time is the sum
+ * holds "prefill" or "extend", else PREFILL; {@code step} of a decode operator the number of the enclosing
+ * {@code ProfilerStep#N} less the trace's first (0 without one), of a prefill operator 0; the name is the op's with commas and quotes dropped; the measured time is the sum
  * of its kernels' {@code dur} (microseconds in the trace), NaN when none was recorded.
  *
  * <h2>Bad input</h2>
@@ -1193,8 +1193,8 @@ final class KinetoImporter implements TraceImporter {
         }
 
         /**
-         * {phase, step} of op {@code i} from its enclosing annotations: phase 1 DECODE (else PREFILL), step the
-         * number of the nearest ProfilerStep#N less the trace's first (0 without one).
+         * {phase, step} of op {@code i} from its enclosing annotations: phase 1 DECODE (else PREFILL), step (of a
+         * decode operator) the number of the nearest ProfilerStep#N less the trace's first (0 without one).
          */
         private int[] phaseAndStep(int i, int[] parent, long firstStep) {
             Phase phase = Phase.PREFILL;
@@ -1221,7 +1221,8 @@ final class KinetoImporter implements TraceImporter {
                     }
                 }
             }
-            return new int[] {phase == Phase.DECODE ? 1 : 0, step};
+            // A step numbers decode steps: a prefill operator has none, whichever profiler iteration it ran in.
+            return new int[] {phase == Phase.DECODE ? 1 : 0, phase == Phase.DECODE ? step : 0};
         }
 
         /** Whether two stored shapes run alike (kind, sizes, dtype, row shape and mask). */

@@ -284,6 +284,10 @@ public final class TraceCsv {
                 throw new InputException("layer: expected -1 (no layer) or a layer index, got " + layer);
             }
             long step = nonNegative(f, Column.STEP);
+            if (phase == Phase.PREFILL && step != 0) {
+                throw new InputException("step: a prefill operator has step 0 (step numbers decode steps), got "
+                    + step);
+            }
             // Shape cells may be empty where they do not apply to the kind: empty reads as 0 ("not given").
             long batch = shape(f, Column.BATCH);
             long m = shape(f, Column.M);

@@ -202,6 +202,8 @@ class TraceCsvTest {
             bad("1,g,gemm,prefill,0,0,1,8,8,8,0,fp16,0;;"));
         assertEquals(f + ":3: elements: does not apply to kind gemm (its size is batch, m, n, k); expected it empty"
             + " or 0, got 64", bad("1,g,gemm,prefill,0,0,1,8,8,8,64,fp16,"));
+        assertEquals(f + ":3: step: a prefill operator has step 0 (step numbers decode steps), got 3",
+            bad("1,g,gemm,prefill,0,3,1,8,8,8,0,fp16,"));
         // U+FF18 FULLWIDTH DIGIT EIGHT and U+0668 ARABIC-INDIC DIGIT EIGHT: digits to Character.digit, not to a CSV.
         assertEquals(f + ":3: m: expected an integer, got '\uFF18'", bad("1,g,gemm,prefill,0,0,1,\uFF18,8,8,0,fp16,"));
         assertEquals(f + ":3: op_id: expected an integer, got '\u0661'",
