@@ -148,11 +148,7 @@ class SparkClusterIT {
 
     @Test
     void standalone_cluster_sweep_survives_a_killed_worker_and_equals_the_local_engine() throws Exception {
-        Path local = tmp.resolve("local");
-        List<String> localArgs = SparkSweepTest.sweep(tmp.resolve("in"), local, "--vary",
-            "memory.bandwidth_gb_per_s=1555,2039", "--jobs", "2");
-        var l = SparkSweepTest.rafter(localArgs);
-        assertEquals(0, l.code(), l.err());
+        Path local = SparkSweepTest.localReference(tmp);
 
         Path home = sparkHome();
         int port = freePort();

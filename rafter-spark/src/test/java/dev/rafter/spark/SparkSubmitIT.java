@@ -42,11 +42,7 @@ class SparkSubmitIT {
 
     @Test
     void spark_submit_sweep_killed_half_way_resumes_to_the_local_engines_csv() throws Exception {
-        Path local = tmp.resolve("local");
-        List<String> localArgs = SparkSweepTest.sweep(tmp.resolve("in"), local, "--vary",
-            "memory.bandwidth_gb_per_s=1555,2039", "--jobs", "2");
-        var l = SparkSweepTest.rafter(localArgs);
-        assertEquals(0, l.code(), l.err());
+        Path local = SparkSweepTest.localReference(tmp);
 
         Path out = tmp.resolve("spark");
         List<String> args = SparkSweepTest.sweep(tmp.resolve("in"), out, "--vary",

@@ -55,6 +55,18 @@ class SparkSweepTest {
         return args;
     }
 
+    /**
+     * The 24-point sweep the submit and cluster tests run (the sweep above over two bandwidths), run by the local
+     * engine into {@code tmp/local}: the reference for their sweep.csv.
+     */
+    static Path localReference(Path tmp) throws Exception {
+        Path local = tmp.resolve("local");
+        Result l = rafter(sweep(tmp.resolve("in"), local, "--vary", "memory.bandwidth_gb_per_s=1555,2039", "--jobs",
+            "2"));
+        assertEquals(0, l.code(), l.err());
+        return local;
+    }
+
     @Test
     void sparkSweepEqualsTheLocalEngineByteForByte() throws Exception {
         Path local = tmp.resolve("local");
