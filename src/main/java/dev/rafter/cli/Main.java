@@ -17,7 +17,7 @@ public final class Main implements Runnable {
      */
     static final List<Class<?>> COMMANDS = List.of(DescribeCommand.class, LowerCommand.class, RooflineCommand.class,
         SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class, PlotCommand.class,
-        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class);
+        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class, ServeCommand.class);
 
     /** A subcommand's name, as its {@code @Command} annotation gives it. */
     static String name(Class<?> command) {
