@@ -335,8 +335,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         out().printf(Locale.ROOT, "throughput %.4g output tokens/s (%.4g requests/s)%n",
             thr.get("output_tokens_per_s"), thr.get("requests_per_s"));
         if (s.get("goodput") instanceof Map<?, ?> g) {
-            out().printf(Locale.ROOT, "goodput %.4g requests/s (%.1f%% meet TTFT <= %s s and TPOT <= %s s)%n",
-                g.get("requests_per_s"), 100 * (double) g.get("fraction"), g.get("slo_ttft_s"), g.get("slo_tpot_s"));
+            out().printf(Locale.ROOT, "goodput %.4g requests/s (%.1f%% meet TTFT <= %s and TPOT <= %s)%n",
+                g.get("requests_per_s"), 100 * (double) g.get("fraction"), RooflineReport.time((double)
+                g.get("slo_ttft_s")), RooflineReport.time((double) g.get("slo_tpot_s")));
         }
         out().printf(Locale.ROOT, "%s steps, mean batch %.1f, KV cache peak %.1f%% of %s blocks, %s preemptions%n",
             steps.get("count"), steps.get("mean_batch"), 100 * (double) kv.get("peak_occupancy"), kv.get("blocks"),
