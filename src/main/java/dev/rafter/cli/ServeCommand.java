@@ -204,11 +204,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         positive("--prompt-tokens", promptTokens);
         positive("--output-tokens", outputTokens);
-        positive("--max-batched-tokens", maxBatchedTokens);
-        positive("--max-sequences", maxSequences);
-        positive("--block-tokens", blockTokens);
+        // Bounds that keep a step's operators within what one operator may hold (TraceCsv's limits).
+        within("--max-batched-tokens", maxBatchedTokens, 1 << 20);
+        within("--max-sequences", maxSequences, 1 << 16);
+        within("--block-tokens", blockTokens, 1 << 16);
         if (!(stepOverheadUs >= 0 && stepOverheadUs <= 1e6)) {
             throw new InputException("--step-overhead-us: expected 0 to 1e6 microseconds, got " + stepOverheadUs);
+        }
+    }
+
+    private static void within(String option, int value, int most) {
+        if (value < 1 || value > most) {
+            throw new InputException(option + ": expected 1 to " + most + ", got " + value);
         }
     }
 
