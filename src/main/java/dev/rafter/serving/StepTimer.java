@@ -2,7 +2,9 @@ package dev.rafter.serving;
 
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Simulation;
+import dev.rafter.workload.Lowering;
 import dev.rafter.workload.Operator;
+import dev.rafter.workload.RunSpec;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.StepLowering;
 import dev.rafter.workload.TransformerSpec;
@@ -26,6 +28,7 @@ public final class StepTimer {
     private final Workload workload;
     private final HardwareSpec hw;
     private final boolean stepsRepeat;
+    private final int layersRun;
     private final Map<Operator.Shape, Long> operatorPs = new HashMap<>();
     private final Map<List<StepLowering.Group>, Long> stepPs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -40,11 +43,26 @@ public final class StepTimer {
     private long simulationRuns;
 
     public StepTimer(HardwareSpec hw, Workload workload) {
-        this.workload = workload;
         this.hw = hw;
-        // Random MoE routing draws from the step number: the same composition lowers differently each step.
+        // Random MoE routing draws from the step number and the layer: the same composition lowers differently
+        // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
+        // head when the whole model runs) is lowered and its time counted once per layer run.
         this.stepsRepeat = workload.model().experts() == 1
             || workload.model().routing() == TransformerSpec.Routing.UNIFORM;
+        this.layersRun = stepsRepeat ? workload.run().layers() : 1;
+        this.workload = stepsRepeat ? oneLayer(workload) : workload;
+    }
+
+    /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
+    private static Workload oneLayer(Workload w) {
+        TransformerSpec m = w.model();
+        RunSpec r = w.run();
+        boolean whole = r.layers() == m.layers();
+        TransformerSpec model = whole ? new TransformerSpec(m.name(), 1, m.dModel(), m.heads(), m.kvHeads(),
+            m.ffnDim(), m.ffn(), m.norm(), m.vocab(), m.experts(), m.expertsPerToken(), m.bias(),
+            m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), m.routing(), m.routingSeed()) : m;
+        return new Workload(model, new RunSpec(r.batch(), r.promptTokens(), r.outputTokens(), r.tensorParallel(),
+            r.dataType(), 1, r.attention(), r.kvDataType(), r.weightDataType(), r.order()));
     }
 
     /**
@@ -64,10 +82,16 @@ public final class StepTimer {
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
         simulateNewShapes(ops);
-        long total = 0;
+        long layer = 0;
+        long outside = 0;
         for (Operator op : ops) {
-            total += operatorPs.get(op.shape());
+            if (op.layer() == Lowering.NO_LAYER) {
+                outside += operatorPs.get(op.shape());
+            } else {
+                layer += operatorPs.get(op.shape());
+            }
         }
+        long total = layersRun * layer + outside;
         if (key != null) {
             stepPs.put(key, total);
         }
