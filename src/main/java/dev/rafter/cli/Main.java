@@ -17,7 +17,8 @@ public final class Main implements Runnable {
      */
     static final List<Class<?>> COMMANDS = List.of(DescribeCommand.class, LowerCommand.class, RooflineCommand.class,
         SimulateCommand.class, CompareCommand.class, ImportCommand.class, SweepCommand.class, PlotCommand.class,
-        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class, CollectiveCommand.class);
+        ValidateCommand.class, BenchCommand.class, ComponentsCommand.class, CollectiveCommand.class,
+        ServeCommand.class);
 
     /** A subcommand's name, as its {@code @Command} annotation gives it. */
     static String name(Class<?> command) {

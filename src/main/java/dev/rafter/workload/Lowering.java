@@ -82,12 +82,28 @@ public final class Lowering {
 
     /** One forward pass: {@code queryTokens} new tokens per sequence attending to {@code kvLength} positions. */
     private void pass(Phase phase, int step, long queryTokens, long kvLength) {
+        long b = workload.run().batch();
+        pass(phase, step, b * queryTokens, java.util.List.of(new StepLowering.Group(b, queryTokens, kvLength)), b);
+    }
+
+    /** A step lowered from its batch composition ({@link StepLowering}); returns the ids used. */
+    static long step(Workload workload, Phase phase, int step, long tokens, java.util.List<StepLowering.Group> groups,
+                     long emitting, Consumer<Operator> out) {
+        Lowering l = new Lowering(workload, out);
+        l.pass(phase, step, tokens, groups, emitting);
+        return l.nextId;
+    }
+
+    /**
+     * One forward pass over {@code tokens} new tokens: the projections and FFN over all of them, attention per group
+     * of sequences that share their new tokens and KV length, the LM head over the {@code emitting} sequences that
+     * yield a token (none: no final norm and LM head).
+     */
+    private void pass(Phase phase, int step, long tokens, java.util.List<StepLowering.Group> groups, long emitting) {
         TransformerSpec m = workload.model();
         RunSpec run = workload.run();
         DataType dt = run.dataType();
         int tp = run.tensorParallel();
-        long b = run.batch();
-        long tokens = b * queryTokens;
         long d = m.dModel();
         long hd = m.headDim();
         long heads = workload.headsPerDevice();
@@ -108,17 +124,27 @@ public final class Lowering {
                 rows("rope", OpKind.ROPE, phase, layer, step, tokens, (heads + kvHeads) * hd, dt);
             }
             rows("kv_cache_write", OpKind.KV_CACHE_WRITE, phase, layer, step, tokens, kvHeads * hd * 2, dt);
-            if (flash) {
-                emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
-                    queryTokens * group, kvLength, hd, queryTokens, true, dt, kv));
-            } else {
-                long qkv = nextId - 1;
-                gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt, kv);
-                rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
-                gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt, kv,
-                    nextId - 1, qkv);
+            // Attention reads the queries and the cache the write before it filled.
+            long qkv = nextId - 1;
+            long[] attended = new long[groups.size()];
+            int g0 = 0;
+            for (StepLowering.Group g : groups) {
+                long b = g.sequences();
+                long queryTokens = g.queryTokens();
+                long kvLength = g.kvLength();
+                if (flash) {
+                    emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
+                        queryTokens * group, kvLength, hd, queryTokens, true, dt, kv), qkv);
+                } else {
+                    gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt, kv,
+                        qkv);
+                    rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
+                    gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt,
+                        kv, nextId - 1, qkv);
+                }
+                attended[g0++] = nextId - 1;
             }
-            gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt, wt);
+            gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt, wt, attended);
             allReduce("attn_all_reduce", phase, layer, step, tokens * d, tp, dt);
             residual = rows("attn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt,
                 producers(nextId - 1, residual));
@@ -149,9 +175,9 @@ public final class Lowering {
             residual = rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt,
                 producers(nextId - 1, residual));
         }
-        if (run.layers() == m.layers()) {
-            rows("final_norm", norm, phase, NO_LAYER, step, b, d, dt);
-            gemm("lm_head", phase, NO_LAYER, step, 1, b, ceilDiv(m.vocab(), tp), d, dt, wt);
+        if (run.layers() == m.layers() && emitting > 0) {
+            rows("final_norm", norm, phase, NO_LAYER, step, emitting, d, dt);
+            gemm("lm_head", phase, NO_LAYER, step, 1, emitting, ceilDiv(m.vocab(), tp), d, dt, wt);
         }
     }
 

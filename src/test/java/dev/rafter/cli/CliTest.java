@@ -37,7 +37,7 @@ public class CliTest {
         StringWriter out = new StringWriter();
         assertEquals(0, Main.execute(new String[] {"--help"}, new PrintWriter(out, true),
             new PrintWriter(new StringWriter(), true)));
-        assertEquals(12, Main.COMMANDS.size());
+        assertEquals(13, Main.COMMANDS.size());
         for (Class<?> command : Main.COMMANDS) {
             String name = Main.name(command);
             assertTrue(out.toString().contains("  " + name + " "), name + " in: " + out);

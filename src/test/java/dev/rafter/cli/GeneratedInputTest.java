@@ -206,6 +206,28 @@ class GeneratedInputTest {
             + " [\"c10::BFloat16\", \"c10::BFloat16\"]}}\n]}\n";
     }
 
+    /** A request file for {@code serve} on the tiny workload (context 512): a few requests, then mutated. */
+    static Generator requestCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
+        return (i, r, dir) -> {
+            Path file = dir.resolve("case" + i + ".csv");
+            StringBuilder valid = new StringBuilder("arrival_s,prompt_tokens,output_tokens\n");
+            double t = 0;
+            for (int k = 0; k < 1 + r.nextInt(4); k++) {
+                t += 0.001 + r.nextInt(1000) * 1e-6;
+                valid.append(String.format(java.util.Locale.ROOT, "%.6f,%d,%d%n", t, 1 + r.nextInt(200),
+                    1 + r.nextInt(8)));
+            }
+            String mutated = mutate.apply(valid.toString(), r);
+            assertTrue(expect == Expect.RUNS || !mutated.equals(valid.toString()), "requests/" + name
+                + " changed nothing");
+            Files.writeString(file, mutated);
+            Path out = dir.resolve("out" + i);
+            return new Case("requests/" + name, expect, file, out, List.of("serve", "--hardware",
+                "models/hardware/h100.yaml", "--workload", "models/workloads/tiny.yaml", "--request-file",
+                file.toString(), "--out", out.toString()));
+        };
+    }
+
     static Generator kinetoCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
         return (i, r, dir) -> {
             Path file = dir.resolve("case" + i + ".json");
@@ -419,6 +441,12 @@ class GeneratedInputTest {
         }),
         measuredCase("ragged", Expect.REFUSED, r -> "op_id,measured_s\n0," + seconds(r) + ",extra\n"),
         measuredCase("empty", Expect.REFUSED, r -> pick(r, "", "\n", "\uFEFF")),
+        requestCase("valid", Expect.RUNS, (t, r) -> t),
+        requestCase("negative-time", Expect.REFUSED, (t, r) -> t.replaceFirst("\n0\\.", "\n-0.")),
+        requestCase("decreasing", Expect.REFUSED, (t, r) -> t + "0.0001,8,2\n"),
+        requestCase("zero-output", Expect.REFUSED, (t, r) -> t + "9,8,0\n"),
+        requestCase("beyond-context", Expect.REFUSED, (t, r) -> t + "9," + (512 + r.nextInt(100)) + ",2\n"),
+        requestCase("not-a-number", Expect.REFUSED, (t, r) -> t + "9," + pick(r, "x", "1.5", "") + ",2\n"),
         (i, r, dir) -> {
             // a FIFO (which blocks whoever opens it until a writer comes) where a command reads an input
             Path fifo = dir.resolve("case" + i + ".fifo");

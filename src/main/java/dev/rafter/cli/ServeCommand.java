@@ -1,0 +1,357 @@
+package dev.rafter.cli;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.report.AtomicFile;
+import dev.rafter.report.OutputFolder;
+import dev.rafter.report.SimulationReport;
+import dev.rafter.roofline.RooflineReport;
+import dev.rafter.serving.Policy;
+import dev.rafter.serving.Request;
+import dev.rafter.serving.RequestFile;
+import dev.rafter.serving.ServingEngine;
+import dev.rafter.serving.ServingReport;
+import dev.rafter.serving.StepTimer;
+import dev.rafter.serving.Traffic;
+import dev.rafter.workload.Capacity;
+import dev.rafter.workload.Phase;
+import dev.rafter.workload.Workload;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve requests arriving over time on one device (or tensor-parallel group) with continuous "
+        + "batching, chunked prefill and a paged KV cache: requests.csv, serving.json, occupancy.png, latency.png.")
+public class ServeCommand extends CommandBase implements Callable<Integer> {
+    @Mixin
+    HardwareOptions hardware;
+
+    @Option(names = "--workload", required = true, paramLabel = "W", description = "workload model YAML (its "
+        + "run.prompt_tokens and run.output_tokens are the default request lengths; run.batch is not used)")
+    Path workload;
+
+    @Option(names = "--request-file", paramLabel = "F", description = "requests to replay: CSV arrival_s,"
+        + "prompt_tokens,output_tokens[,priority], JSON lines with those keys, or the Azure LLM inference trace "
+        + "(TIMESTAMP,ContextTokens,GeneratedTokens)")
+    Path requestFile;
+
+    @Option(names = "--arrivals", paramLabel = "SPEC", description = "open-loop arrivals: poisson:RATE or "
+        + "gamma:RATE:CV (requests per second)")
+    String arrivals;
+
+    @Option(names = "--concurrency", paramLabel = "N", description = "closed-loop clients: each sends its next "
+        + "request when its last one finishes")
+    Integer concurrency;
+
+    @Option(names = "--requests", paramLabel = "N", description = "how many requests to generate")
+    Long requests;
+
+    @Option(names = "--duration", paramLabel = "S", description = "generate requests arriving in the first S "
+        + "seconds (the run goes on until every one has finished)")
+    Double durationS;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", description = "prompt length of generated requests "
+        + "(default: the workload's run.prompt_tokens)")
+    Integer promptTokens;
+
+    @Option(names = "--output-tokens", paramLabel = "N", description = "output length of generated requests "
+        + "(default: the workload's run.output_tokens)")
+    Integer outputTokens;
+
+    @Option(names = "--lengths", paramLabel = "F", description = "draw each generated request's prompt and output "
+        + "lengths (and priority) from a random row of this request file")
+    Path lengths;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the arrivals and the "
+        + "length draws (default: ${DEFAULT-VALUE}); the same seed gives the same outputs")
+    long seed;
+
+    @Option(names = "--policy", paramLabel = "P", defaultValue = "fcfs",
+        description = "fcfs or priority (lower priority value first) (default: ${DEFAULT-VALUE})")
+    String policy;
+
+    @Option(names = "--max-batched-tokens", paramLabel = "N", defaultValue = "8192",
+        description = "token budget of one step (default: ${DEFAULT-VALUE})")
+    int maxBatchedTokens;
+
+    @Option(names = "--max-sequences", paramLabel = "N", defaultValue = "256",
+        description = "running sequences at most (default: ${DEFAULT-VALUE}, vLLM's max_num_seqs)")
+    int maxSequences;
+
+    @Option(names = "--block-tokens", paramLabel = "N", defaultValue = "16",
+        description = "tokens per KV-cache block (default: ${DEFAULT-VALUE}, vLLM's block_size)")
+    int blockTokens;
+
+    @Option(names = "--step-overhead-us", paramLabel = "US", defaultValue = "0",
+        description = "host time per step (scheduling, sampling), until the host model gives it; default 0: none")
+    double stepOverheadUs;
+
+    @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
+    String slo;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/serve",
+        description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    static final List<String> OUTPUTS = List.of("requests.csv", "occupancy.png", "latency.png", "serving.json");
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    @Override
+    public Integer call() {
+        long wallStart = System.nanoTime();
+        checkOptions();
+        ServingReport.Slo targets = parseSlo();
+        HardwareSpec hw = hardware.loadBesideWorkload();
+        Workload w = Workload.load(workload, hardware.workloadSets());
+        Policy chosen = Policy.of(policy);
+        long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes();
+        double memory = hw.memory().capacityGib() * GIB;
+        long bytesPerToken = 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim()
+            * w.run().kvDataType().bytes();
+        long kvBlocks = (long) Math.floor((memory - weights) / ((double) bytesPerToken * blockTokens));
+        if (kvBlocks < 1) {
+            throw new InputException(String.format(Locale.ROOT, "memory.capacity_gib: %.1f GiB per device leaves no"
+                + " room for a KV cache beside %.1f GiB of weights", memory / GIB, weights / GIB));
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        IntFunction<Request> sizes = lengthSource(w, random.split());
+        Traffic traffic;
+        List<Request> known = null;
+        long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
+        long count = requests == null ? 0 : requests;
+        if (requestFile != null) {
+            known = RequestFile.read(requestFile);
+            traffic = Traffic.of(known);
+        } else if (arrivals != null) {
+            known = Traffic.open(Traffic.Arrivals.parse(arrivals), count, durationPs, random, sizes);
+            traffic = Traffic.of(known);
+        } else {
+            traffic = Traffic.closed(concurrency, count, durationPs, sizes);
+        }
+        if (known != null) {
+            for (Request r : known) {
+                checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
+            }
+        }
+        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), new ServingEngine.Limits(maxBatchedTokens,
+            maxSequences, blockTokens, kvBlocks, Math.round(stepOverheadUs * 1e6)), chosen);
+        Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
+        StepTimer timer = engine.timer();
+        ServingEngine.Result result = engine.run(checked);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("hardware", hw.name());
+        summary.put("workload", w.model().name());
+        summary.put("traffic", describeTraffic());
+        Map<String, Object> scheduler = new LinkedHashMap<>();
+        scheduler.put("policy", chosen.key());
+        scheduler.put("max_batched_tokens", (long) maxBatchedTokens);
+        scheduler.put("max_sequences", (long) maxSequences);
+        scheduler.put("block_tokens", (long) blockTokens);
+        scheduler.put("step_overhead_s", stepOverheadUs * 1e-6);
+        summary.put("scheduler", scheduler);
+        summary.putAll(ServingReport.summary(result, targets, kvBlocks));
+        if (slo == null) {
+            summary.remove("goodput");
+        }
+        summary.put("step_memo", timer.memo());
+        try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
+            AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result));
+            String title = w.model().name() + " on " + hw.name();
+            ServingReport.writeOccupancyChart(folder.path("occupancy.png"), result, kvBlocks, maxSequences, title);
+            ServingReport.writeLatencyChart(folder.path("latency.png"), result, title);
+            AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
+            folder.commit();
+        }
+        print(summary, (System.nanoTime() - wallStart) * 1e-9);
+        return Main.OK;
+    }
+
+    private void checkOptions() {
+        int sources = (requestFile != null ? 1 : 0) + (arrivals != null ? 1 : 0) + (concurrency != null ? 1 : 0);
+        if (sources != 1) {
+            throw new InputException("serve: give exactly one of --request-file, --arrivals and --concurrency");
+        }
+        if (requestFile != null && (requests != null || durationS != null || lengths != null || promptTokens != null
+            || outputTokens != null)) {
+            throw new InputException("--request-file: replays the file as it is; --requests, --duration, --lengths, "
+                + "--prompt-tokens and --output-tokens are for generated requests");
+        }
+        if (requestFile == null && (requests == null) == (durationS == null)) {
+            throw new InputException("serve: generated requests need exactly one of --requests N and --duration S");
+        }
+        if (requests != null && (requests < 1 || requests > 100_000_000L)) {
+            throw new InputException("--requests: expected 1 to 100000000, got " + requests);
+        }
+        if (durationS != null && !(durationS > 0 && durationS <= 1e6)) {
+            throw new InputException("--duration: expected seconds in (0, 1e6], got " + durationS);
+        }
+        if (concurrency != null && (concurrency < 1 || concurrency > 1_000_000)) {
+            throw new InputException("--concurrency: expected 1 to 1000000 clients, got " + concurrency);
+        }
+        if (lengths != null && (promptTokens != null || outputTokens != null)) {
+            throw new InputException("--lengths: draws both lengths; leave out --prompt-tokens and --output-tokens");
+        }
+        positive("--prompt-tokens", promptTokens);
+        positive("--output-tokens", outputTokens);
+        // Bounds that keep a step's operators within what one operator may hold (TraceCsv's limits).
+        within("--max-batched-tokens", maxBatchedTokens, 1 << 20);
+        within("--max-sequences", maxSequences, 1 << 16);
+        within("--block-tokens", blockTokens, 1 << 16);
+        if (!(stepOverheadUs >= 0 && stepOverheadUs <= 1e6)) {
+            throw new InputException("--step-overhead-us: expected 0 to 1e6 microseconds, got " + stepOverheadUs);
+        }
+    }
+
+    private static void within(String option, int value, int most) {
+        if (value < 1 || value > most) {
+            throw new InputException(option + ": expected 1 to " + most + ", got " + value);
+        }
+    }
+
+    private static void positive(String option, Integer value) {
+        if (value != null && (value < 1 || value > (1 << 24))) {
+            throw new InputException(option + ": expected 1 to " + (1 << 24) + ", got " + value);
+        }
+    }
+
+    private ServingReport.Slo parseSlo() {
+        if (slo == null) {
+            return new ServingReport.Slo(Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+        }
+        Double ttft = null;
+        Double tpot = null;
+        for (String part : slo.split(",", -1)) {
+            String[] kv = part.split("=", -1);
+            try {
+                double v = kv.length == 2 ? Double.parseDouble(kv[1].trim()) : Double.NaN;
+                if (kv.length == 2 && v > 0 && v < 1e6 && kv[0].trim().equals("ttft") && ttft == null) {
+                    ttft = v;
+                    continue;
+                }
+                if (kv.length == 2 && v > 0 && v < 1e6 && kv[0].trim().equals("tpot") && tpot == null) {
+                    tpot = v;
+                    continue;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new InputException("--slo: expected ttft=SECONDS,tpot=SECONDS (positive), got '" + slo + "'");
+        }
+        if (ttft == null || tpot == null) {
+            throw new InputException("--slo: expected both ttft=SECONDS and tpot=SECONDS, got '" + slo + "'");
+        }
+        return new ServingReport.Slo(ttft, tpot);
+    }
+
+    /** Lengths of generated request i: fixed, or a random row of --lengths. */
+    private IntFunction<Request> lengthSource(Workload w, SplittableRandom random) {
+        if (lengths != null) {
+            List<Request> rows = RequestFile.read(lengths);
+            if (rows.isEmpty()) {
+                throw new InputException("--lengths: " + lengths + " has no rows");
+            }
+            return i -> rows.get(random.nextInt(rows.size()));
+        }
+        int prompt = promptTokens != null ? promptTokens : w.run().promptTokens();
+        int output = outputTokens != null ? outputTokens : w.run().outputTokens();
+        String source = promptTokens != null || outputTokens != null ? "--prompt-tokens/--output-tokens"
+            : workload + ": run.prompt_tokens/run.output_tokens";
+        Request fixed = new Request(0, 0, prompt, output, 0, source);
+        return i -> fixed;
+    }
+
+    /** Closed-loop requests are made as clients finish: each is checked as it is handed out. */
+    private Traffic checking(Traffic inner, Workload w, long kvBlocks, long bytesPerToken, long weights,
+                             double memory) {
+        return new Traffic() {
+            @Override
+            public Request peek() {
+                return inner.peek();
+            }
+
+            @Override
+            public Request poll() {
+                Request r = inner.poll();
+                checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
+                return r;
+            }
+
+            @Override
+            public void finished(Request request, long ps) {
+                inner.finished(request, ps);
+            }
+        };
+    }
+
+    private void checkFits(Request r, Workload w, long kvBlocks, long bytesPerToken, long weights, double memory) {
+        long total = (long) r.promptTokens() + r.outputTokens();
+        if (total > w.model().contextLength()) {
+            throw InputException.located(r.source() + ": prompt " + r.promptTokens() + " + output "
+                + r.outputTokens() + " tokens exceed the context length " + w.model().contextLength() + " of "
+                + w.model().name());
+        }
+        long needed = (total - 1 + blockTokens - 1) / blockTokens;
+        if (needed > kvBlocks) {
+            throw InputException.located(String.format(Locale.ROOT, "%s: a request of %d tokens needs %d KV-cache "
+                + "blocks of %d tokens, the cache holds %d (memory.capacity_gib %.1f GiB less %.1f GiB of weights,"
+                + " %d bytes per token)", r.source(), total, needed, blockTokens, kvBlocks, memory / GIB,
+                weights / GIB, bytesPerToken));
+        }
+    }
+
+    private String describeTraffic() {
+        String lengthsText = lengths != null ? "lengths from " + lengths
+            : "prompt " + (promptTokens != null ? promptTokens : "run.prompt_tokens") + ", output "
+            + (outputTokens != null ? outputTokens : "run.output_tokens");
+        String amount = requests != null ? requests + " requests" : durationS + " s";
+        if (requestFile != null) {
+            return "request file " + requestFile;
+        }
+        if (arrivals != null) {
+            return arrivals + ", " + amount + ", " + lengthsText + ", seed " + seed;
+        }
+        return concurrency + " closed-loop clients, " + amount + ", " + lengthsText + ", seed " + seed;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void print(Map<String, Object> s, double wallS) {
+        Map<String, Object> req = (Map<String, Object>) s.get("requests");
+        Map<String, Object> ttft = (Map<String, Object>) s.get("ttft_s");
+        Map<String, Object> tpot = (Map<String, Object>) s.get("tpot_s");
+        Map<String, Object> thr = (Map<String, Object>) s.get("throughput");
+        Map<String, Object> kv = (Map<String, Object>) s.get("kv_cache");
+        Map<String, Object> steps = (Map<String, Object>) s.get("steps");
+        Map<String, Object> memo = (Map<String, Object>) s.get("step_memo");
+        out().printf("%s requests served on %s (%s unfinished) in %s simulated%n", req.get("finished"),
+            s.get("hardware"), req.get("unfinished"), RooflineReport.time((double) s.get("span_s")));
+        out().printf("TTFT p50 %s, p99 %s; TPOT %s%n", RooflineReport.time((double) ttft.get("p50")),
+            RooflineReport.time((double) ttft.get("p99")), tpot.containsKey("p50")
+                ? "p50 " + RooflineReport.time((double) tpot.get("p50")) + ", p99 "
+                + RooflineReport.time((double) tpot.get("p99")) : "none (one-token outputs)");
+        out().printf(Locale.ROOT, "throughput %.4g output tokens/s (%.4g requests/s)%n",
+            thr.get("output_tokens_per_s"), thr.get("requests_per_s"));
+        if (s.get("goodput") instanceof Map<?, ?> g) {
+            out().printf(Locale.ROOT, "goodput %.4g requests/s (%.1f%% meet TTFT <= %s and TPOT <= %s)%n",
+                g.get("requests_per_s"), 100 * (double) g.get("fraction"), RooflineReport.time((double)
+                g.get("slo_ttft_s")), RooflineReport.time((double) g.get("slo_tpot_s")));
+        }
+        out().printf(Locale.ROOT, "%s steps, mean batch %.1f, KV cache peak %.1f%% of %s blocks, %s preemptions%n",
+            steps.get("count"), steps.get("mean_batch"), 100 * (double) kv.get("peak_occupancy"), kv.get("blocks"),
+            s.get("preemptions"));
+        Runtime rt = Runtime.getRuntime();
+        out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated; wall "
+            + "%.1f s, heap %.0f MiB in use; wrote %s%n", memo.get("step_hits"), memo.get("steps"),
+            memo.get("operator_shapes_simulated"), wallS, (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
+    }
+}

@@ -1,0 +1,279 @@
+package dev.rafter.serving;
+
+import dev.rafter.workload.StepLowering;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Continuous (iteration-level) batching on one device, in vLLM's order: each step first gives every running
+ * sequence that decodes its next token, then running prompts their next chunk, then admits waiting requests in
+ * the {@link Policy}'s order, all within a token budget ({@code maxBatchedTokens}) and a limit of running
+ * sequences ({@code maxSequences}). The KV cache is paged ({@code blockTokens} per block, {@code kvBlocks} blocks):
+ * a sequence holds the blocks for the tokens it has computed; a request is admitted only when the blocks for its
+ * first chunk are free, and a running sequence that needs a block when none is free preempts the last running
+ * sequence in the policy's order (itself, if it is that one) by recomputation: its blocks are freed and it waits
+ * again, to prefill its prompt and the tokens it has generated before it resumes. No request is admitted in a step
+ * that preempted. Time advances by each step's time ({@link StepTimer}) plus the host's {@code stepOverheadPs}.
+ *
+ * <p>Prefill yields the first output token; a request of {@code output} tokens then decodes {@code output - 1}
+ * steps, so its KV cache peaks at {@code prompt + output - 1} tokens.
+ */
+public final class ServingEngine {
+    /** The scheduler's limits. */
+    public record Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs) {}
+
+    /** What happened to one request; times in picoseconds, -1 where it did not get that far. */
+    public record Outcome(Request request, long firstScheduledPs, long firstTokenPs, long finishPs, int preemptions,
+                          int generated) {
+        public boolean finished() {
+            return finishPs >= 0;
+        }
+    }
+
+    /** Per step: start, end, sequences and tokens in it, KV blocks held, preemptions so far, requests in system. */
+    public static final class Steps {
+        public final LongList startPs = new LongList();
+        public final LongList endPs = new LongList();
+        public final LongList sequences = new LongList();
+        public final LongList tokens = new LongList();
+        public final LongList kvBlocks = new LongList();
+        public final LongList preemptions = new LongList();
+
+        public int count() {
+            return startPs.size();
+        }
+    }
+
+    /** A growable array of longs (a step series of an hour's run holds hundreds of thousands). */
+    public static final class LongList {
+        private long[] values = new long[1024];
+        private int size;
+
+        void add(long v) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        public long get(int i) {
+            return values[i];
+        }
+
+        public int size() {
+            return size;
+        }
+    }
+
+    /** The requests (by id) and the steps of a run. */
+    public record Result(List<Outcome> outcomes, Steps steps, long preemptions) {}
+
+    private static final class Sequence {
+        final Request request;
+        int computed;
+        int target;
+        int generated;
+        long blocks;
+        int stepTokens;
+        long firstScheduledPs = -1;
+        long firstTokenPs = -1;
+        long finishPs = -1;
+        int preemptions;
+
+        Sequence(Request request) {
+            this.request = request;
+            this.target = request.promptTokens();
+        }
+
+        boolean decoding() {
+            return generated > 0 && computed == target - 1;
+        }
+
+        Outcome outcome() {
+            return new Outcome(request, firstScheduledPs, firstTokenPs, finishPs, preemptions, generated);
+        }
+    }
+
+    private final StepTimer timer;
+    private final Limits limits;
+    private final Policy policy;
+
+    public ServingEngine(StepTimer timer, Limits limits, Policy policy) {
+        this.timer = timer;
+        this.limits = limits;
+        this.policy = policy;
+    }
+
+    public StepTimer timer() {
+        return timer;
+    }
+
+    /** Blocks a sequence of {@code tokens} tokens holds. */
+    public long blocksFor(long tokens) {
+        return (tokens + limits.blockTokens() - 1) / limits.blockTokens();
+    }
+
+    public Result run(Traffic traffic) {
+        Comparator<Sequence> order = Comparator.comparing(s -> s.request, policy.order());
+        TreeSet<Sequence> waiting = new TreeSet<>(order);
+        List<Sequence> running = new ArrayList<>();
+        List<Sequence> all = new ArrayList<>();
+        Steps steps = new Steps();
+        long free = limits.kvBlocks();
+        long preemptions = 0;
+        long now = 0;
+        int stepNumber = 0;
+        List<Sequence> scheduled = new ArrayList<>();
+        while (true) {
+            for (Request r = traffic.peek(); r != null && r.arrivalPs() <= now; r = traffic.peek()) {
+                Sequence s = new Sequence(traffic.poll());
+                all.add(s);
+                waiting.add(s);
+            }
+            if (waiting.isEmpty() && running.isEmpty()) {
+                Request next = traffic.peek();
+                if (next == null) {
+                    break;
+                }
+                now = next.arrivalPs();
+                continue;
+            }
+            scheduled.clear();
+            int budget = limits.maxBatchedTokens();
+            boolean preempted = false;
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < running.size() && budget > 0; i++) {
+                    Sequence s = running.get(i);
+                    if (s.stepTokens > 0 || s.decoding() != (pass == 0)) {
+                        continue;
+                    }
+                    int n = Math.min(s.target - s.computed, budget);
+                    long more = blocksFor(s.computed + n) - s.blocks;
+                    boolean self = false;
+                    while (more > free) {
+                        Sequence victim = null;
+                        for (Sequence r : running) {
+                            if (r.stepTokens == 0 && (victim == null || order.compare(r, victim) > 0)) {
+                                victim = r;
+                            }
+                        }
+                        free += victim.blocks;
+                        victim.blocks = 0;
+                        victim.computed = 0;
+                        victim.target = victim.request.promptTokens() + victim.generated;
+                        victim.preemptions++;
+                        preemptions++;
+                        preempted = true;
+                        int at = running.indexOf(victim);
+                        running.remove(at);
+                        waiting.add(victim);
+                        if (at <= i) {
+                            i--;
+                        }
+                        if (victim == s) {
+                            self = true;
+                            break;
+                        }
+                    }
+                    if (self) {
+                        continue;
+                    }
+                    free -= more;
+                    s.blocks += more;
+                    schedule(s, n, now, scheduled);
+                    budget -= n;
+                }
+            }
+            while (!preempted && !waiting.isEmpty() && running.size() < limits.maxSequences() && budget > 0) {
+                Sequence s = waiting.first();
+                int n = Math.min(s.target - s.computed, budget);
+                long needed = blocksFor(n);
+                if (needed > free) {
+                    break; // admission control: the head of the queue waits for blocks
+                }
+                waiting.pollFirst();
+                running.add(s);
+                free -= needed;
+                s.blocks = needed;
+                schedule(s, n, now, scheduled);
+                budget -= n;
+            }
+            if (scheduled.isEmpty()) {
+                throw new IllegalStateException("no sequence could be scheduled at " + now + " ps: " + running.size()
+                    + " running, " + waiting.size() + " waiting, " + free + " KV blocks free");
+            }
+            long end = now + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
+                + limits.stepOverheadPs();
+            steps.startPs.add(now);
+            steps.endPs.add(end);
+            steps.sequences.add(scheduled.size());
+            steps.tokens.add(limits.maxBatchedTokens() - budget);
+            steps.kvBlocks.add(limits.kvBlocks() - free);
+            for (Sequence s : scheduled) {
+                s.computed += s.stepTokens;
+                s.stepTokens = 0;
+                if (s.computed < s.target) {
+                    continue;
+                }
+                s.generated++;
+                if (s.firstTokenPs < 0) {
+                    s.firstTokenPs = end;
+                }
+                if (s.generated == s.request.outputTokens()) {
+                    s.finishPs = end;
+                    free += s.blocks;
+                    s.blocks = 0;
+                    running.remove(s);
+                    traffic.finished(s.request, end);
+                } else {
+                    s.target++;
+                }
+            }
+            steps.preemptions.add(preemptions);
+            now = end;
+        }
+        all.sort(Comparator.comparingLong(s -> s.request.id()));
+        List<Outcome> outcomes = new ArrayList<>(all.size());
+        for (Sequence s : all) {
+            outcomes.add(s.outcome());
+        }
+        return new Result(outcomes, steps, preemptions);
+    }
+
+    private static void schedule(Sequence s, int tokens, long now, List<Sequence> scheduled) {
+        s.stepTokens = tokens;
+        if (s.firstScheduledPs < 0) {
+            s.firstScheduledPs = now;
+        }
+        scheduled.add(s);
+    }
+
+    /** The step's attention groups in a canonical order (by new tokens, then KV length). */
+    private static List<StepLowering.Group> groups(List<Sequence> scheduled) {
+        TreeMap<Long, long[]> byShape = new TreeMap<>();
+        for (Sequence s : scheduled) {
+            long q = s.stepTokens;
+            long kv = s.computed + (long) s.stepTokens;
+            long key = q << 32 | kv;
+            byShape.computeIfAbsent(key, k -> new long[] {0, q, kv})[0]++;
+        }
+        List<StepLowering.Group> groups = new ArrayList<>(byShape.size());
+        for (long[] g : byShape.values()) {
+            groups.add(new StepLowering.Group(g[0], g[1], g[2]));
+        }
+        return groups;
+    }
+
+    private static long emitting(List<Sequence> scheduled) {
+        long n = 0;
+        for (Sequence s : scheduled) {
+            if (s.computed + s.stepTokens == s.target) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,274 @@
+package dev.rafter.serving;
+
+import dev.rafter.plot.StudyCharts;
+import dev.rafter.plot.XyChart;
+import dev.rafter.report.AtomicFile;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The metrics of a serving run: per request time to first token (arrival to the end of the step that yields it),
+ * time per output token (first token to last, over the output tokens after the first; none for a one-token
+ * output), end-to-end latency and queueing time (arrival to the start of its first step); their mean, p50, p90 and
+ * p99 (nearest rank); throughput; goodput (requests per second that meet both latency targets); the KV cache, batch
+ * size and preemptions over time; and two checks on every run: conservation (every request that arrived finished
+ * or is counted unfinished) and Little's law (mean requests in the system = arrival rate x mean time in it, over
+ * the window from 0 to the last departure, within {@link #LITTLE_TOLERANCE}).
+ */
+public final class ServingReport {
+    /** Relative tolerance of Little's law: the two sides are sums of the same picosecond times in another order. */
+    public static final double LITTLE_TOLERANCE = 1e-9;
+    private static final double PS = 1e-12;
+
+    /** Latency targets in seconds for goodput. */
+    public record Slo(double ttftS, double tpotS) {}
+
+    private ServingReport() {}
+
+    /** The serving.json content (all but the run's description, which the caller adds first). */
+    public static Map<String, Object> summary(ServingEngine.Result result, Slo slo, long kvBlocks) {
+        List<ServingEngine.Outcome> done = result.outcomes().stream().filter(ServingEngine.Outcome::finished).toList();
+        long arrived = result.outcomes().size();
+        long unfinished = arrived - done.size();
+        if (done.isEmpty()) {
+            throw new dev.rafter.config.InputException("no request arrived (check --requests, --duration or the"
+                + " request file)");
+        }
+        long firstArrival = done.stream().mapToLong(o -> o.request().arrivalPs()).min().orElse(0);
+        long lastFinish = done.stream().mapToLong(ServingEngine.Outcome::finishPs).max().orElse(0);
+        double spanS = (lastFinish - firstArrival) * PS;
+        long outputTokens = 0;
+        long promptTokens = 0;
+        long good = 0;
+        List<Double> ttft = new ArrayList<>();
+        List<Double> tpot = new ArrayList<>();
+        List<Double> e2e = new ArrayList<>();
+        List<Double> queue = new ArrayList<>();
+        for (ServingEngine.Outcome o : done) {
+            outputTokens += o.request().outputTokens();
+            promptTokens += o.request().promptTokens();
+            double t = ttftS(o);
+            Double p = tpotS(o);
+            ttft.add(t);
+            if (p != null) {
+                tpot.add(p);
+            }
+            e2e.add((o.finishPs() - o.request().arrivalPs()) * PS);
+            queue.add(queueS(o));
+            if (t <= slo.ttftS() && (p == null || p <= slo.tpotS())) {
+                good++;
+            }
+        }
+        Map<String, Object> s = new LinkedHashMap<>();
+        Map<String, Object> requests = new LinkedHashMap<>();
+        requests.put("arrived", arrived);
+        requests.put("finished", (long) done.size());
+        requests.put("unfinished", unfinished);
+        s.put("requests", requests);
+        s.put("span_s", spanS);
+        Map<String, Object> throughput = new LinkedHashMap<>();
+        throughput.put("requests_per_s", done.size() / spanS);
+        throughput.put("output_tokens_per_s", outputTokens / spanS);
+        throughput.put("total_tokens_per_s", (outputTokens + promptTokens) / spanS);
+        s.put("throughput", throughput);
+        s.put("ttft_s", stats(ttft));
+        s.put("tpot_s", stats(tpot));
+        s.put("e2e_s", stats(e2e));
+        s.put("queue_s", stats(queue));
+        Map<String, Object> goodput = new LinkedHashMap<>();
+        goodput.put("slo_ttft_s", slo.ttftS());
+        goodput.put("slo_tpot_s", slo.tpotS());
+        goodput.put("requests_meeting_slo", good);
+        goodput.put("fraction", (double) good / done.size());
+        goodput.put("requests_per_s", good / spanS);
+        s.put("goodput", goodput);
+        ServingEngine.Steps steps = result.steps();
+        double busyS = 0;
+        double batchTime = 0;
+        double kvTime = 0;
+        long peakKv = 0;
+        long peakBatch = 0;
+        for (int i = 0; i < steps.count(); i++) {
+            double d = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
+            busyS += d;
+            batchTime += d * steps.sequences.get(i);
+            kvTime += d * steps.kvBlocks.get(i);
+            peakKv = Math.max(peakKv, steps.kvBlocks.get(i));
+            peakBatch = Math.max(peakBatch, steps.sequences.get(i));
+        }
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("count", (long) steps.count());
+        st.put("busy_s", busyS);
+        st.put("mean_batch", batchTime / busyS);
+        st.put("peak_batch", peakBatch);
+        s.put("steps", st);
+        Map<String, Object> kv = new LinkedHashMap<>();
+        kv.put("blocks", kvBlocks);
+        kv.put("peak_occupancy", (double) peakKv / kvBlocks);
+        kv.put("mean_occupancy_while_busy", kvTime / busyS / kvBlocks);
+        s.put("kv_cache", kv);
+        s.put("preemptions", result.preemptions());
+        s.put("littles_law", little(done, lastFinish));
+        return s;
+    }
+
+    /**
+     * Little's law over [0, last departure]: the time-average of the requests in the system (from the arrival and
+     * departure events, in time order) against the arrival rate times the mean time in the system.
+     */
+    static Map<String, Object> little(List<ServingEngine.Outcome> done, long endPs) {
+        long[] arrivals = done.stream().mapToLong(o -> o.request().arrivalPs()).sorted().toArray();
+        long[] departures = done.stream().mapToLong(ServingEngine.Outcome::finishPs).sorted().toArray();
+        double area = 0;
+        long inSystem = 0;
+        long last = 0;
+        int a = 0;
+        int d = 0;
+        while (d < departures.length) {
+            boolean arrival = a < arrivals.length && arrivals[a] <= departures[d];
+            long t = arrival ? arrivals[a] : departures[d];
+            area += (double) inSystem * (t - last);
+            last = t;
+            if (arrival) {
+                inSystem++;
+                a++;
+            } else {
+                inSystem--;
+                d++;
+            }
+        }
+        double window = endPs;
+        double meanInSystem = area / window;
+        double rate = done.size() / (window * PS);
+        double meanTime = 0;
+        for (ServingEngine.Outcome o : done) {
+            meanTime += (o.finishPs() - o.request().arrivalPs()) * PS;
+        }
+        meanTime /= done.size();
+        double error = Math.abs(meanInSystem - rate * meanTime) / Math.max(meanInSystem, Double.MIN_VALUE);
+        if (!(error <= LITTLE_TOLERANCE)) {
+            throw new IllegalStateException("Little's law does not hold: " + meanInSystem + " requests in the system"
+                + " on average, arrival rate x mean time in system = " + rate * meanTime);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mean_in_system", meanInSystem);
+        m.put("arrival_rate_per_s", rate);
+        m.put("mean_time_in_system_s", meanTime);
+        m.put("relative_error", error);
+        m.put("tolerance", LITTLE_TOLERANCE);
+        return m;
+    }
+
+    static double ttftS(ServingEngine.Outcome o) {
+        return (o.firstTokenPs() - o.request().arrivalPs()) * PS;
+    }
+
+    /** Null for a one-token output (no token after the first). */
+    static Double tpotS(ServingEngine.Outcome o) {
+        int after = o.request().outputTokens() - 1;
+        return after == 0 ? null : (o.finishPs() - o.firstTokenPs()) * PS / after;
+    }
+
+    static double queueS(ServingEngine.Outcome o) {
+        return (o.firstScheduledPs() - o.request().arrivalPs()) * PS;
+    }
+
+    private static Map<String, Object> stats(List<Double> values) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", (long) values.size());
+        if (values.isEmpty()) {
+            return m;
+        }
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(v);
+        double sum = 0;
+        for (double x : v) {
+            sum += x;
+        }
+        m.put("mean", sum / v.length);
+        m.put("p50", percentile(v, 0.50));
+        m.put("p90", percentile(v, 0.90));
+        m.put("p99", percentile(v, 0.99));
+        m.put("max", v[v.length - 1]);
+        return m;
+    }
+
+    /** Nearest rank of sorted values. */
+    static double percentile(double[] sorted, double p) {
+        int rank = (int) Math.ceil(p * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    /** requests.csv: one row per request that arrived, in id order; empty cells where it did not get that far. */
+    public static void writeRequests(Writer w, ServingEngine.Result result) throws IOException {
+        w.write("id,arrival_s,prompt_tokens,output_tokens,priority,queue_s,ttft_s,tpot_s,e2e_s,preemptions,"
+            + "finished\n");
+        StringBuilder row = new StringBuilder();
+        for (ServingEngine.Outcome o : result.outcomes()) {
+            row.setLength(0);
+            Request r = o.request();
+            row.append(r.id()).append(',').append(r.arrivalPs() * PS).append(',').append(r.promptTokens())
+                .append(',').append(r.outputTokens()).append(',').append(r.priority()).append(',');
+            row.append(o.firstScheduledPs() < 0 ? "" : queueS(o)).append(',');
+            row.append(o.firstTokenPs() < 0 ? "" : ttftS(o)).append(',');
+            Double tpot = o.finished() ? tpotS(o) : null;
+            row.append(tpot == null ? "" : tpot).append(',');
+            row.append(o.finished() ? (o.finishPs() - r.arrivalPs()) * PS : "").append(',');
+            row.append(o.preemptions()).append(',').append(o.finished()).append('\n');
+            w.write(row.toString());
+        }
+    }
+
+    /** occupancy.png: KV-cache occupancy and batch size (share of the sequence limit) over time, per step. */
+    public static void writeOccupancyChart(Path png, ServingEngine.Result result, long kvBlocks, int maxSequences,
+                                           String title) {
+        ServingEngine.Steps steps = result.steps();
+        int stride = Math.max(1, steps.count() / 4000); // enough points for the eye, not a point per step
+        List<double[]> kv = new ArrayList<>();
+        List<double[]> batch = new ArrayList<>();
+        for (int i = 0; i < steps.count(); i += stride) {
+            double t = steps.startPs.get(i) * PS;
+            kv.add(new double[] {t, (double) steps.kvBlocks.get(i) / kvBlocks});
+            batch.add(new double[] {t, (double) steps.sequences.get(i) / maxSequences});
+        }
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("time", "s", true, false),
+            new XyChart.AxisSpec("share", "", false, false))
+            .subtitle("KV cache blocks held, and sequences per step over the limit of " + maxSequences);
+        chart.add(new XyChart.Series("KV cache occupancy", XyChart.PALETTE[0], XyChart.Style.LINE, 1.2f, false, kv));
+        chart.add(new XyChart.Series("batch / max sequences", XyChart.PALETTE[1], XyChart.Style.LINE, 1.2f, false,
+            batch));
+        write(png, chart);
+    }
+
+    /** latency.png: each finished request's TTFT and end-to-end latency against its arrival time. */
+    public static void writeLatencyChart(Path png, ServingEngine.Result result, String title) {
+        List<ServingEngine.Outcome> done = result.outcomes().stream().filter(ServingEngine.Outcome::finished).toList();
+        int stride = Math.max(1, done.size() / 4000);
+        List<double[]> ttft = new ArrayList<>();
+        List<double[]> e2e = new ArrayList<>();
+        for (int i = 0; i < done.size(); i += stride) {
+            ServingEngine.Outcome o = done.get(i);
+            double t = o.request().arrivalPs() * PS;
+            ttft.add(new double[] {t, ttftS(o)});
+            e2e.add(new double[] {t, (o.finishPs() - o.request().arrivalPs()) * PS});
+        }
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("arrival time", "s", true, false),
+            new XyChart.AxisSpec("latency", "s", true, false));
+        chart.add(new XyChart.Series("end to end", XyChart.PALETTE[0], XyChart.Style.MARKERS, 1, false, e2e));
+        chart.add(new XyChart.Series("time to first token", XyChart.PALETTE[1], XyChart.Style.MARKERS, 1, false,
+            ttft));
+        write(png, chart);
+    }
+
+    private static void write(Path png, XyChart chart) {
+        byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
+        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+    }
+}

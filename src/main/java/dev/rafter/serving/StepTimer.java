@@ -1,0 +1,149 @@
+package dev.rafter.serving;
+
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.Simulation;
+import dev.rafter.workload.Lowering;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.RunSpec;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.StepLowering;
+import dev.rafter.workload.TransformerSpec;
+import dev.rafter.workload.Workload;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The time of a serving step on the hardware model, exactly: under the strict order every operator starts alone
+ * on a settled device, so its duration (its kernels' dispatch included) is a function of its shape, and a step
+ * takes the sum of its operators' durations. Durations are kept per operator shape and per step composition; only
+ * shapes not seen before are simulated, all of a step's new shapes in one {@link Simulation} run.
+ */
+public final class StepTimer {
+    /** Step compositions kept (a few hundred bytes each); the least recently used go first. */
+    private static final int STEP_ENTRIES = 200_000;
+
+    private final Workload workload;
+    private final HardwareSpec hw;
+    private final boolean stepsRepeat;
+    private final int layersRun;
+    private final Map<Operator.Shape, Long> operatorPs = new HashMap<>();
+    private final Map<List<StepLowering.Group>, Long> stepPs = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<StepLowering.Group>, Long> eldest) {
+            return size() > STEP_ENTRIES;
+        }
+    };
+    private long operatorLookups;
+    private long operatorHits;
+    private long steps;
+    private long stepHits;
+    private long simulationRuns;
+
+    public StepTimer(HardwareSpec hw, Workload workload) {
+        this.hw = hw;
+        // Random MoE routing draws from the step number and the layer: the same composition lowers differently
+        // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
+        // head when the whole model runs) is lowered and its time counted once per layer run.
+        this.stepsRepeat = workload.model().experts() == 1
+            || workload.model().routing() == TransformerSpec.Routing.UNIFORM;
+        this.layersRun = stepsRepeat ? workload.run().layers() : 1;
+        this.workload = stepsRepeat ? oneLayer(workload) : workload;
+    }
+
+    /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
+    private static Workload oneLayer(Workload w) {
+        TransformerSpec m = w.model();
+        RunSpec r = w.run();
+        boolean whole = r.layers() == m.layers();
+        TransformerSpec model = whole ? new TransformerSpec(m.name(), 1, m.dModel(), m.heads(), m.kvHeads(),
+            m.ffnDim(), m.ffn(), m.norm(), m.vocab(), m.experts(), m.expertsPerToken(), m.bias(),
+            m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), m.routing(), m.routingSeed()) : m;
+        return new Workload(model, new RunSpec(r.batch(), r.promptTokens(), r.outputTokens(), r.tensorParallel(),
+            r.dataType(), 1, r.attention(), r.kvDataType(), r.weightDataType(), r.order()));
+    }
+
+    /**
+     * Picoseconds the step takes: {@code groups} (in a canonical order, so equal compositions meet in the memo)
+     * with {@code emitting} sequences through the LM head; {@code step} numbers it.
+     */
+    public long stepPs(int step, List<StepLowering.Group> groups, long emitting) {
+        steps++;
+        List<StepLowering.Group> key = stepsRepeat ? withEmitting(groups, emitting) : null;
+        if (key != null) {
+            Long known = stepPs.get(key);
+            if (known != null) {
+                stepHits++;
+                return known;
+            }
+        }
+        List<Operator> ops = new ArrayList<>();
+        StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
+        simulateNewShapes(ops);
+        long layer = 0;
+        long outside = 0;
+        for (Operator op : ops) {
+            if (op.layer() == Lowering.NO_LAYER) {
+                outside += operatorPs.get(op.shape());
+            } else {
+                layer += operatorPs.get(op.shape());
+            }
+        }
+        long total = layersRun * layer + outside;
+        if (key != null) {
+            stepPs.put(key, total);
+        }
+        return total;
+    }
+
+    /** The groups with the emitting count appended as a pseudo group (the memo key). */
+    private static List<StepLowering.Group> withEmitting(List<StepLowering.Group> groups, long emitting) {
+        List<StepLowering.Group> key = new ArrayList<>(groups.size() + 1);
+        key.addAll(groups);
+        key.add(new StepLowering.Group(1, 1, Math.max(1, emitting + 1)));
+        return List.copyOf(key);
+    }
+
+    private void simulateNewShapes(List<Operator> ops) {
+        Map<Operator.Shape, Operator> fresh = new LinkedHashMap<>();
+        for (Operator op : ops) {
+            operatorLookups++;
+            if (operatorPs.containsKey(op.shape())) {
+                operatorHits++;
+            } else {
+                fresh.putIfAbsent(op.shape(), op);
+            }
+        }
+        if (fresh.isEmpty()) {
+            return;
+        }
+        List<Operator> run = new ArrayList<>(fresh.size());
+        long id = 0;
+        for (Operator op : fresh.values()) {
+            run.add(new Operator(id++, op.name(), op.kind(), op.phase(), op.layer(), op.step(), op.batch(), op.m(),
+                op.n(), op.k(), op.elements(), op.dataType(), Operator.NO_DEPS, op.causal(), op.operandBType()));
+        }
+        simulationRuns++;
+        // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost.
+        new Simulation(hw).run(OperatorSource.of(run.toArray(Operator[]::new)), null,
+            r -> operatorPs.put(r.op().shape(), r.endPs() - r.startPs()));
+    }
+
+    /** How often the memo served, for the report. */
+    public Map<String, Object> memo() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", steps);
+        m.put("step_hits", stepHits);
+        m.put("operator_lookups", operatorLookups);
+        m.put("operator_hits", operatorHits);
+        m.put("operator_shapes_simulated", (long) operatorPs.size());
+        m.put("simulation_runs", simulationRuns);
+        return m;
+    }
+
+    public long operatorShapesSimulated() {
+        return operatorPs.size();
+    }
+}

@@ -1,0 +1,56 @@
+package dev.rafter.workload;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StepLoweringTest {
+    private static final Workload TINY = Workload.load(Path.of("models/workloads/tiny.yaml"));
+
+    private static List<Operator> step(Workload w, List<StepLowering.Group> groups, long emitting) {
+        List<Operator> out = new ArrayList<>();
+        StepLowering.lower(w, 0, groups, emitting, out::add);
+        return out;
+    }
+
+    @Test
+    void aStepOfTheRunsOwnBatchIsItsPrefillPass() {
+        List<Operator> pass = new ArrayList<>();
+        Lowering.lower(TINY, EnumSet.of(Phase.PREFILL), pass::add);
+        List<Operator> step = step(TINY, List.of(new StepLowering.Group(2, 64, 64)), 2);
+        assertEquals(pass.size(), step.size());
+        for (int i = 0; i < pass.size(); i++) {
+            Operator a = pass.get(i);
+            Operator b = step.get(i);
+            assertEquals(a.shape(), b.shape(), "op " + i);
+            assertEquals(a.name(), b.name());
+            assertArrayEquals(a.deps(), b.deps(), "op " + i);
+        }
+    }
+
+    @Test
+    void mixedStepRunsProjectionsOverAllTokensAndAttentionPerGroup() {
+        // A 16-token prefill chunk of a 40-token prompt (no token yet) beside three decodes at KV length 100.
+        List<Operator> ops = step(TINY, List.of(new StepLowering.Group(1, 16, 40),
+            new StepLowering.Group(3, 1, 100)), 3);
+        List<Operator> layer0 = ops.stream().filter(o -> o.layer() == 0).toList();
+        Operator qkv = layer0.stream().filter(o -> o.name().equals("qkv_proj")).findFirst().orElseThrow();
+        assertEquals(19, qkv.m()); // 16 + 3 new tokens
+        List<Operator> attention = layer0.stream().filter(o -> o.kind() == OpKind.FLASH_ATTENTION).toList();
+        assertEquals(2, attention.size());
+        // tiny on 2 devices: 4 heads, 1 KV head per device, so 4 query rows per token.
+        assertEquals(List.of(1L, 64L, 40L, 16L), List.of(attention.get(0).batch(), attention.get(0).m(),
+            attention.get(0).n(), attention.get(0).queryTokens()));
+        assertEquals(List.of(3L, 4L, 100L, 1L), List.of(attention.get(1).batch(), attention.get(1).m(),
+            attention.get(1).n(), attention.get(1).queryTokens()));
+        Operator head = ops.stream().filter(o -> o.name().equals("lm_head")).findFirst().orElseThrow();
+        assertEquals(3, head.m());
+        assertEquals(0, step(TINY, List.of(new StepLowering.Group(1, 16, 40)), 0).stream()
+            .filter(o -> o.name().equals("lm_head")).count());
+    }
+}
