@@ -183,7 +183,10 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             sweep.rafterVersion());
     }
 
-    /** The energy and memory timing tables the hardware file names, for each value the sweep gives those keys. */
+    /**
+     * The files the hardware file names (energy tables and the off-chip file they include, memory timing tables of
+     * every tier, the host's cost table), for each value the sweep gives the energy and memory timing keys.
+     */
     private Set<Path> includedFiles(SweepPlan plan) {
         List<String> fixedHardware = hardware.overrides.stream().filter(s -> !Workload.isWorkloadPath(s)).toList();
         List<List<String>> combinations = new ArrayList<>();
@@ -209,10 +212,30 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             sets.addAll(c);
             Section s = Section.load(hardware.hardware).override(sets);
             if (s.has("energy")) {
-                files.add(s.file("energy"));
+                Path table = s.file("energy");
+                files.add(table);
+                // A node table takes its DRAM and link energies from a shared off-chip file beside it.
+                Section t = Section.load(table);
+                if (t.has("off_chip")) {
+                    files.add(t.file("off_chip"));
+                }
             }
             if (s.has("memory") && s.section("memory").has("timing")) {
                 files.add(s.directory().resolve(s.section("memory").string("timing")).normalize());
+            }
+            if (s.has("memory_tiers")) {
+                for (Section tier : s.list("memory_tiers")) {
+                    if (tier.has("timing")) {
+                        files.add(s.directory().resolve(tier.string("timing")).normalize());
+                    }
+                }
+            }
+            if (s.has("host") && s.section("host").has("costs")) {
+                Path costs = s.directory().resolve(s.section("host").string("costs")).normalize();
+                // Read only when a framework is modelled; a table that is not there is reported by that run.
+                if (java.nio.file.Files.isRegularFile(costs)) {
+                    files.add(costs);
+                }
             }
         }
         return files;
