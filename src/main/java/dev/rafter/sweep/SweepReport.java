@@ -31,18 +31,22 @@ public final class SweepReport {
 
     /** What the best point of a sweep minimises ({@code --metric}): a column of sweep.csv and its words. */
     public enum Metric {
-        LATENCY("latency_s", "latency", "s"), ENERGY("energy_j", "energy", "J"), EDP("edp_j_s", "EDP", "J s"),
-        COST("usd_per_million_tokens", "cost", "USD per million tokens"),
-        CARBON("g_co2e_per_thousand_tokens", "carbon", "g CO2e per thousand tokens");
+        LATENCY("latency_s", "latency", "s", "latency"), ENERGY("energy_j", "energy", "J", "energy"),
+        EDP("edp_j_s", "EDP", "J s", "EDP (J s)"),
+        COST("usd_per_million_tokens", "cost", "USD per million tokens", "USD/M tok"),
+        CARBON("g_co2e_per_thousand_tokens", "carbon", "g CO2e per thousand tokens", "gCO2e/k tok");
 
         final String column;
         final String words;
         final String unit;
+        /** The printed table's heading. */
+        final String heading;
 
-        Metric(String column, String words, String unit) {
+        Metric(String column, String words, String unit, String heading) {
             this.column = column;
             this.words = words;
             this.unit = unit;
+            this.heading = heading;
         }
 
         /** Whether only a sweep with {@code --cost} has this metric. */
@@ -150,7 +154,7 @@ public final class SweepReport {
         }
         boolean extra = metric.needsCost();
         log.printf("%n%-60s %12s %12s %12s%s%n", "point", "latency", "energy", "EDP (J s)",
-            extra ? String.format(Locale.ROOT, " %12s", metric.words) : "");
+            extra ? String.format(Locale.ROOT, " %12s", metric.heading) : "");
         for (Sweep.Point p : points) {
             double[] m = metrics(p.summary());
             double own = metric.of(p.summary());
