@@ -185,10 +185,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             }
             Map<String, Object> summary = report.summary(result);
             if (cost != null) {
-                double tokens = summary.get("serving") instanceof Map<?, ?> sv && sv.get("output_tokens") instanceof Long n
-                    ? (double) n * sequences : 0;
-                summary.put("cost", cost.of(costDevice, (double) summary.get("latency_s"),
-                    (double) section(summary.get("energy_j")).get("total"), report.flops(), tokens));
+                summary.put("cost", cost.ofSummary(costDevice, summary, report.flops(), sequences));
             }
             if (comparison != null) {
                 Map<String, Object> c = new java.util.LinkedHashMap<>();

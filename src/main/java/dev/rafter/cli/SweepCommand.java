@@ -71,6 +71,16 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     @Option(names = "--resume", description = "reuse the points already in DIR/points")
     boolean resume;
 
+    @Option(names = "--cost", paramLabel = "FILE",
+        description = "cost and carbon model (models/cost/*.yaml): every point's summary gets its cost block (as"
+            + " simulate --cost) and sweep.csv the columns usd_per_million_tokens and g_co2e_per_thousand_tokens")
+    Path costFile;
+
+    @Option(names = "--metric", paramLabel = "M", defaultValue = "edp",
+        description = "what the best point minimises: latency, energy, edp, cost (USD per million tokens, needs"
+            + " --cost) or carbon (g CO2e per thousand tokens, needs --cost) (default: ${DEFAULT-VALUE})")
+    String metric;
+
     @Mixin
     RunOptions running;
 
@@ -94,6 +104,11 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             }
         }
         source.phases();
+        SweepReport.Metric best = SweepReport.Metric.parse(metric, "--metric");
+        if (best.needsCost() && costFile == null) {
+            throw new InputException("--metric " + metric + ": needs --cost FILE (a cost and carbon model)");
+        }
+        costModel(); // bad input before an engine starts
         try (SweepEngine runner = SweepEngines.open(engine, master, jobs);
              OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             String points = OutputFolder.kind(out.resolve("points"));
@@ -105,11 +120,11 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 String announcement = String.format(Locale.ROOT, "sweep of %d point%s over %s%s", plan.size(),
                     plan.size() == 1 ? "" : "s", String.join(" x ", plan.paths()), part.equals(SweepShard.ALL) ? ""
                         : ", shard " + part + ": " + part.indices(plan.size()).length + " points");
-                Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe()),
-                    Main.build());
+                Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe())
+                    + (costFile == null ? "" : ", cost " + costFile), Main.build());
                 List<Sweep.Point> done = sweep.run(new Sweep.Run(out, resume, part, runner,
                     () -> description(plan, sweep), out(), announcement));
-                SweepReport.write(plan, done, folder.staging(), out, out());
+                SweepReport.write(plan, done, folder.staging(), out, out(), best);
                 String manifest = SweepManifest.of(sweep, plan, part).json();
                 AtomicFile.write(folder.staging().resolve(SweepManifest.FILE), w -> w.write(manifest));
             }
@@ -152,16 +167,28 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 return w == null ? 0 : w.run().batch();
             }
         };
-        return new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion)
+        Sweep sweep = new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion)
             .reuse(running.reuse());
+        return costFile == null ? sweep : sweep.cost(costModel(), costFile.toString(),
+            dev.rafter.sweep.SweepKey.sha256(costFile));
+    }
+
+    private dev.rafter.energy.CostModel cost;
+
+    /** The {@code --cost} model, read once; null without one. */
+    private dev.rafter.energy.CostModel costModel() {
+        if (cost == null && costFile != null) {
+            cost = dev.rafter.energy.CostModel.load(costFile);
+        }
+        return cost;
     }
 
     /**
      * The sweep as another process rebuilds it ({@link #pointRunner}): the options that define the points and the
-     * bytes of the input files, with those the hardware file includes (energy and memory timing tables) for every
+     * bytes of the input files, with those the hardware file includes (energy, memory timing, host tables) for every
      * value that {@code --set} and {@code --vary} give them.
      */
-    private SweepDescription description(SweepPlan plan, Sweep sweep) {
+    SweepDescription description(SweepPlan plan, Sweep sweep) {
         List<String> args = new ArrayList<>(List.of("--hardware", hardware.hardware.toString()));
         for (String s : hardware.overrides) {
             args.addAll(List.of("--set", s));
@@ -179,8 +206,12 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             args.addAll(List.of("--decode-steps", source.decodeSteps.toString()));
         }
         args.addAll(running.arguments());
-        return SweepDescription.of(args, List.of(hardware.hardware, input), includedFiles(plan), sweep.settings(),
-            sweep.rafterVersion());
+        List<Path> inputs = new ArrayList<>(List.of(hardware.hardware, input));
+        if (costFile != null) {
+            args.addAll(List.of("--cost", costFile.toString()));
+            inputs.add(costFile);
+        }
+        return SweepDescription.of(args, inputs, includedFiles(plan), sweep.settings(), sweep.rafterVersion());
     }
 
     /**
@@ -278,8 +309,14 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
         Path out;
 
+        @Option(names = "--metric", paramLabel = "M", defaultValue = "edp",
+            description = "what the best point minimises: latency, energy, edp, cost or carbon (default:"
+                + " ${DEFAULT-VALUE})")
+        String metric;
+
         @Override
         public Integer call() {
+            SweepReport.Metric best = SweepReport.Metric.parse(metric, "--metric");
             SweepMerge.Merged merged = SweepMerge.merge(dirs);
             try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
                 Path points = out.resolve("points");
@@ -297,7 +334,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     }
                 }
                 out().printf("merged %d points from %d folders%n", merged.points().size(), dirs.size());
-                SweepReport.write(merged.plan(), merged.points(), folder.staging(), out, out());
+                SweepReport.write(merged.plan(), merged.points(), folder.staging(), out, out(), best);
                 String manifest = merged.manifest().json();
                 AtomicFile.write(folder.staging().resolve(SweepManifest.FILE), w -> w.write(manifest));
                 folder.commit();

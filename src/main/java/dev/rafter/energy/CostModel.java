@@ -122,6 +122,18 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
     }
 
     /**
+     * The {@code cost} block of a run's summary (as {@code simulate --cost} and {@code sweep --cost} write it): its
+     * latency and total energy, {@code flops} delivered, and output tokens from the summary's serving figures times
+     * {@code sequences} (none for a trace: per-token figures are null).
+     */
+    public Map<String, Object> ofSummary(Device d, Map<String, Object> summary, double flops, int sequences) {
+        double tokens = summary.get("serving") instanceof Map<?, ?> sv && sv.get("output_tokens") instanceof Long n
+            ? (double) n * sequences : 0;
+        return of(d, (double) summary.get("latency_s"), (double) ((Map<?, ?>) summary.get("energy_j")).get("total"),
+            flops, tokens);
+    }
+
+    /**
      * Cost and carbon of a run of {@code seconds} on one device that used {@code joules} (at the device) and
      * delivered {@code flops}, for {@code tokens} output tokens (0: per-token figures are null).
      */

@@ -38,6 +38,10 @@ public final class Sweep {
     private final String settings;
     private final String rafterVersion;
     private boolean reuse = true;
+    /** {@code --cost}: the model, its file as named in messages and the hash of its bytes; null without one. */
+    private dev.rafter.energy.CostModel cost;
+    private String costFile;
+    private String costHash;
     private final Map<String, Integer> rerun = new java.util.TreeMap<>();
 
     /**
@@ -66,7 +70,8 @@ public final class Sweep {
     }
 
     /** What one point runs: its device and the workload paths of its assignments. */
-    private record Prepared(HardwareSpec hw, List<String> workloadSets, String sourceHash, int sequences) {}
+    private record Prepared(HardwareSpec hw, List<String> workloadSets, String sourceHash, int sequences,
+                            dev.rafter.energy.CostModel.Device costDevice) {}
 
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
@@ -94,6 +99,17 @@ public final class Sweep {
     /** Whether points reuse identical operators (default; {@code --no-reuse} turns it off: the same results). */
     public Sweep reuse(boolean on) {
         this.reuse = on;
+        return this;
+    }
+
+    /**
+     * Adds {@code model}'s cost and carbon to every point's summary (as {@code simulate --cost}); {@code file} names
+     * it in messages, {@code hash} (of its bytes) joins the points' resume keys.
+     */
+    public Sweep cost(dev.rafter.energy.CostModel model, String file, String hash) {
+        this.cost = model;
+        this.costFile = file;
+        this.costHash = hash;
         return this;
     }
 
@@ -127,7 +143,16 @@ public final class Sweep {
             throw e;
         }
         RunLimits.check(spec, source.source(spec, workloadSets));
-        return new Prepared(spec, workloadSets, source.contentHash(workloadSets), source.sequences(workloadSets));
+        dev.rafter.energy.CostModel.Device costDevice = null;
+        if (cost != null) {
+            if (spec.energy() == null) {
+                throw new InputException("--cost " + costFile + ": point " + plan.name(index) + " has no energy tables"
+                    + " (energy:), so it has no energy to cost");
+            }
+            costDevice = cost.device(spec.name(), costFile);
+        }
+        return new Prepared(spec, workloadSets, source.contentHash(workloadSets), source.sequences(workloadSets),
+            costDevice);
     }
 
     /** Point {@code index} from its inputs alone: the summary as saved under {@code points/} (what executors run). */
@@ -305,7 +330,7 @@ public final class Sweep {
         if (!Files.exists(file)) {
             return null;
         }
-        SweepKey key = SweepKey.of(rafterVersion, point.hw(), point.sourceHash());
+        SweepKey key = SweepKey.of(rafterVersion, point.hw(), point.sourceHash(), costHash);
         String why;
         try {
             JsonNode saved = json.readTree(dev.rafter.config.InputFiles.readBytes(file, PointFile.MAX_BYTES));
@@ -336,7 +361,7 @@ public final class Sweep {
 
     private String simulate(int index, Prepared point) {
         HardwareSpec hw = point.hw();
-        SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash());
+        SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash(), costHash);
         dev.rafter.mapping.TierPlacement placement = source.placement(hw, point.workloadSets());
         SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences()).placement(placement);
         Simulation.Result result = new Simulation(hw).reuse(reuse).order(source.order(point.workloadSets()))
@@ -344,6 +369,9 @@ public final class Sweep {
             .run(source.source(hw, point.workloadSets()), null,
             report);
         Map<String, Object> summary = report.summary(result);
+        if (cost != null) {
+            summary.put("cost", cost.ofSummary(point.costDevice(), summary, report.flops(), point.sequences()));
+        }
         summary.put("point", plan.point(index));
         summary.put("sweep", settings);
         summary.put("inputs", key.toMap());

@@ -17,14 +17,15 @@ import java.util.Map;
 /**
  * What a sweep point's result depends on, as content hashes: the device as loaded (the hardware file with every
  * {@code --set} and {@code --vary} value applied), its energy tables, the operators (the trace file's bytes or the
- * workload as loaded, and the phases), and Rafter's version and build. {@code --resume} reuses a saved point only
- * when all of them are equal, and says which differ otherwise.
+ * workload as loaded, and the phases), the {@code --cost} file's bytes when there is one, and Rafter's version and
+ * build. {@code --resume} reuses a saved point only when all of them are equal, and says which differ otherwise.
  */
-public record SweepKey(String rafter, String hardware, String energy, String source) {
+public record SweepKey(String rafter, String hardware, String energy, String source, String cost) {
 
-    public static SweepKey of(String rafterVersion, HardwareSpec hw, String sourceHash) {
+    /** {@code costHash}: the hash of the {@code --cost} file's bytes, null without one (the key has no such entry). */
+    public static SweepKey of(String rafterVersion, HardwareSpec hw, String sourceHash, String costHash) {
         return new SweepKey(rafterVersion, sha256(hw.withEnergy(null).toString()), sha256(energyText(hw.energy())),
-            sourceHash);
+            sourceHash, costHash);
     }
 
     /** The energy tables as canonical text (records print their arrays by identity, so they are spelled out). */
@@ -58,20 +59,22 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
         m.put("hardware", hardware);
         m.put("energy", energy);
         m.put("operators", source);
+        if (cost != null) {
+            m.put("cost", cost); // only with --cost: points of a sweep without one keep the inputs they had
+        }
         return m;
     }
 
     /** Why a saved point with key {@code saved} is not this one: "" when equal. */
     public String difference(Map<String, String> saved) {
         Map<String, String> now = toMap();
-        String[] words = {"Rafter version", "hardware (file or --set/--vary values)", "energy tables",
-            "trace or workload"};
-        int i = 0;
-        for (Map.Entry<String, String> e : now.entrySet()) {
-            if (!e.getValue().equals(saved.get(e.getKey()))) {
-                return words[i];
+        String[][] keys = {{"rafter", "Rafter version"}, {"hardware", "hardware (file or --set/--vary values)"},
+            {"energy", "energy tables"}, {"operators", "trace or workload"}, {"cost", "cost file (--cost)"}};
+        for (String[] k : keys) {
+            // "cost" is absent from both without --cost; present in one only when --cost was given or dropped.
+            if (!java.util.Objects.equals(now.get(k[0]), saved.get(k[0]))) {
+                return k[1];
             }
-            i++;
         }
         return "";
     }
