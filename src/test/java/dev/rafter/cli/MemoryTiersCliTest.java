@@ -98,4 +98,43 @@ class MemoryTiersCliTest {
         assertTrue(out.toString().contains("\nhbm_channel: "), out.toString());
         assertTrue(!out.toString().contains("hbf_channel"), out.toString());
     }
+
+    @Test
+    void aSweepOverHbfLatencyAddressesTheTierByNameAndDecodeSlowsWithIt() throws Exception {
+        Path out = tmp.resolve("sweep");
+        CliTest.Result r = CliTest.run("sweep", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--phase", "decode", "--vary",
+            "memory_tiers.hbf.latency_ns=1000,10000,20000", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        List<String> header = List.of(rows.get(0).split(","));
+        assertEquals("memory_tiers.hbf.latency_ns", header.get(0));
+        int decode = header.indexOf("decode_latency_s");
+        double previous = 0;
+        for (String row : rows.subList(1, rows.size())) {
+            double latency = Double.parseDouble(row.split(",")[decode]);
+            assertTrue(latency > previous, "decode latency rises with HBF latency: " + rows);
+            previous = latency;
+        }
+        assertEquals(4, rows.size(), rows.toString());
+    }
+
+    @Test
+    void setReachesATierByNameAndRefusesAnUnknownTierOrField() {
+        HardwareSpec slow = HardwareLoader.load(Path.of(HBF), List.of("memory_tiers.hbf.latency_ns=20000"));
+        assertEquals(20000, slow.tier("hbf").memory().latencyNs());
+        CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbx.latency_ns=1");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: --set memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
+            + " hbf)", r.err().strip());
+        r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.latncy_ns=1");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.latncy_ns=1): unknown key"
+            + " 'memory_tiers[0].latncy_ns' (did you mean 'memory_tiers[0].latency_ns'?)", r.err().strip());
+        r = CliTest.run("sweep", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml", "--vary",
+            "memory_tiers.hbx.latency_ns=1,2", "--out", tmp.resolve("bad").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: --vary memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
+            + " hbf)", r.err().strip());
+    }
 }
