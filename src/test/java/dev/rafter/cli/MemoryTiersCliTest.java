@@ -137,4 +137,32 @@ class MemoryTiersCliTest {
         assertEquals("rafter: --vary memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
             + " hbf)", r.err().strip());
     }
+
+    @Test
+    void eachTierIsChargedAtItsOwnStandardsEnergyPerBit() throws Exception {
+        Path out = tmp.resolve("energy");
+        CliTest.Result r = CliTest.run("simulate", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        JsonNode hbm = s.path("memory_tiers").path("hbm");
+        JsonNode hbf = s.path("memory_tiers").path("hbf");
+        // off-chip.yaml: hbm3 3.9 pJ/bit (power.memory_standard), hbf 15.6 (the tier's standard: hbf).
+        assertEquals(3.9, hbm.path("pj_per_bit").asDouble());
+        assertEquals(15.6, hbf.path("pj_per_bit").asDouble());
+        long hbfBits = 8 * (hbf.path("read_bytes").asLong() + hbf.path("write_bytes").asLong());
+        long hbmBits = 8 * (hbm.path("read_bytes").asLong() + hbm.path("write_bytes").asLong());
+        assertEquals(hbfBits * 15.6e-12, hbf.path("energy_j").asDouble(), 1e-15);
+        assertEquals(hbmBits * 3.9e-12, hbm.path("energy_j").asDouble(), 1e-15);
+        assertEquals(hbf.path("energy_j").asDouble(), s.path("energy_j").path("by_component").path("hbf").asDouble());
+    }
+
+    @Test
+    void aTierStandardTheTablesLackIsOneLineExit2() {
+        CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.standard=nand");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.standard=nand): memory_tiers[0].standard: the 4nm"
+            + " table's dram_pj_per_bit has no 'nand' (it has ddr5, gddr6, hbf, hbm2, hbm2e, hbm3, hbm3e, lpddr5)",
+            r.err().strip());
+    }
 }
