@@ -165,4 +165,19 @@ class MemoryTiersCliTest {
             + " table's dram_pj_per_bit has no 'nand' (it has ddr5, gddr6, hbf, hbm2, hbm2e, hbm3, hbm3e, lpddr5)",
             r.err().strip());
     }
+
+    @Test
+    void theRooflineCsvNamesTheTierThatBindsEachOperator() throws Exception {
+        Path out = tmp.resolve("roofline");
+        CliTest.Result r = CliTest.run("roofline", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--phase", "decode", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("roofline.csv"));
+        assertEquals(dev.rafter.roofline.RooflineReport.CSV_HEADER + ",memory_tier", rows.get(0));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] cells = row.split(",");
+            // GEMMs stream their weights from HBF (decode: far more bytes than their activations); the rest is HBM.
+            assertEquals(cells[2].equals("gemm") ? "hbf" : "hbm", cells[cells.length - 1], row);
+        }
+    }
 }
