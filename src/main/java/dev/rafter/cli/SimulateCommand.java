@@ -427,8 +427,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 String used = t.get("used_bytes") instanceof Long bytes ? String.format(Locale.ROOT,
                     "%.1f of %.0f GiB %s", bytes / (1024.0 * 1024 * 1024), (double) t.get("capacity_gib"),
                     t.get("tensors")) : String.format(Locale.ROOT, "%.0f GiB", (double) t.get("capacity_gib"));
-                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s", e.getKey(), (double) t.get("utilisation"),
-                    used));
+                String energy = t.get("energy_j") instanceof Double j ? String.format(Locale.ROOT, ", %.4g J at %.3g"
+                    + " pJ/bit", j, (double) t.get("pj_per_bit")) : "";
+                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s%s", e.getKey(), (double) t.get("utilisation"),
+                    used, energy));
             }
             out().println("memory tiers: " + String.join("; ", parts));
         }

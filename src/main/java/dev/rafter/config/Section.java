@@ -132,8 +132,24 @@ public final class Section {
             }
             String[] parts = path.split("\\.");
             ObjectNode at = root.tree;
+            // The path as the loader sees it: a list entry named by its 'name' becomes key[i].
+            StringBuilder resolved = new StringBuilder();
             for (int i = 0; i < parts.length - 1; i++) {
                 JsonNode child = at.get(parts[i]);
+                resolved.append(resolved.length() == 0 ? "" : ".").append(parts[i]);
+                if (child != null && child.isArray() && i < parts.length - 2) {
+                    // A list of named mappings (e.g. memory_tiers) is addressed by an entry's name.
+                    int entry = namedEntry(child, parts[i + 1]);
+                    if (entry < 0) {
+                        throw new InputException("--set " + assignment + ": '" + String.join(".",
+                            java.util.Arrays.copyOf(parts, i + 1)) + "' has no entry named '" + parts[i + 1]
+                            + "' (it has " + entryNames(child) + ")");
+                    }
+                    resolved.append('[').append(entry).append(']');
+                    at = (ObjectNode) child.get(entry);
+                    i++;
+                    continue;
+                }
                 if (child == null) {
                     child = at.putObject(parts[i]);
                 } else if (!child.isObject()) {
@@ -149,8 +165,32 @@ public final class Section {
             }
             at.set(parts[parts.length - 1], scalar);
             root.overridden.put(path, assignment);
+            resolved.append(resolved.length() == 0 ? "" : ".").append(parts[parts.length - 1]);
+            root.overridden.put(resolved.toString(), assignment);
         }
         return this;
+    }
+
+    /** The index of the mapping in {@code list} whose {@code name} is {@code name}, or -1. */
+    private static int namedEntry(JsonNode list, String name) {
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode item = list.get(i);
+            if (item.isObject() && item.hasNonNull("name") && item.get("name").asText().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The names of a list's entries, for a message ("none" for a list of unnamed entries). */
+    private static String entryNames(JsonNode list) {
+        List<String> names = new ArrayList<>();
+        for (JsonNode item : list) {
+            if (item.isObject() && item.hasNonNull("name")) {
+                names.add(item.get("name").asText());
+            }
+        }
+        return names.isEmpty() ? "no named entries" : String.join(", ", names);
     }
 
     /** The directory of the file, for paths written relative to it. */

@@ -138,6 +138,14 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
             dramPjPerBit, linkPjPerBitByStandard, power);
     }
 
+    /**
+     * Energy per bit of a memory tier whose off-chip row is {@code standard} (checked when the hardware loads);
+     * null: the memory figure of this model ({@code power.memory_standard}'s row, or the table's own).
+     */
+    public double memoryPjPerBit(String standard) {
+        return standard == null ? memoryPjPerBit : dramPjPerBit.get(standard);
+    }
+
     private double standard(String key, String standard, Map<String, Double> table, String tableKey) {
         Double v = table.get(standard);
         if (v == null) {

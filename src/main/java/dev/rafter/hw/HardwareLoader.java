@@ -88,9 +88,27 @@ public final class HardwareLoader {
                 model = p.build(() -> tables.forDevice(power));
             }
             hw = hw.withEnergy(model);
+            List<Section> further = s.has("memory_tiers") ? s.list("memory_tiers") : List.of();
+            for (int t = 1; t < hw.memoryTiers().size(); t++) {
+                String standard = hw.memoryTiers().get(t).standard();
+                if (standard != null && !model.dramPjPerBit().containsKey(standard)) {
+                    throw InputException.located(further.get(t - 1).where("standard") + ": the " + model.name()
+                        + " table's dram_pj_per_bit has no '" + standard + "' (it has " + (model.dramPjPerBit()
+                        .isEmpty() ? "none: no off_chip file" : String.join(", ",
+                        new java.util.TreeSet<>(model.dramPjPerBit().keySet()))) + ")");
+                }
+            }
         } else if (s.has("power")) {
             throw InputException.located(s.where("power") + ": needs energy: (the node table whose standards and"
                 + " curve it names)");
+        }
+        if (!s.has("energy") && s.has("memory_tiers")) {
+            for (Section t : s.list("memory_tiers")) {
+                if (t.has("standard")) {
+                    throw InputException.located(t.where("standard") + ": needs energy: (the node table whose"
+                        + " off-chip rows it names)");
+                }
+            }
         }
         s.finish();
         return hw;
@@ -107,7 +125,9 @@ public final class HardwareLoader {
         MemoryTiming timing = m.has("timing") ? memoryTiming(root, m.string("timing")) : null;
         HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
             m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
-        return m.build(() -> new HardwareSpec.MemoryTier(tierName, memory));
+        // Tier 0's energy per bit is power.memory_standard's; a further tier may name its own row.
+        String standard = defaultName == null ? m.string("standard", null) : null;
+        return m.build(() -> new HardwareSpec.MemoryTier(tierName, memory, standard));
     }
 
     /**

@@ -238,9 +238,15 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
     /**
      * One memory tier: its name (in statistics, tracks and summary keys: {@code hbm.ch0}, {@code utilisation.hbf},
      * and in a workload's {@code placement:}) and its memory. Tier 0 is the {@code memory:} section; the others come
-     * from {@code memory_tiers:}, in order.
+     * from {@code memory_tiers:}, in order. {@code standard} names the row of the energy tables' off-chip
+     * {@code dram_pj_per_bit} that charges the tier's bytes (null: the energy model's memory figure, which
+     * {@code power.memory_standard} picks; always so for tier 0).
      */
-    public record MemoryTier(String name, Memory memory) {
+    public record MemoryTier(String name, Memory memory, String standard) {
+        public MemoryTier(String name, Memory memory) {
+            this(name, memory, null);
+        }
+
         /** Names the reports already use for other things, which a tier's utilisation or energy key would hide. */
         private static final java.util.Set<String> TAKEN = java.util.Set.of("pe_array", "vector_unit",
             "local_buffer", "global_buffer", "interconnect", "device_link", "dma");

@@ -462,10 +462,11 @@ public final class SimulationReport implements Simulation.OpListener {
 
     /**
      * Each memory tier (devices with several): its capacity, the bytes placed on it and which tensors, the bytes
-     * it read and wrote and its utilisation over the run.
+     * it read and wrote, its utilisation over the run, and its energy (its bytes at its own pJ/bit).
      */
     private Map<String, Object> tiers(RunStats.Sums t, double latency) {
         Map<String, Object> out = new LinkedHashMap<>();
+        EnergyBreakdown runEnergy = energy == null ? null : energy.of(t.activity(latency));
         for (int i = 0; i < hw.memoryTiers().size(); i++) {
             HardwareSpec.MemoryTier tier = hw.memoryTiers().get(i);
             ComponentKind kind = MemoryController.kindOf(tier.name());
@@ -491,6 +492,8 @@ public final class SimulationReport implements Simulation.OpListener {
             one.put("read_bytes", read);
             one.put("write_bytes", write);
             one.put("utilisation", (read + write) / (tier.memory().bytesPerSecond() * (latency == 0 ? 1 : latency)));
+            one.put("pj_per_bit", energy == null ? null : energy.model().memoryPjPerBit(tier.standard()));
+            one.put("energy_j", runEnergy == null ? null : runEnergy.of(tier.name()));
             out.put(tier.name(), one);
         }
         return out;

@@ -2,6 +2,8 @@ package dev.rafter.roofline;
 
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.TensorPlacement;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 
@@ -16,9 +18,20 @@ import dev.rafter.workload.Operator;
  */
 public final class Roofline {
     private final HardwareSpec hw;
+    private final TensorPlacement.Policy placement;
 
     public Roofline(HardwareSpec hw) {
+        this(hw, TensorPlacement.FIRST_TIER);
+    }
+
+    /**
+     * With memory tiers, the memory time is per tier: each operand's bytes go to the tier its role is placed on
+     * (a GEMM's B operand is weights, an attention's K and V the KV cache, everything else activations), each tier
+     * moves its bytes at its own bandwidth, the tiers in parallel; the slowest tier binds.
+     */
+    public Roofline(HardwareSpec hw, TensorPlacement.Policy placement) {
         this.hw = hw;
+        this.placement = placement;
     }
 
     public HardwareSpec hardware() {
@@ -30,11 +43,48 @@ public final class Roofline {
         double bytes = op.minBytes();
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS(op.dataType()) : hw.vectorFlopsPerS();
         double compute = op.kind().isCollective() ? 0 : flops / peak;
-        double memory = bytes / hw.memoryBytesPerS();
+        int streamed = placement.regionOf(streamedRole(op)).tier();
+        int rest = placement.regionOf(TensorRole.ACTIVATIONS).tier();
+        double memory;
+        int tier;
+        if (streamed == rest) {
+            // One tier holds every operand (always so with one memory): all the bytes at its bandwidth.
+            tier = streamed;
+            memory = bytes / (tier == 0 ? hw.memoryBytesPerS() : tierBytesPerS(tier));
+        } else {
+            double streamedBytes = streamedBytes(op);
+            double onStreamed = streamedBytes / tierBytesPerS(streamed);
+            double onRest = (bytes - streamedBytes) / tierBytesPerS(rest);
+            tier = onStreamed >= onRest ? streamed : rest;
+            memory = Math.max(onStreamed, onRest);
+        }
         if (op.kind().isCollective()) {
             memory = Math.max(memory, allReduceSeconds(op));
         }
-        return new Bound(flops, bytes, compute, memory);
+        return new Bound(flops, bytes, compute, memory, hw.memoryTiers().get(tier).name());
+    }
+
+    private double tierBytesPerS(int tier) {
+        return hw.memoryTiers().get(tier).memory().bytesPerSecond();
+    }
+
+    /** The role of the operand an operator streams beside its activations: as the mapping places its stages. */
+    static TensorRole streamedRole(Operator op) {
+        return switch (op.kind()) {
+            case GEMM -> TensorRole.WEIGHTS;
+            case ATTENTION, FLASH_ATTENTION -> TensorRole.KV_CACHE;
+            default -> TensorRole.ACTIVATIONS;
+        };
+    }
+
+    /** The minimum bytes of that operand (of {@link Operator#minBytes}): a GEMM's B, an attention's K and V. */
+    static double streamedBytes(Operator op) {
+        double bb = op.operandBType().bytes();
+        return switch (op.kind()) {
+            case GEMM -> op.batch() * (bb * (double) op.k() * op.n());
+            case ATTENTION, FLASH_ATTENTION -> op.batch() * (bb * 2.0 * op.n() * op.k());
+            default -> 0;
+        };
     }
 
     double allReduceSeconds(Operator op) {
@@ -43,7 +93,8 @@ public final class Roofline {
     }
 
     /** One operator's bound. */
-    public record Bound(double flops, double bytes, double computeS, double memoryS) {
+    /** {@code memoryTier}: the tier whose bytes over its bandwidth give {@code memoryS}. */
+    public record Bound(double flops, double bytes, double computeS, double memoryS, String memoryTier) {
         public double seconds() {
             return Math.max(computeS, memoryS);
         }

@@ -32,6 +32,13 @@ public final class RooflineChart {
     private static final Color PE_ROOF = new Color(0x33, 0x33, 0x33);
     private static final Color VECTOR_ROOF = new Color(0x99, 0x99, 0x99);
     private static final Color[] PHASE_COLOURS = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e)};
+    /**
+     * On a device with several memory tiers, points bound by tier t in phase p take colour 2t + p (prefill, decode),
+     * and tier t's roof takes its decode points' colour.
+     */
+    private static final Color[] TIER_COLOURS = {new Color(0x98, 0xdf, 0x8a), new Color(0x2c, 0xa0, 0x2c),
+        new Color(0xff, 0x98, 0x96), new Color(0xd6, 0x27, 0x28), new Color(0xc5, 0xb0, 0xd5),
+        new Color(0x94, 0x67, 0xbd), new Color(0xc4, 0x9c, 0x94), new Color(0x8c, 0x56, 0x4b)};
 
     /** One operator name in one phase: its total bound time and its costliest operator's point. */
     private static final class Named {
@@ -44,6 +51,9 @@ public final class RooflineChart {
     private final HardwareSpec hw;
     private final String workload;
     private final Map<Phase, List<double[]>> points = new EnumMap<>(Phase.class);
+    /** On a device with several memory tiers: memory-bound points by phase and binding tier, in order of arrival. */
+    private final Map<String, List<double[]>> tierPoints = new LinkedHashMap<>();
+    private final Map<String, Color> tierColours = new LinkedHashMap<>();
     private final Set<String> seen = new HashSet<>();
     private final Map<String, Named> names = new LinkedHashMap<>();
     private double totalSeconds;
@@ -69,10 +79,17 @@ public final class RooflineChart {
             n.y = y;
         }
         List<double[]> list = points.computeIfAbsent(op.phase(), p -> new ArrayList<>());
+        String series = "";
+        if (hw.memoryTiers().size() > 1 && !b.computeBound()) {
+            // The tier that binds is the chart's point: each (phase, tier) its own series.
+            series = op.phase().key() + " operators bound by " + b.memoryTier();
+            list = tierPoints.computeIfAbsent(series, k -> new ArrayList<>());
+            tierColours.put(series, colour(hw.tierIndex(b.memoryTier()), op.phase()));
+        }
         if (list.size() >= MAX_POINTS_PER_PHASE) {
             return;
         }
-        String key = op.phase().ordinal() + ":" + String.format(Locale.ROOT, "%.3g:%.3g", x, y);
+        String key = op.phase().ordinal() + ":" + series + String.format(Locale.ROOT, "%.3g:%.3g", x, y);
         if (seen.add(key)) {
             list.add(new double[] {x, y});
         }
@@ -115,7 +132,9 @@ public final class RooflineChart {
         }
         double minX = 0.1;
         double maxX = 1e5;
-        for (List<double[]> l : points.values()) {
+        List<List<double[]>> all = new ArrayList<>(points.values());
+        all.addAll(tierPoints.values());
+        for (List<double[]> l : all) {
             for (double[] p : l) {
                 minX = Math.min(minX, p[0] / 2);
                 maxX = Math.max(maxX, p[0] * 2);
@@ -125,10 +144,25 @@ public final class RooflineChart {
         chart.add(roof("PE-array roof " + tflops(hw.peakFlopsPerS()), minX, maxX, hw.peakFlopsPerS(), bw, PE_ROOF));
         chart.add(roof("vector roof " + tflops(hw.vectorFlopsPerS()), minX, maxX, hw.vectorFlopsPerS(), bw,
             VECTOR_ROOF));
+        for (int t = 1; t < hw.memoryTiers().size(); t++) {
+            HardwareSpec.MemoryTier tier = hw.memoryTiers().get(t);
+            chart.add(new XyChart.Series(tier.name() + " memory roof " + String.format(Locale.ROOT, "%.2f TB/s",
+                tier.memory().bytesPerSecond() / 1e12), colour(t, Phase.DECODE),
+                XyChart.Style.LINE, 1, true, roof("", minX, maxX, hw.peakFlopsPerS(), tier.memory().bytesPerSecond(),
+                PE_ROOF).points()));
+        }
         for (Map.Entry<Phase, List<double[]>> e : points.entrySet()) {
-            chart.add(new XyChart.Series(e.getKey().key() + " operators",
+            if (e.getValue().isEmpty()) {
+                continue;
+            }
+            chart.add(new XyChart.Series(e.getKey().key() + " operators" + (tierPoints.isEmpty() ? ""
+                : " bound by compute"),
                 PHASE_COLOURS[e.getKey().ordinal() % PHASE_COLOURS.length], XyChart.Style.MARKERS, 1, false,
                 e.getValue()));
+        }
+        for (Map.Entry<String, List<double[]>> e : tierPoints.entrySet()) {
+            chart.add(new XyChart.Series(e.getKey(), tierColours.get(e.getKey()),
+                XyChart.Style.MARKERS, 1, false, e.getValue()));
         }
         labels().forEach(chart::label);
         return chart;
@@ -145,6 +179,10 @@ public final class RooflineChart {
         double x0 = Math.min(minX, ridge / 10);
         return new XyChart.Series(name, colour, XyChart.Style.LINE, 2, false, List.of(new double[] {x0, x0 * bw},
             new double[] {ridge, peak}, new double[] {Math.max(maxX, ridge * 10), peak}));
+    }
+
+    private static Color colour(int tier, Phase phase) {
+        return TIER_COLOURS[(2 * tier + phase.ordinal()) % TIER_COLOURS.length];
     }
 
     private static String tflops(double f) {

@@ -33,14 +33,16 @@ public final class RooflineReport {
                 totals.add(op, b);
             });
         } else {
+            // With several memory tiers, a last column names the tier whose bytes bind the memory time.
+            boolean tiers = roofline.hardware().memoryTiers().size() > 1;
             AtomicFile.write(outDir.resolve("roofline.csv"), w -> {
-                w.write(CSV_HEADER);
+                w.write(CSV_HEADER + (tiers ? ",memory_tier" : ""));
                 w.write('\n');
                 source.forEach(op -> {
                     Roofline.Bound b = roofline.of(op);
                     totals.add(op, b);
                     chart.add(op, b);
-                    writeRow(w, op, b);
+                    writeRow(w, op, b, tiers);
                 });
                 requireOperators(totals);
             });
@@ -57,12 +59,13 @@ public final class RooflineReport {
         }
     }
 
-    private static void writeRow(Writer w, Operator op, Roofline.Bound b) {
+    private static void writeRow(Writer w, Operator op, Roofline.Bound b, boolean tiers) {
         try {
             w.write(op.id() + "," + CsvWriter.cell(op.name()) + "," + op.kind().key() + "," + op.phase().key() + ","
                 + op.layer() + ","
                 + op.step() + "," + num(b.flops()) + "," + num(b.bytes()) + "," + num(b.intensity()) + ","
-                + num(b.computeS()) + "," + num(b.memoryS()) + "," + num(b.seconds()) + "," + b.bound() + "\n");
+                + num(b.computeS()) + "," + num(b.memoryS()) + "," + num(b.seconds()) + "," + b.bound()
+                + (tiers ? "," + b.memoryTier() : "") + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -81,6 +84,11 @@ public final class RooflineReport {
                 + " ridge %.1f FLOP/B%n", roofline.hardware().name(), roofline.hardware().peakFlopsPerS() / 1e12,
             roofline.hardware().vectorFlopsPerS() / 1e12, roofline.hardware().memoryBytesPerS() / 1e9,
             roofline.hardware().ridgeFlopsPerByte());
+        List<dev.rafter.hw.HardwareSpec.MemoryTier> tiers = roofline.hardware().memoryTiers();
+        for (int t = 1; t < tiers.size(); t++) {
+            out.printf("  memory tier %s: %.0f GB/s (each operand's bytes at its tier's bandwidth)%n",
+                tiers.get(t).name(), tiers.get(t).memory().bytesPerSecond() / 1e9);
+        }
         for (Map.Entry<Phase, PhaseTotals.Sum> e : totals.phases().entrySet()) {
             PhaseTotals.Sum p = e.getValue();
             out.printf("%n%s: %d ops, %.3e FLOP, %.3e B, roofline %s (compute %s, memory %s)%n", e.getKey().key(),

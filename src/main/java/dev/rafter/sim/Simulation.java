@@ -76,7 +76,7 @@ public final class Simulation {
     private static final long PLAN_CACHE_ITEMS = 2_000_000;
 
     private final HardwareSpec hw;
-    private final Roofline roofline;
+    private Roofline roofline;
     private final Map<Operator.Shape, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
     private long cachedItems;
     private long planHbmReadBytes;
@@ -155,6 +155,7 @@ public final class Simulation {
     /** Where tensors lie, by role (default: everything on the first tier). */
     public Simulation placement(TensorPlacement.Policy placement) {
         this.placement = placement;
+        this.roofline = new Roofline(hw, placement);
         return this;
     }
 

@@ -139,6 +139,9 @@ public final class Sweep {
                 if (e.getMessage().contains("(--set " + a + ")")) {
                     throw new InputException(e.getMessage().replace("(--set " + a + ")", "(--vary " + a + ")"));
                 }
+                if (e.getMessage().startsWith("--set " + a + ":")) {
+                    throw new InputException("--vary " + e.getMessage().substring("--set ".length()));
+                }
             }
             throw e;
         }

@@ -98,4 +98,86 @@ class MemoryTiersCliTest {
         assertTrue(out.toString().contains("\nhbm_channel: "), out.toString());
         assertTrue(!out.toString().contains("hbf_channel"), out.toString());
     }
+
+    @Test
+    void aSweepOverHbfLatencyAddressesTheTierByNameAndDecodeSlowsWithIt() throws Exception {
+        Path out = tmp.resolve("sweep");
+        CliTest.Result r = CliTest.run("sweep", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--phase", "decode", "--vary",
+            "memory_tiers.hbf.latency_ns=1000,10000,20000", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        List<String> header = List.of(rows.get(0).split(","));
+        assertEquals("memory_tiers.hbf.latency_ns", header.get(0));
+        int decode = header.indexOf("decode_latency_s");
+        double previous = 0;
+        for (String row : rows.subList(1, rows.size())) {
+            double latency = Double.parseDouble(row.split(",")[decode]);
+            assertTrue(latency > previous, "decode latency rises with HBF latency: " + rows);
+            previous = latency;
+        }
+        assertEquals(4, rows.size(), rows.toString());
+    }
+
+    @Test
+    void setReachesATierByNameAndRefusesAnUnknownTierOrField() {
+        HardwareSpec slow = HardwareLoader.load(Path.of(HBF), List.of("memory_tiers.hbf.latency_ns=20000"));
+        assertEquals(20000, slow.tier("hbf").memory().latencyNs());
+        CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbx.latency_ns=1");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: --set memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
+            + " hbf)", r.err().strip());
+        r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.latncy_ns=1");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.latncy_ns=1): unknown key"
+            + " 'memory_tiers[0].latncy_ns' (did you mean 'memory_tiers[0].latency_ns'?)", r.err().strip());
+        r = CliTest.run("sweep", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml", "--vary",
+            "memory_tiers.hbx.latency_ns=1,2", "--out", tmp.resolve("bad").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: --vary memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
+            + " hbf)", r.err().strip());
+    }
+
+    @Test
+    void eachTierIsChargedAtItsOwnStandardsEnergyPerBit() throws Exception {
+        Path out = tmp.resolve("energy");
+        CliTest.Result r = CliTest.run("simulate", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        JsonNode hbm = s.path("memory_tiers").path("hbm");
+        JsonNode hbf = s.path("memory_tiers").path("hbf");
+        // off-chip.yaml: hbm3 3.9 pJ/bit (power.memory_standard), hbf 15.6 (the tier's standard: hbf).
+        assertEquals(3.9, hbm.path("pj_per_bit").asDouble());
+        assertEquals(15.6, hbf.path("pj_per_bit").asDouble());
+        long hbfBits = 8 * (hbf.path("read_bytes").asLong() + hbf.path("write_bytes").asLong());
+        long hbmBits = 8 * (hbm.path("read_bytes").asLong() + hbm.path("write_bytes").asLong());
+        assertEquals(hbfBits * 15.6e-12, hbf.path("energy_j").asDouble(), 1e-15);
+        assertEquals(hbmBits * 3.9e-12, hbm.path("energy_j").asDouble(), 1e-15);
+        assertEquals(hbf.path("energy_j").asDouble(), s.path("energy_j").path("by_component").path("hbf").asDouble());
+    }
+
+    @Test
+    void aTierStandardTheTablesLackIsOneLineExit2() {
+        CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.standard=nand");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.standard=nand): memory_tiers[0].standard: the 4nm"
+            + " table's dram_pj_per_bit has no 'nand' (it has ddr5, gddr6, hbf, hbm2, hbm2e, hbm3, hbm3e, lpddr5)",
+            r.err().strip());
+    }
+
+    @Test
+    void theRooflineCsvNamesTheTierThatBindsEachOperator() throws Exception {
+        Path out = tmp.resolve("roofline");
+        CliTest.Result r = CliTest.run("roofline", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.weights=hbf", "--phase", "decode", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("roofline.csv"));
+        assertEquals(dev.rafter.roofline.RooflineReport.CSV_HEADER + ",memory_tier", rows.get(0));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] cells = row.split(",");
+            // GEMMs stream their weights from HBF (decode: far more bytes than their activations); the rest is HBM.
+            assertEquals(cells[2].equals("gemm") ? "hbf" : "hbm", cells[cells.length - 1], row);
+        }
+    }
 }

@@ -70,4 +70,39 @@ class RooflineTest {
         assertEquals(sum[0], phases, sum[0] * 1e-12);
         assertEquals(sum[0], totals.total().rooflineS, sum[0] * 1e-12);
     }
+
+    /** h100-hbf.yaml: HBM 3350 GB/s (tier 0), HBF 3200 GB/s (tier 1); weights on HBF, the rest on HBM. */
+    final HardwareSpec hbf = HardwareLoader.load(Path.of("models/hardware/h100-hbf.yaml"), List.of());
+    final Roofline weightsOnHbf = new Roofline(hbf, role -> role == dev.rafter.mapping.TensorRole.WEIGHTS
+        ? new dev.rafter.mapping.Region(1, 0) : dev.rafter.mapping.Region.FIRST_TIER);
+
+    @Test
+    void aDecodeGemmWithWeightsOnHbfIsBoundByHbfReadingTheWeightsAlone() {
+        Operator g = Operator.gemm(1, "ffn_up", Phase.DECODE, 0, 1, 1, 8, 4096, 4096, DataType.FP16);
+        Roofline.Bound b = weightsOnHbf.of(g);
+        // B: 4096 x 4096 x 2 B = 33,554,432 B at 3.2e12 B/s; A and C (8 x 4096 x 2 B each) on HBM take 39 ns.
+        assertEquals(33_554_432 / 3.2e12, b.memoryS(), 1e-18);
+        assertEquals("hbf", b.memoryTier());
+        assertEquals(33_554_432 + 2 * 65_536, b.bytes(), 0);
+    }
+
+    @Test
+    void aGemmWhoseActivationsOutweighItsWeightsIsBoundByTheirTier() {
+        Operator g = Operator.gemm(1, "thin", Phase.PREFILL, 0, 0, 1, 65536, 64, 64, DataType.FP16);
+        Roofline.Bound b = weightsOnHbf.of(g);
+        // A and C: 2 x 65536 x 64 x 2 B = 16,777,216 B at 3.35e12 B/s; B is 8 KiB on HBF.
+        assertEquals(16_777_216 / 3.35e12, b.memoryS(), 1e-18);
+        assertEquals("hbm", b.memoryTier());
+    }
+
+    @Test
+    void everyTensorOnOneTierGivesTheSingleMemoryBoundExactly() {
+        Roofline allOnHbm = new Roofline(hbf);
+        Operator g = Operator.gemm(1, "ffn_up", Phase.DECODE, 0, 1, 1, 8, 4096, 4096, DataType.FP16);
+        Operator norm = Operator.rows(2, "norm", OpKind.RMSNORM, Phase.DECODE, 0, 1, 8, 4096, DataType.FP16);
+        assertEquals(g.minBytes() / 3.35e12, allOnHbm.of(g).memoryS(), 0);
+        assertEquals("hbm", allOnHbm.of(g).memoryTier());
+        // A vector operator reads and writes activations only: HBM with weights on HBF too.
+        assertEquals(allOnHbm.of(norm), weightsOnHbf.of(norm));
+    }
 }

@@ -43,8 +43,8 @@ public final class MemoryController implements Periodic {
 
     /**
      * The declaration of a tier's controller and channels, one track per channel, everything named by the tier: its
-     * statistics, its utilisation (its work over the tier's bandwidth) and its energy (the energy model's memory
-     * pJ/bit, the one memory figure the energy tables have so far).
+     * statistics, its utilisation (its work over the tier's bandwidth) and its energy (the pJ/bit of the tier's
+     * {@code standard:} row of the off-chip table, else the energy model's memory figure).
      */
     private static ComponentKind declare(String tier) {
         String kind = tier + "_channel";
@@ -72,8 +72,14 @@ public final class MemoryController implements Periodic {
             new Utilisation(tier, List.of("read_bytes", "write_bytes"),
                 hw -> hw.tier(tier).memory().bytesPerSecond(), true),
             new EnergyUse(tier, (a, c) -> 8.0 * (c.count(kind, "read_bytes") + c.count(kind, "write_bytes"))
-                * a.model().memoryPjPerBit() * 1e-12, EnergyUse.NO_LEAKAGE),
+                * pjPerBit(a, tier) * 1e-12, EnergyUse.NO_LEAKAGE),
             null);
+    }
+
+    /** A tier's energy per bit: its own off-chip row ({@code standard:}) or else the energy model's figure. */
+    private static double pjPerBit(dev.rafter.energy.EnergyAccount a, String tier) {
+        dev.rafter.hw.HardwareSpec.MemoryTier t = a.hardware().tier(tier);
+        return a.model().memoryPjPerBit(t == null ? null : t.standard());
     }
 
     /** Whether {@code kind} is a memory tier's. */
