@@ -39,10 +39,14 @@ public final class FlashAttentionMapper {
         int e = op.dataType().bytes();
         int ekv = op.operandBType().bytes();
         long d = op.k();
-        long n = op.n();
-        long m = op.m();
-        long q = op.queryTokens();
-        long group = m % q == 0 ? m / q : 1;
+        List<Operator.Segment> parts = op.parts();
+        // One block size for the whole kernel, chosen for its largest rows and keys (varlen kernels fix theirs).
+        long m = 0;
+        long n = 0;
+        for (Operator.Segment s : parts) {
+            m = Math.max(m, s.m());
+            n = Math.max(n, s.n());
+        }
         int cores = hw.cores();
         long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
@@ -66,27 +70,19 @@ public final class FlashAttentionMapper {
             throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
                 + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
         }
-        long qTiles = ceilDiv(m, br);
-        long kvBlocks = ceilDiv(n, bc);
-        long items = op.batch();
-        long tasks = items * qTiles;
+        Tasks work = new Tasks(parts, br, bc, op.causal());
+        long tasks = work.tasks;
         if (tasks > GemmMapper.MAX_TILES) {
             throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
                 + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
         }
-        // Visible key blocks of each Q tile (the same for every item).
-        int[] visible = new int[(int) qTiles];
-        for (int t = 0; t < qTiles; t++) {
-            long lastRow = Math.min(m, (t + 1) * br) - 1;
-            long keys = op.causal() ? Math.min(n, n - q + lastRow / group + 1) : n;
-            visible[t] = (int) ceilDiv(Math.max(1, keys), bc);
-        }
+        long kvBlocks = ceilDiv(n, bc);
         long blocks = ceilDiv(tasks, cores);
         long[] base = new long[(int) blocks + 1];
         for (int b = 0; b < blocks; b++) {
             int most = 0;
             for (long t = (long) b * cores; t < Math.min(tasks, (long) (b + 1) * cores); t++) {
-                most = Math.max(most, visible[(int) (t % qTiles)]);
+                most = Math.max(most, work.visible(t));
             }
             base[b + 1] = base[b] + most;
         }
@@ -107,34 +103,36 @@ public final class FlashAttentionMapper {
             int stageCount = (int) (base[b + 1] - base[b]);
             long[] users = new long[stageCount];
             for (long t = t0; t < t1; t++) {
-                int v = visible[(int) (t % qTiles)];
+                int v = work.visible(t);
                 for (int j = 0; j < v; j++) {
                     users[j]++;
                 }
                 users[v - 1]++; // the online-softmax vector tile
             }
-            long lastItemOfBlock = (t1 - 1) / qTiles;
+            long firstItemOfBlock = work.item(t0);
+            long lastItemOfBlock = work.item(t1 - 1);
             for (int j = 0; j < stageCount; j++) {
                 long load = 0;
                 long pin = 0;
                 long unpin = 0;
                 if (j == 0) {
                     for (long t = t0; t < t1; t++) {
-                        long rows = Math.min(br, m - (t % qTiles) * br);
-                        load += rows * d * e;
+                        load += work.rows(t) * d * e;
                     }
                 }
-                long keys = Math.min(bc, n - (long) j * bc);
-                for (long item = t0 / qTiles; item <= lastItemOfBlock; item++) {
+                for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
                     boolean uses = false;
                     boolean later = false;
-                    for (long t = Math.max(t0, item * qTiles); t < Math.min(t1, (item + 1) * qTiles); t++) {
-                        uses |= visible[(int) (t % qTiles)] > j;
+                    long itemFirst = work.firstTask(item);
+                    long itemEnd = work.endTask(item);
+                    for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
+                        uses |= work.visible(t) > j;
                     }
                     if (!uses) {
                         continue;
                     }
-                    later = (item + 1) * qTiles > t1; // Q tiles of this item run in a later block
+                    later = itemEnd > t1; // Q tiles of this item run in a later block
+                    long keys = Math.min(bc, work.keys(item) - (long) j * bc);
                     long bytes = 2 * keys * d * ekv;
                     boolean[] pins = resident.get(item);
                     if (pins != null && pins[j]) {
@@ -153,8 +151,8 @@ public final class FlashAttentionMapper {
                 }
                 pinned -= unpin;
                 if (j == stageCount - 1) {
-                    for (long item = t0 / qTiles; item <= lastItemOfBlock; item++) {
-                        if ((item + 1) * qTiles <= t1) {
+                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
+                        if (work.endTask(item) <= t1) {
                             resident.remove(item); // its last block
                         }
                     }
@@ -164,10 +162,9 @@ public final class FlashAttentionMapper {
                 read += load;
             }
             for (long t = t0; t < t1; t++) {
-                int qt = (int) (t % qTiles);
-                int rows = (int) Math.min(br, m - (long) qt * br);
-                int v = visible[qt];
-                long keys = Math.min(n, (long) v * bc);
+                int rows = (int) work.rows(t);
+                int v = work.visible(t);
+                long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
                 int first = (int) base[b];
                 List<Work> core = perCore.get((int) (t - t0));
                 core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false, 0,
@@ -176,13 +173,119 @@ public final class FlashAttentionMapper {
                 core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
             }
         }
-        long write = items * m * d * e;
+        long write = 0;
+        double once = 0.0;
+        for (Operator.Segment s : parts) {
+            write += s.batch() * s.m() * d * e;
+            once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
+        }
         String why = String.format(Locale.ROOT,
-            "flash: Q tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
-                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)", br, bc,
-            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, read / 1e6,
-            items * (m * d * e + 2.0 * n * d * ekv) / 1e6);
+            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
+                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
+            op.segments().isEmpty() ? "" : "variable length over " + parts.size() + " groups, ", br, bc,
+            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, read / 1e6, once / 1e6);
         return new TileProgram(stages, perCore, read, write, why);
+    }
+
+    /**
+     * The kernel's Q tiles in order: segment by segment, item by item (sequence x KV head), Q tile by Q tile; each
+     * with its rows and the key blocks it sees (causal: up to its last query position in its own KV length).
+     */
+    private static final class Tasks {
+        private final long[] firstTask;
+        private final long[] firstItem;
+        private final long[] qTiles;
+        private final long[] rowsOf;
+        private final long[] keysOf;
+        private final int[][] visible;
+        private final long br;
+        final long tasks;
+
+        Tasks(List<Operator.Segment> parts, long br, long bc, boolean causal) {
+            int count = parts.size();
+            firstTask = new long[count];
+            firstItem = new long[count];
+            qTiles = new long[count];
+            rowsOf = new long[count];
+            keysOf = new long[count];
+            visible = new int[count][];
+            this.br = br;
+            long task = 0;
+            long item = 0;
+            for (int s = 0; s < count; s++) {
+                Operator.Segment part = parts.get(s);
+                long m = part.m();
+                long n = part.n();
+                long q = part.queryTokens();
+                long group = m % q == 0 ? m / q : 1;
+                firstTask[s] = task;
+                firstItem[s] = item;
+                qTiles[s] = ceilDiv(m, br);
+                rowsOf[s] = m;
+                keysOf[s] = n;
+                visible[s] = new int[(int) Math.min(qTiles[s], Integer.MAX_VALUE)];
+                for (int t = 0; t < visible[s].length; t++) {
+                    long lastRow = Math.min(m, (t + 1) * br) - 1;
+                    long keys = causal ? Math.min(n, n - q + lastRow / group + 1) : n;
+                    visible[s][t] = (int) ceilDiv(Math.max(1, keys), bc);
+                }
+                task += part.batch() * qTiles[s];
+                item += part.batch();
+            }
+            tasks = task;
+        }
+
+        /** The segment of task {@code t} (the last one starting at or before it). */
+        private int segmentOfTask(long t) {
+            return last(firstTask, t);
+        }
+
+        private int segmentOfItem(long item) {
+            return last(firstItem, item);
+        }
+
+        private static int last(long[] starts, long x) {
+            int lo = 0;
+            int hi = starts.length - 1;
+            while (lo < hi) {
+                int mid = (lo + hi + 1) >>> 1;
+                if (starts[mid] <= x) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return lo;
+        }
+
+        int visible(long t) {
+            int s = segmentOfTask(t);
+            return visible[s][(int) ((t - firstTask[s]) % qTiles[s])];
+        }
+
+        long rows(long t) {
+            int s = segmentOfTask(t);
+            return Math.min(br, rowsOf[s] - ((t - firstTask[s]) % qTiles[s]) * br);
+        }
+
+        long item(long t) {
+            int s = segmentOfTask(t);
+            return firstItem[s] + (t - firstTask[s]) / qTiles[s];
+        }
+
+        long firstTask(long item) {
+            int s = segmentOfItem(item);
+            return firstTask[s] + (item - firstItem[s]) * qTiles[s];
+        }
+
+        long endTask(long item) {
+            return firstTask(item) + qTiles[segmentOfItem(item)];
+        }
+
+        /** The KV length of {@code item}. */
+        long keys(long item) {
+            return keysOf[segmentOfItem(item)];
+        }
     }
 
     private static long ceilDiv(long a, long b) {

@@ -123,7 +123,8 @@ public final class StepTimer {
         long id = 0;
         for (Operator op : fresh.values()) {
             run.add(new Operator(id++, op.name(), op.kind(), op.phase(), op.layer(), op.step(), op.batch(), op.m(),
-                op.n(), op.k(), op.elements(), op.dataType(), Operator.NO_DEPS, op.causal(), op.operandBType()));
+                op.n(), op.k(), op.elements(), op.dataType(), Operator.NO_DEPS, op.causal(), op.operandBType(),
+                op.segments()));
         }
         simulationRuns++;
         // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost.

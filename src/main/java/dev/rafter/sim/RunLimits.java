@@ -101,6 +101,9 @@ public final class RunLimits {
     static double tiles(Operator op, long localBytes) {
         int e = op.dataType().bytes();
         OpKind kind = op.kind();
+        if (!op.segments().isEmpty()) {
+            return op.segments().stream().mapToDouble(s -> tiles(op.part(s), localBytes)).sum();
+        }
         return switch (kind) {
             case GEMM, ATTENTION, FLASH_ATTENTION -> Math.max(1, (double) op.batch() * op.m() * op.n() / (localBytes / (2.0 * e)));
             case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL -> 2.0 * Math.max(1, op.n() - 1);

@@ -95,8 +95,9 @@ public final class Lowering {
     }
 
     /**
-     * One forward pass over {@code tokens} new tokens: the projections and FFN over all of them, attention per group
-     * of sequences that share their new tokens and KV length, the LM head over the {@code emitting} sequences that
+     * One forward pass over {@code tokens} new tokens: the projections and FFN over all of them, attention over each
+     * group of sequences that share their new tokens and KV length (flash: one variable-length kernel over all the
+     * groups; unfused: its GEMMs and softmax per group), the LM head over the {@code emitting} sequences that
      * yield a token (none: no final norm and LM head).
      */
     private void pass(Phase phase, int step, long tokens, java.util.List<StepLowering.Group> groups, long emitting) {
@@ -126,23 +127,37 @@ public final class Lowering {
             rows("kv_cache_write", OpKind.KV_CACHE_WRITE, phase, layer, step, tokens, kvHeads * hd * 2, dt);
             // Attention reads the queries and the cache the write before it filled.
             long qkv = nextId - 1;
-            long[] attended = new long[groups.size()];
-            int g0 = 0;
-            for (StepLowering.Group g : groups) {
-                long b = g.sequences();
-                long queryTokens = g.queryTokens();
-                long kvLength = g.kvLength();
-                if (flash) {
-                    emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
-                        queryTokens * group, kvLength, hd, queryTokens, true, dt, kv), qkv);
-                } else {
-                    gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt, kv,
-                        qkv);
-                    rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength, dt);
-                    gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt,
-                        kv, nextId - 1, qkv);
+            long[] attended;
+            if (flash && groups.size() > 1) {
+                // One variable-length kernel over every group, as a serving engine runs a step's attention.
+                java.util.List<Operator.Segment> parts = new java.util.ArrayList<>(groups.size());
+                for (StepLowering.Group g : groups) {
+                    parts.add(new Operator.Segment(g.sequences() * kvHeads, g.queryTokens() * group, g.kvLength(),
+                        g.queryTokens()));
                 }
-                attended[g0++] = nextId - 1;
+                emit(Operator.variableLengthAttention(nextId, "attention", phase, layer, step, parts, hd, true, dt,
+                    kv), qkv);
+                attended = new long[] {nextId - 1};
+            } else {
+                attended = new long[groups.size()];
+                int g0 = 0;
+                for (StepLowering.Group g : groups) {
+                    long b = g.sequences();
+                    long queryTokens = g.queryTokens();
+                    long kvLength = g.kvLength();
+                    if (flash) {
+                        emit(Operator.flashAttention(nextId, "attention", phase, layer, step, b * kvHeads,
+                            queryTokens * group, kvLength, hd, queryTokens, true, dt, kv), qkv);
+                    } else {
+                        gemm("attn_scores", phase, layer, step, b * kvHeads, queryTokens * group, kvLength, hd, dt,
+                            kv, qkv);
+                        rows("attn_softmax", OpKind.SOFTMAX, phase, layer, step, b * heads * queryTokens, kvLength,
+                            dt);
+                        gemm("attn_context", phase, layer, step, b * kvHeads, queryTokens * group, hd, kvLength, dt,
+                            kv, nextId - 1, qkv);
+                    }
+                    attended[g0++] = nextId - 1;
+                }
             }
             gemm("out_proj", phase, layer, step, 1, tokens, d, heads * hd, dt, wt, attended);
             allReduce("attn_all_reduce", phase, layer, step, tokens * d, tp, dt);

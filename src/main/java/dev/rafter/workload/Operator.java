@@ -1,6 +1,7 @@
 package dev.rafter.workload;
 
 import dev.rafter.hw.DataType;
+import java.util.List;
 
 /**
  * One row of an operator trace (DESIGN.md): per-device shapes. Shape fields by kind:
@@ -25,17 +26,44 @@ import dev.rafter.hw.DataType;
  * a GEMM's B (the weights of a projection, K of the scores, V of the context) and an attention's K and V (the KV
  * cache); the A operand, the results and the arithmetic stay in {@code dataType} (weight-only or KV-cache
  * quantisation: the kernel dequantises on chip).
+ *
+ * <p>{@code segments} ({@code flash_attention} only; empty for every other operator): a variable-length attention,
+ * one kernel over several groups of sequences each with its own query rows and KV length (the paged or varlen
+ * kernel of a serving engine's step). Each {@link Segment} is a group of items of one shape; the operator's own
+ * {@code batch}, {@code m}, {@code n} and {@code elements} are those of the first segment, so a reader of the plain
+ * shape sees a valid part of the work, while {@link #flops}, {@link #minBytes} and the mapping cover them all.
  */
 public record Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m,
                        long n, long k, long elements, DataType dataType, long[] deps, boolean causal,
-                       DataType operandBType) {
+                       DataType operandBType, List<Segment> segments) {
 
     public static final long[] NO_DEPS = new long[0];
+
+    /** A group of a variable-length attention: {@code batch} items of {@code m} rows over {@code n} keys. */
+    public record Segment(long batch, long m, long n, long queryTokens) {
+        public Segment {
+            if (batch < 0 || m < 0 || n < 0 || queryTokens < 0) {
+                throw new IllegalArgumentException("an attention segment's sizes are not negative, got " + batch
+                    + ", " + m + ", " + n + ", " + queryTokens);
+            }
+        }
+    }
 
     public Operator {
         if (operandBType == null) {
             operandBType = dataType;
         }
+        segments = segments == null ? List.of() : List.copyOf(segments);
+        if (!segments.isEmpty() && kind != OpKind.FLASH_ATTENTION) {
+            throw new IllegalArgumentException("only flash_attention runs over segments, not " + kind);
+        }
+    }
+
+    /** An operator over one shape (no segments). */
+    public Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m, long n,
+                    long k, long elements, DataType dataType, long[] deps, boolean causal, DataType operandBType) {
+        this(id, name, kind, phase, layer, step, batch, m, n, k, elements, dataType, deps, causal, operandBType,
+            List.of());
     }
 
     /** An operator without a mask whose operands are all of {@code dataType}. */
@@ -59,14 +87,40 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     }
 
     /**
+     * One fused attention kernel over several groups ({@code parts}, at least two; a single group is
+     * {@link #flashAttention}): the step of a serving engine whose sequences have different new tokens and KV lengths.
+     */
+    public static Operator variableLengthAttention(long id, String name, Phase phase, int layer, int step,
+                                                   List<Segment> parts, long k, boolean causal, DataType dt,
+                                                   DataType kvType) {
+        if (parts.size() < 2) {
+            throw new IllegalArgumentException("a variable-length attention needs two or more segments");
+        }
+        Segment first = parts.get(0);
+        return new Operator(id, name, OpKind.FLASH_ATTENTION, phase, layer, step, first.batch(), first.m(), first.n(),
+            k, first.queryTokens(), dt, NO_DEPS, causal, kvType, parts);
+    }
+
+    /** The segments this operator runs: its own shape alone when it has none. */
+    public List<Segment> parts() {
+        return segments.isEmpty() ? List.of(new Segment(batch, m, n, queryTokens())) : segments;
+    }
+
+    /** Segment {@code s} as an operator of its own (same id, kind and types). */
+    public Operator part(Segment s) {
+        return new Operator(id, name, kind, phase, layer, step, s.batch(), s.m(), s.n(), k, s.queryTokens(), dataType,
+            deps, causal, operandBType);
+    }
+
+    /**
      * Everything an operator's simulation depends on: its kind, shape, data types and mask; not its id, name,
      * phase, layer, step or deps. Two operators with equal shapes run identically on a drained device.
      */
     public record Shape(OpKind kind, long batch, long m, long n, long k, long elements, DataType dataType,
-                        boolean causal, DataType operandBType) {}
+                        boolean causal, DataType operandBType, List<Segment> segments) {}
 
     public Shape shape() {
-        return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType);
+        return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType, segments);
     }
 
     /** Query tokens per sequence of an attention operator (m when not given). */
@@ -128,6 +182,9 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
      * the unmasked scores only ({@link #scoresPerItem}).
      */
     public double flops() {
+        if (!segments.isEmpty()) {
+            return segments.stream().mapToDouble(s -> part(s).flops()).sum();
+        }
         return switch (kind) {
             case GEMM -> 2.0 * batch * m * n * k;
             case ATTENTION, FLASH_ATTENTION -> (4.0 * k + 5.0) * batch * scoresPerItem();
@@ -143,6 +200,9 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
      * their own data type.
      */
     public double minBytes() {
+        if (!segments.isEmpty()) {
+            return segments.stream().mapToDouble(s -> part(s).minBytes()).sum();
+        }
         double b = dataType.bytes();
         double bb = operandBType.bytes();
         return switch (kind) {

@@ -6,8 +6,10 @@ import java.util.function.Consumer;
 /**
  * Lowers one step of a serving engine (sequences at different points of their prompt or output in one batch) into
  * its operators, with the layer code of {@link Lowering}: the projections, norms and FFN run over the step's new
- * tokens of every sequence together; attention runs once per {@link Group} of sequences that share their new tokens
- * and KV length, each over its own KV length (causal: the new tokens are the last positions); the final norm and
+ * tokens of every sequence together; attention runs each {@link Group} of sequences that share their new tokens and
+ * KV length over its own KV length (causal: the new tokens are the last positions), all groups in one
+ * variable-length {@code flash_attention} kernel per layer (vLLM's and FlashInfer's paged attention; a single group
+ * is the plain operator of {@link Lowering}; unfused attention stays one set of kernels per group); the final norm and
  * LM head run over the sequences that emit a token this step (a prefill chunk that does not end its prompt emits
  * none).
  */

@@ -1,6 +1,7 @@
 package dev.rafter.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
@@ -38,5 +39,10 @@ class StepTimerTest {
         assertEquals(shapesAfterFirst, timer.operatorShapesSimulated()); // the repeat simulated nothing
         assertEquals(simulatedAsOneRun(decodes, 3), timer.stepPs(2, decodes, 3));
         assertEquals(1L, timer.memo().get("step_hits"));
+        // Attention is one kernel over all the groups: its shape, and so the memo, tells a later group apart.
+        List<StepLowering.Group> longer = List.of(new StepLowering.Group(2, 1, 71), new StepLowering.Group(1, 1, 300));
+        long longerPs = timer.stepPs(3, longer, 3);
+        assertEquals(simulatedAsOneRun(longer, 3), longerPs);
+        assertTrue(longerPs > timer.stepPs(4, decodes, 3), "a longer KV length takes longer");
     }
 }

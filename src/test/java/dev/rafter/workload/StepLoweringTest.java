@@ -34,7 +34,7 @@ class StepLoweringTest {
     }
 
     @Test
-    void mixedStepRunsProjectionsOverAllTokensAndAttentionPerGroup() {
+    void mixedStepRunsProjectionsOverAllTokensAndOneAttentionKernelOverTheGroups() {
         // A 16-token prefill chunk of a 40-token prompt (no token yet) beside three decodes at KV length 100.
         List<Operator> ops = step(TINY, List.of(new StepLowering.Group(1, 16, 40),
             new StepLowering.Group(3, 1, 100)), 3);
@@ -42,12 +42,15 @@ class StepLoweringTest {
         Operator qkv = layer0.stream().filter(o -> o.name().equals("qkv_proj")).findFirst().orElseThrow();
         assertEquals(19, qkv.m()); // 16 + 3 new tokens
         List<Operator> attention = layer0.stream().filter(o -> o.kind() == OpKind.FLASH_ATTENTION).toList();
-        assertEquals(2, attention.size());
+        assertEquals(1, attention.size()); // one variable-length kernel over both groups
         // tiny on 2 devices: 4 heads, 1 KV head per device, so 4 query rows per token.
+        assertEquals(List.of(new Operator.Segment(1, 64, 40, 16), new Operator.Segment(3, 4, 100, 1)),
+            attention.get(0).segments());
         assertEquals(List.of(1L, 64L, 40L, 16L), List.of(attention.get(0).batch(), attention.get(0).m(),
-            attention.get(0).n(), attention.get(0).queryTokens()));
-        assertEquals(List.of(3L, 4L, 100L, 1L), List.of(attention.get(1).batch(), attention.get(1).m(),
-            attention.get(1).n(), attention.get(1).queryTokens()));
+            attention.get(0).n(), attention.get(0).queryTokens()), "the plain shape is the first group's");
+        Operator out = layer0.stream().filter(o -> o.name().equals("out_proj")).findFirst().orElseThrow();
+        assertEquals(attention.get(0).id() + 1, out.id()); // and waits for it alone (no deps: the previous op)
+        assertEquals(0, out.deps().length);
         Operator head = ops.stream().filter(o -> o.name().equals("lm_head")).findFirst().orElseThrow();
         assertEquals(3, head.m());
         assertEquals(0, step(TINY, List.of(new StepLowering.Group(1, 16, 40)), 0).stream()
