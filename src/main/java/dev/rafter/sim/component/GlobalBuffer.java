@@ -124,11 +124,39 @@ public final class GlobalBuffer implements Periodic {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
-                s.loadBytes()), new StageEvent(true, index));
+            fill(s, new StageEvent(true, index));
             if (onLoad != null) {
                 onLoad.run();
             }
+        }
+    }
+
+    /**
+     * Reads a stage's bytes from memory: one read where both its operands lie in one region (always so with one
+     * memory), else each operand's part from its own region, and the stage arrives when both have.
+     */
+    private void fill(Stage s, StageEvent arrival) {
+        if (s.otherBytes() == 0 || s.region().equals(s.otherRegion())) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), s.loadBytes()),
+                arrival);
+        } else if (s.otherBytes() == s.loadBytes()) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                s.loadBytes()), arrival);
+        } else {
+            Runnable both = new Runnable() {
+                private int left = 2;
+
+                @Override
+                public void run() {
+                    if (--left == 0) {
+                        arrival.run();
+                    }
+                }
+            };
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
+                s.streamedBytes()), both);
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                s.otherBytes()), both);
         }
     }
 
