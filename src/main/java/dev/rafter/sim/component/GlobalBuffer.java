@@ -37,7 +37,8 @@ public final class GlobalBuffer implements Periodic {
         List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class),
                 "fills its stages from memory"),
             new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
-                "tiles to the cores over the interconnect")),
+                "tiles to the cores over the interconnect (its track is this port)"),
+            new Port("stages", Port.Direction.IN, List.of(), "cores wait for stages and release them")),
         List.of(Statistic.ofAll("bytes", "B", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
                 "bytes through its port"),
             Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
@@ -46,7 +47,8 @@ public final class GlobalBuffer implements Periodic {
             hw -> hw.globalBuffer().bytesPerCycle() * hw.clockHz(), true),
         new EnergyUse("global_buffer", GlobalBuffer::energyJ, a -> a.model().sramLeakageW(
             a.hardware().globalBuffer().capacityMib() * 1024) * a.voltageRatio()),
-        null);
+        in -> new GlobalBuffer(in.peers().one("stage", MemorySystem.class),
+            in.hardware().globalBuffer().capacityBytes(), in.scheduler()));
 
     /**
      * Memory fills are written, core loads read, core stores written, drains to memory read; per byte, from and to
