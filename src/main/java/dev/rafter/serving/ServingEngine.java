@@ -1,9 +1,11 @@
 package dev.rafter.serving;
 
+import dev.rafter.hw.HostModel;
 import dev.rafter.workload.StepLowering;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -16,14 +18,59 @@ import java.util.TreeSet;
  * first chunk are free, and a running sequence that needs a block when none is free preempts the last running
  * sequence in the policy's order (itself, if it is that one) by recomputation: its blocks are freed and it waits
  * again, to prefill its prompt and the tokens it has generated before it resumes. No request is admitted in a step
- * that preempted. Time advances by each step's time ({@link StepTimer}) plus the host's {@code stepOverheadPs}.
+ * that preempted. With prefix caching ({@link KvCache}) a request starts from the cached blocks of its prefix (and
+ * a recomputed one from its own blocks still cached): its prefill skips their tokens, which the token budget then
+ * does not count, and its admission needs only the blocks it adds. Time advances by each step's time
+ * ({@link StepTimer}) plus the host's {@code stepOverheadPs}
+ * and, with a serving host modelled, its cost per step and per sequence in the step ({@link Limits#hostStepPs()},
+ * {@link Limits#hostSequencePs()}).
  *
  * <p>Prefill yields the first output token; a request of {@code output} tokens then decodes {@code output - 1}
  * steps, so its KV cache peaks at {@code prompt + output - 1} tokens.
  */
 public final class ServingEngine {
-    /** The scheduler's limits. */
-    public record Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs) {}
+    /**
+     * The scheduler's limits, and the host's time per step: {@code stepOverheadPs} (given by hand), plus
+     * {@code hostStepPs} and {@code hostSequencePs} per sequence in the step (from the host model); and whether
+     * full KV blocks are cached by content for requests that share a prefix ({@link KvCache}).
+     */
+    public record Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs,
+                         long hostStepPs, long hostSequencePs, boolean prefixCaching) {
+        public Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs) {
+            this(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs, 0, 0, false);
+        }
+
+        /** These limits with prefix caching on or off. */
+        public Limits withPrefixCaching(boolean on) {
+            return new Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs, hostStepPs,
+                hostSequencePs, on);
+        }
+
+        /**
+         * These limits with the host model's costs: a serving host ends each step with a synchronisation that
+         * returns the sampled tokens, schedules and samples (per step and per sequence), then replays the step's
+         * graph, and the device starts on the graph's first node. The later nodes are issued faster than the device
+         * runs kernels (each takes at least the GPU-side kernel boundary), so they hide behind the kernels the
+         * {@link StepTimer} counts. No host: no cost.
+         */
+        public Limits withHost(HostModel host) {
+            if (!host.on()) {
+                return this;
+            }
+            return new Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs,
+                ps(host.costs().syncNs() + host.perStepNs(0) + host.perKernelNs()),
+                ps(host.costs().servingSequenceNs()), prefixCaching);
+        }
+
+        private static long ps(double ns) {
+            return Math.round(ns * 1000);
+        }
+
+        /** Host time of a step of {@code sequences} sequences. */
+        public long hostPs(long sequences) {
+            return stepOverheadPs + hostStepPs + sequences * hostSequencePs;
+        }
+    }
 
     /** What happened to one request; times in picoseconds, -1 where it did not get that far. */
     public record Outcome(Request request, long firstScheduledPs, long firstTokenPs, long finishPs, int preemptions,
@@ -69,14 +116,18 @@ public final class ServingEngine {
     }
 
     /** The requests (by id) and the steps of a run. */
-    public record Result(List<Outcome> outcomes, Steps steps, long preemptions) {}
+    public record Result(List<Outcome> outcomes, Steps steps, long preemptions, Map<String, Object> prefixCache) {
+        public Result(List<Outcome> outcomes, Steps steps, long preemptions) {
+            this(outcomes, steps, preemptions, null);
+        }
+    }
 
     private static final class Sequence {
         final Request request;
         int computed;
         int target;
         int generated;
-        long blocks;
+        final KvCache.Held held = new KvCache.Held();
         int stepTokens;
         long firstScheduledPs = -1;
         long firstTokenPs = -1;
@@ -122,7 +173,7 @@ public final class ServingEngine {
         List<Sequence> running = new ArrayList<>();
         List<Sequence> all = new ArrayList<>();
         Steps steps = new Steps();
-        long free = limits.kvBlocks();
+        KvCache cache = new KvCache(limits.blockTokens(), limits.kvBlocks(), limits.prefixCaching());
         long preemptions = 0;
         long now = 0;
         int stepNumber = 0;
@@ -151,17 +202,16 @@ public final class ServingEngine {
                         continue;
                     }
                     int n = Math.min(s.target - s.computed, budget);
-                    long more = blocksFor(s.computed + n) - s.blocks;
+                    long more = blocksFor(s.computed + n) - s.held.count;
                     boolean self = false;
-                    while (more > free) {
+                    while (more > cache.free()) {
                         Sequence victim = null;
                         for (Sequence r : running) {
                             if (r.stepTokens == 0 && (victim == null || order.compare(r, victim) > 0)) {
                                 victim = r;
                             }
                         }
-                        free += victim.blocks;
-                        victim.blocks = 0;
+                        cache.release(victim.held, now, false);
                         victim.computed = 0;
                         victim.target = victim.request.promptTokens() + victim.generated;
                         victim.preemptions++;
@@ -181,40 +231,43 @@ public final class ServingEngine {
                     if (self) {
                         continue;
                     }
-                    free -= more;
-                    s.blocks += more;
+                    cache.allocate(s.held, more);
                     schedule(s, n, now, scheduled);
                     budget -= n;
                 }
             }
             while (!preempted && !waiting.isEmpty() && running.size() < limits.maxSequences() && budget > 0) {
                 Sequence s = waiting.first();
-                int n = Math.min(s.target - s.computed, budget);
-                long needed = blocksFor(n);
-                if (needed > free) {
+                List<KvCache.Block> hits = cache.lookUp(s.request, s.target);
+                int cachedTokens = hits.size() * limits.blockTokens();
+                int n = Math.min(s.target - cachedTokens, budget);
+                long needed = blocksFor(cachedTokens + n) - hits.size();
+                if (needed + KvCache.unreferenced(hits) > cache.free()) {
                     break; // admission control: the head of the queue waits for blocks
                 }
                 waiting.pollFirst();
                 running.add(s);
-                free -= needed;
-                s.blocks = needed;
+                cache.admit(s.held, hits, s.target);
+                cache.allocate(s.held, needed);
+                s.computed = cachedTokens;
                 schedule(s, n, now, scheduled);
                 budget -= n;
             }
             if (scheduled.isEmpty()) {
                 throw new IllegalStateException("no sequence could be scheduled at " + now + " ps: " + running.size()
-                    + " running, " + waiting.size() + " waiting, " + free + " KV blocks free");
+                    + " running, " + waiting.size() + " waiting, " + cache.free() + " KV blocks free");
             }
             long end = now + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
-                + limits.stepOverheadPs();
+                + limits.hostPs(scheduled.size());
             steps.startPs.add(now);
             steps.endPs.add(end);
             steps.sequences.add(scheduled.size());
             steps.tokens.add(limits.maxBatchedTokens() - budget);
-            steps.kvBlocks.add(limits.kvBlocks() - free);
+            steps.kvBlocks.add(cache.held());
             for (Sequence s : scheduled) {
                 s.computed += s.stepTokens;
                 s.stepTokens = 0;
+                cache.computed(s.request, s.held, s.computed);
                 if (s.computed < s.target) {
                     continue;
                 }
@@ -224,8 +277,7 @@ public final class ServingEngine {
                 }
                 if (s.generated == s.request.outputTokens()) {
                     s.finishPs = end;
-                    free += s.blocks;
-                    s.blocks = 0;
+                    cache.release(s.held, end, true);
                     running.remove(s);
                     traffic.finished(s.request, end);
                 } else {
@@ -240,7 +292,7 @@ public final class ServingEngine {
         for (Sequence s : all) {
             outcomes.add(s.outcome());
         }
-        return new Result(outcomes, steps, preemptions);
+        return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null);
     }
 
     private static void schedule(Sequence s, int tokens, long now, List<Sequence> scheduled) {
