@@ -110,6 +110,19 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         + " (a shorter prompt is all prefix)")
     Integer prefixTokens;
 
+    @Option(names = "--speculative-tokens", paramLabel = "K", description = "speculative decoding: K draft tokens "
+        + "per decoding sequence, verified by the target in one pass (needs --acceptance-rate)")
+    Integer speculativeTokens;
+
+    @Option(names = "--acceptance-rate", paramLabel = "A", description = "probability that a draft token is "
+        + "accepted, each independently up to the first rejection (0 to 1)")
+    Double acceptanceRate;
+
+    @Option(names = "--draft-workload", paramLabel = "W", description = "the draft model's workload YAML, run before"
+        + " each step (its weights and KV cache share the device); without it drafts cost nothing on the device "
+        + "(n-gram prompt lookup)")
+    Path draftWorkload;
+
     @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
     String slo;
 
@@ -131,10 +144,11 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         HardwareSpec hw = hardware.loadBesideWorkload();
         Workload w = Workload.load(workload, hardware.workloadSets());
         Policy chosen = Policy.of(policy);
-        long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes();
+        Workload draft = draftWorkload == null ? null : Workload.load(draftWorkload);
+        long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes()
+            + (draft == null ? 0 : Capacity.of(draft, EnumSet.allOf(Phase.class)).weightBytes());
         double memory = hw.memory().capacityGib() * GIB;
-        long bytesPerToken = 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim()
-            * w.run().kvDataType().bytes();
+        long bytesPerToken = kvBytesPerToken(w) + (draft == null ? 0 : kvBytesPerToken(draft));
         long kvBlocks = (long) Math.floor((memory - weights) / ((double) bytesPerToken * blockTokens));
         if (kvBlocks < 1) {
             throw new InputException(String.format(Locale.ROOT, "memory.capacity_gib: %.1f GiB per device leaves no"
@@ -147,9 +161,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         ServingEngine.Limits limits = new ServingEngine.Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks,
             Math.round(stepOverheadUs * 1e6)).withHost(host).withPrefixCaching(prefixCaching);
+        ServingEngine.Speculation speculation = speculativeTokens == null ? null : new ServingEngine.Speculation(
+            speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft),
+            seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
         if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
-            return knee(hw, w, chosen, limits, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken, weights,
-                memory), wallStart);
+            return knee(hw, w, chosen, limits, speculation, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
+                weights, memory), wallStart);
         }
         SplittableRandom random = new SplittableRandom(seed);
         IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
@@ -171,7 +188,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
             }
         }
-        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), limits, chosen);
+        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), limits, chosen, speculation);
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
         StepTimer timer = engine.timer();
         ServingEngine.Result result = engine.run(checked);
@@ -182,6 +199,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         if (result.prefixCache() != null) {
             summary.put("prefix_cache", result.prefixCache());
+        }
+        if (speculation != null) {
+            Map<String, Object> spec = new LinkedHashMap<>();
+            spec.put("draft_tokens", (long) speculation.tokens());
+            spec.put("acceptance_rate", speculation.acceptance());
+            spec.put("draft", draft == null ? "none: drafts cost nothing on the device (n-gram prompt lookup)"
+                : draft.model().name());
+            spec.putAll(result.speculative());
+            if (speculation.draft() != null) {
+                spec.put("draft_step_memo", speculation.draft().memo());
+            }
+            summary.put("speculative", spec);
         }
         summary.put("step_memo", timer.memo());
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
@@ -201,7 +230,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
      * rate), one step timer for all (its memo carries over); knee.csv, knee.png, goodput.png and serving.json.
      */
     private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
-                     ServingReport.Slo targets, java.util.function.Consumer<Request> fits, long wallStart) {
+                     ServingEngine.Speculation speculation, ServingReport.Slo targets,
+                     java.util.function.Consumer<Request> fits, long wallStart) {
         StepTimer timer = new StepTimer(hw, w);
         long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
         long count = requests == null ? 0 : requests;
@@ -211,7 +241,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = new ServingEngine(timer, limits, chosen).run(Traffic.of(known));
+            ServingEngine.Result result = new ServingEngine(timer, limits, chosen, speculation)
+                .run(Traffic.of(known));
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
             point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
@@ -220,6 +251,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
             if (result.prefixCache() != null) {
                 point.put("prefix_cache", result.prefixCache());
+            }
+            if (result.speculative() != null) {
+                point.put("speculative", result.speculative());
             }
             points.add(point);
         }
@@ -271,11 +305,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         if (prefixCaching) {
             scheduler.put("prefix_caching", true);
         }
+        if (speculativeTokens != null) {
+            scheduler.put("speculative_tokens", (long) speculativeTokens);
+        }
         summary.put("scheduler", scheduler);
         if (hw.host().on()) {
             summary.put("host", hostSummary(hw.host(), limits));
         }
         return summary;
+    }
+
+    private static long kvBytesPerToken(Workload w) {
+        return 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim() * w.run().kvDataType().bytes();
     }
 
     /** The serving host's cost per step, from its cost table, and whether the engine's own work was measured. */
@@ -334,6 +375,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             throw new InputException("--prefixes: expected 1 to 1000000 prefixes, got " + prefixes);
         }
         positive("--prefix-tokens", prefixTokens);
+        if ((speculativeTokens == null) != (acceptanceRate == null)) {
+            throw new InputException("--speculative-tokens: give both --speculative-tokens K and --acceptance-rate A");
+        }
+        if (speculativeTokens != null && (speculativeTokens < 1 || speculativeTokens > 64)) {
+            throw new InputException("--speculative-tokens: expected 1 to 64 draft tokens, got " + speculativeTokens);
+        }
+        if (acceptanceRate != null && !(acceptanceRate >= 0 && acceptanceRate <= 1)) {
+            throw new InputException("--acceptance-rate: expected a probability from 0 to 1, got " + acceptanceRate);
+        }
+        if (draftWorkload != null && speculativeTokens == null) {
+            throw new InputException("--draft-workload: needs --speculative-tokens K and --acceptance-rate A");
+        }
         positive("--prompt-tokens", promptTokens);
         positive("--output-tokens", outputTokens);
         // Bounds that keep a step's operators within what one operator may hold (TraceCsv's limits).
@@ -493,6 +546,11 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             out().printf(Locale.ROOT, "goodput %.4g requests/s (%.1f%% meet TTFT <= %s and TPOT <= %s)%n",
                 g.get("requests_per_s"), 100 * (double) g.get("fraction"), RooflineReport.time((double)
                 g.get("slo_ttft_s")), RooflineReport.time((double) g.get("slo_tpot_s")));
+        }
+        if (s.get("speculative") instanceof Map<?, ?> sp) {
+            out().printf(Locale.ROOT, "speculative decoding: %s draft tokens (%s), %.1f%% accepted, %.3f tokens per "
+                + "verification%n", sp.get("draft_tokens"), draftWorkload == null ? "no draft model" : "draft "
+                + sp.get("draft"), 100 * (double) sp.get("acceptance"), sp.get("tokens_per_verification"));
         }
         if (s.get("prefix_cache") instanceof Map<?, ?> p) {
             out().printf(Locale.ROOT, "prefix cache: %.1f%% of prompt tokens hit (%s of %s), %s evictions%n",

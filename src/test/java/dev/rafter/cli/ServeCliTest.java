@@ -152,6 +152,36 @@ class ServeCliTest {
     }
 
     @Test
+    void speculativeDecodingIsReportedAndReproducible() throws Exception {
+        String[] traffic = {"--arrivals", "poisson:2000", "--requests", "60", "--output-tokens", "20",
+            "--speculative-tokens", "3", "--acceptance-rate", "0.8", "--draft-workload", TINY};
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        assertEquals(0, serve(a, traffic).code());
+        assertEquals(0, serve(b, traffic).code());
+        for (String f : ServeCommand.OUTPUTS) {
+            assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), f);
+        }
+        JsonNode s = new ObjectMapper().readTree(a.resolve("serving.json").toFile());
+        JsonNode spec = s.get("speculative");
+        assertEquals("tiny", spec.get("draft").asText());
+        // 19 tokens after the first per request: each verification yields its accepted drafts and one more; a
+        // request's last token may come from a plain decode (no draft past the output).
+        long verified = spec.get("draft_tokens_accepted").asLong() + spec.get("verifications").asLong();
+        assertTrue(verified <= 60 * 19 && verified >= 60 * 18, verified + " tokens from verifications");
+        Path plain = tmp.resolve("plain");
+        assertEquals(0, serve(plain, "--arrivals", "poisson:2000", "--requests", "60", "--output-tokens", "20")
+            .code());
+        JsonNode p = new ObjectMapper().readTree(plain.resolve("serving.json").toFile());
+        // The draft's weights and KV cache (the same model) take room: a tiny model's 2 x its KV per token.
+        assertTrue(s.get("kv_cache").get("blocks").asLong() < p.get("kv_cache").get("blocks").asLong() / 2 + 1);
+        assertBadInput(serve(tmp.resolve("z"), "--concurrency", "1", "--requests", "1", "--speculative-tokens",
+            "2", "--acceptance-rate", "1.5"), "--acceptance-rate: expected a probability from 0 to 1");
+        assertBadInput(serve(tmp.resolve("z"), "--concurrency", "1", "--requests", "1", "--draft-workload", TINY),
+            "--draft-workload: needs --speculative-tokens K");
+    }
+
+    @Test
     void badInputIsOneLineNamingTheLineOrKey() throws Exception {
         Path file = tmp.resolve("r.csv");
         Files.writeString(file, "arrival_s,prompt_tokens,output_tokens\n0,100,10\n1,9000,10\n");
