@@ -132,6 +132,15 @@ class ServeCliTest {
         JsonNode cache = new ObjectMapper().readTree(on.resolve("serving.json").toFile()).get("prefix_cache");
         assertEquals(240, cache.get("queried_tokens").asLong());
         assertEquals(64, cache.get("hit_tokens").asLong());
+        // Generated prefixes drawn at random: the same seed gives the same bytes.
+        String[] drawn = {"--arrivals", "poisson:4000", "--requests", "80", "--prompt-tokens", "200", "--prefixes",
+            "3", "--prefix-tokens", "150", "--prefix-caching", "--seed", "9"};
+        assertEquals(0, serve(tmp.resolve("d1"), drawn).code());
+        assertEquals(0, serve(tmp.resolve("d2"), drawn).code());
+        for (String f : ServeCommand.OUTPUTS) {
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("d1").resolve(f)),
+                Files.readAllBytes(tmp.resolve("d2").resolve(f)), f);
+        }
         // Generated: one prefix of 64 tokens, one client at a time: the 2nd and 3rd requests hit 64 tokens each.
         Path generated = tmp.resolve("generated");
         assertEquals(0, serve(generated, "--concurrency", "1", "--requests", "3", "--prompt-tokens", "100",
