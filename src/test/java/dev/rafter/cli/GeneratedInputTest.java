@@ -228,6 +228,18 @@ class GeneratedInputTest {
         };
     }
 
+    /** The request file with a shared prefix on every row, the last one longer than its prompt if {@code beyond}. */
+    static String withPrefix(String requests, Random r, boolean beyond) {
+        String[] lines = requests.split("\n");
+        StringBuilder out = new StringBuilder(lines[0]).append(",prefix_id,prefix_tokens\n");
+        for (int i = 1; i < lines.length; i++) {
+            int prompt = Integer.parseInt(lines[i].split(",")[1]);
+            int shared = beyond && i == lines.length - 1 ? prompt + 1 + r.nextInt(10) : 1 + r.nextInt(prompt);
+            out.append(lines[i]).append(",p").append(r.nextInt(2)).append(',').append(shared).append('\n');
+        }
+        return out.toString();
+    }
+
     static Generator kinetoCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
         return (i, r, dir) -> {
             Path file = dir.resolve("case" + i + ".json");
@@ -446,6 +458,8 @@ class GeneratedInputTest {
         requestCase("decreasing", Expect.REFUSED, (t, r) -> t + "0.0001,8,2\n"),
         requestCase("zero-output", Expect.REFUSED, (t, r) -> t + "9,8,0\n"),
         requestCase("beyond-context", Expect.REFUSED, (t, r) -> t + "9," + (512 + r.nextInt(100)) + ",2\n"),
+        requestCase("prefix", Expect.RUNS, (t, r) -> withPrefix(t, r, false)),
+        requestCase("prefix-beyond-prompt", Expect.REFUSED, (t, r) -> withPrefix(t, r, true)),
         requestCase("not-a-number", Expect.REFUSED, (t, r) -> t + "9," + pick(r, "x", "1.5", "") + ",2\n"),
         (i, r, dir) -> {
             // a FIFO (which blocks whoever opens it until a writer comes) where a command reads an input
