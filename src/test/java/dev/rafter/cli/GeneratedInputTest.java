@@ -383,6 +383,11 @@ class GeneratedInputTest {
             + " \"cat\": \"cuda_runtime\", \"name\": \"" + pick(r, "cudaGraphLaunch", "hipGraphLaunch") + "\","
             + " \"ts\": 5, \"dur\": 3, \"pid\": 1, \"tid\": 1, \"args\": {\"correlation\": " + r.nextInt(1000)
             + "}}\n]}\n"),
+        kinetoCase("known-kernel-impossible-grid", Expect.REFUSED, (t, r) -> t.replace("\n]}", ",\n{\"ph\": \"X\","
+            + " \"cat\": \"kernel\", \"name\": \"" + pick(r, "Cijk_Alik_Bljk_BBS_BH_MT64x32x256_MI16x16x1_SN",
+            "void paged_attention_ll4mi_QKV_mfma16_kernel<0>", "rotary_embedding_kernel") + "\", \"ts\": 40, \"dur\":"
+            + " 2, \"pid\": 0, \"tid\": 7, \"args\": {\"grid\": [" + pick(r, "0", "-1") + ", 1, 1], \"block\": [256,"
+            + " 1, 1]}}\n]}")),
         chakraCase("valid", Expect.RUNS, (b, r) -> b),
         chakraCase("truncated", Expect.REFUSED, (b, r) -> {
             java.util.Set<Integer> starts = messageStarts(b);
