@@ -210,15 +210,28 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    /** How a memory channel is timed: a bandwidth-and-latency server, or banks and rows from a DRAM standard. */
-    public enum MemoryModel { SIMPLE, BANKED }
+    /**
+     * How a memory channel is timed: a bandwidth-and-latency server, banks and rows from a DRAM standard, or pages
+     * and planes from a flash standard.
+     */
+    public enum MemoryModel { SIMPLE, BANKED, FLASH }
 
     /**
      * {@code latencyNs} is the fixed path (controller, NoC, L2 miss path) added to every access; the banked model
      * adds the DRAM core timing of {@code timing} (a standard's table, null unless given) on top.
      */
     public record Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib,
-                         MemoryModel model, MemoryTiming timing) {
+                         MemoryModel model, MemoryTiming timing, FlashTiming flash, double readBufferMib) {
+        /** A DRAM or plain memory: no flash standard, no read buffer. */
+        public Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib, MemoryModel model,
+                      MemoryTiming timing) {
+            this(channels, bandwidthGbPerS, latencyNs, capacityGib, model, timing, null, 0);
+        }
+
+        /**
+         * {@code flash} is the flash model's standard (pages, planes, array times, endurance); {@code readBufferMib}
+         * the capacity of the page buffer in front of a flash tier (0: none).
+         */
         public Memory {
             intIn("channels", channels, 1, 4096);
             numberIn("bandwidth_gb_per_s", bandwidthGbPerS, 1e-3, 1e6, false); // 1 MB/s .. 1 PB/s
@@ -227,6 +240,14 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             if (model == MemoryModel.BANKED && timing == null) {
                 throw new InputException("timing: required when model is banked (a standard's table, e.g. "
                     + "timing: ../memory/hbm3.yaml)");
+            }
+            if (model == MemoryModel.FLASH && flash == null) {
+                throw new InputException("timing: required when model is flash (a flash standard with its read "
+                    + "latency and endurance, e.g. timing: ../memory/hbf.yaml)");
+            }
+            numberIn("read_buffer_mib", readBufferMib, 0, 1 << 30, false);
+            if (readBufferMib > 0 && model != MemoryModel.FLASH) {
+                throw new InputException("read_buffer_mib: a read buffer holds flash pages: only for model: flash");
             }
         }
 

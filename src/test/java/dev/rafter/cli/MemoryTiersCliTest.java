@@ -84,8 +84,9 @@ class MemoryTiersCliTest {
         java.io.StringWriter out = new java.io.StringWriter();
         assertEquals(0, Main.execute(new String[] {"describe", "--hardware", HBF}, new java.io.PrintWriter(out, true),
             new java.io.PrintWriter(new java.io.StringWriter(), true)));
-        assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; simple channels,"
-            + " 10000 ns fixed path\n"), out.toString());
+        assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; flash channels"
+            + " (HBF-gen1: 16 KiB pages, 32 planes, 10 us page reads, 100000 P/E cycles), 152 ns fixed path\n"),
+            out.toString());
     }
 
     @Test

@@ -79,7 +79,7 @@ class TierPlacementTest {
             small.globalBuffer(), small.memory(), small.interconnect(), small.deviceLink(), small.dispatch(),
             small.dataType(), null, List.of(), dev.rafter.hw.HostModel.NONE, List.of(small.memoryTiers().get(0), new HardwareSpec.MemoryTier("hbf",
                 new HardwareSpec.Memory(hbf.channels(), hbf.bandwidthGbPerS(), hbf.latencyNs(), 100, hbf.model(),
-                    null))));
+                    null, hbf.flash(), 0))));
         InputException e = assertThrows(InputException.class, () -> TierPlacement.of(cut, w.placement(), need,
             false));
         assertEquals(String.format(java.util.Locale.ROOT, "memory.capacity_gib: no memory tier holds the %.1f GiB of"
