@@ -254,6 +254,18 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         public double bytesPerSecond() {
             return bandwidthGbPerS * 1e9;
         }
+
+        /**
+         * As a record prints, without the flash fields where there is no flash standard and no read buffer: sweep
+         * keys hash this text, so a DRAM or plain memory keeps the key it had before flash existed.
+         */
+        @Override
+        public String toString() {
+            String dram = "Memory[channels=" + channels + ", bandwidthGbPerS=" + bandwidthGbPerS + ", latencyNs="
+                + latencyNs + ", capacityGib=" + capacityGib + ", model=" + model + ", timing=" + timing;
+            return dram + (flash == null && readBufferMib == 0 ? "" : ", flash=" + flash + ", readBufferMib="
+                + readBufferMib) + "]";
+        }
     }
 
     /**
