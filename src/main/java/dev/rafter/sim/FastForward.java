@@ -330,7 +330,10 @@ final class FastForward {
             || a.users() != b.users()) {
             return false;
         }
+        // Operands in two regions are two reads, which must split alike too.
+        boolean oneRead = a.region().equals(a.otherRegion()) && b.region().equals(b.otherRegion());
         return a.role() == b.role() && a.region().equals(b.region())
+            && (oneRead || a.otherBytes() == b.otherBytes() && a.otherRegion().equals(b.otherRegion()))
             && memory.splitsAlike(a.tierAddress(), b.tierAddress(), a.loadBytes());
     }
 

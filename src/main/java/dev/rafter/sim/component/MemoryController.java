@@ -84,7 +84,8 @@ public final class MemoryController implements Periodic {
                 hw -> hw.tier(tier).memory().bytesPerSecond(), true),
             new EnergyUse(tier, (a, c) -> 8.0 * (c.count(kind, "read_bytes") + c.count(kind, "write_bytes"))
                 * pjPerBit(a, tier) * 1e-12, EnergyUse.NO_LEAKAGE),
-            null);
+            in -> MemoryModels.channel(in.hardware().tier(tier).memory(), in.index(), in.scheduler(), in.sink(),
+                in.track()));
     }
 
     /** A tier's energy per bit: its own off-chip row ({@code standard:}) or else the energy model's figure. */

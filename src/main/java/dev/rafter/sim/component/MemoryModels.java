@@ -18,20 +18,26 @@ public final class MemoryModels {
     /** The channels of {@code memory}, one per track. */
     public static MemoryChannel[] channels(HardwareSpec.Memory memory, Scheduler scheduler, TraceSink sink,
                                            List<Track> tracks) {
+        MemoryChannel[] out = new MemoryChannel[memory.channels()];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = channel(memory, c, scheduler, sink, tracks.get(c));
+        }
+        return out;
+    }
+
+    /** Channel {@code c} of {@code memory}, on {@code track}. */
+    public static MemoryChannel channel(HardwareSpec.Memory memory, int c, Scheduler scheduler, TraceSink sink,
+                                        Track track) {
         int n = memory.channels();
         double perChannel = memory.bytesPerSecond() / n;
         long latency = Math.round(memory.latencyNs() * 1000);
-        MemoryChannel[] out = new MemoryChannel[n];
-        for (int c = 0; c < n; c++) {
-            out[c] = switch (memory.model()) {
-                case SIMPLE -> new SimpleChannel(scheduler, sink, tracks.get(c), perChannel, latency);
-                case BANKED -> new BankedChannel(scheduler, sink, tracks.get(c), perChannel, latency, memory.timing(),
-                    BankedChannel.firstRefreshPs(memory.timing(), c, n));
-                case FLASH -> new FlashChannel(scheduler, sink, tracks.get(c), perChannel, latency, memory.flash(),
-                    bufferPagesPerChannel(memory));
-            };
-        }
-        return out;
+        return switch (memory.model()) {
+            case SIMPLE -> new SimpleChannel(scheduler, sink, track, perChannel, latency);
+            case BANKED -> new BankedChannel(scheduler, sink, track, perChannel, latency, memory.timing(),
+                BankedChannel.firstRefreshPs(memory.timing(), c, n));
+            case FLASH -> new FlashChannel(scheduler, sink, track, perChannel, latency, memory.flash(),
+                bufferPagesPerChannel(memory));
+        };
     }
 
     /** The read buffer split evenly over the channels, in whole pages (each channel buffers its own pages). */
