@@ -107,11 +107,14 @@ class GeneratedInputTest {
                 List.of("describe", "--hardware", "HW", "--json")),
             new Kind("node-table", Path.of("models/energy/7nm.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("flash-standard", Path.of("models/memory/hbf.yaml"),
+                List.of("describe", "--hardware", "HW", "--json")),
             new Kind("system", Path.of("models/systems/two-node-h100.yaml"),
                 List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")));
-        // The device each table kind is read through: the 45 nm study device, and the A100 on its 7 nm table.
+        // The device each table kind is read through: the 45 nm study device, the A100 on its 7 nm table, and the HBF
+        // device on its flash standard.
         Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
-            "node-table", new String[] {"a100", "7nm"});
+            "node-table", new String[] {"a100", "7nm"}, "flash-standard", new String[] {"h100-hbf", "hbf"});
         Random random = new Random(seed);
         Map<String, int[]> byClass = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -129,7 +132,9 @@ class GeneratedInputTest {
             Path hw = tmp.resolve("hw" + i + ".yaml");
             String[] user = tableUsers.getOrDefault(kind.name(), tableUsers.get("energy"));
             Files.writeString(hw, Files.readString(Path.of("models/hardware/" + user[0] + ".yaml"))
-                .replace("../energy/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory));
+                .replace("../energy/" + user[1] + ".yaml", file.toString())
+                .replace("../memory/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory)
+                .replace("../energy/", energy).replace("../host/", Path.of("models/host").toAbsolutePath() + "/"));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * The catalogue of memory-channel models, the one place that reads {@code memory.model}: {@code simple} is
  * {@link SimpleChannel} (bandwidth and a fixed latency), {@code banked} is {@link BankedChannel} (banks, rows and
- * a DRAM standard's timing table). Each channel gets {@code memory.bandwidth_gb_per_s / channels}.
+ * a DRAM standard's timing table), {@code flash} is {@link FlashChannel} (pages, planes, program/erase from a flash
+ * standard, and a share of the tier's read buffer). Each channel gets {@code memory.bandwidth_gb_per_s / channels}.
  */
 public final class MemoryModels {
     private MemoryModels() {}
@@ -34,6 +35,14 @@ public final class MemoryModels {
             case SIMPLE -> new SimpleChannel(scheduler, sink, track, perChannel, latency);
             case BANKED -> new BankedChannel(scheduler, sink, track, perChannel, latency, memory.timing(),
                 BankedChannel.firstRefreshPs(memory.timing(), c, n));
+            case FLASH -> new FlashChannel(scheduler, sink, track, perChannel, latency, memory.flash(),
+                bufferPagesPerChannel(memory));
         };
+    }
+
+    /** The read buffer split evenly over the channels, in whole pages (each channel buffers its own pages). */
+    static long bufferPagesPerChannel(HardwareSpec.Memory memory) {
+        double bytes = memory.readBufferMib() * 1024 * 1024;
+        return (long) Math.floor(bytes / memory.flash().pageBytes() / memory.channels());
     }
 }

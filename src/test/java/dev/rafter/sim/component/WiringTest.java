@@ -35,7 +35,7 @@ class WiringTest {
         List<String> tiers = Wiring.of(hbf, Catalogue.present(hbf)).stream()
             .filter(w -> w.from() == MemorySystem.KIND && w.fromPort().equals("channels"))
             .map(w -> w.to().name()).toList();
-        assertEquals(List.of("hbm_channel", "hbf_channel"), tiers);
+        assertEquals(List.of("hbm_channel", "hbf_channel", "host_channel"), tiers);
     }
 
     @Test
