@@ -1,0 +1,57 @@
+package dev.rafter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SystemCliTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void simulateOnASystemWritesPerDeviceAndFabricFigures() throws Exception {
+        Path out = tmp.resolve("tp4");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("pcie-4gpu", s.at("/system/name").asText());
+        assertEquals(4, s.at("/devices").size());
+        assertEquals("gpu3", s.at("/devices/3/name").asText());
+        assertTrue(s.at("/devices/0/collective_s").asDouble() > 0);
+        assertTrue(s.at("/fabric/bytes").asLong() > 0);
+        assertTrue(s.at("/fabric/links").has("gpu0->pcie_switch0"), s.at("/fabric/links").toString());
+        assertTrue(s.at("/fabric/switches").has("root_complex"));
+        assertTrue(s.at("/fabric/collectives").size() > 0);
+        assertTrue(Files.readString(out.resolve("ops.csv")).startsWith("op_id,"));
+    }
+
+    @Test
+    void moreParallelDevicesThanTheSystemHasIsBadInputNamingTheKey() {
+        Path out = tmp.resolve("bad");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--out", out.toString());
+        CliTest.assertBadInput(r, "run.tensor_parallel");
+        assertTrue(r.err().contains("tiny.yaml") && r.err().contains("pcie-4gpu.yaml"), r.err());
+        assertFalse(Files.exists(out.resolve("summary.json")));
+    }
+
+    @Test
+    void hardwareOrSystemButNotBothNorNeither() {
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
+            "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",
+            tmp.resolve("x").toString()), "not both");
+        CliTest.assertBadInput(CliTest.run("simulate", "--workload", "models/workloads/tiny.yaml", "--out",
+            tmp.resolve("y").toString()), "--hardware");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--events", "perfetto", "--out", tmp.resolve("z").toString()),
+            "--events");
+    }
+}
