@@ -11,6 +11,7 @@ import dev.rafter.report.SimulationReport;
 import dev.rafter.report.SystemReport;
 import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.system.SystemSimulation;
+import dev.rafter.sim.system.SystemTrace;
 import dev.rafter.workload.OperatorOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,8 @@ final class SystemRun {
         refuse(command.costFile != null, "--cost");
         refuse(command.threads != null, "--threads");
         refuse(!command.timing.equals("kernel"), "--timing");
-        refuse(!command.events.equals("none"), "--events");
+        refuse(!command.events.equals("none") && !command.events.equals("perfetto"), "--events " + command.events
+            + " (perfetto is)");
         refuse(command.eventsOps != null, "--events-ops");
         refuse(command.source.from.trace != null, "--trace");
         SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets());
@@ -63,9 +65,12 @@ final class SystemRun {
             List<SimulationReport> reports = new ArrayList<>();
             Map<String, Object> summary;
             SystemSimulation.Result result;
-            try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"))) {
+            boolean traced = command.events.equals("perfetto");
+            try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
+                 AtomicFile.Pending traceFile = traced ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
                 long promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
-                result = simulation.run(prepared.operators(), null, rank -> {
+                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec, tensorParallel) : null;
+                result = simulation.run(prepared.operators(), trace, rank -> {
                     SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
                         rank == 0 ? ops.writer() : null, null).sequences(prepared.sequences())
                         .promptTokens(promptTokens).placement(prepared.placement());
@@ -74,6 +79,10 @@ final class SystemRun {
                 });
                 summary = SystemReport.summary(spec, result, reports, tensorParallel);
                 ops.commit();
+                if (trace != null) {
+                    trace.close();
+                    traceFile.commit();
+                }
             }
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
             folder.commit();

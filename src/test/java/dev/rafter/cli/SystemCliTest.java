@@ -19,7 +19,8 @@ class SystemCliTest {
     void simulateOnASystemWritesPerDeviceAndFabricFigures() throws Exception {
         Path out = tmp.resolve("tp4");
         CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
-            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--out", out.toString());
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--events", "perfetto", "--out",
+            out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertEquals("pcie-4gpu", s.at("/system/name").asText());
@@ -31,6 +32,20 @@ class SystemCliTest {
         assertTrue(s.at("/fabric/switches").has("root_complex"));
         assertTrue(s.at("/fabric/collectives").size() > 0);
         assertTrue(Files.readString(out.resolve("ops.csv")).startsWith("op_id,"));
+        // trace.json: a process per device and one for the fabric, each with slices.
+        JsonNode trace = new ObjectMapper().readTree(out.resolve("trace.json").toFile());
+        java.util.Map<String, Integer> processes = new java.util.TreeMap<>();
+        java.util.Set<Integer> withSlices = new java.util.TreeSet<>();
+        for (JsonNode e : trace.get("traceEvents")) {
+            if (e.get("name").asText().equals("process_name")) {
+                processes.put(e.at("/args/name").asText(), e.get("pid").asInt());
+            } else if (e.get("ph").asText().equals("X")) {
+                withSlices.add(e.get("pid").asInt());
+            }
+        }
+        assertEquals(5, processes.size(), processes.toString());
+        assertTrue(processes.containsKey("fabric pcie-4gpu"), processes.toString());
+        assertEquals(new java.util.TreeSet<>(processes.values()), withSlices);
     }
 
     @Test
@@ -51,7 +66,7 @@ class SystemCliTest {
         CliTest.assertBadInput(CliTest.run("simulate", "--workload", "models/workloads/tiny.yaml", "--out",
             tmp.resolve("y").toString()), "--hardware");
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
-            "models/workloads/tiny.yaml", "--events", "perfetto", "--out", tmp.resolve("z").toString()),
+            "models/workloads/tiny.yaml", "--events", "csv", "--out", tmp.resolve("z").toString()),
             "--events");
     }
 }

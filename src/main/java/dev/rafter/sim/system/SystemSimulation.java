@@ -134,11 +134,12 @@ public final class SystemSimulation {
 
     /**
      * Runs {@code source} (one shard's stream: every device of the tensor-parallel group runs the same one) on the
-     * devices. {@code events} gives a device's event sink (null: none), {@code listeners} its operator listener
-     * (null: none); with the mirror shortcut only device 0's are used.
+     * devices. {@code trace} receives every device's and the fabric's slices (null: none; with one, everything is
+     * simulated: no replay, no mirror), {@code listeners} gives a device's operator listener (null: none; with
+     * the mirror shortcut only device 0's is asked for).
      */
-    public Result run(OperatorSource source, IntFunction<TraceSink> events, IntFunction<Simulation.OpListener> listeners) {
-        boolean mirrored = mirror && identicalDevices() && events == null;
+    public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
+        boolean mirrored = mirror && identicalDevices() && trace == null;
         int simulated = mirrored ? 1 : tensorParallel;
         List<Integer> group = new ArrayList<>();
         for (int i = 0; i < tensorParallel; i++) {
@@ -147,7 +148,7 @@ public final class SystemSimulation {
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
-        Run run = new Run(group);
+        Run run = new Run(group, reuse && trace == null);
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -156,13 +157,14 @@ public final class SystemSimulation {
                 streams.add(new OperatorStream(source));
             }
             end = kernel.run(clock -> {
-                fabric[0] = new Fabric(graph, clock, (track, kind, op, start, stop, amount) -> { });
+                fabric[0] = new Fabric(graph, clock, trace == null ? (track, kind, op, start, stop, amount) -> { }
+                    : trace.fabric());
                 run.start(clock, fabric[0]);
                 for (int r = 0; r < simulated; r++) {
                     HardwareSpec hw = spec.devices().get(r).hardware();
                     List<Track> tracks = Device.tracks(hw);
                     RunStats stats = new RunStats(tracks);
-                    TraceSink extra = events == null ? null : events.apply(r);
+                    TraceSink extra = trace == null ? null : trace.device(r);
                     TraceSink sink = extra == null ? stats : new TeeSink(List.of(stats, extra));
                     Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
@@ -245,9 +247,12 @@ public final class SystemSimulation {
         final Map<String, long[]> wireBytesByPhase = new LinkedHashMap<>();
         long reusedCollectives;
         long collectives;
+        /** Whether collectives that already ran are replayed. */
+        final boolean reuse;
 
-        Run(List<Integer> group) {
+        Run(List<Integer> group, boolean reuse) {
             this.group = List.copyOf(group);
+            this.reuse = reuse;
         }
 
         void start(Scheduler clock, Fabric fabric) {
