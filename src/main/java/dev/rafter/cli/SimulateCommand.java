@@ -121,6 +121,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 costDevice = cost.device(hw.name(), costFile.toString());
             }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
+            if (prepared.workload() != null
+                && !prepared.workload().pipeline().equals(dev.rafter.workload.Workload.Pipeline.NONE)) {
+                throw new InputException("run.pipeline_parallel: a pipeline runs over the devices of a system "
+                    + "(--system), not on one device (--hardware)");
+            }
             order = running.order(prepared.workload());
             placement = prepared.placement();
             var operators = prepared.operators();

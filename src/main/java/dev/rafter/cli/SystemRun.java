@@ -13,6 +13,8 @@ import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.system.SystemSimulation;
 import dev.rafter.sim.system.SystemTrace;
 import dev.rafter.workload.OperatorOrder;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Workload;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -54,14 +56,23 @@ final class SystemRun {
             if (command.running.order(prepared.workload()) != OperatorOrder.STRICT) {
                 throw new InputException("--order: a system runs each device's operators in strict order for now");
             }
-            int tensorParallel = prepared.workload() == null ? 1 : prepared.workload().run().tensorParallel();
-            if (tensorParallel > spec.deviceCount()) {
-                throw new InputException(command.source.from.workload + ": run.tensor_parallel: " + tensorParallel
-                    + " devices asked for, more than the " + spec.deviceCount() + " of system " + command.system);
+            Workload workload = prepared.workload();
+            int tensorParallel = workload.run().tensorParallel();
+            Workload.Pipeline pipeline = workload.pipeline();
+            if (tensorParallel * pipeline.stages() > spec.deviceCount()) {
+                throw new InputException(command.source.from.workload + ": run.tensor_parallel x "
+                    + "run.pipeline_parallel: " + tensorParallel + " x " + pipeline.stages() + " devices asked for, "
+                    + "more than the " + spec.deviceCount() + " of system " + command.system);
             }
             RunLimits.check(hw, prepared.operators());
             SystemSimulation simulation = new SystemSimulation(spec, tensorParallel).reuse(command.running.reuse())
-                .placement(prepared.policy());
+                .placement(prepared.policy())
+                .pipeline(pipeline.stages(), pipeline.microBatches(), workload.run().layers());
+            // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
+            OperatorSource operators = pipeline.equals(Workload.Pipeline.NONE) ? prepared.operators()
+                : command.source.source(concat(command.hardware.workloadSets(),
+                    "run.batch=" + workload.run().batch() / pipeline.microBatches(), "run.micro_batches=1",
+                    "run.pipeline_parallel=1"));
             List<SimulationReport> reports = new ArrayList<>();
             Map<String, Object> summary;
             SystemSimulation.Result result;
@@ -69,15 +80,16 @@ final class SystemRun {
             try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
                  AtomicFile.Pending traceFile = traced ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
                 long promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
-                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec, tensorParallel) : null;
-                result = simulation.run(prepared.operators(), trace, rank -> {
+                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec,
+                    tensorParallel * pipeline.stages()) : null;
+                result = simulation.run(operators, trace, rank -> {
                     SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
                         rank == 0 ? ops.writer() : null, null).sequences(prepared.sequences())
                         .promptTokens(promptTokens).placement(prepared.placement());
                     reports.add(report);
                     return report;
                 });
-                summary = SystemReport.summary(spec, result, reports, tensorParallel);
+                summary = SystemReport.summary(spec, result, reports, tensorParallel, pipeline);
                 ops.commit();
                 if (trace != null) {
                     trace.close();
@@ -91,6 +103,12 @@ final class SystemRun {
         return Main.OK;
     }
 
+    private static List<String> concat(List<String> sets, String... more) {
+        List<String> out = new ArrayList<>(sets);
+        out.addAll(List.of(more));
+        return out;
+    }
+
     private static void refuse(boolean given, String option) {
         if (given) {
             throw new InputException(option + ": not available with --system yet (use --hardware)");
@@ -99,9 +117,10 @@ final class SystemRun {
 
     private void print(Map<String, Object> s, SystemSimulation.Result r) {
         Map<String, Object> system = SystemReport.section(s.get("system"));
-        command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d) running %d operators each: "
-                + "latency %s, roofline %s%n", system.get("name"), system.get("devices"),
-            system.get("devices_in_system"), system.get("tensor_parallel"), r.devices().get(0).operators(),
+        command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d micro-batches), "
+                + "%d operators on the first: latency %s, roofline %s%n", system.get("name"), system.get("devices"),
+            system.get("devices_in_system"), system.get("tensor_parallel"), system.get("pipeline_parallel"),
+            system.get("micro_batches"), r.devices().get(0).operators(),
             RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
         for (Map.Entry<String, Object> e : SystemReport.section(s.get("phases")).entrySet()) {
             Map<String, Object> p = SystemReport.section(e.getValue());

@@ -25,7 +25,8 @@ public final class SystemReport {
      * stands for all).
      */
     public static Map<String, Object> summary(SystemSpec spec, SystemSimulation.Result result,
-                                              List<SimulationReport> reports, int tensorParallel) {
+                                              List<SimulationReport> reports, int tensorParallel,
+                                              dev.rafter.workload.Workload.Pipeline pipeline) {
         List<Map<String, Object>> perDevice = new ArrayList<>();
         for (int i = 0; i < result.devices().size(); i++) {
             SystemSimulation.DeviceResult d = result.devices().get(i);
@@ -83,7 +84,7 @@ public final class SystemReport {
                 m.put("serving", serving);
             }
         }
-        m.put("system", system(spec, result, tensorParallel, perDevice));
+        m.put("system", system(spec, result, tensorParallel, pipeline, perDevice));
         m.put("devices", devices(result, perDevice));
         m.put("fabric", fabric(spec, result));
         Map<String, Object> sim = new LinkedHashMap<>(section(m.remove("simulator")));
@@ -95,12 +96,15 @@ public final class SystemReport {
     }
 
     private static Map<String, Object> system(SystemSpec spec, SystemSimulation.Result result, int tensorParallel,
+                                              dev.rafter.workload.Workload.Pipeline pipeline,
                                               List<Map<String, Object>> perDevice) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("name", spec.name());
         s.put("devices", result.devices().size());
         s.put("devices_in_system", spec.deviceCount());
         s.put("tensor_parallel", tensorParallel);
+        s.put("pipeline_parallel", pipeline.stages());
+        s.put("micro_batches", pipeline.microBatches());
         s.put("binding", binding(result, perDevice.get(0)));
         return s;
     }

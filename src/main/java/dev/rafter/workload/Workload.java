@@ -10,7 +10,27 @@ import java.nio.file.Path;
  * A transformer, how it is run and where its tensors lie ({@code placement:}); loaded strictly from
  * {@code models/workloads/*.yaml}.
  */
-public record Workload(TransformerSpec model, RunSpec run, Placement placement) {
+public record Workload(TransformerSpec model, RunSpec run, Placement placement, Pipeline pipeline) {
+
+    /**
+     * Pipeline parallelism ({@code run.pipeline_parallel}, {@code run.micro_batches}): the layers split over
+     * {@code stages} devices in turn, each step's batch cut into {@code microBatches} that follow one another
+     * through the stages. Only a system ({@code simulate --system}) runs it; one device runs the whole model.
+     */
+    public record Pipeline(int stages, int microBatches) {
+        /** No pipeline: one stage, the whole batch at once. */
+        public static final Pipeline NONE = new Pipeline(1, 1);
+
+        public Pipeline {
+            Check.intIn("pipeline_parallel", stages, 1, 4096);
+            Check.intIn("micro_batches", microBatches, 1, 1 << 20);
+        }
+    }
+
+    /** A workload without a pipeline. */
+    public Workload(TransformerSpec model, RunSpec run, Placement placement) {
+        this(model, run, placement, Pipeline.NONE);
+    }
 
     /**
      * The memory tier (by name) of the weights, the KV cache and the activations; null for a role the file leaves
@@ -30,11 +50,21 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement) 
     @Override
     public String toString() {
         return "Workload[model=" + model + ", run=" + run
-            + (placement.equals(Placement.FIRST_FIT) ? "" : ", placement=" + placement) + "]";
+            + (placement.equals(Placement.FIRST_FIT) ? "" : ", placement=" + placement)
+            + (pipeline.equals(Pipeline.NONE) ? "" : ", pipeline=" + pipeline) + "]";
     }
 
     public Workload {
         placement = placement == null ? Placement.FIRST_FIT : placement;
+        pipeline = pipeline == null ? Pipeline.NONE : pipeline;
+        if (pipeline.stages() > run.layers()) {
+            throw new InputException("run.pipeline_parallel: " + pipeline.stages() + " stages for "
+                + run.layers() + " layers (at least one layer per stage)");
+        }
+        if (run.batch() % pipeline.microBatches() != 0) {
+            throw new InputException("run.micro_batches: " + pipeline.microBatches() + " micro-batches do not divide"
+                + " the batch of " + run.batch() + " sequences");
+        }
         int tp = run.tensorParallel();
         if (model.heads() % tp != 0) {
             throw new InputException("run.tensor_parallel: " + model.heads() + " heads cannot be split over " + tp
@@ -135,8 +165,9 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement) 
             placement = new Placement(p.string("weights", null), p.string("kv_cache", null),
                 p.string("activations", null));
         }
+        Pipeline pipeline = r.build(() -> new Pipeline(r.int32("pipeline_parallel", 1), r.int32("micro_batches", 1)));
         Placement where = placement;
-        Workload w = s.build(() -> new Workload(model, run, where));
+        Workload w = s.build(() -> new Workload(model, run, where, pipeline));
         s.finish();
         return w;
     }

@@ -59,6 +59,30 @@ class SystemCliTest {
     }
 
     @Test
+    void aPipelineRunsOverStagesAndItsDegreesAreChecked() throws Exception {
+        Path out = tmp.resolve("pp");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--set", "run.pipeline_parallel=2",
+            "--set", "run.micro_batches=2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(8, s.at("/devices").size());
+        assertEquals(2, s.at("/system/pipeline_parallel").asInt());
+        assertTrue(s.at("/fabric/collectives/send_recv/collectives").asLong() > 0);
+        // The second stage starts when the first hands it the activations: it ends last.
+        assertTrue(s.at("/devices/4/latency_s").asDouble() > s.at("/devices/0/latency_s").asDouble());
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--set", "run.pipeline_parallel=2",
+            "--out", tmp.resolve("too-many").toString()), "run.tensor_parallel x run.pipeline_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.micro_batches=3", "--out", tmp.resolve("odd").toString()),
+            "run.micro_batches");
+        CliTest.assertBadInput(CliTest.run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.pipeline_parallel=2", "--out", tmp.resolve("one").toString()),
+            "run.pipeline_parallel");
+    }
+
+    @Test
     void hardwareOrSystemButNotBothNorNeither() {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
             "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",

@@ -81,6 +81,25 @@ public final class FabricCollectives {
         new Runner(fabric, plan, opId, done).start();
     }
 
+    /**
+     * Sends a send/recv plan's bytes from one device to another only (a pipeline stage handing its activations
+     * on): the row's base latency, then the bytes in slices down the route, each paying the per-step latency on
+     * arrival; {@code done} runs when all have arrived.
+     */
+    public static void send(Fabric fabric, FabricPlan plan, int from, int to, long opId, Runnable done) {
+        Scheduler scheduler = fabric.scheduler();
+        long hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
+        double payload = plan.cost().payloadFraction();
+        long[] slices = slices(plan.tensorBytes(), Math.min(SLICE_BYTES, fabric.graph().largestMessageBytes()));
+        Countdown left = new Countdown(slices.length, done);
+        scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> {
+            for (long bytes : slices) {
+                fabric.route(from, to).send(new LinkTransfer(opId, (long) Math.ceil(bytes / payload)),
+                    () -> scheduler.schedule(hopPs, left::tick));
+            }
+        });
+    }
+
     /** One collective in flight. */
     static final class Runner {
         private final Fabric fabric;

@@ -41,7 +41,10 @@ import java.util.function.IntFunction;
  * stream one operator after another on its own {@link Device}; a collective operator waits until every device of
  * its group has reached it (a slow device delays the others: the early ones record the wait as an interconnect
  * stall), then runs as traffic on the system's fabric ({@link FabricCollectives}) and ends for all of them at once.
- * The first {@code tensor_parallel} devices of the system form the one tensor-parallel group.
+ * The first {@code tensor_parallel x pipeline_parallel} devices of the system take part: stage {@code s} of a
+ * pipeline is devices {@code s x tp .. s x tp + tp - 1}, a tensor-parallel group; with a pipeline, each stage runs
+ * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
+ * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
  *
  * <p>Exact shortcuts, each tested equal to simulating everything ({@link #reuse}, {@link #mirror}):
  * <ul>
@@ -85,6 +88,9 @@ public final class SystemSimulation {
     private final SystemSpec spec;
     private final FabricGraph graph;
     private final int tensorParallel;
+    private int stages = 1;
+    private int microBatches = 1;
+    private int layers;
     private boolean reuse = true;
     private boolean mirror = true;
     private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
@@ -98,6 +104,25 @@ public final class SystemSimulation {
         this.spec = spec;
         this.graph = new FabricGraph(spec);
         this.tensorParallel = Math.max(1, tensorParallel);
+    }
+
+    /**
+     * A pipeline of {@code stages} stages over {@code layers} layers, {@code microBatches} per step; the caller checks
+     * the system has {@code tensor_parallel x stages} devices, and runs the stream of one micro-batch.
+     */
+    public SystemSimulation pipeline(int stages, int microBatches, int layers) {
+        if (tensorParallel * stages > spec.deviceCount()) {
+            throw new IllegalArgumentException(tensorParallel * stages + " devices of " + spec.deviceCount());
+        }
+        this.stages = stages;
+        this.microBatches = microBatches;
+        this.layers = layers;
+        return this;
+    }
+
+    /** Devices taking part. */
+    private int devices() {
+        return tensorParallel * stages;
     }
 
     /** Whether operators and collectives that already ran are replayed (default on; exact, see the class). */
@@ -124,7 +149,7 @@ public final class SystemSimulation {
     /** Whether every device runs the same hardware, so that one can stand for all. */
     boolean identicalDevices() {
         HardwareSpec first = spec.devices().get(0).hardware();
-        for (int i = 1; i < tensorParallel; i++) {
+        for (int i = 1; i < devices(); i++) {
             if (!spec.devices().get(i).hardware().equals(first)) {
                 return false;
             }
@@ -139,16 +164,14 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
-        boolean mirrored = mirror && identicalDevices() && trace == null;
-        int simulated = mirrored ? 1 : tensorParallel;
-        List<Integer> group = new ArrayList<>();
-        for (int i = 0; i < tensorParallel; i++) {
-            group.add(i);
-        }
+        // One stage: every device runs the same stream, so identical devices have identical timelines.
+        boolean mirrored = mirror && stages == 1 && identicalDevices() && trace == null;
+        int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
-        Run run = new Run(group, reuse && trace == null);
+        // One group and no pipeline: collectives run one at a time on an idle fabric, so a plan's run repeats.
+        Run run = new Run(reuse && trace == null && stages == 1);
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -167,8 +190,24 @@ public final class SystemSimulation {
                     TraceSink extra = trace == null ? null : trace.device(r);
                     TraceSink sink = extra == null ? stats : new TeeSink(List.of(stats, extra));
                     Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
+                    Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
+                        : new StageStream(streams.get(r), r / tensorParallel, stages, microBatches, layers);
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
-                        streams.get(r), listener, run, reuse && extra == null);
+                        items, listener, run, reuse && extra == null);
+                }
+                for (int s = 0; s < stages; s++) {
+                    List<Integer> devices = new ArrayList<>();
+                    List<Rank> members = new ArrayList<>();
+                    for (int t = 0; t < tensorParallel; t++) {
+                        devices.add(s * tensorParallel + t);
+                        if (s * tensorParallel + t < simulated) {
+                            members.add(ranks[s * tensorParallel + t]);
+                        }
+                    }
+                    Run.Group g = run.new Group(devices, members);
+                    for (Rank m : members) {
+                        m.group = g;
+                    }
                 }
                 run.ranks = ranks;
                 for (Rank r : ranks) {
@@ -195,7 +234,7 @@ public final class SystemSimulation {
         }
         double wall = (System.nanoTime() - wallStart) * 1e-9;
         List<DeviceResult> devices = new ArrayList<>();
-        for (int i = 0; i < tensorParallel; i++) {
+        for (int i = 0; i < devices(); i++) {
             Rank r = ranks[mirrored ? 0 : i];
             devices.add(new DeviceResult(i, spec.devices().get(i).name(), r.hw, r.stats, r.endPs, r.operators,
                 r.computePs, r.collectivePs, r.reused));
@@ -222,6 +261,19 @@ public final class SystemSimulation {
             List.copyOf(algorithms), byPhase, simulated, run.reusedCollectives, run.collectives);
     }
 
+    /** A stage that is the whole model: the operators as they come. */
+    private record SingleStage(Iterator<Operator> ops) implements Iterator<StageStream.Item> {
+        @Override
+        public boolean hasNext() {
+            return ops.hasNext();
+        }
+
+        @Override
+        public StageStream.Item next() {
+            return new StageStream.Compute(ops.next());
+        }
+    }
+
     /** A replayable operator: what its first run took and added. */
     private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping) {}
@@ -231,12 +283,11 @@ public final class SystemSimulation {
 
     /** State shared by the devices of one run: the group's barrier, plans, replays and fabric totals. */
     private final class Run {
-        final List<Integer> group;
         Rank[] ranks;
         Scheduler clock;
         Fabric fabric;
-        int arrived;
-        Operator pending;
+        /** Per directed pair of devices (from << 32 | to): the side of a send/recv that arrived first. */
+        final Map<Long, Rank> waitingToExchange = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
         final Map<String, FabricPlan> plans = new HashMap<>();
@@ -250,9 +301,84 @@ public final class SystemSimulation {
         /** Whether collectives that already ran are replayed. */
         final boolean reuse;
 
-        Run(List<Integer> group, boolean reuse) {
-            this.group = List.copyOf(group);
+        Run(boolean reuse) {
             this.reuse = reuse;
+        }
+
+        /** A tensor-parallel group: its devices (for the plan) and those of them simulated (who must arrive). */
+        final class Group {
+            final List<Integer> devices;
+            final List<Rank> members;
+            int arrived;
+            Operator pending;
+
+            Group(List<Integer> devices, List<Rank> members) {
+                this.devices = List.copyOf(devices);
+                this.members = List.copyOf(members);
+            }
+
+            /** A device has reached a collective; the last of the simulated devices to arrive launches it. */
+            void arrive(Operator op) {
+                if (pending == null) {
+                    pending = op;
+                } else if (pending.kind() != op.kind() || pending.elements() != op.elements()) {
+                    throw new IllegalStateException("devices disagree on a collective: " + pending.name() + " ("
+                        + pending.elements() + " elements) and " + op.name() + " (" + op.elements() + ")");
+                }
+                if (++arrived == members.size()) {
+                    arrived = 0;
+                    Operator collective = pending;
+                    pending = null;
+                    launch(this, collective);
+                }
+            }
+        }
+
+        /**
+         * A device has reached its side of a send/recv with {@code peer}; when the other side is there too, the
+         * activations cross the fabric and both go on.
+         */
+        void exchange(Rank rank, int peer, StageStream.Exchange e) {
+            int from = e.send() ? rank.index : peer;
+            int to = e.send() ? peer : rank.index;
+            long key = ((long) from << 32) | to;
+            Rank other = waitingToExchange.remove(key);
+            if (other == null) {
+                waitingToExchange.put(key, rank);
+                return;
+            }
+            FabricPlan plan = plans.computeIfAbsent("send/" + from + "/" + to + "/" + e.bytes(),
+                k -> FabricPlan.choose(graph, FabricOp.SEND_RECV, e.bytes(), FabricAlgorithm.AUTO, List.of(from, to)));
+            long launched = clock.now();
+            long[] bytesBefore = linkBytes();
+            FabricCollectives.send(fabric, plan, from, to, e.op().id(), () -> {
+                count("send_recv", launched);
+                wireBytesByPhase.computeIfAbsent(e.op().phase().key(), k -> new long[1])[0] += wireSince(bytesBefore);
+                rank.exchanged();
+                other.exchanged();
+            });
+        }
+
+        private long[] linkBytes() {
+            long[] bytes = new long[graph.links().size()];
+            for (int l = 0; l < bytes.length; l++) {
+                bytes[l] = fabric.bytesMoved(l);
+            }
+            return bytes;
+        }
+
+        private long wireSince(long[] before) {
+            long wire = 0;
+            for (int l = 0; l < before.length; l++) {
+                wire += fabric.bytesMoved(l) - before[l];
+            }
+            return wire;
+        }
+
+        private void count(String algorithm, long launched) {
+            long[] a = byAlgorithm.computeIfAbsent(algorithm, k -> new long[2]);
+            a[0]++;
+            a[1] += clock.now() - launched;
         }
 
         void start(Scheduler clock, Fabric fabric) {
@@ -269,38 +395,19 @@ public final class SystemSimulation {
             return replays.computeIfAbsent(hw, k -> new HashMap<>());
         }
 
-        /** A device has reached a collective; the last of the simulated devices to arrive launches it. */
-        void arrive(Rank rank, Operator op) {
-            if (pending == null) {
-                pending = op;
-            } else if (pending.kind() != op.kind() || pending.elements() != op.elements()) {
-                throw new IllegalStateException("devices disagree on a collective: " + pending.name() + " ("
-                    + pending.elements() + " elements) and " + op.name() + " (" + op.elements() + ")");
-            }
-            if (++arrived == ranks.length) {
-                arrived = 0;
-                Operator collective = pending;
-                pending = null;
-                launch(collective);
-            }
-        }
-
-        private void launch(Operator op) {
+        private void launch(Group group, Operator op) {
             long bytes = op.elements() * op.dataType().bytes();
             FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
-            FabricPlan plan = plans.computeIfAbsent(fabricOp + "/" + bytes, k -> FabricPlan.choose(graph, fabricOp,
-                bytes, FabricAlgorithm.AUTO, group));
+            FabricPlan plan = plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, k ->
+                FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices));
             long launched = clock.now();
             collectives++;
             // One group: its collectives run one at a time on an idle fabric, so a plan's run repeats exactly.
             boolean replayable = reuse;
             CollectiveReplay kept = replayable ? collectiveReplays.get(plan) : null;
             Runnable ended = () -> {
-                long[] a = byAlgorithm.computeIfAbsent(plan.algorithm().name().toLowerCase(Locale.ROOT),
-                    k -> new long[2]);
-                a[0]++;
-                a[1] += clock.now() - launched;
-                for (Rank r : ranks) {
+                count(plan.algorithm().name().toLowerCase(Locale.ROOT), launched);
+                for (Rank r : group.members) {
                     r.collectiveEnded(op, plan);
                 }
             };
@@ -348,8 +455,9 @@ public final class SystemSimulation {
         final Device device;
         final RunStats stats;
         final TraceSink sink;
-        final Iterator<Operator> ops;
+        final Iterator<StageStream.Item> ops;
         final Simulation.OpListener listener;
+        Run.Group group;
         final Run run;
         final boolean reuse;
         final Roofline roofline;
@@ -363,7 +471,8 @@ public final class SystemSimulation {
         /** When this device reached the collective it waits in. */
         private long arrivedPs;
 
-        Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink, Iterator<Operator> ops,
+        Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink,
+             Iterator<StageStream.Item> ops,
              Simulation.OpListener listener, Run run, boolean reuse) {
             this.index = index;
             this.hw = hw;
@@ -384,7 +493,17 @@ public final class SystemSimulation {
                 endPs = run.clock.now();
                 return;
             }
-            Operator op = ops.next();
+            StageStream.Item item = ops.next();
+            if (item instanceof StageStream.Exchange e) {
+                arrivedPs = run.clock.now();
+                // Not an operator: the wait counts in the run's totals, as an interconnect stall.
+                for (Core c : device.cores()) {
+                    c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+                }
+                run.exchange(this, index + (e.send() ? tensorParallel : -tensorParallel), e);
+                return;
+            }
+            Operator op = ((StageStream.Compute) item).op();
             operators++;
             if (op.kind().isCollective()) {
                 arrivedPs = run.clock.now();
@@ -392,10 +511,19 @@ public final class SystemSimulation {
                 for (Core c : device.cores()) {
                     c.waitOutside(op.id(), SliceKind.STALL_INTERCONNECT);
                 }
-                run.arrive(this, op);
+                group.arrive(op);
             } else {
                 compute(op);
             }
+        }
+
+        /** Its send or receive is over. */
+        void exchanged() {
+            for (Core c : device.cores()) {
+                c.endOperator();
+            }
+            collectivePs += run.clock.now() - arrivedPs;
+            next();
         }
 
         void collectiveEnded(Operator op, FabricPlan plan) {

@@ -37,7 +37,8 @@ class SystemSimulationTest {
                 reports.add(r);
                 return r;
             });
-        Map<String, Object> summary = SystemReport.summary(spec, result, reports, tensorParallel);
+        Map<String, Object> summary = SystemReport.summary(spec, result, reports, tensorParallel,
+            Workload.Pipeline.NONE);
         summary.remove("simulator");
         return new Outputs(SimulationReport.json(summary), ops.toString(), result);
     }
