@@ -122,9 +122,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             if (prepared.workload() != null
-                && !prepared.workload().pipeline().equals(dev.rafter.workload.Workload.Pipeline.NONE)) {
-                throw new InputException("run.pipeline_parallel: a pipeline runs over the devices of a system "
-                    + "(--system), not on one device (--hardware)");
+                && !prepared.workload().parallelism().equals(dev.rafter.workload.Workload.Parallelism.NONE)) {
+                throw new InputException("run.pipeline_parallel, run.micro_batches, run.data_parallel: these run "
+                    + "over the devices of a system (--system), not on one device (--hardware)");
             }
             order = running.order(prepared.workload());
             placement = prepared.placement();

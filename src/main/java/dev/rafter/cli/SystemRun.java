@@ -58,21 +58,23 @@ final class SystemRun {
             }
             Workload workload = prepared.workload();
             int tensorParallel = workload.run().tensorParallel();
-            Workload.Pipeline pipeline = workload.pipeline();
-            if (tensorParallel * pipeline.stages() > spec.deviceCount()) {
+            Workload.Parallelism parallelism = workload.parallelism();
+            int devices = tensorParallel * parallelism.stages() * parallelism.replicas();
+            if (devices > spec.deviceCount()) {
                 throw new InputException(command.source.from.workload + ": run.tensor_parallel x "
-                    + "run.pipeline_parallel: " + tensorParallel + " x " + pipeline.stages() + " devices asked for, "
-                    + "more than the " + spec.deviceCount() + " of system " + command.system);
+                    + "run.pipeline_parallel x run.data_parallel: " + tensorParallel + " x " + parallelism.stages()
+                    + " x " + parallelism.replicas() + " devices asked for, more than the " + spec.deviceCount()
+                    + " of system " + command.system);
             }
             RunLimits.check(hw, prepared.operators());
             SystemSimulation simulation = new SystemSimulation(spec, tensorParallel).reuse(command.running.reuse())
                 .placement(prepared.policy())
-                .pipeline(pipeline.stages(), pipeline.microBatches(), workload.run().layers());
+                .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
+                .replicas(parallelism.replicas());
             // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
-            OperatorSource operators = pipeline.equals(Workload.Pipeline.NONE) ? prepared.operators()
+            OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
                 : command.source.source(concat(command.hardware.workloadSets(),
-                    "run.batch=" + workload.run().batch() / pipeline.microBatches(), "run.micro_batches=1",
-                    "run.pipeline_parallel=1"));
+                    "run.batch=" + workload.run().batch() / parallelism.microBatches(), "run.micro_batches=1"));
             List<SimulationReport> reports = new ArrayList<>();
             Map<String, Object> summary;
             SystemSimulation.Result result;
@@ -80,8 +82,7 @@ final class SystemRun {
             try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
                  AtomicFile.Pending traceFile = traced ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
                 long promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
-                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec,
-                    tensorParallel * pipeline.stages()) : null;
+                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec, devices) : null;
                 result = simulation.run(operators, trace, rank -> {
                     SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
                         rank == 0 ? ops.writer() : null, null).sequences(prepared.sequences())
@@ -89,7 +90,7 @@ final class SystemRun {
                     reports.add(report);
                     return report;
                 });
-                summary = SystemReport.summary(spec, result, reports, tensorParallel, pipeline);
+                summary = SystemReport.summary(spec, result, reports, tensorParallel, parallelism);
                 ops.commit();
                 if (trace != null) {
                     trace.close();
@@ -117,10 +118,11 @@ final class SystemRun {
 
     private void print(Map<String, Object> s, SystemSimulation.Result r) {
         Map<String, Object> system = SystemReport.section(s.get("system"));
-        command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d micro-batches), "
-                + "%d operators on the first: latency %s, roofline %s%n", system.get("name"), system.get("devices"),
-            system.get("devices_in_system"), system.get("tensor_parallel"), system.get("pipeline_parallel"),
-            system.get("micro_batches"), r.devices().get(0).operators(),
+        command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d micro-batches, "
+                + "data parallel %d), %d operators on the first: latency %s, roofline %s%n", system.get("name"),
+            system.get("devices"), system.get("devices_in_system"), system.get("tensor_parallel"),
+            system.get("pipeline_parallel"), system.get("micro_batches"), system.get("data_parallel"),
+            r.devices().get(0).operators(),
             RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
         for (Map.Entry<String, Object> e : SystemReport.section(s.get("phases")).entrySet()) {
             Map<String, Object> p = SystemReport.section(e.getValue());

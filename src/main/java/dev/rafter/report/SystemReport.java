@@ -26,7 +26,7 @@ public final class SystemReport {
      */
     public static Map<String, Object> summary(SystemSpec spec, SystemSimulation.Result result,
                                               List<SimulationReport> reports, int tensorParallel,
-                                              dev.rafter.workload.Workload.Pipeline pipeline) {
+                                              dev.rafter.workload.Workload.Parallelism parallelism) {
         List<Map<String, Object>> perDevice = new ArrayList<>();
         for (int i = 0; i < result.devices().size(); i++) {
             SystemSimulation.DeviceResult d = result.devices().get(i);
@@ -79,12 +79,23 @@ public final class SystemReport {
                 Map<String, Object> serving = new LinkedHashMap<>(section(sv));
                 double perDeviceToken = (double) serving.get("energy_per_output_token_j");
                 double deviceJ = (double) section(perDevice.get(0).get("energy_j")).get("total");
-                // The same tokens, the whole system's energy.
-                serving.put("energy_per_output_token_j", perDeviceToken * total / deviceJ);
+                // The tokens of every replica, the whole system's energy.
+                serving.put("energy_per_output_token_j", perDeviceToken * total / deviceJ / parallelism.replicas());
                 m.put("serving", serving);
             }
         }
-        m.put("system", system(spec, result, tensorParallel, pipeline, perDevice));
+        if (parallelism.replicas() > 1 && m.get("serving") instanceof Map<?, ?> sv) {
+            // Each replica serves its own batch: the system serves them all at once.
+            Map<String, Object> serving = new LinkedHashMap<>(section(sv));
+            if (serving.get("sequences") instanceof Number n) {
+                serving.put("sequences", n.longValue() * parallelism.replicas());
+            }
+            if (serving.get("tokens_per_s") instanceof Double rate) {
+                serving.put("tokens_per_s", rate * parallelism.replicas());
+            }
+            m.put("serving", serving);
+        }
+        m.put("system", system(spec, result, tensorParallel, parallelism, perDevice));
         m.put("devices", devices(result, perDevice));
         m.put("fabric", fabric(spec, result));
         Map<String, Object> sim = new LinkedHashMap<>(section(m.remove("simulator")));
@@ -96,15 +107,16 @@ public final class SystemReport {
     }
 
     private static Map<String, Object> system(SystemSpec spec, SystemSimulation.Result result, int tensorParallel,
-                                              dev.rafter.workload.Workload.Pipeline pipeline,
+                                              dev.rafter.workload.Workload.Parallelism parallelism,
                                               List<Map<String, Object>> perDevice) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("name", spec.name());
         s.put("devices", result.devices().size());
         s.put("devices_in_system", spec.deviceCount());
         s.put("tensor_parallel", tensorParallel);
-        s.put("pipeline_parallel", pipeline.stages());
-        s.put("micro_batches", pipeline.microBatches());
+        s.put("pipeline_parallel", parallelism.stages());
+        s.put("micro_batches", parallelism.microBatches());
+        s.put("data_parallel", parallelism.replicas());
         s.put("binding", binding(result, perDevice.get(0)));
         return s;
     }

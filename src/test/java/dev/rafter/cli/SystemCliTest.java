@@ -74,12 +74,36 @@ class SystemCliTest {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
             "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--set", "run.pipeline_parallel=2",
             "--out", tmp.resolve("too-many").toString()), "run.tensor_parallel x run.pipeline_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.data_parallel=4",
+            "--out", tmp.resolve("too-many-replicas").toString()), "run.data_parallel");
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
             "models/workloads/tiny.yaml", "--set", "run.micro_batches=3", "--out", tmp.resolve("odd").toString()),
             "run.micro_batches");
         CliTest.assertBadInput(CliTest.run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
             "models/workloads/tiny.yaml", "--set", "run.pipeline_parallel=2", "--out", tmp.resolve("one").toString()),
             "run.pipeline_parallel");
+    }
+
+    @Test
+    void dataParallelReplicasEachServeTheirBatch() throws Exception {
+        Path one = tmp.resolve("dp1");
+        Path two = tmp.resolve("dp2");
+        for (Path out : new Path[] {one, two}) {
+            CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+                "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.data_parallel="
+                    + (out == one ? 1 : 2), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(one.resolve("summary.json").toFile());
+        JsonNode b = json.readTree(two.resolve("summary.json").toFile());
+        assertEquals(4, b.at("/devices").size());
+        // The replicas sit under their own PCIe switches: neither slows the other, and twice the sequences are served.
+        assertEquals(a.at("/latency_s").asDouble(), b.at("/latency_s").asDouble(), 1e-12);
+        assertEquals(2 * a.at("/serving/sequences").asLong(), b.at("/serving/sequences").asLong());
+        assertEquals(2 * a.at("/serving/tokens_per_s").asDouble(), b.at("/serving/tokens_per_s").asDouble(), 1e-6);
+        assertEquals(b.at("/devices/0/latency_s").asDouble(), b.at("/devices/2/latency_s").asDouble(), 1e-12);
     }
 
     @Test

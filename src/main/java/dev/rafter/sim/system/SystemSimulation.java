@@ -41,8 +41,9 @@ import java.util.function.IntFunction;
  * stream one operator after another on its own {@link Device}; a collective operator waits until every device of
  * its group has reached it (a slow device delays the others: the early ones record the wait as an interconnect
  * stall), then runs as traffic on the system's fabric ({@link FabricCollectives}) and ends for all of them at once.
- * The first {@code tensor_parallel x pipeline_parallel} devices of the system take part: stage {@code s} of a
- * pipeline is devices {@code s x tp .. s x tp + tp - 1}, a tensor-parallel group; with a pipeline, each stage runs
+ * The first {@code tensor_parallel x pipeline_parallel x data_parallel} devices of the system take part, replica
+ * by replica: stage {@code s} of replica {@code d} is devices {@code (d x pp + s) x tp} onwards, a tensor-parallel
+ * group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
  * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
  * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
  *
@@ -90,6 +91,7 @@ public final class SystemSimulation {
     private final int tensorParallel;
     private int stages = 1;
     private int microBatches = 1;
+    private int replicas = 1;
     private int layers;
     private boolean reuse = true;
     private boolean mirror = true;
@@ -120,9 +122,25 @@ public final class SystemSimulation {
         return this;
     }
 
+    /**
+     * {@code replicas} copies of the whole (data parallelism), each on its own devices, all on the one fabric; the
+     * caller checks the system has them.
+     */
+    public SystemSimulation replicas(int replicas) {
+        if (devicesPerReplica() * replicas > spec.deviceCount()) {
+            throw new IllegalArgumentException(devicesPerReplica() * replicas + " devices of " + spec.deviceCount());
+        }
+        this.replicas = replicas;
+        return this;
+    }
+
+    private int devicesPerReplica() {
+        return tensorParallel * stages;
+    }
+
     /** Devices taking part. */
     private int devices() {
-        return tensorParallel * stages;
+        return devicesPerReplica() * replicas;
     }
 
     /** Whether operators and collectives that already ran are replayed (default on; exact, see the class). */
@@ -165,13 +183,14 @@ public final class SystemSimulation {
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
         // One stage: every device runs the same stream, so identical devices have identical timelines.
-        boolean mirrored = mirror && stages == 1 && identicalDevices() && trace == null;
+        // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
+        boolean mirrored = mirror && stages == 1 && replicas == 1 && identicalDevices() && trace == null;
         int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
         // One group and no pipeline: collectives run one at a time on an idle fabric, so a plan's run repeats.
-        Run run = new Run(reuse && trace == null && stages == 1);
+        Run run = new Run(reuse && trace == null && stages == 1 && replicas == 1);
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -191,11 +210,13 @@ public final class SystemSimulation {
                     TraceSink sink = extra == null ? stats : new TeeSink(List.of(stats, extra));
                     Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
                     Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
-                        : new StageStream(streams.get(r), r / tensorParallel, stages, microBatches, layers);
+                        : new StageStream(streams.get(r), r % devicesPerReplica() / tensorParallel, stages,
+                            microBatches, layers);
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
                         items, listener, run, reuse && extra == null);
                 }
-                for (int s = 0; s < stages; s++) {
+                for (int s = 0; s < stages * replicas; s++) {
+                    // Stage s % stages of replica s / stages: devices (in the system's order) s x tp onwards.
                     List<Integer> devices = new ArrayList<>();
                     List<Rank> members = new ArrayList<>();
                     for (int t = 0; t < tensorParallel; t++) {

@@ -38,7 +38,7 @@ class SystemSimulationTest {
                 return r;
             });
         Map<String, Object> summary = SystemReport.summary(spec, result, reports, tensorParallel,
-            Workload.Pipeline.NONE);
+            Workload.Parallelism.NONE);
         summary.remove("simulator");
         return new Outputs(SimulationReport.json(summary), ops.toString(), result);
     }
