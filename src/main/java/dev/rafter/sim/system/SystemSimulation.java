@@ -51,8 +51,9 @@ import java.util.function.IntFunction;
  * <ul>
  *   <li>an operator whose shape already ran on a device of the same hardware is replayed from its sums (every
  *       operator starts alone on a settled device, so its timing and sums depend on its shape alone);</li>
- *   <li>with one collective group, a collective whose plan already ran is replayed (collectives of one group run one
- *       at a time, each on an idle fabric, so its time and link use depend on its plan alone);</li>
+ *   <li>a collective whose plan already ran is replayed where it always finds its links idle, so that its time and
+ *       link use depend on its plan alone: with one group (its collectives run one at a time), or on a single-switch
+ *       fabric, where each link is one device's and a device takes part in one communication at a time;</li>
  *   <li>identical devices running identical streams ({@link #mirror}): every device's timeline is the same, so one
  *       device is simulated and stands for the others; the collectives still cross the whole fabric.</li>
  * </ul>
@@ -189,8 +190,9 @@ public final class SystemSimulation {
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
-        // One group and no pipeline: collectives run one at a time on an idle fabric, so a plan's run repeats.
-        Run run = new Run(reuse && trace == null && stages == 1 && replicas == 1);
+        // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
+        // one at a time; on a single switch each link is one device's, and a device takes part in one at a time.
+        Run run = new Run(reuse && trace == null && (stages == 1 && replicas == 1 || graph.linksServeOneDeviceEach()));
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -199,8 +201,15 @@ public final class SystemSimulation {
                 streams.add(new OperatorStream(source));
             }
             end = kernel.run(clock -> {
-                fabric[0] = new Fabric(graph, clock, trace == null ? (track, kind, op, start, stop, amount) -> { }
-                    : trace.fabric());
+                TraceSink fabricTrace = trace == null ? null : trace.fabric();
+                // Each communication's messages carry its own number, so its link use is its own, whatever else
+                // crosses the fabric meanwhile.
+                fabric[0] = new Fabric(graph, clock, (track, kind, id, start, stop, amount) -> {
+                    run.onLink(id, track.index(), stop - start, amount);
+                    if (fabricTrace != null) {
+                        fabricTrace.slice(track, kind, id, start, stop, amount);
+                    }
+                });
                 run.start(clock, fabric[0]);
                 for (int r = 0; r < simulated; r++) {
                     HardwareSpec hw = spec.devices().get(r).hardware();
@@ -371,29 +380,46 @@ public final class SystemSimulation {
             FabricPlan plan = plans.computeIfAbsent("send/" + from + "/" + to + "/" + e.bytes(),
                 k -> FabricPlan.choose(graph, FabricOp.SEND_RECV, e.bytes(), FabricAlgorithm.AUTO, List.of(from, to)));
             long launched = clock.now();
-            long[] bytesBefore = linkBytes();
-            FabricCollectives.send(fabric, plan, from, to, e.op().id(), () -> {
+            Communication c = begin();
+            FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
+                end(c, e.op());
                 count("send_recv", launched);
-                wireBytesByPhase.computeIfAbsent(e.op().phase().key(), k -> new long[1])[0] += wireSince(bytesBefore);
                 rank.exchanged();
                 other.exchanged();
             });
         }
 
-        private long[] linkBytes() {
-            long[] bytes = new long[graph.links().size()];
-            for (int l = 0; l < bytes.length; l++) {
-                bytes[l] = fabric.bytesMoved(l);
-            }
-            return bytes;
+        /** A communication in flight: what its own messages put on each link. */
+        private final class Communication {
+            final long id = nextCommunication++;
+            final long[] bytes = new long[graph.links().size()];
+            final long[] busyPs = new long[graph.links().size()];
         }
 
-        private long wireSince(long[] before) {
+        private long nextCommunication;
+        private final Map<Long, Communication> inFlight = new HashMap<>();
+
+        private Communication begin() {
+            Communication c = new Communication();
+            inFlight.put(c.id, c);
+            return c;
+        }
+
+        /** A slice of communication {@code id} on link {@code link}. */
+        void onLink(long id, int link, long busyPs, long bytes) {
+            Communication c = inFlight.get(id);
+            c.bytes[link] += bytes;
+            c.busyPs[link] += busyPs;
+        }
+
+        /** Ends a communication: its wire bytes count for the phase of {@code op}. */
+        private void end(Communication c, Operator op) {
+            inFlight.remove(c.id);
             long wire = 0;
-            for (int l = 0; l < before.length; l++) {
-                wire += fabric.bytesMoved(l) - before[l];
+            for (long b : c.bytes) {
+                wire += b;
             }
-            return wire;
+            wireBytesByPhase.computeIfAbsent(op.phase().key(), k -> new long[1])[0] += wire;
         }
 
         private void count(String algorithm, long launched) {
@@ -444,25 +470,11 @@ public final class SystemSimulation {
                 clock.schedule(kept.durationPs, ended);
                 return;
             }
-            int links = graph.links().size();
-            long[] bytesBefore = new long[links];
-            long[] busyBefore = new long[links];
-            for (int l = 0; l < links; l++) {
-                bytesBefore[l] = fabric.bytesMoved(l);
-                busyBefore[l] = fabric.busyPs(l);
-            }
-            FabricCollectives.start(fabric, plan, op.id(), () -> {
-                long[] bytesUsed = new long[links];
-                long[] busyUsed = new long[links];
-                long wire = 0;
-                for (int l = 0; l < links; l++) {
-                    bytesUsed[l] = fabric.bytesMoved(l) - bytesBefore[l];
-                    busyUsed[l] = fabric.busyPs(l) - busyBefore[l];
-                    wire += bytesUsed[l];
-                }
-                wireBytesByPhase.computeIfAbsent(op.phase().key(), k -> new long[1])[0] += wire;
+            Communication c = begin();
+            FabricCollectives.start(fabric, plan, c.id, () -> {
+                end(c, op);
                 if (replayable) {
-                    collectiveReplays.put(plan, new CollectiveReplay(clock.now() - launched, bytesUsed, busyUsed));
+                    collectiveReplays.put(plan, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
                 }
                 ended.run();
             });

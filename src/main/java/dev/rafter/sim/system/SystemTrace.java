@@ -15,7 +15,8 @@ import java.io.Writer;
 /**
  * trace.json of a system run (Chrome trace-event JSON, opens in ui.perfetto.dev): one process per device, with a
  * thread for its operators and one per track of the device (PE arrays, vector units, DMA slots, memory channels,
- * ...), and one process for the fabric with a thread per direction of each wire. Times in microseconds with
+ * ...), and one process for the fabric with a thread per direction of each wire (a slice's op is the number of the
+ * communication it belongs to: collectives and sends in the order they started). Times in microseconds with
  * picosecond resolution, as a single device's trace.
  */
 public final class SystemTrace {

@@ -26,19 +26,24 @@ class SystemSimulationTest {
     private record Outputs(String summary, String ops, SystemSimulation.Result result) {}
 
     private static Outputs run(SystemSpec spec, int tensorParallel, boolean reuse, boolean mirror) {
+        return run(spec, tensorParallel, 1, 1, reuse, mirror);
+    }
+
+    private static Outputs run(SystemSpec spec, int tensorParallel, int stages, int replicas, boolean reuse,
+                               boolean mirror) {
         Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"),
             List.of("run.tensor_parallel=" + tensorParallel));
         StringWriter ops = new StringWriter();
         List<SimulationReport> reports = new ArrayList<>();
-        SystemSimulation.Result result = new SystemSimulation(spec, tensorParallel).reuse(reuse).mirror(mirror)
-            .run(OperatorSource.of(w, OperatorSource.phases("all")), null, rank -> {
+        SystemSimulation.Result result = new SystemSimulation(spec, tensorParallel).pipeline(stages, 1, 2)
+            .replicas(replicas).reuse(reuse).mirror(mirror).run(OperatorSource.of(w, OperatorSource.phases("all")), null, rank -> {
                 SimulationReport r = new SimulationReport(spec.devices().get(rank).hardware(),
                     rank == 0 ? ops : null, null).sequences(w.run().batch()).promptTokens(w.run().promptTokens());
                 reports.add(r);
                 return r;
             });
         Map<String, Object> summary = SystemReport.summary(spec, result, reports, tensorParallel,
-            Workload.Parallelism.NONE);
+            new Workload.Parallelism(stages, 1, replicas));
         summary.remove("simulator");
         return new Outputs(SimulationReport.json(summary), ops.toString(), result);
     }
@@ -60,6 +65,22 @@ class SystemSimulationTest {
             assertEquals(everything.summary(), shortcuts.summary(), system);
             assertEquals(everything.ops(), shortcuts.ops(), system);
         }
+    }
+
+    @Test
+    void replayingCollectivesOnASingleSwitchEqualsSimulatingThemWithPipelinesAndReplicas() {
+        SystemSpec spec = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of());
+        Outputs everything = run(spec, 2, 2, 2, false, false);
+        Outputs reused = run(spec, 2, 2, 2, true, true);
+        assertEquals(8, reused.result().simulatedDevices());
+        assertTrue(reused.result().reusedCollectives() > 0);
+        assertEquals(everything.summary(), reused.summary());
+        assertEquals(everything.ops(), reused.ops());
+        // On two PCIe switches the replicas' collectives share the root complex: none is replayed.
+        SystemSpec pcie = SystemLoader.load(Path.of("models/systems/pcie-4gpu.yaml"), List.of());
+        Outputs shared = run(pcie, 1, 2, 2, true, true);
+        assertEquals(0, shared.result().reusedCollectives());
+        assertEquals(run(pcie, 1, 2, 2, false, false).summary(), shared.summary());
     }
 
     @Test
