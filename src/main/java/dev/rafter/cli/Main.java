@@ -35,6 +35,9 @@ public final class Main implements Runnable {
         for (Class<?> command : COMMANDS) {
             if (!one || name(command).equals(first)) {
                 cli.addSubcommand(name(command), command);
+                if (command == SimulateCommand.class) {
+                    SimulateCommand.hardwareOrSystem(cli.getSubcommands().get(name(command)));
+                }
             }
         }
         return cli;

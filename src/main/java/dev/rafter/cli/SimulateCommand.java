@@ -70,6 +70,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             + "thousand tokens to the summary")
     Path costFile;
 
+    @Option(names = "--system", paramLabel = "S",
+        description = "a system of devices on a fabric (models/systems/*.yaml) instead of --hardware: the first "
+            + "run.tensor_parallel devices each run their shard, and collectives cross the fabric")
+    Path system;
+
     @Option(names = "--threads", paramLabel = "N",
         description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
             + " operator runs on a drained device); default 1: none. Pays on many cores and a few long operators")
@@ -80,8 +85,22 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         return source.traceCarriesMeasuredTimes();
     }
 
+    /** Makes {@code --hardware} optional on the simulate command line, so that {@code --system} can stand for it. */
+    static void hardwareOrSystem(picocli.CommandLine simulate) {
+        picocli.CommandLine.Model.CommandSpec spec = simulate.getCommandSpec();
+        picocli.CommandLine.Model.OptionSpec hardwareOption = spec.findOption("--hardware");
+        spec.remove(hardwareOption);
+        spec.addOption(picocli.CommandLine.Model.OptionSpec.builder(hardwareOption).required(false).build());
+    }
+
     @Override
     public Integer call() {
+        if (system != null) {
+            return new SystemRun(this).call();
+        }
+        if (hardware.hardware == null) {
+            throw new InputException("missing --hardware H or --system S (see 'rafter simulate --help')");
+        }
         long[] window = window();
         Comparison.Measured fromFile = measured == null ? null : MeasuredTimes.read(measured);
         boolean csv = events.equals("csv") || events.equals("both");
@@ -102,6 +121,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 costDevice = cost.device(hw.name(), costFile.toString());
             }
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
+            if (prepared.workload() != null
+                && !prepared.workload().parallelism().equals(dev.rafter.workload.Workload.Parallelism.NONE)) {
+                throw new InputException("run.pipeline_parallel, run.micro_batches, run.data_parallel: these run "
+                    + "over the devices of a system (--system), not on one device (--hardware)");
+            }
             order = running.order(prepared.workload());
             placement = prepared.placement();
             var operators = prepared.operators();

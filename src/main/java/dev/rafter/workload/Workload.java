@@ -10,7 +10,30 @@ import java.nio.file.Path;
  * A transformer, how it is run and where its tensors lie ({@code placement:}); loaded strictly from
  * {@code models/workloads/*.yaml}.
  */
-public record Workload(TransformerSpec model, RunSpec run, Placement placement) {
+public record Workload(TransformerSpec model, RunSpec run, Placement placement, Parallelism parallelism) {
+
+    /**
+     * Parallelism beyond the tensor-parallel shards, which only a system ({@code simulate --system}) runs:
+     * pipeline parallelism ({@code run.pipeline_parallel}, {@code run.micro_batches}: the layers split over
+     * {@code stages} devices in turn, each step's batch cut into {@code microBatches} that follow one another through
+     * the stages) and data parallelism ({@code run.data_parallel}: {@code replicas} copies of the whole, each
+     * running {@code run.batch} sequences, sharing the fabric).
+     */
+    public record Parallelism(int stages, int microBatches, int replicas) {
+        /** None: one stage, the whole batch at once, one replica. */
+        public static final Parallelism NONE = new Parallelism(1, 1, 1);
+
+        public Parallelism {
+            Check.intIn("pipeline_parallel", stages, 1, 4096);
+            Check.intIn("micro_batches", microBatches, 1, 1 << 20);
+            Check.intIn("data_parallel", replicas, 1, 4096);
+        }
+    }
+
+    /** A workload on one device's worth of parallelism (tensor-parallel shards at most). */
+    public Workload(TransformerSpec model, RunSpec run, Placement placement) {
+        this(model, run, placement, Parallelism.NONE);
+    }
 
     /**
      * The memory tier (by name) of the weights, the KV cache and the activations; null for a role the file leaves
@@ -30,11 +53,21 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement) 
     @Override
     public String toString() {
         return "Workload[model=" + model + ", run=" + run
-            + (placement.equals(Placement.FIRST_FIT) ? "" : ", placement=" + placement) + "]";
+            + (placement.equals(Placement.FIRST_FIT) ? "" : ", placement=" + placement)
+            + (parallelism.equals(Parallelism.NONE) ? "" : ", parallelism=" + parallelism) + "]";
     }
 
     public Workload {
         placement = placement == null ? Placement.FIRST_FIT : placement;
+        parallelism = parallelism == null ? Parallelism.NONE : parallelism;
+        if (parallelism.stages() > run.layers()) {
+            throw new InputException("run.pipeline_parallel: " + parallelism.stages() + " stages for "
+                + run.layers() + " layers (at least one layer per stage)");
+        }
+        if (run.batch() % parallelism.microBatches() != 0) {
+            throw new InputException("run.micro_batches: " + parallelism.microBatches() + " micro-batches do not "
+                + "divide the batch of " + run.batch() + " sequences");
+        }
         int tp = run.tensorParallel();
         if (model.heads() % tp != 0) {
             throw new InputException("run.tensor_parallel: " + model.heads() + " heads cannot be split over " + tp
@@ -135,8 +168,10 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement) 
             placement = new Placement(p.string("weights", null), p.string("kv_cache", null),
                 p.string("activations", null));
         }
+        Parallelism parallelism = r.build(() -> new Parallelism(r.int32("pipeline_parallel", 1),
+            r.int32("micro_batches", 1), r.int32("data_parallel", 1)));
         Placement where = placement;
-        Workload w = s.build(() -> new Workload(model, run, where));
+        Workload w = s.build(() -> new Workload(model, run, where, parallelism));
         s.finish();
         return w;
     }

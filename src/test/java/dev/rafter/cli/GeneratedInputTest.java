@@ -110,7 +110,13 @@ class GeneratedInputTest {
             new Kind("flash-standard", Path.of("models/memory/hbf.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")),
             new Kind("system", Path.of("models/systems/two-node-h100.yaml"),
-                List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")));
+                List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")),
+            new Kind("system-simulate", Path.of("models/systems/pcie-4gpu.yaml"),
+                List.of("simulate", "--system", "FILE", "--workload", "models/workloads/tiny.yaml", "--out", "OUT")),
+            // Parallel degrees are checked against the system's devices.
+            new Kind("workload-on-system", Path.of("models/workloads/tiny.yaml"),
+                List.of("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload", "FILE", "--out",
+                    "OUT")));
         // The device each table kind is read through: the 45 nm study device, the A100 on its 7 nm table, and the HBF
         // device on its flash standard.
         Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},

@@ -21,7 +21,8 @@ public final class FabricCollectives {
     static final int MAX_SLICES = 64;
     static final int MIN_SLICES = 8;
     static final long MIN_SLICE_BYTES = 4096;
-    private static final long OP_ID = 0;
+    /** The operator id a lone collective's messages carry. */
+    private static final long LONE_OP_ID = 0;
 
     /** What a run did: its time, and per device and per link what crossed. */
     public record Result(FabricPlan plan, long timePs, long[] payloadSent, long[] payloadReceived,
@@ -58,7 +59,7 @@ public final class FabricCollectives {
         Fabric[] fabric = new Fabric[1];
         new Kernel().run(s -> {
             fabric[0] = new Fabric(graph, s, (track, kind, op, start, stop, amount) -> { });
-            runner[0] = new Runner(fabric[0], plan, () -> end[0] = s.now());
+            runner[0] = new Runner(fabric[0], plan, LONE_OP_ID, () -> end[0] = s.now());
             runner[0].start();
         });
         if (end[0] < 0) {
@@ -72,9 +73,37 @@ public final class FabricCollectives {
         return new Result(plan, end[0], runner[0].sent, runner[0].received, List.copyOf(links));
     }
 
+    /**
+     * Starts {@code plan} now on a fabric that other traffic may share (a system's devices computing on it); its
+     * messages carry {@code opId}; {@code done} runs when every device has its result.
+     */
+    public static void start(Fabric fabric, FabricPlan plan, long opId, Runnable done) {
+        new Runner(fabric, plan, opId, done).start();
+    }
+
+    /**
+     * Sends a send/recv plan's bytes from one device to another only (a pipeline stage handing its activations
+     * on): the row's base latency, then the bytes in slices down the route, each paying the per-step latency on
+     * arrival; {@code done} runs when all have arrived.
+     */
+    public static void send(Fabric fabric, FabricPlan plan, int from, int to, long opId, Runnable done) {
+        Scheduler scheduler = fabric.scheduler();
+        long hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
+        double payload = plan.cost().payloadFraction();
+        long[] slices = slices(plan.tensorBytes(), Math.min(SLICE_BYTES, fabric.graph().largestMessageBytes()));
+        Countdown left = new Countdown(slices.length, done);
+        scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> {
+            for (long bytes : slices) {
+                fabric.route(from, to).send(new LinkTransfer(opId, (long) Math.ceil(bytes / payload)),
+                    () -> scheduler.schedule(hopPs, left::tick));
+            }
+        });
+    }
+
     /** One collective in flight. */
     static final class Runner {
         private final Fabric fabric;
+        private final long opId;
         private final Scheduler scheduler;
         private final FabricPlan plan;
         private final Runnable done;
@@ -84,8 +113,9 @@ public final class FabricCollectives {
         final long[] sent;
         final long[] received;
 
-        Runner(Fabric fabric, FabricPlan plan, Runnable done) {
+        Runner(Fabric fabric, FabricPlan plan, long opId, Runnable done) {
             this.fabric = fabric;
+            this.opId = opId;
             this.scheduler = fabric.scheduler();
             this.plan = plan;
             this.done = done;
@@ -136,7 +166,7 @@ public final class FabricCollectives {
                 sent[from] += bytes;
             }
             long wire = (long) Math.ceil(bytes / payload);
-            fabric.route(from, to).send(new LinkTransfer(OP_ID, wire), () -> {
+            fabric.route(from, to).send(new LinkTransfer(opId, wire), () -> {
                 if (to < devices) {
                     received[to] += bytes;
                 }

@@ -129,6 +129,22 @@ public final class FabricGraph {
         return List.copyOf(out);
     }
 
+    /**
+     * Whether every link joins one device to the one switch (a single-switch fabric): then each link carries only its
+     * device's traffic, so devices that each take part in one communication at a time never share a link.
+     */
+    public boolean linksServeOneDeviceEach() {
+        if (spec.switches().size() != 1) {
+            return false;
+        }
+        for (DirectedLink l : links) {
+            if (isSwitch(l.from()) == isSwitch(l.to())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The slowest link on the path, in bytes/s. */
     public double bottleneckBytesPerS(int from, int to) {
         return path(from, to).stream().mapToDouble(l -> l.parameters().bytesPerSecond()).min().orElseThrow();

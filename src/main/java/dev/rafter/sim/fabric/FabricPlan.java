@@ -46,6 +46,20 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
     }
 
     public static FabricPlan choose(FabricGraph graph, FabricOp op, long tensorBytes, FabricAlgorithm wanted) {
+        return choose(graph, op, tensorBytes, wanted, graph.spec().ringOrder());
+    }
+
+    /**
+     * The plan of a collective among {@code group}, a subset of the system's devices (a tensor-parallel group of a
+     * larger system): its ring visits them in the system's ring order; a hierarchical plan needs every device.
+     */
+    public static FabricPlan choose(FabricGraph graph, FabricOp op, long tensorBytes, FabricAlgorithm wanted,
+                                    List<Integer> group) {
+        List<Integer> ring = graph.spec().ringOrder().stream().filter(group::contains).toList();
+        if (ring.size() != group.size() || ring.size() < 2) {
+            throw new IllegalArgumentException("a collective group is 2 or more distinct devices of the system, got "
+                + group);
+        }
         if (tensorBytes < 1) {
             throw new InputException("--bytes: expected a size of at least 1 byte, got " + tensorBytes);
         }
@@ -58,10 +72,13 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         String why = null;
         for (FabricAlgorithm a : algorithms) {
             why = refusal(graph, op, a, wanted == FabricAlgorithm.AUTO);
+            if (why == null && a == FabricAlgorithm.HIERARCHICAL && ring.size() < graph.devices()) {
+                why = "a hierarchical collective spans every device";
+            }
             if (why != null) {
                 continue;
             }
-            List<Phase> phases = phases(graph, op, tensorBytes, a);
+            List<Phase> phases = phases(graph, op, tensorBytes, a, ring);
             boolean anyRow = false;
             for (CollectiveCost row : library.collectiveCosts()) {
                 if (!rowFits(library, a, row)) {
@@ -137,8 +154,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         return row.algorithm() == rowAlgorithm(library, a);
     }
 
-    private static List<Phase> phases(FabricGraph graph, FabricOp op, long s, FabricAlgorithm a) {
-        List<Integer> ring = graph.spec().ringOrder();
+    private static List<Phase> phases(FabricGraph graph, FabricOp op, long s, FabricAlgorithm a, List<Integer> ring) {
         List<List<Integer>> all = List.of(ring);
         return switch (a) {
             case RING -> List.of(switch (op) {

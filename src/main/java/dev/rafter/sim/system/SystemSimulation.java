@@ -1,0 +1,629 @@
+package dev.rafter.sim.system;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.hw.SystemSpec;
+import dev.rafter.mapping.OperatorMapper;
+import dev.rafter.mapping.TensorPlacement;
+import dev.rafter.mapping.TileProgram;
+import dev.rafter.roofline.Roofline;
+import dev.rafter.sim.DeadlockException;
+import dev.rafter.sim.Device;
+import dev.rafter.sim.Kernel;
+import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Core;
+import dev.rafter.sim.fabric.Fabric;
+import dev.rafter.sim.fabric.FabricAlgorithm;
+import dev.rafter.sim.fabric.FabricCollectives;
+import dev.rafter.sim.fabric.FabricGraph;
+import dev.rafter.sim.fabric.FabricOp;
+import dev.rafter.sim.fabric.FabricPlan;
+import dev.rafter.sim.trace.RunStats;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TeeSink;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.OperatorStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * Devices of a system computing on one kernel, joined by its fabric. Each device (rank) runs its shard's operator
+ * stream one operator after another on its own {@link Device}; a collective operator waits until every device of
+ * its group has reached it (a slow device delays the others: the early ones record the wait as an interconnect
+ * stall), then runs as traffic on the system's fabric ({@link FabricCollectives}) and ends for all of them at once.
+ * The first {@code tensor_parallel x pipeline_parallel x data_parallel} devices of the system take part, replica
+ * by replica: stage {@code s} of replica {@code d} is devices {@code (d x pp + s) x tp} onwards, a tensor-parallel
+ * group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
+ * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
+ * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
+ *
+ * <p>Exact shortcuts, each tested equal to simulating everything ({@link #reuse}, {@link #mirror}):
+ * <ul>
+ *   <li>an operator whose shape already ran on a device of the same hardware is replayed from its sums (every
+ *       operator starts alone on a settled device, so its timing and sums depend on its shape alone);</li>
+ *   <li>a collective whose plan already ran is replayed where it always finds its links idle, so that its time and
+ *       link use depend on its plan alone: with one group (its collectives run one at a time), or on a single-switch
+ *       fabric, where each link is one device's and a device takes part in one communication at a time;</li>
+ *   <li>identical devices running identical streams ({@link #mirror}): every device's timeline is the same, so one
+ *       device is simulated and stands for the others; the collectives still cross the whole fabric.</li>
+ * </ul>
+ * Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
+ * {@code DeviceLink} charges them), a host, and operators overlapping on a device ({@code --order strict} only).
+ */
+public final class SystemSimulation {
+    /** One device after the run: its sums, when it finished its last operator, and how its time was spent. */
+    public record DeviceResult(int index, String name, HardwareSpec hardware, RunStats stats, long endPs,
+                               long operators, long computePs, long collectivePs, long reusedOperators) {}
+
+    /** One direction of a fabric wire after the run. */
+    public record LinkResult(String name, long bytes, long busyPs, double pjPerBit) {
+        public double energyJ() {
+            return 8.0 * bytes * pjPerBit * 1e-12;
+        }
+    }
+
+    /** Collectives run with one algorithm: how many and their time on the fabric (from launch to end). */
+    public record AlgorithmTotals(String algorithm, long collectives, long timePs) {}
+
+    /**
+     * What a run produced. {@code simulatedDevices} is how many devices were simulated ({@code devices.size()}
+     * unless mirrored: 1); {@code fabricEnergyJ} what the fabric's links spent, also by phase.
+     */
+    public record Result(long endPs, long events, double wallS, List<DeviceResult> devices, List<LinkResult> links,
+                         List<AlgorithmTotals> algorithms, Map<String, Double> fabricEnergyByPhaseJ,
+                         int simulatedDevices, long reusedCollectives, long collectives) {
+        public double fabricEnergyJ() {
+            return links.stream().mapToDouble(LinkResult::energyJ).sum();
+        }
+    }
+
+    private final SystemSpec spec;
+    private final FabricGraph graph;
+    private final int tensorParallel;
+    private int stages = 1;
+    private int microBatches = 1;
+    private int replicas = 1;
+    private int layers;
+    private boolean reuse = true;
+    private boolean mirror = true;
+    private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
+
+    /** A run on the first {@code tensorParallel} devices of {@code spec} (the caller checks there are as many). */
+    public SystemSimulation(SystemSpec spec, int tensorParallel) {
+        if (tensorParallel > spec.deviceCount()) {
+            throw new IllegalArgumentException("tensor parallel " + tensorParallel + " on " + spec.deviceCount()
+                + " devices");
+        }
+        this.spec = spec;
+        this.graph = new FabricGraph(spec);
+        this.tensorParallel = Math.max(1, tensorParallel);
+    }
+
+    /**
+     * A pipeline of {@code stages} stages over {@code layers} layers, {@code microBatches} per step; the caller checks
+     * the system has {@code tensor_parallel x stages} devices, and runs the stream of one micro-batch.
+     */
+    public SystemSimulation pipeline(int stages, int microBatches, int layers) {
+        if (tensorParallel * stages > spec.deviceCount()) {
+            throw new IllegalArgumentException(tensorParallel * stages + " devices of " + spec.deviceCount());
+        }
+        this.stages = stages;
+        this.microBatches = microBatches;
+        this.layers = layers;
+        return this;
+    }
+
+    /**
+     * {@code replicas} copies of the whole (data parallelism), each on its own devices, all on the one fabric; the
+     * caller checks the system has them.
+     */
+    public SystemSimulation replicas(int replicas) {
+        if (devicesPerReplica() * replicas > spec.deviceCount()) {
+            throw new IllegalArgumentException(devicesPerReplica() * replicas + " devices of " + spec.deviceCount());
+        }
+        this.replicas = replicas;
+        return this;
+    }
+
+    private int devicesPerReplica() {
+        return tensorParallel * stages;
+    }
+
+    /** Devices taking part. */
+    private int devices() {
+        return devicesPerReplica() * replicas;
+    }
+
+    /** Whether operators and collectives that already ran are replayed (default on; exact, see the class). */
+    public SystemSimulation reuse(boolean on) {
+        this.reuse = on;
+        return this;
+    }
+
+    /**
+     * Whether identical devices running identical streams are simulated once (default on; exact, see the class).
+     * Off, or with events wanted, every device is simulated.
+     */
+    public SystemSimulation mirror(boolean on) {
+        this.mirror = on;
+        return this;
+    }
+
+    /** Where tensors lie on each device, by role. */
+    public SystemSimulation placement(TensorPlacement.Policy placement) {
+        this.placement = placement;
+        return this;
+    }
+
+    /** Whether every device runs the same hardware, so that one can stand for all. */
+    boolean identicalDevices() {
+        HardwareSpec first = spec.devices().get(0).hardware();
+        for (int i = 1; i < devices(); i++) {
+            if (!spec.devices().get(i).hardware().equals(first)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Runs {@code source} (one shard's stream: every device of the tensor-parallel group runs the same one) on the
+     * devices. {@code trace} receives every device's and the fabric's slices (null: none; with one, everything is
+     * simulated: no replay, no mirror), {@code listeners} gives a device's operator listener (null: none; with
+     * the mirror shortcut only device 0's is asked for).
+     */
+    public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
+        // One stage: every device runs the same stream, so identical devices have identical timelines.
+        // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
+        boolean mirrored = mirror && stages == 1 && replicas == 1 && identicalDevices() && trace == null;
+        int simulated = mirrored ? 1 : devices();
+        Kernel kernel = new Kernel();
+        Rank[] ranks = new Rank[simulated];
+        Fabric[] fabric = new Fabric[1];
+        // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
+        // one at a time; on a single switch each link is one device's, and a device takes part in one at a time.
+        Run run = new Run(reuse && trace == null && (stages == 1 && replicas == 1 || graph.linksServeOneDeviceEach()));
+        List<OperatorStream> streams = new ArrayList<>();
+        long wallStart = System.nanoTime();
+        long end;
+        try {
+            for (int r = 0; r < simulated; r++) {
+                streams.add(new OperatorStream(source));
+            }
+            end = kernel.run(clock -> {
+                TraceSink fabricTrace = trace == null ? null : trace.fabric();
+                // Each communication's messages carry its own number, so its link use is its own, whatever else
+                // crosses the fabric meanwhile.
+                fabric[0] = new Fabric(graph, clock, (track, kind, id, start, stop, amount) -> {
+                    run.onLink(id, track.index(), stop - start, amount);
+                    if (fabricTrace != null) {
+                        fabricTrace.slice(track, kind, id, start, stop, amount);
+                    }
+                });
+                run.start(clock, fabric[0]);
+                for (int r = 0; r < simulated; r++) {
+                    HardwareSpec hw = spec.devices().get(r).hardware();
+                    List<Track> tracks = Device.tracks(hw);
+                    RunStats stats = new RunStats(tracks);
+                    TraceSink extra = trace == null ? null : trace.device(r);
+                    TraceSink sink = extra == null ? stats : new TeeSink(List.of(stats, extra));
+                    Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
+                    Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
+                        : new StageStream(streams.get(r), r % devicesPerReplica() / tensorParallel, stages,
+                            microBatches, layers);
+                    ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
+                        items, listener, run, reuse && extra == null);
+                }
+                for (int s = 0; s < stages * replicas; s++) {
+                    // Stage s % stages of replica s / stages: devices (in the system's order) s x tp onwards.
+                    List<Integer> devices = new ArrayList<>();
+                    List<Rank> members = new ArrayList<>();
+                    for (int t = 0; t < tensorParallel; t++) {
+                        devices.add(s * tensorParallel + t);
+                        if (s * tensorParallel + t < simulated) {
+                            members.add(ranks[s * tensorParallel + t]);
+                        }
+                    }
+                    Run.Group g = run.new Group(devices, members);
+                    for (Rank m : members) {
+                        m.group = g;
+                    }
+                }
+                run.ranks = ranks;
+                for (Rank r : ranks) {
+                    clock.schedule(0, r::next);
+                }
+            });
+        } finally {
+            for (OperatorStream s : streams) {
+                s.close();
+            }
+        }
+        List<String> waiting = new ArrayList<>();
+        for (Rank r : ranks) {
+            if (r.ops.hasNext() || !r.finished) {
+                waiting.add(spec.devices().get(r.index).name() + ": operators left to run");
+            }
+            waiting.addAll(r.device.waiting());
+        }
+        if (!waiting.isEmpty()) {
+            throw new DeadlockException(end, waiting);
+        }
+        if (ranks[0].operators == 0) {
+            throw new InputException("no operators to simulate (check --phase)");
+        }
+        double wall = (System.nanoTime() - wallStart) * 1e-9;
+        List<DeviceResult> devices = new ArrayList<>();
+        for (int i = 0; i < devices(); i++) {
+            Rank r = ranks[mirrored ? 0 : i];
+            devices.add(new DeviceResult(i, spec.devices().get(i).name(), r.hw, r.stats, r.endPs, r.operators,
+                r.computePs, r.collectivePs, r.reused));
+        }
+        List<LinkResult> links = new ArrayList<>();
+        for (FabricGraph.DirectedLink l : graph.links()) {
+            links.add(new LinkResult(l.name(), fabric[0].bytesMoved(l.index()) + run.replayedBytes[l.index()],
+                fabric[0].busyPs(l.index()) + run.replayedBusyPs[l.index()], l.parameters().pjPerBit()));
+        }
+        List<AlgorithmTotals> algorithms = new ArrayList<>();
+        run.byAlgorithm.forEach((a, t) -> algorithms.add(new AlgorithmTotals(a, t[0], t[1])));
+        Map<String, Double> byPhase = new LinkedHashMap<>();
+        double total = links.stream().mapToDouble(LinkResult::energyJ).sum();
+        long allBytes = 0;
+        for (long[] b : run.wireBytesByPhase.values()) {
+            allBytes += b[0];
+        }
+        for (Map.Entry<String, long[]> e : run.wireBytesByPhase.entrySet()) {
+            // Every link of a system charges the same energy per bit unless the file says otherwise: share the
+            // fabric's energy by the bytes each phase put on the wires.
+            byPhase.put(e.getKey(), allBytes == 0 ? 0 : total * e.getValue()[0] / allBytes);
+        }
+        return new Result(end, kernel.events(), wall, List.copyOf(devices), List.copyOf(links),
+            List.copyOf(algorithms), byPhase, simulated, run.reusedCollectives, run.collectives);
+    }
+
+    /** A stage that is the whole model: the operators as they come. */
+    private record SingleStage(Iterator<Operator> ops) implements Iterator<StageStream.Item> {
+        @Override
+        public boolean hasNext() {
+            return ops.hasNext();
+        }
+
+        @Override
+        public StageStream.Item next() {
+            return new StageStream.Compute(ops.next());
+        }
+    }
+
+    /** A replayable operator: what its first run took and added. */
+    private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
+                          String mapping) {}
+
+    /** A replayable collective: its time and what it put on each link. */
+    private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs) {}
+
+    /** State shared by the devices of one run: the group's barrier, plans, replays and fabric totals. */
+    private final class Run {
+        Rank[] ranks;
+        Scheduler clock;
+        Fabric fabric;
+        /** Per directed pair of devices (from << 32 | to): the side of a send/recv that arrived first. */
+        final Map<Long, Rank> waitingToExchange = new HashMap<>();
+        final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
+        final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
+        final Map<String, FabricPlan> plans = new HashMap<>();
+        final Map<FabricPlan, CollectiveReplay> collectiveReplays = new HashMap<>();
+        final long[] replayedBytes = new long[graph.links().size()];
+        final long[] replayedBusyPs = new long[graph.links().size()];
+        final Map<String, long[]> byAlgorithm = new LinkedHashMap<>();
+        final Map<String, long[]> wireBytesByPhase = new LinkedHashMap<>();
+        long reusedCollectives;
+        long collectives;
+        /** Whether collectives that already ran are replayed. */
+        final boolean reuse;
+
+        Run(boolean reuse) {
+            this.reuse = reuse;
+        }
+
+        /** A tensor-parallel group: its devices (for the plan) and those of them simulated (who must arrive). */
+        final class Group {
+            final List<Integer> devices;
+            final List<Rank> members;
+            int arrived;
+            Operator pending;
+
+            Group(List<Integer> devices, List<Rank> members) {
+                this.devices = List.copyOf(devices);
+                this.members = List.copyOf(members);
+            }
+
+            /** A device has reached a collective; the last of the simulated devices to arrive launches it. */
+            void arrive(Operator op) {
+                if (pending == null) {
+                    pending = op;
+                } else if (pending.kind() != op.kind() || pending.elements() != op.elements()) {
+                    throw new IllegalStateException("devices disagree on a collective: " + pending.name() + " ("
+                        + pending.elements() + " elements) and " + op.name() + " (" + op.elements() + ")");
+                }
+                if (++arrived == members.size()) {
+                    arrived = 0;
+                    Operator collective = pending;
+                    pending = null;
+                    launch(this, collective);
+                }
+            }
+        }
+
+        /**
+         * A device has reached its side of a send/recv with {@code peer}; when the other side is there too, the
+         * activations cross the fabric and both go on.
+         */
+        void exchange(Rank rank, int peer, StageStream.Exchange e) {
+            int from = e.send() ? rank.index : peer;
+            int to = e.send() ? peer : rank.index;
+            long key = ((long) from << 32) | to;
+            Rank other = waitingToExchange.remove(key);
+            if (other == null) {
+                waitingToExchange.put(key, rank);
+                return;
+            }
+            FabricPlan plan = plans.computeIfAbsent("send/" + from + "/" + to + "/" + e.bytes(),
+                k -> FabricPlan.choose(graph, FabricOp.SEND_RECV, e.bytes(), FabricAlgorithm.AUTO, List.of(from, to)));
+            long launched = clock.now();
+            Communication c = begin();
+            FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
+                end(c, e.op());
+                count("send_recv", launched);
+                rank.exchanged();
+                other.exchanged();
+            });
+        }
+
+        /** A communication in flight: what its own messages put on each link. */
+        private final class Communication {
+            final long id = nextCommunication++;
+            final long[] bytes = new long[graph.links().size()];
+            final long[] busyPs = new long[graph.links().size()];
+        }
+
+        private long nextCommunication;
+        private final Map<Long, Communication> inFlight = new HashMap<>();
+
+        private Communication begin() {
+            Communication c = new Communication();
+            inFlight.put(c.id, c);
+            return c;
+        }
+
+        /** A slice of communication {@code id} on link {@code link}. */
+        void onLink(long id, int link, long busyPs, long bytes) {
+            Communication c = inFlight.get(id);
+            c.bytes[link] += bytes;
+            c.busyPs[link] += busyPs;
+        }
+
+        /** Ends a communication: its wire bytes count for the phase of {@code op}. */
+        private void end(Communication c, Operator op) {
+            inFlight.remove(c.id);
+            long wire = 0;
+            for (long b : c.bytes) {
+                wire += b;
+            }
+            wireBytesByPhase.computeIfAbsent(op.phase().key(), k -> new long[1])[0] += wire;
+        }
+
+        private void count(String algorithm, long launched) {
+            long[] a = byAlgorithm.computeIfAbsent(algorithm, k -> new long[2]);
+            a[0]++;
+            a[1] += clock.now() - launched;
+        }
+
+        void start(Scheduler clock, Fabric fabric) {
+            this.clock = clock;
+            this.fabric = fabric;
+        }
+
+        List<TileProgram> programs(HardwareSpec hw, Operator op) {
+            return programs.computeIfAbsent(hw, k -> new HashMap<>())
+                .computeIfAbsent(op.shape(), k -> OperatorMapper.programs(hw, op, placement));
+        }
+
+        Map<Operator.Shape, Replay> replays(HardwareSpec hw) {
+            return replays.computeIfAbsent(hw, k -> new HashMap<>());
+        }
+
+        private void launch(Group group, Operator op) {
+            long bytes = op.elements() * op.dataType().bytes();
+            FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
+            FabricPlan plan = plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, k ->
+                FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices));
+            long launched = clock.now();
+            collectives++;
+            // One group: its collectives run one at a time on an idle fabric, so a plan's run repeats exactly.
+            boolean replayable = reuse;
+            CollectiveReplay kept = replayable ? collectiveReplays.get(plan) : null;
+            Runnable ended = () -> {
+                count(plan.algorithm().name().toLowerCase(Locale.ROOT), launched);
+                for (Rank r : group.members) {
+                    r.collectiveEnded(op, plan);
+                }
+            };
+            if (kept != null) {
+                reusedCollectives++;
+                long wire = 0;
+                for (int l = 0; l < replayedBytes.length; l++) {
+                    replayedBytes[l] += kept.bytes[l];
+                    replayedBusyPs[l] += kept.busyPs[l];
+                    wire += kept.bytes[l];
+                }
+                wireBytesByPhase.computeIfAbsent(op.phase().key(), k -> new long[1])[0] += wire;
+                clock.schedule(kept.durationPs, ended);
+                return;
+            }
+            Communication c = begin();
+            FabricCollectives.start(fabric, plan, c.id, () -> {
+                end(c, op);
+                if (replayable) {
+                    collectiveReplays.put(plan, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
+                }
+                ended.run();
+            });
+        }
+    }
+
+    /** One simulated device running its stream in order. */
+    private final class Rank {
+        final int index;
+        final HardwareSpec hw;
+        final Device device;
+        final RunStats stats;
+        final TraceSink sink;
+        final Iterator<StageStream.Item> ops;
+        final Simulation.OpListener listener;
+        Run.Group group;
+        final Run run;
+        final boolean reuse;
+        final Roofline roofline;
+        final Map<Operator.Shape, Replay> replays;
+        long operators;
+        long computePs;
+        long collectivePs;
+        long reused;
+        long endPs;
+        boolean finished;
+        /** When this device reached the collective it waits in. */
+        private long arrivedPs;
+
+        Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink,
+             Iterator<StageStream.Item> ops,
+             Simulation.OpListener listener, Run run, boolean reuse) {
+            this.index = index;
+            this.hw = hw;
+            this.device = device;
+            this.stats = stats;
+            this.sink = sink;
+            this.ops = ops;
+            this.listener = listener;
+            this.run = run;
+            this.reuse = reuse;
+            this.roofline = new Roofline(hw, placement);
+            this.replays = run.replays(hw);
+        }
+
+        void next() {
+            if (!ops.hasNext()) {
+                finished = true;
+                endPs = run.clock.now();
+                return;
+            }
+            StageStream.Item item = ops.next();
+            if (item instanceof StageStream.Exchange e) {
+                arrivedPs = run.clock.now();
+                // Not an operator: the wait counts in the run's totals, as an interconnect stall.
+                for (Core c : device.cores()) {
+                    c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+                }
+                run.exchange(this, index + (e.send() ? tensorParallel : -tensorParallel), e);
+                return;
+            }
+            Operator op = ((StageStream.Compute) item).op();
+            operators++;
+            if (op.kind().isCollective()) {
+                arrivedPs = run.clock.now();
+                stats.beginOperator(op.id());
+                for (Core c : device.cores()) {
+                    c.waitOutside(op.id(), SliceKind.STALL_INTERCONNECT);
+                }
+                group.arrive(op);
+            } else {
+                compute(op);
+            }
+        }
+
+        /** Its send or receive is over. */
+        void exchanged() {
+            for (Core c : device.cores()) {
+                c.endOperator();
+            }
+            collectivePs += run.clock.now() - arrivedPs;
+            next();
+        }
+
+        void collectiveEnded(Operator op, FabricPlan plan) {
+            for (Core c : device.cores()) {
+                c.endOperator();
+            }
+            long now = run.clock.now();
+            collectivePs += now - arrivedPs;
+            report(op, arrivedPs, now, stats.current(), roofline.of(op), plan.describe());
+        }
+
+        private void compute(Operator op) {
+            Scheduler clock = run.clock;
+            long start = clock.now();
+            Operator.Shape shape = op.shape();
+            Replay kept = reuse ? replays.get(shape) : null;
+            if (kept != null) {
+                reused++;
+                stats.replay(op.id(), kept.totalDelta(), kept.own());
+                clock.schedule(kept.durationPs(), () -> {
+                    device.skipTo(op.id());
+                    computePs += kept.durationPs();
+                    report(op, start, clock.now(), kept.own(), kept.bound(), kept.mapping());
+                });
+                return;
+            }
+            device.settle();
+            stats.beginOperator(op.id());
+            RunStats.Sums before = reuse ? stats.total().copy() : null;
+            List<TileProgram> programs = run.programs(hw, op);
+            StringBuilder mapping = new StringBuilder();
+            for (TileProgram p : programs) {
+                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
+            }
+            runInOrder(op, programs, 0, () -> {
+                long end = clock.now();
+                RunStats.Sums sums = stats.current();
+                Roofline.Bound bound = roofline.of(op);
+                if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
+                    throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
+                        + "roofline bound " + bound.seconds() + " s: the model is wrong");
+                }
+                if (reuse) {
+                    replays.put(shape, new Replay(end - start, stats.total().since(before), sums.copy(),
+                        bound, mapping.toString()));
+                }
+                computePs += end - start;
+                report(op, start, end, sums, bound, mapping.toString());
+            });
+        }
+
+        private void runInOrder(Operator op, List<TileProgram> programs, int i, Runnable done) {
+            if (i == programs.size()) {
+                done.run();
+                return;
+            }
+            device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(), programs.get(i),
+                () -> runInOrder(op, programs, i + 1, done)));
+        }
+
+        private void report(Operator op, long start, long end, RunStats.Sums sums, Roofline.Bound bound,
+                            String mapping) {
+            sink.operator(op, start, end);
+            if (listener != null) {
+                listener.finished(new Simulation.OpResult(op, start, end, sums, bound, mapping));
+            }
+            next();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.rafter.sim.system;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.rafter.hw.SystemSpec;
+import dev.rafter.sim.Device;
+import dev.rafter.sim.fabric.FabricGraph;
+import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceSink;
+import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.Operator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+
+/**
+ * trace.json of a system run (Chrome trace-event JSON, opens in ui.perfetto.dev): one process per device, with a
+ * thread for its operators and one per track of the device (PE arrays, vector units, DMA slots, memory channels,
+ * ...), and one process for the fabric with a thread per direction of each wire (a slice's op is the number of the
+ * communication it belongs to: collectives and sends in the order they started). Times in microseconds with
+ * picosecond resolution, as a single device's trace.
+ */
+public final class SystemTrace {
+    private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
+    /** The operators' thread in a device's process; the device's tracks follow from 1. */
+    private static final int OPERATORS_TID = 0;
+
+    private final Writer out;
+    private final int fabricPid;
+    private final StringBuilder line = new StringBuilder(160);
+    private boolean first = true;
+
+    /** Names the processes and threads of the first {@code devices} devices of {@code spec} and of its fabric. */
+    public SystemTrace(Writer out, SystemSpec spec, int devices) {
+        this.out = out;
+        this.fabricPid = devices + 1;
+        write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+        for (int d = 0; d < devices; d++) {
+            SystemSpec.Device device = spec.devices().get(d);
+            int pid = d + 1;
+            meta("process_name", pid, 0, device.name() + " (" + device.hardware().name() + ")");
+            meta("process_sort_index", pid, 0, Integer.toString(pid));
+            meta("thread_name", pid, OPERATORS_TID, "operators");
+            for (Track t : Device.tracks(device.hardware())) {
+                meta("thread_name", pid, t.id() + 1, t.name());
+            }
+        }
+        meta("process_name", fabricPid, 0, "fabric " + spec.name());
+        meta("process_sort_index", fabricPid, 0, Integer.toString(fabricPid));
+        for (FabricGraph.DirectedLink l : new FabricGraph(spec).links()) {
+            meta("thread_name", fabricPid, l.index(), l.name());
+        }
+    }
+
+    /** The sink of device {@code index}'s slices and operators. */
+    public TraceSink device(int index) {
+        int pid = index + 1;
+        return new TraceSink() {
+            @Override
+            public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
+                SystemTrace.this.slice(pid, track.id() + 1, kind, opId, startPs, endPs, amount);
+            }
+
+            @Override
+            public void operator(Operator op, long startPs, long endPs) {
+                SystemTrace.this.operator(pid, op, startPs, endPs);
+            }
+        };
+    }
+
+    /** The sink of the fabric's links (a link's track index is its directed link's). */
+    public TraceSink fabric() {
+        return (track, kind, opId, startPs, endPs, amount) -> slice(fabricPid, track.index(), kind, opId, startPs,
+            endPs, amount);
+    }
+
+    private synchronized void slice(int pid, int tid, SliceKind kind, long opId, long startPs, long endPs,
+                                    long amount) {
+        line.setLength(0);
+        line.append("{\"ph\":\"X\",\"name\":\"").append(kind.label()).append("\",\"pid\":").append(pid)
+            .append(",\"tid\":").append(tid).append(",\"ts\":");
+        micros(line, startPs);
+        line.append(",\"dur\":");
+        micros(line, endPs - startPs);
+        line.append(",\"args\":{\"op\":").append(opId).append(",\"amount\":").append(amount).append("}}");
+        event(line);
+    }
+
+    private synchronized void operator(int pid, Operator op, long startPs, long endPs) {
+        line.setLength(0);
+        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':');
+        JSON.quoteAsString(op.name(), line);
+        line.append("\",\"pid\":").append(pid).append(",\"tid\":").append(OPERATORS_TID).append(",\"ts\":");
+        micros(line, startPs);
+        line.append(",\"dur\":");
+        micros(line, endPs - startPs);
+        line.append(",\"args\":{\"op\":").append(op.id()).append(",\"kind\":\"").append(op.kind().key())
+            .append("\",\"layer\":").append(op.layer()).append(",\"step\":").append(op.step()).append("}}");
+        event(line);
+    }
+
+    /** Ends the JSON document. */
+    public void close() {
+        write("\n]}\n");
+    }
+
+    private static void micros(StringBuilder sb, long ps) {
+        sb.append(ps / 1_000_000).append('.');
+        String frac = Long.toString(ps % 1_000_000);
+        for (int i = frac.length(); i < 6; i++) {
+            sb.append('0');
+        }
+        sb.append(frac);
+    }
+
+    private void meta(String what, int pid, int tid, String value) {
+        StringBuilder arg = new StringBuilder();
+        if (what.equals("process_sort_index")) {
+            arg.append("\"sort_index\":").append(value);
+        } else {
+            JSON.quoteAsString(value, arg.append("\"name\":\""));
+            arg.append('"');
+        }
+        event("{\"ph\":\"M\",\"name\":\"" + what + "\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{" + arg
+            + "}}");
+    }
+
+    private void event(CharSequence json) {
+        write(first ? "" : ",\n");
+        first = false;
+        write(json);
+    }
+
+    private void write(CharSequence s) {
+        try {
+            out.append(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.rafter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SystemCliTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void simulateOnASystemWritesPerDeviceAndFabricFigures() throws Exception {
+        Path out = tmp.resolve("tp4");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--events", "perfetto", "--out",
+            out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("pcie-4gpu", s.at("/system/name").asText());
+        assertEquals(4, s.at("/devices").size());
+        assertEquals("gpu3", s.at("/devices/3/name").asText());
+        assertTrue(s.at("/devices/0/collective_s").asDouble() > 0);
+        assertTrue(s.at("/fabric/bytes").asLong() > 0);
+        assertTrue(s.at("/fabric/links").has("gpu0->pcie_switch0"), s.at("/fabric/links").toString());
+        assertTrue(s.at("/fabric/switches").has("root_complex"));
+        assertTrue(s.at("/fabric/collectives").size() > 0);
+        assertTrue(Files.readString(out.resolve("ops.csv")).startsWith("op_id,"));
+        // trace.json: a process per device and one for the fabric, each with slices.
+        JsonNode trace = new ObjectMapper().readTree(out.resolve("trace.json").toFile());
+        java.util.Map<String, Integer> processes = new java.util.TreeMap<>();
+        java.util.Set<Integer> withSlices = new java.util.TreeSet<>();
+        for (JsonNode e : trace.get("traceEvents")) {
+            if (e.get("name").asText().equals("process_name")) {
+                processes.put(e.at("/args/name").asText(), e.get("pid").asInt());
+            } else if (e.get("ph").asText().equals("X")) {
+                withSlices.add(e.get("pid").asInt());
+            }
+        }
+        assertEquals(5, processes.size(), processes.toString());
+        assertTrue(processes.containsKey("fabric pcie-4gpu"), processes.toString());
+        assertEquals(new java.util.TreeSet<>(processes.values()), withSlices);
+    }
+
+    @Test
+    void moreParallelDevicesThanTheSystemHasIsBadInputNamingTheKey() {
+        Path out = tmp.resolve("bad");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--out", out.toString());
+        CliTest.assertBadInput(r, "run.tensor_parallel");
+        assertTrue(r.err().contains("tiny.yaml") && r.err().contains("pcie-4gpu.yaml"), r.err());
+        assertFalse(Files.exists(out.resolve("summary.json")));
+    }
+
+    @Test
+    void aPipelineRunsOverStagesAndItsDegreesAreChecked() throws Exception {
+        Path out = tmp.resolve("pp");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=4", "--set", "run.pipeline_parallel=2",
+            "--set", "run.micro_batches=2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(8, s.at("/devices").size());
+        assertEquals(2, s.at("/system/pipeline_parallel").asInt());
+        assertTrue(s.at("/fabric/collectives/send_recv/collectives").asLong() > 0);
+        // The second stage starts when the first hands it the activations: it ends last.
+        assertTrue(s.at("/devices/4/latency_s").asDouble() > s.at("/devices/0/latency_s").asDouble());
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--set", "run.pipeline_parallel=2",
+            "--out", tmp.resolve("too-many").toString()), "run.tensor_parallel x run.pipeline_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.data_parallel=4",
+            "--out", tmp.resolve("too-many-replicas").toString()), "run.data_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.micro_batches=3", "--out", tmp.resolve("odd").toString()),
+            "run.micro_batches");
+        CliTest.assertBadInput(CliTest.run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.pipeline_parallel=2", "--out", tmp.resolve("one").toString()),
+            "run.pipeline_parallel");
+    }
+
+    @Test
+    void dataParallelReplicasEachServeTheirBatch() throws Exception {
+        Path one = tmp.resolve("dp1");
+        Path two = tmp.resolve("dp2");
+        for (Path out : new Path[] {one, two}) {
+            CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+                "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.data_parallel="
+                    + (out == one ? 1 : 2), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode a = json.readTree(one.resolve("summary.json").toFile());
+        JsonNode b = json.readTree(two.resolve("summary.json").toFile());
+        assertEquals(4, b.at("/devices").size());
+        // The replicas sit under their own PCIe switches: neither slows the other, and twice the sequences are served.
+        assertEquals(a.at("/latency_s").asDouble(), b.at("/latency_s").asDouble(), 1e-12);
+        assertEquals(2 * a.at("/serving/sequences").asLong(), b.at("/serving/sequences").asLong());
+        assertEquals(2 * a.at("/serving/tokens_per_s").asDouble(), b.at("/serving/tokens_per_s").asDouble(), 1e-6);
+        assertEquals(b.at("/devices/0/latency_s").asDouble(), b.at("/devices/2/latency_s").asDouble(), 1e-12);
+    }
+
+    @Test
+    void hardwareOrSystemButNotBothNorNeither() {
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
+            "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",
+            tmp.resolve("x").toString()), "not both");
+        CliTest.assertBadInput(CliTest.run("simulate", "--workload", "models/workloads/tiny.yaml", "--out",
+            tmp.resolve("y").toString()), "--hardware");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--events", "csv", "--out", tmp.resolve("z").toString()),
+            "--events");
+    }
+}
