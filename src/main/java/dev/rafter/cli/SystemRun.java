@@ -153,8 +153,9 @@ final class SystemRun {
                 energy.get("dynamic"), r.fabricEnergyJ());
         }
         command.out().println("binds: " + system.get("binding"));
-        command.out().printf(Locale.ROOT, "simulator: %d events in %.2f s, %d of %d device(s) simulated, %d of %d "
-                + "collectives reused; wrote %s%n", r.events(), r.wallS(), r.simulatedDevices(), r.devices().size(),
+        command.out().printf(Locale.ROOT, "simulator: %d events in %.2f s (%s events/s), %d of %d device(s) simulated, "
+                + "%d of %d collectives reused; wrote %s%n", r.events(), r.wallS(),
+            SimulateCommand.perSecond(r.events() / Math.max(r.wallS(), 1e-9)), r.simulatedDevices(), r.devices().size(),
             r.reusedCollectives(), r.collectives(), command.out);
     }
 }
