@@ -516,7 +516,8 @@ public final class Kernel implements Scheduler {
         void runDueAt(long t) {
             ModelQueue q = model;
             Kernel kernel = polled.kernel;
-            while (q.size() > 0 && q.firstTime() == t && !dsolFirst()) {
+            // DSOL's own events lie at 0 and at the end of the run: the full comparison only where one is due by t.
+            while (q.size() > 0 && q.firstTime() == t && (dsolFirstTime > t || !dsolFirst())) {
                 Runnable next = q.pollFirst();
                 kernel.executed++;
                 next.run();
