@@ -63,7 +63,7 @@ run_cases() {
       --phase prefill --out "$out/gpt3-layer"
     "${r[@]}" simulate --hardware $m/hardware/a100.yaml --workload $m/workloads/llama3-8b.yaml --out "$out/llama3-8b"
     "${r[@]}" simulate --hardware $m/hardware/mi300x.yaml --workload $m/workloads/mixtral-8x7b.yaml --layers 2 \
-      --decode-steps 4 --events both --out "$out/mixtral"
+      --set run.batch=2 --set run.prompt_tokens=128 --decode-steps 4 --events both --out "$out/mixtral"
     "${r[@]}" roofline --hardware $m/hardware/a100.yaml --workload $m/workloads/gpt3-175b.yaml --phase decode \
       --out "$out/roofline"
     "${r[@]}" sweep --hardware $m/hardware/sram-study-45nm.yaml --trace validation/findings-prefill.csv \

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.ComponentKind;
+import dev.rafter.sim.component.Wiring;
 import dev.rafter.sim.trace.SliceKind;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -49,6 +50,13 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
                     p.messages().isEmpty() ? "(a call, no message record)" : String.join(", ", messages(p)),
                     p.description());
             }
+            if (!Wiring.from(k).isEmpty()) {
+                out().println("  wires");
+            }
+            for (Wiring.Wire w : Wiring.from(k)) {
+                out().printf("    %-16s -> %s%s%n", w.fromPort(), w.to().name() + "." + w.toPort(),
+                    w.latency().isEmpty() ? "" : " (latency " + w.latency() + ")");
+            }
             out().println("  statistics");
             for (ComponentKind.Statistic s : k.statistics()) {
                 out().printf("    %-22s %-6s %-13s %-36s %s%n", s.name(), s.unit(), s.combine().key(),
@@ -92,6 +100,15 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
             ports.add(pm);
         }
         m.put("ports", ports);
+        List<Map<String, Object>> wires = new ArrayList<>();
+        for (Wiring.Wire w : Wiring.from(k)) {
+            Map<String, Object> wm = new LinkedHashMap<>();
+            wm.put("port", w.fromPort());
+            wm.put("to", w.to().name() + "." + w.toPort());
+            wm.put("latency", w.latency().isEmpty() ? null : w.latency());
+            wires.add(wm);
+        }
+        m.put("wires", wires);
         List<Map<String, Object>> stats = new ArrayList<>();
         for (ComponentKind.Statistic s : k.statistics()) {
             Map<String, Object> sm = new LinkedHashMap<>();

@@ -41,13 +41,12 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
             }
             out().printf("  memory         %.2f TB/s over %d channels, %.0f GiB; %s, %.0f ns fixed path%n",
                 hw.memoryBytesPerS() / 1e12, hw.memory().channels(), hw.memory().capacityGib(),
-                hw.memory().timing() == null ? "simple channels"
-                    : "banked channels (" + hw.memory().timing().name() + ")", hw.memory().latencyNs());
+                channels(hw.memory()), hw.memory().latencyNs());
             for (HardwareSpec.MemoryTier tier : hw.memoryTiers().subList(1, hw.memoryTiers().size())) {
                 HardwareSpec.Memory m = tier.memory();
                 out().printf("  tier %-9s %.2f TB/s over %d channels, %.0f GiB; %s, %.0f ns fixed path%n",
-                    tier.name(), m.bytesPerSecond() / 1e12, m.channels(), m.capacityGib(), m.timing() == null
-                        ? "simple channels" : "banked channels (" + m.timing().name() + ")", m.latencyNs());
+                    tier.name(), m.bytesPerSecond() / 1e12, m.channels(), m.capacityGib(), channels(m),
+                    m.latencyNs());
             }
             out().printf("  GEMMs          %s, arrays sustain %.1f%% of peak%n", hw.core().gemmTiles().isEmpty()
                 ? "tiles searched" : hw.core().gemmTiles().size() + " library tiles " + hw.core().gemmTiles(),
@@ -77,6 +76,18 @@ public final class DescribeCommand extends CommandBase implements Callable<Integ
             }
         }
         return Main.OK;
+    }
+
+    /** A memory's channel model in words: simple, banked (its DRAM standard) or flash (its standard's figures). */
+    private static String channels(HardwareSpec.Memory m) {
+        if (m.flash() != null) {
+            return String.format(java.util.Locale.ROOT, "flash channels (%s: %d KiB pages, %d planes, %s us page"
+                + " reads, %d P/E cycles%s)", m.flash().name(), m.flash().pageBytes() / 1024, m.flash().planes(),
+                dev.rafter.config.Check.fmt(m.flash().readLatencyUs()), m.flash().endurancePeCycles(),
+                m.readBufferMib() > 0 ? ", read buffer " + dev.rafter.config.Check.fmt(m.readBufferMib()) + " MiB"
+                    : "");
+        }
+        return m.timing() == null ? "simple channels" : "banked channels (" + m.timing().name() + ")";
     }
 
     static Map<String, Object> facts(HardwareSpec hw) {

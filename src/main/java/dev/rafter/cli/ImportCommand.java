@@ -4,9 +4,11 @@ import dev.rafter.config.InputException;
 import dev.rafter.importer.Coverage;
 import dev.rafter.importer.CoverageReport;
 import dev.rafter.importer.Importers;
+import dev.rafter.importer.ModelHint;
 import dev.rafter.importer.TraceImporter;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.workload.TraceCsv;
+import dev.rafter.workload.Workload;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -30,6 +32,11 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
     @Option(names = "--out", required = true, paramLabel = "T.csv", description = "trace CSV to write")
     Path out;
 
+    @Option(names = "--model-hint", paramLabel = "WORKLOAD.yaml", description = "the model a CUDA-graph trace ran"
+        + " (a workload file: its model, run.batch sequences, run.prompt_tokens cached tokens each, run.data_type):"
+        + " graph-replayed kernels are then mapped from their kernel names")
+    Path modelHint;
+
     @Override
     public Integer call() {
         AtomicFile.checkTarget(out);
@@ -38,6 +45,7 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
             throw new InputException(in + ": not a PyTorch profiler (Kineto) JSON or Chakra execution trace "
                 + "(Rafter's own trace CSV needs no import)");
         }
+        ModelHint hint = modelHint == null ? null : ModelHint.of(Workload.load(modelHint));
         Coverage[] coverage = new Coverage[1];
         AtomicFile.write(out, writer -> {
             TraceCsv.writeHeaderWithMeasured(writer);
@@ -47,7 +55,7 @@ public final class ImportCommand extends CommandBase implements Callable<Integer
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            });
+            }, hint);
             if (coverage[0].mapped() == 0) {
                 // a CSV of no operators would pass for an import (the Kineto reader names the first op itself)
                 long ops = coverage[0].unmappedCount();

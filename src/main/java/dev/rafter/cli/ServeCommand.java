@@ -2,6 +2,7 @@ package dev.rafter.cli;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.hw.HostModel;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
@@ -46,7 +47,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     Path requestFile;
 
     @Option(names = "--arrivals", paramLabel = "SPEC", description = "open-loop arrivals: poisson:RATE or "
-        + "gamma:RATE:CV (requests per second)")
+        + "gamma:RATE:CV (requests per second); several rates (poisson:R1,R2,...) sweep the rate: knee.csv, "
+        + "knee.png, goodput.png")
     String arrivals;
 
     @Option(names = "--concurrency", paramLabel = "N", description = "closed-loop clients: each sends its next "
@@ -96,6 +98,31 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         description = "host time per step (scheduling, sampling), until the host model gives it; default 0: none")
     double stepOverheadUs;
 
+    @Option(names = "--prefix-caching", description = "cache full KV blocks by content, so requests sharing a "
+        + "prefix (prefix_id in a request file, or --prefixes) skip its prefill (vLLM's automatic prefix caching)")
+    boolean prefixCaching;
+
+    @Option(names = "--prefixes", paramLabel = "K", description = "generated requests begin with one of K shared "
+        + "prefixes, drawn at random (needs --prefix-tokens)")
+    Integer prefixes;
+
+    @Option(names = "--prefix-tokens", paramLabel = "N", description = "length of the shared prefixes of --prefixes"
+        + " (a shorter prompt is all prefix)")
+    Integer prefixTokens;
+
+    @Option(names = "--speculative-tokens", paramLabel = "K", description = "speculative decoding: K draft tokens "
+        + "per decoding sequence, verified by the target in one pass (needs --acceptance-rate)")
+    Integer speculativeTokens;
+
+    @Option(names = "--acceptance-rate", paramLabel = "A", description = "probability that a draft token is "
+        + "accepted, each independently up to the first rejection (0 to 1)")
+    Double acceptanceRate;
+
+    @Option(names = "--draft-workload", paramLabel = "W", description = "the draft model's workload YAML, run before"
+        + " each step (its weights and KV cache share the device); without it drafts cost nothing on the device "
+        + "(n-gram prompt lookup)")
+    Path draftWorkload;
+
     @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
     String slo;
 
@@ -104,6 +131,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     Path out;
 
     static final List<String> OUTPUTS = List.of("requests.csv", "occupancy.png", "latency.png", "serving.json");
+    /** With several rates in --arrivals. */
+    static final List<String> KNEE_OUTPUTS = List.of("knee.csv", "knee.png", "goodput.png", "serving.json");
 
     private static final double GIB = 1024.0 * 1024 * 1024;
 
@@ -115,17 +144,32 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         HardwareSpec hw = hardware.loadBesideWorkload();
         Workload w = Workload.load(workload, hardware.workloadSets());
         Policy chosen = Policy.of(policy);
-        long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes();
+        Workload draft = draftWorkload == null ? null : Workload.load(draftWorkload);
+        long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes()
+            + (draft == null ? 0 : Capacity.of(draft, EnumSet.allOf(Phase.class)).weightBytes());
         double memory = hw.memory().capacityGib() * GIB;
-        long bytesPerToken = 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim()
-            * w.run().kvDataType().bytes();
+        long bytesPerToken = kvBytesPerToken(w) + (draft == null ? 0 : kvBytesPerToken(draft));
         long kvBlocks = (long) Math.floor((memory - weights) / ((double) bytesPerToken * blockTokens));
         if (kvBlocks < 1) {
             throw new InputException(String.format(Locale.ROOT, "memory.capacity_gib: %.1f GiB per device leaves no"
                 + " room for a KV cache beside %.1f GiB of weights", memory / GIB, weights / GIB));
         }
+        HostModel host = hw.host();
+        if (host.on() && !host.syncsEachStep()) {
+            throw new InputException("host.framework: serve models a serving engine's host (serving) or none, got "
+                + host.framework().key() + " (eager, compiled and graph time single forward passes: use simulate)");
+        }
+        ServingEngine.Limits limits = new ServingEngine.Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks,
+            Math.round(stepOverheadUs * 1e6)).withHost(host).withPrefixCaching(prefixCaching);
+        ServingEngine.Speculation speculation = speculativeTokens == null ? null : new ServingEngine.Speculation(
+            speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft),
+            seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
+        if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
+            return knee(hw, w, chosen, limits, speculation, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
+                weights, memory), wallStart);
+        }
         SplittableRandom random = new SplittableRandom(seed);
-        IntFunction<Request> sizes = lengthSource(w, random.split());
+        IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
         Traffic traffic;
         List<Request> known = null;
         long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
@@ -144,25 +188,29 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
             }
         }
-        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), new ServingEngine.Limits(maxBatchedTokens,
-            maxSequences, blockTokens, kvBlocks, Math.round(stepOverheadUs * 1e6)), chosen);
+        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), limits, chosen, speculation);
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
         StepTimer timer = engine.timer();
         ServingEngine.Result result = engine.run(checked);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("hardware", hw.name());
-        summary.put("workload", w.model().name());
-        summary.put("traffic", describeTraffic());
-        Map<String, Object> scheduler = new LinkedHashMap<>();
-        scheduler.put("policy", chosen.key());
-        scheduler.put("max_batched_tokens", (long) maxBatchedTokens);
-        scheduler.put("max_sequences", (long) maxSequences);
-        scheduler.put("block_tokens", (long) blockTokens);
-        scheduler.put("step_overhead_s", stepOverheadUs * 1e-6);
-        summary.put("scheduler", scheduler);
+        Map<String, Object> summary = describeRun(hw, w, chosen, limits);
         summary.putAll(ServingReport.summary(result, targets, kvBlocks));
         if (slo == null) {
             summary.remove("goodput");
+        }
+        if (result.prefixCache() != null) {
+            summary.put("prefix_cache", result.prefixCache());
+        }
+        if (speculation != null) {
+            Map<String, Object> spec = new LinkedHashMap<>();
+            spec.put("draft_tokens", (long) speculation.tokens());
+            spec.put("acceptance_rate", speculation.acceptance());
+            spec.put("draft", draft == null ? "none: drafts cost nothing on the device (n-gram prompt lookup)"
+                : draft.model().name());
+            spec.putAll(result.speculative());
+            if (speculation.draft() != null) {
+                spec.put("draft_step_memo", speculation.draft().memo());
+            }
+            summary.put("speculative", spec);
         }
         summary.put("step_memo", timer.memo());
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
@@ -175,6 +223,120 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         print(summary, (System.nanoTime() - wallStart) * 1e-9);
         return Main.OK;
+    }
+
+    /**
+     * The knee: the same traffic at each rate of --arrivals (the same seed, so the same draws, spaced by the
+     * rate), one step timer for all (its memo carries over); knee.csv, knee.png, goodput.png and serving.json.
+     */
+    private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
+                     ServingEngine.Speculation speculation, ServingReport.Slo targets,
+                     java.util.function.Consumer<Request> fits, long wallStart) {
+        StepTimer timer = new StepTimer(hw, w);
+        long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
+        long count = requests == null ? 0 : requests;
+        List<Map<String, Object>> points = new java.util.ArrayList<>();
+        for (Traffic.Arrivals rate : Traffic.Arrivals.parseAll(arrivals)) {
+            SplittableRandom random = new SplittableRandom(seed);
+            IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
+            List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
+            known.forEach(fits);
+            ServingEngine.Result result = new ServingEngine(timer, limits, chosen, speculation)
+                .run(Traffic.of(known));
+            Map<String, Object> point = new LinkedHashMap<>();
+            point.put("rate_per_s", rate.ratePerS());
+            point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
+            if (slo == null) {
+                point.remove("goodput");
+            }
+            if (result.prefixCache() != null) {
+                point.put("prefix_cache", result.prefixCache());
+            }
+            if (result.speculative() != null) {
+                point.put("speculative", result.speculative());
+            }
+            points.add(point);
+        }
+        Map<String, Object> summary = describeRun(hw, w, chosen, limits);
+        summary.put("rates", points);
+        summary.put("step_memo", timer.memo());
+        try (OutputFolder folder = OutputFolder.open(out, "--out", KNEE_OUTPUTS)) {
+            AtomicFile.write(folder.path("knee.csv"), wr -> ServingReport.writeKnee(wr, points));
+            String title = w.model().name() + " on " + hw.name();
+            ServingReport.writeKneeChart(folder.path("knee.png"), points, title);
+            ServingReport.writeGoodputChart(folder.path("goodput.png"), points, title);
+            AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
+            folder.commit();
+        }
+        out().println("rate/s  TTFT p50   TTFT p99   TPOT p50   TPOT p99   requests/s"
+            + (slo == null ? "" : "  goodput/s"));
+        for (Map<String, Object> p : points) {
+            double rate = (double) p.get("rate_per_s");
+            out().printf(Locale.ROOT, "%6s  %-9s  %-9s  %-9s  %-9s  %10.4g%s%n", rate == Math.rint(rate)
+                ? Long.toString((long) rate) : Double.toString(rate),
+                stat(p, "ttft_s", "p50"), stat(p, "ttft_s", "p99"), stat(p, "tpot_s", "p50"),
+                stat(p, "tpot_s", "p99"), ((Map<?, ?>) p.get("throughput")).get("requests_per_s"),
+                p.get("goodput") instanceof Map<?, ?> g ? String.format(Locale.ROOT, "  %9.4g",
+                    g.get("requests_per_s")) : "");
+        }
+        Map<?, ?> memo = (Map<?, ?>) summary.get("step_memo");
+        out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo; wall %.1f s; wrote %s%n",
+            memo.get("step_hits"), memo.get("steps"), (System.nanoTime() - wallStart) * 1e-9, out);
+        return Main.OK;
+    }
+
+    private static String stat(Map<String, Object> point, String metric, String which) {
+        Object v = ((Map<?, ?>) point.get(metric)).get(which);
+        return v == null ? "-" : RooflineReport.time((double) v).replace(" ", "");
+    }
+
+    /** What serving.json says first: the hardware, workload, traffic, scheduler and host. */
+    private Map<String, Object> describeRun(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("hardware", hw.name());
+        summary.put("workload", w.model().name());
+        summary.put("traffic", describeTraffic());
+        Map<String, Object> scheduler = new LinkedHashMap<>();
+        scheduler.put("policy", chosen.key());
+        scheduler.put("max_batched_tokens", (long) maxBatchedTokens);
+        scheduler.put("max_sequences", (long) maxSequences);
+        scheduler.put("block_tokens", (long) blockTokens);
+        scheduler.put("step_overhead_s", stepOverheadUs * 1e-6);
+        if (prefixCaching) {
+            scheduler.put("prefix_caching", true);
+        }
+        if (speculativeTokens != null) {
+            scheduler.put("speculative_tokens", (long) speculativeTokens);
+        }
+        summary.put("scheduler", scheduler);
+        if (hw.host().on()) {
+            summary.put("host", hostSummary(hw.host(), limits));
+        }
+        return summary;
+    }
+
+    private static long kvBytesPerToken(Workload w) {
+        return 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim() * w.run().kvDataType().bytes();
+    }
+
+    /** The serving host's cost per step, from its cost table, and whether the engine's own work was measured. */
+    private static Map<String, Object> hostSummary(HostModel host, ServingEngine.Limits limits) {
+        HostModel.Costs c = host.costs();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("framework", host.framework().key());
+        m.put("costs", c.name());
+        m.put("sync_s", c.syncNs() * 1e-9);
+        m.put("scheduling_and_sampling_s", c.servingStepNs() * 1e-9);
+        m.put("per_sequence_s", c.servingSequenceNs() * 1e-9);
+        m.put("graph_launch_s", c.graphLaunchNs() * 1e-9);
+        m.put("graph_first_node_s", host.perKernelNs() * 1e-9);
+        m.put("per_step_s", limits.hostStepPs() * 1e-12);
+        m.put("per_sequence_in_step_s", limits.hostSequencePs() * 1e-12);
+        if (c.servingStepNs() == 0 && c.servingSequenceNs() == 0) {
+            m.put("scheduling_and_sampling", "not measured: serving.step_ns and serving.sequence_ns are 0 in "
+                + c.name() + " (no primitive measurement published); the synchronisation and graph replay count");
+        }
+        return m;
     }
 
     private void checkOptions() {
@@ -201,6 +363,29 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         if (lengths != null && (promptTokens != null || outputTokens != null)) {
             throw new InputException("--lengths: draws both lengths; leave out --prompt-tokens and --output-tokens");
+        }
+        if (requestFile != null && (prefixes != null || prefixTokens != null)) {
+            throw new InputException("--request-file: prefixes come from its prefix_id and prefix_tokens columns; "
+                + "--prefixes and --prefix-tokens are for generated requests");
+        }
+        if ((prefixes == null) != (prefixTokens == null)) {
+            throw new InputException("--prefixes: give both --prefixes K and --prefix-tokens N");
+        }
+        if (prefixes != null && (prefixes < 1 || prefixes > 1_000_000)) {
+            throw new InputException("--prefixes: expected 1 to 1000000 prefixes, got " + prefixes);
+        }
+        positive("--prefix-tokens", prefixTokens);
+        if ((speculativeTokens == null) != (acceptanceRate == null)) {
+            throw new InputException("--speculative-tokens: give both --speculative-tokens K and --acceptance-rate A");
+        }
+        if (speculativeTokens != null && (speculativeTokens < 1 || speculativeTokens > 64)) {
+            throw new InputException("--speculative-tokens: expected 1 to 64 draft tokens, got " + speculativeTokens);
+        }
+        if (acceptanceRate != null && !(acceptanceRate >= 0 && acceptanceRate <= 1)) {
+            throw new InputException("--acceptance-rate: expected a probability from 0 to 1, got " + acceptanceRate);
+        }
+        if (draftWorkload != null && speculativeTokens == null) {
+            throw new InputException("--draft-workload: needs --speculative-tokens K and --acceptance-rate A");
         }
         positive("--prompt-tokens", promptTokens);
         positive("--output-tokens", outputTokens);
@@ -269,6 +454,22 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             : workload + ": run.prompt_tokens/run.output_tokens";
         Request fixed = new Request(0, 0, prompt, output, 0, source);
         return i -> fixed;
+    }
+
+    /**
+     * Generated requests with one of --prefixes shared prefixes each, drawn from a stream of their own (so the
+     * arrivals and lengths are those of the same seed without prefixes).
+     */
+    private IntFunction<Request> withPrefixes(IntFunction<Request> lengths) {
+        if (prefixes == null) {
+            return lengths;
+        }
+        SplittableRandom draws = new SplittableRandom(seed ^ 0x7072656669786573L); // "prefixes" in ASCII
+        return i -> {
+            Request r = lengths.apply(i);
+            return new Request(r.id(), r.arrivalPs(), r.promptTokens(), r.outputTokens(), r.priority(), r.source(),
+                "prefix-" + draws.nextInt(prefixes), Math.min(prefixTokens, r.promptTokens()));
+        };
     }
 
     /** Closed-loop requests are made as clients finish: each is checked as it is handed out. */
@@ -346,9 +547,24 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 g.get("requests_per_s"), 100 * (double) g.get("fraction"), RooflineReport.time((double)
                 g.get("slo_ttft_s")), RooflineReport.time((double) g.get("slo_tpot_s")));
         }
+        if (s.get("speculative") instanceof Map<?, ?> sp) {
+            out().printf(Locale.ROOT, "speculative decoding: %s draft tokens (%s), %.1f%% accepted, %.3f tokens per "
+                + "verification%n", sp.get("draft_tokens"), draftWorkload == null ? "no draft model" : "draft "
+                + sp.get("draft"), 100 * (double) sp.get("acceptance"), sp.get("tokens_per_verification"));
+        }
+        if (s.get("prefix_cache") instanceof Map<?, ?> p) {
+            out().printf(Locale.ROOT, "prefix cache: %.1f%% of prompt tokens hit (%s of %s), %s evictions%n",
+                100 * (double) p.get("hit_rate"), p.get("hit_tokens"), p.get("queried_tokens"), p.get("evictions"));
+        }
         out().printf(Locale.ROOT, "%s steps, mean batch %.1f, KV cache peak %.1f%% of %s blocks, %s preemptions%n",
             steps.get("count"), steps.get("mean_batch"), 100 * (double) kv.get("peak_occupancy"), kv.get("blocks"),
             s.get("preemptions"));
+        if (s.get("host") instanceof Map<?, ?> h) {
+            out().printf("host (%s, %s): %s per step%s%n", h.get("framework"), h.get("costs"),
+                RooflineReport.time((double) h.get("per_step_s")), h.containsKey("scheduling_and_sampling")
+                    ? " (synchronisation and graph replay; scheduling and sampling not measured, counted 0)"
+                    : " + " + RooflineReport.time((double) h.get("per_sequence_in_step_s")) + " per sequence");
+        }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated; wall "
             + "%.1f s, heap %.0f MiB in use; wrote %s%n", memo.get("step_hits"), memo.get("steps"),

@@ -429,8 +429,14 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                     t.get("tensors")) : String.format(Locale.ROOT, "%.0f GiB", (double) t.get("capacity_gib"));
                 String energy = t.get("energy_j") instanceof Double j ? String.format(Locale.ROOT, ", %.4g J at %.3g"
                     + " pJ/bit", j, (double) t.get("pj_per_bit")) : "";
-                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s%s", e.getKey(), (double) t.get("utilisation"),
-                    used, energy));
+                String flash = "";
+                if (t.get("flash") instanceof Map<?, ?> f) {
+                    flash = (f.get("read_buffer_hit_rate") instanceof Double h ? String.format(Locale.ROOT,
+                        ", read buffer hit rate %.2f", h) : "") + (f.get("lifetime_years") instanceof Double y
+                        ? String.format(Locale.ROOT, ", lifetime %.3g years at this write rate", y) : "");
+                }
+                parts.add(String.format(Locale.ROOT, "%s utilisation %.2f, %s%s%s", e.getKey(),
+                    (double) t.get("utilisation"), used, energy, flash));
             }
             out().println("memory tiers: " + String.join("; ", parts));
         }

@@ -122,9 +122,13 @@ public final class HardwareLoader {
         String tierName = defaultName == null ? m.string("name") : m.string("name", defaultName);
         HardwareSpec.MemoryModel memoryModel = m.choice("model", HardwareSpec.MemoryModel.class,
             HardwareSpec.MemoryModel.SIMPLE);
-        MemoryTiming timing = m.has("timing") ? memoryTiming(root, m.string("timing")) : null;
+        boolean flash = memoryModel == HardwareSpec.MemoryModel.FLASH;
+        MemoryTiming timing = m.has("timing") && !flash ? memoryTiming(root, m.string("timing")) : null;
+        FlashTiming flashTiming = m.has("timing") && flash ? flashTiming(root, m) : null;
+        double readBuffer = m.has("read_buffer_mib") ? m.number("read_buffer_mib") : 0;
         HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
-            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing));
+            m.number("bandwidth_gb_per_s"), m.number("latency_ns"), m.number("capacity_gib"), memoryModel, timing,
+            flashTiming, readBuffer));
         // Tier 0's energy per bit is power.memory_standard's; a further tier may name its own row.
         String standard = defaultName == null ? m.string("standard", null) : null;
         return m.build(() -> new HardwareSpec.MemoryTier(tierName, memory, standard));
@@ -198,6 +202,28 @@ public final class HardwareLoader {
             out.add(new HardwareSpec.Component(values.get("kind"), values, where));
         }
         return out;
+    }
+
+    /**
+     * A flash standard, relative to the hardware file (e.g. {@code ../memory/hbf.yaml}), with the tier's own
+     * {@code read_latency_us} and {@code endurance_pe_cycles} where it gives them (unpublished for HBF: a tier
+     * states them to sweep them).
+     */
+    private static FlashTiming flashTiming(Section root, Section m) {
+        Path file = root.directory().resolve(m.string("timing")).normalize();
+        try {
+            dev.rafter.config.InputFiles.checkRegular(file, dev.rafter.config.InputFiles.MAX_MODEL_BYTES);
+        } catch (InputException e) {
+            throw InputException.located(m.where("timing") + ": " + e.getMessage());
+        }
+        FlashTiming standard = FlashTiming.load(file);
+        if (!m.has("read_latency_us") && !m.has("endurance_pe_cycles")) {
+            return standard;
+        }
+        double read = m.has("read_latency_us") ? m.number("read_latency_us") : standard.readLatencyUs();
+        long endurance = m.has("endurance_pe_cycles") ? m.integer("endurance_pe_cycles")
+            : standard.endurancePeCycles();
+        return m.build(() -> standard.with(read, endurance));
     }
 
     /** A DRAM standard's table, relative to the hardware file (e.g. {@code ../memory/hbm3.yaml}). */

@@ -210,15 +210,28 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    /** How a memory channel is timed: a bandwidth-and-latency server, or banks and rows from a DRAM standard. */
-    public enum MemoryModel { SIMPLE, BANKED }
+    /**
+     * How a memory channel is timed: a bandwidth-and-latency server, banks and rows from a DRAM standard, or pages
+     * and planes from a flash standard.
+     */
+    public enum MemoryModel { SIMPLE, BANKED, FLASH }
 
     /**
      * {@code latencyNs} is the fixed path (controller, NoC, L2 miss path) added to every access; the banked model
      * adds the DRAM core timing of {@code timing} (a standard's table, null unless given) on top.
      */
     public record Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib,
-                         MemoryModel model, MemoryTiming timing) {
+                         MemoryModel model, MemoryTiming timing, FlashTiming flash, double readBufferMib) {
+        /** A DRAM or plain memory: no flash standard, no read buffer. */
+        public Memory(int channels, double bandwidthGbPerS, double latencyNs, double capacityGib, MemoryModel model,
+                      MemoryTiming timing) {
+            this(channels, bandwidthGbPerS, latencyNs, capacityGib, model, timing, null, 0);
+        }
+
+        /**
+         * {@code flash} is the flash model's standard (pages, planes, array times, endurance); {@code readBufferMib}
+         * the capacity of the page buffer in front of a flash tier (0: none).
+         */
         public Memory {
             intIn("channels", channels, 1, 4096);
             numberIn("bandwidth_gb_per_s", bandwidthGbPerS, 1e-3, 1e6, false); // 1 MB/s .. 1 PB/s
@@ -228,10 +241,30 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
                 throw new InputException("timing: required when model is banked (a standard's table, e.g. "
                     + "timing: ../memory/hbm3.yaml)");
             }
+            if (model == MemoryModel.FLASH && flash == null) {
+                throw new InputException("timing: required when model is flash (a flash standard with its read "
+                    + "latency and endurance, e.g. timing: ../memory/hbf.yaml)");
+            }
+            numberIn("read_buffer_mib", readBufferMib, 0, 1 << 30, false);
+            if (readBufferMib > 0 && model != MemoryModel.FLASH) {
+                throw new InputException("read_buffer_mib: a read buffer holds flash pages: only for model: flash");
+            }
         }
 
         public double bytesPerSecond() {
             return bandwidthGbPerS * 1e9;
+        }
+
+        /**
+         * As a record prints, without the flash fields where there is no flash standard and no read buffer: sweep
+         * keys hash this text, so a DRAM or plain memory keeps the key it had before flash existed.
+         */
+        @Override
+        public String toString() {
+            String dram = "Memory[channels=" + channels + ", bandwidthGbPerS=" + bandwidthGbPerS + ", latencyNs="
+                + latencyNs + ", capacityGib=" + capacityGib + ", model=" + model + ", timing=" + timing;
+            return dram + (flash == null && readBufferMib == 0 ? "" : ", flash=" + flash + ", readBufferMib="
+                + readBufferMib) + "]";
         }
     }
 

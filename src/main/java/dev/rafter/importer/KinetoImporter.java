@@ -122,7 +122,12 @@ final class KinetoImporter implements TraceImporter {
 
     @Override
     public Coverage read(Path file, Consumer<ImportedOp> out) {
-        return new Reading(file).run(out);
+        return new Reading(file, null).run(out);
+    }
+
+    @Override
+    public Coverage read(Path file, Consumer<ImportedOp> out, ModelHint hint) {
+        return new Reading(file, hint).run(out);
     }
 
     private static final int CAT_OTHER = 0;
@@ -274,8 +279,12 @@ final class KinetoImporter implements TraceImporter {
         private boolean insideEvents;
         private JsonParser parser;
 
-        Reading(Path file) {
+        /** The model graph replays ran (null: none given), for kernels no op launched. */
+        private final ModelHint hint;
+
+        Reading(Path file, ModelHint hint) {
             this.file = file;
+            this.hint = hint;
             this.where = file.toString();
         }
 
@@ -510,6 +519,12 @@ final class KinetoImporter implements TraceImporter {
                     opCategory.add(category);
                 }
                 case CAT_KERNEL -> {
+                    if (KernelNames.family(n) != KernelNames.Family.OTHER
+                        && KernelNames.impossibleLaunch(args.launchConfig)) {
+                        // a corrupt record: nothing about this kernel, its shape or its time, can be trusted
+                        throw new InputException("kernel " + shortKernelName(n) + ": grid and block "
+                            + args.launchConfig + " launch no thread; expected dimensions of at least 1");
+                    }
                     Integer shortName = kernelShortNames.get(n);
                     if (shortName == null) {
                         shortName = nameId("kernel " + shortKernelName(n));
@@ -660,6 +675,45 @@ final class KinetoImporter implements TraceImporter {
                     firstOpNs = Math.min(firstOpNs, opStart.get(i));
                 }
             }
+            // With a model hint: each graph replay's kernels, in GPU order, by kernel name (KernelNames).
+            KernelNames.KernelShape[] hinted = null;
+            long[] foldedNs = new long[kernels];
+            String hintProblem = null;
+            if (hint != null) {
+                hinted = new KernelNames.KernelShape[kernels];
+                Map<Long, Ints> byLaunch = new LinkedHashMap<>();
+                for (int j = 0; j < kernels; j++) {
+                    long corr = kernelCorrelation.get(j);
+                    if (corr >= 0 && graphLaunchByCorrelation.contains(corr)) {
+                        byLaunch.computeIfAbsent(corr, x -> new Ints()).add(j);
+                    }
+                }
+                for (Map.Entry<Long, Ints> e : byLaunch.entrySet()) {
+                    int[] step = new int[e.getValue().size()];
+                    for (int x = 0; x < step.length; x++) {
+                        step[x] = e.getValue().get(x);
+                    }
+                    KinetoArrays.sort(step, (a, b) -> Long.compare(kernelStart.get(a), kernelStart.get(b)));
+                    List<String> stepNames = new ArrayList<>(step.length);
+                    for (int j : step) {
+                        stepNames.add(names.get(kernelName.get(j)));
+                    }
+                    KernelNames.StepShapes shapes = KernelNames.decodeStep(stepNames, hint);
+                    if (shapes.problem() != null && hintProblem == null) {
+                        hintProblem = "the graph launch with correlation " + e.getKey() + ": " + shapes.problem();
+                    }
+                    for (int x = 0; x < step.length; x++) {
+                        KernelNames.KernelShape ks = shapes.shapes()[x];
+                        if (ks != null && ks.foldIntoPrevious()) {
+                            if (hinted[step[x - 1]] == null || sourceOp[kernelSignature.get(step[x - 1])] >= 0) {
+                                continue;
+                            }
+                            foldedNs[step[x - 1]] += kernelNs.get(step[x]);
+                        }
+                        hinted[step[x]] = ks;
+                    }
+                }
+            }
             Map<String, long[]> graphs = new LinkedHashMap<>();
             LongLongMap graphLaunchesSeen = new LongLongMap();
             Map<String, long[]> orphans = new LinkedHashMap<>();
@@ -673,6 +727,10 @@ final class KinetoImporter implements TraceImporter {
             long earlyNs = 0;
             long earlyInferred = 0;
             long inferredNs = 0;
+            long hintedOps = 0;
+            long hintedKernels = 0;
+            long hintedNs = 0;
+            Map<String, Integer> hintedRoles = new TreeMap<>();
             for (int j = 0; j < kernels; j++) {
                 if (kernelOp[j] >= 0) {
                     continue;
@@ -702,6 +760,16 @@ final class KinetoImporter implements TraceImporter {
                     inferredNs += ns;
                     graphInferred += graph ? 1 : 0;
                     earlyInferred += early ? 1 : 0;
+                    continue;
+                }
+                if (hinted != null && hinted[j] != null) {
+                    hintedKernels++;
+                    hintedNs += ns;
+                    if (!hinted[j].foldIntoPrevious()) {
+                        hintedOps++;
+                        inferred.add(j);
+                        hintedRoles.merge(hinted[j].role(), 1, Integer::sum);
+                    }
                     continue;
                 }
                 long[] v = graph ? graphs.get(names.get((int) graphLaunchByCorrelation.get(corr, 0)))
@@ -883,6 +951,15 @@ final class KinetoImporter implements TraceImporter {
                     && (i < 0 || kernelStart.get(inferredOrder[nextInferred]) < gpuClock)) {
                     int j = inferredOrder[nextInferred++];
                     int src = sourceOp[kernelSignature.get(j)];
+                    if (src < 0) {
+                        // from its kernel name and the model hint: a decode step
+                        KernelNames.KernelShape ks = hinted[j];
+                        long ns = kernelNs.get(j) + foldedNs[j];
+                        out.accept(new ImportedOp(hintedOperator(nextId++, ks, lastStep), ns / 1e9));
+                        mapped++;
+                        mappedNs += ns;
+                        continue;
+                    }
                     Phase phase = phaseAndStep(src, parent, firstStep)[0] == 1 ? Phase.DECODE : Phase.PREFILL;
                     if (phase == Phase.DECODE) {
                         decodeOps++;
@@ -987,7 +1064,8 @@ final class KinetoImporter implements TraceImporter {
                     + launches + " CUDA/HIP graph launch" + (launches == 1 ? "" : "es") + " ("
                     + String.join(", ", graphs.keySet()) + "): this trace was captured under CUDA graphs: a graph"
                     + " replay records no op, so per-op shapes are lost"
-                    + (graphInferred > 0 ? " (" + graphInferred + " of them inferred from kernel names, below)" : "")
+                    + (graphInferred + hintedKernels > 0 ? " (" + (graphInferred + hintedKernels) + " of them inferred"
+                    + " from kernel names, below)" : "")
                     + "; for a trace that maps fully, record in eager mode with torch.profiler(record_shapes=True)"
                     + " (e.g. SGLang --disable-cuda-graph, vLLM enforce_eager=True)");
             }
@@ -1052,11 +1130,22 @@ final class KinetoImporter implements TraceImporter {
                 notes.add(shapeProblems + " ops have shapes the importer cannot read as their operator (first: "
                     + firstShapeProblem + "): unmapped");
             }
-            if (inferred.size() > 0) {
-                notes.add(inferred.size() + " operators (" + share(inferredNs) + " of the measured GPU time) were"
+            if (hintedOps > 0) {
+                notes.add(hintedOps + " operators (" + share(hintedNs) + " of the measured GPU time, " + hintedKernels
+                    + " kernels) of graph replays were inferred from kernel names and the model hint ("
+                    + hint.model().name() + ", a decode step of " + hint.sequences() + " sequences over "
+                    + hint.kvTokens() + " cached tokens each, DECODE), named '... (inferred from kernel name)': "
+                    + list(hintedRoles) + "; a split attention's reduce kernel joins its attention operator");
+            }
+            if (hintProblem != null) {
+                notes.add("kernel names not inferred for " + hintProblem);
+            }
+            if (inferred.size() - hintedOps > 0) {
+                notes.add((inferred.size() - hintedOps) + " operators (" + share(inferredNs) + " of the measured GPU time) were"
                     + " inferred from kernel names and launch grids, named '... (inferred from kernel)': their kernels"
                     + " had no recorded op (" + earlyInferred + " launched before the first recorded CPU op, "
-                    + graphInferred + " by a graph replay, " + (inferred.size() - earlyInferred - graphInferred)
+                    + graphInferred + " by a graph replay, " + (inferred.size() - hintedOps - earlyInferred
+                    - graphInferred)
                     + " otherwise), and each takes the shape of the op that launched the same kernel with the same"
                     + " grid and block, alone, elsewhere in the trace");
             }
@@ -1070,8 +1159,8 @@ final class KinetoImporter implements TraceImporter {
             if (orphanKernels > 0) {
                 notes.add(orphanKernels + " kernels (" + share(orphanNs) + " of the measured GPU time) were launched"
                     + " by runtime calls outside any recorded op (not by a graph replay)"
-                    + (orphanKernels == inferred.size() - earlyInferred - graphInferred ? ": all inferred from kernel"
-                    + " names" : "; those no op elsewhere launched alike stay unmapped under their kernel names"));
+                    + (orphanKernels == inferred.size() - hintedOps - earlyInferred - graphInferred ? ": all inferred"
+                    + " from kernel names" : "; those no op elsewhere launched alike stay unmapped under their kernel names"));
             }
             if (assumedDtype > 0) {
                 notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
@@ -1094,6 +1183,19 @@ final class KinetoImporter implements TraceImporter {
                     + " dependencies and run one after another in CPU launch order");
             }
             return new Coverage(format(), mapped, unmapped, mappedNs / 1e9, totalNs / 1e9, notes);
+        }
+
+        /** A decode operator of a graph-replayed kernel, from its name and the model hint. */
+        private Operator hintedOperator(long id, KernelNames.KernelShape ks, int step) {
+            String name = ks.role() + " (inferred from kernel name)";
+            DataType dt = hint.dataType();
+            return switch (ks.kind()) {
+                case GEMM -> Operator.gemm(id, name, Phase.DECODE, -1, step, ks.batch(), ks.m(), ks.n(), ks.k(), dt);
+                case FLASH_ATTENTION -> Operator.flashAttention(id, name, Phase.DECODE, -1, step, ks.batch(), ks.m(),
+                    ks.n(), ks.k(), ks.elements(), false, dt, dt);
+                default -> ks.rows() ? Operator.rows(id, name, ks.kind(), Phase.DECODE, -1, step, ks.m(), ks.n(), dt)
+                    : Operator.vector(id, name, ks.kind(), Phase.DECODE, -1, step, ks.elements(), dt);
+            };
         }
 
         private static String format() {

@@ -21,4 +21,12 @@ public interface TraceImporter {
      * {@link dev.rafter.config.InputException} naming the file and the event index or byte offset.
      */
     Coverage read(Path file, Consumer<ImportedOp> out);
+
+    /**
+     * {@link #read(Path, Consumer)} with the model the trace ran ({@code hint}, may be null): kernels no recorded op
+     * launched (a CUDA/HIP graph replay) take their shapes from their names and this model where the format allows.
+     */
+    default Coverage read(Path file, Consumer<ImportedOp> out, ModelHint hint) {
+        return read(file, out);
+    }
 }

@@ -120,6 +120,7 @@ public final class FlashAttentionMapper {
                         load += work.rows(t) * d * e;
                     }
                 }
+                long queries = load;
                 for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
                     boolean uses = false;
                     boolean later = false;
@@ -157,7 +158,7 @@ public final class FlashAttentionMapper {
                         }
                     }
                 }
-                stages.add(new Stage(address, load, pin, unpin, (int) users[j]));
+                stages.add(new Stage(address, load, pin, unpin, (int) users[j], queries));
                 address += (load + 255) / 256 * 256;
                 read += load;
             }

@@ -410,6 +410,7 @@ public final class GemmMapper {
             for (int j = 0; j < stagesPerBlock; j++, s++) {
                 long kDepth = Math.min((long) perStage * kl, op.k() - (long) j * perStage * kl);
                 long load = 0;
+                long aLoad = 0;
                 long pin = 0;
                 for (int id : blockPieces.get(bi)) {
                     int key = id * stagesPerBlock + j;
@@ -418,6 +419,7 @@ public final class GemmMapper {
                     }
                     long bytes = pieces.extent(id) * kDepth * (id < aPieces ? e : eb);
                     load += bytes;
+                    aLoad += id < aPieces ? bytes : 0;
                     int last = lastUse[key];
                     if (last > s && pinned + bytes <= pinBudget) {
                         pinned += bytes;
@@ -431,7 +433,7 @@ public final class GemmMapper {
                     }
                 }
                 if (!dry) {
-                    stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length));
+                    stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length, aLoad));
                 }
                 address += (load + 255) / 256 * 256;
                 read += load;

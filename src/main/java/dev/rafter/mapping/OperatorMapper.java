@@ -22,26 +22,27 @@ public final class OperatorMapper {
     }
 
     /**
-     * The programs of {@code op}, each stage tagged with the tensor it reads (a GEMM's weights, an attention's KV
-     * cache, a vector operator's activations, an unfused attention's scores as scratch) and placed by
-     * {@code placement}.
+     * The programs of {@code op}, each stage's operands tagged with their tensors (a GEMM's weights beside its
+     * activations, an attention's KV cache beside its queries, a vector operator's activations, an unfused
+     * attention's scores as scratch) and placed by {@code placement}.
      */
     public static List<TileProgram> programs(HardwareSpec hw, Operator op, TensorPlacement.Policy placement) {
         return switch (op.kind()) {
             case GEMM -> TensorPlacement.placeGemm(GemmMapper.plan(hw, op).programs(), TensorRole.WEIGHTS,
-                placement);
+                TensorRole.ACTIVATIONS, placement);
             case FLASH_ATTENTION -> List.of(TensorPlacement.place(FlashAttentionMapper.plan(hw, op),
-                TensorRole.KV_CACHE, placement));
+                TensorRole.KV_CACHE, TensorRole.ACTIVATIONS, placement));
             case ATTENTION -> {
                 List<TileProgram> out = new ArrayList<>(TensorPlacement.placeGemm(GemmMapper.plan(hw,
                     Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.n(),
-                        op.k(), op.dataType(), op.operandBType())).programs(), TensorRole.KV_CACHE, placement));
+                        op.k(), op.dataType(), op.operandBType())).programs(), TensorRole.KV_CACHE,
+                    TensorRole.ACTIVATIONS, placement));
                 out.add(TensorPlacement.place(VectorMapper.plan(hw, Operator.rows(op.id(), op.name(), OpKind.SOFTMAX,
                     op.phase(), op.layer(), op.step(), op.batch() * op.m(), op.n(), op.dataType())),
                     TensorRole.SCRATCH, placement));
                 out.addAll(TensorPlacement.placeGemm(GemmMapper.plan(hw, Operator.gemm(op.id(), op.name(),
                     op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.k(), op.n(), op.dataType(),
-                    op.operandBType())).programs(), TensorRole.KV_CACHE, placement));
+                    op.operandBType())).programs(), TensorRole.KV_CACHE, TensorRole.SCRATCH, placement));
                 yield List.copyOf(out);
             }
             case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL ->

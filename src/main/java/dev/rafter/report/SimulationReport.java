@@ -411,7 +411,7 @@ public final class SimulationReport implements Simulation.OpListener {
         if (hw.host().on()) {
             m.put("host", host(t, latency));
         }
-        if (hw.memoryTiers().size() > 1) {
+        if (hw.memoryTiers().size() > 1 || hw.memoryTiers().stream().anyMatch(x -> x.memory().flash() != null)) {
             m.put("memory_tiers", tiers(t, latency));
         }
         Map<String, Object> registered = registered(t, endPs);
@@ -494,9 +494,44 @@ public final class SimulationReport implements Simulation.OpListener {
             one.put("utilisation", (read + write) / (tier.memory().bytesPerSecond() * (latency == 0 ? 1 : latency)));
             one.put("pj_per_bit", energy == null ? null : energy.model().memoryPjPerBit(tier.standard()));
             one.put("energy_j", runEnergy == null ? null : runEnergy.of(tier.name()));
+            if (tier.memory().flash() != null) {
+                one.put("flash", flash(t, tier, latency));
+            }
             out.put(tier.name(), one);
         }
         return out;
+    }
+
+    /**
+     * A flash tier's pages: read from the array, served by the read buffer (its hit rate: hits over the pages that
+     * missed their plane's register), programmed, and the blocks erased for them; and its lifetime at the run's
+     * write rate: every block's endurance spent evenly (ideal wear levelling, no garbage-collection copies).
+     */
+    private static Map<String, Object> flash(RunStats.Sums t, HardwareSpec.MemoryTier tier, double latency) {
+        dev.rafter.hw.FlashTiming f = tier.memory().flash();
+        ComponentKind kind = MemoryController.kindOf(tier.name());
+        long read = t.get(kind, "flash_pages_read");
+        long hits = t.get(kind, "read_buffer_hits");
+        long programmed = t.get(kind, "flash_pages_programmed");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("standard", f.name());
+        m.put("page_bytes", f.pageBytes());
+        m.put("planes_per_channel", f.planes());
+        m.put("read_latency_us", f.readLatencyUs());
+        m.put("program_latency_us", f.programLatencyUs());
+        m.put("endurance_pe_cycles", f.endurancePeCycles());
+        m.put("pages_read", read);
+        m.put("read_buffer_mib", tier.memory().readBufferMib());
+        m.put("read_buffer_hits", hits);
+        m.put("read_buffer_hit_rate", tier.memory().readBufferMib() == 0 || read + hits == 0 ? null
+            : hits / (double) (read + hits));
+        m.put("pages_programmed", programmed);
+        m.put("blocks_erased", programmed / (double) f.pagesPerBlock());
+        double pages = tier.memory().capacityGib() * 1024 * 1024 * 1024 / f.pageBytes();
+        double programsPerSecond = latency == 0 ? 0 : programmed / latency;
+        m.put("lifetime_years", programsPerSecond == 0 ? null
+            : pages * f.endurancePeCycles() / programsPerSecond / (365.25 * 86400));
+        return m;
     }
 
     /** Utilisation (0..1) of each resource over one phase: the work it did over what it could do in that time. */

@@ -47,9 +47,13 @@ public final class TimelineChart implements TraceSink {
         COLOURS.put(SliceKind.LAUNCH_WAIT, new Color(0xbb, 0xbb, 0xbb));
     }
 
-    /** Kinds in the legend only when a slice of theirs is drawn (the host's: a run without a host shows none). */
+    /**
+     * Kinds in the legend only when a slice of theirs is drawn (the host's: a run without a host shows none; a
+     * flash tier's page events are instants, never drawn).
+     */
     private static final java.util.Set<SliceKind> LEGEND_WHEN_DRAWN = java.util.EnumSet.of(SliceKind.HOST_ISSUE,
-        SliceKind.HOST_SYNC, SliceKind.LAUNCH_WAIT);
+        SliceKind.HOST_SYNC, SliceKind.LAUNCH_WAIT, SliceKind.FLASH_PAGE_READ, SliceKind.FLASH_BUFFER_HIT,
+        SliceKind.FLASH_PROGRAM);
 
     private final java.util.Set<SliceKind> drawn = java.util.EnumSet.noneOf(SliceKind.class);
     private final Map<Integer, Integer> rowOf = new LinkedHashMap<>();

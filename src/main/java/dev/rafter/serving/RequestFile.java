@@ -25,7 +25,8 @@ import java.util.Locale;
 /**
  * Reads a request file, told apart by content:
  * <ul>
- *   <li>CSV with header {@code arrival_s,prompt_tokens,output_tokens[,priority]} (arrival in seconds from 0);</li>
+ *   <li>CSV with header {@code arrival_s,prompt_tokens,output_tokens} and optional columns {@code priority} and
+ *       {@code prefix_id,prefix_tokens} (arrival in seconds from 0; an empty prefix id: no shared prefix);</li>
  *   <li>JSON lines, one object per line with the same keys;</li>
  *   <li>the Azure LLM inference trace as published, header {@code TIMESTAMP,ContextTokens,GeneratedTokens}, the
  *       timestamps ({@code 2023-11-16 18:15:46.6805900}) taken relative to the first row.</li>
@@ -39,6 +40,9 @@ public final class RequestFile {
         .optionalEnd().toFormatter(Locale.ROOT);
     private static final long PS_PER_S = 1_000_000_000_000L;
     private static final int MAX_FIELD_CHARS = 1 << 12;
+    /** Columns that may follow arrival_s,prompt_tokens,output_tokens, in this order. */
+    private static final List<List<String>> OPTIONAL_COLUMNS = List.of(List.of(), List.of("priority"),
+        List.of("prefix_id", "prefix_tokens"), List.of("priority", "prefix_id", "prefix_tokens"));
 
     private RequestFile() {}
 
@@ -61,7 +65,7 @@ public final class RequestFile {
 
     private static List<Request> csv(Path file, Reader in) {
         CsvReader csv = new CsvReader(in, file.toString(), MAX_FIELD_CHARS,
-            "a request file (CSV: arrival_s,prompt_tokens,output_tokens[,priority])");
+            "a request file (CSV: arrival_s,prompt_tokens,output_tokens[,priority][,prefix_id,prefix_tokens])");
         CsvReader.Row header = csv.next();
         if (header == null) {
             throw InputException.located(file + ": empty (expected a header arrival_s,prompt_tokens,output_tokens"
@@ -72,12 +76,12 @@ public final class RequestFile {
             names.add(h.trim());
         }
         boolean azure = names.equals(List.of("TIMESTAMP", "ContextTokens", "GeneratedTokens"));
-        boolean ours = names.equals(List.of("arrival_s", "prompt_tokens", "output_tokens"))
-            || names.equals(List.of("arrival_s", "prompt_tokens", "output_tokens", "priority"));
+        boolean ours = names.size() >= 3 && names.subList(0, 3).equals(List.of("arrival_s", "prompt_tokens",
+            "output_tokens")) && OPTIONAL_COLUMNS.contains(names.subList(3, names.size()));
         if (!azure && !ours) {
             throw InputException.located(file + ":" + header.line() + ": header " + String.join(",", names)
-                + " (expected arrival_s,prompt_tokens,output_tokens[,priority] or the Azure trace's"
-                + " TIMESTAMP,ContextTokens,GeneratedTokens)");
+                + " (expected arrival_s,prompt_tokens,output_tokens[,priority][,prefix_id,prefix_tokens] or the"
+                + " Azure trace's TIMESTAMP,ContextTokens,GeneratedTokens)");
         }
         Builder b = new Builder(file);
         LocalDateTime first = null;
@@ -104,8 +108,11 @@ public final class RequestFile {
             } else {
                 arrivalPs = seconds(where, "arrival_s", cells[0]);
             }
+            int priorityAt = names.indexOf("priority");
+            int prefixAt = names.indexOf("prefix_id");
             b.add(where, arrivalPs, tokens(where, names.get(1), cells[1]), tokens(where, names.get(2), cells[2]),
-                cells.length > 3 ? priority(where, cells[3]) : 0);
+                priorityAt > 0 ? priority(where, cells[priorityAt]) : 0,
+                prefixAt > 0 ? cells[prefixAt].trim() : "", prefixAt > 0 ? cells[prefixAt + 1].trim() : "");
         }
         return b.requests;
     }
@@ -133,15 +140,18 @@ public final class RequestFile {
             var fields = node.fieldNames();
             while (fields.hasNext()) {
                 String f = fields.next();
-                if (!List.of("arrival_s", "prompt_tokens", "output_tokens", "priority").contains(f)) {
+                if (!List.of("arrival_s", "prompt_tokens", "output_tokens", "priority", "prefix_id", "prefix_tokens")
+                    .contains(f)) {
                     throw InputException.located(where + ": unknown key '" + f + "' (expected arrival_s, "
-                        + "prompt_tokens, output_tokens, priority)");
+                        + "prompt_tokens, output_tokens, priority, prefix_id, prefix_tokens)");
                 }
             }
             b.add(where, seconds(where, "arrival_s", field(node, where, "arrival_s")),
                 tokens(where, "prompt_tokens", field(node, where, "prompt_tokens")),
                 tokens(where, "output_tokens", field(node, where, "output_tokens")),
-                node.has("priority") ? priority(where, node.get("priority").asText()) : 0);
+                node.has("priority") ? priority(where, node.get("priority").asText()) : 0,
+                node.has("prefix_id") ? node.get("prefix_id").asText() : "",
+                node.has("prefix_tokens") ? node.get("prefix_tokens").asText() : "");
         }
         return b.requests;
     }
@@ -164,13 +174,23 @@ public final class RequestFile {
             this.file = file;
         }
 
-        void add(String where, long arrivalPs, int prompt, int output, int priority) {
+        void add(String where, long arrivalPs, int prompt, int output, int priority, String prefixId,
+                 String prefixTokens) {
             if (arrivalPs < previousPs) {
                 throw InputException.located(where + ": arrival " + arrivalPs / (double) PS_PER_S + " s is before"
                     + " the previous row's " + previousPs / (double) PS_PER_S + " s (arrivals must not decrease)");
             }
             previousPs = arrivalPs;
-            requests.add(new Request(requests.size(), arrivalPs, prompt, output, priority, where));
+            if (prefixId.isEmpty() != prefixTokens.isEmpty()) {
+                throw InputException.located(where + ": prefix_id and prefix_tokens go together (both empty: no"
+                    + " shared prefix)");
+            }
+            int shared = prefixId.isEmpty() ? 0 : tokens(where, "prefix_tokens", prefixTokens);
+            if (shared > prompt) {
+                throw InputException.located(where + ": prefix_tokens " + shared + " exceeds prompt_tokens " + prompt);
+            }
+            requests.add(new Request(requests.size(), arrivalPs, prompt, output, priority, where,
+                prefixId.isEmpty() ? null : prefixId, shared));
         }
     }
 

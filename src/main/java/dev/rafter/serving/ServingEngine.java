@@ -1,9 +1,11 @@
 package dev.rafter.serving;
 
+import dev.rafter.hw.HostModel;
 import dev.rafter.workload.StepLowering;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -16,14 +18,59 @@ import java.util.TreeSet;
  * first chunk are free, and a running sequence that needs a block when none is free preempts the last running
  * sequence in the policy's order (itself, if it is that one) by recomputation: its blocks are freed and it waits
  * again, to prefill its prompt and the tokens it has generated before it resumes. No request is admitted in a step
- * that preempted. Time advances by each step's time ({@link StepTimer}) plus the host's {@code stepOverheadPs}.
+ * that preempted. With prefix caching ({@link KvCache}) a request starts from the cached blocks of its prefix (and
+ * a recomputed one from its own blocks still cached): its prefill skips their tokens, which the token budget then
+ * does not count, and its admission needs only the blocks it adds. Time advances by each step's time
+ * ({@link StepTimer}) plus the host's {@code stepOverheadPs}
+ * and, with a serving host modelled, its cost per step and per sequence in the step ({@link Limits#hostStepPs()},
+ * {@link Limits#hostSequencePs()}).
  *
  * <p>Prefill yields the first output token; a request of {@code output} tokens then decodes {@code output - 1}
  * steps, so its KV cache peaks at {@code prompt + output - 1} tokens.
  */
 public final class ServingEngine {
-    /** The scheduler's limits. */
-    public record Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs) {}
+    /**
+     * The scheduler's limits, and the host's time per step: {@code stepOverheadPs} (given by hand), plus
+     * {@code hostStepPs} and {@code hostSequencePs} per sequence in the step (from the host model); and whether
+     * full KV blocks are cached by content for requests that share a prefix ({@link KvCache}).
+     */
+    public record Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs,
+                         long hostStepPs, long hostSequencePs, boolean prefixCaching) {
+        public Limits(int maxBatchedTokens, int maxSequences, int blockTokens, long kvBlocks, long stepOverheadPs) {
+            this(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs, 0, 0, false);
+        }
+
+        /** These limits with prefix caching on or off. */
+        public Limits withPrefixCaching(boolean on) {
+            return new Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs, hostStepPs,
+                hostSequencePs, on);
+        }
+
+        /**
+         * These limits with the host model's costs: a serving host ends each step with a synchronisation that
+         * returns the sampled tokens, schedules and samples (per step and per sequence), then replays the step's
+         * graph, and the device starts on the graph's first node. The later nodes are issued faster than the device
+         * runs kernels (each takes at least the GPU-side kernel boundary), so they hide behind the kernels the
+         * {@link StepTimer} counts. No host: no cost.
+         */
+        public Limits withHost(HostModel host) {
+            if (!host.on()) {
+                return this;
+            }
+            return new Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks, stepOverheadPs,
+                ps(host.costs().syncNs() + host.perStepNs(0) + host.perKernelNs()),
+                ps(host.costs().servingSequenceNs()), prefixCaching);
+        }
+
+        private static long ps(double ns) {
+            return Math.round(ns * 1000);
+        }
+
+        /** Host time of a step of {@code sequences} sequences. */
+        public long hostPs(long sequences) {
+            return stepOverheadPs + hostStepPs + sequences * hostSequencePs;
+        }
+    }
 
     /** What happened to one request; times in picoseconds, -1 where it did not get that far. */
     public record Outcome(Request request, long firstScheduledPs, long firstTokenPs, long finishPs, int preemptions,
@@ -69,15 +116,22 @@ public final class ServingEngine {
     }
 
     /** The requests (by id) and the steps of a run. */
-    public record Result(List<Outcome> outcomes, Steps steps, long preemptions) {}
+    public record Result(List<Outcome> outcomes, Steps steps, long preemptions, Map<String, Object> prefixCache,
+                         Map<String, Object> speculative) {
+        public Result(List<Outcome> outcomes, Steps steps, long preemptions) {
+            this(outcomes, steps, preemptions, null, null);
+        }
+    }
 
     private static final class Sequence {
         final Request request;
         int computed;
         int target;
         int generated;
-        long blocks;
+        final KvCache.Held held = new KvCache.Held();
         int stepTokens;
+        /** Draft tokens this step verifies (speculative decoding). */
+        int drafts;
         long firstScheduledPs = -1;
         long firstTokenPs = -1;
         long finishPs = -1;
@@ -100,12 +154,32 @@ public final class ServingEngine {
     private final StepTimer timer;
     private final Limits limits;
     private final Policy policy;
+    private final Speculation speculation;
 
     public ServingEngine(StepTimer timer, Limits limits, Policy policy) {
+        this(timer, limits, policy, null);
+    }
+
+    /** With {@code speculation} (null: none). */
+    public ServingEngine(StepTimer timer, Limits limits, Policy policy, Speculation speculation) {
         this.timer = timer;
         this.limits = limits;
         this.policy = policy;
+        this.speculation = speculation;
     }
+
+    /**
+     * Speculative decoding: each decoding sequence gets {@code tokens} draft tokens, proposed by a draft model
+     * ({@code draft}, its own step timer: a pass over the step's prompt chunks and one token of each drafting
+     * sequence, then one pass per further draft token) or, with {@code draft} null, at no device cost (n-gram
+     * prompt lookup); the target verifies them with the sequence's last token in one pass of {@code tokens + 1}
+     * tokens, whose every position goes through the LM head. Each draft token is accepted with probability
+     * {@code acceptance} independently, as far as the first rejection (the model of Leviathan et al., 2023, whose
+     * expected tokens per pass are (1 - a^(k+1)) / (1 - a)); the target's token at the first rejection (or after
+     * the last draft) comes with them. A sequence never drafts past its output: one with r tokens to go drafts at
+     * most r - 1. Draws come from {@code seed}, in the step's order.
+     */
+    public record Speculation(int tokens, double acceptance, StepTimer draft, long seed) {}
 
     public StepTimer timer() {
         return timer;
@@ -122,7 +196,12 @@ public final class ServingEngine {
         List<Sequence> running = new ArrayList<>();
         List<Sequence> all = new ArrayList<>();
         Steps steps = new Steps();
-        long free = limits.kvBlocks();
+        java.util.SplittableRandom draws = speculation == null ? null
+            : new java.util.SplittableRandom(speculation.seed());
+        long proposed = 0;
+        long acceptedTokens = 0;
+        long verifications = 0;
+        KvCache cache = new KvCache(limits.blockTokens(), limits.kvBlocks(), limits.prefixCaching());
         long preemptions = 0;
         long now = 0;
         int stepNumber = 0;
@@ -151,18 +230,24 @@ public final class ServingEngine {
                         continue;
                     }
                     int n = Math.min(s.target - s.computed, budget);
-                    long more = blocksFor(s.computed + n) - s.blocks;
+                    if (pass == 0 && speculation != null) {
+                        s.drafts = Math.max(0, Math.min(Math.min(speculation.tokens(),
+                            s.request.outputTokens() - s.generated - 1), budget - 1));
+                        n += s.drafts;
+                    }
+                    // Blocks held beyond the tokens computed (slots of rejected drafts) are used first.
+                    long more = Math.max(0, blocksFor(s.computed + n) - s.held.count);
                     boolean self = false;
-                    while (more > free) {
+                    while (more > cache.free()) {
                         Sequence victim = null;
                         for (Sequence r : running) {
                             if (r.stepTokens == 0 && (victim == null || order.compare(r, victim) > 0)) {
                                 victim = r;
                             }
                         }
-                        free += victim.blocks;
-                        victim.blocks = 0;
+                        cache.release(victim.held, now, false);
                         victim.computed = 0;
+                        victim.drafts = 0;
                         victim.target = victim.request.promptTokens() + victim.generated;
                         victim.preemptions++;
                         preemptions++;
@@ -181,40 +266,56 @@ public final class ServingEngine {
                     if (self) {
                         continue;
                     }
-                    free -= more;
-                    s.blocks += more;
+                    cache.allocate(s.held, more);
                     schedule(s, n, now, scheduled);
                     budget -= n;
                 }
             }
             while (!preempted && !waiting.isEmpty() && running.size() < limits.maxSequences() && budget > 0) {
                 Sequence s = waiting.first();
-                int n = Math.min(s.target - s.computed, budget);
-                long needed = blocksFor(n);
-                if (needed > free) {
+                List<KvCache.Block> hits = cache.lookUp(s.request, s.target);
+                int cachedTokens = hits.size() * limits.blockTokens();
+                int n = Math.min(s.target - cachedTokens, budget);
+                long needed = blocksFor(cachedTokens + n) - hits.size();
+                if (needed + KvCache.unreferenced(hits) > cache.free()) {
                     break; // admission control: the head of the queue waits for blocks
                 }
                 waiting.pollFirst();
                 running.add(s);
-                free -= needed;
-                s.blocks = needed;
+                cache.admit(s.held, hits, s.target);
+                cache.allocate(s.held, needed);
+                s.computed = cachedTokens;
                 schedule(s, n, now, scheduled);
                 budget -= n;
             }
             if (scheduled.isEmpty()) {
                 throw new IllegalStateException("no sequence could be scheduled at " + now + " ps: " + running.size()
-                    + " running, " + waiting.size() + " waiting, " + free + " KV blocks free");
+                    + " running, " + waiting.size() + " waiting, " + cache.free() + " KV blocks free");
             }
-            long end = now + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
-                + limits.stepOverheadPs();
+            long draftPs = speculation != null && speculation.draft() != null ? drafting(stepNumber, scheduled) : 0;
+            long end = now + draftPs + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
+                + limits.hostPs(scheduled.size());
             steps.startPs.add(now);
             steps.endPs.add(end);
             steps.sequences.add(scheduled.size());
             steps.tokens.add(limits.maxBatchedTokens() - budget);
-            steps.kvBlocks.add(limits.kvBlocks() - free);
+            steps.kvBlocks.add(cache.held());
             for (Sequence s : scheduled) {
-                s.computed += s.stepTokens;
+                if (s.drafts > 0) {
+                    // The last token's and the accepted drafts' KV stand; the target's own token comes next.
+                    int accepted = accepted(s.drafts, draws);
+                    proposed += s.drafts;
+                    acceptedTokens += accepted;
+                    verifications++;
+                    s.computed += 1 + accepted;
+                    s.generated += accepted;
+                    s.target += accepted;
+                    s.drafts = 0;
+                } else {
+                    s.computed += s.stepTokens;
+                }
                 s.stepTokens = 0;
+                cache.computed(s.request, s.held, s.computed);
                 if (s.computed < s.target) {
                     continue;
                 }
@@ -224,8 +325,7 @@ public final class ServingEngine {
                 }
                 if (s.generated == s.request.outputTokens()) {
                     s.finishPs = end;
-                    free += s.blocks;
-                    s.blocks = 0;
+                    cache.release(s.held, end, true);
                     running.remove(s);
                     traffic.finished(s.request, end);
                 } else {
@@ -240,7 +340,17 @@ public final class ServingEngine {
         for (Sequence s : all) {
             outcomes.add(s.outcome());
         }
-        return new Result(outcomes, steps, preemptions);
+        Map<String, Object> speculative = null;
+        if (speculation != null) {
+            speculative = new java.util.LinkedHashMap<>();
+            speculative.put("verifications", verifications);
+            speculative.put("draft_tokens_proposed", proposed);
+            speculative.put("draft_tokens_accepted", acceptedTokens);
+            speculative.put("acceptance", proposed == 0 ? 0.0 : (double) acceptedTokens / proposed);
+            speculative.put("tokens_per_verification", verifications == 0 ? 0.0
+                : (double) (acceptedTokens + verifications) / verifications);
+        }
+        return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null, speculative);
     }
 
     private static void schedule(Sequence s, int tokens, long now, List<Sequence> scheduled) {
@@ -267,13 +377,61 @@ public final class ServingEngine {
         return groups;
     }
 
+    /** Rows through the LM head: one per sequence that yields a token, and one per draft verified. */
     private static long emitting(List<Sequence> scheduled) {
         long n = 0;
         for (Sequence s : scheduled) {
-            if (s.computed + s.stepTokens == s.target) {
+            if (s.drafts > 0) {
+                n += 1 + s.drafts;
+            } else if (s.computed + s.stepTokens == s.target) {
                 n++;
             }
         }
         return n;
+    }
+
+    /** Leading successes of {@code drafts} trials at the acceptance rate. */
+    private int accepted(int drafts, java.util.SplittableRandom draws) {
+        int a = 0;
+        while (a < drafts && draws.nextDouble() < speculation.acceptance()) {
+            a++;
+        }
+        return a;
+    }
+
+    /**
+     * The draft model's passes before the step: the first over the step's prompt chunks and one token of each
+     * drafting sequence, then one more token of each sequence that drafts that far; only drafted tokens go
+     * through the draft's LM head.
+     */
+    private long drafting(int stepNumber, List<Sequence> scheduled) {
+        int most = 0;
+        for (Sequence s : scheduled) {
+            most = Math.max(most, s.drafts > 0 ? s.drafts : s.decoding() ? 0 : 1);
+        }
+        long ps = 0;
+        for (int pass = 0; pass < most; pass++) {
+            TreeMap<Long, long[]> byShape = new TreeMap<>();
+            long emitting = 0;
+            for (Sequence s : scheduled) {
+                long q;
+                if (s.drafts > pass) {
+                    q = 1;
+                    emitting++;
+                } else if (pass == 0 && s.drafts == 0 && !s.decoding()) {
+                    q = s.stepTokens; // the draft keeps its own KV of the prompt; it drafts from the next step
+                } else {
+                    continue;
+                }
+                long kv = s.computed + (s.drafts > pass ? pass + 1 : s.stepTokens);
+                byShape.computeIfAbsent(q << 32 | kv, k -> new long[] {0, q, kv})[0]++;
+            }
+            List<StepLowering.Group> groups = new ArrayList<>(byShape.size());
+            for (long[] g : byShape.values()) {
+                groups.add(new StepLowering.Group(g[0], g[1], g[2]));
+            }
+            ps += speculation.draft().stepPs(stepNumber, groups, emitting);
+        }
+        return ps;
     }
 }

@@ -267,6 +267,76 @@ public final class ServingReport {
         write(png, chart);
     }
 
+    /** knee.csv: one row per offered rate (the points of a sweep over --arrivals, each a serving summary). */
+    public static void writeKnee(Writer w, List<Map<String, Object>> points) throws IOException {
+        w.write("rate_per_s,requests,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s,"
+            + "requests_per_s,output_tokens_per_s,goodput_requests_per_s,goodput_fraction,mean_batch,preemptions\n");
+        for (Map<String, Object> p : points) {
+            Map<?, ?> requests = (Map<?, ?>) p.get("requests");
+            Map<?, ?> throughput = (Map<?, ?>) p.get("throughput");
+            Map<?, ?> goodput = (Map<?, ?>) p.get("goodput");
+            List<Object> row = List.of(p.get("rate_per_s"), requests.get("finished"), cell(p, "ttft_s", "p50"),
+                cell(p, "ttft_s", "p99"), cell(p, "tpot_s", "p50"), cell(p, "tpot_s", "p99"), cell(p, "e2e_s", "p50"),
+                cell(p, "e2e_s", "p99"), throughput.get("requests_per_s"), throughput.get("output_tokens_per_s"),
+                goodput == null ? "" : goodput.get("requests_per_s"), goodput == null ? "" : goodput.get("fraction"),
+                ((Map<?, ?>) p.get("steps")).get("mean_batch"), p.get("preemptions"));
+            StringBuilder line = new StringBuilder();
+            for (Object cell : row) {
+                line.append(line.length() == 0 ? "" : ",").append(cell);
+            }
+            w.write(line.append('\n').toString());
+        }
+    }
+
+    private static Object cell(Map<String, Object> point, String metric, String which) {
+        Object v = ((Map<?, ?>) point.get(metric)).get(which);
+        return v == null ? "" : v;
+    }
+
+    /** knee.png: TTFT and TPOT, p50 (solid) and p99 (dashed), against the offered rate. */
+    public static void writeKneeChart(Path png, List<Map<String, Object>> points, String title) {
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("offered load", "requests/s", false,
+            false), new XyChart.AxisSpec("latency", "s", true, true))
+            .subtitle("latency against load: p50 solid, p99 dashed");
+        String[][] lines = {{"ttft_s", "p50", "TTFT p50"}, {"ttft_s", "p99", "TTFT p99"}, {"tpot_s", "p50",
+            "TPOT p50"}, {"tpot_s", "p99", "TPOT p99"}};
+        for (int i = 0; i < lines.length; i++) {
+            List<double[]> xy = new ArrayList<>();
+            for (Map<String, Object> p : points) {
+                Object v = ((Map<?, ?>) p.get(lines[i][0])).get(lines[i][1]);
+                if (v != null) {
+                    xy.add(new double[] {(double) p.get("rate_per_s"), (double) v});
+                }
+            }
+            chart.add(new XyChart.Series(lines[i][2], XyChart.PALETTE[i / 2], XyChart.Style.LINE_AND_MARKERS, 1.5f,
+                i % 2 == 1, xy));
+        }
+        write(png, chart);
+    }
+
+    /** goodput.png: served and good (within --slo) requests per second against the offered rate. */
+    public static void writeGoodputChart(Path png, List<Map<String, Object>> points, String title) {
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("offered load", "requests/s", false,
+            false), new XyChart.AxisSpec("requests/s", "", false, false))
+            .subtitle("throughput, and goodput (requests meeting --slo) where targets are given");
+        List<double[]> served = new ArrayList<>();
+        List<double[]> good = new ArrayList<>();
+        for (Map<String, Object> p : points) {
+            double rate = (double) p.get("rate_per_s");
+            served.add(new double[] {rate, (double) ((Map<?, ?>) p.get("throughput")).get("requests_per_s")});
+            if (p.get("goodput") instanceof Map<?, ?> g) {
+                good.add(new double[] {rate, (double) g.get("requests_per_s")});
+            }
+        }
+        chart.add(new XyChart.Series("throughput", XyChart.PALETTE[0], XyChart.Style.LINE_AND_MARKERS, 1.5f, false,
+            served));
+        if (!good.isEmpty()) {
+            chart.add(new XyChart.Series("goodput", XyChart.PALETTE[1], XyChart.Style.LINE_AND_MARKERS, 1.5f, false,
+                good));
+        }
+        write(png, chart);
+    }
+
     private static void write(Path png, XyChart chart) {
         byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
         AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));

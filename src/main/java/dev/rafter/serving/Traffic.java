@@ -57,6 +57,29 @@ public interface Traffic {
                 + "coefficient of variation of the gaps), got '" + text + "'");
         }
 
+        /**
+         * One or more arrival processes: {@code poisson:R1,R2,...} or {@code gamma:R1,R2,...:CV}, one per rate in
+         * the order given (a sweep over the rate).
+         */
+        public static List<Arrivals> parseAll(String text) {
+            String[] p = text.split(":", -1);
+            if (p.length < 2 || !p[1].contains(",")) {
+                return List.of(parse(text));
+            }
+            List<Arrivals> out = new ArrayList<>();
+            for (String rate : p[1].split(",", -1)) {
+                p[1] = rate.trim();
+                Arrivals a = parse(String.join(":", p));
+                for (Arrivals before : out) {
+                    if (!(a.ratePerS > before.ratePerS)) {
+                        throw new InputException("--arrivals: rates must increase, got '" + text + "'");
+                    }
+                }
+                out.add(a);
+            }
+            return out;
+        }
+
         private static Arrivals checked(Arrivals a, String text) {
             if (!(a.ratePerS > 0 && a.ratePerS <= 1e6 && a.cv > 0 && a.cv <= 100)) {
                 throw new InputException("--arrivals: rate must be in (0, 1e6] and CV in (0, 100], got '" + text
@@ -114,8 +137,7 @@ public interface Traffic {
                 break;
             }
             Request shape = lengths.apply(out.size());
-            out.add(new Request(out.size(), ps, shape.promptTokens(), shape.outputTokens(), shape.priority(),
-                shape.source()));
+            out.add(shape.sentAs(out.size(), ps));
         }
         return out;
     }
@@ -141,8 +163,7 @@ public interface Traffic {
                     return;
                 }
                 Request shape = lengths.apply((int) sent);
-                due.add(new Request(sent++, ps, shape.promptTokens(), shape.outputTokens(), shape.priority(),
-                    shape.source()));
+                due.add(shape.sentAs(sent++, ps));
             }
 
             @Override

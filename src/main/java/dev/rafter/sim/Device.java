@@ -8,6 +8,7 @@ import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TensorRole;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
+import dev.rafter.sim.component.Assembly;
 import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
 import dev.rafter.sim.component.DeviceLink;
@@ -15,10 +16,7 @@ import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.MemoryChannel;
-import dev.rafter.sim.component.MemoryModels;
 import dev.rafter.sim.component.MemorySystem;
-import dev.rafter.sim.component.PeArray;
-import dev.rafter.sim.component.VectorUnit;
 import dev.rafter.sim.message.LinkTransfer;
 import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.steady.Counters;
@@ -33,11 +31,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The wiring of one accelerator from its hardware model: its components (HBM channels and controller, global
- * buffer, interconnect, cores with PE arrays and a vector unit, device links) on the tracks the {@link Catalogue}
- * places, their clock domains and the latencies that belong to the links between them. Instances of registered
- * kinds are built by the catalogue and hooked in by the messages their ports accept (memory accesses: a tap on the
- * memory controller).
+ * One accelerator: its components (memory channels and controllers, global buffer, interconnect, cores with PE
+ * arrays and a vector unit, device links, and instances of registered kinds), built by the {@link Catalogue} from
+ * the hardware model and connected as the wiring says ({@code sim/component/Wiring}: which port reaches which, with
+ * the latency of each connection), on the tracks the catalogue places. The device drives them: it starts tile
+ * programs on the cores and runs collectives over the links.
  */
 public final class Device {
     /** What a collective reads and writes: the activations it reduces or gathers. */
@@ -65,47 +63,22 @@ public final class Device {
         this(hw, scheduler, sink, tracks, TensorPlacement.FIRST_TIER);
     }
 
-    /** A device whose tensors lie where {@code placement} puts them, one memory controller per tier. */
+    /**
+     * A device whose tensors lie where {@code placement} puts them: its components as the catalogue builds them
+     * from {@code hw} and the wiring ({@link Catalogue#assemble}), one memory controller per tier.
+     */
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks,
                   TensorPlacement.Policy placement) {
         this.scheduler = scheduler;
         this.dispatchPs = Math.round(hw.deviceDispatchNs() * 1000);
-        ClockDomain coreClock = coreClock(hw);
-        int lanes = hw.core().peArrays();
-        List<Track> peTracks = Catalogue.tracksOf(tracks, PeArray.KIND);
-        List<Track> vectorTracks = Catalogue.tracksOf(tracks, VectorUnit.KIND);
-        Track[] dmaTracks = Catalogue.tracksOf(tracks, Interconnect.CORE_PORT).toArray(new Track[0]);
-        Track globalTrack = Catalogue.tracksOf(tracks, GlobalBuffer.KIND).get(0);
         this.linkSpec = hw.deviceLink();
-        this.deviceLink = new DeviceLink(hw.deviceLink(), scheduler, sink,
-            Catalogue.tracksOf(tracks, DeviceLink.KIND).get(0));
-        MemoryController.Tap[] taps = Catalogue.build(hw, tracks, sink, scheduler, MemoryAccess.class,
-            MemoryController.Tap.class).toArray(new MemoryController.Tap[0]);
-        MemoryController[] tiers = new MemoryController[hw.memoryTiers().size()];
-        for (int t = 0; t < tiers.length; t++) {
-            HardwareSpec.MemoryTier tier = hw.memoryTiers().get(t);
-            // Every tier's controller shows its accesses to the same taps: each access reaches one controller.
-            tiers[t] = new MemoryController(MemoryModels.channels(tier.memory(), scheduler, sink,
-                Catalogue.tracksOf(tracks, MemoryController.kindOf(tier.name()))), scheduler, taps);
-        }
+        Assembly parts = Catalogue.assemble(hw, tracks, sink, scheduler, placement);
+        this.deviceLink = parts.one(DeviceLink.KIND, DeviceLink.class);
+        this.memory = parts.one(MemorySystem.KIND, MemorySystem.class);
+        this.globalBuffer = parts.one(GlobalBuffer.KIND, GlobalBuffer.class);
+        this.interconnect = parts.one(Interconnect.KIND, Interconnect.class);
+        this.cores = parts.of(Core.KIND, Core.class).toArray(new Core[0]);
         this.collectiveRegion = placement.regionOf(COLLECTIVE_ROLE);
-        this.memory = new MemorySystem(tiers, placement.regionOf(TensorRole.ACTIVATIONS));
-        this.globalBuffer = new GlobalBuffer(memory, hw.globalBuffer().capacityBytes(), scheduler);
-        double psPerCycle = 1e6 / hw.clockMhz();
-        // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
-        int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
-        this.interconnect = new Interconnect(scheduler, sink, psPerCycle / hw.globalBuffer().bytesPerCycle(),
-            globalTrack, psPerCycle / coreSide, dmaTracks, coreClock.ps(hw.interconnect().latencyCycles()));
-        this.cores = new Core[hw.cores()];
-        for (int c = 0; c < cores.length; c++) {
-            PeArray[] arrays = new PeArray[lanes];
-            for (int l = 0; l < lanes; l++) {
-                arrays[l] = new PeArray(hw.core().peArray(), sink, peTracks.get(c * lanes + l));
-            }
-            VectorUnit vector = new VectorUnit(hw.core(), sink, vectorTracks.get(c));
-            cores[c] = new Core(c, hw.core(), scheduler, sink, coreClock, arrays, vector, globalBuffer, interconnect,
-                memory);
-        }
     }
 
     /**
@@ -118,7 +91,7 @@ public final class Device {
     }
 
     public static ClockDomain coreClock(HardwareSpec hw) {
-        return new ClockDomain("core", hw.clockMhz());
+        return Core.clock(hw);
     }
 
     /** The trace tracks of a device, as the catalogue places them. */

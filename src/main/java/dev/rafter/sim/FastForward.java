@@ -335,8 +335,21 @@ final class FastForward {
             || a.users() != b.users()) {
             return false;
         }
-        return a.role() == b.role() && a.region().equals(b.region())
-            && memory.tier(a.region().tier()).splitsAlike(a.tierAddress(), b.tierAddress(), a.loadBytes());
+        if (a.role() != b.role() || !a.region().equals(b.region()) || a.otherBytes() != b.otherBytes()
+            || a.otherRole() != b.otherRole() || !a.otherRegion().equals(b.otherRegion())) {
+            return false;
+        }
+        // The reads the global buffer issues (one, or the two operands' from two regions), each split alike over
+        // its own tier's channels.
+        if (a.otherBytes() == 0 || a.region().equals(a.otherRegion())) {
+            return splitAlike(a.region(), a.tierAddress(), b.tierAddress(), a.loadBytes());
+        }
+        return (a.streamedBytes() == 0 || splitAlike(a.region(), a.tierAddress(), b.tierAddress(), a.streamedBytes()))
+            && splitAlike(a.otherRegion(), a.otherTierAddress(), b.otherTierAddress(), a.otherBytes());
+    }
+
+    private boolean splitAlike(dev.rafter.mapping.Region region, long a, long b, long bytes) {
+        return memory.tier(region.tier()).splitsAlike(a, b, bytes);
     }
 
     /**

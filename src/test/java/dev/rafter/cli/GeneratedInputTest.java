@@ -107,11 +107,14 @@ class GeneratedInputTest {
                 List.of("describe", "--hardware", "HW", "--json")),
             new Kind("node-table", Path.of("models/energy/7nm.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("flash-standard", Path.of("models/memory/hbf.yaml"),
+                List.of("describe", "--hardware", "HW", "--json")),
             new Kind("system", Path.of("models/systems/two-node-h100.yaml"),
                 List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")));
-        // The device each table kind is read through: the 45 nm study device, and the A100 on its 7 nm table.
+        // The device each table kind is read through: the 45 nm study device, the A100 on its 7 nm table, and the HBF
+        // device on its flash standard.
         Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
-            "node-table", new String[] {"a100", "7nm"});
+            "node-table", new String[] {"a100", "7nm"}, "flash-standard", new String[] {"h100-hbf", "hbf"});
         Random random = new Random(seed);
         Map<String, int[]> byClass = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -129,7 +132,9 @@ class GeneratedInputTest {
             Path hw = tmp.resolve("hw" + i + ".yaml");
             String[] user = tableUsers.getOrDefault(kind.name(), tableUsers.get("energy"));
             Files.writeString(hw, Files.readString(Path.of("models/hardware/" + user[0] + ".yaml"))
-                .replace("../energy/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory));
+                .replace("../energy/" + user[1] + ".yaml", file.toString())
+                .replace("../memory/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory)
+                .replace("../energy/", energy).replace("../host/", Path.of("models/host").toAbsolutePath() + "/"));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);
@@ -226,6 +231,18 @@ class GeneratedInputTest {
                 "models/hardware/h100.yaml", "--workload", "models/workloads/tiny.yaml", "--request-file",
                 file.toString(), "--out", out.toString()));
         };
+    }
+
+    /** The request file with a shared prefix on every row, the last one longer than its prompt if {@code beyond}. */
+    static String withPrefix(String requests, Random r, boolean beyond) {
+        String[] lines = requests.split("\n");
+        StringBuilder out = new StringBuilder(lines[0]).append(",prefix_id,prefix_tokens\n");
+        for (int i = 1; i < lines.length; i++) {
+            int prompt = Integer.parseInt(lines[i].split(",")[1]);
+            int shared = beyond && i == lines.length - 1 ? prompt + 1 + r.nextInt(10) : 1 + r.nextInt(prompt);
+            out.append(lines[i]).append(",p").append(r.nextInt(2)).append(',').append(shared).append('\n');
+        }
+        return out.toString();
     }
 
     static Generator kinetoCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
@@ -371,6 +388,11 @@ class GeneratedInputTest {
             + " \"cat\": \"cuda_runtime\", \"name\": \"" + pick(r, "cudaGraphLaunch", "hipGraphLaunch") + "\","
             + " \"ts\": 5, \"dur\": 3, \"pid\": 1, \"tid\": 1, \"args\": {\"correlation\": " + r.nextInt(1000)
             + "}}\n]}\n"),
+        kinetoCase("known-kernel-impossible-grid", Expect.REFUSED, (t, r) -> t.replace("\n]}", ",\n{\"ph\": \"X\","
+            + " \"cat\": \"kernel\", \"name\": \"" + pick(r, "Cijk_Alik_Bljk_BBS_BH_MT64x32x256_MI16x16x1_SN",
+            "void paged_attention_ll4mi_QKV_mfma16_kernel<0>", "rotary_embedding_kernel") + "\", \"ts\": 40, \"dur\":"
+            + " 2, \"pid\": 0, \"tid\": 7, \"args\": {\"grid\": [" + pick(r, "0", "-1") + ", 1, 1], \"block\": [256,"
+            + " 1, 1]}}\n]}")),
         chakraCase("valid", Expect.RUNS, (b, r) -> b),
         chakraCase("truncated", Expect.REFUSED, (b, r) -> {
             java.util.Set<Integer> starts = messageStarts(b);
@@ -446,6 +468,8 @@ class GeneratedInputTest {
         requestCase("decreasing", Expect.REFUSED, (t, r) -> t + "0.0001,8,2\n"),
         requestCase("zero-output", Expect.REFUSED, (t, r) -> t + "9,8,0\n"),
         requestCase("beyond-context", Expect.REFUSED, (t, r) -> t + "9," + (512 + r.nextInt(100)) + ",2\n"),
+        requestCase("prefix", Expect.RUNS, (t, r) -> withPrefix(t, r, false)),
+        requestCase("prefix-beyond-prompt", Expect.REFUSED, (t, r) -> withPrefix(t, r, true)),
         requestCase("not-a-number", Expect.REFUSED, (t, r) -> t + "9," + pick(r, "x", "1.5", "") + ",2\n"),
         (i, r, dir) -> {
             // a FIFO (which blocks whoever opens it until a writer comes) where a command reads an input

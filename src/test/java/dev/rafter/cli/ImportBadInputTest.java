@@ -44,6 +44,18 @@ class ImportBadInputTest {
     }
 
     @Test
+    void aKernelTheNameTableKnowsLaunchedWithAnImpossibleGridIsRefusedNamingTheEvent() throws Exception {
+        Path f = tmp.resolve("grid.json");
+        Files.writeString(f, "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\","
+            + " \"ts\": 0, \"dur\": 10, \"pid\": 1, \"tid\": 1, \"args\": {\"Input Dims\": [[8, 8], [8, 8]],"
+            + " \"Input type\": [\"float\", \"float\"]}},\n{\"ph\": \"X\", \"cat\": \"kernel\", \"name\":"
+            + " \"Cijk_Alik_Bljk_BBS_BH_MT64x32x256_MI16x16x1_SN\", \"ts\": 40, \"dur\": 2, \"pid\": 0, \"tid\": 7,"
+            + " \"args\": {\"grid\": [0, 1, 1], \"block\": [256, 1, 1]}}]}");
+        assertRefused(f, "grid.json: traceEvents[1]: kernel Cijk_Alik_Bljk_BBS_BH_MT64x32x256_MI16x16x1_SN: grid and"
+            + " block [0, 1, 1][256, 1, 1] launch no thread; expected dimensions of at least 1");
+    }
+
+    @Test
     void jacksonsOwnSettingsAreNotNamedInAMessage() throws Exception {
         Path deep = tmp.resolve("deep.json");
         Files.writeString(deep, "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\","

@@ -21,10 +21,10 @@ class MemoryTiersCliTest {
     Path tmp;
 
     @Test
-    void theHbfDeviceIsTheH100PlusOneTier() {
+    void theHbfDeviceIsTheH100PlusTwoTiers() {
         HardwareSpec hbf = HardwareLoader.load(Path.of(HBF), List.of());
         HardwareSpec h100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
-        assertEquals(List.of("hbm", "hbf"), hbf.memoryTiers().stream().map(HardwareSpec.MemoryTier::name).toList());
+        assertEquals(List.of("hbm", "hbf", "host"), hbf.memoryTiers().stream().map(HardwareSpec.MemoryTier::name).toList());
         // The energy tables print arrays by identity: compared by name, the rest by text (as sweep keys are).
         assertEquals(h100.energy().name(), hbf.energy().name());
         String withoutTiers = hbf.withEnergy(null).toString().replace("h100-sxm-hbf", "h100-sxm")
@@ -51,6 +51,21 @@ class MemoryTiersCliTest {
     }
 
     @Test
+    void aKvCacheOffloadedToTheHostIsReadOverTheLink() throws Exception {
+        Path out = tmp.resolve("host");
+        CliTest.Result r = CliTest.run("simulate", "--hardware", HBF, "--workload", "models/workloads/tiny.yaml",
+            "--set", "placement.kv_cache=host", "--phase", "decode", "--decode-steps", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        JsonNode host = s.path("memory_tiers").path("host");
+        assertEquals("[\"kv_cache\"]", host.path("tensors").toString());
+        assertTrue(host.path("read_bytes").asLong() > 0, "attention reads the KV cache from the host");
+        // One 51 GB/s channel: no second of the run moves more than the link carries.
+        assertTrue(host.path("utilisation").asDouble() > 0 && host.path("utilisation").asDouble() <= 1);
+        assertEquals(host.path("read_bytes").asLong(), s.path("bytes").path("host_read").asLong());
+    }
+
+    @Test
     void placementOnATierThatDoesNotExistIsOneLineExit2() {
         CliTest.Result r = CliTest.run("simulate", "--hardware", "models/hardware/a100.yaml", "--workload",
             "models/workloads/tiny.yaml", "--set", "placement.kv_cache=hbf", "--out", tmp.resolve("x").toString());
@@ -67,7 +82,8 @@ class MemoryTiersCliTest {
         Files.writeString(twice, h100 + tier);
         CliTest.Result r = CliTest.run("describe", "--hardware", twice.toString());
         assertEquals(2, r.code(), r.err());
-        assertEquals("rafter: " + twice + ": memory_tiers[1].name: a tier named 'hbf' is already there (tier names"
+        // The hbf and host tiers again: the second hbf is the third entry.
+        assertEquals("rafter: " + twice + ": memory_tiers[2].name: a tier named 'hbf' is already there (tier names"
             + " must differ)", r.err().strip());
         Path noBandwidth = tmp.resolve("nobw.yaml");
         Files.writeString(noBandwidth, h100.replaceAll("(?m)^    bandwidth_gb_per_s: 3200.*\\n(^ {20,}#.*\\n)*",
@@ -84,8 +100,9 @@ class MemoryTiersCliTest {
         java.io.StringWriter out = new java.io.StringWriter();
         assertEquals(0, Main.execute(new String[] {"describe", "--hardware", HBF}, new java.io.PrintWriter(out, true),
             new java.io.PrintWriter(new java.io.StringWriter(), true)));
-        assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; simple channels,"
-            + " 10000 ns fixed path\n"), out.toString());
+        assertTrue(out.toString().contains("  tier hbf       3.20 TB/s over 64 channels, 1024 GiB; flash channels"
+            + " (HBF-gen1: 16 KiB pages, 32 planes, 10 us page reads, 100000 P/E cycles), 152 ns fixed path\n"),
+            out.toString());
     }
 
     @Test
@@ -126,7 +143,7 @@ class MemoryTiersCliTest {
         CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbx.latency_ns=1");
         assertEquals(2, r.code(), r.err());
         assertEquals("rafter: --set memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
-            + " hbf)", r.err().strip());
+            + " hbf, host)", r.err().strip());
         r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.latncy_ns=1");
         assertEquals(2, r.code(), r.err());
         assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.latncy_ns=1): unknown key"
@@ -135,7 +152,7 @@ class MemoryTiersCliTest {
             "memory_tiers.hbx.latency_ns=1,2", "--out", tmp.resolve("bad").toString());
         assertEquals(2, r.code(), r.err());
         assertEquals("rafter: --vary memory_tiers.hbx.latency_ns=1: 'memory_tiers' has no entry named 'hbx' (it has"
-            + " hbf)", r.err().strip());
+            + " hbf, host)", r.err().strip());
     }
 
     @Test

@@ -74,6 +74,123 @@ class ServeCliTest {
     }
 
     @Test
+    void aServingHostIsReportedAndAddsToEveryStep() throws Exception {
+        Path file = tmp.resolve("r.csv");
+        Files.writeString(file, "arrival_s,prompt_tokens,output_tokens\n0,64,3\n");
+        Path host = tmp.resolve("host");
+        assertEquals(0, serve(host, "--request-file", file.toString(), "--set", "host.framework=serving").code());
+        JsonNode s = new ObjectMapper().readTree(host.resolve("serving.json").toFile());
+        JsonNode h = s.get("host");
+        assertEquals("serving", h.get("framework").asText());
+        assertEquals(18.68e-6, h.get("per_step_s").asDouble(), 1e-15); // pytorch-cuda.yaml: 3.1 + 0 + 15 + 0.58 us
+        assertTrue(h.get("scheduling_and_sampling").asText().startsWith("not measured"));
+        // Three steps (one prefill, two decodes) each hold the host's part.
+        assertTrue(s.get("e2e_s").get("mean").asDouble() > 3 * 18.68e-6);
+        Path plain = tmp.resolve("plain");
+        assertEquals(0, serve(plain, "--request-file", file.toString()).code());
+        assertTrue(new ObjectMapper().readTree(plain.resolve("serving.json").toFile()).get("host") == null);
+        assertBadInput(serve(tmp.resolve("z"), "--request-file", file.toString(), "--set", "host.framework=eager"),
+            "host.framework: serve models a serving engine's host (serving) or none, got eager");
+    }
+
+    @Test
+    void severalRatesSweepTheLoadAndEachPointIsThatRatesOwnRun() throws Exception {
+        String[] traffic = {"--arrivals", "poisson:1000,2000", "--requests", "100", "--max-sequences", "4",
+            "--slo", "ttft=0.001,tpot=0.0002"};
+        Path knee = tmp.resolve("knee");
+        Path again = tmp.resolve("again");
+        assertEquals(0, serve(knee, traffic).code());
+        assertEquals(0, serve(again, traffic).code());
+        for (String f : ServeCommand.KNEE_OUTPUTS) {
+            assertArrayEquals(Files.readAllBytes(knee.resolve(f)), Files.readAllBytes(again.resolve(f)), f);
+        }
+        List<String> rows = Files.readAllLines(knee.resolve("knee.csv"));
+        assertEquals(3, rows.size());
+        // The sweep's point at 2000/s is the run at 2000/s alone (same seed; the step memo is exact).
+        Path single = tmp.resolve("single");
+        traffic[1] = "poisson:2000";
+        assertEquals(0, serve(single, traffic).code());
+        JsonNode s = new ObjectMapper().readTree(single.resolve("serving.json").toFile());
+        String[] cells = rows.get(2).split(",", -1);
+        assertEquals("2000.0", cells[0]);
+        assertEquals(s.get("ttft_s").get("p50").asDouble(), Double.parseDouble(cells[2]));
+        assertEquals(s.get("tpot_s").get("p99").asDouble(), Double.parseDouble(cells[5]));
+        assertEquals(s.get("goodput").get("requests_per_s").asDouble(), Double.parseDouble(cells[10]));
+        assertBadInput(serve(tmp.resolve("z"), "--arrivals", "poisson:2000,1000", "--requests", "3"),
+            "--arrivals: rates must increase");
+    }
+
+    @Test
+    void requestsSharingAPrefixHitTheCache() throws Exception {
+        // Blocks of 16 tokens: the 64-token prefix is 4 full blocks; the second request finds them (64 of the
+        // 100 + 90 prompt tokens); see ServingEngineTest.aSharedPrefixIsPrefilledOnce.
+        Path file = tmp.resolve("p.csv");
+        Files.writeString(file, "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n0,100,2,sys,64\n"
+            + "1,90,2,sys,64\n2,50,2,,\n");
+        Path on = tmp.resolve("on");
+        assertEquals(0, serve(on, "--request-file", file.toString(), "--prefix-caching").code());
+        JsonNode cache = new ObjectMapper().readTree(on.resolve("serving.json").toFile()).get("prefix_cache");
+        assertEquals(240, cache.get("queried_tokens").asLong());
+        assertEquals(64, cache.get("hit_tokens").asLong());
+        // Generated prefixes drawn at random: the same seed gives the same bytes.
+        String[] drawn = {"--arrivals", "poisson:4000", "--requests", "80", "--prompt-tokens", "200", "--prefixes",
+            "3", "--prefix-tokens", "150", "--prefix-caching", "--seed", "9"};
+        assertEquals(0, serve(tmp.resolve("d1"), drawn).code());
+        assertEquals(0, serve(tmp.resolve("d2"), drawn).code());
+        for (String f : ServeCommand.OUTPUTS) {
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("d1").resolve(f)),
+                Files.readAllBytes(tmp.resolve("d2").resolve(f)), f);
+        }
+        // Generated: one prefix of 64 tokens, one client at a time: the 2nd and 3rd requests hit 64 tokens each.
+        Path generated = tmp.resolve("generated");
+        assertEquals(0, serve(generated, "--concurrency", "1", "--requests", "3", "--prompt-tokens", "100",
+            "--output-tokens", "2", "--prefixes", "1", "--prefix-tokens", "64", "--prefix-caching").code());
+        cache = new ObjectMapper().readTree(generated.resolve("serving.json").toFile()).get("prefix_cache");
+        assertEquals(300, cache.get("queried_tokens").asLong());
+        assertEquals(128, cache.get("hit_tokens").asLong());
+        Path jsonl = tmp.resolve("p.jsonl");
+        Files.writeString(jsonl, "{\"arrival_s\": 0, \"prompt_tokens\": 10, \"output_tokens\": 2, \"prefix_id\": "
+            + "\"a\", \"prefix_tokens\": 20}\n");
+        assertBadInput(serve(tmp.resolve("z"), "--request-file", jsonl.toString()),
+            "p.jsonl:1: prefix_tokens 20 exceeds prompt_tokens 10");
+        Files.writeString(file, "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n0,100,2,sys,\n");
+        assertBadInput(serve(tmp.resolve("z"), "--request-file", file.toString()),
+            "p.csv:2: prefix_id and prefix_tokens go together");
+        assertBadInput(serve(tmp.resolve("z"), "--concurrency", "1", "--requests", "1", "--prefixes", "2"),
+            "--prefixes: give both --prefixes K and --prefix-tokens N");
+    }
+
+    @Test
+    void speculativeDecodingIsReportedAndReproducible() throws Exception {
+        String[] traffic = {"--arrivals", "poisson:2000", "--requests", "60", "--output-tokens", "20",
+            "--speculative-tokens", "3", "--acceptance-rate", "0.8", "--draft-workload", TINY};
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        assertEquals(0, serve(a, traffic).code());
+        assertEquals(0, serve(b, traffic).code());
+        for (String f : ServeCommand.OUTPUTS) {
+            assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), f);
+        }
+        JsonNode s = new ObjectMapper().readTree(a.resolve("serving.json").toFile());
+        JsonNode spec = s.get("speculative");
+        assertEquals("tiny", spec.get("draft").asText());
+        // 19 tokens after the first per request: each verification yields its accepted drafts and one more; a
+        // request's last token may come from a plain decode (no draft past the output).
+        long verified = spec.get("draft_tokens_accepted").asLong() + spec.get("verifications").asLong();
+        assertTrue(verified <= 60 * 19 && verified >= 60 * 18, verified + " tokens from verifications");
+        Path plain = tmp.resolve("plain");
+        assertEquals(0, serve(plain, "--arrivals", "poisson:2000", "--requests", "60", "--output-tokens", "20")
+            .code());
+        JsonNode p = new ObjectMapper().readTree(plain.resolve("serving.json").toFile());
+        // The draft's weights and KV cache (the same model) take room: a tiny model's 2 x its KV per token.
+        assertTrue(s.get("kv_cache").get("blocks").asLong() < p.get("kv_cache").get("blocks").asLong() / 2 + 1);
+        assertBadInput(serve(tmp.resolve("z"), "--concurrency", "1", "--requests", "1", "--speculative-tokens",
+            "2", "--acceptance-rate", "1.5"), "--acceptance-rate: expected a probability from 0 to 1");
+        assertBadInput(serve(tmp.resolve("z"), "--concurrency", "1", "--requests", "1", "--draft-workload", TINY),
+            "--draft-workload: needs --speculative-tokens K");
+    }
+
+    @Test
     void badInputIsOneLineNamingTheLineOrKey() throws Exception {
         Path file = tmp.resolve("r.csv");
         Files.writeString(file, "arrival_s,prompt_tokens,output_tokens\n0,100,10\n1,9000,10\n");
@@ -86,7 +203,8 @@ class ServeCliTest {
             "--concurrency", "1", "--requests", "1", "--out", tmp.resolve("y").toString()),
             "run.prompt_tokens/run.output_tokens: a request of 1280 tokens needs 80 KV-cache blocks");
         assertBadInput(serve(tmp.resolve("z"), "--arrivals", "poisson:-1", "--requests", "3"), "--arrivals:");
-        assertBadInput(serve(tmp.resolve("z"), "--arrivals", "poisson:1"), "exactly one of --requests N and --duration S");
+        assertBadInput(serve(tmp.resolve("z"), "--arrivals", "poisson:1"),
+            "exactly one of --requests N and --duration S");
         assertBadInput(serve(tmp.resolve("z"), "--concurrency", "2", "--requests", "3", "--output-tokens", "0"),
             "--output-tokens: expected 1");
         assertBadInput(serve(tmp.resolve("z"), "--concurrency", "2", "--requests", "3", "--slo", "ttft=1"),

@@ -20,8 +20,10 @@ class MemoryTimingTest {
     @Test
     void everyStandardLoadsAndHbm3ReadsNeedTheLongerRcd() throws IOException {
         try (var files = Files.list(Path.of("models/memory"))) {
-            List<Path> all = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(5, all.size(), all.toString());
+            // The DRAM standards (hbf.yaml is a flash standard, read by FlashTiming).
+            List<Path> all = files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("hbf.yaml")).sorted()
+                .toList();
+            assertEquals(7, all.size(), all.toString());
             for (Path f : all) {
                 MemoryTiming t = MemoryTiming.load(f);
                 assertTrue(t.timing().refi() > t.timing().rfc(), f.toString());

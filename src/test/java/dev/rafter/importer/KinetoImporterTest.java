@@ -237,6 +237,40 @@ class KinetoImporterTest {
      * {@code hipGraphLaunch} and carry no op or shape; the eager ops around it are batch bookkeeping on int32/int64
      * tensors and one argmax (greedy sampling) over [32, 151936] fp32 logits.
      */
+    /**
+     * The same trace with the model it ran named ({@code import --model-hint}, the hint file beside the fixture:
+     * Qwen3-8B's config, 32 sequences over about 1024 cached tokens as the trace's annotations say): the graph's
+     * GEMMs, attention, norms, rotary, KV-cache writes and SiLU-and-mul map by kernel name, 95.5% of the GPU time.
+     */
+    @Test
+    void sglangGraphReplayMapsFromKernelNamesWithAModelHint() {
+        ModelHint hint = ModelHint.of(dev.rafter.workload.Workload.load(
+            Path.of("src/test/resources/fixtures/kineto/sglang-qwen3-8b-decode-hint.yaml")));
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(SGLANG, ops::add, hint);
+        Imported t = new Imported(ops, c);
+        assertEquals(435, c.mapped(), "434 from the graph (36 layers x 12, the final norm, the head) + argmax");
+        assertEquals(0.955, c.measuredShare(), 0.001);
+        List<Operator> qkv = t.named("qkv_proj (inferred from kernel name)");
+        assertEquals(36, qkv.size());
+        // 32 tokens; N = (32 + 2 x 8) heads x 128, K = hidden 4096 (Qwen3-8B config.json)
+        assertGemm(qkv.get(0), "qkv_proj (inferred from kernel name)", 1, 32, 6144, 4096);
+        assertEquals(Phase.DECODE, qkv.get(0).phase());
+        assertEquals(DataType.BF16, qkv.get(0).dataType());
+        assertGemm(t.named("lm_head (inferred from kernel name)").get(0), "lm_head (inferred from kernel name)", 1,
+            32, 151936, 4096);
+        assertEquals(36, t.named("down_proj (inferred from kernel name)").size());
+        // The first layer's attention: its QKV kernel (57.966 us) and the split's reduce kernel (5.847 us).
+        ImportedOp attention = ops.stream().filter(o -> o.op().kind() == OpKind.FLASH_ATTENTION).findFirst()
+            .orElseThrow();
+        assertEquals(63.813e-6, attention.measuredS(), 1e-12);
+        assertEquals(List.of(256L, 4L, 1024L, 128L), List.of(attention.op().batch(), attention.op().m(),
+            attention.op().n(), attention.op().k()));
+        assertTrue(c.notes().stream().anyMatch(n -> n.startsWith("434 operators (95.0% of the measured GPU time,"
+            + " 470 kernels) of graph replays were inferred from kernel names and the model hint (qwen3-8b, a decode"
+            + " step of 32 sequences over 1024 cached tokens each, DECODE)")), c.notes().toString());
+    }
+
     @Test
     void sglangDecodeUnderHipGraphsSaysWhyShapesAreMissing() {
         Imported t = load(SGLANG);

@@ -25,8 +25,8 @@ class TensorPlacementTest {
         TensorPlacement.Policy kvElsewhere = role -> role == TensorRole.KV_CACHE ? new Region(1, 1 << 20)
             : Region.FIRST_TIER;
         TileProgram kv = TensorPlacement.place(PROGRAM, TensorRole.KV_CACHE, kvElsewhere);
-        assertEquals(new Stage(4096, 1000, 200, 0, 2, TensorRole.KV_CACHE, new Region(1, 1 << 20)),
-            kv.stages().get(1));
+        assertEquals(new Stage(4096, 1000, 200, 0, 2, TensorRole.KV_CACHE, new Region(1, 1 << 20), 0,
+            TensorRole.KV_CACHE, new Region(1, 1 << 20)), kv.stages().get(1));
         assertEquals((1 << 20) + 4096, kv.stages().get(1).tierAddress());
         assertEquals(List.of(PROGRAM.cores(), PROGRAM.hbmReadBytes(), PROGRAM.hbmWriteBytes(), PROGRAM.explanation()),
             List.of(kv.cores(), kv.hbmReadBytes(), kv.hbmWriteBytes(), kv.explanation()));
@@ -37,9 +37,25 @@ class TensorPlacementTest {
     }
 
     @Test
+    void eachOperandsPartOfAStageLiesInTheRegionOfItsRole() {
+        TensorPlacement.Policy weightsElsewhere = role -> role == TensorRole.WEIGHTS ? new Region(1, 1 << 20)
+            : Region.FIRST_TIER;
+        // 1000 bytes, 300 of them the activations beside 700 of weights.
+        TileProgram gemm = new TileProgram(List.of(new Stage(4096, 1000, 0, 0, 1, 300)), List.of(List.of()), 1000,
+            0, "one stage");
+        Stage s = TensorPlacement.place(gemm, TensorRole.WEIGHTS, TensorRole.ACTIVATIONS, weightsElsewhere)
+            .stages().get(0);
+        assertEquals(List.of(TensorRole.WEIGHTS, new Region(1, 1 << 20), 700L, (1L << 20) + 4096),
+            List.of(s.role(), s.region(), s.streamedBytes(), s.tierAddress()));
+        assertEquals(List.of(TensorRole.ACTIVATIONS, Region.FIRST_TIER, 300L, 4096L + 700),
+            List.of(s.otherRole(), s.otherRegion(), s.otherBytes(), s.otherTierAddress()));
+        assertThrows(IllegalArgumentException.class, () -> new Stage(0, 100, 0, 0, 1, 101));
+    }
+
+    @Test
     void splitKReductionsReadScratch() {
         List<TileProgram> two = TensorPlacement.placeGemm(List.of(PROGRAM, PROGRAM), TensorRole.WEIGHTS,
-            TensorPlacement.FIRST_TIER);
+            TensorRole.ACTIVATIONS, TensorPlacement.FIRST_TIER);
         assertEquals(List.of(TensorRole.WEIGHTS, TensorRole.SCRATCH), List.of(two.get(0).stages().get(0).role(),
             two.get(1).stages().get(0).role()));
     }
@@ -48,6 +64,9 @@ class TensorPlacementTest {
     void theMapperTagsEachOperatorsTensors() {
         Operator proj = Operator.gemm(0, "qkv", Phase.DECODE, 0, 1, 1, 8, 4096, 4096, DataType.FP16, DataType.FP16);
         assertEquals(List.of(TensorRole.WEIGHTS), roles(OperatorMapper.programs(A100, proj)));
+        Stage first = OperatorMapper.programs(A100, proj).get(0).stages().get(0);
+        assertEquals(TensorRole.ACTIVATIONS, first.otherRole(), "the GEMM's A operand: activations");
+        assertEquals(8L * first.loadBytes() / (8 + 4096), first.otherBytes(), "8 rows of A beside 4096 columns of B");
         Operator norm = Operator.rows(1, "norm", OpKind.RMSNORM, Phase.DECODE, 0, 1, 8, 4096, DataType.FP16);
         assertEquals(List.of(TensorRole.ACTIVATIONS), roles(OperatorMapper.programs(A100, norm)));
         Operator att = new Operator(2, "att", OpKind.ATTENTION, Phase.DECODE, 0, 1, 8, 1, 512, 128, 0,

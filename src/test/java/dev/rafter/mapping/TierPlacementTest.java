@@ -46,7 +46,7 @@ class TierPlacementTest {
         assertEquals(0, p.tierOf(TensorRole.SCRATCH));
         assertEquals(new Region(1, 0), p.regionOf(TensorRole.WEIGHTS));
         assertEquals(Region.FIRST_TIER, p.regionOf(TensorRole.KV_CACHE));
-        assertArrayEquals(new long[] {need.kvCacheBytes() + need.activationBytes(), need.weightBytes()},
+        assertArrayEquals(new long[] {need.kvCacheBytes() + need.activationBytes(), need.weightBytes(), 0},
             p.bytesByTier());
     }
 
@@ -65,7 +65,8 @@ class TierPlacementTest {
         Workload w = llama70b("placement.weights=flash");
         InputException e = assertThrows(InputException.class, () -> TierPlacement.of(HBF, w.placement(), need(w),
             false));
-        assertEquals("placement.weights: no memory tier named 'flash' (the device has [hbm, hbf])", e.getMessage());
+        assertEquals("placement.weights: no memory tier named 'flash' (the device has [hbm, hbf, host])",
+            e.getMessage());
     }
 
     @Test
@@ -79,7 +80,7 @@ class TierPlacementTest {
             small.globalBuffer(), small.memory(), small.interconnect(), small.deviceLink(), small.dispatch(),
             small.dataType(), null, List.of(), dev.rafter.hw.HostModel.NONE, List.of(small.memoryTiers().get(0), new HardwareSpec.MemoryTier("hbf",
                 new HardwareSpec.Memory(hbf.channels(), hbf.bandwidthGbPerS(), hbf.latencyNs(), 100, hbf.model(),
-                    null))));
+                    null, hbf.flash(), 0))));
         InputException e = assertThrows(InputException.class, () -> TierPlacement.of(cut, w.placement(), need,
             false));
         assertEquals(String.format(java.util.Locale.ROOT, "memory.capacity_gib: no memory tier holds the %.1f GiB of"

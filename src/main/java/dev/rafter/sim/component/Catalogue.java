@@ -20,9 +20,10 @@ import java.util.Map;
 public final class Catalogue {
     private Catalogue() {}
 
-    /** The kinds built in, in track order. */
+    /** The kinds built in, in track order (the kinds without tracks last). */
     private static final List<ComponentKind> BUILT_IN = List.of(PeArray.KIND, VectorUnit.KIND,
-        Interconnect.CORE_PORT, GlobalBuffer.KIND, DeviceLink.KIND, MemoryController.KIND, Host.KIND);
+        Interconnect.CORE_PORT, GlobalBuffer.KIND, DeviceLink.KIND, MemoryController.KIND, Host.KIND, Core.KIND,
+        Interconnect.KIND, MemorySystem.KIND);
 
     /**
      * energy_j.by_component's order as published; the energy of kinds not named here follows in catalogue order.
@@ -51,7 +52,7 @@ public final class Catalogue {
      * registered for the life of the process.
      */
     public static synchronized void register(ComponentKind kind) {
-        if (kind.builder() == null || kind.placement().count() != null) {
+        if (!registered(kind)) {
             throw new IllegalArgumentException(kind.name() + ": a registered kind has a builder and is placed by "
                 + "the hardware file's components list (count null)");
         }
@@ -79,6 +80,11 @@ public final class Catalogue {
         slots = next;
         kinds = List.copyOf(all);
         slotCount = base + stats.size();
+    }
+
+    /** Whether {@code kind} is placed by a hardware file's {@code components:} list (a registered kind). */
+    public static boolean registered(ComponentKind kind) {
+        return kind.builder() != null && kind.placement().count() == null;
     }
 
     public static List<ComponentKind> kinds() {
@@ -166,6 +172,7 @@ public final class Catalogue {
         addTierKinds(hw);
         List<ComponentKind> present = present(hw);
         List<Track> out = new ArrayList<>();
+        present = present.stream().filter(k -> k.placement().tracked()).toList();
         for (int c = 0; c < hw.cores(); c++) {
             for (ComponentKind k : present) {
                 if (k.placement().scope() == ComponentKind.Scope.CORE) {
@@ -209,31 +216,14 @@ public final class Catalogue {
     }
 
     /**
-     * Builds the instances of registered kinds on {@code tracks} whose ports accept {@code message} (where they
-     * hook in), each with its parameters from the hardware file, checked against its declaration.
+     * Builds the components of a device of {@code hw} on {@code tracks} ({@link #tracks}): every instance of every
+     * kind it has, each by its kind's builder, after and with the components wired to its ports ({@link Wiring}); a
+     * registered kind's instances with their parameters from the hardware file, checked against its declaration.
      */
-    public static <T> List<T> build(HardwareSpec hw, List<Track> tracks, dev.rafter.sim.trace.TraceSink sink,
+    public static Assembly assemble(HardwareSpec hw, List<Track> tracks, dev.rafter.sim.trace.TraceSink sink,
                                     dev.rafter.sim.Scheduler scheduler,
-                                    Class<? extends dev.rafter.sim.message.Message> message, Class<T> type) {
-        List<T> out = new ArrayList<>();
-        for (ComponentKind k : present(hw)) {
-            if (k.builder() == null || k.ports().stream().noneMatch(p -> p.accepts(message))) {
-                continue;
-            }
-            List<HardwareSpec.Component> entries = hw.components().stream()
-                .filter(c -> c.kind().equals(k.name())).toList();
-            List<Track> mine = tracksOf(tracks, k);
-            for (int i = 0; i < mine.size(); i++) {
-                Object built = k.builder().build(new ComponentKind.Instance(mine.get(i), sink, scheduler, hw,
-                    parameters(k, entries.get(i))));
-                if (!type.isInstance(built)) {
-                    throw new IllegalStateException(k.name() + ": accepts " + message.getSimpleName()
-                        + " but its builder made a " + built.getClass().getName() + ", not a " + type.getName());
-                }
-                out.add(type.cast(built));
-            }
-        }
-        return out;
+                                    dev.rafter.mapping.TensorPlacement.Policy placement) {
+        return new Assembly(hw, present(hw), tracks, sink, scheduler, placement);
     }
 
     /**
@@ -279,9 +269,9 @@ public final class Catalogue {
     public static void check(HardwareSpec hw) {
         for (HardwareSpec.Component c : hw.components()) {
             ComponentKind k = kind(c.kind());
-            if (k == null || k.builder() == null) {
+            if (k == null || !registered(k)) {
                 throw InputException.located(c.where().get("kind") + ": unknown component kind '" + c.kind()
-                    + "' (registered kinds: " + kinds().stream().filter(x -> x.builder() != null)
+                    + "' (registered kinds: " + kinds().stream().filter(Catalogue::registered)
                     .map(ComponentKind::name).toList() + ")");
             }
             parameters(k, c);

@@ -21,7 +21,9 @@ import java.util.function.ToIntFunction;
  * @param placement    how many instances a device has and where their tracks sit
  * @param utilisation  the kind's utilisation in summary.json, or null
  * @param energy       what the kind is charged, or null
- * @param builder      makes an instance for the catalogue, or null for a kind the device wires itself
+ * @param builder      makes an instance from the hardware model and the components wired to its ports
+ *                     ({@link Wiring}), or null for a kind without an object of its own (its tracks belong to the
+ *                     component wired to it: a core's DMA slots are the interconnect's ports; the host is the run's)
  */
 public record ComponentKind(String name, String description, Placement placement, List<Parameter> parameters,
                             List<Port> ports, List<Statistic> statistics, Utilisation utilisation, EnergyUse energy,
@@ -161,9 +163,15 @@ public record ComponentKind(String name, String description, Placement placement
 
     /**
      * How many instances a device has (per core for {@link Scope#CORE}) and how their tracks are named. Null
-     * {@code count}: as many as the hardware file's {@code components:} list names.
+     * {@code count}: as many as the hardware file's {@code components:} list names. Null {@code trackName}: the
+     * instances have no track (a component that only joins others, such as a core's controller; its work shows on
+     * the tracks of the components it drives).
      */
-    public record Placement(Scope scope, ToIntFunction<HardwareSpec> count, TrackName trackName) {}
+    public record Placement(Scope scope, ToIntFunction<HardwareSpec> count, TrackName trackName) {
+        public boolean tracked() {
+            return trackName != null;
+        }
+    }
 
     @FunctionalInterface
     public interface TrackName {
@@ -171,18 +179,22 @@ public record ComponentKind(String name, String description, Placement placement
         String of(int core, int index);
     }
 
-    /** Makes one instance of a kind that the catalogue places (see {@link Catalogue#register}). */
+    /** Makes one instance of a kind when the catalogue assembles a device ({@link Catalogue#assemble}). */
     @FunctionalInterface
     public interface Builder {
         Object build(Instance instance);
     }
 
     /**
-     * What an instance is built with: its track, the sink its slices go to, the simulator's clock and its
-     * parameters from the hardware file (checked against the declaration, defaults filled in).
+     * What an instance is built with: its track (null for a kind without tracks), the sink its slices go to, the
+     * simulator's clock, the hardware model, its parameters from a {@code components:} entry (a registered kind's,
+     * checked against the declaration, defaults filled in; empty for a built-in kind, which reads the hardware
+     * model), where it sits (its core, -1 on the device, and its index there), the components wired to its ports
+     * and where the run places its tensors.
      */
     public record Instance(dev.rafter.sim.trace.Track track, dev.rafter.sim.trace.TraceSink sink,
-                           dev.rafter.sim.Scheduler scheduler, HardwareSpec hardware, Map<String, String> parameters) {
+                           dev.rafter.sim.Scheduler scheduler, HardwareSpec hardware, Map<String, String> parameters,
+                           int core, int index, Wiring.Peers peers, dev.rafter.mapping.TensorPlacement.Policy placement) {
         public double number(String key) {
             return Double.parseDouble(parameters.get(key));
         }

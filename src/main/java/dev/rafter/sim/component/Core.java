@@ -32,6 +32,37 @@ import java.util.List;
  * work in the operator is idle.
  */
 public final class Core implements Periodic {
+    /**
+     * The declaration the catalogue reads: a core's controller, which joins its arrays, vector unit, DMA slot, the
+     * global buffer and memory (see {@link Wiring}); it has no track of its own: the arrays' tracks show its
+     * waits.
+     */
+    public static final ComponentKind KIND = new ComponentKind("core",
+        "a core's controller: runs its tile program over its PE arrays, vector unit and local buffer",
+        new ComponentKind.Placement(ComponentKind.Scope.CORE, hw -> 1, null),
+        List.of(ComponentKind.Parameter.number("cores", "cores", 1, 1 << 20, null, "cores of the device"),
+            ComponentKind.Parameter.number("clock_mhz", "MHz", 1, 1e5, null, "the core clock")),
+        List.of(new ComponentKind.Port("arrays", ComponentKind.Port.Direction.OUT, List.of(),
+                "matrix tiles to its PE arrays"),
+            new ComponentKind.Port("vector", ComponentKind.Port.Direction.OUT, List.of(),
+                "vector tiles to its vector unit"),
+            new ComponentKind.Port("stages", ComponentKind.Port.Direction.OUT, List.of(),
+                "waits for global-buffer stages and releases them"),
+            new ComponentKind.Port("transfer", ComponentKind.Port.Direction.OUT, List.of(CoreTransfer.class),
+                "tile loads into and result stores from its local buffer"),
+            new ComponentKind.Port("results", ComponentKind.Port.Direction.OUT,
+                List.of(MemoryAccess.ResultWrite.class), "its results, written to memory")),
+        List.of(), null, null,
+        in -> new Core(in.core(), in.hardware().core(), in.scheduler(), in.sink(), clock(in.hardware()),
+            in.peers().all("arrays", PeArray.class).toArray(new PeArray[0]),
+            in.peers().one("vector", VectorUnit.class), in.peers().one("stages", GlobalBuffer.class),
+            in.peers().one("transfer", Interconnect.class), in.peers().one("results", MemorySystem.class)));
+
+    /** The clock domain of a device's cores. */
+    public static ClockDomain clock(HardwareSpec hw) {
+        return new ClockDomain("core", hw.clockMhz());
+    }
+
     /** Chunk loads that may be in flight or waiting to compute: double buffering. */
     public static final int PREFETCH = 2;
 

@@ -39,7 +39,7 @@ public final class DeviceLink {
         new Utilisation("device_link", List.of("bytes"), hw -> hw.deviceLink().bytesPerSecond(), false),
         new EnergyUse("device_link", (a, c) -> 8.0 * c.count("device_link", "bytes") * a.model().linkPjPerBit()
             * 1e-12, EnergyUse.NO_LEAKAGE),
-        null);
+        in -> new DeviceLink(in.hardware().deviceLink(), in.scheduler(), in.sink(), in.track()));
 
     private final Scheduler scheduler;
     private final TraceSink sink;

@@ -37,7 +37,8 @@ public final class GlobalBuffer implements Periodic {
         List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class),
                 "fills its stages from memory"),
             new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
-                "tiles to the cores over the interconnect")),
+                "tiles to the cores over the interconnect (its track is this port)"),
+            new Port("stages", Port.Direction.IN, List.of(), "cores wait for stages and release them")),
         List.of(Statistic.ofAll("bytes", "B", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
                 "bytes through its port"),
             Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
@@ -46,7 +47,8 @@ public final class GlobalBuffer implements Periodic {
             hw -> hw.globalBuffer().bytesPerCycle() * hw.clockHz(), true),
         new EnergyUse("global_buffer", GlobalBuffer::energyJ, a -> a.model().sramLeakageW(
             a.hardware().globalBuffer().capacityMib() * 1024) * a.voltageRatio()),
-        null);
+        in -> new GlobalBuffer(in.peers().one("stage", MemorySystem.class),
+            in.hardware().globalBuffer().capacityBytes(), in.scheduler()));
 
     /**
      * Memory fills are written, core loads read, core stores written, drains to memory read; per byte, from and to
@@ -124,11 +126,39 @@ public final class GlobalBuffer implements Periodic {
             peakOccupied = Math.max(peakOccupied, occupied);
             bytesLoaded += s.loadBytes();
             int index = nextLoad++;
-            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
-                s.loadBytes()), new StageEvent(true, index));
+            fill(s, new StageEvent(true, index));
             if (onLoad != null) {
                 onLoad.run();
             }
+        }
+    }
+
+    /**
+     * Reads a stage's bytes from memory: one read where both its operands lie in one region (always so with one
+     * memory), else each operand's part from its own region, and the stage arrives when both have.
+     */
+    private void fill(Stage s, StageEvent arrival) {
+        if (s.otherBytes() == 0 || s.region().equals(s.otherRegion())) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), s.loadBytes()),
+                arrival);
+        } else if (s.otherBytes() == s.loadBytes()) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                s.loadBytes()), arrival);
+        } else {
+            Runnable both = new Runnable() {
+                private int left = 2;
+
+                @Override
+                public void run() {
+                    if (--left == 0) {
+                        arrival.run();
+                    }
+                }
+            };
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
+                s.streamedBytes()), both);
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                s.otherBytes()), both);
         }
     }
 

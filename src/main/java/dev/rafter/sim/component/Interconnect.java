@@ -57,6 +57,30 @@ public final class Interconnect implements Periodic {
             * a.model().sramLeakageW(a.hardware().core().localBuffer().capacityKib()) * a.voltageRatio()),
         null);
 
+    /**
+     * The declaration the catalogue reads: the crossbar that joins the global buffer's port (its track) to the
+     * cores' DMA slots (theirs), with the latency of the wire to the cores ({@link Wiring}).
+     */
+    public static final ComponentKind KIND = new ComponentKind("interconnect",
+        "joins the global buffer's port to the cores' DMA slots; a transfer holds both at once (cut-through)",
+        new Placement(Scope.DEVICE, hw -> 1, null),
+        List.of(),
+        List.of(new Port("transfer", Port.Direction.IN, List.of(CoreTransfer.class),
+                "tile loads and result stores of the cores"),
+            new Port("buffer", Port.Direction.OUT, List.of(CoreTransfer.class), "the global buffer's port"),
+            new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.class), "each core's DMA slot")),
+        List.of(), null, null, Interconnect::build);
+
+    private static Interconnect build(ComponentKind.Instance in) {
+        dev.rafter.hw.HardwareSpec hw = in.hardware();
+        double psPerCycle = 1e6 / hw.clockMhz();
+        // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
+        int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
+        return new Interconnect(in.scheduler(), in.sink(), psPerCycle / hw.globalBuffer().bytesPerCycle(),
+            in.peers().tracks("buffer").get(0), psPerCycle / coreSide, in.peers().tracks("cores").toArray(new Track[0]),
+            in.peers().latencyPs("cores"));
+    }
+
     /** Loads are written into the local buffer and read into the arrays; results written, then read out. */
     private static double localBufferJ(dev.rafter.energy.EnergyAccount a, EnergyUse.Counts c) {
         double write = a.model().sramWriteToRead();

@@ -51,29 +51,41 @@ public final class MemoryController implements Periodic {
         return new ComponentKind(kind,
             (tier.equals(dev.rafter.hw.HardwareSpec.FIRST_TIER_NAME) ? "a main-memory channel"
                 : "a channel of the memory tier '" + tier + "'")
-                + ", behind the controller that interleaves accesses (memory.model: simple | banked)",
+                + ", behind the controller that interleaves accesses (memory.model: simple | banked | flash)",
             new Placement(Scope.DEVICE, hw -> hw.tier(tier) == null ? 0 : hw.tier(tier).memory().channels(),
                 (core, i) -> tier + ".ch" + i),
             List.of(Parameter.number("memory.channels", "channels", 1, 4096, null, "(pseudo-)channels"),
                 Parameter.number("memory.bandwidth_gb_per_s", "GB/s", 1e-3, 1e6, null, "all channels"),
                 Parameter.number("memory.latency_ns", "ns", 0, 1e6, null, "fixed path"),
                 Parameter.number("memory.capacity_gib", "GiB", 0, 1 << 20, null, "capacity"),
-                Parameter.choice("memory.model", List.of("simple", "banked"), "simple", "channel model"),
-                Parameter.file("memory.timing", "none", "the banked model's DRAM standard (timing table)")),
+                Parameter.choice("memory.model", List.of("simple", "banked", "flash"), "simple", "channel model"),
+                Parameter.file("memory.timing", "none", "the banked model's DRAM standard (timing table) or the "
+                    + "flash model's flash standard"),
+                Parameter.number("memory.read_buffer_mib", "MiB", 0, 1 << 30, "0",
+                    "flash pages buffered in front of a flash tier")),
             List.of(new Port("access", Port.Direction.IN, List.of(MemoryAccess.class),
                 "stage fills, result writes, collective reads and writes")),
             List.of(Statistic.of("read_bytes", "B", Statistic.Measure.AMOUNT,
-                    java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.HBM_WRITE)), Statistic.Combine.SUM,
+                    java.util.EnumSet.complementOf(java.util.EnumSet.of(SliceKind.HBM_WRITE, SliceKind.FLASH_PAGE_READ,
+                        SliceKind.FLASH_BUFFER_HIT, SliceKind.FLASH_PROGRAM)), Statistic.Combine.SUM,
                     "bytes read"),
                 Statistic.of("write_bytes", "B", Statistic.Measure.AMOUNT, Set.of(SliceKind.HBM_WRITE),
                     Statistic.Combine.SUM, "bytes written"),
                 Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
-                    "time a channel is busy (transfers and refresh)")),
+                    "time a channel is busy (transfers and refresh)"),
+                Statistic.of("flash_pages_read", "pages", Statistic.Measure.AMOUNT, Set.of(SliceKind.FLASH_PAGE_READ),
+                    Statistic.Combine.SUM, "flash pages sensed from the array (model flash)"),
+                Statistic.of("read_buffer_hits", "pages", Statistic.Measure.AMOUNT,
+                    Set.of(SliceKind.FLASH_BUFFER_HIT), Statistic.Combine.SUM,
+                    "flash pages served by the read buffer without an array read (model flash)"),
+                Statistic.of("flash_pages_programmed", "pages", Statistic.Measure.AMOUNT,
+                    Set.of(SliceKind.FLASH_PROGRAM), Statistic.Combine.SUM, "flash pages programmed (model flash)")),
             new Utilisation(tier, List.of("read_bytes", "write_bytes"),
                 hw -> hw.tier(tier).memory().bytesPerSecond(), true),
             new EnergyUse(tier, (a, c) -> 8.0 * (c.count(kind, "read_bytes") + c.count(kind, "write_bytes"))
                 * pjPerBit(a, tier) * 1e-12, EnergyUse.NO_LEAKAGE),
-            null);
+            in -> MemoryModels.channel(in.hardware().tier(tier).memory(), in.index(), in.scheduler(), in.sink(),
+                in.track()));
     }
 
     /** A tier's energy per bit: its own off-chip row ({@code standard:}) or else the energy model's figure. */

@@ -1,6 +1,8 @@
 package dev.rafter.sim.component;
 
 import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorRole;
+import java.util.List;
 import dev.rafter.sim.message.MemoryAccess;
 
 /**
@@ -9,6 +11,36 @@ import dev.rafter.sim.message.MemoryAccess;
  * placement put the activations ({@link #results}).
  */
 public final class MemorySystem {
+    /**
+     * The declaration the catalogue reads: the device's memory controllers, one per tier over that tier's channels
+     * (wired in tier order, {@link Wiring}), showing every access to the taps wired to it. It has no track: its
+     * tiers' channels have theirs.
+     */
+    public static final ComponentKind KIND = new ComponentKind("memory_controller",
+        "the memory controllers, one per tier: each interleaves its tier's channels; an access goes to its region's"
+            + " tier",
+        new ComponentKind.Placement(ComponentKind.Scope.DEVICE, hw -> 1, null),
+        List.of(),
+        List.of(new ComponentKind.Port("access", ComponentKind.Port.Direction.IN, List.of(MemoryAccess.class),
+                "stage fills, result writes, collective reads and writes"),
+            new ComponentKind.Port("channels", ComponentKind.Port.Direction.OUT, List.of(MemoryAccess.class),
+                "each tier's channels, one wire per tier"),
+            new ComponentKind.Port("taps", ComponentKind.Port.Direction.OUT, List.of(MemoryAccess.class),
+                "registered kinds that see every access as it arrives")),
+        List.of(), null, null, MemorySystem::build);
+
+    private static MemorySystem build(ComponentKind.Instance in) {
+        MemoryController.Tap[] taps = in.peers().all("taps", MemoryController.Tap.class)
+            .toArray(new MemoryController.Tap[0]);
+        List<List<MemoryChannel>> channels = in.peers().byWire("channels", MemoryChannel.class);
+        MemoryController[] tiers = new MemoryController[channels.size()];
+        for (int t = 0; t < tiers.length; t++) {
+            // Every tier's controller shows its accesses to the same taps: each access reaches one controller.
+            tiers[t] = new MemoryController(channels.get(t).toArray(new MemoryChannel[0]), in.scheduler(), taps);
+        }
+        return new MemorySystem(tiers, in.placement().regionOf(TensorRole.ACTIVATIONS));
+    }
+
     private final MemoryController[] tiers;
     private final Region results;
 

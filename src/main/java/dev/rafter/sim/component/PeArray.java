@@ -52,7 +52,7 @@ public final class PeArray {
             * hw.core().peArray().fastestMacsPerCycle() / hw.core().peArray().macsPerCycle(hw.dataType()), true),
         new EnergyUse("pe_array", (a, c) -> c.count("pe_array", "macs")
             * a.model().macPjWithOperands(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
-        null);
+        in -> new PeArray(in.hardware().core().peArray(), in.sink(), in.track()));
 
     private static Statistic stall(String name, SliceKind kind) {
         return Statistic.of(name, "ps", Statistic.Measure.DURATION, Set.of(kind), Statistic.Combine.BUSY_FRACTION,

@@ -41,7 +41,7 @@ public final class VectorUnit {
         new Utilisation("vector_unit", List.of("flops"), hw -> hw.vectorFlopsPerS(), true),
         new EnergyUse("vector_unit", (a, c) -> c.count("vector_unit", "flops")
             * a.model().vectorFlopPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
-        null);
+        in -> new VectorUnit(in.hardware().core(), in.sink(), in.track()));
 
     private final int flopsPerCycle;
     private final int specialFunctionsPerCycle;

@@ -22,7 +22,13 @@ public enum SliceKind {
     /** The host's CPU waiting in a synchronisation: the device's drain and the round trip. */
     HOST_SYNC("host: sync"),
     /** The device idle because the host has not launched its next kernel yet. */
-    LAUNCH_WAIT("wait: launch");
+    LAUNCH_WAIT("wait: launch"),
+    /** A flash page sensed from its plane's array into the plane's register (an instant: amount 1 page). */
+    FLASH_PAGE_READ("flash page read"),
+    /** A flash page found in the read buffer in front of the flash: no array read (an instant: amount 1 page). */
+    FLASH_BUFFER_HIT("read buffer hit"),
+    /** A flash page programmed (an instant: amount 1 page; its erase share is in the plane time). */
+    FLASH_PROGRAM("flash program");
 
     private final String label;
 
