@@ -4,7 +4,7 @@ import dev.rafter.mapping.Stage;
 import dev.rafter.mapping.TileProgram;
 import dev.rafter.mapping.Work;
 import dev.rafter.sim.component.Core;
-import dev.rafter.sim.component.MemoryController;
+import dev.rafter.sim.component.MemorySystem;
 import dev.rafter.sim.steady.Counters;
 import dev.rafter.sim.steady.Digest;
 import dev.rafter.sim.steady.Frame;
@@ -25,16 +25,16 @@ import java.util.Map;
  * decides the future (every pending event with its time from now, the global buffer's window, every port's and
  * channel's queue, every core's place in its work, loads in flight, buffer use and state), relative to a
  * {@link Frame}: stage and work indices from the stage about to load, times from now, result addresses modulo the
- * memory controller's address period. When a digest's hash equals that of a checkpoint P stages earlier, the digest is kept and
+ * address period of the results' tier's controller. When a digest's hash equals that of a checkpoint P stages earlier, the digest is kept and
  * compared value for value P stages later: equal means state X(b) is X(a) moved one repetition on. If the program
  * itself repeats with period P over the stages and works that the next N repetitions touch (same stage sizes,
- * users and channel split; same tiles, P stages later), the state after N more repetitions is X(b) moved N
+ * users and split over their tier's channels; same tiles, P stages later), the state after N more repetitions is X(b) moved N
  * repetitions on: the clock and every pending event move N x (t(b) - t(a)) later, indices and result addresses
  * N repetitions on, and every running total (statistics, bytes moved, writes pending) grows N times its growth
  * from a to b. Nothing is estimated: a state that repeats, run through a program that repeats, repeats.
  *
- * <p>Used only where every part can digest itself: the {@code simple} memory model (the banked one's refresh
- * schedule runs at absolute times and never repeats exactly), and no event slices wanted for the operator (the
+ * <p>Used only where every part can digest itself: the {@code simple} memory model on every tier (the banked one's
+ * refresh schedule runs at absolute times and never repeats exactly), and no event slices wanted for the operator (the
  * statistics are sums; the slices of skipped repetitions would be missing).
  */
 final class FastForward {
@@ -54,7 +54,7 @@ final class FastForward {
     private final Kernel kernel;
     private final Device device;
     private final RunStats stats;
-    private final MemoryController memory;
+    private final MemorySystem memory;
     private final List<Periodic> parts = new ArrayList<>();
     private final boolean capable;
 
@@ -81,16 +81,20 @@ final class FastForward {
         this.kernel = kernel;
         this.device = device;
         this.stats = stats;
-        this.memory = device.memory();
+        this.memory = device.memorySystem();
         parts.add(device.globalBuffer());
         parts.add(device.interconnect());
-        parts.add(memory);
+        boolean periodic = true;
+        for (int t = 0; t < memory.tierCount(); t++) {
+            // Each tier's controller digests and moves its own channels; a stage's loads repeat where they split
+            // over their own tier's channels alike (repeats), results where they do on the results' tier (Frame).
+            parts.add(memory.tier(t));
+            periodic &= memory.tier(t).periodic();
+        }
         for (Core c : device.cores()) {
             parts.add(c);
         }
-        // One memory tier only: the frames compare addresses modulo one controller's period, and tiers' periods
-        // differ. A device with several tiers simulates every stage (reuse of whole operators stays).
-        this.capable = memory.periodic() && device.memorySystem().tierCount() == 1;
+        this.capable = periodic;
         device.globalBuffer().onLoad(this::stageLoading);
     }
 
@@ -149,7 +153,8 @@ final class FastForward {
         if (stage % stride != 0) {
             return;
         }
-        Frame frame = new Frame(kernel.now(), stage, workBases(stage), memory.addressPeriod());
+        Frame frame = new Frame(kernel.now(), stage, workBases(stage),
+            memory.tier(memory.results().tier()).addressPeriod());
         digest.clear();
         kernel.digestPending(frame, digest);
         for (Periodic p : parts) {
@@ -330,11 +335,21 @@ final class FastForward {
             || a.users() != b.users()) {
             return false;
         }
-        // Operands in two regions are two reads, which must split alike too.
-        boolean oneRead = a.region().equals(a.otherRegion()) && b.region().equals(b.otherRegion());
-        return a.role() == b.role() && a.region().equals(b.region())
-            && (oneRead || a.otherBytes() == b.otherBytes() && a.otherRegion().equals(b.otherRegion()))
-            && memory.splitsAlike(a.tierAddress(), b.tierAddress(), a.loadBytes());
+        if (a.role() != b.role() || !a.region().equals(b.region()) || a.otherBytes() != b.otherBytes()
+            || a.otherRole() != b.otherRole() || !a.otherRegion().equals(b.otherRegion())) {
+            return false;
+        }
+        // The reads the global buffer issues (one, or the two operands' from two regions), each split alike over
+        // its own tier's channels.
+        if (a.otherBytes() == 0 || a.region().equals(a.otherRegion())) {
+            return splitAlike(a.region(), a.tierAddress(), b.tierAddress(), a.loadBytes());
+        }
+        return (a.streamedBytes() == 0 || splitAlike(a.region(), a.tierAddress(), b.tierAddress(), a.streamedBytes()))
+            && splitAlike(a.otherRegion(), a.otherTierAddress(), b.otherTierAddress(), a.otherBytes());
+    }
+
+    private boolean splitAlike(dev.rafter.mapping.Region region, long a, long b, long bytes) {
+        return memory.tier(region.tier()).splitsAlike(a, b, bytes);
     }
 
     /**

@@ -21,8 +21,11 @@ import org.djutils.logger.CategoryLogger;
  * exception and never hangs: it ends when the model's events are drained. Speed-ups measured on DSOL 4.3.2 (a
  * 2-core machine, JDK 17): DSOL's event list is {@link EventList}, whose model events wait in a queue over primitive
  * arrays (time, key, action: no event object per event) in DSOL's exact order (time, then priority, then creation
- * id), and which hands DSOL's loop one reused event view at a time; and a {@code scheduleEvent} that skips the eager
- * trace string DSOL builds for every event.
+ * id), and which hands DSOL's loop one reused event view at a time; a {@code scheduleEvent} that skips the eager
+ * trace string DSOL builds for every event; and one DSOL event per distinct time: the model events due at the time
+ * DSOL's loop reached run with the first, in DSOL's order ({@link EventList#runDueAt}), so its lock, clock update
+ * and two looks at the first event are paid per time, not per event (a third fewer in real runs, 57% fewer in the
+ * bench's pattern).
  */
 public final class Kernel implements Scheduler {
     /** DSOL's NORMAL_PRIORITY; 0 and 11 are reserved for end-of-run and warm-up. */
@@ -505,6 +508,22 @@ public final class Kernel implements Scheduler {
             return dsolFirstTime;
         }
 
+        /**
+         * Runs the model events due at {@code t}, in order, while one is first: exactly the events DSOL's loop would
+         * take next, one by one, since its clock stays at {@code t} and its own events (compared at every step) go
+         * first where they are due. An event that throws ends the batch as it would end DSOL's loop.
+         */
+        void runDueAt(long t) {
+            ModelQueue q = model;
+            Kernel kernel = polled.kernel;
+            // DSOL's own events lie at 0 and at the end of the run: the full comparison only where one is due by t.
+            while (q.size() > 0 && q.firstTime() == t && (dsolFirstTime > t || !dsolFirst())) {
+                Runnable next = q.pollFirst();
+                kernel.executed++;
+                next.run();
+            }
+        }
+
         Long box(long t) {
             if (t != boxedTime) {
                 boxedTime = t;
@@ -630,12 +649,18 @@ public final class Kernel implements Scheduler {
             return this;
         }
 
+        /**
+         * Runs this event, then every model event due at the same time that DSOL's loop would run next: one DSOL event
+         * per distinct time instead of one per event (its lock, clock boxing and two looks at the first event).
+         */
         @Override
         public void execute() {
             Runnable run = action;
-            kernel.now = time;
+            long t = time;
+            kernel.now = t;
             kernel.executed++;
             run.run();
+            list.runDueAt(t);
         }
 
         @Override

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.Region;
+import dev.rafter.mapping.TensorPlacement;
+import dev.rafter.mapping.TensorRole;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
@@ -45,9 +48,9 @@ class FastForwardTest {
 
     private record Run(List<Simulation.OpResult> ops, Simulation.Result result) {}
 
-    private static Run run(HardwareSpec hw, boolean fastForward) {
+    private static Run run(HardwareSpec hw, TensorPlacement.Policy placement, boolean fastForward) {
         List<Simulation.OpResult> ops = new ArrayList<>();
-        Simulation.Result r = new Simulation(hw).fastForward(fastForward)
+        Simulation.Result r = new Simulation(hw).placement(placement).fastForward(fastForward)
             .run(OperatorSource.of(operators().toArray(Operator[]::new)), null, ops::add);
         return new Run(ops, r);
     }
@@ -62,9 +65,34 @@ class FastForwardTest {
         assertSame(small("clock_mhz=700", "dispatch.eager_ns=2500", "memory.bandwidth_gb_per_s=300"));
     }
 
+    /**
+     * Two tiers, each fast-forwarded by its own controller: weights and KV cache on a second {@code simple} tier of 3
+     * channels at half the bandwidth and 4x the latency (an interleave period unlike the first tier's 4 channels),
+     * activations and results on the first.
+     */
+    @Test
+    void fastForwardIsExactPerTier() throws Exception {
+        HardwareSpec one = small();
+        HardwareSpec.Memory m = one.memory();
+        HardwareSpec hw = new HardwareSpec(one.name(), one.clockMhz(), one.cores(), one.core(), one.globalBuffer(), m,
+            one.interconnect(), one.deviceLink(), one.dispatch(), one.dataType(), one.energy(), one.components(),
+            one.host(), List.of(one.memoryTiers().get(0), new HardwareSpec.MemoryTier("slow", new HardwareSpec.Memory(
+                3, m.bandwidthGbPerS() / 2, 4 * m.latencyNs(), m.capacityGib(), m.model(), null))));
+        TensorPlacement.Policy secondTier = role -> role == TensorRole.WEIGHTS || role == TensorRole.KV_CACHE
+            ? new Region(1, 0) : Region.FIRST_TIER;
+        assertSame(hw, secondTier);
+        // The second tier carried the streamed operands, so its channels' digests took part in every jump.
+        Simulation.Result r = run(hw, secondTier, true).result();
+        assertTrue(r.device().memorySystem().tier(1).channels()[0].bytesMoved() > 0);
+    }
+
     private static void assertSame(HardwareSpec hw) throws Exception {
-        Run step = run(hw, false);
-        Run fast = run(hw, true);
+        assertSame(hw, TensorPlacement.FIRST_TIER);
+    }
+
+    private static void assertSame(HardwareSpec hw, TensorPlacement.Policy placement) throws Exception {
+        Run step = run(hw, placement, false);
+        Run fast = run(hw, placement, true);
         assertEquals(0, step.result().fastForwardedStages());
         assertTrue(fast.result().fastForwardedStages() > 500, fast.result().fastForwardedStages() + " stages skipped");
         assertTrue(fast.result().events() < step.result().events() * 0.7,
