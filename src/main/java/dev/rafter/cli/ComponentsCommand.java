@@ -139,7 +139,7 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
 
     /** The slice kinds a statistic counts, in words: all, all but some, or a list. */
     private static String slices(ComponentKind.Statistic s) {
-        EnumSet<SliceKind> all = EnumSet.allOf(SliceKind.class);
+        EnumSet<SliceKind> all = SliceKind.intervals();
         if (s.slices().size() == all.size()) {
             return "all slices";
         }

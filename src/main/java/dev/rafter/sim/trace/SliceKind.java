@@ -22,7 +22,14 @@ public enum SliceKind {
     /** The host's CPU waiting in a synchronisation: the device's drain and the round trip. */
     HOST_SYNC("host: sync"),
     /** The device idle because the host has not launched its next kernel yet. */
-    LAUNCH_WAIT("wait: launch");
+    LAUNCH_WAIT("wait: launch"),
+    /**
+     * Counted, not an interval ({@link TraceSink#count}): MACs a PE array clocks on a tile's padding (the tile
+     * padded to a library shape occupies the array, but its padding computes nothing anyone reads).
+     */
+    PADDED_MACS("padded macs"),
+    /** Counted, not an interval: special-function evaluations (exp, rsqrt...) on a vector unit's SFUs. */
+    SPECIAL_FUNCTIONS("special functions");
 
     private final String label;
 
@@ -32,6 +39,18 @@ public enum SliceKind {
 
     public String label() {
         return label;
+    }
+
+    /** Whether this kind is a count that shares another slice's interval (never in the trace files). */
+    public boolean isCount() {
+        return this == PADDED_MACS || this == SPECIAL_FUNCTIONS;
+    }
+
+    /** The kinds that are intervals: what a statistic of "all slices" counts. */
+    public static java.util.EnumSet<SliceKind> intervals() {
+        java.util.EnumSet<SliceKind> out = java.util.EnumSet.allOf(SliceKind.class);
+        out.removeIf(SliceKind::isCount);
+        return out;
     }
 
     public boolean isStall() {
