@@ -124,7 +124,7 @@ public final class TimelineChart implements TraceSink {
         int x = left;
         int y = height - legend + 22;
         for (SliceKind k : kinds) {
-            if (LEGEND_WHEN_DRAWN.contains(k) && !drawn.contains(k)) {
+            if (k.isCount() || LEGEND_WHEN_DRAWN.contains(k) && !drawn.contains(k)) {
                 continue;
             }
             g.setColor(COLOURS.get(k));
