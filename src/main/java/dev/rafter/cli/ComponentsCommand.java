@@ -139,8 +139,8 @@ public final class ComponentsCommand extends CommandBase implements Callable<Int
 
     /** The slice kinds a statistic counts, in words: all, all but some, or a list. */
     private static String slices(ComponentKind.Statistic s) {
-        EnumSet<SliceKind> all = EnumSet.allOf(SliceKind.class);
-        if (s.slices().size() == all.size()) {
+        EnumSet<SliceKind> all = SliceKind.intervals();
+        if (s.slices().containsAll(all)) {
             return "all slices";
         }
         if (s.slices().size() * 2 > all.size()) {

@@ -130,6 +130,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             placement = prepared.placement();
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
+            int sequences = prepared.sequences();
+            throttle = Throttle.of(hardware, hw, h -> simulation(h, sequences, timed).run(operators, null, r -> {}));
+            if (throttle != null) {
+                hw = throttle.hw();
+            }
             TraceFile trace = operators instanceof TraceFile t ? t : null;
             Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
@@ -148,6 +153,15 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     private dev.rafter.workload.OperatorOrder order;
     private dev.rafter.energy.CostModel cost;
     private dev.rafter.energy.CostModel.Device costDevice;
+
+    /** The run's throttling ({@code power.cap_policy: throttle}), or null. */
+    private Throttle throttle;
+
+    private Simulation simulation(HardwareSpec hw, int sequences, dev.rafter.workload.Timing timed) {
+        return new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).timing(timed)
+            .sequences(sequences)
+            .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement);
+    }
 
     /** Prompt tokens per sequence of a workload run (0 for a trace). */
     private long promptTokens;
@@ -182,10 +196,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 .timing(timed).promptTokens(promptTokens).placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
-            Simulation.Result result = new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order)
-                .timing(timed).sequences(sequences)
-                .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement).run(operators,
-                eventSink, r -> {
+            Simulation.Result result = simulation(hw, sequences, timed).run(operators, eventSink, r -> {
                 report.finished(r);
                 stalls.finished(r);
                 if (comparison != null) {
@@ -208,6 +219,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 eventSink.close();
             }
             Map<String, Object> summary = report.summary(result);
+            if (throttle != null && summary.get("power") instanceof Map<?, ?> powerSection) {
+                @SuppressWarnings("unchecked") Map<String, Object> section = (Map<String, Object>) powerSection;
+                section.put("throttle", throttle.json(result.endPs() * 1e-12));
+            }
             if (cost != null) {
                 summary.put("cost", cost.ofSummary(costDevice, summary, report.flops(), sequences));
             }
@@ -248,6 +263,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
             folder.commit();
             print(summary, result);
+            if (throttle != null) {
+                out().println(throttle.line(result.endPs() * 1e-12));
+            }
             if (coverage != null) {
                 CoverageReport.lines(coverage).forEach(out()::println);
             }

@@ -14,13 +14,22 @@ import java.util.List;
  *
  * @param idleW           board power at idle in P0 (includes the SRAM leakage the account charges apart); NaN: none
  * @param tdpW            thermal design power
- * @param capW            power limit; a run above it is flagged
+ * @param capW            power limit; a run above it is flagged, or throttled ({@code capPolicy})
  * @param memoryStandard  row of the table's {@code dram_pj_per_bit}, or null
  * @param linkStandard    row of the table's {@code link_pj_per_bit}, or null
  * @param operatingPoints {clock MHz, volts}, clocks increasing and voltages not decreasing; empty: the table's
+ * @param capPolicy       what a run above the cap does: flagged, or run at a lower operating point
  */
 public record DevicePower(double idleW, double tdpW, double capW, String memoryStandard, String linkStandard,
-                          List<double[]> operatingPoints) {
+                          List<double[]> operatingPoints, CapPolicy capPolicy) {
+
+    /**
+     * {@code power.cap_policy}. FLAG reports a run above the cap ({@code above_cap}). THROTTLE runs it at the
+     * highest operating point whose average power over the whole run is at or below the cap (the window is the
+     * run, not each operator: the simulator runs a device at one clock; a board's power limiter acts per
+     * averaging window, so this is the run-long limit; DVFS transition latency is not modelled).
+     */
+    public enum CapPolicy { FLAG, THROTTLE }
 
     public DevicePower {
         if (!Double.isNaN(idleW)) {
@@ -33,6 +42,10 @@ public record DevicePower(double idleW, double tdpW, double capW, String memoryS
                 + dev.rafter.config.Check.fmt(tdpW) + " W)");
         }
         operatingPoints = List.copyOf(operatingPoints);
+        if (capPolicy == CapPolicy.THROTTLE && operatingPoints.isEmpty()) {
+            throw new InputException("cap_policy: throttle needs operating_points (clock_mhz, voltage_v) to choose a"
+                + " lower clock from");
+        }
         for (int i = 1; i < operatingPoints.size(); i++) {
             double[] a = operatingPoints.get(i - 1);
             double[] b = operatingPoints.get(i);
@@ -60,7 +73,31 @@ public record DevicePower(double idleW, double tdpW, double capW, String memoryS
             }
         }
         return p.build(() -> new DevicePower(p.number("idle_w", Double.NaN), tdp, p.number("cap_w", tdp),
-            p.string("memory_standard", null), p.string("link_standard", null), points));
+            p.string("memory_standard", null), p.string("link_standard", null), points,
+            p.choice("cap_policy", CapPolicy.class, CapPolicy.FLAG)));
+    }
+
+    /**
+     * The clock a run throttled to the cap runs at: the highest operating point at or below {@code clockMhz}
+     * whose average power ({@code averageW}, a simulation at that clock) is at or below the cap; the lowest such
+     * point when none is; {@code clockMhz} itself when its own power is within the cap.
+     */
+    public double throttledClock(double clockMhz, java.util.function.DoubleUnaryOperator averageW) {
+        if (averageW.applyAsDouble(clockMhz) <= capW) {
+            return clockMhz;
+        }
+        double chosen = clockMhz;
+        for (int i = operatingPoints.size() - 1; i >= 0; i--) {
+            double clock = operatingPoints.get(i)[0];
+            if (clock >= clockMhz) {
+                continue;
+            }
+            chosen = clock;
+            if (averageW.applyAsDouble(clock) <= capW) {
+                break;
+            }
+        }
+        return chosen;
     }
 
     /** Whether the board's idle power is given. */

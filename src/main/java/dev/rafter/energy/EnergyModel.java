@@ -22,13 +22,17 @@ import java.util.Map;
  * @param dramPjPerBit    energy per bit by DRAM standard (empty without an off-chip file)
  * @param linkPjPerBitByStandard energy per bit by device-link standard (likewise)
  * @param device          the device's board power, or null (static energy is SRAM leakage only)
+ * @param specialFunctionPj energy of one special-function evaluation (exp, rsqrt...) on an SFU, pJ at nominal
+ *                        voltage, beyond the one FLOP its operator counts for it
+ * @param paddedMacFraction what a MAC on a tile's padding costs, as a fraction of a useful MAC (operands included)
  */
 public record EnergyModel(String name, double nominalVoltage, Map<DataType, Double> macPj,
                           Map<DataType, Double> vectorFlopPj, List<double[]> sramReadTable, double sramWriteToRead,
                           double sramLeakageUwPerKib, SramCell sramCell, double lowStandbyLeakageFactor,
                           double memoryPjPerBit, double linkPjPerBit, List<double[]> voltageCurve,
                           double operandOverhead, Map<String, Double> dramPjPerBit,
-                          Map<String, Double> linkPjPerBitByStandard, DevicePower device) {
+                          Map<String, Double> linkPjPerBitByStandard, DevicePower device,
+                          double specialFunctionPj, double paddedMacFraction) {
 
     /** SRAM cell type: high-performance cells, or low-standby-power cells that leak far less. */
     public enum SramCell { HIGH_PERFORMANCE, LOW_STANDBY_POWER }
@@ -41,6 +45,8 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         numberIn("memory_pj_per_bit", memoryPjPerBit, 0, 1e4, false);
         numberIn("link_pj_per_bit", linkPjPerBit, 0, 1e4, false);
         numberIn("operand_overhead", operandOverhead, 0, 100, false);
+        numberIn("special_function_pj", specialFunctionPj, 0, 1e6, false);
+        numberIn("padded_mac_fraction", paddedMacFraction, 0, 1, false);
         dramPjPerBit = Map.copyOf(dramPjPerBit);
         linkPjPerBitByStandard = Map.copyOf(linkPjPerBitByStandard);
         for (int i = 1; i < sramReadTable.size(); i++) {
@@ -87,7 +93,8 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         return s.build(() -> new EnergyModel(name, volts, mac, flop, table, s.number("sram_write_to_read"),
             s.number("sram_leakage_uw_per_kib"), s.choice("sram_cell", SramCell.class, SramCell.HIGH_PERFORMANCE),
             s.number("low_standby_leakage_factor", 1), s.number("memory_pj_per_bit"), s.number("link_pj_per_bit", 0),
-            curve, s.number("operand_overhead", 0), dram, links, null));
+            curve, s.number("operand_overhead", 0), dram, links, null, s.number("special_function_pj"),
+            s.number("padded_mac_fraction")));
     }
 
     /** The data types a table gives (a hardware file checks its own against them: {@link #missing}). */
@@ -135,7 +142,7 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         List<double[]> curve = power.operatingPoints().isEmpty() ? voltageCurve : power.operatingPoints();
         return new EnergyModel(name, nominalVoltage, macPj, vectorFlopPj, sramReadTable, sramWriteToRead,
             sramLeakageUwPerKib, sramCell, lowStandbyLeakageFactor, memory, link, curve, operandOverhead,
-            dramPjPerBit, linkPjPerBitByStandard, power);
+            dramPjPerBit, linkPjPerBitByStandard, power, specialFunctionPj, paddedMacFraction);
     }
 
     /**

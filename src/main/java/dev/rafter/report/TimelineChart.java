@@ -48,12 +48,11 @@ public final class TimelineChart implements TraceSink {
     }
 
     /**
-     * Kinds in the legend only when a slice of theirs is drawn (the host's: a run without a host shows none; a
-     * flash tier's page events are instants, never drawn).
+     * Kinds in the legend only when a slice of theirs is drawn (the host's: a run without a host shows none). Counts
+     * ({@link SliceKind#isCount}) are never drawn.
      */
     private static final java.util.Set<SliceKind> LEGEND_WHEN_DRAWN = java.util.EnumSet.of(SliceKind.HOST_ISSUE,
-        SliceKind.HOST_SYNC, SliceKind.LAUNCH_WAIT, SliceKind.FLASH_PAGE_READ, SliceKind.FLASH_BUFFER_HIT,
-        SliceKind.FLASH_PROGRAM);
+        SliceKind.HOST_SYNC, SliceKind.LAUNCH_WAIT);
 
     private final java.util.Set<SliceKind> drawn = java.util.EnumSet.noneOf(SliceKind.class);
     private final Map<Integer, Integer> rowOf = new LinkedHashMap<>();
@@ -128,7 +127,7 @@ public final class TimelineChart implements TraceSink {
         int x = left;
         int y = height - legend + 22;
         for (SliceKind k : kinds) {
-            if (LEGEND_WHEN_DRAWN.contains(k) && !drawn.contains(k)) {
+            if (k.isCount() || LEGEND_WHEN_DRAWN.contains(k) && !drawn.contains(k)) {
                 continue;
             }
             g.setColor(COLOURS.get(k));

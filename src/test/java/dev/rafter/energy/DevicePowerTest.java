@@ -128,4 +128,18 @@ class DevicePowerTest {
             .getMessage();
         assertTrue(m5.contains("mac_pj.fp8") && m5.contains("data_type fp8"), m5);
     }
+
+    @Test
+    void aThrottledRunTakesTheHighestOperatingPointUnderTheCap() {
+        DevicePower board = new DevicePower(50, 400, 200, null, null,
+            List.of(new double[] {500, 0.6}, new double[] {1000, 0.7}, new double[] {1500, 0.8}),
+            DevicePower.CapPolicy.THROTTLE);
+        // power falling with the clock: 300 W at 1500, 250 at 1000, 150 at 500
+        Map<Double, Double> watts = Map.of(1500.0, 300.0, 1000.0, 250.0, 500.0, 150.0);
+        assertEquals(500, board.throttledClock(1500, watts::get), 0);
+        assertEquals(1000, board.throttledClock(1500, c -> c >= 1500 ? 300 : 190), 0, "the highest under the cap");
+        assertEquals(1500, board.throttledClock(1500, c -> 200), 0, "at the cap is within it");
+        assertEquals(500, board.throttledClock(1500, c -> 900), 0, "none under: the lowest point");
+        assertEquals(1000, board.throttledClock(1200, c -> c > 1000 ? 300 : 100), 0, "points above the clock skipped");
+    }
 }

@@ -139,10 +139,10 @@ public record ComponentKind(String name, String description, Placement placement
             }
         }
 
-        /** Counts the measure of every slice kind. */
+        /** Counts the measure of every interval kind (not the counts: {@link SliceKind#isCount}). */
         public static Statistic ofAll(String name, String unit, Measure measure, Combine combine,
                                       String description) {
-            return new Statistic(name, unit, measure, EnumSet.allOf(SliceKind.class), combine, description);
+            return new Statistic(name, unit, measure, SliceKind.intervals(), combine, description);
         }
 
         public static Statistic of(String name, String unit, Measure measure, Set<SliceKind> slices,

@@ -102,7 +102,7 @@ public final class FlashChannel implements MemoryChannel {
                 if (buffer != null) {
                     buffer.remove(page);
                 }
-                sink.slice(track, SliceKind.FLASH_PROGRAM, opId, programStart, programStart, 1);
+                sink.count(track, SliceKind.FLASH_PROGRAM, opId, 1);
                 end = Math.max(end, planeFree[plane]);
             } else {
                 long ready = pageReady(opId, page, plane, now);
@@ -120,7 +120,7 @@ public final class FlashChannel implements MemoryChannel {
             return Math.max(now, registerReady[plane]);
         }
         if (buffer != null && buffer.touch(page)) {
-            sink.slice(track, SliceKind.FLASH_BUFFER_HIT, opId, now, now, 1);
+            sink.count(track, SliceKind.FLASH_BUFFER_HIT, opId, 1);
             return now;
         }
         long senseStart = Math.max(now, planeFree[plane]);
@@ -131,7 +131,7 @@ public final class FlashChannel implements MemoryChannel {
         if (buffer != null) {
             buffer.add(page);
         }
-        sink.slice(track, SliceKind.FLASH_PAGE_READ, opId, senseStart, senseStart, 1);
+        sink.count(track, SliceKind.FLASH_PAGE_READ, opId, 1);
         return ready;
     }
 

@@ -17,7 +17,8 @@ import dev.rafter.sim.trace.Track;
 
 /**
  * One systolic PE array. Parameters: rows x cols, dataflow, fold overlap, sustained fraction (from the hardware
- * model). Port: {@link #compute}. Statistics (via the trace): busy cycles and MACs. Tile timing is the SCALE-Sim
+ * model). Port: {@link #compute}. Statistics (via the trace): busy cycles, useful MACs and padded MACs (a tile
+ * padded to a library shape clocks its padding too; energy charges it at the table's {@code padded_mac_fraction}). Tile timing is the SCALE-Sim
  * fold model (or its overlapped variant), exactly, issued at the array's sustained rate: a tile of F fold cycles
  * takes ceil(F / sustained fraction) cycles (F itself at the default fraction 1).
  */
@@ -42,6 +43,8 @@ public final class PeArray {
                 Statistic.Combine.BUSY_FRACTION, "time computing"),
             Statistic.of("macs", "MACs", Statistic.Measure.AMOUNT, Set.of(SliceKind.COMPUTE),
                 Statistic.Combine.SUM, "useful multiply-accumulates"),
+            Statistic.of("padded_macs", "MACs", Statistic.Measure.AMOUNT, Set.of(SliceKind.PADDED_MACS),
+                Statistic.Combine.SUM, "MACs clocked on a tile's padding (charged at the padded rate)"),
             stall("stall_memory_ps", SliceKind.STALL_MEMORY),
             stall("stall_interconnect_ps", SliceKind.STALL_INTERCONNECT),
             stall("stall_buffer_full_ps", SliceKind.STALL_BUFFER_FULL),
@@ -50,7 +53,8 @@ public final class PeArray {
             stall("idle_ps", SliceKind.IDLE)),
         new Utilisation("pe_array", List.of("macs"), hw -> hw.peakFlopsPerS() / 2
             * hw.core().peArray().fastestMacsPerCycle() / hw.core().peArray().macsPerCycle(hw.dataType()), true),
-        new EnergyUse("pe_array", (a, c) -> c.count("pe_array", "macs")
+        new EnergyUse("pe_array", (a, c) -> (c.count("pe_array", "macs")
+            + c.count("pe_array", "padded_macs") * a.model().paddedMacFraction())
             * a.model().macPjWithOperands(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
         in -> new PeArray(in.hardware().core().peArray(), in.sink(), in.track()));
 
@@ -92,6 +96,9 @@ public final class PeArray {
         }
         if (lastCycles > 0) {
             sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + lastPs, usefulMacs);
+            if (m * n * k > usefulMacs) {
+                sink.count(track, SliceKind.PADDED_MACS, opId, m * n * k - usefulMacs);
+            }
         }
         return lastCycles;
     }

@@ -20,7 +20,8 @@ import dev.rafter.sim.trace.Track;
  * A core's vector unit. Parameters: lanes x flops per lane per cycle; special-function results per cycle (exp,
  * tanh, reciprocal, rsqrt on separate units, as NVIDIA's SFUs; 0: not modelled apart); it reads and writes its
  * operands in the local buffer at the buffer's bytes per cycle. Port: {@link #compute}. Statistics (via the trace):
- * busy cycles and FLOPs. A chunk takes the longest of its FLOPs at full width, its special functions at their rate
+ * busy cycles, FLOPs and special functions (each charged the table's {@code special_function_pj} on top of the
+ * FLOP its operator counts for it). A chunk takes the longest of its FLOPs at full width, its special functions at their rate
  * and its local-buffer traffic (the three pipelines overlap).
  */
 public final class VectorUnit {
@@ -37,10 +38,15 @@ public final class VectorUnit {
         List.of(Statistic.ofAll("busy_ps", "ps", Statistic.Measure.DURATION, Statistic.Combine.BUSY_FRACTION,
                 "time computing"),
             Statistic.ofAll("flops", "FLOPs", Statistic.Measure.AMOUNT, Statistic.Combine.SUM,
-                "floating-point operations")),
+                "floating-point operations"),
+            Statistic.of("special_functions", "results", Statistic.Measure.AMOUNT,
+                Set.of(SliceKind.SPECIAL_FUNCTIONS), Statistic.Combine.SUM,
+                "special-function evaluations on the SFUs (none counted where they run as FLOPs)")),
         new Utilisation("vector_unit", List.of("flops"), hw -> hw.vectorFlopsPerS(), true),
-        new EnergyUse("vector_unit", (a, c) -> c.count("vector_unit", "flops")
-            * a.model().vectorFlopPj().get(a.hardware().dataType()) * a.dynamicPj(), EnergyUse.NO_LEAKAGE),
+        new EnergyUse("vector_unit", (a, c) -> (c.count("vector_unit", "flops")
+            * a.model().vectorFlopPj().get(a.hardware().dataType())
+            + c.count("vector_unit", "special_functions") * a.model().specialFunctionPj()) * a.dynamicPj(),
+            EnergyUse.NO_LEAKAGE),
         in -> new VectorUnit(in.hardware().core(), in.sink(), in.track()));
 
     private final int flopsPerCycle;
@@ -73,6 +79,10 @@ public final class VectorUnit {
         }
         if (cycles > 0) {
             sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + clock.ps(cycles), flops);
+            if (specialFunctionsPerCycle > 0 && specialFunctions > 0) {
+                // Energy follows the timing: with no SFUs (0) they are FLOPs, already counted in flops.
+                sink.count(track, SliceKind.SPECIAL_FUNCTIONS, opId, specialFunctions);
+            }
         }
         return cycles;
     }

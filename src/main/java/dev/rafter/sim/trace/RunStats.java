@@ -172,6 +172,11 @@ public final class RunStats implements TraceSink {
         earlier.add(track, kind, d, amount);
     }
 
+    @Override
+    public void count(Track track, SliceKind kind, long opId, long amount) {
+        slice(track, kind, opId, 0, 0, amount);
+    }
+
     /**
      * Accounts operator {@code opId} without its slices, from a simulated twin's sums: {@code totalDelta} is what
      * the twin added to the run's total, {@code own} its own sums, which become the operator's (shared by every

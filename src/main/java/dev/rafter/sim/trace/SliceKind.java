@@ -23,12 +23,19 @@ public enum SliceKind {
     HOST_SYNC("host: sync"),
     /** The device idle because the host has not launched its next kernel yet. */
     LAUNCH_WAIT("wait: launch"),
-    /** A flash page sensed from its plane's array into the plane's register (an instant: amount 1 page). */
+    /** A flash page sensed from its plane's array into the plane's register (counted: amount 1 page). */
     FLASH_PAGE_READ("flash page read"),
-    /** A flash page found in the read buffer in front of the flash: no array read (an instant: amount 1 page). */
+    /** A flash page found in the read buffer in front of the flash: no array read (counted: amount 1 page). */
     FLASH_BUFFER_HIT("read buffer hit"),
-    /** A flash page programmed (an instant: amount 1 page; its erase share is in the plane time). */
-    FLASH_PROGRAM("flash program");
+    /** A flash page programmed (counted: amount 1 page; its erase share is in the plane time). */
+    FLASH_PROGRAM("flash program"),
+    /**
+     * Counted, not an interval ({@link TraceSink#count}), like the flash page events: MACs a PE array clocks on a tile's padding (the tile
+     * padded to a library shape occupies the array, but its padding computes nothing anyone reads).
+     */
+    PADDED_MACS("padded macs"),
+    /** Counted, not an interval: special-function evaluations (exp, rsqrt...) on a vector unit's SFUs. */
+    SPECIAL_FUNCTIONS("special functions");
 
     private final String label;
 
@@ -38,6 +45,19 @@ public enum SliceKind {
 
     public String label() {
         return label;
+    }
+
+    /** Whether this kind is a count that shares another slice's interval (never in the trace files). */
+    public boolean isCount() {
+        return this == PADDED_MACS || this == SPECIAL_FUNCTIONS || this == FLASH_PAGE_READ || this == FLASH_BUFFER_HIT
+            || this == FLASH_PROGRAM;
+    }
+
+    /** The kinds that are intervals: what a statistic of "all slices" counts. */
+    public static java.util.EnumSet<SliceKind> intervals() {
+        java.util.EnumSet<SliceKind> out = java.util.EnumSet.allOf(SliceKind.class);
+        out.removeIf(SliceKind::isCount);
+        return out;
     }
 
     public boolean isStall() {

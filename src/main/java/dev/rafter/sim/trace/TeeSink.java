@@ -18,6 +18,13 @@ public final class TeeSink implements TraceSink {
     }
 
     @Override
+    public void count(Track track, SliceKind kind, long opId, long amount) {
+        for (TraceSink s : sinks) {
+            s.count(track, kind, opId, amount);
+        }
+    }
+
+    @Override
     public void operator(dev.rafter.workload.Operator op, long startPs, long endPs) {
         for (TraceSink s : sinks) {
             s.operator(op, startPs, endPs);

@@ -8,6 +8,13 @@ public interface TraceSink {
     void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount);
 
     /**
+     * Work that occupied {@code track} during one of its slices but is not an interval of its own ({@code kind}
+     * {@link SliceKind#isCount}): padded MACs, special functions, flash pages read, hit and programmed. Statistics count it (for energy); the trace
+     * files ignore it, so their rows stay one per interval.
+     */
+    default void count(Track track, SliceKind kind, long opId, long amount) {}
+
+    /**
      * An operator ran from {@code startPs} to {@code endPs}: timelines show it as a labelled span above the
      * component tracks. Statistics ignore it (they come from the slices).
      */

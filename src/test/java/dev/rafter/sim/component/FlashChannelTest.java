@@ -29,7 +29,17 @@ class FlashChannelTest {
     record Slice(SliceKind kind, long start, long end, long amount) {}
 
     final List<Slice> slices = new ArrayList<>();
-    final TraceSink sink = (track, kind, op, start, end, amount) -> slices.add(new Slice(kind, start, end, amount));
+    final TraceSink sink = new TraceSink() {
+        @Override
+        public void slice(Track track, SliceKind kind, long op, long start, long end, long amount) {
+            slices.add(new Slice(kind, start, end, amount));
+        }
+
+        @Override
+        public void count(Track track, SliceKind kind, long op, long amount) {
+            slices.add(new Slice(kind, -1, -1, amount));
+        }
+    };
     static final Track TRACK = new Track(0, MemoryController.KIND, -1, 0, "ch0");
 
     FlashChannel channel(dev.rafter.sim.Scheduler s, long bufferPages) {
