@@ -1,15 +1,13 @@
 package dev.rafter.sim.system;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.rafter.hw.SystemSpec;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TraceEventWriter;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 import dev.rafter.workload.Operator;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 
 /**
@@ -20,20 +18,16 @@ import java.io.Writer;
  * picosecond resolution, as a single device's trace.
  */
 public final class SystemTrace {
-    private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
     /** The operators' thread in a device's process; the device's tracks follow from 1. */
     private static final int OPERATORS_TID = 0;
 
-    private final Writer out;
+    private final TraceEventWriter events;
     private final int fabricPid;
-    private final StringBuilder line = new StringBuilder(160);
-    private boolean first = true;
 
     /** Names the processes and threads of the first {@code devices} devices of {@code spec} and of its fabric. */
     public SystemTrace(Writer out, SystemSpec spec, int devices) {
-        this.out = out;
+        this.events = new TraceEventWriter(out);
         this.fabricPid = devices + 1;
-        write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
         for (int d = 0; d < devices; d++) {
             SystemSpec.Device device = spec.devices().get(d);
             int pid = d + 1;
@@ -75,66 +69,19 @@ public final class SystemTrace {
 
     private synchronized void slice(int pid, int tid, SliceKind kind, long opId, long startPs, long endPs,
                                     long amount) {
-        line.setLength(0);
-        line.append("{\"ph\":\"X\",\"name\":\"").append(kind.label()).append("\",\"pid\":").append(pid)
-            .append(",\"tid\":").append(tid).append(",\"ts\":");
-        micros(line, startPs);
-        line.append(",\"dur\":");
-        micros(line, endPs - startPs);
-        line.append(",\"args\":{\"op\":").append(opId).append(",\"amount\":").append(amount).append("}}");
-        event(line);
+        events.slice(pid, tid, kind, opId, startPs, endPs, amount);
     }
 
     private synchronized void operator(int pid, Operator op, long startPs, long endPs) {
-        line.setLength(0);
-        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':');
-        JSON.quoteAsString(op.name(), line);
-        line.append("\",\"pid\":").append(pid).append(",\"tid\":").append(OPERATORS_TID).append(",\"ts\":");
-        micros(line, startPs);
-        line.append(",\"dur\":");
-        micros(line, endPs - startPs);
-        line.append(",\"args\":{\"op\":").append(op.id()).append(",\"kind\":\"").append(op.kind().key())
-            .append("\",\"layer\":").append(op.layer()).append(",\"step\":").append(op.step()).append("}}");
-        event(line);
+        events.operator(pid, OPERATORS_TID, op, startPs, endPs);
+    }
+
+    private void meta(String what, int pid, int tid, String value) {
+        events.meta(what, pid, tid, value);
     }
 
     /** Ends the JSON document. */
     public void close() {
-        write("\n]}\n");
-    }
-
-    private static void micros(StringBuilder sb, long ps) {
-        sb.append(ps / 1_000_000).append('.');
-        String frac = Long.toString(ps % 1_000_000);
-        for (int i = frac.length(); i < 6; i++) {
-            sb.append('0');
-        }
-        sb.append(frac);
-    }
-
-    private void meta(String what, int pid, int tid, String value) {
-        StringBuilder arg = new StringBuilder();
-        if (what.equals("process_sort_index")) {
-            arg.append("\"sort_index\":").append(value);
-        } else {
-            JSON.quoteAsString(value, arg.append("\"name\":\""));
-            arg.append('"');
-        }
-        event("{\"ph\":\"M\",\"name\":\"" + what + "\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{" + arg
-            + "}}");
-    }
-
-    private void event(CharSequence json) {
-        write(first ? "" : ",\n");
-        first = false;
-        write(json);
-    }
-
-    private void write(CharSequence s) {
-        try {
-            out.append(s);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        events.close();
     }
 }

@@ -1,8 +1,5 @@
 package dev.rafter.sim.trace;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.List;
 
@@ -22,23 +19,14 @@ public final class PerfettoSink implements TraceSink {
     private boolean countersNamed;
 
     /**
-     * Escapes names for JSON strings completely (quote, backslash, every control character), so a name read from a
-     * profile cannot break the file; plain names come out unchanged.
-     */
-    private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
-
-    private final Writer out;
-    /**
      * The end of the last operator on each operators track: operators that overlap ({@code --order dependencies})
      * go to the first track free at their start, as Perfetto draws overlapping slices on one track wrongly.
      */
     private long[] operatorTrackEnds = {Long.MIN_VALUE};
-    private final StringBuilder line = new StringBuilder(160);
-    private boolean first = true;
+    private final TraceEventWriter events;
 
     public PerfettoSink(Writer out, List<Track> tracks) {
-        this.out = out;
-        write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+        this.events = new TraceEventWriter(out);
         meta("process_name", OPERATORS_PID, 0, "operators");
         meta("process_sort_index", OPERATORS_PID, 0, "-1");
         meta("thread_name", OPERATORS_PID, 0, "operators");
@@ -62,44 +50,12 @@ public final class PerfettoSink implements TraceSink {
     }
 
     private void meta(String what, int pid, int tid, String value) {
-        StringBuilder arg = new StringBuilder();
-        if (what.equals("process_sort_index")) {
-            arg.append("\"sort_index\":").append(value);
-        } else {
-            JSON.quoteAsString(value, arg.append("\"name\":\""));
-            arg.append('"');
-        }
-        event("{\"ph\":\"M\",\"name\":\"" + what + "\",\"pid\":" + pid + ",\"tid\":" + tid + ",\"args\":{" + arg
-            + "}}");
-    }
-
-    private void event(CharSequence json) {
-        write(first ? "" : ",\n");
-        first = false;
-        write(json);
+        events.meta(what, pid, tid, value);
     }
 
     @Override
     public void slice(Track track, SliceKind kind, long opId, long startPs, long endPs, long amount) {
-        line.setLength(0);
-        line.append("{\"ph\":\"X\",\"name\":\"").append(kind.label()).append("\",\"pid\":").append(pid(track))
-            .append(",\"tid\":").append(track.id()).append(",\"ts\":");
-        micros(line, startPs);
-        line.append(",\"dur\":");
-        micros(line, endPs - startPs);
-        line.append(",\"args\":{\"op\":").append(opId).append(",\"amount\":")
-            .append(amount).append("}}");
-        event(line);
-    }
-
-    /** Appends ps as microseconds with six decimals, without String.format on the hot path. */
-    private static void micros(StringBuilder sb, long ps) {
-        sb.append(ps / 1_000_000).append('.');
-        String frac = Long.toString(ps % 1_000_000);
-        for (int i = frac.length(); i < 6; i++) {
-            sb.append('0');
-        }
-        sb.append(frac);
+        events.slice(pid(track), track.id(), kind, opId, startPs, endPs, amount);
     }
 
     @Override
@@ -114,16 +70,7 @@ public final class PerfettoSink implements TraceSink {
             meta("thread_name", OPERATORS_PID, tid, "operators " + (tid + 1));
         }
         operatorTrackEnds[tid] = endPs;
-        line.setLength(0);
-        line.append("{\"ph\":\"X\",\"name\":\"").append(op.id()).append(' ').append(op.phase().key()).append(':');
-        JSON.quoteAsString(op.name(), line);
-        line.append("\",\"pid\":").append(OPERATORS_PID).append(",\"tid\":").append(tid).append(",\"ts\":");
-        micros(line, startPs);
-        line.append(",\"dur\":");
-        micros(line, endPs - startPs);
-        line.append(",\"args\":{\"op\":").append(op.id()).append(",\"kind\":\"").append(op.kind().key())
-            .append("\",\"layer\":").append(op.layer()).append(",\"step\":").append(op.step()).append("}}");
-        event(line);
+        events.operator(OPERATORS_PID, tid, op, startPs, endPs);
     }
 
     /**
@@ -136,26 +83,11 @@ public final class PerfettoSink implements TraceSink {
             meta("process_name", COUNTERS_PID, 0, "counters");
             meta("process_sort_index", COUNTERS_PID, 0, "0");
         }
-        line.setLength(0);
-        line.append("{\"ph\":\"C\",\"name\":\"");
-        JSON.quoteAsString(name, line);
-        line.append("\",\"pid\":").append(COUNTERS_PID).append(",\"ts\":");
-        micros(line, ps);
-        line.append(",\"args\":{\"value\":").append(Double.isFinite(value) ? Double.toString(value) : "0")
-            .append("}}");
-        event(line);
+        events.counter(COUNTERS_PID, name, ps, value);
     }
 
     @Override
     public void close() {
-        write("\n]}\n");
-    }
-
-    private void write(CharSequence s) {
-        try {
-            out.append(s);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        events.close();
     }
 }
