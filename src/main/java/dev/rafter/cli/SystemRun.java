@@ -44,7 +44,9 @@ final class SystemRun {
             + " (perfetto is)");
         refuse(command.eventsOps != null, "--events-ops");
         refuse(command.source.from.trace != null, "--trace");
-        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets());
+        // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
+        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets().stream()
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList());
         HardwareSpec hw = spec.devices().get(0).hardware();
         if (hw.host().on()) {
             throw new InputException("--system: host.framework " + hw.host().framework().key() + ": a host feeding"

@@ -129,6 +129,25 @@ class SystemCliTest {
     }
 
     @Test
+    void setSystemKeysChangeTheFabric() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        double[] collectiveS = new double[2];
+        for (int slow = 0; slow < 2; slow++) {
+            Path out = tmp.resolve("bw" + slow);
+            CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+                "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--set",
+                "system.fabric.link.bandwidth_gb_per_s=" + (slow == 1 ? "0.5" : "200"), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            collectiveS[slow] = json.readTree(out.resolve("summary.json").toFile()).at("/devices/0/collective_s")
+                .asDouble();
+        }
+        assertTrue(collectiveS[1] > 2 * collectiveS[0], java.util.Arrays.toString(collectiveS));
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "system.fabric.link.bandwidth_gb_per_s=fast", "--out",
+            tmp.resolve("bad-bw").toString()), "bandwidth_gb_per_s");
+    }
+
+    @Test
     void hardwareOrSystemButNotBothNorNeither() {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
             "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",
