@@ -123,7 +123,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             if (prepared.workload() != null
                 && !prepared.workload().parallelism().equals(dev.rafter.workload.Workload.Parallelism.NONE)) {
-                throw new InputException("run.pipeline_parallel, run.micro_batches, run.data_parallel: these run "
+                throw new InputException("run.pipeline_parallel, run.micro_batches, run.data_parallel, "
+                    + "run.expert_parallel: these run "
                     + "over the devices of a system (--system), not on one device (--hardware)");
             }
             order = running.order(prepared.workload());

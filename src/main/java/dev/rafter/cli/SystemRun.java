@@ -44,7 +44,9 @@ final class SystemRun {
             + " (perfetto is)");
         refuse(command.eventsOps != null, "--events-ops");
         refuse(command.source.from.trace != null, "--trace");
-        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets());
+        // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
+        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets().stream()
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList());
         HardwareSpec hw = spec.devices().get(0).hardware();
         if (hw.host().on()) {
             throw new InputException("--system: host.framework " + hw.host().framework().key() + ": a host feeding"
@@ -59,16 +61,20 @@ final class SystemRun {
             Workload workload = prepared.workload();
             int tensorParallel = workload.run().tensorParallel();
             Workload.Parallelism parallelism = workload.parallelism();
-            int devices = tensorParallel * parallelism.stages() * parallelism.replicas();
+            int devices = tensorParallel * parallelism.experts() * parallelism.stages() * parallelism.replicas();
             if (devices > spec.deviceCount()) {
                 throw new InputException(command.source.from.workload + ": run.tensor_parallel x "
-                    + "run.pipeline_parallel x run.data_parallel: " + tensorParallel + " x " + parallelism.stages()
+                    + (parallelism.experts() > 1 ? "run.expert_parallel x " : "")
+                    + "run.pipeline_parallel x run.data_parallel: " + tensorParallel + " x "
+                    + (parallelism.experts() > 1 ? parallelism.experts() + " x " : "") + parallelism.stages()
                     + " x " + parallelism.replicas() + " devices asked for, more than the " + spec.deviceCount()
-                    + " of system " + command.system);
+                    + " of system " + command.system + (parallelism.experts() > 1 && tensorParallel > 1
+                        ? " (for expert parallelism alone, --set run.tensor_parallel=1)" : ""));
             }
             RunLimits.check(hw, prepared.operators());
             SystemSimulation simulation = new SystemSimulation(spec, tensorParallel).reuse(command.running.reuse())
                 .placement(prepared.policy())
+                .experts(parallelism.experts())
                 .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
                 .replicas(parallelism.replicas());
             // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
@@ -119,9 +125,10 @@ final class SystemRun {
     private void print(Map<String, Object> s, SystemSimulation.Result r) {
         Map<String, Object> system = SystemReport.section(s.get("system"));
         command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d micro-batches, "
-                + "data parallel %d), %d operators on the first: latency %s, roofline %s%n", system.get("name"),
+                + "data parallel %d%s), %d operators on the first: latency %s, roofline %s%n", system.get("name"),
             system.get("devices"), system.get("devices_in_system"), system.get("tensor_parallel"),
             system.get("pipeline_parallel"), system.get("micro_batches"), system.get("data_parallel"),
+            (int) system.get("expert_parallel") == 1 ? "" : ", expert parallel " + system.get("expert_parallel"),
             r.devices().get(0).operators(),
             RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
         for (Map.Entry<String, Object> e : SystemReport.section(s.get("phases")).entrySet()) {

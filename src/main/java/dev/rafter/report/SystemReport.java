@@ -117,6 +117,7 @@ public final class SystemReport {
         s.put("pipeline_parallel", parallelism.stages());
         s.put("micro_batches", parallelism.microBatches());
         s.put("data_parallel", parallelism.replicas());
+        s.put("expert_parallel", parallelism.experts());
         s.put("binding", binding(result, perDevice.get(0)));
         return s;
     }

@@ -15,7 +15,9 @@ import java.util.Set;
  * tokens when it only prefills), for the KV heads this device keeps. Activations: the input and output of the
  * largest operator of one pass (prefill when it runs, else one decode step), as a framework frees activations layer
  * by layer; the attention scores count only where they are materialised ({@code attention: unfused}). Weights in
- * {@code weight_data_type}, the KV cache in {@code kv_data_type}, activations in {@code data_type}.
+ * {@code weight_data_type}, the KV cache in {@code kv_data_type}, activations in {@code data_type}. Under expert
+ * parallelism ({@code run.expert_parallel} = P) a device holds E/P of each layer's experts and serves batch / P of
+ * the sequences (see {@link Lowering}).
  */
 public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, long activationBytes,
                        long finalLength) {
@@ -39,7 +41,12 @@ public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, 
         long weightBytes = run.weightDataType().bytes();
         long kvBytes = run.kvDataType().bytes();
         boolean whole = run.layers() == m.layers();
+        int ep = w.parallelism().experts();
         double layerParams = (double) run.layers() * m.parametersPerLayer();
+        if (ep > 1) {
+            layerParams -= (double) run.layers() * (m.experts() - m.experts() / ep) * m.parametersPerExpert();
+        }
+        long batch = run.batch() / ep;
         double outside = whole ? m.parameters() - (double) m.layers() * m.parametersPerLayer() : 0;
         long weights = saturated(Math.ceil((layerParams + outside) * weightBytes / tp));
 
@@ -47,22 +54,22 @@ public record Capacity(int tensorParallel, long weightBytes, long kvCacheBytes, 
         long finalLength = (long) run.promptTokens() + (decode ? run.outputTokens() : 0);
         long kvHeads = kvHeadsPerDevice(m, tp);
         long hd = m.headDim();
-        long kv = saturated(2.0 * run.layers() * run.batch() * finalLength * kvHeads * hd * kvBytes);
+        long kv = saturated(2.0 * run.layers() * batch * finalLength * kvHeads * hd * kvBytes);
 
         boolean prefill = phases.contains(Phase.PREFILL);
         long query = prefill ? run.promptTokens() : 1;
         long kvLength = prefill ? run.promptTokens() : (long) run.promptTokens() + run.outputTokens() - 1;
-        double tokens = (double) run.batch() * query;
+        double tokens = (double) batch * query;
         double heads = m.heads() / tp;
         double ffn = m.ffnDim() / tp;
         double largest = Math.max(tokens * m.dModel(), tokens * (heads + 2 * kvHeads) * hd);
         if (run.attention() == RunSpec.Attention.UNFUSED) {
-            largest = Math.max(largest, run.batch() * heads * query * kvLength); // the materialised scores
+            largest = Math.max(largest, batch * heads * query * kvLength); // the materialised scores
         }
         double ffnWidth = ffn * (m.ffn() == TransformerSpec.FfnKind.SWIGLU ? 2 : 1) * m.expertsPerToken();
         largest = Math.max(largest, tokens * ffnWidth);
         if (whole) {
-            largest = Math.max(largest, run.batch() * (double) ceilDiv(m.vocab(), tp));
+            largest = Math.max(largest, batch * (double) ceilDiv(m.vocab(), tp));
         }
         long activations = saturated(2.0 * largest * bytes);
         return new Capacity(tp, weights, kv, activations, finalLength);

@@ -35,6 +35,18 @@ import java.util.function.Consumer;
  * the layer and the step, and emits each expert that got tokens with its own count (the imbalance a real router
  * shows).
  *
+ * <p>Expert parallelism ({@code run.expert_parallel} = P, a system run): the experts are spread over P devices (E/P
+ * each, device r holding experts r E/P onwards) and each device serves batch / P of the sequences: its attention
+ * and dense layers see only those (attention data-parallel over the P devices, as DeepSpeed-MoE serves). Around
+ * the experts, an all-to-all dispatch sends each of its T tokens' k expert copies (T k x d_model elements) to the
+ * devices holding the experts, and an all-to-all combine returns the expert outputs. Each device's expert load is
+ * the even split of uniform top-k routing over the P T tokens of the group: the T k copies that land on its experts
+ * (exact in expectation: each copy picks a device with probability 1/P), over the expected number of its E/P
+ * experts that the group's tokens touch, (E/P)(1 - (1 - k/E)^(P T)) rounded (at least one). Even, not drawn: every
+ * device then runs the same stream, the busiest device of a random draw is not modelled ({@code routing: random}
+ * is refused). With tensor parallelism as well, each expert is sharded over the tensor-parallel group as a dense
+ * FFN is, and the all-to-alls run between the devices of the same tensor-parallel rank.
+ *
  * <p>Decode: prefill yields the first output token; decode step s (1 .. output_tokens - 1) feeds one token per
  * sequence with KV length prompt_tokens + s, so the KV length grows by one each step.
  * Vector operators carry their row shape (m rows of n): norms tokens x d_model; softmax (sequences x heads x query
@@ -82,7 +94,8 @@ public final class Lowering {
 
     /** One forward pass: {@code queryTokens} new tokens per sequence attending to {@code kvLength} positions. */
     private void pass(Phase phase, int step, long queryTokens, long kvLength) {
-        long b = workload.run().batch();
+        // Under expert parallelism each device serves its share of the sequences (see the class comment).
+        long b = workload.run().batch() / workload.parallelism().experts();
         pass(phase, step, b * queryTokens, java.util.List.of(new StepLowering.Group(b, queryTokens, kvLength)), b);
     }
 
@@ -167,15 +180,28 @@ public final class Lowering {
             if (m.experts() > 1) {
                 gemm("router", phase, layer, step, 1, tokens, m.experts(), d, dt, wt);
                 long routing = rows("router_softmax", OpKind.SOFTMAX, phase, layer, step, tokens, m.experts(), dt);
-                long[] perExpert = route(m, tokens, layer, step);
+                int ep = workload.parallelism().experts();
+                long[] perExpert = ep == 1 ? route(m, tokens, layer, step) : routeShare(m, tokens, ep);
+                long[] expertInputs = {ffnNorm, routing};
+                if (ep > 1) {
+                    long dispatch = emit(Operator.collective(nextId, "moe_dispatch", OpKind.ALL_TO_ALL, phase, layer,
+                        step, tokens * m.expertsPerToken() * d, ep, dt), ffnNorm, routing);
+                    expertInputs = new long[] {dispatch};
+                }
                 long[] combined = {routing};
-                for (int e = 0; e < m.experts(); e++) {
+                for (int e = 0; e < perExpert.length; e++) {
                     if (perExpert[e] > 0) {
                         long down = swiglu("expert" + e + "_", phase, layer, step, perExpert[e], d, ffn, dt, wt,
-                            ffnNorm, routing);
+                            expertInputs);
                         combined = java.util.Arrays.copyOf(combined, combined.length + 1);
                         combined[combined.length - 1] = down;
                     }
+                }
+                if (ep > 1) {
+                    long back = emit(Operator.collective(nextId, "moe_combine", OpKind.ALL_TO_ALL, phase, layer,
+                        step, tokens * m.expertsPerToken() * d, ep, dt), java.util.Arrays.copyOfRange(combined, 1,
+                        combined.length));
+                    combined = new long[] {routing, back};
                 }
                 rows("expert_combine", OpKind.ELEMENTWISE, phase, layer, step,
                     tokens * m.expertsPerToken(), d, dt, combined);
@@ -226,6 +252,24 @@ public final class Lowering {
                 order[j] = chosen;
                 perExpert[chosen]++;
             }
+        }
+        return perExpert;
+    }
+
+    /**
+     * Tokens each of a device's E/P experts receives under expert parallelism over {@code devices} devices, each
+     * serving {@code tokens} tokens: the even split of uniform routing (see the class comment).
+     */
+    static long[] routeShare(TransformerSpec m, long tokens, int devices) {
+        int experts = m.experts();
+        int local = experts / devices;
+        int k = m.expertsPerToken();
+        double expected = local * (1 - Math.pow(1 - (double) k / experts, (double) tokens * devices));
+        long copies = tokens * k;
+        long touched = Math.max(1, Math.min(Math.min(local, copies), Math.round(expected)));
+        long[] perExpert = new long[local];
+        for (int e = 0; e < touched; e++) {
+            perExpert[e] = ceilDiv(copies, touched);
         }
         return perExpert;
     }

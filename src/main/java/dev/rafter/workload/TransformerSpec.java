@@ -71,6 +71,14 @@ public record TransformerSpec(String name, int layers, int dModel, int heads, in
         return attention + attentionBias + (long) experts * (ffnWeights + ffnBias) + norms + router;
     }
 
+    /** Parameters of one expert's FFN (weights and biases) in one layer. */
+    public long parametersPerExpert() {
+        long d = dModel;
+        long ffnWeights = ffn == FfnKind.SWIGLU ? 3L * d * ffnDim : 2L * d * ffnDim;
+        long ffnBias = bias ? (ffn == FfnKind.SWIGLU ? 2L * ffnDim : ffnDim) + d : 0;
+        return ffnWeights + ffnBias;
+    }
+
     /** All parameters: layers, token (and learned position) embeddings, final norm, and an untied LM head. */
     public long parameters() {
         long d = dModel;

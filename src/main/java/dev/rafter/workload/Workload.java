@@ -17,16 +17,30 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement, 
      * pipeline parallelism ({@code run.pipeline_parallel}, {@code run.micro_batches}: the layers split over
      * {@code stages} devices in turn, each step's batch cut into {@code microBatches} that follow one another through
      * the stages) and data parallelism ({@code run.data_parallel}: {@code replicas} copies of the whole, each
-     * running {@code run.batch} sequences, sharing the fabric).
+     * running {@code run.batch} sequences, sharing the fabric) and expert parallelism ({@code run.expert_parallel}:
+     * a mixture of experts' experts spread over {@code experts} devices, each serving {@code run.batch / experts} of
+     * the sequences; see {@link Lowering}).
      */
-    public record Parallelism(int stages, int microBatches, int replicas) {
-        /** None: one stage, the whole batch at once, one replica. */
-        public static final Parallelism NONE = new Parallelism(1, 1, 1);
+    public record Parallelism(int stages, int microBatches, int replicas, int experts) {
+        /** None: one stage, the whole batch at once, one replica, every expert on each device. */
+        public static final Parallelism NONE = new Parallelism(1, 1, 1, 1);
 
         public Parallelism {
             Check.intIn("pipeline_parallel", stages, 1, 4096);
             Check.intIn("micro_batches", microBatches, 1, 1 << 20);
             Check.intIn("data_parallel", replicas, 1, 4096);
+            Check.intIn("expert_parallel", experts, 1, 4096);
+        }
+
+        public Parallelism(int stages, int microBatches, int replicas) {
+            this(stages, microBatches, replicas, 1);
+        }
+
+        /** As before expert parallelism existed when there is none: sweep keys hash this text. */
+        @Override
+        public String toString() {
+            return "Parallelism[stages=" + stages + ", microBatches=" + microBatches + ", replicas=" + replicas
+                + (experts == 1 ? "" : ", experts=" + experts) + "]";
         }
     }
 
@@ -67,6 +81,20 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement, 
         if (run.batch() % parallelism.microBatches() != 0) {
             throw new InputException("run.micro_batches: " + parallelism.microBatches() + " micro-batches do not "
                 + "divide the batch of " + run.batch() + " sequences");
+        }
+        int ep = parallelism.experts();
+        if (ep > 1 && model.experts() % ep != 0) {
+            throw new InputException("run.expert_parallel: " + model.experts() + " experts (model.experts) cannot be"
+                + " spread evenly over " + ep + " devices");
+        }
+        if (ep > 1 && model.routing() != TransformerSpec.Routing.UNIFORM) {
+            throw new InputException("run.expert_parallel: model.routing " + model.routing().name()
+                .toLowerCase(java.util.Locale.ROOT) + " is not modelled with experts spread over devices (uniform is)");
+        }
+        if (run.batch() % ((long) parallelism.microBatches() * ep) != 0) {
+            throw new InputException("run.expert_parallel: " + ep + " devices x " + parallelism.microBatches()
+                + " micro-batches do not divide the batch of " + run.batch() + " sequences (each device serves its"
+                + " share)");
         }
         int tp = run.tensorParallel();
         if (model.heads() % tp != 0) {
@@ -169,7 +197,7 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement, 
                 p.string("activations", null));
         }
         Parallelism parallelism = r.build(() -> new Parallelism(r.int32("pipeline_parallel", 1),
-            r.int32("micro_batches", 1), r.int32("data_parallel", 1)));
+            r.int32("micro_batches", 1), r.int32("data_parallel", 1), r.int32("expert_parallel", 1)));
         Placement where = placement;
         Workload w = s.build(() -> new Workload(model, run, where, parallelism));
         s.finish();

@@ -107,6 +107,47 @@ class SystemCliTest {
     }
 
     @Test
+    void expertParallelDegreesAreChecked() {
+        // Mixtral's file asks for tensor_parallel 2: with 8 expert-parallel devices that is 16, beyond the DGX's 8.
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/mixtral-8x7b.yaml", "--set", "run.expert_parallel=8", "--out",
+            tmp.resolve("ep16").toString());
+        CliTest.assertBadInput(r, "run.tensor_parallel x run.expert_parallel x run.pipeline_parallel");
+        assertTrue(r.err().contains("2 x 8 x 1 x 1"), r.err());
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/mixtral-8x7b.yaml", "--set", "run.tensor_parallel=1", "--set", "run.expert_parallel=3",
+            "--out", tmp.resolve("ep3").toString()), "run.expert_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.expert_parallel=2", "--out", tmp.resolve("dense").toString()),
+            "run.expert_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/mixtral-8x7b.yaml", "--set", "run.tensor_parallel=1", "--set", "run.expert_parallel=2",
+            "--set", "model.routing=random", "--out", tmp.resolve("random").toString()), "run.expert_parallel");
+        CliTest.assertBadInput(CliTest.run("simulate", "--hardware", "models/hardware/h100.yaml", "--workload",
+            "models/workloads/mixtral-8x7b.yaml", "--set", "run.expert_parallel=2", "--out",
+            tmp.resolve("one").toString()), "run.expert_parallel");
+    }
+
+    @Test
+    void setSystemKeysChangeTheFabric() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        double[] collectiveS = new double[2];
+        for (int slow = 0; slow < 2; slow++) {
+            Path out = tmp.resolve("bw" + slow);
+            CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+                "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--set",
+                "system.fabric.link.bandwidth_gb_per_s=" + (slow == 1 ? "0.5" : "200"), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            collectiveS[slow] = json.readTree(out.resolve("summary.json").toFile()).at("/devices/0/collective_s")
+                .asDouble();
+        }
+        assertTrue(collectiveS[1] > 2 * collectiveS[0], java.util.Arrays.toString(collectiveS));
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "system.fabric.link.bandwidth_gb_per_s=fast", "--out",
+            tmp.resolve("bad-bw").toString()), "bandwidth_gb_per_s");
+    }
+
+    @Test
     void hardwareOrSystemButNotBothNorNeither() {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
             "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",

@@ -24,6 +24,7 @@ import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TeeSink;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
+import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.OperatorStream;
@@ -41,9 +42,11 @@ import java.util.function.IntFunction;
  * stream one operator after another on its own {@link Device}; a collective operator waits until every device of
  * its group has reached it (a slow device delays the others: the early ones record the wait as an interconnect
  * stall), then runs as traffic on the system's fabric ({@link FabricCollectives}) and ends for all of them at once.
- * The first {@code tensor_parallel x pipeline_parallel x data_parallel} devices of the system take part, replica
- * by replica: stage {@code s} of replica {@code d} is devices {@code (d x pp + s) x tp} onwards, a tensor-parallel
- * group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
+ * The first {@code tensor_parallel x expert_parallel x pipeline_parallel x data_parallel} devices of the system take
+ * part, replica by replica: stage {@code s} of replica {@code d} is devices {@code (d x pp + s) x ep x tp} onwards,
+ * {@code ep} tensor-parallel groups of {@code tp} devices one after another; an all-to-all (a mixture of experts'
+ * dispatch and combine, {@link #experts}) runs between the devices of a stage with the same tensor-parallel rank,
+ * every other collective within a tensor-parallel group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
  * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
  * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
  *
@@ -93,6 +96,7 @@ public final class SystemSimulation {
     private int stages = 1;
     private int microBatches = 1;
     private int replicas = 1;
+    private int experts = 1;
     private int layers;
     private boolean reuse = true;
     private boolean mirror = true;
@@ -114,13 +118,31 @@ public final class SystemSimulation {
      * the system has {@code tensor_parallel x stages} devices, and runs the stream of one micro-batch.
      */
     public SystemSimulation pipeline(int stages, int microBatches, int layers) {
-        if (tensorParallel * stages > spec.deviceCount()) {
-            throw new IllegalArgumentException(tensorParallel * stages + " devices of " + spec.deviceCount());
+        if (devicesPerStage() * stages > spec.deviceCount()) {
+            throw new IllegalArgumentException(devicesPerStage() * stages + " devices of " + spec.deviceCount());
         }
         this.stages = stages;
         this.microBatches = microBatches;
         this.layers = layers;
         return this;
+    }
+
+    /**
+     * Expert parallelism: each stage's devices are {@code experts} tensor-parallel groups whose all-to-alls run
+     * across the groups (set before {@link #pipeline} and {@link #replicas}; the caller checks the system has the
+     * devices).
+     */
+    public SystemSimulation experts(int experts) {
+        if (tensorParallel * experts > spec.deviceCount()) {
+            throw new IllegalArgumentException(tensorParallel * experts + " devices of " + spec.deviceCount());
+        }
+        this.experts = experts;
+        return this;
+    }
+
+    /** Devices of one stage: its tensor-parallel groups, one per expert-parallel rank. */
+    private int devicesPerStage() {
+        return tensorParallel * experts;
     }
 
     /**
@@ -136,7 +158,7 @@ public final class SystemSimulation {
     }
 
     private int devicesPerReplica() {
-        return tensorParallel * stages;
+        return devicesPerStage() * stages;
     }
 
     /** Devices taking part. */
@@ -185,14 +207,16 @@ public final class SystemSimulation {
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
-        boolean mirrored = mirror && stages == 1 && replicas == 1 && identicalDevices() && trace == null;
+        // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
+        boolean oneGroupAtATime = stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
+        boolean mirrored = mirror && oneGroupAtATime && identicalDevices() && trace == null;
         int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
         // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
         // one at a time; on a single switch each link is one device's, and a device takes part in one at a time.
-        Run run = new Run(reuse && trace == null && (stages == 1 && replicas == 1 || graph.linksServeOneDeviceEach()));
+        Run run = new Run(reuse && trace == null && (oneGroupAtATime || graph.linksServeOneDeviceEach()));
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -219,24 +243,34 @@ public final class SystemSimulation {
                     TraceSink sink = extra == null ? stats : new TeeSink(List.of(stats, extra));
                     Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
                     Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
-                        : new StageStream(streams.get(r), r % devicesPerReplica() / tensorParallel, stages,
+                        : new StageStream(streams.get(r), r % devicesPerReplica() / devicesPerStage(), stages,
                             microBatches, layers);
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
                         items, listener, run, reuse && extra == null);
                 }
-                for (int s = 0; s < stages * replicas; s++) {
-                    // Stage s % stages of replica s / stages: devices (in the system's order) s x tp onwards.
+                for (int s = 0; s < stages * replicas * experts; s++) {
+                    // Tensor-parallel group s: expert rank s % ep of stage s / ep % pp of replica s / ep / pp,
+                    // devices (in the system's order) s x tp onwards.
                     List<Integer> devices = new ArrayList<>();
-                    List<Rank> members = new ArrayList<>();
                     for (int t = 0; t < tensorParallel; t++) {
                         devices.add(s * tensorParallel + t);
-                        if (s * tensorParallel + t < simulated) {
-                            members.add(ranks[s * tensorParallel + t]);
-                        }
                     }
-                    Run.Group g = run.new Group(devices, members);
-                    for (Rank m : members) {
+                    Run.Group g = group(run, ranks, simulated, devices);
+                    for (Rank m : g.members) {
                         m.group = g;
+                    }
+                }
+                for (int s = 0; experts > 1 && s < stages * replicas; s++) {
+                    for (int t = 0; t < tensorParallel; t++) {
+                        // The same tensor-parallel rank of each of the stage's expert ranks.
+                        List<Integer> devices = new ArrayList<>();
+                        for (int e = 0; e < experts; e++) {
+                            devices.add((s * experts + e) * tensorParallel + t);
+                        }
+                        Run.Group g = group(run, ranks, simulated, devices);
+                        for (Rank m : g.members) {
+                            m.expertGroup = g;
+                        }
                     }
                 }
                 run.ranks = ranks;
@@ -289,6 +323,17 @@ public final class SystemSimulation {
         }
         return new Result(end, kernel.events(), wall, List.copyOf(devices), List.copyOf(links),
             List.copyOf(algorithms), byPhase, simulated, run.reusedCollectives, run.collectives);
+    }
+
+    /** The group of {@code devices}, of which those below {@code simulated} must arrive. */
+    private static Run.Group group(Run run, Rank[] ranks, int simulated, List<Integer> devices) {
+        List<Rank> members = new ArrayList<>();
+        for (int d : devices) {
+            if (d < simulated) {
+                members.add(ranks[d]);
+            }
+        }
+        return run.new Group(devices, members);
     }
 
     /** A stage that is the whole model: the operators as they come. */
@@ -491,6 +536,8 @@ public final class SystemSimulation {
         final Iterator<StageStream.Item> ops;
         final Simulation.OpListener listener;
         Run.Group group;
+        /** Its all-to-all group under expert parallelism (null: none). */
+        Run.Group expertGroup;
         final Run run;
         final boolean reuse;
         final Roofline roofline;
@@ -533,7 +580,7 @@ public final class SystemSimulation {
                 for (Core c : device.cores()) {
                     c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
                 }
-                run.exchange(this, index + (e.send() ? tensorParallel : -tensorParallel), e);
+                run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
                 return;
             }
             Operator op = ((StageStream.Compute) item).op();
@@ -544,7 +591,7 @@ public final class SystemSimulation {
                 for (Core c : device.cores()) {
                     c.waitOutside(op.id(), SliceKind.STALL_INTERCONNECT);
                 }
-                group.arrive(op);
+                (op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group).arrive(op);
             } else {
                 compute(op);
             }
