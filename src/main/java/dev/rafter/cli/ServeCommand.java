@@ -8,6 +8,7 @@ import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.roofline.RooflineReport;
 import dev.rafter.serving.Policy;
+import dev.rafter.serving.Replicas;
 import dev.rafter.serving.Request;
 import dev.rafter.serving.RequestFile;
 import dev.rafter.serving.ServingEngine;
@@ -31,8 +32,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve requests arriving over time on one device (or tensor-parallel group) with continuous "
-        + "batching, chunked prefill and a paged KV cache: requests.csv, serving.json, occupancy.png, latency.png.")
+    description = "Serve requests arriving over time on one device (or tensor-parallel group), or on replicas of it"
+        + " behind a router, with continuous batching, chunked prefill and a paged KV cache: requests.csv, "
+        + "serving.json, occupancy.png, latency.png.")
 public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
@@ -123,6 +125,17 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         + "(n-gram prompt lookup)")
     Path draftWorkload;
 
+    @Option(names = "--replicas", paramLabel = "N", description = "N identical replicas (each a device, or the "
+        + "tensor-parallel group of run.tensor_parallel) behind a router, sharing one step memo; requests.csv gets a "
+        + "replica column and serving.json per-replica figures")
+    Integer replicas;
+
+    @Option(names = "--router", paramLabel = "R", description = "with --replicas, how each arriving request is "
+        + "assigned: round_robin (in turn, in arrival order) or least_loaded (the replica with the fewest "
+        + "outstanding tokens: prompt + output of its requests not finished yet; ties to the lowest index) "
+        + "(default: round_robin)")
+    String router;
+
     @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
     String slo;
 
@@ -188,10 +201,21 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
             }
         }
-        ServingEngine engine = new ServingEngine(new StepTimer(hw, w), limits, chosen, speculation);
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
-        StepTimer timer = engine.timer();
-        ServingEngine.Result result = engine.run(checked);
+        StepTimer timer = new StepTimer(hw, w);
+        Replicas.Result routed = null;
+        ServingEngine.Result result;
+        if (replicas != null) {
+            // Identical replicas time identical steps alike: one step timer (and memo) serves them all.
+            List<ServingEngine> engines = new java.util.ArrayList<>();
+            for (int k = 0; k < replicas; k++) {
+                engines.add(new ServingEngine(timer, limits, chosen, speculation));
+            }
+            routed = Replicas.serve(engines, known, routing());
+            result = routed.merged();
+        } else {
+            result = new ServingEngine(timer, limits, chosen, speculation).run(checked);
+        }
         Map<String, Object> summary = describeRun(hw, w, chosen, limits);
         summary.putAll(ServingReport.summary(result, targets, kvBlocks));
         if (slo == null) {
@@ -206,17 +230,38 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             spec.put("acceptance_rate", speculation.acceptance());
             spec.put("draft", draft == null ? "none: drafts cost nothing on the device (n-gram prompt lookup)"
                 : draft.model().name());
-            spec.putAll(result.speculative());
+            if (result.speculative() != null) {
+                spec.putAll(result.speculative()); // with replicas: each replica's, under replicas
+            }
             if (speculation.draft() != null) {
                 spec.put("draft_step_memo", speculation.draft().memo());
             }
             summary.put("speculative", spec);
         }
+        if (routed != null) {
+            Map<String, Object> pool = new LinkedHashMap<>();
+            pool.put("count", (long) replicas);
+            pool.put("router", routing().key());
+            List<Map<String, Object>> each = new java.util.ArrayList<>();
+            for (int k = 0; k < replicas; k++) {
+                each.add(ServingReport.replicaSummary(k, routed.replicas().get(k), kvBlocks,
+                    (double) summary.get("span_s")));
+            }
+            pool.put("per_replica", each);
+            summary.put("replicas", pool);
+        }
         summary.put("step_memo", timer.memo());
+        int[] replicaOf = routed == null ? null : routed.replicaOf();
+        List<ServingEngine.Result> perReplica = routed == null ? null : routed.replicas();
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
-            AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result));
+            AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result, replicaOf));
             String title = w.model().name() + " on " + hw.name();
-            ServingReport.writeOccupancyChart(folder.path("occupancy.png"), result, kvBlocks, maxSequences, title);
+            if (perReplica == null) {
+                ServingReport.writeOccupancyChart(folder.path("occupancy.png"), result, kvBlocks, maxSequences, title);
+            } else {
+                ServingReport.writeReplicaOccupancyChart(folder.path("occupancy.png"), perReplica, kvBlocks,
+                    title + ", " + replicas + " replicas");
+            }
             ServingReport.writeLatencyChart(folder.path("latency.png"), result, title);
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
             folder.commit();
@@ -339,6 +384,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return m;
     }
 
+    private Replicas.Router routing() {
+        return Replicas.Router.of(router == null ? "round_robin" : router);
+    }
+
     private void checkOptions() {
         int sources = (requestFile != null ? 1 : 0) + (arrivals != null ? 1 : 0) + (concurrency != null ? 1 : 0);
         if (sources != 1) {
@@ -389,6 +438,21 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         positive("--prompt-tokens", promptTokens);
         positive("--output-tokens", outputTokens);
+        if (router != null && replicas == null) {
+            throw new InputException("--router: routes requests among --replicas N; give --replicas");
+        }
+        if (replicas != null) {
+            within("--replicas", replicas, 4096);
+            routing();
+            if (concurrency != null) {
+                throw new InputException("--replicas: serves a request file or --arrivals; closed-loop clients "
+                    + "(--concurrency) behind a router are not modelled");
+            }
+            if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
+                throw new InputException("--replicas: serves one arrival rate; a sweep over several rates in "
+                    + "--arrivals is for one replica");
+            }
+        }
         // Bounds that keep a step's operators within what one operator may hold (TraceCsv's limits).
         within("--max-batched-tokens", maxBatchedTokens, 1 << 20);
         within("--max-sequences", maxSequences, 1 << 16);
@@ -564,6 +628,14 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 RooflineReport.time((double) h.get("per_step_s")), h.containsKey("scheduling_and_sampling")
                     ? " (synchronisation and graph replay; scheduling and sampling not measured, counted 0)"
                     : " + " + RooflineReport.time((double) h.get("per_sequence_in_step_s")) + " per sequence");
+        }
+        if (s.get("replicas") instanceof Map<?, ?> pool) {
+            for (Object o : (List<?>) pool.get("per_replica")) {
+                Map<?, ?> r = (Map<?, ?>) o;
+                out().printf(Locale.ROOT, "replica %s (%s): %s requests, mean batch %.1f, KV cache mean %.1f%%, busy "
+                    + "%.1f%%%n", r.get("replica"), pool.get("router"), r.get("requests"), r.get("mean_batch"),
+                    100 * (double) r.get("kv_mean_occupancy_while_busy"), 100 * (double) r.get("busy_share"));
+            }
         }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated; wall "

@@ -191,22 +191,58 @@ public final class ServingEngine {
     }
 
     public Result run(Traffic traffic) {
-        Comparator<Sequence> order = Comparator.comparing(s -> s.request, policy.order());
-        TreeSet<Sequence> waiting = new TreeSet<>(order);
-        List<Sequence> running = new ArrayList<>();
-        List<Sequence> all = new ArrayList<>();
-        Steps steps = new Steps();
-        java.util.SplittableRandom draws = speculation == null ? null
+        Replay replay = new Replay(traffic);
+        while (replay.iterate()) {
+            // each iteration takes the arrivals due and runs one step
+        }
+        return replay.result();
+    }
+
+    /** A run on {@code traffic}. */
+    public Replay replay(Traffic traffic) {
+        return new Replay(traffic);
+    }
+
+    /**
+     * A run taken one iteration at a time, so that replicas behind a router advance together in time; run to
+     * the end it is {@link #run}.
+     */
+    public final class Replay {
+        private final Traffic traffic;
+        private final Comparator<Sequence> order = Comparator.comparing(s -> s.request, policy.order());
+        private final TreeSet<Sequence> waiting = new TreeSet<>(order);
+        private final List<Sequence> running = new ArrayList<>();
+        private final List<Sequence> all = new ArrayList<>();
+        private final Steps steps = new Steps();
+        private final java.util.SplittableRandom draws = speculation == null ? null
             : new java.util.SplittableRandom(speculation.seed());
-        long proposed = 0;
-        long acceptedTokens = 0;
-        long verifications = 0;
-        KvCache cache = new KvCache(limits.blockTokens(), limits.kvBlocks(), limits.prefixCaching());
-        long preemptions = 0;
-        long now = 0;
-        int stepNumber = 0;
-        List<Sequence> scheduled = new ArrayList<>();
-        while (true) {
+        private long proposed = 0;
+        private long acceptedTokens = 0;
+        private long verifications = 0;
+        private final KvCache cache = new KvCache(limits.blockTokens(), limits.kvBlocks(), limits.prefixCaching());
+        private long preemptions = 0;
+        private long now = 0;
+        private int stepNumber = 0;
+        private final List<Sequence> scheduled = new ArrayList<>();
+
+        private Replay(Traffic traffic) {
+            this.traffic = traffic;
+        }
+
+        /**
+         * When the next iteration acts: now if a request is waiting, running or due, else at the next known
+         * arrival; {@link Long#MAX_VALUE} when nothing is left to do.
+         */
+        public long nextActionPs() {
+            if (!waiting.isEmpty() || !running.isEmpty()) {
+                return now;
+            }
+            Request next = traffic.peek();
+            return next == null ? Long.MAX_VALUE : Math.max(now, next.arrivalPs());
+        }
+
+        /** One iteration: the arrivals due, then one step or a wait for the next arrival; false: none left. */
+        public boolean iterate() {
             for (Request r = traffic.peek(); r != null && r.arrivalPs() <= now; r = traffic.peek()) {
                 Sequence s = new Sequence(traffic.poll());
                 all.add(s);
@@ -215,10 +251,10 @@ public final class ServingEngine {
             if (waiting.isEmpty() && running.isEmpty()) {
                 Request next = traffic.peek();
                 if (next == null) {
-                    break;
+                    return false;
                 }
                 now = next.arrivalPs();
-                continue;
+                return true;
             }
             scheduled.clear();
             int budget = limits.maxBatchedTokens();
@@ -334,23 +370,28 @@ public final class ServingEngine {
             }
             steps.preemptions.add(preemptions);
             now = end;
+            return true;
         }
-        all.sort(Comparator.comparingLong(s -> s.request.id()));
-        List<Outcome> outcomes = new ArrayList<>(all.size());
-        for (Sequence s : all) {
-            outcomes.add(s.outcome());
+
+        /** The outcomes so far, in id order, and the steps. */
+        public Result result() {
+            all.sort(Comparator.comparingLong(s -> s.request.id()));
+            List<Outcome> outcomes = new ArrayList<>(all.size());
+            for (Sequence s : all) {
+                outcomes.add(s.outcome());
+            }
+            Map<String, Object> speculative = null;
+            if (speculation != null) {
+                speculative = new java.util.LinkedHashMap<>();
+                speculative.put("verifications", verifications);
+                speculative.put("draft_tokens_proposed", proposed);
+                speculative.put("draft_tokens_accepted", acceptedTokens);
+                speculative.put("acceptance", proposed == 0 ? 0.0 : (double) acceptedTokens / proposed);
+                speculative.put("tokens_per_verification", verifications == 0 ? 0.0
+                    : (double) (acceptedTokens + verifications) / verifications);
+            }
+            return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null, speculative);
         }
-        Map<String, Object> speculative = null;
-        if (speculation != null) {
-            speculative = new java.util.LinkedHashMap<>();
-            speculative.put("verifications", verifications);
-            speculative.put("draft_tokens_proposed", proposed);
-            speculative.put("draft_tokens_accepted", acceptedTokens);
-            speculative.put("acceptance", proposed == 0 ? 0.0 : (double) acceptedTokens / proposed);
-            speculative.put("tokens_per_verification", verifications == 0 ? 0.0
-                : (double) (acceptedTokens + verifications) / verifications);
-        }
-        return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null, speculative);
     }
 
     private static void schedule(Sequence s, int tokens, long now, List<Sequence> scheduled) {

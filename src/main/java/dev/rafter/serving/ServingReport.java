@@ -120,6 +120,45 @@ public final class ServingReport {
     }
 
     /**
+     * One replica's share of a run of {@code spanS} seconds (first arrival to last departure over all replicas):
+     * requests sent to it and finished, steps, mean batch and KV-cache occupancy while busy (time-weighted over its
+     * steps), peak occupancy, busy share of the span, preemptions.
+     */
+    public static Map<String, Object> replicaSummary(int index, ServingEngine.Result result, long kvBlocks,
+                                                     double spanS) {
+        ServingEngine.Steps steps = result.steps();
+        double busyS = 0;
+        double batchTime = 0;
+        double kvTime = 0;
+        long peakKv = 0;
+        for (int i = 0; i < steps.count(); i++) {
+            double d = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
+            busyS += d;
+            batchTime += d * steps.sequences.get(i);
+            kvTime += d * steps.kvBlocks.get(i);
+            peakKv = Math.max(peakKv, steps.kvBlocks.get(i));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("replica", (long) index);
+        m.put("requests", (long) result.outcomes().size());
+        m.put("finished", result.outcomes().stream().filter(ServingEngine.Outcome::finished).count());
+        m.put("steps", (long) steps.count());
+        m.put("busy_s", busyS);
+        m.put("busy_share", busyS / spanS);
+        m.put("mean_batch", busyS == 0 ? 0.0 : batchTime / busyS);
+        m.put("kv_mean_occupancy_while_busy", busyS == 0 ? 0.0 : kvTime / busyS / kvBlocks);
+        m.put("kv_peak_occupancy", (double) peakKv / kvBlocks);
+        m.put("preemptions", result.preemptions());
+        if (result.prefixCache() != null) {
+            m.put("prefix_cache", result.prefixCache());
+        }
+        if (result.speculative() != null) {
+            m.put("speculative", result.speculative());
+        }
+        return m;
+    }
+
+    /**
      * Little's law over [0, last departure]: the time-average of the requests in the system (from the arrival and
      * departure events, in time order) against the arrival rate times the mean time in the system.
      */
@@ -208,10 +247,17 @@ public final class ServingReport {
 
     /** requests.csv: one row per request that arrived, in id order; empty cells where it did not get that far. */
     public static void writeRequests(Writer w, ServingEngine.Result result) throws IOException {
+        writeRequests(w, result, null);
+    }
+
+    /** requests.csv, with a last column {@code replica}: the replica each request was sent to (null: none). */
+    public static void writeRequests(Writer w, ServingEngine.Result result, int[] replicaOf) throws IOException {
         w.write("id,arrival_s,prompt_tokens,output_tokens,priority,queue_s,ttft_s,tpot_s,e2e_s,preemptions,"
-            + "finished\n");
+            + "finished" + (replicaOf == null ? "" : ",replica") + "\n");
         StringBuilder row = new StringBuilder();
-        for (ServingEngine.Outcome o : result.outcomes()) {
+        List<ServingEngine.Outcome> outcomes = result.outcomes();
+        for (int i = 0; i < outcomes.size(); i++) {
+            ServingEngine.Outcome o = outcomes.get(i);
             row.setLength(0);
             Request r = o.request();
             row.append(r.id()).append(',').append(r.arrivalPs() * PS).append(',').append(r.promptTokens())
@@ -221,7 +267,11 @@ public final class ServingReport {
             Double tpot = o.finished() ? tpotS(o) : null;
             row.append(tpot == null ? "" : tpot).append(',');
             row.append(o.finished() ? (o.finishPs() - r.arrivalPs()) * PS : "").append(',');
-            row.append(o.preemptions()).append(',').append(o.finished()).append('\n');
+            row.append(o.preemptions()).append(',').append(o.finished());
+            if (replicaOf != null) {
+                row.append(',').append(replicaOf[i]);
+            }
+            row.append('\n');
             w.write(row.toString());
         }
     }
@@ -244,6 +294,25 @@ public final class ServingReport {
         chart.add(new XyChart.Series("KV cache occupancy", XyChart.PALETTE[0], XyChart.Style.LINE, 1.2f, false, kv));
         chart.add(new XyChart.Series("batch / max sequences", XyChart.PALETTE[1], XyChart.Style.LINE, 1.2f, false,
             batch));
+        write(png, chart);
+    }
+
+    /** occupancy.png with replicas: each replica's KV-cache occupancy over time, per step. */
+    public static void writeReplicaOccupancyChart(Path png, List<ServingEngine.Result> replicas, long kvBlocks,
+                                                  String title) {
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("time", "s", true, false),
+            new XyChart.AxisSpec("share", "", false, false))
+            .subtitle("KV cache blocks held per replica, of " + kvBlocks + " each");
+        for (int k = 0; k < replicas.size(); k++) {
+            ServingEngine.Steps steps = replicas.get(k).steps();
+            int stride = Math.max(1, steps.count() * replicas.size() / 4000);
+            List<double[]> kv = new ArrayList<>();
+            for (int i = 0; i < steps.count(); i += stride) {
+                kv.add(new double[] {steps.startPs.get(i) * PS, (double) steps.kvBlocks.get(i) / kvBlocks});
+            }
+            chart.add(new XyChart.Series("replica " + k, XyChart.PALETTE[k % XyChart.PALETTE.length],
+                XyChart.Style.LINE, 1.2f, false, kv));
+        }
         write(png, chart);
     }
 

@@ -1,0 +1,160 @@
+package dev.rafter.serving;
+
+import dev.rafter.config.InputException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * Identical replicas (each a device, or a tensor-parallel group) behind a router, as a serving deployment puts
+ * several engine instances behind one endpoint (the router of vLLM's production stack, or llm-d's inference
+ * scheduler). The router assigns each request, in arrival order, as it arrives: {@link Router#ROUND_ROBIN} in turn,
+ * or {@link Router#LEAST_LOADED} to the replica with the fewest outstanding tokens (prompt plus output tokens of the
+ * requests it has been sent that have not finished by the arrival; ties to the lowest index). Each replica runs
+ * its own {@link ServingEngine} on the requests it is sent; the replicas advance together in time, each up to the
+ * next arrival, so that the router sees their state at that instant and nothing later. Given the same requests, a
+ * replica's run is exactly its engine's run on them alone.
+ */
+public final class Replicas {
+    /** How the router picks a replica. */
+    public enum Router {
+        ROUND_ROBIN("round_robin"),
+        LEAST_LOADED("least_loaded");
+
+        private final String key;
+
+        Router(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        public static Router of(String key) {
+            for (Router r : values()) {
+                if (r.key.equals(key)) {
+                    return r;
+                }
+            }
+            throw new InputException("--router: expected round_robin or least_loaded, got '" + key + "'");
+        }
+    }
+
+    /**
+     * Each replica's run, in replica order; all requests' outcomes merged (in id order, steps of every replica)
+     * as one run; and the replica each merged outcome was sent to.
+     */
+    public record Result(List<ServingEngine.Result> replicas, ServingEngine.Result merged, int[] replicaOf) {}
+
+    private Replicas() {}
+
+    /** Serves {@code requests} (in arrival order) on {@code engines}, one per replica, routed by {@code router}. */
+    public static Result serve(List<ServingEngine> engines, List<Request> requests, Router router) {
+        int n = engines.size();
+        List<ArrayDeque<Request>> queues = new ArrayList<>(n);
+        List<PriorityQueue<long[]>> finishes = new ArrayList<>(n);
+        List<ServingEngine.Replay> replays = new ArrayList<>(n);
+        long[] outstanding = new long[n];
+        for (int k = 0; k < n; k++) {
+            ArrayDeque<Request> queue = new ArrayDeque<>();
+            PriorityQueue<long[]> done = new PriorityQueue<>(Comparator.comparingLong(f -> f[0]));
+            queues.add(queue);
+            finishes.add(done);
+            replays.add(engines.get(k).replay(new Traffic() {
+                @Override
+                public Request peek() {
+                    return queue.peek();
+                }
+
+                @Override
+                public Request poll() {
+                    return queue.poll();
+                }
+
+                @Override
+                public void finished(Request request, long ps) {
+                    done.add(new long[] {ps, tokens(request)});
+                }
+            }));
+        }
+        Map<Long, Integer> sentTo = new HashMap<>();
+        long index = 0;
+        for (Request r : requests) {
+            long at = r.arrivalPs();
+            for (ServingEngine.Replay replay : replays) {
+                while (replay.nextActionPs() < at) {
+                    replay.iterate();
+                }
+            }
+            int chosen = 0;
+            if (router == Router.ROUND_ROBIN) {
+                chosen = (int) (index % n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    // A request finished by the arrival no longer counts; one that finishes later still does.
+                    PriorityQueue<long[]> done = finishes.get(k);
+                    while (!done.isEmpty() && done.peek()[0] <= at) {
+                        outstanding[k] -= done.poll()[1];
+                    }
+                    if (outstanding[k] < outstanding[chosen]) {
+                        chosen = k;
+                    }
+                }
+            }
+            index++;
+            queues.get(chosen).add(r);
+            outstanding[chosen] += tokens(r);
+            sentTo.put(r.id(), chosen);
+        }
+        List<ServingEngine.Result> results = new ArrayList<>(n);
+        for (ServingEngine.Replay replay : replays) {
+            while (replay.iterate()) {
+                // to the end of its requests
+            }
+            results.add(replay.result());
+        }
+        return new Result(results, merge(results), replicaOf(results, sentTo));
+    }
+
+    private static long tokens(Request r) {
+        return (long) r.promptTokens() + r.outputTokens();
+    }
+
+    /** Every replica's outcomes in id order and every replica's steps, as one run (for the totals over all). */
+    private static ServingEngine.Result merge(List<ServingEngine.Result> results) {
+        List<ServingEngine.Outcome> outcomes = new ArrayList<>();
+        ServingEngine.Steps steps = new ServingEngine.Steps();
+        long preemptions = 0;
+        for (ServingEngine.Result r : results) {
+            outcomes.addAll(r.outcomes());
+            ServingEngine.Steps s = r.steps();
+            for (int i = 0; i < s.count(); i++) {
+                steps.startPs.add(s.startPs.get(i));
+                steps.endPs.add(s.endPs.get(i));
+                steps.sequences.add(s.sequences.get(i));
+                steps.tokens.add(s.tokens.get(i));
+                steps.kvBlocks.add(s.kvBlocks.get(i));
+                steps.preemptions.add(s.preemptions.get(i));
+            }
+            preemptions += r.preemptions();
+        }
+        outcomes.sort(Comparator.comparingLong(o -> o.request().id()));
+        return new ServingEngine.Result(outcomes, steps, preemptions);
+    }
+
+    private static int[] replicaOf(List<ServingEngine.Result> results, Map<Long, Integer> sentTo) {
+        List<ServingEngine.Outcome> all = new ArrayList<>();
+        results.forEach(r -> all.addAll(r.outcomes()));
+        all.sort(Comparator.comparingLong(o -> o.request().id()));
+        int[] of = new int[all.size()];
+        for (int i = 0; i < of.length; i++) {
+            of[i] = sentTo.get(all.get(i).request().id());
+        }
+        return of;
+    }
+}
