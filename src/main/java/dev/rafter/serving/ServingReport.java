@@ -90,29 +90,17 @@ public final class ServingReport {
         goodput.put("requests_per_s", good / spanS);
         s.put("goodput", goodput);
         ServingEngine.Steps steps = result.steps();
-        double busyS = 0;
-        double batchTime = 0;
-        double kvTime = 0;
-        long peakKv = 0;
-        long peakBatch = 0;
-        for (int i = 0; i < steps.count(); i++) {
-            double d = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
-            busyS += d;
-            batchTime += d * steps.sequences.get(i);
-            kvTime += d * steps.kvBlocks.get(i);
-            peakKv = Math.max(peakKv, steps.kvBlocks.get(i));
-            peakBatch = Math.max(peakBatch, steps.sequences.get(i));
-        }
+        StepTotals t = StepTotals.of(steps);
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("count", (long) steps.count());
-        st.put("busy_s", busyS);
-        st.put("mean_batch", batchTime / busyS);
-        st.put("peak_batch", peakBatch);
+        st.put("busy_s", t.busyS());
+        st.put("mean_batch", t.batchTime() / t.busyS());
+        st.put("peak_batch", t.peakBatch());
         s.put("steps", st);
         Map<String, Object> kv = new LinkedHashMap<>();
         kv.put("blocks", kvBlocks);
-        kv.put("peak_occupancy", (double) peakKv / kvBlocks);
-        kv.put("mean_occupancy_while_busy", kvTime / busyS / kvBlocks);
+        kv.put("peak_occupancy", (double) t.peakKv() / kvBlocks);
+        kv.put("mean_occupancy_while_busy", t.kvTime() / t.busyS() / kvBlocks);
         s.put("kv_cache", kv);
         s.put("preemptions", result.preemptions());
         s.put("littles_law", little(done, lastFinish));
@@ -127,17 +115,8 @@ public final class ServingReport {
     public static Map<String, Object> replicaSummary(int index, ServingEngine.Result result, long kvBlocks,
                                                      double spanS) {
         ServingEngine.Steps steps = result.steps();
-        double busyS = 0;
-        double batchTime = 0;
-        double kvTime = 0;
-        long peakKv = 0;
-        for (int i = 0; i < steps.count(); i++) {
-            double d = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
-            busyS += d;
-            batchTime += d * steps.sequences.get(i);
-            kvTime += d * steps.kvBlocks.get(i);
-            peakKv = Math.max(peakKv, steps.kvBlocks.get(i));
-        }
+        StepTotals t = StepTotals.of(steps);
+        double busyS = t.busyS();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("replica", (long) index);
         m.put("requests", (long) result.outcomes().size());
@@ -145,9 +124,9 @@ public final class ServingReport {
         m.put("steps", (long) steps.count());
         m.put("busy_s", busyS);
         m.put("busy_share", busyS / spanS);
-        m.put("mean_batch", busyS == 0 ? 0.0 : batchTime / busyS);
-        m.put("kv_mean_occupancy_while_busy", busyS == 0 ? 0.0 : kvTime / busyS / kvBlocks);
-        m.put("kv_peak_occupancy", (double) peakKv / kvBlocks);
+        m.put("mean_batch", busyS == 0 ? 0.0 : t.batchTime() / busyS);
+        m.put("kv_mean_occupancy_while_busy", busyS == 0 ? 0.0 : t.kvTime() / busyS / kvBlocks);
+        m.put("kv_peak_occupancy", (double) t.peakKv() / kvBlocks);
         m.put("preemptions", result.preemptions());
         if (result.prefixCache() != null) {
             m.put("prefix_cache", result.prefixCache());
@@ -156,6 +135,26 @@ public final class ServingReport {
             m.put("speculative", result.speculative());
         }
         return m;
+    }
+
+    /** A run's steps summed over time: busy seconds, batch and KV blocks weighted by step time, and their peaks. */
+    private record StepTotals(double busyS, double batchTime, double kvTime, long peakKv, long peakBatch) {
+        static StepTotals of(ServingEngine.Steps steps) {
+            double busyS = 0;
+            double batchTime = 0;
+            double kvTime = 0;
+            long peakKv = 0;
+            long peakBatch = 0;
+            for (int i = 0; i < steps.count(); i++) {
+                double d = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
+                busyS += d;
+                batchTime += d * steps.sequences.get(i);
+                kvTime += d * steps.kvBlocks.get(i);
+                peakKv = Math.max(peakKv, steps.kvBlocks.get(i));
+                peakBatch = Math.max(peakBatch, steps.sequences.get(i));
+            }
+            return new StepTotals(busyS, batchTime, kvTime, peakKv, peakBatch);
+        }
     }
 
     /**
