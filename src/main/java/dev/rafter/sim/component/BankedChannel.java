@@ -49,15 +49,14 @@ import java.util.Arrays;
 public final class BankedChannel implements MemoryChannel {
     private static final long NEVER = Long.MIN_VALUE / 4;
 
-    // The banks' state, four longs a bank (bank k = bank * groups + group), in one array so that a train's banks
-    // share cache lines; after the banks, the last column command per bank group and the tFAW window.
+    // The banks' state, three longs a bank (bank k = bank * groups + group), in one array so that a train's banks
+    // share cache lines; after the banks, the last column command per bank group and the tFAW window. The earliest
+    // activation after a refresh is the same for every bank: one field, {@link #activateFrom}.
     private static final int OPEN_ROW = 0;
     private static final int ACT_AT = 1;
     /** Earliest precharge allowed by the column commands issued to the bank (tRTP, tWR). */
     private static final int PRE_MIN = 2;
-    /** Earliest activation (after a precharge's tRP or a refresh's tRFC). */
-    private static final int ACT_MIN = 3;
-    private static final int BANK_LONGS = 4;
+    private static final int BANK_LONGS = 3;
 
     /**
      * What every channel of one standard, bandwidth and latency derives alike: address fields (the table's counts
@@ -81,6 +80,12 @@ public final class BankedChannel implements MemoryChannel {
         final long burstPs;
         /** Time between consecutive column commands of a train across bank groups. */
         final long spacingPs;
+        /**
+         * The first banks of a train whose group's last column command can bind it by tCCD_L: the train starts at
+         * least tCCD_S after the channel's last column command, the latest of any group, so bank j (j spacings in)
+         * cannot wait for tCCD_L once j spacings cover tCCD_L - tCCD_S.
+         */
+        final int ccdLBanks;
         final long cl;
         final long cwl;
         final long rcdRd;
@@ -146,6 +151,7 @@ public final class BankedChannel implements MemoryChannel {
             this.rfc = t.ps(t.rfc());
             this.refi = t.ps(t.refi());
             this.spacingPs = Math.max(Math.max(burstPs, ccdS), groups > 1 ? (ccdL + groups - 1) / groups : ccdL);
+            this.ccdLBanks = (int) Math.min(groups, Math.max(0, (ccdL - ccdS + spacingPs - 1) / spacingPs));
             this.highBytes = standard.controller().writeQueueHighBytes();
             this.lowBytes = standard.controller().writeQueueLowBytes();
         }
@@ -188,6 +194,8 @@ public final class BankedChannel implements MemoryChannel {
     private long repeatSuperRow;
     /** After a refresh and before the next ACT, every bank is closed and may activate from {@link #quietFrom}. */
     private long quietFrom;
+    /** The earliest activation of any bank: the end of the last refresh's tRFC once a train has followed it. */
+    private long activateFrom = NEVER;
     private long rowMisses;
     private long rowConflicts;
     private long refreshes;
@@ -251,6 +259,7 @@ public final class BankedChannel implements MemoryChannel {
     /** Every bank precharged with no timing pending, no column command and no ACT in the tFAW window. */
     private void resetBanks() {
         Arrays.fill(state, NEVER);
+        activateFrom = NEVER;
         for (int k = 0; k < dram.banks; k++) {
             state[k * BANK_LONGS + OPEN_ROW] = -1;
         }
@@ -467,9 +476,7 @@ public final class BankedChannel implements MemoryChannel {
         int touched = Math.min(n, dram.groups);
         long lat = write ? dram.cwl : dram.cl;
         if (quiet) {
-            for (int k = 0; k < dram.banks; k++) {
-                state[k * BANK_LONGS + ACT_MIN] = quietFrom;
-            }
+            activateFrom = quietFrom;
             quiet = false;
         }
         // s: the first column command. Data bus, column-to-column and turnaround constraints.
@@ -503,10 +510,23 @@ public final class BankedChannel implements MemoryChannel {
         int wtrGroup = write ? -1 : lastWriteGroup;
         long wtrReady = lastWriteDataEnd + dram.wtrL;
         long rcd = write ? dram.rcdWr : dram.rcdRd;
+        long rasRp = dram.ras + dram.rp;
+        long rp = dram.rp;
+        long rrdS = dram.rrdS;
+        long rrdL = dram.rrdL;
+        long faw = dram.faw;
+        long ccdL = dram.ccdL;
+        int ccdBanks = dram.ccdLBanks;
+        int fawAt = this.fawAt;
+        int lastColAt = this.lastColAt;
+        long nowRp = now + rp;
+        long earliestAct = Math.max(now, activateFrom);
         long act0 = lastAct;
         int actGroup = lastActGroup;
         int faw0 = fawNext;
-        long hits = 0;
+        int hits = 0;
+        int misses = 0;
+        int conflicts = 0;
         long offset = 0;
         for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
             int k = (bankBase | g) * BANK_LONGS;
@@ -516,25 +536,28 @@ public final class BankedChannel implements MemoryChannel {
                 hits++;
                 ready = state[k + ACT_AT] + rcd;
             } else {
-                long act = Math.max(now, state[k + ACT_MIN]);
+                long act = earliestAct;
                 if (open >= 0) {
-                    rowConflicts++;
-                    act = Math.max(act, Math.max(now, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]))
-                        + dram.rp);
+                    // max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
+                    conflicts++;
+                    act = Math.max(act, Math.max(nowRp, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp)));
                 } else {
-                    rowMisses++;
+                    misses++;
                 }
-                act = Math.max(act, act0 + (g == actGroup ? dram.rrdL : dram.rrdS));
-                act = Math.max(act, state[fawAt + faw0] + dram.faw);
+                act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
+                int w = fawAt + faw0;
+                act = Math.max(act, state[w] + faw);
+                state[w] = act;
+                faw0 = (faw0 + 1) & 3;
                 state[k + ACT_AT] = act;
                 state[k + OPEN_ROW] = row;
                 act0 = act;
                 actGroup = g;
-                state[fawAt + faw0] = act;
-                faw0 = (faw0 + 1) & 3;
                 ready = act + rcd;
             }
-            ready = Math.max(ready, state[lastColAt + g] + dram.ccdL);
+            if (j < ccdBanks) {
+                ready = Math.max(ready, state[lastColAt + g] + ccdL);
+            }
             if (g == wtrGroup) {
                 ready = Math.max(ready, wtrReady);
             }
@@ -542,6 +565,8 @@ public final class BankedChannel implements MemoryChannel {
             offset += spacing;
         }
         rowHits += hits;
+        rowMisses += misses;
+        rowConflicts += conflicts;
         lastAct = act0;
         lastActGroup = actGroup;
         fawNext = faw0;
@@ -566,11 +591,17 @@ public final class BankedChannel implements MemoryChannel {
         int groupMask = dram.groupMask;
         long spacing = dram.spacingPs;
         long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        int lastColAt = this.lastColAt;
+        // Bank j's last command, lastCmd - ((n - 1 - j) mod groups) spacings: one spacing later per bank, back by a
+        // round of the groups after the bank of the train's last command.
+        int lastBank = (n - 1) & groupMask;
+        long c = lastCmd - lastBank * spacing;
+        long round = dram.groups * spacing;
         for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
-            long c = lastCmd - ((n - 1 - j) & groupMask) * spacing;
             state[lastColAt + g] = c;
             int k = (bankBase | g) * BANK_LONGS + PRE_MIN;
             state[k] = Math.max(state[k], c + toPrecharge);
+            c += j == lastBank ? spacing - round : spacing;
         }
     }
 
@@ -651,12 +682,12 @@ public final class BankedChannel implements MemoryChannel {
         if (quiet) {
             r = Math.max(r, quietFrom);
         } else {
+            r = Math.max(r, activateFrom);
             for (int k = 0; k < lastColAt; k += BANK_LONGS) {
                 if (state[k + OPEN_ROW] >= 0) {
                     r = Math.max(r, Math.max(state[k + ACT_AT] + dram.ras, state[k + PRE_MIN]) + dram.rp);
                     state[k + OPEN_ROW] = -1;
                 }
-                r = Math.max(r, state[k + ACT_MIN]);
             }
         }
         flushSlice(opId, write);

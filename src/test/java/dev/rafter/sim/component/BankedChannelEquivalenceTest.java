@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * same completion times and the same counters.
  */
 class BankedChannelEquivalenceTest {
-    static final String[] STANDARDS = {"hbm2", "hbm2e", "hbm3", "ddr5", "lpddr5"};
+    static final String[] STANDARDS = {"hbm2", "hbm2e", "hbm3", "hbm3e", "ddr5", "lpddr5", "lpddr5x"};
 
     interface ChannelFactory {
         MemoryChannel make(Scheduler s, TraceSink sink, Track track, double bytesPerS, long latencyPs,
@@ -166,6 +166,7 @@ class BankedChannelEquivalenceTest {
             cases.add(Arguments.of(name + " x1.7, latency, 3 channels", t, bin * 1.7, 206_000L, 3, 12L));
             cases.add(Arguments.of(name + " writes unbuffered", unbuffered, bin, 50_000L, 2, 13L));
             cases.add(Arguments.of(name + " small write queue", small, bin * 0.8, 0L, 2, 14L));
+            cases.add(Arguments.of(name + " x3.1, 1 channel", t, bin * 3.1, 0L, 1, 15L));
         }
         return cases.stream();
     }
