@@ -254,11 +254,11 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             List<ServingEngine> prefillEngines = new ArrayList<>();
             List<ServingEngine> decodeEngines = new ArrayList<>();
             for (int k = 0; k < layout.groups().size(); k++) {
+                StepTimer own = timers.get(Math.min(k, timers.size() - 1));
                 if (k < layout.prefill()) {
-                    prefillEngines.add(engines.make(timers.get(k), limits));
+                    prefillEngines.add(engines.make(own, limits));
                 } else {
-                    decodeEngines.add(engines.make(timers.get(k), limits.withPrefixCaching(false))
-                        .arrivingPrefilled());
+                    decodeEngines.add(engines.make(own, limits.withPrefixCaching(false)).arrivingPrefilled());
                 }
             }
             split = Disaggregated.serve(prefillEngines, decodeEngines, known, routing(), layout.graph(),
