@@ -987,8 +987,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 sw.get("swapped_out_blocks"), sw.get("swapped_in_blocks"), sw.get("link_bandwidth_gb_per_s"));
         }
         if (s.get("replicas") instanceof Map<?, ?> pool) {
+            long queried = 0;
+            long hit = 0;
             for (Object o : (List<?>) pool.get("per_replica")) {
                 printReplica("replica", (Map<?, ?>) o, (String) pool.get("router"));
+                if (((Map<?, ?>) o).get("prefix_cache") instanceof Map<?, ?> p) {
+                    queried += (long) p.get("queried_tokens");
+                    hit += (long) p.get("hit_tokens");
+                }
+            }
+            if (queried > 0) {
+                out().printf(Locale.ROOT, "prefix cache over the replicas: %.1f%% of prompt tokens hit (%d of %d)%n",
+                    100.0 * hit / queried, hit, queried);
             }
         }
         if (s.get("disaggregation") instanceof Map<?, ?> d) {
