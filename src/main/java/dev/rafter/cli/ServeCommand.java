@@ -38,9 +38,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve requests arriving over time on one device (or tensor-parallel group), or on replicas of it"
-        + " behind a router, with continuous batching, chunked prefill and a paged KV cache: requests.csv, "
-        + "serving.json, occupancy.png, latency.png.")
+    description = "Serve requests arriving over time on one device (or tensor-parallel group), on replicas of it"
+        + " behind a router, or on a system's device groups (prefill and decode apart with --disaggregate), with "
+        + "continuous batching, chunked prefill and a paged KV cache: requests.csv, serving.json, occupancy.png, "
+        + "latency.png.")
 public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
