@@ -3,10 +3,14 @@ package dev.rafter.cli;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.HostModel;
+import dev.rafter.hw.SystemLoader;
+import dev.rafter.hw.SystemSpec;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
 import dev.rafter.roofline.RooflineReport;
+import dev.rafter.serving.Disaggregated;
+import dev.rafter.serving.FabricGroup;
 import dev.rafter.serving.Policy;
 import dev.rafter.serving.Replicas;
 import dev.rafter.serving.Request;
@@ -15,10 +19,12 @@ import dev.rafter.serving.ServingEngine;
 import dev.rafter.serving.ServingReport;
 import dev.rafter.serving.StepTimer;
 import dev.rafter.serving.Traffic;
+import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.workload.Capacity;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Workload;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,9 +38,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve requests arriving over time on one device (or tensor-parallel group), or on replicas of it"
-        + " behind a router, with continuous batching, chunked prefill and a paged KV cache: requests.csv, "
-        + "serving.json, occupancy.png, latency.png.")
+    description = "Serve requests arriving over time on one device (or tensor-parallel group), on replicas of it"
+        + " behind a router, or on a system's device groups (prefill and decode apart with --disaggregate), with "
+        + "continuous batching, chunked prefill and a paged KV cache: requests.csv, serving.json, occupancy.png, "
+        + "latency.png.")
 public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
@@ -130,11 +137,27 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         + "replica column and serving.json per-replica figures")
     Integer replicas;
 
-    @Option(names = "--router", paramLabel = "R", description = "with --replicas, how each arriving request is "
-        + "assigned: round_robin (in turn, in arrival order) or least_loaded (the replica with the fewest "
-        + "outstanding tokens: prompt + output of its requests not finished yet; ties to the lowest index) "
+    @Option(names = "--router", paramLabel = "R", description = "with --replicas or --system, how each arriving "
+        + "request is assigned: round_robin (in turn, in arrival order), least_loaded (the replica with the fewest "
+        + "outstanding tokens: prompt + output of its requests not finished yet; ties to the lowest index) or prefix "
+        + "(the replica whose prefix cache holds the most of its prompt, else least loaded; needs --prefix-caching) "
         + "(default: round_robin)")
     String router;
+
+    @Option(names = "--system", paramLabel = "S", description = "a system of devices on a fabric (models/systems/"
+        + "*.yaml) instead of --hardware: its devices, in groups of run.tensor_parallel, are the replicas (all of "
+        + "them, or the first --replicas N), and tensor-parallel collectives cross its fabric")
+    Path system;
+
+    @Option(names = "--disaggregate", paramLabel = "prefill=P,decode=D", description = "with --system: prefill on "
+        + "the first P device groups (of run.tensor_parallel devices each), decode on the next D; each request's KV "
+        + "cache crosses the fabric between them")
+    String disaggregate;
+
+    @Option(names = "--preemption", paramLabel = "P", defaultValue = "recompute", description = "how a sequence "
+        + "that must give up its KV blocks resumes: recompute (its prompt and tokens again) or swap (its blocks to "
+        + "the host memory tier over its link and back; needs a memory tier named host) (default: ${DEFAULT-VALUE})")
+    String preemption;
 
     @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
     String slo;
@@ -154,8 +177,23 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         long wallStart = System.nanoTime();
         checkOptions();
         ServingReport.Slo targets = parseSlo();
-        HardwareSpec hw = hardware.loadBesideWorkload();
+        SystemSpec systemSpec = null;
+        HardwareSpec hw;
+        if (system != null) {
+            if (hardware.hardware != null) {
+                throw new InputException("--system: give --hardware or --system, not both");
+            }
+            // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
+            systemSpec = SystemLoader.load(system, hardware.hardwareSets().stream()
+                .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList());
+            hw = systemSpec.devices().get(0).hardware();
+        } else if (hardware.hardware == null) {
+            throw new InputException("missing --hardware H or --system S (see 'rafter serve --help')");
+        } else {
+            hw = hardware.loadBesideWorkload();
+        }
         Workload w = Workload.load(workload, hardware.workloadSets());
+        Layout layout = systemSpec == null ? null : layout(systemSpec, w);
         Policy chosen = Policy.of(policy);
         Workload draft = draftWorkload == null ? null : Workload.load(draftWorkload);
         long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes()
@@ -177,8 +215,13 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         ServingEngine.Speculation speculation = speculativeTokens == null ? null : new ServingEngine.Speculation(
             speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft),
             seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
+        ServingEngine.Swap swap = preemption.equals("swap") ? swap(hw, bytesPerToken) : null;
+        Engines engines = (timer, l) -> {
+            ServingEngine e = new ServingEngine(timer, l, chosen, speculation);
+            return swap == null ? e : e.swapping(swap);
+        };
         if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
-            return knee(hw, w, chosen, limits, speculation, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
+            return knee(hw, w, chosen, limits, engines, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
                 weights, memory), wallStart);
         }
         SplittableRandom random = new SplittableRandom(seed);
@@ -203,20 +246,44 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
         StepTimer timer = new StepTimer(hw, w);
+        List<StepTimer> timers = List.of(timer);
         Replicas.Result routed = null;
+        Disaggregated.Result split = null;
         ServingEngine.Result result;
-        if (replicas != null) {
-            // Identical replicas time identical steps alike: one step timer (and memo) serves them all.
-            List<ServingEngine> engines = new java.util.ArrayList<>();
-            for (int k = 0; k < replicas; k++) {
-                engines.add(new ServingEngine(timer, limits, chosen, speculation));
+        if (layout != null && layout.decode() > 0) {
+            timers = layout.timers(hw, w, timer);
+            List<ServingEngine> prefillEngines = new ArrayList<>();
+            List<ServingEngine> decodeEngines = new ArrayList<>();
+            for (int k = 0; k < layout.groups().size(); k++) {
+                StepTimer own = timers.get(Math.min(k, timers.size() - 1));
+                if (k < layout.prefill()) {
+                    prefillEngines.add(engines.make(own, limits));
+                } else {
+                    decodeEngines.add(engines.make(own, limits.withPrefixCaching(false)).arrivingPrefilled());
+                }
             }
-            routed = Replicas.serve(engines, known, routing());
+            split = Disaggregated.serve(prefillEngines, decodeEngines, known, routing(), layout.graph(),
+                layout.groups().subList(0, layout.prefill()), layout.groups().subList(layout.prefill(),
+                    layout.groups().size()), kvBytesPerToken(w));
+            result = split.merged();
+        } else if (replicas != null || layout != null) {
+            // Identical replicas time identical steps alike: one step timer (and memo) serves them all, unless
+            // each group's collectives cross its own links of a system.
+            timers = layout == null ? timers : layout.timers(hw, w, timer);
+            int replicaCount = layout == null ? replicas : layout.groups().size();
+            List<ServingEngine> pool = new ArrayList<>();
+            for (int k = 0; k < replicaCount; k++) {
+                pool.add(engines.make(timers.get(Math.min(k, timers.size() - 1)), limits));
+            }
+            routed = Replicas.serve(pool, known, routing());
             result = routed.merged();
         } else {
-            result = new ServingEngine(timer, limits, chosen, speculation).run(checked);
+            result = engines.make(timer, limits).run(checked);
         }
         Map<String, Object> summary = describeRun(hw, w, chosen, limits);
+        if (layout != null) {
+            summary.put("system", layout.describe(systemSpec));
+        }
         summary.putAll(ServingReport.summary(result, targets, kvBlocks));
         if (slo == null) {
             summary.remove("goodput");
@@ -238,29 +305,39 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
             summary.put("speculative", spec);
         }
+        if (swap != null) {
+            summary.put("swap", swapSummary(hw, swap, routed != null ? routed.replicas() : split != null
+                ? concat(split.prefill().replicas(), split.decode()) : List.of(result)));
+        }
+        double spanS = (double) summary.get("span_s");
         if (routed != null) {
             Map<String, Object> pool = new LinkedHashMap<>();
-            pool.put("count", (long) replicas);
+            pool.put("count", (long) routed.replicas().size());
             pool.put("router", routing().key());
-            List<Map<String, Object>> each = new java.util.ArrayList<>();
-            for (int k = 0; k < replicas; k++) {
-                each.add(ServingReport.replicaSummary(k, routed.replicas().get(k), kvBlocks,
-                    (double) summary.get("span_s")));
-            }
-            pool.put("per_replica", each);
+            pool.put("per_replica", replicaSummaries(routed.replicas(), 0, layout, kvBlocks, spanS));
             summary.put("replicas", pool);
         }
-        summary.put("step_memo", timer.memo());
-        int[] replicaOf = routed == null ? null : routed.replicaOf();
-        List<ServingEngine.Result> perReplica = routed == null ? null : routed.replicas();
+        if (split != null) {
+            summary.put("disaggregation", disaggregation(split, layout, kvBlocks, spanS, w));
+        }
+        summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
+        String[] replicaColumns = routed != null ? new String[] {"replica"} : split != null
+            ? new String[] {"prefill_replica", "decode_replica", "kv_transfer_s"} : new String[0];
+        Object[][] replicaCells = routed != null ? new Object[][] {boxed(routed.replicaOf())} : split != null
+            ? new Object[][] {boxed(split.prefillOf()), orEmpty(split.decodeOf()), seconds(split.transferPs())}
+            : new Object[0][];
+        List<ServingEngine.Result> perReplica = routed != null ? routed.replicas() : split != null
+            ? concat(split.prefill().replicas(), split.decode()) : null;
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
-            AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result, replicaOf));
-            String title = w.model().name() + " on " + hw.name();
+            AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result, replicaColumns,
+                replicaCells));
+            String title = w.model().name() + " on " + (systemSpec == null ? hw.name() : systemSpec.name());
             if (perReplica == null) {
                 ServingReport.writeOccupancyChart(folder.path("occupancy.png"), result, kvBlocks, maxSequences, title);
             } else {
                 ServingReport.writeReplicaOccupancyChart(folder.path("occupancy.png"), perReplica, kvBlocks,
-                    title + ", " + replicas + " replicas");
+                    title + (split != null ? ", prefill " + layout.prefill() + " + decode " + layout.decode()
+                        : ", " + perReplica.size() + " replicas"));
             }
             ServingReport.writeLatencyChart(folder.path("latency.png"), result, title);
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
@@ -275,7 +352,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
      * rate), one step timer for all (its memo carries over); knee.csv, knee.png, goodput.png and serving.json.
      */
     private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
-                     ServingEngine.Speculation speculation, ServingReport.Slo targets,
+                     Engines engines, ServingReport.Slo targets,
                      java.util.function.Consumer<Request> fits, long wallStart) {
         StepTimer timer = new StepTimer(hw, w);
         long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
@@ -286,8 +363,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = new ServingEngine(timer, limits, chosen, speculation)
-                .run(Traffic.of(known));
+            ServingEngine.Result result = engines.make(timer, limits).run(Traffic.of(known));
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
             point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
@@ -350,6 +426,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         if (prefixCaching) {
             scheduler.put("prefix_caching", true);
         }
+        if (preemption.equals("swap")) {
+            scheduler.put("preemption", "swap");
+        }
         if (speculativeTokens != null) {
             scheduler.put("speculative_tokens", (long) speculativeTokens);
         }
@@ -382,6 +461,241 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 + c.name() + " (no primitive measurement published); the synchronisation and graph replay count");
         }
         return m;
+    }
+
+    /** Makes an engine of the run's policy, speculation and preemption on a step timer. */
+    private interface Engines {
+        ServingEngine make(StepTimer timer, ServingEngine.Limits limits);
+    }
+
+    /**
+     * The replicas of a system: device groups of {@code run.tensor_parallel} devices, in the system's order (the
+     * first {@code prefill} of them prefill when {@code decode} is above 0), on the system's fabric.
+     */
+    private record Layout(FabricGraph graph, int tensorParallel, List<List<Integer>> groups, int prefill,
+                          int decode) {
+        /**
+         * One step timer per group whose collectives cross the fabric; with one device per group there are none,
+         * and the devices are identical, so {@code shared} serves them all.
+         */
+        List<StepTimer> timers(HardwareSpec hw, Workload w, StepTimer shared) {
+            if (tensorParallel == 1) {
+                return List.of(shared);
+            }
+            List<StepTimer> timers = new ArrayList<>();
+            for (List<Integer> g : groups) {
+                timers.add(new StepTimer(hw, w, new FabricGroup(graph, g)));
+            }
+            return timers;
+        }
+
+        Map<String, Object> describe(SystemSpec spec) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", spec.name());
+            m.put("devices_in_system", (long) spec.deviceCount());
+            m.put("devices", (long) groups.size() * tensorParallel);
+            m.put("tensor_parallel", (long) tensorParallel);
+            m.put("groups", (long) groups.size());
+            return m;
+        }
+    }
+
+    private Layout layout(SystemSpec spec, Workload w) {
+        int tp = w.run().tensorParallel();
+        int available = spec.deviceCount() / tp;
+        int prefill = 0;
+        int decode = 0;
+        int count;
+        if (disaggregate != null) {
+            int[] pd = parseDisaggregate();
+            prefill = pd[0];
+            decode = pd[1];
+            count = prefill + decode;
+        } else {
+            count = replicas != null ? replicas : available;
+        }
+        if (count < 1 || count > available) {
+            throw new InputException(String.format(Locale.ROOT, "%s: %d group(s) of run.tensor_parallel %d devices "
+                + "asked for, the %d devices of system %s hold %d", disaggregate != null ? "--disaggregate"
+                : replicas != null ? "--replicas" : workload + ": run.tensor_parallel", count, tp,
+                spec.deviceCount(), spec.name(), available));
+        }
+        HardwareSpec first = spec.devices().get(0).hardware();
+        List<List<Integer>> groups = new ArrayList<>();
+        for (int g = 0; g < count; g++) {
+            List<Integer> devices = new ArrayList<>();
+            for (int t = 0; t < tp; t++) {
+                int d = g * tp + t;
+                if (!spec.devices().get(d).hardware().equals(first)) {
+                    throw new InputException("--system: device " + spec.devices().get(d).name() + " of " + system
+                        + " is not the first device's hardware; replicas of different devices are not modelled");
+                }
+                devices.add(d);
+            }
+            groups.add(List.copyOf(devices));
+        }
+        return new Layout(new FabricGraph(spec), tp, List.copyOf(groups), prefill, decode);
+    }
+
+    /** {@code --disaggregate prefill=P,decode=D}: the device groups of each side. */
+    private int[] parseDisaggregate() {
+        int[] pd = {-1, -1};
+        for (String part : disaggregate.split(",", -1)) {
+            String[] kv = part.split("=", -1);
+            int side = kv.length != 2 ? -1 : kv[0].trim().equals("prefill") ? 0 : kv[0].trim().equals("decode") ? 1
+                : -1;
+            try {
+                if (side >= 0 && pd[side] < 0) {
+                    pd[side] = Integer.parseInt(kv[1].trim());
+                    if (pd[side] >= 1 && pd[side] <= 4096) {
+                        continue;
+                    }
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            pd[0] = -2;
+            break;
+        }
+        if (pd[0] < 1 || pd[1] < 1) {
+            throw new InputException("--disaggregate: expected prefill=P,decode=D (device groups of "
+                + "run.tensor_parallel devices, 1 to 4096 each), got '" + disaggregate + "'");
+        }
+        return pd;
+    }
+
+    /** Swapping to the device's host memory tier over its link; refused where the device has none. */
+    private ServingEngine.Swap swap(HardwareSpec hw, long bytesPerToken) {
+        HardwareSpec.MemoryTier host = hw.tier("host");
+        if (host == null) {
+            throw new InputException("--preemption swap: " + hw.name() + " has no memory_tiers.host (the host's "
+                + "memory behind its link, as in models/hardware/h100-hbf.yaml) to swap KV blocks to");
+        }
+        long blockBytes = bytesPerToken * blockTokens;
+        long hostBlocks = (long) Math.floor(host.memory().capacityGib() * GIB / blockBytes);
+        return new ServingEngine.Swap(blockBytes, host.memory().bytesPerSecond(),
+            Math.round(host.memory().latencyNs() * 1000), hostBlocks);
+    }
+
+    private static Map<String, Object> swapSummary(HardwareSpec hw, ServingEngine.Swap swap,
+                                                   List<ServingEngine.Result> results) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        HardwareSpec.MemoryTier host = hw.tier("host");
+        m.put("link_bandwidth_gb_per_s", host.memory().bandwidthGbPerS());
+        m.put("link_latency_s", swap.linkLatencyPs() * 1e-12);
+        m.put("block_bytes", swap.blockBytes());
+        m.put("host_blocks", swap.hostBlocks());
+        long out = 0;
+        long in = 0;
+        for (ServingEngine.Result r : results) {
+            out += r.swapped().get("swapped_out_blocks");
+            in += r.swapped().get("swapped_in_blocks");
+        }
+        m.put("swapped_out_blocks", out);
+        m.put("swapped_in_blocks", in);
+        return m;
+    }
+
+    private static List<Map<String, Object>> replicaSummaries(List<ServingEngine.Result> results, int first,
+                                                              Layout layout, long kvBlocks, double spanS) {
+        List<Map<String, Object>> each = new ArrayList<>();
+        for (int k = 0; k < results.size(); k++) {
+            Map<String, Object> m = ServingReport.replicaSummary(k, results.get(k), kvBlocks, spanS);
+            if (layout != null) {
+                List<Object> devices = new ArrayList<>();
+                layout.groups().get(first + k).forEach(d -> devices.add((long) d));
+                m.put("devices", devices);
+            }
+            each.add(m);
+        }
+        return each;
+    }
+
+    /** serving.json's disaggregation block: each side's replicas and utilisation, and the KV-cache transfers. */
+    private Map<String, Object> disaggregation(Disaggregated.Result split, Layout layout, long kvBlocks, double spanS,
+                                               Workload w) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prefill", side(split.prefill().replicas(), 0, layout, kvBlocks, spanS));
+        m.put("decode", side(split.decode(), layout.prefill(), layout, kvBlocks, spanS));
+        Map<String, Object> kv = new LinkedHashMap<>();
+        List<Double> times = new ArrayList<>();
+        for (long t : split.transferPs()) {
+            if (t >= 0) {
+                times.add(t * 1e-12);
+            }
+        }
+        kv.put("transfers", (long) times.size());
+        kv.put("bytes", split.transferBytes());
+        kv.put("bytes_per_token", kvBytesPerToken(w) * layout.tensorParallel());
+        kv.put("time_s", ServingReport.distribution(times));
+        Map<String, Object> links = new LinkedHashMap<>();
+        for (var l : split.links()) {
+            if (l.bytes() > 0) {
+                Map<String, Object> use = new LinkedHashMap<>();
+                use.put("bytes", l.bytes());
+                use.put("utilisation", l.busyPs() * 1e-12 / spanS);
+                links.put(l.name(), use);
+            }
+        }
+        kv.put("links", links);
+        m.put("kv_transfer", kv);
+        return m;
+    }
+
+    private static Map<String, Object> side(List<ServingEngine.Result> results, int first, Layout layout,
+                                            long kvBlocks, double spanS) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<Map<String, Object>> each = replicaSummaries(results, first, layout, kvBlocks, spanS);
+        double busy = 0;
+        for (Map<String, Object> r : each) {
+            busy += (double) r.get("busy_share");
+        }
+        m.put("replicas", (long) results.size());
+        m.put("devices", (long) results.size() * layout.tensorParallel());
+        m.put("busy_share", busy / results.size());
+        m.put("per_replica", each);
+        return m;
+    }
+
+    /** The step memos of several timers, summed. */
+    private static Map<String, Object> memoOfAll(List<StepTimer> timers) {
+        Map<String, Object> sum = new LinkedHashMap<>();
+        for (StepTimer t : timers) {
+            t.memo().forEach((k, v) -> sum.merge(k, v, (a, b) -> (long) a + (long) b));
+        }
+        return sum;
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private static Object[] boxed(int[] values) {
+        Object[] cells = new Object[values.length];
+        for (int i = 0; i < values.length; i++) {
+            cells[i] = values[i];
+        }
+        return cells;
+    }
+
+    /** Values, with -1 (none) as an empty cell. */
+    private static Object[] orEmpty(int[] values) {
+        Object[] cells = new Object[values.length];
+        for (int i = 0; i < values.length; i++) {
+            cells[i] = values[i] < 0 ? "" : values[i];
+        }
+        return cells;
+    }
+
+    /** Picoseconds as seconds, with -1 (none) as an empty cell. */
+    private static Object[] seconds(long[] ps) {
+        Object[] cells = new Object[ps.length];
+        for (int i = 0; i < ps.length; i++) {
+            cells[i] = ps[i] < 0 ? "" : ps[i] * 1e-12;
+        }
+        return cells;
     }
 
     private Replicas.Router routing() {
@@ -438,8 +752,37 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         positive("--prompt-tokens", promptTokens);
         positive("--output-tokens", outputTokens);
-        if (router != null && replicas == null) {
+        if (router != null && replicas == null && system == null) {
             throw new InputException("--router: routes requests among --replicas N; give --replicas");
+        }
+        if (!preemption.equals("recompute") && !preemption.equals("swap")) {
+            throw new InputException("--preemption: expected recompute or swap, got '" + preemption + "'");
+        }
+        if (router != null && routing() == Replicas.Router.PREFIX && !prefixCaching) {
+            throw new InputException("--router prefix: routes by the blocks replicas cache; give --prefix-caching");
+        }
+        if (disaggregate != null) {
+            if (system == null) {
+                throw new InputException("--disaggregate: prefill and decode run on device groups of a system; "
+                    + "give --system S");
+            }
+            if (replicas != null) {
+                throw new InputException("--disaggregate: sets the replicas of each side; leave out --replicas");
+            }
+            if (speculativeTokens != null) {
+                throw new InputException("--disaggregate: speculative decoding on the decode side is not modelled "
+                    + "(its draft would need the prompt's KV too); leave out --speculative-tokens");
+            }
+        }
+        if (system != null && replicas == null) {
+            if (concurrency != null) {
+                throw new InputException("--system: serves a request file or --arrivals; closed-loop clients "
+                    + "(--concurrency) behind a router are not modelled");
+            }
+            if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
+                throw new InputException("--system: serves one arrival rate; a sweep over several rates in "
+                    + "--arrivals is for one replica");
+            }
         }
         if (replicas != null) {
             within("--replicas", replicas, 4096);
@@ -589,6 +932,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return concurrency + " closed-loop clients, " + amount + ", " + lengthsText + ", seed " + seed;
     }
 
+    private void printReplica(String kind, Map<?, ?> r, String router) {
+        out().printf(Locale.ROOT, "%s %s (%s): %s requests, mean batch %.1f, KV cache mean %.1f%%, busy %.1f%%%n",
+            kind, r.get("replica"), router, r.get("requests"), r.get("mean_batch"),
+            100 * (double) r.get("kv_mean_occupancy_while_busy"), 100 * (double) r.get("busy_share"));
+    }
+
     @SuppressWarnings("unchecked")
     private void print(Map<String, Object> s, double wallS) {
         Map<String, Object> req = (Map<String, Object>) s.get("requests");
@@ -629,13 +978,41 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                     ? " (synchronisation and graph replay; scheduling and sampling not measured, counted 0)"
                     : " + " + RooflineReport.time((double) h.get("per_sequence_in_step_s")) + " per sequence");
         }
+        if (s.get("system") instanceof Map<?, ?> sys) {
+            out().printf("system %s: %s device group(s) of %s (tensor parallel), %s of its %s devices%n",
+                sys.get("name"), sys.get("groups"), sys.get("tensor_parallel"), sys.get("devices"),
+                sys.get("devices_in_system"));
+        }
+        if (s.get("swap") instanceof Map<?, ?> sw) {
+            out().printf(Locale.ROOT, "swap: %s KV blocks to host memory and %s back over %.4g GB/s%n",
+                sw.get("swapped_out_blocks"), sw.get("swapped_in_blocks"), sw.get("link_bandwidth_gb_per_s"));
+        }
         if (s.get("replicas") instanceof Map<?, ?> pool) {
+            long queried = 0;
+            long hit = 0;
             for (Object o : (List<?>) pool.get("per_replica")) {
-                Map<?, ?> r = (Map<?, ?>) o;
-                out().printf(Locale.ROOT, "replica %s (%s): %s requests, mean batch %.1f, KV cache mean %.1f%%, busy "
-                    + "%.1f%%%n", r.get("replica"), pool.get("router"), r.get("requests"), r.get("mean_batch"),
-                    100 * (double) r.get("kv_mean_occupancy_while_busy"), 100 * (double) r.get("busy_share"));
+                printReplica("replica", (Map<?, ?>) o, (String) pool.get("router"));
+                if (((Map<?, ?>) o).get("prefix_cache") instanceof Map<?, ?> p) {
+                    queried += (long) p.get("queried_tokens");
+                    hit += (long) p.get("hit_tokens");
+                }
             }
+            if (queried > 0) {
+                out().printf(Locale.ROOT, "prefix cache over the replicas: %.1f%% of prompt tokens hit (%d of %d)%n",
+                    100.0 * hit / queried, hit, queried);
+            }
+        }
+        if (s.get("disaggregation") instanceof Map<?, ?> d) {
+            for (String side : List.of("prefill", "decode")) {
+                for (Object o : (List<?>) ((Map<?, ?>) d.get(side)).get("per_replica")) {
+                    printReplica(side, (Map<?, ?>) o, side.equals("prefill") ? routing().key() : "in turn");
+                }
+            }
+            Map<?, ?> moved = (Map<?, ?>) d.get("kv_transfer");
+            Map<?, ?> t = (Map<?, ?>) moved.get("time_s");
+            out().printf(Locale.ROOT, "KV transfers: %s, %.4g GB; time p50 %s, p99 %s%n", moved.get("transfers"),
+                (long) moved.get("bytes") / 1e9, t.containsKey("p50") ? RooflineReport.time((double) t.get("p50"))
+                    : "-", t.containsKey("p99") ? RooflineReport.time((double) t.get("p99")) : "-");
         }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated; wall "

@@ -13,8 +13,10 @@ import java.util.PriorityQueue;
  * Identical replicas (each a device, or a tensor-parallel group) behind a router, as a serving deployment puts
  * several engine instances behind one endpoint (the router of vLLM's production stack, or llm-d's inference
  * scheduler). The router assigns each request, in arrival order, as it arrives: {@link Router#ROUND_ROBIN} in turn,
- * or {@link Router#LEAST_LOADED} to the replica with the fewest outstanding tokens (prompt plus output tokens of the
- * requests it has been sent that have not finished by the arrival; ties to the lowest index). Each replica runs
+ * {@link Router#LEAST_LOADED} to the replica with the fewest outstanding tokens (prompt plus output tokens of the
+ * requests it has been sent that have not finished by the arrival; ties to the lowest index), or
+ * {@link Router#PREFIX} to the replica whose prefix cache holds the most of the request's prompt blocks at the
+ * arrival (ties, and a request none holds, least loaded). Each replica runs
  * its own {@link ServingEngine} on the requests it is sent; the replicas advance together in time, each up to the
  * next arrival, so that the router sees their state at that instant and nothing later. Given the same requests, a
  * replica's run is exactly its engine's run on them alone.
@@ -23,7 +25,8 @@ public final class Replicas {
     /** How the router picks a replica. */
     public enum Router {
         ROUND_ROBIN("round_robin"),
-        LEAST_LOADED("least_loaded");
+        LEAST_LOADED("least_loaded"),
+        PREFIX("prefix");
 
         private final String key;
 
@@ -41,7 +44,7 @@ public final class Replicas {
                     return r;
                 }
             }
-            throw new InputException("--router: expected round_robin or least_loaded, got '" + key + "'");
+            throw new InputException("--router: expected round_robin, least_loaded or prefix, got '" + key + "'");
         }
     }
 
@@ -95,13 +98,15 @@ public final class Replicas {
             if (router == Router.ROUND_ROBIN) {
                 chosen = (int) (index % n);
             } else {
+                long[] held = new long[n];
                 for (int k = 0; k < n; k++) {
                     // A request finished by the arrival no longer counts; one that finishes later still does.
                     PriorityQueue<long[]> done = finishes.get(k);
                     while (!done.isEmpty() && done.peek()[0] <= at) {
                         outstanding[k] -= done.poll()[1];
                     }
-                    if (outstanding[k] < outstanding[chosen]) {
+                    held[k] = router == Router.PREFIX ? replays.get(k).cachedPromptTokens(r) : 0;
+                    if (held[k] > held[chosen] || held[k] == held[chosen] && outstanding[k] < outstanding[chosen]) {
                         chosen = k;
                     }
                 }
@@ -126,7 +131,7 @@ public final class Replicas {
     }
 
     /** Every replica's outcomes in id order and every replica's steps, as one run (for the totals over all). */
-    private static ServingEngine.Result merge(List<ServingEngine.Result> results) {
+    static ServingEngine.Result merge(List<ServingEngine.Result> results) {
         List<ServingEngine.Outcome> outcomes = new ArrayList<>();
         ServingEngine.Steps steps = new ServingEngine.Steps();
         long preemptions = 0;

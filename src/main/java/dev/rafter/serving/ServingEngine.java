@@ -117,9 +117,9 @@ public final class ServingEngine {
 
     /** The requests (by id) and the steps of a run. */
     public record Result(List<Outcome> outcomes, Steps steps, long preemptions, Map<String, Object> prefixCache,
-                         Map<String, Object> speculative) {
+                         Map<String, Object> speculative, Map<String, Long> swapped) {
         public Result(List<Outcome> outcomes, Steps steps, long preemptions) {
-            this(outcomes, steps, preemptions, null, null);
+            this(outcomes, steps, preemptions, null, null, null);
         }
     }
 
@@ -136,6 +136,8 @@ public final class ServingEngine {
         long firstTokenPs = -1;
         long finishPs = -1;
         int preemptions;
+        /** KV blocks it holds in host memory, swapped out at its preemption (0: none). */
+        long swappedBlocks;
 
         Sequence(Request request) {
             this.request = request;
@@ -155,6 +157,8 @@ public final class ServingEngine {
     private final Limits limits;
     private final Policy policy;
     private final Speculation speculation;
+    private Swap swap;
+    private boolean arrivesPrefilled;
 
     public ServingEngine(StepTimer timer, Limits limits, Policy policy) {
         this(timer, limits, policy, null);
@@ -180,6 +184,37 @@ public final class ServingEngine {
      * most r - 1. Draws come from {@code seed}, in the step's order.
      */
     public record Speculation(int tokens, double acceptance, StepTimer draft, long seed) {}
+
+    /**
+     * Preemption by swapping to host memory: a victim's KV blocks ({@code blockBytes} each on a device) go to the
+     * host over its link ({@code linkBytesPerS}, {@code linkLatencyPs} per transfer) and come back when it is
+     * admitted again, so it resumes where it stopped instead of recomputing; the host holds {@code hostBlocks}
+     * blocks, and a victim that would not fit there is recomputed. As vLLM's cache engine copies a step's blocks
+     * before its forward pass, a step waits for the blocks it swaps out, then for those it swaps in: each
+     * direction one transfer of the step's blocks, its latency plus its bytes over the bandwidth.
+     */
+    public record Swap(long blockBytes, double linkBytesPerS, long linkLatencyPs, long hostBlocks) {
+        /** Picoseconds one transfer of {@code blocks} blocks takes on the link (0 for none). */
+        public long transferPs(long blocks) {
+            return blocks == 0 ? 0 : linkLatencyPs + Math.round(blocks * blockBytes / linkBytesPerS * 1e12);
+        }
+    }
+
+    /** Preempts by swapping to host memory ({@code swap}) instead of recomputation; returns this engine. */
+    public ServingEngine swapping(Swap swap) {
+        this.swap = swap;
+        return this;
+    }
+
+    /**
+     * Every request arrives with its prompt's KV cache computed and its first token generated elsewhere (the
+     * decode side of disaggregated serving): it needs blocks for its prompt and decodes from its second token; its
+     * first token counts at its arrival here. Returns this engine.
+     */
+    public ServingEngine arrivingPrefilled() {
+        this.arrivesPrefilled = true;
+        return this;
+    }
 
     public StepTimer timer() {
         return timer;
@@ -221,6 +256,9 @@ public final class ServingEngine {
         private long verifications = 0;
         private final KvCache cache = new KvCache(limits.blockTokens(), limits.kvBlocks(), limits.prefixCaching());
         private long preemptions = 0;
+        private long swappedOut = 0;
+        private long swappedIn = 0;
+        private long hostBlocksHeld = 0;
         private long now = 0;
         private int stepNumber = 0;
         private final List<Sequence> scheduled = new ArrayList<>();
@@ -241,10 +279,21 @@ public final class ServingEngine {
             return next == null ? Long.MAX_VALUE : Math.max(now, next.arrivalPs());
         }
 
+        /** Tokens of {@code r}'s prompt whose blocks this replica's prefix cache holds now (0 without caching). */
+        public long cachedPromptTokens(Request r) {
+            return (long) cache.lookUp(r, r.promptTokens()).size() * limits.blockTokens();
+        }
+
         /** One iteration: the arrivals due, then one step or a wait for the next arrival; false: none left. */
         public boolean iterate() {
             for (Request r = traffic.peek(); r != null && r.arrivalPs() <= now; r = traffic.peek()) {
                 Sequence s = new Sequence(traffic.poll());
+                if (arrivesPrefilled) {
+                    s.computed = s.request.promptTokens();
+                    s.generated = 1;
+                    s.target = s.computed + 1;
+                    s.firstTokenPs = s.request.arrivalPs();
+                }
                 all.add(s);
                 waiting.add(s);
             }
@@ -259,6 +308,8 @@ public final class ServingEngine {
             scheduled.clear();
             int budget = limits.maxBatchedTokens();
             boolean preempted = false;
+            long stepSwapOut = 0;
+            long stepSwapIn = 0;
             for (int pass = 0; pass < 2; pass++) {
                 for (int i = 0; i < running.size() && budget > 0; i++) {
                     Sequence s = running.get(i);
@@ -281,10 +332,17 @@ public final class ServingEngine {
                                 victim = r;
                             }
                         }
+                        long kept = blocksFor(victim.computed);
                         cache.release(victim.held, now, false);
-                        victim.computed = 0;
                         victim.drafts = 0;
-                        victim.target = victim.request.promptTokens() + victim.generated;
+                        if (swap != null && hostBlocksHeld + kept <= swap.hostBlocks()) {
+                            victim.swappedBlocks = kept;
+                            hostBlocksHeld += kept;
+                            stepSwapOut += kept;
+                        } else {
+                            victim.computed = 0;
+                            victim.target = victim.request.promptTokens() + victim.generated;
+                        }
                         victim.preemptions++;
                         preemptions++;
                         preempted = true;
@@ -309,8 +367,10 @@ public final class ServingEngine {
             }
             while (!preempted && !waiting.isEmpty() && running.size() < limits.maxSequences() && budget > 0) {
                 Sequence s = waiting.first();
-                List<KvCache.Block> hits = cache.lookUp(s.request, s.target);
-                int cachedTokens = hits.size() * limits.blockTokens();
+                // A sequence that arrives with its KV (prefilled elsewhere, or swapped out) starts from it.
+                boolean resumes = s.computed > 0;
+                List<KvCache.Block> hits = resumes ? List.of() : cache.lookUp(s.request, s.target);
+                int cachedTokens = resumes ? s.computed : hits.size() * limits.blockTokens();
                 int n = Math.min(s.target - cachedTokens, budget);
                 long needed = blocksFor(cachedTokens + n) - hits.size();
                 if (needed + KvCache.unreferenced(hits) > cache.free()) {
@@ -318,8 +378,15 @@ public final class ServingEngine {
                 }
                 waiting.pollFirst();
                 running.add(s);
-                cache.admit(s.held, hits, s.target);
+                if (!resumes) {
+                    cache.admit(s.held, hits, s.target);
+                }
                 cache.allocate(s.held, needed);
+                if (s.swappedBlocks > 0) {
+                    stepSwapIn += s.swappedBlocks;
+                    hostBlocksHeld -= s.swappedBlocks;
+                    s.swappedBlocks = 0;
+                }
                 s.computed = cachedTokens;
                 schedule(s, n, now, scheduled);
                 budget -= n;
@@ -329,7 +396,10 @@ public final class ServingEngine {
                     + " running, " + waiting.size() + " waiting, " + cache.free() + " KV blocks free");
             }
             long draftPs = speculation != null && speculation.draft() != null ? drafting(stepNumber, scheduled) : 0;
-            long end = now + draftPs + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
+            long swapPs = swap == null ? 0 : swap.transferPs(stepSwapOut) + swap.transferPs(stepSwapIn);
+            swappedOut += stepSwapOut;
+            swappedIn += stepSwapIn;
+            long end = now + swapPs + draftPs + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
                 + limits.hostPs(scheduled.size());
             steps.startPs.add(now);
             steps.endPs.add(end);
@@ -390,7 +460,15 @@ public final class ServingEngine {
                 speculative.put("tokens_per_verification", verifications == 0 ? 0.0
                     : (double) (acceptedTokens + verifications) / verifications);
             }
-            return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null, speculative);
+            return new Result(outcomes, steps, preemptions, cache.caching() ? cache.summary() : null, speculative,
+                swap == null ? null : swapSummary());
+        }
+
+        private Map<String, Long> swapSummary() {
+            Map<String, Long> m = new java.util.LinkedHashMap<>();
+            m.put("swapped_out_blocks", swappedOut);
+            m.put("swapped_in_blocks", swappedIn);
+            return m;
         }
     }
 

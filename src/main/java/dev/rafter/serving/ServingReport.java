@@ -218,6 +218,11 @@ public final class ServingReport {
         return (o.firstScheduledPs() - o.request().arrivalPs()) * PS;
     }
 
+    /** Count, mean, p50, p90, p99 and max (nearest rank) of {@code values}, as serving.json gives its latencies. */
+    public static Map<String, Object> distribution(List<Double> values) {
+        return stats(values);
+    }
+
     private static Map<String, Object> stats(List<Double> values) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("count", (long) values.size());
@@ -251,8 +256,25 @@ public final class ServingReport {
 
     /** requests.csv, with a last column {@code replica}: the replica each request was sent to (null: none). */
     public static void writeRequests(Writer w, ServingEngine.Result result, int[] replicaOf) throws IOException {
+        Object[] replica = null;
+        if (replicaOf != null) {
+            replica = new Object[replicaOf.length];
+            for (int i = 0; i < replicaOf.length; i++) {
+                replica[i] = replicaOf[i];
+            }
+        }
+        writeRequests(w, result, replicaOf == null ? new String[0] : new String[] {"replica"},
+            replicaOf == null ? new Object[0][] : new Object[][] {replica});
+    }
+
+    /**
+     * requests.csv with more columns after {@code finished}: {@code columns[c]} headed {@code names[c]}, one cell
+     * per outcome (where the replicas were, with replicas or disaggregation).
+     */
+    public static void writeRequests(Writer w, ServingEngine.Result result, String[] names, Object[][] columns)
+        throws IOException {
         w.write("id,arrival_s,prompt_tokens,output_tokens,priority,queue_s,ttft_s,tpot_s,e2e_s,preemptions,"
-            + "finished" + (replicaOf == null ? "" : ",replica") + "\n");
+            + "finished" + (names.length == 0 ? "" : "," + String.join(",", names)) + "\n");
         StringBuilder row = new StringBuilder();
         List<ServingEngine.Outcome> outcomes = result.outcomes();
         for (int i = 0; i < outcomes.size(); i++) {
@@ -267,8 +289,8 @@ public final class ServingReport {
             row.append(tpot == null ? "" : tpot).append(',');
             row.append(o.finished() ? (o.finishPs() - r.arrivalPs()) * PS : "").append(',');
             row.append(o.preemptions()).append(',').append(o.finished());
-            if (replicaOf != null) {
-                row.append(',').append(replicaOf[i]);
+            for (Object[] column : columns) {
+                row.append(',').append(column[i]);
             }
             row.append('\n');
             w.write(row.toString());

@@ -27,6 +27,8 @@ public final class StepTimer {
 
     private final Workload workload;
     private final HardwareSpec hw;
+    /** Where collectives run on a system's fabric; null: on the device's own link model. */
+    private final FabricGroup fabric;
     private final boolean stepsRepeat;
     private final int layersRun;
     private final Map<Operator.Shape, Long> operatorPs = new HashMap<>();
@@ -43,7 +45,13 @@ public final class StepTimer {
     private long simulationRuns;
 
     public StepTimer(HardwareSpec hw, Workload workload) {
+        this(hw, workload, null);
+    }
+
+    /** Steps of a tensor-parallel group of a system: its collectives timed on the fabric ({@code fabric}). */
+    public StepTimer(HardwareSpec hw, Workload workload, FabricGroup fabric) {
         this.hw = hw;
+        this.fabric = fabric;
         // Random MoE routing draws from the step number and the layer: the same composition lowers differently
         // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
         // head when the whole model runs) is lowered and its time counted once per layer run.
@@ -112,6 +120,8 @@ public final class StepTimer {
             operatorLookups++;
             if (operatorPs.containsKey(op.shape())) {
                 operatorHits++;
+            } else if (fabric != null && op.kind().isCollective()) {
+                operatorPs.put(op.shape(), fabric.collectivePs(op));
             } else {
                 fresh.putIfAbsent(op.shape(), op);
             }

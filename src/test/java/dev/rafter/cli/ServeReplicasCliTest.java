@@ -70,7 +70,7 @@ class ServeReplicasCliTest {
     void badInputIsOneLine() {
         assertBadInput(serve(tmp.resolve("a"), "--replicas", "0"), "--replicas: expected 1 to 4096, got 0");
         assertBadInput(serve(tmp.resolve("b"), "--replicas", "2", "--router", "random"),
-            "--router: expected round_robin or least_loaded, got 'random'");
+            "--router: expected round_robin, least_loaded or prefix, got 'random'");
         assertBadInput(serve(tmp.resolve("c"), "--router", "least_loaded"), "--router: routes requests among");
         assertBadInput(run("serve", "--hardware", "models/hardware/h100.yaml", "--workload",
             "models/workloads/tiny.yaml", "--concurrency", "4", "--requests", "8", "--replicas", "2", "--out",

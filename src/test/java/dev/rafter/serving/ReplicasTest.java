@@ -132,4 +132,32 @@ class ReplicasTest {
         Replicas.Result turn = Replicas.serve(engines(2, roomy), requests, Replicas.Router.ROUND_ROBIN);
         assertArrayEquals(new int[] {0, 1, 0, 1}, turn.replicaOf());
     }
+
+    /**
+     * By hand: A's and B's first requests (a 64-token prefix each, 4 blocks of 16) go to replicas 0 and 1 as least
+     * loaded would send them. Long after both finished, each replica still caches its prefix: the next B goes to
+     * replica 1 (least loaded: to 0, the tie's lower index), A to replica 0, and B again to 1 (least loaded: the
+     * tie of one request each, to 0).
+     */
+    @Test
+    void prefixRoutingSendsARequestToTheReplicaHoldingItsPrefix() {
+        ServingEngine.Limits caching = new ServingEngine.Limits(256, 8, 16, 1000, 0).withPrefixCaching(true);
+        long later = 1_000_000_000_000L; // 1 s: both first requests have long finished
+        List<Request> requests = List.of(prefixed(0, 0, "A"), prefixed(1, 1, "B"), prefixed(2, later, "B"),
+            prefixed(3, later + 1, "A"), prefixed(4, later + 2, "B"));
+        Replicas.Result prefix = Replicas.serve(engines(2, caching), requests, Replicas.Router.PREFIX);
+        assertArrayEquals(new int[] {0, 1, 1, 0, 1}, prefix.replicaOf());
+        Replicas.Result least = Replicas.serve(engines(2, caching), requests, Replicas.Router.LEAST_LOADED);
+        assertArrayEquals(new int[] {0, 1, 0, 1, 0}, least.replicaOf());
+        // Routed by prefix, only the first request of each prefix computes it: 3 x 64 of 5 x 80 tokens hit.
+        long hits = 0;
+        for (ServingEngine.Result r : prefix.replicas()) {
+            hits += (long) r.prefixCache().get("hit_tokens");
+        }
+        assertEquals(3 * 64, hits);
+    }
+
+    private static Request prefixed(long id, long arrivalPs, String prefix) {
+        return new Request(id, arrivalPs, 80, 4, 0, "test", prefix, 64);
+    }
 }
