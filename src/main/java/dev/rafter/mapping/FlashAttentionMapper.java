@@ -35,6 +35,9 @@ public final class FlashAttentionMapper {
 
     private FlashAttentionMapper() {}
 
+    // plan() is split into small steps on purpose: as one 1.7 KB method of nested loops, called once per decode
+    // step, C2 compiled it three times (two on-stack replacements) late in a Llama-3-8B run, the costliest
+    // compilations of that run.
     public static TileProgram plan(HardwareSpec hw, Operator op) {
         int e = op.dataType().bytes();
         int ekv = op.operandBType().bytes();
@@ -48,11 +51,52 @@ public final class FlashAttentionMapper {
             n = Math.max(n, s.n());
         }
         int cores = hw.cores();
-        long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
-        long br = 0;
-        long bc = 0;
-        search:
+        long[] tile = tile(m, n, d, e, ekv, cores, hw.core().localBuffer().capacityBytes(), globalCapacity);
+        if (tile == null) {
+            throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
+                + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
+        }
+        long br = tile[0];
+        long bc = tile[1];
+        Tasks work = new Tasks(parts, br, bc, op.causal());
+        long tasks = work.tasks;
+        if (tasks > GemmMapper.MAX_TILES) {
+            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
+                + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
+        }
+        long blocks = ceilDiv(tasks, cores);
+        long[] base = stageBases(work, cores, blocks);
+        Stages staging = new Stages(work, d, e, ekv, bc, ceilDiv(n, bc),
+            globalCapacity - 2 * (cores * (br * d * e + 2 * bc * d * ekv)));
+        List<List<Work>> perCore = new ArrayList<>(cores);
+        for (int c = 0; c < cores; c++) {
+            perCore.add(new ArrayList<>());
+        }
+        for (int b = 0; b < blocks; b++) {
+            long t0 = (long) b * cores;
+            long t1 = Math.min(tasks, t0 + cores);
+            staging.addBlock(t0, t1, (int) (base[b + 1] - base[b]));
+            addTiles(work, perCore, t0, t1, (int) base[b], d, ekv, bc);
+        }
+        long write = 0;
+        double once = 0.0;
+        for (Operator.Segment s : parts) {
+            write += s.batch() * s.m() * d * e;
+            once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
+        }
+        String why = String.format(Locale.ROOT,
+            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
+                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
+            op.segments().isEmpty() ? "" : "variable length over " + parts.size() + " groups, ", br, bc,
+            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, staging.read / 1e6,
+            once / 1e6);
+        return new TileProgram(staging.stages, perCore, staging.read, write, why);
+    }
+
+    /** {Br, Bc}: the largest Br, then Bc, whose tiles fit the local buffer and two stages the global one; or null. */
+    private static long[] tile(long m, long n, long d, int e, int ekv, int cores, long capacity,
+                               long globalCapacity) {
         for (int r : BLOCKS) {
             for (int c : BLOCKS) {
                 long rr = Math.min(r, m);
@@ -60,79 +104,94 @@ public final class FlashAttentionMapper {
                 long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
                 long stage = cores * (rr * d * e + 2 * cc * d * ekv);
                 if (local <= capacity && 2 * stage <= globalCapacity) {
-                    br = rr;
-                    bc = cc;
-                    break search;
+                    return new long[] {rr, cc};
                 }
             }
         }
-        if (br == 0) {
-            throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
-                + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
-        }
-        Tasks work = new Tasks(parts, br, bc, op.causal());
-        long tasks = work.tasks;
-        if (tasks > GemmMapper.MAX_TILES) {
-            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
-                + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
-        }
-        long kvBlocks = ceilDiv(n, bc);
-        long blocks = ceilDiv(tasks, cores);
+        return null;
+    }
+
+    /** The first stage of each block of Q tiles: a block has as many stages as its farthest-seeing Q tile. */
+    private static long[] stageBases(Tasks work, int cores, long blocks) {
         long[] base = new long[(int) blocks + 1];
         for (int b = 0; b < blocks; b++) {
             int most = 0;
-            for (long t = (long) b * cores; t < Math.min(tasks, (long) (b + 1) * cores); t++) {
+            for (long t = (long) b * cores; t < Math.min(work.tasks, (long) (b + 1) * cores); t++) {
                 most = Math.max(most, work.visible(t));
             }
             base[b + 1] = base[b] + most;
         }
-        long kvBlockBytes = 2 * bc * d * ekv;
-        long pinBudget = globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes));
-        java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V blocks per item
-        long pinned = 0;
-        List<Stage> stages = new ArrayList<>();
-        List<List<Work>> perCore = new ArrayList<>(cores);
-        for (int c = 0; c < cores; c++) {
-            perCore.add(new ArrayList<>());
+        return base;
+    }
+
+    /** Each core's matrix tile and online-softmax vector tile for its Q tile of the block. */
+    private static void addTiles(Tasks work, List<List<Work>> perCore, long t0, long t1, int first, long d,
+                                 int ekv, long bc) {
+        for (long t = t0; t < t1; t++) {
+            int rows = (int) work.rows(t);
+            int v = work.visible(t);
+            long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
+            List<Work> core = perCore.get((int) (t - t0));
+            core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false, 0,
+                ekv));
+            long scores = rows * keys;
+            core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
         }
-        long address = 0;
-        long read = 0;
-        for (int b = 0; b < blocks; b++) {
-            long t0 = (long) b * cores;
-            long t1 = Math.min(tasks, t0 + cores);
-            int stageCount = (int) (base[b + 1] - base[b]);
+    }
+
+    /** The global buffer's stages, block by block: what each loads from HBM, pins for a later block and unpins. */
+    private static final class Stages {
+        private final Tasks work;
+        private final long d;
+        private final int e;
+        private final int ekv;
+        private final long bc;
+        private final long kvBlocks;
+        private final long pinBudget;
+        private final java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V per item
+        private long pinned;
+        private long address;
+        final List<Stage> stages = new ArrayList<>();
+        long read;
+
+        Stages(Tasks work, long d, int e, int ekv, long bc, long kvBlocks, long pinBudget) {
+            this.work = work;
+            this.d = d;
+            this.e = e;
+            this.ekv = ekv;
+            this.bc = bc;
+            this.kvBlocks = kvBlocks;
+            this.pinBudget = pinBudget;
+        }
+
+        void addBlock(long t0, long t1, int stageCount) {
             long[] users = new long[stageCount];
+            long queries = 0;
             for (long t = t0; t < t1; t++) {
                 int v = work.visible(t);
                 for (int j = 0; j < v; j++) {
                     users[j]++;
                 }
                 users[v - 1]++; // the online-softmax vector tile
+                queries += work.rows(t) * d * e;
             }
             long firstItemOfBlock = work.item(t0);
             long lastItemOfBlock = work.item(t1 - 1);
+            // Per item of the block: the most K/V blocks one of its Q tiles here sees (the stages it uses).
+            int[] seen = new int[(int) (lastItemOfBlock - firstItemOfBlock + 1)];
+            for (long t = t0; t < t1; t++) {
+                int i = (int) (work.item(t) - firstItemOfBlock);
+                seen[i] = Math.max(seen[i], work.visible(t));
+            }
             for (int j = 0; j < stageCount; j++) {
-                long load = 0;
+                long load = j == 0 ? queries : 0;
                 long pin = 0;
                 long unpin = 0;
-                if (j == 0) {
-                    for (long t = t0; t < t1; t++) {
-                        load += work.rows(t) * d * e;
-                    }
-                }
-                long queries = load;
                 for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                    boolean uses = false;
-                    boolean later = false;
-                    long itemFirst = work.firstTask(item);
-                    long itemEnd = work.endTask(item);
-                    for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
-                        uses |= work.visible(t) > j;
-                    }
-                    if (!uses) {
+                    if (seen[(int) (item - firstItemOfBlock)] <= j) {
                         continue;
                     }
-                    later = itemEnd > t1; // Q tiles of this item run in a later block
+                    boolean later = work.endTask(item) > t1; // Q tiles of this item run in a later block
                     long keys = Math.min(bc, work.keys(item) - (long) j * bc);
                     long bytes = 2 * keys * d * ekv;
                     boolean[] pins = resident.get(item);
@@ -151,41 +210,16 @@ public final class FlashAttentionMapper {
                     }
                 }
                 pinned -= unpin;
-                if (j == stageCount - 1) {
-                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                        if (work.endTask(item) <= t1) {
-                            resident.remove(item); // its last block
-                        }
-                    }
-                }
-                stages.add(new Stage(address, load, pin, unpin, (int) users[j], queries));
+                stages.add(new Stage(address, load, pin, unpin, (int) users[j], j == 0 ? queries : 0));
                 address += (load + 255) / 256 * 256;
                 read += load;
             }
-            for (long t = t0; t < t1; t++) {
-                int rows = (int) work.rows(t);
-                int v = work.visible(t);
-                long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
-                int first = (int) base[b];
-                List<Work> core = perCore.get((int) (t - t0));
-                core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false, 0,
-                    ekv));
-                long scores = rows * keys;
-                core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
+            for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
+                if (work.endTask(item) <= t1) {
+                    resident.remove(item); // its last block
+                }
             }
         }
-        long write = 0;
-        double once = 0.0;
-        for (Operator.Segment s : parts) {
-            write += s.batch() * s.m() * d * e;
-            once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
-        }
-        String why = String.format(Locale.ROOT,
-            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
-                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
-            op.segments().isEmpty() ? "" : "variable length over " + parts.size() + " groups, ", br, bc,
-            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, read / 1e6, once / 1e6);
-        return new TileProgram(stages, perCore, read, write, why);
     }
 
     /**
