@@ -35,6 +35,111 @@ final class MemoryStudies {
 
     void run(List<Validation.Check> out) {
         nearMemory(out);
+        flashTier(out);
+    }
+
+    /** How much slower than at the sweep's shortest read latency still counts as the latency hidden. */
+    static final double HIDDEN = 1.10;
+
+    /** A decode step's time and energy per token. */
+    record Step(double seconds, double joulesPerToken) {}
+
+    /** One decode step of {@code w} on one device of {@code hw}, its tensors where {@code w} places them. */
+    static Step deviceStep(HardwareSpec hw, Workload w) {
+        EnumSet<Phase> decode = EnumSet.of(Phase.DECODE);
+        TensorPlacement.Policy placement = TierPlacement.of(hw, w.placement(), Capacity.of(w, decode), false);
+        Simulation.Result r = new Simulation(hw).placement(placement).run(OperatorSource.of(w, decode), null,
+            op -> { });
+        double seconds = r.endPs() * 1e-12;
+        return new Step(seconds, energyJ(hw, r.stats(), seconds) / w.run().batch());
+    }
+
+    private static double energyJ(HardwareSpec hw, dev.rafter.sim.trace.RunStats stats, double seconds) {
+        return new dev.rafter.energy.EnergyAccount(hw, hw.energy(), dev.rafter.sim.component.Catalogue
+            .energyUses(hw)).of(stats.total().activity(seconds)).total();
+    }
+
+    /** One decode step of {@code w} over the first {@code tp} devices of {@code system}: time, energy per token. */
+    static Step systemStep(dev.rafter.hw.SystemSpec system, Workload w, int tp) {
+        dev.rafter.sim.system.SystemSimulation.Result r = new dev.rafter.sim.system.SystemSimulation(system, tp)
+            .run(OperatorSource.of(w, EnumSet.of(Phase.DECODE)), null, null);
+        double seconds = r.endPs() * 1e-12;
+        double joules = r.fabricEnergyJ();
+        for (dev.rafter.sim.system.SystemSimulation.DeviceResult d : r.devices()) {
+            joules += energyJ(d.hardware(), d.stats(), seconds);
+        }
+        return new Step(seconds, joules / w.run().batch());
+    }
+
+    /**
+     * Study (a), {@code hbf.csv}: a 70B-class model that needs several HBM devices on one device with its weights
+     * in a High Bandwidth Flash tier and its KV cache in HBM, one decode step. Checks: it is refused on one device
+     * of HBM alone and placed on the HBF device; with the flash latency hidden (the sweep's shortest read latency)
+     * its step is within {@code 1..max_ratio} times the HBM system's of {@code tensor_parallel} devices (HBF reads
+     * at about one device's HBM bandwidth, the system has several devices' bandwidth); and the read latency up to
+     * which the latency stays hidden (the step at most {@link #HIDDEN} times the shortest latency's), against the
+     * 10 us the outlook gives.
+     */
+    private void flashTier(List<Validation.Check> out) {
+        for (String[] row : Validation.rows(dir.resolve("hbf.csv"), 9)) {
+            Path workload = models("workloads", row[4]);
+            List<String> sets = new ArrayList<>(row[5].isBlank() ? List.of() : List.of(row[5].split(";")));
+            sets.add("run.output_tokens=2");
+            int tp = Integer.parseInt(row[6]);
+            List<String> one = new ArrayList<>(sets);
+            one.add("run.tensor_parallel=1");
+            Workload w = Workload.load(workload, one);
+            HardwareSpec hbmOnly = HardwareLoader.load(models("hardware", row[2]), List.of());
+            boolean refused;
+            try {
+                Capacity.check(w, EnumSet.of(Phase.DECODE), hbmOnly.memory().capacityGib());
+                refused = false;
+            } catch (dev.rafter.config.InputException e) {
+                refused = true;
+            }
+            Path hbfFile = models("hardware", row[1]);
+            HardwareSpec hbf = HardwareLoader.load(hbfFile, List.of());
+            Step atStandard = deviceStep(hbf, w);
+            List<String> systemSets = new ArrayList<>(sets);
+            systemSets.add("run.tensor_parallel=" + tp);
+            Step system = systemStep(dev.rafter.hw.SystemLoader.load(models("systems", row[3]), List.of()),
+                Workload.load(workload, systemSets), tp);
+            out.add(new Validation.Check("memory-studies", row[0] + "_fits@" + row[1], 1, refused ? 1 : 0,
+                String.format(Locale.ROOT, "%s at tensor_parallel 1: %s on %s, runs on %s (weights in HBF, KV cache "
+                    + "in HBM): %.2f ms and %.2f J per token; %s with %d devices: %.2f ms and %.2f J per token",
+                    row[4], refused ? "refused" : "accepted", row[2], row[1], atStandard.seconds() * 1e3,
+                    atStandard.joulesPerToken(), row[3], tp, system.seconds() * 1e3, system.joulesPerToken()),
+                refused));
+            StringBuilder sweep = new StringBuilder();
+            double shortest = 0;
+            double hiddenUpTo = -1;
+            Step hidden = null;
+            for (String l : row[7].split(";")) {
+                double us = Double.parseDouble(l.trim());
+                Step s = deviceStep(HardwareLoader.load(hbfFile, List.of("memory_tiers.hbf.read_latency_us=" + us)),
+                    w);
+                if (shortest == 0) {
+                    shortest = s.seconds();
+                    hidden = s;
+                }
+                if (s.seconds() <= shortest * HIDDEN) {
+                    hiddenUpTo = us;
+                }
+                sweep.append(sweep.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s us: %.2f ms",
+                    l.trim(), s.seconds() * 1e3));
+            }
+            double ratio = hidden.seconds() / system.seconds();
+            double maxRatio = Double.parseDouble(row[8]);
+            out.add(new Validation.Check("memory-studies", row[0] + "_vs_system@" + row[1], system.seconds(),
+                hidden.seconds(), String.format(Locale.ROOT, "latency hidden, one HBF device's step %.2f ms is %.2fx "
+                    + "the %d-device HBM system's %.2f ms (expected 1..%s); %.2f vs %.2f J per token",
+                    hidden.seconds() * 1e3, ratio, tp, system.seconds() * 1e3, row[8], hidden.joulesPerToken(),
+                    system.joulesPerToken()), ratio >= 1 && ratio <= maxRatio));
+            out.add(new Validation.Check("memory-studies", row[0] + "_latency_hidden@" + row[1], 10, hiddenUpTo,
+                String.format(Locale.ROOT, "decode step by HBF read latency (%s): hidden (within %.0f%%) up to %s us, "
+                    + "below the outlook's 10-20 us", sweep, (HIDDEN - 1) * 100, hiddenUpTo), hiddenUpTo > 0
+                    && hiddenUpTo < 10));
+        }
     }
 
     private Path models(String kind, String name) {

@@ -15,7 +15,7 @@ class MemoryStudiesTest {
         List<Validation.Check> checks = new ArrayList<>();
         new MemoryStudies(Path.of("validation")).run(checks);
         checks.forEach(c -> System.out.println(c.name() + ": " + c.comparison()));
-        assertEquals(3, checks.size());
+        assertEquals(6, checks.size());
         for (Validation.Check c : checks) {
             assertTrue(c.passed(), c.name() + ": " + c.comparison());
         }
