@@ -56,6 +56,24 @@ class NearMemoryUnitTest {
     }
 
     @Test
+    void theGddr6AimPresetBesideAnL40sGddr6Memory() throws Exception {
+        Path hw = tmp.resolve("l40s-aim.yaml");
+        Files.writeString(hw, Files.readString(Path.of("models/hardware/l40s.yaml"))
+            .replace("../", Path.of("models").toAbsolutePath() + "/")
+            + "components:\n  - kind: near_memory_unit\n    beside: hbm\n    preset: "
+            + Path.of("models/nmp/gddr6-aim.yaml").toAbsolutePath() + "\n    offload: gemv\n");
+        HardwareSpec l40s = HardwareLoader.load(hw, List.of());
+        NearMemorySpec s = NearMemorySpec.of(l40s);
+        // one unit per x16 channel (24), 1 GHz, 8x the channel's 36 GB/s inside (ISSCC 2022: 512 of 64 GB/s)
+        assertEquals(24, s.units());
+        assertEquals(1e9, s.clockHz());
+        assertEquals(8 * 864e9, s.internalBytesPerS(l40s), 1);
+        assertEquals(24 * 2 * 128 * 1e9, s.macFlopsPerS(), 1);
+        // the entry's own offload: overrides the preset's
+        assertEquals(java.util.Set.of(NearMemorySpec.Offload.GEMV), s.offload());
+    }
+
+    @Test
     void aGemvGoesToTheUnitsWhileItsIntensityIsBelowWhereTheRoofsCross() {
         Roofline r = new Roofline(pim());
         // Units: 2 m k n FLOPs at 12 TFLOP/s (compute-bound from m = 1: 1 FLOP per weight byte > the 0.896 ridge);
