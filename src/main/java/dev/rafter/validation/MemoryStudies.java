@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The memory-technology studies of the hardware outlook, as checks. {@code validation/near-memory.csv}: study (b),
- * near-memory GEMV and attention ({@link #nearMemory}).
+ * The memory-technology studies of the hardware outlook (Ma and Patterson), as checks, each printing its numbers:
+ * {@code validation/near-memory.csv}, study (b), near-memory GEMV and attention ({@link #nearMemory});
+ * {@code validation/hbf.csv}, study (a), a 70B-class model on one device with a flash tier ({@link #flashTier}).
  */
 final class MemoryStudies {
     /** How far below the internal-to-external bandwidth ratio batch-1 FC decode may speed up and still be "about". */
