@@ -131,6 +131,7 @@ class ReadmeTest {
         assertNear(f6.group(1), Double.parseDouble(v6.group(1)), "finding 6 buffer");
         assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
         checkPrimitiveTable(text, validate);
+        checkMemoryStudies(text, validate);
 
         String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
             + "--out out/gpt3-175b.csv", 0, 0).output();
@@ -139,6 +140,41 @@ class ReadmeTest {
             rows / 1e6, "rows of the full GPT-3 run");
         assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
             .replace(",", "")), "README's operators of the full GPT-3 run");
+    }
+
+    /** The memory-technology studies' figures in "Near-memory processing", as validate prints them. */
+    private static void checkMemoryStudies(String text, String validate) {
+        Matcher fc = find(text, ("layers speed up ([\\d.]+)x at batch 1, about the 4x internal-to-external ratio, "
+            + "([\\d.]+)x at batch 2 and not at all from batch 4 \\(([\\d.]+)x").replace(" ", "\\s+"));
+        Matcher fcRun = find(validate, "FC speed-up by batch \\(1: ([\\d.]+)x, 2: ([\\d.]+)x, 4: ([\\d.]+)x");
+        for (int g = 1; g <= 3; g++) {
+            assertNear(fc.group(g), Double.parseDouble(fcRun.group(g)), "study (b) FC speed-up " + g);
+        }
+        Matcher att = find(text, "speeds up ([\\d.]+)x at batch 1 and ([\\d.]+)x at batch 32".replace(" ", "\\s+"));
+        Matcher attRun = find(validate, "attention speed-up by batch \\(1: ([\\d.]+)x, .* 32: ([\\d.]+)x\\)");
+        assertNear(att.group(1), Double.parseDouble(attRun.group(1)), "study (b) attention at batch 1");
+        assertNear(att.group(2), Double.parseDouble(attRun.group(2)), "study (b) attention at batch 32");
+        Matcher a = find(text, ("runs on one `h100-hbf` with its weights in HBF and its KV cache in HBM: ([\\d.]+) ms "
+            + "and ([\\d.]+) J per token").replace(" ", "\\s+"));
+        Matcher aRun = find(validate, "runs on h100-hbf \\(weights in HBF, KV cache in HBM\\): ([\\d.]+) ms and "
+            + "([\\d.]+) J per token; dgx-h100-8 with 2 devices: ([\\d.]+) ms and ([\\d.]+) J per token");
+        assertNear(a.group(1), Double.parseDouble(aRun.group(1)), "study (a) HBF ms per token");
+        assertNear(a.group(2), Double.parseDouble(aRun.group(2)), "study (a) HBF J per token");
+        Matcher system = find(text, "against ([\\d.]+) ms and ([\\d.]+) J on two devices".replace(" ", "\\s+"));
+        assertNear(system.group(1), Double.parseDouble(aRun.group(3)), "study (a) system ms per token");
+        assertNear(system.group(2), Double.parseDouble(aRun.group(4)), "study (a) system J per token");
+        Matcher hidden = find(text, ("hidden \\(0.1 us\\) one HBF device takes ([\\d.]+) ms, ([\\d.]+)x the two-device "
+            + "system; the global buffer's stages in flight hide the page latency only up to ([\\d.]+) us "
+            + "\\(([\\d.]+) ms at 1 us, ([\\d.]+) ms at 5 us, ([\\d.]+) ms at 20 us\\)").replace(" ", "\\s+"));
+        Matcher sweep = find(validate, "0.1 us: ([\\d.]+) ms, .*1 us: ([\\d.]+) ms, .*5 us: ([\\d.]+) ms, .*20 us: "
+            + "([\\d.]+) ms\\): hidden \\(within 10%\\) up to ([\\d.]+) us");
+        Matcher ratio = find(validate, "one HBF device's step [\\d.]+ ms is ([\\d.]+)x");
+        assertNear(hidden.group(1), Double.parseDouble(sweep.group(1)), "study (a) hidden step");
+        assertNear(hidden.group(2), Double.parseDouble(ratio.group(1)), "study (a) hidden over system");
+        assertNear(hidden.group(3), Double.parseDouble(sweep.group(5)), "study (a) latency hidden up to");
+        assertNear(hidden.group(4), Double.parseDouble(sweep.group(2)), "study (a) step at 1 us");
+        assertNear(hidden.group(5), Double.parseDouble(sweep.group(3)), "study (a) step at 5 us");
+        assertNear(hidden.group(6), Double.parseDouble(sweep.group(4)), "study (a) step at 20 us");
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */

@@ -483,6 +483,13 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             }
             out().println("memory tiers: " + String.join("; ", parts));
         }
+        if (s.get("near_memory") instanceof Map<?, ?> nm) {
+            Map<String, Object> unit = section(nm.get("per_unit"));
+            out().printf("near-memory units: %s beside %s, offload %s; per unit %.4g MB read inside its channel, "
+                + "utilisation %.2f, %s%n", nm.get("units"), nm.get("beside"), nm.get("offload"),
+                (double) unit.get("internal_bytes") / 1e6, (double) unit.get("utilisation"),
+                unit.get("energy_j") instanceof Double j ? String.format(Locale.ROOT, "%.4g J", j) : "no energy");
+        }
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),
             st.get("buffer_full"), st.get("dependency"), st.get("dispatch"), st.get("idle"));

@@ -418,6 +418,10 @@ public final class SimulationReport implements Simulation.OpListener {
         if (!registered.isEmpty()) {
             m.put("components", registered);
         }
+        dev.rafter.hw.NearMemorySpec units = dev.rafter.hw.NearMemorySpec.of(hw);
+        if (units != null) {
+            m.put("near_memory", nearMemory(units, t, latency));
+        }
         Map<String, Object> sim = new LinkedHashMap<>();
         sim.put("events", result.events());
         sim.put("wall_s", result.wallS());
@@ -427,6 +431,30 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("stages_fast_forwarded", result.fastForwardedStages());
         m.put("simulator", sim);
         return m;
+    }
+
+    /**
+     * The near-memory units: where they sit, how many, what they take, and per unit (they share each operator
+     * evenly) the bytes they read inside their channels, their MACs and vector FLOPs, their utilisation (internal
+     * bytes over internal bandwidth) and energy.
+     */
+    private Map<String, Object> nearMemory(dev.rafter.hw.NearMemorySpec units, RunStats.Sums t, double latency) {
+        ComponentKind kind = dev.rafter.sim.component.NearMemoryUnit.KIND;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("beside", units.tier());
+        out.put("units", units.units());
+        out.put("offload", units.offload().stream().map(dev.rafter.hw.NearMemorySpec.Offload::key).sorted().toList());
+        out.put("ridge_flops_per_internal_byte", units.ridge(hw));
+        long bytes = t.get(kind, "internal_bytes");
+        Map<String, Object> unit = new LinkedHashMap<>();
+        unit.put("internal_bytes", bytes / (double) units.units());
+        unit.put("macs", t.get(kind, "macs") / (double) units.units());
+        unit.put("vector_flops", t.get(kind, "vector_flops") / (double) units.units());
+        unit.put("utilisation", latency == 0 ? 0.0 : bytes / (units.internalBytesPerS(hw) * latency));
+        Object joules = energy == null ? null : energy.of(t.activity(latency)).byComponent().get("near_memory");
+        unit.put("energy_j", joules instanceof Double j ? j / units.units() : null);
+        out.put("per_unit", unit);
+        return out;
     }
 
     /**
