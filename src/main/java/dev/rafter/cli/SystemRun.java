@@ -45,13 +45,12 @@ final class SystemRun {
         refuse(command.eventsOps != null, "--events-ops");
         refuse(command.source.from.trace != null, "--trace");
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
-        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets().stream()
-            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList());
+        // host.framework=... sets the host of every device, as it sets a single device's.
+        List<String> sets = command.hardware.hardwareSets();
+        SystemSpec spec = SystemLoader.load(command.system, sets.stream().filter(set -> !isHostKey(set))
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(),
+            sets.stream().filter(SystemRun::isHostKey).toList());
         HardwareSpec hw = spec.devices().get(0).hardware();
-        if (hw.host().on()) {
-            throw new InputException("--system: host.framework " + hw.host().framework().key() + ": a host feeding"
-                + " the devices of a system is not modelled yet (host.framework none)");
-        }
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
             SourceOptions.Run prepared = command.source.run(hw, command.hardware.workloadSets(),
                 command.running.allowOvercommit);
@@ -76,7 +75,8 @@ final class SystemRun {
                 .placement(prepared.policy())
                 .experts(parallelism.experts())
                 .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
-                .replicas(parallelism.replicas());
+                .replicas(parallelism.replicas())
+                .sequences(prepared.sequences());
             // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
             OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
                 : command.source.source(concat(command.hardware.workloadSets(),
@@ -108,6 +108,11 @@ final class SystemRun {
             print(summary, result);
         }
         return Main.OK;
+    }
+
+    /** Whether a {@code --set} names a device's host key ({@code host.framework=...}), set on every device. */
+    static boolean isHostKey(String set) {
+        return set.startsWith("host.");
     }
 
     private static List<String> concat(List<String> sets, String... more) {

@@ -148,6 +148,28 @@ class SystemCliTest {
     }
 
     @Test
+    void setHostKeysGiveEveryDeviceAHost() throws Exception {
+        Path out = tmp.resolve("host");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "host.framework=eager",
+            "--phase", "decode", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("eager", s.at("/host/framework").asText());
+        // One launch per kernel, the all-reduces (NCCL calls) among them.
+        long collectives = s.at("/simulator/collectives").asLong();
+        assertTrue(collectives > 0);
+        assertTrue(s.at("/host/kernels").asLong() > collectives, s.at("/host").toString());
+        assertTrue(s.at("/host/busy_s").asDouble() > 0);
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "host.framework=python", "--out", tmp.resolve("bad").toString()),
+            "host.framework");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.pipeline_parallel=2",
+            "--set", "host.framework=eager", "--out", tmp.resolve("pp").toString()), "host.framework");
+    }
+
+    @Test
     void hardwareOrSystemButNotBothNorNeither() {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
             "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",
