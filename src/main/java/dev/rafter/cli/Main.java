@@ -35,7 +35,7 @@ public final class Main implements Runnable {
         for (Class<?> command : COMMANDS) {
             if (!one || name(command).equals(first)) {
                 cli.addSubcommand(name(command), command);
-                if (command == SimulateCommand.class) {
+                if (command == SimulateCommand.class || command == SweepCommand.class) {
                     SimulateCommand.hardwareOrSystem(cli.getSubcommands().get(name(command)));
                 }
             }
