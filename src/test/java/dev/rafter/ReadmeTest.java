@@ -82,7 +82,7 @@ class ReadmeTest {
 
     @Test
     @Tag("slow")
-    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) {
+    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {

@@ -221,9 +221,6 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
-        // One stage: every device runs the same stream, so identical devices have identical timelines.
-        // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
-        // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
         for (int r = 0; r < devices() && stages > 1; r++) {
             HardwareSpec hw = spec.devices().get(r).hardware();
             if (hw.host().on()) {
@@ -231,6 +228,9 @@ public final class SystemSimulation {
                     + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
             }
         }
+        // One stage: every device runs the same stream, so identical devices have identical timelines.
+        // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
+        // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
         boolean oneGroupAtATime = stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
         boolean mirrored = mirror && oneGroupAtATime && identicalDevices() && trace == null;
         int simulated = mirrored ? 1 : devices();
