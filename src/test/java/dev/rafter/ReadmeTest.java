@@ -82,7 +82,7 @@ class ReadmeTest {
 
     @Test
     @Tag("slow")
-    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) {
+    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {
@@ -133,6 +133,8 @@ class ReadmeTest {
         checkPrimitiveTable(text, validate);
         checkMemoryStudies(text, validate);
 
+        checkInterconnectStudy(text, sandbox);
+
         String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
             + "--out out/gpt3-175b.csv", 0, 0).output();
         long rows = Long.parseLong(find(lowered, ": (\\d+) operators of gpt3-175b").group(1));
@@ -175,6 +177,36 @@ class ReadmeTest {
         assertNear(hidden.group(4), Double.parseDouble(sweep.group(2)), "study (a) step at 1 us");
         assertNear(hidden.group(5), Double.parseDouble(sweep.group(3)), "study (a) step at 5 us");
         assertNear(hidden.group(6), Double.parseDouble(sweep.group(4)), "study (a) step at 20 us");
+    }
+
+    /**
+     * The interconnect study's table: per phase and topology, the phase's time at the base fabric (0 ns, 240 GB/s),
+     * with 8 us per link, and at 60 and 960 GB/s, from the sweeps the README's slow block ran.
+     */
+    private static void checkInterconnectStudy(String text, Path sandbox) throws IOException {
+        String[][] cells = {{"0", "240"}, {"8000", "240"}, {"0", "60"}, {"0", "960"}};
+        int rows = 0;
+        for (String topology : List.of("switch", "ring", "torus")) {
+            List<String> csv = Files.readAllLines(sandbox.resolve("out/study-interconnect/" + topology
+                + "/sweep.csv"));
+            List<String> header = List.of(csv.get(0).split(","));
+            for (String phase : List.of("decode", "prefill")) {
+                Matcher row = find(text, "\\| " + phase + ", " + topology
+                    + " \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\|");
+                int column = header.indexOf(phase + "_latency_s");
+                for (int c = 0; c < cells.length; c++) {
+                    String prefix = cells[c][0] + "," + cells[c][1] + ",";
+                    String line = csv.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+                    double seconds = Double.parseDouble(line.split(",")[column]);
+                    // ms per decode step (the study runs two) or of the prefill.
+                    double shown = phase.equals("decode") ? seconds * 1e3 / 2 : seconds * 1e3;
+                    assertNear(row.group(c + 1), shown, "interconnect study, " + phase + " on " + topology + " at "
+                        + cells[c][0] + " ns, " + cells[c][1] + " GB/s");
+                }
+                rows++;
+            }
+        }
+        assertEquals(6, rows);
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */

@@ -85,7 +85,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         return source.traceCarriesMeasuredTimes();
     }
 
-    /** Makes {@code --hardware} optional on the simulate command line, so that {@code --system} can stand for it. */
+    /** Makes {@code --hardware} optional on the simulate and sweep command lines, so that {@code --system} can stand for it. */
     static void hardwareOrSystem(picocli.CommandLine simulate) {
         picocli.CommandLine.Model.CommandSpec spec = simulate.getCommandSpec();
         picocli.CommandLine.Model.OptionSpec hardwareOption = spec.findOption("--hardware");

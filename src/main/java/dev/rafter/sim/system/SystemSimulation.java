@@ -12,7 +12,9 @@ import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
+import dev.rafter.sim.component.Host;
 import dev.rafter.sim.fabric.Fabric;
 import dev.rafter.sim.fabric.FabricAlgorithm;
 import dev.rafter.sim.fabric.FabricCollectives;
@@ -60,8 +62,15 @@ import java.util.function.IntFunction;
  *   <li>identical devices running identical streams ({@link #mirror}): every device's timeline is the same, so one
  *       device is simulated and stands for the others; the collectives still cross the whole fabric.</li>
  * </ul>
- * Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
- * {@code DeviceLink} charges them), a host, and operators overlapping on a device ({@code --order strict} only).
+ * <p>A device whose hardware has a host ({@code host.framework}) has a CPU thread of its own launching its kernels
+ * (one process per GPU, as torchrun and serving engines' workers run): a kernel starts no earlier than its launch,
+ * and a collective is a call like any other, so a device reaches the group's barrier only once its host has launched
+ * it (the host's per-operator and per-kernel costs, as a single device's). An operator of several kernels is then
+ * simulated in full (its later kernels may wait for launches), as a single device's is.
+ *
+ * <p>Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
+ * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and operators overlapping on a device
+ * ({@code --order strict} only).
  */
 public final class SystemSimulation {
     /** One device after the run: its sums, when it finished its last operator, and how its time was spent. */
@@ -101,6 +110,7 @@ public final class SystemSimulation {
     private boolean reuse = true;
     private boolean mirror = true;
     private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
+    private int sequences;
 
     /** A run on the first {@code tensorParallel} devices of {@code spec} (the caller checks there are as many). */
     public SystemSimulation(SystemSpec spec, int tensorParallel) {
@@ -187,6 +197,12 @@ public final class SystemSimulation {
         return this;
     }
 
+    /** Sequences per batch (a workload's {@code run.batch}), for a serving host's per-sequence cost. */
+    public SystemSimulation sequences(int sequences) {
+        this.sequences = sequences;
+        return this;
+    }
+
     /** Whether every device runs the same hardware, so that one can stand for all. */
     boolean identicalDevices() {
         HardwareSpec first = spec.devices().get(0).hardware();
@@ -205,6 +221,13 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
+        for (int r = 0; r < devices() && stages > 1; r++) {
+            HardwareSpec hw = spec.devices().get(r).hardware();
+            if (hw.host().on()) {
+                throw new InputException("host.framework " + hw.host().framework().key() + ": a host feeding a "
+                    + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
+            }
+        }
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
@@ -245,8 +268,10 @@ public final class SystemSimulation {
                     Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
                         : new StageStream(streams.get(r), r % devicesPerReplica() / devicesPerStage(), stages,
                             microBatches, layers);
+                    Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
+                        sequences) : null;
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
-                        items, listener, run, reuse && extra == null);
+                        items, listener, run, reuse && extra == null, host);
                 }
                 for (int s = 0; s < stages * replicas * experts; s++) {
                     // Tensor-parallel group s: expert rank s % ep of stage s / ep % pp of replica s / ep / pp,
@@ -550,10 +575,13 @@ public final class SystemSimulation {
         boolean finished;
         /** When this device reached the collective it waits in. */
         private long arrivedPs;
+        /** The CPU thread launching this device's kernels, or null (none: a kernel starts when the device is free). */
+        final Host host;
 
         Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink,
              Iterator<StageStream.Item> ops,
-             Simulation.OpListener listener, Run run, boolean reuse) {
+             Simulation.OpListener listener, Run run, boolean reuse, Host host) {
+            this.host = host;
             this.index = index;
             this.hw = hw;
             this.device = device;
@@ -585,6 +613,23 @@ public final class SystemSimulation {
             }
             Operator op = ((StageStream.Compute) item).op();
             operators++;
+            if (host == null) {
+                start(op);
+                return;
+            }
+            // The device idles until the host has launched the operator's first kernel (a collective's too: an
+            // NCCL call is a kernel launch, so a device reaches the group only once its host has issued it).
+            long now = run.clock.now();
+            long launched = host.launch(op, true, now);
+            if (launched > now) {
+                host.deviceWaited(op.id(), now, launched);
+                run.clock.schedule(launched - now, () -> start(op));
+            } else {
+                start(op);
+            }
+        }
+
+        private void start(Operator op) {
             if (op.kind().isCollective()) {
                 arrivedPs = run.clock.now();
                 stats.beginOperator(op.id());
@@ -611,6 +656,9 @@ public final class SystemSimulation {
                 c.endOperator();
             }
             long now = run.clock.now();
+            if (host != null) {
+                host.finished(now);
+            }
             collectivePs += now - arrivedPs;
             report(op, arrivedPs, now, stats.current(), roofline.of(op), plan.describe());
         }
@@ -619,12 +667,17 @@ public final class SystemSimulation {
             Scheduler clock = run.clock;
             long start = clock.now();
             Operator.Shape shape = op.shape();
-            Replay kept = reuse ? replays.get(shape) : null;
+            // With a host, only a one-kernel operator runs as its twins did: later kernels may wait for launches.
+            boolean reusable = reuse && (host == null || run.programs(hw, op).size() == 1);
+            Replay kept = reusable ? replays.get(shape) : null;
             if (kept != null) {
                 reused++;
                 stats.replay(op.id(), kept.totalDelta(), kept.own());
                 clock.schedule(kept.durationPs(), () -> {
                     device.skipTo(op.id());
+                    if (host != null) {
+                        host.finished(clock.now());
+                    }
                     computePs += kept.durationPs();
                     report(op, start, clock.now(), kept.own(), kept.bound(), kept.mapping());
                 });
@@ -632,7 +685,7 @@ public final class SystemSimulation {
             }
             device.settle();
             stats.beginOperator(op.id());
-            RunStats.Sums before = reuse ? stats.total().copy() : null;
+            RunStats.Sums before = reusable ? stats.total().copy() : null;
             List<TileProgram> programs = run.programs(hw, op);
             StringBuilder mapping = new StringBuilder();
             for (TileProgram p : programs) {
@@ -646,7 +699,7 @@ public final class SystemSimulation {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                         + "roofline bound " + bound.seconds() + " s: the model is wrong");
                 }
-                if (reuse) {
+                if (reusable) {
                     replays.put(shape, new Replay(end - start, stats.total().since(before), sums.copy(),
                         bound, mapping.toString()));
                 }
@@ -660,8 +713,23 @@ public final class SystemSimulation {
                 done.run();
                 return;
             }
-            device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(), programs.get(i),
-                () -> runInOrder(op, programs, i + 1, done)));
+            Runnable kernel = () -> device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(),
+                programs.get(i), () -> {
+                    if (host != null) {
+                        host.finished(run.clock.now());
+                    }
+                    runInOrder(op, programs, i + 1, done);
+                }));
+            if (host != null && i > 0) {
+                long now = run.clock.now();
+                long launched = host.launch(op, false, now);
+                if (launched > now) {
+                    host.deviceWaited(op.id(), now, launched);
+                    run.clock.schedule(launched - now, kernel);
+                    return;
+                }
+            }
+            kernel.run();
         }
 
         private void report(Operator op, long start, long end, RunStats.Sums sums, Roofline.Bound bound,
