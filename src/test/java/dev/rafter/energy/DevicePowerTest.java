@@ -150,6 +150,15 @@ class DevicePowerTest {
         String m5 = assertThrows(InputException.class, () -> load("h100", "energy=" + table, "data_type=fp8"))
             .getMessage();
         assertTrue(m5.contains("mac_pj.fp8") && m5.contains("data_type fp8"), m5);
+        // An off-chip table whose host-PHY row lacks the write figure.
+        Path offChip = tmp.resolve("off-chip.yaml");
+        Files.writeString(offChip, Files.readString(Path.of("models/energy/off-chip.yaml"))
+            .replaceFirst("hbm3: \\{read: 0.29, write: 0.25\\}", "hbm3: {read: 0.29}"));
+        Path phyTable = tmp.resolve("phy.yaml");
+        Files.writeString(phyTable, Files.readString(Path.of("models/energy/4nm.yaml"))
+            .replace("off_chip: off-chip.yaml", "off_chip: " + offChip));
+        String m6 = assertThrows(InputException.class, () -> EnergyModel.load(phyTable)).getMessage();
+        assertTrue(m6.contains("phy_pj_per_bit.hbm3.write"), m6);
     }
 
     @Test
