@@ -61,6 +61,9 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
             sb.append('|').append(e.operandOverhead()).append('|').append(new java.util.TreeMap<>(e.dramPjPerBit()))
                 .append('|').append(new java.util.TreeMap<>(e.linkPjPerBitByStandard()));
         }
+        if (!e.phyPjPerBit().isEmpty()) {
+            sb.append("|phy|").append(new java.util.TreeMap<>(e.phyPjPerBit()));
+        }
         if (e.device() != null) {
             dev.rafter.energy.DevicePower p = e.device();
             sb.append("|power|").append(p.idleW()).append('|').append(p.tdpW()).append('|').append(p.capW())
