@@ -64,8 +64,15 @@ class ReadmeTest {
 
     record Result(int exit, String output) { }
 
+    /**
+     * Figures that differ from what the commands print, collected so that one run lists them all (a README whose
+     * figures moved is fixed in one pass); a test fails at its end when any were found.
+     */
+    private static final List<String> MISMATCHES = new ArrayList<>();
+
     @Test
     void fastBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
+        MISMATCHES.clear();
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {
@@ -78,11 +85,13 @@ class ReadmeTest {
             assertShown(shown, result.output());
         }
         checkProseFigures(readme.text(), runner, sandbox);
+        assertNoMismatches();
     }
 
     @Test
     @Tag("slow")
     void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
+        MISMATCHES.clear();
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {
@@ -142,6 +151,7 @@ class ReadmeTest {
             rows / 1e6, "rows of the full GPT-3 run");
         assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
             .replace(",", "")), "README's operators of the full GPT-3 run");
+        assertNoMismatches();
     }
 
     /** The memory-technology studies' figures in "Near-memory processing", as validate prints them. */
@@ -541,8 +551,9 @@ class ReadmeTest {
         for (List<String> segment : segments) {
             int at = indexOf(actual, segment, from);
             if (at < 0) {
-                fail("README line " + shown.line() + ": the output shown differs from what "
+                MISMATCHES.add("README line " + shown.line() + ": the output shown differs from what "
                     + shown.command() + " prints (" + firstMismatch(actual, segment, from) + ")\n" + output);
+                return;
             }
             from = at + segment.size();
         }
@@ -609,8 +620,15 @@ class ReadmeTest {
     }
 
     private static void assertNear(String shown, double actual, String what) {
-        assertTrue(withinPrecision(shown, actual), "README's " + what + ": shows " + shown + ", the output gives "
-            + actual);
+        if (!withinPrecision(shown, actual)) {
+            MISMATCHES.add("README's " + what + ": shows " + shown + ", the output gives " + actual);
+        }
+    }
+
+    private static void assertNoMismatches() {
+        if (!MISMATCHES.isEmpty()) {
+            fail(MISMATCHES.size() + " README figure(s) differ from the output:\n" + String.join("\n", MISMATCHES));
+        }
     }
 
     private static Matcher find(String text, String regex) {
