@@ -134,24 +134,27 @@ public final class FlashAttentionMapper {
     private static List<Part> parts(Operator op, int splits) {
         List<Part> out = new ArrayList<>();
         for (Operator.Segment s : op.parts()) {
-            if (splits == 1 || s.n() == 0) {
+            long count = splitsOf(s, op.k(), splits);
+            if (count == 1) {
                 out.add(new Part(s.batch(), s.m(), s.n(), s.queryTokens(), op.causal()));
                 continue;
             }
-            long blockN = splitBlockN(op.k());
-            long perSplit = ceilDiv(ceilDiv(s.n(), blockN), splits) * blockN;
-            long full = s.n() / perSplit;
-            long last = s.n() - full * perSplit;
-            if (last == 0) {
-                full--;
-                last = perSplit;
-            }
-            if (full > 0) {
-                out.add(new Part(s.batch() * full, s.m(), perSplit, s.queryTokens(), false));
-            }
-            out.add(new Part(s.batch(), s.m(), last, s.queryTokens(), op.causal()));
+            long perSplit = splitKeys(s, op.k(), splits);
+            out.add(new Part(s.batch() * (count - 1), s.m(), perSplit, s.queryTokens(), false));
+            out.add(new Part(s.batch(), s.m(), s.n() - (count - 1) * perSplit, s.queryTokens(), op.causal()));
         }
         return out;
+    }
+
+    /** Keys per split of a segment: its own key blocks over the kernel's splits (FA2's n_blocks_per_split). */
+    private static long splitKeys(Operator.Segment s, long headDim, int splits) {
+        long blockN = splitBlockN(headDim);
+        return ceilDiv(ceilDiv(s.n(), blockN), splits) * blockN;
+    }
+
+    /** The splits of a segment that hold keys: fewer than the kernel's for a shorter sequence. */
+    private static long splitsOf(Operator.Segment s, long headDim, int splits) {
+        return splits == 1 || s.n() == 0 ? 1 : ceilDiv(s.n(), splitKeys(s, headDim, splits));
     }
 
     /** A run of items of one shape: rows, keys, new tokens per sequence, whether the causal mask applies. */
@@ -430,41 +433,50 @@ public final class FlashAttentionMapper {
         for (Operator.Segment s : op.parts()) {
             rows += s.batch() * s.m();
         }
-        long in = (long) splits * PARTIAL_BYTES * d; // partial bytes per output row
+        long most = (long) splits * PARTIAL_BYTES * d; // partial bytes per output row, at most
         int cores = hw.cores();
-        long fitLocal = hw.core().localBuffer().capacityBytes() / (2 * (in + d * e));
-        long fitGlobal = hw.globalBuffer().capacityBytes() / 4 / ((long) cores * in);
+        long fitLocal = hw.core().localBuffer().capacityBytes() / (2 * (most + d * e));
+        long fitGlobal = hw.globalBuffer().capacityBytes() / 4 / ((long) cores * most);
         long chunk = Math.min(Math.min(fitLocal, fitGlobal), ceilDiv(rows, cores));
         if (chunk < 1) {
             throw new InputException("core.local_buffer.capacity_kib: cannot hold two rows of the split-KV combine of "
                 + "op " + op.id() + " (" + splits + " fp32 partial rows of " + d + ")");
         }
-        long chunks = ceilDiv(rows, chunk);
+        // Chunks segment by segment: a shorter sequence's row has only the partials of its non-empty splits (FA2
+        // also runs its empty splits, which write zeros that its combine reads: left out).
+        List<long[]> chunks = new ArrayList<>(); // {rows, partials per row}
+        for (Operator.Segment s : op.parts()) {
+            long partials = splitsOf(s, op.k(), splits);
+            for (long left = s.batch() * s.m(); left > 0; left -= chunk) {
+                chunks.add(new long[] {Math.min(chunk, left), partials});
+            }
+        }
         List<Stage> stages = new ArrayList<>();
         List<List<Work>> perCore = new ArrayList<>(cores);
         for (int c = 0; c < cores; c++) {
             perCore.add(new ArrayList<>());
         }
         long address = 0;
-        long done = 0;
-        for (long c0 = 0; c0 < chunks; c0 += cores) {
-            int users = (int) Math.min(cores, chunks - c0);
+        long read = 0;
+        for (int c0 = 0; c0 < chunks.size(); c0 += cores) {
+            int users = Math.min(cores, chunks.size() - c0);
             long stageBytes = 0;
             for (int u = 0; u < users; u++) {
-                long r = Math.min(chunk, rows - done);
-                done += r;
-                stageBytes += r * in;
-                // S fp32 partials in per output, read as (S x 4 / e) operands of the op's element size.
-                perCore.get(u).add(new VectorTile(stages.size(), r * d, (int) (splits * PARTIAL_BYTES / e), 1,
-                    2L * splits * r * d + 5L * splits * r, (long) splits * r));
+                long r = chunks.get(c0 + u)[0];
+                long p = chunks.get(c0 + u)[1];
+                stageBytes += r * p * PARTIAL_BYTES * d;
+                // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
+                perCore.get(u).add(new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
+                    2L * p * r * d + 5L * p * r, p * r));
             }
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;
+            read += stageBytes;
         }
         String why = String.format(Locale.ROOT,
-            "split-KV combine of %d fp32 partial rows per output row: %d chunks of %d rows, %d per block of %d cores",
-            splits, chunks, chunk, Math.min(chunks, cores), cores);
-        return new TileProgram(stages, perCore, rows * in, rows * d * e, why);
+            "split-KV combine of up to %d fp32 partial rows per output row: %d chunks of up to %d rows, %d per block "
+                + "of %d cores", splits, chunks.size(), chunk, Math.min(chunks.size(), cores), cores);
+        return new TileProgram(stages, perCore, read, rows * d * e, why);
     }
 
     private static long ceilDiv(long a, long b) {

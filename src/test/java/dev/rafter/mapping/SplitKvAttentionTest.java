@@ -84,6 +84,24 @@ class SplitKvAttentionTest {
     }
 
     @Test
+    void variableLengthSplitsEachSequenceByItsOwnLengthAndCombinesOnlyWhatWasWritten() {
+        // 8 sequences at 4096 keys and 8 at 1000, one decode token each: 16 CTAs on 264 slots over 32 key blocks.
+        // By hand: 16 splits (97% of the slots; 14 and 15 give 3 blocks per split as 13 does). 4096 keys: 16
+        // splits of 2 blocks (256 keys); 1000 keys: ceil(8 / 16) = 1 block per split, so 8 splits (7 of 128, one
+        // of 104): 8 x 16 + 8 x 8 = 192 Q tiles, each writing 4 fp32 partial rows that the combine reads back.
+        Operator op = Operator.variableLengthAttention(0, "attention", Phase.DECODE, 0, 1,
+            List.of(new Operator.Segment(8, 4, 4096, 1), new Operator.Segment(8, 4, 1000, 1)), 128, true,
+            DataType.BF16, DataType.BF16);
+        assertEquals(16, FlashAttentionMapper.numSplits(H100, op));
+        List<TileProgram> p = FlashAttentionMapper.programs(H100, op);
+        long partials = 192L * 4 * 128 * 4;
+        assertEquals(192L * 4 * 128 * 2 + 8L * 2 * (4096 + 1000) * 128 * 2, p.get(0).hbmReadBytes());
+        assertEquals(partials, p.get(0).hbmWriteBytes());
+        assertEquals(partials, p.get(1).hbmReadBytes());
+        assertEquals(16L * 4 * 128 * 2, p.get(1).hbmWriteBytes());
+    }
+
+    @Test
     void simulatedSplitKvMovesTheProgramsBytesAndKeepsTheRoofline() {
         Operator op = decode(32768);
         List<Simulation.OpResult> out = new ArrayList<>();
