@@ -91,7 +91,7 @@ final class SystemRun {
                 SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec, devices) : null;
                 result = simulation.run(operators, trace, rank -> {
                     SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
-                        rank == 0 ? ops.writer() : null, null).sequences(prepared.sequences())
+                        rank == 0 ? ops.stream() : null, null).sequences(prepared.sequences())
                         .promptTokens(promptTokens).placement(prepared.placement());
                     reports.add(report);
                     return report;
