@@ -193,7 +193,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
+            SimulationReport report = new SimulationReport(hw, ops.stream(), comparison).sequences(sequences)
                 .timing(timed).promptTokens(promptTokens).placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();

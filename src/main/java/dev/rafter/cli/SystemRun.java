@@ -15,6 +15,7 @@ import dev.rafter.sim.system.SystemTrace;
 import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
+import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class SystemRun {
             try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
                  AtomicFile.Pending traceFile = traced ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
                 outcome = simulate(spec, command.system, command.source, command.hardware.workloadSets(),
-                    command.running, ops.writer(), traced ? traceFile.writer() : null);
+                    command.running, ops.stream(), traced ? traceFile.writer() : null);
                 ops.commit();
                 if (traceFile != null) {
                     traceFile.commit();
@@ -110,7 +111,7 @@ final class SystemRun {
      * (null: none), every device's and the fabric's slices to {@code trace} (null: none).
      */
     static Outcome simulate(SystemSpec spec, Path system, SourceOptions source, List<String> workloadSets,
-                            RunOptions running, Writer ops, Writer trace) {
+                            RunOptions running, OutputStream ops, Writer trace) {
         SourceOptions.Run prepared = prepare(spec, system, source, workloadSets, running);
         Workload workload = prepared.workload();
         int tensorParallel = workload.run().tensorParallel();

@@ -378,6 +378,37 @@ public final class SystemSimulation {
     private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping) {}
 
+    /** A group's collective of one kind and size, the key of its plan. */
+    private record PlanKey(OpKind kind, long bytes) {}
+
+    /**
+     * A plan with what each launch of it needs, worked out once: its description (ops.csv's mapping), its
+     * algorithm's name, and its hash (a plan hashes deeply, and keys the replays).
+     */
+    private static final class Planned {
+        final FabricPlan plan;
+        final String description;
+        final String algorithm;
+        private final int hash;
+
+        Planned(FabricPlan plan) {
+            this.plan = plan;
+            this.description = plan.describe();
+            this.algorithm = plan.algorithm().name().toLowerCase(Locale.ROOT);
+            this.hash = plan.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof Planned p && hash == p.hash && plan.equals(p.plan);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
     /** A replayable collective: its time and what it put on each link. */
     private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs) {}
 
@@ -391,7 +422,8 @@ public final class SystemSimulation {
         final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
         final Map<String, FabricPlan> plans = new HashMap<>();
-        final Map<FabricPlan, CollectiveReplay> collectiveReplays = new HashMap<>();
+        /** Replays by plan: groups whose plans are equal share them. */
+        final Map<Planned, CollectiveReplay> collectiveReplays = new HashMap<>();
         final long[] replayedBytes = new long[graph.links().size()];
         final long[] replayedBusyPs = new long[graph.links().size()];
         final Map<String, long[]> byAlgorithm = new LinkedHashMap<>();
@@ -411,6 +443,8 @@ public final class SystemSimulation {
             final List<Rank> members;
             int arrived;
             Operator pending;
+            /** This group's plans by collective and size: a decode step launches the same few again and again. */
+            final Map<PlanKey, Planned> planned = new HashMap<>();
 
             Group(List<Integer> devices, List<Rank> members) {
                 this.devices = List.copyOf(devices);
@@ -514,18 +548,21 @@ public final class SystemSimulation {
 
         private void launch(Group group, Operator op) {
             long bytes = op.elements() * op.dataType().bytes();
-            FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
-            FabricPlan plan = plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, k ->
-                FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices));
+            Planned planned = group.planned.computeIfAbsent(new PlanKey(op.kind(), bytes), k -> {
+                FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
+                return new Planned(plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, s ->
+                    FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices)));
+            });
+            FabricPlan plan = planned.plan;
             long launched = clock.now();
             collectives++;
             // One group: its collectives run one at a time on an idle fabric, so a plan's run repeats exactly.
             boolean replayable = reuse;
-            CollectiveReplay kept = replayable ? collectiveReplays.get(plan) : null;
+            CollectiveReplay kept = replayable ? collectiveReplays.get(planned) : null;
             Runnable ended = () -> {
-                count(plan.algorithm().name().toLowerCase(Locale.ROOT), launched);
+                count(planned.algorithm, launched);
                 for (Rank r : group.members) {
-                    r.collectiveEnded(op, plan);
+                    r.collectiveEnded(op, planned.description);
                 }
             };
             if (kept != null) {
@@ -544,7 +581,7 @@ public final class SystemSimulation {
             FabricCollectives.start(fabric, plan, c.id, () -> {
                 end(c, op);
                 if (replayable) {
-                    collectiveReplays.put(plan, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
+                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
                 }
                 ended.run();
             });
@@ -651,7 +688,7 @@ public final class SystemSimulation {
             next();
         }
 
-        void collectiveEnded(Operator op, FabricPlan plan) {
+        void collectiveEnded(Operator op, String mapping) {
             for (Core c : device.cores()) {
                 c.endOperator();
             }
@@ -660,7 +697,7 @@ public final class SystemSimulation {
                 host.finished(now);
             }
             collectivePs += now - arrivedPs;
-            report(op, arrivedPs, now, stats.current(), roofline.of(op), plan.describe());
+            report(op, arrivedPs, now, stats.current(), roofline.of(op), mapping);
         }
 
         private void compute(Operator op) {
