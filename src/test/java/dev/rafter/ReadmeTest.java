@@ -64,8 +64,15 @@ class ReadmeTest {
 
     record Result(int exit, String output) { }
 
+    /**
+     * Figures that differ from what the commands print, collected so that one run lists them all (a README whose
+     * figures moved is fixed in one pass); a test fails at its end when any were found.
+     */
+    private static final List<String> MISMATCHES = new ArrayList<>();
+
     @Test
     void fastBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
+        MISMATCHES.clear();
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {
@@ -78,11 +85,13 @@ class ReadmeTest {
             assertShown(shown, result.output());
         }
         checkProseFigures(readme.text(), runner, sandbox);
+        assertNoMismatches();
     }
 
     @Test
     @Tag("slow")
-    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) {
+    void slowBlocksRunAndTheirFiguresMatch(@TempDir Path sandbox) throws IOException {
+        MISMATCHES.clear();
         Readme readme = parse();
         Runner runner = new Runner(sandbox);
         for (ShBlock block : readme.blocks()) {
@@ -131,6 +140,9 @@ class ReadmeTest {
         assertNear(f6.group(1), Double.parseDouble(v6.group(1)), "finding 6 buffer");
         assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
         checkPrimitiveTable(text, validate);
+        checkMemoryStudies(text, validate);
+
+        checkInterconnectStudy(text, sandbox);
 
         String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
             + "--out out/gpt3-175b.csv", 0, 0).output();
@@ -139,6 +151,72 @@ class ReadmeTest {
             rows / 1e6, "rows of the full GPT-3 run");
         assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
             .replace(",", "")), "README's operators of the full GPT-3 run");
+        assertNoMismatches();
+    }
+
+    /** The memory-technology studies' figures in "Near-memory processing", as validate prints them. */
+    private static void checkMemoryStudies(String text, String validate) {
+        Matcher fc = find(text, ("layers speed up ([\\d.]+)x at batch 1, about the 4x internal-to-external ratio, "
+            + "([\\d.]+)x at batch 2 and not at all from batch 4 \\(([\\d.]+)x").replace(" ", "\\s+"));
+        Matcher fcRun = find(validate, "FC speed-up by batch \\(1: ([\\d.]+)x, 2: ([\\d.]+)x, 4: ([\\d.]+)x");
+        for (int g = 1; g <= 3; g++) {
+            assertNear(fc.group(g), Double.parseDouble(fcRun.group(g)), "study (b) FC speed-up " + g);
+        }
+        Matcher att = find(text, "speeds up ([\\d.]+)x at batch 1 and ([\\d.]+)x at batch 32".replace(" ", "\\s+"));
+        Matcher attRun = find(validate, "attention speed-up by batch \\(1: ([\\d.]+)x, .* 32: ([\\d.]+)x\\)");
+        assertNear(att.group(1), Double.parseDouble(attRun.group(1)), "study (b) attention at batch 1");
+        assertNear(att.group(2), Double.parseDouble(attRun.group(2)), "study (b) attention at batch 32");
+        Matcher a = find(text, ("runs on one `h100-hbf` with its weights in HBF and its KV cache in HBM: ([\\d.]+) ms "
+            + "and ([\\d.]+) J per token").replace(" ", "\\s+"));
+        Matcher aRun = find(validate, "runs on h100-hbf \\(weights in HBF, KV cache in HBM\\): ([\\d.]+) ms and "
+            + "([\\d.]+) J per token; dgx-h100-8 with 2 devices: ([\\d.]+) ms and ([\\d.]+) J per token");
+        assertNear(a.group(1), Double.parseDouble(aRun.group(1)), "study (a) HBF ms per token");
+        assertNear(a.group(2), Double.parseDouble(aRun.group(2)), "study (a) HBF J per token");
+        Matcher system = find(text, "against ([\\d.]+) ms and ([\\d.]+) J on two devices".replace(" ", "\\s+"));
+        assertNear(system.group(1), Double.parseDouble(aRun.group(3)), "study (a) system ms per token");
+        assertNear(system.group(2), Double.parseDouble(aRun.group(4)), "study (a) system J per token");
+        Matcher hidden = find(text, ("hidden \\(0.1 us\\) one HBF device takes ([\\d.]+) ms, ([\\d.]+)x the two-device "
+            + "system; the global buffer's stages in flight hide the page latency only up to ([\\d.]+) us "
+            + "\\(([\\d.]+) ms at 1 us, ([\\d.]+) ms at 5 us, ([\\d.]+) ms at 20 us\\)").replace(" ", "\\s+"));
+        Matcher sweep = find(validate, "0.1 us: ([\\d.]+) ms, .*1 us: ([\\d.]+) ms, .*5 us: ([\\d.]+) ms, .*20 us: "
+            + "([\\d.]+) ms\\): hidden \\(within 10%\\) up to ([\\d.]+) us");
+        Matcher ratio = find(validate, "one HBF device's step [\\d.]+ ms is ([\\d.]+)x");
+        assertNear(hidden.group(1), Double.parseDouble(sweep.group(1)), "study (a) hidden step");
+        assertNear(hidden.group(2), Double.parseDouble(ratio.group(1)), "study (a) hidden over system");
+        assertNear(hidden.group(3), Double.parseDouble(sweep.group(5)), "study (a) latency hidden up to");
+        assertNear(hidden.group(4), Double.parseDouble(sweep.group(2)), "study (a) step at 1 us");
+        assertNear(hidden.group(5), Double.parseDouble(sweep.group(3)), "study (a) step at 5 us");
+        assertNear(hidden.group(6), Double.parseDouble(sweep.group(4)), "study (a) step at 20 us");
+    }
+
+    /**
+     * The interconnect study's table: per phase and topology, the phase's time at the base fabric (0 ns, 240 GB/s),
+     * with 8 us per link, and at 60 and 960 GB/s, from the sweeps the README's slow block ran.
+     */
+    private static void checkInterconnectStudy(String text, Path sandbox) throws IOException {
+        String[][] cells = {{"0", "240"}, {"8000", "240"}, {"0", "60"}, {"0", "960"}};
+        int rows = 0;
+        for (String topology : List.of("switch", "ring", "torus")) {
+            List<String> csv = Files.readAllLines(sandbox.resolve("out/study-interconnect/" + topology
+                + "/sweep.csv"));
+            List<String> header = List.of(csv.get(0).split(","));
+            for (String phase : List.of("decode", "prefill")) {
+                Matcher row = find(text, "\\| " + phase + ", " + topology
+                    + " \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\|");
+                int column = header.indexOf(phase + "_latency_s");
+                for (int c = 0; c < cells.length; c++) {
+                    String prefix = cells[c][0] + "," + cells[c][1] + ",";
+                    String line = csv.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+                    double seconds = Double.parseDouble(line.split(",")[column]);
+                    // ms per decode step (the study runs two) or of the prefill.
+                    double shown = phase.equals("decode") ? seconds * 1e3 / 2 : seconds * 1e3;
+                    assertNear(row.group(c + 1), shown, "interconnect study, " + phase + " on " + topology + " at "
+                        + cells[c][0] + " ns, " + cells[c][1] + " GB/s");
+                }
+                rows++;
+            }
+        }
+        assertEquals(6, rows);
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */
@@ -473,8 +551,9 @@ class ReadmeTest {
         for (List<String> segment : segments) {
             int at = indexOf(actual, segment, from);
             if (at < 0) {
-                fail("README line " + shown.line() + ": the output shown differs from what "
+                MISMATCHES.add("README line " + shown.line() + ": the output shown differs from what "
                     + shown.command() + " prints (" + firstMismatch(actual, segment, from) + ")\n" + output);
+                return;
             }
             from = at + segment.size();
         }
@@ -541,8 +620,15 @@ class ReadmeTest {
     }
 
     private static void assertNear(String shown, double actual, String what) {
-        assertTrue(withinPrecision(shown, actual), "README's " + what + ": shows " + shown + ", the output gives "
-            + actual);
+        if (!withinPrecision(shown, actual)) {
+            MISMATCHES.add("README's " + what + ": shows " + shown + ", the output gives " + actual);
+        }
+    }
+
+    private static void assertNoMismatches() {
+        if (!MISMATCHES.isEmpty()) {
+            fail(MISMATCHES.size() + " README figure(s) differ from the output:\n" + String.join("\n", MISMATCHES));
+        }
     }
 
     private static Matcher find(String text, String regex) {

@@ -35,7 +35,8 @@ public final class Main implements Runnable {
         for (Class<?> command : COMMANDS) {
             if (!one || name(command).equals(first)) {
                 cli.addSubcommand(name(command), command);
-                if (command == SimulateCommand.class || command == ServeCommand.class) {
+                if (command == SimulateCommand.class || command == ServeCommand.class
+                    || command == SweepCommand.class) {
                     SimulateCommand.hardwareOrSystem(cli.getSubcommands().get(name(command)));
                 }
             }

@@ -85,7 +85,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         return source.traceCarriesMeasuredTimes();
     }
 
-    /** Makes {@code --hardware} optional on the simulate command line, so that {@code --system} can stand for it. */
+    /** Makes {@code --hardware} optional on the simulate and sweep command lines, so that {@code --system} can stand for it. */
     static void hardwareOrSystem(picocli.CommandLine simulate) {
         picocli.CommandLine.Model.CommandSpec spec = simulate.getCommandSpec();
         picocli.CommandLine.Model.OptionSpec hardwareOption = spec.findOption("--hardware");
@@ -193,7 +193,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.writer(), comparison).sequences(sequences)
+            SimulationReport report = new SimulationReport(hw, ops.stream(), comparison).sequences(sequences)
                 .timing(timed).promptTokens(promptTokens).placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();
@@ -482,6 +482,13 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                     (double) t.get("utilisation"), used, energy, flash));
             }
             out().println("memory tiers: " + String.join("; ", parts));
+        }
+        if (s.get("near_memory") instanceof Map<?, ?> nm) {
+            Map<String, Object> unit = section(nm.get("per_unit"));
+            out().printf("near-memory units: %s beside %s, offload %s; per unit %.4g MB read inside its channel, "
+                + "utilisation %.2f, %s%n", nm.get("units"), nm.get("beside"), nm.get("offload"),
+                (double) unit.get("internal_bytes") / 1e6, (double) unit.get("utilisation"),
+                unit.get("energy_j") instanceof Double j ? String.format(Locale.ROOT, "%.4g J", j) : "no energy");
         }
         out().printf("cycles per PE array: busy %s, memory %s, interconnect %s, buffer full %s, dependency %s,"
             + " dispatch %s, idle %s%n", st.get("busy"), st.get("memory"), st.get("interconnect"),

@@ -84,6 +84,12 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     @Mixin
     RunOptions running;
 
+    @Option(names = "--system", paramLabel = "S",
+        description = "sweep a system of devices on a fabric (models/systems/*.yaml) instead of --hardware, as "
+            + "simulate --system runs it; --vary system.KEY (a key of the system file), host.KEY (every device's "
+            + "host) and run.* (e.g. run.tensor_parallel=1,2,4,8)")
+    Path system;
+
     /** The outputs of a sweep folder besides points/, in the order they are moved in. */
     static final List<String> OUTPUTS = List.of("sweep.png", "sweep.csv", SweepManifest.FILE);
 
@@ -93,6 +99,23 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             throw new InputException("--jobs: expected 1..1024, got " + jobs);
         }
         running.order(null);
+        if (system != null) {
+            if (hardware.hardware != null) {
+                throw new InputException("--system: give --hardware or --system, not both");
+            }
+            if (costFile != null) {
+                throw new InputException("--cost: not available with --system yet (use --hardware)");
+            }
+            if (!engine.equals("local")) {
+                throw new InputException("--engine " + engine + ": a sweep over --system runs on the local engine "
+                    + "only for now");
+            }
+            if (source.from.trace != null) {
+                throw new InputException("--trace: not available with --system yet (use --hardware)");
+            }
+        } else if (hardware.hardware == null) {
+            throw new InputException("missing --hardware H or --system S (see 'rafter sweep --help')");
+        }
         SweepShard part = shard == null ? SweepShard.ALL : SweepShard.parse(shard);
         SweepPlan plan = SweepPlan.parse(vary);
         for (String set : hardware.overrides) {
@@ -120,7 +143,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 String announcement = String.format(Locale.ROOT, "sweep of %d point%s over %s%s", plan.size(),
                     plan.size() == 1 ? "" : "s", String.join(" x ", plan.paths()), part.equals(SweepShard.ALL) ? ""
                         : ", shard " + part + ": " + part.indices(plan.size()).length + " points");
-                Sweep sweep = sweep(plan, Sweep.settings(hardware.hardware, hardware.overrides, source.describe())
+                Sweep sweep = sweep(plan, (system != null ? Sweep.systemSettings(system, hardware.overrides,
+                    source.describe()) : Sweep.settings(hardware.hardware, hardware.overrides, source.describe()))
                     + (costFile == null ? "" : ", cost " + costFile), Main.build());
                 List<Sweep.Point> done = sweep.run(new Sweep.Run(out, resume, part, runner,
                     () -> description(plan, sweep), out(), announcement));
@@ -167,8 +191,26 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 return w == null ? 0 : w.run().batch();
             }
         };
-        Sweep sweep = new Sweep(hardware.hardware, hardware.overrides, plan, operators, settings, rafterVersion)
-            .reuse(running.reuse());
+        Sweep sweep = new Sweep(system != null ? system : hardware.hardware, hardware.overrides, plan, operators,
+            settings, rafterVersion).reuse(running.reuse());
+        if (system != null) {
+            sweep.system(new Sweep.SystemPoints() {
+                @Override
+                public dev.rafter.hw.SystemSpec load(List<String> hardwareSets) {
+                    return SystemRun.load(system, hardwareSets);
+                }
+
+                @Override
+                public void check(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
+                    SystemRun.prepare(spec, system, source, workloadSets, running);
+                }
+
+                @Override
+                public java.util.Map<String, Object> summary(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
+                    return SystemRun.simulate(spec, system, source, workloadSets, running, null, null).summary();
+                }
+            });
+        }
         return costFile == null ? sweep : sweep.cost(costModel(), costFile.toString(),
             dev.rafter.sweep.SweepKey.sha256(costFile));
     }

@@ -15,6 +15,9 @@ import dev.rafter.sim.system.SystemTrace;
 import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
+import java.io.OutputStream;
+import java.io.Writer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,69 +48,105 @@ final class SystemRun {
         refuse(command.eventsOps != null, "--events-ops");
         refuse(command.source.from.trace != null, "--trace");
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
-        SystemSpec spec = SystemLoader.load(command.system, command.hardware.hardwareSets().stream()
-            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList());
-        HardwareSpec hw = spec.devices().get(0).hardware();
-        if (hw.host().on()) {
-            throw new InputException("--system: host.framework " + hw.host().framework().key() + ": a host feeding"
-                + " the devices of a system is not modelled yet (host.framework none)");
-        }
+        SystemSpec spec = load(command.system, command.hardware.hardwareSets());
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
-            SourceOptions.Run prepared = command.source.run(hw, command.hardware.workloadSets(),
-                command.running.allowOvercommit);
-            if (command.running.order(prepared.workload()) != OperatorOrder.STRICT) {
-                throw new InputException("--order: a system runs each device's operators in strict order for now");
-            }
-            Workload workload = prepared.workload();
-            int tensorParallel = workload.run().tensorParallel();
-            Workload.Parallelism parallelism = workload.parallelism();
-            int devices = tensorParallel * parallelism.experts() * parallelism.stages() * parallelism.replicas();
-            if (devices > spec.deviceCount()) {
-                throw new InputException(command.source.from.workload + ": run.tensor_parallel x "
-                    + (parallelism.experts() > 1 ? "run.expert_parallel x " : "")
-                    + "run.pipeline_parallel x run.data_parallel: " + tensorParallel + " x "
-                    + (parallelism.experts() > 1 ? parallelism.experts() + " x " : "") + parallelism.stages()
-                    + " x " + parallelism.replicas() + " devices asked for, more than the " + spec.deviceCount()
-                    + " of system " + command.system + (parallelism.experts() > 1 && tensorParallel > 1
-                        ? " (for expert parallelism alone, --set run.tensor_parallel=1)" : ""));
-            }
-            RunLimits.check(hw, prepared.operators());
-            SystemSimulation simulation = new SystemSimulation(spec, tensorParallel).reuse(command.running.reuse())
-                .placement(prepared.policy())
-                .experts(parallelism.experts())
-                .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
-                .replicas(parallelism.replicas());
-            // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
-            OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
-                : command.source.source(concat(command.hardware.workloadSets(),
-                    "run.batch=" + workload.run().batch() / parallelism.microBatches(), "run.micro_batches=1"));
-            List<SimulationReport> reports = new ArrayList<>();
-            Map<String, Object> summary;
-            SystemSimulation.Result result;
+            Outcome outcome;
             boolean traced = command.events.equals("perfetto");
             try (AtomicFile.Pending ops = new AtomicFile.Pending(folder.path("ops.csv"));
                  AtomicFile.Pending traceFile = traced ? new AtomicFile.Pending(folder.path("trace.json")) : null) {
-                long promptTokens = prepared.workload() == null ? 0 : prepared.workload().run().promptTokens();
-                SystemTrace trace = traced ? new SystemTrace(traceFile.writer(), spec, devices) : null;
-                result = simulation.run(operators, trace, rank -> {
-                    SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
-                        rank == 0 ? ops.writer() : null, null).sequences(prepared.sequences())
-                        .promptTokens(promptTokens).placement(prepared.placement());
-                    reports.add(report);
-                    return report;
-                });
-                summary = SystemReport.summary(spec, result, reports, tensorParallel, parallelism);
+                outcome = simulate(spec, command.system, command.source, command.hardware.workloadSets(),
+                    command.running, ops.stream(), traced ? traceFile.writer() : null);
                 ops.commit();
-                if (trace != null) {
-                    trace.close();
+                if (traceFile != null) {
                     traceFile.commit();
                 }
             }
-            AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
+            AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(outcome.summary())));
             folder.commit();
-            print(summary, result);
+            print(outcome.summary(), outcome.result());
         }
         return Main.OK;
+    }
+
+    /** A system run's summary and result. */
+    record Outcome(Map<String, Object> summary, SystemSimulation.Result result) {}
+
+    /**
+     * The system file with the {@code --set} (or {@code --vary}) values of hardware paths: {@code system.KEY} and
+     * {@code KEY} name a key of the system file, {@code host.KEY} the host of every device.
+     */
+    static SystemSpec load(Path system, List<String> hardwareSets) {
+        return SystemLoader.load(system, hardwareSets.stream().filter(set -> !isHostKey(set))
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(),
+            hardwareSets.stream().filter(SystemRun::isHostKey).toList());
+    }
+
+    /** The workload of a run on {@code spec}, checked: its parallel degrees must fit the system's devices. */
+    static SourceOptions.Run prepare(SystemSpec spec, Path system, SourceOptions source, List<String> workloadSets,
+                                     RunOptions running) {
+        HardwareSpec hw = spec.devices().get(0).hardware();
+        SourceOptions.Run prepared = source.run(hw, workloadSets, running.allowOvercommit);
+        if (running.order(prepared.workload()) != OperatorOrder.STRICT) {
+            throw new InputException("--order: a system runs each device's operators in strict order for now");
+        }
+        Workload workload = prepared.workload();
+        int tensorParallel = workload.run().tensorParallel();
+        Workload.Parallelism parallelism = workload.parallelism();
+        int devices = tensorParallel * parallelism.experts() * parallelism.stages() * parallelism.replicas();
+        if (devices > spec.deviceCount()) {
+            throw new InputException(source.from.workload + ": run.tensor_parallel x "
+                + (parallelism.experts() > 1 ? "run.expert_parallel x " : "")
+                + "run.pipeline_parallel x run.data_parallel: " + tensorParallel + " x "
+                + (parallelism.experts() > 1 ? parallelism.experts() + " x " : "") + parallelism.stages()
+                + " x " + parallelism.replicas() + " devices asked for, more than the " + spec.deviceCount()
+                + " of system " + system + (parallelism.experts() > 1 && tensorParallel > 1
+                    ? " (for expert parallelism alone, --set run.tensor_parallel=1)" : ""));
+        }
+        RunLimits.check(hw, prepared.operators());
+        return prepared;
+    }
+
+    /**
+     * Runs the workload (with {@code workloadSets}) on {@code spec}: the first device's operators to {@code ops}
+     * (null: none), every device's and the fabric's slices to {@code trace} (null: none).
+     */
+    static Outcome simulate(SystemSpec spec, Path system, SourceOptions source, List<String> workloadSets,
+                            RunOptions running, OutputStream ops, Writer trace) {
+        SourceOptions.Run prepared = prepare(spec, system, source, workloadSets, running);
+        Workload workload = prepared.workload();
+        int tensorParallel = workload.run().tensorParallel();
+        Workload.Parallelism parallelism = workload.parallelism();
+        int devices = tensorParallel * parallelism.experts() * parallelism.stages() * parallelism.replicas();
+        SystemSimulation simulation = new SystemSimulation(spec, tensorParallel).reuse(running.reuse())
+            .placement(prepared.policy())
+            .experts(parallelism.experts())
+            .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
+            .replicas(parallelism.replicas())
+            .sequences(prepared.sequences());
+        // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
+        OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
+            : source.source(concat(workloadSets, "run.batch=" + workload.run().batch() / parallelism.microBatches(),
+                "run.micro_batches=1"));
+        List<SimulationReport> reports = new ArrayList<>();
+        long promptTokens = workload.run().promptTokens();
+        SystemTrace systemTrace = trace == null ? null : new SystemTrace(trace, spec, devices);
+        SystemSimulation.Result result = simulation.run(operators, systemTrace, rank -> {
+            SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
+                rank == 0 ? ops : null, null).sequences(prepared.sequences())
+                .promptTokens(promptTokens).placement(prepared.placement());
+            reports.add(report);
+            return report;
+        });
+        Map<String, Object> summary = SystemReport.summary(spec, result, reports, tensorParallel, parallelism);
+        if (systemTrace != null) {
+            systemTrace.close();
+        }
+        return new Outcome(summary, result);
+    }
+
+    /** Whether a {@code --set} names a device's host key ({@code host.framework=...}), set on every device. */
+    static boolean isHostKey(String set) {
+        return set.startsWith("host.");
     }
 
     private static List<String> concat(List<String> sets, String... more) {

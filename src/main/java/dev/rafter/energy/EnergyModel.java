@@ -25,6 +25,9 @@ import java.util.Map;
  * @param specialFunctionPj energy of one special-function evaluation (exp, rsqrt...) on an SFU, pJ at nominal
  *                        voltage, beyond the one FLOP its operator counts for it
  * @param paddedMacFraction what a MAC on a tile's padding costs, as a fraction of a useful MAC (operands included)
+ * @param phyPjPerBit     the SoC side of the memory interface (host PHY) by DRAM standard, per bit read and written:
+ *                        not part of a DRAM device's figure (empty without an off-chip file; a standard without a
+ *                        row pays none)
  */
 public record EnergyModel(String name, double nominalVoltage, Map<DataType, Double> macPj,
                           Map<DataType, Double> vectorFlopPj, List<double[]> sramReadTable, double sramWriteToRead,
@@ -32,7 +35,15 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
                           double memoryPjPerBit, double linkPjPerBit, List<double[]> voltageCurve,
                           double operandOverhead, Map<String, Double> dramPjPerBit,
                           Map<String, Double> linkPjPerBitByStandard, DevicePower device,
-                          double specialFunctionPj, double paddedMacFraction) {
+                          double specialFunctionPj, double paddedMacFraction, Map<String, Phy> phyPjPerBit) {
+
+    /** Energy per bit of a host PHY, pJ, for data read from memory and for data written to it. */
+    public record Phy(double read, double write) {
+        public Phy {
+            numberIn("read", read, 0, 1e4, false);
+            numberIn("write", write, 0, 1e4, false);
+        }
+    }
 
     /** SRAM cell type: high-performance cells, or low-standby-power cells that leak far less. */
     public enum SramCell { HIGH_PERFORMANCE, LOW_STANDBY_POWER }
@@ -49,6 +60,7 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         numberIn("padded_mac_fraction", paddedMacFraction, 0, 1, false);
         dramPjPerBit = Map.copyOf(dramPjPerBit);
         linkPjPerBitByStandard = Map.copyOf(linkPjPerBitByStandard);
+        phyPjPerBit = Map.copyOf(phyPjPerBit);
         for (int i = 1; i < sramReadTable.size(); i++) {
             if (sramReadTable.get(i)[0] <= sramReadTable.get(i - 1)[0]) {
                 throw new InputException("sram_read_pj_per_64b: capacities must increase");
@@ -84,17 +96,25 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         }
         Map<String, Double> dram = new java.util.TreeMap<>();
         Map<String, Double> links = new java.util.TreeMap<>();
+        Map<String, Phy> phy = new java.util.TreeMap<>();
         if (s.has("off_chip")) {
             Section off = Section.load(s.file("off_chip"));
             perStandard(off, "dram_pj_per_bit", dram);
             perStandard(off, "link_pj_per_bit", links);
+            if (off.has("phy_pj_per_bit")) {
+                Section rows = off.section("phy_pj_per_bit");
+                for (String standard : rows.keys()) {
+                    Section row = rows.section(standard);
+                    phy.put(standard, row.build(() -> new Phy(row.number("read"), row.number("write"))));
+                }
+            }
             off.finish();
         }
         return s.build(() -> new EnergyModel(name, volts, mac, flop, table, s.number("sram_write_to_read"),
             s.number("sram_leakage_uw_per_kib"), s.choice("sram_cell", SramCell.class, SramCell.HIGH_PERFORMANCE),
             s.number("low_standby_leakage_factor", 1), s.number("memory_pj_per_bit"), s.number("link_pj_per_bit", 0),
             curve, s.number("operand_overhead", 0), dram, links, null, s.number("special_function_pj"),
-            s.number("padded_mac_fraction")));
+            s.number("padded_mac_fraction"), phy));
     }
 
     /** The data types a table gives (a hardware file checks its own against them: {@link #missing}). */
@@ -142,7 +162,7 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
         List<double[]> curve = power.operatingPoints().isEmpty() ? voltageCurve : power.operatingPoints();
         return new EnergyModel(name, nominalVoltage, macPj, vectorFlopPj, sramReadTable, sramWriteToRead,
             sramLeakageUwPerKib, sramCell, lowStandbyLeakageFactor, memory, link, curve, operandOverhead,
-            dramPjPerBit, linkPjPerBitByStandard, power, specialFunctionPj, paddedMacFraction);
+            dramPjPerBit, linkPjPerBitByStandard, power, specialFunctionPj, paddedMacFraction, phyPjPerBit);
     }
 
     /**
@@ -151,6 +171,16 @@ public record EnergyModel(String name, double nominalVoltage, Map<DataType, Doub
      */
     public double memoryPjPerBit(String standard) {
         return standard == null ? memoryPjPerBit : dramPjPerBit.get(standard);
+    }
+
+    /**
+     * Host-PHY energy per bit of a memory tier whose off-chip row is {@code standard} (null: the device's
+     * {@code power.memory_standard}), for reads or writes; 0 where no PHY figure is given for the standard.
+     */
+    public double memoryPhyPjPerBit(String standard, boolean write) {
+        String s = standard != null ? standard : device == null ? null : device.memoryStandard();
+        Phy p = s == null ? null : phyPjPerBit.get(s);
+        return p == null ? 0 : write ? p.write() : p.read();
     }
 
     private double standard(String key, String standard, Map<String, Double> table, String tableKey) {

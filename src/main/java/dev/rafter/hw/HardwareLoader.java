@@ -199,6 +199,18 @@ public final class HardwareLoader {
             if (!values.containsKey("kind")) {
                 entry.string("kind");
             }
+            if (values.containsKey("preset") && !values.get("preset").equals("none")) {
+                // A preset file gives the parameters the entry does not (models/nmp/*.yaml, with their sources).
+                Path file = entry.file("preset");
+                Section preset = Section.load(file);
+                for (String key : preset.keys()) {
+                    String value = preset.string(key);
+                    if (values.putIfAbsent(key, value) == null) {
+                        where.put(key, file + ": " + key);
+                    }
+                }
+                preset.finish();
+            }
             out.add(new HardwareSpec.Component(values.get("kind"), values, where));
         }
         return out;

@@ -32,18 +32,30 @@ public final class SystemLoader {
     private enum UplinkFrom { DEVICE, SWITCH }
 
     public static SystemSpec load(Path file, List<String> overrides) {
+        return load(file, overrides, List.of());
+    }
+
+    /**
+     * As {@link #load(Path, List)}, with {@code deviceOverrides} (hardware keys, e.g. {@code host.framework=eager})
+     * applied to every device's hardware file.
+     */
+    public static SystemSpec load(Path file, List<String> overrides, List<String> deviceOverrides) {
         Section s = Section.load(file).override(overrides);
-        SystemSpec spec = read(s);
+        SystemSpec spec = read(s, deviceOverrides);
         s.finish();
         return spec;
     }
 
     public static SystemSpec read(Section s) {
+        return read(s, List.of());
+    }
+
+    private static SystemSpec read(Section s, List<String> deviceOverrides) {
         String name = s.string("name");
         List<SystemSpec.Device> devices = new ArrayList<>();
         for (Section group : s.list("devices")) {
             String prefix = group.string("name");
-            HardwareSpec hardware = HardwareLoader.load(group.file("hardware"), List.of());
+            HardwareSpec hardware = HardwareLoader.load(group.file("hardware"), deviceOverrides);
             int count = group.int32("count");
             if (count < 1 || count > 4096) {
                 throw InputException.located(group.where("count") + ": expected 1 to 4096 devices, got " + count);

@@ -29,74 +29,155 @@ import java.util.Locale;
  * item for all the Q tiles of that item in the block (GQA/MQA: the query heads of a KV group are rows of the same
  * item, so they share one read of K and V). A later block of Q tiles of the same item re-reads K_j and V_j from the
  * global buffer when they could stay pinned (the budget beside the two streaming stages), else from HBM again.
+ *
+ * <p>Split-KV (FlashDecoding; FlashAttention-2's {@code flash_fwd_splitkv_kernel}): when the kernel's CTAs would
+ * leave cores idle (decode: one Q tile per sequence x KV head), each item's keys are cut into {@code S} splits of
+ * whole key blocks, each split a Q tile of its own that writes its partial output in fp32; a second kernel
+ * ({@code flash_fwd_splitkv_combine_kernel}) reads the {@code S} partials of every output row, rescales them by
+ * their log-sum-exps and writes O. {@code S} comes from FlashAttention-2's {@code num_splits_heuristic}
+ * ({@link #numSplits}). The 4-byte log-sum-exp a split writes per row beside its {@code d} partial outputs (under
+ * 1% of the partials) is left out of the traffic.
  */
 public final class FlashAttentionMapper {
     private static final int[] BLOCKS = {128, 64, 32, 16};
 
+    /**
+     * CTAs of the split-KV kernel resident per core, as FlashAttention-2 assumes when it sizes the split
+     * (flash-attention v2.6 csrc/flash_attn/flash_api.cpp, set_params_splitkv: "We multiply number of SMs by 2 to
+     * hard-code the fact that we're using 128 threads per block").
+     */
+    static final int SPLIT_CTAS_PER_CORE = 2;
+    /** Most splits FlashAttention-2 considers (set_params_splitkv passes 128 to num_splits_heuristic). */
+    static final int MAX_SPLITS = 128;
+    /** Query rows per CTA of the split-KV kernel (run_mha_fwd_splitkv_dispatch: kBlockM = 64). */
+    static final int SPLIT_BLOCK_M = 64;
+    /** Bytes of a split's partial output element: fp32 accumulators (FlashAttention-2's out_accum). */
+    static final int PARTIAL_BYTES = 4;
+
     private FlashAttentionMapper() {}
 
-    // plan() is split into small steps on purpose: as one 1.7 KB method of nested loops, called once per decode
-    // step, C2 compiled it three times (two on-stack replacements) late in a Llama-3-8B run, the costliest
-    // compilations of that run.
+    /** The attention kernel, then with split-KV the combine kernel that merges its partial outputs. */
+    public static List<TileProgram> programs(HardwareSpec hw, Operator op) {
+        int splits = numSplits(hw, op);
+        if (splits == 1) {
+            return List.of(plan(hw, op, 1));
+        }
+        return List.of(plan(hw, op, splits), combine(hw, op, splits));
+    }
+
+    /** The attention kernel of {@code op} without a split of its keys. */
     public static TileProgram plan(HardwareSpec hw, Operator op) {
+        return plan(hw, op, 1);
+    }
+
+    /**
+     * Splits of the KV sequence FlashAttention-2 chooses for {@code op} on {@code hw} (flash_api.cpp,
+     * set_params_splitkv): its CTAs are items x ceil(rows / 64) (rows: the query rows of the longest segment; a
+     * GQA group's query heads are rows of one item, as FA2 lays out a decode step with seqlenq_ngroups_swapped),
+     * the KV length in blocks of {@link #splitBlockN} keys, the device's cores x {@link #SPLIT_CTAS_PER_CORE}.
+     */
+    static int numSplits(HardwareSpec hw, Operator op) {
+        long items = 0;
+        long rows = 0;
+        long keys = 0;
+        for (Operator.Segment s : op.parts()) {
+            items += s.batch();
+            rows = Math.max(rows, s.m());
+            keys = Math.max(keys, s.n());
+        }
+        long ctas = items * ceilDiv(rows, SPLIT_BLOCK_M);
+        long keyBlocks = ceilDiv(keys, splitBlockN(op.k()));
+        return numSplitsHeuristic(ctas, (long) hw.cores() * SPLIT_CTAS_PER_CORE, keyBlocks, MAX_SPLITS);
+    }
+
+    /** Keys per block of FlashAttention-2's split-KV kernel (run_mha_fwd_splitkv_dispatch: kBlockN by head dim). */
+    static int splitBlockN(long headDim) {
+        return headDim <= 64 ? 256 : headDim <= 128 ? 128 : 64;
+    }
+
+    /**
+     * FlashAttention-2's num_splits_heuristic (flash-attention v2.6 csrc/flash_attn/flash_api.cpp), transcribed:
+     * no split when the CTAs almost fill the device (80% of its CTA slots); else, of the split counts up to the
+     * most (and up to the slots and key blocks) that change the blocks per split, the smallest whose wave
+     * efficiency (CTAs / slots over its ceiling) is at least 85% of the best, since more splits cost more partial
+     * traffic.
+     */
+    static int numSplitsHeuristic(long ctas, long slots, long keyBlocks, int maxSplits) {
+        if (ctas >= 0.8f * slots) {
+            return 1;
+        }
+        int most = (int) Math.min(maxSplits, Math.min(slots, keyBlocks));
+        float[] efficiency = new float[Math.max(most, 0) + 1];
+        float best = 0f;
+        for (int s = 1; s <= most; s++) {
+            if (s > 1 && ceilDiv(keyBlocks, s) == ceilDiv(keyBlocks, s - 1)) {
+                continue; // the same blocks per split as s - 1: its last split would be empty
+            }
+            float waves = (float) (ctas * s) / slots;
+            efficiency[s] = waves / (float) Math.ceil(waves);
+            best = Math.max(best, efficiency[s]);
+        }
+        for (int s = 1; s <= most; s++) {
+            if ((s == 1 || ceilDiv(keyBlocks, s) != ceilDiv(keyBlocks, s - 1)) && efficiency[s] >= 0.85f * best) {
+                return s;
+            }
+        }
+        return 1;
+    }
+
+    /**
+     * The segments a kernel of {@code splits} runs: each segment's keys in splits of ceil(blocks / splits) key
+     * blocks (FA2's n_blocks_per_split from the sequence's own length), the full splits of every item first, then
+     * the shorter last ones (same-length Q tiles side by side). Only the split holding the last keys keeps the
+     * causal mask; the earlier ones see every key.
+     */
+    private static List<Part> parts(Operator op, int splits) {
+        List<Part> out = new ArrayList<>();
+        for (Operator.Segment s : op.parts()) {
+            long count = splitsOf(s, op.k(), splits);
+            if (count == 1) {
+                out.add(new Part(s.batch(), s.m(), s.n(), s.queryTokens(), op.causal()));
+                continue;
+            }
+            long perSplit = splitKeys(s, op.k(), splits);
+            out.add(new Part(s.batch() * (count - 1), s.m(), perSplit, s.queryTokens(), false));
+            out.add(new Part(s.batch(), s.m(), s.n() - (count - 1) * perSplit, s.queryTokens(), op.causal()));
+        }
+        return out;
+    }
+
+    /** Keys per split of a segment: its own key blocks over the kernel's splits (FA2's n_blocks_per_split). */
+    private static long splitKeys(Operator.Segment s, long headDim, int splits) {
+        long blockN = splitBlockN(headDim);
+        return ceilDiv(ceilDiv(s.n(), blockN), splits) * blockN;
+    }
+
+    /** The splits of a segment that hold keys: fewer than the kernel's for a shorter sequence. */
+    private static long splitsOf(Operator.Segment s, long headDim, int splits) {
+        return splits == 1 || s.n() == 0 ? 1 : ceilDiv(s.n(), splitKeys(s, headDim, splits));
+    }
+
+    /** A run of items of one shape: rows, keys, new tokens per sequence, whether the causal mask applies. */
+    private record Part(long batch, long m, long n, long queryTokens, boolean causal) {}
+
+    private static TileProgram plan(HardwareSpec hw, Operator op, int splits) {
         int e = op.dataType().bytes();
         int ekv = op.operandBType().bytes();
         long d = op.k();
-        List<Operator.Segment> parts = op.parts();
+        List<Part> parts = parts(op, splits);
         // One block size for the whole kernel, chosen for its largest rows and keys (varlen kernels fix theirs).
         long m = 0;
         long n = 0;
-        for (Operator.Segment s : parts) {
+        for (Part s : parts) {
             m = Math.max(m, s.m());
             n = Math.max(n, s.n());
         }
         int cores = hw.cores();
+        long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
-        long[] tile = tile(m, n, d, e, ekv, cores, hw.core().localBuffer().capacityBytes(), globalCapacity);
-        if (tile == null) {
-            throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
-                + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
-        }
-        long br = tile[0];
-        long bc = tile[1];
-        Tasks work = new Tasks(parts, br, bc, op.causal());
-        long tasks = work.tasks;
-        if (tasks > GemmMapper.MAX_TILES) {
-            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
-                + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
-        }
-        long blocks = ceilDiv(tasks, cores);
-        long[] base = stageBases(work, cores, blocks);
-        Stages staging = new Stages(work, d, e, ekv, bc, ceilDiv(n, bc),
-            globalCapacity - 2 * (cores * (br * d * e + 2 * bc * d * ekv)));
-        List<List<Work>> perCore = new ArrayList<>(cores);
-        for (int c = 0; c < cores; c++) {
-            perCore.add(new ArrayList<>());
-        }
-        for (int b = 0; b < blocks; b++) {
-            long t0 = (long) b * cores;
-            long t1 = Math.min(tasks, t0 + cores);
-            staging.addBlock(t0, t1, (int) (base[b + 1] - base[b]));
-            addTiles(work, perCore, t0, t1, (int) base[b], d, ekv, bc);
-        }
-        long write = 0;
-        double once = 0.0;
-        for (Operator.Segment s : parts) {
-            write += s.batch() * s.m() * d * e;
-            once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
-        }
-        String why = String.format(Locale.ROOT,
-            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s; %d Q tiles in %d blocks of "
-                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
-            op.segments().isEmpty() ? "" : "variable length over " + parts.size() + " groups, ", br, bc,
-            op.causal() ? ", causal (masked blocks skipped)" : "", tasks, blocks, cores, staging.read / 1e6,
-            once / 1e6);
-        return new TileProgram(staging.stages, perCore, staging.read, write, why);
-    }
-
-    /** {Br, Bc}: the largest Br, then Bc, whose tiles fit the local buffer and two stages the global one; or null. */
-    private static long[] tile(long m, long n, long d, int e, int ekv, int cores, long capacity,
-                               long globalCapacity) {
+        long br = 0;
+        long bc = 0;
+        search:
         for (int r : BLOCKS) {
             for (int c : BLOCKS) {
                 long rr = Math.min(r, m);
@@ -104,94 +185,79 @@ public final class FlashAttentionMapper {
                 long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
                 long stage = cores * (rr * d * e + 2 * cc * d * ekv);
                 if (local <= capacity && 2 * stage <= globalCapacity) {
-                    return new long[] {rr, cc};
+                    br = rr;
+                    bc = cc;
+                    break search;
                 }
             }
         }
-        return null;
-    }
-
-    /** The first stage of each block of Q tiles: a block has as many stages as its farthest-seeing Q tile. */
-    private static long[] stageBases(Tasks work, int cores, long blocks) {
+        if (br == 0) {
+            throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
+                + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
+        }
+        Tasks work = new Tasks(parts, br, bc);
+        long tasks = work.tasks;
+        if (tasks > GemmMapper.MAX_TILES) {
+            throw new InputException("op " + op.id() + " '" + op.name() + "': " + tasks + " Q tiles exceed the "
+                + GemmMapper.MAX_TILES + " a tile-level simulation handles; split the operator");
+        }
+        long kvBlocks = ceilDiv(n, bc);
+        long blocks = ceilDiv(tasks, cores);
         long[] base = new long[(int) blocks + 1];
         for (int b = 0; b < blocks; b++) {
             int most = 0;
-            for (long t = (long) b * cores; t < Math.min(work.tasks, (long) (b + 1) * cores); t++) {
+            for (long t = (long) b * cores; t < Math.min(tasks, (long) (b + 1) * cores); t++) {
                 most = Math.max(most, work.visible(t));
             }
             base[b + 1] = base[b] + most;
         }
-        return base;
-    }
-
-    /** Each core's matrix tile and online-softmax vector tile for its Q tile of the block. */
-    private static void addTiles(Tasks work, List<List<Work>> perCore, long t0, long t1, int first, long d,
-                                 int ekv, long bc) {
-        for (long t = t0; t < t1; t++) {
-            int rows = (int) work.rows(t);
-            int v = work.visible(t);
-            long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
-            List<Work> core = perCore.get((int) (t - t0));
-            core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false, 0,
-                ekv));
-            long scores = rows * keys;
-            core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
+        long kvBlockBytes = 2 * bc * d * ekv;
+        long pinBudget = globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes));
+        java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V blocks per item
+        long pinned = 0;
+        List<Stage> stages = new ArrayList<>();
+        List<List<Work>> perCore = new ArrayList<>(cores);
+        for (int c = 0; c < cores; c++) {
+            perCore.add(new ArrayList<>());
         }
-    }
-
-    /** The global buffer's stages, block by block: what each loads from HBM, pins for a later block and unpins. */
-    private static final class Stages {
-        private final Tasks work;
-        private final long d;
-        private final int e;
-        private final int ekv;
-        private final long bc;
-        private final long kvBlocks;
-        private final long pinBudget;
-        private final java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V per item
-        private long pinned;
-        private long address;
-        final List<Stage> stages = new ArrayList<>();
-        long read;
-
-        Stages(Tasks work, long d, int e, int ekv, long bc, long kvBlocks, long pinBudget) {
-            this.work = work;
-            this.d = d;
-            this.e = e;
-            this.ekv = ekv;
-            this.bc = bc;
-            this.kvBlocks = kvBlocks;
-            this.pinBudget = pinBudget;
-        }
-
-        void addBlock(long t0, long t1, int stageCount) {
+        long address = 0;
+        long read = 0;
+        for (int b = 0; b < blocks; b++) {
+            long t0 = (long) b * cores;
+            long t1 = Math.min(tasks, t0 + cores);
+            int stageCount = (int) (base[b + 1] - base[b]);
             long[] users = new long[stageCount];
-            long queries = 0;
             for (long t = t0; t < t1; t++) {
                 int v = work.visible(t);
                 for (int j = 0; j < v; j++) {
                     users[j]++;
                 }
                 users[v - 1]++; // the online-softmax vector tile
-                queries += work.rows(t) * d * e;
             }
             long firstItemOfBlock = work.item(t0);
             long lastItemOfBlock = work.item(t1 - 1);
-            // Per item of the block: the most K/V blocks one of its Q tiles here sees (the stages it uses).
-            int[] seen = new int[(int) (lastItemOfBlock - firstItemOfBlock + 1)];
-            for (long t = t0; t < t1; t++) {
-                int i = (int) (work.item(t) - firstItemOfBlock);
-                seen[i] = Math.max(seen[i], work.visible(t));
-            }
             for (int j = 0; j < stageCount; j++) {
-                long load = j == 0 ? queries : 0;
+                long load = 0;
                 long pin = 0;
                 long unpin = 0;
+                if (j == 0) {
+                    for (long t = t0; t < t1; t++) {
+                        load += work.rows(t) * d * e;
+                    }
+                }
+                long queries = load;
                 for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                    if (seen[(int) (item - firstItemOfBlock)] <= j) {
+                    boolean uses = false;
+                    boolean later = false;
+                    long itemFirst = work.firstTask(item);
+                    long itemEnd = work.endTask(item);
+                    for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
+                        uses |= work.visible(t) > j;
+                    }
+                    if (!uses) {
                         continue;
                     }
-                    boolean later = work.endTask(item) > t1; // Q tiles of this item run in a later block
+                    later = itemEnd > t1; // Q tiles of this item run in a later block
                     long keys = Math.min(bc, work.keys(item) - (long) j * bc);
                     long bytes = 2 * keys * d * ekv;
                     boolean[] pins = resident.get(item);
@@ -210,16 +276,45 @@ public final class FlashAttentionMapper {
                     }
                 }
                 pinned -= unpin;
-                stages.add(new Stage(address, load, pin, unpin, (int) users[j], j == 0 ? queries : 0));
+                if (j == stageCount - 1) {
+                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
+                        if (work.endTask(item) <= t1) {
+                            resident.remove(item); // its last block
+                        }
+                    }
+                }
+                stages.add(new Stage(address, load, pin, unpin, (int) users[j], queries));
                 address += (load + 255) / 256 * 256;
                 read += load;
             }
-            for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                if (work.endTask(item) <= t1) {
-                    resident.remove(item); // its last block
-                }
+            for (long t = t0; t < t1; t++) {
+                int rows = (int) work.rows(t);
+                int v = work.visible(t);
+                long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
+                int first = (int) base[b];
+                List<Work> core = perCore.get((int) (t - t0));
+                core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
+                    splits == 1 ? 0 : PARTIAL_BYTES, ekv));
+                long scores = rows * keys;
+                core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
             }
         }
+        long write = 0;
+        for (Part s : parts) {
+            write += s.batch() * s.m() * d * (splits == 1 ? e : PARTIAL_BYTES);
+        }
+        double once = 0.0;
+        for (Operator.Segment s : op.parts()) {
+            once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
+        }
+        String why = String.format(Locale.ROOT,
+            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s%s; %d Q tiles in %d blocks of "
+                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
+            op.segments().isEmpty() ? "" : "variable length over " + op.parts().size() + " groups, ", br, bc,
+            op.causal() ? ", causal (masked blocks skipped)" : "",
+            splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)", tasks, blocks,
+            cores, read / 1e6, once / 1e6);
+        return new TileProgram(stages, perCore, read, write, why);
     }
 
     /**
@@ -236,7 +331,7 @@ public final class FlashAttentionMapper {
         private final long br;
         final long tasks;
 
-        Tasks(List<Operator.Segment> parts, long br, long bc, boolean causal) {
+        Tasks(List<Part> parts, long br, long bc) {
             int count = parts.size();
             firstTask = new long[count];
             firstItem = new long[count];
@@ -248,7 +343,7 @@ public final class FlashAttentionMapper {
             long task = 0;
             long item = 0;
             for (int s = 0; s < count; s++) {
-                Operator.Segment part = parts.get(s);
+                Part part = parts.get(s);
                 long m = part.m();
                 long n = part.n();
                 long q = part.queryTokens();
@@ -261,7 +356,7 @@ public final class FlashAttentionMapper {
                 visible[s] = new int[(int) Math.min(qTiles[s], Integer.MAX_VALUE)];
                 for (int t = 0; t < visible[s].length; t++) {
                     long lastRow = Math.min(m, (t + 1) * br) - 1;
-                    long keys = causal ? Math.min(n, n - q + lastRow / group + 1) : n;
+                    long keys = part.causal() ? Math.min(n, n - q + lastRow / group + 1) : n;
                     visible[s][t] = (int) ceilDiv(Math.max(1, keys), bc);
                 }
                 task += part.batch() * qTiles[s];
@@ -321,6 +416,67 @@ public final class FlashAttentionMapper {
         long keys(long item) {
             return keysOf[segmentOfItem(item)];
         }
+    }
+
+    /**
+     * The combine kernel of a split-KV attention (FA2's flash_fwd_splitkv_combine_kernel): for every output row,
+     * the {@code splits} fp32 partial rows read, each scaled by exp(its log-sum-exp - the rows' total) and added
+     * (2 FLOPs per partial element; per row and split about 5 FLOPs and one exp for the max, the sum and the scale),
+     * and O written in the operator's data type. The rows are cut into chunks as large as the local buffer allows
+     * double-buffered and small enough that every core gets work; chunks run one per core per block, each block's
+     * partials streaming through the global buffer as one stage.
+     */
+    static TileProgram combine(HardwareSpec hw, Operator op, int splits) {
+        int e = op.dataType().bytes();
+        long d = op.k();
+        long rows = 0;
+        for (Operator.Segment s : op.parts()) {
+            rows += s.batch() * s.m();
+        }
+        long most = (long) splits * PARTIAL_BYTES * d; // partial bytes per output row, at most
+        int cores = hw.cores();
+        long fitLocal = hw.core().localBuffer().capacityBytes() / (2 * (most + d * e));
+        long fitGlobal = hw.globalBuffer().capacityBytes() / 4 / ((long) cores * most);
+        long chunk = Math.min(Math.min(fitLocal, fitGlobal), ceilDiv(rows, cores));
+        if (chunk < 1) {
+            throw new InputException("core.local_buffer.capacity_kib: cannot hold two rows of the split-KV combine of "
+                + "op " + op.id() + " (" + splits + " fp32 partial rows of " + d + ")");
+        }
+        // Chunks segment by segment: a shorter sequence's row has only the partials of its non-empty splits (FA2
+        // also runs its empty splits, which write zeros that its combine reads: left out).
+        List<long[]> chunks = new ArrayList<>(); // {rows, partials per row}
+        for (Operator.Segment s : op.parts()) {
+            long partials = splitsOf(s, op.k(), splits);
+            for (long left = s.batch() * s.m(); left > 0; left -= chunk) {
+                chunks.add(new long[] {Math.min(chunk, left), partials});
+            }
+        }
+        List<Stage> stages = new ArrayList<>();
+        List<List<Work>> perCore = new ArrayList<>(cores);
+        for (int c = 0; c < cores; c++) {
+            perCore.add(new ArrayList<>());
+        }
+        long address = 0;
+        long read = 0;
+        for (int c0 = 0; c0 < chunks.size(); c0 += cores) {
+            int users = Math.min(cores, chunks.size() - c0);
+            long stageBytes = 0;
+            for (int u = 0; u < users; u++) {
+                long r = chunks.get(c0 + u)[0];
+                long p = chunks.get(c0 + u)[1];
+                stageBytes += r * p * PARTIAL_BYTES * d;
+                // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
+                perCore.get(u).add(new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
+                    2L * p * r * d + 5L * p * r, p * r));
+            }
+            stages.add(new Stage(address, stageBytes, 0, 0, users));
+            address += (stageBytes + 255) / 256 * 256;
+            read += stageBytes;
+        }
+        String why = String.format(Locale.ROOT,
+            "split-KV combine of up to %d fp32 partial rows per output row: %d chunks of up to %d rows, %d per block "
+                + "of %d cores", splits, chunks.size(), chunk, Math.min(chunks.size(), cores), cores);
+        return new TileProgram(stages, perCore, read, rows * d * e, why);
     }
 
     private static long ceilDiv(long a, long b) {

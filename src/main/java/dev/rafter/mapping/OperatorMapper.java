@@ -10,7 +10,8 @@ import java.util.List;
  * The one place where an operator kind becomes tile programs, run one after another: one for a GEMM (two with
  * split-K: the partial products, then their reduction) or a vector operator, three or more for a fused attention
  * of kind {@code attention} (scores GEMM, softmax, context GEMM: run unfused, so the scores go through memory; K and
- * V in their own data type), one for a {@code flash_attention} ({@link FlashAttentionMapper}). All-reduce is not a
+ * V in their own data type), one for a {@code flash_attention} ({@link FlashAttentionMapper}; two with split-KV:
+ * the splits' partial outputs, then their combine). All-reduce is not a
  * tile program: it runs on the device links.
  */
 public final class OperatorMapper {
@@ -30,8 +31,8 @@ public final class OperatorMapper {
         return switch (op.kind()) {
             case GEMM -> TensorPlacement.placeGemm(GemmMapper.plan(hw, op).programs(), TensorRole.WEIGHTS,
                 TensorRole.ACTIVATIONS, placement);
-            case FLASH_ATTENTION -> List.of(TensorPlacement.place(FlashAttentionMapper.plan(hw, op),
-                TensorRole.KV_CACHE, TensorRole.ACTIVATIONS, placement));
+            case FLASH_ATTENTION -> TensorPlacement.placeGemm(FlashAttentionMapper.programs(hw, op),
+                TensorRole.KV_CACHE, TensorRole.ACTIVATIONS, placement);
             case ATTENTION -> {
                 List<TileProgram> out = new ArrayList<>(TensorPlacement.placeGemm(GemmMapper.plan(hw,
                     Operator.gemm(op.id(), op.name(), op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.n(),

@@ -44,8 +44,9 @@ public final class TensorPlacement {
     }
 
     /**
-     * The programs of a GEMM whose B operand is of {@code role} and A operand of {@code other}: with split-K, the
-     * programs after the first reduce partial sums that the first wrote, which are scratch.
+     * The programs of a GEMM (or a flash attention) whose B operand is of {@code role} and A operand of
+     * {@code other}: with split-K (split-KV), the programs after the first reduce partial sums that the first wrote,
+     * which are scratch.
      */
     public static List<TileProgram> placeGemm(List<TileProgram> programs, TensorRole role, TensorRole other,
                                               Policy policy) {

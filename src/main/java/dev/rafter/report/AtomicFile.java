@@ -75,6 +75,7 @@ public final class AtomicFile {
     public static final class Pending implements AutoCloseable {
         private final Path target;
         private final Path tmp;
+        private final java.io.OutputStream stream;
         private final BufferedWriter writer;
         private boolean committed;
 
@@ -82,7 +83,8 @@ public final class AtomicFile {
             this.target = target;
             try {
                 this.tmp = temporary(target);
-                this.writer = new BufferedWriter(new java.io.OutputStreamWriter(Files.newOutputStream(tmp),
+                this.stream = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
+                this.writer = new BufferedWriter(new java.io.OutputStreamWriter(stream,
                     java.nio.charset.StandardCharsets.UTF_8), 1 << 16);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + target + ": " + reason(e), e);
@@ -91,6 +93,11 @@ public final class AtomicFile {
 
         public Writer writer() {
             return writer;
+        }
+
+        /** The file as bytes, for a caller that encodes its own text; use either this or {@link #writer()}. */
+        public java.io.OutputStream stream() {
+            return stream;
         }
 
         public void commit() {

@@ -22,8 +22,10 @@ import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,14 +130,18 @@ public final class SimulationReport implements Simulation.OpListener {
 
     private final HardwareSpec hw;
     private final ClockDomain clock;
-    private final Writer ops;
+    /** ops.csv as UTF-8 bytes (null: not written). */
+    private final OutputStream ops;
     private final EnergyAccount energy;
     private final int peArrays;
     /** The component kinds the device has, in catalogue order. */
     private final List<ComponentKind> present;
     private final Map<Phase, PhaseSum> phases = new EnumMap<>(Phase.class);
     private double rooflineS;
-    private final StringBuilder line = new StringBuilder(256);
+    private final ByteLine line = new ByteLine();
+    /** Each kind's and phase's key as bytes. */
+    private static final byte[][] KIND_KEYS = keys(dev.rafter.workload.OpKind.values());
+    private static final byte[][] PHASE_KEYS = keys(Phase.values());
     private final Comparison comparison;
     private final StepLatencies decodeSteps = new StepLatencies();
     private int sequences;
@@ -153,6 +159,11 @@ public final class SimulationReport implements Simulation.OpListener {
 
     /** With {@code comparison}, ops.csv gains {@code measured_s} and {@code error} (empty where not measured). */
     public SimulationReport(HardwareSpec hw, Writer ops, Comparison comparison) {
+        this(hw, ops == null ? null : new Utf8ToWriter(ops), comparison);
+    }
+
+    /** ops.csv to a byte stream (UTF-8), the fast way for a long run. */
+    public SimulationReport(HardwareSpec hw, OutputStream ops, Comparison comparison) {
         this.hw = hw;
         this.comparison = comparison;
         this.clock = Device.coreClock(hw);
@@ -168,17 +179,45 @@ public final class SimulationReport implements Simulation.OpListener {
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         this.power = energy == null || hw.energy().device() == null ? null : new PowerProfile(energy.staticW());
         if (ops != null) {
-            write(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n");
+            line.clear().append(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n").writeTo(ops);
         }
     }
 
     /**
-     * What an operator's row says that depends only on its shape and its simulated sums: formatting is costly
-     * beside a reused operator, so twins (which share their sums object) format it once.
+     * What an operator's row says that depends only on its shape, its time, its simulated sums and its mapping:
+     * formatting is costly beside a reused operator, so twins format it once. Sums are compared by value (a
+     * replayed collective has fresh sums equal to its twin's).
      */
-    private record RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums) {}
+    private static final class RowKey {
+        private final Operator.Shape shape;
+        private final long elapsedPs;
+        private final RunStats.Sums sums;
+        private final String mapping;
+        private final int hash;
 
-    private record Row(double energyJ, double dynamicJ, String work, String figures) {}
+        RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums, String mapping) {
+            this.shape = shape;
+            this.elapsedPs = elapsedPs;
+            this.sums = sums;
+            this.mapping = mapping;
+            this.hash = ((shape.hashCode() * 31 + Long.hashCode(elapsedPs)) * 31 + sums.valuesHash()) * 31
+                + mapping.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof RowKey k && hash == k.hash && elapsedPs == k.elapsedPs
+                && mapping.equals(k.mapping) && sums.sameValues(k.sums) && shape.equals(k.shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** The cached cells: {@code work} is flops and bytes, {@code figures} latency_s onwards (UTF-8). */
+    private record Row(double energyJ, double dynamicJ, byte[] work, byte[] figures) {}
 
     private final Map<RowKey, Row> rows = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -190,7 +229,7 @@ public final class SimulationReport implements Simulation.OpListener {
     @Override
     public void finished(Simulation.OpResult r) {
         long elapsedPs = r.endPs() - r.startPs();
-        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums()), k -> row(r));
+        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping()), k -> row(r));
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
         // A phase's (and a step's) time holds the device's waits for the host before its operators: with a host the
@@ -213,10 +252,9 @@ public final class SimulationReport implements Simulation.OpListener {
         if (ops == null) {
             return;
         }
-        line.setLength(0);
-        line.append(r.op().id()).append(',');
-        CsvWriter.cell(line, r.op().name()).append(',').append(r.op().kind().key()).append(',')
-            .append(r.op().phase().key()).append(',').append(r.op().layer()).append(',').append(r.op().step())
+        line.clear().append(r.op().id()).append(',').cell(r.op().name()).append(',')
+            .append(KIND_KEYS[r.op().kind().ordinal()]).append(',').append(PHASE_KEYS[r.op().phase().ordinal()])
+            .append(',').append(r.op().layer()).append(',').append(r.op().step())
             .append(',').append(row.work()).append(',').append(Math.round(clock.cycles(r.startPs())))
             .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',').append(row.figures());
         if (comparison != null) {
@@ -229,8 +267,7 @@ public final class SimulationReport implements Simulation.OpListener {
                 line.append(',');
             }
         }
-        line.append('\n');
-        write(line);
+        line.append('\n').writeTo(ops);
     }
 
     private Row row(Simulation.OpResult r) {
@@ -258,7 +295,8 @@ public final class SimulationReport implements Simulation.OpListener {
             memoryBytes += s.at(slot);
         }
         return new Row(opEnergy, opBreakdown == null ? Double.NaN : opBreakdown.dynamic(),
-            RooflineReport.num(r.bound().flops()) + "," + memoryBytes, f.toString());
+            (RooflineReport.num(r.bound().flops()) + "," + memoryBytes).getBytes(StandardCharsets.UTF_8),
+            f.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -324,11 +362,31 @@ public final class SimulationReport implements Simulation.OpListener {
         return ps;
     }
 
-    private void write(CharSequence s) {
-        try {
-            ops.append(s);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private static byte[][] keys(Enum<?>[] values) {
+        byte[][] out = new byte[values.length][];
+        for (Enum<?> v : values) {
+            String key = v instanceof Phase p ? p.key() : ((dev.rafter.workload.OpKind) v).key();
+            out[v.ordinal()] = key.getBytes(StandardCharsets.UTF_8);
+        }
+        return out;
+    }
+
+    /** A writer taking the report's lines as UTF-8 bytes (each write whole lines, so whole characters). */
+    private static final class Utf8ToWriter extends OutputStream {
+        private final Writer out;
+
+        Utf8ToWriter(Writer out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(new String(b, off, len, StandardCharsets.UTF_8));
         }
     }
 
@@ -418,6 +476,10 @@ public final class SimulationReport implements Simulation.OpListener {
         if (!registered.isEmpty()) {
             m.put("components", registered);
         }
+        dev.rafter.hw.NearMemorySpec units = dev.rafter.hw.NearMemorySpec.of(hw);
+        if (units != null) {
+            m.put("near_memory", nearMemory(units, t, latency));
+        }
         Map<String, Object> sim = new LinkedHashMap<>();
         sim.put("events", result.events());
         sim.put("wall_s", result.wallS());
@@ -427,6 +489,30 @@ public final class SimulationReport implements Simulation.OpListener {
         sim.put("stages_fast_forwarded", result.fastForwardedStages());
         m.put("simulator", sim);
         return m;
+    }
+
+    /**
+     * The near-memory units: where they sit, how many, what they take, and per unit (they share each operator
+     * evenly) the bytes they read inside their channels, their MACs and vector FLOPs, their utilisation (internal
+     * bytes over internal bandwidth) and energy.
+     */
+    private Map<String, Object> nearMemory(dev.rafter.hw.NearMemorySpec units, RunStats.Sums t, double latency) {
+        ComponentKind kind = dev.rafter.sim.component.NearMemoryUnit.KIND;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("beside", units.tier());
+        out.put("units", units.units());
+        out.put("offload", units.offload().stream().map(dev.rafter.hw.NearMemorySpec.Offload::key).sorted().toList());
+        out.put("ridge_flops_per_internal_byte", units.ridge(hw));
+        long bytes = t.get(kind, "internal_bytes");
+        Map<String, Object> unit = new LinkedHashMap<>();
+        unit.put("internal_bytes", bytes / (double) units.units());
+        unit.put("macs", t.get(kind, "macs") / (double) units.units());
+        unit.put("vector_flops", t.get(kind, "vector_flops") / (double) units.units());
+        unit.put("utilisation", latency == 0 ? 0.0 : bytes / (units.internalBytesPerS(hw) * latency));
+        Object joules = energy == null ? null : energy.of(t.activity(latency)).byComponent().get("near_memory");
+        unit.put("energy_j", joules instanceof Double j ? j / units.units() : null);
+        out.put("per_unit", unit);
+        return out;
     }
 
     /**

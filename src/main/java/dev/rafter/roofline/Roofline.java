@@ -2,6 +2,7 @@ package dev.rafter.roofline;
 
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.NearMemoryOffload;
 import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TensorRole;
 import dev.rafter.workload.OpKind;
@@ -19,6 +20,7 @@ import dev.rafter.workload.Operator;
 public final class Roofline {
     private final HardwareSpec hw;
     private final TensorPlacement.Policy placement;
+    private final NearMemoryOffload nearMemory;
 
     public Roofline(HardwareSpec hw) {
         this(hw, TensorPlacement.FIRST_TIER);
@@ -32,13 +34,35 @@ public final class Roofline {
     public Roofline(HardwareSpec hw, TensorPlacement.Policy placement) {
         this.hw = hw;
         this.placement = placement;
+        this.nearMemory = NearMemoryOffload.of(hw, placement);
+    }
+
+    /** The device's near-memory units' offload, or null without units. */
+    public NearMemoryOffload nearMemory() {
+        return nearMemory;
     }
 
     public HardwareSpec hardware() {
         return hw;
     }
 
+    /**
+     * The operator's bound on the cores, or, on a device with near-memory units that can run it
+     * ({@link NearMemoryOffload#work}), on the units where their bound is lower: this is the offload policy, so
+     * an operator goes to the units while its arithmetic intensity is below where their roof crosses the cores'.
+     */
     public Bound of(Operator op) {
+        Bound cores = onCores(op);
+        NearMemoryOffload.Work w = nearMemory == null ? null : nearMemory.work(op);
+        if (w == null) {
+            return cores;
+        }
+        Bound units = new Bound(cores.flops(), cores.bytes(), nearMemory.computeS(w), nearMemory.memoryS(hw, w),
+            nearMemory.spec().tier(), true);
+        return units.seconds() < cores.seconds() ? units : cores;
+    }
+
+    private Bound onCores(Operator op) {
         double flops = op.flops();
         double bytes = op.minBytes();
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS(op.dataType()) : hw.vectorFlopsPerS();
@@ -94,7 +118,13 @@ public final class Roofline {
 
     /** One operator's bound. */
     /** {@code memoryTier}: the tier whose bytes over its bandwidth give {@code memoryS}. */
-    public record Bound(double flops, double bytes, double computeS, double memoryS, String memoryTier) {
+    /** {@code nearMemory}: the operator runs on the near-memory units beside {@code memoryTier}. */
+    public record Bound(double flops, double bytes, double computeS, double memoryS, String memoryTier,
+                        boolean nearMemory) {
+        public Bound(double flops, double bytes, double computeS, double memoryS, String memoryTier) {
+            this(flops, bytes, computeS, memoryS, memoryTier, false);
+        }
+
         public double seconds() {
             return Math.max(computeS, memoryS);
         }

@@ -31,6 +31,7 @@ public final class RooflineChart {
     static final int LABELLED = 8;
     private static final Color PE_ROOF = new Color(0x33, 0x33, 0x33);
     private static final Color VECTOR_ROOF = new Color(0x99, 0x99, 0x99);
+    private static final Color NEAR_MEMORY_ROOF = new Color(0x2c, 0xa0, 0x2c);
     private static final Color[] PHASE_COLOURS = {new Color(0x1f, 0x77, 0xb4), new Color(0xff, 0x7f, 0x0e)};
     /**
      * On a device with several memory tiers, points bound by tier t in phase p take colour 2t + p (prefill, decode),
@@ -54,6 +55,8 @@ public final class RooflineChart {
     /** On a device with several memory tiers: memory-bound points by phase and binding tier, in order of arrival. */
     private final Map<String, List<double[]>> tierPoints = new LinkedHashMap<>();
     private final Map<String, Color> tierColours = new LinkedHashMap<>();
+    /** On a device with near-memory units: the offloaded operators' points by phase. */
+    private final Map<String, List<double[]>> nearMemoryPoints = new LinkedHashMap<>();
     private final Set<String> seen = new HashSet<>();
     private final Map<String, Named> names = new LinkedHashMap<>();
     private double totalSeconds;
@@ -80,7 +83,11 @@ public final class RooflineChart {
         }
         List<double[]> list = points.computeIfAbsent(op.phase(), p -> new ArrayList<>());
         String series = "";
-        if (hw.memoryTiers().size() > 1 && !b.computeBound()) {
+        if (b.nearMemory()) {
+            // Offloaded: its point sits under the near-memory roof, a series of its own.
+            series = op.phase().key() + " operators on near-memory units";
+            list = nearMemoryPoints.computeIfAbsent(series, k -> new ArrayList<>());
+        } else if (hw.memoryTiers().size() > 1 && !b.computeBound()) {
             // The tier that binds is the chart's point: each (phase, tier) its own series.
             series = op.phase().key() + " operators bound by " + b.memoryTier();
             list = tierPoints.computeIfAbsent(series, k -> new ArrayList<>());
@@ -134,6 +141,7 @@ public final class RooflineChart {
         double maxX = 1e5;
         List<List<double[]>> all = new ArrayList<>(points.values());
         all.addAll(tierPoints.values());
+        all.addAll(nearMemoryPoints.values());
         for (List<double[]> l : all) {
             for (double[] p : l) {
                 minX = Math.min(minX, p[0] / 2);
@@ -151,6 +159,14 @@ public final class RooflineChart {
                 XyChart.Style.LINE, 1, true, roof("", minX, maxX, hw.peakFlopsPerS(), tier.memory().bytesPerSecond(),
                 PE_ROOF).points()));
         }
+        dev.rafter.hw.NearMemorySpec units = dev.rafter.hw.NearMemorySpec.of(hw);
+        if (units != null) {
+            // The units' roof: their MACs over the bandwidth inside their channels (x: FLOPs per byte read).
+            double internal = units.internalBytesPerS(hw);
+            chart.add(roof(String.format(Locale.ROOT, "near-memory roof %s, %.1f TB/s inside %s",
+                tflops(units.macFlopsPerS()), internal / 1e12, units.tier()), minX, maxX, units.macFlopsPerS(),
+                internal, NEAR_MEMORY_ROOF));
+        }
         for (Map.Entry<Phase, List<double[]>> e : points.entrySet()) {
             if (e.getValue().isEmpty()) {
                 continue;
@@ -163,6 +179,9 @@ public final class RooflineChart {
         for (Map.Entry<String, List<double[]>> e : tierPoints.entrySet()) {
             chart.add(new XyChart.Series(e.getKey(), tierColours.get(e.getKey()),
                 XyChart.Style.MARKERS, 1, false, e.getValue()));
+        }
+        for (Map.Entry<String, List<double[]>> e : nearMemoryPoints.entrySet()) {
+            chart.add(new XyChart.Series(e.getKey(), NEAR_MEMORY_ROOF, XyChart.Style.MARKERS, 1, false, e.getValue()));
         }
         labels().forEach(chart::label);
         return chart;

@@ -3,6 +3,7 @@ package dev.rafter.sim;
 import dev.rafter.hw.Collective;
 import dev.rafter.hw.CollectivePlan;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.NearMemoryOffload;
 import dev.rafter.mapping.Region;
 import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TensorRole;
@@ -17,6 +18,7 @@ import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.MemoryChannel;
 import dev.rafter.sim.component.MemorySystem;
+import dev.rafter.sim.component.NearMemoryUnit;
 import dev.rafter.sim.message.LinkTransfer;
 import dev.rafter.sim.message.MemoryAccess;
 import dev.rafter.sim.steady.Counters;
@@ -79,6 +81,42 @@ public final class Device {
         this.interconnect = parts.one(Interconnect.KIND, Interconnect.class);
         this.cores = parts.of(Core.KIND, Core.class).toArray(new Core[0]);
         this.collectiveRegion = placement.regionOf(COLLECTIVE_ROLE);
+        List<NearMemoryUnit> units = parts.of(NearMemoryUnit.KIND, NearMemoryUnit.class);
+        this.nearMemory = units.isEmpty() ? null : units.get(0);
+        this.placement = placement;
+    }
+
+    /** The near-memory units, or null. */
+    private final NearMemoryUnit nearMemory;
+    private final TensorPlacement.Policy placement;
+    /** Bytes that offloaded operators moved over the channels: operands sent down, results read back. */
+    private long nearMemoryChannelBytes;
+
+    /**
+     * Runs an operator on the near-memory units ({@link NearMemoryUnit}): the cores write its small operand (a
+     * GEMM's activations, an attention's queries) to the units' tier over the ordinary path, the units compute, and
+     * the cores read the result back; the cores wait meanwhile (their arrays record a memory stall).
+     */
+    public void runNearMemory(long opId, TensorRole streamed, NearMemoryOffload.Work work, Runnable done) {
+        Region region = placement.regionOf(streamed);
+        for (Core c : cores) {
+            c.waitOutside(opId, SliceKind.STALL_MEMORY);
+        }
+        nearMemoryChannelBytes += work.operandBytes() + work.resultBytes();
+        memory.transfer(new MemoryAccess.NearMemoryOperand(opId, TensorRole.ACTIVATIONS, region,
+            region.baseAddress(), work.operandBytes()), () -> nearMemory.run(opId, work, () -> memory.transfer(
+                new MemoryAccess.NearMemoryResult(opId, TensorRole.ACTIVATIONS, region, region.baseAddress(),
+                    work.resultBytes()), () -> {
+                        for (Core c : cores) {
+                            c.endOperator();
+                        }
+                        done.run();
+                    })));
+    }
+
+    /** Bytes offloaded operators moved over the channels (operands down, results back). */
+    public long nearMemoryChannelBytes() {
+        return nearMemoryChannelBytes;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.rafter.sim;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.NearMemoryOffload;
 import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TileProgram;
@@ -325,7 +326,7 @@ public final class Simulation {
 
         /** Kernels of an operator: one for a collective, else its tile programs. */
         private int kernels(Operator op) {
-            return op.kind().isCollective() ? 1 : programs(op).size();
+            return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op).size();
         }
 
         private void start(Operator op, boolean alone, Runnable ended, long called) {
@@ -418,6 +419,18 @@ public final class Simulation {
                 });
                 return;
             }
+            if (roofline.of(op).nearMemory()) {
+                // Offloaded to the near-memory units: one kernel, its operand and result over the ordinary path.
+                NearMemoryOffload.Work work = roofline.nearMemory().work(op);
+                mapping.append("near-memory units beside ").append(roofline.nearMemory().spec().tier());
+                device.dispatch(op.id(), () -> device.runNearMemory(op.id(), op.kind().isAttention()
+                    ? dev.rafter.mapping.TensorRole.KV_CACHE : dev.rafter.mapping.TensorRole.WEIGHTS, work,
+                    host == null ? finished : () -> {
+                        host.finished(clock.now());
+                        finished.run();
+                    }));
+                return;
+            }
             List<TileProgram> programs = programs(op);
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
@@ -481,8 +494,10 @@ public final class Simulation {
         long hbmReads = d.globalBuffer().bytesLoaded();
         long collectiveReads = d.collectiveReadBytes();
         long collectiveWrites = d.collectiveWriteBytes();
-        check(channelBytes == hbmReads + stores + collectiveReads + collectiveWrites, "HBM channels moved "
-            + channelBytes + " bytes, requested " + (hbmReads + stores + collectiveReads + collectiveWrites));
+        long nearMemory = d.nearMemoryChannelBytes();
+        check(channelBytes == hbmReads + stores + collectiveReads + collectiveWrites + nearMemory, "HBM channels "
+            + "moved " + channelBytes + " bytes, requested " + (hbmReads + stores + collectiveReads + collectiveWrites
+            + nearMemory));
         check(hbmReads + collectiveReads == planHbmReadBytes, "memory reads were " + (hbmReads + collectiveReads)
             + " bytes, the plans say " + planHbmReadBytes);
         check(d.interconnect().portBytes() == loads + stores, "interconnect ports moved "

@@ -43,6 +43,8 @@ public final class Sweep {
     private String costFile;
     private String costHash;
     private final Map<String, Integer> rerun = new java.util.TreeMap<>();
+    /** Null for a one-device sweep ({@code hardware} is then its hardware file). */
+    private SystemPoints system;
 
     /**
      * Where a point's operators come from, given the workload paths ({@code run.*}, {@code model.*}) of its
@@ -69,9 +71,27 @@ public final class Sweep {
         }
     }
 
-    /** What one point runs: its device and the workload paths of its assignments. */
+    /**
+     * A sweep over a system of devices ({@code --system}): how a point's system is loaded from its hardware paths,
+     * checked against its workload, and run.
+     */
+    public interface SystemPoints {
+        /** The system with a point's hardware paths ({@code system.*}, {@code host.*}). */
+        dev.rafter.hw.SystemSpec load(List<String> hardwareSets);
+
+        /** Bad input (parallel degrees beyond the devices, a workload too big) before any point runs. */
+        void check(dev.rafter.hw.SystemSpec system, List<String> workloadSets);
+
+        /** The point's summary, as {@code simulate --system} writes it. */
+        Map<String, Object> summary(dev.rafter.hw.SystemSpec system, List<String> workloadSets);
+    }
+
+    /**
+     * What one point runs: its device (a system's first device for a system point) and the workload paths of its
+     * assignments; {@code system} is null for a one-device sweep.
+     */
     private record Prepared(HardwareSpec hw, List<String> workloadSets, String sourceHash, int sequences,
-                            dev.rafter.energy.CostModel.Device costDevice) {}
+                            dev.rafter.energy.CostModel.Device costDevice, dev.rafter.hw.SystemSpec system) {}
 
     /** One finished point: its axis values and its summary. */
     public record Point(int index, Map<String, String> values, JsonNode summary, boolean reused) {}
@@ -96,6 +116,15 @@ public final class Sweep {
         this.rafterVersion = rafterVersion;
     }
 
+    /**
+     * Makes this a sweep over a system ({@code hardware} is then the system file): every point loads, checks and runs
+     * through {@code points}.
+     */
+    public Sweep system(SystemPoints points) {
+        this.system = points;
+        return this;
+    }
+
     /** Whether points reuse identical operators (default; {@code --no-reuse} turns it off: the same results). */
     public Sweep reuse(boolean on) {
         this.reuse = on;
@@ -118,6 +147,11 @@ public final class Sweep {
         return "hardware " + hardware + " " + fixed + ", " + sourceDescription;
     }
 
+    /** As {@link #settings}, for a sweep over a system file. */
+    public static String systemSettings(Path system, List<String> fixed, String sourceDescription) {
+        return "system " + system + " " + fixed + ", " + sourceDescription;
+    }
+
     public String settings() {
         return settings;
     }
@@ -131,8 +165,15 @@ public final class Sweep {
         sets.addAll(plan.assignments(index));
         List<String> workloadSets = sets.stream().filter(Workload::isWorkloadPath).toList();
         HardwareSpec spec;
+        dev.rafter.hw.SystemSpec systemSpec = null;
         try {
-            spec = HardwareLoader.load(hardware, sets.stream().filter(x -> !Workload.isWorkloadPath(x)).toList());
+            List<String> hardwareSets = sets.stream().filter(x -> !Workload.isWorkloadPath(x)).toList();
+            if (system != null) {
+                systemSpec = system.load(hardwareSets);
+                spec = systemSpec.devices().get(0).hardware();
+            } else {
+                spec = HardwareLoader.load(hardware, hardwareSets);
+            }
         } catch (InputException e) {
             // The loader names every override "--set"; a point's own values came from --vary.
             for (String a : plan.assignments(index)) {
@@ -142,10 +183,19 @@ public final class Sweep {
                 if (e.getMessage().startsWith("--set " + a + ":")) {
                     throw new InputException("--vary " + e.getMessage().substring("--set ".length()));
                 }
+                // A system file names its own keys without the system. prefix.
+                String own = a.startsWith("system.") ? a.substring("system.".length()) : null;
+                if (own != null && e.getMessage().contains("(--set " + own + ")")) {
+                    throw new InputException(e.getMessage().replace("(--set " + own + ")", "(--vary " + a + ")"));
+                }
             }
             throw e;
         }
-        RunLimits.check(spec, source.source(spec, workloadSets));
+        if (systemSpec != null) {
+            system.check(systemSpec, workloadSets);
+        } else {
+            RunLimits.check(spec, source.source(spec, workloadSets));
+        }
         dev.rafter.energy.CostModel.Device costDevice = null;
         if (cost != null) {
             if (spec.energy() == null) {
@@ -155,7 +205,7 @@ public final class Sweep {
             costDevice = cost.device(spec.name(), costFile);
         }
         return new Prepared(spec, workloadSets, source.contentHash(workloadSets), source.sequences(workloadSets),
-            costDevice);
+            costDevice, systemSpec);
     }
 
     /** Point {@code index} from its inputs alone: the summary as saved under {@code points/} (what executors run). */
@@ -333,7 +383,7 @@ public final class Sweep {
         if (!Files.exists(file)) {
             return null;
         }
-        SweepKey key = SweepKey.of(rafterVersion, point.hw(), point.sourceHash(), costHash);
+        SweepKey key = key(point);
         String why;
         try {
             JsonNode saved = json.readTree(dev.rafter.config.InputFiles.readBytes(file, PointFile.MAX_BYTES));
@@ -362,9 +412,22 @@ public final class Sweep {
         return null;
     }
 
+    private SweepKey key(Prepared point) {
+        return point.system() != null ? SweepKey.of(rafterVersion, point.system(), point.sourceHash())
+            : SweepKey.of(rafterVersion, point.hw(), point.sourceHash(), costHash);
+    }
+
     private String simulate(int index, Prepared point) {
         HardwareSpec hw = point.hw();
-        SweepKey key = SweepKey.of(rafterVersion, hw, point.sourceHash(), costHash);
+        SweepKey key = key(point);
+        if (point.system() != null) {
+            Map<String, Object> summary = new java.util.LinkedHashMap<>(system.summary(point.system(),
+                point.workloadSets()));
+            summary.put("point", plan.point(index));
+            summary.put("sweep", settings);
+            summary.put("inputs", key.toMap());
+            return SimulationReport.json(summary);
+        }
         dev.rafter.mapping.TierPlacement placement = source.placement(hw, point.workloadSets());
         SimulationReport report = new SimulationReport(hw, null).sequences(point.sequences()).placement(placement);
         Simulation.Result result = new Simulation(hw).reuse(reuse).order(source.order(point.workloadSets()))

@@ -28,6 +28,22 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
             sourceHash, costHash);
     }
 
+    /**
+     * A system point's key: {@code hardware} hashes the system as loaded (its devices' hardware, switches, wires and
+     * layout), {@code energy} its devices' energy tables.
+     */
+    public static SweepKey of(String rafterVersion, dev.rafter.hw.SystemSpec system, String sourceHash) {
+        StringBuilder hardware = new StringBuilder(system.name());
+        StringBuilder energy = new StringBuilder();
+        for (dev.rafter.hw.SystemSpec.Device d : system.devices()) {
+            hardware.append('|').append(d.name()).append('|').append(d.hardware().withEnergy(null));
+            energy.append('|').append(energyText(d.hardware().energy()));
+        }
+        hardware.append('|').append(system.switches()).append('|').append(system.wires()).append('|')
+            .append(system.dimensions()).append('|').append(system.ringOrder());
+        return new SweepKey(rafterVersion, sha256(hardware.toString()), sha256(energy.toString()), sourceHash, null);
+    }
+
     /** The energy tables as canonical text (records print their arrays by identity, so they are spelled out). */
     static String energyText(EnergyModel e) {
         if (e == null) {
@@ -44,6 +60,9 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
         if (e.operandOverhead() != 0 || !e.dramPjPerBit().isEmpty() || !e.linkPjPerBitByStandard().isEmpty()) {
             sb.append('|').append(e.operandOverhead()).append('|').append(new java.util.TreeMap<>(e.dramPjPerBit()))
                 .append('|').append(new java.util.TreeMap<>(e.linkPjPerBitByStandard()));
+        }
+        if (!e.phyPjPerBit().isEmpty()) {
+            sb.append("|phy|").append(new java.util.TreeMap<>(e.phyPjPerBit()));
         }
         if (e.device() != null) {
             dev.rafter.energy.DevicePower p = e.device();

@@ -15,7 +15,8 @@ import java.util.Locale;
 /**
  * Devices computing on the bundled systems. {@code validation/systems.csv}: a workload's decode (its batch, the
  * prompt's KV cache, {@link #STEPS} steps) on 1, 2, 4... devices of a system with tensor parallelism, timed per
- * decode step. {@code faster}: every larger group is faster than one device; {@code not_faster}: none is more than
+ * decode step, each device launched by a host of the {@code host} framework ({@code host.framework}; empty: none).
+ * {@code faster}: every larger group is faster than one device; {@code not_faster}: none is more than
  * {@link #TOLERANCE} faster. A row with a {@code known_gap} that does not pass is reported as a known disagreement
  * with its source. {@code validation/pipeline.csv}: the bubble of a uniform pipeline ({@link #pipeline}).
  */
@@ -75,19 +76,20 @@ final class SystemCases {
 
     private void decode(List<Validation.Check> out) {
         Path table = dir.resolve("systems.csv");
-        for (String[] row : Validation.rows(table, 8)) {
+        for (String[] row : Validation.rows(table, 9)) {
             Path file = dir.resolveSibling("models").resolve("systems").resolve(row[1] + ".yaml");
-            SystemSpec spec = SystemLoader.load(file, List.of());
+            String host = row[5].isBlank() ? "none" : row[5].trim();
+            SystemSpec spec = SystemLoader.load(file, List.of(), List.of("host.framework=" + host));
             Path workload = dir.resolveSibling("models").resolve("workloads").resolve(row[2] + ".yaml");
             List<Integer> devices = new ArrayList<>();
             for (String d : row[4].split(";")) {
                 devices.add(Integer.parseInt(d.trim()));
             }
-            boolean faster = switch (row[5]) {
+            boolean faster = switch (row[6]) {
                 case "faster" -> true;
                 case "not_faster" -> false;
                 default -> throw new InputException(table + ": expect: expected faster or not_faster, got '"
-                    + row[5] + "'");
+                    + row[6] + "'");
             };
             List<Double> perStep = new ArrayList<>();
             for (int n : devices) {
@@ -104,10 +106,10 @@ final class SystemCases {
                 }
             }
             double best = perStep.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
-            String comparison = String.format(Locale.ROOT, "decode ms per step at %s devices: %s; expected %s than "
-                + "1 device", row[4].replace(';', '/'), times, faster ? "faster" : "no faster");
+            String comparison = String.format(Locale.ROOT, "decode ms per step at %s devices (host %s): %s; "
+                + "expected %s than 1 device", row[4].replace(';', '/'), host, times, faster ? "faster" : "no faster");
             out.add(new Validation.Check("systems", row[0] + "@" + row[1], one, best, comparison, passed,
-                row[6].isBlank() ? null : row[6]));
+                row[7].isBlank() ? null : row[7]));
         }
     }
 
@@ -116,7 +118,7 @@ final class SystemCases {
         Workload w = Workload.load(workloadFile, List.of("run.tensor_parallel=" + devices, "run.batch=" + batch,
             "run.output_tokens=" + (STEPS + 1)));
         long[] span = {Long.MAX_VALUE, 0};
-        new SystemSimulation(spec, devices).run(OperatorSource.of(w, java.util.EnumSet.of(Phase.DECODE)), null,
+        new SystemSimulation(spec, devices).sequences(batch).run(OperatorSource.of(w, java.util.EnumSet.of(Phase.DECODE)), null,
             rank -> r -> {
                 span[0] = Math.min(span[0], r.startPs());
                 span[1] = Math.max(span[1], r.endPs());

@@ -34,6 +34,7 @@ import java.util.Locale;
  *       ({@link FabricCases}).</li>
  *   <li>{@code power.csv}: board power on the bundled devices: energy per FLOP under TDP / peak, idle power drawn
  *       when idle ({@link Power}).</li>
+ *   <li>{@code near-memory.csv}: the hardware outlook's memory-technology studies ({@link MemoryStudies}).</li>
  * </ul>
  */
 public final class Validation {
@@ -69,6 +70,7 @@ public final class Validation {
         new FabricCases(dir).run(out);
         new SystemCases(dir).run(out);
         new Power(dir).run(out);
+        new MemoryStudies(dir).run(out);
         return out;
     }
 

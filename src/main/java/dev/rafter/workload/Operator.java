@@ -117,7 +117,30 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
      * phase, layer, step or deps. Two operators with equal shapes run identically on a drained device.
      */
     public record Shape(OpKind kind, long batch, long m, long n, long k, long elements, DataType dataType,
-                        boolean causal, DataType operandBType, List<Segment> segments) {}
+                        boolean causal, DataType operandBType, List<Segment> segments) {
+        // Written out: every operator of a run is looked up by its shape, and the generated record methods
+        // (method handles) cost more than the rest of replaying a reused operator. Same meaning as the generated ones.
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof Shape s && kind == s.kind && batch == s.batch && m == s.m && n == s.n
+                && k == s.k && elements == s.elements && dataType == s.dataType && causal == s.causal
+                && operandBType == s.operandBType && java.util.Objects.equals(segments, s.segments);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = java.util.Objects.hashCode(kind);
+            h = 31 * h + Long.hashCode(batch);
+            h = 31 * h + Long.hashCode(m);
+            h = 31 * h + Long.hashCode(n);
+            h = 31 * h + Long.hashCode(k);
+            h = 31 * h + Long.hashCode(elements);
+            h = 31 * h + java.util.Objects.hashCode(dataType);
+            h = 31 * h + Boolean.hashCode(causal);
+            h = 31 * h + java.util.Objects.hashCode(operandBType);
+            return 31 * h + java.util.Objects.hashCode(segments);
+        }
+    }
 
     public Shape shape() {
         return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType, segments);

@@ -8,24 +8,44 @@ import java.util.concurrent.BlockingQueue;
 /**
  * Turns a push-style {@link OperatorSource} into a pull-style iterator with bounded memory: a producer thread
  * fills a small queue while the simulator takes operators one at a time. Order is preserved; an exception of the
- * source (e.g. a bad trace line) is rethrown by the consumer at the point it occurred.
+ * source (e.g. a bad trace line) is rethrown by the consumer at the point it occurred. Operators cross in batches
+ * ({@link #BATCH}): a hand-over per operator cost more than replaying a reused one.
  */
 public final class OperatorStream implements Iterator<Operator>, AutoCloseable {
     private static final Object END = new Object();
+    /** Operators handed over at once. */
+    private static final int BATCH = 256;
 
-    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(4096);
+    /** Batches (Operator[], the last one possibly short), then END or the source's exception. */
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(16);
     private final Thread producer;
-    private Object next;
+    /** The batch being taken from, and the place in it. */
+    private Operator[] batch = new Operator[0];
+    private int at;
+    /** What followed the last batch (END or an exception), once reached; null before. */
+    private Object last;
 
     public OperatorStream(OperatorSource source) {
         producer = new Thread(() -> {
+            Operator[] filling = new Operator[BATCH];
+            int[] count = {0};
+            Operator[][] current = {filling};
             try {
-                source.forEach(op -> put(op));
+                source.forEach(op -> {
+                    current[0][count[0]++] = op;
+                    if (count[0] == BATCH) {
+                        put(current[0]);
+                        current[0] = new Operator[BATCH];
+                        count[0] = 0;
+                    }
+                });
+                flush(current[0], count[0]);
                 put(END);
             } catch (Stopped s) {
                 // consumer closed the stream early
             } catch (RuntimeException | Error e) {
                 try {
+                    flush(current[0], count[0]);
                     put(e);
                 } catch (Stopped ignored) {
                     // consumer gone
@@ -44,6 +64,13 @@ public final class OperatorStream implements Iterator<Operator>, AutoCloseable {
         }
     }
 
+    /** Hands over the first {@code count} operators of {@code filling}, if any. */
+    private void flush(Operator[] filling, int count) {
+        if (count > 0) {
+            put(count == BATCH ? filling : java.util.Arrays.copyOf(filling, count));
+        }
+    }
+
     private void put(Object o) {
         try {
             queue.put(o);
@@ -54,21 +81,31 @@ public final class OperatorStream implements Iterator<Operator>, AutoCloseable {
 
     @Override
     public boolean hasNext() {
-        if (next == null) {
+        while (at == batch.length && last == null) {
+            Object o;
             try {
-                next = queue.take();
+                o = queue.take();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while reading operators", e);
             }
+            if (o instanceof Operator[] b) {
+                batch = b;
+                at = 0;
+            } else {
+                last = o;
+            }
         }
-        if (next instanceof RuntimeException e) {
+        if (at < batch.length) {
+            return true;
+        }
+        if (last instanceof RuntimeException e) {
             throw e;
         }
-        if (next instanceof Error e) {
+        if (last instanceof Error e) {
             throw e;
         }
-        return next != END;
+        return false;
     }
 
     @Override
@@ -76,8 +113,8 @@ public final class OperatorStream implements Iterator<Operator>, AutoCloseable {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        Operator op = (Operator) next;
-        next = null;
+        Operator op = batch[at];
+        batch[at++] = null;
         return op;
     }
 

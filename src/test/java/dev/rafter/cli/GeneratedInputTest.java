@@ -363,6 +363,25 @@ class GeneratedInputTest {
         };
     }
 
+    /**
+     * A case on the H100 with near-memory units ({@code models/hardware/h100-pim.yaml}) whose hardware file
+     * {@code mutate} spoils (or keeps), simulated on a small trace: refused cases name the hardware file and the key.
+     */
+    static Generator nearMemoryCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
+        return (i, r, dir) -> {
+            String text = Files.readString(Path.of("models/hardware/h100-pim.yaml"))
+                .replace("../energy/", Path.of("models/energy").toAbsolutePath() + "/")
+                .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+                .replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
+                .replace("../nmp/", Path.of("models/nmp").toAbsolutePath() + "/");
+            Path hw = dir.resolve("hw" + i + ".yaml");
+            Files.writeString(hw, mutate.apply(text, r));
+            Path out = dir.resolve("out" + i);
+            return new Case("near-memory/" + name, expect, hw, out, List.of("simulate", "--hardware", hw.toString(),
+                "--trace", "traces/gemm-small.csv", "--out", out.toString()));
+        };
+    }
+
     static String seconds(Random r) {
         return String.format(java.util.Locale.ROOT, "%.3e", 1e-6 + r.nextDouble() * 1e-3);
     }
@@ -469,6 +488,17 @@ class GeneratedInputTest {
         }),
         measuredCase("ragged", Expect.REFUSED, r -> "op_id,measured_s\n0," + seconds(r) + ",extra\n"),
         measuredCase("empty", Expect.REFUSED, r -> pick(r, "", "\n", "\uFEFF")),
+        nearMemoryCase("valid", Expect.RUNS, (t, r) -> t),
+        // A near-memory unit on a device without the memory it sits beside.
+        nearMemoryCase("beside-a-missing-tier", Expect.REFUSED, (t, r) -> t.replace("beside: hbm", "beside: "
+            + pick(r, "hbf", "lpddr5", "HBM", "host"))),
+        nearMemoryCase("beside-nothing", Expect.REFUSED, (t, r) -> t.replaceFirst("\\n *beside: hbm[^\\n]*", "")),
+        nearMemoryCase("bad-rate", Expect.REFUSED, (t, r) -> t + "    " + pick(r, "internal_bandwidth_ratio",
+            "macs_per_cycle", "clock_mhz") + ": " + pick(r, "-4", "0", "fast", "1e12") + "\n"),
+        nearMemoryCase("unknown-offload", Expect.REFUSED, (t, r) -> t + "    offload: " + pick(r, "softmax", "gemm",
+            "gemv;attention") + "\n"),
+        nearMemoryCase("missing-preset", Expect.REFUSED, (t, r) -> t.replace("hbm-pim.yaml", pick(r, "hbm-pin.yaml",
+            ""))),
         requestCase("valid", Expect.RUNS, (t, r) -> t),
         requestCase("negative-time", Expect.REFUSED, (t, r) -> t.replaceFirst("\n0\\.", "\n-0.")),
         requestCase("decreasing", Expect.REFUSED, (t, r) -> t + "0.0001,8,2\n"),

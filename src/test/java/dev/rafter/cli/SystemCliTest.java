@@ -148,6 +148,74 @@ class SystemCliTest {
     }
 
     @Test
+    void setHostKeysGiveEveryDeviceAHost() throws Exception {
+        Path out = tmp.resolve("host");
+        CliTest.Result r = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "host.framework=eager",
+            "--phase", "decode", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("eager", s.at("/host/framework").asText());
+        // One launch per kernel, the all-reduces (NCCL calls) among them.
+        long collectives = s.at("/simulator/collectives").asLong();
+        assertTrue(collectives > 0);
+        assertTrue(s.at("/host/kernels").asLong() > collectives, s.at("/host").toString());
+        assertTrue(s.at("/host/busy_s").asDouble() > 0);
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "host.framework=python", "--out", tmp.resolve("bad").toString()),
+            "host.framework");
+        CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=2", "--set", "run.pipeline_parallel=2",
+            "--set", "host.framework=eager", "--out", tmp.resolve("pp").toString()), "host.framework");
+    }
+
+    @Test
+    void sweepOverASystemGivesOneRowPerPointAsSimulateRunsIt() throws Exception {
+        Path out = tmp.resolve("sweep");
+        String[] args = {"sweep", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--phase", "decode", "--vary", "run.tensor_parallel=1,2", "--vary",
+            "system.fabric.link.latency_ns=0,5000", "--jobs", "1", "--out", out.toString()};
+        CliTest.Result r = CliTest.run(args);
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> rows = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals(5, rows.size(), rows.toString());
+        assertTrue(rows.get(0).startsWith("run.tensor_parallel,system.fabric.link.latency_ns,latency_s,"));
+        ObjectMapper json = new ObjectMapper();
+        double[] latency = new double[4];
+        for (int i = 0; i < 4; i++) {
+            latency[i] = Double.parseDouble(rows.get(i + 1).split(",")[2]);
+        }
+        // One device has no collective: the fabric's latency cannot matter; on two it does.
+        assertEquals(latency[0], latency[1]);
+        assertTrue(latency[3] > latency[2], java.util.Arrays.toString(latency));
+        // A point is what simulate --system gives for the same values.
+        Path single = tmp.resolve("one-point");
+        CliTest.Result sim = CliTest.run("simulate", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--phase", "decode", "--set", "run.tensor_parallel=2", "--set",
+            "system.fabric.link.latency_ns=5000", "--out", single.toString());
+        assertEquals(0, sim.code(), sim.err());
+        JsonNode point = json.readTree(out.resolve("points")
+            .resolve("run.tensor_parallel-2__system.fabric.link.latency_ns-5000.json").toFile());
+        JsonNode alone = json.readTree(single.resolve("summary.json").toFile());
+        assertEquals(alone.get("latency_s"), point.get("latency_s"));
+        assertEquals(alone.get("fabric"), point.get("fabric"));
+        assertEquals(alone.get("devices"), point.get("devices"));
+        // --resume finds every point's inputs unchanged.
+        String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+        resume[args.length] = "--resume";
+        java.io.StringWriter log = new java.io.StringWriter();
+        assertEquals(0, Main.execute(resume, new java.io.PrintWriter(log, true),
+            new java.io.PrintWriter(new java.io.StringWriter(), true)));
+        assertTrue(log.toString().contains("reused 4 of 4 points"), log.toString());
+        CliTest.assertBadInput(CliTest.run("sweep", "--system", "models/systems/dgx-a100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--vary", "system.fabric.link.latncy_ns=1,2", "--out",
+            tmp.resolve("bad").toString()), "latncy_ns");
+        CliTest.assertBadInput(CliTest.run("sweep", "--system", "models/systems/pcie-4gpu.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--vary", "run.tensor_parallel=2,8", "--out",
+            tmp.resolve("bad-tp").toString()), "run.tensor_parallel");
+    }
+
+    @Test
     void hardwareOrSystemButNotBothNorNeither() {
         CliTest.assertBadInput(CliTest.run("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--hardware",
             "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml", "--out",

@@ -56,9 +56,32 @@ class DevicePowerTest {
         assertEquals(3.44, load("h200").energy().memoryPjPerBit(), 0, "HBM3e");
         EnergyAccount account = EnergyModelTest.account(load("a100").withEnergy(a100), a100);
         EnergyBreakdown hbm = account.of(EnergyModelTest.activity(Map.of("hbm_channel.read_bytes", 1000L), 0));
-        assertEquals(8000 * 4.3e-12, hbm.of("hbm"), 1e-18);
+        assertEquals(8000 * (4.3 + 0.56) * 1e-12, hbm.of("hbm"), 1e-18, "HBM2e device plus the host PHY's read");
         EnergyBreakdown macs = account.of(EnergyModelTest.activity(Map.of("pe_array.macs", 1000L), 0));
         assertEquals(1000 * 0.141 * 1.2e-12, macs.of("pe_array"), 1e-18, "datapath plus 20% operand delivery");
+    }
+
+    /**
+     * The SoC side of the memory interface: 1 GB read and 0.5 GB written on the A100 (HBM2e) cost the device's
+     * 8 x 1.5e9 b x 4.3 pJ = 51.6 mJ plus the host PHY's 8 x (1e9 x 0.56 + 5e8 x 1.07) pJ = 8.76 mJ (Samsung's
+     * HBM2E PHY, Hot Chips 32): 60.36 mJ; on the H100 (HBM3: 3.9, PHY 0.29 / 0.25) 46.8 + 3.32 = 50.12 mJ; the Orin's
+     * LPDDR5 has no PHY figure: 8 x 1.5e9 x 3.4 pJ = 40.8 mJ.
+     */
+    @Test
+    void memoryReadsAndWritesPayTheHostPhyBesideTheDram() {
+        Map<String, Long> counts = Map.of("hbm_channel.read_bytes", 1_000_000_000L,
+            "hbm_channel.write_bytes", 500_000_000L);
+        String[] devices = {"a100", "h100", "orin-agx"};
+        double[] joules = {0.06036, 0.05012, 0.0408};
+        for (int i = 0; i < devices.length; i++) {
+            HardwareSpec hw = load(devices[i]);
+            EnergyBreakdown e = EnergyModelTest.account(hw, hw.energy()).of(EnergyModelTest.activity(counts, 0));
+            assertEquals(joules[i], e.of("hbm"), 1e-12, devices[i]);
+        }
+        EnergyModel a100 = load("a100").energy();
+        assertEquals(0.56, a100.memoryPhyPjPerBit(null, false), 0);
+        assertEquals(1.07, a100.memoryPhyPjPerBit(null, true), 0);
+        assertEquals(0, a100.memoryPhyPjPerBit("ddr5", false), 0, "no DDR5 host-PHY figure");
     }
 
     @Test
@@ -127,6 +150,15 @@ class DevicePowerTest {
         String m5 = assertThrows(InputException.class, () -> load("h100", "energy=" + table, "data_type=fp8"))
             .getMessage();
         assertTrue(m5.contains("mac_pj.fp8") && m5.contains("data_type fp8"), m5);
+        // An off-chip table whose host-PHY row lacks the write figure.
+        Path offChip = tmp.resolve("off-chip.yaml");
+        Files.writeString(offChip, Files.readString(Path.of("models/energy/off-chip.yaml"))
+            .replaceFirst("hbm3: \\{read: 0.29, write: 0.25\\}", "hbm3: {read: 0.29}"));
+        Path phyTable = tmp.resolve("phy.yaml");
+        Files.writeString(phyTable, Files.readString(Path.of("models/energy/4nm.yaml"))
+            .replace("off_chip: off-chip.yaml", "off_chip: " + offChip));
+        String m6 = assertThrows(InputException.class, () -> EnergyModel.load(phyTable)).getMessage();
+        assertTrue(m6.contains("phy_pj_per_bit.hbm3.write"), m6);
     }
 
     @Test

@@ -40,8 +40,17 @@ public final class Catalogue {
     /** Slot 0 takes what no statistic counts (never read), so adding a slice needs no branch. */
     private static int slotCount = 1;
 
+    /**
+     * The kinds Rafter ships that a hardware file places by its {@code components:} list (reported like a
+     * registered kind: under {@code components.<kind>} in summary.json).
+     */
+    private static final List<ComponentKind> PLACED = List.of(NearMemoryUnit.KIND);
+
     static {
         for (ComponentKind k : BUILT_IN) {
+            add(k);
+        }
+        for (ComponentKind k : PLACED) {
             add(k);
         }
     }

@@ -85,7 +85,7 @@ public record ComponentKind(String name, String description, Placement placement
                 return String.join("|", choices);
             }
             if (Double.isNaN(min)) {
-                return "path";
+                return unit.equals("file") ? "path" : "a " + unit + " name";
             }
             return dev.rafter.config.Check.fmt(min) + ".." + dev.rafter.config.Check.fmt(max);
         }

@@ -83,7 +83,8 @@ public final class MemoryController implements Periodic {
             new Utilisation(tier, List.of("read_bytes", "write_bytes"),
                 hw -> hw.tier(tier).memory().bytesPerSecond(), true),
             new EnergyUse(tier, (a, c) -> 8.0 * (c.count(kind, "read_bytes") + c.count(kind, "write_bytes"))
-                * pjPerBit(a, tier) * 1e-12, EnergyUse.NO_LEAKAGE),
+                * pjPerBit(a, tier) * 1e-12 + phyJ(a, tier, c.count(kind, "read_bytes"), c.count(kind, "write_bytes")),
+                EnergyUse.NO_LEAKAGE),
             in -> MemoryModels.channel(in.hardware().tier(tier).memory(), in.index(), in.scheduler(), in.sink(),
                 in.track()));
     }
@@ -92,6 +93,17 @@ public final class MemoryController implements Periodic {
     private static double pjPerBit(dev.rafter.energy.EnergyAccount a, String tier) {
         dev.rafter.hw.HardwareSpec.MemoryTier t = a.hardware().tier(tier);
         return a.model().memoryPjPerBit(t == null ? null : t.standard());
+    }
+
+    /**
+     * The host PHY's joules for the bytes a tier read and wrote (its standard's {@code phy_pj_per_bit} row; 0 without
+     * one, added apart so that a tier without a PHY figure is charged exactly what it was before).
+     */
+    private static double phyJ(dev.rafter.energy.EnergyAccount a, String tier, long readBytes, long writeBytes) {
+        dev.rafter.hw.HardwareSpec.MemoryTier t = a.hardware().tier(tier);
+        String standard = t == null ? null : t.standard();
+        return 8.0 * (readBytes * a.model().memoryPhyPjPerBit(standard, false)
+            + writeBytes * a.model().memoryPhyPjPerBit(standard, true)) * 1e-12;
     }
 
     /** Whether {@code kind} is a memory tier's. */

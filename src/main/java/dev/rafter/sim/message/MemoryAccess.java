@@ -42,6 +42,12 @@ public sealed interface MemoryAccess extends Message {
     /** A core's result written back to memory. */
     record ResultWrite(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 
+    /** An offloaded operator's small operand, written by the cores for the near-memory units to read. */
+    record NearMemoryOperand(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
+
+    /** An offloaded operator's result, read back by the cores from the near-memory units' tier. */
+    record NearMemoryResult(long opId, TensorRole role, Region region, long address, long bytes) implements Read {}
+
     /** A collective's reduced tensor written back. */
     record CollectiveWrite(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 }

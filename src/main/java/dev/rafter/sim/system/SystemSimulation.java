@@ -12,7 +12,9 @@ import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.Core;
+import dev.rafter.sim.component.Host;
 import dev.rafter.sim.fabric.Fabric;
 import dev.rafter.sim.fabric.FabricAlgorithm;
 import dev.rafter.sim.fabric.FabricCollectives;
@@ -60,8 +62,15 @@ import java.util.function.IntFunction;
  *   <li>identical devices running identical streams ({@link #mirror}): every device's timeline is the same, so one
  *       device is simulated and stands for the others; the collectives still cross the whole fabric.</li>
  * </ul>
- * Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
- * {@code DeviceLink} charges them), a host, and operators overlapping on a device ({@code --order strict} only).
+ * <p>A device whose hardware has a host ({@code host.framework}) has a CPU thread of its own launching its kernels
+ * (one process per GPU, as torchrun and serving engines' workers run): a kernel starts no earlier than its launch,
+ * and a collective is a call like any other, so a device reaches the group's barrier only once its host has launched
+ * it (the host's per-operator and per-kernel costs, as a single device's). An operator of several kernels is then
+ * simulated in full (its later kernels may wait for launches), as a single device's is.
+ *
+ * <p>Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
+ * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and operators overlapping on a device
+ * ({@code --order strict} only).
  */
 public final class SystemSimulation {
     /** One device after the run: its sums, when it finished its last operator, and how its time was spent. */
@@ -101,6 +110,7 @@ public final class SystemSimulation {
     private boolean reuse = true;
     private boolean mirror = true;
     private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
+    private int sequences;
 
     /** A run on the first {@code tensorParallel} devices of {@code spec} (the caller checks there are as many). */
     public SystemSimulation(SystemSpec spec, int tensorParallel) {
@@ -187,6 +197,12 @@ public final class SystemSimulation {
         return this;
     }
 
+    /** Sequences per batch (a workload's {@code run.batch}), for a serving host's per-sequence cost. */
+    public SystemSimulation sequences(int sequences) {
+        this.sequences = sequences;
+        return this;
+    }
+
     /** Whether every device runs the same hardware, so that one can stand for all. */
     boolean identicalDevices() {
         HardwareSpec first = spec.devices().get(0).hardware();
@@ -205,6 +221,13 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
+        for (int r = 0; r < devices() && stages > 1; r++) {
+            HardwareSpec hw = spec.devices().get(r).hardware();
+            if (hw.host().on()) {
+                throw new InputException("host.framework " + hw.host().framework().key() + ": a host feeding a "
+                    + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
+            }
+        }
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
@@ -245,8 +268,10 @@ public final class SystemSimulation {
                     Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
                         : new StageStream(streams.get(r), r % devicesPerReplica() / devicesPerStage(), stages,
                             microBatches, layers);
+                    Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
+                        sequences) : null;
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
-                        items, listener, run, reuse && extra == null);
+                        items, listener, run, reuse && extra == null, host);
                 }
                 for (int s = 0; s < stages * replicas * experts; s++) {
                     // Tensor-parallel group s: expert rank s % ep of stage s / ep % pp of replica s / ep / pp,
@@ -353,6 +378,37 @@ public final class SystemSimulation {
     private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping) {}
 
+    /** A group's collective of one kind and size, the key of its plan. */
+    private record PlanKey(OpKind kind, long bytes) {}
+
+    /**
+     * A plan with what each launch of it needs, worked out once: its description (ops.csv's mapping), its
+     * algorithm's name, and its hash (a plan hashes deeply, and keys the replays).
+     */
+    private static final class Planned {
+        final FabricPlan plan;
+        final String description;
+        final String algorithm;
+        private final int hash;
+
+        Planned(FabricPlan plan) {
+            this.plan = plan;
+            this.description = plan.describe();
+            this.algorithm = plan.algorithm().name().toLowerCase(Locale.ROOT);
+            this.hash = plan.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof Planned p && hash == p.hash && plan.equals(p.plan);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
     /** A replayable collective: its time and what it put on each link. */
     private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs) {}
 
@@ -366,7 +422,8 @@ public final class SystemSimulation {
         final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
         final Map<String, FabricPlan> plans = new HashMap<>();
-        final Map<FabricPlan, CollectiveReplay> collectiveReplays = new HashMap<>();
+        /** Replays by plan: groups whose plans are equal share them. */
+        final Map<Planned, CollectiveReplay> collectiveReplays = new HashMap<>();
         final long[] replayedBytes = new long[graph.links().size()];
         final long[] replayedBusyPs = new long[graph.links().size()];
         final Map<String, long[]> byAlgorithm = new LinkedHashMap<>();
@@ -386,6 +443,8 @@ public final class SystemSimulation {
             final List<Rank> members;
             int arrived;
             Operator pending;
+            /** This group's plans by collective and size: a decode step launches the same few again and again. */
+            final Map<PlanKey, Planned> planned = new HashMap<>();
 
             Group(List<Integer> devices, List<Rank> members) {
                 this.devices = List.copyOf(devices);
@@ -489,18 +548,21 @@ public final class SystemSimulation {
 
         private void launch(Group group, Operator op) {
             long bytes = op.elements() * op.dataType().bytes();
-            FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
-            FabricPlan plan = plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, k ->
-                FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices));
+            Planned planned = group.planned.computeIfAbsent(new PlanKey(op.kind(), bytes), k -> {
+                FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
+                return new Planned(plans.computeIfAbsent(fabricOp + "/" + bytes + "/" + group.devices, s ->
+                    FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, group.devices)));
+            });
+            FabricPlan plan = planned.plan;
             long launched = clock.now();
             collectives++;
             // One group: its collectives run one at a time on an idle fabric, so a plan's run repeats exactly.
             boolean replayable = reuse;
-            CollectiveReplay kept = replayable ? collectiveReplays.get(plan) : null;
+            CollectiveReplay kept = replayable ? collectiveReplays.get(planned) : null;
             Runnable ended = () -> {
-                count(plan.algorithm().name().toLowerCase(Locale.ROOT), launched);
+                count(planned.algorithm, launched);
                 for (Rank r : group.members) {
-                    r.collectiveEnded(op, plan);
+                    r.collectiveEnded(op, planned.description);
                 }
             };
             if (kept != null) {
@@ -519,7 +581,7 @@ public final class SystemSimulation {
             FabricCollectives.start(fabric, plan, c.id, () -> {
                 end(c, op);
                 if (replayable) {
-                    collectiveReplays.put(plan, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
+                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
                 }
                 ended.run();
             });
@@ -550,10 +612,13 @@ public final class SystemSimulation {
         boolean finished;
         /** When this device reached the collective it waits in. */
         private long arrivedPs;
+        /** The CPU thread launching this device's kernels, or null (none: a kernel starts when the device is free). */
+        final Host host;
 
         Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink,
              Iterator<StageStream.Item> ops,
-             Simulation.OpListener listener, Run run, boolean reuse) {
+             Simulation.OpListener listener, Run run, boolean reuse, Host host) {
+            this.host = host;
             this.index = index;
             this.hw = hw;
             this.device = device;
@@ -585,6 +650,23 @@ public final class SystemSimulation {
             }
             Operator op = ((StageStream.Compute) item).op();
             operators++;
+            if (host == null) {
+                start(op);
+                return;
+            }
+            // The device idles until the host has launched the operator's first kernel (a collective's too: an
+            // NCCL call is a kernel launch, so a device reaches the group only once its host has issued it).
+            long now = run.clock.now();
+            long launched = host.launch(op, true, now);
+            if (launched > now) {
+                host.deviceWaited(op.id(), now, launched);
+                run.clock.schedule(launched - now, () -> start(op));
+            } else {
+                start(op);
+            }
+        }
+
+        private void start(Operator op) {
             if (op.kind().isCollective()) {
                 arrivedPs = run.clock.now();
                 stats.beginOperator(op.id());
@@ -606,25 +688,33 @@ public final class SystemSimulation {
             next();
         }
 
-        void collectiveEnded(Operator op, FabricPlan plan) {
+        void collectiveEnded(Operator op, String mapping) {
             for (Core c : device.cores()) {
                 c.endOperator();
             }
             long now = run.clock.now();
+            if (host != null) {
+                host.finished(now);
+            }
             collectivePs += now - arrivedPs;
-            report(op, arrivedPs, now, stats.current(), roofline.of(op), plan.describe());
+            report(op, arrivedPs, now, stats.current(), roofline.of(op), mapping);
         }
 
         private void compute(Operator op) {
             Scheduler clock = run.clock;
             long start = clock.now();
             Operator.Shape shape = op.shape();
-            Replay kept = reuse ? replays.get(shape) : null;
+            // With a host, only a one-kernel operator runs as its twins did: later kernels may wait for launches.
+            boolean reusable = reuse && (host == null || run.programs(hw, op).size() == 1);
+            Replay kept = reusable ? replays.get(shape) : null;
             if (kept != null) {
                 reused++;
                 stats.replay(op.id(), kept.totalDelta(), kept.own());
                 clock.schedule(kept.durationPs(), () -> {
                     device.skipTo(op.id());
+                    if (host != null) {
+                        host.finished(clock.now());
+                    }
                     computePs += kept.durationPs();
                     report(op, start, clock.now(), kept.own(), kept.bound(), kept.mapping());
                 });
@@ -632,7 +722,7 @@ public final class SystemSimulation {
             }
             device.settle();
             stats.beginOperator(op.id());
-            RunStats.Sums before = reuse ? stats.total().copy() : null;
+            RunStats.Sums before = reusable ? stats.total().copy() : null;
             List<TileProgram> programs = run.programs(hw, op);
             StringBuilder mapping = new StringBuilder();
             for (TileProgram p : programs) {
@@ -646,7 +736,7 @@ public final class SystemSimulation {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                         + "roofline bound " + bound.seconds() + " s: the model is wrong");
                 }
-                if (reuse) {
+                if (reusable) {
                     replays.put(shape, new Replay(end - start, stats.total().since(before), sums.copy(),
                         bound, mapping.toString()));
                 }
@@ -660,8 +750,23 @@ public final class SystemSimulation {
                 done.run();
                 return;
             }
-            device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(), programs.get(i),
-                () -> runInOrder(op, programs, i + 1, done)));
+            Runnable kernel = () -> device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(),
+                programs.get(i), () -> {
+                    if (host != null) {
+                        host.finished(run.clock.now());
+                    }
+                    runInOrder(op, programs, i + 1, done);
+                }));
+            if (host != null && i > 0) {
+                long now = run.clock.now();
+                long launched = host.launch(op, false, now);
+                if (launched > now) {
+                    host.deviceWaited(op.id(), now, launched);
+                    run.clock.schedule(launched - now, kernel);
+                    return;
+                }
+            }
+            kernel.run();
         }
 
         private void report(Operator op, long start, long end, RunStats.Sums sums, Roofline.Bound bound,

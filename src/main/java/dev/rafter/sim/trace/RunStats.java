@@ -44,6 +44,20 @@ public final class RunStats implements TraceSink {
             return new Sums(out);
         }
 
+        /**
+         * {@code this + other}: in place where it fits (sums only this registry holds; saves an array per
+         * operator), else as a new object.
+         */
+        Sums plus(Sums other) {
+            if (other.values.length > values.length) {
+                return combine(other, 1);
+            }
+            for (int i = 0; i < other.values.length; i++) {
+                values[i] += other.values[i];
+            }
+            return this;
+        }
+
         /** Visits every sum (fast-forwarding multiplies a repetition's growth). */
         void counters(dev.rafter.sim.steady.Counters c) {
             for (int i = 0; i < values.length; i++) {
@@ -65,6 +79,33 @@ public final class RunStats implements TraceSink {
         public long count(String component, String statistic) {
             ComponentKind kind = Catalogue.kind(component);
             return kind == null ? 0 : get(kind, statistic);
+        }
+
+        /** Whether {@code other} holds the same sums, slot by slot (a slot one of them lacks counts as 0). */
+        public boolean sameValues(Sums other) {
+            if (other == this) {
+                return true;
+            }
+            int n = Math.max(values.length, other.values.length);
+            for (int i = 0; i < n; i++) {
+                if (at(i) != other.at(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** A hash of the sums that agrees with {@link #sameValues} (trailing zero slots do not change it). */
+        public int valuesHash() {
+            int h = 1;
+            int end = values.length;
+            while (end > 0 && values[end - 1] == 0) {
+                end--;
+            }
+            for (int i = 0; i < end; i++) {
+                h = 31 * h + Long.hashCode(values[i]);
+            }
+            return h;
         }
 
         /** A copy of these sums. */
@@ -94,6 +135,7 @@ public final class RunStats implements TraceSink {
     // The run's sums are earlier + current while current is counted: each slice is added once, to the running
     // operator's sums or (another operator's, e.g. a write that lands late) to earlier's.
     private final int slots = Catalogue.slotCount();
+    /** Held by this registry alone (never handed out), so it may grow in place. */
     private Sums earlier = new Sums(slots);
     private Sums current = new Sums(slots);
     /** Whether current's slices are not in earlier (false for a reused operator's shared sums). */
@@ -122,7 +164,7 @@ public final class RunStats implements TraceSink {
     /** Moves the running operator's sums into earlier's (it is over). */
     private void fold() {
         if (currentCounted) {
-            earlier = earlier.combine(current, 1);
+            earlier = earlier.plus(current);
             currentCounted = false;
         }
     }
@@ -145,7 +187,7 @@ public final class RunStats implements TraceSink {
         for (int i = 0; i < overlappingCount; i++) {
             if (overlapping[i] == opId) {
                 Sums own = overlappingSums[i];
-                earlier = earlier.combine(own, 1);
+                earlier = earlier.plus(own);
                 overlappingCount--;
                 overlapping[i] = overlapping[overlappingCount];
                 overlappingSums[i] = overlappingSums[overlappingCount];
@@ -186,7 +228,7 @@ public final class RunStats implements TraceSink {
         fold();
         currentOp = opId;
         current = own;
-        earlier = earlier.combine(totalDelta, 1);
+        earlier = earlier.plus(totalDelta);
     }
 
     /** Visits the run's sums and the running operators'. */

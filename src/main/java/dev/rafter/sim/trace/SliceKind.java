@@ -35,7 +35,11 @@ public enum SliceKind {
      */
     PADDED_MACS("padded macs"),
     /** Counted, not an interval: special-function evaluations (exp, rsqrt...) on a vector unit's SFUs. */
-    SPECIAL_FUNCTIONS("special functions");
+    SPECIAL_FUNCTIONS("special functions"),
+    /** Counted, not an interval: bytes a near-memory unit read from its channel's arrays (never off the die). */
+    NEAR_MEMORY_READ("near-memory read"),
+    /** Counted, not an interval: vector FLOPs (softmax, scaling) of a near-memory unit's operator. */
+    NEAR_MEMORY_VECTOR("near-memory vector");
 
     private final String label;
 
@@ -50,7 +54,7 @@ public enum SliceKind {
     /** Whether this kind is a count that shares another slice's interval (never in the trace files). */
     public boolean isCount() {
         return this == PADDED_MACS || this == SPECIAL_FUNCTIONS || this == FLASH_PAGE_READ || this == FLASH_BUFFER_HIT
-            || this == FLASH_PROGRAM;
+            || this == FLASH_PROGRAM || this == NEAR_MEMORY_READ || this == NEAR_MEMORY_VECTOR;
     }
 
     /** The kinds that are intervals: what a statistic of "all slices" counts. */

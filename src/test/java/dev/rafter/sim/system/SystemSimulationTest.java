@@ -68,6 +68,43 @@ class SystemSimulationTest {
     }
 
     @Test
+    void withAHostPerDeviceTheShortcutsStillEqualSimulatingEveryDevice() {
+        for (String system : List.of("pcie-4gpu", "dgx-a100-8")) {
+            SystemSpec spec = SystemLoader.load(Path.of("models/systems/" + system + ".yaml"), List.of(),
+                List.of("host.framework=eager"));
+            int tp = spec.deviceCount();
+            Outputs everything = run(spec, tp, false, false);
+            Outputs shortcuts = run(spec, tp, true, true);
+            assertEquals(1, shortcuts.result().simulatedDevices());
+            assertEquals(everything.summary(), shortcuts.summary(), system);
+            assertEquals(everything.ops(), shortcuts.ops(), system);
+            assertEquals("eager", SystemReport.section(parse(everything.summary()).get("host")).get("framework"));
+        }
+    }
+
+    @Test
+    void oneDeviceOfASystemWithAHostTimesAsTheSameDeviceAlone() {
+        // No collective on one device: the system's device and its host must keep the single device's timeline.
+        for (String framework : List.of("none", "eager", "graph")) {
+            SystemSpec spec = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
+                List.of("host.framework=" + framework));
+            Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"), List.of("run.tensor_parallel=1"));
+            OperatorSource ops = OperatorSource.of(w, OperatorSource.phases("all"));
+            SystemSimulation.Result system = new SystemSimulation(spec, 1).sequences(w.run().batch())
+                .run(ops, null, null);
+            dev.rafter.sim.Simulation.Result alone = new dev.rafter.sim.Simulation(spec.devices().get(0).hardware())
+                .sequences(w.run().batch()).run(ops, null, r -> { });
+            assertEquals(alone.endPs(), system.endPs(), framework);
+            assertEquals(alone.stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps"),
+                system.devices().get(0).stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps"),
+                framework);
+            assertEquals(alone.stats().total().get(dev.rafter.sim.component.Host.KIND, "launch_wait_ps"),
+                system.devices().get(0).stats().total().get(dev.rafter.sim.component.Host.KIND, "launch_wait_ps"),
+                framework);
+        }
+    }
+
+    @Test
     void replayingCollectivesOnASingleSwitchEqualsSimulatingThemWithPipelinesAndReplicas() {
         SystemSpec spec = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of());
         Outputs everything = run(spec, 2, 2, 2, false, false);
