@@ -383,24 +383,14 @@ public final class GemmMapper {
 
         // Pass 1: the last stage that uses each (piece, stage-in-block).
         int totalStages = blocks.size() * stagesPerBlock;
-        int[] lastUse = new int[pieces.count() * stagesPerBlock];
-        for (int bi = 0; bi < blocks.size(); bi++) {
-            for (int j = 0; j < stagesPerBlock; j++) {
-                for (int id : blockPieces.get(bi)) {
-                    lastUse[id * stagesPerBlock + j] = bi * stagesPerBlock + j;
-                }
-            }
-        }
+        int[] lastUse = lastUses(blockPieces, pieces.count(), stagesPerBlock);
         // Pass 2: load, pin or stream each piece.
-        boolean[] resident = new boolean[lastUse.length];
-        long[] unpinAt = new long[totalStages];
-        List<List<Integer>> unpinKeys = new ArrayList<>(java.util.Collections.nCopies(totalStages, null));
+        Pinning pinning = new Pinning(lastUse, totalStages, pinBudget);
         List<Stage> stages = dry ? null : new ArrayList<>(totalStages);
         List<List<Work>> cores = dry ? null : new ArrayList<>();
         for (int i = 0; !dry && i < hw.cores(); i++) {
             cores.add(new ArrayList<>(blocks.size()));
         }
-        long pinned = 0;
         long read = 0;
         long address = 0;
         int s = 0;
@@ -409,51 +399,109 @@ public final class GemmMapper {
             int firstStage = s;
             for (int j = 0; j < stagesPerBlock; j++, s++) {
                 long kDepth = Math.min((long) perStage * kl, op.k() - (long) j * perStage * kl);
-                long load = 0;
-                long aLoad = 0;
-                long pin = 0;
-                for (int id : blockPieces.get(bi)) {
-                    int key = id * stagesPerBlock + j;
-                    if (resident[key]) {
-                        continue;
-                    }
-                    long bytes = pieces.extent(id) * kDepth * (id < aPieces ? e : eb);
-                    load += bytes;
-                    aLoad += id < aPieces ? bytes : 0;
-                    int last = lastUse[key];
-                    if (last > s && pinned + bytes <= pinBudget) {
-                        pinned += bytes;
-                        pin += bytes;
-                        resident[key] = true;
-                        unpinAt[last] += bytes;
-                        if (unpinKeys.get(last) == null) {
-                            unpinKeys.set(last, new ArrayList<>());
-                        }
-                        unpinKeys.get(last).add(key);
-                    }
-                }
+                pinning.stage(pieces, blockPieces.get(bi), stagesPerBlock, j, s, kDepth, aPieces, e, eb);
                 if (!dry) {
-                    stages.add(new Stage(address, load, pin, unpinAt[s], b.items().length, aLoad));
+                    stages.add(new Stage(address, pinning.load, pinning.pin, pinning.unpinAt[s], b.items().length,
+                        pinning.aLoad));
                 }
-                address += (load + 255) / 256 * 256;
-                read += load;
-                pinned -= unpinAt[s];
-                if (unpinKeys.get(s) != null) {
-                    for (int key : unpinKeys.get(s)) {
-                        resident[key] = false;
-                    }
-                }
+                address += (pinning.load + 255) / 256 * 256;
+                read += pinning.load;
+                pinning.unpin(s);
             }
-            for (int t = 0; !dry && t < b.items().length; t++) {
-                int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
-                int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-                int bBytes = eb == e ? 0 : eb;
-                cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,
-                    perStage) : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
-                        form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes));
+            if (!dry) {
+                addTiles(op, b, cores, firstStage, ml, nl, kl, e, eb, perStage, form);
             }
         }
         return new Layout(describe, globalK, stages, cores, read, totalStages);
+    }
+
+    // stage() keeps its passes in small methods on purpose: as one 1.3 KB method of nested loops C2 compiled it
+    // twice (once on-stack) in a Llama-3-8B run, among that run's costliest compilations.
+
+    /** The last stage that uses each (piece, stage-in-block), indexed {@code id * stagesPerBlock + j}. */
+    private static int[] lastUses(List<int[]> blockPieces, int pieceCount, int stagesPerBlock) {
+        int[] lastUse = new int[pieceCount * stagesPerBlock];
+        for (int bi = 0; bi < blockPieces.size(); bi++) {
+            for (int j = 0; j < stagesPerBlock; j++) {
+                for (int id : blockPieces.get(bi)) {
+                    lastUse[id * stagesPerBlock + j] = bi * stagesPerBlock + j;
+                }
+            }
+        }
+        return lastUse;
+    }
+
+    /** One matrix tile per core for its output tile of the block. */
+    private static void addTiles(Operator op, Block b, List<List<Work>> cores, int firstStage, int ml, int nl,
+                                 int kl, int e, int eb, int perStage, Form form) {
+        for (int t = 0; t < b.items().length; t++) {
+            int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
+            int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
+            int bBytes = eb == e ? 0 : eb;
+            cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,
+                perStage) : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
+                    form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes));
+        }
+    }
+
+    /** Which pieces stay pinned in the global buffer until their last use, within the pin budget. */
+    private static final class Pinning {
+        private final int[] lastUse;
+        private final boolean[] resident;
+        private final long[] unpinAt;
+        private final List<List<Integer>> unpinKeys;
+        private final long pinBudget;
+        private long pinned;
+        /** The last stage's bytes loaded from HBM, of them the A operand's, and bytes pinned. */
+        long load;
+        long aLoad;
+        long pin;
+
+        Pinning(int[] lastUse, int totalStages, long pinBudget) {
+            this.lastUse = lastUse;
+            this.resident = new boolean[lastUse.length];
+            this.unpinAt = new long[totalStages];
+            this.unpinKeys = new ArrayList<>(java.util.Collections.nCopies(totalStages, null));
+            this.pinBudget = pinBudget;
+        }
+
+        /** Stage {@code s} (stage {@code j} of its block): loads each piece not resident, pinning what fits. */
+        void stage(Pieces pieces, int[] ids, int stagesPerBlock, int j, int s, long kDepth, long aPieces, int e,
+                   int eb) {
+            load = 0;
+            aLoad = 0;
+            pin = 0;
+            for (int id : ids) {
+                int key = id * stagesPerBlock + j;
+                if (resident[key]) {
+                    continue;
+                }
+                long bytes = pieces.extent(id) * kDepth * (id < aPieces ? e : eb);
+                load += bytes;
+                aLoad += id < aPieces ? bytes : 0;
+                int last = lastUse[key];
+                if (last > s && pinned + bytes <= pinBudget) {
+                    pinned += bytes;
+                    pin += bytes;
+                    resident[key] = true;
+                    unpinAt[last] += bytes;
+                    if (unpinKeys.get(last) == null) {
+                        unpinKeys.set(last, new ArrayList<>());
+                    }
+                    unpinKeys.get(last).add(key);
+                }
+            }
+        }
+
+        /** Releases the pieces whose last use was stage {@code s}. */
+        void unpin(int s) {
+            pinned -= unpinAt[s];
+            if (unpinKeys.get(s) != null) {
+                for (int key : unpinKeys.get(s)) {
+                    resident[key] = false;
+                }
+            }
+        }
     }
 
     static long ceilDiv(long a, long b) {

@@ -70,7 +70,9 @@ public final class GlobalBuffer implements Periodic {
     private final long capacity;
 
     private long opId;
-    private List<Stage> stages = List.of();
+    // An array, not the mapper's list: the lists come as ArrayList or as immutable lists of either kind, and their
+    // mix at this hot call site made C2 recompile the cores' load path when decode followed prefill.
+    private Stage[] stages = new Stage[0];
     private boolean[] ready;
     private boolean[] released;
     /**
@@ -100,7 +102,7 @@ public final class GlobalBuffer implements Periodic {
 
     public void begin(long opId, List<Stage> stages) {
         this.opId = opId;
-        this.stages = stages;
+        this.stages = stages.toArray(new Stage[0]);
         this.ready = new boolean[stages.size()];
         this.released = new boolean[stages.size()];
         this.announced = new int[stages.size()];
@@ -117,8 +119,8 @@ public final class GlobalBuffer implements Periodic {
     }
 
     private void loadMore() {
-        while (nextLoad < stages.size() && nextLoad < oldestInUse + WINDOW) {
-            Stage s = stages.get(nextLoad);
+        while (nextLoad < stages.length && nextLoad < oldestInUse + WINDOW) {
+            Stage s = stages[nextLoad];
             if (occupied + s.loadBytes() > capacity && occupied > 0) {
                 return;
             }
@@ -174,7 +176,7 @@ public final class GlobalBuffer implements Periodic {
      */
     public void releaseAt(int stage, long timePs) {
         releaseTimes[stage] = Math.max(releaseTimes[stage], timePs);
-        if (++announced[stage] == stages.get(stage).users()) {
+        if (++announced[stage] == stages[stage].users()) {
             scheduler.at(releaseTimes[stage], new StageEvent(false, stage));
         }
     }
@@ -277,7 +279,7 @@ public final class GlobalBuffer implements Periodic {
         for (int i = oldestInUse; i < oldestInUse + d; i++) {
             ready[i] = true;
             released[i] = true;
-            announced[i] = stages.get(i).users();
+            announced[i] = stages[i].users();
             waiters.set(i, null);
         }
         oldestInUse += d;
@@ -326,9 +328,9 @@ public final class GlobalBuffer implements Periodic {
      */
     private void release(int stage) {
         released[stage] = true;
-        Stage s = stages.get(stage);
+        Stage s = stages[stage];
         occupied -= s.heldBytes() + s.unpinBytes();
-        while (oldestInUse < stages.size() && released[oldestInUse]) {
+        while (oldestInUse < stages.length && released[oldestInUse]) {
             oldestInUse++;
         }
         loadMore();
@@ -337,7 +339,7 @@ public final class GlobalBuffer implements Periodic {
     /** Stages not yet released by all their users (0 when the operator's data flow finished cleanly). */
     public int stagesInUse() {
         int n = 0;
-        for (int i = 0; i < stages.size(); i++) {
+        for (int i = 0; i < stages.length; i++) {
             if (!released[i]) {
                 n++;
             }
@@ -351,6 +353,6 @@ public final class GlobalBuffer implements Periodic {
 
     public String waitingSummary() {
         return "global buffer: " + stagesInUse() + " stage(s) in use, next to load " + nextLoad + " of "
-            + stages.size() + ", " + occupied + " of " + capacity + " bytes occupied";
+            + stages.length + ", " + occupied + " of " + capacity + " bytes occupied";
     }
 }
