@@ -1,5 +1,6 @@
 package dev.rafter;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -86,6 +88,21 @@ class ReadmeTest {
         }
         checkProseFigures(readme.text(), runner, sandbox);
         assertNoMismatches();
+    }
+
+    /** Every image the README shows is in the repository, as a PNG (a renamed or uncopied chart shows broken). */
+    @Test
+    void imagesItShowsExist() throws IOException {
+        Matcher image = Pattern.compile("!\\[[^\\]]*\\]\\(([^)]+)\\)").matcher(Files.readString(README));
+        int images = 0;
+        while (image.find()) {
+            Path png = Path.of(image.group(1));
+            assertTrue(Files.isRegularFile(png), "README shows " + png + ", which does not exist");
+            byte[] head = Arrays.copyOf(Files.readAllBytes(png), 4);
+            assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head, png + " is not a PNG");
+            images++;
+        }
+        assertTrue(images >= 2, "README's images found: " + images);
     }
 
     @Test

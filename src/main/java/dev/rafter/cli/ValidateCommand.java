@@ -2,6 +2,7 @@ package dev.rafter.cli;
 
 import dev.rafter.config.CsvWriter;
 import dev.rafter.config.InputException;
+import dev.rafter.plot.StudyCharts;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.validation.Validation;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Run the checks in validation/ (closed-form array timing, roofline bounds); exit 1 if one fails.")
 public final class ValidateCommand extends CommandBase implements Callable<Integer> {
-    @Option(names = "--out", paramLabel = "DIR", description = "write validation.csv here")
+    @Option(names = "--out", paramLabel = "DIR",
+        description = "write validation.csv and the studies' charts (near-memory.png, hbf.png) here")
     Path out;
 
     @Option(names = "--cases", paramLabel = "DIR",
@@ -28,7 +30,7 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
         if (!Files.isDirectory(dir)) {
             throw new InputException("--cases " + dir + ": not a directory of validation cases");
         }
-        OutputFolder folder = out == null ? null : OutputFolder.open(out, "--out", List.of("validation.csv"));
+        OutputFolder folder = out == null ? null : OutputFolder.open(out, "--out", outputs());
         try {
             return run(dir, folder);
         } finally {
@@ -39,7 +41,8 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
     }
 
     private int run(Path dir, OutputFolder folder) {
-        List<Validation.Check> checks = new Validation(dir).run();
+        Validation validation = new Validation(dir);
+        List<Validation.Check> checks = validation.run();
         long failed = 0;
         long gaps = 0;
         for (Validation.Check c : checks) {
@@ -61,11 +64,22 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
                         + "\n");
                 }
             });
+            for (Validation.Chart c : validation.charts()) {
+                byte[] image = StudyCharts.png(c.chart().width(), c.chart().height(), c.chart()::draw);
+                AtomicFile.writeFile(folder.path(c.file()), tmp -> Files.write(tmp, image));
+            }
             folder.commit();
         }
         out().printf("%d passed, %d failed%s%n", checks.size() - failed - gaps, failed, gaps == 0 ? ""
             : ", " + gaps + " known gap" + (gaps == 1 ? "" : "s"));
         return failed == 0 ? Main.OK : Main.CHECK_FAILED;
+    }
+
+    /** The charts, then validation.csv (the summary, moved in last). */
+    private static List<String> outputs() {
+        List<String> names = new java.util.ArrayList<>(Validation.CHART_FILES);
+        names.add("validation.csv");
+        return names;
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.NearMemorySpec;
 import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TierPlacement;
+import dev.rafter.plot.XyChart;
 import dev.rafter.sim.Simulation;
 import dev.rafter.workload.Capacity;
 import dev.rafter.workload.OpKind;
@@ -20,7 +21,8 @@ import java.util.Locale;
 /**
  * The memory-technology studies of the hardware outlook (Ma and Patterson), as checks, each printing its numbers:
  * {@code validation/near-memory.csv}, study (b), near-memory GEMV and attention ({@link #nearMemory});
- * {@code validation/hbf.csv}, study (a), a 70B-class model on one device with a flash tier ({@link #flashTier}).
+ * {@code validation/hbf.csv}, study (a), a 70B-class model on one device with a flash tier ({@link #flashTier});
+ * and a chart of each ({@link #charts}).
  */
 final class MemoryStudies {
     /** How far below the internal-to-external bandwidth ratio batch-1 FC decode may speed up and still be "about". */
@@ -29,14 +31,103 @@ final class MemoryStudies {
     static final double NO_HELP = 1.05;
 
     private final Path dir;
+    private final List<SpeedupCurve> speedups = new ArrayList<>();
+    private final List<LatencyCurve> latencies = new ArrayList<>();
 
     MemoryStudies(Path dir) {
         this.dir = dir;
     }
 
     void run(List<Validation.Check> out) {
+        speedups.clear();
+        latencies.clear();
         nearMemory(out);
         flashTier(out);
+    }
+
+    /** One case of study (b): speed-ups of the FC layers and of attention by batch, {batch, speed-up}. */
+    record SpeedupCurve(String name, String workload, String hardware, String baseline, double bandwidthRatio,
+                        List<double[]> fc, List<double[]> attention) {}
+
+    /** One case of study (a): the HBF device's decode step by read latency, {us, s}, and the system's step. */
+    record LatencyCurve(String name, String workload, String hardware, String system, int tensorParallel,
+                        List<double[]> steps, double systemStepS) {}
+
+    /**
+     * The studies' charts from the last {@link #run}: {@code near-memory.png} (speed-up by batch against the
+     * bandwidth ratio) and {@code hbf.png} (decode step by read latency against the system's), each with the cases
+     * of its table; a table without cases has no chart.
+     */
+    List<Validation.Chart> charts() {
+        List<Validation.Chart> out = new ArrayList<>();
+        if (!speedups.isEmpty()) {
+            out.add(new Validation.Chart("near-memory.png", speedupChart(speedups)));
+        }
+        if (!latencies.isEmpty()) {
+            out.add(new Validation.Chart("hbf.png", latencyChart(latencies)));
+        }
+        return out;
+    }
+
+    List<SpeedupCurve> speedups() {
+        return speedups;
+    }
+
+    List<LatencyCurve> latencies() {
+        return latencies;
+    }
+
+    static XyChart speedupChart(List<SpeedupCurve> curves) {
+        SpeedupCurve first = curves.get(0);
+        XyChart chart = new XyChart(1000, 520, "Study (b): near-memory units' decode speed-up by batch",
+            new XyChart.AxisSpec("batch", null, false, true), new XyChart.AxisSpec("speed-up over " + first.baseline(),
+                null, false, false))
+            .subtitle(first.workload() + " decode on " + first.hardware() + " over " + first.baseline() + ": the fully "
+                + "connected layers gain until their intensity crosses the units' ridge, attention at every batch")
+            .legend(XyChart.LegendPlace.OUTSIDE_RIGHT);
+        List<Double> batches = new ArrayList<>();
+        int colour = 0;
+        for (SpeedupCurve c : curves) {
+            String prefix = curves.size() == 1 ? "" : c.name() + ": ";
+            chart.add(new XyChart.Series(prefix + "FC layers", XyChart.PALETTE[colour++ % XyChart.PALETTE.length],
+                XyChart.Style.LINE_AND_MARKERS, 1.5f, false, c.fc()));
+            chart.add(new XyChart.Series(prefix + "attention", XyChart.PALETTE[colour++ % XyChart.PALETTE.length],
+                XyChart.Style.LINE_AND_MARKERS, 1.5f, false, c.attention()));
+            double lo = c.fc().get(0)[0];
+            double hi = c.fc().get(c.fc().size() - 1)[0];
+            chart.add(new XyChart.Series(prefix + String.format(Locale.ROOT, "%.0fx internal/external bandwidth",
+                c.bandwidthRatio()), XyChart.PALETTE[7], XyChart.Style.LINE, 1f, true, List.of(
+                    new double[] {lo, c.bandwidthRatio()}, new double[] {hi, c.bandwidthRatio()})));
+            c.fc().forEach(p -> batches.add(p[0]));
+        }
+        List<Double> ticks = batches.stream().distinct().sorted().toList();
+        return chart.xTicks(ticks, ticks.stream().map(b -> String.valueOf(b.longValue())).toList());
+    }
+
+    static XyChart latencyChart(List<LatencyCurve> curves) {
+        LatencyCurve first = curves.get(0);
+        XyChart chart = new XyChart(1000, 520, "Study (a): decode step of " + first.workload()
+            + " on one device with HBF",
+            new XyChart.AxisSpec("HBF page read latency", "us", false, true), new XyChart.AxisSpec("decode step",
+                "s", true, false))
+            .subtitle("one decode step by HBF page read latency, KV cache in HBM; dashed: the HBM system's step")
+            .legend(XyChart.LegendPlace.OUTSIDE_RIGHT);
+        List<Double> latencyTicks = new ArrayList<>();
+        int colour = 0;
+        for (LatencyCurve c : curves) {
+            String prefix = curves.size() == 1 ? "" : c.name() + ": ";
+            java.awt.Color ink = XyChart.PALETTE[colour++ % XyChart.PALETTE.length];
+            chart.add(new XyChart.Series(prefix + "one " + c.hardware() + " (weights in HBF)", ink,
+                XyChart.Style.LINE_AND_MARKERS, 1.5f, false, c.steps()));
+            double lo = c.steps().get(0)[0];
+            double hi = c.steps().get(c.steps().size() - 1)[0];
+            chart.add(new XyChart.Series(prefix + c.system() + ", " + c.tensorParallel() + " devices (HBM)", ink,
+                XyChart.Style.LINE, 1f, true, List.of(new double[] {lo, c.systemStepS()},
+                    new double[] {hi, c.systemStepS()})));
+            c.steps().forEach(p -> latencyTicks.add(p[0]));
+        }
+        List<Double> ticks = latencyTicks.stream().distinct().sorted().toList();
+        return chart.xTicks(ticks, ticks.stream().map(dev.rafter.plot.Units::plain).toList());
     }
 
     /** How much slower than at the sweep's shortest read latency still counts as the latency hidden. */
@@ -112,6 +203,7 @@ final class MemoryStudies {
                     atStandard.joulesPerToken(), row[3], tp, system.seconds() * 1e3, system.joulesPerToken()),
                 refused));
             StringBuilder sweep = new StringBuilder();
+            List<double[]> steps = new ArrayList<>();
             double shortest = 0;
             double hiddenUpTo = -1;
             Step hidden = null;
@@ -123,12 +215,14 @@ final class MemoryStudies {
                     shortest = s.seconds();
                     hidden = s;
                 }
+                steps.add(new double[] {us, s.seconds()});
                 if (s.seconds() <= shortest * HIDDEN) {
                     hiddenUpTo = us;
                 }
                 sweep.append(sweep.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s us: %.2f ms",
                     l.trim(), s.seconds() * 1e3));
             }
+            latencies.add(new LatencyCurve(row[0], row[4], row[1], row[3], tp, steps, system.seconds()));
             double ratio = hidden.seconds() / system.seconds();
             double maxRatio = Double.parseDouble(row[8]);
             out.add(new Validation.Check("memory-studies", row[0] + "_vs_system@" + row[1], system.seconds(),
@@ -188,6 +282,8 @@ final class MemoryStudies {
             double crossing = spec.macFlopsPerS() / plain.memoryBytesPerS();
             StringBuilder fc = new StringBuilder();
             StringBuilder attention = new StringBuilder();
+            List<double[]> fcCurve = new ArrayList<>();
+            List<double[]> attentionCurve = new ArrayList<>();
             double first = 0;
             int stopped = -1;
             double worstAttention = Double.MAX_VALUE;
@@ -197,6 +293,8 @@ final class MemoryStudies {
                 DecodeTimes without = decode(plain, workload, sets, batch);
                 double fcSpeedup = without.fcS() / with.fcS();
                 double attSpeedup = without.attentionS() / with.attentionS();
+                fcCurve.add(new double[] {batch, fcSpeedup});
+                attentionCurve.add(new double[] {batch, attSpeedup});
                 first = first == 0 ? fcSpeedup : first;
                 if (stopped < 0 && fcSpeedup < NO_HELP) {
                     stopped = batch;
@@ -208,6 +306,7 @@ final class MemoryStudies {
                     batch, attSpeedup));
             }
             double ratio = spec.internalBandwidthRatio();
+            speedups.add(new SpeedupCurve(row[0], row[3], row[1], row[2], ratio, fcCurve, attentionCurve));
             out.add(new Validation.Check("memory-studies", row[0] + "_fc_batch1@" + row[1], ratio, first,
                 String.format(Locale.ROOT, "batch-1 FC decode speed-up %.2fx, about the %.0fx internal-to-external "
                     + "bandwidth ratio (%.2f..%.0f)", first, ratio, ratio * (1 - RATIO_TOLERANCE), ratio),

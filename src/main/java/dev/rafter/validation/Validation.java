@@ -5,6 +5,7 @@ import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.plot.XyChart;
 import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.Simulation;
 import dev.rafter.sim.component.PeArray;
@@ -34,7 +35,8 @@ import java.util.Locale;
  *       ({@link FabricCases}).</li>
  *   <li>{@code power.csv}: board power on the bundled devices: energy per FLOP under TDP / peak, idle power drawn
  *       when idle ({@link Power}).</li>
- *   <li>{@code near-memory.csv}: the hardware outlook's memory-technology studies ({@link MemoryStudies}).</li>
+ *   <li>{@code near-memory.csv}, {@code hbf.csv}: the hardware outlook's memory-technology studies, each with a
+ *       chart ({@link MemoryStudies}).</li>
  * </ul>
  */
 public final class Validation {
@@ -55,7 +57,14 @@ public final class Validation {
         }
     }
 
+    /** A chart a run of the checks draws, and the file name it goes to in {@code validate --out}. */
+    public record Chart(String file, XyChart chart) {}
+
+    /** The files of every chart a run may draw ({@link #charts}). */
+    public static final List<String> CHART_FILES = List.of("near-memory.png", "hbf.png");
+
     private final Path dir;
+    private List<Chart> charts = List.of();
 
     public Validation(Path dir) {
         this.dir = dir;
@@ -70,8 +79,15 @@ public final class Validation {
         new FabricCases(dir).run(out);
         new SystemCases(dir).run(out);
         new Power(dir).run(out);
-        new MemoryStudies(dir).run(out);
+        MemoryStudies memory = new MemoryStudies(dir);
+        memory.run(out);
+        charts = memory.charts();
         return out;
+    }
+
+    /** The charts of the last {@link #run}, each named in {@link #CHART_FILES}. */
+    public List<Chart> charts() {
+        return charts;
     }
 
     private void singleArray(List<Check> out) {

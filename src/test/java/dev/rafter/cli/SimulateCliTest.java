@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -159,8 +160,12 @@ class SimulateCliTest {
     }
 
     @Test
-    void validatePassesOnTheBundledCases() {
+    void validatePassesOnTheBundledCasesAndDrawsTheStudiesCharts() throws Exception {
         CliTest.Result r = run("validate", "--out", tmp.resolve("v").toString());
         assertEquals(0, r.code(), r.err());
+        for (String chart : List.of("near-memory.png", "hbf.png")) {
+            Path png = tmp.resolve("v").resolve(chart);
+            assertTrue(Files.isRegularFile(png) && Files.size(png) > 20_000, chart + " written by validate --out");
+        }
     }
 }
