@@ -216,10 +216,7 @@ public final class FlashAttentionMapper {
         java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V blocks per item
         long pinned = 0;
         List<Stage> stages = new ArrayList<>();
-        List<List<Work>> perCore = new ArrayList<>(cores);
-        for (int c = 0; c < cores; c++) {
-            perCore.add(new ArrayList<>());
-        }
+        List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
         long read = 0;
         for (int b = 0; b < blocks; b++) {
@@ -452,10 +449,7 @@ public final class FlashAttentionMapper {
             }
         }
         List<Stage> stages = new ArrayList<>();
-        List<List<Work>> perCore = new ArrayList<>(cores);
-        for (int c = 0; c < cores; c++) {
-            perCore.add(new ArrayList<>());
-        }
+        List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
         long read = 0;
         for (int c0 = 0; c0 < chunks.size(); c0 += cores) {

@@ -1,5 +1,6 @@
 package dev.rafter.mapping;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,5 +21,14 @@ public record TileProgram(List<Stage> stages, List<List<Work>> cores, long hbmRe
             n += c.size();
         }
         return n;
+    }
+
+    /** Per core an empty, growable work list: what a mapper fills. */
+    static List<List<Work>> emptyCores(int cores) {
+        List<List<Work>> perCore = new ArrayList<>(cores);
+        for (int i = 0; i < cores; i++) {
+            perCore.add(new ArrayList<>());
+        }
+        return perCore;
     }
 }

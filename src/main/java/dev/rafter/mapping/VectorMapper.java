@@ -70,7 +70,7 @@ public final class VectorMapper {
         }
         long chunks = ceilDiv(units, chunk);
         List<Stage> stages = new ArrayList<>();
-        List<List<Work>> perCore = perCore(cores);
+        List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
         long done = 0;
         for (long c0 = 0; c0 < chunks; c0 += cores) {
@@ -117,7 +117,7 @@ public final class VectorMapper {
         boolean reReadOnChip = (long) busy * n * in * e <= globalBytes / 2;
         int last = passes.size() - 1;
         List<Stage> stages = new ArrayList<>();
-        List<List<Work>> perCore = perCore(cores);
+        List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
         long hbmRead = 0;
         for (long r0 = 0; r0 < rows; r0 += cores) {
@@ -152,14 +152,6 @@ public final class VectorMapper {
                 + "on %d of %d cores, %d chunks of %d per pass, re-reads from %s", passes.size(), n, fit, busy,
             cores, chunksPerRow, chunk, reReadOnChip ? "the global buffer" : "HBM");
         return new TileProgram(stages, perCore, hbmRead, op.elements() * out * e, why);
-    }
-
-    private static List<List<Work>> perCore(int cores) {
-        List<List<Work>> perCore = new ArrayList<>(cores);
-        for (int i = 0; i < cores; i++) {
-            perCore.add(new ArrayList<>());
-        }
-        return perCore;
     }
 
     private static long ceilDiv(long a, long b) {
