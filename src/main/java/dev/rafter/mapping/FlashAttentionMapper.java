@@ -175,22 +175,9 @@ public final class FlashAttentionMapper {
         int cores = hw.cores();
         long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
-        long br = 0;
-        long bc = 0;
-        search:
-        for (int r : BLOCKS) {
-            for (int c : BLOCKS) {
-                long rr = Math.min(r, m);
-                long cc = Math.min(c, n);
-                long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
-                long stage = cores * (rr * d * e + 2 * cc * d * ekv);
-                if (local <= capacity && 2 * stage <= globalCapacity) {
-                    br = rr;
-                    bc = cc;
-                    break search;
-                }
-            }
-        }
+        long[] block = blockSize(m, n, d, e, ekv, cores, capacity, globalCapacity);
+        long br = block[0];
+        long bc = block[1];
         if (br == 0) {
             throw new InputException("core.local_buffer.capacity_kib: no flash-attention tile of op " + op.id()
                 + " (head dim " + d + ") fits the local buffer and two stages of the global buffer");
@@ -212,90 +199,17 @@ public final class FlashAttentionMapper {
             base[b + 1] = base[b] + most;
         }
         long kvBlockBytes = 2 * bc * d * ekv;
-        long pinBudget = globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes));
-        java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V blocks per item
-        long pinned = 0;
-        List<Stage> stages = new ArrayList<>();
+        Stages staged = new Stages(work, d * e, d * ekv, bc, kvBlocks,
+            globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes)));
         List<List<Work>> perCore = TileProgram.emptyCores(cores);
-        long address = 0;
-        long read = 0;
         for (int b = 0; b < blocks; b++) {
             long t0 = (long) b * cores;
             long t1 = Math.min(tasks, t0 + cores);
-            int stageCount = (int) (base[b + 1] - base[b]);
-            long[] users = new long[stageCount];
-            for (long t = t0; t < t1; t++) {
-                int v = work.visible(t);
-                for (int j = 0; j < v; j++) {
-                    users[j]++;
-                }
-                users[v - 1]++; // the online-softmax vector tile
-            }
-            long firstItemOfBlock = work.item(t0);
-            long lastItemOfBlock = work.item(t1 - 1);
-            for (int j = 0; j < stageCount; j++) {
-                long load = 0;
-                long pin = 0;
-                long unpin = 0;
-                if (j == 0) {
-                    for (long t = t0; t < t1; t++) {
-                        load += work.rows(t) * d * e;
-                    }
-                }
-                long queries = load;
-                for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                    boolean uses = false;
-                    boolean later = false;
-                    long itemFirst = work.firstTask(item);
-                    long itemEnd = work.endTask(item);
-                    for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
-                        uses |= work.visible(t) > j;
-                    }
-                    if (!uses) {
-                        continue;
-                    }
-                    later = itemEnd > t1; // Q tiles of this item run in a later block
-                    long keys = Math.min(bc, work.keys(item) - (long) j * bc);
-                    long bytes = 2 * keys * d * ekv;
-                    boolean[] pins = resident.get(item);
-                    if (pins != null && pins[j]) {
-                        if (!later) {
-                            pins[j] = false;
-                            unpin += bytes;
-                        }
-                        continue;
-                    }
-                    load += bytes;
-                    if (later && pinned + bytes <= pinBudget) {
-                        resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
-                        pinned += bytes;
-                        pin += bytes;
-                    }
-                }
-                pinned -= unpin;
-                if (j == stageCount - 1) {
-                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                        if (work.endTask(item) <= t1) {
-                            resident.remove(item); // its last block
-                        }
-                    }
-                }
-                stages.add(new Stage(address, load, pin, unpin, (int) users[j], queries));
-                address += (load + 255) / 256 * 256;
-                read += load;
-            }
-            for (long t = t0; t < t1; t++) {
-                int rows = (int) work.rows(t);
-                int v = work.visible(t);
-                long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
-                int first = (int) base[b];
-                List<Work> core = perCore.get((int) (t - t0));
-                core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
-                    splits == 1 ? 0 : PARTIAL_BYTES, ekv));
-                long scores = rows * keys;
-                core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
-            }
+            staged.block(t0, t1, (int) (base[b + 1] - base[b]));
+            addTiles(work, perCore, t0, t1, (int) base[b], d, bc, splits, ekv);
         }
+        List<Stage> stages = staged.stages;
+        long read = staged.read;
         long write = 0;
         for (Part s : parts) {
             write += s.batch() * s.m() * d * (splits == 1 ? e : PARTIAL_BYTES);
@@ -312,6 +226,138 @@ public final class FlashAttentionMapper {
             splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)", tasks, blocks,
             cores, read / 1e6, once / 1e6);
         return new TileProgram(stages, perCore, read, write, why);
+    }
+
+    /**
+     * The largest Q-row and K/V-key blocks (rows first) whose double-buffered tiles fit the local buffer and whose
+     * stage for every core fits half the global buffer: {rows, keys}, or {0, 0} if none does.
+     */
+    private static long[] blockSize(long m, long n, long d, int e, int ekv, int cores, long capacity,
+                                    long globalCapacity) {
+        for (int r : BLOCKS) {
+            for (int c : BLOCKS) {
+                long rr = Math.min(r, m);
+                long cc = Math.min(c, n);
+                long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
+                long stage = cores * (rr * d * e + 2 * cc * d * ekv);
+                if (local <= capacity && 2 * stage <= globalCapacity) {
+                    return new long[] {rr, cc};
+                }
+            }
+        }
+        return new long[] {0, 0};
+    }
+
+    /** Each core's tiles of one block of Q tiles {@code [t0, t1)}: the score/context matrix tile, then its softmax. */
+    private static void addTiles(Tasks work, List<List<Work>> perCore, long t0, long t1, int first, long d, long bc,
+                                 int splits, int ekv) {
+        for (long t = t0; t < t1; t++) {
+            int rows = (int) work.rows(t);
+            int v = work.visible(t);
+            long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
+            List<Work> core = perCore.get((int) (t - t0));
+            core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
+                splits == 1 ? 0 : PARTIAL_BYTES, ekv));
+            long scores = rows * keys;
+            core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
+        }
+    }
+
+    /**
+     * The global-buffer stages of the kernel, block by block of Q tiles: a block's first stage brings its Q tiles,
+     * each stage the K/V block its tiles see; a K/V block still needed by an item's Q tiles in a later block stays
+     * pinned while the pin budget allows, and is not loaded again.
+     */
+    private static final class Stages {
+        private final Tasks work;
+        private final long queryRowBytes;
+        private final long kvKeyBytes;
+        private final long bc;
+        private final long kvBlocks;
+        private final long pinBudget;
+        private final java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V per item
+        private long pinned;
+        private long address;
+        final List<Stage> stages = new ArrayList<>();
+        long read;
+
+        Stages(Tasks work, long queryRowBytes, long kvKeyBytes, long bc, long kvBlocks, long pinBudget) {
+            this.work = work;
+            this.queryRowBytes = queryRowBytes;
+            this.kvKeyBytes = kvKeyBytes;
+            this.bc = bc;
+            this.kvBlocks = kvBlocks;
+            this.pinBudget = pinBudget;
+        }
+
+        void block(long t0, long t1, int stageCount) {
+            long[] users = new long[stageCount];
+            for (long t = t0; t < t1; t++) {
+                int v = work.visible(t);
+                for (int j = 0; j < v; j++) {
+                    users[j]++;
+                }
+                users[v - 1]++; // the online-softmax vector tile
+            }
+            long firstItemOfBlock = work.item(t0);
+            long lastItemOfBlock = work.item(t1 - 1);
+            for (int j = 0; j < stageCount; j++) {
+                long load = 0;
+                if (j == 0) {
+                    for (long t = t0; t < t1; t++) {
+                        load += work.rows(t) * queryRowBytes;
+                    }
+                }
+                long queries = load;
+                long[] pinUnpin = new long[2];
+                load += keyBlock(j, t0, t1, firstItemOfBlock, lastItemOfBlock, pinUnpin);
+                pinned -= pinUnpin[1];
+                if (j == stageCount - 1) {
+                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
+                        if (work.endTask(item) <= t1) {
+                            resident.remove(item); // its last block
+                        }
+                    }
+                }
+                stages.add(new Stage(address, load, pinUnpin[0], pinUnpin[1], (int) users[j], queries));
+                address += (load + 255) / 256 * 256;
+                read += load;
+            }
+        }
+
+        /** Bytes of K/V block {@code j} loaded for the block's items; pinned and unpinned bytes into {@code pinUnpin}. */
+        private long keyBlock(int j, long t0, long t1, long firstItem, long lastItem, long[] pinUnpin) {
+            long load = 0;
+            for (long item = firstItem; item <= lastItem; item++) {
+                boolean uses = false;
+                long itemFirst = work.firstTask(item);
+                long itemEnd = work.endTask(item);
+                for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
+                    uses |= work.visible(t) > j;
+                }
+                if (!uses) {
+                    continue;
+                }
+                boolean later = itemEnd > t1; // Q tiles of this item run in a later block
+                long keys = Math.min(bc, work.keys(item) - (long) j * bc);
+                long bytes = 2 * keys * kvKeyBytes;
+                boolean[] pins = resident.get(item);
+                if (pins != null && pins[j]) {
+                    if (!later) {
+                        pins[j] = false;
+                        pinUnpin[1] += bytes;
+                    }
+                    continue;
+                }
+                load += bytes;
+                if (later && pinned + bytes <= pinBudget) {
+                    resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
+                    pinned += bytes;
+                    pinUnpin[0] += bytes;
+                }
+            }
+            return load;
+        }
     }
 
     /**
