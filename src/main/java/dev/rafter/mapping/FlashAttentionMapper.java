@@ -278,6 +278,8 @@ public final class FlashAttentionMapper {
         private final java.util.Map<Long, boolean[]> resident = new java.util.HashMap<>(); // pinned K/V per item
         private long pinned;
         private long address;
+        private long pin; // bytes the stage being planned pins, and unpins
+        private long unpin;
         final List<Stage> stages = new ArrayList<>();
         long read;
 
@@ -309,9 +311,10 @@ public final class FlashAttentionMapper {
                     }
                 }
                 long queries = load;
-                long[] pinUnpin = new long[2];
-                load += keyBlock(j, t0, t1, firstItemOfBlock, lastItemOfBlock, pinUnpin);
-                pinned -= pinUnpin[1];
+                pin = 0;
+                unpin = 0;
+                load += keyBlock(j, t0, t1, firstItemOfBlock, lastItemOfBlock);
+                pinned -= unpin;
                 if (j == stageCount - 1) {
                     for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
                         if (work.endTask(item) <= t1) {
@@ -319,14 +322,14 @@ public final class FlashAttentionMapper {
                         }
                     }
                 }
-                stages.add(new Stage(address, load, pinUnpin[0], pinUnpin[1], (int) users[j], queries));
+                stages.add(new Stage(address, load, pin, unpin, (int) users[j], queries));
                 address += (load + 255) / 256 * 256;
                 read += load;
             }
         }
 
-        /** Bytes of K/V block {@code j} loaded for the block's items; pinned and unpinned bytes into {@code pinUnpin}. */
-        private long keyBlock(int j, long t0, long t1, long firstItem, long lastItem, long[] pinUnpin) {
+        /** Bytes of K/V block {@code j} loaded for the block's items; adds what it pins and unpins to the stage's. */
+        private long keyBlock(int j, long t0, long t1, long firstItem, long lastItem) {
             long load = 0;
             for (long item = firstItem; item <= lastItem; item++) {
                 boolean uses = false;
@@ -345,7 +348,7 @@ public final class FlashAttentionMapper {
                 if (pins != null && pins[j]) {
                     if (!later) {
                         pins[j] = false;
-                        pinUnpin[1] += bytes;
+                        unpin += bytes;
                     }
                     continue;
                 }
@@ -353,7 +356,7 @@ public final class FlashAttentionMapper {
                 if (later && pinned + bytes <= pinBudget) {
                     resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
                     pinned += bytes;
-                    pinUnpin[0] += bytes;
+                    pin += bytes;
                 }
             }
             return load;

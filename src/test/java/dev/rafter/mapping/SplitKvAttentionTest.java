@@ -78,7 +78,7 @@ class SplitKvAttentionTest {
         assertEquals(partials, p.get(0).hbmWriteBytes(), "fp32 partial outputs, one row per split");
         assertEquals(partials, p.get(1).hbmReadBytes());
         assertEquals(rows * 128 * 2, p.get(1).hbmWriteBytes(), "O in bf16");
-        assertEquals(macs(FlashAttentionMapper.plan(H100, op)), macs(p.get(0)), "the same scores, split");
+        assertEquals(FlashAttentionTest.macs(FlashAttentionMapper.plan(H100, op)), FlashAttentionTest.macs(p.get(0)), "the same scores, split");
         long busy = p.get(0).cores().stream().filter(c -> !c.isEmpty()).count();
         assertEquals(132, busy, "232 Q tiles keep every core busy; unsplit, 8 of 132 would work");
     }
@@ -113,17 +113,5 @@ class SplitKvAttentionTest {
         assertEquals(p.get(0).hbmWriteBytes() + p.get(1).hbmWriteBytes(),
             r.sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= new Roofline(H100).of(op).seconds() * (1 - 1e-9));
-    }
-
-    static long macs(TileProgram p) {
-        long n = 0;
-        for (List<Work> core : p.cores()) {
-            for (Work w : core) {
-                if (w instanceof MatrixTile t) {
-                    n += (long) t.m() * t.n() * t.k();
-                }
-            }
-        }
-        return n;
     }
 }
