@@ -57,7 +57,10 @@ import java.util.zip.ZipException;
  * profiler's first recorded CPU op, or by a runtime call no op encloses) is inferred from its name and launch
  * configuration: when ops elsewhere in the trace launched the same kernel (full name, grid and block) as their only
  * kernel, all with one shape, it becomes an operator of that shape named "OP (inferred from kernel)", placed among
- * the others by its GPU start; otherwise it stays unmapped under the graph launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
+ * the others by its GPU start; else, with a model hint, each graph replay and each run of such kernels outside
+ * replays (consecutive in GPU order) is read as a decode step of the hint by kernel name and launch grid
+ * ({@link KernelNames}), named "ROLE (inferred from kernel name)"; otherwise it stays unmapped under the graph
+ * launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
  * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
  * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
  * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
@@ -265,7 +268,7 @@ final class KinetoImporter implements TraceImporter {
         /** Per kernel: its launch grid's x and y, -1 when not recorded (a ROCm graph replay records none). */
         private final Longs kernelGridX = new Longs();
         private final Longs kernelGridY = new Longs();
-        /** Per kernel: its full name (templates hold cutlass tiles: {@code cutlass::Kernel2<cutlass_80_..._64x64_...>}). */
+        /** Per kernel: its full name (a template may name the GEMM: {@code cutlass::Kernel2<cutlass_80_...>}). */
         private final Ints kernelFullName = new Ints();
         private final Map<String, Integer> signatureIds = new HashMap<>();
         private final Set<Long> streams = new HashSet<>();
@@ -530,13 +533,14 @@ final class KinetoImporter implements TraceImporter {
                         throw new InputException("kernel " + shortKernelName(n) + ": grid and block "
                             + args.launchConfig + " launch no thread; expected dimensions of at least 1");
                     }
-                    long[] tile = KernelNames.family(n) == KernelNames.Family.GEMM ? KernelNames.gemmTile(n) : null;
-                    if (tile != null && (tile[0] < 1 || tile[1] < 1)) {
-                        throw new InputException("GEMM kernel " + shortKernelName(n) + ": the tile its name gives, "
-                            + tile[0] + "x" + tile[1] + ", computes nothing; expected tile sizes of at least 1");
-                    }
                     Integer shortName = kernelShortNames.get(n);
                     if (shortName == null) {
+                        // a name's tile is checked once, at its first event
+                        long[] tile = KernelNames.family(n) == KernelNames.Family.GEMM ? KernelNames.gemmTile(n) : null;
+                        if (tile != null && (tile[0] < 1 || tile[1] < 1)) {
+                            throw new InputException("GEMM kernel " + shortKernelName(n) + ": the tile its name gives, "
+                                + tile[0] + "x" + tile[1] + ", computes nothing; expected tile sizes of at least 1");
+                        }
                         shortName = nameId("kernel " + shortKernelName(n));
                         kernelShortNames.put(n, shortName);
                     }
@@ -1222,8 +1226,9 @@ final class KinetoImporter implements TraceImporter {
                 notes.add("kernel names not inferred for " + hintProblem);
             }
             if (outsideOps > 0) {
-                notes.add(outsideOps + " operators (" + share(outsideNs) + " of the measured GPU time, " + outsideKernels
-                    + " kernels) launched outside any recorded op and any graph replay (" + earlyHinted + " kernels"
+                notes.add(outsideOps + " operators (" + share(outsideNs) + " of the measured GPU time, "
+                    + outsideKernels + " kernels) launched outside any recorded op and any graph replay ("
+                    + earlyHinted + " kernels"
                     + " before the first recorded CPU op) were inferred from kernel names and the model hint ("
                     + hint.model().name() + ", a decode step of " + hint.sequences() + " sequences over "
                     + hint.kvTokens() + " cached tokens each, DECODE), like graph replays, named '... (inferred from"

@@ -146,13 +146,14 @@ class KernelNamesTest {
             "the other orientation: 64 tiles of 8 along N on grid.y, 1 of 64 rows on grid.x");
     }
 
-    /** The layer of {@link #layerNames} with NVJET GEMMs (tile 64 x 8) launched over 8 tokens: grid x = ceil(N / 64). */
+    /** {@link #layerNames} with NVJET GEMMs (tile 64 x 8) launched over 8 tokens: grid x = ceil(N / 64). */
     private static List<KernelNames.Launch> griddedLayer(long qkvGridX) {
         List<KernelNames.Launch> out = new java.util.ArrayList<>();
         long[] gridX = {qkvGridX, 4, 16, 4}; // QKV 512, O 256, gate+up 1024, down 256
         int gemm = 0;
         for (String n : layerNames()) {
-            out.add(n.equals(TENSILE) ? new KernelNames.Launch(NVJET, gridX[gemm++], 1) : KernelNames.Launch.ungridded(n));
+            out.add(n.equals(TENSILE) ? new KernelNames.Launch(NVJET, gridX[gemm++], 1)
+                : KernelNames.Launch.ungridded(n));
         }
         return out;
     }
