@@ -671,6 +671,23 @@ class KinetoImporterTest {
             + " trace: all inferred from kernel names"), c.notes().toString());
     }
 
+    @Test
+    void aKernelLaunchedByARuntimeCallOutsideAnyOpMapsFromItsGridWithAModelHint() throws IOException {
+        Path f = write("bare-launch.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaLaunchKernel", 200, 950, -1); // no op encloses it
+            t.kernel(NVJET, 210, 6, 950, -1, 7, "[16, 1, 1]"); // 16 x 64 columns: gate+up's N 2 x 512
+        });
+        assertEquals(6000L, load(f).coverage().unmapped().get("kernel " + NVJET)[1], "without a hint: unmapped");
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(f, ops::add, KernelNamesTest.hint());
+        assertGemm(ops.get(1).op(), "gate_up_proj (inferred from kernel name)", 1, 8, 1024, 256);
+        assertEquals(2.0 * 8 * 1024 * 256, ops.get(1).op().flops(), 0);
+        assertEquals(1.0, c.measuredShare(), 1e-9);
+        assertTrue(c.notes().contains("1 kernels (60.0% of the measured GPU time) were launched by runtime calls"
+            + " outside any recorded op (not by a graph replay): all inferred from kernel names"), c.notes().toString());
+    }
+
     /**
      * The recorded fp8 fixture's graph replay: a bf16 Linear(512, 512) over x [64, 512] (its recording script,
      * src/test/resources/kineto/README.md) ran {@link #NVJET} with grid [8, 8, 1]. Named as a model whose O
