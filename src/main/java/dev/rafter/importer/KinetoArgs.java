@@ -33,6 +33,8 @@ final class KinetoArgs {
     long stream;
     /** A kernel's grid and block as written ("[132, 1, 1][128, 1, 1]"), or "" when absent. */
     String launchConfig;
+    /** A kernel's grid alone, as written ("[132, 1, 1]"), or "" when absent. */
+    String grid;
     /** Per argument: its shape, {@link #LIST} for a tensor list (shapes in {@link #lists}), null when absent. */
     final List<long[]> dims = new ArrayList<>();
     /** Per argument: the shapes of a tensor list argument, else null. */
@@ -50,6 +52,7 @@ final class KinetoArgs {
         correlation = -1;
         stream = -1;
         launchConfig = "";
+        grid = "";
         dims.clear();
         lists.clear();
         types.clear();
@@ -73,7 +76,13 @@ final class KinetoArgs {
                 case "External id", "external id" -> externalId = id(p, t);
                 case "correlation" -> correlation = id(p, t);
                 case "stream" -> stream = t.isNumeric() ? p.getLongValue() : -1;
-                case "grid", "block" -> launchConfig = launchConfig + dimensions(p, t);
+                case "grid", "block" -> {
+                    String d = dimensions(p, t);
+                    launchConfig = launchConfig + d;
+                    if (key.equals("grid")) {
+                        grid = d;
+                    }
+                }
                 case "Input Dims" -> readDims(p, t);
                 case "Input type" -> readStrings(p, t, types);
                 case "Concrete Inputs" -> readStrings(p, t, concrete);

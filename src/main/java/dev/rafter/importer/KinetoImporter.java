@@ -57,7 +57,10 @@ import java.util.zip.ZipException;
  * profiler's first recorded CPU op, or by a runtime call no op encloses) is inferred from its name and launch
  * configuration: when ops elsewhere in the trace launched the same kernel (full name, grid and block) as their only
  * kernel, all with one shape, it becomes an operator of that shape named "OP (inferred from kernel)", placed among
- * the others by its GPU start; otherwise it stays unmapped under the graph launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
+ * the others by its GPU start; else, with a model hint, each graph replay and each run of such kernels outside
+ * replays (consecutive in GPU order) is read as a decode step of the hint by kernel name and launch grid
+ * ({@link KernelNames}), named "ROLE (inferred from kernel name)"; otherwise it stays unmapped under the graph
+ * launch's or the kernel's name. Ops nest by time on each thread (a child lies inside its parent's
  * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
  * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
  * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
@@ -262,6 +265,11 @@ final class KinetoImporter implements TraceImporter {
         private final Longs kernelStart = new Longs();
         /** Per kernel: its full name and launch configuration (grid, block), as an index into signatureIds. */
         private final Ints kernelSignature = new Ints();
+        /** Per kernel: its launch grid's x and y, -1 when not recorded (a ROCm graph replay records none). */
+        private final Longs kernelGridX = new Longs();
+        private final Longs kernelGridY = new Longs();
+        /** Per kernel: its full name (a template may name the GEMM: {@code cutlass::Kernel2<cutlass_80_...>}). */
+        private final Ints kernelFullName = new Ints();
         private final Map<String, Integer> signatureIds = new HashMap<>();
         private final Set<Long> streams = new HashSet<>();
         private long totalNs;
@@ -527,6 +535,12 @@ final class KinetoImporter implements TraceImporter {
                     }
                     Integer shortName = kernelShortNames.get(n);
                     if (shortName == null) {
+                        // a name's tile is checked once, at its first event
+                        long[] tile = KernelNames.family(n) == KernelNames.Family.GEMM ? KernelNames.gemmTile(n) : null;
+                        if (tile != null && (tile[0] < 1 || tile[1] < 1)) {
+                            throw new InputException("GEMM kernel " + shortKernelName(n) + ": the tile its name gives, "
+                                + tile[0] + "x" + tile[1] + ", computes nothing; expected tile sizes of at least 1");
+                        }
                         shortName = nameId("kernel " + shortKernelName(n));
                         kernelShortNames.put(n, shortName);
                     }
@@ -537,6 +551,10 @@ final class KinetoImporter implements TraceImporter {
                         signatureIds.put(signature, sig);
                     }
                     kernelSignature.add(sig);
+                    long[] grid = gridXY(args.grid);
+                    kernelGridX.add(grid[0]);
+                    kernelGridY.add(grid[1]);
+                    kernelFullName.add(nameId(n));
                     kernelStart.add(startNs);
                     kernelExt.add(args.externalId);
                     kernelCorrelation.add(args.correlation);
@@ -589,6 +607,20 @@ final class KinetoImporter implements TraceImporter {
             throw new InputException("'" + key + "' must be a finite number (microseconds)");
         }
 
+
+        /** {x, y} of a grid as KinetoArgs writes it ("[8, 8, 1]"), -1 each where absent or not a whole number. */
+        private static long[] gridXY(String grid) {
+            long[] xy = {-1, -1};
+            String[] parts = grid.replace("[", "").replace("]", "").split(",");
+            for (int i = 0; i < 2 && i < parts.length; i++) {
+                try {
+                    xy[i] = Long.parseLong(parts[i].trim());
+                } catch (NumberFormatException e) {
+                    xy[i] = -1;
+                }
+            }
+            return xy;
+        }
 
         private int nameId(String n) {
             Integer id = nameIds.get(n);
@@ -675,10 +707,12 @@ final class KinetoImporter implements TraceImporter {
                     firstOpNs = Math.min(firstOpNs, opStart.get(i));
                 }
             }
-            // With a model hint: each graph replay's kernels, in GPU order, by kernel name (KernelNames).
+            // With a model hint: each graph replay's kernels, and each run of kernels that no recorded op launched
+            // outside replays, in GPU order, by kernel name and launch grid (KernelNames).
             KernelNames.KernelShape[] hinted = null;
             long[] foldedNs = new long[kernels];
             String hintProblem = null;
+            long replaysByGrid = 0;
             if (hint != null) {
                 hinted = new KernelNames.KernelShape[kernels];
                 Map<Long, Ints> byLaunch = new LinkedHashMap<>();
@@ -694,23 +728,46 @@ final class KinetoImporter implements TraceImporter {
                         step[x] = e.getValue().get(x);
                     }
                     KinetoArrays.sort(step, (a, b) -> Long.compare(kernelStart.get(a), kernelStart.get(b)));
-                    List<String> stepNames = new ArrayList<>(step.length);
-                    for (int j : step) {
-                        stepNames.add(names.get(kernelName.get(j)));
-                    }
-                    KernelNames.StepShapes shapes = KernelNames.decodeStep(stepNames, hint);
-                    if (shapes.problem() != null && hintProblem == null) {
-                        hintProblem = "the graph launch with correlation " + e.getKey() + ": " + shapes.problem();
-                    }
-                    for (int x = 0; x < step.length; x++) {
-                        KernelNames.KernelShape ks = shapes.shapes()[x];
-                        if (ks != null && ks.foldIntoPrevious()) {
-                            if (hinted[step[x - 1]] == null || sourceOp[kernelSignature.get(step[x - 1])] >= 0) {
-                                continue;
-                            }
-                            foldedNs[step[x - 1]] += kernelNs.get(step[x]);
+                    KernelNames.StepShapes shapes = KernelNames.decodeStep(launches(step), hint);
+                    KernelNames.KernelShape[] ks = shapes.shapes();
+                    if (shapes.problem() != null) {
+                        ks = KernelNames.byGrid(launches(step), hint);
+                        if (ks != null) {
+                            replaysByGrid++;
+                        } else if (hintProblem == null) {
+                            hintProblem = "the graph launch with correlation " + e.getKey() + ": " + shapes.problem();
                         }
-                        hinted[step[x]] = ks;
+                    }
+                    if (ks != null) {
+                        hint(step, ks, hinted, foldedNs, sourceOp);
+                    }
+                }
+                int[] byStart = new int[kernels];
+                for (int j = 0; j < kernels; j++) {
+                    byStart[j] = j;
+                }
+                KinetoArrays.sort(byStart, (a, b) -> Long.compare(kernelStart.get(a), kernelStart.get(b)));
+                Ints run = new Ints();
+                for (int x = 0; x <= kernels; x++) {
+                    int j = x < kernels ? byStart[x] : -1;
+                    long corr = j >= 0 ? kernelCorrelation.get(j) : -1;
+                    if (j >= 0 && kernelOp[j] < 0 && !(corr >= 0 && graphLaunchByCorrelation.contains(corr))
+                        && sourceOp[kernelSignature.get(j)] < 0) {
+                        run.add(j);
+                        continue;
+                    }
+                    if (run.size() > 0) {
+                        int[] step = new int[run.size()];
+                        for (int y = 0; y < step.length; y++) {
+                            step[y] = run.get(y);
+                        }
+                        run = new Ints();
+                        KernelNames.StepShapes shapes = KernelNames.decodeStep(launches(step), hint);
+                        KernelNames.KernelShape[] ks = shapes.problem() == null ? shapes.shapes()
+                            : KernelNames.byGrid(launches(step), hint);
+                        if (ks != null) {
+                            hint(step, ks, hinted, foldedNs, sourceOp);
+                        }
                     }
                 }
             }
@@ -731,6 +788,15 @@ final class KinetoImporter implements TraceImporter {
             long hintedKernels = 0;
             long hintedNs = 0;
             Map<String, Integer> hintedRoles = new TreeMap<>();
+            long[] hintedGrid = new long[3]; // GEMMs of replays: grid-checked, role from grid, M from grid
+            long signatureOps = 0;
+            long outsideOps = 0;
+            long outsideKernels = 0;
+            long outsideNs = 0;
+            long earlyHinted = 0;
+            long orphanHinted = 0;
+            Map<String, Integer> outsideRoles = new TreeMap<>();
+            long[] outsideGrid = new long[3];
             for (int j = 0; j < kernels; j++) {
                 if (kernelOp[j] >= 0) {
                     continue;
@@ -758,17 +824,34 @@ final class KinetoImporter implements TraceImporter {
                 if (sourceOp[kernelSignature.get(j)] >= 0) {
                     inferred.add(j);
                     inferredNs += ns;
+                    signatureOps++;
                     graphInferred += graph ? 1 : 0;
                     earlyInferred += early ? 1 : 0;
                     continue;
                 }
                 if (hinted != null && hinted[j] != null) {
-                    hintedKernels++;
-                    hintedNs += ns;
-                    if (!hinted[j].foldIntoPrevious()) {
-                        hintedOps++;
+                    KernelNames.KernelShape ks = hinted[j];
+                    if (graph) {
+                        hintedKernels++;
+                        hintedNs += ns;
+                    } else {
+                        outsideKernels++;
+                        outsideNs += ns;
+                        earlyHinted += early ? 1 : 0;
+                        orphanHinted += early ? 0 : 1;
+                    }
+                    if (!ks.foldIntoPrevious()) {
                         inferred.add(j);
-                        hintedRoles.merge(hinted[j].role(), 1, Integer::sum);
+                        (graph ? hintedRoles : outsideRoles).merge(ks.role(), 1, Integer::sum);
+                        long[] grid = graph ? hintedGrid : outsideGrid;
+                        grid[0] += ks.gridChecked() ? 1 : 0;
+                        grid[1] += ks.roleFromGrid() ? 1 : 0;
+                        grid[2] += ks.mFromGrid() ? 1 : 0;
+                        if (graph) {
+                            hintedOps++;
+                        } else {
+                            outsideOps++;
+                        }
                     }
                     continue;
                 }
@@ -1135,32 +1218,46 @@ final class KinetoImporter implements TraceImporter {
                     + " kernels) of graph replays were inferred from kernel names and the model hint ("
                     + hint.model().name() + ", a decode step of " + hint.sequences() + " sequences over "
                     + hint.kvTokens() + " cached tokens each, DECODE), named '... (inferred from kernel name)': "
-                    + list(hintedRoles) + "; a split attention's reduce kernel joins its attention operator");
+                    + list(hintedRoles) + "; a split attention's reduce kernel joins its attention operator"
+                    + gridNote(hintedGrid, replaysByGrid + " graph replays whose GEMMs do not number the model's"
+                    + " layers"));
             }
             if (hintProblem != null) {
                 notes.add("kernel names not inferred for " + hintProblem);
             }
-            if (inferred.size() - hintedOps > 0) {
-                notes.add((inferred.size() - hintedOps) + " operators (" + share(inferredNs) + " of the measured GPU time) were"
+            if (outsideOps > 0) {
+                notes.add(outsideOps + " operators (" + share(outsideNs) + " of the measured GPU time, "
+                    + outsideKernels + " kernels) launched outside any recorded op and any graph replay ("
+                    + earlyHinted + " kernels"
+                    + " before the first recorded CPU op) were inferred from kernel names and the model hint ("
+                    + hint.model().name() + ", a decode step of " + hint.sequences() + " sequences over "
+                    + hint.kvTokens() + " cached tokens each, DECODE), like graph replays, named '... (inferred from"
+                    + " kernel name)': " + list(outsideRoles) + gridNote(outsideGrid, "runs whose GEMMs do not number"
+                    + " the model's layers"));
+            }
+            if (signatureOps > 0) {
+                notes.add(signatureOps + " operators (" + share(inferredNs) + " of the measured GPU time) were"
                     + " inferred from kernel names and launch grids, named '... (inferred from kernel)': their kernels"
                     + " had no recorded op (" + earlyInferred + " launched before the first recorded CPU op, "
-                    + graphInferred + " by a graph replay, " + (inferred.size() - hintedOps - earlyInferred
-                    - graphInferred)
+                    + graphInferred + " by a graph replay, " + (signatureOps - earlyInferred - graphInferred)
                     + " otherwise), and each takes the shape of the op that launched the same kernel with the same"
                     + " grid and block, alone, elsewhere in the trace");
             }
             if (earlyKernels > 0) {
                 notes.add(earlyKernels + " kernels (" + share(earlyNs) + " of the measured GPU time) were launched"
                     + " before the first recorded CPU op (the profiler's GPU side started before its CPU side), so"
-                    + " no op of theirs is in the trace" + (earlyInferred == earlyKernels ? ": all inferred from"
-                    + " kernel names" : "; " + (earlyKernels - earlyInferred) + " no op elsewhere launched alike"
-                    + " stay unmapped under their kernel names"));
+                    + " no op of theirs is in the trace" + (earlyInferred + earlyHinted == earlyKernels ? ": all"
+                    + " inferred from kernel names" : "; " + (earlyKernels - earlyInferred - earlyHinted)
+                    + (earlyHinted == 0 ? " no op elsewhere launched alike" : " neither launched alike by an op"
+                    + " elsewhere nor inferred from their names") + " stay unmapped under their kernel names"));
             }
             if (orphanKernels > 0) {
                 notes.add(orphanKernels + " kernels (" + share(orphanNs) + " of the measured GPU time) were launched"
                     + " by runtime calls outside any recorded op (not by a graph replay)"
-                    + (orphanKernels == inferred.size() - hintedOps - earlyInferred - graphInferred ? ": all inferred"
-                    + " from kernel names" : "; those no op elsewhere launched alike stay unmapped under their kernel names"));
+                    + (orphanKernels == signatureOps - earlyInferred - graphInferred + orphanHinted ? ": all inferred"
+                    + " from kernel names" : orphanHinted == 0 ? "; those no op elsewhere launched alike stay unmapped"
+                    + " under their kernel names" : "; those neither launched alike by an op elsewhere nor inferred"
+                    + " from their names stay unmapped under their kernel names"));
             }
             if (assumedDtype > 0) {
                 notes.add(assumedDtype + " ops on tensor lists (aten::cat, aten::stack) have no dtype in the trace:"
@@ -1183,6 +1280,48 @@ final class KinetoImporter implements TraceImporter {
                     + " dependencies and run one after another in CPU launch order");
             }
             return new Coverage(format(), mapped, unmapped, mappedNs / 1e9, totalNs / 1e9, notes);
+        }
+
+        /** Kernels {@code step} (in GPU order) as KernelNames reads them: name and launch grid. */
+        private List<KernelNames.Launch> launches(int[] step) {
+            List<KernelNames.Launch> out = new ArrayList<>(step.length);
+            for (int j : step) {
+                out.add(new KernelNames.Launch(names.get(kernelFullName.get(j)), kernelGridX.get(j),
+                    kernelGridY.get(j)));
+            }
+            return out;
+        }
+
+        /**
+         * Records the inferred shapes of kernels {@code step}; a split attention's reduce kernel adds its time to
+         * the kernel before it, unless that one has no inferred shape or takes an eager op's.
+         */
+        private void hint(int[] step, KernelNames.KernelShape[] shapes, KernelNames.KernelShape[] hinted,
+                          long[] foldedNs, int[] sourceOp) {
+            for (int x = 0; x < step.length; x++) {
+                KernelNames.KernelShape ks = shapes[x];
+                if (ks != null && ks.foldIntoPrevious()) {
+                    if (hinted[step[x - 1]] == null || sourceOp[kernelSignature.get(step[x - 1])] >= 0) {
+                        continue;
+                    }
+                    foldedNs[step[x - 1]] += kernelNs.get(step[x]);
+                }
+                hinted[step[x]] = ks;
+            }
+        }
+
+        /**
+         * What launch grids did for the GEMMs counted in {@code grid} (checked, role from grid, M from grid), as a
+         * clause of a note; "" when no GEMM had a grid and a tile.
+         */
+        private static String gridNote(long[] grid, String byGridUnits) {
+            if (grid[0] == 0) {
+                return "";
+            }
+            return "; " + grid[0] + " GEMMs recorded a launch grid and give their tile in their name: grid x tile"
+                + " covers each one's N" + (grid[1] > 0 ? " (" + grid[1] + " took their role from it, in "
+                + byGridUnits + ")" : "") + " and bounds its M, the hint's token count"
+                + (grid[2] > 0 ? " except for " + grid[2] + ", whose M is the grid's bound (grid x tile rows)" : "");
         }
 
         /** A decode operator of a graph-replayed kernel, from its name and the model hint. */

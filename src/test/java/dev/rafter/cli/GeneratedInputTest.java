@@ -418,6 +418,11 @@ class GeneratedInputTest {
             "void paged_attention_ll4mi_QKV_mfma16_kernel<0>", "rotary_embedding_kernel") + "\", \"ts\": 40, \"dur\":"
             + " 2, \"pid\": 0, \"tid\": 7, \"args\": {\"grid\": [" + pick(r, "0", "-1") + ", 1, 1], \"block\": [256,"
             + " 1, 1]}}\n]}")),
+        kinetoCase("known-gemm-impossible-tile", Expect.REFUSED, (t, r) -> t.replace("\n]}", ",\n{\"ph\": \"X\","
+            + " \"cat\": \"kernel\", \"name\": \"" + pick(r, "Cijk_Alik_Bljk_BBS_BH_MT0x32x256_MI16x16x1_SN",
+            "nvjet_sm90_tst_64x0_64x16_2x4_h_bz_bias_TNT", "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize0x128x64")
+            + "\", \"ts\": 40, \"dur\": 2, \"pid\": 0, \"tid\": 7, \"args\": {\"grid\": [" + (1 + r.nextInt(64))
+            + ", 1, 1], \"block\": [256, 1, 1]}}\n]}")),
         chakraCase("valid", Expect.RUNS, (b, r) -> b),
         chakraCase("truncated", Expect.REFUSED, (b, r) -> {
             java.util.Set<Integer> starts = messageStarts(b);

@@ -56,6 +56,18 @@ class ImportBadInputTest {
     }
 
     @Test
+    void aGemmKernelWhoseNameGivesAnEmptyTileIsRefusedNamingTheEvent() throws Exception {
+        Path f = tmp.resolve("tile.json");
+        Files.writeString(f, "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\","
+            + " \"ts\": 0, \"dur\": 10, \"pid\": 1, \"tid\": 1, \"args\": {\"Input Dims\": [[8, 8], [8, 8]],"
+            + " \"Input type\": [\"float\", \"float\"]}},\n{\"ph\": \"X\", \"cat\": \"kernel\", \"name\":"
+            + " \"nvjet_sm90_tst_64x0_64x16_2x4_h_bz_bias_TNT\", \"ts\": 40, \"dur\": 2, \"pid\": 0, \"tid\": 7,"
+            + " \"args\": {\"grid\": [8, 1, 1], \"block\": [384, 1, 1]}}]}");
+        assertRefused(f, "tile.json: traceEvents[1]: GEMM kernel nvjet_sm90_tst_64x0_64x16_2x4_h_bz_bias_TNT: the tile"
+            + " its name gives, 64x0, computes nothing; expected tile sizes of at least 1");
+    }
+
+    @Test
     void jacksonsOwnSettingsAreNotNamedInAMessage() throws Exception {
         Path deep = tmp.resolve("deep.json");
         Files.writeString(deep, "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"aten::mm\","

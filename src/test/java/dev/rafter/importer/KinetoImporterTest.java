@@ -612,6 +612,118 @@ class KinetoImporterTest {
         assertTrue(c.notes().get(0).contains("(1 of them inferred from kernel names, below)"), c.notes().get(0));
     }
 
+    private static final String NVJET = "nvjet_sm90_tst_64x8_64x16_2x4_h_bz_bias_TNT"; // tile 64 x 8
+
+    /**
+     * Kernels the GPU ran before the profiler's first recorded CPU op, of a decode step of {@link
+     * KernelNamesTest#hint} (8 tokens; QKV N 512, O N 256): with the hint they map from their names and grids like a
+     * graph replay's; two GEMMs do not number a whole step, so each takes the role its grid x tile covers.
+     */
+    private Path earlyDecodeKernels() throws IOException {
+        return write("early-decode.json", t -> {
+            t.kernel("void vllm::fused_add_rms_norm_kernel<c10::BFloat16, 8>(c10::BFloat16*)", 10, 2, 900, -1, 7,
+                "[8, 1, 1]");
+            t.kernel(NVJET, 20, 5, 901, -1, 7, "[8, 1, 1]"); // 8 x 64 columns: N 512
+            t.kernel("void vllm::rotary_embedding_kernel<c10::BFloat16, true>(long const*)", 30, 1, 902, -1, 7,
+                "[8, 1, 1]");
+            t.kernel("void vllm::paged_attention_v1_kernel<__nv_bfloat16, 64>(float*)", 40, 6, 903, -1, 7,
+                "[4, 8, 1]");
+            t.kernel(NVJET, 50, 3, 904, -1, 7, "[4, 1, 1]"); // 4 x 64 columns: N 256
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+        });
+    }
+
+    @Test
+    void kernelsBeforeTheFirstRecordedOpMapFromTheirNamesAndGridsWithAModelHint() throws IOException {
+        Path f = earlyDecodeKernels();
+        Coverage without = load(f).coverage();
+        assertEquals(4.0 / 21, without.measuredShare(), 1e-9, "only aten::mm's 4 of 21 us without a hint");
+
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(f, ops::add, KernelNamesTest.hint());
+        Imported t = new Imported(ops, c);
+        assertEquals(List.of("norm (inferred from kernel name)", "qkv_proj (inferred from kernel name)",
+            "rope (inferred from kernel name)", "attention (inferred from kernel name)",
+            "o_proj (inferred from kernel name)", "aten::mm"), ops.stream().map(o -> o.op().name()).toList());
+        assertEquals(1.0, c.measuredShare(), 1e-9);
+        Operator qkv = t.op(1);
+        assertGemm(qkv, "qkv_proj (inferred from kernel name)", 1, 8, 512, 256);
+        assertEquals(Phase.DECODE, qkv.phase());
+        assertEquals(5e-6, ops.get(1).measuredS(), 1e-15);
+        // 2 x 8 x 512 x 256 FLOPs; bf16 reads x [8, 256] and W [256, 512], writes [8, 512]
+        assertEquals(2.0 * 8 * 512 * 256, qkv.flops(), 0);
+        assertEquals(2.0 * (8 * 256 + 256 * 512 + 8 * 512), qkv.minBytes(), 0);
+        // after the attention, N 256 is the O projection (K = 4 heads x 64), not down (K = FFN 512)
+        assertGemm(t.op(4), "o_proj (inferred from kernel name)", 1, 8, 256, 256);
+        assertEquals(2.0 * 8 * 256 * 256, t.op(4).flops(), 0);
+        // the fused residual add + RMSNorm over 8 x 256: reads x and the residual, writes both (2 + 2 bf16 each)
+        assertEquals(OpKind.ADD_RMSNORM, t.op(0).kind());
+        assertEquals(4.0 * 2 * 8 * 256, t.op(0).minBytes(), 0);
+        assertTrue(c.notes().contains("5 operators (81.0% of the measured GPU time, 5 kernels) launched outside any"
+            + " recorded op and any graph replay (5 kernels before the first recorded CPU op) were inferred from kernel"
+            + " names and the model hint (two-layer, a decode step of 8 sequences over 100 cached tokens each,"
+            + " DECODE), like graph replays, named '... (inferred from kernel name)': attention x1, norm x1, o_proj x1,"
+            + " qkv_proj x1, rope x1; 2 GEMMs recorded a launch grid and give their tile in their name: grid x tile"
+            + " covers each one's N (2 took their role from it, in runs whose GEMMs do not number the model's layers)"
+            + " and bounds its M, the hint's token count"), c.notes().toString());
+        assertTrue(c.notes().contains("5 kernels (81.0% of the measured GPU time) were launched before the first"
+            + " recorded CPU op (the profiler's GPU side started before its CPU side), so no op of theirs is in the"
+            + " trace: all inferred from kernel names"), c.notes().toString());
+    }
+
+    @Test
+    void aKernelLaunchedByARuntimeCallOutsideAnyOpMapsFromItsGridWithAModelHint() throws IOException {
+        Path f = write("bare-launch.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.launch("cudaLaunchKernel", 200, 950, -1); // no op encloses it
+            t.kernel(NVJET, 210, 6, 950, -1, 7, "[16, 1, 1]"); // 16 x 64 columns: gate+up's N 2 x 512
+        });
+        assertEquals(6000L, load(f).coverage().unmapped().get("kernel " + NVJET)[1], "without a hint: unmapped");
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(f, ops::add, KernelNamesTest.hint());
+        assertGemm(ops.get(1).op(), "gate_up_proj (inferred from kernel name)", 1, 8, 1024, 256);
+        assertEquals(2.0 * 8 * 1024 * 256, ops.get(1).op().flops(), 0);
+        assertEquals(1.0, c.measuredShare(), 1e-9);
+        assertTrue(c.notes().contains("1 kernels (60.0% of the measured GPU time) were launched by runtime calls"
+            + " outside any recorded op (not by a graph replay): all inferred from kernel names"), c.notes().toString());
+    }
+
+    /**
+     * The recorded fp8 fixture's graph replay: a bf16 Linear(512, 512) over x [64, 512] (its recording script,
+     * src/test/resources/kineto/README.md) ran {@link #NVJET} with grid [8, 8, 1]. Named as a model whose O
+     * projection is 512 x 512 (d 512, 8 heads of 64) over 64 sequences, its one GEMM fits no layer walk, and its
+     * grid x tile (8 x 64 columns, 8 x 8 rows) gives it that role and M 64: the Linear's own shape.
+     */
+    @Test
+    void aGraphReplaysGemmTakesItsShapeFromItsRecordedGrid() {
+        Path fp8 = Path.of("src/test/resources/kineto/fp8-graph-h200.json.gz");
+        dev.rafter.workload.TransformerSpec model = new dev.rafter.workload.TransformerSpec("d512", 1, 512, 8, 8,
+            2048, dev.rafter.workload.TransformerSpec.FfnKind.GELU, dev.rafter.workload.TransformerSpec.NormKind
+            .LAYERNORM, 1000, 1, 1, false, false, 4096, false);
+        List<ImportedOp> ops = new ArrayList<>();
+        Coverage c = new KinetoImporter().read(fp8, ops::add, new ModelHint(model, 64, 1, DataType.BF16));
+        assertEquals(List.of("aten::_scaled_mm", "o_proj (inferred from kernel name)"),
+            ops.stream().map(o -> o.op().name()).toList());
+        assertGemm(ops.get(1).op(), "o_proj (inferred from kernel name)", 1, 64, 512, 512);
+        assertEquals(2.912e-6, ops.get(1).measuredS(), 1e-15);
+        // 3.072 + 2.912 of 7.328 us (before: 3.072, the eager _scaled_mm alone, 41.9%)
+        assertEquals((3.072 + 2.912) / 7.328, c.measuredShare(), 1e-9);
+        assertTrue(c.notes().stream().anyMatch(n -> n.endsWith("; 1 GEMMs recorded a launch grid and give their tile"
+            + " in their name: grid x tile covers each one's N (1 took their role from it, in 1 graph replays whose"
+            + " GEMMs do not number the model's layers) and bounds its M, the hint's token count")), c.notes()
+            .toString());
+    }
+
+    @Test
+    void aGemmKernelWhoseNameGivesAnEmptyTileIsOneLineNamingTheEvent() throws IOException {
+        Path f = write("tile.json", t -> {
+            launched(t, "aten::mm", 1, 100, "[[8, 16], [16, 32]]", "[\"float\", \"float\"]", null);
+            t.kernel("Cijk_Alik_Bljk_BBS_BH_MT0x32x256_MI16x16x1_SN", 200, 3, 900, -1, 7);
+        });
+        assertEquals(f + ": traceEvents[3]: GEMM kernel Cijk_Alik_Bljk_BBS_BH_MT0x32x256_MI16x16x1_SN: the tile its"
+            + " name gives, 0x32, computes nothing; expected tile sizes of at least 1", bad(f).getMessage());
+    }
+
     @Test
     void aKernelThatOpsOfDifferentShapesLaunchedAlikeIsNotInferred() throws IOException {
         Path f = write("ambiguous.json", t -> {

@@ -77,11 +77,22 @@ final class KinetoTraceWriter {
     /** A kernel; {@code ext} < 0 leaves the External id out (linked through the launch's correlation). */
     KinetoTraceWriter kernel(String name, double ts, double dur, long correlation, long ext, int stream)
         throws IOException {
+        return kernel(name, ts, dur, correlation, ext, stream, "[132, 1, 1]");
+    }
+
+    /**
+     * A kernel launched with {@code grid} (a JSON list as text). Its args are named as Kineto writes a CUDA kernel's
+     * (libkineto/src/CuptiActivity.cpp, GpuActivity&lt;CUpti_ActivityKernel4&gt;::metadataJson: "queued", "device",
+     * "context", "stream", "correlation", ..., "grid", "block"), as src/test/resources/kineto/fp8-graph-h200.json.gz
+     * (PyTorch 2.11) records them.
+     */
+    KinetoTraceWriter kernel(String name, double ts, double dur, long correlation, long ext, int stream, String grid)
+        throws IOException {
         sep();
         w.write("  {\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"" + name + "\", \"pid\": 0, \"tid\": " + stream
             + ", \"ts\": " + ts + ", \"dur\": " + dur + ", \"args\": {" + (ext >= 0 ? "\"External id\": " + ext + ", "
             : "") + "\"queued\": 0, \"device\": 0, \"context\": 1, \"stream\": " + stream + ", \"correlation\": "
-            + correlation + ", \"grid\": [132, 1, 1], \"block\": [128, 1, 1]}}");
+            + correlation + ", \"grid\": " + grid + ", \"block\": [128, 1, 1]}}");
         return this;
     }
 
