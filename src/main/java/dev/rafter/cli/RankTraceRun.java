@@ -103,8 +103,9 @@ final class RankTraceRun {
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(summary)));
             folder.commit();
             new SystemRun(command).print(summary, result);
-            command.out().println("ranks: " + world + " traces on devices 0.." + (world - 1) + ", " + groups.size()
-                + " process group(s) joining " + result.collectives() + " collectives");
+            command.out().println("ranks: " + (world == 1 ? "1 trace on device 0" : world + " traces on devices 0.."
+                + (world - 1)) + ", " + groups.size() + " process group(s) joining " + result.collectives()
+                + " collectives");
         }
         return Main.OK;
     }

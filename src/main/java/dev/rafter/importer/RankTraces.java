@@ -166,7 +166,7 @@ public final class RankTraces {
         for (int r = 0; r < worldSize; r++) {
             if (byRank[r] == null) {
                 throw InputException.located(path + ": no trace of rank " + r + " of world_size " + worldSize
-                    + " (ranks found: " + found(byRank) + ")");
+                    + " (ranks found: " + found(byRank) + "); give every rank's trace, in a folder");
             }
         }
         return join(Arrays.asList(byRank), worldSize);
@@ -296,8 +296,8 @@ public final class RankTraces {
                 ImportedOp extra = (leadLonger ? reference : mine).get(common);
                 throw InputException.located(ranks.get(longer).file() + ": " + event(extra) + ": collective "
                     + (common + 1) + " of " + group + " has no partner: rank " + shorter + " ("
-                    + ranks.get(shorter).file() + ") ran " + common + " collectives of that group, rank " + longer
-                    + " " + (leadLonger ? reference : mine).size());
+                    + ranks.get(shorter).file() + ") ran " + common + " of that group, rank " + longer + " ran "
+                    + (leadLonger ? reference : mine).size());
             }
         }
     }
