@@ -110,4 +110,82 @@ class MultiRankTraceTest {
         assertEquals(alone.get("coverage"), onSystem.at("/ranks/0/coverage"));
         assertEquals(0, onSystem.at("/fabric/bytes").asLong());
     }
+
+    /**
+     * A rank's trace, hand-written in the fixture's schema: {@code events} are "mm" (the fixture's GEMM) or
+     * "ar:NAME:[r, s]" (an all-reduce of 1000 bf16 elements in process group NAME of those ranks), one after another.
+     */
+    static String rankTrace(int rank, int world, String... events) {
+        StringBuilder b = new StringBuilder("{\"distributedInfo\": {\"backend\": \"nccl\", \"rank\": " + rank
+            + ", \"world_size\": " + world + "}, \"traceEvents\": [\n");
+        int ts = 1000;
+        int ext = 0;
+        for (String e : events) {
+            ext++;
+            String cpu = "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"pid\": 1, \"tid\": 1, \"ts\": " + ts;
+            if (e.equals("mm")) {
+                b.append(cpu).append(", \"dur\": 30, \"name\": \"aten::mm\", \"args\": {\"External id\": ")
+                    .append(ext).append(", \"Input Dims\": [[512, 1024], [1024, 1024]], \"Input type\": ")
+                    .append("[\"c10::BFloat16\", \"c10::BFloat16\"]}},\n");
+            } else {
+                String[] parts = e.split(":");
+                int size = parts[2].split(",").length;
+                b.append(cpu).append(", \"dur\": 30, \"name\": \"record_param_comms\", \"args\": {")
+                    .append("\"External id\": ").append(ext).append(", \"Collective name\": \"allreduce\", ")
+                    .append("\"In msg nelems\": 1000, \"Out msg nelems\": 1000, \"Group size\": ").append(size)
+                    .append(", \"dtype\": \"BFloat16\", \"Process Group Name\": \"").append(parts[1])
+                    .append("\", \"Process Group Ranks\": \"").append(parts[2]).append("\", \"Rank\": ")
+                    .append(rank).append("}},\n");
+            }
+            b.append("{\"ph\": \"X\", \"cat\": \"cuda_runtime\", \"name\": \"cudaLaunchKernel\", \"pid\": 1, ")
+                .append("\"tid\": 1, \"ts\": ").append(ts + 10).append(", \"dur\": 5, \"args\": {\"External id\": ")
+                .append(ext).append(", \"correlation\": ").append(ext).append("}},\n");
+            b.append("{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"").append(e.equals("mm") ? "gemm_kernel"
+                : "ncclDevKernel_AllReduce_Sum_bf16_RING_LL").append("\", \"pid\": 0, \"tid\": 7, \"ts\": ")
+                .append(ts + 20).append(", \"dur\": 10, \"args\": {\"External id\": ").append(ext)
+                .append(", \"correlation\": ").append(ext).append(", \"stream\": 7}},\n");
+            ts += 100;
+        }
+        return b.append("{\"ph\": \"i\", \"name\": \"end\", \"ts\": ").append(ts).append("}\n]}\n").toString();
+    }
+
+    /**
+     * Four ranks in two process groups of two: ranks 0 and 1 all-reduce at once; ranks 2 and 3 all-reduce after
+     * rank 2's GEMM. Each group joins its own members only: devices 0 and 1 end after one all-reduce, C (6 us, as
+     * above; on a switch the groups share no wire), devices 2 and 3 after T + C, rank 3 waiting T for rank 2.
+     */
+    @Test
+    void processGroupsJoinTheirOwnMembersOnly() throws Exception {
+        String hardware = Path.of("models/hardware/tpuv3.yaml").toAbsolutePath().toString();
+        Path system = tmp.resolve("four.yaml");
+        Files.writeString(system, """
+            name: four
+            devices:
+              - {name: tpu, hardware: %s, count: 4}
+            fabric:
+              kind: switch
+              switch: {name: sw, ports: 4, latency_ns: 0, buffer_bytes: 1048576, in_switch_reduction: false}
+              link: {bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 2}
+            """.formatted(hardware));
+        Path folder = tmp.resolve("four-ranks");
+        Files.createDirectories(folder);
+        Files.writeString(folder.resolve("r0.json"), rankTrace(0, 4, "ar:tp0:[0, 1]"));
+        Files.writeString(folder.resolve("r1.json"), rankTrace(1, 4, "ar:tp0:[0, 1]"));
+        Files.writeString(folder.resolve("r2.json"), rankTrace(2, 4, "mm", "ar:tp1:[2, 3]"));
+        Files.writeString(folder.resolve("r3.json"), rankTrace(3, 4, "ar:tp1:[2, 3]"));
+        Path out = tmp.resolve("out");
+        CliTest.Result r = CliTest.run("simulate", "--system", system.toString(), "--trace", folder.toString(),
+            "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(2, s.at("/system/process_groups").asInt());
+        double gemm = s.at("/devices/2/busy_s").asDouble();
+        assertTrue(gemm > 0);
+        double collective = 6e-6;
+        assertEquals(collective, s.at("/devices/0/latency_s").asDouble(), 1e-15);
+        assertEquals(collective, s.at("/devices/1/latency_s").asDouble(), 1e-15);
+        assertEquals(gemm + collective, s.at("/devices/2/latency_s").asDouble(), 1e-15);
+        assertEquals(gemm + collective, s.at("/devices/3/latency_s").asDouble(), 1e-15);
+        assertEquals(gemm + collective, s.at("/devices/3/collective_s").asDouble(), 1e-15, "rank 3 waited for 2");
+    }
 }

@@ -50,7 +50,9 @@ import java.util.function.IntFunction;
  * dispatch and combine, {@link #experts}) runs between the devices of a stage with the same tensor-parallel rank,
  * every other collective within a tensor-parallel group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
  * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
- * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
+ * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv). A multi-rank
+ * trace ({@link #ranks}) gives each device a stream of its own instead, and each collective the process group it
+ * joins.
  *
  * <p>Exact shortcuts, each tested equal to simulating everything ({@link #reuse}, {@link #mirror}):
  * <ul>
