@@ -61,7 +61,9 @@ import java.util.zip.ZipException;
  * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
  * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
  * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
- * on the CPU alone) yields the innermost ops the importer can map, without measured times.
+ * on the CPU alone) yields the innermost ops the importer can map, without measured times. For a multi-rank replay
+ * ({@link RankTraces}) the top-level {@code distributedInfo} block gives the trace's rank and world size, and each
+ * collective carries the process group its {@code record_param_comms} names ({@link ImportedOp#group}).
  *
  * <h2>What each operator gets</h2>
  * Ids from 0 in CPU launch order (start time, then file order); no dependencies (run one after another);
@@ -130,14 +132,17 @@ final class KinetoImporter implements TraceImporter {
         return new Reading(file, hint).run(out);
     }
 
-    /** A trace's coverage with the rank and world size its {@code distributedInfo} records (-1: none). */
-    record Ranked(Coverage coverage, int rank, int worldSize) {}
+    /**
+     * A trace's coverage with the rank and world size its {@code distributedInfo} records (-1: none), and what was
+     * wrong with them ({@code problem}, null: nothing).
+     */
+    record Ranked(Coverage coverage, int rank, int worldSize, String problem) {}
 
     /** Reads {@code file} as {@link #read(Path, Consumer)} does, with its rank ({@link RankTraces}). */
     Ranked readRanked(Path file, Consumer<ImportedOp> out) {
         Reading reading = new Reading(file, null);
         Coverage coverage = reading.run(out);
-        return new Ranked(coverage, reading.rank, reading.worldSize);
+        return new Ranked(coverage, reading.rank, reading.worldSize, reading.distributedProblem);
     }
 
     private static final int CAT_OTHER = 0;
@@ -262,14 +267,15 @@ final class KinetoImporter implements TraceImporter {
         private final Longs shapeK = new Longs();
         private final Longs shapeElements = new Longs();
         private final Ints shapeDetail = new Ints();
-        /** Per shape: its collective's process group (an index into groupTexts), -1 for other ops. */
+        /** Per shape: its collective's process group (an index into groupNames and groupRanks), -1 for other ops. */
         private final Ints shapeGroup = new Ints();
         private final List<String> groupNames = new ArrayList<>();
         private final List<List<Integer>> groupRanks = new ArrayList<>();
         private final Map<String, Integer> groupIds = new HashMap<>();
-        /** distributedInfo's rank and world_size (-1: not recorded). */
+        /** distributedInfo's rank and world_size (-1: not recorded), and what was wrong with them (null: nothing). */
         private int rank = -1;
         private int worldSize = -1;
+        private String distributedProblem;
 
         // GPU activity.
         private final Longs kernelExt = new Longs();
@@ -401,11 +407,14 @@ final class KinetoImporter implements TraceImporter {
                     if (v != JsonToken.VALUE_NUMBER_INT || parser.getLongValue() < 0
                         || parser.getLongValue() > Integer.MAX_VALUE || key.equals("world_size")
                         && parser.getLongValue() == 0) {
-                        throw InputException.located(where + ": distributedInfo." + key + ": expected a"
-                            + (key.equals("rank") ? " non-negative" : " positive") + " integer, got "
-                            + (v.isScalarValue() ? "'" + parser.getText() + "'" : describe(v)));
-                    }
-                    if (key.equals("rank")) {
+                        // Only a multi-rank replay needs them: a single device's import goes on without.
+                        if (distributedProblem == null) {
+                            distributedProblem = "distributedInfo." + key + ": expected a" + (key.equals("rank")
+                                ? " non-negative" : " positive") + " integer, got " + (v.isScalarValue() ? "'"
+                                + parser.getText() + "'" : describe(v));
+                        }
+                        parser.skipChildren();
+                    } else if (key.equals("rank")) {
                         rank = parser.getIntValue();
                     } else {
                         worldSize = parser.getIntValue();

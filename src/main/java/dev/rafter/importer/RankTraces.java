@@ -126,6 +126,9 @@ public final class RankTraces {
                     ops.add(o);
                 }
             });
+            if (read.problem() != null) {
+                throw InputException.located(file + ": " + read.problem());
+            }
             int rank = read.rank();
             int world = read.worldSize();
             if (rank < 0 || world < 0) {
