@@ -46,7 +46,9 @@ final class SystemRun {
         refuse(!command.events.equals("none") && !command.events.equals("perfetto"), "--events " + command.events
             + " (perfetto is)");
         refuse(command.eventsOps != null, "--events-ops");
-        refuse(command.source.from.trace != null, "--trace");
+        if (command.source.from.trace != null) {
+            return new RankTraceRun(command).call();
+        }
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
         SystemSpec spec = load(command.system, command.hardware.hardwareSets());
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
@@ -161,15 +163,23 @@ final class SystemRun {
         }
     }
 
-    private void print(Map<String, Object> s, SystemSimulation.Result r) {
+    void print(Map<String, Object> s, SystemSimulation.Result r) {
         Map<String, Object> system = SystemReport.section(s.get("system"));
-        command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d micro-batches, "
-                + "data parallel %d%s), %d operators on the first: latency %s, roofline %s%n", system.get("name"),
-            system.get("devices"), system.get("devices_in_system"), system.get("tensor_parallel"),
-            system.get("pipeline_parallel"), system.get("micro_batches"), system.get("data_parallel"),
-            (int) system.get("expert_parallel") == 1 ? "" : ", expert parallel " + system.get("expert_parallel"),
-            r.devices().get(0).operators(),
-            RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
+        if (system.containsKey("ranks")) {
+            command.out().printf(Locale.ROOT, "%s: %d of %d devices (one per rank of the trace), %d operators on the "
+                + "first: latency %s, roofline %s%n", system.get("name"), system.get("devices"),
+                system.get("devices_in_system"), r.devices().get(0).operators(),
+                RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
+        } else {
+            command.out().printf(Locale.ROOT, "%s: %d of %d devices (tensor parallel %d, pipeline %d x %d "
+                + "micro-batches, data parallel %d%s), %d operators on the first: latency %s, roofline %s%n",
+                system.get("name"),
+                system.get("devices"), system.get("devices_in_system"), system.get("tensor_parallel"),
+                system.get("pipeline_parallel"), system.get("micro_batches"), system.get("data_parallel"),
+                (int) system.get("expert_parallel") == 1 ? "" : ", expert parallel " + system.get("expert_parallel"),
+                r.devices().get(0).operators(),
+                RooflineReport.time((double) s.get("latency_s")), RooflineReport.time((double) s.get("roofline_s")));
+        }
         for (Map.Entry<String, Object> e : SystemReport.section(s.get("phases")).entrySet()) {
             Map<String, Object> p = SystemReport.section(e.getValue());
             command.out().printf(Locale.ROOT, "  %-8s latency %s, roofline %s%s, device bound by %s%n", e.getKey(),

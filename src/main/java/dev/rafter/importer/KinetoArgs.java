@@ -18,7 +18,10 @@ import java.util.List;
  *       prints it ({@code c10::BFloat16}, {@code float}, ...) or {@code Scalar}, {@code ScalarList},
  *       {@code TensorList}, {@code ""}; {@code Concrete Inputs}: per argument, a scalar's value as text;</li>
  *   <li>collectives ({@code record_param_comms}, {@code nccl:*}): {@code Collective name},
- *       {@code In msg nelems}, {@code Group size}, {@code dtype};</li>
+ *       {@code In msg nelems}, {@code Group size}, {@code dtype}, and the process group a multi-rank replay joins
+ *       them by: {@code Process Group Name}, {@code Process Group Ranks} (text, "[0, 1]"), {@code Global rank start}
+ *       and {@code Global rank stride} (PyTorch's {@code torch/csrc/profiler/util.h} names them, its
+ *       {@code saveNcclMeta} writes them);</li>
  *   <li>{@code stream}, {@code grid} and {@code block} of a kernel (its launch configuration: with its name, what
  *       tells one launch of a kernel from another when no op records its shapes).</li>
  * </ul>
@@ -46,6 +49,11 @@ final class KinetoArgs {
     long inMsgElements;
     long groupSize;
     String collectiveDtype;
+    /** The collective's process group: its name and global ranks as written, null when absent. */
+    String groupName;
+    String groupRanks;
+    long groupRankStart;
+    long groupRankStride;
 
     void clear() {
         externalId = -1;
@@ -62,6 +70,10 @@ final class KinetoArgs {
         inMsgElements = -1;
         groupSize = -1;
         collectiveDtype = null;
+        groupName = null;
+        groupRanks = null;
+        groupRankStart = -1;
+        groupRankStride = -1;
     }
 
     /** Reads the args object the parser stands on (at its START_OBJECT). */
@@ -90,9 +102,20 @@ final class KinetoArgs {
                 case "In msg nelems" -> inMsgElements = count(p, t, key);
                 case "Group size" -> groupSize = count(p, t, key);
                 case "dtype" -> collectiveDtype = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "Process Group Name" -> groupName = t.isScalarValue() && t != JsonToken.VALUE_NULL
+                    ? p.getText() : skip(p);
+                case "Process Group Ranks" -> groupRanks = t.isScalarValue() && t != JsonToken.VALUE_NULL
+                    ? p.getText() : t == JsonToken.START_ARRAY ? dimensions(p, t) : skip(p);
+                case "Global rank start" -> groupRankStart = id(p, t);
+                case "Global rank stride" -> groupRankStride = id(p, t);
                 default -> p.skipChildren();
             }
         }
+    }
+
+    private static String skip(JsonParser p) throws IOException {
+        p.skipChildren();
+        return null;
     }
 
     /** A launch dimension list as text ("[132, 1, 1]"); anything else as "?" (it only tells launches apart). */

@@ -64,7 +64,9 @@ import java.util.zip.ZipException;
  * [ts, ts + dur]); the operators are the ops that launched GPU work themselves: the innermost op of each launch (so
  * {@code aten::linear} -> {@code aten::addmm} yields one GEMM, the addmm's), each counted once. Ops that launched
  * nothing (views, allocations, host-side ops) are not device operators. A trace without any GPU activity (profiled
- * on the CPU alone) yields the innermost ops the importer can map, without measured times.
+ * on the CPU alone) yields the innermost ops the importer can map, without measured times. For a multi-rank replay
+ * ({@link RankTraces}) the top-level {@code distributedInfo} block gives the trace's rank and world size, and each
+ * collective carries the process group its {@code record_param_comms} names ({@link ImportedOp#group}).
  *
  * <h2>What each operator gets</h2>
  * Ids from 0 in CPU launch order (start time, then file order); no dependencies (run one after another);
@@ -131,6 +133,19 @@ final class KinetoImporter implements TraceImporter {
     @Override
     public Coverage read(Path file, Consumer<ImportedOp> out, ModelHint hint) {
         return new Reading(file, hint).run(out);
+    }
+
+    /**
+     * A trace's coverage with the rank and world size its {@code distributedInfo} records (-1: none), and what was
+     * wrong with them ({@code problem}, null: nothing).
+     */
+    record Ranked(Coverage coverage, int rank, int worldSize, String problem) {}
+
+    /** Reads {@code file} as {@link #read(Path, Consumer)} does, with its rank ({@link RankTraces}). */
+    Ranked readRanked(Path file, Consumer<ImportedOp> out) {
+        Reading reading = new Reading(file, null);
+        Coverage coverage = reading.run(out);
+        return new Ranked(coverage, reading.rank, reading.worldSize, reading.distributedProblem);
     }
 
     private static final int CAT_OTHER = 0;
@@ -255,6 +270,15 @@ final class KinetoImporter implements TraceImporter {
         private final Longs shapeK = new Longs();
         private final Longs shapeElements = new Longs();
         private final Ints shapeDetail = new Ints();
+        /** Per shape: its collective's process group (an index into groupNames and groupRanks), -1 for other ops. */
+        private final Ints shapeGroup = new Ints();
+        private final List<String> groupNames = new ArrayList<>();
+        private final List<List<Integer>> groupRanks = new ArrayList<>();
+        private final Map<String, Integer> groupIds = new HashMap<>();
+        /** distributedInfo's rank and world_size (-1: not recorded), and what was wrong with them (null: nothing). */
+        private int rank = -1;
+        private int worldSize = -1;
+        private String distributedProblem;
 
         // GPU activity.
         private final Longs kernelExt = new Longs();
@@ -321,6 +345,8 @@ final class KinetoImporter implements TraceImporter {
                             }
                             sawEvents = true;
                             readEvents();
+                        } else if (key.equals("distributedInfo") && v == JsonToken.START_OBJECT) {
+                            readDistributedInfo();
                         } else {
                             parser.skipChildren();
                         }
@@ -372,6 +398,37 @@ final class KinetoImporter implements TraceImporter {
                     } catch (IOException ignored) {
                         // the stream is closed by the try-with-resources
                     }
+                }
+            }
+        }
+
+        /**
+         * The {@code distributedInfo} block PyTorch's profiler adds under torch.distributed
+         * ({@code torch/profiler/profiler.py}, {@code _get_distributed_info}): its {@code rank} and
+         * {@code world_size}; the rest ({@code backend}, {@code pg_config}, ...) is not needed.
+         */
+        private void readDistributedInfo() throws IOException {
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                JsonToken v = parser.nextToken();
+                if (key.equals("rank") || key.equals("world_size")) {
+                    if (v != JsonToken.VALUE_NUMBER_INT || parser.getLongValue() < 0
+                        || parser.getLongValue() > Integer.MAX_VALUE || key.equals("world_size")
+                        && parser.getLongValue() == 0) {
+                        // Only a multi-rank replay needs them: a single device's import goes on without.
+                        if (distributedProblem == null) {
+                            distributedProblem = "distributedInfo." + key + ": expected a" + (key.equals("rank")
+                                ? " non-negative" : " positive") + " integer, got " + (v.isScalarValue() ? "'"
+                                + parser.getText() + "'" : describe(v));
+                        }
+                        parser.skipChildren();
+                    } else if (key.equals("rank")) {
+                        rank = parser.getIntValue();
+                    } else {
+                        worldSize = parser.getIntValue();
+                    }
+                } else {
+                    parser.skipChildren();
                 }
             }
         }
@@ -643,7 +700,36 @@ final class KinetoImporter implements TraceImporter {
             shapeK.add(r.k);
             shapeElements.add(r.elements);
             shapeDetail.add(r.detail == null ? -1 : nameId(r.detail));
+            shapeGroup.add(args.collectiveName == null ? -1 : groupId());
             return shapeOutcome.size() - 1;
+        }
+
+        /** The current event's process group, numbered as first seen. */
+        private int groupId() {
+            String name = args.groupName == null ? "" : args.groupName;
+            String key = name + '\n' + args.groupRanks + '\n' + args.groupRankStart + '\n' + args.groupRankStride
+                + '\n' + args.groupSize;
+            Integer id = groupIds.get(key);
+            if (id == null) {
+                id = groupNames.size();
+                groupIds.put(key, id);
+                groupNames.add(name);
+                groupRanks.add(RankTraces.groupRanks(args.groupRanks, args.groupRankStart, args.groupRankStride,
+                    args.groupSize));
+            }
+            return id;
+        }
+
+        /** An emitted operator of shape {@code s} (-1: none), recorded by op {@code i} (-1: none). */
+        private ImportedOp imported(Operator op, double measuredS, int s, int i) {
+            int g = s < 0 ? -1 : shapeGroup.get(s);
+            if (g < 0 || !op.kind().isCollective()) {
+                return new ImportedOp(op, measuredS);
+            }
+            String event = i < 0 ? op.name() : "traceEvents[" + opEvent.get(i) + "] (" + clean(names.get(opName.get(i)))
+                + ")";
+            return new ImportedOp(op, measuredS, new ImportedOp.ProcessGroup(groupNames.get(g), groupRanks.get(g),
+                event));
         }
 
         // ------------------------------------------------------------ linking, nesting and emission
@@ -1049,7 +1135,7 @@ final class KinetoImporter implements TraceImporter {
                     }
                     Operator op = operator(nextId++, clean(names.get(opName.get(src))) + " (inferred from kernel)",
                         phase, lastStep, opShape.get(src), commonDtype);
-                    out.accept(new ImportedOp(op, kernelNs.get(j) / 1e9));
+                    out.accept(imported(op, kernelNs.get(j) / 1e9, opShape.get(src), src));
                     mapped++;
                     mappedNs += kernelNs.get(j);
                 }
@@ -1095,7 +1181,7 @@ final class KinetoImporter implements TraceImporter {
                         decodeOps++;
                     }
                     Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
-                    out.accept(new ImportedOp(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN));
+                    out.accept(imported(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN, s, i));
                     mapped++;
                     mappedNs += ns;
                     continue;

@@ -382,6 +382,44 @@ class GeneratedInputTest {
         };
     }
 
+    /** A multi-rank change: the two ranks' texts are changed in place; returns the file the message must name. */
+    interface RankMutation {
+        String apply(String[] ranks, Random r);
+    }
+
+    /**
+     * The two-rank fixture (hand-written per-rank Kineto traces, src/test/resources/fixtures/kineto/two-ranks) in a
+     * folder of its own, mutated, replayed on an 8-device system; {@code mutate} names the file (rank0.json,
+     * rank1.json, or "" for the folder) the message must name.
+     */
+    static Generator rankCase(String name, Expect expect, RankMutation mutate) {
+        return (i, r, dir) -> {
+            Path folder = dir.resolve("ranks" + i);
+            Files.createDirectories(folder);
+            Path fixture = Path.of("src/test/resources/fixtures/kineto/two-ranks");
+            String[] ranks = {Files.readString(fixture.resolve("rank0.json")),
+                Files.readString(fixture.resolve("rank1.json"))};
+            String[] valid = ranks.clone();
+            String named = mutate.apply(ranks, r);
+            assertTrue(expect == Expect.RUNS || !java.util.Arrays.equals(ranks, valid), "ranks/" + name
+                + " changed nothing");
+            for (int k = 0; k < ranks.length; k++) {
+                if (ranks[k] != null) {
+                    Files.writeString(folder.resolve("rank" + k + ".json"), ranks[k]);
+                }
+            }
+            Path out = dir.resolve("out" + i);
+            return new Case("ranks/" + name, expect, named.isEmpty() ? folder : folder.resolve(named), out,
+                List.of("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--trace", folder.toString(),
+                    "--out", out.toString()));
+        };
+    }
+
+    /** The lines of a trace without those of the events at times {@code prefix}... (an op and its kernels). */
+    static String withoutEventsAt(String trace, String prefix) {
+        return String.join("\n", trace.lines().filter(l -> !l.contains("\"ts\": " + prefix)).toList()) + "\n";
+    }
+
     static String seconds(Random r) {
         return String.format(java.util.Locale.ROOT, "%.3e", 1e-6 + r.nextDouble() * 1e-3);
     }
@@ -493,6 +531,55 @@ class GeneratedInputTest {
         }),
         measuredCase("ragged", Expect.REFUSED, r -> "op_id,measured_s\n0," + seconds(r) + ",extra\n"),
         measuredCase("empty", Expect.REFUSED, r -> pick(r, "", "\n", "\uFEFF")),
+        rankCase("valid", Expect.RUNS, (t, r) -> "rank0.json"),
+        rankCase("different-collective", Expect.REFUSED, (t, r) -> {
+            // rank 1's last all-reduce, another size or another collective than rank 0's at that place
+            int last = t[1].lastIndexOf("\"Collective name\": \"allreduce\"");
+            t[1] = t[1].substring(0, last) + (r.nextBoolean()
+                ? t[1].substring(last).replaceFirst("\"In msg nelems\": 1000", "\"In msg nelems\": " + (1001
+                    + r.nextInt(1000)))
+                : t[1].substring(last).replaceFirst("allreduce", pick(r, "allgather", "reduce_scatter_tensor")));
+            return "rank1.json";
+        }),
+        rankCase("collective-without-partner", Expect.REFUSED, (t, r) -> {
+            t[1] = withoutEventsAt(t[1], "12"); // its last all-reduce: record_param_comms, nccl op, launch, kernel
+            return "rank0.json";
+        }),
+        rankCase("missing-rank", Expect.REFUSED, (t, r) -> {
+            t[r.nextInt(2)] = null;
+            return "";
+        }),
+        rankCase("repeated-rank", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replace("\"rank\": 1,", "\"rank\": 0,");
+            return "rank1.json";
+        }),
+        rankCase("rank-outside-system", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replace("\"rank\": 1,", "\"rank\": " + (8 + r.nextInt(100)) + ",");
+            return "rank1.json";
+        }),
+        rankCase("world-larger-than-system", Expect.REFUSED, (t, r) -> {
+            String world = "\"world_size\": " + (9 + r.nextInt(1000));
+            t[0] = t[0].replace("\"world_size\": 2", world);
+            t[1] = t[1].replace("\"world_size\": 2", world);
+            return "rank0.json";
+        }),
+        rankCase("worlds-disagree", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replace("\"world_size\": 2", "\"world_size\": " + (3 + r.nextInt(6)));
+            return "rank1.json";
+        }),
+        rankCase("group-outside-world", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replaceFirst("\"Process Group Ranks\": \"\\[0, 1\\]\"", "\"Process Group Ranks\": \"[0, "
+                + (2 + r.nextInt(100)) + "]\"");
+            return "rank1.json";
+        }),
+        rankCase("no-distributed-info", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replaceFirst("\"distributedInfo\": \\{[^}]*\\}\\], [^}]*\\}, ", "");
+            return "rank1.json";
+        }),
+        rankCase("distributed-info-wrong-type", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replace("\"rank\": 1,", "\"rank\": " + pick(r, "-1", "\"1\"", "1.5", "null", "[1]") + ",");
+            return "rank1.json";
+        }),
         nearMemoryCase("valid", Expect.RUNS, (t, r) -> t),
         // A near-memory unit on a device without the memory it sits beside.
         nearMemoryCase("beside-a-missing-tier", Expect.REFUSED, (t, r) -> t.replace("beside: hbm", "beside: "

@@ -50,7 +50,9 @@ import java.util.function.IntFunction;
  * dispatch and combine, {@link #experts}) runs between the devices of a stage with the same tensor-parallel rank,
  * every other collective within a tensor-parallel group; replicas run the same streams on their own devices, sharing the fabric; with a pipeline, each stage runs
  * its layers for each micro-batch ({@link StageStream}) and hands the activations to the next stage's device of the
- * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv).
+ * same tensor-parallel rank, a send that starts when both devices have reached it (NCCL's send/recv). A multi-rank
+ * trace ({@link #ranks}) gives each device a stream of its own instead, and each collective the process group it
+ * joins.
  *
  * <p>Exact shortcuts, each tested equal to simulating everything ({@link #reuse}, {@link #mirror}):
  * <ul>
@@ -111,6 +113,16 @@ public final class SystemSimulation {
     private boolean mirror = true;
     private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
     private int sequences;
+    /** A multi-rank trace's streams, device by device (null: every device runs the stream {@link #run} is given). */
+    private List<OperatorSource> rankStreams;
+    private List<List<Integer>> rankGroups;
+    private CollectiveGroups groupOf;
+
+    /** Which of the {@link #ranks} groups a device's collective joins. */
+    public interface CollectiveGroups {
+        /** The index of the group device {@code device}'s collective {@code op} joins. */
+        int of(int device, Operator op);
+    }
 
     /** A run on the first {@code tensorParallel} devices of {@code spec} (the caller checks there are as many). */
     public SystemSimulation(SystemSpec spec, int tensorParallel) {
@@ -203,6 +215,22 @@ public final class SystemSimulation {
         return this;
     }
 
+    /**
+     * Each device runs a stream of its own ({@code streams.get(r)} on device r: a multi-rank trace's rank r, on a
+     * simulation made for {@code streams.size()} devices), and a collective joins the devices of
+     * {@code groups.get(groupOf.of(r, op))} rather than a tensor-parallel group. The caller checks that the members
+     * of a group run the same collectives in the same order; none is skipped by the mirror shortcut.
+     */
+    public SystemSimulation ranks(List<OperatorSource> streams, List<List<Integer>> groups, CollectiveGroups groupOf) {
+        if (streams.size() != tensorParallel) {
+            throw new IllegalArgumentException(streams.size() + " streams for " + tensorParallel + " devices");
+        }
+        this.rankStreams = List.copyOf(streams);
+        this.rankGroups = List.copyOf(groups);
+        this.groupOf = groupOf;
+        return this;
+    }
+
     /** Whether every device runs the same hardware, so that one can stand for all. */
     boolean identicalDevices() {
         HardwareSpec first = spec.devices().get(0).hardware();
@@ -231,8 +259,10 @@ public final class SystemSimulation {
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
-        boolean oneGroupAtATime = stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
-        boolean mirrored = mirror && oneGroupAtATime && identicalDevices() && trace == null;
+        boolean oneGroupAtATime = rankStreams != null ? rankGroups.size() <= 1
+            : stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
+        // A multi-rank trace's devices run streams of their own: none stands for another.
+        boolean mirrored = mirror && rankStreams == null && oneGroupAtATime && identicalDevices() && trace == null;
         int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
@@ -245,7 +275,7 @@ public final class SystemSimulation {
         long end;
         try {
             for (int r = 0; r < simulated; r++) {
-                streams.add(new OperatorStream(source));
+                streams.add(new OperatorStream(rankStreams == null ? source : rankStreams.get(r)));
             }
             end = kernel.run(clock -> {
                 TraceSink fabricTrace = trace == null ? null : trace.fabric();
@@ -273,7 +303,13 @@ public final class SystemSimulation {
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
                         items, listener, run, reuse && extra == null, host);
                 }
-                for (int s = 0; s < stages * replicas * experts; s++) {
+                if (rankStreams != null) {
+                    run.rankGroups = new Run.Group[rankGroups.size()];
+                    for (int g = 0; g < rankGroups.size(); g++) {
+                        run.rankGroups[g] = group(run, ranks, simulated, rankGroups.get(g));
+                    }
+                }
+                for (int s = 0; rankStreams == null && s < stages * replicas * experts; s++) {
                     // Tensor-parallel group s: expert rank s % ep of stage s / ep % pp of replica s / ep / pp,
                     // devices (in the system's order) s x tp onwards.
                     List<Integer> devices = new ArrayList<>();
@@ -415,6 +451,8 @@ public final class SystemSimulation {
     /** State shared by the devices of one run: the group's barrier, plans, replays and fabric totals. */
     private final class Run {
         Rank[] ranks;
+        /** A multi-rank trace's process groups, as {@link #ranks} gives them (null: tensor-parallel groups). */
+        Group[] rankGroups;
         Scheduler clock;
         Fabric fabric;
         /** Per directed pair of devices (from << 32 | to): the side of a send/recv that arrived first. */
@@ -562,7 +600,7 @@ public final class SystemSimulation {
             Runnable ended = () -> {
                 count(planned.algorithm, launched);
                 for (Rank r : group.members) {
-                    r.collectiveEnded(op, planned.description);
+                    r.collectiveEnded(planned.description);
                 }
             };
             if (kept != null) {
@@ -612,6 +650,11 @@ public final class SystemSimulation {
         boolean finished;
         /** When this device reached the collective it waits in. */
         private long arrivedPs;
+        /**
+         * The collective it waits in, as its own stream has it: the group launches the first arriver's, and a
+         * multi-rank trace's ranks number their operators each their own way.
+         */
+        private Operator waitingIn;
         /** The CPU thread launching this device's kernels, or null (none: a kernel starts when the device is free). */
         final Host host;
 
@@ -669,11 +712,13 @@ public final class SystemSimulation {
         private void start(Operator op) {
             if (op.kind().isCollective()) {
                 arrivedPs = run.clock.now();
+                waitingIn = op;
                 stats.beginOperator(op.id());
                 for (Core c : device.cores()) {
                     c.waitOutside(op.id(), SliceKind.STALL_INTERCONNECT);
                 }
-                (op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group).arrive(op);
+                (run.rankGroups != null ? run.rankGroups[groupOf.of(index, op)]
+                    : op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group).arrive(op);
             } else {
                 compute(op);
             }
@@ -688,7 +733,8 @@ public final class SystemSimulation {
             next();
         }
 
-        void collectiveEnded(Operator op, String mapping) {
+        void collectiveEnded(String mapping) {
+            Operator op = waitingIn;
             for (Core c : device.cores()) {
                 c.endOperator();
             }
