@@ -7,6 +7,7 @@ import dev.rafter.workload.Phase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -238,7 +239,82 @@ public final class RankTraces {
         for (int g = 0; g < groups.size(); g++) {
             match(groups.get(g), sequences.get(g), ranks);
         }
+        checkOrderAcrossGroups(ranks, groups, sequences, groupOf);
         return new RankTraces(ranks, groups, groupOf);
+    }
+
+    /**
+     * Refuses collectives of different groups that members reach in opposite orders (rank 0: group A then B, rank 1:
+     * B then A): each would wait in its first for a peer waiting in the other, as NCCL would hang. A collective
+     * (group, position) must follow every collective before it on each of its members; a cycle in that order is the
+     * deadlock, found by taking collectives in an order that respects it until none can be taken.
+     */
+    private static void checkOrderAcrossGroups(List<Rank> ranks, List<Group> groups,
+                                               List<Map<Integer, List<ImportedOp>>> sequences, int[][] groupOf) {
+        int[] base = new int[groups.size() + 1];
+        for (int g = 0; g < groups.size(); g++) {
+            int length = sequences.get(g).values().stream().mapToInt(List::size).max().orElse(0);
+            base[g + 1] = base[g] + length;
+        }
+        int nodes = base[groups.size()];
+        int[] waitingFor = new int[nodes];
+        List<List<Integer>> after = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+            after.add(new ArrayList<>());
+        }
+        // Per rank, its collectives in trace order as (group, position) nodes.
+        Map<Integer, int[]> order = new LinkedHashMap<>();
+        for (Rank rank : ranks) {
+            int[] of = groupOf[rank.rank()];
+            int[] seen = new int[groups.size()];
+            int[] mine = Arrays.stream(of).filter(g -> g >= 0).map(g -> base[g] + seen[g]++).toArray();
+            order.put(rank.rank(), mine);
+            for (int i = 1; i < mine.length; i++) {
+                after.get(mine[i - 1]).add(mine[i]);
+                waitingFor[mine[i]]++;
+            }
+        }
+        ArrayDeque<Integer> free = new ArrayDeque<>();
+        for (int i = 0; i < nodes; i++) {
+            if (waitingFor[i] == 0) {
+                free.add(i);
+            }
+        }
+        boolean[] taken = new boolean[nodes];
+        while (!free.isEmpty()) {
+            int n = free.poll();
+            taken[n] = true;
+            for (int next : after.get(n)) {
+                if (--waitingFor[next] == 0) {
+                    free.add(next);
+                }
+            }
+        }
+        for (Rank rank : ranks) {
+            int[] mine = order.get(rank.rank());
+            for (int i = 0; i < mine.length; i++) {
+                if (taken[mine[i]]) {
+                    continue;
+                }
+                // This rank's first collective that can never start: name it and the group it waits for.
+                int g = groupOf(base, mine[i]);
+                int position = mine[i] - base[g];
+                ImportedOp here = sequences.get(g).get(rank.rank()).get(position);
+                throw InputException.located(rank.file() + ": " + event(here) + ": collective " + (position + 1)
+                    + " of " + groups.get(g) + " can never start: the members of the groups it shares with "
+                    + "other collectives reach them in opposite orders (each would wait for a peer waiting in the "
+                    + "other, as NCCL would hang); expected every member to call its groups' collectives in one "
+                    + "order");
+            }
+        }
+    }
+
+    private static int groupOf(int[] base, int node) {
+        int g = 0;
+        while (base[g + 1] <= node) {
+            g++;
+        }
+        return g;
     }
 
     /** Rank {@code rank}'s collective {@code o}'s group, checked against the world. */

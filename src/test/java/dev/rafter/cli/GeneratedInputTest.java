@@ -572,6 +572,14 @@ class GeneratedInputTest {
                 + (2 + r.nextInt(100)) + "]\"");
             return "rank1.json";
         }),
+        rankCase("groups-in-opposite-orders", Expect.REFUSED, (t, r) -> {
+            // Two groups over both ranks: rank 0 calls group 0's all-reduce then group 1's, rank 1 the other way.
+            int second = t[0].lastIndexOf("\"Process Group Name\": \"0\"");
+            t[0] = t[0].substring(0, second) + t[0].substring(second).replaceFirst("\"Process Group Name\": \"0\"",
+                "\"Process Group Name\": \"1\"");
+            t[1] = t[1].replaceFirst("\"Process Group Name\": \"0\"", "\"Process Group Name\": \"1\"");
+            return "rank0.json";
+        }),
         rankCase("no-distributed-info", Expect.REFUSED, (t, r) -> {
             t[1] = t[1].replaceFirst("\"distributedInfo\": \\{[^}]*\\}\\], [^}]*\\}, ", "");
             return "rank1.json";
