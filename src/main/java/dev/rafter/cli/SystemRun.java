@@ -12,7 +12,6 @@ import dev.rafter.report.SystemReport;
 import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.system.SystemSimulation;
 import dev.rafter.sim.system.SystemTrace;
-import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
 import java.io.OutputStream;
@@ -86,9 +85,6 @@ final class SystemRun {
                                      RunOptions running) {
         HardwareSpec hw = spec.devices().get(0).hardware();
         SourceOptions.Run prepared = source.run(hw, workloadSets, running.allowOvercommit);
-        if (running.order(prepared.workload()) != OperatorOrder.STRICT) {
-            throw new InputException("--order: a system runs each device's operators in strict order for now");
-        }
         Workload workload = prepared.workload();
         int tensorParallel = workload.run().tensorParallel();
         Workload.Parallelism parallelism = workload.parallelism();
@@ -122,7 +118,8 @@ final class SystemRun {
             .experts(parallelism.experts())
             .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
             .replicas(parallelism.replicas())
-            .sequences(prepared.sequences());
+            .sequences(prepared.sequences())
+            .order(running.order(workload));
         // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
         OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
             : source.source(concat(workloadSets, "run.batch=" + workload.run().batch() / parallelism.microBatches(),
@@ -179,8 +176,10 @@ final class SystemRun {
         }
         SystemSimulation.DeviceResult first = r.devices().get(0);
         double end = Math.max(1, r.endPs());
-        command.out().printf(Locale.ROOT, "device %s: computing %.1f%% of the time, in collectives %.1f%%%n",
-            first.name(), 100 * first.computePs() / end, 100 * first.collectivePs() / end);
+        command.out().printf(Locale.ROOT, "device %s: computing %.1f%% of the time, in collectives %.1f%%%s%n",
+            first.name(), 100 * first.computePs() / end, 100 * first.collectivePs() / end,
+            first.exposedPs() == first.collectivePs() ? "" : String.format(Locale.ROOT, " (%.1f%% hidden behind "
+                + "compute)", 100 * (first.collectivePs() - first.exposedPs()) / end));
         Map<String, Object> fabric = SystemReport.section(s.get("fabric"));
         List<String> algorithms = new ArrayList<>();
         SystemReport.section(fabric.get("collectives")).forEach((a, v) -> {
