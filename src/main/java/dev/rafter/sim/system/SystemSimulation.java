@@ -81,8 +81,9 @@ import java.util.function.IntFunction;
 public final class SystemSimulation {
     /**
      * One device after the run: its sums, when it finished its last operator, and how its time was spent: computing,
-     * communicating (in a collective, send or receive: from reaching it to its end), and of that the time exposed,
-     * with the cores idle ({@code collectivePs} in strict order; less where communication overlapped compute).
+     * communicating (in a collective, send or receive: from reaching it to its end; by dependencies a send or
+     * receive from the start of its transfer), and of that the time exposed, with the cores idle ({@code
+     * collectivePs} in strict order; less where communication overlapped compute).
      */
     public record DeviceResult(int index, String name, HardwareSpec hardware, RunStats stats, long endPs,
                                long operators, long computePs, long collectivePs, long reusedOperators,
@@ -521,6 +522,8 @@ public final class SystemSimulation {
             FabricPlan plan = plans.computeIfAbsent("send/" + from + "/" + to + "/" + e.bytes(),
                 k -> FabricPlan.choose(graph, FabricOp.SEND_RECV, e.bytes(), FabricAlgorithm.AUTO, List.of(from, to)));
             long launched = clock.now();
+            rank.transferring();
+            other.rank.transferring();
             Communication c = begin();
             FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
                 end(c, e.op());
@@ -745,7 +748,6 @@ public final class SystemSimulation {
             endings.put(op.id(), ended);
             StageStream.Exchange e = exchanges.remove(op.id());
             if (e != null) {
-                communicating(1);
                 run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
                 return;
             }
@@ -856,6 +858,16 @@ public final class SystemSimulation {
                 (op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group).arrive(op);
             } else {
                 compute(op);
+            }
+        }
+
+        /**
+         * Its send or receive has met the other side and crosses the fabric. By dependencies it counts as
+         * communication from now: a receive is posted early, and waiting for its sender is no traffic.
+         */
+        void transferring() {
+            if (scheduler != null) {
+                communicating(1);
             }
         }
 
