@@ -12,6 +12,7 @@ import dev.rafter.report.SystemReport;
 import dev.rafter.sim.RunLimits;
 import dev.rafter.sim.system.SystemSimulation;
 import dev.rafter.sim.system.SystemTrace;
+import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
 import java.io.OutputStream;
@@ -127,6 +128,9 @@ final class SystemRun {
         List<SimulationReport> reports = new ArrayList<>();
         long promptTokens = workload.run().promptTokens();
         SystemTrace systemTrace = trace == null ? null : new SystemTrace(trace, spec, devices);
+        if (systemTrace != null && running.order(workload) == OperatorOrder.DEPENDENCIES) {
+            systemTrace.overlapping();
+        }
         SystemSimulation.Result result = simulation.run(operators, systemTrace, rank -> {
             SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
                 rank == 0 ? ops : null, null).sequences(prepared.sequences())
