@@ -201,6 +201,7 @@ final class StageStream implements Iterator<StageStream.Item> {
     private Operator token(long id, String name, Operator like, long bytes, long... after) {
         long[] deps = atLeastTheStart(id, java.util.Arrays.stream(after).filter(d -> d >= 0).boxed().toList());
         return new Operator(id, name, dev.rafter.workload.OpKind.COPY, like.phase(), like.layer(), like.step(),
-            like.batch(), 1, bytes / like.dataType().bytes(), 0, bytes / like.dataType().bytes(), like.dataType(), deps);
+            like.batch(), 1, bytes / like.dataType().bytes(), 0, bytes / like.dataType().bytes(), like.dataType(),
+            deps);
     }
 }

@@ -172,6 +172,50 @@ class SystemOverlapTest {
     }
 
     @Test
+    void byDependenciesACollectiveBesideComputeHasAThreadOfItsOwnInTheTrace() throws Exception {
+        Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"), List.of("run.batch=1"));
+        StringWriter json = new StringWriter();
+        SystemTrace trace = new SystemTrace(json, DGX, 4).overlapping();
+        new SystemSimulation(DGX, 2).pipeline(2, 2, 2).order(OperatorOrder.DEPENDENCIES)
+            .run(OperatorSource.of(w, OperatorSource.phases("prefill")), trace, null);
+        trace.close();
+        com.fasterxml.jackson.databind.JsonNode events = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(json.toString());
+        events = events.isArray() ? events : events.get("traceEvents");
+        Map<String, List<double[]>> slices = new HashMap<>();
+        List<String> collectiveThreads = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode e : events) {
+            String thread = e.get("pid") + "/" + e.get("tid");
+            if (e.path("ph").asText().equals("X")) {
+                double ts = e.get("ts").asDouble();
+                slices.computeIfAbsent(thread, k -> new ArrayList<>())
+                    .add(new double[] {ts, ts + e.get("dur").asDouble()});
+            } else if (e.path("name").asText().equals("thread_name")
+                && e.path("args").path("name").asText().equals("collectives")) {
+                collectiveThreads.add(thread);
+            }
+        }
+        for (Map.Entry<String, List<double[]>> thread : slices.entrySet()) {
+            List<double[]> s = thread.getValue();
+            s.sort(java.util.Comparator.comparingDouble(x -> x[0]));
+            for (int i = 1; i < s.size(); i++) {
+                assertTrue(s.get(i)[0] >= s.get(i - 1)[1] - 1e-6, "slices overlap on thread " + thread.getKey());
+            }
+        }
+        assertEquals(4, collectiveThreads.size());
+        int collectivesOverlapped = 0;
+        for (String thread : collectiveThreads) {
+            List<double[]> operators = slices.get(thread.substring(0, thread.indexOf('/')) + "/0");
+            for (double[] c : slices.getOrDefault(thread, List.of())) {
+                for (double[] o : operators) {
+                    collectivesOverlapped += c[0] < o[1] && o[0] < c[1] ? 1 : 0;
+                }
+            }
+        }
+        assertTrue(collectivesOverlapped > 0, "some collective runs beside a compute operator");
+    }
+
+    @Test
     void aHostOnASystemByDependenciesIsRefusedWithItsReason() {
         SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
             List.of("host.framework=eager"));
