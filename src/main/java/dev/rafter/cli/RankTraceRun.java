@@ -39,7 +39,8 @@ final class RankTraceRun {
         // A trace runs as written: workload paths, --layers and --decode-steps are refused here, as on one device.
         command.source.workload(command.hardware.workloadSets());
         if (command.running.order(null) != OperatorOrder.STRICT) {
-            throw new InputException("--order: a system runs each device's operators in strict order for now");
+            throw new InputException("--order: a multi-rank trace replays each device's operators in strict order "
+                + "for now");
         }
         SystemSpec spec = SystemRun.load(command.system, command.hardware.hardwareSets());
         RankTraces traces = RankTraces.read(command.source.from.trace, command.source.phases(), spec.deviceCount(),

@@ -88,9 +88,6 @@ final class SystemRun {
                                      RunOptions running) {
         HardwareSpec hw = spec.devices().get(0).hardware();
         SourceOptions.Run prepared = source.run(hw, workloadSets, running.allowOvercommit);
-        if (running.order(prepared.workload()) != OperatorOrder.STRICT) {
-            throw new InputException("--order: a system runs each device's operators in strict order for now");
-        }
         Workload workload = prepared.workload();
         int tensorParallel = workload.run().tensorParallel();
         Workload.Parallelism parallelism = workload.parallelism();
@@ -124,7 +121,8 @@ final class SystemRun {
             .experts(parallelism.experts())
             .pipeline(parallelism.stages(), parallelism.microBatches(), workload.run().layers())
             .replicas(parallelism.replicas())
-            .sequences(prepared.sequences());
+            .sequences(prepared.sequences())
+            .order(running.order(workload));
         // A pipeline runs the stream of one micro-batch: the batch cut into micro_batches.
         OperatorSource operators = parallelism.microBatches() == 1 ? prepared.operators()
             : source.source(concat(workloadSets, "run.batch=" + workload.run().batch() / parallelism.microBatches(),
@@ -132,6 +130,9 @@ final class SystemRun {
         List<SimulationReport> reports = new ArrayList<>();
         long promptTokens = workload.run().promptTokens();
         SystemTrace systemTrace = trace == null ? null : new SystemTrace(trace, spec, devices);
+        if (systemTrace != null && running.order(workload) == OperatorOrder.DEPENDENCIES) {
+            systemTrace.overlapping();
+        }
         SystemSimulation.Result result = simulation.run(operators, systemTrace, rank -> {
             SimulationReport report = new SimulationReport(spec.devices().get(rank).hardware(),
                 rank == 0 ? ops : null, null).sequences(prepared.sequences())
@@ -189,8 +190,10 @@ final class SystemRun {
         }
         SystemSimulation.DeviceResult first = r.devices().get(0);
         double end = Math.max(1, r.endPs());
-        command.out().printf(Locale.ROOT, "device %s: computing %.1f%% of the time, in collectives %.1f%%%n",
-            first.name(), 100 * first.computePs() / end, 100 * first.collectivePs() / end);
+        command.out().printf(Locale.ROOT, "device %s: computing %.1f%% of the time, in collectives %.1f%%%s%n",
+            first.name(), 100 * first.computePs() / end, 100 * first.collectivePs() / end,
+            first.exposedPs() == first.collectivePs() ? "" : String.format(Locale.ROOT, " (%.1f%% hidden behind "
+                + "compute)", 100 * (first.collectivePs() - first.exposedPs()) / end));
         Map<String, Object> fabric = SystemReport.section(s.get("fabric"));
         List<String> algorithms = new ArrayList<>();
         SystemReport.section(fabric.get("collectives")).forEach((a, v) -> {

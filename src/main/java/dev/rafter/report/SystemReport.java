@@ -14,7 +14,8 @@ import java.util.Map;
  * stalls, as a single device's), with the system's figures in place of the device's where they differ: the latency
  * is the last device's end, energy sums every device's and the fabric's links (static, dynamic, by component, per
  * phase), and three blocks: {@code system} (devices, parallelism, what binds), {@code devices} (per device: latency,
- * busy, bytes, energy) and {@code fabric} (bytes and utilisation per link and switch, collective time by algorithm,
+ * busy, bytes, energy; with {@code --order dependencies} the communication time exposed and hidden behind
+ * compute) and {@code fabric} (bytes and utilisation per link and switch, collective time by algorithm,
  * energy). A device's board power figures would describe one device only, so the system summary has none.
  */
 public final class SystemReport {
@@ -123,12 +124,12 @@ public final class SystemReport {
     }
 
     /**
-     * What binds the run: the fabric when the devices spend most of their time in collectives (waiting for their
-     * peers or for the wires), else what binds the device in its longest phase.
+     * What binds the run: the fabric when the devices spend most of their time waiting for communication (for their
+     * peers or for the wires, not hidden behind compute), else what binds the device in its longest phase.
      */
     static String binding(SystemSimulation.Result result, Map<String, Object> firstDevice) {
         SystemSimulation.DeviceResult d = result.devices().get(0);
-        if (d.collectivePs() > d.computePs()) {
+        if (d.exposedPs() > d.computePs()) {
             SystemSimulation.LinkResult busiest = busiest(result);
             return "fabric" + (busiest == null ? "" : " (busiest link " + busiest.name() + ")");
         }
@@ -167,6 +168,11 @@ public final class SystemReport {
             m.put("latency_s", d.endPs() * 1e-12);
             m.put("busy_s", d.computePs() * 1e-12);
             m.put("collective_s", d.collectivePs() * 1e-12);
+            if (result.order() == dev.rafter.workload.OperatorOrder.DEPENDENCIES) {
+                // Communication beside compute: the part the cores waited for, and the part hidden behind compute.
+                m.put("communication_exposed_s", d.exposedPs() * 1e-12);
+                m.put("communication_hidden_s", (d.collectivePs() - d.exposedPs()) * 1e-12);
+            }
             Map<String, Object> bytes = new LinkedHashMap<>();
             bytes.put("hbm_read", d.stats().total().get(MemoryController.KIND, "read_bytes"));
             bytes.put("hbm_write", d.stats().total().get(MemoryController.KIND, "write_bytes"));

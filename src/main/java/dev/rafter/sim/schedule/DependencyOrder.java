@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.function.Predicate;
 
 /**
  * {@code --order dependencies}: operators run as a GPU runs streams. The host issues operators in trace order into
@@ -17,7 +18,9 @@ import java.util.PriorityQueue;
  * kind but collectives, the communication engine (the device links) for collectives. Among ready operators of an
  * engine the earliest in the trace goes first. So a collective overlaps the next independent operator, and the two
  * contend for memory where they meet, in the memory system. Deps name earlier operators only (the readers check
- * it), so the order cannot deadlock: the earliest unfinished operator always has its inputs done.
+ * it), so the order cannot deadlock: the earliest unfinished operator always has its inputs done. Operators that
+ * hold no engine ({@link #DependencyOrder(int, Predicate)}: a system's pipeline sends and receives, which have links
+ * of their own) start as soon as their deps have ended.
  */
 final class DependencyOrder implements OperatorScheduler {
     /** Operators issued and not yet ended, at most (a launch queue's depth). */
@@ -26,18 +29,25 @@ final class DependencyOrder implements OperatorScheduler {
     private static final class Issued {
         final Operator op;
         final long sequence;
+        /** Holds no engine. */
+        final boolean engineFree;
         int inputsLeft;
         List<Issued> dependents;
 
-        Issued(Operator op, long sequence) {
+        Issued(Operator op, long sequence, boolean engineFree) {
             this.op = op;
             this.sequence = sequence;
+            this.engineFree = engineFree;
         }
 
         boolean communication() {
-            return op.kind().isCollective();
+            return !engineFree && op.kind().isCollective();
         }
     }
+
+    /** Operators that hold no engine. */
+    private final Predicate<Operator> engineFree;
+    private final List<Issued> readyFree = new ArrayList<>();
 
     private final int window;
     private final Map<Long, Issued> unfinished = new HashMap<>();
@@ -56,7 +66,13 @@ final class DependencyOrder implements OperatorScheduler {
     private boolean endedWhileStarting;
 
     DependencyOrder(int window) {
+        this(window, op -> false);
+    }
+
+    /** A window of {@code window} operators, those that {@code engineFree} accepts holding no engine. */
+    DependencyOrder(int window, Predicate<Operator> engineFree) {
         this.window = window;
+        this.engineFree = engineFree;
     }
 
     @Override
@@ -71,7 +87,7 @@ final class DependencyOrder implements OperatorScheduler {
     private void issue() {
         while (unfinished.size() < window && operators.hasNext()) {
             Operator op = operators.next();
-            Issued entry = new Issued(op, issued);
+            Issued entry = new Issued(op, issued, engineFree.test(op));
             long[] deps = op.deps();
             if (deps.length == 0) {
                 if (issued > 0) {
@@ -104,6 +120,10 @@ final class DependencyOrder implements OperatorScheduler {
     }
 
     private void ready(Issued entry) {
+        if (entry.engineFree) {
+            readyFree.add(entry);
+            return;
+        }
         (entry.communication() ? readyCommunication : readyCompute).add(entry);
     }
 
@@ -117,6 +137,11 @@ final class DependencyOrder implements OperatorScheduler {
         try {
             do {
                 endedWhileStarting = false;
+                while (!readyFree.isEmpty()) {
+                    Issued free = readyFree.remove(0);
+                    running++;
+                    launcher.launch(free.op, false, () -> ended(free));
+                }
                 Issued compute = computeBusy ? null : readyCompute.poll();
                 Issued communication = communicationBusy ? null : readyCommunication.poll();
                 if (compute == null && communication == null) {
@@ -158,7 +183,7 @@ final class DependencyOrder implements OperatorScheduler {
         running--;
         if (entry.communication()) {
             communicationBusy = false;
-        } else {
+        } else if (!entry.engineFree) {
             computeBusy = false;
         }
         unfinished.remove(entry.op.id());

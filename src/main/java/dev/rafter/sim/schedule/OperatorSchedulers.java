@@ -1,5 +1,6 @@
 package dev.rafter.sim.schedule;
 
+import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorOrder;
 
 /** The catalogue of operator schedulers, one per {@link OperatorOrder} key. */
@@ -11,5 +12,10 @@ public final class OperatorSchedulers {
             case STRICT -> new StrictOrder();
             case DEPENDENCIES -> new DependencyOrder(DependencyOrder.WINDOW);
         };
+    }
+
+    /** {@code --order dependencies} where the operators {@code engineFree} accepts hold no engine. */
+    public static OperatorScheduler dependencies(java.util.function.Predicate<Operator> engineFree) {
+        return new DependencyOrder(DependencyOrder.WINDOW, engineFree);
     }
 }

@@ -12,6 +12,15 @@ import java.util.NoSuchElementException;
  * batches): step by step, the stage's layers ({@code layers} in {@code [first, end)}; the final norm and LM head on
  * the last stage) repeated for each micro-batch, each preceded by receiving the activations from the stage before
  * and followed by sending them to the stage after. Operators get fresh ids, in the order the stage runs them.
+ *
+ * <p>For {@code --order dependencies} ({@link #StageStream(Iterator, int, int, int, int, boolean)}) the operators
+ * keep their producers, renumbered within their micro-batch, and each send and receive becomes an operator (a
+ * {@code copy} named {@code send} or {@code recv}, its {@link Exchange#token}) with deps of its own: a producer on
+ * another stage is the micro-batch's receive; a send follows its micro-batch's last operator. Sends follow sends and
+ * receives follow receives (NCCL's point-to-point calls between two devices complete in order), so micro-batches
+ * are independent: a stage sends one while it computes the next. With no producer on the stage (the first stage's
+ * micro-batches of the first step) an operator waits for the stage's first operator alone, since empty deps would
+ * mean the operator before it; on the first stage a micro-batch's next step follows its previous one.
  */
 final class StageStream implements Iterator<StageStream.Item> {
     /** What a stage does next. */
@@ -24,7 +33,11 @@ final class StageStream implements Iterator<StageStream.Item> {
      * Activations crossing to ({@code send}) or from the neighbouring stage's device: {@code bytes}, for the
      * operator {@code op} that follows (receive) or precedes (send) it.
      */
-    record Exchange(boolean send, long bytes, Operator op) implements Item {}
+    record Exchange(boolean send, long bytes, Operator op, Operator token) implements Item {
+        Exchange(boolean send, long bytes, Operator op) {
+            this(send, bytes, op, null);
+        }
+    }
 
     private final Iterator<Operator> ops;
     private final int stage;
@@ -36,8 +49,22 @@ final class StageStream implements Iterator<StageStream.Item> {
     private final List<Item> pending = new ArrayList<>();
     private int at;
     private long nextId;
+    private final boolean dependencies;
+    /** The operator before the one read next, in the stream (what an empty deps cell names). */
+    private long previousId = -1;
+    /** Per micro-batch, its last operator on this stage so far (-1: none). */
+    private final long[] lastOfMicroBatch;
+    private long lastSend = -1;
+    private long lastReceive = -1;
 
     StageStream(Iterator<Operator> ops, int stage, int stages, int microBatches, int layers) {
+        this(ops, stage, stages, microBatches, layers, false);
+    }
+
+    StageStream(Iterator<Operator> ops, int stage, int stages, int microBatches, int layers, boolean dependencies) {
+        this.dependencies = dependencies;
+        this.lastOfMicroBatch = new long[microBatches];
+        java.util.Arrays.fill(lastOfMicroBatch, -1);
         this.ops = ops;
         this.stage = stage;
         this.stages = stages;
@@ -69,10 +96,14 @@ final class StageStream implements Iterator<StageStream.Item> {
         at = 0;
         Operator head = lookahead;
         List<Operator> mine = new ArrayList<>();
+        List<long[]> producers = new ArrayList<>();
         long activationBytes = 0;
         while (lookahead != null && lookahead.phase() == head.phase() && lookahead.step() == head.step()) {
             Operator op = lookahead;
             lookahead = ops.hasNext() ? ops.next() : null;
+            long[] from = op.deps().length > 0 ? op.deps() : previousId < 0 ? Operator.NO_DEPS
+                : new long[] {previousId};
+            previousId = op.id();
             if (activationBytes == 0 && op.layer() >= 0 && !op.kind().isMatrix() && !op.kind().isCollective()) {
                 // The layer's first operator (its norm) reads the residual stream: what one stage hands the next.
                 activationBytes = op.elements() * op.dataType().bytes();
@@ -81,9 +112,14 @@ final class StageStream implements Iterator<StageStream.Item> {
                 : op.layer() >= first && op.layer() < end;
             if (ours) {
                 mine.add(op);
+                producers.add(from);
             }
         }
         if (mine.isEmpty()) {
+            return;
+        }
+        if (dependencies) {
+            layOutByDependencies(mine, producers, activationBytes);
             return;
         }
         for (int m = 0; m < microBatches; m++) {
@@ -103,5 +139,69 @@ final class StageStream implements Iterator<StageStream.Item> {
                 pending.add(new Exchange(true, activationBytes, renumbered.get(renumbered.size() - 1)));
             }
         }
+    }
+
+    /** {@link #fill}'s lay-out for {@code --order dependencies} (see the class comment). */
+    private void layOutByDependencies(List<Operator> mine, List<long[]> producers, long activationBytes) {
+        java.util.Map<Long, Integer> index = new java.util.HashMap<>();
+        for (int i = 0; i < mine.size(); i++) {
+            index.put(mine.get(i).id(), i);
+        }
+        for (int m = 0; m < microBatches; m++) {
+            long receive = stage > 0 ? nextId++ : -1;
+            long base = nextId;
+            nextId += mine.size();
+            List<Operator> renumbered = new ArrayList<>();
+            for (int i = 0; i < mine.size(); i++) {
+                Operator op = mine.get(i);
+                java.util.Set<Long> deps = new java.util.LinkedHashSet<>();
+                for (long p : producers.get(i)) {
+                    Integer at = index.get(p);
+                    long dep = at != null && at < i ? base + at : stage > 0 ? receive : lastOfMicroBatch[m];
+                    if (dep >= 0) {
+                        deps.add(dep);
+                    }
+                }
+                renumbered.add(new Operator(base + i, op.name(), op.kind(), op.phase(), op.layer(), op.step(),
+                    op.batch(), op.m(), op.n(), op.k(), op.elements(), op.dataType(), atLeastTheStart(base + i, deps),
+                    op.causal(), op.operandBType(), op.segments()));
+            }
+            if (receive >= 0) {
+                Operator into = renumbered.get(0);
+                pending.add(new Exchange(false, activationBytes, into, token(receive, "recv", into, activationBytes,
+                    lastReceive)));
+                lastReceive = receive;
+            }
+            for (Operator op : renumbered) {
+                pending.add(new Compute(op));
+            }
+            Operator end = renumbered.get(renumbered.size() - 1);
+            lastOfMicroBatch[m] = end.id();
+            if (stage < stages - 1) {
+                long send = nextId++;
+                pending.add(new Exchange(true, activationBytes, end, token(send, "send", end, activationBytes,
+                    lastSend, end.id())));
+                lastSend = send;
+            }
+        }
+    }
+
+    /**
+     * Deps of operator {@code id}: {@code deps}, or when none, the stage's first operator (id 0; empty deps would
+     * mean the operator before it).
+     */
+    private static long[] atLeastTheStart(long id, java.util.Collection<Long> deps) {
+        if (deps.isEmpty()) {
+            return id == 0 ? Operator.NO_DEPS : new long[] {0};
+        }
+        return deps.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** A send's or receive's operator: a copy of the activations, after {@code after} (those not -1). */
+    private Operator token(long id, String name, Operator like, long bytes, long... after) {
+        long[] deps = atLeastTheStart(id, java.util.Arrays.stream(after).filter(d -> d >= 0).boxed().toList());
+        return new Operator(id, name, dev.rafter.workload.OpKind.COPY, like.phase(), like.layer(), like.step(),
+            like.batch(), 1, bytes / like.dataType().bytes(), 0, bytes / like.dataType().bytes(), like.dataType(),
+            deps);
     }
 }

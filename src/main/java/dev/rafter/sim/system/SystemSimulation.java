@@ -21,6 +21,8 @@ import dev.rafter.sim.fabric.FabricCollectives;
 import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.sim.fabric.FabricOp;
 import dev.rafter.sim.fabric.FabricPlan;
+import dev.rafter.sim.schedule.OperatorScheduler;
+import dev.rafter.sim.schedule.OperatorSchedulers;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TeeSink;
@@ -28,6 +30,7 @@ import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
+import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.OperatorStream;
 import java.util.ArrayList;
@@ -70,14 +73,23 @@ import java.util.function.IntFunction;
  * it (the host's per-operator and per-kernel costs, as a single device's). An operator of several kernels is then
  * simulated in full (its later kernels may wait for launches), as a single device's is.
  *
+ * <p>By dependencies ({@link #order}), each device starts an operator once its deps have ended, so a collective
+ * or a pipeline's send or receive runs on the fabric while independent compute goes on (see {@link Rank}).
+ *
  * <p>Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
- * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and operators overlapping on a device
- * ({@code --order strict} only).
+ * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and a host with {@code --order
+ * dependencies}.
  */
 public final class SystemSimulation {
-    /** One device after the run: its sums, when it finished its last operator, and how its time was spent. */
+    /**
+     * One device after the run: its sums, when it finished its last operator, and how its time was spent: computing,
+     * communicating (in a collective, send or receive: from reaching it to its end; by dependencies a send or
+     * receive from the start of its transfer), and of that the time exposed, with the cores idle ({@code
+     * collectivePs} in strict order; less where communication overlapped compute).
+     */
     public record DeviceResult(int index, String name, HardwareSpec hardware, RunStats stats, long endPs,
-                               long operators, long computePs, long collectivePs, long reusedOperators) {}
+                               long operators, long computePs, long collectivePs, long reusedOperators,
+                               long exposedPs) {}
 
     /** One direction of a fabric wire after the run. */
     public record LinkResult(String name, long bytes, long busyPs, double pjPerBit) {
@@ -95,7 +107,7 @@ public final class SystemSimulation {
      */
     public record Result(long endPs, long events, double wallS, List<DeviceResult> devices, List<LinkResult> links,
                          List<AlgorithmTotals> algorithms, Map<String, Double> fabricEnergyByPhaseJ,
-                         int simulatedDevices, long reusedCollectives, long collectives) {
+                         int simulatedDevices, long reusedCollectives, long collectives, OperatorOrder order) {
         public double fabricEnergyJ() {
             return links.stream().mapToDouble(LinkResult::energyJ).sum();
         }
@@ -123,6 +135,7 @@ public final class SystemSimulation {
         /** The index of the group device {@code device}'s collective {@code op} joins. */
         int of(int device, Operator op);
     }
+    private OperatorOrder order = OperatorOrder.STRICT;
 
     /** A run on the first {@code tensorParallel} devices of {@code spec} (the caller checks there are as many). */
     public SystemSimulation(SystemSpec spec, int tensorParallel) {
@@ -209,6 +222,15 @@ public final class SystemSimulation {
         return this;
     }
 
+    /**
+     * When each device starts an operator: {@code strict} (default) one after another; {@code dependencies} as its
+     * deps allow, a collective or a pipeline's send or receive running on the fabric beside independent compute.
+     */
+    public SystemSimulation order(OperatorOrder order) {
+        this.order = order;
+        return this;
+    }
+
     /** Sequences per batch (a workload's {@code run.batch}), for a serving host's per-sequence cost. */
     public SystemSimulation sequences(int sequences) {
         this.sequences = sequences;
@@ -256,6 +278,14 @@ public final class SystemSimulation {
                     + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
             }
         }
+        boolean byDependencies = order == OperatorOrder.DEPENDENCIES;
+        for (int r = 0; r < devices() && byDependencies; r++) {
+            HardwareSpec hw = spec.devices().get(r).hardware();
+            if (hw.host().on()) {
+                throw new InputException("host.framework " + hw.host().framework().key() + ": --order dependencies "
+                    + "on a system is not modelled with a host yet (host.framework none, or --order strict)");
+            }
+        }
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
@@ -268,8 +298,10 @@ public final class SystemSimulation {
         Rank[] ranks = new Rank[simulated];
         Fabric[] fabric = new Fabric[1];
         // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
-        // one at a time; on a single switch each link is one device's, and a device takes part in one at a time.
-        Run run = new Run(reuse && trace == null && (oneGroupAtATime || graph.linksServeOneDeviceEach()));
+        // one at a time; on a single switch each link is one device's, and a device takes part in one at a time
+        // (not so by dependencies with a pipeline: a device then sends or receives during a collective).
+        Run run = new Run(reuse && trace == null && (oneGroupAtATime || graph.linksServeOneDeviceEach()
+            && !(byDependencies && stages > 1)));
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -297,11 +329,14 @@ public final class SystemSimulation {
                     Simulation.OpListener listener = listeners == null ? null : listeners.apply(r);
                     Iterator<StageStream.Item> items = stages == 1 && microBatches == 1 ? new SingleStage(streams.get(r))
                         : new StageStream(streams.get(r), r % devicesPerReplica() / devicesPerStage(), stages,
-                            microBatches, layers);
+                            microBatches, layers, byDependencies);
                     Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                         sequences) : null;
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
                         items, listener, run, reuse && extra == null, host);
+                    if (byDependencies) {
+                        ranks[r].byDependencies();
+                    }
                 }
                 if (rankStreams != null) {
                     run.rankGroups = new Run.Group[rankGroups.size()];
@@ -336,7 +371,7 @@ public final class SystemSimulation {
                 }
                 run.ranks = ranks;
                 for (Rank r : ranks) {
-                    clock.schedule(0, r::next);
+                    clock.schedule(0, r::begin);
                 }
             });
         } finally {
@@ -346,7 +381,7 @@ public final class SystemSimulation {
         }
         List<String> waiting = new ArrayList<>();
         for (Rank r : ranks) {
-            if (r.ops.hasNext() || !r.finished) {
+            if (r.workLeft()) {
                 waiting.add(spec.devices().get(r.index).name() + ": operators left to run");
             }
             waiting.addAll(r.device.waiting());
@@ -362,7 +397,7 @@ public final class SystemSimulation {
         for (int i = 0; i < devices(); i++) {
             Rank r = ranks[mirrored ? 0 : i];
             devices.add(new DeviceResult(i, spec.devices().get(i).name(), r.hw, r.stats, r.endPs, r.operators,
-                r.computePs, r.collectivePs, r.reused));
+                r.computePs, r.collectivePs, r.reused, r.scheduler == null ? r.collectivePs : r.exposedPs));
         }
         List<LinkResult> links = new ArrayList<>();
         for (FabricGraph.DirectedLink l : graph.links()) {
@@ -383,7 +418,7 @@ public final class SystemSimulation {
             byPhase.put(e.getKey(), allBytes == 0 ? 0 : total * e.getValue()[0] / allBytes);
         }
         return new Result(end, kernel.events(), wall, List.copyOf(devices), List.copyOf(links),
-            List.copyOf(algorithms), byPhase, simulated, run.reusedCollectives, run.collectives);
+            List.copyOf(algorithms), byPhase, simulated, run.reusedCollectives, run.collectives, order);
     }
 
     /** The group of {@code devices}, of which those below {@code simulated} must arrive. */
@@ -409,6 +444,9 @@ public final class SystemSimulation {
             return new StageStream.Compute(ops.next());
         }
     }
+
+    /** The side of a send/recv that arrived first: its device and its item. */
+    private record Waiting(Rank rank, StageStream.Exchange exchange) {}
 
     /** A replayable operator: what its first run took and added. */
     private record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
@@ -456,7 +494,7 @@ public final class SystemSimulation {
         Scheduler clock;
         Fabric fabric;
         /** Per directed pair of devices (from << 32 | to): the side of a send/recv that arrived first. */
-        final Map<Long, Rank> waitingToExchange = new HashMap<>();
+        final Map<Long, Waiting> waitingToExchange = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
         final Map<String, FabricPlan> plans = new HashMap<>();
@@ -514,20 +552,22 @@ public final class SystemSimulation {
             int from = e.send() ? rank.index : peer;
             int to = e.send() ? peer : rank.index;
             long key = ((long) from << 32) | to;
-            Rank other = waitingToExchange.remove(key);
+            Waiting other = waitingToExchange.remove(key);
             if (other == null) {
-                waitingToExchange.put(key, rank);
+                waitingToExchange.put(key, new Waiting(rank, e));
                 return;
             }
             FabricPlan plan = plans.computeIfAbsent("send/" + from + "/" + to + "/" + e.bytes(),
                 k -> FabricPlan.choose(graph, FabricOp.SEND_RECV, e.bytes(), FabricAlgorithm.AUTO, List.of(from, to)));
             long launched = clock.now();
+            rank.transferring();
+            other.rank.transferring();
             Communication c = begin();
             FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
                 end(c, e.op());
                 count("send_recv", launched);
-                rank.exchanged();
-                other.exchanged();
+                rank.exchanged(e);
+                other.rank.exchanged(other.exchange);
             });
         }
 
@@ -626,8 +666,14 @@ public final class SystemSimulation {
         }
     }
 
-    /** One simulated device running its stream in order. */
-    private final class Rank {
+    /**
+     * One simulated device running its stream: in order ({@link #next}), or by dependencies ({@link #scheduler}: a
+     * compute operator on the cores, one at a time; the group's collectives one at a time in stream order, as on an
+     * NCCL communicator's stream; sends and receives beside both). Reusing an operator stays exact by dependencies:
+     * a system's communication leaves the device's cores and memory alone, so compute still starts alone on a
+     * settled device.
+     */
+    private final class Rank implements OperatorScheduler.Launcher {
         final int index;
         final HardwareSpec hw;
         final Device device;
@@ -657,6 +703,17 @@ public final class SystemSimulation {
         private Operator waitingIn;
         /** The CPU thread launching this device's kernels, or null (none: a kernel starts when the device is free). */
         final Host host;
+        /** Starts operators by their dependencies (null: one after another). */
+        OperatorScheduler scheduler;
+        /** By dependencies: the sends and receives taken from the stream and not yet started, by their token's id. */
+        final Map<Long, StageStream.Exchange> exchanges = new HashMap<>();
+        /** By dependencies: what runs when an operator started by the scheduler ends, by id. */
+        private final Map<Long, Runnable> endings = new HashMap<>();
+        /** By dependencies: communications in flight, whether the cores compute, and the time accounted up to. */
+        private int communicating;
+        private boolean computing;
+        private long accountedPs;
+        long exposedPs;
 
         Rank(int index, HardwareSpec hw, Device device, RunStats stats, TraceSink sink,
              Iterator<StageStream.Item> ops,
@@ -673,6 +730,132 @@ public final class SystemSimulation {
             this.reuse = reuse;
             this.roofline = new Roofline(hw, placement);
             this.replays = run.replays(hw);
+        }
+
+        /** Starts by dependencies (see the class). */
+        void byDependencies() {
+            scheduler = OperatorSchedulers.dependencies(op -> exchanges.containsKey(op.id()));
+        }
+
+        void begin() {
+            if (scheduler == null) {
+                next();
+            } else {
+                scheduler.start(operatorsByDependencies(), this);
+            }
+        }
+
+        boolean workLeft() {
+            return ops.hasNext() || (scheduler == null ? !finished : scheduler.unfinished() > 0);
+        }
+
+        /**
+         * The stream as the scheduler takes it: a send or receive as its token, and each collective after the one
+         * before it (one communicator's calls run in the order issued, so every device of a group reaches them in
+         * the same order and none waits in one while a peer waits in another).
+         */
+        private Iterator<Operator> operatorsByDependencies() {
+            return new Iterator<>() {
+                long previous = -1;
+                long previousCollective = -1;
+
+                @Override
+                public boolean hasNext() {
+                    return ops.hasNext();
+                }
+
+                @Override
+                public Operator next() {
+                    StageStream.Item item = ops.next();
+                    Operator op;
+                    if (item instanceof StageStream.Exchange e) {
+                        op = e.token();
+                        exchanges.put(op.id(), e);
+                    } else {
+                        op = ((StageStream.Compute) item).op();
+                        if (op.kind().isCollective()) {
+                            if (previousCollective >= 0) {
+                                op = after(op, previous, previousCollective);
+                            }
+                            previousCollective = op.id();
+                        }
+                    }
+                    previous = op.id();
+                    return op;
+                }
+            };
+        }
+
+        @Override
+        public void launch(Operator op, boolean alone, Runnable ended) {
+            endings.put(op.id(), ended);
+            StageStream.Exchange e = exchanges.remove(op.id());
+            if (e != null) {
+                run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
+                return;
+            }
+            operators++;
+            if (op.kind().isCollective()) {
+                arrivedPs = run.clock.now();
+                waitingIn = op;
+                stats.start(op.id());
+                communicating(1);
+                groupFor(op).arrive(op);
+            } else {
+                computing(true);
+                compute(op);
+            }
+        }
+
+        @Override
+        public void settle() {
+            device.settle();
+        }
+
+        /** Counts the time since the last change, then the communications in flight change by {@code change}. */
+        private void communicating(int change) {
+            account();
+            communicating += change;
+            if (!computing && communicating == (change > 0 ? 1 : 0)) {
+                idleCores(change > 0);
+            }
+        }
+
+        /** Counts the time since the last change, then the cores start or stop computing. */
+        private void computing(boolean on) {
+            account();
+            computing = on;
+            if (communicating > 0) {
+                idleCores(!on);
+            }
+        }
+
+        /** The cores wait for communication (an interconnect stall, as in strict order), or that wait is over. */
+        private void idleCores(boolean waiting) {
+            for (Core c : device.cores()) {
+                if (waiting) {
+                    c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+                } else {
+                    c.endOperator();
+                }
+            }
+        }
+
+        private void account() {
+            long now = run.clock.now();
+            if (communicating > 0) {
+                collectivePs += now - accountedPs;
+                if (!computing) {
+                    exposedPs += now - accountedPs;
+                }
+            }
+            accountedPs = now;
+        }
+
+        /** An operator started by the scheduler has ended. */
+        private void ended(long id) {
+            endPs = run.clock.now();
+            endings.remove(id).run();
         }
 
         void next() {
@@ -717,15 +900,35 @@ public final class SystemSimulation {
                 for (Core c : device.cores()) {
                     c.waitOutside(op.id(), SliceKind.STALL_INTERCONNECT);
                 }
-                (run.rankGroups != null ? run.rankGroups[groupOf.of(index, op)]
-                    : op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group).arrive(op);
+                groupFor(op).arrive(op);
             } else {
                 compute(op);
             }
         }
 
+        /** The group collective {@code op} of this device joins. */
+        private Run.Group groupFor(Operator op) {
+            return run.rankGroups != null ? run.rankGroups[groupOf.of(index, op)]
+                : op.kind() == OpKind.ALL_TO_ALL && expertGroup != null ? expertGroup : group;
+        }
+
+        /**
+         * Its send or receive has met the other side and crosses the fabric. By dependencies it counts as
+         * communication from now: a receive is posted early, and waiting for its sender is no traffic.
+         */
+        void transferring() {
+            if (scheduler != null) {
+                communicating(1);
+            }
+        }
+
         /** Its send or receive is over. */
-        void exchanged() {
+        void exchanged(StageStream.Exchange e) {
+            if (scheduler != null) {
+                communicating(-1);
+                ended(e.token().id());
+                return;
+            }
             for (Core c : device.cores()) {
                 c.endOperator();
             }
@@ -735,6 +938,11 @@ public final class SystemSimulation {
 
         void collectiveEnded(String mapping) {
             Operator op = waitingIn;
+            if (scheduler != null) {
+                communicating(-1);
+                report(op, arrivedPs, run.clock.now(), stats.finish(op.id()), roofline.of(op), mapping);
+                return;
+            }
             for (Core c : device.cores()) {
                 c.endOperator();
             }
@@ -821,7 +1029,28 @@ public final class SystemSimulation {
             if (listener != null) {
                 listener.finished(new Simulation.OpResult(op, start, end, sums, bound, mapping));
             }
-            next();
+            if (scheduler == null) {
+                next();
+                return;
+            }
+            if (!op.kind().isCollective()) {
+                computing(false);
+            }
+            ended(op.id());
         }
+    }
+
+    /** {@code op} after {@code previousCollective} as well as its own deps (none: the operator before it). */
+    private static Operator after(Operator op, long previous, long previousCollective) {
+        long[] deps = op.deps().length > 0 ? op.deps() : new long[] {previous};
+        for (long d : deps) {
+            if (d == previousCollective) {
+                return op;
+            }
+        }
+        long[] more = java.util.Arrays.copyOf(deps, deps.length + 1);
+        more[deps.length] = previousCollective;
+        return new Operator(op.id(), op.name(), op.kind(), op.phase(), op.layer(), op.step(), op.batch(), op.m(),
+            op.n(), op.k(), op.elements(), op.dataType(), more, op.causal(), op.operandBType(), op.segments());
     }
 }

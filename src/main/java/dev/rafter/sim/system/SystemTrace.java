@@ -23,11 +23,18 @@ public final class SystemTrace {
 
     private final TraceEventWriter events;
     private final int fabricPid;
+    private final SystemSpec spec;
+    private final int devices;
+    /** Per device, the thread of its collectives when they overlap compute (0: with the other operators). */
+    private final int[] collectivesTid;
 
     /** Names the processes and threads of the first {@code devices} devices of {@code spec} and of its fabric. */
     public SystemTrace(Writer out, SystemSpec spec, int devices) {
         this.events = new TraceEventWriter(out);
         this.fabricPid = devices + 1;
+        this.spec = spec;
+        this.devices = devices;
+        this.collectivesTid = new int[devices];
         for (int d = 0; d < devices; d++) {
             SystemSpec.Device device = spec.devices().get(d);
             int pid = d + 1;
@@ -45,6 +52,19 @@ public final class SystemTrace {
         }
     }
 
+    /**
+     * Puts each device's collectives on a thread of their own, after its tracks ({@code --order dependencies}:
+     * a collective then runs beside compute, and overlapping slices never share a thread).
+     */
+    public SystemTrace overlapping() {
+        for (int d = 0; d < devices; d++) {
+            collectivesTid[d] = Device.tracks(spec.devices().get(d).hardware()).stream().mapToInt(Track::id).max()
+                .orElse(-1) + 2;
+            meta("thread_name", d + 1, collectivesTid[d], "collectives");
+        }
+        return this;
+    }
+
     /** The sink of device {@code index}'s slices and operators. */
     public TraceSink device(int index) {
         int pid = index + 1;
@@ -56,7 +76,8 @@ public final class SystemTrace {
 
             @Override
             public void operator(Operator op, long startPs, long endPs) {
-                SystemTrace.this.operator(pid, op, startPs, endPs);
+                SystemTrace.this.operator(pid, op.kind().isCollective() ? collectivesTid[index] : OPERATORS_TID, op,
+                    startPs, endPs);
             }
         };
     }
@@ -72,8 +93,8 @@ public final class SystemTrace {
         events.slice(pid, tid, kind, opId, startPs, endPs, amount);
     }
 
-    private synchronized void operator(int pid, Operator op, long startPs, long endPs) {
-        events.operator(pid, OPERATORS_TID, op, startPs, endPs);
+    private synchronized void operator(int pid, int tid, Operator op, long startPs, long endPs) {
+        events.operator(pid, tid, op, startPs, endPs);
     }
 
     private void meta(String what, int pid, int tid, String value) {

@@ -56,4 +56,38 @@ class StageStreamTest {
             }
         }
     }
+
+    @Test
+    void byDependenciesMicroBatchesAreIndependentAndSendsAndReceivesAreOperatorsInOrder() {
+        List<Operator> ops = prefill(2);
+        List<StageStream.Item> first = new ArrayList<>();
+        new StageStream(ops.iterator(), 0, 2, 2, 2, true).forEachRemaining(first::add);
+        List<StageStream.Item> last = new ArrayList<>();
+        new StageStream(ops.iterator(), 1, 2, 2, 2, true).forEachRemaining(last::add);
+        int perMicroBatch = first.size() / 2;
+        StageStream.Exchange send0 = (StageStream.Exchange) first.get(perMicroBatch - 1);
+        StageStream.Exchange send1 = (StageStream.Exchange) first.get(2 * perMicroBatch - 1);
+        Operator head1 = ((StageStream.Compute) first.get(perMicroBatch)).op();
+        // Stage 0's second micro-batch waits for nothing of the first but the stage's start (its first operator).
+        assertEquals(List.of(0L), java.util.Arrays.stream(head1.deps()).boxed().toList());
+        // A send follows its micro-batch's last operator and the send before it.
+        assertEquals(List.of(send0.op().id()), java.util.Arrays.stream(send0.token().deps()).boxed().toList());
+        assertEquals(List.of(send0.token().id(), send1.op().id()),
+            java.util.Arrays.stream(send1.token().deps()).boxed().sorted().toList());
+        // On stage 1 what came from stage 0 is the micro-batch's receive; receives follow receives.
+        StageStream.Exchange receive1 = (StageStream.Exchange) last.get(last.size() / 2);
+        StageStream.Exchange receive0 = (StageStream.Exchange) last.get(0);
+        assertEquals(List.of(receive0.token().id()), java.util.Arrays.stream(receive1.token().deps()).boxed().toList());
+        Operator norm1 = ((StageStream.Compute) last.get(last.size() / 2 + 1)).op();
+        assertTrue(java.util.Arrays.stream(norm1.deps()).anyMatch(d -> d == receive1.token().id()));
+        // Ids stay unique and every dep names an earlier operator.
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        for (StageStream.Item i : last) {
+            Operator op = i instanceof StageStream.Compute c ? c.op() : ((StageStream.Exchange) i).token();
+            for (long d : op.deps()) {
+                assertTrue(seen.contains(d), op.name() + " " + op.id() + " names " + d);
+            }
+            assertTrue(seen.add(op.id()));
+        }
+    }
 }

@@ -1,0 +1,227 @@
+package dev.rafter.sim.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rafter.config.InputException;
+import dev.rafter.hw.SystemLoader;
+import dev.rafter.hw.SystemSpec;
+import dev.rafter.report.SimulationReport;
+import dev.rafter.report.SystemReport;
+import dev.rafter.sim.Simulation;
+import dev.rafter.workload.OperatorOrder;
+import dev.rafter.workload.OperatorSource;
+import dev.rafter.workload.Workload;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code --order dependencies} on a system: communication on the fabric beside independent compute. */
+class SystemOverlapTest {
+    private static final SystemSpec DGX = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of());
+
+    @TempDir
+    Path tmp;
+
+    /** A run's summary.json (without its simulator block), ops.csv, result and every simulated device's operators. */
+    private record Outputs(String summary, String ops, SystemSimulation.Result result,
+                           Map<Integer, List<Simulation.OpResult>> byDevice) {}
+
+    /** The tiny model on {@code spec}: tp x pp x dp devices, {@code micro} micro-batches of its batch of 2. */
+    private static Outputs run(SystemSpec spec, String phases, int tp, int stages, int micro, int replicas,
+                               OperatorOrder order, boolean shortcuts) {
+        Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"), List.of("run.tensor_parallel=" + tp,
+            "run.batch=" + 2 / micro));
+        StringWriter ops = new StringWriter();
+        List<SimulationReport> reports = new ArrayList<>();
+        Map<Integer, List<Simulation.OpResult>> byDevice = new HashMap<>();
+        SystemSimulation.Result result = new SystemSimulation(spec, tp).pipeline(stages, micro, 2).replicas(replicas)
+            .reuse(shortcuts).mirror(shortcuts).order(order)
+            .run(OperatorSource.of(w, OperatorSource.phases(phases)), null, rank -> {
+                SimulationReport r = new SimulationReport(spec.devices().get(rank).hardware(),
+                    rank == 0 ? ops : null, null).sequences(w.run().batch()).promptTokens(w.run().promptTokens());
+                reports.add(r);
+                List<Simulation.OpResult> mine = new ArrayList<>();
+                byDevice.put(rank, mine);
+                return res -> {
+                    mine.add(res);
+                    r.finished(res);
+                };
+            });
+        Map<String, Object> summary = SystemReport.summary(spec, result, reports, tp,
+            new Workload.Parallelism(stages, micro, replicas));
+        summary.remove("simulator");
+        return new Outputs(SimulationReport.json(summary), ops.toString(), result, byDevice);
+    }
+
+    @Test
+    void aPipelineStageSendsOneMicroBatchWhileComputingTheNext() {
+        // Two stages of one device each, two micro-batches, prefill. Stage 0 computes a micro-batch in a, stage 1
+        // in b, a send takes x on the idle fabric (each figure read off the strict run).
+        Outputs strict = run(DGX, "prefill", 1, 2, 2, 1, OperatorOrder.STRICT, true);
+        Outputs overlapped = run(DGX, "prefill", 1, 2, 2, 1, OperatorOrder.DEPENDENCIES, true);
+        List<Simulation.OpResult> first = strict.byDevice().get(0);
+        List<Simulation.OpResult> second = strict.byDevice().get(1);
+        long a = first.get(first.size() / 2 - 1).endPs() - first.get(0).startPs();
+        long b = second.get(second.size() / 2 - 1).endPs() - second.get(0).startPs();
+        long x = second.get(0).startPs() - a;
+        assertEquals(0, first.get(0).startPs());
+        assertTrue(x > 0 && x < a, "a send (" + x + " ps) is shorter than a micro-batch (" + a + " ps)");
+        // Strict: stage 0 computes micro-batch 0, sends it, computes micro-batch 1 and sends it once stage 1, done
+        // with micro-batch 0, waits for it; stage 1 then computes micro-batch 1.
+        long strictEnd = Math.max(2 * a + x, a + x + b) + x + b;
+        // By dependencies stage 0 computes micro-batch 1 while sending micro-batch 0: its second send leaves at
+        // max(2a, a + x), so the first send's x is hidden.
+        long overlappedEnd = Math.max(a + x + b, Math.max(2 * a, a + x) + x) + b;
+        assertEquals(strictEnd, strict.result().endPs());
+        assertEquals(overlappedEnd, overlapped.result().endPs());
+        assertEquals(x, strictEnd - overlappedEnd, "tiny's stages: b = " + b + " ps, a = " + a + " ps");
+        // Stage 0 computes in both orders for 2a; by dependencies its first send (x) is hidden behind micro-batch
+        // 1, its second (x) exposed.
+        SystemSimulation.DeviceResult stage0 = overlapped.result().devices().get(0);
+        assertEquals(2 * a, stage0.computePs());
+        assertEquals(2 * x, stage0.collectivePs());
+        assertEquals(x, stage0.exposedPs());
+        SystemSimulation.DeviceResult strict0 = strict.result().devices().get(0);
+        assertEquals(strict0.collectivePs(), strict0.exposedPs());
+    }
+
+    @Test
+    void noOperatorStartsBeforeItsDepsEndOnAnyDevice() {
+        // Tensor and pipeline parallelism with micro-batches over prefill and decode, and data parallelism.
+        for (int[] c : new int[][] {{2, 2, 2, 1}, {2, 2, 1, 2}, {4, 1, 1, 2}, {1, 2, 2, 2}}) {
+            Outputs o = run(DGX, "all", c[0], c[1], c[2], c[3], OperatorOrder.DEPENDENCIES, false);
+            assertEquals(c[0] * c[1] * c[3], o.byDevice().size());
+            for (List<Simulation.OpResult> ops : o.byDevice().values()) {
+                Map<Long, Long> ends = new HashMap<>();
+                for (Simulation.OpResult r : ops) {
+                    ends.put(r.op().id(), r.endPs());
+                }
+                long computeEnd = 0;
+                for (Simulation.OpResult r : ops.stream().sorted(java.util.Comparator.comparingLong(
+                        Simulation.OpResult::startPs)).toList()) {
+                    for (long d : r.op().deps()) {
+                        Long end = ends.get(d);
+                        assertTrue(end == null || end <= r.startPs(), r.op().name() + " " + r.op().id()
+                            + " started at " + r.startPs() + " before its dep " + d + " ended at " + end);
+                    }
+                    if (!r.op().kind().isCollective()) {
+                        // The cores run one operator at a time.
+                        assertTrue(r.startPs() >= computeEnd, r.op().name() + " overlaps the compute before it");
+                        computeEnd = r.endPs();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCollectiveStartsWhenEveryDeviceOfItsGroupHasReachedItWithoutDeadlock() throws Exception {
+        // A fast and a slow device (a third of the clock) in one tensor-parallel group: each reaches the
+        // collectives in the order issued, and both leave each one together.
+        String hardware = Path.of("models/hardware").toAbsolutePath() + "/";
+        String a100 = Files.readString(Path.of("models/hardware/a100.yaml")).replace("../", hardware + "../");
+        Files.writeString(tmp.resolve("fast.yaml"), a100);
+        Files.writeString(tmp.resolve("slow.yaml"), a100.replaceFirst("(?m)^clock_mhz: *[0-9.]+", "clock_mhz: 470")
+            .replaceFirst("(?m)^name: .*", "name: a100-slow"));
+        Files.writeString(tmp.resolve("mixed.yaml"), """
+            name: mixed
+            devices:
+              - {name: fast, hardware: fast.yaml, count: 1}
+              - {name: slow, hardware: slow.yaml, count: 1}
+            fabric:
+              kind: switch
+              switch: {name: sw, ports: 2, latency_ns: 0, buffer_bytes: 4194304, in_switch_reduction: false}
+              link: {bandwidth_gb_per_s: 240, latency_ns: 0, pj_per_bit: 1.3}
+            """);
+        SystemSpec mixed = SystemLoader.load(tmp.resolve("mixed.yaml"), List.of());
+        Outputs o = run(mixed, "all", 2, 1, 1, 1, OperatorOrder.DEPENDENCIES, true);
+        Map<Long, Simulation.OpResult> slow = new HashMap<>();
+        o.byDevice().get(1).forEach(r -> slow.put(r.op().id(), r));
+        int collectives = 0;
+        for (Simulation.OpResult fast : o.byDevice().get(0)) {
+            if (fast.op().kind().isCollective()) {
+                collectives++;
+                Simulation.OpResult other = slow.get(fast.op().id());
+                assertEquals(fast.endPs(), other.endPs(), fast.op().name());
+                assertTrue(fast.startPs() <= other.startPs(), "the slow device arrives last");
+            }
+        }
+        assertTrue(collectives > 0);
+        assertEquals(o.byDevice().get(0).size(), o.byDevice().get(1).size());
+    }
+
+    @Test
+    void theShortcutsEqualSimulatingEveryDeviceByDependencies() {
+        // One group (mirrored, collectives replayed), and a pipeline with replicas (operators replayed).
+        for (int[] c : new int[][] {{8, 1, 1, 1}, {2, 2, 2, 2}}) {
+            Outputs everything = run(DGX, "all", c[0], c[1], c[2], c[3], OperatorOrder.DEPENDENCIES, false);
+            Outputs shortcuts = run(DGX, "all", c[0], c[1], c[2], c[3], OperatorOrder.DEPENDENCIES, true);
+            assertEquals(everything.summary(), shortcuts.summary());
+            assertEquals(everything.ops(), shortcuts.ops());
+            assertTrue(shortcuts.result().devices().get(0).reusedOperators() > 0);
+        }
+        assertEquals(1, run(DGX, "all", 8, 1, 1, 1, OperatorOrder.DEPENDENCIES, true).result().simulatedDevices());
+    }
+
+    @Test
+    void byDependenciesACollectiveBesideComputeHasAThreadOfItsOwnInTheTrace() throws Exception {
+        Workload w = Workload.load(Path.of("models/workloads/tiny.yaml"), List.of("run.batch=1"));
+        StringWriter json = new StringWriter();
+        SystemTrace trace = new SystemTrace(json, DGX, 4).overlapping();
+        new SystemSimulation(DGX, 2).pipeline(2, 2, 2).order(OperatorOrder.DEPENDENCIES)
+            .run(OperatorSource.of(w, OperatorSource.phases("prefill")), trace, null);
+        trace.close();
+        com.fasterxml.jackson.databind.JsonNode events = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(json.toString());
+        events = events.isArray() ? events : events.get("traceEvents");
+        Map<String, List<double[]>> slices = new HashMap<>();
+        List<String> collectiveThreads = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode e : events) {
+            String thread = e.get("pid") + "/" + e.get("tid");
+            if (e.path("ph").asText().equals("X")) {
+                double ts = e.get("ts").asDouble();
+                slices.computeIfAbsent(thread, k -> new ArrayList<>())
+                    .add(new double[] {ts, ts + e.get("dur").asDouble()});
+            } else if (e.path("name").asText().equals("thread_name")
+                && e.path("args").path("name").asText().equals("collectives")) {
+                collectiveThreads.add(thread);
+            }
+        }
+        for (Map.Entry<String, List<double[]>> thread : slices.entrySet()) {
+            List<double[]> s = thread.getValue();
+            s.sort(java.util.Comparator.comparingDouble(x -> x[0]));
+            for (int i = 1; i < s.size(); i++) {
+                assertTrue(s.get(i)[0] >= s.get(i - 1)[1] - 1e-6, "slices overlap on thread " + thread.getKey());
+            }
+        }
+        assertEquals(4, collectiveThreads.size());
+        int collectivesOverlapped = 0;
+        for (String thread : collectiveThreads) {
+            List<double[]> operators = slices.get(thread.substring(0, thread.indexOf('/')) + "/0");
+            for (double[] c : slices.getOrDefault(thread, List.of())) {
+                for (double[] o : operators) {
+                    collectivesOverlapped += c[0] < o[1] && o[0] < c[1] ? 1 : 0;
+                }
+            }
+        }
+        assertTrue(collectivesOverlapped > 0, "some collective runs beside a compute operator");
+    }
+
+    @Test
+    void aHostOnASystemByDependenciesIsRefusedWithItsReason() {
+        SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
+            List.of("host.framework=eager"));
+        InputException e = assertThrows(InputException.class,
+            () -> run(hosted, "prefill", 2, 1, 1, 1, OperatorOrder.DEPENDENCIES, true));
+        assertTrue(e.getMessage().startsWith("host.framework eager: --order dependencies on a system"),
+            e.getMessage());
+    }
+}
