@@ -4,6 +4,7 @@ import dev.rafter.hw.SystemSpec;
 import dev.rafter.sim.Simulation;
 import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.system.SystemSimulation;
+import dev.rafter.workload.OperatorOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,7 +169,7 @@ public final class SystemReport {
             m.put("latency_s", d.endPs() * 1e-12);
             m.put("busy_s", d.computePs() * 1e-12);
             m.put("collective_s", d.collectivePs() * 1e-12);
-            if (result.order() == dev.rafter.workload.OperatorOrder.DEPENDENCIES) {
+            if (result.order() == OperatorOrder.DEPENDENCIES) {
                 // Communication beside compute: the part the cores waited for, and the part hidden behind compute.
                 m.put("communication_exposed_s", d.exposedPs() * 1e-12);
                 m.put("communication_hidden_s", (d.collectivePs() - d.exposedPs()) * 1e-12);

@@ -2,6 +2,7 @@ package dev.rafter.sim.schedule;
 
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorOrder;
+import java.util.function.Predicate;
 
 /** The catalogue of operator schedulers, one per {@link OperatorOrder} key. */
 public final class OperatorSchedulers {
@@ -15,7 +16,7 @@ public final class OperatorSchedulers {
     }
 
     /** {@code --order dependencies} where the operators {@code engineFree} accepts hold no engine. */
-    public static OperatorScheduler dependencies(java.util.function.Predicate<Operator> engineFree) {
+    public static OperatorScheduler dependencies(Predicate<Operator> engineFree) {
         return new DependencyOrder(DependencyOrder.WINDOW, engineFree);
     }
 }

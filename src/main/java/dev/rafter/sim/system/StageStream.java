@@ -1,11 +1,18 @@
 package dev.rafter.sim.system;
 
 import dev.rafter.workload.Lowering;
+import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
  * One pipeline stage's work, from the operator stream of one micro-batch (the workload lowered at batch / micro
@@ -64,7 +71,7 @@ final class StageStream implements Iterator<StageStream.Item> {
     StageStream(Iterator<Operator> ops, int stage, int stages, int microBatches, int layers, boolean dependencies) {
         this.dependencies = dependencies;
         this.lastOfMicroBatch = new long[microBatches];
-        java.util.Arrays.fill(lastOfMicroBatch, -1);
+        Arrays.fill(lastOfMicroBatch, -1);
         this.ops = ops;
         this.stage = stage;
         this.stages = stages;
@@ -143,7 +150,7 @@ final class StageStream implements Iterator<StageStream.Item> {
 
     /** {@link #fill}'s lay-out for {@code --order dependencies} (see the class comment). */
     private void layOutByDependencies(List<Operator> mine, List<long[]> producers, long activationBytes) {
-        java.util.Map<Long, Integer> index = new java.util.HashMap<>();
+        Map<Long, Integer> index = new HashMap<>();
         for (int i = 0; i < mine.size(); i++) {
             index.put(mine.get(i).id(), i);
         }
@@ -154,7 +161,7 @@ final class StageStream implements Iterator<StageStream.Item> {
             List<Operator> renumbered = new ArrayList<>();
             for (int i = 0; i < mine.size(); i++) {
                 Operator op = mine.get(i);
-                java.util.Set<Long> deps = new java.util.LinkedHashSet<>();
+                Set<Long> deps = new LinkedHashSet<>();
                 for (long p : producers.get(i)) {
                     Integer at = index.get(p);
                     long dep = at != null && at < i ? base + at : stage > 0 ? receive : lastOfMicroBatch[m];
@@ -190,7 +197,7 @@ final class StageStream implements Iterator<StageStream.Item> {
      * Deps of operator {@code id}: {@code deps}, or when none, the stage's first operator (id 0; empty deps would
      * mean the operator before it).
      */
-    private static long[] atLeastTheStart(long id, java.util.Collection<Long> deps) {
+    private static long[] atLeastTheStart(long id, Collection<Long> deps) {
         if (deps.isEmpty()) {
             return id == 0 ? Operator.NO_DEPS : new long[] {0};
         }
@@ -199,8 +206,8 @@ final class StageStream implements Iterator<StageStream.Item> {
 
     /** A send's or receive's operator: a copy of the activations, after {@code after} (those not -1). */
     private Operator token(long id, String name, Operator like, long bytes, long... after) {
-        long[] deps = atLeastTheStart(id, java.util.Arrays.stream(after).filter(d -> d >= 0).boxed().toList());
-        return new Operator(id, name, dev.rafter.workload.OpKind.COPY, like.phase(), like.layer(), like.step(),
+        long[] deps = atLeastTheStart(id, Arrays.stream(after).filter(d -> d >= 0).boxed().toList());
+        return new Operator(id, name, OpKind.COPY, like.phase(), like.layer(), like.step(),
             like.batch(), 1, bytes / like.dataType().bytes(), 0, bytes / like.dataType().bytes(), like.dataType(),
             deps);
     }
