@@ -12,13 +12,13 @@ import dev.rafter.roofline.RooflineReport;
 import dev.rafter.serving.Disaggregated;
 import dev.rafter.serving.FabricGroup;
 import dev.rafter.serving.Policy;
-import dev.rafter.serving.StepTiming;
 import dev.rafter.serving.Replicas;
 import dev.rafter.serving.Request;
 import dev.rafter.serving.RequestFile;
 import dev.rafter.serving.ServingEngine;
 import dev.rafter.serving.ServingReport;
 import dev.rafter.serving.StepTimer;
+import dev.rafter.serving.StepTiming;
 import dev.rafter.serving.Traffic;
 import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.workload.Capacity;
@@ -1028,6 +1028,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "
             + "%.1f s, heap %.0f MiB in use; wrote %s%n", memo.get("step_hits"), memo.get("steps"),
             memo.get("operator_shapes_simulated"), "interpolated".equals(s.get("step_timing"))
-                ? " (steps interpolated between them: an approximation)" : "", wallS, (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
+                ? " (steps interpolated between them: an approximation)" : "", wallS,
+            (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
     }
 }

@@ -20,8 +20,9 @@ import java.util.function.ToLongFunction;
  *       {@link #EXACT_TOKENS} (every decode-only step under the default sequence limit), above it interpolated
  *       within intervals of {@link #TOKEN_GRID}.</li>
  *   <li>Attention: the decode sequences (one new token each), each over its own KV length, are replaced by as many
- *       sequences over one common KV length, their mean, interpolated within intervals of {@link #KV_GRID}; the step's other sequences (prefill chunks, speculative verifications) stay as they are.
- *       A step without decode sequences runs its attention exactly.</li>
+ *       sequences over one common KV length, their mean, interpolated within intervals of {@link #KV_GRID}; the
+ *       step's other sequences (prefill chunks, speculative verifications) stay as they are. A step without decode
+ *       sequences runs its attention exactly.</li>
  * </ul>
  * An interval runs from just above one multiple of its grid to the next, (g, g + G]: the tile or key-block count
  * changes on entering it (a GEMM of 1025 rows takes a row of tiles more than one of 1024, and a whole wave more
@@ -32,12 +33,12 @@ import java.util.function.ToLongFunction;
 final class StepInterpolation {
     /** Token counts up to this are timed exactly: every decode-only step under the default sequence limit. */
     static final long EXACT_TOKENS = 256;
-    /** Token grid: 64 rows, the fewest rows of a GEMM tile in the hardware files' tile lists, so a grid point is a
-     *  tile boundary for every tile and between two points a GEMM grows by at most one row of tiles. */
+    /** Token grid: 64 rows, the fewest rows of a GEMM tile in the hardware files' tile lists (64, 128, 256): every
+     *  tile's row count changes only at a multiple of 64, so inside an interval no GEMM gains a row of tiles. */
     static final long TOKEN_GRID = 64;
-    /** KV grid: 64 keys, whole key blocks of the block sizes FlashAttentionMapper picks for head dims of 128 on
-     *  the hardware files' local buffers (64, and 128 for FlashAttention-2's split-KV kernel); the time of a
-     *  128-key interval bends at its 64-key mid-point (Llama-3-8B on h100.yaml). */
+    /** KV grid: 64 keys, whole key blocks of 64 and 128 keys (FlashAttentionMapper's blocks for a head dim of 128
+     *  on h100.yaml, and FlashAttention-2's split-KV block): a 128-key interval bends at its 64-key mid-point
+     *  (Llama-3-8B on h100.yaml). Smaller blocks (32, 16 keys, on smaller buffers) change inside an interval. */
     static final long KV_GRID = 64;
 
     private final Workload workload;
