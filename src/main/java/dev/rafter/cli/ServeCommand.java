@@ -18,6 +18,7 @@ import dev.rafter.serving.RequestFile;
 import dev.rafter.serving.ServingEngine;
 import dev.rafter.serving.ServingReport;
 import dev.rafter.serving.StepTimer;
+import dev.rafter.serving.StepTiming;
 import dev.rafter.serving.Traffic;
 import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.workload.Capacity;
@@ -86,6 +87,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the arrivals and the "
         + "length draws (default: ${DEFAULT-VALUE}); the same seed gives the same outputs")
     long seed;
+
+    @Option(names = "--step-timing", paramLabel = "T", defaultValue = "exact",
+        description = "exact (every distinct operator shape simulated) or interpolated (an approximation: steps timed "
+        + "from exact simulations at grid points of token count and KV length, interpolated between them; for long "
+        + "runs; its error is in the README) (default: ${DEFAULT-VALUE})")
+    String stepTiming;
 
     @Option(names = "--policy", paramLabel = "P", defaultValue = "fcfs",
         description = "fcfs or priority (lower priority value first) (default: ${DEFAULT-VALUE})")
@@ -195,6 +202,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         Workload w = Workload.load(workload, hardware.workloadSets());
         Layout layout = systemSpec == null ? null : layout(systemSpec, w);
         Policy chosen = Policy.of(policy);
+        StepTiming timing = StepTiming.of(stepTiming);
         Workload draft = draftWorkload == null ? null : Workload.load(draftWorkload);
         long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes()
             + (draft == null ? 0 : Capacity.of(draft, EnumSet.allOf(Phase.class)).weightBytes());
@@ -213,7 +221,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         ServingEngine.Limits limits = new ServingEngine.Limits(maxBatchedTokens, maxSequences, blockTokens, kvBlocks,
             Math.round(stepOverheadUs * 1e6)).withHost(host).withPrefixCaching(prefixCaching);
         ServingEngine.Speculation speculation = speculativeTokens == null ? null : new ServingEngine.Speculation(
-            speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft),
+            speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft, null, timing),
             seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
         ServingEngine.Swap swap = preemption.equals("swap") ? swap(hw, bytesPerToken) : null;
         Engines engines = (timer, l) -> {
@@ -245,7 +253,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
         }
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
-        StepTimer timer = new StepTimer(hw, w);
+        StepTimer timer = new StepTimer(hw, w, null, timing);
         List<StepTimer> timers = List.of(timer);
         Replicas.Result routed = null;
         Disaggregated.Result split = null;
@@ -320,6 +328,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         if (split != null) {
             summary.put("disaggregation", disaggregation(split, layout, kvBlocks, spanS, w));
         }
+        summary.put("step_timing", timing.key());
         summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
         String[] replicaColumns = routed != null ? new String[] {"replica"} : split != null
             ? new String[] {"prefill_replica", "decode_replica", "kv_transfer_s"} : new String[0];
@@ -354,7 +363,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
                      Engines engines, ServingReport.Slo targets,
                      java.util.function.Consumer<Request> fits, long wallStart) {
-        StepTimer timer = new StepTimer(hw, w);
+        StepTimer timer = new StepTimer(hw, w, null, StepTiming.of(stepTiming));
         long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
         long count = requests == null ? 0 : requests;
         List<Map<String, Object>> points = new java.util.ArrayList<>();
@@ -380,6 +389,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         Map<String, Object> summary = describeRun(hw, w, chosen, limits);
         summary.put("rates", points);
+        summary.put("step_timing", timer.timing().key());
         summary.put("step_memo", timer.memo());
         try (OutputFolder folder = OutputFolder.open(out, "--out", KNEE_OUTPUTS)) {
             AtomicFile.write(folder.path("knee.csv"), wr -> ServingReport.writeKnee(wr, points));
@@ -484,7 +494,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
             List<StepTimer> timers = new ArrayList<>();
             for (List<Integer> g : groups) {
-                timers.add(new StepTimer(hw, w, new FabricGroup(graph, g)));
+                timers.add(new StepTimer(hw, w, new FabricGroup(graph, g), shared.timing()));
             }
             return timers;
         }
@@ -1015,8 +1025,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                     : "-", t.containsKey("p99") ? RooflineReport.time((double) t.get("p99")) : "-");
         }
         Runtime rt = Runtime.getRuntime();
-        out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated; wall "
+        out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "
             + "%.1f s, heap %.0f MiB in use; wrote %s%n", memo.get("step_hits"), memo.get("steps"),
-            memo.get("operator_shapes_simulated"), wallS, (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
+            memo.get("operator_shapes_simulated"), "interpolated".equals(s.get("step_timing"))
+                ? " (steps interpolated between them: an approximation)" : "", wallS,
+            (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rafter.serving;
 
+import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Simulation;
 import dev.rafter.workload.Lowering;
@@ -19,7 +20,9 @@ import java.util.Map;
  * The time of a serving step on the hardware model, exactly: under the strict order every operator starts alone
  * on a settled device, so its duration (its kernels' dispatch included) is a function of its shape, and a step
  * takes the sum of its operators' durations. Durations are kept per operator shape and per step composition; only
- * shapes not seen before are simulated, all of a step's new shapes in one {@link Simulation} run.
+ * shapes not seen before are simulated, all of a step's new shapes in one {@link Simulation} run. Under
+ * {@link StepTiming#INTERPOLATED} a layer's time comes from {@link StepInterpolation} instead (an approximation);
+ * the operators outside the layers (final norm, LM head) stay exact.
  */
 public final class StepTimer {
     /** Step compositions kept (a few hundred bytes each); the least recently used go first. */
@@ -43,6 +46,9 @@ public final class StepTimer {
     private long steps;
     private long stepHits;
     private long simulationRuns;
+    private final StepTiming timing;
+    /** Null under exact timing. */
+    private final StepInterpolation interpolation;
 
     public StepTimer(HardwareSpec hw, Workload workload) {
         this(hw, workload, null);
@@ -50,7 +56,13 @@ public final class StepTimer {
 
     /** Steps of a tensor-parallel group of a system: its collectives timed on the fabric ({@code fabric}). */
     public StepTimer(HardwareSpec hw, Workload workload, FabricGroup fabric) {
+        this(hw, workload, fabric, StepTiming.EXACT);
+    }
+
+    /** Steps timed by {@code timing}; interpolation needs flash attention and the same routing every step. */
+    public StepTimer(HardwareSpec hw, Workload workload, FabricGroup fabric, StepTiming timing) {
         this.hw = hw;
+        this.timing = timing;
         this.fabric = fabric;
         // Random MoE routing draws from the step number and the layer: the same composition lowers differently
         // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
@@ -59,6 +71,13 @@ public final class StepTimer {
             || workload.model().routing() == TransformerSpec.Routing.UNIFORM;
         this.layersRun = stepsRepeat ? workload.run().layers() : 1;
         this.workload = stepsRepeat ? oneLayer(workload) : workload;
+        if (timing == StepTiming.INTERPOLATED && (!stepsRepeat
+                || workload.run().attention() != RunSpec.Attention.FLASH)) {
+            throw new InputException("--step-timing interpolated: needs run.attention flash and routing that is the"
+                + " same every step (uniform or no experts); use --step-timing exact");
+        }
+        this.interpolation = timing == StepTiming.INTERPOLATED
+            ? new StepInterpolation(this.workload, this::exactPs) : null;
     }
 
     /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
@@ -79,7 +98,8 @@ public final class StepTimer {
      */
     public long stepPs(int step, List<StepLowering.Group> groups, long emitting) {
         steps++;
-        List<StepLowering.Group> key = stepsRepeat ? withEmitting(groups, emitting) : null;
+        // Interpolated steps cost a few look-ups; a memo of their compositions would only hold heap.
+        List<StepLowering.Group> key = stepsRepeat && interpolation == null ? withEmitting(groups, emitting) : null;
         if (key != null) {
             Long known = stepPs.get(key);
             if (known != null) {
@@ -89,6 +109,14 @@ public final class StepTimer {
         }
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
+        if (interpolation != null) {
+            List<Operator> outside = new ArrayList<>();
+            List<Operator> inLayer = new ArrayList<>();
+            for (Operator op : ops) {
+                (op.layer() == Lowering.NO_LAYER ? outside : inLayer).add(op);
+            }
+            return layersRun * interpolation.layerPs(groups, inLayer) + exactPs(outside);
+        }
         simulateNewShapes(ops);
         long layer = 0;
         long outside = 0;
@@ -112,6 +140,16 @@ public final class StepTimer {
         key.addAll(groups);
         key.add(new StepLowering.Group(1, 1, Math.max(1, emitting + 1)));
         return List.copyOf(key);
+    }
+
+    /** The summed exact time of {@code ops}, simulating the shapes not seen before. */
+    private long exactPs(List<Operator> ops) {
+        simulateNewShapes(ops);
+        long ps = 0;
+        for (Operator op : ops) {
+            ps += operatorPs.get(op.shape());
+        }
+        return ps;
     }
 
     private void simulateNewShapes(List<Operator> ops) {
@@ -151,7 +189,15 @@ public final class StepTimer {
         m.put("operator_hits", operatorHits);
         m.put("operator_shapes_simulated", (long) operatorPs.size());
         m.put("simulation_runs", simulationRuns);
+        if (interpolation != null) {
+            m.put("interpolated_steps", interpolation.interpolatedSteps());
+            m.put("grid_points", interpolation.gridPoints());
+        }
         return m;
+    }
+
+    public StepTiming timing() {
+        return timing;
     }
 
     public long operatorShapesSimulated() {

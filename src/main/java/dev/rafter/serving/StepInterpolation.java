@@ -1,0 +1,142 @@
+package dev.rafter.serving;
+
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.StepLowering;
+import dev.rafter.workload.Workload;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongUnaryOperator;
+import java.util.function.ToLongFunction;
+
+/**
+ * One layer's time in a serving step, approximated from exact simulations at grid points ({@code serve
+ * --step-timing interpolated}). Nothing is fitted: every grid point is a step lowered and simulated exactly by
+ * {@link StepTimer}; between two points the time is interpolated linearly.
+ * <ul>
+ *   <li>The layer's operators but attention depend only on the step's token count: exact up to
+ *       {@link #EXACT_TOKENS} (every decode-only step under the default sequence limit), above it interpolated
+ *       within intervals of {@link #TOKEN_GRID}.</li>
+ *   <li>Attention: the decode sequences (one new token each), each over its own KV length, are replaced by as many
+ *       sequences over one common KV length, their mean, interpolated within intervals of {@link #KV_GRID}; the
+ *       step's other sequences (prefill chunks, speculative verifications) stay as they are. A step without decode
+ *       sequences runs its attention exactly.</li>
+ * </ul>
+ * An interval runs from just above one multiple of its grid to the next, (g, g + G]: the tile or key-block count
+ * changes on entering it (a GEMM of 1025 rows takes a row of tiles more than one of 1024, and a whole wave more
+ * on an H100), so its two end points are like points and the time between them is close to linear. Below the
+ * grid the intervals are (2^i, 2^(i+1)]. The error against exact timing is measured, not bounded here (README,
+ * serve section; StepInterpolationTest).
+ */
+final class StepInterpolation {
+    /** Token counts up to this are timed exactly: every decode-only step under the default sequence limit. */
+    static final long EXACT_TOKENS = 256;
+    /** Token grid: 64 rows, the fewest rows of a GEMM tile in the hardware files' tile lists (64, 128, 256): every
+     *  tile's row count changes only at a multiple of 64, so inside an interval no GEMM gains a row of tiles. */
+    static final long TOKEN_GRID = 64;
+    /** KV grid: 64 keys, whole key blocks of 64 and 128 keys (FlashAttentionMapper's blocks for a head dim of 128
+     *  on h100.yaml, and FlashAttention-2's split-KV block): a 128-key interval bends at its 64-key mid-point
+     *  (Llama-3-8B on h100.yaml). Smaller blocks (32, 16 keys, on smaller buffers) change inside an interval. */
+    static final long KV_GRID = 64;
+
+    private final Workload workload;
+    /** Exact picoseconds of a list of operators (simulated once per shape, in the step timer's memo). */
+    private final ToLongFunction<List<Operator>> exactPs;
+    private final Map<Long, Long> restOfLayerPs = new HashMap<>();
+    private final Map<List<StepLowering.Group>, Long> attentionPs = new HashMap<>();
+    private long interpolatedSteps;
+
+    StepInterpolation(Workload oneLayer, ToLongFunction<List<Operator>> exactPs) {
+        this.workload = oneLayer;
+        this.exactPs = exactPs;
+    }
+
+    /** Picoseconds of one layer of the step of {@code groups}, whose exact lowering is {@code layerOps}. */
+    long layerPs(List<StepLowering.Group> groups, List<Operator> layerOps) {
+        long tokens = 0;
+        long decoding = 0;
+        long decodeKv = 0;
+        List<StepLowering.Group> others = new ArrayList<>();
+        for (StepLowering.Group g : groups) {
+            tokens += g.sequences() * g.queryTokens();
+            if (g.queryTokens() == 1) {
+                decoding += g.sequences();
+                decodeKv += g.sequences() * g.kvLength();
+            } else {
+                others.add(g);
+            }
+        }
+        long rest = tokens <= EXACT_TOKENS ? restAt(tokens) : interpolate(tokens, 1, TOKEN_GRID, this::restAt);
+        long attention;
+        if (decoding == 0) {
+            attention = exactPs.applyAsLong(layerOps.stream().filter(StepInterpolation::isAttention).toList());
+        } else {
+            long s = decoding;
+            attention = interpolate(decodeKv, s, KV_GRID, kv -> attentionAt(s, kv, others));
+        }
+        interpolatedSteps++;
+        return rest + attention;
+    }
+
+    /**
+     * The time at {@code total / count} (a mean, or a count when {@code count} is 1) from the end points of its
+     * interval of {@code grid}: exact on an end point.
+     */
+    private static long interpolate(long total, long count, long grid, LongUnaryOperator at) {
+        long x = ceilDiv(total, count);
+        long hi = x > grid ? ceilDiv(x, grid) * grid : x == 1 ? 1 : Long.highestOneBit(x - 1) * 2;
+        long lo = x > grid ? hi - grid + 1 : hi / 2 + 1;
+        long high = at.applyAsLong(hi);
+        if (x == hi && total == hi * count || lo >= hi) {
+            return high;
+        }
+        long low = at.applyAsLong(lo);
+        double along = Math.max(0, Math.min(1, (total - (double) lo * count) / ((double) (hi - lo) * count)));
+        return low + Math.round((high - low) * along);
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /** One layer's operators but attention over {@code tokens} new tokens. */
+    private long restAt(long tokens) {
+        return restOfLayerPs.computeIfAbsent(tokens, t -> exactPs.applyAsLong(
+            lowered(List.of(new StepLowering.Group(1, t, t))).stream().filter(op -> !isAttention(op)).toList()));
+    }
+
+    /** Attention with {@code decoding} sequences over {@code kvLength} positions beside {@code others}. */
+    private long attentionAt(long decoding, long kvLength, List<StepLowering.Group> others) {
+        List<StepLowering.Group> groups = new ArrayList<>(others.size() + 1);
+        groups.add(new StepLowering.Group(decoding, 1, kvLength));
+        groups.addAll(others);
+        List<StepLowering.Group> key = List.copyOf(groups);
+        Long known = attentionPs.get(key);
+        if (known != null) {
+            return known;
+        }
+        long ps = exactPs.applyAsLong(lowered(key).stream().filter(StepInterpolation::isAttention).toList());
+        attentionPs.put(key, ps);
+        return ps;
+    }
+
+    private List<Operator> lowered(List<StepLowering.Group> groups) {
+        List<Operator> ops = new ArrayList<>();
+        StepLowering.lower(workload, 0, groups, 0, ops::add);
+        return ops;
+    }
+
+    static boolean isAttention(Operator op) {
+        return op.kind() == OpKind.FLASH_ATTENTION;
+    }
+
+    long interpolatedSteps() {
+        return interpolatedSteps;
+    }
+
+    long gridPoints() {
+        return restOfLayerPs.size() + attentionPs.size();
+    }
+}
