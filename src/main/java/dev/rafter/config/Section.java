@@ -401,6 +401,19 @@ public final class Section {
         return v.asBoolean();
     }
 
+    /** Each enum's constant names in lower case, in declaration order. */
+    private static final ClassValue<String[]> LOWER_CASE_NAMES = new ClassValue<>() {
+        @Override
+        protected String[] computeValue(Class<?> type) {
+            Object[] constants = type.getEnumConstants();
+            String[] names = new String[constants.length];
+            for (int i = 0; i < constants.length; i++) {
+                names[i] = ((Enum<?>) constants[i]).name().toLowerCase(Locale.ROOT);
+            }
+            return names;
+        }
+    };
+
     /** An enum value written in lower case (e.g. {@code output_stationary}). */
     public <E extends Enum<E>> E choice(String key, Class<E> type) {
         String text = string(key);
@@ -413,14 +426,14 @@ public final class Section {
 
     public static <E extends Enum<E>> E parseChoice(String text, Class<E> type,
                                                     java.util.function.Function<String, InputException> error) {
-        List<String> names = new ArrayList<>();
-        for (E e : type.getEnumConstants()) {
-            String name = e.name().toLowerCase(Locale.ROOT);
-            if (name.equals(text)) {
-                return e;
+        // Trace readers parse three choices per row: the lower-case names are made once per enum.
+        String[] lowerCase = LOWER_CASE_NAMES.get(type);
+        for (int i = 0; i < lowerCase.length; i++) {
+            if (lowerCase[i].equals(text)) {
+                return type.getEnumConstants()[i];
             }
-            names.add(name);
         }
+        List<String> names = List.of(lowerCase);
         throw error.apply("expected one of " + String.join(", ", names) + ", got '" + InputFiles.shorten(text) + "'"
             + Names.hint(text, names));
     }

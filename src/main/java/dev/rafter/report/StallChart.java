@@ -7,10 +7,13 @@ import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.workload.Phase;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,19 +33,29 @@ public final class StallChart implements Simulation.OpListener {
 
     private final int arrays;
     private final Map<String, double[]> byName = new LinkedHashMap<>();
+    /** The same rows by phase, then name: found without building the phase:name key for every operator. */
+    private final Map<Phase, Map<String, double[]>> byPhaseName = new EnumMap<>(Phase.class);
 
     private static final int PE_BUSY = Catalogue.slot(
         PeArray.KIND, "busy_ps");
 
     public StallChart(int arrays) {
         this.arrays = arrays;
+        for (Phase p : Phase.values()) {
+            byPhaseName.put(p, new HashMap<>());
+        }
     }
 
     @Override
     public void finished(Simulation.OpResult r) {
         RunStats.Sums s = r.sums();
         double elapsed = (double) (r.endPs() - r.startPs()) * arrays;
-        double[] v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[7]);
+        Map<String, double[]> ofPhase = byPhaseName.get(r.op().phase());
+        double[] v = ofPhase.get(r.op().name());
+        if (v == null) {
+            v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[7]);
+            ofPhase.put(r.op().name(), v);
+        }
         double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);

@@ -8,6 +8,8 @@ import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * What a run may compute, checked before it starts: a pass over the operators (no simulation) that estimates, per
@@ -35,6 +37,9 @@ public final class RunLimits {
     /** Kernel events of one run, at least: 1e11 is more than 8 hours at the measured 3.4 M events/s. */
     public static final double MAX_EVENTS = 1e11;
 
+    /** Distinct shapes whose estimates the pass keeps at once. */
+    private static final int SHAPES_KEPT = 100_000;
+
     private RunLimits() {}
 
     /** What the pass found: operators, a lower bound on events, and the slowest-path time estimate in ps. */
@@ -60,17 +65,26 @@ public final class RunLimits {
         double latencyPs = hw.memory().latencyNs() * 1e3 + hw.interconnect().latencyCycles() * 1e12 / clockHz;
         long localBytes = Math.max(1, hw.core().localBuffer().capacityBytes());
         double[] sums = new double[2];
+        // An operator's estimate depends on its shape alone, and a long run repeats a few hundred shapes (every
+        // layer, every decode step): each shape is estimated once. {tiles, ps}
+        Map<Operator.Shape, double[]> byShape = new HashMap<>();
         long count = source.forEach(op -> {
-            Roofline.Bound bound = roofline.of(op);
-            double tiles = tiles(op, localBytes);
+            double[] estimate = byShape.get(op.shape());
+            if (estimate == null) {
+                if (byShape.size() == SHAPES_KEPT) {
+                    byShape.clear(); // a trace of ever new shapes: memory stays bounded
+                }
+                estimate = estimate(op, roofline, localBytes, onChipBytesPerS, latencyPs);
+                byShape.put(op.shape(), estimate);
+            }
+            double tiles = estimate[0];
             if (tiles > MAX_TILES_PER_OPERATOR) {
                 throw InputException.located("op " + op.id() + " '" + op.name() + "' (" + op.kind().key() + "): at "
                     + "least " + Check.fmt(Math.ceil(tiles)) + " tiles of the " + Check.fmt(localBytes / 1024.0)
                     + " KiB local buffer, beyond the limit of " + Check.fmt(MAX_TILES_PER_OPERATOR)
                     + " per operator; a smaller operator or a larger core.local_buffer.capacity_kib");
             }
-            double onChipS = op.minBytes() / onChipBytesPerS;
-            double ps = SLOWDOWN * (Math.max(bound.seconds(), onChipS) * 1e12 + tiles * latencyPs);
+            double ps = estimate[1];
             sums[0] += tiles;
             sums[1] += ps;
             if (!(sums[1] <= MAX_SIMULATED_PS)) {
@@ -91,6 +105,15 @@ public final class RunLimits {
             throw InputException.located(count + " operators, beyond the limit of " + MAX_OPERATORS + " per run");
         }
         return new Totals(count, sums[0], sums[1]);
+    }
+
+    /** An operator's tiles (at least) and slowest-path time estimate in ps: {tiles, ps}. */
+    private static double[] estimate(Operator op, Roofline roofline, long localBytes, double onChipBytesPerS,
+                                     double latencyPs) {
+        Roofline.Bound bound = roofline.of(op);
+        double tiles = tiles(op, localBytes);
+        double onChipS = op.minBytes() / onChipBytesPerS;
+        return new double[] {tiles, SLOWDOWN * (Math.max(bound.seconds(), onChipS) * 1e12 + tiles * latencyPs)};
     }
 
     /**
