@@ -2,6 +2,7 @@ package dev.rafter.sim;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.L2Residency;
 import dev.rafter.mapping.NearMemoryOffload;
 import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TensorPlacement;
@@ -66,6 +67,23 @@ public final class Simulation {
     record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping, SliceRecorder.Recording slices) {}
 
+    /**
+     * What an operator's simulation depends on: its shape and the bytes of its activations it finds resident in the
+     * global buffer ({@link L2Residency}; 0 on a device whose global buffer keeps nothing).
+     */
+    record ReuseKey(Operator.Shape shape, long residentBytes) {
+        // Written out, as Operator.Shape's: every operator is looked up by its key.
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes && shape.equals(k.shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * shape.hashCode() + Long.hashCode(residentBytes);
+        }
+    }
+
     /** Operators kept for reuse (a few hundred bytes each without slices). */
     private static final int REPLAY_ENTRIES = 100_000;
     /** Slices one operator's recording may hold, and all recordings together (about 40 bytes each). */
@@ -91,9 +109,11 @@ public final class Simulation {
     private Ahead ahead;
     private long simulatedAhead;
     private FastForward forward;
-    private final Map<Operator.Shape, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<ReuseKey, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
     private long recordedSlices;
     private long reused;
+    /** What the global buffer holds between operators where it keeps its contents, else null. */
+    private L2Residency l2;
 
     public Simulation(HardwareSpec hw) {
         this.hw = hw;
@@ -160,9 +180,9 @@ public final class Simulation {
         return this;
     }
 
-    /** The kept result of a shape that ran (null if none). */
+    /** The kept result of a shape that ran finding nothing resident (null if none). */
     Replay replayOf(Operator.Shape shape) {
-        return replays.get(shape);
+        return replays.get(new ReuseKey(shape, 0));
     }
 
     /** The most slices one operator's recording keeps (tests lower it). */
@@ -216,12 +236,14 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads, replays::containsKey,
+             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads,
+                 shape -> replays.containsKey(new ReuseKey(shape, 0)),
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
                 device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
+                l2 = hw.globalBuffer().keepsContents() ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
@@ -324,6 +346,34 @@ public final class Simulation {
             });
         }
 
+        /**
+         * Bytes of {@code op}'s activations its producers left in the global buffer (0 where it keeps nothing, or
+         * for an operator that does not run on the cores), then the buffer as {@code op} leaves it: what it fetched
+         * from memory, then its result. Its producers are its deps; where it has none (a trace without them), the
+         * latest results, the operator before it first ({@link L2Residency#newestResults}).
+         */
+        private long residentInputs(Operator op) {
+            if (l2 == null) {
+                return 0;
+            }
+            long resident = 0;
+            boolean onCores = !op.kind().isCollective() && !roofline.of(op).nearMemory();
+            if (onCores) {
+                long[] deps = op.deps();
+                if (deps.length == 0) {
+                    resident = l2.newestResults(op.activationInputBytes());
+                } else {
+                    for (long d : deps) {
+                        resident += l2.residentOf(d);
+                    }
+                }
+                resident = Math.min(resident, op.activationInputBytes());
+                l2.fetched(Math.max(0, (long) op.minBytes() - op.outputBytes() - resident));
+                l2.wrote(op.id(), op.outputBytes());
+            }
+            return resident;
+        }
+
         /** Kernels of an operator: one for a collective, else its tile programs. */
         private int kernels(Operator op) {
             return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op).size();
@@ -332,7 +382,8 @@ public final class Simulation {
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
-            Operator.Shape shape = op.shape();
+            long resident = residentInputs(op);
+            ReuseKey shape = new ReuseKey(op.shape(), resident);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && alone && (host == null || kernels(op) == 1);
@@ -342,10 +393,12 @@ public final class Simulation {
                 device.skipTo(op.id());
             }
             Replay kept = reusable ? replays.get(shape) : null;
-            if (kept != null && ahead != null) {
-                ahead.drop(shape);
+            // Ahead, operators run on a fresh device: their results serve operators that find nothing resident.
+            if (kept != null && ahead != null && resident == 0) {
+                ahead.drop(shape.shape());
             }
-            Replay fromAhead = reusable && kept == null && ahead != null ? ahead.take(shape) : null;
+            Replay fromAhead = reusable && kept == null && ahead != null && resident == 0 ? ahead.take(shape.shape())
+                : null;
             if (fromAhead != null) {
                 keep(shape, fromAhead);
             }
@@ -393,7 +446,7 @@ public final class Simulation {
             StringBuilder mapping = new StringBuilder();
             Runnable finished = () -> {
                 RunStats.Sums sums = overlapping ? stats.finish(op.id()) : stats.current();
-                Roofline.Bound bound = roofline.of(op);
+                Roofline.Bound bound = roofline.of(op, resident);
                 long end = clock.now();
                 if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
@@ -431,10 +484,16 @@ public final class Simulation {
                     }));
                 return;
             }
-            List<TileProgram> programs = programs(op);
+            List<TileProgram> programs = L2Residency.readingResident(programs(op), resident,
+                op.activationInputBytes());
+            if (resident > 0) {
+                mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2; ",
+                    100.0 * resident / op.activationInputBytes()));
+            }
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
-                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
+                mapping.append(mapping.length() == 0 || resident > 0 && p == programs.get(0) ? "" : "; ")
+                    .append(p.explanation());
             }
             runInOrder(op, programs, 0, finished);
         }
@@ -471,7 +530,7 @@ public final class Simulation {
     }
 
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
-    private void keep(Operator.Shape shape, Replay replay) {
+    private void keep(ReuseKey shape, Replay replay) {
         replays.put(shape, replay);
         recordedSlices += replay.slices() == null ? 0 : replay.slices().size();
         var eldest = replays.entrySet().iterator();
