@@ -1,5 +1,6 @@
 package dev.rafter.mapping;
 
+import dev.rafter.workload.Operator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,6 +78,30 @@ public final class L2Residency {
             }
         }
         return Math.min(found, bytes);
+    }
+
+    /**
+     * Operator {@code op}, running on the cores, comes next: returns the bytes of its activations its producers left
+     * in the buffer, then leaves the buffer as {@code op} does (what it fetched from memory, then its result). Its
+     * producers are its deps; where it has none (a trace without them), the latest results, the operator before it
+     * first ({@link #newestResults}). A function of the operators so far alone, so the stream and the threads that
+     * simulate ahead of it agree.
+     */
+    public long run(Operator op) {
+        long inputs = op.activationInputBytes();
+        long resident = 0;
+        long[] deps = op.deps();
+        if (deps.length == 0) {
+            resident = newestResults(inputs);
+        } else {
+            for (long d : deps) {
+                resident += residentOf(d);
+            }
+        }
+        resident = Math.min(resident, inputs);
+        fetched(Math.max(0, (long) op.minBytes() - op.outputBytes() - resident));
+        wrote(op.id(), op.outputBytes());
+        return resident;
     }
 
     /** Bytes the buffer holds. */

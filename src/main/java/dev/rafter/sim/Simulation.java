@@ -114,6 +114,8 @@ public final class Simulation {
     private long reused;
     /** What the global buffer holds between operators where it keeps its contents, else null. */
     private L2Residency l2;
+    /** What the first operator finds resident ({@link #firstResident}); -1: what the buffer holds. */
+    private long firstResident = -1;
 
     public Simulation(HardwareSpec hw) {
         this.hw = hw;
@@ -182,7 +184,12 @@ public final class Simulation {
 
     /** The kept result of a shape that ran finding nothing resident (null if none). */
     Replay replayOf(Operator.Shape shape) {
-        return replays.get(new ReuseKey(shape, 0));
+        return replayOf(new ReuseKey(shape, 0));
+    }
+
+    /** The kept result of a shape that ran finding {@code key}'s bytes resident (null if none). */
+    Replay replayOf(ReuseKey key) {
+        return replays.get(key);
     }
 
     /** The most slices one operator's recording keeps (tests lower it). */
@@ -237,7 +244,7 @@ public final class Simulation {
         long end;
         try (OperatorStream stream = new OperatorStream(source);
              Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads,
-                 shape -> replays.containsKey(new ReuseKey(shape, 0)),
+                 replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
@@ -346,34 +353,6 @@ public final class Simulation {
             });
         }
 
-        /**
-         * Bytes of {@code op}'s activations its producers left in the global buffer (0 where it keeps nothing, or
-         * for an operator that does not run on the cores), then the buffer as {@code op} leaves it: what it fetched
-         * from memory, then its result. Its producers are its deps; where it has none (a trace without them), the
-         * latest results, the operator before it first ({@link L2Residency#newestResults}).
-         */
-        private long residentInputs(Operator op) {
-            if (l2 == null) {
-                return 0;
-            }
-            long resident = 0;
-            boolean onCores = !op.kind().isCollective() && !roofline.of(op).nearMemory();
-            if (onCores) {
-                long[] deps = op.deps();
-                if (deps.length == 0) {
-                    resident = l2.newestResults(op.activationInputBytes());
-                } else {
-                    for (long d : deps) {
-                        resident += l2.residentOf(d);
-                    }
-                }
-                resident = Math.min(resident, op.activationInputBytes());
-                l2.fetched(Math.max(0, (long) op.minBytes() - op.outputBytes() - resident));
-                l2.wrote(op.id(), op.outputBytes());
-            }
-            return resident;
-        }
-
         /** Kernels of an operator: one for a collective, else its tile programs. */
         private int kernels(Operator op) {
             return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op).size();
@@ -382,7 +361,9 @@ public final class Simulation {
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
-            long resident = residentInputs(op);
+            long found = residentInputs(op);
+            long resident = firstResident >= 0 ? firstResident : found;
+            firstResident = -1;
             ReuseKey shape = new ReuseKey(op.shape(), resident);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
@@ -393,12 +374,10 @@ public final class Simulation {
                 device.skipTo(op.id());
             }
             Replay kept = reusable ? replays.get(shape) : null;
-            // Ahead, operators run on a fresh device: their results serve operators that find nothing resident.
-            if (kept != null && ahead != null && resident == 0) {
-                ahead.drop(shape.shape());
+            if (kept != null && ahead != null) {
+                ahead.drop(shape);
             }
-            Replay fromAhead = reusable && kept == null && ahead != null && resident == 0 ? ahead.take(shape.shape())
-                : null;
+            Replay fromAhead = reusable && kept == null && ahead != null ? ahead.take(shape) : null;
             if (fromAhead != null) {
                 keep(shape, fromAhead);
             }
@@ -527,6 +506,23 @@ public final class Simulation {
             }
             kernel.run();
         }
+    }
+
+    /**
+     * Bytes of {@code op}'s activations it finds in the global buffer ({@link L2Residency#run}; 0 where the buffer
+     * keeps nothing, and for an operator that does not run on the cores, which leaves it as it was).
+     */
+    private long residentInputs(Operator op) {
+        return l2 == null || op.kind().isCollective() || roofline.of(op).nearMemory() ? 0 : l2.run(op);
+    }
+
+    /**
+     * The first operator of the next run finds {@code bytes} of its activations resident, whatever ran before it:
+     * how an operator is simulated alone ahead of the stream ({@link Ahead}) as the stream will run it.
+     */
+    Simulation firstResident(long bytes) {
+        this.firstResident = bytes;
+        return this;
     }
 
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
