@@ -51,10 +51,11 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong skippedStages = new AtomicLong();
 
-    Ahead(HardwareSpec hw, dev.rafter.mapping.TensorPlacement.Policy placement, Iterator<Operator> stream,
+    Ahead(HardwareSpec hw, dev.rafter.mapping.TensorPlacement.Policy placement, boolean l2Residency,
+          Iterator<Operator> stream,
           int threads, Predicate<Simulation.ReuseKey> known, LongPredicate slicesWanted) {
         this.hw = hw;
-        this.l2 = hw.globalBuffer().keepsContents()
+        this.l2 = l2Residency && hw.globalBuffer().keepsContents()
             ? new dev.rafter.mapping.L2Residency(hw.globalBuffer().capacityBytes()) : null;
         this.roofline = new dev.rafter.roofline.Roofline(hw, placement);
         this.placement = placement;

@@ -71,7 +71,7 @@ public final class Simulation {
      * What an operator's simulation depends on: its shape and the bytes of its activations it finds resident in the
      * global buffer ({@link L2Residency}; 0 on a device whose global buffer keeps nothing).
      */
-    record ReuseKey(Operator.Shape shape, long residentBytes) {
+    public record ReuseKey(Operator.Shape shape, long residentBytes) {
         // Written out, as Operator.Shape's: every operator is looked up by its key.
         @Override
         public boolean equals(Object o) {
@@ -114,6 +114,7 @@ public final class Simulation {
     private long reused;
     /** What the global buffer holds between operators where it keeps its contents, else null. */
     private L2Residency l2;
+    private boolean l2Residency = true;
     /** What the first operator finds resident ({@link #firstResident}); -1: what the buffer holds. */
     private long firstResident = -1;
 
@@ -166,6 +167,16 @@ public final class Simulation {
      */
     public Simulation timing(Timing timing) {
         this.timing = timing;
+        return this;
+    }
+
+    /**
+     * Whether operators find what the ones before them left in a global buffer that keeps its contents
+     * ({@code global_buffer.keeps_contents}; default on). Off, each operator runs as it runs alone, whatever ran
+     * before it: how the serving loop's step timer prices operators by shape alone.
+     */
+    public Simulation l2Residency(boolean on) {
+        this.l2Residency = on;
         return this;
     }
 
@@ -243,14 +254,15 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads,
+             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, l2Residency, stream, threads,
                  replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
                 device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
-                l2 = hw.globalBuffer().keepsContents() ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
+                l2 = l2Residency && hw.globalBuffer().keepsContents()
+                    ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
