@@ -478,13 +478,12 @@ public final class Simulation {
             List<TileProgram> programs = L2Residency.readingResident(programs(op), resident,
                 op.activationInputBytes());
             if (resident > 0) {
-                mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2; ",
+                mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2",
                     100.0 * resident / op.activationInputBytes()));
             }
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
-                mapping.append(mapping.length() == 0 || resident > 0 && p == programs.get(0) ? "" : "; ")
-                    .append(p.explanation());
+                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
             runInOrder(op, programs, 0, finished);
         }
