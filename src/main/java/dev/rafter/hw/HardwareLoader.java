@@ -38,7 +38,7 @@ public final class HardwareLoader {
 
         Section gb = s.section("global_buffer");
         HardwareSpec.GlobalBuffer global = gb.build(() -> new HardwareSpec.GlobalBuffer(
-            gb.number("capacity_mib"), gb.int32("bytes_per_cycle")));
+            gb.number("capacity_mib"), gb.int32("bytes_per_cycle"), gb.bool("keeps_contents", false)));
         Section m = s.section("memory");
         HardwareSpec.MemoryTier first = tier(s, m, HardwareSpec.FIRST_TIER_NAME);
         HardwareSpec.Memory memory = first.memory();

@@ -199,10 +199,30 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
-    public record GlobalBuffer(double capacityMib, int bytesPerCycle) {
+    /**
+     * {@code keepsContents}: the global buffer is a hardware cache whose contents outlive a kernel (a GPU's L2), so
+     * an operator finds what earlier ones wrote there ({@code dev.rafter.mapping.L2Residency}); false: every kernel
+     * finds it empty (a scratchpad, or the model before this was modelled).
+     */
+    public record GlobalBuffer(double capacityMib, int bytesPerCycle, boolean keepsContents) {
         public GlobalBuffer {
             numberIn("capacity_mib", capacityMib, 1.0 / 1024, 1 << 20, false); // 1 KiB .. 1 TiB
             intIn("bytes_per_cycle", bytesPerCycle, 1, 1 << 24);
+        }
+
+        /** A global buffer that keeps nothing from one kernel to the next. */
+        public GlobalBuffer(double capacityMib, int bytesPerCycle) {
+            this(capacityMib, bytesPerCycle, false);
+        }
+
+        /**
+         * As a record prints, without {@code keepsContents} where it is false: sweep keys hash this text, so a device
+         * whose global buffer keeps nothing keeps the key it had before the flag existed.
+         */
+        @Override
+        public String toString() {
+            return "GlobalBuffer[capacityMib=" + capacityMib + ", bytesPerCycle=" + bytesPerCycle
+                + (keepsContents ? ", keepsContents=true" : "") + "]";
         }
 
         public long capacityBytes() {

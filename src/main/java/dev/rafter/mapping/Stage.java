@@ -11,13 +11,29 @@ package dev.rafter.mapping;
  * GEMM's or an attention's A: activations). The stage's bytes lie from {@code address} (an offset from the region's
  * base), the streamed part first. The mappers make unplaced stages ({@link #Stage(long, long, long, long, int)},
  * {@link #Stage(long, long, long, long, int, long)}), {@link TensorPlacement} places them.
+ *
+ * <p>{@code residentBytes} of its activations' bytes (the streamed part's first, if it is of that role) are already
+ * in the global buffer, left there by the operators before ({@link L2Residency}): the stage reads only the rest from
+ * memory ({@link #memoryStreamedBytes}, {@link #memoryOtherBytes}).
  */
 public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBytes, int users, TensorRole role,
-                    Region region, long otherBytes, TensorRole otherRole, Region otherRegion) {
+                    Region region, long otherBytes, TensorRole otherRole, Region otherRegion, long residentBytes) {
     public Stage {
         if (otherBytes < 0 || otherBytes > loadBytes) {
             throw new IllegalArgumentException("other operand's bytes " + otherBytes + " not in 0.." + loadBytes);
         }
+        long activations = (role == TensorRole.ACTIVATIONS ? loadBytes - otherBytes : 0)
+            + (otherRole == TensorRole.ACTIVATIONS ? otherBytes : 0);
+        if (residentBytes < 0 || residentBytes > activations) {
+            throw new IllegalArgumentException("resident bytes " + residentBytes + " not in 0.." + activations
+                + " (the stage's activations)");
+        }
+    }
+
+    /** A placed stage none of whose bytes are in the global buffer before it loads. */
+    public Stage(long address, long loadBytes, long pinnedBytes, long unpinBytes, int users, TensorRole role,
+                 Region region, long otherBytes, TensorRole otherRole, Region otherRegion) {
+        this(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, otherRole, otherRegion, 0);
     }
 
     /** A stage of one operand before placement: activations on the first tier until placed. */
@@ -40,6 +56,32 @@ public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBy
         return loadBytes - otherBytes;
     }
 
+    /** Bytes of its activations (either operand's part of that role): what may be resident. */
+    public long activationBytes() {
+        return (role == TensorRole.ACTIVATIONS ? streamedBytes() : 0)
+            + (otherRole == TensorRole.ACTIVATIONS ? otherBytes : 0);
+    }
+
+    /** Bytes of the streamed operand read from memory: all but the resident ones. */
+    public long memoryStreamedBytes() {
+        return streamedBytes() - residentOfStreamed();
+    }
+
+    /** Bytes of the other operand read from memory: all but the resident ones the streamed part did not hold. */
+    public long memoryOtherBytes() {
+        return otherBytes - (residentBytes - residentOfStreamed());
+    }
+
+    private long residentOfStreamed() {
+        return role == TensorRole.ACTIVATIONS ? Math.min(residentBytes, streamedBytes()) : 0;
+    }
+
+    /** This stage with {@code bytes} of its activations already in the global buffer. */
+    public Stage withResident(long bytes) {
+        return new Stage(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, otherRole,
+            otherRegion, bytes);
+    }
+
     /** The address in its tier: the region's base plus the stage's offset. */
     public long tierAddress() {
         return region.baseAddress() + address;
@@ -53,6 +95,6 @@ public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBy
     /** This stage, its streamed operand a tensor of {@code role} in {@code region}, its other one of {@code other}. */
     public Stage placed(TensorRole role, Region region, TensorRole other, Region otherRegion) {
         return new Stage(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, other,
-            otherRegion);
+            otherRegion, residentBytes);
     }
 }

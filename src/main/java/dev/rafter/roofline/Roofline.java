@@ -52,7 +52,16 @@ public final class Roofline {
      * an operator goes to the units while its arithmetic intensity is below where their roof crosses the cores'.
      */
     public Bound of(Operator op) {
-        Bound cores = onCores(op);
+        return of(op, 0);
+    }
+
+    /**
+     * The bound of an operator that finds {@code residentBytes} of its activations in a global buffer that kept
+     * them from the operators before ({@code global_buffer.keeps_contents}): those bytes do not come from memory,
+     * so the memory time counts only the rest (a lower bound still: the buffer's own port is not counted).
+     */
+    public Bound of(Operator op, long residentBytes) {
+        Bound cores = onCores(op, residentBytes);
         NearMemoryOffload.Work w = nearMemory == null ? null : nearMemory.work(op);
         if (w == null) {
             return cores;
@@ -62,9 +71,10 @@ public final class Roofline {
         return units.seconds() < cores.seconds() ? units : cores;
     }
 
-    private Bound onCores(Operator op) {
+    private Bound onCores(Operator op, long residentBytes) {
         double flops = op.flops();
         double bytes = op.minBytes();
+        double fromMemory = bytes - residentBytes;
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS(op.dataType()) : hw.vectorFlopsPerS();
         double compute = op.kind().isCollective() ? 0 : flops / peak;
         int streamed = placement.regionOf(streamedRole(op)).tier();
@@ -74,11 +84,11 @@ public final class Roofline {
         if (streamed == rest) {
             // One tier holds every operand (always so with one memory): all the bytes at its bandwidth.
             tier = streamed;
-            memory = bytes / (tier == 0 ? hw.memoryBytesPerS() : tierBytesPerS(tier));
+            memory = fromMemory / (tier == 0 ? hw.memoryBytesPerS() : tierBytesPerS(tier));
         } else {
             double streamedBytes = streamedBytes(op);
             double onStreamed = streamedBytes / tierBytesPerS(streamed);
-            double onRest = (bytes - streamedBytes) / tierBytesPerS(rest);
+            double onRest = (fromMemory - streamedBytes) / tierBytesPerS(rest);
             tier = onStreamed >= onRest ? streamed : rest;
             memory = Math.max(onStreamed, onRest);
         }

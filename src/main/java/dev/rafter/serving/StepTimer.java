@@ -175,8 +175,9 @@ public final class StepTimer {
                 op.segments()));
         }
         simulationRuns++;
-        // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost.
-        new Simulation(hw).run(OperatorSource.of(run.toArray(Operator[]::new)), null,
+        // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost. Each
+        // operator is priced alone: nothing it finds in the L2 from the operators before it (not modelled here).
+        new Simulation(hw).l2Residency(false).run(OperatorSource.of(run.toArray(Operator[]::new)), null,
             r -> operatorPs.put(r.op().shape(), r.endPs() - r.startPs()));
     }
 

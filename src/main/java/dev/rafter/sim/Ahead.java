@@ -31,19 +31,33 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final Iterator<Operator> stream;
     private final ExecutorService pool;
     private final int maxInFlight;
-    /** Shapes the stream already holds a result for (read on this thread only). */
-    private final Predicate<Operator.Shape> known;
+    /** Shapes (with what they find resident) the stream already holds a result for (read on this thread only). */
+    private final Predicate<Simulation.ReuseKey> known;
     /** Whether an operator's slices are wanted (then they are recorded alone too). */
     private final LongPredicate slicesWanted;
     private final ArrayDeque<Operator> buffer = new ArrayDeque<>();
-    private final ArrayDeque<Operator> unscanned = new ArrayDeque<>();
-    private final Map<Operator.Shape, Future<Simulation.Replay>> inFlight = new HashMap<>();
+    private final ArrayDeque<Scanned> unscanned = new ArrayDeque<>();
+    /**
+     * What the global buffer holds as the stream reaches each operator read ahead (null where it keeps nothing): a
+     * function of the operators alone ({@link dev.rafter.mapping.L2Residency#run}), so an operator simulated ahead
+     * finds what it will find in the stream.
+     */
+    private final dev.rafter.mapping.L2Residency l2;
+    private final dev.rafter.roofline.Roofline roofline;
+
+    /** An operator read ahead and not yet looked at, with the bytes of its inputs it will find resident. */
+    private record Scanned(Operator op, long resident) {}
+    private final Map<Simulation.ReuseKey, Future<Simulation.Replay>> inFlight = new HashMap<>();
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong skippedStages = new AtomicLong();
 
-    Ahead(HardwareSpec hw, dev.rafter.mapping.TensorPlacement.Policy placement, Iterator<Operator> stream,
-          int threads, Predicate<Operator.Shape> known, LongPredicate slicesWanted) {
+    Ahead(HardwareSpec hw, dev.rafter.mapping.TensorPlacement.Policy placement, boolean l2Residency,
+          Iterator<Operator> stream,
+          int threads, Predicate<Simulation.ReuseKey> known, LongPredicate slicesWanted) {
         this.hw = hw;
+        this.l2 = l2Residency && hw.globalBuffer().keepsContents()
+            ? new dev.rafter.mapping.L2Residency(hw.globalBuffer().capacityBytes()) : null;
+        this.roofline = new dev.rafter.roofline.Roofline(hw, placement);
         this.placement = placement;
         this.stream = stream;
         this.known = known;
@@ -65,7 +79,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     @Override
     public Operator next() {
         Operator op = buffer.removeFirst();
-        if (unscanned.peekFirst() == op) {
+        if (!unscanned.isEmpty() && unscanned.peekFirst().op() == op) {
             unscanned.removeFirst();
         }
         fill();
@@ -77,7 +91,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
      * simulated ahead. A model error of that simulation is thrown as it was thrown. More simulations start at the
      * next operator, once the stream has kept this result (before, the shape would look unknown and start again).
      */
-    Simulation.Replay take(Operator.Shape shape) {
+    Simulation.Replay take(Simulation.ReuseKey shape) {
         Future<Simulation.Replay> f = inFlight.remove(shape);
         if (f == null) {
             return null;
@@ -86,7 +100,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     }
 
     /** Forgets a simulation of {@code shape} the stream no longer needs (it holds a result already). */
-    void drop(Operator.Shape shape) {
+    void drop(Simulation.ReuseKey shape) {
         Future<Simulation.Replay> f = inFlight.remove(shape);
         if (f != null) {
             f.cancel(false);
@@ -106,7 +120,8 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
         while (buffer.size() < WINDOW && stream.hasNext()) {
             Operator op = stream.next();
             buffer.addLast(op);
-            unscanned.addLast(op);
+            boolean onCores = !op.kind().isCollective() && !roofline.of(op).nearMemory();
+            unscanned.addLast(new Scanned(op, l2 == null || !onCores ? 0 : l2.run(op)));
         }
         submit();
     }
@@ -114,24 +129,28 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     /** Starts simulations of the shapes ahead that nobody has a result for yet, while threads are free. */
     private void submit() {
         while (inFlight.size() < maxInFlight && !unscanned.isEmpty()) {
-            Operator op = unscanned.removeFirst();
-            Operator.Shape shape = op.shape();
+            Scanned next = unscanned.removeFirst();
+            Operator op = next.op();
+            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), next.resident());
             if (op.kind().isCollective() || known.test(shape) || inFlight.containsKey(shape)) {
                 continue;
             }
             boolean record = slicesWanted.test(op.id());
-            inFlight.put(shape, pool.submit(() -> alone(op, record)));
+            inFlight.put(shape, pool.submit(() -> alone(op, next.resident(), record)));
         }
     }
 
-    /** Simulates {@code op} alone on a fresh device; its slices recorded when {@code record}. */
-    private Simulation.Replay alone(Operator op, boolean record) {
-        Simulation solo = new Simulation(hw).placement(placement);
+    /**
+     * Simulates {@code op} alone on a fresh device, finding {@code resident} bytes of its inputs in the global
+     * buffer; its slices recorded when {@code record}.
+     */
+    private Simulation.Replay alone(Operator op, long resident, boolean record) {
+        Simulation solo = new Simulation(hw).placement(placement).firstResident(resident);
         TraceSink sink = record ? (track, kind, opId, startPs, endPs, amount) -> { } : null;
         Simulation.Result r = solo.run(OperatorSource.of(op), sink, result -> { });
         events.addAndGet(r.events());
         skippedStages.addAndGet(r.fastForwardedStages());
-        return solo.replayOf(op.shape());
+        return solo.replayOf(new Simulation.ReuseKey(op.shape(), resident));
     }
 
     @Override

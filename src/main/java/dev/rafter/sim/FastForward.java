@@ -336,8 +336,12 @@ final class FastForward {
             return false;
         }
         if (a.role() != b.role() || !a.region().equals(b.region()) || a.otherBytes() != b.otherBytes()
-            || a.otherRole() != b.otherRole() || !a.otherRegion().equals(b.otherRegion())) {
+            || a.otherRole() != b.otherRole() || !a.otherRegion().equals(b.otherRegion())
+            || a.residentBytes() != b.residentBytes()) {
             return false;
+        }
+        if (a.residentBytes() > 0) {
+            return readsAroundResidentSplitAlike(a, b);
         }
         // The reads the global buffer issues (one, or the two operands' from two regions), each split alike over
         // its own tier's channels.
@@ -346,6 +350,20 @@ final class FastForward {
         }
         return (a.streamedBytes() == 0 || splitAlike(a.region(), a.tierAddress(), b.tierAddress(), a.streamedBytes()))
             && splitAlike(a.otherRegion(), a.otherTierAddress(), b.otherTierAddress(), a.otherBytes());
+    }
+
+    /** The reads of two stages with resident bytes (as the global buffer issues them) split alike. */
+    private boolean readsAroundResidentSplitAlike(Stage a, Stage b) {
+        long streamed = a.memoryStreamedBytes();
+        long other = a.memoryOtherBytes();
+        if (streamed + other == 0) {
+            return true;
+        }
+        if (other == 0 || streamed > 0 && a.region().equals(a.otherRegion())) {
+            return splitAlike(a.region(), a.tierAddress(), b.tierAddress(), streamed + other);
+        }
+        return (streamed == 0 || splitAlike(a.region(), a.tierAddress(), b.tierAddress(), streamed))
+            && splitAlike(a.otherRegion(), a.otherTierAddress(), b.otherTierAddress(), other);
     }
 
     private boolean splitAlike(dev.rafter.mapping.Region region, long a, long b, long bytes) {

@@ -2,6 +2,7 @@ package dev.rafter.sim;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.mapping.L2Residency;
 import dev.rafter.mapping.NearMemoryOffload;
 import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TensorPlacement;
@@ -66,6 +67,23 @@ public final class Simulation {
     record Replay(long durationPs, RunStats.Sums totalDelta, RunStats.Sums own, Roofline.Bound bound,
                           String mapping, SliceRecorder.Recording slices) {}
 
+    /**
+     * What an operator's simulation depends on: its shape and the bytes of its activations it finds resident in the
+     * global buffer ({@link L2Residency}; 0 on a device whose global buffer keeps nothing).
+     */
+    public record ReuseKey(Operator.Shape shape, long residentBytes) {
+        // Written out, as Operator.Shape's: every operator is looked up by its key.
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes && shape.equals(k.shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * shape.hashCode() + Long.hashCode(residentBytes);
+        }
+    }
+
     /** Operators kept for reuse (a few hundred bytes each without slices). */
     private static final int REPLAY_ENTRIES = 100_000;
     /** Slices one operator's recording may hold, and all recordings together (about 40 bytes each). */
@@ -91,9 +109,14 @@ public final class Simulation {
     private Ahead ahead;
     private long simulatedAhead;
     private FastForward forward;
-    private final Map<Operator.Shape, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<ReuseKey, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
     private long recordedSlices;
     private long reused;
+    /** What the global buffer holds between operators where it keeps its contents, else null. */
+    private L2Residency l2;
+    private boolean l2Residency = true;
+    /** What the first operator finds resident ({@link #firstResident}); -1: what the buffer holds. */
+    private long firstResident = -1;
 
     public Simulation(HardwareSpec hw) {
         this.hw = hw;
@@ -147,6 +170,16 @@ public final class Simulation {
         return this;
     }
 
+    /**
+     * Whether operators find what the ones before them left in a global buffer that keeps its contents
+     * ({@code global_buffer.keeps_contents}; default on). Off, each operator runs as it runs alone, whatever ran
+     * before it: how the serving loop's step timer prices operators by shape alone.
+     */
+    public Simulation l2Residency(boolean on) {
+        this.l2Residency = on;
+        return this;
+    }
+
     /** Sequences per batch (a workload's {@code run.batch}; 0 for a trace), for the host's per-sequence cost. */
     public Simulation sequences(int batch) {
         this.sequences = batch;
@@ -160,9 +193,14 @@ public final class Simulation {
         return this;
     }
 
-    /** The kept result of a shape that ran (null if none). */
+    /** The kept result of a shape that ran finding nothing resident (null if none). */
     Replay replayOf(Operator.Shape shape) {
-        return replays.get(shape);
+        return replayOf(new ReuseKey(shape, 0));
+    }
+
+    /** The kept result of a shape that ran finding {@code key}'s bytes resident (null if none). */
+    Replay replayOf(ReuseKey key) {
+        return replays.get(key);
     }
 
     /** The most slices one operator's recording keeps (tests lower it). */
@@ -216,12 +254,15 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, stream, threads, replays::containsKey,
+             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, l2Residency, stream, threads,
+                 replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
                 device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
+                l2 = l2Residency && hw.globalBuffer().keepsContents()
+                    ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
@@ -332,7 +373,10 @@ public final class Simulation {
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
-            Operator.Shape shape = op.shape();
+            long found = residentInputs(op);
+            long resident = firstResident >= 0 ? firstResident : found;
+            firstResident = -1;
+            ReuseKey shape = new ReuseKey(op.shape(), resident);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && alone && (host == null || kernels(op) == 1);
@@ -393,7 +437,7 @@ public final class Simulation {
             StringBuilder mapping = new StringBuilder();
             Runnable finished = () -> {
                 RunStats.Sums sums = overlapping ? stats.finish(op.id()) : stats.current();
-                Roofline.Bound bound = roofline.of(op);
+                Roofline.Bound bound = roofline.of(op, resident);
                 long end = clock.now();
                 if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
@@ -431,7 +475,12 @@ public final class Simulation {
                     }));
                 return;
             }
-            List<TileProgram> programs = programs(op);
+            List<TileProgram> programs = L2Residency.readingResident(programs(op), resident,
+                op.activationInputBytes());
+            if (resident > 0) {
+                mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2",
+                    100.0 * resident / op.activationInputBytes()));
+            }
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
@@ -470,8 +519,25 @@ public final class Simulation {
         }
     }
 
+    /**
+     * Bytes of {@code op}'s activations it finds in the global buffer ({@link L2Residency#run}; 0 where the buffer
+     * keeps nothing, and for an operator that does not run on the cores, which leaves it as it was).
+     */
+    private long residentInputs(Operator op) {
+        return l2 == null || op.kind().isCollective() || roofline.of(op).nearMemory() ? 0 : l2.run(op);
+    }
+
+    /**
+     * The first operator of the next run finds {@code bytes} of its activations resident, whatever ran before it:
+     * how an operator is simulated alone ahead of the stream ({@link Ahead}) as the stream will run it.
+     */
+    Simulation firstResident(long bytes) {
+        this.firstResident = bytes;
+        return this;
+    }
+
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
-    private void keep(Operator.Shape shape, Replay replay) {
+    private void keep(ReuseKey shape, Replay replay) {
         replays.put(shape, replay);
         recordedSlices += replay.slices() == null ? 0 : replay.slices().size();
         var eldest = replays.entrySet().iterator();

@@ -122,7 +122,7 @@ final class Microbenchmarks {
     /**
      * The fixed cost per kernel: 100 back-to-back tiny kernels with the device's dispatch cost, minus the same
      * without it, per kernel. (The benchmark's own interval also holds the kernel body at L2 speed, which its fit
-     * separates out as the start-up constant; Rafter's operators read from memory, so the body is compared away.)
+     * separates out as the start-up constant; here the body, whatever it finds in the L2, is compared away.)
      */
     private static double launchGap(HardwareSpec hw) {
         HardwareSpec ideal = new HardwareSpec(hw.name(), hw.clockMhz(), hw.cores(), hw.core(), hw.globalBuffer(),

@@ -222,6 +222,48 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
      * reads Q, K and V and writes the context (the scores never leave the chip). B operands (weights, K and V) in
      * their own data type.
      */
+    /**
+     * Bytes of the activations this operator reads, each input tensor once: the output of the operators before it (a
+     * GEMM's or an attention's A, every input of a vector operator); a GEMM's B and an attention's K and V are
+     * weights and KV cache, a gather reads a table, and a collective reads outside the cores (0).
+     */
+    public long activationInputBytes() {
+        if (!segments.isEmpty()) {
+            long sum = 0;
+            for (Segment s : segments) {
+                sum += part(s).activationInputBytes();
+            }
+            return sum;
+        }
+        if (kind.isCollective()) {
+            return 0;
+        }
+        return switch (kind) {
+            case GEMM, ATTENTION, FLASH_ATTENTION -> batch * m * k * dataType.bytes();
+            case GATHER -> 0; // rows of a table (an embedding's weights), not a result
+            default -> elements * kind.inputsPerElement() * dataType.bytes();
+        };
+    }
+
+    /** Bytes of the tensor this operator writes (its result), as {@link #minBytes} counts it; 0 for a collective. */
+    public long outputBytes() {
+        if (!segments.isEmpty()) {
+            long sum = 0;
+            for (Segment s : segments) {
+                sum += part(s).outputBytes();
+            }
+            return sum;
+        }
+        if (kind.isCollective()) {
+            return 0;
+        }
+        return switch (kind) {
+            case GEMM -> batch * m * n * dataType.bytes();
+            case ATTENTION, FLASH_ATTENTION -> batch * m * k * dataType.bytes();
+            default -> elements * kind.outputsPerElement() * dataType.bytes();
+        };
+    }
+
     public double minBytes() {
         if (!segments.isEmpty()) {
             return segments.stream().mapToDouble(s -> part(s).minBytes()).sum();

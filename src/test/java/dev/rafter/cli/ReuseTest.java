@@ -83,15 +83,32 @@ class ReuseTest {
     void fastForwardWritesTheSameOutputsAsStepByStep() throws Exception {
         // Three GEMMs that repeat for hundreds of stages on a cut-down study device (simple memory); the event
         // window asks for the slices of the middle one only, so the other two are fast-forwarded.
+        fastForwardCase("global_buffer.capacity_mib=1");
+    }
+
+    @Test
+    void fastForwardIsExactWhereInputsAreResidentInTheGlobalBuffer() throws Exception {
+        // The same GEMMs on a 512 KiB global buffer that keeps its contents: the second finds all of its A (the
+        // first's newest 512 KiB), the third 524288 of its 600000 bytes, each stage that share of its A.
+        Path fast = fastForwardCase("global_buffer.capacity_mib=0.5", "global_buffer.keeps_contents=true");
+        String ops = Files.readString(fast.resolve("ops.csv"));
+        assertTrue(ops.contains("100.0% of its input resident in the L2") && ops.contains(
+            "87.4% of its input resident in the L2"), ops);
+    }
+
+    private Path fastForwardCase(String... sets) throws Exception {
         Path trace = tmp.resolve("gemms.csv");
         Files.writeString(trace, "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps\n"
             + "0,g,gemm,prefill,0,0,1,1024,2048,512,0,fp16,\n"
             + "1,b,gemm,prefill,0,0,16,256,256,64,0,fp16,\n"
             + "2,h,gemm,prefill,0,0,1,1000,1000,300,0,fp16,\n");
-        List<String> common = List.of("simulate", "--hardware", "models/hardware/sram-study-45nm.yaml", "--trace",
-            trace.toString(), "--set", "cores=8", "--set", "memory.channels=4", "--set",
-            "core.local_buffer.capacity_kib=16", "--set", "global_buffer.capacity_mib=1", "--events", "both",
-            "--events-ops", "1:1");
+        List<String> common = new java.util.ArrayList<>(List.of("simulate", "--hardware",
+            "models/hardware/sram-study-45nm.yaml", "--trace", trace.toString(), "--set", "cores=8", "--set",
+            "memory.channels=4", "--set",
+            "core.local_buffer.capacity_kib=16", "--events", "both", "--events-ops", "1:1"));
+        for (String set : sets) {
+            common.addAll(List.of("--set", set));
+        }
         Path fast = tmp.resolve("fast");
         Path step = tmp.resolve("step");
         List<String> a = new java.util.ArrayList<>(common);
@@ -106,6 +123,7 @@ class ReuseTest {
             .path("stages_fast_forwarded").asLong() > 500);
         assertEquals(0, json.readTree(step.resolve("summary.json").toFile()).path("simulator")
             .path("stages_fast_forwarded").asLong());
+        return fast;
     }
 
     private Path simulate(String name, String... hardware) {

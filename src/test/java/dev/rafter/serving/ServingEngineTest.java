@@ -139,8 +139,9 @@ class ServingEngineTest {
                 op.kind(), op.phase(), op.layer(), op.step(), op.batch(), op.m(), op.n(), op.k(), op.elements(),
                 op.dataType(), Operator.NO_DEPS, op.causal(), op.operandBType(), op.segments())));
         }
-        long simulatedPs = new Simulation(hw).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
-            .endPs();
+        // Priced as the step timer prices operators: alone, finding nothing in the L2 from the ones before.
+        long simulatedPs = new Simulation(hw).l2Residency(false).run(OperatorSource.of(ops.toArray(Operator[]::new)),
+            null, r -> { }).endPs();
         ServingEngine.Limits limits = new ServingEngine.Limits(8192, 8, 16, 1000, 0).withHost(hw.host());
         // pytorch-cuda.yaml: sync 3.1 us + scheduling 0 + graph launch 15 us + one node 0.58 us.
         assertEquals(18_680_000L, limits.hostPs(4));

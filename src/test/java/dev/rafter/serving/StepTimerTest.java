@@ -19,11 +19,14 @@ class StepTimerTest {
     private static final HardwareSpec H100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
     private static final Workload TINY = Workload.load(Path.of("models/workloads/tiny.yaml"));
 
-    /** The step's operators run as one simulate run (reuse off: every operator simulated). */
+    /**
+     * The step's operators run as one simulate run (reuse off: every operator simulated), each finding nothing in
+     * the L2 from the ones before, as the step timer prices them.
+     */
     private static long simulatedAsOneRun(List<StepLowering.Group> groups, long emitting) {
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(TINY, 0, groups, emitting, ops::add);
-        return new Simulation(H100).reuse(false).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
+        return new Simulation(H100).reuse(false).l2Residency(false).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
             .endPs();
     }
 

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /** {@code --order dependencies}: what overlapping saves, and the properties every schedule keeps. */
 class DependencyOrderTest {
-    private static final HardwareSpec A100 = SimulationTest.a100();
+    /** An L2 that keeps nothing between operators, so each one takes its solo time in either order. */
+    private static final HardwareSpec A100 = SimulationTest.a100("global_buffer.keeps_contents=false");
 
     private static Operator gemm(long id, long size, long... deps) {
         return new Operator(id, "gemm" + id, OpKind.GEMM, Phase.PREFILL, 0, 0, 1, size, size, size, 0, DataType.FP16,

@@ -38,10 +38,13 @@ class HostTest {
         return f;
     }
 
-    /** The A100 model on simple memory with no device-side dispatch cost, and the given host. */
+    /**
+     * The A100 model on simple memory with no device-side dispatch cost, an L2 that keeps nothing between kernels (so
+     * each kernel takes the same time), and the given host.
+     */
     private static HardwareSpec a100(String framework, Path costs, String... more) {
         List<String> sets = new ArrayList<>(List.of("memory.model=simple", "dispatch.eager_ns=0",
-            "dispatch.graph_ns=0", "host.framework=" + framework));
+            "dispatch.graph_ns=0", "global_buffer.keeps_contents=false", "host.framework=" + framework));
         if (costs != null) {
             sets.add("host.costs=" + costs.toAbsolutePath());
         }

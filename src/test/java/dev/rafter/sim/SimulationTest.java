@@ -183,7 +183,8 @@ class SimulationTest {
     }
     @Test
     void operatorsDifferingOnlyInMaskOrOperandTypeAreNotTakenForEachOther() {
-        HardwareSpec hw = a100();
+        // An L2 that keeps nothing between operators: each runs in the stream as it runs alone.
+        HardwareSpec hw = a100("global_buffer.keeps_contents=false");
         Operator plain = Operator.flashAttention(1, "a", Phase.PREFILL, 0, 0, 16, 512, 512, 128, 512, false,
             DataType.FP16, DataType.FP16);
         Operator causal = Operator.flashAttention(2, "b", Phase.PREFILL, 0, 0, 16, 512, 512, 128, 512, true,
@@ -205,7 +206,8 @@ class SimulationTest {
     }
     @Test
     void anOperatorWithTooManySlicesToKeepIsReusedOnlyWhereItsSlicesAreNotWanted() {
-        HardwareSpec hw = a100();
+        // An L2 that keeps nothing between operators, so the three GEMMs are twins.
+        HardwareSpec hw = a100("global_buffer.keeps_contents=false");
         Operator[] ops = new Operator[3];
         for (int i = 0; i < 3; i++) {
             ops[i] = Operator.gemm(i, "g" + i, Phase.PREFILL, 0, 0, 1, 512, 512, 512, DataType.FP16);

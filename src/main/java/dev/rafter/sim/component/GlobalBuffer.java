@@ -33,7 +33,10 @@ public final class GlobalBuffer implements Periodic {
         "the on-chip SRAM shared by all cores, staged in from memory",
         new Placement(Scope.DEVICE, hw -> 1, (core, i) -> "global_buffer"),
         List.of(Parameter.number("global_buffer.capacity_mib", "MiB", 1.0 / 1024, 1 << 20, null, "capacity"),
-            Parameter.number("global_buffer.bytes_per_cycle", "B/cycle", 1, 1 << 24, null, "port to the cores")),
+            Parameter.number("global_buffer.bytes_per_cycle", "B/cycle", 1, 1 << 24, null, "port to the cores"),
+            Parameter.choice("global_buffer.keeps_contents", List.of("true", "false"), "false",
+                "a cache whose contents outlive a kernel (a GPU's L2): operators read their producers' resident"
+                    + " output from it")),
         List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class),
                 "fills its stages from memory"),
             new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
@@ -126,7 +129,7 @@ public final class GlobalBuffer implements Periodic {
             }
             occupied += s.loadBytes();
             peakOccupied = Math.max(peakOccupied, occupied);
-            bytesLoaded += s.loadBytes();
+            bytesLoaded += s.loadBytes() - s.residentBytes();
             int index = nextLoad++;
             fill(s, new StageEvent(true, index));
             if (onLoad != null) {
@@ -140,6 +143,10 @@ public final class GlobalBuffer implements Periodic {
      * memory), else each operand's part from its own region, and the stage arrives when both have.
      */
     private void fill(Stage s, StageEvent arrival) {
+        if (s.residentBytes() > 0) {
+            fillAroundResident(s, arrival);
+            return;
+        }
         if (s.otherBytes() == 0 || s.region().equals(s.otherRegion())) {
             memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), s.loadBytes()),
                 arrival);
@@ -161,6 +168,39 @@ public final class GlobalBuffer implements Periodic {
                 s.streamedBytes()), both);
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 s.otherBytes()), both);
+        }
+    }
+
+    /**
+     * Reads what of a stage is not resident (left by the operators before): as {@link #fill} reads a whole stage,
+     * each operand's part from its own address; a stage that is all resident arrives at once (its cores then pay
+     * only the global buffer's port and the interconnect, the L2's bandwidth and latency).
+     */
+    private void fillAroundResident(Stage s, StageEvent arrival) {
+        long streamed = s.memoryStreamedBytes();
+        long other = s.memoryOtherBytes();
+        if (streamed + other == 0) {
+            scheduler.schedule(0, arrival);
+        } else if (other == 0 || streamed > 0 && s.region().equals(s.otherRegion())) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), streamed + other),
+                arrival);
+        } else if (streamed == 0) {
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                other), arrival);
+        } else {
+            Runnable both = new Runnable() {
+                private int left = 2;
+
+                @Override
+                public void run() {
+                    if (--left == 0) {
+                        arrival.run();
+                    }
+                }
+            };
+            memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), streamed), both);
+            memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
+                other), both);
         }
     }
 

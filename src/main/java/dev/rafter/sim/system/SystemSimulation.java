@@ -3,6 +3,7 @@ package dev.rafter.sim.system;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.SystemSpec;
+import dev.rafter.mapping.L2Residency;
 import dev.rafter.mapping.OperatorMapper;
 import dev.rafter.mapping.TensorPlacement;
 import dev.rafter.mapping.TileProgram;
@@ -495,7 +496,7 @@ public final class SystemSimulation {
         Fabric fabric;
         /** Per directed pair of devices (from << 32 | to): the side of a send/recv that arrived first. */
         final Map<Long, Waiting> waitingToExchange = new HashMap<>();
-        final Map<HardwareSpec, Map<Operator.Shape, Replay>> replays = new HashMap<>();
+        final Map<HardwareSpec, Map<Simulation.ReuseKey, Replay>> replays = new HashMap<>();
         final Map<HardwareSpec, Map<Operator.Shape, List<TileProgram>>> programs = new HashMap<>();
         final Map<String, FabricPlan> plans = new HashMap<>();
         /** Replays by plan: groups whose plans are equal share them. */
@@ -620,7 +621,7 @@ public final class SystemSimulation {
                 .computeIfAbsent(op.shape(), k -> OperatorMapper.programs(hw, op, placement));
         }
 
-        Map<Operator.Shape, Replay> replays(HardwareSpec hw) {
+        Map<Simulation.ReuseKey, Replay> replays(HardwareSpec hw) {
             return replays.computeIfAbsent(hw, k -> new HashMap<>());
         }
 
@@ -687,7 +688,9 @@ public final class SystemSimulation {
         final Run run;
         final boolean reuse;
         final Roofline roofline;
-        final Map<Operator.Shape, Replay> replays;
+        final Map<Simulation.ReuseKey, Replay> replays;
+        /** What its global buffer holds between operators where it keeps its contents (as a lone device's), else null. */
+        final L2Residency l2;
         long operators;
         long computePs;
         long collectivePs;
@@ -730,6 +733,8 @@ public final class SystemSimulation {
             this.reuse = reuse;
             this.roofline = new Roofline(hw, placement);
             this.replays = run.replays(hw);
+            this.l2 = hw.globalBuffer().keepsContents()
+                ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
         }
 
         /** Starts by dependencies (see the class). */
@@ -957,7 +962,8 @@ public final class SystemSimulation {
         private void compute(Operator op) {
             Scheduler clock = run.clock;
             long start = clock.now();
-            Operator.Shape shape = op.shape();
+            long resident = l2 == null || roofline.of(op).nearMemory() ? 0 : l2.run(op);
+            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), resident);
             // With a host, only a one-kernel operator runs as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && (host == null || run.programs(hw, op).size() == 1);
             Replay kept = reusable ? replays.get(shape) : null;
@@ -977,15 +983,17 @@ public final class SystemSimulation {
             device.settle();
             stats.beginOperator(op.id());
             RunStats.Sums before = reusable ? stats.total().copy() : null;
-            List<TileProgram> programs = run.programs(hw, op);
-            StringBuilder mapping = new StringBuilder();
+            List<TileProgram> programs = L2Residency.readingResident(run.programs(hw, op), resident,
+                op.activationInputBytes());
+            StringBuilder mapping = new StringBuilder(resident == 0 ? "" : String.format(Locale.ROOT,
+                "%.1f%% of its input resident in the L2", 100.0 * resident / op.activationInputBytes()));
             for (TileProgram p : programs) {
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
             runInOrder(op, programs, 0, () -> {
                 long end = clock.now();
                 RunStats.Sums sums = stats.current();
-                Roofline.Bound bound = roofline.of(op);
+                Roofline.Bound bound = roofline.of(op, resident);
                 if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                         + "roofline bound " + bound.seconds() + " s: the model is wrong");

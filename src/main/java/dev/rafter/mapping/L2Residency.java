@@ -1,0 +1,161 @@
+package dev.rafter.mapping;
+
+import dev.rafter.workload.Operator;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a global buffer that keeps its contents across kernels (a GPU's L2, {@code global_buffer.keeps_contents})
+ * holds between operators: the bytes written into it, in the order they were written, up to its capacity, the least
+ * recently written evicted first. An operator's result is an entry of its own (its producer's id), so an operator
+ * that reads it finds its resident part ({@link #residentOf}); the bytes an operator fetched from memory are written
+ * into the buffer too and push older entries out, but nobody looks them up.
+ *
+ * <p>Which lines of a partly resident tensor remain is not tracked: an operator whose inputs are partly resident
+ * finds that share of every read of them in the buffer ({@link #readingResident}).
+ */
+public final class L2Residency {
+    /** An entry's owner for bytes that are no operator's result (fetched from memory). */
+    private static final long FETCHED = -1;
+
+    private final long capacity;
+    /** Entries, the least recently written first: {owner, bytes}. */
+    private final ArrayDeque<long[]> entries = new ArrayDeque<>();
+    private final Map<Long, long[]> results = new HashMap<>();
+    private long held;
+
+    public L2Residency(long capacityBytes) {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacity must be > 0, got " + capacityBytes);
+        }
+        this.capacity = capacityBytes;
+    }
+
+    /** {@code bytes} fetched from memory pass through the buffer and stay there, like any written bytes. */
+    public void fetched(long bytes) {
+        long[] last = entries.peekLast();
+        if (last != null && last[0] == FETCHED) {
+            // Fetched bytes are never looked up: one entry for a run of them keeps the queue short.
+            add(last, bytes);
+        } else if (bytes > 0) {
+            long[] e = {FETCHED, 0};
+            entries.addLast(e);
+            add(e, bytes);
+        }
+    }
+
+    /** Operator {@code opId} wrote its result of {@code bytes}: the newest entry. */
+    public void wrote(long opId, long bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        long[] e = {opId, 0};
+        entries.addLast(e);
+        results.put(opId, e);
+        add(e, bytes);
+    }
+
+    /** Bytes of operator {@code opId}'s result still in the buffer. */
+    public long residentOf(long opId) {
+        long[] e = results.get(opId);
+        return e == null ? 0 : e[1];
+    }
+
+    /**
+     * Bytes of the newest results still in the buffer, newest first, up to {@code bytes}: what an operator that names
+     * no producers (a trace without deps) finds of inputs of {@code bytes}, taking them to be the latest results.
+     */
+    public long newestResults(long bytes) {
+        long found = 0;
+        var newestFirst = entries.descendingIterator();
+        while (found < bytes && newestFirst.hasNext()) {
+            long[] e = newestFirst.next();
+            if (e[0] != FETCHED) {
+                found += e[1];
+            }
+        }
+        return Math.min(found, bytes);
+    }
+
+    /**
+     * Operator {@code op}, running on the cores, comes next: returns the bytes of its activations its producers left
+     * in the buffer, then leaves the buffer as {@code op} does (what it fetched from memory, then its result). Its
+     * producers are its deps; where it has none (a trace without them), the latest results, the operator before it
+     * first ({@link #newestResults}). A function of the operators so far alone, so the stream and the threads that
+     * simulate ahead of it agree.
+     */
+    public long run(Operator op) {
+        long inputs = op.activationInputBytes();
+        long resident = 0;
+        long[] deps = op.deps();
+        if (deps.length == 0) {
+            resident = newestResults(inputs);
+        } else {
+            for (long d : deps) {
+                resident += residentOf(d);
+            }
+        }
+        resident = Math.min(resident, inputs);
+        fetched(Math.max(0, (long) op.minBytes() - op.outputBytes() - resident));
+        wrote(op.id(), op.outputBytes());
+        return resident;
+    }
+
+    /** Bytes the buffer holds. */
+    public long held() {
+        return held;
+    }
+
+    private void add(long[] entry, long bytes) {
+        entry[1] += bytes;
+        held += bytes;
+        while (held > capacity) {
+            long[] oldest = entries.peekFirst();
+            long out = Math.min(oldest[1], held - capacity);
+            oldest[1] -= out;
+            held -= out;
+            if (oldest[1] == 0) {
+                entries.removeFirst();
+                if (oldest[0] != FETCHED) {
+                    results.remove(oldest[0]);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code programs} of an operator that finds {@code resident} of its {@code inputBytes} of activations in the
+     * global buffer: each stage's activations are that share resident (rounded down; all of them when every input
+     * byte is), and the programs read that much less from memory. Stages of scratch (a split-K reduction's partial
+     * sums) are left as they are. With nothing resident, {@code programs} themselves.
+     */
+    public static List<TileProgram> readingResident(List<TileProgram> programs, long resident, long inputBytes) {
+        if (resident <= 0 || inputBytes <= 0) {
+            return programs;
+        }
+        List<TileProgram> out = new ArrayList<>(programs.size());
+        for (TileProgram p : programs) {
+            List<Stage> stages = new ArrayList<>(p.stages().size());
+            long fromBuffer = 0;
+            for (Stage s : p.stages()) {
+                long r = residentShare(s.activationBytes(), resident, inputBytes);
+                fromBuffer += r;
+                stages.add(r == 0 ? s : s.withResident(r));
+            }
+            out.add(new TileProgram(List.copyOf(stages), p.cores(), p.hbmReadBytes() - fromBuffer, p.hbmWriteBytes(),
+                p.explanation()));
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code bytes} x {@code resident} / {@code inputBytes}, rounded down; all of {@code bytes} at a full share. */
+    static long residentShare(long bytes, long resident, long inputBytes) {
+        if (resident >= inputBytes) {
+            return bytes;
+        }
+        return (long) Math.floor((double) bytes * resident / inputBytes);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.rafter.mapping;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What a global buffer that outlives kernels holds, and how a program reads the resident part of its inputs. */
+class L2ResidencyTest {
+    @Test
+    void theLeastRecentlyWrittenBytesAreEvictedFirst() {
+        L2Residency l2 = new L2Residency(1000);
+        l2.wrote(1, 600);
+        l2.wrote(2, 300);
+        assertEquals(600, l2.residentOf(1));
+        l2.wrote(3, 300);
+        // 1200 written into 1000: the oldest 200 bytes go, all of them op 1's.
+        assertEquals(400, l2.residentOf(1));
+        assertEquals(300, l2.residentOf(2));
+        assertEquals(300, l2.residentOf(3));
+        l2.fetched(500);
+        // 500 bytes fetched from memory push out op 1's last 400 and then 100 of op 2's.
+        assertEquals(0, l2.residentOf(1));
+        assertEquals(200, l2.residentOf(2));
+        assertEquals(300, l2.residentOf(3));
+        assertEquals(1000, l2.held());
+        l2.wrote(4, 2500);
+        // A result larger than the buffer: only its last 1000 bytes stay, and nothing older.
+        assertEquals(1000, l2.residentOf(4));
+        assertEquals(0, l2.residentOf(2) + l2.residentOf(3));
+        assertEquals(0, l2.residentOf(99), "never written");
+    }
+
+    @Test
+    void anOperatorWithoutProducersFindsTheNewestResultsNotWhatWasFetched() {
+        L2Residency l2 = new L2Residency(1000);
+        l2.wrote(1, 200);
+        l2.fetched(300);
+        l2.wrote(2, 100);
+        assertEquals(100, l2.newestResults(100), "the operator before it");
+        assertEquals(250, l2.newestResults(250), "then the one before that, skipping fetched bytes");
+        assertEquals(300, l2.newestResults(5000), "no more than the results held");
+    }
+
+    @Test
+    void eachStageReadsTheResidentShareOfItsActivationsFromTheBuffer() {
+        Region hbm = Region.FIRST_TIER;
+        // A GEMM's stage: 600 bytes of weights streamed, 400 of activations (A) beside them.
+        Stage gemm = new Stage(0, 1000, 0, 0, 1, TensorRole.WEIGHTS, hbm, 400, TensorRole.ACTIVATIONS, hbm);
+        // A vector operator's stage: all 500 bytes activations.
+        Stage vector = new Stage(0, 500, 0, 0, 1, TensorRole.ACTIVATIONS, hbm, 0, TensorRole.ACTIVATIONS, hbm);
+        // A split-K reduction's stage reads scratch: never resident.
+        Stage scratch = new Stage(0, 300, 0, 0, 1, TensorRole.SCRATCH, hbm, 0, TensorRole.SCRATCH, hbm);
+        TileProgram p = new TileProgram(List.of(gemm, vector, scratch), List.of(List.of()), 1800, 64, "p");
+
+        TileProgram quarter = L2Residency.readingResident(List.of(p), 250, 1000).get(0);
+        assertEquals(List.of(100L, 125L, 0L), quarter.stages().stream().map(Stage::residentBytes).toList());
+        assertEquals(600, quarter.stages().get(0).memoryStreamedBytes(), "the weights all come from memory");
+        assertEquals(300, quarter.stages().get(0).memoryOtherBytes(), "three quarters of A");
+        assertEquals(375, quarter.stages().get(1).memoryStreamedBytes());
+        assertEquals(1800 - 225, quarter.hbmReadBytes(), "the programs read what is resident no more");
+        assertEquals(64, quarter.hbmWriteBytes());
+
+        TileProgram all = L2Residency.readingResident(List.of(p), 1000, 1000).get(0);
+        assertEquals(List.of(400L, 500L, 0L), all.stages().stream().map(Stage::residentBytes).toList());
+        assertEquals(0, all.stages().get(1).memoryStreamedBytes() + all.stages().get(1).memoryOtherBytes());
+        List<TileProgram> cold = List.of(p);
+        assertSame(cold, L2Residency.readingResident(cold, 0, 1000), "nothing resident: the programs themselves");
+    }
+}
