@@ -425,8 +425,7 @@ final class MemoryStudies {
             int fcStops = -1;
             int roofStops = -1;
             boolean fcGainsBefore = true;
-            List<StepTimes> fullClock = new ArrayList<>();
-            List<StepTimes[]> lowClock = new ArrayList<>();
+            List<StepTimes[]> byClock = new ArrayList<>();
             String[] batches = row[5].split(";");
             for (String b : batches) {
                 int batch = Integer.parseInt(b.trim());
@@ -439,8 +438,7 @@ final class MemoryStudies {
                     simulated.get(i).add(new double[] {batch, onBase.stepS() / onStack[i].stepS()});
                 }
                 StepTimes s = onStack[0];
-                fullClock.add(s);
-                lowClock.add(onStack);
+                byClock.add(onStack);
                 double predicted = onBase.stepS() - (onBase.stepRooflineS() - s.stepRooflineS());
                 double roofSpeedup = onBase.stepRooflineS() / s.stepRooflineS();
                 roofCurve.add(new double[] {batch, roofSpeedup});
@@ -483,9 +481,9 @@ final class MemoryStudies {
             int last = batches.length - 1;
             for (int i = 1; i < fractions.size(); i++) {
                 double f = fractions.get(i);
-                double slower = lowClock.get(last)[i].fcS() / fullClock.get(last).fcS();
-                double batch1 = lowClock.get(0)[i].stepS() / fullClock.get(0).stepS();
-                double batch1Roof = lowClock.get(0)[i].stepRooflineS() / fullClock.get(0).stepRooflineS();
+                double slower = byClock.get(last)[i].fcS() / byClock.get(last)[0].fcS();
+                double batch1 = byClock.get(0)[i].stepS() / byClock.get(0)[0].stepS();
+                double batch1Roof = byClock.get(0)[i].stepRooflineS() / byClock.get(0)[0].stepRooflineS();
                 out.add(new Validation.Check("memory-studies", String.format(Locale.ROOT, "%s_clock%.1f@%s", row[0], f,
                     row[1]), 1 / f, slower, String.format(Locale.ROOT, "logic clock x%.1f: batch %s's FC layers take "
                     + "%.2fx as long (compute-bound: expected %.2fx within %.0f%%); batch %s's step %.2fx as long, "
