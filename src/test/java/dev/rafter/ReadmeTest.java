@@ -204,6 +204,40 @@ class ReadmeTest {
         assertNear(hidden.group(4), Double.parseDouble(sweep.group(2)), "study (a) step at 1 us");
         assertNear(hidden.group(5), Double.parseDouble(sweep.group(3)), "study (a) step at 5 us");
         assertNear(hidden.group(6), Double.parseDouble(sweep.group(4)), "study (a) step at 20 us");
+        checkStackedStudy(text, validate);
+    }
+
+    /** Study (c)'s table and figures in "3D-stacked DRAM", as validate prints them. */
+    private static void checkStackedStudy(String text, String validate) {
+        Matcher row = Pattern.compile("(?m)^\\| (\\d+) \\| ([\\d.]+) us \\| ([\\d.]+) us \\| ([\\d.]+) us \\| "
+            + "([\\d.]+)x \\| ([\\d.]+)x \\|$").matcher(text);
+        int rows = 0;
+        while (row.find()) {
+            Matcher run = find(validate, "(?:\\(|; )" + row.group(1) + ": ([\\d.]+) -> ([\\d.]+) us \\(predicted ([\\d.]+)\\), "
+                + "roofline ([\\d.]+)x, simulated ([\\d.]+)x");
+            for (int g = 1; g <= 5; g++) {
+                assertNear(row.group(g + 1), Double.parseDouble(run.group(g)), "study (c) batch " + row.group(1)
+                    + " column " + (g + 1));
+            }
+            rows++;
+        }
+        assertEquals(4, rows, "study (c) table rows");
+        Matcher fc = find(text, ("(?s)layers gain ([\\d.]+)x at batch 1 \\(the roofline's 4x less the fixed costs\\), "
+            + "([\\d.]+)x at 64, .*? ridge is ([\\d.]+) FLOP per byte against the H100's ([\\d.]+), .*? they gain "
+            + "nothing \\(([\\d.]+)x\\)").replace(" ", "\\s+"));
+        Matcher fcRun = find(validate, "FC speed-up by batch \\(1: ([\\d.]+)x .* 64: ([\\d.]+)x .* 512: ([\\d.]+)x .*"
+            + "ridges: ([\\d.]+) FLOP/byte on h100, ([\\d.]+) on h100-stacked");
+        assertNear(fc.group(1), Double.parseDouble(fcRun.group(1)), "study (c) FC at batch 1");
+        assertNear(fc.group(2), Double.parseDouble(fcRun.group(2)), "study (c) FC at batch 64");
+        assertNear(fc.group(3), Double.parseDouble(fcRun.group(5)), "study (c) stacked ridge");
+        assertNear(fc.group(4), Double.parseDouble(fcRun.group(4)), "study (c) H100 ridge");
+        assertNear(fc.group(5), Double.parseDouble(fcRun.group(3)), "study (c) FC at batch 512");
+        Matcher clock = find(text, ("(?s)logic clock the compute-bound layers take ([\\d.]+)x as long .*? batch-1 step "
+            + "takes ([\\d.]+)x as long").replace(" ", "\\s+"));
+        Matcher clockRun = find(validate, "logic clock x0.6: batch \\d+'s FC layers take ([\\d.]+)x as long .* "
+            + "batch 1's step ([\\d.]+)x as long");
+        assertNear(clock.group(1), Double.parseDouble(clockRun.group(1)), "study (c) compute-bound at 0.6x clock");
+        assertNear(clock.group(2), Double.parseDouble(clockRun.group(2)), "study (c) batch 1 at 0.6x clock");
     }
 
     /**

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     description = "Run the checks in validation/ (closed-form array timing, roofline bounds); exit 1 if one fails.")
 public final class ValidateCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR",
-        description = "write validation.csv and the studies' charts (near-memory.png, hbf.png) here")
+        description = "write validation.csv and the studies' charts (near-memory.png, hbf.png, stacked.png) here")
     Path out;
 
     @Option(names = "--cases", paramLabel = "DIR",

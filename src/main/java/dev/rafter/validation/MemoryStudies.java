@@ -22,7 +22,8 @@ import java.util.Locale;
  * The memory-technology studies of the hardware outlook (Ma and Patterson), as checks, each printing its numbers:
  * {@code validation/near-memory.csv}, study (b), near-memory GEMV and attention ({@link #nearMemory});
  * {@code validation/hbf.csv}, study (a), a 70B-class model on one device with a flash tier ({@link #flashTier});
- * and a chart of each ({@link #charts}).
+ * {@code validation/stacked.csv}, study (c), 3D-stacked DRAM against the roofline ({@link #stackedDram}); and a
+ * chart of each ({@link #charts}).
  */
 final class MemoryStudies {
     /** How far below the internal-to-external bandwidth ratio batch-1 FC decode may speed up and still be "about". */
@@ -33,6 +34,7 @@ final class MemoryStudies {
     private final Path dir;
     private final List<SpeedupCurve> speedups = new ArrayList<>();
     private final List<LatencyCurve> latencies = new ArrayList<>();
+    private final List<StackedCurve> stacked = new ArrayList<>();
 
     MemoryStudies(Path dir) {
         this.dir = dir;
@@ -41,8 +43,10 @@ final class MemoryStudies {
     void run(List<Validation.Check> out) {
         speedups.clear();
         latencies.clear();
+        stacked.clear();
         nearMemory(out);
         flashTier(out);
+        stackedDram(out);
     }
 
     /** One case of study (b): speed-ups of the FC layers and of attention by batch, {batch, speed-up}. */
@@ -66,6 +70,9 @@ final class MemoryStudies {
         if (!latencies.isEmpty()) {
             out.add(new Validation.Chart("hbf.png", latencyChart(latencies)));
         }
+        if (!stacked.isEmpty()) {
+            out.add(new Validation.Chart("stacked.png", stackedChart(stacked)));
+        }
         return out;
     }
 
@@ -75,6 +82,10 @@ final class MemoryStudies {
 
     List<LatencyCurve> latencies() {
         return latencies;
+    }
+
+    List<StackedCurve> stacked() {
+        return stacked;
     }
 
     static XyChart speedupChart(List<SpeedupCurve> curves) {
@@ -320,6 +331,166 @@ final class MemoryStudies {
             out.add(new Validation.Check("memory-studies", row[0] + "_attention@" + row[1], 1, worstAttention,
                 String.format(Locale.ROOT, "attention speed-up by batch (%s): above 1 at every batch", attention),
                 worstAttention > NO_HELP));
+        }
+    }
+
+    /**
+     * One case of study (c): decode-step speed-ups over the baseline by batch, {batch, speed-up}: the roofline's, the
+     * predicted one (the baseline's step less the time its roofline saves) and the simulated one at each clock
+     * fraction of the stacked device (the first is 1).
+     */
+    record StackedCurve(String name, String workload, String hardware, String baseline, List<double[]> roofline,
+                        List<double[]> predicted, List<Double> clockFractions, List<List<double[]>> simulated) {}
+
+    static XyChart stackedChart(List<StackedCurve> curves) {
+        StackedCurve first = curves.get(0);
+        XyChart chart = new XyChart(1000, 520, "Study (c): 3D-stacked DRAM's decode speed-up by batch",
+            new XyChart.AxisSpec("batch", null, false, true), new XyChart.AxisSpec("speed-up over " + first.baseline(),
+                null, false, false))
+            .subtitle(first.workload() + " decode step on " + first.hardware() + " over " + first.baseline()
+                + ": the bandwidth ratio while memory-bound, falling where the ridges lie")
+            .legend(XyChart.LegendPlace.OUTSIDE_RIGHT);
+        List<Double> batches = new ArrayList<>();
+        int colour = 0;
+        for (StackedCurve c : curves) {
+            String prefix = curves.size() == 1 ? "" : c.name() + ": ";
+            chart.add(new XyChart.Series(prefix + "roofline", XyChart.PALETTE[7], XyChart.Style.LINE, 1f, true,
+                c.roofline()));
+            chart.add(new XyChart.Series(prefix + "predicted (base less roofline's saving)",
+                XyChart.PALETTE[colour++ % XyChart.PALETTE.length], XyChart.Style.LINE, 1f, true, c.predicted()));
+            for (int i = 0; i < c.clockFractions().size(); i++) {
+                chart.add(new XyChart.Series(prefix + String.format(Locale.ROOT, "simulated, clock x%.1f",
+                    c.clockFractions().get(i)), XyChart.PALETTE[colour++ % XyChart.PALETTE.length],
+                    XyChart.Style.LINE_AND_MARKERS, 1.5f, false, c.simulated().get(i)));
+            }
+            c.roofline().forEach(p -> batches.add(p[0]));
+        }
+        List<Double> ticks = batches.stream().distinct().sorted().toList();
+        return chart.xTicks(ticks, ticks.stream().map(b -> String.valueOf(b.longValue())).toList());
+    }
+
+    /** One decode step's simulated time and roofline bound, of the whole step and of its GEMMs (the FC layers). */
+    record StepTimes(double stepS, double stepRooflineS, double fcS, double fcRooflineS) {}
+
+    /** One decode step of {@code workload} (with {@code sets}) at {@code batch} on {@code hw}, with its bounds. */
+    static StepTimes stepTimes(HardwareSpec hw, Path workload, List<String> sets, int batch) {
+        List<String> all = new ArrayList<>(sets);
+        all.add("run.batch=" + batch);
+        all.add("run.output_tokens=2");
+        Workload w = Workload.load(workload, all);
+        EnumSet<Phase> decode = EnumSet.of(Phase.DECODE);
+        TensorPlacement.Policy placement = TierPlacement.of(hw, w.placement(), Capacity.of(w, decode), true);
+        double[] s = new double[3];
+        Simulation.Result r = new Simulation(hw).placement(placement).run(OperatorSource.of(w, decode), null, op -> {
+            s[0] += op.bound().seconds();
+            if (op.op().kind() == OpKind.GEMM) {
+                s[1] += op.latencyS();
+                s[2] += op.bound().seconds();
+            }
+        });
+        return new StepTimes(r.endPs() * 1e-12, s[0], s[1], s[2]);
+    }
+
+    /**
+     * Study (c), {@code stacked.csv}: one decode step at each batch on a device with 3D-stacked DRAM and on the
+     * baseline. The roofline's prediction of the stacked step is the baseline's simulated step less the time the
+     * roofline saves (what the faster memory roof removes; the time above the roofline, kernel launches and
+     * latencies, stays), so the speed-up is the bandwidth ratio's only where the roofline is all of the step.
+     * Checks: every batch's stacked step within {@code tolerance} of that prediction; the FC layers gain at every
+     * batch until the roofline says they stop (past the baseline's ridge, where both are compute-bound) and not
+     * from there; at each lower clock fraction f (the thermal limit), the FC layers of the largest batch take 1/f
+     * as long (compute-bound), within the tolerance, and the batch-1 step's cost is printed.
+     */
+    private void stackedDram(List<Validation.Check> out) {
+        for (String[] row : Validation.rows(dir.resolve("stacked.csv"), 9)) {
+            Path hwFile = models("hardware", row[1]);
+            HardwareSpec stack = HardwareLoader.load(hwFile, List.of());
+            HardwareSpec base = HardwareLoader.load(models("hardware", row[2]), List.of());
+            Path workload = models("workloads", row[3]);
+            List<String> sets = row[4].isBlank() ? List.of() : List.of(row[4].split(";"));
+            List<Double> fractions = new ArrayList<>();
+            for (String f : row[6].split(";")) {
+                fractions.add(Double.parseDouble(f.trim()));
+            }
+            double tolerance = Double.parseDouble(row[7]);
+            List<double[]> roofCurve = new ArrayList<>();
+            List<double[]> predictedCurve = new ArrayList<>();
+            List<List<double[]>> simulated = new ArrayList<>();
+            fractions.forEach(f -> simulated.add(new ArrayList<>()));
+            StringBuilder steps = new StringBuilder();
+            StringBuilder fc = new StringBuilder();
+            double worst = 1;
+            double worstPredicted = 0;
+            double worstSimulated = 0;
+            int fcStops = -1;
+            int roofStops = -1;
+            boolean fcGainsBefore = true;
+            List<StepTimes[]> byClock = new ArrayList<>();
+            String[] batches = row[5].split(";");
+            for (String b : batches) {
+                int batch = Integer.parseInt(b.trim());
+                StepTimes onBase = stepTimes(base, workload, sets, batch);
+                StepTimes[] onStack = new StepTimes[fractions.size()];
+                for (int i = 0; i < fractions.size(); i++) {
+                    HardwareSpec hw = fractions.get(i) == 1.0 ? stack : HardwareLoader.load(hwFile, List.of(
+                        "clock_mhz=" + Math.round(stack.clockMhz() * fractions.get(i))));
+                    onStack[i] = stepTimes(hw, workload, sets, batch);
+                    simulated.get(i).add(new double[] {batch, onBase.stepS() / onStack[i].stepS()});
+                }
+                StepTimes s = onStack[0];
+                byClock.add(onStack);
+                double predicted = onBase.stepS() - (onBase.stepRooflineS() - s.stepRooflineS());
+                double roofSpeedup = onBase.stepRooflineS() / s.stepRooflineS();
+                roofCurve.add(new double[] {batch, roofSpeedup});
+                predictedCurve.add(new double[] {batch, onBase.stepS() / predicted});
+                double ratio = s.stepS() / predicted;
+                if (Math.abs(ratio - 1) >= Math.abs(worst - 1)) {
+                    worst = ratio;
+                    worstPredicted = predicted;
+                    worstSimulated = s.stepS();
+                }
+                double fcSpeedup = onBase.fcS() / s.fcS();
+                double fcRoofSpeedup = onBase.fcRooflineS() / s.fcRooflineS();
+                if (roofStops < 0 && fcRoofSpeedup < NO_HELP) {
+                    roofStops = batch;
+                }
+                if (fcStops < 0 && fcSpeedup < NO_HELP) {
+                    fcStops = batch;
+                }
+                if (roofStops < 0 && fcSpeedup < NO_HELP) {
+                    fcGainsBefore = false;
+                }
+                steps.append(steps.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%d: %.1f -> %.1f "
+                    + "us (predicted %.1f), roofline %.2fx, simulated %.2fx", batch, onBase.stepS() * 1e6,
+                    s.stepS() * 1e6, predicted * 1e6, roofSpeedup, onBase.stepS() / s.stepS()));
+                fc.append(fc.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %.2fx (roofline "
+                    + "%.2fx)", batch, fcSpeedup, fcRoofSpeedup));
+            }
+            stacked.add(new StackedCurve(row[0], row[3], row[1], row[2], roofCurve, predictedCurve, fractions,
+                simulated));
+            out.add(new Validation.Check("memory-studies", row[0] + "_step@" + row[1], worstPredicted,
+                worstSimulated, String.format(Locale.ROOT, "decode step by batch, %s -> %s (%s); every step within "
+                    + "%.0f%% of the prediction (worst %.2f)", row[2], row[1], steps, tolerance * 100, worst),
+                Math.abs(worst - 1) <= tolerance));
+            double baseRidge = base.peakFlopsPerS() / base.memoryBytesPerS();
+            double stackRidge = stack.peakFlopsPerS() / stack.memoryBytesPerS();
+            out.add(new Validation.Check("memory-studies", row[0] + "_ridge@" + row[1], roofStops, fcStops,
+                String.format(Locale.ROOT, "FC speed-up by batch (%s) below %.2fx from batch %d, where the roofline's "
+                    + "is (ridges: %.0f FLOP/byte on %s, %.0f on %s)", fc, NO_HELP, fcStops, baseRidge, row[2],
+                    stackRidge, row[1]), roofStops > 0 && fcStops == roofStops && fcGainsBefore));
+            int last = batches.length - 1;
+            for (int i = 1; i < fractions.size(); i++) {
+                double f = fractions.get(i);
+                double slower = byClock.get(last)[i].fcS() / byClock.get(last)[0].fcS();
+                double batch1 = byClock.get(0)[i].stepS() / byClock.get(0)[0].stepS();
+                double batch1Roof = byClock.get(0)[i].stepRooflineS() / byClock.get(0)[0].stepRooflineS();
+                out.add(new Validation.Check("memory-studies", String.format(Locale.ROOT, "%s_clock%.1f@%s", row[0], f,
+                    row[1]), 1 / f, slower, String.format(Locale.ROOT, "logic clock x%.1f: batch %s's FC layers take "
+                    + "%.2fx as long (compute-bound: expected %.2fx within %.0f%%); batch %s's step %.2fx as long, "
+                    + "where the roofline gives %.2fx (memory-bound; the time above it is counted in core cycles)",
+                    f, batches[last].trim(), slower, 1 / f, tolerance * 100, batches[0].trim(), batch1, batch1Roof),
+                    Math.abs(slower * f - 1) <= tolerance));
+            }
         }
     }
 }

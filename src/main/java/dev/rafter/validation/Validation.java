@@ -35,8 +35,8 @@ import java.util.Locale;
  *       ({@link FabricCases}).</li>
  *   <li>{@code power.csv}: board power on the bundled devices: energy per FLOP under TDP / peak, idle power drawn
  *       when idle ({@link Power}).</li>
- *   <li>{@code near-memory.csv}, {@code hbf.csv}: the hardware outlook's memory-technology studies, each with a
- *       chart ({@link MemoryStudies}).</li>
+ *   <li>{@code near-memory.csv}, {@code hbf.csv}, {@code stacked.csv}: the hardware outlook's memory-technology
+ *       studies, each with a chart ({@link MemoryStudies}).</li>
  * </ul>
  */
 public final class Validation {
@@ -61,7 +61,7 @@ public final class Validation {
     public record Chart(String file, XyChart chart) {}
 
     /** The files of every chart a run may draw ({@link #charts}). */
-    public static final List<String> CHART_FILES = List.of("near-memory.png", "hbf.png");
+    public static final List<String> CHART_FILES = List.of("near-memory.png", "hbf.png", "stacked.png");
 
     private final Path dir;
     private List<Chart> charts = List.of();

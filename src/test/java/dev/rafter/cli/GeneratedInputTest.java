@@ -109,6 +109,8 @@ class GeneratedInputTest {
                 List.of("describe", "--hardware", "HW", "--json")),
             new Kind("flash-standard", Path.of("models/memory/hbf.yaml"),
                 List.of("describe", "--hardware", "HW", "--json")),
+            new Kind("dram-standard", Path.of("models/memory/stacked-dram.yaml"),
+                List.of("describe", "--hardware", "HW", "--json")),
             new Kind("system", Path.of("models/systems/two-node-h100.yaml"),
                 List.of("collective", "--system", "FILE", "--op", "all_reduce", "--bytes", "1MiB")),
             new Kind("system-simulate", Path.of("models/systems/pcie-4gpu.yaml"),
@@ -117,10 +119,11 @@ class GeneratedInputTest {
             new Kind("workload-on-system", Path.of("models/workloads/tiny.yaml"),
                 List.of("simulate", "--system", "models/systems/pcie-4gpu.yaml", "--workload", "FILE", "--out",
                     "OUT")));
-        // The device each table kind is read through: the 45 nm study device, the A100 on its 7 nm table, and the HBF
-        // device on its flash standard.
+        // The device each table kind is read through: the 45 nm study device, the A100 on its 7 nm table, the HBF
+        // device on its flash standard and the 3D-stacked DRAM device on its DRAM standard.
         Map<String, String[]> tableUsers = Map.of("energy", new String[] {"sram-study-45nm", "45nm"},
-            "node-table", new String[] {"a100", "7nm"}, "flash-standard", new String[] {"h100-hbf", "hbf"});
+            "node-table", new String[] {"a100", "7nm"}, "flash-standard", new String[] {"h100-hbf", "hbf"},
+            "dram-standard", new String[] {"h100-stacked", "stacked-dram"});
         Random random = new Random(seed);
         Map<String, int[]> byClass = new TreeMap<>();
         List<String> failures = new ArrayList<>();

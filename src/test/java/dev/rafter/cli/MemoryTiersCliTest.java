@@ -182,7 +182,8 @@ class MemoryTiersCliTest {
         CliTest.Result r = CliTest.run("describe", "--hardware", HBF, "--set", "memory_tiers.hbf.standard=nand");
         assertEquals(2, r.code(), r.err());
         assertEquals("rafter: " + HBF + " (--set memory_tiers.hbf.standard=nand): memory_tiers[0].standard: the 4nm"
-            + " table's dram_pj_per_bit has no 'nand' (it has ddr5, gddr6, hbf, hbm2, hbm2e, hbm3, hbm3e, lpddr5)",
+            + " table's dram_pj_per_bit has no 'nand' (it has ddr5, gddr6, hbf, hbm2, hbm2e, hbm3, hbm3e, lpddr5,"
+            + " stacked_dram)",
             r.err().strip());
     }
 

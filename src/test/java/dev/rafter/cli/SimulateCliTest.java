@@ -163,7 +163,7 @@ class SimulateCliTest {
     void validatePassesOnTheBundledCasesAndDrawsTheStudiesCharts() throws Exception {
         CliTest.Result r = run("validate", "--out", tmp.resolve("v").toString());
         assertEquals(0, r.code(), r.err());
-        for (String chart : List.of("near-memory.png", "hbf.png")) {
+        for (String chart : List.of("near-memory.png", "hbf.png", "stacked.png")) {
             Path png = tmp.resolve("v").resolve(chart);
             assertTrue(Files.isRegularFile(png) && Files.size(png) > 20_000, chart + " written by validate --out");
         }

@@ -67,4 +67,26 @@ class MemoryPresetsTest {
         assertEquals(t.cl() + t.bl() + 2 - t.cwl(), t.rtw(), "Ramulator's read-to-write rule");
         assertEquals((int) Math.ceil(280 / (8 / 7.5)), t.rfc(), "tRFCab 280 ns");
     }
+
+    /**
+     * The 3D-stacked DRAM channel (stacked-dram.yaml) is HBM3's DRAM core, in ns at HBM3's clock, on a channel half
+     * as wide: the same 32-B burst over twice the beats, a page of the same 256 columns at half the width, and the
+     * read-to-write turnaround longer by the longer burst.
+     */
+    @Test
+    void stackedDramIsHbm3OnAHalfWidthChannel() {
+        MemoryTiming hbm3 = load("hbm3");
+        MemoryTiming stacked = load("stacked-dram");
+        assertEquals(hbm3.timing().tckNs(), stacked.timing().tckNs());
+        NS_TIMINGS.forEach((key, timing) -> assertEquals(timing.applyAsInt(hbm3.timing()),
+            timing.applyAsInt(stacked.timing()), key));
+        assertEquals(2 * hbm3.timing().bl(), stacked.timing().bl(), "16 b x BL16 against 32 b x BL8");
+        assertEquals(stacked.timing().bl(), stacked.timing().ccdS(), "one burst after another on the data bus");
+        assertEquals(hbm3.organisation().burstBytes(), stacked.organisation().burstBytes());
+        assertEquals(hbm3.organisation().rowBytes() / 2, stacked.organisation().rowBytes());
+        assertEquals(hbm3.organisation().banks(), stacked.organisation().banks());
+        assertEquals(hbm3.timing().rtw() + hbm3.timing().bl(), stacked.timing().rtw());
+        assertEquals(hbm3.timing().rfc(), stacked.timing().rfc());
+        assertEquals(hbm3.controller(), stacked.controller());
+    }
 }

@@ -23,7 +23,7 @@ class MemoryTimingTest {
             // The DRAM standards (hbf.yaml is a flash standard, read by FlashTiming).
             List<Path> all = files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("hbf.yaml")).sorted()
                 .toList();
-            assertEquals(7, all.size(), all.toString());
+            assertEquals(8, all.size(), all.toString());
             for (Path f : all) {
                 MemoryTiming t = MemoryTiming.load(f);
                 assertTrue(t.timing().refi() > t.timing().rfc(), f.toString());

@@ -25,7 +25,7 @@ class MemoryStudiesTest {
         MemoryStudies studies = new MemoryStudies(Path.of("validation"));
         studies.run(checks);
         checks.forEach(c -> System.out.println(c.name() + ": " + c.comparison()));
-        assertEquals(6, checks.size());
+        assertEquals(10, checks.size());
         for (Validation.Check c : checks) {
             assertTrue(c.passed(), c.name() + ": " + c.comparison());
         }
@@ -44,6 +44,10 @@ class MemoryStudiesTest {
         Validation.Check vsSystem = check(checks, "decode_70b_hbf_vs_system");
         assertArrayEquals(new double[] {0.1, vsSystem.simulated()}, studies.latencies().get(0).steps().get(0));
         assertEquals(vsSystem.expected(), studies.latencies().get(0).systemStepS());
+        Validation.Check clock = check(checks, "decode_stacked_clock0.6");
+        assertEquals(1 / 0.6, clock.expected(), 1e-12);
+        assertEquals(List.of(1.0, 0.8, 0.6), studies.stacked().get(0).clockFractions());
+        assertEquals(7, studies.stacked().get(0).simulated().get(2).size());
     }
 
     private static Validation.Check check(List<Validation.Check> checks, String prefix) {

@@ -156,6 +156,25 @@ class NearMemoryUnitTest {
         assertEquals(h100.withEnergy(null).toString(), withoutUnits, "h100-pim.yaml drifted from h100.yaml");
     }
 
+    /**
+     * The edge what-if (models/hardware/orin-agx-pim.yaml) is the Orin with units beside its 16 LPDDR5 channels,
+     * their internal bandwidth 4x a channel's 12.8 GB/s and their MAC rate matched to it (all assumed:
+     * models/nmp/lpddr5-pim.yaml).
+     */
+    @Test
+    void orinPimIsOrinPlusItsUnits() {
+        HardwareSpec orin = HardwareLoader.load(Path.of("models/hardware/orin-agx.yaml"), List.of());
+        HardwareSpec pim = HardwareLoader.load(Path.of("models/hardware/orin-agx-pim.yaml"), List.of());
+        String withoutUnits = pim.withEnergy(null).toString().replace("orin-agx-64gb-pim", "orin-agx-64gb")
+            .replace(", components=" + pim.components(), "");
+        assertEquals(orin.withEnergy(null).toString(), withoutUnits, "orin-agx-pim.yaml drifted from orin-agx.yaml");
+        NearMemorySpec units = NearMemorySpec.of(pim);
+        assertEquals(16, units.units());
+        assertEquals(4, units.internalBandwidthRatio());
+        // 4 x 204.8 GB/s of weights at 2 B each, one MAC per weight: 409.6 G MAC/s, within the rounding of 85.33
+        assertEquals(4 * 204.8e9 / 2 * 2, units.macFlopsPerS(), 1e9);
+    }
+
     @Test
     void unitsBesideAMemoryTheDeviceLacksAreBadInputNamingTheKey() throws Exception {
         Path hw = tmp.resolve("pim.yaml");
