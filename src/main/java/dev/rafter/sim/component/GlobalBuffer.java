@@ -154,21 +154,26 @@ public final class GlobalBuffer implements Periodic {
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 s.loadBytes()), arrival);
         } else {
-            Runnable both = new Runnable() {
-                private int left = 2;
-
-                @Override
-                public void run() {
-                    if (--left == 0) {
-                        arrival.run();
-                    }
-                }
-            };
+            Runnable both = afterTwo(arrival);
             memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(),
                 s.streamedBytes()), both);
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 s.otherBytes()), both);
         }
+    }
+
+    /** Runs {@code arrival} on the second of two calls: a stage read in two parts arrives with its later part. */
+    private static Runnable afterTwo(Runnable arrival) {
+        return new Runnable() {
+            private int left = 2;
+
+            @Override
+            public void run() {
+                if (--left == 0) {
+                    arrival.run();
+                }
+            }
+        };
     }
 
     /**
@@ -188,16 +193,7 @@ public final class GlobalBuffer implements Periodic {
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 other), arrival);
         } else {
-            Runnable both = new Runnable() {
-                private int left = 2;
-
-                @Override
-                public void run() {
-                    if (--left == 0) {
-                        arrival.run();
-                    }
-                }
-            };
+            Runnable both = afterTwo(arrival);
             memory.transfer(new MemoryAccess.StageFill(opId, s.role(), s.region(), s.tierAddress(), streamed), both);
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 other), both);
