@@ -250,17 +250,21 @@ class GeneratedInputTest {
     static final String SERVE_SYSTEM = "models/systems/dgx-h100-8.yaml";
 
     /**
-     * {@code serve} with generated requests on {@link #SERVE_SYSTEM} and the options {@code options} draws; a refused
-     * case's message must name {@code option} (held as the case's file name, which the check looks for).
+     * {@code serve} with generated requests (open loop at one rate unless the options draw other traffic) and the options
+     * {@code options} draws (most on {@link #SERVE_SYSTEM}); a refused case's message must name {@code option}
+     * (held as the case's file name, which the check looks for).
      */
     static Generator serveOptionCase(String name, Expect expect, String option,
                                      java.util.function.Function<Random, List<String>> options) {
         return (i, r, dir) -> {
             Path out = dir.resolve("out" + i);
             List<String> args = new ArrayList<>(List.of("serve", "--workload", "models/workloads/tiny.yaml",
-                "--arrivals", "poisson:4000", "--requests", Integer.toString(1 + r.nextInt(8)), "--out",
-                out.toString()));
-            args.addAll(options.apply(r));
+                "--requests", Integer.toString(1 + r.nextInt(8)), "--out", out.toString()));
+            List<String> drawn = options.apply(r);
+            if (!drawn.contains("--concurrency") && !drawn.contains("--arrivals")) {
+                args.addAll(List.of("--arrivals", "poisson:4000"));
+            }
+            args.addAll(drawn);
             return new Case("serve-system/" + name, expect, Path.of(option), out, args);
         };
     }
@@ -665,6 +669,19 @@ class GeneratedInputTest {
             SERVE_SYSTEM, "--disaggregate", pick(r, "prefill=x,decode=1", "prefill=1", "decode=2", "prefill=1,"
                 + "decode=1,prefill=2", "prefill=1;decode=1", "prefill=-1,decode=1", "prefill=1.5,decode=1", "=",
                 "", "prefill=1,decode=99999"))),
+        serveOptionCase("closed-loop-valid", Expect.RUNS, "--system", r -> List.of("--system", SERVE_SYSTEM,
+            "--concurrency", Integer.toString(1 + r.nextInt(8)), "--router", pick(r, "round_robin", "least_loaded"))),
+        serveOptionCase("rate-sweep-valid", Expect.RUNS, "--system", r -> {
+            List<String> args = new ArrayList<>(r.nextBoolean() ? List.of("--system", SERVE_SYSTEM)
+                : disaggregated(1, 1 + r.nextInt(3)));
+            args.addAll(List.of("--arrivals", "poisson:1000," + (2000 + r.nextInt(4000))));
+            return args;
+        }),
+        serveOptionCase("disaggregate-closed-loop", Expect.REFUSED, "--disaggregate", r -> {
+            List<String> args = new ArrayList<>(disaggregated(1 + r.nextInt(2), 1 + r.nextInt(2)));
+            args.addAll(List.of("--concurrency", Integer.toString(1 + r.nextInt(8))));
+            return args;
+        }),
         serveOptionCase("disaggregate-without-system", Expect.REFUSED, "--system", r -> List.of("--hardware",
             "models/hardware/h100.yaml", "--disaggregate", "prefill=1,decode=1")),
         serveOptionCase("router-unknown", Expect.REFUSED, "--router", r -> {
