@@ -228,9 +228,11 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             ServingEngine e = new ServingEngine(timer, l, chosen, speculation);
             return swap == null ? e : e.swapping(swap);
         };
+        StepTimer timer = new StepTimer(hw, w, null, timing);
+        List<StepTimer> timers = layout == null ? List.of(timer) : layout.timers(hw, w, timer);
         if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
             return knee(hw, w, chosen, limits, engines, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
-                weights, memory), wallStart);
+                weights, memory), layout, systemSpec, timers, wallStart);
         }
         SplittableRandom random = new SplittableRandom(seed);
         IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
@@ -253,41 +255,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
         }
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
-        StepTimer timer = new StepTimer(hw, w, null, timing);
-        List<StepTimer> timers = List.of(timer);
-        Replicas.Result routed = null;
-        Disaggregated.Result split = null;
-        ServingEngine.Result result;
-        if (layout != null && layout.decode() > 0) {
-            timers = layout.timers(hw, w, timer);
-            List<ServingEngine> prefillEngines = new ArrayList<>();
-            List<ServingEngine> decodeEngines = new ArrayList<>();
-            for (int k = 0; k < layout.groups().size(); k++) {
-                StepTimer own = timers.get(Math.min(k, timers.size() - 1));
-                if (k < layout.prefill()) {
-                    prefillEngines.add(engines.make(own, limits));
-                } else {
-                    decodeEngines.add(engines.make(own, limits.withPrefixCaching(false)).arrivingPrefilled());
-                }
-            }
-            split = Disaggregated.serve(prefillEngines, decodeEngines, known, routing(), layout.graph(),
-                layout.groups().subList(0, layout.prefill()), layout.groups().subList(layout.prefill(),
-                    layout.groups().size()), kvBytesPerToken(w));
-            result = split.merged();
-        } else if (replicas != null || layout != null) {
-            // Identical replicas time identical steps alike: one step timer (and memo) serves them all, unless
-            // each group's collectives cross its own links of a system.
-            timers = layout == null ? timers : layout.timers(hw, w, timer);
-            int replicaCount = layout == null ? replicas : layout.groups().size();
-            List<ServingEngine> pool = new ArrayList<>();
-            for (int k = 0; k < replicaCount; k++) {
-                pool.add(engines.make(timers.get(Math.min(k, timers.size() - 1)), limits));
-            }
-            routed = Replicas.serve(pool, known, routing());
-            result = routed.merged();
-        } else {
-            result = engines.make(timer, limits).run(checked);
-        }
+        Served served = serveOnce(layout, timers, engines, limits, checked, known, w);
+        ServingEngine.Result result = served.result();
+        Replicas.Result routed = served.routed();
+        Disaggregated.Result split = served.split();
         Map<String, Object> summary = describeRun(hw, w, chosen, limits);
         if (layout != null) {
             summary.put("system", layout.describe(systemSpec));
@@ -356,14 +327,53 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return Main.OK;
     }
 
+    /** A run: on one engine, on replicas behind the router ({@code routed}), or disaggregated ({@code split}). */
+    private record Served(ServingEngine.Result result, Replicas.Result routed, Disaggregated.Result split) {}
+
+    /**
+     * Serves {@code traffic} (whose requests are {@code known}, or null for closed-loop clients) on one engine,
+     * on --replicas or a system's groups behind the router, or on a system's prefill and decode groups.
+     */
+    private Served serveOnce(Layout layout, List<StepTimer> timers, Engines engines, ServingEngine.Limits limits,
+                             Traffic traffic, List<Request> known, Workload w) {
+        if (layout != null && layout.decode() > 0) {
+            List<ServingEngine> prefillEngines = new ArrayList<>();
+            List<ServingEngine> decodeEngines = new ArrayList<>();
+            for (int k = 0; k < layout.groups().size(); k++) {
+                StepTimer own = timers.get(Math.min(k, timers.size() - 1));
+                if (k < layout.prefill()) {
+                    prefillEngines.add(engines.make(own, limits));
+                } else {
+                    decodeEngines.add(engines.make(own, limits.withPrefixCaching(false)).arrivingPrefilled());
+                }
+            }
+            Disaggregated.Result split = Disaggregated.serve(prefillEngines, decodeEngines, known, routing(),
+                layout.graph(), layout.groups().subList(0, layout.prefill()), layout.groups().subList(
+                    layout.prefill(), layout.groups().size()), kvBytesPerToken(w));
+            return new Served(split.merged(), null, split);
+        }
+        if (replicas != null || layout != null) {
+            // Identical replicas time identical steps alike: one step timer (and memo) serves them all, unless
+            // each group's collectives cross its own links of a system.
+            int replicaCount = layout == null ? replicas : layout.groups().size();
+            List<ServingEngine> pool = new ArrayList<>();
+            for (int k = 0; k < replicaCount; k++) {
+                pool.add(engines.make(timers.get(Math.min(k, timers.size() - 1)), limits));
+            }
+            Replicas.Result routed = Replicas.serve(pool, traffic, routing());
+            return new Served(routed.merged(), routed, null);
+        }
+        return new Served(engines.make(timers.get(0), limits).run(traffic), null, null);
+    }
+
     /**
      * The knee: the same traffic at each rate of --arrivals (the same seed, so the same draws, spaced by the
      * rate), one step timer for all (its memo carries over); knee.csv, knee.png, goodput.png and serving.json.
      */
     private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
                      Engines engines, ServingReport.Slo targets,
-                     java.util.function.Consumer<Request> fits, long wallStart) {
-        StepTimer timer = new StepTimer(hw, w, null, StepTiming.of(stepTiming));
+                     java.util.function.Consumer<Request> fits, Layout layout, SystemSpec systemSpec,
+                     List<StepTimer> timers, long wallStart) {
         long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
         long count = requests == null ? 0 : requests;
         List<Map<String, Object>> points = new java.util.ArrayList<>();
@@ -372,7 +382,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = engines.make(timer, limits).run(Traffic.of(known));
+            ServingEngine.Result result = serveOnce(layout, timers, engines, limits, Traffic.of(known), known, w)
+                .result();
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
             point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
@@ -388,12 +399,29 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             points.add(point);
         }
         Map<String, Object> summary = describeRun(hw, w, chosen, limits);
+        if (layout != null) {
+            summary.put("system", layout.describe(systemSpec));
+        }
+        if (layout != null && layout.decode() > 0) {
+            Map<String, Object> sides = new LinkedHashMap<>();
+            sides.put("prefill_replicas", (long) layout.prefill());
+            sides.put("decode_replicas", (long) layout.decode());
+            summary.put("disaggregation", sides);
+        } else if (replicas != null || layout != null) {
+            Map<String, Object> pool = new LinkedHashMap<>();
+            pool.put("count", (long) (layout == null ? replicas : layout.groups().size()));
+            pool.put("router", routing().key());
+            summary.put("replicas", pool);
+        }
         summary.put("rates", points);
-        summary.put("step_timing", timer.timing().key());
-        summary.put("step_memo", timer.memo());
+        summary.put("step_timing", timers.get(0).timing().key());
+        summary.put("step_memo", timers.size() == 1 ? timers.get(0).memo() : memoOfAll(timers));
         try (OutputFolder folder = OutputFolder.open(out, "--out", KNEE_OUTPUTS)) {
             AtomicFile.write(folder.path("knee.csv"), wr -> ServingReport.writeKnee(wr, points));
-            String title = w.model().name() + " on " + hw.name();
+            String title = w.model().name() + " on " + (systemSpec == null ? hw.name() : systemSpec.name())
+                + (layout != null && layout.decode() > 0 ? ", prefill " + layout.prefill() + " + decode "
+                + layout.decode() : replicas != null || layout != null ? ", " + (layout == null ? replicas
+                : layout.groups().size()) + " replicas" : "");
             ServingReport.writeKneeChart(folder.path("knee.png"), points, title);
             ServingReport.writeGoodputChart(folder.path("goodput.png"), points, title);
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
@@ -783,28 +811,15 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 throw new InputException("--disaggregate: speculative decoding on the decode side is not modelled "
                     + "(its draft would need the prompt's KV too); leave out --speculative-tokens");
             }
-        }
-        if (system != null && replicas == null) {
             if (concurrency != null) {
-                throw new InputException("--system: serves a request file or --arrivals; closed-loop clients "
-                    + "(--concurrency) behind a router are not modelled");
-            }
-            if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
-                throw new InputException("--system: serves one arrival rate; a sweep over several rates in "
-                    + "--arrivals is for one replica");
+                throw new InputException("--disaggregate: closed-loop clients (--concurrency) are not modelled "
+                    + "with disaggregation (prefill runs ahead of decode, so a client's next request cannot wait "
+                    + "for its last token); give --arrivals or --request-file");
             }
         }
         if (replicas != null) {
             within("--replicas", replicas, 4096);
             routing();
-            if (concurrency != null) {
-                throw new InputException("--replicas: serves a request file or --arrivals; closed-loop clients "
-                    + "(--concurrency) behind a router are not modelled");
-            }
-            if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
-                throw new InputException("--replicas: serves one arrival rate; a sweep over several rates in "
-                    + "--arrivals is for one replica");
-            }
         }
         // Bounds that keep a step's operators within what one operator may hold (TraceCsv's limits).
         within("--max-batched-tokens", maxBatchedTokens, 1 << 20);

@@ -58,6 +58,14 @@ public final class Replicas {
 
     /** Serves {@code requests} (in arrival order) on {@code engines}, one per replica, routed by {@code router}. */
     public static Result serve(List<ServingEngine> engines, List<Request> requests, Router router) {
+        return serve(engines, Traffic.of(requests), router);
+    }
+
+    /**
+     * Serves {@code traffic} on {@code engines}, one per replica, routed by {@code router}; each finish is passed on
+     * to {@code traffic}, so closed-loop clients send their next request then (routed like any arrival).
+     */
+    public static Result serve(List<ServingEngine> engines, Traffic traffic, Router router) {
         int n = engines.size();
         List<ArrayDeque<Request>> queues = new ArrayList<>(n);
         List<PriorityQueue<long[]>> finishes = new ArrayList<>(n);
@@ -82,18 +90,32 @@ public final class Replicas {
                 @Override
                 public void finished(Request request, long ps) {
                     done.add(new long[] {ps, tokens(request)});
+                    traffic.finished(request, ps);
                 }
             }));
         }
         Map<Long, Integer> sentTo = new HashMap<>();
         long index = 0;
-        for (Request r : requests) {
-            long at = r.arrivalPs();
+        while (true) {
+            // The replica that acts first moves one iteration at a time, until none acts before the next arrival:
+            // a finish on the way may bring an earlier arrival (a closed-loop client's next request). Replicas are
+            // independent between arrivals, so each ends where advancing it alone up to the arrival would.
+            Request r = traffic.peek();
+            long at = r == null ? Long.MAX_VALUE : r.arrivalPs();
+            ServingEngine.Replay first = null;
             for (ServingEngine.Replay replay : replays) {
-                while (replay.nextActionPs() < at) {
-                    replay.iterate();
+                if (replay.nextActionPs() < at && (first == null || replay.nextActionPs() < first.nextActionPs())) {
+                    first = replay;
                 }
             }
+            if (first != null) {
+                first.iterate();
+                continue;
+            }
+            if (r == null) {
+                break;
+            }
+            traffic.poll();
             int chosen = 0;
             if (router == Router.ROUND_ROBIN) {
                 chosen = (int) (index % n);
@@ -118,10 +140,7 @@ public final class Replicas {
         }
         List<ServingEngine.Result> results = new ArrayList<>(n);
         for (ServingEngine.Replay replay : replays) {
-            while (replay.iterate()) {
-                // to the end of its requests
-            }
-            results.add(replay.result());
+            results.add(replay.result()); // every replica has run to the end of its requests
         }
         return new Result(results, merge(results), replicaOf(results, sentTo));
     }

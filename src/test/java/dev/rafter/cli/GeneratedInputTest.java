@@ -222,6 +222,12 @@ class GeneratedInputTest {
 
     /** A request file for {@code serve} on the tiny workload (context 512): a few requests, then mutated. */
     static Generator requestCase(String name, Expect expect, BiFunction<String, Random, String> mutate) {
+        return requestCaseOn("requests/", List.of("--hardware", "models/hardware/h100.yaml"), name, expect, mutate);
+    }
+
+    /** As {@link #requestCase}, served on {@code where} (a device, or a system's groups), in family {@code family}. */
+    static Generator requestCaseOn(String family, List<String> where, String name, Expect expect,
+                                   BiFunction<String, Random, String> mutate) {
         return (i, r, dir) -> {
             Path file = dir.resolve("case" + i + ".csv");
             StringBuilder valid = new StringBuilder("arrival_s,prompt_tokens,output_tokens\n");
@@ -232,14 +238,43 @@ class GeneratedInputTest {
                     1 + r.nextInt(8)));
             }
             String mutated = mutate.apply(valid.toString(), r);
-            assertTrue(expect == Expect.RUNS || !mutated.equals(valid.toString()), "requests/" + name
+            assertTrue(expect == Expect.RUNS || !mutated.equals(valid.toString()), family + name
                 + " changed nothing");
             Files.writeString(file, mutated);
             Path out = dir.resolve("out" + i);
-            return new Case("requests/" + name, expect, file, out, List.of("serve", "--hardware",
-                "models/hardware/h100.yaml", "--workload", "models/workloads/tiny.yaml", "--request-file",
-                file.toString(), "--out", out.toString()));
+            List<String> args = new ArrayList<>(List.of("serve", "--workload", "models/workloads/tiny.yaml",
+                "--request-file", file.toString(), "--out", out.toString()));
+            args.addAll(where);
+            return new Case(family + name, expect, file, out, args);
         };
+    }
+
+    /** The 8-GPU system tiny.yaml (tensor parallel 2) is served on: 4 device groups. */
+    static final String SERVE_SYSTEM = "models/systems/dgx-h100-8.yaml";
+
+    /**
+     * {@code serve} with generated requests (open loop at one rate unless the options draw other traffic) and the options
+     * {@code options} draws (most on {@link #SERVE_SYSTEM}); a refused case's message must name {@code option}
+     * (held as the case's file name, which the check looks for).
+     */
+    static Generator serveOptionCase(String name, Expect expect, String option,
+                                     java.util.function.Function<Random, List<String>> options) {
+        return (i, r, dir) -> {
+            Path out = dir.resolve("out" + i);
+            List<String> args = new ArrayList<>(List.of("serve", "--workload", "models/workloads/tiny.yaml",
+                "--requests", Integer.toString(1 + r.nextInt(8)), "--out", out.toString()));
+            List<String> drawn = options.apply(r);
+            if (!drawn.contains("--concurrency") && !drawn.contains("--arrivals")) {
+                args.addAll(List.of("--arrivals", "poisson:4000"));
+            }
+            args.addAll(drawn);
+            return new Case("serve-system/" + name, expect, Path.of(option), out, args);
+        };
+    }
+
+    /** {@code --system} and {@code --disaggregate prefill=P,decode=D} with the given counts. */
+    static List<String> disaggregated(Object prefill, Object decode) {
+        return List.of("--system", SERVE_SYSTEM, "--disaggregate", "prefill=" + prefill + ",decode=" + decode);
     }
 
     /** The request file with a shared prefix on every row, the last one longer than its prompt if {@code beyond}. */
@@ -610,6 +645,60 @@ class GeneratedInputTest {
         requestCase("prefix", Expect.RUNS, (t, r) -> withPrefix(t, r, false)),
         requestCase("prefix-beyond-prompt", Expect.REFUSED, (t, r) -> withPrefix(t, r, true)),
         requestCase("not-a-number", Expect.REFUSED, (t, r) -> t + "9," + pick(r, "x", "1.5", "") + ",2\n"),
+        // Serving on a system's device groups: the same request-file faults, and bad options of the system run.
+        requestCaseOn("serve-system/requests-", List.of("--system", SERVE_SYSTEM), "valid", Expect.RUNS, (t, r) -> t),
+        requestCaseOn("serve-system/requests-", disaggregated(1, 2), "valid-disaggregated",
+            Expect.RUNS, (t, r) -> t),
+        requestCaseOn("serve-system/requests-", disaggregated(1, 1), "decreasing", Expect.REFUSED,
+            (t, r) -> t + "0.0001,8,2\n"),
+        requestCaseOn("serve-system/requests-", List.of("--system", SERVE_SYSTEM), "zero-output", Expect.REFUSED,
+            (t, r) -> t + "9,8,0\n"),
+        requestCaseOn("serve-system/requests-", disaggregated(2, 2), "beyond-context", Expect.REFUSED,
+            (t, r) -> t + "9," + (512 + r.nextInt(100)) + ",2\n"),
+        requestCaseOn("serve-system/requests-", disaggregated(1, 3), "not-a-number", Expect.REFUSED,
+            (t, r) -> t + "9," + pick(r, "x", "1.5", "") + ",2\n"),
+        serveOptionCase("disaggregate-valid", Expect.RUNS, "--disaggregate", r -> {
+            int prefill = 1 + r.nextInt(3);
+            return disaggregated(prefill, 1 + r.nextInt(4 - prefill));
+        }),
+        serveOptionCase("disaggregate-zero", Expect.REFUSED, "--disaggregate", r -> r.nextBoolean()
+            ? disaggregated(0, 1 + r.nextInt(3)) : disaggregated(1 + r.nextInt(3), 0)),
+        // dgx-h100-8 holds 4 groups of tiny's 2 tensor-parallel devices
+        serveOptionCase("disaggregate-more-groups-than-the-system", Expect.REFUSED, "--disaggregate", r -> {
+            int prefill = 1 + r.nextInt(4);
+            return disaggregated(prefill, 5 - prefill + r.nextInt(100));
+        }),
+        serveOptionCase("disaggregate-malformed", Expect.REFUSED, "--disaggregate", r -> List.of("--system",
+            SERVE_SYSTEM, "--disaggregate", pick(r, "prefill=x,decode=1", "prefill=1", "decode=2", "prefill=1,"
+                + "decode=1,prefill=2", "prefill=1;decode=1", "prefill=-1,decode=1", "prefill=1.5,decode=1", "=",
+                "", "prefill=1,decode=99999"))),
+        serveOptionCase("closed-loop-valid", Expect.RUNS, "--system", r -> List.of("--system", SERVE_SYSTEM,
+            "--concurrency", Integer.toString(1 + r.nextInt(8)), "--router", pick(r, "round_robin", "least_loaded"))),
+        serveOptionCase("rate-sweep-valid", Expect.RUNS, "--system", r -> {
+            List<String> args = new ArrayList<>(r.nextBoolean() ? List.of("--system", SERVE_SYSTEM)
+                : disaggregated(1, 1 + r.nextInt(3)));
+            args.addAll(List.of("--arrivals", "poisson:1000," + (2000 + r.nextInt(4000))));
+            return args;
+        }),
+        serveOptionCase("disaggregate-closed-loop", Expect.REFUSED, "--disaggregate", r -> {
+            List<String> args = new ArrayList<>(disaggregated(1 + r.nextInt(2), 1 + r.nextInt(2)));
+            args.addAll(List.of("--concurrency", Integer.toString(1 + r.nextInt(8))));
+            return args;
+        }),
+        serveOptionCase("disaggregate-without-system", Expect.REFUSED, "--system", r -> List.of("--hardware",
+            "models/hardware/h100.yaml", "--disaggregate", "prefill=1,decode=1")),
+        serveOptionCase("router-unknown", Expect.REFUSED, "--router", r -> {
+            List<String> args = new ArrayList<>(r.nextBoolean() ? List.of("--system", SERVE_SYSTEM)
+                : disaggregated(1, 2));
+            args.addAll(List.of("--router", pick(r, "fastest", "ROUND_ROBIN", "round-robin", "", "prefix,")));
+            return args;
+        }),
+        serveOptionCase("preemption-unknown", Expect.REFUSED, "--preemption", r -> {
+            List<String> args = new ArrayList<>(r.nextBoolean() ? List.of("--system", SERVE_SYSTEM)
+                : disaggregated(2, 1));
+            args.addAll(List.of("--preemption", pick(r, "never", "Swap", "recompute,swap", "")));
+            return args;
+        }),
         (i, r, dir) -> {
             // a FIFO (which blocks whoever opens it until a writer comes) where a command reads an input
             Path fifo = dir.resolve("case" + i + ".fifo");

@@ -72,8 +72,38 @@ class ServeReplicasCliTest {
         assertBadInput(serve(tmp.resolve("b"), "--replicas", "2", "--router", "random"),
             "--router: expected round_robin, least_loaded or prefix, got 'random'");
         assertBadInput(serve(tmp.resolve("c"), "--router", "least_loaded"), "--router: routes requests among");
-        assertBadInput(run("serve", "--hardware", "models/hardware/h100.yaml", "--workload",
-            "models/workloads/tiny.yaml", "--concurrency", "4", "--requests", "8", "--replicas", "2", "--out",
-            tmp.resolve("d").toString()), "--replicas: serves a request file or --arrivals");
+    }
+
+    /**
+     * One closed-loop client has one request in flight at a time, so each replica it is routed to (in turn) is idle
+     * when the request arrives: every request is timed as on one device, and arrives when the last one finished.
+     */
+    @Test
+    void oneClosedLoopClientOnReplicasIsTimedAsOnOneDevice() throws Exception {
+        String[] client = {"serve", "--hardware", "models/hardware/h100.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--concurrency", "1", "--requests", "6", "--out"};
+        Path one = tmp.resolve("one");
+        Path two = tmp.resolve("two");
+        assertEquals(0, run(concat(client, one.toString())).code());
+        assertEquals(0, run(concat(client, two.toString(), "--replicas", "2")).code());
+        List<String> alone = Files.readAllLines(one.resolve("requests.csv"));
+        List<String> routed = Files.readAllLines(two.resolve("requests.csv"));
+        assertEquals(7, routed.size());
+        assertEquals(alone.get(0) + ",replica", routed.get(0));
+        for (int i = 1; i < routed.size(); i++) {
+            assertEquals(alone.get(i) + "," + ((i - 1) % 2), routed.get(i));
+        }
+        double previousEnd = 0;
+        for (String row : alone.subList(1, alone.size())) {
+            String[] c = row.split(",");
+            assertEquals(previousEnd, Double.parseDouble(c[1]), 1e-15, row);
+            previousEnd = Double.parseDouble(c[1]) + Double.parseDouble(c[8]);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

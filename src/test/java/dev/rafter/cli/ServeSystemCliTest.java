@@ -92,6 +92,80 @@ class ServeSystemCliTest {
         assertEquals(6, d1.get("decode").get("per_replica").get(5).get("requests").asLong());
     }
 
+    /**
+     * Closed-loop clients on a system's groups: never more than N requests in the system, and each request after
+     * the first N is sent when an earlier one finishes (its arrival is one of the earliest finishes, in order).
+     */
+    @Test
+    void closedLoopClientsOnASystemsGroups() throws Exception {
+        Path a = tmp.resolve("a");
+        int clients = 6;
+        assertEquals(0, run("serve", "--workload", TINY, "--system", DGX, "--concurrency", Integer.toString(clients),
+            "--requests", "40", "--max-sequences", "4", "--router", "least_loaded", "--out", a.toString()).code());
+        JsonNode s = new ObjectMapper().readTree(a.resolve("serving.json").toFile());
+        assertEquals(40, s.get("requests").get("finished").asLong());
+        assertEquals(4, s.get("replicas").get("count").asLong());
+        List<String> rows = Files.readAllLines(a.resolve("requests.csv"));
+        List<Double> arrivals = new java.util.ArrayList<>();
+        List<Double> finishes = new java.util.ArrayList<>();
+        for (String row : rows.subList(1, rows.size())) {
+            String[] c = row.split(",");
+            arrivals.add(Double.parseDouble(c[1]));
+            finishes.add(Double.parseDouble(c[1]) + Double.parseDouble(c[8]));
+        }
+        java.util.Collections.sort(arrivals);
+        java.util.Collections.sort(finishes);
+        for (int i = 0; i < clients; i++) {
+            assertEquals(0, arrivals.get(i), 0);
+        }
+        for (int i = clients; i < arrivals.size(); i++) {
+            assertEquals(finishes.get(i - clients), arrivals.get(i), 1e-15, "request sent " + i);
+        }
+        // Used by more than one group: the router spread the clients.
+        int busy = 0;
+        for (JsonNode r : s.get("replicas").get("per_replica")) {
+            busy += r.get("requests").asLong() > 0 ? 1 : 0;
+        }
+        assertTrue(busy > 1, "groups used: " + busy);
+        assertBadInput(run("serve", "--workload", TINY, "--system", DGX, "--disaggregate", "prefill=1,decode=2",
+            "--concurrency", "2", "--requests", "4", "--out", tmp.resolve("z").toString()),
+            "--disaggregate: closed-loop clients");
+    }
+
+    /** Each rate of a sweep on a system (replicas, or prefill and decode apart) is the run of that rate alone. */
+    @Test
+    void aRateSweepOnASystemIsEachRateAlone() throws Exception {
+        for (List<String> layout : List.of(List.of("--system", DGX), List.of("--system", DGX, "--disaggregate",
+            "prefill=1,decode=2"))) {
+            Path knee = tmp.resolve("knee");
+            Path alone = tmp.resolve("alone");
+            List<String> sweep = new java.util.ArrayList<>(List.of("serve", "--workload", TINY, "--requests", "40",
+                "--max-sequences", "4", "--arrivals", "poisson:2000,4000", "--out", knee.toString()));
+            sweep.addAll(layout);
+            assertEquals(0, run(sweep.toArray(String[]::new)).code(), layout.toString());
+            sweep.set(sweep.indexOf("poisson:2000,4000"), "poisson:4000");
+            sweep.set(sweep.indexOf(knee.toString()), alone.toString());
+            assertEquals(0, run(sweep.toArray(String[]::new)).code(), layout.toString());
+            JsonNode point = new ObjectMapper().readTree(knee.resolve("serving.json").toFile()).get("rates").get(1);
+            JsonNode single = new ObjectMapper().readTree(alone.resolve("serving.json").toFile());
+            assertEquals(4000, point.get("rate_per_s").asDouble(), 0);
+            for (String metric : List.of("ttft_s", "tpot_s", "e2e_s", "requests", "throughput")) {
+                assertEquals(single.get(metric), point.get(metric), layout + " " + metric);
+            }
+            assertEquals(3, Files.readAllLines(knee.resolve("knee.csv")).size());
+            removeAll(knee);
+            removeAll(alone);
+        }
+    }
+
+    private static void removeAll(Path dir) throws Exception {
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     void swapNeedsAHostTier() throws Exception {
         assertBadInput(serve(tmp.resolve("z"), "--hardware", "models/hardware/h100.yaml", "--preemption", "swap"),
