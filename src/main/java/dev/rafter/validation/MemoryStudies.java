@@ -255,16 +255,22 @@ final class MemoryStudies {
     /** Decode times of one run, by what the units may take: the fully connected layers (GEMMs) and attention. */
     record DecodeTimes(double fcS, double attentionS) {}
 
-    /** One decode step of {@code workload} (with {@code sets}) at {@code batch} on {@code hw}, timed by kind. */
-    static DecodeTimes decode(HardwareSpec hw, Path workload, List<String> sets, int batch) {
+    /** Simulates one decode step of {@code workload} (with {@code sets}) at {@code batch} on {@code hw}. */
+    private static Simulation.Result decodeStep(HardwareSpec hw, Path workload, List<String> sets, int batch,
+                                                Simulation.OpListener each) {
         List<String> all = new ArrayList<>(sets);
         all.add("run.batch=" + batch);
         all.add("run.output_tokens=2");
         Workload w = Workload.load(workload, all);
         EnumSet<Phase> decode = EnumSet.of(Phase.DECODE);
         TensorPlacement.Policy placement = TierPlacement.of(hw, w.placement(), Capacity.of(w, decode), true);
+        return new Simulation(hw).placement(placement).run(OperatorSource.of(w, decode), null, each);
+    }
+
+    /** One decode step of {@code workload} (with {@code sets}) at {@code batch} on {@code hw}, timed by kind. */
+    static DecodeTimes decode(HardwareSpec hw, Path workload, List<String> sets, int batch) {
         double[] s = new double[2];
-        new Simulation(hw).placement(placement).run(OperatorSource.of(w, decode), null, r -> {
+        decodeStep(hw, workload, sets, batch, r -> {
             if (r.op().kind() == OpKind.GEMM) {
                 s[0] += r.latencyS();
             } else if (r.op().kind().isAttention()) {
@@ -374,14 +380,8 @@ final class MemoryStudies {
 
     /** One decode step of {@code workload} (with {@code sets}) at {@code batch} on {@code hw}, with its bounds. */
     static StepTimes stepTimes(HardwareSpec hw, Path workload, List<String> sets, int batch) {
-        List<String> all = new ArrayList<>(sets);
-        all.add("run.batch=" + batch);
-        all.add("run.output_tokens=2");
-        Workload w = Workload.load(workload, all);
-        EnumSet<Phase> decode = EnumSet.of(Phase.DECODE);
-        TensorPlacement.Policy placement = TierPlacement.of(hw, w.placement(), Capacity.of(w, decode), true);
         double[] s = new double[3];
-        Simulation.Result r = new Simulation(hw).placement(placement).run(OperatorSource.of(w, decode), null, op -> {
+        Simulation.Result r = decodeStep(hw, workload, sets, batch, op -> {
             s[0] += op.bound().seconds();
             if (op.op().kind() == OpKind.GEMM) {
                 s[1] += op.latencyS();
