@@ -14,7 +14,6 @@ import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -129,22 +128,7 @@ class SystemOverlapTest {
     void aCollectiveStartsWhenEveryDeviceOfItsGroupHasReachedItWithoutDeadlock() throws Exception {
         // A fast and a slow device (a third of the clock) in one tensor-parallel group: each reaches the
         // collectives in the order issued, and both leave each one together.
-        String hardware = Path.of("models/hardware").toAbsolutePath() + "/";
-        String a100 = Files.readString(Path.of("models/hardware/a100.yaml")).replace("../", hardware + "../");
-        Files.writeString(tmp.resolve("fast.yaml"), a100);
-        Files.writeString(tmp.resolve("slow.yaml"), a100.replaceFirst("(?m)^clock_mhz: *[0-9.]+", "clock_mhz: 470")
-            .replaceFirst("(?m)^name: .*", "name: a100-slow"));
-        Files.writeString(tmp.resolve("mixed.yaml"), """
-            name: mixed
-            devices:
-              - {name: fast, hardware: fast.yaml, count: 1}
-              - {name: slow, hardware: slow.yaml, count: 1}
-            fabric:
-              kind: switch
-              switch: {name: sw, ports: 2, latency_ns: 0, buffer_bytes: 4194304, in_switch_reduction: false}
-              link: {bandwidth_gb_per_s: 240, latency_ns: 0, pj_per_bit: 1.3}
-            """);
-        SystemSpec mixed = SystemLoader.load(tmp.resolve("mixed.yaml"), List.of());
+        SystemSpec mixed = SystemSimulationTest.fastAndSlow(tmp);
         Outputs o = run(mixed, "all", 2, 1, 1, 1, OperatorOrder.DEPENDENCIES, true);
         Map<Long, Simulation.OpResult> slow = new HashMap<>();
         o.byDevice().get(1).forEach(r -> slow.put(r.op().id(), r));

@@ -10,6 +10,7 @@ import dev.rafter.report.SystemReport;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Workload;
 import java.io.StringWriter;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,15 +136,14 @@ class SystemSimulationTest {
         assertEquals(8 * one + fabric, total, 1e-9 * total);
     }
 
-    @Test
-    void aCollectiveWaitsForItsSlowestDevice() throws Exception {
-        // Two A100 models, the second at a third of the clock: the fast one waits at every collective.
+    /** Two A100 models on one switch, the second at a third of the clock: system file mixed.yaml in {@code dir}. */
+    static SystemSpec fastAndSlow(Path dir) throws IOException {
         String hardware = Path.of("models/hardware").toAbsolutePath() + "/";
         String a100 = Files.readString(Path.of("models/hardware/a100.yaml")).replace("../", hardware + "../");
-        Files.writeString(tmp.resolve("fast.yaml"), a100);
-        Files.writeString(tmp.resolve("slow.yaml"), a100.replaceFirst("(?m)^clock_mhz: *[0-9.]+", "clock_mhz: 470")
+        Files.writeString(dir.resolve("fast.yaml"), a100);
+        Files.writeString(dir.resolve("slow.yaml"), a100.replaceFirst("(?m)^clock_mhz: *[0-9.]+", "clock_mhz: 470")
             .replaceFirst("(?m)^name: .*", "name: a100-slow"));
-        Files.writeString(tmp.resolve("mixed.yaml"), """
+        Files.writeString(dir.resolve("mixed.yaml"), """
             name: mixed
             devices:
               - {name: fast, hardware: fast.yaml, count: 1}
@@ -153,7 +153,13 @@ class SystemSimulationTest {
               switch: {name: sw, ports: 2, latency_ns: 0, buffer_bytes: 4194304, in_switch_reduction: false}
               link: {bandwidth_gb_per_s: 240, latency_ns: 0, pj_per_bit: 1.3}
             """);
-        SystemSpec spec = SystemLoader.load(tmp.resolve("mixed.yaml"), List.of());
+        return SystemLoader.load(dir.resolve("mixed.yaml"), List.of());
+    }
+
+    @Test
+    void aCollectiveWaitsForItsSlowestDevice() throws Exception {
+        // Two A100 models, the second at a third of the clock: the fast one waits at every collective.
+        SystemSpec spec = fastAndSlow(tmp);
         SystemSimulation.Result r = run(spec, 2, true, true).result();
         assertEquals(2, r.simulatedDevices());
         SystemSimulation.DeviceResult fast = r.devices().get(0);
