@@ -258,7 +258,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
     /**
      * The files the hardware file extends and names (energy tables and the off-chip file they include, memory timing
-     * tables of every tier, the host's cost table), for each value the sweep gives the energy and memory timing keys.
+     * tables of every tier, component presets, the host's cost table), for each value the sweep gives the energy and memory timing keys.
      */
     private Set<Path> includedFiles(SweepPlan plan) {
         List<String> fixedHardware = hardware.overrides.stream().filter(s -> !Workload.isWorkloadPath(s)).toList();
@@ -302,6 +302,13 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 for (Section tier : s.list("memory_tiers")) {
                     if (tier.has("timing")) {
                         files.add(tier.directory("timing").resolve(tier.string("timing")).normalize());
+                    }
+                }
+            }
+            if (s.has("components")) {
+                for (Section unit : s.list("components")) {
+                    if (unit.has("preset") && !unit.string("preset").equals("none")) {
+                        files.add(unit.directory("preset").resolve(unit.string("preset")).normalize());
                     }
                 }
             }
