@@ -84,7 +84,10 @@ public final class Section {
      * Every key remembers the file it came from: messages name that file, and relative paths resolve from its folder.
      */
     public static Section loadExtending(Path file) {
-        return extending(file, new ArrayList<>());
+        Section s = extending(file, new ArrayList<>());
+        // Known, so that a misspelt 'extend:' is told of the key it meant.
+        s.root.known.add(EXTENDS);
+        return s;
     }
 
     private static Section extending(Path file, List<Path> chain) {
@@ -96,7 +99,7 @@ public final class Section {
         }
         if (!named.isTextual() || named.asText().isBlank()) {
             throw s.error(EXTENDS, "expected a path to the file this one extends (relative to " + s.root.file
-                + "), got '" + InputFiles.shorten(named.asText()) + "'");
+                + "), got '" + InputFiles.shorten(named.isValueNode() ? named.asText() : named.toString()) + "'");
         }
         Path basePath = s.directory().resolve(named.asText()).normalize();
         int seen = chain.indexOf(basePath.toAbsolutePath().normalize());

@@ -95,6 +95,22 @@ class HardwareExtendsTest {
         assertTrue(err.contains(top + ": unknown key 'memory.chanels'"), err);
     }
 
+    @Test
+    void aSystemsDevicesMayExtend() throws Exception {
+        Path device = write("slow.yaml", "extends: " + H100 + "\nname: slow\nclock_mhz: 1000\n");
+        Path system = write("two.yaml", Files.readString(Path.of("models/systems/dgx-h100-8.yaml"))
+            .replace("../hardware/h100.yaml", device.getFileName().toString()).replace("count: 8", "count: 2")
+            .replace("ports: 8", "ports: 2"));
+        CliTest.Result ok = CliTest.run("simulate", "--system", system.toString(), "--workload",
+            "models/workloads/tiny.yaml", "--out", tmp.resolve("out").toString());
+        assertEquals(0, ok.code(), ok.err());
+        Files.writeString(device, "extends: " + H100 + "\nclok_mhz: 1000\n");
+        CliTest.Result bad = CliTest.run("simulate", "--system", system.toString(), "--workload",
+            "models/workloads/tiny.yaml", "--out", tmp.resolve("out2").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains(device + ": unknown key 'clok_mhz'"), bad.err());
+    }
+
     private static String refused(Path hardware) {
         CliTest.Result r = CliTest.run("describe", "--hardware", hardware.toString());
         assertEquals(2, r.code(), r.err());
