@@ -295,9 +295,20 @@ public final class Section {
         return parent == null ? java.nio.file.Path.of(".") : parent;
     }
 
-    /** The file a path's value was read from: this one, or a file it extends. */
+    /**
+     * The file a path's value was read from: this one, or a file it extends. A key that is not there (a missing one)
+     * is the business of the file that holds its section.
+     */
     private String holder(String path) {
-        return root.heldBy.getOrDefault(path, root.file);
+        String p = path;
+        while (!root.heldBy.containsKey(p) && !root.heldBy.isEmpty()) {
+            int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+            if (cut <= 0) {
+                return root.file;
+            }
+            p = p.substring(0, cut);
+        }
+        return root.heldBy.getOrDefault(p, root.file);
     }
 
     public String file() {

@@ -93,6 +93,12 @@ class HardwareExtendsTest {
         Files.writeString(top, "extends: mid.yaml\nmemory:\n  chanels: 80\n");
         err = refused(top);
         assertTrue(err.contains(top + ": unknown key 'memory.chanels'"), err);
+        // a key missing from a section only the base has is the base's
+        Files.writeString(mid, Files.readString(Path.of(H100)).replace("../", Path.of("models").toAbsolutePath()
+            + "/").replaceFirst("\n  latency_cycles:[^\n]*", ""));
+        Files.writeString(top, "extends: mid.yaml\nname: top\n");
+        err = refused(top);
+        assertTrue(err.contains(mid + ": interconnect.latency_cycles: required key is missing"), err);
     }
 
     @Test
