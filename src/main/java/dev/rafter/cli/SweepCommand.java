@@ -257,8 +257,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     }
 
     /**
-     * The files the hardware file names (energy tables and the off-chip file they include, memory timing tables of
-     * every tier, the host's cost table), for each value the sweep gives the energy and memory timing keys.
+     * The files the hardware file extends and names (energy tables and the off-chip file they include, memory timing
+     * tables of every tier, component presets, the host's cost table), for each value the sweep gives the energy and memory timing keys.
      */
     private Set<Path> includedFiles(SweepPlan plan) {
         List<String> fixedHardware = hardware.overrides.stream().filter(s -> !Workload.isWorkloadPath(s)).toList();
@@ -283,7 +283,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         for (List<String> c : combinations) {
             List<String> sets = new ArrayList<>(fixedHardware);
             sets.addAll(c);
-            Section s = Section.load(hardware.hardware).override(sets);
+            Section s = Section.loadExtending(hardware.hardware).override(sets);
+            files.addAll(s.bases());
             if (s.has("energy")) {
                 Path table = s.file("energy");
                 files.add(table);
@@ -294,17 +295,26 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 }
             }
             if (s.has("memory") && s.section("memory").has("timing")) {
-                files.add(s.directory().resolve(s.section("memory").string("timing")).normalize());
+                Section memory = s.section("memory");
+                files.add(memory.directory("timing").resolve(memory.string("timing")).normalize());
             }
             if (s.has("memory_tiers")) {
                 for (Section tier : s.list("memory_tiers")) {
                     if (tier.has("timing")) {
-                        files.add(s.directory().resolve(tier.string("timing")).normalize());
+                        files.add(tier.directory("timing").resolve(tier.string("timing")).normalize());
+                    }
+                }
+            }
+            if (s.has("components")) {
+                for (Section unit : s.list("components")) {
+                    if (unit.has("preset") && !unit.string("preset").equals("none")) {
+                        files.add(unit.directory("preset").resolve(unit.string("preset")).normalize());
                     }
                 }
             }
             if (s.has("host") && s.section("host").has("costs")) {
-                Path costs = s.directory().resolve(s.section("host").string("costs")).normalize();
+                Section host = s.section("host");
+                Path costs = host.directory("costs").resolve(host.string("costs")).normalize();
                 // Read only when a framework is modelled; a table that is not there is reported by that run.
                 if (java.nio.file.Files.isRegularFile(costs)) {
                     files.add(costs);

@@ -46,6 +46,10 @@ public final class Section {
         final String file;
         final Set<String> known = new LinkedHashSet<>();
         final Map<String, String> overridden = new LinkedHashMap<>();
+        /** For a file that extends others: the file each path came from, where that is not this one. */
+        final Map<String, String> heldBy = new java.util.HashMap<>();
+        /** The files this one extends, nearest first. */
+        final List<Path> bases = new ArrayList<>();
         final ObjectNode tree;
 
         Root(String file, ObjectNode tree) {
@@ -68,6 +72,86 @@ public final class Section {
 
     public static Section load(Path file) {
         return parse(file.toString(), InputFiles.readText(file, InputFiles.MAX_MODEL_BYTES));
+    }
+
+    /** The top-level key naming the file that a file begins from. */
+    public static final String EXTENDS = "extends";
+
+    /**
+     * Loads a file that may begin from another: {@code extends: base.yaml} (relative to the file) reads the base
+     * (which may extend another in turn), then lays this file's keys over it. Sections merge key by key, to any depth;
+     * anything else (a value, a list such as {@code components:} or {@code memory_tiers:}) replaces the base's whole.
+     * Every key remembers the file it came from: messages name that file, and relative paths resolve from its folder.
+     */
+    public static Section loadExtending(Path file) {
+        Section s = extending(file, new ArrayList<>());
+        // Known, so that a misspelt 'extend:' is told of the key it meant.
+        s.root.known.add(EXTENDS);
+        return s;
+    }
+
+    private static Section extending(Path file, List<Path> chain) {
+        Section s = load(file);
+        chain.add(file.toAbsolutePath().normalize());
+        JsonNode named = s.root.tree.get(EXTENDS);
+        if (named == null) {
+            return s;
+        }
+        if (!named.isTextual() || named.asText().isBlank()) {
+            throw s.error(EXTENDS, "expected a path to the file this one extends (relative to " + s.root.file
+                + "), got '" + InputFiles.shorten(named.isValueNode() ? named.asText() : named.toString()) + "'");
+        }
+        Path basePath = s.directory().resolve(named.asText()).normalize();
+        int seen = chain.indexOf(basePath.toAbsolutePath().normalize());
+        if (seen >= 0) {
+            List<String> loop = new ArrayList<>();
+            for (Path p : chain.subList(seen, chain.size())) {
+                loop.add(p.getFileName().toString());
+            }
+            loop.add(basePath.getFileName().toString());
+            throw s.error(EXTENDS, "'" + named.asText() + "' makes a cycle (" + String.join(" extends ", loop)
+                + "); a file may not extend itself, directly or through others");
+        }
+        try {
+            InputFiles.checkRegular(basePath, InputFiles.MAX_MODEL_BYTES);
+        } catch (InputException e) {
+            throw s.error(EXTENDS, e.getMessage());
+        }
+        Section base = extending(basePath, chain);
+        Root merged = new Root(s.root.file, base.root.tree);
+        merged.heldBy.putAll(base.root.heldBy);
+        List<String> basePaths = new ArrayList<>();
+        collect(base.root.tree, "", basePaths);
+        for (String p : basePaths) {
+            merged.heldBy.putIfAbsent(p, base.root.file);
+        }
+        merged.bases.add(basePath);
+        merged.bases.addAll(base.root.bases);
+        s.root.tree.remove(EXTENDS);
+        layOver(merged.tree, s.root.tree, "", merged.heldBy);
+        return new Section(merged, merged.tree, "");
+    }
+
+    /** Lays {@code top}'s keys over {@code base}: sections merge, anything else replaces (and is held by top's file). */
+    private static void layOver(ObjectNode base, ObjectNode top, String prefix, Map<String, String> heldBy) {
+        Iterator<Map.Entry<String, JsonNode>> it = top.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String p = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            JsonNode under = base.get(e.getKey());
+            heldBy.remove(p);
+            if (under != null && under.isObject() && e.getValue().isObject()) {
+                layOver((ObjectNode) under, (ObjectNode) e.getValue(), p, heldBy);
+                continue;
+            }
+            heldBy.keySet().removeIf(k -> k.startsWith(p + ".") || k.startsWith(p + "["));
+            base.set(e.getKey(), e.getValue());
+        }
+    }
+
+    /** The files this one extends (directly or through others), nearest first; empty for a file that extends none. */
+    public List<Path> bases() {
+        return List.copyOf(root.bases);
     }
 
     public static Section parse(String name, String text) {
@@ -167,6 +251,9 @@ public final class Section {
             root.overridden.put(path, assignment);
             resolved.append(resolved.length() == 0 ? "" : ".").append(parts[parts.length - 1]);
             root.overridden.put(resolved.toString(), assignment);
+            // A --set value is the command line's: a relative path in it is relative to the file named, not a base.
+            root.heldBy.remove(path);
+            root.heldBy.remove(resolved.toString());
         }
         return this;
     }
@@ -195,8 +282,33 @@ public final class Section {
 
     /** The directory of the file, for paths written relative to it. */
     public java.nio.file.Path directory() {
-        java.nio.file.Path parent = java.nio.file.Path.of(root.file).toAbsolutePath().getParent();
+        return directoryOf(root.file);
+    }
+
+    /** The directory of the file that holds {@code key}, for a path written there relative to that file. */
+    public java.nio.file.Path directory(String key) {
+        return directoryOf(holder(path(key)));
+    }
+
+    private static java.nio.file.Path directoryOf(String file) {
+        java.nio.file.Path parent = java.nio.file.Path.of(file).toAbsolutePath().getParent();
         return parent == null ? java.nio.file.Path.of(".") : parent;
+    }
+
+    /**
+     * The file a path's value was read from: this one, or a file it extends. A key that is not there (a missing one)
+     * is the business of the file that holds its section.
+     */
+    private String holder(String path) {
+        String p = path;
+        while (!root.heldBy.containsKey(p) && !root.heldBy.isEmpty()) {
+            int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+            if (cut <= 0) {
+                return root.file;
+            }
+            p = p.substring(0, cut);
+        }
+        return root.heldBy.getOrDefault(p, root.file);
     }
 
     public String file() {
@@ -210,7 +322,7 @@ public final class Section {
     /** Where a value came from: the {@code --set} that wrote it, or the file. */
     private String origin(String path) {
         String set = root.overridden.get(path);
-        return set != null ? root.file + " (--set " + set + ")" : root.file;
+        return set != null ? root.file + " (--set " + set + ")" : holder(path);
     }
 
     private InputException error(String key, String message) {
@@ -334,10 +446,10 @@ public final class Section {
     public Path file(String key) {
         JsonNode v = value(key, true);
         if (!v.isTextual() || v.asText().isBlank()) {
-            throw error(key, "expected a path to a file (relative to " + root.file + "), got '"
+            throw error(key, "expected a path to a file (relative to " + holder(path(key)) + "), got '"
                 + InputFiles.shorten(v.asText()) + "'");
         }
-        Path p = directory().resolve(v.asText()).normalize();
+        Path p = directory(key).resolve(v.asText()).normalize();
         try {
             InputFiles.checkRegular(p, InputFiles.MAX_MODEL_BYTES);
         } catch (InputException e) {
@@ -467,7 +579,7 @@ public final class Section {
                 String set = root.overridden.entrySet().stream()
                     .filter(e -> e.getKey().equals(p) || e.getKey().startsWith(p + "."))
                     .map(Map.Entry::getValue).findFirst().orElse(null);
-                String where = set != null ? root.file + " (--set " + set + ")" : root.file;
+                String where = set != null ? root.file + " (--set " + set + ")" : holder(p);
                 throw InputException.located(where + ": unknown key '" + p + "'" + Names.hint(p, root.known));
             }
         }

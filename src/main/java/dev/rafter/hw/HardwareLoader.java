@@ -5,12 +5,15 @@ import dev.rafter.config.Section;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Reads {@code models/hardware/*.yaml} strictly, with optional {@code --set} overrides. */
+/**
+ * Reads {@code models/hardware/*.yaml} strictly, with optional {@code --set} overrides; a file may begin from another
+ * ({@code extends:}, see {@link Section#loadExtending}).
+ */
 public final class HardwareLoader {
     private HardwareLoader() {}
 
     public static HardwareSpec load(Path file, List<String> overrides) {
-        return read(Section.load(file).override(overrides));
+        return read(Section.loadExtending(file).override(overrides));
     }
 
     public static HardwareSpec read(Section s) {
@@ -123,7 +126,7 @@ public final class HardwareLoader {
         HardwareSpec.MemoryModel memoryModel = m.choice("model", HardwareSpec.MemoryModel.class,
             HardwareSpec.MemoryModel.SIMPLE);
         boolean flash = memoryModel == HardwareSpec.MemoryModel.FLASH;
-        MemoryTiming timing = m.has("timing") && !flash ? memoryTiming(root, m.string("timing")) : null;
+        MemoryTiming timing = m.has("timing") && !flash ? memoryTiming(root, m) : null;
         FlashTiming flashTiming = m.has("timing") && flash ? flashTiming(root, m) : null;
         double readBuffer = m.has("read_buffer_mib") ? m.number("read_buffer_mib") : 0;
         HardwareSpec.Memory memory = m.build(() -> new HardwareSpec.Memory(m.int32("channels"),
@@ -222,7 +225,7 @@ public final class HardwareLoader {
      * states them to sweep them).
      */
     private static FlashTiming flashTiming(Section root, Section m) {
-        Path file = root.directory().resolve(m.string("timing")).normalize();
+        Path file = m.directory("timing").resolve(m.string("timing")).normalize();
         try {
             dev.rafter.config.InputFiles.checkRegular(file, dev.rafter.config.InputFiles.MAX_MODEL_BYTES);
         } catch (InputException e) {
@@ -239,8 +242,8 @@ public final class HardwareLoader {
     }
 
     /** A DRAM standard's table, relative to the hardware file (e.g. {@code ../memory/hbm3.yaml}). */
-    private static MemoryTiming memoryTiming(Section s, String relative) {
-        Path file = s.directory().resolve(relative).normalize();
+    private static MemoryTiming memoryTiming(Section s, Section m) {
+        Path file = m.directory("timing").resolve(m.string("timing")).normalize();
         try {
             dev.rafter.config.InputFiles.checkRegular(file, dev.rafter.config.InputFiles.MAX_MODEL_BYTES);
         } catch (InputException e) {

@@ -20,12 +20,13 @@ class FlashTierCliTest {
     @TempDir
     Path tmp;
 
-    /** h100-hbf.yaml with absolute paths to its tables and the flash standard at {@code standard}. */
+    /** h100-hbf.yaml with absolute paths to its base, its tables and the flash standard at {@code standard}. */
     private Path hardwareWith(Path standard) throws Exception {
         String text = Files.readString(Path.of(HBF)).replace("../energy/", Path.of("models/energy")
             .toAbsolutePath() + "/").replace("../memory/hbf.yaml", standard.toAbsolutePath().toString())
             .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
-            .replace("../host/", Path.of("models/host").toAbsolutePath() + "/");
+            .replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
+            .replace("extends: ", "extends: " + Path.of("models/hardware").toAbsolutePath() + "/");
         Path file = tmp.resolve("hw.yaml");
         Files.writeString(file, text);
         return file;

@@ -132,6 +132,7 @@ class GeneratedInputTest {
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
             String text = Files.readString(kind.valid()).replace("../energy/", energy)
                 .replace("../memory/", memory).replace("../hardware/", hardware)
+                .replace("extends: ", "extends: " + hardware)
                 .replace("off_chip: off-chip.yaml", "off_chip: " + energy
                     + "off-chip.yaml");
             String mutated = m.apply().apply(text, random);
@@ -143,7 +144,8 @@ class GeneratedInputTest {
             Files.writeString(hw, Files.readString(Path.of("models/hardware/" + user[0] + ".yaml"))
                 .replace("../energy/" + user[1] + ".yaml", file.toString())
                 .replace("../memory/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory)
-                .replace("../energy/", energy).replace("../host/", Path.of("models/host").toAbsolutePath() + "/"));
+                .replace("../energy/", energy).replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
+                .replace("extends: ", "extends: " + hardware));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
                 : a.equals("OUT") ? out.toString() : a.equals("HW") ? hw.toString() : a).toArray(String[]::new);
@@ -411,12 +413,45 @@ class GeneratedInputTest {
                 .replace("../energy/", Path.of("models/energy").toAbsolutePath() + "/")
                 .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
                 .replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
-                .replace("../nmp/", Path.of("models/nmp").toAbsolutePath() + "/");
+                .replace("../nmp/", Path.of("models/nmp").toAbsolutePath() + "/")
+                .replace("extends: ", "extends: " + Path.of("models/hardware").toAbsolutePath() + "/");
             Path hw = dir.resolve("hw" + i + ".yaml");
             Files.writeString(hw, mutate.apply(text, r));
             Path out = dir.resolve("out" + i);
             return new Case("near-memory/" + name, expect, hw, out, List.of("simulate", "--hardware", hw.toString(),
                 "--trace", "traces/gemm-small.csv", "--out", out.toString()));
+        };
+    }
+
+    /**
+     * A change to a hardware file and the base it extends (texts[0] the base, texts[1] the file); returns which one
+     * ("base" or "file") the message must name.
+     */
+    interface ExtendsMutation {
+        String apply(String[] texts, Random r);
+    }
+
+    /**
+     * A hardware file {@code hw<i>.yaml} that extends {@code base<i>.yaml} (a copy of h100.yaml) beside it and
+     * overrides its clock, described; {@code mutate} spoils either (BASE and FILE in the texts become their names).
+     */
+    static Generator extendsCase(String name, Expect expect, ExtendsMutation mutate) {
+        return (i, r, dir) -> {
+            String base = Files.readString(Path.of("models/hardware/h100.yaml"))
+                .replace("../energy/", Path.of("models/energy").toAbsolutePath() + "/")
+                .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+                .replace("../host/", Path.of("models/host").toAbsolutePath() + "/");
+            String[] texts = {base, "extends: BASE\nname: derived\nclock_mhz: 1500\n"};
+            String named = mutate.apply(texts, r);
+            Path basePath = dir.resolve("base" + i + ".yaml");
+            Path hw = dir.resolve("hw" + i + ".yaml");
+            Path[] files = {basePath, hw};
+            for (int f = 0; f < 2; f++) {
+                Files.writeString(files[f], texts[f].replace("BASE", basePath.getFileName().toString())
+                    .replace("FILE", hw.getFileName().toString()));
+            }
+            return new Case("extends/" + name, expect, named.equals("base") ? basePath : hw, dir.resolve("out" + i),
+                List.of("describe", "--hardware", hw.toString()));
         };
     }
 
@@ -637,6 +672,36 @@ class GeneratedInputTest {
             "gemv;attention") + "\n"),
         nearMemoryCase("missing-preset", Expect.REFUSED, (t, r) -> t.replace("hbm-pim.yaml", pick(r, "hbm-pin.yaml",
             ""))),
+        extendsCase("valid", Expect.RUNS, (t, r) -> "file"),
+        extendsCase("nested-override", Expect.RUNS, (t, r) -> {
+            t[1] += "memory:\n  channels: " + pick(r, "80", "320") + "\n";
+            return "file";
+        }),
+        extendsCase("missing-base", Expect.REFUSED, (t, r) -> {
+            t[1] = t[1].replace("extends: BASE", "extends: " + pick(r, "nowhere.yaml", "''", "../BASE", "BASE/x",
+                "1", "[BASE]"));
+            return "file";
+        }),
+        extendsCase("cycle", Expect.REFUSED, (t, r) -> {
+            if (r.nextBoolean()) {
+                t[1] = t[1].replace("extends: BASE", "extends: FILE");
+            } else {
+                t[0] = "extends: FILE\n" + t[0];
+            }
+            return "file";
+        }),
+        extendsCase("unknown-key-in-file", Expect.REFUSED, (t, r) -> {
+            t[1] += pick(r, "clok_mhz: 1500\n", "memory:\n  chanels: 80\n", "extend: BASE\n");
+            return "file";
+        }),
+        extendsCase("unknown-key-in-base", Expect.REFUSED, (t, r) -> {
+            t[0] += pick(r, "clok_mhz: 1500\n", "frobnication: 1\n");
+            return "base";
+        }),
+        extendsCase("bad-override", Expect.REFUSED, (t, r) -> {
+            t[1] += pick(r, "memory: 5\n", "memory:\n  channels: -1\n", "cores: many\n", "core:\n  pe_array: []\n");
+            return "file";
+        }),
         requestCase("valid", Expect.RUNS, (t, r) -> t),
         requestCase("negative-time", Expect.REFUSED, (t, r) -> t.replaceFirst("\n0\\.", "\n-0.")),
         requestCase("decreasing", Expect.REFUSED, (t, r) -> t + "0.0001,8,2\n"),

@@ -21,15 +21,9 @@ class MemoryTiersCliTest {
     Path tmp;
 
     @Test
-    void theHbfDeviceIsTheH100PlusTwoTiers() {
+    void theHbfDeviceHasTwoTiersBehindItsHbm() {
         HardwareSpec hbf = HardwareLoader.load(Path.of(HBF), List.of());
-        HardwareSpec h100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
         assertEquals(List.of("hbm", "hbf", "host"), hbf.memoryTiers().stream().map(HardwareSpec.MemoryTier::name).toList());
-        // The energy tables print arrays by identity: compared by name, the rest by text (as sweep keys are).
-        assertEquals(h100.energy().name(), hbf.energy().name());
-        String withoutTiers = hbf.withEnergy(null).toString().replace("h100-sxm-hbf", "h100-sxm")
-            .replaceFirst(", memoryTiers=\\[.*\\]\\]$", "]");
-        assertEquals(h100.withEnergy(null).toString(), withoutTiers, "h100-hbf.yaml drifted from h100.yaml");
     }
 
     @Test
@@ -76,7 +70,8 @@ class MemoryTiersCliTest {
     @Test
     void duplicateTierNamesAndATierWithoutBandwidthAreOneLineExit2() throws Exception {
         String h100 = Files.readString(Path.of(HBF)).replace("../energy/", Path.of("models/energy")
-            .toAbsolutePath() + "/").replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/");
+            .toAbsolutePath() + "/").replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+            .replace("extends: ", "extends: " + Path.of("models/hardware").toAbsolutePath() + "/");
         String tier = h100.substring(h100.indexOf("  - name: hbf"));
         Path twice = tmp.resolve("twice.yaml");
         Files.writeString(twice, h100 + tier);
