@@ -19,7 +19,9 @@ import java.util.Locale;
  *       outputs).</li>
  *   <li><b>Row-wise kinds</b> (softmax, layernorm, rmsnorm) whose row fits ({@code n <= fit}): the row stays on chip,
  *       one pass; a chunk is a group of whole rows (as a warp or block per row or rows does), so many short rows
- *       fill the device and a few rows use only as many cores as there are rows.</li>
+ *       fill the device and a few rows use only as many cores as there are rows. A norm's normalise loads wait for
+ *       its statistics: one more round trip to the global buffer, exposed on each core's last chunk
+ *       ({@link #normalisesAfterStatistics}).</li>
  *   <li><b>Row-wise kinds whose row does not fit</b>: one row per core at a time (a CUDA block per row), streamed in
  *       chunks once per pass of {@link OpKind#passes(boolean)} (softmax 3 reads, norms 2, then 1 write). One long
  *       row runs on one core's vector unit and port. The re-reads come from the global buffer (an L2 hit) when the
@@ -89,11 +91,24 @@ public final class VectorMapper {
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;
         }
+        long exposed = unit > 1 && normalisesAfterStatistics(kind) ? hw.interconnect().latencyCycles() : 0;
+        if (exposed > 0) {
+            // Earlier chunks' second round trips overlap the next chunk's loads; the last one's has nothing to hide it.
+            for (List<Work> core : perCore) {
+                if (!core.isEmpty()) {
+                    VectorTile t = (VectorTile) core.get(core.size() - 1);
+                    core.set(core.size() - 1, new VectorTile(t.stage(), t.elements(), t.inputsPerElement(),
+                        t.outputsPerElement(), t.flops(), t.specialFunctions(), exposed));
+                }
+            }
+        }
         long elements = op.elements();
         String why = unit > 1
             ? String.format(Locale.ROOT,
-                "1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores",
-                unit, chunks, chunk, Math.min(chunks, cores), cores)
+                "1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores%s",
+                unit, chunks, chunk, Math.min(chunks, cores), cores, exposed > 0 ? String.format(Locale.ROOT,
+                    "; normalise loads wait for the row statistics (%d cycles exposed on each core's last chunk)",
+                    exposed) : "")
             : String.format(Locale.ROOT, "1 pass; %d chunks of %d elements, %d per block of %d cores", chunks, chunk,
                 Math.min(chunks, cores), cores);
         return new TileProgram(stages, perCore, elements * in * e, elements * out * e, why);
@@ -152,6 +167,17 @@ public final class VectorMapper {
                 + "on %d of %d cores, %d chunks of %d per pass, re-reads from %s", passes.size(), n, fit, busy,
             cores, chunksPerRow, chunk, reReadOnChip ? "the global buffer" : "HBM");
         return new TileProgram(stages, perCore, hbmRead, op.elements() * out * e, why);
+    }
+
+    /**
+     * Norms read their row again after its statistics: PyTorch's {@code vectorized_layer_norm_kernel} (a block per
+     * row) and vLLM's {@code rms_norm_kernel} / {@code fused_add_rms_norm_kernel} load the row (and the weights) in a
+     * second loop behind the block's reduction and barrier, so each block waits on a second dependent round trip to
+     * the global buffer (at least an L2 hit: {@code interconnect.latency_cycles}). A softmax whose row stays on chip
+     * (a warp per row, the row in registers) does not.
+     */
+    static boolean normalisesAfterStatistics(OpKind kind) {
+        return kind == OpKind.LAYERNORM || kind == OpKind.RMSNORM || kind == OpKind.ADD_RMSNORM;
     }
 
     private static long ceilDiv(long a, long b) {

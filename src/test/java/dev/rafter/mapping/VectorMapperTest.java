@@ -189,4 +189,23 @@ class VectorMapperTest {
         // A pure elementwise op spreads over all cores whatever its rows.
         assertEquals(108, Totals.of(VectorMapper.plan(A100, rows(OpKind.GELU, 4, 100_000))).coresUsed());
     }
+
+    /**
+     * Norms whose rows stay on chip expose one L2 round trip (the A100 model's interconnect.latency_cycles, 211) on
+     * each busy core's last chunk only; a softmax and rows that do not fit (their passes are stages of their own)
+     * none. 4320 rows of 512: chunks of min(24576 / 512 = 48, ceil(4320 / 108) = 40) rows, one a core; 10800
+     * rows: chunks of 48, 225 of them, 2-3 a core.
+     */
+    @ParameterizedTest
+    @CsvSource({"LAYERNORM,4320,512,211", "RMSNORM,10800,512,211", "ADD_RMSNORM,4320,512,211",
+        "SOFTMAX,4320,512,0", "LAYERNORM,4,100000,0"})
+    void normsExposeOneRoundTripOnEachCoresLastChunk(OpKind kind, long m, long n, long exposed) {
+        TileProgram p = VectorMapper.plan(A100, rows(kind, m, n));
+        for (List<Work> core : p.cores()) {
+            for (int i = 0; i < core.size(); i++) {
+                long expected = i == core.size() - 1 ? exposed : 0;
+                assertEquals(expected, ((VectorTile) core.get(i)).exposedLatencyCycles(), kind + " tile " + i);
+            }
+        }
+    }
 }

@@ -161,4 +161,27 @@ class VectorOperatorTest {
         assertEquals(m * n * 2, r.sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= 4.0 * m * n * 2 / a100().memoryBytesPerS(), "4 passes over HBM");
     }
+
+    /**
+     * A norm whose rows stay on chip reads them again behind its statistics (the block's reduction and barrier):
+     * one more round trip to the L2 that the core waits on after its last chunk. A softmax of the same rows makes
+     * the same loads, buffer traffic and stores (both bound by the local buffer's 128 B per cycle: 4 bytes per
+     * element against 8 or 5 FLOPs at 512 per cycle) and keeps its row in registers, so with a chunk of rows a core
+     * (108 x 40 rows of 512: 40 rows a core) the layernorm ends later by exactly the A100 model's L2 hit latency,
+     * 211 cycles = 211 ns at 1000 MHz. With several chunks a core (108 x 100 rows: chunks of 48, 2-3 a core) the
+     * round trip is charged once, on the last, and hides behind the stores still draining to HBM: less than 211 ns.
+     */
+    @Test
+    void aNormWaitsOneL2RoundTripForItsStatisticsOnceOnEachCore() {
+        HardwareSpec hw = a100("clock_mhz=1000");
+        assertEquals(211e-9, normLaterThanSoftmax(hw, 108 * 40), 1e-12, "one chunk a core");
+        double several = normLaterThanSoftmax(hw, 108 * 100);
+        assertTrue(several >= 0 && several < 211e-9, several + " s: several chunks a core");
+    }
+
+    static double normLaterThanSoftmax(HardwareSpec hw, long rows) {
+        Operator norm = Operator.rows(0, "ln", OpKind.LAYERNORM, Phase.PREFILL, 0, 0, rows, 512, DataType.FP16);
+        Operator softmax = Operator.rows(0, "sm", OpKind.SOFTMAX, Phase.PREFILL, 0, 0, rows, 512, DataType.FP16);
+        return run(hw, norm, new TreeSet<>()).latencyS() - run(hw, softmax, new TreeSet<>()).latencyS();
+    }
 }

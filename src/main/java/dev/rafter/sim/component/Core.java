@@ -260,7 +260,8 @@ public final class Core implements Periodic {
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE, start); // the arrays have no part in a vector operator
             cycles = vectorUnit.compute(opId, start, tile.flops(), tile.specialFunctions(),
-                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock);
+                tile.loadBytes(j, elementBytes) + tile.storeBytes(j, elementBytes), clock)
+                + tile.exposedLatencyCycles();
         }
         long freed = t.loadBytes(j, elementBytes);
         long stored = t.storeBytes(j, elementBytes);
