@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,6 +24,25 @@ class MultiRankTraceTest {
     Path tmp;
 
     /**
+     * A system file in {@code dir} of {@code devices} TPUv3 models on one switch with 1 GB/s ports and no wire or
+     * switch latency (so a collective's time is its bytes and tpuv3.yaml's per-hop latency).
+     */
+    static Path tpusOnASwitch(Path dir, int devices) throws IOException {
+        String hardware = Path.of("models/hardware/tpuv3.yaml").toAbsolutePath().toString();
+        Path system = dir.resolve("tpus-" + devices + ".yaml");
+        Files.writeString(system, """
+            name: tpus
+            devices:
+              - {name: tpu, hardware: %s, count: %d}
+            fabric:
+              kind: switch
+              switch: {name: sw, ports: %d, latency_ns: 0, buffer_bytes: 1048576, in_switch_reduction: false}
+              link: {bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 2}
+            """.formatted(hardware, devices, devices));
+        return system;
+    }
+
+    /**
      * Two TPUv3 models on a switch of 1 GB/s ports with no wire or switch latency. Rank 0 runs a GEMM, then two
      * all-reduces; rank 1 an all-reduce, the same GEMM, then the second all-reduce; so each waits once for the other.
      * The GEMM alone takes T (its single-device replay). An all-reduce of 1000 bf16 elements (2000 B) over 2 devices
@@ -35,16 +55,7 @@ class MultiRankTraceTest {
     @Test
     void twoRanksJoinAtTheirAllReducesAndWaitForEachOther() throws Exception {
         String hardware = Path.of("models/hardware/tpuv3.yaml").toAbsolutePath().toString();
-        Path system = tmp.resolve("two.yaml");
-        Files.writeString(system, """
-            name: two
-            devices:
-              - {name: tpu, hardware: %s, count: 2}
-            fabric:
-              kind: switch
-              switch: {name: sw, ports: 2, latency_ns: 0, buffer_bytes: 1048576, in_switch_reduction: false}
-              link: {bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 2}
-            """.formatted(hardware));
+        Path system = tpusOnASwitch(tmp, 2);
         Path alone = tmp.resolve("alone");
         CliTest.Result single = CliTest.run("simulate", "--hardware", hardware, "--trace",
             TWO_RANKS.resolve("rank0.json").toString(), "--out", alone.toString());
@@ -156,17 +167,7 @@ class MultiRankTraceTest {
      */
     @Test
     void processGroupsJoinTheirOwnMembersOnly() throws Exception {
-        String hardware = Path.of("models/hardware/tpuv3.yaml").toAbsolutePath().toString();
-        Path system = tmp.resolve("four.yaml");
-        Files.writeString(system, """
-            name: four
-            devices:
-              - {name: tpu, hardware: %s, count: 4}
-            fabric:
-              kind: switch
-              switch: {name: sw, ports: 4, latency_ns: 0, buffer_bytes: 1048576, in_switch_reduction: false}
-              link: {bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 2}
-            """.formatted(hardware));
+        Path system = tpusOnASwitch(tmp, 4);
         Path folder = tmp.resolve("four-ranks");
         Files.createDirectories(folder);
         Files.writeString(folder.resolve("r0.json"), rankTrace(0, 4, "ar:tp0:[0, 1]"));
