@@ -415,6 +415,23 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             values = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(values));
             where = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(where));
         }
+
+        // `where` only locates values for messages (it names the files they came from, so it differs by folder):
+        // two components are the same when their kind and values are, as a sweep point's resume key needs.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Component c && kind.equals(c.kind) && values.equals(c.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(kind, values);
+        }
+
+        @Override
+        public String toString() {
+            return "Component[kind=" + kind + ", values=" + values + "]";
+        }
     }
 
     public double clockHz() {

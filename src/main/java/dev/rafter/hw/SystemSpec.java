@@ -60,7 +60,24 @@ public record SystemSpec(String name, List<Device> devices, List<Switch> switche
     }
 
     /** A full-duplex wire between two endpoints; {@code key} is where the file declares it, for messages. */
-    public record Wire(String from, String to, LinkParameters parameters, String key) {}
+    public record Wire(String from, String to, LinkParameters parameters, String key) {
+        // `key` names the file it was read from: two wires are the same when their ends and parameters are (a
+        // sweep point's resume key must not depend on the folder).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Wire w && from.equals(w.from) && to.equals(w.to) && parameters.equals(w.parameters);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(from, to, parameters);
+        }
+
+        @Override
+        public String toString() {
+            return "Wire[from=" + from + ", to=" + to + ", parameters=" + parameters + "]";
+        }
+    }
 
     public int deviceCount() {
         return devices.size();
