@@ -34,7 +34,15 @@ final class Power {
     }
 
     void run(List<Validation.Check> out) {
+        run(out, name -> true);
+    }
+
+    /** The cases whose name {@code wanted} accepts. */
+    void run(List<Validation.Check> out, java.util.function.Predicate<String> wanted) {
         for (String[] row : Validation.rows(dir.resolve("power.csv"), 11)) {
+            if (!wanted.test(row[0])) {
+                continue;
+            }
             Path hwFile = dir.resolveSibling("models").resolve("hardware").resolve(row[1] + ".yaml");
             HardwareSpec hw = HardwareLoader.load(hwFile, row[2].isEmpty() ? List.of() : List.of(row[2].split(";")));
             long m = Long.parseLong(row[4]);
@@ -65,12 +73,22 @@ final class Power {
                     double high = Double.parseDouble(row[8]);
                     double watts = e.total() / r.latencyS();
                     out.add(new Validation.Check("power", name, (low + high) / 2, watts, String.format(Locale.ROOT,
-                        "%.4g W <= average %.4g W <= %.4g W", low, watts, high), watts >= low && watts <= high,
-                        row[9].isEmpty() ? null : row[9]));
+                        "%.4g W <= average %.4g W <= %.4g W (%s)", low, watts, high, watts(e, r.latencyS())),
+                        watts >= low && watts <= high, row[9].isEmpty() ? null : row[9]));
                 }
                 default -> throw new dev.rafter.config.InputException(dir.resolve("power.csv") + ": check '" + row[3]
                     + "': expected tdp_bound, idle or power_range");
             }
         }
+    }
+
+    /** What the average power is made of: each part's watts over the run, the largest first, the empty left out. */
+    private static String watts(EnergyBreakdown e, double seconds) {
+        StringBuilder b = new StringBuilder();
+        e.parts().stream().filter(p -> p.dynamic() + p.staticEnergy() > 0)
+            .sorted((x, y) -> Double.compare(y.dynamic() + y.staticEnergy(), x.dynamic() + x.staticEnergy()))
+            .forEach(p -> b.append(b.length() == 0 ? "" : ", ").append(p.name()).append(' ').append(String.format(
+                Locale.ROOT, "%.1f W", (p.dynamic() + p.staticEnergy()) / seconds)));
+        return b.toString();
     }
 }

@@ -84,6 +84,24 @@ class DevicePowerTest {
         assertEquals(0, a100.memoryPhyPjPerBit("ddr5", false), 0, "no DDR5 host-PHY figure");
     }
 
+    /**
+     * HBM2's host PHY from Rambus's split of an HBM2 interface streaming reads at 2 Gb/s (ISCA 2025 tutorial slide
+     * 15): SoC PHY 33.3%, DRAM core 37.4%, DRAM interface and channel I/O 29.3%; the DRAM side is O'Connor et al.'s
+     * 3.92 pJ/bit, so the PHY reads at 3.92 x 33.3 / 66.7 = 1.957 pJ/bit. On the A100 with the 40 GB board's HBM2,
+     * 1 GB read and 0.5 GB written cost 8 x 1.5e9 x 3.92 pJ = 47.04 mJ at the DRAM plus 8 x (1e9 x 1.96 + 5e8 x
+     * 1.07) pJ = 19.96 mJ at the PHY (writes as HBM2E's): 67.0 mJ.
+     */
+    @Test
+    void hbm2ReadsPayTheHostPhyShareOfRambusSplit() {
+        EnergyModel hbm2 = load("a100", "power.memory_standard=hbm2").energy();
+        assertEquals(3.92 * 33.3 / (37.4 + 29.3), hbm2.memoryPhyPjPerBit(null, false), 0.005);
+        assertEquals(1.07, hbm2.memoryPhyPjPerBit(null, true), 0);
+        HardwareSpec hw = load("a100", "power.memory_standard=hbm2");
+        EnergyBreakdown e = EnergyModelTest.account(hw, hw.energy()).of(EnergyModelTest.activity(Map.of(
+            "hbm_channel.read_bytes", 1_000_000_000L, "hbm_channel.write_bytes", 500_000_000L), 0));
+        assertEquals(0.04704 + 0.01996, e.of("hbm"), 1e-12);
+    }
+
     @Test
     void aBoardDrawsItsIdlePowerWhenNothingRuns() {
         HardwareSpec h100 = load("h100");
