@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * the KV-cache write (the new tokens' K and V stored into the cache, vLLM's reshape_and_cache), attention scores,
  * softmax, attention context, output projection,
  * [all-reduce], residual add, norm, FFN (GELU: up, gelu, down; SwiGLU: gate, up, silu, gate multiply, down; MoE:
- * router, router softmax, then each expert's SwiGLU, then a weighted combine), [all-reduce], residual add. After
+ * router, router softmax, then the experts' SwiGLU, grouped or per expert, then a weighted combine), [all-reduce],
+ * residual add. After
  * the last layer: final norm and the LM head (vocabulary split over devices; only the last position of each
  * sequence is projected).
  *
@@ -69,8 +70,8 @@ import java.util.function.Consumer;
  * <p>Deps: each operator names its producers where they are not just the operator before it (an empty deps cell):
  * a residual add the all-reduce (or projection) before it and the residual stream entering the layer, the
  * attention context the softmax and the QKV projection (V), SwiGLU's gate and up the norm (so they need not wait
- * for each other), the SiLU its gate, the gate multiply the SiLU and up, an expert the norm and the routing, the
- * combine every expert and the routing. Everything else reads the operator before it; a pass starts after the
+ * for each other), the SiLU its gate, the gate multiply the SiLU and up, an expert (or the grouped w13) the norm and the
+ * routing, the combine every expert (or w2) and the routing. Everything else reads the operator before it; a pass starts after the
  * previous one (its next token).
  */
 public final class Lowering {
