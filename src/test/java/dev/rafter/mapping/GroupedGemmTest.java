@@ -46,6 +46,23 @@ class GroupedGemmTest {
     }
 
     @Test
+    void theSearchedTilesOfADeviceWithoutALibraryStayWithinTheirGroups() {
+        HardwareSpec generic = dev.rafter.hw.TestModels.a100Generic();
+        long[] rows = {3, 130, 64, 65};
+        Operator op = Operator.groupedGemm(0, "experts", Phase.PREFILL, 0, 0, rows, 1024, 512, DataType.FP16,
+            DataType.FP16);
+        GemmPlan plan = GemmMapper.plan(generic, op);
+        long expected = 0;
+        for (long r : rows) {
+            expected += GemmMapper.ceilDiv(r, plan.localM()) * GemmMapper.ceilDiv(1024, plan.localN());
+        }
+        List<MatrixTile> tiles = LibraryTilesTest.tiles(plan.program());
+        assertEquals(expected, tiles.size(), "each group padded to whole tiles of " + plan.localM() + " on its own");
+        assertEquals(262L * 1024, tiles.stream().mapToLong(t -> (long) t.m() * t.n()).sum(), "the real outputs");
+        assertTrue(plan.program().hbmReadBytes() >= 2L * (262 * 512 + 4 * 512 * 1024), "each group's weights");
+    }
+
+    @Test
     void flopsAndBytesCountTheRealRowsAndEachGroupsWeightsOnce() {
         Operator op = grouped(0, 3, 130, 64, 65);
         assertEquals(OpKind.GROUPED_GEMM, op.kind());
