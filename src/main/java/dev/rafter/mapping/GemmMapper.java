@@ -26,6 +26,11 @@ import java.util.Locale;
  * <p>When the hardware lists library tile shapes ({@code core.gemm_tiles}), the local tile is searched over those
  * instead, with tile and wave quantisation and split-K ({@link LibraryTiles}); the blocks and stages are laid out
  * the same way.
+ *
+ * <p>A grouped GEMM (one launch over groups of rows, each with its own B: a mixture of experts' weights, as vLLM's
+ * fused_moe kernel runs them) is laid out as a batched GEMM whose items have their own rows: each group's rows are
+ * padded to whole tiles on their own, so it has sum over groups of ceil(m_g / tile m) x ceil(n / tile n) output tiles,
+ * and they all share the waves of the one launch; each group's B is read once.
  */
 public final class GemmMapper {
     private static final int[] K_CANDIDATES = {16, 32, 64, 128, 256, 512, 1024, 2048};
@@ -41,12 +46,13 @@ public final class GemmMapper {
             return LibraryTiles.plan(hw, op);
         }
         int e = op.dataType().bytes();
-        long[] tile = searchLocalTile(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType());
+        Rows rows = Rows.of(op);
+        long[] tile = searchLocalTile(hw, rows, op.n(), op.k(), op.dataType());
         int ml = (int) tile[0];
         int nl = (int) tile[1];
         int kl = (int) tile[2];
         Layout best = bestLayout(hw, op, ml, nl, kl, e, Form.EXACT);
-        long write = e * op.batch() * op.m() * op.n();
+        long write = e * rows.total() * op.n();
         String why = String.format(Locale.ROOT,
             "%slocal tile %dx%dx%d (est. %d cycles), %s, stage depth %d, %d stages, "
                 + "HBM read %.3g MB (compulsory %.3g MB)", library ? "no library tile fits: searched " : "", ml, nl,
@@ -57,7 +63,62 @@ public final class GemmMapper {
     }
 
     static double compulsory(Operator op, int e) {
-        return (double) e * op.batch() * ((double) op.m() * op.k() + (double) op.k() * op.n());
+        return compulsory(Rows.of(op), op.n(), op.k(), e);
+    }
+
+    /**
+     * The rows of a GEMM's items: {@code batch} items of {@code m} rows, or a grouped GEMM's groups of their own rows
+     * ({@code each}, one per item; {@code m} is then the largest).
+     */
+    record Rows(long batch, long m, long[] each) {
+        static Rows of(Operator op) {
+            if (op.kind() != dev.rafter.workload.OpKind.GROUPED_GEMM || op.segments().isEmpty()) {
+                return new Rows(op.batch(), op.m(), null);
+            }
+            long[] each = new long[op.segments().size()];
+            for (int g = 0; g < each.length; g++) {
+                each[g] = op.segments().get(g).m();
+            }
+            return new Rows(each.length, op.m(), each);
+        }
+
+        static Rows plain(long batch, long m) {
+            return new Rows(batch, m, null);
+        }
+
+        /** Rows of item {@code item}. */
+        long of(long item) {
+            return each == null ? m : each[(int) item];
+        }
+
+        /** Tile rows over all items, each item's rows padded to whole tiles of {@code ml} on their own. */
+        long tiles(long ml) {
+            if (each == null) {
+                return batch * ceilDiv(m, ml);
+            }
+            long sum = 0;
+            for (long r : each) {
+                sum += ceilDiv(r, ml);
+            }
+            return sum;
+        }
+
+        /** Real rows over all items. */
+        long total() {
+            if (each == null) {
+                return batch * m;
+            }
+            long sum = 0;
+            for (long r : each) {
+                sum += r;
+            }
+            return sum;
+        }
+
+        /** The groups' rows as a cache key (null for a plain GEMM). */
+        List<Long> key() {
+            return each == null ? null : java.util.Arrays.stream(each).boxed().toList();
+        }
     }
 
     /** Bytes of one local tile in the local buffer: double-buffered operands plus two accumulators. */
@@ -67,6 +128,12 @@ public final class GemmMapper {
 
     /** Returns {m, n, k, estimated cycles} of the best local tile. */
     static long[] searchLocalTile(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
+        return searchLocalTile(hw, Rows.plain(batch, m), n, k, type);
+    }
+
+    static long[] searchLocalTile(HardwareSpec hw, Rows rows, long n, long k, DataType type) {
+        long batch = rows.batch();
+        long m = rows.m();
         HardwareSpec.Core core = hw.core();
         int e = type.bytes();
         long capacity = core.localBuffer().capacityBytes();
@@ -79,7 +146,7 @@ public final class GemmMapper {
                     if (localBytes(ml, nl, kl, e) > capacity) {
                         continue;
                     }
-                    long tiles = batch * ceilDiv(m, ml) * ceilDiv(n, nl);
+                    long tiles = rows.tiles(ml) * ceilDiv(n, nl);
                     // Two global-buffer stages of at least one chunk per tile of a block must fit too.
                     if (2 * Math.min(tiles, hw.cores()) * (Math.min(ml, m) + Math.min(nl, n)) * Math.min(kl, k) * e
                         > hw.globalBuffer().capacityBytes()) {
@@ -93,7 +160,8 @@ public final class GemmMapper {
                     double port = loadBytes / hw.interconnect().bytesPerCycle();
                     double global = loadBytes * activeCores / hw.globalBuffer().bytesPerCycle();
                     double perChunk = Math.max(compute, Math.max(port, global));
-                    double hbmCycles = (compulsory(batch, m, n, k, e) + (double) e * batch * m * n)
+                    double hbmCycles = (compulsory(rows, n, k, e) + (rows.each() == null
+                        ? (double) e * batch * m * n : (double) e * rows.total() * n))
                         / hw.memoryBytesPerS() * hw.clockHz();
                     double cost = Math.max(waves * chunks * perChunk + port + hw.interconnect().latencyCycles(),
                         hbmCycles);
@@ -113,8 +181,12 @@ public final class GemmMapper {
         return best;
     }
 
-    private static double compulsory(long batch, long m, long n, long k, int e) {
-        return (double) e * batch * ((double) m * k + (double) k * n);
+    /** Bytes of A (the real rows) and of each item's B, read once. */
+    static double compulsory(Rows rows, long n, long k, int e) {
+        if (rows.each() == null) {
+            return (double) e * rows.batch() * ((double) rows.m() * k + (double) k * n);
+        }
+        return (double) e * ((double) rows.total() * k + (double) rows.batch() * k * n);
     }
 
     /**
@@ -174,7 +246,7 @@ public final class GemmMapper {
      */
     static Layout bestLayout(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form) {
         LayoutKey key = new LayoutKey(hw.cores(), hw.globalBuffer().capacityBytes(), op.batch(), op.m(), op.n(),
-            op.k(), e, op.operandBType().bytes(), ml, nl, kl, form);
+            op.k(), e, op.operandBType().bytes(), ml, nl, kl, form, Rows.of(op).key());
         Candidate known;
         synchronized (WINNERS) {
             known = WINNERS.get(key);
@@ -204,7 +276,7 @@ public final class GemmMapper {
      * share one search (bounded: the least recently used winners go first).
      */
     private record LayoutKey(int cores, long globalBytes, long batch, long m, long n, long k, int e, int bBytes,
-                             int ml, int nl, int kl, Form form) {}
+                             int ml, int nl, int kl, Form form, List<Long> groupRows) {}
 
     private static final int WINNERS_KEPT = 4096;
     private static final java.util.Map<LayoutKey, Candidate> WINNERS = new java.util.LinkedHashMap<>(64, 0.75f,
@@ -223,7 +295,7 @@ public final class GemmMapper {
 
     private static List<Candidate> candidates(HardwareSpec hw, Operator op, int ml, int nl) {
         int cores = hw.cores();
-        long tiles = op.batch() * ceilDiv(op.m(), ml) * ceilDiv(op.n(), nl);
+        long tiles = Rows.of(op).tiles(ml) * ceilDiv(op.n(), nl);
         if (tiles > MAX_TILES) {
             throw new InputException("op " + op.id() + " '" + op.name() + "': " + tiles + " output tiles of " + ml
                 + "x" + nl + " exceed the " + MAX_TILES + " a tile-level simulation handles; split the operator");
@@ -263,15 +335,16 @@ public final class GemmMapper {
         int band = candidate.band();
         boolean nInner = candidate.nInner();
         int cores = hw.cores();
-        int mt = (int) ceilDiv(op.m(), ml);
+        Rows itemRows = Rows.of(op);
         int nt = (int) ceilDiv(op.n(), nl);
-        long total = op.batch() * mt * nt;
+        long total = itemRows.tiles(ml) * nt;
         long[] items = new long[(int) Math.min(total, cores)];
         int[] rows = new int[items.length];
         int[] cols = new int[items.length];
         List<Block> blocks = new ArrayList<>((int) ceilDiv(total, items.length));
         int t = 0;
         for (long item = 0; item < op.batch(); item++) {
+            int mt = (int) ceilDiv(itemRows.of(item), ml);
             int outerTiles = nInner ? mt : nt;
             int innerTiles = nInner ? nt : mt;
             for (int b0 = 0; b0 < outerTiles; b0 += band) {
@@ -300,26 +373,51 @@ public final class GemmMapper {
      * Dense numbering of operand pieces: A rows of tile row {@code index} of item {@code item}, or B columns of
      * tile column {@code index}. A piece at stage j of its block is {@code id * stagesPerBlock + j}.
      */
-    private record Pieces(long batch, int mt, int nt, int ml, int nl, Operator op) {
+    private record Pieces(long batch, int mt, int nt, int ml, int nl, Operator op, int[] aStart, int aCount) {
+        /** A plain GEMM's pieces: {@code mt} tile rows per item. */
+        Pieces(long batch, int mt, int nt, int ml, int nl, Operator op) {
+            this(batch, mt, nt, ml, nl, op, null, (int) (batch * mt));
+        }
+
+        /** A grouped GEMM's pieces: each group's own tile rows, numbered group after group. */
+        static Pieces of(Operator op, int ml, int nl) {
+            Rows rows = Rows.of(op);
+            int nt = (int) ceilDiv(op.n(), nl);
+            if (rows.each() == null) {
+                return new Pieces(op.batch(), (int) ceilDiv(op.m(), ml), nt, ml, nl, op);
+            }
+            int[] start = new int[(int) rows.batch() + 1];
+            for (int g = 0; g < rows.batch(); g++) {
+                start[g + 1] = start[g] + (int) ceilDiv(rows.of(g), ml);
+            }
+            return new Pieces(rows.batch(), (int) ceilDiv(op.m(), ml), nt, ml, nl, op, start, start[start.length - 1]);
+        }
+
         int count() {
-            return (int) (batch * (mt + nt));
+            return (int) (aCount + batch * nt);
         }
 
         int a(long item, int row) {
-            return (int) (item * mt + row);
+            return aStart == null ? (int) (item * mt + row) : aStart[(int) item] + row;
         }
 
         int b(long item, int col) {
-            return (int) (batch * mt + item * nt + col);
+            return (int) (aCount + item * nt + col);
         }
 
         /** Rows (A) or columns (B) of the piece. */
         long extent(int id) {
-            if (id < batch * mt) {
-                int row = id % mt;
-                return Math.min(ml, op.m() - (long) row * ml);
+            if (id < aCount) {
+                if (aStart == null) {
+                    int row = id % mt;
+                    return Math.min(ml, op.m() - (long) row * ml);
+                }
+                int found = java.util.Arrays.binarySearch(aStart, id);
+                // The group whose first tile row is the last at or before id (groups are never empty).
+                int group = found >= 0 ? found : -found - 2;
+                return Math.min(ml, op.rowsOf(group) - (long) (id - aStart[group]) * ml);
             }
-            int col = (int) ((id - batch * mt) % nt);
+            int col = (int) ((id - aCount) % nt);
             return Math.min(nl, op.n() - (long) col * nl);
         }
 
@@ -347,13 +445,13 @@ public final class GemmMapper {
     private static Layout stage(HardwareSpec hw, Operator op, int ml, int nl, int kl, int e, Form form,
                                 List<Block> blocks, String describe, boolean dry) {
         long capacity = hw.globalBuffer().capacityBytes();
-        Pieces pieces = new Pieces(op.batch(), (int) ceilDiv(op.m(), ml), (int) ceilDiv(op.n(), nl), ml, nl, op);
+        Pieces pieces = Pieces.of(op, ml, nl);
         int[] stamp = new int[pieces.count()];
         java.util.Arrays.fill(stamp, -1);
         List<int[]> blockPieces = new ArrayList<>(blocks.size());
         // B pieces (weights, K, V) move in their own data type: bytes per element of a piece.
         int eb = op.operandBType().bytes();
-        long aPieces = op.batch() * pieces.mt();
+        long aPieces = pieces.aCount();
         long maxBlockRowsCols = 0;
         for (int bi = 0; bi < blocks.size(); bi++) {
             int[] ids = pieces.of(blocks.get(bi), stamp, bi);
@@ -435,7 +533,7 @@ public final class GemmMapper {
     private static void addTiles(Operator op, Block b, List<List<Work>> cores, int firstStage, int ml, int nl,
                                  int kl, int e, int eb, int perStage, Form form) {
         for (int t = 0; t < b.items().length; t++) {
-            int m = (int) Math.min(ml, op.m() - (long) b.rows()[t] * ml);
+            int m = (int) Math.min(ml, op.rowsOf(b.items()[t]) - (long) b.rows()[t] * ml);
             int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
             int bBytes = eb == e ? 0 : eb;
             cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,

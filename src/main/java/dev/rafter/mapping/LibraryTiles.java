@@ -28,6 +28,9 @@ import java.util.Locale;
  * out in global-buffer blocks and stages as in {@link GemmMapper}, with stage depths from {@link #FIRST_STAGE_SHARE}
  * and {@link #streamingStageBytes}: a split-K GEMM is laid out as a batch of batch x S GEMMs of depth K/S, each
  * item reading its own K range of A and B.
+ *
+ * <p>A grouped GEMM is scored and laid out over its groups' padded tile rows ({@link GemmMapper.Rows}), with no
+ * split-K: vLLM's fused_moe kernel runs one tile per (block of an expert's rows, block of columns) over the whole K.
  */
 final class LibraryTiles {
     /** Bytes of one split-K partial sum: fp32 accumulators (a whole number of elements of any data type). */
@@ -52,7 +55,7 @@ final class LibraryTiles {
     record Candidate(GemmTile tile, int splits, long tiles, long waves, double cycles, long events) {}
 
     static GemmPlan plan(HardwareSpec hw, Operator op) {
-        Candidate c = search(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType());
+        Candidate c = search(hw, GemmMapper.Rows.of(op), op.n(), op.k(), op.dataType());
         return plan(hw, op, c);
     }
 
@@ -69,8 +72,9 @@ final class LibraryTiles {
                 op.dataType())));
         GemmMapper.Layout best = GemmMapper.bestLayout(hw, parts, t.m(), t.n(), t.k(), e,
             new GemmMapper.Form(true, resultBytes, stageBytes));
-        long write = (long) (s == 1 ? e : resultBytes) * parts.batch() * op.m() * op.n();
-        double usefulMacs = (double) op.batch() * op.m() * op.n() * op.k();
+        long realRows = GemmMapper.Rows.of(op).total();
+        long write = (long) (s == 1 ? e : resultBytes) * s * realRows * op.n();
+        double usefulMacs = (double) realRows * op.n() * op.k();
         double arrayMacs = (double) c.tiles() * t.m() * t.n() * GemmMapper.ceilDiv(parts.k(), t.k()) * t.k();
         String why = String.format(Locale.ROOT,
             "library tile %s%s, %d tiles in %d waves on %d cores (waves %.1f%% full, "
@@ -107,7 +111,11 @@ final class LibraryTiles {
 
     /** The fastest candidate by its estimated cycles. */
     static Candidate search(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
-        Candidate best = searchOrNull(hw, batch, m, n, k, type);
+        return search(hw, GemmMapper.Rows.plain(batch, m), n, k, type);
+    }
+
+    static Candidate search(HardwareSpec hw, GemmMapper.Rows rows, long n, long k, DataType type) {
+        Candidate best = searchOrNull(hw, rows, n, k, type);
         if (best == null) {
             throw new InputException("core.gemm_tiles: no tile fits both the "
                 + hw.core().localBuffer().capacityKib() + " KiB local buffer and two stages of the global buffer");
@@ -117,21 +125,21 @@ final class LibraryTiles {
 
     /** Whether some library tile fits this device's buffers for the operator. */
     static boolean fits(HardwareSpec hw, Operator op) {
-        return searchOrNull(hw, op.batch(), op.m(), op.n(), op.k(), op.dataType()) != null;
+        return searchOrNull(hw, GemmMapper.Rows.of(op), op.n(), op.k(), op.dataType()) != null;
     }
 
-    private static Candidate searchOrNull(HardwareSpec hw, long batch, long m, long n, long k, DataType type) {
+    private static Candidate searchOrNull(HardwareSpec hw, GemmMapper.Rows rows, long n, long k, DataType type) {
         Candidate best = null;
         for (GemmTile t : hw.core().gemmTiles()) {
-            long outputTiles = batch * GemmMapper.ceilDiv(m, t.m()) * GemmMapper.ceilDiv(n, t.n());
-            best = better(best, score(hw, t, 1, batch, m, n, k, type));
-            if (outputTiles >= hw.cores() || k % t.k() != 0) {
+            long outputTiles = rows.tiles(t.m()) * GemmMapper.ceilDiv(n, t.n());
+            best = better(best, score(hw, t, 1, rows, n, k, type));
+            if (rows.each() != null || outputTiles >= hw.cores() || k % t.k() != 0) {
                 continue;
             }
             long steps = k / t.k();
             for (int s = 2; s <= steps && outputTiles * s <= hw.cores(); s++) {
                 if (steps % s == 0) {
-                    best = better(best, score(hw, t, s, batch, m, n, k, type));
+                    best = better(best, score(hw, t, s, rows, n, k, type));
                 }
             }
         }
@@ -157,6 +165,13 @@ final class LibraryTiles {
      */
     static Candidate score(HardwareSpec hw, GemmTile t, int splits, long batch, long m, long n, long k,
                            DataType type) {
+        return score(hw, t, splits, GemmMapper.Rows.plain(batch, m), n, k, type);
+    }
+
+    static Candidate score(HardwareSpec hw, GemmTile t, int splits, GemmMapper.Rows groups, long n, long k,
+                           DataType type) {
+        long batch = groups.batch();
+        long m = groups.m();
         HardwareSpec.Core core = hw.core();
         int e = type.bytes();
         int resultBytes = splits == 1 ? e : PARTIAL_BYTES;
@@ -164,7 +179,7 @@ final class LibraryTiles {
             return null;
         }
         long depth = k / splits;
-        long tiles = batch * splits * GemmMapper.ceilDiv(m, t.m()) * GemmMapper.ceilDiv(n, t.n());
+        long tiles = splits * groups.tiles(t.m()) * GemmMapper.ceilDiv(n, t.n());
         long active = Math.min(tiles, hw.cores());
         long rows = Math.min(t.m(), m);
         long cols = Math.min(t.n(), n);
@@ -180,8 +195,9 @@ final class LibraryTiles {
         double port = tileBytes / hw.interconnect().bytesPerCycle();
         double global = tileBytes * active / hw.globalBuffer().bytesPerCycle();
         double perTile = Math.max(compute, Math.max(port, global));
-        double hbmBytes = (double) e * batch * ((double) m * k + (double) k * n)
-            + (double) resultBytes * batch * splits * m * n;
+        double hbmBytes = groups.each() == null ? (double) e * batch * ((double) m * k + (double) k * n)
+            + (double) resultBytes * batch * splits * m * n
+            : GemmMapper.compulsory(groups, n, k, e) + (double) resultBytes * groups.total() * n;
         double hbm = hbmBytes / hw.memoryBytesPerS() * hw.clockHz();
         double cycles = Math.max(waves * perTile + load / hw.interconnect().bytesPerCycle()
             + hw.interconnect().latencyCycles(), hbm);

@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The one place where an operator kind becomes tile programs, run one after another: one for a GEMM (two with
- * split-K: the partial products, then their reduction) or a vector operator, three or more for a fused attention
+ * split-K: the partial products, then their reduction), a grouped GEMM (one launch over its groups' tiles) or a
+ * vector operator, three or more for a fused attention
  * of kind {@code attention} (scores GEMM, softmax, context GEMM: run unfused, so the scores go through memory; K and
  * V in their own data type), one for a {@code flash_attention} ({@link FlashAttentionMapper}; two with split-KV:
  * the splits' partial outputs, then their combine). All-reduce is not a
@@ -29,7 +30,7 @@ public final class OperatorMapper {
      */
     public static List<TileProgram> programs(HardwareSpec hw, Operator op, TensorPlacement.Policy placement) {
         return switch (op.kind()) {
-            case GEMM -> TensorPlacement.placeGemm(GemmMapper.plan(hw, op).programs(), TensorRole.WEIGHTS,
+            case GEMM, GROUPED_GEMM -> TensorPlacement.placeGemm(GemmMapper.plan(hw, op).programs(), TensorRole.WEIGHTS,
                 TensorRole.ACTIVATIONS, placement);
             case FLASH_ATTENTION -> TensorPlacement.placeGemm(FlashAttentionMapper.programs(hw, op),
                 TensorRole.KV_CACHE, TensorRole.ACTIVATIONS, placement);

@@ -105,7 +105,7 @@ public final class Roofline {
     /** The role of the operand an operator streams beside its activations: as the mapping places its stages. */
     static TensorRole streamedRole(Operator op) {
         return switch (op.kind()) {
-            case GEMM -> TensorRole.WEIGHTS;
+            case GEMM, GROUPED_GEMM -> TensorRole.WEIGHTS;
             case ATTENTION, FLASH_ATTENTION -> TensorRole.KV_CACHE;
             default -> TensorRole.ACTIVATIONS;
         };
@@ -115,7 +115,7 @@ public final class Roofline {
     static double streamedBytes(Operator op) {
         double bb = op.operandBType().bytes();
         return switch (op.kind()) {
-            case GEMM -> op.batch() * (bb * (double) op.k() * op.n());
+            case GEMM, GROUPED_GEMM -> op.batch() * (bb * (double) op.k() * op.n()); // each group's B once
             case ATTENTION, FLASH_ATTENTION -> op.batch() * (bb * 2.0 * op.n() * op.k());
             default -> 0;
         };

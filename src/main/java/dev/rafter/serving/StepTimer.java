@@ -87,7 +87,8 @@ public final class StepTimer {
         boolean whole = r.layers() == m.layers();
         TransformerSpec model = whole ? new TransformerSpec(m.name(), 1, m.dModel(), m.heads(), m.kvHeads(),
             m.ffnDim(), m.ffn(), m.norm(), m.vocab(), m.experts(), m.expertsPerToken(), m.bias(),
-            m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), m.routing(), m.routingSeed()) : m;
+            m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), m.routing(), m.routingSeed(),
+            m.expertKernel()) : m;
         return new Workload(model, new RunSpec(r.batch(), r.promptTokens(), r.outputTokens(), r.tensorParallel(),
             r.dataType(), 1, r.attention(), r.kvDataType(), r.weightDataType(), r.order()));
     }

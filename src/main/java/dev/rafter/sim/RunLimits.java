@@ -128,7 +128,7 @@ public final class RunLimits {
             return op.segments().stream().mapToDouble(s -> tiles(op.part(s), localBytes)).sum();
         }
         return switch (kind) {
-            case GEMM, ATTENTION, FLASH_ATTENTION -> Math.max(1, (double) op.batch() * op.m() * op.n() / (localBytes / (2.0 * e)));
+            case GEMM, GROUPED_GEMM, ATTENTION, FLASH_ATTENTION -> Math.max(1, (double) op.batch() * op.m() * op.n() / (localBytes / (2.0 * e)));
             case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL -> 2.0 * Math.max(1, op.n() - 1);
             default -> Math.max(1, (double) op.elements() * (kind.inputsPerElement() + kind.outputsPerElement()) * e
                 / (localBytes / 2.0));

@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * the KV-cache write (the new tokens' K and V stored into the cache, vLLM's reshape_and_cache), attention scores,
  * softmax, attention context, output projection,
  * [all-reduce], residual add, norm, FFN (GELU: up, gelu, down; SwiGLU: gate, up, silu, gate multiply, down; MoE:
- * router, router softmax, then each expert's SwiGLU, then a weighted combine), [all-reduce], residual add. After
+ * router, router softmax, then the experts' SwiGLU, grouped or per expert, then a weighted combine), [all-reduce],
+ * residual add. After
  * the last layer: final norm and the LM head (vocabulary split over devices; only the last position of each
  * sequence is projected).
  *
@@ -34,6 +35,14 @@ import java.util.function.Consumer;
  * of them. {@code random} draws each token's k distinct experts from a generator seeded by {@code routing_seed},
  * the layer and the step, and emits each expert that got tokens with its own count (the imbalance a real router
  * shows).
+ *
+ * <p>Expert kernels ({@code model.expert_kernel}): {@code grouped} (the default) runs the experts the batch touches
+ * as serving engines do, vLLM's fused_moe (vllm/model_executor/layers/fused_moe/fused_moe.py): the tokens sorted by
+ * expert, one grouped GEMM over the touched experts with gate and up fused in one weight of width 2 x ffn (w13),
+ * one silu_and_mul over every routed token, and one grouped GEMM for down (w2): three launches per layer whatever
+ * the number of experts, each group (an expert) padded to whole tiles on its own, each expert's weights read once
+ * (see {@link Operator#groupedGemm}). {@code per_expert} emits each touched expert's SwiGLU as separate operators
+ * (gate, up, silu, gate multiply, down: 3 GEMM launches per expert), as an eager loop over the experts runs it.
  *
  * <p>Expert parallelism ({@code run.expert_parallel} = P, a system run): the experts are spread over P devices (E/P
  * each, device r holding experts r E/P onwards) and each device serves batch / P of the sequences: its attention
@@ -61,8 +70,8 @@ import java.util.function.Consumer;
  * <p>Deps: each operator names its producers where they are not just the operator before it (an empty deps cell):
  * a residual add the all-reduce (or projection) before it and the residual stream entering the layer, the
  * attention context the softmax and the QKV projection (V), SwiGLU's gate and up the norm (so they need not wait
- * for each other), the SiLU its gate, the gate multiply the SiLU and up, an expert the norm and the routing, the
- * combine every expert and the routing. Everything else reads the operator before it; a pass starts after the
+ * for each other), the SiLU its gate, the gate multiply the SiLU and up, an expert (or the grouped w13) the norm and the
+ * routing, the combine every expert (or w2) and the routing. Everything else reads the operator before it; a pass starts after the
  * previous one (its next token).
  */
 public final class Lowering {
@@ -189,7 +198,12 @@ public final class Lowering {
                     expertInputs = new long[] {dispatch};
                 }
                 long[] combined = {routing};
-                for (int e = 0; e < perExpert.length; e++) {
+                if (m.expertKernel() == TransformerSpec.ExpertKernel.GROUPED) {
+                    combined = new long[] {routing, groupedExperts(phase, layer, step, perExpert, d, ffn, dt, wt,
+                        expertInputs)};
+                }
+                for (int e = 0; e < perExpert.length && m.expertKernel() == TransformerSpec.ExpertKernel.PER_EXPERT;
+                     e++) {
                     if (perExpert[e] > 0) {
                         long down = swiglu("expert" + e + "_", phase, layer, step, perExpert[e], d, ffn, dt, wt,
                             expertInputs);
@@ -284,6 +298,19 @@ public final class Lowering {
         return gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
     }
 
+    /**
+     * The experts' SwiGLU as one grouped kernel pass (see the class comment): w13 over the touched experts' tokens
+     * (width 2 x ffn), silu_and_mul over every routed token, w2 back to d_model; returns w2's id.
+     */
+    private long groupedExperts(Phase phase, int layer, int step, long[] perExpert, long d, long ffn, DataType dt,
+                                DataType wt, long... inputs) {
+        long[] rows = java.util.Arrays.stream(perExpert).filter(t -> t > 0).toArray();
+        long routed = java.util.Arrays.stream(rows).sum();
+        emit(Operator.groupedGemm(nextId, "experts_w13", phase, layer, step, rows, 2 * ffn, d, dt, wt), inputs);
+        rows("experts_silu_and_mul", OpKind.SILU_AND_MUL, phase, layer, step, routed, ffn, dt);
+        return emit(Operator.groupedGemm(nextId, "experts_w2", phase, layer, step, rows, d, ffn, dt, wt));
+    }
+
     /** The op {@code latest} and, when there is one ({@code >= 0}), the residual stream {@code residual}. */
     private static long[] producers(long latest, long residual) {
         return residual < 0 ? new long[] {latest} : new long[] {latest, residual};
@@ -298,7 +325,7 @@ public final class Lowering {
             ? Operator.NO_DEPS : producers;
         out.accept(deps.length == 0 ? op : new Operator(op.id(), op.name(), op.kind(), op.phase(), op.layer(),
             op.step(), op.batch(), op.m(), op.n(), op.k(), op.elements(), op.dataType(), deps, op.causal(),
-            op.operandBType()));
+            op.operandBType(), op.segments()));
         return nextId++;
     }
 

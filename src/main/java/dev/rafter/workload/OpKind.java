@@ -34,6 +34,9 @@ import java.util.List;
 public enum OpKind {
     /** Batched matrix multiply (batch x (m x k) * (k x n)); 2 FLOPs per MAC. */
     GEMM(0, 0, 0, 0, 0),
+    /** One grouped GEMM kernel over several groups, each its own (m_g x k) * (k x n) with its own B (a mixture of
+     * experts' weights; vLLM's fused_moe): the groups' output tiles share the waves of one launch. */
+    GROUPED_GEMM(0, 0, 0, 0, 0),
     /** max, subtract, exp, sum, divide: 5 FLOPs per element, 1 exp; reads and writes the scores once. */
     SOFTMAX(5, 1, 1, 1, 0),
     /** mean, variance (2 FLOPs), normalise (2), scale and shift (2) plus the reduction adds: 8 per element. */
@@ -135,7 +138,7 @@ public enum OpKind {
 
     /** Runs on the PE arrays (matrix work) rather than the vector unit. */
     public boolean isMatrix() {
-        return this == GEMM || this == ATTENTION || this == FLASH_ATTENTION;
+        return this == GEMM || this == GROUPED_GEMM || this == ATTENTION || this == FLASH_ATTENTION;
     }
 
     /** Attention in one operator (unfused or flash). */

@@ -54,8 +54,8 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             operandBType = dataType;
         }
         segments = segments == null ? List.of() : List.copyOf(segments);
-        if (!segments.isEmpty() && kind != OpKind.FLASH_ATTENTION) {
-            throw new IllegalArgumentException("only flash_attention runs over segments, not " + kind);
+        if (!segments.isEmpty() && kind != OpKind.FLASH_ATTENTION && kind != OpKind.GROUPED_GEMM) {
+            throw new IllegalArgumentException("only flash_attention and grouped_gemm run over segments, not " + kind);
         }
     }
 
@@ -99,6 +99,35 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         Segment first = parts.get(0);
         return new Operator(id, name, OpKind.FLASH_ATTENTION, phase, layer, step, first.batch(), first.m(), first.n(),
             k, first.queryTokens(), dt, NO_DEPS, causal, kvType, parts);
+    }
+
+    /**
+     * One grouped GEMM kernel ({@link OpKind#GROUPED_GEMM}) over {@code rows.length} groups (at least one), group g
+     * an (rows[g] x k) * (k x n) product with its own B in {@code bType}. Each group is a segment of batch 1; the
+     * operator's {@code batch} is the number of groups and its {@code m} the largest group's rows, so batch x m x n
+     * bounds the work while {@link #flops} and {@link #minBytes} count the real rows of each group.
+     */
+    public static Operator groupedGemm(long id, String name, Phase phase, int layer, int step, long[] rows, long n,
+                                       long k, DataType dt, DataType bType) {
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("a grouped GEMM needs at least one group");
+        }
+        List<Segment> groups = new java.util.ArrayList<>(rows.length);
+        long largest = 0;
+        for (long r : rows) {
+            if (r < 1) {
+                throw new IllegalArgumentException("a grouped GEMM's groups have at least one row, got " + r);
+            }
+            groups.add(new Segment(1, r, n, 0));
+            largest = Math.max(largest, r);
+        }
+        return new Operator(id, name, OpKind.GROUPED_GEMM, phase, layer, step, rows.length, largest, n, k, 0, dt,
+            NO_DEPS, false, bType, groups);
+    }
+
+    /** Rows of item {@code item} of a GEMM: a grouped GEMM's group's own rows, else {@code m}. */
+    public long rowsOf(long item) {
+        return kind == OpKind.GROUPED_GEMM && !segments.isEmpty() ? segments.get((int) item).m() : m;
     }
 
     /** The segments this operator runs: its own shape alone when it has none. */
@@ -209,7 +238,7 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             return segments.stream().mapToDouble(s -> part(s).flops()).sum();
         }
         return switch (kind) {
-            case GEMM -> 2.0 * batch * m * n * k;
+            case GEMM, GROUPED_GEMM -> 2.0 * batch * m * n * k;
             case ATTENTION, FLASH_ATTENTION -> (4.0 * k + 5.0) * batch * scoresPerItem();
             case ALL_REDUCE, REDUCE_SCATTER -> (double) elements * (n - 1) / n * kind.flopsPerElement();
             case ALL_GATHER, ALL_TO_ALL -> 0;
@@ -239,7 +268,7 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             return 0;
         }
         return switch (kind) {
-            case GEMM, ATTENTION, FLASH_ATTENTION -> batch * m * k * dataType.bytes();
+            case GEMM, GROUPED_GEMM, ATTENTION, FLASH_ATTENTION -> batch * m * k * dataType.bytes();
             case GATHER -> 0; // rows of a table (an embedding's weights), not a result
             default -> elements * kind.inputsPerElement() * dataType.bytes();
         };
@@ -258,7 +287,7 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             return 0;
         }
         return switch (kind) {
-            case GEMM -> batch * m * n * dataType.bytes();
+            case GEMM, GROUPED_GEMM -> batch * m * n * dataType.bytes();
             case ATTENTION, FLASH_ATTENTION -> batch * m * k * dataType.bytes();
             default -> elements * kind.outputsPerElement() * dataType.bytes();
         };
@@ -271,7 +300,7 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         double b = dataType.bytes();
         double bb = operandBType.bytes();
         return switch (kind) {
-            case GEMM -> batch * (b * ((double) m * k + (double) m * n) + bb * (double) k * n);
+            case GEMM, GROUPED_GEMM -> batch * (b * ((double) m * k + (double) m * n) + bb * (double) k * n);
             case ATTENTION, FLASH_ATTENTION -> batch * (b * 2.0 * m * k + bb * 2.0 * n * k);
             case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER, ALL_TO_ALL -> {
                 long bytes = elements * dataType.bytes();

@@ -27,6 +27,11 @@ import java.util.function.Consumer;
  * gives {@code elements} alone). It rejects, naming the line and column: control characters (e.g. NUL bytes), lines
  * over {@link #MAX_LINE_CHARS} characters, a malformed quoted field, a vector row whose {@code m x n} disagrees with
  * {@code elements}, and dependencies on op ids that are not earlier ops of the trace.
+ *
+ * <p>A {@code grouped_gemm} (one kernel over groups that share n and k, each with its own rows and its own B: a
+ * mixture of experts' FFN as vLLM's fused_moe runs it) writes {@code batch} = the number of groups and {@code m} =
+ * each group's rows, {@code ;}-separated in group order (e.g. {@code 3;5;1} for three groups), every group at least
+ * one row; {@code elements} is empty.
  */
 public final class TraceCsv {
     public static final String HEADER = "op_id,name,kind,phase,layer,step,batch,m,n,k,elements,data_type,deps";
@@ -103,7 +108,15 @@ public final class TraceCsv {
         sb.append(op.id()).append(',');
         CsvWriter.cell(sb, op.name()).append(',').append(op.kind().key()).append(',')
             .append(op.phase().key()).append(',').append(op.layer()).append(',').append(op.step()).append(',')
-            .append(op.batch()).append(',').append(op.m()).append(',').append(op.n()).append(',').append(op.k())
+            .append(op.batch()).append(',');
+        if (op.kind() == OpKind.GROUPED_GEMM && !op.segments().isEmpty()) {
+            for (int g = 0; g < op.segments().size(); g++) {
+                sb.append(g > 0 ? ";" : "").append(op.segments().get(g).m());
+            }
+        } else {
+            sb.append(op.m());
+        }
+        sb.append(',').append(op.n()).append(',').append(op.k())
             .append(',').append(op.elements()).append(',').append(op.dataType().key()).append(',');
         for (int i = 0; i < op.deps().length; i++) {
             if (i > 0) {
@@ -290,7 +303,8 @@ public final class TraceCsv {
             }
             // Shape cells may be empty where they do not apply to the kind: empty reads as 0 ("not given").
             long batch = shape(f, Column.BATCH);
-            long m = shape(f, Column.M);
+            long[] groupRows = kind == OpKind.GROUPED_GEMM ? groupRows(cell(f, Column.M), batch) : null;
+            long m = groupRows != null ? Arrays.stream(groupRows).max().getAsLong() : shape(f, Column.M);
             long n = shape(f, Column.N);
             long k = shape(f, Column.K);
             long elements = shape(f, Column.ELEMENTS);
@@ -305,10 +319,10 @@ public final class TraceCsv {
             within("k", k, MAX_DIMENSION);
             within("elements", elements, MAX_ELEMENTS);
             switch (kind) {
-                case GEMM, ATTENTION, FLASH_ATTENTION -> {
-                    if (kind == OpKind.GEMM && elements != 0) {
-                        throw new InputException("elements: does not apply to kind gemm (its size is batch, m, n, k);"
-                            + " expected it empty or 0, got " + elements);
+                case GEMM, GROUPED_GEMM, ATTENTION, FLASH_ATTENTION -> {
+                    if (!kind.isAttention() && elements != 0) {
+                        throw new InputException("elements: does not apply to kind " + kind.key() + " (its size is "
+                            + "batch, m, n, k); expected it empty or 0, got " + elements);
                     }
                     long[] dims = {batch, m, n, k};
                     for (int i = 0; i < dims.length; i++) {
@@ -332,6 +346,12 @@ public final class TraceCsv {
             seen.add(id);
             boolean causal = causal(f, kind);
             DataType bType = optionalType(f, dt);
+            if (groupRows != null) {
+                Operator grouped = Operator.groupedGemm(id, name, phase, (int) layer,
+                    (int) Math.min(step, Integer.MAX_VALUE), groupRows, n, k, dt, bType);
+                return new Operator(id, name, kind, phase, grouped.layer(), grouped.step(), batch, m, n, k, 0, dt,
+                    deps, false, bType, grouped.segments());
+            }
             return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch,
                 m, n, k, elements, dt, deps, causal, bType);
         }
@@ -441,6 +461,31 @@ public final class TraceCsv {
                 throw new InputException(c.key() + ": expected an integer >= 0, got " + v);
             }
             return v;
+        }
+
+        /**
+         * A grouped GEMM's m cell: {@code groups} rows counts, {@code ;}-separated, each at least 1 (checked here so
+         * the message names the cell, not a group).
+         */
+        private static long[] groupRows(String text, long groups) {
+            String[] parts = text.split(";", -1);
+            if (groups <= 0 || parts.length != groups) {
+                throw new InputException("m: a grouped_gemm gives each of its batch (" + groups + ") groups' rows, "
+                    + "';'-separated (e.g. 3;5;1), got '" + text + "'");
+            }
+            long[] rows = new long[parts.length];
+            for (int g = 0; g < parts.length; g++) {
+                try {
+                    rows[g] = asciiLong(parts[g].strip());
+                } catch (NumberFormatException e) {
+                    rows[g] = -1;
+                }
+                if (rows[g] < 1 || rows[g] > MAX_DIMENSION) {
+                    throw new InputException("m: group " + g + " of the grouped_gemm expected rows from 1 to "
+                        + MAX_DIMENSION + ", got '" + parts[g].strip() + "'");
+                }
+            }
+            return rows;
         }
 
         /** Long.parseLong also reads fullwidth and Arabic-Indic digits; a trace's numbers are ASCII digits. */

@@ -9,17 +9,31 @@ import dev.rafter.config.InputException;
  * The architecture of a decoder-only transformer, from {@code models/workloads/*.yaml} key {@code model}. For a
  * mixture of experts, {@code routing} says how tokens are spread over the experts: {@code uniform} (the expected
  * number of distinct experts a batch touches) or {@code random} (a seeded draw, {@code routingSeed}, that shows the
- * imbalance); see {@link Lowering}.
+ * imbalance); {@code expertKernel} how the experts' FFNs run: {@code grouped} (two grouped GEMMs over the experts
+ * the batch touches, as serving engines run them) or {@code per_expert} (each expert's own GEMMs); see
+ * {@link Lowering}.
  */
 public record TransformerSpec(String name, int layers, int dModel, int heads, int kvHeads, int ffnDim,
                               FfnKind ffn, NormKind norm, int vocab, int experts, int expertsPerToken,
                               boolean bias, boolean learnedPositions, int contextLength, boolean tiedEmbeddings,
-                              Routing routing, long routingSeed) {
+                              Routing routing, long routingSeed, ExpertKernel expertKernel) {
 
     public enum FfnKind { GELU, SWIGLU }
 
     /** How a mixture of experts routes its tokens. */
     public enum Routing { UNIFORM, RANDOM }
+
+    /** How a mixture of experts runs its experts' FFNs (model key {@code expert_kernel}). */
+    public enum ExpertKernel { GROUPED, PER_EXPERT }
+
+    /** A model whose experts (if any) run as grouped GEMMs. */
+    public TransformerSpec(String name, int layers, int dModel, int heads, int kvHeads, int ffnDim, FfnKind ffn,
+                           NormKind norm, int vocab, int experts, int expertsPerToken, boolean bias,
+                           boolean learnedPositions, int contextLength, boolean tiedEmbeddings, Routing routing,
+                           long routingSeed) {
+        this(name, layers, dModel, heads, kvHeads, ffnDim, ffn, norm, vocab, experts, expertsPerToken, bias,
+            learnedPositions, contextLength, tiedEmbeddings, routing, routingSeed, ExpertKernel.GROUPED);
+    }
 
     /** A model with uniform routing. */
     public TransformerSpec(String name, int layers, int dModel, int heads, int kvHeads, int ffnDim, FfnKind ffn,
@@ -33,8 +47,8 @@ public record TransformerSpec(String name, int layers, int dModel, int heads, in
 
     public TransformerSpec {
         Check.nonBlank("name", name);
-        if (routing == null) {
-            throw new IllegalArgumentException("routing is required");
+        if (routing == null || expertKernel == null) {
+            throw new IllegalArgumentException("routing and expert_kernel are required");
         }
         intIn("layers", layers, 1, 100_000);
         intIn("d_model", dModel, 1, 1 << 20);

@@ -181,7 +181,8 @@ public record Workload(TransformerSpec model, RunSpec run, Placement placement, 
             m.bool("learned_positions", false), m.int32("context_length"),
             m.bool("tied_embeddings", false),
             m.choice("routing", TransformerSpec.Routing.class, TransformerSpec.Routing.UNIFORM),
-            m.integer("routing_seed", 0)));
+            m.integer("routing_seed", 0),
+            m.choice("expert_kernel", TransformerSpec.ExpertKernel.class, TransformerSpec.ExpertKernel.GROUPED)));
         Section r = s.section("run");
         RunSpec run = r.build(() -> new RunSpec(r.int32("batch"), r.int32("prompt_tokens"),
             r.int32("output_tokens"), r.int32("tensor_parallel", 1),

@@ -146,9 +146,14 @@ class LoweringTest {
         return layer.stream().filter(o -> o.name().endsWith("_up")).count();
     }
 
+    /** Mixtral with each expert's SwiGLU as its own operators (model.expert_kernel: per_expert). */
+    static Workload perExpert(String name) {
+        return Workload.load(Path.of("models/workloads/" + name + ".yaml"), List.of("model.expert_kernel=per_expert"));
+    }
+
     @Test
     void moeRoutesTokensToTheExpectedNumberOfDistinctExperts() {
-        Workload w = load("mixtral-8x7b");
+        Workload w = perExpert("mixtral-8x7b");
         List<Operator> layer = ops(w, Phase.DECODE, 1, 0);
         // batch 8, top-2 over 8 experts: 8 (1 - (3/4)^8) = 7.2 experts touched, 7 emitted, ceil(16 / 7) = 3 tokens.
         assertEquals(7, experts(layer));
@@ -178,6 +183,48 @@ class LoweringTest {
         assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(Lowering.route(random, 8192, 0, 0)));
         long[] batch1 = Lowering.route(random, 1, 3, 5);
         assertEquals(2, java.util.Arrays.stream(batch1).filter(c -> c > 0).count());
+    }
+
+    @Test
+    void groupedExpertsAreTwoGroupedGemmsAndOneSiluAndMulOverTheTouchedExperts() {
+        List<Operator> layer = ops(load("mixtral-8x7b"), Phase.DECODE, 1, 0);
+        // batch 8, top-2 of 8: 7 experts touched with ceil(16 / 7) = 3 tokens each (as per expert, above).
+        Operator w13 = named(layer, "experts_w13");
+        assertEquals(OpKind.GROUPED_GEMM, w13.kind());
+        assertEquals(7, w13.batch());
+        assertEquals(List.of(3L, 3L, 3L, 3L, 3L, 3L, 3L), w13.segments().stream().map(Operator.Segment::m).toList());
+        assertEquals(2 * 14336 / 2, w13.n(), "gate and up fused: 2 x ffn per device under TP 2");
+        assertEquals(4096, w13.k());
+        Operator act = named(layer, "experts_silu_and_mul");
+        assertEquals(OpKind.SILU_AND_MUL, act.kind());
+        assertEquals(21, act.m());
+        assertEquals(14336 / 2, act.n());
+        Operator w2 = named(layer, "experts_w2");
+        assertEquals(4096, w2.n());
+        assertEquals(14336 / 2, w2.k());
+        // Three launches where per_expert has 3 GEMMs and 2 vector ops for each of the 7 experts.
+        long grouped = layer.stream().filter(o -> o.name().startsWith("expert")).count();
+        long perExpert = ops(perExpert("mixtral-8x7b"), Phase.DECODE, 1, 0).stream()
+            .filter(o -> o.name().startsWith("expert") && !o.name().equals("expert_combine")).count();
+        assertEquals(3 + 1, grouped, "w13, silu_and_mul, w2 and the combine");
+        assertEquals(5 * 7, perExpert);
+        // Same FLOPs as the per-expert GEMMs: 2 x 21 rows x (2 x 7168 x 4096 + 4096 x 7168).
+        assertEquals(2.0 * 21 * 3 * 7168 * 4096, w13.flops() + w2.flops(), 0);
+        // The combine waits for w2 and the routing.
+        Operator combine = named(layer, "expert_combine");
+        assertTrue(java.util.Arrays.stream(combine.deps()).anyMatch(d -> d == w2.id()), "combine after w2");
+    }
+
+    @Test
+    void randomRoutingGivesTheGroupedGemmUnequalGroups() {
+        Workload w = Workload.load(Path.of("models/workloads/mixtral-8x7b.yaml"), List.of("model.routing=random",
+            "model.routing_seed=7", "run.batch=3"));
+        Operator w13 = named(ops(w, Phase.DECODE, 2, 1), "experts_w13");
+        long[] drawn = Lowering.route(w.model(), 3, 1, 2);
+        long[] touched = java.util.Arrays.stream(drawn).filter(c -> c > 0).toArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(touched,
+            w13.segments().stream().mapToLong(Operator.Segment::m).toArray(), "each touched expert its drawn count");
+        assertEquals(6, java.util.Arrays.stream(touched).sum(), "3 tokens x top-2");
     }
 
     @Test

@@ -34,6 +34,23 @@ class StepLoweringTest {
     }
 
     @Test
+    void aServingStepOfAMixtureOfExpertsRunsTheGroupedKernelOverTheStepsTokens() {
+        Workload mixtral = Workload.load(Path.of("models/workloads/mixtral-8x7b.yaml"), List.of("run.layers=1",
+            "model.routing=random", "model.routing_seed=3"));
+        // 16 prefill tokens and 3 decode tokens: 19 tokens, each routed to 2 experts.
+        List<Operator> ops = step(mixtral, List.of(new StepLowering.Group(1, 16, 40),
+            new StepLowering.Group(3, 1, 100)), 3);
+        Operator w13 = ops.stream().filter(o -> o.name().equals("experts_w13")).findFirst().orElseThrow();
+        assertEquals(OpKind.GROUPED_GEMM, w13.kind());
+        assertEquals(19 * 2, w13.segments().stream().mapToLong(Operator.Segment::m).sum());
+        assertArrayEquals(java.util.Arrays.stream(Lowering.route(mixtral.model(), 19, 0, 0)).filter(c -> c > 0)
+            .toArray(), w13.segments().stream().mapToLong(Operator.Segment::m).toArray());
+        assertEquals(2, ops.stream().filter(o -> o.kind() == OpKind.GROUPED_GEMM).count());
+        assertEquals(2, ops.stream().filter(o -> o.name().equals("attention")).findFirst().orElseThrow()
+            .segments().size(), "the varlen attention keeps its groups");
+    }
+
+    @Test
     void mixedStepRunsProjectionsOverAllTokensAndOneAttentionKernelOverTheGroups() {
         // A 16-token prefill chunk of a 40-token prompt (no token yet) beside three decodes at KV length 100.
         List<Operator> ops = step(TINY, List.of(new StepLowering.Group(1, 16, 40),

@@ -83,6 +83,34 @@ class TraceCsvTest {
             e.getMessage());
     }
 
+    @Test
+    void groupedGemmWritesEachGroupsRowsAndReadsThemBack() throws Exception {
+        Operator grouped = Operator.groupedGemm(0, "experts_w13", Phase.DECODE, 3, 2, new long[] {3, 5, 1}, 256,
+            128, dev.rafter.hw.DataType.BF16, dev.rafter.hw.DataType.FP8);
+        StringWriter sw = new StringWriter();
+        TraceCsv.writeHeader(sw);
+        TraceCsv.writeRow(sw, grouped);
+        assertTrue(sw.toString().contains("\n0,experts_w13,grouped_gemm,decode,3,2,3,3;5;1,256,128,0,bf16,,,fp8\n"),
+            sw.toString());
+        Operator back = readText(sw.toString()).get(0);
+        assertEquals(grouped.shape(), back.shape());
+        assertEquals(2.0 * 9 * 256 * 128, back.flops(), 0);
+    }
+
+    @Test
+    void groupedGemmRowsAreCheckedNamingTheCell() throws Exception {
+        String f = tmp.resolve("bad.csv").toString();
+        assertEquals(f + ":3: m: a grouped_gemm gives each of its batch (3) groups' rows, ';'-separated (e.g. 3;5;1),"
+            + " got '3;5'", bad("1,e,grouped_gemm,decode,0,1,3,3;5,256,128,,bf16,"));
+        assertEquals(f + ":3: m: group 1 of the grouped_gemm expected rows from 1 to 16777216, got '0'",
+            bad("1,e,grouped_gemm,decode,0,1,2,3;0,256,128,,bf16,"));
+        assertEquals(f + ":3: m: group 0 of the grouped_gemm expected rows from 1 to 16777216, got 'x'",
+            bad("1,e,grouped_gemm,decode,0,1,2,x;4,256,128,,bf16,"));
+        assertEquals(f + ":3: elements: does not apply to kind grouped_gemm (its size is batch, m, n, k); expected it"
+            + " empty or 0, got 8", bad("1,e,grouped_gemm,decode,0,1,2,3;4,256,128,8,bf16,"));
+        assertEquals(f + ":3: n: must be > 0 for kind grouped_gemm", bad("1,e,grouped_gemm,decode,0,1,2,3;4,,128,,bf16,"));
+    }
+
     private List<Operator> readText(String text) throws Exception {
         Path f = tmp.resolve("ok.csv");
         Files.write(f, text.getBytes(StandardCharsets.UTF_8));

@@ -46,10 +46,10 @@ class ExpertParallelTest {
             assertEquals(8, a.n());
         }
         // One expert per device; the group's 2048 tokens touch it (1 - (6/8)^2048 = 1): all 512 copies.
-        List<Operator> gates = ops.stream().filter(o -> o.name().endsWith("_gate") && o.name().startsWith("expert"))
-            .toList();
-        assertEquals(1, gates.size());
-        assertEquals(512, gates.get(0).m());
+        // Each device's grouped kernel runs over its local experts: one group of 512 rows.
+        List<Operator> w13 = ops.stream().filter(o -> o.name().equals("experts_w13")).toList();
+        assertEquals(1, w13.size());
+        assertEquals(List.of(512L), w13.get(0).segments().stream().map(Operator.Segment::m).toList());
         assertEquals(256, ops.stream().filter(o -> o.name().equals("qkv_proj")).findFirst().orElseThrow().m());
     }
 
