@@ -222,7 +222,7 @@ public final class Core implements Periodic {
             }
             // The arrival time is known now: no event per load; the global buffer learns when this core is done
             // with the stage (the computation that needs the data starts at its arrival: startCompute).
-            long arrival = interconnect.reserve(new CoreTransfer.TileLoad(opId, index, operands));
+            long arrival = interconnect.reserveLoad(opId, index, operands);
             arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
             if (releasesStage) {
                 globalBuffer.releaseAt(stage, arrival);

@@ -122,10 +122,19 @@ public final class Interconnect implements Periodic {
      * known time (a core's prefetch) saves the event.
      */
     public long reserve(CoreTransfer transfer) {
-        long opId = transfer.opId();
-        int core = transfer.core();
-        long bytes = transfer.bytes();
-        boolean store = transfer instanceof CoreTransfer.ResultStore;
+        return reserve(transfer.opId(), transfer.core(), transfer.bytes(),
+            transfer instanceof CoreTransfer.ResultStore);
+    }
+
+    /**
+     * {@link #reserve(CoreTransfer)} of a core's operand load, taken apart: a core issues one per chunk, most of them
+     * early in a run, while its code is still interpreted and a message object per load is paid in full.
+     */
+    public long reserveLoad(long opId, int core, long bytes) {
+        return reserve(opId, core, bytes, false);
+    }
+
+    private long reserve(long opId, int core, long bytes, boolean store) {
         long now = scheduler.now();
         long globalEnd = global.reserve(now, bytes, start);
         sink.slice(globalTrack, SliceKind.TRANSFER, opId, start[0], globalEnd, bytes);

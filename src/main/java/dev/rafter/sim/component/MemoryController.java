@@ -182,13 +182,15 @@ public final class MemoryController implements Periodic {
         long perChannel = blocks / n;
         long extra = blocks % n; // the first `extra` channels of the transfer carry one block more
         long baseRow = firstBlock / n; // block firstBlock + i is block baseRow (+1 past the wrap) of its channel
+        long opId = access.opId();
+        boolean write = access.write();
         for (int k = 0; k < issued; k++) {
             int c = k < wrapped ? k : first + k - wrapped;
             int i = c >= first ? c - first : c + n - first; // the channel's place in the transfer
             long part = (perChannel + (i < extra ? 1 : 0)) * INTERLEAVE_BYTES + (i == extra ? rest : 0);
             long local = (baseRow + (first + i >= n ? 1 : 0)) * INTERLEAVE_BYTES
                 + (i == 0 ? address % INTERLEAVE_BYTES : 0);
-            long t = channels[c].serve(access.opId(), local, part, access.write(), parts);
+            long t = channels[c].serve(opId, local, part, write, parts);
             if (t != MemoryChannel.DEFERRED) {
                 known = Math.max(known, t);
                 knownParts++;
