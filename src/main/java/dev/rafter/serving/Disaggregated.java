@@ -106,7 +106,10 @@ public final class Disaggregated {
             long arrivalPs = next == null ? Long.MAX_VALUE : next.arrivalPs();
             int trying = -1;
             for (int k = 0; k < decode.size(); k++) {
-                if (!pending.get(k).isEmpty() && (trying < 0 || tryAtPs[k] < tryAtPs[trying])) {
+                // Hand-overs at one instant go in request order, so transfers that start together queue by id.
+                if (!pending.get(k).isEmpty() && (trying < 0 || tryAtPs[k] < tryAtPs[trying]
+                    || tryAtPs[k] == tryAtPs[trying] && pending.get(k).peek().request().id()
+                    < pending.get(trying).peek().request().id())) {
                     trying = k;
                 }
             }
@@ -145,30 +148,28 @@ public final class Disaggregated {
                 sides.put(r.id(), new long[] {k, -1, -1, -1});
                 prefillQueues.get(k).add(firstToken);
             } else if (tryPs == now) {
+                // The head of one decode replica's hand-overs; the rest are tried again at once, in id order.
                 int k = trying;
                 ServingEngine.Replay replay = decodeReplays.get(k);
-                tryAtPs[k] = Long.MAX_VALUE;
-                while (!pending.get(k).isEmpty()) {
-                    HandOver h = pending.get(k).peek();
-                    if (!replay.reserve(h.request(), now)) {
-                        // A step under way frees its finishes' blocks at its end; else the next step may.
-                        tryAtPs[k] = replay.nowPs() > now ? replay.nowPs() : Long.MAX_VALUE;
-                        break;
-                    }
-                    pending.get(k).poll();
-                    Request r = h.request();
-                    long[] side = sides.get(r.id());
-                    side[2] = now - h.readyPs();
-                    List<Integer> from = prefillDevices.get(h.prefillReplica());
-                    long perRank = kvBytesPerToken * r.promptTokens();
-                    bytes[0] += perRank * from.size();
-                    long start = now;
-                    fabric.start(new KvTransfers.Transfer(start, from, decodeDevices.get(k), perRank), end -> {
-                        side[3] = end - start;
-                        prefillReplays.get(h.prefillReplica()).release(r.id(), end);
-                        arrived.get(k).add(r.sentAs(r.id(), end));
-                    });
+                HandOver h = pending.get(k).peek();
+                if (!replay.reserve(h.request(), now)) {
+                    // A step under way frees its finishes' blocks at its end; else the next step may.
+                    tryAtPs[k] = replay.nowPs() > now ? replay.nowPs() : Long.MAX_VALUE;
+                    continue;
                 }
+                pending.get(k).poll();
+                Request r = h.request();
+                long[] side = sides.get(r.id());
+                side[2] = now - h.readyPs();
+                List<Integer> from = prefillDevices.get(h.prefillReplica());
+                long perRank = kvBytesPerToken * r.promptTokens();
+                bytes[0] += perRank * from.size();
+                long start = now;
+                fabric.start(new KvTransfers.Transfer(start, from, decodeDevices.get(k), perRank), end -> {
+                    side[3] = end - start;
+                    prefillReplays.get(h.prefillReplica()).release(r.id(), end);
+                    arrived.get(k).add(r.sentAs(r.id(), end));
+                });
             } else {
                 replays.get(stepping).iterate();
                 if (stepping >= prefill.size()) {
