@@ -209,7 +209,8 @@ public final class ServingEngine {
 
     /**
      * Every request arrives with its prompt's KV cache computed and its first token generated elsewhere (the
-     * decode side of disaggregated serving): it needs blocks for its prompt and decodes from its second token; its
+     * decode side of disaggregated serving): it needs blocks for its prompt (set aside before it arrives with
+     * {@link Replay#reserve}, which admits it on arrival) and decodes from its second token; its
      * first token counts at its arrival here. Returns this engine.
      */
     public ServingEngine arrivingPrefilled() {
