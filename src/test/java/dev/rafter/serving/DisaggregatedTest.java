@@ -208,6 +208,40 @@ class DisaggregatedTest {
         assertArrayEquals(new long[] {0, 0}, r.waitPs());
     }
 
+    /**
+     * Caches that hold one largest request each (prefill: a 100-token prompt, 7 blocks; decode: 100 + 29 tokens, 9
+     * blocks), mixed lengths, one prefill and two decode replicas, first come or by priority: every request still finishes (no
+     * hand-over waits forever), and Little's law holds.
+     */
+    @Test
+    void tightCachesOnBothSidesStillServeEveryRequest() throws IOException {
+        SystemSpec spec = threeOnASwitch();
+        StepTimer timer = new StepTimer(spec.devices().get(0).hardware(), TINY_TP1);
+        for (Policy policy : Policy.ALL) {
+            SplittableRandom lengths = new SplittableRandom(7);
+            List<Request> requests = Traffic.open(new Traffic.Arrivals(50_000, 1), 150, 0, new SplittableRandom(5),
+                i -> new Request(0, 0, 16 + lengths.nextInt(85), 1 + lengths.nextInt(30), lengths.nextInt(3),
+                    "test"));
+            ServingEngine.Limits prefill = new ServingEngine.Limits(128, 4, 16, 7, 0);
+            ServingEngine.Limits decode = new ServingEngine.Limits(128, 4, 16, 9, 0);
+            Disaggregated.Result d = Disaggregated.serve(
+                List.of(new ServingEngine(timer, prefill, policy)),
+                List.of(new ServingEngine(timer, decode, policy).arrivingPrefilled(),
+                    new ServingEngine(timer, decode, policy).arrivingPrefilled()),
+                requests, Replicas.Router.LEAST_LOADED, new FabricGraph(spec), List.of(List.of(0)),
+                List.of(List.of(1), List.of(2)), 512);
+            for (ServingEngine.Outcome o : d.merged().outcomes()) {
+                assertEquals(o.request().outputTokens(), o.generated(), policy.key() + " request " + o.request().id());
+            }
+            assertEquals(150, d.merged().outcomes().size());
+            Map<String, Object> s = ServingReport.summary(d.merged(), new ServingReport.Slo(1, 1), 9);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> little = (Map<String, Object>) s.get("littles_law");
+            assertTrue((double) little.get("relative_error") <= ServingReport.LITTLE_TOLERANCE);
+            assertTrue(java.util.Arrays.stream(d.waitPs()).max().getAsLong() > 0, "hand-overs waited");
+        }
+    }
+
     /** Closed-loop clients with prefill and decode apart: each client's next request follows its last token. */
     @Test
     void closedLoopClientsSendWhenTheirLastTokenIsOut() throws IOException {
