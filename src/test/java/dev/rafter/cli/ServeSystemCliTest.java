@@ -74,6 +74,7 @@ class ServeSystemCliTest {
         assertEquals(512, kv.get("bytes_per_token").asLong());
         assertEquals(40L * 64 * 512, kv.get("bytes").asLong());
         assertEquals(40, kv.get("transfers").asLong());
+        assertEquals(40, kv.get("wait_for_decode_s").get("count").asLong());
         assertEquals(40, s.get("requests").get("finished").asLong());
         assertTrue(s.get("littles_law").get("relative_error").asDouble() <= 1e-9);
         List<String> rows = Files.readAllLines(a.resolve("requests.csv"));
