@@ -255,7 +255,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
         }
         Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
-        Served served = serveOnce(layout, timers, engines, limits, checked, known, w);
+        Served served = serveOnce(layout, timers, engines, limits, checked, w);
         ServingEngine.Result result = served.result();
         Replicas.Result routed = served.routed();
         Disaggregated.Result split = served.split();
@@ -331,11 +331,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     private record Served(ServingEngine.Result result, Replicas.Result routed, Disaggregated.Result split) {}
 
     /**
-     * Serves {@code traffic} (whose requests are {@code known}, or null for closed-loop clients) on one engine,
-     * on --replicas or a system's groups behind the router, or on a system's prefill and decode groups.
+     * Serves {@code traffic} (a list of requests, or closed-loop clients) on one engine, on --replicas or a system's groups behind the router, or on a system's prefill and decode groups.
      */
     private Served serveOnce(Layout layout, List<StepTimer> timers, Engines engines, ServingEngine.Limits limits,
-                             Traffic traffic, List<Request> known, Workload w) {
+                             Traffic traffic, Workload w) {
         if (layout != null && layout.decode() > 0) {
             List<ServingEngine> prefillEngines = new ArrayList<>();
             List<ServingEngine> decodeEngines = new ArrayList<>();
@@ -347,7 +346,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                     decodeEngines.add(engines.make(own, limits.withPrefixCaching(false)).arrivingPrefilled());
                 }
             }
-            Disaggregated.Result split = Disaggregated.serve(prefillEngines, decodeEngines, known, routing(),
+            Disaggregated.Result split = Disaggregated.serve(prefillEngines, decodeEngines, traffic, routing(),
                 layout.graph(), layout.groups().subList(0, layout.prefill()), layout.groups().subList(
                     layout.prefill(), layout.groups().size()), kvBytesPerToken(w));
             return new Served(split.merged(), null, split);
@@ -382,7 +381,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = serveOnce(layout, timers, engines, limits, Traffic.of(known), known, w)
+            ServingEngine.Result result = serveOnce(layout, timers, engines, limits, Traffic.of(known), w)
                 .result();
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
@@ -649,6 +648,11 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return each;
     }
 
+    /** A quantile of a distribution in serving.json, as a time, or "-" for none. */
+    private static String timeOf(Map<?, ?> distribution, String quantile) {
+        return distribution.containsKey(quantile) ? RooflineReport.time((double) distribution.get(quantile)) : "-";
+    }
+
     /** serving.json's disaggregation block: each side's replicas and utilisation, and the KV-cache transfers. */
     private Map<String, Object> disaggregation(Disaggregated.Result split, Layout layout, long kvBlocks, double spanS,
                                                Workload w) {
@@ -666,6 +670,14 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         kv.put("bytes", split.transferBytes());
         kv.put("bytes_per_token", kvBytesPerToken(w) * layout.tensorParallel());
         kv.put("time_s", ServingReport.distribution(times));
+        List<Double> waits = new ArrayList<>();
+        for (long t : split.waitPs()) {
+            if (t >= 0) {
+                waits.add(t * 1e-12);
+            }
+        }
+        // From the end of a prefill to the start of its transfer: the decode side had no room for it yet.
+        kv.put("wait_for_decode_s", ServingReport.distribution(waits));
         Map<String, Object> links = new LinkedHashMap<>();
         for (var l : split.links()) {
             if (l.bytes() > 0) {
@@ -810,11 +822,6 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             if (speculativeTokens != null) {
                 throw new InputException("--disaggregate: speculative decoding on the decode side is not modelled "
                     + "(its draft would need the prompt's KV too); leave out --speculative-tokens");
-            }
-            if (concurrency != null) {
-                throw new InputException("--disaggregate: closed-loop clients (--concurrency) are not modelled "
-                    + "with disaggregation (prefill runs ahead of decode, so a client's next request cannot wait "
-                    + "for its last token); give --arrivals or --request-file");
             }
         }
         if (replicas != null) {
@@ -1030,14 +1037,15 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         if (s.get("disaggregation") instanceof Map<?, ?> d) {
             for (String side : List.of("prefill", "decode")) {
                 for (Object o : (List<?>) ((Map<?, ?>) d.get(side)).get("per_replica")) {
-                    printReplica(side, (Map<?, ?>) o, side.equals("prefill") ? routing().key() : "in turn");
+                    printReplica(side, (Map<?, ?>) o, routing().key());
                 }
             }
             Map<?, ?> moved = (Map<?, ?>) d.get("kv_transfer");
             Map<?, ?> t = (Map<?, ?>) moved.get("time_s");
-            out().printf(Locale.ROOT, "KV transfers: %s, %.4g GB; time p50 %s, p99 %s%n", moved.get("transfers"),
-                (long) moved.get("bytes") / 1e9, t.containsKey("p50") ? RooflineReport.time((double) t.get("p50"))
-                    : "-", t.containsKey("p99") ? RooflineReport.time((double) t.get("p99")) : "-");
+            Map<?, ?> wait = (Map<?, ?>) moved.get("wait_for_decode_s");
+            out().printf(Locale.ROOT, "KV transfers: %s, %.4g GB; time p50 %s, p99 %s; wait for decode room p50 %s, "
+                + "p99 %s%n", moved.get("transfers"), (long) moved.get("bytes") / 1e9, timeOf(t, "p50"),
+                timeOf(t, "p99"), timeOf(wait, "p50"), timeOf(wait, "p99"));
         }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "

@@ -1,6 +1,6 @@
 package dev.rafter.serving;
 
-import dev.rafter.sim.Kernel;
+import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.fabric.Fabric;
 import dev.rafter.sim.fabric.FabricAlgorithm;
 import dev.rafter.sim.fabric.FabricCollectives;
@@ -11,13 +11,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 
 /**
- * KV caches sent from prefill devices to decode devices over a system's fabric, all on one kernel run, so that
+ * KV caches sent from prefill devices to decode devices over a system's fabric, all on one fabric, so that
  * transfers crossing a link at the same time share it (each link serves the slices first come, first served).
  * A transfer is one send/recv per tensor-parallel rank, prefill device i to decode device i, each of that device's
  * share of the cache; it ends when every rank's bytes have arrived. A send is what a pipeline stage's hand-over is
  * in {@code simulate --system}: the collective library's base latency, then the bytes in slices hop by hop.
+ * The fabric runs on a clock of its own that the serving loop advances event by event ({@link #runNext}), so
+ * transfers can be started as prefills end, while others are in flight.
  */
 public final class KvTransfers {
     /** A transfer: when it starts, the devices that send and receive (rank by rank), bytes each rank sends. */
@@ -37,44 +40,100 @@ public final class KvTransfers {
     /** When each transfer ended (in the order given), and what each link carried. */
     public record Result(long[] endPs, List<LinkUse> links) {}
 
-    private KvTransfers() {}
+    /** Events in the kernel's order: by time, then as they were scheduled. */
+    private record Event(long ps, long sequence, Runnable action) {}
 
-    public static Result run(FabricGraph graph, List<Transfer> transfers) {
-        long[] end = new long[transfers.size()];
-        java.util.Arrays.fill(end, -1);
-        Fabric[] fabric = new Fabric[1];
-        Map<String, FabricPlan> plans = new HashMap<>();
-        new Kernel().run(clock -> {
-            fabric[0] = new Fabric(graph, clock, (track, kind, op, start, stop, amount) -> { });
-            for (int i = 0; i < transfers.size(); i++) {
-                Transfer t = transfers.get(i);
-                int index = i;
-                int[] left = {t.from().size()};
-                clock.schedule(t.startPs(), () -> {
-                    for (int rank = 0; rank < t.from().size(); rank++) {
-                        int from = t.from().get(rank);
-                        int to = t.to().get(rank);
-                        FabricPlan plan = plans.computeIfAbsent(from + "/" + to + "/" + t.bytesPerRank(), k ->
-                            FabricPlan.choose(graph, FabricOp.SEND_RECV, t.bytesPerRank(), FabricAlgorithm.AUTO,
-                                List.of(from, to)));
-                        FabricCollectives.send(fabric[0], plan, from, to, index, () -> {
-                            if (--left[0] == 0) {
-                                end[index] = clock.now();
-                            }
-                        });
+    private final FabricGraph graph;
+    private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.ps != b.ps
+        ? Long.compare(a.ps, b.ps) : Long.compare(a.sequence, b.sequence));
+    private long sequence;
+    private long now;
+    private final Scheduler clock = new Scheduler() {
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public void schedule(long delayPs, Runnable action) {
+            if (delayPs < 0) {
+                throw new IllegalStateException("cannot schedule " + delayPs + " ps in the past");
+            }
+            events.add(new Event(now + delayPs, sequence++, action));
+        }
+    };
+    private final Fabric fabric;
+    private final Map<String, FabricPlan> plans = new HashMap<>();
+    private long started;
+
+    /** An idle fabric at time 0. */
+    public KvTransfers(FabricGraph graph) {
+        this.graph = graph;
+        this.fabric = new Fabric(graph, clock, (track, kind, op, start, stop, amount) -> { });
+    }
+
+    /** When the next fabric event happens; {@link Long#MAX_VALUE} when none is pending. */
+    public long nextEventPs() {
+        Event e = events.peek();
+        return e == null ? Long.MAX_VALUE : e.ps;
+    }
+
+    /** Runs the next fabric event (a transfer that ends calls its {@code done} then, at its end). */
+    public void runNext() {
+        Event e = events.poll();
+        now = e.ps;
+        e.action.run();
+    }
+
+    /**
+     * Starts {@code t} at its start time (no earlier than any event run yet); {@code done} runs when its last rank's
+     * bytes have arrived, with that time.
+     */
+    public void start(Transfer t, java.util.function.LongConsumer done) {
+        long index = started++;
+        int[] left = {t.from().size()};
+        clock.at(t.startPs(), () -> {
+            for (int rank = 0; rank < t.from().size(); rank++) {
+                int from = t.from().get(rank);
+                int to = t.to().get(rank);
+                FabricPlan plan = plans.computeIfAbsent(from + "/" + to + "/" + t.bytesPerRank(), k ->
+                    FabricPlan.choose(graph, FabricOp.SEND_RECV, t.bytesPerRank(), FabricAlgorithm.AUTO,
+                        List.of(from, to)));
+                FabricCollectives.send(fabric, plan, from, to, index, () -> {
+                    if (--left[0] == 0) {
+                        done.accept(now);
                     }
                 });
             }
         });
+    }
+
+    /** What each link carried so far, and for how long it was busy. */
+    public List<LinkUse> links() {
+        List<LinkUse> links = new ArrayList<>();
+        for (FabricGraph.DirectedLink l : graph.links()) {
+            links.add(new LinkUse(l.name(), fabric.bytesMoved(l.index()), fabric.busyPs(l.index())));
+        }
+        return List.copyOf(links);
+    }
+
+    /** Runs {@code transfers} (each from its start time) to the end on an idle fabric. */
+    public static Result run(FabricGraph graph, List<Transfer> transfers) {
+        long[] end = new long[transfers.size()];
+        java.util.Arrays.fill(end, -1);
+        KvTransfers fabric = new KvTransfers(graph);
+        for (int i = 0; i < transfers.size(); i++) {
+            int index = i;
+            fabric.start(transfers.get(i), ps -> end[index] = ps);
+        }
+        while (fabric.nextEventPs() != Long.MAX_VALUE) {
+            fabric.runNext();
+        }
         for (long e : end) {
             if (e < 0) {
                 throw new IllegalStateException("a KV-cache transfer did not finish");
             }
         }
-        List<LinkUse> links = new ArrayList<>();
-        for (FabricGraph.DirectedLink l : graph.links()) {
-            links.add(new LinkUse(l.name(), fabric[0].bytesMoved(l.index()), fabric[0].busyPs(l.index())));
-        }
-        return new Result(end, List.copyOf(links));
+        return new Result(end, fabric.links());
     }
 }

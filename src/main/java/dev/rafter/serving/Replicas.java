@@ -68,14 +68,12 @@ public final class Replicas {
     public static Result serve(List<ServingEngine> engines, Traffic traffic, Router router) {
         int n = engines.size();
         List<ArrayDeque<Request>> queues = new ArrayList<>(n);
-        List<PriorityQueue<long[]>> finishes = new ArrayList<>(n);
         List<ServingEngine.Replay> replays = new ArrayList<>(n);
-        long[] outstanding = new long[n];
+        Routing routing = new Routing(router, n);
         for (int k = 0; k < n; k++) {
             ArrayDeque<Request> queue = new ArrayDeque<>();
-            PriorityQueue<long[]> done = new PriorityQueue<>(Comparator.comparingLong(f -> f[0]));
+            int replica = k;
             queues.add(queue);
-            finishes.add(done);
             replays.add(engines.get(k).replay(new Traffic() {
                 @Override
                 public Request peek() {
@@ -89,13 +87,12 @@ public final class Replicas {
 
                 @Override
                 public void finished(Request request, long ps) {
-                    done.add(new long[] {ps, tokens(request)});
+                    routing.finished(replica, request, ps);
                     traffic.finished(request, ps);
                 }
             }));
         }
         Map<Long, Integer> sentTo = new HashMap<>();
-        long index = 0;
         while (true) {
             // The replica that acts first moves one iteration at a time, until none acts before the next arrival:
             // a finish on the way may bring an earlier arrival (a closed-loop client's next request). Replicas are
@@ -116,6 +113,38 @@ public final class Replicas {
                 break;
             }
             traffic.poll();
+            int chosen = routing.choose(r, at, k -> replays.get(k).cachedPromptTokens(r));
+            queues.get(chosen).add(r);
+            sentTo.put(r.id(), chosen);
+        }
+        List<ServingEngine.Result> results = new ArrayList<>(n);
+        for (ServingEngine.Replay replay : replays) {
+            results.add(replay.result()); // every replica has run to the end of its requests
+        }
+        return new Result(results, merge(results), replicaOf(results, sentTo));
+    }
+
+    /** The router's view: how many requests it has sent, and each replica's outstanding tokens. */
+    static final class Routing {
+        private final Router router;
+        private final long[] outstanding;
+        private final List<PriorityQueue<long[]>> finishes = new ArrayList<>();
+        private long index;
+
+        Routing(Router router, int replicas) {
+            this.router = router;
+            this.outstanding = new long[replicas];
+            for (int k = 0; k < replicas; k++) {
+                finishes.add(new PriorityQueue<>(Comparator.comparingLong(f -> f[0])));
+            }
+        }
+
+        /**
+         * The replica {@code r} goes to at {@code at}, given the tokens of its prompt each replica's prefix cache
+         * holds; the request counts as outstanding there until it {@link #finished}.
+         */
+        int choose(Request r, long at, java.util.function.IntToLongFunction cachedPromptTokens) {
+            int n = outstanding.length;
             int chosen = 0;
             if (router == Router.ROUND_ROBIN) {
                 chosen = (int) (index % n);
@@ -127,22 +156,21 @@ public final class Replicas {
                     while (!done.isEmpty() && done.peek()[0] <= at) {
                         outstanding[k] -= done.poll()[1];
                     }
-                    held[k] = router == Router.PREFIX ? replays.get(k).cachedPromptTokens(r) : 0;
+                    held[k] = router == Router.PREFIX ? cachedPromptTokens.applyAsLong(k) : 0;
                     if (held[k] > held[chosen] || held[k] == held[chosen] && outstanding[k] < outstanding[chosen]) {
                         chosen = k;
                     }
                 }
             }
             index++;
-            queues.get(chosen).add(r);
             outstanding[chosen] += tokens(r);
-            sentTo.put(r.id(), chosen);
+            return chosen;
         }
-        List<ServingEngine.Result> results = new ArrayList<>(n);
-        for (ServingEngine.Replay replay : replays) {
-            results.add(replay.result()); // every replica has run to the end of its requests
+
+        /** {@code request}, sent to replica {@code k}, finishes there at {@code ps}. */
+        void finished(int k, Request request, long ps) {
+            finishes.get(k).add(new long[] {ps, tokens(request)});
         }
-        return new Result(results, merge(results), replicaOf(results, sentTo));
     }
 
     private static long tokens(Request r) {

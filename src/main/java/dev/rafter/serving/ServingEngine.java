@@ -159,6 +159,7 @@ public final class ServingEngine {
     private final Speculation speculation;
     private Swap swap;
     private boolean arrivesPrefilled;
+    private boolean handsOver;
 
     public ServingEngine(StepTimer timer, Limits limits, Policy policy) {
         this(timer, limits, policy, null);
@@ -208,11 +209,22 @@ public final class ServingEngine {
 
     /**
      * Every request arrives with its prompt's KV cache computed and its first token generated elsewhere (the
-     * decode side of disaggregated serving): it needs blocks for its prompt and decodes from its second token; its
+     * decode side of disaggregated serving): it needs blocks for its prompt (set aside before it arrives with
+     * {@link Replay#reserve}, which admits it on arrival) and decodes from its second token; its
      * first token counts at its arrival here. Returns this engine.
      */
     public ServingEngine arrivingPrefilled() {
         this.arrivesPrefilled = true;
+        return this;
+    }
+
+    /**
+     * The prefill side of disaggregated serving: a finished request keeps its KV blocks until {@link
+     * Replay#release} (its cache has crossed the fabric), so a full cache holds back admissions here. Returns this
+     * engine.
+     */
+    public ServingEngine handingOver() {
+        this.handsOver = true;
         return this;
     }
 
@@ -262,6 +274,15 @@ public final class ServingEngine {
         private long now = 0;
         private int stepNumber = 0;
         private final List<Sequence> scheduled = new ArrayList<>();
+        /** Finished requests whose KV blocks wait for their hand-over to end (the prefill side). */
+        private final Map<Long, Sequence> handedOver = new java.util.HashMap<>();
+        /** Blocks set aside for requests whose KV is on its way here (the decode side), by request id. */
+        private final Map<Long, Long> inTransit = new java.util.HashMap<>();
+        /** Nothing could run for want of blocks held for hand-overs: waits for a release or an arrival. */
+        private boolean blocked;
+        /** Of the last step: blocks its finishes free and sequences that finish at its end. */
+        private long blocksFreedAtEnd;
+        private int finishedAtEnd;
 
         private Replay(Traffic traffic) {
             this.traffic = traffic;
@@ -272,6 +293,10 @@ public final class ServingEngine {
          * arrival; {@link Long#MAX_VALUE} when nothing is left to do.
          */
         public long nextActionPs() {
+            if (blocked) {
+                Request next = traffic.peek();
+                return next == null ? Long.MAX_VALUE : Math.max(now, next.arrivalPs());
+            }
             if (!waiting.isEmpty() || !running.isEmpty()) {
                 return now;
             }
@@ -284,10 +309,57 @@ public final class ServingEngine {
             return (long) cache.lookUp(r, r.promptTokens()).size() * limits.blockTokens();
         }
 
+        /** When the last step ends (or the last iteration acted): the state here is the state then. */
+        public long nowPs() {
+            return now;
+        }
+
+        /**
+         * The prefill side: the KV blocks of finished request {@code id} are freed at {@code ps} (its hand-over
+         * ended), no earlier than the last step began.
+         */
+        public void release(long id, long ps) {
+            Sequence s = handedOver.remove(id);
+            cache.release(s.held, ps, true);
+            if (blocked) {
+                blocked = false;
+                now = Math.max(now, ps);
+            }
+        }
+
+        /**
+         * The decode side: sets aside, at {@code ps} (no earlier than the last step began), the blocks for {@code
+         * r}'s prompt and its next token, and a place among the running sequences, if both are free then and no
+         * preempted sequence waits (those go first); false if not. The request joins the running sequences when it
+         * arrives, with its KV in those blocks.
+         */
+        public boolean reserve(Request r, long ps) {
+            long blocks = blocksFor(r.promptTokens() + 1L);
+            // During a step, its finishes have not freed their blocks and places yet.
+            boolean during = ps < now;
+            long free = cache.free() - (during ? blocksFreedAtEnd : 0);
+            int taken = running.size() + inTransit.size() + (during ? finishedAtEnd : 0);
+            if (!waiting.isEmpty() || taken >= limits.maxSequences() || blocks > free) {
+                return false;
+            }
+            KvCache.Held held = new KvCache.Held();
+            cache.allocate(held, blocks);
+            inTransit.put(r.id(), blocks);
+            return true;
+        }
+
         /** One iteration: the arrivals due, then one step or a wait for the next arrival; false: none left. */
         public boolean iterate() {
+            if (blocked) {
+                blocked = false;
+                now = Math.max(now, traffic.peek().arrivalPs());
+            }
             for (Request r = traffic.peek(); r != null && r.arrivalPs() <= now; r = traffic.peek()) {
                 Sequence s = new Sequence(traffic.poll());
+                Long reserved = inTransit.remove(s.request.id());
+                if (reserved != null) {
+                    s.held.count = reserved;
+                }
                 if (arrivesPrefilled) {
                     s.computed = s.request.promptTokens();
                     s.generated = 1;
@@ -295,7 +367,11 @@ public final class ServingEngine {
                     s.firstTokenPs = s.request.arrivalPs();
                 }
                 all.add(s);
-                waiting.add(s);
+                if (reserved != null) {
+                    running.add(s); // admitted when its blocks were set aside
+                } else {
+                    waiting.add(s);
+                }
             }
             if (waiting.isEmpty() && running.isEmpty()) {
                 Request next = traffic.peek();
@@ -365,7 +441,8 @@ public final class ServingEngine {
                     budget -= n;
                 }
             }
-            while (!preempted && !waiting.isEmpty() && running.size() < limits.maxSequences() && budget > 0) {
+            while (!preempted && !waiting.isEmpty() && running.size() + inTransit.size() < limits.maxSequences()
+                && budget > 0) {
                 Sequence s = waiting.first();
                 // A sequence that arrives with its KV (prefilled elsewhere, or swapped out) starts from it.
                 boolean resumes = s.computed > 0;
@@ -391,6 +468,10 @@ public final class ServingEngine {
                 schedule(s, n, now, scheduled);
                 budget -= n;
             }
+            if (scheduled.isEmpty() && (!handedOver.isEmpty() || !inTransit.isEmpty())) {
+                blocked = true; // the blocks held for hand-overs come free when they end
+                return true;
+            }
             if (scheduled.isEmpty()) {
                 throw new IllegalStateException("no sequence could be scheduled at " + now + " ps: " + running.size()
                     + " running, " + waiting.size() + " waiting, " + cache.free() + " KV blocks free");
@@ -406,6 +487,8 @@ public final class ServingEngine {
             steps.sequences.add(scheduled.size());
             steps.tokens.add(limits.maxBatchedTokens() - budget);
             steps.kvBlocks.add(cache.held());
+            long freeBefore = cache.free();
+            finishedAtEnd = 0;
             for (Sequence s : scheduled) {
                 if (s.drafts > 0) {
                     // The last token's and the accepted drafts' KV stand; the target's own token comes next.
@@ -431,13 +514,19 @@ public final class ServingEngine {
                 }
                 if (s.generated == s.request.outputTokens()) {
                     s.finishPs = end;
-                    cache.release(s.held, end, true);
+                    if (handsOver) {
+                        handedOver.put(s.request.id(), s);
+                    } else {
+                        cache.release(s.held, end, true);
+                        finishedAtEnd++;
+                    }
                     running.remove(s);
                     traffic.finished(s.request, end);
                 } else {
                     s.target++;
                 }
             }
+            blocksFreedAtEnd = cache.free() - freeBefore;
             steps.preemptions.add(preemptions);
             now = end;
             return true;

@@ -745,7 +745,7 @@ class GeneratedInputTest {
             args.addAll(List.of("--arrivals", "poisson:1000," + (2000 + r.nextInt(4000))));
             return args;
         }),
-        serveOptionCase("disaggregate-closed-loop", Expect.REFUSED, "--disaggregate", r -> {
+        serveOptionCase("disaggregate-closed-loop-valid", Expect.RUNS, "--disaggregate", r -> {
             List<String> args = new ArrayList<>(disaggregated(1 + r.nextInt(2), 1 + r.nextInt(2)));
             args.addAll(List.of("--concurrency", Integer.toString(1 + r.nextInt(8))));
             return args;

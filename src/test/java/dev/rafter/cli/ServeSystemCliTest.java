@@ -74,6 +74,7 @@ class ServeSystemCliTest {
         assertEquals(512, kv.get("bytes_per_token").asLong());
         assertEquals(40L * 64 * 512, kv.get("bytes").asLong());
         assertEquals(40, kv.get("transfers").asLong());
+        assertEquals(40, kv.get("wait_for_decode_s").get("count").asLong());
         assertEquals(40, s.get("requests").get("finished").asLong());
         assertTrue(s.get("littles_law").get("relative_error").asDouble() <= 1e-9);
         List<String> rows = Files.readAllLines(a.resolve("requests.csv"));
@@ -93,43 +94,49 @@ class ServeSystemCliTest {
     }
 
     /**
-     * Closed-loop clients on a system's groups: never more than N requests in the system, and each request after
-     * the first N is sent when an earlier one finishes (its arrival is one of the earliest finishes, in order).
+     * Closed-loop clients on a system's groups, as replicas and with prefill and decode apart: never more than N
+     * requests in the system, and each request after the first N is sent when an earlier one finishes (its arrival
+     * is one of the earliest finishes, in order).
      */
     @Test
     void closedLoopClientsOnASystemsGroups() throws Exception {
-        Path a = tmp.resolve("a");
         int clients = 6;
-        assertEquals(0, run("serve", "--workload", TINY, "--system", DGX, "--concurrency", Integer.toString(clients),
-            "--requests", "40", "--max-sequences", "4", "--router", "least_loaded", "--out", a.toString()).code());
-        JsonNode s = new ObjectMapper().readTree(a.resolve("serving.json").toFile());
-        assertEquals(40, s.get("requests").get("finished").asLong());
-        assertEquals(4, s.get("replicas").get("count").asLong());
-        List<String> rows = Files.readAllLines(a.resolve("requests.csv"));
-        List<Double> arrivals = new java.util.ArrayList<>();
-        List<Double> finishes = new java.util.ArrayList<>();
-        for (String row : rows.subList(1, rows.size())) {
-            String[] c = row.split(",");
-            arrivals.add(Double.parseDouble(c[1]));
-            finishes.add(Double.parseDouble(c[1]) + Double.parseDouble(c[8]));
+        for (List<String> layout : List.<List<String>>of(List.of(), List.of("--disaggregate", "prefill=1,decode=2"))) {
+            Path a = tmp.resolve("a" + layout.size());
+            List<String> args = new java.util.ArrayList<>(List.of("serve", "--workload", TINY, "--system", DGX,
+                "--concurrency", Integer.toString(clients), "--requests", "40", "--max-sequences", "4", "--router",
+                "least_loaded", "--out", a.toString()));
+            args.addAll(layout);
+            assertEquals(0, run(args.toArray(String[]::new)).code(), layout.toString());
+            JsonNode s = new ObjectMapper().readTree(a.resolve("serving.json").toFile());
+            assertEquals(40, s.get("requests").get("finished").asLong());
+            assertTrue(s.get("littles_law").get("relative_error").asDouble() <= 1e-9);
+            List<String> rows = Files.readAllLines(a.resolve("requests.csv"));
+            List<Double> arrivals = new java.util.ArrayList<>();
+            List<Double> finishes = new java.util.ArrayList<>();
+            for (String row : rows.subList(1, rows.size())) {
+                String[] c = row.split(",");
+                arrivals.add(Double.parseDouble(c[1]));
+                finishes.add(Double.parseDouble(c[1]) + Double.parseDouble(c[8]));
+            }
+            java.util.Collections.sort(arrivals);
+            java.util.Collections.sort(finishes);
+            for (int i = 0; i < clients; i++) {
+                assertEquals(0, arrivals.get(i), 0);
+            }
+            for (int i = clients; i < arrivals.size(); i++) {
+                assertEquals(finishes.get(i - clients), arrivals.get(i), 1e-15, layout + " request sent " + i);
+            }
+            // Used by more than one group: the router spread the clients.
+            JsonNode groups = layout.isEmpty() ? s.get("replicas").get("per_replica")
+                : s.get("disaggregation").get("decode").get("per_replica");
+            assertEquals(layout.isEmpty() ? 4 : 2, groups.size());
+            int busy = 0;
+            for (JsonNode r : groups) {
+                busy += r.get("requests").asLong() > 0 ? 1 : 0;
+            }
+            assertTrue(busy > 1, layout + " groups used: " + busy);
         }
-        java.util.Collections.sort(arrivals);
-        java.util.Collections.sort(finishes);
-        for (int i = 0; i < clients; i++) {
-            assertEquals(0, arrivals.get(i), 0);
-        }
-        for (int i = clients; i < arrivals.size(); i++) {
-            assertEquals(finishes.get(i - clients), arrivals.get(i), 1e-15, "request sent " + i);
-        }
-        // Used by more than one group: the router spread the clients.
-        int busy = 0;
-        for (JsonNode r : s.get("replicas").get("per_replica")) {
-            busy += r.get("requests").asLong() > 0 ? 1 : 0;
-        }
-        assertTrue(busy > 1, "groups used: " + busy);
-        assertBadInput(run("serve", "--workload", TINY, "--system", DGX, "--disaggregate", "prefill=1,decode=2",
-            "--concurrency", "2", "--requests", "4", "--out", tmp.resolve("z").toString()),
-            "--disaggregate: closed-loop clients");
     }
 
     /** Each rate of a sweep on a system (replicas, or prefill and decode apart) is the run of that rate alone. */

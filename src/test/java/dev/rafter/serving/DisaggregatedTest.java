@@ -135,6 +135,147 @@ class DisaggregatedTest {
         assertEquals(5, d.decode().get(0).steps().kvBlocks.get(0));
     }
 
+    /** tiny's KV cache of a 64-token prompt (32768 B) sent alone from tpu0 to tpu1: see the test above. */
+    private static final long LONE_TRANSFER_PS = (8 * 4096 + 4096 + 1000) * 1000L;
+
+    /** One prefill replica on tpu0 and one decode replica on tpu1, each with its own limits. */
+    private Disaggregated.Result oneAndOne(ServingEngine.Limits prefill, ServingEngine.Limits decode,
+                                           List<Request> requests) throws IOException {
+        SystemSpec spec = threeOnASwitch();
+        StepTimer timer = new StepTimer(spec.devices().get(0).hardware(), TINY_TP1);
+        return Disaggregated.serve(List.of(new ServingEngine(timer, prefill, Policy.FCFS)),
+            List.of(new ServingEngine(timer, decode, Policy.FCFS).arrivingPrefilled()), requests,
+            Replicas.Router.ROUND_ROBIN, new FabricGraph(spec), List.of(List.of(0)), List.of(List.of(1)), 512);
+    }
+
+    /**
+     * Back-pressure: the prefill replica's cache holds one 64-token prompt (4 blocks of 16) and the decode replica's
+     * one request (5 blocks: the prompt and tokens 65 to 80). Both requests arrive at 0. Request 0 prefills (p), its
+     * KV crosses the fabric (T) while request 1 waits for prefill blocks, which request 0 holds until its transfer
+     * ends; request 1 then prefills while request 0 decodes 16 tokens (D), and its prefill ends before request 0's
+     * last token, so it waits on the prefill side, holding its KV, for request 0's blocks on the decode side.
+     */
+    @Test
+    void aPrefillWaitsForPrefillBlocksAndItsHandOverForDecodeBlocks() throws IOException {
+        StepTimer alone = new StepTimer(threeOnASwitch().devices().get(0).hardware(), TINY_TP1);
+        long p = alone.stepPs(0, List.of(new StepLowering.Group(1, 64, 64)), 1);
+        long d = 0;
+        for (int kv = 65; kv <= 80; kv++) {
+            d += alone.stepPs(kv - 64, List.of(new StepLowering.Group(1, 1, kv)), 1);
+        }
+        assertTrue(p + LONE_TRANSFER_PS + p < p + LONE_TRANSFER_PS + d, "request 1's prefill ends while 0 decodes");
+        Disaggregated.Result r = oneAndOne(new ServingEngine.Limits(256, 8, 16, 4, 0),
+            new ServingEngine.Limits(256, 8, 16, 5, 0),
+            List.of(new Request(0, 0, 64, 17, 0, "test"), new Request(1, 0, 64, 17, 0, "test")));
+        long t = LONE_TRANSFER_PS;
+        ServingEngine.Outcome first = r.merged().outcomes().get(0);
+        ServingEngine.Outcome second = r.merged().outcomes().get(1);
+        assertEquals(0, first.firstScheduledPs());
+        assertEquals(p + t, first.firstTokenPs());
+        assertEquals(p + t + d, first.finishPs());
+        assertEquals(p + t, second.firstScheduledPs(), "its prefill waits for request 0's transfer to end");
+        assertEquals(p + t + d + t, second.firstTokenPs(), "its transfer waits for request 0's last token");
+        assertEquals(p + t + d + t + d, second.finishPs());
+        assertArrayEquals(new long[] {0, d - p}, r.waitPs());
+        assertArrayEquals(new long[] {t, t}, r.transferPs());
+        assertEquals(0, r.merged().preemptions());
+        // The prefill replica holds request 1's 4 blocks through its wait: its one step shows them.
+        assertEquals(4, r.prefill().replicas().get(0).steps().kvBlocks.get(1));
+    }
+
+    /**
+     * One prompt a step (a budget of 64 tokens): request 0's KV crosses the fabric while request 1 prefills, and
+     * request 0 starts decoding before request 1's prefill ends; request 1's transfer starts when its prefill ends.
+     */
+    @Test
+    void aKvTransferOverlapsTheNextPrefillStep() throws IOException {
+        StepTimer alone = new StepTimer(threeOnASwitch().devices().get(0).hardware(), TINY_TP1);
+        long p = alone.stepPs(0, List.of(new StepLowering.Group(1, 64, 64)), 1);
+        long d = alone.stepPs(1, List.of(new StepLowering.Group(1, 1, 65)), 1);
+        long t = LONE_TRANSFER_PS;
+        assertTrue(t < p, "request 0's transfer ends during request 1's prefill");
+        assertTrue(d < p, "request 0 has left the decode replica when request 1 gets there");
+        Disaggregated.Result r = oneAndOne(new ServingEngine.Limits(64, 8, 16, 1000, 0),
+            new ServingEngine.Limits(64, 8, 16, 1000, 0),
+            List.of(new Request(0, 0, 64, 2, 0, "test"), new Request(1, 0, 64, 2, 0, "test")));
+        ServingEngine.Outcome first = r.merged().outcomes().get(0);
+        ServingEngine.Outcome second = r.merged().outcomes().get(1);
+        assertEquals(p, second.firstScheduledPs());
+        assertEquals(p + t, first.firstTokenPs());
+        assertEquals(p + t + d, first.finishPs());
+        assertEquals(p + p + t, second.firstTokenPs());
+        assertEquals(p + p + t + d, second.finishPs());
+        assertArrayEquals(new long[] {0, 0}, r.waitPs());
+    }
+
+    /**
+     * Caches that hold one largest request each (prefill: a 100-token prompt, 7 blocks; decode: 100 + 29 tokens, 9
+     * blocks), mixed lengths, one prefill and two decode replicas, first come or by priority: every request still finishes (no
+     * hand-over waits forever), and Little's law holds.
+     */
+    @Test
+    void tightCachesOnBothSidesStillServeEveryRequest() throws IOException {
+        SystemSpec spec = threeOnASwitch();
+        StepTimer timer = new StepTimer(spec.devices().get(0).hardware(), TINY_TP1);
+        for (Policy policy : Policy.ALL) {
+            SplittableRandom lengths = new SplittableRandom(7);
+            List<Request> requests = Traffic.open(new Traffic.Arrivals(50_000, 1), 150, 0, new SplittableRandom(5),
+                i -> new Request(0, 0, 16 + lengths.nextInt(85), 1 + lengths.nextInt(30), lengths.nextInt(3),
+                    "test"));
+            ServingEngine.Limits prefill = new ServingEngine.Limits(128, 4, 16, 7, 0);
+            ServingEngine.Limits decode = new ServingEngine.Limits(128, 4, 16, 9, 0);
+            Disaggregated.Result d = Disaggregated.serve(
+                List.of(new ServingEngine(timer, prefill, policy)),
+                List.of(new ServingEngine(timer, decode, policy).arrivingPrefilled(),
+                    new ServingEngine(timer, decode, policy).arrivingPrefilled()),
+                requests, Replicas.Router.LEAST_LOADED, new FabricGraph(spec), List.of(List.of(0)),
+                List.of(List.of(1), List.of(2)), 512);
+            for (ServingEngine.Outcome o : d.merged().outcomes()) {
+                assertEquals(o.request().outputTokens(), o.generated(), policy.key() + " request " + o.request().id());
+            }
+            assertEquals(150, d.merged().outcomes().size());
+            Map<String, Object> s = ServingReport.summary(d.merged(), new ServingReport.Slo(1, 1), 9);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> little = (Map<String, Object>) s.get("littles_law");
+            assertTrue((double) little.get("relative_error") <= ServingReport.LITTLE_TOLERANCE);
+            assertTrue(java.util.Arrays.stream(d.waitPs()).max().getAsLong() > 0, "hand-overs waited");
+        }
+    }
+
+    /** Closed-loop clients with prefill and decode apart: each client's next request follows its last token. */
+    @Test
+    void closedLoopClientsSendWhenTheirLastTokenIsOut() throws IOException {
+        SystemSpec spec = threeOnASwitch();
+        StepTimer timer = new StepTimer(spec.devices().get(0).hardware(), TINY_TP1);
+        ServingEngine.Limits small = new ServingEngine.Limits(256, 8, 16, 40, 0);
+        int clients = 5;
+        Disaggregated.Result d = Disaggregated.serve(
+            List.of(new ServingEngine(timer, small, Policy.FCFS)),
+            List.of(new ServingEngine(timer, small, Policy.FCFS).arrivingPrefilled(),
+                new ServingEngine(timer, small, Policy.FCFS).arrivingPrefilled()),
+            Traffic.closed(clients, 60, 0, i -> new Request(0, 0, 100, i % 4 == 0 ? 1 : 20, 0, "test")),
+            Replicas.Router.LEAST_LOADED, new FabricGraph(spec), List.of(List.of(0)),
+            List.of(List.of(1), List.of(2)), 512);
+        List<ServingEngine.Outcome> all = d.merged().outcomes();
+        assertEquals(60, all.size());
+        List<Long> arrivals = new java.util.ArrayList<>();
+        List<Long> finishes = new java.util.ArrayList<>();
+        for (ServingEngine.Outcome o : all) {
+            assertTrue(o.finished());
+            arrivals.add(o.request().arrivalPs());
+            finishes.add(o.finishPs());
+        }
+        java.util.Collections.sort(arrivals);
+        java.util.Collections.sort(finishes);
+        for (int i = 0; i < 60; i++) {
+            assertEquals(i < clients ? 0 : finishes.get(i - clients), arrivals.get(i), "request sent " + i);
+        }
+        Map<String, Object> s = ServingReport.summary(d.merged(), new ServingReport.Slo(1, 1), 40);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> little = (Map<String, Object>) s.get("littles_law");
+        assertTrue((double) little.get("relative_error") <= ServingReport.LITTLE_TOLERANCE);
+    }
+
     @Test
     void disaggregatedServingConservesRequestsAndKeepsLittlesLaw() throws IOException {
         SystemSpec spec = threeOnASwitch();
@@ -170,6 +311,8 @@ class DisaggregatedTest {
             }
         }
         assertEquals(160, transferred);
+        // 40-block caches hold 5 requests of 100 + 19 tokens: hand-overs wait for decode room.
+        assertTrue(java.util.Arrays.stream(d.waitPs()).max().getAsLong() > 0);
         assertEquals(160L * 100 * 512, d.transferBytes());
         assertEquals(80, d.decode().get(0).outcomes().size(), "in turn");
         assertEquals(80, d.decode().get(1).outcomes().size());
