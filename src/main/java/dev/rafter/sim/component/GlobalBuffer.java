@@ -38,7 +38,7 @@ public final class GlobalBuffer implements Periodic {
                 "a cache whose contents outlive a kernel (a GPU's L2): operators read their producers' resident"
                     + " output from it")),
         List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class,
-                MemoryAccess.WriteBack.class), "fills its stages from memory, writing back the dirty results they evict"),
+                MemoryAccess.WriteBack.class), "fills its stages from memory, writing back the results they evict"),
             new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
                 "tiles to the cores over the interconnect (its track is this port)"),
             new Port("stages", Port.Direction.IN, List.of(), "cores wait for stages and release them")),

@@ -90,7 +90,7 @@ public final class SystemSimulation {
      */
     public record DeviceResult(int index, String name, HardwareSpec hardware, RunStats stats, long endPs,
                                long operators, long computePs, long collectivePs, long reusedOperators,
-                               long exposedPs) {}
+                               long exposedPs, long l2DirtyBytesLeft) {}
 
     /** One direction of a fabric wire after the run. */
     public record LinkResult(String name, long bytes, long busyPs, double pjPerBit) {
@@ -398,7 +398,8 @@ public final class SystemSimulation {
         for (int i = 0; i < devices(); i++) {
             Rank r = ranks[mirrored ? 0 : i];
             devices.add(new DeviceResult(i, spec.devices().get(i).name(), r.hw, r.stats, r.endPs, r.operators,
-                r.computePs, r.collectivePs, r.reused, r.scheduler == null ? r.collectivePs : r.exposedPs));
+                r.computePs, r.collectivePs, r.reused, r.scheduler == null ? r.collectivePs : r.exposedPs,
+                r.l2 == null ? 0 : r.l2.dirty()));
         }
         List<LinkResult> links = new ArrayList<>();
         for (FabricGraph.DirectedLink l : graph.links()) {
