@@ -19,7 +19,9 @@ import java.util.Map;
  *
  * <p>The buffer is write-back, as a GPU's L2 is: a result stays dirty in it until evicted, and only then is written
  * to memory, by whichever operator's bytes push it out ({@link #lastWrittenBack}, {@link #writingBack}). Fetched
- * bytes are clean: evicting them costs nothing.
+ * bytes are clean: evicting them costs nothing. (Back-to-back kernels that each read and write one 64 KB buffer run
+ * at 3.8 TB/s on an A100 80GB and 6.1 TB/s on an H200, above their DRAM's 2.0 and 4.8 TB/s peaks, so their stores
+ * complete in the L2 and do not reach DRAM per kernel: te42kyfo/gpu-benches @1c36d50, gpu-small-kernels.)
  */
 public final class L2Residency {
     /** An entry's owner for bytes that are no operator's result (fetched from memory). */
