@@ -15,10 +15,17 @@ package dev.rafter.mapping;
  * <p>{@code residentBytes} of its activations' bytes (the streamed part's first, if it is of that role) are already
  * in the global buffer, left there by the operators before ({@link L2Residency}): the stage reads only the rest from
  * memory ({@link #memoryStreamedBytes}, {@link #memoryOtherBytes}).
+ *
+ * <p>As it loads, the stage writes {@code writeBackBytes} of dirty results that its operator's bytes evict from a
+ * write-back global buffer to memory ({@link L2Residency#writingBack}).
  */
 public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBytes, int users, TensorRole role,
-                    Region region, long otherBytes, TensorRole otherRole, Region otherRegion, long residentBytes) {
+                    Region region, long otherBytes, TensorRole otherRole, Region otherRegion, long residentBytes,
+                    long writeBackBytes) {
     public Stage {
+        if (writeBackBytes < 0) {
+            throw new IllegalArgumentException("write-back bytes " + writeBackBytes + " < 0");
+        }
         if (otherBytes < 0 || otherBytes > loadBytes) {
             throw new IllegalArgumentException("other operand's bytes " + otherBytes + " not in 0.." + loadBytes);
         }
@@ -28,6 +35,13 @@ public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBy
             throw new IllegalArgumentException("resident bytes " + residentBytes + " not in 0.." + activations
                 + " (the stage's activations)");
         }
+    }
+
+    /** A placed stage that writes nothing back. */
+    public Stage(long address, long loadBytes, long pinnedBytes, long unpinBytes, int users, TensorRole role,
+                 Region region, long otherBytes, TensorRole otherRole, Region otherRegion, long residentBytes) {
+        this(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, otherRole, otherRegion,
+            residentBytes, 0);
     }
 
     /** A placed stage none of whose bytes are in the global buffer before it loads. */
@@ -79,7 +93,13 @@ public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBy
     /** This stage with {@code bytes} of its activations already in the global buffer. */
     public Stage withResident(long bytes) {
         return new Stage(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, otherRole,
-            otherRegion, bytes);
+            otherRegion, bytes, writeBackBytes);
+    }
+
+    /** This stage writing {@code bytes} of evicted results to memory as it loads. */
+    public Stage withWriteBack(long bytes) {
+        return new Stage(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, otherRole,
+            otherRegion, residentBytes, bytes);
     }
 
     /** The address in its tier: the region's base plus the stage's offset. */
@@ -95,6 +115,6 @@ public record Stage(long address, long loadBytes, long pinnedBytes, long unpinBy
     /** This stage, its streamed operand a tensor of {@code role} in {@code region}, its other one of {@code other}. */
     public Stage placed(TensorRole role, Region region, TensorRole other, Region otherRegion) {
         return new Stage(address, loadBytes, pinnedBytes, unpinBytes, users, role, region, otherBytes, other,
-            otherRegion, residentBytes);
+            otherRegion, residentBytes, writeBackBytes);
     }
 }

@@ -458,6 +458,11 @@ public final class SimulationReport implements Simulation.OpListener {
         b.put("interconnect", t.get(Interconnect.CORE_PORT, "load_bytes")
             + t.get(Interconnect.CORE_PORT, "store_bytes"));
         b.put("device_link", t.get(DeviceLink.KIND, "bytes"));
+        if (hw.globalBuffer().keepsContents()) {
+            // Results still dirty in the write-back L2 at the end: written to memory by no kernel of the run (a GPU
+            // leaves them there until evicted), so hbm_write plus these are all the results written.
+            b.put("l2_dirty_left", result.l2DirtyBytesLeft());
+        }
         for (HardwareSpec.MemoryTier tier : hw.memoryTiers()) {
             ComponentKind kind = MemoryController.kindOf(tier.name());
             if (kind != MemoryController.KIND) {

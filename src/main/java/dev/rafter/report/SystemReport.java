@@ -34,7 +34,7 @@ public final class SystemReport {
             SystemSimulation.DeviceResult d = result.devices().get(i);
             if (i < reports.size()) {
                 perDevice.add(reports.get(i).summary(new Simulation.Result(result.endPs(), result.events(),
-                    result.wallS(), d.stats(), d.operators(), null, d.reusedOperators(), 0, 0)));
+                    result.wallS(), d.stats(), d.operators(), null, d.reusedOperators(), 0, 0, d.l2DirtyBytesLeft())));
             } else {
                 perDevice.add(perDevice.get(0)); // mirrored: the same timeline, the same figures
             }

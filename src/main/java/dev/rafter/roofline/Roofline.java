@@ -61,7 +61,19 @@ public final class Roofline {
      * so the memory time counts only the rest (a lower bound still: the buffer's own port is not counted).
      */
     public Bound of(Operator op, long residentBytes) {
-        Bound cores = onCores(op, residentBytes);
+        return withCoresBound(op, onCores(op, residentBytes));
+    }
+
+    /**
+     * The bound of an operator on a device whose global buffer is write-back as well as kept between kernels: it
+     * finds {@code residentBytes} of its activations there, its result stays there, and it writes {@code
+     * writtenBackBytes} of evicted results to memory instead ({@link dev.rafter.mapping.L2Residency#lastWrittenBack}).
+     */
+    public Bound ofWritingBack(Operator op, long residentBytes, long writtenBackBytes) {
+        return withCoresBound(op, onCores(op, residentBytes + op.outputBytes() - writtenBackBytes));
+    }
+
+    private Bound withCoresBound(Operator op, Bound cores) {
         NearMemoryOffload.Work w = nearMemory == null ? null : nearMemory.work(op);
         if (w == null) {
             return cores;
@@ -71,10 +83,11 @@ public final class Roofline {
         return units.seconds() < cores.seconds() ? units : cores;
     }
 
-    private Bound onCores(Operator op, long residentBytes) {
+    /** The bound on the cores, {@code notFromMemory} of the operator's bytes moving no DRAM bytes. */
+    private Bound onCores(Operator op, long notFromMemory) {
         double flops = op.flops();
         double bytes = op.minBytes();
-        double fromMemory = bytes - residentBytes;
+        double fromMemory = bytes - notFromMemory;
         double peak = op.kind().isMatrix() ? hw.peakFlopsPerS(op.dataType()) : hw.vectorFlopsPerS();
         double compute = op.kind().isCollective() ? 0 : flops / peak;
         int streamed = placement.regionOf(streamedRole(op)).tier();

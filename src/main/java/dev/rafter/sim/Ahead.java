@@ -45,8 +45,13 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final dev.rafter.mapping.L2Residency l2;
     private final dev.rafter.roofline.Roofline roofline;
 
-    /** An operator read ahead and not yet looked at, with the bytes of its inputs it will find resident. */
-    private record Scanned(Operator op, long resident) {}
+    /**
+     * An operator read ahead and not yet looked at, with the bytes of its inputs it will find resident and of
+     * evicted results it will write back.
+     */
+    private record Scanned(Operator op, long resident, long writtenBack) {}
+    /** Whether operators see what the ones before left in the global buffer (as the stream's simulation does). */
+    private final boolean l2Residency;
     private final Map<Simulation.ReuseKey, Future<Simulation.Replay>> inFlight = new HashMap<>();
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong skippedStages = new AtomicLong();
@@ -55,6 +60,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
           Iterator<Operator> stream,
           int threads, Predicate<Simulation.ReuseKey> known, LongPredicate slicesWanted) {
         this.hw = hw;
+        this.l2Residency = l2Residency;
         this.l2 = l2Residency && hw.globalBuffer().keepsContents()
             ? new dev.rafter.mapping.L2Residency(hw.globalBuffer().capacityBytes()) : null;
         this.roofline = new dev.rafter.roofline.Roofline(hw, placement);
@@ -121,7 +127,12 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
             Operator op = stream.next();
             buffer.addLast(op);
             boolean onCores = !op.kind().isCollective() && !roofline.of(op).nearMemory();
-            unscanned.addLast(new Scanned(op, l2 == null || !onCores ? 0 : l2.run(op)));
+            if (l2 == null || !onCores) {
+                unscanned.addLast(new Scanned(op, 0, 0));
+            } else {
+                long resident = l2.run(op);
+                unscanned.addLast(new Scanned(op, resident, l2.lastWrittenBack()));
+            }
         }
         submit();
     }
@@ -131,26 +142,27 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
         while (inFlight.size() < maxInFlight && !unscanned.isEmpty()) {
             Scanned next = unscanned.removeFirst();
             Operator op = next.op();
-            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), next.resident());
+            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), next.resident(), next.writtenBack());
             if (op.kind().isCollective() || known.test(shape) || inFlight.containsKey(shape)) {
                 continue;
             }
             boolean record = slicesWanted.test(op.id());
-            inFlight.put(shape, pool.submit(() -> alone(op, next.resident(), record)));
+            inFlight.put(shape, pool.submit(() -> alone(op, shape, record)));
         }
     }
 
     /**
-     * Simulates {@code op} alone on a fresh device, finding {@code resident} bytes of its inputs in the global
-     * buffer; its slices recorded when {@code record}.
+     * Simulates {@code op} alone on a fresh device, finding in the global buffer and writing back what {@code key}
+     * says; its slices recorded when {@code record}.
      */
-    private Simulation.Replay alone(Operator op, long resident, boolean record) {
-        Simulation solo = new Simulation(hw).placement(placement).firstResident(resident);
+    private Simulation.Replay alone(Operator op, Simulation.ReuseKey key, boolean record) {
+        Simulation solo = new Simulation(hw).placement(placement).l2Residency(l2Residency)
+            .firstResident(key.residentBytes(), key.writtenBackBytes());
         TraceSink sink = record ? (track, kind, opId, startPs, endPs, amount) -> { } : null;
         Simulation.Result r = solo.run(OperatorSource.of(op), sink, result -> { });
         events.addAndGet(r.events());
         skippedStages.addAndGet(r.fastForwardedStages());
-        return solo.replayOf(new Simulation.ReuseKey(op.shape(), resident));
+        return solo.replayOf(key);
     }
 
     @Override

@@ -84,6 +84,27 @@ public final class Device {
         List<NearMemoryUnit> units = parts.of(NearMemoryUnit.KIND, NearMemoryUnit.class);
         this.nearMemory = units.isEmpty() ? null : units.get(0);
         this.placement = placement;
+        globalBuffer.onWriteBack(writeDone);
+    }
+
+    /** Whether results stay in a write-back global buffer (see {@link Core#keepResults}); default: written through. */
+    private boolean keepResults;
+
+    /**
+     * Makes the global buffer write-back (default: write-through): results stay in it when stored, and reach memory
+     * only as the write-back a later program's stages carry ({@link dev.rafter.mapping.Stage#writeBackBytes}).
+     */
+    public Device keepResults(boolean on) {
+        this.keepResults = on;
+        for (Core c : cores) {
+            c.keepResults(on);
+        }
+        return this;
+    }
+
+    /** Whether results stay in the global buffer ({@link #keepResults}). */
+    public boolean keepsResults() {
+        return keepResults;
     }
 
     /** The near-memory units, or null. */
@@ -164,14 +185,24 @@ public final class Device {
         }
     }
 
-    /** Runs one tile program on operands of {@code type}; {@code done} runs when every result is in HBM. */
+    /**
+     * Runs one tile program on operands of {@code type}; {@code done} runs when every result is in HBM (with
+     * {@link #keepResults}: in the global buffer) and every write-back its stages carry has reached memory.
+     */
     public void runProgram(long opId, dev.rafter.hw.DataType type, TileProgram program, Runnable done) {
         int elementBytes = type.bytes();
         coresLeft = cores.length;
         programDone = done;
-        for (List<Work> work : program.cores()) {
-            for (Work w : work) {
-                hbmWritesPending += w.storingChunks(elementBytes);
+        if (!keepResults) {
+            for (List<Work> work : program.cores()) {
+                for (Work w : work) {
+                    hbmWritesPending += w.storingChunks(elementBytes);
+                }
+            }
+        }
+        for (dev.rafter.mapping.Stage s : program.stages()) {
+            if (s.writeBackBytes() > 0) {
+                hbmWritesPending++;
             }
         }
         globalBuffer.begin(opId, program.stages());

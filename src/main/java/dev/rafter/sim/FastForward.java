@@ -329,7 +329,7 @@ final class FastForward {
         return x;
     }
 
-    /** Same size, pins, users, tensor and split over the channels. */
+    /** Same size, pins, users, tensor, write-back and split over the channels. */
     private boolean repeats(Stage a, Stage b) {
         if (a.loadBytes() != b.loadBytes() || a.pinnedBytes() != b.pinnedBytes() || a.unpinBytes() != b.unpinBytes()
             || a.users() != b.users()) {
@@ -337,7 +337,13 @@ final class FastForward {
         }
         if (a.role() != b.role() || !a.region().equals(b.region()) || a.otherBytes() != b.otherBytes()
             || a.otherRole() != b.otherRole() || !a.otherRegion().equals(b.otherRegion())
-            || a.residentBytes() != b.residentBytes()) {
+            || a.residentBytes() != b.residentBytes() || a.writeBackBytes() != b.writeBackBytes()) {
+            return false;
+        }
+        // A stage's write-back, issued as it loads, split alike over the results' tier's channels.
+        if (a.writeBackBytes() > 0 && !splitAlike(memory.results(),
+                dev.rafter.sim.component.GlobalBuffer.writeBackAddress(memory, a),
+                dev.rafter.sim.component.GlobalBuffer.writeBackAddress(memory, b), a.writeBackBytes())) {
             return false;
         }
         if (a.residentBytes() > 0) {

@@ -58,7 +58,13 @@ public final class Simulation {
      * shape was simulated ahead on another thread ({@link #threads}).
      */
     public record Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device,
-                         long reusedOperators, long fastForwardedStages, long aheadOperators) {}
+                         long reusedOperators, long fastForwardedStages, long aheadOperators, long l2DirtyBytesLeft) {
+        public Result(long endPs, long events, double wallS, RunStats stats, long operators, Device device,
+                      long reusedOperators, long fastForwardedStages, long aheadOperators) {
+            this(endPs, events, wallS, stats, operators, device, reusedOperators, fastForwardedStages, aheadOperators,
+                0);
+        }
+    }
 
     /**
      * What a simulated operator left for its twins: its duration, what it added to the run's sums, its own sums,
@@ -68,19 +74,25 @@ public final class Simulation {
                           String mapping, SliceRecorder.Recording slices) {}
 
     /**
-     * What an operator's simulation depends on: its shape and the bytes of its activations it finds resident in the
-     * global buffer ({@link L2Residency}; 0 on a device whose global buffer keeps nothing).
+     * What an operator's simulation depends on: its shape, the bytes of its activations it finds resident in the
+     * global buffer and the bytes of evicted results it writes back ({@link L2Residency}; both 0 on a device whose
+     * global buffer keeps nothing).
      */
-    public record ReuseKey(Operator.Shape shape, long residentBytes) {
+    public record ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes) {
+        public ReuseKey(Operator.Shape shape, long residentBytes) {
+            this(shape, residentBytes, 0);
+        }
+
         // Written out, as Operator.Shape's: every operator is looked up by its key.
         @Override
         public boolean equals(Object o) {
-            return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes && shape.equals(k.shape);
+            return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes
+                && writtenBackBytes == k.writtenBackBytes && shape.equals(k.shape);
         }
 
         @Override
         public int hashCode() {
-            return 31 * shape.hashCode() + Long.hashCode(residentBytes);
+            return 31 * (31 * shape.hashCode() + Long.hashCode(residentBytes)) + Long.hashCode(writtenBackBytes);
         }
     }
 
@@ -99,6 +111,8 @@ public final class Simulation {
     private final Map<Operator.Shape, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
     private long cachedItems;
     private long planHbmReadBytes;
+    /** Write-back bytes of the programs simulated (not reused): what the global buffer must have written. */
+    private long planWriteBackBytes;
     private boolean reuse = true;
     private boolean fastForward = true;
     private int threads = 1;
@@ -117,6 +131,10 @@ public final class Simulation {
     private boolean l2Residency = true;
     /** What the first operator finds resident ({@link #firstResident}); -1: what the buffer holds. */
     private long firstResident = -1;
+    /** What the first operator writes back ({@link #firstResident}). */
+    private long firstWrittenBack;
+    /** Evicted results the last operator that looked at the buffer writes back ({@link #residentInputs}). */
+    private long writtenBack;
 
     public Simulation(HardwareSpec hw) {
         this.hw = hw;
@@ -263,6 +281,7 @@ public final class Simulation {
                 device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
                 l2 = l2Residency && hw.globalBuffer().keepsContents()
                     ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
+                device[0].keepResults(l2 != null);
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
@@ -287,7 +306,8 @@ public final class Simulation {
         checkConservation(device[0]);
         long simulated = kernel.events() + (ahead == null ? 0 : ahead.events());
         long skipped = forward.skippedStages() + (ahead == null ? 0 : ahead.skippedStages());
-        return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead);
+        return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead,
+            l2 == null ? 0 : l2.dirty());
     }
 
     /**
@@ -375,8 +395,9 @@ public final class Simulation {
             count[0]++;
             long found = residentInputs(op);
             long resident = firstResident >= 0 ? firstResident : found;
+            long evicted = firstResident >= 0 ? firstWrittenBack : writtenBack;
             firstResident = -1;
-            ReuseKey shape = new ReuseKey(op.shape(), resident);
+            ReuseKey shape = new ReuseKey(op.shape(), resident, evicted);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && alone && (host == null || kernels(op) == 1);
@@ -437,7 +458,8 @@ public final class Simulation {
             StringBuilder mapping = new StringBuilder();
             Runnable finished = () -> {
                 RunStats.Sums sums = overlapping ? stats.finish(op.id()) : stats.current();
-                Roofline.Bound bound = roofline.of(op, resident);
+                Roofline.Bound bound = device.keepsResults() ? roofline.ofWritingBack(op, resident, evicted)
+                    : roofline.of(op, resident);
                 long end = clock.now();
                 if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
@@ -475,14 +497,19 @@ public final class Simulation {
                     }));
                 return;
             }
-            List<TileProgram> programs = L2Residency.readingResident(programs(op), resident,
-                op.activationInputBytes());
+            List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(programs(op), resident,
+                op.activationInputBytes()), evicted);
             if (resident > 0) {
                 mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2",
                     100.0 * resident / op.activationInputBytes()));
             }
+            if (evicted > 0) {
+                mapping.append(mapping.length() == 0 ? "" : "; ").append(String.format(java.util.Locale.ROOT,
+                    "writes back %d B of results it evicts from the L2", evicted));
+            }
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
+                planWriteBackBytes += writeBackBytes(p);
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
             runInOrder(op, programs, 0, finished);
@@ -524,16 +551,32 @@ public final class Simulation {
      * keeps nothing, and for an operator that does not run on the cores, which leaves it as it was).
      */
     private long residentInputs(Operator op) {
-        return l2 == null || op.kind().isCollective() || roofline.of(op).nearMemory() ? 0 : l2.run(op);
+        if (l2 == null || op.kind().isCollective() || roofline.of(op).nearMemory()) {
+            writtenBack = 0;
+            return 0;
+        }
+        long resident = l2.run(op);
+        writtenBack = l2.lastWrittenBack();
+        return resident;
     }
 
     /**
-     * The first operator of the next run finds {@code bytes} of its activations resident, whatever ran before it:
-     * how an operator is simulated alone ahead of the stream ({@link Ahead}) as the stream will run it.
+     * The first operator of the next run finds {@code bytes} of its activations resident and writes {@code
+     * writtenBackBytes} of evicted results back, whatever ran before it: how an operator is simulated alone ahead of
+     * the stream ({@link Ahead}) as the stream will run it.
      */
-    Simulation firstResident(long bytes) {
+    Simulation firstResident(long bytes, long writtenBackBytes) {
         this.firstResident = bytes;
+        this.firstWrittenBack = writtenBackBytes;
         return this;
+    }
+
+    static long writeBackBytes(TileProgram p) {
+        long n = 0;
+        for (dev.rafter.mapping.Stage s : p.stages()) {
+            n += s.writeBackBytes();
+        }
+        return n;
     }
 
     /** Keeps a simulated operator for its twins, the least recently used going first beyond the bounds. */
@@ -561,9 +604,13 @@ public final class Simulation {
         long collectiveReads = d.collectiveReadBytes();
         long collectiveWrites = d.collectiveWriteBytes();
         long nearMemory = d.nearMemoryChannelBytes();
-        check(channelBytes == hbmReads + stores + collectiveReads + collectiveWrites + nearMemory, "HBM channels "
-            + "moved " + channelBytes + " bytes, requested " + (hbmReads + stores + collectiveReads + collectiveWrites
-            + nearMemory));
+        // With a write-back global buffer the stores stay in it; what memory gets is what the stages wrote back.
+        long resultWrites = d.keepsResults() ? d.globalBuffer().bytesWrittenBack() : stores;
+        check(channelBytes == hbmReads + resultWrites + collectiveReads + collectiveWrites + nearMemory, "HBM "
+            + "channels moved " + channelBytes + " bytes, requested " + (hbmReads + resultWrites + collectiveReads
+            + collectiveWrites + nearMemory));
+        check(d.globalBuffer().bytesWrittenBack() == planWriteBackBytes, "write-backs were "
+            + d.globalBuffer().bytesWrittenBack() + " bytes, the plans say " + planWriteBackBytes);
         check(hbmReads + collectiveReads == planHbmReadBytes, "memory reads were " + (hbmReads + collectiveReads)
             + " bytes, the plans say " + planHbmReadBytes);
         check(d.interconnect().portBytes() == loads + stores, "interconnect ports moved "

@@ -94,6 +94,20 @@ class ReuseTest {
         String ops = Files.readString(fast.resolve("ops.csv"));
         assertTrue(ops.contains("100.0% of its input resident in the L2") && ops.contains(
             "87.4% of its input resident in the L2"), ops);
+        assertTrue(ops.contains("writes back"), "dirty results evicted and written back: " + ops);
+    }
+
+    @Test
+    void reuseAndThreadsAreExactWhereResultsAreWrittenBackFromTheGlobalBuffer() throws Exception {
+        // A 1 MiB L2 on the A100 model: the tiny model's FFN weights (1.5 MiB a layer) evict its dirty activations, so
+        // operators of one shape write back different amounts (a reuse key of its own) as the run goes on.
+        String[] small = {"--hardware", "models/hardware/a100.yaml", "--set", "global_buffer.capacity_mib=1"};
+        Path reuse = simulate("reuse", small);
+        Path ahead = simulate("ahead", concat(small, "--threads", "3"));
+        Path full = simulate("full", concat(small, "--no-reuse"));
+        assertSameOutputs(reuse, full);
+        assertSameOutputs(ahead, full);
+        assertTrue(Files.readString(full.resolve("ops.csv")).contains("writes back"));
     }
 
     private Path fastForwardCase(String... sets) throws Exception {

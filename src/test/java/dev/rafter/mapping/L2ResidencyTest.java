@@ -3,6 +3,10 @@ package dev.rafter.mapping;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import dev.rafter.hw.DataType;
+import dev.rafter.workload.OpKind;
+import dev.rafter.workload.Operator;
+import dev.rafter.workload.Phase;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +34,48 @@ class L2ResidencyTest {
         assertEquals(1000, l2.residentOf(4));
         assertEquals(0, l2.residentOf(2) + l2.residentOf(3));
         assertEquals(0, l2.residentOf(99), "never written");
+    }
+
+    @Test
+    void resultsAreDirtyUntilEvictedAndFetchedBytesAreClean() {
+        L2Residency l2 = new L2Residency(1000);
+        l2.fetched(400);
+        l2.wrote(1, 600);
+        assertEquals(600, l2.dirty());
+        l2.wrote(2, 300);
+        // 300 more: the 300 oldest bytes go, fetched ones, which need no writing.
+        assertEquals(0, l2.evictedDirty());
+        l2.fetched(500);
+        // 500 fetched: the last 100 fetched bytes, then 400 of op 1's result, which must be written to memory.
+        assertEquals(400, l2.evictedDirty());
+        assertEquals(200 + 300, l2.dirty());
+        assertEquals(l2.dirty() + l2.evictedDirty(), 600 + 300, "every result byte is dirty or written back");
+    }
+
+    @Test
+    void anOperatorWritesBackWhatItsFetchesAndItsResultEvict() {
+        L2Residency l2 = new L2Residency(1000);
+        Operator first = Operator.vector(0, "a", OpKind.COPY, Phase.PREFILL, 0, 0, 500, DataType.FP16);
+        // Fetches 1000, writes its 1000-byte result: the fetched bytes go, clean.
+        assertEquals(0, l2.run(first));
+        assertEquals(0, l2.lastWrittenBack());
+        // A gather of 100 elements: fetches 200 bytes of its table and writes 200, evicting 400 of the copy's result.
+        Operator gather = Operator.vector(1, "g", OpKind.GATHER, Phase.PREFILL, 0, 0, 100, DataType.FP16);
+        assertEquals(0, l2.run(gather));
+        assertEquals(400, l2.lastWrittenBack());
+        assertEquals(600 + 200, l2.dirty());
+    }
+
+    @Test
+    void writeBackIsSpreadOverTheStagesInOrderTheFirstOnesCarryingTheRemainder() {
+        Region hbm = Region.FIRST_TIER;
+        Stage s = new Stage(0, 100, 0, 0, 1, TensorRole.ACTIVATIONS, hbm, 0, TensorRole.ACTIVATIONS, hbm);
+        TileProgram a = new TileProgram(List.of(s, s), List.of(List.of()), 200, 0, "a");
+        TileProgram b = new TileProgram(List.of(s), List.of(List.of()), 100, 0, "b");
+        List<TileProgram> out = L2Residency.writingBack(List.of(a, b), 11);
+        assertEquals(List.of(4L, 4L), out.get(0).stages().stream().map(Stage::writeBackBytes).toList());
+        assertEquals(List.of(3L), out.get(1).stages().stream().map(Stage::writeBackBytes).toList());
+        assertSame(a, L2Residency.writingBack(List.of(a), 0).get(0), "nothing to write: the programs themselves");
     }
 
     @Test

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Test;
 class TraceSinkBoundaryTest {
     @Test
     void everyComponentReportsItsWorkUnderTheRunningOperator() {
-        HardwareSpec hw = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of("cores=4"));
+        // Written through, so that the result reaches memory under the operator too.
+        HardwareSpec hw = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of("cores=4",
+            "global_buffer.keeps_contents=false"));
         TraceSink sink = mock(TraceSink.class);
         new Simulation(hw).run(OperatorSource.of(
             Operator.gemm(7, "g", Phase.PREFILL, 0, 0, 1, 256, 256, 256, DataType.FP16)), sink, r -> { });

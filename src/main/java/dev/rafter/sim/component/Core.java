@@ -77,6 +77,8 @@ public final class Core implements Periodic {
     private final Interconnect interconnect;
     private final MemorySystem memory;
     private final long capacity;
+    /** Whether results stay in a write-back global buffer (see {@link #keepResults}) instead of going to memory. */
+    private boolean resultsStayInBuffer;
 
     // Program of the current operator.
     private long opId;
@@ -133,6 +135,14 @@ public final class Core implements Periodic {
         this.interconnect = interconnect;
         this.memory = memory;
         this.capacity = spec.localBuffer().capacityBytes();
+    }
+
+    /**
+     * Whether the core's results stay in the global buffer when stored (a write-back L2: they reach memory only when
+     * evicted, written by whichever operator evicts them) instead of being written through to memory.
+     */
+    public void keepResults(boolean on) {
+        this.resultsStayInBuffer = on;
     }
 
     /**
@@ -409,8 +419,10 @@ public final class Core implements Periodic {
         public void run() {
             used -= bytes;
             storesPending--;
-            memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, memory.results(), address,
-                bytes), onStoreWritten);
+            if (!resultsStayInBuffer) {
+                memory.transfer(new MemoryAccess.ResultWrite(opId, TensorRole.ACTIVATIONS, memory.results(), address,
+                    bytes), onStoreWritten);
+            }
             advance();
         }
 

@@ -37,8 +37,8 @@ public final class GlobalBuffer implements Periodic {
             Parameter.choice("global_buffer.keeps_contents", List.of("true", "false"), "false",
                 "a cache whose contents outlive a kernel (a GPU's L2): operators read their producers' resident"
                     + " output from it")),
-        List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class),
-                "fills its stages from memory"),
+        List.of(new Port("stage", Port.Direction.OUT, List.of(MemoryAccess.StageFill.class,
+                MemoryAccess.WriteBack.class), "fills its stages from memory, writing back the results they evict"),
             new Port("cores", Port.Direction.OUT, List.of(CoreTransfer.TileLoad.class),
                 "tiles to the cores over the interconnect (its track is this port)"),
             new Port("stages", Port.Direction.IN, List.of(), "cores wait for stages and release them")),
@@ -92,6 +92,10 @@ public final class GlobalBuffer implements Periodic {
     private long occupied;
     long peakOccupied;
     long bytesLoaded;
+    /** Bytes of evicted results written to memory ({@link Stage#writeBackBytes}). */
+    long bytesWrittenBack;
+    /** Run when each stage's write-back has reached memory (the device counts them among its writes). */
+    private Runnable writeBackDone;
     /** Told each time a stage starts loading (fast-forwarding takes its checkpoints then); null: nobody. */
     private Runnable onLoad;
 
@@ -132,6 +136,12 @@ public final class GlobalBuffer implements Periodic {
             bytesLoaded += s.loadBytes() - s.residentBytes();
             int index = nextLoad++;
             fill(s, new StageEvent(true, index));
+            if (s.writeBackBytes() > 0) {
+                // The victims go out as the fill comes in: behind the stage's read on the channels.
+                bytesWrittenBack += s.writeBackBytes();
+                memory.transfer(new MemoryAccess.WriteBack(opId, dev.rafter.mapping.TensorRole.ACTIVATIONS,
+                    memory.results(), writeBackAddress(memory, s), s.writeBackBytes()), writeBackDone);
+            }
             if (onLoad != null) {
                 onLoad.run();
             }
@@ -198,6 +208,19 @@ public final class GlobalBuffer implements Periodic {
             memory.transfer(new MemoryAccess.StageFill(opId, s.otherRole(), s.otherRegion(), s.otherTierAddress(),
                 other), both);
         }
+    }
+
+    /**
+     * Where a stage's write-back goes: the results' tier at the stage's offset (which lines are evicted is not
+     * tracked, only how many bytes).
+     */
+    public static long writeBackAddress(MemorySystem memory, Stage s) {
+        return memory.results().baseAddress() + s.address();
+    }
+
+    /** Runs {@code done} each time a stage's write-back has reached memory. */
+    public void onWriteBack(Runnable done) {
+        this.writeBackDone = done;
     }
 
     /** Runs {@code listener} each time a stage starts loading (null: none). */
@@ -326,6 +349,7 @@ public final class GlobalBuffer implements Periodic {
     @Override
     public void counters(Counters counters) {
         bytesLoaded = counters.next(bytesLoaded);
+        bytesWrittenBack = counters.next(bytesWrittenBack);
     }
 
     private void arrived(int stage) {
@@ -385,6 +409,10 @@ public final class GlobalBuffer implements Periodic {
 
     public long bytesLoaded() {
         return bytesLoaded;
+    }
+
+    public long bytesWrittenBack() {
+        return bytesWrittenBack;
     }
 
     public String waitingSummary() {

@@ -42,6 +42,9 @@ public sealed interface MemoryAccess extends Message {
     /** A core's result written back to memory. */
     record ResultWrite(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 
+    /** A dirty result evicted from a write-back global buffer (a GPU's L2), written to memory. */
+    record WriteBack(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
+
     /** An offloaded operator's small operand, written by the cores for the near-memory units to read. */
     record NearMemoryOperand(long opId, TensorRole role, Region region, long address, long bytes) implements Write {}
 

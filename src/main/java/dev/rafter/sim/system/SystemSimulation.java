@@ -90,7 +90,7 @@ public final class SystemSimulation {
      */
     public record DeviceResult(int index, String name, HardwareSpec hardware, RunStats stats, long endPs,
                                long operators, long computePs, long collectivePs, long reusedOperators,
-                               long exposedPs) {}
+                               long exposedPs, long l2DirtyBytesLeft) {}
 
     /** One direction of a fabric wire after the run. */
     public record LinkResult(String name, long bytes, long busyPs, double pjPerBit) {
@@ -398,7 +398,8 @@ public final class SystemSimulation {
         for (int i = 0; i < devices(); i++) {
             Rank r = ranks[mirrored ? 0 : i];
             devices.add(new DeviceResult(i, spec.devices().get(i).name(), r.hw, r.stats, r.endPs, r.operators,
-                r.computePs, r.collectivePs, r.reused, r.scheduler == null ? r.collectivePs : r.exposedPs));
+                r.computePs, r.collectivePs, r.reused, r.scheduler == null ? r.collectivePs : r.exposedPs,
+                r.l2 == null ? 0 : r.l2.dirty()));
         }
         List<LinkResult> links = new ArrayList<>();
         for (FabricGraph.DirectedLink l : graph.links()) {
@@ -735,6 +736,7 @@ public final class SystemSimulation {
             this.replays = run.replays(hw);
             this.l2 = hw.globalBuffer().keepsContents()
                 ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
+            device.keepResults(l2 != null);
         }
 
         /** Starts by dependencies (see the class). */
@@ -962,8 +964,10 @@ public final class SystemSimulation {
         private void compute(Operator op) {
             Scheduler clock = run.clock;
             long start = clock.now();
-            long resident = l2 == null || roofline.of(op).nearMemory() ? 0 : l2.run(op);
-            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), resident);
+            boolean inL2 = l2 != null && !roofline.of(op).nearMemory();
+            long resident = inL2 ? l2.run(op) : 0;
+            long evicted = inL2 ? l2.lastWrittenBack() : 0;
+            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), resident, evicted);
             // With a host, only a one-kernel operator runs as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && (host == null || run.programs(hw, op).size() == 1);
             Replay kept = reusable ? replays.get(shape) : null;
@@ -983,17 +987,22 @@ public final class SystemSimulation {
             device.settle();
             stats.beginOperator(op.id());
             RunStats.Sums before = reusable ? stats.total().copy() : null;
-            List<TileProgram> programs = L2Residency.readingResident(run.programs(hw, op), resident,
-                op.activationInputBytes());
+            List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(run.programs(hw, op),
+                resident, op.activationInputBytes()), evicted);
             StringBuilder mapping = new StringBuilder(resident == 0 ? "" : String.format(Locale.ROOT,
                 "%.1f%% of its input resident in the L2", 100.0 * resident / op.activationInputBytes()));
+            if (evicted > 0) {
+                mapping.append(mapping.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT,
+                    "writes back %d B of results it evicts from the L2", evicted));
+            }
             for (TileProgram p : programs) {
                 mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
             runInOrder(op, programs, 0, () -> {
                 long end = clock.now();
                 RunStats.Sums sums = stats.current();
-                Roofline.Bound bound = roofline.of(op, resident);
+                Roofline.Bound bound = device.keepsResults() ? roofline.ofWritingBack(op, resident, evicted)
+                    : roofline.of(op, resident);
                 if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                         + "roofline bound " + bound.seconds() + " s: the model is wrong");
