@@ -77,9 +77,16 @@ import java.util.function.IntFunction;
  * <p>By dependencies ({@link #order}), each device starts an operator once its deps have ended, so a collective
  * or a pipeline's send or receive runs on the fabric while independent compute goes on (see {@link Rank}).
  *
- * <p>Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
- * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and a host with {@code --order
- * dependencies}.
+ * <p>A collective's and a send's messages read and write each device's memory as they go ({@link
+ * FabricCollectives}: the chunk sent is read, the chunk received written, and a reduction reads the device's own
+ * chunk too), on the device's own memory system: in strict order at a collective's start each member is idle and
+ * its memory settled, as for a kernel; by dependencies the traffic shares the channels with compute running beside
+ * it. Since that contention makes an operator's time depend on what else runs, neither shortcut is taken by
+ * dependencies: every device is simulated and nothing is replayed. With the mirror shortcut, the devices not
+ * simulated lend their memories to the collectives all the same (idle devices of their hardware, as the simulated
+ * one is at a collective's start).
+ *
+ * <p>Not modelled yet: a host feeding a pipeline's stages, and a host with {@code --order dependencies}.
  */
 public final class SystemSimulation {
     /**
@@ -292,8 +299,10 @@ public final class SystemSimulation {
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
         boolean oneGroupAtATime = rankStreams != null ? rankGroups.size() <= 1
             : stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
-        // A multi-rank trace's devices run streams of their own: none stands for another.
-        boolean mirrored = mirror && rankStreams == null && oneGroupAtATime && identicalDevices() && trace == null;
+        // A multi-rank trace's devices run streams of their own: none stands for another. By dependencies a
+        // device's compute and communication share its memory, so each device's timeline is its own.
+        boolean mirrored = mirror && rankStreams == null && oneGroupAtATime && identicalDevices() && trace == null
+            && !byDependencies;
         int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
@@ -301,8 +310,9 @@ public final class SystemSimulation {
         // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
         // one at a time; on a single switch each link is one device's, and a device takes part in one at a time
         // (not so by dependencies with a pipeline: a device then sends or receives during a collective).
-        Run run = new Run(reuse && trace == null && (oneGroupAtATime || graph.linksServeOneDeviceEach()
-            && !(byDependencies && stages > 1)));
+        // By dependencies a collective's memory traffic meets whatever compute runs beside it: nothing repeats.
+        Run run = new Run(reuse && trace == null && !byDependencies && (oneGroupAtATime
+            || graph.linksServeOneDeviceEach()));
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -334,7 +344,7 @@ public final class SystemSimulation {
                     Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                         sequences) : null;
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
-                        items, listener, run, reuse && extra == null, host);
+                        items, listener, run, reuse && extra == null && !byDependencies, host);
                     if (byDependencies) {
                         ranks[r].byDependencies();
                     }
@@ -371,6 +381,13 @@ public final class SystemSimulation {
                     }
                 }
                 run.ranks = ranks;
+                run.standIns = new Device[devices()];
+                for (int d = simulated; d < devices(); d++) {
+                    // A device the mirror does not simulate: its memory serves its share of the collectives.
+                    HardwareSpec hw = spec.devices().get(d).hardware();
+                    run.standIns[d] = new Device(hw, clock, (track, kind, id, start, stop, amount) -> { },
+                        Device.tracks(hw), placement);
+                }
                 for (Rank r : ranks) {
                     clock.schedule(0, r::begin);
                 }
@@ -484,12 +501,18 @@ public final class SystemSimulation {
         }
     }
 
-    /** A replayable collective: its time and what it put on each link. */
-    private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs) {}
+    /**
+     * A replayable collective: its time, what it put on each link, and on each simulated member (in the group's
+     * order) what it added to the run's sums and to its own, and the bytes it read and wrote.
+     */
+    private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs, RunStats.Sums[] totalDelta,
+                                    RunStats.Sums[] own, long[] readBytes, long[] writeBytes) {}
 
     /** State shared by the devices of one run: the group's barrier, plans, replays and fabric totals. */
     private final class Run {
         Rank[] ranks;
+        /** The devices the mirror does not simulate, by index (null where simulated): their memories only. */
+        Device[] standIns;
         /** A multi-rank trace's process groups, as {@link #ranks} gives them (null: tensor-parallel groups). */
         Group[] rankGroups;
         Scheduler clock;
@@ -564,7 +587,15 @@ public final class SystemSimulation {
             rank.transferring();
             other.rank.transferring();
             Communication c = begin();
-            FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
+            Rank sender = e.send() ? rank : other.rank;
+            Rank receiver = e.send() ? other.rank : rank;
+            sender.device.beginCommunication(false);
+            receiver.device.beginCommunication(false);
+            // By dependencies a send or receive is an operator (its token); in order it belongs to none.
+            long token = e.token() == null ? -1 : e.token().id();
+            FabricCollectives.Memories memories = (device, write, bytes, done) ->
+                (device == from ? sender : receiver).device.collectiveAccess(token, write, bytes, done);
+            FabricCollectives.send(fabric, plan, from, to, c.id, memories, () -> {
                 end(c, e.op());
                 count("send_recv", launched);
                 rank.exchanged(e);
@@ -646,6 +677,11 @@ public final class SystemSimulation {
             };
             if (kept != null) {
                 reusedCollectives++;
+                for (int m = 0; m < group.members.size(); m++) {
+                    Rank r = group.members.get(m);
+                    r.stats.addReplayed(kept.totalDelta[m], kept.own[m]);
+                    r.device.replayCommunication(kept.readBytes[m], kept.writeBytes[m]);
+                }
                 long wire = 0;
                 for (int l = 0; l < replayedBytes.length; l++) {
                     replayedBytes[l] += kept.bytes[l];
@@ -657,10 +693,44 @@ public final class SystemSimulation {
                 return;
             }
             Communication c = begin();
-            FabricCollectives.start(fabric, plan, c.id, () -> {
+            // In strict order every member is idle at the start: its memory is settled, as for a kernel.
+            boolean settled = order == OperatorOrder.STRICT;
+            Device[] memories = new Device[graph.devices()];
+            long[] opIds = new long[graph.devices()];
+            for (int d : group.devices) {
+                memories[d] = standIns[d] != null ? standIns[d] : ranks[d].device;
+                opIds[d] = standIns[d] != null ? op.id() : ranks[d].waitingIn.id();
+                memories[d].beginCommunication(settled);
+            }
+            int members = group.members.size();
+            RunStats.Sums[] before = new RunStats.Sums[members];
+            long[] readBefore = new long[members];
+            long[] writeBefore = new long[members];
+            for (int m = 0; replayable && m < members; m++) {
+                Rank r = group.members.get(m);
+                before[m] = r.stats.total().copy();
+                readBefore[m] = r.device.collectiveReadBytes();
+                writeBefore[m] = r.device.collectiveWriteBytes();
+            }
+            FabricCollectives.Memories access = (device, write, amount, done) ->
+                memories[device].collectiveAccess(opIds[device], write, amount, done);
+            FabricCollectives.start(fabric, plan, c.id, access, () -> {
                 end(c, op);
                 if (replayable) {
-                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
+                    RunStats.Sums[] totalDelta = new RunStats.Sums[members];
+                    RunStats.Sums[] own = new RunStats.Sums[members];
+                    long[] read = new long[members];
+                    long[] written = new long[members];
+                    for (int m = 0; m < members; m++) {
+                        Rank r = group.members.get(m);
+                        // Only the collective's memory traffic has ended yet: the cores' wait ends below.
+                        totalDelta[m] = r.stats.total().since(before[m]);
+                        own[m] = r.stats.current().copy();
+                        read[m] = r.device.collectiveReadBytes() - readBefore[m];
+                        written[m] = r.device.collectiveWriteBytes() - writeBefore[m];
+                    }
+                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs,
+                        totalDelta, own, read, written));
                 }
                 ended.run();
             });
@@ -670,9 +740,8 @@ public final class SystemSimulation {
     /**
      * One simulated device running its stream: in order ({@link #next}), or by dependencies ({@link #scheduler}: a
      * compute operator on the cores, one at a time; the group's collectives one at a time in stream order, as on an
-     * NCCL communicator's stream; sends and receives beside both). Reusing an operator stays exact by dependencies:
-     * a system's communication leaves the device's cores and memory alone, so compute still starts alone on a
-     * settled device.
+     * NCCL communicator's stream; sends and receives beside both). Nothing is reused by dependencies: a system's
+     * communication reads and writes the device's memory beside compute.
      */
     private final class Rank implements OperatorScheduler.Launcher {
         final int index;
@@ -980,7 +1049,11 @@ public final class SystemSimulation {
                 });
                 return;
             }
-            device.settle();
+            if (communicating == 0) {
+                // By dependencies a collective's or send's accesses may be in the memory's queues: the kernel
+                // finds them there rather than a settled memory.
+                device.settle();
+            }
             stats.beginOperator(op.id());
             RunStats.Sums before = reusable ? stats.total().copy() : null;
             List<TileProgram> programs = L2Residency.readingResident(run.programs(hw, op), resident,
