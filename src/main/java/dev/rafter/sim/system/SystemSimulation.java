@@ -72,7 +72,9 @@ import java.util.function.IntFunction;
  * (one process per GPU, as torchrun and serving engines' workers run): a kernel starts no earlier than its launch,
  * and a collective is a call like any other, so a device reaches the group's barrier only once its host has launched
  * it (the host's per-operator and per-kernel costs, as a single device's). An operator of several kernels is then
- * simulated in full (its later kernels may wait for launches), as a single device's is.
+ * simulated in full (its later kernels may wait for launches), as a single device's is. A pipeline stage's send or
+ * receive is a call too (a copy of the activations, as PyTorch's send and recv are): its host launches it before
+ * the device reaches the other side.
  *
  * <p>By dependencies ({@link #order}), each device starts an operator once its deps have ended, so a collective
  * or a pipeline's send or receive runs on the fabric while independent compute goes on (see {@link Rank}).
@@ -86,7 +88,8 @@ import java.util.function.IntFunction;
  * simulated lend their memories to the collectives all the same (idle devices of their hardware, as the simulated
  * one is at a collective's start).
  *
- * <p>Not modelled yet: a host feeding a pipeline's stages, and a host with {@code --order dependencies}.
+ * <p>Not modelled yet: a host with {@code --order dependencies} (nor on one device: a host feeding overlapping
+ * streams).
  */
 public final class SystemSimulation {
     /**
@@ -279,13 +282,6 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
-        for (int r = 0; r < devices() && stages > 1; r++) {
-            HardwareSpec hw = spec.devices().get(r).hardware();
-            if (hw.host().on()) {
-                throw new InputException("host.framework " + hw.host().framework().key() + ": a host feeding a "
-                    + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
-            }
-        }
         boolean byDependencies = order == OperatorOrder.DEPENDENCIES;
         for (int r = 0; r < devices() && byDependencies; r++) {
             HardwareSpec hw = spec.devices().get(r).hardware();
@@ -940,12 +936,20 @@ public final class SystemSimulation {
             }
             StageStream.Item item = ops.next();
             if (item instanceof StageStream.Exchange e) {
-                arrivedPs = run.clock.now();
-                // Not an operator: the wait counts in the run's totals, as an interconnect stall.
-                for (Core c : device.cores()) {
-                    c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+                if (host == null) {
+                    exchange(e);
+                    return;
                 }
-                run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
+                // The device idles until its host has issued the send or receive (NCCL's, a kernel launch).
+                long now = run.clock.now();
+                Operator call = StageStream.call(e);
+                long launched = host.launch(call, true, now);
+                if (launched > now) {
+                    host.deviceWaited(call.id(), now, launched);
+                    run.clock.schedule(launched - now, () -> exchange(e));
+                } else {
+                    exchange(e);
+                }
                 return;
             }
             Operator op = ((StageStream.Compute) item).op();
@@ -964,6 +968,16 @@ public final class SystemSimulation {
             } else {
                 start(op);
             }
+        }
+
+        /** Reaches its side of a send/recv (in order). */
+        private void exchange(StageStream.Exchange e) {
+            arrivedPs = run.clock.now();
+            // Not an operator: the wait counts in the run's totals, as an interconnect stall.
+            for (Core c : device.cores()) {
+                c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+            }
+            run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
         }
 
         private void start(Operator op) {
@@ -1005,6 +1019,9 @@ public final class SystemSimulation {
             }
             for (Core c : device.cores()) {
                 c.endOperator();
+            }
+            if (host != null) {
+                host.finished(run.clock.now());
             }
             collectivePs += run.clock.now() - arrivedPs;
             next();

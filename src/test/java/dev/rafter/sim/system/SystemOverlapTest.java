@@ -212,6 +212,26 @@ class SystemOverlapTest {
     }
 
     @Test
+    void aHostLaunchesAPipelineStagesSendsAndReceivesAsCalls() {
+        // Two stages, two micro-batches, prefill: each micro-batch is one send on stage 0 and one receive on
+        // stage 1, each a launch of its host beside the operators' kernels, which are those of the same
+        // micro-batches on one device.
+        SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
+            List.of("host.framework=eager"));
+        Outputs pipeline = run(hosted, "prefill", 1, 2, 2, 1, OperatorOrder.STRICT, true);
+        Outputs one = run(hosted, "prefill", 1, 1, 2, 1, OperatorOrder.STRICT, true);
+        long kernels = 0;
+        for (SystemSimulation.DeviceResult d : pipeline.result().devices()) {
+            kernels += d.stats().total().get(dev.rafter.sim.component.Host.KIND, "kernels");
+        }
+        assertEquals(one.result().devices().get(0).stats().total().get(dev.rafter.sim.component.Host.KIND,
+            "kernels") + 2 * 2, kernels);
+        for (SystemSimulation.DeviceResult d : pipeline.result().devices()) {
+            assertTrue(d.stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps") > 0);
+        }
+    }
+
+    @Test
     void aHostOnASystemByDependenciesIsRefusedWithItsReason() {
         SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
             List.of("host.framework=eager"));
