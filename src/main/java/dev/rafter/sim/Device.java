@@ -327,6 +327,49 @@ public final class Device {
         });
     }
 
+    /** Where a system's collective reads and writes next in the activations' region (see {@link #collectiveAccess}). */
+    private long systemReadAt;
+    private long systemWriteAt;
+
+    /**
+     * A system's collective or send reads ({@code write} false) or writes {@code bytes} of its activations on this
+     * device's memory (the fabric moves its messages: {@code sim/fabric/FabricCollectives}); {@code done} runs once
+     * they are served. Reads and writes each go on from where the last left off, from the region's start after
+     * {@link #beginCommunication}.
+     */
+    public void collectiveAccess(long opId, boolean write, long bytes, Runnable done) {
+        if (write) {
+            long at = systemWriteAt;
+            systemWriteAt += bytes;
+            collectiveWriteBytes += bytes;
+            memory.transfer(new MemoryAccess.CollectiveWrite(opId, COLLECTIVE_ROLE, collectiveRegion, at, bytes), done);
+        } else {
+            long at = systemReadAt;
+            systemReadAt += bytes;
+            collectiveReadBytes += bytes;
+            memory.transfer(new MemoryAccess.CollectiveRead(opId, COLLECTIVE_ROLE, collectiveRegion, at, bytes), done);
+        }
+    }
+
+    /**
+     * A system's collective or send begins on this device: its accesses start at the region's start. Where
+     * {@code settled}, the device is idle and its memory is brought to the state every kernel finds, so that the
+     * communication's timing depends on itself alone (as a kernel's does).
+     */
+    public void beginCommunication(boolean settled) {
+        systemReadAt = 0;
+        systemWriteAt = 0;
+        if (settled) {
+            memory.settle();
+        }
+    }
+
+    /** Counts what a replayed communication read and wrote, as its simulated twin did. */
+    public void replayCommunication(long readBytes, long writeBytes) {
+        collectiveReadBytes += readBytes;
+        collectiveWriteBytes += writeBytes;
+    }
+
     /** Sends a slice over {@code hopsLeft} hops, one after another, then runs {@code then}. */
     private void hop(long opId, long wireBytes, long hopPs, int hopsLeft, Runnable then) {
         if (hopsLeft == 0) {

@@ -1,5 +1,7 @@
 package dev.rafter.sim.fabric;
 
+import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.message.LinkTransfer;
@@ -15,6 +17,16 @@ import java.util.List;
  * the row's per-hop latency on arrival. A ring or direct step starts when the whole step before it has reached the
  * device (NCCL's model charges steps one after another); a chain or tree forwards each slice as it arrives; phases
  * run one after another.
+ *
+ * <p>Each message also moves through the devices' memories ({@link Memories}; a switch has none): the sender reads
+ * the payload it sends, the receiver writes the payload it receives, and where the receiver reduces what arrives
+ * (a ring's reduce-scatter steps, a tree's way down, a direct reduce-scatter) it also reads its own part to add to
+ * it (NCCL's recvReduceSend reads the received and the local chunk). A ring all-reduce over p devices thus reads
+ * 3 (p - 1) S / p and writes 2 (p - 1) S / p on each device. The accesses are issued when the message is sent and
+ * a message has arrived once the link has delivered it (and the per-step latency passed) and its accesses are
+ * done, whichever is later: NCCL's per-step latency is measured end to end, so it already holds the memory's
+ * access latency, and what the memory adds is its bandwidth. A step's time is thus the longer of its link time
+ * and its memory time, and on a busy device the collective's accesses queue behind (and delay) compute's.
  */
 public final class FabricCollectives {
     static final long SLICE_BYTES = 512 * 1024;
@@ -24,9 +36,12 @@ public final class FabricCollectives {
     /** The operator id a lone collective's messages carry. */
     private static final long LONE_OP_ID = 0;
 
-    /** What a run did: its time, and per device and per link what crossed. */
+    /**
+     * What a run did: its time, per device and per link what crossed, and per device what the collective asked its
+     * memory to read and write and what the memory's channels moved.
+     */
     public record Result(FabricPlan plan, long timePs, long[] payloadSent, long[] payloadReceived,
-                         List<LinkUse> links) {
+                         List<LinkUse> links, long[] memoryRead, long[] memoryWritten, long[] channelBytes) {
         public double timeS() {
             return timePs * 1e-12;
         }
@@ -50,16 +65,42 @@ public final class FabricCollectives {
     /** One direction of a wire after the run. */
     public record LinkUse(String name, long bytes, long busyPs, double pjPerBit) {}
 
+    /**
+     * Where a collective's messages read and write on each device: {@link #access} serves {@code bytes} on device
+     * {@code device}'s memory and runs {@code done} when they are served.
+     */
+    public interface Memories {
+        void access(int device, boolean write, long bytes, Runnable done);
+
+        /** Memories that take no time (a fabric studied without its devices). */
+        Memories NONE = (device, write, bytes, done) -> done.run();
+    }
+
     private FabricCollectives() {}
 
-    /** Simulates {@code plan} alone on an idle fabric. */
+    /**
+     * Simulates {@code plan} alone on an idle fabric, between idle devices of the system's hardware: their memories
+     * serve the collective's reads and writes.
+     */
     public static Result run(FabricGraph graph, FabricPlan plan) {
         long[] end = {-1};
         Runner[] runner = new Runner[1];
         Fabric[] fabric = new Fabric[1];
+        int count = graph.devices();
+        long[] read = new long[count];
+        long[] written = new long[count];
+        Device[] devices = new Device[count];
         new Kernel().run(s -> {
             fabric[0] = new Fabric(graph, s, (track, kind, op, start, stop, amount) -> { });
-            runner[0] = new Runner(fabric[0], plan, LONE_OP_ID, () -> end[0] = s.now());
+            for (int d = 0; d < count; d++) {
+                HardwareSpec hw = graph.spec().devices().get(d).hardware();
+                devices[d] = new Device(hw, s, (track, kind, op, start, stop, amount) -> { }, Device.tracks(hw));
+            }
+            Memories memories = (device, write, bytes, done) -> {
+                (write ? written : read)[device] += bytes;
+                devices[device].collectiveAccess(LONE_OP_ID, write, bytes, done);
+            };
+            runner[0] = new Runner(fabric[0], plan, LONE_OP_ID, memories, () -> end[0] = s.now());
             runner[0].start();
         });
         if (end[0] < 0) {
@@ -70,23 +111,37 @@ public final class FabricCollectives {
             links.add(new LinkUse(l.name(), fabric[0].bytesMoved(l.index()), fabric[0].busyPs(l.index()),
                 l.parameters().pjPerBit()));
         }
-        return new Result(plan, end[0], runner[0].sent, runner[0].received, List.copyOf(links));
+        long[] channelBytes = new long[count];
+        for (int d = 0; d < count; d++) {
+            channelBytes[d] = devices[d].memorySystem().bytesMoved();
+        }
+        return new Result(plan, end[0], runner[0].sent, runner[0].received, List.copyOf(links), read, written,
+            channelBytes);
     }
 
     /**
      * Starts {@code plan} now on a fabric that other traffic may share (a system's devices computing on it); its
      * messages carry {@code opId}; {@code done} runs when every device has its result.
      */
-    public static void start(Fabric fabric, FabricPlan plan, long opId, Runnable done) {
-        new Runner(fabric, plan, opId, done).start();
+    public static void start(Fabric fabric, FabricPlan plan, long opId, Memories memories, Runnable done) {
+        new Runner(fabric, plan, opId, memories, done).start();
     }
 
     /**
      * Sends a send/recv plan's bytes from one device to another only (a pipeline stage handing its activations
      * on): the row's base latency, then the bytes in slices down the route, each paying the per-step latency on
-     * arrival; {@code done} runs when all have arrived.
+     * arrival; {@code done} runs when all have arrived. The devices' memories take no part (see the overload).
      */
     public static void send(Fabric fabric, FabricPlan plan, int from, int to, long opId, Runnable done) {
+        send(fabric, plan, from, to, opId, Memories.NONE, done);
+    }
+
+    /**
+     * As {@link #send(Fabric, FabricPlan, int, int, long, Runnable)}, each slice also read from the sender's memory
+     * and written to the receiver's (see the class): it has arrived when the later of the two is done.
+     */
+    public static void send(Fabric fabric, FabricPlan plan, int from, int to, long opId, Memories memories,
+                            Runnable done) {
         Scheduler scheduler = fabric.scheduler();
         long hopPs = Math.round(plan.cost().hopLatencyNs() * 1000);
         double payload = plan.cost().payloadFraction();
@@ -94,8 +149,11 @@ public final class FabricCollectives {
         Countdown left = new Countdown(slices.length, done);
         scheduler.schedule(Math.round(plan.cost().baseLatencyNs() * 1000), () -> {
             for (long bytes : slices) {
+                Countdown arrived = new Countdown(3, left::tick);
+                memories.access(from, false, bytes, arrived::tick);
+                memories.access(to, true, bytes, arrived::tick);
                 fabric.route(from, to).send(new LinkTransfer(opId, (long) Math.ceil(bytes / payload)),
-                    () -> scheduler.schedule(hopPs, left::tick));
+                    () -> scheduler.schedule(hopPs, arrived::tick));
             }
         });
     }
@@ -106,6 +164,7 @@ public final class FabricCollectives {
         private final long opId;
         private final Scheduler scheduler;
         private final FabricPlan plan;
+        private final Memories memories;
         private final Runnable done;
         private final long hopPs;
         private final double payload;
@@ -113,8 +172,9 @@ public final class FabricCollectives {
         final long[] sent;
         final long[] received;
 
-        Runner(Fabric fabric, FabricPlan plan, long opId, Runnable done) {
+        Runner(Fabric fabric, FabricPlan plan, long opId, Memories memories, Runnable done) {
             this.fabric = fabric;
+            this.memories = memories;
             this.opId = opId;
             this.scheduler = fabric.scheduler();
             this.plan = plan;
@@ -140,11 +200,12 @@ public final class FabricCollectives {
             Countdown groupsLeft = new Countdown(p.groups().size(), () -> phase(index + 1));
             for (List<Integer> group : p.groups()) {
                 switch (p.pattern()) {
-                    case RING -> new Ring(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft).start();
+                    case RING -> new Ring(group, p.hops(), reducingSteps(p), slices(p.egressBytes() / p.hops()),
+                        groupsLeft).start();
                     case CHAIN -> chain(group, slices(p.egressBytes()), groupsLeft);
                     case TREE -> tree(group, slices(p.tensorBytes()), groupsLeft);
-                    case DIRECT -> new Direct(group, p.hops(), slices(p.egressBytes() / p.hops()), groupsLeft)
-                        .start();
+                    case DIRECT -> new Direct(group, p.hops(), reducingSteps(p), slices(p.egressBytes() / p.hops()),
+                        groupsLeft).start();
                     case SWITCH -> new InSwitch(group, p.part(), slices(p.tensorBytes()), groupsLeft).start();
                 }
             }
@@ -159,11 +220,36 @@ public final class FabricCollectives {
             return FabricCollectives.slices(bytes, sliceBytes);
         }
 
-        /** Sends {@code bytes} of payload between endpoints; {@code arrived} runs on delivery. */
-        private void send(int from, int to, long bytes, boolean step, Runnable arrived) {
+        /**
+         * The steps of a ring or direct phase whose receivers reduce what arrives: a reduce-scatter's all, an
+         * all-reduce's first half.
+         */
+        private static int reducingSteps(FabricPlan.Phase p) {
+            return switch (p.part()) {
+                case REDUCE_SCATTER -> p.hops();
+                case ALL_REDUCE -> p.hops() / 2;
+                default -> 0;
+            };
+        }
+
+        /**
+         * Sends {@code bytes} of payload between endpoints, read from the sender's memory and written to the
+         * receiver's (a switch has none), which also reads as much of its own to add it to where it
+         * {@code reduces}; {@code arrived} runs once the link has delivered it and the accesses are done.
+         */
+        private void send(int from, int to, long bytes, boolean step, boolean reduces, Runnable arrived) {
             int devices = fabric.graph().devices();
+            Countdown done = new Countdown(1 + (from < devices ? 1 : 0) + (to < devices ? (reduces ? 2 : 1) : 0),
+                arrived);
             if (from < devices) {
                 sent[from] += bytes;
+                memories.access(from, false, bytes, done::tick);
+            }
+            if (to < devices) {
+                memories.access(to, true, bytes, done::tick);
+                if (reduces) {
+                    memories.access(to, false, bytes, done::tick);
+                }
             }
             long wire = (long) Math.ceil(bytes / payload);
             fabric.route(from, to).send(new LinkTransfer(opId, wire), () -> {
@@ -171,7 +257,7 @@ public final class FabricCollectives {
                     received[to] += bytes;
                 }
                 // The protocol's per-step latency follows each step a device sends (not a switch's forwarding).
-                scheduler.schedule(step ? hopPs : 0, arrived);
+                scheduler.schedule(step ? hopPs : 0, done::tick);
             });
         }
 
@@ -182,13 +268,15 @@ public final class FabricCollectives {
         private final class Ring {
             private final List<Integer> group;
             private final int steps;
+            private final int reducing;
             private final long[] slices;
             private final int[] received;
             private final Countdown devicesLeft;
 
-            Ring(List<Integer> group, int steps, long[] slices, Countdown done) {
+            Ring(List<Integer> group, int steps, int reducing, long[] slices, Countdown done) {
                 this.group = group;
                 this.steps = steps;
+                this.reducing = reducing;
                 this.slices = slices;
                 this.received = new int[group.size()];
                 this.devicesLeft = new Countdown(group.size(), done::tick);
@@ -203,7 +291,7 @@ public final class FabricCollectives {
             private void step(int rank, int step) {
                 int next = (rank + 1) % group.size();
                 for (long bytes : slices) {
-                    send(group.get(rank), group.get(next), bytes, true, () -> arrived(next, step));
+                    send(group.get(rank), group.get(next), bytes, true, step < reducing, () -> arrived(next, step));
                 }
             }
 
@@ -228,7 +316,7 @@ public final class FabricCollectives {
         }
 
         private void forward(List<Integer> group, int rank, long bytes, Countdown arrivals) {
-            send(group.get(rank), group.get(rank + 1), bytes, true, () -> {
+            send(group.get(rank), group.get(rank + 1), bytes, true, false, () -> {
                 if (rank + 2 < group.size()) {
                     forward(group, rank + 1, bytes, arrivals);
                 }
@@ -249,7 +337,7 @@ public final class FabricCollectives {
         }
 
         private void reduceDown(List<Integer> group, int rank, long bytes, Countdown arrivals) {
-            send(group.get(rank), group.get(rank - 1), bytes, true, () -> {
+            send(group.get(rank), group.get(rank - 1), bytes, true, true, () -> {
                 if (rank - 1 > 0) {
                     reduceDown(group, rank - 1, bytes, arrivals);
                 } else {
@@ -266,13 +354,15 @@ public final class FabricCollectives {
         private final class Direct {
             private final List<Integer> group;
             private final int steps;
+            private final int reducing;
             private final long[] slices;
             private final int[][] received;
             private final Countdown devicesLeft;
 
-            Direct(List<Integer> group, int steps, long[] slices, Countdown done) {
+            Direct(List<Integer> group, int steps, int reducing, long[] slices, Countdown done) {
                 this.group = group;
                 this.steps = steps;
+                this.reducing = reducing;
                 this.slices = slices;
                 this.received = new int[steps][group.size()];
                 this.devicesLeft = new Countdown(group.size(), done::tick);
@@ -289,7 +379,7 @@ public final class FabricCollectives {
                 for (long bytes : slices) {
                     for (int k = 1; k < d; k++) {
                         int peer = (rank + k) % d;
-                        send(group.get(rank), group.get(peer), share(bytes, d - 1, k - 1), true,
+                        send(group.get(rank), group.get(peer), share(bytes, d - 1, k - 1), true, step < reducing,
                             () -> arrived(peer, step));
                     }
                 }
@@ -350,7 +440,7 @@ public final class FabricCollectives {
             }
 
             private void up(int rank, int slice, List<Countdown> atSwitch) {
-                send(group.get(rank), sw, slices[slice], true, () -> {
+                send(group.get(rank), sw, slices[slice], true, false, () -> {
                     atSwitch.get(slice).tick();
                     if (slice + 1 < slices.length) {
                         up(rank, slice + 1, atSwitch);
@@ -363,7 +453,7 @@ public final class FabricCollectives {
                 for (int r = 0; r < d; r++) {
                     int rank = r;
                     long mine = share(bytes, d, r);
-                    send(sw, group.get(r), mine, false, () -> {
+                    send(sw, group.get(r), mine, false, false, () -> {
                         if (part == FabricPlan.Part.ALL_REDUCE) {
                             multicast(rank, mine);
                         } else {
@@ -374,10 +464,10 @@ public final class FabricCollectives {
             }
 
             private void multicast(int rank, long bytes) {
-                send(group.get(rank), sw, bytes, true, () -> {
+                send(group.get(rank), sw, bytes, true, false, () -> {
                     for (int peer = 0; peer < group.size(); peer++) {
                         if (peer != rank) {
-                            send(sw, group.get(peer), bytes, false, arrivals::tick);
+                            send(sw, group.get(peer), bytes, false, false, arrivals::tick);
                         }
                     }
                 });

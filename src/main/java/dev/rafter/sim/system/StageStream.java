@@ -204,6 +204,20 @@ final class StageStream implements Iterator<StageStream.Item> {
         return deps.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /**
+     * The call a host launches for a send or receive: its token, or in order (which has none) a copy of the
+     * activations named {@code send} or {@code recv}, numbered as the operator it follows or precedes.
+     */
+    static Operator call(Exchange e) {
+        if (e.token() != null) {
+            return e.token();
+        }
+        Operator like = e.op();
+        long elements = e.bytes() / like.dataType().bytes();
+        return new Operator(like.id(), e.send() ? "send" : "recv", OpKind.COPY, like.phase(), like.layer(),
+            like.step(), like.batch(), 1, elements, 0, elements, like.dataType(), Operator.NO_DEPS);
+    }
+
     /** A send's or receive's operator: a copy of the activations, after {@code after} (those not -1). */
     private Operator token(long id, String name, Operator like, long bytes, long... after) {
         long[] deps = atLeastTheStart(id, Arrays.stream(after).filter(d -> d >= 0).boxed().toList());

@@ -72,14 +72,24 @@ import java.util.function.IntFunction;
  * (one process per GPU, as torchrun and serving engines' workers run): a kernel starts no earlier than its launch,
  * and a collective is a call like any other, so a device reaches the group's barrier only once its host has launched
  * it (the host's per-operator and per-kernel costs, as a single device's). An operator of several kernels is then
- * simulated in full (its later kernels may wait for launches), as a single device's is.
+ * simulated in full (its later kernels may wait for launches), as a single device's is. A pipeline stage's send or
+ * receive is a call too (a copy of the activations, as PyTorch's send and recv are): its host launches it before
+ * the device reaches the other side.
  *
  * <p>By dependencies ({@link #order}), each device starts an operator once its deps have ended, so a collective
  * or a pipeline's send or receive runs on the fabric while independent compute goes on (see {@link Rank}).
  *
- * <p>Not modelled yet: the collectives' own memory reads and writes on each device (a single device's
- * {@code DeviceLink} charges them), a host feeding a pipeline's stages, and a host with {@code --order
- * dependencies}.
+ * <p>A collective's and a send's messages read and write each device's memory as they go ({@link
+ * FabricCollectives}: the chunk sent is read, the chunk received written, and a reduction reads the device's own
+ * chunk too), on the device's own memory system: in strict order at a collective's start each member is idle and
+ * its memory settled, as for a kernel; by dependencies the traffic shares the channels with compute running beside
+ * it. Since that contention makes an operator's time depend on what else runs, neither shortcut is taken by
+ * dependencies: every device is simulated and nothing is replayed. With the mirror shortcut, the devices not
+ * simulated lend their memories to the collectives all the same (idle devices of their hardware, as the simulated
+ * one is at a collective's start).
+ *
+ * <p>Not modelled yet: a host with {@code --order dependencies} (nor on one device: a host feeding overlapping
+ * streams).
  */
 public final class SystemSimulation {
     /**
@@ -272,13 +282,6 @@ public final class SystemSimulation {
      * the mirror shortcut only device 0's is asked for).
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
-        for (int r = 0; r < devices() && stages > 1; r++) {
-            HardwareSpec hw = spec.devices().get(r).hardware();
-            if (hw.host().on()) {
-                throw new InputException("host.framework " + hw.host().framework().key() + ": a host feeding a "
-                    + "pipeline's stages is not modelled yet (run.pipeline_parallel 1, or host.framework none)");
-            }
-        }
         boolean byDependencies = order == OperatorOrder.DEPENDENCIES;
         for (int r = 0; r < devices() && byDependencies; r++) {
             HardwareSpec hw = spec.devices().get(r).hardware();
@@ -292,8 +295,10 @@ public final class SystemSimulation {
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
         boolean oneGroupAtATime = rankStreams != null ? rankGroups.size() <= 1
             : stages == 1 && replicas == 1 && (experts == 1 || tensorParallel == 1);
-        // A multi-rank trace's devices run streams of their own: none stands for another.
-        boolean mirrored = mirror && rankStreams == null && oneGroupAtATime && identicalDevices() && trace == null;
+        // A multi-rank trace's devices run streams of their own: none stands for another. By dependencies a
+        // device's compute and communication share its memory, so each device's timeline is its own.
+        boolean mirrored = mirror && rankStreams == null && oneGroupAtATime && identicalDevices() && trace == null
+            && !byDependencies;
         int simulated = mirrored ? 1 : devices();
         Kernel kernel = new Kernel();
         Rank[] ranks = new Rank[simulated];
@@ -301,8 +306,9 @@ public final class SystemSimulation {
         // A collective's run repeats where it always finds its links idle: with one group and no pipeline they run
         // one at a time; on a single switch each link is one device's, and a device takes part in one at a time
         // (not so by dependencies with a pipeline: a device then sends or receives during a collective).
-        Run run = new Run(reuse && trace == null && (oneGroupAtATime || graph.linksServeOneDeviceEach()
-            && !(byDependencies && stages > 1)));
+        // By dependencies a collective's memory traffic meets whatever compute runs beside it: nothing repeats.
+        Run run = new Run(reuse && trace == null && !byDependencies && (oneGroupAtATime
+            || graph.linksServeOneDeviceEach()));
         List<OperatorStream> streams = new ArrayList<>();
         long wallStart = System.nanoTime();
         long end;
@@ -334,7 +340,7 @@ public final class SystemSimulation {
                     Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                         sequences) : null;
                     ranks[r] = new Rank(r, hw, new Device(hw, clock, sink, tracks, placement), stats, sink,
-                        items, listener, run, reuse && extra == null, host);
+                        items, listener, run, reuse && extra == null && !byDependencies, host);
                     if (byDependencies) {
                         ranks[r].byDependencies();
                     }
@@ -371,6 +377,13 @@ public final class SystemSimulation {
                     }
                 }
                 run.ranks = ranks;
+                run.standIns = new Device[devices()];
+                for (int d = simulated; d < devices(); d++) {
+                    // A device the mirror does not simulate: its memory serves its share of the collectives.
+                    HardwareSpec hw = spec.devices().get(d).hardware();
+                    run.standIns[d] = new Device(hw, clock, (track, kind, id, start, stop, amount) -> { },
+                        Device.tracks(hw), placement);
+                }
                 for (Rank r : ranks) {
                     clock.schedule(0, r::begin);
                 }
@@ -485,12 +498,18 @@ public final class SystemSimulation {
         }
     }
 
-    /** A replayable collective: its time and what it put on each link. */
-    private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs) {}
+    /**
+     * A replayable collective: its time, what it put on each link, and on each simulated member (in the group's
+     * order) what it added to the run's sums and to its own, and the bytes it read and wrote.
+     */
+    private record CollectiveReplay(long durationPs, long[] bytes, long[] busyPs, RunStats.Sums[] totalDelta,
+                                    RunStats.Sums[] own, long[] readBytes, long[] writeBytes) {}
 
     /** State shared by the devices of one run: the group's barrier, plans, replays and fabric totals. */
     private final class Run {
         Rank[] ranks;
+        /** The devices the mirror does not simulate, by index (null where simulated): their memories only. */
+        Device[] standIns;
         /** A multi-rank trace's process groups, as {@link #ranks} gives them (null: tensor-parallel groups). */
         Group[] rankGroups;
         Scheduler clock;
@@ -565,7 +584,15 @@ public final class SystemSimulation {
             rank.transferring();
             other.rank.transferring();
             Communication c = begin();
-            FabricCollectives.send(fabric, plan, from, to, c.id, () -> {
+            Rank sender = e.send() ? rank : other.rank;
+            Rank receiver = e.send() ? other.rank : rank;
+            sender.device.beginCommunication(false);
+            receiver.device.beginCommunication(false);
+            // By dependencies a send or receive is an operator (its token); in order it belongs to none.
+            long token = e.token() == null ? -1 : e.token().id();
+            FabricCollectives.Memories memories = (device, write, bytes, done) ->
+                (device == from ? sender : receiver).device.collectiveAccess(token, write, bytes, done);
+            FabricCollectives.send(fabric, plan, from, to, c.id, memories, () -> {
                 end(c, e.op());
                 count("send_recv", launched);
                 rank.exchanged(e);
@@ -647,6 +674,11 @@ public final class SystemSimulation {
             };
             if (kept != null) {
                 reusedCollectives++;
+                for (int m = 0; m < group.members.size(); m++) {
+                    Rank r = group.members.get(m);
+                    r.stats.addReplayed(kept.totalDelta[m], kept.own[m]);
+                    r.device.replayCommunication(kept.readBytes[m], kept.writeBytes[m]);
+                }
                 long wire = 0;
                 for (int l = 0; l < replayedBytes.length; l++) {
                     replayedBytes[l] += kept.bytes[l];
@@ -658,10 +690,44 @@ public final class SystemSimulation {
                 return;
             }
             Communication c = begin();
-            FabricCollectives.start(fabric, plan, c.id, () -> {
+            // In strict order every member is idle at the start: its memory is settled, as for a kernel.
+            boolean settled = order == OperatorOrder.STRICT;
+            Device[] memories = new Device[graph.devices()];
+            long[] opIds = new long[graph.devices()];
+            for (int d : group.devices) {
+                memories[d] = standIns[d] != null ? standIns[d] : ranks[d].device;
+                opIds[d] = standIns[d] != null ? op.id() : ranks[d].waitingIn.id();
+                memories[d].beginCommunication(settled);
+            }
+            int members = group.members.size();
+            RunStats.Sums[] before = new RunStats.Sums[members];
+            long[] readBefore = new long[members];
+            long[] writeBefore = new long[members];
+            for (int m = 0; replayable && m < members; m++) {
+                Rank r = group.members.get(m);
+                before[m] = r.stats.total().copy();
+                readBefore[m] = r.device.collectiveReadBytes();
+                writeBefore[m] = r.device.collectiveWriteBytes();
+            }
+            FabricCollectives.Memories access = (device, write, amount, done) ->
+                memories[device].collectiveAccess(opIds[device], write, amount, done);
+            FabricCollectives.start(fabric, plan, c.id, access, () -> {
                 end(c, op);
                 if (replayable) {
-                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs));
+                    RunStats.Sums[] totalDelta = new RunStats.Sums[members];
+                    RunStats.Sums[] own = new RunStats.Sums[members];
+                    long[] read = new long[members];
+                    long[] written = new long[members];
+                    for (int m = 0; m < members; m++) {
+                        Rank r = group.members.get(m);
+                        // Only the collective's memory traffic has ended yet: the cores' wait ends below.
+                        totalDelta[m] = r.stats.total().since(before[m]);
+                        own[m] = r.stats.current().copy();
+                        read[m] = r.device.collectiveReadBytes() - readBefore[m];
+                        written[m] = r.device.collectiveWriteBytes() - writeBefore[m];
+                    }
+                    collectiveReplays.put(planned, new CollectiveReplay(clock.now() - launched, c.bytes, c.busyPs,
+                        totalDelta, own, read, written));
                 }
                 ended.run();
             });
@@ -671,9 +737,8 @@ public final class SystemSimulation {
     /**
      * One simulated device running its stream: in order ({@link #next}), or by dependencies ({@link #scheduler}: a
      * compute operator on the cores, one at a time; the group's collectives one at a time in stream order, as on an
-     * NCCL communicator's stream; sends and receives beside both). Reusing an operator stays exact by dependencies:
-     * a system's communication leaves the device's cores and memory alone, so compute still starts alone on a
-     * settled device.
+     * NCCL communicator's stream; sends and receives beside both). Nothing is reused by dependencies: a system's
+     * communication reads and writes the device's memory beside compute.
      */
     private final class Rank implements OperatorScheduler.Launcher {
         final int index;
@@ -873,12 +938,20 @@ public final class SystemSimulation {
             }
             StageStream.Item item = ops.next();
             if (item instanceof StageStream.Exchange e) {
-                arrivedPs = run.clock.now();
-                // Not an operator: the wait counts in the run's totals, as an interconnect stall.
-                for (Core c : device.cores()) {
-                    c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+                if (host == null) {
+                    exchange(e);
+                    return;
                 }
-                run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
+                // The device idles until its host has issued the send or receive (NCCL's, a kernel launch).
+                long now = run.clock.now();
+                Operator call = StageStream.call(e);
+                long launched = host.launch(call, true, now);
+                if (launched > now) {
+                    host.deviceWaited(call.id(), now, launched);
+                    run.clock.schedule(launched - now, () -> exchange(e));
+                } else {
+                    exchange(e);
+                }
                 return;
             }
             Operator op = ((StageStream.Compute) item).op();
@@ -897,6 +970,16 @@ public final class SystemSimulation {
             } else {
                 start(op);
             }
+        }
+
+        /** Reaches its side of a send/recv (in order). */
+        private void exchange(StageStream.Exchange e) {
+            arrivedPs = run.clock.now();
+            // Not an operator: the wait counts in the run's totals, as an interconnect stall.
+            for (Core c : device.cores()) {
+                c.waitOutside(-1, SliceKind.STALL_INTERCONNECT);
+            }
+            run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
         }
 
         private void start(Operator op) {
@@ -938,6 +1021,9 @@ public final class SystemSimulation {
             }
             for (Core c : device.cores()) {
                 c.endOperator();
+            }
+            if (host != null) {
+                host.finished(run.clock.now());
             }
             collectivePs += run.clock.now() - arrivedPs;
             next();
@@ -984,7 +1070,11 @@ public final class SystemSimulation {
                 });
                 return;
             }
-            device.settle();
+            if (communicating == 0) {
+                // By dependencies a collective's or send's accesses may be in the memory's queues: the kernel
+                // finds them there rather than a settled memory.
+                device.settle();
+            }
             stats.beginOperator(op.id());
             RunStats.Sums before = reusable ? stats.total().copy() : null;
             List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(run.programs(hw, op),

@@ -231,6 +231,16 @@ public final class RunStats implements TraceSink {
         earlier = earlier.plus(totalDelta);
     }
 
+    /**
+     * Accounts part of the running operator from a simulated twin's sums (a replayed collective's memory traffic,
+     * while the operator's other slices are still counted live): {@code own} joins the operator's sums and
+     * {@code totalDelta} (which holds {@code own}) the run's. Exact, since every figure is a sum.
+     */
+    public void addReplayed(Sums totalDelta, Sums own) {
+        current = current.combine(own, 1);
+        earlier = earlier.plus(totalDelta.since(own));
+    }
+
     /** Visits the run's sums and the running operators'. */
     public void counters(dev.rafter.sim.steady.Counters c) {
         earlier.counters(c);

@@ -142,6 +142,71 @@ class FabricTest {
         }
     }
 
+    /**
+     * Two TPU-v3 models joined both ways by a 1 GB/s (1 byte/ns) wire of no latency (their library: one ring row, no
+     * per-call latency, 1000 ns per hop, all payload), each with one simple memory channel of {@code memoryGbPerS}
+     * and 100 ns of access latency.
+     */
+    private FabricGraph twoWithSlowMemory(double memoryGbPerS) throws IOException {
+        Path file = dir.resolve("two.yaml");
+        String link = ", bandwidth_gb_per_s: 1, latency_ns: 0, pj_per_bit: 1}\n";
+        Files.writeString(file, "name: two\ndevices:\n  - {name: gpu, hardware: "
+            + Path.of("models/hardware/tpuv3.yaml").toAbsolutePath() + ", count: 2}\n"
+            + "fabric:\n  kind: point_to_point\n  links:\n    - {from: gpu0, to: gpu1" + link);
+        return new FabricGraph(SystemLoader.load(file, List.of(), List.of("memory.model=simple",
+            "memory.channels=1", "memory.bandwidth_gb_per_s=" + memoryGbPerS, "memory.latency_ns=100")));
+    }
+
+    /**
+     * A ring all-reduce of 2000 B over two devices whose memory (0.5 byte/ns) is slower than their wire: 2 steps of
+     * 1000 B (one slice each), all issued at once at each step's start. Step 1 (reduce): each device reads the 1000
+     * B it sends, and the receiver writes the 1000 B it receives and reads its own 1000 B to add; each access takes
+     * 2000 ns on the one channel, in the order issued, and completes 100 ns after its data. gpu0 (sends first):
+     * read 0-2000, write 2000-4000, reduce-read 4000-6000; gpu1: write 0-2000, reduce-read 2000-4000, read
+     * 4000-6000. The wire and the per-hop latency deliver each message at 1000 + 1000 = 2000 ns, but gpu0's message
+     * has arrived only when gpu1's reduce-read is done (4100 ns) and gpu1's when gpu1's read and gpu0's reduce-read
+     * are (6100 ns). Step 2 (gather): gpu1 sends at 4100 ns: its read and gpu0's write each queue to 6000-8000, done
+     * at 8100 ns (the wire's 6100 ns is earlier); gpu0 sends at 6100 ns: read and write 8000-10000, done 10100 ns.
+     * Memory binds both steps: 10.1 us, against the closed form's 2 x 1000 ns + 2000 B at 1 B/ns = 4 us.
+     */
+    @Test
+    void aTwoDeviceAllReduceWaitsForItsMemoryWhereTheMemoryBinds() throws IOException {
+        FabricGraph graph = twoWithSlowMemory(0.5);
+        FabricPlan plan = FabricPlan.choose(graph, FabricOp.ALL_REDUCE, 2000, FabricAlgorithm.RING);
+        assertEquals(4e-6, plan.predictedS(), 1e-15);
+        FabricCollectives.Result r = FabricCollectives.run(graph, plan);
+        assertEquals(10_100_000, r.timePs());
+        // With a memory 100 times faster the wire binds again: each step 1000 ns on the wire plus the 1000 ns hop
+        // latency, the memory's 30 ns (plus 100 ns of latency) hidden under it: the closed form's 4 us.
+        assertEquals(4_000_000, FabricCollectives.run(twoWithSlowMemory(50), plan).timePs());
+    }
+
+    /**
+     * What a collective moves through each device's memory, summed over its steps: a ring all-reduce over p
+     * devices sends 2 (p - 1) chunks of S / p (each read before it is sent), receives as many (each written), and
+     * adds the first p - 1 it receives to its own chunk (one more read each): reads 3 (p - 1) S / p and writes
+     * 2 (p - 1) S / p. An all-gather (S its output) sends and receives p - 1 chunks of S / p and reduces none.
+     */
+    @Test
+    void aCollectivesMemoryTrafficIsItsAlgorithmsReadsAndWrites() {
+        FabricGraph graph = new FabricGraph(SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of()));
+        long s = 8L << 20;
+        int p = 8;
+        FabricCollectives.Result ring = FabricCollectives.run(graph,
+            FabricPlan.choose(graph, FabricOp.ALL_REDUCE, s, FabricAlgorithm.RING));
+        FabricCollectives.Result gather = FabricCollectives.run(graph,
+            FabricPlan.choose(graph, FabricOp.ALL_GATHER, s, FabricAlgorithm.RING));
+        for (int d = 0; d < p; d++) {
+            assertEquals(3 * (p - 1) * s / p, ring.memoryRead()[d]);
+            assertEquals(2 * (p - 1) * s / p, ring.memoryWritten()[d]);
+            // Every byte asked of the memory crosses its channels, once.
+            assertEquals(5 * (p - 1) * s / p, ring.channelBytes()[d]);
+            assertEquals((p - 1) * s / p, gather.memoryRead()[d]);
+            assertEquals((p - 1) * s / p, gather.memoryWritten()[d]);
+            assertEquals(2 * (p - 1) * s / p, gather.channelBytes()[d]);
+        }
+    }
+
     /** A listed fabric where the only way on is through a device: the route takes it (after preferring switches). */
     @Test
     void aListedFabricRoutesThroughADeviceOnlyWhenItMust() throws IOException {

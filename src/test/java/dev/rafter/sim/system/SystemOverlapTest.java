@@ -83,12 +83,17 @@ class SystemOverlapTest {
         // max(2a, a + x), so the first send's x is hidden.
         long overlappedEnd = Math.max(a + x + b, Math.max(2 * a, a + x) + x) + b;
         assertEquals(strictEnd, strict.result().endPs());
-        assertEquals(overlappedEnd, overlapped.result().endPs());
-        assertEquals(x, strictEnd - overlappedEnd, "tiny's stages: b = " + b + " ps, a = " + a + " ps");
-        // Stage 0 computes in both orders for 2a; by dependencies its first send (x) is hidden behind micro-batch
-        // 1, its second (x) exposed.
+        // By dependencies micro-batch 1's first kernel on stage 0 starts beside the send's reads of stage 0's
+        // memory, so it finds the memory as they leave it rather than settled (rows open) and shares its channels
+        // with them: its time moves by a few row cycles (34 ns faster here); allowed 1% of the send it hides.
+        long fewRowCycles = x / 100;
+        assertEquals(overlappedEnd, overlapped.result().endPs(), fewRowCycles);
+        assertEquals(x, strictEnd - overlapped.result().endPs(), fewRowCycles,
+            "tiny's stages: b = " + b + " ps, a = " + a + " ps");
+        // Stage 0 computes in both orders for about 2a; by dependencies its first send (x) is hidden behind
+        // micro-batch 1, its second (x) exposed.
         SystemSimulation.DeviceResult stage0 = overlapped.result().devices().get(0);
-        assertEquals(2 * a, stage0.computePs());
+        assertEquals(2 * a, stage0.computePs(), fewRowCycles);
         assertEquals(2 * x, stage0.collectivePs());
         assertEquals(x, stage0.exposedPs());
         SystemSimulation.DeviceResult strict0 = strict.result().devices().get(0);
@@ -146,16 +151,20 @@ class SystemOverlapTest {
     }
 
     @Test
-    void theShortcutsEqualSimulatingEveryDeviceByDependencies() {
-        // One group (mirrored, collectives replayed), and a pipeline with replicas (operators replayed).
+    void byDependenciesNoShortcutIsTaken() {
+        // A collective's memory traffic shares the channels with the compute beside it, so neither an operator
+        // nor a collective repeats its twin's time, and no device's timeline stands for another's: one group of
+        // 8 (mirrored in strict order), and a pipeline with replicas.
         for (int[] c : new int[][] {{8, 1, 1, 1}, {2, 2, 2, 2}}) {
             Outputs everything = run(DGX, "all", c[0], c[1], c[2], c[3], OperatorOrder.DEPENDENCIES, false);
             Outputs shortcuts = run(DGX, "all", c[0], c[1], c[2], c[3], OperatorOrder.DEPENDENCIES, true);
             assertEquals(everything.summary(), shortcuts.summary());
             assertEquals(everything.ops(), shortcuts.ops());
-            assertTrue(shortcuts.result().devices().get(0).reusedOperators() > 0);
+            assertEquals(0, shortcuts.result().devices().get(0).reusedOperators());
+            assertEquals(0, shortcuts.result().reusedCollectives());
+            assertEquals(c[0] * c[1] * c[3], shortcuts.result().simulatedDevices());
         }
-        assertEquals(1, run(DGX, "all", 8, 1, 1, 1, OperatorOrder.DEPENDENCIES, true).result().simulatedDevices());
+        assertEquals(1, run(DGX, "all", 8, 1, 1, 1, OperatorOrder.STRICT, true).result().simulatedDevices());
     }
 
     @Test
@@ -200,6 +209,26 @@ class SystemOverlapTest {
             }
         }
         assertTrue(collectivesOverlapped > 0, "some collective runs beside a compute operator");
+    }
+
+    @Test
+    void aHostLaunchesAPipelineStagesSendsAndReceivesAsCalls() {
+        // Two stages, two micro-batches, prefill: each micro-batch is one send on stage 0 and one receive on
+        // stage 1, each a launch of its host beside the operators' kernels, which are those of the same
+        // micro-batches on one device.
+        SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
+            List.of("host.framework=eager"));
+        Outputs pipeline = run(hosted, "prefill", 1, 2, 2, 1, OperatorOrder.STRICT, true);
+        Outputs one = run(hosted, "prefill", 1, 1, 2, 1, OperatorOrder.STRICT, true);
+        long kernels = 0;
+        for (SystemSimulation.DeviceResult d : pipeline.result().devices()) {
+            kernels += d.stats().total().get(dev.rafter.sim.component.Host.KIND, "kernels");
+        }
+        assertEquals(one.result().devices().get(0).stats().total().get(dev.rafter.sim.component.Host.KIND,
+            "kernels") + 2 * 2, kernels);
+        for (SystemSimulation.DeviceResult d : pipeline.result().devices()) {
+            assertTrue(d.stats().total().get(dev.rafter.sim.component.Host.KIND, "busy_ps") > 0);
+        }
     }
 
     @Test
