@@ -78,6 +78,14 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             this(peArrays, peArray, vectorUnit, localBuffer, gemmTiles, null);
         }
 
+        /** As a record prints, without an absent simt: sweep keys hash this text (see HardwareSpec). */
+        @Override
+        public String toString() {
+            return "Core[peArrays=" + peArrays + ", peArray=" + peArray + ", vectorUnit=" + vectorUnit
+                + ", localBuffer=" + localBuffer + ", gemmTiles=" + gemmTiles + (simt == null ? "" : ", simt=" + simt)
+                + "]";
+        }
+
         public Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer) {
             this(peArrays, peArray, vectorUnit, localBuffer, java.util.List.of());
         }
