@@ -176,8 +176,11 @@ public final class FlashAttentionMapper {
         long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
         HardwareSpec.Simt simt = hw.core().simt();
-        int[] kernel = simt == null ? null : splits == 1 ? fa2Tile(d) : new int[] {SPLIT_BLOCK_M,
-            splitBlockN(d), FA2_WARPS};
+        // A decode step reads its KV cache through FA2's split-KV kernel even unsplit (flash_api.cpp
+        // mha_fwd_kvcache: run_mha_fwd(..., force_split_kernel = true)); prefill runs the main kernel.
+        boolean splitKernel = splits > 1 || op.phase() == dev.rafter.workload.Phase.DECODE;
+        int[] kernel = simt == null ? null : splitKernel ? new int[] {SPLIT_BLOCK_M, splitBlockN(d), FA2_WARPS}
+            : fa2Tile(d);
         long[] block = kernel == null ? null : fa2Block(kernel, m, n, d, e, ekv, cores, capacity, globalCapacity);
         if (block == null) {
             kernel = null; // FA2's tile does not fit this core: the largest that does, at the arrays' rates

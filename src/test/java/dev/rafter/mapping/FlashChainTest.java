@@ -89,6 +89,21 @@ class FlashChainTest {
     }
 
     @Test
+    void anUnsplitDecodeStillRunsTheSplitKvKernel() {
+        // 256 sequences' KV heads fill 0.8 of the 264 CTA slots: one split; FA2 reads a KV cache through its split-KV
+        // kernel all the same (64 x 128 at d = 128), where prefill runs the main kernel's 128 x 64.
+        Operator decode = Operator.flashAttention(0, "attention", Phase.DECODE, 0, 1, 256, 4, 1024, 128, 1, true,
+            DataType.BF16, DataType.BF16);
+        assertEquals(1, FlashAttentionMapper.numSplits(H100, decode));
+        String why = FlashAttentionMapper.plan(H100, decode).explanation();
+        assertTrue(why.contains("FA2 kernel 64x128") && !why.contains("split-KV"), why);
+        Operator prefill = Operator.flashAttention(0, "attention", Phase.PREFILL, 0, 0, 32, 1024, 1024, 128, 1024,
+            true, DataType.BF16, DataType.BF16);
+        why = FlashAttentionMapper.plan(H100, prefill).explanation();
+        assertTrue(why.contains("FA2 kernel 128x64"), why);
+    }
+
+    @Test
     void aCoreWithoutSimtKeepsTheArraysTiming() {
         HardwareSpec study = HardwareLoader.load(Path.of("models/hardware/sram-study-45nm.yaml"), List.of());
         assertNull(study.core().simt());
