@@ -36,8 +36,16 @@ public final class HardwareLoader {
         HardwareSpec.LocalBuffer local = lb.build(() -> new HardwareSpec.LocalBuffer(
             lb.number("capacity_kib"), lb.int32("bytes_per_cycle")));
         List<List<Double>> tileList = c.has("gemm_tiles") ? c.numberLists("gemm_tiles") : List.of();
+        HardwareSpec.Simt simt = null;
+        if (c.has("simt")) {
+            Section st = c.section("simt");
+            simt = st.build(() -> new HardwareSpec.Simt(st.int32("registers"), st.int32("mma_sync_macs_per_cycle"),
+                st.int32("mma_sync_latency_cycles"), st.int32("fp32_latency_cycles"),
+                st.int32("shuffle_latency_cycles")));
+        }
+        HardwareSpec.Simt simtOrNone = simt;
         HardwareSpec.Core core = c.build(() -> new HardwareSpec.Core(arrays, peArray, vector, local,
-            gemmTiles(tileList)));
+            gemmTiles(tileList), simtOrNone));
 
         Section gb = s.section("global_buffer");
         HardwareSpec.GlobalBuffer global = gb.build(() -> new HardwareSpec.GlobalBuffer(

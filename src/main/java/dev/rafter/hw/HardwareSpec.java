@@ -66,14 +66,48 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * searches multiples of the array size as it always did.
      */
     public record Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer,
-                       java.util.List<GemmTile> gemmTiles) {
+                       java.util.List<GemmTile> gemmTiles, Simt simt) {
         public Core {
             intIn("pe_arrays", peArrays, 1, 1024);
             gemmTiles = gemmTiles == null ? java.util.List.of() : java.util.List.copyOf(gemmTiles);
         }
 
+        /** A core without a SIMT description ({@code simt} null: hand-written kernels run at the arrays' rates). */
+        public Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer,
+                    java.util.List<GemmTile> gemmTiles) {
+            this(peArrays, peArray, vectorUnit, localBuffer, gemmTiles, null);
+        }
+
+        /** As a record prints, without an absent simt: sweep keys hash this text (see HardwareSpec). */
+        @Override
+        public String toString() {
+            return "Core[peArrays=" + peArrays + ", peArray=" + peArray + ", vectorUnit=" + vectorUnit
+                + ", localBuffer=" + localBuffer + ", gemmTiles=" + gemmTiles + (simt == null ? "" : ", simt=" + simt)
+                + "]";
+        }
+
         public Core(int peArrays, PeArray peArray, VectorUnit vectorUnit, LocalBuffer localBuffer) {
             this(peArrays, peArray, vectorUnit, localBuffer, java.util.List.of());
+        }
+    }
+
+    /**
+     * {@code core.simt}: the side of a GPU core that a hand-written CUDA kernel (FlashAttention-2) runs on, where
+     * its warps wait out each instruction's latency unless other resident warps fill it. {@code registers}: 32-bit
+     * registers per core, which with a kernel's registers per thread bound its co-resident CTAs;
+     * {@code mmaSyncMacsPerCycle} ({@code mma_sync_macs_per_cycle}): dense 16-bit MACs per core per cycle through
+     * the warp-level {@code mma.sync} path (Ampere's; on Hopper below the warp-group path the arrays' peak stands
+     * for); {@code mmaSyncLatencyCycles}, {@code fp32LatencyCycles}, {@code shuffleLatencyCycles}: issue to result
+     * of an mma.sync, of a dependent FP32 add or max, and of a warp shuffle.
+     */
+    public record Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
+                       int shuffleLatencyCycles) {
+        public Simt {
+            intIn("registers", registers, 1, 1 << 24);
+            intIn("mma_sync_macs_per_cycle", mmaSyncMacsPerCycle, 1, 1 << 24);
+            intIn("mma_sync_latency_cycles", mmaSyncLatencyCycles, 0, 1 << 20);
+            intIn("fp32_latency_cycles", fp32LatencyCycles, 0, 1 << 20);
+            intIn("shuffle_latency_cycles", shuffleLatencyCycles, 0, 1 << 20);
         }
     }
 

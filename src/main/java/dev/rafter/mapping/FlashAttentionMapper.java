@@ -175,7 +175,17 @@ public final class FlashAttentionMapper {
         int cores = hw.cores();
         long capacity = hw.core().localBuffer().capacityBytes();
         long globalCapacity = hw.globalBuffer().capacityBytes();
-        long[] block = blockSize(m, n, d, e, ekv, cores, capacity, globalCapacity);
+        HardwareSpec.Simt simt = hw.core().simt();
+        // A decode step reads its KV cache through FA2's split-KV kernel even unsplit (flash_api.cpp
+        // mha_fwd_kvcache: run_mha_fwd(..., force_split_kernel = true)); prefill runs the main kernel.
+        boolean splitKernel = splits > 1 || op.phase() == dev.rafter.workload.Phase.DECODE;
+        int[] kernel = simt == null ? null : splitKernel ? new int[] {SPLIT_BLOCK_M, splitBlockN(d), FA2_WARPS}
+            : fa2Tile(d);
+        long[] block = kernel == null ? null : fa2Block(kernel, m, n, d, e, ekv, cores, capacity, globalCapacity);
+        if (block == null) {
+            kernel = null; // FA2's tile does not fit this core: the largest that does, at the arrays' rates
+            block = blockSize(m, n, d, e, ekv, cores, capacity, globalCapacity);
+        }
         long br = block[0];
         long bc = block[1];
         if (br == 0) {
@@ -208,6 +218,11 @@ public final class FlashAttentionMapper {
             staged.block(t0, t1, (int) (base[b + 1] - base[b]));
             addTiles(work, perCore, t0, t1, (int) base[b], d, bc, splits, ekv);
         }
+        int coResident = 1;
+        if (kernel != null) {
+            coResident = ctasPerCore(hw, kernel, d, e);
+            addChainLatency(hw, op, kernel, coResident, perCore, d, e);
+        }
         List<Stage> stages = staged.stages;
         long read = staged.read;
         long write = 0;
@@ -224,8 +239,124 @@ public final class FlashAttentionMapper {
             op.segments().isEmpty() ? "" : "variable length over " + op.parts().size() + " groups, ", br, bc,
             op.causal() ? ", causal (masked blocks skipped)" : "",
             splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)", tasks, blocks,
-            cores, read / 1e6, once / 1e6);
+            cores, read / 1e6, once / 1e6)
+            + (kernel == null ? "" : String.format(Locale.ROOT,
+                "; FA2 kernel %dx%d, %d warps, up to %d CTAs per core, per-block chain on mma.sync",
+                kernel[0], kernel[1], kernel[2], coResident));
         return new TileProgram(stages, perCore, read, write, why);
+    }
+
+    /**
+     * FlashAttention-2's forward kernel for head dim {@code d} on sm80/sm90 without dropout: {kBlockM, kBlockN,
+     * warps} (flash-attention csrc/flash_attn/src/flash_fwd_launch_template.h, run_mha_fwd_hdim32 ... 256; d = 256
+     * as on H100: 64 x 64 with 4 warps "since then we can get 2 CTAs per SM").
+     */
+    static int[] fa2Tile(long d) {
+        if (d <= 64) {
+            return new int[] {128, 128, 4};
+        }
+        if (d <= 128) {
+            return new int[] {128, 64, 4};
+        }
+        if (d <= 192) {
+            return new int[] {128, 64, 8};
+        }
+        return new int[] {64, 64, 4};
+    }
+
+    /** Warps of FA2's split-KV kernel (run_mha_fwd_splitkv_dispatch: 4). */
+    static final int FA2_WARPS = 4;
+    /**
+     * Registers per thread of FA2's forward kernels: 255, the hardware's most (the bundled BERT trace's
+     * flash_fwd_kernel at d = 64 records 255; assumed for the other head dims and the split-KV kernel, which hold
+     * the same S and O accumulators).
+     */
+    static final int FA2_REGISTERS_PER_THREAD = 255;
+
+    /** FA2's {rows, keys} block capped by the rows and keys, or null when its tiles do not fit the core. */
+    private static long[] fa2Block(int[] kernel, long m, long n, long d, int e, int ekv, int cores, long capacity,
+                                   long globalCapacity) {
+        long rr = Math.min(kernel[0], m);
+        long cc = Math.min(kernel[1], n);
+        long local = 2 * (rr * 2 * cc * e + 2 * cc * d * ekv) + 2 * rr * d * e;
+        long stage = cores * (rr * d * e + 2 * cc * d * ekv);
+        return local <= capacity && 2 * stage <= globalCapacity ? new long[] {rr, cc} : null;
+    }
+
+    /**
+     * CTAs of the kernel that fit one core at once: by registers (per thread rounded up to 8, the warp allocation
+     * unit of 256 registers) and by shared memory, (kBlockM + 2 kBlockN) x d elements (kernel_traits.h kSmemSize);
+     * at least one.
+     */
+    static int ctasPerCore(HardwareSpec hw, int[] kernel, long d, int e) {
+        long perWarp = (FA2_REGISTERS_PER_THREAD + 7) / 8 * 8 * 32L;
+        long byRegisters = hw.core().simt().registers() / (perWarp * kernel[2]);
+        long smem = ((long) kernel[0] + 2L * kernel[1]) * d * e;
+        long bySmem = hw.core().localBuffer().capacityBytes() / smem;
+        return (int) Math.max(1, Math.min(byRegisters, bySmem));
+    }
+
+    /**
+     * Cycles one CTA's K/V block takes on a core, {throughput, latency} (FlashAttention-2, Algorithm 1, one block
+     * after the other): S = Q K_j^T and O += P V_j each kBlockM x kBlockN x d MACs on the mma.sync path; the online
+     * softmax's exp per score on the special-function units and its 5 FLOPs per score plus the rescale of O (2 d
+     * per row) on the lanes (the CTA computes its whole kBlockM rows and kBlockN keys, padded or masked or not).
+     * Their latencies the CTA waits out in turn: each product's last mma.sync; the row max, a dependent chain over
+     * the kBlockN / 4 scores a thread holds of a row (an m16n8 accumulator gives each of a quad's 4 threads 2 of 8
+     * columns), then 2 shuffles across the quad; the row sum over the same scores (thread-local: FA2 reduces it
+     * across the quad only at the end).
+     */
+    static double[] blockCycles(HardwareSpec hw, int[] kernel, long d) {
+        HardwareSpec.Simt simt = hw.core().simt();
+        HardwareSpec.VectorUnit v = hw.core().vectorUnit();
+        double scores = (double) kernel[0] * kernel[1];
+        double mma = scores * d / simt.mmaSyncMacsPerCycle();
+        double flops = 5 * scores + 2.0 * kernel[0] * d;
+        double lanes = (double) v.lanes() * v.flopsPerLanePerCycle();
+        double softmax = v.specialFunctionsPerCycle() > 0
+            ? Math.max(flops / lanes, scores / v.specialFunctionsPerCycle()) : (flops + scores) / lanes;
+        double throughput = 2 * mma + softmax;
+        double latency = 2.0 * simt.mmaSyncLatencyCycles() + 2.0 * (kernel[1] / 4) * simt.fp32LatencyCycles()
+            + 2.0 * simt.shuffleLatencyCycles();
+        return new double[] {throughput, latency};
+    }
+
+    /**
+     * Makes each Q tile take as long as the kernel's CTAs do: a core holding c of them at once (the fewer of the
+     * CTAs that fit and the Q tiles it gets) spends per K/V block the longer of one CTA's throughput and a c-th of
+     * its chain (throughput plus latency), the co-resident CTAs filling each other's waits. What that exceeds the
+     * core's own timing of the tile by (its products at the arrays' rate, its softmax on the vector unit) the core
+     * waits out after each block's products, as latency.
+     */
+    private static void addChainLatency(HardwareSpec hw, Operator op, int[] kernel, int ctas,
+                                        List<List<Work>> perCore, long d, int e) {
+        double[] block = blockCycles(hw, kernel, d);
+        HardwareSpec.Core core = hw.core();
+        for (List<Work> tiles : perCore) {
+            int c = (int) Math.min(ctas, tiles.size() / 2);
+            double perBlock = Math.max(block[0], (block[0] + block[1]) / Math.max(1, c));
+            for (int i = 0; i + 1 < tiles.size(); i += 2) {
+                MatrixTile mt = (MatrixTile) tiles.get(i);
+                VectorTile vt = (VectorTile) tiles.get(i + 1);
+                long own = 0;
+                for (int j = 0; j < mt.chunks(); j++) {
+                    own += LaneSplit.cycles(core, mt.arrayM(), mt.arrayN(), mt.arrayK(j), op.dataType());
+                }
+                long flopsCycles = ceilDiv(vt.flops(), (long) core.vectorUnit().lanes()
+                    * core.vectorUnit().flopsPerLanePerCycle());
+                int sfu = core.vectorUnit().specialFunctionsPerCycle();
+                own += sfu > 0 ? Math.max(flopsCycles, ceilDiv(vt.specialFunctions(), sfu)) : flopsCycles;
+                long blocks = mt.chunks();
+                long exposed = Math.max(0, Math.round(blocks * perBlock) - own);
+                // Spread over the blocks, so the next blocks' loads overlap it as the kernel's cp.async does; the
+                // remainder after the softmax.
+                tiles.set(i, new MatrixTile(mt.firstStage(), mt.m(), mt.n(), mt.k(), mt.localK(),
+                    mt.chunksPerStage(), mt.arrayM(), mt.arrayN(), mt.fullDepth(), mt.resultBytes(), mt.bBytes(),
+                    exposed / blocks));
+                tiles.set(i + 1, new VectorTile(vt.stage(), vt.elements(), vt.inputsPerElement(),
+                    vt.outputsPerElement(), vt.flops(), vt.specialFunctions(), exposed % blocks));
+            }
+        }
     }
 
     /**

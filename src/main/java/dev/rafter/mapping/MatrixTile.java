@@ -10,10 +10,24 @@ package dev.rafter.mapping;
  * every chunk at the full depth {@code localK} (a library kernel's main loop runs whole k-steps, the missing depth
  * of the last one zero-filled). Results are stored with {@code resultBytes} per element, 0 meaning the operator's
  * data type (split-K partial sums are fp32: 4). {@code bBytes}: bytes per element of the B operand (k x n: weights,
- * K or V stored in their own data type), 0 meaning the operator's data type.
+ * K or V stored in their own data type), 0 meaning the operator's data type. For {@code chunkLatencyCycles} after
+ * each chunk's computation the core waits on latencies inside the kernel that its arrays' rate leaves out (a
+ * flash-attention block's dependent chain, see FlashAttentionMapper); the next chunks' loads go on meanwhile.
  */
 public record MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM,
-                         int arrayN, boolean fullDepth, int resultBytes, int bBytes) implements Work {
+                         int arrayN, boolean fullDepth, int resultBytes, int bBytes, long chunkLatencyCycles)
+    implements Work {
+
+    public MatrixTile {
+        if (chunkLatencyCycles < 0) {
+            throw new IllegalArgumentException("chunk latency " + chunkLatencyCycles + " < 0");
+        }
+    }
+
+    public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM, int arrayN,
+                      boolean fullDepth, int resultBytes, int bBytes) {
+        this(firstStage, m, n, k, localK, chunksPerStage, arrayM, arrayN, fullDepth, resultBytes, bBytes, 0);
+    }
 
     public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM, int arrayN,
                       boolean fullDepth, int resultBytes) {
@@ -71,6 +85,7 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
     public boolean repeats(Work earlier, int stages) {
         return earlier instanceof MatrixTile t && firstStage == t.firstStage + stages && m == t.m && n == t.n
             && k == t.k && localK == t.localK && chunksPerStage == t.chunksPerStage && arrayM == t.arrayM
-            && arrayN == t.arrayN && fullDepth == t.fullDepth && resultBytes == t.resultBytes && bBytes == t.bBytes;
+            && arrayN == t.arrayN && fullDepth == t.fullDepth && resultBytes == t.resultBytes && bBytes == t.bBytes
+            && chunkLatencyCycles == t.chunkLatencyCycles;
     }
 }

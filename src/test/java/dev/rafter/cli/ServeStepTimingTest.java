@@ -50,7 +50,10 @@ class ServeStepTimingTest {
         // or later (about 10 ms of a 22 ms TTFT): TTFT p50 -4.7%, p99 +15.6% over these 150 requests (60 s at
         // 10 requests/s, 631 requests: p50 +0.02%, p99 -0.24%).
         assertClose(exact, approx, "tpot_s", "p50", 0.01);
-        assertClose(exact, approx, "tpot_s", "p99", 0.01);
+        // Since flash attention runs FlashAttention-2's per-block chain (a Q tile's time follows its own key blocks),
+        // a step's attention follows its longest sequences, which interpolation over their mean KV length misses:
+        // TPOT p99 -1.7% (12.794 vs 13.012 ms).
+        assertClose(exact, approx, "tpot_s", "p99", 0.02);
         assertClose(exact, approx, "throughput", "output_tokens_per_s", 0.01);
         assertClose(exact, approx, "ttft_s", "mean", 0.03);
         assertClose(exact, approx, "ttft_s", "p50", 0.2);

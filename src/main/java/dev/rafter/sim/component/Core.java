@@ -41,7 +41,17 @@ public final class Core implements Periodic {
         "a core's controller: runs its tile program over its PE arrays, vector unit and local buffer",
         new ComponentKind.Placement(ComponentKind.Scope.CORE, hw -> 1, null),
         List.of(ComponentKind.Parameter.number("cores", "cores", 1, 1 << 20, null, "cores of the device"),
-            ComponentKind.Parameter.number("clock_mhz", "MHz", 1, 1e5, null, "the core clock")),
+            ComponentKind.Parameter.number("clock_mhz", "MHz", 1, 1e5, null, "the core clock"),
+            ComponentKind.Parameter.number("core.simt.registers", "registers", 1, 1 << 24, "none",
+                "32-bit registers per core: with a kernel's registers per thread, its co-resident CTAs"),
+            ComponentKind.Parameter.number("core.simt.mma_sync_macs_per_cycle", "MACs/cycle", 1, 1 << 24, "none",
+                "dense 16-bit MACs per core per cycle through the warp-level mma.sync path (FlashAttention-2)"),
+            ComponentKind.Parameter.number("core.simt.mma_sync_latency_cycles", "cycles", 0, 1 << 20, "none",
+                "issue to result of one mma.sync"),
+            ComponentKind.Parameter.number("core.simt.fp32_latency_cycles", "cycles", 0, 1 << 20, "none",
+                "issue to result of a dependent FP32 add or max"),
+            ComponentKind.Parameter.number("core.simt.shuffle_latency_cycles", "cycles", 0, 1 << 20, "none",
+                "issue to result of a warp shuffle")),
         List.of(new ComponentKind.Port("arrays", ComponentKind.Port.Direction.OUT, List.of(),
                 "matrix tiles to its PE arrays"),
             new ComponentKind.Port("vector", ComponentKind.Port.Direction.OUT, List.of(),
@@ -267,6 +277,7 @@ public final class Core implements Periodic {
                 cycles = Math.max(cycles, arrays[lane].compute(opId, start, shares[lane][0], shares[lane][1], k,
                     macs[lane], type, clock));
             }
+            cycles += tile.chunkLatencyCycles();
         } else if (t instanceof VectorTile tile) {
             enter(SliceKind.IDLE, start); // the arrays have no part in a vector operator
             cycles = vectorUnit.compute(opId, start, tile.flops(), tile.specialFunctions(),
