@@ -160,6 +160,7 @@ class ReadmeTest {
         checkMemoryStudies(text, validate);
 
         checkInterconnectStudy(text, sandbox);
+        checkBandwidthKnee(text, sandbox);
 
         String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
             + "--out out/gpt3-175b.csv", 0, 0).output();
@@ -268,6 +269,29 @@ class ReadmeTest {
             }
         }
         assertEquals(6, rows);
+    }
+
+    /** The serving knee over memory bandwidth: the table's figures from the knee.csv the README's slow block wrote. */
+    private static void checkBandwidthKnee(String text, Path sandbox) throws IOException {
+        List<String> csv = Files.readAllLines(sandbox.resolve("out/knee-bandwidth/knee.csv"));
+        List<String> header = List.of(csv.get(0).split(","));
+        int rows = 0;
+        for (String bandwidth : List.of("1675", "3350", "6700")) {
+            Matcher row = find(text, "\\| " + bandwidth
+                + " \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\|");
+            String[][] cells = {{"5.0", "tpot_p50_s", "1e3"}, {"15.0", "ttft_p99_s", "1e3"},
+                {"20.0", "goodput_requests_per_s", "1"}, {"25.0", "goodput_requests_per_s", "1"}};
+            for (int c = 0; c < cells.length; c++) {
+                String prefix = bandwidth + "," + cells[c][0] + ",";
+                String line = csv.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+                double value = Double.parseDouble(line.split(",")[header.indexOf(cells[c][1])])
+                    * Double.parseDouble(cells[c][2]);
+                assertNear(row.group(c + 1), value, "serving knee at " + bandwidth + " GB/s, " + cells[c][1] + " at "
+                    + cells[c][0] + " requests/s");
+            }
+            rows++;
+        }
+        assertEquals(3, rows);
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */

@@ -5,6 +5,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.hw.HostModel;
 import dev.rafter.hw.SystemLoader;
 import dev.rafter.hw.SystemSpec;
+import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
@@ -169,6 +170,20 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--slo", paramLabel = "ttft=S,tpot=S", description = "latency targets in seconds for goodput")
     String slo;
 
+    @Option(names = "--vary", paramLabel = "K=V1,V2,...", description = "with several rates in --arrivals: the "
+        + "knee at each value of one hardware, system or workload key (e.g. memory.bandwidth_gb_per_s=1000,2000), "
+        + "the same traffic for each; knee.csv gains the key's column, knee.png and goodput.png a curve per value")
+    String vary;
+
+    /** While --vary runs: the key and value being served, and each value's knee (null otherwise). */
+    private String varyKey;
+    private String varyValue;
+    private List<KneeRun> kneeRuns;
+
+    /** One value's knee under --vary: its rate points (the key first in each), serving.json's summary, the title. */
+    private record KneeRun(String value, List<Map<String, Object>> points, Map<String, Object> summary,
+                           String title) {}
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/serve",
         description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
@@ -182,6 +197,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Override
     public Integer call() {
         long wallStart = System.nanoTime();
+        if (vary != null && kneeRuns == null) {
+            return kneeOverValues(wallStart);
+        }
         checkOptions();
         ServingReport.Slo targets = parseSlo();
         SystemSpec systemSpec = null;
@@ -415,12 +433,24 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         summary.put("rates", points);
         summary.put("step_timing", timers.get(0).timing().key());
         summary.put("step_memo", timers.size() == 1 ? timers.get(0).memo() : memoOfAll(timers));
+        String title = w.model().name() + " on " + (systemSpec == null ? hw.name() : systemSpec.name())
+            + (layout != null && layout.decode() > 0 ? ", prefill " + layout.prefill() + " + decode "
+            + layout.decode() : replicas != null || layout != null ? ", " + (layout == null ? replicas
+            : layout.groups().size()) + " replicas" : "");
+        if (kneeRuns != null) {
+            List<Map<String, Object>> keyed = new ArrayList<>(points.size());
+            for (Map<String, Object> p : points) {
+                Map<String, Object> k = new LinkedHashMap<>();
+                k.put(varyKey, varyValue);
+                k.putAll(p);
+                keyed.add(k);
+            }
+            summary.put("rates", keyed);
+            kneeRuns.add(new KneeRun(varyValue, keyed, summary, title));
+            return Main.OK;
+        }
         try (OutputFolder folder = OutputFolder.open(out, "--out", KNEE_OUTPUTS)) {
             AtomicFile.write(folder.path("knee.csv"), wr -> ServingReport.writeKnee(wr, points));
-            String title = w.model().name() + " on " + (systemSpec == null ? hw.name() : systemSpec.name())
-                + (layout != null && layout.decode() > 0 ? ", prefill " + layout.prefill() + " + decode "
-                + layout.decode() : replicas != null || layout != null ? ", " + (layout == null ? replicas
-                : layout.groups().size()) + " replicas" : "");
             ServingReport.writeKneeChart(folder.path("knee.png"), points, title);
             ServingReport.writeGoodputChart(folder.path("goodput.png"), points, title);
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
@@ -440,6 +470,95 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         Map<?, ?> memo = (Map<?, ?>) summary.get("step_memo");
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo; wall %.1f s; wrote %s%n",
             memo.get("step_hits"), memo.get("steps"), (System.nanoTime() - wallStart) * 1e-9, out);
+        return Main.OK;
+    }
+
+    /**
+     * --vary K=V1,V2,...: the knee at each value, each served as {@code --set K=V} would be (the same seed, so the
+     * same traffic), then one knee.csv (the key's column first), knee.png (TTFT and TPOT p99 per value), goodput.png
+     * and serving.json (each value's summary under {@code values}).
+     */
+    private int kneeOverValues(long wallStart) {
+        int eq = vary.indexOf('=');
+        if (eq <= 0 || eq == vary.length() - 1) {
+            throw new InputException("--vary: expected KEY=V1,V2,..., got '" + vary + "'");
+        }
+        String key = vary.substring(0, eq).strip();
+        List<String> values = java.util.Arrays.stream(vary.substring(eq + 1).split(",", -1)).map(String::strip)
+            .toList();
+        if (values.stream().anyMatch(String::isEmpty) || values.size() != new java.util.HashSet<>(values).size()) {
+            throw new InputException("--vary " + key + ": expected distinct, non-empty values separated by commas, "
+                + "got '" + vary.substring(eq + 1) + "'");
+        }
+        if (values.size() > XyChart.PALETTE.length) {
+            throw new InputException("--vary " + key + ": at most " + XyChart.PALETTE.length + " values (one colour "
+                + "each in knee.png), got " + values.size());
+        }
+        if (arrivals == null || Traffic.Arrivals.parseAll(arrivals).size() < 2) {
+            throw new InputException("--vary: sweeps the knee, so it needs several rates in --arrivals "
+                + "(poisson:R1,R2,...)");
+        }
+        if (hardware.overrides.stream().anyMatch(set -> set.startsWith(key + "="))) {
+            throw new InputException("--vary " + key + ": the key is also given by --set");
+        }
+        kneeRuns = new ArrayList<>();
+        varyKey = key;
+        try {
+            for (String value : values) {
+                varyValue = value;
+                hardware.overrides.add(key + "=" + value);
+                try {
+                    call();
+                } catch (InputException e) {
+                    // The value reaches the models as a --set would; the message names the option the user gave.
+                    throw new InputException(e.getMessage().replace("--set " + key + "=" + value,
+                        "--vary " + key + "=" + value));
+                } finally {
+                    hardware.overrides.remove(hardware.overrides.size() - 1);
+                }
+            }
+        } finally {
+            varyKey = null;
+            varyValue = null;
+        }
+        List<KneeRun> runs = kneeRuns;
+        kneeRuns = null;
+        List<Map<String, Object>> all = new ArrayList<>();
+        Map<String, List<Map<String, Object>>> byValue = new LinkedHashMap<>();
+        List<Object> summaries = new ArrayList<>();
+        for (KneeRun r : runs) {
+            all.addAll(r.points());
+            byValue.put(r.value(), r.points());
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put(key, r.value());
+            one.putAll(r.summary());
+            summaries.add(one);
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("vary", key);
+        summary.put("values", summaries);
+        String title = runs.get(0).title() + ", knee over " + key;
+        try (OutputFolder folder = OutputFolder.open(out, "--out", KNEE_OUTPUTS)) {
+            AtomicFile.write(folder.path("knee.csv"), wr -> ServingReport.writeKnee(wr, all, key));
+            ServingReport.writeKneeChart(folder.path("knee.png"), byValue, title);
+            ServingReport.writeGoodputChart(folder.path("goodput.png"), byValue, title);
+            AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
+            folder.commit();
+        }
+        int width = Math.max(key.length(), values.stream().mapToInt(String::length).max().orElse(0));
+        out().println(String.format(Locale.ROOT, "%-" + width + "s", key) + "  rate/s  TTFT p50   TTFT p99   "
+            + "TPOT p50   TPOT p99   requests/s" + (slo == null ? "" : "  goodput/s"));
+        for (Map<String, Object> p : all) {
+            double rate = (double) p.get("rate_per_s");
+            out().printf(Locale.ROOT, "%-" + width + "s  %6s  %-9s  %-9s  %-9s  %-9s  %10.4g%s%n", p.get(key),
+                rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate),
+                stat(p, "ttft_s", "p50"), stat(p, "ttft_s", "p99"), stat(p, "tpot_s", "p50"),
+                stat(p, "tpot_s", "p99"), ((Map<?, ?>) p.get("throughput")).get("requests_per_s"),
+                p.get("goodput") instanceof Map<?, ?> g ? String.format(Locale.ROOT, "  %9.4g",
+                    g.get("requests_per_s")) : "");
+        }
+        out().printf(Locale.ROOT, "simulator: %d values x %d rates; wall %.1f s; wrote %s%n", runs.size(),
+            runs.get(0).points().size(), (System.nanoTime() - wallStart) * 1e-9, out);
         return Main.OK;
     }
 

@@ -1,5 +1,6 @@
 package dev.rafter.serving;
 
+import dev.rafter.config.CsvWriter;
 import dev.rafter.plot.StudyCharts;
 import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
@@ -359,8 +360,14 @@ public final class ServingReport {
 
     /** knee.csv: one row per offered rate (the points of a sweep over --arrivals, each a serving summary). */
     public static void writeKnee(Writer w, List<Map<String, Object>> points) throws IOException {
-        w.write("rate_per_s,requests,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s,"
-            + "requests_per_s,output_tokens_per_s,goodput_requests_per_s,goodput_fraction,mean_batch,preemptions\n");
+        writeKnee(w, points, null);
+    }
+
+    /** knee.csv of a knee swept over {@code key} (serve --vary): each row begins with the point's value of it. */
+    public static void writeKnee(Writer w, List<Map<String, Object>> points, String key) throws IOException {
+        w.write((key == null ? "" : CsvWriter.cell(key) + ",") + "rate_per_s,requests,ttft_p50_s,ttft_p99_s,"
+            + "tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s,requests_per_s,output_tokens_per_s,goodput_requests_per_s,"
+            + "goodput_fraction,mean_batch,preemptions\n");
         for (Map<String, Object> p : points) {
             Map<?, ?> requests = (Map<?, ?>) p.get("requests");
             Map<?, ?> throughput = (Map<?, ?>) p.get("throughput");
@@ -370,9 +377,9 @@ public final class ServingReport {
                 cell(p, "e2e_s", "p99"), throughput.get("requests_per_s"), throughput.get("output_tokens_per_s"),
                 goodput == null ? "" : goodput.get("requests_per_s"), goodput == null ? "" : goodput.get("fraction"),
                 ((Map<?, ?>) p.get("steps")).get("mean_batch"), p.get("preemptions"));
-            StringBuilder line = new StringBuilder();
-            for (Object cell : row) {
-                line.append(line.length() == 0 ? "" : ",").append(cell);
+            StringBuilder line = new StringBuilder(key == null ? "" : CsvWriter.cell(String.valueOf(p.get(key))) + ",");
+            for (int i = 0; i < row.size(); i++) {
+                line.append(i == 0 ? "" : ",").append(row.get(i));
             }
             w.write(line.append('\n').toString());
         }
@@ -400,6 +407,59 @@ public final class ServingReport {
             }
             chart.add(new XyChart.Series(lines[i][2], XyChart.PALETTE[i / 2], XyChart.Style.LINE_AND_MARKERS, 1.5f,
                 i % 2 == 1, xy));
+        }
+        write(png, chart);
+    }
+
+    /**
+     * knee.png of a knee swept over a key (serve --vary): TTFT p99 (solid) and TPOT p99 (dashed) against the offered
+     * rate, a colour per value ({@code byValue}: each value, as the legend labels it, in order; the title names the key).
+     */
+    public static void writeKneeChart(Path png, Map<String, List<Map<String, Object>>> byValue, String title) {
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("offered load", "requests/s", false,
+            false), new XyChart.AxisSpec("latency", "s", true, true))
+            .subtitle("p99 latency against load, a colour per value: TTFT solid, TPOT dashed");
+        int colour = 0;
+        for (Map.Entry<String, List<Map<String, Object>>> e : byValue.entrySet()) {
+            for (String[] line : new String[][] {{"ttft_s", "TTFT"}, {"tpot_s", "TPOT"}}) {
+                List<double[]> xy = new ArrayList<>();
+                for (Map<String, Object> p : e.getValue()) {
+                    Object v = ((Map<?, ?>) p.get(line[0])).get("p99");
+                    if (v != null) {
+                        xy.add(new double[] {(double) p.get("rate_per_s"), (double) v});
+                    }
+                }
+                chart.add(new XyChart.Series(line[1] + " p99, " + e.getKey(), XyChart.PALETTE[colour],
+                    XyChart.Style.LINE_AND_MARKERS, 1.5f, line[1].equals("TPOT"), xy));
+            }
+            colour++;
+        }
+        write(png, chart);
+    }
+
+    /** goodput.png of a knee swept over a key: throughput (solid) and goodput (dashed) per value. */
+    public static void writeGoodputChart(Path png, Map<String, List<Map<String, Object>>> byValue, String title) {
+        XyChart chart = new XyChart(1000, 520, title, new XyChart.AxisSpec("offered load", "requests/s", false,
+            false), new XyChart.AxisSpec("requests/s", "", false, false))
+            .subtitle("throughput (solid), and goodput (dashed) where --slo gives targets, a colour per value");
+        int colour = 0;
+        for (Map.Entry<String, List<Map<String, Object>>> e : byValue.entrySet()) {
+            List<double[]> served = new ArrayList<>();
+            List<double[]> good = new ArrayList<>();
+            for (Map<String, Object> p : e.getValue()) {
+                double rate = (double) p.get("rate_per_s");
+                served.add(new double[] {rate, (double) ((Map<?, ?>) p.get("throughput")).get("requests_per_s")});
+                if (p.get("goodput") instanceof Map<?, ?> g) {
+                    good.add(new double[] {rate, (double) g.get("requests_per_s")});
+                }
+            }
+            chart.add(new XyChart.Series("throughput, " + e.getKey(), XyChart.PALETTE[colour],
+                XyChart.Style.LINE_AND_MARKERS, 1.5f, false, served));
+            if (!good.isEmpty()) {
+                chart.add(new XyChart.Series("goodput, " + e.getKey(), XyChart.PALETTE[colour],
+                    XyChart.Style.LINE_AND_MARKERS, 1.5f, true, good));
+            }
+            colour++;
         }
         write(png, chart);
     }

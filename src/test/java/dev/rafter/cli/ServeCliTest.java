@@ -121,6 +121,51 @@ class ServeCliTest {
     }
 
     @Test
+    void varyingAKeySweepsTheKneeOncePerValueEachAsThatValueAlone() throws Exception {
+        String[] traffic = {"--arrivals", "poisson:1000,2000", "--requests", "60", "--max-sequences", "4"};
+        Path varied = tmp.resolve("varied");
+        List<String> args = new java.util.ArrayList<>(List.of(traffic));
+        args.addAll(List.of("--vary", "clock_mhz=900,1980"));
+        CliTest.Result r = serve(varied, args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(varied.resolve("knee.csv"));
+        assertEquals(5, rows.size());
+        assertTrue(rows.get(0).startsWith("clock_mhz,rate_per_s,requests,"), rows.get(0));
+        // Each value's rows are the knee of --set clock_mhz=V alone, cell for cell after the key's column.
+        for (String clock : List.of("900", "1980")) {
+            Path alone = tmp.resolve("alone-" + clock);
+            List<String> one = new java.util.ArrayList<>(List.of(traffic));
+            one.addAll(List.of("--set", "clock_mhz=" + clock));
+            assertEquals(0, serve(alone, one.toArray(String[]::new)).code());
+            List<String> expected = Files.readAllLines(alone.resolve("knee.csv"));
+            List<String> got = rows.stream().filter(row -> row.startsWith(clock + ","))
+                .map(row -> row.substring(clock.length() + 1)).toList();
+            assertEquals(expected.subList(1, expected.size()), got, clock);
+        }
+        // A slower clock cannot serve the same load sooner.
+        double slow = Double.parseDouble(rows.get(2).split(",")[4]);
+        double fast = Double.parseDouble(rows.get(4).split(",")[4]);
+        assertTrue(slow > fast, "TTFT p99 at 2000/s: " + slow + " s at 900 MHz, " + fast + " s at 1980 MHz");
+        JsonNode summary = new ObjectMapper().readTree(varied.resolve("serving.json").toFile());
+        assertEquals("clock_mhz", summary.get("vary").asText());
+        assertEquals("900", summary.get("values").get(0).get("clock_mhz").asText());
+        assertEquals(2, summary.get("values").get(1).get("rates").size());
+        for (String png : List.of("knee.png", "goodput.png")) {
+            assertTrue(Files.size(varied.resolve(png)) > 1000, png);
+        }
+        assertBadInput(serve(tmp.resolve("z1"), "--arrivals", "poisson:1000", "--requests", "3", "--vary",
+            "clock_mhz=900,1980"), "--vary: sweeps the knee, so it needs several rates in --arrivals");
+        assertBadInput(serve(tmp.resolve("z2"), "--arrivals", "poisson:1000,2000", "--requests", "3", "--vary",
+            "clock_mhz"), "--vary: expected KEY=V1,V2,..., got 'clock_mhz'");
+        assertBadInput(serve(tmp.resolve("z3"), "--arrivals", "poisson:1000,2000", "--requests", "3", "--vary",
+            "clock_mhz=900,,1980"), "--vary clock_mhz: expected distinct, non-empty values");
+        assertBadInput(serve(tmp.resolve("z4"), "--arrivals", "poisson:1000,2000", "--requests", "3", "--set",
+            "clock_mhz=900", "--vary", "clock_mhz=900,1980"), "--vary clock_mhz: the key is also given by --set");
+        assertBadInput(serve(tmp.resolve("z5"), "--arrivals", "poisson:1000,2000", "--requests", "3", "--vary",
+            "clock_mhz=900,fast"), "(--vary clock_mhz=fast): clock_mhz: expected a number");
+    }
+
+    @Test
     void requestsSharingAPrefixHitTheCache() throws Exception {
         // Blocks of 16 tokens: the 64-token prefix is 4 full blocks; the second request finds them (64 of the
         // 100 + 90 prompt tokens); see ServingEngineTest.aSharedPrefixIsPrefilledOnce.
