@@ -71,7 +71,7 @@ public final class Disaggregated {
             ArrayDeque<Request> queue = new ArrayDeque<>();
             int replica = k;
             prefillQueues.add(queue);
-            prefillReplays.add(prefill.get(k).handingOver().replay(queued(queue, (request, ps) -> {
+            prefillReplays.add(prefill.get(k).handingOver().replay(Traffic.queued(queue, (request, ps) -> {
                 prefillRouting.finished(replica, request, ps);
                 prefilled.add(new Prefilled(ps, request.id(), replica));
             })));
@@ -87,7 +87,7 @@ public final class Disaggregated {
             int replica = k;
             arrived.add(queue);
             pending.add(new ArrayDeque<>());
-            decodeReplays.add(decode.get(k).replay(queued(queue, (request, ps) -> {
+            decodeReplays.add(decode.get(k).replay(Traffic.queued(queue, (request, ps) -> {
                 decodeRouting.finished(replica, request, ps);
                 traffic.finished(byId.get(request.id()), ps);
             })));
@@ -179,26 +179,6 @@ public final class Disaggregated {
             }
         }
         return result(prefillReplays, decodeReplays, byId, sides, bytes[0], fabric.links());
-    }
-
-    /** A replica's traffic: the requests sent to it, in order, and its finishes passed to {@code finished}. */
-    private static Traffic queued(ArrayDeque<Request> queue, java.util.function.ObjLongConsumer<Request> finished) {
-        return new Traffic() {
-            @Override
-            public Request peek() {
-                return queue.peek();
-            }
-
-            @Override
-            public Request poll() {
-                return queue.poll();
-            }
-
-            @Override
-            public void finished(Request request, long ps) {
-                finished.accept(request, ps);
-            }
-        };
     }
 
     private static Result result(List<ServingEngine.Replay> prefillReplays, List<ServingEngine.Replay> decodeReplays,

@@ -74,23 +74,10 @@ public final class Replicas {
             ArrayDeque<Request> queue = new ArrayDeque<>();
             int replica = k;
             queues.add(queue);
-            replays.add(engines.get(k).replay(new Traffic() {
-                @Override
-                public Request peek() {
-                    return queue.peek();
-                }
-
-                @Override
-                public Request poll() {
-                    return queue.poll();
-                }
-
-                @Override
-                public void finished(Request request, long ps) {
-                    routing.finished(replica, request, ps);
-                    traffic.finished(request, ps);
-                }
-            }));
+            replays.add(engines.get(k).replay(Traffic.queued(queue, (request, ps) -> {
+                routing.finished(replica, request, ps);
+                traffic.finished(request, ps);
+            })));
         }
         Map<Long, Integer> sentTo = new HashMap<>();
         while (true) {

@@ -39,6 +39,28 @@ public interface Traffic {
         };
     }
 
+    /**
+     * The requests put in {@code queue} (a router's, for one replica), in order; each finish goes to {@code finished}.
+     */
+    static Traffic queued(java.util.Queue<Request> queue, java.util.function.ObjLongConsumer<Request> finished) {
+        return new Traffic() {
+            @Override
+            public Request peek() {
+                return queue.peek();
+            }
+
+            @Override
+            public Request poll() {
+                return queue.poll();
+            }
+
+            @Override
+            public void finished(Request request, long ps) {
+                finished.accept(request, ps);
+            }
+        };
+    }
+
     /** How arrivals are spaced: {@code poisson:RATE} or {@code gamma:RATE:CV} (requests per second). */
     record Arrivals(double ratePerS, double cv) {
         public static Arrivals parse(String text) {
