@@ -333,7 +333,7 @@ public final class FlashAttentionMapper {
         double[] block = blockCycles(hw, kernel, d);
         HardwareSpec.Core core = hw.core();
         for (List<Work> tiles : perCore) {
-            int c = (int) Math.min(ctas, tiles.size() / 2);
+            int c = Math.min(ctas, tiles.size() / 2);
             double perBlock = Math.max(block[0], (block[0] + block[1]) / Math.max(1, c));
             for (int i = 0; i + 1 < tiles.size(); i += 2) {
                 MatrixTile mt = (MatrixTile) tiles.get(i);

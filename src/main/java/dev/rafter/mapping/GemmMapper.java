@@ -417,7 +417,7 @@ public final class GemmMapper {
                 int group = found >= 0 ? found : -found - 2;
                 return Math.min(ml, op.rowsOf(group) - (long) (id - aStart[group]) * ml);
             }
-            int col = (int) ((id - aCount) % nt);
+            int col = (id - aCount) % nt;
             return Math.min(nl, op.n() - (long) col * nl);
         }
 
