@@ -94,91 +94,93 @@ public final class Disaggregated {
         }
         List<ServingEngine.Replay> replays = new ArrayList<>(prefillReplays);
         replays.addAll(decodeReplays);
-        KvTransfers fabric = new KvTransfers(graph);
-        long[] bytes = {0};
-        while (true) {
-            // One action at a time, the earliest first; at one instant: the fabric's events (a transfer that ends
-            // frees the prefill blocks and delivers the request), prefills that end, arrivals, hand-overs to decode
-            // replicas with room, then steps, so that a step sees everything that happened by its start.
-            long fabricPs = fabric.nextEventPs();
-            long prefilledPs = prefilled.isEmpty() ? Long.MAX_VALUE : prefilled.peek().ps;
-            Request next = traffic.peek();
-            long arrivalPs = next == null ? Long.MAX_VALUE : next.arrivalPs();
-            int trying = -1;
-            for (int k = 0; k < decode.size(); k++) {
-                // Hand-overs at one instant go in request order, so transfers that start together queue by id.
-                if (!pending.get(k).isEmpty() && (trying < 0 || tryAtPs[k] < tryAtPs[trying]
-                    || tryAtPs[k] == tryAtPs[trying] && pending.get(k).peek().request().id()
-                    < pending.get(trying).peek().request().id())) {
-                    trying = k;
+        // Closing the fabric releases its kernel's run.
+        try (KvTransfers fabric = new KvTransfers(graph)) {
+            long[] bytes = {0};
+            while (true) {
+                // One action at a time, the earliest first; at one instant: the fabric's events (a transfer that ends
+                // frees the prefill blocks and delivers the request), prefills that end, arrivals, hand-overs to decode
+                // replicas with room, then steps, so that a step sees everything that happened by its start.
+                long fabricPs = fabric.nextEventPs();
+                long prefilledPs = prefilled.isEmpty() ? Long.MAX_VALUE : prefilled.peek().ps;
+                Request next = traffic.peek();
+                long arrivalPs = next == null ? Long.MAX_VALUE : next.arrivalPs();
+                int trying = -1;
+                for (int k = 0; k < decode.size(); k++) {
+                    // Hand-overs at one instant go in request order, so transfers that start together queue by id.
+                    if (!pending.get(k).isEmpty() && (trying < 0 || tryAtPs[k] < tryAtPs[trying]
+                        || tryAtPs[k] == tryAtPs[trying] && pending.get(k).peek().request().id()
+                        < pending.get(trying).peek().request().id())) {
+                        trying = k;
+                    }
+                }
+                long tryPs = trying < 0 ? Long.MAX_VALUE : tryAtPs[trying];
+                int stepping = -1;
+                for (int i = 0; i < replays.size(); i++) {
+                    if (stepping < 0 || replays.get(i).nextActionPs() < replays.get(stepping).nextActionPs()) {
+                        stepping = i;
+                    }
+                }
+                long stepPs = replays.get(stepping).nextActionPs();
+                long now = Math.min(Math.min(fabricPs, prefilledPs), Math.min(Math.min(arrivalPs, tryPs), stepPs));
+                if (now == Long.MAX_VALUE) {
+                    break;
+                }
+                if (fabricPs == now) {
+                    fabric.runNext();
+                } else if (prefilledPs == now) {
+                    Prefilled p = prefilled.poll();
+                    Request r = byId.get(p.id());
+                    if (r.outputTokens() == 1) {
+                        prefillReplays.get(p.replica()).release(r.id(), now);
+                        traffic.finished(r, now);
+                        continue;
+                    }
+                    int k = decodeRouting.choose(r, now, j -> 0);
+                    sides.get(r.id())[1] = k;
+                    pending.get(k).add(new HandOver(r, p.replica(), now));
+                    tryAtPs[k] = now;
+                } else if (arrivalPs == now) {
+                    Request r = traffic.poll();
+                    Request firstToken = new Request(r.id(), r.arrivalPs(), r.promptTokens(), 1, r.priority(),
+                        r.source(), r.prefixId(), r.prefixTokens());
+                    byId.put(r.id(), r);
+                    int k = prefillRouting.choose(firstToken, now, j -> prefillReplays.get(j).cachedPromptTokens(r));
+                    sides.put(r.id(), new long[] {k, -1, -1, -1});
+                    prefillQueues.get(k).add(firstToken);
+                } else if (tryPs == now) {
+                    // The head of one decode replica's hand-overs; the rest are tried again at once, in id order.
+                    int k = trying;
+                    ServingEngine.Replay replay = decodeReplays.get(k);
+                    HandOver h = pending.get(k).peek();
+                    if (!replay.reserve(h.request(), now)) {
+                        // A step under way frees its finishes' blocks at its end; else the next step may.
+                        tryAtPs[k] = replay.nowPs() > now ? replay.nowPs() : Long.MAX_VALUE;
+                        continue;
+                    }
+                    pending.get(k).poll();
+                    Request r = h.request();
+                    long[] side = sides.get(r.id());
+                    side[2] = now - h.readyPs();
+                    List<Integer> from = prefillDevices.get(h.prefillReplica());
+                    long perRank = kvBytesPerToken * r.promptTokens();
+                    bytes[0] += perRank * from.size();
+                    long start = now;
+                    fabric.start(new KvTransfers.Transfer(start, from, decodeDevices.get(k), perRank), end -> {
+                        side[3] = end - start;
+                        prefillReplays.get(h.prefillReplica()).release(r.id(), end);
+                        arrived.get(k).add(r.sentAs(r.id(), end));
+                    });
+                } else {
+                    replays.get(stepping).iterate();
+                    if (stepping >= prefill.size()) {
+                        int k = stepping - prefill.size();
+                        tryAtPs[k] = now; // its step may have freed blocks
+                    }
                 }
             }
-            long tryPs = trying < 0 ? Long.MAX_VALUE : tryAtPs[trying];
-            int stepping = -1;
-            for (int i = 0; i < replays.size(); i++) {
-                if (stepping < 0 || replays.get(i).nextActionPs() < replays.get(stepping).nextActionPs()) {
-                    stepping = i;
-                }
-            }
-            long stepPs = replays.get(stepping).nextActionPs();
-            long now = Math.min(Math.min(fabricPs, prefilledPs), Math.min(Math.min(arrivalPs, tryPs), stepPs));
-            if (now == Long.MAX_VALUE) {
-                break;
-            }
-            if (fabricPs == now) {
-                fabric.runNext();
-            } else if (prefilledPs == now) {
-                Prefilled p = prefilled.poll();
-                Request r = byId.get(p.id());
-                if (r.outputTokens() == 1) {
-                    prefillReplays.get(p.replica()).release(r.id(), now);
-                    traffic.finished(r, now);
-                    continue;
-                }
-                int k = decodeRouting.choose(r, now, j -> 0);
-                sides.get(r.id())[1] = k;
-                pending.get(k).add(new HandOver(r, p.replica(), now));
-                tryAtPs[k] = now;
-            } else if (arrivalPs == now) {
-                Request r = traffic.poll();
-                Request firstToken = new Request(r.id(), r.arrivalPs(), r.promptTokens(), 1, r.priority(),
-                    r.source(), r.prefixId(), r.prefixTokens());
-                byId.put(r.id(), r);
-                int k = prefillRouting.choose(firstToken, now, j -> prefillReplays.get(j).cachedPromptTokens(r));
-                sides.put(r.id(), new long[] {k, -1, -1, -1});
-                prefillQueues.get(k).add(firstToken);
-            } else if (tryPs == now) {
-                // The head of one decode replica's hand-overs; the rest are tried again at once, in id order.
-                int k = trying;
-                ServingEngine.Replay replay = decodeReplays.get(k);
-                HandOver h = pending.get(k).peek();
-                if (!replay.reserve(h.request(), now)) {
-                    // A step under way frees its finishes' blocks at its end; else the next step may.
-                    tryAtPs[k] = replay.nowPs() > now ? replay.nowPs() : Long.MAX_VALUE;
-                    continue;
-                }
-                pending.get(k).poll();
-                Request r = h.request();
-                long[] side = sides.get(r.id());
-                side[2] = now - h.readyPs();
-                List<Integer> from = prefillDevices.get(h.prefillReplica());
-                long perRank = kvBytesPerToken * r.promptTokens();
-                bytes[0] += perRank * from.size();
-                long start = now;
-                fabric.start(new KvTransfers.Transfer(start, from, decodeDevices.get(k), perRank), end -> {
-                    side[3] = end - start;
-                    prefillReplays.get(h.prefillReplica()).release(r.id(), end);
-                    arrived.get(k).add(r.sentAs(r.id(), end));
-                });
-            } else {
-                replays.get(stepping).iterate();
-                if (stepping >= prefill.size()) {
-                    int k = stepping - prefill.size();
-                    tryAtPs[k] = now; // its step may have freed blocks
-                }
-            }
+            return result(prefillReplays, decodeReplays, byId, sides, bytes[0], fabric.links());
         }
-        return result(prefillReplays, decodeReplays, byId, sides, bytes[0], fabric.links());
     }
 
     private static Result result(List<ServingEngine.Replay> prefillReplays, List<ServingEngine.Replay> decodeReplays,

@@ -1,6 +1,6 @@
 package dev.rafter.serving;
 
-import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.Kernel;
 import dev.rafter.sim.fabric.Fabric;
 import dev.rafter.sim.fabric.FabricAlgorithm;
 import dev.rafter.sim.fabric.FabricCollectives;
@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * KV caches sent from prefill devices to decode devices over a system's fabric, all on one fabric, so that
@@ -19,10 +18,10 @@ import java.util.PriorityQueue;
  * A transfer is one send/recv per tensor-parallel rank, prefill device i to decode device i, each of that device's
  * share of the cache; it ends when every rank's bytes have arrived. A send is what a pipeline stage's hand-over is
  * in {@code simulate --system}: the collective library's base latency, then the bytes in slices hop by hop.
- * The fabric runs on a clock of its own that the serving loop advances event by event ({@link #runNext}), so
- * transfers can be started as prefills end, while others are in flight.
+ * The fabric runs on a kernel of its own that the serving loop advances event by event ({@link #runNext}), so
+ * transfers can be started as prefills end, while others are in flight. Close it to release the kernel's run.
  */
-public final class KvTransfers {
+public final class KvTransfers implements AutoCloseable {
     /** A transfer: when it starts, the devices that send and receive (rank by rank), bytes each rank sends. */
     public record Transfer(long startPs, List<Integer> from, List<Integer> to, long bytesPerRank) {
         public Transfer {
@@ -40,28 +39,9 @@ public final class KvTransfers {
     /** When each transfer ended (in the order given), and what each link carried. */
     public record Result(long[] endPs, List<LinkUse> links) {}
 
-    /** Events in the kernel's order: by time, then as they were scheduled. */
-    private record Event(long ps, long sequence, Runnable action) {}
-
     private final FabricGraph graph;
-    private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.ps != b.ps
-        ? Long.compare(a.ps, b.ps) : Long.compare(a.sequence, b.sequence));
-    private long sequence;
-    private long now;
-    private final Scheduler clock = new Scheduler() {
-        @Override
-        public long now() {
-            return now;
-        }
-
-        @Override
-        public void schedule(long delayPs, Runnable action) {
-            if (delayPs < 0) {
-                throw new IllegalStateException("cannot schedule " + delayPs + " ps in the past");
-            }
-            events.add(new Event(now + delayPs, sequence++, action));
-        }
-    };
+    private final Kernel clock = new Kernel();
+    private final Kernel.Stepping events = clock.stepping(scheduler -> { });
     private final Fabric fabric;
     private final Map<String, FabricPlan> plans = new HashMap<>();
     private long started;
@@ -74,15 +54,17 @@ public final class KvTransfers {
 
     /** When the next fabric event happens; {@link Long#MAX_VALUE} when none is pending. */
     public long nextEventPs() {
-        Event e = events.peek();
-        return e == null ? Long.MAX_VALUE : e.ps;
+        return events.nextEventPs();
     }
 
     /** Runs the next fabric event (a transfer that ends calls its {@code done} then, at its end). */
     public void runNext() {
-        Event e = events.poll();
-        now = e.ps;
-        e.action.run();
+        events.runNext();
+    }
+
+    @Override
+    public void close() {
+        events.close();
     }
 
     /**
@@ -101,7 +83,7 @@ public final class KvTransfers {
                         List.of(from, to)));
                 FabricCollectives.send(fabric, plan, from, to, index, () -> {
                     if (--left[0] == 0) {
-                        done.accept(now);
+                        done.accept(clock.now());
                     }
                 });
             }
@@ -121,19 +103,22 @@ public final class KvTransfers {
     public static Result run(FabricGraph graph, List<Transfer> transfers) {
         long[] end = new long[transfers.size()];
         java.util.Arrays.fill(end, -1);
-        KvTransfers fabric = new KvTransfers(graph);
-        for (int i = 0; i < transfers.size(); i++) {
-            int index = i;
-            fabric.start(transfers.get(i), ps -> end[index] = ps);
-        }
-        while (fabric.nextEventPs() != Long.MAX_VALUE) {
-            fabric.runNext();
+        List<LinkUse> links;
+        try (KvTransfers fabric = new KvTransfers(graph)) {
+            for (int i = 0; i < transfers.size(); i++) {
+                int index = i;
+                fabric.start(transfers.get(i), ps -> end[index] = ps);
+            }
+            while (fabric.nextEventPs() != Long.MAX_VALUE) {
+                fabric.runNext();
+            }
+            links = fabric.links();
         }
         for (long e : end) {
             if (e < 0) {
                 throw new IllegalStateException("a KV-cache transfer did not finish");
             }
         }
-        return new Result(end, fabric.links());
+        return new Result(end, links);
     }
 }

@@ -166,6 +166,78 @@ public final class Kernel implements Scheduler {
         }
     }
 
+    /**
+     * Builds the model with {@code build} and hands back a stepping run: the caller runs the model's events one at a
+     * time ({@link Stepping#runNext}) and may schedule more on this kernel between them, so that another loop can
+     * interleave with this one. Events run in exactly the order {@link #run} would run them (time, then scheduling
+     * order), through DSOL's own step. Close the run to release DSOL's replication.
+     */
+    public Stepping stepping(Consumer<Scheduler> build) {
+        now = 0;
+        sequence = 0;
+        executed = 0;
+        SingleReplication<Long> replication;
+        synchronized (LIFECYCLE) {
+            replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, END_PS);
+        }
+        try {
+            synchronized (LIFECYCLE) {
+                simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
+            }
+        } catch (RuntimeException | Error e) {
+            release(replication);
+            throw e;
+        }
+        events.stepping = true;
+        return new Stepping(replication);
+    }
+
+    private void release(SingleReplication<Long> replication) {
+        events.stepping = false;
+        synchronized (LIFECYCLE) {
+            simulator.cleanUp();
+            replication.removeFromContext();
+        }
+        model.clear();
+    }
+
+    /** A run of this kernel's model that its caller advances event by event (see {@link #stepping}). */
+    public final class Stepping implements AutoCloseable {
+        private final SingleReplication<Long> replication;
+        private boolean closed;
+
+        private Stepping(SingleReplication<Long> replication) {
+            this.replication = replication;
+        }
+
+        /** When the next model event runs; {@link Long#MAX_VALUE} when none is pending. */
+        public long nextEventPs() {
+            return model.size() == 0 ? Long.MAX_VALUE : model.firstTime();
+        }
+
+        /**
+         * Runs the next model event alone (DSOL's own events due before it run first, as in {@link Kernel#run}). A
+         * model exception is rethrown as it was thrown.
+         */
+        public void runNext() {
+            if (closed || model.size() == 0) {
+                throw new IllegalStateException("no model event is pending");
+            }
+            while (events.dsolFirst()) {
+                simulator.step();
+            }
+            simulator.step();
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                release(replication);
+            }
+        }
+    }
+
     /** Throws {@code t} as it is (a model's exception may be any, and reaches the caller unwrapped). */
     @SuppressWarnings("unchecked")
     private static <E extends Throwable> E rethrow(Throwable t) throws E {
@@ -494,6 +566,8 @@ public final class Kernel implements Scheduler {
         private long dsolFirstTime = Long.MAX_VALUE;
         private long dsolFirstKey;
         private final ModelEvent peeked;
+        /** A stepping run ({@link Kernel#stepping}): each DSOL step runs one model event, not its time's batch. */
+        boolean stepping;
         private final ModelEvent polled;
         /** DSOL's clock is a Long: the last time boxed is reused, one box per distinct time rather than per call. */
         private long boxedTime;
@@ -514,6 +588,9 @@ public final class Kernel implements Scheduler {
          * first where they are due. An event that throws ends the batch as it would end DSOL's loop.
          */
         void runDueAt(long t) {
+            if (stepping) {
+                return;
+            }
             ModelQueue q = model;
             Kernel kernel = polled.kernel;
             // DSOL's own events lie at 0 and at the end of the run: the full comparison only where one is due by t.
