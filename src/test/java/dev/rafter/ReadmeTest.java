@@ -251,15 +251,11 @@ class ReadmeTest {
         for (String topology : List.of("switch", "ring", "torus")) {
             List<String> csv = Files.readAllLines(sandbox.resolve("out/study-interconnect/" + topology
                 + "/sweep.csv"));
-            List<String> header = List.of(csv.get(0).split(","));
             for (String phase : List.of("decode", "prefill")) {
                 Matcher row = find(text, "\\| " + phase + ", " + topology
                     + " \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\|");
-                int column = header.indexOf(phase + "_latency_s");
                 for (int c = 0; c < cells.length; c++) {
-                    String prefix = cells[c][0] + "," + cells[c][1] + ",";
-                    String line = csv.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
-                    double seconds = Double.parseDouble(line.split(",")[column]);
+                    double seconds = csvCell(csv, cells[c][0] + "," + cells[c][1] + ",", phase + "_latency_s");
                     // ms per decode step (the study runs two) or of the prefill.
                     double shown = phase.equals("decode") ? seconds * 1e3 / 2 : seconds * 1e3;
                     assertNear(row.group(c + 1), shown, "interconnect study, " + phase + " on " + topology + " at "
@@ -274,7 +270,6 @@ class ReadmeTest {
     /** The serving knee over memory bandwidth: the table's figures from the knee.csv the README's slow block wrote. */
     private static void checkBandwidthKnee(String text, Path sandbox) throws IOException {
         List<String> csv = Files.readAllLines(sandbox.resolve("out/knee-bandwidth/knee.csv"));
-        List<String> header = List.of(csv.get(0).split(","));
         int rows = 0;
         for (String bandwidth : List.of("1675", "3350", "6700")) {
             Matcher row = find(text, "\\| " + bandwidth
@@ -282,9 +277,7 @@ class ReadmeTest {
             String[][] cells = {{"5.0", "tpot_p50_s", "1e3"}, {"15.0", "ttft_p99_s", "1e3"},
                 {"20.0", "goodput_requests_per_s", "1"}, {"25.0", "goodput_requests_per_s", "1"}};
             for (int c = 0; c < cells.length; c++) {
-                String prefix = bandwidth + "," + cells[c][0] + ",";
-                String line = csv.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
-                double value = Double.parseDouble(line.split(",")[header.indexOf(cells[c][1])])
+                double value = csvCell(csv, bandwidth + "," + cells[c][0] + ",", cells[c][1])
                     * Double.parseDouble(cells[c][2]);
                 assertNear(row.group(c + 1), value, "serving knee at " + bandwidth + " GB/s, " + cells[c][1] + " at "
                     + cells[c][0] + " requests/s");
@@ -292,6 +285,14 @@ class ReadmeTest {
             rows++;
         }
         assertEquals(3, rows);
+    }
+
+    /** A number from a CSV's first row beginning with {@code rowPrefix}, in the column its header names. */
+    private static double csvCell(List<String> csv, String rowPrefix, String column) {
+        int index = List.of(csv.get(0).split(",")).indexOf(column);
+        assertTrue(index >= 0, "no column " + column);
+        String line = csv.stream().filter(l -> l.startsWith(rowPrefix)).findFirst().orElseThrow();
+        return Double.parseDouble(line.split(",")[index]);
     }
 
     /** The "Primitive checks" table's Rafter column: which validate cases each row shows, and their unit. */

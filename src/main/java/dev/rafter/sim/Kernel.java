@@ -134,6 +134,22 @@ public final class Kernel implements Scheduler {
      * pending. Returns the time of the last event in ps. A model exception is rethrown as it was thrown.
      */
     public long run(Consumer<Scheduler> build) {
+        SingleReplication<Long> replication = start(build);
+        try {
+            simulator.runUpTo(END_PS);
+            Exception failure = simulator.failure;
+            if (failure != null) {
+                throw Kernel.<RuntimeException>rethrow(failure);
+            }
+            return now;
+        } finally {
+            simulator.failure = null;
+            release(replication);
+        }
+    }
+
+    /** A fresh replication with the model built by {@code build}, ready to run (released again if building fails). */
+    private SingleReplication<Long> start(Consumer<Scheduler> build) {
         now = 0;
         sequence = 0;
         executed = 0;
@@ -150,20 +166,11 @@ public final class Kernel implements Scheduler {
                 // end-of-replication events.
                 simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
             }
-            simulator.runUpTo(END_PS);
-            Exception failure = simulator.failure;
-            if (failure != null) {
-                throw Kernel.<RuntimeException>rethrow(failure);
-            }
-            return now;
-        } finally {
-            simulator.failure = null;
-            synchronized (LIFECYCLE) {
-                simulator.cleanUp();
-                replication.removeFromContext();
-            }
-            model.clear();
+        } catch (RuntimeException | Error e) {
+            release(replication);
+            throw e;
         }
+        return replication;
     }
 
     /**
@@ -173,21 +180,7 @@ public final class Kernel implements Scheduler {
      * order), through DSOL's own step. Close the run to release DSOL's replication.
      */
     public Stepping stepping(Consumer<Scheduler> build) {
-        now = 0;
-        sequence = 0;
-        executed = 0;
-        SingleReplication<Long> replication;
-        synchronized (LIFECYCLE) {
-            replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, END_PS);
-        }
-        try {
-            synchronized (LIFECYCLE) {
-                simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
-            }
-        } catch (RuntimeException | Error e) {
-            release(replication);
-            throw e;
-        }
+        SingleReplication<Long> replication = start(build);
         events.stepping = true;
         return new Stepping(replication);
     }

@@ -247,22 +247,13 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     }
 
     /**
-     * Minimum bytes moved to and from memory: each operand read once, the result written once. Fused attention
-     * reads Q, K and V and writes the context (the scores never leave the chip). B operands (weights, K and V) in
-     * their own data type.
-     */
-    /**
      * Bytes of the activations this operator reads, each input tensor once: the output of the operators before it (a
      * GEMM's or an attention's A, every input of a vector operator); a GEMM's B and an attention's K and V are
      * weights and KV cache, a gather reads a table, and a collective reads outside the cores (0).
      */
     public long activationInputBytes() {
         if (!segments.isEmpty()) {
-            long sum = 0;
-            for (Segment s : segments) {
-                sum += part(s).activationInputBytes();
-            }
-            return sum;
+            return sumOverSegments(Operator::activationInputBytes);
         }
         if (kind.isCollective()) {
             return 0;
@@ -277,11 +268,7 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     /** Bytes of the tensor this operator writes (its result), as {@link #minBytes} counts it; 0 for a collective. */
     public long outputBytes() {
         if (!segments.isEmpty()) {
-            long sum = 0;
-            for (Segment s : segments) {
-                sum += part(s).outputBytes();
-            }
-            return sum;
+            return sumOverSegments(Operator::outputBytes);
         }
         if (kind.isCollective()) {
             return 0;
@@ -293,6 +280,20 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         };
     }
 
+    /** {@code of} summed over the parts of a segmented operator. */
+    private long sumOverSegments(java.util.function.ToLongFunction<Operator> of) {
+        long sum = 0;
+        for (Segment s : segments) {
+            sum += of.applyAsLong(part(s));
+        }
+        return sum;
+    }
+
+    /**
+     * Minimum bytes moved to and from memory: each operand read once, the result written once. Fused attention
+     * reads Q, K and V and writes the context (the scores never leave the chip). B operands (weights, K and V) in
+     * their own data type.
+     */
     public double minBytes() {
         if (!segments.isEmpty()) {
             return segments.stream().mapToDouble(s -> part(s).minBytes()).sum();
