@@ -410,6 +410,12 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
         }
     }
 
+    /** The same device at another clock (an operating point of its {@code power.operating_points}). */
+    public HardwareSpec withClockMhz(double mhz) {
+        return new HardwareSpec(name, mhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch,
+            dataType, energy, components, host, memoryTiers);
+    }
+
     public HardwareSpec withEnergy(dev.rafter.energy.EnergyModel model) {
         return new HardwareSpec(name, clockMhz, cores, core, globalBuffer, memory, interconnect, deviceLink, dispatch,
             dataType, model, components, host, memoryTiers);

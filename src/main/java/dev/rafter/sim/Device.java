@@ -72,6 +72,8 @@ public final class Device {
     public Device(HardwareSpec hw, Scheduler scheduler, TraceSink sink, List<Track> tracks,
                   TensorPlacement.Policy placement) {
         this.scheduler = scheduler;
+        this.hw = hw;
+        this.nominalClock = Core.clock(hw);
         this.dispatchPs = Math.round(hw.deviceDispatchNs() * 1000);
         this.linkSpec = hw.deviceLink();
         Assembly parts = Catalogue.assemble(hw, tracks, sink, scheduler, placement);
@@ -85,6 +87,24 @@ public final class Device {
         this.nearMemory = units.isEmpty() ? null : units.get(0);
         this.placement = placement;
         globalBuffer.onWriteBack(writeDone);
+    }
+
+    private final HardwareSpec hw;
+    /** The cores' clock as the hardware gives it. */
+    private final ClockDomain nominalClock;
+
+    /**
+     * Runs the next operator at {@code mhz} (its operating point; the hardware's clock_mhz is the nominal one):
+     * the cores' cycles and the interconnect's per-cycle rates and latency follow it; memory, given in GB/s and
+     * ns, does not. Call between operators, on a settled device.
+     */
+    public void clock(double mhz) {
+        ClockDomain at = mhz == nominalClock.mhz() ? nominalClock : new ClockDomain("core", mhz);
+        for (Core c : cores) {
+            c.clock(at);
+        }
+        // As the wiring gives it at the device's clock (Wiring: interconnect.latency_cycles).
+        interconnect.clock(hw, at, at.ps(hw.interconnect().latencyCycles()));
     }
 
     /** Whether results stay in a write-back global buffer (see {@link Core#keepResults}); default: written through. */

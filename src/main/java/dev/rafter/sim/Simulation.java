@@ -75,10 +75,14 @@ public final class Simulation {
 
     /**
      * What an operator's simulation depends on: its shape, the bytes of its activations it finds resident in the
-     * global buffer and the bytes of evicted results it writes back ({@link L2Residency}; both 0 on a device whose
-     * global buffer keeps nothing).
+     * global buffer, the bytes of evicted results it writes back ({@link L2Residency}; both 0 on a device whose
+     * global buffer keeps nothing) and the clock it runs at ({@link #clocks}; 0: the device's own).
      */
-    public record ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes) {
+    public record ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes, double clockMhz) {
+        public ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes) {
+            this(shape, residentBytes, writtenBackBytes, 0);
+        }
+
         public ReuseKey(Operator.Shape shape, long residentBytes) {
             this(shape, residentBytes, 0);
         }
@@ -87,14 +91,18 @@ public final class Simulation {
         @Override
         public boolean equals(Object o) {
             return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes
-                && writtenBackBytes == k.writtenBackBytes && shape.equals(k.shape);
+                && writtenBackBytes == k.writtenBackBytes && clockMhz == k.clockMhz && shape.equals(k.shape);
         }
 
         @Override
         public int hashCode() {
-            return 31 * (31 * shape.hashCode() + Long.hashCode(residentBytes)) + Long.hashCode(writtenBackBytes);
+            int h = 31 * (31 * shape.hashCode() + Long.hashCode(residentBytes)) + Long.hashCode(writtenBackBytes);
+            return clockMhz == 0 ? h : 31 * h + Double.hashCode(clockMhz);
         }
     }
+
+    /** Tile programs mapped for an operating point other than the device's clock ({@link #clocks}). */
+    private record ClockedShape(Operator.Shape shape, double clockMhz) {}
 
     /** Operators kept for reuse (a few hundred bytes each without slices). */
     private static final int REPLAY_ENTRIES = 100_000;
@@ -108,7 +116,12 @@ public final class Simulation {
 
     private final HardwareSpec hw;
     private Roofline roofline;
-    private final Map<Operator.Shape, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
+    /** Keyed by {@link Operator.Shape} at the device's clock, by {@link ClockedShape} at another. */
+    private final Map<Object, List<TileProgram>> plans = new LinkedHashMap<>(16, 0.75f, true);
+    /** Each operator's clock, MHz, or null: every operator at the device's ({@link #clocks}). */
+    private java.util.function.ToDoubleFunction<Operator> clocks;
+    /** The device at each other clock an operator ran at (for its mapping). */
+    private final Map<Double, HardwareSpec> clocked = new java.util.HashMap<>();
     private long cachedItems;
     private long planHbmReadBytes;
     /** Write-back bytes of the programs simulated (not reused): what the global buffer must have written. */
@@ -198,6 +211,17 @@ public final class Simulation {
         return this;
     }
 
+    /**
+     * The clock each operator runs at, MHz (its operating point, e.g. a throttled operator's; default: every one
+     * at the device's {@code clock_mhz}). The clock belongs to the operator's execution: the cores and the
+     * interconnect take it when the operator starts, its tiles are mapped for it, and a reused operator is one
+     * that ran at the same clock. Operators then run one after another ({@code --order strict}), none ahead.
+     */
+    public Simulation clocks(java.util.function.ToDoubleFunction<Operator> clockOfOperator) {
+        this.clocks = clockOfOperator;
+        return this;
+    }
+
     /** Sequences per batch (a workload's {@code run.batch}; 0 for a trace), for the host's per-sequence cost. */
     public Simulation sequences(int batch) {
         this.sequences = batch;
@@ -229,10 +253,17 @@ public final class Simulation {
 
     /** The tile programs of an operator ({@link OperatorMapper}), cached by shape: decode repeats shapes. */
     public List<TileProgram> programs(Operator op) {
-        Operator.Shape key = op.shape();
+        return programs(op, hw.clockMhz());
+    }
+
+    /** The tile programs of an operator mapped for a device running at {@code clockMhz}. */
+    private List<TileProgram> programs(Operator op, double clockMhz) {
+        boolean own = clockMhz == hw.clockMhz();
+        Object key = own ? op.shape() : new ClockedShape(op.shape(), clockMhz);
         List<TileProgram> p = plans.get(key);
         if (p == null) {
-            p = OperatorMapper.programs(hw, op, placement);
+            p = OperatorMapper.programs(own ? hw : clocked.computeIfAbsent(clockMhz, hw::withClockMhz), op,
+                placement);
             plans.put(key, p);
             cachedItems += size(p);
             var eldest = plans.entrySet().iterator();
@@ -257,6 +288,10 @@ public final class Simulation {
             throw new InputException("host.framework: " + hw.host().framework().key() + " runs operators in --order "
                 + "strict only (a host feeding overlapping streams is not modelled yet)");
         }
+        if (clocks != null && order != OperatorOrder.STRICT) {
+            throw new InputException("--order " + order.name().toLowerCase(java.util.Locale.ROOT) + ": operators at "
+                + "their own clocks (power.cap_policy: throttle) run in --order strict only");
+        }
         if (timing == Timing.WALL && !hw.host().on()) {
             throw new InputException("--timing wall: needs a host model (host.framework eager, compiled, graph or "
                 + "serving in the hardware file or by --set; it is none)");
@@ -272,7 +307,7 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse ? new Ahead(hw, placement, l2Residency, stream, threads,
+             Ahead lookahead = threads > 1 && reuse && clocks == null ? new Ahead(hw, placement, l2Residency, stream, threads,
                  replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
@@ -386,8 +421,8 @@ public final class Simulation {
         }
 
         /** Kernels of an operator: one for a collective, else its tile programs. */
-        private int kernels(Operator op) {
-            return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op).size();
+        private int kernels(Operator op, double clockMhz) {
+            return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op, clockMhz).size();
         }
 
         private void start(Operator op, boolean alone, Runnable ended, long called) {
@@ -397,10 +432,11 @@ public final class Simulation {
             long resident = firstResident >= 0 ? firstResident : found;
             long evicted = firstResident >= 0 ? firstWrittenBack : writtenBack;
             firstResident = -1;
-            ReuseKey shape = new ReuseKey(op.shape(), resident, evicted);
+            double mhz = clocks == null ? hw.clockMhz() : clocks.applyAsDouble(op);
+            ReuseKey shape = new ReuseKey(op.shape(), resident, evicted, mhz == hw.clockMhz() ? 0 : mhz);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
-            boolean reusable = reuse && alone && (host == null || kernels(op) == 1);
+            boolean reusable = reuse && alone && (host == null || kernels(op, mhz) == 1);
             boolean onCores = !op.kind().isCollective();
             if (overlapping && onCores) {
                 // The cores idled since their last program (not a stall: nothing asked them to wait).
@@ -442,6 +478,9 @@ public final class Simulation {
             }
             if (alone) {
                 device.settle();
+            }
+            if (clocks != null) {
+                device.clock(mhz);
             }
             if (overlapping) {
                 stats.start(op.id());
@@ -497,7 +536,7 @@ public final class Simulation {
                     }));
                 return;
             }
-            List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(programs(op), resident,
+            List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(programs(op, mhz), resident,
                 op.activationInputBytes()), evicted);
             if (resident > 0) {
                 mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2",

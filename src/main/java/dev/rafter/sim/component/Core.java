@@ -80,7 +80,8 @@ public final class Core implements Periodic {
     private final HardwareSpec.Core spec;
     private final Scheduler scheduler;
     private final TraceSink sink;
-    private final ClockDomain clock;
+    /** The clock of the operator running (its operating point, {@link #clock(ClockDomain)}). */
+    private ClockDomain clock;
     private final PeArray[] arrays;
     private final VectorUnit vectorUnit;
     private final GlobalBuffer globalBuffer;
@@ -299,6 +300,17 @@ public final class Core implements Periodic {
         computeDone.freed = freed;
         computeDone.stored = stored;
         scheduler.at(start + lastCyclesPs, computeDone);
+    }
+
+    /**
+     * Runs the next operator's tiles at {@code at} (a throttled operator's operating point): read when its
+     * computations start, so the clock belongs to the operator's execution, not to the core.
+     */
+    public void clock(ClockDomain at) {
+        if (at.mhz() != clock.mhz()) {
+            clock = at;
+            lastCycles = -1;
+        }
     }
 
     // The last computation's length in ps, for the next one (most have the same length).

@@ -74,11 +74,14 @@ public final class Interconnect implements Periodic {
     private static Interconnect build(ComponentKind.Instance in) {
         dev.rafter.hw.HardwareSpec hw = in.hardware();
         double psPerCycle = 1e6 / hw.clockMhz();
-        // A core's port feeds its local buffer: the narrower of the two sets the per-core rate.
-        int coreSide = Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
         return new Interconnect(in.scheduler(), in.sink(), psPerCycle / hw.globalBuffer().bytesPerCycle(),
-            in.peers().tracks("buffer").get(0), psPerCycle / coreSide, in.peers().tracks("cores").toArray(new Track[0]),
-            in.peers().latencyPs("cores"));
+            in.peers().tracks("buffer").get(0), psPerCycle / coreSide(hw),
+            in.peers().tracks("cores").toArray(new Track[0]), in.peers().latencyPs("cores"));
+    }
+
+    /** A core's port feeds its local buffer: the narrower of the two sets the per-core rate, bytes per cycle. */
+    private static int coreSide(dev.rafter.hw.HardwareSpec hw) {
+        return Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
     }
 
     /** Loads are written into the local buffer and read into the arrays; results written, then read out. */
@@ -95,7 +98,7 @@ public final class Interconnect implements Periodic {
     private final Track globalTrack;
     private final Server[] ports;
     private final Track[] portTracks;
-    private final long latencyPs;
+    private long latencyPs;
     private final long[] start = new long[1];
 
     public Interconnect(Scheduler scheduler, TraceSink sink, double globalPsPerByte, Track globalTrack,
@@ -108,6 +111,19 @@ public final class Interconnect implements Periodic {
         this.ports = new Server[portTracks.length];
         for (int i = 0; i < ports.length; i++) {
             ports[i] = new Server(portPsPerByte);
+        }
+        this.latencyPs = latencyPs;
+    }
+
+    /**
+     * Runs the next operator's transfers at {@code at} (its operating point): the rates of {@code hw} are per
+     * cycle, and so is the wire's latency to the cores ({@code latencyPs}, at that clock).
+     */
+    public void clock(dev.rafter.hw.HardwareSpec hw, dev.rafter.sim.ClockDomain at, long latencyPs) {
+        double psPerCycle = 1e6 / at.mhz();
+        global.rate(psPerCycle / hw.globalBuffer().bytesPerCycle());
+        for (Server p : ports) {
+            p.rate(psPerCycle / coreSide(hw));
         }
         this.latencyPs = latencyPs;
     }

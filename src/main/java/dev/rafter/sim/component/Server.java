@@ -6,7 +6,7 @@ package dev.rafter.sim.component;
  * times, without an event per queue step. Counts the bytes it moves (for the conservation checks).
  */
 final class Server {
-    private final double psPerByte;
+    private double psPerByte;
     private long freeAt;
     // The last request's size and service time: most requests are the size of the one before.
     private long lastAmount = -1;
@@ -15,6 +15,14 @@ final class Server {
 
     Server(double psPerByte) {
         this.psPerByte = psPerByte;
+    }
+
+    /** Serves at {@code psPerByte} from now on (its clock changed between operators). */
+    void rate(double psPerByte) {
+        if (psPerByte != this.psPerByte) {
+            this.psPerByte = psPerByte;
+            lastAmount = -1;
+        }
     }
 
     /** Reserves the server for {@code bytes} from {@code now} (or when free); returns {start, end}. */
