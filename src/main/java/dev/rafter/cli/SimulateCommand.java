@@ -132,10 +132,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             var operators = prepared.operators();
             RunLimits.check(hw, operators);
             int sequences = prepared.sequences();
-            throttle = Throttle.of(hardware, hw, h -> simulation(h, sequences, timed).run(operators, null, r -> {}));
-            if (throttle != null) {
-                hw = throttle.hw();
-            }
+            HardwareSpec device = hw;
+            throttle = Throttle.of(hw, (clocks, listener) -> simulation(device, sequences, timed).clocks(clocks)
+                .run(operators, null, listener));
             TraceFile trace = operators instanceof TraceFile t ? t : null;
             Comparison comparison = fromFile != null ? new Comparison(fromFile, hw)
                 : trace != null && trace.carriesMeasuredTimes()
@@ -159,7 +158,11 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     private Throttle throttle;
 
     private Simulation simulation(HardwareSpec hw, int sequences, dev.rafter.workload.Timing timed) {
-        return new Simulation(hw).reuse(running.reuse()).threads(threads()).order(order).timing(timed)
+        Simulation s = new Simulation(hw);
+        if (throttle != null) {
+            s.clocks(throttle.clockOf());
+        }
+        return s.reuse(running.reuse()).threads(threads()).order(order).timing(timed)
             .sequences(sequences)
             .placement(placement == null ? dev.rafter.mapping.TensorPlacement.FIRST_TIER : placement);
     }
@@ -193,7 +196,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (eventSink != null && window != null) {
                 eventSink = new OpWindowSink(eventSink, window[0], window[1]);
             }
-            SimulationReport report = new SimulationReport(hw, ops.stream(), comparison).sequences(sequences)
+            SimulationReport report = new SimulationReport(hw, ops.stream(), comparison,
+                throttle == null ? null : throttle.clockOf()).sequences(sequences)
                 .timing(timed).promptTokens(promptTokens).placement(placement);
             StallChart stalls = new StallChart(hw.cores() * hw.core().peArrays());
             Progress progress = new Progress();

@@ -24,10 +24,10 @@ public record DevicePower(double idleW, double tdpW, double capW, String memoryS
                           List<double[]> operatingPoints, CapPolicy capPolicy) {
 
     /**
-     * {@code power.cap_policy}. FLAG reports a run above the cap ({@code above_cap}). THROTTLE runs it at the
-     * highest operating point whose average power over the whole run is at or below the cap (the window is the
-     * run, not each operator: the simulator runs a device at one clock; a board's power limiter acts per
-     * averaging window, so this is the run-long limit; DVFS transition latency is not modelled).
+     * {@code power.cap_policy}. FLAG reports a run above the cap ({@code above_cap}). THROTTLE runs each operator
+     * whose average power is above the cap at the highest operating point that keeps it at or below the cap
+     * ({@link #throttledClock}; the window is the operator, as a board's power limiter averages over milliseconds;
+     * DVFS transition latency is not modelled).
      */
     public enum CapPolicy { FLAG, THROTTLE }
 
@@ -78,9 +78,10 @@ public record DevicePower(double idleW, double tdpW, double capW, String memoryS
     }
 
     /**
-     * The clock a run throttled to the cap runs at: the highest operating point at or below {@code clockMhz}
-     * whose average power ({@code averageW}, a simulation at that clock) is at or below the cap; the lowest such
-     * point when none is; {@code clockMhz} itself when its own power is within the cap.
+     * The clock an operator throttled to the cap runs at: the highest operating point below {@code clockMhz}
+     * whose average power ({@code averageW}, the operator simulated at that clock) is at or below the cap; the
+     * lowest such point when none is; {@code clockMhz} itself when its own power is within the cap. Points are
+     * asked for from the highest down, and none below the one chosen.
      */
     public double throttledClock(double clockMhz, java.util.function.DoubleUnaryOperator averageW) {
         if (averageW.applyAsDouble(clockMhz) <= capW) {

@@ -13,6 +13,20 @@ public record EnergyBreakdown(List<Part> parts) {
         parts = List.copyOf(parts);
     }
 
+    /** Both breakdowns' energy, part by part (the same parts in the same order: one device's accounts). */
+    public EnergyBreakdown plus(EnergyBreakdown other) {
+        List<Part> sum = new java.util.ArrayList<>(parts.size());
+        for (int i = 0; i < parts.size(); i++) {
+            Part a = parts.get(i);
+            Part b = other.parts.get(i);
+            if (!a.name().equals(b.name())) {
+                throw new IllegalArgumentException("parts differ: " + a.name() + " and " + b.name());
+            }
+            sum.add(new Part(a.name(), a.dynamic() + b.dynamic(), a.staticEnergy() + b.staticEnergy()));
+        }
+        return new EnergyBreakdown(sum);
+    }
+
     public double dynamic() {
         double sum = 0;
         for (Part p : parts) {

@@ -152,6 +152,27 @@ public final class SimulationReport implements Simulation.OpListener {
     /** Power over the run, for a device with board power ({@code power:}); null otherwise. */
     private final PowerProfile power;
     private List<PowerProfile.Step> powerSteps;
+    /** Each operator's clock, MHz ({@link #clocks}); null: every one at the device's. */
+    private final java.util.function.ToDoubleFunction<Operator> clocks;
+    /** The operators' time summed (for the time at the device's clock beside the others'). */
+    private long operatorPs;
+    /** What ran at each clock other than the device's: its account, sums, time and operators. */
+    private final Map<Double, AtClock> atClocks = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+
+    /** The operators that ran at one operating point, and their energy account (its voltage). */
+    private static final class AtClock {
+        final ClockDomain clock;
+        final EnergyAccount energy;
+        RunStats.Sums sums;
+        long ps;
+        long operators;
+
+        AtClock(HardwareSpec hw, double mhz) {
+            HardwareSpec at = hw.withClockMhz(mhz);
+            this.clock = Device.coreClock(at);
+            this.energy = hw.energy() == null ? null : new EnergyAccount(at, at.energy(), Catalogue.energyUses(at));
+        }
+    }
 
     public SimulationReport(HardwareSpec hw, Writer ops) {
         this(hw, ops, null);
@@ -164,7 +185,19 @@ public final class SimulationReport implements Simulation.OpListener {
 
     /** ops.csv to a byte stream (UTF-8), the fast way for a long run. */
     public SimulationReport(HardwareSpec hw, OutputStream ops, Comparison comparison) {
+        this(hw, ops, comparison, null);
+    }
+
+    /**
+     * With {@code clocks}, the clock each operator ran at, MHz, as the simulation was given it ({@code
+     * Simulation#clocks}): an operator's energy is charged at that clock's voltage (dynamic x (V / V_nominal)^2,
+     * leakage x V / V_nominal), its utilisation and busy and stall cycles are its own clock's, ops.csv ends with a
+     * {@code clock_mhz} column and the summary gains {@code operating_points}.
+     */
+    public SimulationReport(HardwareSpec hw, OutputStream ops, Comparison comparison,
+                            java.util.function.ToDoubleFunction<Operator> clocks) {
         this.hw = hw;
+        this.clocks = clocks;
         this.comparison = comparison;
         this.clock = Device.coreClock(hw);
         this.ops = ops;
@@ -179,7 +212,8 @@ public final class SimulationReport implements Simulation.OpListener {
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         this.power = energy == null || hw.energy().device() == null ? null : new PowerProfile(energy.staticW());
         if (ops != null) {
-            line.clear().append(OPS_HEADER + (comparison == null ? "" : ",measured_s,error") + "\n").writeTo(ops);
+            line.clear().append(OPS_HEADER + (comparison == null ? "" : ",measured_s,error")
+                + (clocks == null ? "" : ",clock_mhz") + "\n").writeTo(ops);
         }
     }
 
@@ -193,20 +227,23 @@ public final class SimulationReport implements Simulation.OpListener {
         private final long elapsedPs;
         private final RunStats.Sums sums;
         private final String mapping;
+        /** The operator's clock, or null: the device's. */
+        private final AtClock at;
         private final int hash;
 
-        RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums, String mapping) {
+        RowKey(Operator.Shape shape, long elapsedPs, RunStats.Sums sums, String mapping, AtClock at) {
             this.shape = shape;
             this.elapsedPs = elapsedPs;
             this.sums = sums;
             this.mapping = mapping;
+            this.at = at;
             this.hash = ((shape.hashCode() * 31 + Long.hashCode(elapsedPs)) * 31 + sums.valuesHash()) * 31
                 + mapping.hashCode();
         }
 
         @Override
         public boolean equals(Object o) {
-            return o == this || o instanceof RowKey k && hash == k.hash && elapsedPs == k.elapsedPs
+            return o == this || o instanceof RowKey k && hash == k.hash && elapsedPs == k.elapsedPs && at == k.at
                 && mapping.equals(k.mapping) && sums.sameValues(k.sums) && shape.equals(k.shape);
         }
 
@@ -229,7 +266,10 @@ public final class SimulationReport implements Simulation.OpListener {
     @Override
     public void finished(Simulation.OpResult r) {
         long elapsedPs = r.endPs() - r.startPs();
-        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping()), k -> row(r));
+        AtClock at = atClock(r);
+        operatorPs += elapsedPs;
+        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping(), at),
+            k -> row(r, at));
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
         // A phase's (and a step's) time holds the device's waits for the host before its operators: with a host the
@@ -243,7 +283,9 @@ public final class SimulationReport implements Simulation.OpListener {
         rooflineS += r.bound().seconds();
         p.energyJ += row.energyJ();
         if (power != null) {
-            power.add(r.startPs(), r.endPs(), row.dynamicJ());
+            // At another voltage the static power differs too: the profile's static line is the device's own.
+            power.add(r.startPs(), r.endPs(), at == null ? row.dynamicJ()
+                : row.dynamicJ() + (at.energy.staticW() - energy.staticW()) * r.latencyS());
         }
         p.add(r.sums());
         if (r.op().phase() == Phase.DECODE) {
@@ -267,15 +309,90 @@ public final class SimulationReport implements Simulation.OpListener {
                 line.append(',');
             }
         }
+        if (clocks != null) {
+            line.append(',').append(dev.rafter.config.Check.fmt(at == null ? hw.clockMhz() : at.clock.mhz()));
+        }
         line.append('\n').writeTo(ops);
     }
 
-    private Row row(Simulation.OpResult r) {
+    /**
+     * Where the operator ran at a clock other than the device's: that clock's account, with the operator added to
+     * what ran there; else null.
+     */
+    private AtClock atClock(Simulation.OpResult r) {
+        double mhz = clocks == null ? hw.clockMhz() : clocks.applyAsDouble(r.op());
+        if (mhz == hw.clockMhz()) {
+            return null;
+        }
+        AtClock at = atClocks.computeIfAbsent(mhz, f -> new AtClock(hw, f));
+        at.sums = at.sums == null ? r.sums().copy() : at.sums.plus(r.sums());
+        at.ps += r.endPs() - r.startPs();
+        at.operators++;
+        return at;
+    }
+
+    /**
+     * Each clock operators ran at, highest first: how many ran there, their time (summed: operators in --order
+     * strict) and their energy (null without energy tables).
+     */
+    private List<Map<String, Object>> operatingPoints(long operators) {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        long elsewhere = 0;
+        long elsewherePs = 0;
+        double elsewhereJ = 0;
+        for (AtClock at : atClocks.values()) {
+            elsewhere += at.operators;
+            elsewherePs += at.ps;
+            elsewhereJ += energy == null ? 0 : at.energy.of(at.sums.activity(at.ps * 1e-12)).total();
+        }
+        double allJ = 0;
+        for (PhaseSum p : phases.values()) {
+            allJ += p.energyJ;
+        }
+        Map<String, Object> own = new LinkedHashMap<>();
+        own.put("clock_mhz", hw.clockMhz());
+        own.put("operators", operators - elsewhere);
+        own.put("time_s", (operatorPs - elsewherePs) * 1e-12);
+        own.put("energy_j", energy == null ? null : allJ - elsewhereJ);
+        out.add(own);
+        for (AtClock at : atClocks.values()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("clock_mhz", at.clock.mhz());
+            one.put("operators", at.operators);
+            one.put("time_s", at.ps * 1e-12);
+            one.put("energy_j", energy == null ? null : at.energy.of(at.sums.activity(at.ps * 1e-12)).total());
+            out.add(one);
+        }
+        out.sort(java.util.Comparator.comparingDouble(o -> -(double) o.get("clock_mhz")));
+        return out;
+    }
+
+    /**
+     * The run's energy: what ran at the device's clock charged at its voltage, what ran at another operating point
+     * at that point's ({@link #clocks}).
+     */
+    private EnergyBreakdown runEnergy(RunStats.Sums t, double latency) {
+        EnergyBreakdown e = null;
+        RunStats.Sums nominal = t;
+        double nominalS = latency;
+        for (AtClock at : atClocks.values()) {
+            EnergyBreakdown part = at.energy.of(at.sums.activity(at.ps * 1e-12));
+            e = e == null ? part : e.plus(part);
+            nominal = nominal.since(at.sums);
+            nominalS -= at.ps * 1e-12;
+        }
+        EnergyBreakdown rest = energy.of(nominal.activity(nominalS));
+        return e == null ? rest : rest.plus(e);
+    }
+
+    private Row row(Simulation.OpResult r, AtClock at) {
         RunStats.Sums s = r.sums();
-        EnergyBreakdown opBreakdown = energy == null ? null : energy.of(s.activity(r.latencyS()));
+        EnergyAccount account = at == null ? energy : at.energy;
+        ClockDomain own = at == null ? clock : at.clock;
+        EnergyBreakdown opBreakdown = account == null ? null : account.of(s.activity(r.latencyS()));
         double opEnergy = opBreakdown == null ? Double.NaN : opBreakdown.total();
         long elapsedPs = r.endPs() - r.startPs();
-        double elapsedCycles = clock.cycles(elapsedPs);
+        double elapsedCycles = own.cycles(elapsedPs);
         // Against the peak of the operator's own data type: an fp8 GEMM issues twice the MACs where the arrays
         // declare fp8 at two per PE.
         double macsPerCycle = (double) peArrays * hw.core().peArray().rows() * hw.core().peArray().cols()
@@ -286,7 +403,7 @@ public final class SimulationReport implements Simulation.OpListener {
             .append(',').append(r.bound().bound()).append(',').append(String.format(Locale.ROOT,
                 "%.4f", util)).append(',')
             .append(energy == null ? "" : RooflineReport.num(opEnergy));
-        for (double v : perArrayCycles(s, elapsedPs)) {
+        for (double v : perArrayCycles(s, elapsedPs, own)) {
             f.append(',').append(Math.round(v));
         }
         CsvWriter.quoted(f.append(','), r.mapping());
@@ -347,7 +464,7 @@ public final class SimulationReport implements Simulation.OpListener {
     }
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
-    private double[] perArrayCycles(RunStats.Sums s, long elapsedPs) {
+    private double[] perArrayCycles(RunStats.Sums s, long elapsedPs, ClockDomain clock) {
         double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
@@ -419,8 +536,11 @@ public final class SimulationReport implements Simulation.OpListener {
         if (serving != null) {
             m.put("serving", serving);
         }
+        if (clocks != null) {
+            m.put("operating_points", operatingPoints(result.operators()));
+        }
         if (energy != null) {
-            EnergyBreakdown e = energy.of(t.activity(latency));
+            EnergyBreakdown e = runEnergy(t, latency);
             Map<String, Object> en = new LinkedHashMap<>();
             en.put("total", e.total());
             en.put("static", e.staticEnergy());
@@ -441,7 +561,7 @@ public final class SimulationReport implements Simulation.OpListener {
         }
         double seconds = latency == 0 ? 1 : latency;
         m.put("utilisation", utilisation(t::at, seconds, RUN_UTILISATION, true));
-        double[] c = perArrayCycles(t, endPs);
+        double[] c = perArrayCycles(t, endPs, clock);
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("memory", Math.round(c[1]));
         st.put("interconnect", Math.round(c[2]));
@@ -514,7 +634,7 @@ public final class SimulationReport implements Simulation.OpListener {
         unit.put("macs", t.get(kind, "macs") / (double) units.units());
         unit.put("vector_flops", t.get(kind, "vector_flops") / (double) units.units());
         unit.put("utilisation", latency == 0 ? 0.0 : bytes / (units.internalBytesPerS(hw) * latency));
-        Object joules = energy == null ? null : energy.of(t.activity(latency)).byComponent().get("near_memory");
+        Object joules = energy == null ? null : runEnergy(t, latency).byComponent().get("near_memory");
         unit.put("energy_j", joules instanceof Double j ? j / units.units() : null);
         out.put("per_unit", unit);
         return out;
@@ -557,7 +677,7 @@ public final class SimulationReport implements Simulation.OpListener {
      */
     private Map<String, Object> tiers(RunStats.Sums t, double latency) {
         Map<String, Object> out = new LinkedHashMap<>();
-        EnergyBreakdown runEnergy = energy == null ? null : energy.of(t.activity(latency));
+        EnergyBreakdown runEnergy = energy == null ? null : runEnergy(t, latency);
         for (int i = 0; i < hw.memoryTiers().size(); i++) {
             HardwareSpec.MemoryTier tier = hw.memoryTiers().get(i);
             ComponentKind kind = MemoryController.kindOf(tier.name());

@@ -180,7 +180,7 @@ class DevicePowerTest {
     }
 
     @Test
-    void aThrottledRunTakesTheHighestOperatingPointUnderTheCap() {
+    void aThrottledOperatorTakesTheHighestOperatingPointUnderTheCap() {
         DevicePower board = new DevicePower(50, 400, 200, null, null,
             List.of(new double[] {500, 0.6}, new double[] {1000, 0.7}, new double[] {1500, 0.8}),
             DevicePower.CapPolicy.THROTTLE);

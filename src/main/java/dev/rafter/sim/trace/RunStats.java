@@ -48,7 +48,7 @@ public final class RunStats implements TraceSink {
          * {@code this + other}: in place where it fits (sums only this registry holds; saves an array per
          * operator), else as a new object.
          */
-        Sums plus(Sums other) {
+        public Sums plus(Sums other) {
             if (other.values.length > values.length) {
                 return combine(other, 1);
             }
