@@ -42,7 +42,7 @@ public final class CollectiveCommand extends CommandBase implements Callable<Int
 
     @Option(names = "--algorithm", defaultValue = "auto", paramLabel = "A",
         description = "auto, ring, tree, direct, in_switch (or nvls) or hierarchical (default auto: least "
-            + "alpha-beta time)")
+            + "closed-form time: alpha-beta, each step at least its memory time)")
     String algorithm;
 
     @Option(names = "--set", paramLabel = "K=V", description = "override a field of the system file, e.g. "

@@ -19,9 +19,10 @@ import java.util.Locale;
  *       closed form moves a step's bytes as if its path were one wire, while hop by hop the last slice of each
  *       step still crosses the links after the first (store and forward). Not zero, and not a fixed percentage:
  *       the fill is one slice per step and link, so it is bounded by the plan's own numbers. The run moves each
- *       message through the devices' memories too ({@link FabricCollectives}); on every bundled system a step's
- *       memory traffic (3 chunks at most, against HBM bandwidth) takes less than its one chunk on the wire, and its
- *       access latency less than NCCL's per-step latency, so the closed form needs no memory term here;</li>
+ *       message through the devices' memories too ({@link FabricCollectives}), and the closed form charges each
+ *       step the longer of its link and memory times ({@link FabricPlan.Phase#closedFormS}); on every bundled
+ *       system a step's memory traffic (3 chunks at most, against HBM bandwidth) takes less than its one chunk on
+ *       the wire, so there the memory term is zero and the form is the alpha-beta one;</li>
  *   <li>{@code in_switch_bytes}: the payload each device sends for an in-switch (NVLS) all-reduce over the ring's,
  *       which must be (p + 1) / (2 (p - 1)) to within a slice's rounding.</li>
  * </ul>

@@ -6,7 +6,8 @@ package dev.rafter.sim.fabric;
  * through the devices, reduced down it and broadcast back), {@code direct} (every device to every peer at once),
  * {@code in_switch} (the switch reduces and multicasts: NVLink SHARP, alias {@code nvls}), {@code hierarchical}
  * (a ring per level, one level after another: reduce-scatter up the levels, all-gather back down, as ASTRA-sim
- * runs a multi-dimensional topology and NCCL two nodes), or {@code auto}: the one whose alpha-beta time is least.
+ * runs a multi-dimensional topology and NCCL two nodes), or {@code auto}: the one whose closed form is least
+ * ({@link FabricPlan}: alpha-beta, each step at least its memory time).
  */
 public enum FabricAlgorithm {
     AUTO, RING, TREE, DIRECT, IN_SWITCH, HIERARCHICAL

@@ -13,9 +13,11 @@ import java.util.Locale;
  * hardware file's {@code device_link.collective_costs}: NCCL's per-call and per-step latencies and protocol), and
  * its phases. Each phase is one pattern over groups of devices; its alpha-beta time is
  * {@code hops x (hop latency + path latency) + egress / (bandwidth x payload)}, with the bandwidth of the slowest
- * link its steps cross and the latency of its longest path; the plan's time is the row's base latency plus its
- * phases'. That closed form chooses {@code auto} and is the check a lone collective on an idle fabric must meet;
- * the simulation ({@link FabricCollectives}) moves the bytes hop by hop.
+ * link its steps cross and the latency of its longest path; each step takes at least the time its devices'
+ * memories need for the step's reads and writes ({@link Phase#closedFormS}), as each message in the run waits for
+ * both its link and its memory accesses. The plan's time is the row's base latency plus its phases'. That closed
+ * form chooses {@code auto} and is the check a lone collective on an idle fabric must meet; the simulation
+ * ({@link FabricCollectives}) moves the bytes hop by hop.
  */
 public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorithm, CollectiveCost cost,
                          List<Phase> phases, double predictedS) {
@@ -35,13 +37,45 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
      * uncontended fabric this is exactly today's {@code base + hops x hop + egress / (bandwidth x payload)}: the
      * busiest link is a device's own, carrying its egress; where groups share a link (a PCIe uplink, a NIC), the
      * shared link's load binds instead.
+     *
+     * <p>The messages also pass through the devices' memories ({@link FabricCollectives}): a message has arrived
+     * when both its link step and its memory accesses are done. {@code memoryBytes} is what the busiest device's
+     * memory serves (reads and writes together), per step for a ring or direct phase (whose steps follow one
+     * another), over the whole phase for the pipelined patterns (a chain, a tree, the switch);
+     * {@code memoryBytesPerS} the slowest memory among the phase's devices (its first tier's bandwidth, where a
+     * lone collective's activations lie, as the memory system's channels share it). A chain or tree also passes
+     * each of its {@code slices} (the largest {@code sliceBytes}) along its links one after another:
+     * {@code chainSecondsPerByte} sums the inverse bandwidths of the links a slice crosses (0 for the other
+     * patterns), {@code slowestLinkBytesPerS} is the slowest of them.
      */
     public record Phase(Pattern pattern, Part part, List<List<Integer>> groups, long tensorBytes, int hops,
                         long egressBytes, long chainLatencyPs, long busiestBytes, double busiestBytesPerS,
-                        String busiestLink) {
+                        String busiestLink, List<Long> memoryBytes, double memoryBytesPerS, int slices,
+                        long sliceBytes, double chainSecondsPerByte, double slowestLinkBytesPerS) {
+        /**
+         * The phase's closed form. Link: alpha plus beta (above). Memory: per step, the longer of the step's link
+         * time (its share of alpha and beta) and its memory time; for the pipelined patterns the longer of the
+         * whole phase's. A chain or tree's beta is at least its pipeline's: a slice crosses every link of the
+         * chain, and the slowest link carries the other {@code slices - 1} too. Where no
+         * memory binds and no chain is longer than its busiest link's load, this is the alpha-beta form exactly.
+         */
         public double closedFormS(CollectiveCost cost) {
-            return hops * cost.hopLatencyNs() * 1e-9 + chainLatencyPs * 1e-12
-                + busiestBytes / (busiestBytesPerS * cost.payloadFraction());
+            double alpha = hops * cost.hopLatencyNs() * 1e-9 + chainLatencyPs * 1e-12;
+            double beta = busiestBytes / (busiestBytesPerS * cost.payloadFraction());
+            if (chainSecondsPerByte > 0) {
+                double wire = Math.ceil(sliceBytes / cost.payloadFraction());
+                beta = Math.max(beta, wire * (chainSecondsPerByte + (slices - 1) / slowestLinkBytesPerS));
+            }
+            double link = alpha + beta;
+            if (pattern == Pattern.RING || pattern == Pattern.DIRECT) {
+                double stepLink = link / hops;
+                double memoryBound = 0;
+                for (long bytes : memoryBytes) {
+                    memoryBound += Math.max(0, bytes / memoryBytesPerS - stepLink);
+                }
+                return link + memoryBound;
+            }
+            return link + Math.max(0, memoryBytes.get(0) / memoryBytesPerS - link);
         }
     }
 
@@ -110,7 +144,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
     }
 
     /** Why the algorithm cannot run the op on this fabric, or null if it can. */
-    private static String refusal(FabricGraph graph, FabricOp op, FabricAlgorithm a, boolean auto) {
+    static String refusal(FabricGraph graph, FabricOp op, FabricAlgorithm a, boolean auto) {
         boolean flat = graph.spec().dimensions().isEmpty();
         return switch (a) {
             case RING -> op == FabricOp.ALL_TO_ALL ? "all_to_all runs direct" : null;
@@ -200,9 +234,18 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
             }
         }
 
-        /** The phase with its busiest link: the one whose bytes take longest at its bandwidth. */
+        /** The phase of a pattern whose steps follow one another, with the bytes its memories serve per step. */
         Phase phase(Pattern pattern, Part part, List<List<Integer>> groups, long s, int hops, long egress,
-                    long chainPs) {
+                    long chainPs, List<Long> memoryBytes) {
+            return phase(pattern, part, groups, s, hops, egress, chainPs, memoryBytes, List.of());
+        }
+
+        /**
+         * The phase with its busiest link: the one whose bytes take longest at its bandwidth; {@code chain}: the
+         * paths a pipelined chain's slices take one after another (none for the other patterns).
+         */
+        Phase phase(Pattern pattern, Part part, List<List<Integer>> groups, long s, int hops, long egress,
+                    long chainPs, List<Long> memoryBytes, List<List<FabricGraph.DirectedLink>> chain) {
             FabricGraph.DirectedLink busiest = null;
             for (FabricGraph.DirectedLink l : graph.links()) {
                 if (busiest == null || bytes[l.index()] / l.parameters().bytesPerSecond()
@@ -210,9 +253,45 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                     busiest = l;
                 }
             }
+            double memoryBytesPerS = Double.MAX_VALUE;
+            for (List<Integer> g : groups) {
+                for (int d : g) {
+                    memoryBytesPerS = Math.min(memoryBytesPerS,
+                        graph.spec().devices().get(d).hardware().memoryBytesPerS());
+                }
+            }
+            long[] slices = FabricCollectives.slices(s, Math.min(FabricCollectives.SLICE_BYTES,
+                graph.largestMessageBytes()));
+            double chainSecondsPerByte = 0;
+            double slowest = Double.MAX_VALUE;
+            for (List<FabricGraph.DirectedLink> path : chain) {
+                for (FabricGraph.DirectedLink l : path) {
+                    chainSecondsPerByte += 1 / l.parameters().bytesPerSecond();
+                    slowest = Math.min(slowest, l.parameters().bytesPerSecond());
+                }
+            }
             return new Phase(pattern, part, groups, s, hops, egress, chainPs, bytes[busiest.index()],
-                busiest.parameters().bytesPerSecond(), busiest.name());
+                busiest.parameters().bytesPerSecond(), busiest.name(), List.copyOf(memoryBytes), memoryBytesPerS,
+                slices.length, slices[0], chainSecondsPerByte, slowest);
         }
+    }
+
+    /**
+     * What a device's memory serves in each step of a ring or direct phase whose steps move {@code chunk} bytes
+     * per device: it reads what it sends and writes what it receives, and where it reduces (a reduce-scatter's
+     * steps, an all-reduce's first half) reads as much again of its own to add (as {@link FabricCollectives}).
+     */
+    private static List<Long> stepMemory(Part part, int hops, long chunk) {
+        int reducing = switch (part) {
+            case REDUCE_SCATTER -> hops;
+            case ALL_REDUCE -> hops / 2;
+            default -> 0;
+        };
+        List<Long> out = new ArrayList<>();
+        for (int k = 0; k < hops; k++) {
+            out.add((k < reducing ? 3 : 2) * chunk);
+        }
+        return out;
     }
 
     private static Phase ring(FabricGraph graph, Part part, List<List<Integer>> groups, long s) {
@@ -233,6 +312,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         if (part == Part.BROADCAST) {
             // Down the chain from the first device: every wire carries the tensor once, and the alpha is the
             // latency of the whole chain.
+            List<List<FabricGraph.DirectedLink>> paths = new ArrayList<>();
             for (List<Integer> g : groups) {
                 long sum = 0;
                 for (int i = 0; i + 1 < d; i++) {
@@ -241,7 +321,13 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                 }
                 chain = Math.max(chain, sum);
             }
-            return load.phase(Pattern.CHAIN, part, groups, s, hops, egress, chain);
+            List<Integer> first = groups.get(0);
+            for (int i = 0; i + 1 < d; i++) {
+                paths.add(graph.path(first.get(i), first.get(i + 1)));
+            }
+            // A middle device writes the tensor it receives and reads it again to pass it on.
+            return load.phase(Pattern.CHAIN, part, groups, s, hops, egress, chain, List.of(d > 2 ? 2 * s : s),
+                paths);
         }
         for (List<Integer> g : groups) {
             long[] latency = new long[d];
@@ -259,7 +345,7 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
                 chain = Math.max(chain, sum);
             }
         }
-        return load.phase(Pattern.RING, part, groups, s, hops, egress, chain);
+        return load.phase(Pattern.RING, part, groups, s, hops, egress, chain, stepMemory(part, hops, egress / hops));
     }
 
     /**
@@ -273,12 +359,21 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
         int d = g.size();
         Load load = new Load(graph);
         long chain = 0;
+        List<List<FabricGraph.DirectedLink>> paths = new ArrayList<>();
         for (int i = 0; i + 1 < d; i++) {
             load.add(g.get(i + 1), g.get(i), s);
             load.add(g.get(i), g.get(i + 1), s);
             chain += graph.latencyPs(g.get(i + 1), g.get(i)) + graph.latencyPs(g.get(i), g.get(i + 1));
+            paths.add(graph.path(g.get(i + 1), g.get(i)));
+            paths.add(graph.path(g.get(i), g.get(i + 1)));
         }
-        return load.phase(Pattern.TREE, Part.ALL_REDUCE, groups, s, 2 * (d - 1), d > 2 ? 2 * s : s, chain);
+        // The busiest device's memory serves 5 S (a middle one: the way down written, read to reduce and read to
+        // pass on; the way up written and read) or 3 S (the first of two). And the leaf sends the whole tensor at
+        // once, so a device's memory (first come, first served) takes in all it receives before it reads what it
+        // passes on: the way down runs through the memories one device after another, a pass of S each.
+        long memory = Math.max(d > 2 ? 5 * s : 3 * s, d * s);
+        return load.phase(Pattern.TREE, Part.ALL_REDUCE, groups, s, 2 * (d - 1), d > 2 ? 2 * s : s, chain,
+            List.of(memory), paths);
     }
 
     private static Phase direct(FabricGraph graph, Part part, List<List<Integer>> groups, long s) {
@@ -301,7 +396,8 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
             }
         }
         // A step waits for every peer's part, so each step costs the slowest path's latency.
-        return load.phase(Pattern.DIRECT, part, groups, s, steps, egress, steps * slowest);
+        return load.phase(Pattern.DIRECT, part, groups, s, steps, egress, steps * slowest,
+            stepMemory(part, steps, egress / steps));
     }
 
     private static Phase inSwitch(FabricGraph graph, FabricOp op, List<List<Integer>> groups, long s) {
@@ -326,7 +422,14 @@ public record FabricPlan(FabricOp op, long tensorBytes, FabricAlgorithm algorith
             roundTrip = Math.max(roundTrip, graph.latencyPs(device, sw) + graph.latencyPs(sw, device));
         }
         int hops = same.hops(op.collective(), d);
-        return load.phase(Pattern.SWITCH, part, groups, s, hops, egress, hops * roundTrip);
+        // The switch reduces: a device reads what it sends up and writes what comes down, no more.
+        long down = switch (part) {
+            case ALL_REDUCE -> s;
+            case ALL_GATHER -> s - ceilDiv(s, d);
+            default -> ceilDiv(s, d);
+        };
+        return load.phase(Pattern.SWITCH, part, groups, s, hops, egress, hops * roundTrip, List.of(egress + down),
+            List.of());
     }
 
     /** The groups of one level: devices that differ only in their coordinate on that level, in its order. */
