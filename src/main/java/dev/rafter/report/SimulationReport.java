@@ -256,20 +256,52 @@ public final class SimulationReport implements Simulation.OpListener {
     /** The cached cells: {@code work} is flops and bytes, {@code figures} latency_s onwards (UTF-8). */
     private record Row(double energyJ, double dynamicJ, byte[] work, byte[] figures) {}
 
+    /** Rows kept; {@link #twins} is emptied whenever one goes. */
+    private static final int ROWS_KEPT = 4096;
+
     private final Map<RowKey, Row> rows = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<RowKey, Row> eldest) {
-            return size() > 4096;
+            boolean full = size() > ROWS_KEPT;
+            if (full) {
+                twins.clear();
+            }
+            return full;
         }
     };
+
+    /** A row found for an operator whose sums were {@code sums} (see {@link #twins}). */
+    private record Twin(Operator op, long elapsedPs, String mapping, AtClock at, Row row) {}
+
+    /**
+     * Rows by the identity of the operator's sums: every operator replayed from one simulated twin reports the
+     * twin's own sums object (and mapping string), so its row is found without hashing and comparing every
+     * statistic ({@link RowKey}, a cost per operator). An entry serves only an operator that {@link #rows} would
+     * give the same row (same shape, time, sums and mapping), and goes whenever {@link #rows} drops a row.
+     */
+    private final Map<RunStats.Sums, Twin> twins = new java.util.IdentityHashMap<>();
+
+    private Row rowOf(Simulation.OpResult r, long elapsedPs, AtClock at) {
+        Twin twin = twins.get(r.sums());
+        if (twin != null && twin.elapsedPs() == elapsedPs && twin.mapping() == r.mapping() && twin.at() == at
+            && twin.op().sameShape(r.op())) {
+            return twin.row();
+        }
+        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping(), at),
+            k -> row(r, at));
+        if (twins.size() >= ROWS_KEPT) {
+            twins.clear(); // bounded: a run of operators simulated one by one has new sums each
+        }
+        twins.put(r.sums(), new Twin(r.op(), elapsedPs, r.mapping(), at, row));
+        return row;
+    }
 
     @Override
     public void finished(Simulation.OpResult r) {
         long elapsedPs = r.endPs() - r.startPs();
         AtClock at = atClock(r);
         operatorPs += elapsedPs;
-        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping(), at),
-            k -> row(r, at));
+        Row row = rowOf(r, elapsedPs, at);
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
         // A phase's (and a step's) time holds the device's waits for the host before its operators: with a host the

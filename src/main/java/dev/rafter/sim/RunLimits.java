@@ -67,16 +67,30 @@ public final class RunLimits {
         double[] sums = new double[2];
         // An operator's estimate depends on its shape alone, and a long run repeats a few hundred shapes (every
         // layer, every decode step): each shape is estimated once. {tiles, ps}
-        Map<Operator.Shape, double[]> byShape = new HashMap<>();
+        Map<Operator.Shape, Estimate> byShape = new HashMap<>();
+        // The shapes come round in the same order (layer after layer): the one that followed an operator's shape
+        // last time is tried first, by one comparison, before a shape is built and looked up.
+        Estimate[] previous = new Estimate[1];
         long count = source.forEach(op -> {
-            double[] estimate = byShape.get(op.shape());
-            if (estimate == null) {
-                if (byShape.size() == SHAPES_KEPT) {
-                    byShape.clear(); // a trace of ever new shapes: memory stays bounded
+            Estimate guess = previous[0] == null ? null : previous[0].next;
+            Estimate found;
+            if (guess != null && guess.shapeOf.sameShape(op)) {
+                found = guess;
+            } else {
+                found = byShape.get(op.shape());
+                if (found == null) {
+                    if (byShape.size() == SHAPES_KEPT) {
+                        byShape.clear(); // a trace of ever new shapes: memory stays bounded
+                    }
+                    found = new Estimate(op, estimate(op, roofline, localBytes, onChipBytesPerS, latencyPs));
+                    byShape.put(op.shape(), found);
                 }
-                estimate = estimate(op, roofline, localBytes, onChipBytesPerS, latencyPs);
-                byShape.put(op.shape(), estimate);
+                if (previous[0] != null) {
+                    previous[0].next = found;
+                }
             }
+            previous[0] = found;
+            double[] estimate = found.tilesAndPs;
             double tiles = estimate[0];
             if (tiles > MAX_TILES_PER_OPERATOR) {
                 throw InputException.located("op " + op.id() + " '" + op.name() + "' (" + op.kind().key() + "): at "
@@ -105,6 +119,19 @@ public final class RunLimits {
             throw InputException.located(count + " operators, beyond the limit of " + MAX_OPERATORS + " per run");
         }
         return new Totals(count, sums[0], sums[1]);
+    }
+
+    /** A shape's estimate ({@link #estimate}), {@code shapeOf} an operator of that shape. */
+    private static final class Estimate {
+        final Operator shapeOf;
+        final double[] tilesAndPs;
+        /** The estimate of the shape that followed this one last time (a guess for the next operator). */
+        Estimate next;
+
+        Estimate(Operator shapeOf, double[] tilesAndPs) {
+            this.shapeOf = shapeOf;
+            this.tilesAndPs = tilesAndPs;
+        }
     }
 
     /** An operator's tiles (at least) and slowest-path time estimate in ps: {tiles, ps}. */

@@ -425,6 +425,10 @@ public final class Simulation {
             return op.kind().isCollective() || roofline.of(op).nearMemory() ? 1 : programs(op, clockMhz).size();
         }
 
+        /**
+         * Starts {@code op}: from a twin's result where it may ({@link #replay}), else simulated ({@link #simulate}).
+         * Kept small, apart from the simulation: it runs for every operator, the simulation for a few.
+         */
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
@@ -460,22 +464,61 @@ public final class Simulation {
                 } else {
                     reused++;
                 }
-                stats.replay(op.id(), twin.totalDelta(), twin.own());
-                if (slicesWanted) {
-                    recorder.replay(twin.slices(), op.id(), start);
-                }
-                clock.schedule(twin.durationPs(), () -> {
-                    if (!overlapping || onCores) {
-                        device.skipTo(op.id());
-                    }
-                    long end = clock.now();
-                    if (host != null) {
-                        host.finished(end);
-                    }
-                    report(op, start, end, called, twin.own(), twin.bound(), twin.mapping(), ended);
-                });
+                replay(op, twin, slicesWanted, onCores, start, called, ended);
                 return;
             }
+            simulate(op, alone, reusable, slicesWanted, shape, mhz, resident, evicted, start, called, ended);
+        }
+
+        /** Runs {@code op} as its twin ran: its sums and slices now, its end after the twin's duration. */
+        private void replay(Operator op, Replay twin, boolean slicesWanted, boolean onCores, long start, long called,
+                            Runnable ended) {
+            stats.replay(op.id(), twin.totalDelta(), twin.own());
+            if (slicesWanted) {
+                recorder.replay(twin.slices(), op.id(), start);
+            }
+            clock.schedule(twin.durationPs(), () -> replayed(op, twin, onCores, start, called, ended));
+        }
+
+        /**
+         * The end of a replayed operator. The cores take it ({@link Device#skipTo}) at once where something may
+         * look at them before the next operator starts (a host's launch gap, operators that overlap); otherwise when
+         * the next operator that is simulated starts, at this same time ({@link #catchUpCores}), so a stretch of
+         * replayed operators does not visit every core for each of them.
+         */
+        private void replayed(Operator op, Replay twin, boolean onCores, long start, long called, Runnable ended) {
+            if (overlapping || host != null) {
+                if (!overlapping || onCores) {
+                    device.skipTo(op.id());
+                }
+            } else {
+                coresBehind = op.id();
+            }
+            long end = clock.now();
+            if (host != null) {
+                host.finished(end);
+            }
+            long started = count[0];
+            report(op, start, end, called, twin.own(), twin.bound(), twin.mapping(), ended);
+            if (count[0] == started) {
+                catchUpCores(); // no operator followed at once
+            }
+        }
+
+        /** The replayed operator whose end the cores have not taken yet ({@link #replayed}); -1: none. */
+        private long coresBehind = -1;
+
+        private void catchUpCores() {
+            if (coresBehind >= 0) {
+                device.skipTo(coresBehind);
+                coresBehind = -1;
+            }
+        }
+
+        /** Simulates {@code op} on the device, keeping its result for its twins where it is {@code reusable}. */
+        private void simulate(Operator op, boolean alone, boolean reusable, boolean slicesWanted, ReuseKey shape,
+                              double mhz, long resident, long evicted, long start, long called, Runnable ended) {
+            catchUpCores();
             if (alone) {
                 device.settle();
             }
@@ -590,7 +633,8 @@ public final class Simulation {
      * keeps nothing, and for an operator that does not run on the cores, which leaves it as it was).
      */
     private long residentInputs(Operator op) {
-        if (l2 == null || op.kind().isCollective() || roofline.of(op).nearMemory()) {
+        // Only a device with near-memory units offloads (its bound, costly per operator, says where).
+        if (l2 == null || op.kind().isCollective() || roofline.nearMemory() != null && roofline.of(op).nearMemory()) {
             writtenBack = 0;
             return 0;
         }

@@ -175,6 +175,13 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType, segments);
     }
 
+    /** Whether {@code other}'s shape equals this one's ({@code shape().equals(other.shape())}, without building them). */
+    public boolean sameShape(Operator other) {
+        return other == this || kind == other.kind && batch == other.batch && m == other.m && n == other.n
+            && k == other.k && elements == other.elements && dataType == other.dataType && causal == other.causal
+            && operandBType == other.operandBType && segments.equals(other.segments);
+    }
+
     /** Query tokens per sequence of an attention operator (m when not given). */
     public long queryTokens() {
         return elements > 0 ? elements : m;

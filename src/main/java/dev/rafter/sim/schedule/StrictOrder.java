@@ -8,6 +8,8 @@ final class StrictOrder implements OperatorScheduler {
     private Iterator<Operator> operators;
     private Launcher launcher;
     private int running;
+    /** What runs when an operator ends: one object for the run, not one per operator. */
+    private final Runnable next = this::next;
 
     @Override
     public void start(Iterator<Operator> operators, Launcher launcher) {
@@ -20,7 +22,7 @@ final class StrictOrder implements OperatorScheduler {
         running = 0;
         if (operators.hasNext()) {
             running = 1;
-            launcher.launch(operators.next(), true, this::next);
+            launcher.launch(operators.next(), true, next);
         }
     }
 
