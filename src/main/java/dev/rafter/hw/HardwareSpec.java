@@ -98,16 +98,18 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * {@code mmaSyncMacsPerCycle} ({@code mma_sync_macs_per_cycle}): dense 16-bit MACs per core per cycle through
      * the warp-level {@code mma.sync} path (Ampere's; on Hopper below the warp-group path the arrays' peak stands
      * for); {@code mmaSyncLatencyCycles}, {@code fp32LatencyCycles}, {@code shuffleLatencyCycles}: issue to result
-     * of an mma.sync, of a dependent FP32 add or max, and of a warp shuffle.
+     * of an mma.sync, of a dependent FP32 add or max, and of a warp shuffle; {@code threads}: resident threads per
+     * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once).
      */
     public record Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
-                       int shuffleLatencyCycles) {
+                       int shuffleLatencyCycles, int threads) {
         public Simt {
             intIn("registers", registers, 1, 1 << 24);
             intIn("mma_sync_macs_per_cycle", mmaSyncMacsPerCycle, 1, 1 << 24);
             intIn("mma_sync_latency_cycles", mmaSyncLatencyCycles, 0, 1 << 20);
             intIn("fp32_latency_cycles", fp32LatencyCycles, 0, 1 << 20);
             intIn("shuffle_latency_cycles", shuffleLatencyCycles, 0, 1 << 20);
+            intIn("threads", threads, 32, 1 << 20);
         }
     }
 

@@ -28,6 +28,11 @@ import java.util.Locale;
  *       rows in flight, one per busy core, fit in half of it; otherwise from HBM again. Either way they are real
  *       traffic in the tile program; the roofline keeps the minimum bytes.</li>
  * </ul>
+ * On a core with a SIMT description ({@code core.simt}) the kernels' dependent latencies are exposed as well: each
+ * chunk of rows waits out its rows' reductions ({@link RowReduction}), as many rows at once as the core holds CTAs
+ * of the kernel; a norm's normalise loads, issued after its statistics, take the memory's path too (its weights);
+ * a reducing pass of an off-chip row ends in its reduction and the next pass's first loads; a gather's row loads
+ * wait for their indices (an index load, at least an L2 hit, exposed on each core's last chunk).
  */
 public final class VectorMapper {
     private VectorMapper() {}
@@ -71,6 +76,9 @@ public final class VectorMapper {
                 + " (" + kind.key() + ")");
         }
         long chunks = ceilDiv(units, chunk);
+        HardwareSpec.Simt simt = hw.core().simt();
+        long rowChain = simt != null && unit > 1 ? RowReduction.rowCycles(simt, kind, unit, e) : 0;
+        long rowsInFlight = rowChain > 0 ? RowReduction.rowsInFlight(simt, kind, unit, e) : 1;
         List<Stage> stages = new ArrayList<>();
         List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
@@ -86,31 +94,40 @@ public final class VectorMapper {
                 long special = elements * pass.specialFunctionsPerElement()
                     + (unit > 1 ? n * pass.specialFunctionsPerRow() : 0);
                 perCore.get(u).add(new VectorTile(stages.size(), elements, in, out,
-                    elements * pass.flopsPerElement(), special));
+                    elements * pass.flopsPerElement(), special, rowChain * ceilDiv(n, rowsInFlight)));
             }
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;
         }
-        long exposed = unit > 1 && normalisesAfterStatistics(kind) ? hw.interconnect().latencyCycles() : 0;
+        boolean normalises = unit > 1 && normalisesAfterStatistics(kind);
+        long exposed = normalises ? hw.interconnect().latencyCycles() + (simt != null ? memoryPathCycles(hw) : 0)
+            : unit == 1 && simt != null && kind == OpKind.GATHER ? hw.interconnect().latencyCycles() : 0;
         if (exposed > 0) {
             // Earlier chunks' second round trips overlap the next chunk's loads; the last one's has nothing to hide it.
             for (List<Work> core : perCore) {
                 if (!core.isEmpty()) {
                     VectorTile t = (VectorTile) core.get(core.size() - 1);
                     core.set(core.size() - 1, new VectorTile(t.stage(), t.elements(), t.inputsPerElement(),
-                        t.outputsPerElement(), t.flops(), t.specialFunctions(), exposed));
+                        t.outputsPerElement(), t.flops(), t.specialFunctions(), t.exposedLatencyCycles() + exposed));
                 }
             }
         }
         long elements = op.elements();
         String why = unit > 1
             ? String.format(Locale.ROOT,
-                "1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores%s",
-                unit, chunks, chunk, Math.min(chunks, cores), cores, exposed > 0 ? String.format(Locale.ROOT,
-                    "; normalise loads wait for the row statistics (%d cycles exposed on each core's last chunk)",
+                "1 pass, rows of %d stay on chip; %d chunks of %d rows, %d per block of %d cores%s%s",
+                unit, chunks, chunk, Math.min(chunks, cores), cores, rowChain > 0 ? String.format(Locale.ROOT,
+                    "; a row's reductions take a chain of %d cycles, %d rows in flight per core", rowChain,
+                    rowsInFlight) : "",
+                exposed > 0 ? String.format(Locale.ROOT, simt != null
+                    ? "; normalise loads (the row again, the weights from memory) wait for the row statistics (%d"
+                        + " cycles exposed on each core's last chunk)"
+                    : "; normalise loads wait for the row statistics (%d cycles exposed on each core's last chunk)",
                     exposed) : "")
-            : String.format(Locale.ROOT, "1 pass; %d chunks of %d elements, %d per block of %d cores", chunks, chunk,
-                Math.min(chunks, cores), cores);
+            : String.format(Locale.ROOT, "1 pass; %d chunks of %d elements, %d per block of %d cores%s", chunks, chunk,
+                Math.min(chunks, cores), cores, exposed > 0 ? String.format(Locale.ROOT,
+                    "; a gather's loads wait for their indices (%d cycles exposed on each core's last chunk)",
+                    exposed) : "");
         return new TileProgram(stages, perCore, elements * in * e, elements * out * e, why);
     }
 
@@ -131,6 +148,11 @@ public final class VectorMapper {
         long chunk = ceilDiv(n, chunksPerRow); // balanced chunks along the row
         boolean reReadOnChip = (long) busy * n * in * e <= globalBytes / 2;
         int last = passes.size() - 1;
+        HardwareSpec.Simt simt = hw.core().simt();
+        // On a GPU kernel, a pass that reduces ends in the row's reduction; the next pass's loads follow its barrier
+        // (a round trip, and for a norm its weights from memory).
+        long passEnd = simt == null ? 0 : RowReduction.cycles(simt, kind, n, e) + hw.interconnect().latencyCycles()
+            + (normalisesAfterStatistics(kind) ? memoryPathCycles(hw) : 0);
         List<Stage> stages = new ArrayList<>();
         List<List<Work>> perCore = TileProgram.emptyCores(cores);
         long address = 0;
@@ -148,9 +170,10 @@ public final class VectorMapper {
                     long bytes = users * len * in * e;
                     long special = len * pass.specialFunctionsPerElement() + (c == 0 ? pass.specialFunctionsPerRow()
                         : 0);
+                    long exposed = p < last && c == chunksPerRow - 1 ? passEnd : 0;
                     for (int u = 0; u < users; u++) {
                         perCore.get(u).add(new VectorTile(stages.size(), len, in, outputs,
-                            len * pass.flopsPerElement(), special));
+                            len * pass.flopsPerElement(), special, exposed));
                     }
                     long load = fromHbm ? bytes : 0;
                     long pinned = reReadOnChip && p == 0 ? bytes : 0;
@@ -164,8 +187,10 @@ public final class VectorMapper {
         }
         String why = String.format(Locale.ROOT,
             "%d passes, rows of %d do not fit the local buffer (%d elements); a row per core "
-                + "on %d of %d cores, %d chunks of %d per pass, re-reads from %s", passes.size(), n, fit, busy,
-            cores, chunksPerRow, chunk, reReadOnChip ? "the global buffer" : "HBM");
+                + "on %d of %d cores, %d chunks of %d per pass, re-reads from %s%s", passes.size(), n, fit, busy,
+            cores, chunksPerRow, chunk, reReadOnChip ? "the global buffer" : "HBM", passEnd > 0
+                ? String.format(Locale.ROOT, "; each reducing pass ends in a reduction and the next pass's first "
+                    + "loads (%d cycles exposed)", passEnd) : "");
         return new TileProgram(stages, perCore, hbmRead, op.elements() * out * e, why);
     }
 
@@ -178,6 +203,15 @@ public final class VectorMapper {
      */
     static boolean normalisesAfterStatistics(OpKind kind) {
         return kind == OpKind.LAYERNORM || kind == OpKind.RMSNORM || kind == OpKind.ADD_RMSNORM;
+    }
+
+    /**
+     * The memory's fixed path in core cycles ({@code memory.latency_ns}), rounded up: what a load that misses the
+     * global buffer adds to an L2 hit, without the DRAM core's own time (a lower bound). Rafter keeps no weights in
+     * the global buffer ({@link L2Residency} looks up results only), so a norm's weights come from memory.
+     */
+    static long memoryPathCycles(HardwareSpec hw) {
+        return (long) Math.ceil(hw.memory().latencyNs() * hw.clockMhz() / 1000.0);
     }
 
     private static long ceilDiv(long a, long b) {

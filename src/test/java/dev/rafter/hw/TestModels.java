@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * The bundled A100 model with its GPU-library keys taken out (the CTA tile list and the sustained tensor-core
- * fraction), for tests of the general tile search and of the ideal arrays; parsed under the model's own name, so
- * its relative paths still resolve.
+ * fraction), for tests of the general tile search and of the ideal arrays, or without its SIMT side; parsed under
+ * the model's own name, so its relative paths still resolve.
  */
 public final class TestModels {
     private static final Path A100 = Path.of("models/hardware/a100.yaml");
@@ -23,6 +23,19 @@ public final class TestModels {
             return Files.readString(A100)
                 .replaceAll("(?m)^  gemm_tiles:.*\\n(^ {6,}#.*\\n)*", "")
                 .replaceAll("(?m)^    sustained_fraction:.*\\n(^ {6,}#.*\\n)*", "");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The A100 model without its {@code core.simt} section (kernels' latency chains not modelled, as on the devices
+     * without one), with {@code --set} overrides.
+     */
+    public static HardwareSpec a100WithoutSimt(String... sets) {
+        try {
+            String text = Files.readString(A100).replaceAll("(?m)^  simt:.*\\n(^ {4,}.*\\n)*", "");
+            return HardwareLoader.read(Section.parse(A100.toString(), text).override(List.of(sets)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.hw.TestModels;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
@@ -191,20 +192,61 @@ class VectorMapperTest {
     }
 
     /**
-     * Norms whose rows stay on chip expose one L2 round trip (the A100 model's interconnect.latency_cycles, 211) on
-     * each busy core's last chunk only; a softmax and rows that do not fit (their passes are stages of their own)
-     * none. 4320 rows of 512: chunks of min(24576 / 512 = 48, ceil(4320 / 108) = 40) rows, one a core; 10800
-     * rows: chunks of 48, 225 of them, 2-3 a core.
+     * Without a SIMT description (the A100 model without core.simt), norms whose rows stay on chip expose one L2
+     * round trip (the A100 model's interconnect.latency_cycles, 211) on each busy core's last chunk only; a softmax
+     * and rows that do not fit (their passes are stages of their own) none. 4320 rows of 512: chunks of
+     * min(24576 / 512 = 48, ceil(4320 / 108) = 40) rows, one a core; 10800 rows: chunks of 48, 225 of them, 2-3 a
+     * core.
      */
     @ParameterizedTest
     @CsvSource({"LAYERNORM,4320,512,211", "RMSNORM,10800,512,211", "ADD_RMSNORM,4320,512,211",
         "SOFTMAX,4320,512,0", "LAYERNORM,4,100000,0"})
     void normsExposeOneRoundTripOnEachCoresLastChunk(OpKind kind, long m, long n, long exposed) {
-        TileProgram p = VectorMapper.plan(A100, rows(kind, m, n));
+        TileProgram p = VectorMapper.plan(TestModels.a100WithoutSimt(), rows(kind, m, n));
         for (List<Work> core : p.cores()) {
             for (int i = 0; i < core.size(); i++) {
                 long expected = i == core.size() - 1 ? exposed : 0;
                 assertEquals(expected, ((VectorTile) core.get(i)).exposedLatencyCycles(), kind + " tile " + i);
+            }
+        }
+    }
+
+    /**
+     * With the A100 model's core.simt (shuffle 23 cycles, dependent FP32 op 4, 2048 threads) every chunk of rows
+     * waits out its rows' reductions, a core's rows in flight at once, and a norm's last chunk its normalise loads:
+     * the L2 hit (211) plus the memory's fixed path (206 ns at 1410 MHz = 290.46, 291 cycles), 502. By hand:
+     * <ul>
+     *   <li>layernorm 512: a CTA of 128 threads (4 warps); a step is a shuffle and a 5-deep Welford combine,
+     *       23 + 5 x 4 = 43; 5 warp steps 215, then 4 shared-memory accesses 92 and log2(4) = 2 steps 86: 393 a
+     *       row, 2048 / 128 = 16 rows in flight; a chunk of 40 rows: ceil(40 / 16) = 3 chains, 1179; + 502 on the
+     *       last.</li>
+     *   <li>rmsnorm 512: 512 threads (16 warps), a step 23 + 4 = 27; 135 + 92 + 4 x 27 = 335 a row, 4 in flight;
+     *       chunks of 48: 12 chains, 4020 (not the last chunk of its core).</li>
+     *   <li>add_rmsnorm 512 (2 inputs, 2 outputs: chunks of min(12288 / 512 = 24, 40) rows): 6 chains, 2010.</li>
+     *   <li>softmax 512: a warp per row, 2 reductions of 5 steps of 27, 270 a row, 64 in flight: 1 chain, 270.</li>
+     *   <li>layernorm of 4 rows of 100000 (off chip, a CTA per row, passes streamed): the statistics pass's last
+     *       chunk exposes one reduction and the normalise pass's first loads, 393 + 502 = 895.</li>
+     * </ul>
+     */
+    @ParameterizedTest
+    @CsvSource({"LAYERNORM,4320,512,0,1681", "RMSNORM,10800,512,0,4020", "ADD_RMSNORM,4320,512,0,2010",
+        "SOFTMAX,4320,512,0,270", "LAYERNORM,4,100000,4,895"})
+    void onASimtCoreRowsWaitOutTheirReductions(OpKind kind, long m, long n, int tile, long exposed) {
+        TileProgram p = VectorMapper.plan(A100, rows(kind, m, n));
+        assertEquals(exposed, ((VectorTile) p.cores().get(0).get(tile)).exposedLatencyCycles(), p.explanation());
+    }
+
+    @Test
+    void onASimtCoreAGathersLoadsWaitForTheirIndicesOnEachCoresLastChunk() {
+        Operator gather = Operator.vector(0, "g", OpKind.GATHER, Phase.PREFILL, 0, 0, 72192, DataType.FP16);
+        for (List<Work> core : VectorMapper.plan(A100, gather).cores()) {
+            for (int i = 0; i < core.size(); i++) {
+                assertEquals(i == core.size() - 1 ? 211 : 0, ((VectorTile) core.get(i)).exposedLatencyCycles());
+            }
+        }
+        for (List<Work> core : VectorMapper.plan(TestModels.a100WithoutSimt(), gather).cores()) {
+            for (Work w : core) {
+                assertEquals(0, ((VectorTile) w).exposedLatencyCycles());
             }
         }
     }

@@ -85,8 +85,10 @@ class SystemOverlapTest {
         assertEquals(strictEnd, strict.result().endPs());
         // By dependencies micro-batch 1's first kernel on stage 0 starts beside the send's reads of stage 0's
         // memory, so it finds the memory as they leave it rather than settled (rows open) and shares its channels
-        // with them: its time moves by a few row cycles (34 ns faster here); allowed 1% of the send it hides.
-        long fewRowCycles = x / 100;
+        // with them: its time moves by a few row cycles, and the kernel after it may meet one all-bank refresh more
+        // or less (tRFC, 350 ns on the A100 model's HBM2E: here the GEMM after the first norm is 354 ns faster;
+        // none of it with memory.model=simple); allowed 1% of the send it hides plus one refresh.
+        long fewRowCycles = x / 100 + 350_000;
         assertEquals(overlappedEnd, overlapped.result().endPs(), fewRowCycles);
         assertEquals(x, strictEnd - overlapped.result().endPs(), fewRowCycles,
             "tiny's stages: b = " + b + " ps, a = " + a + " ps");
