@@ -158,6 +158,7 @@ class ReadmeTest {
         assertNear(f6.group(2), Double.parseDouble(v6.group(2)), "finding 6 clock");
         checkPrimitiveTable(text, validate);
         checkMemoryStudies(text, validate);
+        checkSystemsDecode(text, validate);
 
         checkInterconnectStudy(text, sandbox);
         checkBandwidthKnee(text, sandbox);
@@ -170,6 +171,34 @@ class ReadmeTest {
         assertEquals(rows, Long.parseLong(find(text, "the ([\\d,]+) operators of the full run").group(1)
             .replace(",", "")), "README's operators of the full GPT-3 run");
         assertNoMismatches();
+    }
+
+    /** Small-batch decode at 1, 2 and 4 devices on PCIe and NVSwitch ("Systems of devices"), as validate prints it. */
+    private static void checkSystemsDecode(String text, String validate) {
+        Matcher quoted = find(text, ("Llama-3-8B at batch 1 takes ([\\d.]+) / ([\\d.]+) / ([\\d.]+) ms per step \\(NVSwitch "
+            + "([\\d.]+) / ([\\d.]+) / ([\\d.]+)\\)").replace(" ", "\\s+"));
+        Matcher pcie = find(validate, "decode_more_devices@pcie-4gpu .* \\(host eager\\): ([\\d.]+) / ([\\d.]+) / "
+            + "([\\d.]+);");
+        Matcher nvswitch = find(validate, "decode_more_devices@dgx-a100-8 .* \\(host eager\\): ([\\d.]+) / ([\\d.]+) / "
+            + "([\\d.]+);");
+        for (int i = 1; i <= 3; i++) {
+            assertNear(quoted.group(i), Double.parseDouble(pcie.group(i)), "PCIe decode ms per step, group " + i);
+            assertNear(quoted.group(3 + i), Double.parseDouble(nvswitch.group(i)), "NVSwitch decode ms, group " + i);
+        }
+        Matcher parts = find(text, ("the 64 all-reduces of 8 KiB take ([\\d.]+) us each at NCCL's own PCI latencies and "
+            + "the host issues (\\d+) launches in ([\\d.]+) ms \\(([\\d.]+) us each\\), hidden behind the kernels; no "
+            + "faster would need ([\\d.]+) ms more per step, (\\d+) us more per all-reduce or a host above ([\\d.]+) us "
+            + "per launch").replace(" ", "\\s+"));
+        Matcher printed = find(validate, "decode_more_devices@pcie-4gpu .* 64 collectives of ([\\d.]+) us, host "
+            + "([\\d.]+) ms for (\\d+) launches \\(([\\d.]+) us each\\); no faster at 4 devices needs ([\\d.]+) ms more "
+            + "per step: (\\d+) us more per collective, or a host above ([\\d.]+) us per launch");
+        assertNear(parts.group(1), Double.parseDouble(printed.group(1)), "PCIe all-reduce us");
+        assertNear(parts.group(2), Double.parseDouble(printed.group(3)), "PCIe launches per step");
+        assertNear(parts.group(3), Double.parseDouble(printed.group(2)), "PCIe host ms per step");
+        assertNear(parts.group(4), Double.parseDouble(printed.group(4)), "PCIe host us per launch");
+        assertNear(parts.group(5), Double.parseDouble(printed.group(5)), "PCIe ms missing per step");
+        assertNear(parts.group(6), Double.parseDouble(printed.group(6)), "PCIe us missing per all-reduce");
+        assertNear(parts.group(7), Double.parseDouble(printed.group(7)), "PCIe host break-even per launch");
     }
 
     /** The memory-technology studies' figures in "Near-memory processing", as validate prints them. */

@@ -3,7 +3,9 @@ package dev.rafter.validation;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.SystemLoader;
 import dev.rafter.hw.SystemSpec;
+import dev.rafter.sim.component.Host;
 import dev.rafter.sim.system.SystemSimulation;
+import dev.rafter.sim.trace.RunStats;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Workload;
@@ -74,12 +76,11 @@ final class SystemCases {
         }
     }
 
-    private void decode(List<Validation.Check> out) {
+    void decode(List<Validation.Check> out) {
         Path table = dir.resolve("systems.csv");
         for (String[] row : Validation.rows(table, 9)) {
             Path file = dir.resolveSibling("models").resolve("systems").resolve(row[1] + ".yaml");
             String host = row[5].isBlank() ? "none" : row[5].trim();
-            SystemSpec spec = SystemLoader.load(file, List.of(), List.of("host.framework=" + host));
             Path workload = dir.resolveSibling("models").resolve("workloads").resolve(row[2] + ".yaml");
             List<Integer> devices = new ArrayList<>();
             for (String d : row[4].split(";")) {
@@ -91,38 +92,103 @@ final class SystemCases {
                 default -> throw new InputException(table + ": expect: expected faster or not_faster, got '"
                     + row[6] + "'");
             };
-            List<Double> perStep = new ArrayList<>();
-            for (int n : devices) {
-                perStep.add(decodeStepS(spec, workload, Integer.parseInt(row[3]), n));
-            }
-            double one = perStep.get(0);
-            boolean passed = true;
+            List<Step> steps = decodeSteps(file, workload, Integer.parseInt(row[3]), devices,
+                List.of("host.framework=" + host));
+            boolean passed = holds(steps, faster);
+            double one = steps.get(0).seconds();
             StringBuilder times = new StringBuilder();
-            for (int i = 0; i < devices.size(); i++) {
-                times.append(i == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.3f", perStep.get(i) * 1e3));
-                if (i > 0) {
-                    double t = perStep.get(i);
-                    passed &= faster ? t < one : t >= one * (1 - TOLERANCE);
-                }
+            for (int i = 0; i < steps.size(); i++) {
+                times.append(i == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.3f", steps.get(i).seconds() * 1e3));
             }
-            double best = perStep.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+            double best = steps.stream().mapToDouble(Step::seconds).min().orElseThrow();
             String comparison = String.format(Locale.ROOT, "decode ms per step at %s devices (host %s): %s; "
-                + "expected %s than 1 device", row[4].replace(';', '/'), host, times, faster ? "faster" : "no faster");
+                + "expected %s than 1 device; %s", row[4].replace(';', '/'), host, times,
+                faster ? "faster" : "no faster", breakdown(steps.get(steps.size() - 1)));
+            if (!faster && !passed) {
+                comparison += "; " + breakEven(steps);
+            }
             out.add(new Validation.Check("systems", row[0] + "@" + row[1], one, best, comparison, passed,
                 row[7].isBlank() ? null : row[7]));
         }
     }
 
-    /** One decode step's time on the first {@code devices} devices (tensor parallel). */
-    private static double decodeStepS(SystemSpec spec, Path workloadFile, int batch, int devices) {
+    /**
+     * One decode step on {@code devices} devices (tensor parallel), as device 0 saw it: its time; the collectives
+     * it joined and their mean time from reaching the group to the end; its host's CPU time issuing and its launches.
+     */
+    record Step(int devices, double seconds, double collectives, double collectiveS, double hostS, double launches) {}
+
+    /** {@code faster}: every larger group is faster than one device; else none is more than TOLERANCE faster. */
+    static boolean holds(List<Step> steps, boolean faster) {
+        double one = steps.get(0).seconds();
+        boolean passed = true;
+        for (Step s : steps.subList(1, steps.size())) {
+            passed &= faster ? s.seconds() < one : s.seconds() >= one * (1 - TOLERANCE);
+        }
+        return passed;
+    }
+
+    /** Where a group's step goes: its collectives and its host (the costs tensor parallelism adds or keeps). */
+    static String breakdown(Step s) {
+        String collectives = String.format(Locale.ROOT, "at %d devices per step %.0f collectives of %.1f us",
+            s.devices(), s.collectives(), s.collectiveS() * 1e6);
+        return s.launches() == 0 ? collectives : collectives + String.format(Locale.ROOT,
+            ", host %.2f ms for %.0f launches (%.2f us each)", s.hostS() * 1e3, s.launches(),
+            s.hostS() / s.launches() * 1e6);
+    }
+
+    /**
+     * What the largest group's step lacks to be no faster than one device, as either missing cost alone: more time
+     * in each collective (the device idles through it, so each adds its own), or a host so slow per launch that it
+     * binds (its launches per step, all-reduce calls among them, then take at least the one-device step's time less
+     * the tolerance; a host bound at one device too is bound at every degree, with more launches per step).
+     */
+    static String breakEven(List<Step> steps) {
+        Step largest = steps.get(steps.size() - 1);
+        double missing = steps.get(0).seconds() * (1 - TOLERANCE) - largest.seconds();
+        String fabric = String.format(Locale.ROOT, "no faster at %d devices needs %.2f ms more per step: %.0f us more "
+            + "per collective", largest.devices(), missing * 1e3, missing / largest.collectives() * 1e6);
+        return largest.launches() == 0 ? fabric : fabric + String.format(Locale.ROOT,
+            ", or a host above %.1f us per launch", hostBreakEvenS(steps) * 1e6);
+    }
+
+    /** The host's CPU time per launch at which the largest group's launches take the one-device step less TOLERANCE. */
+    static double hostBreakEvenS(List<Step> steps) {
+        return steps.get(0).seconds() * (1 - TOLERANCE) / steps.get(steps.size() - 1).launches();
+    }
+
+    /**
+     * One decode step (of {@link #STEPS}) on each of the first {@code devices} counts of the system's devices, with
+     * {@code deviceOverrides} (hardware keys, e.g. the host's) on every device.
+     */
+    static List<Step> decodeSteps(Path system, Path workloadFile, int batch, List<Integer> devices,
+                                  List<String> deviceOverrides) {
+        SystemSpec spec = SystemLoader.load(system, List.of(), deviceOverrides);
+        List<Step> steps = new ArrayList<>();
+        for (int n : devices) {
+            steps.add(decodeStep(spec, workloadFile, batch, n));
+        }
+        return steps;
+    }
+
+    private static Step decodeStep(SystemSpec spec, Path workloadFile, int batch, int devices) {
         Workload w = Workload.load(workloadFile, List.of("run.tensor_parallel=" + devices, "run.batch=" + batch,
             "run.output_tokens=" + (STEPS + 1)));
         long[] span = {Long.MAX_VALUE, 0};
-        new SystemSimulation(spec, devices).sequences(batch).run(OperatorSource.of(w, java.util.EnumSet.of(Phase.DECODE)), null,
-            rank -> r -> {
-                span[0] = Math.min(span[0], r.startPs());
-                span[1] = Math.max(span[1], r.endPs());
+        SystemSimulation.Result r = new SystemSimulation(spec, devices).sequences(batch).run(
+            OperatorSource.of(w, java.util.EnumSet.of(Phase.DECODE)), null, rank -> op -> {
+                span[0] = Math.min(span[0], op.startPs());
+                span[1] = Math.max(span[1], op.endPs());
             });
-        return (span[1] - span[0]) * 1e-12 / STEPS;
+        long collectives = 0;
+        long collectivePs = 0;
+        for (SystemSimulation.AlgorithmTotals a : r.algorithms()) {
+            collectives += a.collectives();
+            collectivePs += a.timePs();
+        }
+        RunStats.Sums sums = r.devices().get(0).stats().total();
+        return new Step(devices, (span[1] - span[0]) * 1e-12 / STEPS, (double) collectives / STEPS,
+            collectives == 0 ? 0 : collectivePs * 1e-12 / collectives, sums.get(Host.KIND, "busy_ps") * 1e-12 / STEPS,
+            (double) sums.get(Host.KIND, "kernels") / STEPS);
     }
 }
