@@ -139,9 +139,11 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
     /**
      * {@code fold_overlap}: successive folds overlap fill and drain (see Dataflow#overlappedCycles).
-     * {@code sustainedFraction} ({@code sustained_fraction}, (0, 1], default 1): the fraction of peak MAC issue the
-     * array sustains at best (the max-achievable-matmul microbenchmark); a tile takes ceil(fold cycles / fraction)
-     * cycles. The roofline keeps the datasheet peak.
+     * {@code sustainedFraction} ({@code sustained_fraction}, (0, 1], default 1): the fraction of peak MAC issue one
+     * tile's main loop sustains; a tile takes ceil(fold cycles / fraction) cycles. Per tile, not per GEMM: a
+     * whole-GEMM benchmark (max achievable matmul) already holds its shape's wave and tile quantisation, which the
+     * mapping adds itself, so the files derive it as the rate with which the benchmark's own shape simulates at the
+     * benchmark's figure. The roofline keeps the datasheet peak.
      *
      * <p>{@code macsPerCycleByType} ({@code macs_per_cycle_by_type}, e.g. {@code {fp8: 2, int8: 2}}): MACs each PE
      * issues per cycle by operand type, 1 for a type not listed. A PE of rate r is an r-wide dot product along the

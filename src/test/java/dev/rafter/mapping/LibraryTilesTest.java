@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /**
  * GEMMs over a library's tile list on an A100-like device: 108 cores of 4 16x16 arrays at 1.41 GHz, 192 KiB local
  * buffers with 64 B/clk ports (200 cycles of latency), 2048 GB/s HBM (42 ns); arrays sustaining 86.9% of peak issue
- * (max-achievable matmul, A100), and the L2 at its measured 3.85 KB/clk (gpu-benches gpu-l2-cache/a100_80.txt)
+ * (pinned: the A100 file's former whole-GEMM figure; its per-tile rate is now 0.927), and the L2 at its measured 3.85 KB/clk (gpu-benches gpu-l2-cache/a100_80.txt)
  * unless stated. Hand checks use the
  * overlapped fold model: a lane's m x n x k share takes (folds - 1) x max(k, 16) + (16 + 16 + k - 2) cycles, then
  * ceil(cycles / 0.869).

@@ -35,7 +35,7 @@ public final class PeArray {
             Parameter.choice("core.pe_array.fold_overlap", List.of("true", "false"), "false",
                 "the next fold streams in while the last drains"),
             Parameter.number("core.pe_array.sustained_fraction", "fraction", 0, 1, "1",
-                "the rate tiles issue at, of the peak"),
+                "the rate one tile's main loop issues at, of the peak (per tile: not a whole GEMM's benchmark figure)"),
             Parameter.number("core.pe_array.macs_per_cycle_by_type.<type>", "MACs", 1, 64, "1",
                 "MACs each PE issues per cycle on operands of the type (fp32, fp16, bf16, fp8, int8)")),
         List.of(new Port("compute", Port.Direction.IN, List.of(), "matrix tiles from its core (a call)")),
