@@ -244,11 +244,15 @@ public final class Kernel implements Scheduler {
      * binary heap; the first event is the earlier of the two heads.
      */
     static final class ModelQueue {
-        private Runnable[] actions = new Runnable[1024];
+        // Object[], not Runnable[]: a store into an array of an interface type is checked against the stored value's
+        // class, which C2 speculates from the classes seen at that store; every new event class then deoptimised
+        // the cores' compiled paths that inline add (Core.startCompute was compiled by C2 three times over in the
+        // Llama-3-8B run). Into an Object[] any value goes unchecked.
+        private Object[] actions = new Object[1024];
         private long[] times = new long[1024];
         private long[] keys = new long[1024];
         private int heapSize;
-        private Runnable[] ringActions = new Runnable[1024];
+        private Object[] ringActions = new Object[1024];
         private long[] ringTimes = new long[1024];
         private long[] ringKeys = new long[1024];
         private int ringHead;
@@ -294,7 +298,7 @@ public final class Kernel implements Scheduler {
 
         private void growRing() {
             int n = ringTimes.length;
-            Runnable[] a = new Runnable[2 * n];
+            Object[] a = new Object[2 * n];
             long[] t = new long[2 * n];
             long[] k = new long[2 * n];
             for (int i = 0; i < ringSize; i++) {
@@ -323,7 +327,7 @@ public final class Kernel implements Scheduler {
         }
 
         Runnable firstAction() {
-            return ringFirst() ? ringActions[ringHead] : actions[0];
+            return (Runnable) (ringFirst() ? ringActions[ringHead] : actions[0]);
         }
 
         /** The time of the event {@link #pollFirst} returned last. */
@@ -343,18 +347,18 @@ public final class Kernel implements Scheduler {
             if (ringFirst()) {
                 polledTime = ringTimes[ringHead];
                 polledKey = ringKeys[ringHead];
-                Runnable r = ringActions[ringHead];
+                Runnable r = (Runnable) ringActions[ringHead];
                 ringActions[ringHead] = null;
                 ringHead = (ringHead + 1) & (ringTimes.length - 1);
                 ringSize--;
                 return r;
             }
-            Runnable first = actions[0];
+            Runnable first = (Runnable) actions[0];
             polledTime = times[0];
             polledKey = keys[0];
             int n = --heapSize;
             if (n > 0) {
-                Runnable e = actions[n];
+                Object e = actions[n];
                 long t = times[n];
                 long k = keys[n];
                 actions[n] = null;
@@ -393,7 +397,8 @@ public final class Kernel implements Scheduler {
         }
 
         Runnable actionAt(int i) {
-            return i < heapSize ? actions[i] : ringActions[(ringHead + i - heapSize) & (ringTimes.length - 1)];
+            return (Runnable) (i < heapSize ? actions[i]
+                : ringActions[(ringHead + i - heapSize) & (ringTimes.length - 1)]);
         }
 
         /** Moves every entry {@code dt} later (both orders stay). */
