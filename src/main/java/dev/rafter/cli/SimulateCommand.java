@@ -455,16 +455,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 out().println("per token: " + String.join(", ", parts));
             }
         }
-        if (s.get("cost") instanceof Map<?, ?> c) {
-            Map<?, ?> g = (Map<?, ?>) c.get("g_co2e");
-            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
-                ? String.format(Locale.ROOT, "; $%.4g per million tokens, %.4g g CO2e per thousand tokens", usd,
-                    (double) c.get("g_co2e_per_thousand_tokens")) : "";
-            out().printf("cost (%s, %s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n", c.get("model"),
-                c.get("date"), c.get("usd"), g.get("total"), g.get("operational"),
-                g.get("embodied") instanceof Double e ? String.format(Locale.ROOT, "%.4g g", e) : "not given",
-                perTokens);
-        }
+        printCost(out(), s);
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
         if (s.get("memory_tiers") instanceof Map<?, ?> tiers) {
@@ -510,5 +501,19 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         return rate >= 1e6 ? String.format(java.util.Locale.ROOT, "%.2f M", rate / 1e6)
             : rate >= 1e3 ? String.format(java.util.Locale.ROOT, "%.1f k", rate / 1e3)
             : String.format(java.util.Locale.ROOT, "%.0f", rate);
+    }
+
+    /** The printed line of a summary's {@code cost} block, if it has one (simulate --cost, on a device or a system). */
+    static void printCost(java.io.PrintWriter out, Map<String, Object> s) {
+        if (s.get("cost") instanceof Map<?, ?> c) {
+            Map<?, ?> g = (Map<?, ?>) c.get("g_co2e");
+            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
+                ? String.format(Locale.ROOT, "; $%.4g per million tokens, %.4g g CO2e per thousand tokens", usd,
+                    (double) c.get("g_co2e_per_thousand_tokens")) : "";
+            out.printf(Locale.ROOT, "cost (%s, %s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n",
+                c.get("model"), c.get("date"), c.get("usd"), g.get("total"), g.get("operational"),
+                g.get("embodied") instanceof Double e ? String.format(Locale.ROOT, "%.4g g", e) : "not given",
+                perTokens);
+        }
     }
 }

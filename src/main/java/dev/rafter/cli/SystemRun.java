@@ -40,7 +40,6 @@ final class SystemRun {
             throw new InputException("--system: give --hardware or --system, not both");
         }
         refuse(command.measured != null, "--measured");
-        refuse(command.costFile != null, "--cost");
         refuse(command.threads != null, "--threads");
         refuse(!command.timing.equals("kernel"), "--timing");
         refuse(!command.events.equals("none") && !command.events.equals("perfetto"), "--events " + command.events
@@ -51,6 +50,11 @@ final class SystemRun {
         }
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
         SystemSpec spec = load(command.system, command.hardware.hardwareSets());
+        dev.rafter.energy.CostModel cost = command.costFile == null ? null
+            : dev.rafter.energy.CostModel.load(command.costFile);
+        if (cost != null) {
+            costDevices(cost, command.costFile, spec); // a device the file lacks: exit 2 before the run
+        }
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
             Outcome outcome;
             boolean traced = command.events.equals("perfetto");
@@ -63,6 +67,9 @@ final class SystemRun {
                     traceFile.commit();
                 }
             }
+            if (cost != null) {
+                outcome.summary().put("cost", cost(cost, command.costFile, spec, outcome));
+            }
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(outcome.summary())));
             folder.commit();
             print(outcome.summary(), outcome.result());
@@ -70,8 +77,40 @@ final class SystemRun {
         return Main.OK;
     }
 
-    /** A system run's summary and result. */
-    record Outcome(Map<String, Object> summary, SystemSimulation.Result result) {}
+    /** A system run's summary and result, and the FLOPs each device of the run delivered. */
+    record Outcome(Map<String, Object> summary, SystemSimulation.Result result, double[] deviceFlops) {}
+
+    /** The cost file's entry for each device of the system, by its hardware's name (exit 2 naming one it lacks). */
+    private static List<dev.rafter.energy.CostModel.Device> costDevices(dev.rafter.energy.CostModel cost, Path file,
+                                                                      SystemSpec spec) {
+        List<dev.rafter.energy.CostModel.Device> out = new ArrayList<>();
+        for (var d : spec.devices()) {
+            if (d.hardware().energy() == null) {
+                throw new InputException("--cost " + file + ": device " + d.name() + "'s hardware has no energy "
+                    + "tables (energy:), so a run has no energy to cost");
+            }
+            out.add(cost.device(d.hardware().name(), file.toString()));
+        }
+        return out;
+    }
+
+    /**
+     * The {@code cost} block of a system run: every device the run used is held for its whole time, the energy is
+     * the system's (devices and fabric), the output tokens those of every replica.
+     */
+    private static Map<String, Object> cost(dev.rafter.energy.CostModel cost, Path file, SystemSpec spec,
+                                            Outcome outcome) {
+        List<dev.rafter.energy.CostModel.Device> all = costDevices(cost, file, spec);
+        List<dev.rafter.energy.CostModel.Device> used = new ArrayList<>();
+        for (SystemSimulation.DeviceResult d : outcome.result().devices()) {
+            used.add(all.get(d.index()));
+        }
+        Map<String, Object> s = outcome.summary();
+        double tokens = s.get("serving") instanceof Map<?, ?> sv && sv.get("output_tokens") instanceof Long n
+            && sv.get("sequences") instanceof Number seqs ? (double) n * seqs.longValue() : 0;
+        return cost.of(used, (double) s.get("latency_s"),
+            (double) ((Map<?, ?>) s.get("energy_j")).get("total"), outcome.deviceFlops(), tokens);
+    }
 
     /**
      * The system file with the {@code --set} (or {@code --vary}) values of hardware paths: {@code system.KEY} and
@@ -144,7 +183,12 @@ final class SystemRun {
         if (systemTrace != null) {
             systemTrace.close();
         }
-        return new Outcome(summary, result);
+        // Mirrored devices (beyond the reports) did what the first did.
+        double[] flops = new double[result.devices().size()];
+        for (int i = 0; i < flops.length; i++) {
+            flops[i] = reports.get(i < reports.size() ? i : 0).flops();
+        }
+        return new Outcome(summary, result, flops);
     }
 
     /** Whether a {@code --set} names a device's host key ({@code host.framework=...}), set on every device. */
@@ -211,6 +255,7 @@ final class SystemRun {
                 + "%.4g J, fabric %.4g J)%n", energy.get("total"), r.devices().size(), energy.get("static"),
                 energy.get("dynamic"), r.fabricEnergyJ());
         }
+        SimulateCommand.printCost(command.out(), s);
         command.out().println("binds: " + system.get("binding"));
         command.out().printf(Locale.ROOT, "simulator: %d events in %.2f s (%s events/s), %d of %d device(s) simulated, "
                 + "%d of %d collectives reused; wrote %s%n", r.events(), r.wallS(),

@@ -138,15 +138,31 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
      * delivered {@code flops}, for {@code tokens} output tokens (0: per-token figures are null).
      */
     public Map<String, Object> of(Device d, double seconds, double joules, double flops, double tokens) {
+        return of(List.of(d), seconds, joules, new double[] {flops}, tokens);
+    }
+
+    /**
+     * Cost and carbon of a run of {@code seconds} on the devices {@code ds}, each held for the whole run (a system:
+     * its price per hour, or its price over its lifetime, counts for every device the run used), that used
+     * {@code joules} in all (devices and fabric) and delivered {@code flops[i]} on device {@code i}. Embodied carbon
+     * is each device's share (by its time, or by its own FLOPs where the file gives it per exaFLOP); where a device
+     * has none, the total's embodied part is null.
+     */
+    public Map<String, Object> of(List<Device> ds, double seconds, double joules, double[] flops, double tokens) {
         double hours = seconds / 3600;
         double kwh = joules * pue / 3.6e6;
-        double deviceUsd = !Double.isNaN(d.usdPerHour()) ? d.usdPerHour() * hours
-            : d.priceUsd() * hours / (d.lifetimeHours() * utilisation);
+        double deviceUsd = 0;
+        double embodiedG = 0;
+        for (int i = 0; i < ds.size(); i++) {
+            Device d = ds.get(i);
+            deviceUsd += !Double.isNaN(d.usdPerHour()) ? d.usdPerHour() * hours
+                : d.priceUsd() * hours / (d.lifetimeHours() * utilisation);
+            embodiedG += !Double.isNaN(d.embodiedKg()) ? d.embodiedKg() * 1000 * hours / (d.lifetimeHours()
+                * utilisation) : !Double.isNaN(d.embodiedGPerExaflop()) ? d.embodiedGPerExaflop() * flops[i] / 1e18
+                : Double.NaN;
+        }
         double electricityUsd = kwh * usdPerKwh;
         double operationalG = kwh * gCo2ePerKwh;
-        double embodiedG = !Double.isNaN(d.embodiedKg()) ? d.embodiedKg() * 1000 * hours / (d.lifetimeHours()
-            * utilisation) : !Double.isNaN(d.embodiedGPerExaflop()) ? d.embodiedGPerExaflop() * flops / 1e18
-            : Double.NaN;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", name);
         m.put("date", date);
