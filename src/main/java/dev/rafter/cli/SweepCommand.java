@@ -103,9 +103,6 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
             if (hardware.hardware != null) {
                 throw new InputException("--system: give --hardware or --system, not both");
             }
-            if (costFile != null) {
-                throw new InputException("--cost: not available with --system yet (use --hardware)");
-            }
             if (!engine.equals("local")) {
                 throw new InputException("--engine " + engine + ": a sweep over --system runs on the local engine "
                     + "only for now");
@@ -203,11 +200,19 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 @Override
                 public void check(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
                     SystemRun.prepare(spec, system, source, workloadSets, running);
+                    if (costFile != null) {
+                        SystemRun.costDevices(costModel(), costFile, spec);
+                    }
                 }
 
                 @Override
                 public java.util.Map<String, Object> summary(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
-                    return SystemRun.simulate(spec, system, source, workloadSets, running, null, null).summary();
+                    SystemRun.Outcome outcome = SystemRun.simulate(spec, system, source, workloadSets, running, null,
+                        null);
+                    if (costFile != null) {
+                        outcome.summary().put("cost", SystemRun.cost(costModel(), costFile, spec, outcome));
+                    }
+                    return outcome.summary();
                 }
             });
         }

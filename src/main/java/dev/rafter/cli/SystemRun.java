@@ -81,7 +81,7 @@ final class SystemRun {
     record Outcome(Map<String, Object> summary, SystemSimulation.Result result, double[] deviceFlops) {}
 
     /** The cost file's entry for each device of the system, by its hardware's name (exit 2 naming one it lacks). */
-    private static List<dev.rafter.energy.CostModel.Device> costDevices(dev.rafter.energy.CostModel cost, Path file,
+    static List<dev.rafter.energy.CostModel.Device> costDevices(dev.rafter.energy.CostModel cost, Path file,
                                                                       SystemSpec spec) {
         List<dev.rafter.energy.CostModel.Device> out = new ArrayList<>();
         for (var d : spec.devices()) {
@@ -98,7 +98,7 @@ final class SystemRun {
      * The {@code cost} block of a system run: every device the run used is held for its whole time, the energy is
      * the system's (devices and fabric), the output tokens those of every replica.
      */
-    private static Map<String, Object> cost(dev.rafter.energy.CostModel cost, Path file, SystemSpec spec,
+    static Map<String, Object> cost(dev.rafter.energy.CostModel cost, Path file, SystemSpec spec,
                                             Outcome outcome) {
         List<dev.rafter.energy.CostModel.Device> all = costDevices(cost, file, spec);
         List<dev.rafter.energy.CostModel.Device> used = new ArrayList<>();

@@ -413,7 +413,7 @@ public final class Sweep {
     }
 
     private SweepKey key(Prepared point) {
-        return point.system() != null ? SweepKey.of(rafterVersion, point.system(), point.sourceHash())
+        return point.system() != null ? SweepKey.of(rafterVersion, point.system(), point.sourceHash(), costHash)
             : SweepKey.of(rafterVersion, point.hw(), point.sourceHash(), costHash);
     }
 

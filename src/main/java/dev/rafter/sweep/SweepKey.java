@@ -30,9 +30,10 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
 
     /**
      * A system point's key: {@code hardware} hashes the system as loaded (its devices' hardware, switches, wires and
-     * layout), {@code energy} its devices' energy tables.
+     * layout), {@code energy} its devices' energy tables; {@code costHash} as for a device.
      */
-    public static SweepKey of(String rafterVersion, dev.rafter.hw.SystemSpec system, String sourceHash) {
+    public static SweepKey of(String rafterVersion, dev.rafter.hw.SystemSpec system, String sourceHash,
+                              String costHash) {
         StringBuilder hardware = new StringBuilder(system.name());
         StringBuilder energy = new StringBuilder();
         for (dev.rafter.hw.SystemSpec.Device d : system.devices()) {
@@ -41,7 +42,8 @@ public record SweepKey(String rafter, String hardware, String energy, String sou
         }
         hardware.append('|').append(system.switches()).append('|').append(system.wires()).append('|')
             .append(system.dimensions()).append('|').append(system.ringOrder());
-        return new SweepKey(rafterVersion, sha256(hardware.toString()), sha256(energy.toString()), sourceHash, null);
+        return new SweepKey(rafterVersion, sha256(hardware.toString()), sha256(energy.toString()), sourceHash,
+            costHash);
     }
 
     /** The energy tables as canonical text (records print their arrays by identity, so they are spelled out). */

@@ -64,4 +64,24 @@ class SystemCostTest {
         assertTrue(r.err().contains("no entry for 'h100-sxm'") && r.err().contains(cost.toString()), r.err());
         assertTrue(!Files.exists(tmp.resolve("x").resolve("summary.json")), "no partial output");
     }
+
+    @Test
+    void aSweepOverASystemCostsEachPointAsSimulateDoes() throws Exception {
+        Path sweep = tmp.resolve("sweep");
+        assertEquals(0, run("sweep", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--vary", "run.tensor_parallel=1,8", "--cost",
+            "models/cost/cloud-2026.yaml", "--jobs", "1", "--out", sweep.toString()).code());
+        Path single = tmp.resolve("single");
+        assertEquals(0, run("simulate", "--system", "models/systems/dgx-h100-8.yaml", "--workload",
+            "models/workloads/tiny.yaml", "--set", "run.tensor_parallel=8", "--cost", "models/cost/cloud-2026.yaml",
+            "--out", single.toString()).code());
+        JsonNode s = new ObjectMapper().readTree(single.resolve("summary.json").toFile());
+        java.util.List<String> csv = Files.readAllLines(sweep.resolve("sweep.csv"));
+        java.util.List<String> header = java.util.List.of(csv.get(0).split(","));
+        String[] tp8 = csv.get(2).split(",");
+        assertEquals("8", tp8[0]);
+        assertEquals(s.get("cost").get("usd_per_million_tokens").asDouble(),
+            Double.parseDouble(tp8[header.indexOf("usd_per_million_tokens")]),
+            1e-5 * s.get("cost").get("usd_per_million_tokens").asDouble(), "sweep.csv keeps 6 digits");
+    }
 }

@@ -48,8 +48,8 @@ class SweepKeyTest {
             assertEquals(a, b, "hardware/" + name);
         }
         for (String name : yamlNames(here.resolve("systems"))) {
-            SweepKey a = SweepKey.of("v", SystemLoader.load(here.resolve("systems").resolve(name), List.of()), "s");
-            SweepKey b = SweepKey.of("v", SystemLoader.load(there.resolve("systems").resolve(name), List.of()), "s");
+            SweepKey a = SweepKey.of("v", SystemLoader.load(here.resolve("systems").resolve(name), List.of()), "s", null);
+            SweepKey b = SweepKey.of("v", SystemLoader.load(there.resolve("systems").resolve(name), List.of()), "s", null);
             assertEquals(a, b, "systems/" + name);
         }
     }
