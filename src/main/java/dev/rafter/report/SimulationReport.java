@@ -373,9 +373,16 @@ public final class SimulationReport implements Simulation.OpListener {
         long elsewherePs = 0;
         double elsewhereJ = 0;
         for (AtClock at : atClocks.values()) {
+            Double joules = energy == null ? null : at.energy.of(at.sums.activity(at.ps * 1e-12)).total();
             elsewhere += at.operators;
             elsewherePs += at.ps;
-            elsewhereJ += energy == null ? 0 : at.energy.of(at.sums.activity(at.ps * 1e-12)).total();
+            elsewhereJ += joules == null ? 0 : joules;
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("clock_mhz", at.clock.mhz());
+            one.put("operators", at.operators);
+            one.put("time_s", at.ps * 1e-12);
+            one.put("energy_j", joules);
+            out.add(one);
         }
         double allJ = 0;
         for (PhaseSum p : phases.values()) {
@@ -386,16 +393,7 @@ public final class SimulationReport implements Simulation.OpListener {
         own.put("operators", operators - elsewhere);
         own.put("time_s", (operatorPs - elsewherePs) * 1e-12);
         own.put("energy_j", energy == null ? null : allJ - elsewhereJ);
-        out.add(own);
-        for (AtClock at : atClocks.values()) {
-            Map<String, Object> one = new LinkedHashMap<>();
-            one.put("clock_mhz", at.clock.mhz());
-            one.put("operators", at.operators);
-            one.put("time_s", at.ps * 1e-12);
-            one.put("energy_j", energy == null ? null : at.energy.of(at.sums.activity(at.ps * 1e-12)).total());
-            out.add(one);
-        }
-        out.sort(java.util.Comparator.comparingDouble(o -> -(double) o.get("clock_mhz")));
+        out.add(0, own); // atClocks holds the lower points, highest first
         return out;
     }
 

@@ -66,7 +66,7 @@ public final class RunLimits {
         long localBytes = Math.max(1, hw.core().localBuffer().capacityBytes());
         double[] sums = new double[2];
         // An operator's estimate depends on its shape alone, and a long run repeats a few hundred shapes (every
-        // layer, every decode step): each shape is estimated once. {tiles, ps}
+        // layer, every decode step): each shape is estimated once.
         Map<Operator.Shape, Estimate> byShape = new HashMap<>();
         // The shapes come round in the same order (layer after layer): the one that followed an operator's shape
         // last time is tried first, by one comparison, before a shape is built and looked up.

@@ -73,15 +73,19 @@ public final class Interconnect implements Periodic {
 
     private static Interconnect build(ComponentKind.Instance in) {
         dev.rafter.hw.HardwareSpec hw = in.hardware();
-        double psPerCycle = 1e6 / hw.clockMhz();
-        return new Interconnect(in.scheduler(), in.sink(), psPerCycle / hw.globalBuffer().bytesPerCycle(),
-            in.peers().tracks("buffer").get(0), psPerCycle / coreSide(hw),
+        return new Interconnect(in.scheduler(), in.sink(), globalPsPerByte(hw, hw.clockMhz()),
+            in.peers().tracks("buffer").get(0), portPsPerByte(hw, hw.clockMhz()),
             in.peers().tracks("cores").toArray(new Track[0]), in.peers().latencyPs("cores"));
     }
 
-    /** A core's port feeds its local buffer: the narrower of the two sets the per-core rate, bytes per cycle. */
-    private static int coreSide(dev.rafter.hw.HardwareSpec hw) {
-        return Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
+    /** The global buffer's side: its bytes per cycle at {@code mhz}, as ps per byte. */
+    private static double globalPsPerByte(dev.rafter.hw.HardwareSpec hw, double mhz) {
+        return 1e6 / mhz / hw.globalBuffer().bytesPerCycle();
+    }
+
+    /** A core's port feeds its local buffer: the narrower of the two sets the per-core rate, as ps per byte. */
+    private static double portPsPerByte(dev.rafter.hw.HardwareSpec hw, double mhz) {
+        return 1e6 / mhz / Math.min(hw.interconnect().bytesPerCycle(), hw.core().localBuffer().bytesPerCycle());
     }
 
     /** Loads are written into the local buffer and read into the arrays; results written, then read out. */
@@ -120,10 +124,9 @@ public final class Interconnect implements Periodic {
      * cycle, and so is the wire's latency to the cores ({@code latencyPs}, at that clock).
      */
     public void clock(dev.rafter.hw.HardwareSpec hw, dev.rafter.sim.ClockDomain at, long latencyPs) {
-        double psPerCycle = 1e6 / at.mhz();
-        global.rate(psPerCycle / hw.globalBuffer().bytesPerCycle());
+        global.rate(globalPsPerByte(hw, at.mhz()));
         for (Server p : ports) {
-            p.rate(psPerCycle / coreSide(hw));
+            p.rate(portPsPerByte(hw, at.mhz()));
         }
         this.latencyPs = latencyPs;
     }

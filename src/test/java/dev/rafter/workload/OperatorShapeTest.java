@@ -1,0 +1,39 @@
+package dev.rafter.workload;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Operator#sameShape} is the reuse path's shortcut for {@code shape().equals(...)}: it must agree with it on
+ * every pair, or a replayed operator would take another shape's row or estimate.
+ */
+class OperatorShapeTest {
+    @Test
+    void sameShapeAgreesWithShapeEqualityOnEveryPairOfLoweredOperators() {
+        List<Operator> ops = new ArrayList<>();
+        for (String name : List.of("tiny", "mixtral-8x7b")) {
+            Workload w = Workload.load(Path.of("models/workloads/" + name + ".yaml"));
+            int[] left = {400}; // the first layers of each phase: every operator kind the workloads lower
+            Lowering.lower(w, EnumSet.allOf(Phase.class), op -> {
+                if (left[0]-- > 0) {
+                    ops.add(op);
+                }
+            });
+        }
+        int equal = 0;
+        for (Operator a : ops) {
+            for (Operator b : ops) {
+                boolean same = a.shape().equals(b.shape());
+                assertEquals(same, a.sameShape(b), a + " / " + b);
+                equal += same && a != b ? 1 : 0;
+            }
+        }
+        assertTrue(equal > 0 && equal < ops.size() * (ops.size() - 1), "both outcomes occur");
+    }
+}
