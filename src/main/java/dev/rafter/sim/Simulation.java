@@ -284,10 +284,6 @@ public final class Simulation {
     }
 
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
-        if (hw.host().on() && order != OperatorOrder.STRICT) {
-            throw new InputException("host.framework: " + hw.host().framework().key() + " runs operators in --order "
-                + "strict only (a host feeding overlapping streams is not modelled yet)");
-        }
         if (clocks != null && order != OperatorOrder.STRICT) {
             throw new InputException("--order " + order.name().toLowerCase(java.util.Locale.ROOT) + ": operators at "
                 + "their own clocks (power.cap_policy: throttle) run in --order strict only");
@@ -295,6 +291,11 @@ public final class Simulation {
         if (timing == Timing.WALL && !hw.host().on()) {
             throw new InputException("--timing wall: needs a host model (host.framework eager, compiled, graph or "
                 + "serving in the hardware file or by --set; it is none)");
+        }
+        if (timing == Timing.WALL && order != OperatorOrder.STRICT) {
+            throw new InputException("--order dependencies: --timing wall synchronises the host after every "
+                + "operator, so nothing can overlap (expected --order strict with --timing wall, the same schedule, or "
+                + "--timing kernel with --order dependencies)");
         }
         List<Track> tracks = Device.tracks(hw);
         RunStats stats = new RunStats(tracks);
@@ -320,6 +321,9 @@ public final class Simulation {
                 forward = new FastForward(kernel, device[0], stats);
                 Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
                     sequences) : null;
+                if (host != null && scheduler.overlaps()) {
+                    host.streams(clock);
+                }
                 Running running = new Running(device[0], clock, stats, sink, recorder, listener, count,
                     scheduler.overlaps(), host);
                 // The first operator starts from the event loop, not while the kernel is being set up (set-up holds
@@ -380,14 +384,34 @@ public final class Simulation {
             device.settle();
         }
 
+        /** By dependencies the host issues as a thread of its own ({@link Host#streams}). */
+        @Override
+        public boolean hosted() {
+            return host != null && overlapping;
+        }
+
+        @Override
+        public void issue(Operator op, Runnable launched) {
+            if (hosted()) {
+                host.call(op, kernels(op, hw.clockMhz()), launched);
+            } else {
+                launched.run();
+            }
+        }
+
         /**
-         * Starts {@code op} once the host has launched its first kernel (at once without a host); the device idles
-         * until then.
+         * Starts {@code op} once the host has launched its first kernel (at once without a host, and by dependencies,
+         * where the scheduler starts only launched operators); the device idles until then.
          */
         @Override
         public void launch(Operator op, boolean alone, Runnable ended) {
             if (host == null) {
                 start(op, alone, ended, -1);
+                return;
+            }
+            if (overlapping) {
+                host.running(op.id());
+                start(op, alone, ended, clock.now());
                 return;
             }
             long now = clock.now();
@@ -406,6 +430,9 @@ public final class Simulation {
          */
         private void report(Operator op, long start, long end, long called, RunStats.Sums sums, Roofline.Bound bound,
                             String mapping, Runnable ended) {
+            if (host != null && overlapping) {
+                host.stopped();
+            }
             if (timing != Timing.WALL) {
                 sink.operator(op, start, end);
                 listener.finished(new OpResult(op, start, end, sums, bound, mapping));
@@ -615,6 +642,15 @@ public final class Simulation {
                     runInOrder(op, programs, i + 1, done);
                 });
             });
+            if (host != null && i > 0 && overlapping) {
+                // The device waits for this kernel's launch, issued after the operators handed before it.
+                host.stopped();
+                host.whenLaunched(op, i, () -> {
+                    host.running(op.id());
+                    kernel.run();
+                });
+                return;
+            }
             if (host != null && i > 0) {
                 long now = clock.now();
                 long launched = host.launch(op, false, now);

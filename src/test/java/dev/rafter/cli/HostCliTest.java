@@ -60,6 +60,11 @@ class HostCliTest {
         Path wall = simulate("wall", "--set", "host.framework=eager", "--timing", "wall");
         assertEquals("wall", summary(wall).path("host").path("timing").asText());
         assertTrue(summary(wall).path("latency_s").asDouble() > sa.path("latency_s").asDouble());
+        // By dependencies the host issues the same launches, each operator starting once its launch is in.
+        Path deps = simulate("deps", "--set", "host.framework=eager", "--order", "dependencies");
+        assertEquals(host.path("kernels"), summary(deps).path("host").path("kernels"));
+        assertEquals(host.path("busy_s"), summary(deps).path("host").path("busy_s"));
+        assertTrue(Files.readString(deps.resolve("trace.json")).contains("\"launch wait\""));
     }
 
     @Test
@@ -72,8 +77,8 @@ class HostCliTest {
             "host.costs");
         assertBadInput(run(with(sim, "--timing", "wal")), "--timing: expected one of kernel, wall");
         assertBadInput(run(with(sim, "--timing", "wall")), "--timing wall: needs a host model");
-        assertBadInput(run(with(sim, "--set", "host.framework=eager", "--order", "dependencies")),
-            "--order strict only");
+        assertBadInput(run(with(sim, "--set", "host.framework=eager", "--order", "dependencies", "--timing",
+            "wall")), "--order dependencies: --timing wall synchronises the host after every operator");
         Path costs = tmp.resolve("costs.yaml");
         Files.writeString(costs, Files.readString(Path.of("models/host/pytorch-cuda.yaml"))
             .replace("launch_ns: 2700", "launch_ns: -1"));

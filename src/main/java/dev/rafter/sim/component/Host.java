@@ -9,8 +9,12 @@ import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.sim.trace.Track;
 import dev.rafter.workload.Operator;
+import dev.rafter.sim.Scheduler;
+import java.util.ArrayDeque;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The CPU thread that launches the device's kernels into one stream ({@code host:} in the hardware file; present
@@ -23,9 +27,11 @@ import java.util.List;
  * Statistics (via the trace): CPU time issuing, CPU time in synchronisations, device time waiting for a launch,
  * kernels launched.
  *
- * <p>Issue times are worked out when the device asks for a kernel (the host's timeline depends only on its own
- * costs and on kernels that have already finished), so the host adds no events of its own. That holds while the
- * device runs one operator at a time, which is why a host runs under {@code --order strict} only.
+ * <p>In strict order issue times are worked out when the device asks for a kernel (the host's timeline depends only
+ * on its own costs and on kernels that have already finished), so the host adds no events of its own. By
+ * dependencies ({@link #streams}) operators run beside each other and finish out of order, so the host issues as a
+ * thread of its own, one event per launch: the scheduler hands it the operators in program order as it takes them,
+ * and an operator becomes ready once its first kernel is in the stream.
  */
 public final class Host {
     /** The declaration the catalogue reads. */
@@ -90,11 +96,8 @@ public final class Host {
         long at = freeAt;
         long cost = perKernelPs;
         if (first) {
-            boolean newStep = !started || op.phase().ordinal() != stepPhase || op.step() != step;
-            if (newStep) {
-                started = true;
-                stepPhase = op.phase().ordinal();
-                step = op.step();
+            if (startsStep(op)) {
+                enterStep(op);
                 if (model.syncsEachStep() && issued > 0) {
                     at = synchronise(op.id(), at, readyPs);
                 }
@@ -113,10 +116,27 @@ public final class Host {
         return end;
     }
 
-    /** A kernel finished at {@code endPs} (kernels finish in launch order). */
+    /** Whether {@code op} begins a forward step (a change of phase or step, or the first operator). */
+    private boolean startsStep(Operator op) {
+        return !started || op.phase().ordinal() != stepPhase || op.step() != step;
+    }
+
+    private void enterStep(Operator op) {
+        started = true;
+        stepPhase = op.phase().ordinal();
+        step = op.step();
+    }
+
+    /**
+     * A kernel finished at {@code endPs}: in strict order kernels finish in launch order; with {@link #streams} in
+     * any order (the queue counts launches not finished), and a host held by a full queue or a drain goes on.
+     */
     public void finished(long endPs) {
         finished[(int) (completed % finished.length)] = endPs;
         completed++;
+        if (clock != null) {
+            issueNext();
+        }
     }
 
     /**
@@ -134,6 +154,168 @@ public final class Host {
     public void deviceWaited(long opId, long fromPs, long toPs) {
         if (toPs > fromPs) {
             sink.slice(waitTrack, SliceKind.LAUNCH_WAIT, opId, fromPs, toPs, 0);
+        }
+    }
+
+    // --- By dependencies: the host as a thread of its own, issuing calls as events (see the class). ---
+
+    /** An operator handed to the host: its kernels, how many are issued and in the stream, and who waits. */
+    private static final class Call {
+        final Operator op;
+        final int kernels;
+        final Runnable firstLaunched;
+        int issuedKernels;
+        int launchedKernels;
+        boolean synced;
+        int awaited = -1;
+        Runnable whenAwaitedLaunched;
+
+        Call(Operator op, int kernels, Runnable firstLaunched) {
+            this.op = op;
+            this.kernels = kernels;
+            this.firstLaunched = firstLaunched;
+        }
+    }
+
+    /** By dependencies: the clock the host issues on (null: strict order, {@link #launch} asked by the device). */
+    private Scheduler clock;
+    /** Calls handed and not wholly issued, in program order. */
+    private final ArrayDeque<Call> calls = new ArrayDeque<>();
+    /** Calls whose kernels are not all in the stream yet, by operator id. */
+    private final Map<Long, Call> unlaunched = new HashMap<>();
+    /** An issue of this host ends in an event not yet run (the host is busy until it does). */
+    private boolean issuing;
+    /** When the host began waiting for the device to drain before a serving step (-1: it does not wait). */
+    private long syncFromPs = -1;
+    /** Operators the device is running and not waiting for a launch, and since when none is. */
+    private int active;
+    private long idleSincePs;
+
+    /**
+     * Makes this host issue as a thread of its own on {@code clock} ({@code --order dependencies}): it issues each
+     * call handed to it ({@link #call}) in program order, kernel after kernel, each after the one before it was
+     * issued plus its CPU cost, while fewer than {@code queue_depth} launches are unfinished (finishing in any
+     * order, one stream's or another's) and, under {@code serving}, after the device drained and a round trip at
+     * each step. The device starts a kernel when it is launched and the scheduler's rules let it.
+     */
+    public Host streams(Scheduler clock) {
+        this.clock = clock;
+        return this;
+    }
+
+    /**
+     * Hands the host the next operator in program order, of {@code kernels} kernels; {@code launched} runs when its
+     * first kernel is in the stream.
+     */
+    public void call(Operator op, int kernels, Runnable launched) {
+        Call c = new Call(op, kernels, launched);
+        calls.addLast(c);
+        unlaunched.put(op.id(), c);
+        issueNext();
+    }
+
+    /** Runs {@code kernel} once kernel {@code index} of {@code op} is in the stream (at once if it is). */
+    public void whenLaunched(Operator op, int index, Runnable kernel) {
+        Call c = unlaunched.get(op.id());
+        if (c == null || c.launchedKernels > index) {
+            kernel.run();
+            return;
+        }
+        c.awaited = index;
+        c.whenAwaitedLaunched = kernel;
+    }
+
+    /** Issues the next kernel if the host is free, the queue has room and (serving) the device has drained. */
+    private void issueNext() {
+        Call c = calls.peekFirst();
+        if (issuing || c == null) {
+            return;
+        }
+        long now = clock.now();
+        if (freeAt > now) {
+            issuing = true;
+            clock.at(freeAt, this::issued);
+            return;
+        }
+        if (issued - completed >= finished.length) {
+            return; // a kernel's end goes on
+        }
+        boolean first = c.issuedKernels == 0;
+        boolean newStep = first && startsStep(c.op);
+        if (newStep && model.syncsEachStep() && issued > 0 && !c.synced) {
+            if (syncFromPs < 0) {
+                syncFromPs = now;
+            }
+            if (completed < issued) {
+                return; // the last kernel's end goes on
+            }
+            synchronise(c.op.id(), syncFromPs, now);
+            syncFromPs = -1;
+            c.synced = true;
+            issuing = true;
+            clock.at(freeAt, this::issued);
+            return;
+        }
+        long cost = perKernelPs;
+        if (newStep) {
+            enterStep(c.op);
+            cost += perStepPs;
+        }
+        if (first) {
+            cost += ps(model.perOperatorNs(c.op.kind().key()));
+        }
+        long end = now + cost;
+        sink.slice(cpu, SliceKind.HOST_ISSUE, c.op.id(), now, end, 1);
+        issued++;
+        freeAt = end;
+        if (++c.issuedKernels == c.kernels) {
+            calls.pollFirst();
+        }
+        issuing = true;
+        clock.at(end, () -> launched(c));
+    }
+
+    /** A synchronisation ended. */
+    private void issued() {
+        issuing = false;
+        issueNext();
+    }
+
+    /** The next kernel of {@code c} is in the stream. */
+    private void launched(Call c) {
+        issuing = false;
+        int index = c.launchedKernels++;
+        if (c.launchedKernels == c.kernels) {
+            unlaunched.remove(c.op.id());
+        }
+        if (index == 0) {
+            c.firstLaunched.run();
+        }
+        if (c.awaited == index) {
+            Runnable kernel = c.whenAwaitedLaunched;
+            c.awaited = -1;
+            c.whenAwaitedLaunched = null;
+            kernel.run();
+        }
+        issueNext();
+    }
+
+    /**
+     * By dependencies: the device starts running {@code opId} or a later kernel of it (it had been waiting for
+     * the launch); when nothing else was running, the time since is the device's wait for a launch (an idle device
+     * with work left waits for nothing else: the earliest unfinished operator's inputs are done).
+     */
+    public void running(long opId) {
+        long now = clock.now();
+        if (active++ == 0 && now > idleSincePs) {
+            deviceWaited(opId, idleSincePs, now);
+        }
+    }
+
+    /** By dependencies: an operator the device ran ended, or waits for the launch of its next kernel. */
+    public void stopped() {
+        if (--active == 0) {
+            idleSincePs = clock.now();
         }
     }
 

@@ -21,6 +21,10 @@ import java.util.function.Predicate;
  * it), so the order cannot deadlock: the earliest unfinished operator always has its inputs done. Operators that
  * hold no engine ({@link #DependencyOrder(int, Predicate)}: a system's pipeline sends and receives, which have links
  * of their own) start as soon as their deps have ended.
+ *
+ * <p>With a host ({@link Launcher#hosted}) each operator taken is handed to it in trace order, and is ready only once
+ * its launch is in the stream as well as its inputs done; an operator then never counts as alone (a launch may make
+ * another ready beside it at any time), so with a host by dependencies everything is simulated.
  */
 final class DependencyOrder implements OperatorScheduler {
     /** Operators issued and not yet ended, at most (a launch queue's depth). */
@@ -32,6 +36,8 @@ final class DependencyOrder implements OperatorScheduler {
         /** Holds no engine. */
         final boolean engineFree;
         int inputsLeft;
+        /** Its launch is in the stream (always, without a host). */
+        boolean launched;
         List<Issued> dependents;
 
         Issued(Operator op, long sequence, boolean engineFree) {
@@ -61,6 +67,8 @@ final class DependencyOrder implements OperatorScheduler {
     private long previousId;
     private Iterator<Operator> operators;
     private Launcher launcher;
+    /** A host launches the operators (see the class). */
+    private boolean hosted;
     /** Set while operators are being started, so that one ending at once does not start others inside it. */
     private boolean starting;
     private boolean endedWhileStarting;
@@ -79,6 +87,7 @@ final class DependencyOrder implements OperatorScheduler {
     public void start(Iterator<Operator> operators, Launcher launcher) {
         this.operators = operators;
         this.launcher = launcher;
+        this.hosted = launcher.hosted();
         issue();
         startReady();
     }
@@ -101,8 +110,17 @@ final class DependencyOrder implements OperatorScheduler {
             issued++;
             previousId = op.id();
             unfinished.put(op.id(), entry);
-            if (entry.inputsLeft == 0) {
-                ready(entry);
+            launcher.issue(op, () -> launched(entry));
+        }
+    }
+
+    /** {@code entry}'s launch is in the stream: it is ready if its inputs are done. */
+    private void launched(Issued entry) {
+        entry.launched = true;
+        if (entry.inputsLeft == 0) {
+            ready(entry);
+            if (hosted) {
+                startReady();
             }
         }
     }
@@ -148,7 +166,7 @@ final class DependencyOrder implements OperatorScheduler {
                     break;
                 }
                 boolean quiet = running == 0;
-                boolean alone = quiet && (compute == null || communication == null);
+                boolean alone = quiet && (compute == null || communication == null) && !hosted;
                 if (quiet && !alone) {
                     launcher.settle();
                 }
@@ -189,7 +207,7 @@ final class DependencyOrder implements OperatorScheduler {
         unfinished.remove(entry.op.id());
         if (entry.dependents != null) {
             for (Issued d : entry.dependents) {
-                if (--d.inputsLeft == 0) {
+                if (--d.inputsLeft == 0 && d.launched) {
                     ready(d);
                 }
             }

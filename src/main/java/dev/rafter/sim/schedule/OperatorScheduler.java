@@ -19,6 +19,19 @@ public interface OperatorScheduler {
 
         /** Brings the idle device to the state every kernel finds, before operators start side by side. */
         void settle();
+
+        /**
+         * Hands {@code op} to the host that launches it, after every operator handed before it (program order, one
+         * CPU thread); {@code launched} runs once its first kernel is in its stream. Without a host (default) at once.
+         */
+        default void issue(Operator op, Runnable launched) {
+            launched.run();
+        }
+
+        /** Whether a host launches the operators ({@link #issue} then calls back later, from the event loop). */
+        default boolean hosted() {
+            return false;
+        }
     }
 
     /** Starts running {@code operators} (called once, from the event loop). */

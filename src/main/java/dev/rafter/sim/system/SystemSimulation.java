@@ -88,8 +88,10 @@ import java.util.function.IntFunction;
  * simulated lend their memories to the collectives all the same (idle devices of their hardware, as the simulated
  * one is at a collective's start).
  *
- * <p>Not modelled yet: a host with {@code --order dependencies} (nor on one device: a host feeding overlapping
- * streams).
+ * <p>By dependencies with a host, each device's host issues its calls in program order as a thread of its own
+ * ({@link Host#streams}): an operator starts once its launch is in the stream, its deps have ended and its engine
+ * is free, so a collective, whose launch is issued like any kernel's, runs on the communication stream beside the
+ * compute launched after it.
  */
 public final class SystemSimulation {
     /**
@@ -283,13 +285,6 @@ public final class SystemSimulation {
      */
     public Result run(OperatorSource source, SystemTrace trace, IntFunction<Simulation.OpListener> listeners) {
         boolean byDependencies = order == OperatorOrder.DEPENDENCIES;
-        for (int r = 0; r < devices() && byDependencies; r++) {
-            HardwareSpec hw = spec.devices().get(r).hardware();
-            if (hw.host().on()) {
-                throw new InputException("host.framework " + hw.host().framework().key() + ": --order dependencies "
-                    + "on a system is not modelled with a host yet (host.framework none, or --order strict)");
-            }
-        }
         // One stage: every device runs the same stream, so identical devices have identical timelines.
         // With replicas, their collectives share the fabric at once (a PCIe uplink, a NIC): no mirror.
         // Several groups at once (expert and tensor parallelism together): a mirror would launch only the first's.
@@ -804,9 +799,28 @@ public final class SystemSimulation {
             device.keepResults(l2 != null);
         }
 
-        /** Starts by dependencies (see the class). */
+        /** Starts by dependencies (see the class); its host, if any, issues as a thread of its own. */
         void byDependencies() {
             scheduler = OperatorSchedulers.dependencies(op -> exchanges.containsKey(op.id()));
+            if (host != null) {
+                host.streams(run.clock);
+            }
+        }
+
+        @Override
+        public boolean hosted() {
+            return host != null;
+        }
+
+        /** Hands {@code op} to the host: a collective, send or receive is one launch, a computation its programs. */
+        @Override
+        public void issue(Operator op, Runnable launched) {
+            if (host == null) {
+                launched.run();
+                return;
+            }
+            boolean oneCall = op.kind().isCollective() || exchanges.containsKey(op.id());
+            host.call(op, oneCall ? 1 : run.programs(hw, op).size(), launched);
         }
 
         void begin() {
@@ -861,6 +875,9 @@ public final class SystemSimulation {
         @Override
         public void launch(Operator op, boolean alone, Runnable ended) {
             endings.put(op.id(), ended);
+            if (host != null) {
+                host.running(op.id());
+            }
             StageStream.Exchange e = exchanges.remove(op.id());
             if (e != null) {
                 run.exchange(this, index + (e.send() ? devicesPerStage() : -devicesPerStage()), e);
@@ -927,6 +944,9 @@ public final class SystemSimulation {
         /** An operator started by the scheduler has ended. */
         private void ended(long id) {
             endPs = run.clock.now();
+            if (host != null) {
+                host.stopped();
+            }
             endings.remove(id).run();
         }
 
@@ -1016,6 +1036,9 @@ public final class SystemSimulation {
         void exchanged(StageStream.Exchange e) {
             if (scheduler != null) {
                 communicating(-1);
+                if (host != null) {
+                    host.finished(run.clock.now());
+                }
                 ended(e.token().id());
                 return;
             }
@@ -1033,6 +1056,9 @@ public final class SystemSimulation {
             Operator op = waitingIn;
             if (scheduler != null) {
                 communicating(-1);
+                if (host != null) {
+                    host.finished(run.clock.now());
+                }
                 report(op, arrivedPs, run.clock.now(), stats.finish(op.id()), roofline.of(op), mapping);
                 return;
             }
@@ -1118,6 +1144,15 @@ public final class SystemSimulation {
                     }
                     runInOrder(op, programs, i + 1, done);
                 }));
+            if (host != null && i > 0 && scheduler != null) {
+                // The device waits for this kernel's launch, issued after the operators handed before it.
+                host.stopped();
+                host.whenLaunched(op, i, () -> {
+                    host.running(op.id());
+                    kernel.run();
+                });
+                return;
+            }
             if (host != null && i > 0) {
                 long now = run.clock.now();
                 long launched = host.launch(op, false, now);

@@ -1,10 +1,8 @@
 package dev.rafter.sim.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rafter.config.InputException;
 import dev.rafter.hw.SystemLoader;
 import dev.rafter.hw.SystemSpec;
 import dev.rafter.report.SimulationReport;
@@ -233,13 +231,65 @@ class SystemOverlapTest {
         }
     }
 
+    /** The DGX with every device launched by an eager host of {@code opNs} per call and nothing per kernel. */
+    private SystemSpec hosted(double opNs) throws Exception {
+        Path costs = tmp.resolve("costs-" + System.nanoTime() + ".yaml");
+        java.nio.file.Files.writeString(costs, "name: test\nlaunch_ns: 0\nsync_ns: 0\neager:\n  op_ns: " + opNs
+            + "\ncompiled:\n  call_ns: 0\n  kernel_ns: 0\ngraph:\n  launch_ns: 0\n  node_ns: 0\nserving:\n"
+            + "  step_ns: 0\n  sequence_ns: 0\n");
+        return SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(), List.of(
+            "global_buffer.keeps_contents=false", "host.framework=eager", "host.costs=" + costs));
+    }
+
+    private static long hostStat(SystemSimulation.DeviceResult d, String statistic) {
+        return d.stats().total().get(dev.rafter.sim.component.Host.KIND, statistic);
+    }
+
     @Test
-    void aHostOnASystemByDependenciesIsRefusedWithItsReason() {
-        SystemSpec hosted = SystemLoader.load(Path.of("models/systems/dgx-a100-8.yaml"), List.of(),
-            List.of("host.framework=eager"));
-        InputException e = assertThrows(InputException.class,
-            () -> run(hosted, "prefill", 2, 1, 1, 1, OperatorOrder.DEPENDENCIES, true));
-        assertTrue(e.getMessage().startsWith("host.framework eager: --order dependencies on a system"),
-            e.getMessage());
+    void aHostBoundSystemRunsTheSameByDependenciesAsInOrder() throws Exception {
+        // 1 ms per call, far above any of tiny's kernels or collectives: every operator starts at its launch, the
+        // (i + 1)-th call's end on each device, whatever the order.
+        long call = 1_000_000_000;
+        SystemSpec spec = hosted(1e6);
+        Outputs strict = run(spec, "decode", 2, 1, 1, 1, OperatorOrder.STRICT, false);
+        Outputs deps = run(spec, "decode", 2, 1, 1, 1, OperatorOrder.DEPENDENCIES, false);
+        for (int rank = 0; rank < 2; rank++) {
+            List<Simulation.OpResult> a = strict.byDevice().get(rank);
+            List<Simulation.OpResult> b = deps.byDevice().get(rank);
+            assertEquals(a.size(), b.size());
+            for (int i = 0; i < a.size(); i++) {
+                assertEquals((i + 1) * call, b.get(i).startPs(), "device " + rank + " op " + i + " at its launch");
+                assertEquals(a.get(i).startPs(), b.get(i).startPs(), "device " + rank + " op " + i);
+                assertEquals(a.get(i).endPs(), b.get(i).endPs(), "device " + rank + " op " + i);
+            }
+            SystemSimulation.DeviceResult ds = strict.result().devices().get(rank);
+            SystemSimulation.DeviceResult dd = deps.result().devices().get(rank);
+            for (String stat : List.of("busy_ps", "kernels", "launch_wait_ps")) {
+                assertEquals(hostStat(ds, stat), hostStat(dd, stat), "device " + rank + " " + stat);
+            }
+            assertEquals(a.size() * call, hostStat(dd, "busy_ps"));
+        }
+    }
+
+    @Test
+    void aFastHostLetsAPipelineStageSendOneMicroBatchWhileComputingTheNext() throws Exception {
+        // 0.1 us per call: the devices bind, and by dependencies each stage's send hides behind its next
+        // micro-batch as without a host.
+        SystemSpec spec = hosted(100);
+        Outputs strict = run(spec, "prefill", 1, 2, 2, 1, OperatorOrder.STRICT, false);
+        Outputs deps = run(spec, "prefill", 1, 2, 2, 1, OperatorOrder.DEPENDENCIES, false);
+        long saved = strict.result().endPs() - deps.result().endPs();
+        SystemSimulation.DeviceResult stage0 = deps.result().devices().get(0);
+        assertTrue(stage0.exposedPs() < stage0.collectivePs(), "some of stage 0's communication is hidden");
+        assertTrue(saved > 0 && saved >= (stage0.collectivePs() - stage0.exposedPs()) / 2, "saved " + saved
+            + " ps, hidden " + (stage0.collectivePs() - stage0.exposedPs()) + " ps");
+        for (int rank = 0; rank < 2; rank++) {
+            SystemSimulation.DeviceResult ds = strict.result().devices().get(rank);
+            SystemSimulation.DeviceResult dd = deps.result().devices().get(rank);
+            assertEquals(hostStat(ds, "busy_ps"), hostStat(dd, "busy_ps"), "the same calls in either order");
+            assertEquals(hostStat(ds, "kernels"), hostStat(dd, "kernels"));
+            assertEquals(100_000, hostStat(dd, "launch_wait_ps"), "device " + rank + ": the first launch is the "
+                + "only wait for the host (stage 1's receive is posted at its launch)");
+        }
     }
 }
