@@ -283,6 +283,10 @@ public final class Simulation {
         return n;
     }
 
+    private boolean hostFeedsStreams() {
+        return hw.host().on() && order != OperatorOrder.STRICT;
+    }
+
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
         if (clocks != null && order != OperatorOrder.STRICT) {
             throw new InputException("--order " + order.name().toLowerCase(java.util.Locale.ROOT) + ": operators at "
@@ -308,8 +312,9 @@ public final class Simulation {
         long wallStart = System.nanoTime();
         long end;
         try (OperatorStream stream = new OperatorStream(source);
-             Ahead lookahead = threads > 1 && reuse && clocks == null ? new Ahead(hw, placement, l2Residency, stream, threads,
-                 replays::containsKey,
+             // A host feeding streams reuses nothing (see DependencyOrder): nothing simulated ahead would be taken.
+             Ahead lookahead = threads > 1 && reuse && clocks == null && !hostFeedsStreams()
+                 ? new Ahead(hw, placement, l2Residency, stream, threads, replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId)) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
