@@ -194,7 +194,8 @@ public final class Simulation {
 
     /**
      * What an operator's time means ({@link Timing}): {@code kernel} (default) or {@code wall}, which needs a host
-     * model ({@code host.framework}) and makes the host synchronise after each operator.
+     * model ({@code host.framework}) and makes the host synchronise after each operator (so nothing overlaps: it
+     * is refused with {@code --order dependencies}).
      */
     public Simulation timing(Timing timing) {
         this.timing = timing;

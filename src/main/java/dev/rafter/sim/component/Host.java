@@ -204,11 +204,11 @@ public final class Host {
     }
 
     /**
-     * Hands the host the next operator in program order, of {@code kernels} kernels; {@code launched} runs when its
-     * first kernel is in the stream.
+     * Hands the host the next operator in program order, of {@code kernels} kernels (at least its call is issued);
+     * {@code launched} runs when its first kernel is in the stream.
      */
     public void call(Operator op, int kernels, Runnable launched) {
-        Call c = new Call(op, kernels, launched);
+        Call c = new Call(op, Math.max(1, kernels), launched);
         calls.addLast(c);
         unlaunched.put(op.id(), c);
         issueNext();
