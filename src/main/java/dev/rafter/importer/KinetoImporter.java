@@ -1135,8 +1135,8 @@ final class KinetoImporter implements TraceImporter {
                     if (phase == Phase.DECODE) {
                         decodeOps++;
                     }
-                    Operator op = named(operator(nextId++, clean(names.get(opName.get(src))) + " (inferred from kernel)",
-                        phase, lastStep, opShape.get(src), commonDtype), j);
+                    Operator op = named(operator(nextId++, clean(names.get(opName.get(src)))
+                        + " (inferred from kernel)", phase, lastStep, opShape.get(src), commonDtype), j);
                     out.accept(imported(op, kernelNs.get(j) / 1e9, opShape.get(src), src));
                     mapped++;
                     mappedNs += kernelNs.get(j);
