@@ -746,6 +746,7 @@ final class KinetoImporter implements TraceImporter {
             // elsewhere launched the same kernel with the same grid and block alone: then it takes that op's shape.
             long[] opNs = new long[ops];
             int[] opKernels = new int[ops];
+            int[] opKernel = new int[ops]; // an op's last kernel: with opKernels 1, the one that ran it
             long[] opGpuStart = new long[ops];
             java.util.Arrays.fill(opGpuStart, Long.MAX_VALUE);
             int kernels = kernelNs.size();
@@ -763,6 +764,7 @@ final class KinetoImporter implements TraceImporter {
                     kernelOp[j] = op;
                     opNs[op] += kernelNs.get(j);
                     opKernels[op]++;
+                    opKernel[op] = j;
                     opGpuStart[op] = Math.min(opGpuStart[op], kernelStart.get(j));
                 }
             }
@@ -1133,8 +1135,8 @@ final class KinetoImporter implements TraceImporter {
                     if (phase == Phase.DECODE) {
                         decodeOps++;
                     }
-                    Operator op = operator(nextId++, clean(names.get(opName.get(src))) + " (inferred from kernel)",
-                        phase, lastStep, opShape.get(src), commonDtype);
+                    Operator op = named(operator(nextId++, clean(names.get(opName.get(src)))
+                        + " (inferred from kernel)", phase, lastStep, opShape.get(src), commonDtype), j);
                     out.accept(imported(op, kernelNs.get(j) / 1e9, opShape.get(src), src));
                     mapped++;
                     mappedNs += kernelNs.get(j);
@@ -1181,6 +1183,9 @@ final class KinetoImporter implements TraceImporter {
                         decodeOps++;
                     }
                     Operator op = operator(nextId++, clean(text), phase, step, s, commonDtype);
+                    if (opKernels[i] == 1) {
+                        op = named(op, opKernel[i]);
+                    }
                     out.accept(imported(op, opKernels[i] > 0 ? ns / 1e9 : Double.NaN, s, i));
                     mapped++;
                     mappedNs += ns;
@@ -1495,6 +1500,18 @@ final class KinetoImporter implements TraceImporter {
                 b.append(e.getKey()).append(" x").append(e.getValue());
             }
             return b.toString();
+        }
+
+        /**
+         * A GEMM run by kernel {@code j} alone, with the tile and path its name gives (KernelNames#gemmKernel); any
+         * other operator, or a GEMM whose kernel name gives none, as it is.
+         */
+        private Operator named(Operator op, int j) {
+            if (op.kind() != OpKind.GEMM) {
+                return op;
+            }
+            dev.rafter.workload.GemmKernel kernel = KernelNames.gemmKernel(names.get(kernelFullName.get(j)));
+            return kernel == null ? op : op.withKernel(kernel);
         }
 
         private Operator operator(long id, String name, Phase phase, int step, int s, int commonDtype) {

@@ -3,6 +3,7 @@ package dev.rafter.mapping;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.GemmKernel;
 import dev.rafter.workload.Operator;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,9 @@ import java.util.Locale;
  *
  * <p>When the hardware lists library tile shapes ({@code core.gemm_tiles}), the local tile is searched over those
  * instead, with tile and wave quantisation and split-K ({@link LibraryTiles}); the blocks and stages are laid out
- * the same way.
+ * the same way. A GEMM whose replayed trace names the kernel that ran it ({@link Operator#kernel}) is mapped the
+ * same way too; its explanation names that kernel, its tile and its path beside Rafter's own choice (the named
+ * tile is not followed: see README, "Replaying your own trace").
  *
  * <p>A grouped GEMM (one launch over groups of rows, each with its own B: a mixture of experts' weights, as vLLM's
  * fused_moe kernel runs them) is laid out as a batched GEMM whose items have their own rows: each group's rows are
@@ -39,6 +42,21 @@ public final class GemmMapper {
     private GemmMapper() {}
 
     public static GemmPlan plan(HardwareSpec hw, Operator op) {
+        GemmPlan own = ownPlan(hw, op);
+        GemmKernel kernel = op.kernel();
+        if (kernel == null) {
+            return own;
+        }
+        TileProgram p = own.program();
+        String ran = String.format(Locale.ROOT, "the trace ran %s (tile %dx%dx%d, %s); ", kernel.name(),
+            kernel.tileM(), kernel.tileN(), kernel.tileK(), kernel.path() == GemmKernel.Path.WARPGROUP_MMA
+                ? "warp-group MMA" : "warp-level MMA");
+        return new GemmPlan(own.localM(), own.localN(), own.localK(), own.globalK(), own.splitK(),
+            new TileProgram(p.stages(), p.cores(), p.hbmReadBytes(), p.hbmWriteBytes(), ran + p.explanation()),
+            own.reduction());
+    }
+
+    private static GemmPlan ownPlan(HardwareSpec hw, Operator op) {
         // A library's tiles where one fits; on a device whose buffers hold none of them (e.g. a local-buffer sweep
         // down to 16 KiB), the library would ship smaller tiles: the general search stands in for them.
         boolean library = !hw.core().gemmTiles().isEmpty();

@@ -32,10 +32,13 @@ import java.util.List;
  * kernel of a serving engine's step). Each {@link Segment} is a group of items of one shape; the operator's own
  * {@code batch}, {@code m}, {@code n} and {@code elements} are those of the first segment, so a reader of the plain
  * shape sees a valid part of the work, while {@link #flops}, {@link #minBytes} and the mapping cover them all.
+ *
+ * <p>{@code kernel} ({@code gemm} only; null for the rest and wherever no trace named it): the library kernel a
+ * replayed trace recorded for this GEMM, whose tile and path the mapping then uses (see {@link GemmKernel}).
  */
 public record Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m,
                        long n, long k, long elements, DataType dataType, long[] deps, boolean causal,
-                       DataType operandBType, List<Segment> segments) {
+                       DataType operandBType, List<Segment> segments, GemmKernel kernel) {
 
     public static final long[] NO_DEPS = new long[0];
 
@@ -57,6 +60,23 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         if (!segments.isEmpty() && kind != OpKind.FLASH_ATTENTION && kind != OpKind.GROUPED_GEMM) {
             throw new IllegalArgumentException("only flash_attention and grouped_gemm run over segments, not " + kind);
         }
+        if (kernel != null && kind != OpKind.GEMM) {
+            throw new IllegalArgumentException("only a gemm names the library kernel that ran it, not " + kind);
+        }
+    }
+
+    /** An operator without a named kernel (every operator but a replayed trace's GEMMs). */
+    public Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m, long n,
+                    long k, long elements, DataType dataType, long[] deps, boolean causal, DataType operandBType,
+                    List<Segment> segments) {
+        this(id, name, kind, phase, layer, step, batch, m, n, k, elements, dataType, deps, causal, operandBType,
+            segments, null);
+    }
+
+    /** This GEMM as run by the named library kernel. */
+    public Operator withKernel(GemmKernel named) {
+        return new Operator(id, name, kind, phase, layer, step, batch, m, n, k, elements, dataType, deps, causal,
+            operandBType, segments, named);
     }
 
     /** An operator over one shape (no segments). */
@@ -146,14 +166,15 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
      * phase, layer, step or deps. Two operators with equal shapes run identically on a drained device.
      */
     public record Shape(OpKind kind, long batch, long m, long n, long k, long elements, DataType dataType,
-                        boolean causal, DataType operandBType, List<Segment> segments) {
+                        boolean causal, DataType operandBType, List<Segment> segments, GemmKernel kernel) {
         // Written out: every operator of a run is looked up by its shape, and the generated record methods
         // (method handles) cost more than the rest of replaying a reused operator. Same meaning as the generated ones.
         @Override
         public boolean equals(Object o) {
             return o == this || o instanceof Shape s && kind == s.kind && batch == s.batch && m == s.m && n == s.n
                 && k == s.k && elements == s.elements && dataType == s.dataType && causal == s.causal
-                && operandBType == s.operandBType && java.util.Objects.equals(segments, s.segments);
+                && operandBType == s.operandBType && java.util.Objects.equals(segments, s.segments)
+                && java.util.Objects.equals(kernel, s.kernel);
         }
 
         @Override
@@ -167,19 +188,21 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             h = 31 * h + java.util.Objects.hashCode(dataType);
             h = 31 * h + Boolean.hashCode(causal);
             h = 31 * h + java.util.Objects.hashCode(operandBType);
-            return 31 * h + java.util.Objects.hashCode(segments);
+            h = 31 * h + java.util.Objects.hashCode(segments);
+            return 31 * h + java.util.Objects.hashCode(kernel);
         }
     }
 
     public Shape shape() {
-        return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType, segments);
+        return new Shape(kind, batch, m, n, k, elements, dataType, causal, operandBType, segments, kernel);
     }
 
     /** Whether {@code other}'s shape equals this one's ({@code shape().equals(other.shape())}, without building them). */
     public boolean sameShape(Operator other) {
         return other == this || kind == other.kind && batch == other.batch && m == other.m && n == other.n
             && k == other.k && elements == other.elements && dataType == other.dataType && causal == other.causal
-            && operandBType == other.operandBType && segments.equals(other.segments);
+            && operandBType == other.operandBType && segments.equals(other.segments)
+            && java.util.Objects.equals(kernel, other.kernel);
     }
 
     /** Query tokens per sequence of an attention operator (m when not given). */

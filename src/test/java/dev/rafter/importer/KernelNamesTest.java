@@ -221,4 +221,37 @@ class KernelNamesTest {
         assertEquals(kind, k.kind(), role);
         assertEquals(List.of(rows, length), List.of(k.m(), k.n()), role);
     }
+
+    // The four GEMM kernels of traces/kineto/bert-small-uncased-h100.json.gz, as recorded (cuBLAS on an H100).
+    private static final String BERT_XMMA = "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize64x64x64_"
+        + "warpgroupsize1x1x1_execute_segment_k_off_kernel__5x_cublas";
+    private static final String BERT_SM80 = "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_"
+        + "64x64_64x6_tn_align8>(cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x6_tn_align8::Params)";
+    private static final String BERT_WMMA = "void cutlass::Kernel2<cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_"
+        + "32x32_128x2_tn_align8>(cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn_align8::Params)";
+    private static final String BERT_HEAD = "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_bf16_256x128_"
+        + "64x3_tn_align2>(cutlass_80_tensorop_bf16_s16816gemm_bf16_256x128_64x3_tn_align2::Params)";
+
+    @Test
+    void gemmKernelsFromTheirNames() {
+        // The names' own tiles (kernel M x N x K), turned to the operator's terms (N x M x K), and their paths.
+        assertEquals(new dev.rafter.workload.GemmKernel(BERT_XMMA, 64, 64, 64,
+            dev.rafter.workload.GemmKernel.Path.WARPGROUP_MMA), KernelNames.gemmKernel(BERT_XMMA));
+        assertEquals(new dev.rafter.workload.GemmKernel("cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x6_tn"
+            + "_align8", 64, 64, 64, dev.rafter.workload.GemmKernel.Path.WARP_MMA), KernelNames.gemmKernel(BERT_SM80));
+        assertEquals(new dev.rafter.workload.GemmKernel("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2"
+            + "_tn_align8", 32, 32, 128, dev.rafter.workload.GemmKernel.Path.WARP_MMA),
+            KernelNames.gemmKernel(BERT_WMMA));
+        // 256 along the kernel's M (PyTorch's N: the 30522-word vocabulary), 128 along the 141 tokens.
+        dev.rafter.workload.GemmKernel head = KernelNames.gemmKernel(BERT_HEAD);
+        assertEquals(128, head.tileM());
+        assertEquals(256, head.tileN());
+        assertEquals(64, head.tileK());
+        // Names without all of tile, depth and architecture, or that split K by an unnamed factor: none.
+        assertNull(KernelNames.gemmKernel(NVJET));
+        assertNull(KernelNames.gemmKernel(TENSILE));
+        assertNull(KernelNames.gemmKernel(BERT_XMMA.replace("segment_k_off", "segment_k_on")));
+        assertNull(KernelNames.gemmKernel("cutlass_80_tensorop_bf16_s16816gemm_bf16_0x128_64x3_tn_align8"));
+        assertNull(KernelNames.gemmKernel("cutlass_80_tensorop_bf16_s16816gemm_bf16_99999999999x128_64x3_tn_align8"));
+    }
 }

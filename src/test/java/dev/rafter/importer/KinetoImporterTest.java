@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
+import dev.rafter.workload.GemmKernel;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
@@ -138,6 +139,26 @@ class KinetoImporterTest {
         assertEquals(3.136e-6, t.ops().get(0).measuredS(), 1e-15);
         assertEquals(41.28e-6, t.ops().get(57).measuredS(), 1e-15);
         assertEquals(5.824e-6, t.ops().get(6).measuredS(), 1e-15);
+    }
+
+    @Test
+    void bertGemmsCarryTheKernelsThatRanThem() {
+        Imported t = load(BERT);
+        // The query projection ran cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn_align8, the
+        // vocabulary GEMM cutlass_80_tensorop_bf16_s16816gemm_bf16_256x128_64x3_tn_align2 (its 256 along the
+        // kernel's M, PyTorch's N), the FFN's down projection sm90_xmma_gemm_..._tilesize64x64x64_...
+        GemmKernel query = t.op(6).kernel();
+        assertEquals(List.of(32, 32, 128), List.of(query.tileM(), query.tileN(), query.tileK()));
+        assertEquals(GemmKernel.Path.WARP_MMA, query.path());
+        GemmKernel vocabulary = t.op(57).kernel();
+        assertEquals(List.of(128, 256, 64), List.of(vocabulary.tileM(), vocabulary.tileN(), vocabulary.tileK()));
+        assertEquals("cutlass_80_tensorop_bf16_s16816gemm_bf16_256x128_64x3_tn_align2", vocabulary.name());
+        assertGemm(t.op(15), "aten::addmm", 1, 141, 512, 2048);
+        assertEquals(GemmKernel.Path.WARPGROUP_MMA, t.op(15).kernel().path());
+        // Every GEMM names one; nothing else does.
+        for (ImportedOp o : t.ops()) {
+            assertEquals(o.op().kind() == OpKind.GEMM, o.op().kernel() != null, o.op().name());
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.workload.GemmKernel;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.nio.file.Path;
@@ -50,6 +51,22 @@ class GemmMapperTest {
         long unpinned = prog.stages().stream().mapToLong(Stage::unpinBytes).sum();
         assertEquals(pinned, unpinned, "every pin is released");
         assertTrue(prog.hbmReadBytes() >= GemmMapper.compulsory(gemm(batch, m, n, k), 2));
+    }
+
+    @Test
+    void aNamedKernelIsShownBesideTheMappingItDoesNotChange() {
+        HardwareSpec h100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
+        Operator plain = Operator.gemm(0, "g", Phase.PREFILL, 0, 0, 1, 141, 512, 512, DataType.BF16);
+        Operator named = plain.withKernel(new GemmKernel("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn"
+            + "_align8", 32, 32, 128, GemmKernel.Path.WARP_MMA));
+        GemmPlan own = GemmMapper.plan(h100, plain);
+        GemmPlan shown = GemmMapper.plan(h100, named);
+        assertEquals("the trace ran cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn_align8 (tile "
+            + "32x32x128, warp-level MMA); " + own.program().explanation(), shown.program().explanation());
+        assertEquals(List.of(own.localM(), own.localN(), own.localK(), own.globalK(), own.splitK()),
+            List.of(shown.localM(), shown.localN(), shown.localK(), shown.globalK(), shown.splitK()));
+        assertEquals(own.program().cores(), shown.program().cores());
+        assertEquals(own.program().stages(), shown.program().stages());
     }
 
     @Test

@@ -1,0 +1,28 @@
+package dev.rafter.workload;
+
+/**
+ * The GEMM kernel a library ran for an operator, as a replayed trace names it (importer/KernelNames#gemmKernel):
+ * its CTA tile in the operator's terms ({@code tileM} rows of the output, {@code tileN} columns, {@code tileK} deep
+ * per main-loop step) and the tensor-core path its instructions use. An input fact of the trace, shown beside
+ * Rafter's own tile choice in the mapping's explanation (mapping/GemmMapper); the mapping does not follow it yet:
+ * on the BERT fixture the library's smaller tiles run faster in Rafter than they do on the GPU.
+ *
+ * @param name the kernel's name as the trace gives it (shortened to the part that names the kernel)
+ * @param path {@link Path#WARPGROUP_MMA}: Hopper's asynchronous warp-group MMA (wgmma);
+ *     {@link Path#WARP_MMA}: the warp-level mma.sync / wmma instructions of a kernel built for an earlier
+ *     architecture (an sm80 kernel keeps them on Hopper)
+ */
+public record GemmKernel(String name, int tileM, int tileN, int tileK, Path path) {
+    /** The tensor-core instructions a kernel uses. */
+    public enum Path { WARPGROUP_MMA, WARP_MMA }
+
+    public GemmKernel {
+        if (tileM < 1 || tileN < 1 || tileK < 1) {
+            throw new IllegalArgumentException("a kernel tile's sizes are at least 1, got " + tileM + "x" + tileN
+                + "x" + tileK);
+        }
+        if (name == null || path == null) {
+            throw new IllegalArgumentException("a GEMM kernel has a name and a path");
+        }
+    }
+}
