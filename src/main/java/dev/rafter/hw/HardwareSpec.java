@@ -99,10 +99,14 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * the warp-level {@code mma.sync} path (Ampere's; on Hopper below the warp-group path the arrays' peak stands
      * for); {@code mmaSyncLatencyCycles}, {@code fp32LatencyCycles}, {@code shuffleLatencyCycles}: issue to result
      * of an mma.sync, of a dependent FP32 add or max, and of a warp shuffle; {@code threads}: resident threads per
-     * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once).
+     * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once);
+     * {@code specialFunctionLatencyCycles}: issue to result of a special-function op (reciprocal, rsqrt; when not
+     * given, an FP32 op's); {@code barrierLatencyCycles}: what a CTA barrier ({@code __syncthreads}) adds to a
+     * chain once every warp has arrived (0 when not given).
      */
     public record Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
-                       int shuffleLatencyCycles, int threads) {
+                       int shuffleLatencyCycles, int threads, int specialFunctionLatencyCycles,
+                       int barrierLatencyCycles) {
         public Simt {
             intIn("registers", registers, 1, 1 << 24);
             intIn("mma_sync_macs_per_cycle", mmaSyncMacsPerCycle, 1, 1 << 24);
@@ -110,6 +114,15 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             intIn("fp32_latency_cycles", fp32LatencyCycles, 0, 1 << 20);
             intIn("shuffle_latency_cycles", shuffleLatencyCycles, 0, 1 << 20);
             intIn("threads", threads, 32, 1 << 20);
+            intIn("special_function_latency_cycles", specialFunctionLatencyCycles, 0, 1 << 20);
+            intIn("barrier_latency_cycles", barrierLatencyCycles, 0, 1 << 20);
+        }
+
+        /** Without the special-function and barrier latencies: an FP32 op's and none. */
+        public Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
+                    int shuffleLatencyCycles, int threads) {
+            this(registers, mmaSyncMacsPerCycle, mmaSyncLatencyCycles, fp32LatencyCycles, shuffleLatencyCycles,
+                threads, fp32LatencyCycles, 0);
         }
     }
 
