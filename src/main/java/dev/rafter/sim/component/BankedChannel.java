@@ -528,6 +528,13 @@ public final class BankedChannel implements MemoryChannel {
         int misses = 0;
         int conflicts = 0;
         long offset = 0;
+        // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
+        // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
+        long s0 = s;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        int lastBank = (n - 1) & groupMask;
+        long c = s0 + (n - 1 - lastBank) * spacing;
+        long round = dram.groups * spacing;
         for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
             int k = (bankBase | g) * BANK_LONGS;
             long ready;
@@ -563,6 +570,9 @@ public final class BankedChannel implements MemoryChannel {
             }
             s = Math.max(s, ready - offset);
             offset += spacing;
+            state[lastColAt + g] = c;
+            state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
+            c += j == lastBank ? spacing - round : spacing;
         }
         rowHits += hits;
         rowMisses += misses;
@@ -577,7 +587,10 @@ public final class BankedChannel implements MemoryChannel {
         repeatWrite = write;
         repeatBankBase = bankBase;
         long start = issueTrain(group0, n, write, s, lat);
-        markBanks(bankBase, group0, n, touched, write, lastCol);
+        if (s != s0) {
+            // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+            markBanks(bankBase, group0, n, touched, write, lastCol);
+        }
         return start;
     }
 
