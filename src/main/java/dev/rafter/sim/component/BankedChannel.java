@@ -80,6 +80,8 @@ public final class BankedChannel implements MemoryChannel {
         final long burstPs;
         /** Time between consecutive column commands of a train across bank groups. */
         final long spacingPs;
+        /** The earliest gap from a train's last column command to the next train's first in the same direction. */
+        final long nextTrainPs;
         /**
          * The first banks of a train whose group's last column command can bind it by tCCD_L: the train starts at
          * least tCCD_S after the channel's last column command, the latest of any group, so bank j (j spacings in)
@@ -151,6 +153,7 @@ public final class BankedChannel implements MemoryChannel {
             this.rfc = t.ps(t.rfc());
             this.refi = t.ps(t.refi());
             this.spacingPs = Math.max(Math.max(burstPs, ccdS), groups > 1 ? (ccdL + groups - 1) / groups : ccdL);
+            this.nextTrainPs = Math.max(burstPs, ccdS);
             this.ccdLBanks = (int) Math.min(groups, Math.max(0, (ccdL - ccdS + spacingPs - 1) / spacingPs));
             this.highBytes = standard.controller().writeQueueHighBytes();
             this.lowBytes = standard.controller().writeQueueLowBytes();
@@ -431,6 +434,7 @@ public final class BankedChannel implements MemoryChannel {
         long b = address >>> dram.burstShift;
         long last = (address + amount - 1) >>> dram.burstShift;
         long endAddress = address + amount;
+        boolean continuation = false;
         while (b <= last) {
             long superRow = b >>> dram.superRowShift;
             long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
@@ -439,7 +443,9 @@ public final class BankedChannel implements MemoryChannel {
                 refresh(opId, write);
             }
             long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
-            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now);
+            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now,
+                continuation);
+            continuation = true;
             if (sliceStart < 0) {
                 sliceStart = start;
             }
@@ -464,9 +470,11 @@ public final class BankedChannel implements MemoryChannel {
     /**
      * Plans one train of {@code n} bursts in one super-row, starting at bank group {@code group0}: activates the
      * banks it touches (if their row is not open) and issues its column commands every {@link Timings#spacingPs}
-     * from the earliest legal start. Returns the start of its data.
+     * from the earliest legal start. Returns the start of its data. A {@code continuation} (a train after the first of
+     * one request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
+     * which the later ones follow, and a train of the next super-row never repeats the last one.
      */
-    private long planSegment(long superRow, int group0, int n, boolean write, long now) {
+    private long planSegment(long superRow, int group0, int n, boolean write, long now, boolean continuation) {
         Timings dram = this.dram;
         long[] state = this.state;
         int groupMask = dram.groupMask;
@@ -480,16 +488,21 @@ public final class BankedChannel implements MemoryChannel {
             quiet = false;
         }
         // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-        if (write) {
-            s = Math.max(s, lastReadCmd + dram.rtw);
-            if (!lastColWrite) {
-                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
-            }
+        long s;
+        if (continuation) {
+            s = lastCol + dram.nextTrainPs;
         } else {
-            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+            s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+            if (write) {
+                s = Math.max(s, lastReadCmd + dram.rtw);
+                if (!lastColWrite) {
+                    s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+                }
+            } else {
+                s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+            }
         }
-        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+        if (!continuation && repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
                 && write == repeatWrite) {
             // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
             // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
@@ -528,6 +541,13 @@ public final class BankedChannel implements MemoryChannel {
         int misses = 0;
         int conflicts = 0;
         long offset = 0;
+        // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
+        // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
+        long s0 = s;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        int lastBank = (n - 1) & groupMask;
+        long c = s0 + (n - 1 - lastBank) * spacing;
+        long round = dram.groups * spacing;
         for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
             int k = (bankBase | g) * BANK_LONGS;
             long ready;
@@ -563,6 +583,9 @@ public final class BankedChannel implements MemoryChannel {
             }
             s = Math.max(s, ready - offset);
             offset += spacing;
+            state[lastColAt + g] = c;
+            state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
+            c += j == lastBank ? spacing - round : spacing;
         }
         rowHits += hits;
         rowMisses += misses;
@@ -577,7 +600,10 @@ public final class BankedChannel implements MemoryChannel {
         repeatWrite = write;
         repeatBankBase = bankBase;
         long start = issueTrain(group0, n, write, s, lat);
-        markBanks(bankBase, group0, n, touched, write, lastCol);
+        if (s != s0) {
+            // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+            markBanks(bankBase, group0, n, touched, write, lastCol);
+        }
         return start;
     }
 
