@@ -81,6 +81,8 @@ public final class Lowering {
     private final Workload workload;
     private final Consumer<Operator> out;
     private long nextId;
+    /** The operator names of a SwiGLU by its prefix, joined once per run rather than once per layer and step. */
+    private final java.util.Map<String, String[]> swigluNames = new java.util.HashMap<>();
 
     private Lowering(Workload workload, Consumer<Operator> out) {
         this.workload = workload;
@@ -291,11 +293,13 @@ public final class Lowering {
     /** SwiGLU on the output of {@code inputs}: gate and up both read it; returns the down projection's id. */
     private long swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
                         DataType dt, DataType wt, long... inputs) {
-        long gate = gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
-        long up = gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
-        long silu = rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt, gate);
-        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt, silu, up);
-        return gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
+        String[] names = swigluNames.computeIfAbsent(prefix, p -> new String[] {p + "gate", p + "up", p + "silu",
+            p + "gate_mul", p + "down"});
+        long gate = gemm(names[0], phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long up = gemm(names[1], phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long silu = rows(names[2], OpKind.SILU, phase, layer, step, tokens, ffn, dt, gate);
+        rows(names[3], OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt, silu, up);
+        return gemm(names[4], phase, layer, step, 1, tokens, d, ffn, dt, wt);
     }
 
     /**
@@ -321,24 +325,37 @@ public final class Lowering {
      * empty cell), as do producers that are just that operator. Returns its id.
      */
     private long emit(Operator op, long... producers) {
-        long[] deps = producers.length == 0 || producers.length == 1 && producers[0] == op.id() - 1
-            ? Operator.NO_DEPS : producers;
+        long[] deps = deps(op.id(), producers);
         out.accept(deps.length == 0 ? op : new Operator(op.id(), op.name(), op.kind(), op.phase(), op.layer(),
             op.step(), op.batch(), op.m(), op.n(), op.k(), op.elements(), op.dataType(), deps, op.causal(),
             op.operandBType(), op.segments()));
         return nextId++;
     }
 
-    /** A GEMM whose B operand (weights, K or V) is stored as {@code bType}, on the output of {@code producers}. */
+    /** The deps cell of operator {@code id} reading {@code producers} (see {@link #emit}). */
+    private static long[] deps(long id, long[] producers) {
+        return producers.length == 0 || producers.length == 1 && producers[0] == id - 1 ? Operator.NO_DEPS
+            : producers;
+    }
+
+    /**
+     * A GEMM whose B operand (weights, K or V) is stored as {@code bType}, on the output of {@code producers}. Built
+     * with its deps at once (GEMMs and vector operators are nearly every operator a run lowers, twice: the run
+     * limits' pass and the run).
+     */
     private long gemm(String name, Phase phase, int layer, int step, long batch, long m, long n, long k,
                       DataType dt, DataType bType, long... producers) {
-        return emit(Operator.gemm(nextId, name, phase, layer, step, batch, m, n, k, dt, bType), producers);
+        out.accept(Operator.gemm(nextId, name, phase, layer, step, batch, m, n, k, dt, bType,
+            deps(nextId, producers)));
+        return nextId++;
     }
 
     /** A vector operator of {@code rows} rows of {@code rowLength}, on the output of {@code producers}. */
     private long rows(String name, OpKind kind, Phase phase, int layer, int step, long rows, long rowLength,
                       DataType dt, long... producers) {
-        return emit(Operator.rows(nextId, name, kind, phase, layer, step, rows, rowLength, dt), producers);
+        out.accept(Operator.rows(nextId, name, kind, phase, layer, step, rows, rowLength, dt,
+            deps(nextId, producers)));
+        return nextId++;
     }
 
     private void allReduce(String name, Phase phase, int layer, int step, long elements, int devices,
