@@ -477,13 +477,15 @@ public final class Simulation {
 
         /** The key of the operator started last (null before the first). */
         private ReuseKey lastKey;
+        /** One object per distinct key, so that {@link #followingKey} finds the keys it saw. */
+        private final Map<ReuseKey, ReuseKey> keys = new java.util.HashMap<>();
         /** The key that followed each key last time, by identity: most operators come round in the same order. */
         private final Map<ReuseKey, ReuseKey> followingKey = new java.util.IdentityHashMap<>();
 
         /**
          * {@code op}'s key: the one that followed the last operator's key last time when it is equal, tried by a few
-         * comparisons, else a new one (a shape and a key built and hashed per operator were garbage of every
-         * replayed operator).
+         * comparisons, else built and looked up (a shape and a key built and hashed per operator were garbage of
+         * every replayed operator).
          */
         private ReuseKey reuseKey(Operator op, long resident, long evicted, double clockMhz) {
             ReuseKey guess = lastKey == null ? null : followingKey.get(lastKey);
@@ -492,11 +494,14 @@ public final class Simulation {
                 && guess.clockMhz() == clockMhz && guess.shape().matches(op)) {
                 key = guess;
             } else {
-                key = new ReuseKey(op.shape(), resident, evicted, clockMhz);
+                if (keys.size() >= REPLAY_ENTRIES) {
+                    keys.clear(); // bounded: a trace of ever new shapes
+                    followingKey.clear();
+                }
+                ReuseKey built = new ReuseKey(op.shape(), resident, evicted, clockMhz);
+                key = keys.putIfAbsent(built, built);
+                key = key == null ? built : key;
                 if (lastKey != null) {
-                    if (followingKey.size() >= REPLAY_ENTRIES) {
-                        followingKey.clear(); // bounded: a trace of ever new shapes
-                    }
                     followingKey.put(lastKey, key);
                 }
             }
