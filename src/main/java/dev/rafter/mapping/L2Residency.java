@@ -3,9 +3,7 @@ package dev.rafter.mapping;
 import dev.rafter.workload.Operator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What a global buffer that keeps its contents across kernels (a GPU's L2, {@code global_buffer.keeps_contents})
@@ -30,7 +28,8 @@ public final class L2Residency {
     private final long capacity;
     /** Entries, the least recently written first: {owner, bytes}. */
     private final ArrayDeque<long[]> entries = new ArrayDeque<>();
-    private final Map<Long, long[]> results = new HashMap<>();
+    /** The entries of results still held, by their operator's id. */
+    private final EntriesById results = new EntriesById();
     private long held;
     /** Bytes of results held (dirty: not yet in memory). */
     private long dirty;
@@ -67,6 +66,84 @@ public final class L2Residency {
         entries.addLast(e);
         results.put(opId, e);
         add(e, bytes);
+    }
+
+    /**
+     * Entries by operator id, without boxing: a hash table with linear probing (an entry's id is its key). Every
+     * operator of a run puts, looks up and removes its result here; a {@code HashMap<Long, long[]>} boxed each id,
+     * several objects per operator.
+     */
+    static final class EntriesById {
+        private long[] ids = new long[64];
+        private long[][] entries = new long[64][];
+        private int size;
+
+        long[] get(long id) {
+            int mask = ids.length - 1;
+            for (int i = slot(id, mask); entries[i] != null; i = (i + 1) & mask) {
+                if (ids[i] == id) {
+                    return entries[i];
+                }
+            }
+            return null;
+        }
+
+        void put(long id, long[] entry) {
+            if (2 * (size + 1) > ids.length) {
+                grow();
+            }
+            int mask = ids.length - 1;
+            int i = slot(id, mask);
+            while (entries[i] != null && ids[i] != id) {
+                i = (i + 1) & mask;
+            }
+            if (entries[i] == null) {
+                size++;
+            }
+            ids[i] = id;
+            entries[i] = entry;
+        }
+
+        void remove(long id) {
+            int mask = ids.length - 1;
+            int i = slot(id, mask);
+            while (entries[i] != null && ids[i] != id) {
+                i = (i + 1) & mask;
+            }
+            if (entries[i] == null) {
+                return;
+            }
+            entries[i] = null;
+            size--;
+            // Moves back the entries after the hole that probing would no longer reach past it.
+            for (int j = (i + 1) & mask; entries[j] != null; j = (j + 1) & mask) {
+                int home = slot(ids[j], mask);
+                if (((j - home) & mask) >= ((j - i) & mask)) {
+                    ids[i] = ids[j];
+                    entries[i] = entries[j];
+                    entries[j] = null;
+                    i = j;
+                }
+            }
+        }
+
+        private void grow() {
+            long[] oldIds = ids;
+            long[][] oldEntries = entries;
+            ids = new long[oldIds.length * 2];
+            entries = new long[oldIds.length * 2][];
+            size = 0;
+            for (int i = 0; i < oldIds.length; i++) {
+                if (oldEntries[i] != null) {
+                    put(oldIds[i], oldEntries[i]);
+                }
+            }
+        }
+
+        private static int slot(long id, int mask) {
+            long h = id * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32)) & mask;
+        }
     }
 
     /** Bytes of operator {@code opId}'s result still in the buffer. */

@@ -63,10 +63,14 @@ public final class StallChart implements Simulation.OpListener {
         double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
         double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
         double idle = Math.max(0, elapsed - busy - memory - interconnect - buffer - dependency - dispatch);
-        double[] add = {busy, memory, interconnect, buffer, dependency, dispatch, idle};
-        for (int i = 0; i < add.length; i++) {
-            v[i] += add[i] / arrays * 1e-9; // ps per array -> ms
-        }
+        // ps per array -> ms; added one by one (an array of them per operator was most of a long run's garbage here)
+        v[0] += busy / arrays * 1e-9;
+        v[1] += memory / arrays * 1e-9;
+        v[2] += interconnect / arrays * 1e-9;
+        v[3] += buffer / arrays * 1e-9;
+        v[4] += dependency / arrays * 1e-9;
+        v[5] += dispatch / arrays * 1e-9;
+        v[6] += idle / arrays * 1e-9;
     }
 
     public void write(Path png) {

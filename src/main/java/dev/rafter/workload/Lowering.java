@@ -79,17 +79,44 @@ public final class Lowering {
     public static final int NO_LAYER = -1;
 
     private final Workload workload;
-    private final Consumer<Operator> out;
+    /** Each operator and the times it stands for (1, or the layers of a pass lowered once: {@link #repeated}). */
+    private final java.util.function.ObjLongConsumer<Operator> out;
+    /** Whether a pass whose layers all have the same shapes lowers its first layer only, standing for all of them. */
+    private final boolean oneLayerPerPass;
+    /** The times the operators being emitted stand for. */
+    private long times = 1;
     private long nextId;
+    /** The operator names of a SwiGLU by its prefix, joined once per run rather than once per layer and step. */
+    private final java.util.Map<String, String[]> swigluNames = new java.util.HashMap<>();
 
-    private Lowering(Workload workload, Consumer<Operator> out) {
+    private Lowering(Workload workload, java.util.function.ObjLongConsumer<Operator> out, boolean oneLayerPerPass) {
         this.workload = workload;
         this.out = out;
+        this.oneLayerPerPass = oneLayerPerPass;
     }
 
     /** Emits the operators of the given phases in execution order; ids start at 0. */
     public static long lower(Workload workload, Set<Phase> phases, Consumer<Operator> out) {
-        Lowering l = new Lowering(workload, out);
+        return lower(new Lowering(workload, (op, times) -> out.accept(op), false), workload, phases);
+    }
+
+    /**
+     * The operators of {@link #lower} by shape and count, for a pass over every operator's shape that need not see
+     * each operator (the run limits): a pass whose layers all lower to the same shapes (every model but one routed
+     * at random, whose experts differ by layer) emits its first layer's operators once each, with the number of
+     * layers as their count; other operators come with a count of 1. Ids, names and deps are not those of
+     * {@link #lower}. Returns the operators {@link #lower} emits.
+     */
+    public static long repeated(Workload workload, Set<Phase> phases, java.util.function.ObjLongConsumer<Operator> out) {
+        long[] count = {0};
+        lower(new Lowering(workload, (op, times) -> {
+            count[0] += times;
+            out.accept(op, times);
+        }, true), workload, phases);
+        return count[0];
+    }
+
+    private static long lower(Lowering l, Workload workload, Set<Phase> phases) {
         if (phases.contains(Phase.PREFILL)) {
             l.pass(Phase.PREFILL, 0, workload.run().promptTokens(), workload.run().promptTokens());
         }
@@ -111,7 +138,7 @@ public final class Lowering {
     /** A step lowered from its batch composition ({@link StepLowering}); returns the ids used. */
     static long step(Workload workload, Phase phase, int step, long tokens, java.util.List<StepLowering.Group> groups,
                      long emitting, Consumer<Operator> out) {
-        Lowering l = new Lowering(workload, out);
+        Lowering l = new Lowering(workload, (op, times) -> out.accept(op), false);
         l.pass(phase, step, tokens, groups, emitting);
         return l.nextId;
     }
@@ -140,7 +167,12 @@ public final class Lowering {
 
         // The residual stream entering the layer (none before the first layer of a pass: the embedding).
         long residual = -1;
-        for (int layer = 0; layer < run.layers(); layer++) {
+        // Random routing draws each layer's experts apart: its layers differ in shape.
+        boolean layersAlike = m.experts() <= 1 || m.routing() != TransformerSpec.Routing.RANDOM
+            || workload.parallelism().experts() > 1;
+        int layers = oneLayerPerPass && layersAlike ? Math.min(1, run.layers()) : run.layers();
+        times = layers == run.layers() ? 1 : run.layers();
+        for (int layer = 0; layer < layers; layer++) {
             rows("attn_norm", norm, phase, layer, step, tokens, d, dt);
             gemm("qkv_proj", phase, layer, step, 1, tokens, (heads + 2 * kvHeads) * hd, d, dt, wt);
             if (!m.learnedPositions()) {
@@ -230,6 +262,7 @@ public final class Lowering {
             residual = rows("ffn_residual", OpKind.ELEMENTWISE, phase, layer, step, tokens, d, dt,
                 producers(nextId - 1, residual));
         }
+        times = 1;
         if (run.layers() == m.layers() && emitting > 0) {
             rows("final_norm", norm, phase, NO_LAYER, step, emitting, d, dt);
             gemm("lm_head", phase, NO_LAYER, step, 1, emitting, ceilDiv(m.vocab(), tp), d, dt, wt);
@@ -291,11 +324,13 @@ public final class Lowering {
     /** SwiGLU on the output of {@code inputs}: gate and up both read it; returns the down projection's id. */
     private long swiglu(String prefix, Phase phase, int layer, int step, long tokens, long d, long ffn,
                         DataType dt, DataType wt, long... inputs) {
-        long gate = gemm(prefix + "gate", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
-        long up = gemm(prefix + "up", phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
-        long silu = rows(prefix + "silu", OpKind.SILU, phase, layer, step, tokens, ffn, dt, gate);
-        rows(prefix + "gate_mul", OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt, silu, up);
-        return gemm(prefix + "down", phase, layer, step, 1, tokens, d, ffn, dt, wt);
+        String[] names = swigluNames.computeIfAbsent(prefix, p -> new String[] {p + "gate", p + "up", p + "silu",
+            p + "gate_mul", p + "down"});
+        long gate = gemm(names[0], phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long up = gemm(names[1], phase, layer, step, 1, tokens, ffn, d, dt, wt, inputs);
+        long silu = rows(names[2], OpKind.SILU, phase, layer, step, tokens, ffn, dt, gate);
+        rows(names[3], OpKind.ELEMENTWISE, phase, layer, step, tokens, ffn, dt, silu, up);
+        return gemm(names[4], phase, layer, step, 1, tokens, d, ffn, dt, wt);
     }
 
     /**
@@ -321,24 +356,37 @@ public final class Lowering {
      * empty cell), as do producers that are just that operator. Returns its id.
      */
     private long emit(Operator op, long... producers) {
-        long[] deps = producers.length == 0 || producers.length == 1 && producers[0] == op.id() - 1
-            ? Operator.NO_DEPS : producers;
+        long[] deps = deps(op.id(), producers);
         out.accept(deps.length == 0 ? op : new Operator(op.id(), op.name(), op.kind(), op.phase(), op.layer(),
             op.step(), op.batch(), op.m(), op.n(), op.k(), op.elements(), op.dataType(), deps, op.causal(),
-            op.operandBType(), op.segments()));
+            op.operandBType(), op.segments()), times);
         return nextId++;
     }
 
-    /** A GEMM whose B operand (weights, K or V) is stored as {@code bType}, on the output of {@code producers}. */
+    /** The deps cell of operator {@code id} reading {@code producers} (see {@link #emit}). */
+    private static long[] deps(long id, long[] producers) {
+        return producers.length == 0 || producers.length == 1 && producers[0] == id - 1 ? Operator.NO_DEPS
+            : producers;
+    }
+
+    /**
+     * A GEMM whose B operand (weights, K or V) is stored as {@code bType}, on the output of {@code producers}. Built
+     * with its deps at once (GEMMs and vector operators are nearly every operator a run lowers, twice: the run
+     * limits' pass and the run).
+     */
     private long gemm(String name, Phase phase, int layer, int step, long batch, long m, long n, long k,
                       DataType dt, DataType bType, long... producers) {
-        return emit(Operator.gemm(nextId, name, phase, layer, step, batch, m, n, k, dt, bType), producers);
+        out.accept(Operator.gemm(nextId, name, phase, layer, step, batch, m, n, k, dt, bType,
+            deps(nextId, producers)), times);
+        return nextId++;
     }
 
     /** A vector operator of {@code rows} rows of {@code rowLength}, on the output of {@code producers}. */
     private long rows(String name, OpKind kind, Phase phase, int layer, int step, long rows, long rowLength,
                       DataType dt, long... producers) {
-        return emit(Operator.rows(nextId, name, kind, phase, layer, step, rows, rowLength, dt), producers);
+        out.accept(Operator.rows(nextId, name, kind, phase, layer, step, rows, rowLength, dt,
+            deps(nextId, producers)), times);
+        return nextId++;
     }
 
     private void allReduce(String name, Phase phase, int layer, int step, long elements, int devices,

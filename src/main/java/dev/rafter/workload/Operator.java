@@ -95,7 +95,13 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     /** A GEMM whose B operand (weights or KV cache) is stored as {@code bType}. */
     public static Operator gemm(long id, String name, Phase phase, int layer, int step, long batch, long m, long n,
                                 long k, DataType dt, DataType bType) {
-        return new Operator(id, name, OpKind.GEMM, phase, layer, step, batch, m, n, k, 0, dt, NO_DEPS, false, bType);
+        return gemm(id, name, phase, layer, step, batch, m, n, k, dt, bType, NO_DEPS);
+    }
+
+    /** A GEMM whose B operand is stored as {@code bType}, waiting for {@code deps}. */
+    public static Operator gemm(long id, String name, Phase phase, int layer, int step, long batch, long m, long n,
+                                long k, DataType dt, DataType bType, long[] deps) {
+        return new Operator(id, name, OpKind.GEMM, phase, layer, step, batch, m, n, k, 0, dt, deps, false, bType);
     }
 
     /** Fused (flash) attention of {@code queryTokens} per sequence; see the class comment for the shape. */
@@ -191,6 +197,13 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
             h = 31 * h + java.util.Objects.hashCode(segments);
             return 31 * h + java.util.Objects.hashCode(kernel);
         }
+
+        /** Whether {@code op}'s shape equals this one ({@code equals(op.shape())}, without building it). */
+        public boolean matches(Operator op) {
+            return kind == op.kind && batch == op.batch && m == op.m && n == op.n && k == op.k
+                && elements == op.elements && dataType == op.dataType && causal == op.causal
+                && operandBType == op.operandBType && java.util.Objects.equals(segments, op.segments);
+        }
     }
 
     public Shape shape() {
@@ -236,8 +249,14 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
     /** A vector operator of {@code rows} rows of {@code rowLength} elements. */
     public static Operator rows(long id, String name, OpKind kind, Phase phase, int layer, int step, long rows,
                                 long rowLength, DataType dt) {
+        return rows(id, name, kind, phase, layer, step, rows, rowLength, dt, NO_DEPS);
+    }
+
+    /** A vector operator of {@code rows} rows of {@code rowLength} elements, waiting for {@code deps}. */
+    public static Operator rows(long id, String name, OpKind kind, Phase phase, int layer, int step, long rows,
+                                long rowLength, DataType dt, long[] deps) {
         return new Operator(id, name, kind, phase, layer, step, 0, rows, rowLength, 0,
-            Math.multiplyExact(rows, rowLength), dt, NO_DEPS);
+            Math.multiplyExact(rows, rowLength), dt, deps);
     }
 
     /** A vector operator whose row shape is known ({@code m} rows of {@code n}). */

@@ -10,8 +10,27 @@ public interface OperatorSource {
     /** Streams the operators in trace order; returns how many were emitted. */
     long forEach(Consumer<Operator> out);
 
+    /**
+     * The operators by shape and count ({@link Lowering#repeated}: a lowered workload's layers once each where they
+     * are alike), for a pass that needs every operator's shape but not each operator; returns how many operators
+     * {@link #forEach} emits, or -1, emitting nothing, where the source has no shorter form (the default).
+     */
+    default long repeated(java.util.function.ObjLongConsumer<Operator> out) {
+        return -1;
+    }
+
     static OperatorSource of(Workload workload, Set<Phase> phases) {
-        return out -> Lowering.lower(workload, phases, out);
+        return new OperatorSource() {
+            @Override
+            public long forEach(Consumer<Operator> out) {
+                return Lowering.lower(workload, phases, out);
+            }
+
+            @Override
+            public long repeated(java.util.function.ObjLongConsumer<Operator> out) {
+                return Lowering.repeated(workload, phases, out);
+            }
+        };
     }
 
     /** A fixed list of operators (tests, validation, benchmarks). */

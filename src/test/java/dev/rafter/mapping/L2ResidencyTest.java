@@ -114,4 +114,28 @@ class L2ResidencyTest {
         List<TileProgram> cold = List.of(p);
         assertSame(cold, L2Residency.readingResident(cold, 0, 1000), "nothing resident: the programs themselves");
     }
+
+    @Test
+    void entriesByIdAgreeWithAHashMapThroughPutsAndRemovals() {
+        // Ids that collide in the table's low bits, put and removed at random, and looked up after every change.
+        L2Residency.EntriesById table = new L2Residency.EntriesById();
+        java.util.Map<Long, long[]> expected = new java.util.HashMap<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+        for (int i = 0; i < 20_000; i++) {
+            long id = random.nextInt(300) * 64L;
+            if (random.nextInt(3) == 0) {
+                table.remove(id);
+                expected.remove(id);
+            } else {
+                long[] entry = {id, i};
+                table.put(id, entry);
+                expected.put(id, entry);
+            }
+            long probe = random.nextInt(300) * 64L;
+            assertSame(expected.get(probe), table.get(probe), "id " + probe + " after step " + i);
+        }
+        for (long id = 0; id < 300 * 64L; id += 64) {
+            assertSame(expected.get(id), table.get(id), "id " + id);
+        }
+    }
 }

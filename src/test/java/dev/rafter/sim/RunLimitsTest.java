@@ -52,4 +52,28 @@ class RunLimitsTest {
             == RunLimits.check(HW, OperatorSource.of(gemm(0, 512))).simulatedPs());
         assertTrue(all.simulatedPs() > 0);
     }
+
+    @Test
+    void aWorkloadIsCheckedByShapeAndCountAsItsEveryOperatorIs() {
+        // Llama-3-8B's prefill and 8 decode steps: the totals by shape and count (its layers once each) against the
+        // pass over every operator (the same source without that form).
+        dev.rafter.workload.Workload w = dev.rafter.workload.Workload.load(Path.of("models/workloads/llama3-8b.yaml"),
+            List.of("run.output_tokens=9"));
+        OperatorSource lowered = OperatorSource.of(w, java.util.EnumSet.allOf(Phase.class));
+        OperatorSource everyOperator = lowered::forEach;
+        RunLimits.Totals quick = RunLimits.check(HW, lowered);
+        RunLimits.Totals full = RunLimits.check(HW, everyOperator);
+        assertEquals(full.operators(), quick.operators());
+        assertEquals(full.events(), quick.events(), full.events() * 1e-12);
+        assertEquals(full.simulatedPs(), quick.simulatedPs(), full.simulatedPs() * 1e-12);
+        // Beyond a limit, the operator that crosses it is named, as the full pass names it.
+        HardwareSpec slow = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of("clock_mhz=1",
+            "memory.bandwidth_gb_per_s=0.001"));
+        String byShape = org.junit.jupiter.api.Assertions.assertThrows(dev.rafter.config.InputException.class,
+            () -> RunLimits.check(slow, lowered)).getMessage();
+        String byOperator = org.junit.jupiter.api.Assertions.assertThrows(dev.rafter.config.InputException.class,
+            () -> RunLimits.check(slow, everyOperator)).getMessage();
+        assertEquals(byOperator, byShape);
+        assertTrue(byShape.startsWith("op "), byShape);
+    }
 }

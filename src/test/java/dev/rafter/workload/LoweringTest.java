@@ -259,4 +259,28 @@ class LoweringTest {
         assertTrue(n > 1_000_000, "rows: " + n);
         assertEquals(1024L * (96 * 15 + 2), n, "gpt3-175b.yaml runs attention unfused, as the study does");
     }
+
+    @Test
+    void repeatedStandsForEveryOperatorsShapeWithItsCount() {
+        // The run limits' pass by shape and count must see the shapes of the full lowering, each as many times: layers
+        // alike (dense, grouped experts) and layers apart (experts routed at random), with a few decode steps.
+        for (Workload w : List.of(load("tiny"), load("llama3-8b"),
+            Workload.load(Path.of("models/workloads/gpt3-175b.yaml"), List.of("run.output_tokens=9")),
+            Workload.load(Path.of("models/workloads/mixtral-8x7b.yaml"), List.of("run.output_tokens=3")),
+            Workload.load(Path.of("models/workloads/mixtral-8x7b.yaml"), List.of("model.routing=random",
+                "run.output_tokens=3")))) {
+            Map<Operator.Shape, Long> every = new java.util.HashMap<>();
+            long lowered = Lowering.lower(w, EnumSet.allOf(Phase.class), op -> every.merge(op.shape(), 1L, Long::sum));
+            Map<Operator.Shape, Long> byCount = new java.util.HashMap<>();
+            long[] emitted = {0};
+            long counted = Lowering.repeated(w, EnumSet.allOf(Phase.class), (op, times) -> {
+                emitted[0]++;
+                byCount.merge(op.shape(), times, Long::sum);
+            });
+            assertEquals(lowered, counted, w.model().name());
+            assertEquals(every, byCount, w.model().name());
+            assertTrue(w.model().routing() == TransformerSpec.Routing.RANDOM || emitted[0] < lowered,
+                w.model().name() + ": " + emitted[0] + " of " + lowered + " emitted");
+        }
+    }
 }

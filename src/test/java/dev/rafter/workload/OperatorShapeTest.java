@@ -10,8 +10,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Operator#sameShape} is the reuse path's shortcut for {@code shape().equals(...)}: it must agree with it on
- * every pair, or a replayed operator would take another shape's row or estimate.
+ * {@link Operator#sameShape} and {@link Operator.Shape#matches} are the reuse path's shortcuts for
+ * {@code shape().equals(...)}: they must agree with it on every pair, or a replayed operator would take another
+ * shape's row, estimate or replay.
  */
 class OperatorShapeTest {
     @Test
@@ -31,6 +32,7 @@ class OperatorShapeTest {
             for (Operator b : ops) {
                 boolean same = a.shape().equals(b.shape());
                 assertEquals(same, a.sameShape(b), a + " / " + b);
+                assertEquals(same, a.shape().matches(b), a + " / " + b);
                 equal += same && a != b ? 1 : 0;
             }
         }
