@@ -319,12 +319,18 @@ public final class Core implements Periodic {
     private long lastCycles = -1;
     private long lastCyclesPs;
 
-    // Each lane's useful MACs for the last chunk shape (padded MACs, k, useful MACs).
-    private long macsPadded = -1;
-    private long macsK;
-    private long macsUseful;
-    private long[] lastMacs;
-    private long[][] macsShares;
+    // Each lane's useful MACs for the last two chunk shapes (padded MACs, k, useful MACs, shares): a tile's last
+    // chunk (shallower) alternates with the others.
+    private long macsPadded0 = -1;
+    private long macsK0;
+    private long macsUseful0;
+    private long[][] macsShares0;
+    private long[] macs0;
+    private long macsPadded1 = -1;
+    private long macsK1;
+    private long macsUseful1;
+    private long[][] macsShares1;
+    private long[] macs1;
 
     /**
      * Each lane's share of a chunk's useful MACs: a padded tile (tile quantisation) keeps the arrays busy for its
@@ -332,21 +338,31 @@ public final class Core implements Periodic {
      * proportion to the lanes' padded shares, lane 0 taking the remainder.
      */
     private long[] laneMacs(long[][] shares, long padded, long k, long useful) {
-        if (padded != macsPadded || k != macsK || useful != macsUseful || shares != macsShares) {
-            long[] out = new long[arrays.length];
-            long rest = useful;
-            for (int lane = 1; lane < arrays.length; lane++) {
-                out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
-                rest -= out[lane];
-            }
-            out[0] = rest;
-            lastMacs = out;
-            macsPadded = padded;
-            macsK = k;
-            macsUseful = useful;
-            macsShares = shares;
+        if (padded == macsPadded0 && k == macsK0 && useful == macsUseful0 && shares == macsShares0) {
+            return macs0;
         }
-        return lastMacs;
+        if (padded == macsPadded1 && k == macsK1 && useful == macsUseful1 && shares == macsShares1) {
+            return macs1;
+        }
+        long[] out = new long[arrays.length];
+        long rest = useful;
+        for (int lane = 1; lane < arrays.length; lane++) {
+            out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
+            rest -= out[lane];
+        }
+        out[0] = rest;
+        // The new shape takes the first slot, the one it held the second.
+        macsPadded1 = macsPadded0;
+        macsK1 = macsK0;
+        macsUseful1 = macsUseful0;
+        macsShares1 = macsShares0;
+        macs1 = macs0;
+        macsPadded0 = padded;
+        macsK0 = k;
+        macsUseful0 = useful;
+        macsShares0 = shares;
+        macs0 = out;
+        return out;
     }
 
     // Lane shares of the last tile shape: consecutive chunks (and most tiles) have the same shape.
