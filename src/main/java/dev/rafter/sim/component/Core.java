@@ -148,6 +148,7 @@ public final class Core implements Periodic {
         this.interconnect = interconnect;
         this.memory = memory;
         this.capacity = spec.localBuffer().capacityBytes();
+        scheduler.holdsDeferred(this::scheduleDeferredDone);
     }
 
     /**
@@ -164,6 +165,7 @@ public final class Core implements Periodic {
      */
     public void begin(long opId, dev.rafter.hw.DataType type, List<Work> tiles, Runnable onDone,
                       Runnable onStoreWritten) {
+        scheduleDeferredDone();
         this.opId = opId;
         this.type = type;
         this.elementBytes = type.bytes();
@@ -191,6 +193,7 @@ public final class Core implements Periodic {
      * links) until {@link #endOperator()}.
      */
     public void waitOutside(long opId, SliceKind reason) {
+        scheduleDeferredDone();
         close();
         this.opId = opId;
         state = reason;
@@ -201,6 +204,7 @@ public final class Core implements Periodic {
      * that operator was not simulated but reused.
      */
     public void skipTo(long opId) {
+        scheduleDeferredDone();
         this.opId = opId;
         state = SliceKind.IDLE;
         stateSince = scheduler.now();
@@ -208,6 +212,7 @@ public final class Core implements Periodic {
 
     /** Closes the current state at the operator's end (called by the device when every core is done). */
     public void endOperator() {
+        scheduleDeferredDone();
         close();
         state = SliceKind.IDLE;
     }
@@ -301,7 +306,68 @@ public final class Core implements Periodic {
         }
         computeDone.freed = freed;
         computeDone.stored = stored;
-        scheduler.at(start + lastCyclesPs, computeDone);
+        if (deferring && waitingForStage && queued == 0 && stored == 0 && state == SliceKind.COMPUTE) {
+            // Its end changes nothing outside this core and emits no slice: deferred (see deferredDone).
+            deferredDone = true;
+            deferredEnd = start + lastCyclesPs;
+            deferredOrder = scheduler.reserveOrder();
+        } else {
+            scheduler.at(start + lastCyclesPs, computeDone);
+        }
+    }
+
+    /**
+     * Whether a computation's end may be deferred (on by default; off, every end is an event, for tests comparing
+     * both paths).
+     */
+    private boolean deferring = true;
+    /**
+     * A computation's end held back instead of scheduled: the core waits for a stage, has no load queued and the
+     * computation (on the arrays) stores nothing, so its end only frees its operands and turns the core's wait for
+     * memory on, which nobody outside the core sees until the stage arrives (the wait's slice is emitted when it
+     * ends, as ever). The end is applied (as of its own time) or scheduled in
+     * the place its event would have had ({@link Scheduler#reserveOrder}) when the stage arrives, when the pending
+     * events are read, or when nothing else is pending; a quarter of a decode step's events were such ends.
+     */
+    private boolean deferredDone;
+    private long deferredEnd;
+    private long deferredOrder;
+
+    /** Switches deferring computations' ends on or off (a test compares both paths). */
+    public void deferComputeEnds(boolean on) {
+        scheduleDeferredDone();
+        this.deferring = on;
+    }
+
+    /** Applies the deferred end where it would have run by now; else leaves it deferred. */
+    private void applyDeferredDoneIfDue() {
+        if (deferredDone && scheduler.ranBefore(deferredEnd, deferredOrder)) {
+            deferredDone = false;
+            applyDeferredDone();
+        }
+    }
+
+    /** Applies the deferred end where it would have run by now; else schedules it as an event in its own place. */
+    private void scheduleDeferredDone() {
+        if (deferredDone) {
+            deferredDone = false;
+            if (scheduler.ranBefore(deferredEnd, deferredOrder)) {
+                applyDeferredDone();
+            } else {
+                scheduler.atInOrder(deferredEnd, deferredOrder, computeDone);
+            }
+        }
+    }
+
+    /**
+     * What {@link ComputeDone#run} does at the deferred end, where the core still waits for its stage with nothing
+     * queued (no store, no load issued, no computation started): the operands leave the buffer and the arrays wait
+     * for memory from then.
+     */
+    private void applyDeferredDone() {
+        computing = false;
+        used -= computeDone.freed;
+        enter(SliceKind.STALL_MEMORY, deferredEnd);
     }
 
     /**
@@ -393,6 +459,7 @@ public final class Core implements Periodic {
     private final Runnable stageReady = new Event(10) {
         @Override
         public void run() {
+            scheduleDeferredDone();
             waitingForStage = false;
             advance();
         }
@@ -458,6 +525,7 @@ public final class Core implements Periodic {
 
         @Override
         public void run() {
+            applyDeferredDoneIfDue();
             used -= bytes;
             storesPending--;
             if (!resultsStayInBuffer) {
@@ -487,6 +555,7 @@ public final class Core implements Periodic {
      */
     @Override
     public void digest(Frame frame, Digest out) {
+        scheduleDeferredDone();
         int base = frame.works()[index];
         out.add(issueTile - base);
         out.add(issueChunk);
@@ -509,6 +578,7 @@ public final class Core implements Periodic {
 
     @Override
     public void shift(Jump jump) {
+        scheduleDeferredDone();
         issueTile += jump.works()[index];
         computeTile += jump.works()[index];
         tilesMoved();
@@ -522,6 +592,7 @@ public final class Core implements Periodic {
 
     @Override
     public void counters(Counters counters) {
+        scheduleDeferredDone();
         loadBytes = counters.next(loadBytes);
         storeBytes = counters.next(storeBytes);
     }
@@ -598,6 +669,7 @@ public final class Core implements Periodic {
 
     /** Why this core cannot finish, for deadlock reports; null when it has nothing left to do. */
     public String waiting() {
+        applyDeferredDoneIfDue();
         if (finished()) {
             return null;
         }
