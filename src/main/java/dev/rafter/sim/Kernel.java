@@ -382,6 +382,14 @@ public final class Kernel implements Scheduler {
         private long polledTime;
         private long polledKey;
 
+        /** The first event if it is due at {@code t}, removed as {@link #pollFirst} removes it; else null. */
+        Runnable pollFirstAt(long t) {
+            if (ringFirst()) {
+                return ringSize > 0 && ringTimes[ringHead] == t ? pollFirst() : null;
+            }
+            return times[0] == t ? pollFirst() : null;
+        }
+
         Runnable pollFirst() {
             if (ringFirst()) {
                 polledTime = ringTimes[ringHead];
@@ -640,8 +648,11 @@ public final class Kernel implements Scheduler {
             ModelQueue q = model;
             Kernel kernel = polled.kernel;
             // DSOL's own events lie at 0 and at the end of the run: the full comparison only where one is due by t.
-            while (q.size() > 0 && q.firstTime() == t && (dsolFirstTime > t || !dsolFirst())) {
-                Runnable next = q.pollFirst();
+            while (dsolFirstTime > t || q.size() == 0 || q.firstTime() != t || !dsolFirst()) {
+                Runnable next = q.pollFirstAt(t);
+                if (next == null) {
+                    return;
+                }
                 kernel.executed++;
                 next.run();
             }
