@@ -385,8 +385,8 @@ public final class Core implements Periodic {
     private long lastCycles = -1;
     private long lastCyclesPs;
 
-    // Each lane's useful MACs for the last two chunk shapes (padded MACs, k, useful MACs, shares): a tile's last
-    // chunk (shallower) alternates with the others.
+    // Each lane's useful MACs for the last two chunk shapes used (padded MACs, k, useful MACs, shares), the one used
+    // last first: a tile's last chunk (shallower) alternates with the others.
     private long macsPadded0 = -1;
     private long macsK0;
     private long macsUseful0;
@@ -407,17 +407,19 @@ public final class Core implements Periodic {
         if (padded == macsPadded0 && k == macsK0 && useful == macsUseful0 && shares == macsShares0) {
             return macs0;
         }
+        long[] out;
         if (padded == macsPadded1 && k == macsK1 && useful == macsUseful1 && shares == macsShares1) {
-            return macs1;
+            out = macs1; // moves to the first slot, which holds the shape used last
+        } else {
+            out = new long[arrays.length];
+            long rest = useful;
+            for (int lane = 1; lane < arrays.length; lane++) {
+                out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
+                rest -= out[lane];
+            }
+            out[0] = rest;
         }
-        long[] out = new long[arrays.length];
-        long rest = useful;
-        for (int lane = 1; lane < arrays.length; lane++) {
-            out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
-            rest -= out[lane];
-        }
-        out[0] = rest;
-        // The new shape takes the first slot, the one it held the second.
+        // The shape takes the first slot, the one it held the second.
         macsPadded1 = macsPadded0;
         macsK1 = macsK0;
         macsUseful1 = macsUseful0;

@@ -93,6 +93,21 @@ public final class PeArray {
         } else if (m == m1 && n == n1 && k == k1 && type == type1 && clock == clock1) {
             cycles = cycles1;
             ps = ps1;
+            // The first slot holds the shape used last (the second is the one to give up for a new shape).
+            m1 = m0;
+            n1 = n0;
+            k1 = k0;
+            type1 = type0;
+            clock1 = clock0;
+            cycles1 = cycles0;
+            ps1 = ps0;
+            m0 = m;
+            n0 = n;
+            k0 = k;
+            type0 = type;
+            clock0 = clock;
+            cycles0 = cycles;
+            ps0 = ps;
         } else {
             // The new shape takes the first slot, the one it held the second.
             m1 = m0;
@@ -119,8 +134,8 @@ public final class PeArray {
         return cycles;
     }
 
-    // The timing of the last two tile shapes: consecutive chunks nearly always have one shape, a tile's last chunk
-    // (shallower) alternates with the others, and the fold model is dozens of divisions.
+    // The timing of the last two tile shapes used, the one used last first: consecutive chunks nearly always have one
+    // shape, a tile's last chunk (shallower) alternates with the others, and the fold model is dozens of divisions.
     private long m0 = -1;
     private long n0;
     private long k0;
