@@ -332,6 +332,7 @@ public final class FlashAttentionMapper {
                                         List<List<Work>> perCore, long d, int e) {
         double[] block = blockCycles(hw, kernel, d);
         HardwareSpec.Core core = hw.core();
+        ChunkCycles chunkCycles = new ChunkCycles(core, op.dataType());
         for (List<Work> tiles : perCore) {
             int c = Math.min(ctas, tiles.size() / 2);
             double perBlock = Math.max(block[0], (block[0] + block[1]) / Math.max(1, c));
@@ -340,7 +341,7 @@ public final class FlashAttentionMapper {
                 VectorTile vt = (VectorTile) tiles.get(i + 1);
                 long own = 0;
                 for (int j = 0; j < mt.chunks(); j++) {
-                    own += LaneSplit.cycles(core, mt.arrayM(), mt.arrayN(), mt.arrayK(j), op.dataType());
+                    own += chunkCycles.of(mt.arrayM(), mt.arrayN(), mt.arrayK(j));
                 }
                 long flopsCycles = ceilDiv(vt.flops(), (long) core.vectorUnit().lanes()
                     * core.vectorUnit().flopsPerLanePerCycle());
@@ -356,6 +357,42 @@ public final class FlashAttentionMapper {
                 tiles.set(i + 1, new VectorTile(vt.stage(), vt.elements(), vt.inputsPerElement(),
                     vt.outputsPerElement(), vt.flops(), vt.specialFunctions(), exposed % blocks));
             }
+        }
+    }
+
+    /**
+     * {@link LaneSplit#cycles} of a chunk shape, remembering the last two shapes: a Q tile's chunks are all one shape
+     * but the last, and every core's tiles repeat them, so the fold model runs a few times per kernel instead of
+     * once per chunk of every core (a decode step's attention is planned anew at each KV length).
+     */
+    static final class ChunkCycles {
+        private final HardwareSpec.Core core;
+        private final dev.rafter.hw.DataType type;
+        private final long[] m = {-1, -1};
+        private final long[] n = new long[2];
+        private final long[] k = new long[2];
+        private final long[] cycles = new long[2];
+        private int older;
+
+        ChunkCycles(HardwareSpec.Core core, dev.rafter.hw.DataType type) {
+            this.core = core;
+            this.type = type;
+        }
+
+        long of(long arrayM, long arrayN, long arrayK) {
+            for (int i = 0; i < 2; i++) {
+                if (m[i] == arrayM && n[i] == arrayN && k[i] == arrayK) {
+                    older = 1 - i;
+                    return cycles[i];
+                }
+            }
+            int i = older;
+            m[i] = arrayM;
+            n[i] = arrayN;
+            k[i] = arrayK;
+            cycles[i] = LaneSplit.cycles(core, arrayM, arrayN, arrayK, type);
+            older = 1 - i;
+            return cycles[i];
         }
     }
 

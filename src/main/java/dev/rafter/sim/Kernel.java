@@ -77,6 +77,40 @@ public final class Kernel implements Scheduler {
         model.add(now + delayPs, ((long) (15 - PRIORITY) << 58) | sequence++, action);
     }
 
+    @Override
+    public long reserveOrder() {
+        return ((long) (15 - PRIORITY) << 58) | sequence++;
+    }
+
+    @Override
+    public void atInOrder(long timePs, long order, Runnable action) {
+        if (timePs < now) {
+            throw new IllegalStateException("cannot schedule at " + timePs + " ps, before now (" + now + " ps)");
+        }
+        model.add(timePs, order, action);
+    }
+
+    @Override
+    public boolean ranBefore(long timePs, long order) {
+        return less(timePs, order, now, model.polledKey());
+    }
+
+    /** Components holding deferred events ({@link #holdsDeferred}), for this run. */
+    private final java.util.ArrayList<Runnable> deferring = new java.util.ArrayList<>();
+
+    @Override
+    public void holdsDeferred(Runnable schedule) {
+        deferring.add(schedule);
+    }
+
+    /** Has every deferred event scheduled (or applied, where it would have run already). */
+    private void scheduleDeferred() {
+        for (int i = 0; i < deferring.size(); i++) {
+            deferring.get(i).run();
+        }
+    }
+
+
     /** A backstop behind RunLimits: a duration too long for the clock fails here, before it could wrap. */
     private static RuntimeException beyondTheClock() {
         return dev.rafter.config.InputException.located("simulated time beyond " + RUN_LENGTH_PS + " ps (about "
@@ -90,6 +124,7 @@ public final class Kernel implements Scheduler {
      * the end of the run, makes the digest incomplete.
      */
     public void digestPending(dev.rafter.sim.steady.Frame frame, dev.rafter.sim.steady.Digest out) {
+        scheduleDeferred();
         if (events.dsolFirstTime() < END_PS) {
             out.opaque();
             return;
@@ -109,6 +144,7 @@ public final class Kernel implements Scheduler {
 
     /** Fast-forwarding: moves the clock and every pending event {@code jump.timePs()} later, and each event's state. */
     public void shift(dev.rafter.sim.steady.Jump jump) {
+        scheduleDeferred();
         long latest = now;
         for (int i = 0; i < model.size(); i++) {
             latest = Math.max(latest, model.timeAt(i));
@@ -153,6 +189,7 @@ public final class Kernel implements Scheduler {
         now = 0;
         sequence = 0;
         executed = 0;
+        deferring.clear();
         // DSOL keeps replications in one JVM-wide naming context that is not safe for concurrent use: parallel
         // runs (sweeps) take distinct ids and set up and tear down one at a time; only the event loop runs in
         // parallel.
@@ -205,7 +242,7 @@ public final class Kernel implements Scheduler {
 
         /** When the next model event runs; {@link Long#MAX_VALUE} when none is pending. */
         public long nextEventPs() {
-            return model.size() == 0 ? Long.MAX_VALUE : model.firstTime();
+            return events.drained() ? Long.MAX_VALUE : model.firstTime();
         }
 
         /**
@@ -213,7 +250,7 @@ public final class Kernel implements Scheduler {
          * model exception is rethrown as it was thrown.
          */
         public void runNext() {
-            if (closed || model.size() == 0) {
+            if (closed || events.drained()) {
                 throw new IllegalStateException("no model event is pending");
             }
             while (events.dsolFirst()) {
@@ -263,8 +300,10 @@ public final class Kernel implements Scheduler {
         }
 
         void add(long t, long k, Runnable action) {
-            if (ringSize == 0 || t >= ringTimes[(ringHead + ringSize - 1) & (ringTimes.length - 1)]) {
-                // Keys grow with creation, so an equal time sorts after the ring's last event too.
+            int last = (ringHead + ringSize - 1) & (ringTimes.length - 1);
+            if (ringSize == 0 || t > ringTimes[last] || (t == ringTimes[last] && k > ringKeys[last])) {
+                // Keys grow with creation, so an equal time nearly always sorts after the ring's last event too (not
+                // a deferred event's, whose key was taken earlier: Scheduler.reserveOrder).
                 if (ringSize == ringTimes.length) {
                     growRing();
                 }
@@ -342,6 +381,14 @@ public final class Kernel implements Scheduler {
 
         private long polledTime;
         private long polledKey;
+
+        /** The first event if it is due at {@code t}, removed as {@link #pollFirst} removes it; else null. */
+        Runnable pollFirstAt(long t) {
+            if (ringFirst()) {
+                return ringSize > 0 && ringTimes[ringHead] == t ? pollFirst() : null;
+            }
+            return times[0] == t ? pollFirst() : null;
+        }
 
         Runnable pollFirst() {
             if (ringFirst()) {
@@ -580,6 +627,15 @@ public final class Kernel implements Scheduler {
             return dsolFirstTime;
         }
 
+        /** Whether no model event is pending, once the kernel's deferred ones are scheduled. */
+        private boolean drained() {
+            if (model.size() > 0) {
+                return false;
+            }
+            polled.kernel.scheduleDeferred();
+            return model.size() == 0;
+        }
+
         /**
          * Runs the model events due at {@code t}, in order, while one is first: exactly the events DSOL's loop would
          * take next, one by one, since its clock stays at {@code t} and its own events (compared at every step) go
@@ -592,8 +648,11 @@ public final class Kernel implements Scheduler {
             ModelQueue q = model;
             Kernel kernel = polled.kernel;
             // DSOL's own events lie at 0 and at the end of the run: the full comparison only where one is due by t.
-            while (q.size() > 0 && q.firstTime() == t && (dsolFirstTime > t || !dsolFirst())) {
-                Runnable next = q.pollFirst();
+            while (dsolFirstTime > t || q.size() == 0 || q.firstTime() != t || !dsolFirst()) {
+                Runnable next = q.pollFirstAt(t);
+                if (next == null) {
+                    return;
+                }
                 kernel.executed++;
                 next.run();
             }
@@ -608,7 +667,7 @@ public final class Kernel implements Scheduler {
         }
 
         private boolean dsolFirst() {
-            if (model.size() == 0) {
+            if (drained()) {
                 return !dsol.isEmpty();
             }
             long t = model.firstTime();
@@ -684,7 +743,7 @@ public final class Kernel implements Scheduler {
 
         @Override
         public boolean isEmpty() {
-            return model.size() == 0 && dsol.isEmpty();
+            return drained() && dsol.isEmpty();
         }
 
         @Override

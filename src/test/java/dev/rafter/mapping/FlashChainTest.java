@@ -143,4 +143,19 @@ class FlashChainTest {
         }
         return out;
     }
+
+    /**
+     * The mapper times each chunk shape once per kernel: shapes asked in turn (full chunks, a shallower last one,
+     * another tile's) give what the lane split gives for each.
+     */
+    @Test
+    void chunkTimingsRememberedGiveTheLaneSplitsTimings() {
+        FlashAttentionMapper.ChunkCycles memo = new FlashAttentionMapper.ChunkCycles(H100.core(), DataType.BF16);
+        long[][] shapes = {{64, 64, 128}, {64, 64, 128}, {64, 64, 40}, {64, 64, 128}, {64, 64, 40}, {16, 64, 128},
+            {64, 64, 40}, {64, 64, 128}, {16, 64, 128}};
+        for (long[] s : shapes) {
+            assertEquals(LaneSplit.cycles(H100.core(), s[0], s[1], s[2], DataType.BF16), memo.of(s[0], s[1], s[2]),
+                s[0] + "x" + s[1] + "x" + s[2]);
+        }
+    }
 }

@@ -39,4 +39,34 @@ class PeArrayTest {
         assertEquals(new Slice(SliceKind.COMPUTE, 1_000, 1_000 + 1_197_000, 64L * 32 * 100), slices.get(4));
         assertEquals(0, cycles(0.5, 0, 16, 16), "an empty share takes no time");
     }
+
+    /**
+     * The array remembers the timing of its last two tile shapes: shapes taken in turn (a tile's shallower last
+     * chunk between full ones, another clock, another operand type) time as a fresh array times each: the fold model
+     * by hand for 16x16x16 (46 cycles), 16x16x4 (16 + 16 + 4 - 2 = 34), 32x16x16 (2 folds of 46 = 92).
+     */
+    @Test
+    void shapesTakenInTurnTimeAsFreshArraysTimeThem() {
+        PeArray array = new PeArray(new HardwareSpec.PeArray(16, 16, Dataflow.OUTPUT_STATIONARY, false, 1.0,
+            java.util.Map.of(dev.rafter.hw.DataType.FP8, 2)), sink, new Track(0, PeArray.KIND, 0, 0, "pe"));
+        ClockDomain slow = new ClockDomain("core", 500);
+        dev.rafter.hw.DataType fp16 = dev.rafter.hw.DataType.FP16;
+        dev.rafter.hw.DataType fp8 = dev.rafter.hw.DataType.FP8;
+        long[][] shapes = {{16, 16, 16}, {16, 16, 4}, {16, 16, 16}, {16, 16, 4}, {32, 16, 16}, {16, 16, 16},
+            {16, 16, 4}, {32, 16, 16}};
+        long[] expected = {46, 34, 46, 34, 92, 46, 34, 92};
+        for (int i = 0; i < shapes.length; i++) {
+            long[] s = shapes[i];
+            assertEquals(expected[i], array.compute(i, 0, s[0], s[1], s[2], s[0] * s[1] * s[2], fp16, clock),
+                "shape " + i);
+            assertEquals(1_000 * expected[i], slices.get(slices.size() - 1).end(), "1 ns per cycle, shape " + i);
+        }
+        // The same shape at half the clock: as many cycles, each 2 ns; in fp8 (2 MACs per PE per cycle): depth 8,
+        // 16 + 16 + 8 - 2 = 38 cycles.
+        assertEquals(46, array.compute(9, 0, 16, 16, 16, 16 * 16 * 16, fp16, slow));
+        assertEquals(2_000 * 46, slices.get(slices.size() - 1).end());
+        assertEquals(38, array.compute(10, 0, 16, 16, 16, 16 * 16 * 16, fp8, clock));
+        assertEquals(46, array.compute(11, 0, 16, 16, 16, 16 * 16 * 16, fp16, clock));
+        assertEquals(1_000 * 46, slices.get(slices.size() - 1).end());
+    }
 }

@@ -152,6 +152,7 @@ public final class Core implements Periodic {
         this.interconnect = interconnect;
         this.memory = memory;
         this.capacity = spec.localBuffer().capacityBytes();
+        scheduler.holdsDeferred(this::scheduleDeferredDone);
     }
 
     /**
@@ -168,6 +169,7 @@ public final class Core implements Periodic {
      */
     public void begin(long opId, dev.rafter.hw.DataType type, List<Work> tiles, Runnable onDone,
                       Runnable onStoreWritten) {
+        scheduleDeferredDone();
         this.opId = opId;
         this.type = type;
         this.elementBytes = type.bytes();
@@ -195,6 +197,7 @@ public final class Core implements Periodic {
      * links) until {@link #endOperator()}.
      */
     public void waitOutside(long opId, SliceKind reason) {
+        scheduleDeferredDone();
         close();
         this.opId = opId;
         state = reason;
@@ -205,6 +208,7 @@ public final class Core implements Periodic {
      * that operator was not simulated but reused.
      */
     public void skipTo(long opId) {
+        scheduleDeferredDone();
         this.opId = opId;
         state = SliceKind.IDLE;
         stateSince = scheduler.now();
@@ -212,6 +216,7 @@ public final class Core implements Periodic {
 
     /** Closes the current state at the operator's end (called by the device when every core is done). */
     public void endOperator() {
+        scheduleDeferredDone();
         close();
         state = SliceKind.IDLE;
     }
@@ -305,7 +310,68 @@ public final class Core implements Periodic {
         }
         computeDone.freed = freed;
         computeDone.stored = stored;
-        scheduler.at(start + lastCyclesPs, computeDone);
+        if (deferring && waitingForStage && queued == 0 && stored == 0 && state == SliceKind.COMPUTE) {
+            // Its end changes nothing outside this core and emits no slice: deferred (see deferredDone).
+            deferredDone = true;
+            deferredEnd = start + lastCyclesPs;
+            deferredOrder = scheduler.reserveOrder();
+        } else {
+            scheduler.at(start + lastCyclesPs, computeDone);
+        }
+    }
+
+    /**
+     * Whether a computation's end may be deferred (on by default; off, every end is an event, for tests comparing
+     * both paths).
+     */
+    private boolean deferring = true;
+    /**
+     * A computation's end held back instead of scheduled: the core waits for a stage, has no load queued and the
+     * computation (on the arrays) stores nothing, so its end only frees its operands and turns the core's wait for
+     * memory on, which nobody outside the core sees until the stage arrives (the wait's slice is emitted when it
+     * ends, as ever). The end is applied (as of its own time) or scheduled in
+     * the place its event would have had ({@link Scheduler#reserveOrder}) when the stage arrives, when the pending
+     * events are read, or when nothing else is pending; a quarter of a decode step's events were such ends.
+     */
+    private boolean deferredDone;
+    private long deferredEnd;
+    private long deferredOrder;
+
+    /** Switches deferring computations' ends on or off (a test compares both paths). */
+    public void deferComputeEnds(boolean on) {
+        scheduleDeferredDone();
+        this.deferring = on;
+    }
+
+    /** Applies the deferred end where it would have run by now; else leaves it deferred. */
+    private void applyDeferredDoneIfDue() {
+        if (deferredDone && scheduler.ranBefore(deferredEnd, deferredOrder)) {
+            deferredDone = false;
+            applyDeferredDone();
+        }
+    }
+
+    /** Applies the deferred end where it would have run by now; else schedules it as an event in its own place. */
+    private void scheduleDeferredDone() {
+        if (deferredDone) {
+            deferredDone = false;
+            if (scheduler.ranBefore(deferredEnd, deferredOrder)) {
+                applyDeferredDone();
+            } else {
+                scheduler.atInOrder(deferredEnd, deferredOrder, computeDone);
+            }
+        }
+    }
+
+    /**
+     * What {@link ComputeDone#run} does at the deferred end, where the core still waits for its stage with nothing
+     * queued (no store, no load issued, no computation started): the operands leave the buffer and the arrays wait
+     * for memory from then.
+     */
+    private void applyDeferredDone() {
+        computing = false;
+        used -= computeDone.freed;
+        enter(SliceKind.STALL_MEMORY, deferredEnd);
     }
 
     /**
@@ -323,12 +389,18 @@ public final class Core implements Periodic {
     private long lastCycles = -1;
     private long lastCyclesPs;
 
-    // Each lane's useful MACs for the last chunk shape (padded MACs, k, useful MACs).
-    private long macsPadded = -1;
-    private long macsK;
-    private long macsUseful;
-    private long[] lastMacs;
-    private long[][] macsShares;
+    // Each lane's useful MACs for the last two chunk shapes used (padded MACs, k, useful MACs, shares), the one used
+    // last first: a tile's last chunk (shallower) alternates with the others.
+    private long macsPadded0 = -1;
+    private long macsK0;
+    private long macsUseful0;
+    private long[][] macsShares0;
+    private long[] macs0;
+    private long macsPadded1 = -1;
+    private long macsK1;
+    private long macsUseful1;
+    private long[][] macsShares1;
+    private long[] macs1;
 
     /**
      * Each lane's share of a chunk's useful MACs: a padded tile (tile quantisation) keeps the arrays busy for its
@@ -336,21 +408,33 @@ public final class Core implements Periodic {
      * proportion to the lanes' padded shares, lane 0 taking the remainder.
      */
     private long[] laneMacs(long[][] shares, long padded, long k, long useful) {
-        if (padded != macsPadded || k != macsK || useful != macsUseful || shares != macsShares) {
-            long[] out = new long[arrays.length];
+        if (padded == macsPadded0 && k == macsK0 && useful == macsUseful0 && shares == macsShares0) {
+            return macs0;
+        }
+        long[] out;
+        if (padded == macsPadded1 && k == macsK1 && useful == macsUseful1 && shares == macsShares1) {
+            out = macs1; // moves to the first slot, which holds the shape used last
+        } else {
+            out = new long[arrays.length];
             long rest = useful;
             for (int lane = 1; lane < arrays.length; lane++) {
                 out[lane] = useful * (shares[lane][0] * shares[lane][1] * k) / padded;
                 rest -= out[lane];
             }
             out[0] = rest;
-            lastMacs = out;
-            macsPadded = padded;
-            macsK = k;
-            macsUseful = useful;
-            macsShares = shares;
         }
-        return lastMacs;
+        // The shape takes the first slot, the one it held the second.
+        macsPadded1 = macsPadded0;
+        macsK1 = macsK0;
+        macsUseful1 = macsUseful0;
+        macsShares1 = macsShares0;
+        macs1 = macs0;
+        macsPadded0 = padded;
+        macsK0 = k;
+        macsUseful0 = useful;
+        macsShares0 = shares;
+        macs0 = out;
+        return out;
     }
 
     // Lane shares of the last tile shape: consecutive chunks (and most tiles) have the same shape.
@@ -381,6 +465,7 @@ public final class Core implements Periodic {
     private final Runnable stageReady = new Event(10) {
         @Override
         public void run() {
+            scheduleDeferredDone();
             waitingForStage = false;
             advance();
         }
@@ -446,6 +531,7 @@ public final class Core implements Periodic {
 
         @Override
         public void run() {
+            applyDeferredDoneIfDue();
             used -= bytes;
             storesPending--;
             if (!resultsStayInBuffer) {
@@ -475,6 +561,7 @@ public final class Core implements Periodic {
      */
     @Override
     public void digest(Frame frame, Digest out) {
+        scheduleDeferredDone();
         int base = frame.works()[index];
         out.add(issueTile - base);
         out.add(issueChunk);
@@ -497,6 +584,7 @@ public final class Core implements Periodic {
 
     @Override
     public void shift(Jump jump) {
+        scheduleDeferredDone();
         issueTile += jump.works()[index];
         computeTile += jump.works()[index];
         tilesMoved();
@@ -510,6 +598,7 @@ public final class Core implements Periodic {
 
     @Override
     public void counters(Counters counters) {
+        scheduleDeferredDone();
         loadBytes = counters.next(loadBytes);
         storeBytes = counters.next(storeBytes);
     }
@@ -586,6 +675,7 @@ public final class Core implements Periodic {
 
     /** Why this core cannot finish, for deadlock reports; null when it has nothing left to do. */
     public String waiting() {
+        applyDeferredDoneIfDue();
         if (finished()) {
             return null;
         }

@@ -357,11 +357,19 @@ public final class GlobalBuffer implements Periodic {
         List<Runnable> w = waiters.get(stage);
         if (w != null) {
             waiters.set(stage, null);
-            for (Runnable r : w) {
-                r.run();
+            for (int i = 0; i < w.size(); i++) {
+                w.get(i).run();
             }
+            w.clear();
+            spareWaiterList = w;
         }
     }
+
+    /**
+     * An emptied list of waiters, for the next stage waited for: a stage's waiters (often every core) grew a new
+     * list stage after stage.
+     */
+    private List<Runnable> spareWaiterList;
 
     public boolean isReady(int stage) {
         return ready[stage];
@@ -376,7 +384,8 @@ public final class GlobalBuffer implements Periodic {
         maxWaited = Math.max(maxWaited, stage);
         List<Runnable> w = waiters.get(stage);
         if (w == null) {
-            w = new ArrayList<>(4);
+            w = spareWaiterList != null ? spareWaiterList : new ArrayList<>(4);
+            spareWaiterList = null;
             waiters.set(stage, w);
         }
         w.add(r);

@@ -85,33 +85,71 @@ public final class PeArray {
      */
     public long compute(long opId, long startPs, long m, long n, long k, long usefulMacs,
                         dev.rafter.hw.DataType type, dev.rafter.sim.ClockDomain clock) {
-        if (m != lastM || n != lastN || k != lastK || type != lastType || clock != lastClock) {
-            lastCycles = spec.sustainedCycles(m, n, k, type);
-            lastType = type;
-            lastPs = clock.ps(lastCycles);
-            lastM = m;
-            lastN = n;
-            lastK = k;
-            lastClock = clock;
+        long cycles;
+        long ps;
+        if (m == m0 && n == n0 && k == k0 && type == type0 && clock == clock0) {
+            cycles = cycles0;
+            ps = ps0;
+        } else if (m == m1 && n == n1 && k == k1 && type == type1 && clock == clock1) {
+            cycles = cycles1;
+            ps = ps1;
+            // The first slot holds the shape used last (the second is the one to give up for a new shape).
+            m1 = m0;
+            n1 = n0;
+            k1 = k0;
+            type1 = type0;
+            clock1 = clock0;
+            cycles1 = cycles0;
+            ps1 = ps0;
+            m0 = m;
+            n0 = n;
+            k0 = k;
+            type0 = type;
+            clock0 = clock;
+            cycles0 = cycles;
+            ps0 = ps;
+        } else {
+            // The new shape takes the first slot, the one it held the second.
+            m1 = m0;
+            n1 = n0;
+            k1 = k0;
+            type1 = type0;
+            clock1 = clock0;
+            cycles1 = cycles0;
+            ps1 = ps0;
+            cycles = cycles0 = spec.sustainedCycles(m, n, k, type);
+            ps = ps0 = clock.ps(cycles);
+            m0 = m;
+            n0 = n;
+            k0 = k;
+            type0 = type;
+            clock0 = clock;
         }
-        if (lastCycles > 0) {
-            sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + lastPs, usefulMacs);
+        if (cycles > 0) {
+            sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + ps, usefulMacs);
             if (m * n * k > usefulMacs) {
                 sink.count(track, SliceKind.PADDED_MACS, opId, m * n * k - usefulMacs);
             }
         }
-        return lastCycles;
+        return cycles;
     }
 
-    // The last tile shape's timing: consecutive chunks nearly always have the same shape, and the fold model is
-    // dozens of divisions.
-    private long lastM = -1;
-    private long lastN;
-    private long lastK;
-    private dev.rafter.hw.DataType lastType;
-    private dev.rafter.sim.ClockDomain lastClock;
-    private long lastCycles;
-    private long lastPs;
+    // The timing of the last two tile shapes used, the one used last first: consecutive chunks nearly always have one
+    // shape, a tile's last chunk (shallower) alternates with the others, and the fold model is dozens of divisions.
+    private long m0 = -1;
+    private long n0;
+    private long k0;
+    private dev.rafter.hw.DataType type0;
+    private dev.rafter.sim.ClockDomain clock0;
+    private long cycles0;
+    private long ps0;
+    private long m1 = -1;
+    private long n1;
+    private long k1;
+    private dev.rafter.hw.DataType type1;
+    private dev.rafter.sim.ClockDomain clock1;
+    private long cycles1;
+    private long ps1;
 
     public Track track() {
         return track;

@@ -35,6 +35,11 @@ public final class RunStats implements TraceSink {
             values[track.amountSlot[k]] += amount;
         }
 
+        /** {@link #add} of a count: no duration (the PE arrays count their padded MACs with every chunk). */
+        void addAmount(Track track, SliceKind kind, long amount) {
+            values[track.amountSlot[kind.ordinal()]] += amount;
+        }
+
         /** {@code this + sign * other}, slot by slot (exact: integer sums). */
         Sums combine(Sums other, int sign) {
             long[] out = java.util.Arrays.copyOf(values, Math.max(values.length, other.values.length));
@@ -214,8 +219,13 @@ public final class RunStats implements TraceSink {
         earlier.add(track, kind, d, amount);
     }
 
+    /** As {@link #slice} of no duration. */
     @Override
     public void count(Track track, SliceKind kind, long opId, long amount) {
+        if (opId == currentOp && currentCounted) {
+            current.addAmount(track, kind, amount);
+            return;
+        }
         slice(track, kind, opId, 0, 0, amount);
     }
 
