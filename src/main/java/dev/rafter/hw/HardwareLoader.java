@@ -41,7 +41,7 @@ public final class HardwareLoader {
             Section st = c.section("simt");
             simt = st.build(() -> new HardwareSpec.Simt(st.int32("registers"), st.int32("mma_sync_macs_per_cycle"),
                 st.int32("mma_sync_latency_cycles"), st.int32("fp32_latency_cycles"),
-                st.int32("shuffle_latency_cycles"), st.int32("threads")));
+                st.int32("shuffle_latency_cycles"), st.int32("threads"), st.number("fa2_peak_fraction", 0.0)));
         }
         HardwareSpec.Simt simtOrNone = simt;
         HardwareSpec.Core core = c.build(() -> new HardwareSpec.Core(arrays, peArray, vector, local,

@@ -99,10 +99,13 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * the warp-level {@code mma.sync} path (Ampere's; on Hopper below the warp-group path the arrays' peak stands
      * for); {@code mmaSyncLatencyCycles}, {@code fp32LatencyCycles}, {@code shuffleLatencyCycles}: issue to result
      * of an mma.sync, of a dependent FP32 add or max, and of a warp shuffle; {@code threads}: resident threads per
-     * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once).
+     * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once); {@code fa2PeakFraction}
+     * ({@code fa2_peak_fraction}, optional, 0 = not measured): the fraction of the arrays' dense peak that
+     * FlashAttention-2's forward kernel reaches with its CTAs on every core (long sequences), which tells how long
+     * one CTA's chain per K/V block is when its co-resident CTAs fill each other's waits.
      */
     public record Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
-                       int shuffleLatencyCycles, int threads) {
+                       int shuffleLatencyCycles, int threads, double fa2PeakFraction) {
         public Simt {
             intIn("registers", registers, 1, 1 << 24);
             intIn("mma_sync_macs_per_cycle", mmaSyncMacsPerCycle, 1, 1 << 24);
@@ -110,6 +113,15 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             intIn("fp32_latency_cycles", fp32LatencyCycles, 0, 1 << 20);
             intIn("shuffle_latency_cycles", shuffleLatencyCycles, 0, 1 << 20);
             intIn("threads", threads, 32, 1 << 20);
+            if (fa2PeakFraction != 0) {
+                numberIn("fa2_peak_fraction", fa2PeakFraction, 0, 1, true);
+            }
+        }
+
+        public Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
+                    int shuffleLatencyCycles, int threads) {
+            this(registers, mmaSyncMacsPerCycle, mmaSyncLatencyCycles, fp32LatencyCycles, shuffleLatencyCycles,
+                threads, 0);
         }
     }
 
