@@ -221,7 +221,10 @@ public final class FlashAttentionMapper {
         int coResident = 1;
         if (kernel != null) {
             coResident = ctasPerCore(hw, kernel, d, e);
-            addChainLatency(hw, op, kernel, coResident, perCore, d, splitKernel);
+            // The measured chain is the main kernel's on dense batches; a serving step's variable-length kernel
+            // reads a paged KV cache, which FA2 runs on its split-KV kernel (flash_api.cpp mha_varlen_fwd:
+            // run_mha_fwd(params, stream, paged_KV)), though mapped here with the main kernel's tiles.
+            addChainLatency(hw, op, kernel, coResident, perCore, d, !splitKernel && op.segments().isEmpty());
         }
         List<Stage> stages = staged.stages;
         long read = staged.read;
@@ -346,14 +349,14 @@ public final class FlashAttentionMapper {
      * its chain (throughput plus latency, or for the main kernel the measured chain where longer), the co-resident
      * CTAs filling each other's waits. What that exceeds the core's own timing of the tile by (its products at the
      * arrays' rate, its softmax on the vector unit) the core waits out after each block's products, as latency.
-     * The split-KV kernel keeps the chain of its parts: no figure measures it, and its 64-row tiles give each warp
-     * half the main kernel's rows, another instruction mix.
+     * Other kernels ({@code measured} false: the split-KV kernel) keep the chain of their parts: no figure measures
+     * them, and the split kernel's 64-row tiles give each warp half the main kernel's rows, another instruction mix.
      */
     private static void addChainLatency(HardwareSpec hw, Operator op, int[] kernel, int ctas,
-                                        List<List<Work>> perCore, long d, boolean splitKernel) {
+                                        List<List<Work>> perCore, long d, boolean measured) {
         double[] block = blockCycles(hw, kernel, d);
         double chain = block[0] + block[1];
-        if (!splitKernel) {
+        if (measured) {
             chain = Math.max(chain, measuredChainCycles(hw, op, kernel, d, ctas));
         }
         HardwareSpec.Core core = hw.core();
