@@ -43,7 +43,7 @@ public final class HardwareLoader {
                 st.int32("mma_sync_latency_cycles"), st.int32("fp32_latency_cycles"),
                 st.int32("shuffle_latency_cycles"), st.int32("threads"),
                 st.int32("special_function_latency_cycles", st.int32("fp32_latency_cycles")),
-                st.int32("barrier_latency_cycles", 0)));
+                st.int32("barrier_latency_cycles", 0), st.number("fa2_peak_fraction", 0.0)));
         }
         HardwareSpec.Simt simtOrNone = simt;
         HardwareSpec.Core core = c.build(() -> new HardwareSpec.Core(arrays, peArray, vector, local,

@@ -102,11 +102,14 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
      * core (with a kernel's threads per CTA, how many of its CTAs a core runs at once);
      * {@code specialFunctionLatencyCycles}: issue to result of a special-function op (reciprocal, rsqrt; when not
      * given, an FP32 op's); {@code barrierLatencyCycles}: what a CTA barrier ({@code __syncthreads}) adds to a
-     * chain once every warp has arrived (0 when not given).
+     * chain once every warp has arrived (0 when not given); {@code fa2PeakFraction} ({@code fa2_peak_fraction},
+     * optional, 0 = not measured): the fraction of the arrays' dense peak that FlashAttention-2's forward kernel
+     * reaches with its CTAs on every core (long sequences), which tells how long one CTA's chain per K/V block is
+     * when its co-resident CTAs fill each other's waits.
      */
     public record Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
                        int shuffleLatencyCycles, int threads, int specialFunctionLatencyCycles,
-                       int barrierLatencyCycles) {
+                       int barrierLatencyCycles, double fa2PeakFraction) {
         public Simt {
             intIn("registers", registers, 1, 1 << 24);
             intIn("mma_sync_macs_per_cycle", mmaSyncMacsPerCycle, 1, 1 << 24);
@@ -116,13 +119,16 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
             intIn("threads", threads, 32, 1 << 20);
             intIn("special_function_latency_cycles", specialFunctionLatencyCycles, 0, 1 << 20);
             intIn("barrier_latency_cycles", barrierLatencyCycles, 0, 1 << 20);
+            if (fa2PeakFraction != 0) {
+                numberIn("fa2_peak_fraction", fa2PeakFraction, 0, 1, true);
+            }
         }
 
-        /** Without the special-function and barrier latencies: an FP32 op's and none. */
+        /** Without the special-function and barrier latencies (an FP32 op's and none) and no FA2 figure. */
         public Simt(int registers, int mmaSyncMacsPerCycle, int mmaSyncLatencyCycles, int fp32LatencyCycles,
                     int shuffleLatencyCycles, int threads) {
             this(registers, mmaSyncMacsPerCycle, mmaSyncLatencyCycles, fp32LatencyCycles, shuffleLatencyCycles,
-                threads, fp32LatencyCycles, 0);
+                threads, fp32LatencyCycles, 0, 0);
         }
     }
 

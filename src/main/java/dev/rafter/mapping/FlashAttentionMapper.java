@@ -221,7 +221,10 @@ public final class FlashAttentionMapper {
         int coResident = 1;
         if (kernel != null) {
             coResident = ctasPerCore(hw, kernel, d, e);
-            addChainLatency(hw, op, kernel, coResident, perCore, d, e);
+            // The measured chain is the main kernel's on dense batches; a serving step's variable-length kernel
+            // reads a paged KV cache, which FA2 runs on its split-KV kernel (flash_api.cpp mha_varlen_fwd:
+            // run_mha_fwd(params, stream, paged_KV)), though mapped here with the main kernel's tiles.
+            addChainLatency(hw, op, kernel, coResident, perCore, d, !splitKernel && op.segments().isEmpty());
         }
         List<Stage> stages = staged.stages;
         long read = staged.read;
@@ -322,20 +325,45 @@ public final class FlashAttentionMapper {
     }
 
     /**
+     * Cycles of one CTA's chain per K/V block in FA2's main (prefill) kernel as measured whole: with its CTAs on
+     * every core, {@code ctas} to a core, the kernel reaches the fraction {@code core.simt.fa2_peak_fraction} of
+     * the arrays' dense peak, so a core finishes {@code ctas} blocks (2 kBlockM x kBlockN x d MACs each, padded or
+     * masked or not) per chain: a chain that long is what a lone CTA waits out per block. The measurement holds
+     * the waits {@link #blockCycles} leaves out (a lone warp per scheduler issuing in order, barriers, shared-memory
+     * loads, register-bound scheduling), so the longer of the two is the chain. 0 without the figure.
+     */
+    static double measuredChainCycles(HardwareSpec hw, Operator op, int[] kernel, long d, int ctas) {
+        double fraction = hw.core().simt().fa2PeakFraction();
+        if (fraction == 0) {
+            return 0;
+        }
+        HardwareSpec.Core core = hw.core();
+        double peak = (double) core.peArrays() * core.peArray().rows() * core.peArray().cols()
+            * core.peArray().macsPerCycle(op.dataType());
+        return ctas * 2.0 * kernel[0] * kernel[1] * d / (fraction * peak);
+    }
+
+    /**
      * Makes each Q tile take as long as the kernel's CTAs do: a core holding c of them at once (the fewer of the
      * CTAs that fit and the Q tiles it gets) spends per K/V block the longer of one CTA's throughput and a c-th of
-     * its chain (throughput plus latency), the co-resident CTAs filling each other's waits. What that exceeds the
-     * core's own timing of the tile by (its products at the arrays' rate, its softmax on the vector unit) the core
-     * waits out after each block's products, as latency.
+     * its chain (throughput plus latency, or for the main kernel the measured chain where longer), the co-resident
+     * CTAs filling each other's waits. What that exceeds the core's own timing of the tile by (its products at the
+     * arrays' rate, its softmax on the vector unit) the core waits out after each block's products, as latency.
+     * Other kernels ({@code measured} false: the split-KV kernel) keep the chain of their parts: no figure measures
+     * them, and the split kernel's 64-row tiles give each warp half the main kernel's rows, another instruction mix.
      */
     private static void addChainLatency(HardwareSpec hw, Operator op, int[] kernel, int ctas,
-                                        List<List<Work>> perCore, long d, int e) {
+                                        List<List<Work>> perCore, long d, boolean measured) {
         double[] block = blockCycles(hw, kernel, d);
+        double chain = block[0] + block[1];
+        if (measured) {
+            chain = Math.max(chain, measuredChainCycles(hw, op, kernel, d, ctas));
+        }
         HardwareSpec.Core core = hw.core();
         ChunkCycles chunkCycles = new ChunkCycles(core, op.dataType());
         for (List<Work> tiles : perCore) {
             int c = Math.min(ctas, tiles.size() / 2);
-            double perBlock = Math.max(block[0], (block[0] + block[1]) / Math.max(1, c));
+            double perBlock = Math.max(block[0], chain / Math.max(1, c));
             for (int i = 0; i + 1 < tiles.size(); i += 2) {
                 MatrixTile mt = (MatrixTile) tiles.get(i);
                 VectorTile vt = (VectorTile) tiles.get(i + 1);
