@@ -212,8 +212,8 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
         m.put("model", name);
         m.put("date", date);
         m.put("basis", "device time only: the run's energy is not accounted, so " + (electricityUsd == null
-            ? "electricity and operational carbon are" : "operational carbon is (electricity is in the price)")
-            + " not counted");
+            ? "electricity and operational carbon are not counted"
+            : "operational carbon is not counted (electricity is in the price)"));
         m.put("devices", (long) ds.size());
         m.put("device_hours", hours * ds.size());
         m.put("usd", deviceUsd + (electricityUsd == null ? 0 : electricityUsd));

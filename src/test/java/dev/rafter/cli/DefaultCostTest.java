@@ -157,7 +157,7 @@ class DefaultCostTest {
             1e-12 * embodied / tokens * 1e3);
         String line = line(r, "cost (cloud-2026, 2026-05; the hardware's default models/cost/cloud-2026.yaml");
         assertTrue(line.contains(" for 4 device(s) over ") && line.contains(" per million output tokens, ")
-            && line.contains("operational carbon is (electricity is in the price) not counted"), line);
+            && line.contains("operational carbon is not counted (electricity is in the price)"), line);
         // Owned devices: electricity is not known without the energy, and the block says so.
         ok("serve", "--hardware", "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml",
             "--concurrency", "1", "--requests", "2", "--prompt-tokens", "16", "--output-tokens", "4", "--cost",

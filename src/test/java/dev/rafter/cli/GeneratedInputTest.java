@@ -132,6 +132,7 @@ class GeneratedInputTest {
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
             String text = Files.readString(kind.valid()).replace("../energy/", energy)
                 .replace("../memory/", memory).replace("../hardware/", hardware)
+                .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/")
                 .replace("extends: ", "extends: " + hardware)
                 .replace("off_chip: off-chip.yaml", "off_chip: " + energy
                     + "off-chip.yaml");
