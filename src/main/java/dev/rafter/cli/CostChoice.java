@@ -38,14 +38,14 @@ public record CostChoice(CostModel model, Path file, boolean byDefault) {
 
     /**
      * {@code --cost} on a system: the default is the cost file its devices' hardware files name, when they all name
-     * the same one ({@code deviceSets} apply to every device's hardware).
+     * the same one ({@code systemSets} apply to the system file, {@code deviceSets} to every device's hardware).
      */
-    static CostChoice forSystem(Path option, Path systemFile, List<String> deviceSets) {
+    static CostChoice forSystem(Path option, Path systemFile, List<String> systemSets, List<String> deviceSets) {
         if (option != null) {
             return of(option, null);
         }
         Path shared = null;
-        for (Section group : Section.load(systemFile).list("devices")) {
+        for (Section group : Section.load(systemFile).override(systemSets).list("devices")) {
             Path named = named(group.file("hardware"), deviceSets);
             if (named == null || (shared != null && !shared.equals(named))) {
                 return NONE;

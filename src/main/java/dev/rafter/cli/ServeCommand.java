@@ -228,7 +228,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         Workload w = Workload.load(workload, hardware.workloadSets());
         Layout layout = systemSpec == null ? null : layout(systemSpec, w);
-        cost = system != null ? CostChoice.forSystem(costFile, system, List.of())
+        cost = system != null ? CostChoice.forSystem(costFile, system, hardware.hardwareSets().stream()
+                .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(), List.of())
             : CostChoice.forHardware(costFile, hardware.hardware, hardware.hardwareSets());
         // --cost FILE lacking the device: exit 2 before the run. Replicas are all the first device's hardware.
         dev.rafter.energy.CostModel.Device billed = systemSpec != null ? (cost.devices(systemSpec) == null ? null

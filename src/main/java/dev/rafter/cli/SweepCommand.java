@@ -232,7 +232,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
     private CostChoice costChoice() {
         if (cost == null) {
             List<String> fixed = hardware.hardwareSets();
-            CostChoice chosen = system != null ? CostChoice.forSystem(costFile, system, SystemRun.deviceSets(fixed))
+            CostChoice chosen = system != null ? CostChoice.forSystem(costFile, system, SystemRun.systemSets(fixed),
+                SystemRun.deviceSets(fixed))
                 : CostChoice.forHardware(costFile, hardware.hardware, fixed);
             boolean unpriced = chosen.byDefault() && (system != null
                 ? chosen.devices(SystemRun.load(system, fixed)) == null

@@ -51,8 +51,8 @@ final class SystemRun {
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
         SystemSpec spec = load(command.system, command.hardware.hardwareSets());
         // --cost FILE lacking a device: exit 2 before the run; the hardware's default bills only devices it prices.
-        cost = CostChoice.forSystem(command.costFile, command.system, deviceSets(command.hardware
-            .hardwareSets()));
+        cost = CostChoice.forSystem(command.costFile, command.system, systemSets(command.hardware.hardwareSets()),
+            deviceSets(command.hardware.hardwareSets()));
         List<dev.rafter.energy.CostModel.Device> billed = cost.devices(spec);
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
             Outcome outcome;
@@ -115,9 +115,13 @@ final class SystemRun {
      * {@code KEY} name a key of the system file, {@code host.KEY} the host of every device.
      */
     static SystemSpec load(Path system, List<String> hardwareSets) {
-        return SystemLoader.load(system, hardwareSets.stream().filter(set -> !isHostKey(set))
-            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(),
-            deviceSets(hardwareSets));
+        return SystemLoader.load(system, systemSets(hardwareSets), deviceSets(hardwareSets));
+    }
+
+    /** The {@code --set}s that name keys of the system file ({@code system.KEY} or {@code KEY}), as its keys. */
+    static List<String> systemSets(List<String> hardwareSets) {
+        return hardwareSets.stream().filter(set -> !isHostKey(set))
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList();
     }
 
     /** The {@code --set}s that apply to every device's hardware file ({@code host.*}). */
