@@ -188,6 +188,15 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
+    @Option(names = "--cost", paramLabel = "FILE", description = "cost and carbon model (models/cost/*.yaml): adds "
+        + "cost per million output tokens (and g CO2e per thousand tokens, embodied only) for the devices held over"
+        + " the serving span; energy is not accounted by serve; default: the file the hardware names (cost:), for a"
+        + " device it prices; none: no cost")
+    Path costFile;
+
+    /** What the run is billed by. */
+    private CostChoice cost = CostChoice.NONE;
+
     static final List<String> OUTPUTS = List.of("requests.csv", "occupancy.png", "latency.png", "serving.json");
     /** With several rates in --arrivals. */
     static final List<String> KNEE_OUTPUTS = List.of("knee.csv", "knee.png", "goodput.png", "serving.json");
@@ -219,6 +228,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         Workload w = Workload.load(workload, hardware.workloadSets());
         Layout layout = systemSpec == null ? null : layout(systemSpec, w);
+        cost = system != null ? CostChoice.forSystem(costFile, system, hardware.hardwareSets().stream()
+                .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(), List.of())
+            : CostChoice.forHardware(costFile, hardware.hardware, hardware.hardwareSets());
+        // --cost FILE lacking the device: exit 2 before the run. Replicas are all the first device's hardware.
+        dev.rafter.energy.CostModel.Device billed = systemSpec != null ? (cost.devices(systemSpec) == null ? null
+            : cost.device(hw)) : cost.device(hw);
         Policy chosen = Policy.of(policy);
         StepTiming timing = StepTiming.of(stepTiming);
         Workload draft = draftWorkload == null ? null : Workload.load(draftWorkload);
@@ -249,6 +264,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         StepTimer timer = new StepTimer(hw, w, null, timing);
         List<StepTimer> timers = layout == null ? List.of(timer) : layout.timers(hw, w, timer);
         if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
+            if (costFile != null && !cost.none()) {
+                throw new InputException("--cost: not with several --arrivals rates (a knee) yet; serve one rate");
+            }
             return knee(hw, w, chosen, limits, engines, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
                 weights, memory), layout, systemSpec, timers, wallStart);
         }
@@ -319,6 +337,14 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         summary.put("step_timing", timing.key());
         summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
+        if (billed != null) {
+            int devices = (layout != null ? layout.groups().size() : replicas == null ? 1 : replicas)
+                * w.run().tensorParallel();
+            long tokens = result.outcomes().stream().filter(ServingEngine.Outcome::finished)
+                .mapToLong(o -> o.request().outputTokens()).sum();
+            summary.put("cost", cost.model().ofDeviceTime(java.util.Collections.nCopies(devices, billed), spanS,
+                tokens));
+        }
         String[] replicaColumns = routed != null ? new String[] {"replica"} : split != null
             ? new String[] {"prefill_replica", "decode_replica", "kv_transfer_s"} : new String[0];
         Object[][] replicaCells = routed != null ? new Object[][] {boxed(routed.replicaOf())} : split != null
@@ -1165,6 +1191,15 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             out().printf(Locale.ROOT, "KV transfers: %s, %.4g GB; time p50 %s, p99 %s; wait for decode room p50 %s, "
                 + "p99 %s%n", moved.get("transfers"), (long) moved.get("bytes") / 1e9, timeOf(t, "p50"),
                 timeOf(t, "p99"), timeOf(wait, "p50"), timeOf(wait, "p99"));
+        }
+        if (s.get("cost") instanceof Map<?, ?> c) {
+            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
+                ? String.format(Locale.ROOT, "; $%.4g per million output tokens", usd) : "";
+            String carbon = c.get("g_co2e_per_thousand_tokens") instanceof Double g
+                ? String.format(Locale.ROOT, ", %.4g g CO2e per thousand tokens (embodied)", g) : "";
+            out().printf(Locale.ROOT, "cost (%s, %s%s): $%.4g for %s device(s) over %s%s%s; %s%n", c.get("model"),
+                c.get("date"), cost.source(), c.get("usd"), c.get("devices"), RooflineReport.time((double)
+                s.get("span_s")), perTokens, carbon, c.get("basis"));
         }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "

@@ -67,7 +67,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     String timing;
     @Option(names = "--cost", paramLabel = "FILE",
         description = "cost and carbon model (models/cost/*.yaml): adds cost per million tokens and g CO2e per "
-            + "thousand tokens to the summary")
+            + "thousand tokens to the summary; default: the file the hardware names (cost:), for a device it prices;"
+            + " none: no cost")
     Path costFile;
 
     @Option(names = "--system", paramLabel = "S",
@@ -110,16 +111,10 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         }
         running.order(null);
         dev.rafter.workload.Timing timed = dev.rafter.workload.Timing.parse(timing, "--timing");
-        cost = costFile == null ? null : dev.rafter.energy.CostModel.load(costFile);
+        cost = CostChoice.forHardware(costFile, hardware.hardware, hardware.hardwareSets());
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             HardwareSpec hw = hardware.loadBesideWorkload();
-            if (cost != null) {
-                if (hw.energy() == null) {
-                    throw new InputException("--cost " + costFile + ": the hardware has no energy tables (energy:),"
-                        + " so a run has no energy to cost");
-                }
-                costDevice = cost.device(hw.name(), costFile.toString());
-            }
+            costDevice = cost.device(hw);
             SourceOptions.Run prepared = source.run(hw, hardware.workloadSets(), running.allowOvercommit);
             if (prepared.workload() != null
                 && !prepared.workload().parallelism().equals(dev.rafter.workload.Workload.Parallelism.NONE)) {
@@ -151,7 +146,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     /** When operators start ({@code --order}, else the workload's {@code run.order}). */
     private dev.rafter.workload.OperatorOrder order;
-    private dev.rafter.energy.CostModel cost;
+    private CostChoice cost;
+    /** The cost file's entry for the device; null: the run is not billed. */
     private dev.rafter.energy.CostModel.Device costDevice;
 
     /** The run's throttling ({@code power.cap_policy: throttle}), or null. */
@@ -228,8 +224,8 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 @SuppressWarnings("unchecked") Map<String, Object> section = (Map<String, Object>) powerSection;
                 section.put("throttle", throttle.json(result.endPs() * 1e-12));
             }
-            if (cost != null) {
-                summary.put("cost", cost.ofSummary(costDevice, summary, report.flops(), sequences));
+            if (costDevice != null) {
+                summary.put("cost", cost.model().ofSummary(costDevice, summary, report.flops(), sequences));
             }
             if (comparison != null) {
                 Map<String, Object> c = new java.util.LinkedHashMap<>();
@@ -455,7 +451,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
                 out().println("per token: " + String.join(", ", parts));
             }
         }
-        printCost(out(), s);
+        printCost(out(), s, cost.source());
         out().printf("utilisation: PE arrays %.2f, HBM %.2f, global buffer %.2f, interconnect %.2f%n",
             u.get("pe_array"), u.get("hbm"), u.get("global_buffer"), u.get("interconnect"));
         if (s.get("memory_tiers") instanceof Map<?, ?> tiers) {
@@ -503,15 +499,18 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             : String.format(java.util.Locale.ROOT, "%.0f", rate);
     }
 
-    /** The printed line of a summary's {@code cost} block, if it has one (simulate --cost, on a device or a system). */
-    static void printCost(java.io.PrintWriter out, Map<String, Object> s) {
+    /**
+     * The printed line of a summary's {@code cost} block, if it has one (simulate --cost, on a device or a system);
+     * {@code source} follows the model's name and date ({@link CostChoice#source}).
+     */
+    static void printCost(java.io.PrintWriter out, Map<String, Object> s, String source) {
         if (s.get("cost") instanceof Map<?, ?> c) {
             Map<?, ?> g = (Map<?, ?>) c.get("g_co2e");
             String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
                 ? String.format(Locale.ROOT, "; $%.4g per million tokens, %.4g g CO2e per thousand tokens", usd,
                     (double) c.get("g_co2e_per_thousand_tokens")) : "";
-            out.printf(Locale.ROOT, "cost (%s, %s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n",
-                c.get("model"), c.get("date"), c.get("usd"), g.get("total"), g.get("operational"),
+            out.printf(Locale.ROOT, "cost (%s, %s%s): $%.4g, %.4g g CO2e (operational %.4g g, embodied %s)%s%n",
+                c.get("model"), c.get("date"), source, c.get("usd"), g.get("total"), g.get("operational"),
                 g.get("embodied") instanceof Double e ? String.format(Locale.ROOT, "%.4g g", e) : "not given",
                 perTokens);
         }

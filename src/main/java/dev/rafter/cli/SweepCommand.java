@@ -73,12 +73,13 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
 
     @Option(names = "--cost", paramLabel = "FILE",
         description = "cost and carbon model (models/cost/*.yaml): every point's summary gets its cost block (as"
-            + " simulate --cost) and sweep.csv the columns usd_per_million_tokens and g_co2e_per_thousand_tokens")
+            + " simulate --cost) and sweep.csv the columns usd_per_million_tokens and g_co2e_per_thousand_tokens;"
+            + " default: the file the hardware names (cost:), for a device it prices; none: no cost")
     Path costFile;
 
     @Option(names = "--metric", paramLabel = "M", defaultValue = "edp",
         description = "what the best point minimises: latency, energy, edp, cost (USD per million tokens, needs"
-            + " --cost) or carbon (g CO2e per thousand tokens, needs --cost) (default: ${DEFAULT-VALUE})")
+            + " a cost model) or carbon (g CO2e per thousand tokens, needs a cost model) (default: ${DEFAULT-VALUE})")
     String metric;
 
     @Mixin
@@ -125,10 +126,11 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         }
         source.phases();
         SweepReport.Metric best = SweepReport.Metric.parse(metric, "--metric");
-        if (best.needsCost() && costFile == null) {
-            throw new InputException("--metric " + metric + ": needs --cost FILE (a cost and carbon model)");
+        // Bad input before an engine starts.
+        if (best.needsCost() && costChoice().none()) {
+            throw new InputException("--metric " + metric + ": needs --cost FILE (a cost and carbon model), or a "
+                + "hardware whose cost: file prices it");
         }
-        costModel(); // bad input before an engine starts
         try (SweepEngine runner = SweepEngines.open(engine, master, jobs);
              OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             String points = OutputFolder.kind(out.resolve("points"));
@@ -142,7 +144,8 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                         : ", shard " + part + ": " + part.indices(plan.size()).length + " points");
                 Sweep sweep = sweep(plan, (system != null ? Sweep.systemSettings(system, hardware.overrides,
                     source.describe()) : Sweep.settings(hardware.hardware, hardware.overrides, source.describe()))
-                    + (costFile == null ? "" : ", cost " + costFile), Main.build());
+                    + (costChoice().none() ? "" : ", cost " + (costChoice().byDefault()
+                    ? CostChoice.shown(costChoice().file()) : costFile)), Main.build());
                 List<Sweep.Point> done = sweep.run(new Sweep.Run(out, resume, part, runner,
                     () -> description(plan, sweep), out(), announcement));
                 SweepReport.write(plan, done, folder.staging(), out, out(), best);
@@ -200,32 +203,42 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                 @Override
                 public void check(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
                     SystemRun.prepare(spec, system, source, workloadSets, running);
-                    if (costFile != null) {
-                        SystemRun.costDevices(costModel(), costFile, spec);
-                    }
+                    costChoice().devices(spec);
                 }
 
                 @Override
                 public java.util.Map<String, Object> summary(dev.rafter.hw.SystemSpec spec, List<String> workloadSets) {
                     SystemRun.Outcome outcome = SystemRun.simulate(spec, system, source, workloadSets, running, null,
                         null);
-                    if (costFile != null) {
-                        outcome.summary().put("cost", SystemRun.cost(costModel(), costFile, spec, outcome));
+                    List<dev.rafter.energy.CostModel.Device> billed = costChoice().devices(spec);
+                    if (billed != null) {
+                        outcome.summary().put("cost", SystemRun.cost(costChoice().model(), billed, outcome));
                     }
                     return outcome.summary();
                 }
             });
         }
-        return costFile == null ? sweep : sweep.cost(costModel(), costFile.toString(),
-            dev.rafter.sweep.SweepKey.sha256(costFile));
+        CostChoice billing = costChoice();
+        return billing.none() ? sweep : sweep.cost(billing.model(), billing.file().toString(),
+            dev.rafter.sweep.SweepKey.sha256(billing.file()));
     }
 
-    private dev.rafter.energy.CostModel cost;
+    private CostChoice cost;
 
-    /** The {@code --cost} model, read once; null without one. */
-    private dev.rafter.energy.CostModel costModel() {
-        if (cost == null && costFile != null) {
-            cost = dev.rafter.energy.CostModel.load(costFile);
+    /**
+     * What the points are billed by, read once: {@code --cost}, else the file the hardware names when it prices the
+     * swept device (on a system: every device of it).
+     */
+    private CostChoice costChoice() {
+        if (cost == null) {
+            List<String> fixed = hardware.hardwareSets();
+            CostChoice chosen = system != null ? CostChoice.forSystem(costFile, system, SystemRun.systemSets(fixed),
+                SystemRun.deviceSets(fixed))
+                : CostChoice.forHardware(costFile, hardware.hardware, fixed);
+            boolean unpriced = chosen.byDefault() && (system != null
+                ? chosen.devices(SystemRun.load(system, fixed)) == null
+                : chosen.device(dev.rafter.hw.HardwareLoader.load(hardware.hardware, fixed)) == null);
+            cost = unpriced ? CostChoice.NONE : chosen;
         }
         return cost;
     }
@@ -256,7 +269,9 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
         List<Path> inputs = new ArrayList<>(List.of(hardware.hardware, input));
         if (costFile != null) {
             args.addAll(List.of("--cost", costFile.toString()));
-            inputs.add(costFile);
+            if (!costChoice().none()) {
+                inputs.add(costFile);
+            }
         }
         return SweepDescription.of(args, inputs, includedFiles(plan), sweep.settings(), sweep.rafterVersion());
     }
@@ -316,6 +331,9 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                         files.add(unit.directory("preset").resolve(unit.string("preset")).normalize());
                     }
                 }
+            }
+            if (s.has(dev.rafter.hw.HardwareLoader.COST_KEY)) {
+                files.add(s.file(dev.rafter.hw.HardwareLoader.COST_KEY)); // the default --cost
             }
             if (s.has("host") && s.section("host").has("costs")) {
                 Section host = s.section("host");

@@ -50,11 +50,10 @@ final class SystemRun {
         }
         // system.fabric.link.latency_ns=... names a key of the system file, as fabric.link.latency_ns=... does.
         SystemSpec spec = load(command.system, command.hardware.hardwareSets());
-        dev.rafter.energy.CostModel cost = command.costFile == null ? null
-            : dev.rafter.energy.CostModel.load(command.costFile);
-        if (cost != null) {
-            costDevices(cost, command.costFile, spec); // a device the file lacks: exit 2 before the run
-        }
+        // --cost FILE lacking a device: exit 2 before the run; the hardware's default bills only devices it prices.
+        cost = CostChoice.forSystem(command.costFile, command.system, systemSets(command.hardware.hardwareSets()),
+            deviceSets(command.hardware.hardwareSets()));
+        List<dev.rafter.energy.CostModel.Device> billed = cost.devices(spec);
         try (OutputFolder folder = OutputFolder.open(command.out, "--out", SimulateCommand.OUTPUTS)) {
             Outcome outcome;
             boolean traced = command.events.equals("perfetto");
@@ -67,8 +66,8 @@ final class SystemRun {
                     traceFile.commit();
                 }
             }
-            if (cost != null) {
-                outcome.summary().put("cost", cost(cost, command.costFile, spec, outcome));
+            if (billed != null) {
+                outcome.summary().put("cost", cost(cost.model(), billed, outcome));
             }
             AtomicFile.write(folder.path("summary.json"), w -> w.write(SimulationReport.json(outcome.summary())));
             folder.commit();
@@ -98,9 +97,8 @@ final class SystemRun {
      * The {@code cost} block of a system run: every device the run used is held for its whole time, the energy is
      * the system's (devices and fabric), the output tokens those of every replica.
      */
-    static Map<String, Object> cost(dev.rafter.energy.CostModel cost, Path file, SystemSpec spec,
-                                            Outcome outcome) {
-        List<dev.rafter.energy.CostModel.Device> all = costDevices(cost, file, spec);
+    static Map<String, Object> cost(dev.rafter.energy.CostModel cost, List<dev.rafter.energy.CostModel.Device> all,
+                                    Outcome outcome) {
         List<dev.rafter.energy.CostModel.Device> used = new ArrayList<>();
         for (SystemSimulation.DeviceResult d : outcome.result().devices()) {
             used.add(all.get(d.index()));
@@ -117,10 +115,22 @@ final class SystemRun {
      * {@code KEY} name a key of the system file, {@code host.KEY} the host of every device.
      */
     static SystemSpec load(Path system, List<String> hardwareSets) {
-        return SystemLoader.load(system, hardwareSets.stream().filter(set -> !isHostKey(set))
-            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(),
-            hardwareSets.stream().filter(SystemRun::isHostKey).toList());
+        return SystemLoader.load(system, systemSets(hardwareSets), deviceSets(hardwareSets));
     }
+
+    /** The {@code --set}s that name keys of the system file ({@code system.KEY} or {@code KEY}), as its keys. */
+    static List<String> systemSets(List<String> hardwareSets) {
+        return hardwareSets.stream().filter(set -> !isHostKey(set))
+            .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList();
+    }
+
+    /** The {@code --set}s that apply to every device's hardware file ({@code host.*}). */
+    static List<String> deviceSets(List<String> hardwareSets) {
+        return hardwareSets.stream().filter(SystemRun::isHostKey).toList();
+    }
+
+    /** What the run is billed by (printed with its cost line). */
+    private CostChoice cost = CostChoice.NONE;
 
     /** The workload of a run on {@code spec}, checked: its parallel degrees must fit the system's devices. */
     static SourceOptions.Run prepare(SystemSpec spec, Path system, SourceOptions source, List<String> workloadSets,
@@ -255,7 +265,7 @@ final class SystemRun {
                 + "%.4g J, fabric %.4g J)%n", energy.get("total"), r.devices().size(), energy.get("static"),
                 energy.get("dynamic"), r.fabricEnergyJ());
         }
-        SimulateCommand.printCost(command.out(), s);
+        SimulateCommand.printCost(command.out(), s, cost.source());
         command.out().println("binds: " + system.get("binding"));
         command.out().printf(Locale.ROOT, "simulator: %d events in %.2f s (%s events/s), %d of %d device(s) simulated, "
                 + "%d of %d collectives reused; wrote %s%n", r.events(), r.wallS(),

@@ -123,9 +123,15 @@ public final class HardwareLoader {
                 }
             }
         }
+        if (s.has(COST_KEY)) {
+            s.file(COST_KEY); // read by the commands that cost a run (their default --cost); here only checked
+        }
         s.finish();
         return hw;
     }
+
+    /** The key naming the device's default cost and carbon model ({@code models/cost/*.yaml}, relative to the file). */
+    public static final String COST_KEY = "cost";
 
     /**
      * One memory tier from a section shaped like {@code memory:}: its {@code name} ({@code defaultName} if it may be

@@ -132,6 +132,7 @@ class GeneratedInputTest {
             Mutation m = MUTATIONS.get(random.nextInt(MUTATIONS.size()));
             String text = Files.readString(kind.valid()).replace("../energy/", energy)
                 .replace("../memory/", memory).replace("../hardware/", hardware)
+                .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/")
                 .replace("extends: ", "extends: " + hardware)
                 .replace("off_chip: off-chip.yaml", "off_chip: " + energy
                     + "off-chip.yaml");
@@ -145,6 +146,7 @@ class GeneratedInputTest {
                 .replace("../energy/" + user[1] + ".yaml", file.toString())
                 .replace("../memory/" + user[1] + ".yaml", file.toString()).replace("../memory/", memory)
                 .replace("../energy/", energy).replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
+                .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/")
                 .replace("extends: ", "extends: " + hardware));
             Path out = tmp.resolve("out" + i);
             String[] args = kind.command().stream().map(a -> a.equals("FILE") ? file.toString()
@@ -377,7 +379,8 @@ class GeneratedInputTest {
 
     /**
      * A bad energy, power or cost input: {@code what} is "table" (a node table, read through an H100 file), "hardware"
-     * (the H100 file) or "cost" (a cost file, simulated with the bundled H100); {@code mutate} spoils the valid one.
+     * (the H100 file), "cost" (a cost file given by --cost) or "default-cost" (the cost file the H100 file names, no
+     * --cost); {@code mutate} spoils the valid one.
      */
     static Generator energyCase(String name, String what, BiFunction<String, Random, String> mutate) {
         return (i, r, dir) -> {
@@ -389,18 +392,27 @@ class GeneratedInputTest {
                 "off_chip: " + energy + "off-chip.yaml");
             Files.writeString(table, what.equals("table") ? mutate.apply(tableText, r) : tableText);
             Path hw = dir.resolve("hw" + i + ".yaml");
-            String hwText = Files.readString(Path.of("models/hardware/h100.yaml")).replace("../energy/4nm.yaml",
-                table.toString()).replace("../memory/", memory);
-            Files.writeString(hw, what.equals("hardware") ? mutate.apply(hwText, r) : hwText);
             Path cost = dir.resolve("cost" + i + ".yaml");
+            String hwText = Files.readString(Path.of("models/hardware/h100.yaml")).replace("../energy/4nm.yaml",
+                table.toString()).replace("../memory/", memory).replace("../cost/cloud-2026.yaml", cost.toString());
+            Files.writeString(hw, what.equals("hardware") ? mutate.apply(hwText, r) : hwText);
             String costText = Files.readString(Path.of("models/cost/owned-datacentre.yaml"));
-            Files.writeString(cost, what.equals("cost") ? mutate.apply(costText, r) : costText);
+            Files.writeString(cost, what.endsWith("cost") ? mutate.apply(costText, r) : costText);
             Path out = dir.resolve("out" + i);
             Path named = what.equals("table") ? table : what.equals("hardware") ? hw : cost;
-            return new Case("energy/" + name, Expect.REFUSED, named, out, List.of("simulate", "--hardware",
-                hw.toString(), "--trace", "traces/gemm-small.csv", "--cost", cost.toString(), "--out",
-                out.toString()));
+            List<String> args = new ArrayList<>(List.of("simulate", "--hardware", hw.toString(), "--trace",
+                "traces/gemm-small.csv", "--out", out.toString()));
+            if (!what.equals("default-cost")) {
+                args.addAll(List.of("--cost", cost.toString()));
+            }
+            return new Case("energy/" + name, Expect.REFUSED, named, out, args);
         };
+    }
+
+    /** A cost file with one of its units taken away (a bare number, or a number and a blank). */
+    static String dropAUnit(String text, Random r) {
+        return text.replaceFirst(pick(r, " USD/kWh", " gCO2e/kWh", " USD ", " years", " kgCO2e", " gCO2e/EFLOP"),
+            pick(r, " ", ""));
     }
 
     /**
@@ -440,7 +452,8 @@ class GeneratedInputTest {
             String base = Files.readString(Path.of("models/hardware/h100.yaml"))
                 .replace("../energy/", Path.of("models/energy").toAbsolutePath() + "/")
                 .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
-                .replace("../host/", Path.of("models/host").toAbsolutePath() + "/");
+                .replace("../host/", Path.of("models/host").toAbsolutePath() + "/")
+                .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/");
             String[] texts = {base, "extends: BASE\nname: derived\nclock_mhz: 1500\n"};
             String named = mutate.apply(texts, r);
             Path basePath = dir.resolve("base" + i + ".yaml");
@@ -586,8 +599,8 @@ class GeneratedInputTest {
             "  link_standard: nvlink4\n  operating_points:\n    - {clock_mhz: 1000, voltage_v: 0.8}\n"
                 + pick(r, "    - {clock_mhz: 1500, voltage_v: 0.7}\n", "    - {clock_mhz: 900, voltage_v: 0.9}\n",
                 "    - {clock_mhz: 1000, voltage_v: 0.9}\n"))),
-        energyCase("cost-without-units", "cost", (t, r) -> t.replaceFirst(pick(r, " USD/kWh", " gCO2e/kWh",
-            " USD ", " years", " kgCO2e", " gCO2e/EFLOP"), pick(r, " ", ""))),
+        energyCase("cost-without-units", "cost", GeneratedInputTest::dropAUnit),
+        energyCase("default-cost-without-units", "default-cost", GeneratedInputTest::dropAUnit),
         measuredCase("valid-by-id", Expect.RUNS, r -> "op_id,measured_s\n" + r.nextInt(3) + "," + seconds(r) + "\n"),
         measuredCase("valid-by-shape", Expect.RUNS, r -> "kind,batch,m,n,k,elements,measured_s\n"
             + SMALL_SHAPES.get(r.nextInt(3)) + "," + seconds(r) + "\n"),

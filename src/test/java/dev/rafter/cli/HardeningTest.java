@@ -31,7 +31,8 @@ class HardeningTest {
     static String a100Text() throws Exception {
         return Files.readString(Path.of(A100)).replace("../energy/",
             Path.of("models/energy").toAbsolutePath() + "/")
-            .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/");
+            .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+            .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/");
     }
 
     private Path write(String name, String text) throws Exception {

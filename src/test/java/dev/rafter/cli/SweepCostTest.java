@@ -90,9 +90,10 @@ class SweepCostTest {
         String best = r.out().lines().filter(l -> l.endsWith("<- best cost")).findFirst().orElseThrow();
         assertTrue(best.startsWith(cheapestName + " "), r.out());
 
-        // Without --cost the columns are not there and the best line is the EDP's, as before.
+        // With --cost none (the A100's hardware file names cloud-2026.yaml) the columns are not there and the best
+        // line is the EDP's, as before.
         Path plain = tmp.resolve("plain");
-        Output without = ok(sweep(plain));
+        Output without = ok(sweep(plain, "--cost", "none"));
         assertFalse(Files.readAllLines(plain.resolve("sweep.csv")).get(0).contains("usd"));
         assertTrue(without.out().contains("<- best EDP"), without.out());
         assertFalse(read(plain.resolve("points/run.batch-1.json")).get("inputs").has("cost"));
@@ -113,8 +114,8 @@ class SweepCostTest {
         assertTrue(again.out().contains("reused 0 of 3 points; re-ran 3 cost file (--cost) changed"), again.out());
         assertEquals(2 * before, read(out.resolve("points/run.batch-1.json")).get("cost").get("usd").asDouble(),
             1e-12 * before, "A100 at twice the hourly price, electricity included in it (cloud-2026.yaml)");
-        // Points saved without --cost run again when it is given, and the other way round.
-        Output dropped = ok(sweep(out, "--resume"));
+        // Points saved without a cost model run again when it is given, and the other way round.
+        Output dropped = ok(sweep(out, "--resume", "--cost", "none"));
         assertTrue(dropped.out().contains("re-ran 3 cost file (--cost) changed"), dropped.out());
     }
 
@@ -130,7 +131,7 @@ class SweepCostTest {
         List<String> orin = sweep(tmp.resolve("c"), "--cost", COST);
         orin.set(orin.indexOf("models/hardware/a100.yaml"), "models/hardware/orin-agx.yaml");
         assertBadInput(run(orin.toArray(String[]::new)), "cloud-2026.yaml: devices: no entry for 'orin-agx-64gb'");
-        assertBadInput(run(sweep(tmp.resolve("d"), "--metric", "carbon").toArray(String[]::new)),
+        assertBadInput(run(sweep(tmp.resolve("d"), "--metric", "carbon", "--cost", "none").toArray(String[]::new)),
             "--metric carbon: needs --cost FILE");
         assertBadInput(run(sweep(tmp.resolve("e"), "--metric", "speed").toArray(String[]::new)),
             "--metric: expected latency, energy, edp, cost or carbon, got 'speed'");

@@ -125,6 +125,7 @@ class DevicePowerTest {
         Files.writeString(hw, Files.readString(Path.of("models/hardware/h100.yaml"))
             .replace("../energy/4nm.yaml", Path.of("models/energy/4nm.yaml").toAbsolutePath().toString())
             .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+            .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/")
             .replace("  link_standard: nvlink4", "  link_standard: nvlink4\n  operating_points:\n"
                 + "    - {clock_mhz: 600, voltage_v: 0.70}\n    - {clock_mhz: 1200, voltage_v: 0.80}\n"
                 + "    - {clock_mhz: 1800, voltage_v: 1.00}\n"));
@@ -150,6 +151,7 @@ class DevicePowerTest {
         Files.writeString(hw, Files.readString(Path.of("models/hardware/h100.yaml"))
             .replace("../energy/4nm.yaml", Path.of("models/energy/4nm.yaml").toAbsolutePath().toString())
             .replace("../memory/", Path.of("models/memory").toAbsolutePath() + "/")
+            .replace("../cost/", Path.of("models/cost").toAbsolutePath() + "/")
             .replace("  link_standard: nvlink4", "  link_standard: nvlink4\n  operating_points:\n"
                 + "    - {clock_mhz: 600, voltage_v: 0.90}\n    - {clock_mhz: 1200, voltage_v: 0.80}\n"));
         String m2 = assertThrows(InputException.class, () -> HardwareLoader.load(hw, List.of())).getMessage();

@@ -68,7 +68,7 @@ class HardwareLoaderTest {
 
     /** The A100 model without its energy reference (which is relative to models/hardware/) and board power. */
     private String a100Text() throws IOException {
-        return Files.readString(A100).replaceAll("(?m)^energy:.*\\n(^ +#.*\\n)*", "")
+        return Files.readString(A100).replaceAll("(?m)^(energy|cost):.*\\n(^ +#.*\\n)*", "")
             .replaceAll("(?m)^power:.*\\n(^ +.*\\n)*", "").replaceAll("(?m)^  (model|timing):.*\\n", "");
     }
 

@@ -39,7 +39,7 @@ class MemoryTiersTest {
      */
     private HardwareSpec twoTiers() throws IOException {
         String a100 = Files.readString(Path.of("models/hardware/a100.yaml"))
-            .replaceAll("(?m)^energy:.*\\n(^ +#.*\\n)*", "").replaceAll("(?m)^power:.*\\n(^ +.*\\n)*", "")
+            .replaceAll("(?m)^(energy|cost):.*\\n(^ +#.*\\n)*", "").replaceAll("(?m)^power:.*\\n(^ +.*\\n)*", "")
             .replaceAll("(?m)^  (model|timing):.*\\n", "");
         Path f = tmp.resolve("two-tiers.yaml");
         Files.writeString(f, a100 + "memory_tiers:\n  - name: hbf\n    channels: 4\n    bandwidth_gb_per_s: 4\n"

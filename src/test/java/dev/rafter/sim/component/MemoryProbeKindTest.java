@@ -63,7 +63,8 @@ class MemoryProbeKindTest {
         Path models = Path.of("models").toAbsolutePath();
         String text = Files.readString(models.resolve("hardware/a100.yaml"))
             .replace("../energy/", models.resolve("energy") + "/")
-            .replace("../memory/", models.resolve("memory") + "/");
+            .replace("../memory/", models.resolve("memory") + "/")
+            .replace("../cost/", models.resolve("cost") + "/");
         Path file = tmp.resolve("probed.yaml");
         Files.writeString(file, text + extra);
         return file;
