@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.config.InputException;
 import dev.rafter.hw.DataType;
-import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.component.Host;
 import dev.rafter.sim.trace.SliceKind;
@@ -18,7 +17,6 @@ import dev.rafter.workload.OperatorOrder;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Timing;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,11 +37,7 @@ class HostStreamsTest {
 
     /** An eager host costing {@code opNs} per operator and {@code launchNs} per kernel, nothing else. */
     private Path eager(double opNs, double launchNs, double syncNs, double servingStepNs) throws Exception {
-        Path f = tmp.resolve("costs-" + System.nanoTime() + ".yaml");
-        Files.writeString(f, "name: test\nlaunch_ns: " + launchNs + "\nsync_ns: " + syncNs + "\neager:\n  op_ns: "
-            + opNs + "\ncompiled:\n  call_ns: 0\n  kernel_ns: 0\ngraph:\n  launch_ns: 0\n  node_ns: " + launchNs
-            + "\nserving:\n  step_ns: " + servingStepNs + "\n  sequence_ns: 0\n");
-        return f;
+        return HostTest.costs(tmp, launchNs, syncNs, opNs, 0, 0, launchNs, servingStepNs);
     }
 
     /**
@@ -51,13 +45,7 @@ class HostStreamsTest {
      * operator takes its solo time wherever it runs alone), with the given host.
      */
     private static HardwareSpec a100(String framework, Path costs, String... more) {
-        List<String> sets = new ArrayList<>(List.of("memory.model=simple", "dispatch.eager_ns=0",
-            "dispatch.graph_ns=0", "global_buffer.keeps_contents=false", "host.framework=" + framework));
-        if (costs != null) {
-            sets.add("host.costs=" + costs.toAbsolutePath());
-        }
-        sets.addAll(List.of(more));
-        return HardwareLoader.load(Path.of("models/hardware/a100.yaml"), sets);
+        return HostTest.a100(framework, costs, more);
     }
 
     private static Operator norm(long id, long rows, int step, long... deps) {

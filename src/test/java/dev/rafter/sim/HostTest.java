@@ -31,7 +31,13 @@ class HostTest {
     /** A cost table; every figure in ns. */
     private Path costs(double launch, double sync, double op, double call, double graphLaunch, double node,
                        double step) throws Exception {
-        Path f = tmp.resolve("costs-" + System.nanoTime() + ".yaml");
+        return costs(tmp, launch, sync, op, call, graphLaunch, node, step);
+    }
+
+    /** A cost table in {@code dir}; every figure in ns (also HostStreamsTest's). */
+    static Path costs(Path dir, double launch, double sync, double op, double call, double graphLaunch, double node,
+                      double step) throws Exception {
+        Path f = dir.resolve("costs-" + System.nanoTime() + ".yaml");
         Files.writeString(f, "name: test\nlaunch_ns: " + launch + "\nsync_ns: " + sync + "\neager:\n  op_ns: " + op
             + "\ncompiled:\n  call_ns: " + call + "\n  kernel_ns: 0\ngraph:\n  launch_ns: " + graphLaunch
             + "\n  node_ns: " + node + "\nserving:\n  step_ns: " + step + "\n  sequence_ns: 0\n");
@@ -42,7 +48,7 @@ class HostTest {
      * The A100 model on simple memory with no device-side dispatch cost, an L2 that keeps nothing between kernels (so
      * each kernel takes the same time), and the given host.
      */
-    private static HardwareSpec a100(String framework, Path costs, String... more) {
+    static HardwareSpec a100(String framework, Path costs, String... more) {
         List<String> sets = new ArrayList<>(List.of("memory.model=simple", "dispatch.eager_ns=0",
             "dispatch.graph_ns=0", "global_buffer.keeps_contents=false", "host.framework=" + framework));
         if (costs != null) {

@@ -91,39 +91,17 @@ public final class PeArray {
             cycles = cycles0;
             ps = ps0;
         } else if (m == m1 && n == n1 && k == k1 && type == type1 && clock == clock1) {
+            // The first slot holds the shape used last (the second is the one to give up for a new shape).
             cycles = cycles1;
             ps = ps1;
-            // The first slot holds the shape used last (the second is the one to give up for a new shape).
-            m1 = m0;
-            n1 = n0;
-            k1 = k0;
-            type1 = type0;
-            clock1 = clock0;
-            cycles1 = cycles0;
-            ps1 = ps0;
-            m0 = m;
-            n0 = n;
-            k0 = k;
-            type0 = type;
-            clock0 = clock;
-            cycles0 = cycles;
-            ps0 = ps;
+            demoteFirst();
+            keepFirst(m, n, k, type, clock, cycles, ps);
         } else {
             // The new shape takes the first slot, the one it held the second.
-            m1 = m0;
-            n1 = n0;
-            k1 = k0;
-            type1 = type0;
-            clock1 = clock0;
-            cycles1 = cycles0;
-            ps1 = ps0;
-            cycles = cycles0 = spec.sustainedCycles(m, n, k, type);
-            ps = ps0 = clock.ps(cycles);
-            m0 = m;
-            n0 = n;
-            k0 = k;
-            type0 = type;
-            clock0 = clock;
+            demoteFirst();
+            cycles = spec.sustainedCycles(m, n, k, type);
+            ps = clock.ps(cycles);
+            keepFirst(m, n, k, type, clock, cycles, ps);
         }
         if (cycles > 0) {
             sink.slice(track, SliceKind.COMPUTE, opId, startPs, startPs + ps, usefulMacs);
@@ -132,6 +110,28 @@ public final class PeArray {
             }
         }
         return cycles;
+    }
+
+    /** Moves the first cached shape to the second slot. */
+    private void demoteFirst() {
+        m1 = m0;
+        n1 = n0;
+        k1 = k0;
+        type1 = type0;
+        clock1 = clock0;
+        cycles1 = cycles0;
+        ps1 = ps0;
+    }
+
+    private void keepFirst(long m, long n, long k, dev.rafter.hw.DataType type, dev.rafter.sim.ClockDomain clock,
+                           long cycles, long ps) {
+        m0 = m;
+        n0 = n;
+        k0 = k;
+        type0 = type;
+        clock0 = clock;
+        cycles0 = cycles;
+        ps0 = ps;
     }
 
     // The timing of the last two tile shapes used, the one used last first: consecutive chunks nearly always have one
