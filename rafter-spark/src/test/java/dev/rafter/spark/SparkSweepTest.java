@@ -35,10 +35,11 @@ class SparkSweepTest {
 
     /**
      * Twelve points of one decode step of one layer of the tiny model, on a copy of the models in {@code dir} (the
-     * hardware file includes its energy and memory timing tables by relative paths, rebuilt from shipped bytes).
+     * hardware file includes its energy and memory timing tables and its cost file by relative paths, rebuilt from
+     * shipped bytes).
      */
     static List<String> sweep(Path dir, Path out, String... more) throws Exception {
-        for (String sub : new String[] {"hardware", "energy", "memory"}) {
+        for (String sub : new String[] {"hardware", "energy", "memory", "cost"}) {
             Files.createDirectories(dir.resolve(sub));
             try (var files = Files.list(ROOT.resolve("models").resolve(sub))) {
                 for (Path f : files.toList()) {
