@@ -3,7 +3,6 @@ package dev.rafter.sim;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.workload.Operator;
-import dev.rafter.workload.OperatorSource;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -159,7 +158,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
         Simulation solo = new Simulation(hw).placement(placement).l2Residency(l2Residency)
             .firstResident(key.residentBytes(), key.writtenBackBytes());
         TraceSink sink = record ? (track, kind, opId, startPs, endPs, amount) -> { } : null;
-        Simulation.Result r = solo.run(OperatorSource.of(op), sink, result -> { });
+        Simulation.Result r = solo.runAlone(op, sink, result -> { });
         events.addAndGet(r.events());
         skippedStages.addAndGet(r.fastForwardedStages());
         return solo.replayOf(key);

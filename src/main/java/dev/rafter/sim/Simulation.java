@@ -293,6 +293,15 @@ public final class Simulation {
         return hw.host().on() && order != OperatorOrder.STRICT;
     }
 
+    /** The operator that {@link #runAlone} simulates, else null. */
+    private Operator onlyOperator;
+
+    /** Simulates {@code op} alone, as {@link #run} would simulate a source of that one operator. */
+    Result runAlone(Operator op, TraceSink events, OpListener listener) {
+        onlyOperator = op;
+        return run(null, events, listener);
+    }
+
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
         if (clocks != null && order != OperatorOrder.STRICT) {
             throw new InputException("--order " + order.name().toLowerCase(java.util.Locale.ROOT) + ": operators at "
@@ -317,7 +326,10 @@ public final class Simulation {
         long[] count = {0};
         long wallStart = System.nanoTime();
         long end;
-        try (OperatorStream stream = new OperatorStream(source);
+        // One operator simulated ahead needs no producer thread (one started per operator slowed the threads ahead).
+        OperatorStream producer = onlyOperator == null ? new OperatorStream(source) : null;
+        Iterator<Operator> stream = producer != null ? producer : List.of(onlyOperator).iterator();
+        try (producer;
              // A host feeding streams reuses nothing (see DependencyOrder): nothing simulated ahead would be taken.
              Ahead lookahead = threads > 1 && reuse && clocks == null && !hostFeedsStreams()
                  ? new Ahead(hw, placement, l2Residency, stream, threads, replays::containsKey,
