@@ -34,7 +34,8 @@ import java.util.List;
  * shape sees a valid part of the work, while {@link #flops}, {@link #minBytes} and the mapping cover them all.
  *
  * <p>{@code kernel} ({@code gemm} only; null for the rest and wherever no trace named it): the library kernel a
- * replayed trace recorded for this GEMM, whose tile and path the mapping then uses (see {@link GemmKernel}).
+ * replayed trace recorded for this GEMM, shown beside the mapping's own tile (see {@link GemmKernel}); part of its
+ * shape, so a reused operator reports its own kernel.
  */
 public record Operator(long id, String name, OpKind kind, Phase phase, int layer, int step, long batch, long m,
                        long n, long k, long elements, DataType dataType, long[] deps, boolean causal,
@@ -202,7 +203,8 @@ public record Operator(long id, String name, OpKind kind, Phase phase, int layer
         public boolean matches(Operator op) {
             return kind == op.kind && batch == op.batch && m == op.m && n == op.n && k == op.k
                 && elements == op.elements && dataType == op.dataType && causal == op.causal
-                && operandBType == op.operandBType && java.util.Objects.equals(segments, op.segments);
+                && operandBType == op.operandBType && java.util.Objects.equals(segments, op.segments)
+                && java.util.Objects.equals(kernel, op.kernel);
         }
     }
 

@@ -27,6 +27,13 @@ class OperatorShapeTest {
                 }
             });
         }
+        // GEMMs of one shape that name different library kernels (a replayed trace's), or none: different shapes.
+        Operator gemm = Operator.gemm(9000, "g", Phase.PREFILL, 0, 0, 1, 141, 512, 512, dev.rafter.hw.DataType.BF16,
+            dev.rafter.hw.DataType.BF16);
+        ops.add(gemm);
+        ops.add(gemm.withKernel(new GemmKernel("a", 32, 32, 128, GemmKernel.Path.WARP_MMA)));
+        ops.add(gemm.withKernel(new GemmKernel("b", 64, 64, 64, GemmKernel.Path.WARPGROUP_MMA)));
+        ops.add(gemm.withKernel(new GemmKernel("b", 64, 64, 64, GemmKernel.Path.WARPGROUP_MMA)));
         int equal = 0;
         for (Operator a : ops) {
             for (Operator b : ops) {
