@@ -39,8 +39,6 @@ public final class RowReduction {
     static final int WARP_SOFTMAX_MAX_ELEMENTS = 1024;
     /** Threads of a vectorized_layer_norm_kernel CTA: 32 x 4 (num_threads() = 4 warps, thread_constants.h). */
     static final int LAYER_NORM_THREADS = 128;
-    /** Elements a vectorized_layer_norm_kernel thread loads at once: vec_size 4 (layer_norm_kernel.cu). */
-    static final int LAYER_NORM_VECTOR = 4;
 
     private RowReduction() {}
 
@@ -110,14 +108,14 @@ public final class RowReduction {
     static long layerNormCycles(HardwareSpec.Simt simt) {
         long fp32 = simt.fp32LatencyCycles();
         long special = simt.specialFunctionLatencyCycles();
-        long shared = simt.shuffleLatencyCycles();
+        long shuffle = simt.shuffleLatencyCycles(); // a shared-memory access is taken as long
         long barrier = simt.barrierLatencyCycles();
         long combine = 4 * fp32 + special;
         int warps = LAYER_NORM_THREADS / WARP;
         int rounds = log2Ceil(warps);
-        long warpSteps = log2Ceil(WARP) * (simt.shuffleLatencyCycles() + combine);
-        long ctaRounds = rounds * (2 * shared + 2 * barrier + combine);
-        long statistics = 2 * shared + barrier + special + 2 * fp32;
+        long warpSteps = log2Ceil(WARP) * (shuffle + combine);
+        long ctaRounds = rounds * (2 * shuffle + 2 * barrier + combine);
+        long statistics = 2 * shuffle + barrier + special + 2 * fp32;
         long rsqrt = fp32 + special;
         return warpSteps + ctaRounds + statistics + rsqrt;
     }
@@ -126,7 +124,8 @@ public final class RowReduction {
      * Cycles of a layer norm thread's own Welford updates before the row's reduction: each of its elements
      * ({@code cuWelfordOnlineSum}) subtracts the running mean and multiply-adds the new one, 2 dependent FP32 ops
      * on the mean's chain; the first also waits for its count's reciprocal (the counts run ahead of the data).
-     * A thread holds ceil(n / 128) elements, loaded {@value #LAYER_NORM_VECTOR} at a time.
+     * A thread holds ceil(n / 128) elements (loaded 4 at a time, vec_size in layer_norm_kernel.cu: the loads do not
+     * shorten the chain).
      */
     static long layerNormThreadCycles(HardwareSpec.Simt simt, long n) {
         long elements = (n + LAYER_NORM_THREADS - 1) / LAYER_NORM_THREADS;

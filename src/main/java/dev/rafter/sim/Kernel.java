@@ -110,7 +110,6 @@ public final class Kernel implements Scheduler {
         }
     }
 
-
     /** A backstop behind RunLimits: a duration too long for the clock fails here, before it could wrap. */
     private static RuntimeException beyondTheClock() {
         return dev.rafter.config.InputException.located("simulated time beyond " + RUN_LENGTH_PS + " ps (about "
