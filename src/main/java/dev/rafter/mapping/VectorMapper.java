@@ -32,7 +32,7 @@ import java.util.Locale;
  * chunk of rows waits out its rows' reductions ({@link RowReduction}), as many rows at once as the core holds CTAs
  * of the kernel; a norm's normalise loads, issued after its statistics, take the memory's path too (its weights);
  * a reducing pass of an off-chip row ends in its reduction and the next pass's first loads; a gather's row loads
- * wait for their indices (an index load, at least an L2 hit, exposed on each core's last chunk).
+ * wait for their indices ({@link #indicesFromMemory}), exposed on each core's last chunk.
  */
 public final class VectorMapper {
     private VectorMapper() {}
@@ -101,7 +101,8 @@ public final class VectorMapper {
         }
         boolean normalises = unit > 1 && normalisesAfterStatistics(kind);
         long exposed = normalises ? hw.interconnect().latencyCycles() + (simt != null ? memoryPathCycles(hw) : 0)
-            : unit == 1 && simt != null && kind == OpKind.GATHER ? hw.interconnect().latencyCycles() : 0;
+            : unit == 1 && simt != null && indicesFromMemory(kind) ? hw.interconnect().latencyCycles()
+                + memoryPathCycles(hw) : 0;
         if (exposed > 0) {
             // Earlier chunks' second round trips overlap the next chunk's loads; the last one's has nothing to hide it.
             for (List<Work> core : perCore) {
@@ -126,7 +127,8 @@ public final class VectorMapper {
                     exposed) : "")
             : String.format(Locale.ROOT, "1 pass; %d chunks of %d elements, %d per block of %d cores%s", chunks, chunk,
                 Math.min(chunks, cores), cores, exposed > 0 ? String.format(Locale.ROOT,
-                    "; a gather's loads wait for their indices (%d cycles exposed on each core's last chunk)",
+                    "; a gather's loads wait for their indices, from memory (%d cycles exposed on each core's last"
+                        + " chunk)",
                     exposed) : "");
         return new TileProgram(stages, perCore, elements * in * e, elements * out * e, why);
     }
@@ -203,6 +205,18 @@ public final class VectorMapper {
      */
     static boolean normalisesAfterStatistics(OpKind kind) {
         return kind == OpKind.LAYERNORM || kind == OpKind.RMSNORM || kind == OpKind.ADD_RMSNORM;
+    }
+
+    /**
+     * A gather's row loads wait for its index loads: PyTorch's {@code indexSelectLargeIndex} (Indexing.cu) loads a
+     * thread's index, then the source element at the row it names. The index tensor is an input no kernel wrote (an
+     * embedding's token, position or token-type ids: placed on the device before the step, or a module's buffer), and
+     * Rafter keeps no inputs but results in the global buffer ({@link L2Residency}), so, as a norm's weights, the
+     * indices come from memory: an L2 hit's latency and the memory's fixed path ({@link #memoryPathCycles}), a lower
+     * bound (the DRAM core's time left out). The rows' own loads are the chunk's stage, from wherever they lie.
+     */
+    static boolean indicesFromMemory(OpKind kind) {
+        return kind == OpKind.GATHER;
     }
 
     /**
