@@ -7,9 +7,13 @@ native_layer_norm (141 x 512) 3.0-3.3 us, while the residual add_ of the same 14
 and aten::all on one 141-element tensor take 1.76 and 3.65 us (one CTA each). Rafter, from the sourced latencies
 (launch, L2 hit, DRAM, its reduction chains), gives 2.48, 2.35 and 1.63 us: the gather's dependent loads (its indices
 from memory, then its rows) and the norm's reductions and weights are charged, and still about 0.7-0.8 us a kernel
-is missing. What it is cannot be told from the trace. Candidates, each needing a measurement:
+is missing. The 17 projection GEMMs (141 x 512 x 512) miss 0.74 us each too, while the kernels that read only what
+the kernel before wrote (adds, GELUs, flash attention) miss at most 0.2 us: what the slow ones share is reading
+long-lived tensors (weights, embedding tables, index buffers), which Rafter already takes from DRAM. What it is
+cannot be told from the trace. Candidates, each needing a measurement:
 
   dram       a first touch of DRAM costing more than the pointer chase's 354 ns, or the activations not in the L2
+  pages      address translation: a long-lived tensor's pages missing the TLBs (a page walk before the first load)
   code       cold instruction fetch: a kernel's code from the L2 or DRAM, line by line, on every SM
   clock      the SM clock at an eager trace's 5% load below the 1830 MHz the model runs at (the trace cannot say,
              and no one clock fits all its kinds: with --set clock_mhz=1100 the layer norms are within 4%, but the
@@ -27,7 +31,7 @@ replays), the median over REPEATS calls. Conditions:
   warm       the op called back to back: its data, index, code and address translations warm
   idle       as warm, the host waiting IDLE_US between calls, as in the eager trace (clock and power state)
   cold_l2    before each call a fill of twice the L2 (its inputs come from DRAM; its code is small beside the fill's)
-  cold_code  before each call a few other kernels on tiny tensors (a GEMM, softmax, sort, cumsum: other code in the
+  cold_code  before each call a few other kernels on tiny tensors (softmax, sort, top-k, cumsum: other code in the
              instruction caches, little of the L2's data replaced)
   cold_tlb   before each call a copy of one element in each 2 MB of a 4 GB buffer (2048 pages, 64 KB of data:
              the address translations replaced, the L2's data not)
@@ -40,7 +44,9 @@ cycles give the clock as (C2 - C1) / (t2 - t1). Reading the results:
   gather_2 vs gather_30522: a table of 2 rows against one of 31 MB (pages, TLB);
   warm vs cold_code: instruction fetch;  warm vs cold_tlb: address translation;
   warm vs idle, with the probe's clock: the clock at low load;
-  layernorm vs layernorm_noaffine: the weights' loads after the statistics.
+  layernorm vs layernorm_noaffine: the weights' loads after the statistics;
+  linear_512 (a GEMM reading its weights, as the trace's projections) under each condition: whether the GEMMs'
+      0.74 us has the cause the gathers' and norms' has.
 """
 import json
 import os
@@ -130,7 +136,7 @@ def main():
     indices = {n: torch.randint(0, n, (ROWS,), device=dev, dtype=torch.long) for n in tables}
     ids = torch.randint(0, VOCAB, (ROWS,), device=dev, dtype=torch.long)
     flush = torch.empty(2 * l2_bytes // 4 + 1, device=dev, dtype=torch.float32)
-    small_a = torch.randn(64, 64, device=dev, dtype=bf16)
+    weight = torch.randn(HIDDEN, HIDDEN, device=dev, dtype=bf16)
     small_s = torch.randn(8, 128, device=dev, dtype=torch.float32)
     pages = torch.zeros(PAGES, PAGE_BYTES // 2, device=dev, dtype=bf16)  # one row a 2 MB page
 
@@ -138,9 +144,9 @@ def main():
         flush.fill_(1.0)
 
     def other_code():
-        torch.mm(small_a, small_a)
         torch.softmax(small_s, dim=-1)
         torch.sort(small_s, dim=-1)
+        torch.topk(small_s, 4, dim=-1)
         torch.cumsum(small_s, dim=-1)
 
     def other_pages():
@@ -157,6 +163,8 @@ def main():
          "F.layer_norm 141 x 512 bf16 with weight and bias"),
         ("layernorm_noaffine", lambda: F.layer_norm(x, (HIDDEN,)), r"layer_norm",
          "F.layer_norm 141 x 512 bf16 without weight and bias (no loads after the statistics but the row)"),
+        ("linear_512", lambda: F.linear(x, weight, b), r"gemm|Kernel2|xmma|nvjet|cutlass",
+         "F.linear 141 x 512 by a 512 x 512 weight with bias, bf16 (the trace's projections)"),
     ]
     for n in tables:
         cases.append((f"gather_{n}", (lambda t, i: lambda: torch.index_select(t, 0, i))(tables[n], indices[n]),
