@@ -169,7 +169,9 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
         while (buffer.size() < WINDOW && stream.hasNext()) {
             Operator op = stream.next();
             buffer.addLast(op);
-            boolean onCores = !op.kind().isCollective() && !roofline.of(op).nearMemory();
+            // Only a device with near-memory units offloads (its bound, costly per operator, says where).
+            boolean onCores = !op.kind().isCollective()
+                && (roofline.nearMemory() == null || !roofline.of(op).nearMemory());
             if (l2 == null || !onCores) {
                 unscanned.addLast(new Scanned(op, 0, 0));
             } else {
