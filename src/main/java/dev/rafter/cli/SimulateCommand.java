@@ -77,8 +77,9 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     Path system;
 
     @Option(names = "--threads", paramLabel = "N",
-        description = "threads that simulate the distinct operator shapes ahead of the running one (exact: every"
-            + " operator runs on a drained device); default 1: none. Pays on many cores and a few long operators")
+        description = "threads that simulate: the stream's, and N-1 that simulate the distinct operator shapes ahead"
+            + " of the running one (exact: every operator runs on a drained device); default 1: the stream's alone."
+            + " Pays on free cores and a few long operators")
     Integer threads;
 
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */

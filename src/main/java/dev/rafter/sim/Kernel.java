@@ -6,12 +6,16 @@ import java.util.NoSuchElementException;
 import java.util.function.Consumer;
 import nl.tudelft.simulation.dsol.SimRuntimeException;
 import nl.tudelft.simulation.dsol.eventlists.EventListInterface;
+import nl.tudelft.simulation.dsol.experiment.Replication;
 import nl.tudelft.simulation.dsol.experiment.SingleReplication;
+import nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEvent;
 import nl.tudelft.simulation.dsol.formalisms.eventscheduling.SimEventInterface;
 import nl.tudelft.simulation.dsol.model.AbstractDsolModel;
+import nl.tudelft.simulation.dsol.model.DsolModel;
 import nl.tudelft.simulation.dsol.simulators.DevsSimulator;
 import nl.tudelft.simulation.dsol.simulators.ReplicationState;
 import nl.tudelft.simulation.dsol.simulators.RunState;
+import nl.tudelft.simulation.dsol.simulators.SimulatorInterface;
 import org.djutils.event.EventType;
 import org.djutils.logger.CategoryLogger;
 
@@ -190,18 +194,15 @@ public final class Kernel implements Scheduler {
         executed = 0;
         deferring.clear();
         // DSOL keeps replications in one JVM-wide naming context that is not safe for concurrent use: parallel
-        // runs (sweeps) take distinct ids and set up and tear down one at a time; only the event loop runs in
-        // parallel.
+        // runs (sweeps, threads simulating ahead) take distinct ids and enter and leave it one at a time.
         SingleReplication<Long> replication;
         synchronized (LIFECYCLE) {
             replication = new SingleReplication<>("rafter-" + RUNS.incrementAndGet(), 0L, 0L, END_PS);
         }
         try {
-            synchronized (LIFECYCLE) {
-                // DSOL's initialize clears the event list, then builds the model, then queues its own warm-up and
-                // end-of-replication events.
-                simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
-            }
+            // Clears the event list, then builds the model, then queues DSOL's own warm-up and end-of-replication
+            // events (BatchSimulator.initialize: no shared state, so kernels on other threads set up meanwhile).
+            simulator.initialize(new Model(simulator, () -> build.accept(this)), replication);
         } catch (RuntimeException | Error e) {
             release(replication);
             throw e;
@@ -223,11 +224,60 @@ public final class Kernel implements Scheduler {
 
     private void release(SingleReplication<Long> replication) {
         events.stepping = false;
+        simulator.cleanUp();
         synchronized (LIFECYCLE) {
-            simulator.cleanUp();
             replication.removeFromContext();
         }
         model.clear();
+    }
+
+    /**
+     * Builds the model with {@code build} and hands back a run that lasts: each {@link Continuing#runFrom} starts
+     * more work at the clock's time and runs DSOL's loop until no model event is pending, and the clock and the
+     * model's state carry on to the next; one replication for them all. How a thread simulating operators ahead
+     * keeps one device for operator after operator ({@link Ahead}). Close it to release DSOL's replication.
+     */
+    public Continuing continuing(Consumer<Scheduler> build) {
+        return new Continuing(start(build));
+    }
+
+    /** A run of this kernel's model that goes on by parts (see {@link #continuing}). */
+    public final class Continuing implements AutoCloseable {
+        private final SingleReplication<Long> replication;
+        private boolean closed;
+
+        private Continuing(SingleReplication<Long> replication) {
+            this.replication = replication;
+        }
+
+        /**
+         * Runs {@code work} now, and every event it leads to, until none is pending; returns the time of the last. A
+         * model exception is rethrown as it was thrown, and the run cannot go on after it.
+         */
+        public long runFrom(Runnable work) {
+            if (closed) {
+                throw new IllegalStateException("the run is closed");
+            }
+            schedule(0, work);
+            // DSOL's loop leaves its clock at the end it ran up to: it resumes from the model's time.
+            simulator.resumeAt(now);
+            simulator.runUpTo(END_PS);
+            Exception failure = simulator.failure;
+            if (failure != null) {
+                simulator.failure = null;
+                close();
+                throw Kernel.<RuntimeException>rethrow(failure);
+            }
+            return now;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                release(replication);
+            }
+        }
     }
 
     /** A run of this kernel's model that its caller advances event by event (see {@link #stepping}). */
@@ -537,6 +587,40 @@ public final class Kernel implements Scheduler {
 
         BatchSimulator() {
             super("rafter");
+        }
+
+        /**
+         * DSOL's initialize (Simulator's and DevsSimulator's, as in 4.3.2) without its worker thread: DSOL starts
+         * one per replication and polls it with sleep(1) until it idles, about 2 ms of every run (a sweep point, a
+         * serving step's timing, an operator simulated ahead), and a batch run never hands it the loop ({@link
+         * #startImpl}). What the rest does is done here alike: the event list cleared, the replication and model
+         * taken, the clock at the replication's start, the model built, then DSOL's own warm-up and
+         * end-of-replication events queued. (DSOL's methods to call on initialize are none: Rafter adds none.)
+         */
+        @Override
+        public void initialize(DsolModel<Long, ? extends SimulatorInterface<Long>> dsolModel,
+                               Replication<Long> dsolReplication, boolean cleanUp) {
+            if (isStartingOrRunning()) {
+                throw new SimRuntimeException("Cannot initialize a running simulator");
+            }
+            synchronized (semaphore) {
+                eventList.clear();
+                replication = dsolReplication;
+                model = dsolModel;
+                simulatorTime = dsolReplication.getStartTime();
+                dsolModel.getOutputStatistics().clear();
+                dsolModel.constructModel();
+                runState = RunState.INITIALIZED;
+                replicationState = ReplicationState.INITIALIZED;
+                runflag = false;
+                scheduleEvent(new SimEvent<>(dsolReplication.getWarmupTime(), (short) 11, this, "warmup", null));
+                scheduleEvent(new SimEvent<>(dsolReplication.getEndTime(), (short) 0, this, "endReplication", null));
+            }
+        }
+
+        /** Sets DSOL's clock to {@code timePs}, where a continued run ({@link Continuing}) resumes. */
+        void resumeAt(long timePs) {
+            simulatorTime = timePs;
         }
 
         /**

@@ -179,8 +179,8 @@ public final class Simulation {
     }
 
     /**
-     * Threads that simulate the operators ahead of the running one, each distinct shape alone ({@link Ahead});
-     * 1 (default): none. Needs reuse; exact for the same reason.
+     * Threads that simulate: the stream's, and {@code n - 1} that simulate the distinct shapes ahead of the running
+     * operator, each alone ({@link Ahead}); 1 (default): the stream's alone. Needs reuse; exact for the same reason.
      */
     public Simulation threads(int n) {
         this.threads = Math.max(1, n);
@@ -293,15 +293,6 @@ public final class Simulation {
         return hw.host().on() && order != OperatorOrder.STRICT;
     }
 
-    /** The operator that {@link #runAlone} simulates, else null. */
-    private Operator onlyOperator;
-
-    /** Simulates {@code op} alone, as {@link #run} would simulate a source of that one operator. */
-    Result runAlone(Operator op, TraceSink events, OpListener listener) {
-        onlyOperator = op;
-        return run(null, events, listener);
-    }
-
     public Result run(OperatorSource source, TraceSink events, OpListener listener) {
         if (clocks != null && order != OperatorOrder.STRICT) {
             throw new InputException("--order " + order.name().toLowerCase(java.util.Locale.ROOT) + ": operators at "
@@ -326,31 +317,18 @@ public final class Simulation {
         long[] count = {0};
         long wallStart = System.nanoTime();
         long end;
-        // One operator simulated ahead needs no producer thread (one started per operator slowed the threads ahead).
-        OperatorStream producer = onlyOperator == null ? new OperatorStream(source) : null;
-        Iterator<Operator> stream = producer != null ? producer : List.of(onlyOperator).iterator();
-        try (producer;
+        try (OperatorStream stream = new OperatorStream(source);
              // A host feeding streams reuses nothing (see DependencyOrder): nothing simulated ahead would be taken.
              Ahead lookahead = threads > 1 && reuse && clocks == null && !hostFeedsStreams()
-                 ? new Ahead(hw, placement, l2Residency, stream, threads, replays::containsKey,
-                 opId -> recorder != null && recorder.wants(opId)) : null) {
+                 ? new Ahead(hw, placement, l2Residency, stream, threads - 1, replays::containsKey,
+                 opId -> recorder != null && recorder.wants(opId), recorder != null) : null) {
             ahead = lookahead;
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
-                device[0] = new Device(hw, clock, sink, tracks, placement).overlapping(scheduler.overlaps());
-                l2 = l2Residency && hw.globalBuffer().keepsContents()
-                    ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
-                device[0].keepResults(l2 != null);
-                forward = new FastForward(kernel, device[0], stats);
-                Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND),
-                    sequences) : null;
-                if (host != null && scheduler.overlaps()) {
-                    host.streams(clock);
-                }
-                Running running = new Running(device[0], clock, stats, sink, recorder, listener, count,
-                    scheduler.overlaps(), host);
-                // The first operator starts from the event loop, not while the kernel is being set up (set-up holds
-                // a lock that the threads simulating ahead need for their own kernels).
+                Running running = assemble(kernel, clock, tracks, stats, sink, recorder, listener, count,
+                    scheduler.overlaps());
+                device[0] = running.device;
+                // The first operator starts from the event loop, once the kernel is set up.
                 clock.schedule(0, () -> scheduler.start(ops, running));
             });
             if (ops.hasNext() || scheduler.unfinished() > 0 || !device[0].waiting().isEmpty()) {
@@ -370,6 +348,94 @@ public final class Simulation {
         long skipped = forward.skippedStages() + (ahead == null ? 0 : ahead.skippedStages());
         return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead,
             l2 == null ? 0 : l2.dirty());
+    }
+
+    /**
+     * Builds the device on {@code kernel}'s clock and what runs operators on it (their slices to {@code sink}, each
+     * finished one to {@code listener}), with the global buffer's contents, fast-forwarding and the host as this
+     * simulation is set.
+     */
+    private Running assemble(Kernel kernel, Scheduler clock, List<Track> tracks, RunStats stats, TraceSink sink,
+                             SliceRecorder recorder, OpListener listener, long[] count, boolean overlaps) {
+        Device device = new Device(hw, clock, sink, tracks, placement).overlapping(overlaps);
+        l2 = l2Residency && hw.globalBuffer().keepsContents()
+            ? new L2Residency(hw.globalBuffer().capacityBytes()) : null;
+        device.keepResults(l2 != null);
+        forward = new FastForward(kernel, device, stats);
+        Host host = hw.host().on() ? new Host(hw.host(), sink, Catalogue.tracksOf(tracks, Host.KIND), sequences)
+            : null;
+        if (host != null && overlaps) {
+            host.streams(clock);
+        }
+        return new Running(device, clock, stats, sink, recorder, listener, count, overlaps, host);
+    }
+
+    /**
+     * Simulates operators one at a time, each alone, as {@link #run} of that one operator would ({@link
+     * #firstResident}), but on one device and one kernel run for them all, the clock going on from one to the next:
+     * each operator finds the device settled ({@link Device#settle}), as in the stream, and nothing is built again
+     * for the next (a fresh simulation cost more than the operator it simulated ahead: {@link Ahead}). Slices are
+     * recorded only with {@code recording}. A model error closes it.
+     */
+    final class Solo implements AutoCloseable {
+        private final Kernel kernel = new Kernel();
+        private final Kernel.Continuing run;
+        private final Running running;
+        /** Whether the operator running now has its slices recorded. */
+        private boolean recordNow;
+        private long events;
+        private long skippedStages;
+
+        Solo(boolean recording) {
+            List<Track> tracks = Device.tracks(hw);
+            RunStats stats = new RunStats(tracks);
+            SliceRecorder recorder = !recording ? null : new SliceRecorder(new TraceSink() {
+                @Override
+                public void slice(Track track, dev.rafter.sim.trace.SliceKind kind, long opId, long startPs,
+                                  long endPs, long amount) {
+                }
+
+                @Override
+                public boolean wants(long opId) {
+                    return recordNow;
+                }
+            }, recordingSlices);
+            TraceSink sink = recorder == null ? stats : new TeeSink(List.of(stats, recorder));
+            Running[] built = new Running[1];
+            run = kernel.continuing(clock -> built[0] = assemble(kernel, clock, tracks, stats, sink, recorder,
+                result -> { }, new long[1], false));
+            running = built[0];
+        }
+
+        /**
+         * Simulates {@code op} finding in the global buffer and writing back what {@code key} says, its slices recorded
+         * when {@code record}; the result the stream takes for it (null where it would not keep one).
+         */
+        Replay simulate(Operator op, ReuseKey key, boolean record) {
+            firstResident(key.residentBytes(), key.writtenBackBytes());
+            recordNow = record;
+            long eventsBefore = kernel.events();
+            long skippedBefore = forward.skippedStages();
+            run.runFrom(() -> running.launch(op, true, () -> { }));
+            checkConservation(running.device);
+            events += kernel.events() - eventsBefore;
+            skippedStages += forward.skippedStages() - skippedBefore;
+            return replayOf(key);
+        }
+
+        /** Events simulated, and stages fast-forwarded, by the operators simulated so far. */
+        long events() {
+            return events;
+        }
+
+        long skippedStages() {
+            return skippedStages;
+        }
+
+        @Override
+        public void close() {
+            run.close();
+        }
     }
 
     /**

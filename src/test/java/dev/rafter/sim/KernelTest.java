@@ -27,6 +27,44 @@ class KernelTest {
     }
 
     @Test
+    void aRunStartsNoThread() throws Exception {
+        // DSOL's own initialize starts a worker thread per replication (and polls it with sleep(1) until it idles);
+        // a batch run has no use for it. The run happens on a thread of a group of its own, which counts its threads.
+        ThreadGroup group = new ThreadGroup("kernel-run");
+        int[] seen = new int[2];
+        Thread runner = new Thread(group, () -> new Kernel().run(s -> {
+            seen[0] = group.activeCount();
+            s.schedule(100, () -> seen[1] = group.activeCount());
+        }));
+        runner.start();
+        runner.join();
+        assertEquals(1, seen[0], "threads while the model is built");
+        assertEquals(1, seen[1], "threads while an event runs");
+    }
+
+    @Test
+    void aContinuingRunGoesOnFromItsClockPartAfterPart() {
+        Kernel k = new Kernel();
+        List<String> log = new ArrayList<>();
+        Scheduler[] clock = new Scheduler[1];
+        try (Kernel.Continuing run = k.continuing(s -> clock[0] = s)) {
+            assertEquals(300, run.runFrom(() -> {
+                clock[0].schedule(300, () -> log.add("a@" + clock[0].now()));
+                clock[0].schedule(100, () -> log.add("b@" + clock[0].now()));
+            }));
+            assertEquals(300, k.now());
+            assertEquals(500, run.runFrom(() -> clock[0].schedule(200, () -> log.add("c@" + clock[0].now()))));
+            assertEquals(5, k.events(), "two parts' starts and three events");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> run.runFrom(() -> {
+                throw new IllegalStateException("a model error");
+            }));
+            assertEquals("a model error", thrown.getMessage());
+            assertThrows(IllegalStateException.class, () -> run.runFrom(() -> log.add("after the error")));
+        }
+        assertEquals(List.of("b@100", "a@300", "c@500"), log);
+    }
+
+    @Test
     void randomSchedulesRunInTimeThenCreationOrder() {
         // Events in order of their time (mostly in order, as computations ending a fixed time after they start, some
         // earlier than the latest, some at equal times) run by time, then by creation, whichever queue holds them.
