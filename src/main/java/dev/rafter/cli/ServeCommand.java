@@ -338,12 +338,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         summary.put("step_timing", timing.key());
         summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
-        int groups = layout != null ? layout.groups().size() : replicas == null ? 1 : replicas;
-        int devices = groups * w.run().tensorParallel();
+        int devices = groups(layout) * w.run().tensorParallel();
         if (timer.hasEnergy()) {
-            double transferJ = split == null ? 0
-                : split.links().stream().mapToDouble(dev.rafter.serving.KvTransfers.LinkUse::energyJ).sum();
-            summary.put("energy", ServingReport.energy(result, spanS, groups * timer.staticW(), devices, transferJ));
+            summary.put("energy", energy(served, spanS, timer, layout, w));
         }
         if (billed != null) {
             long tokens = result.outcomes().stream().filter(ServingEngine.Outcome::finished)
@@ -377,6 +374,20 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         print(summary, (System.nanoTime() - wallStart) * 1e-9);
         return Main.OK;
+    }
+
+    /** Device groups the run uses: a system's, --replicas, or one. */
+    private int groups(Layout layout) {
+        return layout != null ? layout.groups().size() : replicas == null ? 1 : replicas;
+    }
+
+    /** serving.json's energy block of a run over {@code spanS} (its KV transfers' links too, disaggregated). */
+    private Map<String, Object> energy(Served served, double spanS, StepTimer timer, Layout layout, Workload w) {
+        double transferJ = served.split() == null ? 0 : served.split().links().stream()
+            .mapToDouble(dev.rafter.serving.KvTransfers.LinkUse::energyJ).sum();
+        int groups = groups(layout);
+        return ServingReport.energy(served.result(), spanS, groups * timer.staticW(),
+            (long) groups * w.run().tensorParallel(), transferJ);
     }
 
     /** A run: on one engine, on replicas behind the router ({@code routed}), or disaggregated ({@code split}). */
@@ -433,13 +444,16 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = serveOnce(layout, timers, engines, limits, Traffic.of(known), w)
-                .result();
+            Served served = serveOnce(layout, timers, engines, limits, Traffic.of(known), w);
+            ServingEngine.Result result = served.result();
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
             point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
             if (slo == null) {
                 point.remove("goodput");
+            }
+            if (timers.get(0).hasEnergy()) {
+                point.put("energy", energy(served, (double) point.get("span_s"), timers.get(0), layout, w));
             }
             if (result.prefixCache() != null) {
                 point.put("prefix_cache", result.prefixCache());
