@@ -386,8 +386,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         double transferJ = served.split() == null ? 0 : served.split().links().stream()
             .mapToDouble(dev.rafter.serving.KvTransfers.LinkUse::energyJ).sum();
         int groups = groups(layout);
+        dev.rafter.energy.DevicePower board = timer.hardware().energy().device();
         return ServingReport.energy(served.result(), spanS, groups * timer.staticW(),
-            (long) groups * w.run().tensorParallel(), transferJ);
+            (long) groups * w.run().tensorParallel(), transferJ, w.run().tensorParallel(),
+            board == null ? Double.NaN : board.capW());
     }
 
     /** A run: on one engine, on replicas behind the router ({@code routed}), or disaggregated ({@code split}). */

@@ -264,6 +264,11 @@ public final class StepTimer {
         return energy != null;
     }
 
+    /** The device whose steps this times. */
+    public HardwareSpec hardware() {
+        return hw;
+    }
+
     /** Devices of the group whose steps this times. */
     public int devices() {
         return devices;

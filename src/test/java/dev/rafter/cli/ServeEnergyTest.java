@@ -78,6 +78,11 @@ class ServeEnergyTest {
         assertEquals(total, e.get("joules").asDouble(), 1e-9 * total);
         assertEquals(total / span, e.get("average_power_w").asDouble(), 1e-9 * total / span);
         assertEquals(total, e.get("energy_per_output_token_j").asDouble(), 1e-9 * total);
+        // One step: each device draws its idle power plus its half of the step's dynamic energy over the step, far
+        // below a100.yaml's 400 W cap.
+        double peak = A100_IDLE_W + step[1] / step[0];
+        assertEquals(peak, e.get("peak_step_power_per_device_w").asDouble(), 1e-9 * peak);
+        assertFalse(e.get("above_cap").asBoolean());
         // The request was the whole step: its share is all of it.
         assertEquals(total, e.get("per_request_j").get("p50").asDouble(), 1e-9 * total);
     }
