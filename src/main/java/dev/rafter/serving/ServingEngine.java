@@ -534,7 +534,8 @@ public final class ServingEngine {
             steps.dynamicJ.add(stepJ);
             steps.flops.add(draft.flops() + step.flops());
             // Each sequence's share by its tokens in the step (speculative drafts included, as the budget counts).
-            double perToken = (stepJ + staticW * (end - now) * 1e-12) / (limits.maxBatchedTokens() - budget);
+            double perToken = (stepJ + staticW * (end - now) * 1e-12)
+                / Math.max(1, limits.maxBatchedTokens() - budget);
             for (Sequence s : scheduled) {
                 s.energyJ += perToken * s.stepTokens;
             }

@@ -155,7 +155,8 @@ class ServeEnergyTest {
     void badInputStaysExitTwo() {
         Path out = tmp.resolve("bad");
         assertBadInput(run("serve", "--hardware", "models/hardware/mi300x.yaml", "--workload", TINY, "--concurrency",
-            "1", "--requests", "1", "--cost", "models/cost/cloud-2026.yaml", "--out", out.toString()), "no entry for 'mi300x'");
+            "1", "--requests", "1", "--cost", "models/cost/cloud-2026.yaml", "--out", out.toString()),
+            "no entry for 'mi300x'");
         assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--concurrency", "1", "--requests", "1",
             "--step-timing", "nearest", "--out", out.toString()), "--step-timing");
     }
