@@ -54,12 +54,10 @@ final class StepInterpolation {
         this.exact = exact;
     }
 
-    /** Picoseconds of one layer of the step of {@code groups}, whose exact lowering is {@code layerOps}. */
-    long layerPs(List<StepLowering.Group> groups, List<Operator> layerOps) {
-        return layer(groups, layerOps).ps();
-    }
-
-    /** Time, dynamic energy and FLOPs of one layer of the step of {@code groups} (see {@link #layerPs}). */
+    /**
+     * Time, dynamic energy and FLOPs of one layer of the step of {@code groups}, whose exact lowering is
+     * {@code layerOps}.
+     */
     StepTimer.Cost layer(List<StepLowering.Group> groups, List<Operator> layerOps) {
         long tokens = 0;
         long decoding = 0;
