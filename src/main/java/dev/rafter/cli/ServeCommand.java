@@ -189,9 +189,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     Path out;
 
     @Option(names = "--cost", paramLabel = "FILE", description = "cost and carbon model (models/cost/*.yaml): adds "
-        + "cost per million output tokens (and g CO2e per thousand tokens, embodied only) for the devices held over"
-        + " the serving span; energy is not accounted by serve; default: the file the hardware names (cost:), for a"
-        + " device it prices; none: no cost")
+        + "cost per million output tokens and g CO2e per thousand tokens for the devices held over the serving span "
+        + "and the energy they used (electricity, operational and embodied carbon); default: the file the hardware "
+        + "names (cost:), for a device it prices; none: no cost")
     Path costFile;
 
     /** What the run is billed by. */
@@ -329,21 +329,26 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             Map<String, Object> pool = new LinkedHashMap<>();
             pool.put("count", (long) routed.replicas().size());
             pool.put("router", routing().key());
-            pool.put("per_replica", replicaSummaries(routed.replicas(), 0, layout, kvBlocks, spanS));
+            pool.put("per_replica", replicaSummaries(routed.replicas(), 0, layout, kvBlocks, spanS,
+                timer.staticW()));
             summary.put("replicas", pool);
         }
         if (split != null) {
-            summary.put("disaggregation", disaggregation(split, layout, kvBlocks, spanS, w));
+            summary.put("disaggregation", disaggregation(split, layout, kvBlocks, spanS, w, timer.staticW()));
         }
         summary.put("step_timing", timing.key());
         summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
+        int devices = groups(layout) * w.run().tensorParallel();
+        if (timer.hasEnergy()) {
+            summary.put("energy", energy(served, spanS, timer, layout, w));
+        }
         if (billed != null) {
-            int devices = (layout != null ? layout.groups().size() : replicas == null ? 1 : replicas)
-                * w.run().tensorParallel();
             long tokens = result.outcomes().stream().filter(ServingEngine.Outcome::finished)
                 .mapToLong(o -> o.request().outputTokens()).sum();
-            summary.put("cost", cost.model().ofDeviceTime(java.util.Collections.nCopies(devices, billed), spanS,
-                tokens));
+            double[] flops = new double[devices];
+            java.util.Arrays.fill(flops, result.steps().flops.sum() / devices);
+            summary.put("cost", cost.model().ofServing(java.util.Collections.nCopies(devices, billed), spanS,
+                (double) ((Map<?, ?>) summary.get("energy")).get("joules"), flops, tokens));
         }
         String[] replicaColumns = routed != null ? new String[] {"replica"} : split != null
             ? new String[] {"prefill_replica", "decode_replica", "kv_transfer_s"} : new String[0];
@@ -369,6 +374,22 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         print(summary, (System.nanoTime() - wallStart) * 1e-9);
         return Main.OK;
+    }
+
+    /** Device groups the run uses: a system's, --replicas, or one. */
+    private int groups(Layout layout) {
+        return layout != null ? layout.groups().size() : replicas == null ? 1 : replicas;
+    }
+
+    /** serving.json's energy block of a run over {@code spanS} (its KV transfers' links too, disaggregated). */
+    private Map<String, Object> energy(Served served, double spanS, StepTimer timer, Layout layout, Workload w) {
+        double transferJ = served.split() == null ? 0 : served.split().links().stream()
+            .mapToDouble(dev.rafter.serving.KvTransfers.LinkUse::energyJ).sum();
+        int groups = groups(layout);
+        dev.rafter.energy.DevicePower board = timer.hardware().energy().device();
+        return ServingReport.energy(served.result(), spanS, groups * timer.staticW(),
+            (long) groups * w.run().tensorParallel(), transferJ, w.run().tensorParallel(),
+            board == null ? Double.NaN : board.capW());
     }
 
     /** A run: on one engine, on replicas behind the router ({@code routed}), or disaggregated ({@code split}). */
@@ -425,13 +446,16 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
             List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
             known.forEach(fits);
-            ServingEngine.Result result = serveOnce(layout, timers, engines, limits, Traffic.of(known), w)
-                .result();
+            Served served = serveOnce(layout, timers, engines, limits, Traffic.of(known), w);
+            ServingEngine.Result result = served.result();
             Map<String, Object> point = new LinkedHashMap<>();
             point.put("rate_per_s", rate.ratePerS());
             point.putAll(ServingReport.summary(result, targets, limits.kvBlocks()));
             if (slo == null) {
                 point.remove("goodput");
+            }
+            if (timers.get(0).hasEnergy()) {
+                point.put("energy", energy(served, (double) point.get("span_s"), timers.get(0), layout, w));
             }
             if (result.prefixCache() != null) {
                 point.put("prefix_cache", result.prefixCache());
@@ -778,11 +802,16 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return m;
     }
 
+    /** Each replica's summary; with energy tables ({@code staticW} of a group, else NaN) its energy over the span. */
     private static List<Map<String, Object>> replicaSummaries(List<ServingEngine.Result> results, int first,
-                                                              Layout layout, long kvBlocks, double spanS) {
+                                                              Layout layout, long kvBlocks, double spanS,
+                                                              double staticW) {
         List<Map<String, Object>> each = new ArrayList<>();
         for (int k = 0; k < results.size(); k++) {
             Map<String, Object> m = ServingReport.replicaSummary(k, results.get(k), kvBlocks, spanS);
+            if (!Double.isNaN(staticW)) {
+                m.put("energy_j", staticW * spanS + results.get(k).steps().dynamicJ.sum());
+            }
             if (layout != null) {
                 List<Object> devices = new ArrayList<>();
                 layout.groups().get(first + k).forEach(d -> devices.add((long) d));
@@ -800,10 +829,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
 
     /** serving.json's disaggregation block: each side's replicas and utilisation, and the KV-cache transfers. */
     private Map<String, Object> disaggregation(Disaggregated.Result split, Layout layout, long kvBlocks, double spanS,
-                                               Workload w) {
+                                               Workload w, double staticW) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("prefill", side(split.prefill().replicas(), 0, layout, kvBlocks, spanS));
-        m.put("decode", side(split.decode(), layout.prefill(), layout, kvBlocks, spanS));
+        m.put("prefill", side(split.prefill().replicas(), 0, layout, kvBlocks, spanS, staticW));
+        m.put("decode", side(split.decode(), layout.prefill(), layout, kvBlocks, spanS, staticW));
         Map<String, Object> kv = new LinkedHashMap<>();
         List<Double> times = new ArrayList<>();
         for (long t : split.transferPs()) {
@@ -838,9 +867,9 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     }
 
     private static Map<String, Object> side(List<ServingEngine.Result> results, int first, Layout layout,
-                                            long kvBlocks, double spanS) {
+                                            long kvBlocks, double spanS, double staticW) {
         Map<String, Object> m = new LinkedHashMap<>();
-        List<Map<String, Object>> each = replicaSummaries(results, first, layout, kvBlocks, spanS);
+        List<Map<String, Object>> each = replicaSummaries(results, first, layout, kvBlocks, spanS, staticW);
         double busy = 0;
         for (Map<String, Object> r : each) {
             busy += (double) r.get("busy_share");
@@ -1192,14 +1221,24 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
                 + "p99 %s%n", moved.get("transfers"), (long) moved.get("bytes") / 1e9, timeOf(t, "p50"),
                 timeOf(t, "p99"), timeOf(wait, "p50"), timeOf(wait, "p99"));
         }
+        if (s.get("energy") instanceof Map<?, ?> e) {
+            out().printf(Locale.ROOT, "energy %.4g J (static %.4g J, dynamic %.4g J%s) on %s device(s): average power "
+                + "%.4g W (%.4g W per device), %.4g J per output token, per request p50 %.4g J%n", e.get("joules"),
+                e.get("static_j"), e.get("dynamic_j"), e.get("kv_transfer_j") instanceof Double moved
+                    ? String.format(Locale.ROOT, ", KV transfers %.4g J", moved) : "", e.get("devices"),
+                e.get("average_power_w"), e.get("average_power_per_device_w"), e.get("energy_per_output_token_j"),
+                ((Map<?, ?>) e.get("per_request_j")).get("p50"));
+        }
         if (s.get("cost") instanceof Map<?, ?> c) {
             String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
                 ? String.format(Locale.ROOT, "; $%.4g per million output tokens", usd) : "";
             String carbon = c.get("g_co2e_per_thousand_tokens") instanceof Double g
-                ? String.format(Locale.ROOT, ", %.4g g CO2e per thousand tokens (embodied)", g) : "";
-            out().printf(Locale.ROOT, "cost (%s, %s%s): $%.4g for %s device(s) over %s%s%s; %s%n", c.get("model"),
-                c.get("date"), cost.source(), c.get("usd"), c.get("devices"), RooflineReport.time((double)
-                s.get("span_s")), perTokens, carbon, c.get("basis"));
+                ? String.format(Locale.ROOT, ", %.4g g CO2e per thousand tokens%s", g,
+                    ((Map<?, ?>) c.get("g_co2e")).get("embodied") == null ? " (operational; embodied not given)" : "")
+                : "";
+            out().printf(Locale.ROOT, "cost (%s, %s%s): $%.4g for %s device(s) over %s (electricity $%.4g)%s%s%n",
+                c.get("model"), c.get("date"), cost.source(), c.get("usd"), c.get("devices"),
+                RooflineReport.time((double) s.get("span_s")), c.get("usd_electricity"), perTokens, carbon);
         }
         Runtime rt = Runtime.getRuntime();
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "

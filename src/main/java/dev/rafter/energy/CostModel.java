@@ -193,44 +193,19 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
     }
 
     /**
-     * What counts without a run's energy or FLOPs (as {@code serve} has them): the devices {@code ds} held for
-     * {@code seconds}, for {@code tokens} output tokens. Electricity is known only where the file prices it at 0
-     * (included in an hourly price); operational carbon is not counted, and embodied carbon only where the file
-     * gives it as a total over the lifetime (not per exaFLOP). {@code basis} says so in the block.
+     * Cost and carbon of a serving run ({@code serve}): the devices {@code ds} held over the serving span of
+     * {@code seconds}, which used {@code joules} in all (static over the span, each step's dynamic energy, KV-cache
+     * transfers) and delivered {@code flops[i]} on device {@code i}, for {@code tokens} output tokens; as {@link
+     * #of}, with the devices and their hours first.
      */
-    public Map<String, Object> ofDeviceTime(List<Device> ds, double seconds, double tokens) {
-        double hours = seconds / 3600;
-        double deviceUsd = 0;
-        double embodied = 0;
-        for (Device d : ds) {
-            deviceUsd += deviceUsd(d, hours);
-            embodied += Double.isNaN(d.embodiedKg()) ? Double.NaN : embodiedG(d, hours);
-        }
-        Double electricityUsd = usdPerKwh == 0 ? 0.0 : null;
-        Double embodiedG = Double.isNaN(embodied) ? null : embodied;
+    public Map<String, Object> ofServing(List<Device> ds, double seconds, double joules, double[] flops,
+                                         double tokens) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", name);
         m.put("date", date);
-        m.put("basis", "device time only: the run's energy is not accounted, so " + (electricityUsd == null
-            ? "electricity and operational carbon are not counted"
-            : "operational carbon is not counted (electricity is in the price)"));
         m.put("devices", (long) ds.size());
-        m.put("device_hours", hours * ds.size());
-        m.put("usd", deviceUsd + (electricityUsd == null ? 0 : electricityUsd));
-        m.put("usd_device", deviceUsd);
-        m.put("usd_electricity", electricityUsd);
-        m.put("usd_per_million_tokens", tokens > 0 ? (deviceUsd + (electricityUsd == null ? 0 : electricityUsd))
-            / tokens * 1e6 : null);
-        Map<String, Object> g = new LinkedHashMap<>();
-        g.put("operational", null);
-        g.put("embodied", embodiedG);
-        g.put("total", embodiedG);
-        m.put("g_co2e", g);
-        m.put("g_co2e_per_thousand_tokens", tokens > 0 && embodiedG != null ? embodiedG / tokens * 1e3 : null);
-        if (embodiedG == null) {
-            m.put("note", String.format(Locale.ROOT, "embodied carbon not given in %s as a lifetime total for every "
-                + "device (a figure per exaFLOP needs the FLOPs, which this run does not count)", name));
-        }
+        m.put("device_hours", seconds / 3600 * ds.size());
+        m.putAll(of(ds, seconds, joules, flops, tokens));
         return m;
     }
 }

@@ -214,13 +214,14 @@ public final class Disaggregated {
             ServingEngine.Outcome d = decodedById.get(r.id());
             if (r.outputTokens() == 1) {
                 outcomes.add(new ServingEngine.Outcome(r, p.firstScheduledPs(), p.firstTokenPs(), p.finishPs(),
-                    p.preemptions(), p.generated()));
+                    p.preemptions(), p.generated(), p.energyJ()));
             } else if (d == null) {
                 // Its first token has not reached the user: it waits for decode room, or its KV is on the way.
-                outcomes.add(new ServingEngine.Outcome(r, p.firstScheduledPs(), -1, -1, p.preemptions(), 0));
+                outcomes.add(new ServingEngine.Outcome(r, p.firstScheduledPs(), -1, -1, p.preemptions(), 0,
+                    p.energyJ()));
             } else {
                 outcomes.add(new ServingEngine.Outcome(r, p.firstScheduledPs(), d.firstTokenPs(), d.finishPs(),
-                    p.preemptions() + d.preemptions(), d.generated()));
+                    p.preemptions() + d.preemptions(), d.generated(), p.energyJ() + d.energyJ()));
             }
         }
         List<ServingEngine.Result> all = new ArrayList<>(prefilled);

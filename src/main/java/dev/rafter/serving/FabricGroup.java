@@ -22,9 +22,14 @@ public record FabricGroup(FabricGraph graph, List<Integer> devices) {
 
     /** Picoseconds the collective {@code op} (each device's share, as lowered) takes on the group's links. */
     public long collectivePs(Operator op) {
+        return collective(op).timePs();
+    }
+
+    /** The run of the collective {@code op} on the group's links: its time and what crossed each link. */
+    public FabricCollectives.Result collective(Operator op) {
         long bytes = op.elements() * op.dataType().bytes();
         FabricOp fabricOp = FabricOp.valueOf(op.kind().collective().name());
         FabricPlan plan = FabricPlan.choose(graph, fabricOp, bytes, FabricAlgorithm.AUTO, devices);
-        return FabricCollectives.run(graph, plan).timePs();
+        return FabricCollectives.run(graph, plan);
     }
 }

@@ -34,7 +34,12 @@ public final class KvTransfers implements AutoCloseable {
     }
 
     /** One direction of a wire after the run: its name, the bytes that crossed it and for how long it was busy. */
-    public record LinkUse(String name, long bytes, long busyPs) {}
+    public record LinkUse(String name, long bytes, long busyPs, double pjPerBit) {
+        /** What the bytes that crossed it spent, J (the system file's energy per bit of the link). */
+        public double energyJ() {
+            return 8.0 * bytes * pjPerBit * 1e-12;
+        }
+    }
 
     /** When each transfer ended (in the order given), and what each link carried. */
     public record Result(long[] endPs, List<LinkUse> links) {}
@@ -94,7 +99,8 @@ public final class KvTransfers implements AutoCloseable {
     public List<LinkUse> links() {
         List<LinkUse> links = new ArrayList<>();
         for (FabricGraph.DirectedLink l : graph.links()) {
-            links.add(new LinkUse(l.name(), fabric.bytesMoved(l.index()), fabric.busyPs(l.index())));
+            links.add(new LinkUse(l.name(), fabric.bytesMoved(l.index()), fabric.busyPs(l.index()),
+                l.parameters().pjPerBit()));
         }
         return List.copyOf(links);
     }

@@ -173,6 +173,8 @@ public final class Replicas {
             outcomes.addAll(r.outcomes());
             ServingEngine.Steps s = r.steps();
             for (int i = 0; i < s.count(); i++) {
+                steps.dynamicJ.add(s.dynamicJ.get(i));
+                steps.flops.add(s.flops.get(i));
                 steps.startPs.add(s.startPs.get(i));
                 steps.endPs.add(s.endPs.get(i));
                 steps.sequences.add(s.sequences.get(i));

@@ -25,6 +25,10 @@ import java.util.TreeSet;
  * and, with a serving host modelled, its cost per step and per sequence in the step ({@link Limits#hostStepPs()},
  * {@link Limits#hostSequencePs()}).
  *
+ * <p>Each step also keeps the dynamic energy and FLOPs of its operators ({@link StepTimer#step}, the draft model's
+ * passes included); a request is given a share of each step it is in, by its tokens in the step, of the step's
+ * dynamic energy and of the static power over the step ({@link StepTimer#staticW}).
+ *
  * <p>Prefill yields the first output token; a request of {@code output} tokens then decodes {@code output - 1}
  * steps, so its KV cache peaks at {@code prompt + output - 1} tokens.
  */
@@ -72,16 +76,24 @@ public final class ServingEngine {
         }
     }
 
-    /** What happened to one request; times in picoseconds, -1 where it did not get that far. */
+    /**
+     * What happened to one request; times in picoseconds, -1 where it did not get that far; {@code energyJ} its
+     * share of the energy of the steps it was in (NaN without energy tables).
+     */
     public record Outcome(Request request, long firstScheduledPs, long firstTokenPs, long finishPs, int preemptions,
-                          int generated) {
+                          int generated, double energyJ) {
         public boolean finished() {
             return finishPs >= 0;
         }
     }
 
-    /** Per step: start, end, sequences and tokens in it, KV blocks held, preemptions so far, requests in system. */
+    /**
+     * Per step: start, end, sequences and tokens in it, KV blocks held, preemptions so far, requests in system, and
+     * the dynamic energy (J) and FLOPs of its devices.
+     */
     public static final class Steps {
+        public final DoubleList dynamicJ = new DoubleList();
+        public final DoubleList flops = new DoubleList();
         public final LongList startPs = new LongList();
         public final LongList endPs = new LongList();
         public final LongList sequences = new LongList();
@@ -115,6 +127,36 @@ public final class ServingEngine {
         }
     }
 
+    /** A growable array of doubles. */
+    public static final class DoubleList {
+        private double[] values = new double[1024];
+        private int size;
+
+        void add(double v) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        public double get(int i) {
+            return values[i];
+        }
+
+        public int size() {
+            return size;
+        }
+
+        /** The sum, in order. */
+        public double sum() {
+            double total = 0;
+            for (int i = 0; i < size; i++) {
+                total += values[i];
+            }
+            return total;
+        }
+    }
+
     /** The requests (by id) and the steps of a run. */
     public record Result(List<Outcome> outcomes, Steps steps, long preemptions, Map<String, Object> prefixCache,
                          Map<String, Object> speculative, Map<String, Long> swapped) {
@@ -138,6 +180,8 @@ public final class ServingEngine {
         int preemptions;
         /** KV blocks it holds in host memory, swapped out at its preemption (0: none). */
         long swappedBlocks;
+        /** Its share of its steps' energy, J. */
+        double energyJ;
 
         Sequence(Request request) {
             this.request = request;
@@ -149,11 +193,13 @@ public final class ServingEngine {
         }
 
         Outcome outcome() {
-            return new Outcome(request, firstScheduledPs, firstTokenPs, finishPs, preemptions, generated);
+            return new Outcome(request, firstScheduledPs, firstTokenPs, finishPs, preemptions, generated, energyJ);
         }
     }
 
     private final StepTimer timer;
+    /** The group's static power, W (NaN without energy tables). */
+    private final double staticW;
     private final Limits limits;
     private final Policy policy;
     private final Speculation speculation;
@@ -168,6 +214,7 @@ public final class ServingEngine {
     /** With {@code speculation} (null: none). */
     public ServingEngine(StepTimer timer, Limits limits, Policy policy, Speculation speculation) {
         this.timer = timer;
+        this.staticW = timer.staticW();
         this.limits = limits;
         this.policy = policy;
         this.speculation = speculation;
@@ -476,12 +523,22 @@ public final class ServingEngine {
                 throw new IllegalStateException("no sequence could be scheduled at " + now + " ps: " + running.size()
                     + " running, " + waiting.size() + " waiting, " + cache.free() + " KV blocks free");
             }
-            long draftPs = speculation != null && speculation.draft() != null ? drafting(stepNumber, scheduled) : 0;
+            StepTimer.Cost draft = speculation != null && speculation.draft() != null
+                ? drafting(stepNumber, scheduled) : StepTimer.Cost.NONE;
             long swapPs = swap == null ? 0 : swap.transferPs(stepSwapOut) + swap.transferPs(stepSwapIn);
             swappedOut += stepSwapOut;
             swappedIn += stepSwapIn;
-            long end = now + swapPs + draftPs + timer.stepPs(stepNumber++, groups(scheduled), emitting(scheduled))
-                + limits.hostPs(scheduled.size());
+            StepTimer.Cost step = timer.step(stepNumber++, groups(scheduled), emitting(scheduled));
+            long end = now + swapPs + draft.ps() + step.ps() + limits.hostPs(scheduled.size());
+            double stepJ = (draft.femtojoules() + step.femtojoules()) / StepTimer.Cost.FJ_PER_J;
+            steps.dynamicJ.add(stepJ);
+            steps.flops.add(draft.flops() + step.flops());
+            // Each sequence's share by its tokens in the step (speculative drafts included, as the budget counts).
+            double perToken = (stepJ + staticW * (end - now) * 1e-12)
+                / Math.max(1, limits.maxBatchedTokens() - budget);
+            for (Sequence s : scheduled) {
+                s.energyJ += perToken * s.stepTokens;
+            }
             steps.startPs.add(now);
             steps.endPs.add(end);
             steps.sequences.add(scheduled.size());
@@ -612,12 +669,12 @@ public final class ServingEngine {
      * drafting sequence, then one more token of each sequence that drafts that far; only drafted tokens go
      * through the draft's LM head.
      */
-    private long drafting(int stepNumber, List<Sequence> scheduled) {
+    private StepTimer.Cost drafting(int stepNumber, List<Sequence> scheduled) {
         int most = 0;
         for (Sequence s : scheduled) {
             most = Math.max(most, s.drafts > 0 ? s.drafts : s.decoding() ? 0 : 1);
         }
-        long ps = 0;
+        StepTimer.Cost cost = StepTimer.Cost.NONE;
         for (int pass = 0; pass < most; pass++) {
             TreeMap<Long, long[]> byShape = new TreeMap<>();
             long emitting = 0;
@@ -638,8 +695,8 @@ public final class ServingEngine {
             for (long[] g : byShape.values()) {
                 groups.add(new StepLowering.Group(g[0], g[1], g[2]));
             }
-            ps += speculation.draft().stepPs(stepNumber, groups, emitting);
+            cost = cost.plus(speculation.draft().step(stepNumber, groups, emitting));
         }
-        return ps;
+        return cost;
     }
 }

@@ -109,6 +109,60 @@ public final class ServingReport {
     }
 
     /**
+     * serving.json's {@code energy} block, over the serving span {@code spanS} (first arrival to last finish, as
+     * throughput and cost count it): every device's static power ({@code staticW}, all {@code devices} of the run,
+     * busy or idle) over the span, plus the dynamic energy of every step's operators ({@link ServingEngine.Steps}),
+     * plus {@code transferJ} (what KV-cache transfers spent on a system's fabric; 0 elsewhere); average power,
+     * the highest power of a device over a step (a group of {@code groupDevices} shares its step's dynamic energy
+     * alike) against the board's power cap {@code capW} (NaN: none; flagged, not throttled),
+     * energy per output token of the finished requests, and each finished request's share of its steps'
+     * energy ({@link ServingEngine.Outcome#energyJ}).
+     */
+    public static Map<String, Object> energy(ServingEngine.Result result, double spanS, double staticW, long devices,
+                                             double transferJ, int groupDevices, double capW) {
+        ServingEngine.Steps steps = result.steps();
+        double dynamicJ = steps.dynamicJ.sum();
+        // A device's power over a step: its static power and its share of the step's dynamic energy over the step.
+        double peakW = 0;
+        for (int i = 0; i < steps.count(); i++) {
+            double stepS = (steps.endPs.get(i) - steps.startPs.get(i)) * PS;
+            peakW = Math.max(peakW, steps.dynamicJ.get(i) / groupDevices / stepS);
+        }
+        peakW += staticW / devices;
+        double staticJ = staticW * spanS;
+        double total = staticJ + dynamicJ + transferJ;
+        long outputTokens = 0;
+        List<Double> perRequest = new ArrayList<>();
+        for (ServingEngine.Outcome o : result.outcomes()) {
+            if (o.finished()) {
+                outputTokens += o.request().outputTokens();
+                perRequest.add(o.energyJ());
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("joules", total);
+        m.put("static_j", staticJ);
+        m.put("dynamic_j", dynamicJ);
+        if (transferJ > 0) {
+            m.put("kv_transfer_j", transferJ);
+        }
+        m.put("devices", devices);
+        m.put("static_w", staticW);
+        m.put("average_power_w", total / spanS);
+        m.put("average_power_per_device_w", total / spanS / devices);
+        m.put("peak_step_power_per_device_w", peakW);
+        if (!Double.isNaN(capW)) {
+            m.put("cap_w", capW);
+            m.put("above_cap", peakW > capW);
+        }
+        m.put("energy_per_output_token_j", total / outputTokens);
+        m.put("per_request_j", stats(perRequest));
+        m.put("basis", "static power of every device over the serving span, busy or idle, plus each step's operators'"
+            + " dynamic energy as simulate charges them; a request's share: its tokens' part of each of its steps");
+        return m;
+    }
+
+    /**
      * One replica's share of a run of {@code spanS} seconds (first arrival to last departure over all replicas):
      * requests sent to it and finished, steps, mean batch and KV-cache occupancy while busy (time-weighted over its
      * steps), peak occupancy, busy share of the span, preemptions.

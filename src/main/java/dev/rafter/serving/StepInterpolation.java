@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongUnaryOperator;
-import java.util.function.ToLongFunction;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 
 /**
  * One layer's time in a serving step, approximated from exact simulations at grid points ({@code serve
@@ -28,7 +28,8 @@ import java.util.function.ToLongFunction;
  * changes on entering it (a GEMM of 1025 rows takes a row of tiles more than one of 1024, and a whole wave more
  * on an H100), so its two end points are like points and the time between them is close to linear. Below the
  * grid the intervals are (2^i, 2^(i+1)]. The error against exact timing is measured, not bounded here (README,
- * serve section; StepInterpolationTest).
+ * serve section; StepInterpolationTest). A step's dynamic energy and FLOPs are interpolated with the same weights
+ * as its time, between the same two exact simulations: on an end point they are the simulated ones.
  */
 final class StepInterpolation {
     /** Token counts up to this are timed exactly: every decode-only step under the default sequence limit. */
@@ -42,19 +43,22 @@ final class StepInterpolation {
     static final long KV_GRID = 64;
 
     private final Workload workload;
-    /** Exact picoseconds of a list of operators (simulated once per shape, in the step timer's memo). */
-    private final ToLongFunction<List<Operator>> exactPs;
-    private final Map<Long, Long> restOfLayerPs = new HashMap<>();
-    private final Map<List<StepLowering.Group>, Long> attentionPs = new HashMap<>();
+    /** Exact time, energy and FLOPs of a list of operators (simulated once per shape, in the step timer's memo). */
+    private final Function<List<Operator>, StepTimer.Cost> exact;
+    private final Map<Long, StepTimer.Cost> restOfLayer = new HashMap<>();
+    private final Map<List<StepLowering.Group>, StepTimer.Cost> attentionCost = new HashMap<>();
     private long interpolatedSteps;
 
-    StepInterpolation(Workload oneLayer, ToLongFunction<List<Operator>> exactPs) {
+    StepInterpolation(Workload oneLayer, Function<List<Operator>, StepTimer.Cost> exact) {
         this.workload = oneLayer;
-        this.exactPs = exactPs;
+        this.exact = exact;
     }
 
-    /** Picoseconds of one layer of the step of {@code groups}, whose exact lowering is {@code layerOps}. */
-    long layerPs(List<StepLowering.Group> groups, List<Operator> layerOps) {
+    /**
+     * Time, dynamic energy and FLOPs of one layer of the step of {@code groups}, whose exact lowering is
+     * {@code layerOps}.
+     */
+    StepTimer.Cost layer(List<StepLowering.Group> groups, List<Operator> layerOps) {
         long tokens = 0;
         long decoding = 0;
         long decodeKv = 0;
@@ -68,33 +72,36 @@ final class StepInterpolation {
                 others.add(g);
             }
         }
-        long rest = tokens <= EXACT_TOKENS ? restAt(tokens) : interpolate(tokens, 1, TOKEN_GRID, this::restAt);
-        long attention;
+        StepTimer.Cost rest = tokens <= EXACT_TOKENS ? restAt(tokens)
+            : interpolate(tokens, 1, TOKEN_GRID, this::restAt);
+        StepTimer.Cost attention;
         if (decoding == 0) {
-            attention = exactPs.applyAsLong(layerOps.stream().filter(StepInterpolation::isAttention).toList());
+            attention = exact.apply(layerOps.stream().filter(StepInterpolation::isAttention).toList());
         } else {
             long s = decoding;
             attention = interpolate(decodeKv, s, KV_GRID, kv -> attentionAt(s, kv, others));
         }
         interpolatedSteps++;
-        return rest + attention;
+        return rest.plus(attention);
     }
 
     /**
      * The time at {@code total / count} (a mean, or a count when {@code count} is 1) from the end points of its
-     * interval of {@code grid}: exact on an end point.
+     * interval of {@code grid}: exact on an end point. Time, energy and FLOPs take the same weights.
      */
-    private static long interpolate(long total, long count, long grid, LongUnaryOperator at) {
+    static StepTimer.Cost interpolate(long total, long count, long grid, LongFunction<StepTimer.Cost> at) {
         long x = ceilDiv(total, count);
         long hi = x > grid ? ceilDiv(x, grid) * grid : x == 1 ? 1 : Long.highestOneBit(x - 1) * 2;
         long lo = x > grid ? hi - grid + 1 : hi / 2 + 1;
-        long high = at.applyAsLong(hi);
+        StepTimer.Cost high = at.apply(hi);
         if (x == hi && total == hi * count || lo >= hi) {
             return high;
         }
-        long low = at.applyAsLong(lo);
+        StepTimer.Cost low = at.apply(lo);
         double along = Math.max(0, Math.min(1, (total - (double) lo * count) / ((double) (hi - lo) * count)));
-        return low + Math.round((high - low) * along);
+        return new StepTimer.Cost(low.ps() + Math.round((high.ps() - low.ps()) * along),
+            low.femtojoules() + Math.round((high.femtojoules() - low.femtojoules()) * along),
+            low.flops() + (high.flops() - low.flops()) * along);
     }
 
     private static long ceilDiv(long a, long b) {
@@ -102,24 +109,24 @@ final class StepInterpolation {
     }
 
     /** One layer's operators but attention over {@code tokens} new tokens. */
-    private long restAt(long tokens) {
-        return restOfLayerPs.computeIfAbsent(tokens, t -> exactPs.applyAsLong(
+    private StepTimer.Cost restAt(long tokens) {
+        return restOfLayer.computeIfAbsent(tokens, t -> exact.apply(
             lowered(List.of(new StepLowering.Group(1, t, t))).stream().filter(op -> !isAttention(op)).toList()));
     }
 
     /** Attention with {@code decoding} sequences over {@code kvLength} positions beside {@code others}. */
-    private long attentionAt(long decoding, long kvLength, List<StepLowering.Group> others) {
+    private StepTimer.Cost attentionAt(long decoding, long kvLength, List<StepLowering.Group> others) {
         List<StepLowering.Group> groups = new ArrayList<>(others.size() + 1);
         groups.add(new StepLowering.Group(decoding, 1, kvLength));
         groups.addAll(others);
         List<StepLowering.Group> key = List.copyOf(groups);
-        Long known = attentionPs.get(key);
+        StepTimer.Cost known = attentionCost.get(key);
         if (known != null) {
             return known;
         }
-        long ps = exactPs.applyAsLong(lowered(key).stream().filter(StepInterpolation::isAttention).toList());
-        attentionPs.put(key, ps);
-        return ps;
+        StepTimer.Cost c = exact.apply(lowered(key).stream().filter(StepInterpolation::isAttention).toList());
+        attentionCost.put(key, c);
+        return c;
     }
 
     private List<Operator> lowered(List<StepLowering.Group> groups) {
@@ -137,6 +144,6 @@ final class StepInterpolation {
     }
 
     long gridPoints() {
-        return restOfLayerPs.size() + attentionPs.size();
+        return restOfLayer.size() + attentionCost.size();
     }
 }

@@ -1,8 +1,11 @@
 package dev.rafter.serving;
 
 import dev.rafter.config.InputException;
+import dev.rafter.energy.EnergyAccount;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.fabric.FabricCollectives;
 import dev.rafter.workload.Lowering;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.RunSpec;
@@ -23,8 +26,41 @@ import java.util.Map;
  * shapes not seen before are simulated, all of a step's new shapes in one {@link Simulation} run. Under
  * {@link StepTiming#INTERPOLATED} a layer's time comes from {@link StepInterpolation} instead (an approximation);
  * the operators outside the layers (final norm, LM head) stay exact.
+ *
+ * <p>A step's dynamic energy is kept the same way: each operator shape's, from the counts its simulation left
+ * (as {@code simulate} charges an operator: {@link EnergyAccount}, at the device's voltage), summed over the step
+ * and, since the lowering is one device's share, times the group's {@code run.tensor_parallel} devices; a collective
+ * that crosses a system's fabric adds its links' energy instead. Static power is not part of a step: it is drawn
+ * over the whole serving span, idle or not (the caller's {@link #staticW}).
  */
 public final class StepTimer {
+    /**
+     * What a step (or an operator, or a part of a step) takes: its time, the dynamic energy its devices spend
+     * (every device of the tensor-parallel group, and the fabric's links) and the FLOPs they deliver (as {@code
+     * simulate} counts them: the roofline bound's). Energy is kept in whole femtojoules, as time in picoseconds, so
+     * that sums do not depend on their order: a step summed operator by operator and the same step summed in parts
+     * (as {@link StepInterpolation} adds a layer's parts) are equal to the last digit. Energy is 0 on a device
+     * without energy tables.
+     */
+    public record Cost(long ps, long femtojoules, double flops) {
+        static final Cost NONE = new Cost(0, 0, 0);
+
+        /** Femtojoules in a joule. */
+        static final double FJ_PER_J = 1e15;
+
+        public double joules() {
+            return femtojoules / FJ_PER_J;
+        }
+
+        Cost plus(Cost o) {
+            return new Cost(ps + o.ps, femtojoules + o.femtojoules, flops + o.flops);
+        }
+
+        Cost times(long n) {
+            return new Cost(ps * n, femtojoules * n, flops * n);
+        }
+    }
+
     /** Step compositions kept (a few hundred bytes each); the least recently used go first. */
     private static final int STEP_ENTRIES = 200_000;
 
@@ -34,10 +70,10 @@ public final class StepTimer {
     private final FabricGroup fabric;
     private final boolean stepsRepeat;
     private final int layersRun;
-    private final Map<Operator.Shape, Long> operatorPs = new HashMap<>();
-    private final Map<List<StepLowering.Group>, Long> stepPs = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<Operator.Shape, Cost> operatorCost = new HashMap<>();
+    private final Map<List<StepLowering.Group>, Cost> stepCost = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<List<StepLowering.Group>, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<List<StepLowering.Group>, Cost> eldest) {
             return size() > STEP_ENTRIES;
         }
     };
@@ -49,6 +85,10 @@ public final class StepTimer {
     private final StepTiming timing;
     /** Null under exact timing. */
     private final StepInterpolation interpolation;
+    /** One device's energy account; null on a device without energy tables (no energy kept). */
+    private final EnergyAccount energy;
+    /** Devices whose share the lowering is: the tensor-parallel group. */
+    private final int devices;
 
     public StepTimer(HardwareSpec hw, Workload workload) {
         this(hw, workload, null);
@@ -64,6 +104,8 @@ public final class StepTimer {
         this.hw = hw;
         this.timing = timing;
         this.fabric = fabric;
+        this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
+        this.devices = workload.run().tensorParallel();
         // Random MoE routing draws from the step number and the layer: the same composition lowers differently
         // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
         // head when the whole model runs) is lowered and its time counted once per layer run.
@@ -77,7 +119,7 @@ public final class StepTimer {
                 + " same every step (uniform or no experts); use --step-timing exact");
         }
         this.interpolation = timing == StepTiming.INTERPOLATED
-            ? new StepInterpolation(this.workload, this::exactPs) : null;
+            ? new StepInterpolation(this.workload, this::exact) : null;
     }
 
     /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
@@ -98,11 +140,16 @@ public final class StepTimer {
      * with {@code emitting} sequences through the LM head; {@code step} numbers it.
      */
     public long stepPs(int step, List<StepLowering.Group> groups, long emitting) {
+        return step(step, groups, emitting).ps();
+    }
+
+    /** The time, dynamic energy and FLOPs of the step (see {@link #stepPs}). */
+    public Cost step(int step, List<StepLowering.Group> groups, long emitting) {
         steps++;
         // Interpolated steps cost a few look-ups; a memo of their compositions would only hold heap.
         List<StepLowering.Group> key = stepsRepeat && interpolation == null ? withEmitting(groups, emitting) : null;
         if (key != null) {
-            Long known = stepPs.get(key);
+            Cost known = stepCost.get(key);
             if (known != null) {
                 stepHits++;
                 return known;
@@ -116,21 +163,31 @@ public final class StepTimer {
             for (Operator op : ops) {
                 (op.layer() == Lowering.NO_LAYER ? outside : inLayer).add(op);
             }
-            return layersRun * interpolation.layerPs(groups, inLayer) + exactPs(outside);
+            return interpolation.layer(groups, inLayer).times(layersRun).plus(exact(outside));
         }
         simulateNewShapes(ops);
-        long layer = 0;
-        long outside = 0;
+        long layerPs = 0;
+        long outsidePs = 0;
+        long layerFj = 0;
+        long outsideFj = 0;
+        double layerFlops = 0;
+        double outsideFlops = 0;
         for (Operator op : ops) {
+            Cost c = operatorCost.get(op.shape());
             if (op.layer() == Lowering.NO_LAYER) {
-                outside += operatorPs.get(op.shape());
+                outsidePs += c.ps();
+                outsideFj += c.femtojoules();
+                outsideFlops += c.flops();
             } else {
-                layer += operatorPs.get(op.shape());
+                layerPs += c.ps();
+                layerFj += c.femtojoules();
+                layerFlops += c.flops();
             }
         }
-        long total = layersRun * layer + outside;
+        Cost total = new Cost(layersRun * layerPs + outsidePs, layersRun * layerFj + outsideFj,
+            layersRun * layerFlops + outsideFlops);
         if (key != null) {
-            stepPs.put(key, total);
+            stepCost.put(key, total);
         }
         return total;
     }
@@ -143,24 +200,33 @@ public final class StepTimer {
         return List.copyOf(key);
     }
 
-    /** The summed exact time of {@code ops}, simulating the shapes not seen before. */
-    private long exactPs(List<Operator> ops) {
+    /** The summed exact time, energy and FLOPs of {@code ops}, simulating the shapes not seen before. */
+    private Cost exact(List<Operator> ops) {
         simulateNewShapes(ops);
         long ps = 0;
+        long femtojoules = 0;
+        double flops = 0;
         for (Operator op : ops) {
-            ps += operatorPs.get(op.shape());
+            Cost c = operatorCost.get(op.shape());
+            ps += c.ps();
+            femtojoules += c.femtojoules();
+            flops += c.flops();
         }
-        return ps;
+        return new Cost(ps, femtojoules, flops);
     }
 
     private void simulateNewShapes(List<Operator> ops) {
         Map<Operator.Shape, Operator> fresh = new LinkedHashMap<>();
         for (Operator op : ops) {
             operatorLookups++;
-            if (operatorPs.containsKey(op.shape())) {
+            if (operatorCost.containsKey(op.shape())) {
                 operatorHits++;
             } else if (fabric != null && op.kind().isCollective()) {
-                operatorPs.put(op.shape(), fabric.collectivePs(op));
+                // The fabric's links carry the whole group's traffic; what the collective reads and writes in each
+                // device's memory is not in this figure (FabricCollectives keeps the bytes, not their energy).
+                FabricCollectives.Result r = fabric.collective(op);
+                operatorCost.put(op.shape(), new Cost(r.timePs(), energy == null ? 0
+                    : Math.round(r.energyJ() * Cost.FJ_PER_J), 0));
             } else {
                 fresh.putIfAbsent(op.shape(), op);
             }
@@ -179,7 +245,33 @@ public final class StepTimer {
         // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost. Each
         // operator is priced alone: nothing it finds in the L2 from the operators before it (not modelled here).
         new Simulation(hw).l2Residency(false).run(OperatorSource.of(run.toArray(Operator[]::new)), null,
-            r -> operatorPs.put(r.op().shape(), r.endPs() - r.startPs()));
+            r -> operatorCost.put(r.op().shape(), new Cost(r.endPs() - r.startPs(), energy == null ? 0
+                : Math.round(devices * energy.of(r.sums().activity(0)).dynamic() * Cost.FJ_PER_J),
+                devices * r.bound().flops())));
+    }
+
+    /**
+     * The static power of the group's devices while serving, busy or idle, W: each device's leakage and its board's
+     * idle power beyond it ({@link EnergyAccount#staticW}), as {@code simulate} charges over a run; NaN without
+     * energy tables.
+     */
+    public double staticW() {
+        return energy == null ? Double.NaN : devices * energy.staticW();
+    }
+
+    /** Whether steps carry energy (the device has energy tables). */
+    public boolean hasEnergy() {
+        return energy != null;
+    }
+
+    /** The device whose steps this times. */
+    public HardwareSpec hardware() {
+        return hw;
+    }
+
+    /** Devices of the group whose steps this times. */
+    public int devices() {
+        return devices;
     }
 
     /** How often the memo served, for the report. */
@@ -189,7 +281,7 @@ public final class StepTimer {
         m.put("step_hits", stepHits);
         m.put("operator_lookups", operatorLookups);
         m.put("operator_hits", operatorHits);
-        m.put("operator_shapes_simulated", (long) operatorPs.size());
+        m.put("operator_shapes_simulated", (long) operatorCost.size());
         m.put("simulation_runs", simulationRuns);
         if (interpolation != null) {
             m.put("interpolated_steps", interpolation.interpolatedSteps());
@@ -203,6 +295,6 @@ public final class StepTimer {
     }
 
     public long operatorShapesSimulated() {
-        return operatorPs.size();
+        return operatorCost.size();
     }
 }

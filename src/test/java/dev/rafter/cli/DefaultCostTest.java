@@ -135,7 +135,7 @@ class DefaultCostTest {
     }
 
     @Test
-    void serveBillsTheDevicesHeldOverTheServingSpan() throws Exception {
+    void serveBillsTheDevicesHeldOverTheServingSpanAndTheirEnergy() throws Exception {
         Path out = tmp.resolve("serve");
         Output r = ok("serve", "--hardware", "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml",
             "--concurrency", "2", "--requests", "4", "--prompt-tokens", "16", "--output-tokens", "4", "--replicas",
@@ -143,31 +143,37 @@ class DefaultCostTest {
         JsonNode s = JSON.readTree(out.resolve("serving.json").toFile());
         JsonNode c = s.get("cost");
         double span = s.get("span_s").asDouble();
+        double joules = s.get("energy").get("joules").asDouble();
         double tokens = 4 * 4;
         // Two replicas of tiny.yaml's tensor-parallel pair: four A100s, each at $1.99 per hour (electricity in it)
-        // and 318 kg over 5 years of hours (cloud-2026.yaml).
+        // and 318 kg over 5 years of hours (cloud-2026.yaml); the energy at PUE 1.2 and 481 g per kWh.
         double usd = 4 * 1.99 * span / 3600;
         double embodied = 4 * 318e3 * span / 3600 / (5 * 8760);
+        double operational = joules * 1.2 / 3.6e6 * 481;
         assertEquals(4, c.get("devices").asInt());
+        assertEquals(4, s.get("energy").get("devices").asInt());
         assertEquals(usd, c.get("usd").asDouble(), 1e-12 * usd);
         assertEquals(usd / tokens * 1e6, c.get("usd_per_million_tokens").asDouble(), 1e-12 * usd / tokens * 1e6);
         assertEquals(0, c.get("usd_electricity").asDouble());
-        assertTrue(c.get("g_co2e").get("operational").isNull(), "serve does not account energy");
-        assertEquals(embodied / tokens * 1e3, c.get("g_co2e_per_thousand_tokens").asDouble(),
-            1e-12 * embodied / tokens * 1e3);
+        assertEquals(operational, c.get("g_co2e").get("operational").asDouble(), 1e-12 * operational);
+        assertEquals((embodied + operational) / tokens * 1e3, c.get("g_co2e_per_thousand_tokens").asDouble(),
+            1e-12 * (embodied + operational) / tokens * 1e3);
         String line = line(r, "cost (cloud-2026, 2026-05; the hardware's default models/cost/cloud-2026.yaml");
         assertTrue(line.contains(" for 4 device(s) over ") && line.contains(" per million output tokens, ")
-            && line.contains("operational carbon is not counted (electricity is in the price)"), line);
-        // Owned devices: electricity is not known without the energy, and the block says so.
+            && line.contains("(electricity $0.000)"), line);
+        // Owned devices: electricity at $0.08 per kWh of the energy at PUE 1.2.
         ok("serve", "--hardware", "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml",
             "--concurrency", "1", "--requests", "2", "--prompt-tokens", "16", "--output-tokens", "4", "--cost",
             "models/cost/owned-datacentre.yaml", "--out", out.toString());
-        JsonNode owned = JSON.readTree(out.resolve("serving.json").toFile()).get("cost");
-        assertTrue(owned.get("usd_electricity").isNull());
-        assertTrue(owned.get("basis").asText().contains("electricity and operational carbon are not counted"));
+        JsonNode ownedRun = JSON.readTree(out.resolve("serving.json").toFile());
+        double ownedJ = ownedRun.get("energy").get("joules").asDouble();
+        double electricity = ownedJ * 1.2 / 3.6e6 * 0.08;
+        assertEquals(electricity, ownedRun.get("cost").get("usd_electricity").asDouble(), 1e-12 * electricity);
         ok("serve", "--hardware", "models/hardware/a100.yaml", "--workload", "models/workloads/tiny.yaml",
             "--concurrency", "1", "--requests", "2", "--cost", "none", "--out", out.toString());
-        assertFalse(JSON.readTree(out.resolve("serving.json").toFile()).has("cost"));
+        JsonNode none = JSON.readTree(out.resolve("serving.json").toFile());
+        assertFalse(none.has("cost"));
+        assertTrue(none.has("energy"), "energy is accounted without a cost model");
     }
 
     @Test

@@ -49,4 +49,31 @@ class StepInterpolationTest {
         // than a 1024-row one, so the intervals start just above a grid multiple); 1% leaves room for other tiles.
         assertTrue(Math.abs(approx - exact) <= 0.01 * exact, approx + " ps against " + exact + " ps exact");
     }
+
+    @Test
+    void energyIsInterpolatedAsTimeIs() {
+        StepTimer interpolated = new StepTimer(H100, LLAMA3, null, StepTiming.INTERPOLATED);
+        StepTimer exact = new StepTimer(H100, LLAMA3);
+        // Twelve decodes over one KV length: the 64-key interval (1024, 1088] ends at 1025 and 1088, where the step is
+        // simulated; 12 tokens leave the rest of the layer exact.
+        StepTimer.Cost low = exact.step(0, List.of(new StepLowering.Group(12, 1, 1025)), 12);
+        StepTimer.Cost high = exact.step(0, List.of(new StepLowering.Group(12, 1, 1088)), 12);
+        for (StepTimer.Cost end : List.of(low, high)) {
+            long kv = end == low ? 1025 : 1088;
+            StepTimer.Cost at = interpolated.step(0, List.of(new StepLowering.Group(12, 1, kv)), 12);
+            assertEquals(end.ps(), at.ps());
+            assertEquals(end.femtojoules(), at.femtojoules(), "exact at a sample point, to the femtojoule");
+        }
+        assertTrue(low.femtojoules() != high.femtojoules(), "the interval's ends differ in energy");
+        for (long kv = 1026; kv < 1088; kv += 7) {
+            StepTimer.Cost between = interpolated.step(0, List.of(new StepLowering.Group(12, 1, kv)), 12);
+            assertTrue(between.femtojoules() >= Math.min(low.femtojoules(), high.femtojoules())
+                && between.femtojoules() <= Math.max(low.femtojoules(), high.femtojoules()), kv + ": " + between);
+            // The same weight as the time's (each rounded to a picosecond and a femtojoule per layer).
+            double along = (kv - 1025) / 63.0;
+            assertEquals(low.femtojoules() + (high.femtojoules() - low.femtojoules()) * along,
+                between.femtojoules(), LLAMA3.run().layers());
+            assertEquals(low.ps() + (high.ps() - low.ps()) * along, between.ps(), LLAMA3.run().layers());
+        }
+    }
 }

@@ -3,9 +3,11 @@ package dev.rafter.serving;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rafter.energy.EnergyAccount;
 import dev.rafter.hw.HardwareLoader;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.StepLowering;
@@ -47,5 +49,31 @@ class StepTimerTest {
         long longerPs = timer.stepPs(3, longer, 3);
         assertEquals(simulatedAsOneRun(longer, 3), longerPs);
         assertTrue(longerPs > timer.stepPs(4, decodes, 3), "a longer KV length takes longer");
+    }
+
+    @Test
+    void aStepsEnergyIsWhatItsOperatorsSpendInOneRunOnEveryDeviceOfTheGroup() {
+        // tiny.yaml is lowered as one device's share of a tensor-parallel pair: the group spends twice that.
+        StepTimer timer = new StepTimer(H100, TINY);
+        EnergyAccount account = new EnergyAccount(H100, H100.energy(), Catalogue.energyUses(H100));
+        for (List<StepLowering.Group> groups : List.of(List.of(new StepLowering.Group(1, 48, 48)),
+                List.of(new StepLowering.Group(2, 1, 71), new StepLowering.Group(1, 1, 49)))) {
+            List<Operator> ops = new ArrayList<>();
+            StepLowering.lower(TINY, 0, groups, 3, ops::add);
+            double[] flops = {0};
+            Simulation.Result run = new Simulation(H100).reuse(false).l2Residency(false).run(OperatorSource.of(
+                ops.toArray(Operator[]::new)), null, r -> flops[0] += r.bound().flops());
+            double dynamic = account.of(run.stats().total().activity(run.endPs() * 1e-12)).dynamic();
+            StepTimer.Cost step = timer.step(0, groups, 3);
+            assertEquals(run.endPs(), step.ps());
+            // Each operator's energy is kept to the femtojoule.
+            assertEquals(2 * dynamic, step.joules(), ops.size() * 1e-15);
+            assertEquals(2 * flops[0], step.flops(), 1e-9 * flops[0]);
+            assertTrue(step.joules() > 0);
+            // From the memo: the same figures.
+            assertEquals(step, timer.step(1, groups, 3));
+        }
+        // The pair's static power: each device's board idle power (h100.yaml power.idle_w, above its SRAM leakage).
+        assertEquals(2 * account.staticW(), timer.staticW(), 0);
     }
 }
