@@ -490,15 +490,31 @@ public final class FlashAttentionMapper {
 
         void block(long t0, long t1, int stageCount) {
             long[] users = new long[stageCount];
+            long firstItemOfBlock = work.item(t0);
+            long lastItemOfBlock = work.item(t1 - 1);
+            // Per item of the block, once (not once per stage): the most key blocks its Q tiles here see, its KV
+            // length and whether its Q tiles run on in a later block.
+            int itemCount = (int) (lastItemOfBlock - firstItemOfBlock + 1);
+            int[] mostVisible = new int[itemCount];
+            long[] keysOf = new long[itemCount];
+            boolean[] later = new boolean[itemCount];
+            long[] end = new long[itemCount];
+            for (int i = 0; i < itemCount; i++) {
+                long item = firstItemOfBlock + i;
+                long itemEnd = work.endTask(item);
+                end[i] = itemEnd;
+                later[i] = itemEnd > t1;
+                keysOf[i] = work.keys(item);
+            }
             for (long t = t0; t < t1; t++) {
                 int v = work.visible(t);
                 for (int j = 0; j < v; j++) {
                     users[j]++;
                 }
                 users[v - 1]++; // the online-softmax vector tile
+                int i = (int) (work.item(t) - firstItemOfBlock);
+                mostVisible[i] = Math.max(mostVisible[i], v);
             }
-            long firstItemOfBlock = work.item(t0);
-            long lastItemOfBlock = work.item(t1 - 1);
             for (int j = 0; j < stageCount; j++) {
                 long load = 0;
                 if (j == 0) {
@@ -509,12 +525,12 @@ public final class FlashAttentionMapper {
                 long queries = load;
                 pin = 0;
                 unpin = 0;
-                load += keyBlock(j, t0, t1, firstItemOfBlock, lastItemOfBlock);
+                load += keyBlock(j, firstItemOfBlock, mostVisible, keysOf, later);
                 pinned -= unpin;
-                if (j == stageCount - 1) {
-                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                        if (work.endTask(item) <= t1) {
-                            resident.remove(item); // its last block
+                if (j == stageCount - 1 && !resident.isEmpty()) {
+                    for (int i = 0; i < itemCount; i++) {
+                        if (end[i] <= t1) {
+                            resident.remove(firstItemOfBlock + i); // its last block
                         }
                     }
                 }
@@ -524,32 +540,31 @@ public final class FlashAttentionMapper {
             }
         }
 
-        /** Bytes of K/V block {@code j} loaded for the block's items; adds what it pins and unpins to the stage's. */
-        private long keyBlock(int j, long t0, long t1, long firstItem, long lastItem) {
+        /**
+         * Bytes of K/V block {@code j} loaded for the block's items (the i-th from {@code firstItem}: the most key
+         * blocks its Q tiles see here, its KV length, whether it runs on in a later block); adds what it pins and
+         * unpins to the stage's.
+         */
+        private long keyBlock(int j, long firstItem, int[] mostVisible, long[] keysOf, boolean[] later) {
             long load = 0;
-            for (long item = firstItem; item <= lastItem; item++) {
-                boolean uses = false;
-                long itemFirst = work.firstTask(item);
-                long itemEnd = work.endTask(item);
-                for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
-                    uses |= work.visible(t) > j;
-                }
-                if (!uses) {
+            for (int i = 0; i < mostVisible.length; i++) {
+                if (mostVisible[i] <= j) {
                     continue;
                 }
-                boolean later = itemEnd > t1; // Q tiles of this item run in a later block
-                long keys = Math.min(bc, work.keys(item) - (long) j * bc);
+                long item = firstItem + i;
+                long keys = Math.min(bc, keysOf[i] - (long) j * bc);
                 long bytes = 2 * keys * kvKeyBytes;
-                boolean[] pins = resident.get(item);
+                // Only items whose Q tiles span blocks are ever pinned (none in a decode step).
+                boolean[] pins = resident.isEmpty() ? null : resident.get(item);
                 if (pins != null && pins[j]) {
-                    if (!later) {
+                    if (!later[i]) {
                         pins[j] = false;
                         unpin += bytes;
                     }
                     continue;
                 }
                 load += bytes;
-                if (later && pinned + bytes <= pinBudget) {
+                if (later[i] && pinned + bytes <= pinBudget) {
                     resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
                     pinned += bytes;
                     pin += bytes;
