@@ -236,16 +236,16 @@ public final class FlashAttentionMapper {
         for (Operator.Segment s : op.parts()) {
             once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
         }
-        String why = String.format(Locale.ROOT,
-            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s%s; %d Q tiles in %d blocks of "
-                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
-            op.segments().isEmpty() ? "" : "variable length over " + op.parts().size() + " groups, ", br, bc,
-            op.causal() ? ", causal (masked blocks skipped)" : "",
-            splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)", tasks, blocks,
-            cores, read / 1e6, once / 1e6)
-            + (kernel == null ? "" : String.format(Locale.ROOT,
-                "; FA2 kernel %dx%d, %d warps, up to %d CTAs per core, per-block chain on mma.sync",
-                kernel[0], kernel[1], kernel[2], coResident));
+        // Concatenated but for the two figures: a decode step explains its attention anew at every KV length, and a
+        // Formatter run that seldom stays slow (a format of nine fields cost about 50 us a step).
+        String why = "flash: " + (op.segments().isEmpty() ? "" : "variable length over " + op.parts().size()
+            + " groups, ") + "Q tiles of " + br + " rows, K/V blocks of " + bc + " keys"
+            + (op.causal() ? ", causal (masked blocks skipped)" : "")
+            + (splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)") + "; " + tasks
+            + " Q tiles in " + blocks + " blocks of " + cores + " cores; "
+            + String.format(Locale.ROOT, "HBM read %.3g MB (Q, K, V once: %.3g MB)", read / 1e6, once / 1e6)
+            + (kernel == null ? "" : "; FA2 kernel " + kernel[0] + "x" + kernel[1] + ", " + kernel[2]
+                + " warps, up to " + coResident + " CTAs per core, per-block chain on mma.sync");
         return new TileProgram(stages, perCore, read, write, why);
     }
 
@@ -727,9 +727,11 @@ public final class FlashAttentionMapper {
             address += (stageBytes + 255) / 256 * 256;
             read += stageBytes;
         }
-        String why = String.format(Locale.ROOT,
-            "split-KV combine of up to %d fp32 partial rows per output row: %d chunks of up to %d rows, %d per block "
-                + "of %d cores", splits, chunks.size(), chunk, Math.min(chunks.size(), cores), cores);
+        // Concatenated, not formatted: integers only, and a decode step formats it anew at every KV length (its
+        // Formatter, run that seldom, stays slow).
+        String why = "split-KV combine of up to " + splits + " fp32 partial rows per output row: " + chunks.size()
+            + " chunks of up to " + chunk + " rows, " + Math.min(chunks.size(), cores) + " per block of " + cores
+            + " cores";
         return new TileProgram(stages, perCore, read, rows * d * e, why);
     }
 
