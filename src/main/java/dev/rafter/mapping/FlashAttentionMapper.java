@@ -236,16 +236,16 @@ public final class FlashAttentionMapper {
         for (Operator.Segment s : op.parts()) {
             once += s.batch() * (s.m() * d * e + 2.0 * s.n() * d * ekv);
         }
-        String why = String.format(Locale.ROOT,
-            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s%s; %d Q tiles in %d blocks of "
-                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)",
-            op.segments().isEmpty() ? "" : "variable length over " + op.parts().size() + " groups, ", br, bc,
-            op.causal() ? ", causal (masked blocks skipped)" : "",
-            splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)", tasks, blocks,
-            cores, read / 1e6, once / 1e6)
-            + (kernel == null ? "" : String.format(Locale.ROOT,
-                "; FA2 kernel %dx%d, %d warps, up to %d CTAs per core, per-block chain on mma.sync",
-                kernel[0], kernel[1], kernel[2], coResident));
+        // Concatenated but for the two figures: a decode step explains its attention anew at every KV length, and a
+        // Formatter run that seldom stays slow (a format of nine fields cost about 50 us a step).
+        String why = "flash: " + (op.segments().isEmpty() ? "" : "variable length over " + op.parts().size()
+            + " groups, ") + "Q tiles of " + br + " rows, K/V blocks of " + bc + " keys"
+            + (op.causal() ? ", causal (masked blocks skipped)" : "")
+            + (splits == 1 ? "" : ", split-KV " + splits + " (fp32 partials, then a combine kernel)") + "; " + tasks
+            + " Q tiles in " + blocks + " blocks of " + cores + " cores; "
+            + String.format(Locale.ROOT, "HBM read %.3g MB (Q, K, V once: %.3g MB)", read / 1e6, once / 1e6)
+            + (kernel == null ? "" : "; FA2 kernel " + kernel[0] + "x" + kernel[1] + ", " + kernel[2]
+                + " warps, up to " + coResident + " CTAs per core, per-block chain on mma.sync");
         return new TileProgram(stages, perCore, read, write, why);
     }
 
@@ -490,15 +490,31 @@ public final class FlashAttentionMapper {
 
         void block(long t0, long t1, int stageCount) {
             long[] users = new long[stageCount];
+            long firstItemOfBlock = work.item(t0);
+            long lastItemOfBlock = work.item(t1 - 1);
+            // Per item of the block, once (not once per stage): the most key blocks its Q tiles here see, its KV
+            // length and whether its Q tiles run on in a later block.
+            int itemCount = (int) (lastItemOfBlock - firstItemOfBlock + 1);
+            int[] mostVisible = new int[itemCount];
+            long[] keysOf = new long[itemCount];
+            boolean[] later = new boolean[itemCount];
+            long[] end = new long[itemCount];
+            for (int i = 0; i < itemCount; i++) {
+                long item = firstItemOfBlock + i;
+                long itemEnd = work.endTask(item);
+                end[i] = itemEnd;
+                later[i] = itemEnd > t1;
+                keysOf[i] = work.keys(item);
+            }
             for (long t = t0; t < t1; t++) {
                 int v = work.visible(t);
                 for (int j = 0; j < v; j++) {
                     users[j]++;
                 }
                 users[v - 1]++; // the online-softmax vector tile
+                int i = (int) (work.item(t) - firstItemOfBlock);
+                mostVisible[i] = Math.max(mostVisible[i], v);
             }
-            long firstItemOfBlock = work.item(t0);
-            long lastItemOfBlock = work.item(t1 - 1);
             for (int j = 0; j < stageCount; j++) {
                 long load = 0;
                 if (j == 0) {
@@ -509,12 +525,12 @@ public final class FlashAttentionMapper {
                 long queries = load;
                 pin = 0;
                 unpin = 0;
-                load += keyBlock(j, t0, t1, firstItemOfBlock, lastItemOfBlock);
+                load += keyBlock(j, firstItemOfBlock, mostVisible, keysOf, later);
                 pinned -= unpin;
-                if (j == stageCount - 1) {
-                    for (long item = firstItemOfBlock; item <= lastItemOfBlock; item++) {
-                        if (work.endTask(item) <= t1) {
-                            resident.remove(item); // its last block
+                if (j == stageCount - 1 && !resident.isEmpty()) {
+                    for (int i = 0; i < itemCount; i++) {
+                        if (end[i] <= t1) {
+                            resident.remove(firstItemOfBlock + i); // its last block
                         }
                     }
                 }
@@ -524,32 +540,31 @@ public final class FlashAttentionMapper {
             }
         }
 
-        /** Bytes of K/V block {@code j} loaded for the block's items; adds what it pins and unpins to the stage's. */
-        private long keyBlock(int j, long t0, long t1, long firstItem, long lastItem) {
+        /**
+         * Bytes of K/V block {@code j} loaded for the block's items (the i-th from {@code firstItem}: the most key
+         * blocks its Q tiles see here, its KV length, whether it runs on in a later block); adds what it pins and
+         * unpins to the stage's.
+         */
+        private long keyBlock(int j, long firstItem, int[] mostVisible, long[] keysOf, boolean[] later) {
             long load = 0;
-            for (long item = firstItem; item <= lastItem; item++) {
-                boolean uses = false;
-                long itemFirst = work.firstTask(item);
-                long itemEnd = work.endTask(item);
-                for (long t = Math.max(t0, itemFirst); t < Math.min(t1, itemEnd); t++) {
-                    uses |= work.visible(t) > j;
-                }
-                if (!uses) {
+            for (int i = 0; i < mostVisible.length; i++) {
+                if (mostVisible[i] <= j) {
                     continue;
                 }
-                boolean later = itemEnd > t1; // Q tiles of this item run in a later block
-                long keys = Math.min(bc, work.keys(item) - (long) j * bc);
+                long item = firstItem + i;
+                long keys = Math.min(bc, keysOf[i] - (long) j * bc);
                 long bytes = 2 * keys * kvKeyBytes;
-                boolean[] pins = resident.get(item);
+                // Only items whose Q tiles span blocks are ever pinned (none in a decode step).
+                boolean[] pins = resident.isEmpty() ? null : resident.get(item);
                 if (pins != null && pins[j]) {
-                    if (!later) {
+                    if (!later[i]) {
                         pins[j] = false;
                         unpin += bytes;
                     }
                     continue;
                 }
                 load += bytes;
-                if (later && pinned + bytes <= pinBudget) {
+                if (later[i] && pinned + bytes <= pinBudget) {
                     resident.computeIfAbsent(item, x -> new boolean[(int) kvBlocks])[j] = true;
                     pinned += bytes;
                     pin += bytes;
@@ -712,9 +727,11 @@ public final class FlashAttentionMapper {
             address += (stageBytes + 255) / 256 * 256;
             read += stageBytes;
         }
-        String why = String.format(Locale.ROOT,
-            "split-KV combine of up to %d fp32 partial rows per output row: %d chunks of up to %d rows, %d per block "
-                + "of %d cores", splits, chunks.size(), chunk, Math.min(chunks.size(), cores), cores);
+        // Concatenated, not formatted: integers only, and a decode step formats it anew at every KV length (its
+        // Formatter, run that seldom, stays slow).
+        String why = "split-KV combine of up to " + splits + " fp32 partial rows per output row: " + chunks.size()
+            + " chunks of up to " + chunk + " rows, " + Math.min(chunks.size(), cores) + " per block of " + cores
+            + " cores";
         return new TileProgram(stages, perCore, read, rows * d * e, why);
     }
 

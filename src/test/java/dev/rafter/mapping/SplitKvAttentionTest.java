@@ -117,4 +117,31 @@ class SplitKvAttentionTest {
             r.sums().get(MemoryController.KIND, "write_bytes"));
         assertTrue(r.latencyS() >= new Roofline(H100).of(op).seconds() * (1 - 1e-9));
     }
+
+    @Test
+    void aDecodeStepExplainsItsKernelsAsTheFormatItsFieldsFill() {
+        // Llama-3-8B decode, batch 8, KV length 1025, on the A100: 64 items (sequence x KV head) of 4 query rows.
+        // By hand: 64 CTAs on 216 slots over 9 key blocks -> 3 splits (as on the H100 above); splits of
+        // ceil(9 / 3) x 128 = 384 keys: 128 full splits and 64 last ones of 257 keys, 192 Q tiles of 4 rows in 2
+        // blocks of 108 cores. Read: Q 192 x 4 x 128 x 2 B + K/V (128 x 384 + 64 x 257) x 2 x 128 x 2 B =
+        // 33,783,808 B; once: 64 x (4 x 128 x 2 + 2 x 1025 x 128 x 2) = 33,652,736 B. The split kernel 64 x 128,
+        // 4 warps; 2 CTAs a core (65536 registers / (256 x 32 x 4), 192 KiB / ((64 + 256) x 128 x 2 B)). The combine:
+        // 256 rows in chunks of min(196608 / (2 x (1536 + 256)) = 54, 40 MiB / 4 / (108 x 1536) = 63, ceil(256 /
+        // 108) = 3) rows: 86 chunks. The explanations are concatenated (a Formatter run once a step stays slow):
+        // they must read as the format strings they replaced.
+        HardwareSpec a100 = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
+        Operator op = Operator.flashAttention(0, "attention", Phase.DECODE, 0, 1, 64, 4, 1025, 128, 1, true,
+            DataType.BF16, DataType.BF16);
+        List<TileProgram> p = FlashAttentionMapper.programs(a100, op);
+        assertEquals(String.format(java.util.Locale.ROOT,
+            "flash: %sQ tiles of %d rows, K/V blocks of %d keys%s%s; %d Q tiles in %d blocks of "
+                + "%d cores; HBM read %.3g MB (Q, K, V once: %.3g MB)", "", 4, 128, ", causal (masked blocks skipped)",
+            ", split-KV 3 (fp32 partials, then a combine kernel)", 192, 2, 108, 33_783_808 / 1e6, 33_652_736 / 1e6)
+            + String.format(java.util.Locale.ROOT,
+                "; FA2 kernel %dx%d, %d warps, up to %d CTAs per core, per-block chain on mma.sync", 64, 128, 4, 2),
+            p.get(0).explanation());
+        assertEquals(String.format(java.util.Locale.ROOT,
+            "split-KV combine of up to %d fp32 partial rows per output row: %d chunks of up to %d rows, %d per block "
+                + "of %d cores", 3, 86, 3, 86, 108), p.get(1).explanation());
+    }
 }

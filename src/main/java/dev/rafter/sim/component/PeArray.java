@@ -64,11 +64,20 @@ public final class PeArray {
     }
 
     private final HardwareSpec.PeArray spec;
+    /**
+     * {@link HardwareSpec.PeArray#macsPerCycle} by data type ordinal: a tile shape the two cached ones miss (a decode
+     * attention's cores see several) looked its rate up in the spec's map, a cost per call.
+     */
+    private final int[] macsPerCycle;
     private final TraceSink sink;
     private final Track track;
 
     public PeArray(HardwareSpec.PeArray spec, TraceSink sink, Track track) {
         this.spec = spec;
+        this.macsPerCycle = new int[dev.rafter.hw.DataType.values().length];
+        for (dev.rafter.hw.DataType t : dev.rafter.hw.DataType.values()) {
+            macsPerCycle[t.ordinal()] = spec.macsPerCycle(t);
+        }
         this.sink = sink;
         this.track = track;
     }
@@ -99,7 +108,8 @@ public final class PeArray {
         } else {
             // The new shape takes the first slot, the one it held the second.
             demoteFirst();
-            cycles = spec.sustainedCycles(m, n, k, type);
+            int rate = macsPerCycle[type.ordinal()];
+            cycles = spec.sustainedCycles(m, n, rate == 1 ? k : (k + rate - 1) / rate);
             ps = clock.ps(cycles);
             keepFirst(m, n, k, type, clock, cycles, ps);
         }
