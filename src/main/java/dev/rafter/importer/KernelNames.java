@@ -63,7 +63,7 @@ final class KernelNames {
      * (cutlass_library gemm_operation.py, GemmOperation.procedural_name and TileDescription.procedural_name).
      */
     private static final Pattern CUTLASS2 = Pattern.compile(
-        "cutlass_(\\d+)_(?:wmma_)?tensorop_\\w*?_(\\d+)x(\\d+)_(\\d+)x\\d+_[nt][nt]_align\\d+");
+        "cutlass_(\\d+)_(?:wmma_)?tensorop_\\w*?_(\\d+)x(\\d+)_(\\d+)x(\\d+)_[nt][nt]_align\\d+");
 
     /**
      * The GEMM kernel a trace names, in the operator's terms, or null when the name is not one of the forms below
@@ -101,8 +101,9 @@ final class KernelNames {
                         || kernel.charAt(end) == '_')) {
                         end++;
                     }
+                    int stages = p == CUTLASS2 ? Integer.parseInt(m.group(5)) : 0;
                     return new GemmKernel(kernel.substring(start, end), tileN, tileM, tileK,
-                        arch >= 90 ? GemmKernel.Path.WARPGROUP_MMA : GemmKernel.Path.WARP_MMA);
+                        arch >= 90 ? GemmKernel.Path.WARPGROUP_MMA : GemmKernel.Path.WARP_MMA, stages);
                 } catch (NumberFormatException e) {
                     return null; // more digits than an int: no real tile
                 }

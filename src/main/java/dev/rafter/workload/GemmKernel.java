@@ -11,8 +11,10 @@ package dev.rafter.workload;
  * @param path {@link Path#WARPGROUP_MMA}: Hopper's asynchronous warp-group MMA (wgmma);
  *     {@link Path#WARP_MMA}: the warp-level mma.sync / wmma instructions of a kernel built for an earlier
  *     architecture (an sm80 kernel keeps them on Hopper)
+ * @param stages the k-steps its main loop keeps in flight (a CUTLASS 2 name's {@code _64x6_}: 6 stages of
+ *     asynchronous copies), 0 where the name does not say (cuBLAS's own kernels: the mapping derives them)
  */
-public record GemmKernel(String name, int tileM, int tileN, int tileK, Path path) {
+public record GemmKernel(String name, int tileM, int tileN, int tileK, Path path, int stages) {
     /** The tensor-core instructions a kernel uses. */
     public enum Path { WARPGROUP_MMA, WARP_MMA }
 
@@ -24,5 +26,13 @@ public record GemmKernel(String name, int tileM, int tileN, int tileK, Path path
         if (name == null || path == null) {
             throw new IllegalArgumentException("a GEMM kernel has a name and a path");
         }
+        if (stages < 0) {
+            throw new IllegalArgumentException("a kernel's pipeline stages are at least 0 (not named), got " + stages);
+        }
+    }
+
+    /** A kernel whose name does not give its pipeline stages. */
+    public GemmKernel(String name, int tileM, int tileN, int tileK, Path path) {
+        this(name, tileM, tileN, tileK, path, 0);
     }
 }
