@@ -96,27 +96,36 @@ final class LibraryTiles {
      * asynchronous copies (cp.async on sm80, TMA on sm90) load the next stages' operands while the arrays compute
      * the current one, so a k-step costs the longest of its computation, its loads' transfer and its load latency
      * shared over the stages in flight; the first stage's latency (the fill) and the result's store are exposed.
-     * The stages are the named kernel's where its name gives them (CUTLASS 2's {@code _64x6_}); else as many as
-     * the local buffer holds beside the accumulator, as CUTLASS 3's StageCountAutoCarveout sizes an sm90 kernel
-     * (shared memory less the epilogue's carve-out, over the bytes of one stage); never more than the local buffer
-     * holds, at least two (double buffering) and at most {@link MatrixTile#MAX_LOADS_IN_FLIGHT}. The bundled H100
-     * trace bears the rule out: its cuBLAS sm90 64x64x64 kernel takes 231424 B of shared memory, 14 stages of
-     * 16 KiB and 2 KiB more; its CUTLASS 64x64_64x6 kernel 98304 B, 6 stages. (Here the accumulator takes local
-     * buffer room too, so the 64x64x64 tile gets 13 on the H100's 228 KiB.)
+     * The stages are the named kernel's where its name gives them (CUTLASS 2's {@code _64x6_}); for a named kernel
+     * whose name does not (cuBLAS's sm90 kernels), as many as the local buffer holds beside the accumulator, as
+     * CUTLASS 3's StageCountAutoCarveout sizes an sm90 kernel (shared memory less the epilogue's carve-out, over the
+     * bytes of one stage); never more than the local buffer holds, at least two and at most
+     * {@link MatrixTile#MAX_LOADS_IN_FLIGHT}. The bundled H100 trace bears the rule out: its cuBLAS sm90 64x64x64
+     * kernel takes 231424 B of shared memory, 14 stages of 16 KiB and 2 KiB more; its CUTLASS 64x64_64x6 kernel
+     * 98304 B, 6 stages. (Here the accumulator takes local buffer room too, so the 64x64x64 tile gets 13 on the
+     * H100's 228 KiB.) A GEMM no trace names a kernel for keeps double buffering: which library kernel would run it
+     * is not known, and deriving its stages too sped up skinny decode GEMMs (up to 8% of an H100 decode step),
+     * which are already too fast against held-out measurements (issue 18).
      */
     static int pipelineStages(HardwareSpec hw, Operator op, GemmTile t, int resultBytes) {
         long step = (long) op.dataType().bytes() * t.m() * t.k() + (long) op.operandBType().bytes() * t.k() * t.n();
         long room = hw.core().localBuffer().capacityBytes() - (long) t.m() * t.n() * resultBytes;
         long fit = Math.max(Work.DOUBLE_BUFFERED, room / Math.max(1, step));
-        long named = op.kernel() != null && op.kernel().stages() > 0 ? op.kernel().stages() : fit;
+        if (op.kernel() == null) {
+            return Work.DOUBLE_BUFFERED;
+        }
+        long named = op.kernel().stages() > 0 ? op.kernel().stages() : fit;
         return (int) Math.max(Work.DOUBLE_BUFFERED, Math.min(Math.min(named, fit), MatrixTile.MAX_LOADS_IN_FLIGHT));
     }
 
     /** Where the k-steps in flight come from, for the explanation. */
     private static String pipelineSource(Operator op, int stages) {
-        int named = op.kernel() == null ? 0 : op.kernel().stages();
+        if (op.kernel() == null) {
+            return "double buffering: no kernel named";
+        }
+        int named = op.kernel().stages();
         if (named == 0) {
-            return "as many as the local buffer holds";
+            return "as many as the local buffer holds: the named kernel's name gives none";
         }
         return named == stages ? "the named kernel's stages" : "the local buffer holds fewer than the named kernel's "
             + named;
