@@ -27,8 +27,9 @@ import java.util.Locale;
  * <p>When the hardware lists library tile shapes ({@code core.gemm_tiles}), the local tile is searched over those
  * instead, with tile and wave quantisation and split-K ({@link LibraryTiles}); the blocks and stages are laid out
  * the same way. A GEMM whose replayed trace names the kernel that ran it ({@link Operator#kernel}) is mapped the
- * same way too; its explanation names that kernel, its tile and its path beside Rafter's own choice (the named
- * tile is not followed: see README, "Replaying your own trace").
+ * same way too, its tiles keeping the kernel's pipeline stages in flight ({@link LibraryTiles#pipelineStages}); its
+ * explanation names that kernel, its tile and its path beside Rafter's own choice (the named tile is not followed:
+ * see README, "Replaying your own trace").
  *
  * <p>A grouped GEMM (one launch over groups of rows, each with its own B: a mixture of experts' weights, as vLLM's
  * fused_moe kernel runs them) is laid out as a batched GEMM whose items have their own rows: each group's rows are
