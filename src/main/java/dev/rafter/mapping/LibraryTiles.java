@@ -79,11 +79,10 @@ final class LibraryTiles {
         double arrayMacs = (double) c.tiles() * t.m() * t.n() * GemmMapper.ceilDiv(parts.k(), t.k()) * t.k();
         String why = String.format(Locale.ROOT,
             "library tile %s%s, %d tiles in %d waves on %d cores (waves %.1f%% full, "
-                + "%.1f%% of array MACs useful; est. %d cycles), %d k-steps in flight (%s), %s, stage depth %d, "
+                + "%.1f%% of array MACs useful; est. %d cycles), %s%s, stage depth %d, "
                 + "%d stages, HBM read %.3g MB (compulsory %.3g MB)", t, s == 1 ? "" : ", split-K " + s, c.tiles(),
             c.waves(), hw.cores(), 100.0 * c.tiles() / ((double) c.waves() * hw.cores()),
-            100.0 * usefulMacs / arrayMacs, (long) c.cycles(), pipeline,
-            pipelineSource(op, pipeline),
+            100.0 * usefulMacs / arrayMacs, (long) c.cycles(), pipelineSource(op, pipeline),
             best.describe(), best.globalK(),
             best.stages().size(), best.hbmReadBytes() / 1e6, GemmMapper.compulsory(op, e) / 1e6);
         TileProgram program = new TileProgram(best.stages(), best.cores(), best.hbmReadBytes(), write, why);
@@ -118,17 +117,18 @@ final class LibraryTiles {
         return (int) Math.max(Work.DOUBLE_BUFFERED, Math.min(Math.min(named, fit), MatrixTile.MAX_LOADS_IN_FLIGHT));
     }
 
-    /** Where the k-steps in flight come from, for the explanation. */
+    /**
+     * The k-steps in flight and where they come from, for the explanation ("" without a named kernel: double
+     * buffering, as ever).
+     */
     private static String pipelineSource(Operator op, int stages) {
         if (op.kernel() == null) {
-            return "double buffering: no kernel named";
+            return "";
         }
         int named = op.kernel().stages();
-        if (named == 0) {
-            return "as many as the local buffer holds: the named kernel's name gives none";
-        }
-        return named == stages ? "the named kernel's stages" : "the local buffer holds fewer than the named kernel's "
-            + named;
+        String why = named == 0 ? "as many as the local buffer holds: the kernel's name gives none"
+            : named == stages ? "the named kernel's stages" : "the local buffer holds fewer than the kernel's " + named;
+        return stages + " k-steps in flight (" + why + "), ";
     }
 
     /**
