@@ -55,60 +55,9 @@ final class KernelNames {
      */
     private static final Pattern NAMED_TILE = Pattern.compile("_(\\d+)x(\\d+)(?:x\\d+)?(?=_|$)");
 
-    /** cuBLAS's own kernels: {@code sm90_xmma_gemm_..._tilesize64x64x64_...}: CTA tile M x N x K, sm of the path. */
-    private static final Pattern XMMA = Pattern.compile("sm(\\d+)_xmma_gemm_\\w*?_tilesize(\\d+)x(\\d+)x(\\d+)_");
-    /**
-     * CUTLASS 2 procedural names ({@code cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x6_tn_align8}): the
-     * architecture, then the threadblock as {@code <M>x<N>_<K>x<stages>} before the layout
-     * (cutlass_library gemm_operation.py, GemmOperation.procedural_name and TileDescription.procedural_name).
-     */
-    private static final Pattern CUTLASS2 = Pattern.compile(
-        "cutlass_(\\d+)_(?:wmma_)?tensorop_\\w*?_(\\d+)x(\\d+)_(\\d+)x\\d+_[nt][nt]_align\\d+");
-
-    /**
-     * The GEMM kernel a trace names, in the operator's terms, or null when the name is not one of the forms below
-     * (the mapping then picks its own tile). Forms, first match wins:
-     * <ul>
-     *   <li>cuBLAS {@code sm<A>_xmma_gemm_..._tilesize<M>x<N>x<K>_...}</li>
-     *   <li>CUTLASS 2 {@code cutlass_<A>_[wmma_]tensorop_..._<M>x<N>_<K>x<stages>_<layout>_align<a>}, also inside a
-     *       template ({@code cutlass::Kernel2<cutlass_80_...>})</li>
-     * </ul>
-     * {@code A} is the architecture the kernel was built for: 90 and above is Hopper's warp-group MMA path; below,
-     * the warp-level mma.sync / wmma path (an sm80 kernel run on Hopper keeps its instructions). The tile is in the
-     * kernel's own column-major terms, its M along PyTorch's N ({@link #gemmTile}): the operator's tile is N x M.
-     * A name that says the kernel splits K ({@code segment_k_on}, {@code splitk}, {@code split_k}) gives null: the
-     * split's factor is not in it.
-     */
+    /** The GEMM kernel a trace names (see {@link GemmKernel#fromName}), or null. */
     static GemmKernel gemmKernel(String kernel) {
-        String lower = kernel.toLowerCase(Locale.ROOT);
-        if (lower.contains("segment_k_on") || lower.contains("splitk") || lower.contains("split_k")) {
-            return null;
-        }
-        for (Pattern p : new Pattern[] {XMMA, CUTLASS2}) {
-            Matcher m = p.matcher(kernel);
-            if (m.find()) {
-                try {
-                    int arch = Integer.parseInt(m.group(1));
-                    int tileM = Integer.parseInt(m.group(2));
-                    int tileN = Integer.parseInt(m.group(3));
-                    int tileK = Integer.parseInt(m.group(4));
-                    if (tileM < 1 || tileN < 1 || tileK < 1) {
-                        return null;
-                    }
-                    int start = m.start();
-                    int end = m.end();
-                    while (end < kernel.length() && (Character.isLetterOrDigit(kernel.charAt(end))
-                        || kernel.charAt(end) == '_')) {
-                        end++;
-                    }
-                    return new GemmKernel(kernel.substring(start, end), tileN, tileM, tileK,
-                        arch >= 90 ? GemmKernel.Path.WARPGROUP_MMA : GemmKernel.Path.WARP_MMA);
-                } catch (NumberFormatException e) {
-                    return null; // more digits than an int: no real tile
-                }
-            }
-        }
-        return null;
+        return GemmKernel.fromName(kernel);
     }
 
     static Family family(String kernel) {

@@ -27,8 +27,9 @@ import java.util.Locale;
  * <p>When the hardware lists library tile shapes ({@code core.gemm_tiles}), the local tile is searched over those
  * instead, with tile and wave quantisation and split-K ({@link LibraryTiles}); the blocks and stages are laid out
  * the same way. A GEMM whose replayed trace names the kernel that ran it ({@link Operator#kernel}) is mapped the
- * same way too; its explanation names that kernel, its tile and its path beside Rafter's own choice (the named
- * tile is not followed: see README, "Replaying your own trace").
+ * same way too, its tiles keeping the kernel's pipeline stages in flight ({@link LibraryTiles#pipelineStages}); its
+ * explanation names that kernel, its tile and its path beside Rafter's own choice (the named tile is not followed:
+ * see README, "Replaying your own trace").
  *
  * <p>A grouped GEMM (one launch over groups of rows, each with its own B: a mixture of experts' weights, as vLLM's
  * fused_moe kernel runs them) is laid out as a batched GEMM whose items have their own rows: each group's rows are
@@ -248,11 +249,15 @@ public final class GemmMapper {
      * How tiles are formed. {@code padded}: the arrays compute whole tiles, every k-step at full depth (tile
      * quantisation); {@code resultBytes}: bytes per stored result element (0: the operator's data type);
      * {@code stageBytes}: the bytes a global-buffer stage should reach (rounded up to whole k-steps, at least one;
-     * see {@link LibraryTiles#plan}), within the quarter of the buffer.
+     * see {@link LibraryTiles#plan}), within the quarter of the buffer; {@code loadsInFlight}: the k-steps a core
+     * keeps in flight ({@link MatrixTile#loadsInFlight}, a library kernel's pipeline stages).
      */
-    record Form(boolean padded, int resultBytes, long stageBytes) {
-        /** Tiles as large as their data, results in the data type, stages as deep as the buffer allows. */
-        static final Form EXACT = new Form(false, 0, Long.MAX_VALUE);
+    record Form(boolean padded, int resultBytes, long stageBytes, int loadsInFlight) {
+        /**
+         * Tiles as large as their data, results in the data type, stages as deep as the buffer allows, double
+         * buffered.
+         */
+        static final Form EXACT = new Form(false, 0, Long.MAX_VALUE, Work.DOUBLE_BUFFERED);
     }
 
     /** How to cut the output tiles into blocks: by bands of tile rows or columns, or whole items per block. */
@@ -556,7 +561,7 @@ public final class GemmMapper {
             int bBytes = eb == e ? 0 : eb;
             cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,
                 perStage) : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
-                    form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes));
+                    form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes, 0, form.loadsInFlight()));
         }
     }
 

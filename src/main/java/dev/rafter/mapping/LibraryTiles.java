@@ -70,22 +70,65 @@ final class LibraryTiles {
         long stageBytes = Math.max((long) (FIRST_STAGE_SHARE * c.cycles() / hw.clockHz() * hw.memoryBytesPerS()),
             streamingStageBytes(hw, Math.min(c.tiles(), hw.cores()), LaneSplit.cycles(hw.core(), t.m(), t.n(), t.k(),
                 op.dataType())));
+        int pipeline = pipelineStages(hw, op, t, resultBytes == 0 ? e : resultBytes);
         GemmMapper.Layout best = GemmMapper.bestLayout(hw, parts, t.m(), t.n(), t.k(), e,
-            new GemmMapper.Form(true, resultBytes, stageBytes));
+            new GemmMapper.Form(true, resultBytes, stageBytes, pipeline));
         long realRows = GemmMapper.Rows.of(op).total();
         long write = (long) (s == 1 ? e : resultBytes) * s * realRows * op.n();
         double usefulMacs = (double) realRows * op.n() * op.k();
         double arrayMacs = (double) c.tiles() * t.m() * t.n() * GemmMapper.ceilDiv(parts.k(), t.k()) * t.k();
         String why = String.format(Locale.ROOT,
             "library tile %s%s, %d tiles in %d waves on %d cores (waves %.1f%% full, "
-                + "%.1f%% of array MACs useful; est. %d cycles), %s, stage depth %d, %d stages, "
-                + "HBM read %.3g MB (compulsory %.3g MB)", t, s == 1 ? "" : ", split-K " + s, c.tiles(), c.waves(),
-            hw.cores(), 100.0 * c.tiles() / ((double) c.waves() * hw.cores()),
-            100.0 * usefulMacs / arrayMacs, (long) c.cycles(), best.describe(), best.globalK(),
+                + "%.1f%% of array MACs useful; est. %d cycles), %s%s, stage depth %d, "
+                + "%d stages, HBM read %.3g MB (compulsory %.3g MB)", t, s == 1 ? "" : ", split-K " + s, c.tiles(),
+            c.waves(), hw.cores(), 100.0 * c.tiles() / ((double) c.waves() * hw.cores()),
+            100.0 * usefulMacs / arrayMacs, (long) c.cycles(), pipelineSource(op, pipeline),
+            best.describe(), best.globalK(),
             best.stages().size(), best.hbmReadBytes() / 1e6, GemmMapper.compulsory(op, e) / 1e6);
         TileProgram program = new TileProgram(best.stages(), best.cores(), best.hbmReadBytes(), write, why);
         TileProgram reduction = s == 1 ? null : reduction(hw, op, s);
         return new GemmPlan(t.m(), t.n(), t.k(), best.globalK(), s, program, reduction);
+    }
+
+    /**
+     * The k-steps a core keeps in flight for tile {@code t}: a GPU GEMM's main loop is a software pipeline whose
+     * asynchronous copies (cp.async on sm80, TMA on sm90) load the next stages' operands while the arrays compute
+     * the current one, so a k-step costs the longest of its computation, its loads' transfer and its load latency
+     * shared over the stages in flight; the first stage's latency (the fill) and the result's store are exposed.
+     * The stages are the named kernel's where its name gives them (CUTLASS 2's {@code _64x6_}); for a named kernel
+     * whose name does not (cuBLAS's sm90 kernels), as many as the local buffer holds beside the accumulator, as
+     * CUTLASS 3's StageCountAutoCarveout sizes an sm90 kernel (shared memory less the epilogue's carve-out, over the
+     * bytes of one stage); never more than the local buffer holds, at least two and at most
+     * {@link MatrixTile#MAX_LOADS_IN_FLIGHT}. The bundled H100 trace bears the rule out: its cuBLAS sm90 64x64x64
+     * kernel takes 231424 B of shared memory, 14 stages of 16 KiB and 2 KiB more; its CUTLASS 64x64_64x6 kernel
+     * 98304 B, 6 stages. (Here the accumulator takes local buffer room too, so the 64x64x64 tile gets 13 on the
+     * H100's 228 KiB.) A GEMM no trace names a kernel for keeps double buffering: which library kernel would run it
+     * is not known, and deriving its stages too sped up skinny decode GEMMs (up to 8% of an H100 decode step),
+     * which are already too fast against held-out measurements (issue 18).
+     */
+    static int pipelineStages(HardwareSpec hw, Operator op, GemmTile t, int resultBytes) {
+        long step = (long) op.dataType().bytes() * t.m() * t.k() + (long) op.operandBType().bytes() * t.k() * t.n();
+        long room = hw.core().localBuffer().capacityBytes() - (long) t.m() * t.n() * resultBytes;
+        long fit = Math.max(Work.DOUBLE_BUFFERED, room / Math.max(1, step));
+        if (op.kernel() == null) {
+            return Work.DOUBLE_BUFFERED;
+        }
+        long named = op.kernel().stages() > 0 ? op.kernel().stages() : fit;
+        return (int) Math.max(Work.DOUBLE_BUFFERED, Math.min(Math.min(named, fit), MatrixTile.MAX_LOADS_IN_FLIGHT));
+    }
+
+    /**
+     * The k-steps in flight and where they come from, for the explanation ("" without a named kernel: double
+     * buffering, as ever).
+     */
+    private static String pipelineSource(Operator op, int stages) {
+        if (op.kernel() == null) {
+            return "";
+        }
+        int named = op.kernel().stages();
+        String why = named == 0 ? "as many as the local buffer holds: the kernel's name gives none"
+            : named == stages ? "the named kernel's stages" : "the local buffer holds fewer than the kernel's " + named;
+        return stages + " k-steps in flight (" + why + "), ";
     }
 
     /**

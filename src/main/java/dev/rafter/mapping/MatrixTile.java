@@ -13,15 +13,32 @@ package dev.rafter.mapping;
  * K or V stored in their own data type), 0 meaning the operator's data type. For {@code chunkLatencyCycles} after
  * each chunk's computation the core waits on latencies inside the kernel that its arrays' rate leaves out (a
  * flash-attention block's dependent chain, see FlashAttentionMapper); the next chunks' loads go on meanwhile.
+ * {@code loadsInFlight}: the chunks (k-steps) whose loads the core keeps in flight or waiting to compute, a GEMM
+ * main loop's pipeline stages (a multistage kernel's asynchronous copies, see LibraryTiles#pipelineStages);
+ * {@link Work#DOUBLE_BUFFERED} elsewhere.
  */
 public record MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM,
-                         int arrayN, boolean fullDepth, int resultBytes, int bBytes, long chunkLatencyCycles)
+                         int arrayN, boolean fullDepth, int resultBytes, int bBytes, long chunkLatencyCycles,
+                         int loadsInFlight)
     implements Work {
+
+    /** The most chunk loads a core keeps in flight (a bound on a pipeline's stages, for the core's ring). */
+    public static final int MAX_LOADS_IN_FLIGHT = 32;
 
     public MatrixTile {
         if (chunkLatencyCycles < 0) {
             throw new IllegalArgumentException("chunk latency " + chunkLatencyCycles + " < 0");
         }
+        if (loadsInFlight < 1 || loadsInFlight > MAX_LOADS_IN_FLIGHT) {
+            throw new IllegalArgumentException("loads in flight " + loadsInFlight + " outside 1.."
+                + MAX_LOADS_IN_FLIGHT);
+        }
+    }
+
+    public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM, int arrayN,
+                      boolean fullDepth, int resultBytes, int bBytes, long chunkLatencyCycles) {
+        this(firstStage, m, n, k, localK, chunksPerStage, arrayM, arrayN, fullDepth, resultBytes, bBytes,
+            chunkLatencyCycles, DOUBLE_BUFFERED);
     }
 
     public MatrixTile(int firstStage, int m, int n, long k, int localK, int chunksPerStage, int arrayM, int arrayN,
@@ -86,6 +103,6 @@ public record MatrixTile(int firstStage, int m, int n, long k, int localK, int c
         return earlier instanceof MatrixTile t && firstStage == t.firstStage + stages && m == t.m && n == t.n
             && k == t.k && localK == t.localK && chunksPerStage == t.chunksPerStage && arrayM == t.arrayM
             && arrayN == t.arrayN && fullDepth == t.fullDepth && resultBytes == t.resultBytes && bBytes == t.bBytes
-            && chunkLatencyCycles == t.chunkLatencyCycles;
+            && chunkLatencyCycles == t.chunkLatencyCycles && loadsInFlight == t.loadsInFlight;
     }
 }

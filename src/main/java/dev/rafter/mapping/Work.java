@@ -32,6 +32,17 @@ public sealed interface Work permits MatrixTile, VectorTile {
         return n;
     }
 
+    /** Chunk loads a core keeps in flight or waiting to compute by default: double buffering. */
+    int DOUBLE_BUFFERED = 2;
+
+    /**
+     * How many of its chunk loads a core keeps in flight or waiting to compute while it works on this work: a
+     * GEMM main loop's pipeline stages ({@link MatrixTile}); double buffering for the rest.
+     */
+    default int loadsInFlight() {
+        return DOUBLE_BUFFERED;
+    }
+
     /** Whether this work is {@code earlier} again, only {@code stages} global-buffer stages later. */
     boolean repeats(Work earlier, int stages);
 }

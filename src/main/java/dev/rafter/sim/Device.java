@@ -225,7 +225,14 @@ public final class Device {
                 hbmWritesPending++;
             }
         }
-        globalBuffer.begin(opId, program.stages());
+        // The stages in flight follow the cores' pipelines: a GEMM's k-steps in flight per core.
+        int window = Work.DOUBLE_BUFFERED;
+        for (List<Work> work : program.cores()) {
+            if (!work.isEmpty()) {
+                window = Math.max(window, work.get(0).loadsInFlight());
+            }
+        }
+        globalBuffer.begin(opId, program.stages(), window);
         for (int c = 0; c < cores.length; c++) {
             List<Work> work = c < program.cores().size() ? program.cores().get(c) : List.of();
             cores[c].begin(opId, type, work, coreDone, writeDone);

@@ -47,11 +47,14 @@ public final class TraceCsv {
      * measured_s}, the operator's measured time on a real device in seconds (written by {@code rafter import},
      * empty where not measured); {@code mask}, {@code causal} for an attention operator with the causal mask (empty
      * or {@code none}: no mask); {@code b_data_type}, the storage type of the B operand (weights, K and V; empty: the
-     * row's {@code data_type}). {@link Operator} fields come from these.
+     * row's {@code data_type}); {@code kernel}, the name of the library kernel that ran a GEMM (written by
+     * {@code rafter import} where the profile names one Rafter reads, {@link GemmKernel#fromName}; empty: none).
+     * {@link Operator} fields come from these.
      */
     public enum Column {
         OP_ID(true), NAME(true), KIND(true), PHASE(true), LAYER(true), STEP(true), BATCH(true), M(true), N(true),
-        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true), MEASURED_S(false), MASK(false), B_DATA_TYPE(false);
+        K(true), ELEMENTS(true), DATA_TYPE(true), DEPS(true), MEASURED_S(false), MASK(false), B_DATA_TYPE(false),
+        KERNEL(false);
 
         private final boolean required;
 
@@ -78,16 +81,23 @@ public final class TraceCsv {
         w.write('\n');
     }
 
-    /** The header with a trailing {@code measured_s} column (an imported trace's measured times). */
+    /**
+     * The header with the named kernels and a trailing {@code measured_s} column (an imported trace's kernels and
+     * measured times).
+     */
     public static void writeHeaderWithMeasured(Writer w) throws IOException {
         w.write(WRITTEN_HEADER);
-        w.write(",measured_s\n");
+        w.write(",kernel,measured_s\n");
     }
 
-    /** Writes one row with its measured time (an empty cell for NaN). */
+    /** Writes one row with its named kernel (empty for none) and its measured time (an empty cell for NaN). */
     public static void writeRow(Writer w, Operator op, double measuredS) throws IOException {
         StringBuilder sb = new StringBuilder(128);
         row(sb, op);
+        sb.append(',');
+        if (op.kernel() != null) {
+            CsvWriter.cell(sb, op.kernel().name());
+        }
         sb.append(',');
         if (!Double.isNaN(measuredS)) {
             sb.append(measuredS);
@@ -352,8 +362,28 @@ public final class TraceCsv {
                 return new Operator(id, name, kind, phase, grouped.layer(), grouped.step(), batch, m, n, k, 0, dt,
                     deps, false, bType, grouped.segments());
             }
-            return new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE), batch,
-                m, n, k, elements, dt, deps, causal, bType);
+            Operator op = new Operator(id, name, kind, phase, (int) layer, (int) Math.min(step, Integer.MAX_VALUE),
+                batch, m, n, k, elements, dt, deps, causal, bType);
+            GemmKernel kernel = kernel(f, kind);
+            return kernel == null ? op : op.withKernel(kernel);
+        }
+
+        /** The optional kernel cell: empty, or the name of a GEMM kernel Rafter reads, on a gemm row. */
+        private GemmKernel kernel(String[] f, OpKind kind) {
+            int i = index[Column.KERNEL.ordinal()];
+            if (i < 0 || f[i].isBlank()) {
+                return null;
+            }
+            String v = f[i].strip();
+            if (kind != OpKind.GEMM) {
+                throw new InputException("kernel: only a gemm names the kernel that ran it, not " + kind.key());
+            }
+            GemmKernel kernel = GemmKernel.fromName(v);
+            if (kernel == null) {
+                throw new InputException("kernel: expected a cuBLAS sm<A>_xmma_gemm_..._tilesize<M>x<N>x<K>_... or "
+                    + "CUTLASS cutlass_<A>_..._<M>x<N>_<K>x<stages>_<layout>_align<a> name, got '" + v + "'");
+            }
+            return kernel;
         }
 
         /** The optional mask cell: causal, or none / empty. Only attention kinds take a mask. */

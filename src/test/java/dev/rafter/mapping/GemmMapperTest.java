@@ -54,19 +54,34 @@ class GemmMapperTest {
     }
 
     @Test
-    void aNamedKernelIsShownBesideTheMappingItDoesNotChange() {
+    void aNamedKernelIsShownBesideTheMappingAndSetsOnlyItsPipeline() {
         HardwareSpec h100 = HardwareLoader.load(Path.of("models/hardware/h100.yaml"), List.of());
         Operator plain = Operator.gemm(0, "g", Phase.PREFILL, 0, 0, 1, 141, 512, 512, DataType.BF16);
+        // As the BERT trace names it: 32x32x128, 2 stages (double buffering, as a GEMM without a named kernel).
         Operator named = plain.withKernel(new GemmKernel("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn"
-            + "_align8", 32, 32, 128, GemmKernel.Path.WARP_MMA));
+            + "_align8", 32, 32, 128, GemmKernel.Path.WARP_MMA, 2));
         GemmPlan own = GemmMapper.plan(h100, plain);
         GemmPlan shown = GemmMapper.plan(h100, named);
         assertEquals("the trace ran cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn_align8 (tile "
-            + "32x32x128, warp-level MMA); " + own.program().explanation(), shown.program().explanation());
+            + "32x32x128, warp-level MMA); " + own.program().explanation().replace("cycles), ", "cycles), 2 k-steps "
+            + "in flight (the named kernel's stages), "), shown.program().explanation());
         assertEquals(List.of(own.localM(), own.localN(), own.localK(), own.globalK(), own.splitK()),
             List.of(shown.localM(), shown.localN(), shown.localK(), shown.globalK(), shown.splitK()));
         assertEquals(own.program().cores(), shown.program().cores());
         assertEquals(own.program().stages(), shown.program().stages());
+        // A kernel whose name gives no stages (cuBLAS sm90): the same tiles, as many k-steps in flight as the
+        // 228 KiB hold beside the accumulator: (233472 - 64 x 64 x 2) / ((64 x 64 + 64 x 64) x 2) = 13.75, so 13.
+        GemmPlan sm90 = GemmMapper.plan(h100, plain.withKernel(new GemmKernel("sm90_xmma", 64, 64, 64,
+            GemmKernel.Path.WARPGROUP_MMA)));
+        assertEquals(own.program().stages(), sm90.program().stages());
+        List<dev.rafter.mapping.Work> ownTiles = own.program().cores().get(0);
+        List<dev.rafter.mapping.Work> sm90Tiles = sm90.program().cores().get(0);
+        MatrixTile a = (MatrixTile) ownTiles.get(0);
+        MatrixTile b = (MatrixTile) sm90Tiles.get(0);
+        assertEquals(2, a.loadsInFlight());
+        assertEquals(13, b.loadsInFlight());
+        assertEquals(new MatrixTile(a.firstStage(), a.m(), a.n(), a.k(), a.localK(), a.chunksPerStage(), a.arrayM(),
+            a.arrayN(), a.fullDepth(), a.resultBytes(), a.bBytes(), a.chunkLatencyCycles(), 13), b);
     }
 
     @Test

@@ -239,4 +239,29 @@ class LibraryTilesTest {
         GemmPlan p = GemmMapper.plan(A100, gemm(1, 8, 4096, 4096));
         assertEquals(64 * GemmMapper.ceilDiv((long) Math.ceil(bytes), 525312), p.globalK());
     }
+    @Test
+    void aMainLoopKeepsTheNamedKernelsStagesOrAsManyAsTheLocalBufferHolds() {
+        // No kernel named: double buffering.
+        Operator plain = gemm(1, 141, 512, 512);
+        assertEquals(2, LibraryTiles.pipelineStages(A100, plain, new GemmTile(64, 64, 64), 2));
+        // A named kernel without stages in its name (cuBLAS sm90): as many as the 192 KiB local buffer (pinned
+        // above) holds. 64x64x64 fp16: a k-step is (64 x 64 + 64 x 64) x 2 = 16384 B, the accumulator
+        // 64 x 64 x 2 = 8192 B: (196608 - 8192) / 16384 = 11.5, so 11 stages.
+        Operator xmma = plain.withKernel(new dev.rafter.workload.GemmKernel("x", 64, 64, 64,
+            dev.rafter.workload.GemmKernel.Path.WARPGROUP_MMA));
+        assertEquals(11, LibraryTiles.pipelineStages(A100, xmma, new GemmTile(64, 64, 64), 2));
+        // 128x256x64: 49152 B a k-step, 65536 B of accumulator: (196608 - 65536) / 49152 = 2.67, so 2 (CUTLASS's
+        // SM80 128x256x64 kernels run 3 stages with the accumulator in registers; here it takes buffer room).
+        assertEquals(2, LibraryTiles.pipelineStages(A100, xmma, new GemmTile(128, 256, 64), 2));
+        // A trace's kernel names its stages (cutlass_80_..._64x64_64x6_...: 6): those, while they fit.
+        Operator six = plain.withKernel(new dev.rafter.workload.GemmKernel("k", 64, 64, 64,
+            dev.rafter.workload.GemmKernel.Path.WARP_MMA, 6));
+        assertEquals(6, LibraryTiles.pipelineStages(A100, six, new GemmTile(64, 64, 64), 2));
+        assertEquals(2, LibraryTiles.pipelineStages(A100, six, new GemmTile(128, 256, 64), 2));
+        // The tiles of the plan keep that many k-steps in flight.
+        for (MatrixTile t : tiles(LibraryTiles.plan(A100, six, LibraryTiles.score(A100, new GemmTile(64, 64, 64), 1,
+            1, 141, 512, 512, DataType.FP16)).program())) {
+            assertEquals(6, t.loadsInFlight());
+        }
+    }
 }

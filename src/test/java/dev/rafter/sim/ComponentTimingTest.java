@@ -142,6 +142,28 @@ class ComponentTimingTest {
     }
 
     @Test
+    void globalBufferLoadsAsManyStagesAheadAsTheCoresKeepInFlight() {
+        List<String> log = new ArrayList<>();
+        List<Stage> stages = List.of(new Stage(0, 1000, 0, 0, 1), new Stage(1024, 1000, 0, 0, 1),
+            new Stage(2048, 1000, 0, 0, 1));
+        new Kernel().run(s -> {
+            MemoryController hbm = new MemoryController(new SimpleChannel[] {new SimpleChannel(s, sink, track("ch"), 1e9, 0)}, s);
+            GlobalBuffer gb = new GlobalBuffer(new MemorySystem(new MemoryController[] {hbm},
+                dev.rafter.mapping.Region.FIRST_TIER), 10_000, s);
+            gb.begin(0, stages, 3);
+            for (int i = 0; i < 3; i++) {
+                int stage = i;
+                gb.whenReady(stage, () -> log.add(stage + "@" + s.now()));
+            }
+            s.schedule(2_000_000, () -> gb.releaseAt(0, 5_000_000));
+            s.schedule(7_000_000, () -> gb.releaseAt(1, 9_000_000));
+            s.schedule(7_000_000, () -> gb.releaseAt(2, 9_000_000));
+        });
+        // A window of three: all three stages stream from the 1 B/ns channel at once, none waits for a release.
+        assertEquals(List.of("0@1000000", "1@2000000", "2@3000000"), log);
+    }
+
+    @Test
     void clockDomainRoundsOnceFromTheCycleCount() {
         ClockDomain c = new ClockDomain("core", 1410);
         assertEquals(709, c.ps(1));

@@ -84,6 +84,27 @@ class TraceCsvTest {
     }
 
     @Test
+    void anImportedGemmsKernelRoundTripsAndABadKernelCellIsNamed() throws Exception {
+        // The wmma kernel of traces/kineto/bert-small-uncased-h100.json.gz: tile 32x32x128, 2 stages.
+        GemmKernel wmma = GemmKernel.fromName("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2_tn_align8");
+        Operator gemm = Operator.gemm(6, "aten::addmm", Phase.PREFILL, -1, 0, 1, 141, 512, 512,
+            dev.rafter.hw.DataType.BF16).withKernel(wmma);
+        StringWriter sw = new StringWriter();
+        TraceCsv.writeHeaderWithMeasured(sw);
+        TraceCsv.writeRow(sw, gemm, 5.824e-6);
+        assertTrue(sw.toString().startsWith(TraceCsv.WRITTEN_HEADER + ",kernel,measured_s\n"), sw.toString());
+        Operator back = readText(sw.toString()).get(0);
+        assertEquals(wmma, back.kernel());
+        assertEquals(2, back.kernel().stages());
+        String notGemm = TraceCsv.HEADER + ",kernel\n0,s,softmax,prefill,0,0,1,8,8,,64,bf16,," + wmma.name() + "\n";
+        assertTrue(assertThrows(InputException.class, () -> readText(notGemm)).getMessage()
+            .contains("kernel: only a gemm names the kernel that ran it, not softmax"));
+        String unknown = TraceCsv.HEADER + ",kernel\n0,g,gemm,prefill,0,0,1,8,8,8,,bf16,,nvjet_tst_64x8\n";
+        assertTrue(assertThrows(InputException.class, () -> readText(unknown)).getMessage()
+            .contains("got 'nvjet_tst_64x8'"));
+    }
+
+    @Test
     void groupedGemmWritesEachGroupsRowsAndReadsThemBack() throws Exception {
         Operator grouped = Operator.groupedGemm(0, "experts_w13", Phase.DECODE, 3, 2, new long[] {3, 5, 1}, 256,
             128, dev.rafter.hw.DataType.BF16, dev.rafter.hw.DataType.FP8);

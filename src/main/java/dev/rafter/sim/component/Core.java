@@ -27,7 +27,8 @@ import java.util.List;
  * <p>For each chunk of each piece of work it reserves local-buffer space (waiting if full: buffer_full), waits
  * for the chunk's global-buffer stage (memory), loads the operands over the interconnect (interconnect), and
  * computes (matrix tiles on the arrays, vector tiles on the vector unit, during which the arrays are idle); at most
- * {@link #PREFETCH} chunk loads run ahead of the computation (double buffering). Results are stored through the
+ * {@link Work#loadsInFlight} chunk loads run ahead of the computation (double buffering; a GEMM main loop's
+ * pipeline stages). Results are stored through the
  * global buffer to HBM. A core whose work is done waits for the rest of the operator (dependency); a core without
  * work in the operator is idle.
  */
@@ -81,8 +82,8 @@ public final class Core implements Periodic {
         return new ClockDomain("core", hw.clockMhz());
     }
 
-    /** Chunk loads that may be in flight or waiting to compute: double buffering. */
-    public static final int PREFETCH = 2;
+    /** Room for the deepest pipeline's loads (a ring). */
+    private static final int RING = MatrixTile.MAX_LOADS_IN_FLIGHT;
 
     private final int index;
     private final HardwareSpec.Core spec;
@@ -116,15 +117,15 @@ public final class Core implements Periodic {
     private int issueChunks;
     private Work computeWork;
     private int computeChunks;
-    /** Arrival times of the loads issued and not yet computed, oldest first (a ring of PREFETCH). */
-    private final long[] arrivals = new long[PREFETCH];
+    /** Arrival times of the loads issued and not yet computed, oldest first (a ring of RING). */
+    private final long[] arrivals = new long[RING];
     private int arrivalHead;
     private int queued;
     private boolean computing;
     /**
      * When the computation in progress starts (it may lie ahead: operands still in flight). A computation whose
      * operands are on their way is started when it is decided, not by an event on their arrival: nothing the core
-     * does in between depends on it, except that its load still counts against {@link #PREFETCH} until then.
+     * does in between depends on it, except that its load still counts against the loads in flight until then.
      */
     private long computeStart;
     private boolean waitingForStage;
@@ -231,7 +232,7 @@ public final class Core implements Periodic {
 
     private void issueLoads() {
         int startingLater = computing && computeStart > scheduler.now() ? 1 : 0;
-        while (!waitingForStage && issueWork != null && queued + startingLater < PREFETCH) {
+        while (!waitingForStage && issueWork != null && queued + startingLater < issueWork.loadsInFlight()) {
             Work t = issueWork;
             int j = issueChunk;
             long operands = t.loadBytes(j, elementBytes);
@@ -257,7 +258,7 @@ public final class Core implements Periodic {
             // The arrival time is known now: no event per load; the global buffer learns when this core is done
             // with the stage (the computation that needs the data starts at its arrival: startCompute).
             long arrival = interconnect.reserveLoad(opId, index, operands);
-            arrivals[(arrivalHead + queued++) % PREFETCH] = arrival;
+            arrivals[(arrivalHead + queued++) % RING] = arrival;
             if (releasesStage) {
                 globalBuffer.releaseAt(stage, arrival);
             }
@@ -275,7 +276,7 @@ public final class Core implements Periodic {
         }
         long start = Math.max(now, arrival);
         computeStart = start;
-        arrivalHead = (arrivalHead + 1) % PREFETCH;
+        arrivalHead = (arrivalHead + 1) % RING;
         queued--;
         Work t = computeWork;
         int j = computeChunk;
@@ -571,7 +572,7 @@ public final class Core implements Periodic {
         out.add(computeChunk);
         out.add(queued);
         for (int i = 0; i < queued; i++) {
-            out.add(frame.untilPs(arrivals[(arrivalHead + i) % PREFETCH]));
+            out.add(frame.untilPs(arrivals[(arrivalHead + i) % RING]));
         }
         out.add(computing);
         out.add(computing ? frame.untilPs(computeStart) : 0);
@@ -590,7 +591,7 @@ public final class Core implements Periodic {
         issueTile += jump.works()[index];
         computeTile += jump.works()[index];
         tilesMoved();
-        for (int i = 0; i < PREFETCH; i++) {
+        for (int i = 0; i < RING; i++) {
             arrivals[i] += jump.timePs();
         }
         stateSince += jump.timePs();

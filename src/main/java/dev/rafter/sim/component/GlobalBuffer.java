@@ -23,8 +23,9 @@ import java.util.List;
 
 /**
  * The global buffer's contents: it loads the stages of the running operator from HBM in order, at most
- * {@link #WINDOW} stages ahead of the oldest one still in use (double buffering) and only while they fit in its
- * capacity, and tells waiting cores when a stage has arrived. Parameters: capacity. Statistics: bytes loaded,
+ * {@link #WINDOW} stages ahead of the oldest one still in use (double buffering; more where the cores keep more
+ * loads in flight, {@link #begin(long, List, int)}) and only while they fit in its capacity, and tells waiting
+ * cores when a stage has arrived. Parameters: capacity. Statistics: bytes loaded,
  * peak occupancy.
  */
 public final class GlobalBuffer implements Periodic {
@@ -71,6 +72,8 @@ public final class GlobalBuffer implements Periodic {
 
     private final MemorySystem memory;
     private final long capacity;
+    /** Stages the running operator may have in flight. */
+    private int window = WINDOW;
 
     private long opId;
     // An array, not the mapper's list: the lists come as ArrayList or as immutable lists of either kind, and their
@@ -108,6 +111,16 @@ public final class GlobalBuffer implements Periodic {
     }
 
     public void begin(long opId, List<Stage> stages) {
+        begin(opId, stages, WINDOW);
+    }
+
+    /**
+     * Starts an operator whose stages load at most {@code window} ahead of the oldest in use: as many as the
+     * k-steps a GEMM's cores keep in flight (its pipeline stages), so that memory's latency is not paid per
+     * stage when the cores would hide it.
+     */
+    public void begin(long opId, List<Stage> stages, int window) {
+        this.window = Math.max(WINDOW, window);
         this.opId = opId;
         this.stages = stages.toArray(new Stage[0]);
         this.ready = new boolean[stages.size()];
@@ -126,7 +139,7 @@ public final class GlobalBuffer implements Periodic {
     }
 
     private void loadMore() {
-        while (nextLoad < stages.length && nextLoad < oldestInUse + WINDOW) {
+        while (nextLoad < stages.length && nextLoad < oldestInUse + window) {
             Stage s = stages[nextLoad];
             if (occupied + s.loadBytes() > capacity && occupied > 0) {
                 return;
