@@ -215,7 +215,11 @@ public record HardwareSpec(String name, double clockMhz, int cores, Core core, G
 
         /** As {@link #sustainedCycles(long, long, long)} for operands of {@code type}: depth ceil(k / rate). */
         public long sustainedCycles(long m, long n, long k, DataType type) {
-            int rate = macsPerCycle(type);
+            return sustainedCyclesAt(m, n, k, macsPerCycle(type));
+        }
+
+        /** As {@link #sustainedCycles(long, long, long, DataType)} for a type this PE issues {@code rate} MACs of. */
+        public long sustainedCyclesAt(long m, long n, long k, int rate) {
             return sustainedCycles(m, n, rate == 1 ? k : (k + rate - 1) / rate);
         }
 

@@ -1,6 +1,5 @@
 package dev.rafter.importer;
 
-import dev.rafter.workload.GemmKernel;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.TransformerSpec;
 import java.util.ArrayList;
@@ -54,11 +53,6 @@ final class KernelNames {
      * {@code nvjet_sm90_tst_64x8_64x16_2x4_h_bz_bias_TNT}, {@code cutlass3x_sm90_..._128x256x64_1x2x1_...}).
      */
     private static final Pattern NAMED_TILE = Pattern.compile("_(\\d+)x(\\d+)(?:x\\d+)?(?=_|$)");
-
-    /** The GEMM kernel a trace names (see {@link GemmKernel#fromName}), or null. */
-    static GemmKernel gemmKernel(String kernel) {
-        return GemmKernel.fromName(kernel);
-    }
 
     static Family family(String kernel) {
         String n = kernel.toLowerCase(Locale.ROOT);

@@ -1503,14 +1503,15 @@ final class KinetoImporter implements TraceImporter {
         }
 
         /**
-         * A GEMM run by kernel {@code j} alone, with the tile and path its name gives (KernelNames#gemmKernel); any
+         * A GEMM run by kernel {@code j} alone, with the tile and path its name gives (GemmKernel#fromName); any
          * other operator, or a GEMM whose kernel name gives none, as it is.
          */
         private Operator named(Operator op, int j) {
             if (op.kind() != OpKind.GEMM) {
                 return op;
             }
-            dev.rafter.workload.GemmKernel kernel = KernelNames.gemmKernel(names.get(kernelFullName.get(j)));
+            dev.rafter.workload.GemmKernel kernel =
+                dev.rafter.workload.GemmKernel.fromName(names.get(kernelFullName.get(j)));
             return kernel == null ? op : op.withKernel(kernel);
         }
 

@@ -157,35 +157,17 @@ public final class StepTimer {
         }
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
+        List<Operator> outside = new ArrayList<>();
+        List<Operator> inLayer = new ArrayList<>();
+        for (Operator op : ops) {
+            (op.layer() == Lowering.NO_LAYER ? outside : inLayer).add(op);
+        }
         if (interpolation != null) {
-            List<Operator> outside = new ArrayList<>();
-            List<Operator> inLayer = new ArrayList<>();
-            for (Operator op : ops) {
-                (op.layer() == Lowering.NO_LAYER ? outside : inLayer).add(op);
-            }
             return interpolation.layer(groups, inLayer).times(layersRun).plus(exact(outside));
         }
+        // All of the step's new shapes in one simulation run, then its parts summed.
         simulateNewShapes(ops);
-        long layerPs = 0;
-        long outsidePs = 0;
-        long layerFj = 0;
-        long outsideFj = 0;
-        double layerFlops = 0;
-        double outsideFlops = 0;
-        for (Operator op : ops) {
-            Cost c = operatorCost.get(op.shape());
-            if (op.layer() == Lowering.NO_LAYER) {
-                outsidePs += c.ps();
-                outsideFj += c.femtojoules();
-                outsideFlops += c.flops();
-            } else {
-                layerPs += c.ps();
-                layerFj += c.femtojoules();
-                layerFlops += c.flops();
-            }
-        }
-        Cost total = new Cost(layersRun * layerPs + outsidePs, layersRun * layerFj + outsideFj,
-            layersRun * layerFlops + outsideFlops);
+        Cost total = sum(inLayer).times(layersRun).plus(sum(outside));
         if (key != null) {
             stepCost.put(key, total);
         }
@@ -203,6 +185,11 @@ public final class StepTimer {
     /** The summed exact time, energy and FLOPs of {@code ops}, simulating the shapes not seen before. */
     private Cost exact(List<Operator> ops) {
         simulateNewShapes(ops);
+        return sum(ops);
+    }
+
+    /** The summed time, energy and FLOPs of {@code ops}, whose shapes are all known. */
+    private Cost sum(List<Operator> ops) {
         long ps = 0;
         long femtojoules = 0;
         double flops = 0;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rafter.hw.DataType;
 import dev.rafter.importer.KernelNames.Family;
 import dev.rafter.importer.KernelNames.KernelShape;
+import dev.rafter.workload.GemmKernel;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.TransformerSpec;
 import java.util.List;
@@ -235,26 +236,28 @@ class KernelNamesTest {
     @Test
     void gemmKernelsFromTheirNames() {
         // The names' own tiles (kernel M x N x K), turned to the operator's terms (N x M x K), and their paths.
-        assertEquals(new dev.rafter.workload.GemmKernel(BERT_XMMA, 64, 64, 64,
-            dev.rafter.workload.GemmKernel.Path.WARPGROUP_MMA), KernelNames.gemmKernel(BERT_XMMA));
-        assertEquals(new dev.rafter.workload.GemmKernel("cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x6_tn"
-            + "_align8", 64, 64, 64, dev.rafter.workload.GemmKernel.Path.WARP_MMA, 6), KernelNames.gemmKernel(BERT_SM80));
-        assertEquals(new dev.rafter.workload.GemmKernel("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2"
-            + "_tn_align8", 32, 32, 128, dev.rafter.workload.GemmKernel.Path.WARP_MMA, 2),
-            KernelNames.gemmKernel(BERT_WMMA));
+        assertEquals(new GemmKernel(BERT_XMMA, 64, 64, 64,
+            GemmKernel.Path.WARPGROUP_MMA), GemmKernel.fromName(BERT_XMMA));
+        assertEquals(new GemmKernel("cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x6_tn"
+            + "_align8", 64, 64, 64, GemmKernel.Path.WARP_MMA, 6),
+            GemmKernel.fromName(BERT_SM80));
+        assertEquals(new GemmKernel("cutlass_80_wmma_tensorop_bf16_s161616gemm_bf16_32x32_128x2"
+            + "_tn_align8", 32, 32, 128, GemmKernel.Path.WARP_MMA, 2),
+            GemmKernel.fromName(BERT_WMMA));
         // 256 along the kernel's M (PyTorch's N: the 30522-word vocabulary), 128 along the 141 tokens.
-        dev.rafter.workload.GemmKernel head = KernelNames.gemmKernel(BERT_HEAD);
+        GemmKernel head = GemmKernel.fromName(BERT_HEAD);
         assertEquals(128, head.tileM());
         assertEquals(256, head.tileN());
         assertEquals(64, head.tileK());
         // CUTLASS 2 names give the main loop's stages after the depth (_64x3_); cuBLAS's own names do not (0).
         assertEquals(3, head.stages());
-        assertEquals(0, KernelNames.gemmKernel(BERT_XMMA).stages());
+        assertEquals(0, GemmKernel.fromName(BERT_XMMA).stages());
         // Names without all of tile, depth and architecture, or that split K by an unnamed factor: none.
-        assertNull(KernelNames.gemmKernel(NVJET));
-        assertNull(KernelNames.gemmKernel(TENSILE));
-        assertNull(KernelNames.gemmKernel(BERT_XMMA.replace("segment_k_off", "segment_k_on")));
-        assertNull(KernelNames.gemmKernel("cutlass_80_tensorop_bf16_s16816gemm_bf16_0x128_64x3_tn_align8"));
-        assertNull(KernelNames.gemmKernel("cutlass_80_tensorop_bf16_s16816gemm_bf16_99999999999x128_64x3_tn_align8"));
+        assertNull(GemmKernel.fromName(NVJET));
+        assertNull(GemmKernel.fromName(TENSILE));
+        assertNull(GemmKernel.fromName(BERT_XMMA.replace("segment_k_off", "segment_k_on")));
+        assertNull(GemmKernel.fromName("cutlass_80_tensorop_bf16_s16816gemm_bf16_0x128_64x3_tn_align8"));
+        assertNull(GemmKernel.fromName(
+            "cutlass_80_tensorop_bf16_s16816gemm_bf16_99999999999x128_64x3_tn_align8"));
     }
 }

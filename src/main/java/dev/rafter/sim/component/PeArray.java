@@ -108,8 +108,7 @@ public final class PeArray {
         } else {
             // The new shape takes the first slot, the one it held the second.
             demoteFirst();
-            int rate = macsPerCycle[type.ordinal()];
-            cycles = spec.sustainedCycles(m, n, rate == 1 ? k : (k + rate - 1) / rate);
+            cycles = spec.sustainedCyclesAt(m, n, k, macsPerCycle[type.ordinal()]);
             ps = clock.ps(cycles);
             keepFirst(m, n, k, type, clock, cycles, ps);
         }
