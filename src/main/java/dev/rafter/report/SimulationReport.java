@@ -264,14 +264,42 @@ public final class SimulationReport implements Simulation.OpListener {
         protected boolean removeEldestEntry(Map.Entry<RowKey, Row> eldest) {
             boolean full = size() > ROWS_KEPT;
             if (full) {
-                twins.clear();
+                forgetTwins();
             }
             return full;
         }
     };
 
-    /** A row found for an operator whose sums were {@code sums} (see {@link #twins}). */
-    private record Twin(Operator op, long elapsedPs, String mapping, AtClock at, Row row) {}
+    /**
+     * A row found for an operator whose sums were {@code sums} (see {@link #twins}), with the cells before it
+     * ({@code ,name,kind,phase,}) of the operator that used it last, kept while its twins bear the same name.
+     */
+    private static final class Twin {
+        final RunStats.Sums sums;
+        final Operator op;
+        final long elapsedPs;
+        final String mapping;
+        final AtClock at;
+        final Row row;
+        String name;
+        dev.rafter.workload.OpKind kind;
+        Phase phase;
+        byte[] namedCells;
+
+        Twin(RunStats.Sums sums, Operator op, long elapsedPs, String mapping, AtClock at, Row row) {
+            this.sums = sums;
+            this.op = op;
+            this.elapsedPs = elapsedPs;
+            this.mapping = mapping;
+            this.at = at;
+            this.row = row;
+        }
+
+        boolean serves(Simulation.OpResult r, long elapsedPs, AtClock at) {
+            return sums == r.sums() && this.elapsedPs == elapsedPs && mapping == r.mapping() && this.at == at
+                && op.sameShape(r.op());
+        }
+    }
 
     /**
      * Rows by the identity of the operator's sums: every operator replayed from one simulated twin reports the
@@ -280,20 +308,48 @@ public final class SimulationReport implements Simulation.OpListener {
      * give the same row (same shape, time, sums and mapping), and goes whenever {@link #rows} drops a row.
      */
     private final Map<RunStats.Sums, Twin> twins = new java.util.IdentityHashMap<>();
+    /**
+     * The twins found last, by the sums' identity hash: a repeating layer's dozen operators find theirs here
+     * without a probe of {@link #twins}. Emptied with it.
+     */
+    private final Twin[] recentTwins = new Twin[2048];
 
-    private Row rowOf(Simulation.OpResult r, long elapsedPs, AtClock at) {
-        Twin twin = twins.get(r.sums());
-        if (twin != null && twin.elapsedPs() == elapsedPs && twin.mapping() == r.mapping() && twin.at() == at
-            && twin.op().sameShape(r.op())) {
-            return twin.row();
+    private Twin twinOf(Simulation.OpResult r, long elapsedPs, AtClock at) {
+        int slot = System.identityHashCode(r.sums()) & (recentTwins.length - 1);
+        Twin twin = recentTwins[slot];
+        if (twin != null && twin.serves(r, elapsedPs, at)) {
+            return twin;
         }
-        Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping(), at),
-            k -> row(r, at));
-        if (twins.size() >= ROWS_KEPT) {
-            twins.clear(); // bounded: a run of operators simulated one by one has new sums each
+        twin = twins.get(r.sums());
+        if (twin == null || !twin.serves(r, elapsedPs, at)) {
+            Row row = rows.computeIfAbsent(new RowKey(r.op().shape(), elapsedPs, r.sums(), r.mapping(), at),
+                k -> row(r, at));
+            if (twins.size() >= ROWS_KEPT) {
+                forgetTwins(); // bounded: a run of operators simulated one by one has new sums each
+            }
+            twin = new Twin(r.sums(), r.op(), elapsedPs, r.mapping(), at, row);
+            twins.put(r.sums(), twin);
         }
-        twins.put(r.sums(), new Twin(r.op(), elapsedPs, r.mapping(), at, row));
-        return row;
+        recentTwins[slot] = twin;
+        return twin;
+    }
+
+    private void forgetTwins() {
+        twins.clear();
+        java.util.Arrays.fill(recentTwins, null);
+    }
+
+    /** The cells {@code ,name,kind,phase,} of {@code op} (UTF-8), kept with its twin while the name repeats. */
+    private static byte[] namedCells(Twin twin, Operator op, ByteLine scratch) {
+        if (twin.name != op.name() || twin.kind != op.kind() || twin.phase != op.phase()) {
+            twin.namedCells = scratch.clear().append(',').cell(op.name()).append(',')
+                .append(KIND_KEYS[op.kind().ordinal()]).append(',').append(PHASE_KEYS[op.phase().ordinal()])
+                .append(',').toBytes();
+            twin.name = op.name();
+            twin.kind = op.kind();
+            twin.phase = op.phase();
+        }
+        return twin.namedCells;
     }
 
     @Override
@@ -301,7 +357,8 @@ public final class SimulationReport implements Simulation.OpListener {
         long elapsedPs = r.endPs() - r.startPs();
         AtClock at = atClock(r);
         operatorPs += elapsedPs;
-        Row row = rowOf(r, elapsedPs, at);
+        Twin twin = twinOf(r, elapsedPs, at);
+        Row row = twin.row;
         PhaseSum p = phases.computeIfAbsent(r.op().phase(), k -> new PhaseSum());
         p.ops++;
         // A phase's (and a step's) time holds the device's waits for the host before its operators: with a host the
@@ -326,9 +383,8 @@ public final class SimulationReport implements Simulation.OpListener {
         if (ops == null) {
             return;
         }
-        line.clear().append(r.op().id()).append(',').cell(r.op().name()).append(',')
-            .append(KIND_KEYS[r.op().kind().ordinal()]).append(',').append(PHASE_KEYS[r.op().phase().ordinal()])
-            .append(',').append(r.op().layer()).append(',').append(r.op().step())
+        byte[] named = namedCells(twin, r.op(), line);
+        line.clear().append(r.op().id()).append(named).append(r.op().layer()).append(',').append(r.op().step())
             .append(',').append(row.work()).append(',').append(Math.round(clock.cycles(r.startPs())))
             .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',').append(row.figures());
         if (comparison != null) {

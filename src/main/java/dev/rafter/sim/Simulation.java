@@ -697,12 +697,18 @@ public final class Simulation {
                     throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
                         + "roofline bound " + bound.seconds() + " s: the model is wrong");
                 }
+                String described = mapping.toString();
                 if (reusable) {
                     SliceRecorder.Recording slices = recorder == null ? null : recorder.finish();
-                    keep(shape, new Replay(end - start, stats.total().since(before), sums.copy(), bound,
-                        mapping.toString(), forward.skippedStages() == skippedBefore ? slices : null));
+                    Replay kept = new Replay(end - start, stats.total().since(before), sums.copy(), bound, described,
+                        forward.skippedStages() == skippedBefore ? slices : null);
+                    keep(shape, kept);
+                    // Reported with the sums and mapping its twins report (equal values): listeners that keep what
+                    // they derived from an operator's sums by their identity find it for the first twin already.
+                    report(op, start, end, called, kept.own(), bound, described, ended);
+                    return;
                 }
-                report(op, start, end, called, sums, bound, mapping.toString(), ended);
+                report(op, start, end, called, sums, bound, described, ended);
             };
             int e = op.dataType().bytes();
             if (op.kind().isCollective()) {
