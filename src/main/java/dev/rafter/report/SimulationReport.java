@@ -254,7 +254,18 @@ public final class SimulationReport implements Simulation.OpListener {
     }
 
     /** The cached cells: {@code work} is flops and bytes, {@code figures} latency_s onwards (UTF-8). */
-    private record Row(double energyJ, double dynamicJ, byte[] work, byte[] figures) {}
+    private record Row(double energyJ, double dynamicJ, byte[] work, byte[] figures, byte[] figuresLine) {
+        Row(double energyJ, double dynamicJ, byte[] work, byte[] figures) {
+            this(energyJ, dynamicJ, work, figures, ends(figures));
+        }
+
+        /** {@code figures} and the line's end. */
+        private static byte[] ends(byte[] figures) {
+            byte[] line = java.util.Arrays.copyOf(figures, figures.length + 1);
+            line[figures.length] = '\n';
+            return line;
+        }
+    }
 
     /** Rows kept; {@link #twins} is emptied whenever one goes. */
     private static final int ROWS_KEPT = 4096;
@@ -386,7 +397,14 @@ public final class SimulationReport implements Simulation.OpListener {
         byte[] named = namedCells(twin, r.op(), line);
         line.clear().append(r.op().id()).append(named).append(r.op().layer()).append(',').append(r.op().step())
             .append(',').append(row.work()).append(',').append(Math.round(clock.cycles(r.startPs())))
-            .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',').append(row.figures());
+            .append(',').append(Math.round(clock.cycles(r.endPs()))).append(',');
+        if (comparison == null && clocks == null) {
+            // The row's long tail (its figures and mapping, a few hundred bytes) goes out as kept, not copied again.
+            line.writeTo(ops);
+            write(row.figuresLine());
+            return;
+        }
+        line.append(row.figures());
         if (comparison != null) {
             double error = comparison.error(r);
             line.append(',');
@@ -401,6 +419,14 @@ public final class SimulationReport implements Simulation.OpListener {
             line.append(',').append(dev.rafter.config.Check.fmt(at == null ? hw.clockMhz() : at.clock.mhz()));
         }
         line.append('\n').writeTo(ops);
+    }
+
+    private void write(byte[] bytes) {
+        try {
+            ops.write(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**

@@ -78,7 +78,23 @@ public final class Simulation {
      * global buffer, the bytes of evicted results it writes back ({@link L2Residency}; both 0 on a device whose
      * global buffer keeps nothing) and the clock it runs at ({@link #clocks}; 0: the device's own).
      */
-    public record ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes, double clockMhz) {
+    public static final class ReuseKey {
+        private final Operator.Shape shape;
+        private final long residentBytes;
+        private final long writtenBackBytes;
+        private final double clockMhz;
+        /** Kept: every operator is looked up by its key, and a shape's hash visits all its fields. */
+        private final int hash;
+
+        public ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes, double clockMhz) {
+            this.shape = shape;
+            this.residentBytes = residentBytes;
+            this.writtenBackBytes = writtenBackBytes;
+            this.clockMhz = clockMhz;
+            int h = 31 * (31 * shape.hashCode() + Long.hashCode(residentBytes)) + Long.hashCode(writtenBackBytes);
+            this.hash = clockMhz == 0 ? h : 31 * h + Double.hashCode(clockMhz);
+        }
+
         public ReuseKey(Operator.Shape shape, long residentBytes, long writtenBackBytes) {
             this(shape, residentBytes, writtenBackBytes, 0);
         }
@@ -87,17 +103,80 @@ public final class Simulation {
             this(shape, residentBytes, 0);
         }
 
-        // Written out, as Operator.Shape's: every operator is looked up by its key.
+        public Operator.Shape shape() {
+            return shape;
+        }
+
+        public long residentBytes() {
+            return residentBytes;
+        }
+
+        public long writtenBackBytes() {
+            return writtenBackBytes;
+        }
+
+        public double clockMhz() {
+            return clockMhz;
+        }
+
         @Override
         public boolean equals(Object o) {
-            return o == this || o instanceof ReuseKey k && residentBytes == k.residentBytes
+            return o == this || o instanceof ReuseKey k && hash == k.hash && residentBytes == k.residentBytes
                 && writtenBackBytes == k.writtenBackBytes && clockMhz == k.clockMhz && shape.equals(k.shape);
         }
 
         @Override
         public int hashCode() {
-            int h = 31 * (31 * shape.hashCode() + Long.hashCode(residentBytes)) + Long.hashCode(writtenBackBytes);
-            return clockMhz == 0 ? h : 31 * h + Double.hashCode(clockMhz);
+            return hash;
+        }
+
+        @Override
+        public String toString() {
+            return "ReuseKey[shape=" + shape + ", residentBytes=" + residentBytes + ", writtenBackBytes="
+                + writtenBackBytes + ", clockMhz=" + clockMhz + "]";
+        }
+    }
+
+    /**
+     * A distinct key of a run, with the keys that followed it, the latest first: a decode step's layers repeat their
+     * operators, but what each finds in the global buffer comes round with a longer period, so a key has a few
+     * followers in turn.
+     */
+    private static final class KnownKey {
+        private static final int FOLLOWERS = 4;
+        final ReuseKey key;
+        private final KnownKey[] following = new KnownKey[FOLLOWERS];
+
+        KnownKey(ReuseKey key) {
+            this.key = key;
+        }
+
+        /** The follower that is {@code op}'s key, finding what is given, or null. */
+        KnownKey following(Operator op, long resident, long evicted, double clockMhz) {
+            for (KnownKey k : following) {
+                if (k == null) {
+                    return null;
+                }
+                ReuseKey r = k.key;
+                if (r.residentBytes == resident && r.writtenBackBytes == evicted && r.clockMhz == clockMhz
+                    && r.shape.matches(op)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+
+        /** {@code next} followed this key: the latest follower first, the oldest of them going. */
+        void followedBy(KnownKey next) {
+            int at = FOLLOWERS - 1;
+            for (int i = 0; i < FOLLOWERS; i++) {
+                if (following[i] == next || following[i] == null) {
+                    at = i;
+                    break;
+                }
+            }
+            System.arraycopy(following, 0, following, 1, at);
+            following[0] = next;
         }
     }
 
@@ -587,37 +666,30 @@ public final class Simulation {
         }
 
         /** The key of the operator started last (null before the first). */
-        private ReuseKey lastKey;
-        /** One object per distinct key, so that {@link #followingKey} finds the keys it saw. */
-        private final Map<ReuseKey, ReuseKey> keys = new java.util.HashMap<>();
-        /** The key that followed each key last time, by identity: most operators come round in the same order. */
-        private final Map<ReuseKey, ReuseKey> followingKey = new java.util.IdentityHashMap<>();
+        private KnownKey lastKey;
+        /** One node per distinct key, so that {@link KnownKey#following} finds the keys it saw. */
+        private final Map<ReuseKey, KnownKey> keys = new java.util.HashMap<>();
 
         /**
-         * {@code op}'s key: the one that followed the last operator's key last time when it is equal, tried by a few
-         * comparisons, else built and looked up (a shape and a key built and hashed per operator were garbage of
+         * {@code op}'s key: one of the keys that followed the last operator's key before when it is equal, tried by a
+         * few comparisons, else built and looked up (a shape and a key built and hashed per operator were garbage of
          * every replayed operator).
          */
         private ReuseKey reuseKey(Operator op, long resident, long evicted, double clockMhz) {
-            ReuseKey guess = lastKey == null ? null : followingKey.get(lastKey);
-            ReuseKey key;
-            if (guess != null && guess.residentBytes() == resident && guess.writtenBackBytes() == evicted
-                && guess.clockMhz() == clockMhz && guess.shape().matches(op)) {
-                key = guess;
-            } else {
+            KnownKey known = lastKey == null ? null : lastKey.following(op, resident, evicted, clockMhz);
+            if (known == null) {
                 if (keys.size() >= REPLAY_ENTRIES) {
                     keys.clear(); // bounded: a trace of ever new shapes
-                    followingKey.clear();
+                    lastKey = null;
                 }
                 ReuseKey built = new ReuseKey(op.shape(), resident, evicted, clockMhz);
-                key = keys.putIfAbsent(built, built);
-                key = key == null ? built : key;
+                known = keys.computeIfAbsent(built, KnownKey::new);
                 if (lastKey != null) {
-                    followingKey.put(lastKey, key);
+                    lastKey.followedBy(known);
                 }
             }
-            lastKey = key;
-            return key;
+            lastKey = known;
+            return known.key;
         }
 
         /** Runs {@code op} as its twin ran: its sums and slices now, its end after the twin's duration. */
