@@ -46,16 +46,47 @@ public final class StallChart implements Simulation.OpListener {
         }
     }
 
+    /**
+     * What an operator added to its row, kept for its twins (which report the same sums object, time, phase and
+     * name): adding the kept figures gives the same doubles as computing them again.
+     */
+    private record Added(RunStats.Sums sums, long elapsedPs, Phase phase, String name, double[] row,
+                         double[] figures) {}
+
+    /** The figures added last, by the sums' identity hash (a repeating layer's operators find theirs here). */
+    private final Added[] recent = new Added[1024];
+
     @Override
     public void finished(Simulation.OpResult r) {
         RunStats.Sums s = r.sums();
-        double elapsed = (double) (r.endPs() - r.startPs()) * arrays;
+        long elapsedPs = r.endPs() - r.startPs();
+        int slot = System.identityHashCode(s) & (recent.length - 1);
+        Added added = recent[slot];
+        if (added == null || added.sums() != s || added.elapsedPs() != elapsedPs || added.phase() != r.op().phase()
+            || !added.name().equals(r.op().name())) {
+            added = new Added(s, elapsedPs, r.op().phase(), r.op().name(), rowOf(r), figures(s, elapsedPs));
+            recent[slot] = added;
+        }
+        double[] v = added.row();
+        double[] f = added.figures();
+        for (int i = 0; i < f.length; i++) {
+            v[i] += f[i];
+        }
+    }
+
+    private double[] rowOf(Simulation.OpResult r) {
         Map<String, double[]> ofPhase = byPhaseName.get(r.op().phase());
         double[] v = ofPhase.get(r.op().name());
         if (v == null) {
             v = byName.computeIfAbsent(r.op().phase().key() + ":" + r.op().name(), k -> new double[7]);
             ofPhase.put(r.op().name(), v);
         }
+        return v;
+    }
+
+    /** The operator's busy, stall and idle times per array, ms, in {@link #SERIES} order. */
+    private double[] figures(RunStats.Sums s, long elapsedPs) {
+        double elapsed = (double) elapsedPs * arrays;
         double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
         double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
@@ -63,14 +94,9 @@ public final class StallChart implements Simulation.OpListener {
         double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
         double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
         double idle = Math.max(0, elapsed - busy - memory - interconnect - buffer - dependency - dispatch);
-        // ps per array -> ms; added one by one (an array of them per operator was most of a long run's garbage here)
-        v[0] += busy / arrays * 1e-9;
-        v[1] += memory / arrays * 1e-9;
-        v[2] += interconnect / arrays * 1e-9;
-        v[3] += buffer / arrays * 1e-9;
-        v[4] += dependency / arrays * 1e-9;
-        v[5] += dispatch / arrays * 1e-9;
-        v[6] += idle / arrays * 1e-9;
+        // ps per array -> ms
+        return new double[] {busy / arrays * 1e-9, memory / arrays * 1e-9, interconnect / arrays * 1e-9,
+            buffer / arrays * 1e-9, dependency / arrays * 1e-9, dispatch / arrays * 1e-9, idle / arrays * 1e-9};
     }
 
     public void write(Path png) {
