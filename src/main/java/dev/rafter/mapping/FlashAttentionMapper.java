@@ -459,29 +459,45 @@ public final class FlashAttentionMapper {
     private static void addTiles(Tasks work, List<List<Work>> perCore, long t0, long t1, int first, long d, long bc,
                                  int splits, int ekv, Chain chain, long blocks, long tasks, int cores) {
         long lastBlockTasks = tasks - (blocks - 1) * cores;
+        int resultBytes = splits == 1 ? 0 : PARTIAL_BYTES;
+        // The tiles are records: a Q tile like the one before (the items of a part are alike; so are most cores'
+        // shares of a block) gets the same two objects instead of equal new ones.
+        long lastRows = -1;
+        long lastKeys = -1;
+        int lastV = -1;
+        long lastQTiles = -1;
+        MatrixTile matrix = null;
+        VectorTile softmax = null;
         for (long t = t0; t < t1; t++) {
             int rows = (int) work.rows(t);
             int v = work.visible(t);
             long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
             int coreIndex = (int) (t - t0);
-            List<Work> core = perCore.get(coreIndex);
-            long scores = rows * keys;
-            long flops = 5 * scores + 2L * rows * d * v;
-            int resultBytes = splits == 1 ? 0 : PARTIAL_BYTES;
-            if (chain == null) {
-                core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
-                    resultBytes, ekv));
-                core.add(new VectorTile(first + v - 1, scores, 0, 0, flops, scores));
-                continue;
+            long qTilesOnCore = chain == null ? 0 : blocks - (coreIndex < lastBlockTasks ? 0 : 1);
+            if (rows != lastRows || keys != lastKeys || v != lastV || qTilesOnCore != lastQTiles) {
+                lastRows = rows;
+                lastKeys = keys;
+                lastV = v;
+                lastQTiles = qTilesOnCore;
+                long scores = rows * keys;
+                long flops = 5 * scores + 2L * rows * d * v;
+                if (chain == null) {
+                    matrix = new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
+                        resultBytes, ekv);
+                    softmax = new VectorTile(first + v - 1, scores, 0, 0, flops, scores);
+                } else {
+                    long localK = 2 * bc;
+                    long k = 2 * keys;
+                    long chunks = (k + localK - 1) / localK;
+                    long exposed = chain.exposed(qTilesOnCore, rows, d, k, localK, chunks, flops, scores);
+                    matrix = new MatrixTile(first, rows, (int) d, k, (int) localK, 1, rows, (int) d, false,
+                        resultBytes, ekv, exposed / chunks);
+                    softmax = new VectorTile(first + v - 1, scores, 0, 0, flops, scores, exposed % chunks);
+                }
             }
-            long qTilesOnCore = blocks - (coreIndex < lastBlockTasks ? 0 : 1);
-            long localK = 2 * bc;
-            long k = 2 * keys;
-            long chunks = (k + localK - 1) / localK;
-            long exposed = chain.exposed(qTilesOnCore, rows, d, k, localK, chunks, flops, scores);
-            core.add(new MatrixTile(first, rows, (int) d, k, (int) localK, 1, rows, (int) d, false, resultBytes, ekv,
-                exposed / chunks));
-            core.add(new VectorTile(first + v - 1, scores, 0, 0, flops, scores, exposed % chunks));
+            List<Work> core = perCore.get(coreIndex);
+            core.add(matrix);
+            core.add(softmax);
         }
     }
 
@@ -750,13 +766,17 @@ public final class FlashAttentionMapper {
         for (int c0 = 0; c0 < chunks.size(); c0 += cores) {
             int users = Math.min(cores, chunks.size() - c0);
             long stageBytes = 0;
+            VectorTile tile = null; // one object for the block's alike chunks (a record)
             for (int u = 0; u < users; u++) {
                 long r = chunks.get(c0 + u)[0];
                 long p = chunks.get(c0 + u)[1];
                 stageBytes += r * p * PARTIAL_BYTES * d;
-                // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
-                perCore.get(u).add(new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
-                    2L * p * r * d + 5L * p * r, p * r));
+                if (tile == null || tile.elements() != r * d || tile.specialFunctions() != p * r) {
+                    // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
+                    tile = new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
+                        2L * p * r * d + 5L * p * r, p * r);
+                }
+                perCore.get(u).add(tile);
             }
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;
