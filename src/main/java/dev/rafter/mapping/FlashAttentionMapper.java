@@ -678,8 +678,17 @@ public final class FlashAttentionMapper {
             return s;
         }
 
+        /** The segment of the item looked up last. */
+        private int lastItemSegment;
+
         private int segmentOfItem(long item) {
-            return last(firstItem, item);
+            int s = lastItemSegment;
+            if (item >= firstItem[s] && (s + 1 == firstItem.length || item < firstItem[s + 1])) {
+                return s;
+            }
+            s = last(firstItem, item);
+            lastItemSegment = s;
+            return s;
         }
 
         private static int last(long[] starts, long x) {
