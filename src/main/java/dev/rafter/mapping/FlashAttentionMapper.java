@@ -490,6 +490,8 @@ public final class FlashAttentionMapper {
                     long k = 2 * keys;
                     long chunks = (k + localK - 1) / localK;
                     long exposed = chain.exposed(qTilesOnCore, rows, d, k, localK, chunks, flops, scores);
+                    // Spread over the blocks, so the next blocks' loads overlap it as the kernel's cp.async does; the
+                    // remainder after the softmax.
                     matrix = new MatrixTile(first, rows, (int) d, k, (int) localK, 1, rows, (int) d, false,
                         resultBytes, ekv, exposed / chunks);
                     softmax = new VectorTile(first + v - 1, scores, 0, 0, flops, scores, exposed % chunks);
