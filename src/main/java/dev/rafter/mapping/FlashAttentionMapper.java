@@ -211,20 +211,21 @@ public final class FlashAttentionMapper {
         long kvBlockBytes = 2 * bc * d * ekv;
         Stages staged = new Stages(work, d * e, d * ekv, bc, kvBlocks,
             globalCapacity - 2 * (cores * (br * d * e + kvBlockBytes)));
-        List<List<Work>> perCore = TileProgram.emptyCores(cores);
-        for (int b = 0; b < blocks; b++) {
-            long t0 = (long) b * cores;
-            long t1 = Math.min(tasks, t0 + cores);
-            staged.block(t0, t1, (int) (base[b + 1] - base[b]));
-            addTiles(work, perCore, t0, t1, (int) base[b], d, bc, splits, ekv);
-        }
         int coResident = 1;
+        Chain chain = null;
         if (kernel != null) {
             coResident = ctasPerCore(hw, kernel, d, e);
             // The measured chain is the main kernel's on dense batches; a serving step's variable-length kernel
             // reads a paged KV cache, which FA2 runs on its split-KV kernel (flash_api.cpp mha_varlen_fwd:
             // run_mha_fwd(params, stream, paged_KV)), though mapped here with the main kernel's tiles.
-            addChainLatency(hw, op, kernel, coResident, perCore, d, !splitKernel && op.segments().isEmpty());
+            chain = new Chain(hw, op, kernel, coResident, d, !splitKernel && op.segments().isEmpty());
+        }
+        List<List<Work>> perCore = TileProgram.emptyCores(cores);
+        for (int b = 0; b < blocks; b++) {
+            long t0 = (long) b * cores;
+            long t1 = Math.min(tasks, t0 + cores);
+            staged.block(t0, t1, (int) (base[b + 1] - base[b]));
+            addTiles(work, perCore, t0, t1, (int) base[b], d, bc, splits, ekv, chain, blocks, tasks, cores);
         }
         List<Stage> stages = staged.stages;
         long read = staged.read;
@@ -351,40 +352,45 @@ public final class FlashAttentionMapper {
      * arrays' rate, its softmax on the vector unit) the core waits out after each block's products, as latency.
      * Other kernels ({@code measured} false: the split-KV kernel) keep the chain of their parts: no figure measures
      * them, and the split kernel's 64-row tiles give each warp half the main kernel's rows, another instruction mix.
+     * Figured as the tiles are made (the Q tiles a core gets are known from its index), not by remaking them.
      */
-    private static void addChainLatency(HardwareSpec hw, Operator op, int[] kernel, int ctas,
-                                        List<List<Work>> perCore, long d, boolean measured) {
-        double[] block = blockCycles(hw, kernel, d);
-        double chain = block[0] + block[1];
-        if (measured) {
-            chain = Math.max(chain, measuredChainCycles(hw, op, kernel, d, ctas));
-        }
-        HardwareSpec.Core core = hw.core();
-        ChunkCycles chunkCycles = new ChunkCycles(core, op.dataType());
-        for (List<Work> tiles : perCore) {
-            int c = Math.min(ctas, tiles.size() / 2);
-            double perBlock = Math.max(block[0], chain / Math.max(1, c));
-            for (int i = 0; i + 1 < tiles.size(); i += 2) {
-                MatrixTile mt = (MatrixTile) tiles.get(i);
-                VectorTile vt = (VectorTile) tiles.get(i + 1);
-                long own = 0;
-                for (int j = 0; j < mt.chunks(); j++) {
-                    own += chunkCycles.of(mt.arrayM(), mt.arrayN(), mt.arrayK(j));
-                }
-                long flopsCycles = ceilDiv(vt.flops(), (long) core.vectorUnit().lanes()
-                    * core.vectorUnit().flopsPerLanePerCycle());
-                int sfu = core.vectorUnit().specialFunctionsPerCycle();
-                own += sfu > 0 ? Math.max(flopsCycles, ceilDiv(vt.specialFunctions(), sfu)) : flopsCycles;
-                long blocks = mt.chunks();
-                long exposed = Math.max(0, Math.round(blocks * perBlock) - own);
-                // Spread over the blocks, so the next blocks' loads overlap it as the kernel's cp.async does; the
-                // remainder after the softmax.
-                tiles.set(i, new MatrixTile(mt.firstStage(), mt.m(), mt.n(), mt.k(), mt.localK(),
-                    mt.chunksPerStage(), mt.arrayM(), mt.arrayN(), mt.fullDepth(), mt.resultBytes(), mt.bBytes(),
-                    exposed / blocks));
-                tiles.set(i + 1, new VectorTile(vt.stage(), vt.elements(), vt.inputsPerElement(),
-                    vt.outputsPerElement(), vt.flops(), vt.specialFunctions(), exposed % blocks));
+    private static final class Chain {
+        private final double throughput;
+        private final double chain;
+        private final int ctas;
+        private final HardwareSpec.VectorUnit vector;
+        private final ChunkCycles chunkCycles;
+
+        Chain(HardwareSpec hw, Operator op, int[] kernel, int ctas, long d, boolean measured) {
+            double[] block = blockCycles(hw, kernel, d);
+            double chain = block[0] + block[1];
+            if (measured) {
+                chain = Math.max(chain, measuredChainCycles(hw, op, kernel, d, ctas));
             }
+            this.throughput = block[0];
+            this.chain = chain;
+            this.ctas = ctas;
+            this.vector = hw.core().vectorUnit();
+            this.chunkCycles = new ChunkCycles(hw.core(), op.dataType());
+        }
+
+        /**
+         * The cycles a Q tile's core waits beyond its own timing, on a core that gets {@code qTiles} of them: its
+         * matrix tile of {@code rows x d} over depth {@code k} in {@code chunks} chunks of {@code localK} (the last
+         * one shallower), its softmax of {@code flops} and {@code specialFunctions}.
+         */
+        long exposed(long qTiles, long rows, long d, long k, long localK, long chunks, long flops,
+                     long specialFunctions) {
+            int c = (int) Math.min(ctas, qTiles);
+            double perBlock = Math.max(throughput, chain / Math.max(1, c));
+            long own = 0;
+            for (long j = 0; j < chunks; j++) {
+                own += chunkCycles.of(rows, d, Math.min(localK, k - j * localK));
+            }
+            long flopsCycles = ceilDiv(flops, (long) vector.lanes() * vector.flopsPerLanePerCycle());
+            int sfu = vector.specialFunctionsPerCycle();
+            own += sfu > 0 ? Math.max(flopsCycles, ceilDiv(specialFunctions, sfu)) : flopsCycles;
+            return Math.max(0, Math.round(chunks * perBlock) - own);
         }
     }
 
@@ -444,18 +450,56 @@ public final class FlashAttentionMapper {
         return new long[] {0, 0};
     }
 
-    /** Each core's tiles of one block of Q tiles {@code [t0, t1)}: the score/context matrix tile, then its softmax. */
+    /**
+     * Each core's tiles of one block of Q tiles {@code [t0, t1)}: the score/context matrix tile, then its softmax,
+     * each with the latency {@code chain} exposes (none without FA2's kernel: {@code chain} null). The kernel has
+     * {@code blocks} blocks of {@code cores} over its {@code tasks} Q tiles: core i gets one in every block but the
+     * last, which holds the rest.
+     */
     private static void addTiles(Tasks work, List<List<Work>> perCore, long t0, long t1, int first, long d, long bc,
-                                 int splits, int ekv) {
+                                 int splits, int ekv, Chain chain, long blocks, long tasks, int cores) {
+        long lastBlockTasks = tasks - (blocks - 1) * cores;
+        int resultBytes = splits == 1 ? 0 : PARTIAL_BYTES;
+        // The tiles are records: a Q tile like the one before (the items of a part are alike; so are most cores'
+        // shares of a block) gets the same two objects instead of equal new ones.
+        long lastRows = -1;
+        long lastKeys = -1;
+        int lastV = -1;
+        long lastQTiles = -1;
+        MatrixTile matrix = null;
+        VectorTile softmax = null;
         for (long t = t0; t < t1; t++) {
             int rows = (int) work.rows(t);
             int v = work.visible(t);
             long keys = Math.min(work.keys(work.item(t)), (long) v * bc);
-            List<Work> core = perCore.get((int) (t - t0));
-            core.add(new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
-                splits == 1 ? 0 : PARTIAL_BYTES, ekv));
-            long scores = rows * keys;
-            core.add(new VectorTile(first + v - 1, scores, 0, 0, 5 * scores + 2L * rows * d * v, scores));
+            int coreIndex = (int) (t - t0);
+            long qTilesOnCore = chain == null ? 0 : blocks - (coreIndex < lastBlockTasks ? 0 : 1);
+            if (rows != lastRows || keys != lastKeys || v != lastV || qTilesOnCore != lastQTiles) {
+                lastRows = rows;
+                lastKeys = keys;
+                lastV = v;
+                lastQTiles = qTilesOnCore;
+                long scores = rows * keys;
+                long flops = 5 * scores + 2L * rows * d * v;
+                if (chain == null) {
+                    matrix = new MatrixTile(first, rows, (int) d, 2 * keys, (int) (2 * bc), 1, rows, (int) d, false,
+                        resultBytes, ekv);
+                    softmax = new VectorTile(first + v - 1, scores, 0, 0, flops, scores);
+                } else {
+                    long localK = 2 * bc;
+                    long k = 2 * keys;
+                    long chunks = (k + localK - 1) / localK;
+                    long exposed = chain.exposed(qTilesOnCore, rows, d, k, localK, chunks, flops, scores);
+                    // Spread over the blocks, so the next blocks' loads overlap it as the kernel's cp.async does; the
+                    // remainder after the softmax.
+                    matrix = new MatrixTile(first, rows, (int) d, k, (int) localK, 1, rows, (int) d, false,
+                        resultBytes, ekv, exposed / chunks);
+                    softmax = new VectorTile(first + v - 1, scores, 0, 0, flops, scores, exposed % chunks);
+                }
+            }
+            List<Work> core = perCore.get(coreIndex);
+            core.add(matrix);
+            core.add(softmax);
         }
     }
 
@@ -622,13 +666,31 @@ public final class FlashAttentionMapper {
             tasks = task;
         }
 
+        /** The segment of the task looked up last: the mapper walks the tasks in order. */
+        private int lastSegment;
+
         /** The segment of task {@code t} (the last one starting at or before it). */
         private int segmentOfTask(long t) {
-            return last(firstTask, t);
+            int s = lastSegment;
+            if (t >= firstTask[s] && (s + 1 == firstTask.length || t < firstTask[s + 1])) {
+                return s;
+            }
+            s = last(firstTask, t);
+            lastSegment = s;
+            return s;
         }
 
+        /** The segment of the item looked up last. */
+        private int lastItemSegment;
+
         private int segmentOfItem(long item) {
-            return last(firstItem, item);
+            int s = lastItemSegment;
+            if (item >= firstItem[s] && (s + 1 == firstItem.length || item < firstItem[s + 1])) {
+                return s;
+            }
+            s = last(firstItem, item);
+            lastItemSegment = s;
+            return s;
         }
 
         private static int last(long[] starts, long x) {
@@ -715,13 +777,17 @@ public final class FlashAttentionMapper {
         for (int c0 = 0; c0 < chunks.size(); c0 += cores) {
             int users = Math.min(cores, chunks.size() - c0);
             long stageBytes = 0;
+            VectorTile tile = null; // one object for the block's alike chunks (a record)
             for (int u = 0; u < users; u++) {
                 long r = chunks.get(c0 + u)[0];
                 long p = chunks.get(c0 + u)[1];
                 stageBytes += r * p * PARTIAL_BYTES * d;
-                // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
-                perCore.get(u).add(new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
-                    2L * p * r * d + 5L * p * r, p * r));
+                if (tile == null || tile.elements() != r * d || tile.specialFunctions() != p * r) {
+                    // p fp32 partials in per output, read as (p x 4 / e) operands of the op's element size.
+                    tile = new VectorTile(stages.size(), r * d, (int) (p * PARTIAL_BYTES / e), 1,
+                        2L * p * r * d + 5L * p * r, p * r);
+                }
+                perCore.get(u).add(tile);
             }
             stages.add(new Stage(address, stageBytes, 0, 0, users));
             address += (stageBytes + 255) / 256 * 256;

@@ -555,13 +555,17 @@ public final class GemmMapper {
     /** One matrix tile per core for its output tile of the block. */
     private static void addTiles(Operator op, Block b, List<List<Work>> cores, int firstStage, int ml, int nl,
                                  int kl, int e, int eb, int perStage, Form form) {
+        MatrixTile tile = null; // one object for the block's alike tiles (a record): most are whole tiles
         for (int t = 0; t < b.items().length; t++) {
             int m = (int) Math.min(ml, op.rowsOf(b.items()[t]) - (long) b.rows()[t] * ml);
             int n = (int) Math.min(nl, op.n() - (long) b.cols()[t] * nl);
-            int bBytes = eb == e ? 0 : eb;
-            cores.get(t).add(form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl,
-                perStage) : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
-                    form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes, 0, form.loadsInFlight()));
+            if (tile == null || tile.m() != m || tile.n() != n) {
+                int bBytes = eb == e ? 0 : eb;
+                tile = form == Form.EXACT && bBytes == 0 ? new MatrixTile(firstStage, m, n, op.k(), kl, perStage)
+                    : new MatrixTile(firstStage, m, n, op.k(), kl, perStage, form.padded() ? ml : m,
+                        form.padded() ? nl : n, form.padded(), form.resultBytes(), bBytes, 0, form.loadsInFlight());
+            }
+            cores.get(t).add(tile);
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.rafter.mapping;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rafter.hw.DataType;
@@ -104,6 +106,24 @@ class FlashChainTest {
         assertEquals(18435, coreCycles(p.cores().get(0).subList(0, 2)));
         assertEquals(21837, coreCycles(p.cores().get(131)));
         assertTrue(p.explanation().contains("FA2 kernel 64x128"), p.explanation());
+    }
+
+    @Test
+    void alikeQTilesOfABlockShareTheirTilesAndOthersGetTheirOwn() {
+        // As above: in block 0, cores 0-99 hold a Q tile of 9 key blocks and another in block 1, cores 100-131 only
+        // theirs; both splits of 9 blocks, so one record serves a block's alike Q tiles, equal to a fresh one.
+        TileProgram p = FlashAttentionMapper.programs(H100, SplitKvAttentionTest.decode(32768)).get(0);
+        List<List<Work>> cores = p.cores();
+        assertSame(cores.get(0).get(0), cores.get(99).get(0));
+        assertSame(cores.get(0).get(1), cores.get(99).get(1));
+        assertSame(cores.get(100).get(0), cores.get(131).get(0));
+        // Cores 99 and 100 differ only in how many Q tiles they hold, hence in the latency each tile exposes.
+        MatrixTile twoTiles = (MatrixTile) cores.get(99).get(0);
+        MatrixTile oneTile = (MatrixTile) cores.get(100).get(0);
+        assertNotEquals(twoTiles.chunkLatencyCycles(), oneTile.chunkLatencyCycles());
+        assertEquals(new MatrixTile(twoTiles.firstStage(), twoTiles.m(), twoTiles.n(), twoTiles.k(), twoTiles.localK(),
+            twoTiles.chunksPerStage(), twoTiles.arrayM(), twoTiles.arrayN(), twoTiles.fullDepth(),
+            twoTiles.resultBytes(), twoTiles.bBytes(), oneTile.chunkLatencyCycles()), oneTile);
     }
 
     @Test

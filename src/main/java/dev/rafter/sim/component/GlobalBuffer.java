@@ -374,15 +374,16 @@ public final class GlobalBuffer implements Periodic {
                 w.get(i).run();
             }
             w.clear();
-            spareWaiterList = w;
+            spareWaiterLists.add(w);
         }
     }
 
     /**
-     * An emptied list of waiters, for the next stage waited for: a stage's waiters (often every core) grew a new
-     * list stage after stage.
+     * Emptied lists of waiters, for the next stages waited for: a stage's waiters (often every core) grew a new
+     * list stage after stage, and where several stages have waiters at once (a decode attention's), one spare
+     * list was not enough.
      */
-    private List<Runnable> spareWaiterList;
+    private final ArrayList<List<Runnable>> spareWaiterLists = new ArrayList<>();
 
     public boolean isReady(int stage) {
         return ready[stage];
@@ -397,8 +398,8 @@ public final class GlobalBuffer implements Periodic {
         maxWaited = Math.max(maxWaited, stage);
         List<Runnable> w = waiters.get(stage);
         if (w == null) {
-            w = spareWaiterList != null ? spareWaiterList : new ArrayList<>(4);
-            spareWaiterList = null;
+            int spare = spareWaiterLists.size();
+            w = spare > 0 ? spareWaiterLists.remove(spare - 1) : new ArrayList<>(4);
             waiters.set(stage, w);
         }
         w.add(r);
