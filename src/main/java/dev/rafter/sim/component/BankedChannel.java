@@ -434,28 +434,164 @@ public final class BankedChannel implements MemoryChannel {
         long b = address >>> dram.burstShift;
         long last = (address + amount - 1) >>> dram.burstShift;
         long endAddress = address + amount;
-        boolean continuation = false;
-        while (b <= last) {
-            long superRow = b >>> dram.superRowShift;
-            long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
-            long t = Math.max(now, lastCol);
-            while (t >= nextRefresh) {
-                refresh(opId, write);
-            }
-            long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
-            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now,
-                continuation);
-            continuation = true;
-            if (sliceStart < 0) {
-                sliceStart = start;
-            }
-            sliceEnd = dataEnd;
-            sliceBytes += segBytes;
-            b = segEnd;
+        long superRow = b >>> dram.superRowShift;
+        long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
+        while (Math.max(now, lastCol) >= nextRefresh) {
+            refresh(opId, write);
         }
+        long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now);
+        sliceStart = start;
+        sliceBytes = Math.min(endAddress, segEnd << dram.burstShift) - address;
+        if (segEnd <= last) {
+            planContinuations(opId, segEnd, last, endAddress, write, now);
+        }
+        sliceEnd = dataEnd;
         flushSlice(opId, write);
         bytes += amount;
         return dataEnd;
+    }
+
+    /**
+     * Plans a request's trains after its first, super-row by super-row from burst {@code b} to {@code last}: each
+     * starts at its super-row's first bank group, at least the shortest gap between trains after the last one (its
+     * first train met the turnaround bounds, and a train of the next super-row never repeats the last one); its
+     * banks can only delay it. The walk of {@link #walk} for such trains, with the channel's scalars (last column
+     * command, ACT chain, counters) held across the trains and written back once, or before a refresh reads them.
+     */
+    private void planContinuations(long opId, long b, long last, long endAddress, boolean write, long now) {
+        Timings dram = this.dram;
+        long[] state = this.state;
+        int superRowShift = dram.superRowShift;
+        int burstShift = dram.burstShift;
+        int groups = dram.groups;
+        int groupMask = dram.groupMask;
+        int groupBits = dram.groupBits;
+        int bankBits = dram.bankBits;
+        long spacing = dram.spacingPs;
+        long nextTrain = dram.nextTrainPs;
+        long lat = write ? dram.cwl : dram.cl;
+        long rcd = write ? dram.rcdWr : dram.rcdRd;
+        long rasRp = dram.ras + dram.rp;
+        long rp = dram.rp;
+        long rrdS = dram.rrdS;
+        long rrdL = dram.rrdL;
+        long faw = dram.faw;
+        long ccdL = dram.ccdL;
+        int ccdBanks = dram.ccdLBanks;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        long round = groups * spacing;
+        int fawAt = this.fawAt;
+        int lastColAt = this.lastColAt;
+        // A read's tWTR_L bound: the last write's group is the same for every train of the request.
+        int wtrGroup = write ? groups : lastWriteGroup < 0 ? groups : lastWriteGroup;
+        long wtrStart = lastWriteDataEnd + dram.wtrL - wtrGroup * spacing;
+        // A repeat the request's first train made is marked now: no later train of the request repeats.
+        writeBackRepeat();
+        long lastCmd = lastCol;
+        long act0 = lastAct;
+        int actGroup = lastActGroup;
+        int faw0 = fawNext;
+        long earliestAct = Math.max(now, activateFrom);
+        long conflictFrom = Math.max(earliestAct, now + rp);
+        int hits = 0;
+        int misses = 0;
+        int conflicts = 0;
+        long superRow = 0;
+        int bankBase = 0;
+        int n = 0;
+        while (b <= last) {
+            superRow = b >>> superRowShift;
+            long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
+            if (Math.max(now, lastCmd) >= nextRefresh) {
+                // The refresh reads the channel's scalars: written back first.
+                lastCol = lastCmd;
+                dataEnd = lastCmd + lat + dram.burstPs;
+                sliceEnd = dataEnd;
+                lastAct = act0;
+                lastActGroup = actGroup;
+                fawNext = faw0;
+                do {
+                    refresh(opId, write);
+                } while (Math.max(now, lastCmd) >= nextRefresh);
+            }
+            if (quiet) {
+                activateFrom = quietFrom;
+                quiet = false;
+                earliestAct = Math.max(now, activateFrom);
+                conflictFrom = Math.max(earliestAct, now + rp);
+            }
+            n = (int) (segEnd - b);
+            int touched = Math.min(n, groups);
+            long row = superRow >>> bankBits;
+            bankBase = bank(superRow, row) << groupBits;
+            long s = lastCmd + nextTrain;
+            for (int g = 0; g < Math.min(touched, ccdBanks); g++) {
+                s = Math.max(s, state[lastColAt + g] + ccdL - g * spacing);
+            }
+            if (wtrGroup < touched) {
+                s = Math.max(s, wtrStart);
+            }
+            long s0 = s;
+            int lastBank = (n - 1) & groupMask;
+            long c = s0 + (n - 1 - lastBank) * spacing;
+            long offset = 0;
+            for (int g = 0; g < touched; g++) {
+                int k = (bankBase | g) * BANK_LONGS;
+                long ready;
+                long open = state[k + OPEN_ROW];
+                if (open == row) {
+                    hits++;
+                    ready = state[k + ACT_AT] + rcd;
+                } else {
+                    long act;
+                    if (open >= 0) {
+                        conflicts++;
+                        act = Math.max(conflictFrom, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp));
+                    } else {
+                        misses++;
+                        act = earliestAct;
+                    }
+                    act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
+                    int w = fawAt + faw0;
+                    act = Math.max(act, state[w] + faw);
+                    state[w] = act;
+                    faw0 = (faw0 + 1) & 3;
+                    state[k + ACT_AT] = act;
+                    state[k + OPEN_ROW] = row;
+                    act0 = act;
+                    actGroup = g;
+                    ready = act + rcd;
+                }
+                s = Math.max(s, ready - offset);
+                offset += spacing;
+                state[lastColAt + g] = c;
+                state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
+                c += g == lastBank ? spacing - round : spacing;
+            }
+            lastCmd = s + (n - 1) * spacing;
+            if (s != s0) {
+                // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+                markBanks(bankBase, 0, n, touched, write, lastCmd);
+            }
+            if (sliceStart < 0) {
+                sliceStart = s + lat;
+            }
+            sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
+            b = segEnd;
+        }
+        rowHits += hits;
+        rowMisses += misses;
+        rowConflicts += conflicts;
+        lastAct = act0;
+        lastActGroup = actGroup;
+        fawNext = faw0;
+        repeatable = true;
+        repeatSuperRow = superRow;
+        repeatGroup0 = 0;
+        repeatBursts = n;
+        repeatWrite = write;
+        repeatBankBase = bankBase;
+        issueTrain(0, n, write, lastCmd - (n - 1) * spacing, lat);
     }
 
     private void flushSlice(long opId, boolean write) {
@@ -474,7 +610,7 @@ public final class BankedChannel implements MemoryChannel {
      * one request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
      * which the later ones follow, and a train of the next super-row never repeats the last one.
      */
-    private long planSegment(long superRow, int group0, int n, boolean write, long now, boolean continuation) {
+    private long planSegment(long superRow, int group0, int n, boolean write, long now) {
         Timings dram = this.dram;
         long[] state = this.state;
         int groupMask = dram.groupMask;
@@ -488,21 +624,16 @@ public final class BankedChannel implements MemoryChannel {
             quiet = false;
         }
         // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s;
-        if (continuation) {
-            s = lastCol + dram.nextTrainPs;
-        } else {
-            s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-            if (write) {
-                s = Math.max(s, lastReadCmd + dram.rtw);
-                if (!lastColWrite) {
-                    s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
-                }
-            } else {
-                s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+        if (write) {
+            s = Math.max(s, lastReadCmd + dram.rtw);
+            if (!lastColWrite) {
+                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
             }
+        } else {
+            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
         }
-        if (!continuation && repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
                 && write == repeatWrite) {
             // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
             // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
@@ -517,29 +648,51 @@ public final class BankedChannel implements MemoryChannel {
             return issueTrain(group0, n, write, s, lat);
         }
         writeBackRepeat();
+        return walk(superRow, row, bankBase, group0, n, write, now, s, lat);
+    }
+
+    /**
+     * Plans a train that starts at {@code s} or later, on its banks' timings: activates the banks it touches (if
+     * their row is not open), marks its column commands on them and issues it. Returns the start of its data.
+     */
+    private long walk(long superRow, long row, int bankBase, int group0, int n, boolean write, long now, long s,
+                      long lat) {
+        Timings dram = this.dram;
+        long[] state = this.state;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        int touched = Math.min(n, dram.groups);
         // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
         // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
         // tWTR_L after a write to its group.
-        int wtrGroup = write ? -1 : lastWriteGroup;
-        long wtrReady = lastWriteDataEnd + dram.wtrL;
         long rcd = write ? dram.rcdWr : dram.rcdRd;
         long rasRp = dram.ras + dram.rp;
         long rp = dram.rp;
         long rrdS = dram.rrdS;
         long rrdL = dram.rrdL;
         long faw = dram.faw;
-        long ccdL = dram.ccdL;
-        int ccdBanks = dram.ccdLBanks;
         int fawAt = this.fawAt;
         int lastColAt = this.lastColAt;
-        long nowRp = now + rp;
         long earliestAct = Math.max(now, activateFrom);
+        // A closed bank's row cannot activate before now + tRP: max(now, max(ACT + tRAS, earliest PRE)) + tRP.
+        long conflictFrom = Math.max(earliestAct, now + dram.rp);
         long act0 = lastAct;
         int actGroup = lastActGroup;
         int faw0 = fawNext;
         int hits = 0;
         int misses = 0;
         int conflicts = 0;
+        // The bounds of the groups' last column commands (tCCD_L, the first ccdLBanks banks) and of the last write
+        // (tWTR_L, a read on its group), on the start: read before the walk marks the banks.
+        for (int j = 0, g = group0; j < Math.min(touched, dram.ccdLBanks); j++, g = (g + 1) & groupMask) {
+            s = Math.max(s, state[lastColAt + g] + dram.ccdL - j * spacing);
+        }
+        if (!write && lastWriteGroup >= 0) {
+            int j = (lastWriteGroup - group0) & groupMask;
+            if (j < touched) {
+                s = Math.max(s, lastWriteDataEnd + dram.wtrL - j * spacing);
+            }
+        }
         long offset = 0;
         // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
         // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
@@ -556,13 +709,13 @@ public final class BankedChannel implements MemoryChannel {
                 hits++;
                 ready = state[k + ACT_AT] + rcd;
             } else {
-                long act = earliestAct;
+                long act;
                 if (open >= 0) {
-                    // max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
                     conflicts++;
-                    act = Math.max(act, Math.max(nowRp, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp)));
+                    act = Math.max(conflictFrom, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp));
                 } else {
                     misses++;
+                    act = earliestAct;
                 }
                 act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
                 int w = fawAt + faw0;
@@ -574,12 +727,6 @@ public final class BankedChannel implements MemoryChannel {
                 act0 = act;
                 actGroup = g;
                 ready = act + rcd;
-            }
-            if (j < ccdBanks) {
-                ready = Math.max(ready, state[lastColAt + g] + ccdL);
-            }
-            if (g == wtrGroup) {
-                ready = Math.max(ready, wtrReady);
             }
             s = Math.max(s, ready - offset);
             offset += spacing;
