@@ -427,48 +427,25 @@ public final class BankedChannel implements MemoryChannel {
         drain(0);
     }
 
-    /** Plans a request's commands segment by segment; returns the end of its last data burst. */
+    /**
+     * Plans a request's commands, one train per super-row it touches; returns the end of its last data burst.
+     * Each train activates the banks it touches (if their row is not open) and issues its column commands every
+     * {@link Timings#spacingPs} from the earliest legal start. The first train's start meets the data bus,
+     * column-to-column and turnaround bounds; a later one starts at its super-row's first bank group, at least the
+     * shortest gap between trains after the last one (the turnaround bounds held for the first train, and a train of
+     * the next super-row never repeats the last one): only its banks can delay it. The channel's scalars (last
+     * column command, ACT chain, tFAW slot, counters) are held across the trains and written back once, or before a
+     * refresh reads them.
+     */
     private long serve(long opId, long address, long amount, boolean write) {
         long now = scheduler.now();
-        Timings dram = this.dram;
-        long b = address >>> dram.burstShift;
-        long last = (address + amount - 1) >>> dram.burstShift;
-        long endAddress = address + amount;
-        long superRow = b >>> dram.superRowShift;
-        long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
-        while (Math.max(now, lastCol) >= nextRefresh) {
-            refresh(opId, write);
-        }
-        long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now);
-        sliceStart = start;
-        sliceBytes = Math.min(endAddress, segEnd << dram.burstShift) - address;
-        if (segEnd <= last) {
-            planContinuations(opId, segEnd, last, endAddress, write, now);
-        }
-        sliceEnd = dataEnd;
-        flushSlice(opId, write);
-        bytes += amount;
-        return dataEnd;
-    }
-
-    /**
-     * Plans a request's trains after its first, super-row by super-row from burst {@code b} to {@code last}: each
-     * starts at its super-row's first bank group, at least the shortest gap between trains after the last one (its
-     * first train met the turnaround bounds, and a train of the next super-row never repeats the last one); its
-     * banks can only delay it. The walk of {@link #walk} for such trains, with the channel's scalars (last column
-     * command, ACT chain, counters) held across the trains and written back once, or before a refresh reads them.
-     */
-    private void planContinuations(long opId, long b, long last, long endAddress, boolean write, long now) {
         Timings dram = this.dram;
         long[] state = this.state;
         int superRowShift = dram.superRowShift;
         int burstShift = dram.burstShift;
         int groups = dram.groups;
         int groupMask = dram.groupMask;
-        int groupBits = dram.groupBits;
-        int bankBits = dram.bankBits;
         long spacing = dram.spacingPs;
-        long nextTrain = dram.nextTrainPs;
         long lat = write ? dram.cwl : dram.cl;
         long rcd = write ? dram.rcdWr : dram.rcdRd;
         long rasRp = dram.ras + dram.rp;
@@ -476,40 +453,41 @@ public final class BankedChannel implements MemoryChannel {
         long rrdS = dram.rrdS;
         long rrdL = dram.rrdL;
         long faw = dram.faw;
-        long ccdL = dram.ccdL;
-        int ccdBanks = dram.ccdLBanks;
         long toPrecharge = write ? dram.writeToPre : dram.rtp;
         long round = groups * spacing;
         int fawAt = this.fawAt;
         int lastColAt = this.lastColAt;
-        // A read's tWTR_L bound: the last write's group is the same for every train of the request.
-        int wtrGroup = write ? groups : lastWriteGroup < 0 ? groups : lastWriteGroup;
-        long wtrStart = lastWriteDataEnd + dram.wtrL - wtrGroup * spacing;
-        // A repeat the request's first train made is marked now: no later train of the request repeats.
-        writeBackRepeat();
+        // A read's tWTR_L bound: the last write (its group, its data end) is the same for every train of the request.
+        int wtrGroup = write ? -1 : lastWriteGroup;
+        long wtrReady = lastWriteDataEnd + dram.wtrL;
         long lastCmd = lastCol;
         long act0 = lastAct;
         int actGroup = lastActGroup;
         int faw0 = fawNext;
-        long earliestAct = Math.max(now, activateFrom);
-        long conflictFrom = Math.max(earliestAct, now + rp);
         int hits = 0;
         int misses = 0;
         int conflicts = 0;
+        long b = address >>> burstShift;
+        long last = (address + amount - 1) >>> burstShift;
+        long endAddress = address + amount;
+        if (b > last) {
+            return dataEnd; // nothing to move
+        }
         long superRow = 0;
-        int bankBase = 0;
+        int group0 = (int) (b & groupMask);
         int n = 0;
+        int bankBase = 0;
+        boolean first = true;
         while (b <= last) {
             superRow = b >>> superRowShift;
             long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
             if (Math.max(now, lastCmd) >= nextRefresh) {
-                // The refresh reads the channel's scalars: written back first.
-                lastCol = lastCmd;
-                dataEnd = lastCmd + lat + dram.burstPs;
-                sliceEnd = dataEnd;
-                lastAct = act0;
-                lastActGroup = actGroup;
-                fawNext = faw0;
+                if (!first) {
+                    // The refresh reads the last column command, the data bus and the slice so far.
+                    lastCol = lastCmd;
+                    dataEnd = lastCmd + lat + dram.burstPs;
+                    sliceEnd = dataEnd;
+                }
                 do {
                     refresh(opId, write);
                 } while (Math.max(now, lastCmd) >= nextRefresh);
@@ -517,36 +495,85 @@ public final class BankedChannel implements MemoryChannel {
             if (quiet) {
                 activateFrom = quietFrom;
                 quiet = false;
-                earliestAct = Math.max(now, activateFrom);
-                conflictFrom = Math.max(earliestAct, now + rp);
             }
             n = (int) (segEnd - b);
             int touched = Math.min(n, groups);
-            long row = superRow >>> bankBits;
-            bankBase = bank(superRow, row) << groupBits;
-            long s = lastCmd + nextTrain;
-            for (int g = 0; g < Math.min(touched, ccdBanks); g++) {
-                s = Math.max(s, state[lastColAt + g] + ccdL - g * spacing);
+            long row = superRow >>> dram.bankBits;
+            bankBase = bank(superRow, row) << dram.groupBits;
+            long s;
+            if (first) {
+                // The data bus, column-to-column and turnaround bounds.
+                s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+                if (write) {
+                    s = Math.max(s, lastReadCmd + dram.rtw);
+                    if (!lastColWrite) {
+                        s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+                    }
+                } else {
+                    s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+                }
+                if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+                        && write == repeatWrite) {
+                    // The train the last one was, on banks nothing else has touched since: every bank a row hit.
+                    // Its tRCD and tWTR_L terms are those the last train met (same ACTs, same last write, since a
+                    // repeated read means no write in between), so s, at or after the last train's last column
+                    // command, meets them already; only tCCD_L moves on: a group's last column command was
+                    // ((n - 1 - j) mod groups) spacings before the train's last (lastCol), so the binding one is
+                    // that of bank j = (n - 1) mod groups. Its column commands' marks on the banks (last column
+                    // command per group, earliest precharge) are written when something else needs the banks
+                    // ({@link #writeBackRepeat}): only the last repeat's count.
+                    hits += touched;
+                    s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
+                    repeatPending = true;
+                    lastCmd = s + (n - 1) * spacing;
+                    sliceStart = s + lat;
+                    sliceBytes = Math.min(endAddress, segEnd << burstShift) - address;
+                    b = segEnd;
+                    first = false;
+                    continue;
+                }
+            } else {
+                s = lastCmd + dram.nextTrainPs;
+                group0 = 0;
             }
-            if (wtrGroup < touched) {
-                s = Math.max(s, wtrStart);
+            if (repeatPending) {
+                lastCol = lastCmd;
+                writeBackRepeat();
             }
+            // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs
+            // in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command (the first
+            // ccdLBanks banks) and, for a read, tWTR_L after a write to its group. The last two are taken first,
+            // before the walk marks the banks.
+            for (int j = 0, g = group0; j < Math.min(touched, dram.ccdLBanks); j++, g = (g + 1) & groupMask) {
+                s = Math.max(s, state[lastColAt + g] + dram.ccdL - j * spacing);
+            }
+            if (wtrGroup >= 0 && ((wtrGroup - group0) & groupMask) < touched) {
+                s = Math.max(s, wtrReady - ((wtrGroup - group0) & groupMask) * spacing);
+            }
+            long earliestAct = Math.max(now, activateFrom);
+            // A conflict's ACT: max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
+            long conflictFrom = Math.max(earliestAct, now + rp);
+            // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it
+            // (the usual case: its banks are ready in time); a bank that delays the train has them marked again
+            // after it.
             long s0 = s;
             int lastBank = (n - 1) & groupMask;
             long c = s0 + (n - 1 - lastBank) * spacing;
             long offset = 0;
-            for (int g = 0; g < touched; g++) {
+            for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
                 int k = (bankBase | g) * BANK_LONGS;
-                long ready;
                 long open = state[k + OPEN_ROW];
+                long actAt = state[k + ACT_AT];
+                long preMin = state[k + PRE_MIN];
+                long ready;
                 if (open == row) {
                     hits++;
-                    ready = state[k + ACT_AT] + rcd;
+                    ready = actAt + rcd;
                 } else {
                     long act;
                     if (open >= 0) {
                         conflicts++;
-                        act = Math.max(conflictFrom, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp));
+                        act = Math.max(conflictFrom, Math.max(actAt + rasRp, preMin + rp));
                     } else {
                         misses++;
                         act = earliestAct;
@@ -565,18 +592,25 @@ public final class BankedChannel implements MemoryChannel {
                 s = Math.max(s, ready - offset);
                 offset += spacing;
                 state[lastColAt + g] = c;
-                state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
-                c += g == lastBank ? spacing - round : spacing;
+                state[k + PRE_MIN] = Math.max(preMin, c + toPrecharge);
+                c += j == lastBank ? spacing - round : spacing;
             }
             lastCmd = s + (n - 1) * spacing;
             if (s != s0) {
                 // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
-                markBanks(bankBase, 0, n, touched, write, lastCmd);
+                markBanks(bankBase, group0, n, touched, write, lastCmd);
             }
-            if (sliceStart < 0) {
+            if (first) {
                 sliceStart = s + lat;
+                sliceBytes = Math.min(endAddress, segEnd << burstShift) - address;
+                first = false;
+            } else {
+                if (sliceStart < 0) {
+                    sliceStart = s + lat;
+                }
+                sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
             }
-            sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
+            repeatable = true;
             b = segEnd;
         }
         rowHits += hits;
@@ -585,13 +619,16 @@ public final class BankedChannel implements MemoryChannel {
         lastAct = act0;
         lastActGroup = actGroup;
         fawNext = faw0;
-        repeatable = true;
         repeatSuperRow = superRow;
-        repeatGroup0 = 0;
+        repeatGroup0 = group0;
         repeatBursts = n;
         repeatWrite = write;
         repeatBankBase = bankBase;
-        issueTrain(0, n, write, lastCmd - (n - 1) * spacing, lat);
+        issueTrain(group0, n, write, lastCmd - (n - 1) * spacing, lat);
+        sliceEnd = dataEnd;
+        flushSlice(opId, write);
+        bytes += amount;
+        return dataEnd;
     }
 
     private void flushSlice(long opId, boolean write) {
@@ -601,157 +638,6 @@ public final class BankedChannel implements MemoryChannel {
             sliceStart = -1;
             sliceBytes = 0;
         }
-    }
-
-    /**
-     * Plans one train of {@code n} bursts in one super-row, starting at bank group {@code group0}: activates the
-     * banks it touches (if their row is not open) and issues its column commands every {@link Timings#spacingPs}
-     * from the earliest legal start. Returns the start of its data. A {@code continuation} (a train after the first of
-     * one request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
-     * which the later ones follow, and a train of the next super-row never repeats the last one.
-     */
-    private long planSegment(long superRow, int group0, int n, boolean write, long now) {
-        Timings dram = this.dram;
-        long[] state = this.state;
-        int groupMask = dram.groupMask;
-        long spacing = dram.spacingPs;
-        long row = superRow >>> dram.bankBits;
-        int bankBase = bank(superRow, row) << dram.groupBits;
-        int touched = Math.min(n, dram.groups);
-        long lat = write ? dram.cwl : dram.cl;
-        if (quiet) {
-            activateFrom = quietFrom;
-            quiet = false;
-        }
-        // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-        if (write) {
-            s = Math.max(s, lastReadCmd + dram.rtw);
-            if (!lastColWrite) {
-                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
-            }
-        } else {
-            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
-        }
-        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
-                && write == repeatWrite) {
-            // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
-            // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
-            // means no write in between), so s, at or after the last train's last column command, meets them
-            // already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups) spacings
-            // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
-            // Its column commands' marks on the banks (last column command per group, earliest precharge) are
-            // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
-            rowHits += touched;
-            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
-            repeatPending = true;
-            return issueTrain(group0, n, write, s, lat);
-        }
-        writeBackRepeat();
-        return walk(superRow, row, bankBase, group0, n, write, now, s, lat);
-    }
-
-    /**
-     * Plans a train that starts at {@code s} or later, on its banks' timings: activates the banks it touches (if
-     * their row is not open), marks its column commands on them and issues it. Returns the start of its data.
-     */
-    private long walk(long superRow, long row, int bankBase, int group0, int n, boolean write, long now, long s,
-                      long lat) {
-        Timings dram = this.dram;
-        long[] state = this.state;
-        int groupMask = dram.groupMask;
-        long spacing = dram.spacingPs;
-        int touched = Math.min(n, dram.groups);
-        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
-        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
-        // tWTR_L after a write to its group.
-        long rcd = write ? dram.rcdWr : dram.rcdRd;
-        long rasRp = dram.ras + dram.rp;
-        long rp = dram.rp;
-        long rrdS = dram.rrdS;
-        long rrdL = dram.rrdL;
-        long faw = dram.faw;
-        int fawAt = this.fawAt;
-        int lastColAt = this.lastColAt;
-        long earliestAct = Math.max(now, activateFrom);
-        // A closed bank's row cannot activate before now + tRP: max(now, max(ACT + tRAS, earliest PRE)) + tRP.
-        long conflictFrom = Math.max(earliestAct, now + dram.rp);
-        long act0 = lastAct;
-        int actGroup = lastActGroup;
-        int faw0 = fawNext;
-        int hits = 0;
-        int misses = 0;
-        int conflicts = 0;
-        // The bounds of the groups' last column commands (tCCD_L, the first ccdLBanks banks) and of the last write
-        // (tWTR_L, a read on its group), on the start: read before the walk marks the banks.
-        for (int j = 0, g = group0; j < Math.min(touched, dram.ccdLBanks); j++, g = (g + 1) & groupMask) {
-            s = Math.max(s, state[lastColAt + g] + dram.ccdL - j * spacing);
-        }
-        if (!write && lastWriteGroup >= 0) {
-            int j = (lastWriteGroup - group0) & groupMask;
-            if (j < touched) {
-                s = Math.max(s, lastWriteDataEnd + dram.wtrL - j * spacing);
-            }
-        }
-        long offset = 0;
-        // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
-        // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
-        long s0 = s;
-        long toPrecharge = write ? dram.writeToPre : dram.rtp;
-        int lastBank = (n - 1) & groupMask;
-        long c = s0 + (n - 1 - lastBank) * spacing;
-        long round = dram.groups * spacing;
-        for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
-            int k = (bankBase | g) * BANK_LONGS;
-            long ready;
-            long open = state[k + OPEN_ROW];
-            if (open == row) {
-                hits++;
-                ready = state[k + ACT_AT] + rcd;
-            } else {
-                long act;
-                if (open >= 0) {
-                    conflicts++;
-                    act = Math.max(conflictFrom, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp));
-                } else {
-                    misses++;
-                    act = earliestAct;
-                }
-                act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
-                int w = fawAt + faw0;
-                act = Math.max(act, state[w] + faw);
-                state[w] = act;
-                faw0 = (faw0 + 1) & 3;
-                state[k + ACT_AT] = act;
-                state[k + OPEN_ROW] = row;
-                act0 = act;
-                actGroup = g;
-                ready = act + rcd;
-            }
-            s = Math.max(s, ready - offset);
-            offset += spacing;
-            state[lastColAt + g] = c;
-            state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
-            c += j == lastBank ? spacing - round : spacing;
-        }
-        rowHits += hits;
-        rowMisses += misses;
-        rowConflicts += conflicts;
-        lastAct = act0;
-        lastActGroup = actGroup;
-        fawNext = faw0;
-        repeatable = true;
-        repeatSuperRow = superRow;
-        repeatGroup0 = group0;
-        repeatBursts = n;
-        repeatWrite = write;
-        repeatBankBase = bankBase;
-        long start = issueTrain(group0, n, write, s, lat);
-        if (s != s0) {
-            // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
-            markBanks(bankBase, group0, n, touched, write, lastCol);
-        }
-        return start;
     }
 
     /**
