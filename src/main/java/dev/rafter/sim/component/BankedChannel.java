@@ -429,16 +429,72 @@ public final class BankedChannel implements MemoryChannel {
 
     /**
      * Plans a request's commands, one train per super-row it touches; returns the end of its last data burst.
-     * Each train activates the banks it touches (if their row is not open) and issues its column commands every
-     * {@link Timings#spacingPs} from the earliest legal start. The first train's start meets the data bus,
-     * column-to-column and turnaround bounds; a later one starts at its super-row's first bank group, at least the
-     * shortest gap between trains after the last one (the turnaround bounds held for the first train, and a train of
-     * the next super-row never repeats the last one): only its banks can delay it. The channel's scalars (last
-     * column command, ACT chain, tFAW slot, counters) are held across the trains and written back once, or before a
-     * refresh reads them.
+     * The first train starts at the data bus, column-to-column and turnaround bounds, or repeats the last train
+     * planned; the trains are then planned by {@link #planTrains}.
      */
     private long serve(long opId, long address, long amount, boolean write) {
         long now = scheduler.now();
+        Timings dram = this.dram;
+        long b = address >>> dram.burstShift;
+        long last = (address + amount - 1) >>> dram.burstShift;
+        if (b > last) {
+            return dataEnd; // nothing to move
+        }
+        while (Math.max(now, lastCol) >= nextRefresh) {
+            refresh(opId, write);
+        }
+        long superRow = b >>> dram.superRowShift;
+        long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
+        int group0 = (int) (b & dram.groupMask);
+        int n = (int) (segEnd - b);
+        long lat = write ? dram.cwl : dram.cl;
+        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+        if (write) {
+            s = Math.max(s, lastReadCmd + dram.rtw);
+            if (!lastColWrite) {
+                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+            }
+        } else {
+            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+        }
+        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+                && write == repeatWrite) {
+            // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
+            // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
+            // means no write in between), so s, at or after the last train's last column command, meets them
+            // already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups) spacings
+            // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
+            // Its column commands' marks on the banks (last column command per group, earliest precharge) are
+            // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
+            rowHits += Math.min(n, dram.groups);
+            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & dram.groupMask) * dram.spacingPs);
+            repeatPending = true;
+            sliceStart = issueTrain(group0, n, write, s, lat);
+            sliceBytes = Math.min(address + amount, segEnd << dram.burstShift) - address;
+            if (segEnd <= last) {
+                planTrains(opId, segEnd, last, address + amount, write, now, NEVER);
+            }
+        } else {
+            sliceBytes = (b << dram.burstShift) - address; // the loop counts the first train from its first burst
+            planTrains(opId, b, last, address + amount, write, now, s);
+        }
+        sliceEnd = dataEnd;
+        flushSlice(opId, write);
+        bytes += amount;
+        return dataEnd;
+    }
+
+    /**
+     * Plans a request's trains from burst {@code b} to {@code last}, one per super-row: the first at {@code start}
+     * or later ({@link #NEVER} where the request's first train was a repeat, already planned); a later one at its
+     * super-row's first bank group, at least the shortest gap between trains after the last one (the turnaround
+     * bounds held for the request's first train, and a train of the next super-row never repeats the last one).
+     * Each train activates the banks it touches (if their row is not open) and issues its column commands every
+     * {@link Timings#spacingPs} from the earliest start its banks allow. The channel's scalars (last column
+     * command, ACT chain, tFAW slot, counters) are held across the trains and written back once, or before a
+     * refresh reads them.
+     */
+    private void planTrains(long opId, long b, long last, long endAddress, boolean write, long now, long start) {
         Timings dram = this.dram;
         long[] state = this.state;
         int superRowShift = dram.superRowShift;
@@ -460,6 +516,8 @@ public final class BankedChannel implements MemoryChannel {
         // A read's tWTR_L bound: the last write (its group, its data end) is the same for every train of the request.
         int wtrGroup = write ? -1 : lastWriteGroup;
         long wtrReady = lastWriteDataEnd + dram.wtrL;
+        // A repeat the request's first train made (or the last request's) is marked now.
+        writeBackRepeat();
         long lastCmd = lastCol;
         long act0 = lastAct;
         int actGroup = lastActGroup;
@@ -467,79 +525,35 @@ public final class BankedChannel implements MemoryChannel {
         int hits = 0;
         int misses = 0;
         int conflicts = 0;
-        long b = address >>> burstShift;
-        long last = (address + amount - 1) >>> burstShift;
-        long endAddress = address + amount;
-        if (b > last) {
-            return dataEnd; // nothing to move
-        }
         long superRow = 0;
-        int group0 = (int) (b & groupMask);
+        int group0 = 0;
         int n = 0;
         int bankBase = 0;
-        boolean first = true;
+        long s = start;
         while (b <= last) {
             superRow = b >>> superRowShift;
             long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
-            if (Math.max(now, lastCmd) >= nextRefresh) {
-                if (!first) {
+            if (s == NEVER) {
+                if (Math.max(now, lastCmd) >= nextRefresh) {
                     // The refresh reads the last column command, the data bus and the slice so far.
                     lastCol = lastCmd;
                     dataEnd = lastCmd + lat + dram.burstPs;
                     sliceEnd = dataEnd;
+                    do {
+                        refresh(opId, write);
+                    } while (Math.max(now, lastCmd) >= nextRefresh);
                 }
-                do {
-                    refresh(opId, write);
-                } while (Math.max(now, lastCmd) >= nextRefresh);
+                s = lastCmd + dram.nextTrainPs;
             }
             if (quiet) {
                 activateFrom = quietFrom;
                 quiet = false;
             }
+            group0 = (int) (b & groupMask);
             n = (int) (segEnd - b);
             int touched = Math.min(n, groups);
             long row = superRow >>> dram.bankBits;
             bankBase = bank(superRow, row) << dram.groupBits;
-            long s;
-            if (first) {
-                // The data bus, column-to-column and turnaround bounds.
-                s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-                if (write) {
-                    s = Math.max(s, lastReadCmd + dram.rtw);
-                    if (!lastColWrite) {
-                        s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
-                    }
-                } else {
-                    s = Math.max(s, lastWriteDataEnd + dram.wtrS);
-                }
-                if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
-                        && write == repeatWrite) {
-                    // The train the last one was, on banks nothing else has touched since: every bank a row hit.
-                    // Its tRCD and tWTR_L terms are those the last train met (same ACTs, same last write, since a
-                    // repeated read means no write in between), so s, at or after the last train's last column
-                    // command, meets them already; only tCCD_L moves on: a group's last column command was
-                    // ((n - 1 - j) mod groups) spacings before the train's last (lastCol), so the binding one is
-                    // that of bank j = (n - 1) mod groups. Its column commands' marks on the banks (last column
-                    // command per group, earliest precharge) are written when something else needs the banks
-                    // ({@link #writeBackRepeat}): only the last repeat's count.
-                    hits += touched;
-                    s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
-                    repeatPending = true;
-                    lastCmd = s + (n - 1) * spacing;
-                    sliceStart = s + lat;
-                    sliceBytes = Math.min(endAddress, segEnd << burstShift) - address;
-                    b = segEnd;
-                    first = false;
-                    continue;
-                }
-            } else {
-                s = lastCmd + dram.nextTrainPs;
-                group0 = 0;
-            }
-            if (repeatPending) {
-                lastCol = lastCmd;
-                writeBackRepeat();
-            }
             // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs
             // in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command (the first
             // ccdLBanks banks) and, for a read, tWTR_L after a write to its group. The last two are taken first,
@@ -600,18 +614,12 @@ public final class BankedChannel implements MemoryChannel {
                 // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
                 markBanks(bankBase, group0, n, touched, write, lastCmd);
             }
-            if (first) {
+            if (sliceStart < 0) {
                 sliceStart = s + lat;
-                sliceBytes = Math.min(endAddress, segEnd << burstShift) - address;
-                first = false;
-            } else {
-                if (sliceStart < 0) {
-                    sliceStart = s + lat;
-                }
-                sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
             }
-            repeatable = true;
+            sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
             b = segEnd;
+            s = NEVER;
         }
         rowHits += hits;
         rowMisses += misses;
@@ -619,16 +627,13 @@ public final class BankedChannel implements MemoryChannel {
         lastAct = act0;
         lastActGroup = actGroup;
         fawNext = faw0;
+        repeatable = true;
         repeatSuperRow = superRow;
         repeatGroup0 = group0;
         repeatBursts = n;
         repeatWrite = write;
         repeatBankBase = bankBase;
         issueTrain(group0, n, write, lastCmd - (n - 1) * spacing, lat);
-        sliceEnd = dataEnd;
-        flushSlice(opId, write);
-        bytes += amount;
-        return dataEnd;
     }
 
     private void flushSlice(long opId, boolean write) {
