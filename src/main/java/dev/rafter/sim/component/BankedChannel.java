@@ -427,37 +427,82 @@ public final class BankedChannel implements MemoryChannel {
         drain(0);
     }
 
-    /**
-     * Plans a request's commands, one train per super-row it touches; returns the end of its last data burst.
-     * The first train starts at the data bus, column-to-column and turnaround bounds, or repeats the last train
-     * planned; the trains are then planned by {@link #planTrains}.
-     */
+    /** Plans a request's commands segment by segment; returns the end of its last data burst. */
     private long serve(long opId, long address, long amount, boolean write) {
         long now = scheduler.now();
         Timings dram = this.dram;
         long b = address >>> dram.burstShift;
         long last = (address + amount - 1) >>> dram.burstShift;
-        if (b > last) {
-            return dataEnd; // nothing to move
-        }
-        while (Math.max(now, lastCol) >= nextRefresh) {
-            refresh(opId, write);
-        }
-        long superRow = b >>> dram.superRowShift;
-        long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
-        int group0 = (int) (b & dram.groupMask);
-        int n = (int) (segEnd - b);
-        long lat = write ? dram.cwl : dram.cl;
-        long s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-        if (write) {
-            s = Math.max(s, lastReadCmd + dram.rtw);
-            if (!lastColWrite) {
-                s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+        long endAddress = address + amount;
+        boolean continuation = false;
+        while (b <= last) {
+            long superRow = b >>> dram.superRowShift;
+            long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
+            long t = Math.max(now, lastCol);
+            while (t >= nextRefresh) {
+                refresh(opId, write);
             }
-        } else {
-            s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+            long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
+            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now,
+                continuation);
+            continuation = true;
+            if (sliceStart < 0) {
+                sliceStart = start;
+            }
+            sliceEnd = dataEnd;
+            sliceBytes += segBytes;
+            b = segEnd;
         }
-        if (repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
+        flushSlice(opId, write);
+        bytes += amount;
+        return dataEnd;
+    }
+
+    private void flushSlice(long opId, boolean write) {
+        if (sliceStart >= 0) {
+            sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, sliceStart, sliceEnd,
+                sliceBytes);
+            sliceStart = -1;
+            sliceBytes = 0;
+        }
+    }
+
+    /**
+     * Plans one train of {@code n} bursts in one super-row, starting at bank group {@code group0}: activates the
+     * banks it touches (if their row is not open) and issues its column commands every {@link Timings#spacingPs}
+     * from the earliest legal start. Returns the start of its data. A {@code continuation} (a train after the first of
+     * one request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
+     * which the later ones follow, and a train of the next super-row never repeats the last one.
+     */
+    private long planSegment(long superRow, int group0, int n, boolean write, long now, boolean continuation) {
+        Timings dram = this.dram;
+        long[] state = this.state;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long row = superRow >>> dram.bankBits;
+        int bankBase = bank(superRow, row) << dram.groupBits;
+        int touched = Math.min(n, dram.groups);
+        long lat = write ? dram.cwl : dram.cl;
+        if (quiet) {
+            activateFrom = quietFrom;
+            quiet = false;
+        }
+        // s: the first column command. Data bus, column-to-column and turnaround constraints.
+        long s;
+        if (continuation) {
+            s = lastCol + dram.nextTrainPs;
+        } else {
+            s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+            if (write) {
+                s = Math.max(s, lastReadCmd + dram.rtw);
+                if (!lastColWrite) {
+                    s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+                }
+            } else {
+                s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+            }
+        }
+        if (!continuation && repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
                 && write == repeatWrite) {
             // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
             // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
@@ -466,160 +511,81 @@ public final class BankedChannel implements MemoryChannel {
             // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
             // Its column commands' marks on the banks (last column command per group, earliest precharge) are
             // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
-            rowHits += Math.min(n, dram.groups);
-            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & dram.groupMask) * dram.spacingPs);
+            rowHits += touched;
+            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
             repeatPending = true;
-            sliceStart = issueTrain(group0, n, write, s, lat);
-            sliceBytes = Math.min(address + amount, segEnd << dram.burstShift) - address;
-            if (segEnd <= last) {
-                planTrains(opId, segEnd, last, address + amount, write, now, NEVER);
-            }
-        } else {
-            sliceBytes = (b << dram.burstShift) - address; // the loop counts the first train from its first burst
-            planTrains(opId, b, last, address + amount, write, now, s);
+            return issueTrain(group0, n, write, s, lat);
         }
-        sliceEnd = dataEnd;
-        flushSlice(opId, write);
-        bytes += amount;
-        return dataEnd;
-    }
-
-    /**
-     * Plans a request's trains from burst {@code b} to {@code last}, one per super-row: the first at {@code start}
-     * or later ({@link #NEVER} where the request's first train was a repeat, already planned); a later one at its
-     * super-row's first bank group, at least the shortest gap between trains after the last one (the turnaround
-     * bounds held for the request's first train, and a train of the next super-row never repeats the last one).
-     * Each train activates the banks it touches (if their row is not open) and issues its column commands every
-     * {@link Timings#spacingPs} from the earliest start its banks allow. The channel's scalars (last column
-     * command, ACT chain, tFAW slot, counters) are held across the trains and written back once, or before a
-     * refresh reads them.
-     */
-    private void planTrains(long opId, long b, long last, long endAddress, boolean write, long now, long start) {
-        Timings dram = this.dram;
-        long[] state = this.state;
-        int superRowShift = dram.superRowShift;
-        int burstShift = dram.burstShift;
-        int groups = dram.groups;
-        int groupMask = dram.groupMask;
-        long spacing = dram.spacingPs;
-        long lat = write ? dram.cwl : dram.cl;
+        writeBackRepeat();
+        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
+        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
+        // tWTR_L after a write to its group.
+        int wtrGroup = write ? -1 : lastWriteGroup;
+        long wtrReady = lastWriteDataEnd + dram.wtrL;
         long rcd = write ? dram.rcdWr : dram.rcdRd;
         long rasRp = dram.ras + dram.rp;
         long rp = dram.rp;
         long rrdS = dram.rrdS;
         long rrdL = dram.rrdL;
         long faw = dram.faw;
-        long toPrecharge = write ? dram.writeToPre : dram.rtp;
-        long round = groups * spacing;
+        long ccdL = dram.ccdL;
+        int ccdBanks = dram.ccdLBanks;
         int fawAt = this.fawAt;
         int lastColAt = this.lastColAt;
-        // A read's tWTR_L bound: the last write (its group, its data end) is the same for every train of the request.
-        int wtrGroup = write ? -1 : lastWriteGroup;
-        long wtrReady = lastWriteDataEnd + dram.wtrL;
-        // A repeat the request's first train made (or the last request's) is marked now.
-        writeBackRepeat();
-        long lastCmd = lastCol;
+        long nowRp = now + rp;
+        long earliestAct = Math.max(now, activateFrom);
         long act0 = lastAct;
         int actGroup = lastActGroup;
         int faw0 = fawNext;
         int hits = 0;
         int misses = 0;
         int conflicts = 0;
-        long superRow = 0;
-        int group0 = 0;
-        int n = 0;
-        int bankBase = 0;
-        long s = start;
-        while (b <= last) {
-            superRow = b >>> superRowShift;
-            long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
-            if (s == NEVER) {
-                if (Math.max(now, lastCmd) >= nextRefresh) {
-                    // The refresh reads the last column command, the data bus and the slice so far.
-                    lastCol = lastCmd;
-                    dataEnd = lastCmd + lat + dram.burstPs;
-                    sliceEnd = dataEnd;
-                    do {
-                        refresh(opId, write);
-                    } while (Math.max(now, lastCmd) >= nextRefresh);
-                }
-                s = lastCmd + dram.nextTrainPs;
-            }
-            if (quiet) {
-                activateFrom = quietFrom;
-                quiet = false;
-            }
-            group0 = (int) (b & groupMask);
-            n = (int) (segEnd - b);
-            int touched = Math.min(n, groups);
-            long row = superRow >>> dram.bankBits;
-            bankBase = bank(superRow, row) << dram.groupBits;
-            // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs
-            // in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command (the first
-            // ccdLBanks banks) and, for a read, tWTR_L after a write to its group. The last two are taken first,
-            // before the walk marks the banks.
-            for (int j = 0, g = group0; j < Math.min(touched, dram.ccdLBanks); j++, g = (g + 1) & groupMask) {
-                s = Math.max(s, state[lastColAt + g] + dram.ccdL - j * spacing);
-            }
-            if (wtrGroup >= 0 && ((wtrGroup - group0) & groupMask) < touched) {
-                s = Math.max(s, wtrReady - ((wtrGroup - group0) & groupMask) * spacing);
-            }
-            long earliestAct = Math.max(now, activateFrom);
-            // A conflict's ACT: max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
-            long conflictFrom = Math.max(earliestAct, now + rp);
-            // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it
-            // (the usual case: its banks are ready in time); a bank that delays the train has them marked again
-            // after it.
-            long s0 = s;
-            int lastBank = (n - 1) & groupMask;
-            long c = s0 + (n - 1 - lastBank) * spacing;
-            long offset = 0;
-            for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
-                int k = (bankBase | g) * BANK_LONGS;
-                long open = state[k + OPEN_ROW];
-                long actAt = state[k + ACT_AT];
-                long preMin = state[k + PRE_MIN];
-                long ready;
-                if (open == row) {
-                    hits++;
-                    ready = actAt + rcd;
+        long offset = 0;
+        // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
+        // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
+        long s0 = s;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        int lastBank = (n - 1) & groupMask;
+        long c = s0 + (n - 1 - lastBank) * spacing;
+        long round = dram.groups * spacing;
+        for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
+            int k = (bankBase | g) * BANK_LONGS;
+            long ready;
+            long open = state[k + OPEN_ROW];
+            if (open == row) {
+                hits++;
+                ready = state[k + ACT_AT] + rcd;
+            } else {
+                long act = earliestAct;
+                if (open >= 0) {
+                    // max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
+                    conflicts++;
+                    act = Math.max(act, Math.max(nowRp, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp)));
                 } else {
-                    long act;
-                    if (open >= 0) {
-                        conflicts++;
-                        act = Math.max(conflictFrom, Math.max(actAt + rasRp, preMin + rp));
-                    } else {
-                        misses++;
-                        act = earliestAct;
-                    }
-                    act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
-                    int w = fawAt + faw0;
-                    act = Math.max(act, state[w] + faw);
-                    state[w] = act;
-                    faw0 = (faw0 + 1) & 3;
-                    state[k + ACT_AT] = act;
-                    state[k + OPEN_ROW] = row;
-                    act0 = act;
-                    actGroup = g;
-                    ready = act + rcd;
+                    misses++;
                 }
-                s = Math.max(s, ready - offset);
-                offset += spacing;
-                state[lastColAt + g] = c;
-                state[k + PRE_MIN] = Math.max(preMin, c + toPrecharge);
-                c += j == lastBank ? spacing - round : spacing;
+                act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
+                int w = fawAt + faw0;
+                act = Math.max(act, state[w] + faw);
+                state[w] = act;
+                faw0 = (faw0 + 1) & 3;
+                state[k + ACT_AT] = act;
+                state[k + OPEN_ROW] = row;
+                act0 = act;
+                actGroup = g;
+                ready = act + rcd;
             }
-            lastCmd = s + (n - 1) * spacing;
-            if (s != s0) {
-                // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
-                markBanks(bankBase, group0, n, touched, write, lastCmd);
+            if (j < ccdBanks) {
+                ready = Math.max(ready, state[lastColAt + g] + ccdL);
             }
-            if (sliceStart < 0) {
-                sliceStart = s + lat;
+            if (g == wtrGroup) {
+                ready = Math.max(ready, wtrReady);
             }
-            sliceBytes += Math.min(endAddress, segEnd << burstShift) - (b << burstShift);
-            b = segEnd;
-            s = NEVER;
+            s = Math.max(s, ready - offset);
+            offset += spacing;
+            state[lastColAt + g] = c;
+            state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
+            c += j == lastBank ? spacing - round : spacing;
         }
         rowHits += hits;
         rowMisses += misses;
@@ -633,16 +599,12 @@ public final class BankedChannel implements MemoryChannel {
         repeatBursts = n;
         repeatWrite = write;
         repeatBankBase = bankBase;
-        issueTrain(group0, n, write, lastCmd - (n - 1) * spacing, lat);
-    }
-
-    private void flushSlice(long opId, boolean write) {
-        if (sliceStart >= 0) {
-            sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, sliceStart, sliceEnd,
-                sliceBytes);
-            sliceStart = -1;
-            sliceBytes = 0;
+        long start = issueTrain(group0, n, write, s, lat);
+        if (s != s0) {
+            // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+            markBanks(bankBase, group0, n, touched, write, lastCol);
         }
+        return start;
     }
 
     /**

@@ -183,8 +183,8 @@ class BankedChannelEquivalenceTest {
     }
 
     /**
-     * Long requests (up to 40 super-rows: the trains after a request's first are planned in one loop that holds the
-     * channel's scalars, written back before a refresh) queued back to back over many refresh intervals, so that
+     * Long requests (up to 40 super-rows: the trains after a request's first start from the last one's column
+     * command, the shortcut of a request's later trains) queued back to back over many refresh intervals, so that
      * refreshes fall between the trains of one request; reads and writes mixed; each request starts on the last
      * super-row of the one before, half of them arriving with it, so that its first train may repeat that one's last
      * and the loop goes on after a repeat.
