@@ -177,14 +177,51 @@ class BankedChannelEquivalenceTest {
                                                         long latencyPs, int channels, long seed) {
         long refi = standard.timing().ps(standard.timing().refi());
         for (long s = seed; s < seed + 3; s++) {
-            List<List<Request>> kernels = stimulus(s * 7919, channels, refi);
-            List<String> expected = run(REFERENCE, standard, bytesPerS, latencyPs, channels, kernels);
-            List<String> actual = run(FAST, standard, bytesPerS, latencyPs, channels, kernels);
-            assertTrue(expected.stream().anyMatch(l -> l.contains("DRAM_REFRESH")), "the stimulus meets refreshes");
-            assertEquals(expected.size(), actual.size(), label + " seed " + s);
-            for (int i = 0; i < expected.size(); i++) {
-                assertEquals(expected.get(i), actual.get(i), label + " seed " + s + " line " + i);
+            assertSameAsReference(label + " seed " + s, standard, bytesPerS, latencyPs, channels,
+                stimulus(s * 7919, channels, refi));
+        }
+    }
+
+    /**
+     * Long requests (up to 40 super-rows: the trains after a request's first start from the last one's column
+     * command, the shortcut of a request's later trains) queued back to back over many refresh intervals, so that
+     * refreshes fall between the trains of one request; reads and writes mixed; each request starts on the last
+     * super-row of the one before, half of them arriving with it, so that its first train may repeat that one's last
+     * and the loop goes on after a repeat.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void longRequestsAcrossRefreshesAsTheReference(String label, MemoryTiming standard, double bytesPerS,
+                                                   long latencyPs, int channels, long seed) {
+        long refi = standard.timing().ps(standard.timing().refi());
+        long superRowBytes = (long) standard.organisation().bankGroups() * standard.organisation().rowBytes();
+        SplittableRandom random = new SplittableRandom(seed * 31);
+        List<List<Request>> kernels = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            List<Request> requests = new ArrayList<>();
+            long t = 0;
+            long address = random.nextLong(1L << 16) * superRowBytes;
+            for (int i = 0; i < 60; i++) {
+                long rows = 2 + random.nextInt(random.nextBoolean() ? 3 : 39);
+                long tail = random.nextInt(3) == 0 ? standard.organisation().burstBytes() * 3L : 0;
+                requests.add(new Request(t, random.nextInt(channels), address, rows * superRowBytes - tail,
+                    random.nextInt(4) == 0));
+                address += (rows - 1) * superRowBytes;
+                t += random.nextBoolean() ? 0 : random.nextLong(refi / 4);
             }
+            kernels.add(requests);
+        }
+        assertSameAsReference(label, standard, bytesPerS, latencyPs, channels, kernels);
+    }
+
+    static void assertSameAsReference(String label, MemoryTiming standard, double bytesPerS, long latencyPs,
+                                      int channels, List<List<Request>> kernels) {
+        List<String> expected = run(REFERENCE, standard, bytesPerS, latencyPs, channels, kernels);
+        List<String> actual = run(FAST, standard, bytesPerS, latencyPs, channels, kernels);
+        assertTrue(expected.stream().anyMatch(l -> l.contains("DRAM_REFRESH")), "the stimulus meets refreshes");
+        assertEquals(expected.size(), actual.size(), label);
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), actual.get(i), label + " line " + i);
         }
     }
 
