@@ -625,6 +625,8 @@ public final class FlashAttentionMapper {
     private static final class Tasks {
         private final long[] firstTask;
         private final long[] firstItem;
+        private final Segments taskSegments;
+        private final Segments itemSegments;
         private final long[] qTiles;
         private final long[] rowsOf;
         private final long[] keysOf;
@@ -664,47 +666,49 @@ public final class FlashAttentionMapper {
                 item += part.batch();
             }
             tasks = task;
+            taskSegments = new Segments(firstTask);
+            itemSegments = new Segments(firstItem);
         }
-
-        /** The segment of the task looked up last: the mapper walks the tasks in order. */
-        private int lastSegment;
 
         /** The segment of task {@code t} (the last one starting at or before it). */
         private int segmentOfTask(long t) {
-            int s = lastSegment;
-            if (t >= firstTask[s] && (s + 1 == firstTask.length || t < firstTask[s + 1])) {
-                return s;
-            }
-            s = last(firstTask, t);
-            lastSegment = s;
-            return s;
+            return taskSegments.of(t);
         }
-
-        /** The segment of the item looked up last. */
-        private int lastItemSegment;
 
         private int segmentOfItem(long item) {
-            int s = lastItemSegment;
-            if (item >= firstItem[s] && (s + 1 == firstItem.length || item < firstItem[s + 1])) {
-                return s;
-            }
-            s = last(firstItem, item);
-            lastItemSegment = s;
-            return s;
+            return itemSegments.of(item);
         }
 
-        private static int last(long[] starts, long x) {
-            int lo = 0;
-            int hi = starts.length - 1;
-            while (lo < hi) {
-                int mid = (lo + hi + 1) >>> 1;
-                if (starts[mid] <= x) {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
-                }
+        /**
+         * The segment a task or item falls in (the last one starting at or before it), the one found last tried
+         * first: the mapper walks the tasks in order.
+         */
+        private static final class Segments {
+            private final long[] starts;
+            private int found;
+
+            Segments(long[] starts) {
+                this.starts = starts;
             }
-            return lo;
+
+            int of(long x) {
+                int s = found;
+                if (x >= starts[s] && (s + 1 == starts.length || x < starts[s + 1])) {
+                    return s;
+                }
+                int lo = 0;
+                int hi = starts.length - 1;
+                while (lo < hi) {
+                    int mid = (lo + hi + 1) >>> 1;
+                    if (starts[mid] <= x) {
+                        lo = mid;
+                    } else {
+                        hi = mid - 1;
+                    }
+                }
+                found = lo;
+                return lo;
+            }
         }
 
         int visible(long t) {
