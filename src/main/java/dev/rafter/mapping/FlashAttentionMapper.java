@@ -625,6 +625,7 @@ public final class FlashAttentionMapper {
     private static final class Tasks {
         private final long[] firstTask;
         private final long[] firstItem;
+        /** The segment of a task, of an item (the last one starting at or before it). */
         private final Segments taskSegments;
         private final Segments itemSegments;
         private final long[] qTiles;
@@ -670,15 +671,6 @@ public final class FlashAttentionMapper {
             itemSegments = new Segments(firstItem);
         }
 
-        /** The segment of task {@code t} (the last one starting at or before it). */
-        private int segmentOfTask(long t) {
-            return taskSegments.of(t);
-        }
-
-        private int segmentOfItem(long item) {
-            return itemSegments.of(item);
-        }
-
         /**
          * The segment a task or item falls in (the last one starting at or before it), the one found last tried
          * first: the mapper walks the tasks in order.
@@ -712,32 +704,32 @@ public final class FlashAttentionMapper {
         }
 
         int visible(long t) {
-            int s = segmentOfTask(t);
+            int s = taskSegments.of(t);
             return visible[s][(int) ((t - firstTask[s]) % qTiles[s])];
         }
 
         long rows(long t) {
-            int s = segmentOfTask(t);
+            int s = taskSegments.of(t);
             return Math.min(br, rowsOf[s] - ((t - firstTask[s]) % qTiles[s]) * br);
         }
 
         long item(long t) {
-            int s = segmentOfTask(t);
+            int s = taskSegments.of(t);
             return firstItem[s] + (t - firstTask[s]) / qTiles[s];
         }
 
         long firstTask(long item) {
-            int s = segmentOfItem(item);
+            int s = itemSegments.of(item);
             return firstTask[s] + (item - firstItem[s]) * qTiles[s];
         }
 
         long endTask(long item) {
-            return firstTask(item) + qTiles[segmentOfItem(item)];
+            return firstTask(item) + qTiles[itemSegments.of(item)];
         }
 
         /** The KV length of {@code item}. */
         long keys(long item) {
-            return keysOf[segmentOfItem(item)];
+            return keysOf[itemSegments.of(item)];
         }
     }
 
