@@ -78,9 +78,20 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N",
         description = "threads that simulate: the stream's, and N-1 that simulate the distinct operator shapes ahead"
-            + " of the running one (exact: every operator runs on a drained device); default 1: the stream's alone."
-            + " Pays on free cores and a few long operators")
+            + " of the running one (exact: every operator runs on a drained device); default: the machine's cores, at"
+            + " most " + SimulateCommand.DEFAULT_THREADS_MOST)
     Integer threads;
+
+    /**
+     * The most threads a run takes by default. Assumed: the stream's own thread (replays, reports) bounds a run, and
+     * three threads ahead measured no faster than one on a 2-core machine; more cores were not measured.
+     */
+    static final int DEFAULT_THREADS_MOST = 4;
+
+    /** The default of {@code --threads} on a machine with {@code cores} processors. */
+    static int defaultThreads(int cores) {
+        return Math.max(1, Math.min(cores, DEFAULT_THREADS_MOST));
+    }
 
     /** Whether --trace names a trace that carries measured times (checked without reading it whole). */
     boolean tracesMeasuredTimes() {
@@ -368,7 +379,7 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     private int threads() {
         if (threads == null) {
-            return 1;
+            return defaultThreads(Runtime.getRuntime().availableProcessors());
         }
         if (threads < 1 || threads > 256) {
             throw new dev.rafter.config.InputException("--threads: " + threads + " is not a thread count (1..256)");

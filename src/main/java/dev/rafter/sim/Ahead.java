@@ -41,8 +41,14 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final Predicate<Simulation.ReuseKey> known;
     /** Whether an operator's slices are wanted (then they are recorded alone too). */
     private final LongPredicate slicesWanted;
-    private final ArrayDeque<Operator> buffer = new ArrayDeque<>();
+    /** The operators read ahead, each with what it will find; the first is the one the stream takes next. */
+    private final ArrayDeque<Scanned> buffer = new ArrayDeque<>();
+    /** Those of them {@link #submit} has not looked at yet. */
     private final ArrayDeque<Scanned> unscanned = new ArrayDeque<>();
+    /** The operator the stream took last, with what it will find. */
+    private Scanned taken;
+    /** Each operator's key, found from its predecessor's. */
+    private final ReuseKeys keys = new ReuseKeys(Simulation.REPLAY_ENTRIES);
     /**
      * What the global buffer holds as the stream reaches each operator read ahead (null where it keeps nothing): a
      * function of the operators alone ({@link dev.rafter.mapping.L2Residency#run}), so an operator simulated ahead
@@ -52,10 +58,10 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final dev.rafter.roofline.Roofline roofline;
 
     /**
-     * An operator read ahead and not yet looked at, with the bytes of its inputs it will find resident and of
-     * evicted results it will write back.
+     * An operator read ahead, with the bytes of its inputs it will find resident and of evicted results it will write
+     * back, and its key.
      */
-    private record Scanned(Operator op, long resident, long writtenBack) {}
+    record Scanned(Operator op, long resident, long writtenBack, Simulation.ReuseKey key) {}
     /** Whether operators see what the ones before left in the global buffer (as the stream's simulation does). */
     private final boolean l2Residency;
     private final Map<Simulation.ReuseKey, Job> inFlight = new HashMap<>();
@@ -117,12 +123,29 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
 
     @Override
     public Operator next() {
-        Operator op = buffer.removeFirst();
-        if (!unscanned.isEmpty() && unscanned.peekFirst().op() == op) {
+        taken = buffer.removeFirst();
+        if (!unscanned.isEmpty() && unscanned.peekFirst() == taken) {
             unscanned.removeFirst();
         }
         fill();
-        return op;
+        return taken.op();
+    }
+
+    /**
+     * What {@code op}, the operator the stream took last, finds and its key: computed as the stream computes them, in
+     * the stream's order, so a stream whose operators start in the order it takes them (strict order) need not
+     * compute them again.
+     */
+    Scanned taken(Operator op) {
+        if (taken == null || taken.op() != op) {
+            throw new IllegalStateException("operator " + op.id() + " started out of the order it was read in");
+        }
+        return taken;
+    }
+
+    /** Dirty bytes the global buffer holds after the operators read so far (all of them, once the stream ends). */
+    long l2Dirty() {
+        return l2 == null ? 0 : l2.dirty();
     }
 
     /**
@@ -168,16 +191,18 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private void fill() {
         while (buffer.size() < WINDOW && stream.hasNext()) {
             Operator op = stream.next();
-            buffer.addLast(op);
             // Only a device with near-memory units offloads (its bound, costly per operator, says where).
             boolean onCores = !op.kind().isCollective()
                 && (roofline.nearMemory() == null || !roofline.of(op).nearMemory());
-            if (l2 == null || !onCores) {
-                unscanned.addLast(new Scanned(op, 0, 0));
-            } else {
-                long resident = l2.run(op);
-                unscanned.addLast(new Scanned(op, resident, l2.lastWrittenBack()));
+            long resident = 0;
+            long writtenBack = 0;
+            if (l2 != null && onCores) {
+                resident = l2.run(op);
+                writtenBack = l2.lastWrittenBack();
             }
+            Scanned scanned = new Scanned(op, resident, writtenBack, keys.next(op, resident, writtenBack, 0));
+            buffer.addLast(scanned);
+            unscanned.addLast(scanned);
         }
         submit();
     }
@@ -187,7 +212,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
         while (inFlight.size() < maxInFlight && !unscanned.isEmpty()) {
             Scanned next = unscanned.removeFirst();
             Operator op = next.op();
-            Simulation.ReuseKey shape = new Simulation.ReuseKey(op.shape(), next.resident(), next.writtenBack());
+            Simulation.ReuseKey shape = next.key();
             if (op.kind().isCollective() || known.test(shape) || inFlight.containsKey(shape)) {
                 continue;
             }

@@ -137,54 +137,11 @@ public final class Simulation {
         }
     }
 
-    /**
-     * A distinct key of a run, with the keys that followed it, the latest first: a decode step's layers repeat their
-     * operators, but what each finds in the global buffer comes round with a longer period, so a key has a few
-     * followers in turn.
-     */
-    private static final class KnownKey {
-        private static final int FOLLOWERS = 4;
-        final ReuseKey key;
-        private final KnownKey[] following = new KnownKey[FOLLOWERS];
-
-        KnownKey(ReuseKey key) {
-            this.key = key;
-        }
-
-        /** The follower that is {@code op}'s key, finding what is given, or null. */
-        KnownKey following(Operator op, long resident, long evicted, double clockMhz) {
-            for (KnownKey k : following) {
-                if (k == null) {
-                    return null;
-                }
-                ReuseKey r = k.key;
-                if (r.residentBytes == resident && r.writtenBackBytes == evicted && r.clockMhz == clockMhz
-                    && r.shape.matches(op)) {
-                    return k;
-                }
-            }
-            return null;
-        }
-
-        /** {@code next} followed this key: the latest follower first, the oldest of them going. */
-        void followedBy(KnownKey next) {
-            int at = FOLLOWERS - 1;
-            for (int i = 0; i < FOLLOWERS; i++) {
-                if (following[i] == next || following[i] == null) {
-                    at = i;
-                    break;
-                }
-            }
-            System.arraycopy(following, 0, following, 1, at);
-            following[0] = next;
-        }
-    }
-
     /** Tile programs mapped for an operating point other than the device's clock ({@link #clocks}). */
     private record ClockedShape(Operator.Shape shape, double clockMhz) {}
 
     /** Operators kept for reuse (a few hundred bytes each without slices). */
-    private static final int REPLAY_ENTRIES = 100_000;
+    static final int REPLAY_ENTRIES = 100_000;
     /** Slices one operator's recording may hold, and all recordings together (about 40 bytes each). */
     private static final int RECORDING_SLICES = 1_000_000;
     private int recordingSlices = RECORDING_SLICES;
@@ -425,8 +382,9 @@ public final class Simulation {
         checkConservation(device[0]);
         long simulated = kernel.events() + (ahead == null ? 0 : ahead.events());
         long skipped = forward.skippedStages() + (ahead == null ? 0 : ahead.skippedStages());
-        return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead,
-            l2 == null ? 0 : l2.dirty());
+        // Where the stream took what operators find from the operators read ahead, its own L2 never ran.
+        long dirty = ahead != null && !scheduler.overlaps() ? ahead.l2Dirty() : l2 == null ? 0 : l2.dirty();
+        return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead, dirty);
     }
 
     /**
@@ -627,12 +585,16 @@ public final class Simulation {
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
-            long found = residentInputs(op);
+            // Operators simulated ahead were read in the order they start here: what each finds, and its key, were
+            // found then (clocks unset), and are not found again.
+            Ahead.Scanned scanned = ahead != null && !overlapping ? ahead.taken(op) : null;
+            long found = scanned != null ? scanned.resident() : residentInputs(op);
             long resident = firstResident >= 0 ? firstResident : found;
-            long evicted = firstResident >= 0 ? firstWrittenBack : writtenBack;
+            long evicted = firstResident >= 0 ? firstWrittenBack : scanned != null ? scanned.writtenBack() : writtenBack;
             firstResident = -1;
             double mhz = clocks == null ? hw.clockMhz() : clocks.applyAsDouble(op);
-            ReuseKey shape = reuseKey(op, resident, evicted, mhz == hw.clockMhz() ? 0 : mhz);
+            ReuseKey shape = scanned != null ? scanned.key()
+                : keys.next(op, resident, evicted, mhz == hw.clockMhz() ? 0 : mhz);
             // Only an operator alone on the device runs as its twins did: one beside others is simulated in full.
             // With a host, only a one-kernel operator starts as its twins did: later kernels may wait for launches.
             boolean reusable = reuse && alone && (host == null || kernels(op, mhz) == 1);
@@ -665,32 +627,8 @@ public final class Simulation {
             simulate(op, alone, reusable, slicesWanted, shape, mhz, resident, evicted, start, called, ended);
         }
 
-        /** The key of the operator started last (null before the first). */
-        private KnownKey lastKey;
-        /** One node per distinct key, so that {@link KnownKey#following} finds the keys it saw. */
-        private final Map<ReuseKey, KnownKey> keys = new java.util.HashMap<>();
-
-        /**
-         * {@code op}'s key: one of the keys that followed the last operator's key before when it is equal, tried by a
-         * few comparisons, else built and looked up (a shape and a key built and hashed per operator were garbage of
-         * every replayed operator).
-         */
-        private ReuseKey reuseKey(Operator op, long resident, long evicted, double clockMhz) {
-            KnownKey known = lastKey == null ? null : lastKey.following(op, resident, evicted, clockMhz);
-            if (known == null) {
-                if (keys.size() >= REPLAY_ENTRIES) {
-                    keys.clear(); // bounded: a trace of ever new shapes
-                    lastKey = null;
-                }
-                ReuseKey built = new ReuseKey(op.shape(), resident, evicted, clockMhz);
-                known = keys.computeIfAbsent(built, KnownKey::new);
-                if (lastKey != null) {
-                    lastKey.followedBy(known);
-                }
-            }
-            lastKey = known;
-            return known.key;
-        }
+        /** The keys of the operators started, each found by its predecessor's (the stream's own, without Ahead). */
+        private final ReuseKeys keys = new ReuseKeys(REPLAY_ENTRIES);
 
         /** Runs {@code op} as its twin ran: its sums and slices now, its end after the twin's duration. */
         private void replay(Operator op, Replay twin, boolean slicesWanted, boolean onCores, long start, long called,

@@ -80,6 +80,22 @@ class ReuseTest {
     }
 
     @Test
+    void byDefaultEveryCoreUpToFourSimulates() throws Exception {
+        assertEquals(1, SimulateCommand.defaultThreads(1));
+        assertEquals(2, SimulateCommand.defaultThreads(2));
+        assertEquals(SimulateCommand.DEFAULT_THREADS_MOST, SimulateCommand.defaultThreads(64));
+        // Without --threads, a machine of several cores simulates shapes ahead; one of a single core does not.
+        Path byDefault = simulate("default", "--hardware", "models/hardware/a100.yaml");
+        long ahead = new ObjectMapper().readTree(byDefault.resolve("summary.json").toFile()).path("simulator")
+            .path("operators_simulated_ahead").asLong();
+        if (Runtime.getRuntime().availableProcessors() > 1) {
+            assertTrue(ahead > 0, "simulated ahead: " + ahead);
+        } else {
+            assertEquals(0, ahead);
+        }
+    }
+
+    @Test
     void fastForwardWritesTheSameOutputsAsStepByStep() throws Exception {
         // Three GEMMs that repeat for hundreds of stages on a cut-down study device (simple memory); the event
         // window asks for the slices of the middle one only, so the other two are fast-forwarded.
