@@ -2,8 +2,6 @@ package dev.rafter.report;
 
 import dev.rafter.plot.StudyCharts;
 import dev.rafter.plot.XyChart;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,16 +20,32 @@ public final class PowerProfile {
     private long[] ends = new long[1024];
     private double[] joules = new double[1024];
     private int count;
+    /**
+     * The steps swept as operators arrive, while they run one after another (each starts at or after the previous
+     * one's end): the sweep of {@link #stepsBySorting} done in the same order, so with the same sums, but in a
+     * method the JIT has compiled long before the end of the run (a one-off sweep of a long run's million ends ran
+     * interpreted, then on-stack compiled: about 0.1 s). Null once an operator overlaps the one before or the
+     * operators are halved; then the steps are swept from the operators at the end.
+     */
+    private StepList swept = new StepList(1024);
+    /** The time of the last ends and starts swept whose step is not yet taken (equal times make one step). */
+    private long pendingAt;
+    private boolean pending;
+    private long lastEndPs;
+    private double dynamic;
+    private int active;
 
     public PowerProfile(double staticW) {
         this.staticW = staticW;
+        swept.add(0, staticW);
     }
 
-    /** An operator's dynamic energy over [startPs, endPs). */
+    /** An operator's dynamic energy over [startPs, endPs); operators arrive in the order they started. */
     void add(long startPs, long endPs, double dynamicJ) {
         if (count == starts.length) {
             if (count >= MAX_INTERVALS) {
                 halve();
+                swept = null;
             } else {
                 starts = Arrays.copyOf(starts, count * 2);
                 ends = Arrays.copyOf(ends, count * 2);
@@ -41,6 +55,33 @@ public final class PowerProfile {
         starts[count] = startPs;
         ends[count] = endPs;
         joules[count++] = dynamicJ;
+        if (swept != null && endPs > startPs) {
+            if (startPs < lastEndPs) {
+                swept = null;
+                return;
+            }
+            double w = dynamicJ / ((endPs - startPs) * 1e-12);
+            sweep(startPs, w, 1);
+            sweep(endPs, -w, -1);
+            lastEndPs = endPs;
+        }
+    }
+
+    /** One start (+w) or end (-w) at {@code atPs}, no earlier than those before it. */
+    private void sweep(long atPs, double delta, int activeChange) {
+        if (pending && atPs != pendingAt) {
+            swept.add(pendingAt, watts());
+        }
+        pending = true;
+        pendingAt = atPs;
+        active += activeChange;
+        dynamic += delta;
+    }
+
+    /** The power after the ends and starts swept so far. */
+    private double watts() {
+        // with nothing running the sum's rounding is dropped: exactly static power
+        return active == 0 ? staticW : staticW + Math.max(0, dynamic);
     }
 
     private void halve() {
@@ -54,11 +95,29 @@ public final class PowerProfile {
         count = n;
     }
 
-    /** A step of the profile: {@code watts} from {@code startPs} until the next step (the last one until the end). */
-    public record Step(long startPs, double watts) {}
+    /**
+     * The profile's steps from 0 to {@code endPs}, equal neighbours merged: step i is {@code watts(i)} from
+     * {@code startPs(i)} until the next step (the last one until the end).
+     */
+    public Steps steps(long endPs) {
+        if (swept == null) {
+            return stepsBySorting(endPs);
+        }
+        StepList all = swept;
+        // the steps are handed out as they are: a later call, or an operator added after, sweeps them again
+        swept = null;
+        if (pending) {
+            all.add(pendingAt, watts());
+        }
+        // the run's end leaves out the steps from it on, one at 0 too: then the run is static power
+        return endPs <= 0 ? new StepList(1).add(0, staticW).steps() : all.steps(endPs);
+    }
 
-    /** The profile's steps from 0 to {@code endPs}, equal neighbours merged. */
-    public List<Step> steps(long endPs) {
+    /**
+     * The steps swept from all operators at once: every start and end in time order, equal times in the order the
+     * operators arrived. {@link #steps} gives the same, from the sweep done as they arrived where it applies.
+     */
+    Steps stepsBySorting(long endPs) {
         // +W at each start, -W at each end; an operator of no duration adds nothing
         long[] at = new long[2 * count];
         double[] delta = new double[2 * count];
@@ -75,29 +134,23 @@ public final class PowerProfile {
             }
         }
         int[] order = inTimeOrder(at, n);
-        List<Step> out = new ArrayList<>();
-        out.add(new Step(0, staticW));
-        double dynamic = 0;
-        int active = 0;
+        StepList out = new StepList(n + 1).add(0, staticW);
+        double dynamicW = 0;
+        int running = 0;
         for (int k = 0; k < n; ) {
             long t = at[order[k]];
             while (k < n && at[order[k]] == t) {
-                active += begins[order[k]] ? 1 : -1;
-                dynamic += delta[order[k++]];
+                running += begins[order[k]] ? 1 : -1;
+                dynamicW += delta[order[k++]];
             }
             // with nothing running the sum's rounding is dropped: exactly static power
-            double w = active == 0 ? staticW : staticW + Math.max(0, dynamic);
+            double w = running == 0 ? staticW : staticW + Math.max(0, dynamicW);
             if (t >= endPs) {
                 break;
             }
-            Step last = out.get(out.size() - 1);
-            if (last.startPs() == t) {
-                out.set(out.size() - 1, new Step(t, w));
-            } else if (last.watts() != w) {
-                out.add(new Step(t, w));
-            }
+            out.add(t, w);
         }
-        return out;
+        return out.steps();
     }
 
     /**
@@ -126,27 +179,91 @@ public final class PowerProfile {
         return order;
     }
 
-    /** The highest power of the profile, W. */
-    public static double peak(List<Step> steps) {
-        double peak = 0;
-        for (Step s : steps) {
-            peak = Math.max(peak, s.watts());
+    /** Steps being built: a step at the last one's time replaces it, one of the last one's watts is merged into it. */
+    private static final class StepList {
+        private long[] startPs;
+        private double[] watts;
+        private int size;
+
+        StepList(int capacity) {
+            startPs = new long[Math.max(1, capacity)];
+            watts = new double[startPs.length];
         }
-        return peak;
+
+        StepList add(long atPs, double w) {
+            if (size > 0 && startPs[size - 1] == atPs) {
+                watts[size - 1] = w;
+            } else if (size == 0 || watts[size - 1] != w) {
+                if (size == startPs.length) {
+                    startPs = Arrays.copyOf(startPs, size * 2);
+                    watts = Arrays.copyOf(watts, size * 2);
+                }
+                startPs[size] = atPs;
+                watts[size++] = w;
+            }
+            return this;
+        }
+
+        Steps steps() {
+            return new Steps(startPs, watts, size);
+        }
+
+        /** The steps that start before {@code endPs} (the first one, at 0, always). */
+        Steps steps(long endPs) {
+            int n = size;
+            while (n > 1 && startPs[n - 1] >= endPs) {
+                n--;
+            }
+            return new Steps(startPs, watts, n);
+        }
     }
 
-    /** power.png: the profile averaged over at most {@code bins} equal spans, with the cap and TDP as lines. */
-    public static void write(Path png, List<Step> steps, long endPs, double tdpW, double capW, String title) {
-        if (endPs <= 0) {
-            return;
+    /** The profile's steps: step i is {@code watts(i)} from {@code startPs(i)} until the next one's start. */
+    public static final class Steps {
+        private final long[] startPs;
+        private final double[] watts;
+        private final int size;
+
+        private Steps(long[] startPs, double[] watts, int size) {
+            this.startPs = startPs;
+            this.watts = watts;
+            this.size = size;
         }
+
+        public int size() {
+            return size;
+        }
+
+        public long startPs(int i) {
+            return startPs[i];
+        }
+
+        public double watts(int i) {
+            return watts[i];
+        }
+
+        /** The highest power of the profile, W. */
+        public double peak() {
+            double peak = 0;
+            for (int i = 0; i < size; i++) {
+                peak = Math.max(peak, watts[i]);
+            }
+            return peak;
+        }
+    }
+
+    /**
+     * power.png's bytes: the profile of a run that took time ({@code endPs > 0}) averaged over at most {@code bins}
+     * equal spans, with the cap and TDP as lines.
+     */
+    public static byte[] png(Steps steps, long endPs, double tdpW, double capW, String title) {
         int bins = 1000;
         double[] energy = new double[bins];
         double binPs = (double) endPs / bins;
         for (int i = 0; i < steps.size(); i++) {
-            long from = steps.get(i).startPs();
-            long to = i + 1 < steps.size() ? steps.get(i + 1).startPs() : endPs;
-            double w = steps.get(i).watts();
+            long from = steps.startPs(i);
+            long to = i + 1 < steps.size() ? steps.startPs(i + 1) : endPs;
+            double w = steps.watts(i);
             for (int b = (int) Math.min(bins - 1, from / binPs); b < bins && b * binPs < to; b++) {
                 double overlap = Math.min(to, (b + 1) * binPs) - Math.max(from, b * binPs);
                 energy[b] += w * Math.max(0, overlap);
@@ -162,7 +279,7 @@ public final class PowerProfile {
         XyChart chart = new XyChart(1100, 520, title, new XyChart.AxisSpec("time", "s", true, false),
             new XyChart.AxisSpec("power", "W", true, false))
             .subtitle(String.format(java.util.Locale.ROOT, "averaged over %d spans of %s; peak %.4g W",
-                bins, dev.rafter.roofline.RooflineReport.time(seconds / bins), peak(steps)))
+                bins, dev.rafter.roofline.RooflineReport.time(seconds / bins), steps.peak()))
             .legend(XyChart.LegendPlace.OUTSIDE_RIGHT);
         chart.add(new XyChart.Series("power", XyChart.PALETTE[0], XyChart.Style.LINE, 1.5f, false, points));
         chart.add(new XyChart.Series("TDP", new java.awt.Color(0x99, 0x99, 0x99), XyChart.Style.LINE, 1f, true,
@@ -171,7 +288,6 @@ public final class PowerProfile {
             chart.add(new XyChart.Series("cap", new java.awt.Color(0xd6, 0x27, 0x28), XyChart.Style.LINE, 1f, true,
                 List.of(new double[] {0, capW}, new double[] {seconds, capW})));
         }
-        byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+        return StudyCharts.png(chart.width(), chart.height(), chart::draw);
     }
 }

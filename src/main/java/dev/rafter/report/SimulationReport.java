@@ -151,7 +151,7 @@ public final class SimulationReport implements Simulation.OpListener {
     private long promptTokens;
     /** Power over the run, for a device with board power ({@code power:}); null otherwise. */
     private final PowerProfile power;
-    private List<PowerProfile.Step> powerSteps;
+    private PowerProfile.Steps powerSteps;
     /** Each operator's clock, MHz ({@link #clocks}); null: every one at the device's. */
     private final java.util.function.ToDoubleFunction<Operator> clocks;
     /** The operators' time summed (for the time at the device's clock beside the others'). */
@@ -559,7 +559,7 @@ public final class SimulationReport implements Simulation.OpListener {
     }
 
     /** Power over the run to {@code endPs} (computed once); null without board power. */
-    public List<PowerProfile.Step> powerSteps(long endPs) {
+    public PowerProfile.Steps powerSteps(long endPs) {
         if (power != null && powerSteps == null) {
             powerSteps = power.steps(endPs);
         }
@@ -759,7 +759,7 @@ public final class SimulationReport implements Simulation.OpListener {
     private Map<String, Object> power(EnergyBreakdown e, double latency, long endPs, Map<String, Object> serving) {
         dev.rafter.energy.DevicePower board = hw.energy().device();
         double average = latency == 0 ? 0 : e.total() / latency;
-        double peak = PowerProfile.peak(powerSteps(endPs));
+        double peak = powerSteps(endPs).peak();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("average_w", average);
         p.put("peak_w", peak);

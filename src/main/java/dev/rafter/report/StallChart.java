@@ -9,8 +9,6 @@ import dev.rafter.sim.trace.RunStats;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.Phase;
 import java.awt.Color;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -99,7 +97,8 @@ public final class StallChart implements Simulation.OpListener {
             buffer / arrays * 1e-9, dependency / arrays * 1e-9, dispatch / arrays * 1e-9, idle / arrays * 1e-9};
     }
 
-    public void write(Path png) {
+    /** stalls.png's bytes. */
+    public byte[] png() {
         List<Map.Entry<String, double[]>> rows = new ArrayList<>(byName.entrySet());
         rows.sort((a, b) -> Double.compare(total(b.getValue()), total(a.getValue())));
         if (rows.size() > MAX_BARS) {
@@ -117,8 +116,7 @@ public final class StallChart implements Simulation.OpListener {
         }
         StackedBars chart = new StackedBars("Where the PE arrays' time went", "operator (total time)",
             "share of the operator's time (%)", List.of(SERIES), List.of(COLOURS), bars);
-        byte[] bytes = StudyCharts.png(chart.width(), chart.height(), chart::draw);
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp, bytes));
+        return StudyCharts.png(chart.width(), chart.height(), chart::draw);
     }
 
     private static double total(double[] v) {

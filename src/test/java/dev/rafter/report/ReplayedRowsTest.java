@@ -11,14 +11,12 @@ import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Workload;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A reused operator reports its twin's sums and mapping objects, and the report and the stall chart take what they
@@ -26,9 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  * every sums object and mapping string a fresh copy, so that nothing is found by identity, write the same bytes.
  */
 class ReplayedRowsTest {
-    @TempDir
-    Path dir;
-
     @Test
     void rowsAndStallsOfReplayedOperatorsEqualThoseComputedAfresh() throws Exception {
         HardwareSpec hw = HardwareLoader.load(Path.of("models/hardware/a100.yaml"), List.of());
@@ -47,10 +42,13 @@ class ReplayedRowsTest {
                 new String(r.mapping())));
         }
         assertEquals(report(hw, results, run, "replayed"), report(hw, fresh, run, "fresh"));
-        assertArrayEquals(Files.readAllBytes(dir.resolve("replayed.png")), Files.readAllBytes(dir.resolve("fresh.png")));
+        assertArrayEquals(stallsPng.get("replayed"), stallsPng.get("fresh"));
     }
 
-    /** ops.csv and summary.json of {@code results}; stalls.png written as {@code name}.png. */
+    /** stalls.png of each report, by its name. */
+    private final java.util.Map<String, byte[]> stallsPng = new java.util.HashMap<>();
+
+    /** ops.csv and summary.json of {@code results}; stalls.png kept under {@code name}. */
     private String report(HardwareSpec hw, List<Simulation.OpResult> results, Simulation.Result run, String name) {
         ByteArrayOutputStream ops = new ByteArrayOutputStream();
         SimulationReport report = new SimulationReport(hw, ops, null, null).sequences(8);
@@ -59,7 +57,7 @@ class ReplayedRowsTest {
             report.finished(r);
             stalls.finished(r);
         }
-        stalls.write(dir.resolve(name + ".png"));
+        stallsPng.put(name, stalls.png());
         return ops + "\n" + report.summary(run);
     }
 }
