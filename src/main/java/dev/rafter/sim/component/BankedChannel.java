@@ -191,7 +191,7 @@ public final class BankedChannel implements MemoryChannel {
     private long bytes;
     private long queuedWriteBytes;
     private long rowHits;
-    /** The last row group {@link #bank} folded (rows above the lowest log2(banks) bits) and its fold. */
+    /** The last row group {@link #planSegment} folded (rows above the lowest log2(banks) bits) and its fold. */
     private long foldOf = -1;
     private long fold;
     private long repeatSuperRow;
@@ -475,12 +475,26 @@ public final class BankedChannel implements MemoryChannel {
      * which the later ones follow, and a train of the next super-row never repeats the last one.
      */
     private long planSegment(long superRow, int group0, int n, boolean write, long now, boolean continuation) {
+        // Written for C1 (a 2-core machine runs without C2): it inlines only methods under 35 bytes, keeps a bounds
+        // check on every array access and spills the locals it cannot keep in registers, so the bank and issue
+        // steps are inline here, each bank's longs are read once and the walk keeps few running values.
         Timings dram = this.dram;
         long[] state = this.state;
         int groupMask = dram.groupMask;
         long spacing = dram.spacingPs;
         long row = superRow >>> dram.bankBits;
-        int bankBase = bank(superRow, row) << dram.groupBits;
+        // The bank of the super-row: its bank bits XOR a fold of the Gray code of the row bits above the lowest
+        // log2(banks) (permutation-based interleaving, Zhang, Zhu and Zhang, MICRO 2000), so two streams whose
+        // addresses differ by a large power of two (a copy's source and destination) rarely share banks. Within a
+        // run of banks_per_group rows the permutation is fixed (the fold is kept), and the Gray code makes
+        // consecutive runs differ in one bit, so a stream never uses one bank for two consecutive super-rows.
+        long q = row >>> dram.bankBits;
+        if (q != foldOf) {
+            foldOf = q;
+            // One bank per group: nothing to fold.
+            fold = dram.bankBits == 0 ? 0 : fold(q, dram.bankBits, dram.foldTopShift);
+        }
+        int bankBase = (int) ((superRow ^ fold) & dram.bankMask) << dram.groupBits;
         int touched = Math.min(n, dram.groups);
         long lat = write ? dram.cwl : dram.cl;
         if (quiet) {
@@ -514,97 +528,114 @@ public final class BankedChannel implements MemoryChannel {
             rowHits += touched;
             s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
             repeatPending = true;
-            return issueTrain(group0, n, write, s, lat);
-        }
-        writeBackRepeat();
-        // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs in
-        // arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a read,
-        // tWTR_L after a write to its group.
-        int wtrGroup = write ? -1 : lastWriteGroup;
-        long wtrReady = lastWriteDataEnd + dram.wtrL;
-        long rcd = write ? dram.rcdWr : dram.rcdRd;
-        long rasRp = dram.ras + dram.rp;
-        long rp = dram.rp;
-        long rrdS = dram.rrdS;
-        long rrdL = dram.rrdL;
-        long faw = dram.faw;
-        long ccdL = dram.ccdL;
-        int ccdBanks = dram.ccdLBanks;
-        int fawAt = this.fawAt;
-        int lastColAt = this.lastColAt;
-        long nowRp = now + rp;
-        long earliestAct = Math.max(now, activateFrom);
-        long act0 = lastAct;
-        int actGroup = lastActGroup;
-        int faw0 = fawNext;
-        int hits = 0;
-        int misses = 0;
-        int conflicts = 0;
-        long offset = 0;
-        // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it (the
-        // usual case: its banks are ready in time); a bank that delays the train has them marked again after it.
-        long s0 = s;
-        long toPrecharge = write ? dram.writeToPre : dram.rtp;
-        int lastBank = (n - 1) & groupMask;
-        long c = s0 + (n - 1 - lastBank) * spacing;
-        long round = dram.groups * spacing;
-        for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
-            int k = (bankBase | g) * BANK_LONGS;
-            long ready;
-            long open = state[k + OPEN_ROW];
-            if (open == row) {
-                hits++;
-                ready = state[k + ACT_AT] + rcd;
-            } else {
-                long act = earliestAct;
-                if (open >= 0) {
-                    // max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart.
-                    conflicts++;
-                    act = Math.max(act, Math.max(nowRp, Math.max(state[k + ACT_AT] + rasRp, state[k + PRE_MIN] + rp)));
+        } else {
+            if (repeatPending) {
+                writeBackRepeat();
+            }
+            // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs
+            // in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a
+            // read, tWTR_L after a write to its group.
+            int wtrGroup = write ? -1 : lastWriteGroup;
+            long wtrReady = lastWriteDataEnd + dram.wtrL;
+            long rcd = write ? dram.rcdWr : dram.rcdRd;
+            long ras = dram.ras;
+            long rp = dram.rp;
+            long rrdS = dram.rrdS;
+            long rrdL = dram.rrdL;
+            long faw = dram.faw;
+            long ccdL = dram.ccdL;
+            int ccdBanks = dram.ccdLBanks;
+            int fawAt = this.fawAt;
+            int lastColAt = this.lastColAt;
+            long earliestAct = Math.max(now, activateFrom);
+            // A conflict's ACT: max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart; the terms the
+            // banks share are one.
+            long conflictAct = Math.max(earliestAct, now + rp);
+            long act0 = lastAct;
+            int actGroup = lastActGroup;
+            // ACTs issued, counted from the tFAW window's next slot; hits and misses follow from it and conflicts.
+            int acts = fawNext;
+            int conflicts = 0;
+            // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it
+            // (the usual case: its banks are ready in time); a bank that delays the train has them marked again.
+            long s0 = s;
+            // u: the next bank's column command for the s found so far (s + j spacings at bank j): a bank moves it
+            // to its ready time at most, so after the walk s is u less the spacings walked.
+            long u = s;
+            long toPrecharge = write ? dram.writeToPre : dram.rtp;
+            int lastBank = (n - 1) & groupMask;
+            long c = s0 + (n - 1 - lastBank) * spacing;
+            long round = dram.groups * spacing;
+            for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
+                int k = (bankBase | g) * BANK_LONGS;
+                long open = state[k + OPEN_ROW];
+                long actAt = state[k + ACT_AT];
+                long preMin = state[k + PRE_MIN];
+                long ready;
+                if (open == row) {
+                    ready = actAt + rcd;
                 } else {
-                    misses++;
+                    long act;
+                    if (open >= 0) {
+                        conflicts++;
+                        act = Math.max(conflictAct, Math.max(actAt + ras, preMin) + rp);
+                    } else {
+                        act = earliestAct;
+                    }
+                    act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
+                    int w = fawAt + (acts & 3);
+                    act = Math.max(act, state[w] + faw);
+                    state[w] = act;
+                    acts++;
+                    state[k + ACT_AT] = act;
+                    state[k + OPEN_ROW] = row;
+                    act0 = act;
+                    actGroup = g;
+                    ready = act + rcd;
                 }
-                act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
-                int w = fawAt + faw0;
-                act = Math.max(act, state[w] + faw);
-                state[w] = act;
-                faw0 = (faw0 + 1) & 3;
-                state[k + ACT_AT] = act;
-                state[k + OPEN_ROW] = row;
-                act0 = act;
-                actGroup = g;
-                ready = act + rcd;
+                if (j < ccdBanks) {
+                    ready = Math.max(ready, state[lastColAt + g] + ccdL);
+                }
+                if (g == wtrGroup) {
+                    ready = Math.max(ready, wtrReady);
+                }
+                u = Math.max(u, ready) + spacing;
+                state[lastColAt + g] = c;
+                state[k + PRE_MIN] = Math.max(preMin, c + toPrecharge);
+                c += j == lastBank ? spacing - round : spacing;
             }
-            if (j < ccdBanks) {
-                ready = Math.max(ready, state[lastColAt + g] + ccdL);
+            s = u - touched * spacing;
+            int activated = acts - fawNext;
+            fawNext = acts & 3;
+            rowHits += touched - activated;
+            rowMisses += activated - conflicts;
+            rowConflicts += conflicts;
+            lastAct = act0;
+            lastActGroup = actGroup;
+            if (s != s0) {
+                // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+                markBanks(bankBase, group0, n, touched, write, s + (n - 1) * spacing);
             }
-            if (g == wtrGroup) {
-                ready = Math.max(ready, wtrReady);
-            }
-            s = Math.max(s, ready - offset);
-            offset += spacing;
-            state[lastColAt + g] = c;
-            state[k + PRE_MIN] = Math.max(state[k + PRE_MIN], c + toPrecharge);
-            c += j == lastBank ? spacing - round : spacing;
+            repeatable = true;
+            repeatSuperRow = superRow;
+            repeatGroup0 = group0;
+            repeatBursts = n;
+            repeatWrite = write;
+            repeatBankBase = bankBase;
         }
-        rowHits += hits;
-        rowMisses += misses;
-        rowConflicts += conflicts;
-        lastAct = act0;
-        lastActGroup = actGroup;
-        fawNext = faw0;
-        repeatable = true;
-        repeatSuperRow = superRow;
-        repeatGroup0 = group0;
-        repeatBursts = n;
-        repeatWrite = write;
-        repeatBankBase = bankBase;
-        long start = issueTrain(group0, n, write, s, lat);
-        if (s != s0) {
-            // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
-            markBanks(bankBase, group0, n, touched, write, lastCol);
+        // Issues the train's column commands every spacing from s.
+        long lastCmd = s + (n - 1) * spacing;
+        lastCol = lastCmd;
+        lastColWrite = write;
+        long end = lastCmd + lat + dram.burstPs;
+        dataEnd = end;
+        if (write) {
+            lastWriteDataEnd = end;
+            lastWriteGroup = (group0 + n - 1) & groupMask;
+        } else {
+            lastReadCmd = lastCmd;
         }
-        return start;
+        return s + lat;
     }
 
     /**
@@ -634,48 +665,12 @@ public final class BankedChannel implements MemoryChannel {
     /**
      * Marks the banks for the repeats of the last train not yet marked. The last repeat's marks are all it takes:
      * each repeat's column commands come later than the one before, so its group marks replace theirs and its
-     * earliest precharges are the largest.
+     * earliest precharges are the largest. Called while {@link #repeatPending}.
      */
     private void writeBackRepeat() {
-        if (repeatPending) {
-            repeatPending = false;
-            markBanks(repeatBankBase, repeatGroup0, repeatBursts, Math.min(repeatBursts, dram.groups), repeatWrite,
-                lastCol);
-        }
-    }
-
-    /** Issues a train's column commands every spacing from {@code s}; returns the start of its data. */
-    private long issueTrain(int group0, int n, boolean write, long s, long lat) {
-        long lastCmd = s + (n - 1) * dram.spacingPs;
-        lastCol = lastCmd;
-        lastColWrite = write;
-        dataEnd = lastCmd + lat + dram.burstPs;
-        if (write) {
-            lastWriteDataEnd = dataEnd;
-            lastWriteGroup = (group0 + n - 1) & dram.groupMask;
-        } else {
-            lastReadCmd = lastCmd;
-        }
-        return s + lat;
-    }
-
-    /**
-     * The bank of a super-row: its bank bits XOR a fold of the Gray code of the row bits above the lowest
-     * log2(banks) (permutation-based interleaving, Zhang, Zhu and Zhang, MICRO 2000), so two streams whose
-     * addresses differ by a large power of two (a copy's source and destination) rarely share banks. Within a run
-     * of {@code banks_per_group} rows the permutation is fixed, and the Gray code makes consecutive runs differ in
-     * one bit, so a stream never uses one bank for two consecutive super-rows.
-     */
-    private int bank(long superRow, long row) {
-        if (dram.bankBits == 0) {
-            return 0;
-        }
-        long q = row >>> dram.bankBits;
-        if (q != foldOf) {
-            foldOf = q;
-            fold = fold(q, dram.bankBits, dram.foldTopShift);
-        }
-        return (int) ((superRow ^ fold) & dram.bankMask);
+        repeatPending = false;
+        markBanks(repeatBankBase, repeatGroup0, repeatBursts, Math.min(repeatBursts, dram.groups), repeatWrite,
+            lastCol);
     }
 
     /** The widest shift of {@link #fold} for {@code bankBits}: bankBits x the largest power of two below 64. */
@@ -702,7 +697,9 @@ public final class BankedChannel implements MemoryChannel {
 
     /** Issues the due all-bank refresh once every bank can be precharged; closes all rows for tRFC. */
     private void refresh(long opId, boolean write) {
-        writeBackRepeat();
+        if (repeatPending) {
+            writeBackRepeat();
+        }
         repeatable = false;
         long r = Math.max(nextRefresh, dataEnd);
         if (quiet) {
