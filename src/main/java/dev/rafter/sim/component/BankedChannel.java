@@ -191,7 +191,7 @@ public final class BankedChannel implements MemoryChannel {
     private long bytes;
     private long queuedWriteBytes;
     private long rowHits;
-    /** The last row group {@link #planSegment} folded (rows above the lowest log2(banks) bits) and its fold. */
+    /** The last row group folded for a train's bank (rows above the lowest log2(banks) bits) and its fold. */
     private long foldOf = -1;
     private long fold;
     private long repeatSuperRow;
@@ -427,35 +427,227 @@ public final class BankedChannel implements MemoryChannel {
         drain(0);
     }
 
-    /** Plans a request's commands segment by segment; returns the end of its last data burst. */
+    /**
+     * Plans a request's commands, one train of bursts per super-row it touches; returns the end of its last data
+     * burst. A train activates the banks it touches (if their row is not open) and issues its column commands every
+     * {@link Timings#spacingPs} from the earliest legal start. A continuation (a train after the first of the
+     * request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
+     * which the later ones follow, and a train of the next super-row never repeats the last one.
+     */
     private long serve(long opId, long address, long amount, boolean write) {
+        // Written for C1 (a 2-core machine runs without C2): it inlines only methods under 35 bytes, keeps a bounds
+        // check on every array access and spills the locals it cannot keep in registers, so a request's trains are
+        // planned in one loop, with the channel's running values (last column command, ACTs, row counts) in locals
+        // written back once (and before a refresh, which reads some), the bank and issue steps inline, each bank's
+        // longs read once and few running values in the bank walk.
         long now = scheduler.now();
         Timings dram = this.dram;
-        long b = address >>> dram.burstShift;
-        long last = (address + amount - 1) >>> dram.burstShift;
-        long endAddress = address + amount;
+        long[] state = this.state;
+        int groupMask = dram.groupMask;
+        long spacing = dram.spacingPs;
+        long lat = write ? dram.cwl : dram.cl;
+        int burstShift = dram.burstShift;
+        int superRowShift = dram.superRowShift;
+        long b = address >>> burstShift;
+        long last = (address + amount - 1) >>> burstShift;
+        // The data slice: from sliceStart (-1 before the first train), its bytes from sliceFrom to the next train.
+        long sliceStart = -1;
+        long sliceFrom = address;
         boolean continuation = false;
+        long lastCol = this.lastCol;
+        long lastAct = this.lastAct;
+        int lastActGroup = this.lastActGroup;
+        // ACTs issued, counted from the tFAW window's next slot; hits and misses follow from it, the banks the
+        // trains touched and conflicts.
+        int acts = fawNext;
+        int conflicts = 0;
+        long touchedAll = 0;
+        // What the bank walk needs that stays the same over the request's trains: a read's tWTR_L bound (no
+        // write before the request ends), the timings and the earliest ACT (moved by a refresh only).
+        int wtrGroup = write ? -1 : lastWriteGroup;
+        long wtrReady = lastWriteDataEnd + dram.wtrL;
+        long rcd = write ? dram.rcdWr : dram.rcdRd;
+        long ras = dram.ras;
+        long rp = dram.rp;
+        long rrdS = dram.rrdS;
+        long rrdL = dram.rrdL;
+        long faw = dram.faw;
+        long ccdL = dram.ccdL;
+        int ccdBanks = dram.ccdLBanks;
+        int fawAt = this.fawAt;
+        int lastColAt = this.lastColAt;
+        long toPrecharge = write ? dram.writeToPre : dram.rtp;
+        long round = dram.groups * spacing;
+        long earliestAct = Math.max(now, activateFrom);
         while (b <= last) {
-            long superRow = b >>> dram.superRowShift;
-            long segEnd = Math.min(last + 1, (superRow + 1) << dram.superRowShift);
+            long superRow = b >>> superRowShift;
+            long segEnd = Math.min(last + 1, (superRow + 1) << superRowShift);
+            int n = (int) (segEnd - b);
+            int group0 = (int) (b & groupMask);
             long t = Math.max(now, lastCol);
-            while (t >= nextRefresh) {
-                refresh(opId, write);
+            if (t >= nextRefresh) {
+                // The refresh reads the data bus's end and closes the data slice so far.
+                if (sliceStart >= 0) {
+                    dataEnd = lastCol + lat + dram.burstPs;
+                    this.sliceStart = sliceStart;
+                    sliceEnd = dataEnd;
+                    sliceBytes = (b << burstShift) - sliceFrom;
+                    sliceStart = -1;
+                    sliceFrom = b << burstShift;
+                }
+                this.lastCol = lastCol;
+                do {
+                    refresh(opId, write);
+                } while (t >= nextRefresh);
             }
-            long segBytes = Math.min(endAddress, segEnd << dram.burstShift) - Math.max(address, b << dram.burstShift);
-            long start = planSegment(superRow, (int) (b & dram.groupMask), (int) (segEnd - b), write, now,
-                continuation);
-            continuation = true;
+            if (quiet) {
+                activateFrom = quietFrom;
+                quiet = false;
+                earliestAct = Math.max(now, quietFrom);
+            }
+            long row = superRow >>> dram.bankBits;
+            // The bank of the super-row: its bank bits XOR a fold of the Gray code of the row bits above the lowest
+            // log2(banks) (permutation-based interleaving, Zhang, Zhu and Zhang, MICRO 2000), so two streams whose
+            // addresses differ by a large power of two (a copy's source and destination) rarely share banks. Within
+            // a run of banks_per_group rows the permutation is fixed (the fold is kept), and the Gray code makes
+            // consecutive runs differ in one bit, so a stream never uses one bank for two consecutive super-rows.
+            long q = row >>> dram.bankBits;
+            if (q != foldOf) {
+                foldOf = q;
+                // One bank per group: nothing to fold.
+                fold = dram.bankBits == 0 ? 0 : fold(q, dram.bankBits, dram.foldTopShift);
+            }
+            int bankBase = (int) ((superRow ^ fold) & dram.bankMask) << dram.groupBits;
+            int touched = Math.min(n, dram.groups);
+            touchedAll += touched;
+            // s: the first column command. Data bus, column-to-column and turnaround constraints.
+            long s;
+            if (continuation) {
+                s = lastCol + dram.nextTrainPs;
+            } else {
+                s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
+                if (write) {
+                    s = Math.max(s, lastReadCmd + dram.rtw);
+                    if (!lastColWrite) {
+                        s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
+                    }
+                } else {
+                    s = Math.max(s, lastWriteDataEnd + dram.wtrS);
+                }
+            }
+            if (!continuation && repeatable && superRow == repeatSuperRow && group0 == repeatGroup0
+                    && n == repeatBursts && write == repeatWrite) {
+                // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its
+                // tRCD and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated
+                // read means no write in between), so s, at or after the last train's last column command, meets
+                // them already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups)
+                // spacings before the train's last (lastCol), so the binding one is that of bank
+                // j = (n - 1) mod groups. Its column commands' marks on the banks (last column command per group,
+                // earliest precharge) are written when something else needs the banks ({@link #writeBackRepeat}):
+                // only the last repeat's count.
+                s = Math.max(s, lastCol + ccdL - ((n - 1) & groupMask) * spacing);
+                repeatPending = true;
+            } else {
+                if (repeatPending) {
+                    writeBackRepeat(lastCol);
+                }
+                // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row
+                // (ACTs in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and,
+                // for a read, tWTR_L after a write to its group.
+                // A conflict's ACT: max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart; the terms
+                // the banks share are one.
+                long conflictAct = Math.max(earliestAct, now + rp);
+                // The banks are marked (markBanks) in the same walk, as if the train started at the s known before
+                // it (the usual case: its banks are ready in time); a bank that delays the train has them marked
+                // again.
+                long s0 = s;
+                // u: the next bank's column command for the s found so far (s + j spacings at bank j): a bank moves
+                // it to its ready time at most, so after the walk s is u less the spacings walked.
+                long u = s;
+                int lastBank = (n - 1) & groupMask;
+                long c = s0 + (n - 1 - lastBank) * spacing;
+                for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
+                    int k = (bankBase | g) * BANK_LONGS;
+                    long open = state[k + OPEN_ROW];
+                    long actAt = state[k + ACT_AT];
+                    long preMin = state[k + PRE_MIN];
+                    long ready;
+                    if (open == row) {
+                        ready = actAt + rcd;
+                    } else {
+                        long act;
+                        if (open >= 0) {
+                            conflicts++;
+                            act = Math.max(conflictAct, Math.max(actAt + ras, preMin) + rp);
+                        } else {
+                            act = earliestAct;
+                        }
+                        act = Math.max(act, lastAct + (g == lastActGroup ? rrdL : rrdS));
+                        int w = fawAt + (acts & 3);
+                        act = Math.max(act, state[w] + faw);
+                        state[w] = act;
+                        acts++;
+                        state[k + ACT_AT] = act;
+                        state[k + OPEN_ROW] = row;
+                        lastAct = act;
+                        lastActGroup = g;
+                        ready = act + rcd;
+                    }
+                    if (j < ccdBanks) {
+                        ready = Math.max(ready, state[lastColAt + g] + ccdL);
+                    }
+                    if (g == wtrGroup) {
+                        ready = Math.max(ready, wtrReady);
+                    }
+                    u = Math.max(u, ready) + spacing;
+                    state[lastColAt + g] = c;
+                    state[k + PRE_MIN] = Math.max(preMin, c + toPrecharge);
+                    c += j == lastBank ? spacing - round : spacing;
+                }
+                s = u - touched * spacing;
+                if (s != s0) {
+                    // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
+                    markBanks(bankBase, group0, n, touched, write, s + (n - 1) * spacing);
+                }
+                repeatable = true;
+                repeatSuperRow = superRow;
+                repeatGroup0 = group0;
+                repeatBursts = n;
+                repeatWrite = write;
+                repeatBankBase = bankBase;
+            }
+            // Issues the train's column commands every spacing from s.
+            lastCol = s + (n - 1) * spacing;
             if (sliceStart < 0) {
-                sliceStart = start;
+                sliceStart = s + lat;
             }
-            sliceEnd = dataEnd;
-            sliceBytes += segBytes;
+            continuation = true;
             b = segEnd;
         }
-        flushSlice(opId, write);
+        int activated = acts - fawNext;
+        fawNext = acts & 3;
+        rowHits += touchedAll - activated;
+        rowMisses += activated - conflicts;
+        rowConflicts += conflicts;
+        this.lastAct = lastAct;
+        this.lastActGroup = lastActGroup;
         bytes += amount;
-        return dataEnd;
+        if (!continuation) {
+            return dataEnd;
+        }
+        this.lastCol = lastCol;
+        lastColWrite = write;
+        long end = lastCol + lat + dram.burstPs;
+        dataEnd = end;
+        if (write) {
+            lastWriteDataEnd = end;
+            lastWriteGroup = (int) (last & groupMask);
+        } else {
+            lastReadCmd = lastCol;
+        }
+        sink.slice(track, write ? SliceKind.HBM_WRITE : SliceKind.HBM_READ, opId, sliceStart, end,
+            address + amount - sliceFrom);
+        return end;
     }
 
     private void flushSlice(long opId, boolean write) {
@@ -465,177 +657,6 @@ public final class BankedChannel implements MemoryChannel {
             sliceStart = -1;
             sliceBytes = 0;
         }
-    }
-
-    /**
-     * Plans one train of {@code n} bursts in one super-row, starting at bank group {@code group0}: activates the
-     * banks it touches (if their row is not open) and issues its column commands every {@link Timings#spacingPs}
-     * from the earliest legal start. Returns the start of its data. A {@code continuation} (a train after the first of
-     * one request) starts at its data bus and column-to-column bounds: the rest held for the request's first train,
-     * which the later ones follow, and a train of the next super-row never repeats the last one.
-     */
-    private long planSegment(long superRow, int group0, int n, boolean write, long now, boolean continuation) {
-        // Written for C1 (a 2-core machine runs without C2): it inlines only methods under 35 bytes, keeps a bounds
-        // check on every array access and spills the locals it cannot keep in registers, so the bank and issue
-        // steps are inline here, each bank's longs are read once and the walk keeps few running values.
-        Timings dram = this.dram;
-        long[] state = this.state;
-        int groupMask = dram.groupMask;
-        long spacing = dram.spacingPs;
-        long row = superRow >>> dram.bankBits;
-        // The bank of the super-row: its bank bits XOR a fold of the Gray code of the row bits above the lowest
-        // log2(banks) (permutation-based interleaving, Zhang, Zhu and Zhang, MICRO 2000), so two streams whose
-        // addresses differ by a large power of two (a copy's source and destination) rarely share banks. Within a
-        // run of banks_per_group rows the permutation is fixed (the fold is kept), and the Gray code makes
-        // consecutive runs differ in one bit, so a stream never uses one bank for two consecutive super-rows.
-        long q = row >>> dram.bankBits;
-        if (q != foldOf) {
-            foldOf = q;
-            // One bank per group: nothing to fold.
-            fold = dram.bankBits == 0 ? 0 : fold(q, dram.bankBits, dram.foldTopShift);
-        }
-        int bankBase = (int) ((superRow ^ fold) & dram.bankMask) << dram.groupBits;
-        int touched = Math.min(n, dram.groups);
-        long lat = write ? dram.cwl : dram.cl;
-        if (quiet) {
-            activateFrom = quietFrom;
-            quiet = false;
-        }
-        // s: the first column command. Data bus, column-to-column and turnaround constraints.
-        long s;
-        if (continuation) {
-            s = lastCol + dram.nextTrainPs;
-        } else {
-            s = Math.max(now, Math.max(dataEnd - lat, lastCol + dram.ccdS));
-            if (write) {
-                s = Math.max(s, lastReadCmd + dram.rtw);
-                if (!lastColWrite) {
-                    s = Math.max(s, dataEnd + dram.rtwBusGap - dram.cwl);
-                }
-            } else {
-                s = Math.max(s, lastWriteDataEnd + dram.wtrS);
-            }
-        }
-        if (!continuation && repeatable && superRow == repeatSuperRow && group0 == repeatGroup0 && n == repeatBursts
-                && write == repeatWrite) {
-            // The train the last one was, on banks nothing else has touched since: every bank a row hit. Its tRCD
-            // and tWTR_L terms are those the last train met (same ACTs, same last write, since a repeated read
-            // means no write in between), so s, at or after the last train's last column command, meets them
-            // already; only tCCD_L moves on: a group's last column command was ((n - 1 - j) mod groups) spacings
-            // before the train's last (lastCol), so the binding one is that of bank j = (n - 1) mod groups.
-            // Its column commands' marks on the banks (last column command per group, earliest precharge) are
-            // written when something else needs the banks ({@link #writeBackRepeat}): only the last repeat's count.
-            rowHits += touched;
-            s = Math.max(s, lastCol + dram.ccdL - ((n - 1) & groupMask) * spacing);
-            repeatPending = true;
-        } else {
-            if (repeatPending) {
-                writeBackRepeat();
-            }
-            // Per bank touched (the j-th column command of the train goes to it, j spacings after s): its row (ACTs
-            // in arrival order: tRRD_S/L, tFAW), tRCD, tCCD_L after the group's last column command and, for a
-            // read, tWTR_L after a write to its group.
-            int wtrGroup = write ? -1 : lastWriteGroup;
-            long wtrReady = lastWriteDataEnd + dram.wtrL;
-            long rcd = write ? dram.rcdWr : dram.rcdRd;
-            long ras = dram.ras;
-            long rp = dram.rp;
-            long rrdS = dram.rrdS;
-            long rrdL = dram.rrdL;
-            long faw = dram.faw;
-            long ccdL = dram.ccdL;
-            int ccdBanks = dram.ccdLBanks;
-            int fawAt = this.fawAt;
-            int lastColAt = this.lastColAt;
-            long earliestAct = Math.max(now, activateFrom);
-            // A conflict's ACT: max(now, max(ACT + tRAS, earliest PRE)) + tRP, its terms taken apart; the terms the
-            // banks share are one.
-            long conflictAct = Math.max(earliestAct, now + rp);
-            long act0 = lastAct;
-            int actGroup = lastActGroup;
-            // ACTs issued, counted from the tFAW window's next slot; hits and misses follow from it and conflicts.
-            int acts = fawNext;
-            int conflicts = 0;
-            // The banks are marked (markBanks) in the same walk, as if the train started at the s known before it
-            // (the usual case: its banks are ready in time); a bank that delays the train has them marked again.
-            long s0 = s;
-            // u: the next bank's column command for the s found so far (s + j spacings at bank j): a bank moves it
-            // to its ready time at most, so after the walk s is u less the spacings walked.
-            long u = s;
-            long toPrecharge = write ? dram.writeToPre : dram.rtp;
-            int lastBank = (n - 1) & groupMask;
-            long c = s0 + (n - 1 - lastBank) * spacing;
-            long round = dram.groups * spacing;
-            for (int j = 0, g = group0; j < touched; j++, g = (g + 1) & groupMask) {
-                int k = (bankBase | g) * BANK_LONGS;
-                long open = state[k + OPEN_ROW];
-                long actAt = state[k + ACT_AT];
-                long preMin = state[k + PRE_MIN];
-                long ready;
-                if (open == row) {
-                    ready = actAt + rcd;
-                } else {
-                    long act;
-                    if (open >= 0) {
-                        conflicts++;
-                        act = Math.max(conflictAct, Math.max(actAt + ras, preMin) + rp);
-                    } else {
-                        act = earliestAct;
-                    }
-                    act = Math.max(act, act0 + (g == actGroup ? rrdL : rrdS));
-                    int w = fawAt + (acts & 3);
-                    act = Math.max(act, state[w] + faw);
-                    state[w] = act;
-                    acts++;
-                    state[k + ACT_AT] = act;
-                    state[k + OPEN_ROW] = row;
-                    act0 = act;
-                    actGroup = g;
-                    ready = act + rcd;
-                }
-                if (j < ccdBanks) {
-                    ready = Math.max(ready, state[lastColAt + g] + ccdL);
-                }
-                if (g == wtrGroup) {
-                    ready = Math.max(ready, wtrReady);
-                }
-                u = Math.max(u, ready) + spacing;
-                state[lastColAt + g] = c;
-                state[k + PRE_MIN] = Math.max(preMin, c + toPrecharge);
-                c += j == lastBank ? spacing - round : spacing;
-            }
-            s = u - touched * spacing;
-            int activated = acts - fawNext;
-            fawNext = acts & 3;
-            rowHits += touched - activated;
-            rowMisses += activated - conflicts;
-            rowConflicts += conflicts;
-            lastAct = act0;
-            lastActGroup = actGroup;
-            if (s != s0) {
-                // Later marks only raise the earliest precharges the walk wrote, so marking again is exact.
-                markBanks(bankBase, group0, n, touched, write, s + (n - 1) * spacing);
-            }
-            repeatable = true;
-            repeatSuperRow = superRow;
-            repeatGroup0 = group0;
-            repeatBursts = n;
-            repeatWrite = write;
-            repeatBankBase = bankBase;
-        }
-        // Issues the train's column commands every spacing from s.
-        long lastCmd = s + (n - 1) * spacing;
-        lastCol = lastCmd;
-        lastColWrite = write;
-        long end = lastCmd + lat + dram.burstPs;
-        dataEnd = end;
-        if (write) {
-            lastWriteDataEnd = end;
-            lastWriteGroup = (group0 + n - 1) & groupMask;
-        } else {
-            lastReadCmd = lastCmd;
-        }
-        return s + lat;
     }
 
     /**
@@ -665,12 +686,13 @@ public final class BankedChannel implements MemoryChannel {
     /**
      * Marks the banks for the repeats of the last train not yet marked. The last repeat's marks are all it takes:
      * each repeat's column commands come later than the one before, so its group marks replace theirs and its
-     * earliest precharges are the largest. Called while {@link #repeatPending}.
+     * earliest precharges are the largest. Called while {@link #repeatPending}, with the last repeat's last column
+     * command.
      */
-    private void writeBackRepeat() {
+    private void writeBackRepeat(long lastCmd) {
         repeatPending = false;
         markBanks(repeatBankBase, repeatGroup0, repeatBursts, Math.min(repeatBursts, dram.groups), repeatWrite,
-            lastCol);
+            lastCmd);
     }
 
     /** The widest shift of {@link #fold} for {@code bankBits}: bankBits x the largest power of two below 64. */
@@ -698,7 +720,7 @@ public final class BankedChannel implements MemoryChannel {
     /** Issues the due all-bank refresh once every bank can be precharged; closes all rows for tRFC. */
     private void refresh(long opId, boolean write) {
         if (repeatPending) {
-            writeBackRepeat();
+            writeBackRepeat(lastCol);
         }
         repeatable = false;
         long r = Math.max(nextRefresh, dataEnd);
