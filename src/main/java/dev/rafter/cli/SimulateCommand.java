@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -266,12 +265,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (trace != null) {
                 trace.commit();
             }
-            writePng(folder.path("stalls.png"), drawn(stallsPng));
+            writePng(folder.path("stalls.png"), dev.rafter.sim.Futures.join(stallsPng, "drawing stalls.png"));
             if (timeline != null) {
                 timeline.write(folder.path("timeline.png"));
             }
             if (powerPng != null) {
-                writePng(folder.path("power.png"), drawn(powerPng));
+                writePng(folder.path("power.png"), dev.rafter.sim.Futures.join(powerPng, "drawing power.png"));
             }
             Coverage coverage = traceFile == null ? null : traceFile.coverage();
             if (coverage != null) {
@@ -323,31 +322,13 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         thread.start();
     }
 
-    /** Draws a chart's PNG file on a thread of its own; {@link #drawn} takes its bytes. */
+    /** Draws a chart's PNG file on a thread of its own; {@link dev.rafter.sim.Futures#join} takes its bytes. */
     private static FutureTask<byte[]> drawing(String chart, Callable<byte[]> png) {
         FutureTask<byte[]> task = new FutureTask<>(png);
         Thread thread = new Thread(task, "rafter-" + chart + "-chart");
         thread.setDaemon(true);
         thread.start();
         return task;
-    }
-
-    /** A chart's bytes once its thread has drawn them; what failed there fails here, as if drawn here. */
-    private static byte[] drawn(FutureTask<byte[]> chart) {
-        try {
-            return chart.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while a chart was drawn", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
     }
 
     private static void writePng(Path png, byte[] bytes) {
