@@ -265,12 +265,12 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
             if (trace != null) {
                 trace.commit();
             }
-            writePng(folder.path("stalls.png"), dev.rafter.sim.Futures.join(stallsPng, "drawing stalls.png"));
+            AtomicFile.writeBytes(folder.path("stalls.png"), dev.rafter.sim.Futures.join(stallsPng, "drawing stalls.png"));
             if (timeline != null) {
                 timeline.write(folder.path("timeline.png"));
             }
             if (powerPng != null) {
-                writePng(folder.path("power.png"), dev.rafter.sim.Futures.join(powerPng, "drawing power.png"));
+                AtomicFile.writeBytes(folder.path("power.png"), dev.rafter.sim.Futures.join(powerPng, "drawing power.png"));
             }
             Coverage coverage = traceFile == null ? null : traceFile.coverage();
             if (coverage != null) {
@@ -329,10 +329,6 @@ public class SimulateCommand extends CommandBase implements Callable<Integer> {
         thread.setDaemon(true);
         thread.start();
         return task;
-    }
-
-    private static void writePng(Path png, byte[] bytes) {
-        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp, bytes));
     }
 
     private long[] window() {

@@ -402,7 +402,7 @@ public final class SweepCommand extends CommandBase implements Callable<Integer>
                     try {
                         if (!Files.exists(to) || !Files.isSameFile(from, to)) {
                             byte[] bytes = InputFiles.readBytes(from, dev.rafter.sweep.PointFile.MAX_BYTES);
-                            AtomicFile.writeFile(to, tmp -> Files.write(tmp, bytes));
+                            AtomicFile.writeBytes(to, bytes);
                         }
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot copy " + from + " to " + to + ": " + e.getMessage(), e);

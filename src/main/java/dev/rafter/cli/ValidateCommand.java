@@ -66,7 +66,7 @@ public final class ValidateCommand extends CommandBase implements Callable<Integ
             });
             for (Validation.Chart c : validation.charts()) {
                 byte[] image = StudyCharts.png(c.chart().width(), c.chart().height(), c.chart()::draw);
-                AtomicFile.writeFile(folder.path(c.file()), tmp -> Files.write(tmp, image));
+                AtomicFile.writeBytes(folder.path(c.file()), image);
             }
             folder.commit();
         }

@@ -31,7 +31,7 @@ public final class StudyCharts {
         drawing.accept(svg);
         String text = svg.finish();
         Path pngPath = dir.resolve(name + ".png");
-        AtomicFile.writeFile(pngPath, tmp -> Files.write(tmp, image));
+        AtomicFile.writeBytes(pngPath, image);
         AtomicFile.write(dir.resolve(name + ".svg"), w -> w.write(text));
         return pngPath;
     }

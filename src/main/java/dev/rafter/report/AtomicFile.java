@@ -219,6 +219,11 @@ public final class AtomicFile {
         });
     }
 
+    /** Writes {@code bytes} (a chart's PNG, a file copied) to {@code target}, whole or not at all. */
+    public static void writeBytes(Path target, byte[] bytes) {
+        writeFile(target, tmp -> Files.write(tmp, bytes));
+    }
+
     public static void writeFile(Path target, FileBody body) {
         Path tmp = null;
         try {

@@ -3,7 +3,6 @@ package dev.rafter.report;
 import dev.rafter.plot.StudyCharts;
 import dev.rafter.plot.XyChart;
 import java.awt.Color;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +58,7 @@ public final class CompareChart {
             return;
         }
         byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+        AtomicFile.writeBytes(png, image);
     }
 
     private static XyChart.Series line(String name, double x0, double x1, double factor, Color colour, float width) {

@@ -138,6 +138,6 @@ public final class TimelineChart implements TraceSink {
         }
         g.dispose();
         byte[] bytes = dev.rafter.plot.PngEncoder.encode(img);
-        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp, bytes));
+        AtomicFile.writeBytes(png, bytes);
     }
 }

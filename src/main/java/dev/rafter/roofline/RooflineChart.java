@@ -7,7 +7,6 @@ import dev.rafter.report.AtomicFile;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.awt.Color;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -190,7 +189,7 @@ public final class RooflineChart {
     public void write(Path png) {
         XyChart chart = chart();
         byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+        AtomicFile.writeBytes(png, image);
     }
 
     private static XyChart.Series roof(String name, double minX, double maxX, double peak, double bw, Color colour) {

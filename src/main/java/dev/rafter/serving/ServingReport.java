@@ -6,7 +6,6 @@ import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
 import java.io.IOException;
 import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -543,6 +542,6 @@ public final class ServingReport {
 
     private static void write(Path png, XyChart chart) {
         byte[] image = StudyCharts.png(chart.width(), chart.height(), chart::draw);
-        AtomicFile.writeFile(png, tmp -> Files.write(tmp, image));
+        AtomicFile.writeBytes(png, image);
     }
 }

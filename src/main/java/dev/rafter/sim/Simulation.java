@@ -175,6 +175,11 @@ public final class Simulation {
     private int sequences;
     private TensorPlacement.Policy placement = TensorPlacement.FIRST_TIER;
     private Ahead ahead;
+    /**
+     * Whether the stream takes what each operator finds, and its key, from {@link #ahead}, which read the operators in
+     * the order they start (strict order): then the stream's own L2 residency never runs.
+     */
+    private boolean scannedAhead;
     private long simulatedAhead;
     private FastForward forward;
     private final Map<ReuseKey, Replay> replays = new LinkedHashMap<>(16, 0.75f, true);
@@ -359,6 +364,7 @@ public final class Simulation {
                  ? new Ahead(hw, placement, l2Residency, stream, threads - 1, replays::containsKey,
                  opId -> recorder != null && recorder.wants(opId), recorder != null) : null) {
             ahead = lookahead;
+            scannedAhead = lookahead != null && !scheduler.overlaps();
             Iterator<Operator> ops = lookahead != null ? lookahead : stream;
             end = kernel.run(clock -> {
                 Running running = assemble(kernel, clock, tracks, stats, sink, recorder, listener, count,
@@ -382,8 +388,7 @@ public final class Simulation {
         checkConservation(device[0]);
         long simulated = kernel.events() + (ahead == null ? 0 : ahead.events());
         long skipped = forward.skippedStages() + (ahead == null ? 0 : ahead.skippedStages());
-        // Where the stream took what operators find from the operators read ahead, its own L2 never ran.
-        long dirty = ahead != null && !scheduler.overlaps() ? ahead.l2Dirty() : l2 == null ? 0 : l2.dirty();
+        long dirty = scannedAhead ? ahead.l2Dirty() : l2 == null ? 0 : l2.dirty();
         return new Result(end, simulated, wall, stats, count[0], device[0], reused, skipped, simulatedAhead, dirty);
     }
 
@@ -585,9 +590,8 @@ public final class Simulation {
         private void start(Operator op, boolean alone, Runnable ended, long called) {
             long start = clock.now();
             count[0]++;
-            // Operators simulated ahead were read in the order they start here: what each finds, and its key, were
-            // found then (clocks unset), and are not found again.
-            Ahead.Scanned scanned = ahead != null && !overlapping ? ahead.taken(op) : null;
+            // What each operator finds, and its key, were found as it was read ahead (clocks unset): not again here.
+            Ahead.Scanned scanned = scannedAhead ? ahead.taken(op) : null;
             long found = scanned != null ? scanned.resident() : residentInputs(op);
             long resident = firstResident >= 0 ? firstResident : found;
             long evicted = firstResident >= 0 ? firstWrittenBack : scanned != null ? scanned.writtenBack() : writtenBack;

@@ -258,7 +258,7 @@ public final class SweepReport {
                 charts.get(i).draw(Canvas.shifted(canvas, 0, i * CHART_HEIGHT));
             }
         });
-        AtomicFile.writeFile(png, tmp -> java.nio.file.Files.write(tmp, image));
+        AtomicFile.writeBytes(png, image);
     }
 
     private static boolean isNumber(String v) {
