@@ -8,21 +8,27 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.LongFunction;
+import java.util.function.Predicate;
 
 /**
- * One layer's time in a serving step, approximated from exact simulations at grid points ({@code serve
- * --step-timing interpolated}). Nothing is fitted: every grid point is a step lowered and simulated exactly by
- * {@link StepTimer}; between two points the time is interpolated linearly.
+ * The layers' time in a serving step (one layer's, where the step timer counts one layer for all), approximated from
+ * exact simulations at grid points ({@code serve --step-timing interpolated}). Nothing is fitted: every grid point is
+ * a step lowered and its operators priced exactly by {@link StepTimer}, each as it runs in that step (with what it
+ * finds in the global buffer); between two points the time is interpolated linearly.
  * <ul>
- *   <li>The layer's operators but attention depend only on the step's token count: exact up to
- *       {@link #EXACT_TOKENS} (every decode-only step under the default sequence limit), above it interpolated
- *       within intervals of {@link #TOKEN_GRID}.</li>
- *   <li>Attention: the decode sequences (one new token each), each over its own KV length, are replaced by as many
- *       sequences over one common KV length, their mean, interpolated within intervals of {@link #KV_GRID}; the
- *       step's other sequences (prefill chunks, speculative verifications) stay as they are. A step without decode
- *       sequences runs its attention exactly.</li>
+ *   <li>Decode sequences (one new token each), each over its own KV length, are replaced by as many sequences over
+ *       one common KV length, their mean, interpolated within intervals of {@link #KV_GRID}; the step's other
+ *       sequences (prefill chunks, speculative verifications) stay as they are.</li>
+ *   <li>Up to {@link #EXACT_TOKENS} tokens (every decode-only step under the default sequence limit) the layers are
+ *       interpolated whole along the KV length that way, so a step on a grid point is timed exactly; a step without
+ *       decode sequences is exact.</li>
+ *   <li>Above it, the layers' operators but attention, which depend on the token count, are interpolated within
+ *       intervals of {@link #TOKEN_GRID}, each grid point priced in a step of one prompt of that many tokens, and
+ *       attention along the KV length as above (exact without decode sequences). On a device whose global buffer
+ *       keeps results between kernels the two parts are priced in different steps, so what the rest finds there
+ *       after attention (how much the KV cache's reads pushed out) is that of the grid step's attention.</li>
  * </ul>
  * An interval runs from just above one multiple of its grid to the next, (g, g + G]: the tile or key-block count
  * changes on entering it (a GEMM of 1025 rows takes a row of tiles more than one of 1024, and a whole wave more
@@ -43,22 +49,29 @@ final class StepInterpolation {
     static final long KV_GRID = 64;
 
     private final Workload workload;
-    /** Exact time, energy and FLOPs of a list of operators (simulated once per shape, in the step timer's memo). */
-    private final Function<List<Operator>, StepTimer.Cost> exact;
+    /**
+     * Exact time, energy and FLOPs of the operators of a step that a predicate takes, each as it runs in the step
+     * (simulated once per shape and what it finds, in the step timer's memo).
+     */
+    private final BiFunction<List<Operator>, Predicate<Operator>, StepTimer.Cost> price;
     private final Map<Long, StepTimer.Cost> restOfLayer = new HashMap<>();
+    /** Attention at grid points, beside a prefill chunk. */
     private final Map<List<StepLowering.Group>, StepTimer.Cost> attentionCost = new HashMap<>();
+    /** The layers whole at grid points, in steps of few tokens. */
+    private final Map<List<StepLowering.Group>, StepTimer.Cost> layersCost = new HashMap<>();
     private long interpolatedSteps;
 
-    StepInterpolation(Workload oneLayer, Function<List<Operator>, StepTimer.Cost> exact) {
-        this.workload = oneLayer;
-        this.exact = exact;
+    /** Steps of {@code workload} (the step timer's: one layer, or all), priced by {@code price}. */
+    StepInterpolation(Workload workload, BiFunction<List<Operator>, Predicate<Operator>, StepTimer.Cost> price) {
+        this.workload = workload;
+        this.price = price;
     }
 
     /**
-     * Time, dynamic energy and FLOPs of one layer of the step of {@code groups}, whose exact lowering is
-     * {@code layerOps}.
+     * Time, dynamic energy and FLOPs of the layers of the step of {@code groups}, whose exact lowering is
+     * {@code stepOps}.
      */
-    StepTimer.Cost layer(List<StepLowering.Group> groups, List<Operator> layerOps) {
+    StepTimer.Cost layers(List<StepLowering.Group> groups, List<Operator> stepOps) {
         long tokens = 0;
         long decoding = 0;
         long decodeKv = 0;
@@ -72,16 +85,17 @@ final class StepInterpolation {
                 others.add(g);
             }
         }
-        StepTimer.Cost rest = tokens <= EXACT_TOKENS ? restAt(tokens)
-            : interpolate(tokens, 1, TOKEN_GRID, this::restAt);
-        StepTimer.Cost attention;
-        if (decoding == 0) {
-            attention = exact.apply(layerOps.stream().filter(StepInterpolation::isAttention).toList());
-        } else {
-            long s = decoding;
-            attention = interpolate(decodeKv, s, KV_GRID, kv -> attentionAt(s, kv, others));
-        }
         interpolatedSteps++;
+        long s = decoding;
+        if (tokens <= EXACT_TOKENS) {
+            // The rest of the layers is exact here: with the attention, as it runs beside it, interpolated whole.
+            return decoding == 0 ? price.apply(stepOps, StepTimer::inLayer)
+                : interpolate(decodeKv, s, KV_GRID, kv -> gridStep(layersCost, s, kv, others, StepTimer::inLayer));
+        }
+        StepTimer.Cost rest = interpolate(tokens, 1, TOKEN_GRID, this::restAt);
+        StepTimer.Cost attention = decoding == 0 ? price.apply(stepOps, StepInterpolation::isAttention)
+            : interpolate(decodeKv, s, KV_GRID, kv -> gridStep(attentionCost, s, kv, others,
+                StepInterpolation::isAttention));
         return rest.plus(attention);
     }
 
@@ -108,24 +122,28 @@ final class StepInterpolation {
         return (a + b - 1) / b;
     }
 
-    /** One layer's operators but attention over {@code tokens} new tokens. */
+    /** The layers' operators but attention over {@code tokens} new tokens. */
     private StepTimer.Cost restAt(long tokens) {
-        return restOfLayer.computeIfAbsent(tokens, t -> exact.apply(
-            lowered(List.of(new StepLowering.Group(1, t, t))).stream().filter(op -> !isAttention(op)).toList()));
+        return restOfLayer.computeIfAbsent(tokens, t -> price.apply(lowered(List.of(new StepLowering.Group(1, t, t))),
+            op -> StepTimer.inLayer(op) && !isAttention(op)));
     }
 
-    /** Attention with {@code decoding} sequences over {@code kvLength} positions beside {@code others}. */
-    private StepTimer.Cost attentionAt(long decoding, long kvLength, List<StepLowering.Group> others) {
+    /**
+     * What {@code counted} takes of the step of {@code decoding} sequences over {@code kvLength} positions beside
+     * {@code others}, kept in {@code memo}.
+     */
+    private StepTimer.Cost gridStep(Map<List<StepLowering.Group>, StepTimer.Cost> memo, long decoding, long kvLength,
+                                    List<StepLowering.Group> others, Predicate<Operator> counted) {
         List<StepLowering.Group> groups = new ArrayList<>(others.size() + 1);
         groups.add(new StepLowering.Group(decoding, 1, kvLength));
         groups.addAll(others);
         List<StepLowering.Group> key = List.copyOf(groups);
-        StepTimer.Cost known = attentionCost.get(key);
+        StepTimer.Cost known = memo.get(key);
         if (known != null) {
             return known;
         }
-        StepTimer.Cost c = exact.apply(lowered(key).stream().filter(StepInterpolation::isAttention).toList());
-        attentionCost.put(key, c);
+        StepTimer.Cost c = price.apply(lowered(key), counted);
+        memo.put(key, c);
         return c;
     }
 
@@ -144,6 +162,6 @@ final class StepInterpolation {
     }
 
     long gridPoints() {
-        return restOfLayer.size() + attentionCost.size();
+        return restOfLayer.size() + attentionCost.size() + layersCost.size();
     }
 }

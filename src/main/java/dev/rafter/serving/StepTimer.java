@@ -3,13 +3,14 @@ package dev.rafter.serving;
 import dev.rafter.config.InputException;
 import dev.rafter.energy.EnergyAccount;
 import dev.rafter.hw.HardwareSpec;
-import dev.rafter.sim.component.Catalogue;
+import dev.rafter.sim.OperatorTimer;
 import dev.rafter.sim.Simulation;
+import dev.rafter.sim.StreamScan;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.fabric.FabricCollectives;
 import dev.rafter.workload.Lowering;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.RunSpec;
-import dev.rafter.workload.OperatorSource;
 import dev.rafter.workload.StepLowering;
 import dev.rafter.workload.TransformerSpec;
 import dev.rafter.workload.Workload;
@@ -18,14 +19,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
- * The time of a serving step on the hardware model, exactly: under the strict order every operator starts alone
- * on a settled device, so its duration (its kernels' dispatch included) is a function of its shape, and a step
- * takes the sum of its operators' durations. Durations are kept per operator shape and per step composition; only
- * shapes not seen before are simulated, all of a step's new shapes in one {@link Simulation} run. Under
- * {@link StepTiming#INTERPOLATED} a layer's time comes from {@link StepInterpolation} instead (an approximation);
- * the operators outside the layers (final norm, LM head) stay exact.
+ * The time of a serving step on the hardware model, exactly as {@code simulate} runs the step: under the strict
+ * order every operator starts alone on a settled device, so its duration (its kernels' dispatch included) is a
+ * function of its shape and of what it finds in the global buffer from the operators before it in the step (on a
+ * device whose L2 outlives a kernel: {@link StreamScan}), and a step takes the sum of its operators' durations.
+ * Each step starts with the buffer empty: what the step before left there, the host's sampling and scheduling in
+ * between, is not carried over. Durations are kept per operator shape and what it finds, and per step composition;
+ * only operators not seen before are simulated ({@link OperatorTimer}). Under {@link StepTiming#INTERPOLATED} the
+ * layers' time comes from {@link StepInterpolation} instead (an approximation); the operators outside the layers
+ * (embedding, final norm, LM head) stay exact.
  *
  * <p>A step's dynamic energy is kept the same way: each operator shape's, from the counts its simulation left
  * (as {@code simulate} charges an operator: {@link EnergyAccount}, at the device's voltage), summed over the step
@@ -69,8 +74,13 @@ public final class StepTimer {
     /** Where collectives run on a system's fabric; null: on the device's own link model. */
     private final FabricGroup fabric;
     private final boolean stepsRepeat;
+    /**
+     * Whether the global buffer keeps what one operator leaves for the next: then the layers of a step find different
+     * things there (the first finds what the embedding left), so every layer is lowered and priced.
+     */
+    private final boolean bufferKept;
     private final int layersRun;
-    private final Map<Operator.Shape, Cost> operatorCost = new HashMap<>();
+    private final Map<Simulation.ReuseKey, Cost> operatorCost = new HashMap<>();
     private final Map<List<StepLowering.Group>, Cost> stepCost = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<List<StepLowering.Group>, Cost> eldest) {
@@ -81,7 +91,6 @@ public final class StepTimer {
     private long operatorHits;
     private long steps;
     private long stepHits;
-    private long simulationRuns;
     private final StepTiming timing;
     /** Null under exact timing. */
     private final StepInterpolation interpolation;
@@ -107,19 +116,22 @@ public final class StepTimer {
         this.energy = hw.energy() == null ? null : new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         this.devices = workload.run().tensorParallel();
         // Random MoE routing draws from the step number and the layer: the same composition lowers differently
-        // each step and each layer. Otherwise every layer lowers to the same operators, so one layer (with the LM
-        // head when the whole model runs) is lowered and its time counted once per layer run.
+        // each step and each layer. Otherwise every layer lowers to the same operators, and where the buffer keeps
+        // nothing between operators they also take the same time: one layer (with the LM head when the whole model
+        // runs) is lowered and its time counted once per layer run.
         this.stepsRepeat = workload.model().experts() == 1
             || workload.model().routing() == TransformerSpec.Routing.UNIFORM;
-        this.layersRun = stepsRepeat ? workload.run().layers() : 1;
-        this.workload = stepsRepeat ? oneLayer(workload) : workload;
+        this.bufferKept = hw.globalBuffer().keepsContents();
+        boolean layersAlike = stepsRepeat && !bufferKept;
+        this.layersRun = layersAlike ? workload.run().layers() : 1;
+        this.workload = layersAlike ? oneLayer(workload) : workload;
         if (timing == StepTiming.INTERPOLATED && (!stepsRepeat
                 || workload.run().attention() != RunSpec.Attention.FLASH)) {
             throw new InputException("--step-timing interpolated: needs run.attention flash and routing that is the"
                 + " same every step (uniform or no experts); use --step-timing exact");
         }
         this.interpolation = timing == StepTiming.INTERPOLATED
-            ? new StepInterpolation(this.workload, this::exact) : null;
+            ? new StepInterpolation(this.workload, this::price) : null;
     }
 
     /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
@@ -157,17 +169,10 @@ public final class StepTimer {
         }
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
-        List<Operator> outside = new ArrayList<>();
-        List<Operator> inLayer = new ArrayList<>();
-        for (Operator op : ops) {
-            (op.layer() == Lowering.NO_LAYER ? outside : inLayer).add(op);
-        }
         if (interpolation != null) {
-            return interpolation.layer(groups, inLayer).times(layersRun).plus(exact(outside));
+            return interpolation.layers(groups, ops).times(layersRun).plus(price(ops, StepTimer::outsideLayers));
         }
-        // All of the step's new shapes in one simulation run, then its parts summed.
-        simulateNewShapes(ops);
-        Cost total = sum(inLayer).times(layersRun).plus(sum(outside));
+        Cost total = price(ops, StepTimer::inLayer).times(layersRun).plus(price(ops, StepTimer::outsideLayers));
         if (key != null) {
             stepCost.put(key, total);
         }
@@ -182,59 +187,68 @@ public final class StepTimer {
         return List.copyOf(key);
     }
 
-    /** The summed exact time, energy and FLOPs of {@code ops}, simulating the shapes not seen before. */
-    private Cost exact(List<Operator> ops) {
-        simulateNewShapes(ops);
-        return sum(ops);
+    static boolean inLayer(Operator op) {
+        return op.layer() != Lowering.NO_LAYER;
     }
 
-    /** The summed time, energy and FLOPs of {@code ops}, whose shapes are all known. */
-    private Cost sum(List<Operator> ops) {
+    static boolean outsideLayers(Operator op) {
+        return op.layer() == Lowering.NO_LAYER;
+    }
+
+    /**
+     * The summed exact time, energy and FLOPs of those of {@code ops} that {@code counted} takes, each as it runs in
+     * the stream of all of {@code ops} (in their order, the buffer empty before the first), simulating those not seen
+     * before.
+     */
+    Cost price(List<Operator> ops, Predicate<Operator> counted) {
+        StreamScan scan = bufferKept ? new StreamScan(hw) : null;
+        OperatorTimer timer = null;
         long ps = 0;
         long femtojoules = 0;
         double flops = 0;
-        for (Operator op : ops) {
-            Cost c = operatorCost.get(op.shape());
-            ps += c.ps();
-            femtojoules += c.femtojoules();
-            flops += c.flops();
+        try {
+            for (Operator op : ops) {
+                // Every operator leaves the buffer as it does, counted or not.
+                StreamScan.Scanned s = scan == null ? null : scan.next(op);
+                if (!counted.test(op)) {
+                    continue;
+                }
+                Simulation.ReuseKey key = s == null ? new Simulation.ReuseKey(op.shape(), 0, 0) : s.key();
+                operatorLookups++;
+                Cost c = operatorCost.get(key);
+                if (c != null) {
+                    operatorHits++;
+                } else {
+                    if (timer == null && !(fabric != null && op.kind().isCollective())) {
+                        timer = new OperatorTimer(hw);
+                    }
+                    c = simulate(op, s == null ? new StreamScan.Scanned(op, 0, 0, key) : s, timer);
+                    operatorCost.put(key, c);
+                }
+                ps += c.ps();
+                femtojoules += c.femtojoules();
+                flops += c.flops();
+            }
+        } finally {
+            if (timer != null) {
+                timer.close();
+            }
         }
         return new Cost(ps, femtojoules, flops);
     }
 
-    private void simulateNewShapes(List<Operator> ops) {
-        Map<Operator.Shape, Operator> fresh = new LinkedHashMap<>();
-        for (Operator op : ops) {
-            operatorLookups++;
-            if (operatorCost.containsKey(op.shape())) {
-                operatorHits++;
-            } else if (fabric != null && op.kind().isCollective()) {
-                // The fabric's links carry the whole group's traffic; what the collective reads and writes in each
-                // device's memory is not in this figure (FabricCollectives keeps the bytes, not their energy).
-                FabricCollectives.Result r = fabric.collective(op);
-                operatorCost.put(op.shape(), new Cost(r.timePs(), energy == null ? 0
-                    : Math.round(r.energyJ() * Cost.FJ_PER_J), 0));
-            } else {
-                fresh.putIfAbsent(op.shape(), op);
-            }
+    /** The cost of {@code op}, finding what {@code s} says: on the fabric for a system's collective, else simulated. */
+    private Cost simulate(Operator op, StreamScan.Scanned s, OperatorTimer timer) {
+        if (fabric != null && op.kind().isCollective()) {
+            // The fabric's links carry the whole group's traffic; what the collective reads and writes in each
+            // device's memory is not in this figure (FabricCollectives keeps the bytes, not their energy).
+            FabricCollectives.Result r = fabric.collective(op);
+            return new Cost(r.timePs(), energy == null ? 0 : Math.round(r.energyJ() * Cost.FJ_PER_J), 0);
         }
-        if (fresh.isEmpty()) {
-            return;
-        }
-        List<Operator> run = new ArrayList<>(fresh.size());
-        long id = 0;
-        for (Operator op : fresh.values()) {
-            run.add(new Operator(id++, op.name(), op.kind(), op.phase(), op.layer(), op.step(), op.batch(), op.m(),
-                op.n(), op.k(), op.elements(), op.dataType(), Operator.NO_DEPS, op.causal(), op.operandBType(),
-                op.segments()));
-        }
-        simulationRuns++;
-        // A Simulation runs once (its byte checks count over its life); the shapes are new, so nothing is lost. Each
-        // operator is priced alone: nothing it finds in the L2 from the operators before it (not modelled here).
-        new Simulation(hw).l2Residency(false).run(OperatorSource.of(run.toArray(Operator[]::new)), null,
-            r -> operatorCost.put(r.op().shape(), new Cost(r.endPs() - r.startPs(), energy == null ? 0
-                : Math.round(devices * energy.of(r.sums().activity(0)).dynamic() * Cost.FJ_PER_J),
-                devices * r.bound().flops())));
+        OperatorTimer.Timed t = timer.time(s);
+        return new Cost(t.durationPs(), energy == null ? 0
+            : Math.round(devices * energy.of(t.sums().activity(0)).dynamic() * Cost.FJ_PER_J),
+            devices * t.bound().flops());
     }
 
     /**
@@ -269,7 +283,6 @@ public final class StepTimer {
         m.put("operator_lookups", operatorLookups);
         m.put("operator_hits", operatorHits);
         m.put("operator_shapes_simulated", (long) operatorCost.size());
-        m.put("simulation_runs", simulationRuns);
         if (interpolation != null) {
             m.put("interpolated_steps", interpolation.interpolatedSteps());
             m.put("grid_points", interpolation.gridPoints());

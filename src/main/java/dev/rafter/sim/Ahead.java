@@ -1,6 +1,7 @@
 package dev.rafter.sim;
 
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.StreamScan.Scanned;
 import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.workload.Operator;
 import java.util.ArrayDeque;
@@ -47,21 +48,11 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
     private final ArrayDeque<Scanned> unscanned = new ArrayDeque<>();
     /** The operator the stream took last, with what it will find. */
     private Scanned taken;
-    /** Each operator's key, found from its predecessor's. */
-    private final ReuseKeys keys = new ReuseKeys(Simulation.REPLAY_ENTRIES);
     /**
-     * What the global buffer holds as the stream reaches each operator read ahead (null where it keeps nothing): a
-     * function of the operators alone ({@link dev.rafter.mapping.L2Residency#run}), so an operator simulated ahead
-     * finds what it will find in the stream.
+     * What each operator read ahead finds in the global buffer, and its key: a function of the operators alone, so an
+     * operator simulated ahead finds what it will find in the stream.
      */
-    private final dev.rafter.mapping.L2Residency l2;
-    private final dev.rafter.roofline.Roofline roofline;
-
-    /**
-     * An operator read ahead, with the bytes of its inputs it will find resident and of evicted results it will write
-     * back, and its key.
-     */
-    record Scanned(Operator op, long resident, long writtenBack, Simulation.ReuseKey key) {}
+    private final StreamScan scan;
     /** Whether operators see what the ones before left in the global buffer (as the stream's simulation does). */
     private final boolean l2Residency;
     private final Map<Simulation.ReuseKey, Job> inFlight = new HashMap<>();
@@ -97,9 +88,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
           Iterator<Operator> stream,
           int threads, Predicate<Simulation.ReuseKey> known, LongPredicate slicesWanted, boolean recording) {
         this.l2Residency = l2Residency;
-        this.l2 = l2Residency && hw.globalBuffer().keepsContents()
-            ? new dev.rafter.mapping.L2Residency(hw.globalBuffer().capacityBytes()) : null;
-        this.roofline = new dev.rafter.roofline.Roofline(hw, placement);
+        this.scan = new StreamScan(hw, placement, l2Residency);
         this.stream = stream;
         this.known = known;
         this.slicesWanted = slicesWanted;
@@ -145,7 +134,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
 
     /** Dirty bytes the global buffer holds after the operators read so far (all of them, once the stream ends). */
     long l2Dirty() {
-        return l2 == null ? 0 : l2.dirty();
+        return scan.dirty();
     }
 
     /**
@@ -190,17 +179,7 @@ final class Ahead implements Iterator<Operator>, AutoCloseable {
 
     private void fill() {
         while (buffer.size() < WINDOW && stream.hasNext()) {
-            Operator op = stream.next();
-            // Only a device with near-memory units offloads (its bound, costly per operator, says where).
-            boolean onCores = !op.kind().isCollective()
-                && (roofline.nearMemory() == null || !roofline.of(op).nearMemory());
-            long resident = 0;
-            long writtenBack = 0;
-            if (l2 != null && onCores) {
-                resident = l2.run(op);
-                writtenBack = l2.lastWrittenBack();
-            }
-            Scanned scanned = new Scanned(op, resident, writtenBack, keys.next(op, resident, writtenBack, 0));
+            Scanned scanned = scan.next(stream.next());
             buffer.addLast(scanned);
             unscanned.addLast(scanned);
         }

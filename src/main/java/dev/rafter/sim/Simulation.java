@@ -591,7 +591,7 @@ public final class Simulation {
             long start = clock.now();
             count[0]++;
             // What each operator finds, and its key, were found as it was read ahead (clocks unset): not again here.
-            Ahead.Scanned scanned = scannedAhead ? ahead.taken(op) : null;
+            StreamScan.Scanned scanned = scannedAhead ? ahead.taken(op) : null;
             long found = scanned != null ? scanned.resident() : residentInputs(op);
             long resident = firstResident >= 0 ? firstResident : found;
             long evicted = firstResident >= 0 ? firstWrittenBack : scanned != null ? scanned.writtenBack() : writtenBack;

@@ -50,8 +50,8 @@ class ServeEnergyTest {
         Workload w = Workload.load(Path.of(TINY));
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(w, 0, groups, emitting, ops::add);
-        // Each operator alone, finding nothing in the L2 from the one before (as the step timer prices them).
-        Simulation.Result run = new Simulation(hw).reuse(false).l2Residency(false).run(
+        // Each operator alone, finding in the L2 what the ones before it left (as the step timer prices them).
+        Simulation.Result run = new Simulation(hw).reuse(false).run(
             OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { });
         EnergyAccount account = new EnergyAccount(hw, hw.energy(), Catalogue.energyUses(hw));
         return new double[] {run.endPs() * 1e-12, account.of(run.stats().total().activity(0)).dynamic()};

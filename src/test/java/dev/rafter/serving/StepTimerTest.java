@@ -22,13 +22,17 @@ class StepTimerTest {
     private static final Workload TINY = Workload.load(Path.of("models/workloads/tiny.yaml"));
 
     /**
-     * The step's operators run as one simulate run (reuse off: every operator simulated), each finding nothing in
-     * the L2 from the ones before, as the step timer prices them.
+     * The step's operators run as one simulate run (reuse off: every operator simulated), each finding in the L2 what
+     * the ones before it left (h100.yaml keeps the L2 between kernels), as the step timer prices them.
      */
     private static long simulatedAsOneRun(List<StepLowering.Group> groups, long emitting) {
+        return simulatedAsOneRun(H100, groups, emitting);
+    }
+
+    private static long simulatedAsOneRun(HardwareSpec hw, List<StepLowering.Group> groups, long emitting) {
         List<Operator> ops = new ArrayList<>();
         StepLowering.lower(TINY, 0, groups, emitting, ops::add);
-        return new Simulation(H100).reuse(false).l2Residency(false).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
+        return new Simulation(hw).reuse(false).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
             .endPs();
     }
 
@@ -61,7 +65,7 @@ class StepTimerTest {
             List<Operator> ops = new ArrayList<>();
             StepLowering.lower(TINY, 0, groups, 3, ops::add);
             double[] flops = {0};
-            Simulation.Result run = new Simulation(H100).reuse(false).l2Residency(false).run(OperatorSource.of(
+            Simulation.Result run = new Simulation(H100).reuse(false).run(OperatorSource.of(
                 ops.toArray(Operator[]::new)), null, r -> flops[0] += r.bound().flops());
             double dynamic = account.of(run.stats().total().activity(run.endPs() * 1e-12)).dynamic();
             StepTimer.Cost step = timer.step(0, groups, 3);
