@@ -212,6 +212,42 @@ public final class L2Residency {
         return dirty;
     }
 
+    /**
+     * What the buffer holds, entry by entry, least recently written first: {held, dirty, then each entry's owner and
+     * bytes} (for {@link #holdsAsShifted}).
+     */
+    public long[] contents() {
+        long[] c = new long[2 + 2 * entries.size()];
+        c[0] = held;
+        c[1] = dirty;
+        int i = 2;
+        for (long[] e : entries) {
+            c[i++] = e[0];
+            c[i++] = e[1];
+        }
+        return c;
+    }
+
+    /**
+     * Whether the buffer holds what it held when {@link #contents} returned {@code earlier}, each result's producer
+     * {@code shift} ids later: then operators that repeat the ones since, {@code shift} ids later, find and leave
+     * what those did.
+     */
+    public boolean holdsAsShifted(long[] earlier, long shift) {
+        if (earlier.length != 2 + 2 * entries.size() || earlier[0] != held || earlier[1] != dirty) {
+            return false;
+        }
+        int i = 2;
+        for (long[] e : entries) {
+            long owner = earlier[i] == FETCHED ? FETCHED : earlier[i] + shift;
+            if (e[0] != owner || e[1] != earlier[i + 1]) {
+                return false;
+            }
+            i += 2;
+        }
+        return true;
+    }
+
     /** Bytes the buffer holds. */
     public long held() {
         return held;

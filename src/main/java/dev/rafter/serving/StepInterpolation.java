@@ -3,18 +3,17 @@ package dev.rafter.serving;
 import dev.rafter.workload.OpKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.StepLowering;
-import dev.rafter.workload.Workload;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
 
 /**
- * The layers' time in a serving step (one layer's, where the step timer counts one layer for all), approximated from
- * exact simulations at grid points ({@code serve --step-timing interpolated}). Nothing is fitted: every grid point is
+ * The layers' time in a serving step, approximated from exact simulations at grid points ({@code serve --step-timing interpolated}). Nothing is fitted: every grid point is
  * a step lowered and its operators priced exactly by {@link StepTimer}, each as it runs in that step (with what it
  * finds in the global buffer); between two points the time is interpolated linearly.
  * <ul>
@@ -48,12 +47,11 @@ final class StepInterpolation {
      *  (Llama-3-8B on h100.yaml). Smaller blocks (32, 16 keys, on smaller buffers) change inside an interval. */
     static final long KV_GRID = 64;
 
-    private final Workload workload;
     /**
-     * Exact time, energy and FLOPs of the operators of a step that a predicate takes, each as it runs in the step
-     * (simulated once per shape and what it finds, in the step timer's memo).
+     * Exact time, energy and FLOPs of the operators that a predicate takes of a step of some groups (no sequence
+     * emitting), each as it runs in the step (simulated once per shape and what it finds, in the step timer's memo).
      */
-    private final BiFunction<List<Operator>, Predicate<Operator>, StepTimer.Cost> price;
+    private final BiFunction<List<StepLowering.Group>, Predicate<Operator>, StepTimer.Cost> price;
     private final Map<Long, StepTimer.Cost> restOfLayer = new HashMap<>();
     /** Attention at grid points, beside a prefill chunk. */
     private final Map<List<StepLowering.Group>, StepTimer.Cost> attentionCost = new HashMap<>();
@@ -61,17 +59,16 @@ final class StepInterpolation {
     private final Map<List<StepLowering.Group>, StepTimer.Cost> layersCost = new HashMap<>();
     private long interpolatedSteps;
 
-    /** Steps of {@code workload} (the step timer's: one layer, or all), priced by {@code price}. */
-    StepInterpolation(Workload workload, BiFunction<List<Operator>, Predicate<Operator>, StepTimer.Cost> price) {
-        this.workload = workload;
+    /** Steps priced by {@code price}. */
+    StepInterpolation(BiFunction<List<StepLowering.Group>, Predicate<Operator>, StepTimer.Cost> price) {
         this.price = price;
     }
 
     /**
-     * Time, dynamic energy and FLOPs of the layers of the step of {@code groups}, whose exact lowering is
-     * {@code stepOps}.
+     * Time, dynamic energy and FLOPs of the layers of the step of {@code groups}; {@code exact} prices what a
+     * predicate takes of that step exactly.
      */
-    StepTimer.Cost layers(List<StepLowering.Group> groups, List<Operator> stepOps) {
+    StepTimer.Cost layers(List<StepLowering.Group> groups, Function<Predicate<Operator>, StepTimer.Cost> exact) {
         long tokens = 0;
         long decoding = 0;
         long decodeKv = 0;
@@ -89,11 +86,11 @@ final class StepInterpolation {
         long s = decoding;
         if (tokens <= EXACT_TOKENS) {
             // The rest of the layers is exact here: with the attention, as it runs beside it, interpolated whole.
-            return decoding == 0 ? price.apply(stepOps, StepTimer::inLayer)
+            return decoding == 0 ? exact.apply(StepTimer::inLayer)
                 : interpolate(decodeKv, s, KV_GRID, kv -> gridStep(layersCost, s, kv, others, StepTimer::inLayer));
         }
         StepTimer.Cost rest = interpolate(tokens, 1, TOKEN_GRID, this::restAt);
-        StepTimer.Cost attention = decoding == 0 ? price.apply(stepOps, StepInterpolation::isAttention)
+        StepTimer.Cost attention = decoding == 0 ? exact.apply(StepInterpolation::isAttention)
             : interpolate(decodeKv, s, KV_GRID, kv -> gridStep(attentionCost, s, kv, others,
                 StepInterpolation::isAttention));
         return rest.plus(attention);
@@ -124,7 +121,7 @@ final class StepInterpolation {
 
     /** The layers' operators but attention over {@code tokens} new tokens. */
     private StepTimer.Cost restAt(long tokens) {
-        return restOfLayer.computeIfAbsent(tokens, t -> price.apply(lowered(List.of(new StepLowering.Group(1, t, t))),
+        return restOfLayer.computeIfAbsent(tokens, t -> price.apply(List.of(new StepLowering.Group(1, t, t)),
             op -> StepTimer.inLayer(op) && !isAttention(op)));
     }
 
@@ -142,15 +139,9 @@ final class StepInterpolation {
         if (known != null) {
             return known;
         }
-        StepTimer.Cost c = price.apply(lowered(key), counted);
+        StepTimer.Cost c = price.apply(key, counted);
         memo.put(key, c);
         return c;
-    }
-
-    private List<Operator> lowered(List<StepLowering.Group> groups) {
-        List<Operator> ops = new ArrayList<>();
-        StepLowering.lower(workload, 0, groups, 0, ops::add);
-        return ops;
     }
 
     static boolean isAttention(Operator op) {

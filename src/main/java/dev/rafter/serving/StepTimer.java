@@ -75,10 +75,19 @@ public final class StepTimer {
     private final FabricGroup fabric;
     private final boolean stepsRepeat;
     /**
-     * Whether the global buffer keeps what one operator leaves for the next: then the layers of a step find different
-     * things there (the first finds what the embedding left), so every layer is lowered and priced.
+     * Whether the global buffer keeps what one operator leaves for the next: then a layer's operators find there what
+     * the layer before left, and the first layer (after an empty buffer) differs from the rest.
      */
     private final boolean bufferKept;
+    /** The workload as given: lowered whole where the lowered layers do not stand for the rest. */
+    private final Workload whole;
+    /**
+     * Layers lowered for a step, standing for all it runs: one where the buffer keeps nothing (every layer takes the
+     * same time), two where it keeps results (the second stands for every later layer once the buffer settles);
+     * 0: all of them (random routing lowers each layer differently).
+     */
+    private final int layersLowered;
+    /** Layers a step runs. */
     private final int layersRun;
     private final Map<Simulation.ReuseKey, Cost> operatorCost = new HashMap<>();
     private final Map<List<StepLowering.Group>, Cost> stepCost = new LinkedHashMap<>(16, 0.75f, true) {
@@ -118,33 +127,35 @@ public final class StepTimer {
         // Random MoE routing draws from the step number and the layer: the same composition lowers differently
         // each step and each layer. Otherwise every layer lowers to the same operators, and where the buffer keeps
         // nothing between operators they also take the same time: one layer (with the LM head when the whole model
-        // runs) is lowered and its time counted once per layer run.
+        // runs) is lowered and its time counted once per layer run; where it keeps results, two.
         this.stepsRepeat = workload.model().experts() == 1
             || workload.model().routing() == TransformerSpec.Routing.UNIFORM;
         this.bufferKept = hw.globalBuffer().keepsContents();
-        boolean layersAlike = stepsRepeat && !bufferKept;
-        this.layersRun = layersAlike ? workload.run().layers() : 1;
-        this.workload = layersAlike ? oneLayer(workload) : workload;
+        this.whole = workload;
+        this.layersRun = workload.run().layers();
+        int standIn = bufferKept ? 2 : 1;
+        this.layersLowered = stepsRepeat && layersRun > standIn ? standIn : 0;
+        this.workload = layersLowered > 0 ? firstLayers(workload, layersLowered) : workload;
         if (timing == StepTiming.INTERPOLATED && (!stepsRepeat
                 || workload.run().attention() != RunSpec.Attention.FLASH)) {
             throw new InputException("--step-timing interpolated: needs run.attention flash and routing that is the"
                 + " same every step (uniform or no experts); use --step-timing exact");
         }
         this.interpolation = timing == StepTiming.INTERPOLATED
-            ? new StepInterpolation(this.workload, this::price) : null;
+            ? new StepInterpolation((groups, counted) -> priced(0, groups, 0, counted)) : null;
     }
 
-    /** The workload cut to its first layer, keeping the final norm and LM head when the whole model runs. */
-    private static Workload oneLayer(Workload w) {
+    /** The workload cut to its first {@code n} layers, keeping the final norm and LM head when the whole model runs. */
+    private static Workload firstLayers(Workload w, int n) {
         TransformerSpec m = w.model();
         RunSpec r = w.run();
         boolean whole = r.layers() == m.layers();
-        TransformerSpec model = whole ? new TransformerSpec(m.name(), 1, m.dModel(), m.heads(), m.kvHeads(),
+        TransformerSpec model = whole ? new TransformerSpec(m.name(), n, m.dModel(), m.heads(), m.kvHeads(),
             m.ffnDim(), m.ffn(), m.norm(), m.vocab(), m.experts(), m.expertsPerToken(), m.bias(),
             m.learnedPositions(), m.contextLength(), m.tiedEmbeddings(), m.routing(), m.routingSeed(),
             m.expertKernel()) : m;
         return new Workload(model, new RunSpec(r.batch(), r.promptTokens(), r.outputTokens(), r.tensorParallel(),
-            r.dataType(), 1, r.attention(), r.kvDataType(), r.weightDataType(), r.order()));
+            r.dataType(), n, r.attention(), r.kvDataType(), r.weightDataType(), r.order()));
     }
 
     /**
@@ -167,12 +178,11 @@ public final class StepTimer {
                 return known;
             }
         }
-        List<Operator> ops = new ArrayList<>();
-        StepLowering.lower(workload, stepsRepeat ? 0 : step, groups, emitting, ops::add);
         if (interpolation != null) {
-            return interpolation.layers(groups, ops).times(layersRun).plus(price(ops, StepTimer::outsideLayers));
+            return interpolation.layers(groups, counted -> priced(step, groups, emitting, counted))
+                .plus(priced(step, groups, emitting, StepTimer::outsideLayers));
         }
-        Cost total = price(ops, StepTimer::inLayer).times(layersRun).plus(price(ops, StepTimer::outsideLayers));
+        Cost total = priced(step, groups, emitting, op -> true);
         if (key != null) {
             stepCost.put(key, total);
         }
@@ -196,18 +206,71 @@ public final class StepTimer {
     }
 
     /**
-     * The summed exact time, energy and FLOPs of those of {@code ops} that {@code counted} takes, each as it runs in
-     * the stream of all of {@code ops} (in their order, the buffer empty before the first), simulating those not seen
-     * before.
+     * The exact time, energy and FLOPs of the operators of the step of {@code groups} (with {@code emitting} sequences
+     * through the LM head; {@code step} numbers it) that {@code counted} takes, each as it runs in the step: the step
+     * lowered with the layers that stand for all ({@link #layersLowered}), the last of them counted for the layers not
+     * lowered. Two layers stand for all only where the buffer holds after the second what it held after the first
+     * (each result a layer later): then every later layer finds what the second found; otherwise the step is lowered
+     * whole.
      */
-    Cost price(List<Operator> ops, Predicate<Operator> counted) {
+    Cost priced(int step, List<StepLowering.Group> groups, long emitting, Predicate<Operator> counted) {
+        List<Operator> ops = lowered(workload, step, groups, emitting);
+        if (layersLowered == 1) {
+            return price(ops, op -> inLayer(op) && counted.test(op)).times(layersRun)
+                .plus(price(ops, op -> outsideLayers(op) && counted.test(op)));
+        }
+        if (layersLowered == 2) {
+            Cost[] layers = new Cost[3];
+            if (price(ops, counted, 2, layers)) {
+                return layers[0].plus(layers[1].times(layersRun - 1)).plus(layers[2]);
+            }
+            ops = lowered(whole, step, groups, emitting);
+        }
+        return price(ops, counted);
+    }
+
+    private List<Operator> lowered(Workload w, int step, List<StepLowering.Group> groups, long emitting) {
+        List<Operator> ops = new ArrayList<>();
+        StepLowering.lower(w, stepsRepeat ? 0 : step, groups, emitting, ops::add);
+        return ops;
+    }
+
+    /** {@link #price(List, Predicate, int, Cost[])} summed over every operator. */
+    private Cost price(List<Operator> ops, Predicate<Operator> counted) {
+        Cost[] sum = new Cost[1];
+        price(ops, counted, 0, sum);
+        return sum[0];
+    }
+
+    /**
+     * Sums the exact time, energy and FLOPs of those of {@code ops} that {@code counted} takes, each as it runs in the
+     * stream of all of {@code ops} (in their order, the buffer empty before the first), simulating those not seen
+     * before. With {@code layers} 2 ({@code ops} of two layers and what follows them) into {@code sums}: the first
+     * layer's, the second's, the rest's; and returns whether the buffer held after the second layer what it held after
+     * the first, each result one layer later. Otherwise all into {@code sums[0]}, returning true.
+     */
+    private boolean price(List<Operator> ops, Predicate<Operator> counted, int layers, Cost[] sums) {
         StreamScan scan = bufferKept ? new StreamScan(hw) : null;
         OperatorTimer timer = null;
-        long ps = 0;
-        long femtojoules = 0;
-        double flops = 0;
+        long[] ps = new long[sums.length];
+        long[] femtojoules = new long[sums.length];
+        double[] flops = new double[sums.length];
+        long[] afterFirst = null;
+        long layerIds = 0;
+        boolean settled = true;
+        int part = 0;
         try {
             for (Operator op : ops) {
+                if (layers == 2 && op.layer() != part && part < 2) {
+                    // Entering the second layer, or what follows it: what the buffer holds now.
+                    if (part == 0) {
+                        afterFirst = scan.contents();
+                        layerIds = op.id() - ops.get(0).id();
+                    } else {
+                        settled = scan.holdsAsShifted(afterFirst, layerIds);
+                    }
+                    part++;
+                }
                 // Every operator leaves the buffer as it does, counted or not.
                 StreamScan.Scanned s = scan == null ? null : scan.next(op);
                 if (!counted.test(op)) {
@@ -225,16 +288,22 @@ public final class StepTimer {
                     c = simulate(op, s == null ? new StreamScan.Scanned(op, 0, 0, key) : s, timer);
                     operatorCost.put(key, c);
                 }
-                ps += c.ps();
-                femtojoules += c.femtojoules();
-                flops += c.flops();
+                ps[part] += c.ps();
+                femtojoules[part] += c.femtojoules();
+                flops[part] += c.flops();
+            }
+            if (layers == 2 && part == 1) {
+                settled = scan.holdsAsShifted(afterFirst, layerIds); // nothing follows the second layer
             }
         } finally {
             if (timer != null) {
                 timer.close();
             }
         }
-        return new Cost(ps, femtojoules, flops);
+        for (int i = 0; i < sums.length; i++) {
+            sums[i] = new Cost(ps[i], femtojoules[i], flops[i]);
+        }
+        return settled;
     }
 
     /** The cost of {@code op}, finding what {@code s} says: on the fabric for a system's collective, else simulated. */

@@ -52,6 +52,16 @@ public final class StreamScan {
         return new Scanned(op, resident, writtenBack, keys.next(op, resident, writtenBack, 0));
     }
 
+    /** What the buffer holds now, for {@link #holdsAsShifted} (empty where it keeps nothing). */
+    public long[] contents() {
+        return l2 == null ? new long[0] : l2.contents();
+    }
+
+    /** Whether the buffer holds what {@code earlier} says it held, each result {@code shift} operator ids later. */
+    public boolean holdsAsShifted(long[] earlier, long shift) {
+        return l2 == null || l2.holdsAsShifted(earlier, shift);
+    }
+
     /** Dirty bytes the buffer holds after the operators read so far. */
     public long dirty() {
         return l2 == null ? 0 : l2.dirty();

@@ -30,10 +30,55 @@ class StepTimerTest {
     }
 
     private static long simulatedAsOneRun(HardwareSpec hw, List<StepLowering.Group> groups, long emitting) {
+        return simulatedAsOneRun(hw, TINY, groups, emitting, false);
+    }
+
+    /** With {@code reuse}, twins replay (exact: ReuseTest), so a run of many layers stays quick. */
+    private static long simulatedAsOneRun(HardwareSpec hw, Workload w, List<StepLowering.Group> groups, long emitting,
+                                          boolean reuse) {
         List<Operator> ops = new ArrayList<>();
-        StepLowering.lower(TINY, 0, groups, emitting, ops::add);
-        return new Simulation(hw).reuse(false).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
+        StepLowering.lower(w, 0, groups, emitting, ops::add);
+        return new Simulation(hw).reuse(reuse).run(OperatorSource.of(ops.toArray(Operator[]::new)), null, r -> { })
             .endPs();
+    }
+
+    /**
+     * Llama-3-8B's 32 layers each stream more weights through the H100's 50 MB L2 than it holds, so after the second
+     * layer it holds what it held after the first (a layer later): the timer lowers two layers and counts the second
+     * for the other 31. The step must still take what the whole step takes in one run.
+     */
+    @Test
+    void twoLayersStandForAllWhereTheL2SettlesAfterOne() {
+        Workload llama = Workload.load(Path.of("models/workloads/llama3-8b.yaml"));
+        StepTimer timer = new StepTimer(H100, llama);
+        for (List<StepLowering.Group> groups : List.of(List.of(new StepLowering.Group(4, 1, 300)),
+                List.of(new StepLowering.Group(2, 1, 700), new StepLowering.Group(1, 64, 64)))) {
+            assertEquals(simulatedAsOneRun(H100, llama, groups, groups.size(), true),
+                timer.stepPs(0, groups, groups.size()), groups.toString());
+        }
+    }
+
+    /**
+     * tiny.yaml at 6 layers moves about 1.4 MB a layer through the L2: in 4 MiB the results pile up until the third
+     * layer, from which the bytes each layer fetches push earlier results out, so later layers write back what the
+     * first two did not (more DRAM writes: more energy), and two layers cannot stand for the rest: the step is lowered
+     * whole. Counting the second layer for the other five would miss those write-backs.
+     */
+    @Test
+    void aStepWhoseL2KeepsFillingIsLoweredWhole() {
+        HardwareSpec small = HardwareLoader.load(Path.of("models/hardware/h100.yaml"),
+            List.of("global_buffer.capacity_mib=4"));
+        Workload deep = Workload.load(Path.of("models/workloads/tiny.yaml"), List.of("model.layers=6"));
+        List<StepLowering.Group> groups = List.of(new StepLowering.Group(2, 1, 71), new StepLowering.Group(1, 48, 48));
+        List<Operator> ops = new ArrayList<>();
+        StepLowering.lower(deep, 0, groups, 3, ops::add);
+        Simulation.Result run = new Simulation(small).reuse(false).run(OperatorSource.of(ops.toArray(Operator[]::new)),
+            null, r -> { });
+        EnergyAccount account = new EnergyAccount(small, small.energy(), Catalogue.energyUses(small));
+        double dynamic = account.of(run.stats().total().activity(0)).dynamic();
+        StepTimer.Cost step = new StepTimer(small, deep).step(0, groups, 3);
+        assertEquals(run.endPs(), step.ps());
+        assertEquals(2 * dynamic, step.joules(), ops.size() * 1e-15); // tiny.yaml: a tensor-parallel pair
     }
 
     @Test
