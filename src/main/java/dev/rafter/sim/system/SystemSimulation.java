@@ -11,6 +11,7 @@ import dev.rafter.roofline.Roofline;
 import dev.rafter.sim.DeadlockException;
 import dev.rafter.sim.Device;
 import dev.rafter.sim.Kernel;
+import dev.rafter.sim.OperatorKernels;
 import dev.rafter.sim.Scheduler;
 import dev.rafter.sim.Simulation;
 import dev.rafter.sim.component.Catalogue;
@@ -963,15 +964,7 @@ public final class SystemSimulation {
                     return;
                 }
                 // The device idles until its host has issued the send or receive (NCCL's, a kernel launch).
-                long now = run.clock.now();
-                Operator call = StageStream.call(e);
-                long launched = host.launch(call, true, now);
-                if (launched > now) {
-                    host.deviceWaited(call.id(), now, launched);
-                    run.clock.schedule(launched - now, () -> exchange(e));
-                } else {
-                    exchange(e);
-                }
+                host.afterLaunch(run.clock, StageStream.call(e), true, () -> exchange(e));
                 return;
             }
             Operator op = ((StageStream.Compute) item).op();
@@ -982,14 +975,7 @@ public final class SystemSimulation {
             }
             // The device idles until the host has launched the operator's first kernel (a collective's too: an
             // NCCL call is a kernel launch, so a device reaches the group only once its host has issued it).
-            long now = run.clock.now();
-            long launched = host.launch(op, true, now);
-            if (launched > now) {
-                host.deviceWaited(op.id(), now, launched);
-                run.clock.schedule(launched - now, () -> start(op));
-            } else {
-                start(op);
-            }
+            host.afterLaunch(run.clock, op, true, () -> start(op));
         }
 
         /** Reaches its side of a send/recv (in order). */
@@ -1105,64 +1091,19 @@ public final class SystemSimulation {
             RunStats.Sums before = reusable ? stats.total().copy() : null;
             List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(run.programs(hw, op),
                 resident, op.activationInputBytes()), evicted);
-            StringBuilder mapping = new StringBuilder(resident == 0 ? "" : String.format(Locale.ROOT,
-                "%.1f%% of its input resident in the L2", 100.0 * resident / op.activationInputBytes()));
-            if (evicted > 0) {
-                mapping.append(mapping.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT,
-                    "writes back %d B of results it evicts from the L2", evicted));
-            }
-            for (TileProgram p : programs) {
-                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
-            }
-            runInOrder(op, programs, 0, () -> {
+            String mapping = OperatorKernels.mapping(op, resident, evicted, programs);
+            OperatorKernels.runInOrder(device, clock, host, scheduler != null, op, programs, 0, p -> { }, () -> {
                 long end = clock.now();
                 RunStats.Sums sums = stats.current();
-                Roofline.Bound bound = device.keepsResults() ? roofline.ofWritingBack(op, resident, evicted)
-                    : roofline.of(op, resident);
-                if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
-                    throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
-                        + "roofline bound " + bound.seconds() + " s: the model is wrong");
-                }
+                Roofline.Bound bound = OperatorKernels.checkedBound(roofline, device, op, resident, evicted, start,
+                    end);
                 if (reusable) {
                     replays.put(shape, new Replay(end - start, stats.total().since(before), sums.copy(),
-                        bound, mapping.toString()));
+                        bound, mapping));
                 }
                 computePs += end - start;
-                report(op, start, end, sums, bound, mapping.toString());
+                report(op, start, end, sums, bound, mapping);
             });
-        }
-
-        private void runInOrder(Operator op, List<TileProgram> programs, int i, Runnable done) {
-            if (i == programs.size()) {
-                done.run();
-                return;
-            }
-            Runnable kernel = () -> device.dispatch(op.id(), () -> device.runProgram(op.id(), op.dataType(),
-                programs.get(i), () -> {
-                    if (host != null) {
-                        host.finished(run.clock.now());
-                    }
-                    runInOrder(op, programs, i + 1, done);
-                }));
-            if (host != null && i > 0 && scheduler != null) {
-                // The device waits for this kernel's launch, issued after the operators handed before it.
-                host.stopped();
-                host.whenLaunched(op, i, () -> {
-                    host.running(op.id());
-                    kernel.run();
-                });
-                return;
-            }
-            if (host != null && i > 0) {
-                long now = run.clock.now();
-                long launched = host.launch(op, false, now);
-                if (launched > now) {
-                    host.deviceWaited(op.id(), now, launched);
-                    run.clock.schedule(launched - now, kernel);
-                    return;
-                }
-            }
-            kernel.run();
         }
 
         private void report(Operator op, long start, long end, RunStats.Sums sums, Roofline.Bound bound,
