@@ -9,9 +9,7 @@ import dev.rafter.plot.XyChart;
 import dev.rafter.report.AtomicFile;
 import dev.rafter.report.OutputFolder;
 import dev.rafter.report.SimulationReport;
-import dev.rafter.roofline.RooflineReport;
 import dev.rafter.serving.Disaggregated;
-import dev.rafter.serving.FabricGroup;
 import dev.rafter.serving.Policy;
 import dev.rafter.serving.Replicas;
 import dev.rafter.serving.Request;
@@ -21,7 +19,6 @@ import dev.rafter.serving.ServingReport;
 import dev.rafter.serving.StepTimer;
 import dev.rafter.serving.StepTiming;
 import dev.rafter.serving.Traffic;
-import dev.rafter.sim.fabric.FabricGraph;
 import dev.rafter.workload.Capacity;
 import dev.rafter.workload.Phase;
 import dev.rafter.workload.Workload;
@@ -48,46 +45,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Mixin
     HardwareOptions hardware;
 
+    @Mixin
+    ServeTraffic traffic;
+
     @Option(names = "--workload", required = true, paramLabel = "W", description = "workload model YAML (its "
         + "run.prompt_tokens and run.output_tokens are the default request lengths; run.batch is not used)")
     Path workload;
-
-    @Option(names = "--request-file", paramLabel = "F", description = "requests to replay: CSV arrival_s,"
-        + "prompt_tokens,output_tokens[,priority], JSON lines with those keys, or the Azure LLM inference trace "
-        + "(TIMESTAMP,ContextTokens,GeneratedTokens)")
-    Path requestFile;
-
-    @Option(names = "--arrivals", paramLabel = "SPEC", description = "open-loop arrivals: poisson:RATE or "
-        + "gamma:RATE:CV (requests per second); several rates (poisson:R1,R2,...) sweep the rate: knee.csv, "
-        + "knee.png, goodput.png")
-    String arrivals;
-
-    @Option(names = "--concurrency", paramLabel = "N", description = "closed-loop clients: each sends its next "
-        + "request when its last one finishes")
-    Integer concurrency;
-
-    @Option(names = "--requests", paramLabel = "N", description = "how many requests to generate")
-    Long requests;
-
-    @Option(names = "--duration", paramLabel = "S", description = "generate requests arriving in the first S "
-        + "seconds (the run goes on until every one has finished)")
-    Double durationS;
-
-    @Option(names = "--prompt-tokens", paramLabel = "N", description = "prompt length of generated requests "
-        + "(default: the workload's run.prompt_tokens)")
-    Integer promptTokens;
-
-    @Option(names = "--output-tokens", paramLabel = "N", description = "output length of generated requests "
-        + "(default: the workload's run.output_tokens)")
-    Integer outputTokens;
-
-    @Option(names = "--lengths", paramLabel = "F", description = "draw each generated request's prompt and output "
-        + "lengths (and priority) from a random row of this request file")
-    Path lengths;
-
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "seed of the arrivals and the "
-        + "length draws (default: ${DEFAULT-VALUE}); the same seed gives the same outputs")
-    long seed;
 
     @Option(names = "--step-timing", paramLabel = "T", defaultValue = "exact",
         description = "exact (every distinct operator shape simulated) or interpolated (an approximation: steps timed "
@@ -118,14 +81,6 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     @Option(names = "--prefix-caching", description = "cache full KV blocks by content, so requests sharing a "
         + "prefix (prefix_id in a request file, or --prefixes) skip its prefill (vLLM's automatic prefix caching)")
     boolean prefixCaching;
-
-    @Option(names = "--prefixes", paramLabel = "K", description = "generated requests begin with one of K shared "
-        + "prefixes, drawn at random (needs --prefix-tokens)")
-    Integer prefixes;
-
-    @Option(names = "--prefix-tokens", paramLabel = "N", description = "length of the shared prefixes of --prefixes"
-        + " (a shorter prompt is all prefix)")
-    Integer prefixTokens;
 
     @Option(names = "--speculative-tokens", paramLabel = "K", description = "speculative decoding: K draft tokens "
         + "per decoding sequence, verified by the target in one pass (needs --acceptance-rate)")
@@ -227,7 +182,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             hw = hardware.loadBesideWorkload();
         }
         Workload w = Workload.load(workload, hardware.workloadSets());
-        Layout layout = systemSpec == null ? null : layout(systemSpec, w);
+        ServeLayout layout = systemSpec == null ? null : ServeLayout.of(systemSpec, w, disaggregate, replicas, workload,
+            system);
         cost = system != null ? CostChoice.forSystem(costFile, system, hardware.hardwareSets().stream()
                 .map(set -> set.startsWith("system.") ? set.substring("system.".length()) : set).toList(), List.of())
             : CostChoice.forHardware(costFile, hardware.hardware, hardware.hardwareSets());
@@ -240,7 +196,8 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         long weights = Capacity.of(w, EnumSet.allOf(Phase.class)).weightBytes()
             + (draft == null ? 0 : Capacity.of(draft, EnumSet.allOf(Phase.class)).weightBytes());
         double memory = hw.memory().capacityGib() * GIB;
-        long bytesPerToken = kvBytesPerToken(w) + (draft == null ? 0 : kvBytesPerToken(draft));
+        long bytesPerToken = ServeOutputs.kvBytesPerToken(w)
+            + (draft == null ? 0 : ServeOutputs.kvBytesPerToken(draft));
         long kvBlocks = (long) Math.floor((memory - weights) / ((double) bytesPerToken * blockTokens));
         if (kvBlocks < 1) {
             throw new InputException(String.format(Locale.ROOT, "memory.capacity_gib: %.1f GiB per device leaves no"
@@ -255,7 +212,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             Math.round(stepOverheadUs * 1e6)).withHost(host).withPrefixCaching(prefixCaching);
         ServingEngine.Speculation speculation = speculativeTokens == null ? null : new ServingEngine.Speculation(
             speculativeTokens, acceptanceRate, draft == null ? null : new StepTimer(hw, draft, null, timing),
-            seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
+            traffic.seed ^ 0x7370656375726174L); // "speculat" in ASCII: draws of their own
         ServingEngine.Swap swap = preemption.equals("swap") ? swap(hw, bytesPerToken) : null;
         Engines engines = (timer, l) -> {
             ServingEngine e = new ServingEngine(timer, l, chosen, speculation);
@@ -263,34 +220,33 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         };
         StepTimer timer = new StepTimer(hw, w, null, timing);
         List<StepTimer> timers = layout == null ? List.of(timer) : layout.timers(hw, w, timer);
-        if (arrivals != null && Traffic.Arrivals.parseAll(arrivals).size() > 1) {
+        if (traffic.arrivals != null && Traffic.Arrivals.parseAll(traffic.arrivals).size() > 1) {
             if (costFile != null && !cost.none()) {
                 throw new InputException("--cost: not with several --arrivals rates (a knee) yet; serve one rate");
             }
             return knee(hw, w, chosen, limits, engines, targets, r -> checkFits(r, w, kvBlocks, bytesPerToken,
                 weights, memory), layout, systemSpec, timers, wallStart);
         }
-        SplittableRandom random = new SplittableRandom(seed);
-        IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
-        Traffic traffic;
+        SplittableRandom random = new SplittableRandom(traffic.seed);
+        IntFunction<Request> sizes = traffic.sizes(w, workload, random);
+        Traffic requests;
         List<Request> known = null;
-        long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
-        long count = requests == null ? 0 : requests;
-        if (requestFile != null) {
-            known = RequestFile.read(requestFile);
-            traffic = Traffic.of(known);
-        } else if (arrivals != null) {
-            known = Traffic.open(Traffic.Arrivals.parse(arrivals), count, durationPs, random, sizes);
-            traffic = Traffic.of(known);
+        if (traffic.requestFile != null) {
+            known = RequestFile.read(traffic.requestFile);
+            requests = Traffic.of(known);
+        } else if (traffic.arrivals != null) {
+            known = Traffic.open(Traffic.Arrivals.parse(traffic.arrivals), traffic.count(), traffic.durationPs(),
+                random, sizes);
+            requests = Traffic.of(known);
         } else {
-            traffic = Traffic.closed(concurrency, count, durationPs, sizes);
+            requests = Traffic.closed(traffic.concurrency, traffic.count(), traffic.durationPs(), sizes);
         }
         if (known != null) {
             for (Request r : known) {
                 checkFits(r, w, kvBlocks, bytesPerToken, weights, memory);
             }
         }
-        Traffic checked = known != null ? traffic : checking(traffic, w, kvBlocks, bytesPerToken, weights, memory);
+        Traffic checked = known != null ? requests : checking(requests, w, kvBlocks, bytesPerToken, weights, memory);
         Served served = serveOnce(layout, timers, engines, limits, checked, w);
         ServingEngine.Result result = served.result();
         Replicas.Result routed = served.routed();
@@ -321,23 +277,24 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             summary.put("speculative", spec);
         }
         if (swap != null) {
-            summary.put("swap", swapSummary(hw, swap, routed != null ? routed.replicas() : split != null
-                ? concat(split.prefill().replicas(), split.decode()) : List.of(result)));
+            summary.put("swap", ServeOutputs.swapSummary(hw, swap, routed != null ? routed.replicas() : split != null
+                ? ServeOutputs.concat(split.prefill().replicas(), split.decode()) : List.of(result)));
         }
         double spanS = (double) summary.get("span_s");
         if (routed != null) {
             Map<String, Object> pool = new LinkedHashMap<>();
             pool.put("count", (long) routed.replicas().size());
             pool.put("router", routing().key());
-            pool.put("per_replica", replicaSummaries(routed.replicas(), 0, layout, kvBlocks, spanS,
+            pool.put("per_replica", ServeOutputs.replicaSummaries(routed.replicas(), 0, layout, kvBlocks, spanS,
                 timer.staticW()));
             summary.put("replicas", pool);
         }
         if (split != null) {
-            summary.put("disaggregation", disaggregation(split, layout, kvBlocks, spanS, w, timer.staticW()));
+            summary.put("disaggregation", ServeOutputs.disaggregation(split, layout, kvBlocks, spanS, w,
+                timer.staticW()));
         }
         summary.put("step_timing", timing.key());
-        summary.put("step_memo", timers.size() == 1 ? timer.memo() : memoOfAll(timers));
+        summary.put("step_memo", timers.size() == 1 ? timer.memo() : ServeOutputs.memoOfAll(timers));
         int devices = groups(layout) * w.run().tensorParallel();
         if (timer.hasEnergy()) {
             summary.put("energy", energy(served, spanS, timer, layout, w));
@@ -352,11 +309,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         String[] replicaColumns = routed != null ? new String[] {"replica"} : split != null
             ? new String[] {"prefill_replica", "decode_replica", "kv_transfer_s"} : new String[0];
-        Object[][] replicaCells = routed != null ? new Object[][] {boxed(routed.replicaOf())} : split != null
-            ? new Object[][] {boxed(split.prefillOf()), orEmpty(split.decodeOf()), seconds(split.transferPs())}
+        Object[][] replicaCells = routed != null ? new Object[][] {ServeOutputs.boxed(routed.replicaOf())}
+            : split != null ? new Object[][] {ServeOutputs.boxed(split.prefillOf()),
+                ServeOutputs.orEmpty(split.decodeOf()), ServeOutputs.seconds(split.transferPs())}
             : new Object[0][];
         List<ServingEngine.Result> perReplica = routed != null ? routed.replicas() : split != null
-            ? concat(split.prefill().replicas(), split.decode()) : null;
+            ? ServeOutputs.concat(split.prefill().replicas(), split.decode()) : null;
         try (OutputFolder folder = OutputFolder.open(out, "--out", OUTPUTS)) {
             AtomicFile.write(folder.path("requests.csv"), wr -> ServingReport.writeRequests(wr, result, replicaColumns,
                 replicaCells));
@@ -372,17 +330,18 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
             folder.commit();
         }
-        print(summary, (System.nanoTime() - wallStart) * 1e-9);
+        new ServeConsole(out()).summary(summary, (System.nanoTime() - wallStart) * 1e-9, draftWorkload != null,
+            routing().key(), cost.source(), out);
         return Main.OK;
     }
 
     /** Device groups the run uses: a system's, --replicas, or one. */
-    private int groups(Layout layout) {
+    private int groups(ServeLayout layout) {
         return layout != null ? layout.groups().size() : replicas == null ? 1 : replicas;
     }
 
     /** serving.json's energy block of a run over {@code spanS} (its KV transfers' links too, disaggregated). */
-    private Map<String, Object> energy(Served served, double spanS, StepTimer timer, Layout layout, Workload w) {
+    private Map<String, Object> energy(Served served, double spanS, StepTimer timer, ServeLayout layout, Workload w) {
         double transferJ = served.split() == null ? 0 : served.split().links().stream()
             .mapToDouble(dev.rafter.serving.KvTransfers.LinkUse::energyJ).sum();
         int groups = groups(layout);
@@ -398,7 +357,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
     /**
      * Serves {@code traffic} (a list of requests, or closed-loop clients) on one engine, on --replicas or a system's groups behind the router, or on a system's prefill and decode groups.
      */
-    private Served serveOnce(Layout layout, List<StepTimer> timers, Engines engines, ServingEngine.Limits limits,
+    private Served serveOnce(ServeLayout layout, List<StepTimer> timers, Engines engines, ServingEngine.Limits limits,
                              Traffic traffic, Workload w) {
         if (layout != null && layout.decode() > 0) {
             List<ServingEngine> prefillEngines = new ArrayList<>();
@@ -413,7 +372,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             }
             Disaggregated.Result split = Disaggregated.serve(prefillEngines, decodeEngines, traffic, routing(),
                 layout.graph(), layout.groups().subList(0, layout.prefill()), layout.groups().subList(
-                    layout.prefill(), layout.groups().size()), kvBytesPerToken(w));
+                    layout.prefill(), layout.groups().size()), ServeOutputs.kvBytesPerToken(w));
             return new Served(split.merged(), null, split);
         }
         if (replicas != null || layout != null) {
@@ -436,15 +395,13 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
      */
     private int knee(HardwareSpec hw, Workload w, Policy chosen, ServingEngine.Limits limits,
                      Engines engines, ServingReport.Slo targets,
-                     java.util.function.Consumer<Request> fits, Layout layout, SystemSpec systemSpec,
+                     java.util.function.Consumer<Request> fits, ServeLayout layout, SystemSpec systemSpec,
                      List<StepTimer> timers, long wallStart) {
-        long durationPs = durationS == null ? 0 : Math.round(durationS * 1e12);
-        long count = requests == null ? 0 : requests;
         List<Map<String, Object>> points = new java.util.ArrayList<>();
-        for (Traffic.Arrivals rate : Traffic.Arrivals.parseAll(arrivals)) {
-            SplittableRandom random = new SplittableRandom(seed);
-            IntFunction<Request> sizes = withPrefixes(lengthSource(w, random.split()));
-            List<Request> known = Traffic.open(rate, count, durationPs, random, sizes);
+        for (Traffic.Arrivals rate : Traffic.Arrivals.parseAll(traffic.arrivals)) {
+            SplittableRandom random = new SplittableRandom(traffic.seed);
+            IntFunction<Request> sizes = traffic.sizes(w, workload, random);
+            List<Request> known = Traffic.open(rate, traffic.count(), traffic.durationPs(), random, sizes);
             known.forEach(fits);
             Served served = serveOnce(layout, timers, engines, limits, Traffic.of(known), w);
             ServingEngine.Result result = served.result();
@@ -482,7 +439,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         summary.put("rates", points);
         summary.put("step_timing", timers.get(0).timing().key());
-        summary.put("step_memo", timers.size() == 1 ? timers.get(0).memo() : memoOfAll(timers));
+        summary.put("step_memo", timers.size() == 1 ? timers.get(0).memo() : ServeOutputs.memoOfAll(timers));
         String title = w.model().name() + " on " + (systemSpec == null ? hw.name() : systemSpec.name())
             + (layout != null && layout.decode() > 0 ? ", prefill " + layout.prefill() + " + decode "
             + layout.decode() : replicas != null || layout != null ? ", " + (layout == null ? replicas
@@ -506,17 +463,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             AtomicFile.write(folder.path("serving.json"), wr -> wr.write(SimulationReport.json(summary)));
             folder.commit();
         }
-        out().println("rate/s  TTFT p50   TTFT p99   TPOT p50   TPOT p99   requests/s"
-            + (slo == null ? "" : "  goodput/s"));
-        for (Map<String, Object> p : points) {
-            double rate = (double) p.get("rate_per_s");
-            out().printf(Locale.ROOT, "%6s  %-9s  %-9s  %-9s  %-9s  %10.4g%s%n", rate == Math.rint(rate)
-                ? Long.toString((long) rate) : Double.toString(rate),
-                stat(p, "ttft_s", "p50"), stat(p, "ttft_s", "p99"), stat(p, "tpot_s", "p50"),
-                stat(p, "tpot_s", "p99"), ((Map<?, ?>) p.get("throughput")).get("requests_per_s"),
-                p.get("goodput") instanceof Map<?, ?> g ? String.format(Locale.ROOT, "  %9.4g",
-                    g.get("requests_per_s")) : "");
-        }
+        new ServeConsole(out()).kneeTable(points, null, 0, slo != null);
         Map<?, ?> memo = (Map<?, ?>) summary.get("step_memo");
         out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo; wall %.1f s; wrote %s%n",
             memo.get("step_hits"), memo.get("steps"), (System.nanoTime() - wallStart) * 1e-9, out);
@@ -544,7 +491,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             throw new InputException("--vary " + key + ": at most " + XyChart.PALETTE.length + " values (one colour "
                 + "each in knee.png), got " + values.size());
         }
-        if (arrivals == null || Traffic.Arrivals.parseAll(arrivals).size() < 2) {
+        if (traffic.arrivals == null || Traffic.Arrivals.parseAll(traffic.arrivals).size() < 2) {
             throw new InputException("--vary: sweeps the knee, so it needs several rates in --arrivals "
                 + "(poisson:R1,R2,...)");
         }
@@ -596,25 +543,10 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             folder.commit();
         }
         int width = Math.max(key.length(), values.stream().mapToInt(String::length).max().orElse(0));
-        out().println(String.format(Locale.ROOT, "%-" + width + "s", key) + "  rate/s  TTFT p50   TTFT p99   "
-            + "TPOT p50   TPOT p99   requests/s" + (slo == null ? "" : "  goodput/s"));
-        for (Map<String, Object> p : all) {
-            double rate = (double) p.get("rate_per_s");
-            out().printf(Locale.ROOT, "%-" + width + "s  %6s  %-9s  %-9s  %-9s  %-9s  %10.4g%s%n", p.get(key),
-                rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate),
-                stat(p, "ttft_s", "p50"), stat(p, "ttft_s", "p99"), stat(p, "tpot_s", "p50"),
-                stat(p, "tpot_s", "p99"), ((Map<?, ?>) p.get("throughput")).get("requests_per_s"),
-                p.get("goodput") instanceof Map<?, ?> g ? String.format(Locale.ROOT, "  %9.4g",
-                    g.get("requests_per_s")) : "");
-        }
+        new ServeConsole(out()).kneeTable(all, key, width, slo != null);
         out().printf(Locale.ROOT, "simulator: %d values x %d rates; wall %.1f s; wrote %s%n", runs.size(),
             runs.get(0).points().size(), (System.nanoTime() - wallStart) * 1e-9, out);
         return Main.OK;
-    }
-
-    private static String stat(Map<String, Object> point, String metric, String which) {
-        Object v = ((Map<?, ?>) point.get(metric)).get(which);
-        return v == null ? "-" : RooflineReport.time((double) v).replace(" ", "");
     }
 
     /** What serving.json says first: the hardware, workload, traffic, scheduler and host. */
@@ -622,7 +554,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("hardware", hw.name());
         summary.put("workload", w.model().name());
-        summary.put("traffic", describeTraffic());
+        summary.put("traffic", traffic.describe());
         Map<String, Object> scheduler = new LinkedHashMap<>();
         scheduler.put("policy", chosen.key());
         scheduler.put("max_batched_tokens", (long) maxBatchedTokens);
@@ -640,134 +572,14 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
         summary.put("scheduler", scheduler);
         if (hw.host().on()) {
-            summary.put("host", hostSummary(hw.host(), limits));
+            summary.put("host", ServeOutputs.hostSummary(hw.host(), limits));
         }
         return summary;
-    }
-
-    private static long kvBytesPerToken(Workload w) {
-        return 2L * w.run().layers() * w.kvHeadsPerDevice() * w.model().headDim() * w.run().kvDataType().bytes();
-    }
-
-    /** The serving host's cost per step, from its cost table, and whether the engine's own work was measured. */
-    private static Map<String, Object> hostSummary(HostModel host, ServingEngine.Limits limits) {
-        HostModel.Costs c = host.costs();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("framework", host.framework().key());
-        m.put("costs", c.name());
-        m.put("sync_s", c.syncNs() * 1e-9);
-        m.put("scheduling_and_sampling_s", c.servingStepNs() * 1e-9);
-        m.put("per_sequence_s", c.servingSequenceNs() * 1e-9);
-        m.put("graph_launch_s", c.graphLaunchNs() * 1e-9);
-        m.put("graph_first_node_s", host.perKernelNs() * 1e-9);
-        m.put("per_step_s", limits.hostStepPs() * 1e-12);
-        m.put("per_sequence_in_step_s", limits.hostSequencePs() * 1e-12);
-        if (c.servingStepNs() == 0 && c.servingSequenceNs() == 0) {
-            m.put("scheduling_and_sampling", "not measured: serving.step_ns and serving.sequence_ns are 0 in "
-                + c.name() + " (no primitive measurement published); the synchronisation and graph replay count");
-        }
-        return m;
     }
 
     /** Makes an engine of the run's policy, speculation and preemption on a step timer. */
     private interface Engines {
         ServingEngine make(StepTimer timer, ServingEngine.Limits limits);
-    }
-
-    /**
-     * The replicas of a system: device groups of {@code run.tensor_parallel} devices, in the system's order (the
-     * first {@code prefill} of them prefill when {@code decode} is above 0), on the system's fabric.
-     */
-    private record Layout(FabricGraph graph, int tensorParallel, List<List<Integer>> groups, int prefill,
-                          int decode) {
-        /**
-         * One step timer per group whose collectives cross the fabric; with one device per group there are none,
-         * and the devices are identical, so {@code shared} serves them all.
-         */
-        List<StepTimer> timers(HardwareSpec hw, Workload w, StepTimer shared) {
-            if (tensorParallel == 1) {
-                return List.of(shared);
-            }
-            List<StepTimer> timers = new ArrayList<>();
-            for (List<Integer> g : groups) {
-                timers.add(new StepTimer(hw, w, new FabricGroup(graph, g), shared.timing()));
-            }
-            return timers;
-        }
-
-        Map<String, Object> describe(SystemSpec spec) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", spec.name());
-            m.put("devices_in_system", (long) spec.deviceCount());
-            m.put("devices", (long) groups.size() * tensorParallel);
-            m.put("tensor_parallel", (long) tensorParallel);
-            m.put("groups", (long) groups.size());
-            return m;
-        }
-    }
-
-    private Layout layout(SystemSpec spec, Workload w) {
-        int tp = w.run().tensorParallel();
-        int available = spec.deviceCount() / tp;
-        int prefill = 0;
-        int decode = 0;
-        int count;
-        if (disaggregate != null) {
-            int[] pd = parseDisaggregate();
-            prefill = pd[0];
-            decode = pd[1];
-            count = prefill + decode;
-        } else {
-            count = replicas != null ? replicas : available;
-        }
-        if (count < 1 || count > available) {
-            throw new InputException(String.format(Locale.ROOT, "%s: %d group(s) of run.tensor_parallel %d devices "
-                + "asked for, the %d devices of system %s hold %d", disaggregate != null ? "--disaggregate"
-                : replicas != null ? "--replicas" : workload + ": run.tensor_parallel", count, tp,
-                spec.deviceCount(), spec.name(), available));
-        }
-        HardwareSpec first = spec.devices().get(0).hardware();
-        List<List<Integer>> groups = new ArrayList<>();
-        for (int g = 0; g < count; g++) {
-            List<Integer> devices = new ArrayList<>();
-            for (int t = 0; t < tp; t++) {
-                int d = g * tp + t;
-                if (!spec.devices().get(d).hardware().equals(first)) {
-                    throw new InputException("--system: device " + spec.devices().get(d).name() + " of " + system
-                        + " is not the first device's hardware; replicas of different devices are not modelled");
-                }
-                devices.add(d);
-            }
-            groups.add(List.copyOf(devices));
-        }
-        return new Layout(new FabricGraph(spec), tp, List.copyOf(groups), prefill, decode);
-    }
-
-    /** {@code --disaggregate prefill=P,decode=D}: the device groups of each side. */
-    private int[] parseDisaggregate() {
-        int[] pd = {-1, -1};
-        for (String part : disaggregate.split(",", -1)) {
-            String[] kv = part.split("=", -1);
-            int side = kv.length != 2 ? -1 : kv[0].trim().equals("prefill") ? 0 : kv[0].trim().equals("decode") ? 1
-                : -1;
-            try {
-                if (side >= 0 && pd[side] < 0) {
-                    pd[side] = Integer.parseInt(kv[1].trim());
-                    if (pd[side] >= 1 && pd[side] <= 4096) {
-                        continue;
-                    }
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            pd[0] = -2;
-            break;
-        }
-        if (pd[0] < 1 || pd[1] < 1) {
-            throw new InputException("--disaggregate: expected prefill=P,decode=D (device groups of "
-                + "run.tensor_parallel devices, 1 to 4096 each), got '" + disaggregate + "'");
-        }
-        return pd;
     }
 
     /** Swapping to the device's host memory tier over its link; refused where the device has none. */
@@ -783,185 +595,12 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
             Math.round(host.memory().latencyNs() * 1000), hostBlocks);
     }
 
-    private static Map<String, Object> swapSummary(HardwareSpec hw, ServingEngine.Swap swap,
-                                                   List<ServingEngine.Result> results) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        HardwareSpec.MemoryTier host = hw.tier("host");
-        m.put("link_bandwidth_gb_per_s", host.memory().bandwidthGbPerS());
-        m.put("link_latency_s", swap.linkLatencyPs() * 1e-12);
-        m.put("block_bytes", swap.blockBytes());
-        m.put("host_blocks", swap.hostBlocks());
-        long out = 0;
-        long in = 0;
-        for (ServingEngine.Result r : results) {
-            out += r.swapped().get("swapped_out_blocks");
-            in += r.swapped().get("swapped_in_blocks");
-        }
-        m.put("swapped_out_blocks", out);
-        m.put("swapped_in_blocks", in);
-        return m;
-    }
-
-    /** Each replica's summary; with energy tables ({@code staticW} of a group, else NaN) its energy over the span. */
-    private static List<Map<String, Object>> replicaSummaries(List<ServingEngine.Result> results, int first,
-                                                              Layout layout, long kvBlocks, double spanS,
-                                                              double staticW) {
-        List<Map<String, Object>> each = new ArrayList<>();
-        for (int k = 0; k < results.size(); k++) {
-            Map<String, Object> m = ServingReport.replicaSummary(k, results.get(k), kvBlocks, spanS);
-            if (!Double.isNaN(staticW)) {
-                m.put("energy_j", staticW * spanS + results.get(k).steps().dynamicJ.sum());
-            }
-            if (layout != null) {
-                List<Object> devices = new ArrayList<>();
-                layout.groups().get(first + k).forEach(d -> devices.add((long) d));
-                m.put("devices", devices);
-            }
-            each.add(m);
-        }
-        return each;
-    }
-
-    /** A quantile of a distribution in serving.json, as a time, or "-" for none. */
-    private static String timeOf(Map<?, ?> distribution, String quantile) {
-        return distribution.containsKey(quantile) ? RooflineReport.time((double) distribution.get(quantile)) : "-";
-    }
-
-    /** serving.json's disaggregation block: each side's replicas and utilisation, and the KV-cache transfers. */
-    private Map<String, Object> disaggregation(Disaggregated.Result split, Layout layout, long kvBlocks, double spanS,
-                                               Workload w, double staticW) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("prefill", side(split.prefill().replicas(), 0, layout, kvBlocks, spanS, staticW));
-        m.put("decode", side(split.decode(), layout.prefill(), layout, kvBlocks, spanS, staticW));
-        Map<String, Object> kv = new LinkedHashMap<>();
-        List<Double> times = new ArrayList<>();
-        for (long t : split.transferPs()) {
-            if (t >= 0) {
-                times.add(t * 1e-12);
-            }
-        }
-        kv.put("transfers", (long) times.size());
-        kv.put("bytes", split.transferBytes());
-        kv.put("bytes_per_token", kvBytesPerToken(w) * layout.tensorParallel());
-        kv.put("time_s", ServingReport.distribution(times));
-        List<Double> waits = new ArrayList<>();
-        for (long t : split.waitPs()) {
-            if (t >= 0) {
-                waits.add(t * 1e-12);
-            }
-        }
-        // From the end of a prefill to the start of its transfer: the decode side had no room for it yet.
-        kv.put("wait_for_decode_s", ServingReport.distribution(waits));
-        Map<String, Object> links = new LinkedHashMap<>();
-        for (var l : split.links()) {
-            if (l.bytes() > 0) {
-                Map<String, Object> use = new LinkedHashMap<>();
-                use.put("bytes", l.bytes());
-                use.put("utilisation", l.busyPs() * 1e-12 / spanS);
-                links.put(l.name(), use);
-            }
-        }
-        kv.put("links", links);
-        m.put("kv_transfer", kv);
-        return m;
-    }
-
-    private static Map<String, Object> side(List<ServingEngine.Result> results, int first, Layout layout,
-                                            long kvBlocks, double spanS, double staticW) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        List<Map<String, Object>> each = replicaSummaries(results, first, layout, kvBlocks, spanS, staticW);
-        double busy = 0;
-        for (Map<String, Object> r : each) {
-            busy += (double) r.get("busy_share");
-        }
-        m.put("replicas", (long) results.size());
-        m.put("devices", (long) results.size() * layout.tensorParallel());
-        m.put("busy_share", busy / results.size());
-        m.put("per_replica", each);
-        return m;
-    }
-
-    /** The step memos of several timers, summed. */
-    private static Map<String, Object> memoOfAll(List<StepTimer> timers) {
-        Map<String, Object> sum = new LinkedHashMap<>();
-        for (StepTimer t : timers) {
-            t.memo().forEach((k, v) -> sum.merge(k, v, (a, b) -> (long) a + (long) b));
-        }
-        return sum;
-    }
-
-    private static <T> List<T> concat(List<T> a, List<T> b) {
-        List<T> all = new ArrayList<>(a);
-        all.addAll(b);
-        return all;
-    }
-
-    private static Object[] boxed(int[] values) {
-        Object[] cells = new Object[values.length];
-        for (int i = 0; i < values.length; i++) {
-            cells[i] = values[i];
-        }
-        return cells;
-    }
-
-    /** Values, with -1 (none) as an empty cell. */
-    private static Object[] orEmpty(int[] values) {
-        Object[] cells = new Object[values.length];
-        for (int i = 0; i < values.length; i++) {
-            cells[i] = values[i] < 0 ? "" : values[i];
-        }
-        return cells;
-    }
-
-    /** Picoseconds as seconds, with -1 (none) as an empty cell. */
-    private static Object[] seconds(long[] ps) {
-        Object[] cells = new Object[ps.length];
-        for (int i = 0; i < ps.length; i++) {
-            cells[i] = ps[i] < 0 ? "" : ps[i] * 1e-12;
-        }
-        return cells;
-    }
-
     private Replicas.Router routing() {
         return Replicas.Router.of(router == null ? "round_robin" : router);
     }
 
     private void checkOptions() {
-        int sources = (requestFile != null ? 1 : 0) + (arrivals != null ? 1 : 0) + (concurrency != null ? 1 : 0);
-        if (sources != 1) {
-            throw new InputException("serve: give exactly one of --request-file, --arrivals and --concurrency");
-        }
-        if (requestFile != null && (requests != null || durationS != null || lengths != null || promptTokens != null
-            || outputTokens != null)) {
-            throw new InputException("--request-file: replays the file as it is; --requests, --duration, --lengths, "
-                + "--prompt-tokens and --output-tokens are for generated requests");
-        }
-        if (requestFile == null && (requests == null) == (durationS == null)) {
-            throw new InputException("serve: generated requests need exactly one of --requests N and --duration S");
-        }
-        if (requests != null && (requests < 1 || requests > 100_000_000L)) {
-            throw new InputException("--requests: expected 1 to 100000000, got " + requests);
-        }
-        if (durationS != null && !(durationS > 0 && durationS <= 1e6)) {
-            throw new InputException("--duration: expected seconds in (0, 1e6], got " + durationS);
-        }
-        if (concurrency != null && (concurrency < 1 || concurrency > 1_000_000)) {
-            throw new InputException("--concurrency: expected 1 to 1000000 clients, got " + concurrency);
-        }
-        if (lengths != null && (promptTokens != null || outputTokens != null)) {
-            throw new InputException("--lengths: draws both lengths; leave out --prompt-tokens and --output-tokens");
-        }
-        if (requestFile != null && (prefixes != null || prefixTokens != null)) {
-            throw new InputException("--request-file: prefixes come from its prefix_id and prefix_tokens columns; "
-                + "--prefixes and --prefix-tokens are for generated requests");
-        }
-        if ((prefixes == null) != (prefixTokens == null)) {
-            throw new InputException("--prefixes: give both --prefixes K and --prefix-tokens N");
-        }
-        if (prefixes != null && (prefixes < 1 || prefixes > 1_000_000)) {
-            throw new InputException("--prefixes: expected 1 to 1000000 prefixes, got " + prefixes);
-        }
-        positive("--prefix-tokens", prefixTokens);
+        traffic.check();
         if ((speculativeTokens == null) != (acceptanceRate == null)) {
             throw new InputException("--speculative-tokens: give both --speculative-tokens K and --acceptance-rate A");
         }
@@ -974,8 +613,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         if (draftWorkload != null && speculativeTokens == null) {
             throw new InputException("--draft-workload: needs --speculative-tokens K and --acceptance-rate A");
         }
-        positive("--prompt-tokens", promptTokens);
-        positive("--output-tokens", outputTokens);
+        traffic.checkLengths();
         if (router != null && replicas == null && system == null) {
             throw new InputException("--router: routes requests among --replicas N; give --replicas");
         }
@@ -1017,11 +655,6 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
     }
 
-    private static void positive(String option, Integer value) {
-        if (value != null && (value < 1 || value > (1 << 24))) {
-            throw new InputException(option + ": expected 1 to " + (1 << 24) + ", got " + value);
-        }
-    }
 
     private ServingReport.Slo parseSlo() {
         if (slo == null) {
@@ -1052,38 +685,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         return new ServingReport.Slo(ttft, tpot);
     }
 
-    /** Lengths of generated request i: fixed, or a random row of --lengths. */
-    private IntFunction<Request> lengthSource(Workload w, SplittableRandom random) {
-        if (lengths != null) {
-            List<Request> rows = RequestFile.read(lengths);
-            if (rows.isEmpty()) {
-                throw new InputException("--lengths: " + lengths + " has no rows");
-            }
-            return i -> rows.get(random.nextInt(rows.size()));
-        }
-        int prompt = promptTokens != null ? promptTokens : w.run().promptTokens();
-        int output = outputTokens != null ? outputTokens : w.run().outputTokens();
-        String source = promptTokens != null || outputTokens != null ? "--prompt-tokens/--output-tokens"
-            : workload + ": run.prompt_tokens/run.output_tokens";
-        Request fixed = new Request(0, 0, prompt, output, 0, source);
-        return i -> fixed;
-    }
 
-    /**
-     * Generated requests with one of --prefixes shared prefixes each, drawn from a stream of their own (so the
-     * arrivals and lengths are those of the same seed without prefixes).
-     */
-    private IntFunction<Request> withPrefixes(IntFunction<Request> lengths) {
-        if (prefixes == null) {
-            return lengths;
-        }
-        SplittableRandom draws = new SplittableRandom(seed ^ 0x7072656669786573L); // "prefixes" in ASCII
-        return i -> {
-            Request r = lengths.apply(i);
-            return new Request(r.id(), r.arrivalPs(), r.promptTokens(), r.outputTokens(), r.priority(), r.source(),
-                "prefix-" + draws.nextInt(prefixes), Math.min(prefixTokens, r.promptTokens()));
-        };
-    }
 
     /** Closed-loop requests are made as clients finish: each is checked as it is handed out. */
     private Traffic checking(Traffic inner, Workload w, long kvBlocks, long bytesPerToken, long weights,
@@ -1124,127 +726,4 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         }
     }
 
-    private String describeTraffic() {
-        String lengthsText = lengths != null ? "lengths from " + lengths
-            : "prompt " + (promptTokens != null ? promptTokens : "run.prompt_tokens") + ", output "
-            + (outputTokens != null ? outputTokens : "run.output_tokens");
-        String amount = requests != null ? requests + " requests" : durationS + " s";
-        if (requestFile != null) {
-            return "request file " + requestFile;
-        }
-        if (arrivals != null) {
-            return arrivals + ", " + amount + ", " + lengthsText + ", seed " + seed;
-        }
-        return concurrency + " closed-loop clients, " + amount + ", " + lengthsText + ", seed " + seed;
-    }
-
-    private void printReplica(String kind, Map<?, ?> r, String router) {
-        out().printf(Locale.ROOT, "%s %s (%s): %s requests, mean batch %.1f, KV cache mean %.1f%%, busy %.1f%%%n",
-            kind, r.get("replica"), router, r.get("requests"), r.get("mean_batch"),
-            100 * (double) r.get("kv_mean_occupancy_while_busy"), 100 * (double) r.get("busy_share"));
-    }
-
-    @SuppressWarnings("unchecked")
-    private void print(Map<String, Object> s, double wallS) {
-        Map<String, Object> req = (Map<String, Object>) s.get("requests");
-        Map<String, Object> ttft = (Map<String, Object>) s.get("ttft_s");
-        Map<String, Object> tpot = (Map<String, Object>) s.get("tpot_s");
-        Map<String, Object> thr = (Map<String, Object>) s.get("throughput");
-        Map<String, Object> kv = (Map<String, Object>) s.get("kv_cache");
-        Map<String, Object> steps = (Map<String, Object>) s.get("steps");
-        Map<String, Object> memo = (Map<String, Object>) s.get("step_memo");
-        out().printf("%s requests served on %s (%s unfinished) in %s simulated%n", req.get("finished"),
-            s.get("hardware"), req.get("unfinished"), RooflineReport.time((double) s.get("span_s")));
-        out().printf("TTFT p50 %s, p99 %s; TPOT %s%n", RooflineReport.time((double) ttft.get("p50")),
-            RooflineReport.time((double) ttft.get("p99")), tpot.containsKey("p50")
-                ? "p50 " + RooflineReport.time((double) tpot.get("p50")) + ", p99 "
-                + RooflineReport.time((double) tpot.get("p99")) : "none (one-token outputs)");
-        out().printf(Locale.ROOT, "throughput %.4g output tokens/s (%.4g requests/s)%n",
-            thr.get("output_tokens_per_s"), thr.get("requests_per_s"));
-        if (s.get("goodput") instanceof Map<?, ?> g) {
-            out().printf(Locale.ROOT, "goodput %.4g requests/s (%.1f%% meet TTFT <= %s and TPOT <= %s)%n",
-                g.get("requests_per_s"), 100 * (double) g.get("fraction"), RooflineReport.time((double)
-                g.get("slo_ttft_s")), RooflineReport.time((double) g.get("slo_tpot_s")));
-        }
-        if (s.get("speculative") instanceof Map<?, ?> sp) {
-            out().printf(Locale.ROOT, "speculative decoding: %s draft tokens (%s), %.1f%% accepted, %.3f tokens per "
-                + "verification%n", sp.get("draft_tokens"), draftWorkload == null ? "no draft model" : "draft "
-                + sp.get("draft"), 100 * (double) sp.get("acceptance"), sp.get("tokens_per_verification"));
-        }
-        if (s.get("prefix_cache") instanceof Map<?, ?> p) {
-            out().printf(Locale.ROOT, "prefix cache: %.1f%% of prompt tokens hit (%s of %s), %s evictions%n",
-                100 * (double) p.get("hit_rate"), p.get("hit_tokens"), p.get("queried_tokens"), p.get("evictions"));
-        }
-        out().printf(Locale.ROOT, "%s steps, mean batch %.1f, KV cache peak %.1f%% of %s blocks, %s preemptions%n",
-            steps.get("count"), steps.get("mean_batch"), 100 * (double) kv.get("peak_occupancy"), kv.get("blocks"),
-            s.get("preemptions"));
-        if (s.get("host") instanceof Map<?, ?> h) {
-            out().printf("host (%s, %s): %s per step%s%n", h.get("framework"), h.get("costs"),
-                RooflineReport.time((double) h.get("per_step_s")), h.containsKey("scheduling_and_sampling")
-                    ? " (synchronisation and graph replay; scheduling and sampling not measured, counted 0)"
-                    : " + " + RooflineReport.time((double) h.get("per_sequence_in_step_s")) + " per sequence");
-        }
-        if (s.get("system") instanceof Map<?, ?> sys) {
-            out().printf("system %s: %s device group(s) of %s (tensor parallel), %s of its %s devices%n",
-                sys.get("name"), sys.get("groups"), sys.get("tensor_parallel"), sys.get("devices"),
-                sys.get("devices_in_system"));
-        }
-        if (s.get("swap") instanceof Map<?, ?> sw) {
-            out().printf(Locale.ROOT, "swap: %s KV blocks to host memory and %s back over %.4g GB/s%n",
-                sw.get("swapped_out_blocks"), sw.get("swapped_in_blocks"), sw.get("link_bandwidth_gb_per_s"));
-        }
-        if (s.get("replicas") instanceof Map<?, ?> pool) {
-            long queried = 0;
-            long hit = 0;
-            for (Object o : (List<?>) pool.get("per_replica")) {
-                printReplica("replica", (Map<?, ?>) o, (String) pool.get("router"));
-                if (((Map<?, ?>) o).get("prefix_cache") instanceof Map<?, ?> p) {
-                    queried += (long) p.get("queried_tokens");
-                    hit += (long) p.get("hit_tokens");
-                }
-            }
-            if (queried > 0) {
-                out().printf(Locale.ROOT, "prefix cache over the replicas: %.1f%% of prompt tokens hit (%d of %d)%n",
-                    100.0 * hit / queried, hit, queried);
-            }
-        }
-        if (s.get("disaggregation") instanceof Map<?, ?> d) {
-            for (String side : List.of("prefill", "decode")) {
-                for (Object o : (List<?>) ((Map<?, ?>) d.get(side)).get("per_replica")) {
-                    printReplica(side, (Map<?, ?>) o, routing().key());
-                }
-            }
-            Map<?, ?> moved = (Map<?, ?>) d.get("kv_transfer");
-            Map<?, ?> t = (Map<?, ?>) moved.get("time_s");
-            Map<?, ?> wait = (Map<?, ?>) moved.get("wait_for_decode_s");
-            out().printf(Locale.ROOT, "KV transfers: %s, %.4g GB; time p50 %s, p99 %s; wait for decode room p50 %s, "
-                + "p99 %s%n", moved.get("transfers"), (long) moved.get("bytes") / 1e9, timeOf(t, "p50"),
-                timeOf(t, "p99"), timeOf(wait, "p50"), timeOf(wait, "p99"));
-        }
-        if (s.get("energy") instanceof Map<?, ?> e) {
-            out().printf(Locale.ROOT, "energy %.4g J (static %.4g J, dynamic %.4g J%s) on %s device(s): average power "
-                + "%.4g W (%.4g W per device), %.4g J per output token, per request p50 %.4g J%n", e.get("joules"),
-                e.get("static_j"), e.get("dynamic_j"), e.get("kv_transfer_j") instanceof Double moved
-                    ? String.format(Locale.ROOT, ", KV transfers %.4g J", moved) : "", e.get("devices"),
-                e.get("average_power_w"), e.get("average_power_per_device_w"), e.get("energy_per_output_token_j"),
-                ((Map<?, ?>) e.get("per_request_j")).get("p50"));
-        }
-        if (s.get("cost") instanceof Map<?, ?> c) {
-            String perTokens = c.get("usd_per_million_tokens") instanceof Double usd
-                ? String.format(Locale.ROOT, "; $%.4g per million output tokens", usd) : "";
-            String carbon = c.get("g_co2e_per_thousand_tokens") instanceof Double g
-                ? String.format(Locale.ROOT, ", %.4g g CO2e per thousand tokens%s", g,
-                    ((Map<?, ?>) c.get("g_co2e")).get("embodied") == null ? " (operational; embodied not given)" : "")
-                : "";
-            out().printf(Locale.ROOT, "cost (%s, %s%s): $%.4g for %s device(s) over %s (electricity $%.4g)%s%s%n",
-                c.get("model"), c.get("date"), cost.source(), c.get("usd"), c.get("devices"),
-                RooflineReport.time((double) s.get("span_s")), c.get("usd_electricity"), perTokens, carbon);
-        }
-        Runtime rt = Runtime.getRuntime();
-        out().printf(Locale.ROOT, "simulator: %s of %s steps from the step memo, %s operator shapes simulated%s; wall "
-            + "%.1f s, heap %.0f MiB in use; wrote %s%n", memo.get("step_hits"), memo.get("steps"),
-            memo.get("operator_shapes_simulated"), "interpolated".equals(s.get("step_timing"))
-                ? " (steps interpolated between them: an approximation)" : "", wallS,
-            (rt.totalMemory() - rt.freeMemory()) / 1048576.0, out);
-    }
 }

@@ -18,7 +18,6 @@ import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.Interconnect;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.RunStats;
-import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
 import java.io.IOException;
@@ -66,7 +65,6 @@ public final class SimulationReport implements Simulation.OpListener {
     /** The registry slots of every memory tier's bytes read and written (ops.csv's bytes: all tiers). */
     private final int[] memoryByteSlots;
     private dev.rafter.mapping.TierPlacement placement;
-    private static final int PE_BUSY = Catalogue.slot(PeArray.KIND, "busy_ps");
     private static final int PE_MACS = Catalogue.slot(PeArray.KIND, "macs");
 
     /**
@@ -577,14 +575,7 @@ public final class SimulationReport implements Simulation.OpListener {
 
     /** busy, memory, interconnect, buffer_full, dependency, dispatch, idle: cycles per PE array. */
     private double[] perArrayCycles(RunStats.Sums s, long elapsedPs, ClockDomain clock) {
-        double busy = s.at(PE_BUSY);
-        double memory = s.stallPs(SliceKind.STALL_MEMORY);
-        double interconnect = s.stallPs(SliceKind.STALL_INTERCONNECT);
-        double buffer = s.stallPs(SliceKind.STALL_BUFFER_FULL);
-        double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
-        double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
-        double idle = (double) elapsedPs * peArrays - busy - memory - interconnect - buffer - dependency - dispatch;
-        double[] ps = {busy, memory, interconnect, buffer, dependency, dispatch, Math.max(0, idle)};
+        double[] ps = StallChart.arrayTimesPs(s, elapsedPs, peArrays);
         for (int i = 0; i < ps.length; i++) {
             ps[i] = clock.cycles(Math.round(ps[i] / peArrays));
         }

@@ -82,8 +82,11 @@ public final class StallChart implements Simulation.OpListener {
         return v;
     }
 
-    /** The operator's busy, stall and idle times per array, ms, in {@link #SERIES} order. */
-    private double[] figures(RunStats.Sums s, long elapsedPs) {
+    /**
+     * The PE arrays' busy, stall (memory, interconnect, buffer full, dependency, dispatch) and idle times, ps summed
+     * over {@code arrays} arrays, in {@link #SERIES} order: stalls.png's bars and summary.json's cycles.
+     */
+    static double[] arrayTimesPs(RunStats.Sums s, long elapsedPs, int arrays) {
         double elapsed = (double) elapsedPs * arrays;
         double busy = s.at(PE_BUSY);
         double memory = s.stallPs(SliceKind.STALL_MEMORY);
@@ -92,9 +95,16 @@ public final class StallChart implements Simulation.OpListener {
         double dependency = s.stallPs(SliceKind.STALL_DEPENDENCY);
         double dispatch = s.stallPs(SliceKind.STALL_DISPATCH);
         double idle = Math.max(0, elapsed - busy - memory - interconnect - buffer - dependency - dispatch);
-        // ps per array -> ms
-        return new double[] {busy / arrays * 1e-9, memory / arrays * 1e-9, interconnect / arrays * 1e-9,
-            buffer / arrays * 1e-9, dependency / arrays * 1e-9, dispatch / arrays * 1e-9, idle / arrays * 1e-9};
+        return new double[] {busy, memory, interconnect, buffer, dependency, dispatch, idle};
+    }
+
+    /** The operator's busy, stall and idle times per array, ms, in {@link #SERIES} order. */
+    private double[] figures(RunStats.Sums s, long elapsedPs) {
+        double[] ps = arrayTimesPs(s, elapsedPs, arrays);
+        for (int i = 0; i < ps.length; i++) {
+            ps[i] = ps[i] / arrays * 1e-9; // ps per array -> ms
+        }
+        return ps;
     }
 
     /** stalls.png's bytes. */

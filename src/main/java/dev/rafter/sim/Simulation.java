@@ -546,13 +546,7 @@ public final class Simulation {
                 return;
             }
             long now = clock.now();
-            long launched = host.launch(op, true, now);
-            if (launched > now) {
-                host.deviceWaited(op.id(), now, launched);
-                clock.schedule(launched - now, () -> start(op, alone, ended, now));
-            } else {
-                start(op, alone, ended, now);
-            }
+            host.afterLaunch(clock, op, true, () -> start(op, alone, ended, now));
         }
 
         /**
@@ -704,13 +698,9 @@ public final class Simulation {
             StringBuilder mapping = new StringBuilder();
             Runnable finished = () -> {
                 RunStats.Sums sums = overlapping ? stats.finish(op.id()) : stats.current();
-                Roofline.Bound bound = device.keepsResults() ? roofline.ofWritingBack(op, resident, evicted)
-                    : roofline.of(op, resident);
                 long end = clock.now();
-                if ((end - start) * 1e-12 < bound.seconds() * (1 - 1e-9)) {
-                    throw new IllegalStateException("op " + op.id() + " ran in " + (end - start) + " ps, below its "
-                        + "roofline bound " + bound.seconds() + " s: the model is wrong");
-                }
+                Roofline.Bound bound = OperatorKernels.checkedBound(roofline, device, op, resident, evicted, start,
+                    end);
                 String described = mapping.toString();
                 if (reusable) {
                     SliceRecorder.Recording slices = recorder == null ? null : recorder.finish();
@@ -751,59 +741,13 @@ public final class Simulation {
             }
             List<TileProgram> programs = L2Residency.writingBack(L2Residency.readingResident(programs(op, mhz), resident,
                 op.activationInputBytes()), evicted);
-            if (resident > 0) {
-                mapping.append(String.format(java.util.Locale.ROOT, "%.1f%% of its input resident in the L2",
-                    100.0 * resident / op.activationInputBytes()));
-            }
-            if (evicted > 0) {
-                mapping.append(mapping.length() == 0 ? "" : "; ").append(String.format(java.util.Locale.ROOT,
-                    "writes back %d B of results it evicts from the L2", evicted));
-            }
+            mapping.append(OperatorKernels.mapping(op, resident, evicted, programs));
             for (TileProgram p : programs) {
                 planHbmReadBytes += p.hbmReadBytes();
                 planWriteBackBytes += writeBackBytes(p);
-                mapping.append(mapping.length() == 0 ? "" : "; ").append(p.explanation());
             }
-            runInOrder(op, programs, 0, finished);
-        }
-
-        /**
-         * Runs the programs one after another, each a kernel: charged its dispatch on the device and, with a host,
-         * started no earlier than its launch.
-         */
-        private void runInOrder(Operator op, List<TileProgram> programs, int i, Runnable done) {
-            if (i == programs.size()) {
-                done.run();
-                return;
-            }
-            Runnable kernel = () -> device.dispatch(op.id(), () -> {
-                forward.begin(programs.get(i));
-                device.runProgram(op.id(), op.dataType(), programs.get(i), () -> {
-                    if (host != null) {
-                        host.finished(clock.now());
-                    }
-                    runInOrder(op, programs, i + 1, done);
-                });
-            });
-            if (host != null && i > 0 && overlapping) {
-                // The device waits for this kernel's launch, issued after the operators handed before it.
-                host.stopped();
-                host.whenLaunched(op, i, () -> {
-                    host.running(op.id());
-                    kernel.run();
-                });
-                return;
-            }
-            if (host != null && i > 0) {
-                long now = clock.now();
-                long launched = host.launch(op, false, now);
-                if (launched > now) {
-                    host.deviceWaited(op.id(), now, launched);
-                    clock.schedule(launched - now, kernel);
-                    return;
-                }
-            }
-            kernel.run();
+            OperatorKernels.runInOrder(device, clock, host, overlapping, op, programs, 0, p -> forward.begin(p),
+                finished);
         }
     }
 

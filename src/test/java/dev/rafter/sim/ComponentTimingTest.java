@@ -6,6 +6,7 @@ import dev.rafter.hw.HardwareSpec;
 import dev.rafter.mapping.Region;
 import dev.rafter.mapping.Stage;
 import dev.rafter.mapping.TensorRole;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.GlobalBuffer;
 import dev.rafter.sim.component.MemoryController;
@@ -32,7 +33,7 @@ class ComponentTimingTest {
         slices.add(new Slice(track.name(), kind, start, end, amount));
 
     static Track track(String name) {
-        return new Track(0, MemoryController.KIND, -1, 0, name);
+        return Catalogue.track(0, MemoryController.KIND, -1, 0, name);
     }
 
     @Test

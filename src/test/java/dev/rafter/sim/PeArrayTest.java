@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rafter.hw.Dataflow;
 import dev.rafter.hw.HardwareSpec;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.sim.trace.SliceKind;
 import dev.rafter.sim.trace.TraceSink;
@@ -22,7 +23,7 @@ class PeArrayTest {
 
     long cycles(double fraction, long m, long n, long k) {
         PeArray array = new PeArray(new HardwareSpec.PeArray(16, 16, Dataflow.OUTPUT_STATIONARY, false, fraction),
-            sink, new Track(0, PeArray.KIND, 0, 0, "pe"));
+            sink, Catalogue.track(0, PeArray.KIND, 0, 0, "pe"));
         return array.compute(0, 1_000, m, n, k, clock);
     }
 
@@ -48,7 +49,7 @@ class PeArrayTest {
     @Test
     void shapesTakenInTurnTimeAsFreshArraysTimeThem() {
         PeArray array = new PeArray(new HardwareSpec.PeArray(16, 16, Dataflow.OUTPUT_STATIONARY, false, 1.0,
-            java.util.Map.of(dev.rafter.hw.DataType.FP8, 2)), sink, new Track(0, PeArray.KIND, 0, 0, "pe"));
+            java.util.Map.of(dev.rafter.hw.DataType.FP8, 2)), sink, Catalogue.track(0, PeArray.KIND, 0, 0, "pe"));
         ClockDomain slow = new ClockDomain("core", 500);
         dev.rafter.hw.DataType fp16 = dev.rafter.hw.DataType.FP16;
         dev.rafter.hw.DataType fp8 = dev.rafter.hw.DataType.FP8;

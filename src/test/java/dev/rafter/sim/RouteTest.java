@@ -2,6 +2,7 @@ package dev.rafter.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.Link;
 import dev.rafter.sim.component.Route;
@@ -26,7 +27,7 @@ class RouteTest {
     };
 
     static Track track(String name) {
-        return new Track(0, DeviceLink.KIND, -1, 0, name);
+        return Catalogue.track(0, DeviceLink.KIND, -1, 0, name);
     }
 
     /**

@@ -153,6 +153,12 @@ public final class Catalogue {
         return s;
     }
 
+    /** Track {@code id} of {@code kind}, its slices counting in the kind's registry slots. */
+    public static Track track(int id, ComponentKind kind, int core, int index, String name) {
+        Slots s = slots(kind);
+        return new Track(id, kind, core, index, name, s.duration(), s.amount());
+    }
+
     /** The registry slot of a kind's statistic. */
     public static int slot(ComponentKind kind, String statistic) {
         return slots(kind).base() + kind.statisticIndex(statistic);
@@ -186,7 +192,7 @@ public final class Catalogue {
             for (ComponentKind k : present) {
                 if (k.placement().scope() == ComponentKind.Scope.CORE) {
                     for (int i = 0, n = instances(k, hw); i < n; i++) {
-                        out.add(new Track(out.size(), k, c, i, k.placement().trackName().of(c, i)));
+                        out.add(track(out.size(), k, c, i, k.placement().trackName().of(c, i)));
                     }
                 }
             }
@@ -194,7 +200,7 @@ public final class Catalogue {
         for (ComponentKind k : present) {
             if (k.placement().scope() == ComponentKind.Scope.DEVICE) {
                 for (int i = 0, n = instances(k, hw); i < n; i++) {
-                    out.add(new Track(out.size(), k, -1, i, k.placement().trackName().of(-1, i)));
+                    out.add(track(out.size(), k, -1, i, k.placement().trackName().of(-1, i)));
                 }
             }
         }

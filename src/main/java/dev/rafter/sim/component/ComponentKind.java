@@ -4,6 +4,7 @@ import dev.rafter.energy.EnergyUse;
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.message.Message;
 import dev.rafter.sim.trace.SliceKind;
+import dev.rafter.sim.trace.TrackKind;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,7 @@ import java.util.function.ToIntFunction;
  */
 public record ComponentKind(String name, String description, Placement placement, List<Parameter> parameters,
                             List<Port> ports, List<Statistic> statistics, Utilisation utilisation, EnergyUse energy,
-                            Builder builder) {
+                            Builder builder) implements TrackKind {
 
     public ComponentKind {
         parameters = List.copyOf(parameters);

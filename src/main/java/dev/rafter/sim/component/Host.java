@@ -150,6 +150,21 @@ public final class Host {
         return back;
     }
 
+    /**
+     * In strict order: runs {@code start} once the host has launched the next kernel of {@code op} ({@link #launch};
+     * {@code first}: its first), at once where it is in the stream already, else later, the device waiting till then.
+     */
+    public void afterLaunch(Scheduler clock, Operator op, boolean first, Runnable start) {
+        long now = clock.now();
+        long launched = launch(op, first, now);
+        if (launched > now) {
+            deviceWaited(op.id(), now, launched);
+            clock.schedule(launched - now, start);
+        } else {
+            start.run();
+        }
+    }
+
     /** The device idled from {@code fromPs} to {@code toPs} waiting for a launch of {@code opId}. */
     public void deviceWaited(long opId, long fromPs, long toPs) {
         if (toPs > fromPs) {

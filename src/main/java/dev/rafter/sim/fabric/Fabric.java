@@ -1,11 +1,11 @@
 package dev.rafter.sim.fabric;
 
 import dev.rafter.sim.Scheduler;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.DeviceLink;
 import dev.rafter.sim.component.Link;
 import dev.rafter.sim.component.Route;
 import dev.rafter.sim.trace.TraceSink;
-import dev.rafter.sim.trace.Track;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,7 +36,7 @@ public final class Fabric {
             // The links borrow the device-link kind's statistics (bytes on the wire) until the fabric has its own
             // catalogue entry.
             links.add(new Link(l.parameters().bytesPerSecond(), scheduler, counting,
-                new Track(l.index(), DeviceLink.KIND, -1, l.index(), l.name())));
+                Catalogue.track(l.index(), DeviceLink.KIND, -1, l.index(), l.name())));
         }
     }
 

@@ -1,7 +1,5 @@
 package dev.rafter.sim.trace;
 
-import dev.rafter.sim.component.Catalogue;
-import dev.rafter.sim.component.ComponentKind;
 import java.util.Objects;
 
 /**
@@ -11,7 +9,7 @@ import java.util.Objects;
  */
 public final class Track {
     private final int id;
-    private final ComponentKind kind;
+    private final TrackKind kind;
     private final int core;
     private final int index;
     private final String name;
@@ -19,23 +17,25 @@ public final class Track {
     final int[] durationSlot;
     final int[] amountSlot;
 
-    /** {@code core} is -1 for a track of the device (memory, global buffer, links). */
-    public Track(int id, ComponentKind kind, int core, int index, String name) {
+    /**
+     * {@code core} is -1 for a track of the device (memory, global buffer, links); {@code durationSlot} and {@code
+     * amountSlot} are its kind's registry slots, per {@link SliceKind} ordinal (the catalogue's, which makes tracks).
+     */
+    public Track(int id, TrackKind kind, int core, int index, String name, int[] durationSlot, int[] amountSlot) {
         this.id = id;
         this.kind = Objects.requireNonNull(kind);
         this.core = core;
         this.index = index;
         this.name = name;
-        Catalogue.Slots slots = Catalogue.slots(kind);
-        this.durationSlot = slots.duration();
-        this.amountSlot = slots.amount();
+        this.durationSlot = durationSlot;
+        this.amountSlot = amountSlot;
     }
 
     public int id() {
         return id;
     }
 
-    public ComponentKind kind() {
+    public TrackKind kind() {
         return kind;
     }
 

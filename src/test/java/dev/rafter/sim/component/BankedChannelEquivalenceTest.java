@@ -48,7 +48,7 @@ class BankedChannelEquivalenceTest {
         MemoryChannel[] ch = new MemoryChannel[channels];
         new Kernel().run(s -> {
             for (int c = 0; c < channels; c++) {
-                Track track = new Track(c, MemoryController.KIND, -1, c, "ch" + c);
+                Track track = Catalogue.track(c, MemoryController.KIND, -1, c, "ch" + c);
                 ch[c] = factory.make(s, sink, track, bytesPerS, latencyPs, standard,
                     BankedChannel.firstRefreshPs(standard, c, channels));
             }
@@ -241,7 +241,7 @@ class BankedChannelEquivalenceTest {
                 for (int c = 0; c < 4; c++) {
                     MemoryTiming t = c % 2 == 0 ? a : b;
                     double bytesPerS = c < 2 ? 25.6e9 : 40e9;
-                    MemoryChannel ch = f.make(s, sink, new Track(c, MemoryController.KIND, -1, c, "ch" + c),
+                    MemoryChannel ch = f.make(s, sink, Catalogue.track(c, MemoryController.KIND, -1, c, "ch" + c),
                         bytesPerS, c * 1000L, t, 1_000_000);
                     for (int i = 0; i < 20; i++) {
                         long at = i * 3_000L;

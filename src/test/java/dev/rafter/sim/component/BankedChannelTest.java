@@ -32,7 +32,7 @@ class BankedChannelTest {
 
     final List<Slice> slices = new ArrayList<>();
     final TraceSink sink = (track, kind, op, start, end, amount) -> slices.add(new Slice(kind, start, end, amount));
-    static final Track TRACK = new Track(0, MemoryController.KIND, -1, 0, "ch0");
+    static final Track TRACK = Catalogue.track(0, MemoryController.KIND, -1, 0, "ch0");
 
     BankedChannel channel(Scheduler s, MemoryTiming t, double bytesPerS, long firstRefresh) {
         return new BankedChannel(s, sink, TRACK, bytesPerS, 0, t, firstRefresh);

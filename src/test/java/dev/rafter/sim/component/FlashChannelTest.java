@@ -40,7 +40,7 @@ class FlashChannelTest {
             slices.add(new Slice(kind, -1, -1, amount));
         }
     };
-    static final Track TRACK = new Track(0, MemoryController.KIND, -1, 0, "ch0");
+    static final Track TRACK = Catalogue.track(0, MemoryController.KIND, -1, 0, "ch0");
 
     FlashChannel channel(dev.rafter.sim.Scheduler s, long bufferPages) {
         return new FlashChannel(s, sink, TRACK, CHANNEL, 0, HBF, bufferPages);

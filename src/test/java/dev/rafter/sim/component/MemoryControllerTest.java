@@ -27,7 +27,7 @@ class MemoryControllerTest {
     private static MemoryController controller(dev.rafter.sim.Scheduler s, int n) {
         MemoryChannel[] channels = new MemoryChannel[n];
         for (int i = 0; i < n; i++) {
-            channels[i] = new SimpleChannel(s, NONE, new Track(i, MemoryController.KIND, -1, i, "ch" + i), 1e9,
+            channels[i] = new SimpleChannel(s, NONE, Catalogue.track(i, MemoryController.KIND, -1, i, "ch" + i), 1e9,
                 LATENCY_PS);
         }
         return new MemoryController(channels, s);

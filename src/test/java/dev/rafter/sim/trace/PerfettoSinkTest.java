@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rafter.hw.DataType;
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.PeArray;
 import dev.rafter.workload.Operator;
 import dev.rafter.workload.Phase;
@@ -19,7 +20,7 @@ class PerfettoSinkTest {
     void namesWithBackslashTabNewlineQuoteAndControlCharactersParseBack() throws Exception {
         String name = "back\\slash\ttab\nnew \"quoted\" \u0001 end";
         StringWriter out = new StringWriter();
-        Track track = new Track(0, PeArray.KIND, 0, 0, "pe \"0\"\\");
+        Track track = Catalogue.track(0, PeArray.KIND, 0, 0, "pe \"0\"\\");
         PerfettoSink sink = new PerfettoSink(out, List.of(track));
         sink.operator(Operator.gemm(3, name, Phase.PREFILL, 0, 0, 1, 8, 8, 8, DataType.FP16), 0, 2_500_000);
         sink.slice(track, SliceKind.COMPUTE, 3, 0, 1_000_000, 64);

@@ -2,6 +2,7 @@ package dev.rafter.sim.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rafter.sim.component.Catalogue;
 import dev.rafter.sim.component.MemoryController;
 import dev.rafter.sim.component.PeArray;
 import java.util.List;
@@ -9,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /** The run's sums and each operator's, with every slice counted once. */
 class RunStatsTest {
-    private final Track array = new Track(0, PeArray.KIND, 0, 0, "core 0 array 0");
-    private final Track channel = new Track(1, MemoryController.KIND, -1, 0, "hbm 0");
+    private final Track array = Catalogue.track(0, PeArray.KIND, 0, 0, "core 0 array 0");
+    private final Track channel = Catalogue.track(1, MemoryController.KIND, -1, 0, "hbm 0");
     private final RunStats stats = new RunStats(List.of(array, channel));
 
     @Test
