@@ -94,7 +94,7 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
         Double factor = units.get(unit);
         double value;
         try {
-            value = Double.parseDouble(text.substring(0, space));
+            value = dev.rafter.config.Numbers.parseDouble(text.substring(0, space));
         } catch (NumberFormatException ex) {
             value = Double.NaN;
         }

@@ -9,8 +9,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -47,8 +45,7 @@ public final class RequestFile {
     private RequestFile() {}
 
     public static List<Request> read(Path file) {
-        InputFiles.checkRegular(file, Long.MAX_VALUE);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = InputFiles.newReader(file, Long.MAX_VALUE)) {
             in.mark(1 << 16);
             int c;
             do {
@@ -197,7 +194,7 @@ public final class RequestFile {
     private static long seconds(String where, String key, String text) {
         double s;
         try {
-            s = Double.parseDouble(text.trim());
+            s = dev.rafter.config.Numbers.parseDouble(text);
         } catch (NumberFormatException e) {
             throw InputException.located(where + ": " + key + " '" + text.trim() + "' is not a number of seconds");
         }
