@@ -15,6 +15,19 @@ public final class Numbers {
 
     private Numbers() {}
 
+    /**
+     * As {@link Long#parseLong}, for ASCII digits only: Java's also reads fullwidth and Arabic-Indic digits, and a
+     * file's numbers are ASCII (no blanks around it either: the caller strips a cell).
+     */
+    public static long parseLong(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) > 0x7f) {
+                throw new NumberFormatException(text);
+            }
+        }
+        return Long.parseLong(text);
+    }
+
     /** As {@link Double#parseDouble} (blanks around it ignored), for decimal text only. */
     public static double parseDouble(String text) {
         String t = text.trim();

@@ -450,7 +450,7 @@ public final class TraceCsv {
         private long integer(String[] f, Column c) {
             String text = cell(f, c);
             try {
-                return asciiLong(text);
+                return dev.rafter.config.Numbers.parseLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -472,7 +472,7 @@ public final class TraceCsv {
             }
             long v;
             try {
-                v = asciiLong(text);
+                v = dev.rafter.config.Numbers.parseLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -495,7 +495,7 @@ public final class TraceCsv {
             long[] rows = new long[parts.length];
             for (int g = 0; g < parts.length; g++) {
                 try {
-                    rows[g] = asciiLong(parts[g].strip());
+                    rows[g] = dev.rafter.config.Numbers.parseLong(parts[g].strip());
                 } catch (NumberFormatException e) {
                     rows[g] = -1;
                 }
@@ -507,16 +507,6 @@ public final class TraceCsv {
             return rows;
         }
 
-        /** Long.parseLong also reads fullwidth and Arabic-Indic digits; a trace's numbers are ASCII digits. */
-        private static long asciiLong(String text) {
-            for (int i = 0; i < text.length(); i++) {
-                if (text.charAt(i) > 0x7f) {
-                    throw new NumberFormatException(text);
-                }
-            }
-            return Long.parseLong(text);
-        }
-
         private long[] deps(String t, long id) {
             if (t.isEmpty()) {
                 return Operator.NO_DEPS;
@@ -525,7 +515,7 @@ public final class TraceCsv {
             long[] deps = new long[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 try {
-                    deps[i] = asciiLong(parts[i].strip());
+                    deps[i] = dev.rafter.config.Numbers.parseLong(parts[i].strip());
                 } catch (NumberFormatException e) {
                     throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
                 }

@@ -85,6 +85,15 @@ class BadInputPassTest {
             "fabric.dims: [4096, 4096, 4096, 4096, 4096, 4096] holds 2^48 or more devices, but the system has 16");
     }
 
+    @Test
+    void aCostFileWithALifetimeOfZeroIsRefusedNotBilledInfinitely() throws Exception {
+        // It printed "Infinity g CO2e (..., embodied Infinity g)" and wrote it to summary.json.
+        Path f = write("cost.yaml", Files.readString(Path.of("models/cost/cloud-2026.yaml"))
+            .replaceFirst("lifetime: 5 years", "lifetime: 0 years"));
+        assertBadInput(run("simulate", "--hardware", A100, "--trace", SMALL, "--cost", f.toString(), "--out",
+            out("c")), "cost.yaml: devices.a100-like.lifetime: expected a service life > 0");
+    }
+
     // ---- numbers in text: decimals only ----
 
     @Test
@@ -123,6 +132,29 @@ class BadInputPassTest {
         Path requests = write("r.csv", "arrival_s,prompt_tokens,output_tokens\n0,8,2\n1d,8,2\n");
         assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--request-file", requests.toString(),
             "--out", out("r")), "r.csv:3: arrival_s '1d' is not a number of seconds");
+    }
+
+    @Test
+    void aJsonLinesRequestFileTakesOneObjectALineEachKeyOnce() throws Exception {
+        String ok = "{\"arrival_s\": 0, \"prompt_tokens\": 8, \"output_tokens\": 2}";
+        // both were accepted: the second object dropped, the last arrival_s kept
+        Path two = write("two.jsonl", ok + ok.replace("\"arrival_s\": 0", "\"arrival_s\": 1") + "\n");
+        assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--request-file", two.toString(),
+            "--out", out("j1")), "two.jsonl:1: more than one JSON value on the line; expected one object per line");
+        Path dup = write("dup.jsonl", ok + "\n" + ok.replace("}", ", \"arrival_s\": 3}") + "\n");
+        assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--request-file", dup.toString(),
+            "--out", out("j2")), "dup.jsonl:2: duplicate key 'arrival_s' (a key may appear once per object)");
+        Path fine = write("fine.jsonl", ok + "  \n");
+        assertEquals(0, run("serve", "--hardware", A100, "--workload", TINY, "--request-file", fine.toString(),
+            "--out", out("j3")).code());
+    }
+
+    @Test
+    void aRequestFileCountsInAsciiDigits() throws Exception {
+        // '\u0665' (Arabic-Indic five) was read as 5 tokens; a trace already refused it
+        Path f = write("digits.csv", "arrival_s,prompt_tokens,output_tokens\n0,\u0665,2\n");
+        assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--request-file", f.toString(),
+            "--out", out("d")), "digits.csv:2: prompt_tokens '\u0665' is not a whole number of tokens");
     }
 
     // ---- text that is not UTF-8: the line that holds the byte ----
