@@ -189,6 +189,23 @@ class BadInputPassTest {
             "--out", out("u4")), "requests.csv:3: not UTF-8 text");
     }
 
+    @Test
+    void aValidationCaseTableWithAWordForANumberIsBadInputNamingItsRow() throws Exception {
+        // was exit 1: "internal error (a bug in Rafter, not in your input): NumberFormatException"
+        Path cases = Files.createDirectories(tmp.resolve("cases"));
+        Files.createDirectories(cases.resolve("hardware"));
+        Files.copy(Path.of("validation/hardware/single-array.yaml"), cases.resolve("hardware/single-array.yaml"));
+        String header = Files.readAllLines(Path.of("validation/single-array.csv")).get(0);
+        Files.writeString(cases.resolve("single-array.csv"), header
+            + "\nos,output_stationary,32,32,1024,1024,1024,1112064,x\nws,weight_stationary,32,32,abc,1024,1024,1,x\n");
+        assertBadInput(run("validate", "--cases", cases.toString(), "--out", out("v")),
+            "single-array.csv:3: expected a number, got 'abc'");
+        Files.writeString(cases.resolve("single-array.csv"), header
+            + "\nos,output_stationary,32,32,1024,1024,1024,1d,x\n");
+        assertBadInput(run("validate", "--cases", cases.toString(), "--out", out("v")),
+            "single-array.csv:2: expected a number, got '1d'");
+    }
+
     // ---- traces and options ----
 
     @Test
