@@ -206,6 +206,15 @@ class BadInputPassTest {
             "single-array.csv:2: expected a number, got '1d'");
     }
 
+    @Test
+    void aCutShortSweepJsonIsReportedWithoutJacksonsSourceNotice() throws Exception {
+        Path shard = Files.createDirectories(tmp.resolve("shard"));
+        Files.writeString(shard.resolve("sweep.json"), "{\"sweep\": [1, 2");
+        CliTest.Result r = run("sweep", "merge", shard.toString(), "--out", out("merged"));
+        assertBadInput(r, "sweep.json: unreadable (Unexpected end-of-input: expected close marker for Array)");
+        assertFalse(r.err().contains("Source"), r.err());
+    }
+
     // ---- traces and options ----
 
     @Test
