@@ -88,6 +88,10 @@ public final class CollectiveCommand extends CommandBase implements Callable<Int
         FabricOp fabricOp = Section.parseChoice(op, FabricOp.class, m -> new InputException("--op: " + m));
         FabricAlgorithm wanted = Section.parseChoice(algorithm.equals("nvls") ? "in_switch" : algorithm,
             FabricAlgorithm.class, m -> new InputException("--algorithm: " + m));
+        if (sizes.isEmpty()) {
+            // '--bytes ,' splits into no sizes at all: an empty table is no answer.
+            throw new InputException("--bytes: expected at least one size, e.g. 1KiB,1MiB,64MiB");
+        }
         List<Long> byteCounts = sizes.stream().map(CollectiveCommand::bytes).toList();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (long size : byteCounts) {

@@ -41,7 +41,20 @@ public final class Main implements Runnable {
                 }
             }
         }
+        // Numeric options read decimals only: picocli's own conversion takes Java's '1d' (one second for
+        // --duration 1d) and '0x1p3'. Registered after the subcommands, which it reaches only once they are added.
+        CommandLine.ITypeConverter<Double> decimal = Main::decimal;
+        cli.registerConverter(Double.class, decimal);
+        cli.registerConverter(double.class, decimal);
         return cli;
+    }
+
+    private static Double decimal(String text) {
+        try {
+            return dev.rafter.config.Numbers.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a decimal number");
+        }
     }
 
     public static final int OK = 0;

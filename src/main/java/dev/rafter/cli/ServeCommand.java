@@ -665,7 +665,7 @@ public class ServeCommand extends CommandBase implements Callable<Integer> {
         for (String part : slo.split(",", -1)) {
             String[] kv = part.split("=", -1);
             try {
-                double v = kv.length == 2 ? Double.parseDouble(kv[1].trim()) : Double.NaN;
+                double v = kv.length == 2 ? dev.rafter.config.Numbers.parseDouble(kv[1]) : Double.NaN;
                 if (kv.length == 2 && v > 0 && v < 1e6 && kv[0].trim().equals("ttft") && ttft == null) {
                     ttft = v;
                     continue;

@@ -108,6 +108,11 @@ public final class CsvReader {
     }
 
     private InputException malformed(CsvParseException e) {
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c instanceof InputException reading) {
+                return reading; // the input itself failed (InputFiles.newReader: a byte that is not UTF-8), not a field
+            }
+        }
         String why = e.getCause() instanceof CsvParseException c ? c.getMessage() : e.getMessage();
         long line = startLine(e.getMessage());
         if (why != null && why.startsWith("The maximum buffer size")) {

@@ -67,15 +67,79 @@ public final class InputFiles {
         }
     }
 
-    /** As {@link #newInputStream}, as strict UTF-8 text (malformed bytes fail the read, naming no line). */
+    /**
+     * As {@link #newInputStream}, as strict UTF-8 text: a malformed byte fails the read with an {@link InputException}
+     * naming the file and the line that holds it (the line the reader had reached would be wrong: text is decoded
+     * ahead of the lines read, a buffer at a time).
+     */
     public static BufferedReader newReader(Path file, long maxBytes) {
-        checkRegular(file, maxBytes);
-        try {
-            return Files.newBufferedReader(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw InputException.located(file + ": file not found");
-        } catch (IOException e) {
-            throw InputException.located(file + ": cannot read file (" + e.getMessage() + ")");
+        return new BufferedReader(new Utf8Reader(newInputStream(file, maxBytes), file.toString()));
+    }
+
+    /** Strict UTF-8 decoding that counts the lines it has handed out, so that a bad byte is reported on its line. */
+    private static final class Utf8Reader extends java.io.Reader {
+        private final InputStream in;
+        private final String name;
+        private final java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final ByteBuffer bytes = ByteBuffer.allocate(1 << 13).flip();
+        private boolean endOfInput;
+        private boolean flushed;
+        private long line = 1;
+
+        Utf8Reader(InputStream in, String name) {
+            this.in = in;
+            this.name = name;
+        }
+
+        @Override
+        public int read(char[] buf, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            java.nio.CharBuffer out = java.nio.CharBuffer.wrap(buf, off, len);
+            while (out.position() == off) {
+                java.nio.charset.CoderResult r = decoder.decode(bytes, out, endOfInput);
+                if (r.isError()) {
+                    if (out.position() > off) {
+                        break; // hand out the text before the bad byte first; the next read stops at it
+                    }
+                    throw InputException.located(name + ":" + line + ": not UTF-8 text");
+                }
+                if (r.isOverflow()) {
+                    break;
+                }
+                if (endOfInput) {
+                    if (!flushed) {
+                        decoder.flush(out);
+                        flushed = true;
+                    }
+                    if (out.position() == off) {
+                        return -1;
+                    }
+                    break;
+                }
+                bytes.compact();
+                int n = in.read(bytes.array(), bytes.position(), bytes.remaining());
+                if (n < 0) {
+                    endOfInput = true;
+                } else {
+                    bytes.position(bytes.position() + n);
+                }
+                bytes.flip();
+            }
+            int n = out.position() - off;
+            for (int i = off; i < off + n; i++) {
+                if (buf[i] == '\n') {
+                    line++;
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 

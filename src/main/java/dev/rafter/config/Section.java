@@ -205,6 +205,11 @@ public final class Section {
             if (path.isEmpty() || path.startsWith(".") || path.endsWith(".") || path.contains("..")) {
                 throw new InputException("--set " + assignment + ": '" + path + "' is not a dotted key path");
             }
+            if (path.equals(EXTENDS)) {
+                // The base is read and laid under the file before any --set applies: a new one would go unread.
+                throw new InputException("--set " + assignment + ": the file a model extends is read before --set "
+                    + "applies; write 'extends: " + value + "' in the file, or name that file instead");
+            }
             JsonNode scalar;
             try {
                 scalar = YAML.readTree(value);
@@ -333,7 +338,11 @@ public final class Section {
     private JsonNode value(String key, boolean required) {
         root.known.add(path(key));
         JsonNode v = node.get(key);
-        if ((v == null || v.isNull()) && required) {
+        if (v != null && v.isNull() && required) {
+            // Written, but with nothing after the colon (or ~, null): not a misspelling of itself.
+            throw error(key, "has no value (empty or null); expected one");
+        }
+        if (v == null && required) {
             List<String> siblings = new ArrayList<>();
             node.fieldNames().forEachRemaining(siblings::add);
             String near = Names.nearest(key, siblings);
@@ -605,7 +614,8 @@ public final class Section {
     }
 
     private static String unitHint(String text) {
-        return text.matches("\\s*[-+0-9.eE]+\\s*[A-Za-z/]+\\s*")
+        // A number followed by a unit ('1410 MHz', '2d'), not a YAML word such as '.nan' or '.inf'.
+        return text.matches("\\s*(?=[-+.]*[0-9])[-+0-9.eE]+\\s*[A-Za-z/]+\\s*")
             ? " (write the bare number; the unit is in the key name)" : "";
     }
 }

@@ -30,6 +30,10 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
             if (Double.isNaN(lifetimeHours) && (!Double.isNaN(priceUsd) || !Double.isNaN(embodiedKg))) {
                 throw new InputException("lifetime: required to amortise a purchase price or embodied kgCO2e");
             }
+            if (!Double.isNaN(lifetimeHours) && !(lifetimeHours > 0)) {
+                // Amortised over nothing, a price or embodied carbon would come out infinite in every run.
+                throw new InputException("lifetime: expected a service life > 0, e.g. 'lifetime: 5 years'");
+            }
         }
     }
 
@@ -94,7 +98,7 @@ public record CostModel(String name, String date, double pue, double usdPerKwh, 
         Double factor = units.get(unit);
         double value;
         try {
-            value = Double.parseDouble(text.substring(0, space));
+            value = dev.rafter.config.Numbers.parseDouble(text.substring(0, space));
         } catch (NumberFormatException ex) {
             value = Double.NaN;
         }

@@ -286,7 +286,8 @@ public final class HardwareLoader {
     private static List<HardwareSpec.GemmTile> gemmTiles(List<List<Double>> rows) {
         List<HardwareSpec.GemmTile> out = new java.util.ArrayList<>();
         for (List<Double> row : rows) {
-            if (row.size() != 3 || row.stream().anyMatch(v -> v != Math.rint(v))) {
+            // Whole numbers an int holds: a larger one would be cut to 2^31 - 1 before its range check named it.
+            if (row.size() != 3 || row.stream().anyMatch(v -> v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE)) {
                 throw new dev.rafter.config.InputException("gemm_tiles: expected [m, n, k] triples of integers, "
                     + "e.g. [128, 256, 64], got " + row.stream().map(dev.rafter.config.Check::fmt).toList());
             }

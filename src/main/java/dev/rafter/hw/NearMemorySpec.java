@@ -119,7 +119,7 @@ public record NearMemorySpec(String tier, int tierIndex, int units, double clock
                 + "or a preset: models/nmp/*.yaml)");
         }
         try {
-            double x = Double.parseDouble(v);
+            double x = dev.rafter.config.Numbers.parseDouble(v);
             if (x > 0 && Double.isFinite(x)) {
                 return x;
             }

@@ -115,11 +115,13 @@ public final class SystemLoader {
                             + dev.rafter.config.Check.fmt(d));
                     }
                     dims.add((int) d);
-                    product *= (int) d;
+                    // Six dims of 4096 overflow a long: a product past the system's size is wrong whatever it is.
+                    product = Math.min(product * (int) d, 1L << 48);
                 }
                 if (product != devices.size()) {
-                    throw InputException.located(f.where("dims") + ": " + dims + " holds " + product
-                        + " devices, but the system has " + devices.size());
+                    throw InputException.located(f.where("dims") + ": " + dims + " holds " + (product == 1L << 48
+                        ? "2^48 or more" : Long.toString(product)) + " devices, but the system has "
+                        + devices.size());
                 }
                 SystemSpec.LinkParameters link = link(f.section("link"));
                 torus(w, devices, dims, link, f.where("link"));

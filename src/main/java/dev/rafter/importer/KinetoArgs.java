@@ -87,7 +87,7 @@ final class KinetoArgs {
             switch (key) {
                 case "External id", "external id" -> externalId = id(p, t);
                 case "correlation" -> correlation = id(p, t);
-                case "stream" -> stream = t.isNumeric() ? p.getLongValue() : -1;
+                case "stream" -> stream = t.isNumeric() ? p.getLongValue() : skipTo(p, -1);
                 case "grid", "block" -> {
                     String d = dimensions(p, t);
                     launchConfig = launchConfig + d;
@@ -98,10 +98,10 @@ final class KinetoArgs {
                 case "Input Dims" -> readDims(p, t);
                 case "Input type" -> readStrings(p, t, types);
                 case "Concrete Inputs" -> readStrings(p, t, concrete);
-                case "Collective name" -> collectiveName = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "Collective name" -> collectiveName = t == JsonToken.VALUE_STRING ? p.getText() : skip(p);
                 case "In msg nelems" -> inMsgElements = count(p, t, key);
                 case "Group size" -> groupSize = count(p, t, key);
-                case "dtype" -> collectiveDtype = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "dtype" -> collectiveDtype = t == JsonToken.VALUE_STRING ? p.getText() : skip(p);
                 case "Process Group Name" -> groupName = t.isScalarValue() && t != JsonToken.VALUE_NULL
                     ? p.getText() : skip(p);
                 case "Process Group Ranks" -> groupRanks = t.isScalarValue() && t != JsonToken.VALUE_NULL
@@ -113,9 +113,15 @@ final class KinetoArgs {
         }
     }
 
+    /** Passes over a value of the wrong type whole (a list or object too), so the next token is the next key. */
     private static String skip(JsonParser p) throws IOException {
         p.skipChildren();
         return null;
+    }
+
+    private static long skipTo(JsonParser p, long fallback) throws IOException {
+        p.skipChildren();
+        return fallback;
     }
 
     /** A launch dimension list as text ("[132, 1, 1]"); anything else as "?" (it only tells launches apart). */

@@ -492,6 +492,18 @@ final class KinetoImporter implements TraceImporter {
             insideEvents = false;
         }
 
+        /**
+         * The text of a string value, else null, with the value passed over: a list or an object where a string
+         * belongs is skipped whole, so that the next token read is the event's next key, not the value's inside.
+         */
+        private String string(JsonToken v) throws IOException {
+            if (v == JsonToken.VALUE_STRING) {
+                return parser.getText();
+            }
+            parser.skipChildren();
+            return null;
+        }
+
         private void readEvent() throws IOException {
             String ph = null;
             String cat = null;
@@ -508,9 +520,9 @@ final class KinetoImporter implements TraceImporter {
                 String key = parser.currentName();
                 JsonToken v = parser.nextToken();
                 switch (key) {
-                    case "ph" -> ph = v == JsonToken.VALUE_STRING ? parser.getText() : null;
-                    case "cat" -> cat = v == JsonToken.VALUE_STRING ? parser.getText() : null;
-                    case "name" -> name = v == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "ph" -> ph = string(v);
+                    case "cat" -> cat = string(v);
+                    case "name" -> name = string(v);
                     case "pid" -> {
                         if (v == JsonToken.VALUE_NUMBER_INT) {
                             pid = parser.getLongValue();

@@ -102,7 +102,7 @@ public record StudyTable(List<String> axes, List<Row> rows) {
                     v = Double.NaN;
                 } else {
                     try {
-                        v = Double.parseDouble(cell);
+                        v = dev.rafter.config.Numbers.parseDouble(cell);
                     } catch (NumberFormatException e) {
                         v = Double.NaN;
                     }

@@ -119,7 +119,7 @@ public final class MeasuredTimes implements Comparison.Measured {
 
     private static double number(String file, long line, String column, String cell) {
         try {
-            return Double.parseDouble(cell.trim());
+            return dev.rafter.config.Numbers.parseDouble(cell);
         } catch (NumberFormatException e) {
             throw new InputException(file + ":" + line + ": " + column + ": expected a number, got '" + cell.trim()
                 + "'");

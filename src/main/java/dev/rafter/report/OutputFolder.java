@@ -124,7 +124,8 @@ public final class OutputFolder implements AutoCloseable {
         }
         boolean isDir = Files.isDirectory(dir);
         if (!isDir) {
-            throw InputException.located(option + " " + dir + ": is " + kind + ", expected a directory");
+            throw InputException.located(option + " " + dir + ": is " + (kind.equals("file") ? "a file" : kind)
+                + ", expected a directory");
         }
     }
 

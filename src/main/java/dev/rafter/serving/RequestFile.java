@@ -9,8 +9,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -47,8 +45,7 @@ public final class RequestFile {
     private RequestFile() {}
 
     public static List<Request> read(Path file) {
-        InputFiles.checkRegular(file, Long.MAX_VALUE);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = InputFiles.newReader(file, Long.MAX_VALUE)) {
             in.mark(1 << 16);
             int c;
             do {
@@ -118,7 +115,10 @@ public final class RequestFile {
     }
 
     private static List<Request> jsonLines(Path file, BufferedReader in) throws IOException {
-        ObjectMapper mapper = new ObjectMapper();
+        // One object a line, each key once: a second object on the line, or a key given twice, was dropped silently.
+        ObjectMapper mapper = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
         Builder b = new Builder(file);
         long line = 0;
         for (String text = in.readLine(); text != null; text = in.readLine()) {
@@ -131,6 +131,17 @@ public final class RequestFile {
             try {
                 node = mapper.readTree(text);
             } catch (IOException e) {
+                String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage() : "";
+                if (why != null && why.startsWith("Duplicate field")) {
+                    throw InputException.located(where + ": duplicate key " + why.substring("Duplicate field"
+                        .length()).trim() + " (a key may appear once per object)");
+                }
+                if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException
+                    && why != null && why.startsWith("Trailing token")) {
+                    throw InputException.located(where + ": more than one JSON value on the line; expected one"
+                        + " object per line");
+                }
                 throw InputException.located(where + ": not a JSON object (expected {\"arrival_s\": ..., "
                     + "\"prompt_tokens\": ..., \"output_tokens\": ...})");
             }
@@ -197,7 +208,7 @@ public final class RequestFile {
     private static long seconds(String where, String key, String text) {
         double s;
         try {
-            s = Double.parseDouble(text.trim());
+            s = dev.rafter.config.Numbers.parseDouble(text);
         } catch (NumberFormatException e) {
             throw InputException.located(where + ": " + key + " '" + text.trim() + "' is not a number of seconds");
         }
@@ -211,7 +222,7 @@ public final class RequestFile {
     private static int tokens(String where, String key, String text) {
         long n;
         try {
-            n = Long.parseLong(text.trim());
+            n = dev.rafter.config.Numbers.parseLong(text.trim());
         } catch (NumberFormatException e) {
             throw InputException.located(where + ": " + key + " '" + text.trim() + "' is not a whole number of"
                 + " tokens");
@@ -224,8 +235,8 @@ public final class RequestFile {
 
     private static int priority(String where, String text) {
         try {
-            return Integer.parseInt(text.trim());
-        } catch (NumberFormatException e) {
+            return Math.toIntExact(dev.rafter.config.Numbers.parseLong(text.trim()));
+        } catch (NumberFormatException | ArithmeticException e) {
             throw InputException.located(where + ": priority '" + text.trim() + "' is not a whole number");
         }
     }

@@ -67,10 +67,11 @@ public interface Traffic {
             String[] p = text.split(":", -1);
             try {
                 if (p.length == 2 && p[0].equals("poisson")) {
-                    return checked(new Arrivals(Double.parseDouble(p[1]), 1), text);
+                    return checked(new Arrivals(dev.rafter.config.Numbers.parseDouble(p[1]), 1), text);
                 }
                 if (p.length == 3 && p[0].equals("gamma")) {
-                    return checked(new Arrivals(Double.parseDouble(p[1]), Double.parseDouble(p[2])), text);
+                    return checked(new Arrivals(dev.rafter.config.Numbers.parseDouble(p[1]),
+                        dev.rafter.config.Numbers.parseDouble(p[2])), text);
                 }
             } catch (NumberFormatException e) {
                 // reported below

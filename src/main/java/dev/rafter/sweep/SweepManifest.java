@@ -57,8 +57,19 @@ public record SweepManifest(String settings, List<String> vary, String rafter, S
             return new SweepManifest(n.get("sweep").asText(), vary, n.get("rafter").asText(),
                 SweepShard.parse(n.get("shard").asText()));
         } catch (IOException e) {
-            throw new InputException(file + ": unreadable (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new InputException(file + ": unreadable (" + reason(e) + ")");
         }
+    }
+
+    /**
+     * Why a JSON file could not be read, in one line without Jackson's own words for where its source is ("start
+     * marker at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, ...]").
+     */
+    static String reason(IOException e) {
+        String m = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+            : e.getMessage();
+        return m == null ? "unknown error" : m.lines().findFirst().orElse("")
+            .replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)", "").trim();
     }
 
     /** Whether {@code other} is a shard of the same sweep. */

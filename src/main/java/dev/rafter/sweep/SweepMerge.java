@@ -61,8 +61,8 @@ public final class SweepMerge {
                 try {
                     summary = json.readTree(dev.rafter.config.InputFiles.readBytes(f, PointFile.MAX_BYTES));
                 } catch (IOException e) {
-                    throw new InputException(f + ": unreadable point summary (" + e.getMessage().lines().findFirst()
-                        .orElse("") + "); rerun that shard with --resume");
+                    throw new InputException(f + ": unreadable point summary (" + SweepManifest.reason(e)
+                        + "); rerun that shard with --resume");
                 }
                 PointFile.Verdict sealed = PointFile.check(summary);
                 if (sealed != PointFile.Verdict.INTACT) {

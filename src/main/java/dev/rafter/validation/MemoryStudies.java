@@ -219,7 +219,7 @@ final class MemoryStudies {
             double hiddenUpTo = -1;
             Step hidden = null;
             for (String l : row[7].split(";")) {
-                double us = Double.parseDouble(l.trim());
+                double us = dev.rafter.config.Numbers.parseDouble(l.trim());
                 Step s = deviceStep(HardwareLoader.load(hbfFile, List.of("memory_tiers.hbf.read_latency_us=" + us)),
                     w);
                 if (shortest == 0) {
@@ -235,7 +235,7 @@ final class MemoryStudies {
             }
             latencies.add(new LatencyCurve(row[0], row[4], row[1], row[3], tp, steps, system.seconds()));
             double ratio = hidden.seconds() / system.seconds();
-            double maxRatio = Double.parseDouble(row[8]);
+            double maxRatio = dev.rafter.config.Numbers.parseDouble(row[8]);
             out.add(new Validation.Check("memory-studies", row[0] + "_vs_system@" + row[1], system.seconds(),
                 hidden.seconds(), String.format(Locale.ROOT, "latency hidden, one HBF device's step %.2f ms is %.2fx "
                     + "the %d-device HBM system's %.2f ms (expected 1..%s); %.2f vs %.2f J per token",
@@ -410,9 +410,9 @@ final class MemoryStudies {
             List<String> sets = row[4].isBlank() ? List.of() : List.of(row[4].split(";"));
             List<Double> fractions = new ArrayList<>();
             for (String f : row[6].split(";")) {
-                fractions.add(Double.parseDouble(f.trim()));
+                fractions.add(dev.rafter.config.Numbers.parseDouble(f.trim()));
             }
-            double tolerance = Double.parseDouble(row[7]);
+            double tolerance = dev.rafter.config.Numbers.parseDouble(row[7]);
             List<double[]> roofCurve = new ArrayList<>();
             List<double[]> predictedCurve = new ArrayList<>();
             List<List<double[]>> simulated = new ArrayList<>();

@@ -57,9 +57,9 @@ final class Microbenchmarks {
             Path hwFile = dir.resolveSibling("models").resolve("hardware").resolve(row[1] + ".yaml");
             String probe = row[2];
             String param = row[3].trim();
-            double expected = Double.parseDouble(row[4]);
-            double min = Double.parseDouble(row[5]);
-            double max = Double.parseDouble(row[6]);
+            double expected = dev.rafter.config.Numbers.parseDouble(row[4]);
+            double min = dev.rafter.config.Numbers.parseDouble(row[5]);
+            double max = dev.rafter.config.Numbers.parseDouble(row[6]);
             String[] hostParam = param.split(":");
             List<String> sets = probe.equals("launch_gap") ? List.of("dispatch.mode=" + param)
                 : probe.startsWith("host_") ? List.of("host.framework=" + hostParam[0]) : List.of();

@@ -69,8 +69,8 @@ final class Power {
                         "average %.4g W within 10%% of idle %.4g W", watts, idle), Math.abs(watts / idle - 1) <= 0.1));
                 }
                 case "power_range" -> {
-                    double low = Double.parseDouble(row[7]);
-                    double high = Double.parseDouble(row[8]);
+                    double low = dev.rafter.config.Numbers.parseDouble(row[7]);
+                    double high = dev.rafter.config.Numbers.parseDouble(row[8]);
                     double watts = e.total() / r.latencyS();
                     out.add(new Validation.Check("power", name, (low + high) / 2, watts, String.format(Locale.ROOT,
                         "%.4g W <= average %.4g W <= %.4g W (%s)", low, watts, high, watts(e, r.latencyS())),

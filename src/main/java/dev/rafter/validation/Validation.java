@@ -72,17 +72,44 @@ public final class Validation {
 
     public List<Check> run() {
         List<Check> out = new ArrayList<>();
-        singleArray(out);
-        rooflineShapes(out);
-        new Findings(dir).run(out);
-        new Microbenchmarks(dir).run(out);
-        new FabricCases(dir).run(out);
-        new SystemCases(dir).run(out);
-        new Power(dir).run(out);
-        MemoryStudies memory = new MemoryStudies(dir);
-        memory.run(out);
-        charts = memory.charts();
+        try {
+            singleArray(out);
+            rooflineShapes(out);
+            new Findings(dir).run(out);
+            new Microbenchmarks(dir).run(out);
+            new FabricCases(dir).run(out);
+            new SystemCases(dir).run(out);
+            new Power(dir).run(out);
+            MemoryStudies memory = new MemoryStudies(dir);
+            memory.run(out);
+            charts = memory.charts();
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            // The suites parse their cells where they use them; a cell that is not what its column holds (a word
+            // for a number, a list without its separator) is the table's, on the row being checked.
+            String at = ROW.get();
+            if (at == null) {
+                throw e;
+            }
+            throw InputException.located(at + ": " + (e instanceof NumberFormatException n
+                ? "expected a number, got " + quoted(n.getMessage())
+                : "a cell lacks a part its column needs (" + e.getMessage() + ")")
+                + "; see the table's header for what each column holds");
+        } finally {
+            ROW.remove();
+        }
         return out;
+    }
+
+    /** The row of a case table being checked, as "file:line", while its suite runs it (null between tables). */
+    private static final ThreadLocal<String> ROW = new ThreadLocal<>();
+
+    /** The text a NumberFormatException names ('abc' of: For input string: "abc"). */
+    private static String quoted(String message) {
+        if (message == null) {
+            return "an empty cell";
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[\"'](.*)[\"']").matcher(message);
+        return "'" + (m.find() ? m.group(1) : message) + "'";
     }
 
     /** The charts of the last {@link #run}, each named in {@link #CHART_FILES}. */
@@ -113,7 +140,7 @@ public final class Validation {
             Operator op = Operator.gemm(0, row[0], Phase.PREFILL, 0, 0, Long.parseLong(row[2]),
                 Long.parseLong(row[3]), Long.parseLong(row[4]), Long.parseLong(row[5]), DataType.FP16);
             double bound = new Roofline(hw).of(op).seconds();
-            double maxRatio = Double.parseDouble(row[6]);
+            double maxRatio = dev.rafter.config.Numbers.parseDouble(row[6]);
             Simulation.OpResult r = simulate(hw, op);
             double ratio = r.latencyS() / bound;
             out.add(new Check("roofline", row[0] + "@" + row[1], bound, r.latencyS(),
@@ -128,8 +155,39 @@ public final class Validation {
         return result[0];
     }
 
-    static List<String[]> rows(Path file, int columns) {
-        List<String[]> out = new ArrayList<>();
+    /** A case table's rows; while one is being checked, {@link #run} knows its file and line. */
+    static Iterable<String[]> rows(Path file, int columns) {
+        List<String[]> cells = new ArrayList<>();
+        List<Long> lines = new ArrayList<>();
+        for (CsvReader.Row row : read(file, columns)) {
+            cells.add(row.cells());
+            lines.add(row.line());
+        }
+        return () -> new java.util.Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                if (next < cells.size()) {
+                    return true;
+                }
+                ROW.remove();
+                return false;
+            }
+
+            @Override
+            public String[] next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                ROW.set(file + ":" + lines.get(next));
+                return cells.get(next++);
+            }
+        };
+    }
+
+    private static List<CsvReader.Row> read(Path file, int columns) {
+        List<CsvReader.Row> out = new ArrayList<>();
         try (java.io.BufferedReader r = dev.rafter.config.InputFiles.newReader(file, 1L << 26)) {
             CsvReader csv = new CsvReader(r, file.toString(), 1 << 20, "a validation case table");
             if (csv.next() == null) {
@@ -139,7 +197,7 @@ public final class Validation {
                 if (row.cells().length != columns) {
                     throw new InputException(file + ":" + row.line() + ": expected " + columns + " columns");
                 }
-                out.add(row.cells());
+                out.add(row);
             }
         } catch (NoSuchFileException e) {
             throw new InputException(file + ": file not found");

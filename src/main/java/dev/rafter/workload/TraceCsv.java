@@ -10,7 +10,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -169,9 +168,8 @@ public final class TraceCsv {
      */
     public static long read(Path file, Consumer<Operator> out, java.util.function.ObjDoubleConsumer<Operator> measured) {
         String name = file.toString();
-        CsvReader csv = null;
         try (BufferedReader r = InputFiles.newReader(file, Long.MAX_VALUE)) {
-            csv = new CsvReader(r, name, MAX_LINE_CHARS, "a trace CSV");
+            CsvReader csv = new CsvReader(r, name, MAX_LINE_CHARS, "a trace CSV");
             CsvReader.Row header = csv.next();
             if (header == null) {
                 throw InputException.located(name + ": empty trace, expected the header '" + HEADER + "'");
@@ -203,20 +201,11 @@ public final class TraceCsv {
             return count;
         } catch (NoSuchFileException e) {
             throw InputException.located(name + ": file not found");
-        } catch (CharacterCodingException e) {
-            throw notUtf8(name, csv);
         } catch (IOException e) {
             throw InputException.located(name + ": cannot read trace (" + e.getMessage() + ")");
         } catch (UncheckedIOException e) {
-            if (e.getCause() instanceof CharacterCodingException) {
-                throw notUtf8(name, csv);
-            }
             throw InputException.located(name + ": cannot read trace (" + e.getCause().getMessage() + ")");
         }
-    }
-
-    private static InputException notUtf8(String name, CsvReader csv) {
-        return InputException.located(name + ":" + (csv == null ? 1 : csv.line() + 1) + ": not UTF-8 text");
     }
 
     /** Parses rows against the columns of one header; remembers the ids seen so far for {@code deps}. */
@@ -290,7 +279,7 @@ public final class TraceCsv {
                 throw new InputException("expected " + names.length + " comma-separated columns ("
                     + String.join(",", names) + "), got " + f.length);
             }
-            long id = integer(f, Column.OP_ID);
+            long id = nonNegative(f, Column.OP_ID);
             if (id <= lastId) {
                 throw new InputException("op_id: ids must increase, got " + id + " after " + lastId);
             }
@@ -420,7 +409,7 @@ public final class TraceCsv {
             }
             double t;
             try {
-                t = Double.parseDouble(f[i].strip());
+                t = dev.rafter.config.Numbers.parseDouble(f[i].strip());
             } catch (NumberFormatException e) {
                 throw new InputException("measured_s: expected a time in seconds, got '" + f[i].strip() + "'");
             }
@@ -461,7 +450,7 @@ public final class TraceCsv {
         private long integer(String[] f, Column c) {
             String text = cell(f, c);
             try {
-                return asciiLong(text);
+                return dev.rafter.config.Numbers.parseLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -483,7 +472,7 @@ public final class TraceCsv {
             }
             long v;
             try {
-                v = asciiLong(text);
+                v = dev.rafter.config.Numbers.parseLong(text);
             } catch (NumberFormatException e) {
                 throw new InputException(c.key() + ": expected an integer, got '" + text + "'");
             }
@@ -506,7 +495,7 @@ public final class TraceCsv {
             long[] rows = new long[parts.length];
             for (int g = 0; g < parts.length; g++) {
                 try {
-                    rows[g] = asciiLong(parts[g].strip());
+                    rows[g] = dev.rafter.config.Numbers.parseLong(parts[g].strip());
                 } catch (NumberFormatException e) {
                     rows[g] = -1;
                 }
@@ -518,16 +507,6 @@ public final class TraceCsv {
             return rows;
         }
 
-        /** Long.parseLong also reads fullwidth and Arabic-Indic digits; a trace's numbers are ASCII digits. */
-        private static long asciiLong(String text) {
-            for (int i = 0; i < text.length(); i++) {
-                if (text.charAt(i) > 0x7f) {
-                    throw new NumberFormatException(text);
-                }
-            }
-            return Long.parseLong(text);
-        }
-
         private long[] deps(String t, long id) {
             if (t.isEmpty()) {
                 return Operator.NO_DEPS;
@@ -536,7 +515,7 @@ public final class TraceCsv {
             long[] deps = new long[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 try {
-                    deps[i] = asciiLong(parts[i].strip());
+                    deps[i] = dev.rafter.config.Numbers.parseLong(parts[i].strip());
                 } catch (NumberFormatException e) {
                     throw new InputException("deps: expected ';'-separated op ids, got '" + t + "'");
                 }

@@ -215,7 +215,7 @@ class HardeningTest {
         assertBadInput(run("lower", "--workload", "models/workloads/tiny.yaml", "--out", link.toString()),
             "is a link, not a file Rafter wrote");
         assertEquals("keep me", Files.readString(target));
-        assertBadInput(run(simulate(target)), "precious.txt: is file, expected a directory");
+        assertBadInput(run(simulate(target)), "precious.txt: is a file, expected a directory");
         assertBadInput(run(simulate(Path.of("/dev/null"))), "/dev/null: is a pipe, device or socket");
         assertBadInput(run("lower", "--workload", "models/workloads/tiny.yaml", "--out", "/dev/null"),
             "/dev/null: is a pipe, device or socket");

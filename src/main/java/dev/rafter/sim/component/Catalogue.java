@@ -265,7 +265,7 @@ public final class Catalogue {
             if (p.choices().isEmpty() && !Double.isNaN(p.min())) {
                 double x;
                 try {
-                    x = Double.parseDouble(v);
+                    x = dev.rafter.config.Numbers.parseDouble(v);
                 } catch (NumberFormatException e) {
                     throw InputException.located(where + ": expected a number in " + p.range() + " " + p.unit()
                         + ", got '" + v + "'");
