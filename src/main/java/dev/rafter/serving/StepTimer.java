@@ -30,7 +30,7 @@ import java.util.function.Predicate;
  * between, is not carried over. Durations are kept per operator shape and what it finds, and per step composition;
  * only operators not seen before are simulated ({@link OperatorTimer}). Under {@link StepTiming#INTERPOLATED} the
  * layers' time comes from {@link StepInterpolation} instead (an approximation); the operators outside the layers
- * (embedding, final norm, LM head) stay exact.
+ * (final norm, LM head) stay exact.
  *
  * <p>A step's dynamic energy is kept the same way: each operator shape's, from the counts its simulation left
  * (as {@code simulate} charges an operator: {@link EnergyAccount}, at the device's voltage), summed over the step
