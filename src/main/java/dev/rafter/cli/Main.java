@@ -46,7 +46,29 @@ public final class Main implements Runnable {
         CommandLine.ITypeConverter<Double> decimal = Main::decimal;
         cli.registerConverter(Double.class, decimal);
         cli.registerConverter(double.class, decimal);
+        // Whole numbers in ASCII digits only: picocli's (Java's) conversion also reads Arabic-Indic and fullwidth
+        // digits ('--requests ٥' was 5 requests).
+        CommandLine.ITypeConverter<Long> whole = text -> whole(text, Long.MIN_VALUE, Long.MAX_VALUE, "a long");
+        cli.registerConverter(Long.class, whole);
+        cli.registerConverter(long.class, whole);
+        CommandLine.ITypeConverter<Integer> integer =
+            text -> (int) whole(text, Integer.MIN_VALUE, Integer.MAX_VALUE, "an int");
+        cli.registerConverter(Integer.class, integer);
+        cli.registerConverter(int.class, integer);
         return cli;
+    }
+
+    /** {@code text} as a whole number in [{@code min}, {@code max}], in the words picocli uses for its own types. */
+    private static long whole(String text, long min, long max, String type) {
+        try {
+            long v = dev.rafter.config.Numbers.parseLong(text);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new CommandLine.TypeConversionException("'" + text + "' is not " + type);
     }
 
     private static Double decimal(String text) {

@@ -122,6 +122,17 @@ class BadInputPassTest {
     }
 
     @Test
+    void wholeNumberOptionsTakeAsciiDigitsOnly() {
+        // '--requests ٥' (an Arabic-Indic five) served 5 requests
+        assertBadInput(run("serve", "--hardware", A100, "--workload", TINY, "--arrivals", "poisson:10", "--requests",
+            "\u0665", "--out", out("i1")), "Invalid value for option '--requests': '\u0665' is not a long");
+        assertBadInput(run("simulate", "--hardware", A100, "--workload", TINY, "--threads", "\uff12", "--out",
+            out("i2")), "Invalid value for option '--threads': '\uff12' is not an int");
+        assertBadInput(run("simulate", "--hardware", A100, "--workload", TINY, "--threads", "4294967298", "--out",
+            out("i3")), "Invalid value for option '--threads': '4294967298' is not an int");
+    }
+
+    @Test
     void measuredTimesAndArrivalsInFilesTakeNoTypeSuffix() throws Exception {
         Path trace = write("m.csv", HEADER + ",measured_s\n0,a,gemm,prefill,0,0,1,64,64,64,0,fp16,,2f\n");
         assertBadInput(run("simulate", "--hardware", A100, "--trace", trace.toString(), "--out", out("m")),
