@@ -154,6 +154,10 @@ public final class Section {
         return List.copyOf(root.bases);
     }
 
+    /** The YAML reader's refusal of a special float ({@code .nan}, {@code -.inf}), quoting it. */
+    private static final java.util.regex.Pattern SPECIAL_FLOAT =
+        java.util.regex.Pattern.compile("Malformed numeric value ('[+-]?\\.(?:nan|NaN|NAN|inf|Inf|INF)')");
+
     public static Section parse(String name, String text) {
         // Trailing blanks (tabs included, which the YAML scanner rejects after a value) mean nothing in a model file.
         text = TRAILING_BLANKS.matcher(text).replaceAll("");
@@ -171,6 +175,12 @@ public final class Section {
             if (why.startsWith("Duplicate field")) {
                 throw new InputException(name + line + ": duplicate key " + why.substring("Duplicate field".length())
                     .trim() + " (a key may appear once per mapping)");
+            }
+            java.util.regex.Matcher special = SPECIAL_FLOAT.matcher(why);
+            if (special.matches()) {
+                // YAML's .nan and .inf, which the YAML reader does not take: no model value can be either.
+                throw new InputException(name + line + ": " + special.group(1) + " is not a finite number; expected "
+                    + "a decimal such as 1.5");
             }
             throw new InputException(name + line + ": malformed YAML (" + InputFiles.shorten(why) + ")");
         } catch (IOException e) {

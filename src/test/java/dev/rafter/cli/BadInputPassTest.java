@@ -49,6 +49,16 @@ class BadInputPassTest {
     }
 
     @Test
+    void yamlsSpecialFloatsInAFileAreNotFiniteNumbersNotMalformedYaml() throws Exception {
+        for (String special : new String[] {".nan", ".inf", "-.inf"}) {
+            Path f = write("special.yaml", HardeningTest.a100Text().replaceFirst("cores: 108", "cores: " + special));
+            CliTest.Result r = run("describe", "--hardware", f.toString());
+            assertBadInput(r, "special.yaml:");
+            assertBadInput(r, "'" + special + "' is not a finite number; expected a decimal such as 1.5");
+        }
+    }
+
+    @Test
     void yamlWordsAreNotTakenForANumberWithAUnit() {
         CliTest.Result nan = run("describe", "--hardware", A100, "--set", "clock_mhz=.nan");
         assertBadInput(nan, "clock_mhz: expected a number, got '.nan'");
