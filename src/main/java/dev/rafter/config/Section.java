@@ -250,7 +250,9 @@ public final class Section {
                     continue;
                 }
                 if (child == null) {
+                    // A section the file lacks: this --set wrote it, and is named where it is found wanting.
                     child = at.putObject(parts[i]);
+                    root.overridden.putIfAbsent(resolved.toString(), assignment);
                 } else if (!child.isObject()) {
                     throw new InputException("--set " + assignment + ": '" + String.join(".",
                         java.util.Arrays.copyOf(parts, i + 1)) + "' is a value, not a section");

@@ -77,6 +77,13 @@ class BadInputPassTest {
     }
 
     @Test
+    void aSectionThatOnlyASetWroteIsBlamedOnTheSetNotTheFile() {
+        // a100.yaml has no memory_tiers: the --set made one, of the wrong shape
+        assertBadInput(run("describe", "--hardware", A100, "--set", "memory_tiers.x.y=1"),
+            "a100.yaml (--set memory_tiers.x.y=1): memory_tiers: expected a non-empty list of mappings");
+    }
+
+    @Test
     void setCannotChangeTheFileAModelExtends() {
         // It was accepted and ignored: the base is read before --set applies.
         assertBadInput(run("describe", "--hardware", A100, "--set", "extends=h100.yaml"),
