@@ -93,6 +93,7 @@ class ReadmeTest {
             assertShown(shown, result.output());
         }
         checkProseFigures(readme.text(), runner, sandbox);
+        checkServeProse(readme.text(), runner);
         assertNoMismatches();
     }
 
@@ -457,6 +458,63 @@ class ReadmeTest {
         assertNear(mape.group(3), mapeOf(bert, "elementwise"), "BERT elementwise MAPE");
         assertNear(mape.group(4), mapeOf(bert, "gelu"), "BERT GELU MAPE");
         assertNear(mape.group(5), mapeOf(bert, "flash_attention"), "BERT flash-attention MAPE");
+    }
+
+    /** Figures the serve section's prose quotes from runs of the tiny model (seconds each). */
+    private static void checkServeProse(String text, Runner runner) {
+        String h100Tiny = "./rafter serve --hardware models/hardware/h100.yaml --workload models/workloads/tiny.yaml ";
+        String ttft = "TTFT p50 ([\\d.]+) us, p99 ([\\d.]+) (u|m)s";
+        Matcher noCache = find(text, prose("without `--prefix-caching` the same run gives TTFT p50 ([\\d.]+) us \\(p99 "
+            + "([\\d.]+) us\\)"));
+        Matcher ran = find(runner.rafter(h100Tiny + "--arrivals poisson:2000 --requests 400 --prompt-tokens 448 "
+            + "--prefixes 4 --prefix-tokens 384 --out out/serve-no-prefix-cache", 0, 0).output(), ttft);
+        assertNear(noCache.group(1), Double.parseDouble(ran.group(1)), "TTFT p50 without prefix caching");
+        assertNear(noCache.group(2), Double.parseDouble(ran.group(2)), "TTFT p99 without prefix caching");
+
+        Matcher queued = find(text, prose("queued requests behind its 4-sequence limit (TTFT p50 ([\\d.]+) us, p99 "
+            + "([\\d.]+) us)").replace("(TTFT", "\\(TTFT").replace("us)", "us\\)"));
+        ran = find(runner.rafter(h100Tiny + "--arrivals poisson:4000 --requests 200 --max-sequences 4 "
+            + "--out out/serve-one-replica", 0, 0).output(), ttft);
+        assertNear(queued.group(1), Double.parseDouble(ran.group(1)), "one replica's TTFT p50");
+        assertNear(queued.group(2), Double.parseDouble(ran.group(2)), "one replica's TTFT p99");
+
+        Matcher router = find(text, prose("TTFT p50 is ([\\d.]+) us against least_loaded's ([\\d.]+) us"));
+        String prefixRouted = "--arrivals poisson:4000 --requests 400 --prompt-tokens 448 --prefixes 8 "
+            + "--prefix-tokens 384 --prefix-caching --replicas 4 --router ";
+        assertNear(router.group(1), Double.parseDouble(find(runner.output(h100Tiny + prefixRouted
+            + "prefix --out out/serve-prefix-router"), ttft).group(1)), "TTFT p50 routed by prefix");
+        assertNear(router.group(2), Double.parseDouble(find(runner.rafter(h100Tiny + prefixRouted
+            + "least_loaded --out out/serve-least-loaded", 0, 0).output(), ttft).group(1)), "TTFT p50 least loaded");
+
+        Matcher step = find(text, prose("one of them alone times a decode step at ([\\d.]+) us against ([\\d.]+) us"));
+        String one = "--workload models/workloads/tiny.yaml --concurrency 1 --requests 1 --output-tokens 8 --out ";
+        String tpot = "TPOT p50 ([\\d.]+) us";
+        assertNear(step.group(1), Double.parseDouble(find(runner.rafter("./rafter serve --system "
+            + "models/systems/dgx-h100-8.yaml " + one + "out/serve-one-on-system", 0, 0).output(), tpot).group(1)),
+            "a system replica's decode step");
+        assertNear(step.group(2), Double.parseDouble(find(runner.rafter("./rafter serve --hardware "
+            + "models/hardware/h100.yaml " + one + "out/serve-one-on-h100", 0, 0).output(), tpot).group(1)),
+            "an h100 pair's decode step");
+
+        Matcher energy = find(text, prose("(`--concurrency 2 --requests 4`): ([\\d.]+) J over ([\\d.]+) ms "
+            + "(static ([\\d.]+) J: 110 W per device; dynamic ([\\d.]+) J), ([\\d.]+) W, ([\\d.]+) J per output token")
+            .replace("(`", "\\(`").replace("`)", "`\\)").replace("(static", "\\(static").replace("J),", "J\\),"));
+        String served = runner.rafter("./rafter serve --hardware models/hardware/a100.yaml --workload "
+            + "models/workloads/tiny.yaml --concurrency 2 --requests 4 --out out/serve-energy", 0, 0).output();
+        Matcher joules = find(served, "energy ([\\d.]+) J \\(static ([\\d.]+) J, dynamic ([\\d.]+) J\\) on 2 "
+            + "device\\(s\\): average power ([\\d.]+) W .*, ([\\d.]+) J per output token");
+        assertNear(energy.group(1), Double.parseDouble(joules.group(1)), "serve energy");
+        assertNear(energy.group(2), Double.parseDouble(find(served, "in ([\\d.]+) ms simulated").group(1)),
+            "serve energy's span");
+        assertNear(energy.group(3), Double.parseDouble(joules.group(2)), "serve static energy");
+        assertNear(energy.group(4), Double.parseDouble(joules.group(3)), "serve dynamic energy");
+        assertNear(energy.group(5), Double.parseDouble(joules.group(4)), "serve average power");
+        assertNear(energy.group(6), Double.parseDouble(joules.group(5)), "serve energy per output token");
+    }
+
+    /** A README sentence as a pattern: any run of blanks (a line break included) where it has a space. */
+    private static String prose(String regex) {
+        return regex.replace(" ", "\\s+");
     }
 
     /** Runs README command lines in-process, {@code out/...} and files the README writes moved into the sandbox. */
