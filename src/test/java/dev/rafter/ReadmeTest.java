@@ -169,6 +169,7 @@ class ReadmeTest {
 
         checkInterconnectStudy(text, sandbox);
         checkBandwidthKnee(text, sandbox);
+        checkServeHostAndInterpolation(text, runner, sandbox);
 
         String lowered = runner.rafter("./rafter lower --workload models/workloads/gpt3-175b.yaml --phase all "
             + "--out out/gpt3-175b.csv", 0, 0).output();
@@ -510,6 +511,43 @@ class ReadmeTest {
         assertNear(energy.group(4), Double.parseDouble(joules.group(3)), "serve dynamic energy");
         assertNear(energy.group(5), Double.parseDouble(joules.group(4)), "serve average power");
         assertNear(energy.group(6), Double.parseDouble(joules.group(5)), "serve energy per output token");
+    }
+
+    /**
+     * The serve section's Llama-3-8B figures over 60 s at 10 requests/s (about 2 minutes): TPOT and TTFT without a
+     * host and with a serving host, and interpolated step timing's error against exact.
+     */
+    private static void checkServeHostAndInterpolation(String text, Runner runner, Path sandbox) throws IOException {
+        String llama = "./rafter serve --hardware models/hardware/h100.yaml --workload models/workloads/llama3-8b.yaml "
+            + "--arrivals poisson:10 --duration 60 ";
+        Matcher host = find(text, prose("`: TPOT p50 ([\\d.]+) ms (p99 ([\\d.]+)) without a host, ([\\d.]+) ms (p99 "
+            + "([\\d.]+)) with `serving`; TTFT p50 ([\\d.]+) ms and ([\\d.]+) ms:").replace("(p99", "\\(p99")
+            .replace("))", ")\\)"));
+        runner.rafter(llama + "--out out/serve-60s", 0, 0);
+        runner.rafter(llama + "--set host.framework=serving --out out/serve-60s-host", 0, 0);
+        runner.rafter(llama + "--step-timing interpolated --out out/serve-60s-interpolated", 0, 0);
+        ObjectMapper json = new ObjectMapper();
+        JsonNode exact = json.readTree(sandbox.resolve("out/serve-60s/serving.json").toFile());
+        JsonNode withHost = json.readTree(sandbox.resolve("out/serve-60s-host/serving.json").toFile());
+        JsonNode interpolated = json.readTree(sandbox.resolve("out/serve-60s-interpolated/serving.json").toFile());
+        assertNear(host.group(1), exact.get("tpot_s").get("p50").asDouble() * 1e3, "TPOT p50 without a host");
+        assertNear(host.group(2), exact.get("tpot_s").get("p99").asDouble() * 1e3, "TPOT p99 without a host");
+        assertNear(host.group(3), withHost.get("tpot_s").get("p50").asDouble() * 1e3, "TPOT p50 with a host");
+        assertNear(host.group(4), withHost.get("tpot_s").get("p99").asDouble() * 1e3, "TPOT p99 with a host");
+        assertNear(host.group(5), exact.get("ttft_s").get("p50").asDouble() * 1e3, "TTFT p50 without a host");
+        assertNear(host.group(6), withHost.get("ttft_s").get("p50").asDouble() * 1e3, "TTFT p50 with a host");
+        Matcher error = find(text, prose("Measured against exact on the 60-s run above \\((\\d+) requests\\): TTFT p50 "
+            + "([+-][\\d.]+)%, p99 ([+-][\\d.]+)%; TPOT p50 ([+-][\\d.]+)%, p99 ([+-][\\d.]+)%; output tokens/s "
+            + "([+-][\\d.]+)%"));
+        assertEquals(error.group(1), exact.get("requests").get("finished").asText(),
+            "README's requests of the 60-s serve");
+        String[][] figures = {{"ttft_s", "p50"}, {"ttft_s", "p99"}, {"tpot_s", "p50"}, {"tpot_s", "p99"},
+            {"throughput", "output_tokens_per_s"}};
+        for (int i = 0; i < figures.length; i++) {
+            double e = exact.get(figures[i][0]).get(figures[i][1]).asDouble();
+            double a = interpolated.get(figures[i][0]).get(figures[i][1]).asDouble();
+            assertNear(error.group(i + 2), 100 * (a / e - 1), "interpolated " + String.join(".", figures[i]));
+        }
     }
 
     /** A README sentence as a pattern: any run of blanks (a line break included) where it has a space. */
