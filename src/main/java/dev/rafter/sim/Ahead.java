@@ -2,7 +2,6 @@ package dev.rafter.sim;
 
 import dev.rafter.hw.HardwareSpec;
 import dev.rafter.sim.StreamScan.Scanned;
-import dev.rafter.sim.trace.TraceSink;
 import dev.rafter.workload.Operator;
 import java.util.ArrayDeque;
 import java.util.HashMap;
